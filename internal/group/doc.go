@@ -1,0 +1,23 @@
+// Package group implements the prime-order group Urna works in: Ristretto255
+// (RFC 9496), through github.com/cloudflare/circl/group. It is the only
+// package in Urna that imports circl's group package.
+//
+// Element and Scalar are concrete types with unexported fields. Their zero
+// values are the identity element and the scalar zero, ready to use.
+//
+// Encodings (SPEC.md §2.1): an element is its 32-byte canonical Ristretto255
+// encoding; a scalar is 32 bytes, little-endian, fully reduced modulo
+// ℓ = 2^252 + 27742317777372353535851937790883648493. Decoders reject every
+// other byte string (non-canonical field encodings, negative field elements,
+// non-squares, unreduced scalars, wrong lengths); see SetCanonicalBytes.
+//
+// Timing: element and scalar arithmetic, ScalarMult and ScalarBaseMult run in
+// constant time and may be used on secrets. Functions whose names start with
+// VarTime leak their inputs through timing and MUST only see public data
+// (verification equations, public ciphertexts, batch weights).
+//
+// Randomness: circl's Ristretto random functions ignore the io.Reader they are
+// given, so this package never uses them. RandomScalar reads 64 bytes from
+// the caller's reader and reduces them with HashToScalar, which makes tests
+// reproducible from a seeded reader and production use crypto/rand.
+package group

@@ -1,0 +1,257 @@
+package group
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"testing"
+)
+
+// seeded is a deterministic reader for tests: SHA-256 in counter mode over a seed.
+type seeded struct {
+	seed []byte
+	ctr  uint64
+	buf  []byte
+}
+
+func (r *seeded) Read(p []byte) (int, error) {
+	for len(r.buf) < len(p) {
+		h := sha256.Sum256(append(append([]byte{}, r.seed...), byte(r.ctr), byte(r.ctr>>8), byte(r.ctr>>16)))
+		r.ctr++
+		r.buf = append(r.buf, h[:]...)
+	}
+	n := copy(p, r.buf)
+	r.buf = r.buf[n:]
+	return n, nil
+}
+
+func mustHex(t testing.TB, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestRFC9496Vectors(t *testing.T) {
+	raw, err := os.ReadFile("testdata/rfc9496.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct {
+		Multiples []string `json:"small_multiples"`
+		Bad       []string `json:"bad_encodings"`
+	}
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Multiples) != 16 || len(v.Bad) != 29 {
+		t.Fatalf("vector file truncated: %d multiples, %d bad", len(v.Multiples), len(v.Bad))
+	}
+	acc := NewElement()
+	for i, want := range v.Multiples {
+		if got := hex.EncodeToString(acc.Bytes()); got != want {
+			t.Errorf("%d·G = %s, want %s", i, got, want)
+		}
+		if got := hex.EncodeToString(NewElement().ScalarBaseMult(ScalarFromUint64(uint64(i))).Bytes()); got != want {
+			t.Errorf("ScalarBaseMult(%d) = %s, want %s", i, got, want)
+		}
+		e, err := DecodeElement(mustHex(t, want))
+		if err != nil || !e.Equal(acc) {
+			t.Errorf("decode %d·G: %v", i, err)
+		}
+		acc.Add(acc, Generator())
+	}
+	for _, bad := range v.Bad {
+		e := Generator()
+		if _, err := e.SetCanonicalBytes(mustHex(t, bad)); err == nil {
+			t.Errorf("accepted invalid encoding %s", bad)
+		}
+		if !e.Equal(Generator()) {
+			t.Errorf("failed decode of %s changed the receiver", bad)
+		}
+	}
+}
+
+func TestElementDecodeRejects(t *testing.T) {
+	g := Generator().Bytes()
+	for name, b := range map[string][]byte{
+		"empty":    nil,
+		"short":    g[:31],
+		"trailing": append(append([]byte{}, g...), 0),
+	} {
+		if _, err := DecodeElement(b); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if _, err := DecodeNonIdentity(make([]byte, 32)); err != ErrIdentity {
+		t.Errorf("DecodeNonIdentity(identity) = %v, want ErrIdentity", err)
+	}
+	if _, err := DecodeNonIdentity(g); err != nil {
+		t.Errorf("DecodeNonIdentity(G) = %v", err)
+	}
+}
+
+// ℓ in little-endian.
+const orderHex = "edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010"
+
+func TestScalarCanonical(t *testing.T) {
+	l := mustHex(t, orderHex)
+	lm1 := append([]byte{}, l...)
+	lm1[0]--
+	s, err := DecodeScalar(lm1)
+	if err != nil {
+		t.Fatalf("ℓ-1 rejected: %v", err)
+	}
+	if !NewScalar().Add(s, ScalarFromUint64(1)).IsZero() {
+		t.Fatal("(ℓ-1)+1 != 0")
+	}
+	lp1 := append([]byte{}, l...)
+	lp1[0]++
+	high := make([]byte, 32)
+	high[31] = 0x80
+	for name, b := range map[string][]byte{"ℓ": l, "ℓ+1": lp1, "2^255": high, "short": l[:31], "long": append(lm1, 0)} {
+		x := ScalarFromUint64(7)
+		if _, err := x.SetCanonicalBytes(b); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+		if !x.Equal(ScalarFromUint64(7)) {
+			t.Errorf("%s: failed decode changed the receiver", name)
+		}
+	}
+}
+
+func TestScalarArithmetic(t *testing.T) {
+	r := &seeded{seed: []byte("arith")}
+	for i := 0; i < 50; i++ {
+		a, _ := RandomScalar(r)
+		b, _ := RandomNonZeroScalar(r)
+		// (a·b)/b == a, (a+b)-b == a, a + (-a) == 0
+		q := NewScalar().Mul(a, b)
+		q.Mul(q, NewScalar().Invert(b))
+		if !q.Equal(a) {
+			t.Fatal("a·b/b != a")
+		}
+		if !NewScalar().Sub(NewScalar().Add(a, b), b).Equal(a) {
+			t.Fatal("a+b-b != a")
+		}
+		if !NewScalar().Add(a, NewScalar().Neg(a)).IsZero() {
+			t.Fatal("a-a != 0")
+		}
+		// (a+b)·G == a·G + b·G
+		lhs := NewElement().ScalarBaseMult(NewScalar().Add(a, b))
+		rhs := NewElement().Add(NewElement().ScalarBaseMult(a), NewElement().ScalarMult(b, Generator()))
+		if !lhs.Equal(rhs) {
+			t.Fatal("distributivity failed")
+		}
+		if !NewElement().Sub(lhs, rhs).IsIdentity() {
+			t.Fatal("x - x is not the identity")
+		}
+	}
+}
+
+func TestRandomScalarDeterministic(t *testing.T) {
+	a, _ := RandomScalar(&seeded{seed: []byte("x")})
+	b, _ := RandomScalar(&seeded{seed: []byte("x")})
+	c, _ := RandomScalar(&seeded{seed: []byte("y")})
+	if !a.Equal(b) || a.Equal(c) {
+		t.Fatal("RandomScalar does not follow its reader")
+	}
+	if _, err := RandomScalar(bytes.NewReader(make([]byte, 10))); err == nil {
+		t.Fatal("short reader accepted")
+	}
+}
+
+func TestHashToScalarKAT(t *testing.T) {
+	// Pinned: HashToScalar("abc", "urna/v1/test") (regenerate only with a SPEC change).
+	got := hex.EncodeToString(HashToScalar([]byte("abc"), []byte("urna/v1/test")).Bytes())
+	raw, err := os.ReadFile("testdata/hash_to_scalar.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := string(bytes.TrimSpace(raw)); got != want {
+		t.Fatalf("HashToScalar KAT = %s, want %s", got, want)
+	}
+}
+
+func naiveSum(s []*Scalar, p []*Element) *Element {
+	acc := NewElement()
+	for i := range p {
+		acc.Add(acc, NewElement().ScalarMult(s[i], p[i]))
+	}
+	return acc
+}
+
+func TestVarTimeMultiScalarMult(t *testing.T) {
+	r := &seeded{seed: []byte("msm")}
+	lm1, _ := DecodeScalar(mustHex(t, "ecd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010"))
+	edges := []*Scalar{NewScalar(), ScalarFromUint64(1), ScalarFromUint64(15), ScalarFromUint64(16), lm1}
+	for _, n := range []int{0, 1, 2, 3, 5, 47, 48, 49, 100, 300} {
+		s := make([]*Scalar, n)
+		p := make([]*Element, n)
+		for i := range s {
+			if i%3 == 0 {
+				s[i] = edges[(i/3)%len(edges)]
+			} else {
+				s[i], _ = RandomScalar(r)
+			}
+			k, _ := RandomScalar(r)
+			p[i] = NewElement().ScalarBaseMult(k)
+			if i == 1 {
+				p[i] = NewElement() // identity point
+			}
+		}
+		if got, want := VarTimeMultiScalarMult(s, p), naiveSum(s, p); !got.Equal(want) {
+			t.Errorf("n=%d: MSM disagrees with the naive sum", n)
+		}
+	}
+}
+
+func BenchmarkScalarBaseMult(b *testing.B) {
+	s, _ := RandomScalar(&seeded{seed: []byte("b")})
+	e := NewElement()
+	for b.Loop() {
+		e.ScalarBaseMult(s)
+	}
+}
+
+func BenchmarkScalarMult(b *testing.B) {
+	s, _ := RandomScalar(&seeded{seed: []byte("b")})
+	p := Generator()
+	e := NewElement()
+	for b.Loop() {
+		e.ScalarMult(s, p)
+	}
+}
+
+func BenchmarkDecodeElement(b *testing.B) {
+	enc := NewElement().ScalarBaseMult(ScalarFromUint64(12345)).Bytes()
+	for b.Loop() {
+		if _, err := DecodeElement(enc); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func benchMSM(b *testing.B, n int) {
+	r := &seeded{seed: []byte("bm")}
+	s := make([]*Scalar, n)
+	p := make([]*Element, n)
+	for i := range s {
+		s[i], _ = RandomScalar(r)
+		k, _ := RandomScalar(r)
+		p[i] = NewElement().ScalarBaseMult(k)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		VarTimeMultiScalarMult(s, p)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n)/1000, "µs/term")
+}
+
+func BenchmarkMSM3(b *testing.B)    { benchMSM(b, 3) }
+func BenchmarkMSM64(b *testing.B)   { benchMSM(b, 64) }
+func BenchmarkMSM8192(b *testing.B) { benchMSM(b, 8192) }

@@ -1,0 +1,112 @@
+// Package transcript implements Urna's Fiat–Shamir transcripts and holds every
+// domain-separation label of the protocol in one place (SPEC.md §2.3).
+//
+// A transcript is a label and a sequence of items. Its encoding is
+//
+//	for each item: u32be(len(item)) || item
+//
+// and its challenge is group.HashToScalar(encoding, "urna/v1/" + label),
+// i.e. RFC 9380 expand_message_xmd with SHA-512 under that tag, reduced
+// mod ℓ. Every proof hashes its whole statement (election fingerprint,
+// public keys, credential, ciphertexts) and its commitments, in the order
+// SPEC.md gives, so a proof cannot be moved to another statement (strong
+// Fiat–Shamir).
+//
+// Digest is the byte-string counterpart for fingerprints, trackers and other
+// identifiers: SHA-256 over the length-prefixed label and items.
+package transcript
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+
+	"github.com/urna-vote/urna/internal/group"
+)
+
+// Label is a domain-separation label. All labels are listed below and in
+// SPEC.md §2.3; the full tag is Prefix + label.
+type Label string
+
+// Prefix versions every label: a protocol version change changes every tag.
+const Prefix = "urna/v1/"
+
+// The labels of protocol version 1. Adding a use means adding a label here
+// and a row to the table in SPEC.md §2.3.
+const (
+	// Challenges (HashToScalar).
+	SchnorrSig        Label = "schnorr-signature"    // Schnorr signature challenge
+	DisjunctiveProof  Label = "disjunctive-proof"    // 0-or-1 proof of one option ciphertext
+	RangeProof        Label = "range-proof"          // min..max proof of a question's sum
+	DLogProof         Label = "dlog-proof"           // proof of knowledge of a discrete log (DKG constant term, key possession)
+	DecryptionProof   Label = "decryption-proof"     // Chaum–Pedersen proof of a partial decryption
+	CredentialDerive  Label = "credential-key"       // secret credential string -> signing scalar
+	BatchWeights      Label = "batch-weights"        // random linear combination weights (verifier side)
+	ShareEncryptionAD Label = "dkg-share-encryption" // HPKE info/AAD for DKG shares
+	TestRandomness    Label = "test-randomness"      // deterministic randomness for test vectors only
+
+	// Digests (SHA-256).
+	ManifestFingerprint Label = "manifest-fingerprint" // election fingerprint
+	BallotTracker       Label = "ballot-tracker"       // tracker of a ballot
+	EntryHash           Label = "board-entry"          // identifier of a board entry
+	BlockHash           Label = "board-block"          // hash of a block header
+	ResultDigest        Label = "result"               // digest of a tally result
+)
+
+// Tag returns the full domain-separation tag of l.
+func (l Label) Tag() []byte { return []byte(Prefix + string(l)) }
+
+// Transcript accumulates the items of one Fiat–Shamir statement.
+type Transcript struct {
+	label Label
+	buf   []byte
+}
+
+// New starts a transcript under label l.
+func New(l Label) *Transcript { return &Transcript{label: l, buf: make([]byte, 0, 512)} }
+
+// Bytes appends one item.
+func (t *Transcript) Bytes(item []byte) *Transcript {
+	t.buf = binary.BigEndian.AppendUint32(t.buf, uint32(len(item)))
+	t.buf = append(t.buf, item...)
+	return t
+}
+
+// Element appends the canonical encoding of e as one item.
+func (t *Transcript) Element(e *group.Element) *Transcript { return t.Bytes(e.Bytes()) }
+
+// Elements appends each element as its own item.
+func (t *Transcript) Elements(es ...*group.Element) *Transcript {
+	for _, e := range es {
+		t.Element(e)
+	}
+	return t
+}
+
+// Scalar appends the canonical encoding of s as one item.
+func (t *Transcript) Scalar(s *group.Scalar) *Transcript { return t.Bytes(s.Bytes()) }
+
+// Uint64 appends n as one 8-byte big-endian item.
+func (t *Transcript) Uint64(n uint64) *Transcript {
+	return t.Bytes(binary.BigEndian.AppendUint64(nil, n))
+}
+
+// String appends the UTF-8 bytes of s as one item.
+func (t *Transcript) String(s string) *Transcript { return t.Bytes([]byte(s)) }
+
+// Encoding returns the transcript's bytes (without the label).
+func (t *Transcript) Encoding() []byte { return append([]byte(nil), t.buf...) }
+
+// Challenge returns HashToScalar(encoding, tag) (SPEC.md §2.3).
+func (t *Transcript) Challenge() *group.Scalar { return group.HashToScalar(t.buf, t.label.Tag()) }
+
+// Digest returns SHA-256(u32be(len(tag)) || tag || encoding) (SPEC.md §2.3).
+func (t *Transcript) Digest() [32]byte {
+	tag := t.label.Tag()
+	h := sha256.New()
+	h.Write(binary.BigEndian.AppendUint32(nil, uint32(len(tag))))
+	h.Write(tag)
+	h.Write(t.buf)
+	var out [32]byte
+	h.Sum(out[:0])
+	return out
+}

@@ -1,0 +1,47 @@
+package transcript
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"testing"
+
+	"github.com/urna-vote/urna/internal/group"
+)
+
+func TestEncodingIsLengthPrefixed(t *testing.T) {
+	// "ab","c" and "a","bc" must differ: items are length-prefixed.
+	a := New(DLogProof).String("ab").String("c").Encoding()
+	b := New(DLogProof).String("a").String("bc").Encoding()
+	if hex.EncodeToString(a) == hex.EncodeToString(b) {
+		t.Fatal("item boundaries are not encoded")
+	}
+	want := "00000002616200000001" + "63"
+	if got := hex.EncodeToString(a); got != want {
+		t.Fatalf("encoding = %s, want %s", got, want)
+	}
+}
+
+func TestChallengeDomainSeparated(t *testing.T) {
+	x := New(DLogProof).Uint64(7).Challenge()
+	y := New(DecryptionProof).Uint64(7).Challenge()
+	if x.Equal(y) {
+		t.Fatal("two labels gave the same challenge")
+	}
+	want := group.HashToScalar([]byte{0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 7}, []byte("urna/v1/dlog-proof"))
+	if !x.Equal(want) {
+		t.Fatal("challenge does not follow SPEC.md §2.3")
+	}
+}
+
+func TestDigest(t *testing.T) {
+	d := New(BallotTracker).String("x").Digest()
+	tag := "urna/v1/ballot-tracker"
+	msg := append([]byte{0, 0, 0, byte(len(tag))}, tag...)
+	msg = append(msg, 0, 0, 0, 1, 'x')
+	if want := sha256.Sum256(msg); d != want {
+		t.Fatal("digest does not follow SPEC.md §2.3")
+	}
+	if New(EntryHash).String("x").Digest() == d {
+		t.Fatal("digest labels not separated")
+	}
+}
