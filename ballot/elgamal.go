@@ -7,7 +7,7 @@ import (
 	"github.com/urna-vote/urna/internal/wire"
 )
 
-// Ciphertext is an exponential-ElGamal ciphertext (SPEC.md §4.1):
+// Ciphertext is an exponential-ElGamal ciphertext (SPEC.md §2.7):
 // Alpha = r·G, Beta = m·G + r·K for the election public key K.
 type Ciphertext struct {
 	Alpha, Beta *group.Element

@@ -1,5 +1,5 @@
 // Package schnorr implements Schnorr signatures over Ristretto255, the one
-// signature scheme of Urna's protocol parties (SPEC.md §3.2): the election
+// signature scheme of Urna's protocol parties (SPEC.md §2.6): the election
 // and credential authorities, trustees and voters (with the key derived from
 // their credential). Board nodes sign checkpoints with Ed25519 instead,
 // because C2SP signed notes require it.
@@ -82,7 +82,7 @@ func challenge(pk, r *group.Element, msg []byte) *group.Scalar {
 	return transcript.New(transcript.SchnorrSig).Element(pk).Element(r).Bytes(msg).Challenge()
 }
 
-// Sign signs msg (SPEC.md §3.2). The nonce is drawn from rand.
+// Sign signs msg (SPEC.md §2.6). The nonce is drawn from rand.
 func (k *PrivateKey) Sign(rand io.Reader, msg []byte) (*Signature, error) {
 	nonce, err := group.RandomNonZeroScalar(rand)
 	if err != nil {
@@ -95,7 +95,7 @@ func (k *PrivateKey) Sign(rand io.Reader, msg []byte) (*Signature, error) {
 	return &Signature{R: r, S: s}, nil
 }
 
-// Verify checks sig on msg under pk (SPEC.md §3.2). Variable time; all inputs are public.
+// Verify checks sig on msg under pk (SPEC.md §2.6). Variable time; all inputs are public.
 func Verify(pk *group.Element, msg []byte, sig *Signature) error {
 	if pk.IsIdentity() {
 		return ErrInvalid
