@@ -1,0 +1,600 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// BoltOptions configures OpenBolt. The zero value selects the defaults.
+type BoltOptions struct {
+	// LockTimeout bounds the wait for the file lock held by another
+	// process that has the same file open. Default 1s.
+	LockTimeout time.Duration
+	// InitialMmapSize is the size of the initial memory map. Default 1 GiB.
+	// Why it matters: bbolt remaps when the file outgrows the map, and a
+	// remap waits for every open read transaction, including a held
+	// Snapshot. A map larger than the data (address space, not memory)
+	// keeps writers from stalling behind a snapshot being streamed.
+	InitialMmapSize int
+}
+
+func (o BoltOptions) withDefaults() BoltOptions {
+	if o.LockTimeout == 0 {
+		o.LockTimeout = time.Second
+	}
+	if o.InitialMmapSize == 0 {
+		o.InitialMmapSize = 1 << 30
+	}
+	return o
+}
+
+// Validate reports an option out of range.
+func (o BoltOptions) Validate() error {
+	if o.LockTimeout < 0 {
+		return fmt.Errorf("%w: negative LockTimeout", ErrInvalid)
+	}
+	if o.InitialMmapSize < 0 {
+		return fmt.Errorf("%w: negative InitialMmapSize", ErrInvalid)
+	}
+	return nil
+}
+
+// Bucket layout. Append-only kinds are keyed by big-endian uint64, so
+// bytewise key order is numeric order and the count is the last key + 1.
+var (
+	bktMeta    = []byte("meta")    // applied index, format version
+	bktEntries = []byte("entries") // seq -> data
+	bktHashes  = []byte("hashes")  // storage index -> 32-byte hash
+	bktBlocks  = []byte("blocks")  // height -> header
+	keyApplied = []byte("applied")
+	keyFormat  = []byte("format")
+)
+
+// boltFormat is the on-disk layout version in meta/format.
+const boltFormat = 1
+
+func nsBucket(ns Namespace) []byte { return []byte("ns." + ns.String()) }
+
+func u64key(i uint64) []byte { return binary.BigEndian.AppendUint64(nil, i) }
+
+// boltStore swaps its database on Restore; handle reference counts let a
+// Snapshot of the old database finish streaming after the swap.
+type boltStore struct {
+	path string
+	opts BoltOptions
+
+	restoreMu sync.Mutex   // serializes Restore
+	mu        sync.RWMutex // guards cur and closed; View/Update hold R
+	cur       *boltHandle
+	closed    bool
+}
+
+type boltHandle struct {
+	db       *bolt.DB
+	mu       sync.Mutex
+	refs     int  // open Snapshots
+	retired  bool // replaced or store closed: close when refs drops to 0
+	closeErr error
+}
+
+func (h *boltHandle) acquire() { h.mu.Lock(); h.refs++; h.mu.Unlock() }
+
+func (h *boltHandle) release() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.refs--
+	if h.refs == 0 && h.retired {
+		// A read-only handle's deferred close has nobody left to report
+		// to; bbolt only fails it on an unmap error.
+		_ = h.db.Close()
+	}
+}
+
+// retire closes the database now, or when its last Snapshot is released.
+func (h *boltHandle) retire() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.retired = true
+	if h.refs == 0 {
+		return h.db.Close()
+	}
+	return nil
+}
+
+// OpenBolt opens (creating if needed) the bbolt store at path. Commits are
+// fsynced. A second OpenBolt of the same path fails after opts.LockTimeout.
+func OpenBolt(path string, opts BoltOptions) (Store, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	opts = opts.withDefaults()
+	db, err := openBoltDB(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &boltStore{path: path, opts: opts, cur: &boltHandle{db: db}}, nil
+}
+
+func openBoltDB(path string, opts BoltOptions) (*bolt.DB, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout:         opts.LockTimeout,
+		InitialMmapSize: opts.InitialMmapSize,
+		FreelistType:    bolt.FreelistMapType,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: opening bolt database %s: %w", path, err)
+	}
+	if err := db.Update(initBolt); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: initializing bolt database %s: %w", path, err)
+	}
+	return db, nil
+}
+
+func initBolt(tx *bolt.Tx) error {
+	names := [][]byte{bktMeta, bktEntries, bktHashes, bktBlocks}
+	for _, ns := range Namespaces() {
+		names = append(names, nsBucket(ns))
+	}
+	for _, name := range names {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return err
+		}
+	}
+	meta := tx.Bucket(bktMeta)
+	switch v := meta.Get(keyFormat); {
+	case v == nil:
+		return meta.Put(keyFormat, u64key(boltFormat))
+	case len(v) != 8 || binary.BigEndian.Uint64(v) != boltFormat:
+		return fmt.Errorf("unsupported on-disk format %x (want %d)", v, boltFormat)
+	}
+	return nil
+}
+
+// handle returns the current database with s.mu read-locked; the caller
+// MUST call s.mu.RUnlock when done.
+func (s *boltStore) handle(ctx context.Context) (*boltHandle, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return nil, ErrClosed
+	}
+	return s.cur, nil
+}
+
+func (s *boltStore) View(ctx context.Context, fn func(ReadTx) error) error {
+	h, err := s.handle(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.mu.RUnlock()
+	return h.db.View(func(tx *bolt.Tx) error { return fn(&boltTx{tx: tx}) })
+}
+
+func (s *boltStore) Update(ctx context.Context, fn func(WriteTx) error) error {
+	h, err := s.handle(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.mu.RUnlock()
+	return h.db.Update(func(tx *bolt.Tx) error {
+		// Append-only buckets take sequential keys: fill pages completely
+		// instead of bbolt's default half-full split.
+		for _, name := range [][]byte{bktEntries, bktHashes, bktBlocks} {
+			tx.Bucket(name).FillPercent = 1.0
+		}
+		return fn(&boltTx{tx: tx})
+	})
+}
+
+func (s *boltStore) Snapshot(ctx context.Context) (Snapshot, error) {
+	h, err := s.handle(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer s.mu.RUnlock()
+	h.acquire()
+	tx, err := h.db.Begin(false)
+	if err != nil {
+		h.release()
+		return nil, fmt.Errorf("store: beginning snapshot transaction: %w", err)
+	}
+	return &boltSnapshot{h: h, tx: tx}, nil
+}
+
+type boltSnapshot struct {
+	h    *boltHandle
+	tx   *bolt.Tx
+	once sync.Once
+}
+
+func (b *boltSnapshot) Release() {
+	b.once.Do(func() {
+		b.tx.Rollback()
+		b.h.release()
+		b.tx = nil
+	})
+}
+
+func (b *boltSnapshot) WriteTo(w io.Writer) (int64, error) {
+	if b.tx == nil {
+		return 0, fmt.Errorf("store: snapshot already released")
+	}
+	t := &boltTx{tx: b.tx}
+	applied, err := t.AppliedIndex()
+	if err != nil {
+		return 0, err
+	}
+	sw := newSnapWriter(w, applied)
+	c := b.tx.Bucket(bktEntries).Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if err := sw.entry(binary.BigEndian.Uint64(k), v); err != nil {
+			return sw.n, err
+		}
+	}
+	c = b.tx.Bucket(bktHashes).Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if len(v) != len(tlog.Hash{}) {
+			return sw.n, fmt.Errorf("store: corrupt hash %x (%d bytes)", k, len(v))
+		}
+		if err := sw.hash(binary.BigEndian.Uint64(k), tlog.Hash(v)); err != nil {
+			return sw.n, err
+		}
+	}
+	c = b.tx.Bucket(bktBlocks).Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if err := sw.block(binary.BigEndian.Uint64(k), v); err != nil {
+			return sw.n, err
+		}
+	}
+	for _, ns := range Namespaces() {
+		c = b.tx.Bucket(nsBucket(ns)).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if err := sw.kv(ns, k, v); err != nil {
+				return sw.n, err
+			}
+		}
+	}
+	return sw.finish()
+}
+
+// restoreBatch bounds how much one build transaction holds in memory.
+const restoreBatch = 4 << 20
+
+// Restore builds the new state in a temporary file next to the store,
+// fsyncs it, opens it, renames it over the store's path and only then swaps
+// it in. Until the rename nothing the store serves has changed.
+func (s *boltStore) Restore(ctx context.Context, r io.Reader) error {
+	s.restoreMu.Lock()
+	defer s.restoreMu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	tmp := s.path + ".restore"
+	if err := os.Remove(tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("store: removing stale restore file: %w", err)
+	}
+	if err := buildBolt(ctx, tmp, s.opts, r); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	db, err := openBoltDB(tmp, s.opts)
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		db.Close()
+		os.Remove(tmp)
+		return ErrClosed
+	}
+	if err := os.Rename(tmp, s.path); err != nil {
+		db.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("store: swapping in restored database: %w", err)
+	}
+	// The rename is durable only once the directory is synced. Should this
+	// fail the new state is already in place, so report but keep it.
+	dirErr := syncDir(filepath.Dir(s.path))
+	old := s.cur
+	s.cur = &boltHandle{db: db}
+	if err := old.retire(); err != nil {
+		return fmt.Errorf("store: closing replaced database: %w", err)
+	}
+	if dirErr != nil {
+		return fmt.Errorf("store: syncing directory after restore: %w", dirErr)
+	}
+	return nil
+}
+
+func buildBolt(ctx context.Context, path string, opts BoltOptions, r io.Reader) error {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout:         opts.LockTimeout,
+		InitialMmapSize: opts.InitialMmapSize,
+		FreelistType:    bolt.FreelistMapType,
+		// One fsync at the end instead of one per batch: the file is not
+		// visible until it is complete and renamed.
+		NoSync: true,
+	})
+	if err != nil {
+		return fmt.Errorf("store: creating restore database: %w", err)
+	}
+	defer db.Close()
+	if err := db.Update(initBolt); err != nil {
+		return fmt.Errorf("store: initializing restore database: %w", err)
+	}
+	sr := newSnapReader(r)
+	for eof := false; !eof; {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("store: restore: %w", err)
+		}
+		err := db.Update(func(tx *bolt.Tx) error {
+			for _, name := range [][]byte{bktEntries, bktHashes, bktBlocks} {
+				tx.Bucket(name).FillPercent = 1.0
+			}
+			size := 0
+			for size < restoreBatch {
+				rec, err := sr.next()
+				if err == io.EOF {
+					eof = true
+					return nil
+				}
+				if err != nil {
+					return err
+				}
+				size += len(rec.key) + len(rec.value) + 32
+				if err := putRecord(tx, rec); err != nil {
+					return fmt.Errorf("store: restore: %w", err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if err := db.Sync(); err != nil {
+		return fmt.Errorf("store: syncing restore database: %w", err)
+	}
+	if err := db.Close(); err != nil {
+		return fmt.Errorf("store: closing restore database: %w", err)
+	}
+	return nil
+}
+
+func putRecord(tx *bolt.Tx, rec snapRecord) error {
+	switch rec.tag {
+	case tagApplied:
+		return tx.Bucket(bktMeta).Put(keyApplied, u64key(rec.index))
+	case tagEntry:
+		return tx.Bucket(bktEntries).Put(u64key(rec.index), rec.value)
+	case tagHash:
+		return tx.Bucket(bktHashes).Put(u64key(rec.index), rec.hash[:])
+	case tagBlock:
+		return tx.Bucket(bktBlocks).Put(u64key(rec.index), rec.value)
+	case tagKV:
+		return tx.Bucket(nsBucket(rec.ns)).Put(rec.key, rec.value)
+	}
+	return fmt.Errorf("unexpected record %q", rec.tag)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+func (s *boltStore) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	if err := s.cur.retire(); err != nil {
+		return fmt.Errorf("store: closing bolt database: %w", err)
+	}
+	return nil
+}
+
+// boltTx implements WriteTx over one bbolt transaction. Every slice handed
+// out is copied: bbolt's are only valid inside the transaction.
+type boltTx struct {
+	tx *bolt.Tx
+}
+
+func (t *boltTx) lastIndex(bucket []byte) uint64 {
+	k, _ := t.tx.Bucket(bucket).Cursor().Last()
+	if k == nil {
+		return 0
+	}
+	return binary.BigEndian.Uint64(k) + 1
+}
+
+func (t *boltTx) AppliedIndex() (uint64, error) {
+	v := t.tx.Bucket(bktMeta).Get(keyApplied)
+	if v == nil {
+		return 0, nil
+	}
+	if len(v) != 8 {
+		return 0, fmt.Errorf("store: corrupt applied index (%d bytes)", len(v))
+	}
+	return binary.BigEndian.Uint64(v), nil
+}
+
+func (t *boltTx) EntryCount() (uint64, error) { return t.lastIndex(bktEntries), nil }
+
+func (t *boltTx) Entry(seq uint64) ([]byte, error) {
+	v := t.tx.Bucket(bktEntries).Get(u64key(seq))
+	if v == nil {
+		return nil, fmt.Errorf("%w: entry %d", ErrNotFound, seq)
+	}
+	return clone(v), nil
+}
+
+func (t *boltTx) Entries(from, to uint64, fn func(seq uint64, data []byte) error) error {
+	c := t.tx.Bucket(bktEntries).Cursor()
+	for k, v := c.Seek(u64key(from)); k != nil; k, v = c.Next() {
+		seq := binary.BigEndian.Uint64(k)
+		if seq >= to {
+			break
+		}
+		if err := fn(seq, clone(v)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *boltTx) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	b := t.tx.Bucket(bktHashes)
+	out := make([]tlog.Hash, len(indexes))
+	for i, idx := range indexes {
+		if idx < 0 {
+			return nil, fmt.Errorf("%w: negative hash index %d", ErrInvalid, idx)
+		}
+		v := b.Get(u64key(uint64(idx)))
+		if v == nil {
+			return nil, fmt.Errorf("%w: hash %d", ErrNotFound, idx)
+		}
+		if len(v) != len(tlog.Hash{}) {
+			return nil, fmt.Errorf("store: corrupt hash %d (%d bytes)", idx, len(v))
+		}
+		copy(out[i][:], v)
+	}
+	return out, nil
+}
+
+func (t *boltTx) HashCount() (int64, error) { return int64(t.lastIndex(bktHashes)), nil }
+
+func (t *boltTx) BlockCount() (uint64, error) { return t.lastIndex(bktBlocks), nil }
+
+func (t *boltTx) Block(height uint64) ([]byte, error) {
+	v := t.tx.Bucket(bktBlocks).Get(u64key(height))
+	if v == nil {
+		return nil, fmt.Errorf("%w: block %d", ErrNotFound, height)
+	}
+	return clone(v), nil
+}
+
+func (t *boltTx) Get(ns Namespace, key []byte) ([]byte, error) {
+	if err := checkKey(ns, key); err != nil {
+		return nil, err
+	}
+	v := t.tx.Bucket(nsBucket(ns)).Get(key)
+	if v == nil {
+		return nil, fmt.Errorf("%w: key %x in namespace %v", ErrNotFound, key, ns)
+	}
+	return clone(v), nil
+}
+
+func (t *boltTx) Scan(ns Namespace, prefix []byte, fn func(key, value []byte) error) error {
+	if err := checkNS(ns); err != nil {
+		return err
+	}
+	c := t.tx.Bucket(nsBucket(ns)).Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if err := fn(clone(k), clone(v)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *boltTx) SetAppliedIndex(i uint64) error {
+	if err := t.tx.Bucket(bktMeta).Put(keyApplied, u64key(i)); err != nil {
+		return fmt.Errorf("store: setting applied index: %w", err)
+	}
+	return nil
+}
+
+func (t *boltTx) AppendEntries(first uint64, data [][]byte) error {
+	if err := checkAppend("entry", first, t.lastIndex(bktEntries), len(data)); err != nil {
+		return err
+	}
+	b := t.tx.Bucket(bktEntries)
+	for i, d := range data {
+		if err := checkValue("entry", d); err != nil {
+			return err
+		}
+		// bbolt keeps the value slice until commit: copy so the caller may
+		// reuse its buffers.
+		if err := b.Put(u64key(first+uint64(i)), clone(d)); err != nil {
+			return fmt.Errorf("store: appending entry %d: %w", first+uint64(i), err)
+		}
+	}
+	return nil
+}
+
+func (t *boltTx) AppendHashes(start int64, hashes []tlog.Hash) error {
+	if start < 0 {
+		return fmt.Errorf("%w: negative hash index %d", ErrInvalid, start)
+	}
+	if err := checkAppend("hash", uint64(start), t.lastIndex(bktHashes), len(hashes)); err != nil {
+		return err
+	}
+	b := t.tx.Bucket(bktHashes)
+	for i := range hashes {
+		h := hashes[i]
+		if err := b.Put(u64key(uint64(start)+uint64(i)), h[:]); err != nil {
+			return fmt.Errorf("store: appending hash %d: %w", start+int64(i), err)
+		}
+	}
+	return nil
+}
+
+func (t *boltTx) AppendBlock(height uint64, header []byte) error {
+	if err := checkAppend("block", height, t.lastIndex(bktBlocks), 1); err != nil {
+		return err
+	}
+	if err := checkValue("block header", header); err != nil {
+		return err
+	}
+	if err := t.tx.Bucket(bktBlocks).Put(u64key(height), clone(header)); err != nil {
+		return fmt.Errorf("store: appending block %d: %w", height, err)
+	}
+	return nil
+}
+
+func (t *boltTx) Put(ns Namespace, key, value []byte) error {
+	if err := checkKey(ns, key); err != nil {
+		return err
+	}
+	if err := checkValue("value", value); err != nil {
+		return err
+	}
+	if err := t.tx.Bucket(nsBucket(ns)).Put(clone(key), clone(value)); err != nil {
+		return fmt.Errorf("store: putting key %x in namespace %v: %w", key, ns, err)
+	}
+	return nil
+}
+
+func (t *boltTx) Delete(ns Namespace, key []byte) error {
+	if err := checkKey(ns, key); err != nil {
+		return err
+	}
+	if err := t.tx.Bucket(nsBucket(ns)).Delete(key); err != nil {
+		return fmt.Errorf("store: deleting key %x in namespace %v: %w", key, ns, err)
+	}
+	return nil
+}

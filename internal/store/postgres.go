@@ -1,0 +1,733 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"regexp"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// PostgresOptions configures OpenPostgres. The zero value selects the
+// defaults.
+type PostgresOptions struct {
+	// Schema is the PostgreSQL schema holding this node's tables, so that
+	// several nodes can share one database. It is created if missing and
+	// set as the connections' search_path, overriding one in the URL.
+	// Empty: use the URL's search_path (or the server default, public).
+	// It MUST match [a-z_][a-z0-9_]* and be at most 63 bytes.
+	Schema string
+	// MaxConns bounds the connection pool. Default: pgxpool's default
+	// (the larger of 4 and the number of CPUs).
+	MaxConns int32
+	// MaxRetries is how often a transaction aborted by a serialization
+	// failure or deadlock is run again before Update returns ErrConflict.
+	// Default 5.
+	MaxRetries int
+}
+
+var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+
+// Validate reports an option out of range.
+func (o PostgresOptions) Validate() error {
+	if o.Schema != "" && !schemaName.MatchString(o.Schema) {
+		return fmt.Errorf("%w: schema name %q must match %s", ErrInvalid, o.Schema, schemaName)
+	}
+	if o.MaxConns < 0 {
+		return fmt.Errorf("%w: negative MaxConns", ErrInvalid)
+	}
+	if o.MaxRetries < 0 {
+		return fmt.Errorf("%w: negative MaxRetries", ErrInvalid)
+	}
+	return nil
+}
+
+// pgStore keeps one writer at a time, as bbolt does: the node has a single
+// applier, and serializing here means REPEATABLE READ writers practically
+// never abort.
+type pgStore struct {
+	pool       *pgxpool.Pool
+	maxRetries int
+
+	writeMu sync.Mutex
+	// swap is held shared by View and Update and exclusively by Restore,
+	// whose TRUNCATE is not MVCC-safe: a transaction that started before it
+	// and reads a table only afterwards would see that table empty.
+	swap   sync.RWMutex
+	closed atomic.Bool
+}
+
+// OpenPostgres connects to the database at url (a libpq URL or key=value
+// string), creates opts.Schema if set, and applies pending migrations.
+func OpenPostgres(ctx context.Context, url string, opts PostgresOptions) (Store, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	if opts.MaxRetries == 0 {
+		opts.MaxRetries = 5
+	}
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("store: parsing PostgreSQL URL: %w", err)
+	}
+	if opts.MaxConns > 0 {
+		cfg.MaxConns = opts.MaxConns
+	}
+	if opts.Schema != "" {
+		// Create the schema over a plain connection first: the pool's
+		// connections start with search_path pointing at it.
+		conn, err := pgx.ConnectConfig(ctx, cfg.ConnConfig.Copy())
+		if err != nil {
+			return nil, pgError("connecting to PostgreSQL", err)
+		}
+		_, err = conn.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{opts.Schema}.Sanitize())
+		conn.Close(context.WithoutCancel(ctx))
+		if err != nil {
+			return nil, pgError(fmt.Sprintf("creating schema %s", opts.Schema), err)
+		}
+		cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{opts.Schema}.Sanitize()
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, pgError("creating connection pool", err)
+	}
+	if err := pgMigrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return &pgStore{pool: pool, maxRetries: opts.MaxRetries}, nil
+}
+
+// inTx runs fn in a transaction with opts, committing iff fn returns nil,
+// and runs it again from the start after a serialization failure or
+// deadlock. It is the only place this package begins a transaction for
+// View and Update.
+func (s *pgStore) inTx(ctx context.Context, opts pgx.TxOptions, fn func(ctx context.Context, tx pgx.Tx) error) error {
+	for attempt := 0; ; attempt++ {
+		err := s.tryTx(ctx, opts, fn)
+		if err == nil || !pgRetryable(err) {
+			return err
+		}
+		if attempt >= s.maxRetries {
+			return fmt.Errorf("%w: gave up after %d attempts: %w", ErrConflict, attempt+1, err)
+		}
+		t := time.NewTimer(time.Duration(attempt+1) * 5 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("store: %w", ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+func (s *pgStore) tryTx(ctx context.Context, opts pgx.TxOptions, fn func(ctx context.Context, tx pgx.Tx) error) error {
+	tx, err := s.pool.BeginTx(ctx, opts)
+	if err != nil {
+		return pgError("beginning transaction", err)
+	}
+	// Rolls back on error and on panic; a no-op after Commit.
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if err := fn(ctx, tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return pgError("committing transaction", err)
+	}
+	return nil
+}
+
+var (
+	pgReadOnly  = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
+	pgReadWrite = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadWrite}
+)
+
+func (s *pgStore) check(ctx context.Context) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
+}
+
+func (s *pgStore) View(ctx context.Context, fn func(ReadTx) error) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	s.swap.RLock()
+	defer s.swap.RUnlock()
+	return s.inTx(ctx, pgReadOnly, func(ctx context.Context, tx pgx.Tx) error {
+		return fn(newPgTx(ctx, tx))
+	})
+}
+
+func (s *pgStore) Update(ctx context.Context, fn func(WriteTx) error) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	s.swap.RLock()
+	defer s.swap.RUnlock()
+	return s.inTx(ctx, pgReadWrite, func(ctx context.Context, tx pgx.Tx) error {
+		return fn(newPgTx(ctx, tx))
+	})
+}
+
+// pgTables lists every table a snapshot or restore touches.
+const pgTables = `entries, hashes, blocks, kv, meta`
+
+// Snapshot holds a REPEATABLE READ transaction on a dedicated connection.
+// It locks the tables in ACCESS SHARE mode before its snapshot is taken, so
+// a concurrent Restore waits for Release instead of truncating under it.
+func (s *pgStore) Snapshot(ctx context.Context) (Snapshot, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	s.swap.RLock()
+	defer s.swap.RUnlock()
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return nil, pgError("acquiring snapshot connection", err)
+	}
+	tx, err := conn.BeginTx(ctx, pgReadOnly)
+	if err != nil {
+		conn.Release()
+		return nil, pgError("beginning snapshot transaction", err)
+	}
+	snap := &pgSnapshot{conn: conn, tx: tx}
+	if _, err := tx.Exec(ctx, `LOCK TABLE `+pgTables+` IN ACCESS SHARE MODE`); err != nil {
+		snap.Release()
+		return nil, pgError("locking tables for snapshot", err)
+	}
+	// The first query fixes the transaction's snapshot.
+	if err := tx.QueryRow(ctx, `SELECT applied FROM meta WHERE id = 1`).Scan(&snap.applied); err != nil {
+		snap.Release()
+		return nil, pgError("reading applied index", err)
+	}
+	return snap, nil
+}
+
+type pgSnapshot struct {
+	conn    *pgxpool.Conn
+	tx      pgx.Tx
+	applied int64
+	once    sync.Once
+}
+
+func (p *pgSnapshot) Release() {
+	p.once.Do(func() {
+		p.tx.Rollback(context.Background())
+		p.conn.Release()
+		p.tx = nil
+	})
+}
+
+// WriteTo streams each table with one query; pgx reads rows off the wire as
+// they are consumed, so memory stays bounded by one row.
+func (p *pgSnapshot) WriteTo(w io.Writer) (int64, error) {
+	if p.tx == nil {
+		return 0, fmt.Errorf("store: snapshot already released")
+	}
+	ctx := context.Background()
+	sw := newSnapWriter(w, uint64(p.applied))
+	var (
+		i    int64
+		ns   int16
+		a, b []byte
+	)
+	steps := []struct {
+		query string
+		dest  []any
+		emit  func() error
+	}{
+		{`SELECT seq, data FROM entries ORDER BY seq`, []any{&i, &a}, func() error { return sw.entry(uint64(i), a) }},
+		{`SELECT idx, hash FROM hashes ORDER BY idx`, []any{&i, &a}, func() error {
+			if len(a) != len(tlog.Hash{}) {
+				return fmt.Errorf("store: corrupt hash %d (%d bytes)", i, len(a))
+			}
+			return sw.hash(uint64(i), tlog.Hash(a))
+		}},
+		{`SELECT height, header FROM blocks ORDER BY height`, []any{&i, &a}, func() error { return sw.block(uint64(i), a) }},
+		{`SELECT ns, key, value FROM kv ORDER BY ns, key`, []any{&ns, &a, &b}, func() error {
+			if !Namespace(ns).Valid() {
+				return fmt.Errorf("store: corrupt kv row in namespace %d", ns)
+			}
+			return sw.kv(Namespace(ns), a, b)
+		}},
+	}
+	for _, st := range steps {
+		rows, err := p.tx.Query(ctx, st.query)
+		if err != nil {
+			return sw.n, pgError("snapshot query", err)
+		}
+		for rows.Next() {
+			if err := rows.Scan(st.dest...); err != nil {
+				rows.Close()
+				return sw.n, pgError("snapshot scan", err)
+			}
+			if err := st.emit(); err != nil {
+				rows.Close()
+				return sw.n, err
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return sw.n, pgError("snapshot rows", err)
+		}
+	}
+	return sw.finish()
+}
+
+// Restore replaces everything in one transaction: truncate, then COPY each
+// section of the stream straight into its table. The end record (counts and
+// checksum) is verified before COMMIT, so a bad stream leaves the old state.
+// It waits for in-process Views and Updates and for outstanding Snapshots.
+func (s *pgStore) Restore(ctx context.Context, r io.Reader) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	s.swap.Lock()
+	defer s.swap.Unlock()
+	sr := newSnapReader(r)
+	return s.tryTx(ctx, pgReadWrite, func(ctx context.Context, tx pgx.Tx) error {
+		rec, err := sr.next()
+		if err != nil {
+			if err == io.EOF {
+				err = badSnap("no applied index")
+			}
+			return err
+		}
+		if rec.index > maxSeq {
+			return badSnap("applied index %d out of range", rec.index)
+		}
+		if _, err := tx.Exec(ctx, `LOCK TABLE `+pgTables+` IN ACCESS EXCLUSIVE MODE`); err != nil {
+			return pgError("locking tables for restore", err)
+		}
+		if _, err := tx.Exec(ctx, `TRUNCATE entries, hashes, blocks, kv`); err != nil {
+			return pgError("truncating for restore", err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE meta SET applied = $1 WHERE id = 1`, int64(rec.index)); err != nil {
+			return pgError("restoring applied index", err)
+		}
+		sections := []struct {
+			tag     byte
+			table   string
+			columns []string
+		}{
+			{tagEntry, "entries", []string{"seq", "data"}},
+			{tagHash, "hashes", []string{"idx", "hash"}},
+			{tagBlock, "blocks", []string{"height", "header"}},
+			{tagKV, "kv", []string{"ns", "key", "value"}},
+		}
+		for _, sec := range sections {
+			src := &snapCopySource{sr: sr, tag: sec.tag}
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{sec.table}, sec.columns, src); err != nil {
+				if src.err != nil {
+					return src.err
+				}
+				return pgError("restoring "+sec.table, err)
+			}
+		}
+		if rec, err := sr.next(); err != io.EOF {
+			if err != nil {
+				return err
+			}
+			return badSnap("record %q after its section", rec.tag)
+		}
+		return nil
+	})
+}
+
+// snapCopySource feeds one section of a snapshot stream to CopyFrom and
+// pushes back the first record of the next section.
+type snapCopySource struct {
+	sr   *snapReader
+	tag  byte
+	rec  snapRecord
+	err  error
+	done bool
+}
+
+func (c *snapCopySource) Next() bool {
+	if c.done {
+		return false
+	}
+	rec, err := c.sr.next()
+	switch {
+	case err == io.EOF:
+		c.done = true
+		return false
+	case err != nil:
+		c.err, c.done = err, true
+		return false
+	case rec.tag != c.tag:
+		c.sr.unread(rec)
+		c.done = true
+		return false
+	}
+	c.rec = rec
+	return true
+}
+
+func (c *snapCopySource) Values() ([]any, error) {
+	switch c.tag {
+	case tagHash:
+		h := c.rec.hash
+		return []any{int64(c.rec.index), h[:]}, nil
+	case tagKV:
+		return []any{int16(c.rec.ns), c.rec.key, c.rec.value}, nil
+	}
+	return []any{int64(c.rec.index), c.rec.value}, nil
+}
+
+func (c *snapCopySource) Err() error { return c.err }
+
+func (s *pgStore) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	s.pool.Close()
+	return nil
+}
+
+// pgPage is how many rows Entries and Scan fetch per query. Paging (rather
+// than one streaming query) leaves the connection free, so fn may call other
+// methods of the transaction.
+const pgPage = 512
+
+// pgTx implements WriteTx. Counts are cached: within one transaction only
+// this pgTx changes them.
+type pgTx struct {
+	ctx                             context.Context
+	tx                              pgx.Tx
+	nEntries, nHashes, nBlocks      int64
+	haveEntries, haveHashes, haveBl bool
+}
+
+func newPgTx(ctx context.Context, tx pgx.Tx) *pgTx { return &pgTx{ctx: ctx, tx: tx} }
+
+func (t *pgTx) count(table, col string, n *int64, have *bool) (int64, error) {
+	if *have {
+		return *n, nil
+	}
+	// max() on the primary key is an index lookup, not a scan.
+	q := `SELECT coalesce(max(` + col + `) + 1, 0) FROM ` + table
+	if err := t.tx.QueryRow(t.ctx, q).Scan(n); err != nil {
+		return 0, pgError("counting "+table, err)
+	}
+	*have = true
+	return *n, nil
+}
+
+func (t *pgTx) AppliedIndex() (uint64, error) {
+	var i int64
+	if err := t.tx.QueryRow(t.ctx, `SELECT applied FROM meta WHERE id = 1`).Scan(&i); err != nil {
+		return 0, pgError("reading applied index", err)
+	}
+	return uint64(i), nil
+}
+
+func (t *pgTx) EntryCount() (uint64, error) {
+	n, err := t.count("entries", "seq", &t.nEntries, &t.haveEntries)
+	return uint64(n), err
+}
+
+func (t *pgTx) Entry(seq uint64) ([]byte, error) {
+	if seq > maxSeq {
+		return nil, fmt.Errorf("%w: entry %d", ErrNotFound, seq)
+	}
+	var data []byte
+	if err := t.tx.QueryRow(t.ctx, `SELECT data FROM entries WHERE seq = $1`, int64(seq)).Scan(&data); err != nil {
+		return nil, pgError(fmt.Sprintf("entry %d", seq), err)
+	}
+	return clone(data), nil
+}
+
+func (t *pgTx) Entries(from, to uint64, fn func(seq uint64, data []byte) error) error {
+	to = min(to, maxSeq)
+	type row struct {
+		seq  int64
+		data []byte
+	}
+	page := make([]row, 0, pgPage)
+	for from < to {
+		page = page[:0]
+		rows, err := t.tx.Query(t.ctx, `SELECT seq, data FROM entries WHERE seq >= $1 AND seq < $2 ORDER BY seq LIMIT $3`,
+			int64(from), int64(to), pgPage)
+		if err != nil {
+			return pgError("reading entries", err)
+		}
+		for rows.Next() {
+			var r row
+			if err := rows.Scan(&r.seq, &r.data); err != nil {
+				rows.Close()
+				return pgError("reading entries", err)
+			}
+			page = append(page, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return pgError("reading entries", err)
+		}
+		for _, r := range page {
+			if err := fn(uint64(r.seq), clone(r.data)); err != nil {
+				return err
+			}
+		}
+		if len(page) < pgPage {
+			return nil
+		}
+		from = uint64(page[len(page)-1].seq) + 1
+	}
+	return nil
+}
+
+func (t *pgTx) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	if len(indexes) == 0 {
+		return []tlog.Hash{}, nil
+	}
+	for _, idx := range indexes {
+		if idx < 0 {
+			return nil, fmt.Errorf("%w: negative hash index %d", ErrInvalid, idx)
+		}
+	}
+	rows, err := t.tx.Query(t.ctx, `SELECT idx, hash FROM hashes WHERE idx = ANY($1)`, indexes)
+	if err != nil {
+		return nil, pgError("reading hashes", err)
+	}
+	found := make(map[int64]tlog.Hash, len(indexes))
+	var (
+		idx int64
+		h   []byte
+	)
+	_, err = pgx.ForEachRow(rows, []any{&idx, &h}, func() error {
+		if len(h) != len(tlog.Hash{}) {
+			return fmt.Errorf("store: corrupt hash %d (%d bytes)", idx, len(h))
+		}
+		found[idx] = tlog.Hash(h)
+		return nil
+	})
+	if err != nil {
+		return nil, pgError("reading hashes", err)
+	}
+	out := make([]tlog.Hash, len(indexes))
+	for i, idx := range indexes {
+		h, ok := found[idx]
+		if !ok {
+			return nil, fmt.Errorf("%w: hash %d", ErrNotFound, idx)
+		}
+		out[i] = h
+	}
+	return out, nil
+}
+
+func (t *pgTx) HashCount() (int64, error) {
+	return t.count("hashes", "idx", &t.nHashes, &t.haveHashes)
+}
+
+func (t *pgTx) BlockCount() (uint64, error) {
+	n, err := t.count("blocks", "height", &t.nBlocks, &t.haveBl)
+	return uint64(n), err
+}
+
+func (t *pgTx) Block(height uint64) ([]byte, error) {
+	if height > maxSeq {
+		return nil, fmt.Errorf("%w: block %d", ErrNotFound, height)
+	}
+	var h []byte
+	if err := t.tx.QueryRow(t.ctx, `SELECT header FROM blocks WHERE height = $1`, int64(height)).Scan(&h); err != nil {
+		return nil, pgError(fmt.Sprintf("block %d", height), err)
+	}
+	return clone(h), nil
+}
+
+func (t *pgTx) Get(ns Namespace, key []byte) ([]byte, error) {
+	if err := checkKey(ns, key); err != nil {
+		return nil, err
+	}
+	var v []byte
+	if err := t.tx.QueryRow(t.ctx, `SELECT value FROM kv WHERE ns = $1 AND key = $2`, int16(ns), key).Scan(&v); err != nil {
+		return nil, pgError(fmt.Sprintf("key %x in namespace %v", key, ns), err)
+	}
+	return clone(v), nil
+}
+
+func (t *pgTx) Scan(ns Namespace, prefix []byte, fn func(key, value []byte) error) error {
+	if err := checkNS(ns); err != nil {
+		return err
+	}
+	start, end := clone(prefix), prefixEnd(prefix)
+	type row struct{ k, v []byte }
+	page := make([]row, 0, pgPage)
+	for {
+		page = page[:0]
+		rows, err := t.tx.Query(t.ctx, `SELECT key, value FROM kv
+			WHERE ns = $1 AND key >= $2 AND ($3::bytea IS NULL OR key < $3)
+			ORDER BY key LIMIT $4`, int16(ns), start, end, pgPage)
+		if err != nil {
+			return pgError("scanning namespace "+ns.String(), err)
+		}
+		for rows.Next() {
+			var r row
+			if err := rows.Scan(&r.k, &r.v); err != nil {
+				rows.Close()
+				return pgError("scanning namespace "+ns.String(), err)
+			}
+			page = append(page, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return pgError("scanning namespace "+ns.String(), err)
+		}
+		for _, r := range page {
+			if err := fn(clone(r.k), clone(r.v)); err != nil {
+				return err
+			}
+		}
+		if len(page) < pgPage {
+			return nil
+		}
+		// The least key greater than last is last followed by a zero byte.
+		start = append(clone(page[len(page)-1].k), 0)
+	}
+}
+
+func (t *pgTx) SetAppliedIndex(i uint64) error {
+	if i > maxSeq {
+		return fmt.Errorf("%w: applied index %d out of range", ErrInvalid, i)
+	}
+	if _, err := t.tx.Exec(t.ctx, `UPDATE meta SET applied = $1 WHERE id = 1`, int64(i)); err != nil {
+		return pgError("setting applied index", err)
+	}
+	return nil
+}
+
+func (t *pgTx) AppendEntries(first uint64, data [][]byte) error {
+	n, err := t.EntryCount()
+	if err != nil {
+		return err
+	}
+	if err := checkAppend("entry", first, n, len(data)); err != nil {
+		return err
+	}
+	for _, d := range data {
+		if err := checkValue("entry", d); err != nil {
+			return err
+		}
+	}
+	err = t.copyRows("entries", []string{"seq", "data"}, len(data), func(i int) []any {
+		return []any{int64(first) + int64(i), data[i]}
+	})
+	if err != nil {
+		return err
+	}
+	t.nEntries += int64(len(data))
+	return nil
+}
+
+// copyRows inserts n rows with COPY, or with one INSERT for a single row,
+// where COPY's extra round trips cost more than they save.
+func (t *pgTx) copyRows(table string, cols []string, n int, row func(i int) []any) error {
+	switch n {
+	case 0:
+		return nil
+	case 1:
+		q := fmt.Sprintf(`INSERT INTO %s (%s, %s) VALUES ($1, $2)`, table, cols[0], cols[1])
+		if _, err := t.tx.Exec(t.ctx, q, row(0)...); err != nil {
+			return pgError("appending to "+table, err)
+		}
+		return nil
+	}
+	_, err := t.tx.CopyFrom(t.ctx, pgx.Identifier{table}, cols, pgx.CopyFromSlice(n, func(i int) ([]any, error) {
+		return row(i), nil
+	}))
+	if err != nil {
+		return pgError("appending to "+table, err)
+	}
+	return nil
+}
+
+func (t *pgTx) AppendHashes(start int64, hashes []tlog.Hash) error {
+	if start < 0 {
+		return fmt.Errorf("%w: negative hash index %d", ErrInvalid, start)
+	}
+	n, err := t.HashCount()
+	if err != nil {
+		return err
+	}
+	if err := checkAppend("hash", uint64(start), uint64(n), len(hashes)); err != nil {
+		return err
+	}
+	err = t.copyRows("hashes", []string{"idx", "hash"}, len(hashes), func(i int) []any {
+		h := hashes[i]
+		return []any{start + int64(i), h[:]}
+	})
+	if err != nil {
+		return err
+	}
+	t.nHashes += int64(len(hashes))
+	return nil
+}
+
+func (t *pgTx) AppendBlock(height uint64, header []byte) error {
+	n, err := t.BlockCount()
+	if err != nil {
+		return err
+	}
+	if err := checkAppend("block", height, n, 1); err != nil {
+		return err
+	}
+	if err := checkValue("block header", header); err != nil {
+		return err
+	}
+	if _, err := t.tx.Exec(t.ctx, `INSERT INTO blocks (height, header) VALUES ($1, $2)`, int64(height), nonNil(header)); err != nil {
+		return pgError(fmt.Sprintf("appending block %d", height), err)
+	}
+	t.nBlocks++
+	return nil
+}
+
+func (t *pgTx) Put(ns Namespace, key, value []byte) error {
+	if err := checkKey(ns, key); err != nil {
+		return err
+	}
+	if err := checkValue("value", value); err != nil {
+		return err
+	}
+	_, err := t.tx.Exec(t.ctx, `INSERT INTO kv (ns, key, value) VALUES ($1, $2, $3)
+		ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value`, int16(ns), key, nonNil(value))
+	if err != nil {
+		return pgError(fmt.Sprintf("putting key %x in namespace %v", key, ns), err)
+	}
+	return nil
+}
+
+func (t *pgTx) Delete(ns Namespace, key []byte) error {
+	if err := checkKey(ns, key); err != nil {
+		return err
+	}
+	if _, err := t.tx.Exec(t.ctx, `DELETE FROM kv WHERE ns = $1 AND key = $2`, int16(ns), key); err != nil {
+		return pgError(fmt.Sprintf("deleting key %x in namespace %v", key, ns), err)
+	}
+	return nil
+}
+
+// nonNil maps a nil slice to an empty one: pgx encodes nil []byte as SQL
+// NULL, and the columns are NOT NULL (an empty value is valid).
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}

@@ -1,0 +1,196 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/urna-vote/urna/internal/store"
+	"github.com/urna-vote/urna/internal/store/storetest"
+)
+
+// pgURL returns the test server's URL. Without one the test fails in CI and
+// skips when run by hand.
+func pgURL(t testing.TB) string {
+	t.Helper()
+	url := os.Getenv("URNA_TEST_POSTGRES")
+	if url == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("URNA_TEST_POSTGRES not set: PostgreSQL is required in CI")
+		}
+		t.Skip("URNA_TEST_POSTGRES not set: PostgreSQL is required in CI (run: eval \"$(bash .ci/pg.sh)\")")
+	}
+	return url
+}
+
+// pgSchema names a throwaway schema and drops it when the test ends.
+func pgSchema(t testing.TB, url string) string {
+	t.Helper()
+	var b [6]byte
+	rand.Read(b[:])
+	name := "urna_test_" + hex.EncodeToString(b[:])
+	// Registered first, so it runs after every store using the schema is
+	// closed (cleanups run last-in first-out).
+	t.Cleanup(func() {
+		ctx := context.Background()
+		conn, err := pgx.Connect(ctx, url)
+		if err != nil {
+			t.Errorf("dropping schema %s: %v", name, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{name}.Sanitize()+` CASCADE`); err != nil {
+			t.Errorf("dropping schema %s: %v", name, err)
+		}
+	})
+	return name
+}
+
+func openPostgres(t *testing.T) (store.Store, func(*testing.T) store.Store) {
+	t.Helper()
+	url := pgURL(t)
+	schema := pgSchema(t, url)
+	open := func(t *testing.T) store.Store {
+		t.Helper()
+		s, err := store.OpenPostgres(context.Background(), url, store.PostgresOptions{Schema: schema})
+		if err != nil {
+			t.Fatalf("OpenPostgres: %v", err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	return open(t), open
+}
+
+func TestPostgres(t *testing.T) {
+	pgURL(t) // skip or fail once, not in every subtest
+	storetest.Run(t, openPostgres)
+}
+
+// Restore waits for a snapshot held elsewhere instead of truncating under
+// it; the snapshot still streams the state it captured.
+func TestPostgresRestoreWaitsForSnapshot(t *testing.T) {
+	s, _ := openPostgres(t)
+	storetest.Fill(t, s, 1)
+	want := storetest.Dump(t, s)
+	snap, err := s.Snapshot(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	empty, _ := openPostgres(t)
+	emptyStream := bytesOf(t, empty)
+	restored := make(chan error, 1)
+	go func() { restored <- s.Restore(context.Background(), emptyStream) }()
+	select {
+	case err := <-restored:
+		t.Fatalf("Restore finished (%v) while a snapshot was held", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	stream := writeToReader(t, snap)
+	snap.Release()
+	if err := <-restored; err != nil {
+		t.Fatalf("Restore: %v", err)
+	}
+	storetest.RequireSameState(t, empty, s)
+	other, _ := openPostgres(t)
+	if err := other.Restore(t.Context(), stream); err != nil {
+		t.Fatal(err)
+	}
+	if got := storetest.Dump(t, other); got.Applied != want.Applied || len(got.Entries) != len(want.Entries) {
+		t.Fatal("snapshot streamed the wrong state")
+	}
+}
+
+func TestPostgresMigrationsIdempotent(t *testing.T) {
+	url := pgURL(t)
+	schema := pgSchema(t, url)
+	ctx := t.Context()
+	for range 3 {
+		s, err := store.OpenPostgres(ctx, url, store.PostgresOptions{Schema: schema})
+		if err != nil {
+			t.Fatalf("OpenPostgres: %v", err)
+		}
+		s.Close()
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var n, max int
+	q := `SELECT count(*), max(version) FROM ` + pgx.Identifier{schema, "schema_version"}.Sanitize()
+	if err := conn.QueryRow(ctx, q).Scan(&n, &max); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 || max != 1 {
+		t.Fatalf("schema_version has %d rows, max %d; want 1, 1", n, max)
+	}
+	// A schema newer than the binary is refused, not silently used.
+	if _, err := conn.Exec(ctx, `INSERT INTO `+pgx.Identifier{schema, "schema_version"}.Sanitize()+` (version) VALUES (99)`); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := store.OpenPostgres(ctx, url, store.PostgresOptions{Schema: schema}); err == nil {
+		s.Close()
+		t.Fatal("OpenPostgres accepted a schema from the future")
+	}
+}
+
+func TestPostgresSchemasIsolateNodes(t *testing.T) {
+	a, _ := openPostgres(t)
+	b, _ := openPostgres(t)
+	storetest.Fill(t, a, 1)
+	if got := storetest.Dump(t, b); len(got.Entries) != 0 || got.Applied != 0 {
+		t.Fatalf("node b sees node a's data")
+	}
+}
+
+func TestPostgresOptionsValidate(t *testing.T) {
+	for _, o := range []store.PostgresOptions{
+		{Schema: "Bad"}, {Schema: "a;drop"}, {Schema: "1x"}, {Schema: string(bytes.Repeat([]byte("a"), 64))},
+		{MaxConns: -1}, {MaxRetries: -1},
+	} {
+		if err := o.Validate(); !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("Validate(%+v) = %v", o, err)
+		}
+	}
+	if err := (store.PostgresOptions{Schema: "node_1"}).Validate(); err != nil {
+		t.Errorf("Validate(node_1): %v", err)
+	}
+}
+
+// A snapshot from either backend restores into the other, and both encode
+// the same state to the same bytes.
+func TestSnapshotCrossBackend(t *testing.T) {
+	pg, _ := openPostgres(t)
+	bolt, _ := openBolt(t)
+	storetest.Fill(t, bolt, 2)
+	boltSnap := storetest.SnapshotBytes(t, bolt)
+	if err := pg.Restore(t.Context(), bytes.NewReader(boltSnap)); err != nil {
+		t.Fatalf("bolt -> postgres: %v", err)
+	}
+	storetest.RequireSameState(t, bolt, pg)
+	if !bytes.Equal(storetest.SnapshotBytes(t, pg), boltSnap) {
+		t.Fatal("postgres snapshot of the same state differs from bolt's")
+	}
+
+	pg2, _ := openPostgres(t)
+	storetest.Fill(t, pg2, 5)
+	bolt2, _ := openBolt(t)
+	if err := bolt2.Restore(t.Context(), bytesOf(t, pg2)); err != nil {
+		t.Fatalf("postgres -> bolt: %v", err)
+	}
+	storetest.RequireSameState(t, pg2, bolt2)
+
+	// Independently filled stores encode identically too.
+	bolt3, _ := openBolt(t)
+	storetest.Fill(t, bolt3, 5)
+	if !bytes.Equal(storetest.SnapshotBytes(t, bolt3), storetest.SnapshotBytes(t, pg2)) {
+		t.Fatal("same state, different snapshot bytes")
+	}
+}

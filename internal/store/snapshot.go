@@ -1,0 +1,352 @@
+package store
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// The snapshot stream format, shared by both backends so that a snapshot of
+// a bbolt store restores into PostgreSQL and back. All integers are
+// big-endian.
+//
+//	stream  = magic applied entry* hash* block* kv* end
+//	magic   = "urna-store-snapshot/v1\n"
+//	applied = 'A' u64(applied index)
+//	entry   = 'E' u64(seq) u32(len) data            seq = 0, 1, 2, ...
+//	hash    = 'H' u64(index) [32]byte                index = 0, 1, 2, ...
+//	block   = 'B' u64(height) u32(len) header        height = 0, 1, 2, ...
+//	kv      = 'K' u8(namespace) u32(len) key u32(len) value
+//	                                                 (namespace, key) strictly ascending
+//	end     = 'Z' u64(#entries) u64(#hashes) u64(#blocks) u64(#kv) [32]byte(sha256)
+//
+// The SHA-256 covers every byte before it, from the magic through the four
+// counts. Nothing may follow end. A decoder rejects any deviation: an unknown
+// tag, a record out of section or index order, an unknown namespace, an empty
+// or oversized key, an oversized value, a wrong count or checksum, trailing
+// bytes. Because the checksum is checked last, a Restore MUST NOT make
+// anything visible before the end record has been read.
+const snapMagic = "urna-store-snapshot/v1\n"
+
+// Record tags, in the order their sections appear.
+const (
+	tagApplied = 'A'
+	tagEntry   = 'E'
+	tagHash    = 'H'
+	tagBlock   = 'B'
+	tagKV      = 'K'
+	tagEnd     = 'Z'
+)
+
+func tagPhase(tag byte) int {
+	switch tag {
+	case tagApplied:
+		return 0
+	case tagEntry:
+		return 1
+	case tagHash:
+		return 2
+	case tagBlock:
+		return 3
+	case tagKV:
+		return 4
+	case tagEnd:
+		return 5
+	}
+	return -1
+}
+
+// snapWriter encodes the stream. Callers feed records in format order; the
+// writer does not re-validate what the store already guarantees.
+type snapWriter struct {
+	bw     *bufio.Writer
+	h      hash.Hash
+	n      int64
+	counts [4]uint64 // entries, hashes, blocks, kv
+	buf    [64]byte
+	err    error
+}
+
+func newSnapWriter(w io.Writer, applied uint64) *snapWriter {
+	s := &snapWriter{h: sha256.New()}
+	s.bw = bufio.NewWriterSize(io.MultiWriter(w, s.h), 256<<10)
+	s.write([]byte(snapMagic))
+	b := append(s.buf[:0], tagApplied)
+	s.write(binary.BigEndian.AppendUint64(b, applied))
+	return s
+}
+
+func (s *snapWriter) write(p []byte) {
+	if s.err != nil {
+		return
+	}
+	n, err := s.bw.Write(p)
+	s.n += int64(n)
+	if err != nil {
+		s.err = fmt.Errorf("store: writing snapshot: %w", err)
+	}
+}
+
+func (s *snapWriter) entry(seq uint64, data []byte) error {
+	b := append(s.buf[:0], tagEntry)
+	b = binary.BigEndian.AppendUint64(b, seq)
+	s.write(binary.BigEndian.AppendUint32(b, uint32(len(data))))
+	s.write(data)
+	s.counts[0]++
+	return s.err
+}
+
+func (s *snapWriter) hash(idx uint64, h tlog.Hash) error {
+	b := append(s.buf[:0], tagHash)
+	b = binary.BigEndian.AppendUint64(b, idx)
+	s.write(append(b, h[:]...))
+	s.counts[1]++
+	return s.err
+}
+
+func (s *snapWriter) block(height uint64, header []byte) error {
+	b := append(s.buf[:0], tagBlock)
+	b = binary.BigEndian.AppendUint64(b, height)
+	s.write(binary.BigEndian.AppendUint32(b, uint32(len(header))))
+	s.write(header)
+	s.counts[2]++
+	return s.err
+}
+
+func (s *snapWriter) kv(ns Namespace, key, value []byte) error {
+	b := append(s.buf[:0], tagKV, byte(ns))
+	s.write(binary.BigEndian.AppendUint32(b, uint32(len(key))))
+	s.write(key)
+	s.write(binary.BigEndian.AppendUint32(s.buf[:0], uint32(len(value))))
+	s.write(value)
+	s.counts[3]++
+	return s.err
+}
+
+// finish writes the end record and flushes; it returns the stream length.
+func (s *snapWriter) finish() (int64, error) {
+	b := append(s.buf[:0], tagEnd)
+	for _, c := range s.counts {
+		b = binary.BigEndian.AppendUint64(b, c)
+	}
+	s.write(b)
+	if s.err == nil {
+		// The checksum is of everything written so far, so flush first.
+		if err := s.bw.Flush(); err != nil {
+			s.err = fmt.Errorf("store: writing snapshot: %w", err)
+		}
+	}
+	if s.err != nil {
+		return s.n, s.err
+	}
+	sum := s.h.Sum(nil)
+	n, err := s.bw.Write(sum)
+	s.n += int64(n)
+	if err == nil {
+		err = s.bw.Flush()
+	}
+	if err != nil {
+		return s.n, fmt.Errorf("store: writing snapshot: %w", err)
+	}
+	return s.n, nil
+}
+
+// snapRecord is one decoded record. key, value and data slices are freshly
+// allocated and owned by the consumer.
+type snapRecord struct {
+	tag   byte
+	index uint64 // applied index, seq, hash index or height
+	ns    Namespace
+	key   []byte
+	value []byte // entry data, block header or kv value
+	hash  tlog.Hash
+}
+
+// snapReader decodes and validates the stream record by record, so a
+// restore never holds more than one record in memory.
+type snapReader struct {
+	br      *bufio.Reader
+	h       hash.Hash
+	phase   int
+	counts  [4]uint64
+	lastNS  Namespace
+	lastKey []byte
+	pending *snapRecord
+	done    bool
+	buf     [64]byte
+}
+
+func newSnapReader(r io.Reader) *snapReader {
+	return &snapReader{br: bufio.NewReaderSize(r, 256<<10), h: sha256.New(), phase: -1}
+}
+
+func badSnap(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrBadSnapshot, fmt.Sprintf(format, args...))
+}
+
+// read fills p from the stream and feeds it to the checksum.
+func (r *snapReader) read(p []byte, what string) error {
+	if _, err := io.ReadFull(r.br, p); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return badSnap("truncated in %s", what)
+		}
+		return fmt.Errorf("store: reading snapshot: %w", err)
+	}
+	r.h.Write(p)
+	return nil
+}
+
+func (r *snapReader) u64(what string) (uint64, error) {
+	if err := r.read(r.buf[:8], what); err != nil {
+		return 0, err
+	}
+	return binary.BigEndian.Uint64(r.buf[:8]), nil
+}
+
+func (r *snapReader) bytes(what string, limit int) ([]byte, error) {
+	if err := r.read(r.buf[:4], what); err != nil {
+		return nil, err
+	}
+	n := binary.BigEndian.Uint32(r.buf[:4])
+	if uint64(n) > uint64(limit) {
+		return nil, badSnap("%s of %d bytes exceeds %d", what, n, limit)
+	}
+	p := make([]byte, n)
+	if err := r.read(p, what); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// unread pushes rec back so the next call to next returns it again.
+func (r *snapReader) unread(rec snapRecord) { r.pending = &rec }
+
+// next returns the next record, or io.EOF after a valid end record followed
+// by the end of the stream. The end record itself is not returned.
+func (r *snapReader) next() (snapRecord, error) {
+	if r.pending != nil {
+		rec := *r.pending
+		r.pending = nil
+		return rec, nil
+	}
+	if r.done {
+		return snapRecord{}, io.EOF
+	}
+	if r.phase < 0 {
+		magic := make([]byte, len(snapMagic))
+		if err := r.read(magic, "magic"); err != nil {
+			return snapRecord{}, err
+		}
+		if string(magic) != snapMagic {
+			return snapRecord{}, badSnap("unknown format %q", magic)
+		}
+	}
+	if err := r.read(r.buf[:1], "record tag"); err != nil {
+		return snapRecord{}, err
+	}
+	rec := snapRecord{tag: r.buf[0]}
+	phase := tagPhase(rec.tag)
+	switch {
+	case phase < 0:
+		return rec, badSnap("unknown record tag 0x%02x", rec.tag)
+	case r.phase < 0 && phase != 0:
+		return rec, badSnap("first record is %q, want applied index", rec.tag)
+	case phase < r.phase || (phase == 0 && r.phase == 0):
+		return rec, badSnap("record %q out of section order", rec.tag)
+	}
+	r.phase = phase
+	var err error
+	switch rec.tag {
+	case tagApplied:
+		rec.index, err = r.u64("applied index")
+	case tagEntry, tagHash, tagBlock:
+		c := &r.counts[phase-1]
+		if rec.index, err = r.u64("index"); err != nil {
+			return rec, err
+		}
+		if rec.index != *c {
+			return rec, badSnap("record %q at %d, want %d", rec.tag, rec.index, *c)
+		}
+		if *c >= maxSeq {
+			return rec, badSnap("record %q index overflows", rec.tag)
+		}
+		*c++
+		switch rec.tag {
+		case tagEntry:
+			rec.value, err = r.bytes("entry", MaxValueSize)
+		case tagBlock:
+			rec.value, err = r.bytes("block header", MaxValueSize)
+		default:
+			err = r.read(rec.hash[:], "hash")
+		}
+	case tagKV:
+		err = r.kv(&rec)
+	case tagEnd:
+		err = r.end()
+		if err == nil {
+			return rec, io.EOF
+		}
+	}
+	return rec, err
+}
+
+func (r *snapReader) kv(rec *snapRecord) error {
+	if err := r.read(r.buf[:1], "namespace"); err != nil {
+		return err
+	}
+	rec.ns = Namespace(r.buf[0])
+	if !rec.ns.Valid() {
+		return badSnap("unknown namespace %d", r.buf[0])
+	}
+	var err error
+	if rec.key, err = r.bytes("key", MaxKeySize); err != nil {
+		return err
+	}
+	if len(rec.key) == 0 {
+		return badSnap("empty key in namespace %v", rec.ns)
+	}
+	if r.counts[3] > 0 && (rec.ns < r.lastNS || rec.ns == r.lastNS && bytes.Compare(rec.key, r.lastKey) <= 0) {
+		return badSnap("key %x in namespace %v out of order", rec.key, rec.ns)
+	}
+	if rec.value, err = r.bytes("value", MaxValueSize); err != nil {
+		return err
+	}
+	r.lastNS, r.lastKey = rec.ns, rec.key
+	r.counts[3]++
+	return nil
+}
+
+func (r *snapReader) end() error {
+	for i, want := range r.counts {
+		got, err := r.u64("end counts")
+		if err != nil {
+			return err
+		}
+		if got != want {
+			return badSnap("end record count %d is %d, stream had %d", i, got, want)
+		}
+	}
+	want := r.h.Sum(nil)
+	var got [sha256.Size]byte
+	if _, err := io.ReadFull(r.br, got[:]); err != nil {
+		return badSnap("truncated in checksum")
+	}
+	if !bytes.Equal(got[:], want) {
+		return badSnap("checksum mismatch")
+	}
+	if _, err := r.br.ReadByte(); err != io.EOF {
+		if err != nil {
+			return fmt.Errorf("store: reading snapshot: %w", err)
+		}
+		return badSnap("trailing bytes after end record")
+	}
+	r.done = true
+	return nil
+}
