@@ -1,0 +1,79 @@
+package tally
+
+import "testing"
+
+// benchSetup is a 3-trustee, threshold-2 ceremony and one question with five options.
+func benchSetup(b *testing.B) (*ceremony, *seeded) {
+	b.Helper()
+	c := runCeremony(b, "bench", 3, 2)
+	return c, newSeeded("bench")
+}
+
+func BenchmarkPartialDecrypt(b *testing.B) {
+	c, rng := benchSetup(b)
+	agg := encryptAgg(b, rng, c.key, [][]uint64{{1, 2, 3, 4, 5}})
+	for b.Loop() {
+		if _, err := PartialDecrypt(rng, c.params, c.shares[0], agg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkVerifyPartial(b *testing.B) {
+	c, rng := benchSetup(b)
+	agg := encryptAgg(b, rng, c.key, [][]uint64{{1, 2, 3, 4, 5}})
+	pd, _ := PartialDecrypt(rng, c.params, c.shares[0], agg)
+	b.Run("single", func(b *testing.B) {
+		for b.Loop() {
+			if err := VerifyPartial(c.params, c.vk[0], agg, pd); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("batch", func(b *testing.B) {
+		for b.Loop() {
+			if err := VerifyPartialBatch(rng, c.params, c.vk[0], agg, pd); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkCombine includes verifying the T partial decryptions and the
+// discrete logs (5 options, maxCount 1000).
+func BenchmarkCombine(b *testing.B) {
+	c, rng := benchSetup(b)
+	agg := encryptAgg(b, rng, c.key, [][]uint64{{100, 250, 999, 0, 1000}})
+	parts := map[int]*PartialDecryption{}
+	for _, ks := range c.shares[:2] {
+		pd, err := PartialDecrypt(rng, c.params, ks, agg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		parts[ks.Index] = pd
+	}
+	for b.Loop() {
+		res, _, err := Combine(c.params, c.vk, agg, parts, 1000)
+		if err != nil || res.Counts[0][2] != 999 {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDKG5of3 is a whole 5-trustee, threshold-3 ceremony: every deal,
+// every receiving step, QUAL, keys and every Finish.
+func BenchmarkDKG5of3(b *testing.B) {
+	rng := newSeeded("bench-dkg")
+	params, secrets := newParams(b, rng, 5, 3)
+	for b.Loop() {
+		c := &ceremony{params: params, secrets: secrets}
+		for i := 1; i <= 5; i++ {
+			post, st, err := Deal(rng, params, i, secrets[i-1])
+			if err != nil {
+				b.Fatal(err)
+			}
+			c.posts, c.states = append(c.posts, post), append(c.states, st)
+		}
+		c.finish(b, nil, nil)
+	}
+}

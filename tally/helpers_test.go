@@ -1,0 +1,144 @@
+package tally
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"testing"
+
+	"github.com/urna-vote/urna/ballot"
+	"github.com/urna-vote/urna/internal/group"
+)
+
+// seeded is a deterministic reader for tests: SHA-256 in counter mode over a seed.
+type seeded struct {
+	seed [32]byte
+	ctr  uint64
+	buf  []byte
+}
+
+func newSeeded(seed string) *seeded { return &seeded{seed: sha256.Sum256([]byte(seed))} }
+
+func (s *seeded) Read(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		if len(s.buf) == 0 {
+			var in [40]byte
+			copy(in[:], s.seed[:])
+			binary.BigEndian.PutUint64(in[32:], s.ctr)
+			s.ctr++
+			h := sha256.Sum256(in[:])
+			s.buf = h[:]
+		}
+		k := copy(p, s.buf)
+		s.buf, p = s.buf[k:], p[k:]
+	}
+	return n, nil
+}
+
+// ceremony is a complete honest DKG for tests.
+type ceremony struct {
+	params  *Params
+	secrets []*TrusteeSecret
+	posts   []*DealerPost
+	states  []*DealerState
+	reports []*ReceiverReport
+	qual    []int
+	vk      []*group.Element
+	key     *group.Element
+	shares  []*KeyShare
+}
+
+func newParams(t testing.TB, rng *seeded, n, th int) (*Params, []*TrusteeSecret) {
+	t.Helper()
+	p := &Params{N: n, T: th, Fingerprint: sha256.Sum256([]byte("test election"))}
+	var secrets []*TrusteeSecret
+	for i := 1; i <= n; i++ {
+		s, err := GenerateTrustee(rng)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pub := s.Public()
+		pub.Index = i
+		p.Trustees = append(p.Trustees, *pub)
+		secrets = append(secrets, s)
+	}
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return p, secrets
+}
+
+func runCeremony(t testing.TB, seed string, n, th int) *ceremony {
+	t.Helper()
+	rng := newSeeded(seed)
+	c := &ceremony{}
+	c.params, c.secrets = newParams(t, rng, n, th)
+	for i := 1; i <= n; i++ {
+		post, st, err := Deal(rng, c.params, i, c.secrets[i-1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.posts = append(c.posts, post)
+		c.states = append(c.states, st)
+	}
+	c.finish(t, nil, nil)
+	return c
+}
+
+// finish runs the receiving step and Finish for everybody, with the given
+// extra complaints and reveals.
+func (c *ceremony) finish(t testing.TB, complaints []*Complaint, reveals []*Reveal) {
+	t.Helper()
+	c.reports = nil
+	for i := 1; i <= c.params.N; i++ {
+		rep, err := ReceiveShares(c.params, i, c.secrets[i-1], c.posts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.reports = append(c.reports, rep)
+		complaints = append(complaints, rep.Complaints...)
+	}
+	var err error
+	if c.qual, err = Qualified(c.params, c.posts, complaints, reveals); err != nil {
+		t.Fatal(err)
+	}
+	if c.vk, err = VerificationKeys(c.params, c.posts, c.qual); err != nil {
+		t.Fatal(err)
+	}
+	if c.key, err = JointKey(c.params, c.posts, c.qual); err != nil {
+		t.Fatal(err)
+	}
+	c.shares = nil
+	for i := 1; i <= c.params.N; i++ {
+		ks, err := c.states[i-1].Finish(c.params, c.reports[i-1], c.posts, reveals, c.qual)
+		if err != nil {
+			t.Fatalf("trustee %d: %v", i, err)
+		}
+		c.shares = append(c.shares, ks)
+	}
+}
+
+// encryptCounts returns an aggregate of encryptions of counts under key, with randomness from rng.
+func encryptAgg(t testing.TB, rng *seeded, key *group.Element, counts [][]uint64) [][]*ballot.Ciphertext {
+	t.Helper()
+	agg := make([][]*ballot.Ciphertext, len(counts))
+	for q, row := range counts {
+		for _, m := range row {
+			r, err := group.RandomScalar(rng)
+			if err != nil {
+				t.Fatal(err)
+			}
+			agg[q] = append(agg[q], elgamal(key, m, r))
+		}
+	}
+	return agg
+}
+
+// elgamal is exponential ElGamal as SPEC.md §4.1 defines it: (r·G, m·G + r·K).
+// Tests use it instead of package ballot's encryption so they depend on
+// ballot.Ciphertext only.
+func elgamal(key *group.Element, m uint64, r *group.Scalar) *ballot.Ciphertext {
+	beta := group.NewElement().ScalarMult(r, key)
+	beta.Add(beta, group.NewElement().ScalarBaseMult(group.ScalarFromUint64(m)))
+	return &ballot.Ciphertext{Alpha: group.NewElement().ScalarBaseMult(r), Beta: beta}
+}

@@ -1,0 +1,478 @@
+package tally
+
+import (
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/urna-vote/urna/ballot"
+	"github.com/urna-vote/urna/internal/batch"
+	"github.com/urna-vote/urna/internal/group"
+	"github.com/urna-vote/urna/internal/transcript"
+	"github.com/urna-vote/urna/internal/wire"
+)
+
+// DecryptionShare is one factor D = x_j·Alpha of a partial decryption with
+// its Chaum–Pedersen proof that log_G X_j = log_Alpha D (SPEC.md §9.2). The
+// proof carries its commitments A = w·G and B = w·Alpha so it batches.
+type DecryptionShare struct {
+	D, A, B *group.Element
+	Z       *group.Scalar
+}
+
+// PartialDecryption is trustee Trustee's partial decryption of the whole
+// aggregate, per question and per option (SPEC.md §9.2).
+type PartialDecryption struct {
+	Trustee int
+	Shares  [][]DecryptionShare
+}
+
+// Result is the published tally (SPEC.md §9.4): Counts per question per
+// option, and the T trustees whose partial decryptions were combined.
+type Result struct {
+	Counts   [][]uint64
+	Trustees []int
+}
+
+// Position names one aggregate ciphertext.
+type Position struct{ Question, Option int }
+
+// Aggregate returns the per-question, per-option sums of the counted
+// ballots' ciphertexts (SPEC.md V11.2). options[q] is the number of options
+// of question q; every ballot MUST have exactly that shape. With no ballots
+// every sum is (identity, identity).
+func Aggregate(options []int, ciphertexts [][][]*ballot.Ciphertext) ([][]*ballot.Ciphertext, error) {
+	agg := make([][]*ballot.Ciphertext, len(options))
+	for q, n := range options {
+		if n < 0 || n > wire.MaxList {
+			return nil, fmt.Errorf("%w: question %d has %d options", ErrMalformed, q, n)
+		}
+		agg[q] = make([]*ballot.Ciphertext, n)
+		for o := range agg[q] {
+			agg[q][o] = &ballot.Ciphertext{Alpha: group.NewElement(), Beta: group.NewElement()}
+		}
+	}
+	for b, bal := range ciphertexts {
+		if len(bal) != len(options) {
+			return nil, fmt.Errorf("%w: ballot %d has %d questions", ErrMalformed, b, len(bal))
+		}
+		for q, row := range bal {
+			if len(row) != options[q] {
+				return nil, fmt.Errorf("%w: ballot %d question %d has %d options", ErrMalformed, b, q, len(row))
+			}
+			for o, ct := range row {
+				if ct == nil || ct.Alpha == nil || ct.Beta == nil {
+					return nil, fmt.Errorf("%w: ballot %d nil ciphertext", ErrMalformed, b)
+				}
+				agg[q][o].Alpha.Add(agg[q][o].Alpha, ct.Alpha)
+				agg[q][o].Beta.Add(agg[q][o].Beta, ct.Beta)
+			}
+		}
+	}
+	return agg, nil
+}
+
+// decryptionChallenge is the transcript of SPEC.md §9.2 (label decryption-proof).
+func decryptionChallenge(p *Params, j int, X *group.Element, q, o int, ct *ballot.Ciphertext, s *DecryptionShare) *group.Scalar {
+	return transcript.New(transcript.DecryptionProof).Bytes(p.Fingerprint[:]).
+		Uint64(uint64(j)).Element(X).Uint64(uint64(q)).Uint64(uint64(o)).
+		Elements(ct.Alpha, ct.Beta, s.D, s.A, s.B).Challenge()
+}
+
+// PartialDecrypt computes trustee share.Index's partial decryption of agg
+// (SPEC.md §9.2): D = x_j·Alpha for every aggregate ciphertext, with a
+// Chaum–Pedersen proof whose nonce comes from rand.
+func PartialDecrypt(rand io.Reader, params *Params, share *KeyShare, agg [][]*ballot.Ciphertext) (*PartialDecryption, error) {
+	if err := params.Validate(); err != nil {
+		return nil, err
+	}
+	if share.Fingerprint != params.Fingerprint || share.N != params.N || share.T != params.T || !params.inRange(share.Index) {
+		return nil, fmt.Errorf("%w: key share is for other parameters", ErrParams)
+	}
+	pd := &PartialDecryption{Trustee: share.Index, Shares: make([][]DecryptionShare, len(agg))}
+	for q, row := range agg {
+		pd.Shares[q] = make([]DecryptionShare, len(row))
+		for o, ct := range row {
+			w, err := group.RandomNonZeroScalar(rand)
+			if err != nil {
+				return nil, fmt.Errorf("tally: %w", err)
+			}
+			s := &pd.Shares[q][o]
+			s.D = group.NewElement().ScalarMult(share.share, ct.Alpha)
+			s.A = group.NewElement().ScalarBaseMult(w)
+			s.B = group.NewElement().ScalarMult(w, ct.Alpha)
+			c := decryptionChallenge(params, share.Index, share.VerificationKey, q, o, ct, s)
+			s.Z = group.NewScalar().Mul(c, share.share)
+			s.Z.Add(s.Z, w)
+		}
+	}
+	return pd, nil
+}
+
+// checkShape reports whether pd covers exactly agg's questions and options.
+func checkShape(params *Params, agg [][]*ballot.Ciphertext, pd *PartialDecryption) error {
+	if pd == nil || !params.inRange(pd.Trustee) || len(pd.Shares) != len(agg) {
+		return fmt.Errorf("%w: partial decryption shape", ErrMalformed)
+	}
+	for q := range agg {
+		if len(pd.Shares[q]) != len(agg[q]) {
+			return fmt.Errorf("%w: partial decryption shape", ErrMalformed)
+		}
+		for _, ct := range agg[q] {
+			if ct == nil || ct.Alpha == nil || ct.Beta == nil {
+				return fmt.Errorf("%w: nil aggregate ciphertext", ErrMalformed)
+			}
+		}
+		for _, s := range pd.Shares[q] {
+			if s.D == nil || s.A == nil || s.B == nil || s.Z == nil {
+				return fmt.Errorf("%w: partial decryption shape", ErrMalformed)
+			}
+		}
+	}
+	return nil
+}
+
+// verifyFactor checks z·G == A + c·X and z·Alpha == B + c·D.
+func verifyFactor(params *Params, j int, X *group.Element, q, o int, ct *ballot.Ciphertext, s *DecryptionShare) bool {
+	c := decryptionChallenge(params, j, X, q, o, ct, s)
+	nc := group.NewScalar().Neg(c)
+	l1 := group.VarTimeMultiScalarMult([]*group.Scalar{s.Z, nc}, []*group.Element{group.Generator(), X})
+	l2 := group.VarTimeMultiScalarMult([]*group.Scalar{s.Z, nc}, []*group.Element{ct.Alpha, s.D})
+	return l1.Equal(s.A) && l2.Equal(s.B)
+}
+
+// VerifyPartial checks trustee pd.Trustee's partial decryption of agg
+// against its verification key X (SPEC.md V12.1–V12.3), one proof at a
+// time. A failed proof returns ErrInvalidProof.
+func VerifyPartial(params *Params, X *group.Element, agg [][]*ballot.Ciphertext, pd *PartialDecryption) error {
+	if err := checkShape(params, agg, pd); err != nil {
+		return err
+	}
+	for q, row := range agg {
+		for o, ct := range row {
+			if !verifyFactor(params, pd.Trustee, X, q, o, ct, &pd.Shares[q][o]) {
+				return ErrInvalidProof
+			}
+		}
+	}
+	return nil
+}
+
+// batchPartial loads pd's proof equations into a batch verifier, owner = flat position.
+func batchPartial(params *Params, X *group.Element, agg [][]*ballot.Ciphertext, pd *PartialDecryption) (*batch.Verifier, []Position) {
+	v := batch.New()
+	xb := v.Base(X)
+	minus1 := group.NewScalar().Neg(group.ScalarFromUint64(1))
+	var pos []Position
+	for q, row := range agg {
+		for o, ct := range row {
+			s := &pd.Shares[q][o]
+			nc := group.NewScalar().Neg(decryptionChallenge(params, pd.Trustee, X, q, o, ct, s))
+			// z·G − A − c·X = 0
+			v.Add(len(pos)).G(s.Z).Term(minus1, s.A).Fixed(xb, nc)
+			// z·Alpha − B − c·D = 0
+			v.Add(len(pos)).Term(s.Z, ct.Alpha).Term(minus1, s.B).Term(nc, s.D)
+			pos = append(pos, Position{q, o})
+		}
+	}
+	return v, pos
+}
+
+// VerifyPartialBatch is VerifyPartial with all of pd's proofs checked in one
+// random linear combination (SPEC.md §2.5, V12.3); rand supplies the weights.
+func VerifyPartialBatch(rand io.Reader, params *Params, X *group.Element, agg [][]*ballot.Ciphertext, pd *PartialDecryption) error {
+	if err := checkShape(params, agg, pd); err != nil {
+		return err
+	}
+	v, _ := batchPartial(params, X, agg, pd)
+	ok, err := v.Verify(rand)
+	if err != nil {
+		return fmt.Errorf("tally: %w", err)
+	}
+	if !ok {
+		return ErrInvalidProof
+	}
+	return nil
+}
+
+// FailedFactors returns the positions whose decryption proofs fail (for
+// the verifier's V12 report), found by bisection of a batch.
+func FailedFactors(rand io.Reader, params *Params, X *group.Element, agg [][]*ballot.Ciphertext, pd *PartialDecryption) ([]Position, error) {
+	if err := checkShape(params, agg, pd); err != nil {
+		return nil, err
+	}
+	v, pos := batchPartial(params, X, agg, pd)
+	bad, err := v.Failed(rand)
+	if err != nil {
+		return nil, fmt.Errorf("tally: %w", err)
+	}
+	out := make([]Position, len(bad))
+	for k, b := range bad {
+		out[k] = pos[b]
+	}
+	return out, nil
+}
+
+// Lagrange returns λ_j = Π_{k∈set, k≠j} k/(k−j) mod ℓ for every j in set,
+// the coefficients interpolating at 0 (SPEC.md §9.3). set MUST hold
+// distinct non-zero indices.
+func Lagrange(set []int) []*group.Scalar {
+	out := make([]*group.Scalar, len(set))
+	for a, j := range set {
+		num, den := group.ScalarFromUint64(1), group.ScalarFromUint64(1)
+		js := group.ScalarFromUint64(uint64(j))
+		for _, k := range set {
+			if k == j {
+				continue
+			}
+			ks := group.ScalarFromUint64(uint64(k))
+			num.Mul(num, ks)
+			den.Mul(den, group.NewScalar().Sub(ks, js))
+		}
+		out[a] = num.Mul(num, group.NewScalar().Invert(den))
+	}
+	return out
+}
+
+// chooseTrustees verifies partials in increasing trustee order and returns
+// the first T valid indices and the rejected ones seen on the way.
+func chooseTrustees(params *Params, vk []*group.Element, agg [][]*ballot.Ciphertext, partials map[int]*PartialDecryption) (chosen, rejected []int) {
+	for j := 1; j <= params.N && len(chosen) < params.T; j++ {
+		pd, ok := partials[j]
+		if !ok {
+			continue
+		}
+		if pd == nil || pd.Trustee != j || VerifyPartial(params, vk[j-1], agg, pd) != nil {
+			rejected = append(rejected, j)
+			continue
+		}
+		chosen = append(chosen, j)
+	}
+	return chosen, rejected
+}
+
+// combined returns M = Beta − Σ_{j∈set} λ_j·D_j for every position (SPEC.md §9.3).
+func combined(agg [][]*ballot.Ciphertext, partials map[int]*PartialDecryption, set []int) [][]*group.Element {
+	lam := Lagrange(set)
+	out := make([][]*group.Element, len(agg))
+	for q, row := range agg {
+		out[q] = make([]*group.Element, len(row))
+		for o, ct := range row {
+			sc := make([]*group.Scalar, len(set))
+			pts := make([]*group.Element, len(set))
+			for a, j := range set {
+				sc[a] = lam[a]
+				pts[a] = partials[j].Shares[q][o].D
+			}
+			out[q][o] = group.NewElement().Sub(ct.Beta, group.VarTimeMultiScalarMult(sc, pts))
+		}
+	}
+	return out
+}
+
+func checkVK(params *Params, vk []*group.Element) error {
+	if err := params.Validate(); err != nil {
+		return err
+	}
+	if len(vk) != params.N {
+		return fmt.Errorf("%w: %d verification keys, N=%d", ErrMalformed, len(vk), params.N)
+	}
+	for _, x := range vk {
+		if x == nil {
+			return fmt.Errorf("%w: nil verification key", ErrMalformed)
+		}
+	}
+	return nil
+}
+
+// Combine decrypts the aggregate (SPEC.md §9.3): it verifies the partial
+// decryptions in increasing trustee order, takes the first T valid ones,
+// computes M = Beta − Σ λ_j·D_j and finds m with m·G = M, 0 ≤ m ≤ maxCount,
+// by baby-step giant-step. vk are the verification keys X_1..X_N. It returns
+// the result and the indices of the partial decryptions it rejected.
+func Combine(params *Params, vk []*group.Element, agg [][]*ballot.Ciphertext, partials map[int]*PartialDecryption, maxCount uint64) (*Result, []int, error) {
+	if err := checkVK(params, vk); err != nil {
+		return nil, nil, err
+	}
+	chosen, rejected := chooseTrustees(params, vk, agg, partials)
+	if len(chosen) < params.T {
+		return nil, rejected, fmt.Errorf("%w: %d valid partial decryptions, T=%d", ErrTooFewTrustees, len(chosen), params.T)
+	}
+	ms := combined(agg, partials, chosen)
+	bs := newBabySteps(maxCount)
+	res := &Result{Counts: make([][]uint64, len(agg)), Trustees: chosen}
+	for q, row := range ms {
+		res.Counts[q] = make([]uint64, len(row))
+		for o, M := range row {
+			m, ok := bs.varTimeLog(M)
+			if !ok {
+				return nil, rejected, fmt.Errorf("%w: question %d option %d", ErrNoDiscreteLog, q, o)
+			}
+			res.Counts[q][o] = m
+		}
+	}
+	return res, rejected, nil
+}
+
+// VerifyResult is the observer's V13 (SPEC.md V13.1–V13.4): res.Trustees
+// MUST be the T smallest indices whose partial decryptions verify, every
+// count MUST be at most maxCount and satisfy Counts[q][o]·G == M[q][o].
+func VerifyResult(params *Params, vk []*group.Element, agg [][]*ballot.Ciphertext, partials map[int]*PartialDecryption, maxCount uint64, res *Result) error {
+	if err := checkVK(params, vk); err != nil {
+		return err
+	}
+	chosen, _ := chooseTrustees(params, vk, agg, partials)
+	if len(chosen) < params.T {
+		return fmt.Errorf("%w: %d valid partial decryptions, T=%d", ErrTooFewTrustees, len(chosen), params.T)
+	}
+	if !slices.Equal(chosen, res.Trustees) {
+		return fmt.Errorf("%w: trustees %v, want %v", ErrResultMismatch, res.Trustees, chosen)
+	}
+	if len(res.Counts) != len(agg) {
+		return fmt.Errorf("%w: shape", ErrResultMismatch)
+	}
+	ms := combined(agg, partials, chosen)
+	for q, row := range ms {
+		if len(res.Counts[q]) != len(row) {
+			return fmt.Errorf("%w: shape", ErrResultMismatch)
+		}
+		for o, M := range row {
+			m := res.Counts[q][o]
+			if m > maxCount || !group.NewElement().ScalarBaseMult(group.ScalarFromUint64(m)).Equal(M) {
+				return fmt.Errorf("%w: question %d option %d", ErrResultMismatch, q, o)
+			}
+		}
+	}
+	return nil
+}
+
+// babySteps is the table j·G → j for 0 ≤ j < step of baby-step giant-step.
+type babySteps struct {
+	max   uint64
+	step  uint64
+	table map[[32]byte]uint64
+	giant *group.Element // −step·G
+}
+
+func newBabySteps(max uint64) *babySteps {
+	step := uint64(1)
+	for step*step <= max && step < 1<<32 {
+		step++
+	}
+	bs := &babySteps{max: max, step: step, table: make(map[[32]byte]uint64, step)}
+	p := group.NewElement()
+	g := group.Generator()
+	for j := uint64(0); j < step; j++ {
+		bs.table[[32]byte(p.Bytes())] = j
+		p.Add(p, g)
+	}
+	bs.giant = group.NewElement().Neg(p) // p = step·G here
+	return bs
+}
+
+// varTimeLog returns m ≤ max with m·G == M. Variable time: M is public (a decrypted total).
+func (bs *babySteps) varTimeLog(M *group.Element) (uint64, bool) {
+	cur := M.Clone()
+	for i := uint64(0); i*bs.step <= bs.max; i++ {
+		if j, ok := bs.table[[32]byte(cur.Bytes())]; ok {
+			if m := i*bs.step + j; m <= bs.max {
+				return m, true
+			}
+			return 0, false
+		}
+		cur.Add(cur, bs.giant)
+	}
+	return 0, false
+}
+
+// Bytes returns the canonical encoding of pd (SPEC.md §9.5):
+//
+//	u16 trustee || u32 Q || Q × (u32 O_q || O_q × (D || A || B || z))
+func (pd *PartialDecryption) Bytes() []byte {
+	n := 6
+	for _, row := range pd.Shares {
+		n += 4 + 128*len(row)
+	}
+	w := wire.NewWriter(n).U16(uint16(pd.Trustee)).Count(len(pd.Shares))
+	for _, row := range pd.Shares {
+		w.Count(len(row))
+		for _, s := range row {
+			w.Element(s.D).Element(s.A).Element(s.B).Scalar(s.Z)
+		}
+	}
+	return w.Out()
+}
+
+// ParsePartialDecryption decodes PartialDecryption.Bytes strictly. D, A and B
+// may be the identity (the aggregate of no ballots has Alpha = identity).
+func ParsePartialDecryption(b []byte) (*PartialDecryption, error) {
+	r := wire.NewReader(b)
+	pd := &PartialDecryption{Trustee: readIndex(r, "trustee")}
+	nq := r.Count("question count", r.Remaining()/4)
+	for q := 0; q < nq && r.Err() == nil; q++ {
+		no := r.Count("option count", r.Remaining()/128)
+		row := make([]DecryptionShare, 0, no)
+		for o := 0; o < no && r.Err() == nil; o++ {
+			row = append(row, DecryptionShare{D: r.Element("D"), A: r.Element("A"), B: r.Element("B"), Z: r.Scalar("z")})
+		}
+		pd.Shares = append(pd.Shares, row)
+	}
+	if err := r.Done(); err != nil {
+		return nil, malformed(err)
+	}
+	return pd, nil
+}
+
+// Bytes returns the canonical encoding of res (SPEC.md §9.5):
+//
+//	u32 count || count × u16 trustee || u32 Q || Q × (u32 O_q || O_q × u64 count)
+func (res *Result) Bytes() []byte {
+	w := wire.NewWriter(64).Count(len(res.Trustees))
+	for _, j := range res.Trustees {
+		w.U16(uint16(j))
+	}
+	w.Count(len(res.Counts))
+	for _, row := range res.Counts {
+		w.Count(len(row))
+		for _, c := range row {
+			w.U64(c)
+		}
+	}
+	return w.Out()
+}
+
+// ParseResult decodes Result.Bytes strictly: trustees strictly increasing in
+// 1..MaxTrustees.
+func ParseResult(b []byte) (*Result, error) {
+	r := wire.NewReader(b)
+	res := &Result{}
+	nt := r.Count("trustee count", MaxTrustees)
+	prev := 0
+	for k := 0; k < nt && r.Err() == nil; k++ {
+		j := readIndex(r, "trustee")
+		if r.Err() == nil && j <= prev {
+			r.Failf("trustee %d out of order", j)
+		}
+		prev = j
+		res.Trustees = append(res.Trustees, j)
+	}
+	nq := r.Count("question count", r.Remaining()/4)
+	for q := 0; q < nq && r.Err() == nil; q++ {
+		no := r.Count("option count", r.Remaining()/8)
+		row := make([]uint64, 0, no)
+		for o := 0; o < no && r.Err() == nil; o++ {
+			row = append(row, r.U64("count"))
+		}
+		res.Counts = append(res.Counts, row)
+	}
+	if err := r.Done(); err != nil {
+		return nil, malformed(err)
+	}
+	return res, nil
+}
+
+// Digest returns the result digest bound to the election (SPEC.md §9.5):
+// Digest(label "result"; fingerprint, Result.Bytes()).
+func (res *Result) Digest(fingerprint [32]byte) [32]byte {
+	return transcript.New(transcript.ResultDigest).Bytes(fingerprint[:]).Bytes(res.Bytes()).Digest()
+}

@@ -1,0 +1,175 @@
+package tally
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/vectors.txt")
+
+const vectorsFile = "testdata/vectors.txt"
+
+// vectors regenerates the known-answer vectors: a 3-trustee, threshold-2
+// ceremony and tally driven by a seeded reader (SPEC.md §8, §9). Every
+// line is "name hex".
+func vectors(t *testing.T) []byte {
+	rng := newSeeded("urna/v1 tally known-answer vectors")
+	var out bytes.Buffer
+	put := func(name string, b []byte) { fmt.Fprintf(&out, "%s %x\n", name, b) }
+	params, secrets := newParams(t, rng, 3, 2)
+	put("fingerprint", params.Fingerprint[:])
+	for i, s := range secrets {
+		put(fmt.Sprintf("trustee-secret-%d", i+1), s.Bytes())
+		put(fmt.Sprintf("trustee-public-%d", i+1), s.Public().Bytes())
+	}
+	c := &ceremony{params: params, secrets: secrets}
+	for i := 1; i <= 3; i++ {
+		post, st, err := Deal(rng, params, i, secrets[i-1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.posts, c.states = append(c.posts, post), append(c.states, st)
+		put(fmt.Sprintf("dealer-post-%d", i), post.Bytes())
+	}
+	put("encrypted-share-1-2", c.posts[0].Shares[0].Bytes())
+	// Dealer 3 sends trustee 1 a bad share, is complained against and reveals.
+	badShare(t, c, rng, 3, 1)
+	put("dealer-post-3-bad", c.posts[2].Bytes())
+	rep, err := ReceiveShares(params, 1, secrets[0], c.posts)
+	if err != nil || len(rep.Complaints) != 1 {
+		t.Fatal("expected one complaint", err)
+	}
+	put("confirmation-1", rep.Confirmation.Bytes())
+	put("complaint-3-1", rep.Complaints[0].Bytes())
+	rv, err := c.states[2].Reveal(rep.Complaints[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	put("reveal-3-1", rv.Bytes())
+	c.finish(t, nil, []*Reveal{rv})
+	put("joint-key", c.key.Bytes())
+	for j, x := range c.vk {
+		put(fmt.Sprintf("verification-key-%d", j+1), x.Bytes())
+	}
+	put("key-share-2", c.shares[1].Bytes())
+	agg := encryptAgg(t, rng, c.key, [][]uint64{{2, 5}, {0}})
+	for q, row := range agg {
+		for o, ct := range row {
+			put(fmt.Sprintf("aggregate-%d-%d", q, o), ct.Bytes())
+		}
+	}
+	parts := map[int]*PartialDecryption{}
+	for _, j := range []int{2, 3} {
+		pd, err := PartialDecrypt(rng, params, c.shares[j-1], agg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts[j] = pd
+		put(fmt.Sprintf("partial-decryption-%d", j), pd.Bytes())
+	}
+	res, _, err := Combine(params, c.vk, agg, parts, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put("result", res.Bytes())
+	d := res.Digest(params.Fingerprint)
+	put("result-digest", d[:])
+	return out.Bytes()
+}
+
+func TestVectors(t *testing.T) {
+	got := vectors(t)
+	if *update {
+		if err := os.WriteFile(vectorsFile, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(vectorsFile)
+	if err != nil {
+		t.Fatalf("%v (run go test -run TestVectors -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+		for k := range min(len(gl), len(wl)) {
+			if gl[k] != wl[k] {
+				t.Fatalf("vector line %d differs:\n got %.120s\nwant %.120s", k+1, gl[k], wl[k])
+			}
+		}
+		t.Fatal("vectors differ in length")
+	}
+}
+
+// TestVectorsDecode re-parses every pinned object and checks it re-encodes
+// to the same bytes, so the file also pins the decoders.
+func TestVectorsDecode(t *testing.T) {
+	f, err := os.Open(vectorsFile)
+	if err != nil {
+		t.Skip("no vectors yet")
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	n := 0
+	for sc.Scan() {
+		name, hx, _ := strings.Cut(sc.Text(), " ")
+		b, err := hex.DecodeString(hx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var re []byte
+		switch {
+		case strings.HasPrefix(name, "dealer-post-"):
+			p, err := ParseDealerPost(b)
+			if err != nil {
+				t.Fatal(name, err)
+			}
+			re = p.Bytes()
+		case strings.HasPrefix(name, "partial-decryption-"):
+			p, err := ParsePartialDecryption(b)
+			if err != nil {
+				t.Fatal(name, err)
+			}
+			re = p.Bytes()
+		case name == "result":
+			p, err := ParseResult(b)
+			if err != nil {
+				t.Fatal(name, err)
+			}
+			re = p.Bytes()
+		case strings.HasPrefix(name, "reveal-"):
+			p, err := ParseReveal(b)
+			if err != nil {
+				t.Fatal(name, err)
+			}
+			re = p.Bytes()
+		case strings.HasPrefix(name, "complaint-"):
+			p, err := ParseComplaint(b)
+			if err != nil {
+				t.Fatal(name, err)
+			}
+			re = p.Bytes()
+		case strings.HasPrefix(name, "key-share-"):
+			p, err := ParseKeyShare(b)
+			if err != nil {
+				t.Fatal(name, err)
+			}
+			re = p.Bytes()
+		default:
+			continue
+		}
+		n++
+		if !bytes.Equal(re, b) {
+			t.Fatalf("%s does not re-encode", name)
+		}
+	}
+	if n < 8 {
+		t.Fatalf("only %d objects checked", n)
+	}
+}
