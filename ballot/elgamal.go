@@ -16,12 +16,12 @@ type Ciphertext struct {
 // CiphertextSize is the length of an encoded ciphertext: Alpha || Beta.
 const CiphertextSize = 64
 
-// Encrypt returns the encryption of the small integer m under pk with randomness r.
+// Encrypt returns the encryption of the small integer m under pk with
+// randomness r (SPEC.md §6.2). It does not branch on m, so it runs in
+// constant time with respect to m and r.
 func Encrypt(pk *group.Element, m uint64, r *group.Scalar) *Ciphertext {
 	beta := group.NewElement().ScalarMult(r, pk)
-	if m != 0 {
-		beta.Add(beta, group.NewElement().ScalarBaseMult(group.ScalarFromUint64(m)))
-	}
+	beta.Add(beta, group.NewElement().ScalarBaseMult(group.ScalarFromUint64(m)))
 	return &Ciphertext{Alpha: group.NewElement().ScalarBaseMult(r), Beta: beta}
 }
 

@@ -5,9 +5,9 @@ import "fmt"
 // VarTimeMultiScalarMult returns Σ scalars[i]·points[i].
 //
 // It runs in variable time and MUST only be used on public inputs
-// (verification equations). It uses Straus' interleaved windows for few
-// terms and Pippenger's bucket method for many, which is what makes batch
-// verification of ballots cheap: the cost per term falls as the batch grows.
+// (verification equations). It uses Straus' interleaved method with width-5
+// NAF digits for few terms and Pippenger's bucket method for many, which is what makes batch verification of ballots cheap: the
+// cost per term falls as the batch grows.
 func VarTimeMultiScalarMult(scalars []*Scalar, points []*Element) *Element {
 	if len(scalars) != len(points) {
 		panic(fmt.Sprintf("group: VarTimeMultiScalarMult with %d scalars and %d points", len(scalars), len(points)))
@@ -18,39 +18,100 @@ func VarTimeMultiScalarMult(scalars []*Scalar, points []*Element) *Element {
 	return pippenger(scalars, points)
 }
 
-// nibble returns the 4-bit window i (0 = least significant) of a little-endian scalar.
-func nibble(b []byte, i int) int {
-	v := b[i/2]
-	if i%2 == 1 {
-		v >>= 4
+// limbs returns the little-endian 64-bit limbs of a scalar (< 2^253), with
+// one spare limb for the carries of signed-digit recoding.
+func limbs(s *Scalar) [5]uint64 {
+	b := s.Bytes()
+	var k [5]uint64
+	for i, v := range b {
+		k[i/8] |= uint64(v) << (8 * (i % 8))
 	}
-	return int(v & 15)
+	return k
 }
 
-// straus computes the sum with 4-bit windows and a 16-entry table per point.
-func straus(scalars []*Scalar, points []*Element) *Element {
-	n := len(points)
-	tables := make([][16]*Element, n)
-	digits := make([][]byte, n)
-	for i, p := range points {
-		t := &tables[i]
-		t[0] = NewElement()
-		t[1] = p.Clone()
-		for j := 2; j < 16; j++ {
-			t[j] = NewElement().Add(t[j-1], p)
-		}
-		digits[i] = scalars[i].Bytes()
-	}
-	acc := NewElement()
-	for w := 63; w >= 0; w-- {
-		if w != 63 {
-			for k := 0; k < 4; k++ {
-				acc.Double(acc)
+// wnaf returns the width-w non-adjacent form of s: 257 digits, each zero or
+// odd with |d| < 2^(w-1), least significant first, at most one non-zero
+// digit in any w consecutive positions.
+func wnaf(s *Scalar, w uint) []int8 {
+	k := limbs(s)
+	naf := make([]int8, 257)
+	width := uint64(1) << w
+	for i := 0; i < len(naf) && (k[0]|k[1]|k[2]|k[3]|k[4]) != 0; i++ {
+		if k[0]&1 == 1 {
+			d := int64(k[0] & (width - 1))
+			if d >= int64(width/2) {
+				d -= int64(width)
+			}
+			naf[i] = int8(d)
+			// k -= d (d odd and small; k ≥ d when d > 0).
+			if d > 0 {
+				borrow := uint64(d)
+				for j := 0; j < 5 && borrow != 0; j++ {
+					old := k[j]
+					k[j] -= borrow
+					if k[j] > old {
+						borrow = 1
+					} else {
+						borrow = 0
+					}
+				}
+			} else {
+				carry := uint64(-d)
+				for j := 0; j < 5 && carry != 0; j++ {
+					k[j] += carry
+					if k[j] < carry {
+						carry = 1
+					} else {
+						carry = 0
+					}
+				}
 			}
 		}
+		for j := 0; j < 4; j++ {
+			k[j] = k[j]>>1 | k[j+1]<<63
+		}
+		k[4] >>= 1
+	}
+	return naf
+}
+
+// straus computes the sum with interleaved width-5 NAFs: per point a table
+// of ±P, ±3P, ..., ±15P, one shared chain of doublings, and one addition
+// per non-zero digit (about 253/6 per point).
+func straus(scalars []*Scalar, points []*Element) *Element {
+	const w = 5
+	n := len(points)
+	pos := make([][1 << (w - 2)]*Element, n)
+	neg := make([][1 << (w - 2)]*Element, n)
+	nafs := make([][]int8, n)
+	top := -1
+	for i, p := range points {
+		nafs[i] = wnaf(scalars[i], w)
+		for j := len(nafs[i]) - 1; j > top; j-- {
+			if nafs[i][j] != 0 {
+				top = j
+				break
+			}
+		}
+		two := NewElement().Double(p)
+		pos[i][0] = p.Clone()
+		for j := 1; j < len(pos[i]); j++ {
+			pos[i][j] = NewElement().Add(pos[i][j-1], two)
+		}
+		for j := range neg[i] {
+			neg[i][j] = NewElement().Neg(pos[i][j])
+		}
+	}
+	acc := NewElement()
+	for j := top; j >= 0; j-- {
+		if j != top {
+			acc.Double(acc)
+		}
 		for i := range points {
-			if d := nibble(digits[i], w); d != 0 {
-				acc.Add(acc, tables[i][d])
+			if d := nafs[i][j]; d > 0 {
+				acc.Add(acc, pos[i][d/2])
+			} else if d < 0 {
+				acc.Add(acc, neg[i][(-d)/2])
 			}
 		}
 	}

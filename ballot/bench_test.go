@@ -1,0 +1,117 @@
+package ballot
+
+import (
+	"crypto/rand"
+	"runtime"
+	"syscall"
+	"testing"
+
+	"github.com/urna-vote/urna/internal/batch"
+	"github.com/urna-vote/urna/internal/schnorr"
+)
+
+// The machine these run on is shared, so besides wall time (ns/op) the
+// benchmarks report the process CPU time per operation (cpu-µs/...), which
+// other processes disturb less.
+
+var oneOfFive = []Question{{Text: "1-of-5", Options: []string{"a", "b", "c", "d", "e"}, Min: 1, Max: 1}}
+
+func cpuTime() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+func BenchmarkEncrypt1of5(b *testing.B) {
+	e := newTestElection(b, "bench", oneOfFive, 1)
+	b.ResetTimer()
+	c0 := cpuTime()
+	for i := 0; i < b.N; i++ {
+		if _, _, err := EncryptBallot(rand.Reader, e.m, e.pk, e.creds[0], [][]uint32{{uint32(i % 5)}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(cpuTime()-c0)/1e3/float64(b.N), "cpu-µs/op")
+}
+
+func BenchmarkVerify1of5(b *testing.B) {
+	e := newTestElection(b, "bench", oneOfFive, 1)
+	bl, _ := e.encrypt(b, newSeeded("x"), 0, [][]uint32{{3}})
+	b.ResetTimer()
+	c0 := cpuTime()
+	for i := 0; i < b.N; i++ {
+		if err := bl.Verify(e.m, e.pk); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(cpuTime()-c0)/1e3/float64(b.N), "cpu-µs/op")
+}
+
+func BenchmarkParse1of5(b *testing.B) {
+	e := newTestElection(b, "bench", oneOfFive, 1)
+	bl, _ := e.encrypt(b, newSeeded("x"), 0, [][]uint32{{3}})
+	raw := bl.Bytes()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := ParseBallot(raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// batchFixture is 256 signed 1-of-5 ballots and the hook that folds each
+// envelope-style Schnorr signature into the batch.
+func batchFixture(b *testing.B) (*testElection, []*Ballot, func(*batch.Verifier, int)) {
+	const n = 256
+	e := newTestElection(b, "bench", oneOfFive, n)
+	rng := newSeeded("batch")
+	ballots := make([]*Ballot, n)
+	sigs := make([]*schnorr.Signature, n)
+	for i := range ballots {
+		ballots[i], _ = e.encrypt(b, rng, i, [][]uint32{{uint32(i % 5)}})
+		var err error
+		if sigs[i], err = e.creds[i].Sign(rng, ballots[i].Bytes()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	extra := func(v *batch.Verifier, idx int) {
+		g, terms := schnorr.Equation(e.creds[idx].Public(), ballots[idx].raw, sigs[idx])
+		q := v.Add(idx).G(g)
+		for _, t := range terms {
+			q.Term(t.S, t.P)
+		}
+	}
+	return e, ballots, extra
+}
+
+// BenchmarkVerifyBatch256 verifies 256 parsed, signed 1-of-5 ballots
+// (proofs and signatures) in one batch on one goroutine.
+func BenchmarkVerifyBatch256(b *testing.B) {
+	e, ballots, extra := batchFixture(b)
+	b.ResetTimer()
+	c0 := cpuTime()
+	for i := 0; i < b.N; i++ {
+		bad, err := VerifyBatch(rand.Reader, e.m, e.pk, ballots, extra)
+		if err != nil || bad != nil {
+			b.Fatal(bad, err)
+		}
+	}
+	n := float64(b.N * len(ballots))
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e3/n, "µs/ballot")
+	b.ReportMetric(float64(cpuTime()-c0)/1e3/n, "cpu-µs/ballot")
+}
+
+// BenchmarkVerifyBatch256Parallel splits the same batch across GOMAXPROCS goroutines.
+func BenchmarkVerifyBatch256Parallel(b *testing.B) {
+	e, ballots, extra := batchFixture(b)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		bad, err := VerifyBatchParallel(rand.Reader, e.m, e.pk, ballots, extra, runtime.GOMAXPROCS(0))
+		if err != nil || bad != nil {
+			b.Fatal(bad, err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e3/float64(b.N*len(ballots)), "µs/ballot")
+}

@@ -1,0 +1,276 @@
+package ballot
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/urna-vote/urna/internal/group"
+	"github.com/urna-vote/urna/internal/schnorr"
+	"github.com/urna-vote/urna/internal/transcript"
+	"github.com/urna-vote/urna/internal/wire"
+)
+
+// CredentialAlphabet is the base-32 alphabet of credential strings
+// (Crockford's: digits and upper-case letters without I, L, O, U).
+const CredentialAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+const (
+	credentialData  = 24                 // 24 symbols × 5 bits = 120 bits of entropy
+	credentialChars = credentialData + 1 // plus one check symbol
+)
+
+// Credential is a voter's secret credential string (SPEC.md §5.1). It MUST
+// NOT be logged; String redacts it and Text reveals it. Credentials cannot be
+// compared with ==.
+type Credential struct {
+	_    [0]func()
+	norm string // 25 symbols of CredentialAlphabet, no separators
+}
+
+// gfMulX multiplies an element of GF(32) = GF(2)[x]/(x^5+x^2+1) by x.
+func gfMulX(c byte) byte {
+	c <<= 1
+	if c&0x20 != 0 {
+		c ^= 0x25
+	}
+	return c
+}
+
+// credentialCheck returns the Horner sum Σ v_i·x^(n-1-i) over GF(32).
+func credentialCheck(vals []byte) byte {
+	var c byte
+	for _, v := range vals {
+		c = gfMulX(c) ^ v
+	}
+	return c
+}
+
+// GenerateCredential draws a new credential from rand (SPEC.md §5.1): 15
+// bytes read as 24 big-endian 5-bit symbols, then a check symbol.
+func GenerateCredential(rand io.Reader) (Credential, error) {
+	var buf [15]byte
+	if _, err := io.ReadFull(rand, buf[:]); err != nil {
+		return Credential{}, fmt.Errorf("ballot: reading randomness: %w", err)
+	}
+	vals := make([]byte, 0, credentialChars)
+	var acc uint32
+	bits := 0
+	for _, b := range buf {
+		acc = acc<<8 | uint32(b)
+		bits += 8
+		for bits >= 5 {
+			bits -= 5
+			vals = append(vals, byte(acc>>bits)&31)
+		}
+	}
+	vals = append(vals, gfMulX(credentialCheck(vals)))
+	var sb strings.Builder
+	for _, v := range vals {
+		sb.WriteByte(CredentialAlphabet[v])
+	}
+	return Credential{norm: sb.String()}, nil
+}
+
+// ParseCredential reads a credential typed by a voter (SPEC.md §5.1). It
+// ignores spaces and dashes and accepts lower case; anything else outside
+// the alphabet is ErrInvalidCredential, and a wrong check symbol is
+// ErrCredentialChecksum.
+func ParseCredential(s string) (Credential, error) {
+	if len(s) > 4*credentialChars {
+		return Credential{}, fmt.Errorf("%w: too long", ErrInvalidCredential)
+	}
+	vals := make([]byte, 0, credentialChars)
+	var sb strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == ' ' || c == '-' {
+			continue
+		}
+		if c >= 'a' && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		v := strings.IndexByte(CredentialAlphabet, c)
+		if v < 0 {
+			if c == 'I' || c == 'L' || c == 'O' || c == 'U' {
+				return Credential{}, fmt.Errorf("%w: credentials never contain %q (did you mean a digit?)", ErrInvalidCredential, c)
+			}
+			return Credential{}, fmt.Errorf("%w: unexpected character at position %d", ErrInvalidCredential, i+1)
+		}
+		vals = append(vals, byte(v))
+		sb.WriteByte(c)
+	}
+	if len(vals) != credentialChars {
+		return Credential{}, fmt.Errorf("%w: %d symbols, want %d", ErrInvalidCredential, len(vals), credentialChars)
+	}
+	if credentialCheck(vals) != 0 {
+		return Credential{}, ErrCredentialChecksum
+	}
+	return Credential{norm: sb.String()}, nil
+}
+
+// Text returns the credential in its canonical display form: five groups of
+// five symbols separated by dashes. It reveals the secret.
+func (c Credential) Text() string {
+	if len(c.norm) != credentialChars {
+		return ""
+	}
+	var parts []string
+	for i := 0; i < credentialChars; i += 5 {
+		parts = append(parts, c.norm[i:i+5])
+	}
+	return strings.Join(parts, "-")
+}
+
+// String redacts the credential, so that printing it by mistake leaks nothing.
+func (c Credential) String() string { return "ballot.Credential(REDACTED)" }
+
+// GoString redacts the credential.
+func (c Credential) GoString() string { return c.String() }
+
+// Key derives the credential's signing key for the election electionID
+// (SPEC.md §5.2): sk = H("credential-key"; normalized credential, election id).
+func (c Credential) Key(electionID string) (*CredentialKey, error) {
+	if len(c.norm) != credentialChars {
+		return nil, fmt.Errorf("%w: empty credential", ErrInvalidCredential)
+	}
+	if !validElectionID(electionID) {
+		return nil, fmt.Errorf("%w: bad election id", ErrInvalidCredential)
+	}
+	sk := transcript.New(transcript.CredentialDerive).String(c.norm).String(electionID).Challenge()
+	priv, err := schnorr.NewPrivateKey(sk)
+	if err != nil {
+		return nil, fmt.Errorf("ballot: %w", err)
+	}
+	return &CredentialKey{sk: priv, pub: priv.Public()}, nil
+}
+
+// CredentialKey is the signing key derived from a credential. It signs the
+// board envelope of the voter's ballots. It MUST NOT be logged.
+type CredentialKey struct {
+	sk  *schnorr.PrivateKey
+	pub *group.Element
+}
+
+// NewCredentialKey wraps an existing Schnorr key as a credential key (for
+// tests and tools that hold raw keys).
+func NewCredentialKey(sk *schnorr.PrivateKey) *CredentialKey {
+	return &CredentialKey{sk: sk, pub: sk.Public()}
+}
+
+// Public returns the public credential sk·G.
+func (k *CredentialKey) Public() *group.Element { return k.pub.Clone() }
+
+// PrivateKey returns the Schnorr key, for signing board entries.
+func (k *CredentialKey) PrivateKey() *schnorr.PrivateKey { return k.sk }
+
+// Sign signs msg with the credential key (SPEC.md §3.2).
+func (k *CredentialKey) Sign(rand io.Reader, msg []byte) (*schnorr.Signature, error) {
+	return k.sk.Sign(rand, msg)
+}
+
+// MaxCredentials bounds the length of a credential list.
+const MaxCredentials = wire.MaxList
+
+// CredentialList is the public credential list posted by the credential
+// authority (SPEC.md §5.3): distinct non-identity elements, sorted by their
+// encodings. Lists from NewCredentialList or ParseCredentialList are valid
+// and MUST NOT be modified.
+type CredentialList struct {
+	Credentials []*group.Element
+	enc         [][]byte // Credentials[i].Bytes(), sorted
+}
+
+// NewCredentialList sorts and checks the public credentials (SPEC.md V6.2).
+func NewCredentialList(creds []*group.Element) (*CredentialList, error) {
+	type pair struct {
+		b []byte
+		e *group.Element
+	}
+	ps := make([]pair, len(creds))
+	for i, c := range creds {
+		if c == nil || c.IsIdentity() {
+			return nil, fmt.Errorf("%w: credential %d is missing or the identity", ErrInvalidCredentialList, i)
+		}
+		ps[i] = pair{c.Bytes(), c.Clone()}
+	}
+	sort.Slice(ps, func(i, j int) bool { return bytes.Compare(ps[i].b, ps[j].b) < 0 })
+	l := &CredentialList{}
+	for i, p := range ps {
+		if i > 0 && bytes.Equal(ps[i-1].b, p.b) {
+			return nil, fmt.Errorf("%w: credential repeated", ErrInvalidCredentialList)
+		}
+		l.Credentials = append(l.Credentials, p.e)
+		l.enc = append(l.enc, p.b)
+	}
+	if len(l.Credentials) == 0 || len(l.Credentials) > MaxCredentials {
+		return nil, fmt.Errorf("%w: %d credentials, want 1..%d", ErrInvalidCredentialList, len(l.Credentials), MaxCredentials)
+	}
+	return l, nil
+}
+
+// Bytes returns the canonical encoding: u32 count || sorted elements (SPEC.md §5.3).
+func (l *CredentialList) Bytes() []byte {
+	w := wire.NewWriter(4 + group.Size*len(l.Credentials)).Count(len(l.Credentials))
+	for i, c := range l.Credentials {
+		if i < len(l.enc) {
+			w.Fixed(l.enc[i])
+		} else {
+			w.Element(c)
+		}
+	}
+	return w.Out()
+}
+
+// ParseCredentialList decodes a canonical credential list (SPEC.md V6.1–V6.2):
+// 1..2^20 canonical non-identity elements in strictly increasing byte order.
+func ParseCredentialList(b []byte) (*CredentialList, error) {
+	r := wire.NewReader(b)
+	n := r.Count("credentials", MaxCredentials)
+	if r.Err() == nil && r.Remaining() != n*group.Size {
+		r.Failf("credential list: %d bytes for %d credentials", r.Remaining(), n)
+	}
+	l := &CredentialList{}
+	for i := 0; i < n && r.Err() == nil; i++ {
+		off := len(b) - r.Remaining()
+		e := r.NonIdentity("credential")
+		if e == nil {
+			break
+		}
+		enc := b[off : off+group.Size : off+group.Size]
+		if i > 0 && bytes.Compare(l.enc[i-1], enc) >= 0 {
+			return nil, fmt.Errorf("%w: credentials not strictly sorted at %d", ErrInvalidCredentialList, i)
+		}
+		l.Credentials = append(l.Credentials, e)
+		l.enc = append(l.enc, slices.Clone(enc))
+	}
+	if err := r.Done(); err != nil {
+		return nil, fmt.Errorf("ballot: credential list: %w", err)
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("%w: empty", ErrInvalidCredentialList)
+	}
+	return l, nil
+}
+
+// Len returns the number of credentials.
+func (l *CredentialList) Len() int { return len(l.Credentials) }
+
+// Contains reports whether pk is in the list (SPEC.md V8.4). Variable time (public data).
+func (l *CredentialList) Contains(pk *group.Element) bool {
+	return l.containsBytes(pk.Bytes())
+}
+
+func (l *CredentialList) containsBytes(b []byte) bool {
+	if len(l.enc) != len(l.Credentials) {
+		l.enc = make([][]byte, len(l.Credentials))
+		for i, c := range l.Credentials {
+			l.enc[i] = c.Bytes()
+		}
+	}
+	_, found := slices.BinarySearchFunc(l.enc, b, bytes.Compare)
+	return found
+}

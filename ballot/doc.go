@@ -1,0 +1,35 @@
+// Package ballot implements what voters and the election authority post
+// about ballots, and how anyone checks it (SPEC.md §4–§7, V4, V6, V8–V10):
+//
+//   - the election manifest, its canonical encoding and fingerprint (§4);
+//   - voter credentials: short typable secrets, the Schnorr signing key
+//     derived from them per election, and the public credential list (§5);
+//   - encrypted ballots: per option an exponential-ElGamal ciphertext
+//     (elgamal.go, §2.7) with a disjunctive Chaum–Pedersen proof that it
+//     encrypts 0 or 1, per question a disjunctive proof that the number of
+//     selections lies in min..max (§6);
+//   - single and batch verification of ballots (V8), trackers and Benaloh
+//     audits (§7, V9), and the counting rule (V10).
+//
+// Every proof is non-interactive by strong Fiat–Shamir: the challenge hashes
+// the election fingerprint, the election key, the public credential, the
+// question and option indexes and the ciphertexts, then the commitments,
+// under a versioned label of internal/transcript. Proofs carry their
+// commitments, so verification is a set of linear equations that
+// internal/batch checks for many ballots with one multi-scalar multiplication.
+//
+// Security assumptions: discrete logarithms in Ristretto255 are hard
+// (ballot secrecy, under the joint key of fewer than t colluding trustees)
+// and the hashes behave as random oracles (soundness and zero knowledge of
+// the proofs). A ballot is bound to one election and one credential; the
+// board envelope, signed with the credential key, is package bulletin's.
+//
+// Timing: EncryptBallot, Encrypt and the key derivation run in constant
+// time with respect to the choices, the randomness and the credential.
+// Everything that verifies (Verify, VerifyBatch, Diagnose, VerifyOpening,
+// the decoders) is variable time and handles only public data.
+//
+// The package is pure: no I/O, no logging. Randomness comes in as an
+// io.Reader (crypto/rand.Reader in production). Credentials, credential
+// keys, Secrets and Openings-before-audit are secrets and MUST NOT be logged.
+package ballot

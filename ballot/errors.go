@@ -1,0 +1,29 @@
+package ballot
+
+import "errors"
+
+// Sentinel errors. Callers branch on these with errors.Is; every other error
+// of this package wraps one of them or a wire.ErrMalformed decoding error.
+var (
+	// ErrInvalidProof is the one opaque error of a failed proof or equation
+	// check (SPEC.md V8.5–V8.7). Diagnose says which check failed.
+	ErrInvalidProof = errors.New("ballot: invalid proof")
+	// ErrWrongElection: the ballot's election fingerprint is not the manifest's (V8.2).
+	ErrWrongElection = errors.New("ballot: ballot is for another election")
+	// ErrShape: the ballot's question/option/branch counts differ from the manifest's (V8.3).
+	ErrShape = errors.New("ballot: ballot does not match the manifest's questions")
+	// ErrInvalidChoice: the choices break a question's rules (unknown or repeated option, count outside min..max).
+	ErrInvalidChoice = errors.New("ballot: invalid choices")
+	// ErrInvalidManifest: a manifest breaks a rule of SPEC.md §4 (V4).
+	ErrInvalidManifest = errors.New("ballot: invalid manifest")
+	// ErrInvalidCredential: a credential string is malformed (SPEC.md §5.1).
+	ErrInvalidCredential = errors.New("ballot: invalid credential")
+	// ErrCredentialChecksum: a well-formed credential string whose check character is wrong (a typo).
+	ErrCredentialChecksum = errors.New("ballot: credential checksum mismatch (typo?)")
+	// ErrInvalidCredentialList: a credential list breaks a rule of SPEC.md §5.3 (V6).
+	ErrInvalidCredentialList = errors.New("ballot: invalid credential list")
+	// ErrOpeningMismatch: an audit opening does not re-encrypt to the ballot (V9.3).
+	ErrOpeningMismatch = errors.New("ballot: opening does not match the ballot")
+	// ErrInvalidKey: the election public key is missing or the identity.
+	ErrInvalidKey = errors.New("ballot: invalid election public key")
+)

@@ -1,0 +1,443 @@
+package ballot
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"unicode/utf8"
+
+	"github.com/urna-vote/urna/internal/group"
+	"github.com/urna-vote/urna/internal/transcript"
+	"github.com/urna-vote/urna/internal/wire"
+)
+
+// ManifestVersion is the only manifest version of protocol version 1.
+const ManifestVersion = 1
+
+// Size limits of a manifest (SPEC.md §4.1). Lengths are in bytes of UTF-8.
+const (
+	MaxElectionID   = 64
+	MaxTitle        = 1024
+	MaxQuestions    = 64
+	MaxQuestionText = 4096
+	MinOptions      = 2
+	MaxOptions      = 64
+	MaxOptionText   = 1024
+	MaxTrustees     = 32
+	MaxBoardNodes   = 32
+	MaxName         = 64 // trustee names and board node ids
+	ShareKeySize    = 32 // HPKE X25519 public key
+	NodeKeySize     = 32 // Ed25519 public key
+)
+
+// Manifest describes one election (SPEC.md §4). Its canonical encoding is
+// Bytes and its identity is Fingerprint. A Manifest obtained from
+// NewManifest, ParseManifest or ParseManifestJSON is valid; one built by hand
+// MUST pass Validate before Bytes or Fingerprint is called.
+type Manifest struct {
+	Version             uint8
+	ElectionID          string
+	Title               string
+	Questions           []Question
+	Authority           *group.Element // election authority's Schnorr key
+	CredentialAuthority *group.Element // credential authority's Schnorr key
+	Trustees            []Trustee      // trustee i = 1..n in this order (the Shamir x-coordinate)
+	Threshold           uint32
+	BoardNodes          []BoardNode
+	BoardQuorum         uint32
+}
+
+// Question is one question: the voter selects between Min and Max distinct options.
+type Question struct {
+	Text     string
+	Options  []string
+	Min, Max uint32
+}
+
+// Trustee is a tally trustee.
+type Trustee struct {
+	Name       string
+	SigningKey *group.Element // Schnorr key signing the trustee's board entries
+	ShareKey   []byte         // HPKE X25519 public key (32 bytes) for DKG share transport
+}
+
+// BoardNode is one bulletin-board node.
+type BoardNode struct {
+	ID  string
+	Key []byte // Ed25519 public key (32 bytes) signing checkpoints
+}
+
+// NewManifest builds a version-1 manifest from copies of its arguments and
+// validates it (SPEC.md §4.1).
+func NewManifest(electionID, title string, questions []Question, authority, credentialAuthority *group.Element,
+	trustees []Trustee, threshold uint32, nodes []BoardNode, quorum uint32) (*Manifest, error) {
+	m := &Manifest{
+		Version: ManifestVersion, ElectionID: electionID, Title: title,
+		Authority: authority, CredentialAuthority: credentialAuthority,
+		Threshold: threshold, BoardQuorum: quorum,
+	}
+	for _, q := range questions {
+		m.Questions = append(m.Questions, Question{Text: q.Text, Options: append([]string(nil), q.Options...), Min: q.Min, Max: q.Max})
+	}
+	for _, t := range trustees {
+		m.Trustees = append(m.Trustees, Trustee{Name: t.Name, SigningKey: cloneElement(t.SigningKey), ShareKey: bytes.Clone(t.ShareKey)})
+	}
+	for _, n := range nodes {
+		m.BoardNodes = append(m.BoardNodes, BoardNode{ID: n.ID, Key: bytes.Clone(n.Key)})
+	}
+	m.Authority, m.CredentialAuthority = cloneElement(authority), cloneElement(credentialAuthority)
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func cloneElement(e *group.Element) *group.Element {
+	if e == nil {
+		return nil
+	}
+	return e.Clone()
+}
+
+func validElectionID(s string) bool {
+	if len(s) < 1 || len(s) > MaxElectionID {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func checkText(what, s string, max int) error {
+	if len(s) == 0 || len(s) > max || !utf8.ValidString(s) {
+		return fmt.Errorf("%w: %s must be 1..%d bytes of UTF-8", ErrInvalidManifest, what, max)
+	}
+	return nil
+}
+
+// Validate checks every rule of SPEC.md §4.1 (V4.2): version 1; an election
+// id of 1..64 characters [a-z0-9-]; bounded non-empty texts; 1..64
+// questions, each with 2..64 distinct options and 0 ≤ Min ≤ Max ≤ #options,
+// Max ≥ 1; non-identity authority keys; 1 ≤ Threshold ≤ #trustees ≤ 32;
+// 1 ≤ BoardQuorum ≤ #nodes ≤ 32; distinct trustee names, node ids and keys;
+// and no Ristretto255 key used twice (authority, credential authority, trustees).
+func (m *Manifest) Validate() error {
+	if m.Version != ManifestVersion {
+		return fmt.Errorf("%w: version %d, want %d", ErrInvalidManifest, m.Version, ManifestVersion)
+	}
+	if !validElectionID(m.ElectionID) {
+		return fmt.Errorf("%w: election id must be 1..%d characters of [a-z0-9-]", ErrInvalidManifest, MaxElectionID)
+	}
+	if err := checkText("title", m.Title, MaxTitle); err != nil {
+		return err
+	}
+	if len(m.Questions) < 1 || len(m.Questions) > MaxQuestions {
+		return fmt.Errorf("%w: %d questions, want 1..%d", ErrInvalidManifest, len(m.Questions), MaxQuestions)
+	}
+	for qi, q := range m.Questions {
+		if err := checkText(fmt.Sprintf("question %d text", qi), q.Text, MaxQuestionText); err != nil {
+			return err
+		}
+		if len(q.Options) < MinOptions || len(q.Options) > MaxOptions {
+			return fmt.Errorf("%w: question %d has %d options, want %d..%d", ErrInvalidManifest, qi, len(q.Options), MinOptions, MaxOptions)
+		}
+		seen := map[string]bool{}
+		for oi, o := range q.Options {
+			if err := checkText(fmt.Sprintf("question %d option %d", qi, oi), o, MaxOptionText); err != nil {
+				return err
+			}
+			if seen[o] {
+				return fmt.Errorf("%w: question %d: option %q repeated", ErrInvalidManifest, qi, o)
+			}
+			seen[o] = true
+		}
+		if q.Min > q.Max || q.Max > uint32(len(q.Options)) || q.Max < 1 {
+			return fmt.Errorf("%w: question %d: need 0 ≤ min (%d) ≤ max (%d) ≤ %d options and max ≥ 1", ErrInvalidManifest, qi, q.Min, q.Max, len(q.Options))
+		}
+	}
+	keys := map[string]string{}
+	useKey := func(what string, e *group.Element) error {
+		if e == nil || e.IsIdentity() {
+			return fmt.Errorf("%w: %s is missing or the identity", ErrInvalidManifest, what)
+		}
+		k := string(e.Bytes())
+		if prev, ok := keys[k]; ok {
+			return fmt.Errorf("%w: %s reuses the key of %s", ErrInvalidManifest, what, prev)
+		}
+		keys[k] = what
+		return nil
+	}
+	if err := useKey("authority", m.Authority); err != nil {
+		return err
+	}
+	if err := useKey("credential authority", m.CredentialAuthority); err != nil {
+		return err
+	}
+	if len(m.Trustees) < 1 || len(m.Trustees) > MaxTrustees {
+		return fmt.Errorf("%w: %d trustees, want 1..%d", ErrInvalidManifest, len(m.Trustees), MaxTrustees)
+	}
+	if m.Threshold < 1 || m.Threshold > uint32(len(m.Trustees)) {
+		return fmt.Errorf("%w: threshold %d, want 1..%d", ErrInvalidManifest, m.Threshold, len(m.Trustees))
+	}
+	names, shareKeys := map[string]bool{}, map[string]bool{}
+	for i, t := range m.Trustees {
+		if err := checkText(fmt.Sprintf("trustee %d name", i+1), t.Name, MaxName); err != nil {
+			return err
+		}
+		if names[t.Name] {
+			return fmt.Errorf("%w: trustee name %q repeated", ErrInvalidManifest, t.Name)
+		}
+		names[t.Name] = true
+		if err := useKey(fmt.Sprintf("trustee %d", i+1), t.SigningKey); err != nil {
+			return err
+		}
+		if len(t.ShareKey) != ShareKeySize {
+			return fmt.Errorf("%w: trustee %d share key has %d bytes, want %d", ErrInvalidManifest, i+1, len(t.ShareKey), ShareKeySize)
+		}
+		if shareKeys[string(t.ShareKey)] {
+			return fmt.Errorf("%w: trustee %d share key repeated", ErrInvalidManifest, i+1)
+		}
+		shareKeys[string(t.ShareKey)] = true
+	}
+	if len(m.BoardNodes) < 1 || len(m.BoardNodes) > MaxBoardNodes {
+		return fmt.Errorf("%w: %d board nodes, want 1..%d", ErrInvalidManifest, len(m.BoardNodes), MaxBoardNodes)
+	}
+	if m.BoardQuorum < 1 || m.BoardQuorum > uint32(len(m.BoardNodes)) {
+		return fmt.Errorf("%w: board quorum %d, want 1..%d", ErrInvalidManifest, m.BoardQuorum, len(m.BoardNodes))
+	}
+	ids, nodeKeys := map[string]bool{}, map[string]bool{}
+	for i, n := range m.BoardNodes {
+		if err := checkText(fmt.Sprintf("board node %d id", i), n.ID, MaxName); err != nil {
+			return err
+		}
+		if ids[n.ID] {
+			return fmt.Errorf("%w: board node id %q repeated", ErrInvalidManifest, n.ID)
+		}
+		ids[n.ID] = true
+		if len(n.Key) != NodeKeySize {
+			return fmt.Errorf("%w: board node %q key has %d bytes, want %d", ErrInvalidManifest, n.ID, len(n.Key), NodeKeySize)
+		}
+		if nodeKeys[string(n.Key)] {
+			return fmt.Errorf("%w: board node %q key repeated", ErrInvalidManifest, n.ID)
+		}
+		nodeKeys[string(n.Key)] = true
+	}
+	return nil
+}
+
+// Bytes returns the canonical encoding of m (SPEC.md §4.2). m MUST be valid.
+func (m *Manifest) Bytes() []byte {
+	w := wire.NewWriter(1024)
+	w.U8(m.Version).String(m.ElectionID).String(m.Title).Count(len(m.Questions))
+	for _, q := range m.Questions {
+		w.String(q.Text).Count(len(q.Options))
+		for _, o := range q.Options {
+			w.String(o)
+		}
+		w.U32(q.Min).U32(q.Max)
+	}
+	w.Element(m.Authority).Element(m.CredentialAuthority).Count(len(m.Trustees))
+	for _, t := range m.Trustees {
+		w.String(t.Name).Element(t.SigningKey).Fixed(t.ShareKey)
+	}
+	w.U32(m.Threshold).Count(len(m.BoardNodes))
+	for _, n := range m.BoardNodes {
+		w.String(n.ID).Fixed(n.Key)
+	}
+	w.U32(m.BoardQuorum)
+	return w.Out()
+}
+
+// ParseManifest decodes and validates a canonical manifest (SPEC.md §4.2, V4.1–V4.2).
+// It returns nil on any error.
+func ParseManifest(b []byte) (*Manifest, error) {
+	r := wire.NewReader(b)
+	m := &Manifest{Version: r.U8("version")}
+	if r.Err() == nil && m.Version != ManifestVersion {
+		return nil, fmt.Errorf("%w: version %d", ErrInvalidManifest, m.Version)
+	}
+	m.ElectionID = r.String("election id", MaxElectionID)
+	m.Title = r.String("title", MaxTitle)
+	nq := r.Count("questions", MaxQuestions)
+	for i := 0; i < nq && r.Err() == nil; i++ {
+		q := Question{Text: r.String("question text", MaxQuestionText)}
+		no := r.Count("options", MaxOptions)
+		for j := 0; j < no && r.Err() == nil; j++ {
+			q.Options = append(q.Options, r.String("option", MaxOptionText))
+		}
+		q.Min, q.Max = r.U32("min"), r.U32("max")
+		m.Questions = append(m.Questions, q)
+	}
+	m.Authority = r.NonIdentity("authority")
+	m.CredentialAuthority = r.NonIdentity("credential authority")
+	nt := r.Count("trustees", MaxTrustees)
+	for i := 0; i < nt && r.Err() == nil; i++ {
+		m.Trustees = append(m.Trustees, Trustee{
+			Name: r.String("trustee name", MaxName), SigningKey: r.NonIdentity("trustee key"),
+			ShareKey: r.Fixed("trustee share key", ShareKeySize)})
+	}
+	m.Threshold = r.U32("threshold")
+	nn := r.Count("board nodes", MaxBoardNodes)
+	for i := 0; i < nn && r.Err() == nil; i++ {
+		m.BoardNodes = append(m.BoardNodes, BoardNode{ID: r.String("node id", MaxName), Key: r.Fixed("node key", NodeKeySize)})
+	}
+	m.BoardQuorum = r.U32("board quorum")
+	if err := r.Done(); err != nil {
+		return nil, fmt.Errorf("ballot: manifest: %w", err)
+	}
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// Fingerprint returns the election fingerprint
+// Digest("manifest-fingerprint"; Bytes()) (SPEC.md §4.3). m MUST be valid.
+func (m *Manifest) Fingerprint() [32]byte {
+	return transcript.New(transcript.ManifestFingerprint).Bytes(m.Bytes()).Digest()
+}
+
+// TrusteeIndex returns the index i (1..n) of the trustee with signing key
+// pk, or 0 if there is none. The index is the trustee's Shamir x-coordinate.
+func (m *Manifest) TrusteeIndex(pk *group.Element) int {
+	for i, t := range m.Trustees {
+		if t.SigningKey.Equal(pk) {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// ManifestJSON is the authoring form of a manifest (SPEC.md §4.4): what
+// humans write and `urna` reads. Keys are unpadded base64url. It is never
+// hashed or signed; the canonical form is Manifest.Bytes.
+type ManifestJSON struct {
+	Version             uint8           `json:"version"`
+	ElectionID          string          `json:"election_id"`
+	Title               string          `json:"title"`
+	Questions           []QuestionJSON  `json:"questions"`
+	Authority           string          `json:"authority"`
+	CredentialAuthority string          `json:"credential_authority"`
+	Trustees            []TrusteeJSON   `json:"trustees"`
+	Threshold           uint32          `json:"threshold"`
+	BoardNodes          []BoardNodeJSON `json:"board_nodes"`
+	BoardQuorum         uint32          `json:"board_quorum"`
+}
+
+// QuestionJSON is a question in ManifestJSON.
+type QuestionJSON struct {
+	Text    string   `json:"text"`
+	Options []string `json:"options"`
+	Min     uint32   `json:"min"`
+	Max     uint32   `json:"max"`
+}
+
+// TrusteeJSON is a trustee in ManifestJSON.
+type TrusteeJSON struct {
+	Name       string `json:"name"`
+	SigningKey string `json:"signing_key"`
+	ShareKey   string `json:"share_key"`
+}
+
+// BoardNodeJSON is a board node in ManifestJSON.
+type BoardNodeJSON struct {
+	ID  string `json:"id"`
+	Key string `json:"key"`
+}
+
+// JSON returns the authoring form of m.
+func (m *Manifest) JSON() *ManifestJSON {
+	j := &ManifestJSON{Version: m.Version, ElectionID: m.ElectionID, Title: m.Title,
+		Authority: wire.EncodeB64(m.Authority.Bytes()), CredentialAuthority: wire.EncodeB64(m.CredentialAuthority.Bytes()),
+		Threshold: m.Threshold, BoardQuorum: m.BoardQuorum,
+		Questions: []QuestionJSON{}, Trustees: []TrusteeJSON{}, BoardNodes: []BoardNodeJSON{}}
+	for _, q := range m.Questions {
+		j.Questions = append(j.Questions, QuestionJSON{Text: q.Text, Options: append([]string(nil), q.Options...), Min: q.Min, Max: q.Max})
+	}
+	for _, t := range m.Trustees {
+		j.Trustees = append(j.Trustees, TrusteeJSON{Name: t.Name, SigningKey: wire.EncodeB64(t.SigningKey.Bytes()), ShareKey: wire.EncodeB64(t.ShareKey)})
+	}
+	for _, n := range m.BoardNodes {
+		j.BoardNodes = append(j.BoardNodes, BoardNodeJSON{ID: n.ID, Key: wire.EncodeB64(n.Key)})
+	}
+	return j
+}
+
+// MarshalManifestJSON returns the indented authoring JSON of m.
+func MarshalManifestJSON(m *Manifest) ([]byte, error) {
+	return json.MarshalIndent(m.JSON(), "", "  ")
+}
+
+// Manifest converts the authoring form to a validated Manifest.
+func (j *ManifestJSON) Manifest() (*Manifest, error) {
+	key := func(what, s string) (*group.Element, error) {
+		b, err := wire.DecodeB64(s)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrInvalidManifest, what, err)
+		}
+		e, err := group.DecodeNonIdentity(b)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrInvalidManifest, what, err)
+		}
+		return e, nil
+	}
+	raw := func(what, s string) ([]byte, error) {
+		b, err := wire.DecodeB64(s)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrInvalidManifest, what, err)
+		}
+		return b, nil
+	}
+	m := &Manifest{Version: j.Version, ElectionID: j.ElectionID, Title: j.Title, Threshold: j.Threshold, BoardQuorum: j.BoardQuorum}
+	var err error
+	if m.Authority, err = key("authority", j.Authority); err != nil {
+		return nil, err
+	}
+	if m.CredentialAuthority, err = key("credential_authority", j.CredentialAuthority); err != nil {
+		return nil, err
+	}
+	for _, q := range j.Questions {
+		m.Questions = append(m.Questions, Question{Text: q.Text, Options: append([]string(nil), q.Options...), Min: q.Min, Max: q.Max})
+	}
+	for i, t := range j.Trustees {
+		tr := Trustee{Name: t.Name}
+		if tr.SigningKey, err = key(fmt.Sprintf("trustee %d signing_key", i+1), t.SigningKey); err != nil {
+			return nil, err
+		}
+		if tr.ShareKey, err = raw(fmt.Sprintf("trustee %d share_key", i+1), t.ShareKey); err != nil {
+			return nil, err
+		}
+		m.Trustees = append(m.Trustees, tr)
+	}
+	for i, n := range j.BoardNodes {
+		bn := BoardNode{ID: n.ID}
+		if bn.Key, err = raw(fmt.Sprintf("board node %d key", i), n.Key); err != nil {
+			return nil, err
+		}
+		m.BoardNodes = append(m.BoardNodes, bn)
+	}
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// ParseManifestJSON decodes the authoring form strictly: unknown fields,
+// trailing data and invalid keys are errors (SPEC.md §4.4).
+func ParseManifestJSON(data []byte) (*Manifest, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var j ManifestJSON
+	if err := dec.Decode(&j); err != nil {
+		return nil, fmt.Errorf("%w: json: %v", ErrInvalidManifest, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("%w: json: trailing data", ErrInvalidManifest)
+	}
+	return j.Manifest()
+}
