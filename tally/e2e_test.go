@@ -1,26 +1,30 @@
 package tally
 
 import (
+	"crypto/ed25519"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/internal/group"
+	"github.com/urna-vote/urna/internal/schnorr"
 )
 
 // TestEndToEnd runs a whole election in process: a 5-trustee, threshold-3
 // key ceremony in which dealer 2 cheats and is excluded, 200 ballots with
 // revotes and challenged ballots, and a tally with 4 trustees present, one
 // of whom posts a bad partial decryption.
-//
-// TODO(lead): encrypt with ballot.EncryptBallot once package ballot is
-// stable; this test encrypts option ciphertexts with plain exponential
-// ElGamal (SPEC.md §4.1), which is what the tally sees.
+// The ballots are real: encrypted with ballot.EncryptBallot under the joint
+// key, batch-verified, audited with ballot.VerifyOpening, and selected by
+// ballot.SelectCounted.
 func TestEndToEnd(t *testing.T) {
 	const n, th = 5, 3
 	rng := newSeeded("e2e")
 	params, secrets := newParams(t, rng, n, th)
+	m := e2eManifest(t, rng, secrets, th)
+	params.Fingerprint = m.Fingerprint() // every proof below binds this election
 
 	// Key ceremony, round 1: every trustee deals.
 	posts := make([]*DealerPost, n)
@@ -83,58 +87,95 @@ func TestEndToEnd(t *testing.T) {
 		}
 	}
 
-	// Voting: 2 questions (3 options, 2 options), one selection each;
-	// 150 credentials, 200 ballots: revotes replace, challenged ballots
-	// are audited and never counted.
+	// Voting with real ballots (package ballot): 2 questions (1-of-3,
+	// 1-of-2), 150 credentials, 200 ballots. Revotes replace earlier
+	// ballots; challenged ballots are opened, checked and never counted.
 	options := []int{3, 2}
-	type entry struct {
-		cred       int
-		cts        [][]*ballot.Ciphertext
-		choice     []int
-		challenged bool
+	creds := make([]*ballot.CredentialKey, 150)
+	for i := range creds {
+		c, err := ballot.GenerateCredential(rng)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if creds[i], err = c.Key(m.ElectionID); err != nil {
+			t.Fatal(err)
+		}
 	}
-	var board []entry
+	var (
+		entries []ballot.CountEntry
+		cast    []*ballot.Ballot
+		choices [][]int // per entry
+	)
 	buf := make([]byte, 4)
 	for b := 0; b < 200; b++ {
 		rng.Read(buf)
-		e := entry{cred: b % 150, choice: []int{int(buf[0]) % 3, int(buf[1]) % 2}, challenged: buf[2]%10 == 0}
-		for q, no := range options {
-			var row []*ballot.Ciphertext
-			for o := 0; o < no; o++ {
-				r, _ := group.RandomScalar(rng)
-				m := uint64(0)
-				if o == e.choice[q] {
-					m = 1
-				}
-				row = append(row, elgamal(key, m, r))
-			}
-			e.cts = append(e.cts, row)
+		choice := []int{int(buf[0]) % 3, int(buf[1]) % 2}
+		sel := [][]uint32{{uint32(choice[0])}, {uint32(choice[1])}}
+		bl, sec, err := ballot.EncryptBallot(rng, m, key, creds[b%150], sel)
+		if err != nil {
+			t.Fatal(err)
 		}
-		board = append(board, e)
+		wire, err := ballot.ParseBallot(bl.Bytes()) // what the board would hold
+		if err != nil {
+			t.Fatal(err)
+		}
+		if buf[2]%10 == 0 { // Benaloh challenge: open, check, discard
+			op, err := bl.Open(sec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, err := ballot.ParseAuditedBallot((&ballot.AuditedBallot{Ballot: bl, Opening: op}).Bytes())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := ballot.VerifyOpening(m, key, a.Ballot, a.Opening); err != nil {
+				t.Fatalf("audit of ballot %d: %v", b, err)
+			}
+			if got := a.Opening.Choices; got[0][0] != sel[0][0] || got[1][0] != sel[1][0] {
+				t.Fatalf("audit of ballot %d opened %v, voter chose %v", b, got, sel)
+			}
+			entries = append(entries, ballot.AuditEntry(a, true))
+		} else {
+			entries = append(entries, ballot.CastEntry(wire, true))
+			cast = append(cast, wire)
+		}
+		choices = append(choices, choice)
 	}
-	// V10: the last non-challenged ballot of every credential counts.
-	last := map[int]int{}
-	for k, e := range board {
-		if !e.challenged {
-			last[e.cred] = k
+	if bad, err := ballot.VerifyBatch(rng, m, key, cast, nil); err != nil || len(bad) != 0 {
+		t.Fatalf("VerifyBatch: bad %v, err %v", bad, err)
+	}
+
+	// V10 by the ballot package's counting rule, cross-checked against an
+	// independent "last cast ballot per credential" computation.
+	status := ballot.SelectCounted(entries)
+	last := map[[32]byte]int{}
+	for k, e := range entries {
+		if !e.Audited {
+			last[e.Credential] = k
 		}
 	}
 	want := [][]uint64{make([]uint64, 3), make([]uint64, 2)}
 	var counted [][][]*ballot.Ciphertext
 	revotes, challenged := 0, 0
-	for k, e := range board {
-		if e.challenged {
+	for k, e := range entries {
+		isLast := !e.Audited && last[e.Credential] == k
+		if (status[k] == ballot.Counted) != isLast {
+			t.Fatalf("entry %d: counting rule says %v, last-per-credential says %v", k, status[k], isLast)
+		}
+		switch {
+		case e.Audited:
 			challenged++
-		}
-		if last[e.cred] != k {
-			if !e.challenged {
-				revotes++
+		case !isLast:
+			revotes++
+		default:
+			b, err := ballot.ParseBallot(cast[castIndex(entries, k)].Bytes())
+			if err != nil {
+				t.Fatal(err)
 			}
-			continue
-		}
-		counted = append(counted, e.cts)
-		for q, o := range e.choice {
-			want[q][o]++
+			counted = append(counted, b.Ciphertexts())
+			for q, o := range choices[k] {
+				want[q][o]++
+			}
 		}
 	}
 	if revotes == 0 || challenged == 0 {
@@ -185,5 +226,48 @@ func TestEndToEnd(t *testing.T) {
 	if err := VerifyResult(params, vk, agg, partials, maxCount, res2); err != nil {
 		t.Fatal(err)
 	}
+	if len(counted) != len(last) {
+		t.Fatalf("counted %d ballots for %d credentials", len(counted), len(last))
+	}
 	t.Logf("counted %d of 200 ballots (%d revotes replaced, %d challenged): %v", len(counted), revotes, challenged, res.Counts)
+}
+
+// castIndex maps board entry k (a cast ballot) to its position among cast ballots.
+func castIndex(entries []ballot.CountEntry, k int) int {
+	n := 0
+	for _, e := range entries[:k] {
+		if !e.Audited {
+			n++
+		}
+	}
+	return n
+}
+
+// e2eManifest builds the election manifest for the trustees of params.
+func e2eManifest(t *testing.T, rng *seeded, secrets []*TrusteeSecret, th int) *ballot.Manifest {
+	t.Helper()
+	ea, err := schnorr.GenerateKey(rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := schnorr.GenerateKey(rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var trustees []ballot.Trustee
+	for i, s := range secrets {
+		p := s.Public()
+		trustees = append(trustees, ballot.Trustee{Name: fmt.Sprintf("trustee-%d", i+1), SigningKey: p.SigningKey, ShareKey: p.ShareKey})
+	}
+	node := ed25519.NewKeyFromSeed(make([]byte, 32)).Public().(ed25519.PublicKey)
+	m, err := ballot.NewManifest("tally-e2e", "Tally end to end",
+		[]ballot.Question{
+			{Text: "Q1", Options: []string{"a", "b", "c"}, Min: 1, Max: 1},
+			{Text: "Q2", Options: []string{"x", "y"}, Min: 1, Max: 1},
+		}, ea.Public(), ca.Public(), trustees, uint32(th),
+		[]ballot.BoardNode{{ID: "n1", Key: node}}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
