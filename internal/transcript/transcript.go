@@ -110,3 +110,8 @@ func (t *Transcript) Digest() [32]byte {
 	h.Sum(out[:0])
 	return out
 }
+
+// Labels of the bulletin board (SPEC.md §3).
+const (
+	EntrySignature Label = "board-entry-signature" // prefix of the message an entry's envelope signature signs
+)

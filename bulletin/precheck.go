@@ -1,0 +1,149 @@
+package bulletin
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/urna-vote/urna/ballot"
+	"github.com/urna-vote/urna/internal/group"
+	"github.com/urna-vote/urna/tally"
+)
+
+// StandardProofs is the ProofChecker of production nodes (SPEC.md §3.9.1):
+// it verifies the proofs inside entry bodies with package ballot and tally.
+// The node fills in what its storage knows; fields that are not yet known
+// (before the manifest, before open, before close) stay nil and entries
+// that need them are rejected.
+type StandardProofs struct {
+	Manifest *ballot.Manifest // the election's manifest (from entry 0)
+	JointKey *group.Element   // the election key K, once open
+	// DealerPost returns dealer i's post from the board (for reveals).
+	DealerPost func(dealer int) (*tally.DealerPost, error)
+	// Tally returns the aggregate and the trustees' verification keys X_1..X_N
+	// (for partial decryptions, after close).
+	Tally func() (agg [][]*ballot.Ciphertext, vk []*group.Element, err error)
+}
+
+var errNotReady = errors.New("bulletin: election data needed to check this entry is not available")
+
+// params returns the tally parameters of the manifest.
+func (p *StandardProofs) params() (*tally.Params, error) {
+	if p.Manifest == nil {
+		return nil, errNotReady
+	}
+	m := p.Manifest
+	ps := &tally.Params{Fingerprint: m.Fingerprint(), N: len(m.Trustees), T: int(m.Threshold)}
+	for i, t := range m.Trustees {
+		ps.Trustees = append(ps.Trustees, tally.TrusteePublic{Index: i + 1, SigningKey: t.SigningKey, ShareKey: t.ShareKey})
+	}
+	return ps, nil
+}
+
+// CheckProofs implements ProofChecker. Cast ballots are verified together
+// with ballot.VerifyBatch; every other entry on its own.
+func (p *StandardProofs) CheckProofs(rand io.Reader, st *ElectionState, entries []*Entry) []error {
+	errs := make([]error, len(entries))
+	var ballots []*ballot.Ballot
+	var ballotPos []int
+	for i, e := range entries {
+		errs[i] = p.checkOne(rand, e, &ballots, &ballotPos, i)
+	}
+	if len(ballots) == 0 {
+		return errs
+	}
+	if p.Manifest == nil || p.JointKey == nil {
+		for _, i := range ballotPos {
+			errs[i] = errNotReady
+		}
+		return errs
+	}
+	bad, err := ballot.VerifyBatch(rand, p.Manifest, p.JointKey, ballots, nil)
+	if err != nil {
+		bad = nil
+		for _, i := range ballotPos {
+			errs[i] = err
+		}
+	}
+	for _, k := range bad {
+		errs[ballotPos[k]] = fmt.Errorf("%w: ballot proofs", ErrInvalidProof)
+	}
+	return errs
+}
+
+func (p *StandardProofs) checkOne(rand io.Reader, e *Entry, ballots *[]*ballot.Ballot, pos *[]int, i int) error {
+	switch e.Type {
+	case TypeBallot:
+		b, err := ballot.ParseBallot(e.Body)
+		if err != nil {
+			return malformedBody(e, err)
+		}
+		*ballots, *pos = append(*ballots, b), append(*pos, i)
+		return nil
+	case TypeAuditedBallot:
+		if p.Manifest == nil || p.JointKey == nil {
+			return errNotReady
+		}
+		a, err := ballot.ParseAuditedBallot(e.Body)
+		if err != nil {
+			return malformedBody(e, err)
+		}
+		if ballot.VerifyOpening(p.Manifest, p.JointKey, a.Ballot, a.Opening) != nil {
+			return fmt.Errorf("%w: audited ballot", ErrInvalidProof)
+		}
+	case TypeDKGDeal:
+		ps, err := p.params()
+		if err != nil {
+			return err
+		}
+		d, err := tally.ParseDealerPost(e.Body)
+		if err != nil {
+			return malformedBody(e, err)
+		}
+		if tally.CheckDealerPost(ps, d) != nil {
+			return fmt.Errorf("%w: dealer post", ErrInvalidProof)
+		}
+	case TypeDKGReveal:
+		if p.DealerPost == nil {
+			return errNotReady
+		}
+		rv, err := tally.ParseReveal(e.Body)
+		if err != nil {
+			return malformedBody(e, err)
+		}
+		d, err := p.DealerPost(rv.Dealer)
+		if err != nil {
+			return err
+		}
+		if d == nil || !tally.CheckReveal(d, rv) {
+			return fmt.Errorf("%w: revealed share", ErrInvalidProof)
+		}
+	case TypePartialDecryption:
+		ps, err := p.params()
+		if err != nil {
+			return err
+		}
+		if p.Tally == nil {
+			return errNotReady
+		}
+		pd, err := tally.ParsePartialDecryption(e.Body)
+		if err != nil {
+			return malformedBody(e, err)
+		}
+		agg, vk, err := p.Tally()
+		if err != nil {
+			return err
+		}
+		if pd.Trustee < 1 || pd.Trustee > len(vk) {
+			return malformedBody(e, fmt.Errorf("trustee %d", pd.Trustee))
+		}
+		if tally.VerifyPartialBatch(rand, ps, vk[pd.Trustee-1], agg, pd) != nil {
+			return fmt.Errorf("%w: partial decryption", ErrInvalidProof)
+		}
+	case TypeManifest:
+		if _, err := ballot.ParseManifest(e.Body); err != nil {
+			return malformedBody(e, err)
+		}
+	}
+	return nil
+}
