@@ -1,0 +1,50 @@
+// Package client is the observer's and the voter's side of Urna: it
+// verifies a complete election record without trusting the board, the
+// authorities or the trustees (SPEC.md §10, steps V1–V13), and it checks a
+// voter's receipt against fresh checkpoints (SPEC.md §3.10, V3.6–V3.7).
+//
+// Verify reads a record (the format of SPEC.md §3.11, written by the board
+// and read with package bulletin) in one pass and runs every step:
+//
+//	V1  every block header, entry and body decodes canonically
+//	V2  the blocks form a hash-linked chain that covers every entry once
+//	V3  the Merkle log recomputed from the entries matches every block's
+//	    log size and root, and every checkpoint is signed by a quorum of the
+//	    manifest's board nodes and names a block of the chain
+//	V4  the manifest is valid, is the first entry, and is signed by the
+//	    authority it names; every entry carries its fingerprint
+//	V5  the election rules (bulletin.Rules) accept every entry in order:
+//	    phases, author roles and keys
+//	V6  the credential list is canonical and posted once by the CA
+//	V7  the key ceremony: dealer proofs, complaints and reveals, QUAL, the
+//	    joint key and verification keys, and the open entry's claims
+//	V8  every cast ballot: envelope signature, well-formedness proofs and
+//	    binding to the election, the credential and the manifest
+//	V9  every audited ballot's opening re-encrypts to its ciphertexts
+//	V10 the last valid ballot of each credential counts, nothing else
+//	V11 the aggregate of the counted ballots
+//	V12 every partial decryption's Chaum–Pedersen proofs
+//	V13 combination of the T smallest valid partial decryptions, discrete
+//	    logs, and equality with the posted result
+//
+// The report (Report) says for each step whether it passed, how many
+// objects it checked and, for each failure, the entry sequence number or
+// block height and the field. Verify streams: it holds the key-ceremony
+// entries, one encoded ballot per credential (the one that currently
+// counts, needed to take it out of the running aggregate when the voter
+// votes again) and at most one chunk of ballots awaiting batch
+// verification (ChunkSize); 100,000 ballots do not need 100,000 decoded
+// ballots in memory.
+//
+// Batching. Ballot signatures and proofs are verified in chunks with
+// random linear combinations (SPEC.md §2.5) whose weights come from
+// Options.Rand (crypto/rand by default). A false equation passes a chunk
+// with probability about 1/ℓ. When a chunk fails, Verify bisects it and
+// names exactly the bad entries. Failures of proofs are reported with the
+// V-sub-step that failed (ballot.Diagnose, tally.FailedFactors); the
+// packages' errors stay opaque.
+//
+// Everything here is variable time: it only ever sees public data. The
+// package is pure: no network, no files, no logging; the caller supplies
+// the record as an io.Reader.
+package client

@@ -1,0 +1,29 @@
+package client_test
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/urna-vote/urna/client"
+	"github.com/urna-vote/urna/client/clienttest"
+)
+
+func ExampleVerify() {
+	e, err := clienttest.Build("example", clienttest.SmallConfig())
+	if err != nil {
+		panic(err)
+	}
+	rep, err := client.Verify(bytes.NewReader(e.Record()), client.Options{Fingerprint: e.Manifest.Fingerprint()})
+	if err != nil {
+		fmt.Println(err)
+	}
+	for _, s := range rep.Steps[:3] {
+		fmt.Println(s.ID, s.OK, s.Title)
+	}
+	fmt.Println("counted", rep.Counted, "of", rep.Ballots, "ballots; chair:", rep.Counts[0])
+	// Output:
+	// V1 true record decodes (every entry canonical)
+	// V2 true hash-linked chain of blocks
+	// V3 true Merkle log and checkpoint signatures
+	// counted 5 of 7 ballots; chair: [2 1 2]
+}

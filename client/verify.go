@@ -1,0 +1,845 @@
+package client
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/urna-vote/urna/ballot"
+	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/internal/batch"
+	"github.com/urna-vote/urna/internal/group"
+	"github.com/urna-vote/urna/internal/schnorr"
+	"github.com/urna-vote/urna/tally"
+)
+
+// Errors of Verify. A record that fails verification is not a Go error of
+// the caller's making, but Verify returns ErrFailed so that it cannot be
+// ignored by accident; the report says what failed and where.
+var (
+	// ErrFailed: at least one V-step failed (see the Report).
+	ErrFailed = errors.New("client: election record does not verify")
+	// ErrRead: the record could not be read (I/O error of the reader).
+	ErrRead = errors.New("client: reading the election record")
+)
+
+// DefaultChunkSize is the number of ballots verified in one batch.
+const DefaultChunkSize = 256
+
+// Options configure Verify. The zero value is usable.
+type Options struct {
+	// Progress, if set, is called as work advances: step is the V-step doing
+	// the work, done the number of entries (or partial decryptions) handled
+	// and total the expected number, or 0 when unknown.
+	Progress func(step string, done, total int)
+	// TotalEntries is the number of entries the caller expects (e.g. from
+	// the board's status), only used for Progress.
+	TotalEntries int
+	// Rand supplies batch-verification weights; crypto/rand.Reader if nil.
+	Rand io.Reader
+	// ChunkSize is the number of ballots per batch; DefaultChunkSize if ≤ 0.
+	ChunkSize int
+	// Fingerprint, if not all zero, is the election fingerprint the caller
+	// obtained out of band (SPEC.md V4.5): the record's manifest MUST have it.
+	Fingerprint [32]byte
+}
+
+// Verify reads a complete election record (SPEC.md §3.11) from r and runs
+// the verification steps V1–V13 of SPEC.md §10, trusting nothing in the
+// record. It returns the report whenever the record could be read, with
+// err == nil if every step passed, ErrFailed if some step failed, and an
+// error wrapping ErrRead if the reader failed.
+//
+// A record that ends before the result (an election in progress) verifies
+// if everything it contains is valid; Report.Complete is then false and the
+// steps it did not reach have Ran == false.
+func Verify(r io.Reader, opts Options) (*Report, error) {
+	v := newVerifier(opts)
+	err := v.run(r)
+	v.finish()
+	if err != nil {
+		return v.rep, err
+	}
+	if !v.rep.OK() {
+		return v.rep, ErrFailed
+	}
+	return v.rep, nil
+}
+
+// pendingBallot is a cast ballot waiting for its chunk's batch verification.
+type pendingBallot struct {
+	seq   int64
+	entry *bulletin.Entry
+	b     *ballot.Ballot
+	cred  [32]byte
+}
+
+// counted is the ballot that currently counts for a credential (V10).
+type counted struct {
+	seq int64
+	cts []byte // the ballot's option ciphertexts, alpha||beta, question-major
+}
+
+type postAt struct {
+	seq  int64
+	post *tally.DealerPost
+}
+
+type verifier struct {
+	opts  Options
+	rand  io.Reader
+	rep   *Report
+	rules *bulletin.Rules
+	bod   *bodies
+	st    *bulletin.ElectionState
+	idx   *bulletin.MemIndex
+
+	log      bulletin.MemoryLog
+	prev     *bulletin.BlockHeader
+	blockAt  map[uint64]blockRef // log size → block
+	seq      int64
+	height   int64
+	v1Failed bool
+
+	manifest *bulletin.Entry
+	m        *ballot.Manifest
+	params   *tally.Params
+	creds    *ballot.CredentialList
+
+	deals      []postAt
+	complaints []*tally.Complaint
+	reveals    []*tally.Reveal
+	revealSeq  []int64
+	joint      *group.Element
+	vk         []*group.Element
+	v7Blocked  bool
+
+	pending       []pendingBallot
+	layoutChecked bool
+	layoutOK      bool
+	last          map[[32]byte]counted
+	agg           [][]*ballot.Ciphertext
+	aggDone       bool
+
+	partials   map[int]*tally.PartialDecryption
+	partialSeq map[int]int64
+	validPD    map[int]bool
+	result     *tally.Result
+	resultSeq  int64
+}
+
+type blockRef struct {
+	height uint64
+	hash   [32]byte
+	root   tlog.Hash
+}
+
+func newVerifier(opts Options) *verifier {
+	if opts.ChunkSize <= 0 {
+		opts.ChunkSize = DefaultChunkSize
+	}
+	rnd := opts.Rand
+	if rnd == nil {
+		rnd = rand.Reader
+	}
+	b := &bodies{}
+	return &verifier{
+		opts: opts, rand: rnd, rep: newReport(), rules: bulletin.NewRules(b), bod: b,
+		st: &bulletin.ElectionState{}, idx: bulletin.NewMemIndex(), blockAt: map[uint64]blockRef{},
+		height: NoEntry, last: map[[32]byte]counted{}, partials: map[int]*tally.PartialDecryption{},
+		partialSeq: map[int]int64{}, validPD: map[int]bool{}, resultSeq: NoEntry,
+	}
+}
+
+// failAt records a failure of step n at entry seq (NoEntry for none).
+func (v *verifier) failAt(n int, seq int64, field, format string, args ...any) {
+	v.rep.step(n).fail(Failure{Entry: seq, Block: NoEntry, Field: field, Detail: fmt.Sprintf(format, args...)})
+}
+
+// failBlock records a failure of step n at a block.
+func (v *verifier) failBlock(n int, height int64, field, format string, args ...any) {
+	v.rep.step(n).fail(Failure{Entry: NoEntry, Block: height, Field: field, Detail: fmt.Sprintf(format, args...)})
+}
+
+func (v *verifier) checked(n int) { v.rep.step(n).Checked++ }
+
+func (v *verifier) progress(step string) {
+	if v.opts.Progress != nil && (v.seq%64 == 0) {
+		v.opts.Progress(step, int(v.seq), v.opts.TotalEntries)
+	}
+}
+
+// run is the single pass over the record.
+func (v *verifier) run(r io.Reader) error {
+	cr := &countingReader{r: r}
+	rr, err := bulletin.NewRecordReader(cr)
+	if err != nil {
+		if cr.err != nil {
+			return fmt.Errorf("%w: %v", ErrRead, cr.err)
+		}
+		v.v1Failed = true
+		v.failAt(1, NoEntry, "V1.1 record header", "%v", err)
+		return nil
+	}
+	for {
+		b, err := rr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			if cr.err != nil {
+				return fmt.Errorf("%w: %v", ErrRead, cr.err)
+			}
+			// The reader cannot resynchronize after a malformed frame: the
+			// rest of the record is unverifiable.
+			v.v1Failed = true
+			v.failAt(1, v.seq, "V1 record", "%v", err)
+			return nil
+		}
+		v.block(b)
+	}
+	v.flush()
+	v.checkpoints(rr.Checkpoints())
+	return nil
+}
+
+type countingReader struct {
+	r   io.Reader
+	n   int64
+	err error
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if err != nil && err != io.EOF {
+		c.err = err
+	}
+	return n, err
+}
+
+// block runs V1–V3 on one block and dispatches its entries.
+func (v *verifier) block(b *bulletin.RecordBlock) {
+	h := b.Header
+	v.rep.Blocks++
+	v.height = int64(h.Height)
+	v.checked(1)
+	// V2: the chain.
+	v.checked(2)
+	if err := bulletin.CheckLink(v.prev, h); err != nil {
+		v.failBlock(2, int64(h.Height), "V2 header", "%v", err)
+	}
+	if h.FirstSeq != uint64(v.seq) {
+		v.failBlock(2, int64(h.Height), "V2.3 first_seq", "block starts at entry %d, but %d entries precede it in the record", h.FirstSeq, v.seq)
+	}
+	for k, e := range b.Entries {
+		raw := b.Raw[k]
+		if err := v.log.Append(raw); err != nil {
+			v.failAt(3, v.seq, "V3 log", "%v", err)
+		}
+		v.entry(e)
+		v.seq++
+	}
+	// V3: the block's log root against the Merkle log recomputed from the entries.
+	v.checked(3)
+	size := v.log.Size()
+	root, err := v.log.Root(size)
+	switch {
+	case err != nil:
+		v.failBlock(3, int64(h.Height), "V3.5 log_root", "%v", err)
+	case h.LogSize != size:
+		v.failBlock(3, int64(h.Height), "V3.5 log_size", "block claims log size %d, the record has %d entries up to it", h.LogSize, size)
+	case root != h.LogRoot:
+		v.failBlock(3, int64(h.Height), "V3.5 log_root", "block log root is not the Merkle root of the %d entries up to it", size)
+	default:
+		v.blockAt[size] = blockRef{h.Height, h.Hash(), root}
+	}
+	v.prev = h
+}
+
+// stepOfRule maps a rules rejection of an entry to the V-step that owns it.
+func stepOfRule(e *bulletin.Entry, err error) (int, string) {
+	switch {
+	case errors.Is(err, bulletin.ErrMalformed):
+		return 1, "V1.6 body"
+	case errors.Is(err, bulletin.ErrWrongElection):
+		return 4, "V4.5 election"
+	case errors.Is(err, bulletin.ErrInvalidBody) && (e.Type == bulletin.TypeOpen || e.Type >= bulletin.TypeDKGDeal && e.Type <= bulletin.TypeDKGReveal):
+		return 7, "V7 " + e.Type.String()
+	case errors.Is(err, bulletin.ErrInvalidBody) && e.Type == bulletin.TypeCredentials:
+		return 6, "V6.2 credentials"
+	}
+	return 5, "V5 " + e.Type.String()
+}
+
+// entry runs the per-entry checks in record order.
+func (v *verifier) entry(e *bulletin.Entry) {
+	v.rep.Entries++
+	v.checked(1)
+	v.checked(5)
+	seq := v.seq
+	// The close entry ends the ballots: settle the pending chunk first, so
+	// that the aggregate is final when partial decryptions arrive.
+	if e.Type != bulletin.TypeBallot {
+		v.flush()
+	}
+	wrongElection := false
+	if seq == 0 {
+		v.manifestEntry(e)
+	} else if v.m != nil {
+		v.checked(4)
+		if e.Election != v.rep.Fingerprint {
+			wrongElection = true
+			v.failAt(4, seq, "V4.5 election", "entry carries election fingerprint %x…, the manifest's is %x…", e.Election[:6], v.rep.Fingerprint[:6])
+		}
+	}
+	phase := v.st.Phase
+	eff, rerr := v.rules.Apply(v.st, v.idx, e)
+	var deferred func() // a rules rejection of open, reported unless V7 says more
+	if rerr != nil {
+		n, field := stepOfRule(e, rerr)
+		switch {
+		case n == 4 && (wrongElection || seq == 0):
+			// already reported by V4.4
+		case n == 7 && e.Type == bulletin.TypeOpen:
+			deferred = func() { v.failAt(n, seq, field, "%v", rerr) }
+		default:
+			v.failAt(n, seq, field, "%v", rerr)
+		}
+	} else {
+		v.idx.Commit(eff)
+	}
+	if seq == 0 {
+		return
+	}
+	obj, derr := v.bod.decodeBody(e)
+	if derr != nil {
+		if rerr == nil || !errors.Is(rerr, bulletin.ErrMalformed) {
+			v.failAt(1, seq, "V1.6 body", "%v", derr)
+		}
+		return
+	}
+	accepted := rerr == nil
+	switch e.Type {
+	case bulletin.TypeManifest:
+		// a second manifest: the rules rejected it (V5)
+	case bulletin.TypeCredentials:
+		v.progress("V6")
+		v.checked(6)
+		if !v.signed(e, 5, seq) {
+			return
+		}
+		if accepted {
+			v.creds = obj.(*ballot.CredentialList)
+		}
+	case bulletin.TypeDKGDeal, bulletin.TypeDKGConfirmation, bulletin.TypeDKGComplaint, bulletin.TypeDKGReveal:
+		v.checked(7)
+		if v.signed(e, 5, seq) && accepted {
+			v.keyCeremony(seq, obj)
+		}
+	case bulletin.TypeOpen:
+		v.checked(7)
+		before := len(v.rep.step(7).Failures)
+		if v.signed(e, 5, seq) {
+			v.open(seq, obj.(*bulletin.OpenBody), accepted)
+		}
+		if deferred != nil && len(v.rep.step(7).Failures) == before {
+			deferred()
+		}
+	case bulletin.TypeBallot:
+		v.rep.Ballots++
+		v.progress("V8")
+		b := obj.(*ballot.Ballot)
+		cred := [32]byte(b.Credential().Bytes())
+		if cred != e.AuthorKey() {
+			v.checked(8)
+			v.failAt(8, seq, "V8.4 credential", "ballot is bound to credential %x… but signed by %x…", cred[:6], short(e.AuthorKey()))
+			return
+		}
+		if !accepted || phase != bulletin.PhaseOpen || v.joint == nil {
+			// Rejected by the rules (V5 says why): never counts. Its
+			// signature and proofs are still checked when possible.
+			v.checked(8)
+			if v.joint != nil && v.m != nil {
+				if err := e.VerifySignature(); err != nil {
+					v.failAt(8, seq, "V8.5 signature", "envelope signature does not verify")
+				} else if f := b.Diagnose(v.m, v.joint); f != nil {
+					v.failAt(8, seq, f.Step+where(f), "%s", f.Reason)
+				}
+			}
+			return
+		}
+		v.pending = append(v.pending, pendingBallot{seq: seq, entry: e, b: b, cred: cred})
+		if len(v.pending) >= v.opts.ChunkSize {
+			v.flush()
+		}
+	case bulletin.TypeAuditedBallot:
+		v.rep.Audited++
+		v.checked(9)
+		v.audited(seq, e, obj.(*ballot.AuditedBallot))
+	case bulletin.TypeClose:
+		v.signed(e, 5, seq)
+		if accepted {
+			v.closeBallots()
+		}
+	case bulletin.TypePartialDecryption:
+		v.checked(12)
+		if v.signed(e, 5, seq) && accepted {
+			v.partial(seq, obj.(*tally.PartialDecryption))
+		}
+	case bulletin.TypeResult:
+		v.checked(13)
+		if v.signed(e, 5, seq) && accepted {
+			v.result, v.resultSeq = obj.(*tally.Result), seq
+		}
+	}
+}
+
+func where(f *ballot.Failure) string {
+	s := ""
+	if f.Question >= 0 {
+		s = fmt.Sprintf(" question %d", f.Question)
+		if f.Option >= 0 {
+			s += fmt.Sprintf(" option %d", f.Option)
+		} else {
+			s += " range proof"
+		}
+		if f.Branch >= 0 {
+			s += fmt.Sprintf(" branch %d", f.Branch)
+		}
+	}
+	return s
+}
+
+// signed checks e's envelope signature (V1.4), reporting a failure under
+// step n. Few entries take this path (not cast ballots, which are batched).
+func (v *verifier) signed(e *bulletin.Entry, n int, seq int64) bool {
+	if err := e.VerifySignature(); err != nil {
+		v.failAt(n, seq, "V1.4 signature", "envelope signature of the %s by %s %x… does not verify", e.Type, e.Role, short(e.AuthorKey()))
+		return false
+	}
+	return true
+}
+
+// manifestEntry runs V4 on the first entry.
+func (v *verifier) manifestEntry(e *bulletin.Entry) {
+	v.checked(4)
+	if e.Type != bulletin.TypeManifest {
+		v.failAt(4, 0, "V4.4 first entry", "first entry is a %s, not the manifest", e.Type)
+		return
+	}
+	m, err := ballot.ParseManifest(e.Body)
+	if err != nil {
+		v.failAt(4, 0, "V4.1–V4.2 manifest", "%v", err)
+		return
+	}
+	fp := m.Fingerprint()
+	v.rep.ElectionID, v.rep.Title, v.rep.Fingerprint = m.ElectionID, m.Title, fp
+	if e.Role != bulletin.RoleAuthority || !e.Author.Equal(m.Authority) {
+		v.failAt(4, 0, "V4.4 author", "manifest is not posted by the authority it names")
+	} else if schnorr.Verify(m.Authority, e.SigningMessage(), e.Sig) != nil {
+		v.failAt(4, 0, "V4.4 signature", "authority signature on the manifest does not verify")
+	}
+	if v.opts.Fingerprint != ([32]byte{}) && v.opts.Fingerprint != fp {
+		v.failAt(4, 0, "V4.6 fingerprint", "manifest fingerprint %x… is not the expected %x…", fp[:6], v.opts.Fingerprint[:6])
+	}
+	if e.Election != fp {
+		v.failAt(4, 0, "V4.5 election", "envelope fingerprint %x… is not the manifest's fingerprint %x…", e.Election[:6], fp[:6])
+	}
+	v.manifest, v.m = e, m
+	p := &tally.Params{Fingerprint: fp, N: len(m.Trustees), T: int(m.Threshold)}
+	for i, t := range m.Trustees {
+		p.Trustees = append(p.Trustees, tally.TrusteePublic{Index: i + 1, SigningKey: t.SigningKey, ShareKey: t.ShareKey})
+	}
+	if err := p.Validate(); err != nil {
+		v.failAt(4, 0, "V4.2 trustees", "%v", err)
+		return
+	}
+	v.params = p
+}
+
+// keyCeremony collects the key-ceremony posts and checks each as it comes (V7.1–V7.5).
+func (v *verifier) keyCeremony(seq int64, obj any) {
+	if v.params == nil {
+		v.v7Blocked = true
+		return
+	}
+	switch x := obj.(type) {
+	case *tally.DealerPost:
+		if err := tally.CheckDealerPost(v.params, x); err != nil {
+			v.failAt(7, seq, fmt.Sprintf("V7.2–V7.3 dealer %d", x.Dealer), "%v", err)
+		}
+		v.deals = append(v.deals, postAt{seq, x})
+	case *tally.Complaint:
+		v.complaints = append(v.complaints, x)
+	case *tally.Reveal:
+		for _, d := range v.deals {
+			if d.post.Dealer == x.Dealer && !tally.CheckReveal(d.post, x) {
+				v.failAt(7, seq, fmt.Sprintf("V7.5 reveal dealer %d complainer %d", x.Dealer, x.Complainer),
+					"revealed share does not match dealer %d's commitments (dealer posted at entry %d)", x.Dealer, d.seq)
+			}
+		}
+		v.reveals = append(v.reveals, x)
+		v.revealSeq = append(v.revealSeq, seq)
+	}
+}
+
+// open recomputes QUAL, the joint key and the verification keys and checks
+// the open entry's claims (V7.6–V7.9).
+func (v *verifier) open(seq int64, o *bulletin.OpenBody, accepted bool) {
+	if v.params == nil || v.v7Blocked {
+		v.failAt(7, seq, "V7", "key ceremony cannot be checked without a valid manifest")
+		return
+	}
+	posts := make([]*tally.DealerPost, len(v.deals))
+	for i, d := range v.deals {
+		posts[i] = d.post
+	}
+	qual, err := tally.Qualified(v.params, posts, v.complaints, v.reveals)
+	if err != nil {
+		v.failAt(7, seq, "V7.6 qualified", "%v", err)
+		return
+	}
+	claimed := make([]int, len(o.Qualified))
+	for i, q := range o.Qualified {
+		claimed[i] = int(q)
+	}
+	if !slices.Equal(qual, claimed) {
+		dq, _ := tally.Disqualifications(v.params, posts, v.complaints, v.reveals)
+		v.failAt(7, seq, "V7.6 qualified", "open claims QUAL %v, the key ceremony gives %v (disqualified: %v)", claimed, qual, dq)
+	}
+	k, err := tally.JointKey(v.params, posts, qual)
+	if err != nil {
+		v.failAt(7, seq, "V7.7 joint key", "%v", err)
+		return
+	}
+	if !k.Equal(o.JointKey) {
+		v.failAt(7, seq, "V7.7 joint key", "open's joint key is not Σ C_i0 over QUAL %v", qual)
+	}
+	vk, err := tally.VerificationKeys(v.params, posts, qual)
+	if err != nil {
+		v.failAt(7, seq, "V7.8 verification keys", "%v", err)
+		return
+	}
+	if accepted {
+		v.joint, v.vk = k, vk
+		v.agg = make([][]*ballot.Ciphertext, len(v.m.Questions))
+		for q, mq := range v.m.Questions {
+			v.agg[q] = make([]*ballot.Ciphertext, len(mq.Options))
+			for o := range v.agg[q] {
+				v.agg[q][o] = ballot.ZeroCiphertext()
+			}
+		}
+	}
+	v.deals, v.complaints, v.reveals = nil, nil, nil // no longer needed
+}
+
+// flush batch-verifies the pending ballots (V8) and counts the valid ones (V10, V11).
+func (v *verifier) flush() {
+	if len(v.pending) == 0 {
+		return
+	}
+	p := v.pending
+	v.pending = v.pending[:0:0]
+	bs := make([]*ballot.Ballot, len(p))
+	for i := range p {
+		bs[i] = p[i].b
+	}
+	bad, err := ballot.VerifyBatch(v.rand, v.m, v.joint, bs, func(bv *batch.Verifier, i int) {
+		p[i].entry.AddToBatch(bv, i)
+	})
+	if err != nil {
+		for _, pb := range p {
+			v.failAt(8, pb.seq, "V8", "cannot verify: %v", err)
+		}
+		return
+	}
+	isBad := map[int]bool{}
+	for _, i := range bad {
+		isBad[i] = true
+		pb := p[i]
+		if ok := pb.entry.VerifySignature(); ok != nil {
+			v.failAt(8, pb.seq, "V8.5 signature", "envelope signature by credential %x… does not verify", pb.cred[:6])
+		} else if f := pb.b.Diagnose(v.m, v.joint); f != nil {
+			v.failAt(8, pb.seq, f.Step+where(f), "%s", f.Reason)
+		} else {
+			v.failAt(8, pb.seq, "V8", "ballot fails the batch but no single check (re-run the verifier)")
+		}
+	}
+	for i, pb := range p {
+		v.checked(8)
+		if v.creds == nil || !v.creds.Contains(pb.b.Credential()) {
+			v.failAt(8, pb.seq, "V8.4 credential list", "credential %x… is not in the credential list", pb.cred[:6])
+			continue
+		}
+		if isBad[i] {
+			continue
+		}
+		v.count(pb)
+	}
+}
+
+// count makes pb its credential's counted ballot (V10) and updates the
+// running aggregate (V11), taking the superseded ballot out.
+func (v *verifier) count(pb pendingBallot) {
+	v.checked(10)
+	for q := 0; q < pb.b.NumQuestions(); q++ {
+		for o := 0; o < pb.b.NumOptions(q); o++ {
+			v.agg[q][o].Add(v.agg[q][o], pb.b.Ciphertext(q, o))
+		}
+	}
+	cts := v.ciphertextBytes(pb)
+	if old, ok := v.last[pb.cred]; ok {
+		k := 0
+		for q := range v.agg {
+			for o := range v.agg[q] {
+				ct, err := ballot.ParseCiphertext(old.cts[k*ballot.CiphertextSize : (k+1)*ballot.CiphertextSize])
+				if err != nil { // cannot happen: we encoded it
+					v.failAt(10, old.seq, "V10", "%v", err)
+					return
+				}
+				v.agg[q][o].Alpha.Sub(v.agg[q][o].Alpha, ct.Alpha)
+				v.agg[q][o].Beta.Sub(v.agg[q][o].Beta, ct.Beta)
+				k++
+			}
+		}
+	}
+	v.last[pb.cred] = counted{seq: pb.seq, cts: cts}
+}
+
+// audited runs V9 on an audited ballot.
+func (v *verifier) audited(seq int64, e *bulletin.Entry, a *ballot.AuditedBallot) {
+	if err := e.VerifySignature(); err != nil {
+		v.failAt(9, seq, "V9.1 signature", "envelope signature does not verify")
+		return
+	}
+	if v.m == nil || v.joint == nil {
+		return // the rules rejected it (V5): there is no election key yet
+	}
+	cred := [32]byte(a.Ballot.Credential().Bytes())
+	if cred != e.AuthorKey() {
+		v.failAt(9, seq, "V9.1 credential", "audited ballot is bound to another credential than its author")
+		return
+	}
+	if err := ballot.VerifyOpening(v.m, v.joint, a.Ballot, a.Opening); err != nil {
+		field := "V9.2–V9.3 opening"
+		if f := a.Ballot.Diagnose(v.m, v.joint); f != nil {
+			field = "V9.1 " + f.Step + where(f)
+		}
+		v.failAt(9, seq, field, "%v", err)
+	}
+}
+
+// closeBallots finalizes the counted ballots (V10) and the aggregate (V11).
+func (v *verifier) closeBallots() {
+	v.flush()
+	if v.agg == nil {
+		return
+	}
+	v.aggDone = true
+	v.checked(11)
+}
+
+// partial runs V12 on one partial decryption.
+func (v *verifier) partial(seq int64, pd *tally.PartialDecryption) {
+	if !v.aggDone || v.vk == nil {
+		v.failAt(12, seq, "V12", "no aggregate to check against")
+		return
+	}
+	v.partials[pd.Trustee] = pd
+	v.partialSeq[pd.Trustee] = seq
+	if pd.Trustee < 1 || pd.Trustee > len(v.vk) {
+		v.failAt(12, seq, "V12.1 trustee", "trustee index %d", pd.Trustee)
+		return
+	}
+	X := v.vk[pd.Trustee-1]
+	if err := tally.VerifyPartialBatch(v.rand, v.params, X, v.agg, pd); err != nil {
+		if errors.Is(err, tally.ErrMalformed) {
+			v.failAt(12, seq, "V12.1 shape", "%v", err)
+			return
+		}
+		bad, ferr := tally.FailedFactors(v.rand, v.params, X, v.agg, pd)
+		if ferr != nil || len(bad) == 0 {
+			v.failAt(12, seq, "V12.3", "trustee %d: %v", pd.Trustee, err)
+			return
+		}
+		for _, b := range bad {
+			v.failAt(12, seq, fmt.Sprintf("V12.3 question %d option %d", b.Question, b.Option),
+				"trustee %d: Chaum–Pedersen proof of the partial decryption does not verify", pd.Trustee)
+		}
+		return
+	}
+	v.validPD[pd.Trustee] = true
+}
+
+// finish runs the end-of-record steps (V13) and settles the report.
+func (v *verifier) finish() {
+	rep := v.rep
+	skip := func(n int, why string) {
+		s := rep.step(n)
+		if s.Ran {
+			return
+		}
+		s.Skipped = why
+	}
+	reached := map[int]bool{1: true}
+	if !v.v1Failed {
+		for n := 2; n <= 5; n++ {
+			reached[n] = rep.Entries > 0
+		}
+		reached[6] = v.creds != nil
+		reached[7] = v.joint != nil || len(rep.step(7).Failures) > 0
+		reached[8] = v.joint != nil
+		reached[9] = v.joint != nil
+		reached[10] = v.aggDone
+		reached[11] = v.aggDone
+		reached[12] = len(v.partials) > 0
+		reached[13] = v.result != nil
+	}
+	if v.result != nil && v.aggDone && v.vk != nil {
+		v.verifyResult()
+	}
+	if v.opts.Progress != nil {
+		v.opts.Progress("V13", int(v.seq), int(v.seq))
+	}
+	rep.Complete = v.result != nil
+	rep.Counted, rep.Voters = len(v.last), len(v.last)
+	for n := 1; n <= len(stepTitles); n++ {
+		s := rep.step(n)
+		s.Ran = reached[n] || len(s.Failures) > 0
+		if !s.Ran {
+			if v.v1Failed {
+				skip(n, "the record does not decode (V1)")
+			} else {
+				skip(n, "the record ends before this step")
+			}
+		}
+		s.OK = len(s.Failures) == 0 && s.Dropped == 0 && (s.Ran || !v.v1Failed)
+	}
+}
+
+// verifyResult is V13.
+func (v *verifier) verifyResult() {
+	seq := v.resultSeq
+	maxCount := uint64(len(v.last))
+	res, rejected, err := tally.Combine(v.params, v.vk, v.agg, v.partials, maxCount)
+	_ = rejected
+	if err != nil {
+		v.failAt(13, seq, "V13.1 combination", "%v", err)
+		return
+	}
+	if !slices.Equal(res.Trustees, v.result.Trustees) {
+		v.failAt(13, seq, "V13.2 trustees", "result names trustees %v, the T smallest valid partial decryptions are %v", v.result.Trustees, res.Trustees)
+	}
+	if len(v.result.Counts) != len(res.Counts) {
+		v.failAt(13, seq, "V13.3 counts", "result has %d questions, the manifest %d", len(v.result.Counts), len(res.Counts))
+		return
+	}
+	for q := range res.Counts {
+		if len(v.result.Counts[q]) != len(res.Counts[q]) {
+			v.failAt(13, seq, fmt.Sprintf("V13.3 question %d", q), "result has %d options, the manifest %d", len(v.result.Counts[q]), len(res.Counts[q]))
+			continue
+		}
+		for o, c := range res.Counts[q] {
+			if v.result.Counts[q][o] != c {
+				v.failAt(13, seq, fmt.Sprintf("V13.4 question %d option %d", q, o), "result says %d, the record decrypts to %d", v.result.Counts[q][o], c)
+			}
+		}
+	}
+	// The package's own check, which must agree.
+	if err := tally.VerifyResult(v.params, v.vk, v.agg, v.partials, maxCount, v.result); err != nil && len(v.rep.step(13).Failures) == 0 {
+		v.failAt(13, seq, "V13", "%v", err)
+	}
+	if len(v.rep.step(13).Failures) == 0 {
+		v.rep.Counts, v.rep.Trustees = res.Counts, res.Trustees
+	}
+}
+
+// checkpoints runs V3.1–V3.6 on the record's checkpoint notes.
+func (v *verifier) checkpoints(notes [][]byte) {
+	if v.v1Failed || v.m == nil {
+		return
+	}
+	board := boardOf(v.m)
+	full := false
+	for i, n := range notes {
+		v.checked(3)
+		c, err := board.Open(n)
+		if err != nil {
+			v.failAt(3, NoEntry, fmt.Sprintf("V3.1–V3.4 checkpoint %d", i), "%v", err)
+			continue
+		}
+		v.rep.Checkpoints++
+		at, ok := v.blockAt[c.Size]
+		switch {
+		case !ok:
+			v.failBlock(3, int64(c.Height), fmt.Sprintf("V3.5 checkpoint %d", i), "checkpoint of size %d ends at no block of the record", c.Size)
+		case at.root != c.Root:
+			v.failBlock(3, int64(c.Height), fmt.Sprintf("V3.5 checkpoint %d root", i), "checkpoint root for size %d is not the record's Merkle root", c.Size)
+		case at.height != c.Height || at.hash != c.BlockHash:
+			v.failBlock(3, int64(c.Height), fmt.Sprintf("V3.5 checkpoint %d block", i), "checkpoint names block %d with another hash than the record's block %d", c.Height, at.height)
+		}
+		if c.Size == v.log.Size() {
+			full = true
+		}
+	}
+	if !full {
+		v.failAt(3, NoEntry, "V3.6 checkpoint", "no valid checkpoint covers the whole record (%d entries)", v.log.Size())
+	}
+}
+
+func short(k [32]byte) []byte { return k[:6] }
+
+// ciphertextBytes returns the option ciphertexts of pb, alpha||beta in
+// question-major order, cut from the ballot's canonical bytes (SPEC.md
+// §6.1) rather than re-encoded: encoding an element costs an inversion.
+// The layout is checked against the decoded ballot for the first ballot of
+// every run, and the function falls back to encoding if it ever disagrees.
+func (v *verifier) ciphertextBytes(pb pendingBallot) []byte {
+	n := 0
+	for q := 0; q < pb.b.NumQuestions(); q++ {
+		n += pb.b.NumOptions(q)
+	}
+	out := make([]byte, 0, n*ballot.CiphertextSize)
+	body := pb.entry.Body
+	const header = 1 + 32 + 32 + 4 // version, fingerprint, credential, question count
+	const branch = 4 * 32          // a || b || c || s
+	off, ok := header, true
+	for q := 0; q < pb.b.NumQuestions() && ok; q++ {
+		off += 4 // option count
+		for o := 0; o < pb.b.NumOptions(q); o++ {
+			if off+ballot.CiphertextSize > len(body) {
+				ok = false
+				break
+			}
+			out = append(out, body[off:off+ballot.CiphertextSize]...)
+			off += ballot.CiphertextSize + 2*branch
+		}
+		if !ok || off+4 > len(body) {
+			ok = false
+			break
+		}
+		nb := int(binary.BigEndian.Uint32(body[off:]))
+		off += 4 + nb*branch
+	}
+	if ok && off == len(body) && !v.layoutChecked {
+		v.layoutChecked = true
+		ok = bytes.Equal(out[:ballot.CiphertextSize], pb.b.Ciphertext(0, 0).Bytes())
+		v.layoutOK = ok
+	}
+	if !ok || off != len(body) || !v.layoutOK {
+		out = out[:0]
+		for q := 0; q < pb.b.NumQuestions(); q++ {
+			for o := 0; o < pb.b.NumOptions(q); o++ {
+				out = append(out, pb.b.Ciphertext(q, o).Bytes()...)
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,172 @@
+package client_test
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/urna-vote/urna/client"
+	"github.com/urna-vote/urna/client/clienttest"
+)
+
+var (
+	smallOnce sync.Once
+	small     *clienttest.Election
+	smallErr  error
+)
+
+// smallElection builds the shared valid election once per test binary.
+func smallElection(t testing.TB) *clienttest.Election {
+	t.Helper()
+	smallOnce.Do(func() { small, smallErr = clienttest.Build("client-test", clienttest.SmallConfig()) })
+	if smallErr != nil {
+		t.Fatal(smallErr)
+	}
+	return small
+}
+
+func verify(t testing.TB, rec []byte) *client.Report {
+	t.Helper()
+	rep, err := client.Verify(bytesReader(rec), client.Options{Rand: clienttest.NewReader("weights")})
+	if err != nil && err != client.ErrFailed {
+		t.Fatalf("Verify: %v", err)
+	}
+	if (err == nil) != rep.OK() {
+		t.Fatalf("Verify returned %v but report OK = %v", err, rep.OK())
+	}
+	return rep
+}
+
+func dump(t testing.TB, rep *client.Report) {
+	t.Helper()
+	for _, s := range rep.Steps {
+		t.Logf("%-4s ok=%-5v ran=%-5v checked=%-4d %s %s", s.ID, s.OK, s.Ran, s.Checked, s.Title, s.Skipped)
+		for _, f := range s.Failures {
+			t.Logf("      %s", f)
+		}
+	}
+}
+
+func TestVerifyValidElection(t *testing.T) {
+	e := smallElection(t)
+	rep := verify(t, e.Record())
+	if !rep.OK() || !rep.Complete {
+		dump(t, rep)
+		t.Fatal("valid election does not verify")
+	}
+	for _, s := range rep.Steps {
+		if !s.Ran || s.Checked == 0 {
+			t.Errorf("%s: ran=%v checked=%d", s.ID, s.Ran, s.Checked)
+		}
+	}
+	if rep.Ballots != len(e.SeqBallots) || rep.Counted != len(e.SeqCounted) || rep.Audited != len(e.SeqAudited) {
+		t.Errorf("ballots %d counted %d audited %d; want %d %d %d", rep.Ballots, rep.Counted, rep.Audited, len(e.SeqBallots), len(e.SeqCounted), len(e.SeqAudited))
+	}
+	want := e.Result.Counts
+	for q := range want {
+		for o := range want[q] {
+			if rep.Counts[q][o] != want[q][o] {
+				t.Errorf("count q%d o%d = %d, want %d", q, o, rep.Counts[q][o], want[q][o])
+			}
+		}
+	}
+	// The counts are the plaintexts of the counted ballots.
+	exp := [][]uint64{{0, 0, 0}, {0, 0, 0, 0}}
+	for _, seq := range e.SeqCounted {
+		for q, ch := range e.Choices[seq] {
+			for _, o := range ch {
+				exp[q][o]++
+			}
+		}
+	}
+	for q := range exp {
+		for o := range exp[q] {
+			if rep.Counts[q][o] != exp[q][o] {
+				t.Errorf("count q%d o%d = %d, plaintexts give %d", q, o, rep.Counts[q][o], exp[q][o])
+			}
+		}
+	}
+	if rep.ElectionID != e.Manifest.ElectionID || rep.Fingerprint != e.Manifest.Fingerprint() {
+		t.Errorf("report names election %q %x", rep.ElectionID, rep.Fingerprint[:4])
+	}
+}
+
+func TestVerifyProgress(t *testing.T) {
+	e := smallElection(t)
+	var calls int
+	lastDone := -1
+	_, err := client.Verify(bytesReader(e.Record()), client.Options{
+		TotalEntries: len(e.Entries),
+		ChunkSize:    2, // several chunks in a small election
+		Progress: func(step string, done, total int) {
+			calls++
+			if done < lastDone || total != len(e.Entries) {
+				t.Errorf("progress %s %d/%d after %d", step, done, total, lastDone)
+			}
+			lastDone = done
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls == 0 || lastDone != len(e.Entries) {
+		t.Errorf("%d progress calls, last done %d", calls, lastDone)
+	}
+}
+
+func TestVerifyChunkSizes(t *testing.T) {
+	// The verdict does not depend on how ballots are batched.
+	e := smallElection(t)
+	rec := e.Record()
+	for _, n := range []int{1, 3, 1000} {
+		rep, err := client.Verify(bytesReader(rec), client.Options{ChunkSize: n})
+		if err != nil {
+			dump(t, rep)
+			t.Fatalf("chunk size %d: %v", n, err)
+		}
+	}
+}
+
+func TestVerifyExpectedFingerprint(t *testing.T) {
+	e := smallElection(t)
+	fp := e.Manifest.Fingerprint()
+	if _, err := client.Verify(bytesReader(e.Record()), client.Options{Fingerprint: fp}); err != nil {
+		t.Fatal(err)
+	}
+	fp[0] ^= 1
+	rep, err := client.Verify(bytesReader(e.Record()), client.Options{Fingerprint: fp})
+	if err != client.ErrFailed {
+		t.Fatalf("err = %v", err)
+	}
+	if step, f, _ := rep.FirstFailure(); step != "V4" || f.Field != "V4.6 fingerprint" || f.Entry != 0 {
+		t.Fatalf("first failure %s %s", step, f)
+	}
+}
+
+func TestVerifyLargerElection(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds 600 ballots")
+	}
+	// Revotes cross batch boundaries: 300 voters vote twice, in order.
+	cfg := clienttest.Config{Voters: 310, Abstain: 10, Ballots: 600, Audits: 3, N: 4, T: 3, Decrypt: []int{1, 2, 4}, Complaint: true, Nodes: 5, BlockSize: 50}
+	e, err := clienttest.Build("larger", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := verify(t, e.Record())
+	if !rep.OK() {
+		dump(t, rep)
+		t.Fatal("does not verify")
+	}
+	exp := [][]uint64{{0, 0, 0}, {0, 0, 0, 0}}
+	for _, seq := range e.SeqCounted {
+		for q, ch := range e.Choices[seq] {
+			for _, o := range ch {
+				exp[q][o]++
+			}
+		}
+	}
+	if fmt.Sprint(exp) != fmt.Sprint(rep.Counts) || rep.Counted != 300 {
+		t.Fatalf("counts %v (counted %d), plaintexts give %v", rep.Counts, rep.Counted, exp)
+	}
+}
