@@ -20,6 +20,9 @@ const (
 	ballotHeader   = 1 + 32 + group.Size + 4       // version || fingerprint || credential || question count
 	maxRangeBranch = MaxOptions + 1                // Max - Min + 1 ≤ 65
 	MaxBallotSize  = ballotHeader + MaxQuestions*(8+MaxOptions*optionSize+maxRangeBranch*branchSize)
+	// MaxBallotBytes bounds the ballot of any valid manifest (V4.2): the
+	// board accepts no larger ballot entry body. About 200 options in all.
+	MaxBallotBytes = 64 << 10
 )
 
 // proof is a disjunctive Chaum–Pedersen proof with n branches (SPEC.md

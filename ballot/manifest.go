@@ -113,6 +113,29 @@ func validElectionID(s string) bool {
 	return true
 }
 
+// validNodeID reports whether id is 1..MaxName characters of [A-Za-z0-9._-],
+// which makes it a valid signed-note key name (SPEC.md §4.1).
+func validNodeID(id string) bool {
+	if len(id) == 0 || len(id) > MaxName {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// BallotSize returns the exact encoded size of every ballot for m (SPEC.md §6.1).
+func (m *Manifest) BallotSize() int {
+	n := ballotHeader
+	for _, q := range m.Questions {
+		n += 8 + len(q.Options)*optionSize + int(q.Max-q.Min+1)*branchSize
+	}
+	return n
+}
+
 func checkText(what, s string, max int) error {
 	if len(s) == 0 || len(s) > max || !utf8.ValidString(s) {
 		return fmt.Errorf("%w: %s must be 1..%d bytes of UTF-8", ErrInvalidManifest, what, max)
@@ -212,8 +235,8 @@ func (m *Manifest) Validate() error {
 	}
 	ids, nodeKeys := map[string]bool{}, map[string]bool{}
 	for i, n := range m.BoardNodes {
-		if err := checkText(fmt.Sprintf("board node %d id", i), n.ID, MaxName); err != nil {
-			return err
+		if !validNodeID(n.ID) {
+			return fmt.Errorf("%w: board node %d id %q must be 1..%d characters of [A-Za-z0-9._-] (it names checkpoint signatures)", ErrInvalidManifest, i, n.ID, MaxName)
 		}
 		if ids[n.ID] {
 			return fmt.Errorf("%w: board node id %q repeated", ErrInvalidManifest, n.ID)
@@ -226,6 +249,9 @@ func (m *Manifest) Validate() error {
 			return fmt.Errorf("%w: board node %q key repeated", ErrInvalidManifest, n.ID)
 		}
 		nodeKeys[string(n.Key)] = true
+	}
+	if n := m.BallotSize(); n > MaxBallotBytes {
+		return fmt.Errorf("%w: ballots for these questions would take %d bytes, more than the board's limit of %d; use fewer questions or options", ErrInvalidManifest, n, MaxBallotBytes)
 	}
 	return nil
 }

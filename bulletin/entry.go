@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/internal/batch"
 	"github.com/urna-vote/urna/internal/group"
 	"github.com/urna-vote/urna/internal/schnorr"
@@ -66,8 +67,8 @@ var registry = map[EntryType]typeInfo{
 	TypeDKGComplaint:      {"dkg-complaint", RoleTrustee, 64 * kib},
 	TypeDKGReveal:         {"dkg-reveal", RoleTrustee, 64 * kib},
 	TypeOpen:              {"open", RoleAuthority, 64 * kib},
-	TypeBallot:            {"ballot", RoleVoter, 64 * kib},
-	TypeAuditedBallot:     {"audited-ballot", RoleVoter, 128 * kib},
+	TypeBallot:            {"ballot", RoleVoter, ballot.MaxBallotBytes},
+	TypeAuditedBallot:     {"audited-ballot", RoleVoter, 2 * ballot.MaxBallotBytes},
 	TypeClose:             {"close", RoleAuthority, 4 * kib},
 	TypePartialDecryption: {"partial-decryption", RoleTrustee, 4 * mib},
 	TypeResult:            {"result", RoleAuthority, 4 * mib},

@@ -1,0 +1,41 @@
+package ballot
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// TestBallotSizeIsExact pins Manifest.BallotSize to real encodings, and the
+// manifest rule that keeps every ballot within the board's entry limit.
+func TestBallotSizeIsExact(t *testing.T) {
+	e := newTestElection(t, "size", shapes, 1)
+	b, _ := e.encrypt(t, newSeeded("size-enc"), 0, [][]uint32{{0}, {1, 3}, {}, {2}})
+	if got, want := len(b.Bytes()), e.m.BallotSize(); got != want {
+		t.Fatalf("ballot is %d bytes, BallotSize says %d", got, want)
+	}
+	big := *e.m
+	big.Questions = nil
+	for i := 0; i < 8; i++ {
+		q := Question{Text: "q", Min: 0, Max: 64}
+		for o := 0; o < 64; o++ {
+			q.Options = append(q.Options, strings.Repeat("o", o+1))
+		}
+		big.Questions = append(big.Questions, q)
+	}
+	if err := big.Validate(); !errors.Is(err, ErrInvalidManifest) || !strings.Contains(err.Error(), "board's limit") {
+		t.Fatalf("oversized ballots accepted: %v", err)
+	}
+}
+
+func TestBoardNodeIDs(t *testing.T) {
+	e := newTestElection(t, "ids", shapes[:1], 0)
+	for _, id := range []string{"", "a b", "n+1", "ü", strings.Repeat("x", MaxName+1)} {
+		m := *e.m
+		m.BoardNodes = append([]BoardNode{}, e.m.BoardNodes...)
+		m.BoardNodes[0].ID = id
+		if err := m.Validate(); !errors.Is(err, ErrInvalidManifest) {
+			t.Errorf("node id %q accepted: %v", id, err)
+		}
+	}
+}
