@@ -9,7 +9,7 @@ import (
 )
 
 // TestRulesPhaseTable tries every entry type in every phase and checks the
-// exact outcome (nil = accepted) (SPEC.md §3.9.4).
+// exact outcome (nil = accepted) (SPEC.md §3.9).
 func TestRulesPhaseTable(t *testing.T) {
 	el := newElection(t, "phase-table")
 	candidates := []struct {
