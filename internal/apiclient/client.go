@@ -1,0 +1,550 @@
+package apiclient
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/urna-vote/urna/internal/httpapi"
+	"github.com/urna-vote/urna/internal/wire"
+)
+
+// Options configure a Client. Zero fields take their defaults.
+type Options struct {
+	// HTTPClient sends the requests (nil: a client with sane transport
+	// timeouts). Its Timeout, if any, also bounds the streams.
+	HTTPClient *http.Client
+	// Timeout bounds one attempt of a non-streaming call (default 60s).
+	Timeout time.Duration
+	// MaxRetries is how many times a 503 (or a read's transport error) is
+	// retried (default 5; negative: never).
+	MaxRetries int
+	// MaxRetryWait caps one wait between attempts (default 30s).
+	MaxRetryWait time.Duration
+	// ClusterToken is sent as a bearer token on cluster changes.
+	ClusterToken string
+	// UserAgent is sent with every request (default "urna-apiclient").
+	UserAgent string
+}
+
+// maxResponse bounds a non-streaming answer.
+const maxResponse = 64 << 20
+
+// Client talks to one node. It is safe for concurrent use.
+type Client struct {
+	base *url.URL
+	hc   *http.Client
+	opts Options
+}
+
+// New returns a client for the node whose API is at baseURL (for example
+// "http://127.0.0.1:8080"; a bare "host:port" means http).
+func New(baseURL string, opts Options) (*Client, error) {
+	s := strings.TrimSpace(baseURL)
+	if s == "" {
+		return nil, errors.New("apiclient: empty node URL")
+	}
+	if !strings.Contains(s, "://") {
+		s = "http://" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("apiclient: node URL %q: %w", baseURL, err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("apiclient: node URL %q: want http(s)://host:port", baseURL)
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/")
+	u.RawQuery, u.Fragment = "", ""
+	if opts.Timeout <= 0 {
+		opts.Timeout = 60 * time.Second
+	}
+	if opts.MaxRetries == 0 {
+		opts.MaxRetries = 5
+	}
+	if opts.MaxRetryWait <= 0 {
+		opts.MaxRetryWait = 30 * time.Second
+	}
+	if opts.UserAgent == "" {
+		opts.UserAgent = "urna-apiclient"
+	}
+	hc := opts.HTTPClient
+	if hc == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.ResponseHeaderTimeout = 5 * time.Minute // a submit waits for a commit
+		hc = &http.Client{Transport: t}
+	}
+	return &Client{base: u, hc: hc, opts: opts}, nil
+}
+
+// BaseURL is the node's base URL.
+func (c *Client) BaseURL() string { return c.base.String() }
+
+// call is one API request.
+type call struct {
+	method string
+	path   string // under /api/v1
+	query  url.Values
+	body   []byte // JSON; nil for none
+	auth   bool   // send the cluster token
+	stream bool   // no per-attempt timeout; the caller closes the body
+}
+
+// do performs the call with retries and returns the successful response
+// (status 2xx). For non-streaming calls the body is already read into buf.
+func (c *Client) do(ctx context.Context, cl call) (*http.Response, []byte, error) {
+	u := *c.base
+	u.Path += httpapi.Prefix + cl.path
+	u.RawQuery = cl.query.Encode()
+	for attempt := 0; ; attempt++ {
+		resp, buf, err := c.attempt(ctx, cl, u.String())
+		if err == nil {
+			return resp, buf, nil
+		}
+		if attempt >= c.opts.MaxRetries || ctx.Err() != nil {
+			return nil, nil, err
+		}
+		var wait time.Duration
+		var ae *Error
+		switch {
+		case errors.As(err, &ae) && ae.Status == http.StatusServiceUnavailable:
+			wait = ae.RetryAfter
+			if wait <= 0 {
+				wait = time.Second
+			}
+		case !errors.As(err, &ae) && cl.method == http.MethodGet:
+			wait = time.Duration(attempt+1) * 250 * time.Millisecond
+		default:
+			return nil, nil, err
+		}
+		wait = min(wait, c.opts.MaxRetryWait)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, nil, fmt.Errorf("apiclient: %s %s: %w (after: %w)", cl.method, cl.path, ctx.Err(), err)
+		case <-t.C:
+		}
+	}
+}
+
+func (c *Client) attempt(ctx context.Context, cl call, target string) (*http.Response, []byte, error) {
+	actx, cancel := ctx, context.CancelFunc(func() {})
+	if !cl.stream {
+		actx, cancel = context.WithTimeout(ctx, c.opts.Timeout)
+	}
+	var body io.Reader
+	if cl.body != nil {
+		body = bytes.NewReader(cl.body)
+	}
+	req, err := http.NewRequestWithContext(actx, cl.method, target, body)
+	if err != nil {
+		cancel()
+		return nil, nil, fmt.Errorf("apiclient: %s %s: %w", cl.method, cl.path, err)
+	}
+	req.Header.Set("User-Agent", c.opts.UserAgent)
+	if cl.body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if cl.auth && c.opts.ClusterToken != "" {
+		req.Header.Set("Authorization", "Bearer "+c.opts.ClusterToken)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		cancel()
+		return nil, nil, fmt.Errorf("apiclient: %s %s: %w", cl.method, c.BaseURL()+httpapi.Prefix+cl.path, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		defer cancel()
+		defer resp.Body.Close()
+		return nil, nil, apiError(cl, resp)
+	}
+	if cl.stream {
+		resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
+		return resp, nil, nil
+	}
+	defer cancel()
+	defer resp.Body.Close()
+	buf, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
+	if err != nil {
+		return nil, nil, fmt.Errorf("apiclient: %s %s: reading the answer: %w", cl.method, cl.path, err)
+	}
+	if len(buf) > maxResponse {
+		return nil, nil, fmt.Errorf("apiclient: %s %s: answer larger than %d bytes", cl.method, cl.path, maxResponse)
+	}
+	return resp, buf, nil
+}
+
+type cancelBody struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelBody) Close() error { err := b.ReadCloser.Close(); b.cancel(); return err }
+
+// apiError builds an *Error from an error answer; a body that is not the
+// documented error object still gives the status.
+func apiError(cl call, resp *http.Response) *Error {
+	e := &Error{Method: cl.method, Path: httpapi.Prefix + cl.path, Status: resp.StatusCode}
+	if ra := resp.Header.Get("Retry-After"); ra != "" {
+		if n, err := strconv.Atoi(ra); err == nil && n >= 0 {
+			e.RetryAfter = time.Duration(n) * time.Second
+		} else if t, err := http.ParseTime(ra); err == nil {
+			e.RetryAfter = max(time.Until(t), 0)
+		}
+	}
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	var body httpapi.ErrorResponse
+	if err := json.Unmarshal(raw, &body); err == nil && body.Error.Code != "" {
+		e.Code, e.Message, e.Step = body.Error.Code, body.Error.Message, body.Error.Step
+		return e
+	}
+	e.Code = "http_" + strconv.Itoa(resp.StatusCode)
+	e.Message = strings.TrimSpace(string(raw))
+	if len(e.Message) > 200 {
+		e.Message = e.Message[:200] + "…"
+	}
+	return e
+}
+
+// getJSON performs a GET and decodes the JSON answer into v.
+func (c *Client) getJSON(ctx context.Context, path string, q url.Values, v any) error {
+	_, buf, err := c.do(ctx, call{method: http.MethodGet, path: path, query: q})
+	if err != nil {
+		return err
+	}
+	return decode(path, buf, v)
+}
+
+func (c *Client) postJSON(ctx context.Context, path string, in, out any, auth bool) error {
+	body, err := json.Marshal(in)
+	if err != nil {
+		return fmt.Errorf("apiclient: encoding %s: %w", path, err)
+	}
+	_, buf, err := c.do(ctx, call{method: http.MethodPost, path: path, body: body, auth: auth})
+	if err != nil {
+		return err
+	}
+	return decode(path, buf, out)
+}
+
+func decode(path string, buf []byte, v any) error {
+	if err := json.Unmarshal(buf, v); err != nil {
+		return fmt.Errorf("apiclient: %s: undecodable answer: %w", path, err)
+	}
+	return nil
+}
+
+// SubmitResult is the outcome of one submitted entry: its position on the
+// board, or Err (an API error with Status 0) when the entry was rejected.
+type SubmitResult struct {
+	Seq     uint64
+	ID      string
+	Tracker string
+	Block   uint64
+	Err     *Error
+}
+
+// Submit posts canonical entries (1–256, docs/API.md POST /entries) and
+// returns one result per entry, in order, once they are committed. The error
+// is non-nil only when nothing was processed.
+func (c *Client) Submit(ctx context.Context, entries [][]byte) ([]SubmitResult, error) {
+	req := httpapi.SubmitRequest{Entries: make([]string, len(entries))}
+	for i, e := range entries {
+		req.Entries[i] = wire.EncodeB64(e)
+	}
+	var resp httpapi.SubmitResponse
+	if err := c.postJSON(ctx, "/entries", req, &resp, false); err != nil {
+		return nil, err
+	}
+	if len(resp.Results) != len(entries) {
+		return nil, fmt.Errorf("apiclient: /entries: %d results for %d entries", len(resp.Results), len(entries))
+	}
+	out := make([]SubmitResult, len(resp.Results))
+	for i, r := range resp.Results {
+		if r.Error != nil {
+			out[i].Err = &Error{Code: r.Error.Code, Message: r.Error.Message, Step: r.Error.Step}
+			continue
+		}
+		out[i] = SubmitResult{Seq: r.Seq, ID: r.ID, Tracker: r.Tracker, Block: r.Block}
+	}
+	return out, nil
+}
+
+// SubmitOne posts one entry; a rejection is returned as the error (*Error).
+func (c *Client) SubmitOne(ctx context.Context, entry []byte) (SubmitResult, error) {
+	rs, err := c.Submit(ctx, [][]byte{entry})
+	if err != nil {
+		return SubmitResult{}, err
+	}
+	if rs[0].Err != nil {
+		return rs[0], rs[0].Err
+	}
+	return rs[0], nil
+}
+
+// Health is GET /health.
+func (c *Client) Health(ctx context.Context) (*httpapi.Health, error) {
+	var h httpapi.Health
+	if err := c.getJSON(ctx, "/health", nil, &h); err != nil {
+		return nil, err
+	}
+	return &h, nil
+}
+
+// Election is GET /election (an *Error with code not_found before the manifest).
+func (c *Client) Election(ctx context.Context) (*httpapi.ElectionStatus, error) {
+	var j httpapi.ElectionJSON
+	if err := c.getJSON(ctx, "/election", nil, &j); err != nil {
+		return nil, err
+	}
+	return j.Info()
+}
+
+// Entries is GET /entries: up to limit entries from seq from, and the seq to
+// ask for next.
+func (c *Client) Entries(ctx context.Context, from uint64, limit int) ([]httpapi.EntryInfo, uint64, error) {
+	q := url.Values{"from": {strconv.FormatUint(from, 10)}, "limit": {strconv.Itoa(limit)}}
+	var resp httpapi.EntriesResponse
+	if err := c.getJSON(ctx, "/entries", q, &resp); err != nil {
+		return nil, 0, err
+	}
+	out := make([]httpapi.EntryInfo, len(resp.Entries))
+	for i, j := range resp.Entries {
+		e, err := j.Info()
+		if err != nil {
+			return nil, 0, fmt.Errorf("apiclient: /entries: %w", err)
+		}
+		out[i] = e
+	}
+	return out, resp.Next, nil
+}
+
+// AllEntries calls fn on every entry from seq from to the current end of
+// the board, a page at a time. An error from fn stops it and is returned.
+func (c *Client) AllEntries(ctx context.Context, from uint64, fn func(httpapi.EntryInfo) error) error {
+	for {
+		list, next, err := c.Entries(ctx, from, httpapi.MaxPageLimit)
+		if err != nil {
+			return err
+		}
+		for _, e := range list {
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		if len(list) == 0 || next <= from {
+			return nil
+		}
+		from = next
+	}
+}
+
+// Entry is GET /entries/{seq}.
+func (c *Client) Entry(ctx context.Context, seq uint64) (*httpapi.EntryInfo, error) {
+	var j httpapi.EntryJSON
+	if err := c.getJSON(ctx, "/entries/"+strconv.FormatUint(seq, 10), nil, &j); err != nil {
+		return nil, err
+	}
+	e, err := j.Info()
+	if err != nil {
+		return nil, fmt.Errorf("apiclient: %w", err)
+	}
+	return &e, nil
+}
+
+// Blocks is GET /blocks: up to limit blocks from height from.
+func (c *Client) Blocks(ctx context.Context, from uint64, limit int) ([]httpapi.BlockInfo, error) {
+	q := url.Values{"from": {strconv.FormatUint(from, 10)}, "limit": {strconv.Itoa(limit)}}
+	var resp httpapi.BlocksResponse
+	if err := c.getJSON(ctx, "/blocks", q, &resp); err != nil {
+		return nil, err
+	}
+	out := make([]httpapi.BlockInfo, len(resp.Blocks))
+	for i, j := range resp.Blocks {
+		b, err := j.Info()
+		if err != nil {
+			return nil, fmt.Errorf("apiclient: /blocks: %w", err)
+		}
+		out[i] = b
+	}
+	return out, nil
+}
+
+// Block is GET /blocks/{height}.
+func (c *Client) Block(ctx context.Context, height uint64) (*httpapi.BlockInfo, error) {
+	var j httpapi.BlockJSON
+	if err := c.getJSON(ctx, "/blocks/"+strconv.FormatUint(height, 10), nil, &j); err != nil {
+		return nil, err
+	}
+	b, err := j.Info()
+	if err != nil {
+		return nil, fmt.Errorf("apiclient: %w", err)
+	}
+	return &b, nil
+}
+
+// Tracker is GET /trackers/{tracker} (short form or full hex).
+func (c *Client) Tracker(ctx context.Context, tracker string) (*httpapi.TrackerInfo, error) {
+	var t httpapi.TrackerInfo
+	if err := c.getJSON(ctx, "/trackers/"+url.PathEscape(tracker), nil, &t); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// Checkpoint is GET /checkpoint.
+func (c *Client) Checkpoint(ctx context.Context) (*httpapi.CheckpointInfo, error) {
+	var cp httpapi.CheckpointInfo
+	if err := c.getJSON(ctx, "/checkpoint", nil, &cp); err != nil {
+		return nil, err
+	}
+	return &cp, nil
+}
+
+// InclusionProof is GET /proofs/inclusion.
+func (c *Client) InclusionProof(ctx context.Context, seq, size uint64) (*httpapi.InclusionInfo, error) {
+	q := url.Values{"seq": {strconv.FormatUint(seq, 10)}, "size": {strconv.FormatUint(size, 10)}}
+	var p httpapi.InclusionInfo
+	if err := c.getJSON(ctx, "/proofs/inclusion", q, &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// ConsistencyProof is GET /proofs/consistency.
+func (c *Client) ConsistencyProof(ctx context.Context, from, to uint64) (*httpapi.ConsistencyInfo, error) {
+	q := url.Values{"from": {strconv.FormatUint(from, 10)}, "to": {strconv.FormatUint(to, 10)}}
+	var p httpapi.ConsistencyInfo
+	if err := c.getJSON(ctx, "/proofs/consistency", q, &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// Receipt is GET /receipts/{seq}.
+func (c *Client) Receipt(ctx context.Context, seq uint64) (*httpapi.ReceiptInfo, error) {
+	var j httpapi.ReceiptJSON
+	if err := c.getJSON(ctx, "/receipts/"+strconv.FormatUint(seq, 10), nil, &j); err != nil {
+		return nil, err
+	}
+	r, err := j.Info()
+	if err != nil {
+		return nil, fmt.Errorf("apiclient: %w", err)
+	}
+	return r, nil
+}
+
+// Results is GET /results (an *Error with code wrong_phase before the result).
+func (c *Client) Results(ctx context.Context) (*httpapi.ResultsInfo, error) {
+	var r httpapi.ResultsInfo
+	if err := c.getJSON(ctx, "/results", nil, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// Record opens GET /record: the complete election record as a stream. The
+// caller MUST close it. A record cut short by the node surfaces as a read
+// error (unexpected EOF), never as a clean end.
+func (c *Client) Record(ctx context.Context) (io.ReadCloser, error) {
+	resp, _, err := c.do(ctx, call{method: http.MethodGet, path: "/record", stream: true})
+	if err != nil {
+		return nil, err
+	}
+	return resp.Body, nil
+}
+
+// WriteRecord copies the complete election record to w.
+func (c *Client) WriteRecord(ctx context.Context, w io.Writer) (int64, error) {
+	r, err := c.Record(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer r.Close()
+	n, err := io.Copy(w, r)
+	if err != nil {
+		return n, fmt.Errorf("apiclient: reading the record: %w", err)
+	}
+	return n, nil
+}
+
+// Events follows GET /events and calls fn with each block as it is
+// committed, until ctx is done (it then returns nil), the stream ends, or fn
+// returns an error (which is returned).
+func (c *Client) Events(ctx context.Context, fn func(httpapi.BlockInfo) error) error {
+	resp, _, err := c.do(ctx, call{method: http.MethodGet, path: "/events", stream: true})
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	var event string
+	var data strings.Builder
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case line == "":
+			if event == "block" && data.Len() > 0 {
+				var j httpapi.BlockJSON
+				if err := json.Unmarshal([]byte(data.String()), &j); err != nil {
+					return fmt.Errorf("apiclient: /events: undecodable block: %w", err)
+				}
+				b, err := j.Info()
+				if err != nil {
+					return fmt.Errorf("apiclient: /events: %w", err)
+				}
+				if err := fn(b); err != nil {
+					return err
+				}
+			}
+			event = ""
+			data.Reset()
+		case strings.HasPrefix(line, "event:"):
+			event = strings.TrimSpace(strings.TrimPrefix(line, "event:"))
+		case strings.HasPrefix(line, "data:"):
+			if data.Len() > 0 {
+				data.WriteByte('\n')
+			}
+			data.WriteString(strings.TrimPrefix(strings.TrimPrefix(line, "data:"), " "))
+		}
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("apiclient: /events: %w", err)
+	}
+	return nil
+}
+
+// Cluster is GET /cluster.
+func (c *Client) Cluster(ctx context.Context) (*httpapi.ClusterInfo, error) {
+	var ci httpapi.ClusterInfo
+	if err := c.getJSON(ctx, "/cluster", nil, &ci); err != nil {
+		return nil, err
+	}
+	return &ci, nil
+}
+
+// Join asks the cluster to add a node (POST /cluster/join).
+func (c *Client) Join(ctx context.Context, id, raftAddr, apiAddr string) error {
+	var st httpapi.StatusResponse
+	return c.postJSON(ctx, "/cluster/join", httpapi.JoinRequest{ID: id, RaftAddr: raftAddr, APIAddr: apiAddr}, &st, true)
+}
+
+// Remove asks the cluster to remove a node (POST /cluster/remove).
+func (c *Client) Remove(ctx context.Context, id string) error {
+	var st httpapi.StatusResponse
+	return c.postJSON(ctx, "/cluster/remove", httpapi.RemoveRequest{ID: id}, &st, true)
+}

@@ -1,0 +1,318 @@
+package apiclient_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/internal/apiclient"
+	"github.com/urna-vote/urna/internal/httpapi"
+	"github.com/urna-vote/urna/internal/httpapi/httpapitest"
+	"github.com/urna-vote/urna/internal/replica"
+)
+
+func setup(t *testing.T) (*httpapitest.Fake, *apiclient.Client) {
+	t.Helper()
+	f := httpapitest.Sample()
+	srv := httptest.NewServer(httpapi.New(f, httpapi.Options{}))
+	t.Cleanup(srv.Close)
+	c, err := apiclient.New(srv.URL, apiclient.Options{Timeout: 5 * time.Second, MaxRetryWait: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, c
+}
+
+func check(t *testing.T, what string, got, want any) {
+	t.Helper()
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("%s:\n got %#v\nwant %#v", what, got, want)
+	}
+}
+
+// TestRoundTrip reads every resource through the server and the client and
+// gets back exactly what the backend holds.
+func TestRoundTrip(t *testing.T) {
+	f, c := setup(t)
+	ctx := context.Background()
+
+	h, err := c.Health(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, "health", *h, f.HealthV)
+
+	el, err := c.Election(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, "election", el, f.ElectionV)
+
+	es, next, err := c.Entries(ctx, 1, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, "entries", es, f.EntriesV[1:])
+	check(t, "next", next, uint64(3))
+
+	var all []httpapi.EntryInfo
+	if err := c.AllEntries(ctx, 0, func(e httpapi.EntryInfo) error { all = append(all, e); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	check(t, "all entries", all, f.EntriesV)
+
+	e, err := c.Entry(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, "entry", *e, f.EntriesV[2])
+
+	bs, err := c.Blocks(ctx, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, "blocks", bs, f.BlocksV)
+	b, err := c.Block(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, "block", *b, f.BlocksV[1])
+
+	tr, err := c.Tracker(ctx, "K7QF-2MZX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, "tracker", *tr, f.Trackers["K7QF-2MZX"])
+
+	cp, err := c.Checkpoint(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, "checkpoint", *cp, f.CheckpointV)
+
+	ip, err := c.InclusionProof(ctx, 1, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, "inclusion", *ip, httpapi.InclusionInfo{Seq: 1, Size: 3, LeafHash: fmt.Sprintf("%064x", 1), Proof: []string{fmt.Sprintf("%064x", 3)}})
+	cons, err := c.ConsistencyProof(ctx, 1, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, "consistency", *cons, httpapi.ConsistencyInfo{From: 1, To: 3, Proof: []string{}})
+
+	r, err := c.Receipt(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, "receipt", *r, f.Receipts[2])
+
+	res, err := c.Results(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, "results", res, f.ResultsV)
+
+	ci, err := c.Cluster(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, "cluster", *ci, f.ClusterV)
+
+	var rec bytes.Buffer
+	n, err := c.WriteRecord(ctx, &rec)
+	if err != nil || n != int64(len(f.Record)) || !bytes.Equal(rec.Bytes(), f.Record) {
+		t.Fatalf("record: %d %v %q", n, err, rec.Bytes())
+	}
+
+	if err := c.Join(ctx, "n4", "127.0.0.1:7004", "http://127.0.0.1:8004"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Remove(ctx, "n4"); err != nil {
+		t.Fatal(err)
+	}
+	check(t, "joined", f.Joined, []httpapi.JoinRequest{{ID: "n4", RaftAddr: "127.0.0.1:7004", APIAddr: "http://127.0.0.1:8004"}})
+	check(t, "removed", f.Removed, []string{"n4"})
+}
+
+func TestSubmit(t *testing.T) {
+	f, c := setup(t)
+	ctx := context.Background()
+	f.EntriesV = nil
+	rs, err := c.Submit(ctx, [][]byte{{1, 2}, {3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 2 || rs[0].Seq != 0 || rs[1].Seq != 1 || rs[0].Err != nil || rs[1].ID == "" {
+		t.Fatalf("results %+v", rs)
+	}
+	check(t, "submitted", f.Submitted, [][]byte{{1, 2}, {3}})
+
+	f.SubmitFunc = func(context.Context, [][]byte) ([]httpapi.SubmitResult, error) {
+		return []httpapi.SubmitResult{{Err: fmt.Errorf("entry: %w", bulletin.ErrAudited)}}, nil
+	}
+	_, err = c.SubmitOne(ctx, []byte{9})
+	var ae *apiclient.Error
+	if !errors.As(err, &ae) || ae.Code != httpapi.CodeAudited || ae.Status != 0 || !apiclient.IsCode(err, "audited") {
+		t.Fatalf("rejection: %v", err)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	f, c := setup(t)
+	ctx := context.Background()
+	_, err := c.Entry(ctx, 99)
+	var ae *apiclient.Error
+	if !errors.As(err, &ae) || ae.Status != 404 || ae.Code != httpapi.CodeNotFound || ae.Path != "/api/v1/entries/99" {
+		t.Fatalf("not found: %#v", err)
+	}
+	f.ResultsV, f.ResultsErr = nil, fmt.Errorf("no result: %w", bulletin.ErrWrongPhase)
+	if _, err := c.Results(ctx); !apiclient.IsCode(err, httpapi.CodeWrongPhase) {
+		t.Fatalf("results: %v", err)
+	}
+	f.SetErr("Submit", fmt.Errorf("x: %w", bulletin.ErrMalformed))
+	_, err = c.Submit(ctx, [][]byte{{1}})
+	if !errors.As(err, &ae) || ae.Status != 400 || ae.Step != "V1" {
+		t.Fatalf("malformed: %v", err)
+	}
+	if got := ae.Error(); got != "apiclient: POST /api/v1/entries: 400 malformed: x: bulletin: malformed encoding (step V1)" {
+		t.Errorf("message %q", got)
+	}
+	if _, err := apiclient.New("ftp://x", apiclient.Options{}); err == nil {
+		t.Error("ftp URL accepted")
+	}
+	if _, err := apiclient.New("", apiclient.Options{}); err == nil {
+		t.Error("empty URL accepted")
+	}
+}
+
+// TestRetryOverloaded: a 503 is retried after its Retry-After (capped by
+// MaxRetryWait), for writes too; the retries give up after MaxRetries.
+func TestRetryOverloaded(t *testing.T) {
+	f := httpapitest.Sample()
+	f.SetErr("Submit", replica.ErrOverloaded)
+	api := httpapi.New(f, httpapi.Options{RetryAfter: 30 * time.Second})
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 3 {
+			f.SetErr("Submit", nil)
+		}
+		api.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	c, _ := apiclient.New(srv.URL, apiclient.Options{MaxRetries: 4, MaxRetryWait: 5 * time.Millisecond})
+	start := time.Now()
+	rs, err := c.Submit(context.Background(), [][]byte{{1}})
+	if err != nil || len(rs) != 1 || rs[0].Err != nil {
+		t.Fatalf("after retries: %v %+v", err, rs)
+	}
+	if calls.Load() != 3 || time.Since(start) > 5*time.Second {
+		t.Fatalf("%d calls in %v", calls.Load(), time.Since(start))
+	}
+
+	f.SetErr("Health", replica.ErrOverloaded)
+	calls.Store(-100)
+	c2, _ := apiclient.New(srv.URL, apiclient.Options{MaxRetries: 2, MaxRetryWait: time.Millisecond})
+	_, err = c2.Health(context.Background())
+	var ae *apiclient.Error
+	if !errors.As(err, &ae) || ae.Status != 503 || ae.Code != httpapi.CodeOverloaded || ae.RetryAfter != 30*time.Second {
+		t.Fatalf("gave up with %v", err)
+	}
+	if calls.Load() != -97 {
+		t.Fatalf("%d attempts, want 3", calls.Load()+100)
+	}
+}
+
+// TestNoRetryOnWriteTransportError: a POST whose connection fails is not
+// resent (its outcome is unknown); a GET is.
+func TestNoRetryOnWriteTransportError(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		hj, _ := w.(http.Hijacker)
+		conn, _, _ := hj.Hijack()
+		conn.Close()
+	}))
+	defer srv.Close()
+	c, _ := apiclient.New(srv.URL, apiclient.Options{MaxRetries: 2, MaxRetryWait: time.Millisecond})
+	if _, err := c.Submit(context.Background(), [][]byte{{1}}); err == nil {
+		t.Fatal("no error")
+	}
+	// net/http itself may resend a request on a reused connection; never more.
+	if n := calls.Load(); n > 2 {
+		t.Fatalf("POST sent %d times", n)
+	}
+	calls.Store(0)
+	if _, err := c.Health(context.Background()); err == nil {
+		t.Fatal("no error")
+	}
+	if n := calls.Load(); n < 3 {
+		t.Fatalf("GET sent %d times, want retries", n)
+	}
+}
+
+func TestTimeout(t *testing.T) {
+	block := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-block:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(block)
+	c, _ := apiclient.New(srv.URL, apiclient.Options{Timeout: 30 * time.Millisecond, MaxRetries: -1})
+	start := time.Now()
+	_, err := c.Health(context.Background())
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 3*time.Second {
+		t.Fatalf("%v after %v", err, time.Since(start))
+	}
+}
+
+func TestEvents(t *testing.T) {
+	f, c := setup(t)
+	f.Events = make(chan httpapi.BlockInfo, 2)
+	f.Events <- f.BlocksV[0]
+	f.Events <- f.BlocksV[1]
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var got []httpapi.BlockInfo
+	stop := errors.New("stop")
+	err := c.Events(ctx, func(b httpapi.BlockInfo) error {
+		got = append(got, b)
+		if len(got) == 2 {
+			return stop
+		}
+		return nil
+	})
+	if err != stop {
+		t.Fatalf("Events: %v", err)
+	}
+	check(t, "events", got, f.BlocksV)
+
+	// Cancelling the context ends the stream quietly.
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel2()
+	if err := c.Events(ctx2, func(httpapi.BlockInfo) error { return nil }); err != nil {
+		t.Fatalf("Events after cancel: %v", err)
+	}
+}
+
+func TestTruncatedRecord(t *testing.T) {
+	f, c := setup(t)
+	f.Record = bytes.Repeat([]byte("r"), 1<<20)
+	f.RecordErr = errors.New("store failed")
+	_, err := c.WriteRecord(context.Background(), io.Discard)
+	if err == nil {
+		t.Fatal("a truncated record was copied without error")
+	}
+}

@@ -1,0 +1,18 @@
+// Package apiclient is a typed Go client for Urna's HTTP API, version 1
+// (docs/API.md). The `urna` command's role commands, the demo, the
+// verifier's URL mode and the end-to-end tests talk to board nodes through it.
+//
+// It decodes the JSON types of internal/httpapi, so the client and the server
+// share one definition of every answer, and returns the plain Backend types
+// (binary fields as canonical bytes, base64url decoded strictly).
+//
+// Every call has a timeout (Options.Timeout) except the streams (Record,
+// Events), which end with their context. A 503 answer (overloaded, no
+// leader) is retried after its Retry-After, up to Options.MaxRetries times;
+// reads are also retried after a transport error. Writes are not retried
+// after a transport error: the outcome is unknown (a resubmission would be
+// answered "duplicate" if the first one was committed).
+//
+// Errors from the API are *Error values carrying the API's code, message and
+// SPEC.md step.
+package apiclient

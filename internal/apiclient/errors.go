@@ -1,0 +1,45 @@
+package apiclient
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Error is an error answer of the API (docs/API.md "Errors").
+type Error struct {
+	Method string // the request, e.g. "POST /api/v1/entries"; empty for a per-entry result
+	Path   string
+	Status int    // HTTP status; 0 for a per-entry result
+	Code   string // stable machine-readable code, e.g. "duplicate" (httpapi.Code*)
+	// Message is the node's explanation, for people.
+	Message string
+	// Step is the SPEC.md verification step the post fails, if any.
+	Step string
+	// RetryAfter is the node's Retry-After on a 503 (0 when absent).
+	RetryAfter time.Duration
+}
+
+func (e *Error) Error() string {
+	s := "apiclient: "
+	if e.Method != "" {
+		s += e.Method + " " + e.Path + ": "
+	}
+	if e.Status != 0 {
+		s += fmt.Sprintf("%d ", e.Status)
+	}
+	s += e.Code
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	if e.Step != "" {
+		s += " (step " + e.Step + ")"
+	}
+	return s
+}
+
+// IsCode reports whether err is (or wraps) an API *Error with the given code.
+func IsCode(err error, code string) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Code == code
+}

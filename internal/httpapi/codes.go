@@ -1,0 +1,22 @@
+package httpapi
+
+// Error codes of docs/API.md. They are stable: clients branch on them.
+const (
+	CodeMalformed         = "malformed"
+	CodeInvalidSignature  = "invalid_signature"
+	CodeInvalidProof      = "invalid_proof"
+	CodeInvalidBody       = "invalid_body" // addition: bulletin.ErrInvalidBody
+	CodeWrongElection     = "wrong_election"
+	CodeNotAuthorized     = "not_authorized"
+	CodeUnknownCredential = "unknown_credential"
+	CodeNotFound          = "not_found"
+	CodeMethodNotAllowed  = "method_not_allowed" // addition: a known path with the wrong method
+	CodeWrongPhase        = "wrong_phase"
+	CodeDuplicate         = "duplicate"
+	CodeAudited           = "audited"
+	CodeClosed            = "closed"
+	CodeTooLarge          = "too_large"
+	CodeOverloaded        = "overloaded"
+	CodeNoLeader          = "no_leader"
+	CodeInternal          = "internal"
+)

@@ -1,0 +1,265 @@
+// Package httpapitest provides an in-memory httpapi.Backend for tests of the
+// HTTP layer, the API client and the commands that use them.
+package httpapitest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/urna-vote/urna/internal/httpapi"
+	"github.com/urna-vote/urna/internal/store"
+)
+
+// Fake is a scriptable httpapi.Backend. Set its fields before serving; Errs
+// makes a method (named as in the interface, e.g. "Entries") fail.
+type Fake struct {
+	mu sync.Mutex
+
+	Leader      string
+	HealthV     httpapi.Health
+	ElectionV   *httpapi.ElectionStatus // nil: not found
+	EntriesV    []httpapi.EntryInfo     // by seq, from 0
+	BlocksV     []httpapi.BlockInfo     // by height, from 0
+	Trackers    map[string]httpapi.TrackerInfo
+	CheckpointV httpapi.CheckpointInfo
+	Receipts    map[uint64]httpapi.ReceiptInfo
+	ResultsV    *httpapi.ResultsInfo // nil: Results fails with ResultsErr
+	ResultsErr  error
+	Record      []byte
+	RecordErr   error // returned after Record was written
+	ClusterV    httpapi.ClusterInfo
+	Events      chan httpapi.BlockInfo
+
+	// SubmitFunc answers Submit; nil accepts every entry at the next seq.
+	SubmitFunc func(ctx context.Context, entries [][]byte) ([]httpapi.SubmitResult, error)
+	Errs       map[string]error
+
+	Submitted [][]byte
+	Joined    []httpapi.JoinRequest
+	Removed   []string
+}
+
+var _ httpapi.Backend = (*Fake)(nil)
+
+func (f *Fake) err(method string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.Errs[method]
+}
+
+func (f *Fake) Submit(ctx context.Context, entries [][]byte) ([]httpapi.SubmitResult, error) {
+	if err := f.err("Submit"); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	f.Submitted = append(f.Submitted, entries...)
+	fn := f.SubmitFunc
+	f.mu.Unlock()
+	if fn != nil {
+		return fn(ctx, entries)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]httpapi.SubmitResult, len(entries))
+	for i, e := range entries {
+		seq := uint64(len(f.EntriesV))
+		f.EntriesV = append(f.EntriesV, httpapi.EntryInfo{Seq: seq, ID: fmt.Sprintf("%064x", seq), Type: "test", Entry: e})
+		out[i] = httpapi.SubmitResult{Seq: seq, ID: fmt.Sprintf("%064x", seq)}
+	}
+	return out, nil
+}
+
+func (f *Fake) LeaderAPI() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.Leader
+}
+
+func (f *Fake) Health(context.Context) (*httpapi.Health, error) {
+	if err := f.err("Health"); err != nil {
+		return nil, err
+	}
+	h := f.HealthV
+	return &h, nil
+}
+
+func (f *Fake) Election(context.Context) (*httpapi.ElectionStatus, error) {
+	if err := f.err("Election"); err != nil {
+		return nil, err
+	}
+	if f.ElectionV == nil {
+		return nil, fmt.Errorf("fake: no manifest yet: %w", store.ErrNotFound)
+	}
+	return f.ElectionV, nil
+}
+
+func (f *Fake) Entries(_ context.Context, from uint64, limit int) ([]httpapi.EntryInfo, error) {
+	if err := f.err("Entries"); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if from >= uint64(len(f.EntriesV)) {
+		return nil, nil
+	}
+	end := min(from+uint64(limit), uint64(len(f.EntriesV)))
+	return append([]httpapi.EntryInfo(nil), f.EntriesV[from:end]...), nil
+}
+
+func (f *Fake) Blocks(_ context.Context, from uint64, limit int) ([]httpapi.BlockInfo, error) {
+	if err := f.err("Blocks"); err != nil {
+		return nil, err
+	}
+	if from >= uint64(len(f.BlocksV)) {
+		return nil, nil
+	}
+	end := min(from+uint64(limit), uint64(len(f.BlocksV)))
+	return append([]httpapi.BlockInfo(nil), f.BlocksV[from:end]...), nil
+}
+
+func (f *Fake) Tracker(_ context.Context, tracker string) (*httpapi.TrackerInfo, error) {
+	if err := f.err("Tracker"); err != nil {
+		return nil, err
+	}
+	t, ok := f.Trackers[tracker]
+	if !ok {
+		return nil, fmt.Errorf("fake: tracker %q: %w", tracker, store.ErrNotFound)
+	}
+	return &t, nil
+}
+
+func (f *Fake) Checkpoint(context.Context) (*httpapi.CheckpointInfo, error) {
+	if err := f.err("Checkpoint"); err != nil {
+		return nil, err
+	}
+	cp := f.CheckpointV
+	return &cp, nil
+}
+
+func (f *Fake) InclusionProof(_ context.Context, seq, size uint64) (*httpapi.InclusionInfo, error) {
+	if err := f.err("InclusionProof"); err != nil {
+		return nil, err
+	}
+	return &httpapi.InclusionInfo{Seq: seq, Size: size, LeafHash: fmt.Sprintf("%064x", seq),
+		Proof: []string{fmt.Sprintf("%064x", size)}}, nil
+}
+
+func (f *Fake) ConsistencyProof(_ context.Context, from, to uint64) (*httpapi.ConsistencyInfo, error) {
+	if err := f.err("ConsistencyProof"); err != nil {
+		return nil, err
+	}
+	return &httpapi.ConsistencyInfo{From: from, To: to}, nil
+}
+
+func (f *Fake) Receipt(_ context.Context, seq uint64) (*httpapi.ReceiptInfo, error) {
+	if err := f.err("Receipt"); err != nil {
+		return nil, err
+	}
+	r, ok := f.Receipts[seq]
+	if !ok {
+		return nil, fmt.Errorf("fake: receipt %d: %w", seq, store.ErrNotFound)
+	}
+	return &r, nil
+}
+
+func (f *Fake) Results(context.Context) (*httpapi.ResultsInfo, error) {
+	if err := f.err("Results"); err != nil {
+		return nil, err
+	}
+	if f.ResultsV == nil {
+		return nil, f.ResultsErr
+	}
+	return f.ResultsV, nil
+}
+
+func (f *Fake) WriteRecord(_ context.Context, w io.Writer) error {
+	if err := f.err("WriteRecord"); err != nil {
+		return err
+	}
+	if _, err := w.Write(f.Record); err != nil {
+		return err
+	}
+	return f.RecordErr
+}
+
+func (f *Fake) Subscribe(ctx context.Context) (<-chan httpapi.BlockInfo, func()) {
+	if f.Events == nil {
+		return make(chan httpapi.BlockInfo), func() {}
+	}
+	return f.Events, func() {}
+}
+
+func (f *Fake) Cluster(context.Context) (*httpapi.ClusterInfo, error) {
+	if err := f.err("Cluster"); err != nil {
+		return nil, err
+	}
+	ci := f.ClusterV
+	return &ci, nil
+}
+
+func (f *Fake) Join(_ context.Context, id, raftAddr, apiAddr string) error {
+	if err := f.err("Join"); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.Joined = append(f.Joined, httpapi.JoinRequest{ID: id, RaftAddr: raftAddr, APIAddr: apiAddr})
+	return nil
+}
+
+func (f *Fake) Remove(_ context.Context, id string) error {
+	if err := f.err("Remove"); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.Removed = append(f.Removed, id)
+	return nil
+}
+
+// SetErr makes method fail with err (nil clears it), safely while serving.
+func (f *Fake) SetErr(method string, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.Errs == nil {
+		f.Errs = map[string]error{}
+	}
+	if err == nil {
+		delete(f.Errs, method)
+		return
+	}
+	f.Errs[method] = err
+}
+
+// Sample returns a Fake filled with a small, self-consistent board: 3
+// entries in 2 blocks, an election, a tracker, a receipt and a result.
+func Sample() *Fake {
+	f := &Fake{
+		HealthV: httpapi.Health{Status: "ok", Node: "n1", Leader: "n1", Role: "leader", Applied: 7},
+		ElectionV: &httpapi.ElectionStatus{
+			ElectionID: "e1", Title: "Test election", Fingerprint: fmt.Sprintf("%064x", 1), Phase: "voting",
+			Manifest: []byte{0xfb, 0xff, 0x00, 0x01}, Counts: httpapi.Counts{Entries: 3, Ballots: 1, Credentials: 5, VotersVoted: 1},
+			JointKey: fmt.Sprintf("%064x", 2), Trustees: []httpapi.TrusteeStatus{{Index: 1, Name: "t1", Dealt: true, Qualified: true}},
+			Nodes: []string{"n1"}, View: []byte(`{"questions":[]}`),
+		},
+		Trackers:    map[string]httpapi.TrackerInfo{"K7QF-2MZX": {Seq: 2, ID: fmt.Sprintf("%064x", 2), Type: "ballot", Tracker: "K7QF-2MZX", Counts: true}},
+		CheckpointV: httpapi.CheckpointInfo{Size: 3, Root: fmt.Sprintf("%064x", 3), Note: "urna\n3\nroot\n\n— n1 sig\n", Signers: []string{"n1"}},
+		Receipts:    map[uint64]httpapi.ReceiptInfo{2: {Receipt: []byte{0xff, 0xfe, 0x3e}, Tracker: "K7QF-2MZX", Checkpoint: "note"}},
+		ResultsV: &httpapi.ResultsInfo{Questions: []httpapi.QuestionResult{{Text: "Q1", Options: []httpapi.OptionResult{{Text: "yes", Count: 1}}}},
+			Trustees: []int{1, 2}, ResultSeq: 9},
+		Record:   []byte("URNA-RECORD\x00\x01\x02"),
+		ClusterV: httpapi.ClusterInfo{Leader: "n1", Servers: []httpapi.ServerInfo{{ID: "n1", RaftAddr: "127.0.0.1:7001", APIAddr: "http://127.0.0.1:8001", Suffrage: "voter", Leader: true}}},
+	}
+	for i := range 3 {
+		f.EntriesV = append(f.EntriesV, httpapi.EntryInfo{Seq: uint64(i), ID: fmt.Sprintf("%064x", i+10), Type: "ballot",
+			Author: fmt.Sprintf("%064x", i+20), Block: uint64(i / 2), Entry: []byte{byte(i), 0xfb, 0xff}, View: []byte(`{"i":1}`)})
+	}
+	for h := range 2 {
+		f.BlocksV = append(f.BlocksV, httpapi.BlockInfo{Height: uint64(h), Hash: fmt.Sprintf("%064x", h+30), Prev: fmt.Sprintf("%064x", h+29),
+			Time: 1700000000000 + int64(h), FirstSeq: uint64(2 * h), Count: uint32(2 - h), LogSize: uint64(2 + h), LogRoot: fmt.Sprintf("%064x", h+40),
+			Header: []byte{0xfe, byte(h)}})
+	}
+	return f
+}

@@ -1,0 +1,218 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+// Options configure the API server. The zero value of every field means its
+// default (DefaultOptions).
+type Options struct {
+	// Logger receives internal errors and request summaries (never bodies).
+	// nil discards.
+	Logger *slog.Logger
+	// Static is the web client, served at "/" (e.g. web.FS). nil serves none.
+	Static fs.FS
+	// ClusterToken, when non-empty, lets a non-loopback peer change the
+	// cluster with "Authorization: Bearer <token>". Loopback peers are always
+	// allowed: a node behind a reverse proxy on the same host MUST set a token
+	// and keep the proxy off the cluster routes.
+	ClusterToken string
+
+	// Server timeouts (http.Server).
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	// WriteTimeout bounds a response; the streaming routes (/record, /events)
+	// renew it before each write instead, so a stalled reader is cut.
+	WriteTimeout time.Duration
+	IdleTimeout  time.Duration
+	// RequestTimeout bounds a handler's work (including waiting for a
+	// commit); streaming routes are exempt.
+	RequestTimeout time.Duration
+	// RetryAfter is the Retry-After sent with 503 answers.
+	RetryAfter time.Duration
+	// KeepAlive is the interval of SSE comment lines on /events.
+	KeepAlive time.Duration
+
+	// MaxEntriesBody limits POST /api/v1/entries; MaxBody every other body.
+	MaxEntriesBody int64
+	MaxBody        int64
+
+	// ForwardTransport carries writes forwarded to the leader (nil: a
+	// default transport).
+	ForwardTransport http.RoundTripper
+}
+
+// Limits of docs/API.md.
+const (
+	MaxEntriesPerPost = 256
+	MaxPageLimit      = 1000
+	DefaultPageLimit  = 100
+)
+
+// DefaultOptions returns the defaults.
+func DefaultOptions() Options {
+	return Options{
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		RequestTimeout:    60 * time.Second,
+		RetryAfter:        time.Second,
+		KeepAlive:         15 * time.Second,
+		MaxEntriesBody:    16 << 20,
+		MaxBody:           64 << 10,
+	}
+}
+
+func (o Options) withDefaults() Options {
+	d := DefaultOptions()
+	set := func(v *time.Duration, def time.Duration) {
+		if *v <= 0 {
+			*v = def
+		}
+	}
+	set(&o.ReadHeaderTimeout, d.ReadHeaderTimeout)
+	set(&o.ReadTimeout, d.ReadTimeout)
+	set(&o.WriteTimeout, d.WriteTimeout)
+	set(&o.IdleTimeout, d.IdleTimeout)
+	set(&o.RequestTimeout, d.RequestTimeout)
+	set(&o.RetryAfter, d.RetryAfter)
+	set(&o.KeepAlive, d.KeepAlive)
+	if o.MaxEntriesBody <= 0 {
+		o.MaxEntriesBody = d.MaxEntriesBody
+	}
+	if o.MaxBody <= 0 {
+		o.MaxBody = d.MaxBody
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.ForwardTransport == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.ResponseHeaderTimeout = o.RequestTimeout + 5*time.Second
+		o.ForwardTransport = t
+	}
+	return o
+}
+
+type server struct {
+	b    Backend
+	opts Options
+	log  *slog.Logger
+}
+
+// New returns the echo instance serving docs/API.md over b. Its Server field
+// carries the timeouts of opts; run it with [Serve] (or e.StartServer).
+func New(b Backend, opts Options) *echo.Echo {
+	opts = opts.withDefaults()
+	s := &server{b: b, opts: opts, log: opts.Logger}
+
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = s.handleError
+	e.Server.ReadHeaderTimeout = opts.ReadHeaderTimeout
+	e.Server.ReadTimeout = opts.ReadTimeout
+	e.Server.WriteTimeout = opts.WriteTimeout
+	e.Server.IdleTimeout = opts.IdleTimeout
+	e.Server.MaxHeaderBytes = 64 << 10
+	e.Server.ErrorLog = slog.NewLogLogger(opts.Logger.Handler(), slog.LevelWarn)
+
+	e.Use(s.recoverPanics, s.logRequests)
+	s.routes(e)
+	return e
+}
+
+// Serve runs e on ln until ctx is done, then shuts down gracefully (waiting
+// up to grace for requests in flight; streams end at once).
+func Serve(ctx context.Context, e *echo.Echo, ln net.Listener, grace time.Duration) error {
+	base, cancelBase := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelBase()
+	e.Server.BaseContext = func(net.Listener) context.Context { return base }
+	e.Server.Handler = e
+	errc := make(chan error, 1)
+	go func() { errc <- e.Server.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("httpapi: serving: %w", err)
+	case <-ctx.Done():
+	}
+	cancelBase() // ends /events streams so that Shutdown does not wait for them
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	if err := e.Server.Shutdown(sctx); err != nil {
+		return fmt.Errorf("httpapi: shutting down: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("httpapi: serving: %w", err)
+	}
+	return nil
+}
+
+// recoverPanics turns a handler panic into a logged internal error.
+// http.ErrAbortHandler passes through: it deliberately aborts a response.
+func (s *server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				if r == http.ErrAbortHandler {
+					panic(r)
+				}
+				s.log.ErrorContext(c.Request().Context(), "httpapi: handler panic", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+				err = fmt.Errorf("httpapi: handler panic: %v", r)
+			}
+		}()
+		return next(c)
+	}
+}
+
+// logRequests logs a one-line summary of each request at debug level (no
+// bodies, no query strings: they may name credentials' trackers).
+func (s *server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		req := c.Request()
+		s.log.DebugContext(req.Context(), "http request", "method", req.Method, "path", c.Path(),
+			"status", c.Response().Status, "duration", time.Since(start))
+		return nil
+	}
+}
+
+// withTimeout bounds a handler by opts.RequestTimeout.
+func (s *server) withTimeout(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx, cancel := context.WithTimeout(c.Request().Context(), s.opts.RequestTimeout)
+		defer cancel()
+		c.SetRequest(c.Request().WithContext(ctx))
+		// Handle the error before cancel: forwarding to the leader still
+		// needs the request's context.
+		if err := next(c); err != nil {
+			c.Error(err)
+		}
+		return nil
+	}
+}
+
+// apiHeaders marks API answers as uncacheable data.
+func apiHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("Cache-Control", "no-store")
+		h.Set("X-Content-Type-Options", "nosniff")
+		return next(c)
+	}
+}

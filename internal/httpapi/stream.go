@@ -1,0 +1,103 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+// streamWriter writes a streamed answer: it sends the status line on the
+// first write (so an error before any byte still gets a proper error answer)
+// and renews the write deadline before each write, so a long record goes
+// through while a stalled reader is cut after WriteTimeout.
+type streamWriter struct {
+	c       echo.Context
+	rc      *http.ResponseController
+	timeout time.Duration
+	started bool
+}
+
+func (w *streamWriter) Write(p []byte) (int, error) {
+	_ = w.rc.SetWriteDeadline(time.Now().Add(w.timeout)) // unsupported writers keep the server's
+	if !w.started {
+		w.started = true
+		w.c.Response().WriteHeader(http.StatusOK)
+	}
+	return w.c.Response().Write(p)
+}
+
+func (s *server) record(c echo.Context) error {
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, echo.MIMEOctetStream)
+	h.Set(echo.HeaderContentDisposition, `attachment; filename="record"`)
+	w := &streamWriter{c: c, rc: http.NewResponseController(c.Response()), timeout: s.opts.WriteTimeout}
+	_ = w.rc.SetReadDeadline(time.Time{}) // see events
+	err := s.b.WriteRecord(c.Request().Context(), w)
+	if err == nil {
+		if !w.started {
+			c.Response().WriteHeader(http.StatusOK)
+		}
+		return nil
+	}
+	if !w.started {
+		h.Del(echo.HeaderContentDisposition)
+		return err
+	}
+	// The status is sent: abort the connection so that the client sees a
+	// truncated transfer rather than a short record that looks complete.
+	s.log.ErrorContext(c.Request().Context(), "httpapi: streaming the record", "err", err)
+	panic(http.ErrAbortHandler)
+}
+
+// events streams committed blocks as Server-Sent Events ("event: block"),
+// with a comment line every KeepAlive so that proxies keep the stream open.
+func (s *server) events(c echo.Context) error {
+	ctx := c.Request().Context()
+	blocks, cancel := s.b.Subscribe(ctx)
+	defer cancel()
+
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	w := &streamWriter{c: c, rc: http.NewResponseController(c.Response()), timeout: s.opts.WriteTimeout}
+	// Why: net/http's ReadTimeout also bounds the background read that
+	// watches for the client going away; when it fires it cancels the
+	// request's context and would end every stream after ReadTimeout.
+	_ = w.rc.SetReadDeadline(time.Time{})
+	send := func(format string, args ...any) error {
+		if _, err := fmt.Fprintf(w, format, args...); err != nil {
+			return err
+		}
+		return w.rc.Flush()
+	}
+	if err := send("retry: 2000\n\n"); err != nil {
+		return nil // the client went away
+	}
+	tick := time.NewTicker(s.opts.KeepAlive)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+			if err := send(": keep-alive\n\n"); err != nil {
+				return nil
+			}
+		case b, ok := <-blocks:
+			if !ok {
+				return nil
+			}
+			data, err := json.Marshal(BlockToJSON(b))
+			if err != nil {
+				return fmt.Errorf("httpapi: encoding block %d: %w", b.Height, err)
+			}
+			if err := send("event: block\nid: %d\ndata: %s\n\n", b.Height, data); err != nil {
+				return nil
+			}
+		}
+	}
+}

@@ -1,0 +1,72 @@
+// Package replica replicates the bulletin board's state machine with Raft
+// (hashicorp/raft). It is generic over the state machine: the board supplies
+// an [FSM]; this package supplies durability, ordering, group commit,
+// snapshots and membership.
+//
+// # Durability
+//
+// Each node keeps, under Config.DataDir, raft.db (a bbolt file holding the
+// Raft log, Raft's stable store and the replica's membership metadata; every
+// write transaction is fsynced) and snapshots/ (raft's FileSnapshotStore,
+// fsynced). A command is acknowledged by Submit only after a majority of
+// servers stored the entry carrying it durably and the leader applied it.
+//
+// # Group commit and framing
+//
+// Submit and SubmitBatch are called by many HTTP handlers at once. A single
+// batcher goroutine packs queued commands into one Raft log entry per batch
+// (bounded by Config.MaxBatch, MaxBatchBytes and MaxWait, with at most
+// MaxInflight entries in flight) and hands each caller its own [Result]. The
+// queue is bounded: when full, Submit fails fast with [ErrOverloaded].
+//
+// Every entry this package writes is framed as
+//
+//	version:u8 kind:u8 count:u32 count*(len:u32 command)
+//
+// (big-endian, count >= 1, no trailing bytes; see framing.go). kind 1 carries
+// FSM commands; kind 2 is reserved for the replica's membership metadata and
+// never reaches the FSM.
+//
+// # Contracts
+//
+//   - The FSM's ApplyBatch MUST be deterministic (no clocks, randomness or map
+//     iteration order), MUST store the Raft index atomically with its effects
+//     and MUST treat an index <= AppliedIndex() as already applied: raft
+//     replays the log after a restart and this package relies on the FSM to
+//     make replay harmless. It MUST return exactly one Result per command.
+//   - A domain rejection is a Result with Err set. Panicking in ApplyBatch
+//     stops the node.
+//   - A committed entry that does not decode, or an FSM that returns the wrong
+//     number of results, MUST NOT be skipped: the replica panics, because
+//     skipping or guessing would let replicas diverge. The decoder itself
+//     never panics on garbage.
+//   - Restore MUST replace all FSM state, including its applied index.
+//   - At startup the replica reads the header of the latest snapshot and asks
+//     raft to restore it only if the FSM's AppliedIndex (or the membership
+//     metadata) is behind it; otherwise the FSM's own durable state is kept.
+//   - Only the leader accepts writes. On a follower, Submit, Join and Remove
+//     return a *[NotLeaderError] (errors.Is ErrNotLeader) naming the leader's
+//     ID and API address so the caller can forward the request.
+//   - [ErrLeadershipLost], [ErrShutdown] and a cancelled context leave the
+//     outcome unknown: the entry may still commit. Commands SHOULD be
+//     idempotent at the FSM level (e.g. keyed by content hash) so that a
+//     retry is harmless.
+//
+// # Membership metadata
+//
+// Raft's configuration knows each server's ID and Raft address, but followers
+// must also name the leader's API (HTTP) address. The replica therefore
+// replicates membership-metadata entries (kind 2: set or forget the API
+// address of a server ID) through the same log. Each replica applies them to
+// a bucket of raft.db in one transaction with the entry's index (so replay
+// is harmless), keeps them in memory for Leader and Servers, and writes them
+// at the head of every snapshot stream, before the FSM's own stream. Join
+// commits the new server's API address before adding it as a voter; a node
+// that becomes leader records its own API address if missing (this covers the
+// bootstrap node).
+//
+// # Logging
+//
+// The package logs only through Config.Logger; raft's logs go through an
+// hclog adapter to the same logger. Commands are never logged.
+package replica

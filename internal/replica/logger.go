@@ -1,0 +1,111 @@
+package replica
+
+import (
+	"context"
+	"io"
+	"log"
+	"log/slog"
+	"sync/atomic"
+
+	"github.com/hashicorp/go-hclog"
+)
+
+// hcLogger adapts an *slog.Logger to hclog.Logger for raft. hclog's
+// alternating key/value arguments are slog's too. Trace maps below Debug.
+type hcLogger struct {
+	base  *slog.Logger // the injected logger plus With args
+	l     *slog.Logger // base plus the logger name
+	name  string
+	args  []any
+	level *atomic.Int32 // hclog.Level; shared by derived loggers
+}
+
+const levelTrace = slog.LevelDebug - 4
+
+func newHCLogger(l *slog.Logger, name string) hclog.Logger {
+	if l == nil {
+		l = slog.New(slog.DiscardHandler)
+	}
+	lv := new(atomic.Int32)
+	lv.Store(int32(hclog.Trace))
+	return &hcLogger{base: l, l: l.With("logger", name), name: name, level: lv}
+}
+
+func toSlog(level hclog.Level) slog.Level {
+	switch level {
+	case hclog.Trace:
+		return levelTrace
+	case hclog.Debug:
+		return slog.LevelDebug
+	case hclog.Warn:
+		return slog.LevelWarn
+	case hclog.Error:
+		return slog.LevelError
+	default:
+		return slog.LevelInfo
+	}
+}
+
+func (h *hcLogger) enabled(level hclog.Level) bool {
+	return level >= hclog.Level(h.level.Load()) && h.l.Enabled(context.Background(), toSlog(level))
+}
+
+func (h *hcLogger) Log(level hclog.Level, msg string, args ...any) {
+	if level == hclog.Off || !h.enabled(level) {
+		return
+	}
+	h.l.Log(context.Background(), toSlog(level), msg, args...)
+}
+
+func (h *hcLogger) Trace(msg string, args ...any) { h.Log(hclog.Trace, msg, args...) }
+func (h *hcLogger) Debug(msg string, args ...any) { h.Log(hclog.Debug, msg, args...) }
+func (h *hcLogger) Info(msg string, args ...any)  { h.Log(hclog.Info, msg, args...) }
+func (h *hcLogger) Warn(msg string, args ...any)  { h.Log(hclog.Warn, msg, args...) }
+func (h *hcLogger) Error(msg string, args ...any) { h.Log(hclog.Error, msg, args...) }
+
+func (h *hcLogger) IsTrace() bool { return h.enabled(hclog.Trace) }
+func (h *hcLogger) IsDebug() bool { return h.enabled(hclog.Debug) }
+func (h *hcLogger) IsInfo() bool  { return h.enabled(hclog.Info) }
+func (h *hcLogger) IsWarn() bool  { return h.enabled(hclog.Warn) }
+func (h *hcLogger) IsError() bool { return h.enabled(hclog.Error) }
+
+func (h *hcLogger) ImpliedArgs() []any { return h.args }
+
+func (h *hcLogger) With(args ...any) hclog.Logger {
+	c := *h
+	c.base = h.base.With(args...)
+	c.l = c.base.With("logger", c.name)
+	c.args = append(append([]any(nil), h.args...), args...)
+	return &c
+}
+
+func (h *hcLogger) Name() string { return h.name }
+
+func (h *hcLogger) Named(name string) hclog.Logger {
+	if h.name != "" {
+		name = h.name + "." + name
+	}
+	return h.ResetNamed(name)
+}
+
+func (h *hcLogger) ResetNamed(name string) hclog.Logger {
+	c := *h
+	c.name = name
+	c.l = h.base.With("logger", name)
+	return &c
+}
+
+func (h *hcLogger) SetLevel(level hclog.Level) { h.level.Store(int32(level)) }
+func (h *hcLogger) GetLevel() hclog.Level      { return hclog.Level(h.level.Load()) }
+
+func (h *hcLogger) StandardLogger(opts *hclog.StandardLoggerOptions) *log.Logger {
+	level := slog.LevelInfo
+	if opts != nil && opts.ForceLevel != hclog.NoLevel {
+		level = toSlog(opts.ForceLevel)
+	}
+	return slog.NewLogLogger(h.l.Handler(), level)
+}
+
+func (h *hcLogger) StandardWriter(opts *hclog.StandardLoggerOptions) io.Writer {
+	return h.StandardLogger(opts).Writer()
+}

@@ -1,0 +1,368 @@
+package replica
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/raft"
+)
+
+// Node is one replica of the bulletin board: a Raft server with a durable
+// log, snapshots, group commit and membership metadata. Its methods are safe
+// for concurrent use.
+type Node struct {
+	cfg   Config
+	log   *slog.Logger
+	raft  *raft.Raft
+	trans raft.Transport
+	store *boltStore
+	fsm   *fsmAdapter
+
+	queue chan *request
+	stop  chan struct{}
+	// ctx is cancelled by Shutdown; it bounds the node's own raft calls.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu     sync.RWMutex // guards closed against concurrent enqueue
+	closed bool
+
+	batcherDone chan struct{}
+	watchDone   chan struct{}
+	waiters     sync.WaitGroup
+	shutdown    sync.Once
+	shutdownErr error
+
+	entries  atomic.Uint64
+	commands atomic.Uint64
+}
+
+// New starts a node listening for Raft traffic on cfg.RaftBind over TCP.
+// fsm MUST be opened on its own durable state before New is called: raft may
+// replay log entries at or below fsm.AppliedIndex(), which the FSM skips.
+func New(cfg Config, fsm FSM) (*Node, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	// A nil advertise address makes the transport advertise the address it
+	// actually listens on (useful with port 0).
+	var adv net.Addr
+	if cfg.RaftAdvertise != "" {
+		a, err := net.ResolveTCPAddr("tcp", cfg.RaftAdvertise)
+		if err != nil {
+			return nil, fmt.Errorf("replica: raft advertise address: %w", err)
+		}
+		adv = a
+	}
+	trans, err := raft.NewTCPTransportWithConfig(cfg.RaftBind, adv, &raft.NetworkTransportConfig{
+		MaxPool: 3,
+		Timeout: 10 * time.Second,
+		Logger:  newHCLogger(cfg.Logger, "raft-net"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("replica: raft transport: %w", err)
+	}
+	n, err := newNode(cfg, fsm, trans)
+	if err != nil {
+		_ = trans.Close()
+		return nil, err
+	}
+	return n, nil
+}
+
+// newNode starts a node on any transport (tests use raft's in-memory one).
+// The node closes trans on Shutdown if it is an io.Closer.
+func newNode(cfg Config, fsm FSM, trans raft.Transport) (*Node, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	logger = logger.With("node", cfg.ID)
+	cfg.Logger = logger
+
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("replica: data dir: %w", err)
+	}
+	store, err := openBoltStore(filepath.Join(cfg.DataDir, "raft.db"))
+	if err != nil {
+		return nil, err
+	}
+	n, err := startNode(cfg, fsm, trans, store)
+	if err != nil {
+		_ = store.Close()
+		return nil, err
+	}
+	return n, nil
+}
+
+func startNode(cfg Config, fsm FSM, trans raft.Transport, store *boltStore) (*Node, error) {
+	snaps, err := raft.NewFileSnapshotStoreWithLogger(cfg.DataDir, cfg.SnapshotRetain, newHCLogger(cfg.Logger, "raft-snap"))
+	if err != nil {
+		return nil, fmt.Errorf("replica: snapshot store: %w", err)
+	}
+	logs, err := raft.NewLogCache(1024, store)
+	if err != nil {
+		return nil, fmt.Errorf("replica: log cache: %w", err)
+	}
+	members, membersIndex, err := store.members()
+	if err != nil {
+		return nil, err
+	}
+	adapter := &fsmAdapter{fsm: fsm, store: store, log: cfg.Logger, members: members, membersIndex: membersIndex}
+
+	rc := cfg.raftConfig()
+	rc.NoSnapshotRestoreOnStart = skipRestore(snaps, fsm, membersIndex, cfg.Logger)
+
+	r, err := raft.NewRaft(rc, adapter, logs, store, snaps, trans)
+	if err != nil {
+		return nil, fmt.Errorf("replica: start raft: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	n := &Node{
+		ctx:         ctx,
+		cancel:      cancel,
+		cfg:         cfg,
+		log:         cfg.Logger,
+		raft:        r,
+		trans:       trans,
+		store:       store,
+		fsm:         adapter,
+		queue:       make(chan *request, cfg.QueueSize),
+		stop:        make(chan struct{}),
+		batcherDone: make(chan struct{}),
+		watchDone:   make(chan struct{}),
+	}
+	if cfg.Bootstrap {
+		has, err := raft.HasExistingState(logs, store, snaps)
+		if err != nil {
+			cancel()
+			_ = r.Shutdown().Error()
+			return nil, fmt.Errorf("replica: inspect state: %w", err)
+		}
+		if !has {
+			err := r.BootstrapCluster(raft.Configuration{Servers: []raft.Server{{
+				Suffrage: raft.Voter, ID: raft.ServerID(cfg.ID), Address: trans.LocalAddr(),
+			}}}).Error()
+			if err != nil {
+				cancel()
+				_ = r.Shutdown().Error()
+				return nil, fmt.Errorf("replica: bootstrap: %w", err)
+			}
+			n.log.Info("replica: bootstrapped a new cluster")
+		}
+	}
+	go n.runBatcher()
+	go n.watchLeadership()
+	return n, nil
+}
+
+// skipRestore reports whether the FSM's durable state already covers the
+// latest snapshot, so raft need not restore it at startup (raft then replays
+// only the log after the snapshot, which the FSM skips up to its applied
+// index). Any doubt means restore.
+func skipRestore(snaps *raft.FileSnapshotStore, fsm FSM, membersIndex uint64, log *slog.Logger) bool {
+	list, err := snaps.List()
+	if err != nil || len(list) == 0 {
+		return false
+	}
+	_, rc, err := snaps.Open(list[0].ID)
+	if err != nil {
+		log.Warn("replica: cannot open latest snapshot; raft will try to restore", "err", err)
+		return false
+	}
+	h, err := readSnapHeader(rc)
+	_ = rc.Close()
+	if err != nil {
+		log.Warn("replica: cannot read latest snapshot header; raft will try to restore", "err", err)
+		return false
+	}
+	skip := fsm.AppliedIndex() >= h.fsmIndex && membersIndex >= h.membersIndex
+	log.Info("replica: startup", "fsm_applied", fsm.AppliedIndex(), "snapshot_index", list[0].Index, "snapshot_fsm_index", h.fsmIndex, "restore", !skip)
+	return skip
+}
+
+// watchLeadership records this node's API address in the replicated
+// membership metadata whenever it becomes leader and the metadata lacks it
+// (e.g. right after bootstrap).
+func (n *Node) watchLeadership() {
+	defer close(n.watchDone)
+	for {
+		select {
+		case <-n.stop:
+			return
+		case isLeader := <-n.raft.LeaderCh():
+			if !isLeader {
+				continue
+			}
+			n.log.Info("replica: became leader")
+			if n.fsm.apiAddr(n.cfg.ID) == n.cfg.APIAddr {
+				continue
+			}
+			ctx, cancel := context.WithTimeout(n.ctx, n.cfg.ApplyTimeout)
+			err := n.applyMembers(ctx, memberOp{op: opSetAPI, id: n.cfg.ID, addr: n.cfg.APIAddr})
+			cancel()
+			if err != nil {
+				n.log.Warn("replica: recording own API address failed", "err", err)
+			}
+		}
+	}
+}
+
+// Leader returns the current leader's ID and API address, or empty strings
+// when no leader is known.
+func (n *Node) Leader() (id, apiAddr string) {
+	_, lid := n.raft.LeaderWithID()
+	if lid == "" {
+		return "", ""
+	}
+	return string(lid), n.fsm.apiAddr(string(lid))
+}
+
+// RaftAddr returns the address other servers use to reach this node's Raft
+// transport (pass it to Join on the leader).
+func (n *Node) RaftAddr() string { return string(n.trans.LocalAddr()) }
+
+// IsLeader reports whether this node currently believes it is the leader.
+func (n *Node) IsLeader() bool { return n.raft.State() == raft.Leader }
+
+// WaitLeader blocks until some leader is known (and its API address, once the
+// leader has recorded it), or ctx is done.
+func (n *Node) WaitLeader(ctx context.Context) error {
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if id, api := n.Leader(); id != "" && api != "" {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("replica: wait for leader: %w", ctx.Err())
+		case <-n.stop:
+			return ErrShutdown
+		case <-t.C:
+		}
+	}
+}
+
+// Stats is a point-in-time view of a node, for /health and metrics.
+type Stats struct {
+	ID           string
+	State        string // Leader, Follower, Candidate or Shutdown
+	LeaderID     string
+	Term         uint64
+	LastIndex    uint64 // last Raft log index
+	CommitIndex  uint64
+	AppliedIndex uint64 // last index applied to the FSM by raft
+	Queued       int    // Submit calls waiting for the batcher
+	Entries      uint64 // command entries this node handed to raft as leader
+	Commands     uint64 // commands in those entries
+	Raft         map[string]string
+}
+
+// Stats returns current statistics.
+func (n *Node) Stats() Stats {
+	rs := n.raft.Stats()
+	id, _ := n.Leader()
+	parse := func(k string) uint64 { v, _ := strconv.ParseUint(rs[k], 10, 64); return v }
+	return Stats{
+		ID:           n.cfg.ID,
+		State:        n.raft.State().String(),
+		LeaderID:     id,
+		Term:         parse("term"),
+		LastIndex:    n.raft.LastIndex(),
+		CommitIndex:  parse("commit_index"),
+		AppliedIndex: n.raft.AppliedIndex(),
+		Queued:       len(n.queue),
+		Entries:      n.entries.Load(),
+		Commands:     n.commands.Load(),
+		Raft:         rs,
+	}
+}
+
+// Snapshot asks raft for a snapshot now (normally taken automatically per
+// Config.SnapshotThreshold), which also compacts the log.
+func (n *Node) Snapshot() error {
+	if err := n.raft.Snapshot().Error(); err != nil {
+		return fmt.Errorf("replica: snapshot: %w", err)
+	}
+	return nil
+}
+
+// Shutdown stops the batcher (pending Submits fail with ErrShutdown), stops
+// raft, and closes the transport and the log store. It does not close the
+// FSM. It is safe to call more than once.
+func (n *Node) Shutdown() error {
+	n.shutdown.Do(func() {
+		n.mu.Lock()
+		n.closed = true
+		n.mu.Unlock()
+		close(n.stop)
+		n.cancel()
+		<-n.batcherDone
+		<-n.watchDone
+		var errs []error
+		if err := n.raft.Shutdown().Error(); err != nil {
+			errs = append(errs, fmt.Errorf("replica: raft shutdown: %w", err))
+		}
+		n.waiters.Wait()
+		if c, ok := n.trans.(io.Closer); ok {
+			if err := c.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("replica: close transport: %w", err))
+			}
+		}
+		if err := n.store.Close(); err != nil {
+			errs = append(errs, err)
+		}
+		n.shutdownErr = errors.Join(errs...)
+		n.log.Info("replica: shut down")
+	})
+	return n.shutdownErr
+}
+
+// waitFuture waits for f or ctx.
+func waitFuture(ctx context.Context, f raft.Future) error {
+	done := make(chan error, 1)
+	go func() { done <- f.Error() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// mapRaftErr turns raft's errors into this package's sentinels.
+func (n *Node) mapRaftErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, raft.ErrNotLeader):
+		return n.notLeader()
+	case errors.Is(err, raft.ErrLeadershipLost), errors.Is(err, raft.ErrLeadershipTransferInProgress):
+		return ErrLeadershipLost
+	case errors.Is(err, raft.ErrRaftShutdown):
+		return ErrShutdown
+	case errors.Is(err, raft.ErrEnqueueTimeout):
+		return ErrOverloaded
+	default:
+		return fmt.Errorf("replica: raft: %w", err)
+	}
+}
+
+func (n *Node) notLeader() error {
+	id, api := n.Leader()
+	return &NotLeaderError{LeaderID: id, LeaderAPI: api}
+}
