@@ -1,0 +1,117 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/urna-vote/urna/internal/demo"
+)
+
+func init() {
+	register(&command{
+		name:    "demo",
+		summary: "run a whole election on a local 3-node cluster",
+		usage:   "[--ballots N] [--serve] [--data DIR]",
+		help: `Starts a 3-node board cluster on loopback in this process, creates an
+election (a 1-of-4 and a 2-of-5 question), runs the key ceremony of 3
+trustees with threshold 2 through the board, issues credentials, casts N
+simulated ballots (some voters vote twice, some challenge a ballot first),
+closes, decrypts with only 2 of the 3 trustees, posts the result and verifies
+the complete election record. It exits 0 only if the result equals the count
+of the simulated choices and every verification step passes.
+
+With --serve the cluster and the web client stay up: after the simulated
+ballots you get the URL and a few unused voter credentials to vote by hand;
+press Enter to close and tally, then Ctrl-C to stop.`,
+		flagSet: func() *flag.FlagSet {
+			fs := flag.NewFlagSet("urna demo", flag.ContinueOnError)
+			demoFlags(fs)
+			return fs
+		},
+		run: runDemo,
+	})
+}
+
+type demoOpts struct {
+	ballots *int
+	serve   *bool
+	data    *string
+	listen  *string
+	logs    *bool
+}
+
+func demoFlags(fs *flag.FlagSet) *demoOpts {
+	return &demoOpts{
+		ballots: fs.Int("ballots", 100, "number of simulated voters"),
+		serve:   fs.Bool("serve", false, "keep the cluster and the web client running for voting by hand"),
+		data:    fs.String("data", "", "keep the election's files in `DIR` (new or empty), the record at DIR/record"),
+		listen:  fs.String("http", "", "API and web `address` of the first node (default: 127.0.0.1:8080 with --serve, any free port otherwise)"),
+		logs:    fs.Bool("logs", false, "show the nodes' logs"),
+	}
+}
+
+func runDemo(ctx context.Context, e *env, args []string) error {
+	c := commands["demo"]
+	fs := c.flags()
+	o := demoFlags(fs)
+	if err := c.parseFlags(e, fs, args); err != nil {
+		return err
+	}
+	if err := noArgs("demo", fs); err != nil {
+		return err
+	}
+	if *o.ballots < 1 {
+		return c.usageError("--ballots must be at least 1")
+	}
+	cfg := demo.Config{Ballots: *o.ballots, DataDir: *o.data, HTTPListen: *o.listen, Static: webFS, Progress: e.stderr, Out: e.stdout}
+	if *o.logs {
+		lg, err := newLogger(e, "info", "text")
+		if err != nil {
+			return err
+		}
+		cfg.Logger = lg
+	}
+	if *o.serve {
+		if cfg.HTTPListen == "" {
+			cfg.HTTPListen = "127.0.0.1:8080"
+		}
+		cfg.Serve = func(ctx context.Context, url string, creds []string) error {
+			if creds == nil {
+				fmt.Fprintf(e.stdout, "\nThe results and the whole board are at %s/ . Press Ctrl-C to stop.\n", url)
+				<-ctx.Done()
+				return nil
+			}
+			fmt.Fprintf(e.stdout, "\nVoting is open at %s/\nUnused voter credentials to try by hand (also with 'urna vote --node %s --credential ...'):\n", url, url)
+			for _, cr := range creds {
+				fmt.Fprintf(e.stdout, "  %s\n", cr)
+			}
+			fmt.Fprintln(e.stdout, "Press Enter to close the election and tally (Ctrl-C stops without tallying).")
+			done := make(chan struct{})
+			go func() { _, _ = bufio.NewReader(os.Stdin).ReadString('\n'); close(done) }()
+			select {
+			case <-done:
+				return nil
+			case <-ctx.Done():
+				return errStoppedEarly
+			}
+		}
+	}
+	_, err := demo.Run(ctx, cfg)
+	if errors.Is(err, errStoppedEarly) {
+		fmt.Fprintln(e.stderr, "stopped before the tally")
+		return nil
+	}
+	if errors.Is(err, demo.ErrMismatch) || errors.Is(err, demo.ErrVerification) {
+		return fmt.Errorf("urna demo: %w", err)
+	}
+	if err != nil {
+		return withHint(fmt.Errorf("urna demo: %w", err), "run again with --logs to see the nodes' logs")
+	}
+	return nil
+}
+
+var errStoppedEarly = errors.New("stopped before the tally")

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/urna-vote/urna/client"
+	"github.com/urna-vote/urna/internal/httpapi"
+	"github.com/urna-vote/urna/internal/httpapi/httpapitest"
+	"github.com/urna-vote/urna/internal/server"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"urna": func() {
+			// Scripts never start real nodes: `urna node` prints the
+			// configuration it would run with.
+			startNode = func(_ context.Context, cfg server.Config) error {
+				fmt.Printf("would run node %s: data=%s raft=%s http=%s bootstrap=%v join=%q store=%s key=%v token=%v web=%v\n",
+					cfg.ID, cfg.DataDir, cfg.RaftBind, cfg.HTTPListen, cfg.Bootstrap, cfg.Join, cfg.Store,
+					cfg.SigningKey != nil || cfg.SigningKeyEnv != "", cfg.ClusterToken != "", cfg.Static != nil)
+				return nil
+			}
+			main()
+		},
+	})
+}
+
+// TestScripts runs the command-line scenarios in testdata/script. $NODE is
+// the URL of a fake board node serving a small (unverifiable) record.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/script",
+		Setup: func(env *testscript.Env) error {
+			srv := httptest.NewServer(httpapi.New(httpapitest.Sample(), httpapi.Options{}))
+			env.Defer(srv.Close)
+			env.Setenv("NODE", srv.URL)
+			return nil
+		},
+	})
+}
+
+// TestVerifyReport drives `urna verify` with a stand-in verifier, to check
+// the report, the JSON and the exit status for passing and failing records.
+func TestVerifyReport(t *testing.T) {
+	dir := t.TempDir()
+	rec := dir + "/record"
+	if err := writeFile(rec, "record bytes"); err != nil {
+		t.Fatal(err)
+	}
+	pass := func(r io.Reader, _ client.Options) (*client.Report, error) {
+		b, _ := io.ReadAll(r)
+		if string(b) != "record bytes" {
+			t.Errorf("verifier read %q", b)
+		}
+		rep := &client.Report{ElectionID: "e1", Title: "Board 2026", Complete: true, Counts: [][]uint64{{3, 4}}, Trustees: []int{1, 3}, Entries: 12}
+		for i := 1; i <= 13; i++ {
+			rep.Steps = append(rep.Steps, client.StepResult{ID: fmt.Sprintf("V%d", i), Title: "step", OK: true, Ran: true, Checked: i})
+		}
+		return rep, nil
+	}
+	fail := func(r io.Reader, o client.Options) (*client.Report, error) {
+		rep, _ := pass(bytes.NewReader([]byte("record bytes")), o)
+		rep.Steps[7].OK = false
+		rep.Steps[7].Failures = []client.Failure{{Entry: 57, Block: client.NoEntry, Field: "V8.5 question 0 option 1", Detail: "invalid proof"}}
+		rep.Counts = nil
+		return rep, client.ErrFailed
+	}
+	defer func(v func(io.Reader, client.Options) (*client.Report, error)) { verifyRecord = v }(verifyRecord)
+
+	verifyRecord = pass
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"verify", rec}, &out, &errOut); err != nil {
+		t.Fatalf("passing record: %v", err)
+	}
+	for _, want := range []string{"Board 2026", "V1   ok", "V13  ok", "question 1: option 1: 3, option 2: 4", "VERIFIED"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+	if errOut.Len() != 0 {
+		t.Errorf("stderr without a terminal: %q", errOut.String())
+	}
+
+	verifyRecord = fail
+	out.Reset()
+	err := run(context.Background(), []string{"verify", rec}, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "V8 failed: entry 57: V8.5 question 0 option 1: invalid proof") {
+		t.Fatalf("failing record: %v", err)
+	}
+	if !strings.Contains(out.String(), "V8   FAIL") || !strings.Contains(out.String(), "entry 57") || !strings.Contains(out.String(), "FAILED (V8)") {
+		t.Errorf("report:\n%s", out.String())
+	}
+
+	out.Reset()
+	if err := run(context.Background(), []string{"verify", "--json", rec}, &out, &errOut); err == nil {
+		t.Fatal("--json on a failing record exited 0")
+	}
+	for _, want := range []string{`"ok": false`, `"id": "V8"`, `"fingerprint": "0000`, `"entry": 57`} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("JSON lacks %q:\n%s", want, out.String())
+		}
+	}
+}

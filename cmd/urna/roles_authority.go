@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/urna-vote/urna/ballot"
+	"github.com/urna-vote/urna/internal/roles"
+	"github.com/urna-vote/urna/internal/wire"
+)
+
+func init() {
+	roleCommand("authority", "election authority: create an election, open, close", `
+The election authority (EA) writes the manifest, opens voting once the
+trustees' key ceremony is done, and closes it. Its Schnorr key lives in
+--dir (authority.key, owner-only). 'urna tally' posts the result.
+
+A whole election, in order:
+  urna authority init --dir ea
+  urna credentials init --dir ca          # and each trustee: urna trustee init
+  urna authority create --dir ea --manifest election.json \
+      --credential-authority ca/credential-authority.pub \
+      --trustee t1/trustee.pub --trustee t2/trustee.pub --trustee t3/trustee.pub \
+      --board-node n1=HEX --board-node n2=HEX --board-node n3=HEX
+  urna credentials issue --dir ca --count 100
+  urna trustee deal|check|answer --dir t1 ...   # every trustee
+  urna authority open --dir ea
+  urna vote ...
+  urna authority close --dir ea
+  urna trustee decrypt --dir t1 ...             # at least threshold trustees
+  urna tally --dir ea`, []subcommand{
+		{name: "init", summary: "create the authority's signing key", flags: authorityInit},
+		{name: "create", summary: "post the election manifest", flags: authorityCreate},
+		{name: "open", summary: "compute the election key from the key ceremony and open voting", flags: authorityOpen},
+		{name: "close", summary: "close voting", flags: authorityClose},
+	})
+	register(&command{
+		name:    "tally",
+		summary: "combine the partial decryptions and post the result",
+		usage:   "--dir DIR --node URL",
+		help: `The election authority recomputes the aggregate of the counted ballots, verifies
+every trustee's partial decryption, combines any threshold of valid ones and
+posts the result, which it prints.`,
+		flagSet: func() *flag.FlagSet {
+			fs := flag.NewFlagSet("urna tally", flag.ContinueOnError)
+			tallyFlags(fs)
+			return fs
+		},
+		run: runTally,
+	})
+}
+
+func authorityInit(fs *flag.FlagSet) func(context.Context, *env, *flag.FlagSet) error {
+	dir := dirFlag(fs, "authority", "the authority's key")
+	return func(_ context.Context, e *env, fs *flag.FlagSet) error {
+		if err := noArgs("authority init", fs); err != nil {
+			return err
+		}
+		pub, err := roles.InitAuthority(randReader, *dir)
+		if err != nil {
+			return roleError("authority init", "", err)
+		}
+		fmt.Fprintf(e.stdout, "created the election authority key in %s (keep %s secret)\npublic key: %s\n",
+			*dir, roles.AuthorityKeyFile, wire.EncodeB64(pub.Bytes()))
+		return nil
+	}
+}
+
+func authorityCreate(fs *flag.FlagSet) func(context.Context, *env, *flag.FlagSet) error {
+	dir := dirFlag(fs, "authority", "the authority's key")
+	node := nodeFlag(fs)
+	manifest := fs.String("manifest", "", "manifest authoring JSON `file` (SPEC.md §4.4); empty keys are filled in")
+	ca := fs.String("credential-authority", "", "the credential authority's public `file` (credential-authority.pub)")
+	var trustees stringList
+	fs.Var(&trustees, "trustee", "a trustee's public `file` (trustee.pub); repeat, in order")
+	var nodes boardNodes
+	fs.Var(&nodes, "board-node", "a board node as `ID=HEXKEY` (the key 'urna node-key' printed); repeat")
+	out := fs.String("o", "", "also write the completed manifest JSON to `file`")
+	return func(ctx context.Context, e *env, fs *flag.FlagSet) error {
+		if err := noArgs("authority create", fs); err != nil {
+			return err
+		}
+		if *manifest == "" {
+			return withHint(fmt.Errorf("urna authority create: --manifest is required"), "write the questions in a JSON file; see README.md for an example")
+		}
+		tmpl, err := os.ReadFile(*manifest)
+		if err != nil {
+			return fmt.Errorf("urna authority create: %w", err)
+		}
+		m, err := roles.BuildManifest(*dir, &roles.ElectionSpec{Template: tmpl, CredentialAuthority: *ca, Trustees: trustees, BoardNodes: nodes})
+		if err != nil {
+			return roleError("authority create", *node, err)
+		}
+		if *out != "" {
+			j, err := ballot.MarshalManifestJSON(m)
+			if err != nil {
+				return fmt.Errorf("urna authority create: %w", err)
+			}
+			if err := os.WriteFile(*out, append(j, '\n'), 0o644); err != nil {
+				return fmt.Errorf("urna authority create: %w", err)
+			}
+		}
+		cl, err := roleClient(*node)
+		if err != nil {
+			return err
+		}
+		res, err := roles.CreateElection(ctx, randReader, cl, *dir, m)
+		if err != nil {
+			return roleError("authority create", *node, err)
+		}
+		fp := m.Fingerprint()
+		fmt.Fprintf(e.stdout, "posted the manifest of election %q (entry %d)\nfingerprint: %s\n", m.ElectionID, res.Seq, hex.EncodeToString(fp[:]))
+		fmt.Fprintf(e.stdout, "next: the credential authority runs 'urna credentials issue', then the trustees 'urna trustee deal'\n")
+		return nil
+	}
+}
+
+func authorityOpen(fs *flag.FlagSet) func(context.Context, *env, *flag.FlagSet) error {
+	dir := dirFlag(fs, "authority", "the authority's key")
+	node := nodeFlag(fs)
+	force := fs.Bool("force", false, "open even if some trustees have not dealt or checked their shares")
+	return func(ctx context.Context, e *env, fs *flag.FlagSet) error {
+		if err := noArgs("authority open", fs); err != nil {
+			return err
+		}
+		cl, err := roleClient(*node)
+		if err != nil {
+			return err
+		}
+		info, err := roles.Open(ctx, randReader, cl, *dir, *force)
+		if err != nil {
+			return roleError("authority open", *node, err)
+		}
+		fmt.Fprintf(e.stdout, "opened voting (entry %d)\nqualified trustees: %v\nelection key: %s\n", info.Seq, info.Qualified, wire.EncodeB64(info.JointKey))
+		for _, d := range info.Excluded {
+			fmt.Fprintf(e.stdout, "excluded trustee %d: %s\n", d.Dealer, d.Reason)
+		}
+		return nil
+	}
+}
+
+func authorityClose(fs *flag.FlagSet) func(context.Context, *env, *flag.FlagSet) error {
+	dir := dirFlag(fs, "authority", "the authority's key")
+	node := nodeFlag(fs)
+	reason := fs.String("reason", "", "reason shown on the board")
+	return func(ctx context.Context, e *env, fs *flag.FlagSet) error {
+		if err := noArgs("authority close", fs); err != nil {
+			return err
+		}
+		cl, err := roleClient(*node)
+		if err != nil {
+			return err
+		}
+		res, err := roles.Close(ctx, randReader, cl, *dir, *reason)
+		if err != nil {
+			return roleError("authority close", *node, err)
+		}
+		fmt.Fprintf(e.stdout, "closed voting (entry %d)\nnext: at least threshold trustees run 'urna trustee decrypt'\n", res.Seq)
+		return nil
+	}
+}
+
+type tallyOpts struct{ dir, node *string }
+
+func tallyFlags(fs *flag.FlagSet) *tallyOpts {
+	return &tallyOpts{dir: dirFlag(fs, "authority", "the authority's key"), node: nodeFlag(fs)}
+}
+
+func runTally(ctx context.Context, e *env, args []string) error {
+	c := commands["tally"]
+	fs := c.flags()
+	o := tallyFlags(fs)
+	if err := c.parseFlags(e, fs, args); err != nil {
+		return err
+	}
+	if err := noArgs("tally", fs); err != nil {
+		return err
+	}
+	cl, err := roleClient(*o.node)
+	if err != nil {
+		return err
+	}
+	res, err := roles.Tally(ctx, randReader, cl, *o.dir)
+	if err != nil {
+		return roleError("tally", *o.node, err)
+	}
+	fmt.Fprintf(e.stdout, "posted the result (entry %d): %d ballots counted, partial decryptions of trustees %v combined\n",
+		res.Seq, res.Counted, res.Result.Trustees)
+	for _, j := range res.Rejected {
+		fmt.Fprintf(e.stdout, "rejected the partial decryption of trustee %d (its proofs fail)\n", j)
+	}
+	printCounts(e, res.Manifest, res.Result.Counts)
+	return nil
+}
+
+// printCounts prints the result, one table per question.
+func printCounts(e *env, m *ballot.Manifest, counts [][]uint64) {
+	for q, mq := range m.Questions {
+		fmt.Fprintf(e.stdout, "\n%s\n", mq.Text)
+		w := 0
+		for _, o := range mq.Options {
+			w = max(w, len([]rune(o)))
+		}
+		for o, text := range mq.Options {
+			var n uint64
+			if q < len(counts) && o < len(counts[q]) {
+				n = counts[q][o]
+			}
+			fmt.Fprintf(e.stdout, "  %s%s %6d\n", text, strings.Repeat(" ", w-len([]rune(text))), n)
+		}
+	}
+}

@@ -1,0 +1,211 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+)
+
+// env is what a command runs with: its output streams and environment.
+// Commands MUST write only to these (never to os.Stdout/os.Stderr directly),
+// so that tests can capture them.
+type env struct {
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+}
+
+// run dispatches `urna <command> [flags] [args]`.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	e := &env{stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	if len(args) == 0 {
+		printUsage(stderr)
+		return withHint(errors.New("no command given"), "run 'urna help' for the list of commands")
+	}
+	name, rest := args[0], args[1:]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		if len(rest) > 0 {
+			c, err := lookup(rest[0])
+			if err != nil {
+				return err
+			}
+			c.printHelp(stdout, nil)
+			return nil
+		}
+		printUsage(stdout)
+		return nil
+	case "-version", "--version":
+		name = "version"
+	}
+	c, err := lookup(name)
+	if err != nil {
+		return err
+	}
+	err = c.run(ctx, e, rest)
+	if errors.Is(err, errHelpShown) {
+		return nil
+	}
+	return err
+}
+
+func lookup(name string) (*command, error) {
+	if c, ok := commands[name]; ok {
+		return c, nil
+	}
+	hint := "run 'urna help' for the list of commands"
+	if s := closest(name); s != "" {
+		hint = fmt.Sprintf("did you mean 'urna %s'? (%s)", s, hint)
+	}
+	return nil, withHint(fmt.Errorf("unknown command %q", name), hint)
+}
+
+// closest returns a registered command name within edit distance 2 of
+// name, or that name starts with, if any.
+func closest(name string) string {
+	best, bestD := "", 3
+	for _, n := range commandNames() {
+		d := editDistance(name, n)
+		if len(name) >= 3 && strings.HasPrefix(n, name) {
+			d = 1
+		}
+		if d < bestD {
+			best, bestD = n, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprint(w, `urna: verifiable elections on a replicated public bulletin board.
+
+Usage: urna <command> [flags] [arguments]
+
+Commands:
+`)
+	for _, n := range commandNames() {
+		c := commands[n]
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, `
+Run 'urna <command> --help' for a command's flags.
+Specification: docs/spec (SPEC.md); HTTP API: docs/API.md.
+`)
+}
+
+// errHelpShown is returned by parseFlags after printing the command's help
+// for -h/--help; run turns it into success.
+var errHelpShown = errors.New("help shown")
+
+// flags returns a FlagSet for c that reports errors instead of exiting and
+// prints nothing by itself.
+func (c *command) flags() *flag.FlagSet {
+	fs := flag.NewFlagSet("urna "+c.name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return fs
+}
+
+// parseFlags parses args into fs. On -h/--help it prints c's help to
+// stdout and returns errHelpShown; a bad flag is an error with a hint.
+func (c *command) parseFlags(e *env, fs *flag.FlagSet, args []string) error {
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		c.printHelp(e.stdout, fs)
+		return errHelpShown
+	}
+	if err != nil {
+		return c.usageError("%v", err)
+	}
+	return nil
+}
+
+// usageError is a mistake in a command line: it says so and points at --help.
+func (c *command) usageError(format string, args ...any) error {
+	return withHint(fmt.Errorf("urna %s: %s", c.name, fmt.Sprintf(format, args...)),
+		fmt.Sprintf("run 'urna %s --help' for usage", c.name))
+}
+
+func (c *command) printHelp(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "Usage: urna %s %s\n\n%s\n", c.name, c.usage, c.summary)
+	if c.help != "" {
+		fmt.Fprintf(w, "\n%s\n", strings.TrimSpace(c.help))
+	}
+	if fs == nil && c.flagSet != nil {
+		fs = c.flagSet()
+	}
+	if fs != nil {
+		n := 0
+		fs.VisitAll(func(*flag.Flag) { n++ })
+		if n > 0 {
+			fmt.Fprintln(w, "\nFlags:")
+			fs.SetOutput(w)
+			fs.PrintDefaults()
+			fs.SetOutput(io.Discard)
+		}
+	}
+}
+
+// hinter is implemented by errors that know an obvious fix.
+type hinter interface{ Hint() string }
+
+type hintError struct {
+	err  error
+	hint string
+}
+
+func (e *hintError) Error() string { return e.err.Error() }
+func (e *hintError) Unwrap() error { return e.err }
+func (e *hintError) Hint() string  { return e.hint }
+
+// withHint attaches a "hint:" line to err, shown by reportError.
+func withHint(err error, hint string) error {
+	if err == nil {
+		return nil
+	}
+	return &hintError{err: err, hint: hint}
+}
+
+// reportError prints err as "urna: error: …" and, when some error in the
+// chain knows an obvious fix, a "hint: …" line.
+func reportError(w io.Writer, err error) {
+	fmt.Fprintf(w, "urna: error: %v\n", err)
+	var h hinter
+	if errors.As(err, &h) && h.Hint() != "" {
+		fmt.Fprintf(w, "hint: %s\n", h.Hint())
+	}
+}
+
+func commandNames() []string {
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}

@@ -1,0 +1,197 @@
+package board
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"github.com/urna-vote/urna/internal/board/boardtest"
+	"io"
+	"slices"
+	"testing"
+
+	"github.com/urna-vote/urna/ballot"
+	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/internal/store"
+)
+
+func nodeKeys(e *boardtest.Election) map[string][]byte {
+	out := map[string][]byte{}
+	for id, k := range e.NodeKeys {
+		out[id] = []byte(k)
+	}
+	return out
+}
+
+// runElection drives a whole election through cluster c, checking every
+// phase's forbidden posts, and returns the expected result counts.
+func runElection(t *testing.T, c *tcluster, e *boardtest.Election) [][]uint64 {
+	manifest := e.Manifest()
+	creds := e.Credentials()
+
+	c.mustReject("credentials before the manifest", creds, bulletin.ErrWrongPhase)
+	c.mustAccept("manifest", manifest)
+	c.mustReject("manifest again", manifest, bulletin.ErrDuplicate)
+	c.mustReject("close in setup", e.Close(), bulletin.ErrWrongPhase)
+	c.mustAccept("credentials", creds)
+	c.mustReject("credentials again", creds, bulletin.ErrDuplicate)
+
+	deals := e.Deals()
+	c.mustReject("open before the deals", e.Open(), bulletin.ErrWrongPhase)
+	c.mustAccept("deals", deals...)
+	c.mustReject("deal again", deals[0], bulletin.ErrDuplicate)
+	c.mustAccept("confirmations", e.Confirmations()...)
+	open := e.Open()
+	c.mustAccept("open", open)
+	c.mustReject("open again", open, bulletin.ErrDuplicate)
+
+	// Ballots: voters 0..5 vote, voter 0 revotes, voter 1 audits one ballot first.
+	var counted []*ballot.Ballot
+	want := [][]uint64{make([]uint64, 3), make([]uint64, 2)}
+	first, b0, _ := e.Ballot(0, 0, 1)
+	var entries [][]byte
+	entries = append(entries, first)
+	var lastOf = map[int]*ballot.Ballot{0: b0}
+	choices := map[int][2]int{0: {0, 1}}
+	for v := 1; v <= 5; v++ {
+		en, b, _ := e.Ballot(v, v%3, v%2)
+		entries = append(entries, en)
+		lastOf[v], choices[v] = b, [2]int{v % 3, v % 2}
+	}
+	res := c.mustAccept("ballots", entries...)
+	if res[0].Tracker == "" || res[0].Block == 0 {
+		t.Fatalf("ballot result lacks tracker or block: %+v", res[0])
+	}
+	c.mustReject("the same ballot again", first, bulletin.ErrDuplicate)
+	revote, rb, _ := e.Ballot(0, 2, 0)
+	c.mustAccept("revote", revote)
+	lastOf[0], choices[0] = rb, [2]int{2, 0}
+
+	aud, ab, as := e.Ballot(1, 1, 0)
+	c.mustAccept("audited ballot", e.Audited(1, ab, as))
+	c.mustReject("casting an audited ballot", aud, bulletin.ErrAudited)
+
+	stranger := e.Stranger()
+	foreign := e.Entry(bulletin.TypeBallot, bulletin.RoleVoter, stranger, rb.Bytes())
+	c.mustReject("ballot by an unregistered credential", foreign, bulletin.ErrUnknownCredential)
+
+	forged := slices.Clone(revote)
+	forged[len(forged)-1] ^= 1
+	res = c.submit(forged)
+	if res[0].Err == nil {
+		t.Fatal("forged signature accepted")
+	}
+
+	// Trackers: the first ballot of voter 0 is superseded, the revote counts.
+	ctx := context.Background()
+	l := c.leader()
+	ti, err := l.board.Tracker(ctx, ballot.TrackerOf(rb.Bytes()).Short())
+	if err != nil || !ti.Counts || ti.Audited {
+		t.Fatalf("revote tracker: %+v, %v", ti, err)
+	}
+	ti, err = l.board.Tracker(ctx, ballot.TrackerOf(b0.Bytes()).Hex())
+	if err != nil || ti.Counts || ti.SupersededBy == nil {
+		t.Fatalf("first ballot tracker: %+v, %v", ti, err)
+	}
+	ti, err = l.board.Tracker(ctx, ballot.TrackerOf(ab.Bytes()).Hex())
+	if err != nil || !ti.Audited || ti.Counts {
+		t.Fatalf("audited tracker: %+v, %v", ti, err)
+	}
+
+	c.mustAccept("close", e.Close())
+	late, _, _ := e.Ballot(2, 0, 0)
+	c.mustReject("ballot after close", late, bulletin.ErrClosed)
+
+	for v := 0; v <= 5; v++ {
+		counted = append(counted, lastOf[v])
+		want[0][choices[v][0]]++
+		want[1][choices[v][1]]++
+	}
+	partials, result, counts := e.Tally(counted)
+	for q := range want {
+		if !slices.Equal(counts[q], want[q]) {
+			t.Fatalf("question %d: tally %v, want %v", q, counts[q], want[q])
+		}
+	}
+	c.mustReject("result before the partials", result, bulletin.ErrWrongPhase)
+	c.mustAccept("partial 1", partials[0])
+	c.mustReject("partial 1 again", partials[0], bulletin.ErrDuplicate)
+	c.mustAccept("partial 2", partials[1])
+	c.mustAccept("result", result)
+	c.mustReject("post after the result", e.Close(), bulletin.ErrClosed)
+	return want
+}
+
+func TestElectionOnCluster(t *testing.T) {
+	e := boardtest.NewElection(t, 8, "n1", "n2", "n3")
+	c := newTCluster(t, nodeKeys(e), boltOpener, nil, "n1", "n2", "n3")
+	want := runElection(t, c, e)
+	checkFinal(t, c, e, want)
+}
+
+// checkFinal checks that all replicas agree, the results, a receipt and the record.
+func checkFinal(t *testing.T, c *tcluster, e *boardtest.Election, want [][]uint64) {
+	t.Helper()
+	st := c.waitAgree(true)
+	c.compareBlocks()
+	t.Logf("%d nodes agree: %d entries, %d blocks, checkpoint of size %d", len(c.nodes), st.entries, st.blocks, st.quorumCP)
+	ctx := context.Background()
+	for id, n := range c.nodes {
+		r, err := n.board.Results(ctx)
+		if err != nil {
+			t.Fatalf("%s results: %v", id, err)
+		}
+		for q := range want {
+			for o, opt := range r.Questions[q].Options {
+				if opt.Count != want[q][o] {
+					t.Fatalf("%s: question %d option %d: %d, want %d", id, q, o, opt.Count, want[q][o])
+				}
+			}
+		}
+		cp, err := n.board.Checkpoint(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cp.Size != st.entries || len(cp.Signers) < 2 {
+			t.Fatalf("%s checkpoint: size %d signers %v, want size %d", id, cp.Size, cp.Signers, st.entries)
+		}
+		bd := e.Board()
+		if _, err := bd.Open([]byte(cp.Note)); err != nil {
+			t.Fatalf("%s checkpoint note: %v", id, err)
+		}
+		rc, err := n.board.Receipt(ctx, 9)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parsed, err := bulletin.ParseReceipt(rc.Receipt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := bd.VerifyReceipt(parsed); err != nil {
+			t.Fatalf("%s receipt: %v", id, err)
+		}
+	}
+	var rec bytes.Buffer
+	if err := c.leader().board.WriteRecord(ctx, &rec); err != nil {
+		t.Fatal(err)
+	}
+	rr, err := bulletin.NewRecordReader(&rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n uint64
+	for {
+		blk, err := rr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += uint64(blk.Header.Count)
+	}
+	if n != st.entries {
+		t.Fatalf("record holds %d entries, board %d", n, st.entries)
+	}
+}
+
+var _ = store.ErrNotFound

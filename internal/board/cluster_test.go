@@ -1,0 +1,312 @@
+package board
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/internal/httpapi"
+	"github.com/urna-vote/urna/internal/replica"
+	"github.com/urna-vote/urna/internal/store"
+)
+
+// testLogger routes logs to t.Log until the test ends.
+func testLogger(t testing.TB) *slog.Logger {
+	w := &tWriter{t: t}
+	t.Cleanup(func() { w.off.Store(true) })
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+type tWriter struct {
+	t   testing.TB
+	off atomic.Bool
+}
+
+func (w *tWriter) Write(p []byte) (int, error) {
+	if !w.off.Load() {
+		w.t.Log(strings.TrimSpace(string(p)))
+	}
+	return len(p), nil
+}
+
+// tnode is one in-process board node: bbolt (or PostgreSQL) store, board,
+// replica on loopback TCP.
+type tnode struct {
+	id    string
+	dir   string
+	st    store.Store
+	board *Board
+	rep   *replica.Node
+}
+
+type tcluster struct {
+	t       testing.TB
+	mu      sync.Mutex
+	nodes   map[string]*tnode
+	base    string
+	keys    map[string][]byte
+	open    func(t testing.TB, id, dir string) store.Store
+	tweak   func(*replica.Config)
+	skip    bool
+	cosign  time.Duration // cosign interval (default 20 ms)
+	stopped map[string]*tnode
+}
+
+func boltOpener(t testing.TB, id, dir string) store.Store {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.OpenBolt(filepath.Join(dir, "state.db"), store.BoltOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func newTCluster(t testing.TB, keys map[string][]byte, open func(testing.TB, string, string) store.Store, tweak func(*replica.Config), ids ...string) *tcluster {
+	c := &tcluster{t: t, nodes: map[string]*tnode{}, stopped: map[string]*tnode{}, base: t.TempDir(), keys: keys, open: open, tweak: tweak}
+	t.Cleanup(c.stopAll)
+	for i, id := range ids {
+		c.start(id, i == 0)
+		if i == 0 {
+			c.leader()
+			continue
+		}
+		c.join(id)
+	}
+	return c
+}
+
+func (c *tcluster) start(id string, bootstrap bool) *tnode {
+	c.t.Helper()
+	dir := filepath.Join(c.base, id)
+	st := c.open(c.t, id, dir)
+	cosign := c.cosign
+	if cosign == 0 {
+		cosign = 20 * time.Millisecond
+	}
+	cfg := Config{NodeID: id, Store: st, Logger: testLogger(c.t), CosignInterval: cosign, SkipChecks: c.skip}
+	if k := c.keys[id]; k != nil {
+		cfg.Key = k
+	}
+	cfg.ForwardCosign = func(ctx context.Context, api string, cmd []byte) error {
+		c.mu.Lock()
+		l := c.nodes[strings.TrimPrefix(api, "mem://")]
+		c.mu.Unlock()
+		if l == nil {
+			return errors.New("test: unknown leader")
+		}
+		return l.board.SubmitCosign(ctx, cmd)
+	}
+	b, err := Open(cfg)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	rc := replica.DefaultConfig()
+	rc.ID, rc.DataDir, rc.RaftBind, rc.APIAddr, rc.Bootstrap = id, filepath.Join(dir, "raft"), "127.0.0.1:0", "mem://"+id, bootstrap
+	rc.Logger = testLogger(c.t)
+	rc.HeartbeatTimeout, rc.ElectionTimeout, rc.LeaderLeaseTimeout = 100*time.Millisecond, 100*time.Millisecond, 100*time.Millisecond
+	rc.SnapshotInterval, rc.SnapshotThreshold = time.Hour, 1<<30
+	if c.tweak != nil {
+		c.tweak(&rc)
+	}
+	if old := c.stopped[id]; old != nil {
+		rc.RaftBind = old.rep.RaftAddr() // keep the address peers know
+	}
+	r, err := replica.New(rc, b)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	b.Attach(r)
+	b.Start()
+	n := &tnode{id: id, dir: dir, st: st, board: b, rep: r}
+	c.mu.Lock()
+	c.nodes[id] = n
+	c.mu.Unlock()
+	return n
+}
+
+func (c *tcluster) stop(id string) {
+	c.mu.Lock()
+	n := c.nodes[id]
+	delete(c.nodes, id)
+	c.mu.Unlock()
+	_ = n.board.Close()
+	if err := n.rep.Shutdown(); err != nil {
+		c.t.Errorf("shutdown %s: %v", id, err)
+	}
+	if err := n.st.Close(); err != nil {
+		c.t.Errorf("close store %s: %v", id, err)
+	}
+	c.stopped[id] = n
+}
+
+func (c *tcluster) stopAll() {
+	c.mu.Lock()
+	var ids []string
+	for id := range c.nodes {
+		ids = append(ids, id)
+	}
+	c.mu.Unlock()
+	for _, id := range ids {
+		c.stop(id)
+	}
+}
+
+func (c *tcluster) join(id string) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	n := c.nodes[id]
+	if err := c.leader().rep.Join(ctx, id, n.rep.RaftAddr(), "mem://"+id); err != nil {
+		c.t.Fatalf("join %s: %v", id, err)
+	}
+}
+
+func (c *tcluster) leader() *tnode {
+	c.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		c.mu.Lock()
+		for _, n := range c.nodes {
+			if id, api := n.rep.Leader(); n.rep.IsLeader() && id == n.id && api != "" {
+				c.mu.Unlock()
+				return n
+			}
+		}
+		c.mu.Unlock()
+		time.Sleep(10 * time.Millisecond)
+	}
+	c.t.Fatal("no leader")
+	return nil
+}
+
+// submit posts entries through the leader and returns the results.
+func (c *tcluster) submit(entries ...[]byte) []httpapi.SubmitResult {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for {
+		res, err := c.leader().board.Submit(ctx, entries)
+		if errors.Is(err, replica.ErrNotLeader) || errors.Is(err, replica.ErrLeadershipLost) {
+			continue
+		}
+		if err != nil {
+			c.t.Fatalf("submit: %v", err)
+		}
+		return res
+	}
+}
+
+// mustAccept submits entries and fails unless all are accepted.
+func (c *tcluster) mustAccept(what string, entries ...[]byte) []httpapi.SubmitResult {
+	c.t.Helper()
+	res := c.submit(entries...)
+	for i, r := range res {
+		if r.Err != nil {
+			c.t.Fatalf("%s %d rejected: %v", what, i, r.Err)
+		}
+	}
+	return res
+}
+
+// mustReject submits one entry and checks the rejection.
+func (c *tcluster) mustReject(what string, entry []byte, want error) {
+	c.t.Helper()
+	res := c.submit(entry)
+	if !errors.Is(res[0].Err, want) {
+		c.t.Fatalf("%s: got %v, want %v", what, res[0].Err, want)
+	}
+}
+
+// state summarises a node's board for comparison.
+type nodeState struct {
+	applied  bool
+	entries  uint64
+	blocks   uint64
+	root     [32]byte
+	lastHash [32]byte
+	quorumCP uint64
+}
+
+func (n *tnode) state() nodeState {
+	v := n.board.currentView()
+	s := nodeState{entries: v.entries, blocks: v.blocks, quorumCP: v.quorumCP}
+	if v.last != nil {
+		s.root, s.lastHash = v.last.LogRoot, v.last.Hash()
+	}
+	return s
+}
+
+// waitAgree waits until every running node holds the same chain, and (when
+// wantCheckpoint) a quorum checkpoint covering the whole log; it returns
+// the common state.
+func (c *tcluster) waitAgree(wantCheckpoint bool) nodeState {
+	c.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		c.mu.Lock()
+		var first *nodeState
+		ok := true
+		var desc []string
+		for id, n := range c.nodes {
+			s := n.state()
+			desc = append(desc, fmt.Sprintf("%s:%d/%d/cp%d", id, s.entries, s.blocks, s.quorumCP))
+			if first == nil {
+				first = &s
+			}
+			if s.entries != first.entries || s.blocks != first.blocks || s.root != first.root || s.lastHash != first.lastHash {
+				ok = false
+			}
+			if wantCheckpoint && s.quorumCP != s.entries {
+				ok = false
+			}
+		}
+		c.mu.Unlock()
+		if ok {
+			return *first
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("nodes disagree: %v", desc)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// compareBlocks checks that every running node stores identical block headers.
+func (c *tcluster) compareBlocks() {
+	c.t.Helper()
+	ctx := context.Background()
+	var ref []httpapi.BlockInfo
+	var refID string
+	for id, n := range c.nodes {
+		bs, err := n.board.Blocks(ctx, 0, 1000)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		if ref == nil {
+			ref, refID = bs, id
+			continue
+		}
+		if len(bs) != len(ref) {
+			c.t.Fatalf("%s has %d blocks, %s %d", id, len(bs), refID, len(ref))
+		}
+		for i := range bs {
+			if !bytes.Equal(bs[i].Header, ref[i].Header) {
+				c.t.Fatalf("block %d differs between %s and %s", i, id, refID)
+			}
+		}
+	}
+}
+
+var _ = bulletin.ErrDuplicate

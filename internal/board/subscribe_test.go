@@ -1,0 +1,31 @@
+package board
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/urna-vote/urna/internal/board/boardtest"
+)
+
+func TestSubscribeDeliversBlocks(t *testing.T) {
+	e := boardtest.NewElection(t, 2, "n1", "n2")
+	c := newTCluster(t, nodeKeys(e), boltOpener, nil, "n1")
+	ctx, cancelCtx := context.WithCancel(context.Background())
+	defer cancelCtx()
+	blocks, cancel := c.leader().board.Subscribe(ctx)
+	res := c.mustAccept("manifest", e.Manifest())
+	select {
+	case bi := <-blocks:
+		if bi.Height != res[0].Block || bi.FirstSeq != 0 || bi.Count != 1 || bi.LogSize != 1 {
+			t.Fatalf("block event %+v for result %+v", bi, res[0])
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no block event")
+	}
+	cancel()
+	if _, ok := <-blocks; ok {
+		t.Fatal("channel open after cancel")
+	}
+	cancel() // idempotent
+}

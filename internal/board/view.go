@@ -1,0 +1,214 @@
+package board
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sort"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/urna-vote/urna/ballot"
+	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/internal/store"
+)
+
+// Keys of the board's metadata in store.NSMeta.
+var (
+	keyManifest   = []byte("manifest")   // canonical manifest bytes
+	keyCheckpoint = []byte("checkpoint") // u64 size of the newest checkpoint with a quorum of cosignatures
+)
+
+// view is the in-memory summary of the committed state, rebuilt from the
+// store at Open and Restore and replaced after every apply. A view is never
+// modified once published: apply works on a copy.
+type view struct {
+	applied  uint64
+	entries  uint64
+	blocks   uint64
+	last     *bulletin.BlockHeader // nil before the first block
+	manifest *election             // nil before the manifest
+	quorumCP uint64                // newest checkpoint size with ≥ quorum cosignatures, 0 if none
+	rules    rulesState
+}
+
+// election is what the board needs from the manifest.
+type election struct {
+	m           *ballot.Manifest
+	raw         []byte
+	fingerprint [32]byte
+	origin      string
+	nodes       []bulletin.NodeKey
+	quorum      int
+}
+
+func newElection(raw []byte) (*election, error) {
+	m, err := ballot.ParseManifest(raw)
+	if err != nil {
+		return nil, err
+	}
+	e := &election{m: m, raw: raw, fingerprint: m.Fingerprint(), quorum: int(m.BoardQuorum)}
+	e.origin = bulletin.Origin(m.ElectionID, e.fingerprint)
+	for _, n := range m.BoardNodes {
+		e.nodes = append(e.nodes, bulletin.NodeKey{ID: n.ID, PublicKey: ed25519.PublicKey(n.Key)})
+	}
+	return e, nil
+}
+
+func (e *election) node(id string) (bulletin.NodeKey, bool) {
+	for _, n := range e.nodes {
+		if n.ID == id {
+			return n, true
+		}
+	}
+	return bulletin.NodeKey{}, false
+}
+
+func (v *view) clone() *view {
+	c := *v
+	c.rules = v.rules.clone()
+	return &c
+}
+
+func loadView(ctx context.Context, st store.Store) (*view, error) {
+	v := &view{}
+	err := st.View(ctx, func(tx store.ReadTx) error {
+		var err error
+		if v.applied, err = tx.AppliedIndex(); err != nil {
+			return err
+		}
+		if v.entries, err = tx.EntryCount(); err != nil {
+			return err
+		}
+		if v.blocks, err = tx.BlockCount(); err != nil {
+			return err
+		}
+		if v.blocks > 0 {
+			raw, err := tx.Block(v.blocks - 1)
+			if err != nil {
+				return err
+			}
+			if v.last, err = bulletin.ParseBlockHeader(raw); err != nil {
+				return err
+			}
+		}
+		raw, err := tx.Get(store.NSMeta, keyManifest)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return err
+		default:
+			if v.manifest, err = newElection(raw); err != nil {
+				return err
+			}
+		}
+		cp, err := tx.Get(store.NSMeta, keyCheckpoint)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return err
+		case len(cp) != 8:
+			return fmt.Errorf("stored checkpoint size of %d bytes", len(cp))
+		default:
+			v.quorumCP = binary.BigEndian.Uint64(cp)
+		}
+		v.rules, err = loadRules(tx, v)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("board: load state: %w", err)
+	}
+	return v, nil
+}
+
+// findBlock returns the block containing entry seq (the first block with
+// LogSize > seq), by binary search over the stored headers.
+func findBlock(tx store.ReadTx, count, seq uint64) (*bulletin.BlockHeader, error) {
+	var ferr error
+	i := sort.Search(int(count), func(h int) bool {
+		if ferr != nil {
+			return true
+		}
+		hd, err := readBlock(tx, uint64(h))
+		if err != nil {
+			ferr = err
+			return true
+		}
+		return hd.LogSize > seq
+	})
+	if ferr != nil {
+		return nil, ferr
+	}
+	if i >= int(count) {
+		return nil, fmt.Errorf("%w: entry %d is in no block", store.ErrNotFound, seq)
+	}
+	return readBlock(tx, uint64(i))
+}
+
+// blockEndingAt returns the block whose LogSize is size, or ErrNotFound.
+func blockEndingAt(tx store.ReadTx, count, size uint64) (*bulletin.BlockHeader, error) {
+	if size == 0 {
+		return nil, fmt.Errorf("%w: no block ends at size 0", store.ErrNotFound)
+	}
+	h, err := findBlock(tx, count, size-1)
+	if err != nil {
+		return nil, err
+	}
+	if h.LogSize != size {
+		return nil, fmt.Errorf("%w: no block ends at log size %d", store.ErrNotFound, size)
+	}
+	return h, nil
+}
+
+func readBlock(tx store.ReadTx, height uint64) (*bulletin.BlockHeader, error) {
+	raw, err := tx.Block(height)
+	if err != nil {
+		return nil, err
+	}
+	return bulletin.ParseBlockHeader(raw)
+}
+
+// hashReader reads stored tlog hashes from a transaction.
+type hashReader struct{ tx store.ReadTx }
+
+func (r hashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) { return r.tx.ReadHashes(indexes) }
+
+// overlayHashes reads hashes from a write transaction plus the hashes
+// computed in the current apply and not yet written (written once, in
+// bulk, at the end of the batch).
+type overlayHashes struct {
+	tx    store.ReadTx
+	start int64 // storage index of pending[0] (the store's HashCount)
+	pend  []tlog.Hash
+}
+
+func (o *overlayHashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	var miss []int64
+	var missAt []int
+	for i, x := range indexes {
+		if x >= o.start {
+			if x-o.start >= int64(len(o.pend)) {
+				return nil, fmt.Errorf("%w: hash %d not stored", store.ErrNotFound, x)
+			}
+			out[i] = o.pend[x-o.start]
+			continue
+		}
+		miss = append(miss, x)
+		missAt = append(missAt, i)
+	}
+	if len(miss) > 0 {
+		hs, err := o.tx.ReadHashes(miss)
+		if err != nil {
+			return nil, err
+		}
+		for k, i := range missAt {
+			out[i] = hs[k]
+		}
+	}
+	return out, nil
+}
+
+func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }

@@ -1,0 +1,524 @@
+package demo
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/urna-vote/urna/ballot"
+	"github.com/urna-vote/urna/client"
+	"github.com/urna-vote/urna/internal/apiclient"
+	"github.com/urna-vote/urna/internal/keyfile"
+	"github.com/urna-vote/urna/internal/roles"
+	"github.com/urna-vote/urna/internal/server"
+)
+
+// Config configures Run. Zero fields take their defaults.
+type Config struct {
+	// Ballots is the number of simulated voters (default 100). Every tenth
+	// also votes a second time, and every twentieth challenges a ballot first.
+	Ballots int
+	// DataDir keeps the nodes' stores, every party's files and the election
+	// record (DataDir/record). Empty: a temporary directory, removed at the end.
+	DataDir string
+	// HTTPListen is the API address of the first node (default 127.0.0.1:0,
+	// any free port); the other nodes always take free ports.
+	HTTPListen string
+	// Static is the web client the nodes serve at "/" (nil: none).
+	Static fs.FS
+	// Serve, when set, is called after the simulated ballots are cast, with
+	// the web client's URL and a few unused voter credentials; the election
+	// stays open until it returns. It is called again (with nil
+	// credentials) after the result, and the cluster stops when it returns.
+	Serve func(ctx context.Context, url string, credentials []string) error
+	// Progress receives progress lines (nil: discarded).
+	Progress io.Writer
+	// Out receives the result tables and the verification verdict (nil: discarded).
+	Out io.Writer
+	// Logger receives the nodes' logs (nil: discarded).
+	Logger *slog.Logger
+	// Rand is the randomness of every party (default crypto/rand.Reader).
+	Rand io.Reader
+	// Workers encrypt ballots concurrently (default GOMAXPROCS).
+	Workers int
+}
+
+// Outcome is what Run found.
+type Outcome struct {
+	Expected [][]uint64 // the count of the simulated plaintext choices
+	Counts   [][]uint64 // the published result
+	Report   *client.Report
+	// OK: the result equals Expected (or, with ballots cast by hand, the
+	// simulated ballots are all counted) and verification passed.
+	OK       bool
+	ByHand   int    // ballots counted that the demo did not cast
+	Record   string // path of the record file ("" when DataDir is empty)
+	Manifest *ballot.Manifest
+}
+
+// Errors of Run.
+var (
+	// ErrMismatch: the published result is not the simulated count.
+	ErrMismatch = errors.New("demo: the result does not match the simulated ballots")
+	// ErrVerification: the election record fails verification.
+	ErrVerification = errors.New("demo: the election record does not verify")
+)
+
+const (
+	nodes      = 3
+	trustees   = 3
+	threshold  = 2
+	electionID = "demo"
+	extraCreds = 5 // credentials left unused, for a person to try
+)
+
+type run struct {
+	cfg     Config
+	dir     string
+	rand    io.Reader
+	clients []*apiclient.Client
+	start   time.Time
+}
+
+func (r *run) progress(format string, args ...any) {
+	if r.cfg.Progress != nil {
+		fmt.Fprintf(r.cfg.Progress, "[%5.1fs] %s\n", time.Since(r.start).Seconds(), fmt.Sprintf(format, args...))
+	}
+}
+
+func (r *run) out(format string, args ...any) {
+	if r.cfg.Out != nil {
+		fmt.Fprintf(r.cfg.Out, format, args...)
+	}
+}
+
+// Run holds the demo election. It returns the outcome and an error
+// wrapping ErrMismatch or ErrVerification when the election does not check
+// out, or any failure along the way.
+func Run(ctx context.Context, cfg Config) (*Outcome, error) {
+	if cfg.Ballots == 0 {
+		cfg.Ballots = 100
+	}
+	if cfg.Ballots < 1 || cfg.Ballots > 100000 {
+		return nil, fmt.Errorf("demo: %d ballots, want 1..100000", cfg.Ballots)
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = runtime.GOMAXPROCS(0)
+	}
+	if cfg.HTTPListen == "" {
+		cfg.HTTPListen = "127.0.0.1:0"
+	}
+	r := &run{cfg: cfg, rand: cfg.Rand, start: time.Now()}
+	if cfg.DataDir == "" {
+		d, err := os.MkdirTemp("", "urna-demo-")
+		if err != nil {
+			return nil, fmt.Errorf("demo: %w", err)
+		}
+		defer os.RemoveAll(d)
+		r.dir = d
+	} else {
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("demo: %w", err)
+		}
+		if ents, _ := os.ReadDir(cfg.DataDir); len(ents) > 0 {
+			return nil, fmt.Errorf("demo: data directory %s is not empty: give a new or empty directory", cfg.DataDir)
+		}
+		r.dir = cfg.DataDir
+	}
+	return r.election(ctx)
+}
+
+// cluster starts the nodes and returns their public keys.
+func (r *run) cluster(ctx context.Context) ([]*server.Node, []ballot.BoardNode, error) {
+	var started []*server.Node
+	var board []ballot.BoardNode
+	stopAll := func() {
+		for i := len(started) - 1; i >= 0; i-- {
+			_ = started[i].Stop()
+		}
+	}
+	for i := 1; i <= nodes; i++ {
+		id := fmt.Sprintf("n%d", i)
+		seed := make([]byte, ed25519.SeedSize)
+		if _, err := io.ReadFull(r.rand, seed); err != nil {
+			stopAll()
+			return nil, nil, fmt.Errorf("demo: %w", err)
+		}
+		dir := filepath.Join(r.dir, "nodes", id)
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			stopAll()
+			return nil, nil, fmt.Errorf("demo: %w", err)
+		}
+		if err := keyfile.Write(filepath.Join(r.dir, "nodes", id+".key"), []byte(server.FormatSeed(seed))); err != nil {
+			stopAll()
+			return nil, nil, fmt.Errorf("demo: %w", err)
+		}
+		key := ed25519.NewKeyFromSeed(seed)
+		c := server.DefaultConfig()
+		c.ID, c.DataDir, c.SigningKey, c.Static = id, dir, key, r.cfg.Static
+		c.RaftBind, c.HTTPListen = "127.0.0.1:0", "127.0.0.1:0"
+		if i == 1 {
+			c.HTTPListen, c.Bootstrap = r.cfg.HTTPListen, true
+		} else {
+			c.Join = started[0].APIAddr
+		}
+		if r.cfg.Logger != nil {
+			c.Logger = r.cfg.Logger.With("node", id)
+		}
+		n, err := server.Start(ctx, c)
+		if err != nil {
+			stopAll()
+			return nil, nil, fmt.Errorf("demo: starting node %s: %w", id, err)
+		}
+		started = append(started, n)
+		board = append(board, ballot.BoardNode{ID: id, Key: key.Public().(ed25519.PublicKey)})
+		cl, err := apiclient.New(n.APIAddr, apiclient.Options{})
+		if err != nil {
+			stopAll()
+			return nil, nil, err
+		}
+		r.clients = append(r.clients, cl)
+		if i == 1 {
+			if err := waitLeader(ctx, cl); err != nil {
+				stopAll()
+				return nil, nil, err
+			}
+		}
+	}
+	// Wait until every node sees the three-node configuration.
+	deadline := time.Now().Add(30 * time.Second)
+	for _, cl := range r.clients {
+		for {
+			ci, err := cl.Cluster(ctx)
+			if err == nil && len(ci.Servers) == nodes && ci.Leader != "" {
+				break
+			}
+			if time.Now().After(deadline) {
+				stopAll()
+				return nil, nil, fmt.Errorf("demo: the cluster did not form: %v", err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	return started, board, nil
+}
+
+func waitLeader(ctx context.Context, cl *apiclient.Client) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		h, err := cl.Health(ctx)
+		if err == nil && h.Leader != "" {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("demo: no leader elected: %v", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func (r *run) dirOf(party string) string { return filepath.Join(r.dir, party) }
+
+// The demo election's questions (SPEC.md §4): one 1-of-4 and one 2-of-5.
+var questions = []ballot.QuestionJSON{
+	{Text: "Which colour for the new city flag?", Options: []string{"Red", "Green", "Blue", "Gold"}, Min: 1, Max: 1},
+	{Text: "Pick two priorities for next year's budget", Options: []string{"Parks", "Libraries", "Cycle lanes", "Public transport", "Schools"}, Min: 2, Max: 2},
+}
+
+func (r *run) election(ctx context.Context) (*Outcome, error) {
+	r.progress("starting a %d-node board cluster on loopback (data in %s)", nodes, r.dir)
+	started, board, err := r.cluster(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		for i := len(started) - 1; i >= 0; i-- {
+			_ = started[i].Stop()
+		}
+	}()
+	url := started[0].APIAddr
+	r.progress("cluster up: %s", strings.Join(nodeURLs(started), ", "))
+	ea, ca := r.clients[0], r.clients[1%nodes]
+
+	// Setup: keys of every party, then the manifest.
+	if _, err := roles.InitAuthority(r.rand, r.dirOf("authority")); err != nil {
+		return nil, err
+	}
+	if _, err := roles.InitCredentialAuthority(r.rand, r.dirOf("credentials")); err != nil {
+		return nil, err
+	}
+	var tpub []string
+	for i := 1; i <= trustees; i++ {
+		d := r.dirOf(fmt.Sprintf("trustee%d", i))
+		if _, err := roles.InitTrustee(r.rand, d, fmt.Sprintf("trustee-%d", i)); err != nil {
+			return nil, err
+		}
+		tpub = append(tpub, filepath.Join(d, roles.TrusteePublicFile))
+	}
+	tmpl := fmt.Appendf(nil, `{"election_id": %q, "title": "Urna demo election", "threshold": %d, "board_quorum": 2, "questions": %s}`,
+		electionID, threshold, mustJSON(questions))
+	m, err := roles.BuildManifest(r.dirOf("authority"), &roles.ElectionSpec{
+		Template: tmpl, CredentialAuthority: filepath.Join(r.dirOf("credentials"), roles.CAPublicFile),
+		Trustees: tpub, BoardNodes: board})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := roles.CreateElection(ctx, r.rand, ea, r.dirOf("authority"), m); err != nil {
+		return nil, err
+	}
+	r.progress("election authority posted the manifest: 2 questions, %d trustees, threshold %d, %d board nodes", trustees, threshold, nodes)
+
+	nCreds := r.cfg.Ballots + extraCreds
+	var iss *roles.Issued
+	err = waitFor(ctx, func() error {
+		var err error
+		iss, err = roles.IssueCredentials(ctx, r.rand, ca, r.dirOf("credentials"), nCreds)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.progress("credential authority issued %d credentials (secret file %s)", iss.Count, iss.Path)
+
+	// Key ceremony, every trustee through a different node.
+	ts := make([]*roles.Trustee, trustees)
+	for i := range ts {
+		if ts[i], err = roles.LoadTrustee(r.dirOf(fmt.Sprintf("trustee%d", i+1))); err != nil {
+			return nil, err
+		}
+	}
+	tc := func(i int) *apiclient.Client { return r.clients[i%nodes] }
+	for i, t := range ts {
+		if err := waitFor(ctx, func() error { _, err := roles.Deal(ctx, r.rand, tc(i), t); return err }); err != nil {
+			return nil, fmt.Errorf("demo: trustee %d deal: %w", i+1, err)
+		}
+	}
+	for i, t := range ts {
+		if err := waitFor(ctx, func() error { _, err := roles.Check(ctx, r.rand, tc(i), t, false); return err }); err != nil {
+			return nil, fmt.Errorf("demo: trustee %d check: %w", i+1, err)
+		}
+	}
+	for i, t := range ts {
+		if _, err := roles.Answer(ctx, r.rand, tc(i), t); err != nil {
+			return nil, fmt.Errorf("demo: trustee %d answer: %w", i+1, err)
+		}
+	}
+	var open *roles.OpenInfo
+	if err := waitFor(ctx, func() error {
+		var err error
+		open, err = roles.Open(ctx, r.rand, ea, r.dirOf("authority"), false)
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("demo: open: %w", err)
+	}
+	r.progress("key ceremony done through the board: qualified trustees %v; voting is open", open.Qualified)
+
+	// Voting.
+	credData, err := keyfile.Read(iss.Path)
+	if err != nil {
+		return nil, err
+	}
+	creds, order, err := roles.ParseCredentials(credData)
+	if err != nil {
+		return nil, err
+	}
+	var el *roles.Election
+	err = waitFor(ctx, func() error { var err error; el, err = roles.FetchElection(ctx, r.clients[2%nodes]); return err })
+	if err != nil {
+		return nil, err
+	}
+	sim, err := r.vote(ctx, el, creds, order[:r.cfg.Ballots])
+	if err != nil {
+		return nil, err
+	}
+	out := &Outcome{Expected: sim.expected, Manifest: m}
+	if r.cfg.Serve != nil {
+		var spare []string
+		for _, n := range order[r.cfg.Ballots:] {
+			spare = append(spare, creds[n].Text())
+		}
+		if err := r.cfg.Serve(ctx, url, spare); err != nil {
+			return out, err
+		}
+	}
+
+	// Tally.
+	if _, err := roles.Close(ctx, r.rand, ea, r.dirOf("authority"), "end of the demo"); err != nil {
+		return out, err
+	}
+	r.progress("election authority closed voting")
+	for i := 0; i < threshold; i++ { // the last trustee stays away
+		if err := waitFor(ctx, func() error { _, err := roles.Decrypt(ctx, r.rand, tc(i), ts[i]); return err }); err != nil {
+			return out, fmt.Errorf("demo: trustee %d decrypt: %w", i+1, err)
+		}
+		r.progress("trustee %d verified the board (V1–V11) and posted its partial decryption", i+1)
+	}
+	r.progress("trustee %d is absent: %d of %d partial decryptions are enough", trustees, threshold, trustees)
+	var tr *roles.TallyResult
+	err = waitFor(ctx, func() error { var err error; tr, err = roles.Tally(ctx, r.rand, ea, r.dirOf("authority")); return err })
+	if err != nil {
+		return out, err
+	}
+	out.Counts = tr.Result.Counts
+	out.ByHand = tr.Counted - sim.voters
+	r.progress("election authority posted the result (%d ballots counted)", tr.Counted)
+
+	// Verification of the complete record, as any observer would.
+	recPath := filepath.Join(r.dir, "record")
+	if err := r.export(ctx, recPath); err != nil {
+		return out, err
+	}
+	if r.cfg.DataDir != "" {
+		out.Record = recPath
+	}
+	f, err := os.Open(recPath)
+	if err != nil {
+		return out, fmt.Errorf("demo: %w", err)
+	}
+	rep, verr := client.Verify(f, client.Options{Rand: r.rand})
+	f.Close()
+	if verr != nil && !errors.Is(verr, client.ErrFailed) {
+		return out, fmt.Errorf("demo: verifying the record: %w", verr)
+	}
+	out.Report = rep
+	r.progress("verified the complete election record (%d entries, %d blocks)", rep.Entries, rep.Blocks)
+
+	r.printResult(m, out.Counts, sim)
+	r.printVerdict(rep)
+	match := slices.EqualFunc(out.Counts, out.Expected, slices.Equal)
+	if out.ByHand > 0 {
+		// Ballots a person cast by hand change the count; the simulated ones
+		// must all be there.
+		match = true
+		for q := range out.Counts {
+			for o := range out.Counts[q] {
+				match = match && out.Counts[q][o] >= out.Expected[q][o]
+			}
+		}
+		r.out("\n%d ballots cast by hand are included in the result.\n", out.ByHand)
+	}
+	out.OK = match && rep.OK()
+	switch {
+	case !rep.OK():
+		step, f, _ := rep.FirstFailure()
+		r.out("\nVERDICT: FAIL, the record does not verify (%s: %s)\n", step, f)
+		return out, fmt.Errorf("%w: %s: %s", ErrVerification, step, f)
+	case !match:
+		r.out("\nVERDICT: FAIL, the result is not the count of the simulated ballots\n")
+		return out, ErrMismatch
+	}
+	r.out("\nVERDICT: OK, the published result equals the simulated ballots and the whole record verifies.\n")
+	if out.Record != "" {
+		r.out("The election record is in %s; check it again with 'urna verify %s'.\n", out.Record, out.Record)
+	}
+	if r.cfg.Serve != nil {
+		if err := r.cfg.Serve(ctx, url, nil); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+func (r *run) export(ctx context.Context, path string) error {
+	if err := roles.WaitCheckpoint(ctx, r.clients[0], 15*time.Second); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	if _, err := r.clients[0].WriteRecord(ctx, f); err != nil {
+		f.Close()
+		return fmt.Errorf("demo: exporting the record: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	return nil
+}
+
+// waitFor retries fn while it fails with roles.ErrNotReady (another
+// party's post not yet visible on this node).
+func waitFor(ctx context.Context, fn func() error) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := fn()
+		if err == nil || !errors.Is(err, roles.ErrNotReady) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func nodeURLs(ns []*server.Node) []string {
+	var out []string
+	for _, n := range ns {
+		out = append(out, n.ID+" "+n.APIAddr)
+	}
+	return out
+}
+
+// printResult prints one table per question: the published count and the
+// simulated one.
+func (r *run) printResult(m *ballot.Manifest, counts [][]uint64, sim *simulation) {
+	r.out("\nResult of %q (%d voters, %d ballots cast, %d revotes, %d challenged ballots)\n",
+		m.Title, sim.voters, sim.cast, sim.revotes, sim.audits)
+	for q, mq := range m.Questions {
+		r.out("\n%s (choose %d)\n", mq.Text, mq.Max)
+		w := 6
+		for _, o := range mq.Options {
+			w = max(w, len([]rune(o)))
+		}
+		r.out("  %-*s %8s %10s\n", w, "option", "votes", "simulated")
+		for o, text := range mq.Options {
+			var got uint64
+			if q < len(counts) && o < len(counts[q]) {
+				got = counts[q][o]
+			}
+			r.out("  %-*s %8d %10d\n", w, text, got, sim.expected[q][o])
+		}
+	}
+}
+
+func (r *run) printVerdict(rep *client.Report) {
+	r.out("\nVerification of the election record (SPEC.md §10):\n")
+	for _, s := range rep.Steps {
+		status := "ok"
+		switch {
+		case !s.OK:
+			status = "FAIL"
+		case !s.Ran:
+			status = "skipped"
+		}
+		r.out("  %-4s %-7s %-58s %6d checked\n", s.ID, status, s.Title, s.Checked)
+		for i, f := range s.Failures {
+			if i == 3 {
+				r.out("       … %d more\n", len(s.Failures)-3)
+				break
+			}
+			r.out("       %s\n", f)
+		}
+	}
+}

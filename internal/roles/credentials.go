@@ -1,0 +1,166 @@
+package roles
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/urna-vote/urna/ballot"
+	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/internal/apiclient"
+	"github.com/urna-vote/urna/internal/group"
+)
+
+// MaxIssue bounds one IssueCredentials call.
+const MaxIssue = 1 << 20
+
+// Issued is the outcome of IssueCredentials.
+type Issued struct {
+	Path  string // the private credentials file
+	Count int
+	Seq   uint64 // board position of the public list
+}
+
+// IssueCredentials draws n voter credentials (SPEC.md §5), writes them to
+// dir/credentials.txt (0600; one line per voter: "<number> <credential>")
+// for the credential authority to hand out, derives the public credentials
+// for the board's election and posts the list, signed with the credential
+// authority's key in dir. The file is written before anything is posted,
+// so a failed post loses nothing; it is never overwritten.
+func IssueCredentials(ctx context.Context, rand io.Reader, c *apiclient.Client, dir string, n int) (*Issued, error) {
+	if n < 1 || n > MaxIssue {
+		return nil, fmt.Errorf("roles: credential count %d, want 1..%d", n, MaxIssue)
+	}
+	sk, err := LoadCredentialAuthority(dir)
+	if err != nil {
+		return nil, err
+	}
+	b, err := FetchBoard(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if !b.Manifest.CredentialAuthority.Equal(sk.Public()) {
+		return nil, fmt.Errorf("roles: the manifest names another credential authority than %s", CAKeyFile)
+	}
+	if b.Has(bulletin.TypeCredentials) {
+		return nil, fmt.Errorf("%w: the credential list is already on the board", ErrExists)
+	}
+	creds := make([]ballot.Credential, n)
+	for i := range creds {
+		if creds[i], err = ballot.GenerateCredential(rand); err != nil {
+			return nil, fmt.Errorf("roles: %w", err)
+		}
+	}
+	list, err := PublicCredentials(b.Manifest.ElectionID, creds)
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, CredentialsFile)
+	if err := writeSecret(path, FormatCredentials(b.Manifest.ElectionID, creds)); err != nil {
+		return nil, err
+	}
+	res, _, err := post(ctx, rand, c, b.Fingerprint, bulletin.TypeCredentials, bulletin.RoleCredentialAuthority, sk, list.Bytes())
+	if err != nil {
+		return nil, err
+	}
+	return &Issued{Path: path, Count: n, Seq: res.Seq}, nil
+}
+
+// PublicCredentials derives the public credential list of an election (SPEC.md §5.2–§5.3).
+func PublicCredentials(electionID string, creds []ballot.Credential) (*ballot.CredentialList, error) {
+	pub := make([]*group.Element, len(creds))
+	for i, cr := range creds {
+		k, err := cr.Key(electionID)
+		if err != nil {
+			return nil, fmt.Errorf("roles: credential %d: %w", i+1, err)
+		}
+		pub[i] = k.Public()
+	}
+	l, err := ballot.NewCredentialList(pub)
+	if err != nil {
+		return nil, fmt.Errorf("roles: %w", err)
+	}
+	return l, nil
+}
+
+// FormatCredentials is the credentials file: a comment line, then one
+// "<voter number> <credential>" line per voter, numbered from 1.
+func FormatCredentials(electionID string, creds []ballot.Credential) []byte {
+	var buf bytes.Buffer
+	fmt.Fprintf(&buf, "# Urna voter credentials for election %s: SECRET, hand one line to each voter.\n", electionID)
+	for i, cr := range creds {
+		fmt.Fprintf(&buf, "%d %s\n", i+1, cr.Text())
+	}
+	return buf.Bytes()
+}
+
+// ParseCredentials reads a credentials file: blank lines and lines
+// starting with '#' are ignored, a line is "<number> <credential>" or just
+// the credential (numbered by position).
+func ParseCredentials(data []byte) (map[int]ballot.Credential, []int, error) {
+	out := map[int]ballot.Credential{}
+	var order []int
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	line := 0
+	for sc.Scan() {
+		line++
+		s := strings.TrimSpace(sc.Text())
+		if s == "" || strings.HasPrefix(s, "#") {
+			continue
+		}
+		num := len(order) + 1
+		if f := strings.Fields(s); len(f) == 2 {
+			v, err := strconv.Atoi(f[0])
+			if err != nil || v < 1 {
+				return nil, nil, fmt.Errorf("roles: credentials line %d: bad voter number", line)
+			}
+			num, s = v, f[1]
+		}
+		cr, err := ballot.ParseCredential(s)
+		if err != nil {
+			// The error never contains the credential itself.
+			return nil, nil, fmt.Errorf("roles: credentials line %d: %w", line, err)
+		}
+		if _, dup := out[num]; dup {
+			return nil, nil, fmt.Errorf("roles: credentials line %d: voter number %d repeated", line, num)
+		}
+		out[num] = cr
+		order = append(order, num)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, nil, fmt.Errorf("roles: credentials file: %w", err)
+	}
+	if len(order) == 0 {
+		return nil, nil, fmt.Errorf("roles: credentials file holds no credential")
+	}
+	return out, order, nil
+}
+
+// LoadCredential reads the credential of voter number voter from a
+// credentials file (0 when the file holds exactly one credential).
+func LoadCredential(path string, voter int) (ballot.Credential, error) {
+	data, err := readSecret(path)
+	if err != nil {
+		return ballot.Credential{}, err
+	}
+	creds, order, err := ParseCredentials(data)
+	if err != nil {
+		return ballot.Credential{}, fmt.Errorf("%w (file %s)", err, path)
+	}
+	if voter == 0 {
+		if len(order) != 1 {
+			return ballot.Credential{}, fmt.Errorf("roles: %s holds %d credentials: say which voter number", path, len(order))
+		}
+		return creds[order[0]], nil
+	}
+	cr, ok := creds[voter]
+	if !ok {
+		return ballot.Credential{}, fmt.Errorf("roles: %s has no voter number %d", path, voter)
+	}
+	return cr, nil
+}

@@ -1,0 +1,38 @@
+// Package roles implements what each party of an Urna election does over
+// the board (SPEC.md §1): the election authority, the credential authority,
+// the trustees and the voters. It is the library behind the `urna`
+// subcommands and `urna demo`: it takes an API client (internal/apiclient)
+// and key material, and returns values and errors. It never prints, never
+// logs and reads no flags.
+//
+// Flows, in board order (SPEC.md §1, the life of an election):
+//
+//   - Authority: InitAuthority makes the EA's Schnorr key; CreateElection
+//     posts the manifest built from an authoring JSON file (ballot's
+//     ManifestJSON) with keys filled in from the parties' public files;
+//     Open recomputes QUAL and the joint key from the key-ceremony entries
+//     and posts the open entry; Close posts close; Tally aggregates the
+//     counted ballots, verifies the partial decryptions, combines T valid
+//     ones and posts the result.
+//   - Credential authority: InitCredentialAuthority, then IssueCredentials
+//     draws N credentials, writes them to an owner-only file (one per line,
+//     with a voter number) and posts the public list.
+//   - Trustee: InitTrustee (signing and HPKE keys), Deal, Check (confirm or
+//     complain), Answer (reveal shares for complaints against it) and
+//     Decrypt, which runs its own verification of the whole board (package
+//     client, V1–V11) and refuses to decrypt unless it passes.
+//   - Voter: Vote encrypts, optionally challenges (Benaloh audit, SPEC.md §7)
+//     and casts, and returns a receipt (entry, checkpoint, inclusion proof);
+//     CheckReceipt checks a saved receipt against a node.
+//
+// Secrets live only in local files with owner-only permissions (0600, in
+// 0700 directories): key files, credential files and the trustee's dealer
+// seed. They are never logged and never sent: only signed entries and
+// public keys leave the machine.
+//
+// The trustee's dealer polynomial must survive between separate processes
+// (deal, answer, decrypt) but tally.DealerState has no encoding; the
+// trustee keeps instead a 32-byte dealer seed (0600) and re-derives the
+// same polynomial by running tally.Deal on a deterministic SHAKE256 stream
+// of that seed, checking that the commitments match its post on the board.
+package roles

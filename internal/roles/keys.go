@@ -1,0 +1,253 @@
+package roles
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/urna-vote/urna/ballot"
+	"github.com/urna-vote/urna/internal/group"
+	"github.com/urna-vote/urna/internal/schnorr"
+	"github.com/urna-vote/urna/internal/wire"
+	"github.com/urna-vote/urna/tally"
+)
+
+// File names inside a party's directory.
+const (
+	AuthorityKeyFile     = "authority.key"
+	AuthorityPublicFile  = "authority.pub"
+	CAKeyFile            = "credential-authority.key"
+	CAPublicFile         = "credential-authority.pub"
+	TrusteeKeyFile       = "trustee.key"
+	TrusteePublicFile    = "trustee.pub"
+	TrusteeDealerSeed    = "trustee.dealer-seed"
+	CredentialsFile      = "credentials.txt"
+	keyFileVersion       = 1
+	kindAuthorityKey     = "urna-authority-key"
+	kindAuthorityPublic  = "urna-authority-public"
+	kindCAKey            = "urna-credential-authority-key"
+	kindCAPublic         = "urna-credential-authority-public"
+	kindTrusteeKey       = "urna-trustee-key"
+	kindTrusteePublic    = "urna-trustee-public"
+	kindDealerSeed       = "urna-trustee-dealer-seed"
+	dealerSeedSize       = 32
+	maxPublicFileElement = 32
+)
+
+// schnorrKeyFile is the 0600 file of a Schnorr signing key.
+type schnorrKeyFile struct {
+	Kind    string `json:"kind"`
+	Version int    `json:"version"`
+	Secret  string `json:"secret"` // base64url scalar
+	Public  string `json:"public"` // base64url element
+}
+
+func (f *schnorrKeyFile) fileKind() string { return f.Kind }
+
+// PublicKeyFile is the public half of an authority's key, to hand to
+// whoever writes the manifest.
+type PublicKeyFile struct {
+	Kind   string `json:"kind"`
+	Public string `json:"public"` // base64url element
+}
+
+func (f *PublicKeyFile) fileKind() string { return f.Kind }
+
+// TrusteePublicFile is what a trustee hands to the election authority: the
+// manifest's trustee entry (SPEC.md §4.1).
+type TrusteePublicFileJSON struct {
+	Kind       string `json:"kind"`
+	Name       string `json:"name"`
+	SigningKey string `json:"signing_key"` // base64url Ristretto255 element
+	ShareKey   string `json:"share_key"`   // base64url X25519 key
+}
+
+func (f *TrusteePublicFileJSON) fileKind() string { return f.Kind }
+
+type trusteeKeyFile struct {
+	Kind    string `json:"kind"`
+	Version int    `json:"version"`
+	Name    string `json:"name"`
+	Secret  string `json:"secret"` // base64url tally.TrusteeSecret.Bytes()
+}
+
+func (f *trusteeKeyFile) fileKind() string { return f.Kind }
+
+type dealerSeedFile struct {
+	Kind     string `json:"kind"`
+	Election string `json:"election"` // hex fingerprint the seed dealt for
+	Seed     string `json:"seed"`     // base64url, 32 bytes
+}
+
+func (f *dealerSeedFile) fileKind() string { return f.Kind }
+
+// initSchnorr creates a Schnorr key pair in dir (secret 0600, public 0644).
+func initSchnorr(rand io.Reader, dir, keyName, pubName, kind, pubKind string) (*group.Element, error) {
+	sk, err := schnorr.GenerateKey(rand)
+	if err != nil {
+		return nil, fmt.Errorf("roles: %w", err)
+	}
+	pub := wire.EncodeB64(sk.Public().Bytes())
+	f := &schnorrKeyFile{Kind: kind, Version: keyFileVersion, Secret: wire.EncodeB64(sk.Scalar().Bytes()), Public: pub}
+	if err := writeSecret(filepath.Join(dir, keyName), marshalFile(f)); err != nil {
+		return nil, err
+	}
+	if err := writePublic(filepath.Join(dir, pubName), marshalFile(&PublicKeyFile{Kind: pubKind, Public: pub})); err != nil {
+		return nil, err
+	}
+	return sk.Public(), nil
+}
+
+func loadSchnorr(path, kind string) (*schnorr.PrivateKey, error) {
+	b, err := readSecret(path)
+	if err != nil {
+		return nil, err
+	}
+	var f schnorrKeyFile
+	if err := unmarshalFile(path, b, kind, &f); err != nil {
+		return nil, err
+	}
+	raw, err := wire.DecodeB64(f.Secret)
+	if err != nil {
+		return nil, fmt.Errorf("roles: %s: secret: %w", path, err)
+	}
+	s, err := group.DecodeScalar(raw)
+	if err != nil {
+		return nil, fmt.Errorf("roles: %s: secret: %w", path, err)
+	}
+	sk, err := schnorr.NewPrivateKey(s)
+	if err != nil {
+		return nil, fmt.Errorf("roles: %s: %w", path, err)
+	}
+	if wire.EncodeB64(sk.Public().Bytes()) != f.Public {
+		return nil, fmt.Errorf("roles: %s: public key does not match the secret", path)
+	}
+	return sk, nil
+}
+
+// LoadPublicKey reads an authority's public key file (or a bare base64url key).
+func LoadPublicKey(path, kind string) (*group.Element, error) {
+	b, err := readPublicFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var f PublicKeyFile
+	if err := unmarshalFile(path, b, kind, &f); err != nil {
+		return nil, err
+	}
+	return decodeKey(path, f.Public)
+}
+
+func decodeKey(what, s string) (*group.Element, error) {
+	raw, err := wire.DecodeB64(s)
+	if err != nil {
+		return nil, fmt.Errorf("roles: %s: %w", what, err)
+	}
+	e, err := group.DecodeNonIdentity(raw)
+	if err != nil {
+		return nil, fmt.Errorf("roles: %s: %w", what, err)
+	}
+	return e, nil
+}
+
+// InitAuthority creates the election authority's Schnorr key in dir:
+// authority.key (0600) and authority.pub. It returns the public key.
+func InitAuthority(rand io.Reader, dir string) (*group.Element, error) {
+	return initSchnorr(rand, dir, AuthorityKeyFile, AuthorityPublicFile, kindAuthorityKey, kindAuthorityPublic)
+}
+
+// LoadAuthority reads the election authority's key from dir.
+func LoadAuthority(dir string) (*schnorr.PrivateKey, error) {
+	return loadSchnorr(filepath.Join(dir, AuthorityKeyFile), kindAuthorityKey)
+}
+
+// InitCredentialAuthority creates the credential authority's Schnorr key in
+// dir: credential-authority.key (0600) and credential-authority.pub.
+func InitCredentialAuthority(rand io.Reader, dir string) (*group.Element, error) {
+	return initSchnorr(rand, dir, CAKeyFile, CAPublicFile, kindCAKey, kindCAPublic)
+}
+
+// LoadCredentialAuthority reads the credential authority's key from dir.
+func LoadCredentialAuthority(dir string) (*schnorr.PrivateKey, error) {
+	return loadSchnorr(filepath.Join(dir, CAKeyFile), kindCAKey)
+}
+
+// Trustee is a trustee's long-term key material, loaded from its directory.
+type Trustee struct {
+	Dir    string
+	Name   string
+	Secret *tally.TrusteeSecret
+}
+
+// Public returns the manifest entry of the trustee.
+func (t *Trustee) Public() *TrusteePublicFileJSON {
+	p := t.Secret.Public()
+	return &TrusteePublicFileJSON{Kind: kindTrusteePublic, Name: t.Name,
+		SigningKey: wire.EncodeB64(p.SigningKey.Bytes()), ShareKey: wire.EncodeB64(p.ShareKey)}
+}
+
+// InitTrustee creates a trustee's keys in dir (SPEC.md §8.1): trustee.key
+// (0600: the Schnorr signing key and the HPKE share key) and trustee.pub
+// (the public part for the manifest, also returned).
+func InitTrustee(rand io.Reader, dir, name string) (*TrusteePublicFileJSON, error) {
+	if len(name) == 0 || len(name) > ballot.MaxName {
+		return nil, fmt.Errorf("roles: trustee name must be 1..%d bytes", ballot.MaxName)
+	}
+	sec, err := tally.GenerateTrustee(rand)
+	if err != nil {
+		return nil, fmt.Errorf("roles: %w", err)
+	}
+	f := &trusteeKeyFile{Kind: kindTrusteeKey, Version: keyFileVersion, Name: name, Secret: wire.EncodeB64(sec.Bytes())}
+	if err := writeSecret(filepath.Join(dir, TrusteeKeyFile), marshalFile(f)); err != nil {
+		return nil, err
+	}
+	t := &Trustee{Dir: dir, Name: name, Secret: sec}
+	pub := t.Public()
+	if err := writePublic(filepath.Join(dir, TrusteePublicFile), marshalFile(pub)); err != nil {
+		return nil, err
+	}
+	return pub, nil
+}
+
+// LoadTrustee reads a trustee's keys from dir.
+func LoadTrustee(dir string) (*Trustee, error) {
+	path := filepath.Join(dir, TrusteeKeyFile)
+	b, err := readSecret(path)
+	if err != nil {
+		return nil, err
+	}
+	var f trusteeKeyFile
+	if err := unmarshalFile(path, b, kindTrusteeKey, &f); err != nil {
+		return nil, err
+	}
+	raw, err := wire.DecodeB64(f.Secret)
+	if err != nil {
+		return nil, fmt.Errorf("roles: %s: %w", path, err)
+	}
+	sec, err := tally.ParseTrusteeSecret(raw)
+	if err != nil {
+		return nil, fmt.Errorf("roles: %s: %w", path, err)
+	}
+	return &Trustee{Dir: dir, Name: f.Name, Secret: sec}, nil
+}
+
+// LoadTrusteePublic reads a trustee's public file (trustee.pub).
+func LoadTrusteePublic(path string) (*ballot.Trustee, error) {
+	b, err := readPublicFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var f TrusteePublicFileJSON
+	if err := unmarshalFile(path, b, kindTrusteePublic, &f); err != nil {
+		return nil, err
+	}
+	sk, err := decodeKey(path+": signing_key", f.SigningKey)
+	if err != nil {
+		return nil, err
+	}
+	share, err := wire.DecodeB64(f.ShareKey)
+	if err != nil || len(share) != ballot.ShareKeySize {
+		return nil, fmt.Errorf("roles: %s: share_key is not a %d-byte base64url key", path, ballot.ShareKeySize)
+	}
+	return &ballot.Trustee{Name: f.Name, SigningKey: sk, ShareKey: share}, nil
+}
