@@ -1,7 +1,6 @@
 package bulletin
 
 import (
-	"errors"
 	"fmt"
 	"io"
 
@@ -25,7 +24,10 @@ type StandardProofs struct {
 	Tally func() (agg [][]*ballot.Ciphertext, vk []*group.Element, err error)
 }
 
-var errNotReady = errors.New("bulletin: election data needed to check this entry is not available")
+// errNotReady rejects an entry whose proofs need election data the board does
+// not have yet (a ballot before open, a partial decryption before close): the
+// entry is early, so it is a phase error.
+var errNotReady = fmt.Errorf("%w: the election data needed to check this entry is not on the board yet", ErrWrongPhase)
 
 // params returns the tally parameters of the manifest.
 func (p *StandardProofs) params() (*tally.Params, error) {

@@ -92,6 +92,8 @@ type Board struct {
 	// checks bounds concurrent pre-checks to the number of CPUs, so that
 	// proof verification under load cannot starve Raft's heartbeats.
 	checks chan struct{}
+	// tally caches the closed election's aggregate for pre-checks.
+	tally tallyCache
 
 	subMu sync.Mutex
 	subs  map[int]chan blockEvent
@@ -229,6 +231,9 @@ func (b *Board) Restore(rc io.ReadCloser) error {
 	if err := b.reload(); err != nil {
 		return fmt.Errorf("board: restore: %w", err)
 	}
+	b.tally.mu.Lock()
+	b.tally.agg, b.tally.vk = nil, nil
+	b.tally.mu.Unlock()
 	b.restores.Add(1)
 	b.wake()
 	return nil

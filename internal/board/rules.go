@@ -137,6 +137,15 @@ func applyEntry(tx store.WriteTx, v *view, seq uint64, raw []byte) (accepted, er
 		}
 		v.manifest = el
 	}
+	if e.Type == bulletin.TypeDKGDeal && v.manifest != nil {
+		// Index the deal by dealer so the pre-check can find it for reveals
+		// and verification keys (the rules accepted one deal per trustee).
+		if i := v.manifest.m.TrusteeIndex(e.Author); i > 0 {
+			if err := tx.Put(store.NSTally, dealKey(i), u64(eff.Seq)); err != nil {
+				return accepted{}, err
+			}
+		}
+	}
 	if e.Type == bulletin.TypeResult {
 		if err := tx.Put(store.NSMeta, keyResult, u64(eff.Seq)); err != nil {
 			return accepted{}, err
@@ -164,6 +173,9 @@ func applyEntry(tx store.WriteTx, v *view, seq uint64, raw []byte) (accepted, er
 	}
 	return acc, nil
 }
+
+// dealKey is the NSTally key of dealer i's deal entry sequence number.
+func dealKey(i int) []byte { return binary.BigEndian.AppendUint16([]byte("deal/"), uint16(i)) }
 
 // saveRules stores the rules' state after a batch that accepted entries.
 func saveRules(tx store.WriteTx, v *view) error {
