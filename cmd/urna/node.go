@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/urna-vote/urna/web"
 	"io/fs"
 	"log/slog"
 	"strings"
@@ -16,9 +17,9 @@ import (
 	"github.com/urna-vote/urna/internal/server"
 )
 
-// webFS is the web client served at "/" by `urna node`; nil serves none.
-// web_embed.go sets it once the web package exists.
-var webFS fs.FS
+// webFS is the web client (booth, explorer, results) served at "/" by
+// `urna node` and `urna demo --serve`, embedded in the binary.
+var webFS fs.FS = web.FS()
 
 // startNode runs a node until ctx is done (a seam for tests).
 var startNode = server.Run

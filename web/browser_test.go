@@ -1,0 +1,612 @@
+package web_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/urna-vote/urna/ballot"
+	"github.com/urna-vote/urna/internal/demo"
+	"github.com/urna-vote/urna/web"
+)
+
+// The browser tests hold the demo election (internal/demo: a 3-node
+// cluster in this process, every party through the API) with the web
+// client mounted, and drive real headless Chromium through it while voting
+// is open (demo.Config.Serve's first call) and after the result (its
+// second call).
+
+// chromium returns the browser to drive. Without one the test fails under
+// CI and skips, saying why, when run by hand.
+func chromium(t *testing.T) string {
+	t.Helper()
+	p := os.Getenv("URNA_CHROMIUM")
+	if p == "" {
+		p = "/usr/bin/chromium"
+	}
+	if _, err := exec.LookPath(p); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("Chromium not found at %s (set URNA_CHROMIUM; .ci/chromium.sh installs it): %v", p, err)
+		}
+		t.Skipf("Chromium not found at %s (set URNA_CHROMIUM to run the browser tests): %v", p, err)
+	}
+	return p
+}
+
+// artifacts returns the directory for screenshots and measurements.
+func artifacts(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("URNA_ARTIFACTS")
+	if dir == "" {
+		dir = t.TempDir()
+	} else {
+		dir = filepath.Join(dir, "web")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("browser test artifacts (screenshots, measurements): %s", dir)
+	return dir
+}
+
+type logWriter struct{ t *testing.T }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// browser is one Chromium with helpers that fail the test with context.
+type browser struct {
+	t      *testing.T
+	ctx    context.Context
+	base   string
+	dir    string
+	mu     sync.Mutex
+	errors []string // uncaught page exceptions and console errors
+}
+
+func newBrowser(t *testing.T, path, dir string) *browser {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("lang", "en-US"),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1100, 900),
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelB := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancelB(); cancelA() })
+	b := &browser{t: t, ctx: ctx, dir: dir}
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("starting Chromium %s: %v", path, err)
+	}
+	b.listen(ctx)
+	return b
+}
+
+// listen records uncaught exceptions and console errors of a tab.
+func (b *browser) listen(ctx context.Context) {
+	err := chromedp.Listen(ctx, func(ev any) {
+		var msg string
+		switch e := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			msg = "exception: " + e.ExceptionDetails.Text
+			if e.ExceptionDetails.Exception != nil {
+				msg += " " + e.ExceptionDetails.Exception.Description
+			}
+		case *runtime.EventConsoleAPICalled:
+			if e.Type != runtime.ConsoleAPICalledTypeError {
+				return
+			}
+			var parts []string
+			for _, a := range e.Args {
+				parts = append(parts, string(a.Value)+a.Description)
+			}
+			msg = "console.error: " + strings.Join(parts, " ")
+		default:
+			return
+		}
+		b.mu.Lock()
+		b.errors = append(b.errors, msg)
+		b.mu.Unlock()
+	})
+	if err != nil {
+		b.t.Fatalf("listening to page events: %v", err)
+	}
+}
+
+// tab opens a second tab in the same browser.
+func (b *browser) tab() *browser {
+	ctx, cancel := chromedp.NewContext(b.ctx)
+	b.t.Cleanup(cancel)
+	nb := &browser{t: b.t, ctx: ctx, base: b.base, dir: b.dir}
+	if err := chromedp.Do(ctx); err != nil {
+		b.t.Fatalf("opening a tab: %v", err)
+	}
+	nb.listen(ctx)
+	return nb
+}
+
+type step = chromedp.Action[chromedp.Void]
+
+func (b *browser) run(what string, steps ...step) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 60*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		b.fail(what, err)
+	}
+}
+
+func (b *browser) fail(what string, err error) {
+	b.t.Helper()
+	b.shot("failure-" + strings.ReplaceAll(what, " ", "-"))
+	body, _ := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS("main")))
+	b.t.Fatalf("%s: %v\npage text:\n%s\npage errors: %v", what, err, body, b.pageErrors())
+}
+
+// value runs an action that returns a value.
+func value[T any](b *browser, what string, a chromedp.Action[T]) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 60*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		b.fail(what, err)
+	}
+	return v
+}
+
+func eval[T any](b *browser, expr string) T {
+	b.t.Helper()
+	return value(b, "eval "+expr, chromedp.Evaluate[T](expr))
+}
+
+// eval evaluates expr in the page and decodes its JSON value into v.
+func (b *browser) eval(expr string, v any) {
+	b.t.Helper()
+	s := eval[string](b, "JSON.stringify(("+expr+") ?? null)")
+	if err := json.Unmarshal([]byte(s), v); err != nil {
+		b.t.Fatalf("eval %s: %v", expr, err)
+	}
+}
+
+// js runs a statement in the page.
+func js(stmt string) step {
+	ev := chromedp.Evaluate[bool]("(" + stmt + ", true)")
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := ev(ctx, t)
+		return err
+	})
+}
+
+func css(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+
+// call sends one protocol command.
+func call[P, R any](cmd cdp.Command[P, R], params P) step {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, cmd, params)
+		return err
+	})
+}
+
+func (b *browser) pageErrors() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.errors...)
+}
+
+// until waits for a JavaScript condition.
+func until(expr string) step {
+	poll := chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(45*time.Second), chromedp.WithPollingInterval(50*time.Millisecond))
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := poll(ctx, t)
+		return err
+	})
+}
+
+func (b *browser) open(page, ready string) {
+	b.t.Helper()
+	b.run("open "+page, chromedp.Navigate(b.base+"/"+page), until(fmt.Sprintf(`document.body.dataset.ready === %q`, ready)))
+}
+
+func (b *browser) text(sel string) string {
+	b.t.Helper()
+	return strings.TrimSpace(value(b, "read "+sel, chromedp.Text(css(sel))))
+}
+
+func (b *browser) shot(name string) {
+	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	p := filepath.Join(b.dir, name+".png")
+	if err := os.WriteFile(p, png, 0o644); err != nil {
+		b.t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	b.t.Logf("screenshot: %s", p)
+}
+
+func contains(t *testing.T, what, got string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Fatalf("%s: %q does not contain %q", what, got, w)
+		}
+	}
+}
+
+// typo changes one symbol of a credential so that its checksum fails.
+func typo(cred string) string {
+	b := []byte(cred)
+	for i := len(b) / 2; i < len(b); i++ {
+		if b[i] != '-' {
+			if b[i] == 'A' {
+				b[i] = 'B'
+			} else {
+				b[i] = 'A'
+			}
+			break
+		}
+	}
+	return string(b)
+}
+
+// vote goes through the booth with keyboard and clicks: credential, the
+// options to tick (element ids), review. It returns the tracker shown.
+func (b *browser) enterBooth(cred string) {
+	b.t.Helper()
+	b.open("booth.html", "booth")
+	b.run("enter credential",
+		chromedp.SendKeys(css("#cred"), cred),
+		chromedp.SendKeys(css("#cred"), kb.Enter),
+		until(`document.body.dataset.step === 'step-choices'`))
+	var focused string
+	b.eval(`document.activeElement.id`, &focused)
+	if focused != "h-choices" {
+		b.t.Fatalf("after the credential, focus is on %q, want the choices heading", focused)
+	}
+}
+
+func (b *browser) choose(ids ...string) string {
+	b.t.Helper()
+	for _, id := range ids {
+		b.run("choose "+id, chromedp.Click(css("#"+id)))
+	}
+	b.run("review",
+		chromedp.Click(css(`#choices-form button[type=submit]`)),
+		until(`document.body.dataset.step === 'step-review' && document.getElementById('review-tracker').textContent !== ''`))
+	return b.text("#review-tracker")
+}
+
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, body)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+}
+
+type timing struct {
+	InteractiveMs      float64 `json:"interactiveMs"`
+	SinceNavigationMs  float64 `json:"sinceNavigationMs"`
+	EncryptMs          float64 `json:"encryptMs"`
+	WasmBytes          int     `json:"wasmBytes"`
+	ColdSinceNavMs     float64 `json:"coldSinceNavigationMs"`
+	EncryptSamplesMs   []float64
+	VerifyRecordMs     float64
+	ResultsVerifyState string
+}
+
+func TestBrowserElection(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser end-to-end test: not in -short mode")
+	}
+	path := chromium(t)
+	if !web.HasWasm() {
+		t.Fatal("web/static/urna.wasm is missing from the embedded web client: run `make wasm` before `go test ./web`")
+	}
+	dir := artifacts(t)
+	b := newBrowser(t, path, dir)
+	var meas timing
+	// hand[q][o]: the ballots this test casts and that must count.
+	hand := [][]uint64{make([]uint64, 4), make([]uint64, 5)}
+	served := 0
+
+	serve := func(ctx context.Context, url string, creds []string) error {
+		served++
+		b.base = url
+		if served == 1 {
+			if len(creds) < 3 {
+				return fmt.Errorf("demo gave %d spare credentials, want 3", len(creds))
+			}
+			votingPhase(t, b, creds, hand, &meas)
+		} else {
+			resultsPhase(t, b, &meas)
+		}
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	out, err := demo.Run(ctx, demo.Config{Ballots: 4, Static: web.FS(), Serve: serve, Progress: logWriter{t}})
+	if err != nil {
+		t.Fatalf("demo election: %v", err)
+	}
+	if served != 2 {
+		t.Fatalf("Serve called %d times, want 2", served)
+	}
+	for q := range out.Counts {
+		for o := range out.Counts[q] {
+			if want := out.Expected[q][o] + hand[q][o]; out.Counts[q][o] != want {
+				t.Errorf("result question %d option %d: %d, want %d simulated + %d from the browser", q, o, out.Counts[q][o], out.Expected[q][o], hand[q][o])
+			}
+		}
+	}
+	if errs := b.pageErrors(); len(errs) > 0 {
+		t.Errorf("page errors: %v", errs)
+	}
+	j, _ := json.MarshalIndent(meas, "", "  ")
+	_ = os.WriteFile(filepath.Join(dir, "measurements.json"), j, 0o644)
+	t.Logf("measurements: %s", j)
+}
+
+func votingPhase(t *testing.T, b *browser, creds []string, hand [][]uint64, meas *timing) {
+	// Cold start: the first booth in a fresh profile, wasm not cached.
+	b.open("index.html", "home")
+	contains(t, "home", b.text("main"), "Urna demo election", "Voting open")
+	b.shot("01-home-en")
+
+	b.open("booth.html", "booth")
+	var tm timing
+	b.eval(`window.urnaTiming`, &tm)
+	meas.ColdSinceNavMs = tm.SinceNavigationMs
+	b.eval(`performance.getEntriesByName(new URL('urna.wasm', location.href).href)[0]?.encodedBodySize || 0`, &meas.WasmBytes)
+	b.shot("02-booth-credential")
+
+	// A typo in the credential: the checksum catches it in the browser.
+	b.run("typo credential",
+		chromedp.SendKeys(css("#cred"), typo(creds[0])),
+		chromedp.SendKeys(css("#cred"), kb.Enter),
+		until(`document.getElementById('cred-err').textContent !== ''`))
+	contains(t, "typo message", b.text("#cred-err"), "typo")
+	var invalid string
+	b.eval(`document.getElementById('cred').getAttribute('aria-invalid')`, &invalid)
+	if invalid != "true" {
+		t.Errorf("the credential field is not marked aria-invalid after a typo")
+	}
+	b.shot("03-booth-typo")
+
+	// A well-formed credential that the credential authority never issued.
+	other, err := ballot.GenerateCredential(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.run("unregistered credential",
+		js(`document.getElementById("cred").value = ""`),
+		chromedp.SendKeys(css("#cred"), other.Text()),
+		chromedp.SendKeys(css("#cred"), kb.Enter),
+		until(`document.getElementById('cred-err').textContent.includes('not registered')`))
+
+	// Voter 0: choose, challenge, see the ballot opened, come back, cast.
+	b.run("clear", js(`document.getElementById("cred").value = ""`))
+	b.enterBooth(creds[0])
+	b.shot("04-booth-choices")
+	b.eval(`window.urnaTiming.sinceNavigationMs`, &meas.SinceNavigationMs)
+	b.eval(`window.urnaTiming.interactiveMs`, &meas.InteractiveMs)
+	tr := b.choose("q0o2", "q1o0", "q1o3") // Blue; Parks, Public transport
+	if len(tr) != 9 || tr[4] != '-' {
+		t.Fatalf("tracker %q is not XXXX-XXXX", tr)
+	}
+	b.eval(`window.urnaTiming.encryptMs`, &meas.EncryptMs)
+	meas.EncryptSamplesMs = append(meas.EncryptSamplesMs, meas.EncryptMs)
+	contains(t, "review", b.text("#review-list"), "Blue", "Parks", "Public transport")
+	b.shot("05-booth-review")
+	b.run("challenge",
+		chromedp.Click(css("#challenge")),
+		until(`document.body.dataset.step === 'step-challenged' && document.body.dataset.auditSeq !== undefined`))
+	contains(t, "opened ballot", b.text("#step-challenged"), "Blue", "Parks", "Public transport", "checks out", "audited")
+	b.shot("06-booth-challenged")
+	var auditedTracker = tr
+
+	// Back to the choices (still ticked), change the first question, cast.
+	b.run("again", chromedp.Click(css("#again")), until(`document.body.dataset.step === 'step-choices'`))
+	tr1 := b.choose("q0o3") // Gold
+	if tr1 == auditedTracker {
+		t.Fatalf("a new encryption reused the challenged ballot's tracker %s", tr1)
+	}
+	for i := 0; i < 3; i++ { // a few more samples of the encryption time
+		b.run("change", chromedp.Click(css("#change")), until(`document.body.dataset.step === 'step-choices'`))
+		tr1 = b.choose()
+		var ms float64
+		b.eval(`window.urnaTiming.encryptMs`, &ms)
+		meas.EncryptSamplesMs = append(meas.EncryptSamplesMs, ms)
+	}
+	b.run("cast",
+		chromedp.Click(css("#cast")),
+		until(`document.body.dataset.step === 'step-cast' && document.body.dataset.receipt === 'ok'`))
+	contains(t, "cast", b.text("#step-cast"), tr1, "replaces this one", "Receipt verified")
+	var seq1 int
+	b.eval(`Number(document.body.dataset.castSeq)`, &seq1)
+	b.shot("07-booth-cast")
+
+	// Check my ballot, by tracker: on the board and counts.
+	b.open("check.html?tracker="+tr1, "check")
+	b.run("check tracker", until(`document.body.dataset.verdict !== undefined`))
+	out := b.text("#out")
+	contains(t, "check by tracker", out, "On the board", "Counts", "Inclusion proof verified")
+	b.shot("08-check-counts")
+
+	// The challenged ballot is on the board as audited and never counts.
+	b.open("check.html?tracker="+auditedTracker, "check")
+	b.run("check audited", until(`document.body.dataset.verdict !== undefined`))
+	contains(t, "check audited", b.text("#out"), "Audited")
+
+	// Voter 0 votes again: the first ballot is replaced.
+	b.enterBooth(creds[0])
+	tr2 := b.choose("q0o0", "q1o1", "q1o4") // Red; Libraries, Schools
+	b.run("cast again", chromedp.Click(css("#cast")),
+		until(`document.body.dataset.step === 'step-cast' && document.body.dataset.receipt === 'ok'`))
+	hand[0][0]++
+	hand[1][1]++
+	hand[1][4]++
+	b.open("check.html?tracker="+tr1, "check")
+	b.run("check replaced", until(`document.body.dataset.verdict !== undefined`))
+	contains(t, "check replaced", b.text("#out"), "Replaced", "does not count", "Consistency proof verified")
+	b.shot("09-check-replaced")
+
+	// Check by receipt (pasted), the second ballot: counts.
+	var rc struct{ Receipt string }
+	var tinfo struct{ Seq int }
+	getJSON(t, fmt.Sprintf("%s/api/v1/trackers/%s", b.base, tr2), &tinfo)
+	getJSON(t, fmt.Sprintf("%s/api/v1/receipts/%d", b.base, tinfo.Seq), &rc)
+	b.open("check.html", "check")
+	b.run("check receipt",
+		chromedp.SetValue(css("#q"), rc.Receipt),
+		chromedp.Click(css(`#check-form button[type=submit]`)),
+		until(`document.body.dataset.verdict !== undefined`))
+	contains(t, "check receipt", b.text("#out"), "Receipt: signed entry", "Counts")
+	b.shot("10-check-receipt")
+	_ = seq1
+
+	// The board explorer, with a live update: another voter casts in a
+	// second tab while the explorer is open.
+	b.open("board.html", "board")
+	b.run("checkpoint", until(`document.body.dataset.checkpoint === 'ok'`))
+	contains(t, "board", b.text("main"), "Voting opened", "Merkle root", "n1", "n2", "n3", "valid signature")
+	var before string
+	b.eval(`document.body.dataset.lastBlock ?? ''`, &before)
+	other2 := b.tab()
+	other2.enterBooth(creds[1])
+	other2.choose("q0o1", "q1o2", "q1o3") // Green; Cycle lanes, Public transport
+	other2.run("cast in tab", chromedp.Click(css("#cast")), until(`document.body.dataset.step === 'step-cast'`))
+	hand[0][1]++
+	hand[1][2]++
+	hand[1][3]++
+	b.run("live block", until(`document.body.dataset.lastBlock !== undefined`))
+	b.run("search",
+		chromedp.SendKeys(css("#search"), tr2),
+		chromedp.SendKeys(css("#search"), kb.Enter),
+		until(`document.getElementById('search-out').textContent !== ''`))
+	contains(t, "search", b.text("#search-out"), tr2, "Counts")
+	b.shot("11-board-en")
+
+	// Chinese: switch with the selector, then the browser's language alone.
+	b.open("booth.html", "booth")
+	b.run("switch to zh", chromedp.SetValue(css("#lang"), "zh"),
+		js(`document.getElementById('lang').dispatchEvent(new Event('change'))`),
+		until(`document.documentElement.lang === 'zh-CN'`))
+	contains(t, "booth in Chinese", b.text("main"), "投票站", "投票凭证")
+	b.shot("12-booth-zh")
+	b.open("board.html", "board")
+	contains(t, "board in Chinese", b.text("main"), "公告板浏览", "时间线")
+	b.shot("13-board-zh")
+	b.run("back to en", js(`localStorage.removeItem('urna.lang')`))
+
+	zh := b.tab()
+	zh.run("Chinese browser",
+		call(emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: "Mozilla/5.0 (X11; Linux x86_64) urna-test", AcceptLanguage: "zh-CN,zh"}),
+		call(emulation.SetLocaleOverride, emulation.SetLocaleOverrideParams{Locale: "zh_CN"}))
+	zh.open("index.html", "home")
+	var htmlLang string
+	zh.eval(`document.documentElement.lang`, &htmlLang)
+	if htmlLang != "zh-CN" {
+		t.Errorf("a Chinese browser gets lang=%q, want zh-CN", htmlLang)
+	}
+	contains(t, "home in a Chinese browser", zh.text("main"), "投票进行中")
+	zh.shot("14-home-zh-browser")
+
+	// A phone-sized screen.
+	phone := b.tab()
+	phone.run("phone", chromedp.EmulateViewport(360, 740, chromedp.EmulateScale(2)))
+	phone.enterBooth(creds[2])
+	phone.shot("15-booth-360px")
+	var overflow bool
+	phone.eval(`document.documentElement.scrollWidth > window.innerWidth + 1`, &overflow)
+	if overflow {
+		t.Errorf("the booth scrolls horizontally at 360 px")
+	}
+	var wide []string
+	phone.eval(`[...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1).map(e => e.tagName + '#' + e.id + ':' + Math.round(e.getBoundingClientRect().right) + '/' + document.documentElement.clientWidth).slice(0, 5)`, &wide)
+	if len(wide) > 0 {
+		t.Errorf("elements wider than a 360 px screen: %v", wide)
+	}
+}
+
+func resultsPhase(t *testing.T, b *browser, meas *timing) {
+	b.open("results.html", "results")
+	b.run("verification", until(`document.body.dataset.verify === 'ok' || document.body.dataset.verify === 'fail' || document.body.dataset.verify === 'error'`))
+	var state string
+	b.eval(`document.body.dataset.verify`, &state)
+	meas.ResultsVerifyState = state
+	b.eval(`Number(document.body.dataset.verifyMs || 0)`, &meas.VerifyRecordMs)
+	page := b.text("main")
+	if state != "ok" {
+		b.shot("16-results-failed")
+		t.Fatalf("in-browser verification: %s\n%s", state, page)
+	}
+	contains(t, "results", page, "checks passed", "match the published results", "trustee-1", "trustee-2", "urna verify")
+	if strings.Contains(page, "trustee-3") {
+		t.Errorf("trustee-3 did not decrypt but is listed: %s", page)
+	}
+	// The counts shown are the published ones.
+	var res struct {
+		Questions []struct {
+			Options []struct{ Count uint64 }
+		}
+	}
+	getJSON(t, b.base+"/api/v1/results", &res)
+	var shown [][]uint64
+	b.eval(`[...document.querySelectorAll('table.chart')].map(t => [...t.tBodies[0].rows].map(r => Number(r.querySelector('[data-count]').dataset.count)))`, &shown)
+	if len(shown) != len(res.Questions) {
+		t.Fatalf("results page shows %d questions, want %d", len(shown), len(res.Questions))
+	}
+	for q := range shown {
+		for o := range shown[q] {
+			if shown[q][o] != res.Questions[q].Options[o].Count {
+				t.Errorf("results page question %d option %d shows %d, API says %d", q, o, shown[q][o], res.Questions[q].Options[o].Count)
+			}
+		}
+	}
+	b.shot("16-results-en")
+	b.run("results zh", js(`localStorage.setItem('urna.lang', 'zh')`))
+	b.open("results.html", "results")
+	b.run("verification zh", until(`document.body.dataset.verify === 'ok'`))
+	contains(t, "results in Chinese", b.text("main"), "结果", "验证")
+	b.shot("17-results-zh")
+	b.run("reset lang", js(`localStorage.removeItem('urna.lang')`))
+}

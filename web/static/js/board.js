@@ -1,0 +1,250 @@
+// The board explorer: election summary, timeline of phases, the latest
+// checkpoint with each node's signature checked in this browser, blocks and
+// entries with live updates (Server-Sent Events), search by tracker.
+
+import { api, election, el, t, setT, setError, announce, markReady, phaseName, shortHex, onLanguage } from './common.js';
+import { load } from './urna.js';
+
+const $ = (id) => document.getElementById(id);
+const PAGE = 1000;
+const SHOWN = 50;
+
+let u = null;
+let st = null;
+let entries = []; // every entry fetched, in order (views only)
+let blocks = []; // every block, in order
+let shownFrom = 0; // entries table shows entries[shownFrom..]
+
+// ---- summary and timeline -------------------------------------------------
+
+function fact(labelKey, value, code) {
+  return el('div', {}, setT(el('dt'), labelKey), el('dd', {}, code ? el('code', { class: 'hash', text: value }) : value));
+}
+
+function renderSummary() {
+  if (!st) return;
+  $('summary').replaceChildren(
+    el('div', {}, el('dt', { text: st.title }), el('dd', {}, phaseName(st.phase))),
+    fact('home.id', st.election_id),
+    fact('home.entries', String(st.counts.entries)),
+    fact('home.ballots', String(st.counts.ballots)),
+    fact('home.credentials', String(st.counts.credentials)),
+    fact('home.fingerprint', st.fingerprint, true));
+}
+
+const order = ['setup', 'key-ceremony', 'open', 'closed', 'tally', 'result'];
+
+function renderTimeline() {
+  const first = {};
+  const count = {};
+  for (const e of entries) {
+    if (!(e.type in first)) first[e.type] = e.seq;
+    count[e.type] = (count[e.type] || 0) + 1;
+  }
+  const ceremony = (count['dkg-deal'] || 0) + (count['dkg-confirmation'] || 0) + (count['dkg-complaint'] || 0) + (count['dkg-reveal'] || 0);
+  const items = [
+    ['setup', 'tl.manifest', {}, first.manifest],
+    ['setup', 'tl.credentials', {}, first.credentials],
+    ['key-ceremony', 'tl.ceremony', { n: ceremony }, first['dkg-deal']],
+    ['open', 'tl.open', {}, first.open],
+    ['open', 'tl.ballots', { n: count.ballot || 0, a: count['audited-ballot'] || 0 }, first.ballot],
+    ['closed', 'tl.close', {}, first.close],
+    ['tally', 'tl.tally', { n: count['partial-decryption'] || 0 }, first['partial-decryption']],
+    ['result', 'tl.result', {}, first.result],
+  ];
+  const cur = order.indexOf(st ? st.phase : 'setup');
+  $('timeline').replaceChildren(...items.map(([phase, key, params, seq]) => {
+    const idx = order.indexOf(phase);
+    const cls = seq !== undefined ? (idx === cur ? 'current' : 'done') : '';
+    const li = el('li', { class: cls, 'aria-current': idx === cur && seq !== undefined ? 'step' : null });
+    li.append(setT(el('span'), key, params));
+    li.append(seq !== undefined ? setT(el('span', { class: 'when' }), 'tl.at', { seq }) : setT(el('span', { class: 'when' }), 'tl.pending'));
+    return li;
+  }));
+}
+
+// ---- checkpoint -----------------------------------------------------------
+
+async function renderCheckpoint() {
+  let cp;
+  try {
+    cp = await api('checkpoint');
+  } catch (e) {
+    if (e.status === 404) return;
+    throw e;
+  }
+  const v = u.openCheckpoint(st.manifest, cp.note);
+  const dl = el('dl', { class: 'facts' },
+    el('div', {}, setT(el('dt'), 'board.cp.size'), el('dd', { text: String(v.size) })),
+    el('div', {}, setT(el('dt'), 'board.cp.block'), el('dd', { text: `${v.height} · ${shortHex(v.blockHash)}` })),
+    el('div', {}, setT(el('dt'), 'board.cp.root'), el('dd', {}, el('code', { class: 'hash', text: v.root }))));
+  const signers = el('ul', { class: 'signers' }, v.signers.map((s) => el('li', { class: s.valid ? 'valid' : 'missing' },
+    `${s.valid ? '✓' : '✗'} ${s.id}: `, setT(el('span'), s.valid ? 'board.cp.valid' : 'board.cp.missing'))));
+  const verdict = el('p', { class: v.ok ? 'ok' : 'error' });
+  setT(verdict, v.ok ? 'board.cp.ok' : 'board.cp.notok');
+  const quorum = setT(el('p'), 'board.cp.quorum', { valid: v.valid, n: v.signers.length, quorum: v.quorum });
+  const note = el('details', {}, el('summary', { text: 'note' }), el('pre', {}, el('code', { text: cp.note })));
+  $('checkpoint').replaceChildren(dl, quorum, signers, verdict, note);
+  document.body.dataset.checkpoint = v.ok ? 'ok' : 'no-quorum';
+}
+
+// ---- blocks and entries ---------------------------------------------------
+
+function timeText(ms) {
+  return new Date(ms).toLocaleString(document.documentElement.lang, { hour12: false });
+}
+
+function blockRow(b, fresh) {
+  return el('tr', { class: fresh ? 'fresh' : null },
+    el('td', { text: String(b.height) }), el('td', { text: timeText(b.time) }),
+    el('td', { text: String(b.count) }), el('td', {}, el('code', { class: 'hash', title: b.hash, text: shortHex(b.hash, 16) })));
+}
+
+function renderBlocks() {
+  const body = $('blocks').tBodies[0];
+  body.replaceChildren(...blocks.slice(-25).reverse().map((b) => blockRow(b, false)));
+}
+
+function entryRow(e, fresh) {
+  let tracker = '';
+  if (e.type === 'ballot' || e.type === 'audited-ballot') {
+    try { tracker = u.entryFacts(e.entry).tracker || ''; } catch { /* shown without */ }
+  }
+  return el('tr', { class: fresh ? 'fresh' : null, 'data-seq': e.seq },
+    el('td', { text: String(e.seq) }), el('td', { text: e.type }),
+    el('td', {}, tracker ? el('code', { text: tracker }) : ''),
+    el('td', {}, el('code', { class: 'hash', title: e.author, text: shortHex(e.author) })),
+    el('td', { text: String(e.block) }));
+}
+
+function renderEntries() {
+  shownFrom = Math.max(0, entries.length - SHOWN);
+  $('entries').tBodies[0].replaceChildren(...entries.slice(shownFrom).reverse().map((e) => entryRow(e, false)));
+  $('more').hidden = shownFrom === 0;
+}
+
+function showOlder() {
+  const from = Math.max(0, shownFrom - SHOWN);
+  const rows = entries.slice(from, shownFrom).reverse().map((e) => entryRow(e, false));
+  $('entries').tBodies[0].append(...rows);
+  shownFrom = from;
+  $('more').hidden = shownFrom === 0;
+  if (rows[0]) { rows[0].firstChild.setAttribute('tabindex', '-1'); rows[0].firstChild.focus(); }
+}
+
+async function fetchEntries(from) {
+  const out = [];
+  for (let pages = 0; pages < 50; pages++) {
+    const r = await api(`entries?from=${from}&limit=${PAGE}`);
+    out.push(...r.entries);
+    if (r.entries.length < PAGE) break;
+    from = r.next;
+  }
+  return out;
+}
+
+async function fetchBlocks(from) {
+  const out = [];
+  for (let pages = 0; pages < 50; pages++) {
+    const r = await api(`blocks?from=${from}&limit=${PAGE}`);
+    out.push(...r.blocks);
+    if (r.blocks.length < PAGE) break;
+    from = out[out.length - 1].height + 1;
+  }
+  return out;
+}
+
+// ---- live updates ---------------------------------------------------------
+
+let refreshing = null;
+async function refresh() {
+  if (refreshing) return refreshing;
+  refreshing = (async () => {
+    try {
+      st = await election();
+      renderSummary();
+      renderTimeline();
+      await renderCheckpoint();
+    } catch { /* the next block retries */ }
+  })();
+  await refreshing;
+  refreshing = null;
+}
+
+async function onBlock(b) {
+  const last = blocks.length ? blocks[blocks.length - 1].height : -1;
+  if (b.height <= last) return;
+  // Blocks committed between the first load and the subscription, or
+  // dropped by a slow stream, are read back so the table has no gap.
+  const missed = b.height > last + 1 ? await fetchBlocks(last + 1) : [b];
+  for (const x of missed) {
+    if (x.height <= (blocks.length ? blocks[blocks.length - 1].height : -1)) continue;
+    blocks.push(x);
+    $('blocks').tBodies[0].prepend(blockRow(x, true));
+  }
+  const next = entries.length ? entries[entries.length - 1].seq + 1 : 0;
+  if (b.log_size > next) {
+    const fresh = await fetchEntries(next);
+    entries.push(...fresh);
+    const body = $('entries').tBodies[0];
+    for (const e of fresh) body.prepend(entryRow(e, true));
+  }
+  announce(t('board.newblock', { height: b.height, count: b.count }));
+  document.body.dataset.lastBlock = b.height;
+  refresh();
+}
+
+function live() {
+  if (!window.EventSource) return;
+  const es = new EventSource('/api/v1/events');
+  es.addEventListener('block', (ev) => {
+    try { onBlock(JSON.parse(ev.data)); } catch { /* ignore a bad event */ }
+  });
+}
+
+// ---- search ---------------------------------------------------------------
+
+async function search(ev) {
+  ev.preventDefault();
+  const q = $('search').value.trim();
+  const out = $('search-out');
+  if (!q) return $('search').focus();
+  try {
+    const s = await api(`trackers/${encodeURIComponent(q)}`);
+    let key = 'check.notcounted';
+    let params = {};
+    if (s.audited) key = 'check.audited';
+    else if (s.counts) key = 'check.counts';
+    else if (s.superseded_by !== null && s.superseded_by !== undefined) { key = 'check.replaced'; params = { seq: s.superseded_by }; }
+    out.replaceChildren(setT(el('span'), 'board.search.found', { tracker: q, seq: s.seq, type: s.type, status: t(key, params) }));
+    const row = document.querySelector(`#entries tr[data-seq="${s.seq}"]`);
+    if (row) row.classList.add('fresh');
+  } catch (e) {
+    if (e.status === 404) out.replaceChildren(setT(el('span'), 'check.notfound', { tracker: q }));
+    else setError(out, e);
+  }
+}
+
+async function main() {
+  $('search-form').addEventListener('submit', search);
+  $('more').addEventListener('click', showOlder);
+  onLanguage(() => { renderBlocks(); });
+  try {
+    [u, st] = await Promise.all([load(), election()]);
+    $('load').hidden = true;
+    if (!st) { setT($('err'), 'err.no_election'); markReady('board'); return; }
+    [entries, blocks] = await Promise.all([fetchEntries(0), fetchBlocks(0)]);
+    renderSummary();
+    renderTimeline();
+    renderBlocks();
+    renderEntries();
+    await renderCheckpoint();
+  } catch (e) {
+    $('load').hidden = true;
+    setError($('err'), e);
+  }
+  live();
+  markReady('board');
+}
+
+main();

@@ -1,0 +1,330 @@
+// The voting booth: credential → choices → review → cast or challenge.
+// Encryption, proofs and signatures run in the WebAssembly module (package
+// ballot); only the signed, encrypted entry leaves the page, and after a
+// challenge the opening the voter asked to publish.
+
+import {
+  api, postEntry, election, el, t, setT, setError, announce, focusHeading,
+  phaseName, markReady, onLanguage, sleep,
+} from './common.js';
+import { load, b64urlToBytes } from './urna.js';
+
+const $ = (id) => document.getElementById(id);
+const steps = ['step-cred', 'step-choices', 'step-review', 'step-challenged', 'step-cast'];
+const timing = (window.urnaTiming = window.urnaTiming || {});
+
+let u = null; // the wasm bridge
+let st = null; // election status
+let m = null; // manifest view
+let booth = null; // the open booth (credential key inside wasm)
+let sealed = null; // the encrypted ballot under review
+
+function showStep(id, focus = true) {
+  for (const s of steps) $(s).hidden = s !== id;
+  document.body.dataset.step = id;
+  if (focus) focusHeading($(id));
+}
+
+function fatal(e) {
+  $('load').hidden = true;
+  setError($('err'), e);
+  $('err').focus();
+}
+
+// ---- step 1: credential -------------------------------------------------
+
+async function credentialsEntry() {
+  // The CA's list is one of the first entries (after the manifest).
+  const { entries } = await api('entries?from=0&limit=4');
+  const e = entries.find((x) => x.type === 'credentials');
+  return e ? e.entry : null;
+}
+
+async function submitCredential(ev) {
+  ev.preventDefault();
+  const input = $('cred');
+  const errEl = $('cred-err');
+  setT(errEl, null);
+  input.removeAttribute('aria-invalid');
+  setT($('err'), null);
+  const value = input.value.trim();
+  const bad = (e) => {
+    announce('');
+    setError(errEl, e);
+    input.setAttribute('aria-invalid', 'true');
+    input.focus();
+  };
+  if (!value) return bad({ code: 'credential_invalid' });
+  announce(t('booth.cred.checking'));
+  let b;
+  try {
+    b = u.openBooth(st.manifest, st.joint_key, value);
+  } catch (e) {
+    return bad(e);
+  }
+  try {
+    const list = await credentialsEntry();
+    if (list && !b.registered(list)) {
+      b.close();
+      return bad({ code: 'unregistered' });
+    }
+  } catch (e) {
+    // The board will still refuse an unknown credential when we cast.
+  }
+  if (booth) booth.close();
+  booth = b;
+  input.value = ''; // the credential lives only inside the wasm module now
+  renderQuestions();
+  showStep('step-choices');
+}
+
+// ---- step 2: choices ----------------------------------------------------
+
+function hintKey(q) {
+  if (q.min === q.max) return q.max === 1 ? ['booth.q.one', {}] : ['booth.q.exactly', { n: q.max }];
+  if (q.min === 0) return ['booth.q.upto', { max: q.max }];
+  return ['booth.q.range', { min: q.min, max: q.max }];
+}
+
+function renderQuestions() {
+  const box = $('questions');
+  box.replaceChildren();
+  m.questions.forEach((q, qi) => {
+    const hintId = `q${qi}-hint`;
+    const countId = `q${qi}-count`;
+    const radio = q.max === 1;
+    const [hk, hp] = hintKey(q);
+    const hint = el('p', { id: hintId, class: 'help' }, setT(el('span'), hk, hp));
+    if (q.min === 0) hint.append(' ', setT(el('span'), 'booth.q.blank'));
+    const fs = el('fieldset', { 'aria-describedby': hintId, 'data-q': qi },
+      el('legend', { text: q.text }), hint);
+    q.options.forEach((o, oi) => {
+      const id = `q${qi}o${oi}`;
+      fs.append(el('label', { class: 'option', for: id },
+        el('input', { id, type: radio ? 'radio' : 'checkbox', name: `q${qi}`, value: oi }),
+        el('span', { text: o })));
+    });
+    if (radio && q.min === 0) {
+      const id = `q${qi}blank`;
+      fs.append(el('label', { class: 'option', for: id },
+        el('input', { id, type: 'radio', name: `q${qi}`, value: 'blank' }),
+        setT(el('span'), 'booth.q.blankOption')));
+    }
+    if (!radio) {
+      fs.append(el('p', { id: countId, class: 'count', 'aria-live': 'polite' }));
+      fs.addEventListener('change', (ev) => onCheck(ev, q, qi));
+    }
+    box.append(fs);
+  });
+}
+
+function selected(qi) {
+  return [...document.querySelectorAll(`input[name="q${qi}"]:checked`)]
+    .filter((i) => i.value !== 'blank').map((i) => Number(i.value));
+}
+
+function onCheck(ev, q, qi) {
+  const count = $(`q${qi}-count`);
+  if (selected(qi).length > q.max) {
+    ev.target.checked = false; // max enforced: the voter unselects one first
+    setT(count, 'booth.q.max', { max: q.max });
+    return;
+  }
+  setT(count, 'booth.q.count', { n: selected(qi).length });
+}
+
+function submitChoices(ev) {
+  ev.preventDefault();
+  const errEl = $('choices-err');
+  setT(errEl, null);
+  const choices = m.questions.map((_, qi) => selected(qi).sort((a, b) => a - b));
+  const bad = m.questions.findIndex((q, qi) => choices[qi].length < q.min || choices[qi].length > q.max);
+  if (bad >= 0) {
+    const q = m.questions[bad];
+    setT(errEl, 'booth.q.tooFew', { q: q.text, min: q.min });
+    const first = document.querySelector(`input[name="q${bad}"]`);
+    errEl.focus();
+    if (first) first.closest('fieldset').scrollIntoView({ block: 'nearest' });
+    return;
+  }
+  review(choices);
+}
+
+// ---- step 3: review, encrypt ---------------------------------------------
+
+function selectionList(texts) {
+  const dl = el('dl', { class: 'review' });
+  m.questions.forEach((q, qi) => {
+    dl.append(el('dt', { text: q.text }));
+    if (texts[qi].length === 0) dl.append(setT(el('dd'), 'booth.review.blank'));
+    for (const s of texts[qi]) dl.append(el('dd', { text: s }));
+  });
+  return dl;
+}
+
+function review(choices) {
+  setT($('err'), null);
+  const texts = choices.map((c, qi) => c.map((oi) => m.questions[qi].options[oi]));
+  $('review-list').replaceChildren(selectionList(texts));
+  $('review-tracker').textContent = '';
+  setButtons(false);
+  showStep('step-review');
+  announce(t('booth.review.encrypting'));
+  try {
+    const t0 = performance.now();
+    sealed = booth.encrypt(choices);
+    timing.encryptMs = performance.now() - t0;
+    document.body.dataset.encryptMs = timing.encryptMs.toFixed(1);
+  } catch (e) {
+    setError($('err'), e);
+    $('err').focus();
+    return;
+  }
+  $('review-tracker').textContent = sealed.tracker;
+  setButtons(true);
+  announce(`${t('booth.review.tracker')}: ${sealed.tracker}`);
+}
+
+function setButtons(on) {
+  for (const id of ['cast', 'challenge', 'change']) $(id).disabled = !on;
+}
+
+// ---- cast --------------------------------------------------------------
+
+async function cast() {
+  if (!sealed) return;
+  setButtons(false);
+  setT($('err'), null);
+  announce(t('booth.casting'));
+  let r;
+  try {
+    r = await postEntry(sealed.entry);
+  } catch (e) {
+    setError($('err'), e);
+    $('err').focus();
+    // An audited or rejected ballot cannot be retried; the voter changes choices.
+    $('change').disabled = false;
+    return;
+  }
+  booth.forget(); // the secrets would prove how this ballot votes
+  const tracker = sealed.tracker;
+  const trackerHex = sealed.trackerHex;
+  sealed = null;
+  setT($('cast-seq'), 'booth.cast.onboard', { seq: r.seq });
+  $('cast-tracker').textContent = tracker;
+  $('check-link').href = `check.html?tracker=${encodeURIComponent(tracker)}`;
+  $('download').hidden = true;
+  setT($('cast-receipt'), 'booth.receiptWait');
+  showStep('step-cast');
+  document.body.dataset.castSeq = r.seq;
+  await fetchReceipt(r.seq, tracker, trackerHex);
+}
+
+async function fetchReceipt(seq, tracker, trackerHex) {
+  const out = $('cast-receipt');
+  for (let i = 0; i < 40; i++) {
+    try {
+      const rc = await api(`receipts/${seq}`);
+      const f = u.verifyReceipt(st.manifest, b64urlToBytes(rc.receipt));
+      if (f.trackerHex !== trackerHex || f.seq !== seq) throw new Error('receipt is for another ballot');
+      setT(out, 'booth.cast.receiptOK');
+      out.className = 'ok';
+      const blob = new Blob([`${rc.receipt}\n`], { type: 'text/plain' });
+      const a = $('download');
+      a.href = URL.createObjectURL(blob);
+      a.download = `urna-receipt-${tracker}.txt`;
+      a.hidden = false;
+      document.body.dataset.receipt = 'ok';
+      announce(t('booth.cast.receiptOK'));
+      return;
+    } catch (e) {
+      if (e.status !== 404 && e.code !== 'not_found') {
+        setError(out, e);
+        out.className = 'error';
+        return;
+      }
+    }
+    await sleep(Math.min(250 + i * 100, 1000));
+  }
+  setT(out, 'booth.cast.receiptLater');
+}
+
+// ---- challenge -----------------------------------------------------------
+
+async function challenge() {
+  if (!sealed) return;
+  setButtons(false);
+  setT($('err'), null);
+  let c;
+  try {
+    c = booth.challenge();
+  } catch (e) {
+    setError($('err'), e);
+    $('change').disabled = false;
+    return;
+  }
+  sealed = null;
+  $('opened').replaceChildren(selectionList(c.selections));
+  setT($('opened-ok'), c.verified ? 'booth.challenged.ok' : null);
+  setT($('opened-post'), 'booth.challenged.posting');
+  $('opened-post').className = '';
+  showStep('step-challenged');
+  try {
+    const r = await postEntry(c.entry);
+    setT($('opened-post'), 'booth.challenged.posted', { seq: r.seq });
+    document.body.dataset.auditSeq = r.seq;
+  } catch (e) {
+    setError($('opened-post'), e);
+    $('opened-post').className = 'error';
+  }
+  announce($('opened-post').textContent);
+}
+
+function change() {
+  if (booth) booth.forget();
+  sealed = null;
+  showStep('step-choices');
+}
+
+function done() {
+  if (booth) booth.close();
+  booth = null;
+  sealed = null;
+  $('questions').replaceChildren();
+  showStep('step-cred');
+}
+
+// ---- start -------------------------------------------------------------
+
+async function main() {
+  const t0 = performance.now();
+  $('cred-form').addEventListener('submit', submitCredential);
+  $('cred-show').addEventListener('change', (e) => { $('cred').type = e.target.checked ? 'text' : 'password'; });
+  $('choices-form').addEventListener('submit', submitChoices);
+  $('cast').addEventListener('click', cast);
+  $('challenge').addEventListener('click', challenge);
+  $('change').addEventListener('click', change);
+  $('again').addEventListener('click', change);
+  $('done').addEventListener('click', done);
+  try {
+    [u, st] = await Promise.all([load(), election()]);
+  } catch (e) {
+    return fatal(e);
+  }
+  if (!st) return fatal({ code: 'no_election' });
+  m = u.parseManifest(st.manifest);
+  $('etitle').textContent = m.title;
+  $('load').hidden = true;
+  onLanguage(() => { /* data-tkey elements re-translate themselves */ });
+  if (st.phase !== 'open') {
+    setT($('err'), 'err.not_open', { phase: phaseName(st.phase) });
+    markReady('booth-closed');
+    return;
+  }
+  showStep('step-cred', false);
+  timing.interactiveMs = performance.now() - t0;
+  timing.sinceNavigationMs = performance.now();
+  markReady('booth');
+}
+
+main();

@@ -1,0 +1,173 @@
+// Check my ballot: from a tracker or a receipt, fetch fresh checkpoints and
+// check inclusion and consistency in this browser (package bulletin in
+// wasm), then say whether the ballot is on the board and whether it counts.
+
+import { api, election, el, t, setT, setError, announce, markReady, shortHex } from './common.js';
+import { load, b64urlToBytes } from './urna.js';
+
+const $ = (id) => document.getElementById(id);
+let u = null;
+let st = null;
+
+const TRACKER = /^[0-9A-Za-z]{4}-?[0-9A-Za-z]{4}$|^[0-9a-fA-F]{64}$/;
+
+function step(key, params, ok = true) {
+  const li = setT(el('li', { class: ok ? 'pass' : 'fail' }), key, params);
+  $('steps').append(li);
+  return li;
+}
+
+function verdict(cls, headKey, headParams, bodyKey, bodyParams) {
+  const v = el('div', { class: `verdict ${cls}`, role: cls === 'bad' ? 'alert' : null });
+  v.append(setT(el('strong'), headKey, headParams));
+  if (bodyKey) v.append(setT(el('p'), bodyKey, bodyParams));
+  $('verdict').replaceChildren(v);
+  document.body.dataset.verdict = cls === '' ? 'ok' : cls;
+  return v;
+}
+
+// remembered returns the last checkpoint note this browser verified.
+function cpKey() { return `urna.checkpoint.${st.fingerprint}`; }
+function remembered() {
+  try { return JSON.parse(localStorage.getItem(cpKey()) || 'null'); } catch { return null; }
+}
+function remember(cp) {
+  try { localStorage.setItem(cpKey(), JSON.stringify({ size: cp.size, note: cp.note })); } catch { /* ignore */ }
+}
+
+// fresh fetches the newest checkpoint, insisting that it covers seq (a just
+// cast ballot waits for the nodes' cosignatures), and checks its quorum.
+async function fresh(seq) {
+  let cp;
+  for (let i = 0; i < 30; i++) {
+    cp = await api('checkpoint');
+    if (cp.size > seq) break;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  const v = u.openCheckpoint(st.manifest, cp.note);
+  if (!v.ok) throw Object.assign(new Error(t('board.cp.notok')), { code: 'bad_checkpoint' });
+  const signers = v.signers.filter((s) => s.valid).map((s) => s.id).join(', ');
+  step('check.step.checkpoint', { size: v.size, signers });
+  return v;
+}
+
+// consistency proves that an older checkpoint's log is a prefix of cp's.
+async function consistency(old, cp) {
+  if (!old || old.size > cp.size) {
+    step('check.step.firstSeen', {});
+    return;
+  }
+  let proof = null;
+  if (old.size < cp.size) proof = (await api(`proofs/consistency?from=${old.size}&to=${cp.size}`)).proof;
+  u.checkConsistency(st.manifest, old.note, cp.note, old.size, cp.size, proof);
+  step('check.step.consistency', { from: old.size });
+}
+
+// inclusion proves that entry seq is in cp's log and returns its facts.
+async function inclusion(seq, cp) {
+  const [entry, p] = await Promise.all([
+    api(`entries/${seq}`),
+    api(`proofs/inclusion?seq=${seq}&size=${cp.size}`),
+  ]);
+  const f = u.verifyInclusion(st.manifest, cp.note, entry.entry, seq, cp.size, p.proof);
+  step('check.step.inclusion', { seq, size: cp.size });
+  return f;
+}
+
+async function status(trackerHex) {
+  const s = await api(`trackers/${trackerHex}`);
+  if (s.audited) return verdict('warn', 'check.onboard', {}, 'check.audited', {});
+  if (s.counts) return verdict('', 'check.onboard', {}, 'check.counts', {});
+  if (s.superseded_by !== null && s.superseded_by !== undefined) {
+    return verdict('warn', 'check.onboard', {}, 'check.replaced', { seq: s.superseded_by });
+  }
+  return verdict('warn', 'check.onboard', {}, 'check.notcounted', {});
+}
+
+async function checkTracker(q) {
+  let info;
+  try {
+    info = await api(`trackers/${encodeURIComponent(q)}`);
+  } catch (e) {
+    if (e.status === 404) return verdict('bad', 'check.notfound', { tracker: q });
+    throw e;
+  }
+  step('check.step.lookup', { tracker: q.length === 64 ? shortHex(q) : q.toUpperCase(), seq: info.seq });
+  const old = remembered();
+  const cp = await fresh(info.seq);
+  const f = await inclusion(info.seq, cp);
+  const want = q.length === 64 ? q.toLowerCase() : q.replace('-', '').toUpperCase();
+  const got = q.length === 64 ? f.trackerHex : (f.tracker || '').replace('-', '');
+  if (!f.trackerHex || got !== want || f.trackerHex !== info.tracker) return verdict('bad', 'check.mismatch', {});
+  await consistency(old, cp);
+  remember(cp);
+  return status(f.trackerHex);
+}
+
+async function checkReceipt(text) {
+  const f = u.verifyReceipt(st.manifest, b64urlToBytes(text));
+  step('check.step.receipt', { seq: f.seq, size: f.checkpoint.size });
+  const cp = await fresh(f.seq);
+  const g = await inclusion(f.seq, cp);
+  if (g.trackerHex !== f.trackerHex) return verdict('bad', 'check.mismatch', {});
+  // The receipt's checkpoint must be a prefix of today's board.
+  await consistency({ size: f.checkpoint.size, note: f.checkpoint.note }, cp);
+  const old = remembered();
+  if (old && old.size !== f.checkpoint.size) await consistency(old, cp);
+  remember(cp);
+  if (!f.trackerHex) return verdict('warn', 'check.onboard', {}, 'check.notcounted', {});
+  return status(f.trackerHex);
+}
+
+async function run(q) {
+  $('steps').replaceChildren();
+  $('verdict').replaceChildren();
+  delete document.body.dataset.verdict;
+  $('out').setAttribute('aria-busy', 'true');
+  announce(t('check.working'));
+  try {
+    if (!u || !st) throw { code: 'no_election' };
+    if (TRACKER.test(q)) await checkTracker(q);
+    else await checkReceipt(q);
+  } catch (e) {
+    const v = el('div', { class: 'verdict bad', role: 'alert' });
+    const p = el('p');
+    setError(p, e);
+    if (e.code !== 'inconsistent') p.textContent = t('check.bad', { message: p.textContent });
+    v.append(p);
+    $('verdict').replaceChildren(v);
+    document.body.dataset.verdict = 'bad';
+  } finally {
+    $('out').setAttribute('aria-busy', 'false');
+    announce($('verdict').innerText);
+  }
+}
+
+async function main() {
+  $('check-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const q = $('q').value.trim();
+    if (q) run(q);
+    else $('q').focus();
+  });
+  $('file').addEventListener('change', async (ev) => {
+    const file = ev.target.files[0];
+    if (!file) return;
+    const text = (await file.text()).trim();
+    $('q').value = text;
+    run(text);
+  });
+  try {
+    [u, st] = await Promise.all([load(), election()]);
+  } catch (e) {
+    setError($('verdict'), e);
+  }
+  const q = new URLSearchParams(location.search).get('tracker');
+  markReady('check');
+  if (q) {
+    $('q').value = q;
+    run(q);
+  }
+}
+
+main();

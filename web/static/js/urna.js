@@ -1,0 +1,109 @@
+// The WebAssembly bridge (web/wasm): the same Go code as the ballot,
+// bulletin and client packages. load() instantiates urna.wasm once; every
+// function returns the Go value or throws an UrnaError with a stable code.
+
+import '../wasm_exec.js';
+
+export class UrnaError extends Error {
+  constructor(message, code) {
+    super(message);
+    this.code = code || 'error';
+  }
+}
+
+let loading = null;
+
+function unwrap(json) {
+  const r = JSON.parse(json);
+  if ('error' in r) throw new UrnaError(r.error, r.code);
+  return r.ok;
+}
+
+// base is the URL of the static root, so the module loads from pages and
+// from the worker alike.
+const base = new URL('../', import.meta.url);
+
+async function instantiate() {
+  const go = new globalThis.Go();
+  const ready = new Promise((resolve) => { globalThis.urnaGoReady = resolve; });
+  const url = new URL('urna.wasm', base);
+  let resp;
+  try {
+    resp = await fetch(url);
+  } catch (e) {
+    throw new UrnaError('urna.wasm could not be fetched: ' + e.message, 'network');
+  }
+  if (!resp.ok) throw new UrnaError('urna.wasm is missing (HTTP ' + resp.status + ')', 'wasm_missing');
+  let inst;
+  if (WebAssembly.instantiateStreaming && (resp.headers.get('Content-Type') || '').startsWith('application/wasm')) {
+    inst = (await WebAssembly.instantiateStreaming(resp, go.importObject)).instance;
+  } else {
+    inst = (await WebAssembly.instantiate(await resp.arrayBuffer(), go.importObject)).instance;
+  }
+  go.run(inst); // returns when the Go program exits; it never does
+  await ready;
+  const g = globalThis.urnaGo;
+  if (!g || g.version !== 1) throw new UrnaError('urna.wasm has an unexpected interface version', 'wasm_missing');
+  return wrap(g);
+}
+
+function wrap(g) {
+  return {
+    parseManifest: (m) => unwrap(g.parseManifest(m)),
+    checkCredential: (c) => unwrap(g.checkCredential(c)),
+    openBooth: (manifest, jointKey, credential) => {
+      const { handle, publicCredential } = unwrap(g.boothOpen(manifest, jointKey || '', credential));
+      return {
+        publicCredential,
+        registered: (entry) => unwrap(g.boothRegistered(handle, entry)),
+        encrypt: (choices) => unwrap(g.boothEncrypt(handle, JSON.stringify(choices))),
+        challenge: () => unwrap(g.boothChallenge(handle)),
+        forget: () => unwrap(g.boothForget(handle)),
+        close: () => unwrap(g.boothClose(handle)),
+      };
+    },
+    openCheckpoint: (manifest, note) => unwrap(g.openCheckpoint(manifest, note)),
+    verifyReceipt: (manifest, receipt) => unwrap(g.verifyReceipt(manifest, receipt)),
+    verifyInclusion: (manifest, note, entry, seq, size, proof) =>
+      unwrap(g.verifyInclusion(manifest, note, entry, seq, size, JSON.stringify(proof))),
+    checkConsistency: (manifest, oldNote, newNote, from, to, proof) =>
+      unwrap(g.checkConsistency(manifest, oldNote, newNote, from, to, JSON.stringify(proof ?? null))),
+    entryFacts: (entry) => unwrap(g.entryFacts(entry)),
+    verifyRecord: (record, progress) => unwrap(g.verifyRecord(record, progress)),
+  };
+}
+
+export function load() {
+  if (!loading) {
+    loading = instantiate();
+    loading.catch(() => { loading = null; });
+  }
+  return loading;
+}
+
+// b64urlToBytes decodes unpadded base64url (receipts as the API serves them).
+export function b64urlToBytes(s) {
+  const t = s.trim().replace(/-/g, '+').replace(/_/g, '/');
+  const pad = t.length % 4 === 0 ? '' : '='.repeat(4 - (t.length % 4));
+  const bin = atob(t + pad);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+// verifyInWorker runs the full verifier on record bytes in a Web Worker,
+// so the page stays responsive. onProgress(step, done, total) is optional.
+export function verifyInWorker(record, onProgress) {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(new URL('verify-worker.js', import.meta.url), { type: 'module' });
+    w.onmessage = (ev) => {
+      const m = ev.data;
+      if (m.progress) { if (onProgress) onProgress(...m.progress); return; }
+      w.terminate();
+      if (m.error) reject(new UrnaError(m.error, m.code));
+      else resolve(m.report);
+    };
+    w.onerror = (ev) => { w.terminate(); reject(new UrnaError(ev.message || 'verifier worker failed', 'error')); };
+    w.postMessage({ record }, [record.buffer]);
+  });
+}

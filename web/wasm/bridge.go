@@ -1,0 +1,511 @@
+package main
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/urna-vote/urna/ballot"
+	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/client"
+	"github.com/urna-vote/urna/internal/group"
+	"github.com/urna-vote/urna/internal/wire"
+)
+
+// This file is the bridge's logic, free of syscall/js so that it builds and
+// is tested on the host. main.go (js && wasm) only converts values between
+// JavaScript and these functions.
+
+// bridgeError is an error with a stable code for the page: the JavaScript
+// wrapper throws it as an UrnaError whose code selects a translated message.
+type bridgeError struct {
+	Code string
+	Err  error
+}
+
+func (e *bridgeError) Error() string { return e.Err.Error() }
+func (e *bridgeError) Unwrap() error { return e.Err }
+
+func fail(code string, format string, args ...any) error {
+	return &bridgeError{Code: code, Err: fmt.Errorf("urna: "+format, args...)}
+}
+
+// codeOf returns the code of err for the page.
+func codeOf(err error) string {
+	var be *bridgeError
+	var inc *bulletin.InconsistencyError
+	switch {
+	case errors.As(err, &inc):
+		return "inconsistent"
+	case errors.As(err, &be):
+		return be.Code
+	case errors.Is(err, ballot.ErrCredentialChecksum):
+		return "credential_checksum"
+	case errors.Is(err, ballot.ErrInvalidCredential):
+		return "credential_invalid"
+	case errors.Is(err, ballot.ErrInvalidChoice):
+		return "invalid_choice"
+	case errors.Is(err, bulletin.ErrCheckpoint):
+		return "bad_checkpoint"
+	case errors.Is(err, bulletin.ErrInvalidProof), errors.Is(err, ballot.ErrInvalidProof), errors.Is(err, ballot.ErrOpeningMismatch):
+		return "invalid_proof"
+	case errors.Is(err, bulletin.ErrInvalidSignature):
+		return "invalid_signature"
+	case errors.Is(err, bulletin.ErrMalformed), errors.Is(err, wire.ErrMalformed):
+		return "malformed"
+	}
+	return "error"
+}
+
+// election is a parsed manifest with what the page's checks need.
+type election struct {
+	m     *ballot.Manifest
+	fp    [32]byte
+	board *bulletin.Board
+}
+
+// manifests caches parsed manifests by their base64url text: every page
+// call passes the manifest, and parsing validates it each time otherwise.
+var manifests = map[string]*election{}
+
+func loadElection(manifestB64 string) (*election, error) {
+	if e, ok := manifests[manifestB64]; ok {
+		return e, nil
+	}
+	raw, err := wire.DecodeB64(manifestB64)
+	if err != nil {
+		return nil, fail("malformed", "manifest is not base64url: %w", err)
+	}
+	m, err := ballot.ParseManifest(raw)
+	if err != nil {
+		return nil, fail("malformed", "manifest: %w", err)
+	}
+	e := &election{m: m, fp: m.Fingerprint()}
+	e.board = &bulletin.Board{Origin: bulletin.Origin(m.ElectionID, e.fp), Quorum: int(m.BoardQuorum)}
+	for _, n := range m.BoardNodes {
+		e.board.Nodes = append(e.board.Nodes, bulletin.NodeKey{ID: n.ID, PublicKey: ed25519.PublicKey(n.Key)})
+	}
+	if len(manifests) > 8 {
+		clear(manifests)
+	}
+	manifests[manifestB64] = e
+	return e, nil
+}
+
+// ManifestView is the manifest as the page shows it.
+type ManifestView struct {
+	ElectionID  string         `json:"electionId"`
+	Title       string         `json:"title"`
+	Fingerprint string         `json:"fingerprint"`
+	Origin      string         `json:"origin"`
+	Questions   []QuestionView `json:"questions"`
+	Trustees    []string       `json:"trustees"`
+	Threshold   uint32         `json:"threshold"`
+	Nodes       []string       `json:"nodes"`
+	Quorum      uint32         `json:"quorum"`
+}
+
+// QuestionView is one question with its selection bounds.
+type QuestionView struct {
+	Text    string   `json:"text"`
+	Options []string `json:"options"`
+	Min     uint32   `json:"min"`
+	Max     uint32   `json:"max"`
+}
+
+func parseManifest(manifestB64 string) (*ManifestView, error) {
+	e, err := loadElection(manifestB64)
+	if err != nil {
+		return nil, err
+	}
+	v := &ManifestView{ElectionID: e.m.ElectionID, Title: e.m.Title, Fingerprint: hex.EncodeToString(e.fp[:]),
+		Origin: e.board.Origin, Threshold: e.m.Threshold, Quorum: e.m.BoardQuorum,
+		Questions: []QuestionView{}, Trustees: []string{}, Nodes: []string{}}
+	for _, q := range e.m.Questions {
+		v.Questions = append(v.Questions, QuestionView{Text: q.Text, Options: append([]string{}, q.Options...), Min: q.Min, Max: q.Max})
+	}
+	for _, t := range e.m.Trustees {
+		v.Trustees = append(v.Trustees, t.Name)
+	}
+	for _, n := range e.m.BoardNodes {
+		v.Nodes = append(v.Nodes, n.ID)
+	}
+	return v, nil
+}
+
+// booth holds one voter's credential key and at most one encrypted ballot
+// awaiting the voter's decision (cast or challenge). The key and the
+// secrets stay in Go memory: the page only ever sees public values, signed
+// entries and, after a challenge, the opening the voter asked to publish.
+type booth struct {
+	e       *election
+	pk      *group.Element
+	key     *ballot.CredentialKey
+	rand    io.Reader
+	pending *ballot.Ballot
+	secrets *ballot.Secrets
+}
+
+// checkCredential parses a typed credential (SPEC.md §5.1) without deriving
+// its key: the page calls it as the voter types, to flag typos early.
+func checkCredential(text string) error {
+	_, err := ballot.ParseCredential(text)
+	return err
+}
+
+func newBooth(rand io.Reader, manifestB64, jointKeyHex, credential string) (*booth, error) {
+	e, err := loadElection(manifestB64)
+	if err != nil {
+		return nil, err
+	}
+	kb, err := hex.DecodeString(jointKeyHex)
+	if err != nil || len(kb) != group.Size {
+		return nil, fail("no_key", "the election key is not published yet (voting has not opened)")
+	}
+	pk, err := group.DecodeNonIdentity(kb)
+	if err != nil {
+		return nil, fail("no_key", "the election key is invalid: %w", err)
+	}
+	cred, err := ballot.ParseCredential(credential)
+	if err != nil {
+		return nil, err
+	}
+	key, err := cred.Key(e.m.ElectionID)
+	if err != nil {
+		return nil, err
+	}
+	return &booth{e: e, pk: pk, key: key, rand: rand}, nil
+}
+
+// PublicCredential is the voter's public credential in hex.
+func (b *booth) PublicCredential() string {
+	return hex.EncodeToString(b.key.Public().Bytes())
+}
+
+// Registered reports whether the public credential is on the credential
+// list carried by credentialsEntry (a board entry of type credentials).
+func (b *booth) Registered(credentialsEntry []byte) (bool, error) {
+	en, err := bulletin.ParseEntry(credentialsEntry)
+	if err != nil {
+		return false, fail("malformed", "credential list entry: %w", err)
+	}
+	if en.Type != bulletin.TypeCredentials {
+		return false, fail("malformed", "entry is a %s, not the credential list", en.Type)
+	}
+	if en.Election != b.e.fp {
+		return false, fail("wrong_election", "credential list is for another election")
+	}
+	l, err := ballot.ParseCredentialList(en.Body)
+	if err != nil {
+		return false, fail("malformed", "credential list: %w", err)
+	}
+	return l.Contains(b.key.Public()), nil
+}
+
+// Sealed is an encrypted, signed ballot ready to cast.
+type Sealed struct {
+	Tracker    string `json:"tracker"`    // short form
+	TrackerHex string `json:"trackerHex"` // full hash
+	Entry      string `json:"entry"`      // base64url signed board entry
+}
+
+// Encrypt encrypts choices (per question, the selected option indexes) and
+// signs the board entry (SPEC.md §6.2, §3.3). The secrets are kept for a
+// challenge; a previous pending ballot is dropped.
+func (b *booth) Encrypt(choices [][]uint32) (*Sealed, error) {
+	b.Forget()
+	bl, sec, err := ballot.EncryptBallot(b.rand, b.e.m, b.pk, b.key, choices)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := b.sign(bulletin.TypeBallot, bl.Bytes())
+	if err != nil {
+		return nil, err
+	}
+	b.pending, b.secrets = bl, sec
+	t := bl.Tracker()
+	return &Sealed{Tracker: t.Short(), TrackerHex: t.Hex(), Entry: wire.EncodeB64(raw)}, nil
+}
+
+func (b *booth) sign(t bulletin.EntryType, body []byte) ([]byte, error) {
+	en, err := bulletin.NewEntry(t, b.e.fp, bulletin.RoleVoter, b.key.Public(), body)
+	if err != nil {
+		return nil, err
+	}
+	if err := en.Sign(b.rand, b.key.PrivateKey()); err != nil {
+		return nil, err
+	}
+	return en.Bytes(), nil
+}
+
+// Challenged is an opened ballot: what it contained, checked, and the
+// audited-ballot entry to post.
+type Challenged struct {
+	Tracker    string     `json:"tracker"`
+	TrackerHex string     `json:"trackerHex"`
+	Choices    [][]uint32 `json:"choices"`
+	Selections [][]string `json:"selections"`
+	Verified   bool       `json:"verified"`
+	Entry      string     `json:"entry"` // base64url signed audited-ballot entry
+}
+
+// Challenge opens the pending ballot (SPEC.md §7.2), checks the opening as
+// any observer would (V9) and signs the audited-ballot entry. The ballot
+// can never be cast afterwards: the booth forgets it.
+func (b *booth) Challenge() (*Challenged, error) {
+	if b.pending == nil {
+		return nil, fail("no_ballot", "there is no encrypted ballot to challenge")
+	}
+	bl, sec := b.pending, b.secrets
+	b.Forget()
+	op, err := bl.Open(sec)
+	if err != nil {
+		return nil, err
+	}
+	if err := ballot.VerifyOpening(b.e.m, b.pk, bl, op); err != nil {
+		return nil, err
+	}
+	a := &ballot.AuditedBallot{Ballot: bl, Opening: op}
+	raw, err := b.sign(bulletin.TypeAuditedBallot, a.Bytes())
+	if err != nil {
+		return nil, err
+	}
+	t := bl.Tracker()
+	return &Challenged{Tracker: t.Short(), TrackerHex: t.Hex(), Choices: op.Choices, Selections: op.Selections(b.e.m),
+		Verified: true, Entry: wire.EncodeB64(raw)}, nil
+}
+
+// Forget drops the pending ballot and its secrets (after a cast, the
+// secrets are what would let anyone prove how the voter voted).
+func (b *booth) Forget() { b.pending, b.secrets = nil, nil }
+
+// Close drops everything, the credential key included.
+func (b *booth) Close() { b.Forget(); b.key = nil }
+
+// EntryFacts is what the page shows about a ballot-bearing entry it checked.
+type EntryFacts struct {
+	Seq        uint64          `json:"seq"`
+	Type       string          `json:"type"`
+	Tracker    string          `json:"tracker,omitempty"`
+	TrackerHex string          `json:"trackerHex,omitempty"`
+	Author     string          `json:"author"`
+	Checkpoint *CheckpointView `json:"checkpoint,omitempty"`
+}
+
+// CheckpointView is a verified checkpoint with each board node's signature.
+type CheckpointView struct {
+	Origin    string       `json:"origin"`
+	Size      uint64       `json:"size"`
+	Root      string       `json:"root"`
+	Height    uint64       `json:"height"`
+	BlockHash string       `json:"blockHash"`
+	Quorum    int          `json:"quorum"`
+	Signers   []SignerView `json:"signers"`
+	Valid     int          `json:"valid"` // distinct known nodes whose signature verifies
+	OK        bool         `json:"ok"`    // a quorum signed
+	Note      string       `json:"note"`
+}
+
+// SignerView says whether one board node signed the checkpoint.
+type SignerView struct {
+	ID    string `json:"id"`
+	Valid bool   `json:"valid"`
+}
+
+// openCheckpoint checks a signed checkpoint note node by node (SPEC.md
+// V3.1–V3.4) for display; OK says whether a quorum signed it.
+func openCheckpoint(manifestB64, note string) (*CheckpointView, error) {
+	e, err := loadElection(manifestB64)
+	if err != nil {
+		return nil, err
+	}
+	text, _, _ := strings.Cut(note, "\n\n")
+	c, err := bulletin.ParseCheckpointText([]byte(text + "\n"))
+	if err != nil {
+		return nil, err
+	}
+	if c.Origin != e.board.Origin {
+		return nil, fail("wrong_election", "checkpoint is for %q, not this election", c.Origin)
+	}
+	v := checkpointView(c, e, note)
+	for _, n := range e.board.Nodes {
+		_, err := bulletin.OpenCheckpoint([]byte(note), e.board.Origin, []bulletin.NodeKey{n}, 1)
+		ok := err == nil
+		v.Signers = append(v.Signers, SignerView{ID: n.ID, Valid: ok})
+		if ok {
+			v.Valid++
+		}
+	}
+	if _, err := e.board.Open([]byte(note)); err == nil {
+		v.OK = true
+	}
+	return v, nil
+}
+
+func checkpointView(c *bulletin.Checkpoint, e *election, note string) *CheckpointView {
+	return &CheckpointView{Origin: c.Origin, Size: c.Size, Root: hex.EncodeToString(c.Root[:]), Height: c.Height,
+		BlockHash: hex.EncodeToString(c.BlockHash[:]), Quorum: e.board.Quorum, Signers: []SignerView{}, Note: note}
+}
+
+// facts describes a checked entry.
+func facts(seq uint64, en *bulletin.Entry) *EntryFacts {
+	f := &EntryFacts{Seq: seq, Type: en.Type.String(), Author: hex.EncodeToString(en.Author.Bytes())}
+	var t ballot.Tracker
+	switch en.Type {
+	case bulletin.TypeBallot:
+		if b, err := ballot.ParseBallot(en.Body); err == nil {
+			t = b.Tracker()
+		}
+	case bulletin.TypeAuditedBallot:
+		if a, err := ballot.ParseAuditedBallot(en.Body); err == nil {
+			t = a.Ballot.Tracker()
+		}
+	}
+	if t != (ballot.Tracker{}) {
+		f.Tracker, f.TrackerHex = t.Short(), t.Hex()
+	}
+	return f
+}
+
+// verifyReceipt checks a receipt (SPEC.md §3.10): the entry's signature,
+// the checkpoint's quorum and the inclusion proof.
+func verifyReceipt(manifestB64 string, receipt []byte) (*EntryFacts, error) {
+	e, err := loadElection(manifestB64)
+	if err != nil {
+		return nil, err
+	}
+	r, err := bulletin.ParseReceipt(receipt)
+	if err != nil {
+		return nil, fail("malformed", "this is not an Urna receipt: %w", err)
+	}
+	en, c, err := e.board.VerifyReceipt(r)
+	if err != nil {
+		return nil, err
+	}
+	if en.Election != e.fp {
+		return nil, fail("wrong_election", "the receipt is for another election")
+	}
+	f := facts(r.Seq, en)
+	f.Checkpoint = checkpointView(c, e, string(r.Checkpoint))
+	return f, nil
+}
+
+func parseHashes(hexes []string) ([]tlog.Hash, error) {
+	if len(hexes) > bulletin.MaxProofHashes {
+		return nil, fail("malformed", "proof of %d hashes", len(hexes))
+	}
+	out := make([]tlog.Hash, len(hexes))
+	for i, s := range hexes {
+		b, err := hex.DecodeString(s)
+		if err != nil || len(b) != len(out[i]) {
+			return nil, fail("malformed", "proof hash %d is not 64 hex digits", i)
+		}
+		copy(out[i][:], b)
+	}
+	return out, nil
+}
+
+// verifyInclusion checks that entry is leaf seq of the log of a signed
+// checkpoint note (SPEC.md V3.6) and returns what it is.
+func verifyInclusion(manifestB64, note string, entry []byte, seq, size uint64, proof []string) (*EntryFacts, error) {
+	e, err := loadElection(manifestB64)
+	if err != nil {
+		return nil, err
+	}
+	en, err := bulletin.ParseEntry(entry)
+	if err != nil {
+		return nil, fail("malformed", "entry %d: %w", seq, err)
+	}
+	if en.Election != e.fp {
+		return nil, fail("wrong_election", "entry %d is for another election", seq)
+	}
+	if err := en.VerifySignature(); err != nil {
+		return nil, err
+	}
+	hs, err := parseHashes(proof)
+	if err != nil {
+		return nil, err
+	}
+	c, err := e.board.VerifyInclusion([]byte(note), entry, &bulletin.InclusionProof{Seq: seq, Size: size, Hashes: hs})
+	if err != nil {
+		return nil, err
+	}
+	f := facts(seq, en)
+	f.Checkpoint = checkpointView(c, e, note)
+	return f, nil
+}
+
+// checkConsistency checks that the log of oldNote is a prefix of that of
+// newNote (SPEC.md V3.7). On an *InconsistencyError the page keeps both
+// notes as evidence.
+func checkConsistency(manifestB64, oldNote, newNote string, from, to uint64, proof []string) error {
+	e, err := loadElection(manifestB64)
+	if err != nil {
+		return err
+	}
+	var p *bulletin.ConsistencyProof
+	if proof != nil {
+		hs, err := parseHashes(proof)
+		if err != nil {
+			return err
+		}
+		p = &bulletin.ConsistencyProof{OldSize: from, NewSize: to, Hashes: hs}
+	}
+	return e.board.CheckConsistency([]byte(oldNote), []byte(newNote), p)
+}
+
+// entryFacts decodes an entry for the explorer: its type and tracker.
+func entryFacts(entry []byte) (*EntryFacts, error) {
+	en, err := bulletin.ParseEntry(entry)
+	if err != nil {
+		return nil, fail("malformed", "entry: %w", err)
+	}
+	return facts(0, en), nil
+}
+
+// VerifyView is the verifier's report as the page shows it.
+type VerifyView struct {
+	OK          bool                `json:"ok"`
+	Complete    bool                `json:"complete"`
+	ElectionID  string              `json:"electionId"`
+	Title       string              `json:"title"`
+	Fingerprint string              `json:"fingerprint"`
+	Steps       []client.StepResult `json:"steps"`
+	Counts      [][]uint64          `json:"counts"`
+	Trustees    []int               `json:"trustees"`
+	Entries     int                 `json:"entries"`
+	Blocks      int                 `json:"blocks"`
+	Ballots     int                 `json:"ballots"`
+	Counted     int                 `json:"counted"`
+	Audited     int                 `json:"audited"`
+	Voters      int                 `json:"voters"`
+	Checkpoints int                 `json:"checkpoints"`
+	Failure     string              `json:"failure,omitempty"`
+}
+
+// verifyRecord runs the full verifier (client.Verify, V1–V13) on a record.
+func verifyRecord(rand io.Reader, record []byte, progress func(step string, done, total int)) (*VerifyView, error) {
+	rep, err := client.Verify(bytes.NewReader(record), client.Options{Rand: rand, Progress: progress})
+	if rep == nil {
+		if err == nil {
+			err = errors.New("no report")
+		}
+		return nil, fail("malformed", "the election record could not be read: %w", err)
+	}
+	v := &VerifyView{OK: err == nil, Complete: rep.Complete, ElectionID: rep.ElectionID, Title: rep.Title,
+		Fingerprint: hex.EncodeToString(rep.Fingerprint[:]), Steps: rep.Steps, Counts: rep.Counts, Trustees: rep.Trustees,
+		Entries: rep.Entries, Blocks: rep.Blocks, Ballots: rep.Ballots, Counted: rep.Counted, Audited: rep.Audited,
+		Voters: rep.Voters, Checkpoints: rep.Checkpoints}
+	if step, f, ok := rep.FirstFailure(); ok {
+		v.Failure = step + ": " + f.String()
+	} else if err != nil {
+		v.Failure = err.Error()
+	}
+	return v, nil
+}

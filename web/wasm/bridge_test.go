@@ -1,0 +1,395 @@
+package main
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/urna-vote/urna/ballot"
+	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/internal/group"
+	"github.com/urna-vote/urna/internal/schnorr"
+	"github.com/urna-vote/urna/internal/wire"
+)
+
+// fixture is an election with real keys: a manifest, a joint key, a
+// registered credential, and board nodes that sign checkpoints.
+type fixture struct {
+	m        *ballot.Manifest
+	mb64     string
+	jointKey string
+	cred     ballot.Credential
+	credList []byte // signed credentials entry
+	nodeKeys []ed25519.PrivateKey
+}
+
+func key(t *testing.T) *schnorr.PrivateKey {
+	t.Helper()
+	k, err := schnorr.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := &fixture{}
+	var trustees []ballot.Trustee
+	for i := range 3 {
+		share := make([]byte, 32)
+		rand.Read(share)
+		trustees = append(trustees, ballot.Trustee{Name: fmt.Sprintf("t%d", i+1), SigningKey: key(t).Public(), ShareKey: share})
+	}
+	var nodes []ballot.BoardNode
+	for i := range 3 {
+		pub, priv, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.nodeKeys = append(f.nodeKeys, priv)
+		nodes = append(nodes, ballot.BoardNode{ID: fmt.Sprintf("n%d", i+1), Key: pub})
+	}
+	ca := key(t)
+	qs := []ballot.Question{
+		{Text: "Colour", Options: []string{"Red", "Green", "Blue", "Gold", "Grey"}, Min: 1, Max: 1},
+		{Text: "Two", Options: []string{"a", "b", "c", "d", "e"}, Min: 0, Max: 2},
+	}
+	m, err := ballot.NewManifest("web-test", "Web test", qs, key(t).Public(), ca.Public(), trustees, 2, nodes, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.m, f.mb64 = m, wire.EncodeB64(m.Bytes())
+	f.jointKey = hex.EncodeToString(key(t).Public().Bytes())
+	if f.cred, err = ballot.GenerateCredential(rand.Reader); err != nil {
+		t.Fatal(err)
+	}
+	ck, err := f.cred.Key(m.ElectionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := ballot.NewCredentialList([]*group.Element{ck.Public(), key(t).Public()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := bulletin.NewEntry(bulletin.TypeCredentials, m.Fingerprint(), bulletin.RoleCredentialAuthority, ca.Public(), list.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Sign(rand.Reader, ca); err != nil {
+		t.Fatal(err)
+	}
+	f.credList = e.Bytes()
+	return f
+}
+
+func (f *fixture) booth(t *testing.T) *booth {
+	t.Helper()
+	b, err := newBooth(rand.Reader, f.mb64, f.jointKey, strings.ToLower(f.cred.Text()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// checkpoint signs the checkpoint of the first size leaves of log by the
+// given nodes.
+func (f *fixture) checkpoint(t *testing.T, log *bulletin.MemoryLog, size, height uint64, signers ...int) string {
+	t.Helper()
+	root, err := log.Root(size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &bulletin.Checkpoint{Origin: bulletin.Origin(f.m.ElectionID, f.m.Fingerprint()), Size: size, Root: root, Height: height}
+	c.BlockHash[0] = byte(height)
+	var notes [][]byte
+	for _, i := range signers {
+		s, err := bulletin.NodeSigner(fmt.Sprintf("n%d", i+1), f.nodeKeys[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := bulletin.SignCheckpoint(c, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		notes = append(notes, n)
+	}
+	merged, err := bulletin.MergeCheckpointSignatures(notes...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(merged)
+}
+
+func wantCode(t *testing.T, what string, err error, code string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("%s: no error, want code %s", what, code)
+	}
+	if got := codeOf(err); got != code {
+		t.Fatalf("%s: code %q (%v), want %q", what, got, err, code)
+	}
+}
+
+func TestManifestView(t *testing.T) {
+	f := newFixture(t)
+	v, err := parseManifest(f.mb64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp := f.m.Fingerprint()
+	if v.ElectionID != "web-test" || v.Title != "Web test" || v.Fingerprint != hex.EncodeToString(fp[:]) ||
+		len(v.Questions) != 2 || v.Questions[1].Max != 2 || v.Questions[1].Min != 0 || v.Quorum != 2 ||
+		!slices.Equal(v.Nodes, []string{"n1", "n2", "n3"}) || !slices.Equal(v.Trustees, []string{"t1", "t2", "t3"}) {
+		t.Fatalf("manifest view %+v", v)
+	}
+	_, err = parseManifest("not base64!")
+	wantCode(t, "bad base64", err, "malformed")
+	_, err = parseManifest(wire.EncodeB64([]byte("garbage")))
+	wantCode(t, "bad manifest", err, "malformed")
+}
+
+func TestCredentialErrors(t *testing.T) {
+	f := newFixture(t)
+	text := f.cred.Text()
+	if err := checkCredential(text); err != nil {
+		t.Fatalf("valid credential: %v", err)
+	}
+	if err := checkCredential(strings.ReplaceAll(strings.ToLower(text), "-", " ")); err != nil {
+		t.Fatalf("lower case with spaces: %v", err)
+	}
+	sym := byte('0')
+	if text[3] == '0' {
+		sym = '1'
+	}
+	wantCode(t, "typo", checkCredential(text[:3]+string(sym)+text[4:]), "credential_checksum")
+	wantCode(t, "letter O", checkCredential("O"+text[1:]), "credential_invalid")
+	wantCode(t, "short", checkCredential("ABC"), "credential_invalid")
+	_, err := newBooth(rand.Reader, f.mb64, f.jointKey, "ABC")
+	wantCode(t, "booth with bad credential", err, "credential_invalid")
+	_, err = newBooth(rand.Reader, f.mb64, "", text)
+	wantCode(t, "booth before open", err, "no_key")
+	_, err = newBooth(rand.Reader, f.mb64, strings.Repeat("00", 32), text)
+	wantCode(t, "identity key", err, "no_key")
+}
+
+func TestRegistered(t *testing.T) {
+	f := newFixture(t)
+	b := f.booth(t)
+	ok, err := b.Registered(f.credList)
+	if err != nil || !ok {
+		t.Fatalf("registered credential: %v %v", ok, err)
+	}
+	other, _ := ballot.GenerateCredential(rand.Reader)
+	b2, err := newBooth(rand.Reader, f.mb64, f.jointKey, other.Text())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := b2.Registered(f.credList); err != nil || ok {
+		t.Fatalf("unregistered credential: %v %v", ok, err)
+	}
+	_, err = b.Registered([]byte("junk"))
+	wantCode(t, "junk list", err, "malformed")
+}
+
+func TestEncryptChallenge(t *testing.T) {
+	f := newFixture(t)
+	b := f.booth(t)
+	pk, _ := hex.DecodeString(f.jointKey)
+	K, _ := group.DecodeNonIdentity(pk)
+
+	_, err := b.Encrypt([][]uint32{{0, 1}, {}})
+	wantCode(t, "two options in a 1-of-5", err, "invalid_choice")
+	_, err = b.Encrypt([][]uint32{{2}})
+	if err == nil {
+		t.Fatal("one question answered of two: no error")
+	}
+	_, err = b.Challenge()
+	wantCode(t, "challenge with nothing pending", err, "no_ballot")
+
+	s, err := b.Encrypt([][]uint32{{2}, {}}) // Blue; blank
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := wire.DecodeB64(s.Entry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := bulletin.ParseEntry(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Type != bulletin.TypeBallot || e.Role != bulletin.RoleVoter || e.VerifySignature() != nil {
+		t.Fatalf("ballot entry: type %v role %v", e.Type, e.Role)
+	}
+	bl, err := ballot.ParseBallot(e.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bl.Verify(f.m, K); err != nil {
+		t.Fatalf("the booth's ballot does not verify: %v", err)
+	}
+	if tr := bl.Tracker(); tr.Short() != s.Tracker || tr.Hex() != s.TrackerHex {
+		t.Fatalf("tracker %s/%s, ballot has %s", s.Tracker, s.TrackerHex, tr.Short())
+	}
+	if !e.Author.Equal(bl.Credential()) || hex.EncodeToString(e.Author.Bytes()) != b.PublicCredential() {
+		t.Fatal("the entry is not signed by the ballot's credential")
+	}
+
+	c, err := b.Challenge()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Verified || c.Tracker != s.Tracker || !slices.Equal(c.Selections[0], []string{"Blue"}) || len(c.Selections[1]) != 0 {
+		t.Fatalf("challenge %+v", c)
+	}
+	araw, _ := wire.DecodeB64(c.Entry)
+	ae, err := bulletin.ParseEntry(araw)
+	if err != nil || ae.Type != bulletin.TypeAuditedBallot || ae.VerifySignature() != nil {
+		t.Fatalf("audited entry: %v", err)
+	}
+	ab, err := ballot.ParseAuditedBallot(ae.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ballot.VerifyOpening(f.m, K, ab.Ballot, ab.Opening); err != nil {
+		t.Fatalf("posted opening: %v", err)
+	}
+	_, err = b.Challenge()
+	wantCode(t, "second challenge of the same ballot", err, "no_ballot")
+
+	// After a cast, nothing can be opened any more.
+	if _, err := b.Encrypt([][]uint32{{0}, {1, 4}}); err != nil {
+		t.Fatal(err)
+	}
+	b.Forget()
+	_, err = b.Challenge()
+	wantCode(t, "challenge after cast", err, "no_ballot")
+	b.Close()
+	if b.key != nil || b.secrets != nil {
+		t.Fatal("Close kept secrets")
+	}
+}
+
+func TestProofs(t *testing.T) {
+	f := newFixture(t)
+	b := f.booth(t)
+	var log bulletin.MemoryLog
+	var entries [][]byte
+	for _, ch := range [][][]uint32{{{0}, {}}, {{1}, {2}}, {{3}, {0, 1}}} {
+		s, err := b.Encrypt(ch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := wire.DecodeB64(s.Entry)
+		entries = append(entries, raw)
+		if err := log.Append(raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cp2 := f.checkpoint(t, &log, 2, 1, 0, 2)
+	cp3 := f.checkpoint(t, &log, 3, 2, 0, 1, 2)
+
+	p, err := bulletin.ProveInclusion(1, 3, &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proof := hexHashes(p.Hashes)
+	facts, err := verifyInclusion(f.mb64, cp3, entries[1], 1, 3, proof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := ballot.ParseBallot(mustEntry(t, entries[1]).Body)
+	if facts.Seq != 1 || facts.Type != "ballot" || facts.TrackerHex != want.Tracker().Hex() || facts.Checkpoint.Size != 3 {
+		t.Fatalf("inclusion facts %+v", facts)
+	}
+	_, err = verifyInclusion(f.mb64, cp3, entries[0], 1, 3, proof)
+	wantCode(t, "another entry", err, "invalid_proof")
+	bad := slices.Clone(proof)
+	bad[0] = strings.Repeat("ab", 32)
+	_, err = verifyInclusion(f.mb64, cp3, entries[1], 1, 3, bad)
+	wantCode(t, "tampered proof", err, "invalid_proof")
+	one := f.checkpoint(t, &log, 3, 2, 1)
+	_, err = verifyInclusion(f.mb64, one, entries[1], 1, 3, proof)
+	wantCode(t, "checkpoint without quorum", err, "bad_checkpoint")
+
+	v, err := openCheckpoint(f.mb64, one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.OK || v.Valid != 1 || v.Signers[0].Valid || !v.Signers[1].Valid || v.Signers[2].Valid {
+		t.Fatalf("one signature: %+v", v)
+	}
+	if v, err = openCheckpoint(f.mb64, cp3); err != nil || !v.OK || v.Valid != 3 || v.Size != 3 {
+		t.Fatalf("full checkpoint: %+v %v", v, err)
+	}
+
+	cons, err := bulletin.ProveConsistency(2, 3, &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkConsistency(f.mb64, cp2, cp3, 2, 3, hexHashes(cons.Hashes)); err != nil {
+		t.Fatalf("consistency: %v", err)
+	}
+	if err := checkConsistency(f.mb64, cp3, cp3, 3, 3, nil); err != nil {
+		t.Fatalf("same checkpoint: %v", err)
+	}
+	// A fork: another log of the same size, signed by a quorum.
+	var fork bulletin.MemoryLog
+	fork.Append(entries[0])
+	fork.Append(entries[2])
+	forked := f.checkpoint(t, &fork, 2, 1, 0, 1)
+	err = checkConsistency(f.mb64, forked, cp3, 2, 3, hexHashes(cons.Hashes))
+	wantCode(t, "fork", err, "inconsistent")
+	var inc *bulletin.InconsistencyError
+	if !errors.As(err, &inc) || string(inc.Old) != forked {
+		t.Fatalf("fork evidence: %v", err)
+	}
+
+	// A receipt for entry 2 in the checkpoint of size 3.
+	p2, _ := bulletin.ProveInclusion(2, 3, &log)
+	r := &bulletin.Receipt{Entry: entries[2], Seq: 2, Checkpoint: []byte(cp3), Proof: p2.Hashes}
+	rf, err := verifyReceipt(f.mb64, r.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rf.Seq != 2 || rf.Tracker == "" || rf.Checkpoint.Size != 3 {
+		t.Fatalf("receipt facts %+v", rf)
+	}
+	r.Seq = 1
+	_, err = verifyReceipt(f.mb64, r.Bytes())
+	wantCode(t, "receipt with the wrong seq", err, "invalid_proof")
+	_, err = verifyReceipt(f.mb64, []byte("not a receipt"))
+	wantCode(t, "junk receipt", err, "malformed")
+}
+
+func hexHashes(hs []tlog.Hash) []string {
+	out := []string{}
+	for _, h := range hs {
+		out = append(out, hex.EncodeToString(h[:]))
+	}
+	return out
+}
+
+func mustEntry(t *testing.T, raw []byte) *bulletin.Entry {
+	t.Helper()
+	e, err := bulletin.ParseEntry(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func TestVerifyRecordRejectsJunk(t *testing.T) {
+	v, err := verifyRecord(rand.Reader, []byte("URNAREC but not really"), nil)
+	if err == nil && (v.OK || !strings.HasPrefix(v.Failure, "V1")) {
+		t.Fatalf("junk record: %+v", v)
+	}
+}
