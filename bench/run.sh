@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Every benchmark behind bench/README.md, with the commands it quotes.
+# Usage: bash bench/run.sh [--peers]   (--peers also runs Belenios, which
+# needs `apt-get install belenios-tool`). Results go to stdout.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== group (internal/group)"
+go test ./internal/group -run '^$' -bench . -benchtime 200x
+echo "== ballot crypto (ballot)"
+go test ./ballot -run '^$' -bench 'Encrypt1of5|Verify1of5|VerifyBatch256$|Parse1of5' -benchtime 30x
+echo "== tally (tally)"
+go test ./tally -run '^$' -bench . -benchtime 20x
+echo "== observer: whole-election verification (client)"
+go test ./client -run '^$' -bench VerifyElection1000 -benchmem -benchtime 3x
+echo "== board (3-node cluster)"
+bash bench/board.sh
+
+if [ "${1:-}" = "--peers" ]; then
+  echo "== Belenios 2.0 (belenios-tool), same election shape"
+  bash ../shared/peers/belenios.sh 200 BELENIOS-2048 /tmp/belenios-bench-200
+fi

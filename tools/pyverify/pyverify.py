@@ -1,0 +1,1544 @@
+#!/usr/bin/env python3
+"""pyverify: an independent verifier of Urna election records (SPEC.md v1).
+
+Written from SPEC.md and the RFCs it cites only, Python 3 standard library.
+
+    python3 pyverify.py RECORD [--fingerprint HEX] [-v]
+
+Prints one line per verification step, "Vn PASS" or "Vn FAIL ..." (naming the
+first failing sub-step and where), "Vn NOT-REACHED" for a step the record does
+not reach, then a short report. Exit status 0 iff every step passes.
+"""
+
+import base64
+import hashlib
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import r255  # noqa: E402
+from r255 import BASE as G, IDENTITY, L, DecodeError  # noqa: E402
+
+STEPS = ["V%d" % i for i in range(1, 14)]
+
+# --------------------------------------------------------------------------
+# §2.3 transcripts
+
+
+def u32(n):
+    return n.to_bytes(4, "big")
+
+
+def u64(n):
+    return n.to_bytes(8, "big")
+
+
+def transcript(items):
+    return b"".join(u32(len(x)) + x for x in items)
+
+
+def challenge(label, items):
+    return r255.hash_to_scalar(transcript(items), b"urna/v1/" + label.encode())
+
+
+def digest(label, items):
+    t = b"urna/v1/" + label.encode()
+    return hashlib.sha256(u32(len(t)) + t + transcript(items)).digest()
+
+
+def sc(n):
+    return (n % L).to_bytes(32, "little")
+
+
+# --------------------------------------------------------------------------
+# §2.4 strict reader
+
+
+class Malformed(Exception):
+    pass
+
+
+class Reader:
+    def __init__(self, b):
+        self.b = b
+        self.o = 0
+
+    def left(self):
+        return len(self.b) - self.o
+
+    def raw(self, n):
+        if n < 0 or self.o + n > len(self.b):
+            raise Malformed("truncated")
+        v = self.b[self.o:self.o + n]
+        self.o += n
+        return v
+
+    def u8(self):
+        return self.raw(1)[0]
+
+    def u16(self):
+        return int.from_bytes(self.raw(2), "big")
+
+    def u32(self):
+        return int.from_bytes(self.raw(4), "big")
+
+    def u64(self):
+        return int.from_bytes(self.raw(8), "big")
+
+    def bytes_(self, maxlen):
+        n = self.u32()
+        if n > maxlen:
+            raise Malformed("length %d above bound %d" % (n, maxlen))
+        return self.raw(n)
+
+    def string(self, minlen, maxlen, what):
+        b = self.bytes_(maxlen)
+        if len(b) < minlen:
+            raise Malformed("%s: length %d below %d" % (what, len(b), minlen))
+        try:
+            return b.decode("utf-8")
+        except UnicodeDecodeError:
+            raise Malformed("%s: invalid UTF-8" % what)
+
+    def elem(self, allow_identity, what="element"):
+        b = self.raw(32)
+        try:
+            return r255.decode(b, allow_identity), b
+        except DecodeError as e:
+            raise Malformed("%s: %s" % (what, e))
+
+    def scalar(self, what="scalar"):
+        try:
+            return r255.decode_scalar(self.raw(32))
+        except DecodeError as e:
+            raise Malformed("%s: %s" % (what, e))
+
+    def count(self, lo, hi, what, item_size=1):
+        n = self.u32()
+        if n < lo or n > hi:
+            raise Malformed("%s: count %d outside %d..%d" % (what, n, lo, hi))
+        if n * item_size > self.left():
+            raise Malformed("%s: count %d larger than the input allows" % (what, n))
+        return n
+
+    def end(self):
+        if self.o != len(self.b):
+            raise Malformed("%d trailing bytes" % (len(self.b) - self.o))
+
+
+# --------------------------------------------------------------------------
+# §4 manifest
+
+
+class Manifest:
+    pass
+
+
+def decode_manifest(b):
+    r = Reader(b)
+    m = Manifest()
+    m.bytes = b
+    m.version = r.u8()
+    if m.version != 1:
+        raise Malformed("manifest version %d" % m.version)
+    eid = r.bytes_(64)
+    if not (1 <= len(eid) <= 64) or any(c not in b"abcdefghijklmnopqrstuvwxyz0123456789-" for c in eid):
+        raise Malformed("election_id %r invalid" % eid)
+    m.election_id = eid.decode()
+    m.title = r.string(1, 1024, "title")
+    nq = r.count(1, 64, "questions")
+    m.questions = []
+    for q in range(nq):
+        text = r.string(1, 4096, "question %d text" % q)
+        no = r.count(2, 64, "question %d options" % q)
+        opts = [r.string(1, 1024, "question %d option" % q) for _ in range(no)]
+        if len(set(opts)) != len(opts):
+            raise Malformed("question %d: options not distinct" % q)
+        mn, mx = r.u32(), r.u32()
+        if not (mn <= mx <= no and mx >= 1):
+            raise Malformed("question %d: min %d max %d invalid" % (q, mn, mx))
+        m.questions.append((text, opts, mn, mx))
+    m.authority, m.authority_b = r.elem(False, "authority")
+    m.ca, m.ca_b = r.elem(False, "credential_authority")
+    n = r.count(1, 32, "trustees")
+    m.trustees = []
+    for i in range(n):
+        name = r.string(1, 64, "trustee name")
+        pk, pkb = r.elem(False, "trustee signing_key")
+        share = r.raw(32)
+        m.trustees.append((name, pk, pkb, share))
+    m.threshold = r.u32()
+    if not (1 <= m.threshold <= n):
+        raise Malformed("threshold %d not in 1..%d" % (m.threshold, n))
+    nn = r.count(1, 32, "board nodes")
+    m.nodes = []
+    for _ in range(nn):
+        nid = r.bytes_(64)
+        if not (1 <= len(nid) <= 64) or any(
+                c not in b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-" for c in nid):
+            raise Malformed("node id %r invalid" % nid)
+        m.nodes.append((nid.decode(), r.raw(32)))
+    m.quorum = r.u32()
+    if not (1 <= m.quorum <= nn):
+        raise Malformed("board_quorum %d not in 1..%d" % (m.quorum, nn))
+    r.end()
+    # §4.1 pairwise distinctness
+    if len({t[0] for t in m.trustees}) != n:
+        raise Malformed("trustee names not distinct")
+    if len({t[3] for t in m.trustees}) != n:
+        raise Malformed("trustee share keys not distinct")
+    if len({x[0] for x in m.nodes}) != nn:
+        raise Malformed("node ids not distinct")
+    if len({x[1] for x in m.nodes}) != nn:
+        raise Malformed("node keys not distinct")
+    keys = [m.authority_b, m.ca_b] + [t[2] for t in m.trustees]
+    if len(set(keys)) != len(keys):
+        raise Malformed("authority, credential authority and trustee keys not pairwise distinct")
+    size = 69 + sum(8 + 320 * len(o) + 128 * (mx - mn + 1) for (_, o, mn, mx) in m.questions)
+    if size > 65536:
+        raise Malformed("largest ballot %d bytes > 65536" % size)
+    m.fp = digest("manifest-fingerprint", [b])
+    return m
+
+
+# --------------------------------------------------------------------------
+# §3.1 entries
+
+TYPES = {
+    1: ("manifest", 1, 1048576),
+    2: ("credentials", 2, 41943040),
+    3: ("dkg-deal", 3, 1048576),
+    4: ("dkg-confirmation", 3, 65536),
+    5: ("dkg-complaint", 3, 65536),
+    6: ("dkg-reveal", 3, 65536),
+    7: ("open", 1, 65536),
+    8: ("ballot", 4, 65536),
+    9: ("audited-ballot", 4, 131072),
+    10: ("close", 1, 4096),
+    11: ("partial-decryption", 3, 4194304),
+    12: ("result", 1, 4194304),
+}
+MAX_ENTRY = 41943175
+
+
+class Entry:
+    pass
+
+
+def decode_entry(b):
+    """§3.1 strict decoding (V1.3)."""
+    if len(b) > MAX_ENTRY:
+        raise Malformed("entry longer than %d" % MAX_ENTRY)
+    r = Reader(b)
+    e = Entry()
+    e.raw = b
+    e.version = r.u8()
+    if e.version != 1:
+        raise Malformed("entry version %d" % e.version)
+    e.type = r.u8()
+    if e.type not in TYPES:
+        raise Malformed("unregistered entry type %d" % e.type)
+    e.election = r.raw(32)
+    e.role = r.u8()
+    if e.role not in (1, 2, 3, 4):
+        raise Malformed("invalid role %d" % e.role)
+    e.author, e.author_b = r.elem(False, "author key")
+    e.body = r.bytes_(TYPES[e.type][2])
+    e.tbs = b[:r.o]
+    e.R, e.R_b = r.elem(False, "signature R")
+    e.s = r.scalar("signature s")
+    r.end()
+    e.name = TYPES[e.type][0]
+    return e
+
+
+def schnorr_verify(X, X_b, R, R_b, s, msg):
+    c = challenge("schnorr-signature", [X_b, R_b, msg])
+    return (G * s).r_eq(R + X * c)
+
+
+def envelope_ok(e):
+    t = b"urna/v1/board-entry-signature"
+    return schnorr_verify(e.author, e.author_b, e.R, e.R_b, e.s, u32(len(t)) + t + e.tbs)
+
+
+# --------------------------------------------------------------------------
+# §3.6 blocks
+
+
+class Header:
+    pass
+
+
+def decode_header(b):
+    if len(b) != 100:
+        raise Malformed("block header of %d bytes" % len(b))
+    r = Reader(b)
+    h = Header()
+    h.raw = b
+    h.height = r.u64()
+    h.prev = r.raw(32)
+    h.time = r.u64()
+    h.first = r.u64()
+    h.count = r.u32()
+    h.size = r.u64()
+    h.root = r.raw(32)
+    if not (1 <= h.count <= 65536):
+        raise Malformed("block count %d" % h.count)
+    if h.first + h.count >= 2**64 or h.size != h.first + h.count:
+        raise Malformed("log size %d != first seq %d + count %d" % (h.size, h.first, h.count))
+    if h.height == 0:
+        if h.prev != bytes(32) or h.first != 0:
+            raise Malformed("genesis block with non-zero prev or first seq")
+    elif h.prev == bytes(32):
+        raise Malformed("zero prev at height %d" % h.height)
+    h.hash = digest("board-block", [b])
+    return h
+
+
+# --------------------------------------------------------------------------
+# §3.7 Merkle tree (RFC 6962 / 9162)
+
+
+class MerkleLog:
+    """Stores the leaf hashes; computes MTH of any prefix (with memoization
+    of complete power-of-two subtrees)."""
+
+    def __init__(self):
+        self.leaves = []
+        self.memo = {}
+
+    def append(self, entry):
+        self.leaves.append(hashlib.sha256(b"\x00" + entry).digest())
+
+    def mth(self, lo, hi):
+        n = hi - lo
+        if n == 1:
+            return self.leaves[lo]
+        key = (lo, hi)
+        if key in self.memo:
+            return self.memo[key]
+        k = 1
+        while k * 2 < n:
+            k *= 2
+        v = hashlib.sha256(b"\x01" + self.mth(lo, lo + k) + self.mth(lo + k, hi)).digest()
+        if n & (n - 1) == 0:
+            self.memo[key] = v
+        return v
+
+    def root(self, size):
+        return self.mth(0, size)
+
+
+# --------------------------------------------------------------------------
+# §3.8 checkpoints
+
+
+def b64std_strict(s):
+    try:
+        raw = base64.b64decode(s, validate=True)
+    except Exception:
+        return None
+    if base64.b64encode(raw).decode() != s:
+        return None
+    return raw
+
+
+def dec_uint(s):
+    if not s or any(c not in "0123456789" for c in s) or (len(s) > 1 and s[0] == "0"):
+        return None
+    return int(s)
+
+
+class Checkpoint:
+    pass
+
+
+def decode_checkpoint(note):
+    """Decodes a signed note (§3.8). Returns a Checkpoint or raises Malformed."""
+    if len(note) > 16384:
+        raise Malformed("note longer than 16384 bytes")
+    try:
+        s = note.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Malformed("note not UTF-8")
+    i = s.find("\n\n")
+    if i < 0:
+        raise Malformed("note without blank line")
+    text = s[:i + 1]
+    sigs = s[i + 2:]
+    lines = text.split("\n")
+    if len(lines) != 5 or lines[4] != "":
+        raise Malformed("checkpoint text is not four lines")
+    cp = Checkpoint()
+    cp.note = note
+    cp.text = text.encode()
+    cp.origin = lines[0]
+    cp.size = dec_uint(lines[1])
+    if cp.size is None or cp.size < 1:
+        raise Malformed("bad size line %r" % lines[1])
+    cp.root = b64std_strict(lines[2])
+    if cp.root is None or len(cp.root) != 32:
+        raise Malformed("bad root line %r" % lines[2])
+    ext = lines[3].split(" ")
+    if len(ext) != 3 or ext[0] != "block":
+        raise Malformed("bad extension line %r" % lines[3])
+    cp.height = dec_uint(ext[1])
+    cp.block_hash = b64std_strict(ext[2])
+    if cp.height is None or cp.block_hash is None or len(cp.block_hash) != 32:
+        raise Malformed("bad extension line %r" % lines[3])
+    reenc = "%s\n%d\n%s\nblock %d %s\n" % (cp.origin, cp.size, base64.b64encode(cp.root).decode(),
+                                          cp.height, base64.b64encode(cp.block_hash).decode())
+    if reenc != text:
+        raise Malformed("checkpoint text does not re-encode identically")
+    if not sigs.endswith("\n"):
+        raise Malformed("signature block does not end in newline")
+    cp.sigs = []
+    for line in sigs[:-1].split("\n"):
+        if not line.startswith("\u2014 "):
+            raise Malformed("bad signature line %r" % line)
+        parts = line[2:].split(" ")
+        if len(parts) != 2 or not parts[0]:
+            raise Malformed("bad signature line %r" % line)
+        raw = b64std_strict(parts[1])
+        if raw is None or len(raw) < 5:
+            raise Malformed("bad signature base64 in %r" % line)
+        cp.sigs.append((line, parts[0], raw[:4], raw[4:]))
+    if len(cp.sigs) < 1:
+        raise Malformed("note without signatures")
+    return cp
+
+
+# --------------------------------------------------------------------------
+# Bodies (§5.3, §6.1, §7.3, §8.7, §3.5, §9.5)
+
+
+def decode_credentials(b):
+    r = Reader(b)
+    n = r.count(1, 2**20, "credentials", 32)
+    out = []
+    prev = None
+    for _ in range(n):
+        _, eb = r.elem(False, "credential")
+        if prev is not None and eb <= prev:
+            raise Malformed("credentials not strictly increasing")
+        prev = eb
+        out.append(eb)
+    r.end()
+    return out
+
+
+class Ballot:
+    pass
+
+
+def read_branch(r):
+    a, _ = r.elem(True, "branch a")
+    b, _ = r.elem(True, "branch b")
+    c = r.scalar("branch c")
+    s = r.scalar("branch s")
+    return (a, b, c, s, r.b[r.o - 128:r.o - 64])
+
+
+def decode_ballot(b):
+    r = Reader(b)
+    x = Ballot()
+    x.raw = b
+    x.version = r.u8()
+    if x.version != 1:
+        raise Malformed("ballot version %d" % x.version)
+    x.fp = r.raw(32)
+    x.cred, x.cred_b = r.elem(False, "ballot credential")
+    nq = r.count(1, 64, "ballot questions")
+    x.questions = []
+    for _ in range(nq):
+        no = r.count(2, 64, "ballot options", 320)
+        opts = []
+        for _ in range(no):
+            a, ab = r.elem(False, "alpha")
+            bb_, bbb = r.elem(True, "beta")
+            br = [read_branch(r), read_branch(r)]
+            opts.append((a, ab, bb_, bbb, br))
+        nb = r.count(1, 65, "range branches", 128)
+        rng = [read_branch(r) for _ in range(nb)]
+        x.questions.append((opts, rng))
+    r.end()
+    x.tracker = digest("ballot-tracker", [b])
+    return x
+
+
+MAX_BALLOT = 65536
+
+
+def decode_audited(b):
+    r = Reader(b)
+    bb = r.bytes_(MAX_BALLOT)
+    x = decode_ballot(bb)
+    nq = r.u32()
+    if nq != len(x.questions):
+        raise Malformed("opening has %d questions, ballot %d" % (nq, len(x.questions)))
+    opening = []
+    for q in range(nq):
+        no = r.u32()
+        if no != len(x.questions[q][0]):
+            raise Malformed("opening question %d has %d options, ballot %d" % (q, no, len(x.questions[q][0])))
+        row = []
+        for _ in range(no):
+            m = r.u8()
+            if m not in (0, 1):
+                raise Malformed("opening m = %d" % m)
+            row.append((m, r.scalar("opening r")))
+        opening.append(row)
+    r.end()
+    return x, opening
+
+
+def idx(r, what):
+    i = r.u16()
+    if not (1 <= i <= 1000):
+        raise Malformed("%s index %d not in 1..1000" % (what, i))
+    return i
+
+
+class Deal:
+    pass
+
+
+def decode_deal(b):
+    r = Reader(b)
+    d = Deal()
+    d.dealer = idx(r, "dealer")
+    n = r.count(1, 1000, "commitments", 32)
+    d.C = []
+    d.C_b = []
+    for _ in range(n):
+        p, pb = r.elem(False, "commitment")
+        d.C.append(p)
+        d.C_b.append(pb)
+    d.R, d.R_b = r.elem(False, "proof R")
+    d.z = r.scalar("proof z")
+    ns = r.count(0, 999, "encrypted shares", 82)
+    d.recipients = []
+    for _ in range(ns):
+        j = idx(r, "recipient")
+        if d.recipients and j <= d.recipients[-1]:
+            raise Malformed("recipients not strictly increasing")
+        if j == d.dealer:
+            raise Malformed("share to the dealer itself")
+        r.raw(32 + 48)
+        d.recipients.append(j)
+    r.end()
+    return d
+
+
+def decode_confirmation(b):
+    r = Reader(b)
+    t = idx(r, "trustee")
+    n = r.count(0, 1000, "dealers", 2)
+    ds = []
+    for _ in range(n):
+        i = idx(r, "dealer")
+        if (ds and i <= ds[-1]) or i == t:
+            raise Malformed("confirmation dealers not strictly increasing or include the trustee")
+        ds.append(i)
+    r.end()
+    return t, ds
+
+
+def decode_complaint(b):
+    r = Reader(b)
+    i = idx(r, "dealer")
+    j = idx(r, "complainer")
+    r.end()
+    if i == j:
+        raise Malformed("complaint dealer = complainer")
+    return i, j
+
+
+def decode_reveal(b):
+    r = Reader(b)
+    i = idx(r, "dealer")
+    j = idx(r, "complainer")
+    s = r.scalar("share")
+    r.end()
+    if i == j:
+        raise Malformed("reveal dealer = complainer")
+    return i, j, s
+
+
+def decode_open(b):
+    r = Reader(b)
+    K, Kb = r.elem(False, "joint key")
+    n = r.count(0, 1000, "qualified", 2)
+    q = []
+    for _ in range(n):
+        i = idx(r, "qualified")
+        if q and i <= q[-1]:
+            raise Malformed("QUAL not strictly increasing")
+        q.append(i)
+    r.end()
+    return K, Kb, q
+
+
+def decode_close(b):
+    r = Reader(b)
+    s = r.string(0, 1024, "close reason")
+    r.end()
+    return s
+
+
+def decode_partial(b):
+    r = Reader(b)
+    j = idx(r, "trustee")
+    nq = r.count(0, 2**32 - 1, "partial questions", 4)
+    qs = []
+    for _ in range(nq):
+        no = r.count(0, 2**32 - 1, "partial factors", 128)
+        row = []
+        for _ in range(no):
+            D, Db = r.elem(True, "D")
+            a, ab = r.elem(True, "a")
+            bb, bbb = r.elem(True, "b")
+            z = r.scalar("z")
+            row.append((D, Db, a, ab, bb, bbb, z))
+        qs.append(row)
+    r.end()
+    return j, qs
+
+
+def decode_result(b):
+    r = Reader(b)
+    n = r.count(0, 1000, "result trustees", 2)
+    ts = []
+    for _ in range(n):
+        i = idx(r, "result trustee")
+        if ts and i <= ts[-1]:
+            raise Malformed("result trustees not strictly increasing")
+        ts.append(i)
+    nq = r.count(0, 2**32 - 1, "result questions", 4)
+    counts = []
+    for _ in range(nq):
+        no = r.count(0, 2**32 - 1, "result options", 8)
+        counts.append([r.u64() for _ in range(no)])
+    r.end()
+    return ts, counts
+
+
+# --------------------------------------------------------------------------
+# Proof checks
+
+
+def verify_disjunctive(label, prefix, A, B, K, values, branches):
+    """§6.3. Returns None if valid, else (substep-suffix, branch, message)."""
+    items = list(prefix)
+    for (a, b, c, s, ab_raw) in branches:
+        items.append(ab_raw[:32])
+        items.append(ab_raw[32:])
+    c = challenge(label, items)
+    if sum(br[2] for br in branches) % L != c:
+        return ("2", None, "sum of branch challenges != c (P1)")
+    for j, (a, b, cj, sj, _) in enumerate(branches):
+        if not (G * sj).r_eq(a + A * cj):
+            return ("3", j, "P2 false")
+        if not (K * sj).r_eq(b + (B - G * values[j]) * cj):
+            return ("3", j, "P3 false")
+    return None
+
+
+def lagrange(S, j):
+    num, den = 1, 1
+    for k in S:
+        if k != j:
+            num = num * k % L
+            den = den * (k - j) % L
+    return num * pow(den, L - 2, L) % L
+
+
+def eval_commitments(C, j):
+    """E(j) = Σ_k j^k·C_k."""
+    acc = IDENTITY
+    x = 1
+    for Ck in C:
+        acc = acc + Ck * x
+        x = x * j % L
+    return acc
+
+
+# --------------------------------------------------------------------------
+# The verifier
+
+
+class Report:
+    def __init__(self):
+        self.fails = {s: [] for s in STEPS}
+        self.ran = set()
+        self.info = []
+
+    def fail(self, sub, where, msg):
+        step = sub.split(".")[0]
+        self.ran.add(step)
+        self.fails[step].append((sub, where, msg))
+
+    def run(self, step):
+        self.ran.add(step)
+
+
+class Stop(Exception):
+    pass
+
+
+PH_EMPTY, PH_SETUP, PH_KC, PH_OPEN, PH_CLOSED, PH_TALLY, PH_RESULT = range(7)
+PHASE_OF_TYPE = {1: {PH_EMPTY}, 2: {PH_SETUP}, 3: {PH_KC}, 4: {PH_KC}, 5: {PH_KC}, 6: {PH_KC},
+                 7: {PH_KC}, 8: {PH_OPEN}, 9: {PH_OPEN}, 10: {PH_OPEN}, 11: {PH_CLOSED, PH_TALLY},
+                 12: {PH_TALLY}}
+
+
+class _NoPrefix:
+    def __mod__(self, _):
+        return ""
+
+
+class Verifier:
+    def __init__(self, data, expected_fp=None, verbose=False):
+        self.data = data
+        self.expected_fp = expected_fp
+        self.verbose = verbose
+        self.rep = Report()
+        self.log = MerkleLog()
+        self.blocks = []  # headers
+        self.entries_n = 0
+        # election state
+        self.m = None
+        self.phase = PH_EMPTY
+        self.ids = set()
+        self.creds = None
+        self.trackers = set()
+        self.deals = {}          # dealer -> Deal (accepted by the rules)
+        self.deal_valid = {}     # dealer -> bool (V7.2/V7.3)
+        self.confirmed = set()
+        self.complaints = {}     # dealer -> set of complainers (rules)
+        self.complaint_order = []
+        self.answered = set()    # (dealer, complainer) answered by the rules
+        self.reveal_valid = {}   # (dealer, complainer) -> bool for the first reveal
+        self.K = None
+        self.K_b = None
+        self.X = None            # verification keys X_1..X_N (index 1-based dict)
+        self.qual = None
+        self.partials = {}       # trustee -> (valid, factors) (accepted by the rules)
+        self.partial_order = []
+        self.results = []
+        # V10
+        self.burnt = set()
+        self.counted = {}        # credential bytes -> (seq, ballot)
+        self.stats = {"counted": 0, "superseded": 0, "invalid": 0, "audited": 0, "rejected": 0}
+        self.audited_reports = []
+        self.aggregate = None
+        self.maxcount = None
+
+    # --- framing -----------------------------------------------------------
+    def run(self):
+        rep = self.rep
+        try:
+            self.read_record()
+        except Stop:
+            pass
+        return rep
+
+    def read_record(self):
+        rep = self.rep
+        d = self.data
+        for s in ("V1",):
+            rep.run(s)
+        if len(d) < 8 or d[:7] != b"URNAREC" or d[7] != 1:
+            rep.fail("V1.1", "file", "bad magic or version")
+            raise Stop
+        o = 8
+        frames = []
+        maxlen = {1: 100, 2: MAX_ENTRY, 3: 16384, 4: 20}
+        while True:
+            if o == len(d):
+                rep.fail("V1.1", "file", "record ends without END frame")
+                raise Stop
+            if o + 5 > len(d):
+                rep.fail("V1.1", "offset %d" % o, "truncated frame header")
+                raise Stop
+            tag = d[o]
+            n = int.from_bytes(d[o + 1:o + 5], "big")
+            if tag not in maxlen:
+                rep.fail("V1.1", "offset %d" % o, "unknown frame tag %d" % tag)
+                raise Stop
+            if n > maxlen[tag]:
+                rep.fail("V1.1", "offset %d" % o, "frame length %d above maximum %d" % (n, maxlen[tag]))
+                raise Stop
+            if o + 5 + n > len(d):
+                rep.fail("V1.1", "offset %d" % o, "truncated frame")
+                raise Stop
+            frames.append((tag, d[o + 5:o + 5 + n]))
+            o += 5 + n
+            if tag == 4:
+                break
+        if o != len(d):
+            rep.fail("V1.1", "file", "%d bytes after END" % (len(d) - o))
+            raise Stop
+        # order: (BLOCK ENTRY×count)+ CHECKPOINT{1,1024} END
+        i = 0
+        nblocks = nentries = 0
+        if not frames or frames[0][0] != 1:
+            rep.fail("V1.1", "file", "record does not start with a BLOCK frame")
+            raise Stop
+        items = []
+        while i < len(frames) and frames[i][0] == 1:
+            try:
+                h = decode_header(frames[i][1])
+            except Malformed as e:
+                rep.fail("V1.2", "block #%d" % nblocks, str(e))
+                raise Stop
+            nblocks += 1
+            i += 1
+            ents = []
+            for k in range(h.count):
+                if i >= len(frames) or frames[i][0] != 2:
+                    rep.fail("V1.1", "block height %d" % h.height, "fewer ENTRY frames than count %d" % h.count)
+                    raise Stop
+                ents.append(frames[i][1])
+                i += 1
+            nentries += len(ents)
+            items.append((h, ents))
+            if i < len(frames) and frames[i][0] == 2:
+                rep.fail("V1.1", "block height %d" % h.height, "more ENTRY frames than count %d" % h.count)
+                raise Stop
+        cps = []
+        while i < len(frames) and frames[i][0] == 3:
+            cps.append(frames[i][1])
+            i += 1
+        if not (1 <= len(cps) <= 1024):
+            rep.fail("V1.1", "file", "%d CHECKPOINT frames (need 1..1024)" % len(cps))
+            raise Stop
+        if i != len(frames) - 1 or frames[i][0] != 4:
+            rep.fail("V1.1", "file", "frames out of order")
+            raise Stop
+        end = frames[i][1]
+        if len(end) != 20:
+            rep.fail("V1.1", "END", "END payload of %d bytes" % len(end))
+            raise Stop
+        ce, cb, cc = int.from_bytes(end[:8], "big"), int.from_bytes(end[8:16], "big"), int.from_bytes(end[16:], "big")
+        if (ce, cb, cc) != (nentries, nblocks, len(cps)):
+            rep.fail("V1.1", "END", "END counts (%d, %d, %d) != frames (%d, %d, %d)" % (
+                ce, cb, cc, nentries, nblocks, len(cps)))
+            raise Stop
+        # V1.3 every entry decodes strictly (framing failure: stop)
+        decoded = []
+        seq = 0
+        for h, ents in items:
+            row = []
+            for raw in ents:
+                try:
+                    row.append(decode_entry(raw))
+                except Malformed as e:
+                    rep.fail("V1.3", "entry seq %d" % seq, str(e))
+                    raise Stop
+                seq += 1
+            decoded.append((h, row))
+        # V1.5 checkpoints decode
+        checkpoints = []
+        for k, note in enumerate(cps):
+            try:
+                checkpoints.append(decode_checkpoint(note))
+            except Malformed as e:
+                rep.fail("V1.5", "checkpoint #%d" % k, str(e))
+                checkpoints.append(None)
+        # process
+        for s in ("V2", "V3", "V4", "V5", "V6", "V7", "V8", "V9", "V10", "V11", "V12"):
+            pass
+        prev = None
+        seq = 0
+        for h, row in decoded:
+            self.check_block(h, prev, seq)
+            for e in row:
+                self.log.append(e.raw)
+                self.process_entry(seq, e)
+                seq += 1
+            self.check_block_root(h, seq)
+            self.blocks.append(h)
+            prev = h
+        self.entries_n = seq
+        self.finish_tally()
+        self.check_checkpoints(checkpoints)
+        if self.expected_fp is not None and self.m is not None:
+            self.rep.run("V4")
+            if self.m.fp != self.expected_fp:
+                self.rep.fail("V4.6", "manifest", "fingerprint %s != expected %s" % (
+                    self.m.fp.hex(), self.expected_fp.hex()))
+
+    # --- V2 / V3.5 ---------------------------------------------------------
+    def check_block(self, h, prev, seq):
+        rep = self.rep
+        rep.run("V2")
+        where = "block height %d" % h.height
+        if prev is None:
+            if h.height != 0 or h.prev != bytes(32) or h.first != 0:
+                rep.fail("V2.1", where, "first block is not height 0 / zero prev / first seq 0")
+        else:
+            if h.height != prev.height + 1:
+                rep.fail("V2.2", where, "height %d after %d" % (h.height, prev.height))
+            if h.prev != prev.hash:
+                rep.fail("V2.2", where, "prev %s != hash of previous header %s" % (h.prev.hex(), prev.hash.hex()))
+            if h.time < prev.time:
+                rep.fail("V2.4", where, "time %d before previous %d" % (h.time, prev.time))
+        if h.first != seq:
+            rep.fail("V2.3", where, "first seq %d but %d entries precede the block" % (h.first, seq))
+
+    def check_block_root(self, h, seq):
+        rep = self.rep
+        rep.run("V3")
+        where = "block height %d" % h.height
+        if h.size != seq:
+            rep.fail("V3.5", where, "log size %d but %d entries so far" % (h.size, seq))
+            return
+        if self.log.root(seq) != h.root:
+            rep.fail("V3.5", where, "log root is not the Merkle root of entries 0..%d" % (seq - 1))
+
+    def check_checkpoints(self, cps):
+        rep = self.rep
+        rep.run("V3")
+        m = self.m
+        full = False
+        by_height = {h.height: h for h in self.blocks}
+        for k, cp in enumerate(cps):
+            where = "checkpoint #%d" % k
+            if cp is None:
+                continue
+            if m is None:
+                rep.fail("V3.1", where, "no manifest to open the checkpoint against")
+                continue
+            origin = "urna/%s/%s" % (m.election_id, m.fp[:8].hex())
+            ok = True
+            if cp.origin != origin:
+                rep.fail("V3.1", where, "origin %r != %r" % (cp.origin, origin))
+                ok = False
+            if len(cp.sigs) > 100:
+                rep.fail("V3.4", where, "%d signature lines > 100" % len(cp.sigs))
+                ok = False
+            signers = set()
+            seen = set()
+            nodes = {}
+            for nid, key in m.nodes:
+                kh = hashlib.sha256(nid.encode() + b"\n\x01" + key).digest()[:4]
+                nodes[(nid, kh)] = key
+            for line, nid, kh, sig in cp.sigs:
+                if line in seen:
+                    continue
+                seen.add(line)
+                key = nodes.get((nid, kh))
+                if key is None:
+                    continue
+                if len(sig) != 64 or not r255.ed25519_verify(key, cp.text, sig):
+                    rep.fail("V3.2", where, "invalid signature by board node %s" % nid)
+                    ok = False
+                    continue
+                signers.add(nid)
+            if len(signers) < m.quorum:
+                rep.fail("V3.3", where, "%d distinct valid node signatures < quorum %d" % (len(signers), m.quorum))
+                ok = False
+            h = by_height.get(cp.height)
+            if h is None or h.size != cp.size or h.root != cp.root or h.hash != cp.block_hash:
+                rep.fail("V3.5", where, "no block of height %d with the checkpoint's size, root and hash" % cp.height)
+                ok = False
+            if ok and cp.size == self.entries_n:
+                full = True
+        if not full:
+            rep.fail("V3.6", "record", "no valid checkpoint of size %d (the whole record)" % self.entries_n)
+
+    # --- entries ------------------------------------------------------------
+    def process_entry(self, seq, e):
+        rep = self.rep
+        where = "entry seq %d (%s)" % (seq, e.name)
+        for s in ("V4", "V5"):
+            rep.run(s)
+        if seq == 0:
+            self.entry0(e, where)
+            return
+        if self.m is None:
+            rep.fail("V5.1", where, "no valid manifest at entry 0")
+            return
+        m = self.m
+        # V4.5 / V5.2
+        if e.election != m.fp:
+            rep.fail("V4.5", where, "envelope fingerprint is not the manifest's")
+            return
+        eid = digest("board-entry", [e.raw])
+        if eid in self.ids:
+            rep.fail("V5.3", where, "duplicate entry id")
+            return
+        if self.phase == PH_RESULT:
+            rep.fail("V5.5", where, "entry after the result")
+            return
+        # V5.4 authorship
+        want_role = TYPES[e.type][1]
+        if e.role != want_role:
+            rep.fail("V5.4", where, "role %d, type needs %d" % (e.role, want_role))
+            return
+        author_idx = None
+        if e.role == 1 and e.author_b != m.authority_b:
+            rep.fail("V5.4", where, "author is not the election authority")
+            return
+        if e.role == 2 and e.author_b != m.ca_b:
+            rep.fail("V5.4", where, "author is not the credential authority")
+            return
+        if e.role == 3:
+            for i, t in enumerate(m.trustees):
+                if t[2] == e.author_b:
+                    author_idx = i + 1
+            if author_idx is None:
+                rep.fail("V5.4", where, "author is not a trustee of the manifest")
+                return
+        if e.role == 4 and (self.creds is None or e.author_b not in self.creds):
+            rep.fail("V5.4", where, "author is not a registered credential")
+            return
+        if self.phase not in PHASE_OF_TYPE[e.type]:
+            rep.fail("V5.5", where, "%s not accepted in phase %d" % (e.name, self.phase))
+            return
+        # envelope signature (V1.4): reported under V8.5 / V9.1 / V5
+        sig_ok = envelope_ok(e)
+        if not sig_ok and e.type not in (8, 9):
+            rep.fail("V5", where, "envelope signature invalid (V1.4)")
+            return
+        handler = getattr(self, "on_" + e.name.replace("-", "_"))
+        accepted = handler(seq, e, where, author_idx, sig_ok)
+        if accepted:
+            self.ids.add(eid)
+
+    def entry0(self, e, where):
+        rep = self.rep
+        if e.type != 1:
+            rep.fail("V5.1", where, "entry 0 is not a manifest")
+            return
+        rep.run("V4")
+        try:
+            m = decode_manifest(e.body)
+        except Malformed as x:
+            rep.fail("V4.1", where, str(x))
+            return
+        if e.role != 1 or e.author_b != m.authority_b:
+            rep.fail("V4.4", where, "manifest not authored by its authority key")
+            return
+        if e.election != m.fp:
+            rep.fail("V4.5", where, "envelope fingerprint != manifest fingerprint")
+            return
+        if not envelope_ok(e):
+            rep.fail("V4.4", where, "manifest envelope signature invalid")
+            return
+        self.m = m
+        self.ids.add(digest("board-entry", [e.raw]))
+        self.phase = PH_SETUP
+        self.rep.info.append("manifest: election %s, fingerprint %s, %d questions, %d trustees (t=%d), %d board nodes (quorum %d)" % (
+            m.election_id, m.fp.hex(), len(m.questions), len(m.trustees), m.threshold, len(m.nodes), m.quorum))
+
+    def on_credentials(self, seq, e, where, _a, _s):
+        self.rep.run("V6")
+        try:
+            creds = decode_credentials(e.body)
+        except Malformed as x:
+            self.rep.fail("V1.6", where, "credential list: %s" % x)  # also V6.2
+            self.rep.fail("V6.2", where, str(x))
+            return False
+        self.creds = set(creds)
+        self.phase = PH_KC
+        self.rep.run("V7")
+        self.rep.info.append("V6.3 credential list: N = %d public credentials" % len(creds))
+        return True
+
+    def on_dkg_deal(self, seq, e, where, a, _s):
+        rep = self.rep
+        rep.run("V7")
+        m = self.m
+        try:
+            d = decode_deal(e.body)
+        except Malformed as x:
+            rep.fail("V1.6", where, "dealer post: %s" % x)
+            return False
+        if d.dealer != a or a in self.deals:
+            rep.fail("V5.6", where, "dealer %d is not the author %s or has already dealt" % (d.dealer, a))
+            return False
+        self.deals[a] = d
+        N, T = len(m.trustees), m.threshold
+        valid = True
+        if len(d.C) != T:
+            rep.fail("V7.2", where, "%d commitments, threshold is %d" % (len(d.C), T))
+            valid = False
+        elif d.recipients != [j for j in range(1, N + 1) if j != a]:
+            rep.fail("V7.2", where, "encrypted shares are not for every other trustee")
+            valid = False
+        else:
+            c = challenge("dlog-proof", [m.fp, u64(N), u64(T), u64(a)] + d.C_b + [d.R_b])
+            if not (G * d.z).r_eq(d.R + d.C[0] * c):
+                rep.fail("V7.3", where, "proof of knowledge of a_%d0 false" % a)
+                valid = False
+        self.deal_valid[a] = valid
+        return True
+
+    def on_dkg_confirmation(self, seq, e, where, a, _s):
+        try:
+            t, ds = decode_confirmation(e.body)
+        except Malformed as x:
+            self.rep.fail("V1.6", where, "confirmation: %s" % x)
+            return False
+        if t != a or a in self.confirmed or any(i not in self.deals or i == a for i in ds):
+            self.rep.fail("V5.6", where, "confirmation rules")
+            return False
+        self.confirmed.add(a)
+        return True
+
+    def on_dkg_complaint(self, seq, e, where, a, _s):
+        self.rep.run("V7")
+        try:
+            i, j = decode_complaint(e.body)
+        except Malformed as x:
+            self.rep.fail("V1.6", where, "complaint: %s" % x)
+            return False
+        if j != a or i == a or i not in self.deals or j in self.complaints.get(i, set()):
+            self.rep.fail("V5.6", where, "complaint rules")
+            return False
+        if i > len(self.m.trustees):
+            self.rep.fail("V7.4", where, "dealer index %d out of range" % i)
+        self.complaints.setdefault(i, set()).add(j)
+        return True
+
+    def on_dkg_reveal(self, seq, e, where, a, _s):
+        rep = self.rep
+        rep.run("V7")
+        try:
+            i, j, s = decode_reveal(e.body)
+        except Malformed as x:
+            rep.fail("V1.6", where, "reveal: %s" % x)
+            return False
+        if i != a or j not in self.complaints.get(a, set()) or (i, j) in self.answered:
+            rep.fail("V5.6", where, "reveal rules")
+            return False
+        if j > len(self.m.trustees):
+            rep.fail("V7.4", where, "complainer index %d out of range" % j)
+        self.answered.add((i, j))
+        d = self.deals[i]
+        ok = (G * s).r_eq(eval_commitments(d.C, j))
+        if not ok:
+            rep.fail("V7.5", where, "revealed share s_%d%d does not match the commitments" % (i, j))
+        self.reveal_valid[(i, j)] = ok
+        return True
+
+    def on_open(self, seq, e, where, a, _s):
+        rep = self.rep
+        rep.run("V7")
+        m = self.m
+        N, T = len(m.trustees), m.threshold
+        try:
+            K, Kb, qual_body = decode_open(e.body)
+        except Malformed as x:
+            rep.fail("V1.6", where, "open: %s" % x)
+            return False
+        # rules' QUAL (§3.9.2)
+        rq = [i for i in sorted(self.deals)
+              if len(self.complaints.get(i, set())) < T
+              and all((i, j) in self.answered for j in self.complaints.get(i, set()))]
+        # V7.6 QUAL
+        qual = []
+        excluded = []
+        for i in range(1, N + 1):
+            if i not in self.deals:
+                excluded.append((i, "no post"))
+            elif not self.deal_valid[i]:
+                excluded.append((i, "V7.2/V7.3"))
+            elif len(self.complaints.get(i, set())) >= T:
+                excluded.append((i, "T or more complaints"))
+            elif not all((i, j) in self.answered for j in self.complaints.get(i, set())):
+                excluded.append((i, "unanswered complaint"))
+            elif not all(self.reveal_valid.get((i, j)) for j in self.complaints.get(i, set())):
+                excluded.append((i, "invalid reveal"))
+            else:
+                qual.append(i)
+        for i, why in excluded:
+            rep.info.append("V7.6 dealer %d excluded from QUAL: %s" % (i, why))
+        rules_ok = True
+        if len(rq) < T or qual_body != rq:
+            rules_ok = False
+        Kr = IDENTITY
+        for i in rq:
+            Kr = Kr + self.deals[i].C[0]
+        if not rules_ok or not Kr.r_eq(K):
+            rep.fail("V5.6", where, "open body QUAL/K differ from the rules' QUAL %s" % rq)
+        if len(qual) < T:
+            rep.fail("V7.6", where, "QUAL %s has fewer than T=%d members" % (qual, T))
+        if qual_body != qual:
+            rep.fail("V7.6", where, "open body QUAL %s != recomputed QUAL %s" % (qual_body, qual))
+        Kv = IDENTITY
+        for i in qual:
+            Kv = Kv + self.deals[i].C[0]
+        if Kv.is_r_identity() or not Kv.r_eq(K):
+            rep.fail("V7.7", where, "open body joint key != sum of QUAL's C_i0")
+        if not rules_ok or not Kr.r_eq(K):
+            return False
+        # V7.8
+        self.qual = qual
+        self.K, self.K_b = Kv, Kv.encode()
+        sums = []
+        for k in range(T):
+            acc = IDENTITY
+            for i in qual:
+                acc = acc + self.deals[i].C[k]
+            sums.append(acc)
+        self.X = {j: eval_commitments(sums, j) for j in range(1, N + 1)}
+        self.phase = PH_OPEN
+        self.aggregate = [[(IDENTITY, IDENTITY) for _ in o] for (_, o, _, _) in m.questions]
+        rep.info.append("V7 QUAL = %s, joint key K = %s" % (qual, self.K_b.hex()))
+        return True
+
+    # --- ballots -------------------------------------------------------------
+    def verify_ballot(self, x, e, where, sig_ok, step):
+        """V8.2–V8.7 (step = "V8" or "V9.1"). Returns True if valid."""
+        rep = self.rep
+        m = self.m
+        sub = (lambda s: "V8." + s) if step == "V8" else (lambda s: "V9.1")
+        pre = _NoPrefix() if step == "V8" else "V8.%s: "
+        if x.fp != m.fp:
+            rep.fail(sub("2"), where, (pre % "2") + "ballot fingerprint is not the manifest's")
+            return False
+        if len(x.questions) != len(m.questions):
+            rep.fail(sub("3"), where, (pre % "3") + "ballot has %d questions" % len(x.questions))
+            return False
+        for q, ((opts, rng), (_, mo, mn, mx)) in enumerate(zip(x.questions, m.questions)):
+            if len(opts) != len(mo) or len(rng) != mx - mn + 1:
+                rep.fail(sub("3"), where, (pre % "3") + "question %d shape differs from the manifest" % q)
+                return False
+        if x.cred_b not in self.creds or x.cred_b != e.author_b:
+            rep.fail(sub("4"), where, (pre % "4") + "credential not registered or not the author")
+            return False
+        if not sig_ok:
+            rep.fail(sub("5"), where, (pre % "5") + "envelope signature invalid")
+            return False
+        K, Kb = self.K, self.K_b
+        for q, ((opts, rng), (_, mo, mn, mx)) in enumerate(zip(x.questions, m.questions)):
+            A, B = IDENTITY, IDENTITY
+            cts = []
+            for i, (a, ab, b, bb, br) in enumerate(opts):
+                prefix = [m.fp, Kb, x.cred_b, u64(q), u64(i), ab, bb]
+                bad = verify_disjunctive("disjunctive-proof", prefix, a, b, K, [0, 1], br)
+                if bad:
+                    s6 = "6." + bad[0]
+                    rep.fail(sub(s6), where, (pre % s6) + "question %d option %d%s: %s" % (
+                        q, i, "" if bad[1] is None else " branch %d" % bad[1], bad[2]))
+                    return False
+                A, B = A + a, B + b
+                cts += [ab, bb]
+            prefix = [m.fp, Kb, x.cred_b, u64(q), u64(mn), u64(mx)] + cts
+            bad = verify_disjunctive("range-proof", prefix, A, B, K, list(range(mn, mx + 1)), rng)
+            if bad:
+                s7 = "7." + bad[0]
+                rep.fail(sub(s7), where, (pre % s7) + "question %d%s: %s" % (
+                    q, "" if bad[1] is None else " branch %d" % bad[1], bad[2]))
+                return False
+        return True
+
+    def on_ballot(self, seq, e, where, a, sig_ok):
+        rep = self.rep
+        rep.run("V8")
+        rep.run("V10")
+        try:
+            x = decode_ballot(e.body)
+        except Malformed as err:
+            rep.fail("V1.6", where, "ballot: %s" % err)
+            rep.fail("V8.1", where, str(err))
+            self.stats["invalid"] += 1
+            return False
+        if x.cred_b != e.author_b:
+            rep.fail("V5.6", where, "ballot credential is not the author")
+            rep.fail("V8.4", where, "ballot credential is not the author")
+            return False
+        if x.tracker in self.trackers:
+            rep.fail("V5.6", where, "tracker already on the board")
+            self.stats["rejected"] += 1
+            return False
+        # accepted by the rules
+        self.trackers.add(x.tracker)
+        valid = self.verify_ballot(x, e, where, sig_ok, "V8")
+        # V10
+        if not valid:
+            self.stats["invalid"] += 1
+            return True
+        if x.tracker in self.burnt:
+            self.stats["rejected"] += 1
+            return True
+        self.burnt.add(x.tracker)
+        old = self.counted.get(x.cred_b)
+        if old is not None:
+            self.stats["superseded"] += 1
+        self.counted[x.cred_b] = (seq, x)
+        return True
+
+    def on_audited_ballot(self, seq, e, where, a, sig_ok):
+        rep = self.rep
+        rep.run("V9")
+        try:
+            x, opening = decode_audited(e.body)
+        except Malformed as err:
+            rep.fail("V1.6", where, "audited ballot: %s" % err)
+            rep.fail("V9.1", where, str(err))
+            self.stats["invalid"] += 1
+            return False
+        if x.cred_b != e.author_b:
+            rep.fail("V5.6", where, "audited ballot credential is not the author")
+            return False
+        if x.tracker in self.trackers:
+            rep.fail("V5.6", where, "tracker already on the board")
+            return False
+        self.trackers.add(x.tracker)
+        valid = self.verify_ballot(x, e, where, sig_ok, "V9")
+        if valid:
+            m = self.m
+            chosen = []
+            for q, ((opts, _), row, (_, mo, mn, mx)) in enumerate(zip(x.questions, opening, m.questions)):
+                k = sum(mm for mm, _ in row)
+                if not (mn <= k <= mx):
+                    rep.fail("V9.2", where, "question %d: %d selections not in [%d, %d]" % (q, k, mn, mx))
+                    valid = False
+                    break
+                for i, ((a_, _, b_, _, _), (mm, r)) in enumerate(zip(opts, row)):
+                    if not (G * r).r_eq(a_) or not (G * mm + self.K * r).r_eq(b_):
+                        rep.fail("V9.3", where, "question %d option %d does not re-encrypt" % (q, i))
+                        valid = False
+                        break
+                if not valid:
+                    break
+                chosen.append([i for i, (mm, _) in enumerate(row) if mm])
+            if valid:
+                rep.info.append("V9.4 audited ballot at seq %d (tracker %s): selections %s" % (
+                    seq, x.tracker.hex()[:16], chosen))
+        if valid:
+            self.burnt.add(x.tracker)
+            self.stats["audited"] += 1
+        else:
+            self.stats["invalid"] += 1
+        return True
+
+    def on_close(self, seq, e, where, a, _s):
+        try:
+            decode_close(e.body)
+        except Malformed as x:
+            self.rep.fail("V1.6", where, "close: %s" % x)
+            return False
+        self.phase = PH_CLOSED
+        for st in ("V8", "V9"):  # voting is over: vacuously passing if no such entry
+            self.rep.run(st)
+        self.settle_aggregate()
+        return True
+
+    def settle_aggregate(self):
+        """V10 and V11 at the close entry."""
+        rep = self.rep
+        rep.run("V10")
+        rep.run("V11")
+        m = self.m
+        agg = [[(IDENTITY, IDENTITY) for _ in o] for (_, o, _, _) in m.questions]
+        for cred, (seq, x) in self.counted.items():
+            for q, (opts, _) in enumerate(x.questions):
+                for i, (a, _, b, _, _) in enumerate(opts):
+                    A, B = agg[q][i]
+                    agg[q][i] = (A + a, B + b)
+        self.aggregate = agg
+        self.maxcount = len(self.counted)
+        self.stats["counted"] = len(self.counted)
+        rep.info.append("V10 ballots: counted %(counted)d, superseded %(superseded)d, invalid %(invalid)d, "
+                        "audited %(audited)d, rejected %(rejected)d" % self.stats)
+        rep.info.append("V10.6 maxCount = %d; counted seqs %s" % (
+            self.maxcount, sorted(s for s, _ in self.counted.values())))
+
+    # --- tally ---------------------------------------------------------------
+    def on_partial_decryption(self, seq, e, where, a, _s):
+        rep = self.rep
+        rep.run("V12")
+        m = self.m
+        try:
+            j, qs = decode_partial(e.body)
+        except Malformed as x:
+            rep.fail("V1.6", where, "partial decryption: %s" % x)
+            return False
+        if j != a or a in self.partials:
+            rep.fail("V5.6", where, "partial decryption trustee %d is not the author or already posted" % j)
+            return False
+        self.phase = PH_TALLY
+        valid = True
+        if len(qs) != len(m.questions) or any(len(row) != len(mq[1]) for row, mq in zip(qs, m.questions)):
+            rep.fail("V12.1", where, "shape differs from the manifest")
+            valid = False
+        else:
+            Xj = self.X[j]
+            Xjb = Xj.encode()
+            for q, row in enumerate(qs):
+                for o, (D, Db, a_, ab, b_, bb, z) in enumerate(row):
+                    A, B = self.aggregate[q][o]
+                    c = challenge("decryption-proof", [m.fp, u64(j), Xjb, u64(q), u64(o),
+                                                       A.encode(), B.encode(), Db, ab, bb])
+                    if not (G * z).r_eq(a_ + Xj * c) or not (A * z).r_eq(b_ + D * c):
+                        rep.fail("V12.3", where, "trustee %d factor (q=%d, o=%d) proof false" % (j, q, o))
+                        valid = False
+                        break
+                if not valid:
+                    break
+        self.partials[j] = (valid, qs)
+        return True
+
+    def on_result(self, seq, e, where, a, _s):
+        rep = self.rep
+        rep.run("V13")
+        m = self.m
+        if len(self.partials) < m.threshold:
+            rep.fail("V5.6", where, "result with fewer than T partial decryptions on the board")
+            return False
+        try:
+            ts, counts = decode_result(e.body)
+        except Malformed as x:
+            rep.fail("V1.6", where, "result: %s" % x)
+            return False
+        self.phase = PH_RESULT
+        self.rep.run("V12")
+        self.results.append((seq, where, ts, counts, e.body))
+        return True
+
+    def finish_tally(self):
+        rep = self.rep
+        m = self.m
+        if m is None:
+            return
+        for s in ("V7", "V8", "V9", "V10", "V11", "V12", "V13"):
+            pass
+        if not self.results:
+            return
+        rep.run("V13")
+        seq, where, ts, counts, body = self.results[0]
+        T = m.threshold
+        valid = sorted(j for j, (ok, _) in self.partials.items() if ok)
+        if len(valid) < T:
+            rep.fail("V13.1", where, "only %d valid partial decryptions (T = %d)" % (len(valid), T))
+            return
+        S = valid[:T]
+        if ts != S:
+            rep.fail("V13.2", where, "result trustees %s != T smallest valid %s" % (ts, S))
+            return
+        if len(counts) != len(m.questions) or any(len(r) != len(mq[1]) for r, mq in zip(counts, m.questions)):
+            rep.fail("V13.3", where, "counts shape differs from the manifest")
+            return
+        lam = {j: lagrange(S, j) for j in S}
+        ok = True
+        for q, row in enumerate(counts):
+            for o, cnt in enumerate(row):
+                if cnt > self.maxcount:
+                    rep.fail("V13.4", where, "count[%d][%d] = %d > maxCount %d" % (q, o, cnt, self.maxcount))
+                    ok = False
+                    continue
+                A, B = self.aggregate[q][o]
+                Mq = B
+                for j in S:
+                    Mq = Mq - self.partials[j][1][q][o][0] * lam[j]
+                if not (G * cnt).r_eq(Mq):
+                    rep.fail("V13.4", where, "count[%d][%d] = %d: count*G != B - sum(lambda*D)" % (q, o, cnt))
+                    ok = False
+        if ok:
+            rd = digest("result", [m.fp, body])
+            rep.info.append("V13 result (trustees %s): counts %s; result digest %s" % (S, counts, rd.hex()))
+
+
+def entry_ids(data):
+    """Yields (seq, id) of every ENTRY frame of a record (no other checks)."""
+    o, seq = 8, 0
+    while o + 5 <= len(data):
+        tag = data[o]
+        n = int.from_bytes(data[o + 1:o + 5], "big")
+        if tag == 2:
+            yield seq, digest("board-entry", [data[o + 5:o + 5 + n]])
+            seq += 1
+        o += 5 + n
+
+
+def selftest():
+    """Known answers: RFC 9496 generator multiples, the §2.2 vector, decoder
+    rejections (non-canonical, negative, wrong length), RFC 8032 test 1."""
+    mult = ["0000000000000000000000000000000000000000000000000000000000000000",
+            "e2f2ae0a6abc4e71a884a961c500515f58e30b6aa582dd8db6a65945e08d2d76",
+            "6a493210f7499cd17fecb510ae0cea23a110e8d5b901f8acadd3095c73a3b919",
+            "94741f5d5d52755ece4f23f044ee27d5d1ea1e2bd196b462166b16152a9d0259"]
+    for k, h in enumerate(mult):
+        assert (G * k).encode().hex() == h, k
+        assert r255.decode(bytes.fromhex(h)).r_eq(G * k)
+    assert r255.hash_to_scalar(b"abc", b"urna/v1/test") == int.from_bytes(bytes.fromhex(
+        "c760479226ec345e19d1ff979d6ab5317a70d5cadcc3b5fcdce222f141be8a04"), "little")
+    for bad in [r255.P.to_bytes(32, "little"), (r255.P + 2).to_bytes(32, "little"),
+                (1).to_bytes(32, "little"), bytes(31), b"\xff" * 32]:
+        try:
+            r255.decode(bad)
+        except DecodeError:
+            continue
+        raise AssertionError("accepted invalid encoding %s" % bad.hex())
+    try:
+        r255.decode(bytes(32), allow_identity=False)
+        raise AssertionError("accepted identity")
+    except DecodeError:
+        pass
+    try:
+        r255.decode_scalar(L.to_bytes(32, "little"))
+        raise AssertionError("accepted scalar l")
+    except DecodeError:
+        pass
+    pub = bytes.fromhex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
+    sig = bytes.fromhex("e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bac"
+                        "c61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b")
+    assert r255.ed25519_verify(pub, b"", sig)
+    assert not r255.ed25519_verify(pub, b"x", sig)
+    print("selftest PASS")
+    return 0
+
+
+def main(argv):
+    import argparse
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("record", nargs="?")
+    ap.add_argument("--fingerprint", help="election fingerprint obtained out of band (hex)")
+    ap.add_argument("--ids", action="store_true", help="only print every entry's seq and id (§3.4)")
+    ap.add_argument("--selftest", action="store_true", help="run the primitive known-answer tests")
+    ap.add_argument("-v", "--verbose", action="store_true")
+    args = ap.parse_args(argv)
+    if args.selftest:
+        return selftest()
+    if not args.record:
+        ap.error("RECORD is required")
+    with open(args.record, "rb") as f:
+        data = f.read()
+    if args.ids:
+        for seq, i in entry_ids(data):
+            print(seq, i.hex())
+        return 0
+    fp = bytes.fromhex(args.fingerprint) if args.fingerprint else None
+    v = Verifier(data, fp, args.verbose)
+    rep = v.run()
+    allok = True
+    for s in STEPS:
+        fl = rep.fails[s]
+        if fl:
+            allok = False
+            sub, where, msg = fl[0]
+            more = " (+%d more)" % (len(fl) - 1) if len(fl) > 1 else ""
+            print("%s FAIL %s at %s: %s%s" % (s, sub, where, msg, more))
+        elif s in rep.ran:
+            print("%s PASS" % s)
+        else:
+            allok = False
+            print("%s NOT-REACHED" % s)
+    if args.verbose or not allok:
+        for s in STEPS:
+            for sub, where, msg in rep.fails[s][1:]:
+                print("  %s at %s: %s" % (sub, where, msg))
+    for line in rep.info:
+        print("# " + line)
+    return 0 if allok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
