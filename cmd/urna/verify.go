@@ -134,6 +134,11 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		step, f, _ := rep.FirstFailure()
 		return fmt.Errorf("urna verify: the record does not verify: %s failed: %s", step, f)
 	}
+	if !rep.Complete {
+		// SPEC.md §10.2: a step not reached is not a pass.
+		return withHint(errors.New("urna verify: the election is not finished: every step so far passed, but not every step could run"),
+			"run it again after the result is posted to verify the whole election")
+	}
 	return nil
 }
 
@@ -202,7 +207,7 @@ func printReport(w io.Writer, rep *client.Report, took time.Duration) {
 	case len(failed) > 0:
 		fmt.Fprintf(w, "Verdict: FAILED (%s) in %v\n", strings.Join(failed, ", "), took.Round(time.Millisecond))
 	case !rep.Complete:
-		fmt.Fprintf(w, "Verdict: VALID SO FAR: every step passed on an election still in progress (%v)\n", took.Round(time.Millisecond))
+		fmt.Fprintf(w, "Verdict: INCOMPLETE: every step so far passed, on an election still in progress (%v)\n", took.Round(time.Millisecond))
 	default:
 		fmt.Fprintf(w, "Verdict: VERIFIED: every step passed (%v)\n", took.Round(time.Millisecond))
 	}

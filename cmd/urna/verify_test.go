@@ -47,3 +47,24 @@ func TestVerifyRealRecord(t *testing.T) {
 		t.Fatalf("JSON:\n%s", out.String())
 	}
 }
+
+// TestVerifyIncompleteRecord: a record that stops before the close passes
+// every step it reaches but is not verified (SPEC.md §10.2): non-zero exit.
+func TestVerifyIncompleteRecord(t *testing.T) {
+	el, err := clienttest.Build("urna-cli-incomplete", clienttest.SmallConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "record")
+	if err := os.WriteFile(path, el.Seal(el.Entries[:el.SeqClose]).Encode(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	err = run(context.Background(), []string{"verify", path}, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "not finished") {
+		t.Fatalf("incomplete record: err = %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "Verdict: INCOMPLETE") || strings.Contains(out.String(), "FAILED") {
+		t.Fatalf("report:\n%s", out.String())
+	}
+}
