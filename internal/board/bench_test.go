@@ -36,7 +36,7 @@ func BenchmarkBoard(b *testing.B) {
 func benchBoard(b *testing.B, skip bool) {
 	const voters = 64
 	e := boardtest.NewElection(b, voters, "n1", "n2", "n3")
-	c := &tcluster{t: b, nodes: map[string]*tnode{}, stopped: map[string]*tnode{}, base: b.TempDir(),
+	c := &tcluster{t: b, tcp: true, nodes: map[string]*tnode{}, stopped: map[string]*tnode{}, base: b.TempDir(),
 		keys: nodeKeys(e), open: boltOpener, skip: skip, cosign: 50 * time.Millisecond}
 	c.tweak = func(rc *replica.Config) {
 		d := replica.DefaultConfig()

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/hashicorp/raft"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -60,6 +61,25 @@ type tcluster struct {
 	skip    bool
 	cosign  time.Duration // cosign interval (default 20 ms)
 	stopped map[string]*tnode
+	trans   map[string]*raft.InmemTransport // raft's in-memory network, by node id
+	tcp     bool                            // real loopback TCP instead (benchmarks)
+}
+
+// transport gives node id a fresh in-memory Raft transport at a fixed
+// address ("inmem-<id>:7000", kept across restarts) connected both ways to every
+// other node's current transport.
+func (c *tcluster) transport(id string) *raft.InmemTransport {
+	addr, t := raft.NewInmemTransport(raft.ServerAddress("inmem-" + id + ":7000"))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for oid, ot := range c.trans {
+		if oid != id {
+			t.Connect(ot.LocalAddr(), ot)
+			ot.Connect(addr, t)
+		}
+	}
+	c.trans[id] = t
+	return t
 }
 
 func boltOpener(t testing.TB, id, dir string) store.Store {
@@ -74,7 +94,7 @@ func boltOpener(t testing.TB, id, dir string) store.Store {
 }
 
 func newTCluster(t testing.TB, keys map[string][]byte, open func(testing.TB, string, string) store.Store, tweak func(*replica.Config), ids ...string) *tcluster {
-	c := &tcluster{t: t, nodes: map[string]*tnode{}, stopped: map[string]*tnode{}, base: t.TempDir(), keys: keys, open: open, tweak: tweak}
+	c := &tcluster{t: t, nodes: map[string]*tnode{}, stopped: map[string]*tnode{}, trans: map[string]*raft.InmemTransport{}, base: t.TempDir(), keys: keys, open: open, tweak: tweak}
 	t.Cleanup(c.stopAll)
 	for i, id := range ids {
 		c.start(id, i == 0)
@@ -113,17 +133,23 @@ func (c *tcluster) start(id string, bootstrap bool) *tnode {
 		c.t.Fatal(err)
 	}
 	rc := replica.DefaultConfig()
-	rc.ID, rc.DataDir, rc.RaftBind, rc.APIAddr, rc.Bootstrap = id, filepath.Join(dir, "raft"), "127.0.0.1:0", "mem://"+id, bootstrap
+	rc.ID, rc.DataDir, rc.RaftBind, rc.APIAddr, rc.Bootstrap = id, filepath.Join(dir, "raft"), "inmem-"+id+":7000", "mem://"+id, bootstrap
 	rc.Logger = testLogger(c.t)
 	rc.HeartbeatTimeout, rc.ElectionTimeout, rc.LeaderLeaseTimeout = 100*time.Millisecond, 100*time.Millisecond, 100*time.Millisecond
 	rc.SnapshotInterval, rc.SnapshotThreshold = time.Hour, 1<<30
 	if c.tweak != nil {
 		c.tweak(&rc)
 	}
-	if old := c.stopped[id]; old != nil {
-		rc.RaftBind = old.rep.RaftAddr() // keep the address peers know
+	var r *replica.Node
+	if c.tcp {
+		rc.RaftBind = "127.0.0.1:0"
+		if old := c.stopped[id]; old != nil {
+			rc.RaftBind = old.rep.RaftAddr() // keep the address peers know
+		}
+		r, err = replica.New(rc, b)
+	} else {
+		r, err = replica.NewWithTransport(rc, b, c.transport(id))
 	}
-	r, err := replica.New(rc, b)
 	if err != nil {
 		c.t.Fatal(err)
 	}

@@ -80,8 +80,15 @@ func New(cfg Config, fsm FSM) (*Node, error) {
 	return n, nil
 }
 
-// newNode starts a node on any transport (tests use raft's in-memory one).
-// The node closes trans on Shutdown if it is an io.Closer.
+// NewWithTransport starts a node on the given Raft transport instead of TCP:
+// in-process clusters use raft's in-memory transport (raft.NewInmemTransport),
+// with cfg.RaftBind set to the transport's address (host:port shaped). The node closes trans on
+// Shutdown if it is an io.Closer.
+func NewWithTransport(cfg Config, fsm FSM, trans raft.Transport) (*Node, error) {
+	return newNode(cfg, fsm, trans)
+}
+
+// newNode starts a node on any transport.
 func newNode(cfg Config, fsm FSM, trans raft.Transport) (*Node, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
