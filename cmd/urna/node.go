@@ -8,10 +8,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/urna-vote/urna/internal/replica"
 	"github.com/urna-vote/urna/web"
 	"io/fs"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/urna-vote/urna/internal/keyfile"
 	"github.com/urna-vote/urna/internal/server"
@@ -60,6 +62,10 @@ type nodeOpts struct {
 	logLevel  string
 	logFormat string
 	noWeb     bool
+	// Raft snapshot tuning (0: the replica's defaults).
+	snapThreshold uint64
+	snapInterval  time.Duration
+	trailingLogs  uint64
 }
 
 func nodeFlags(c *command) (*flag.FlagSet, *nodeOpts) {
@@ -84,6 +90,9 @@ func nodeFlags(c *command) (*flag.FlagSet, *nodeOpts) {
 	fs.StringVar(&o.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log `format`: text or json")
 	fs.BoolVar(&o.noWeb, "no-web", false, "do not serve the web client")
+	fs.Uint64Var(&o.snapThreshold, "snapshot-threshold", 0, "take a Raft snapshot after this many new log `entries` (0: default 4096)")
+	fs.DurationVar(&o.snapInterval, "snapshot-interval", 0, "how often to consider a snapshot (0: default)")
+	fs.Uint64Var(&o.trailingLogs, "trailing-logs", 0, "log `entries` kept after a snapshot for slow followers (0: default 2048)")
 	return fs, o
 }
 
@@ -140,6 +149,19 @@ func runNode(ctx context.Context, e *env, args []string) error {
 	o.cfg.Logger = logger
 	if !o.noWeb {
 		o.cfg.Static = webFS
+	}
+	if o.snapThreshold != 0 || o.snapInterval != 0 || o.trailingLogs != 0 {
+		o.cfg.Replica = func(rc *replica.Config) {
+			if o.snapThreshold != 0 {
+				rc.SnapshotThreshold = o.snapThreshold
+			}
+			if o.snapInterval != 0 {
+				rc.SnapshotInterval = o.snapInterval
+			}
+			if o.trailingLogs != 0 {
+				rc.TrailingLogs = o.trailingLogs
+			}
+		}
 	}
 	if err := o.cfg.Validate(); err != nil {
 		return withHint(fmt.Errorf("urna node: %w", err), "run 'urna node --help' for usage")

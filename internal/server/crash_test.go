@@ -61,26 +61,29 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
+// buildCrashNode builds the real `urna` binary: the crash test kills and
+// restarts `urna node` processes.
 func buildCrashNode(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "crashnode")
-	cmd := exec.Command("go", "build", "-o", bin, "./testdata/crashnode")
+	bin := filepath.Join(t.TempDir(), "urna")
+	cmd := exec.Command("go", "build", "-o", bin, "../../cmd/urna")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build crashnode: %v\n%s", err, out)
+		t.Fatalf("build urna: %v\n%s", err, out)
 	}
 	return bin
 }
 
 func (n *procNode) start(t *testing.T, bin string, extra ...string) {
 	t.Helper()
-	args := []string{"-id", n.id, "-data", n.dir, "-raft", n.raft, "-http", n.http, "-key", n.seed}
+	args := []string{"node", "--id", n.id, "--data", n.dir, "--raft", n.raft, "--http", n.http, "--key-env", "URNA_NODE_KEY", "--no-web", "--log-level", "info"}
 	if n.bootstrap {
-		args = append(args, "-bootstrap")
+		args = append(args, "--bootstrap")
 	} else {
-		args = append(args, "-join", n.join)
+		args = append(args, "--join", n.join)
 	}
 	args = append(args, extra...)
 	n.cmd = exec.Command(bin, args...)
+	n.cmd.Env = append(os.Environ(), "URNA_NODE_KEY="+n.seed)
 	if n.log == nil {
 		n.log = &lockedBuffer{}
 	}
@@ -207,7 +210,7 @@ func TestCrashRecovery(t *testing.T) {
 		}
 		nodes = append(nodes, n)
 	}
-	extra := []string{"-snapshot-threshold", "64", "-trailing-logs", "16"}
+	extra := []string{"--snapshot-threshold", "64", "--trailing-logs", "16", "--snapshot-interval", "500ms"}
 	t.Cleanup(func() {
 		for _, n := range nodes {
 			n.kill9()
