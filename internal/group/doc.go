@@ -16,6 +16,17 @@
 // VarTime leak their inputs through timing and MUST only see public data
 // (verification equations, public ciphertexts, batch weights).
 //
+// Two implementations: every constant-time operation runs on circl. The
+// decoders (RFC 9496 §4.3.1, every check), the VarTime functions, and
+// Bytes, Equal and IsIdentity of decoded elements run on a private
+// edwards25519 point type over circl's assembly field arithmetic
+// (math/fp25519; point.go). Decoding is constant time except for its final
+// accept/reject branch; Equal and IsIdentity of decoded elements compare
+// canonical encodings in constant time. A decoded element keeps its encoding
+// and fast point and gets its circl form (through circl's own decoder) only
+// when a constant-time operation needs it. Tests check the two against each
+// other on the RFC 9496 vectors, random points and random byte strings.
+//
 // Randomness: circl's Ristretto random functions ignore the io.Reader they are
 // given, so this package never uses them. RandomScalar reads 64 bytes from
 // the caller's reader and reduces them with HashToScalar, which makes tests

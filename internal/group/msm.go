@@ -5,35 +5,80 @@ import "fmt"
 // VarTimeMultiScalarMult returns Σ scalars[i]·points[i].
 //
 // It runs in variable time and MUST only be used on public inputs
-// (verification equations). It uses Straus' interleaved method with width-5
-// NAF digits for few terms and Pippenger's bucket method for many, which is what makes batch verification of ballots cheap: the
-// cost per term falls as the batch grows.
+// (verification equations). It works on the fast edwards25519 points of
+// point.go: decoded elements are used as they are, any other element is
+// converted once through its canonical encoding. Zero scalars and identity
+// points are dropped. Few terms use Straus' interleaved method with width-5
+// NAF digits; many use Pippenger's bucket method with signed c-bit digits,
+// which is what makes batch verification of ballots cheap: the cost per
+// term falls as the batch grows. The method and c come from an operation
+// count (field multiplications) of both.
 func VarTimeMultiScalarMult(scalars []*Scalar, points []*Element) *Element {
 	if len(scalars) != len(points) {
 		panic(fmt.Sprintf("group: VarTimeMultiScalarMult with %d scalars and %d points", len(scalars), len(points)))
 	}
-	if len(points) < 48 {
-		return straus(scalars, points)
+	sc := make([][Size]byte, 0, len(points))
+	pts := make([]*decoded, 0, len(points))
+	for i, s := range scalars {
+		b := [Size]byte(s.Bytes())
+		if b == [Size]byte{} {
+			continue
+		}
+		d, id := points[i].varTimePoint()
+		if id {
+			continue
+		}
+		sc = append(sc, b)
+		pts = append(pts, d)
 	}
-	return pippenger(scalars, points)
+	var acc point
+	if c, pip := msmPlan(len(pts)); pip {
+		acc = pippenger(sc, pts, c)
+	} else {
+		acc = straus(sc, pts)
+	}
+	return elementFromPoint(&acc)
 }
 
-// limbs returns the little-endian 64-bit limbs of a scalar (< 2^253), with
-// one spare limb for the carries of signed-digit recoding.
-func limbs(s *Scalar) [5]uint64 {
-	b := s.Bytes()
+// Approximate costs in field multiplications (squarings counted as one).
+const (
+	costDouble    = 8 // 4M + 4S
+	costAddAffine = 7 // extended + affine cached
+	costAddFull   = 9 // extended + extended
+)
+
+// msmPlan chooses between Straus and Pippenger for n terms, and c for
+// Pippenger, by counting field operations.
+func msmPlan(n int) (c int, pippenger bool) {
+	// Straus: 253 shared doublings; per point a table of 8 odd multiples and
+	// about 253/6 additions, 410 multiplications on paper. Benchmarks on amd64
+	// put its real cost per point nearer 600 (the NAF recoding, the on-the-fly
+	// negations and the additions and subtractions the count leaves out), which
+	// moves the crossover with Pippenger to about 56 terms, as measured.
+	const strausPerPoint = 600
+	best := 253*costDouble + n*strausPerPoint
+	for w := 2; w <= 15; w++ {
+		nw := (254 + w - 1) / w
+		// Per window: one mixed addition per point, two full additions per
+		// bucket to sum the buckets, w doublings.
+		cost := nw*(n*costAddAffine+2*(1<<(w-1))*costAddFull+w*costDouble) + n
+		if cost < best {
+			best, c, pippenger = cost, w, true
+		}
+	}
+	return c, pippenger
+}
+
+// wnaf returns the width-w non-adjacent form of the little-endian scalar b
+// (< 2^253): 257 digits, each zero or odd with |d| < 2^(w-1), least
+// significant first, at most one non-zero digit in any w consecutive
+// positions.
+func wnaf(b *[Size]byte, w uint) []int8 {
+	// Little-endian 64-bit limbs with one spare limb for the carries.
 	var k [5]uint64
 	for i, v := range b {
 		k[i/8] |= uint64(v) << (8 * (i % 8))
 	}
-	return k
-}
-
-// wnaf returns the width-w non-adjacent form of s: 257 digits, each zero or
-// odd with |d| < 2^(w-1), least significant first, at most one non-zero
-// digit in any w consecutive positions.
-func wnaf(s *Scalar, w uint) []int8 {
-	k := limbs(s)
 	naf := make([]int8, 257)
 	width := uint64(1) << w
 	for i := 0; i < len(naf) && (k[0]|k[1]|k[2]|k[3]|k[4]) != 0; i++ {
@@ -76,50 +121,60 @@ func wnaf(s *Scalar, w uint) []int8 {
 }
 
 // straus computes the sum with interleaved width-5 NAFs: per point a table
-// of ±P, ±3P, ..., ±15P, one shared chain of doublings, and one addition
-// per non-zero digit (about 253/6 per point).
-func straus(scalars []*Scalar, points []*Element) *Element {
+// of P, 3P, ..., 15P (negated on the fly), one shared chain of doublings,
+// and one addition per non-zero digit (about 253/6 per point).
+func straus(sc [][Size]byte, pts []*decoded) point {
 	const w = 5
-	n := len(points)
-	pos := make([][1 << (w - 2)]*Element, n)
-	neg := make([][1 << (w - 2)]*Element, n)
+	n := len(pts)
+	tabs := make([][1 << (w - 2)]cached, n)
 	nafs := make([][]int8, n)
 	top := -1
-	for i, p := range points {
-		nafs[i] = wnaf(scalars[i], w)
+	for i, d := range pts {
+		nafs[i] = wnaf(&sc[i], w)
 		for j := len(nafs[i]) - 1; j > top; j-- {
 			if nafs[i][j] != 0 {
 				top = j
 				break
 			}
 		}
-		two := NewElement().Double(p)
-		pos[i][0] = p.Clone()
-		for j := 1; j < len(pos[i]); j++ {
-			pos[i][j] = NewElement().Add(pos[i][j-1], two)
-		}
-		for j := range neg[i] {
-			neg[i][j] = NewElement().Neg(pos[i][j])
+		var two, cur point
+		var twoC cached
+		two.double(&d.pt, true)
+		twoC.fromPoint(&two)
+		cur = d.pt
+		tabs[i][0].fromPoint(&cur)
+		for j := 1; j < len(tabs[i]); j++ {
+			cur.addCached(&cur, &twoC)
+			tabs[i][j].fromPoint(&cur)
 		}
 	}
-	acc := NewElement()
+	var acc point
+	acc.setIdentity()
+	var neg cached
 	for j := top; j >= 0; j-- {
 		if j != top {
-			acc.Double(acc)
+			// T is needed only by an addition in this round or by the
+			// encoding of the result.
+			needT := j == 0
+			for i := 0; i < n && !needT; i++ {
+				needT = nafs[i][j] != 0
+			}
+			acc.double(&acc, needT)
 		}
-		for i := range points {
+		for i := range tabs {
 			if d := nafs[i][j]; d > 0 {
-				acc.Add(acc, pos[i][d/2])
+				acc.addCached(&acc, &tabs[i][d/2])
 			} else if d < 0 {
-				acc.Add(acc, neg[i][(-d)/2])
+				acc.addCached(&acc, neg.neg(&tabs[i][(-d)/2]))
 			}
 		}
 	}
 	return acc
 }
 
-// window returns the c-bit digit of a little-endian 256-bit scalar starting at bit pos.
-func window(b []byte, pos, c int) int {
+// window returns the c-bit digit (c ≤ 24) of a little-endian 256-bit
+// scalar starting at bit pos.
+func window(b *[Size]byte, pos, c int) int {
 	var v uint32
 	for k := 0; k < 4 && pos/8+k < len(b); k++ {
 		v |= uint32(b[pos/8+k]) << (8 * k)
@@ -127,56 +182,84 @@ func window(b []byte, pos, c int) int {
 	return int((v >> (pos % 8)) & (1<<c - 1))
 }
 
-// pippenger computes the sum with the bucket method and c-bit windows.
-func pippenger(scalars []*Scalar, points []*Element) *Element {
-	n := len(points)
-	// Pick the window that minimises additions: ⌈253/c⌉ windows, each costing
-	// n bucket additions plus about 2·2^c to sum the buckets.
-	c, best := 4, 0
-	for w := 4; w <= 16; w++ {
-		if cost := (253 + w - 1) / w * (n + 2<<w); best == 0 || cost < best {
-			c, best = w, cost
+// pippenger computes the sum with the bucket method, c-bit windows (c ≤ 15)
+// and signed digits in [-2^(c-1), 2^(c-1)], so 2^(c-1) buckets per window.
+func pippenger(sc [][Size]byte, pts []*decoded, c int) point {
+	n := len(pts)
+	// Bit 253 and above of a scalar are zero, so with nw·c ≥ 254 the top
+	// window is below 2^(c-1) before the carry and needs no recoding.
+	nw := (254 + c - 1) / c
+	half := 1 << (c - 1)
+	digits := make([]int16, nw*n) // digit of window w of term i at w·n + i
+	for i := range sc {
+		carry := 0
+		for w := 0; w < nw; w++ {
+			d := window(&sc[i], w*c, c) + carry
+			carry = 0
+			if w < nw-1 && d >= half {
+				d -= 1 << c
+				carry = 1
+			}
+			digits[w*n+i] = int16(d)
 		}
 	}
-	digits := make([][]byte, n)
-	for i, s := range scalars {
-		digits[i] = s.Bytes()
+	aff := make([]affineCached, n)
+	for i, d := range pts {
+		if d.affine {
+			aff[i].fromAffine(&d.pt)
+		} else {
+			var a point
+			aff[i].fromAffine(a.toAffine(&d.pt))
+		}
 	}
-	buckets := make([]*Element, 1<<c)
-	for i := range buckets {
-		buckets[i] = NewElement()
-	}
-	used := make([]bool, 1<<c)
-	acc := NewElement()
-	top := ((253 + c - 1) / c) * c // scalars are < 2^253
-	for pos := top - c; pos >= 0; pos -= c {
-		for k := 0; k < c; k++ {
-			acc.Double(acc)
-		}
-		for i := range used {
-			used[i] = false
-		}
-		for i := range points {
-			d := window(digits[i], pos, c)
-			if d == 0 {
-				continue
-			}
-			if used[d] {
-				buckets[d].Add(buckets[d], points[i])
-			} else {
-				buckets[d].Set(points[i])
-				used[d] = true
+	buckets := make([]point, half)
+	used := make([]bool, half)
+	var acc, running, sum point
+	acc.setIdentity()
+	for w := nw - 1; w >= 0; w-- {
+		if w != nw-1 {
+			for k := 0; k < c; k++ {
+				acc.double(&acc, k == c-1)
 			}
 		}
-		// Σ d·bucket[d] as a running sum from the top bucket down.
-		running, sum := NewElement(), NewElement()
-		for d := len(buckets) - 1; d > 0; d-- {
-			if used[d] {
-				running.Add(running, buckets[d])
+		clear(used)
+		for i, d := range digits[w*n : (w+1)*n] {
+			switch {
+			case d > 0:
+				b := &buckets[d-1]
+				if !used[d-1] {
+					b.setIdentity()
+					used[d-1] = true
+				}
+				b.addAffine(b, &aff[i])
+			case d < 0:
+				b := &buckets[-d-1]
+				if !used[-d-1] {
+					b.setIdentity()
+					used[-d-1] = true
+				}
+				b.subAffine(b, &aff[i])
 			}
-			sum.Add(sum, running)
 		}
-		acc.Add(acc, sum)
+		// Σ (k+1)·bucket[k] as a running sum from the top bucket down.
+		started := false
+		for k := half - 1; k >= 0; k-- {
+			if used[k] {
+				if started {
+					running.add(&running, &buckets[k])
+				} else {
+					running, started = buckets[k], true
+					sum = running
+					continue
+				}
+			}
+			if started {
+				sum.add(&sum, &running)
+			}
+		}
+		if started {
+			acc.add(&acc, &sum)
+		}
 	}
 	return acc
 }
