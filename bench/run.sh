@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 echo "== group (internal/group)"
 go test ./internal/group -run '^$' -bench . -benchtime 200x
 echo "== ballot crypto (ballot)"
-go test ./ballot -run '^$' -bench 'Encrypt1of5|Verify1of5|VerifyBatch256$|Parse1of5' -benchtime 30x
+go test ./ballot -run '^$' -bench 'Encrypt1of5|Verify1of5|Parse1of5|VerifyBatch256|ParseVerifyBatch256' -benchtime 20x
 echo "== tally (tally)"
 go test ./tally -run '^$' -bench . -benchtime 20x
 echo "== observer: whole-election verification (client)"
@@ -19,4 +19,5 @@ bash bench/board.sh
 if [ "${1:-}" = "--peers" ]; then
   echo "== Belenios 2.0 (belenios-tool), same election shape"
   bash ../shared/peers/belenios.sh 200 BELENIOS-2048 /tmp/belenios-bench-200
+  bash ../shared/peers/belenios.sh 1000 BELENIOS-2048 /tmp/belenios-bench-1000
 fi

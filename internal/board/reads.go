@@ -161,11 +161,19 @@ func (b *Board) WriteRecord(ctx context.Context, w io.Writer) error {
 	if v.last == nil || v.manifest == nil {
 		return fmt.Errorf("board: record: board is empty: %w", store.ErrNotFound)
 	}
+	// The record ends at the newest checkpoint a quorum of nodes signed
+	// (SPEC.md §3.11): later blocks are not attested yet, and a record
+	// must verify (V3) the moment it is written.
+	size := v.quorumCP
+	if size == 0 {
+		return fmt.Errorf("board: record: %w: no checkpoint is signed by a quorum of nodes yet (%w)", ErrNoCheckpoint, store.ErrNotFound)
+	}
 	rw, err := bulletin.NewRecordWriter(w)
 	if err != nil {
 		return err
 	}
 	err = b.st.View(ctx, func(tx store.ReadTx) error {
+		end := uint64(0)
 		for h := uint64(0); h < v.blocks; h++ {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -173,6 +181,9 @@ func (b *Board) WriteRecord(ctx context.Context, w io.Writer) error {
 			hd, err := readBlock(tx, h)
 			if err != nil {
 				return err
+			}
+			if hd.LogSize > size {
+				break
 			}
 			entries := make([][]byte, 0, hd.Count)
 			if err := tx.Entries(hd.FirstSeq, hd.LogSize, func(_ uint64, d []byte) error {
@@ -184,10 +195,10 @@ func (b *Board) WriteRecord(ctx context.Context, w io.Writer) error {
 			if err := rw.WriteBlock(hd, entries); err != nil {
 				return err
 			}
+			end = hd.LogSize
 		}
-		size := v.quorumCP
-		if size == 0 {
-			size = v.last.LogSize
+		if end != size {
+			return fmt.Errorf("quorum checkpoint of size %d does not end a block (last block ends at %d)", size, end)
 		}
 		note, signers, err := signedCheckpoint(tx, v, size)
 		if err != nil {
