@@ -308,3 +308,19 @@ func (b *Ballot) Ciphertexts() [][]*Ciphertext {
 
 // Tracker returns the ballot's tracker (SPEC.md §7.1).
 func (b *Ballot) Tracker() Tracker { return b.tracker }
+
+// PeekCredential returns the public credential's encoding from an encoded
+// ballot without decoding any group element: it is bytes 33..65 of the §6.1
+// layout (version u8 ‖ fingerprint[32] ‖ credential[32] ‖ ...). Only for
+// bytes whose strict decoding was already checked (a board replica applying
+// a ballot its proposer pre-checked); everything else uses ParseBallot.
+func PeekCredential(data []byte) ([32]byte, error) {
+	if len(data) < credentialEnd || data[0] != BallotVersion {
+		return [32]byte{}, fmt.Errorf("%w: %d bytes or unknown version", ErrShape, len(data))
+	}
+	return [32]byte(data[credentialEnd-32 : credentialEnd]), nil
+}
+
+// credentialEnd is the end offset of the public credential in a ballot.
+const credentialEnd = 1 + 32 + group.Size
+

@@ -39,3 +39,17 @@ func TestBoardNodeIDs(t *testing.T) {
 		}
 	}
 }
+
+func TestPeekCredential(t *testing.T) {
+	e := newTestElection(t, "peek", shapes[:1], 2)
+	b, _ := e.encrypt(t, newSeeded("peek-enc"), 1, [][]uint32{{2}})
+	got, err := PeekCredential(b.Bytes())
+	if err != nil || got != [32]byte(e.creds[1].Public().Bytes()) {
+		t.Fatalf("PeekCredential = %x, %v", got, err)
+	}
+	for _, bad := range [][]byte{nil, b.Bytes()[:64], append([]byte{2}, b.Bytes()[1:]...)} {
+		if _, err := PeekCredential(bad); !errors.Is(err, ErrShape) {
+			t.Errorf("PeekCredential(%d bytes) = %v, want ErrShape", len(bad), err)
+		}
+	}
+}

@@ -2,22 +2,80 @@ package bulletin
 
 import (
 	"crypto/ed25519"
+	"fmt"
 	"slices"
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/tally"
 )
 
-// StandardBodies decodes entry bodies with the strict parsers of the
-// packages that own them (ballot, tally). It is the Bodies of production
-// nodes and of verifiers.
-type StandardBodies struct{}
+// DecodeBody decodes the body of an entry of type t with the strict decoder
+// of the package that owns the type (SPEC.md V1.6): *ballot.Manifest,
+// *ballot.CredentialList, *tally.DealerPost, *tally.Confirmation,
+// *tally.Complaint, *tally.Reveal, *OpenBody, *ballot.Ballot,
+// *ballot.AuditedBallot, *CloseBody, *tally.PartialDecryption or
+// *tally.Result. It is the one table of body decoders.
+func DecodeBody(t EntryType, body []byte) (any, error) {
+	switch t {
+	case TypeManifest:
+		return ballot.ParseManifest(body)
+	case TypeCredentials:
+		return ballot.ParseCredentialList(body)
+	case TypeDKGDeal:
+		return tally.ParseDealerPost(body)
+	case TypeDKGConfirmation:
+		return tally.ParseConfirmation(body)
+	case TypeDKGComplaint:
+		return tally.ParseComplaint(body)
+	case TypeDKGReveal:
+		return tally.ParseReveal(body)
+	case TypeOpen:
+		return ParseOpenBody(body)
+	case TypeBallot:
+		return ballot.ParseBallot(body)
+	case TypeAuditedBallot:
+		return ballot.ParseAuditedBallot(body)
+	case TypeClose:
+		return ParseCloseBody(body)
+	case TypePartialDecryption:
+		return tally.ParsePartialDecryption(body)
+	case TypeResult:
+		return tally.ParseResult(body)
+	}
+	return nil, fmt.Errorf("%w: unknown entry type %d", ErrMalformed, t)
+}
+
+// StandardBodies implements Bodies: it decodes each body with Decode (or
+// DecodeBody when Decode is nil) and extracts the facts the rules need.
+// Decode lets a verifier keep the objects it decoded; it MUST return the
+// same types as DecodeBody.
+type StandardBodies struct {
+	Decode func(t EntryType, body []byte) (any, error)
+}
 
 var _ Bodies = StandardBodies{}
 
-// Manifest implements Bodies with ballot.ParseManifest.
-func (StandardBodies) Manifest(body []byte) (*ManifestFacts, error) {
-	m, err := ballot.ParseManifest(body)
+// decode returns the object of type T decoded from body.
+func decode[T any](s StandardBodies, t EntryType, body []byte) (T, error) {
+	var zero T
+	d := s.Decode
+	if d == nil {
+		d = DecodeBody
+	}
+	obj, err := d(t, body)
+	if err != nil {
+		return zero, err
+	}
+	v, ok := obj.(T)
+	if !ok {
+		return zero, fmt.Errorf("bulletin: %s body decoded as %T", t, obj)
+	}
+	return v, nil
+}
+
+// Manifest implements Bodies.
+func (s StandardBodies) Manifest(body []byte) (*ManifestFacts, error) {
+	m, err := decode[*ballot.Manifest](s, TypeManifest, body)
 	if err != nil {
 		return nil, err
 	}
@@ -38,9 +96,9 @@ func (StandardBodies) Manifest(body []byte) (*ManifestFacts, error) {
 	return f, nil
 }
 
-// Credentials implements Bodies with ballot.ParseCredentialList.
-func (StandardBodies) Credentials(body []byte) ([][32]byte, error) {
-	l, err := ballot.ParseCredentialList(body)
+// Credentials implements Bodies.
+func (s StandardBodies) Credentials(body []byte) ([][32]byte, error) {
+	l, err := decode[*ballot.CredentialList](s, TypeCredentials, body)
 	if err != nil {
 		return nil, err
 	}
@@ -51,72 +109,71 @@ func (StandardBodies) Credentials(body []byte) ([][32]byte, error) {
 	return out, nil
 }
 
-// Deal implements Bodies with tally.ParseDealerPost.
-func (StandardBodies) Deal(body []byte) (*DealFacts, error) {
-	p, err := tally.ParseDealerPost(body)
+// Deal implements Bodies.
+func (s StandardBodies) Deal(body []byte) (*DealFacts, error) {
+	p, err := decode[*tally.DealerPost](s, TypeDKGDeal, body)
 	if err != nil {
 		return nil, err
 	}
 	return &DealFacts{Dealer: p.Dealer, ConstantTerm: [32]byte(p.Commitments[0].Bytes())}, nil
 }
 
-// Confirmation implements Bodies with tally.ParseConfirmation.
-func (StandardBodies) Confirmation(body []byte) (*ConfirmationFacts, error) {
-	c, err := tally.ParseConfirmation(body)
+// Confirmation implements Bodies.
+func (s StandardBodies) Confirmation(body []byte) (*ConfirmationFacts, error) {
+	c, err := decode[*tally.Confirmation](s, TypeDKGConfirmation, body)
 	if err != nil {
 		return nil, err
 	}
 	return &ConfirmationFacts{Trustee: c.Trustee, Dealers: c.Dealers}, nil
 }
 
-// Complaint implements Bodies with tally.ParseComplaint.
-func (StandardBodies) Complaint(body []byte) (*ComplaintFacts, error) {
-	c, err := tally.ParseComplaint(body)
+// Complaint implements Bodies.
+func (s StandardBodies) Complaint(body []byte) (*ComplaintFacts, error) {
+	c, err := decode[*tally.Complaint](s, TypeDKGComplaint, body)
 	if err != nil {
 		return nil, err
 	}
 	return &ComplaintFacts{Dealer: c.Dealer, Complainer: c.Complainer}, nil
 }
 
-// Reveal implements Bodies with tally.ParseReveal.
-func (StandardBodies) Reveal(body []byte) (*RevealFacts, error) {
-	rv, err := tally.ParseReveal(body)
+// Reveal implements Bodies.
+func (s StandardBodies) Reveal(body []byte) (*RevealFacts, error) {
+	rv, err := decode[*tally.Reveal](s, TypeDKGReveal, body)
 	if err != nil {
 		return nil, err
 	}
 	return &RevealFacts{Dealer: rv.Dealer, Complainer: rv.Complainer}, nil
 }
 
-// Ballot implements Bodies with ballot.ParseBallot.
-func (StandardBodies) Ballot(body []byte) (*BallotFacts, error) {
-	b, err := ballot.ParseBallot(body)
+// Ballot implements Bodies.
+func (s StandardBodies) Ballot(body []byte) (*BallotFacts, error) {
+	b, err := decode[*ballot.Ballot](s, TypeBallot, body)
 	if err != nil {
 		return nil, err
 	}
 	return &BallotFacts{Credential: [32]byte(b.Credential().Bytes()), Tracker: [32]byte(b.Tracker())}, nil
 }
 
-// AuditedBallot implements Bodies with ballot.ParseAuditedBallot; the
-// tracker is that of the audited ballot.
-func (StandardBodies) AuditedBallot(body []byte) (*BallotFacts, error) {
-	a, err := ballot.ParseAuditedBallot(body)
+// AuditedBallot implements Bodies; the tracker is that of the audited ballot.
+func (s StandardBodies) AuditedBallot(body []byte) (*BallotFacts, error) {
+	a, err := decode[*ballot.AuditedBallot](s, TypeAuditedBallot, body)
 	if err != nil {
 		return nil, err
 	}
 	return &BallotFacts{Credential: [32]byte(a.Ballot.Credential().Bytes()), Tracker: [32]byte(a.Ballot.Tracker())}, nil
 }
 
-// PartialDecryption implements Bodies with tally.ParsePartialDecryption.
-func (StandardBodies) PartialDecryption(body []byte) (*PartialFacts, error) {
-	p, err := tally.ParsePartialDecryption(body)
+// PartialDecryption implements Bodies.
+func (s StandardBodies) PartialDecryption(body []byte) (*PartialFacts, error) {
+	p, err := decode[*tally.PartialDecryption](s, TypePartialDecryption, body)
 	if err != nil {
 		return nil, err
 	}
 	return &PartialFacts{Trustee: p.Trustee}, nil
 }
 
-// Result implements Bodies with tally.ParseResult.
-func (StandardBodies) Result(body []byte) error {
-	_, err := tally.ParseResult(body)
+// Result implements Bodies.
+func (s StandardBodies) Result(body []byte) error {
+	_, err := decode[*tally.Result](s, TypeResult, body)
 	return err
 }

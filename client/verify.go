@@ -150,7 +150,7 @@ func newVerifier(opts Options) *verifier {
 	}
 	b := &bodies{}
 	return &verifier{
-		opts: opts, rand: rnd, rep: newReport(), rules: bulletin.NewRules(b), bod: b,
+		opts: opts, rand: rnd, rep: newReport(), rules: bulletin.NewRules(b.rulesBodies()), bod: b,
 		st: &bulletin.ElectionState{}, idx: bulletin.NewMemIndex(), blockAt: map[uint64]blockRef{},
 		height: NoEntry, last: map[[32]byte]counted{}, partials: map[int]*tally.PartialDecryption{},
 		partialSeq: map[int]int64{}, validPD: map[int]bool{}, resultSeq: NoEntry,
