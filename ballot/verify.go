@@ -24,19 +24,25 @@ type Failure struct {
 }
 
 func (f *Failure) Error() string {
-	where := ""
-	if f.Question >= 0 {
-		where = fmt.Sprintf(" question %d", f.Question)
-		if f.Option >= 0 {
-			where += fmt.Sprintf(" option %d", f.Option)
-		} else {
-			where += " range proof"
-		}
-		if f.Branch >= 0 {
-			where += fmt.Sprintf(" branch %d", f.Branch)
-		}
+	return fmt.Sprintf("%v (%s%s: %s)", f.err, f.Step, f.Where(), f.Reason)
+}
+
+// Where names the failing part of the ballot, e.g. " question 1 option 2
+// branch 0" or " question 0 range proof"; "" for the whole ballot.
+func (f *Failure) Where() string {
+	if f.Question < 0 {
+		return ""
 	}
-	return fmt.Sprintf("%v (%s%s: %s)", f.err, f.Step, where, f.Reason)
+	s := fmt.Sprintf(" question %d", f.Question)
+	if f.Option >= 0 {
+		s += fmt.Sprintf(" option %d", f.Option)
+	} else {
+		s += " range proof"
+	}
+	if f.Branch >= 0 {
+		s += fmt.Sprintf(" branch %d", f.Branch)
+	}
+	return s
 }
 
 func (f *Failure) Unwrap() error { return f.err }

@@ -370,7 +370,7 @@ func (v *verifier) entry(e *bulletin.Entry) {
 				if err := e.VerifySignature(); err != nil {
 					v.failAt(8, seq, "V8.5 signature", "envelope signature does not verify")
 				} else if f := b.Diagnose(v.m, v.joint); f != nil {
-					v.failAt(8, seq, f.Step+where(f), "%s", f.Reason)
+					v.failAt(8, seq, f.Step+f.Where(), "%s", f.Reason)
 				}
 			}
 			return
@@ -399,22 +399,6 @@ func (v *verifier) entry(e *bulletin.Entry) {
 			v.result, v.resultSeq = obj.(*tally.Result), seq
 		}
 	}
-}
-
-func where(f *ballot.Failure) string {
-	s := ""
-	if f.Question >= 0 {
-		s = fmt.Sprintf(" question %d", f.Question)
-		if f.Option >= 0 {
-			s += fmt.Sprintf(" option %d", f.Option)
-		} else {
-			s += " range proof"
-		}
-		if f.Branch >= 0 {
-			s += fmt.Sprintf(" branch %d", f.Branch)
-		}
-	}
-	return s
 }
 
 // signed checks e's envelope signature (V1.4), reporting a failure under
@@ -567,7 +551,7 @@ func (v *verifier) flush() {
 		if ok := pb.entry.VerifySignature(); ok != nil {
 			v.failAt(8, pb.seq, "V8.5 signature", "envelope signature by credential %x… does not verify", pb.cred[:6])
 		} else if f := pb.b.Diagnose(v.m, v.joint); f != nil {
-			v.failAt(8, pb.seq, f.Step+where(f), "%s", f.Reason)
+			v.failAt(8, pb.seq, f.Step+f.Where(), "%s", f.Reason)
 		} else {
 			v.failAt(8, pb.seq, "V8", "ballot fails the batch but no single check (re-run the verifier)")
 		}
@@ -630,7 +614,7 @@ func (v *verifier) audited(seq int64, e *bulletin.Entry, a *ballot.AuditedBallot
 	if err := ballot.VerifyOpening(v.m, v.joint, a.Ballot, a.Opening); err != nil {
 		field := "V9.2–V9.3 opening"
 		if f := a.Ballot.Diagnose(v.m, v.joint); f != nil {
-			field = "V9.1 " + f.Step + where(f)
+			field = "V9.1 " + f.Step + f.Where()
 		}
 		v.failAt(9, seq, field, "%v", err)
 	}
