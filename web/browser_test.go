@@ -389,6 +389,7 @@ func votingPhase(t *testing.T, b *browser, creds []string, hand [][]uint64, meas
 	// Cold start: the first booth in a fresh profile, wasm not cached.
 	b.open("index.html", "home")
 	contains(t, "home", b.text("main"), "Urna demo election", "Voting open")
+	b.audit("index.html", "en")
 	b.shot("01-home-en")
 
 	b.open("booth.html", "booth")
@@ -396,6 +397,7 @@ func votingPhase(t *testing.T, b *browser, creds []string, hand [][]uint64, meas
 	b.eval(`window.urnaTiming`, &tm)
 	meas.ColdSinceNavMs = tm.SinceNavigationMs
 	b.eval(`performance.getEntriesByName(new URL('urna.wasm', location.href).href)[0]?.encodedBodySize || 0`, &meas.WasmBytes)
+	b.audit("booth.html credential step", "en")
 	b.shot("02-booth-credential")
 
 	// A typo in the credential: the checksum catches it in the browser.
@@ -409,6 +411,7 @@ func votingPhase(t *testing.T, b *browser, creds []string, hand [][]uint64, meas
 	if invalid != "true" {
 		t.Errorf("the credential field is not marked aria-invalid after a typo")
 	}
+	b.audit("booth.html credential typo", "en")
 	b.shot("03-booth-typo")
 
 	// A well-formed credential that the credential authority never issued.
@@ -425,6 +428,7 @@ func votingPhase(t *testing.T, b *browser, creds []string, hand [][]uint64, meas
 	// Voter 0: choose, challenge, see the ballot opened, come back, cast.
 	b.run("clear", js(`document.getElementById("cred").value = ""`))
 	b.enterBooth(creds[0])
+	b.audit("booth.html choices step", "en")
 	b.shot("04-booth-choices")
 	b.eval(`window.urnaTiming.sinceNavigationMs`, &meas.SinceNavigationMs)
 	b.eval(`window.urnaTiming.interactiveMs`, &meas.InteractiveMs)
@@ -435,11 +439,13 @@ func votingPhase(t *testing.T, b *browser, creds []string, hand [][]uint64, meas
 	b.eval(`window.urnaTiming.encryptMs`, &meas.EncryptMs)
 	meas.EncryptSamplesMs = append(meas.EncryptSamplesMs, meas.EncryptMs)
 	contains(t, "review", b.text("#review-list"), "Blue", "Parks", "Public transport")
+	b.audit("booth.html review step", "en")
 	b.shot("05-booth-review")
 	b.run("challenge",
 		chromedp.Click(css("#challenge")),
 		until(`document.body.dataset.step === 'step-challenged' && document.body.dataset.auditSeq !== undefined`))
 	contains(t, "opened ballot", b.text("#step-challenged"), "Blue", "Parks", "Public transport", "checks out", "audited")
+	b.audit("booth.html challenged step", "en")
 	b.shot("06-booth-challenged")
 	var auditedTracker = tr
 
@@ -462,6 +468,7 @@ func votingPhase(t *testing.T, b *browser, creds []string, hand [][]uint64, meas
 	contains(t, "cast", b.text("#step-cast"), tr1, "replaces this one", "Receipt verified")
 	var seq1 int
 	b.eval(`Number(document.body.dataset.castSeq)`, &seq1)
+	b.audit("booth.html cast step", "en")
 	b.shot("07-booth-cast")
 
 	// Check my ballot, by tracker: on the board and counts.
@@ -469,6 +476,7 @@ func votingPhase(t *testing.T, b *browser, creds []string, hand [][]uint64, meas
 	b.run("check tracker", until(`document.body.dataset.verdict !== undefined`))
 	out := b.text("#out")
 	contains(t, "check by tracker", out, "On the board", "Counts", "Inclusion proof verified")
+	b.audit("check.html by tracker", "en")
 	b.shot("08-check-counts")
 
 	// The challenged ballot is on the board as audited and never counts.
@@ -500,6 +508,7 @@ func votingPhase(t *testing.T, b *browser, creds []string, hand [][]uint64, meas
 		chromedp.Click(css(`#check-form button[type=submit]`)),
 		until(`document.body.dataset.verdict !== undefined`))
 	contains(t, "check receipt", b.text("#out"), "Receipt: signed entry", "Counts")
+	b.audit("check.html by receipt", "en")
 	b.shot("10-check-receipt")
 	_ = seq1
 
@@ -523,17 +532,44 @@ func votingPhase(t *testing.T, b *browser, creds []string, hand [][]uint64, meas
 		chromedp.SendKeys(css("#search"), kb.Enter),
 		until(`document.getElementById('search-out').textContent !== ''`))
 	contains(t, "search", b.text("#search-out"), tr2, "Counts")
+	b.audit("board.html", "en")
 	b.shot("11-board-en")
+
+	// A voter with nothing but a keyboard, in a tab of its own.
+	keyboardVote(t, b.tab(), creds[2]) // Gold; Parks, Public transport
+	hand[0][3]++
+	hand[1][0]++
+	hand[1][3]++
 
 	// Chinese: switch with the selector, then the browser's language alone.
 	b.open("booth.html", "booth")
 	b.run("switch to zh", chromedp.SetValue(css("#lang"), "zh"),
 		js(`document.getElementById('lang').dispatchEvent(new Event('change'))`),
-		until(`document.documentElement.lang === 'zh-CN'`))
+		until(`document.documentElement.lang === 'zh-Hans'`))
 	contains(t, "booth in Chinese", b.text("main"), "投票站", "投票凭证")
+	b.audit("booth.html credential step", "zh")
 	b.shot("12-booth-zh")
+	// Voter 0 again, in Chinese, with the same choices as the ballot that
+	// counts (so the expected result does not change): every booth step.
+	b.enterBooth(creds[0])
+	b.audit("booth.html choices step", "zh")
+	b.choose("q0o0", "q1o1", "q1o4") // Red; Libraries, Schools
+	b.audit("booth.html review step", "zh")
+	b.run("challenge zh", chromedp.Click(css("#challenge")),
+		until(`document.body.dataset.step === 'step-challenged' && document.body.dataset.auditSeq !== undefined`))
+	b.audit("booth.html challenged step", "zh")
+	b.run("again zh", chromedp.Click(css("#again")), until(`document.body.dataset.step === 'step-choices'`))
+	trZh := b.choose()
+	b.run("cast zh", chromedp.Click(css("#cast")),
+		until(`document.body.dataset.step === 'step-cast' && document.body.dataset.receipt === 'ok'`))
+	b.audit("booth.html cast step", "zh")
+	b.open("check.html?tracker="+trZh, "check")
+	b.run("check zh", until(`document.body.dataset.verdict !== undefined`))
+	b.audit("check.html by tracker", "zh")
 	b.open("board.html", "board")
+	b.run("checkpoint zh", until(`document.body.dataset.checkpoint === 'ok'`))
 	contains(t, "board in Chinese", b.text("main"), "公告板浏览", "时间线")
+	b.audit("board.html", "zh")
 	b.shot("13-board-zh")
 	b.run("back to en", js(`localStorage.removeItem('urna.lang')`))
 
@@ -544,16 +580,18 @@ func votingPhase(t *testing.T, b *browser, creds []string, hand [][]uint64, meas
 	zh.open("index.html", "home")
 	var htmlLang string
 	zh.eval(`document.documentElement.lang`, &htmlLang)
-	if htmlLang != "zh-CN" {
-		t.Errorf("a Chinese browser gets lang=%q, want zh-CN", htmlLang)
+	if htmlLang != "zh-Hans" {
+		t.Errorf("a Chinese browser gets lang=%q, want zh-Hans", htmlLang)
 	}
 	contains(t, "home in a Chinese browser", zh.text("main"), "投票进行中")
+	zh.audit("index.html", "zh")
 	zh.shot("14-home-zh-browser")
 
 	// A phone-sized screen.
 	phone := b.tab()
 	phone.run("phone", chromedp.EmulateViewport(360, 740, chromedp.EmulateScale(2)))
 	phone.enterBooth(creds[2])
+	phone.audit("booth.html choices step at 360 px", "en")
 	phone.shot("15-booth-360px")
 	var overflow bool
 	phone.eval(`document.documentElement.scrollWidth > window.innerWidth + 1`, &overflow)
@@ -602,11 +640,13 @@ func resultsPhase(t *testing.T, b *browser, meas *timing) {
 			}
 		}
 	}
+	b.audit("results.html", "en")
 	b.shot("16-results-en")
 	b.run("results zh", js(`localStorage.setItem('urna.lang', 'zh')`))
 	b.open("results.html", "results")
 	b.run("verification zh", until(`document.body.dataset.verify === 'ok'`))
 	contains(t, "results in Chinese", b.text("main"), "结果", "验证")
+	b.audit("results.html", "zh")
 	b.shot("17-results-zh")
 	b.run("reset lang", js(`localStorage.removeItem('urna.lang')`))
 }

@@ -83,7 +83,7 @@ async function renderCheckpoint() {
   const verdict = el('p', { class: v.ok ? 'ok' : 'error' });
   setT(verdict, v.ok ? 'board.cp.ok' : 'board.cp.notok');
   const quorum = setT(el('p'), 'board.cp.quorum', { valid: v.valid, n: v.signers.length, quorum: v.quorum });
-  const note = el('details', {}, el('summary', { text: 'note' }), el('pre', {}, el('code', { text: cp.note })));
+  const note = el('details', {}, setT(el('summary'), 'board.cp.note'), el('pre', {}, el('code', { text: cp.note })));
   $('checkpoint').replaceChildren(dl, quorum, signers, verdict, note);
   document.body.dataset.checkpoint = v.ok ? 'ok' : 'no-quorum';
 }

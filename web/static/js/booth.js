@@ -261,6 +261,7 @@ async function challenge() {
   } catch (e) {
     setError($('err'), e);
     $('change').disabled = false;
+    $('err').focus(); // the focused button was just disabled
     return;
   }
   sealed = null;

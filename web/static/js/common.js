@@ -65,7 +65,7 @@ export function setError(x, e) {
 // applyI18n translates every element with data-i18n (text) or
 // data-i18n-attr="attr:key,attr:key" (attributes).
 export function applyI18n(root) {
-  document.documentElement.lang = lang === 'zh' ? 'zh-CN' : lang;
+  document.documentElement.lang = lang === 'zh' ? 'zh-Hans' : lang;
   for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
   for (const el of root.querySelectorAll('[data-i18n-attr]')) {
     for (const pair of el.dataset.i18nAttr.split(',')) {

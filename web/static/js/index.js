@@ -1,6 +1,6 @@
 // The election's home page: status and the way in to each part.
 
-import { election, t, errorText, phaseName, markReady, onLanguage } from './common.js';
+import { election, t, setT, errorText, phaseName, markReady, onLanguage } from './common.js';
 
 let st = null;
 
@@ -9,7 +9,8 @@ function render() {
   const err = document.getElementById('err');
   if (!st) { err.textContent = t('home.none'); return; }
   err.textContent = '';
-  document.getElementById('title').textContent = st.title;
+  // The election's own title, in the organiser's words: data, not a message.
+  setT(document.getElementById('title'), null).textContent = st.title;
   document.getElementById('phase').textContent = phaseName(st.phase);
   document.getElementById('ballots').textContent = st.counts.ballots;
   document.getElementById('credentials').textContent = st.counts.credentials;
@@ -20,6 +21,7 @@ function render() {
 }
 
 async function main() {
+  setT(document.getElementById('title'), 'home.title');
   try {
     st = await election();
     render();
