@@ -76,6 +76,7 @@ async function submitCredential(ev) {
   input.value = ''; // the credential lives only inside the wasm module now
   renderQuestions();
   showStep('step-choices');
+  announce(t('booth.cred.ok'));
 }
 
 // ---- step 2: choices ----------------------------------------------------
