@@ -45,65 +45,103 @@ func (e *EntryErrors) Error() string {
 // entry was rejected.
 const rejectedMark = ^uint64(0)
 
-// ApplyBatch implements replica.FSM (SPEC.md §3.9): it applies the commands
-// of one committed Raft entry in order, in ONE store transaction holding the
-// accepted entries, their Merkle hashes, the rules' index effects and state,
-// at most one block, the cosignatures and the Raft index. It is
-// deterministic: the block time comes from the commands, never a clock.
-// An index at or below the applied index is a replay: nothing is applied and
-// every Result carries ErrReplayed.
+// ApplyBatch implements replica.FSM (SPEC.md §3.9) for one committed Raft
+// entry: it is ApplyEntries of that entry alone.
 func (b *Board) ApplyBatch(raftIndex uint64, cmds [][]byte) []replica.Result {
+	return b.ApplyEntries([]replica.Entry{{Index: raftIndex, Cmds: cmds}})[0]
+}
+
+// ApplyEntries implements replica.EntriesFSM (SPEC.md §3.9): it applies a
+// run of committed Raft entries in log order, in ONE store transaction
+// holding, for each entry, its accepted entries, their Merkle hashes, the
+// rules' index effects, at most one block, and its cosignatures; then the
+// rules' state and the last entry's Raft index. Each Raft entry yields
+// exactly the block it would yield alone (block boundaries never depend on
+// how raft grouped the entries, which is timing-dependent), so every
+// replica's state is bit-identical whatever its grouping. It is
+// deterministic: block times come from the commands, never a clock. An entry
+// at or below the applied index is a replay: nothing is applied and every
+// Result carries ErrReplayed. A command that does not decode panics.
+func (b *Board) ApplyEntries(entries []replica.Entry) [][]replica.Result {
 	b.applyMu.Lock()
 	defer b.applyMu.Unlock()
-	res := make([]replica.Result, len(cmds))
-	if raftIndex <= b.applied.Load() {
-		for i := range res {
-			res[i].Err = ErrReplayed
+	out := make([][]replica.Result, len(entries))
+	decoded := make([][]command, len(entries))
+	applied := b.applied.Load()
+	fresh := false
+	for k, e := range entries {
+		out[k] = make([]replica.Result, len(e.Cmds))
+		if e.Index <= applied {
+			for i := range out[k] {
+				out[k][i].Err = ErrReplayed
+			}
+			continue
 		}
-		return res
+		applied, fresh = e.Index, true
+		decoded[k] = make([]command, len(e.Cmds))
+		for i, c := range e.Cmds {
+			d, err := decodeCommand(c)
+			if err != nil {
+				// Committed garbage: skipping it could let replicas diverge.
+				panic(fmt.Sprintf("board: committed command %d at raft index %d does not decode: %v", i, e.Index, err))
+			}
+			decoded[k][i] = d
+		}
 	}
-	decoded := make([]command, len(cmds))
-	for i, c := range cmds {
-		d, err := decodeCommand(c)
-		if err != nil {
-			// Committed garbage: skipping it could let replicas diverge.
-			panic(fmt.Sprintf("board: committed command %d at raft index %d does not decode: %v", i, raftIndex, err))
-		}
-		decoded[i] = d
+	if !fresh {
+		return out
 	}
 	old := b.currentView()
 	var nv *view
-	var event *blockEvent
+	var events []blockEvent
 	err := b.st.Update(context.Background(), func(tx store.WriteTx) error {
 		// Update may retry fn (PostgreSQL serialization failures): start
 		// from the published view every time.
 		nv = old.clone()
-		event = nil
-		for i := range res {
-			res[i] = replica.Result{}
+		events = events[:0]
+		blocks := nv.blocks
+		for k, e := range entries {
+			if decoded[k] == nil {
+				continue // replayed
+			}
+			res := out[k]
+			for i := range res {
+				res[i] = replica.Result{}
+			}
+			event, err := applyCommands(tx, nv, decoded[k], res)
+			if err != nil {
+				return err
+			}
+			if event != nil {
+				events = append(events, *event)
+			}
+			nv.applied = e.Index
 		}
-		var err error
-		event, err = applyCommands(tx, nv, decoded, res)
-		if err != nil {
-			return err
+		if nv.blocks != blocks {
+			// The rules' state changes only with accepted entries, hence
+			// only with a new block; the store keeps the group's final state.
+			if err := saveRules(tx, nv); err != nil {
+				return err
+			}
 		}
-		nv.applied = raftIndex
-		return tx.SetAppliedIndex(raftIndex)
+		return tx.SetAppliedIndex(nv.applied)
 	})
 	if err != nil {
-		// The disk failed: this replica cannot apply the entry and must not
-		// go on as if it had (the state would diverge from its peers).
-		panic(fmt.Sprintf("board: applying raft index %d: %v", raftIndex, err))
+		// The disk failed: this replica cannot apply the entries and must
+		// not go on as if it had (the state would diverge from its peers).
+		panic(fmt.Sprintf("board: applying raft indexes %d..%d: %v", entries[0].Index, entries[len(entries)-1].Index, err))
 	}
 	b.setView(nv)
-	if event != nil {
-		b.publish(*event)
+	for _, ev := range events {
+		b.publish(ev)
 	}
 	b.wake()
-	return res
+	return out
 }
 
-// applyCommands applies decoded commands to tx and nv, filling res.
+// applyCommands applies the decoded commands of one Raft entry to tx and
+// nv, filling res, and appends that entry's block if it accepted entries.
+// The caller stores the rules' state (saveRules) once per transaction.
 func applyCommands(tx store.WriteTx, nv *view, cmds []command, res []replica.Result) (*blockEvent, error) {
 	hashStart, err := tx.HashCount()
 	if err != nil {
@@ -186,9 +224,6 @@ func applyCommands(tx store.WriteTx, nv *view, cmds []command, res []replica.Res
 	}
 	raw := h.Bytes()
 	if err := tx.AppendBlock(h.Height, raw); err != nil {
-		return nil, err
-	}
-	if err := saveRules(tx, nv); err != nil {
 		return nil, err
 	}
 	nv.last, nv.blocks = h, nv.blocks+1

@@ -110,7 +110,7 @@ type Board struct {
 
 type replicaBox struct{ r Replica }
 
-var _ replica.FSM = (*Board)(nil)
+var _ replica.EntriesFSM = (*Board)(nil)
 
 // Open loads the board from cfg.Store. Call Attach with the replica, then
 // Start the background cosigner.

@@ -1,7 +1,6 @@
 package board
 
 import (
-
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
 )

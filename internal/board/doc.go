@@ -15,15 +15,21 @@
 //
 // # Apply
 //
-// ApplyBatch is deterministic: no clocks, randomness or map iteration. For
-// one Raft entry it writes, in ONE store transaction, the accepted entries,
-// their tlog stored hashes (SPEC.md §3.7), the rules' effects (entry id,
-// credentials, trackers, each credential's latest ballot) and state, at most
-// ONE block (SPEC.md §3.6; its time is the largest proposer time of the
-// entry's commands, never below the previous block's), the cosignatures, and
-// the Raft index. A Raft index at or below the stored applied index is a
-// replay after a restart: nothing is applied and every result is
-// ErrReplayed. Restore replaces the store wholesale (store.Restore).
+// ApplyEntries (replica.EntriesFSM) applies a run of committed Raft entries
+// that raft delivered together, in ONE store transaction; ApplyBatch is the
+// same for one entry. It is deterministic: no clocks, randomness or map
+// iteration. For each Raft entry it writes the accepted entries, their tlog
+// stored hashes (SPEC.md §3.7), the rules' effects (entry id, credentials,
+// trackers, each credential's latest ballot), at most ONE block (SPEC.md
+// §3.6; its time is the largest proposer time of the entry's commands, never
+// below the previous block's) and the cosignatures; then, once per
+// transaction, the rules' state and the last entry's Raft index. A block
+// never spans two Raft entries, so block boundaries, hashes and roots do not
+// depend on how raft grouped the entries, which is timing-dependent and
+// differs between replicas. A Raft index at or below the stored applied
+// index is a replay after a restart: nothing is applied and every result is
+// ErrReplayed; the later entries of the same group are applied. Restore
+// replaces the store wholesale (store.Restore).
 //
 // The expensive checks (strict decoding of ballots, envelope signatures,
 // ballot proofs, dealer proofs) run before proposal, batched, on the node

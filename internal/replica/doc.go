@@ -29,6 +29,15 @@
 //
 // # Contracts
 //
+//   - An FSM that implements [EntriesFSM] gets several committed entries at
+//     once (raft.BatchingFSM: raft hands over up to MaxAppendEntries
+//     committed logs together; the replica passes each run of command
+//     entries between membership entries), so that it can apply them in one
+//     storage transaction: one disk sync per group instead of per entry.
+//     The grouping depends on timing and differs between replicas, so it
+//     MUST NOT change the FSM's state or results: ApplyEntries MUST be
+//     equivalent to ApplyBatch on each entry in order. Other FSMs get one
+//     ApplyBatch call per entry.
 //   - The FSM's ApplyBatch MUST be deterministic (no clocks, randomness or map
 //     iteration order), MUST store the Raft index atomically with its effects
 //     and MUST treat an index <= AppliedIndex() as already applied: raft

@@ -40,6 +40,45 @@ type FSM interface {
 	AppliedIndex() uint64
 }
 
+// Entry is one committed Raft log entry carrying FSM commands.
+type Entry struct {
+	// Index is the entry's Raft log index.
+	Index uint64
+	// Cmds are the entry's commands, in order. They alias the log entry:
+	// the FSM MUST NOT retain them after returning.
+	Cmds [][]byte
+}
+
+// EntriesFSM is an [FSM] that can apply several committed entries at once,
+// e.g. in one storage transaction, so that a group costs one disk sync
+// instead of one per entry. The replica uses it when the FSM implements it
+// and hands it every run of consecutive command entries that raft delivers
+// together (split at membership entries); other FSMs get one ApplyBatch call
+// per entry.
+//
+// How raft groups committed entries depends on timing and differs between
+// replicas and across restarts, so the grouping MUST NOT be observable:
+//
+//   - ApplyEntries(es) MUST leave exactly the state that ApplyBatch(e.Index,
+//     e.Cmds) for each e in es, in order, would leave, and return the same
+//     results. Anything the FSM derives per entry (e.g. a block per entry)
+//     stays per entry.
+//   - Entries arrive in log order with increasing, not necessarily
+//     consecutive, indexes (raft's own entries and membership entries are
+//     not passed). An entry with Index <= AppliedIndex() is a replay and
+//     MUST be treated as ApplyBatch treats it; the entries after it in the
+//     same group are applied. After a crash raft may deliver a group that
+//     straddles the applied index.
+//   - The effects of the whole group and the last applied index MUST be
+//     stored atomically (or at least in log order, each with its index), so
+//     that a crash leaves either none or a prefix of the group applied.
+//   - It MUST return one []Result per entry, each with one Result per
+//     command; a wrong shape panics the replica.
+type EntriesFSM interface {
+	FSM
+	ApplyEntries(entries []Entry) [][]Result
+}
+
 // Result is the outcome of one command.
 type Result struct {
 	// Index is the Raft log index of the entry that carried the command. It
@@ -69,34 +108,88 @@ type fsmAdapter struct {
 	membersIndex uint64
 }
 
-var _ raft.FSM = (*fsmAdapter)(nil)
+var _ raft.BatchingFSM = (*fsmAdapter)(nil)
 
-// Apply decodes a committed entry. An entry that does not decode, or an FSM
-// that returns the wrong number of results, panics: continuing would let
-// replicas diverge, and the log cannot be skipped without breaking the
-// deterministic-replay guarantee.
+// Apply applies one committed entry; see ApplyBatch. raft calls ApplyBatch
+// instead, because fsmAdapter is a raft.BatchingFSM.
 func (a *fsmAdapter) Apply(l *raft.Log) any {
-	e, err := decodeEntry(l.Data)
-	if err != nil {
-		panic(fmt.Sprintf("replica: committed log entry %d does not decode: %v", l.Index, err))
-	}
-	switch e.kind {
-	case kindCommands:
-		res := a.fsm.ApplyBatch(l.Index, e.cmds)
-		if len(res) != len(e.cmds) {
-			panic(fmt.Sprintf("replica: FSM returned %d results for %d commands at index %d", len(res), len(e.cmds), l.Index))
+	return a.ApplyBatch([]*raft.Log{l})[0]
+}
+
+// ApplyBatch decodes a run of committed entries (raft.BatchingFSM; raft
+// passes up to MaxAppendEntries at once). Consecutive command entries go to
+// the FSM together when it is an [EntriesFSM]; a membership entry is applied
+// after the command entries before it and before those after it, so every
+// store sees the log in order. The response of a command entry is its
+// []Result; of a membership entry, nil or an error; of raft's own
+// configuration entries, nil.
+//
+// An entry that does not decode, or an FSM that returns the wrong number of
+// results, panics (after the entries before it were applied): continuing
+// would let replicas diverge, and the log cannot be skipped without
+// breaking the deterministic-replay guarantee.
+func (a *fsmAdapter) ApplyBatch(logs []*raft.Log) []any {
+	resp := make([]any, len(logs))
+	var group []Entry
+	var at []int // resp position of group[i]
+	flush := func() {
+		if len(group) == 0 {
+			return
 		}
-		return res
-	case kindMembership:
-		ops := make([]memberOp, len(e.cmds))
-		for i, c := range e.cmds {
-			if ops[i], err = decodeMemberOp(c); err != nil {
-				panic(fmt.Sprintf("replica: committed membership entry %d does not decode: %v", l.Index, err))
+		for i, res := range a.applyEntries(group) {
+			resp[at[i]] = res
+		}
+		group, at = group[:0], at[:0]
+	}
+	for i, l := range logs {
+		if l.Type != raft.LogCommand {
+			continue // raft's configuration entries: raft keeps them itself
+		}
+		e, err := decodeEntry(l.Data)
+		if err != nil {
+			flush()
+			panic(fmt.Sprintf("replica: committed log entry %d does not decode: %v", l.Index, err))
+		}
+		switch e.kind {
+		case kindCommands:
+			group = append(group, Entry{Index: l.Index, Cmds: e.cmds})
+			at = append(at, i)
+		case kindMembership:
+			flush()
+			ops := make([]memberOp, len(e.cmds))
+			for k, c := range e.cmds {
+				if ops[k], err = decodeMemberOp(c); err != nil {
+					panic(fmt.Sprintf("replica: committed membership entry %d does not decode: %v", l.Index, err))
+				}
 			}
+			resp[i] = a.applyMembers(l.Index, ops)
 		}
-		return a.applyMembers(l.Index, ops)
 	}
-	panic("unreachable")
+	flush()
+	return resp
+}
+
+// applyEntries hands a run of command entries to the FSM and checks the
+// shape of its answer.
+func (a *fsmAdapter) applyEntries(group []Entry) [][]Result {
+	var out [][]Result
+	if bf, ok := a.fsm.(EntriesFSM); ok {
+		out = bf.ApplyEntries(group)
+		if len(out) != len(group) {
+			panic(fmt.Sprintf("replica: FSM returned %d result lists for %d entries at indexes %d..%d", len(out), len(group), group[0].Index, group[len(group)-1].Index))
+		}
+	} else {
+		out = make([][]Result, len(group))
+		for i, e := range group {
+			out[i] = a.fsm.ApplyBatch(e.Index, e.Cmds)
+		}
+	}
+	for i, e := range group {
+		if len(out[i]) != len(e.Cmds) {
+			panic(fmt.Sprintf("replica: FSM returned %d results for %d commands at index %d", len(out[i]), len(e.Cmds), e.Index))
+		}
+	}
+	return out
 }
 
 func (a *fsmAdapter) applyMembers(index uint64, ops []memberOp) error {

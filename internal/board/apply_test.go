@@ -1,0 +1,279 @@
+package board
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"github.com/urna-vote/urna/internal/board/boardtest"
+	"github.com/urna-vote/urna/internal/replica"
+	"github.com/urna-vote/urna/internal/store"
+)
+
+// applyLog is a committed Raft log for the apply tests: the commands of
+// each entry, with gaps in the indexes (raft's own and membership entries
+// never reach the FSM).
+func applyLog(t *testing.T) []replica.Entry {
+	e := boardtest.NewElection(t, 8, "n1", "n2", "n3")
+	var log []replica.Entry
+	idx := uint64(3)
+	add := func(cmds ...[]byte) {
+		log = append(log, replica.Entry{Index: idx, Cmds: cmds})
+		idx += 1 + idx%3 // gaps of 0 to 2 indexes
+	}
+	ms := uint64(1_700_000_000_000)
+	entries := func(ms uint64, es ...[]byte) []byte { return encodeEntriesCmd(ms, es) }
+	add(entries(ms, e.Manifest()))
+	add(entries(ms+5, e.Credentials()), entries(ms+3, e.Deals()...))
+	add(entries(ms+9, e.Confirmations()...))
+	add(entries(ms+10, e.Open()))
+	var ballots [][]byte
+	for v := range 8 {
+		en, _, _ := e.Ballot(v, v%3, v%2)
+		ballots = append(ballots, en)
+	}
+	add(entries(ms+20, ballots[0], ballots[1]), entries(ms+15, ballots[2]))
+	// A command whose entries are all rejected (duplicate, malformed): no block.
+	add(entries(ms+30, ballots[0], []byte("not an entry")))
+	// A rejected cosign (unknown node) next to accepted ballots.
+	add(encodeCosignCmd(&cosignCmd{node: "nobody", size: 1, sig: make([]byte, 64)}), entries(ms+25, ballots[3]))
+	// Time going backwards: the block time never decreases.
+	add(entries(ms+1, ballots[4], ballots[5]))
+	add(entries(ms+40, ballots[6]), entries(ms+41, ballots[6], ballots[7]))
+	return log
+}
+
+func openApplyBoard(t *testing.T, dir string) (*Board, store.Store) {
+	t.Helper()
+	st, err := store.OpenBolt(filepath.Join(dir, "state.db"), store.BoltOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return openBoardOn(t, st), st
+}
+
+func openBoardOn(t *testing.T, st store.Store) *Board {
+	t.Helper()
+	b, err := Open(Config{NodeID: "n1", Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close() })
+	return b
+}
+
+// applyState is everything a replica's state is compared on: the store's
+// snapshot stream (every table, every namespace, the applied index), the
+// block hashes and the newest checkpoint root.
+type applyState struct {
+	snapshot []byte
+	blocks   []string
+	root     string
+	applied  uint64
+}
+
+func stateOf(t *testing.T, b *Board) applyState {
+	t.Helper()
+	ctx := context.Background()
+	s, err := b.st.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Release()
+	var buf bytes.Buffer
+	if _, err := s.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	v := b.currentView()
+	out := applyState{snapshot: buf.Bytes(), applied: b.AppliedIndex()}
+	if v.last != nil {
+		out.root = fmt.Sprintf("%x", v.last.LogRoot)
+	}
+	err = b.st.View(ctx, func(tx store.ReadTx) error {
+		for h := range v.blocks {
+			hd, err := readBlock(tx, h)
+			if err != nil {
+				return err
+			}
+			out.blocks = append(out.blocks, fmt.Sprintf("%x", hd.Hash()))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func sameState(t *testing.T, what string, got, want applyState) {
+	t.Helper()
+	if got.applied != want.applied || got.root != want.root || fmt.Sprint(got.blocks) != fmt.Sprint(want.blocks) {
+		t.Fatalf("%s: applied %d root %s blocks %v, want applied %d root %s blocks %v", what, got.applied, got.root, got.blocks, want.applied, want.root, want.blocks)
+	}
+	if !bytes.Equal(got.snapshot, want.snapshot) {
+		t.Fatalf("%s: store snapshots differ (%d and %d bytes)", what, len(got.snapshot), len(want.snapshot))
+	}
+}
+
+func resultString(r replica.Result) string {
+	return fmt.Sprintf("seq=%d value=%x err=%v", r.Seq, r.Value, r.Err)
+}
+
+// TestApplyEntriesGrouping: however raft groups committed entries, every
+// replica ends in the same state, bit for bit, with one block per Raft
+// entry, and returns the same results as one-at-a-time application.
+func TestApplyEntriesGrouping(t *testing.T) {
+	log := applyLog(t)
+	ref, _ := openApplyBoard(t, t.TempDir())
+	var want [][]replica.Result
+	for _, e := range log {
+		want = append(want, ref.ApplyBatch(e.Index, e.Cmds))
+	}
+	wantState := stateOf(t, ref)
+	if n := len(wantState.blocks); n != len(log)-1 {
+		t.Fatalf("%d blocks for %d raft entries (one without accepted entries)", n, len(log))
+	}
+	for _, size := range []int{1, 2, 3, 4, len(log) - 1, len(log)} {
+		t.Run(fmt.Sprintf("groups of %d", size), func(t *testing.T) {
+			b, _ := openApplyBoard(t, t.TempDir())
+			var got [][]replica.Result
+			for lo := 0; lo < len(log); lo += size {
+				got = append(got, b.ApplyEntries(log[lo:min(lo+size, len(log))])...)
+			}
+			for k := range want {
+				for i := range want[k] {
+					if g, w := resultString(got[k][i]), resultString(want[k][i]); g != w {
+						t.Fatalf("entry %d command %d: %s, want %s", k, i, g, w)
+					}
+				}
+			}
+			sameState(t, "grouped", stateOf(t, b), wantState)
+		})
+	}
+}
+
+// TestApplyEntriesReplay: a group that straddles the applied index (raft
+// replays the log after a restart, grouped differently) applies only the
+// new entries; the old ones are ErrReplayed.
+func TestApplyEntriesReplay(t *testing.T) {
+	log := applyLog(t)
+	ref, _ := openApplyBoard(t, t.TempDir())
+	want := ref.ApplyEntries(log)
+	wantState := stateOf(t, ref)
+
+	dir := t.TempDir()
+	b, st := openApplyBoard(t, dir)
+	b.ApplyEntries(log[:5])
+	// Restart: the store and a fresh board over it.
+	_ = b.Close()
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, _ = openApplyBoard(t, dir)
+	if got := b.AppliedIndex(); got != log[4].Index {
+		t.Fatalf("applied index %d after restart, want %d", got, log[4].Index)
+	}
+	res := b.ApplyEntries(log[2:])
+	for k := range 3 {
+		for _, r := range res[k] {
+			if !errors.Is(r.Err, ErrReplayed) {
+				t.Fatalf("replayed entry %d: %v", log[2+k].Index, r.Err)
+			}
+		}
+	}
+	for k := 5; k < len(log); k++ {
+		for i := range want[k] {
+			if g, w := resultString(res[k-2][i]), resultString(want[k][i]); g != w {
+				t.Fatalf("entry %d command %d: %s, want %s", k, i, g, w)
+			}
+		}
+	}
+	sameState(t, "after replay", stateOf(t, b), wantState)
+	// A group entirely at or below the applied index changes nothing.
+	for _, rs := range b.ApplyEntries(log) {
+		for _, r := range rs {
+			if !errors.Is(r.Err, ErrReplayed) {
+				t.Fatalf("full replay: %v", r.Err)
+			}
+		}
+	}
+	sameState(t, "after full replay", stateOf(t, b), wantState)
+}
+
+// crashStore fails the transaction of its next Update after fn ran, as a
+// crash before the commit would: nothing of the transaction is stored.
+type crashStore struct {
+	store.Store
+	crash bool
+}
+
+var errCrash = errors.New("test: crash before commit")
+
+func (s *crashStore) Update(ctx context.Context, fn func(store.WriteTx) error) error {
+	if !s.crash {
+		return s.Store.Update(ctx, fn)
+	}
+	s.crash = false
+	return s.Store.Update(ctx, func(tx store.WriteTx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return errCrash
+	})
+}
+
+// TestApplyEntriesCrashMidGroup: a node that dies while applying a group
+// (after writing part of it to its transaction) restarts at the previous
+// applied index and re-applies the whole group to the same state.
+func TestApplyEntriesCrashMidGroup(t *testing.T) {
+	log := applyLog(t)
+	ref, _ := openApplyBoard(t, t.TempDir())
+	ref.ApplyEntries(log)
+	wantState := stateOf(t, ref)
+
+	dir := t.TempDir()
+	inner, err := store.OpenBolt(filepath.Join(dir, "state.db"), store.BoltOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := &crashStore{Store: inner}
+	b := openBoardOn(t, cs)
+	b.ApplyEntries(log[:3])
+	cs.crash = true
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Fatal("a failed apply transaction did not stop the replica")
+			}
+		}()
+		b.ApplyEntries(log[3:7])
+	}()
+	_ = b.Close()
+	if err := inner.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, _ = openApplyBoard(t, dir)
+	if got := b.AppliedIndex(); got != log[2].Index {
+		t.Fatalf("applied index %d after the crash, want %d", got, log[2].Index)
+	}
+	// Raft redelivers from the applied index on, grouped differently.
+	b.ApplyEntries(log[1:5])
+	b.ApplyEntries(log[5:])
+	sameState(t, "after crash and restart", stateOf(t, b), wantState)
+}
+
+// A committed command that does not decode stops the replica, also inside
+// a group.
+func TestApplyEntriesPanicsOnGarbage(t *testing.T) {
+	log := applyLog(t)
+	b, _ := openApplyBoard(t, t.TempDir())
+	defer func() {
+		if recover() == nil {
+			t.Fatal("ApplyEntries accepted a command that does not decode")
+		}
+	}()
+	b.ApplyEntries([]replica.Entry{log[0], {Index: log[1].Index, Cmds: [][]byte{{0xff, 1, 2}}}})
+}
