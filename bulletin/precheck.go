@@ -78,7 +78,7 @@ func (p *StandardProofs) checkOne(rand io.Reader, e *Entry, ballots *[]*ballot.B
 	case TypeBallot:
 		b, err := ballot.ParseBallot(e.Body)
 		if err != nil {
-			return malformedBody(e, err)
+			return malformedBody(e.Type, err)
 		}
 		*ballots, *pos = append(*ballots, b), append(*pos, i)
 		return nil
@@ -88,7 +88,7 @@ func (p *StandardProofs) checkOne(rand io.Reader, e *Entry, ballots *[]*ballot.B
 		}
 		a, err := ballot.ParseAuditedBallot(e.Body)
 		if err != nil {
-			return malformedBody(e, err)
+			return malformedBody(e.Type, err)
 		}
 		if ballot.VerifyOpening(p.Manifest, p.JointKey, a.Ballot, a.Opening) != nil {
 			return fmt.Errorf("%w: audited ballot", ErrInvalidProof)
@@ -100,7 +100,7 @@ func (p *StandardProofs) checkOne(rand io.Reader, e *Entry, ballots *[]*ballot.B
 		}
 		d, err := tally.ParseDealerPost(e.Body)
 		if err != nil {
-			return malformedBody(e, err)
+			return malformedBody(e.Type, err)
 		}
 		if tally.CheckDealerPost(ps, d) != nil {
 			return fmt.Errorf("%w: dealer post", ErrInvalidProof)
@@ -111,7 +111,7 @@ func (p *StandardProofs) checkOne(rand io.Reader, e *Entry, ballots *[]*ballot.B
 		}
 		rv, err := tally.ParseReveal(e.Body)
 		if err != nil {
-			return malformedBody(e, err)
+			return malformedBody(e.Type, err)
 		}
 		d, err := p.DealerPost(rv.Dealer)
 		if err != nil {
@@ -130,21 +130,21 @@ func (p *StandardProofs) checkOne(rand io.Reader, e *Entry, ballots *[]*ballot.B
 		}
 		pd, err := tally.ParsePartialDecryption(e.Body)
 		if err != nil {
-			return malformedBody(e, err)
+			return malformedBody(e.Type, err)
 		}
 		agg, vk, err := p.Tally()
 		if err != nil {
 			return err
 		}
 		if pd.Trustee < 1 || pd.Trustee > len(vk) {
-			return malformedBody(e, fmt.Errorf("trustee %d", pd.Trustee))
+			return malformedBody(e.Type, fmt.Errorf("trustee %d", pd.Trustee))
 		}
 		if tally.VerifyPartialBatch(rand, ps, vk[pd.Trustee-1], agg, pd) != nil {
 			return fmt.Errorf("%w: partial decryption", ErrInvalidProof)
 		}
 	case TypeManifest:
 		if _, err := ballot.ParseManifest(e.Body); err != nil {
-			return malformedBody(e, err)
+			return malformedBody(e.Type, err)
 		}
 	}
 	return nil

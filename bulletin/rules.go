@@ -135,13 +135,19 @@ func insertU16(l []uint16, v uint16) []uint16 {
 // caller MUST have run PreCheck (signatures and body proofs) on e; Apply
 // only performs cheap deterministic checks.
 func (r *Rules) Apply(st *ElectionState, idx Index, e *Entry) (*Effects, error) {
+	return r.ApplyHeader(st, idx, e.Header())
+}
+
+// ApplyHeader is Apply on an entry's header (ReadHeader or Entry.Header):
+// the rules read nothing else of an entry.
+func (r *Rules) ApplyHeader(st *ElectionState, idx Index, e *Header) (*Effects, error) {
 	if st.Phase == PhaseEmpty {
 		return r.applyManifest(st, e)
 	}
 	if e.Election != st.Election {
 		return nil, reject(ErrWrongElection, "entry for election %x", e.Election[:8])
 	}
-	id := e.ID()
+	id := e.ID
 	if seen, err := idx.EntrySeen(id); err != nil {
 		return nil, fmt.Errorf("bulletin: index: %v", err)
 	} else if seen {
@@ -153,7 +159,7 @@ func (r *Rules) Apply(st *ElectionState, idx Index, e *Entry) (*Effects, error) 
 	if e.Role != e.Type.Role() {
 		return nil, reject(ErrNotAuthorized, "%s posted as %s", e.Type, e.Role)
 	}
-	author := e.AuthorKey()
+	author := e.Author
 	trustee := 0 // 1-based trustee index of the author, for trustee entries
 	switch e.Role {
 	case RoleAuthority:
@@ -193,7 +199,7 @@ func (r *Rules) Apply(st *ElectionState, idx Index, e *Entry) (*Effects, error) 
 	return eff, nil
 }
 
-func (r *Rules) applyManifest(st *ElectionState, e *Entry) (*Effects, error) {
+func (r *Rules) applyManifest(st *ElectionState, e *Header) (*Effects, error) {
 	if e.Type != TypeManifest {
 		return nil, reject(ErrWrongPhase, "%s before the manifest", e.Type)
 	}
@@ -207,7 +213,7 @@ func (r *Rules) applyManifest(st *ElectionState, e *Entry) (*Effects, error) {
 	if m.Fingerprint != e.Election {
 		return nil, reject(ErrWrongElection, "envelope fingerprint is not the manifest's")
 	}
-	if m.Authority != e.AuthorKey() {
+	if m.Authority != e.Author {
 		return nil, reject(ErrNotAuthorized, "manifest not signed by the authority it names")
 	}
 	if !ValidElectionID(m.ElectionID) || m.Threshold < 1 || m.Threshold > len(m.Trustees) || len(m.Trustees) > MaxTrustees ||
@@ -232,12 +238,12 @@ func (r *Rules) applyManifest(st *ElectionState, e *Entry) (*Effects, error) {
 		next.Nodes = append(next.Nodes, NodeKey{ID: n.ID, PublicKey: slices.Clone(n.PublicKey)})
 	}
 	*st = *next
-	return &Effects{Seq: 0, ID: e.ID(), Phase: PhaseSetup}, nil
+	return &Effects{Seq: 0, ID: e.ID, Phase: PhaseSetup}, nil
 }
 
 // phaseIs rejects e unless st is in one of the phases; voting entries after
 // close are ErrClosed.
-func phaseIs(st *ElectionState, e *Entry, ok ...Phase) error {
+func phaseIs(st *ElectionState, e *Header, ok ...Phase) error {
 	if slices.Contains(ok, st.Phase) {
 		return nil
 	}
@@ -247,11 +253,11 @@ func phaseIs(st *ElectionState, e *Entry, ok ...Phase) error {
 	return reject(ErrWrongPhase, "%s in phase %s", e.Type, st.Phase)
 }
 
-func malformedBody(e *Entry, err error) error {
-	return fmt.Errorf("%w: %s body: %v", ErrMalformed, e.Type, err)
+func malformedBody(t EntryType, err error) error {
+	return fmt.Errorf("%w: %s body: %v", ErrMalformed, t, err)
 }
 
-func (r *Rules) applyTyped(st *ElectionState, idx Index, e *Entry, trustee int, author [32]byte, eff *Effects) error {
+func (r *Rules) applyTyped(st *ElectionState, idx Index, e *Header, trustee int, author [32]byte, eff *Effects) error {
 	n := len(st.Trustees)
 	inRange := func(i int) bool { return i >= 1 && i <= n }
 	switch e.Type {
@@ -264,7 +270,7 @@ func (r *Rules) applyTyped(st *ElectionState, idx Index, e *Entry, trustee int, 
 		}
 		creds, err := r.Bodies.Credentials(e.Body)
 		if err != nil {
-			return malformedBody(e, err)
+			return malformedBody(e.Type, err)
 		}
 		sorted := slices.Clone(creds)
 		slices.SortFunc(sorted, func(a, b [32]byte) int { return compare32(a, b) })
@@ -283,7 +289,7 @@ func (r *Rules) applyTyped(st *ElectionState, idx Index, e *Entry, trustee int, 
 		}
 		d, err := r.Bodies.Deal(e.Body)
 		if err != nil {
-			return malformedBody(e, err)
+			return malformedBody(e.Type, err)
 		}
 		if d.Dealer != trustee {
 			return reject(ErrNotAuthorized, "trustee %d posted dealer %d's deal", trustee, d.Dealer)
@@ -300,7 +306,7 @@ func (r *Rules) applyTyped(st *ElectionState, idx Index, e *Entry, trustee int, 
 		}
 		c, err := r.Bodies.Confirmation(e.Body)
 		if err != nil {
-			return malformedBody(e, err)
+			return malformedBody(e.Type, err)
 		}
 		if c.Trustee != trustee {
 			return reject(ErrNotAuthorized, "trustee %d posted trustee %d's confirmation", trustee, c.Trustee)
@@ -322,7 +328,7 @@ func (r *Rules) applyTyped(st *ElectionState, idx Index, e *Entry, trustee int, 
 		}
 		c, err := r.Bodies.Complaint(e.Body)
 		if err != nil {
-			return malformedBody(e, err)
+			return malformedBody(e.Type, err)
 		}
 		if c.Complainer != trustee {
 			return reject(ErrNotAuthorized, "trustee %d posted trustee %d's complaint", trustee, c.Complainer)
@@ -342,7 +348,7 @@ func (r *Rules) applyTyped(st *ElectionState, idx Index, e *Entry, trustee int, 
 		}
 		rv, err := r.Bodies.Reveal(e.Body)
 		if err != nil {
-			return malformedBody(e, err)
+			return malformedBody(e.Type, err)
 		}
 		if rv.Dealer != trustee {
 			return reject(ErrNotAuthorized, "trustee %d posted dealer %d's reveal", trustee, rv.Dealer)
@@ -388,7 +394,7 @@ func (r *Rules) applyTyped(st *ElectionState, idx Index, e *Entry, trustee int, 
 			b, err = r.Bodies.AuditedBallot(e.Body)
 		}
 		if err != nil {
-			return malformedBody(e, err)
+			return malformedBody(e.Type, err)
 		}
 		if b.Credential != author {
 			return reject(ErrNotAuthorized, "%s names another credential than its author", e.Type)
@@ -430,7 +436,7 @@ func (r *Rules) applyTyped(st *ElectionState, idx Index, e *Entry, trustee int, 
 		}
 		p, err := r.Bodies.PartialDecryption(e.Body)
 		if err != nil {
-			return malformedBody(e, err)
+			return malformedBody(e.Type, err)
 		}
 		if p.Trustee != trustee {
 			return reject(ErrNotAuthorized, "trustee %d posted trustee %d's partial decryption", trustee, p.Trustee)
@@ -451,7 +457,7 @@ func (r *Rules) applyTyped(st *ElectionState, idx Index, e *Entry, trustee int, 
 			return reject(ErrWrongPhase, "%d partial decryptions, threshold %d", st.Partials, st.Threshold)
 		}
 		if err := r.Bodies.Result(e.Body); err != nil {
-			return malformedBody(e, err)
+			return malformedBody(e.Type, err)
 		}
 		st.Phase = PhaseResult
 

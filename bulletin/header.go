@@ -1,0 +1,68 @@
+package bulletin
+
+import (
+	"fmt"
+
+	"github.com/urna-vote/urna/internal/schnorr"
+	"github.com/urna-vote/urna/internal/wire"
+)
+
+// Header is what the election rules read of an entry (SPEC.md §3.9): its
+// identifier and the envelope fields, with the author key as its 32-byte
+// encoding. The rules never need the decoded author key or the signature.
+type Header struct {
+	ID       [32]byte // Digest("board-entry"; entry bytes), SPEC.md §3.4
+	Type     EntryType
+	Election [32]byte
+	Role     Role
+	Author   [32]byte // encoding of the author's public key
+	Body     []byte
+}
+
+// Header returns the rules' view of a parsed entry.
+func (e *Entry) Header() *Header {
+	return &Header{ID: e.ID(), Type: e.Type, Election: e.Election, Role: e.Role, Author: e.AuthorKey(), Body: e.Body}
+}
+
+// ReadHeader reads the header of an entry from its canonical bytes without
+// decoding any group element: it checks the layout of SPEC.md §3.1
+// (version, registered type and role, the body's length and limit, the
+// signature's length, no trailing bytes) but NOT that the author key and
+// the signature are canonical encodings, nor the signature itself.
+//
+// It exists for board replicas applying entries that the proposing node
+// already decoded strictly and verified (§3.9.1), where the two square roots
+// of a strict decode per entry and replica are the largest cost of Apply.
+// Everything else MUST use ParseEntry.
+func ReadHeader(raw []byte) (*Header, error) {
+	if len(raw) > MaxEntrySize {
+		return nil, fmt.Errorf("%w: entry of %d bytes exceeds %d", ErrMalformed, len(raw), MaxEntrySize)
+	}
+	r := wire.NewReader(raw)
+	if v := r.U8("version"); r.Err() == nil && v != EntryVersion {
+		return nil, fmt.Errorf("%w: entry version %d", ErrMalformed, v)
+	}
+	h := &Header{Type: EntryType(r.U8("type"))}
+	if r.Err() == nil && !h.Type.Valid() {
+		return nil, fmt.Errorf("%w: unknown entry type %d", ErrMalformed, h.Type)
+	}
+	copy(h.Election[:], r.Fixed("election fingerprint", 32))
+	h.Role = Role(r.U8("author role"))
+	copy(h.Author[:], r.Fixed("author key", 32))
+	h.Body = r.Bytes("body", h.Type.MaxBodySize())
+	r.Fixed("signature", schnorr.SignatureSize)
+	if err := r.Done(); err != nil {
+		return nil, fmt.Errorf("%w: entry: %v", ErrMalformed, err)
+	}
+	if h.Role < RoleAuthority || h.Role > RoleVoter {
+		return nil, fmt.Errorf("%w: unknown author role %d", ErrMalformed, h.Role)
+	}
+	if h.Author == ([32]byte{}) {
+		return nil, fmt.Errorf("%w: author key missing or identity", ErrMalformed)
+	}
+	if h.Body == nil {
+		h.Body = []byte{}
+	}
+	h.ID = EntryID(raw)
+	return h, nil
+}
