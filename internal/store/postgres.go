@@ -53,6 +53,7 @@ func (o PostgresOptions) Validate() error {
 // never abort.
 type pgStore struct {
 	pool       *pgxpool.Pool
+	lock       *pgx.Conn // holds the schema's advisory lock while open
 	maxRetries int
 
 	writeMu sync.Mutex
@@ -93,15 +94,44 @@ func OpenPostgres(ctx context.Context, url string, opts PostgresOptions) (Store,
 		}
 		cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{opts.Schema}.Sanitize()
 	}
+	lock, err := lockSchema(ctx, cfg.ConnConfig.Copy())
+	if err != nil {
+		return nil, err
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
+		lock.Close(context.WithoutCancel(ctx))
 		return nil, pgError("creating connection pool", err)
 	}
 	if err := pgMigrate(ctx, pool); err != nil {
 		pool.Close()
+		lock.Close(context.WithoutCancel(ctx))
 		return nil, err
 	}
-	return &pgStore{pool: pool, maxRetries: opts.MaxRetries}, nil
+	return &pgStore{pool: pool, lock: lock, maxRetries: opts.MaxRetries}, nil
+}
+
+// lockSchema takes the session-level advisory lock of the connection's
+// current schema on a dedicated connection and keeps it: two processes must
+// never write one node's state (bbolt has its file lock for the same reason).
+// The lock goes when the connection closes, including when the process dies.
+func lockSchema(ctx context.Context, cc *pgx.ConnConfig) (*pgx.Conn, error) {
+	conn, err := pgx.ConnectConfig(ctx, cc)
+	if err != nil {
+		return nil, pgError("connecting to PostgreSQL", err)
+	}
+	var ok bool
+	var schema string
+	err = conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended('urna-store/' || current_schema(), 0)), current_schema()`).Scan(&ok, &schema)
+	if err != nil {
+		conn.Close(context.WithoutCancel(ctx))
+		return nil, pgError("locking the schema", err)
+	}
+	if !ok {
+		conn.Close(context.WithoutCancel(ctx))
+		return nil, fmt.Errorf("%w: PostgreSQL schema %q is open in another process (another node using the same --pg-schema?)", ErrLocked, schema)
+	}
+	return conn, nil
 }
 
 // inTx runs fn in a transaction with opts, committing iff fn returns nil,
@@ -398,7 +428,7 @@ func (s *pgStore) Close() error {
 		return nil
 	}
 	s.pool.Close()
-	return nil
+	return s.lock.Close(context.Background())
 }
 
 // pgPage is how many rows Entries and Scan fetch per query. Paging (rather

@@ -194,3 +194,29 @@ func TestSnapshotCrossBackend(t *testing.T) {
 		t.Fatal("same state, different snapshot bytes")
 	}
 }
+
+// TestPostgresSchemaLocked: a schema open in one store cannot be opened by a
+// second one (another node's process) until the first closes.
+func TestPostgresSchemaLocked(t *testing.T) {
+	url := pgURL(t)
+	schema := pgSchema(t, url)
+	ctx := t.Context()
+	a, err := store.OpenPostgres(ctx, url, store.PostgresOptions{Schema: schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := store.OpenPostgres(ctx, url, store.PostgresOptions{Schema: schema}); !errors.Is(err, store.ErrLocked) {
+		if b != nil {
+			b.Close()
+		}
+		t.Fatalf("second open of a held schema: %v, want ErrLocked", err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := store.OpenPostgres(ctx, url, store.PostgresOptions{Schema: schema})
+	if err != nil {
+		t.Fatalf("open after the holder closed: %v", err)
+	}
+	b.Close()
+}

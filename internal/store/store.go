@@ -29,6 +29,10 @@ var (
 	ErrConflict = errors.New("store: transaction conflict")
 	// ErrClosed: the store was closed.
 	ErrClosed = errors.New("store: closed")
+	// ErrLocked: another open store (another node's process) holds the same
+	// state: a PostgreSQL schema is held through an advisory lock for as
+	// long as a store has it open.
+	ErrLocked = errors.New("store: state in use by another store")
 )
 
 // Limits enforced by both backends, so a state valid in one is valid in the
