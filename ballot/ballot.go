@@ -323,4 +323,3 @@ func PeekCredential(data []byte) ([32]byte, error) {
 
 // credentialEnd is the end offset of the public credential in a ballot.
 const credentialEnd = 1 + 32 + group.Size
-
