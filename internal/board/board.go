@@ -29,6 +29,9 @@ var (
 	ErrNoReplica = errors.New("board: no replica attached")
 	// ErrNoCheckpoint: no checkpoint covering the entry exists yet.
 	ErrNoCheckpoint = errors.New("board: no checkpoint yet")
+	// ErrBadCommand: SubmitCosign got bytes that are not a well-formed
+	// cosign command (nothing was proposed).
+	ErrBadCommand = errBadCommand
 )
 
 // Replica is what the board needs from internal/replica (a *replica.Node).

@@ -15,6 +15,7 @@ const (
 	CodeDuplicate         = "duplicate"
 	CodeAudited           = "audited"
 	CodeClosed            = "closed"
+	CodeCosignRejected    = "cosign_rejected" // addition: POST /api/v1/cluster/cosign
 	CodeTooLarge          = "too_large"
 	CodeOverloaded        = "overloaded"
 	CodeNoLeader          = "no_leader"

@@ -7,7 +7,10 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 )
@@ -34,15 +37,31 @@ func readBody(c echo.Context, limit int64) ([]byte, error) {
 		if errors.As(err, &mbe) {
 			return nil, err
 		}
-		return nil, malformed("reading the request body: %v", err)
+		// Why no %v: the error names socket addresses and timeouts of the
+		// node; the client only needs to know its body did not arrive whole.
+		return nil, malformed("the request body could not be read completely")
 	}
 	c.Set(bodyKey, raw)
 	return raw, nil
 }
 
-// decodeStrict decodes exactly one JSON value of the shape of v from raw:
-// unknown fields, a missing body and trailing data are errors.
+// maxJSONDepth bounds the nesting of a request body. Every request of
+// docs/API.md is an object of strings and arrays of strings (depth 2).
+const maxJSONDepth = 8
+
+// decodeStrict decodes exactly one JSON value of the shape of v (a pointer to
+// a struct) from raw: unknown fields, a missing body and trailing data are
+// errors, and so are what encoding/json would silently accept: invalid UTF-8
+// (replaced by U+FFFD), a repeated key (the last one wins) and a key that
+// matches a field only case-insensitively ("ENTRIES"). Why: two parsers
+// (a proxy, a client library, this node) must never read one body two ways.
 func decodeStrict(raw []byte, v any) error {
+	if !utf8.Valid(raw) {
+		return malformed("the JSON body is not valid UTF-8")
+	}
+	if err := checkKeys(raw, fieldNames(v)); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -55,6 +74,92 @@ func decodeStrict(raw []byte, v any) error {
 		return malformed("trailing data after the JSON body")
 	}
 	return nil
+}
+
+// fieldNames returns the JSON names of the fields of the struct v points to.
+func fieldNames(v any) map[string]bool {
+	t := reflect.TypeOf(v)
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	names := map[string]bool{}
+	if t == nil || t.Kind() != reflect.Struct {
+		return names
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" || !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		names[name] = true
+	}
+	return names
+}
+
+// checkKeys walks raw's tokens: the nesting is at most maxJSONDepth, no
+// object repeats a key, and the top-level object's keys are exactly (case
+// included) among allowed. Syntax errors are left to the decoder.
+func checkKeys(raw []byte, allowed map[string]bool) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	type frame struct {
+		object bool
+		keys   map[string]bool
+		key    bool // the next token of an object is a key
+	}
+	var stack []*frame
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil // io.EOF or a syntax error the decoder reports
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if top != nil && top.object && top.key {
+			if d, ok := tok.(json.Delim); ok && d == '}' {
+				stack = stack[:len(stack)-1]
+				if len(stack) == 0 {
+					return nil
+				}
+				continue
+			}
+			k, _ := tok.(string)
+			if top.keys[k] {
+				return malformed("repeated key %q in the JSON body", k)
+			}
+			top.keys[k] = true
+			if len(stack) == 1 && !allowed[k] {
+				return malformed("unknown field %q in the JSON body", k)
+			}
+			top.key = false
+			continue
+		}
+		if top != nil && top.object {
+			top.key = true // this token is the value; a key comes next
+		}
+		switch tok {
+		case json.Delim('{'), json.Delim('['):
+			if len(stack) == maxJSONDepth {
+				return malformed("the JSON body is nested more than %d levels deep", maxJSONDepth)
+			}
+			f := &frame{object: tok == json.Delim('{')}
+			if f.object {
+				f.keys, f.key = map[string]bool{}, true
+			}
+			stack = append(stack, f)
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+		}
+		if len(stack) == 0 {
+			return nil // one value read; trailing data is the decoder's to reject
+		}
+	}
 }
 
 // bindStrict reads and strictly decodes the request body into v.

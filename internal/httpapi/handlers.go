@@ -3,6 +3,7 @@ package httpapi
 import (
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -58,6 +59,11 @@ func (s *server) submit(c echo.Context) error {
 	}
 	entries := make([][]byte, len(req.Entries))
 	for i, s := range req.Entries {
+		// Why the CR/LF check: Go's base64 decoders skip CR and LF even in
+		// strict mode, so "AQ\nID" would pass as a second spelling of "AQID".
+		if strings.ContainsAny(s, "\r\n") {
+			return malformed("entry %d: not unpadded base64url of a canonical entry", i)
+		}
 		b, err := wire.DecodeB64(s)
 		if err != nil || len(b) == 0 {
 			return malformed("entry %d: not unpadded base64url of a canonical entry", i)

@@ -42,6 +42,10 @@ type Options struct {
 	RetryAfter time.Duration
 	// KeepAlive is the interval of SSE comment lines on /events.
 	KeepAlive time.Duration
+	// MaxStreams bounds the streams (/events, /record) served at once; one
+	// more is refused with 503 overloaded, so idle subscribers cannot pin
+	// an unbounded number of goroutines and buffers.
+	MaxStreams int
 
 	// MaxEntriesBody limits POST /api/v1/entries; MaxBody every other body.
 	MaxEntriesBody int64
@@ -69,6 +73,7 @@ func DefaultOptions() Options {
 		RequestTimeout:    60 * time.Second,
 		RetryAfter:        time.Second,
 		KeepAlive:         15 * time.Second,
+		MaxStreams:        1024,
 		MaxEntriesBody:    16 << 20,
 		MaxBody:           64 << 10,
 	}
@@ -91,6 +96,9 @@ func (o Options) withDefaults() Options {
 	if o.MaxEntriesBody <= 0 {
 		o.MaxEntriesBody = d.MaxEntriesBody
 	}
+	if o.MaxStreams <= 0 {
+		o.MaxStreams = d.MaxStreams
+	}
 	if o.MaxBody <= 0 {
 		o.MaxBody = d.MaxBody
 	}
@@ -106,16 +114,17 @@ func (o Options) withDefaults() Options {
 }
 
 type server struct {
-	b    Backend
-	opts Options
-	log  *slog.Logger
+	b       Backend
+	opts    Options
+	log     *slog.Logger
+	streams chan struct{} // one token per stream being served
 }
 
 // New returns the echo instance serving docs/API.md over b. Its Server field
 // carries the timeouts of opts; run it with [Serve] (or e.StartServer).
 func New(b Backend, opts Options) *echo.Echo {
 	opts = opts.withDefaults()
-	s := &server{b: b, opts: opts, log: opts.Logger}
+	s := &server{b: b, opts: opts, log: opts.Logger, streams: make(chan struct{}, opts.MaxStreams)}
 
 	e := echo.New()
 	e.HideBanner = true

@@ -29,13 +29,29 @@ func (w *streamWriter) Write(p []byte) (int, error) {
 	return w.c.Response().Write(p)
 }
 
+// acquireStream takes one of MaxStreams stream slots; release returns it.
+func (s *server) acquireStream() (release func(), err error) {
+	select {
+	case s.streams <- struct{}{}:
+		return func() { <-s.streams }, nil
+	default:
+		return nil, &Error{Status: http.StatusServiceUnavailable, Code: CodeOverloaded,
+			Message: "too many streams open on this node; retry later"}
+	}
+}
+
 func (s *server) record(c echo.Context) error {
+	release, err := s.acquireStream()
+	if err != nil {
+		return err
+	}
+	defer release()
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, echo.MIMEOctetStream)
 	h.Set(echo.HeaderContentDisposition, `attachment; filename="record"`)
 	w := &streamWriter{c: c, rc: http.NewResponseController(c.Response()), timeout: s.opts.WriteTimeout}
 	_ = w.rc.SetReadDeadline(time.Time{}) // see events
-	err := s.b.WriteRecord(c.Request().Context(), w)
+	err = s.b.WriteRecord(c.Request().Context(), w)
 	if err == nil {
 		if !w.started {
 			c.Response().WriteHeader(http.StatusOK)
@@ -55,6 +71,11 @@ func (s *server) record(c echo.Context) error {
 // events streams committed blocks as Server-Sent Events ("event: block"),
 // with a comment line every KeepAlive so that proxies keep the stream open.
 func (s *server) events(c echo.Context) error {
+	release, err := s.acquireStream()
+	if err != nil {
+		return err
+	}
+	defer release()
 	ctx := c.Request().Context()
 	blocks, cancel := s.b.Subscribe(ctx)
 	defer cancel()

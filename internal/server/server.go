@@ -263,28 +263,50 @@ func forwardCosign(ctx context.Context, hc *http.Client, leaderAPI, token string
 	return nil
 }
 
+// maxCosignBody bounds a cosign command (node ID ≤ 64 bytes, signature
+// ≤ 128 bytes, framing).
+const maxCosignBody = 1024
+
 // cosignHandler accepts a follower's cosign command (loopback or cluster
-// token) and proposes it; the FSM verifies the signature.
+// token) and proposes it; the FSM verifies the signature. Errors are
+// returned to the API's error handler, so they get the JSON error body of
+// docs/API.md and never carry internal error text.
 func cosignHandler(b *board.Board, token string) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
 		if !loopback(r.RemoteAddr) && !validToken(r, token) {
-			return c.NoContent(http.StatusForbidden)
+			return &httpapi.Error{Status: http.StatusForbidden, Code: httpapi.CodeNotAuthorized,
+				Message: "cosignatures are accepted only from loopback or with the cluster token (Authorization: Bearer)"}
 		}
-		cmd, err := io.ReadAll(io.LimitReader(r.Body, 1024))
+		cmd, err := io.ReadAll(io.LimitReader(r.Body, maxCosignBody+1))
 		if err != nil {
-			return c.NoContent(http.StatusBadRequest)
+			return &httpapi.Error{Status: http.StatusBadRequest, Code: httpapi.CodeMalformed,
+				Message: "the request body could not be read completely"}
 		}
-		if err := b.SubmitCosign(r.Context(), cmd); err != nil {
-			switch {
-			case errors.Is(err, replica.ErrNotLeader), errors.Is(err, replica.ErrOverloaded):
-				return c.NoContent(http.StatusServiceUnavailable)
-			case errors.Is(err, board.ErrCosignRejected), errors.Is(err, board.ErrCosignDiverged):
-				return c.NoContent(http.StatusConflict)
-			}
-			return c.NoContent(http.StatusBadRequest)
+		if len(cmd) > maxCosignBody {
+			return &httpapi.Error{Status: http.StatusRequestEntityTooLarge, Code: httpapi.CodeTooLarge,
+				Message: fmt.Sprintf("a cosign command has at most %d bytes", maxCosignBody)}
 		}
-		return c.NoContent(http.StatusNoContent)
+		err = b.SubmitCosign(r.Context(), cmd)
+		switch {
+		case err == nil:
+			return c.NoContent(http.StatusNoContent)
+		case errors.Is(err, board.ErrBadCommand):
+			return &httpapi.Error{Status: http.StatusBadRequest, Code: httpapi.CodeMalformed,
+				Message: "the body is not a cosign command"}
+		case errors.Is(err, board.ErrCosignDiverged):
+			return &httpapi.Error{Status: http.StatusConflict, Code: httpapi.CodeCosignRejected,
+				Message: "the cosignature is over another root than this board's checkpoint of that size"}
+		case errors.Is(err, board.ErrCosignRejected):
+			return &httpapi.Error{Status: http.StatusConflict, Code: httpapi.CodeCosignRejected,
+				Message: "the cosignature does not verify against a checkpoint of this board"}
+		case errors.Is(err, replica.ErrNotLeader):
+			// Not forwarded: the follower that sent it retries with the
+			// leader it learns next (and a loop is impossible).
+			return &httpapi.Error{Status: http.StatusServiceUnavailable, Code: httpapi.CodeNoLeader,
+				Message: "this node is not the leader; retry later"}
+		}
+		return err // classified by the API's error handler (503 or 500)
 	}
 }
 

@@ -1,0 +1,605 @@
+package server
+
+// Adversarial tests against running in-process clusters on 127.0.0.1
+// (docs/SECURITY-REVIEW.md, "Node and API"): every bad post gets its error
+// code, the board is unchanged by it, and nothing acknowledged is lost or
+// counted twice.
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/urna-vote/urna/ballot"
+	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/internal/board/boardtest"
+	"github.com/urna-vote/urna/internal/httpapi"
+	"github.com/urna-vote/urna/internal/replica"
+	"github.com/urna-vote/urna/internal/wire"
+)
+
+// startCluster starts n in-process nodes on loopback (n1 bootstraps, the
+// others join through it) and stops them at the end of the test.
+func startCluster(t *testing.T, e *boardtest.Election, n int, tune func(*Config)) []*Node {
+	t.Helper()
+	base := t.TempDir()
+	var nodes []*Node
+	t.Cleanup(func() {
+		for _, nd := range nodes {
+			_ = nd.Stop()
+		}
+	})
+	for i := range n {
+		id := fmt.Sprintf("n%d", i+1)
+		cfg := DefaultConfig()
+		cfg.ID, cfg.DataDir = id, filepath.Join(base, id)
+		cfg.RaftBind, cfg.HTTPListen = "127.0.0.1:0", "127.0.0.1:0"
+		cfg.SigningKey = e.NodeKeys[id]
+		cfg.Logger = testLogger(t)
+		cfg.Replica = func(rc *replica.Config) {
+			rc.HeartbeatTimeout, rc.ElectionTimeout, rc.LeaderLeaseTimeout = 100*time.Millisecond, 100*time.Millisecond, 100*time.Millisecond
+		}
+		if i == 0 {
+			cfg.Bootstrap = true
+		} else {
+			cfg.Join = nodes[0].APIAddr
+		}
+		if tune != nil {
+			tune(&cfg)
+		}
+		nd, err := Start(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nodes = append(nodes, nd)
+	}
+	return nodes
+}
+
+type rawAnswer struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (a rawAnswer) code() string {
+	var e struct {
+		Error struct {
+			Code string `json:"code"`
+		} `json:"error"`
+	}
+	_ = json.Unmarshal(a.body, &e)
+	return e.Error.Code
+}
+
+func (a rawAnswer) items(t *testing.T) []submitItem {
+	t.Helper()
+	var out struct {
+		Results []submitItem `json:"results"`
+	}
+	if a.status != 200 || json.Unmarshal(a.body, &out) != nil {
+		t.Fatalf("not a processed request: %d %.300s", a.status, a.body)
+	}
+	return out.Results
+}
+
+func rawPost(t *testing.T, url, ctype string, body []byte) rawAnswer {
+	t.Helper()
+	req, err := http.NewRequest("POST", url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", ctype)
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return rawAnswer{resp.StatusCode, resp.Header, b}
+}
+
+func submitJSON(entries ...[]byte) []byte {
+	var req struct {
+		Entries []string `json:"entries"`
+	}
+	for _, e := range entries {
+		req.Entries = append(req.Entries, wire.EncodeB64(e))
+	}
+	b, _ := json.Marshal(req)
+	return b
+}
+
+// boardState is what an attack must not change.
+type boardState struct {
+	Phase   string
+	Entries uint64
+	Ballots uint64
+	Size    uint64
+	Root    string
+}
+
+func stateOf(t *testing.T, n *Node) boardState {
+	t.Helper()
+	hc := &http.Client{Timeout: 10 * time.Second}
+	var st struct {
+		Phase  string `json:"phase"`
+		Counts struct {
+			Entries uint64 `json:"entries"`
+			Ballots uint64 `json:"ballots"`
+		} `json:"counts"`
+	}
+	var cp struct {
+		Size uint64 `json:"size"`
+		Root string `json:"root"`
+	}
+	if err := getJSON(context.Background(), hc, n.APIAddr+"/api/v1/election", &st); err != nil {
+		t.Fatal(err)
+	}
+	if err := getJSON(context.Background(), hc, n.APIAddr+"/api/v1/checkpoint", &cp); err != nil {
+		t.Fatal(err)
+	}
+	return boardState{st.Phase, st.Counts.Entries, st.Counts.Ballots, cp.Size, cp.Root}
+}
+
+// settled waits until every node applied the same entries and returns that state.
+func settled(t *testing.T, nodes []*Node) boardState {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		s := stateOf(t, nodes[0])
+		same := true
+		for _, n := range nodes[1:] {
+			if o := stateOf(t, n); o.Entries != s.Entries || o.Phase != s.Phase {
+				same = false
+			}
+		}
+		if same {
+			return s
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nodes do not converge")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func leaderOf(t *testing.T, nodes []*Node) (leader *Node, followers []*Node) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, n := range nodes {
+			if n.Replica.IsLeader() {
+				for _, f := range nodes {
+					if f != n {
+						followers = append(followers, f)
+					}
+				}
+				return n, followers
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("no leader")
+	return nil, nil
+}
+
+// cosignCmd frames a cosign command as internal/board does (SPEC.md §3.8:
+// node ID, size, root, raw signature).
+func cosignCmd(node string, size uint64, root []byte, sig []byte) []byte {
+	b := []byte{2, byte(len(node))}
+	b = append(b, node...)
+	b = binary.BigEndian.AppendUint64(b, size)
+	b = append(b, root...)
+	b = append(b, byte(len(sig)))
+	return append(b, sig...)
+}
+
+// TestAttackCluster runs the bad-input attacks of the brief against a
+// 3-node cluster and checks, after each, that every node's board is as
+// before.
+func TestAttackCluster(t *testing.T) {
+	e := boardtest.NewElection(t, 6, "n1", "n2", "n3")
+	nodes := startCluster(t, e, 3, nil)
+	hc := &http.Client{Timeout: 10 * time.Second}
+	mustPost(t, hc, nodes[0].APIAddr, e.Manifest())
+	mustPost(t, hc, nodes[1].APIAddr, e.Credentials())
+	mustPost(t, hc, nodes[2].APIAddr, e.Deals()...)
+	mustPost(t, hc, nodes[0].APIAddr, e.Confirmations()...)
+	mustPost(t, hc, nodes[0].APIAddr, e.Open())
+	leader, followers := leaderOf(t, nodes)
+	entriesURL := func(n *Node) string { return n.APIAddr + "/api/v1/entries" }
+
+	// A ballot through a follower is forwarded and committed once.
+	b0, bal0, _ := e.Ballot(0, 1, 0)
+	items := rawPost(t, entriesURL(followers[0]), "application/json", submitJSON(b0)).items(t)
+	if items[0].Error != nil {
+		t.Fatalf("ballot through a follower: %s", items[0].Error.Code)
+	}
+	before := settled(t, nodes)
+	if before.Ballots != 1 || before.Phase != "open" {
+		t.Fatalf("state after one ballot: %+v", before)
+	}
+	unchanged := func(what string) {
+		t.Helper()
+		time.Sleep(100 * time.Millisecond) // let anything wrongly committed arrive
+		for _, n := range nodes {
+			if s := stateOf(t, n); s.Entries != before.Entries || s.Ballots != before.Ballots || s.Phase != before.Phase {
+				t.Errorf("%s changed the board of %s: %+v, was %+v", what, n.ID, s, before)
+			}
+		}
+	}
+
+	stranger := e.Stranger()
+	body := func(raw []byte) []byte {
+		en, err := bulletin.ParseEntry(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return en.Body
+	}
+	forged := bytes.Clone(b0)
+	forged[len(forged)-1] ^= 1 // the signature's last byte
+	otherElection := func() []byte {
+		fp := e.FP
+		fp[0] ^= 1
+		en, err := bulletin.NewEntry(bulletin.TypeBallot, fp, bulletin.RoleVoter, stranger.Public(), body(b0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := en.Sign(e.Rand, stranger); err != nil {
+			t.Fatal(err)
+		}
+		return en.Bytes()
+	}()
+	unknownCred := e.Entry(bulletin.TypeBallot, bulletin.RoleVoter, stranger, body(b0))
+	strangerClose := e.Entry(bulletin.TypeClose, bulletin.RoleAuthority, stranger, (&bulletin.CloseBody{Reason: "coup"}).Bytes())
+	secondOpen := e.Open() // the authority's, but the election is open already
+
+	itemCases := []struct {
+		name  string
+		entry []byte
+		code  string
+	}{
+		{"replay", b0, "duplicate"},
+		{"forged signature", forged, "invalid_signature"},
+		{"another election", otherElection, "wrong_election"},
+		{"unknown credential", unknownCred, "unknown_credential"},
+		{"close by a stranger", strangerClose, "not_authorized"},
+		{"second open", secondOpen, "wrong_phase"},
+		{"garbage bytes", []byte("not an entry at all"), "malformed"},
+		{"truncated entry", b0[:len(b0)/2], "malformed"},
+	}
+	for _, tc := range itemCases {
+		for _, n := range []*Node{leader, followers[0], followers[1]} {
+			items := rawPost(t, entriesURL(n), "application/json", submitJSON(tc.entry)).items(t)
+			if items[0].Error == nil || items[0].Error.Code != tc.code {
+				t.Errorf("%s via %s: %+v, want %s", tc.name, n.ID, items[0], tc.code)
+			}
+		}
+		unchanged(tc.name)
+	}
+
+	// Request-level rejections: nothing is processed.
+	many := make([][]byte, 257)
+	for i := range many {
+		many[i] = b0
+	}
+	big := append([]byte(`{"entries":["`), bytes.Repeat([]byte("A"), 16<<20+1-16)...)
+	big = append(big, `"]}`...)
+	reqCases := []struct {
+		name   string
+		body   []byte
+		status int
+		code   string
+	}{
+		{"257 entries", submitJSON(many...), 413, "too_large"},
+		{"16 MiB + 1", big, 413, "too_large"},
+		{"duplicate key", []byte(`{"entries":["` + wire.EncodeB64(b0) + `"],"entries":["AQID"]}`), 400, "malformed"},
+		{"trailing garbage", append(submitJSON(b0), '!'), 400, "malformed"},
+		{"padded base64", []byte(`{"entries":["` + wire.EncodeB64(b0) + `="]}`), 400, "malformed"},
+	}
+	for _, tc := range reqCases {
+		for _, n := range []*Node{leader, followers[0]} {
+			a := rawPost(t, entriesURL(n), "application/json", tc.body)
+			if a.status != tc.status || a.code() != tc.code {
+				t.Errorf("%s via %s: %d %.200s", tc.name, n.ID, a.status, a.body)
+			}
+		}
+		unchanged(tc.name)
+	}
+
+	// A mixed request: the valid entry is committed, the others get their
+	// codes, in order.
+	b1, bal1, _ := e.Ballot(1, 2, 1)
+	items = rawPost(t, entriesURL(followers[1]), "application/json", submitJSON(b1, b0, unknownCred, b1)).items(t)
+	codes := []string{"", "duplicate", "unknown_credential", "duplicate"}
+	for i, it := range items {
+		got := ""
+		if it.Error != nil {
+			got = it.Error.Code
+		}
+		if got != codes[i] {
+			t.Errorf("mixed item %d: %q, want %q", i, got, codes[i])
+		}
+	}
+	before = settled(t, nodes)
+	if before.Ballots != 2 {
+		t.Fatalf("after the mixed request: %+v", before)
+	}
+
+	t.Run("cosign", func(t *testing.T) {
+		cp := stateOf(t, leader)
+		root, _ := hex.DecodeString(cp.Root)
+		sig := bytes.Repeat([]byte{7}, 68)
+		url := leader.APIAddr + cosignPath
+		signers := func() string {
+			var c struct {
+				Signers []string `json:"signers"`
+			}
+			_ = getJSON(context.Background(), hc, leader.APIAddr+"/api/v1/checkpoint", &c)
+			return strings.Join(c.Signers, ",")
+		}
+		smuggled := []byte{1}
+		smuggled = binary.BigEndian.AppendUint64(smuggled, 0)
+		smuggled = binary.BigEndian.AppendUint32(smuggled, 1)
+		smuggled = binary.BigEndian.AppendUint32(smuggled, uint32(len(strangerClose)))
+		smuggled = append(smuggled, strangerClose...)
+		cases := []struct {
+			name   string
+			cmd    []byte
+			status int
+			code   string
+		}{
+			{"bad signature", cosignCmd("n2", cp.Size, root, sig), 409, "cosign_rejected"},
+			{"wrong root", cosignCmd("n2", cp.Size, bytes.Repeat([]byte{9}, 32), sig), 409, "cosign_rejected"},
+			{"unknown node", cosignCmd("n9", cp.Size, root, sig), 409, "cosign_rejected"},
+			{"size beyond the log", cosignCmd("n2", cp.Size+1000, root, sig), 409, "cosign_rejected"},
+			{"size zero", cosignCmd("n2", 0, root, sig), 409, "cosign_rejected"},
+			{"truncated", cosignCmd("n2", cp.Size, root, sig)[:20], 400, "malformed"},
+			{"empty", nil, 400, "malformed"},
+			{"an entries command", smuggled, 400, "malformed"},
+			{"oversized", bytes.Repeat([]byte{2}, 4096), 413, "too_large"},
+		}
+		was := signers()
+		for _, tc := range cases {
+			a := rawPost(t, url, "application/octet-stream", tc.cmd)
+			if a.status != tc.status || a.code() != tc.code {
+				t.Errorf("%s: %d %s", tc.name, a.status, a.body)
+			}
+			if bytes.Contains(a.body, []byte("board:")) {
+				t.Errorf("%s: internal error text: %s", tc.name, a.body)
+			}
+		}
+		unchanged("cosign attacks")
+		if now := signers(); strings.Contains(now, "n9") || len(now) < len(was) {
+			t.Errorf("checkpoint signers %q, were %q", now, was)
+		}
+		// From a non-loopback peer (simulated; no traffic leaves the host),
+		// with no, a wrong or a malformed token.
+		api := httpapi.New(leader.Board, httpapi.Options{ClusterToken: "tok"})
+		api.POST(cosignPath, cosignHandler(leader.Board, "tok"))
+		for _, auth := range []string{"", "Bearer wrong", "tok", "Bearer tok ", "bearer tok"} {
+			for _, remote := range []string{"192.0.2.7:5000", "[2001:db8::1]:5000", "localhost:5000"} {
+				req := httptest.NewRequest("POST", cosignPath, bytes.NewReader(cosignCmd("n2", cp.Size, root, sig)))
+				req.RemoteAddr = remote
+				req.Header.Set("X-Forwarded-For", "127.0.0.1")
+				if auth != "" {
+					req.Header.Set("Authorization", auth)
+				}
+				rec := httptest.NewRecorder()
+				api.ServeHTTP(rec, req)
+				a := rawAnswer{rec.Code, rec.Header(), rec.Body.Bytes()}
+				if a.status != 403 || a.code() != "not_authorized" {
+					t.Errorf("cosign from %s auth %q: %d %s", remote, auth, a.status, a.body)
+				}
+			}
+		}
+		// With the token, a non-loopback peer reaches the FSM's check.
+		req := httptest.NewRequest("POST", cosignPath, bytes.NewReader(cosignCmd("n2", cp.Size, root, sig)))
+		req.RemoteAddr = "192.0.2.7:5000"
+		req.Header.Set("Authorization", "Bearer tok")
+		rec := httptest.NewRecorder()
+		api.ServeHTTP(rec, req)
+		if a := (rawAnswer{rec.Code, rec.Header(), rec.Body.Bytes()}); a.status != 409 || a.code() != "cosign_rejected" {
+			t.Errorf("cosign with the token: %d %s", a.status, a.body)
+		}
+		unchanged("cosign attacks from outside")
+	})
+
+	var bal2 *ballot.Ballot
+	t.Run("forwarding loop through leader metadata", func(t *testing.T) {
+		// Point the leader's API metadata at a follower (a join from
+		// loopback may update a member's addresses). Followers then
+		// forward to that follower, which must not forward again.
+		f0, f1 := followers[0], followers[1]
+		join := func(api string) {
+			t.Helper()
+			body := fmt.Sprintf(`{"id":%q,"raft_addr":%q,"api_addr":%q}`, leader.ID, leader.RaftAddr, api)
+			if a := rawPost(t, leader.APIAddr+"/api/v1/cluster/join", "application/json", []byte(body)); a.status != 200 {
+				t.Fatalf("join: %d %s", a.status, a.body)
+			}
+		}
+		join(f1.APIAddr)
+		waitLeaderAPI := func(n *Node, want string) {
+			t.Helper()
+			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+				if n.Board.LeaderAPI() == want {
+					return
+				}
+			}
+			t.Fatalf("%s: leader API %q, want %q", n.ID, n.Board.LeaderAPI(), want)
+		}
+		waitLeaderAPI(f0, f1.APIAddr)
+		waitLeaderAPI(f1, f1.APIAddr)
+		var b2 []byte
+		b2, bal2, _ = e.Ballot(2, 0, 0)
+		for _, n := range []*Node{f0, f1} {
+			start := time.Now()
+			a := rawPost(t, entriesURL(n), "application/json", submitJSON(b2))
+			if a.status != 503 || a.code() != "no_leader" || a.header.Get("Retry-After") == "" {
+				t.Errorf("via %s with the leader's metadata on %s: %d %s", n.ID, f1.ID, a.status, a.body)
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("via %s: answered after %v", n.ID, d)
+			}
+		}
+		unchanged("a write during the metadata loop")
+		join(leader.APIAddr)
+		waitLeaderAPI(f0, leader.APIAddr)
+		items := rawPost(t, entriesURL(f0), "application/json", submitJSON(b2)).items(t)
+		if items[0].Error != nil {
+			t.Fatalf("after restoring the metadata: %s", items[0].Error.Code)
+		}
+		before = settled(t, nodes)
+	})
+
+	t.Run("after the close and the result", func(t *testing.T) {
+		mustPost(t, hc, leader.APIAddr, e.Close())
+		before = settled(t, nodes)
+		if before.Phase != "closed" {
+			t.Fatalf("phase %q after close", before.Phase)
+		}
+		late, _, _ := e.Ballot(3, 0, 0)
+		reopen := e.Open()
+		for _, tc := range []struct {
+			name  string
+			entry []byte
+			code  string
+		}{
+			{"ballot after the close", late, "closed"},
+			{"revote after the close", b1, "duplicate"},
+			{"open after the close", reopen, "wrong_phase"},
+		} {
+			items := rawPost(t, entriesURL(followers[0]), "application/json", submitJSON(tc.entry)).items(t)
+			if items[0].Error == nil || items[0].Error.Code != tc.code {
+				t.Errorf("%s: %+v %+v, want %s", tc.name, items[0], items[0].Error, tc.code)
+			}
+		}
+		unchanged("posts after the close")
+
+		if bal2 == nil || before.Ballots != 3 {
+			t.Fatalf("expected 3 ballots before the tally: %+v", before)
+		}
+		partials, result, _ := e.Tally([]*ballot.Ballot{bal0, bal1, bal2})
+		mustPost(t, hc, leader.APIAddr, partials...)
+		mustPost(t, hc, leader.APIAddr, result)
+		before = settled(t, nodes)
+		late2, _, _ := e.Ballot(4, 1, 1)
+		for _, tc := range []struct {
+			name  string
+			entry []byte
+			code  string
+		}{
+			{"ballot after the result", late2, "closed"},
+			{"result again", result, "duplicate"},
+			{"close again", e.Close(), "closed"},
+		} {
+			items := rawPost(t, entriesURL(followers[1]), "application/json", submitJSON(tc.entry)).items(t)
+			if items[0].Error == nil || items[0].Error.Code != tc.code {
+				t.Errorf("%s: %+v %+v, want %s", tc.name, items[0], items[0].Error, tc.code)
+			}
+		}
+		unchanged("posts after the result")
+	})
+}
+
+// TestAttackOverload: many concurrent submitters against a node with a tiny
+// submission queue get 503 overloaded with Retry-After, and after retrying
+// every ballot is on the board exactly once. Pre-checks are skipped so that
+// the CPUs do not serialise the submitters before the queue (the entries
+// are valid ballots anyway).
+func TestAttackOverload(t *testing.T) {
+	const voters = 48
+	e := boardtest.NewElection(t, voters, "n1", "n2", "n3")
+	nodes := startCluster(t, e, 1, func(c *Config) {
+		c.SkipChecks = true
+		prev := c.Replica
+		c.Replica = func(rc *replica.Config) {
+			prev(rc)
+			rc.QueueSize, rc.MaxInflight, rc.MaxBatch = 1, 1, 1
+		}
+	})
+	hc := &http.Client{Timeout: 10 * time.Second}
+	n := nodes[0]
+	mustPost(t, hc, n.APIAddr, e.Manifest())
+	mustPost(t, hc, n.APIAddr, e.Credentials())
+	for _, d := range e.Deals() { // MaxBatch 1: one entry per request
+		mustPost(t, hc, n.APIAddr, d)
+	}
+	for _, c := range e.Confirmations() {
+		mustPost(t, hc, n.APIAddr, c)
+	}
+	mustPost(t, hc, n.APIAddr, e.Open())
+	start := stateOf(t, n)
+
+	ballots := make([][]byte, voters)
+	for v := range voters {
+		ballots[v], _, _ = e.Ballot(v, v%3, v%2)
+	}
+	var mu sync.Mutex
+	overloaded, acked := 0, map[string]bool{}
+	var wg sync.WaitGroup
+	for v := range voters {
+		wg.Go(func() {
+			for attempt := 0; attempt < 200; attempt++ {
+				a := rawPost(t, n.APIAddr+"/api/v1/entries", "application/json", submitJSON(ballots[v]))
+				if a.status == 503 {
+					if a.code() != "overloaded" || a.header.Get("Retry-After") != "1" {
+						t.Errorf("503 answer: %v %s", a.header, a.body)
+					}
+					mu.Lock()
+					overloaded++
+					mu.Unlock()
+					time.Sleep(time.Duration(5+attempt) * time.Millisecond)
+					continue
+				}
+				items := a.items(t)
+				if it := items[0]; it.Error != nil && it.Error.Code != "duplicate" {
+					t.Errorf("ballot %d: %s", v, it.Error.Code)
+				}
+				mu.Lock()
+				acked[items[0].ID] = true
+				mu.Unlock()
+				return
+			}
+			t.Errorf("ballot %d never accepted", v)
+		})
+	}
+	wg.Wait()
+	if overloaded == 0 {
+		t.Fatal("no submitter was refused with 503: the queue limit was not reached")
+	}
+	end := stateOf(t, n)
+	if end.Ballots != voters || end.Entries != start.Entries+voters || len(acked) != voters {
+		t.Fatalf("after %d 503s: %+v (was %+v), %d acknowledged", overloaded, end, start, len(acked))
+	}
+	// Exactly once: the entries after the setup are the ballots, each once.
+	var page struct {
+		Entries []struct {
+			ID string `json:"id"`
+		} `json:"entries"`
+	}
+	if err := getJSON(context.Background(), hc, fmt.Sprintf("%s/api/v1/entries?from=%d&limit=1000", n.APIAddr, start.Entries), &page); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, en := range page.Entries {
+		if seen[en.ID] || !acked[en.ID] {
+			t.Fatalf("entry %s: twice or never acknowledged", en.ID)
+		}
+		seen[en.ID] = true
+	}
+	t.Logf("%d answers were 503 overloaded; all %d ballots on the board once", overloaded, voters)
+}
