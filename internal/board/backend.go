@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/internal/httpapi"
@@ -46,8 +47,15 @@ func (b *Board) Submit(ctx context.Context, entries [][]byte) ([]httpapi.SubmitR
 		pos = append(pos, i)
 	}
 	v := b.currentView()
+	// Proof checks use every core; a request that cannot start its
+	// checks within MaxCheckWait is refused as overload (503 with
+	// Retry-After) instead of queueing until its own timeout.
+	wait := time.NewTimer(b.cfg.MaxCheckWait)
+	defer wait.Stop()
 	select {
 	case b.checks <- struct{}{}:
+	case <-wait.C:
+		return nil, fmt.Errorf("board: the node's %d proof checkers stayed busy for %v: %w", cap(b.checks), b.cfg.MaxCheckWait, replica.ErrOverloaded)
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}

@@ -69,6 +69,9 @@ type Config struct {
 	// is leaderAPI) when this node is a follower. Nil: followers' signatures
 	// are dropped until they lead.
 	ForwardCosign func(ctx context.Context, leaderAPI string, cmd []byte) error
+	// MaxCheckWait is how long a submission may wait for a free proof
+	// checker before it is refused with replica.ErrOverloaded. Default 2 s.
+	MaxCheckWait time.Duration
 	// SkipChecks disables the pre-proposal signature and proof checks.
 	// For benchmarks of the board alone; never in production.
 	SkipChecks bool
@@ -132,6 +135,9 @@ func Open(cfg Config) (*Board, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.MaxCheckWait <= 0 {
+		cfg.MaxCheckWait = 2 * time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

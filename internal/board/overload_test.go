@@ -1,0 +1,41 @@
+package board
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/urna-vote/urna/internal/board/boardtest"
+	"github.com/urna-vote/urna/internal/replica"
+)
+
+// TestSubmitOverloadedWhenCheckersBusy: when every proof checker is busy
+// for longer than MaxCheckWait, Submit is refused at once as overload (the
+// API's 503 with Retry-After) instead of queueing until the request times
+// out, and nothing is proposed.
+func TestSubmitOverloadedWhenCheckersBusy(t *testing.T) {
+	e := boardtest.NewElection(t, 2, "n1", "n2")
+	c := newTCluster(t, nodeKeys(e), boltOpener, nil, "n1")
+	b := c.leader().board
+	b.cfg.MaxCheckWait = 50 * time.Millisecond
+	for range cap(b.checks) { // occupy every checker
+		b.checks <- struct{}{}
+	}
+	before := b.currentView().entries
+	start := time.Now()
+	_, err := b.Submit(context.Background(), [][]byte{e.Manifest()})
+	if !errors.Is(err, replica.ErrOverloaded) {
+		t.Fatalf("Submit with every checker busy: %v, want ErrOverloaded", err)
+	}
+	if waited := time.Since(start); waited > 2*time.Second {
+		t.Fatalf("refused only after %v", waited)
+	}
+	if got := b.currentView().entries; got != before {
+		t.Fatalf("entries %d → %d: something was proposed", before, got)
+	}
+	for range cap(b.checks) { // free them: the same post now goes through
+		<-b.checks
+	}
+	c.mustAccept("manifest", e.Manifest())
+}
