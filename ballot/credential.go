@@ -2,6 +2,7 @@ package ballot
 
 import (
 	"bytes"
+	"crypto/subtle"
 	"fmt"
 	"io"
 	"slices"
@@ -32,12 +33,33 @@ type Credential struct {
 }
 
 // gfMulX multiplies an element of GF(32) = GF(2)[x]/(x^5+x^2+1) by x.
+// Branch-free: c holds symbols of a secret credential.
 func gfMulX(c byte) byte {
 	c <<= 1
-	if c&0x20 != 0 {
-		c ^= 0x25
+	return c ^ (0x25 & -(c >> 5 & 1))
+}
+
+// symbolOf returns the character of symbol v (0..31), reading the whole
+// alphabet so that the memory access does not depend on v (a secret).
+func symbolOf(v byte) byte {
+	var c byte
+	for k := 0; k < len(CredentialAlphabet); k++ {
+		c |= CredentialAlphabet[k] & byte(-subtle.ConstantTimeByteEq(byte(k), v))
 	}
 	return c
+}
+
+// valueOf returns the value of the upper-case character c and 1 if c is in
+// the alphabet, else (0, 0), in time independent of c.
+func valueOf(c byte) (byte, int) {
+	var v byte
+	found := 0
+	for k := 0; k < len(CredentialAlphabet); k++ {
+		eq := subtle.ConstantTimeByteEq(CredentialAlphabet[k], c)
+		v |= byte(k) & byte(-eq)
+		found |= eq
+	}
+	return v, found
 }
 
 // credentialCheck returns the Horner sum Σ v_i·x^(n-1-i) over GF(32).
@@ -70,7 +92,7 @@ func GenerateCredential(rand io.Reader) (Credential, error) {
 	vals = append(vals, gfMulX(credentialCheck(vals)))
 	var sb strings.Builder
 	for _, v := range vals {
-		sb.WriteByte(CredentialAlphabet[v])
+		sb.WriteByte(symbolOf(v))
 	}
 	return Credential{norm: sb.String()}, nil
 }
@@ -78,7 +100,9 @@ func GenerateCredential(rand io.Reader) (Credential, error) {
 // ParseCredential reads a credential typed by a voter (SPEC.md §5.1). It
 // ignores spaces and dashes and accepts lower case; anything else outside
 // the alphabet is ErrInvalidCredential, and a wrong check symbol is
-// ErrCredentialChecksum.
+// ErrCredentialChecksum. For a valid credential the time taken depends on
+// where the separators are, not on the symbols; an invalid one may take
+// another path (the error says where the typo is anyway).
 func ParseCredential(s string) (Credential, error) {
 	if len(s) > 4*credentialChars {
 		return Credential{}, fmt.Errorf("%w: too long", ErrInvalidCredential)
@@ -90,17 +114,16 @@ func ParseCredential(s string) (Credential, error) {
 		if c == ' ' || c == '-' {
 			continue
 		}
-		if c >= 'a' && c <= 'z' {
-			c -= 'a' - 'A'
-		}
-		v := strings.IndexByte(CredentialAlphabet, c)
-		if v < 0 {
+		lower := subtle.ConstantTimeLessOrEq('a', int(c)) & subtle.ConstantTimeLessOrEq(int(c), 'z')
+		c -= byte(lower) * ('a' - 'A')
+		v, ok := valueOf(c)
+		if ok == 0 {
 			if c == 'I' || c == 'L' || c == 'O' || c == 'U' {
 				return Credential{}, fmt.Errorf("%w: credentials never contain %q (did you mean a digit?)", ErrInvalidCredential, c)
 			}
 			return Credential{}, fmt.Errorf("%w: unexpected character at position %d", ErrInvalidCredential, i+1)
 		}
-		vals = append(vals, byte(v))
+		vals = append(vals, v)
 		sb.WriteByte(c)
 	}
 	if len(vals) != credentialChars {

@@ -24,8 +24,12 @@
 // the proofs). A ballot is bound to one election and one credential; the
 // board envelope, signed with the credential key, is package bulletin's.
 //
-// Timing: EncryptBallot, Encrypt and the key derivation run in constant
-// time with respect to the choices, the randomness and the credential.
+// Timing: Encrypt, the proofs of EncryptBallot and the key derivation run
+// in constant time with respect to the choices, the randomness and the
+// credential; so do GenerateCredential and ParseCredential for a valid
+// credential (apart from where the separators are). EncryptBallot's check
+// of the choices is not: its time depends on how many options are selected
+// and on the order in which the caller lists them.
 // Everything that verifies (Verify, VerifyBatch, Diagnose, VerifyOpening,
 // the decoders) is variable time and handles only public data.
 //

@@ -285,14 +285,23 @@ func checkVK(params *Params, vk []*group.Element) error {
 	return nil
 }
 
+// MaxCount bounds the maxCount of Combine: the number of counted ballots
+// is at most the number of public credentials, 2^20 (SPEC.md §5.3, §9.3).
+const MaxCount = ballot.MaxCredentials
+
 // Combine decrypts the aggregate (SPEC.md §9.3): it verifies the partial
 // decryptions in increasing trustee order, takes the first T valid ones,
 // computes M = Beta − Σ λ_j·D_j and finds m with m·G = M, 0 ≤ m ≤ maxCount,
-// by baby-step giant-step. vk are the verification keys X_1..X_N. It returns
+// by baby-step giant-step. maxCount MUST be at most MaxCount (ErrParams). vk are the verification keys X_1..X_N. It returns
 // the result and the indices of the partial decryptions it rejected.
 func Combine(params *Params, vk []*group.Element, agg [][]*ballot.Ciphertext, partials map[int]*PartialDecryption, maxCount uint64) (*Result, []int, error) {
 	if err := checkVK(params, vk); err != nil {
 		return nil, nil, err
+	}
+	// The table of baby steps has √maxCount entries: bound it before
+	// verifying anything, so a bad maxCount cannot allocate 2^32 of them.
+	if maxCount > MaxCount {
+		return nil, nil, fmt.Errorf("%w: maxCount %d exceeds %d", ErrParams, maxCount, uint64(MaxCount))
 	}
 	chosen, rejected := chooseTrustees(params, vk, agg, partials)
 	if len(chosen) < params.T {

@@ -40,7 +40,7 @@ const (
 	DLogProof         Label = "dlog-proof"           // proof of knowledge of a discrete log (DKG constant term, key possession)
 	DecryptionProof   Label = "decryption-proof"     // Chaum–Pedersen proof of a partial decryption
 	CredentialDerive  Label = "credential-key"       // secret credential string -> signing scalar
-	BatchWeights      Label = "batch-weights"        // random linear combination weights (verifier side)
+	BatchWeights      Label = "batch-weights"        // seed (a Digest, not a challenge) of one-ballot verification weights (verifier side)
 	ShareEncryptionAD Label = "dkg-share-encryption" // HPKE info/AAD for DKG shares
 	TestRandomness    Label = "test-randomness"      // deterministic randomness for test vectors only
 

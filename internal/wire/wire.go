@@ -17,6 +17,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/urna-vote/urna/internal/group"
@@ -235,9 +236,15 @@ func (r *Reader) Remaining() int { return len(r.b) - r.off }
 // EncodeB64 returns the unpadded base64url encoding of b (the JSON transport form).
 func EncodeB64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 
-// DecodeB64 decodes unpadded base64url strictly: padding, other alphabets and
-// non-zero trailing bits are rejected, so every byte string has one text form.
+// DecodeB64 decodes unpadded base64url strictly: padding, other alphabets,
+// non-zero trailing bits and line breaks are rejected, so every byte string
+// has one text form.
 func DecodeB64(s string) ([]byte, error) {
+	// encoding/base64 skips CR and LF even in Strict mode: "AQ\nID" would be
+	// a second spelling of "AQID".
+	if strings.ContainsAny(s, "\r\n") {
+		return nil, fmt.Errorf("%w: base64url: line break", ErrMalformed)
+	}
 	b, err := base64.RawURLEncoding.Strict().DecodeString(s)
 	if err != nil {
 		return nil, fmt.Errorf("%w: base64url: %v", ErrMalformed, err)
