@@ -108,13 +108,17 @@ Usage: urna <command> [flags] [arguments]
 
 Commands:
 `)
+	width := 0
+	for _, n := range commandNames() {
+		width = max(width, len(n))
+	}
 	for _, n := range commandNames() {
 		c := commands[n]
-		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-*s  %s\n", width, c.name, c.summary)
 	}
 	fmt.Fprint(w, `
 Run 'urna <command> --help' for a command's flags.
-Specification: docs/spec (SPEC.md); HTTP API: docs/API.md.
+The protocol is specified in SPEC.md; the HTTP API in docs/API.md.
 `)
 }
 
