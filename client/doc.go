@@ -27,6 +27,12 @@
 //	V13 combination of the T smallest valid partial decryptions, discrete
 //	    logs, and equality with the posted result
 //
+// VerifyElectionKey runs the same per-entry steps (V1, V4–V7, and V3
+// against a signed checkpoint when given one) over the board's entries up
+// to the open entry only, and returns the election key they establish: a
+// voter's device encrypts under this key, never under one a node reports
+// (SPEC.md §10.6).
+//
 // The report (Report) says for each step whether it passed, how many
 // objects it checked and, for each failure, the entry sequence number or
 // block height and the field. Verify streams: it holds the key-ceremony

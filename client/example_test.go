@@ -27,3 +27,19 @@ func ExampleVerify() {
 	// V3 true Merkle log and checkpoint signatures
 	// counted 5 of 7 ballots; chair: [2 1 2]
 }
+
+func ExampleVerifyElectionKey() {
+	e, err := clienttest.Build("example", clienttest.SmallConfig())
+	if err != nil {
+		panic(err)
+	}
+	// A voter's device holds the entries 0 … open, fetched from any node.
+	k, _, err := client.VerifyElectionKey(e.Entries[:e.SeqOpen+1], client.KeyOptions{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("open entry", k.OpenSeq, "QUAL", k.Qualified, "same key as the ceremony's:", k.JointKey.Equal(e.JointKey))
+	// Output:
+	// open entry 10 QUAL [1 2 3] same key as the ceremony's: true
+}

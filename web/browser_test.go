@@ -1,15 +1,21 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -23,6 +29,7 @@ import (
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/internal/demo"
+	"github.com/urna-vote/urna/internal/group"
 	"github.com/urna-vote/urna/web"
 )
 
@@ -326,6 +333,7 @@ type timing struct {
 	InteractiveMs      float64 `json:"interactiveMs"`
 	SinceNavigationMs  float64 `json:"sinceNavigationMs"`
 	EncryptMs          float64 `json:"encryptMs"`
+	KeyMs              float64 `json:"keyMs"` // fetching and verifying the entries up to open (SPEC.md §10.6)
 	WasmBytes          int     `json:"wasmBytes"`
 	ColdSinceNavMs     float64 `json:"coldSinceNavigationMs"`
 	EncryptSamplesMs   []float64
@@ -395,10 +403,26 @@ func votingPhase(t *testing.T, b *browser, creds []string, hand [][]uint64, meas
 	b.open("booth.html", "booth")
 	var tm timing
 	b.eval(`window.urnaTiming`, &tm)
-	meas.ColdSinceNavMs = tm.SinceNavigationMs
+	meas.ColdSinceNavMs, meas.KeyMs = tm.SinceNavigationMs, tm.KeyMs
 	b.eval(`performance.getEntriesByName(new URL('urna.wasm', location.href).href)[0]?.encodedBodySize || 0`, &meas.WasmBytes)
 	b.audit("booth.html credential step", "en")
 	b.shot("02-booth-credential")
+	// The booth established the key on the board and shows the fingerprint.
+	var st struct {
+		Fingerprint string
+		JointKey    string `json:"joint_key"`
+	}
+	getJSON(t, b.base+"/api/v1/election", &st)
+	var shownFP string
+	b.eval(`document.body.dataset.key === 'ok' && document.body.dataset.fingerprint`, &shownFP)
+	if shownFP != st.Fingerprint {
+		t.Fatalf("booth fingerprint %q, the election's is %q", shownFP, st.Fingerprint)
+	}
+	contains(t, "booth key", b.text("#step-cred"), st.Fingerprint[:8]+" "+st.Fingerprint[8:16],
+		"Compare it with the fingerprint your election authority published", "key ceremony", "of 3 nodes")
+
+	// A node that reports another joint key: the booth refuses to encrypt.
+	wrongKeyNode(t, b)
 
 	// A typo in the credential: the checksum catches it in the browser.
 	b.run("typo credential",
@@ -649,4 +673,74 @@ func resultsPhase(t *testing.T, b *browser, meas *timing) {
 	b.audit("results.html", "zh")
 	b.shot("17-results-zh")
 	b.run("reset lang", js(`localStorage.removeItem('urna.lang')`))
+}
+
+// wrongKeyNode serves the web client through a proxy (loopback) that
+// rewrites the joint_key of /api/v1/election, as a compromised node would
+// to read the ballots: the booth checks the key on the board, refuses to
+// encrypt and says why.
+func wrongKeyNode(t *testing.T, b *browser) {
+	target, err := url.Parse(b.base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rogue := hex.EncodeToString(group.Generator().Bytes()) // a valid key that someone knows the secret of
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	director := proxy.Director
+	proxy.Director = func(r *http.Request) {
+		director(r)
+		r.Header.Del("Accept-Encoding") // rewrite plain JSON
+	}
+	proxy.ModifyResponse = func(resp *http.Response) error {
+		if resp.Request.URL.Path != "/api/v1/election" || resp.StatusCode != http.StatusOK {
+			return nil
+		}
+		var st map[string]any
+		err := json.NewDecoder(resp.Body).Decode(&st)
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		st["joint_key"] = rogue
+		body, err := json.Marshal(st)
+		if err != nil {
+			return err
+		}
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		resp.ContentLength = int64(len(body))
+		resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
+		return nil
+	}
+	srv := httptest.NewServer(proxy) // 127.0.0.1
+	defer srv.Close()
+	var st struct {
+		JointKey string `json:"joint_key"`
+	}
+	getJSON(t, srv.URL+"/api/v1/election", &st)
+	if st.JointKey != rogue {
+		t.Fatalf("the proxy does not rewrite the key: %q", st.JointKey)
+	}
+
+	tb := b.tab()
+	tb.base = srv.URL
+	tb.open("booth.html", "booth-refused")
+	var state struct {
+		Key       string
+		CredShown bool
+		Role      string
+		Focused   string
+	}
+	tb.eval(`({key: document.body.dataset.key, credShown: !document.getElementById('step-cred').hidden,
+		role: document.getElementById('err').getAttribute('role'), focused: document.activeElement.id})`, &state)
+	if state.Key != "refused" || state.CredShown || state.Role != "alert" || state.Focused != "err" {
+		t.Fatalf("booth behind a node with a wrong key: %+v, want refused, no credential step, an alert with focus", state)
+	}
+	contains(t, "wrong key message", tb.text("#err"), "not the key the trustees", "will not encrypt your ballot")
+	tb.audit("booth.html wrong election key", "en")
+	tb.shot("02b-booth-wrong-key")
+	tb.run("zh", js(`localStorage.setItem('urna.lang', 'zh')`))
+	tb.open("booth.html", "booth-refused")
+	contains(t, "wrong key message in Chinese", tb.text("#err"), "不会用它加密您的选票")
+	tb.audit("booth.html wrong election key", "zh")
+	tb.run("en", js(`localStorage.removeItem('urna.lang')`))
 }

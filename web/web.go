@@ -7,9 +7,10 @@
 // The whole static directory is embedded, so the binary serves whatever
 // was built: without `make wasm` the pages load and the module request
 // 404s, which the pages report ("run make wasm"). Nothing here runs on the
-// server: every check a page shows (encryption, proofs, receipts, Merkle
-// inclusion and consistency, checkpoint signatures, the full verifier) runs
-// in the browser.
+// server: every check a page shows (the election key the booth encrypts
+// under, SPEC.md §10.6; encryption, proofs, receipts, Merkle inclusion and
+// consistency, checkpoint signatures, the full verifier) runs in the
+// browser.
 package web
 
 import (

@@ -509,3 +509,60 @@ func verifyRecord(rand io.Reader, record []byte, progress func(step string, done
 	}
 	return v, nil
 }
+
+// ElectionKeyView is the election key the booth established from the
+// board's entries (SPEC.md §10.6), with what the page shows and needs.
+type ElectionKeyView struct {
+	Manifest    string          `json:"manifest"` // base64url: entry 0's body, the verified manifest
+	ElectionID  string          `json:"electionId"`
+	Title       string          `json:"title"`
+	Fingerprint string          `json:"fingerprint"` // hex
+	JointKey    string          `json:"jointKey"`    // hex: K, the key to encrypt under
+	Qualified   []int           `json:"qualified"`
+	OpenSeq     uint64          `json:"openSeq"`
+	Checkpoint  *CheckpointView `json:"checkpoint,omitempty"`
+}
+
+// verifyElectionKey checks the board's entries 0 … open (base64url, in
+// order) with client.VerifyElectionKey — manifest, signatures, rules and
+// key ceremony, and, given a checkpoint note, that the entries are the
+// first of its log (proof: the consistency proof's hex hashes from
+// len(entries) to the checkpoint's size). It returns the key to encrypt
+// under, or an error of code key_unverified that names the failing step.
+func verifyElectionKey(entriesB64 []string, note string, proof []string) (*ElectionKeyView, error) {
+	entries := make([][]byte, len(entriesB64))
+	for i, s := range entriesB64 {
+		raw, err := wire.DecodeB64(s)
+		if err != nil {
+			return nil, fail("malformed", "entry %d is not base64url", i)
+		}
+		entries[i] = raw
+	}
+	var opts client.KeyOptions
+	if note != "" {
+		hs, err := parseHashes(proof)
+		if err != nil {
+			return nil, err
+		}
+		opts.Checkpoint, opts.Proof = []byte(note), hs
+	}
+	k, rep, err := client.VerifyElectionKey(entries, opts)
+	if err != nil {
+		if rep == nil {
+			return nil, fail("usage", "%w", err)
+		}
+		step, f, _ := rep.FirstFailure()
+		return nil, fail("key_unverified", "%s: %s", step, f)
+	}
+	mb64 := wire.EncodeB64(k.Manifest.Bytes())
+	v := &ElectionKeyView{Manifest: mb64, ElectionID: k.Manifest.ElectionID, Title: k.Manifest.Title,
+		Fingerprint: hex.EncodeToString(k.Fingerprint[:]), JointKey: hex.EncodeToString(k.JointKey.Bytes()),
+		Qualified: k.Qualified, OpenSeq: k.OpenSeq}
+	if k.Checkpoint != nil {
+		// Verified by VerifyElectionKey; opened again node by node for display.
+		if v.Checkpoint, err = openCheckpoint(mb64, note); err != nil {
+			return nil, err
+		}
+	}
+	return v, nil
+}

@@ -35,21 +35,22 @@ var (
 
 func main() {
 	api := map[string]any{
-		"version":          version,
-		"parseManifest":    fn1s(func(m string) (any, error) { return parseManifest(m) }),
-		"checkCredential":  fn1s(func(c string) (any, error) { return true, checkCredential(c) }),
-		"boothOpen":        js.FuncOf(boothOpen),
-		"boothRegistered":  js.FuncOf(boothRegistered),
-		"boothEncrypt":     js.FuncOf(boothEncrypt),
-		"boothChallenge":   js.FuncOf(boothChallenge),
-		"boothForget":      js.FuncOf(boothForget),
-		"boothClose":       js.FuncOf(boothClose),
-		"openCheckpoint":   js.FuncOf(openCheckpointJS),
-		"verifyReceipt":    js.FuncOf(verifyReceiptJS),
-		"verifyInclusion":  js.FuncOf(verifyInclusionJS),
-		"checkConsistency": js.FuncOf(checkConsistencyJS),
-		"entryFacts":       js.FuncOf(entryFactsJS),
-		"verifyRecord":     js.FuncOf(verifyRecordJS),
+		"version":           version,
+		"parseManifest":     fn1s(func(m string) (any, error) { return parseManifest(m) }),
+		"checkCredential":   fn1s(func(c string) (any, error) { return true, checkCredential(c) }),
+		"boothOpen":         js.FuncOf(boothOpen),
+		"boothRegistered":   js.FuncOf(boothRegistered),
+		"boothEncrypt":      js.FuncOf(boothEncrypt),
+		"boothChallenge":    js.FuncOf(boothChallenge),
+		"boothForget":       js.FuncOf(boothForget),
+		"boothClose":        js.FuncOf(boothClose),
+		"openCheckpoint":    js.FuncOf(openCheckpointJS),
+		"verifyReceipt":     js.FuncOf(verifyReceiptJS),
+		"verifyInclusion":   js.FuncOf(verifyInclusionJS),
+		"checkConsistency":  js.FuncOf(checkConsistencyJS),
+		"entryFacts":        js.FuncOf(entryFactsJS),
+		"verifyRecord":      js.FuncOf(verifyRecordJS),
+		"verifyElectionKey": js.FuncOf(verifyElectionKeyJS),
 	}
 	js.Global().Set("urnaGo", js.ValueOf(api))
 	if ready := js.Global().Get("urnaGoReady"); ready.Type() == js.TypeFunction {
@@ -246,4 +247,20 @@ func verifyRecordJS(_ js.Value, args []js.Value) any {
 		progress = func(step string, done, total int) { cb.Invoke(step, done, total) }
 	}
 	return reply(verifyRecord(rand.Reader, raw, progress))
+}
+
+// verifyElectionKey(entriesJSON, note?, proofJSON?) → ElectionKeyView.
+// entriesJSON is the JSON array of the base64url entries 0 … open.
+func verifyElectionKeyJS(_ js.Value, args []js.Value) any {
+	var entries []string
+	if err := argJSON(args, 0, &entries); err != nil {
+		return reply(nil, err)
+	}
+	var proof []string
+	if note := argString(args, 1); note != "" {
+		if err := argJSON(args, 2, &proof); err != nil {
+			return reply(nil, err)
+		}
+	}
+	return reply(verifyElectionKey(entries, argString(args, 1), proof))
 }

@@ -1,10 +1,12 @@
-// The voting booth: credential → choices → review → cast or challenge.
+// The voting booth: election key → credential → choices → review → cast or
+// challenge. The key is established from the board's entries, never taken
+// from the node's status (SPEC.md §10.6); without it the booth encrypts nothing.
 // Encryption, proofs and signatures run in the WebAssembly module (package
 // ballot); only the signed, encrypted entry leaves the page, and after a
 // challenge the opening the voter asked to publish.
 
 import {
-  api, postEntry, election, el, t, setT, setError, announce, focusHeading,
+  api, postEntry, election, el, t, setT, setError, errorText, announce, focusHeading,
   phaseName, markReady, onLanguage, sleep,
 } from './common.js';
 import { load, b64urlToBytes } from './urna.js';
@@ -14,7 +16,9 @@ const steps = ['step-cred', 'step-choices', 'step-review', 'step-challenged', 's
 const timing = (window.urnaTiming = window.urnaTiming || {});
 
 let u = null; // the wasm bridge
-let st = null; // election status
+let st = null; // election status, as the node reports it: never trusted for the key
+let key = null; // the election key this browser established from the board (SPEC.md §10.6)
+let credEntry = null; // the credential list: entry 1 of the entries the key was verified on
 let m = null; // manifest view
 let booth = null; // the open booth (credential key inside wasm)
 let sealed = null; // the encrypted ballot under review
@@ -31,14 +35,77 @@ function fatal(e) {
   $('err').focus();
 }
 
-// ---- step 1: credential -------------------------------------------------
+// ---- the election key ------------------------------------------------------
 
-async function credentialsEntry() {
-  // The CA's list is one of the first entries (after the manifest).
-  const { entries } = await api('entries?from=0&limit=4');
-  const e = entries.find((x) => x.type === 'credentials');
-  return e ? e.entry : null;
+const PAGE = 200; // entries per request; the key ceremony is at most ~2000 entries
+const MAX_PAGES = 64;
+
+// establishKey fetches the board's entries from 0 up to the open entry and
+// the newest signed checkpoint with its consistency proof, and has the
+// wasm module check them (SPEC.md §10.6: the authority's manifest, every
+// signature, the election rules, the trustees' key ceremony and the
+// checkpoint's quorum). It returns the key the ceremony produced, or
+// throws: the booth then refuses to encrypt.
+async function establishKey() {
+  const entries = [];
+  let open = false;
+  for (let page = 0; page < MAX_PAGES && !open; page++) {
+    const r = await api(`entries?from=${entries.length}&limit=${PAGE}`);
+    if (!r.entries.length) break;
+    for (const x of r.entries) {
+      if (x.seq !== entries.length) break; // a gap or a repeat: the check below fails
+      entries.push(x.entry);
+      if (x.type === 'open') { open = true; break; }
+    }
+  }
+  // The newest checkpoint covers the open entry once the board nodes have
+  // signed the block that holds it; give them a moment.
+  let cp = await api('checkpoint');
+  for (let i = 0; i < 10 && cp.size < entries.length; i++) {
+    await sleep(500);
+    cp = await api('checkpoint');
+  }
+  let proof = [];
+  if (cp.size > entries.length && entries.length > 0) {
+    ({ proof } = await api(`proofs/consistency?from=${entries.length}&to=${cp.size}`));
+  }
+  const k = u.verifyElectionKey(entries, cp.note, proof);
+  if (!k.checkpoint) throw { code: 'key_unverified', message: 'the node served no signed checkpoint' };
+  // The rules accept only the credential list after the manifest.
+  credEntry = entries[1];
+  // What the node says must agree with the board, or the node lies.
+  if (st.joint_key !== k.jointKey || st.fingerprint !== k.fingerprint) {
+    throw { code: 'key_mismatch', message: `${st.joint_key} ≠ ${k.jointKey}` };
+  }
+  return k;
 }
+
+// groups splits a hex fingerprint into blocks of 8 digits for reading aloud.
+function groups(hex) {
+  return hex.match(/.{1,8}/g).join(' ');
+}
+
+function showKey() {
+  $('fingerprint').textContent = groups(key.fingerprint);
+  document.body.dataset.fingerprint = key.fingerprint;
+  const c = key.checkpoint;
+  setT($('key-ok'), 'booth.key.ok', { qual: key.qualified.join(', '), valid: c.valid, nodes: c.signers.length });
+}
+
+function refuse(e) {
+  $('load').hidden = true;
+  $('etitle').hidden = true; // no verified manifest, no title to show
+  for (const s of steps) $(s).hidden = true;
+  // Whatever went wrong (a failed check, a node that does not answer), the
+  // voter reads that the booth will not encrypt, and why.
+  const known = e && (e.code === 'key_unverified' || e.code === 'key_mismatch');
+  setError($('err'), known ? e : { code: 'key_unverified', message: errorText(e) });
+  document.body.dataset.key = 'refused';
+  announce(''); // the alert (role=alert) announces itself
+  $('err').focus();
+}
+
+// ---- step 1: credential -------------------------------------------------
 
 async function submitCredential(ev) {
   ev.preventDefault();
@@ -56,15 +123,16 @@ async function submitCredential(ev) {
   };
   if (!value) return bad({ code: 'credential_invalid' });
   announce(t('booth.cred.checking'));
+  if (!key) return; // no verified election key: the booth does not encrypt
   let b;
   try {
-    b = u.openBooth(st.manifest, st.joint_key, value);
+    // The manifest and the key are the ones verified on the board (showKey).
+    b = u.openBooth(key.manifest, key.jointKey, value);
   } catch (e) {
     return bad(e);
   }
   try {
-    const list = await credentialsEntry();
-    if (list && !b.registered(list)) {
+    if (credEntry && !b.registered(credEntry)) {
       b.close();
       return bad({ code: 'unregistered' });
     }
@@ -226,7 +294,7 @@ async function fetchReceipt(seq, tracker, trackerHex) {
   for (let i = 0; i < 40; i++) {
     try {
       const rc = await api(`receipts/${seq}`);
-      const f = u.verifyReceipt(st.manifest, b64urlToBytes(rc.receipt));
+      const f = u.verifyReceipt(key.manifest, b64urlToBytes(rc.receipt));
       if (f.trackerHex !== trackerHex || f.seq !== seq) throw new Error('receipt is for another ballot');
       setT(out, 'booth.cast.receiptOK');
       out.className = 'ok';
@@ -314,15 +382,31 @@ async function main() {
     return fatal(e);
   }
   if (!st) return fatal({ code: 'no_election' });
-  m = u.parseManifest(st.manifest);
-  $('etitle').textContent = m.title;
-  $('load').hidden = true;
   onLanguage(() => { /* data-tkey elements re-translate themselves */ });
   if (st.phase !== 'open') {
+    $('etitle').textContent = u.parseManifest(st.manifest).title;
+    $('load').hidden = true;
     setT($('err'), 'err.not_open', { phase: phaseName(st.phase) });
     markReady('booth-closed');
     return;
   }
+  setT($('load'), 'booth.key.checking');
+  announce(t('booth.key.checking'));
+  try {
+    const t1 = performance.now();
+    key = await establishKey();
+    timing.keyMs = performance.now() - t1;
+  } catch (e) {
+    refuse(e);
+    markReady('booth-refused');
+    return;
+  }
+  m = u.parseManifest(key.manifest);
+  $('etitle').textContent = m.title;
+  $('load').hidden = true;
+  showKey();
+  document.body.dataset.key = 'ok';
+  announce(t('booth.key.verified'));
   showStep('step-cred', false);
   timing.interactiveMs = performance.now() - t0;
   timing.sinceNavigationMs = performance.now();

@@ -70,6 +70,8 @@ function wrap(g) {
       unwrap(g.checkConsistency(manifest, oldNote, newNote, from, to, JSON.stringify(proof ?? null))),
     entryFacts: (entry) => unwrap(g.entryFacts(entry)),
     verifyRecord: (record, progress) => unwrap(g.verifyRecord(record, progress)),
+    verifyElectionKey: (entries, note, proof) =>
+      unwrap(g.verifyElectionKey(JSON.stringify(entries), note || '', JSON.stringify(proof ?? []))),
   };
 }
 
