@@ -81,16 +81,19 @@ func TestAttackCLISecrets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var credList []string
+	var credList []string // credList[i] is voter i+1's credential
 	for _, line := range strings.Split(strings.TrimSpace(string(creds)), "\n") {
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
 		f := strings.Fields(line)
 		credList = append(credList, f[len(f)-1])
 	}
 	os.MkdirAll(p("receipts"), 0o700)
 	must("vote", N, "--credential-file", p("ca/credentials.txt"), "--voter", "1", "--choices", "1", "--receipt-dir", p("receipts"))
-	must("vote", N, "--credential", credList[1], "--choices", "2", "--challenge", "--receipt-dir", p("receipts"))
+	must("vote", N, "--credential", credList[0], "--choices", "2", "--challenge", "--receipt-dir", p("receipts"))
 	one := p("voter3.txt")
-	os.WriteFile(one, []byte(credList[2]+"\n"), 0o600)
+	os.WriteFile(one, []byte(credList[1]+"\n"), 0o600)
 	must("vote", N, "--credential-file", one, "--choices", "2", "--receipt-dir", p("receipts"))
 
 	// Secret files readable by others are refused, and nothing is posted.

@@ -61,7 +61,7 @@ func IssueCredentials(ctx context.Context, rand io.Reader, c *apiclient.Client, 
 		return nil, err
 	}
 	path := filepath.Join(dir, CredentialsFile)
-	if err := writeSecret(path, FormatCredentials(b.Manifest.ElectionID, creds)); err != nil {
+	if err := writeSecret(path, FormatCredentials(b.Manifest.ElectionID, b.Fingerprint, creds)); err != nil {
 		return nil, err
 	}
 	res, _, err := post(ctx, rand, c, b.Fingerprint, bulletin.TypeCredentials, bulletin.RoleCredentialAuthority, sk, list.Bytes())
@@ -88,11 +88,14 @@ func PublicCredentials(electionID string, creds []ballot.Credential) (*ballot.Cr
 	return l, nil
 }
 
-// FormatCredentials is the credentials file: a comment line, then one
+// FormatCredentials is the credentials file: comment lines (the election
+// and its fingerprint, which each voter's letter should carry so the voter
+// can compare it with the one the booth shows, SPEC.md §10.6), then one
 // "<voter number> <credential>" line per voter, numbered from 1.
-func FormatCredentials(electionID string, creds []ballot.Credential) []byte {
+func FormatCredentials(electionID string, fingerprint [32]byte, creds []ballot.Credential) []byte {
 	var buf bytes.Buffer
 	fmt.Fprintf(&buf, "# Urna voter credentials for election %s: SECRET, hand one line to each voter.\n", electionID)
+	fmt.Fprintf(&buf, "# Election fingerprint (print it on every voter's letter): %x\n", fingerprint)
 	for i, cr := range creds {
 		fmt.Fprintf(&buf, "%d %s\n", i+1, cr.Text())
 	}

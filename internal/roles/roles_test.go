@@ -146,7 +146,10 @@ func TestCredentialsFile(t *testing.T) {
 		}
 		creds = append(creds, c)
 	}
-	data := FormatCredentials("e1", creds)
+	data := FormatCredentials("e1", [32]byte{1, 2, 3}, creds)
+	if !strings.Contains(string(data), "# Election fingerprint (print it on every voter's letter): 010203") {
+		t.Fatalf("the credentials file does not carry the fingerprint:\n%s", data)
+	}
 	got, order, err := ParseCredentials(data)
 	if err != nil || len(order) != 3 {
 		t.Fatalf("ParseCredentials: %v, %v", order, err)
