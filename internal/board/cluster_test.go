@@ -174,6 +174,18 @@ func (c *tcluster) stop(id string) {
 	if err := n.st.Close(); err != nil {
 		c.t.Errorf("close store %s: %v", id, err)
 	}
+	// Cut the stopped node out of the in-memory network: a pipeline another
+	// node keeps open to it would otherwise block that node's Shutdown.
+	c.mu.Lock()
+	if t := c.trans[id]; t != nil {
+		for oid, ot := range c.trans {
+			if oid != id {
+				ot.Disconnect(t.LocalAddr())
+			}
+		}
+		delete(c.trans, id)
+	}
+	c.mu.Unlock()
 	c.stopped[id] = n
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
@@ -153,11 +154,36 @@ func (b *Board) Results(ctx context.Context) (*httpapi.ResultsInfo, error) {
 	return out, nil
 }
 
-// WriteRecord implements httpapi.Backend: every block with its entries,
-// then the newest quorum checkpoint (or the newest signed one), in the
-// record format of bulletin (SPEC.md §3.11), from one consistent read.
+// recordWait bounds how long WriteRecord waits for the quorum checkpoint to
+// catch up with the newest block: cosignatures trail a commit by a few tens
+// of milliseconds, and a record written right after a post (say, `urna
+// export` straight after `urna tally`) should hold it.
+const recordWait = 2 * time.Second
+
+// attestedView returns the current view once a quorum checkpoint covers its
+// newest block, or the current view when max has passed or ctx is done.
+func (b *Board) attestedView(ctx context.Context, max time.Duration) *view {
+	deadline := time.Now().Add(max)
+	for {
+		v := b.currentView()
+		if v.last == nil || v.quorumCP >= v.last.LogSize || time.Now().After(deadline) {
+			return v
+		}
+		select {
+		case <-ctx.Done():
+			return v
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// WriteRecord implements httpapi.Backend: every block with its entries up
+// to the newest checkpoint a quorum of nodes signed, then that checkpoint,
+// in the record format of bulletin (SPEC.md §3.11), from one consistent
+// read. It first waits (at most recordWait) for that checkpoint to cover
+// the newest block.
 func (b *Board) WriteRecord(ctx context.Context, w io.Writer) error {
-	v := b.currentView()
+	v := b.attestedView(ctx, recordWait)
 	if v.last == nil || v.manifest == nil {
 		return fmt.Errorf("board: record: board is empty: %w", store.ErrNotFound)
 	}

@@ -39,6 +39,7 @@ type Node struct {
 
 	batcherDone chan struct{}
 	watchDone   chan struct{}
+	raftDown    chan struct{} // closed once raft has shut down
 	waiters     sync.WaitGroup
 	shutdown    sync.Once
 	shutdownErr error
@@ -151,6 +152,7 @@ func startNode(cfg Config, fsm FSM, trans raft.Transport, store *boltStore) (*No
 		stop:        make(chan struct{}),
 		batcherDone: make(chan struct{}),
 		watchDone:   make(chan struct{}),
+		raftDown:    make(chan struct{}),
 	}
 	if cfg.Bootstrap {
 		has, err := raft.HasExistingState(logs, store, snaps)
@@ -324,6 +326,7 @@ func (n *Node) Shutdown() error {
 		if err := n.raft.Shutdown().Error(); err != nil {
 			errs = append(errs, fmt.Errorf("replica: raft shutdown: %w", err))
 		}
+		close(n.raftDown)
 		n.waiters.Wait()
 		if c, ok := n.trans.(io.Closer); ok {
 			if err := c.Close(); err != nil {

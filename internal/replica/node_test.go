@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 )
@@ -350,5 +351,43 @@ func TestTCPCluster(t *testing.T) {
 	var nle *NotLeaderError
 	if !errors.As(err, &nle) || nle.LeaderID != "t1" || nle.LeaderAPI != "http://t1.test" {
 		t.Fatalf("follower over TCP: %v", err)
+	}
+}
+
+// TestShutdownUnderLoad: shutting a 3-node cluster's leader down while many
+// submissions are in flight returns promptly, and every Submit returns
+// (committed, or an error), even for commands raft had buffered but never
+// answered (BatchApplyCh) — they report ErrShutdown: outcome unknown.
+func TestShutdownUnderLoad(t *testing.T) {
+	for round := range 5 {
+		c := newCluster(t, 3, nil)
+		n := c.leader()
+		var wg sync.WaitGroup
+		for i := range 64 {
+			wg.Go(func() {
+				for k := 0; ; k++ {
+					_, err := n.Submit(context.Background(), []byte(fmt.Sprintf("r%d-c%d-%d", round, i, k)))
+					if err != nil {
+						return
+					}
+				}
+			})
+		}
+		time.Sleep(50 * time.Millisecond)
+		done := make(chan error, 1)
+		go func() { done <- n.Shutdown() }()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Fatalf("round %d: Shutdown of the leader under load did not return", round)
+		}
+		returned := make(chan struct{})
+		go func() { wg.Wait(); close(returned) }()
+		select {
+		case <-returned:
+		case <-time.After(20 * time.Second):
+			t.Fatalf("round %d: submitters still blocked after Shutdown", round)
+		}
+		c.shutdownAll()
 	}
 }
