@@ -71,11 +71,10 @@ func TestEncryptRejectsBadChoices(t *testing.T) {
 
 // field is one 32-byte field of a ballot's encoding.
 type field struct {
-	off       int
-	isScalar  bool
-	name      string
-	q, o, br  int
-	wantMatch []string // acceptable Failure steps
+	off      int
+	isScalar bool
+	name     string
+	q, o, br int
 }
 
 // ballotFields lists every element and scalar field of b's encoding.

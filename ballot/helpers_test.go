@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/urna-vote/urna/internal/group"
-	"github.com/urna-vote/urna/internal/schnorr"
 )
 
 // seeded is a deterministic reader: SHA-256(seed || counter) blocks.
@@ -117,14 +116,6 @@ func (e *testElection) encrypt(t testing.TB, rng *seeded, cred int, choices [][]
 		t.Fatal(err)
 	}
 	return b, s
-}
-
-func mustSchnorr(t testing.TB, rng *seeded) *schnorr.PrivateKey {
-	k, err := schnorr.GenerateKey(rng)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
 }
 
 var defaultChoices = [][]uint32{{2}, {0, 4}, {1, 2, 3}, {}}

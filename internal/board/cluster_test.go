@@ -269,7 +269,6 @@ func (c *tcluster) mustReject(what string, entry []byte, want error) {
 
 // state summarises a node's board for comparison.
 type nodeState struct {
-	applied  bool
 	entries  uint64
 	blocks   uint64
 	root     [32]byte

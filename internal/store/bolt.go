@@ -81,11 +81,10 @@ type boltStore struct {
 }
 
 type boltHandle struct {
-	db       *bolt.DB
-	mu       sync.Mutex
-	refs     int  // open Snapshots
-	retired  bool // replaced or store closed: close when refs drops to 0
-	closeErr error
+	db      *bolt.DB
+	mu      sync.Mutex
+	refs    int  // open Snapshots
+	retired bool // replaced or store closed: close when refs drops to 0
 }
 
 func (h *boltHandle) acquire() { h.mu.Lock(); h.refs++; h.mu.Unlock() }
