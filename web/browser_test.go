@@ -23,6 +23,7 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -113,7 +114,26 @@ func newBrowser(t *testing.T, path, dir string) *browser {
 		t.Fatalf("starting Chromium %s: %v", path, err)
 	}
 	b.listen(ctx)
+	b.harness()
 	return b
+}
+
+var harnessOnce = sync.OnceValues(func() (string, error) {
+	b, err := os.ReadFile("testdata/harness.js")
+	return string(b), err
+})
+
+// harness has the tab run testdata/harness.js in every document it opens,
+// before the page's scripts: it shows the tests the page's state (ready,
+// the booth's step, the check's verdict, ...) as data attributes of <body>,
+// and its timings as window.urnaTiming.
+func (b *browser) harness() {
+	b.t.Helper()
+	src, err := harnessOnce()
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	b.run("inject the test harness", call(page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: src}))
 }
 
 // listen records uncaught exceptions and console errors of a tab.
@@ -156,6 +176,7 @@ func (b *browser) tab() *browser {
 		b.t.Fatalf("opening a tab: %v", err)
 	}
 	nb.listen(ctx)
+	nb.harness()
 	return nb
 }
 
