@@ -113,6 +113,7 @@ function entryRow(e, fresh) {
   return el('tr', { class: fresh ? 'fresh' : null, 'data-seq': e.seq },
     el('td', { text: String(e.seq) }), el('td', { text: e.type }),
     el('td', {}, tracker ? el('code', { text: tracker }) : ''),
+    // author: the public key that signed the entry, in hex (docs/API.md).
     el('td', {}, el('code', { class: 'hash', title: e.author, text: shortHex(e.author) })),
     el('td', { text: String(e.block) }));
 }
