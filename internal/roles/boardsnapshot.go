@@ -110,25 +110,16 @@ func (b *Board) Ceremony() (*Ceremony, error) {
 	c := &Ceremony{Confirmed: map[int]bool{}}
 	for _, e := range b.Entries {
 		var err error
-		switch e.Entry.Type {
+		switch body := e.Entry.Body; e.Entry.Type {
 		case bulletin.TypeDKGDeal:
-			var p *tally.DealerPost
-			if p, err = tally.ParseDealerPost(e.Entry.Body); err == nil {
-				c.Deals = append(c.Deals, p)
-			}
+			err = appendParsed(&c.Deals, body, tally.ParseDealerPost)
 		case bulletin.TypeDKGComplaint:
-			var x *tally.Complaint
-			if x, err = tally.ParseComplaint(e.Entry.Body); err == nil {
-				c.Complaints = append(c.Complaints, x)
-			}
+			err = appendParsed(&c.Complaints, body, tally.ParseComplaint)
 		case bulletin.TypeDKGReveal:
-			var x *tally.Reveal
-			if x, err = tally.ParseReveal(e.Entry.Body); err == nil {
-				c.Reveals = append(c.Reveals, x)
-			}
+			err = appendParsed(&c.Reveals, body, tally.ParseReveal)
 		case bulletin.TypeDKGConfirmation:
 			var x *tally.Confirmation
-			if x, err = tally.ParseConfirmation(e.Entry.Body); err == nil {
+			if x, err = tally.ParseConfirmation(body); err == nil {
 				c.Confirmed[x.Trustee] = true
 			}
 		}
@@ -137,6 +128,15 @@ func (b *Board) Ceremony() (*Ceremony, error) {
 		}
 	}
 	return c, nil
+}
+
+// appendParsed parses body and appends it to *dst.
+func appendParsed[T any](dst *[]T, body []byte, parse func([]byte) (T, error)) error {
+	v, err := parse(body)
+	if err == nil {
+		*dst = append(*dst, v)
+	}
+	return err
 }
 
 // JointKey returns the election key posted in the open entry.
@@ -259,19 +259,42 @@ func (b *Board) Partials() (map[int]*tally.PartialDecryption, error) {
 	return out, nil
 }
 
-// post signs and submits one entry and returns its position on the board.
-func post(ctx context.Context, rand io.Reader, c *apiclient.Client, fp [32]byte, t bulletin.EntryType, role bulletin.Role, key *schnorr.PrivateKey, body []byte) (apiclient.SubmitResult, []byte, error) {
+// signEntry builds the entry of type t for the election fp, signed by key
+// in role (SPEC.md §3.2), and returns its bytes.
+func signEntry(rand io.Reader, fp [32]byte, t bulletin.EntryType, role bulletin.Role, key *schnorr.PrivateKey, body []byte) ([]byte, error) {
 	e, err := bulletin.NewEntry(t, fp, role, key.Public(), body)
+	if err == nil {
+		err = e.Sign(rand, key)
+	}
 	if err != nil {
-		return apiclient.SubmitResult{}, nil, fmt.Errorf("roles: %s entry: %w", t, err)
+		return nil, fmt.Errorf("roles: %s entry: %w", t, err)
 	}
-	if err := e.Sign(rand, key); err != nil {
-		return apiclient.SubmitResult{}, nil, fmt.Errorf("roles: %s entry: %w", t, err)
+	return e.Bytes(), nil
+}
+
+// post signs and submits one entry and returns its position on the board.
+func post(ctx context.Context, rand io.Reader, c *apiclient.Client, fp [32]byte, t bulletin.EntryType, role bulletin.Role, key *schnorr.PrivateKey, body []byte) (apiclient.SubmitResult, error) {
+	raw, err := signEntry(rand, fp, t, role, key, body)
+	if err != nil {
+		return apiclient.SubmitResult{}, err
 	}
-	raw := e.Bytes()
 	res, err := c.SubmitOne(ctx, raw)
 	if err != nil {
-		return res, raw, fmt.Errorf("roles: posting the %s entry: %w", t, err)
+		return res, fmt.Errorf("roles: posting the %s entry: %w", t, err)
 	}
-	return res, raw, nil
+	return res, nil
+}
+
+// signerAndBoard loads a party's signing key from dir with load, then
+// reads the board.
+func signerAndBoard(ctx context.Context, c *apiclient.Client, dir string, load func(string) (*schnorr.PrivateKey, error)) (*schnorr.PrivateKey, *Board, error) {
+	sk, err := load(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := FetchBoard(ctx, c)
+	if err != nil {
+		return nil, nil, err
+	}
+	return sk, b, nil
 }
