@@ -217,9 +217,6 @@ func Tally(ctx context.Context, rand io.Reader, c *apiclient.Client, dir string)
 	if err != nil {
 		return nil, err
 	}
-	if !b.Has(bulletin.TypeClose) {
-		return nil, fmt.Errorf("%w: the election is not closed yet", ErrNotReady)
-	}
 	partials, err := b.Partials()
 	if err != nil {
 		return nil, err

@@ -19,7 +19,6 @@ import (
 // Entry is one board entry, decoded.
 type Entry struct {
 	Seq   uint64
-	Raw   []byte
 	Entry *bulletin.Entry
 }
 
@@ -29,7 +28,6 @@ type Entry struct {
 // rechecked where a decision depends on them, and the trustees verify the
 // whole record before decrypting.
 type Board struct {
-	Client      *apiclient.Client
 	Manifest    *ballot.Manifest
 	Fingerprint [32]byte
 	Entries     []Entry
@@ -38,7 +36,7 @@ type Board struct {
 // FetchBoard reads every entry of the node's board. It fails with
 // ErrNotReady when there is no manifest yet.
 func FetchBoard(ctx context.Context, c *apiclient.Client) (*Board, error) {
-	b := &Board{Client: c}
+	b := &Board{}
 	err := c.AllEntries(ctx, 0, func(info httpapi.EntryInfo) error {
 		e, err := bulletin.ParseEntry(info.Entry)
 		if err != nil {
@@ -47,7 +45,7 @@ func FetchBoard(ctx context.Context, c *apiclient.Client) (*Board, error) {
 		if info.Seq != uint64(len(b.Entries)) {
 			return fmt.Errorf("roles: board entry %d out of order (want %d)", info.Seq, len(b.Entries))
 		}
-		b.Entries = append(b.Entries, Entry{Seq: info.Seq, Raw: info.Entry, Entry: e})
+		b.Entries = append(b.Entries, Entry{Seq: info.Seq, Entry: e})
 		return nil
 	})
 	if err != nil {
@@ -140,16 +138,16 @@ func appendParsed[T any](dst *[]T, body []byte, parse func([]byte) (T, error)) e
 }
 
 // JointKey returns the election key posted in the open entry.
-func (b *Board) JointKey() (*group.Element, *bulletin.OpenBody, error) {
+func (b *Board) JointKey() (*group.Element, error) {
 	opens := b.OfType(bulletin.TypeOpen)
 	if len(opens) == 0 {
-		return nil, nil, fmt.Errorf("%w: the election is not open yet (no open entry)", ErrNotReady)
+		return nil, fmt.Errorf("%w: the election is not open yet (no open entry)", ErrNotReady)
 	}
 	o, err := bulletin.ParseOpenBody(opens[0].Entry.Body)
 	if err != nil {
-		return nil, nil, fmt.Errorf("roles: open entry: %w", err)
+		return nil, fmt.Errorf("roles: open entry: %w", err)
 	}
-	return o.JointKey, o, nil
+	return o.JointKey, nil
 }
 
 // Qualified recomputes QUAL, the joint key and the verification keys from
@@ -181,7 +179,7 @@ func (b *Board) Qualified() (qual []int, key *group.Element, vks []*group.Elemen
 // and sums the counted ballots' ciphertexts. It returns the aggregate and
 // the number of counted ballots.
 func (b *Board) Aggregate(rand io.Reader) ([][]*ballot.Ciphertext, int, error) {
-	pk, _, err := b.JointKey()
+	pk, err := b.JointKey()
 	if err != nil {
 		return nil, 0, err
 	}
@@ -245,7 +243,11 @@ func (b *Board) Aggregate(rand io.Reader) ([][]*ballot.Ciphertext, int, error) {
 }
 
 // Partials returns the partial decryptions on the board by trustee index.
+// It fails with ErrNotReady before the close: there is nothing to decrypt.
 func (b *Board) Partials() (map[int]*tally.PartialDecryption, error) {
+	if !b.Has(bulletin.TypeClose) {
+		return nil, fmt.Errorf("%w: the election is not closed yet", ErrNotReady)
+	}
 	out := map[int]*tally.PartialDecryption{}
 	for _, e := range b.OfType(bulletin.TypePartialDecryption) {
 		pd, err := tally.ParsePartialDecryption(e.Entry.Body)

@@ -259,9 +259,6 @@ func Decrypt(ctx context.Context, rand io.Reader, c *apiclient.Client, t *Truste
 	if err != nil {
 		return nil, err
 	}
-	if !b.Has(bulletin.TypeClose) {
-		return nil, fmt.Errorf("%w: the election is not closed yet", ErrNotReady)
-	}
 	partials, err := b.Partials()
 	if err != nil {
 		return nil, err
@@ -280,7 +277,7 @@ func Decrypt(ctx context.Context, rand io.Reader, c *apiclient.Client, t *Truste
 	if err != nil {
 		return nil, err
 	}
-	jk, _, err := b.JointKey()
+	jk, err := b.JointKey()
 	if err != nil {
 		return nil, err
 	}
