@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
@@ -52,7 +53,7 @@ func TestScripts(t *testing.T) {
 func TestVerifyReport(t *testing.T) {
 	dir := t.TempDir()
 	rec := dir + "/record"
-	if err := writeFile(rec, "record bytes"); err != nil {
+	if err := os.WriteFile(rec, []byte("record bytes"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	pass := func(r io.Reader, _ client.Options) (*client.Report, error) {
@@ -73,9 +74,9 @@ func TestVerifyReport(t *testing.T) {
 		rep.Counts = nil
 		return rep, client.ErrFailed
 	}
-	defer func(v func(io.Reader, client.Options) (*client.Report, error)) { verifyRecord = v }(verifyRecord)
+	defer func(v func(io.Reader, client.Options) (*client.Report, error)) { verifier = v }(verifier)
 
-	verifyRecord = pass
+	verifier = pass
 	var out, errOut bytes.Buffer
 	if err := run(context.Background(), []string{"verify", rec}, &out, &errOut); err != nil {
 		t.Fatalf("passing record: %v", err)
@@ -89,7 +90,7 @@ func TestVerifyReport(t *testing.T) {
 		t.Errorf("stderr without a terminal: %q", errOut.String())
 	}
 
-	verifyRecord = fail
+	verifier = fail
 	out.Reset()
 	err := run(context.Background(), []string{"verify", rec}, &out, &errOut)
 	if err == nil || !strings.Contains(err.Error(), "V8 failed: entry 57: V8.5 question 0 option 1: invalid proof") {
