@@ -447,10 +447,7 @@ func (v *verifier) manifestEntry(e *bulletin.Entry) {
 		v.failAt(4, 0, "V4.5 election", "envelope fingerprint %x… is not the manifest's fingerprint %x…", e.Election[:6], fp[:6])
 	}
 	v.manifest, v.m = e, m
-	p := &tally.Params{Fingerprint: fp, N: len(m.Trustees), T: int(m.Threshold)}
-	for i, t := range m.Trustees {
-		p.Trustees = append(p.Trustees, tally.TrusteePublic{Index: i + 1, SigningKey: t.SigningKey, ShareKey: t.ShareKey})
-	}
+	p := tally.ManifestParams(m)
 	if err := p.Validate(); err != nil {
 		v.failAt(4, 0, "V4.2 trustees", "%v", err)
 		return
