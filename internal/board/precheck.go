@@ -162,4 +162,3 @@ func (b *Board) tallyInputs(v *view) ([][]*ballot.Ciphertext, []*group.Element, 
 	b.tally.agg, b.tally.vk = agg, vk
 	return agg, vk, nil
 }
-
