@@ -51,7 +51,7 @@ func verifyFlags(c *command) (*flag.FlagSet, *verifyOpts) {
 }
 
 // verifyRecord is the verifier (a seam for tests).
-var verifyRecord = client.Verify
+var verifyRecord = client.VerifyElectionRecord
 
 func runVerify(ctx context.Context, e *env, args []string) error {
 	c := commands["verify"]
@@ -105,7 +105,7 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		r = f
 	}
 
-	opts := client.Options{TotalEntries: total}
+	opts := client.VerifyOptions{TotalEntries: total}
 	var bar *progressBar
 	if showProgress {
 		bar = &progressBar{w: e.stderr}

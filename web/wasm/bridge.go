@@ -489,9 +489,9 @@ type VerifyView struct {
 	Failure     string              `json:"failure,omitempty"`
 }
 
-// verifyRecord runs the full verifier (client.Verify, V1–V13) on a record.
+// verifyRecord runs the full verifier (client.VerifyElectionRecord, V1–V13) on a record.
 func verifyRecord(rand io.Reader, record []byte, progress func(step string, done, total int)) (*VerifyView, error) {
-	rep, err := client.Verify(bytes.NewReader(record), client.Options{Rand: rand, Progress: progress})
+	rep, err := client.VerifyElectionRecord(bytes.NewReader(record), client.VerifyOptions{Rand: rand, Progress: progress})
 	if rep == nil {
 		if err == nil {
 			err = errors.New("no report")
@@ -503,7 +503,7 @@ func verifyRecord(rand io.Reader, record []byte, progress func(step string, done
 		Entries: rep.Entries, Blocks: rep.Blocks, Ballots: rep.Ballots, Counted: rep.Counted, Audited: rep.Audited,
 		Voters: rep.Voters, Checkpoints: rep.Checkpoints}
 	if step, f, ok := rep.FirstFailure(); ok {
-		v.Failure = step + ": " + f.String()
+		v.Failure = step.String() + ": " + f.String()
 	} else if err != nil {
 		v.Failure = err.Error()
 	}
