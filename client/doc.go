@@ -26,6 +26,7 @@
 //	    binding to the election, the credential and the manifest
 //	V9  every audited ballot's opening re-encrypts to its ciphertexts
 //	V10 the last valid ballot of each credential counts, nothing else
+//	    (ballot.Counter, the one implementation of the counting rule)
 //	V11 the aggregate of the counted ballots
 //	V12 every partial decryption's Chaum–Pedersen proofs
 //	V13 combination of the T smallest valid partial decryptions, discrete

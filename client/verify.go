@@ -127,7 +127,8 @@ type verifier struct {
 	pending       []pendingBallot
 	layoutChecked bool
 	layoutOK      bool
-	last          map[[32]byte]counted
+	counter       *ballot.Counter      // the counting rule (V10)
+	last          map[[32]byte]counted // the counted ballot of each credential
 	agg           [][]*ballot.Ciphertext
 	aggDone       bool
 
@@ -156,7 +157,7 @@ func newVerifier(opts VerifyOptions) *verifier {
 	return &verifier{
 		opts: opts, rand: rnd, rep: newReport(), rules: bulletin.NewRules(b.rulesBodies()), bod: b,
 		st: &bulletin.ElectionState{}, idx: bulletin.NewMemIndex(), blockAt: map[uint64]blockRef{},
-		height: NoEntry, last: map[[32]byte]counted{}, partials: map[int]*tally.PartialDecryption{},
+		height: NoEntry, counter: ballot.NewCounter(), last: map[[32]byte]counted{}, partials: map[int]*tally.PartialDecryption{},
 		partialSeq: map[int]int64{}, validPD: map[int]bool{}, resultSeq: NoEntry,
 	}
 }
@@ -392,7 +393,7 @@ func (v *verifier) entry(e *bulletin.Entry) {
 	case bulletin.TypeAuditedBallot:
 		v.rep.Audited++
 		v.checked(StepV9)
-		v.audited(seq, e, obj.(*ballot.AuditedBallot))
+		v.audited(seq, e, obj.(*ballot.AuditedBallot), accepted)
 	case bulletin.TypeClose:
 		v.signed(e, StepV5, seq)
 		if accepted {
@@ -576,17 +577,24 @@ func (v *verifier) flush() {
 	}
 }
 
-// count makes pb its credential's counted ballot (V10) and updates the
-// running aggregate (V11), taking the superseded ballot out.
+// count applies the counting rule (V10) to pb, a valid cast ballot: when it
+// counts, it becomes its credential's counted ballot and the running
+// aggregate (V11) takes it in and the ballot it supersedes out.
 func (v *verifier) count(pb pendingBallot) {
 	v.checked(StepV10)
+	status, superseded := v.counter.Add(ballot.CastEntry(pb.b, true))
+	if status != ballot.Counted {
+		// The rules refuse a burnt tracker (V5), so this needs a faulty rules replay.
+		v.failAt(StepV10, pb.seq, "V10.3 tracker", "ballot is %s under the counting rule although the rules accepted it", status)
+		return
+	}
 	for q := 0; q < pb.b.NumQuestions(); q++ {
 		for o := 0; o < pb.b.NumOptions(q); o++ {
 			v.agg[q][o].Add(v.agg[q][o], pb.b.Ciphertext(q, o))
 		}
 	}
 	cts := v.ciphertextBytes(pb)
-	if old, ok := v.last[pb.cred]; ok {
+	if old, ok := v.last[pb.cred]; superseded >= 0 && ok {
 		k := 0
 		for q := range v.agg {
 			for o := range v.agg[q] {
@@ -604,8 +612,9 @@ func (v *verifier) count(pb pendingBallot) {
 	v.last[pb.cred] = counted{seq: pb.seq, cts: cts}
 }
 
-// audited runs V9 on an audited ballot.
-func (v *verifier) audited(seq int64, e *bulletin.Entry, a *ballot.AuditedBallot) {
+// audited runs V9 on an audited ballot; a valid one that the rules
+// accepted burns its tracker (V10.2).
+func (v *verifier) audited(seq int64, e *bulletin.Entry, a *ballot.AuditedBallot, accepted bool) {
 	if err := e.VerifySignature(); err != nil {
 		v.failAt(StepV9, seq, "V9.1 signature", "envelope signature does not verify")
 		return
@@ -624,6 +633,10 @@ func (v *verifier) audited(seq int64, e *bulletin.Entry, a *ballot.AuditedBallot
 			field = "V9.1 " + f.Step + f.Where()
 		}
 		v.failAt(StepV9, seq, field, "%v", err)
+		return
+	}
+	if accepted {
+		v.counter.Add(ballot.AuditEntry(a, true))
 	}
 }
 
@@ -706,7 +719,7 @@ func (v *verifier) finish() {
 		v.opts.Progress(StepV13.String(), int(v.seq), int(v.seq))
 	}
 	rep.Complete = v.result != nil
-	rep.Counted, rep.Voters = len(v.last), len(v.last)
+	rep.Counted, rep.Voters = v.counter.Counted(), len(v.last)
 	for n := StepV1; n <= StepV13; n++ {
 		s := rep.step(n)
 		s.Ran = reached[n] || len(s.Failures) > 0
@@ -727,7 +740,7 @@ func (v *verifier) finish() {
 // verifyResult is V13.
 func (v *verifier) verifyResult() {
 	seq := v.resultSeq
-	maxCount := uint64(len(v.last))
+	maxCount := uint64(v.counter.Counted()) // V10.6
 	res, rejected, err := tally.Combine(v.params, v.vk, v.agg, v.partials, maxCount)
 	_ = rejected
 	if err != nil {
