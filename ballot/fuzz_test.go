@@ -3,8 +3,6 @@ package ballot
 import (
 	"bytes"
 	"testing"
-
-	"github.com/urna-vote/urna/internal/group"
 )
 
 // Every decoder accepts only canonical encodings: whatever parses MUST
@@ -57,12 +55,7 @@ func FuzzParseBallot(f *testing.F) {
 }
 
 func FuzzParseCredentialList(f *testing.F) {
-	rng := newSeeded("fuzz-list")
-	var pks []*group.Element
-	for i := 0; i < 3; i++ {
-		pks = append(pks, pointFrom(f, rng))
-	}
-	l, _ := NewCredentialList(pks)
+	l, _ := NewCredentialList(pointsFrom(f, newSeeded("fuzz-list"), 3))
 	f.Add(l.Bytes())
 	f.Fuzz(func(t *testing.T, data []byte) {
 		l, err := ParseCredentialList(data)

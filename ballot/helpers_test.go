@@ -48,6 +48,15 @@ func pointFrom(t testing.TB, rng *seeded) *group.Element {
 	return group.NewElement().ScalarBaseMult(scalarFrom(t, rng))
 }
 
+// pointsFrom returns n random points.
+func pointsFrom(t testing.TB, rng *seeded, n int) []*group.Element {
+	var pks []*group.Element
+	for i := 0; i < n; i++ {
+		pks = append(pks, pointFrom(t, rng))
+	}
+	return pks
+}
+
 func bytesFrom(rng *seeded, n int) []byte {
 	b := make([]byte, n)
 	rng.Read(b)

@@ -13,7 +13,7 @@ func ExampleVerify() {
 	if err != nil {
 		panic(err)
 	}
-	rep, err := client.Verify(bytes.NewReader(e.Record()), client.Options{Fingerprint: e.Manifest.Fingerprint()})
+	rep, err := client.VerifyElectionRecord(bytes.NewReader(e.Record()), client.VerifyOptions{Fingerprint: e.Manifest.Fingerprint()})
 	if err != nil {
 		fmt.Println(err)
 	}

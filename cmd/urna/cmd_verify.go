@@ -47,7 +47,7 @@ func verifyFlags(fs *flag.FlagSet) action {
 }
 
 // verifier is the verifier (a seam for tests).
-var verifier = client.Verify
+var verifier = client.VerifyElectionRecord
 
 func runVerify(ctx context.Context, e *env, src string, asJSON bool, progress string) error {
 	var showProgress bool
@@ -92,7 +92,7 @@ func runVerify(ctx context.Context, e *env, src string, asJSON bool, progress st
 		r = f
 	}
 
-	opts := client.Options{TotalEntries: total}
+	opts := client.VerifyOptions{TotalEntries: total}
 	var bar *progressBar
 	if showProgress {
 		bar = &progressBar{w: e.stderr}

@@ -56,7 +56,7 @@ func TestVerifyReport(t *testing.T) {
 	if err := os.WriteFile(rec, []byte("record bytes"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	pass := func(r io.Reader, _ client.Options) (*client.Report, error) {
+	pass := func(r io.Reader, _ client.VerifyOptions) (*client.Report, error) {
 		b, _ := io.ReadAll(r)
 		if string(b) != "record bytes" {
 			t.Errorf("verifier read %q", b)
@@ -67,14 +67,14 @@ func TestVerifyReport(t *testing.T) {
 		}
 		return rep, nil
 	}
-	fail := func(r io.Reader, o client.Options) (*client.Report, error) {
+	fail := func(r io.Reader, o client.VerifyOptions) (*client.Report, error) {
 		rep, _ := pass(bytes.NewReader([]byte("record bytes")), o)
 		rep.Steps[7].OK = false
 		rep.Steps[7].Failures = []client.Failure{{Entry: 57, Block: client.NoEntry, Field: "V8.5 question 0 option 1", Detail: "invalid proof"}}
 		rep.Counts = nil
 		return rep, client.ErrFailed
 	}
-	defer func(v func(io.Reader, client.Options) (*client.Report, error)) { verifier = v }(verifier)
+	defer func(v func(io.Reader, client.VerifyOptions) (*client.Report, error)) { verifier = v }(verifier)
 
 	verifier = pass
 	var out, errOut bytes.Buffer

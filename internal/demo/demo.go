@@ -394,7 +394,7 @@ func (r *run) election(ctx context.Context) (*Outcome, error) {
 	if err != nil {
 		return out, fmt.Errorf("demo: %w", err)
 	}
-	rep, verr := client.Verify(f, client.Options{Rand: r.rand})
+	rep, verr := client.VerifyElectionRecord(f, client.VerifyOptions{Rand: r.rand})
 	f.Close()
 	if verr != nil && !errors.Is(verr, client.ErrFailed) {
 		return out, fmt.Errorf("demo: verifying the record: %w", verr)

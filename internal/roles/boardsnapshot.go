@@ -84,16 +84,7 @@ func (b *Board) OfType(t bulletin.EntryType) []Entry {
 func (b *Board) Has(t bulletin.EntryType) bool { return len(b.OfType(t)) > 0 }
 
 // Params returns the key-ceremony and tally parameters of the manifest.
-func (b *Board) Params() *tally.Params { return ParamsOf(b.Manifest) }
-
-// ParamsOf returns the tally parameters of a manifest (SPEC.md §8.2).
-func ParamsOf(m *ballot.Manifest) *tally.Params {
-	p := &tally.Params{Fingerprint: m.Fingerprint(), N: len(m.Trustees), T: int(m.Threshold)}
-	for i, t := range m.Trustees {
-		p.Trustees = append(p.Trustees, tally.TrusteePublic{Index: i + 1, SigningKey: t.SigningKey, ShareKey: t.ShareKey})
-	}
-	return p
-}
+func (b *Board) Params() *tally.Params { return tally.ManifestParams(b.Manifest) }
 
 // Ceremony is the key ceremony as posted on the board.
 type Ceremony struct {

@@ -82,16 +82,16 @@ func verifyStepsThrough(r io.Reader, rand io.Reader, upTo string) (*VerifyOutcom
 	if len(upTo) < 2 || upTo[0] != 'V' || err != nil || last < 1 || last > 13 {
 		return nil, fmt.Errorf("roles: verification step %q, want V1..V13", upTo)
 	}
-	rep, err := client.Verify(r, client.Options{Rand: rand})
+	rep, err := client.VerifyElectionRecord(r, client.VerifyOptions{Rand: rand})
 	if err != nil && !errors.Is(err, client.ErrFailed) {
 		return nil, fmt.Errorf("roles: %w", err)
 	}
 	out := &VerifyOutcome{Report: rep, OK: true, UpTo: upTo}
 	for n := 1; n <= last; n++ {
-		id := "V" + strconv.Itoa(n)
+		id := client.Step(n)
 		s := rep.Step(id)
 		if s == nil || !s.Ran || !s.OK {
-			out.OK, out.FailedStep = false, id
+			out.OK, out.FailedStep = false, id.String()
 			switch {
 			case s == nil:
 				out.Failure = "step missing from the report"
@@ -107,7 +107,7 @@ func verifyStepsThrough(r io.Reader, rand io.Reader, upTo string) (*VerifyOutcom
 	}
 	// A failure in a later step still makes the record bad.
 	if step, f, bad := rep.FirstFailure(); bad && len(rep.Step(step).Failures) > 0 {
-		out.OK, out.FailedStep, out.Failure = false, step, f.String()
+		out.OK, out.FailedStep, out.Failure = false, step.String(), f.String()
 	}
 	return out, nil
 }

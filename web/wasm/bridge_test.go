@@ -387,8 +387,8 @@ func mustEntry(t *testing.T, raw []byte) *bulletin.Entry {
 	return e
 }
 
-func TestVerifyRecordRejectsJunk(t *testing.T) {
-	v, err := verifyRecord(rand.Reader, []byte("URNAREC but not really"), nil)
+func TestVerifyElectionRecordRejectsJunk(t *testing.T) {
+	v, err := verifyElectionRecord(rand.Reader, []byte("URNAREC but not really"), nil)
 	if err == nil && (v.OK || !strings.HasPrefix(v.Failure, "V1")) {
 		t.Fatalf("junk record: %+v", v)
 	}
