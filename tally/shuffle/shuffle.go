@@ -25,7 +25,7 @@ type Row []*ballot.Ciphertext
 // randomness. It MUST NOT be published or kept after the proof is made:
 // whoever holds it links every output row to its input row.
 type Witness struct {
-	perm []int              // output i is input perm[i]
+	perm []int             // output i is input perm[i]
 	r    [][]*group.Scalar // r[i][k] re-encrypts component k of output i
 }
 
