@@ -8,6 +8,9 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/urna-vote/urna/ballot"
+	"github.com/urna-vote/urna/internal/group"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/vector.txt")
@@ -140,6 +143,97 @@ func TestVector(t *testing.T) {
 		if hexProof, ok := strings.CutPrefix(line, "proof "); ok {
 			if _, err := ParseProof(mustHex(hexProof)); err != nil {
 				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// readVector parses testdata/vector.txt into a statement and proof bytes, as
+// an independent verifier would.
+func readVector(t *testing.T) (*Statement, []byte) {
+	t.Helper()
+	raw, err := os.ReadFile("testdata/vector.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &Statement{}
+	var proof []byte
+	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+		f := strings.Fields(line)
+		switch f[0] {
+		case "context":
+			st.Context = mustHex(f[1])
+		case "key":
+			st.Key = mustElement(t, mustHex(f[1]))
+		case "width":
+			fmt.Sscan(f[1], &st.Width)
+		case "input", "output":
+			var row Row
+			for _, h := range f[2:] {
+				c, err := ballot.ParseCiphertext(mustHex(h))
+				if err != nil {
+					t.Fatal(err)
+				}
+				row = append(row, c)
+			}
+			if f[0] == "input" {
+				st.Inputs = append(st.Inputs, row)
+			} else {
+				st.Outputs = append(st.Outputs, row)
+			}
+		case "proof":
+			proof = mustHex(f[1])
+		}
+	}
+	return st, proof
+}
+
+func mustElement(t *testing.T, b []byte) *group.Element {
+	e, err := group.DecodeElement(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// TestVectorFromFile verifies the pinned vector from its text alone, then
+// changes every byte of every output ciphertext and of the proof in turn:
+// each change must be rejected (by a decoder or by the proof).
+func TestVectorFromFile(t *testing.T) {
+	st, proof := readVector(t)
+	rng := newRand("vector verifier")
+	check := func(st *Statement, b []byte) error {
+		p, err := ParseProof(b)
+		if err != nil {
+			return err
+		}
+		return VerifyVarTime(rng, st, p)
+	}
+	if err := check(st, proof); err != nil {
+		t.Fatalf("the pinned vector does not verify: %v", err)
+	}
+	for i := range proof {
+		b := append([]byte(nil), proof...)
+		b[i] ^= 0x01
+		if check(st, b) == nil {
+			t.Fatalf("proof byte %d changed: accepted", i)
+		}
+	}
+	for i, row := range st.Outputs {
+		for k, c := range row {
+			enc := c.Bytes()
+			for j := range enc {
+				e := append([]byte(nil), enc...)
+				e[j] ^= 0x01
+				d, err := ballot.ParseCiphertext(e)
+				if err != nil {
+					continue // not a canonical element: a decoder rejects it
+				}
+				st2 := st.clone()
+				st2.Outputs[i][k] = d
+				if check(st2, proof) == nil {
+					t.Fatalf("output %d component %d byte %d changed: accepted", i, k, j)
+				}
 			}
 		}
 	}
