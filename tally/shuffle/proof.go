@@ -64,10 +64,12 @@ type Proof struct {
 func Generators(context []byte, n int) []*group.Element {
 	tag := transcript.ShuffleGenerators.Tag()
 	hs := make([]*group.Element, n+1)
-	for i := range hs {
-		msg := transcript.New(transcript.ShuffleGenerators).Bytes(context).Uint64(uint64(i)).Encoding()
-		hs[i] = group.HashToElement(msg, tag)
-	}
+	forChunks(n+1, chunks(n+1), func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			msg := transcript.New(transcript.ShuffleGenerators).Bytes(context).Uint64(uint64(i)).Encoding()
+			hs[i] = group.HashToElement(msg, tag)
+		}
+	})
 	return hs
 }
 
@@ -96,9 +98,11 @@ func statementSeed(st *Statement, c []*group.Element) []byte {
 // challenges returns u_1..u_N: u_j = Challenge("shuffle-challenges"; seed, u64 j).
 func challenges(seed []byte, n int) []*group.Scalar {
 	u := make([]*group.Scalar, n)
-	for j := range u {
-		u[j] = transcript.New(transcript.ShuffleChallenges).Bytes(seed).Uint64(uint64(j + 1)).Challenge()
-	}
+	forChunks(n, chunks(n), func(_, lo, hi int) {
+		for j := lo; j < hi; j++ {
+			u[j] = transcript.New(transcript.ShuffleChallenges).Bytes(seed).Uint64(uint64(j + 1)).Challenge()
+		}
+	})
 	return u
 }
 
@@ -124,8 +128,8 @@ func Prove(rand io.Reader, st *Statement, wit *Witness) (*Proof, error) {
 	if wit == nil || len(wit.perm) != n || len(wit.r) != n {
 		return nil, fmt.Errorf("shuffle: the witness is not for %d rows", n)
 	}
-	// rnd draws a scalar; the first read error sticks in rerr, checked
-	// before any value derived from the draws leaves this function.
+	// rnd draws a scalar; the first read error sticks in rerr, checked once
+	// all draws are made.
 	var rerr error
 	rnd := func() *group.Scalar {
 		s, err := group.RandomScalar(rand)
@@ -142,16 +146,48 @@ func Prove(rand io.Reader, st *Statement, wit *Witness) (*Proof, error) {
 		T4A: make([]*group.Element, w), T4B: make([]*group.Element, w), S4: make([]*group.Scalar, w),
 		SHat: make([]*group.Scalar, n), S: make([]*group.Scalar, n)}
 
-	// Permutation commitment: c_ψ(i) = r_ψ(i)·G + h_i.
-	r := make([]*group.Scalar, n)
+	seen := make([]bool, n)
 	for i, j := range wit.perm {
+		if j < 0 || j >= n || seen[j] {
+			return nil, fmt.Errorf("shuffle: the witness is not a permutation of %d rows", n)
+		}
+		seen[j] = true
 		if len(wit.r[i]) != w {
 			return nil, fmt.Errorf("shuffle: the witness row %d has width %d, want %d", i+1, len(wit.r[i]), w)
 		}
-		r[j] = rnd()
-		p.C[j] = group.NewElement().ScalarBaseMult(r[j])
-		p.C[j].Add(p.C[j], hs[i+1])
 	}
+	// Every scalar is drawn in a fixed order before any group operation, so
+	// that the work can run in parallel without changing the proof.
+	r := make([]*group.Scalar, n)
+	for _, j := range wit.perm {
+		r[j] = rnd()
+	}
+	rh := make([]*group.Scalar, n)
+	for i := range rh {
+		rh[i] = rnd()
+	}
+	w1, w2, w3 := rnd(), rnd(), rnd()
+	w4 := make([]*group.Scalar, w)
+	for k := range w4 {
+		w4[k] = rnd()
+	}
+	wHat, wPrime := make([]*group.Scalar, n), make([]*group.Scalar, n)
+	for i := range n {
+		wHat[i], wPrime[i] = rnd(), rnd()
+	}
+	if rerr != nil {
+		return nil, rerr
+	}
+	k := chunks(n)
+
+	// Permutation commitment: c_ψ(i) = r_ψ(i)·G + h_i.
+	forChunks(n, k, func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			j := wit.perm[i]
+			p.C[j] = group.NewElement().ScalarBaseMult(r[j])
+			p.C[j].Add(p.C[j], hs[i+1])
+		}
+	})
 	seed := statementSeed(st, p.C)
 	u := challenges(seed, n)
 	up := make([]*group.Scalar, n) // u'_i = u_ψ(i)
@@ -159,15 +195,23 @@ func Prove(rand io.Reader, st *Statement, wit *Witness) (*Proof, error) {
 		up[i] = u[j]
 	}
 
-	// Commitment chain: ĉ_0 = h, ĉ_i = r̂_i·G + u'_i·ĉ_(i−1).
-	rh := make([]*group.Scalar, n)
-	prev := hs[0]
+	// Commitment chain ĉ_0 = h, ĉ_i = r̂_i·G + u'_i·ĉ_(i−1), computed in
+	// closed form ĉ_i = a_i·G + b_i·h with a_i = r̂_i + u'_i·a_(i−1) and
+	// b_i = u'_i·b_(i−1) (a_0 = 0, b_0 = 1), so each ĉ_i is independent.
+	ca, cb := make([]*group.Scalar, n), make([]*group.Scalar, n)
+	a, bb := group.NewScalar(), group.ScalarFromUint64(1)
 	for i := range n {
-		rh[i] = rnd()
-		e := group.NewElement().ScalarBaseMult(rh[i])
-		p.CHat[i] = e.Add(e, group.NewElement().ScalarMult(up[i], prev))
-		prev = p.CHat[i]
+		a = group.NewScalar().Mul(up[i], a)
+		a.Add(a, rh[i])
+		bb = group.NewScalar().Mul(up[i], bb)
+		ca[i], cb[i] = a, bb
 	}
+	forChunks(n, k, func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			e := group.NewElement().ScalarBaseMult(ca[i])
+			p.CHat[i] = e.Add(e, group.NewElement().ScalarMult(cb[i], hs[0]))
+		}
+	})
 
 	// Aggregated secrets: r̄ = Σ r_j, r̂ = Σ r̂_i·v_i with v_i = Π_(k>i) u'_k,
 	// r̃ = Σ r_j·u_j, r̃'_k = Σ r̃_ik·u'_i.
@@ -182,46 +226,50 @@ func Prove(rand io.Reader, st *Statement, wit *Witness) (*Proof, error) {
 		rTilde.Add(rTilde, group.NewScalar().Mul(r[j], u[j]))
 	}
 	rPrime := make([]*group.Scalar, w)
-	for k := range w {
-		rPrime[k] = group.NewScalar()
+	for c := range w {
+		rPrime[c] = group.NewScalar()
 		for i := range n {
-			rPrime[k].Add(rPrime[k], group.NewScalar().Mul(wit.r[i][k], up[i]))
+			rPrime[c].Add(rPrime[c], group.NewScalar().Mul(wit.r[i][c], up[i]))
 		}
 	}
 
-	// Commitments of the Σ-protocol.
-	w1, w2, w3 := rnd(), rnd(), rnd()
-	w4 := make([]*group.Scalar, w)
-	for k := range w4 {
-		w4[k] = rnd()
-	}
-	wHat, wPrime := make([]*group.Scalar, n), make([]*group.Scalar, n)
-	for i := range n {
-		wHat[i], wPrime[i] = rnd(), rnd()
-	}
-	if rerr != nil {
-		return nil, rerr
-	}
+	// Commitments of the Σ-protocol: t_3 and t_4 are sums over the rows,
+	// computed per piece and added; t̂_i per row.
+	partial := make([][]*group.Element, k) // per piece: t_3, then t_4^α and t_4^β per component
+	forChunks(n, k, func(c, lo, hi int) {
+		sums := make([]*group.Element, 1+2*w)
+		for x := range sums {
+			sums[x] = group.NewElement()
+		}
+		for i := lo; i < hi; i++ {
+			sums[0].Add(sums[0], group.NewElement().ScalarMult(wPrime[i], hs[i+1]))
+			for x, ct := range st.Outputs[i] {
+				sums[1+2*x].Add(sums[1+2*x], group.NewElement().ScalarMult(wPrime[i], ct.Alpha))
+				sums[2+2*x].Add(sums[2+2*x], group.NewElement().ScalarMult(wPrime[i], ct.Beta))
+			}
+			prev := hs[0]
+			if i > 0 {
+				prev = p.CHat[i-1]
+			}
+			e := group.NewElement().ScalarBaseMult(wHat[i])
+			p.THat[i] = e.Add(e, group.NewElement().ScalarMult(wPrime[i], prev))
+		}
+		partial[c] = sums
+	})
 	p.T1 = group.NewElement().ScalarBaseMult(w1)
 	p.T2 = group.NewElement().ScalarBaseMult(w2)
 	p.T3 = group.NewElement().ScalarBaseMult(w3)
-	for i := range n {
-		p.T3.Add(p.T3, group.NewElement().ScalarMult(wPrime[i], hs[i+1]))
+	for x := range w {
+		negW4 := group.NewScalar().Neg(w4[x])
+		p.T4A[x] = group.NewElement().ScalarBaseMult(negW4)
+		p.T4B[x] = group.NewElement().ScalarMult(negW4, st.Key)
 	}
-	for k := range w {
-		negW4 := group.NewScalar().Neg(w4[k])
-		p.T4A[k] = group.NewElement().ScalarBaseMult(negW4)
-		p.T4B[k] = group.NewElement().ScalarMult(negW4, st.Key)
-		for i := range n {
-			p.T4A[k].Add(p.T4A[k], group.NewElement().ScalarMult(wPrime[i], st.Outputs[i][k].Alpha))
-			p.T4B[k].Add(p.T4B[k], group.NewElement().ScalarMult(wPrime[i], st.Outputs[i][k].Beta))
+	for _, sums := range partial {
+		p.T3.Add(p.T3, sums[0])
+		for x := range w {
+			p.T4A[x].Add(p.T4A[x], sums[1+2*x])
+			p.T4B[x].Add(p.T4B[x], sums[2+2*x])
 		}
-	}
-	prev = hs[0]
-	for i := range n {
-		e := group.NewElement().ScalarBaseMult(wHat[i])
-		p.THat[i] = e.Add(e, group.NewElement().ScalarMult(wPrime[i], prev))
-		prev = p.CHat[i]
 	}
 
 	// Challenge and responses.

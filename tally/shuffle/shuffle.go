@@ -83,20 +83,25 @@ func Shuffle(rand io.Reader, key *group.Element, rows []Row, w int) ([]Row, *Wit
 	if err != nil {
 		return nil, nil, err
 	}
+	// Draw every scalar first, in a fixed order, then compute in parallel.
 	wit := &Witness{perm: perm, r: make([][]*group.Scalar, len(rows))}
-	out := make([]Row, len(rows))
-	for i, j := range perm {
+	for i := range wit.r {
 		wit.r[i] = make([]*group.Scalar, w)
-		out[i] = make(Row, w)
-		for k, c := range rows[j] {
-			r, err := group.RandomScalar(rand)
-			if err != nil {
+		for k := range wit.r[i] {
+			if wit.r[i][k], err = group.RandomScalar(rand); err != nil {
 				return nil, nil, fmt.Errorf("shuffle: %w", err)
 			}
-			wit.r[i][k] = r
-			out[i][k] = reEncrypt(key, c, r)
 		}
 	}
+	out := make([]Row, len(rows))
+	forChunks(len(rows), chunks(len(rows)), func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			out[i] = make(Row, w)
+			for k, c := range rows[perm[i]] {
+				out[i][k] = reEncrypt(key, c, wit.r[i][k])
+			}
+		}
+	})
 	return out, wit, nil
 }
 
