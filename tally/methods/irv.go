@@ -44,20 +44,16 @@ func IRV(options int, ballots []Ranking) (*IRVResult, error) {
 			active++
 		}
 		cont := continuingOptions(st)
-		top := extremes(cont, func(a, b int) int { return cmp.Compare(round.Tallies[a], round.Tallies[b]) }, false)
+		now := func(a, b int) int { return cmp.Compare(round.Tallies[a], round.Tallies[b]) }
+		top := extremes(cont, now, false)
 		if len(cont) == 1 || 2*round.Tallies[top[0]] > active {
 			res.Rounds = append(res.Rounds, round)
 			res.Winner = top[0]
 			return res, nil
 		}
-		low := extremes(cont, func(a, b int) int { return cmp.Compare(round.Tallies[a], round.Tallies[b]) }, true)
-		round.Excluded = low[0]
-		if len(low) > 1 {
-			round.TieBroken = true
-			round.Excluded = breakTie(low, len(res.Rounds), func(r, a, b int) int {
-				return cmp.Compare(res.Rounds[r].Tallies[a], res.Rounds[r].Tallies[b])
-			}, true)
-		}
+		round.Excluded, round.TieBroken = pick(cont, now, len(res.Rounds), func(r, a, b int) int {
+			return cmp.Compare(res.Rounds[r].Tallies[a], res.Rounds[r].Tallies[b])
+		}, true)
 		st[round.Excluded] = excluded
 		res.Rounds = append(res.Rounds, round)
 	}

@@ -86,14 +86,10 @@ func STV(options, seats int, ballots []Ranking) (*STVResult, error) {
 	order := func(r *STVRound, opts []int) []int {
 		var out []int
 		for len(opts) > 0 {
-			top := extremes(opts, cmpIn(r), false)
-			pick := top[0]
-			if len(top) > 1 {
-				r.TieBroken = true
-				pick = breakTie(top, len(res.Rounds), history, false)
-			}
-			out = append(out, pick)
-			opts = remove(opts, pick)
+			o, tie := pick(opts, cmpIn(r), len(res.Rounds), history, false)
+			r.TieBroken = r.TieBroken || tie
+			out = append(out, o)
+			opts = remove(opts, o)
 		}
 		return out
 	}
@@ -149,24 +145,18 @@ func STV(options, seats int, ballots []Ranking) (*STVResult, error) {
 			}
 		}
 		if len(pending) > 0 {
-			top := extremes(pending, cmpIn(&r), false)
-			r.Option = top[0]
-			if len(top) > 1 {
-				r.TieBroken = true
-				r.Option = breakTie(top, len(res.Rounds), history, false)
-			}
+			var tie bool
+			r.Option, tie = pick(pending, cmpIn(&r), len(res.Rounds), history, false)
+			r.TieBroken = r.TieBroken || tie
 			r.Action = STVSurplus
 			surplus := new(big.Rat).Sub(r.Tallies[r.Option], quota)
 			r.TransferValue = surplus.Quo(surplus, r.Tallies[r.Option])
 			transferred[r.Option] = true
 		} else {
 			// Rule 5.
-			low := extremes(cont, cmpIn(&r), true)
-			r.Option = low[0]
-			if len(low) > 1 {
-				r.TieBroken = true
-				r.Option = breakTie(low, len(res.Rounds), history, true)
-			}
+			var tie bool
+			r.Option, tie = pick(cont, cmpIn(&r), len(res.Rounds), history, true)
+			r.TieBroken = r.TieBroken || tie
 			r.Action = STVExcluded
 			st[r.Option] = excluded
 		}

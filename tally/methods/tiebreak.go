@@ -57,3 +57,14 @@ func extremes(among []int, cmp func(a, b int) int, fewest bool) []int {
 	}
 	return best
 }
+
+// pick returns the option of cands with the smallest (fewest) or largest
+// tally in the current round by now(a, b), a tie broken by breakTie over the
+// earlier rounds, and whether the tie rule decided.
+func pick(cands []int, now func(a, b int) int, rounds int, past func(r, a, b int) int, fewest bool) (int, bool) {
+	top := extremes(cands, now, fewest)
+	if len(top) == 1 {
+		return top[0], false
+	}
+	return breakTie(top, rounds, past, fewest), true
+}
