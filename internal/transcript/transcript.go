@@ -115,3 +115,11 @@ func (t *Transcript) Digest() [32]byte {
 const (
 	EntrySignature Label = "board-entry-signature" // prefix of the message an entry's envelope signature signs
 )
+
+// Labels of the verifiable shuffle (docs/spec/shuffle.md, to be merged into SPEC.md).
+const (
+	ShuffleGenerators Label = "shuffle-generators" // HashToElement DST of the commitment generators h, h_1..h_N
+	ShuffleStatement  Label = "shuffle-statement"  // digest (SHA-256) of a shuffle's statement: context, key, input and output ciphertexts, permutation commitment
+	ShuffleChallenges Label = "shuffle-challenges" // challenge (HashToScalar): the per-ciphertext challenges u_1..u_N
+	ShuffleProof      Label = "shuffle-proof"      // challenge (HashToScalar): the shuffle proof's challenge c
+)
