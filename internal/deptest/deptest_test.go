@@ -12,6 +12,8 @@ import (
 var pure = []string{
 	"github.com/urna-vote/urna/ballot",
 	"github.com/urna-vote/urna/tally",
+	"github.com/urna-vote/urna/tally/shuffle",
+	"github.com/urna-vote/urna/tally/methods",
 	"github.com/urna-vote/urna/bulletin",
 	"github.com/urna-vote/urna/client",
 	"github.com/urna-vote/urna/internal/group",
