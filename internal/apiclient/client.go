@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/urna-vote/urna/internal/httpapi"
+	"github.com/urna-vote/urna/internal/api"
 	"github.com/urna-vote/urna/internal/wire"
 )
 
@@ -103,7 +103,7 @@ type call struct {
 // (status 2xx). For non-streaming calls the body is already read into buf.
 func (c *Client) do(ctx context.Context, cl call) (*http.Response, []byte, error) {
 	u := *c.base
-	u.Path += httpapi.Prefix + cl.path
+	u.Path += api.Prefix + cl.path
 	u.RawQuery = cl.query.Encode()
 	for attempt := 0; ; attempt++ {
 		resp, buf, err := c.attempt(ctx, cl, u.String())
@@ -161,7 +161,7 @@ func (c *Client) attempt(ctx context.Context, cl call, target string) (*http.Res
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		cancel()
-		return nil, nil, fmt.Errorf("apiclient: %s %s: %w", cl.method, c.BaseURL()+httpapi.Prefix+cl.path, err)
+		return nil, nil, fmt.Errorf("apiclient: %s %s: %w", cl.method, c.BaseURL()+api.Prefix+cl.path, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		defer cancel()
@@ -194,7 +194,7 @@ func (b *cancelBody) Close() error { err := b.ReadCloser.Close(); b.cancel(); re
 // apiError builds an *Error from an error answer; a body that is not the
 // documented error object still gives the status.
 func apiError(cl call, resp *http.Response) *Error {
-	e := &Error{Method: cl.method, Path: httpapi.Prefix + cl.path, Status: resp.StatusCode}
+	e := &Error{Method: cl.method, Path: api.Prefix + cl.path, Status: resp.StatusCode}
 	if ra := resp.Header.Get("Retry-After"); ra != "" {
 		if n, err := strconv.Atoi(ra); err == nil && n >= 0 {
 			e.RetryAfter = time.Duration(n) * time.Second
@@ -203,7 +203,7 @@ func apiError(cl call, resp *http.Response) *Error {
 		}
 	}
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	var body httpapi.ErrorResponse
+	var body api.ErrorResponse
 	if err := json.Unmarshal(raw, &body); err == nil && body.Error.Code != "" {
 		e.Code, e.Message, e.Step = body.Error.Code, body.Error.Message, body.Error.Step
 		return e
@@ -258,11 +258,11 @@ type SubmitResult struct {
 // returns one result per entry, in order, once they are committed. The error
 // is non-nil only when nothing was processed.
 func (c *Client) Submit(ctx context.Context, entries [][]byte) ([]SubmitResult, error) {
-	req := httpapi.SubmitRequest{Entries: make([]string, len(entries))}
+	req := api.SubmitRequest{Entries: make([]string, len(entries))}
 	for i, e := range entries {
 		req.Entries[i] = wire.EncodeB64(e)
 	}
-	var resp httpapi.SubmitResponse
+	var resp api.SubmitResponse
 	if err := c.postJSON(ctx, "/entries", req, &resp, false); err != nil {
 		return nil, err
 	}
@@ -293,8 +293,8 @@ func (c *Client) SubmitOne(ctx context.Context, entry []byte) (SubmitResult, err
 }
 
 // Health is GET /health.
-func (c *Client) Health(ctx context.Context) (*httpapi.Health, error) {
-	var h httpapi.Health
+func (c *Client) Health(ctx context.Context) (*api.Health, error) {
+	var h api.Health
 	if err := c.getJSON(ctx, "/health", nil, &h); err != nil {
 		return nil, err
 	}
@@ -302,38 +302,30 @@ func (c *Client) Health(ctx context.Context) (*httpapi.Health, error) {
 }
 
 // Election is GET /election (an *Error with code not_found before the manifest).
-func (c *Client) Election(ctx context.Context) (*httpapi.ElectionStatus, error) {
-	var j httpapi.ElectionJSON
-	if err := c.getJSON(ctx, "/election", nil, &j); err != nil {
+func (c *Client) Election(ctx context.Context) (*api.Election, error) {
+	var e api.Election
+	if err := c.getJSON(ctx, "/election", nil, &e); err != nil {
 		return nil, err
 	}
-	return j.Info()
+	return &e, nil
 }
 
 // Entries is GET /entries: up to limit entries from seq from, and the seq to
 // ask for next.
-func (c *Client) Entries(ctx context.Context, from uint64, limit int) ([]httpapi.EntryInfo, uint64, error) {
+func (c *Client) Entries(ctx context.Context, from uint64, limit int) ([]api.Entry, uint64, error) {
 	q := url.Values{"from": {strconv.FormatUint(from, 10)}, "limit": {strconv.Itoa(limit)}}
-	var resp httpapi.EntriesResponse
+	var resp api.EntriesResponse
 	if err := c.getJSON(ctx, "/entries", q, &resp); err != nil {
 		return nil, 0, err
 	}
-	out := make([]httpapi.EntryInfo, len(resp.Entries))
-	for i, j := range resp.Entries {
-		e, err := j.Info()
-		if err != nil {
-			return nil, 0, fmt.Errorf("apiclient: /entries: %w", err)
-		}
-		out[i] = e
-	}
-	return out, resp.Next, nil
+	return resp.Entries, resp.Next, nil
 }
 
 // AllEntries calls fn on every entry from seq from to the current end of
 // the board, a page at a time. An error from fn stops it and is returned.
-func (c *Client) AllEntries(ctx context.Context, from uint64, fn func(httpapi.EntryInfo) error) error {
+func (c *Client) AllEntries(ctx context.Context, from uint64, fn func(api.Entry) error) error {
 	for {
-		list, next, err := c.Entries(ctx, from, httpapi.MaxPageLimit)
+		list, next, err := c.Entries(ctx, from, api.MaxPageLimit)
 		if err != nil {
 			return err
 		}
@@ -350,52 +342,36 @@ func (c *Client) AllEntries(ctx context.Context, from uint64, fn func(httpapi.En
 }
 
 // Entry is GET /entries/{seq}.
-func (c *Client) Entry(ctx context.Context, seq uint64) (*httpapi.EntryInfo, error) {
-	var j httpapi.EntryJSON
-	if err := c.getJSON(ctx, "/entries/"+strconv.FormatUint(seq, 10), nil, &j); err != nil {
+func (c *Client) Entry(ctx context.Context, seq uint64) (*api.Entry, error) {
+	var e api.Entry
+	if err := c.getJSON(ctx, "/entries/"+strconv.FormatUint(seq, 10), nil, &e); err != nil {
 		return nil, err
-	}
-	e, err := j.Info()
-	if err != nil {
-		return nil, fmt.Errorf("apiclient: %w", err)
 	}
 	return &e, nil
 }
 
 // Blocks is GET /blocks: up to limit blocks from height from.
-func (c *Client) Blocks(ctx context.Context, from uint64, limit int) ([]httpapi.BlockInfo, error) {
+func (c *Client) Blocks(ctx context.Context, from uint64, limit int) ([]api.Block, error) {
 	q := url.Values{"from": {strconv.FormatUint(from, 10)}, "limit": {strconv.Itoa(limit)}}
-	var resp httpapi.BlocksResponse
+	var resp api.BlocksResponse
 	if err := c.getJSON(ctx, "/blocks", q, &resp); err != nil {
 		return nil, err
 	}
-	out := make([]httpapi.BlockInfo, len(resp.Blocks))
-	for i, j := range resp.Blocks {
-		b, err := j.Info()
-		if err != nil {
-			return nil, fmt.Errorf("apiclient: /blocks: %w", err)
-		}
-		out[i] = b
-	}
-	return out, nil
+	return resp.Blocks, nil
 }
 
 // Block is GET /blocks/{height}.
-func (c *Client) Block(ctx context.Context, height uint64) (*httpapi.BlockInfo, error) {
-	var j httpapi.BlockJSON
-	if err := c.getJSON(ctx, "/blocks/"+strconv.FormatUint(height, 10), nil, &j); err != nil {
+func (c *Client) Block(ctx context.Context, height uint64) (*api.Block, error) {
+	var b api.Block
+	if err := c.getJSON(ctx, "/blocks/"+strconv.FormatUint(height, 10), nil, &b); err != nil {
 		return nil, err
-	}
-	b, err := j.Info()
-	if err != nil {
-		return nil, fmt.Errorf("apiclient: %w", err)
 	}
 	return &b, nil
 }
 
 // Tracker is GET /trackers/{tracker} (short form or full hex).
-func (c *Client) Tracker(ctx context.Context, tracker string) (*httpapi.TrackerInfo, error) {
-	var t httpapi.TrackerInfo
+func (c *Client) Tracker(ctx context.Context, tracker string) (*api.Tracker, error) {
+	var t api.Tracker
 	if err := c.getJSON(ctx, "/trackers/"+url.PathEscape(tracker), nil, &t); err != nil {
 		return nil, err
 	}
@@ -403,8 +379,8 @@ func (c *Client) Tracker(ctx context.Context, tracker string) (*httpapi.TrackerI
 }
 
 // Checkpoint is GET /checkpoint.
-func (c *Client) Checkpoint(ctx context.Context) (*httpapi.CheckpointInfo, error) {
-	var cp httpapi.CheckpointInfo
+func (c *Client) Checkpoint(ctx context.Context) (*api.Checkpoint, error) {
+	var cp api.Checkpoint
 	if err := c.getJSON(ctx, "/checkpoint", nil, &cp); err != nil {
 		return nil, err
 	}
@@ -412,9 +388,9 @@ func (c *Client) Checkpoint(ctx context.Context) (*httpapi.CheckpointInfo, error
 }
 
 // InclusionProof is GET /proofs/inclusion.
-func (c *Client) InclusionProof(ctx context.Context, seq, size uint64) (*httpapi.InclusionInfo, error) {
+func (c *Client) InclusionProof(ctx context.Context, seq, size uint64) (*api.InclusionProof, error) {
 	q := url.Values{"seq": {strconv.FormatUint(seq, 10)}, "size": {strconv.FormatUint(size, 10)}}
-	var p httpapi.InclusionInfo
+	var p api.InclusionProof
 	if err := c.getJSON(ctx, "/proofs/inclusion", q, &p); err != nil {
 		return nil, err
 	}
@@ -422,9 +398,9 @@ func (c *Client) InclusionProof(ctx context.Context, seq, size uint64) (*httpapi
 }
 
 // ConsistencyProof is GET /proofs/consistency.
-func (c *Client) ConsistencyProof(ctx context.Context, from, to uint64) (*httpapi.ConsistencyInfo, error) {
+func (c *Client) ConsistencyProof(ctx context.Context, from, to uint64) (*api.ConsistencyProof, error) {
 	q := url.Values{"from": {strconv.FormatUint(from, 10)}, "to": {strconv.FormatUint(to, 10)}}
-	var p httpapi.ConsistencyInfo
+	var p api.ConsistencyProof
 	if err := c.getJSON(ctx, "/proofs/consistency", q, &p); err != nil {
 		return nil, err
 	}
@@ -432,21 +408,17 @@ func (c *Client) ConsistencyProof(ctx context.Context, from, to uint64) (*httpap
 }
 
 // Receipt is GET /receipts/{seq}.
-func (c *Client) Receipt(ctx context.Context, seq uint64) (*httpapi.ReceiptInfo, error) {
-	var j httpapi.ReceiptJSON
-	if err := c.getJSON(ctx, "/receipts/"+strconv.FormatUint(seq, 10), nil, &j); err != nil {
+func (c *Client) Receipt(ctx context.Context, seq uint64) (*api.Receipt, error) {
+	var r api.Receipt
+	if err := c.getJSON(ctx, "/receipts/"+strconv.FormatUint(seq, 10), nil, &r); err != nil {
 		return nil, err
 	}
-	r, err := j.Info()
-	if err != nil {
-		return nil, fmt.Errorf("apiclient: %w", err)
-	}
-	return r, nil
+	return &r, nil
 }
 
 // Results is GET /results (an *Error with code wrong_phase before the result).
-func (c *Client) Results(ctx context.Context) (*httpapi.ResultsInfo, error) {
-	var r httpapi.ResultsInfo
+func (c *Client) Results(ctx context.Context) (*api.Results, error) {
+	var r api.Results
 	if err := c.getJSON(ctx, "/results", nil, &r); err != nil {
 		return nil, err
 	}
@@ -481,7 +453,7 @@ func (c *Client) WriteRecord(ctx context.Context, w io.Writer) (int64, error) {
 // Events follows GET /events and calls fn with each block as it is
 // committed, until ctx is done (it then returns nil), the stream ends, or fn
 // returns an error (which is returned).
-func (c *Client) Events(ctx context.Context, fn func(httpapi.BlockInfo) error) error {
+func (c *Client) Events(ctx context.Context, fn func(api.Block) error) error {
 	resp, _, err := c.do(ctx, call{method: http.MethodGet, path: "/events", stream: true})
 	if err != nil {
 		return err
@@ -496,13 +468,9 @@ func (c *Client) Events(ctx context.Context, fn func(httpapi.BlockInfo) error) e
 		switch {
 		case line == "":
 			if event == "block" && data.Len() > 0 {
-				var j httpapi.BlockJSON
-				if err := json.Unmarshal([]byte(data.String()), &j); err != nil {
+				var b api.Block
+				if err := json.Unmarshal([]byte(data.String()), &b); err != nil {
 					return fmt.Errorf("apiclient: /events: undecodable block: %w", err)
-				}
-				b, err := j.Info()
-				if err != nil {
-					return fmt.Errorf("apiclient: /events: %w", err)
 				}
 				if err := fn(b); err != nil {
 					return err
@@ -529,8 +497,8 @@ func (c *Client) Events(ctx context.Context, fn func(httpapi.BlockInfo) error) e
 }
 
 // Cluster is GET /cluster.
-func (c *Client) Cluster(ctx context.Context) (*httpapi.ClusterInfo, error) {
-	var ci httpapi.ClusterInfo
+func (c *Client) Cluster(ctx context.Context) (*api.Cluster, error) {
+	var ci api.Cluster
 	if err := c.getJSON(ctx, "/cluster", nil, &ci); err != nil {
 		return nil, err
 	}
@@ -539,12 +507,12 @@ func (c *Client) Cluster(ctx context.Context) (*httpapi.ClusterInfo, error) {
 
 // Join asks the cluster to add a node (POST /cluster/join).
 func (c *Client) Join(ctx context.Context, id, raftAddr, apiAddr string) error {
-	var st httpapi.StatusResponse
-	return c.postJSON(ctx, "/cluster/join", httpapi.JoinRequest{ID: id, RaftAddr: raftAddr, APIAddr: apiAddr}, &st, true)
+	var st api.StatusResponse
+	return c.postJSON(ctx, "/cluster/join", api.JoinRequest{ID: id, RaftAddr: raftAddr, APIAddr: apiAddr}, &st, true)
 }
 
 // Remove asks the cluster to remove a node (POST /cluster/remove).
 func (c *Client) Remove(ctx context.Context, id string) error {
-	var st httpapi.StatusResponse
-	return c.postJSON(ctx, "/cluster/remove", httpapi.RemoveRequest{ID: id}, &st, true)
+	var st api.StatusResponse
+	return c.postJSON(ctx, "/cluster/remove", api.RemoveRequest{ID: id}, &st, true)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/urna-vote/urna/internal/api"
 	"github.com/urna-vote/urna/internal/replica"
 )
 
@@ -49,7 +50,7 @@ func (s *server) forward(c echo.Context, err error) bool {
 			r.SetXForwarded()
 			r.Out.Host = target.Host
 			r.Out.Header.Set(forwardedHeader, "1")
-			if s.opts.ClusterToken != "" && strings.HasPrefix(req.URL.Path, Prefix+"/cluster/") {
+			if s.opts.ClusterToken != "" && strings.HasPrefix(req.URL.Path, api.Prefix+"/cluster/") {
 				// The request passed this node's guard; vouch for it to the leader.
 				r.Out.Header.Set(echo.HeaderAuthorization, "Bearer "+s.opts.ClusterToken)
 			}
@@ -66,7 +67,7 @@ func (s *server) forward(c echo.Context, err error) bool {
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			s.log.WarnContext(r.Context(), "httpapi: forwarding to the leader failed", "leader", target.Host, "err", err)
 			w.Header().Set("Retry-After", retryAfterSeconds(s.opts.RetryAfter))
-			_ = c.JSON(http.StatusServiceUnavailable, ErrorResponse{Error: ErrorBody{Code: CodeNoLeader,
+			_ = c.JSON(http.StatusServiceUnavailable, api.ErrorResponse{Error: api.ErrorBody{Code: api.CodeNoLeader,
 				Message: "the leader could not be reached; retry later"}})
 		},
 	}

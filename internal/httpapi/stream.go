@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/urna-vote/urna/internal/api"
 )
 
 // streamWriter writes a streamed answer: it sends the status line on the
@@ -35,7 +37,7 @@ func (s *server) acquireStream() (release func(), err error) {
 	case s.streams <- struct{}{}:
 		return func() { <-s.streams }, nil
 	default:
-		return nil, &Error{Status: http.StatusServiceUnavailable, Code: CodeOverloaded,
+		return nil, &Error{Status: http.StatusServiceUnavailable, Code: api.CodeOverloaded,
 			Message: "too many streams open on this node; retry later"}
 	}
 }
@@ -112,7 +114,7 @@ func (s *server) events(c echo.Context) error {
 			if !ok {
 				return nil
 			}
-			data, err := json.Marshal(BlockToJSON(b))
+			data, err := json.Marshal(b)
 			if err != nil {
 				return fmt.Errorf("httpapi: encoding block %d: %w", b.Height, err)
 			}
