@@ -49,22 +49,10 @@ type Client struct {
 // New returns a client for the node whose API is at baseURL (for example
 // "http://127.0.0.1:8080"; a bare "host:port" means http).
 func New(baseURL string, opts Options) (*Client, error) {
-	s := strings.TrimSpace(baseURL)
-	if s == "" {
-		return nil, errors.New("apiclient: empty node URL")
-	}
-	if !strings.Contains(s, "://") {
-		s = "http://" + s
-	}
-	u, err := url.Parse(s)
+	u, err := api.ParseBaseURL(baseURL)
 	if err != nil {
 		return nil, fmt.Errorf("apiclient: node URL %q: %w", baseURL, err)
 	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("apiclient: node URL %q: want http(s)://host:port", baseURL)
-	}
-	u.Path = strings.TrimSuffix(u.Path, "/")
-	u.RawQuery, u.Fragment = "", ""
 	if opts.Timeout <= 0 {
 		opts.Timeout = 60 * time.Second
 	}
@@ -225,6 +213,15 @@ func (c *Client) getJSON(ctx context.Context, path string, q url.Values, v any) 
 	return decode(path, buf, v)
 }
 
+// get performs a GET and returns the decoded JSON answer.
+func get[T any](ctx context.Context, c *Client, path string, q url.Values) (*T, error) {
+	var v T
+	if err := c.getJSON(ctx, path, q, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
 func (c *Client) postJSON(ctx context.Context, path string, in, out any, auth bool) error {
 	body, err := json.Marshal(in)
 	if err != nil {
@@ -294,20 +291,12 @@ func (c *Client) SubmitOne(ctx context.Context, entry []byte) (SubmitResult, err
 
 // Health is GET /health.
 func (c *Client) Health(ctx context.Context) (*api.Health, error) {
-	var h api.Health
-	if err := c.getJSON(ctx, "/health", nil, &h); err != nil {
-		return nil, err
-	}
-	return &h, nil
+	return get[api.Health](ctx, c, "/health", nil)
 }
 
 // Election is GET /election (an *Error with code not_found before the manifest).
 func (c *Client) Election(ctx context.Context) (*api.Election, error) {
-	var e api.Election
-	if err := c.getJSON(ctx, "/election", nil, &e); err != nil {
-		return nil, err
-	}
-	return &e, nil
+	return get[api.Election](ctx, c, "/election", nil)
 }
 
 // Entries is GET /entries: up to limit entries from seq from, and the seq to
@@ -343,11 +332,7 @@ func (c *Client) AllEntries(ctx context.Context, from uint64, fn func(api.Entry)
 
 // Entry is GET /entries/{seq}.
 func (c *Client) Entry(ctx context.Context, seq uint64) (*api.Entry, error) {
-	var e api.Entry
-	if err := c.getJSON(ctx, "/entries/"+strconv.FormatUint(seq, 10), nil, &e); err != nil {
-		return nil, err
-	}
-	return &e, nil
+	return get[api.Entry](ctx, c, "/entries/"+strconv.FormatUint(seq, 10), nil)
 }
 
 // Blocks is GET /blocks: up to limit blocks from height from.
@@ -362,67 +347,39 @@ func (c *Client) Blocks(ctx context.Context, from uint64, limit int) ([]api.Bloc
 
 // Block is GET /blocks/{height}.
 func (c *Client) Block(ctx context.Context, height uint64) (*api.Block, error) {
-	var b api.Block
-	if err := c.getJSON(ctx, "/blocks/"+strconv.FormatUint(height, 10), nil, &b); err != nil {
-		return nil, err
-	}
-	return &b, nil
+	return get[api.Block](ctx, c, "/blocks/"+strconv.FormatUint(height, 10), nil)
 }
 
 // Tracker is GET /trackers/{tracker} (short form or full hex).
 func (c *Client) Tracker(ctx context.Context, tracker string) (*api.Tracker, error) {
-	var t api.Tracker
-	if err := c.getJSON(ctx, "/trackers/"+url.PathEscape(tracker), nil, &t); err != nil {
-		return nil, err
-	}
-	return &t, nil
+	return get[api.Tracker](ctx, c, "/trackers/"+url.PathEscape(tracker), nil)
 }
 
 // Checkpoint is GET /checkpoint.
 func (c *Client) Checkpoint(ctx context.Context) (*api.Checkpoint, error) {
-	var cp api.Checkpoint
-	if err := c.getJSON(ctx, "/checkpoint", nil, &cp); err != nil {
-		return nil, err
-	}
-	return &cp, nil
+	return get[api.Checkpoint](ctx, c, "/checkpoint", nil)
 }
 
 // InclusionProof is GET /proofs/inclusion.
 func (c *Client) InclusionProof(ctx context.Context, seq, size uint64) (*api.InclusionProof, error) {
 	q := url.Values{"seq": {strconv.FormatUint(seq, 10)}, "size": {strconv.FormatUint(size, 10)}}
-	var p api.InclusionProof
-	if err := c.getJSON(ctx, "/proofs/inclusion", q, &p); err != nil {
-		return nil, err
-	}
-	return &p, nil
+	return get[api.InclusionProof](ctx, c, "/proofs/inclusion", q)
 }
 
 // ConsistencyProof is GET /proofs/consistency.
 func (c *Client) ConsistencyProof(ctx context.Context, from, to uint64) (*api.ConsistencyProof, error) {
 	q := url.Values{"from": {strconv.FormatUint(from, 10)}, "to": {strconv.FormatUint(to, 10)}}
-	var p api.ConsistencyProof
-	if err := c.getJSON(ctx, "/proofs/consistency", q, &p); err != nil {
-		return nil, err
-	}
-	return &p, nil
+	return get[api.ConsistencyProof](ctx, c, "/proofs/consistency", q)
 }
 
 // Receipt is GET /receipts/{seq}.
 func (c *Client) Receipt(ctx context.Context, seq uint64) (*api.Receipt, error) {
-	var r api.Receipt
-	if err := c.getJSON(ctx, "/receipts/"+strconv.FormatUint(seq, 10), nil, &r); err != nil {
-		return nil, err
-	}
-	return &r, nil
+	return get[api.Receipt](ctx, c, "/receipts/"+strconv.FormatUint(seq, 10), nil)
 }
 
 // Results is GET /results (an *Error with code wrong_phase before the result).
 func (c *Client) Results(ctx context.Context) (*api.Results, error) {
-	var r api.Results
-	if err := c.getJSON(ctx, "/results", nil, &r); err != nil {
-		return nil, err
-	}
-	return &r, nil
+	return get[api.Results](ctx, c, "/results", nil)
 }
 
 // Record opens GET /record: the complete election record as a stream. The
@@ -498,11 +455,7 @@ func (c *Client) Events(ctx context.Context, fn func(api.Block) error) error {
 
 // Cluster is GET /cluster.
 func (c *Client) Cluster(ctx context.Context) (*api.Cluster, error) {
-	var ci api.Cluster
-	if err := c.getJSON(ctx, "/cluster", nil, &ci); err != nil {
-		return nil, err
-	}
-	return &ci, nil
+	return get[api.Cluster](ctx, c, "/cluster", nil)
 }
 
 // Join asks the cluster to add a node (POST /cluster/join).

@@ -93,11 +93,11 @@ func (r *Reader) Election(context.Context) (*Election, error) {
 // Entries returns up to limit entries from seq from.
 func (r *Reader) Entries(ctx context.Context, from uint64, limit int) ([]Entry, error) {
 	v := r.src.current()
-	if limit <= 0 || from >= v.entries {
-		return []Entry{}, nil
-	}
-	to := min(from+uint64(limit), v.entries)
+	to := window(from, limit, v.entries)
 	out := make([]Entry, 0, to-from)
+	if to == from {
+		return out, nil
+	}
 	err := r.st.View(ctx, func(tx store.ReadTx) error {
 		blk, err := findBlock(tx, v.blocks, from)
 		if err != nil {
@@ -119,14 +119,23 @@ func (r *Reader) Entries(ctx context.Context, from uint64, limit int) ([]Entry, 
 	return out, nil
 }
 
+// window returns the end of the page [from, to) of at most limit of count
+// items; to == from when the page is empty.
+func window(from uint64, limit int, count uint64) (to uint64) {
+	if limit <= 0 || from >= count {
+		return from
+	}
+	return min(from+uint64(limit), count)
+}
+
 // Blocks returns up to limit blocks from height from.
 func (r *Reader) Blocks(ctx context.Context, from uint64, limit int) ([]Block, error) {
 	v := r.src.current()
-	if limit <= 0 || from >= v.blocks {
-		return []Block{}, nil
-	}
-	to := min(from+uint64(limit), v.blocks)
+	to := window(from, limit, v.blocks)
 	out := make([]Block, 0, to-from)
+	if to == from {
+		return out, nil
+	}
 	err := r.st.View(ctx, func(tx store.ReadTx) error {
 		for h := from; h < to; h++ {
 			raw, err := tx.Block(h)

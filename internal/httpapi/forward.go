@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httputil"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -36,7 +35,7 @@ func (s *server) forward(c echo.Context, err error) bool {
 			leader = nle.LeaderAPI
 		}
 	}
-	target, perr := leaderURL(leader)
+	target, perr := api.ParseBaseURL(leader)
 	if perr != nil {
 		if leader != "" {
 			s.log.WarnContext(req.Context(), "httpapi: unusable leader API address", "leader", leader, "err", perr)
@@ -73,23 +72,4 @@ func (s *server) forward(c echo.Context, err error) bool {
 	}
 	proxy.ServeHTTP(c.Response(), req)
 	return true
-}
-
-// leaderURL accepts "http(s)://host:port[/base]" or a bare "host:port".
-func leaderURL(s string) (*url.URL, error) {
-	if s == "" {
-		return nil, errors.New("empty")
-	}
-	if !strings.Contains(s, "://") {
-		s = "http://" + s
-	}
-	u, err := url.Parse(s)
-	if err != nil {
-		return nil, err
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, errors.New("not an http(s) URL")
-	}
-	u.Path = strings.TrimSuffix(u.Path, "/")
-	return u, nil
 }

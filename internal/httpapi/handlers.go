@@ -180,11 +180,7 @@ func (s *server) checkpoint(c echo.Context) error {
 }
 
 func (s *server) inclusion(c echo.Context) error {
-	seq, err := requireUint(c, "seq")
-	if err != nil {
-		return err
-	}
-	size, err := requireUint(c, "size")
+	seq, size, err := requireUints(c, "seq", "size")
 	if err != nil {
 		return err
 	}
@@ -196,11 +192,7 @@ func (s *server) inclusion(c echo.Context) error {
 }
 
 func (s *server) consistency(c echo.Context) error {
-	from, err := requireUint(c, "from")
-	if err != nil {
-		return err
-	}
-	to, err := requireUint(c, "to")
+	from, to, err := requireUints(c, "from", "to")
 	if err != nil {
 		return err
 	}

@@ -98,18 +98,24 @@ func electionOf(el *board.Election) *api.Election {
 	return out
 }
 
-func (n node) Entries(ctx context.Context, from uint64, limit int) ([]api.Entry, error) {
-	list, err := n.b.Entries(ctx, from, limit)
+// mapAll converts a list of the board's values with to, stopping at the
+// first error.
+func mapAll[T, U any](list []T, err error, to func(T) (U, error)) ([]U, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]api.Entry, len(list))
-	for i, e := range list {
-		if out[i], err = entryOf(e); err != nil {
+	out := make([]U, len(list))
+	for i, v := range list {
+		if out[i], err = to(v); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
+}
+
+func (n node) Entries(ctx context.Context, from uint64, limit int) ([]api.Entry, error) {
+	list, err := n.b.Entries(ctx, from, limit)
+	return mapAll(list, err, entryOf)
 }
 
 // entryOf is the API form of a committed entry, its view included. The
@@ -155,14 +161,7 @@ func bodyViewer(t bulletin.EntryType, body []byte) ([]byte, any, error) {
 
 func (n node) Blocks(ctx context.Context, from uint64, limit int) ([]api.Block, error) {
 	list, err := n.b.Blocks(ctx, from, limit)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]api.Block, len(list))
-	for i, b := range list {
-		out[i] = blockOf(b)
-	}
-	return out, nil
+	return mapAll(list, err, func(b board.Block) (api.Block, error) { return blockOf(b), nil })
 }
 
 func blockOf(b board.Block) api.Block {

@@ -42,6 +42,16 @@ func (s *server) acquireStream() (release func(), err error) {
 	}
 }
 
+// newStreamWriter prepares a streamed answer. Why no read deadline:
+// net/http's ReadTimeout also bounds the background read that watches for
+// the client going away; when it fires it cancels the request's context and
+// would end every stream after ReadTimeout.
+func (s *server) newStreamWriter(c echo.Context) *streamWriter {
+	w := &streamWriter{c: c, rc: http.NewResponseController(c.Response()), timeout: s.opts.WriteTimeout}
+	_ = w.rc.SetReadDeadline(time.Time{})
+	return w
+}
+
 func (s *server) record(c echo.Context) error {
 	release, err := s.acquireStream()
 	if err != nil {
@@ -51,8 +61,7 @@ func (s *server) record(c echo.Context) error {
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, echo.MIMEOctetStream)
 	h.Set(echo.HeaderContentDisposition, `attachment; filename="record"`)
-	w := &streamWriter{c: c, rc: http.NewResponseController(c.Response()), timeout: s.opts.WriteTimeout}
-	_ = w.rc.SetReadDeadline(time.Time{}) // see events
+	w := s.newStreamWriter(c)
 	err = s.b.WriteRecord(c.Request().Context(), w)
 	if err == nil {
 		if !w.started {
@@ -86,11 +95,7 @@ func (s *server) events(c echo.Context) error {
 	h.Set(echo.HeaderContentType, "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no")
-	w := &streamWriter{c: c, rc: http.NewResponseController(c.Response()), timeout: s.opts.WriteTimeout}
-	// Why: net/http's ReadTimeout also bounds the background read that
-	// watches for the client going away; when it fires it cancels the
-	// request's context and would end every stream after ReadTimeout.
-	_ = w.rc.SetReadDeadline(time.Time{})
+	w := s.newStreamWriter(c)
 	send := func(format string, args ...any) error {
 		if _, err := fmt.Fprintf(w, format, args...); err != nil {
 			return err

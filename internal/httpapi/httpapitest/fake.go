@@ -80,13 +80,28 @@ func (f *Fake) LeaderAPI() string {
 	return f.Leader
 }
 
-func (f *Fake) Health(context.Context) (*api.Health, error) {
-	if err := f.err("Health"); err != nil {
+// copyOf returns a copy of v unless method is set to fail.
+func copyOf[V any](f *Fake, method string, v V) (*V, error) {
+	if err := f.err(method); err != nil {
 		return nil, err
 	}
-	h := f.HealthV
-	return &h, nil
+	return &v, nil
 }
+
+// lookup returns a copy of m[k] (store.ErrNotFound when absent) unless
+// method is set to fail.
+func lookup[K comparable, V any](f *Fake, method string, m map[K]V, k K) (*V, error) {
+	if err := f.err(method); err != nil {
+		return nil, err
+	}
+	v, ok := m[k]
+	if !ok {
+		return nil, fmt.Errorf("fake: %s %v: %w", method, k, store.ErrNotFound)
+	}
+	return &v, nil
+}
+
+func (f *Fake) Health(context.Context) (*api.Health, error) { return copyOf(f, "Health", f.HealthV) }
 
 func (f *Fake) Election(context.Context) (*api.Election, error) {
 	if err := f.err("Election"); err != nil {
@@ -123,22 +138,11 @@ func (f *Fake) Blocks(_ context.Context, from uint64, limit int) ([]api.Block, e
 }
 
 func (f *Fake) Tracker(_ context.Context, tracker string) (*api.Tracker, error) {
-	if err := f.err("Tracker"); err != nil {
-		return nil, err
-	}
-	t, ok := f.Trackers[tracker]
-	if !ok {
-		return nil, fmt.Errorf("fake: tracker %q: %w", tracker, store.ErrNotFound)
-	}
-	return &t, nil
+	return lookup(f, "Tracker", f.Trackers, tracker)
 }
 
 func (f *Fake) Checkpoint(context.Context) (*api.Checkpoint, error) {
-	if err := f.err("Checkpoint"); err != nil {
-		return nil, err
-	}
-	cp := f.CheckpointV
-	return &cp, nil
+	return copyOf(f, "Checkpoint", f.CheckpointV)
 }
 
 func (f *Fake) InclusionProof(_ context.Context, seq, size uint64) (*api.InclusionProof, error) {
@@ -157,14 +161,7 @@ func (f *Fake) ConsistencyProof(_ context.Context, from, to uint64) (*api.Consis
 }
 
 func (f *Fake) Receipt(_ context.Context, seq uint64) (*api.Receipt, error) {
-	if err := f.err("Receipt"); err != nil {
-		return nil, err
-	}
-	r, ok := f.Receipts[seq]
-	if !ok {
-		return nil, fmt.Errorf("fake: receipt %d: %w", seq, store.ErrNotFound)
-	}
-	return &r, nil
+	return lookup(f, "Receipt", f.Receipts, seq)
 }
 
 func (f *Fake) Results(context.Context) (*api.Results, error) {
@@ -195,11 +192,7 @@ func (f *Fake) Subscribe(ctx context.Context) (<-chan api.Block, func()) {
 }
 
 func (f *Fake) Cluster(context.Context) (*api.Cluster, error) {
-	if err := f.err("Cluster"); err != nil {
-		return nil, err
-	}
-	ci := f.ClusterV
-	return &ci, nil
+	return copyOf(f, "Cluster", f.ClusterV)
 }
 
 func (f *Fake) Join(_ context.Context, id, raftAddr, apiAddr string) error {
