@@ -188,8 +188,8 @@ func (s *Submitter) locate(ctx context.Context, out []Posted, committed []int) e
 // the counted ballots. The board therefore never proposes an entry whose
 // proofs fail, and its rules' view of the key ceremony (a complaint answered
 // by a reveal) agrees with V7's.
-func (b *Submitter) preCheck(v *state, entries []*bulletin.Entry) []error {
-	if b.cfg.SkipChecks {
+func (s *Submitter) preCheck(v *state, entries []*bulletin.Entry) []error {
+	if s.cfg.SkipChecks {
 		return make([]error, len(entries))
 	}
 	st := v.rules
@@ -197,7 +197,7 @@ func (b *Submitter) preCheck(v *state, entries []*bulletin.Entry) []error {
 	if v.manifest != nil {
 		sp := &bulletin.StandardProofs{
 			Manifest:   v.manifest.m,
-			DealerPost: b.dealerPost,
+			DealerPost: s.dealerPost,
 		}
 		if st.Phase >= bulletin.PhaseOpen {
 			if k, err := group.DecodeNonIdentity(st.JointKey[:]); err == nil {
@@ -205,7 +205,7 @@ func (b *Submitter) preCheck(v *state, entries []*bulletin.Entry) []error {
 			}
 		}
 		if st.Phase >= bulletin.PhaseClosed {
-			sp.Tally = func() ([][]*ballot.Ciphertext, []*group.Element, error) { return b.tallyInputs(v) }
+			sp.Tally = func() ([][]*ballot.Ciphertext, []*group.Element, error) { return s.tallyInputs(v) }
 		}
 		pc = sp
 	}
@@ -213,9 +213,9 @@ func (b *Submitter) preCheck(v *state, entries []*bulletin.Entry) []error {
 }
 
 // dealerPost returns dealer i's post from the board, or nil if it has not dealt.
-func (b *Submitter) dealerPost(i int) (*tally.DealerPost, error) {
+func (s *Submitter) dealerPost(i int) (*tally.DealerPost, error) {
 	var d *tally.DealerPost
-	err := b.st.View(context.Background(), func(tx store.ReadTx) error {
+	err := s.st.View(context.Background(), func(tx store.ReadTx) error {
 		var err error
 		d, err = dealerPostTx(tx, i)
 		return err
@@ -263,11 +263,11 @@ type tallyCache struct {
 
 // tallyInputs returns the aggregate (SPEC.md §9.1) and verification keys
 // (§8.6) of the closed election in v.
-func (b *Submitter) tallyInputs(v *state) ([][]*ballot.Ciphertext, []*group.Element, error) {
-	b.tally.mu.Lock()
-	defer b.tally.mu.Unlock()
-	if b.tally.agg != nil {
-		return b.tally.agg, b.tally.vk, nil
+func (s *Submitter) tallyInputs(v *state) ([][]*ballot.Ciphertext, []*group.Element, error) {
+	s.tally.mu.Lock()
+	defer s.tally.mu.Unlock()
+	if s.tally.agg != nil {
+		return s.tally.agg, s.tally.vk, nil
 	}
 	m := v.manifest.m
 	agg := make([][]*ballot.Ciphertext, len(m.Questions))
@@ -278,7 +278,7 @@ func (b *Submitter) tallyInputs(v *state) ([][]*ballot.Ciphertext, []*group.Elem
 	}
 	params := tallyParams(m)
 	var vk []*group.Element
-	err := b.st.View(context.Background(), func(tx store.ReadTx) error {
+	err := s.st.View(context.Background(), func(tx store.ReadTx) error {
 		// Every credential's last cast ballot counts (SPEC.md V10).
 		err := tx.Scan(store.NSCredential, nil, func(_, val []byte) error {
 			if len(val) != 8 {
@@ -328,7 +328,7 @@ func (b *Submitter) tallyInputs(v *state) ([][]*ballot.Ciphertext, []*group.Elem
 	if err != nil {
 		return nil, nil, fmt.Errorf("board: tally inputs: %w", err)
 	}
-	b.tally.agg, b.tally.vk = agg, vk
+	s.tally.agg, s.tally.vk = agg, vk
 	return agg, vk, nil
 }
 
