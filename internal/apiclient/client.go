@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/urna-vote/urna/internal/httpapi"
+	"github.com/urna-vote/urna/internal/api"
 	"github.com/urna-vote/urna/internal/wire"
 )
 
@@ -49,22 +49,10 @@ type Client struct {
 // New returns a client for the node whose API is at baseURL (for example
 // "http://127.0.0.1:8080"; a bare "host:port" means http).
 func New(baseURL string, opts Options) (*Client, error) {
-	s := strings.TrimSpace(baseURL)
-	if s == "" {
-		return nil, errors.New("apiclient: empty node URL")
-	}
-	if !strings.Contains(s, "://") {
-		s = "http://" + s
-	}
-	u, err := url.Parse(s)
+	u, err := api.ParseBaseURL(baseURL)
 	if err != nil {
 		return nil, fmt.Errorf("apiclient: node URL %q: %w", baseURL, err)
 	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("apiclient: node URL %q: want http(s)://host:port", baseURL)
-	}
-	u.Path = strings.TrimSuffix(u.Path, "/")
-	u.RawQuery, u.Fragment = "", ""
 	if opts.Timeout <= 0 {
 		opts.Timeout = 60 * time.Second
 	}
@@ -103,7 +91,7 @@ type call struct {
 // (status 2xx). For non-streaming calls the body is already read into buf.
 func (c *Client) do(ctx context.Context, cl call) (*http.Response, []byte, error) {
 	u := *c.base
-	u.Path += httpapi.Prefix + cl.path
+	u.Path += api.Prefix + cl.path
 	u.RawQuery = cl.query.Encode()
 	for attempt := 0; ; attempt++ {
 		resp, buf, err := c.attempt(ctx, cl, u.String())
@@ -161,7 +149,7 @@ func (c *Client) attempt(ctx context.Context, cl call, target string) (*http.Res
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		cancel()
-		return nil, nil, fmt.Errorf("apiclient: %s %s: %w", cl.method, c.BaseURL()+httpapi.Prefix+cl.path, err)
+		return nil, nil, fmt.Errorf("apiclient: %s %s: %w", cl.method, c.BaseURL()+api.Prefix+cl.path, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		defer cancel()
@@ -194,7 +182,7 @@ func (b *cancelBody) Close() error { err := b.ReadCloser.Close(); b.cancel(); re
 // apiError builds an *Error from an error answer; a body that is not the
 // documented error object still gives the status.
 func apiError(cl call, resp *http.Response) *Error {
-	e := &Error{Method: cl.method, Path: httpapi.Prefix + cl.path, Status: resp.StatusCode}
+	e := &Error{Method: cl.method, Path: api.Prefix + cl.path, Status: resp.StatusCode}
 	if ra := resp.Header.Get("Retry-After"); ra != "" {
 		if n, err := strconv.Atoi(ra); err == nil && n >= 0 {
 			e.RetryAfter = time.Duration(n) * time.Second
@@ -203,7 +191,7 @@ func apiError(cl call, resp *http.Response) *Error {
 		}
 	}
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	var body httpapi.ErrorResponse
+	var body api.ErrorResponse
 	if err := json.Unmarshal(raw, &body); err == nil && body.Error.Code != "" {
 		e.Code, e.Message, e.Step = body.Error.Code, body.Error.Message, body.Error.Step
 		return e
@@ -223,6 +211,15 @@ func (c *Client) getJSON(ctx context.Context, path string, q url.Values, v any) 
 		return err
 	}
 	return decode(path, buf, v)
+}
+
+// get performs a GET and returns the decoded JSON answer.
+func get[T any](ctx context.Context, c *Client, path string, q url.Values) (*T, error) {
+	var v T
+	if err := c.getJSON(ctx, path, q, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
 }
 
 func (c *Client) postJSON(ctx context.Context, path string, in, out any, auth bool) error {
@@ -258,11 +255,11 @@ type SubmitResult struct {
 // returns one result per entry, in order, once they are committed. The error
 // is non-nil only when nothing was processed.
 func (c *Client) Submit(ctx context.Context, entries [][]byte) ([]SubmitResult, error) {
-	req := httpapi.SubmitRequest{Entries: make([]string, len(entries))}
+	req := api.SubmitRequest{Entries: make([]string, len(entries))}
 	for i, e := range entries {
 		req.Entries[i] = wire.EncodeB64(e)
 	}
-	var resp httpapi.SubmitResponse
+	var resp api.SubmitResponse
 	if err := c.postJSON(ctx, "/entries", req, &resp, false); err != nil {
 		return nil, err
 	}
@@ -293,47 +290,31 @@ func (c *Client) SubmitOne(ctx context.Context, entry []byte) (SubmitResult, err
 }
 
 // Health is GET /health.
-func (c *Client) Health(ctx context.Context) (*httpapi.Health, error) {
-	var h httpapi.Health
-	if err := c.getJSON(ctx, "/health", nil, &h); err != nil {
-		return nil, err
-	}
-	return &h, nil
+func (c *Client) Health(ctx context.Context) (*api.Health, error) {
+	return get[api.Health](ctx, c, "/health", nil)
 }
 
 // Election is GET /election (an *Error with code not_found before the manifest).
-func (c *Client) Election(ctx context.Context) (*httpapi.ElectionStatus, error) {
-	var j httpapi.ElectionJSON
-	if err := c.getJSON(ctx, "/election", nil, &j); err != nil {
-		return nil, err
-	}
-	return j.Info()
+func (c *Client) Election(ctx context.Context) (*api.Election, error) {
+	return get[api.Election](ctx, c, "/election", nil)
 }
 
 // Entries is GET /entries: up to limit entries from seq from, and the seq to
 // ask for next.
-func (c *Client) Entries(ctx context.Context, from uint64, limit int) ([]httpapi.EntryInfo, uint64, error) {
+func (c *Client) Entries(ctx context.Context, from uint64, limit int) ([]api.Entry, uint64, error) {
 	q := url.Values{"from": {strconv.FormatUint(from, 10)}, "limit": {strconv.Itoa(limit)}}
-	var resp httpapi.EntriesResponse
+	var resp api.EntriesResponse
 	if err := c.getJSON(ctx, "/entries", q, &resp); err != nil {
 		return nil, 0, err
 	}
-	out := make([]httpapi.EntryInfo, len(resp.Entries))
-	for i, j := range resp.Entries {
-		e, err := j.Info()
-		if err != nil {
-			return nil, 0, fmt.Errorf("apiclient: /entries: %w", err)
-		}
-		out[i] = e
-	}
-	return out, resp.Next, nil
+	return resp.Entries, resp.Next, nil
 }
 
 // AllEntries calls fn on every entry from seq from to the current end of
 // the board, a page at a time. An error from fn stops it and is returned.
-func (c *Client) AllEntries(ctx context.Context, from uint64, fn func(httpapi.EntryInfo) error) error {
+func (c *Client) AllEntries(ctx context.Context, from uint64, fn func(api.Entry) error) error {
 	for {
-		list, next, err := c.Entries(ctx, from, httpapi.MaxPageLimit)
+		list, next, err := c.Entries(ctx, from, api.MaxPageLimit)
 		if err != nil {
 			return err
 		}
@@ -350,107 +331,55 @@ func (c *Client) AllEntries(ctx context.Context, from uint64, fn func(httpapi.En
 }
 
 // Entry is GET /entries/{seq}.
-func (c *Client) Entry(ctx context.Context, seq uint64) (*httpapi.EntryInfo, error) {
-	var j httpapi.EntryJSON
-	if err := c.getJSON(ctx, "/entries/"+strconv.FormatUint(seq, 10), nil, &j); err != nil {
-		return nil, err
-	}
-	e, err := j.Info()
-	if err != nil {
-		return nil, fmt.Errorf("apiclient: %w", err)
-	}
-	return &e, nil
+func (c *Client) Entry(ctx context.Context, seq uint64) (*api.Entry, error) {
+	return get[api.Entry](ctx, c, "/entries/"+strconv.FormatUint(seq, 10), nil)
 }
 
 // Blocks is GET /blocks: up to limit blocks from height from.
-func (c *Client) Blocks(ctx context.Context, from uint64, limit int) ([]httpapi.BlockInfo, error) {
+func (c *Client) Blocks(ctx context.Context, from uint64, limit int) ([]api.Block, error) {
 	q := url.Values{"from": {strconv.FormatUint(from, 10)}, "limit": {strconv.Itoa(limit)}}
-	var resp httpapi.BlocksResponse
+	var resp api.BlocksResponse
 	if err := c.getJSON(ctx, "/blocks", q, &resp); err != nil {
 		return nil, err
 	}
-	out := make([]httpapi.BlockInfo, len(resp.Blocks))
-	for i, j := range resp.Blocks {
-		b, err := j.Info()
-		if err != nil {
-			return nil, fmt.Errorf("apiclient: /blocks: %w", err)
-		}
-		out[i] = b
-	}
-	return out, nil
+	return resp.Blocks, nil
 }
 
 // Block is GET /blocks/{height}.
-func (c *Client) Block(ctx context.Context, height uint64) (*httpapi.BlockInfo, error) {
-	var j httpapi.BlockJSON
-	if err := c.getJSON(ctx, "/blocks/"+strconv.FormatUint(height, 10), nil, &j); err != nil {
-		return nil, err
-	}
-	b, err := j.Info()
-	if err != nil {
-		return nil, fmt.Errorf("apiclient: %w", err)
-	}
-	return &b, nil
+func (c *Client) Block(ctx context.Context, height uint64) (*api.Block, error) {
+	return get[api.Block](ctx, c, "/blocks/"+strconv.FormatUint(height, 10), nil)
 }
 
 // Tracker is GET /trackers/{tracker} (short form or full hex).
-func (c *Client) Tracker(ctx context.Context, tracker string) (*httpapi.TrackerInfo, error) {
-	var t httpapi.TrackerInfo
-	if err := c.getJSON(ctx, "/trackers/"+url.PathEscape(tracker), nil, &t); err != nil {
-		return nil, err
-	}
-	return &t, nil
+func (c *Client) Tracker(ctx context.Context, tracker string) (*api.Tracker, error) {
+	return get[api.Tracker](ctx, c, "/trackers/"+url.PathEscape(tracker), nil)
 }
 
 // Checkpoint is GET /checkpoint.
-func (c *Client) Checkpoint(ctx context.Context) (*httpapi.CheckpointInfo, error) {
-	var cp httpapi.CheckpointInfo
-	if err := c.getJSON(ctx, "/checkpoint", nil, &cp); err != nil {
-		return nil, err
-	}
-	return &cp, nil
+func (c *Client) Checkpoint(ctx context.Context) (*api.Checkpoint, error) {
+	return get[api.Checkpoint](ctx, c, "/checkpoint", nil)
 }
 
 // InclusionProof is GET /proofs/inclusion.
-func (c *Client) InclusionProof(ctx context.Context, seq, size uint64) (*httpapi.InclusionInfo, error) {
+func (c *Client) InclusionProof(ctx context.Context, seq, size uint64) (*api.InclusionProof, error) {
 	q := url.Values{"seq": {strconv.FormatUint(seq, 10)}, "size": {strconv.FormatUint(size, 10)}}
-	var p httpapi.InclusionInfo
-	if err := c.getJSON(ctx, "/proofs/inclusion", q, &p); err != nil {
-		return nil, err
-	}
-	return &p, nil
+	return get[api.InclusionProof](ctx, c, "/proofs/inclusion", q)
 }
 
 // ConsistencyProof is GET /proofs/consistency.
-func (c *Client) ConsistencyProof(ctx context.Context, from, to uint64) (*httpapi.ConsistencyInfo, error) {
+func (c *Client) ConsistencyProof(ctx context.Context, from, to uint64) (*api.ConsistencyProof, error) {
 	q := url.Values{"from": {strconv.FormatUint(from, 10)}, "to": {strconv.FormatUint(to, 10)}}
-	var p httpapi.ConsistencyInfo
-	if err := c.getJSON(ctx, "/proofs/consistency", q, &p); err != nil {
-		return nil, err
-	}
-	return &p, nil
+	return get[api.ConsistencyProof](ctx, c, "/proofs/consistency", q)
 }
 
 // Receipt is GET /receipts/{seq}.
-func (c *Client) Receipt(ctx context.Context, seq uint64) (*httpapi.ReceiptInfo, error) {
-	var j httpapi.ReceiptJSON
-	if err := c.getJSON(ctx, "/receipts/"+strconv.FormatUint(seq, 10), nil, &j); err != nil {
-		return nil, err
-	}
-	r, err := j.Info()
-	if err != nil {
-		return nil, fmt.Errorf("apiclient: %w", err)
-	}
-	return r, nil
+func (c *Client) Receipt(ctx context.Context, seq uint64) (*api.Receipt, error) {
+	return get[api.Receipt](ctx, c, "/receipts/"+strconv.FormatUint(seq, 10), nil)
 }
 
 // Results is GET /results (an *Error with code wrong_phase before the result).
-func (c *Client) Results(ctx context.Context) (*httpapi.ResultsInfo, error) {
-	var r httpapi.ResultsInfo
-	if err := c.getJSON(ctx, "/results", nil, &r); err != nil {
-		return nil, err
-	}
-	return &r, nil
+func (c *Client) Results(ctx context.Context) (*api.Results, error) {
+	return get[api.Results](ctx, c, "/results", nil)
 }
 
 // Record opens GET /record: the complete election record as a stream. The
@@ -481,7 +410,7 @@ func (c *Client) WriteRecord(ctx context.Context, w io.Writer) (int64, error) {
 // Events follows GET /events and calls fn with each block as it is
 // committed, until ctx is done (it then returns nil), the stream ends, or fn
 // returns an error (which is returned).
-func (c *Client) Events(ctx context.Context, fn func(httpapi.BlockInfo) error) error {
+func (c *Client) Events(ctx context.Context, fn func(api.Block) error) error {
 	resp, _, err := c.do(ctx, call{method: http.MethodGet, path: "/events", stream: true})
 	if err != nil {
 		return err
@@ -496,13 +425,9 @@ func (c *Client) Events(ctx context.Context, fn func(httpapi.BlockInfo) error) e
 		switch {
 		case line == "":
 			if event == "block" && data.Len() > 0 {
-				var j httpapi.BlockJSON
-				if err := json.Unmarshal([]byte(data.String()), &j); err != nil {
+				var b api.Block
+				if err := json.Unmarshal([]byte(data.String()), &b); err != nil {
 					return fmt.Errorf("apiclient: /events: undecodable block: %w", err)
-				}
-				b, err := j.Info()
-				if err != nil {
-					return fmt.Errorf("apiclient: /events: %w", err)
 				}
 				if err := fn(b); err != nil {
 					return err
@@ -529,22 +454,18 @@ func (c *Client) Events(ctx context.Context, fn func(httpapi.BlockInfo) error) e
 }
 
 // Cluster is GET /cluster.
-func (c *Client) Cluster(ctx context.Context) (*httpapi.ClusterInfo, error) {
-	var ci httpapi.ClusterInfo
-	if err := c.getJSON(ctx, "/cluster", nil, &ci); err != nil {
-		return nil, err
-	}
-	return &ci, nil
+func (c *Client) Cluster(ctx context.Context) (*api.Cluster, error) {
+	return get[api.Cluster](ctx, c, "/cluster", nil)
 }
 
 // Join asks the cluster to add a node (POST /cluster/join).
 func (c *Client) Join(ctx context.Context, id, raftAddr, apiAddr string) error {
-	var st httpapi.StatusResponse
-	return c.postJSON(ctx, "/cluster/join", httpapi.JoinRequest{ID: id, RaftAddr: raftAddr, APIAddr: apiAddr}, &st, true)
+	var st api.StatusResponse
+	return c.postJSON(ctx, "/cluster/join", api.JoinRequest{ID: id, RaftAddr: raftAddr, APIAddr: apiAddr}, &st, true)
 }
 
 // Remove asks the cluster to remove a node (POST /cluster/remove).
 func (c *Client) Remove(ctx context.Context, id string) error {
-	var st httpapi.StatusResponse
-	return c.postJSON(ctx, "/cluster/remove", httpapi.RemoveRequest{ID: id}, &st, true)
+	var st api.StatusResponse
+	return c.postJSON(ctx, "/cluster/remove", api.RemoveRequest{ID: id}, &st, true)
 }

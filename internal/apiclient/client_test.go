@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/internal/api"
 	"github.com/urna-vote/urna/internal/apiclient"
 	"github.com/urna-vote/urna/internal/httpapi"
 	"github.com/urna-vote/urna/internal/httpapi/httpapitest"
@@ -64,8 +65,8 @@ func TestRoundTrip(t *testing.T) {
 	check(t, "entries", es, f.EntriesV[1:])
 	check(t, "next", next, uint64(3))
 
-	var all []httpapi.EntryInfo
-	if err := c.AllEntries(ctx, 0, func(e httpapi.EntryInfo) error { all = append(all, e); return nil }); err != nil {
+	var all []api.Entry
+	if err := c.AllEntries(ctx, 0, func(e api.Entry) error { all = append(all, e); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	check(t, "all entries", all, f.EntriesV)
@@ -103,12 +104,12 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	check(t, "inclusion", *ip, httpapi.InclusionInfo{Seq: 1, Size: 3, LeafHash: fmt.Sprintf("%064x", 1), Proof: []string{fmt.Sprintf("%064x", 3)}})
+	check(t, "inclusion", *ip, api.InclusionProof{Seq: 1, Size: 3, LeafHash: fmt.Sprintf("%064x", 1), Proof: []string{fmt.Sprintf("%064x", 3)}})
 	cons, err := c.ConsistencyProof(ctx, 1, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
-	check(t, "consistency", *cons, httpapi.ConsistencyInfo{From: 1, To: 3, Proof: []string{}})
+	check(t, "consistency", *cons, api.ConsistencyProof{From: 1, To: 3, Proof: []string{}})
 
 	r, err := c.Receipt(ctx, 2)
 	if err != nil {
@@ -140,7 +141,7 @@ func TestRoundTrip(t *testing.T) {
 	if err := c.Remove(ctx, "n4"); err != nil {
 		t.Fatal(err)
 	}
-	check(t, "joined", f.Joined, []httpapi.JoinRequest{{ID: "n4", RaftAddr: "127.0.0.1:7004", APIAddr: "http://127.0.0.1:8004"}})
+	check(t, "joined", f.Joined, []api.JoinRequest{{ID: "n4", RaftAddr: "127.0.0.1:7004", APIAddr: "http://127.0.0.1:8004"}})
 	check(t, "removed", f.Removed, []string{"n4"})
 }
 
@@ -162,7 +163,7 @@ func TestSubmit(t *testing.T) {
 	}
 	_, err = c.SubmitOne(ctx, []byte{9})
 	var ae *apiclient.Error
-	if !errors.As(err, &ae) || ae.Code != httpapi.CodeAudited || ae.Status != 0 || !apiclient.IsCode(err, "audited") {
+	if !errors.As(err, &ae) || ae.Code != api.CodeAudited || ae.Status != 0 || !apiclient.IsCode(err, "audited") {
 		t.Fatalf("rejection: %v", err)
 	}
 }
@@ -172,11 +173,11 @@ func TestErrors(t *testing.T) {
 	ctx := context.Background()
 	_, err := c.Entry(ctx, 99)
 	var ae *apiclient.Error
-	if !errors.As(err, &ae) || ae.Status != 404 || ae.Code != httpapi.CodeNotFound || ae.Path != "/api/v1/entries/99" {
+	if !errors.As(err, &ae) || ae.Status != 404 || ae.Code != api.CodeNotFound || ae.Path != "/api/v1/entries/99" {
 		t.Fatalf("not found: %#v", err)
 	}
 	f.ResultsV, f.ResultsErr = nil, fmt.Errorf("no result: %w", bulletin.ErrWrongPhase)
-	if _, err := c.Results(ctx); !apiclient.IsCode(err, httpapi.CodeWrongPhase) {
+	if _, err := c.Results(ctx); !apiclient.IsCode(err, api.CodeWrongPhase) {
 		t.Fatalf("results: %v", err)
 	}
 	f.SetErr("Submit", fmt.Errorf("x: %w", bulletin.ErrMalformed))
@@ -200,13 +201,13 @@ func TestErrors(t *testing.T) {
 func TestRetryOverloaded(t *testing.T) {
 	f := httpapitest.Sample()
 	f.SetErr("Submit", replica.ErrOverloaded)
-	api := httpapi.New(f, httpapi.Options{RetryAfter: 30 * time.Second})
+	srvAPI := httpapi.New(f, httpapi.Options{RetryAfter: 30 * time.Second})
 	var calls atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if calls.Add(1) == 3 {
 			f.SetErr("Submit", nil)
 		}
-		api.ServeHTTP(w, r)
+		srvAPI.ServeHTTP(w, r)
 	}))
 	defer srv.Close()
 	c, _ := apiclient.New(srv.URL, apiclient.Options{MaxRetries: 4, MaxRetryWait: 5 * time.Millisecond})
@@ -224,7 +225,7 @@ func TestRetryOverloaded(t *testing.T) {
 	c2, _ := apiclient.New(srv.URL, apiclient.Options{MaxRetries: 2, MaxRetryWait: time.Millisecond})
 	_, err = c2.Health(context.Background())
 	var ae *apiclient.Error
-	if !errors.As(err, &ae) || ae.Status != 503 || ae.Code != httpapi.CodeOverloaded || ae.RetryAfter != 30*time.Second {
+	if !errors.As(err, &ae) || ae.Status != 503 || ae.Code != api.CodeOverloaded || ae.RetryAfter != 30*time.Second {
 		t.Fatalf("gave up with %v", err)
 	}
 	if calls.Load() != -97 {
@@ -280,14 +281,14 @@ func TestTimeout(t *testing.T) {
 
 func TestEvents(t *testing.T) {
 	f, c := setup(t)
-	f.Events = make(chan httpapi.BlockInfo, 2)
+	f.Events = make(chan api.Block, 2)
 	f.Events <- f.BlocksV[0]
 	f.Events <- f.BlocksV[1]
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	var got []httpapi.BlockInfo
+	var got []api.Block
 	stop := errors.New("stop")
-	err := c.Events(ctx, func(b httpapi.BlockInfo) error {
+	err := c.Events(ctx, func(b api.Block) error {
 		got = append(got, b)
 		if len(got) == 2 {
 			return stop
@@ -302,7 +303,7 @@ func TestEvents(t *testing.T) {
 	// Cancelling the context ends the stream quietly.
 	ctx2, cancel2 := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel2()
-	if err := c.Events(ctx2, func(httpapi.BlockInfo) error { return nil }); err != nil {
+	if err := c.Events(ctx2, func(api.Block) error { return nil }); err != nil {
 		t.Fatalf("Events after cancel: %v", err)
 	}
 }

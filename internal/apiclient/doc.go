@@ -2,9 +2,10 @@
 // (docs/API.md). The `urna` command's role commands, the demo, the
 // verifier's URL mode and the end-to-end tests talk to board nodes through it.
 //
-// It decodes the JSON types of internal/httpapi, so the client and the server
-// share one definition of every answer, and returns the plain Backend types
-// (binary fields as canonical bytes, base64url decoded strictly).
+// It decodes into the wire types of internal/api, so the client and the
+// server share one definition of every answer (binary fields are api.Bytes:
+// canonical bytes, base64url decoded strictly). It never imports the server
+// (internal/deptest keeps that fence).
 //
 // Every call has a timeout (Options.Timeout) except the streams (Record,
 // Events), which end with their context. A 503 answer (overloaded, no

@@ -11,7 +11,7 @@ type Error struct {
 	Method string // the request, e.g. "POST /api/v1/entries"; empty for a per-entry result
 	Path   string
 	Status int    // HTTP status; 0 for a per-entry result
-	Code   string // stable machine-readable code, e.g. "duplicate" (httpapi.Code*)
+	Code   string // stable machine-readable code, e.g. "duplicate" (api.Code*)
 	// Message is the node's explanation, for people.
 	Message string
 	// Step is the SPEC.md verification step the post fails, if any.

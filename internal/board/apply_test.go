@@ -20,12 +20,23 @@ func applyLog(t *testing.T) []replica.Entry {
 	e := boardtest.NewElection(t, 8, "n1", "n2", "n3")
 	var log []replica.Entry
 	idx := uint64(3)
-	add := func(cmds ...[]byte) {
+	add := func(groups ...[][]byte) {
+		var cmds [][]byte
+		for _, g := range groups {
+			cmds = append(cmds, g...)
+		}
 		log = append(log, replica.Entry{Index: idx, Cmds: cmds})
 		idx += 1 + idx%3 // gaps of 0 to 2 indexes
 	}
 	ms := uint64(1_700_000_000_000)
-	entries := func(ms uint64, es ...[]byte) []byte { return encodeEntriesCmd(ms, es) }
+	// entries is one command per entry, all stamped ms.
+	entries := func(ms uint64, es ...[]byte) [][]byte {
+		var cmds [][]byte
+		for _, e := range es {
+			cmds = append(cmds, encodeEntryCmd(ms, e))
+		}
+		return cmds
+	}
 	add(entries(ms, e.Manifest()))
 	add(entries(ms+5, e.Credentials()), entries(ms+3, e.Deals()...))
 	add(entries(ms+9, e.Confirmations()...))
@@ -36,10 +47,10 @@ func applyLog(t *testing.T) []replica.Entry {
 		ballots = append(ballots, en)
 	}
 	add(entries(ms+20, ballots[0], ballots[1]), entries(ms+15, ballots[2]))
-	// A command whose entries are all rejected (duplicate, malformed): no block.
+	// Commands whose entries are all rejected (duplicate, malformed): no block.
 	add(entries(ms+30, ballots[0], []byte("not an entry")))
 	// A rejected cosign (unknown node) next to accepted ballots.
-	add(encodeCosignCmd(&cosignCmd{node: "nobody", size: 1, sig: make([]byte, 64)}), entries(ms+25, ballots[3]))
+	add([][]byte{encodeCosignCmd(&cosignCmd{node: "nobody", size: 1, sig: make([]byte, 64)})}, entries(ms+25, ballots[3]))
 	// Time going backwards: the block time never decreases.
 	add(entries(ms+1, ballots[4], ballots[5]))
 	add(entries(ms+40, ballots[6]), entries(ms+41, ballots[6], ballots[7]))
@@ -87,7 +98,7 @@ func stateOf(t *testing.T, b *Board) applyState {
 	if _, err := s.WriteTo(&buf); err != nil {
 		t.Fatal(err)
 	}
-	v := b.currentView()
+	v := b.current()
 	out := applyState{snapshot: buf.Bytes(), applied: b.AppliedIndex()}
 	if v.last != nil {
 		out.root = fmt.Sprintf("%x", v.last.LogRoot)

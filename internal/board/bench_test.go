@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"github.com/urna-vote/urna/bulletin"
-	"github.com/urna-vote/urna/internal/httpapi"
 	"slices"
 	"sync"
 	"testing"
@@ -83,7 +82,7 @@ func benchBoard(b *testing.B, skip bool) {
 	}
 	size := len(entries[0])
 	leader := c.leader()
-	start0 := leader.board.currentView().entries
+	start0 := leader.board.current().entries
 
 	// Watch the leader's quorum checkpoint to time when each entry is covered.
 	type mark struct {
@@ -97,7 +96,7 @@ func benchBoard(b *testing.B, skip bool) {
 		defer close(watchDone)
 		last := uint64(0)
 		for {
-			if cp := leader.board.currentView().quorumCP; cp > last {
+			if cp := leader.board.current().quorumCP; cp > last {
 				marks = append(marks, mark{time.Now(), cp})
 				last = cp
 			}
@@ -133,7 +132,7 @@ func benchBoard(b *testing.B, skip bool) {
 				}
 				chunk := entries[k*batch : min((k+1)*batch, len(entries))]
 				at := time.Now()
-				var res []httpapi.SubmitResult
+				var res []Posted
 				var err error
 				for try := 0; try < 50; try++ {
 					res, err = leader.board.Submit(context.Background(), chunk)
@@ -164,7 +163,7 @@ func benchBoard(b *testing.B, skip bool) {
 	// Wait for the checkpoint to cover everything, then compute latencies.
 	want := start0 + uint64(b.N)
 	deadline := time.Now().Add(20 * time.Second)
-	for leader.board.currentView().quorumCP < want && time.Now().Before(deadline) {
+	for leader.board.current().quorumCP < want && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
 	close(stopWatch)

@@ -5,17 +5,13 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/hashicorp/raft"
-
 	"github.com/urna-vote/urna/ballot"
-	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/internal/replica"
 	"github.com/urna-vote/urna/internal/store"
 )
@@ -78,49 +74,49 @@ type Config struct {
 	SkipChecks bool
 }
 
-// Board is a node's replicated board state machine (a replica.FSM) and the
-// node-side implementation of httpapi.Backend.
+// Board is a board node's state machine and the services around it. Each
+// part has one job and they share the committed state through stateSource:
+//
+//   - FSM applies committed commands (replica.EntriesFSM), snapshots and
+//     restores; pass Board.FSM to replica.New;
+//   - Submitter pre-checks and proposes posted entries;
+//   - Reader answers reads with domain values;
+//   - Hub hands committed blocks to subscribers;
+//   - Cosigner signs checkpoints and proposes followers' cosignatures.
+//
+// Board also offers the cluster's membership (Health, Cluster, Join,
+// Remove, LeaderAPI). It knows nothing of HTTP.
 type Board struct {
+	*FSM
+	*Submitter
+	*Reader
+	*Hub
+	*Cosigner
+
 	cfg Config
 	st  store.Store
-	log *slog.Logger
+	rep replicaRef
 
-	// applyMu serialises ApplyBatch, Restore and the in-memory view they
-	// maintain; the replica already calls them from one goroutine, the
-	// mutex protects the view against readers.
-	applyMu sync.Mutex
-	view    *view // cached from the store; replaced wholesale after each apply
-	viewMu  sync.RWMutex
-	applied atomic.Uint64
-	// restores counts Restore calls (tests, metrics).
-	restores atomic.Uint64
-
-	rep atomic.Pointer[replicaBox]
-	// checks bounds concurrent pre-checks to the number of CPUs, so that
-	// proof verification under load cannot starve Raft's heartbeats.
-	checks chan struct{}
-	// tally caches the closed election's aggregate for pre-checks.
-	tally tallyCache
-
-	subMu sync.Mutex
-	subs  map[int]chan blockEvent
-	subID int
-
-	kick     chan struct{} // wakes the cosigner after an apply
-	stop     chan struct{}
-	done     chan struct{}
 	stopOnce sync.Once
 	started  atomic.Bool
-	bg       context.Context
 	cancel   context.CancelFunc
 }
 
+// replicaRef is the replica the board is attached to, shared by its parts.
+type replicaRef struct{ p atomic.Pointer[replicaBox] }
+
 type replicaBox struct{ r Replica }
 
-var _ replica.EntriesFSM = (*Board)(nil)
+func (r *replicaRef) get() (Replica, error) {
+	box := r.p.Load()
+	if box == nil {
+		return nil, ErrNoReplica
+	}
+	return box.r, nil
+}
 
-// Open loads the board from cfg.Store. Call Attach with the replica, then
-// Start the background cosigner.
+// Open loads the board from cfg.Store. Pass b.FSM to replica.New, Attach
+// the replica, then Start the background cosigner.
 func Open(cfg Config) (*Board, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("board: config: Store is nil")
@@ -144,132 +140,101 @@ func Open(cfg Config) (*Board, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	b := &Board{
-		cfg: cfg, st: cfg.Store, log: cfg.Logger,
-		subs: map[int]chan blockEvent{},
-		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
-		bg: ctx, cancel: cancel,
-		checks: make(chan struct{}, runtime.GOMAXPROCS(0)),
-	}
-	if err := b.reload(); err != nil {
+	b := &Board{cfg: cfg, st: cfg.Store, cancel: cancel, Hub: newHub()}
+	fsm, err := newFSM(cfg.Store, fsmHooks{
+		block:    func(blk Block) { b.Hub.publish(blk) },
+		applied:  func() { b.Cosigner.wake() },
+		restored: func() { b.Submitter.tally.reset() },
+	})
+	if err != nil {
 		cancel()
 		return nil, err
 	}
+	b.FSM = fsm
+	b.Submitter = newSubmitter(&b.cfg, cfg.Store, fsm, &b.rep)
+	b.Reader = &Reader{cfg: &b.cfg, st: cfg.Store, src: fsm}
+	b.Cosigner = newCosigner(&b.cfg, fsm, &b.rep, ctx)
 	return b, nil
 }
 
-// Attach connects the board to its replica (after replica.New(cfg, board)).
-func (b *Board) Attach(r Replica) { b.rep.Store(&replicaBox{r}) }
-
-func (b *Board) replica() (Replica, error) {
-	box := b.rep.Load()
-	if box == nil {
-		return nil, ErrNoReplica
-	}
-	return box.r, nil
-}
+// Attach connects the board to its replica (after replica.New(cfg, b.FSM)).
+func (b *Board) Attach(r Replica) { b.rep.p.Store(&replicaBox{r}) }
 
 // Start runs the cosigner until Close. Call it once.
 func (b *Board) Start() {
 	b.started.Store(true)
-	go b.runCosigner()
+	go b.Cosigner.run()
 }
 
 // Close stops the background work and subscriptions. It does not close the
 // store or the replica.
 func (b *Board) Close() error {
 	b.stopOnce.Do(func() {
-		close(b.stop)
+		close(b.Cosigner.stop)
 		b.cancel()
 		if b.started.Load() {
-			<-b.done
+			<-b.Cosigner.done
 		}
-		b.subMu.Lock()
-		for id, ch := range b.subs {
-			close(ch)
-			delete(b.subs, id)
-		}
-		b.subMu.Unlock()
+		b.Hub.close()
 	})
 	return nil
 }
 
-// reload rebuilds the in-memory view from the store.
-func (b *Board) reload() error {
-	v, err := loadView(context.Background(), b.st)
+// NodeStatus is this node's view of the cluster (the API's /health).
+type NodeStatus struct {
+	Node    string
+	Leader  string // the leader's ID, "" when unknown
+	Role    string // "leader", "follower", "candidate", ... or "detached"
+	Applied uint64 // the applied Raft index
+}
+
+// Status reports this node's role and progress.
+func (b *Board) Status() NodeStatus {
+	s := NodeStatus{Node: b.cfg.NodeID, Applied: b.AppliedIndex(), Role: "detached"}
+	if r, err := b.rep.get(); err == nil {
+		st := r.Stats()
+		s.Leader, s.Role, s.Applied = st.LeaderID, strings.ToLower(st.State), b.AppliedIndex()
+	}
+	return s
+}
+
+// LeaderAPI is the API base URL of the current leader ("" when unknown).
+func (b *Board) LeaderAPI() string {
+	r, err := b.rep.get()
+	if err != nil {
+		return ""
+	}
+	_, api := r.Leader()
+	return api
+}
+
+// Cluster returns the leader's ID and the Raft configuration.
+func (b *Board) Cluster(context.Context) (leader string, servers []replica.Server, err error) {
+	r, err := b.rep.get()
+	if err != nil {
+		return "", nil, err
+	}
+	if servers, err = r.Servers(); err != nil {
+		return "", nil, err
+	}
+	leader, _ = r.Leader()
+	return leader, servers, nil
+}
+
+// Join adds a voter to the cluster (on the leader).
+func (b *Board) Join(ctx context.Context, id, raftAddr, apiAddr string) error {
+	r, err := b.rep.get()
 	if err != nil {
 		return err
 	}
-	b.setView(v)
-	return nil
+	return r.Join(ctx, id, raftAddr, apiAddr)
 }
 
-func (b *Board) setView(v *view) {
-	b.viewMu.Lock()
-	b.view = v
-	b.viewMu.Unlock()
-	b.applied.Store(v.applied)
-}
-
-func (b *Board) currentView() *view {
-	b.viewMu.RLock()
-	defer b.viewMu.RUnlock()
-	return b.view
-}
-
-// AppliedIndex implements replica.FSM.
-func (b *Board) AppliedIndex() uint64 { return b.applied.Load() }
-
-// Snapshot implements replica.FSM: a store snapshot handle, streamed by
-// Persist concurrently with later applies.
-func (b *Board) Snapshot() (raft.FSMSnapshot, error) {
-	s, err := b.st.Snapshot(context.Background())
+// Remove removes a server from the cluster (on the leader).
+func (b *Board) Remove(ctx context.Context, id string) error {
+	r, err := b.rep.get()
 	if err != nil {
-		return nil, fmt.Errorf("board: snapshot: %w", err)
+		return err
 	}
-	return &fsmSnapshot{s: s}, nil
-}
-
-// Restore implements replica.FSM: it replaces the whole store.
-func (b *Board) Restore(rc io.ReadCloser) error {
-	defer rc.Close()
-	b.applyMu.Lock()
-	defer b.applyMu.Unlock()
-	if err := b.st.Restore(context.Background(), rc); err != nil {
-		return fmt.Errorf("board: restore: %w", err)
-	}
-	if err := b.reload(); err != nil {
-		return fmt.Errorf("board: restore: %w", err)
-	}
-	b.tally.mu.Lock()
-	b.tally.agg, b.tally.vk = nil, nil
-	b.tally.mu.Unlock()
-	b.restores.Add(1)
-	b.wake()
-	return nil
-}
-
-type fsmSnapshot struct{ s store.Snapshot }
-
-func (f *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
-	if _, err := f.s.WriteTo(sink); err != nil {
-		_ = sink.Cancel()
-		return fmt.Errorf("board: persist snapshot: %w", err)
-	}
-	return sink.Close()
-}
-
-func (f *fsmSnapshot) Release() { f.s.Release() }
-
-// blockEvent is delivered to subscribers after a block commits.
-type blockEvent struct {
-	header *bulletin.BlockHeader
-	raw    []byte
-}
-
-func (b *Board) wake() {
-	select {
-	case b.kick <- struct{}{}:
-	default:
-	}
+	return r.Remove(ctx, id)
 }

@@ -58,7 +58,7 @@ func runElection(t *testing.T, c *tcluster, e *boardtest.Election) [][]uint64 {
 		lastOf[v], choices[v] = b, [2]int{v % 3, v % 2}
 	}
 	res := c.mustAccept("ballots", entries...)
-	if res[0].Tracker == "" || res[0].Block == 0 {
+	if res[0].Tracker == nil || res[0].Block == 0 {
 		t.Fatalf("ballot result lacks tracker or block: %+v", res[0])
 	}
 	c.mustReject("the same ballot again", first, bulletin.ErrDuplicate)
@@ -84,15 +84,16 @@ func runElection(t *testing.T, c *tcluster, e *boardtest.Election) [][]uint64 {
 	// Trackers: the first ballot of voter 0 is superseded, the revote counts.
 	ctx := context.Background()
 	l := c.leader()
-	ti, err := l.board.Tracker(ctx, ballot.TrackerOf(rb.Bytes()).Short())
+	trackerOf := func(b []byte) []byte { tr := ballot.TrackerOf(b); return tr[:] }
+	ti, err := l.board.Tracker(ctx, trackerOf(rb.Bytes())[:5]) // the short form's 40 bits
 	if err != nil || !ti.Counts || ti.Audited {
 		t.Fatalf("revote tracker: %+v, %v", ti, err)
 	}
-	ti, err = l.board.Tracker(ctx, ballot.TrackerOf(b0.Bytes()).Hex())
+	ti, err = l.board.Tracker(ctx, trackerOf(b0.Bytes()))
 	if err != nil || ti.Counts || ti.SupersededBy == nil {
 		t.Fatalf("first ballot tracker: %+v, %v", ti, err)
 	}
-	ti, err = l.board.Tracker(ctx, ballot.TrackerOf(ab.Bytes()).Hex())
+	ti, err = l.board.Tracker(ctx, trackerOf(ab.Bytes()))
 	if err != nil || !ti.Audited || ti.Counts {
 		t.Fatalf("audited tracker: %+v, %v", ti, err)
 	}
@@ -136,14 +137,17 @@ func checkFinal(t *testing.T, c *tcluster, e *boardtest.Election, want [][]uint6
 	t.Logf("%d nodes agree: %d entries, %d blocks, checkpoint of size %d", len(c.nodes), st.entries, st.blocks, st.quorumCP)
 	ctx := context.Background()
 	for id, n := range c.nodes {
-		r, err := n.board.Results(ctx)
+		r, err := n.board.Result(ctx)
 		if err != nil {
 			t.Fatalf("%s results: %v", id, err)
 		}
 		for q := range want {
-			for o, opt := range r.Questions[q].Options {
-				if opt.Count != want[q][o] {
-					t.Fatalf("%s: question %d option %d: %d, want %d", id, q, o, opt.Count, want[q][o])
+			if len(r.Result.Counts[q]) != len(r.Manifest.Questions[q].Options) {
+				t.Fatalf("%s: question %d: %d counts for %d options", id, q, len(r.Result.Counts[q]), len(r.Manifest.Questions[q].Options))
+			}
+			for o, count := range r.Result.Counts[q] {
+				if count != want[q][o] {
+					t.Fatalf("%s: question %d option %d: %d, want %d", id, q, o, count, want[q][o])
 				}
 			}
 		}
@@ -151,18 +155,18 @@ func checkFinal(t *testing.T, c *tcluster, e *boardtest.Election, want [][]uint6
 		if err != nil {
 			t.Fatal(err)
 		}
-		if cp.Size != st.entries || len(cp.Signers) < 2 {
-			t.Fatalf("%s checkpoint: size %d signers %v, want size %d", id, cp.Size, cp.Signers, st.entries)
+		if cp.Checkpoint.Size != st.entries || len(cp.Signers) < 2 {
+			t.Fatalf("%s checkpoint: size %d signers %v, want size %d", id, cp.Checkpoint.Size, cp.Signers, st.entries)
 		}
 		bd := e.Board()
-		if _, err := bd.Open([]byte(cp.Note)); err != nil {
+		if _, err := bd.Open(cp.Note); err != nil {
 			t.Fatalf("%s checkpoint note: %v", id, err)
 		}
 		rc, err := n.board.Receipt(ctx, 9)
 		if err != nil {
 			t.Fatal(err)
 		}
-		parsed, err := bulletin.ParseReceipt(rc.Receipt)
+		parsed, err := bulletin.ParseReceipt(rc.Bytes())
 		if err != nil {
 			t.Fatal(err)
 		}

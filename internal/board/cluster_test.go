@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/urna-vote/urna/bulletin"
-	"github.com/urna-vote/urna/internal/httpapi"
 	"github.com/urna-vote/urna/internal/replica"
 	"github.com/urna-vote/urna/internal/store"
 )
@@ -230,7 +229,7 @@ func (c *tcluster) leader() *tnode {
 }
 
 // submit posts entries through the leader and returns the results.
-func (c *tcluster) submit(entries ...[]byte) []httpapi.SubmitResult {
+func (c *tcluster) submit(entries ...[]byte) []Posted {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -247,7 +246,7 @@ func (c *tcluster) submit(entries ...[]byte) []httpapi.SubmitResult {
 }
 
 // mustAccept submits entries and fails unless all are accepted.
-func (c *tcluster) mustAccept(what string, entries ...[]byte) []httpapi.SubmitResult {
+func (c *tcluster) mustAccept(what string, entries ...[]byte) []Posted {
 	c.t.Helper()
 	res := c.submit(entries...)
 	for i, r := range res {
@@ -277,7 +276,7 @@ type nodeState struct {
 }
 
 func (n *tnode) state() nodeState {
-	v := n.board.currentView()
+	v := n.board.current()
 	s := nodeState{entries: v.entries, blocks: v.blocks, quorumCP: v.quorumCP}
 	if v.last != nil {
 		s.root, s.lastHash = v.last.LogRoot, v.last.Hash()
@@ -324,7 +323,7 @@ func (c *tcluster) waitAgree(wantCheckpoint bool) nodeState {
 func (c *tcluster) compareBlocks() {
 	c.t.Helper()
 	ctx := context.Background()
-	var ref []httpapi.BlockInfo
+	var ref []Block
 	var refID string
 	for id, n := range c.nodes {
 		bs, err := n.board.Blocks(ctx, 0, 1000)
@@ -339,7 +338,7 @@ func (c *tcluster) compareBlocks() {
 			c.t.Fatalf("%s has %d blocks, %s %d", id, len(bs), refID, len(ref))
 		}
 		for i := range bs {
-			if !bytes.Equal(bs[i].Header, ref[i].Header) {
+			if !bytes.Equal(bs[i].Raw, ref[i].Raw) {
 				c.t.Fatalf("block %d differs between %s and %s", i, id, refID)
 			}
 		}

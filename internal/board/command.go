@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/urna-vote/urna/ballot"
-	"github.com/urna-vote/urna/bulletin"
 )
 
 // Commands. Every Raft command the board applies is
@@ -26,15 +25,14 @@ import (
 //	             checkpoint (size, root); sig is the raw signature of the
 //	             note line (key hash and signature, 68 bytes).
 const (
-	cmdEntries byte = 1
-	cmdCosign  byte = 2
+	cmdEntry  byte = 1
+	cmdCosign byte = 2
 )
 
 // Limits of the command decoder. They bound allocation on garbage input.
 const (
-	maxCmdEntries = bulletin.MaxBlockEntries
-	maxNodeID     = 64
-	maxCosignSig  = 128
+	maxNodeID    = 64
+	maxCosignSig = 128
 )
 
 var errBadCommand = errors.New("board: malformed command")
@@ -42,10 +40,10 @@ var errBadCommand = errors.New("board: malformed command")
 // command is a decoded command.
 type command interface{ kind() byte }
 
-// entriesCmd proposes entries stamped with the proposer's time.
-type entriesCmd struct {
+// entryCmd proposes one entry stamped with the proposer's time.
+type entryCmd struct {
 	timeMillis uint64
-	entries    [][]byte // alias the command buffer
+	entry      []byte // aliases the command buffer
 }
 
 // cosignCmd carries one node's signature on a checkpoint.
@@ -56,14 +54,14 @@ type cosignCmd struct {
 	sig  []byte
 }
 
-func (*entriesCmd) kind() byte { return cmdEntries }
-func (*cosignCmd) kind() byte  { return cmdCosign }
+func (*entryCmd) kind() byte  { return cmdEntry }
+func (*cosignCmd) kind() byte { return cmdCosign }
 
 // commandTable is the registration table: type byte -> decoder. An array,
 // not a map, so that nothing about dispatch depends on map iteration.
 var commandTable = [256]func([]byte) (command, error){
-	cmdEntries: decodeEntriesCmd,
-	cmdCosign:  decodeCosignCmd,
+	cmdEntry:  decodeEntryCmd,
+	cmdCosign: decodeCosignCmd,
 }
 
 // decodeCommand decodes one command. It never panics; garbage yields an
@@ -79,48 +77,28 @@ func decodeCommand(b []byte) (command, error) {
 	return dec(b[1:])
 }
 
-func encodeEntriesCmd(timeMillis uint64, entries [][]byte) []byte {
-	n := 1 + 8 + 4
-	for _, e := range entries {
-		n += 4 + len(e)
-	}
-	b := make([]byte, 0, n)
-	b = append(b, cmdEntries)
+func encodeEntryCmd(timeMillis uint64, entry []byte) []byte {
+	b := make([]byte, 0, 1+8+4+4+len(entry))
+	b = append(b, cmdEntry)
 	b = binary.BigEndian.AppendUint64(b, timeMillis)
-	b = binary.BigEndian.AppendUint32(b, uint32(len(entries)))
-	for _, e := range entries {
-		b = binary.BigEndian.AppendUint32(b, uint32(len(e)))
-		b = append(b, e...)
-	}
-	return b
+	b = binary.BigEndian.AppendUint32(b, 1)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(entry)))
+	return append(b, entry...)
 }
 
-func decodeEntriesCmd(b []byte) (command, error) {
-	if len(b) < 12 {
-		return nil, fmt.Errorf("%w: entries: short header", errBadCommand)
+func decodeEntryCmd(b []byte) (command, error) {
+	if len(b) < 16 {
+		return nil, fmt.Errorf("%w: entry: short header", errBadCommand)
 	}
-	c := &entriesCmd{timeMillis: binary.BigEndian.Uint64(b)}
-	count := binary.BigEndian.Uint32(b[8:])
-	rest := b[12:]
-	if count == 0 || count > maxCmdEntries || uint64(count) > uint64(len(rest)/4) {
-		return nil, fmt.Errorf("%w: entries: bad count %d", errBadCommand, count)
+	c := &entryCmd{timeMillis: binary.BigEndian.Uint64(b)}
+	if count := binary.BigEndian.Uint32(b[8:]); count != 1 {
+		return nil, fmt.Errorf("%w: entry: count %d, want 1", errBadCommand, count)
 	}
-	c.entries = make([][]byte, count)
-	for i := range c.entries {
-		if len(rest) < 4 {
-			return nil, fmt.Errorf("%w: entries: truncated entry %d", errBadCommand, i)
-		}
-		n := binary.BigEndian.Uint32(rest)
-		rest = rest[4:]
-		if uint64(n) > uint64(len(rest)) {
-			return nil, fmt.Errorf("%w: entries: truncated entry %d", errBadCommand, i)
-		}
-		c.entries[i] = rest[:n:n]
-		rest = rest[n:]
+	n, rest := binary.BigEndian.Uint32(b[12:]), b[16:]
+	if uint64(n) != uint64(len(rest)) {
+		return nil, fmt.Errorf("%w: entry: length %d of %d bytes", errBadCommand, n, len(rest))
 	}
-	if len(rest) != 0 {
-		return nil, fmt.Errorf("%w: entries: %d trailing bytes", errBadCommand, len(rest))
-	}
+	c.entry = rest[:n:n]
 	return c, nil
 }
 

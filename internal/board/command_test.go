@@ -7,17 +7,18 @@ import (
 )
 
 func TestCommandRoundTrip(t *testing.T) {
-	ec := encodeEntriesCmd(1700000000123, [][]byte{[]byte("a"), {}, []byte("ccc")})
-	c, err := decodeCommand(ec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := c.(*entriesCmd)
-	if got.timeMillis != 1700000000123 || len(got.entries) != 3 || string(got.entries[2]) != "ccc" || len(got.entries[1]) != 0 {
-		t.Fatalf("entries command decoded as %+v", got)
+	for _, entry := range [][]byte{[]byte("ccc"), {}} {
+		c, err := decodeCommand(encodeEntryCmd(1700000000123, entry))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := c.(*entryCmd)
+		if got.timeMillis != 1700000000123 || !bytes.Equal(got.entry, entry) {
+			t.Fatalf("entry command decoded as %+v", got)
+		}
 	}
 	cs := &cosignCmd{node: "n1", size: 42, root: [32]byte{1, 2, 3}, sig: bytes.Repeat([]byte{7}, 68)}
-	c, err = decodeCommand(encodeCosignCmd(cs))
+	c, err := decodeCommand(encodeCosignCmd(cs))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,7 +28,7 @@ func TestCommandRoundTrip(t *testing.T) {
 }
 
 func TestCommandRejects(t *testing.T) {
-	good := encodeEntriesCmd(1, [][]byte{[]byte("x")})
+	good := encodeEntryCmd(1, []byte("x"))
 	cosign := encodeCosignCmd(&cosignCmd{node: "n1", size: 1, sig: []byte{1}})
 	for name, b := range map[string][]byte{
 		"empty":              nil,
@@ -36,8 +37,10 @@ func TestCommandRejects(t *testing.T) {
 		"entries short":      good[:5],
 		"entries truncated":  good[:len(good)-1],
 		"entries trailing":   append(bytes.Clone(good), 0),
-		"entries count 0":    {cmdEntries, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0},
-		"entries huge count": {cmdEntries, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff},
+		"entries count 0":    {cmdEntry, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0},
+		"entries huge count": {cmdEntry, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0},
+		"entries count 2":    {cmdEntry, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 1, 'a', 0, 0, 0, 1, 'b'},
+		"entries long len":   {cmdEntry, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 2, 'a'},
 		"cosign trailing":    append(bytes.Clone(cosign), 0),
 		"cosign truncated":   cosign[:len(cosign)-1],
 		"cosign empty id":    encodeCosignCmd(&cosignCmd{node: "", size: 1, sig: []byte{1}}),
@@ -53,9 +56,9 @@ func TestCommandRejects(t *testing.T) {
 // FuzzCommandDecoder: the decoder never panics, and whatever it accepts
 // re-encodes to the same bytes (one encoding per command).
 func FuzzCommandDecoder(f *testing.F) {
-	f.Add(encodeEntriesCmd(5, [][]byte{[]byte("entry")}))
+	f.Add(encodeEntryCmd(5, []byte("entry")))
 	f.Add(encodeCosignCmd(&cosignCmd{node: "n1", size: 9, sig: bytes.Repeat([]byte{3}, 68)}))
-	f.Add([]byte{cmdEntries})
+	f.Add([]byte{cmdEntry})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := decodeCommand(b)
 		if err != nil {
@@ -63,8 +66,8 @@ func FuzzCommandDecoder(f *testing.F) {
 		}
 		var re []byte
 		switch c := c.(type) {
-		case *entriesCmd:
-			re = encodeEntriesCmd(c.timeMillis, c.entries)
+		case *entryCmd:
+			re = encodeEntryCmd(c.timeMillis, c.entry)
 		case *cosignCmd:
 			re = encodeCosignCmd(c)
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -13,34 +14,63 @@ import (
 	"github.com/urna-vote/urna/internal/store"
 )
 
-// runCosigner signs the newest checkpoint after applies and submits the
-// signature as a cosign command, at most once per CosignInterval and always
-// for the latest log size (intermediate sizes are skipped under load).
-func (b *Board) runCosigner() {
-	defer close(b.done)
+// Cosigner signs this node's checkpoints: after applies it signs the newest
+// checkpoint and submits the signature as a cosign command (a follower
+// forwards it to the leader), and on the leader it proposes the cosign
+// commands followers forward (SubmitCosign).
+type Cosigner struct {
+	cfg  *Config
+	log  *slog.Logger
+	src  stateSource
+	rep  *replicaRef
+	kick chan struct{} // wakes the loop after an apply
+	stop chan struct{}
+	done chan struct{}
+	bg   context.Context
+}
+
+func newCosigner(cfg *Config, src stateSource, rep *replicaRef, bg context.Context) *Cosigner {
+	return &Cosigner{cfg: cfg, log: cfg.Logger, src: src, rep: rep, bg: bg,
+		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+}
+
+// wake makes the loop look at the state again; it never blocks.
+func (cs *Cosigner) wake() {
+	select {
+	case cs.kick <- struct{}{}:
+	default:
+	}
+}
+
+// run signs the newest checkpoint after applies and submits the signature
+// as a cosign command, at most once per CosignInterval and always for the
+// latest log size (intermediate sizes are skipped under load).
+func (cs *Cosigner) run() {
+
+	defer close(cs.done)
 	var lastSize uint64
 	var lastSent time.Time
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	for {
 		select {
-		case <-b.stop:
+		case <-cs.stop:
 			return
-		case <-b.kick:
+		case <-cs.kick:
 		case <-timer.C:
 		}
-		if wait := b.cfg.CosignInterval - time.Since(lastSent); wait > 0 {
+		if wait := cs.cfg.CosignInterval - time.Since(lastSent); wait > 0 {
 			timer.Reset(wait)
 			continue
 		}
-		size, err := b.cosignOnce(lastSize)
+		size, err := cs.cosignOnce(lastSize)
 		lastSent = time.Now()
 		if err != nil {
-			if !errors.Is(err, ErrNoReplica) && b.bg.Err() == nil {
-				b.log.Debug("board: cosign failed", "err", err)
+			if !errors.Is(err, ErrNoReplica) && cs.bg.Err() == nil {
+				cs.log.Debug("board: cosign failed", "err", err)
 			}
 			// Retry after the interval even without a new apply.
-			timer.Reset(b.cfg.CosignInterval)
+			timer.Reset(cs.cfg.CosignInterval)
 			continue
 		}
 		lastSize = size
@@ -49,23 +79,23 @@ func (b *Board) runCosigner() {
 
 // cosignOnce signs and submits the latest checkpoint unless its size is
 // already done. It returns the size it covered.
-func (b *Board) cosignOnce(done uint64) (uint64, error) {
-	v := b.currentView()
-	if b.cfg.Key == nil || v.manifest == nil || v.last == nil || v.last.LogSize <= done {
+func (cs *Cosigner) cosignOnce(done uint64) (uint64, error) {
+	v := cs.src.current()
+	if cs.cfg.Key == nil || v.manifest == nil || v.last == nil || v.last.LogSize <= done {
 		return done, nil
 	}
-	if _, ok := v.manifest.node(b.cfg.NodeID); !ok {
+	if _, ok := v.manifest.node(cs.cfg.NodeID); !ok {
 		return done, nil
 	}
-	cmd, err := b.signCheckpoint(v)
+	cmd, err := cs.signCheckpoint(v)
 	if err != nil {
 		return done, err
 	}
-	r, err := b.replica()
+	r, err := cs.rep.get()
 	if err != nil {
 		return done, err
 	}
-	ctx, cancel := context.WithTimeout(b.bg, 5*time.Second)
+	ctx, cancel := context.WithTimeout(cs.bg, 5*time.Second)
 	defer cancel()
 	if r.IsLeader() {
 		res, err := r.Submit(ctx, cmd)
@@ -78,20 +108,20 @@ func (b *Board) cosignOnce(done uint64) (uint64, error) {
 		return v.last.LogSize, nil
 	}
 	_, api := r.Leader()
-	if api == "" || b.cfg.ForwardCosign == nil {
+	if api == "" || cs.cfg.ForwardCosign == nil {
 		return done, errors.New("board: cosign: no leader to forward to")
 	}
-	if err := b.cfg.ForwardCosign(ctx, api, cmd); err != nil {
+	if err := cs.cfg.ForwardCosign(ctx, api, cmd); err != nil {
 		return done, err
 	}
 	return v.last.LogSize, nil
 }
 
 // signCheckpoint returns the cosign command for the newest checkpoint of v.
-func (b *Board) signCheckpoint(v *view) ([]byte, error) {
+func (cs *Cosigner) signCheckpoint(v *state) ([]byte, error) {
 	h := v.last
 	cp := &bulletin.Checkpoint{Origin: v.manifest.origin, Size: h.LogSize, Root: h.LogRoot, Height: h.Height, BlockHash: h.Hash()}
-	signer, err := bulletin.NodeSigner(b.cfg.NodeID, b.cfg.Key)
+	signer, err := bulletin.NodeSigner(cs.cfg.NodeID, cs.cfg.Key)
 	if err != nil {
 		return nil, fmt.Errorf("board: checkpoint signer: %w", err)
 	}
@@ -99,11 +129,11 @@ func (b *Board) signCheckpoint(v *view) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	sig, err := lastSigLine(msg, b.cfg.NodeID)
+	sig, err := lastSigLine(msg, cs.cfg.NodeID)
 	if err != nil {
 		return nil, err
 	}
-	return encodeCosignCmd(&cosignCmd{node: b.cfg.NodeID, size: h.LogSize, root: h.LogRoot, sig: sig}), nil
+	return encodeCosignCmd(&cosignCmd{node: cs.cfg.NodeID, size: h.LogSize, root: h.LogRoot, sig: sig}), nil
 }
 
 // lastSigLine extracts the raw signature (key hash and Ed25519 signature)
@@ -125,7 +155,7 @@ func lastSigLine(msg []byte, name string) ([]byte, error) {
 // SubmitCosign proposes a cosign command received from a follower (the
 // server's internal route). The command is validated by the FSM; only the
 // framing is checked here. It MUST be called on the leader.
-func (b *Board) SubmitCosign(ctx context.Context, cmd []byte) error {
+func (cs *Cosigner) SubmitCosign(ctx context.Context, cmd []byte) error {
 	c, err := decodeCommand(cmd)
 	if err != nil {
 		return err
@@ -133,7 +163,7 @@ func (b *Board) SubmitCosign(ctx context.Context, cmd []byte) error {
 	if c.kind() != cmdCosign {
 		return fmt.Errorf("%w: not a cosign command", errBadCommand)
 	}
-	r, err := b.replica()
+	r, err := cs.rep.get()
 	if err != nil {
 		return err
 	}
@@ -144,12 +174,12 @@ func (b *Board) SubmitCosign(ctx context.Context, cmd []byte) error {
 	return res.Err
 }
 
-// signedCheckpoint returns the note of size with every stored cosignature
-// and the signer IDs, sorted.
-func signedCheckpoint(tx store.ReadTx, v *view, size uint64) ([]byte, []string, error) {
+// signedCheckpoint returns the checkpoint of size with every stored
+// cosignature, the signers sorted by node ID (the store's key order).
+func signedCheckpoint(tx store.ReadTx, v *state, size uint64) (*SignedCheckpoint, error) {
 	cp, err := checkpointAt(tx, v, size)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var sigs []sigLine
 	err = tx.Scan(store.NSCheckpoint, u64(size), func(k, val []byte) error {
@@ -157,11 +187,11 @@ func signedCheckpoint(tx store.ReadTx, v *view, size uint64) ([]byte, []string, 
 		return nil
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	names := make([]string, len(sigs))
 	for i, s := range sigs {
 		names[i] = s.node
 	}
-	return noteWithSigs(cp.Text(), sigs), names, nil
+	return &SignedCheckpoint{Checkpoint: cp, Note: noteWithSigs(cp.Text(), sigs), Signers: names}, nil
 }

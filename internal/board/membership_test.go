@@ -2,11 +2,13 @@ package board
 
 import (
 	"context"
-	"github.com/urna-vote/urna/internal/board/boardtest"
 	"os"
 	"testing"
 	"time"
 
+	"github.com/urna-vote/urna/ballot"
+	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/internal/board/boardtest"
 	"github.com/urna-vote/urna/internal/replica"
 	"github.com/urna-vote/urna/internal/store"
 )
@@ -82,26 +84,31 @@ func TestMembershipReplayAndSnapshot(t *testing.T) {
 	if n5.board.restores.Load() == 0 {
 		t.Fatal("n5 caught up without installing a snapshot")
 	}
-	if n5.board.currentView().entries != final.entries {
-		t.Fatalf("snapshot-installed node has %d entries, want %d", n5.board.currentView().entries, final.entries)
+	if n5.board.current().entries != final.entries {
+		t.Fatalf("snapshot-installed node has %d entries, want %d", n5.board.current().entries, final.entries)
 	}
 	c.compareBlocks()
 	// The restored node answers reads from its restored store.
-	if _, err := n5.board.Tracker(ctx, trackerHex(t, n5, final.entries-1)); err != nil {
+	if _, err := n5.board.Tracker(ctx, trackerOfEntry(t, n5, final.entries-1)); err != nil {
 		t.Fatalf("tracker on snapshot-installed node: %v", err)
 	}
 	_ = time.Second
 }
 
-// trackerHex reads entry seq's tracker through the receipt path.
-func trackerHex(t *testing.T, n *tnode, seq uint64) string {
+// trackerOfEntry reads entry seq's tracker through the receipt path.
+func trackerOfEntry(t *testing.T, n *tnode, seq uint64) []byte {
 	t.Helper()
-	var tr string
+	var tr []byte
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		rc, err := n.board.Receipt(context.Background(), seq)
 		if err == nil {
-			tr = rc.Tracker
+			e, err := bulletin.ParseEntry(rc.Entry)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := ballot.TrackerOf(e.Body)
+			tr = b[:]
 			break
 		}
 		if time.Now().After(deadline) {

@@ -22,7 +22,7 @@ func TestSubmitOverloadedWhenCheckersBusy(t *testing.T) {
 	for range cap(b.checks) { // occupy every checker
 		b.checks <- struct{}{}
 	}
-	before := b.currentView().entries
+	before := b.current().entries
 	start := time.Now()
 	_, err := b.Submit(context.Background(), [][]byte{e.Manifest()})
 	if !errors.Is(err, replica.ErrOverloaded) {
@@ -31,7 +31,7 @@ func TestSubmitOverloadedWhenCheckersBusy(t *testing.T) {
 	if waited := time.Since(start); waited > 2*time.Second {
 		t.Fatalf("refused only after %v", waited)
 	}
-	if got := b.currentView().entries; got != before {
+	if got := b.current().entries; got != before {
 		t.Fatalf("entries %d → %d: something was proposed", before, got)
 	}
 	for range cap(b.checks) { // free them: the same post now goes through

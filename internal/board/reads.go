@@ -3,55 +3,165 @@ package board
 import (
 	"context"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
-	"github.com/urna-vote/urna/internal/httpapi"
+	"github.com/urna-vote/urna/internal/cover"
 	"github.com/urna-vote/urna/internal/store"
 	"github.com/urna-vote/urna/tally"
 )
 
-// keyResult holds the sequence number of the result entry in store.NSMeta.
-var keyResult = []byte("result")
-
-// parseTrackerQuery accepts the full hex tracker (64 digits) or the short
-// form "XXXX-XXXX" (its first 40 bits), returning the key prefix to scan.
-func parseTrackerQuery(q string) ([]byte, error) {
-	if len(q) == 64 {
-		b, err := hex.DecodeString(strings.ToLower(q))
-		if err == nil {
-			return b, nil
-		}
-	}
-	s := strings.ToUpper(strings.ReplaceAll(q, "-", ""))
-	if len(s) != 8 {
-		return nil, fmt.Errorf("board: tracker %q is neither 64 hex digits nor XXXX-XXXX: %w", q, store.ErrNotFound)
-	}
-	var v uint64
-	for _, c := range s {
-		i := strings.IndexRune(ballot.CredentialAlphabet, c)
-		if i < 0 {
-			return nil, fmt.Errorf("board: tracker %q: bad symbol %q: %w", q, c, store.ErrNotFound)
-		}
-		v = v<<5 | uint64(i)
-	}
-	return binary.BigEndian.AppendUint64(nil, v<<24)[:5], nil
+// Reader answers questions about the committed board from consistent reads
+// of the store. It hands out domain values (bulletin's types and the small
+// structs below); how they are shown to clients is the API's business.
+type Reader struct {
+	cfg *Config
+	st  store.Store
+	src stateSource
 }
 
-// Tracker implements httpapi.Backend.
-func (b *Board) Tracker(ctx context.Context, q string) (*httpapi.TrackerInfo, error) {
-	prefix, err := parseTrackerQuery(q)
-	if err != nil {
-		return nil, err
+// Entry is one committed entry.
+type Entry struct {
+	Seq   uint64
+	Block uint64 // height of the block holding it
+	Raw   []byte // the canonical entry
+}
+
+// Block is one committed block.
+type Block struct {
+	Header *bulletin.BlockHeader
+	Raw    []byte // the canonical header
+}
+
+// Election is the election as the board holds it.
+type Election struct {
+	Manifest *ballot.Manifest
+	Raw      []byte // the canonical manifest
+	Entries  uint64 // entries on the board
+	// Rules is a copy of the election rules' state (phase, counters,
+	// trustees' progress, joint key).
+	Rules *bulletin.ElectionState
+}
+
+// TrackerStatus is what the board knows of a ballot tracker.
+type TrackerStatus struct {
+	Tracker      [32]byte
+	Seq          uint64 // the entry carrying the ballot
+	Entry        []byte // that canonical entry
+	Counts       bool   // a cast ballot that is its credential's latest
+	SupersededBy *uint64
+	Audited      bool
+}
+
+// SignedCheckpoint is a checkpoint with the cosignatures the board holds.
+type SignedCheckpoint struct {
+	Checkpoint *bulletin.Checkpoint
+	Note       []byte   // the signed note
+	Signers    []string // sorted node IDs
+}
+
+// Inclusion is the proof that entry Seq is leaf Seq of the log of size Size.
+type Inclusion struct {
+	Seq, Size uint64
+	Leaf      tlog.Hash
+	Proof     []tlog.Hash
+}
+
+// Result is the election result entry with the manifest that names its
+// questions and options.
+type Result struct {
+	Seq      uint64
+	Result   *tally.Result
+	Manifest *ballot.Manifest
+}
+
+// Election returns the election (store.ErrNotFound before the manifest).
+func (r *Reader) Election(context.Context) (*Election, error) {
+	v := r.src.current()
+	if v.manifest == nil {
+		return nil, fmt.Errorf("board: no manifest yet: %w", store.ErrNotFound)
 	}
-	var info *httpapi.TrackerInfo
-	err = b.st.View(ctx, func(tx store.ReadTx) error {
+	return &Election{Manifest: v.manifest.m, Raw: v.manifest.raw, Entries: v.entries, Rules: v.rules.Clone()}, nil
+}
+
+// Entries returns up to limit entries from seq from.
+func (r *Reader) Entries(ctx context.Context, from uint64, limit int) ([]Entry, error) {
+	v := r.src.current()
+	to := window(from, limit, v.entries)
+	out := make([]Entry, 0, to-from)
+	if to == from {
+		return out, nil
+	}
+	err := r.st.View(ctx, func(tx store.ReadTx) error {
+		blk, err := findBlock(tx, v.blocks, from)
+		if err != nil {
+			return err
+		}
+		return tx.Entries(from, to, func(seq uint64, data []byte) error {
+			for seq >= blk.LogSize {
+				if blk, err = readBlock(tx, blk.Height+1); err != nil {
+					return err
+				}
+			}
+			out = append(out, Entry{Seq: seq, Block: blk.Height, Raw: data})
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("board: entries: %w", err)
+	}
+	return out, nil
+}
+
+// window returns the end of the page [from, to) of at most limit of count
+// items; to == from when the page is empty.
+func window(from uint64, limit int, count uint64) (to uint64) {
+	if limit <= 0 || from >= count {
+		return from
+	}
+	return min(from+uint64(limit), count)
+}
+
+// Blocks returns up to limit blocks from height from.
+func (r *Reader) Blocks(ctx context.Context, from uint64, limit int) ([]Block, error) {
+	v := r.src.current()
+	to := window(from, limit, v.blocks)
+	out := make([]Block, 0, to-from)
+	if to == from {
+		return out, nil
+	}
+	err := r.st.View(ctx, func(tx store.ReadTx) error {
+		for h := from; h < to; h++ {
+			raw, err := tx.Block(h)
+			if err != nil {
+				return err
+			}
+			hd, err := bulletin.ParseBlockHeader(raw)
+			if err != nil {
+				return err
+			}
+			out = append(out, Block{Header: hd, Raw: raw})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("board: blocks: %w", err)
+	}
+	return out, nil
+}
+
+// Tracker looks up the ballot whose tracker starts with prefix (the full
+// 32 bytes, or the 5 bytes of the short form). store.ErrNotFound when no
+// ballot or more than one matches.
+func (r *Reader) Tracker(ctx context.Context, prefix []byte) (*TrackerStatus, error) {
+	var ts *TrackerStatus
+	err := r.st.View(ctx, func(tx store.ReadTx) error {
 		var key, val []byte
 		n := 0
 		err := tx.Scan(store.NSTracker, prefix, func(k, v []byte) error {
@@ -63,13 +173,13 @@ func (b *Board) Tracker(ctx context.Context, q string) (*httpapi.TrackerInfo, er
 			return nil
 		})
 		if errors.Is(err, errAmbiguous) {
-			return fmt.Errorf("board: short tracker %q matches several ballots; use the full tracker: %w", q, store.ErrNotFound)
+			return fmt.Errorf("short tracker %x matches several ballots; use the full tracker: %w", prefix, store.ErrNotFound)
 		}
 		if err != nil {
 			return err
 		}
 		if n == 0 || len(key) != 32 {
-			return fmt.Errorf("board: tracker %q: %w", q, store.ErrNotFound)
+			return fmt.Errorf("tracker %x: %w", prefix, store.ErrNotFound)
 		}
 		rec, err := decodeTrackerRecord([32]byte(key), val)
 		if err != nil {
@@ -79,43 +189,159 @@ func (b *Board) Tracker(ctx context.Context, q string) (*httpapi.TrackerInfo, er
 		if err != nil {
 			return err
 		}
-		e, err := bulletin.ParseEntry(data)
+		ts = &TrackerStatus{Tracker: rec.Tracker, Seq: rec.Seq, Entry: data, Audited: rec.Kind == bulletin.TrackerAudited}
+		if rec.Kind != bulletin.TrackerCast {
+			return nil
+		}
+		h, err := bulletin.ReadHeader(data)
 		if err != nil {
 			return err
 		}
-		id := bulletin.EntryID(data)
-		info = &httpapi.TrackerInfo{Seq: rec.Seq, ID: hex.EncodeToString(id[:]), Type: e.Type.String(), Tracker: hex.EncodeToString(key), Audited: rec.Kind == bulletin.TrackerAudited}
-		if rec.Kind == bulletin.TrackerCast {
-			ak := e.AuthorKey()
-			last, err := tx.Get(store.NSCredential, ak[:])
-			if err != nil {
-				return err
-			}
-			if l := binary.BigEndian.Uint64(last); l == rec.Seq {
-				info.Counts = true
-			} else if l != noBallot {
-				info.SupersededBy = &l
-			}
+		last, err := tx.Get(store.NSCredential, h.Author[:])
+		if err != nil {
+			return err
+		}
+		if l := binary.BigEndian.Uint64(last); l == rec.Seq {
+			ts.Counts = true
+		} else if l != noBallot {
+			ts.SupersededBy = &l
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("board: tracker: %w", err)
 	}
-	return info, nil
+	return ts, nil
 }
 
 var errAmbiguous = errors.New("ambiguous")
 
-// Results implements httpapi.Backend: the decoded result entry.
-func (b *Board) Results(ctx context.Context) (*httpapi.ResultsInfo, error) {
-	v := b.currentView()
-	if v.rules.st == nil || v.rules.st.Phase != bulletin.PhaseResult || v.manifest == nil {
+// Checkpoint returns the newest checkpoint with a quorum of cosignatures,
+// or, before there is one, the newest block's checkpoint with the
+// signatures collected so far, this node's own at least (store.ErrNotFound
+// before the first block).
+func (r *Reader) Checkpoint(ctx context.Context) (*SignedCheckpoint, error) {
+	v := r.src.current()
+	if v.manifest == nil || v.last == nil {
+		return nil, fmt.Errorf("board: no checkpoint yet: %w", store.ErrNotFound)
+	}
+	size := v.quorumCP
+	if size == 0 {
+		size = v.last.LogSize
+	}
+	var sc *SignedCheckpoint
+	err := r.st.View(ctx, func(tx store.ReadTx) error {
+		var err error
+		sc, err = signedCheckpoint(tx, v, size)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("board: checkpoint: %w", err)
+	}
+	if len(sc.Signers) == 0 && r.cfg.Key != nil {
+		signer, err := bulletin.NodeSigner(r.cfg.NodeID, r.cfg.Key)
+		if err != nil {
+			return nil, err
+		}
+		if sc.Note, err = bulletin.SignCheckpoint(sc.Checkpoint, signer); err != nil {
+			return nil, err
+		}
+		sc.Signers = []string{r.cfg.NodeID}
+	}
+	return sc, nil
+}
+
+// InclusionProof proves entry seq in the log of size size.
+func (r *Reader) InclusionProof(ctx context.Context, seq, size uint64) (*Inclusion, error) {
+	v := r.src.current()
+	if size == 0 || size > v.entries || seq >= size {
+		return nil, fmt.Errorf("board: no inclusion proof of %d in size %d (log size %d): %w", seq, size, v.entries, store.ErrNotFound)
+	}
+	var in *Inclusion
+	err := r.st.View(ctx, func(tx store.ReadTx) error {
+		data, err := tx.Entry(seq)
+		if err != nil {
+			return err
+		}
+		p, err := bulletin.ProveInclusion(seq, size, hashReader{tx})
+		if err != nil {
+			return err
+		}
+		in = &Inclusion{Seq: seq, Size: size, Leaf: bulletin.LeafHash(data), Proof: p.Hashes}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("board: inclusion proof: %w", err)
+	}
+	return in, nil
+}
+
+// ConsistencyProof proves that the log of size from is a prefix of the log
+// of size to.
+func (r *Reader) ConsistencyProof(ctx context.Context, from, to uint64) ([]tlog.Hash, error) {
+	v := r.src.current()
+	if from == 0 || from > to || to > v.entries {
+		return nil, fmt.Errorf("board: no consistency proof from %d to %d (log size %d): %w", from, to, v.entries, store.ErrNotFound)
+	}
+	var proof []tlog.Hash
+	err := r.st.View(ctx, func(tx store.ReadTx) error {
+		p, err := bulletin.ProveConsistency(from, to, hashReader{tx})
+		if err != nil {
+			return err
+		}
+		proof = p.Hashes
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("board: consistency proof: %w", err)
+	}
+	return proof, nil
+}
+
+// Receipt returns the receipt of entry seq (SPEC.md §3.10): the entry, the
+// newest checkpoint signed by a quorum, which covers the entry, and the
+// inclusion proof. ErrNoCheckpoint (wrapping store.ErrNotFound) until the
+// quorum checkpoint covers seq.
+func (r *Reader) Receipt(ctx context.Context, seq uint64) (*bulletin.Receipt, error) {
+	v := r.src.current()
+	if seq >= v.entries {
+		return nil, fmt.Errorf("board: entry %d: %w", seq, store.ErrNotFound)
+	}
+	if !cover.Covers(v.quorumCP, seq) {
+		return nil, fmt.Errorf("%w covering entry %d: %w", ErrNoCheckpoint, seq, store.ErrNotFound)
+	}
+	var rc *bulletin.Receipt
+	err := r.st.View(ctx, func(tx store.ReadTx) error {
+		data, err := tx.Entry(seq)
+		if err != nil {
+			return err
+		}
+		sc, err := signedCheckpoint(tx, v, v.quorumCP)
+		if err != nil {
+			return err
+		}
+		p, err := bulletin.ProveInclusion(seq, v.quorumCP, hashReader{tx})
+		if err != nil {
+			return err
+		}
+		rc = &bulletin.Receipt{Entry: data, Seq: seq, Checkpoint: sc.Note, Proof: p.Hashes}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("board: receipt: %w", err)
+	}
+	return rc, nil
+}
+
+// Result returns the decoded result entry (bulletin.ErrWrongPhase before it).
+func (r *Reader) Result(ctx context.Context) (*Result, error) {
+	v := r.src.current()
+	if v.rules.Phase != bulletin.PhaseResult || v.manifest == nil {
 		return nil, fmt.Errorf("board: no result yet: %w", bulletin.ErrWrongPhase)
 	}
 	var seq uint64
 	var data []byte
-	err := b.st.View(ctx, func(tx store.ReadTx) error {
+	err := r.st.View(ctx, func(tx store.ReadTx) error {
 		raw, err := tx.Get(store.NSMeta, keyResult)
 		if err != nil {
 			return err
@@ -138,20 +364,7 @@ func (b *Board) Results(ctx context.Context) (*httpapi.ResultsInfo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("board: results: %w", err)
 	}
-	m := v.manifest.m
-	out := &httpapi.ResultsInfo{Trustees: res.Trustees, ResultSeq: seq, Questions: []httpapi.QuestionResult{}}
-	for q, qq := range m.Questions {
-		qr := httpapi.QuestionResult{Text: qq.Text, Options: []httpapi.OptionResult{}}
-		for o, opt := range qq.Options {
-			var c uint64
-			if q < len(res.Counts) && o < len(res.Counts[q]) {
-				c = res.Counts[q][o]
-			}
-			qr.Options = append(qr.Options, httpapi.OptionResult{Text: opt, Count: c})
-		}
-		out.Questions = append(out.Questions, qr)
-	}
-	return out, nil
+	return &Result{Seq: seq, Result: res, Manifest: v.manifest.m}, nil
 }
 
 // recordWait bounds how long WriteRecord waits for the quorum checkpoint to
@@ -160,30 +373,19 @@ func (b *Board) Results(ctx context.Context) (*httpapi.ResultsInfo, error) {
 // export` straight after `urna tally`) should hold it.
 const recordWait = 2 * time.Second
 
-// attestedView returns the current view once a quorum checkpoint covers its
-// newest block, or the current view when max has passed or ctx is done.
-func (b *Board) attestedView(ctx context.Context, max time.Duration) *view {
-	deadline := time.Now().Add(max)
-	for {
-		v := b.currentView()
-		if v.last == nil || v.quorumCP >= v.last.LogSize || time.Now().After(deadline) {
-			return v
-		}
-		select {
-		case <-ctx.Done():
-			return v
-		case <-time.After(10 * time.Millisecond):
-		}
+// WriteRecord writes every block with its entries up to the newest
+// checkpoint a quorum of nodes signed, then that checkpoint, in the record
+// format of bulletin (SPEC.md §3.11), from one consistent read. It first
+// waits (at most recordWait) for that checkpoint to cover the newest block.
+func (r *Reader) WriteRecord(ctx context.Context, w io.Writer) error {
+	if last := r.src.current().last; last != nil {
+		// A timeout is no error here: the record ends at the newest quorum
+		// checkpoint, whatever it covers.
+		_, _ = cover.Wait(ctx, last.LogSize-1, recordWait, func(context.Context) (uint64, error) {
+			return r.src.current().quorumCP, nil
+		})
 	}
-}
-
-// WriteRecord implements httpapi.Backend: every block with its entries up
-// to the newest checkpoint a quorum of nodes signed, then that checkpoint,
-// in the record format of bulletin (SPEC.md §3.11), from one consistent
-// read. It first waits (at most recordWait) for that checkpoint to cover
-// the newest block.
-func (b *Board) WriteRecord(ctx context.Context, w io.Writer) error {
-	v := b.attestedView(ctx, recordWait)
+	v := r.src.current()
 	if v.last == nil || v.manifest == nil {
 		return fmt.Errorf("board: record: board is empty: %w", store.ErrNotFound)
 	}
@@ -198,7 +400,7 @@ func (b *Board) WriteRecord(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	err = b.st.View(ctx, func(tx store.ReadTx) error {
+	err = r.st.View(ctx, func(tx store.ReadTx) error {
 		end := uint64(0)
 		for h := uint64(0); h < v.blocks; h++ {
 			if err := ctx.Err(); err != nil {
@@ -226,14 +428,14 @@ func (b *Board) WriteRecord(ctx context.Context, w io.Writer) error {
 		if end != size {
 			return fmt.Errorf("quorum checkpoint of size %d does not end a block (last block ends at %d)", size, end)
 		}
-		note, signers, err := signedCheckpoint(tx, v, size)
+		sc, err := signedCheckpoint(tx, v, size)
 		if err != nil {
 			return err
 		}
-		if len(signers) == 0 {
+		if len(sc.Signers) == 0 {
 			return fmt.Errorf("no signed checkpoint yet: %w", ErrNoCheckpoint)
 		}
-		return rw.WriteCheckpoint(note)
+		return rw.WriteCheckpoint(sc.Note)
 	})
 	if err != nil {
 		return fmt.Errorf("board: record: %w", err)

@@ -17,7 +17,7 @@ func TestSubscribeDeliversBlocks(t *testing.T) {
 	res := c.mustAccept("manifest", e.Manifest())
 	select {
 	case bi := <-blocks:
-		if bi.Height != res[0].Block || bi.FirstSeq != 0 || bi.Count != 1 || bi.LogSize != 1 {
+		if bi.Header.Height != res[0].Block || bi.Header.FirstSeq != 0 || bi.Header.Count != 1 || bi.Header.LogSize != 1 {
 			t.Fatalf("block event %+v for result %+v", bi, res[0])
 		}
 	case <-time.After(5 * time.Second):

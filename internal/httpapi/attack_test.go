@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/urna-vote/urna/internal/api"
 	"github.com/urna-vote/urna/internal/httpapi"
 	"github.com/urna-vote/urna/internal/httpapi/httpapitest"
 	"github.com/urna-vote/urna/internal/replica"
@@ -50,7 +51,7 @@ func postEntries(t *testing.T, srv *httptest.Server, body io.Reader, hdr ...stri
 func TestAttackMalformedBodies(t *testing.T) {
 	f := httpapitest.Sample()
 	srv := serve(t, f, httpapi.Options{})
-	many := make([][]byte, httpapi.MaxEntriesPerPost+1)
+	many := make([][]byte, api.MaxEntriesPerPost+1)
 	for i := range many {
 		many[i] = []byte{1}
 	}
@@ -59,26 +60,26 @@ func TestAttackMalformedBodies(t *testing.T) {
 		status     int
 		code       string
 	}{
-		{"duplicate key", `{"entries":["AQID"],"entries":["BAUG"]}`, 400, httpapi.CodeMalformed},
-		{"key differing in case", `{"ENTRIES":["AQID"]}`, 400, httpapi.CodeMalformed},
-		{"duplicate key by case", `{"entries":["AQID"],"Entries":["BAUG"]}`, 400, httpapi.CodeMalformed},
-		{"nested 9 deep", `{"entries":[[[[[[[[["AQID"]]]]]]]]]}`, 400, httpapi.CodeMalformed},
-		{"nested 100000 deep", `{"entries":` + strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + `}`, 400, httpapi.CodeMalformed},
-		{"object in entries", `{"entries":[{"a":1,"a":2}]}`, 400, httpapi.CodeMalformed},
-		{"invalid UTF-8", "{\"entries\":[\"AQ\xffID\"]}", 400, httpapi.CodeMalformed},
-		{"invalid UTF-8 key", "{\"entries\xff\":[\"AQID\"]}", 400, httpapi.CodeMalformed},
-		{"trailing garbage", `{"entries":["AQID"]}}`, 400, httpapi.CodeMalformed},
-		{"trailing second object", `{"entries":["AQID"]} {"entries":["AQID"]}`, 400, httpapi.CodeMalformed},
-		{"null entries", `{"entries":null}`, 400, httpapi.CodeMalformed},
-		{"number entry", `{"entries":[1]}`, 400, httpapi.CodeMalformed},
-		{"base64 with LF", `{"entries":["AQ\nID"]}`, 400, httpapi.CodeMalformed},
-		{"base64 with CR", `{"entries":["AQID\r"]}`, 400, httpapi.CodeMalformed},
-		{"base64 padded", `{"entries":["AQI="]}`, 400, httpapi.CodeMalformed},
-		{"base64 std alphabet", `{"entries":["+/8A"]}`, 400, httpapi.CodeMalformed},
-		{"base64 non-zero trailing bits", `{"entries":["AR"]}`, 400, httpapi.CodeMalformed},
-		{"base64 space", `{"entries":["AQ ID"]}`, 400, httpapi.CodeMalformed},
-		{"257 entries", submitBody(many...), 413, httpapi.CodeTooLarge},
-		{"16 MiB + 1", `{"entries":["` + strings.Repeat("A", 16<<20+1-16) + `"]}`, 413, httpapi.CodeTooLarge},
+		{"duplicate key", `{"entries":["AQID"],"entries":["BAUG"]}`, 400, api.CodeMalformed},
+		{"key differing in case", `{"ENTRIES":["AQID"]}`, 400, api.CodeMalformed},
+		{"duplicate key by case", `{"entries":["AQID"],"Entries":["BAUG"]}`, 400, api.CodeMalformed},
+		{"nested 9 deep", `{"entries":[[[[[[[[["AQID"]]]]]]]]]}`, 400, api.CodeMalformed},
+		{"nested 100000 deep", `{"entries":` + strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + `}`, 400, api.CodeMalformed},
+		{"object in entries", `{"entries":[{"a":1,"a":2}]}`, 400, api.CodeMalformed},
+		{"invalid UTF-8", "{\"entries\":[\"AQ\xffID\"]}", 400, api.CodeMalformed},
+		{"invalid UTF-8 key", "{\"entries\xff\":[\"AQID\"]}", 400, api.CodeMalformed},
+		{"trailing garbage", `{"entries":["AQID"]}}`, 400, api.CodeMalformed},
+		{"trailing second object", `{"entries":["AQID"]} {"entries":["AQID"]}`, 400, api.CodeMalformed},
+		{"null entries", `{"entries":null}`, 400, api.CodeMalformed},
+		{"number entry", `{"entries":[1]}`, 400, api.CodeMalformed},
+		{"base64 with LF", `{"entries":["AQ\nID"]}`, 400, api.CodeMalformed},
+		{"base64 with CR", `{"entries":["AQID\r"]}`, 400, api.CodeMalformed},
+		{"base64 padded", `{"entries":["AQI="]}`, 400, api.CodeMalformed},
+		{"base64 std alphabet", `{"entries":["+/8A"]}`, 400, api.CodeMalformed},
+		{"base64 non-zero trailing bits", `{"entries":["AR"]}`, 400, api.CodeMalformed},
+		{"base64 space", `{"entries":["AQ ID"]}`, 400, api.CodeMalformed},
+		{"257 entries", submitBody(many...), 413, api.CodeTooLarge},
+		{"16 MiB + 1", `{"entries":["` + strings.Repeat("A", 16<<20+1-16) + `"]}`, 413, api.CodeTooLarge},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -91,7 +92,7 @@ func TestAttackMalformedBodies(t *testing.T) {
 	// The same oversized body, chunked (no Content-Length).
 	big := `{"entries":["` + strings.Repeat("A", 16<<20+1-16) + `"]}`
 	a := postEntries(t, srv, io.MultiReader(strings.NewReader(big))) // a reader of unknown length: chunked
-	if a.status != 413 || a.errorBody(t).Code != httpapi.CodeTooLarge {
+	if a.status != 413 || a.errorBody(t).Code != api.CodeTooLarge {
 		t.Fatalf("chunked 16 MiB + 1: %d %.200s", a.status, a.body)
 	}
 	if len(f.Submitted) != 0 {
@@ -146,26 +147,26 @@ func TestAttackContentLengthLies(t *testing.T) {
 	addr := srv.Listener.Addr().String()
 	head := "POST /api/v1/entries HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
 	code := func(b []byte) string {
-		var e httpapi.ErrorResponse
+		var e api.ErrorResponse
 		_ = json.Unmarshal(b, &e)
 		return e.Error.Code
 	}
 
 	// Announces 1 GiB: refused at once, before any body byte is read.
 	resp, body, err := rawExchange(t, addr, head+"Content-Length: 1073741824\r\n\r\n{", false)
-	if err != nil || resp.StatusCode != 413 || code(body) != httpapi.CodeTooLarge {
+	if err != nil || resp.StatusCode != 413 || code(body) != api.CodeTooLarge {
 		t.Fatalf("1 GiB Content-Length: %v %v %s", resp, err, body)
 	}
 	// Announces fewer bytes than sent: the body is cut at Content-Length
 	// (undecodable), and the rest is not taken as part of it.
 	valid := `{"entries":["AQID"]}`
 	resp, body, err = rawExchange(t, addr, head+"Content-Length: 10\r\n\r\n"+valid, false)
-	if err != nil || resp.StatusCode != 400 || code(body) != httpapi.CodeMalformed {
+	if err != nil || resp.StatusCode != 400 || code(body) != api.CodeMalformed {
 		t.Fatalf("short Content-Length: %v %v %s", resp, err, body)
 	}
 	// Announces more bytes than sent, then the client stops writing.
 	resp, body, err = rawExchange(t, addr, head+"Content-Length: 100\r\n\r\n"+valid, true)
-	if err != nil || resp.StatusCode != 400 || code(body) != httpapi.CodeMalformed {
+	if err != nil || resp.StatusCode != 400 || code(body) != api.CodeMalformed {
 		t.Fatalf("long Content-Length: %v %v %s", resp, err, body)
 	}
 	if bytes.Contains(body, []byte("EOF")) || bytes.Contains(body, []byte("127.0.0.1")) {
@@ -194,7 +195,7 @@ func TestAttackContentLengthLies(t *testing.T) {
 	}
 	chunked.WriteString("0\r\n\r\n")
 	resp, body, err = rawExchange(t, small.Listener.Addr().String(), chunked.String(), false)
-	if err != nil || resp.StatusCode != 413 || code(body) != httpapi.CodeTooLarge {
+	if err != nil || resp.StatusCode != 413 || code(body) != api.CodeTooLarge {
 		t.Fatalf("chunked over the limit: %v %v %s", resp, err, body)
 	}
 	if len(f.Submitted) != 0 {
@@ -273,7 +274,7 @@ func TestAttackSlowClients(t *testing.T) {
 // stalled stream is cut after WriteTimeout, which frees its slot.
 func TestAttackStalledStreams(t *testing.T) {
 	f := httpapitest.Sample()
-	f.Events = make(chan httpapi.BlockInfo)
+	f.Events = make(chan api.Block)
 	const slots = 4
 	addr := serveReal(t, f, httpapi.Options{MaxStreams: slots, WriteTimeout: 300 * time.Millisecond, KeepAlive: time.Hour})
 	base := "http://" + addr
@@ -318,8 +319,8 @@ func TestAttackStalledStreams(t *testing.T) {
 		}
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 		resp.Body.Close()
-		var e httpapi.ErrorResponse
-		if json.Unmarshal(b, &e) != nil || e.Error.Code != httpapi.CodeOverloaded || resp.Header.Get("Retry-After") == "" {
+		var e api.ErrorResponse
+		if json.Unmarshal(b, &e) != nil || e.Error.Code != api.CodeOverloaded || resp.Header.Get("Retry-After") == "" {
 			t.Fatalf("stream over the limit: %d %v %s", resp.StatusCode, resp.Header, b)
 		}
 		break
@@ -387,7 +388,7 @@ func TestAttackForwardLoop(t *testing.T) {
 
 	check := func(name string, a answer, wantA, wantB int64) {
 		t.Helper()
-		if a.status != 503 || a.errorBody(t).Code != httpapi.CodeNoLeader || a.header.Get("Retry-After") == "" {
+		if a.status != 503 || a.errorBody(t).Code != api.CodeNoLeader || a.header.Get("Retry-After") == "" {
 			t.Errorf("%s: %d %v %s", name, a.status, a.header, a.body)
 		}
 		if ca.n.Load() != wantA || cb.n.Load() != wantB {
@@ -500,7 +501,7 @@ func TestAttackErrorBodiesNeverLeak(t *testing.T) {
 	for method, path := range routes {
 		f.Errs = map[string]error{method: fmt.Errorf("store: dial %s: connection refused", secret)}
 		a := request(t, srv, "GET", path, "")
-		if a.status != 500 || a.errorBody(t).Code != httpapi.CodeInternal || bytes.Contains(a.body, []byte("hunter2")) {
+		if a.status != 500 || a.errorBody(t).Code != api.CodeInternal || bytes.Contains(a.body, []byte("hunter2")) {
 			t.Errorf("%s: %d %s", path, a.status, a.body)
 		}
 	}

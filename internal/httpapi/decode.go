@@ -192,6 +192,16 @@ func requireUint(c echo.Context, name string) (uint64, error) {
 	return queryUint(c, name, 0)
 }
 
+// requireUints parses two mandatory unsigned query parameters.
+func requireUints(c echo.Context, a, b string) (uint64, uint64, error) {
+	x, err := requireUint(c, a)
+	if err != nil {
+		return 0, 0, err
+	}
+	y, err := requireUint(c, b)
+	return x, y, err
+}
+
 // pathUint parses an unsigned path parameter.
 func pathUint(c echo.Context, name string) (uint64, error) {
 	s := c.Param(name)

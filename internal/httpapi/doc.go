@@ -1,5 +1,8 @@
 // Package httpapi serves Urna's HTTP API, version 1 (docs/API.md), with echo
-// v4, over the [Backend] a board node offers.
+// v4, over a [Backend] in the wire types of internal/api. It owns every
+// route (the cluster routes and the node-internal cosign route included)
+// and, in [NewNode], every hex string and JSON view made of a board's
+// domain values.
 //
 // Handlers are thin: they decode the request strictly, call one Backend
 // method and encode its answer. Everything else happens in one place each:
@@ -7,19 +10,21 @@
 //   - decoding (decode.go): JSON bodies MUST match the documented shape
 //     exactly (unknown fields and trailing data are rejected) and fit the
 //     route's body limit (16 MiB for POST /entries, 64 KiB otherwise);
-//   - encoding (wire.go): binary fields travel as unpadded base64url of their
-//     canonical bytes (SPEC.md §2.4), never as encoding/json's padded std
-//     base64; the JSON types there are shared with internal/apiclient;
+//   - encoding (internal/api): binary fields are api.Bytes, unpadded
+//     base64url of their canonical bytes (SPEC.md §2.4), never
+//     encoding/json's padded std base64; the same types are decoded by
+//     internal/apiclient;
+//   - views (node.go): the adapter from internal/board's domain values;
 //   - errors (errors.go): one echo HTTPErrorHandler maps the sentinels of
-//     bulletin, replica and store to the status codes and error codes of
+//     bulletin, board, replica and store to the status codes and error codes of
 //     docs/API.md. The text of an internal error never reaches a client: it is
 //     logged with the injected slog.Logger and the client sees "internal";
 //   - forwarding (forward.go): a write on a follower (replica.ErrNotLeader) is
 //     replayed to the leader's API with a reverse proxy, at most one hop.
 //
-// Cluster changes (POST /api/v1/cluster/join and /remove) are accepted only
-// from a loopback peer address or with the bearer cluster token; the peer
-// address is the TCP one, never a client-supplied header.
+// The cluster routes (POST /api/v1/cluster/join, /remove and /cosign) are
+// accepted only from a loopback peer address or with the bearer cluster
+// token; the peer address is the TCP one, never a client-supplied header.
 //
 // The package never logs request bodies: they hold ballots and credentials'
 // signatures.

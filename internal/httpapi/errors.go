@@ -12,6 +12,8 @@ import (
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/internal/api"
+	"github.com/urna-vote/urna/internal/board"
 	"github.com/urna-vote/urna/internal/replica"
 	"github.com/urna-vote/urna/internal/store"
 	"github.com/urna-vote/urna/internal/wire"
@@ -29,7 +31,7 @@ type Error struct {
 func (e *Error) Error() string { return "httpapi: " + e.Message }
 
 func malformed(format string, args ...any) *Error {
-	return &Error{Status: http.StatusBadRequest, Code: CodeMalformed, Message: fmt.Sprintf(format, args...)}
+	return &Error{Status: http.StatusBadRequest, Code: api.CodeMalformed, Message: fmt.Sprintf(format, args...)}
 }
 
 // stepper is implemented by errors that know the SPEC.md verification step a
@@ -42,93 +44,102 @@ type mapping struct {
 	status   int
 	code     string
 	step     string // the V-step named by the sentinel's documentation, if any
+	message  string // a fixed message instead of the error's text, if any
 }
+
+const (
+	msgOverloaded = "the node is overloaded; retry later"
+	msgNoLeader   = "no leader is available; retry later"
+)
 
 // mappings is the one table from domain and machinery sentinels to docs/API.md.
 // Order matters only where an error could wrap two sentinels: the first wins.
 var mappings = []mapping{
-	{bulletin.ErrMalformed, http.StatusBadRequest, CodeMalformed, "V1"},
-	{wire.ErrMalformed, http.StatusBadRequest, CodeMalformed, "V1"},
-	{tally.ErrMalformed, http.StatusBadRequest, CodeMalformed, ""},
-	{bulletin.ErrInvalidSignature, http.StatusBadRequest, CodeInvalidSignature, ""},
-	{ballot.ErrInvalidProof, http.StatusBadRequest, CodeInvalidProof, "V8"},
-	{tally.ErrInvalidProof, http.StatusBadRequest, CodeInvalidProof, ""},
-	{bulletin.ErrInvalidProof, http.StatusBadRequest, CodeInvalidProof, ""},
-	{bulletin.ErrWrongElection, http.StatusBadRequest, CodeWrongElection, ""},
-	{ballot.ErrWrongElection, http.StatusBadRequest, CodeWrongElection, "V8.2"},
-	{bulletin.ErrInvalidBody, http.StatusBadRequest, CodeInvalidBody, ""},
-	{ballot.ErrShape, http.StatusBadRequest, CodeInvalidBody, "V8.3"},
-	{ballot.ErrInvalidChoice, http.StatusBadRequest, CodeInvalidBody, ""},
-	{ballot.ErrOpeningMismatch, http.StatusBadRequest, CodeInvalidBody, "V9.3"},
-	{ballot.ErrInvalidManifest, http.StatusBadRequest, CodeInvalidBody, "V4"},
-	{ballot.ErrInvalidCredentialList, http.StatusBadRequest, CodeInvalidBody, "V6"},
-	{bulletin.ErrNotAuthorized, http.StatusForbidden, CodeNotAuthorized, ""},
-	{bulletin.ErrUnknownCredential, http.StatusForbidden, CodeUnknownCredential, ""},
-	{store.ErrNotFound, http.StatusNotFound, CodeNotFound, ""},
-	{bulletin.ErrWrongPhase, http.StatusConflict, CodeWrongPhase, ""},
-	{bulletin.ErrDuplicate, http.StatusConflict, CodeDuplicate, ""},
-	{bulletin.ErrAudited, http.StatusConflict, CodeAudited, ""},
-	{bulletin.ErrClosed, http.StatusConflict, CodeClosed, ""},
-	{replica.ErrTooLarge, http.StatusRequestEntityTooLarge, CodeTooLarge, ""},
-	{replica.ErrOverloaded, http.StatusServiceUnavailable, CodeOverloaded, ""},
+	{bulletin.ErrMalformed, http.StatusBadRequest, api.CodeMalformed, "V1", ""},
+	{wire.ErrMalformed, http.StatusBadRequest, api.CodeMalformed, "V1", ""},
+	{tally.ErrMalformed, http.StatusBadRequest, api.CodeMalformed, "", ""},
+	{bulletin.ErrInvalidSignature, http.StatusBadRequest, api.CodeInvalidSignature, "", ""},
+	{ballot.ErrInvalidProof, http.StatusBadRequest, api.CodeInvalidProof, "V8", ""},
+	{tally.ErrInvalidProof, http.StatusBadRequest, api.CodeInvalidProof, "", ""},
+	{bulletin.ErrInvalidProof, http.StatusBadRequest, api.CodeInvalidProof, "", ""},
+	{bulletin.ErrWrongElection, http.StatusBadRequest, api.CodeWrongElection, "", ""},
+	{ballot.ErrWrongElection, http.StatusBadRequest, api.CodeWrongElection, "V8.2", ""},
+	{bulletin.ErrInvalidBody, http.StatusBadRequest, api.CodeInvalidBody, "", ""},
+	{ballot.ErrShape, http.StatusBadRequest, api.CodeInvalidBody, "V8.3", ""},
+	{ballot.ErrInvalidChoice, http.StatusBadRequest, api.CodeInvalidBody, "", ""},
+	{ballot.ErrOpeningMismatch, http.StatusBadRequest, api.CodeInvalidBody, "V9.3", ""},
+	{ballot.ErrInvalidManifest, http.StatusBadRequest, api.CodeInvalidBody, "V4", ""},
+	{ballot.ErrInvalidCredentialList, http.StatusBadRequest, api.CodeInvalidBody, "V6", ""},
+	{bulletin.ErrNotAuthorized, http.StatusForbidden, api.CodeNotAuthorized, "", ""},
+	{bulletin.ErrUnknownCredential, http.StatusForbidden, api.CodeUnknownCredential, "", ""},
+	{store.ErrNotFound, http.StatusNotFound, api.CodeNotFound, "", ""},
+	{bulletin.ErrWrongPhase, http.StatusConflict, api.CodeWrongPhase, "", ""},
+	{bulletin.ErrDuplicate, http.StatusConflict, api.CodeDuplicate, "", ""},
+	{bulletin.ErrAudited, http.StatusConflict, api.CodeAudited, "", ""},
+	{bulletin.ErrClosed, http.StatusConflict, api.CodeClosed, "", ""},
+	{replica.ErrTooLarge, http.StatusRequestEntityTooLarge, api.CodeTooLarge, "", ""},
+	{replica.ErrOverloaded, http.StatusServiceUnavailable, api.CodeOverloaded, "", msgOverloaded},
 	// The outcome of a write cut by a leadership change or a shutdown is
 	// unknown; entries are idempotent (a retry answers duplicate), so the
 	// client is told to retry.
-	{replica.ErrNotLeader, http.StatusServiceUnavailable, CodeNoLeader, ""},
-	{replica.ErrLeadershipLost, http.StatusServiceUnavailable, CodeNoLeader, ""},
-	{replica.ErrShutdown, http.StatusServiceUnavailable, CodeNoLeader, ""},
+	{replica.ErrNotLeader, http.StatusServiceUnavailable, api.CodeNoLeader, "", msgNoLeader},
+	{replica.ErrLeadershipLost, http.StatusServiceUnavailable, api.CodeNoLeader, "", msgNoLeader},
+	{replica.ErrShutdown, http.StatusServiceUnavailable, api.CodeNoLeader, "", msgNoLeader},
 	// The per-request timeout: the node is too busy to answer in time.
-	{context.DeadlineExceeded, http.StatusServiceUnavailable, CodeOverloaded, ""},
+	{context.DeadlineExceeded, http.StatusServiceUnavailable, api.CodeOverloaded, "", msgOverloaded},
+	// POST /api/v1/cluster/cosign.
+	{board.ErrBadCommand, http.StatusBadRequest, api.CodeMalformed, "", "the body is not a cosign command"},
+	{board.ErrCosignDiverged, http.StatusConflict, api.CodeCosignRejected, "",
+		"the cosignature is over another root than this board's checkpoint of that size"},
+	{board.ErrCosignRejected, http.StatusConflict, api.CodeCosignRejected, "",
+		"the cosignature does not verify against a checkpoint of this board"},
 }
 
 // classify maps err to a status, an error body safe to send, and whether the
 // error is internal (to be logged; its text is never sent).
-func classify(err error) (status int, body ErrorBody, internal bool) {
+func classify(err error) (status int, body api.ErrorBody, internal bool) {
 	var he *Error
 	if errors.As(err, &he) {
-		return he.Status, ErrorBody{Code: he.Code, Message: he.Message}, false
+		return he.Status, api.ErrorBody{Code: he.Code, Message: he.Message}, false
 	}
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		return http.StatusRequestEntityTooLarge, ErrorBody{Code: CodeTooLarge,
+		return http.StatusRequestEntityTooLarge, api.ErrorBody{Code: api.CodeTooLarge,
 			Message: "request body larger than " + strconv.FormatInt(mbe.Limit, 10) + " bytes"}, false
 	}
 	var ee *echo.HTTPError
 	if errors.As(err, &ee) {
 		switch ee.Code {
 		case http.StatusNotFound:
-			return http.StatusNotFound, ErrorBody{Code: CodeNotFound, Message: "no such resource"}, false
+			return http.StatusNotFound, api.ErrorBody{Code: api.CodeNotFound, Message: "no such resource"}, false
 		case http.StatusMethodNotAllowed:
-			return http.StatusMethodNotAllowed, ErrorBody{Code: CodeMethodNotAllowed, Message: "method not allowed on this resource"}, false
+			return http.StatusMethodNotAllowed, api.ErrorBody{Code: api.CodeMethodNotAllowed, Message: "method not allowed on this resource"}, false
 		case http.StatusRequestEntityTooLarge:
-			return http.StatusRequestEntityTooLarge, ErrorBody{Code: CodeTooLarge, Message: "request body too large"}, false
+			return http.StatusRequestEntityTooLarge, api.ErrorBody{Code: api.CodeTooLarge, Message: "request body too large"}, false
 		}
 		if ee.Code >= 400 && ee.Code < 500 {
-			return http.StatusBadRequest, ErrorBody{Code: CodeMalformed, Message: http.StatusText(ee.Code)}, false
+			return http.StatusBadRequest, api.ErrorBody{Code: api.CodeMalformed, Message: http.StatusText(ee.Code)}, false
 		}
 	}
 	for _, m := range mappings {
 		if errors.Is(err, m.sentinel) {
-			b := ErrorBody{Code: m.code, Message: err.Error(), Step: m.step}
+			b := api.ErrorBody{Code: m.code, Message: err.Error(), Step: m.step}
 			var st stepper
 			if errors.As(err, &st) && st.Step() != "" {
 				b.Step = st.Step()
 			}
-			switch m.code {
-			case CodeOverloaded:
-				b.Message = "the node is overloaded; retry later"
-			case CodeNoLeader:
-				b.Message = "no leader is available; retry later"
+			if m.message != "" {
+				b.Message = m.message
 			}
 			return m.status, b, false
 		}
 	}
-	return http.StatusInternalServerError, ErrorBody{Code: CodeInternal, Message: "internal error (details are in the node's log)"}, true
+	return http.StatusInternalServerError, api.ErrorBody{Code: api.CodeInternal, Message: "internal error (details are in the node's log)"}, true
 }
 
 // itemError maps one entry's rejection to its error body; internal failures
 // are logged, their text withheld.
-func (s *server) itemError(r *http.Request, i int, err error) *ErrorBody {
+func (s *server) itemError(r *http.Request, i int, err error) *api.ErrorBody {
 	_, b, internal := classify(err)
 	if internal {
 		s.log.ErrorContext(r.Context(), "httpapi: submitted entry failed", "index", i, "err", err)
@@ -157,7 +168,7 @@ func (s *server) handleError(err error, c echo.Context) {
 	if req.Method == http.MethodHead {
 		err = c.NoContent(status)
 	} else {
-		err = c.JSON(status, ErrorResponse{Error: body})
+		err = c.JSON(status, api.ErrorResponse{Error: body})
 	}
 	if err != nil {
 		s.log.DebugContext(req.Context(), "httpapi: writing an error answer", "err", err)

@@ -6,12 +6,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httputil"
-	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/urna-vote/urna/internal/api"
 	"github.com/urna-vote/urna/internal/replica"
 )
 
@@ -35,7 +35,7 @@ func (s *server) forward(c echo.Context, err error) bool {
 			leader = nle.LeaderAPI
 		}
 	}
-	target, perr := leaderURL(leader)
+	target, perr := api.ParseBaseURL(leader)
 	if perr != nil {
 		if leader != "" {
 			s.log.WarnContext(req.Context(), "httpapi: unusable leader API address", "leader", leader, "err", perr)
@@ -49,7 +49,7 @@ func (s *server) forward(c echo.Context, err error) bool {
 			r.SetXForwarded()
 			r.Out.Host = target.Host
 			r.Out.Header.Set(forwardedHeader, "1")
-			if s.opts.ClusterToken != "" && strings.HasPrefix(req.URL.Path, Prefix+"/cluster/") {
+			if s.opts.ClusterToken != "" && strings.HasPrefix(req.URL.Path, api.Prefix+"/cluster/") {
 				// The request passed this node's guard; vouch for it to the leader.
 				r.Out.Header.Set(echo.HeaderAuthorization, "Bearer "+s.opts.ClusterToken)
 			}
@@ -66,29 +66,10 @@ func (s *server) forward(c echo.Context, err error) bool {
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			s.log.WarnContext(r.Context(), "httpapi: forwarding to the leader failed", "leader", target.Host, "err", err)
 			w.Header().Set("Retry-After", retryAfterSeconds(s.opts.RetryAfter))
-			_ = c.JSON(http.StatusServiceUnavailable, ErrorResponse{Error: ErrorBody{Code: CodeNoLeader,
+			_ = c.JSON(http.StatusServiceUnavailable, api.ErrorResponse{Error: api.ErrorBody{Code: api.CodeNoLeader,
 				Message: "the leader could not be reached; retry later"}})
 		},
 	}
 	proxy.ServeHTTP(c.Response(), req)
 	return true
-}
-
-// leaderURL accepts "http(s)://host:port[/base]" or a bare "host:port".
-func leaderURL(s string) (*url.URL, error) {
-	if s == "" {
-		return nil, errors.New("empty")
-	}
-	if !strings.Contains(s, "://") {
-		s = "http://" + s
-	}
-	u, err := url.Parse(s)
-	if err != nil {
-		return nil, err
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, errors.New("not an http(s) URL")
-	}
-	u.Path = strings.TrimSuffix(u.Path, "/")
-	return u, nil
 }

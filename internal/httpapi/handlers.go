@@ -1,42 +1,41 @@
 package httpapi
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/urna-vote/urna/internal/api"
 	"github.com/urna-vote/urna/internal/store"
-	"github.com/urna-vote/urna/internal/wire"
 )
 
-// Prefix is the path prefix of API version 1.
-const Prefix = "/api/v1"
-
 func (s *server) routes(e *echo.Echo) {
-	api := e.Group(Prefix, apiHeaders)
+	g := e.Group(api.Prefix, apiHeaders)
 	t := s.withTimeout
 
-	api.POST("/entries", s.submit, t)
-	api.GET("/health", s.health, t)
-	api.GET("/election", s.election, t)
-	api.GET("/entries", s.entries, t)
-	api.GET("/entries/:seq", s.entry, t)
-	api.GET("/blocks", s.blocks, t)
-	api.GET("/blocks/:height", s.block, t)
-	api.GET("/trackers/:tracker", s.tracker, t)
-	api.GET("/checkpoint", s.checkpoint, t)
-	api.GET("/proofs/inclusion", s.inclusion, t)
-	api.GET("/proofs/consistency", s.consistency, t)
-	api.GET("/receipts/:seq", s.receipt, t)
-	api.GET("/results", s.results, t)
-	api.GET("/record", s.record) // streams: no request timeout
-	api.GET("/events", s.events) // streams: no request timeout
-	api.GET("/cluster", s.cluster, t)
-	api.POST("/cluster/join", s.join, s.clusterGuard, t)
-	api.POST("/cluster/remove", s.remove, s.clusterGuard, t)
-	api.Any("/*", func(echo.Context) error { return echo.ErrNotFound })
+	g.POST("/entries", s.submit, t)
+	g.GET("/health", s.health, t)
+	g.GET("/election", s.election, t)
+	g.GET("/entries", s.entries, t)
+	g.GET("/entries/:seq", s.entry, t)
+	g.GET("/blocks", s.blocks, t)
+	g.GET("/blocks/:height", s.block, t)
+	g.GET("/trackers/:tracker", s.tracker, t)
+	g.GET("/checkpoint", s.checkpoint, t)
+	g.GET("/proofs/inclusion", s.inclusion, t)
+	g.GET("/proofs/consistency", s.consistency, t)
+	g.GET("/receipts/:seq", s.receipt, t)
+	g.GET("/results", s.results, t)
+	g.GET("/record", s.record) // streams: no request timeout
+	g.GET("/events", s.events) // streams: no request timeout
+	g.GET("/cluster", s.cluster, t)
+	g.POST("/cluster/join", s.join, s.clusterGuard, t)
+	g.POST("/cluster/remove", s.remove, s.clusterGuard, t)
+	g.POST(strings.TrimPrefix(api.CosignPath, api.Prefix), s.cosign, s.clusterGuard, t)
+	g.Any("/*", func(echo.Context) error { return echo.ErrNotFound })
 
 	if s.opts.Static != nil {
 		files := echo.WrapHandler(http.FileServerFS(s.opts.Static))
@@ -46,25 +45,20 @@ func (s *server) routes(e *echo.Echo) {
 }
 
 func (s *server) submit(c echo.Context) error {
-	var req SubmitRequest
+	var req api.SubmitRequest
 	if err := bindStrict(c, s.opts.MaxEntriesBody, &req); err != nil {
 		return err
 	}
 	switch n := len(req.Entries); {
 	case n == 0:
-		return malformed("no entries: post 1 to %d", MaxEntriesPerPost)
-	case n > MaxEntriesPerPost:
-		return &Error{Status: http.StatusRequestEntityTooLarge, Code: CodeTooLarge,
-			Message: fmt.Sprintf("%d entries: post at most %d at once", n, MaxEntriesPerPost)}
+		return malformed("no entries: post 1 to %d", api.MaxEntriesPerPost)
+	case n > api.MaxEntriesPerPost:
+		return &Error{Status: http.StatusRequestEntityTooLarge, Code: api.CodeTooLarge,
+			Message: fmt.Sprintf("%d entries: post at most %d at once", n, api.MaxEntriesPerPost)}
 	}
 	entries := make([][]byte, len(req.Entries))
 	for i, s := range req.Entries {
-		// Why the CR/LF check: Go's base64 decoders skip CR and LF even in
-		// strict mode, so "AQ\nID" would pass as a second spelling of "AQID".
-		if strings.ContainsAny(s, "\r\n") {
-			return malformed("entry %d: not unpadded base64url of a canonical entry", i)
-		}
-		b, err := wire.DecodeB64(s)
+		b, err := api.DecodeBytes(s)
 		if err != nil || len(b) == 0 {
 			return malformed("entry %d: not unpadded base64url of a canonical entry", i)
 		}
@@ -77,172 +71,136 @@ func (s *server) submit(c echo.Context) error {
 	if len(results) != len(entries) {
 		return fmt.Errorf("httpapi: backend returned %d results for %d entries", len(results), len(entries))
 	}
-	resp := SubmitResponse{Results: make([]SubmitItem, len(results))}
+	resp := api.SubmitResponse{Results: make([]api.SubmitItem, len(results))}
 	for i, r := range results {
 		if r.Err != nil {
-			resp.Results[i] = SubmitItem{Error: s.itemError(c.Request(), i, r.Err)}
+			resp.Results[i] = api.SubmitItem{Error: s.itemError(c.Request(), i, r.Err)}
 			continue
 		}
-		resp.Results[i] = SubmitItem{Seq: r.Seq, ID: r.ID, Tracker: r.Tracker, Block: r.Block}
+		resp.Results[i] = api.SubmitItem{Seq: r.Seq, ID: r.ID, Tracker: r.Tracker, Block: r.Block}
 	}
 	return c.JSON(http.StatusOK, resp)
 }
 
-func (s *server) health(c echo.Context) error {
-	h, err := s.b.Health(c.Request().Context())
+// answer calls get and sends its value, or returns its error.
+func answer[T any](c echo.Context, get func(context.Context) (*T, error), fix func(*T)) error {
+	v, err := get(c.Request().Context())
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, h)
+	out := *v
+	if fix != nil {
+		fix(&out)
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
+func (s *server) health(c echo.Context) error { return answer(c, s.b.Health, nil) }
+
 func (s *server) election(c echo.Context) error {
-	st, err := s.b.Election(c.Request().Context())
+	return answer(c, s.b.Election, func(e *api.Election) {
+		e.Trustees, e.Nodes, e.View = nonNil(e.Trustees), nonNil(e.Nodes), rawOrNull(e.View)
+	})
+}
+
+// page reads the from and limit query parameters and returns the backend's
+// page, cut to the limit.
+func page[T any](c echo.Context, list func(context.Context, uint64, int) ([]T, error)) ([]T, uint64, error) {
+	from, err := queryUint(c, "from", 0)
+	if err != nil {
+		return nil, 0, err
+	}
+	limit, err := queryLimit(c, api.DefaultPageLimit, api.MaxPageLimit)
+	if err != nil {
+		return nil, 0, err
+	}
+	items, err := list(c.Request().Context(), from, limit)
+	if err != nil {
+		return nil, 0, err
+	}
+	return items[:min(len(items), limit)], from, nil
+}
+
+// item answers the one element at the path parameter name, or not_found.
+func item[T any](c echo.Context, name string, list func(context.Context, uint64, int) ([]T, error), key func(T) uint64, fix func(*T)) error {
+	at, err := pathUint(c, name)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, ElectionToJSON(st))
+	items, err := list(c.Request().Context(), at, 1)
+	if err != nil {
+		return err
+	}
+	if len(items) == 0 || key(items[0]) != at {
+		return fmt.Errorf("httpapi: %s %d: %w", name, at, store.ErrNotFound)
+	}
+	fix(&items[0])
+	return c.JSON(http.StatusOK, items[0])
+}
+
+func entrySeq(e api.Entry) uint64            { return e.Seq }
+func blockHeight(b api.Block) uint64         { return b.Height }
+func fixEntry(e *api.Entry)                  { e.View = rawOrNull(e.View) }
+func (s *server) entry(c echo.Context) error { return item(c, "seq", s.b.Entries, entrySeq, fixEntry) }
+func (s *server) block(c echo.Context) error {
+	return item(c, "height", s.b.Blocks, blockHeight, func(*api.Block) {})
 }
 
 func (s *server) entries(c echo.Context) error {
-	from, err := queryUint(c, "from", 0)
+	list, from, err := page(c, s.b.Entries)
 	if err != nil {
 		return err
 	}
-	limit, err := queryLimit(c, DefaultPageLimit, MaxPageLimit)
-	if err != nil {
-		return err
-	}
-	list, err := s.b.Entries(c.Request().Context(), from, limit)
-	if err != nil {
-		return err
-	}
-	if len(list) > limit {
-		list = list[:limit]
-	}
-	resp := EntriesResponse{Entries: make([]EntryJSON, len(list)), Next: from}
-	for i, e := range list {
-		resp.Entries[i] = EntryToJSON(e)
-		resp.Next = e.Seq + 1
+	resp := api.EntriesResponse{Entries: nonNil(list), Next: from}
+	for i := range list {
+		fixEntry(&list[i])
+		resp.Next = list[i].Seq + 1
 	}
 	return c.JSON(http.StatusOK, resp)
-}
-
-func (s *server) entry(c echo.Context) error {
-	seq, err := pathUint(c, "seq")
-	if err != nil {
-		return err
-	}
-	list, err := s.b.Entries(c.Request().Context(), seq, 1)
-	if err != nil {
-		return err
-	}
-	if len(list) == 0 || list[0].Seq != seq {
-		return fmt.Errorf("httpapi: entry %d: %w", seq, store.ErrNotFound)
-	}
-	return c.JSON(http.StatusOK, EntryToJSON(list[0]))
 }
 
 func (s *server) blocks(c echo.Context) error {
-	from, err := queryUint(c, "from", 0)
+	list, _, err := page(c, s.b.Blocks)
 	if err != nil {
 		return err
 	}
-	limit, err := queryLimit(c, DefaultPageLimit, MaxPageLimit)
-	if err != nil {
-		return err
-	}
-	list, err := s.b.Blocks(c.Request().Context(), from, limit)
-	if err != nil {
-		return err
-	}
-	if len(list) > limit {
-		list = list[:limit]
-	}
-	resp := BlocksResponse{Blocks: make([]BlockJSON, len(list))}
-	for i, b := range list {
-		resp.Blocks[i] = BlockToJSON(b)
-	}
-	return c.JSON(http.StatusOK, resp)
-}
-
-func (s *server) block(c echo.Context) error {
-	h, err := pathUint(c, "height")
-	if err != nil {
-		return err
-	}
-	list, err := s.b.Blocks(c.Request().Context(), h, 1)
-	if err != nil {
-		return err
-	}
-	if len(list) == 0 || list[0].Height != h {
-		return fmt.Errorf("httpapi: block %d: %w", h, store.ErrNotFound)
-	}
-	return c.JSON(http.StatusOK, BlockToJSON(list[0]))
+	return c.JSON(http.StatusOK, api.BlocksResponse{Blocks: nonNil(list)})
 }
 
 func (s *server) tracker(c echo.Context) error {
 	tr := c.Param("tracker")
-	if tr == "" || len(tr) > 128 {
+	if tr == "" || len(tr) > api.MaxTrackerQuery {
 		return malformed("tracker: expected the short form or the full hex tracker")
 	}
-	info, err := s.b.Tracker(c.Request().Context(), tr)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, info)
+	return answer(c, func(ctx context.Context) (*api.Tracker, error) { return s.b.Tracker(ctx, tr) }, nil)
 }
 
 func (s *server) checkpoint(c echo.Context) error {
-	cp, err := s.b.Checkpoint(c.Request().Context())
-	if err != nil {
-		return err
-	}
-	out := *cp
-	out.Signers = nonNil(out.Signers)
-	return c.JSON(http.StatusOK, out)
+	return answer(c, s.b.Checkpoint, func(cp *api.Checkpoint) { cp.Signers = nonNil(cp.Signers) })
 }
 
 func (s *server) inclusion(c echo.Context) error {
-	seq, err := requireUint(c, "seq")
-	if err != nil {
-		return err
-	}
-	size, err := requireUint(c, "size")
+	seq, size, err := requireUints(c, "seq", "size")
 	if err != nil {
 		return err
 	}
 	if seq >= size {
 		return malformed("seq %d is not below size %d", seq, size)
 	}
-	p, err := s.b.InclusionProof(c.Request().Context(), seq, size)
-	if err != nil {
-		return err
-	}
-	out := *p
-	out.Proof = nonNil(out.Proof)
-	return c.JSON(http.StatusOK, out)
+	return answer(c, func(ctx context.Context) (*api.InclusionProof, error) { return s.b.InclusionProof(ctx, seq, size) },
+		func(p *api.InclusionProof) { p.Proof = nonNil(p.Proof) })
 }
 
 func (s *server) consistency(c echo.Context) error {
-	from, err := requireUint(c, "from")
-	if err != nil {
-		return err
-	}
-	to, err := requireUint(c, "to")
+	from, to, err := requireUints(c, "from", "to")
 	if err != nil {
 		return err
 	}
 	if from > to {
 		return malformed("from %d is above to %d", from, to)
 	}
-	p, err := s.b.ConsistencyProof(c.Request().Context(), from, to)
-	if err != nil {
-		return err
-	}
-	out := *p
-	out.Proof = nonNil(out.Proof)
-	return c.JSON(http.StatusOK, out)
+	return answer(c, func(ctx context.Context) (*api.ConsistencyProof, error) { return s.b.ConsistencyProof(ctx, from, to) },
+		func(p *api.ConsistencyProof) { p.Proof = nonNil(p.Proof) })
 }
 
 func (s *server) receipt(c echo.Context) error {
@@ -250,58 +208,26 @@ func (s *server) receipt(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	r, err := s.b.Receipt(c.Request().Context(), seq)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, ReceiptToJSON(r))
+	return answer(c, func(ctx context.Context) (*api.Receipt, error) { return s.b.Receipt(ctx, seq) }, nil)
 }
 
 func (s *server) results(c echo.Context) error {
-	r, err := s.b.Results(c.Request().Context())
-	if err != nil {
-		return err
-	}
-	out := *r
-	out.Questions = nonNil(out.Questions)
-	out.Trustees = nonNil(out.Trustees)
-	return c.JSON(http.StatusOK, out)
+	return answer(c, s.b.Results, func(r *api.Results) {
+		r.Questions, r.Trustees = nonNil(r.Questions), nonNil(r.Trustees)
+	})
 }
 
-func (s *server) cluster(c echo.Context) error {
-	ci, err := s.b.Cluster(c.Request().Context())
-	if err != nil {
-		return err
+func rawOrNull(r []byte) []byte {
+	if len(r) == 0 {
+		return []byte("null")
 	}
-	out := *ci
-	out.Servers = nonNil(out.Servers)
-	return c.JSON(http.StatusOK, out)
+	return r
 }
 
-func (s *server) join(c echo.Context) error {
-	var req JoinRequest
-	if err := bindStrict(c, s.opts.MaxBody, &req); err != nil {
-		return err
+// nonNil makes an empty list encode as [] rather than null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
 	}
-	if req.ID == "" || req.RaftAddr == "" || req.APIAddr == "" {
-		return malformed("join needs id, raft_addr and api_addr")
-	}
-	if err := s.b.Join(c.Request().Context(), req.ID, req.RaftAddr, req.APIAddr); err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, StatusResponse{Status: "ok"})
-}
-
-func (s *server) remove(c echo.Context) error {
-	var req RemoveRequest
-	if err := bindStrict(c, s.opts.MaxBody, &req); err != nil {
-		return err
-	}
-	if req.ID == "" {
-		return malformed("remove needs id")
-	}
-	if err := s.b.Remove(c.Request().Context(), req.ID); err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, StatusResponse{Status: "ok"})
+	return s
 }

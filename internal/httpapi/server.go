@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/urna-vote/urna/internal/api"
 )
 
 // Options configure the API server. The zero value of every field means its
@@ -47,7 +49,8 @@ type Options struct {
 	// an unbounded number of goroutines and buffers.
 	MaxStreams int
 
-	// MaxEntriesBody limits POST /api/v1/entries; MaxBody every other body.
+	// MaxEntriesBody limits POST /api/v1/entries; MaxBody every other JSON
+	// body (defaults: api.MaxEntriesBody, api.MaxBody).
 	MaxEntriesBody int64
 	MaxBody        int64
 
@@ -55,13 +58,6 @@ type Options struct {
 	// default transport).
 	ForwardTransport http.RoundTripper
 }
-
-// Limits of docs/API.md.
-const (
-	MaxEntriesPerPost = 256
-	MaxPageLimit      = 1000
-	DefaultPageLimit  = 100
-)
 
 // DefaultOptions returns the defaults.
 func DefaultOptions() Options {
@@ -74,8 +70,8 @@ func DefaultOptions() Options {
 		RetryAfter:        time.Second,
 		KeepAlive:         15 * time.Second,
 		MaxStreams:        1024,
-		MaxEntriesBody:    16 << 20,
-		MaxBody:           64 << 10,
+		MaxEntriesBody:    api.MaxEntriesBody,
+		MaxBody:           api.MaxBody,
 	}
 }
 

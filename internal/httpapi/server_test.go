@@ -19,6 +19,7 @@ import (
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/internal/api"
 	"github.com/urna-vote/urna/internal/httpapi"
 	"github.com/urna-vote/urna/internal/httpapi/httpapitest"
 	"github.com/urna-vote/urna/internal/replica"
@@ -50,9 +51,9 @@ type answer struct {
 	body   []byte
 }
 
-func (a answer) errorBody(t *testing.T) httpapi.ErrorBody {
+func (a answer) errorBody(t *testing.T) api.ErrorBody {
 	t.Helper()
-	var e httpapi.ErrorResponse
+	var e api.ErrorResponse
 	dec := json.NewDecoder(bytes.NewReader(a.body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&e); err != nil {
@@ -93,7 +94,7 @@ func request(t *testing.T, srv *httptest.Server, method, path, body string, hdr 
 }
 
 func submitBody(entries ...[]byte) string {
-	var req httpapi.SubmitRequest
+	var req api.SubmitRequest
 	for _, e := range entries {
 		req.Entries = append(req.Entries, wire.EncodeB64(e))
 	}
@@ -160,7 +161,7 @@ func TestRecord(t *testing.T) {
 	// A failure before the first byte is an ordinary error answer.
 	f.SetErr("WriteRecord", errors.New("disk on fire"))
 	a = request(t, srv, "GET", "/api/v1/record", "")
-	if a.status != 500 || a.errorBody(t).Code != httpapi.CodeInternal || bytes.Contains(a.body, []byte("fire")) {
+	if a.status != 500 || a.errorBody(t).Code != api.CodeInternal || bytes.Contains(a.body, []byte("fire")) {
 		t.Fatalf("record error: %d %s", a.status, a.body)
 	}
 
@@ -210,7 +211,7 @@ func TestSubmit(t *testing.T) {
 	}
 	wantCodes := []string{"", `"duplicate"`, `"invalid_proof"`, `"internal"`}
 	for i := 1; i < 4; i++ {
-		var e httpapi.ErrorBody
+		var e api.ErrorBody
 		if err := json.Unmarshal(resp.Results[i]["error"], &e); err != nil {
 			t.Fatalf("result %d: %s", i, a.body)
 		}
@@ -230,7 +231,7 @@ func TestStrictDecoding(t *testing.T) {
 	f := httpapitest.Sample()
 	srv := serve(t, f, httpapi.Options{MaxEntriesBody: 4096})
 	ok := submitBody([]byte{1, 2, 3})
-	many := make([][]byte, httpapi.MaxEntriesPerPost+1)
+	many := make([][]byte, api.MaxEntriesPerPost+1)
 	for i := range many {
 		many[i] = []byte{1}
 	}
@@ -239,19 +240,19 @@ func TestStrictDecoding(t *testing.T) {
 		status            int
 		code              string
 	}{
-		{"unknown field", `{"entries":["AQID"],"extra":1}`, "", 400, httpapi.CodeMalformed},
-		{"trailing garbage", ok + `x`, "", 400, httpapi.CodeMalformed},
-		{"second value", ok + ok, "", 400, httpapi.CodeMalformed},
-		{"empty body", ``, "", 400, httpapi.CodeMalformed},
-		{"not JSON", `entries=AQID`, "", 400, httpapi.CodeMalformed},
-		{"wrong type", `{"entries":"AQID"}`, "", 400, httpapi.CodeMalformed},
-		{"no entries", `{"entries":[]}`, "", 400, httpapi.CodeMalformed},
-		{"padded base64", `{"entries":["AQI="]}`, "", 400, httpapi.CodeMalformed},
-		{"std base64", `{"entries":["+/8A"]}`, "", 400, httpapi.CodeMalformed},
-		{"empty entry", `{"entries":[""]}`, "", 400, httpapi.CodeMalformed},
-		{"wrong content type", ok, "text/plain", 400, httpapi.CodeMalformed},
-		{"oversized body", `{"entries":["` + strings.Repeat("A", 5000) + `"]}`, "", 413, httpapi.CodeTooLarge},
-		{"too many entries", submitBody(many...), "", 413, httpapi.CodeTooLarge},
+		{"unknown field", `{"entries":["AQID"],"extra":1}`, "", 400, api.CodeMalformed},
+		{"trailing garbage", ok + `x`, "", 400, api.CodeMalformed},
+		{"second value", ok + ok, "", 400, api.CodeMalformed},
+		{"empty body", ``, "", 400, api.CodeMalformed},
+		{"not JSON", `entries=AQID`, "", 400, api.CodeMalformed},
+		{"wrong type", `{"entries":"AQID"}`, "", 400, api.CodeMalformed},
+		{"no entries", `{"entries":[]}`, "", 400, api.CodeMalformed},
+		{"padded base64", `{"entries":["AQI="]}`, "", 400, api.CodeMalformed},
+		{"std base64", `{"entries":["+/8A"]}`, "", 400, api.CodeMalformed},
+		{"empty entry", `{"entries":[""]}`, "", 400, api.CodeMalformed},
+		{"wrong content type", ok, "text/plain", 400, api.CodeMalformed},
+		{"oversized body", `{"entries":["` + strings.Repeat("A", 5000) + `"]}`, "", 413, api.CodeTooLarge},
+		{"too many entries", submitBody(many...), "", 413, api.CodeTooLarge},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -299,26 +300,26 @@ func TestErrorMapping(t *testing.T) {
 		status int
 		code   string
 	}{
-		{bulletin.ErrMalformed, 400, httpapi.CodeMalformed},
-		{wire.ErrMalformed, 400, httpapi.CodeMalformed},
-		{bulletin.ErrInvalidSignature, 400, httpapi.CodeInvalidSignature},
-		{ballot.ErrInvalidProof, 400, httpapi.CodeInvalidProof},
-		{bulletin.ErrInvalidProof, 400, httpapi.CodeInvalidProof},
-		{bulletin.ErrWrongElection, 400, httpapi.CodeWrongElection},
-		{bulletin.ErrInvalidBody, 400, httpapi.CodeInvalidBody},
-		{bulletin.ErrNotAuthorized, 403, httpapi.CodeNotAuthorized},
-		{bulletin.ErrUnknownCredential, 403, httpapi.CodeUnknownCredential},
-		{store.ErrNotFound, 404, httpapi.CodeNotFound},
-		{bulletin.ErrWrongPhase, 409, httpapi.CodeWrongPhase},
-		{bulletin.ErrDuplicate, 409, httpapi.CodeDuplicate},
-		{bulletin.ErrAudited, 409, httpapi.CodeAudited},
-		{bulletin.ErrClosed, 409, httpapi.CodeClosed},
-		{replica.ErrTooLarge, 413, httpapi.CodeTooLarge},
-		{replica.ErrOverloaded, 503, httpapi.CodeOverloaded},
-		{replica.ErrLeadershipLost, 503, httpapi.CodeNoLeader},
-		{replica.ErrShutdown, 503, httpapi.CodeNoLeader},
-		{context.DeadlineExceeded, 503, httpapi.CodeOverloaded},
-		{errors.New("pq: password authentication failed for user urna"), 500, httpapi.CodeInternal},
+		{bulletin.ErrMalformed, 400, api.CodeMalformed},
+		{wire.ErrMalformed, 400, api.CodeMalformed},
+		{bulletin.ErrInvalidSignature, 400, api.CodeInvalidSignature},
+		{ballot.ErrInvalidProof, 400, api.CodeInvalidProof},
+		{bulletin.ErrInvalidProof, 400, api.CodeInvalidProof},
+		{bulletin.ErrWrongElection, 400, api.CodeWrongElection},
+		{bulletin.ErrInvalidBody, 400, api.CodeInvalidBody},
+		{bulletin.ErrNotAuthorized, 403, api.CodeNotAuthorized},
+		{bulletin.ErrUnknownCredential, 403, api.CodeUnknownCredential},
+		{store.ErrNotFound, 404, api.CodeNotFound},
+		{bulletin.ErrWrongPhase, 409, api.CodeWrongPhase},
+		{bulletin.ErrDuplicate, 409, api.CodeDuplicate},
+		{bulletin.ErrAudited, 409, api.CodeAudited},
+		{bulletin.ErrClosed, 409, api.CodeClosed},
+		{replica.ErrTooLarge, 413, api.CodeTooLarge},
+		{replica.ErrOverloaded, 503, api.CodeOverloaded},
+		{replica.ErrLeadershipLost, 503, api.CodeNoLeader},
+		{replica.ErrShutdown, 503, api.CodeNoLeader},
+		{context.DeadlineExceeded, 503, api.CodeOverloaded},
+		{errors.New("pq: password authentication failed for user urna"), 500, api.CodeInternal},
 	}
 	f := httpapitest.Sample()
 	srv := serve(t, f, httpapi.Options{RetryAfter: 1500 * time.Millisecond})
@@ -332,13 +333,13 @@ func TestErrorMapping(t *testing.T) {
 		if ra := a.header.Get("Retry-After"); (tt.status == 503) != (ra == "2") {
 			t.Errorf("%v: Retry-After %q", tt.err, ra)
 		}
-		if tt.code == httpapi.CodeInternal && bytes.Contains(a.body, []byte("password")) {
+		if tt.code == api.CodeInternal && bytes.Contains(a.body, []byte("password")) {
 			t.Errorf("internal error text reached the client: %s", a.body)
 		}
 	}
 	// Results before the result: 409 wrong_phase.
 	f.ResultsV, f.ResultsErr = nil, fmt.Errorf("board: no result yet: %w", bulletin.ErrWrongPhase)
-	if a := request(t, srv, "GET", "/api/v1/results", ""); a.status != 409 || a.errorBody(t).Code != httpapi.CodeWrongPhase {
+	if a := request(t, srv, "GET", "/api/v1/results", ""); a.status != 409 || a.errorBody(t).Code != api.CodeWrongPhase {
 		t.Errorf("results before the result: %d %s", a.status, a.body)
 	}
 }
@@ -350,20 +351,20 @@ func TestBadRequestsAndNotFound(t *testing.T) {
 		status       int
 		code         string
 	}{
-		{"GET", "/api/v1/nope", 404, httpapi.CodeNotFound},
-		{"GET", "/api/v1/entries/99", 404, httpapi.CodeNotFound},
-		{"GET", "/api/v1/blocks/99", 404, httpapi.CodeNotFound},
-		{"GET", "/api/v1/trackers/ZZZZ-ZZZZ", 404, httpapi.CodeNotFound},
-		{"GET", "/api/v1/receipts/1", 404, httpapi.CodeNotFound},
-		{"GET", "/api/v1/entries/abc", 400, httpapi.CodeMalformed},
-		{"GET", "/api/v1/entries/-1", 400, httpapi.CodeMalformed},
-		{"GET", "/api/v1/entries?limit=0", 400, httpapi.CodeMalformed},
-		{"GET", "/api/v1/entries?from=x", 400, httpapi.CodeMalformed},
-		{"GET", "/api/v1/blocks?limit=-3", 400, httpapi.CodeMalformed},
-		{"GET", "/api/v1/proofs/inclusion?seq=1", 400, httpapi.CodeMalformed},
-		{"GET", "/api/v1/proofs/inclusion?seq=3&size=3", 400, httpapi.CodeMalformed},
-		{"GET", "/api/v1/proofs/consistency?from=4&to=3", 400, httpapi.CodeMalformed},
-		{"GET", "/", 404, httpapi.CodeNotFound}, // no web client configured
+		{"GET", "/api/v1/nope", 404, api.CodeNotFound},
+		{"GET", "/api/v1/entries/99", 404, api.CodeNotFound},
+		{"GET", "/api/v1/blocks/99", 404, api.CodeNotFound},
+		{"GET", "/api/v1/trackers/ZZZZ-ZZZZ", 404, api.CodeNotFound},
+		{"GET", "/api/v1/receipts/1", 404, api.CodeNotFound},
+		{"GET", "/api/v1/entries/abc", 400, api.CodeMalformed},
+		{"GET", "/api/v1/entries/-1", 400, api.CodeMalformed},
+		{"GET", "/api/v1/entries?limit=0", 400, api.CodeMalformed},
+		{"GET", "/api/v1/entries?from=x", 400, api.CodeMalformed},
+		{"GET", "/api/v1/blocks?limit=-3", 400, api.CodeMalformed},
+		{"GET", "/api/v1/proofs/inclusion?seq=1", 400, api.CodeMalformed},
+		{"GET", "/api/v1/proofs/inclusion?seq=3&size=3", 400, api.CodeMalformed},
+		{"GET", "/api/v1/proofs/consistency?from=4&to=3", 400, api.CodeMalformed},
+		{"GET", "/", 404, api.CodeNotFound}, // no web client configured
 	}
 	for _, tt := range tests {
 		a := request(t, srv, tt.method, tt.path, "")
@@ -383,7 +384,7 @@ func TestElectionBeforeManifest(t *testing.T) {
 	f := httpapitest.Sample()
 	f.ElectionV = nil
 	srv := serve(t, f, httpapi.Options{})
-	if a := request(t, srv, "GET", "/api/v1/election", ""); a.status != 404 || a.errorBody(t).Code != httpapi.CodeNotFound {
+	if a := request(t, srv, "GET", "/api/v1/election", ""); a.status != 404 || a.errorBody(t).Code != api.CodeNotFound {
 		t.Fatalf("%d %s", a.status, a.body)
 	}
 }
@@ -393,7 +394,7 @@ func TestOverloadedSubmit(t *testing.T) {
 	f.SetErr("Submit", fmt.Errorf("board: %w", replica.ErrOverloaded))
 	srv := serve(t, f, httpapi.Options{RetryAfter: 3 * time.Second})
 	a := request(t, srv, "POST", "/api/v1/entries", submitBody([]byte{1}))
-	if a.status != 503 || a.header.Get("Retry-After") != "3" || a.errorBody(t).Code != httpapi.CodeOverloaded {
+	if a.status != 503 || a.header.Get("Retry-After") != "3" || a.errorBody(t).Code != api.CodeOverloaded {
 		t.Fatalf("%d %v %s", a.status, a.header, a.body)
 	}
 }
@@ -436,14 +437,14 @@ func TestForwardToLeader(t *testing.T) {
 
 	// A follower that gets an already forwarded write does not forward it again.
 	a = request(t, followerSrv, "POST", "/api/v1/entries", submitBody([]byte{1}), "X-Urna-Forwarded", "1")
-	if a.status != 503 || a.errorBody(t).Code != httpapi.CodeNoLeader || a.header.Get("Retry-After") == "" {
+	if a.status != 503 || a.errorBody(t).Code != api.CodeNoLeader || a.header.Get("Retry-After") == "" {
 		t.Fatalf("second hop: %d %s", a.status, a.body)
 	}
 
 	// No known leader: 503 no_leader.
 	follower.Leader = ""
 	a = request(t, followerSrv, "POST", "/api/v1/entries", submitBody([]byte{1}))
-	if a.status != 503 || a.errorBody(t).Code != httpapi.CodeNoLeader {
+	if a.status != 503 || a.errorBody(t).Code != api.CodeNoLeader {
 		t.Fatalf("no leader: %d %s", a.status, a.body)
 	}
 
@@ -452,7 +453,7 @@ func TestForwardToLeader(t *testing.T) {
 	dead.Close()
 	follower.Leader = dead.URL
 	a = request(t, followerSrv, "POST", "/api/v1/entries", submitBody([]byte{1}))
-	if a.status != 503 || a.errorBody(t).Code != httpapi.CodeNoLeader {
+	if a.status != 503 || a.errorBody(t).Code != api.CodeNoLeader {
 		t.Fatalf("dead leader: %d %s", a.status, a.body)
 	}
 }
@@ -518,20 +519,20 @@ func TestRequestTimeout(t *testing.T) {
 	}
 	srv := serve(t, f, httpapi.Options{RequestTimeout: 50 * time.Millisecond})
 	a := request(t, srv, "POST", "/api/v1/entries", submitBody([]byte{1}))
-	if a.status != 503 || a.errorBody(t).Code != httpapi.CodeOverloaded || a.header.Get("Retry-After") == "" {
+	if a.status != 503 || a.errorBody(t).Code != api.CodeOverloaded || a.header.Get("Retry-After") == "" {
 		t.Fatalf("%d %s", a.status, a.body)
 	}
 }
 
 type panicky struct{ *httpapitest.Fake }
 
-func (panicky) Health(context.Context) (*httpapi.Health, error) { panic("boom with secret") }
+func (panicky) Health(context.Context) (*api.Health, error) { panic("boom with secret") }
 
 func TestPanicIsInternal(t *testing.T) {
 	srv := httptest.NewServer(httpapi.New(panicky{httpapitest.Sample()}, httpapi.Options{}))
 	defer srv.Close()
 	a := request(t, srv, "GET", "/api/v1/health", "")
-	if a.status != 500 || a.errorBody(t).Code != httpapi.CodeInternal || bytes.Contains(a.body, []byte("secret")) {
+	if a.status != 500 || a.errorBody(t).Code != api.CodeInternal || bytes.Contains(a.body, []byte("secret")) {
 		t.Fatalf("%d %s", a.status, a.body)
 	}
 }
@@ -548,7 +549,7 @@ func TestStaticFiles(t *testing.T) {
 	if a := request(t, srv, "GET", "/app.js", ""); a.status != 200 || string(a.body) != "console.log(1)" {
 		t.Errorf("/app.js: %d %s", a.status, a.body)
 	}
-	if a := request(t, srv, "GET", "/api/v1/nope", ""); a.status != 404 || a.errorBody(t).Code != httpapi.CodeNotFound {
+	if a := request(t, srv, "GET", "/api/v1/nope", ""); a.status != 404 || a.errorBody(t).Code != api.CodeNotFound {
 		t.Errorf("unknown API path under a web client: %d %s", a.status, a.body)
 	}
 	if a := request(t, srv, "GET", "/api/v1/health", ""); a.status != 200 {
@@ -558,7 +559,7 @@ func TestStaticFiles(t *testing.T) {
 
 func TestEvents(t *testing.T) {
 	f := httpapitest.Sample()
-	f.Events = make(chan httpapi.BlockInfo, 1)
+	f.Events = make(chan api.Block, 1)
 	srv := httptest.NewUnstartedServer(httpapi.New(f, httpapi.Options{KeepAlive: 20 * time.Millisecond}))
 	// A stream outlives the server's ReadTimeout.
 	srv.Config.ReadTimeout = 50 * time.Millisecond

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/urna-vote/urna/internal/api"
 )
 
 // streamWriter writes a streamed answer: it sends the status line on the
@@ -35,9 +37,19 @@ func (s *server) acquireStream() (release func(), err error) {
 	case s.streams <- struct{}{}:
 		return func() { <-s.streams }, nil
 	default:
-		return nil, &Error{Status: http.StatusServiceUnavailable, Code: CodeOverloaded,
+		return nil, &Error{Status: http.StatusServiceUnavailable, Code: api.CodeOverloaded,
 			Message: "too many streams open on this node; retry later"}
 	}
+}
+
+// newStreamWriter prepares a streamed answer. Why no read deadline:
+// net/http's ReadTimeout also bounds the background read that watches for
+// the client going away; when it fires it cancels the request's context and
+// would end every stream after ReadTimeout.
+func (s *server) newStreamWriter(c echo.Context) *streamWriter {
+	w := &streamWriter{c: c, rc: http.NewResponseController(c.Response()), timeout: s.opts.WriteTimeout}
+	_ = w.rc.SetReadDeadline(time.Time{})
+	return w
 }
 
 func (s *server) record(c echo.Context) error {
@@ -49,8 +61,7 @@ func (s *server) record(c echo.Context) error {
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, echo.MIMEOctetStream)
 	h.Set(echo.HeaderContentDisposition, `attachment; filename="record"`)
-	w := &streamWriter{c: c, rc: http.NewResponseController(c.Response()), timeout: s.opts.WriteTimeout}
-	_ = w.rc.SetReadDeadline(time.Time{}) // see events
+	w := s.newStreamWriter(c)
 	err = s.b.WriteRecord(c.Request().Context(), w)
 	if err == nil {
 		if !w.started {
@@ -84,11 +95,7 @@ func (s *server) events(c echo.Context) error {
 	h.Set(echo.HeaderContentType, "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no")
-	w := &streamWriter{c: c, rc: http.NewResponseController(c.Response()), timeout: s.opts.WriteTimeout}
-	// Why: net/http's ReadTimeout also bounds the background read that
-	// watches for the client going away; when it fires it cancels the
-	// request's context and would end every stream after ReadTimeout.
-	_ = w.rc.SetReadDeadline(time.Time{})
+	w := s.newStreamWriter(c)
 	send := func(format string, args ...any) error {
 		if _, err := fmt.Fprintf(w, format, args...); err != nil {
 			return err
@@ -112,7 +119,7 @@ func (s *server) events(c echo.Context) error {
 			if !ok {
 				return nil
 			}
-			data, err := json.Marshal(BlockToJSON(b))
+			data, err := json.Marshal(b)
 			if err != nil {
 				return fmt.Errorf("httpapi: encoding block %d: %w", b.Height, err)
 			}

@@ -8,10 +8,10 @@ import (
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/internal/api"
 	"github.com/urna-vote/urna/internal/apiclient"
 	"github.com/urna-vote/urna/internal/batch"
 	"github.com/urna-vote/urna/internal/group"
-	"github.com/urna-vote/urna/internal/httpapi"
 	"github.com/urna-vote/urna/internal/schnorr"
 	"github.com/urna-vote/urna/tally"
 )
@@ -37,7 +37,7 @@ type Board struct {
 // ErrNotReady when there is no manifest yet.
 func FetchBoard(ctx context.Context, c *apiclient.Client) (*Board, error) {
 	b := &Board{}
-	err := c.AllEntries(ctx, 0, func(info httpapi.EntryInfo) error {
+	err := c.AllEntries(ctx, 0, func(info api.Entry) error {
 		e, err := bulletin.ParseEntry(info.Entry)
 		if err != nil {
 			return fmt.Errorf("roles: board entry %d: %w", info.Seq, err)

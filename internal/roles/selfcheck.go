@@ -9,8 +9,10 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/client"
 	"github.com/urna-vote/urna/internal/apiclient"
+	"github.com/urna-vote/urna/internal/cover"
 )
 
 // VerifyOutcome is a party's own verification of the board.
@@ -47,31 +49,37 @@ func VerifyNode(ctx context.Context, rand io.Reader, c *apiclient.Client, upTo s
 	}
 }
 
-// WaitCheckpoint waits until the node's newest signed checkpoint covers
-// every entry on its board, for at most timeout.
+// WaitCheckpoint waits until a checkpoint signed by a quorum of the
+// manifest's board nodes covers every entry on the node's board, for at
+// most timeout (cover.Wait).
 func WaitCheckpoint(ctx context.Context, c *apiclient.Client, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		st, err := c.Election(ctx)
-		if err != nil {
-			return err
-		}
-		cp, err := c.Checkpoint(ctx)
-		if err == nil && cp.Size >= st.Counts.Entries {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			if err == nil {
-				err = fmt.Errorf("newest checkpoint covers %d of %d entries", cp.Size, st.Counts.Entries)
-			}
-			return fmt.Errorf("roles: waiting for a checkpoint of the whole board: %w", err)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
+	st, err := c.Election(ctx)
+	if err != nil {
+		return err
 	}
+	if st.Counts.Entries == 0 {
+		return nil
+	}
+	m, err := ballot.ParseManifest(st.Manifest)
+	if err != nil {
+		return fmt.Errorf("roles: the node's manifest: %w", err)
+	}
+	bd := BoardKeys(m)
+	_, err = cover.Wait(ctx, st.Counts.Entries-1, timeout, func(ctx context.Context) (uint64, error) {
+		cp, err := c.Checkpoint(ctx)
+		if err != nil {
+			return 0, nil // none yet, or a transient failure: ask again
+		}
+		v, err := bd.Open([]byte(cp.Note))
+		if err != nil {
+			return 0, nil // not signed by a quorum yet
+		}
+		return v.Size, nil
+	})
+	if err != nil {
+		return fmt.Errorf("roles: waiting for a checkpoint of the whole board: %w", err)
+	}
+	return nil
 }
 
 // verifyStepsThrough runs the verifier (package client) on the record r

@@ -17,6 +17,7 @@ import (
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/internal/apiclient"
+	"github.com/urna-vote/urna/internal/cover"
 	"github.com/urna-vote/urna/internal/group"
 	"github.com/urna-vote/urna/internal/wire"
 )
@@ -239,31 +240,36 @@ func Cast(ctx context.Context, rand io.Reader, c *apiclient.Client, opts CastOpt
 // the checkpoint is signed by a quorum of the manifest's board nodes and
 // the entry (which MUST equal entry when given) is leaf seq of its log.
 func FetchReceipt(ctx context.Context, c *apiclient.Client, e *Election, seq uint64, entry []byte, wait time.Duration) (*bulletin.Receipt, error) {
-	deadline := time.Now().Add(wait)
-	for delay := 50 * time.Millisecond; ; delay = min(2*delay, time.Second) {
+	var rc *bulletin.Receipt
+	var last error
+	_, err := cover.Wait(ctx, seq, wait, func(ctx context.Context) (uint64, error) {
 		info, err := c.Receipt(ctx, seq)
-		if err == nil {
-			rc, err := bulletin.ParseReceipt(info.Receipt)
-			if err != nil {
-				return nil, fmt.Errorf("roles: the node's receipt: %w", err)
-			}
-			if rc.Seq != seq || (entry != nil && !bytes.Equal(rc.Entry, entry)) {
-				return nil, fmt.Errorf("roles: the node's receipt is for another entry")
-			}
-			if _, _, err := e.Board().VerifyReceipt(rc); err != nil {
-				return nil, fmt.Errorf("roles: the node's receipt does not verify: %w", err)
-			}
-			return rc, nil
+		if apiclient.IsCode(err, "not_found") || apiclient.IsCode(err, "wrong_phase") {
+			last = err
+			return 0, nil // no quorum checkpoint covers the entry yet
 		}
-		if !apiclient.IsCode(err, "not_found") && !apiclient.IsCode(err, "wrong_phase") || time.Now().After(deadline) {
-			return nil, fmt.Errorf("roles: fetching the receipt of entry %d: %w", seq, err)
+		if err != nil {
+			return 0, fmt.Errorf("roles: fetching the receipt of entry %d: %w", seq, err)
 		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(delay):
+		if rc, err = bulletin.ParseReceipt(info.Receipt); err != nil {
+			return 0, fmt.Errorf("roles: the node's receipt: %w", err)
 		}
+		if rc.Seq != seq || (entry != nil && !bytes.Equal(rc.Entry, entry)) {
+			return 0, fmt.Errorf("roles: the node's receipt is for another entry")
+		}
+		_, cp, err := e.Board().VerifyReceipt(rc)
+		if err != nil {
+			return 0, fmt.Errorf("roles: the node's receipt does not verify: %w", err)
+		}
+		return cp.Size, nil
+	})
+	if errors.Is(err, cover.ErrTimeout) && last != nil {
+		return nil, fmt.Errorf("roles: fetching the receipt of entry %d: %w", seq, last)
 	}
+	if err != nil {
+		return nil, err
+	}
+	return rc, nil
 }
 
 // ReceiptFile is the voter's saved receipt (JSON, 0600).

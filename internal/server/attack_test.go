@@ -23,6 +23,7 @@ import (
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/internal/api"
 	"github.com/urna-vote/urna/internal/board/boardtest"
 	"github.com/urna-vote/urna/internal/httpapi"
 	"github.com/urna-vote/urna/internal/replica"
@@ -343,7 +344,7 @@ func TestAttackCluster(t *testing.T) {
 		cp := stateOf(t, leader)
 		root, _ := hex.DecodeString(cp.Root)
 		sig := bytes.Repeat([]byte{7}, 68)
-		url := leader.APIAddr + cosignPath
+		url := leader.APIAddr + api.CosignPath
 		signers := func() string {
 			var c struct {
 				Signers []string `json:"signers"`
@@ -388,18 +389,17 @@ func TestAttackCluster(t *testing.T) {
 		}
 		// From a non-loopback peer (simulated; no traffic leaves the host),
 		// with no, a wrong or a malformed token.
-		api := httpapi.New(leader.Board, httpapi.Options{ClusterToken: "tok"})
-		api.POST(cosignPath, cosignHandler(leader.Board, "tok"))
+		node := httpapi.New(httpapi.NewNode(leader.Board), httpapi.Options{ClusterToken: "tok"})
 		for _, auth := range []string{"", "Bearer wrong", "tok", "Bearer tok ", "bearer tok"} {
 			for _, remote := range []string{"192.0.2.7:5000", "[2001:db8::1]:5000", "localhost:5000"} {
-				req := httptest.NewRequest("POST", cosignPath, bytes.NewReader(cosignCmd("n2", cp.Size, root, sig)))
+				req := httptest.NewRequest("POST", api.CosignPath, bytes.NewReader(cosignCmd("n2", cp.Size, root, sig)))
 				req.RemoteAddr = remote
 				req.Header.Set("X-Forwarded-For", "127.0.0.1")
 				if auth != "" {
 					req.Header.Set("Authorization", auth)
 				}
 				rec := httptest.NewRecorder()
-				api.ServeHTTP(rec, req)
+				node.ServeHTTP(rec, req)
 				a := rawAnswer{rec.Code, rec.Header(), rec.Body.Bytes()}
 				if a.status != 403 || a.code() != "not_authorized" {
 					t.Errorf("cosign from %s auth %q: %d %s", remote, auth, a.status, a.body)
@@ -407,11 +407,11 @@ func TestAttackCluster(t *testing.T) {
 			}
 		}
 		// With the token, a non-loopback peer reaches the FSM's check.
-		req := httptest.NewRequest("POST", cosignPath, bytes.NewReader(cosignCmd("n2", cp.Size, root, sig)))
+		req := httptest.NewRequest("POST", api.CosignPath, bytes.NewReader(cosignCmd("n2", cp.Size, root, sig)))
 		req.RemoteAddr = "192.0.2.7:5000"
 		req.Header.Set("Authorization", "Bearer tok")
 		rec := httptest.NewRecorder()
-		api.ServeHTTP(rec, req)
+		node.ServeHTTP(rec, req)
 		if a := (rawAnswer{rec.Code, rec.Header(), rec.Body.Bytes()}); a.status != 409 || a.code() != "cosign_rejected" {
 			t.Errorf("cosign with the token: %d %s", a.status, a.body)
 		}

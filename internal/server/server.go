@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,18 +16,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/labstack/echo/v4"
-
+	"github.com/urna-vote/urna/internal/api"
 	"github.com/urna-vote/urna/internal/board"
 	"github.com/urna-vote/urna/internal/httpapi"
 	"github.com/urna-vote/urna/internal/replica"
 	"github.com/urna-vote/urna/internal/store"
 )
-
-// cosignPath is the node-internal route on which followers forward their
-// checkpoint signatures to the leader (cosign commands, self-authenticating
-// by their Ed25519 signature; guarded like the cluster routes).
-const cosignPath = "/api/v1/cluster/cosign"
 
 // Node is a running board node.
 type Node struct {
@@ -120,7 +113,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.Replica != nil {
 		cfg.Replica(&rc)
 	}
-	rep, err := replica.New(rc, b)
+	rep, err := replica.New(rc, b.FSM)
 	if err != nil {
 		return fail(err)
 	}
@@ -132,8 +125,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	opts.Logger = logger.With("component", "http")
 	opts.Static = cfg.Static
 	opts.ClusterToken = cfg.ClusterToken
-	e := httpapi.New(b, opts)
-	e.POST(cosignPath, cosignHandler(b, cfg.ClusterToken))
+	e := httpapi.New(httpapi.NewNode(b), opts)
 
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	n := &Node{
@@ -207,11 +199,11 @@ func openStore(ctx context.Context, cfg *Config) (store.Store, error) {
 // joinCluster asks a member to add this node, retrying while the cluster
 // elects a leader or the member is starting.
 func joinCluster(ctx context.Context, hc *http.Client, base, token, id, raftAddr, apiAddr string, log *slog.Logger) error {
-	body, _ := json.Marshal(map[string]string{"id": id, "raft_addr": raftAddr, "api_addr": apiAddr})
+	body, _ := json.Marshal(api.JoinRequest{ID: id, RaftAddr: raftAddr, APIAddr: apiAddr})
 	deadline := time.Now().Add(60 * time.Second)
 	var last error
 	for time.Now().Before(deadline) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(base, "/")+"/api/v1/cluster/join", bytes.NewReader(body))
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(base, "/")+api.Prefix+"/cluster/join", bytes.NewReader(body))
 		if err != nil {
 			return fmt.Errorf("server: join: %w", err)
 		}
@@ -243,7 +235,7 @@ func joinCluster(ctx context.Context, hc *http.Client, base, token, id, raftAddr
 }
 
 func forwardCosign(ctx context.Context, hc *http.Client, leaderAPI, token string, cmd []byte) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(leaderAPI, "/")+cosignPath, bytes.NewReader(cmd))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(leaderAPI, "/")+api.CosignPath, bytes.NewReader(cmd))
 	if err != nil {
 		return err
 	}
@@ -261,68 +253,4 @@ func forwardCosign(ctx context.Context, hc *http.Client, leaderAPI, token string
 		return fmt.Errorf("server: forward cosignature: status %d", resp.StatusCode)
 	}
 	return nil
-}
-
-// maxCosignBody bounds a cosign command (node ID ≤ 64 bytes, signature
-// ≤ 128 bytes, framing).
-const maxCosignBody = 1024
-
-// cosignHandler accepts a follower's cosign command (loopback or cluster
-// token) and proposes it; the FSM verifies the signature. Errors are
-// returned to the API's error handler, so they get the JSON error body of
-// docs/API.md and never carry internal error text.
-func cosignHandler(b *board.Board, token string) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		r := c.Request()
-		if !loopback(r.RemoteAddr) && !validToken(r, token) {
-			return &httpapi.Error{Status: http.StatusForbidden, Code: httpapi.CodeNotAuthorized,
-				Message: "cosignatures are accepted only from loopback or with the cluster token (Authorization: Bearer)"}
-		}
-		cmd, err := io.ReadAll(io.LimitReader(r.Body, maxCosignBody+1))
-		if err != nil {
-			return &httpapi.Error{Status: http.StatusBadRequest, Code: httpapi.CodeMalformed,
-				Message: "the request body could not be read completely"}
-		}
-		if len(cmd) > maxCosignBody {
-			return &httpapi.Error{Status: http.StatusRequestEntityTooLarge, Code: httpapi.CodeTooLarge,
-				Message: fmt.Sprintf("a cosign command has at most %d bytes", maxCosignBody)}
-		}
-		err = b.SubmitCosign(r.Context(), cmd)
-		switch {
-		case err == nil:
-			return c.NoContent(http.StatusNoContent)
-		case errors.Is(err, board.ErrBadCommand):
-			return &httpapi.Error{Status: http.StatusBadRequest, Code: httpapi.CodeMalformed,
-				Message: "the body is not a cosign command"}
-		case errors.Is(err, board.ErrCosignDiverged):
-			return &httpapi.Error{Status: http.StatusConflict, Code: httpapi.CodeCosignRejected,
-				Message: "the cosignature is over another root than this board's checkpoint of that size"}
-		case errors.Is(err, board.ErrCosignRejected):
-			return &httpapi.Error{Status: http.StatusConflict, Code: httpapi.CodeCosignRejected,
-				Message: "the cosignature does not verify against a checkpoint of this board"}
-		case errors.Is(err, replica.ErrNotLeader):
-			// Not forwarded: the follower that sent it retries with the
-			// leader it learns next (and a loop is impossible).
-			return &httpapi.Error{Status: http.StatusServiceUnavailable, Code: httpapi.CodeNoLeader,
-				Message: "this node is not the leader; retry later"}
-		}
-		return err // classified by the API's error handler (503 or 500)
-	}
-}
-
-func loopback(remote string) bool {
-	host, _, err := net.SplitHostPort(remote)
-	if err != nil {
-		host = remote
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-func validToken(r *http.Request, token string) bool {
-	if token == "" {
-		return false
-	}
-	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(token)) == 1
 }

@@ -1,4 +1,5 @@
-// Package httpapitest provides an in-memory httpapi.Backend for tests of the
+// Package httpapitest provides an in-memory httpapi.Backend, in the wire
+// types of internal/api, for tests of the
 // HTTP layer, the API client and the commands that use them.
 package httpapitest
 
@@ -8,6 +9,7 @@ import (
 	"io"
 	"sync"
 
+	"github.com/urna-vote/urna/internal/api"
 	"github.com/urna-vote/urna/internal/httpapi"
 	"github.com/urna-vote/urna/internal/store"
 )
@@ -18,27 +20,28 @@ type Fake struct {
 	mu sync.Mutex
 
 	Leader      string
-	HealthV     httpapi.Health
-	ElectionV   *httpapi.ElectionStatus // nil: not found
-	EntriesV    []httpapi.EntryInfo     // by seq, from 0
-	BlocksV     []httpapi.BlockInfo     // by height, from 0
-	Trackers    map[string]httpapi.TrackerInfo
-	CheckpointV httpapi.CheckpointInfo
-	Receipts    map[uint64]httpapi.ReceiptInfo
-	ResultsV    *httpapi.ResultsInfo // nil: Results fails with ResultsErr
+	HealthV     api.Health
+	ElectionV   *api.Election // nil: not found
+	EntriesV    []api.Entry   // by seq, from 0
+	BlocksV     []api.Block   // by height, from 0
+	Trackers    map[string]api.Tracker
+	CheckpointV api.Checkpoint
+	Receipts    map[uint64]api.Receipt
+	ResultsV    *api.Results // nil: Results fails with ResultsErr
 	ResultsErr  error
 	Record      []byte
 	RecordErr   error // returned after Record was written
-	ClusterV    httpapi.ClusterInfo
-	Events      chan httpapi.BlockInfo
+	ClusterV    api.Cluster
+	Events      chan api.Block
 
 	// SubmitFunc answers Submit; nil accepts every entry at the next seq.
 	SubmitFunc func(ctx context.Context, entries [][]byte) ([]httpapi.SubmitResult, error)
 	Errs       map[string]error
 
 	Submitted [][]byte
-	Joined    []httpapi.JoinRequest
+	Joined    []api.JoinRequest
 	Removed   []string
+	Cosigns   [][]byte
 }
 
 var _ httpapi.Backend = (*Fake)(nil)
@@ -65,7 +68,7 @@ func (f *Fake) Submit(ctx context.Context, entries [][]byte) ([]httpapi.SubmitRe
 	out := make([]httpapi.SubmitResult, len(entries))
 	for i, e := range entries {
 		seq := uint64(len(f.EntriesV))
-		f.EntriesV = append(f.EntriesV, httpapi.EntryInfo{Seq: seq, ID: fmt.Sprintf("%064x", seq), Type: "test", Entry: e})
+		f.EntriesV = append(f.EntriesV, api.Entry{Seq: seq, ID: fmt.Sprintf("%064x", seq), Type: "test", Entry: e})
 		out[i] = httpapi.SubmitResult{Seq: seq, ID: fmt.Sprintf("%064x", seq)}
 	}
 	return out, nil
@@ -77,15 +80,30 @@ func (f *Fake) LeaderAPI() string {
 	return f.Leader
 }
 
-func (f *Fake) Health(context.Context) (*httpapi.Health, error) {
-	if err := f.err("Health"); err != nil {
+// copyOf returns a copy of v unless method is set to fail.
+func copyOf[V any](f *Fake, method string, v V) (*V, error) {
+	if err := f.err(method); err != nil {
 		return nil, err
 	}
-	h := f.HealthV
-	return &h, nil
+	return &v, nil
 }
 
-func (f *Fake) Election(context.Context) (*httpapi.ElectionStatus, error) {
+// lookup returns a copy of m[k] (store.ErrNotFound when absent) unless
+// method is set to fail.
+func lookup[K comparable, V any](f *Fake, method string, m map[K]V, k K) (*V, error) {
+	if err := f.err(method); err != nil {
+		return nil, err
+	}
+	v, ok := m[k]
+	if !ok {
+		return nil, fmt.Errorf("fake: %s %v: %w", method, k, store.ErrNotFound)
+	}
+	return &v, nil
+}
+
+func (f *Fake) Health(context.Context) (*api.Health, error) { return copyOf(f, "Health", f.HealthV) }
+
+func (f *Fake) Election(context.Context) (*api.Election, error) {
 	if err := f.err("Election"); err != nil {
 		return nil, err
 	}
@@ -95,7 +113,7 @@ func (f *Fake) Election(context.Context) (*httpapi.ElectionStatus, error) {
 	return f.ElectionV, nil
 }
 
-func (f *Fake) Entries(_ context.Context, from uint64, limit int) ([]httpapi.EntryInfo, error) {
+func (f *Fake) Entries(_ context.Context, from uint64, limit int) ([]api.Entry, error) {
 	if err := f.err("Entries"); err != nil {
 		return nil, err
 	}
@@ -105,10 +123,10 @@ func (f *Fake) Entries(_ context.Context, from uint64, limit int) ([]httpapi.Ent
 		return nil, nil
 	}
 	end := min(from+uint64(limit), uint64(len(f.EntriesV)))
-	return append([]httpapi.EntryInfo(nil), f.EntriesV[from:end]...), nil
+	return append([]api.Entry(nil), f.EntriesV[from:end]...), nil
 }
 
-func (f *Fake) Blocks(_ context.Context, from uint64, limit int) ([]httpapi.BlockInfo, error) {
+func (f *Fake) Blocks(_ context.Context, from uint64, limit int) ([]api.Block, error) {
 	if err := f.err("Blocks"); err != nil {
 		return nil, err
 	}
@@ -116,55 +134,37 @@ func (f *Fake) Blocks(_ context.Context, from uint64, limit int) ([]httpapi.Bloc
 		return nil, nil
 	}
 	end := min(from+uint64(limit), uint64(len(f.BlocksV)))
-	return append([]httpapi.BlockInfo(nil), f.BlocksV[from:end]...), nil
+	return append([]api.Block(nil), f.BlocksV[from:end]...), nil
 }
 
-func (f *Fake) Tracker(_ context.Context, tracker string) (*httpapi.TrackerInfo, error) {
-	if err := f.err("Tracker"); err != nil {
-		return nil, err
-	}
-	t, ok := f.Trackers[tracker]
-	if !ok {
-		return nil, fmt.Errorf("fake: tracker %q: %w", tracker, store.ErrNotFound)
-	}
-	return &t, nil
+func (f *Fake) Tracker(_ context.Context, tracker string) (*api.Tracker, error) {
+	return lookup(f, "Tracker", f.Trackers, tracker)
 }
 
-func (f *Fake) Checkpoint(context.Context) (*httpapi.CheckpointInfo, error) {
-	if err := f.err("Checkpoint"); err != nil {
-		return nil, err
-	}
-	cp := f.CheckpointV
-	return &cp, nil
+func (f *Fake) Checkpoint(context.Context) (*api.Checkpoint, error) {
+	return copyOf(f, "Checkpoint", f.CheckpointV)
 }
 
-func (f *Fake) InclusionProof(_ context.Context, seq, size uint64) (*httpapi.InclusionInfo, error) {
+func (f *Fake) InclusionProof(_ context.Context, seq, size uint64) (*api.InclusionProof, error) {
 	if err := f.err("InclusionProof"); err != nil {
 		return nil, err
 	}
-	return &httpapi.InclusionInfo{Seq: seq, Size: size, LeafHash: fmt.Sprintf("%064x", seq),
+	return &api.InclusionProof{Seq: seq, Size: size, LeafHash: fmt.Sprintf("%064x", seq),
 		Proof: []string{fmt.Sprintf("%064x", size)}}, nil
 }
 
-func (f *Fake) ConsistencyProof(_ context.Context, from, to uint64) (*httpapi.ConsistencyInfo, error) {
+func (f *Fake) ConsistencyProof(_ context.Context, from, to uint64) (*api.ConsistencyProof, error) {
 	if err := f.err("ConsistencyProof"); err != nil {
 		return nil, err
 	}
-	return &httpapi.ConsistencyInfo{From: from, To: to}, nil
+	return &api.ConsistencyProof{From: from, To: to}, nil
 }
 
-func (f *Fake) Receipt(_ context.Context, seq uint64) (*httpapi.ReceiptInfo, error) {
-	if err := f.err("Receipt"); err != nil {
-		return nil, err
-	}
-	r, ok := f.Receipts[seq]
-	if !ok {
-		return nil, fmt.Errorf("fake: receipt %d: %w", seq, store.ErrNotFound)
-	}
-	return &r, nil
+func (f *Fake) Receipt(_ context.Context, seq uint64) (*api.Receipt, error) {
+	return lookup(f, "Receipt", f.Receipts, seq)
 }
 
-func (f *Fake) Results(context.Context) (*httpapi.ResultsInfo, error) {
+func (f *Fake) Results(context.Context) (*api.Results, error) {
 	if err := f.err("Results"); err != nil {
 		return nil, err
 	}
@@ -184,19 +184,15 @@ func (f *Fake) WriteRecord(_ context.Context, w io.Writer) error {
 	return f.RecordErr
 }
 
-func (f *Fake) Subscribe(ctx context.Context) (<-chan httpapi.BlockInfo, func()) {
+func (f *Fake) Subscribe(ctx context.Context) (<-chan api.Block, func()) {
 	if f.Events == nil {
-		return make(chan httpapi.BlockInfo), func() {}
+		return make(chan api.Block), func() {}
 	}
 	return f.Events, func() {}
 }
 
-func (f *Fake) Cluster(context.Context) (*httpapi.ClusterInfo, error) {
-	if err := f.err("Cluster"); err != nil {
-		return nil, err
-	}
-	ci := f.ClusterV
-	return &ci, nil
+func (f *Fake) Cluster(context.Context) (*api.Cluster, error) {
+	return copyOf(f, "Cluster", f.ClusterV)
 }
 
 func (f *Fake) Join(_ context.Context, id, raftAddr, apiAddr string) error {
@@ -205,7 +201,7 @@ func (f *Fake) Join(_ context.Context, id, raftAddr, apiAddr string) error {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.Joined = append(f.Joined, httpapi.JoinRequest{ID: id, RaftAddr: raftAddr, APIAddr: apiAddr})
+	f.Joined = append(f.Joined, api.JoinRequest{ID: id, RaftAddr: raftAddr, APIAddr: apiAddr})
 	return nil
 }
 
@@ -216,6 +212,16 @@ func (f *Fake) Remove(_ context.Context, id string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.Removed = append(f.Removed, id)
+	return nil
+}
+
+func (f *Fake) SubmitCosign(_ context.Context, cmd []byte) error {
+	if err := f.err("SubmitCosign"); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.Cosigns = append(f.Cosigns, cmd)
 	return nil
 }
 
@@ -237,27 +243,27 @@ func (f *Fake) SetErr(method string, err error) {
 // entries in 2 blocks, an election, a tracker, a receipt and a result.
 func Sample() *Fake {
 	f := &Fake{
-		HealthV: httpapi.Health{Status: "ok", Node: "n1", Leader: "n1", Role: "leader", Applied: 7},
-		ElectionV: &httpapi.ElectionStatus{
+		HealthV: api.Health{Status: "ok", Node: "n1", Leader: "n1", Role: "leader", Applied: 7},
+		ElectionV: &api.Election{
 			ElectionID: "e1", Title: "Test election", Fingerprint: fmt.Sprintf("%064x", 1), Phase: "voting",
-			Manifest: []byte{0xfb, 0xff, 0x00, 0x01}, Counts: httpapi.Counts{Entries: 3, Ballots: 1, Credentials: 5, VotersVoted: 1},
-			JointKey: fmt.Sprintf("%064x", 2), Trustees: []httpapi.TrusteeStatus{{Index: 1, Name: "t1", Dealt: true, Qualified: true}},
+			Manifest: []byte{0xfb, 0xff, 0x00, 0x01}, Counts: api.Counts{Entries: 3, Ballots: 1, Credentials: 5, VotersVoted: 1},
+			JointKey: fmt.Sprintf("%064x", 2), Trustees: []api.TrusteeStatus{{Index: 1, Name: "t1", Dealt: true, Qualified: true}},
 			Nodes: []string{"n1"}, View: []byte(`{"questions":[]}`),
 		},
-		Trackers:    map[string]httpapi.TrackerInfo{"K7QF-2MZX": {Seq: 2, ID: fmt.Sprintf("%064x", 2), Type: "ballot", Tracker: "K7QF-2MZX", Counts: true}},
-		CheckpointV: httpapi.CheckpointInfo{Size: 3, Root: fmt.Sprintf("%064x", 3), Note: "urna\n3\nroot\n\n— n1 sig\n", Signers: []string{"n1"}},
-		Receipts:    map[uint64]httpapi.ReceiptInfo{2: {Receipt: []byte{0xff, 0xfe, 0x3e}, Tracker: "K7QF-2MZX", Checkpoint: "note"}},
-		ResultsV: &httpapi.ResultsInfo{Questions: []httpapi.QuestionResult{{Text: "Q1", Options: []httpapi.OptionResult{{Text: "yes", Count: 1}}}},
+		Trackers:    map[string]api.Tracker{"K7QF-2MZX": {Seq: 2, ID: fmt.Sprintf("%064x", 2), Type: "ballot", Tracker: "K7QF-2MZX", Counts: true}},
+		CheckpointV: api.Checkpoint{Size: 3, Root: fmt.Sprintf("%064x", 3), Note: "urna\n3\nroot\n\n— n1 sig\n", Signers: []string{"n1"}},
+		Receipts:    map[uint64]api.Receipt{2: {Receipt: []byte{0xff, 0xfe, 0x3e}, Tracker: "K7QF-2MZX", Checkpoint: "note"}},
+		ResultsV: &api.Results{Questions: []api.QuestionResult{{Text: "Q1", Options: []api.OptionResult{{Text: "yes", Count: 1}}}},
 			Trustees: []int{1, 2}, ResultSeq: 9},
 		Record:   []byte("URNA-RECORD\x00\x01\x02"),
-		ClusterV: httpapi.ClusterInfo{Leader: "n1", Servers: []httpapi.ServerInfo{{ID: "n1", RaftAddr: "127.0.0.1:7001", APIAddr: "http://127.0.0.1:8001", Suffrage: "voter", Leader: true}}},
+		ClusterV: api.Cluster{Leader: "n1", Servers: []api.Server{{ID: "n1", RaftAddr: "127.0.0.1:7001", APIAddr: "http://127.0.0.1:8001", Suffrage: "voter", Leader: true}}},
 	}
 	for i := range 3 {
-		f.EntriesV = append(f.EntriesV, httpapi.EntryInfo{Seq: uint64(i), ID: fmt.Sprintf("%064x", i+10), Type: "ballot",
+		f.EntriesV = append(f.EntriesV, api.Entry{Seq: uint64(i), ID: fmt.Sprintf("%064x", i+10), Type: "ballot",
 			Author: fmt.Sprintf("%064x", i+20), Block: uint64(i / 2), Entry: []byte{byte(i), 0xfb, 0xff}, View: []byte(`{"i":1}`)})
 	}
 	for h := range 2 {
-		f.BlocksV = append(f.BlocksV, httpapi.BlockInfo{Height: uint64(h), Hash: fmt.Sprintf("%064x", h+30), Prev: fmt.Sprintf("%064x", h+29),
+		f.BlocksV = append(f.BlocksV, api.Block{Height: uint64(h), Hash: fmt.Sprintf("%064x", h+30), Prev: fmt.Sprintf("%064x", h+29),
 			Time: 1700000000000 + int64(h), FirstSeq: uint64(2 * h), Count: uint32(2 - h), LogSize: uint64(2 + h), LogRoot: fmt.Sprintf("%064x", h+40),
 			Header: []byte{0xfe, byte(h)}})
 	}

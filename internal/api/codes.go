@@ -1,4 +1,4 @@
-package httpapi
+package api
 
 // Error codes of docs/API.md. They are stable: clients branch on them.
 const (

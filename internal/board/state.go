@@ -15,26 +15,21 @@ import (
 	"github.com/urna-vote/urna/internal/store"
 )
 
-// Keys of the board's metadata in store.NSMeta.
-var (
-	keyManifest   = []byte("manifest")   // canonical manifest bytes
-	keyCheckpoint = []byte("checkpoint") // u64 size of the newest checkpoint with a quorum of cosignatures
-)
-
-// view is the in-memory summary of the committed state, rebuilt from the
-// store at Open and Restore and replaced after every apply. A view is never
-// modified once published: apply works on a copy.
-type view struct {
+// state is the in-memory summary of the committed state, rebuilt from the
+// store at Open and Restore and replaced after every apply. A state is never
+// modified once published: apply works on a copy (clone).
+type state struct {
 	applied  uint64
 	entries  uint64
 	blocks   uint64
-	last     *bulletin.BlockHeader // nil before the first block
-	manifest *election             // nil before the manifest
-	quorumCP uint64                // newest checkpoint size with ≥ quorum cosignatures, 0 if none
-	rules    rulesState
+	last     *bulletin.BlockHeader   // nil before the first block
+	manifest *election               // nil before the manifest
+	quorumCP uint64                  // newest checkpoint size with ≥ quorum cosignatures, 0 if none
+	rules    *bulletin.ElectionState // the election rules' state, never nil
 }
 
-// election is what the board needs from the manifest.
+// election is what the board needs from the manifest, decoded once when
+// the manifest entry is applied (or the state loaded).
 type election struct {
 	m           *ballot.Manifest
 	raw         []byte
@@ -44,17 +39,13 @@ type election struct {
 	quorum      int
 }
 
-func newElection(raw []byte) (*election, error) {
-	m, err := ballot.ParseManifest(raw)
-	if err != nil {
-		return nil, err
-	}
+func newElection(m *ballot.Manifest, raw []byte) *election {
 	e := &election{m: m, raw: raw, fingerprint: m.Fingerprint(), quorum: int(m.BoardQuorum)}
 	e.origin = bulletin.Origin(m.ElectionID, e.fingerprint)
 	for _, n := range m.BoardNodes {
 		e.nodes = append(e.nodes, bulletin.NodeKey{ID: n.ID, PublicKey: ed25519.PublicKey(n.Key)})
 	}
-	return e, nil
+	return e
 }
 
 func (e *election) node(id string) (bulletin.NodeKey, bool) {
@@ -66,14 +57,14 @@ func (e *election) node(id string) (bulletin.NodeKey, bool) {
 	return bulletin.NodeKey{}, false
 }
 
-func (v *view) clone() *view {
+func (v *state) clone() *state {
 	c := *v
-	c.rules = v.rules.clone()
+	c.rules = v.rules.Clone()
 	return &c
 }
 
-func loadView(ctx context.Context, st store.Store) (*view, error) {
-	v := &view{}
+func loadState(ctx context.Context, st store.Store) (*state, error) {
+	v := &state{}
 	err := st.View(ctx, func(tx store.ReadTx) error {
 		var err error
 		if v.applied, err = tx.AppliedIndex(); err != nil {
@@ -100,9 +91,11 @@ func loadView(ctx context.Context, st store.Store) (*view, error) {
 		case err != nil:
 			return err
 		default:
-			if v.manifest, err = newElection(raw); err != nil {
+			m, err := ballot.ParseManifest(raw)
+			if err != nil {
 				return err
 			}
+			v.manifest = newElection(m, raw)
 		}
 		cp, err := tx.Get(store.NSMeta, keyCheckpoint)
 		switch {
@@ -114,7 +107,7 @@ func loadView(ctx context.Context, st store.Store) (*view, error) {
 		default:
 			v.quorumCP = binary.BigEndian.Uint64(cp)
 		}
-		v.rules, err = loadRules(tx, v)
+		v.rules, err = loadRules(tx)
 		return err
 	})
 	if err != nil {

@@ -1,0 +1,28 @@
+package api
+
+// Prefix is the path prefix of API version 1.
+const Prefix = "/api/v1"
+
+// CosignPath is the node-internal route on which a follower forwards its
+// checkpoint signature (a cosign command, self-authenticating by its
+// Ed25519 signature) to the leader. It is guarded like the cluster routes.
+const CosignPath = Prefix + "/cluster/cosign"
+
+// Limits of docs/API.md.
+const (
+	// MaxEntriesPerPost bounds the entries of one POST /entries.
+	MaxEntriesPerPost = 256
+	// DefaultPageLimit and MaxPageLimit are the default and the largest
+	// page of GET /entries and /blocks; a larger limit is clamped.
+	DefaultPageLimit = 100
+	MaxPageLimit     = 1000
+	// MaxEntriesBody bounds the body of POST /entries; MaxBody every other
+	// JSON body.
+	MaxEntriesBody = 16 << 20
+	MaxBody        = 64 << 10
+	// MaxCosignBody bounds a cosign command (node ID ≤ 64 bytes, signature
+	// ≤ 128 bytes, framing).
+	MaxCosignBody = 1024
+	// MaxTrackerQuery bounds the {tracker} of GET /trackers/{tracker}.
+	MaxTrackerQuery = 128
+)

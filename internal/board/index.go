@@ -1,0 +1,101 @@
+package board
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/internal/store"
+)
+
+// Keys of the board's metadata in store.NSMeta (the layout is in doc.go).
+var (
+	keyManifest   = []byte("manifest")   // canonical manifest bytes
+	keyState      = []byte("state")      // canonical bulletin.ElectionState
+	keyCheckpoint = []byte("checkpoint") // u64 size of the newest checkpoint with a quorum of cosignatures
+	keyResult     = []byte("result")     // u64 seq of the result entry
+)
+
+func loadRules(tx store.ReadTx) (*bulletin.ElectionState, error) {
+	raw, err := tx.Get(store.NSMeta, keyState)
+	if errors.Is(err, store.ErrNotFound) {
+		return &bulletin.ElectionState{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return bulletin.ParseElectionState(raw)
+}
+
+// saveRules stores the rules' state after a batch that accepted entries.
+func saveRules(tx store.WriteTx, v *state) error {
+	return tx.Put(store.NSMeta, keyState, v.rules.Bytes())
+}
+
+// domainErrors are the rule rejections of an entry: deterministic outcomes
+// returned to the submitter. Any other error while applying is a storage
+// failure.
+var domainErrors = []error{
+	bulletin.ErrMalformed, bulletin.ErrInvalidSignature, bulletin.ErrWrongPhase,
+	bulletin.ErrClosed, bulletin.ErrWrongElection, bulletin.ErrNotAuthorized,
+	bulletin.ErrUnknownCredential, bulletin.ErrDuplicate, bulletin.ErrAudited,
+	bulletin.ErrInvalidBody, bulletin.ErrInvalidProof,
+}
+
+func isDomain(err error) bool {
+	for _, d := range domainErrors {
+		if errors.Is(err, d) {
+			return true
+		}
+	}
+	return false
+}
+
+// txIndex is bulletin.Index over a store transaction: reads see the
+// effects written earlier in the same transaction.
+type txIndex struct{ tx store.ReadTx }
+
+func (x txIndex) HasCredential(cred [32]byte) (bool, error) {
+	return x.has(store.NSCredential, cred[:])
+}
+
+func (x txIndex) EntrySeen(id [32]byte) (bool, error) { return x.has(store.NSEntryHash, id[:]) }
+
+func (x txIndex) Tracker(tracker [32]byte) (bulletin.TrackerRecord, bool, error) {
+	v, err := x.tx.Get(store.NSTracker, tracker[:])
+	if errors.Is(err, store.ErrNotFound) {
+		return bulletin.TrackerRecord{}, false, nil
+	}
+	if err != nil {
+		return bulletin.TrackerRecord{}, false, err
+	}
+	rec, err := decodeTrackerRecord(tracker, v)
+	return rec, err == nil, err
+}
+
+func (x txIndex) has(ns store.Namespace, key []byte) (bool, error) {
+	_, err := x.tx.Get(ns, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// Tracker records are stored as kind:u8 seq:u64; credentials map to the
+// sequence number of their latest ballot, noBallot before the first.
+const noBallot = ^uint64(0)
+
+func encodeTrackerRecord(r *bulletin.TrackerRecord) []byte {
+	return append([]byte{byte(r.Kind)}, u64(r.Seq)...)
+}
+
+func decodeTrackerRecord(tracker [32]byte, v []byte) (bulletin.TrackerRecord, error) {
+	if len(v) != 9 {
+		return bulletin.TrackerRecord{}, fmt.Errorf("board: stored tracker record of %d bytes", len(v))
+	}
+	return bulletin.TrackerRecord{Tracker: tracker, Kind: bulletin.TrackerKind(v[0]), Seq: binary.BigEndian.Uint64(v[1:])}, nil
+}
+
+// dealKey is the NSTally key of dealer i's deal entry sequence number.
+func dealKey(i int) []byte { return binary.BigEndian.AppendUint16([]byte("deal/"), uint16(i)) }

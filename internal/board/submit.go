@@ -1,0 +1,333 @@
+package board
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/urna-vote/urna/ballot"
+	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/internal/group"
+	"github.com/urna-vote/urna/internal/replica"
+	"github.com/urna-vote/urna/internal/store"
+	"github.com/urna-vote/urna/tally"
+)
+
+// Submitter is the submit pipeline of the leader: it decodes posted
+// entries, runs the expensive checks on them (batched, bounded by the
+// number of CPUs), proposes the valid ones and waits for their commit.
+type Submitter struct {
+	cfg *Config
+	st  store.Store
+	src stateSource
+	rep *replicaRef
+	// checks bounds concurrent pre-checks to the number of CPUs, so that
+	// proof verification under load cannot starve Raft's heartbeats.
+	checks chan struct{}
+	// tally caches the closed election's aggregate for pre-checks.
+	tally tallyCache
+}
+
+func newSubmitter(cfg *Config, st store.Store, src stateSource, rep *replicaRef) *Submitter {
+	return &Submitter{cfg: cfg, st: st, src: src, rep: rep, checks: make(chan struct{}, runtime.GOMAXPROCS(0))}
+}
+
+// Posted is the outcome of one submitted entry: where it was committed,
+// or Err, its rejection (a bulletin rule sentinel, wrapped).
+type Posted struct {
+	Seq     uint64
+	ID      [32]byte // the entry id (set even when rejected)
+	Block   uint64   // height of the block holding the entry
+	Tracker []byte   // a ballot's or audited ballot's tracker, else nil
+	Err     error
+}
+
+// maxSubmitBytes bounds the framed commands of one SubmitBatch call; larger
+// submissions are split into several Raft entries, in order.
+const maxSubmitBytes = 512 << 10
+
+// Submit decodes the canonical entries, pre-checks them (batched), proposes
+// the valid ones (one command each, as few Raft entries as fit
+// maxSubmitBytes) and waits for the commit. It returns one Posted per entry,
+// in order. On a follower it fails with a *replica.NotLeaderError.
+func (s *Submitter) Submit(ctx context.Context, entries [][]byte) ([]Posted, error) {
+	r, err := s.rep.get()
+	if err != nil {
+		return nil, err
+	}
+	if !r.IsLeader() {
+		id, api := r.Leader()
+		return nil, &replica.NotLeaderError{LeaderID: id, LeaderAPI: api}
+	}
+	out := make([]Posted, len(entries))
+	parsed := make([]*bulletin.Entry, 0, len(entries))
+	pos := make([]int, 0, len(entries))
+	for i, raw := range entries {
+		out[i].ID = bulletin.EntryID(raw)
+		e, err := bulletin.ParseEntry(raw)
+		if err != nil {
+			out[i].Err = fmt.Errorf("entry %d: %w", i, err)
+			continue
+		}
+		parsed = append(parsed, e)
+		pos = append(pos, i)
+	}
+	v := s.src.current()
+	// Proof checks use every core; a request that cannot start its
+	// checks within MaxCheckWait is refused as overload (503 with
+	// Retry-After) instead of queueing until its own timeout.
+	wait := time.NewTimer(s.cfg.MaxCheckWait)
+	defer wait.Stop()
+	select {
+	case s.checks <- struct{}{}:
+	case <-wait.C:
+		return nil, fmt.Errorf("board: the node's %d proof checkers stayed busy for %v: %w", cap(s.checks), s.cfg.MaxCheckWait, replica.ErrOverloaded)
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	errs := s.preCheck(v, parsed)
+	<-s.checks
+	now := uint64(s.cfg.Now().UnixMilli())
+	var cmds [][]byte
+	var cmdPos []int
+	for k, e := range parsed {
+		i := pos[k]
+		if errs[k] != nil {
+			out[i].Err = fmt.Errorf("entry %d: %w", i, errs[k])
+			continue
+		}
+		out[i].Tracker = trackerOf(e)
+		cmds = append(cmds, encodeEntryCmd(now, entries[i]))
+		cmdPos = append(cmdPos, i)
+	}
+	var committed []int
+	for len(cmds) > 0 {
+		n, size := 0, 0
+		for n < len(cmds) && (n == 0 || size+len(cmds[n]) <= maxSubmitBytes) {
+			size += len(cmds[n]) + 4
+			n++
+		}
+		res, err := r.SubmitBatch(ctx, cmds[:n])
+		if err != nil {
+			return nil, err
+		}
+		for k, rr := range res {
+			i := cmdPos[k]
+			if rr.Err != nil {
+				out[i].Err, out[i].Tracker = fmt.Errorf("entry %d: %w", i, rr.Err), nil
+				continue
+			}
+			out[i].Seq = rr.Seq
+			committed = append(committed, i)
+		}
+		cmds, cmdPos = cmds[n:], cmdPos[n:]
+	}
+	if err := s.locate(ctx, out, committed); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// trackerOf returns the tracker of a ballot or audited ballot (the one the
+// rules index), else nil. The pre-check decoded the body strictly.
+func trackerOf(e *bulletin.Entry) []byte {
+	var f *bulletin.BallotFacts
+	var err error
+	switch e.Type {
+	case bulletin.TypeBallot:
+		f, err = peekBallot(e.Body)
+	case bulletin.TypeAuditedBallot:
+		f, err = bulletin.StandardBodies{}.AuditedBallot(e.Body)
+	default:
+		return nil
+	}
+	if err != nil {
+		return nil
+	}
+	return f.Tracker[:]
+}
+
+// locate fills the block heights of the committed entries out[i], i in
+// committed (in increasing seq order), from one read of the block headers.
+func (s *Submitter) locate(ctx context.Context, out []Posted, committed []int) error {
+	if len(committed) == 0 {
+		return nil
+	}
+	v := s.src.current()
+	err := s.st.View(ctx, func(tx store.ReadTx) error {
+		blk, err := findBlock(tx, v.blocks, out[committed[0]].Seq)
+		if err != nil {
+			return err
+		}
+		for _, i := range committed {
+			for out[i].Seq >= blk.LogSize {
+				if blk, err = readBlock(tx, blk.Height+1); err != nil {
+					return err
+				}
+			}
+			out[i].Block = blk.Height
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("board: locating committed entries: %w", err)
+	}
+	return nil
+}
+
+// preCheck runs the expensive checks of SPEC.md §3.9.1 on entries before
+// they are proposed: envelope signatures in one batch and every body proof
+// through bulletin.StandardProofs — cast ballots in one ballot.VerifyBatch,
+// audited ballots' openings, dealers' proofs of knowledge, reveals against
+// the dealer's commitments, and partial decryptions against the aggregate of
+// the counted ballots. The board therefore never proposes an entry whose
+// proofs fail, and its rules' view of the key ceremony (a complaint answered
+// by a reveal) agrees with V7's.
+func (s *Submitter) preCheck(v *state, entries []*bulletin.Entry) []error {
+	if s.cfg.SkipChecks {
+		return make([]error, len(entries))
+	}
+	st := v.rules
+	var pc bulletin.ProofChecker
+	if v.manifest != nil {
+		sp := &bulletin.StandardProofs{
+			Manifest:   v.manifest.m,
+			DealerPost: s.dealerPost,
+		}
+		if st.Phase >= bulletin.PhaseOpen {
+			if k, err := group.DecodeNonIdentity(st.JointKey[:]); err == nil {
+				sp.JointKey = k
+			}
+		}
+		if st.Phase >= bulletin.PhaseClosed {
+			sp.Tally = func() ([][]*ballot.Ciphertext, []*group.Element, error) { return s.tallyInputs(v) }
+		}
+		pc = sp
+	}
+	return bulletin.PreCheck(rand.Reader, st, entries, pc)
+}
+
+// dealerPost returns dealer i's post from the board, or nil if it has not dealt.
+func (s *Submitter) dealerPost(i int) (*tally.DealerPost, error) {
+	var d *tally.DealerPost
+	err := s.st.View(context.Background(), func(tx store.ReadTx) error {
+		var err error
+		d, err = dealerPostTx(tx, i)
+		return err
+	})
+	return d, err
+}
+
+func dealerPostTx(tx store.ReadTx, i int) (*tally.DealerPost, error) {
+	raw, err := tx.Get(store.NSTally, dealKey(i))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(raw) != 8 {
+		return nil, fmt.Errorf("board: stored deal index of %d bytes", len(raw))
+	}
+	data, err := tx.Entry(binary.BigEndian.Uint64(raw))
+	if err != nil {
+		return nil, err
+	}
+	e, err := bulletin.ParseEntry(data)
+	if err != nil {
+		return nil, err
+	}
+	return tally.ParseDealerPost(e.Body)
+}
+
+// reset drops the cached tally inputs (after a restore).
+func (c *tallyCache) reset() {
+	c.mu.Lock()
+	c.agg, c.vk = nil, nil
+	c.mu.Unlock()
+}
+
+// tallyCache holds the aggregate of the counted ballots and the trustees'
+// verification keys. Both are fixed once the election is closed, so they are
+// computed once per node, on the first partial decryption to check.
+type tallyCache struct {
+	mu  sync.Mutex
+	agg [][]*ballot.Ciphertext
+	vk  []*group.Element
+}
+
+// tallyInputs returns the aggregate (SPEC.md §9.1) and verification keys
+// (§8.6) of the closed election in v.
+func (s *Submitter) tallyInputs(v *state) ([][]*ballot.Ciphertext, []*group.Element, error) {
+	s.tally.mu.Lock()
+	defer s.tally.mu.Unlock()
+	if s.tally.agg != nil {
+		return s.tally.agg, s.tally.vk, nil
+	}
+	m := v.manifest.m
+	agg := make([][]*ballot.Ciphertext, len(m.Questions))
+	for q, qq := range m.Questions {
+		for range qq.Options {
+			agg[q] = append(agg[q], ballot.ZeroCiphertext())
+		}
+	}
+	params := tally.ManifestParams(m)
+	var vk []*group.Element
+	err := s.st.View(context.Background(), func(tx store.ReadTx) error {
+		// Every credential's last cast ballot counts (SPEC.md V10).
+		err := tx.Scan(store.NSCredential, nil, func(_, val []byte) error {
+			if len(val) != 8 {
+				return fmt.Errorf("stored ballot index of %d bytes", len(val))
+			}
+			seq := binary.BigEndian.Uint64(val)
+			if seq == noBallot {
+				return nil
+			}
+			data, err := tx.Entry(seq)
+			if err != nil {
+				return err
+			}
+			e, err := bulletin.ParseEntry(data)
+			if err != nil {
+				return err
+			}
+			bl, err := ballot.ParseBallot(e.Body)
+			if err != nil {
+				return err
+			}
+			for q := range agg {
+				for o := range agg[q] {
+					agg[q][o].Add(agg[q][o], bl.Ciphertext(q, o))
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		var posts []*tally.DealerPost
+		qual := make([]int, 0, len(v.rules.Qualified))
+		for _, i := range v.rules.Qualified {
+			d, err := dealerPostTx(tx, int(i))
+			if err != nil {
+				return err
+			}
+			if d == nil {
+				return fmt.Errorf("qualified dealer %d has no deal on the board", i)
+			}
+			posts, qual = append(posts, d), append(qual, int(i))
+		}
+		vk, err = tally.VerificationKeys(params, posts, qual)
+		return err
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("board: tally inputs: %w", err)
+	}
+	s.tally.agg, s.tally.vk = agg, vk
+	return agg, vk, nil
+}
