@@ -97,6 +97,9 @@ func nodeFlags(c *command) (*flag.FlagSet, *nodeOpts) {
 }
 
 func runNode(ctx context.Context, e *env, args []string) error {
+	if sub, ok := nodeSubcommand(args); ok {
+		return sub.run(ctx, e, args[1:])
+	}
 	c := commands["node"]
 	fs, o := nodeFlags(c)
 	if err := c.parseFlags(e, fs, args); err != nil {
