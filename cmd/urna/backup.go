@@ -86,18 +86,34 @@ type stateOpts struct {
 	pgSchema string
 }
 
-func (o *stateOpts) addFlags(fs *flag.FlagSet) {
+// flagSet returns c's flag set (or a new one named name when c is nil,
+// for help) with the state flags added.
+func (o *stateOpts) flagSet(c *command, name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	if c != nil {
+		fs = c.flags()
+	}
 	fs.StringVar(&o.dataDir, "data", "", "the node's data `directory`")
 	fs.StringVar(&o.store, "store", "bolt", "state store: \"bolt\" or a PostgreSQL `URL` (postgres://…), as given to 'urna node'")
 	fs.StringVar(&o.pgSchema, "pg-schema", "", "PostgreSQL `schema` of the node's tables, as given to 'urna node'")
+	return fs
 }
 
 func (o *stateOpts) postgres() bool {
 	return strings.HasPrefix(o.store, "postgres://") || strings.HasPrefix(o.store, "postgresql://")
 }
 
-func (o *stateOpts) check(c *command) error {
+// parse parses args into fs, expecting nargs arguments after the flags,
+// and checks the state flags.
+func (o *stateOpts) parse(c *command, e *env, fs *flag.FlagSet, args []string, nargs int) error {
+	if err := c.parseFlags(e, fs, args); err != nil {
+		return err
+	}
 	switch {
+	case fs.NArg() > nargs:
+		return c.usageError("unexpected argument %q", fs.Arg(nargs))
+	case fs.NArg() < nargs:
+		return c.usageError("give the backup file after the flags")
 	case o.dataDir == "":
 		return c.usageError("--data is required")
 	case !o.postgres() && o.store != "bolt":
@@ -135,11 +151,7 @@ type backupOpts struct {
 
 func backupFlags(c *command) (*flag.FlagSet, *backupOpts) {
 	o := &backupOpts{}
-	fs := flag.NewFlagSet("urna node backup", flag.ContinueOnError)
-	if c != nil {
-		fs = c.flags()
-	}
-	o.state.addFlags(fs)
+	fs := o.state.flagSet(c, "urna node backup")
 	fs.StringVar(&o.out, "o", "", "write the backup to `file` (must not exist)")
 	return fs, o
 }
@@ -147,13 +159,7 @@ func backupFlags(c *command) (*flag.FlagSet, *backupOpts) {
 func runNodeBackup(ctx context.Context, e *env, args []string) error {
 	c := nodeSubcommands["backup"]
 	fs, o := backupFlags(c)
-	if err := c.parseFlags(e, fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return c.usageError("unexpected argument %q", fs.Arg(0))
-	}
-	if err := o.state.check(c); err != nil {
+	if err := o.state.parse(c, e, fs, args, 0); err != nil {
 		return err
 	}
 	if o.out == "" {
@@ -260,11 +266,7 @@ type restoreOpts struct {
 
 func restoreFlags(c *command) (*flag.FlagSet, *restoreOpts) {
 	o := &restoreOpts{}
-	fs := flag.NewFlagSet("urna node restore", flag.ContinueOnError)
-	if c != nil {
-		fs = c.flags()
-	}
-	o.state.addFlags(fs)
+	fs := o.state.flagSet(c, "urna node restore")
 	fs.StringVar(&o.id, "id", "", "`ID` the new node will run with")
 	fs.StringVar(&o.raft, "raft", server.DefaultConfig().RaftBind, "Raft `address` the new node will listen on, as given to 'urna node --raft'")
 	fs.StringVar(&o.raftAdvertise, "raft-advertise", "", "Raft `address` peers will dial (default: --raft), as given to 'urna node'")
@@ -274,16 +276,10 @@ func restoreFlags(c *command) (*flag.FlagSet, *restoreOpts) {
 func runNodeRestore(ctx context.Context, e *env, args []string) error {
 	c := nodeSubcommands["restore"]
 	fs, o := restoreFlags(c)
-	if err := c.parseFlags(e, fs, args); err != nil {
+	if err := o.state.parse(c, e, fs, args, 1); err != nil {
 		return err
-	}
-	if fs.NArg() != 1 {
-		return c.usageError("give exactly one backup file")
 	}
 	file := fs.Arg(0)
-	if err := o.state.check(c); err != nil {
-		return err
-	}
 	if o.id == "" {
 		return c.usageError("--id is required")
 	}

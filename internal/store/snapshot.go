@@ -408,25 +408,16 @@ func IsEmpty(ctx context.Context, st Store) (bool, error) {
 	empty := true
 	errFound := errors.New("found")
 	err := st.View(ctx, func(tx ReadTx) error {
-		applied, err := tx.AppliedIndex()
-		if err != nil {
-			return err
-		}
-		entries, err := tx.EntryCount()
-		if err != nil {
-			return err
-		}
-		hashes, err := tx.HashCount()
-		if err != nil {
-			return err
-		}
-		blocks, err := tx.BlockCount()
-		if err != nil {
-			return err
-		}
-		if applied != 0 || entries != 0 || hashes != 0 || blocks != 0 {
-			empty = false
-			return nil
+		hashes := func() (uint64, error) { n, err := tx.HashCount(); return uint64(n), err }
+		for _, count := range []func() (uint64, error){tx.AppliedIndex, tx.EntryCount, hashes, tx.BlockCount} {
+			n, err := count()
+			if err != nil {
+				return err
+			}
+			if n != 0 {
+				empty = false
+				return nil
+			}
 		}
 		for _, ns := range Namespaces() {
 			err := tx.Scan(ns, nil, func(_, _ []byte) error { return errFound })
