@@ -40,7 +40,8 @@ environment variable named by --key-env.
 Example (three nodes on one machine):
   urna node --id n1 --data n1 --key-file n1.key --bootstrap --raft 127.0.0.1:7001 --http 127.0.0.1:8001
   urna node --id n2 --data n2 --key-file n2.key --join http://127.0.0.1:8001 --raft 127.0.0.1:7002 --http 127.0.0.1:8002`,
-		flags: nodeFlags,
+		flags:   nodeFlags,
+		actions: nodeActions(),
 	})
 	register(&command{
 		name:    "node-key",

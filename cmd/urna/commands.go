@@ -42,7 +42,9 @@ type command struct {
 	// them); without it any positional argument is a usage error.
 	args bool
 	// actions, for a role command (`urna trustee`), are what its first
-	// argument names; such a command has no flags of its own.
+	// argument names. A command may have both (`urna node` runs a node, and
+	// `urna node backup` is one of its actions): a first argument that names
+	// an action runs it, anything else goes to the command's own flags.
 	actions []*command
 }
 
@@ -56,7 +58,7 @@ var commands = map[string]*command{}
 // register adds c to the table. Registering a name twice, or a command
 // that cannot run, is a programming error (panic).
 func register(c *command) {
-	if c.name == "" || c.summary == "" || (c.flags == nil) == (c.actions == nil) {
+	if c.name == "" || c.summary == "" || (c.flags == nil && c.actions == nil) {
 		panic("urna: register: command needs a name, a summary, and flags or actions")
 	}
 	if _, dup := commands[c.name]; dup {
@@ -67,7 +69,7 @@ func register(c *command) {
 
 // run parses args and runs the command (or the action args[0] names).
 func (c *command) run(ctx context.Context, e *env, args []string) error {
-	if c.actions != nil {
+	if c.flags == nil || (len(args) > 0 && c.action(args[0]) != nil) {
 		return c.runAction(ctx, e, args)
 	}
 	fs := c.flagSet()
@@ -94,12 +96,20 @@ func (c *command) runAction(ctx context.Context, e *env, args []string) error {
 		}
 		return errHelpShown
 	}
-	for _, a := range c.actions {
-		if a.name == c.name+" "+args[0] {
-			return a.run(ctx, e, args[1:])
-		}
+	if a := c.action(args[0]); a != nil {
+		return a.run(ctx, e, args[1:])
 	}
 	return c.usageError("unknown action %q", args[0])
+}
+
+// action returns c's action called name, or nil.
+func (c *command) action(name string) *command {
+	for _, a := range c.actions {
+		if a.name == c.name+" "+name {
+			return a
+		}
+	}
+	return nil
 }
 
 // flagSet returns an empty FlagSet for c that reports errors instead of
@@ -170,7 +180,9 @@ func (c *command) printHelp(w io.Writer) {
 			fmt.Fprintf(w, "  %-8s %s\n", strings.TrimPrefix(a.name, c.name+" "), a.summary)
 		}
 		fmt.Fprintf(w, "\nRun 'urna %s ACTION --help' for an action's flags.\n", c.name)
-		return
+		if c.flags == nil {
+			return
+		}
 	}
 	fs := c.flagSet()
 	c.flags(fs)

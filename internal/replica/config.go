@@ -63,18 +63,52 @@ type Config struct {
 	TrailingLogs      uint64
 	SnapshotRetain    int
 
-	// Raft timing and replication; see raft.Config.
+	// Raft timing (see raft.Config and DefaultConfig for the trade-off).
+	// HeartbeatTimeout: a follower that hears nothing from the leader for a
+	// random time in [HeartbeatTimeout, 2*HeartbeatTimeout) starts an
+	// election; the leader sends heartbeats every HeartbeatTimeout/10.
+	// ElectionTimeout: how long a candidate waits (again randomised up to
+	// twice that) before starting a new election round.
+	// LeaderLeaseTimeout: a leader that has not heard from a quorum for
+	// this long steps down. CommitTimeout: the longest a follower waits to
+	// learn that an entry committed when no new entry comes along.
 	HeartbeatTimeout   time.Duration
 	ElectionTimeout    time.Duration
 	LeaderLeaseTimeout time.Duration
 	CommitTimeout      time.Duration
-	MaxAppendEntries   int
+	// MaxAppendEntries bounds the log entries sent in one AppendEntries
+	// call and those raft hands the FSM at once (at most 1024).
+	MaxAppendEntries int
 }
 
 // DefaultConfig returns settings tuned for nodes on one host or a LAN with
 // fsync on, and commands of a few KiB: entries of up to 512 commands (1 MiB),
-// four entries in flight, heartbeats well above LAN round trips, commit
-// notifications every 5 ms, a snapshot every 4096 entries.
+// four entries in flight, commit notifications every 5 ms, a snapshot every
+// 4096 entries.
+//
+// Why the Raft timeouts are what they are: a leader election interrupts
+// writes for seconds and, with LeaderLeaseTimeout, a leader steps down on
+// its own whenever it misses a quorum's answers for that long. Network
+// round trips (well under 10 ms on a LAN, under 100 ms between
+// institutions) are not what trips these timers; stalls are: a node on a
+// busy 2-core machine was observed to go hundreds of milliseconds without
+// being scheduled, and an fsync on a shared disk can take as long. With the
+// earlier 250 ms lease and 500 ms heartbeat timeout such a machine saw five
+// unprovoked step-downs in 25 minutes. The defaults therefore tolerate a
+// stall of a full second:
+//
+//   - HeartbeatTimeout 1.5 s: heartbeats go out every 150 ms, so a follower
+//     starts an election only after ten heartbeats in a row went missing.
+//   - LeaderLeaseTimeout 1 s: a stalled leader steps down after 1 s, before
+//     any follower can time out (1.5 s at the earliest), so two nodes rarely
+//     both believe they lead.
+//   - ElectionTimeout 1.5 s: as raft requires, at least HeartbeatTimeout.
+//
+// The price: a dead leader is replaced after about 1.5 to 3 s instead of
+// 0.5 to 1 s, and a single bootstrapping node takes as long to elect itself.
+// hashicorp/raft's own defaults are 1 s, 1 s and 500 ms; consul multiplies
+// them by five on small machines. Tests that want fast elections set
+// shorter values explicitly.
 func DefaultConfig() Config {
 	return Config{
 		MaxBatch:      512,
@@ -89,9 +123,9 @@ func DefaultConfig() Config {
 		TrailingLogs:      2048,
 		SnapshotRetain:    2,
 
-		HeartbeatTimeout:   500 * time.Millisecond,
-		ElectionTimeout:    500 * time.Millisecond,
-		LeaderLeaseTimeout: 250 * time.Millisecond,
+		HeartbeatTimeout:   1500 * time.Millisecond,
+		ElectionTimeout:    1500 * time.Millisecond,
+		LeaderLeaseTimeout: 1000 * time.Millisecond,
 		CommitTimeout:      5 * time.Millisecond,
 		MaxAppendEntries:   64,
 	}
@@ -125,11 +159,62 @@ func (c *Config) Validate() error {
 	case c.SnapshotRetain < 1:
 		return errors.New("replica: config: SnapshotRetain must be >= 1")
 	}
+	if err := c.validateTiming(); err != nil {
+		return err
+	}
 	if _, _, err := net.SplitHostPort(c.advertise()); err != nil {
 		return fmt.Errorf("replica: config: raft advertise address: %w", err)
 	}
 	if err := raft.ValidateConfig(c.raftConfig()); err != nil {
 		return fmt.Errorf("replica: config: %w", err)
+	}
+	return nil
+}
+
+// Bounds of the Raft timers. raft itself accepts anything from 5 ms; below
+// minRaftTimeout a scheduling hiccup on any machine causes elections, and
+// above maxRaftTimeout a dead leader goes unnoticed for longer than any
+// client waits.
+const (
+	minRaftTimeout = 50 * time.Millisecond
+	maxRaftTimeout = time.Minute
+)
+
+// validateTiming checks the Raft timers against each other, with messages
+// that name this package's fields (raft.ValidateConfig, run afterwards,
+// checks the same relations in its own words).
+func (c *Config) validateTiming() error {
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"HeartbeatTimeout", c.HeartbeatTimeout},
+		{"ElectionTimeout", c.ElectionTimeout},
+		{"LeaderLeaseTimeout", c.LeaderLeaseTimeout},
+	} {
+		if d.v < minRaftTimeout || d.v > maxRaftTimeout {
+			return fmt.Errorf("replica: config: %s %v is outside [%v, %v]", d.name, d.v, minRaftTimeout, maxRaftTimeout)
+		}
+	}
+	switch {
+	case c.LeaderLeaseTimeout > c.HeartbeatTimeout:
+		// A follower would elect a new leader while the old one still
+		// trusts its lease.
+		return fmt.Errorf("replica: config: LeaderLeaseTimeout %v exceeds HeartbeatTimeout %v", c.LeaderLeaseTimeout, c.HeartbeatTimeout)
+	case c.ElectionTimeout < c.HeartbeatTimeout:
+		return fmt.Errorf("replica: config: ElectionTimeout %v is below HeartbeatTimeout %v", c.ElectionTimeout, c.HeartbeatTimeout)
+	case c.CommitTimeout < time.Millisecond || c.CommitTimeout >= c.HeartbeatTimeout:
+		// raft's floor is 1 ms; a commit notification slower than the
+		// heartbeat timeout leaves followers' reads behind for no gain.
+		return fmt.Errorf("replica: config: CommitTimeout %v must be at least 1ms and below HeartbeatTimeout %v", c.CommitTimeout, c.HeartbeatTimeout)
+	case c.MaxAppendEntries < 1 || c.MaxAppendEntries > 1024:
+		return fmt.Errorf("replica: config: MaxAppendEntries %d is outside [1, 1024]", c.MaxAppendEntries)
+	case c.SnapshotInterval < 5*time.Millisecond:
+		return fmt.Errorf("replica: config: SnapshotInterval %v is below 5ms", c.SnapshotInterval)
+	case c.ApplyTimeout < c.ElectionTimeout:
+		// A membership change or an entry waiting out one election would
+		// always time out.
+		return fmt.Errorf("replica: config: ApplyTimeout %v is below ElectionTimeout %v", c.ApplyTimeout, c.ElectionTimeout)
 	}
 	return nil
 }

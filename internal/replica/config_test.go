@@ -27,6 +27,20 @@ func TestConfigValidate(t *testing.T) {
 		"raft appends":   func(c *Config) { c.MaxAppendEntries = 5000 },
 		"no retain":      func(c *Config) { c.SnapshotRetain = 0 },
 		"no apply limit": func(c *Config) { c.ApplyTimeout = 0 },
+		"lease > hb": func(c *Config) {
+			c.HeartbeatTimeout, c.ElectionTimeout, c.LeaderLeaseTimeout = time.Second, time.Second, 2*time.Second
+		},
+		"election < hb":    func(c *Config) { c.ElectionTimeout = c.HeartbeatTimeout - time.Millisecond },
+		"tiny hb":          func(c *Config) { c.HeartbeatTimeout, c.LeaderLeaseTimeout = 10*time.Millisecond, 10*time.Millisecond },
+		"tiny lease":       func(c *Config) { c.LeaderLeaseTimeout = 49 * time.Millisecond },
+		"huge election":    func(c *Config) { c.ElectionTimeout = 2 * time.Minute },
+		"zero hb":          func(c *Config) { c.HeartbeatTimeout = 0 },
+		"neg lease":        func(c *Config) { c.LeaderLeaseTimeout = -time.Second },
+		"zero commit":      func(c *Config) { c.CommitTimeout = 0 },
+		"slow commit":      func(c *Config) { c.CommitTimeout = c.HeartbeatTimeout },
+		"no appends":       func(c *Config) { c.MaxAppendEntries = 0 },
+		"snapshot spin":    func(c *Config) { c.SnapshotInterval = time.Millisecond },
+		"apply < election": func(c *Config) { c.ApplyTimeout = c.ElectionTimeout / 2 },
 	} {
 		c := good
 		mut(&c)
@@ -34,6 +48,30 @@ func TestConfigValidate(t *testing.T) {
 		if err == nil || !strings.HasPrefix(err.Error(), "replica: ") {
 			t.Errorf("%s: Validate = %v", name, err)
 		}
+	}
+}
+
+// TestDefaultTimingSurvivesStalls pins the properties DefaultConfig's
+// comment argues for: a leader tolerates a 1 s stall before stepping down,
+// and steps down before any follower can time out.
+func TestDefaultTimingSurvivesStalls(t *testing.T) {
+	c := DefaultConfig()
+	if c.LeaderLeaseTimeout < time.Second {
+		t.Errorf("LeaderLeaseTimeout %v: a 1 s stall makes the leader step down", c.LeaderLeaseTimeout)
+	}
+	if c.LeaderLeaseTimeout >= c.HeartbeatTimeout {
+		t.Errorf("LeaderLeaseTimeout %v >= HeartbeatTimeout %v: followers may elect before the old leader steps down", c.LeaderLeaseTimeout, c.HeartbeatTimeout)
+	}
+	if c.ElectionTimeout < c.HeartbeatTimeout || c.HeartbeatTimeout > 5*time.Second {
+		t.Errorf("ElectionTimeout %v, HeartbeatTimeout %v", c.ElectionTimeout, c.HeartbeatTimeout)
+	}
+	c.ID, c.DataDir, c.RaftBind, c.APIAddr = "n1", t.TempDir(), "127.0.0.1:7000", "http://127.0.0.1:8080"
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	rc := c.raftConfig()
+	if rc.HeartbeatTimeout != c.HeartbeatTimeout || rc.ElectionTimeout != c.ElectionTimeout || rc.LeaderLeaseTimeout != c.LeaderLeaseTimeout {
+		t.Fatalf("raft config timing not derived: %+v", rc)
 	}
 }
 

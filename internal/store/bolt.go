@@ -13,6 +13,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -134,6 +135,9 @@ func openBoltDB(path string, opts BoltOptions) (*bolt.DB, error) {
 		// not write it: fewer pages per fsync. Durability is unchanged.
 		NoFreelistSync: true,
 	})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("%w: bolt database %s is open in another process (a running node?)", ErrLocked, path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store: opening bolt database %s: %w", path, err)
 	}

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"errors"
 	"path/filepath"
 	"testing"
 
@@ -34,8 +35,8 @@ func TestBoltSecondOpenFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if _, err := store.OpenBolt(path, store.BoltOptions{LockTimeout: 50_000_000}); err == nil {
-		t.Fatal("second OpenBolt of a locked file succeeded")
+	if _, err := store.OpenBolt(path, store.BoltOptions{LockTimeout: 50_000_000}); !errors.Is(err, store.ErrLocked) {
+		t.Fatalf("second OpenBolt of a locked file: %v, want ErrLocked", err)
 	}
 }
 

@@ -53,9 +53,9 @@
 // PostgreSQL a held snapshot delays Restore (and Close) until it is
 // released, so the goroutine holding it MUST NOT be the one restoring.
 //
-// One store per bbolt file (enforced by a file lock) and one node per
-// PostgreSQL schema (not enforced: two writers on one schema are kept
-// consistent only by the primary keys). Release every Snapshot before Close.
+// One store per bbolt file (a file lock) and one per PostgreSQL schema (a
+// session advisory lock): a second open fails with [ErrLocked]. Release
+// every Snapshot before Close.
 //
 // Restore replaces the entire state with a stream written by WriteTo. It
 // builds the new state on the side (bbolt: a new file renamed over the old;
@@ -63,10 +63,12 @@
 // it visible; if the stream is bad ([ErrBadSnapshot]) or anything fails, the
 // old state stays. The stream format (snapshot.go) is the same for both
 // backends, so a node MAY switch backends through a snapshot, and one state
-// has exactly one encoding.
+// has exactly one encoding. [VerifySnapshot] checks a stream as Restore
+// would without a store (backups are such streams, checked before a restore
+// touches anything).
 //
 // Errors: sentinels callers branch on are in one var block ([ErrNotFound],
 // [ErrOutOfOrder], [ErrInvalid], [ErrBadSnapshot], [ErrConflict],
-// [ErrClosed]); test with errors.Is. All other errors carry a "store:"
+// [ErrClosed], [ErrLocked]); test with errors.Is. All other errors carry a "store:"
 // prefix and say what failed. The package never logs.
 package store

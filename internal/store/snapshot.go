@@ -3,6 +3,7 @@ package store
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -349,4 +350,89 @@ func (r *snapReader) end() error {
 	}
 	r.done = true
 	return nil
+}
+
+// SnapshotInfo summarises a snapshot stream.
+type SnapshotInfo struct {
+	// AppliedIndex is the last Raft index applied to the captured state.
+	AppliedIndex uint64
+	// Entries, Hashes, Blocks and Keys count the stream's records.
+	Entries, Hashes, Blocks, Keys uint64
+	// Bytes is the length of the stream, checksum included.
+	Bytes int64
+	// SHA256 is the checksum that ends the stream (over everything before
+	// it), which also names the state: one state has one encoding.
+	SHA256 [sha256.Size]byte
+}
+
+// VerifySnapshot reads a whole stream written by Snapshot.WriteTo and checks
+// it as Restore would (format, order, limits, counts, checksum, nothing
+// after the end), without storing anything. A stream Restore would refuse
+// is refused with [ErrBadSnapshot], saying where and why.
+func VerifySnapshot(r io.Reader) (SnapshotInfo, error) {
+	cr := &countingReader{r: r}
+	sr := newSnapReader(cr)
+	var info SnapshotInfo
+	for {
+		rec, err := sr.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return SnapshotInfo{}, err
+		}
+		if rec.tag == tagApplied {
+			info.AppliedIndex = rec.index
+		}
+	}
+	info.Entries, info.Hashes, info.Blocks, info.Keys = sr.counts[0], sr.counts[1], sr.counts[2], sr.counts[3]
+	info.Bytes = cr.n
+	copy(info.SHA256[:], sr.h.Sum(nil))
+	return info, nil
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// IsEmpty reports whether st holds no state at all: nothing applied, no
+// entry, hash or block, no key in any namespace (a store just created).
+func IsEmpty(ctx context.Context, st Store) (bool, error) {
+	empty := true
+	errFound := errors.New("found")
+	err := st.View(ctx, func(tx ReadTx) error {
+		hashes := func() (uint64, error) { n, err := tx.HashCount(); return uint64(n), err }
+		for _, count := range []func() (uint64, error){tx.AppliedIndex, tx.EntryCount, hashes, tx.BlockCount} {
+			n, err := count()
+			if err != nil {
+				return err
+			}
+			if n != 0 {
+				empty = false
+				return nil
+			}
+		}
+		for _, ns := range Namespaces() {
+			err := tx.Scan(ns, nil, func(_, _ []byte) error { return errFound })
+			if errors.Is(err, errFound) {
+				empty = false
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: checking for state: %w", err)
+	}
+	return empty, nil
 }

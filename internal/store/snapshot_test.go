@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -156,6 +157,33 @@ func TestPrefixEnd(t *testing.T) {
 	} {
 		if got := prefixEnd(c.in); !bytes.Equal(got, c.want) || (got == nil) != (c.want == nil) {
 			t.Errorf("prefixEnd(%x) = %x, want %x", c.in, got, c.want)
+		}
+	}
+}
+
+func TestVerifySnapshot(t *testing.T) {
+	golden := goldenSnapshot(t)
+	info, err := VerifySnapshot(bytes.NewReader(golden))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := SnapshotInfo{AppliedIndex: 7, Entries: 2, Hashes: 1, Blocks: 1, Keys: 2, Bytes: int64(len(golden))}
+	copy(want.SHA256[:], golden[len(golden)-32:])
+	if info != want {
+		t.Fatalf("VerifySnapshot = %+v, want %+v", info, want)
+	}
+	// Every truncation, every flipped byte and a trailing byte are refused
+	// as a bad snapshot (never another error, never accepted).
+	bad := map[string][]byte{"trailing": append(bytes.Clone(golden), 0)}
+	for n := range len(golden) {
+		bad[fmt.Sprintf("truncated to %d", n)] = golden[:n]
+		flipped := bytes.Clone(golden)
+		flipped[n] ^= 0x01
+		bad[fmt.Sprintf("bit flipped at %d", n)] = flipped
+	}
+	for name, b := range bad {
+		if _, err := VerifySnapshot(bytes.NewReader(b)); !errors.Is(err, ErrBadSnapshot) {
+			t.Errorf("%s: VerifySnapshot = %v, want ErrBadSnapshot", name, err)
 		}
 	}
 }

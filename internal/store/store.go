@@ -30,8 +30,9 @@ var (
 	// ErrClosed: the store was closed.
 	ErrClosed = errors.New("store: closed")
 	// ErrLocked: another open store (another node's process) holds the same
-	// state: a PostgreSQL schema is held through an advisory lock for as
-	// long as a store has it open.
+	// state: a bbolt file is held through its file lock (after
+	// BoltOptions.LockTimeout) and a PostgreSQL schema through an advisory
+	// lock, for as long as a store has it open.
 	ErrLocked = errors.New("store: state in use by another store")
 )
 
