@@ -9,13 +9,13 @@ import (
 
 	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/client"
-	"github.com/urna-vote/urna/client/clienttest"
 	"github.com/urna-vote/urna/internal/group"
+	"github.com/urna-vote/urna/internal/testonly"
 	"github.com/urna-vote/urna/tally"
 )
 
 // upToOpen returns a copy of the election's entries 0 … open.
-func upToOpen(e *clienttest.Election) [][]byte {
+func upToOpen(e *testonly.Election) [][]byte {
 	return append([][]byte(nil), e.Entries[:e.SeqOpen+1]...)
 }
 
@@ -233,10 +233,7 @@ func TestElectionKeyManifestOfAnotherElection(t *testing.T) {
 	e := smallElection(t)
 	m := *e.Manifest
 	m.ElectionID = "another-election"
-	m0, err := clienttest.Sign(e.Rand, m.Fingerprint(), bulletin.TypeManifest, bulletin.RoleAuthority, e.EA, m.Bytes())
-	if err != nil {
-		t.Fatal(err)
-	}
+	m0 := e.EntryFor(m.Fingerprint(), bulletin.TypeManifest, bulletin.RoleAuthority, e.EA, m.Bytes())
 	entries := upToOpen(e)
 	entries[0] = m0
 	var want []where

@@ -8,9 +8,10 @@ import (
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/client"
-	"github.com/urna-vote/urna/client/clienttest"
 	"github.com/urna-vote/urna/internal/group"
 	"github.com/urna-vote/urna/internal/schnorr"
+	"github.com/urna-vote/urna/internal/testonly"
+	"github.com/urna-vote/urna/internal/testonly/seeded"
 	"github.com/urna-vote/urna/tally"
 )
 
@@ -59,25 +60,12 @@ func insert(entries [][]byte, at int, entry []byte) [][]byte {
 	return append(out, entries[at:]...)
 }
 
-func voterKey(e *clienttest.Election, seq int) *schnorr.PrivateKey {
-	en, _ := bulletin.ParseEntry(e.Entries[seq])
-	for _, v := range e.Voters {
-		if v.Public().Equal(en.Author) {
-			return v.PrivateKey()
-		}
-	}
-	panic("no voter for entry")
-}
-
-func mustBallot(t *testing.T, e *clienttest.Election, key *schnorr.PrivateKey, choices [][]uint32) []byte {
+func mustBallot(t *testing.T, e *testonly.Election, key *schnorr.PrivateKey, choices [][]uint32) []byte {
 	b, _, err := ballot.EncryptBallot(e.Rand, e.Manifest, e.JointKey, ballot.NewCredentialKey(key), choices)
 	if err != nil {
 		t.Fatal(err)
 	}
-	en, err := clienttest.Sign(e.Rand, e.Manifest.Fingerprint(), bulletin.TypeBallot, bulletin.RoleVoter, key, b.Bytes())
-	if err != nil {
-		t.Fatal(err)
-	}
+	en := e.EntryFor(e.Manifest.Fingerprint(), bulletin.TypeBallot, bulletin.RoleVoter, key, b.Bytes())
 	return en
 }
 
@@ -86,7 +74,7 @@ func TestTamperBallotProof(t *testing.T) {
 	seq := e.SeqCounted[0]
 	body := e.Body(seq)
 	body[len(body)-32] ^= 1 // low byte of the last range-proof response: still canonical
-	rep := verify(t, e.Seal(e.WithEntry(seq, e.Resign(seq, voterKey(e, seq), body))).Encode())
+	rep := verify(t, e.Seal(e.WithEntry(seq, e.Resign(seq, e.VoterKey(seq), body))).Encode())
 	expectFailures(t, rep, "V8", at("V8", seq))
 	if f := rep.Step("V8").Failures[0]; f.Field[:4] != "V8.7" {
 		t.Errorf("field %q, want the range proof V8.7", f.Field)
@@ -212,7 +200,7 @@ func TestTamperCheckpoint(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, priv, _ := ed25519.GenerateKey(clienttest.NewReader("mallory"))
+		_, priv, _ := ed25519.GenerateKey(seeded.New("mallory"))
 		c := s.Blocks[len(s.Blocks)-1].Header
 		sg, _ := bulletin.NodeSigner("n2", priv) // claims the name of a real node
 		cp := &bulletin.Checkpoint{Origin: bulletin.Origin(e.Manifest.ElectionID, e.Manifest.Fingerprint()), Size: c.LogSize, Root: c.LogRoot, Height: c.Height, BlockHash: c.Hash()}
@@ -262,10 +250,7 @@ func TestTamperManifestTitle(t *testing.T) {
 		expectFailures(t, rep, "V3", append(want, at("V4", 0))...)
 	})
 	t.Run("new-envelope", func(t *testing.T) {
-		en, err := clienttest.Sign(e.Rand, m.Fingerprint(), bulletin.TypeManifest, bulletin.RoleAuthority, e.EA, m.Bytes())
-		if err != nil {
-			t.Fatal(err)
-		}
+		en := e.EntryFor(m.Fingerprint(), bulletin.TypeManifest, bulletin.RoleAuthority, e.EA, m.Bytes())
 		rep := verify(t, e.Seal(e.WithEntry(0, en)).Encode())
 		expectFailures(t, rep, "V3", want...)
 	})
@@ -295,7 +280,7 @@ func TestTamperBallotAfterClose(t *testing.T) {
 
 func TestTamperUnknownCredential(t *testing.T) {
 	e := smallElection(t)
-	sk, _ := schnorr.GenerateKey(clienttest.NewReader("stranger"))
+	sk, _ := schnorr.GenerateKey(seeded.New("stranger"))
 	b := mustBallot(t, e, sk, [][]uint32{{1}, {0}})
 	entries := insert(e.Entries, e.SeqClose, b)
 	rep := verify(t, e.Seal(entries).Encode())
@@ -336,12 +321,12 @@ func TestTamperAuditOpening(t *testing.T) {
 	}
 	r := a.Opening.Randomness[0][1]
 	a.Opening.Randomness[0][1] = group.NewScalar().Add(r, group.ScalarFromUint64(1))
-	rep := verify(t, e.Seal(e.WithEntry(seq, e.Resign(seq, voterKey(e, seq), a.Bytes()))).Encode())
+	rep := verify(t, e.Seal(e.WithEntry(seq, e.Resign(seq, e.VoterKey(seq), a.Bytes()))).Encode())
 	expectFailures(t, rep, "V9", at("V9", seq))
 	// An opening claiming other choices fails too.
 	a, _ = ballot.ParseAuditedBallot(e.Body(seq))
 	a.Opening.Choices[0] = []uint32{(a.Opening.Choices[0][0] + 1) % 3}
-	rep = verify(t, e.Seal(e.WithEntry(seq, e.Resign(seq, voterKey(e, seq), a.Bytes()))).Encode())
+	rep = verify(t, e.Seal(e.WithEntry(seq, e.Resign(seq, e.VoterKey(seq), a.Bytes()))).Encode())
 	expectFailures(t, rep, "V9", at("V9", seq))
 }
 

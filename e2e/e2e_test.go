@@ -21,10 +21,11 @@ import (
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
-	"github.com/urna-vote/urna/client/clienttest"
 	"github.com/urna-vote/urna/internal/keyfile"
 	"github.com/urna-vote/urna/internal/roles"
 	"github.com/urna-vote/urna/internal/server"
+	"github.com/urna-vote/urna/internal/testonly"
+	"github.com/urna-vote/urna/internal/testonly/seeded"
 	"github.com/urna-vote/urna/tally"
 )
 
@@ -511,9 +512,9 @@ func tamper(t *testing.T, dir, rec string, nodes []*node) {
 	// A sealer with the board nodes' keys rebuilds a consistent record
 	// (chain, Merkle log, checkpoints) around a forged entry, as colluding
 	// nodes could: only the cryptography of the entry itself can catch it.
-	e := &clienttest.Election{Manifest: m, Rand: clienttest.NewReader("e2e tamper"), Entries: r.raw}
+	e := &testonly.Election{Manifest: m, Rand: seeded.New("e2e tamper"), Entries: r.raw}
 	for _, n := range nodes {
-		e.Nodes = append(e.Nodes, clienttest.Node{ID: n.id, Key: n.key})
+		e.Nodes = append(e.Nodes, testonly.Node{ID: n.id, Key: n.key})
 	}
 	reseal := func(entries [][]byte) []byte {
 		s, err := e.SealWith(entries, 8, nil)

@@ -3,7 +3,7 @@ package board
 import (
 	"context"
 	"fmt"
-	"github.com/urna-vote/urna/internal/board/boardtest"
+	"github.com/urna-vote/urna/internal/testonly"
 	"os"
 	"testing"
 	"time"
@@ -31,7 +31,7 @@ func TestElectionOnClusterPostgres(t *testing.T) {
 		}
 		return st
 	}
-	e := boardtest.NewElection(t, 8, "n1", "n2", "n3")
+	e := testonly.NewElection(t, "board test election", testonly.Config{Voters: 8})
 	c := newTCluster(t, nodeKeys(e), open, nil, "n1", "n2", "n3")
 	want := runElection(t, c, e)
 	checkFinal(t, c, e, want)

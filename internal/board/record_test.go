@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/urna-vote/urna/bulletin"
-	"github.com/urna-vote/urna/internal/board/boardtest"
+	"github.com/urna-vote/urna/internal/testonly"
 )
 
 // TestRecordRightAfterAPost: a record written the moment a post is
@@ -16,10 +16,10 @@ import (
 // writer waits for the quorum checkpoint), and ends with a checkpoint that
 // covers exactly its entries.
 func TestRecordRightAfterAPost(t *testing.T) {
-	e := boardtest.NewElection(t, 2, "n1", "n2", "n3")
+	e := testonly.NewElection(t, "board test election", testonly.Config{Voters: 2})
 	c := newTCluster(t, nodeKeys(e), boltOpener, nil, "n1", "n2", "n3")
-	c.mustAccept("manifest", e.Manifest())
-	res := c.mustAccept("credentials", e.Credentials())
+	c.mustAccept("manifest", e.ManifestEntry())
+	res := c.mustAccept("credentials", e.CredentialsEntry())
 	for _, n := range []*tnode{c.leader()} {
 		var buf bytes.Buffer
 		if err := n.board.WriteRecord(context.Background(), &buf); err != nil {

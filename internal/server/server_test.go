@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/urna-vote/urna/internal/board/boardtest"
 	"github.com/urna-vote/urna/internal/replica"
+	"github.com/urna-vote/urna/internal/testonly"
 )
 
 type tWriter struct {
@@ -37,7 +37,7 @@ func testLogger(t testing.TB) *slog.Logger {
 // checkpoint signed by a quorum, which needs the followers' cosignatures
 // forwarded to the leader.
 func TestStartThreeNodes(t *testing.T) {
-	e := boardtest.NewElection(t, 4, "n1", "n2", "n3")
+	e := testonly.NewElection(t, "board test election", testonly.Config{Voters: 4})
 	base := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -46,7 +46,7 @@ func TestStartThreeNodes(t *testing.T) {
 		cfg := DefaultConfig()
 		cfg.ID, cfg.DataDir = id, filepath.Join(base, id)
 		cfg.RaftBind, cfg.HTTPListen = "127.0.0.1:0", "127.0.0.1:0"
-		cfg.SigningKey = e.NodeKeys[id]
+		cfg.SigningKey = e.NodeKeys()[id]
 		cfg.Logger = testLogger(t)
 		cfg.Replica = func(rc *replica.Config) {
 			rc.HeartbeatTimeout, rc.ElectionTimeout, rc.LeaderLeaseTimeout = 100*time.Millisecond, 100*time.Millisecond, 100*time.Millisecond
@@ -70,8 +70,8 @@ func TestStartThreeNodes(t *testing.T) {
 		}
 	}()
 	hc := &http.Client{Timeout: 10 * time.Second}
-	mustPost(t, hc, nodes[2].APIAddr, e.Manifest())
-	mustPost(t, hc, nodes[1].APIAddr, e.Credentials())
+	mustPost(t, hc, nodes[2].APIAddr, e.ManifestEntry())
+	mustPost(t, hc, nodes[1].APIAddr, e.CredentialsEntry())
 
 	deadline := time.Now().Add(15 * time.Second)
 	for {

@@ -7,16 +7,13 @@ import (
 	"testing"
 
 	"github.com/urna-vote/urna/bulletin"
-	"github.com/urna-vote/urna/client/clienttest"
 	"github.com/urna-vote/urna/internal/group"
+	"github.com/urna-vote/urna/internal/testonly"
 	"github.com/urna-vote/urna/internal/wire"
 )
 
 func TestVerifyElectionKey(t *testing.T) {
-	e, err := clienttest.Build("bridge-key", clienttest.SmallConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := testonly.Build(t, "bridge-key", testonly.SmallConfig())
 	b64 := func(entries [][]byte) []string {
 		var out []string
 		for _, en := range entries {

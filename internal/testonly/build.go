@@ -1,0 +1,249 @@
+package testonly
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/urna-vote/urna/ballot"
+	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/internal/schnorr"
+)
+
+// Build runs a whole election with keys and randomness derived from seed
+// and keeps its entries in board order: manifest, credentials, the key
+// ceremony (with Config.Complaint, trustee 2's complaint right before its
+// confirmation and dealer 1's reveal after the confirmations), open, the
+// Config.Audits audited ballots, Config.Ballots cast ballots (voter
+// k mod (Voters-Abstain) casts the k-th, so later ones are revotes),
+// close, the partial decryptions and the result.
+func Build(tb testing.TB, seed string, cfg Config) *Election {
+	if tb != nil {
+		tb.Helper()
+	}
+	e := NewElection(tb, seed, cfg)
+	cfg = e.Config
+	e.Post(e.ManifestEntry())
+	e.SeqCredentials = e.Post(e.CredentialsEntry())
+	for _, d := range e.DealEntries() {
+		e.SeqDeals = append(e.SeqDeals, e.Post(d))
+	}
+	for j := 1; j <= cfg.N; j++ {
+		complaints, confirmation := e.receive(j)
+		for _, c := range complaints {
+			e.SeqComplaint = e.Post(c)
+		}
+		e.Post(confirmation)
+	}
+	for _, rv := range e.RevealEntries() {
+		e.SeqReveal = e.Post(rv)
+	}
+	e.SeqOpen = e.Post(e.OpenEntry())
+	e.keyShares()
+
+	// Voting: audits first, then one ballot per voting voter, then revotes.
+	for a := 0; a < cfg.Audits && a < cfg.Voters; a++ {
+		_, b, s := e.BallotEntry(a, choicesFor(a+1))
+		e.SeqAudited = append(e.SeqAudited, e.Post(e.AuditedEntry(a, b, s)))
+	}
+	voting := cfg.Voters - cfg.Abstain
+	lastOf := map[int]int{}
+	last := map[int]*ballot.Ballot{}
+	for k := 0; k < cfg.Ballots; k++ {
+		v, ch := k%voting, choicesFor(k)
+		en, b, _ := e.BallotEntry(v, ch)
+		seq := e.Post(en)
+		e.SeqBallots = append(e.SeqBallots, seq)
+		e.Choices[seq] = ch
+		if prev, ok := lastOf[v]; ok {
+			e.SeqSuperseded = append(e.SeqSuperseded, prev)
+		}
+		lastOf[v], last[v] = seq, b
+	}
+	var counted []*ballot.Ballot
+	for v := 0; v < voting; v++ {
+		if b, ok := last[v]; ok {
+			counted = append(counted, b)
+			e.SeqCounted = append(e.SeqCounted, lastOf[v])
+		}
+	}
+	e.SeqClose = e.Post(e.CloseEntry())
+
+	partials, result, res := e.TallyEntries(counted)
+	for i, p := range partials {
+		e.SeqPartials[cfg.Decrypt[i]] = e.Post(p)
+	}
+	e.Result = res
+	e.SeqResult = e.Post(result)
+	return e
+}
+
+// choicesFor are the choices of Build's i-th ballot: every chair in turn,
+// and none, one or two committee members.
+func choicesFor(i int) [][]uint32 {
+	q1 := []uint32{}
+	switch i % 3 {
+	case 0:
+		q1 = []uint32{uint32(i % 4)}
+	case 1:
+		q1 = []uint32{uint32(i % 4), uint32((i + 1) % 4)}
+	}
+	return [][]uint32{{uint32(i % 3)}, q1}
+}
+
+// Post appends entry to Entries and returns its sequence number.
+func (e *Election) Post(entry []byte) int {
+	e.Entries = append(e.Entries, entry)
+	return len(e.Entries) - 1
+}
+
+// Resign returns entry seq with its body replaced by body, signed again by key.
+func (e *Election) Resign(seq int, key *schnorr.PrivateKey, body []byte) []byte {
+	e.t().Helper()
+	en, err := bulletin.ParseEntry(e.Entries[seq])
+	e.must(err)
+	return e.EntryFor(en.Election, en.Type, en.Role, key, body)
+}
+
+// Body returns the body of entry seq.
+func (e *Election) Body(seq int) []byte {
+	e.t().Helper()
+	en, err := bulletin.ParseEntry(e.Entries[seq])
+	e.must(err)
+	return en.Body
+}
+
+// WithEntry returns a copy of Entries with entry seq replaced.
+func (e *Election) WithEntry(seq int, entry []byte) [][]byte {
+	out := append([][]byte(nil), e.Entries...)
+	out[seq] = entry
+	return out
+}
+
+// Block is one sealed block.
+type Block struct {
+	Header  *bulletin.BlockHeader
+	Entries [][]byte
+}
+
+// Sealed is a record before encoding: blocks and checkpoint notes.
+type Sealed struct {
+	Blocks []Block
+	Notes  [][]byte
+}
+
+// Record seals Entries and encodes the record.
+func (e *Election) Record() []byte { return e.Seal(e.Entries).Encode() }
+
+// Seal groups entries into blocks of Config.BlockSize, with block times
+// one second apart, and has every board node sign a checkpoint after the
+// middle block and after the last one.
+func (e *Election) Seal(entries [][]byte) *Sealed {
+	e.t().Helper()
+	s, err := e.SealWith(entries, e.Config.BlockSize, nil)
+	e.must(err)
+	return s
+}
+
+// SealWith is Seal with a block size (≤ 0: 16) and the indexes of the
+// nodes that sign (nil: all of them).
+func (e *Election) SealWith(entries [][]byte, blockSize int, signers []int) (*Sealed, error) {
+	if blockSize <= 0 {
+		blockSize = 16
+	}
+	s := &Sealed{}
+	var log bulletin.MemoryLog
+	var prev *bulletin.BlockHeader
+	for i := 0; i < len(entries); i += blockSize {
+		end := min(i+blockSize, len(entries))
+		for _, en := range entries[i:end] {
+			if err := log.Append(en); err != nil {
+				return nil, err
+			}
+		}
+		root, err := log.Root(log.Size())
+		if err != nil {
+			return nil, err
+		}
+		h, err := bulletin.NextBlock(prev, 1_700_000_000_000+uint64(len(s.Blocks))*1000, uint32(end-i), root)
+		if err != nil {
+			return nil, err
+		}
+		s.Blocks = append(s.Blocks, Block{Header: h, Entries: entries[i:end]})
+		prev = h
+	}
+	at := []int{len(s.Blocks) - 1}
+	if mid := len(s.Blocks) / 2; mid != len(s.Blocks)-1 {
+		at = []int{mid, len(s.Blocks) - 1}
+	}
+	for _, bi := range at {
+		n, err := e.Checkpoint(s.Blocks[bi].Header, signers)
+		if err != nil {
+			return nil, err
+		}
+		s.Notes = append(s.Notes, n)
+	}
+	return s, nil
+}
+
+// Checkpoint returns the note for the log after block h, signed by the
+// given nodes (nil: all of them).
+func (e *Election) Checkpoint(h *bulletin.BlockHeader, signers []int) ([]byte, error) {
+	if signers == nil {
+		for i := range e.Nodes {
+			signers = append(signers, i)
+		}
+	}
+	c := &bulletin.Checkpoint{Origin: bulletin.Origin(e.Manifest.ElectionID, e.Manifest.Fingerprint()),
+		Size: h.LogSize, Root: h.LogRoot, Height: h.Height, BlockHash: h.Hash()}
+	var notes [][]byte
+	for _, i := range signers {
+		sg, err := bulletin.NodeSigner(e.Nodes[i].ID, e.Nodes[i].Key)
+		if err != nil {
+			return nil, err
+		}
+		n, err := bulletin.SignCheckpoint(c, sg)
+		if err != nil {
+			return nil, err
+		}
+		notes = append(notes, n)
+	}
+	return bulletin.MergeCheckpointSignatures(notes...)
+}
+
+// Encode writes the record file.
+func (s *Sealed) Encode() []byte {
+	var buf bytes.Buffer
+	w, err := bulletin.NewRecordWriter(&buf)
+	if err != nil {
+		panic(err)
+	}
+	for _, b := range s.Blocks {
+		if err := w.WriteBlock(b.Header, b.Entries); err != nil {
+			panic(err)
+		}
+	}
+	for _, n := range s.Notes {
+		if err := w.WriteCheckpoint(n); err != nil {
+			panic(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		panic(err)
+	}
+	return buf.Bytes()
+}
+
+// VoterKey returns the private key of the voter whose credential signed
+// entry seq.
+func (e *Election) VoterKey(seq int) *schnorr.PrivateKey {
+	e.t().Helper()
+	en, err := bulletin.ParseEntry(e.Entries[seq])
+	e.must(err)
+	for _, v := range e.Voters {
+		if v.Public().Equal(en.Author) {
+			return v.PrivateKey()
+		}
+	}
+	e.t().Fatalf("testonly: no voter signed entry %d", seq)
+	return nil
+}
