@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/internal/replica"
 	"github.com/urna-vote/urna/internal/testonly"
 	"github.com/urna-vote/urna/internal/testonly/seeded"
@@ -36,7 +37,9 @@ func BenchmarkBoard(b *testing.B) {
 
 func benchBoard(b *testing.B, skip bool) {
 	const voters = 64
-	e := testonly.NewElection(b, "board test election", testonly.Config{Voters: voters})
+	// The manifest of the published numbers (bench/README.md): 2 questions, 5 options.
+	qs := []ballot.Question{testonly.Questions()[0], {Text: "Budget", Options: []string{"yes", "no"}, Min: 0, Max: 1}}
+	e := testonly.NewElection(b, "board test election", testonly.Config{Voters: voters, Questions: qs})
 	c := &tcluster{t: b, tcp: true, nodes: map[string]*tnode{}, stopped: map[string]*tnode{}, base: b.TempDir(),
 		keys: nodeKeys(e), open: boltOpener, skip: skip, cosign: 50 * time.Millisecond}
 	c.tweak = func(rc *replica.Config) {

@@ -28,6 +28,9 @@ type Config struct {
 	Complaint bool  // dealer 1's share for trustee 2 does not decrypt: trustee 2 complains, dealer 1 reveals
 	Nodes     int   // board nodes n1…nNodes; quorum Nodes/2+1
 	BlockSize int   // entries per block when sealing
+	// Questions of the manifest (nil: Questions()). Pick and Build's
+	// choices assume at least Questions()'s options.
+	Questions []ballot.Question
 }
 
 // SmallConfig is a full small election for Build: 3 trustees with
@@ -51,6 +54,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.BlockSize <= 0 {
 		c.BlockSize = 16
+	}
+	if c.Questions == nil {
+		c.Questions = Questions()
 	}
 }
 
@@ -184,7 +190,7 @@ func NewElection(tb testing.TB, seed string, cfg Config) *Election {
 		e.Nodes = append(e.Nodes, Node{ID: fmt.Sprintf("n%d", i+1), Key: k})
 		nodes = append(nodes, ballot.BoardNode{ID: fmt.Sprintf("n%d", i+1), Key: k.Public().(ed25519.PublicKey)})
 	}
-	m, err := ballot.NewManifest("test-election", "Test election", Questions(), e.EA.Public(), e.CA.Public(),
+	m, err := ballot.NewManifest("test-election", "Test election", cfg.Questions, e.EA.Public(), e.CA.Public(),
 		trustees, uint32(cfg.T), nodes, uint32(cfg.Nodes/2+1))
 	e.must(err)
 	e.Manifest = m
