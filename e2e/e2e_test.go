@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -74,16 +73,6 @@ func urna(t *testing.T, wantExit int, args ...string) string {
 	return out.String()
 }
 
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 type node struct {
 	id, api string
 	key     ed25519.PrivateKey
@@ -114,10 +103,10 @@ func startCluster(t *testing.T, dir, store string) []*node {
 		if hex.EncodeToString(n.key.Public().(ed25519.PublicKey)) != n.pubHex {
 			t.Fatalf("urna node-key printed %s, not the key's public key", n.pubHex)
 		}
-		httpAddr := freePort(t)
+		httpAddr := testonly.FreeAddr(t)
 		n.api = "http://" + httpAddr
 		args := []string{"node", "--id", n.id, "--data", filepath.Join(dir, n.id), "--key-file", keyPath,
-			"--raft", freePort(t), "--http", httpAddr, "--no-web", "--log-level", "warn"}
+			"--raft", testonly.FreeAddr(t), "--http", httpAddr, "--no-web", "--log-level", "warn"}
 		if i == 1 {
 			args = append(args, "--bootstrap")
 		} else {

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,26 +18,8 @@ import (
 	"github.com/urna-vote/urna/internal/httpapi"
 	"github.com/urna-vote/urna/internal/replica"
 	"github.com/urna-vote/urna/internal/store"
+	"github.com/urna-vote/urna/internal/testonly"
 )
-
-// testLogger routes logs to t.Log until the test ends.
-func testLogger(t testing.TB) *slog.Logger {
-	w := &tWriter{t: t}
-	t.Cleanup(func() { w.off.Store(true) })
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn}))
-}
-
-type tWriter struct {
-	t   testing.TB
-	off atomic.Bool
-}
-
-func (w *tWriter) Write(p []byte) (int, error) {
-	if !w.off.Load() {
-		w.t.Log(strings.TrimSpace(string(p)))
-	}
-	return len(p), nil
-}
 
 // tnode is one in-process board node: bbolt (or PostgreSQL) store, board,
 // replica on loopback TCP.
@@ -115,7 +96,7 @@ func (c *tcluster) start(id string, bootstrap bool) *tnode {
 	if cosign == 0 {
 		cosign = 20 * time.Millisecond
 	}
-	cfg := Config{NodeID: id, Store: st, Logger: testLogger(c.t), CosignInterval: cosign, SkipChecks: c.skip}
+	cfg := Config{NodeID: id, Store: st, Logger: testonly.Logger(c.t, slog.LevelWarn), CosignInterval: cosign, SkipChecks: c.skip}
 	if k := c.keys[id]; k != nil {
 		cfg.Key = k
 	}
@@ -134,7 +115,7 @@ func (c *tcluster) start(id string, bootstrap bool) *tnode {
 	}
 	rc := replica.DefaultConfig()
 	rc.ID, rc.DataDir, rc.RaftBind, rc.APIAddr, rc.Bootstrap = id, filepath.Join(dir, "raft"), "inmem-"+id+":7000", "mem://"+id, bootstrap
-	rc.Logger = testLogger(c.t)
+	rc.Logger = testonly.Logger(c.t, slog.LevelWarn)
 	rc.HeartbeatTimeout, rc.ElectionTimeout, rc.LeaderLeaseTimeout = 100*time.Millisecond, 100*time.Millisecond, 100*time.Millisecond
 	rc.SnapshotInterval, rc.SnapshotThreshold = time.Hour, 1<<30
 	if c.tweak != nil {

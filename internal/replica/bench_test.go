@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
+
+	"github.com/urna-vote/urna/internal/testonly"
 )
 
 // nopFSM records only its applied index: the benchmark measures replication.
@@ -79,7 +81,7 @@ func BenchmarkSubmit3Nodes(b *testing.B) {
 		cfg.RaftBind = "127.0.0.1:0"
 		cfg.APIAddr = "http://" + cfg.ID
 		cfg.Bootstrap = i == 1
-		cfg.Logger = slog.New(slog.NewTextHandler(&tWriter{t: b}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		cfg.Logger = testonly.Logger(b, slog.LevelWarn)
 		n, err := New(cfg, &nopFSM{})
 		if err != nil {
 			b.Fatal(err)

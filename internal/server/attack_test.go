@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -46,7 +47,7 @@ func startCluster(t *testing.T, e *testonly.Election, n int, tune func(*Config))
 		cfg.ID, cfg.DataDir = id, filepath.Join(base, id)
 		cfg.RaftBind, cfg.HTTPListen = "127.0.0.1:0", "127.0.0.1:0"
 		cfg.SigningKey = e.NodeKeys()[id]
-		cfg.Logger = testLogger(t)
+		cfg.Logger = testonly.Logger(t, slog.LevelWarn)
 		cfg.Replica = func(rc *replica.Config) {
 			rc.HeartbeatTimeout, rc.ElectionTimeout, rc.LeaderLeaseTimeout = 100*time.Millisecond, 100*time.Millisecond, 100*time.Millisecond
 		}

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -49,16 +48,6 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // buildCrashNode builds the real `urna` binary: the crash test kills and
@@ -203,7 +192,7 @@ func TestCrashRecovery(t *testing.T) {
 	base := t.TempDir()
 	var nodes []*procNode
 	for i, id := range []string{"n1", "n2", "n3"} {
-		n := &procNode{id: id, dir: filepath.Join(base, id), raft: freeAddr(t), http: freeAddr(t),
+		n := &procNode{id: id, dir: filepath.Join(base, id), raft: testonly.FreeAddr(t), http: testonly.FreeAddr(t),
 			seed: hex.EncodeToString(e.NodeKeys()[id].Seed()), bootstrap: i == 0}
 		if i > 0 {
 			n.join = nodes[0].url()

@@ -5,32 +5,12 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
-	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/urna-vote/urna/internal/replica"
 	"github.com/urna-vote/urna/internal/testonly"
 )
-
-type tWriter struct {
-	t   testing.TB
-	off atomic.Bool
-}
-
-func (w *tWriter) Write(p []byte) (int, error) {
-	if !w.off.Load() {
-		w.t.Log(strings.TrimSpace(string(p)))
-	}
-	return len(p), nil
-}
-
-func testLogger(t testing.TB) *slog.Logger {
-	w := &tWriter{t: t}
-	t.Cleanup(func() { w.off.Store(true) })
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn}))
-}
 
 // TestStartThreeNodes starts three in-process nodes (as `urna demo` does),
 // joins them over HTTP, posts through a follower and waits for a
@@ -47,7 +27,7 @@ func TestStartThreeNodes(t *testing.T) {
 		cfg.ID, cfg.DataDir = id, filepath.Join(base, id)
 		cfg.RaftBind, cfg.HTTPListen = "127.0.0.1:0", "127.0.0.1:0"
 		cfg.SigningKey = e.NodeKeys()[id]
-		cfg.Logger = testLogger(t)
+		cfg.Logger = testonly.Logger(t, slog.LevelWarn)
 		cfg.Replica = func(rc *replica.Config) {
 			rc.HeartbeatTimeout, rc.ElectionTimeout, rc.LeaderLeaseTimeout = 100*time.Millisecond, 100*time.Millisecond, 100*time.Millisecond
 		}
