@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"testing"
+
+	"github.com/urna-vote/urna/internal/testonly/seeded"
 )
 
 type recordParts struct {
@@ -58,7 +60,7 @@ func TestVerifyRecord(t *testing.T) {
 	_, b, p := fullParts(t, "record")
 	raw := p.write(t)
 	n := 0
-	sum, err := VerifyRecord(newRand("v"), bytes.NewReader(raw), NewRules(jsonBodies{}), func(seq uint64, r []byte, e *Entry, eff *Effects) error {
+	sum, err := VerifyRecord(seeded.Raw("v"), bytes.NewReader(raw), NewRules(jsonBodies{}), func(seq uint64, r []byte, e *Entry, eff *Effects) error {
 		if seq != uint64(n) || !bytes.Equal(r, b.raw[n]) || eff.Seq != seq {
 			t.Fatalf("callback out of order at %d", seq)
 		}
@@ -148,7 +150,7 @@ func TestVerifyRecordFailures(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			el, b, p := fullParts(t, "record-fail")
 			c.mut(el, b, p)
-			_, err := VerifyRecord(newRand("v"), bytes.NewReader(p.write(t)), NewRules(jsonBodies{}), nil)
+			_, err := VerifyRecord(seeded.Raw("v"), bytes.NewReader(p.write(t)), NewRules(jsonBodies{}), nil)
 			var se *StepError
 			if !errors.As(err, &se) || se.Step != c.step {
 				t.Fatalf("got %v, want step %s", err, c.step)

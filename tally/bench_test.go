@@ -1,12 +1,16 @@
 package tally
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/urna-vote/urna/internal/testonly/seeded"
+)
 
 // benchSetup is a 3-trustee, threshold-2 ceremony and one question with five options.
-func benchSetup(b *testing.B) (*ceremony, *seeded) {
+func benchSetup(b *testing.B) (*ceremony, *seeded.Reader) {
 	b.Helper()
 	c := runCeremony(b, "bench", 3, 2)
-	return c, newSeeded("bench")
+	return c, seeded.New("bench")
 }
 
 func BenchmarkPartialDecrypt(b *testing.B) {
@@ -63,7 +67,7 @@ func BenchmarkCombine(b *testing.B) {
 // BenchmarkDKG5of3 is a whole 5-trustee, threshold-3 ceremony: every deal,
 // every receiving step, QUAL, keys and every Finish.
 func BenchmarkDKG5of3(b *testing.B) {
-	rng := newSeeded("bench-dkg")
+	rng := seeded.New("bench-dkg")
 	params, secrets := newParams(b, rng, 5, 3)
 	for b.Loop() {
 		c := &ceremony{params: params, secrets: secrets}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/internal/group"
+	"github.com/urna-vote/urna/internal/testonly/seeded"
 )
 
 type tallyFixture struct {
@@ -19,7 +20,7 @@ type tallyFixture struct {
 func newTallyFixture(t testing.TB, seed string) *tallyFixture {
 	t.Helper()
 	c := runCeremony(t, seed, 4, 3)
-	rng := newSeeded(seed + "/tally")
+	rng := seeded.New(seed + "/tally")
 	counts := [][]uint64{{3, 0, 7}, {12}}
 	f := &tallyFixture{c: c, counts: counts, agg: encryptAgg(t, rng, c.key, counts), partials: map[int]*PartialDecryption{}}
 	for _, ks := range c.shares {
@@ -34,7 +35,7 @@ func newTallyFixture(t testing.TB, seed string) *tallyFixture {
 
 func TestTallyRoundTrip(t *testing.T) {
 	f := newTallyFixture(t, "tally")
-	rng := newSeeded("weights")
+	rng := seeded.New("weights")
 	for j, pd := range f.partials {
 		if err := VerifyPartial(f.c.params, f.c.vk[j-1], f.agg, pd); err != nil {
 			t.Fatal(err)
@@ -122,7 +123,7 @@ func pdTamperings(pd *PartialDecryption) map[string]*PartialDecryption {
 
 func TestPartialDecryptionTampering(t *testing.T) {
 	f := newTallyFixture(t, "tamper-pd")
-	rng := newSeeded("w")
+	rng := seeded.New("w")
 	pd := f.partials[2]
 	X := f.c.vk[1]
 	for name, q := range pdTamperings(pd) {
@@ -200,7 +201,7 @@ func TestResultTampering(t *testing.T) {
 
 func TestEmptyAggregate(t *testing.T) {
 	c := runCeremony(t, "empty", 3, 2)
-	rng := newSeeded("empty")
+	rng := seeded.New("empty")
 	agg, err := Aggregate([]int{2, 1}, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/urna-vote/urna/internal/testonly/seeded"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/vectors.txt")
@@ -19,7 +21,7 @@ const vectorsFile = "testdata/vectors.txt"
 // ceremony and tally driven by a seeded reader (SPEC.md §8, §9). Every
 // line is "name hex".
 func vectors(t *testing.T) []byte {
-	rng := newSeeded("urna/v1 tally known-answer vectors")
+	rng := seeded.New("urna/v1 tally known-answer vectors")
 	var out bytes.Buffer
 	put := func(name string, b []byte) { fmt.Fprintf(&out, "%s %x\n", name, b) }
 	params, secrets := newParams(t, rng, 3, 2)
