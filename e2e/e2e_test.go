@@ -447,20 +447,11 @@ func readRecord(t *testing.T, path string) *record {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	rr, err := bulletin.NewRecordReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
 	r := &record{}
-	for {
-		b, err := rr.Next()
-		if err != nil {
-			break
-		}
-		r.blocks = append(r.blocks, b)
+	r.blocks, r.notes = testonly.ReadRecord(t, f)
+	for _, b := range r.blocks {
 		r.raw = append(r.raw, b.Raw...)
 	}
-	r.notes = rr.Checkpoints()
 	return r
 }
 
@@ -494,7 +485,7 @@ func encode(t *testing.T, path string, blocks []*bulletin.RecordBlock, notes [][
 // reject each with exit status 1 and name the right step in --json.
 func tamper(t *testing.T, dir, rec string, nodes []*node) {
 	r := readRecord(t, rec)
-	m, err := ballot.ParseManifest(mustEntry(t, r.raw[0]).Body)
+	m, err := ballot.ParseManifest(testonly.ParseEntry(t, r.raw[0]).Body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -512,14 +503,9 @@ func tamper(t *testing.T, dir, rec string, nodes []*node) {
 		}
 		return s.Encode()
 	}
-	replace := func(seq int, entry []byte) [][]byte {
-		out := append([][]byte(nil), r.raw...)
-		out[seq] = entry
-		return out
-	}
 	seqOf := func(typ bulletin.EntryType, nth int) int {
 		for i, raw := range r.raw {
-			if mustEntry(t, raw).Type == typ {
+			if testonly.ParseEntry(t, raw).Type == typ {
 				if nth == 0 {
 					return i
 				}
@@ -551,11 +537,11 @@ func tamper(t *testing.T, dir, rec string, nodes []*node) {
 
 	// 1. A ballot proof byte flipped, re-signed by the voter's credential.
 	seq := seqOf(bulletin.TypeBallot, 3)
-	be := mustEntry(t, r.raw[seq])
+	be := testonly.ParseEntry(t, r.raw[seq])
 	body := bytes.Clone(be.Body)
 	body[len(body)-32] ^= 1 // low byte of the last range-proof response: still canonical
 	voterKey := credentialKeyFor(t, filepath.Join(dir, "ca", "credentials.txt"), m, be)
-	check("ballot proof", reseal(replace(seq, e.Resign(seq, voterKey.PrivateKey(), body))), "V8")
+	check("ballot proof", reseal(e.WithEntry(seq, e.Resign(seq, voterKey.PrivateKey(), body))), "V8")
 
 	// 2. An entry dropped from a block of the exported record.
 	{
@@ -591,7 +577,7 @@ func tamper(t *testing.T, dir, rec string, nodes []*node) {
 	// 3. The result's counts changed, re-signed by the election authority.
 	{
 		seq := seqOf(bulletin.TypeResult, 0)
-		res, err := tally.ParseResult(mustEntry(t, r.raw[seq]).Body)
+		res, err := tally.ParseResult(testonly.ParseEntry(t, r.raw[seq]).Body)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -601,7 +587,7 @@ func tamper(t *testing.T, dir, rec string, nodes []*node) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		check("result counts", reseal(replace(seq, e.Resign(seq, ea, res.Bytes()))), "V13")
+		check("result counts", reseal(e.WithEntry(seq, e.Resign(seq, ea, res.Bytes()))), "V13")
 	}
 
 	// 4. A forged checkpoint signature in the exported record.
@@ -631,7 +617,7 @@ func tamper(t *testing.T, dir, rec string, nodes []*node) {
 	// 5. A partial decryption altered, re-signed by its trustee.
 	{
 		seq := seqOf(bulletin.TypePartialDecryption, 0)
-		pd, err := tally.ParsePartialDecryption(mustEntry(t, r.raw[seq]).Body)
+		pd, err := tally.ParsePartialDecryption(testonly.ParseEntry(t, r.raw[seq]).Body)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -640,17 +626,8 @@ func tamper(t *testing.T, dir, rec string, nodes []*node) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		check("partial decryption", reseal(replace(seq, e.Resign(seq, tr.Secret.SigningKey(), pd.Bytes()))), "V12")
+		check("partial decryption", reseal(e.WithEntry(seq, e.Resign(seq, tr.Secret.SigningKey(), pd.Bytes()))), "V12")
 	}
-}
-
-func mustEntry(t *testing.T, raw []byte) *bulletin.Entry {
-	t.Helper()
-	e, err := bulletin.ParseEntry(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e
 }
 
 // credentialKeyFor finds, in the credentials file, the key that signed entry e.

@@ -3,9 +3,7 @@ package board
 import (
 	"bytes"
 	"context"
-	"errors"
 	"github.com/urna-vote/urna/internal/testonly"
-	"io"
 	"slices"
 	"testing"
 
@@ -175,19 +173,9 @@ func checkFinal(t *testing.T, c *tcluster, e *testonly.Election, want [][]uint64
 	if err := c.leader().board.WriteRecord(ctx, &rec); err != nil {
 		t.Fatal(err)
 	}
-	rr, err := bulletin.NewRecordReader(&rec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	blocks, _ := testonly.ReadRecord(t, &rec)
 	var n uint64
-	for {
-		blk, err := rr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, blk := range blocks {
 		n += uint64(blk.Header.Count)
 	}
 	if n != st.entries {

@@ -3,8 +3,6 @@ package board
 import (
 	"bytes"
 	"context"
-	"errors"
-	"io"
 	"testing"
 
 	"github.com/urna-vote/urna/bulletin"
@@ -25,25 +23,14 @@ func TestRecordRightAfterAPost(t *testing.T) {
 		if err := n.board.WriteRecord(context.Background(), &buf); err != nil {
 			t.Fatal(err)
 		}
-		rr, err := bulletin.NewRecordReader(&buf)
-		if err != nil {
-			t.Fatal(err)
-		}
+		blocks, cps := testonly.ReadRecord(t, &buf)
 		entries := 0
-		for {
-			blk, err := rr.Next()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
+		for _, blk := range blocks {
 			entries += len(blk.Entries)
 		}
 		if want := int(res[0].Seq) + 1; entries != want {
 			t.Fatalf("record written right after entry %d holds %d entries, want %d", res[0].Seq, entries, want)
 		}
-		cps := rr.Checkpoints()
 		if len(cps) != 1 {
 			t.Fatalf("%d checkpoints in the record", len(cps))
 		}

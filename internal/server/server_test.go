@@ -2,13 +2,10 @@ package server
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/urna-vote/urna/internal/replica"
 	"github.com/urna-vote/urna/internal/testonly"
 )
 
@@ -18,30 +15,9 @@ import (
 // forwarded to the leader.
 func TestStartThreeNodes(t *testing.T) {
 	e := testonly.NewElection(t, "board test election", testonly.Config{Voters: 4})
-	base := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var nodes []*Node
-	for i, id := range []string{"n1", "n2", "n3"} {
-		cfg := DefaultConfig()
-		cfg.ID, cfg.DataDir = id, filepath.Join(base, id)
-		cfg.RaftBind, cfg.HTTPListen = "127.0.0.1:0", "127.0.0.1:0"
-		cfg.SigningKey = e.NodeKeys()[id]
-		cfg.Logger = testonly.Logger(t, slog.LevelWarn)
-		cfg.Replica = func(rc *replica.Config) {
-			rc.HeartbeatTimeout, rc.ElectionTimeout, rc.LeaderLeaseTimeout = 100*time.Millisecond, 100*time.Millisecond, 100*time.Millisecond
-		}
-		if i == 0 {
-			cfg.Bootstrap = true
-		} else {
-			cfg.Join = nodes[0].APIAddr
-		}
-		n, err := Start(ctx, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		nodes = append(nodes, n)
-	}
+	nodes := startCluster(t, e, 3, nil)
 	defer func() {
 		for _, n := range nodes {
 			if err := n.Stop(); err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/internal/group"
 	"github.com/urna-vote/urna/internal/schnorr"
+	"github.com/urna-vote/urna/internal/testonly"
 	"github.com/urna-vote/urna/internal/wire"
 )
 
@@ -306,7 +307,7 @@ func TestProofs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, _ := ballot.ParseBallot(mustEntry(t, entries[1]).Body)
+	want, _ := ballot.ParseBallot(testonly.ParseEntry(t, entries[1]).Body)
 	if facts.Seq != 1 || facts.Type != "ballot" || facts.TrackerHex != want.Tracker().Hex() || facts.Checkpoint.Size != 3 {
 		t.Fatalf("inclusion facts %+v", facts)
 	}
@@ -376,15 +377,6 @@ func hexHashes(hs []tlog.Hash) []string {
 		out = append(out, hex.EncodeToString(h[:]))
 	}
 	return out
-}
-
-func mustEntry(t *testing.T, raw []byte) *bulletin.Entry {
-	t.Helper()
-	e, err := bulletin.ParseEntry(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e
 }
 
 func TestVerifyRecordRejectsJunk(t *testing.T) {
