@@ -129,14 +129,7 @@ func TestAttackSelectiveBadShares(t *testing.T) {
 			// and with {2,4,5}.
 			agg := encryptAgg(t, rng, c.key, [][]uint64{{4}})
 			for _, set := range [][]int{{1, 3, 5}, {2, 4, 5}} {
-				parts := map[int]*PartialDecryption{}
-				for _, j := range set {
-					pd, err := PartialDecrypt(rng, c.params, c.shares[j-1], agg)
-					if err != nil {
-						t.Fatal(err)
-					}
-					parts[j] = pd
-				}
+				parts := c.decrypt(t, rng, agg, set...)
 				res, _, err := Combine(c.params, c.vk, agg, parts, 10)
 				if err != nil || res.Counts[0][0] != 4 {
 					t.Fatalf("decrypt with %v: %v %v", set, res, err)

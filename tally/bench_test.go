@@ -48,14 +48,7 @@ func BenchmarkVerifyPartial(b *testing.B) {
 func BenchmarkCombine(b *testing.B) {
 	c, rng := benchSetup(b)
 	agg := encryptAgg(b, rng, c.key, [][]uint64{{100, 250, 999, 0, 1000}})
-	parts := map[int]*PartialDecryption{}
-	for _, ks := range c.shares[:2] {
-		pd, err := PartialDecrypt(rng, c.params, ks, agg)
-		if err != nil {
-			b.Fatal(err)
-		}
-		parts[ks.Index] = pd
-	}
+	parts := c.decrypt(b, rng, agg, 1, 2)
 	for b.Loop() {
 		res, _, err := Combine(c.params, c.vk, agg, parts, 1000)
 		if err != nil || res.Counts[0][2] != 999 {
@@ -71,13 +64,7 @@ func BenchmarkDKG5of3(b *testing.B) {
 	params, secrets := newParams(b, rng, 5, 3)
 	for b.Loop() {
 		c := &ceremony{params: params, secrets: secrets}
-		for i := 1; i <= 5; i++ {
-			post, st, err := Deal(rng, params, i, secrets[i-1])
-			if err != nil {
-				b.Fatal(err)
-			}
-			c.posts, c.states = append(c.posts, post), append(c.states, st)
-		}
+		c.deal(b, rng)
 		c.finish(b, nil, nil)
 	}
 }

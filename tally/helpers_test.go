@@ -2,6 +2,7 @@ package tally
 
 import (
 	"crypto/sha256"
+	"io"
 	"testing"
 
 	"github.com/urna-vote/urna/ballot"
@@ -47,16 +48,37 @@ func runCeremony(t testing.TB, seed string, n, th int) *ceremony {
 	rng := seeded.New(seed)
 	c := &ceremony{}
 	c.params, c.secrets = newParams(t, rng, n, th)
-	for i := 1; i <= n; i++ {
+	c.deal(t, rng)
+	c.finish(t, nil, nil)
+	return c
+}
+
+// deal runs every trustee's Deal, dealer 1 first.
+func (c *ceremony) deal(t testing.TB, rng io.Reader) {
+	t.Helper()
+	c.posts, c.states = nil, nil
+	for i := 1; i <= c.params.N; i++ {
 		post, st, err := Deal(rng, c.params, i, c.secrets[i-1])
 		if err != nil {
 			t.Fatal(err)
 		}
-		c.posts = append(c.posts, post)
-		c.states = append(c.states, st)
+		c.posts, c.states = append(c.posts, post), append(c.states, st)
 	}
-	c.finish(t, nil, nil)
-	return c
+}
+
+// decrypt returns the partial decryptions of agg by the given trustees,
+// made in that order.
+func (c *ceremony) decrypt(t testing.TB, rng io.Reader, agg [][]*ballot.Ciphertext, trustees ...int) map[int]*PartialDecryption {
+	t.Helper()
+	parts := map[int]*PartialDecryption{}
+	for _, j := range trustees {
+		pd, err := PartialDecrypt(rng, c.params, c.shares[j-1], agg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts[j] = pd
+	}
+	return parts
 }
 
 // finish runs the receiving step and Finish for everybody, with the given

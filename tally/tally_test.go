@@ -22,14 +22,8 @@ func newTallyFixture(t testing.TB, seed string) *tallyFixture {
 	c := runCeremony(t, seed, 4, 3)
 	rng := seeded.New(seed + "/tally")
 	counts := [][]uint64{{3, 0, 7}, {12}}
-	f := &tallyFixture{c: c, counts: counts, agg: encryptAgg(t, rng, c.key, counts), partials: map[int]*PartialDecryption{}}
-	for _, ks := range c.shares {
-		pd, err := PartialDecrypt(rng, c.params, ks, f.agg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.partials[ks.Index] = pd
-	}
+	f := &tallyFixture{c: c, counts: counts, agg: encryptAgg(t, rng, c.key, counts)}
+	f.partials = c.decrypt(t, rng, f.agg, 1, 2, 3, 4)
 	return f
 }
 
@@ -206,14 +200,7 @@ func TestEmptyAggregate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	parts := map[int]*PartialDecryption{}
-	for _, ks := range c.shares[:2] {
-		pd, err := PartialDecrypt(rng, c.params, ks, agg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		parts[ks.Index] = pd
-	}
+	parts := c.decrypt(t, rng, agg, 1, 2)
 	res, _, err := Combine(c.params, c.vk, agg, parts, 0)
 	if err != nil || res.Counts[0][0] != 0 || res.Counts[1][0] != 0 {
 		t.Fatal(res, err)
