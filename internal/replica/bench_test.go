@@ -89,17 +89,8 @@ func BenchmarkSubmit3Nodes(b *testing.B) {
 		b.Cleanup(func() { _ = n.Shutdown() })
 		nodes = append(nodes, n)
 	}
+	joinAll(b, nodes)
 	ctx := context.Background()
-	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	defer cancel()
-	if err := nodes[0].WaitLeader(wctx); err != nil {
-		b.Fatal(err)
-	}
-	for _, n := range nodes[1:] {
-		if err := nodes[0].Join(wctx, n.cfg.ID, n.RaftAddr(), n.cfg.APIAddr); err != nil {
-			b.Fatal(err)
-		}
-	}
 	l := nodes[0]
 	cmd := make([]byte, 1740) // 1.7 KiB
 	var overloaded atomic.Int64

@@ -331,3 +331,19 @@ func submitMany(t testing.TB, n *Node, prefix string, count int) [][]byte {
 	}
 	return cmds
 }
+
+// joinAll waits until nodes[0], the bootstrapped node, leads and has it
+// add every other node as a voter.
+func joinAll(t testing.TB, nodes []*Node) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := nodes[0].WaitLeader(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nodes[1:] {
+		if err := nodes[0].Join(ctx, n.cfg.ID, n.RaftAddr(), n.cfg.APIAddr); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
