@@ -4,14 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/urna-vote/urna/bulletin"
-	"github.com/urna-vote/urna/internal/httpapi"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/urna-vote/urna/ballot"
+	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/internal/httpapi"
 	"github.com/urna-vote/urna/internal/replica"
 	"github.com/urna-vote/urna/internal/testonly"
 	"github.com/urna-vote/urna/internal/testonly/seeded"
@@ -41,7 +41,7 @@ func benchBoard(b *testing.B, skip bool) {
 	qs := []ballot.Question{testonly.Questions()[0], {Text: "Budget", Options: []string{"yes", "no"}, Min: 0, Max: 1}}
 	e := testonly.NewElection(b, "board test election", testonly.Config{Voters: voters, Questions: qs})
 	c := &tcluster{t: b, tcp: true, nodes: map[string]*tnode{}, stopped: map[string]*tnode{}, base: b.TempDir(),
-		keys: nodeKeys(e), open: boltOpener, skip: skip, cosign: 50 * time.Millisecond}
+		keys: e.NodeKeys(), open: boltOpener, skip: skip, cosign: 50 * time.Millisecond}
 	c.tweak = func(rc *replica.Config) {
 		d := replica.DefaultConfig()
 		rc.SnapshotThreshold = 1 << 30

@@ -3,22 +3,14 @@ package board
 import (
 	"bytes"
 	"context"
-	"github.com/urna-vote/urna/internal/testonly"
 	"slices"
 	"testing"
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/internal/store"
+	"github.com/urna-vote/urna/internal/testonly"
 )
-
-func nodeKeys(e *testonly.Election) map[string][]byte {
-	out := map[string][]byte{}
-	for id, k := range e.NodeKeys() {
-		out[id] = []byte(k)
-	}
-	return out
-}
 
 // runElection drives a whole election through cluster c, checking every
 // phase's forbidden posts, and returns the expected result counts.
@@ -122,7 +114,7 @@ func runElection(t *testing.T, c *tcluster, e *testonly.Election) [][]uint64 {
 
 func TestElectionOnCluster(t *testing.T) {
 	e := testonly.NewElection(t, "board test election", testonly.Config{Voters: 8})
-	c := newTCluster(t, nodeKeys(e), boltOpener, nil, "n1", "n2", "n3")
+	c := newTCluster(t, e.NodeKeys(), boltOpener, nil, "n1", "n2", "n3")
 	want := runElection(t, c, e)
 	checkFinal(t, c, e, want)
 }

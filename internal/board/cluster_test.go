@@ -3,9 +3,9 @@ package board
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
-	"github.com/hashicorp/raft"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/raft"
 
 	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/internal/httpapi"
@@ -36,7 +38,7 @@ type tcluster struct {
 	mu      sync.Mutex
 	nodes   map[string]*tnode
 	base    string
-	keys    map[string][]byte
+	keys    map[string]ed25519.PrivateKey
 	open    func(t testing.TB, id, dir string) store.Store
 	tweak   func(*replica.Config)
 	skip    bool
@@ -74,7 +76,7 @@ func boltOpener(t testing.TB, id, dir string) store.Store {
 	return st
 }
 
-func newTCluster(t testing.TB, keys map[string][]byte, open func(testing.TB, string, string) store.Store, tweak func(*replica.Config), ids ...string) *tcluster {
+func newTCluster(t testing.TB, keys map[string]ed25519.PrivateKey, open func(testing.TB, string, string) store.Store, tweak func(*replica.Config), ids ...string) *tcluster {
 	c := &tcluster{t: t, nodes: map[string]*tnode{}, stopped: map[string]*tnode{}, trans: map[string]*raft.InmemTransport{}, base: t.TempDir(), keys: keys, open: open, tweak: tweak}
 	t.Cleanup(c.stopAll)
 	for i, id := range ids {

@@ -2,13 +2,13 @@ package board
 
 import (
 	"context"
-	"github.com/urna-vote/urna/internal/testonly"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/urna-vote/urna/internal/replica"
 	"github.com/urna-vote/urna/internal/store"
+	"github.com/urna-vote/urna/internal/testonly"
 )
 
 // TestMembershipReplayAndSnapshot adds a 4th node, removes one, restarts a
@@ -16,7 +16,7 @@ import (
 // snapshot on a node that joins after the log was compacted.
 func TestMembershipReplayAndSnapshot(t *testing.T) {
 	e := testonly.NewElection(t, "board test election", testonly.Config{Voters: 8})
-	c := newTCluster(t, nodeKeys(e), boltOpener, func(rc *replica.Config) { rc.TrailingLogs = 2 }, "n1", "n2", "n3")
+	c := newTCluster(t, e.NodeKeys(), boltOpener, func(rc *replica.Config) { rc.TrailingLogs = 2 }, "n1", "n2", "n3")
 	c.mustAccept("manifest", e.ManifestEntry())
 	c.mustAccept("credentials", e.CredentialsEntry())
 	c.mustAccept("deals", e.DealEntries()...)

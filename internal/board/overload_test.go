@@ -16,7 +16,7 @@ import (
 // out, and nothing is proposed.
 func TestSubmitOverloadedWhenCheckersBusy(t *testing.T) {
 	e := testonly.NewElection(t, "board test election", testonly.Config{Voters: 2, Nodes: 2})
-	c := newTCluster(t, nodeKeys(e), boltOpener, nil, "n1")
+	c := newTCluster(t, e.NodeKeys(), boltOpener, nil, "n1")
 	b := c.leader().board
 	b.cfg.MaxCheckWait = 50 * time.Millisecond
 	for range cap(b.checks) { // occupy every checker

@@ -3,12 +3,12 @@ package board
 import (
 	"context"
 	"fmt"
-	"github.com/urna-vote/urna/internal/testonly"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/urna-vote/urna/internal/store"
+	"github.com/urna-vote/urna/internal/testonly"
 )
 
 // TestElectionOnClusterPostgres runs the election of TestElectionOnCluster
@@ -32,7 +32,7 @@ func TestElectionOnClusterPostgres(t *testing.T) {
 		return st
 	}
 	e := testonly.NewElection(t, "board test election", testonly.Config{Voters: 8})
-	c := newTCluster(t, nodeKeys(e), open, nil, "n1", "n2", "n3")
+	c := newTCluster(t, e.NodeKeys(), open, nil, "n1", "n2", "n3")
 	want := runElection(t, c, e)
 	checkFinal(t, c, e, want)
 }

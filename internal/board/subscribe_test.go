@@ -10,7 +10,7 @@ import (
 
 func TestSubscribeDeliversBlocks(t *testing.T) {
 	e := testonly.NewElection(t, "board test election", testonly.Config{Voters: 2, Nodes: 2})
-	c := newTCluster(t, nodeKeys(e), boltOpener, nil, "n1")
+	c := newTCluster(t, e.NodeKeys(), boltOpener, nil, "n1")
 	ctx, cancelCtx := context.WithCancel(context.Background())
 	defer cancelCtx()
 	blocks, cancel := c.leader().board.Subscribe(ctx)
