@@ -213,14 +213,7 @@ const manifestTemplate = `{
 func TestElectionBolt(t *testing.T) { election(t, "bolt") }
 
 func TestElectionPostgres(t *testing.T) {
-	url := os.Getenv("URNA_TEST_POSTGRES")
-	if url == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("URNA_TEST_POSTGRES is not set: CI must run the PostgreSQL-backed election (see .ci/pg.sh)")
-		}
-		t.Skip("URNA_TEST_POSTGRES is not set: skipping the PostgreSQL-backed election (required in CI)")
-	}
-	election(t, url)
+	election(t, testonly.PostgresURL(t))
 }
 
 // election holds a whole election with separate processes, verifies it and

@@ -3,7 +3,6 @@ package board
 import (
 	"context"
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -14,13 +13,7 @@ import (
 // TestElectionOnClusterPostgres runs the election of TestElectionOnCluster
 // with every node on PostgreSQL (one schema per node and run).
 func TestElectionOnClusterPostgres(t *testing.T) {
-	url := os.Getenv("URNA_TEST_POSTGRES")
-	if url == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("URNA_TEST_POSTGRES is not set in CI (eval \"$(bash .ci/pg.sh)\")")
-		}
-		t.Skip("URNA_TEST_POSTGRES not set: PostgreSQL cluster test skipped")
-	}
+	url := testonly.PostgresURL(t)
 	run := time.Now().UnixNano() % 1e9
 	open := func(t testing.TB, id, _ string) store.Store {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -3,6 +3,7 @@ package testonly
 import (
 	"log/slog"
 	"net"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -38,4 +39,19 @@ func FreeAddr(t testing.TB) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
+}
+
+// PostgresURL returns the PostgreSQL URL of URNA_TEST_POSTGRES. Without
+// it the test fails in CI (CI set) and is skipped, with the reason, when
+// run by hand.
+func PostgresURL(t testing.TB) string {
+	t.Helper()
+	url := os.Getenv("URNA_TEST_POSTGRES")
+	if url == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("URNA_TEST_POSTGRES is not set: PostgreSQL is required in CI (eval \"$(bash .ci/pg.sh)\")")
+		}
+		t.Skip("URNA_TEST_POSTGRES is not set: skipping a PostgreSQL test (required in CI; run: eval \"$(bash .ci/pg.sh)\")")
+	}
+	return url
 }
