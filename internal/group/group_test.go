@@ -3,7 +3,6 @@ package group
 import (
 	"bytes"
 	"encoding/hex"
-	"encoding/json"
 	"os"
 	"testing"
 
@@ -20,22 +19,9 @@ func mustHex(t testing.TB, s string) []byte {
 }
 
 func TestRFC9496Vectors(t *testing.T) {
-	raw, err := os.ReadFile("testdata/rfc9496.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var v struct {
-		Multiples []string `json:"small_multiples"`
-		Bad       []string `json:"bad_encodings"`
-	}
-	if err := json.Unmarshal(raw, &v); err != nil {
-		t.Fatal(err)
-	}
-	if len(v.Multiples) != 16 || len(v.Bad) != 29 {
-		t.Fatalf("vector file truncated: %d multiples, %d bad", len(v.Multiples), len(v.Bad))
-	}
+	multiples, bads := loadVectors(t)
 	acc := NewElement()
-	for i, want := range v.Multiples {
+	for i, want := range multiples {
 		if got := hex.EncodeToString(acc.Bytes()); got != want {
 			t.Errorf("%d·G = %s, want %s", i, got, want)
 		}
@@ -48,7 +34,7 @@ func TestRFC9496Vectors(t *testing.T) {
 		}
 		acc.Add(acc, Generator())
 	}
-	for _, bad := range v.Bad {
+	for _, bad := range bads {
 		e := Generator()
 		if _, err := e.SetCanonicalBytes(mustHex(t, bad)); err == nil {
 			t.Errorf("accepted invalid encoding %s", bad)
