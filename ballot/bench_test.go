@@ -110,35 +110,34 @@ func parseBatch(b *testing.B, e *testElection, raw, rawSigs [][]byte) ([]*Ballot
 // signature in one batch, on one goroutine.
 func BenchmarkParseVerifyBatch256(b *testing.B) {
 	e, _, _, raw, rawSigs := batchFixture(b)
+	perBallot(b, len(raw), func() ([]int, error) {
+		ballots, extra := parseBatch(b, e, raw, rawSigs)
+		return VerifyBatch(rand.Reader, e.m, e.pk, ballots, extra)
+	})
+}
+
+// perBallot runs verify b.N times, expecting no bad ballot, and reports the
+// wall-clock and CPU time per ballot of a batch of n.
+func perBallot(b *testing.B, n int, verify func() (bad []int, err error)) {
 	b.ResetTimer()
 	c0 := cpuTime()
 	for i := 0; i < b.N; i++ {
-		ballots, extra := parseBatch(b, e, raw, rawSigs)
-		bad, err := VerifyBatch(rand.Reader, e.m, e.pk, ballots, extra)
-		if err != nil || bad != nil {
+		if bad, err := verify(); err != nil || bad != nil {
 			b.Fatal(bad, err)
 		}
 	}
-	n := float64(b.N * len(raw))
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e3/n, "µs/ballot")
-	b.ReportMetric(float64(cpuTime()-c0)/1e3/n, "cpu-µs/ballot")
+	total := float64(b.N * n)
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e3/total, "µs/ballot")
+	b.ReportMetric(float64(cpuTime()-c0)/1e3/total, "cpu-µs/ballot")
 }
 
 // BenchmarkVerifyBatch256 verifies 256 parsed, signed 1-of-5 ballots
 // (proofs and signatures) in one batch on one goroutine.
 func BenchmarkVerifyBatch256(b *testing.B) {
 	e, ballots, extra, _, _ := batchFixture(b)
-	b.ResetTimer()
-	c0 := cpuTime()
-	for i := 0; i < b.N; i++ {
-		bad, err := VerifyBatch(rand.Reader, e.m, e.pk, ballots, extra)
-		if err != nil || bad != nil {
-			b.Fatal(bad, err)
-		}
-	}
-	n := float64(b.N * len(ballots))
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e3/n, "µs/ballot")
-	b.ReportMetric(float64(cpuTime()-c0)/1e3/n, "cpu-µs/ballot")
+	perBallot(b, len(ballots), func() ([]int, error) {
+		return VerifyBatch(rand.Reader, e.m, e.pk, ballots, extra)
+	})
 }
 
 // BenchmarkVerifyBatch256Parallel splits the same batch across GOMAXPROCS goroutines.

@@ -44,8 +44,8 @@ func (s CountStatus) String() string {
 	return "?"
 }
 
-// SelectCounted applies the counting rule of SPEC.md V10 to the entries in
-// board order and returns the status of each:
+// Counter applies the counting rule of SPEC.md V10 to entries given one at
+// a time, in board order, so that a verifier can stream a record:
 //
 //  1. an invalid entry never counts and has no effect;
 //  2. a valid audited entry never counts, and its tracker is burnt;
@@ -53,26 +53,60 @@ func (s CountStatus) String() string {
 //     cast entry had it) is rejected; otherwise its tracker is burnt;
 //  4. of the remaining valid cast entries, the last one per credential
 //     counts and the earlier ones are superseded (revoting).
+//
+// It is the only implementation of the rule: SelectCounted runs it over a
+// slice and package client over a record. The zero value is not usable;
+// call NewCounter.
+type Counter struct {
+	n     int              // entries added so far
+	burnt map[Tracker]bool // trackers of valid audited and cast entries
+	last  map[[32]byte]int // credential → index of its counted entry
+}
+
+// NewCounter returns a Counter that has seen no entry.
+func NewCounter() *Counter {
+	return &Counter{burnt: map[Tracker]bool{}, last: map[[32]byte]int{}}
+}
+
+// Add applies the rule to the next entry, whose index is the number of
+// entries added before it. It returns the entry's status and, when the
+// entry counts in place of an earlier entry of the same credential, that
+// entry's index, which is from now on Superseded; otherwise superseded is -1.
+func (c *Counter) Add(e CountEntry) (status CountStatus, superseded int) {
+	i := c.n
+	c.n++
+	switch {
+	case !e.Valid:
+		return Invalid, -1
+	case e.Audited:
+		c.burnt[e.Tracker] = true
+		return Audited, -1
+	case c.burnt[e.Tracker]:
+		return ReusedTracker, -1
+	}
+	c.burnt[e.Tracker] = true
+	superseded = -1
+	if j, ok := c.last[e.Credential]; ok {
+		superseded = j
+	}
+	c.last[e.Credential] = i
+	return Counted, superseded
+}
+
+// Counted returns the number of entries that count so far: the number of
+// credentials with a counted ballot, maxCount of SPEC.md V10.6.
+func (c *Counter) Counted() int { return len(c.last) }
+
+// SelectCounted applies the counting rule of SPEC.md V10 (see Counter) to
+// the entries in board order and returns the status of each.
 func SelectCounted(entries []CountEntry) []CountStatus {
 	st := make([]CountStatus, len(entries))
-	burnt := map[Tracker]bool{}
-	last := map[[32]byte]int{}
+	c := NewCounter()
 	for i, e := range entries {
-		switch {
-		case !e.Valid:
-			st[i] = Invalid
-		case e.Audited:
-			st[i] = Audited
-			burnt[e.Tracker] = true
-		case burnt[e.Tracker]:
-			st[i] = ReusedTracker
-		default:
-			burnt[e.Tracker] = true
-			if j, ok := last[e.Credential]; ok {
-				st[j] = Superseded
-			}
-			last[e.Credential] = i
-			st[i] = Counted
+		var prev int
+		st[i], prev = c.Add(e)
+		if prev >= 0 {
+			st[prev] = Superseded
 		}
 	}
 	return st

@@ -33,6 +33,27 @@ func TestSelectCounted(t *testing.T) {
 	if CountedIndexes(nil) != nil {
 		t.Fatal("empty board counts something")
 	}
+	// The streaming form: the same statuses as they come, and the entry each
+	// counted one replaces.
+	c := NewCounter()
+	wantPrev := []int{-1, -1, -1, -1, 0, -1, -1, -1, -1, -1, -1}
+	for i, e := range entries {
+		st, prev := c.Add(e)
+		if want := want[i]; want == Superseded {
+			want = Counted // superseded only later, by entry 4
+			if st != want {
+				t.Errorf("entry %d: Add = %v, want %v", i, st, want)
+			}
+		} else if st != want {
+			t.Errorf("entry %d: Add = %v, want %v", i, st, want)
+		}
+		if prev != wantPrev[i] {
+			t.Errorf("entry %d supersedes %d, want %d", i, prev, wantPrev[i])
+		}
+	}
+	if c.Counted() != 4 {
+		t.Errorf("Counted = %d, want 4", c.Counted())
+	}
 }
 
 func TestCountEntriesFromBallots(t *testing.T) {

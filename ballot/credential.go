@@ -160,7 +160,7 @@ func (c Credential) Key(electionID string) (*CredentialKey, error) {
 	if len(c.norm) != credentialChars {
 		return nil, fmt.Errorf("%w: empty credential", ErrInvalidCredential)
 	}
-	if !validElectionID(electionID) {
+	if !ValidElectionID(electionID) {
 		return nil, fmt.Errorf("%w: bad election id", ErrInvalidCredential)
 	}
 	sk := transcript.New(transcript.CredentialDerive).String(c.norm).String(electionID).Challenge()

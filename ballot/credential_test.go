@@ -117,10 +117,7 @@ func TestCredentialKeyBindsElection(t *testing.T) {
 
 func TestCredentialList(t *testing.T) {
 	rng := seeded.Raw("list")
-	var pks []*group.Element
-	for i := 0; i < 20; i++ {
-		pks = append(pks, pointFrom(t, rng))
-	}
+	pks := pointsFrom(t, rng, 20)
 	l, err := NewCredentialList(pks)
 	if err != nil {
 		t.Fatal(err)

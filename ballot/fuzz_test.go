@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"testing"
 
-	"github.com/urna-vote/urna/internal/group"
 	"github.com/urna-vote/urna/internal/testonly/seeded"
 )
 
@@ -58,12 +57,7 @@ func FuzzParseBallot(f *testing.F) {
 }
 
 func FuzzParseCredentialList(f *testing.F) {
-	rng := seeded.Raw("fuzz-list")
-	var pks []*group.Element
-	for i := 0; i < 3; i++ {
-		pks = append(pks, pointFrom(f, rng))
-	}
-	l, _ := NewCredentialList(pks)
+	l, _ := NewCredentialList(pointsFrom(f, seeded.Raw("fuzz-list"), 3))
 	f.Add(l.Bytes())
 	f.Fuzz(func(t *testing.T, data []byte) {
 		l, err := ParseCredentialList(data)

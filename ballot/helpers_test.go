@@ -21,6 +21,15 @@ func pointFrom(t testing.TB, rng *seeded.Reader) *group.Element {
 	return group.NewElement().ScalarBaseMult(scalarFrom(t, rng))
 }
 
+// pointsFrom returns n random points.
+func pointsFrom(t testing.TB, rng *seeded.Reader, n int) []*group.Element {
+	var pks []*group.Element
+	for i := 0; i < n; i++ {
+		pks = append(pks, pointFrom(t, rng))
+	}
+	return pks
+}
+
 // testElection is a manifest with the question shapes of the brief, a key
 // pair and a few credentials.
 type testElection struct {

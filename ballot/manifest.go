@@ -100,33 +100,6 @@ func cloneElement(e *group.Element) *group.Element {
 	return e.Clone()
 }
 
-func validElectionID(s string) bool {
-	if len(s) < 1 || len(s) > MaxElectionID {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
-// validNodeID reports whether id is 1..MaxName characters of [A-Za-z0-9._-],
-// which makes it a valid signed-note key name (SPEC.md §4.1).
-func validNodeID(id string) bool {
-	if len(id) == 0 || len(id) > MaxName {
-		return false
-	}
-	for _, c := range id {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
 // BallotSize returns the exact encoded size of every ballot for m (SPEC.md §6.1).
 func (m *Manifest) BallotSize() int {
 	n := ballotHeader
@@ -153,7 +126,7 @@ func (m *Manifest) Validate() error {
 	if m.Version != ManifestVersion {
 		return fmt.Errorf("%w: version %d, want %d", ErrInvalidManifest, m.Version, ManifestVersion)
 	}
-	if !validElectionID(m.ElectionID) {
+	if !ValidElectionID(m.ElectionID) {
 		return fmt.Errorf("%w: election id must be 1..%d characters of [a-z0-9-]", ErrInvalidManifest, MaxElectionID)
 	}
 	if err := checkText("title", m.Title, MaxTitle); err != nil {
@@ -235,7 +208,7 @@ func (m *Manifest) Validate() error {
 	}
 	ids, nodeKeys := map[string]bool{}, map[string]bool{}
 	for i, n := range m.BoardNodes {
-		if !validNodeID(n.ID) {
+		if !ValidNodeID(n.ID) {
 			return fmt.Errorf("%w: board node %d id %q must be 1..%d characters of [A-Za-z0-9._-] (it names checkpoint signatures)", ErrInvalidManifest, i, n.ID, MaxName)
 		}
 		if ids[n.ID] {

@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -40,12 +39,6 @@ type NodeKey struct {
 	PublicKey ed25519.PublicKey
 }
 
-// ValidNodeID reports whether id can name a note key (SPEC.md §3.8): non-empty
-// UTF-8 with no Unicode white space and no '+'.
-func ValidNodeID(id string) bool {
-	return id != "" && utf8.ValidString(id) && strings.IndexFunc(id, unicode.IsSpace) < 0 && !strings.Contains(id, "+")
-}
-
 // MaxNoteSize bounds a checkpoint note (text and up to 100 signatures).
 const MaxNoteSize = 16 * kib
 
@@ -53,20 +46,6 @@ const MaxNoteSize = 16 * kib
 // "urna/" || election id || "/" || first 16 lower-case hex digits of the fingerprint.
 func Origin(electionID string, fingerprint [32]byte) string {
 	return "urna/" + electionID + "/" + hex.EncodeToString(fingerprint[:8])
-}
-
-// ValidElectionID reports whether id may appear in an origin: 1 to 64
-// characters from [A-Za-z0-9._-].
-func ValidElectionID(id string) bool {
-	if len(id) == 0 || len(id) > 64 {
-		return false
-	}
-	for _, c := range id {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 // Text returns the note text of the checkpoint (SPEC.md §3.8).

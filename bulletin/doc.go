@@ -4,9 +4,10 @@
 // C2SP signed notes (golang.org/x/mod/sumdb/note), inclusion and
 // consistency proofs and receipts for clients, the election-record file,
 // and the election state machine that decides which entries the board
-// accepts. It owns the verification steps V1 (the record decodes), V2 (the
-// block chain), V3 (the Merkle log and checkpoint signatures) and V5 (phase
-// rules and authorship).
+// accepts. It provides the building blocks of the verification steps V1
+// (strict decoders, RecordReader), V2 (CheckLink), V3 (MemoryLog, Board.Open)
+// and V5 (Rules, MemIndex) of SPEC.md §3.12; package client runs them, with
+// the other steps, over a whole election record.
 //
 // # Objects
 //
@@ -29,18 +30,21 @@
 //
 // # Rules and fault model
 //
-// Rules.Apply is the deterministic state machine the replicated board runs
-// on every committed entry: it reads only the entry, the small
-// ElectionState and an Index over storage, never a clock or randomness, so
-// every replica reaches the same state. PreCheck holds the expensive
+// Rules.Apply (electionrules.go) is the deterministic state machine the
+// replicated board runs on every committed entry: it reads only the entry,
+// the small ElectionState and an Index over storage, never a clock or
+// randomness, so every replica reaches the same state. Its Bodies extract
+// the facts it needs from the typed bodies (bodyfacts.go). PreCheck
+// (proofcheck.go) holds the expensive
 // checks (envelope signatures, ballot and key-ceremony proofs, batched and
 // randomised) and runs once, on the node that receives an entry, before it
 // is proposed. The board's Raft cluster is crash-fault tolerant only:
 // replicas trust each other's PreCheck, and a compromised node could append
 // an entry that would fail it. That is why observers trust nothing: they
-// re-run every check on the published record (V1–V13), including the rules
-// (V5) with VerifyRecord, and a board that lies is caught by its own signed
-// checkpoints (InconsistencyError carries the evidence).
+// re-run every check on the published record (V1–V13), including the
+// replay of the rules (V5) over a MemIndex (client.VerifyElectionRecord),
+// and a board that lies is caught by its own signed checkpoints
+// (InconsistencyError carries the evidence).
 //
 // # Security notes
 //
@@ -48,7 +52,8 @@
 // strict: one encoding per object, trailing bytes rejected, sizes bounded
 // before allocation, errors wrapping ErrMalformed and a nil result. Failed
 // signature and proof checks return one opaque error (ErrInvalidSignature,
-// ErrInvalidProof); StepError names the V-step that failed for reports.
+// ErrInvalidProof); the verifier's report (package client) names the V-step
+// that failed.
 // The package does no I/O except through the io.Reader and io.Writer its
 // record functions are given, and never logs.
 package bulletin

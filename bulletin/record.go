@@ -142,7 +142,7 @@ type RecordBlock struct {
 // formed, every block header and entry decoding canonically, the frame
 // order of §3.11, matching END counts and nothing after END. It checks
 // structure only; chain links, the Merkle log and signatures are V2/V3
-// (see VerifyRecord).
+// (package client runs them).
 type RecordReader struct {
 	r              *bufio.Reader
 	blocks, ntries uint64

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/client"
 	"github.com/urna-vote/urna/tally"
 )
 
@@ -18,11 +19,11 @@ func TestAttackComplaintImpersonation(t *testing.T) {
 	en := e.EntryFor(e.Manifest.Fingerprint(), bulletin.TypeDKGComplaint, bulletin.RoleTrustee, e.Trustees[0].SigningKey(), forged.Bytes())
 	entries := insert(e.Entries, e.SeqOpen, en)
 	rep := verify(t, e.Seal(entries).Encode())
-	expectFailures(t, rep, "V5", at("V5", e.SeqOpen))
-	for _, f := range rep.Step("V7").Failures {
+	expectFailures(t, rep, client.StepV5, at(client.StepV5, e.SeqOpen))
+	for _, f := range rep.Step(client.StepV7).Failures {
 		t.Errorf("V7 counted the impersonated complaint: %s", f)
 	}
-	if !rep.Step("V13").OK {
+	if !rep.Step(client.StepV13).OK {
 		t.Error("the result no longer verifies")
 	}
 }
@@ -34,8 +35,8 @@ func TestAttackSelfComplaint(t *testing.T) {
 	self := []byte{0, 1, 0, 1} // Complaint{Dealer: 1, Complainer: 1}
 	en := e.EntryFor(e.Manifest.Fingerprint(), bulletin.TypeDKGComplaint, bulletin.RoleTrustee, e.Trustees[0].SigningKey(), self)
 	rep := verify(t, e.Seal(insert(e.Entries, e.SeqOpen, en)).Encode())
-	expectFailures(t, rep, "V1", at("V1", e.SeqOpen))
-	for _, f := range rep.Step("V7").Failures {
+	expectFailures(t, rep, client.StepV1, at(client.StepV1, e.SeqOpen))
+	for _, f := range rep.Step(client.StepV7).Failures {
 		t.Errorf("V7 affected by the self-complaint: %s", f)
 	}
 }
@@ -49,8 +50,8 @@ func TestAttackBallotReplay(t *testing.T) {
 	old := e.SeqSuperseded[0]
 	replay := e.Resign(old, e.VoterKey(old), e.Body(old))
 	rep := verify(t, e.Seal(insert(e.Entries, e.SeqClose, replay)).Encode())
-	expectFailures(t, rep, "V5", at("V5", e.SeqClose))
-	for _, id := range []string{"V12", "V13"} {
+	expectFailures(t, rep, client.StepV5, at(client.StepV5, e.SeqClose))
+	for _, id := range []client.Step{client.StepV12, client.StepV13} {
 		if !rep.Step(id).OK {
 			dump(t, rep)
 			t.Errorf("%s fails: the replay changed the count", id)

@@ -28,7 +28,7 @@ func BenchmarkVerifyElection1000(b *testing.B) {
 	runtime.GC()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		rep, err := client.Verify(bytesReader(rec), client.Options{Progress: sample})
+		rep, err := client.VerifyElectionRecord(bytesReader(rec), client.VerifyOptions{Progress: sample})
 		if err != nil {
 			b.Fatal(err)
 		}

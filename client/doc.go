@@ -1,10 +1,14 @@
-// Package client is the observer's and the voter's side of Urna: it
-// verifies a complete election record without trusting the board, the
-// authorities or the trustees (SPEC.md §10, steps V1–V13), and it checks a
-// voter's receipt against fresh checkpoints (SPEC.md §3.10, V3.6–V3.7).
+// Package client is Urna's offline verifier: the observer's and the voter's
+// side of the protocol. It talks to no server (the HTTP client of the API is
+// internal/apiclient); it takes data already fetched and verifies it without
+// trusting the board, the authorities or the trustees: a complete election
+// record (SPEC.md §10, steps V1–V13), a voter's receipt against fresh
+// checkpoints (SPEC.md §3.10, V3.6–V3.7), and the election key a voter's
+// device encrypts under (SPEC.md §10.6).
 //
-// Verify reads a record (the format of SPEC.md §3.11, written by the board
-// and read with package bulletin) in one pass and runs every step:
+// VerifyElectionRecord reads a record (the format of SPEC.md §3.11, written
+// by the board and read with package bulletin) in one pass and runs every
+// step, each named by a Step constant (StepV1 … StepV13):
 //
 //	V1  every block header, entry and body decodes canonically
 //	V2  the blocks form a hash-linked chain that covers every entry once
@@ -22,6 +26,7 @@
 //	    binding to the election, the credential and the manifest
 //	V9  every audited ballot's opening re-encrypts to its ciphertexts
 //	V10 the last valid ballot of each credential counts, nothing else
+//	    (ballot.Counter, the one implementation of the counting rule)
 //	V11 the aggregate of the counted ballots
 //	V12 every partial decryption's Chaum–Pedersen proofs
 //	V13 combination of the T smallest valid partial decryptions, discrete
@@ -35,7 +40,8 @@
 //
 // The report (Report) says for each step whether it passed, how many
 // objects it checked and, for each failure, the entry sequence number or
-// block height and the field. Verify streams: it holds the key-ceremony
+// block height and the field (the sub-step, e.g. "V8.6 question 0 option
+// 1"). VerifyElectionRecord streams: it holds the key-ceremony
 // entries, one encoded ballot per credential (the one that currently
 // counts, needed to take it out of the running aggregate when the voter
 // votes again) and at most one chunk of ballots awaiting batch
@@ -44,9 +50,9 @@
 //
 // Batching. Ballot signatures and proofs are verified in chunks with
 // random linear combinations (SPEC.md §2.5) whose weights come from
-// Options.Rand (crypto/rand by default). A false equation passes a chunk
-// with probability about 1/ℓ. When a chunk fails, Verify bisects it and
-// names exactly the bad entries. Failures of proofs are reported with the
+// VerifyOptions.Rand (crypto/rand by default). A false equation passes a
+// chunk with probability about 1/ℓ. When a chunk fails, VerifyElectionRecord
+// bisects it and names exactly the bad entries. Failures of proofs are reported with the
 // V-sub-step that failed (ballot.Diagnose, tally.FailedFactors); the
 // packages' errors stay opaque.
 //

@@ -47,7 +47,7 @@ type ElectionKey struct {
 // 0 … s, where s is the open entry: the caller fetches entries until the
 // first one of type open and MUST NOT pass any entry after it.
 //
-// It runs Verify's own per-entry steps over these entries, as Verify runs
+// It runs VerifyElectionRecord's own per-entry steps over these entries, as VerifyElectionRecord runs
 // them over a record's blocks: V1 (every entry decodes), V4 (entry 0 is a
 // manifest signed by the authority it names; every entry carries its
 // fingerprint; the fingerprint is KeyOptions.Fingerprint if given), V5
@@ -64,7 +64,7 @@ type ElectionKey struct {
 // some step failed: the report says which step and entry. Any other error
 // is the caller's: an entry after the open entry.
 func VerifyElectionKey(entries [][]byte, opts KeyOptions) (*ElectionKey, *Report, error) {
-	v := newVerifier(Options{Fingerprint: opts.Fingerprint})
+	v := newVerifier(VerifyOptions{Fingerprint: opts.Fingerprint})
 	v.keyOnly, v.keyCheckpoint = true, opts.Checkpoint != nil
 	var open *bulletin.Entry
 	for i, raw := range entries {
@@ -74,7 +74,7 @@ func VerifyElectionKey(entries [][]byte, opts KeyOptions) (*ElectionKey, *Report
 		e, err := bulletin.ParseEntry(raw)
 		if err != nil {
 			v.v1Failed = true
-			v.failAt(1, int64(i), "V1.3 entry", "%v", err)
+			v.failAt(StepV1, int64(i), "V1.3 entry", "%v", err)
 			break
 		}
 		v.leaf(raw, e)
@@ -83,7 +83,7 @@ func VerifyElectionKey(entries [][]byte, opts KeyOptions) (*ElectionKey, *Report
 		}
 	}
 	if !v.v1Failed && open == nil {
-		v.failAt(7, NoEntry, "V7.7 open", "the %d entries end before any open entry: the board has published no election key", len(entries))
+		v.failAt(StepV7, NoEntry, "V7.7 open", "the %d entries end before any open entry: the board has published no election key", len(entries))
 	}
 	var c *bulletin.Checkpoint
 	if opts.Checkpoint != nil && !v.v1Failed && v.m != nil {
@@ -110,30 +110,30 @@ func VerifyElectionKey(entries [][]byte, opts KeyOptions) (*ElectionKey, *Report
 // exactly the entries seen (V3.5, by the consistency proof from their
 // recomputed Merkle root to the checkpoint's root).
 func (v *verifier) prefixCheckpoint(note []byte, proof []tlog.Hash) *bulletin.Checkpoint {
-	v.checked(3)
+	v.checked(StepV3)
 	c, err := boardOf(v.m).Open(note)
 	if err != nil {
-		v.failAt(3, NoEntry, "V3.1–V3.4 checkpoint", "%v", err)
+		v.failAt(StepV3, NoEntry, "V3.1–V3.4 checkpoint", "%v", err)
 		return nil
 	}
 	v.rep.Checkpoints++
 	size := v.log.Size()
 	root, err := v.log.Root(size)
 	if err != nil {
-		v.failAt(3, NoEntry, "V3.5 log_root", "%v", err)
+		v.failAt(StepV3, NoEntry, "V3.5 log_root", "%v", err)
 		return nil
 	}
 	switch {
 	case c.Size < size:
-		v.failAt(3, NoEntry, "V3.5 checkpoint size", "checkpoint of size %d does not cover the %d entries up to open", c.Size, size)
+		v.failAt(StepV3, NoEntry, "V3.5 checkpoint size", "checkpoint of size %d does not cover the %d entries up to open", c.Size, size)
 		return nil
 	case c.Size == size && (root != c.Root || len(proof) != 0):
-		v.failAt(3, NoEntry, "V3.5 checkpoint root", "checkpoint root for size %d is not the Merkle root of the entries", size)
+		v.failAt(StepV3, NoEntry, "V3.5 checkpoint root", "checkpoint root for size %d is not the Merkle root of the entries", size)
 		return nil
 	case c.Size > size:
 		p := &bulletin.ConsistencyProof{OldSize: size, NewSize: c.Size, Hashes: proof}
 		if p.Check(root, c.Root) != nil {
-			v.failAt(3, NoEntry, "V3.5 consistency", "the entries are not the first %d entries of the checkpoint's log of size %d (consistency proof fails)", size, c.Size)
+			v.failAt(StepV3, NoEntry, "V3.5 consistency", "the entries are not the first %d entries of the checkpoint's log of size %d (consistency proof fails)", size, c.Size)
 			return nil
 		}
 	}

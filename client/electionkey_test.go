@@ -100,8 +100,8 @@ func TestElectionKeyCheckpoint(t *testing.T) {
 			dump(t, rep)
 			t.Fatal("does not verify")
 		}
-		if k.Checkpoint == nil || k.Checkpoint.Size != uint64(len(e.Entries)) || !rep.Step("V3").Ran || rep.Checkpoints != 1 {
-			t.Errorf("checkpoint %+v, V3 ran %v", k.Checkpoint, rep.Step("V3").Ran)
+		if k.Checkpoint == nil || k.Checkpoint.Size != uint64(len(e.Entries)) || !rep.Step(client.StepV3).Ran || rep.Checkpoints != 1 {
+			t.Errorf("checkpoint %+v, V3 ran %v", k.Checkpoint, rep.Step(client.StepV3).Ran)
 		}
 	})
 	t.Run("equal", func(t *testing.T) {
@@ -118,8 +118,8 @@ func TestElectionKeyCheckpoint(t *testing.T) {
 	fail := func(t *testing.T, entries [][]byte, opts client.KeyOptions, field string) {
 		t.Helper()
 		_, rep := verifyKey(t, entries, opts)
-		expectFailures(t, rep, "V3", anywhere("V3"))
-		if f := rep.Step("V3").Failures[0]; f.Field != field {
+		expectFailures(t, rep, client.StepV3, anywhere(client.StepV3))
+		if f := rep.Step(client.StepV3).Failures[0]; f.Field != field {
 			t.Errorf("field %q, want %q", f.Field, field)
 		}
 	}
@@ -171,8 +171,8 @@ func TestElectionKeyOpenNamesAnotherKey(t *testing.T) {
 	entries := upToOpen(e)
 	entries[e.SeqOpen] = e.Resign(e.SeqOpen, e.EA, ob.Bytes())
 	_, rep := verifyKey(t, entries, client.KeyOptions{})
-	expectFailures(t, rep, "V7", at("V7", e.SeqOpen))
-	if f := rep.Step("V7").Failures[0]; f.Field != "V7.7 joint key" {
+	expectFailures(t, rep, client.StepV7, at(client.StepV7, e.SeqOpen))
+	if f := rep.Step(client.StepV7).Failures[0]; f.Field != "V7.7 joint key" {
 		t.Errorf("field %q, want V7.7 joint key", f.Field)
 	}
 }
@@ -187,8 +187,8 @@ func TestElectionKeyWrongQUAL(t *testing.T) {
 	entries := upToOpen(e)
 	entries[e.SeqOpen] = e.Resign(e.SeqOpen, e.EA, ob.Bytes())
 	_, rep := verifyKey(t, entries, client.KeyOptions{})
-	expectFailures(t, rep, "V7", at("V7", e.SeqOpen))
-	if f := rep.Step("V7").Failures[0]; f.Field != "V7.6 qualified" {
+	expectFailures(t, rep, client.StepV7, at(client.StepV7, e.SeqOpen))
+	if f := rep.Step(client.StepV7).Failures[0]; f.Field != "V7.6 qualified" {
 		t.Errorf("field %q, want V7.6 qualified", f.Field)
 	}
 }
@@ -202,9 +202,9 @@ func TestElectionKeyDroppedDeal(t *testing.T) {
 	entries := slices.Delete(upToOpen(e), seq, seq+1)
 	open := len(entries) - 1
 	_, rep := verifyKey(t, entries, client.KeyOptions{})
-	expectFailures(t, rep, "V7", at("V7", open))
+	expectFailures(t, rep, client.StepV7, at(client.StepV7, open))
 	var fields []string
-	for _, f := range rep.Step("V7").Failures {
+	for _, f := range rep.Step(client.StepV7).Failures {
 		if f.Entry == int64(open) {
 			fields = append(fields, f.Field)
 		}
@@ -226,7 +226,7 @@ func TestElectionKeyForgedDealerProof(t *testing.T) {
 	entries[seq] = e.Resign(seq, e.Trustees[2].SigningKey(), p.Bytes())
 	_, rep := verifyKey(t, entries, client.KeyOptions{})
 	// The rules accept the post and the open naming dealer 3; V7 does not.
-	expectFailures(t, rep, "V7", at("V7", seq), at("V7", e.SeqOpen))
+	expectFailures(t, rep, client.StepV7, at(client.StepV7, seq), at(client.StepV7, e.SeqOpen))
 }
 
 func TestElectionKeyManifestOfAnotherElection(t *testing.T) {
@@ -238,16 +238,16 @@ func TestElectionKeyManifestOfAnotherElection(t *testing.T) {
 	entries[0] = m0
 	var want []where
 	for seq := 1; seq < len(entries); seq++ {
-		want = append(want, at("V4", seq))
+		want = append(want, at(client.StepV4, seq))
 	}
 	t.Run("no-fingerprint", func(t *testing.T) {
 		_, rep := verifyKey(t, entries, client.KeyOptions{})
-		expectFailures(t, rep, "V4", want...)
+		expectFailures(t, rep, client.StepV4, want...)
 	})
 	t.Run("expected-fingerprint", func(t *testing.T) {
 		_, rep := verifyKey(t, entries, client.KeyOptions{Fingerprint: e.Manifest.Fingerprint()})
-		expectFailures(t, rep, "V4", append(want, at("V4", 0))...)
-		if f := rep.Step("V4").Failures[0]; f.Field != "V4.6 fingerprint" {
+		expectFailures(t, rep, client.StepV4, append(want, at(client.StepV4, 0))...)
+		if f := rep.Step(client.StepV4).Failures[0]; f.Field != "V4.6 fingerprint" {
 			t.Errorf("field %q, want V4.6 fingerprint", f.Field)
 		}
 	})
@@ -257,7 +257,7 @@ func TestElectionKeyManifestOfAnotherElection(t *testing.T) {
 		entries := upToOpen(e)
 		entries[0] = en.Bytes()
 		_, rep := verifyKey(t, entries, client.KeyOptions{})
-		expectFailures(t, rep, "V4", at("V4", 0))
+		expectFailures(t, rep, client.StepV4, at(client.StepV4, 0))
 	})
 }
 
@@ -265,17 +265,17 @@ func TestElectionKeyInputs(t *testing.T) {
 	e := smallElection(t)
 	t.Run("no-open", func(t *testing.T) {
 		_, rep := verifyKey(t, e.Entries[:e.SeqOpen], client.KeyOptions{})
-		expectFailures(t, rep, "V7", anywhere("V7"))
+		expectFailures(t, rep, client.StepV7, anywhere(client.StepV7))
 	})
 	t.Run("empty", func(t *testing.T) {
 		_, rep := verifyKey(t, nil, client.KeyOptions{})
-		expectFailures(t, rep, "V7", anywhere("V7"))
+		expectFailures(t, rep, client.StepV7, anywhere(client.StepV7))
 	})
 	t.Run("undecodable", func(t *testing.T) {
 		entries := upToOpen(e)
 		entries[2] = entries[2][:len(entries[2])-1]
 		_, rep := verifyKey(t, entries, client.KeyOptions{})
-		expectFailures(t, rep, "V1", at("V1", 2))
+		expectFailures(t, rep, client.StepV1, at(client.StepV1, 2))
 	})
 	t.Run("after-open", func(t *testing.T) {
 		k, rep, err := client.VerifyElectionKey(e.Entries[:e.SeqOpen+2], client.KeyOptions{})

@@ -10,7 +10,7 @@ import (
 
 func ExampleVerify() {
 	e := testonly.Build(nil, "example", testonly.SmallConfig())
-	rep, err := client.Verify(bytes.NewReader(e.Record()), client.Options{Fingerprint: e.Manifest.Fingerprint()})
+	rep, err := client.VerifyElectionRecord(bytes.NewReader(e.Record()), client.VerifyOptions{Fingerprint: e.Manifest.Fingerprint()})
 	if err != nil {
 		fmt.Println(err)
 	}

@@ -2,24 +2,60 @@ package client
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
-// The verification steps of SPEC.md §10, in the order Verify reports them.
-var stepTitles = [...]struct{ id, title string }{
-	{"V1", "record decodes (every entry canonical)"},
-	{"V2", "hash-linked chain of blocks"},
-	{"V3", "Merkle log and checkpoint signatures"},
-	{"V4", "manifest and its authority signature"},
-	{"V5", "phase rules and authorship of every entry"},
-	{"V6", "credential list"},
-	{"V7", "key ceremony"},
-	{"V8", "cast ballots: signatures, well-formedness proofs, binding"},
-	{"V9", "audited ballots re-encrypt correctly"},
-	{"V10", "counted ballots: last valid ballot per credential"},
-	{"V11", "encrypted aggregate"},
-	{"V12", "partial decryptions"},
-	{"V13", "combination, discrete logs and the published result"},
+// Step is a verification step of SPEC.md §10.3, V1 … V13. Its String is the
+// step's name ("V7"); sub-steps ("V7.6") appear in Failure.Field.
+type Step int
+
+// The verification steps, in the order of SPEC.md §10.3 and of the report.
+// TestStepsMatchSpec ties every constant to its numbered step in SPEC.md.
+const (
+	StepV1  Step = iota + 1 // the record decodes (§3.12, §10.3)
+	StepV2                  // the block chain (§3.12)
+	StepV3                  // the Merkle log and the checkpoints (§3.12)
+	StepV4                  // the manifest (§7.4, §10.3)
+	StepV5                  // phase rules and authorship (§3.12)
+	StepV6                  // the credential list (§7.4)
+	StepV7                  // the key ceremony (§8.8)
+	StepV8                  // every cast ballot (§7.4)
+	StepV9                  // audited ballots (§7.4)
+	StepV10                 // which ballots count (§7.4)
+	StepV11                 // the encrypted aggregate (§9.6)
+	StepV12                 // partial decryptions (§9.7)
+	StepV13                 // combination and result (§9.8)
+
+	// NumSteps is the number of verification steps.
+	NumSteps = int(StepV13)
+)
+
+// String returns the step's name, "V1" … "V13".
+func (s Step) String() string { return "V" + strconv.Itoa(int(s)) }
+
+// Title says what the step checks, for people.
+func (s Step) Title() string {
+	if s < StepV1 || s > StepV13 {
+		return ""
+	}
+	return stepTitles[s-1]
+}
+
+var stepTitles = [NumSteps]string{
+	"record decodes (every entry canonical)",
+	"hash-linked chain of blocks",
+	"Merkle log and checkpoint signatures",
+	"manifest and its authority signature",
+	"phase rules and authorship of every entry",
+	"credential list",
+	"key ceremony",
+	"cast ballots: signatures, well-formedness proofs, binding",
+	"audited ballots re-encrypt correctly",
+	"counted ballots: last valid ballot per credential",
+	"encrypted aggregate",
+	"partial decryptions",
+	"combination, discrete logs and the published result",
 }
 
 // NoEntry is the Failure.Entry and Failure.Block value of a failure that
@@ -61,7 +97,7 @@ const MaxFailuresPerStep = 1000
 
 // StepResult is the outcome of one V-step.
 type StepResult struct {
-	ID       string    `json:"id"`      // "V1" … "V13"
+	ID       string    `json:"id"`      // the Step's name, "V1" … "V13"
 	Title    string    `json:"title"`   // what the step checks
 	OK       bool      `json:"ok"`      // no failure (a step the record does not reach yet is OK)
 	Ran      bool      `json:"ran"`     // false when an earlier failure made the step impossible
@@ -96,9 +132,9 @@ type Report struct {
 }
 
 func newReport() *Report {
-	r := &Report{Steps: make([]StepResult, len(stepTitles))}
-	for i, s := range stepTitles {
-		r.Steps[i] = StepResult{ID: s.id, Title: s.title}
+	r := &Report{Steps: make([]StepResult, NumSteps)}
+	for s := StepV1; s <= StepV13; s++ {
+		r.Steps[s-1] = StepResult{ID: s.String(), Title: s.Title()}
 	}
 	return r
 }
@@ -110,13 +146,13 @@ func (r *Report) OK() bool {
 			return false
 		}
 	}
-	return len(r.Steps) == len(stepTitles)
+	return len(r.Steps) == NumSteps
 }
 
-// Step returns the result of step id ("V1" … "V13"), or nil.
-func (r *Report) Step(id string) *StepResult {
+// Step returns the result of step s, or nil if the report has none.
+func (r *Report) Step(s Step) *StepResult {
 	for i := range r.Steps {
-		if r.Steps[i].ID == id {
+		if r.Steps[i].ID == s.String() {
 			return &r.Steps[i]
 		}
 	}
@@ -125,20 +161,20 @@ func (r *Report) Step(id string) *StepResult {
 
 // FirstFailure returns the first failing step and its first failure, in
 // step order. ok is false when every step passed.
-func (r *Report) FirstFailure() (step string, f Failure, ok bool) {
-	for _, s := range r.Steps {
+func (r *Report) FirstFailure() (step Step, f Failure, ok bool) {
+	for i, s := range r.Steps {
 		if len(s.Failures) > 0 {
-			return s.ID, s.Failures[0], true
+			return Step(i + 1), s.Failures[0], true
 		}
 		if !s.OK {
-			return s.ID, Failure{Entry: NoEntry, Block: NoEntry, Detail: "step did not run"}, true
+			return Step(i + 1), Failure{Entry: NoEntry, Block: NoEntry, Detail: "step did not run"}, true
 		}
 	}
-	return "", Failure{}, false
+	return 0, Failure{}, false
 }
 
-// step returns the result of step n (1-based).
-func (r *Report) step(n int) *StepResult { return &r.Steps[n-1] }
+// step returns the result of step s of a report made by newReport.
+func (r *Report) step(s Step) *StepResult { return &r.Steps[s-1] }
 
 func (s *StepResult) fail(f Failure) {
 	if len(s.Failures) >= MaxFailuresPerStep {

@@ -3,6 +3,7 @@ package client_test
 import (
 	"crypto/ed25519"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/urna-vote/urna/ballot"
@@ -17,20 +18,20 @@ import (
 
 // where is an expected failure: step id and entry seq (or block height).
 type where struct {
-	step  string
+	step  client.Step
 	entry int64 // client.NoEntry to ignore
 	block int64 // client.NoEntry to ignore
 }
 
-func at(step string, seq int) where    { return where{step, int64(seq), client.NoEntry} }
-func atBlock(step string, h int) where { return where{step, client.NoEntry, int64(h)} }
-func anywhere(step string) where       { return where{step, client.NoEntry, client.NoEntry} }
+func at(step client.Step, seq int) where    { return where{step, int64(seq), client.NoEntry} }
+func atBlock(step client.Step, h int) where { return where{step, client.NoEntry, int64(h)} }
+func anywhere(step client.Step) where       { return where{step, client.NoEntry, client.NoEntry} }
 
 func (w where) match(f client.Failure) bool {
 	return (w.entry == client.NoEntry || f.Entry == w.entry) && (w.block == client.NoEntry || f.Block == w.block)
 }
 
-func expectFailures(t *testing.T, rep *client.Report, first string, want ...where) {
+func expectFailures(t *testing.T, rep *client.Report, first client.Step, want ...where) {
 	t.Helper()
 	if rep.OK() {
 		t.Fatal("tampered record verifies")
@@ -75,12 +76,12 @@ func TestTamperBallotProof(t *testing.T) {
 	body := e.Body(seq)
 	body[len(body)-32] ^= 1 // low byte of the last range-proof response: still canonical
 	rep := verify(t, e.Seal(e.WithEntry(seq, e.Resign(seq, e.VoterKey(seq), body))).Encode())
-	expectFailures(t, rep, "V8", at("V8", seq))
-	if f := rep.Step("V8").Failures[0]; f.Field[:4] != "V8.7" {
+	expectFailures(t, rep, client.StepV8, at(client.StepV8, seq))
+	if f := rep.Step(client.StepV8).Failures[0]; f.Field[:4] != "V8.7" {
 		t.Errorf("field %q, want the range proof V8.7", f.Field)
 	}
 	// The tampered ballot no longer counts, so the result no longer matches.
-	expectFailures(t, rep, "V8", anywhere("V12"))
+	expectFailures(t, rep, client.StepV8, anywhere(client.StepV12))
 }
 
 func TestTamperBallotProofUnsigned(t *testing.T) {
@@ -100,7 +101,7 @@ func TestTamperBallotProofUnsigned(t *testing.T) {
 		}
 	}
 	rep := verify(t, s.Encode())
-	expectFailures(t, rep, "V3", at("V8", seq), anywhere("V3"))
+	expectFailures(t, rep, client.StepV3, at(client.StepV8, seq), anywhere(client.StepV3))
 }
 
 func TestTamperSwapCredential(t *testing.T) {
@@ -110,7 +111,7 @@ func TestTamperSwapCredential(t *testing.T) {
 	t.Run("envelope", func(t *testing.T) {
 		// Another registered credential signs A's ballot.
 		rep := verify(t, e.Seal(e.WithEntry(seq, e.Resign(seq, other.PrivateKey(), e.Body(seq)))).Encode())
-		expectFailures(t, rep, "V5", at("V5", seq), at("V8", seq))
+		expectFailures(t, rep, client.StepV5, at(client.StepV5, seq), at(client.StepV8, seq))
 	})
 	t.Run("body", func(t *testing.T) {
 		// The credential inside the ballot is swapped too: the proofs,
@@ -118,7 +119,7 @@ func TestTamperSwapCredential(t *testing.T) {
 		body := e.Body(seq)
 		copy(body[33:65], other.Public().Bytes())
 		rep := verify(t, e.Seal(e.WithEntry(seq, e.Resign(seq, other.PrivateKey(), body))).Encode())
-		expectFailures(t, rep, "V8", at("V8", seq))
+		expectFailures(t, rep, client.StepV8, at(client.StepV8, seq))
 	})
 }
 
@@ -133,7 +134,7 @@ func TestTamperRemoveEntry(t *testing.T) {
 	h.LogSize--
 	b.Header = &h
 	rep := verify(t, s.Encode())
-	expectFailures(t, rep, "V2", atBlock("V2", k+1), atBlock("V3", k))
+	expectFailures(t, rep, client.StepV2, atBlock(client.StepV2, k+1), atBlock(client.StepV3, k))
 }
 
 func TestTamperReorderBlocks(t *testing.T) {
@@ -141,43 +142,59 @@ func TestTamperReorderBlocks(t *testing.T) {
 	s := e.Seal(e.Entries)
 	s.Blocks[2], s.Blocks[3] = s.Blocks[3], s.Blocks[2]
 	rep := verify(t, s.Encode())
-	expectFailures(t, rep, "V2", atBlock("V2", 3))
+	expectFailures(t, rep, client.StepV2, atBlock(client.StepV2, 3))
 }
 
 func TestTamperBlockHeader(t *testing.T) {
 	e := smallElection(t)
-	t.Run("time", func(t *testing.T) {
+	cases := []struct {
+		name  string
+		block int
+		mut   func(h *bulletin.BlockHeader, s *testonly.Sealed)
+		first client.Step
+		want  []where
+	}{
+		{"time", 2, func(h *bulletin.BlockHeader, _ *testonly.Sealed) { h.Time += 7 },
+			client.StepV2, []where{atBlock(client.StepV2, 3)}},
+		{"time-backwards", 5, func(h *bulletin.BlockHeader, s *testonly.Sealed) { h.Time = s.Blocks[4].Header.Time - 1 },
+			client.StepV2, []where{atBlock(client.StepV2, 5)}},
+		{"prev", 4, func(h *bulletin.BlockHeader, _ *testonly.Sealed) { h.Prev[0] ^= 1 },
+			client.StepV2, []where{atBlock(client.StepV2, 4)}},
+		{"root", 1, func(h *bulletin.BlockHeader, _ *testonly.Sealed) { h.LogRoot[0] ^= 1 },
+			client.StepV2, []where{atBlock(client.StepV3, 1), atBlock(client.StepV2, 2)}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := e.Seal(e.Entries)
+			h := *s.Blocks[c.block].Header
+			c.mut(&h, s)
+			s.Blocks[c.block].Header = &h
+			rep := verify(t, s.Encode())
+			expectFailures(t, rep, c.first, c.want...)
+		})
+	}
+	t.Run("root-sub-step", func(t *testing.T) {
+		// A block whose log root is wrong but that links (V2 passes): V3.5.
 		s := e.Seal(e.Entries)
-		h := *s.Blocks[2].Header
-		h.Time += 7
-		s.Blocks[2].Header = &h
-		rep := verify(t, s.Encode())
-		expectFailures(t, rep, "V2", atBlock("V2", 3))
-	})
-	t.Run("time-backwards", func(t *testing.T) {
-		s := e.Seal(e.Entries)
-		h := *s.Blocks[5].Header
-		h.Time = s.Blocks[4].Header.Time - 1
-		s.Blocks[5].Header = &h
-		rep := verify(t, s.Encode())
-		expectFailures(t, rep, "V2", atBlock("V2", 5))
-	})
-	t.Run("prev", func(t *testing.T) {
-		s := e.Seal(e.Entries)
-		h := *s.Blocks[4].Header
-		h.Prev[0] ^= 1
-		s.Blocks[4].Header = &h
-		rep := verify(t, s.Encode())
-		expectFailures(t, rep, "V2", atBlock("V2", 4))
-	})
-	t.Run("root", func(t *testing.T) {
-		s := e.Seal(e.Entries)
-		h := *s.Blocks[1].Header
+		last := len(s.Blocks) - 1
+		h := *s.Blocks[last].Header
 		h.LogRoot[0] ^= 1
-		s.Blocks[1].Header = &h
+		s.Blocks[last].Header = &h
+		s.Notes = s.Notes[:1]
 		rep := verify(t, s.Encode())
-		expectFailures(t, rep, "V2", atBlock("V3", 1), atBlock("V2", 2))
+		expectFailures(t, rep, client.StepV3, atBlock(client.StepV3, last))
+		expectField(t, rep, client.StepV3, "V3.5 log_root")
 	})
+}
+
+// expectField checks that the first failure of step s names the sub-step field.
+func expectField(t *testing.T, rep *client.Report, s client.Step, field string) {
+	t.Helper()
+	fs := rep.Step(s).Failures
+	if len(fs) == 0 || !strings.HasPrefix(fs[0].Field, field) {
+		dump(t, rep)
+		t.Fatalf("%s failures %v, want the first in field %q", s, fs, field)
+	}
 }
 
 func TestTamperCheckpoint(t *testing.T) {
@@ -192,7 +209,7 @@ func TestTamperCheckpoint(t *testing.T) {
 		}
 		s.Notes[len(s.Notes)-1] = n
 		rep := verify(t, s.Encode())
-		expectFailures(t, rep, "V3", anywhere("V3"))
+		expectFailures(t, rep, client.StepV3, anywhere(client.StepV3))
 	})
 	t.Run("forged-by-unknown-key", func(t *testing.T) {
 		// Quorum reached only with a node that is not in the manifest.
@@ -211,7 +228,7 @@ func TestTamperCheckpoint(t *testing.T) {
 		}
 		s.Notes[len(s.Notes)-1] = merged
 		rep := verify(t, s.Encode())
-		expectFailures(t, rep, "V3", anywhere("V3"))
+		expectFailures(t, rep, client.StepV3, anywhere(client.StepV3))
 	})
 	t.Run("below-quorum", func(t *testing.T) {
 		s, err := e.SealWith(e.Entries, e.Config.BlockSize, []int{1})
@@ -219,7 +236,29 @@ func TestTamperCheckpoint(t *testing.T) {
 			t.Fatal(err)
 		}
 		rep := verify(t, s.Encode())
-		expectFailures(t, rep, "V3", anywhere("V3"))
+		expectFailures(t, rep, client.StepV3, anywhere(client.StepV3))
+		expectField(t, rep, client.StepV3, "V3.1–V3.4 checkpoint")
+	})
+	t.Run("no-checkpoint-of-the-whole-record", func(t *testing.T) {
+		s := e.Seal(e.Entries)
+		s.Notes = s.Notes[:1] // the middle block's checkpoint only
+		rep := verify(t, s.Encode())
+		expectFailures(t, rep, client.StepV3, anywhere(client.StepV3))
+		expectField(t, rep, client.StepV3, "V3.6 checkpoint")
+	})
+	t.Run("checkpoint-of-another-block", func(t *testing.T) {
+		// size and root of the last block, but the height of the one before
+		s := e.Seal(e.Entries)
+		h := *s.Blocks[len(s.Blocks)-1].Header
+		h.Height--
+		n, err := e.Checkpoint(&h, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Notes[len(s.Notes)-1] = n
+		rep := verify(t, s.Encode())
+		expectFailures(t, rep, client.StepV3, atBlock(client.StepV3, int(h.Height)))
+		expectField(t, rep, client.StepV3, "V3.5 checkpoint 1 block")
 	})
 	t.Run("wrong-root", func(t *testing.T) {
 		s := e.Seal(e.Entries)
@@ -231,7 +270,7 @@ func TestTamperCheckpoint(t *testing.T) {
 		}
 		s.Notes[len(s.Notes)-1] = n
 		rep := verify(t, s.Encode())
-		expectFailures(t, rep, "V3", atBlock("V3", int(h.Height)))
+		expectFailures(t, rep, client.StepV3, atBlock(client.StepV3, int(h.Height)))
 	})
 }
 
@@ -242,25 +281,25 @@ func TestTamperManifestTitle(t *testing.T) {
 	// Every later entry carries the old fingerprint.
 	want := []where{}
 	for seq := 1; seq < len(e.Entries); seq++ {
-		want = append(want, at("V4", seq))
+		want = append(want, at(client.StepV4, seq))
 	}
 	t.Run("old-envelope", func(t *testing.T) {
 		rep := verify(t, e.Seal(e.WithEntry(0, e.Resign(0, e.EA, m.Bytes()))).Encode())
 		// The checkpoints' origin names the old fingerprint: V3 fails first.
-		expectFailures(t, rep, "V3", append(want, at("V4", 0))...)
+		expectFailures(t, rep, client.StepV3, append(want, at(client.StepV4, 0))...)
 	})
 	t.Run("new-envelope", func(t *testing.T) {
 		en := e.EntryFor(m.Fingerprint(), bulletin.TypeManifest, bulletin.RoleAuthority, e.EA, m.Bytes())
 		rep := verify(t, e.Seal(e.WithEntry(0, en)).Encode())
-		expectFailures(t, rep, "V3", want...)
+		expectFailures(t, rep, client.StepV3, want...)
 	})
 	t.Run("unsigned", func(t *testing.T) {
 		// Only the body changes: the authority's signature fails.
 		en, _ := bulletin.ParseEntry(e.Entries[0])
 		en.Body = m.Bytes()
 		rep := verify(t, e.Seal(e.WithEntry(0, en.Bytes())).Encode())
-		expectFailures(t, rep, "V3", at("V4", 0))
-		if f := rep.Step("V4").Failures[0]; f.Field != "V4.4 signature" {
+		expectFailures(t, rep, client.StepV3, at(client.StepV4, 0))
+		if f := rep.Step(client.StepV4).Failures[0]; f.Field != "V4.4 signature" {
 			t.Errorf("field %q", f.Field)
 		}
 	})
@@ -271,8 +310,8 @@ func TestTamperBallotAfterClose(t *testing.T) {
 	late := mustBallot(t, e, e.Voters[0].PrivateKey(), [][]uint32{{2}, {}})
 	entries := insert(e.Entries, e.SeqClose+1, late)
 	rep := verify(t, e.Seal(entries).Encode())
-	expectFailures(t, rep, "V5", at("V5", e.SeqClose+1))
-	if len(rep.Step("V5").Failures) != 1 || !rep.Step("V13").OK {
+	expectFailures(t, rep, client.StepV5, at(client.StepV5, e.SeqClose+1))
+	if len(rep.Step(client.StepV5).Failures) != 1 || !rep.Step(client.StepV13).OK {
 		dump(t, rep)
 		t.Error("a rejected late ballot must not change the result")
 	}
@@ -284,8 +323,8 @@ func TestTamperUnknownCredential(t *testing.T) {
 	b := mustBallot(t, e, sk, [][]uint32{{1}, {0}})
 	entries := insert(e.Entries, e.SeqClose, b)
 	rep := verify(t, e.Seal(entries).Encode())
-	expectFailures(t, rep, "V5", at("V5", e.SeqClose))
-	if !rep.Step("V13").OK {
+	expectFailures(t, rep, client.StepV5, at(client.StepV5, e.SeqClose))
+	if !rep.Step(client.StepV13).OK {
 		t.Error("an unknown credential's ballot must not count")
 	}
 }
@@ -298,7 +337,7 @@ func TestTamperBadReveal(t *testing.T) {
 	}
 	rv.Share = group.NewScalar().Add(rv.Share, group.ScalarFromUint64(1))
 	rep := verify(t, e.Seal(e.WithEntry(e.SeqReveal, e.Resign(e.SeqReveal, e.Trustees[rv.Dealer-1].SigningKey(), rv.Bytes()))).Encode())
-	expectFailures(t, rep, "V7", at("V7", e.SeqReveal), at("V7", e.SeqOpen))
+	expectFailures(t, rep, client.StepV7, at(client.StepV7, e.SeqReveal), at(client.StepV7, e.SeqOpen))
 }
 
 func TestTamperJointKey(t *testing.T) {
@@ -309,7 +348,7 @@ func TestTamperJointKey(t *testing.T) {
 	}
 	ob.JointKey = group.NewElement().Add(ob.JointKey, group.Generator())
 	rep := verify(t, e.Seal(e.WithEntry(e.SeqOpen, e.Resign(e.SeqOpen, e.EA, ob.Bytes()))).Encode())
-	expectFailures(t, rep, "V5", at("V7", e.SeqOpen))
+	expectFailures(t, rep, client.StepV5, at(client.StepV7, e.SeqOpen))
 }
 
 func TestTamperAuditOpening(t *testing.T) {
@@ -322,12 +361,12 @@ func TestTamperAuditOpening(t *testing.T) {
 	r := a.Opening.Randomness[0][1]
 	a.Opening.Randomness[0][1] = group.NewScalar().Add(r, group.ScalarFromUint64(1))
 	rep := verify(t, e.Seal(e.WithEntry(seq, e.Resign(seq, e.VoterKey(seq), a.Bytes()))).Encode())
-	expectFailures(t, rep, "V9", at("V9", seq))
+	expectFailures(t, rep, client.StepV9, at(client.StepV9, seq))
 	// An opening claiming other choices fails too.
 	a, _ = ballot.ParseAuditedBallot(e.Body(seq))
 	a.Opening.Choices[0] = []uint32{(a.Opening.Choices[0][0] + 1) % 3}
 	rep = verify(t, e.Seal(e.WithEntry(seq, e.Resign(seq, e.VoterKey(seq), a.Bytes()))).Encode())
-	expectFailures(t, rep, "V9", at("V9", seq))
+	expectFailures(t, rep, client.StepV9, at(client.StepV9, seq))
 }
 
 func TestTamperCountSuperseded(t *testing.T) {
@@ -343,7 +382,7 @@ func TestTamperCountSuperseded(t *testing.T) {
 		}
 	}
 	rep := verify(t, e.Seal(e.WithEntry(e.SeqResult, e.Resign(e.SeqResult, e.EA, res.Bytes()))).Encode())
-	expectFailures(t, rep, "V13", at("V13", e.SeqResult))
+	expectFailures(t, rep, client.StepV13, at(client.StepV13, e.SeqResult))
 }
 
 func TestTamperPartialDecryption(t *testing.T) {
@@ -357,8 +396,8 @@ func TestTamperPartialDecryption(t *testing.T) {
 	d := &pd.Shares[1][2].D
 	*d = group.NewElement().Add(*d, group.Generator())
 	rep := verify(t, e.Seal(e.WithEntry(seq, e.Resign(seq, e.Trustees[j-1].SigningKey(), pd.Bytes()))).Encode())
-	expectFailures(t, rep, "V12", at("V12", seq), at("V13", e.SeqResult))
-	if f := rep.Step("V12").Failures[0]; f.Field != "V12.3 question 1 option 2" {
+	expectFailures(t, rep, client.StepV12, at(client.StepV12, seq), at(client.StepV13, e.SeqResult))
+	if f := rep.Step(client.StepV12).Failures[0]; f.Field != "V12.3 question 1 option 2" {
 		t.Errorf("field %q", f.Field)
 	}
 }
@@ -377,8 +416,8 @@ func TestTamperResult(t *testing.T) {
 				}
 				res.Counts[q][o]++
 				rep := verify(t, e.Seal(e.WithEntry(e.SeqResult, e.Resign(e.SeqResult, e.EA, res.Bytes()))).Encode())
-				expectFailures(t, rep, "V13", at("V13", e.SeqResult))
-				if f := rep.Step("V13").Failures[0]; f.Field != fmt.Sprintf("V13.4 question %d option %d", q, o) {
+				expectFailures(t, rep, client.StepV13, at(client.StepV13, e.SeqResult))
+				if f := rep.Step(client.StepV13).Failures[0]; f.Field != fmt.Sprintf("V13.4 question %d option %d", q, o) {
 					t.Errorf("field %q", f.Field)
 				}
 			})
@@ -387,7 +426,7 @@ func TestTamperResult(t *testing.T) {
 	t.Run("trustees", func(t *testing.T) {
 		res := &tally.Result{Trustees: []int{1, 3}, Counts: e.Result.Counts}
 		rep := verify(t, e.Seal(e.WithEntry(e.SeqResult, e.Resign(e.SeqResult, e.EA, res.Bytes()))).Encode())
-		expectFailures(t, rep, "V13", at("V13", e.SeqResult))
+		expectFailures(t, rep, client.StepV13, at(client.StepV13, e.SeqResult))
 	})
 }
 
@@ -396,7 +435,7 @@ func TestTruncatedRecord(t *testing.T) {
 	rec := e.Record()
 	for _, n := range []int{0, 5, 100, len(rec) / 2, len(rec) - 1} {
 		rep := verify(t, rec[:n])
-		if step, _, _ := rep.FirstFailure(); step != "V1" {
+		if step, _, _ := rep.FirstFailure(); step != client.StepV1 {
 			dump(t, rep)
 			t.Errorf("truncated to %d bytes: first failure %s, want V1", n, step)
 		}
@@ -411,7 +450,7 @@ func TestIncompleteElection(t *testing.T) {
 		dump(t, rep)
 		t.Fatalf("open election: OK=%v complete=%v", rep.OK(), rep.Complete)
 	}
-	if rep.Step("V13").Ran || !rep.Step("V8").Ran {
+	if rep.Step(client.StepV13).Ran || !rep.Step(client.StepV8).Ran {
 		t.Error("steps run on an open election")
 	}
 }
@@ -427,7 +466,7 @@ func TestTamperDealerProof(t *testing.T) {
 	rep := verify(t, e.Seal(e.WithEntry(seq, e.Resign(seq, e.Trustees[2].SigningKey(), p.Bytes()))).Encode())
 	// The rules (V5) do not check proofs, so they accept the open that
 	// names dealer 3; V7 recomputes QUAL without it.
-	expectFailures(t, rep, "V7", at("V7", seq), at("V7", e.SeqOpen))
+	expectFailures(t, rep, client.StepV7, at(client.StepV7, seq), at(client.StepV7, e.SeqOpen))
 }
 
 func TestTamperDecryptSuperseded(t *testing.T) {
@@ -464,9 +503,33 @@ func TestTamperDecryptSuperseded(t *testing.T) {
 	}
 	entries[e.SeqResult] = e.Resign(e.SeqResult, e.EA, res.Bytes())
 	rep := verify(t, e.Seal(entries).Encode())
-	want := []where{at("V13", e.SeqResult)}
+	want := []where{at(client.StepV13, e.SeqResult)}
 	for _, j := range e.Config.Decrypt {
-		want = append(want, at("V12", e.SeqPartials[j]))
+		want = append(want, at(client.StepV12, e.SeqPartials[j]))
 	}
-	expectFailures(t, rep, "V12", want...)
+	expectFailures(t, rep, client.StepV12, want...)
+}
+
+// TestTamperEntrySignature gives a key-ceremony entry another entry's
+// signature: V1.4, reported under V5 for entries that are not ballots or
+// the manifest (SPEC.md §10.3).
+func TestTamperEntrySignature(t *testing.T) {
+	e := smallElection(t)
+	seq := e.SeqReveal
+	en, err := bulletin.ParseEntry(e.Entries[seq])
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := bulletin.ParseEntry(e.Entries[seq-1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	en.Sig = other.Sig
+	rep := verify(t, e.Seal(e.WithEntry(seq, en.Bytes())).Encode())
+	expectFailures(t, rep, client.StepV5, at(client.StepV5, seq))
+	for _, f := range rep.Step(client.StepV5).Failures {
+		if f.Entry == int64(seq) && f.Field != "V1.4 signature" {
+			t.Errorf("failure %s, want field V1.4 signature", f)
+		}
+	}
 }

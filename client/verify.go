@@ -19,8 +19,8 @@ import (
 	"github.com/urna-vote/urna/tally"
 )
 
-// Errors of Verify. A record that fails verification is not a Go error of
-// the caller's making, but Verify returns ErrFailed so that it cannot be
+// Errors of VerifyElectionRecord. A record that fails verification is not a Go error of
+// the caller's making, but VerifyElectionRecord returns ErrFailed so that it cannot be
 // ignored by accident; the report says what failed and where.
 var (
 	// ErrFailed: at least one V-step failed (see the Report).
@@ -32,8 +32,8 @@ var (
 // DefaultChunkSize is the number of ballots verified in one batch.
 const DefaultChunkSize = 256
 
-// Options configure Verify. The zero value is usable.
-type Options struct {
+// VerifyOptions configure VerifyElectionRecord. The zero value is usable.
+type VerifyOptions struct {
 	// Progress, if set, is called as work advances: step is the V-step doing
 	// the work, done the number of entries (or partial decryptions) handled
 	// and total the expected number, or 0 when unknown.
@@ -50,7 +50,7 @@ type Options struct {
 	Fingerprint [32]byte
 }
 
-// Verify reads a complete election record (SPEC.md §3.11) from r and runs
+// VerifyElectionRecord reads a complete election record (SPEC.md §3.11) from r and runs
 // the verification steps V1–V13 of SPEC.md §10, trusting nothing in the
 // record. It returns the report whenever the record could be read, with
 // err == nil if every step passed, ErrFailed if some step failed, and an
@@ -59,7 +59,7 @@ type Options struct {
 // A record that ends before the result (an election in progress) verifies
 // if everything it contains is valid; Report.Complete is then false and the
 // steps it did not reach have Ran == false.
-func Verify(r io.Reader, opts Options) (*Report, error) {
+func VerifyElectionRecord(r io.Reader, opts VerifyOptions) (*Report, error) {
 	v := newVerifier(opts)
 	err := v.run(r)
 	v.finish()
@@ -92,7 +92,7 @@ type postAt struct {
 }
 
 type verifier struct {
-	opts  Options
+	opts  VerifyOptions
 	rand  io.Reader
 	rep   *Report
 	rules *bulletin.Rules
@@ -127,7 +127,8 @@ type verifier struct {
 	pending       []pendingBallot
 	layoutChecked bool
 	layoutOK      bool
-	last          map[[32]byte]counted
+	counter       *ballot.Counter      // the counting rule (V10)
+	last          map[[32]byte]counted // the counted ballot of each credential
 	agg           [][]*ballot.Ciphertext
 	aggDone       bool
 
@@ -144,7 +145,7 @@ type blockRef struct {
 	root   tlog.Hash
 }
 
-func newVerifier(opts Options) *verifier {
+func newVerifier(opts VerifyOptions) *verifier {
 	if opts.ChunkSize <= 0 {
 		opts.ChunkSize = DefaultChunkSize
 	}
@@ -156,26 +157,26 @@ func newVerifier(opts Options) *verifier {
 	return &verifier{
 		opts: opts, rand: rnd, rep: newReport(), rules: bulletin.NewRules(b.rulesBodies()), bod: b,
 		st: &bulletin.ElectionState{}, idx: bulletin.NewMemIndex(), blockAt: map[uint64]blockRef{},
-		height: NoEntry, last: map[[32]byte]counted{}, partials: map[int]*tally.PartialDecryption{},
+		height: NoEntry, counter: ballot.NewCounter(), last: map[[32]byte]counted{}, partials: map[int]*tally.PartialDecryption{},
 		partialSeq: map[int]int64{}, validPD: map[int]bool{}, resultSeq: NoEntry,
 	}
 }
 
 // failAt records a failure of step n at entry seq (NoEntry for none).
-func (v *verifier) failAt(n int, seq int64, field, format string, args ...any) {
+func (v *verifier) failAt(n Step, seq int64, field, format string, args ...any) {
 	v.rep.step(n).fail(Failure{Entry: seq, Block: NoEntry, Field: field, Detail: fmt.Sprintf(format, args...)})
 }
 
 // failBlock records a failure of step n at a block.
-func (v *verifier) failBlock(n int, height int64, field, format string, args ...any) {
+func (v *verifier) failBlock(n Step, height int64, field, format string, args ...any) {
 	v.rep.step(n).fail(Failure{Entry: NoEntry, Block: height, Field: field, Detail: fmt.Sprintf(format, args...)})
 }
 
-func (v *verifier) checked(n int) { v.rep.step(n).Checked++ }
+func (v *verifier) checked(n Step) { v.rep.step(n).Checked++ }
 
-func (v *verifier) progress(step string) {
+func (v *verifier) progress(step Step) {
 	if v.opts.Progress != nil && (v.seq%64 == 0) {
-		v.opts.Progress(step, int(v.seq), v.opts.TotalEntries)
+		v.opts.Progress(step.String(), int(v.seq), v.opts.TotalEntries)
 	}
 }
 
@@ -188,7 +189,7 @@ func (v *verifier) run(r io.Reader) error {
 			return fmt.Errorf("%w: %v", ErrRead, cr.err)
 		}
 		v.v1Failed = true
-		v.failAt(1, NoEntry, "V1.1 record header", "%v", err)
+		v.failAt(StepV1, NoEntry, "V1.1 record header", "%v", err)
 		return nil
 	}
 	for {
@@ -203,7 +204,7 @@ func (v *verifier) run(r io.Reader) error {
 			// The reader cannot resynchronize after a malformed frame: the
 			// rest of the record is unverifiable.
 			v.v1Failed = true
-			v.failAt(1, v.seq, "V1 record", "%v", err)
+			v.failAt(StepV1, v.seq, "V1 record", "%v", err)
 			return nil
 		}
 		v.block(b)
@@ -233,29 +234,29 @@ func (v *verifier) block(b *bulletin.RecordBlock) {
 	h := b.Header
 	v.rep.Blocks++
 	v.height = int64(h.Height)
-	v.checked(1)
+	v.checked(StepV1)
 	// V2: the chain.
-	v.checked(2)
+	v.checked(StepV2)
 	if err := bulletin.CheckLink(v.prev, h); err != nil {
-		v.failBlock(2, int64(h.Height), "V2 header", "%v", err)
+		v.failBlock(StepV2, int64(h.Height), "V2 header", "%v", err)
 	}
 	if h.FirstSeq != uint64(v.seq) {
-		v.failBlock(2, int64(h.Height), "V2.3 first_seq", "block starts at entry %d, but %d entries precede it in the record", h.FirstSeq, v.seq)
+		v.failBlock(StepV2, int64(h.Height), "V2.3 first_seq", "block starts at entry %d, but %d entries precede it in the record", h.FirstSeq, v.seq)
 	}
 	for k, e := range b.Entries {
 		v.leaf(b.Raw[k], e)
 	}
 	// V3: the block's log root against the Merkle log recomputed from the entries.
-	v.checked(3)
+	v.checked(StepV3)
 	size := v.log.Size()
 	root, err := v.log.Root(size)
 	switch {
 	case err != nil:
-		v.failBlock(3, int64(h.Height), "V3.5 log_root", "%v", err)
+		v.failBlock(StepV3, int64(h.Height), "V3.5 log_root", "%v", err)
 	case h.LogSize != size:
-		v.failBlock(3, int64(h.Height), "V3.5 log_size", "block claims log size %d, the record has %d entries up to it", h.LogSize, size)
+		v.failBlock(StepV3, int64(h.Height), "V3.5 log_size", "block claims log size %d, the record has %d entries up to it", h.LogSize, size)
 	case root != h.LogRoot:
-		v.failBlock(3, int64(h.Height), "V3.5 log_root", "block log root is not the Merkle root of the %d entries up to it", size)
+		v.failBlock(StepV3, int64(h.Height), "V3.5 log_root", "block log root is not the Merkle root of the %d entries up to it", size)
 	default:
 		v.blockAt[size] = blockRef{h.Height, h.Hash(), root}
 	}
@@ -263,36 +264,36 @@ func (v *verifier) block(b *bulletin.RecordBlock) {
 }
 
 // leaf appends one decoded entry to the Merkle log (V3) and runs the
-// per-entry steps on it; raw is its canonical encoding. Verify calls it for
+// per-entry steps on it; raw is its canonical encoding. VerifyElectionRecord calls it for
 // every entry of every block, VerifyElectionKey for the entries up to open.
 func (v *verifier) leaf(raw []byte, e *bulletin.Entry) {
 	if err := v.log.Append(raw); err != nil {
-		v.failAt(3, v.seq, "V3 log", "%v", err)
+		v.failAt(StepV3, v.seq, "V3 log", "%v", err)
 	}
 	v.entry(e)
 	v.seq++
 }
 
 // stepOfRule maps a rules rejection of an entry to the V-step that owns it.
-func stepOfRule(e *bulletin.Entry, err error) (int, string) {
+func stepOfRule(e *bulletin.Entry, err error) (Step, string) {
 	switch {
 	case errors.Is(err, bulletin.ErrMalformed):
-		return 1, "V1.6 body"
+		return StepV1, "V1.6 body"
 	case errors.Is(err, bulletin.ErrWrongElection):
-		return 4, "V4.5 election"
+		return StepV4, "V4.5 election"
 	case errors.Is(err, bulletin.ErrInvalidBody) && (e.Type == bulletin.TypeOpen || e.Type >= bulletin.TypeDKGDeal && e.Type <= bulletin.TypeDKGReveal):
-		return 7, "V7 " + e.Type.String()
+		return StepV7, "V7 " + e.Type.String()
 	case errors.Is(err, bulletin.ErrInvalidBody) && e.Type == bulletin.TypeCredentials:
-		return 6, "V6.2 credentials"
+		return StepV6, "V6.2 credentials"
 	}
-	return 5, "V5 " + e.Type.String()
+	return StepV5, "V5 " + e.Type.String()
 }
 
 // entry runs the per-entry checks in record order.
 func (v *verifier) entry(e *bulletin.Entry) {
 	v.rep.Entries++
-	v.checked(1)
-	v.checked(5)
+	v.checked(StepV1)
+	v.checked(StepV5)
 	seq := v.seq
 	// The close entry ends the ballots: settle the pending chunk first, so
 	// that the aggregate is final when partial decryptions arrive.
@@ -303,10 +304,10 @@ func (v *verifier) entry(e *bulletin.Entry) {
 	if seq == 0 {
 		v.manifestEntry(e)
 	} else if v.m != nil {
-		v.checked(4)
+		v.checked(StepV4)
 		if e.Election != v.rep.Fingerprint {
 			wrongElection = true
-			v.failAt(4, seq, "V4.5 election", "entry carries election fingerprint %x…, the manifest's is %x…", e.Election[:6], v.rep.Fingerprint[:6])
+			v.failAt(StepV4, seq, "V4.5 election", "entry carries election fingerprint %x…, the manifest's is %x…", e.Election[:6], v.rep.Fingerprint[:6])
 		}
 	}
 	phase := v.st.Phase
@@ -315,9 +316,9 @@ func (v *verifier) entry(e *bulletin.Entry) {
 	if rerr != nil {
 		n, field := stepOfRule(e, rerr)
 		switch {
-		case n == 4 && (wrongElection || seq == 0):
+		case n == StepV4 && (wrongElection || seq == 0):
 			// already reported by V4.4
-		case n == 7 && e.Type == bulletin.TypeOpen:
+		case n == StepV7 && e.Type == bulletin.TypeOpen:
 			deferred = func() { v.failAt(n, seq, field, "%v", rerr) }
 		default:
 			v.failAt(n, seq, field, "%v", rerr)
@@ -331,7 +332,7 @@ func (v *verifier) entry(e *bulletin.Entry) {
 	obj, derr := v.bod.decodeBody(e)
 	if derr != nil {
 		if rerr == nil || !errors.Is(rerr, bulletin.ErrMalformed) {
-			v.failAt(1, seq, "V1.6 body", "%v", derr)
+			v.failAt(StepV1, seq, "V1.6 body", "%v", derr)
 		}
 		return
 	}
@@ -340,47 +341,47 @@ func (v *verifier) entry(e *bulletin.Entry) {
 	case bulletin.TypeManifest:
 		// a second manifest: the rules rejected it (V5)
 	case bulletin.TypeCredentials:
-		v.progress("V6")
-		v.checked(6)
-		if !v.signed(e, 5, seq) {
+		v.progress(StepV6)
+		v.checked(StepV6)
+		if !v.signed(e, StepV5, seq) {
 			return
 		}
 		if accepted {
 			v.creds = obj.(*ballot.CredentialList)
 		}
 	case bulletin.TypeDKGDeal, bulletin.TypeDKGConfirmation, bulletin.TypeDKGComplaint, bulletin.TypeDKGReveal:
-		v.checked(7)
-		if v.signed(e, 5, seq) && accepted {
+		v.checked(StepV7)
+		if v.signed(e, StepV5, seq) && accepted {
 			v.keyCeremony(seq, obj)
 		}
 	case bulletin.TypeOpen:
-		v.checked(7)
-		before := len(v.rep.step(7).Failures)
-		if v.signed(e, 5, seq) {
+		v.checked(StepV7)
+		before := len(v.rep.step(StepV7).Failures)
+		if v.signed(e, StepV5, seq) {
 			v.open(seq, obj.(*bulletin.OpenBody), accepted)
 		}
-		if deferred != nil && len(v.rep.step(7).Failures) == before {
+		if deferred != nil && len(v.rep.step(StepV7).Failures) == before {
 			deferred()
 		}
 	case bulletin.TypeBallot:
 		v.rep.Ballots++
-		v.progress("V8")
+		v.progress(StepV8)
 		b := obj.(*ballot.Ballot)
 		cred := [32]byte(b.Credential().Bytes())
 		if cred != e.AuthorKey() {
-			v.checked(8)
-			v.failAt(8, seq, "V8.4 credential", "ballot is bound to credential %x… but signed by %x…", cred[:6], short(e.AuthorKey()))
+			v.checked(StepV8)
+			v.failAt(StepV8, seq, "V8.4 credential", "ballot is bound to credential %x… but signed by %x…", cred[:6], short(e.AuthorKey()))
 			return
 		}
 		if !accepted || phase != bulletin.PhaseOpen || v.joint == nil {
 			// Rejected by the rules (V5 says why): never counts. Its
 			// signature and proofs are still checked when possible.
-			v.checked(8)
+			v.checked(StepV8)
 			if v.joint != nil && v.m != nil {
 				if err := e.VerifySignature(); err != nil {
-					v.failAt(8, seq, "V8.5 signature", "envelope signature does not verify")
+					v.failAt(StepV8, seq, "V8.5 signature", "envelope signature does not verify")
 				} else if f := b.Diagnose(v.m, v.joint); f != nil {
-					v.failAt(8, seq, f.Step+f.Where(), "%s", f.Reason)
+					v.failAt(StepV8, seq, f.Step+f.Where(), "%s", f.Reason)
 				}
 			}
 			return
@@ -391,21 +392,21 @@ func (v *verifier) entry(e *bulletin.Entry) {
 		}
 	case bulletin.TypeAuditedBallot:
 		v.rep.Audited++
-		v.checked(9)
-		v.audited(seq, e, obj.(*ballot.AuditedBallot))
+		v.checked(StepV9)
+		v.audited(seq, e, obj.(*ballot.AuditedBallot), accepted)
 	case bulletin.TypeClose:
-		v.signed(e, 5, seq)
+		v.signed(e, StepV5, seq)
 		if accepted {
 			v.closeBallots()
 		}
 	case bulletin.TypePartialDecryption:
-		v.checked(12)
-		if v.signed(e, 5, seq) && accepted {
+		v.checked(StepV12)
+		if v.signed(e, StepV5, seq) && accepted {
 			v.partial(seq, obj.(*tally.PartialDecryption))
 		}
 	case bulletin.TypeResult:
-		v.checked(13)
-		if v.signed(e, 5, seq) && accepted {
+		v.checked(StepV13)
+		if v.signed(e, StepV5, seq) && accepted {
 			v.result, v.resultSeq = obj.(*tally.Result), seq
 		}
 	}
@@ -413,7 +414,7 @@ func (v *verifier) entry(e *bulletin.Entry) {
 
 // signed checks e's envelope signature (V1.4), reporting a failure under
 // step n. Few entries take this path (not cast ballots, which are batched).
-func (v *verifier) signed(e *bulletin.Entry, n int, seq int64) bool {
+func (v *verifier) signed(e *bulletin.Entry, n Step, seq int64) bool {
 	if err := e.VerifySignature(); err != nil {
 		v.failAt(n, seq, "V1.4 signature", "envelope signature of the %s by %s %x… does not verify", e.Type, e.Role, short(e.AuthorKey()))
 		return false
@@ -423,36 +424,33 @@ func (v *verifier) signed(e *bulletin.Entry, n int, seq int64) bool {
 
 // manifestEntry runs V4 on the first entry.
 func (v *verifier) manifestEntry(e *bulletin.Entry) {
-	v.checked(4)
+	v.checked(StepV4)
 	if e.Type != bulletin.TypeManifest {
-		v.failAt(4, 0, "V4.4 first entry", "first entry is a %s, not the manifest", e.Type)
+		v.failAt(StepV4, 0, "V4.4 first entry", "first entry is a %s, not the manifest", e.Type)
 		return
 	}
 	m, err := ballot.ParseManifest(e.Body)
 	if err != nil {
-		v.failAt(4, 0, "V4.1–V4.2 manifest", "%v", err)
+		v.failAt(StepV4, 0, "V4.1–V4.2 manifest", "%v", err)
 		return
 	}
 	fp := m.Fingerprint()
 	v.rep.ElectionID, v.rep.Title, v.rep.Fingerprint = m.ElectionID, m.Title, fp
 	if e.Role != bulletin.RoleAuthority || !e.Author.Equal(m.Authority) {
-		v.failAt(4, 0, "V4.4 author", "manifest is not posted by the authority it names")
+		v.failAt(StepV4, 0, "V4.4 author", "manifest is not posted by the authority it names")
 	} else if schnorr.Verify(m.Authority, e.SigningMessage(), e.Sig) != nil {
-		v.failAt(4, 0, "V4.4 signature", "authority signature on the manifest does not verify")
+		v.failAt(StepV4, 0, "V4.4 signature", "authority signature on the manifest does not verify")
 	}
 	if v.opts.Fingerprint != ([32]byte{}) && v.opts.Fingerprint != fp {
-		v.failAt(4, 0, "V4.6 fingerprint", "manifest fingerprint %x… is not the expected %x…", fp[:6], v.opts.Fingerprint[:6])
+		v.failAt(StepV4, 0, "V4.6 fingerprint", "manifest fingerprint %x… is not the expected %x…", fp[:6], v.opts.Fingerprint[:6])
 	}
 	if e.Election != fp {
-		v.failAt(4, 0, "V4.5 election", "envelope fingerprint %x… is not the manifest's fingerprint %x…", e.Election[:6], fp[:6])
+		v.failAt(StepV4, 0, "V4.5 election", "envelope fingerprint %x… is not the manifest's fingerprint %x…", e.Election[:6], fp[:6])
 	}
 	v.manifest, v.m = e, m
-	p := &tally.Params{Fingerprint: fp, N: len(m.Trustees), T: int(m.Threshold)}
-	for i, t := range m.Trustees {
-		p.Trustees = append(p.Trustees, tally.TrusteePublic{Index: i + 1, SigningKey: t.SigningKey, ShareKey: t.ShareKey})
-	}
+	p := tally.ManifestParams(m)
 	if err := p.Validate(); err != nil {
-		v.failAt(4, 0, "V4.2 trustees", "%v", err)
+		v.failAt(StepV4, 0, "V4.2 trustees", "%v", err)
 		return
 	}
 	v.params = p
@@ -467,7 +465,7 @@ func (v *verifier) keyCeremony(seq int64, obj any) {
 	switch x := obj.(type) {
 	case *tally.DealerPost:
 		if err := tally.CheckDealerPost(v.params, x); err != nil {
-			v.failAt(7, seq, fmt.Sprintf("V7.2–V7.3 dealer %d", x.Dealer), "%v", err)
+			v.failAt(StepV7, seq, fmt.Sprintf("V7.2–V7.3 dealer %d", x.Dealer), "%v", err)
 		}
 		v.deals = append(v.deals, postAt{seq, x})
 	case *tally.Complaint:
@@ -475,7 +473,7 @@ func (v *verifier) keyCeremony(seq int64, obj any) {
 	case *tally.Reveal:
 		for _, d := range v.deals {
 			if d.post.Dealer == x.Dealer && !tally.CheckReveal(d.post, x) {
-				v.failAt(7, seq, fmt.Sprintf("V7.5 reveal dealer %d complainer %d", x.Dealer, x.Complainer),
+				v.failAt(StepV7, seq, fmt.Sprintf("V7.5 reveal dealer %d complainer %d", x.Dealer, x.Complainer),
 					"revealed share does not match dealer %d's commitments (dealer posted at entry %d)", x.Dealer, d.seq)
 			}
 		}
@@ -488,7 +486,7 @@ func (v *verifier) keyCeremony(seq int64, obj any) {
 // the open entry's claims (V7.6–V7.9).
 func (v *verifier) open(seq int64, o *bulletin.OpenBody, accepted bool) {
 	if v.params == nil || v.v7Blocked {
-		v.failAt(7, seq, "V7", "key ceremony cannot be checked without a valid manifest")
+		v.failAt(StepV7, seq, "V7", "key ceremony cannot be checked without a valid manifest")
 		return
 	}
 	posts := make([]*tally.DealerPost, len(v.deals))
@@ -497,7 +495,7 @@ func (v *verifier) open(seq int64, o *bulletin.OpenBody, accepted bool) {
 	}
 	qual, err := tally.Qualified(v.params, posts, v.complaints, v.reveals)
 	if err != nil {
-		v.failAt(7, seq, "V7.6 qualified", "%v", err)
+		v.failAt(StepV7, seq, "V7.6 qualified", "%v", err)
 		return
 	}
 	claimed := make([]int, len(o.Qualified))
@@ -506,19 +504,19 @@ func (v *verifier) open(seq int64, o *bulletin.OpenBody, accepted bool) {
 	}
 	if !slices.Equal(qual, claimed) {
 		dq, _ := tally.Disqualifications(v.params, posts, v.complaints, v.reveals)
-		v.failAt(7, seq, "V7.6 qualified", "open claims QUAL %v, the key ceremony gives %v (disqualified: %v)", claimed, qual, dq)
+		v.failAt(StepV7, seq, "V7.6 qualified", "open claims QUAL %v, the key ceremony gives %v (disqualified: %v)", claimed, qual, dq)
 	}
 	k, err := tally.JointKey(v.params, posts, qual)
 	if err != nil {
-		v.failAt(7, seq, "V7.7 joint key", "%v", err)
+		v.failAt(StepV7, seq, "V7.7 joint key", "%v", err)
 		return
 	}
 	if !k.Equal(o.JointKey) {
-		v.failAt(7, seq, "V7.7 joint key", "open's joint key is not Σ C_i0 over QUAL %v", qual)
+		v.failAt(StepV7, seq, "V7.7 joint key", "open's joint key is not Σ C_i0 over QUAL %v", qual)
 	}
 	vk, err := tally.VerificationKeys(v.params, posts, qual)
 	if err != nil {
-		v.failAt(7, seq, "V7.8 verification keys", "%v", err)
+		v.failAt(StepV7, seq, "V7.8 verification keys", "%v", err)
 		return
 	}
 	if accepted {
@@ -550,7 +548,7 @@ func (v *verifier) flush() {
 	})
 	if err != nil {
 		for _, pb := range p {
-			v.failAt(8, pb.seq, "V8", "cannot verify: %v", err)
+			v.failAt(StepV8, pb.seq, "V8", "cannot verify: %v", err)
 		}
 		return
 	}
@@ -559,17 +557,17 @@ func (v *verifier) flush() {
 		isBad[i] = true
 		pb := p[i]
 		if ok := pb.entry.VerifySignature(); ok != nil {
-			v.failAt(8, pb.seq, "V8.5 signature", "envelope signature by credential %x… does not verify", pb.cred[:6])
+			v.failAt(StepV8, pb.seq, "V8.5 signature", "envelope signature by credential %x… does not verify", pb.cred[:6])
 		} else if f := pb.b.Diagnose(v.m, v.joint); f != nil {
-			v.failAt(8, pb.seq, f.Step+f.Where(), "%s", f.Reason)
+			v.failAt(StepV8, pb.seq, f.Step+f.Where(), "%s", f.Reason)
 		} else {
-			v.failAt(8, pb.seq, "V8", "ballot fails the batch but no single check (re-run the verifier)")
+			v.failAt(StepV8, pb.seq, "V8", "ballot fails the batch but no single check (re-run the verifier)")
 		}
 	}
 	for i, pb := range p {
-		v.checked(8)
+		v.checked(StepV8)
 		if v.creds == nil || !v.creds.Contains(pb.b.Credential()) {
-			v.failAt(8, pb.seq, "V8.4 credential list", "credential %x… is not in the credential list", pb.cred[:6])
+			v.failAt(StepV8, pb.seq, "V8.4 credential list", "credential %x… is not in the credential list", pb.cred[:6])
 			continue
 		}
 		if isBad[i] {
@@ -579,23 +577,30 @@ func (v *verifier) flush() {
 	}
 }
 
-// count makes pb its credential's counted ballot (V10) and updates the
-// running aggregate (V11), taking the superseded ballot out.
+// count applies the counting rule (V10) to pb, a valid cast ballot: when it
+// counts, it becomes its credential's counted ballot and the running
+// aggregate (V11) takes it in and the ballot it supersedes out.
 func (v *verifier) count(pb pendingBallot) {
-	v.checked(10)
+	v.checked(StepV10)
+	status, superseded := v.counter.Add(ballot.CastEntry(pb.b, true))
+	if status != ballot.Counted {
+		// The rules refuse a burnt tracker (V5), so this needs a faulty rules replay.
+		v.failAt(StepV10, pb.seq, "V10.3 tracker", "ballot is %s under the counting rule although the rules accepted it", status)
+		return
+	}
 	for q := 0; q < pb.b.NumQuestions(); q++ {
 		for o := 0; o < pb.b.NumOptions(q); o++ {
 			v.agg[q][o].Add(v.agg[q][o], pb.b.Ciphertext(q, o))
 		}
 	}
 	cts := v.ciphertextBytes(pb)
-	if old, ok := v.last[pb.cred]; ok {
+	if old, ok := v.last[pb.cred]; superseded >= 0 && ok {
 		k := 0
 		for q := range v.agg {
 			for o := range v.agg[q] {
 				ct, err := ballot.ParseCiphertext(old.cts[k*ballot.CiphertextSize : (k+1)*ballot.CiphertextSize])
 				if err != nil { // cannot happen: we encoded it
-					v.failAt(10, old.seq, "V10", "%v", err)
+					v.failAt(StepV10, old.seq, "V10", "%v", err)
 					return
 				}
 				v.agg[q][o].Alpha.Sub(v.agg[q][o].Alpha, ct.Alpha)
@@ -607,10 +612,11 @@ func (v *verifier) count(pb pendingBallot) {
 	v.last[pb.cred] = counted{seq: pb.seq, cts: cts}
 }
 
-// audited runs V9 on an audited ballot.
-func (v *verifier) audited(seq int64, e *bulletin.Entry, a *ballot.AuditedBallot) {
+// audited runs V9 on an audited ballot; a valid one that the rules
+// accepted burns its tracker (V10.2).
+func (v *verifier) audited(seq int64, e *bulletin.Entry, a *ballot.AuditedBallot, accepted bool) {
 	if err := e.VerifySignature(); err != nil {
-		v.failAt(9, seq, "V9.1 signature", "envelope signature does not verify")
+		v.failAt(StepV9, seq, "V9.1 signature", "envelope signature does not verify")
 		return
 	}
 	if v.m == nil || v.joint == nil {
@@ -618,7 +624,7 @@ func (v *verifier) audited(seq int64, e *bulletin.Entry, a *ballot.AuditedBallot
 	}
 	cred := [32]byte(a.Ballot.Credential().Bytes())
 	if cred != e.AuthorKey() {
-		v.failAt(9, seq, "V9.1 credential", "audited ballot is bound to another credential than its author")
+		v.failAt(StepV9, seq, "V9.1 credential", "audited ballot is bound to another credential than its author")
 		return
 	}
 	if err := ballot.VerifyOpening(v.m, v.joint, a.Ballot, a.Opening); err != nil {
@@ -626,7 +632,11 @@ func (v *verifier) audited(seq int64, e *bulletin.Entry, a *ballot.AuditedBallot
 		if f := a.Ballot.Diagnose(v.m, v.joint); f != nil {
 			field = "V9.1 " + f.Step + f.Where()
 		}
-		v.failAt(9, seq, field, "%v", err)
+		v.failAt(StepV9, seq, field, "%v", err)
+		return
+	}
+	if accepted {
+		v.counter.Add(ballot.AuditEntry(a, true))
 	}
 }
 
@@ -637,34 +647,34 @@ func (v *verifier) closeBallots() {
 		return
 	}
 	v.aggDone = true
-	v.checked(11)
+	v.checked(StepV11)
 }
 
 // partial runs V12 on one partial decryption.
 func (v *verifier) partial(seq int64, pd *tally.PartialDecryption) {
 	if !v.aggDone || v.vk == nil {
-		v.failAt(12, seq, "V12", "no aggregate to check against")
+		v.failAt(StepV12, seq, "V12", "no aggregate to check against")
 		return
 	}
 	v.partials[pd.Trustee] = pd
 	v.partialSeq[pd.Trustee] = seq
 	if pd.Trustee < 1 || pd.Trustee > len(v.vk) {
-		v.failAt(12, seq, "V12.1 trustee", "trustee index %d", pd.Trustee)
+		v.failAt(StepV12, seq, "V12.1 trustee", "trustee index %d", pd.Trustee)
 		return
 	}
 	X := v.vk[pd.Trustee-1]
 	if err := tally.VerifyPartialBatch(v.rand, v.params, X, v.agg, pd); err != nil {
 		if errors.Is(err, tally.ErrMalformed) {
-			v.failAt(12, seq, "V12.1 shape", "%v", err)
+			v.failAt(StepV12, seq, "V12.1 shape", "%v", err)
 			return
 		}
 		bad, ferr := tally.FailedFactors(v.rand, v.params, X, v.agg, pd)
 		if ferr != nil || len(bad) == 0 {
-			v.failAt(12, seq, "V12.3", "trustee %d: %v", pd.Trustee, err)
+			v.failAt(StepV12, seq, "V12.3", "trustee %d: %v", pd.Trustee, err)
 			return
 		}
 		for _, b := range bad {
-			v.failAt(12, seq, fmt.Sprintf("V12.3 question %d option %d", b.Question, b.Option),
+			v.failAt(StepV12, seq, fmt.Sprintf("V12.3 question %d option %d", b.Question, b.Option),
 				"trustee %d: Chaum–Pedersen proof of the partial decryption does not verify", pd.Trustee)
 		}
 		return
@@ -675,30 +685,30 @@ func (v *verifier) partial(seq int64, pd *tally.PartialDecryption) {
 // finish runs the end-of-record steps (V13) and settles the report.
 func (v *verifier) finish() {
 	rep := v.rep
-	skip := func(n int, why string) {
+	skip := func(n Step, why string) {
 		s := rep.step(n)
 		if s.Ran {
 			return
 		}
 		s.Skipped = why
 	}
-	reached := map[int]bool{1: true}
+	reached := map[Step]bool{StepV1: true}
 	if !v.v1Failed {
-		for n := 2; n <= 5; n++ {
+		for n := StepV2; n <= StepV5; n++ {
 			reached[n] = rep.Entries > 0
 		}
-		reached[6] = v.creds != nil
-		reached[7] = v.joint != nil || len(rep.step(7).Failures) > 0
-		reached[8] = v.joint != nil
-		reached[9] = v.joint != nil
-		reached[10] = v.aggDone
-		reached[11] = v.aggDone
-		reached[12] = len(v.partials) > 0
-		reached[13] = v.result != nil
+		reached[StepV6] = v.creds != nil
+		reached[StepV7] = v.joint != nil || len(rep.step(StepV7).Failures) > 0
+		reached[StepV8] = v.joint != nil
+		reached[StepV9] = v.joint != nil
+		reached[StepV10] = v.aggDone
+		reached[StepV11] = v.aggDone
+		reached[StepV12] = len(v.partials) > 0
+		reached[StepV13] = v.result != nil
 	}
 	if v.keyOnly {
-		reached[2], reached[3] = false, v.keyCheckpoint
-		for n := 8; n <= 13; n++ {
+		reached[StepV2], reached[StepV3] = false, v.keyCheckpoint
+		for n := StepV8; n <= StepV13; n++ {
 			reached[n] = false
 		}
 	}
@@ -706,18 +716,18 @@ func (v *verifier) finish() {
 		v.verifyResult()
 	}
 	if v.opts.Progress != nil {
-		v.opts.Progress("V13", int(v.seq), int(v.seq))
+		v.opts.Progress(StepV13.String(), int(v.seq), int(v.seq))
 	}
 	rep.Complete = v.result != nil
-	rep.Counted, rep.Voters = len(v.last), len(v.last)
-	for n := 1; n <= len(stepTitles); n++ {
+	rep.Counted, rep.Voters = v.counter.Counted(), len(v.last)
+	for n := StepV1; n <= StepV13; n++ {
 		s := rep.step(n)
 		s.Ran = reached[n] || len(s.Failures) > 0
 		if !s.Ran {
 			switch {
 			case v.v1Failed:
 				skip(n, "the record does not decode (V1)")
-			case v.keyOnly && (n == 2 || n == 3 || n >= 8):
+			case v.keyOnly && (n == StepV2 || n == StepV3 || n >= StepV8):
 				skip(n, "not part of the election-key check (SPEC.md §10.6)")
 			default:
 				skip(n, "the record ends before this step")
@@ -730,36 +740,36 @@ func (v *verifier) finish() {
 // verifyResult is V13.
 func (v *verifier) verifyResult() {
 	seq := v.resultSeq
-	maxCount := uint64(len(v.last))
+	maxCount := uint64(v.counter.Counted()) // V10.6
 	res, rejected, err := tally.Combine(v.params, v.vk, v.agg, v.partials, maxCount)
 	_ = rejected
 	if err != nil {
-		v.failAt(13, seq, "V13.1 combination", "%v", err)
+		v.failAt(StepV13, seq, "V13.1 combination", "%v", err)
 		return
 	}
 	if !slices.Equal(res.Trustees, v.result.Trustees) {
-		v.failAt(13, seq, "V13.2 trustees", "result names trustees %v, the T smallest valid partial decryptions are %v", v.result.Trustees, res.Trustees)
+		v.failAt(StepV13, seq, "V13.2 trustees", "result names trustees %v, the T smallest valid partial decryptions are %v", v.result.Trustees, res.Trustees)
 	}
 	if len(v.result.Counts) != len(res.Counts) {
-		v.failAt(13, seq, "V13.3 counts", "result has %d questions, the manifest %d", len(v.result.Counts), len(res.Counts))
+		v.failAt(StepV13, seq, "V13.3 counts", "result has %d questions, the manifest %d", len(v.result.Counts), len(res.Counts))
 		return
 	}
 	for q := range res.Counts {
 		if len(v.result.Counts[q]) != len(res.Counts[q]) {
-			v.failAt(13, seq, fmt.Sprintf("V13.3 question %d", q), "result has %d options, the manifest %d", len(v.result.Counts[q]), len(res.Counts[q]))
+			v.failAt(StepV13, seq, fmt.Sprintf("V13.3 question %d", q), "result has %d options, the manifest %d", len(v.result.Counts[q]), len(res.Counts[q]))
 			continue
 		}
 		for o, c := range res.Counts[q] {
 			if v.result.Counts[q][o] != c {
-				v.failAt(13, seq, fmt.Sprintf("V13.4 question %d option %d", q, o), "result says %d, the record decrypts to %d", v.result.Counts[q][o], c)
+				v.failAt(StepV13, seq, fmt.Sprintf("V13.4 question %d option %d", q, o), "result says %d, the record decrypts to %d", v.result.Counts[q][o], c)
 			}
 		}
 	}
 	// The package's own check, which must agree.
-	if err := tally.VerifyResult(v.params, v.vk, v.agg, v.partials, maxCount, v.result); err != nil && len(v.rep.step(13).Failures) == 0 {
-		v.failAt(13, seq, "V13", "%v", err)
+	if err := tally.VerifyResult(v.params, v.vk, v.agg, v.partials, maxCount, v.result); err != nil && len(v.rep.step(StepV13).Failures) == 0 {
+		v.failAt(StepV13, seq, "V13", "%v", err)
 	}
-	if len(v.rep.step(13).Failures) == 0 {
+	if len(v.rep.step(StepV13).Failures) == 0 {
 		v.rep.Counts, v.rep.Trustees = res.Counts, res.Trustees
 	}
 }
@@ -772,28 +782,28 @@ func (v *verifier) checkpoints(notes [][]byte) {
 	board := boardOf(v.m)
 	full := false
 	for i, n := range notes {
-		v.checked(3)
+		v.checked(StepV3)
 		c, err := board.Open(n)
 		if err != nil {
-			v.failAt(3, NoEntry, fmt.Sprintf("V3.1–V3.4 checkpoint %d", i), "%v", err)
+			v.failAt(StepV3, NoEntry, fmt.Sprintf("V3.1–V3.4 checkpoint %d", i), "%v", err)
 			continue
 		}
 		v.rep.Checkpoints++
 		at, ok := v.blockAt[c.Size]
 		switch {
 		case !ok:
-			v.failBlock(3, int64(c.Height), fmt.Sprintf("V3.5 checkpoint %d", i), "checkpoint of size %d ends at no block of the record", c.Size)
+			v.failBlock(StepV3, int64(c.Height), fmt.Sprintf("V3.5 checkpoint %d", i), "checkpoint of size %d ends at no block of the record", c.Size)
 		case at.root != c.Root:
-			v.failBlock(3, int64(c.Height), fmt.Sprintf("V3.5 checkpoint %d root", i), "checkpoint root for size %d is not the record's Merkle root", c.Size)
+			v.failBlock(StepV3, int64(c.Height), fmt.Sprintf("V3.5 checkpoint %d root", i), "checkpoint root for size %d is not the record's Merkle root", c.Size)
 		case at.height != c.Height || at.hash != c.BlockHash:
-			v.failBlock(3, int64(c.Height), fmt.Sprintf("V3.5 checkpoint %d block", i), "checkpoint names block %d with another hash than the record's block %d", c.Height, at.height)
+			v.failBlock(StepV3, int64(c.Height), fmt.Sprintf("V3.5 checkpoint %d block", i), "checkpoint names block %d with another hash than the record's block %d", c.Height, at.height)
 		}
 		if c.Size == v.log.Size() {
 			full = true
 		}
 	}
 	if !full {
-		v.failAt(3, NoEntry, "V3.6 checkpoint", "no valid checkpoint covers the whole record (%d entries)", v.log.Size())
+		v.failAt(StepV3, NoEntry, "V3.6 checkpoint", "no valid checkpoint covers the whole record (%d entries)", v.log.Size())
 	}
 }
 

@@ -25,7 +25,7 @@ func smallElection(t testing.TB) *testonly.Election {
 
 func verify(t testing.TB, rec []byte) *client.Report {
 	t.Helper()
-	rep, err := client.Verify(bytesReader(rec), client.Options{Rand: seeded.New("weights")})
+	rep, err := client.VerifyElectionRecord(bytesReader(rec), client.VerifyOptions{Rand: seeded.New("weights")})
 	if err != nil && err != client.ErrFailed {
 		t.Fatalf("Verify: %v", err)
 	}
@@ -93,7 +93,7 @@ func TestVerifyProgress(t *testing.T) {
 	e := smallElection(t)
 	var calls int
 	lastDone := -1
-	_, err := client.Verify(bytesReader(e.Record()), client.Options{
+	_, err := client.VerifyElectionRecord(bytesReader(e.Record()), client.VerifyOptions{
 		TotalEntries: len(e.Entries),
 		ChunkSize:    2, // several chunks in a small election
 		Progress: func(step string, done, total int) {
@@ -117,7 +117,7 @@ func TestVerifyChunkSizes(t *testing.T) {
 	e := smallElection(t)
 	rec := e.Record()
 	for _, n := range []int{1, 3, 1000} {
-		rep, err := client.Verify(bytesReader(rec), client.Options{ChunkSize: n})
+		rep, err := client.VerifyElectionRecord(bytesReader(rec), client.VerifyOptions{ChunkSize: n})
 		if err != nil {
 			dump(t, rep)
 			t.Fatalf("chunk size %d: %v", n, err)
@@ -128,15 +128,15 @@ func TestVerifyChunkSizes(t *testing.T) {
 func TestVerifyExpectedFingerprint(t *testing.T) {
 	e := smallElection(t)
 	fp := e.Manifest.Fingerprint()
-	if _, err := client.Verify(bytesReader(e.Record()), client.Options{Fingerprint: fp}); err != nil {
+	if _, err := client.VerifyElectionRecord(bytesReader(e.Record()), client.VerifyOptions{Fingerprint: fp}); err != nil {
 		t.Fatal(err)
 	}
 	fp[0] ^= 1
-	rep, err := client.Verify(bytesReader(e.Record()), client.Options{Fingerprint: fp})
+	rep, err := client.VerifyElectionRecord(bytesReader(e.Record()), client.VerifyOptions{Fingerprint: fp})
 	if err != client.ErrFailed {
 		t.Fatalf("err = %v", err)
 	}
-	if step, f, _ := rep.FirstFailure(); step != "V4" || f.Field != "V4.6 fingerprint" || f.Entry != 0 {
+	if step, f, _ := rep.FirstFailure(); step != client.StepV4 || f.Field != "V4.6 fingerprint" || f.Entry != 0 {
 		t.Fatalf("first failure %s %s", step, f)
 	}
 }

@@ -24,9 +24,9 @@ import (
 func TestEndToEnd(t *testing.T) {
 	const n, th = 5, 3
 	rng := seeded.New("e2e")
-	params, secrets := newParams(t, rng, n, th)
+	_, secrets := newParams(t, rng, n, th)
 	m := e2eManifest(t, rng, secrets, th)
-	params.Fingerprint = m.Fingerprint() // every proof below binds this election
+	params := ManifestParams(m) // every proof below binds this election
 
 	// Key ceremony, round 1: every trustee deals.
 	posts := make([]*DealerPost, n)

@@ -3,6 +3,7 @@ package tally
 import (
 	"fmt"
 
+	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/internal/group"
 )
 
@@ -24,6 +25,21 @@ type Params struct {
 	Fingerprint [32]byte // election fingerprint (SPEC.md §2.3)
 	N, T        int      // number of trustees and threshold, 1 ≤ T ≤ N
 	Trustees    []TrusteePublic
+}
+
+// ManifestParams returns the parameters m fixes (SPEC.md §8.2): its
+// fingerprint, n = the number of trustees, T = its threshold, and trustee i
+// = the manifest's i-th trustee (1-based, its Shamir x-coordinate) with its
+// signing and share keys. It is the only place the parameters are derived
+// from a manifest. The result is not validated: a manifest that passed
+// ballot's checks gives valid parameters, anything else MUST be checked
+// with Validate.
+func ManifestParams(m *ballot.Manifest) *Params {
+	p := &Params{Fingerprint: m.Fingerprint(), N: len(m.Trustees), T: int(m.Threshold)}
+	for i, t := range m.Trustees {
+		p.Trustees = append(p.Trustees, TrusteePublic{Index: i + 1, SigningKey: t.SigningKey, ShareKey: t.ShareKey})
+	}
+	return p
 }
 
 // Validate checks p: 1 ≤ T ≤ N ≤ MaxTrustees, exactly N trustees with

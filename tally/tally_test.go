@@ -88,18 +88,16 @@ func pdTamperings(pd *PartialDecryption) map[string]*PartialDecryption {
 	for qi, row := range pd.Shares {
 		for o := range row {
 			at := string(rune('0'+qi)) + "/" + string(rune('0'+o))
-			q = cp()
-			q.Shares[qi][o].D = group.NewElement().Add(q.Shares[qi][o].D, g)
-			out["D "+at] = q
-			q = cp()
-			q.Shares[qi][o].A = group.NewElement().Add(q.Shares[qi][o].A, g)
-			out["A "+at] = q
-			q = cp()
-			q.Shares[qi][o].B = group.NewElement().Add(q.Shares[qi][o].B, g)
-			out["B "+at] = q
-			q = cp()
-			q.Shares[qi][o].Z = group.NewScalar().Add(q.Shares[qi][o].Z, one)
-			out["z "+at] = q
+			for name, mut := range map[string]func(s *DecryptionShare){
+				"D": func(s *DecryptionShare) { s.D = group.NewElement().Add(s.D, g) },
+				"A": func(s *DecryptionShare) { s.A = group.NewElement().Add(s.A, g) },
+				"B": func(s *DecryptionShare) { s.B = group.NewElement().Add(s.B, g) },
+				"z": func(s *DecryptionShare) { s.Z = group.NewScalar().Add(s.Z, one) },
+			} {
+				q = cp()
+				mut(&q.Shares[qi][o])
+				out[name+" "+at] = q
+			}
 		}
 	}
 	q = cp()

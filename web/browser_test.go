@@ -23,6 +23,7 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -113,7 +114,26 @@ func newBrowser(t *testing.T, path, dir string) *browser {
 		t.Fatalf("starting Chromium %s: %v", path, err)
 	}
 	b.listen(ctx)
+	b.harness()
 	return b
+}
+
+var harnessOnce = sync.OnceValues(func() (string, error) {
+	b, err := os.ReadFile("testdata/harness.js")
+	return string(b), err
+})
+
+// harness has the tab run testdata/harness.js in every document it opens,
+// before the page's scripts: it shows the tests the page's state (ready,
+// the booth's step, the check's verdict, ...) as data attributes of <body>,
+// and its timings as window.urnaTiming.
+func (b *browser) harness() {
+	b.t.Helper()
+	src, err := harnessOnce()
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	b.run("inject the test harness", call(page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: src}))
 }
 
 // listen records uncaught exceptions and console errors of a tab.
@@ -156,6 +176,7 @@ func (b *browser) tab() *browser {
 		b.t.Fatalf("opening a tab: %v", err)
 	}
 	nb.listen(ctx)
+	nb.harness()
 	return nb
 }
 
@@ -590,12 +611,7 @@ func votingPhase(t *testing.T, b *browser, creds []string, hand [][]uint64, meas
 	b.open("check.html?tracker="+trZh, "check")
 	b.run("check zh", until(`document.body.dataset.verdict !== undefined`))
 	b.audit("check.html by tracker", "zh")
-	b.open("board.html", "board")
-	b.run("checkpoint zh", until(`document.body.dataset.checkpoint === 'ok'`))
-	contains(t, "board in Chinese", b.text("main"), "公告板浏览", "时间线")
-	b.audit("board.html", "zh")
-	b.shot("13-board-zh")
-	b.run("back to en", js(`localStorage.removeItem('urna.lang')`))
+	b.inChinese("board.html", "board", `document.body.dataset.checkpoint === 'ok'`, "13-board-zh", "公告板浏览", "时间线")
 
 	zh := b.tab()
 	zh.run("Chinese browser",
@@ -667,12 +683,20 @@ func resultsPhase(t *testing.T, b *browser, meas *timing) {
 	b.audit("results.html", "en")
 	b.shot("16-results-en")
 	b.run("results zh", js(`localStorage.setItem('urna.lang', 'zh')`))
-	b.open("results.html", "results")
-	b.run("verification zh", until(`document.body.dataset.verify === 'ok'`))
-	contains(t, "results in Chinese", b.text("main"), "结果", "验证")
-	b.audit("results.html", "zh")
-	b.shot("17-results-zh")
-	b.run("reset lang", js(`localStorage.removeItem('urna.lang')`))
+	b.inChinese("results.html", "results", `document.body.dataset.verify === 'ok'`, "17-results-zh", "结果", "验证")
+}
+
+// inChinese opens page (ready when the harness says ready), waits until
+// cond, checks that the page shows want, audits it in Chinese, saves the
+// screenshot shot and hands the language back to the browser's.
+func (b *browser) inChinese(page, ready, cond, shot string, want ...string) {
+	b.t.Helper()
+	b.open(page, ready)
+	b.run(page+" in Chinese", until(cond))
+	contains(b.t, page+" in Chinese", b.text("main"), want...)
+	b.audit(page, "zh")
+	b.shot(shot)
+	b.run("back to the browser's language", js(`localStorage.removeItem('urna.lang')`))
 }
 
 // wrongKeyNode serves the web client through a proxy (loopback) that

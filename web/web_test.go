@@ -28,7 +28,7 @@ func read(t *testing.T, name string) string {
 // import of every page is in the embedded tree.
 func TestPagesReferenceExistingFiles(t *testing.T) {
 	ref := regexp.MustCompile(`(?:src|href)="([^":#?]+)"`)
-	imp := regexp.MustCompile(`(?m)^import [^'"]*['"](\./[^'"]+|\.\./[^'"]+)['"]`)
+	imp := regexp.MustCompile(`(?m)^import [^'"]*['"](\./[^'"]+|\.\./[^'"]+)['"]|\bimport\(['"](\./[^'"]+|\.\./[^'"]+)['"]\)`)
 	for _, p := range pages {
 		html := read(t, p)
 		for _, want := range []string{`<html lang="en">`, `<meta name="viewport"`, `<main id="main"`, `role="status"`, `<header id="top">`} {
@@ -51,12 +51,12 @@ func TestPagesReferenceExistingFiles(t *testing.T) {
 	}
 	for _, s := range scripts {
 		for _, m := range imp.FindAllStringSubmatch(read(t, s), -1) {
-			target := path.Join(path.Dir(s), m[1])
+			target := path.Join(path.Dir(s), m[1]+m[2])
 			if target == "wasm_exec.js" && !web.HasWasm() {
 				continue // copied by `make wasm`
 			}
 			if _, err := fs.Stat(web.FS(), target); err != nil {
-				t.Errorf("%s imports %s (%s): %v", s, m[1], target, err)
+				t.Errorf("%s imports %s (%s): %v", s, m[1]+m[2], target, err)
 			}
 		}
 	}
@@ -65,10 +65,22 @@ func TestPagesReferenceExistingFiles(t *testing.T) {
 // TestTranslationsComplete: English and Chinese have the same keys, and
 // every key the pages and scripts use exists.
 func TestTranslationsComplete(t *testing.T) {
-	src := read(t, "js/i18n.js")
+	src := read(t, "js/messages.js")
 	en, zh, ok := strings.Cut(src, "\n  zh: {")
 	if !ok {
-		t.Fatal("i18n.js has no zh block")
+		t.Fatal("messages.js has no zh block")
+	}
+	// The header's language switcher offers exactly the languages with
+	// messages.
+	offered := regexp.MustCompile(`<option value="(\w+)"`).FindAllStringSubmatch(read(t, "index.html"), -1)
+	blocks := regexp.MustCompile(`(?m)^  (\w+): \{$`).FindAllStringSubmatch(src, -1)
+	if len(offered) != len(blocks) {
+		t.Errorf("the switcher offers %d languages, messages.js has %d", len(offered), len(blocks))
+	}
+	for i := range min(len(offered), len(blocks)) {
+		if offered[i][1] != blocks[i][1] {
+			t.Errorf("language %d: the switcher offers %q, messages.js has %q", i, offered[i][1], blocks[i][1])
+		}
 	}
 	keyRe := regexp.MustCompile(`(?m)^\s+'([\w.-]+)':`)
 	keys := func(s string) []string {
@@ -109,6 +121,31 @@ func TestTranslationsComplete(t *testing.T) {
 	}
 	if n < 100 {
 		t.Errorf("found only %d uses of messages: is the pattern still right?", n)
+	}
+}
+
+// TestModulesHaveNoSideEffects: only the entry points (js/main.js, which
+// every page loads, and the verifier's worker) run code when imported; every
+// other module only declares, and pages call their start function. No
+// module keeps state for the tests: what the browser tests wait for, they
+// read through testdata/harness.js.
+func TestModulesHaveNoSideEffects(t *testing.T) {
+	decl := regexp.MustCompile(`^(?:$|//|import |export (?:async )?(?:function|class|const|let) |(?:async )?function |class |const |let |[}\]);,]+$)`)
+	hook := regexp.MustCompile(`urnaTiming|markReady|body\.dataset\.\w+ *=[^=]|delete [\w.]*body\.dataset`)
+	scripts, _ := fs.Glob(web.FS(), "js/*.js")
+	for _, s := range scripts {
+		src := read(t, s)
+		if m := hook.FindString(src); m != "" {
+			t.Errorf("%s has %q: test hooks belong in testdata/harness.js", s, m)
+		}
+		if s == "js/main.js" || s == "js/verify-worker.js" {
+			continue
+		}
+		for i, line := range strings.Split(src, "\n") {
+			if !decl.MatchString(line) && !strings.HasPrefix(line, " ") {
+				t.Errorf("%s:%d runs code on import: %s", s, i+1, line)
+			}
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
@@ -52,10 +53,10 @@ func TestScripts(t *testing.T) {
 func TestVerifyReport(t *testing.T) {
 	dir := t.TempDir()
 	rec := dir + "/record"
-	if err := writeFile(rec, "record bytes"); err != nil {
+	if err := os.WriteFile(rec, []byte("record bytes"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	pass := func(r io.Reader, _ client.Options) (*client.Report, error) {
+	pass := func(r io.Reader, _ client.VerifyOptions) (*client.Report, error) {
 		b, _ := io.ReadAll(r)
 		if string(b) != "record bytes" {
 			t.Errorf("verifier read %q", b)
@@ -66,16 +67,16 @@ func TestVerifyReport(t *testing.T) {
 		}
 		return rep, nil
 	}
-	fail := func(r io.Reader, o client.Options) (*client.Report, error) {
+	fail := func(r io.Reader, o client.VerifyOptions) (*client.Report, error) {
 		rep, _ := pass(bytes.NewReader([]byte("record bytes")), o)
 		rep.Steps[7].OK = false
 		rep.Steps[7].Failures = []client.Failure{{Entry: 57, Block: client.NoEntry, Field: "V8.5 question 0 option 1", Detail: "invalid proof"}}
 		rep.Counts = nil
 		return rep, client.ErrFailed
 	}
-	defer func(v func(io.Reader, client.Options) (*client.Report, error)) { verifyRecord = v }(verifyRecord)
+	defer func(v func(io.Reader, client.VerifyOptions) (*client.Report, error)) { verifier = v }(verifier)
 
-	verifyRecord = pass
+	verifier = pass
 	var out, errOut bytes.Buffer
 	if err := run(context.Background(), []string{"verify", rec}, &out, &errOut); err != nil {
 		t.Fatalf("passing record: %v", err)
@@ -89,7 +90,7 @@ func TestVerifyReport(t *testing.T) {
 		t.Errorf("stderr without a terminal: %q", errOut.String())
 	}
 
-	verifyRecord = fail
+	verifier = fail
 	out.Reset()
 	err := run(context.Background(), []string{"verify", rec}, &out, &errOut)
 	if err == nil || !strings.Contains(err.Error(), "V8 failed: entry 57: V8.5 question 0 option 1: invalid proof") {

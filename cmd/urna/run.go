@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -35,7 +34,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			if err != nil {
 				return err
 			}
-			c.printHelp(stdout, nil)
+			c.printHelp(stdout)
 			return nil
 		}
 		printUsage(stdout)
@@ -120,59 +119,6 @@ Commands:
 Run 'urna <command> --help' for a command's flags.
 The protocol is specified in SPEC.md; the HTTP API in docs/API.md.
 `)
-}
-
-// errHelpShown is returned by parseFlags after printing the command's help
-// for -h/--help; run turns it into success.
-var errHelpShown = errors.New("help shown")
-
-// flags returns a FlagSet for c that reports errors instead of exiting and
-// prints nothing by itself.
-func (c *command) flags() *flag.FlagSet {
-	fs := flag.NewFlagSet("urna "+c.name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-	return fs
-}
-
-// parseFlags parses args into fs. On -h/--help it prints c's help to
-// stdout and returns errHelpShown; a bad flag is an error with a hint.
-func (c *command) parseFlags(e *env, fs *flag.FlagSet, args []string) error {
-	err := fs.Parse(args)
-	if errors.Is(err, flag.ErrHelp) {
-		c.printHelp(e.stdout, fs)
-		return errHelpShown
-	}
-	if err != nil {
-		return c.usageError("%v", err)
-	}
-	return nil
-}
-
-// usageError is a mistake in a command line: it says so and points at --help.
-func (c *command) usageError(format string, args ...any) error {
-	return withHint(fmt.Errorf("urna %s: %s", c.name, fmt.Sprintf(format, args...)),
-		fmt.Sprintf("run 'urna %s --help' for usage", c.name))
-}
-
-func (c *command) printHelp(w io.Writer, fs *flag.FlagSet) {
-	fmt.Fprintf(w, "Usage: urna %s %s\n\n%s\n", c.name, c.usage, c.summary)
-	if c.help != "" {
-		fmt.Fprintf(w, "\n%s\n", strings.TrimSpace(c.help))
-	}
-	if fs == nil && c.flagSet != nil {
-		fs = c.flagSet()
-	}
-	if fs != nil {
-		n := 0
-		fs.VisitAll(func(*flag.Flag) { n++ })
-		if n > 0 {
-			fmt.Fprintln(w, "\nFlags:")
-			fs.SetOutput(w)
-			fs.PrintDefaults()
-			fs.SetOutput(io.Discard)
-		}
-	}
 }
 
 // hinter is implemented by errors that know an obvious fix.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/hashicorp/raft"
 
+	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/internal/replica"
 	"github.com/urna-vote/urna/internal/store"
@@ -124,7 +125,7 @@ func Open(cfg Config) (*Board, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("board: config: Store is nil")
 	}
-	if cfg.NodeID != "" && !validNodeID(cfg.NodeID) {
+	if cfg.NodeID != "" && !ballot.ValidNodeID(cfg.NodeID) {
 		return nil, fmt.Errorf("board: config: node id %q is not a valid note name", cfg.NodeID)
 	}
 	if cfg.Key != nil && len(cfg.Key) != ed25519.PrivateKeySize {

@@ -4,8 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"unicode/utf8"
 
+	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
 )
 
@@ -145,7 +145,7 @@ func decodeCosignCmd(b []byte) (command, error) {
 		return nil, fmt.Errorf("%w: cosign: bad node id", errBadCommand)
 	}
 	c.node = string(b[:n])
-	if !validNodeID(c.node) {
+	if !ballot.ValidNodeID(c.node) {
 		return nil, fmt.Errorf("%w: cosign: bad node id", errBadCommand)
 	}
 	b = b[n:]
@@ -158,18 +158,4 @@ func decodeCosignCmd(b []byte) (command, error) {
 	}
 	c.sig = b
 	return c, nil
-}
-
-// validNodeID reports whether id may name a board node: printable UTF-8
-// without spaces or '+' (a note signer name).
-func validNodeID(id string) bool {
-	if id == "" || len(id) > maxNodeID || !utf8.ValidString(id) {
-		return false
-	}
-	for _, r := range id {
-		if r <= ' ' || r == '+' || r == 0x7f || r == utf8.RuneError {
-			return false
-		}
-	}
-	return true
 }

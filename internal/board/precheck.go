@@ -107,7 +107,7 @@ func (b *Board) tallyInputs(v *view) ([][]*ballot.Ciphertext, []*group.Element, 
 			agg[q] = append(agg[q], ballot.ZeroCiphertext())
 		}
 	}
-	params := tallyParams(m)
+	params := tally.ManifestParams(m)
 	var vk []*group.Element
 	err := b.st.View(context.Background(), func(tx store.ReadTx) error {
 		// Every credential's last cast ballot counts (SPEC.md V10).
@@ -161,13 +161,4 @@ func (b *Board) tallyInputs(v *view) ([][]*ballot.Ciphertext, []*group.Element, 
 	}
 	b.tally.agg, b.tally.vk = agg, vk
 	return agg, vk, nil
-}
-
-// tallyParams returns the key-ceremony parameters of m (SPEC.md §8.2).
-func tallyParams(m *ballot.Manifest) *tally.Params {
-	ps := &tally.Params{Fingerprint: m.Fingerprint(), N: len(m.Trustees), T: int(m.Threshold)}
-	for i, t := range m.Trustees {
-		ps.Trustees = append(ps.Trustees, tally.TrusteePublic{Index: i + 1, SigningKey: t.SigningKey, ShareKey: t.ShareKey})
-	}
-	return ps
 }

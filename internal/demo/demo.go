@@ -22,6 +22,7 @@ import (
 	"github.com/urna-vote/urna/internal/keyfile"
 	"github.com/urna-vote/urna/internal/roles"
 	"github.com/urna-vote/urna/internal/server"
+	"github.com/urna-vote/urna/internal/textreport"
 )
 
 // Config configures Run. Zero fields take their defaults.
@@ -393,7 +394,7 @@ func (r *run) election(ctx context.Context) (*Outcome, error) {
 	if err != nil {
 		return out, fmt.Errorf("demo: %w", err)
 	}
-	rep, verr := client.Verify(f, client.Options{Rand: r.rand})
+	rep, verr := client.VerifyElectionRecord(f, client.VerifyOptions{Rand: r.rand})
 	f.Close()
 	if verr != nil && !errors.Is(verr, client.ErrFailed) {
 		return out, fmt.Errorf("demo: verifying the record: %w", verr)
@@ -504,21 +505,7 @@ func (r *run) printResult(m *ballot.Manifest, counts [][]uint64, sim *simulation
 
 func (r *run) printVerdict(rep *client.Report) {
 	r.out("\nVerification of the election record (SPEC.md §10):\n")
-	for _, s := range rep.Steps {
-		status := "ok"
-		switch {
-		case !s.OK:
-			status = "FAIL"
-		case !s.Ran:
-			status = "skipped"
-		}
-		r.out("  %-4s %-7s %-58s %6d checked\n", s.ID, status, s.Title, s.Checked)
-		for i, f := range s.Failures {
-			if i == 3 {
-				r.out("       … %d more\n", len(s.Failures)-3)
-				break
-			}
-			r.out("       %s\n", f)
-		}
+	if r.cfg.Out != nil {
+		textreport.Steps(r.cfg.Out, rep, 3)
 	}
 }

@@ -1,9 +1,10 @@
-// Package keyfile writes and reads secret files (trustee keys, voter
-// credentials, signing keys) with owner-only permissions.
+// Package keyfile writes and reads the files in which the parties keep
+// their keys: secret files (trustee keys, voter credentials, signing keys)
+// with owner-only permissions, and the public files handed to others.
 //
 // Write creates a new file with mode 0600 and refuses to replace an existing
 // one: a secret lost to an overwrite cannot be recovered. Read refuses a
-// file that its group or other users may read or write, as ssh does for
+// secret file that its group or other users may read or write, as ssh does for
 // private keys, because such a key may already be compromised. Neither
 // function logs or echoes the contents.
 //
@@ -126,19 +127,28 @@ func Read(path string) ([]byte, error) {
 	if fi.Size() > MaxSize {
 		return nil, fmt.Errorf("keyfile: %s is %d bytes, larger than a key file can be (%d)", path, fi.Size(), MaxSize)
 	}
-	data := make([]byte, 0, fi.Size())
-	buf := make([]byte, 4096)
-	for {
-		n, err := f.Read(buf)
-		data = append(data, buf[:n]...)
-		if len(data) > MaxSize {
-			return nil, fmt.Errorf("keyfile: %s is larger than a key file can be (%d)", path, MaxSize)
-		}
-		if errors.Is(err, io.EOF) {
-			return data, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("keyfile: reading %s: %w", path, err)
-		}
+	return readAll(f, path)
+}
+
+// ReadPublic returns the contents of a file that anyone may read, such
+// as a party's public key file or a voter's receipt, bounded by MaxSize.
+func ReadPublic(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("keyfile: %w", err)
 	}
+	defer f.Close()
+	return readAll(f, path)
+}
+
+// readAll reads f to its end, failing once it holds more than MaxSize bytes.
+func readAll(f *os.File, path string) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("keyfile: reading %s: %w", path, err)
+	}
+	if len(data) > MaxSize {
+		return nil, fmt.Errorf("keyfile: %s is larger than a key file can be (%d)", path, MaxSize)
+	}
+	return data, nil
 }

@@ -95,3 +95,25 @@ func TestReadErrors(t *testing.T) {
 		t.Fatal("wrote into a missing directory")
 	}
 }
+
+// ReadPublic reads a file others may read, within the same size bound.
+func TestReadPublic(t *testing.T) {
+	dir := t.TempDir()
+	pub := filepath.Join(dir, "k.pub")
+	if err := os.WriteFile(pub, []byte("public"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := keyfile.ReadPublic(pub); err != nil || string(b) != "public" {
+		t.Fatalf("ReadPublic = %q, %v", b, err)
+	}
+	if _, err := keyfile.ReadPublic(filepath.Join(dir, "missing")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("missing: %v", err)
+	}
+	big := filepath.Join(dir, "big")
+	if err := os.WriteFile(big, make([]byte, keyfile.MaxSize+1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := keyfile.ReadPublic(big); err == nil {
+		t.Fatal("read an oversized file")
+	}
+}

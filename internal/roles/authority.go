@@ -120,7 +120,7 @@ func CreateElection(ctx context.Context, rand io.Reader, c *apiclient.Client, di
 		}
 		return apiclient.SubmitResult{}, fmt.Errorf("%w: the board already holds election %q", ErrExists, b.Manifest.ElectionID)
 	}
-	res, _, err := post(ctx, rand, c, m.Fingerprint(), bulletin.TypeManifest, bulletin.RoleAuthority, sk, m.Bytes())
+	res, err := post(ctx, rand, c, m.Fingerprint(), bulletin.TypeManifest, bulletin.RoleAuthority, sk, m.Bytes())
 	return res, err
 }
 
@@ -137,11 +137,7 @@ type OpenInfo struct {
 // set, it waits for nobody: it fails with ErrNotReady when a trustee has
 // not dealt, not checked its shares, or a complaint is unanswered.
 func Open(ctx context.Context, rand io.Reader, c *apiclient.Client, dir string, force bool) (*OpenInfo, error) {
-	sk, err := LoadAuthority(dir)
-	if err != nil {
-		return nil, err
-	}
-	b, err := FetchBoard(ctx, c)
+	sk, b, err := signerAndBoard(ctx, c, dir, LoadAuthority)
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +179,7 @@ func Open(ctx context.Context, rand io.Reader, c *apiclient.Client, dir string, 
 	for _, i := range qual {
 		body.Qualified = append(body.Qualified, uint16(i))
 	}
-	res, _, err := post(ctx, rand, c, b.Fingerprint, bulletin.TypeOpen, bulletin.RoleAuthority, sk, body.Bytes())
+	res, err := post(ctx, rand, c, b.Fingerprint, bulletin.TypeOpen, bulletin.RoleAuthority, sk, body.Bytes())
 	if err != nil {
 		return nil, err
 	}
@@ -192,18 +188,14 @@ func Open(ctx context.Context, rand io.Reader, c *apiclient.Client, dir string, 
 
 // Close posts the close entry with a reason for people (SPEC.md §3.5).
 func Close(ctx context.Context, rand io.Reader, c *apiclient.Client, dir, reason string) (apiclient.SubmitResult, error) {
-	sk, err := LoadAuthority(dir)
-	if err != nil {
-		return apiclient.SubmitResult{}, err
-	}
-	b, err := FetchBoard(ctx, c)
+	sk, b, err := signerAndBoard(ctx, c, dir, LoadAuthority)
 	if err != nil {
 		return apiclient.SubmitResult{}, err
 	}
 	if reason == "" {
 		reason = "voting closed by the election authority"
 	}
-	res, _, err := post(ctx, rand, c, b.Fingerprint, bulletin.TypeClose, bulletin.RoleAuthority, sk, (&bulletin.CloseBody{Reason: reason}).Bytes())
+	res, err := post(ctx, rand, c, b.Fingerprint, bulletin.TypeClose, bulletin.RoleAuthority, sk, (&bulletin.CloseBody{Reason: reason}).Bytes())
 	return res, err
 }
 
@@ -221,16 +213,9 @@ type TallyResult struct {
 // and the trustees' verification keys, verifies every partial decryption,
 // combines the T smallest valid ones and posts the counts.
 func Tally(ctx context.Context, rand io.Reader, c *apiclient.Client, dir string) (*TallyResult, error) {
-	sk, err := LoadAuthority(dir)
+	sk, b, err := signerAndBoard(ctx, c, dir, LoadAuthority)
 	if err != nil {
 		return nil, err
-	}
-	b, err := FetchBoard(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	if !b.Has(bulletin.TypeClose) {
-		return nil, fmt.Errorf("%w: the election is not closed yet", ErrNotReady)
 	}
 	partials, err := b.Partials()
 	if err != nil {
@@ -252,7 +237,7 @@ func Tally(ctx context.Context, rand io.Reader, c *apiclient.Client, dir string)
 	if err != nil {
 		return nil, fmt.Errorf("roles: combining partial decryptions: %w", err)
 	}
-	sub, _, err := post(ctx, rand, c, b.Fingerprint, bulletin.TypeResult, bulletin.RoleAuthority, sk, res.Bytes())
+	sub, err := post(ctx, rand, c, b.Fingerprint, bulletin.TypeResult, bulletin.RoleAuthority, sk, res.Bytes())
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/internal/apiclient"
 	"github.com/urna-vote/urna/internal/group"
+	"github.com/urna-vote/urna/internal/keyfile"
 )
 
 // MaxIssue bounds one IssueCredentials call.
@@ -36,11 +37,7 @@ func IssueCredentials(ctx context.Context, rand io.Reader, c *apiclient.Client, 
 	if n < 1 || n > MaxIssue {
 		return nil, fmt.Errorf("roles: credential count %d, want 1..%d", n, MaxIssue)
 	}
-	sk, err := LoadCredentialAuthority(dir)
-	if err != nil {
-		return nil, err
-	}
-	b, err := FetchBoard(ctx, c)
+	sk, b, err := signerAndBoard(ctx, c, dir, LoadCredentialAuthority)
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +61,7 @@ func IssueCredentials(ctx context.Context, rand io.Reader, c *apiclient.Client, 
 	if err := writeSecret(path, FormatCredentials(b.Manifest.ElectionID, b.Fingerprint, creds)); err != nil {
 		return nil, err
 	}
-	res, _, err := post(ctx, rand, c, b.Fingerprint, bulletin.TypeCredentials, bulletin.RoleCredentialAuthority, sk, list.Bytes())
+	res, err := post(ctx, rand, c, b.Fingerprint, bulletin.TypeCredentials, bulletin.RoleCredentialAuthority, sk, list.Bytes())
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +144,7 @@ func ParseCredentials(data []byte) (map[int]ballot.Credential, []int, error) {
 // LoadCredential reads the credential of voter number voter from a
 // credentials file (0 when the file holds exactly one credential).
 func LoadCredential(path string, voter int) (ballot.Credential, error) {
-	data, err := readSecret(path)
+	data, err := keyfile.Read(path)
 	if err != nil {
 		return ballot.Credential{}, err
 	}

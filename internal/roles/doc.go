@@ -21,7 +21,7 @@
 //     complain), Answer (reveal shares for complaints against it) and
 //     Decrypt, which runs its own verification of the whole board (package
 //     client, V1–V11) and refuses to decrypt unless it passes.
-//   - Voter: Vote encrypts, optionally challenges (Benaloh audit, SPEC.md §7)
+//   - Voter: Cast encrypts, optionally challenges (Benaloh audit, SPEC.md §7)
 //     and casts, and returns a receipt (entry, checkpoint, inclusion proof);
 //     CheckReceipt checks a saved receipt against a node.
 //

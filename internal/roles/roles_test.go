@@ -188,7 +188,7 @@ func TestCredentialsFile(t *testing.T) {
 // same commitments, in every later process.
 func TestDealerStreamIsDeterministic(t *testing.T) {
 	m, ts := testManifest(t)
-	p := ParamsOf(m)
+	p := tally.ManifestParams(m)
 	seed := bytes.Repeat([]byte{7}, dealerSeedSize)
 	a, _, err := tally.Deal(dealerStream(seed, m.Fingerprint(), 1), p, 1, ts[0].Secret)
 	if err != nil {

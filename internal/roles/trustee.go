@@ -40,15 +40,12 @@ func (t *Trustee) seedPath() string { return filepath.Join(t.Dir, TrusteeDealerS
 
 // loadSeed reads the dealer seed for the election, or returns nil if there is none.
 func (t *Trustee) loadSeed(fp [32]byte) ([]byte, error) {
-	data, err := readSecret(t.seedPath())
+	var f dealerSeedFile
+	err := readFile(t.seedPath(), kindDealerSeed, true, &f)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, err
-	}
-	var f dealerSeedFile
-	if err := unmarshalFile(t.seedPath(), data, kindDealerSeed, &f); err != nil {
 		return nil, err
 	}
 	if f.Election != hex.EncodeToString(fp[:]) {
@@ -96,15 +93,7 @@ func (t *Trustee) dealerState(b *Board, me int, cer *Ceremony) (*tally.DealerSta
 // a dealer seed, saves it (0600) before posting, derives the polynomial,
 // and posts the dealer post with the encrypted shares for the other trustees.
 func Deal(ctx context.Context, rand io.Reader, c *apiclient.Client, t *Trustee) (apiclient.SubmitResult, error) {
-	b, err := FetchBoard(ctx, c)
-	if err != nil {
-		return apiclient.SubmitResult{}, err
-	}
-	me, err := t.index(b)
-	if err != nil {
-		return apiclient.SubmitResult{}, err
-	}
-	cer, err := b.Ceremony()
+	b, me, cer, err := t.fetch(ctx, c)
 	if err != nil {
 		return apiclient.SubmitResult{}, err
 	}
@@ -135,12 +124,29 @@ func Deal(ctx context.Context, rand io.Reader, c *apiclient.Client, t *Trustee) 
 	if err != nil {
 		return apiclient.SubmitResult{}, fmt.Errorf("roles: %w", err)
 	}
-	res, _, err := postTrustee(ctx, rand, c, b, t, bulletin.TypeDKGDeal, post.Bytes())
-	return res, err
+	return postTrustee(ctx, rand, c, b, t, bulletin.TypeDKGDeal, post.Bytes())
 }
 
-func postTrustee(ctx context.Context, rand io.Reader, c *apiclient.Client, b *Board, t *Trustee, typ bulletin.EntryType, body []byte) (apiclient.SubmitResult, []byte, error) {
+func postTrustee(ctx context.Context, rand io.Reader, c *apiclient.Client, b *Board, t *Trustee, typ bulletin.EntryType, body []byte) (apiclient.SubmitResult, error) {
 	return post(ctx, rand, c, b.Fingerprint, typ, bulletin.RoleTrustee, t.Secret.SigningKey(), body)
+}
+
+// fetch reads the board, the trustee's index in its manifest and the key
+// ceremony so far.
+func (t *Trustee) fetch(ctx context.Context, c *apiclient.Client) (*Board, int, *Ceremony, error) {
+	b, err := FetchBoard(ctx, c)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	me, err := t.index(b)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	cer, err := b.Ceremony()
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	return b, me, cer, nil
 }
 
 // CheckReport is the outcome of Check.
@@ -155,15 +161,7 @@ type CheckReport struct {
 // confirmation. Unless force is set it waits (ErrNotReady) until every
 // trustee has dealt.
 func Check(ctx context.Context, rand io.Reader, c *apiclient.Client, t *Trustee, force bool) (*CheckReport, error) {
-	b, err := FetchBoard(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	me, err := t.index(b)
-	if err != nil {
-		return nil, err
-	}
-	cer, err := b.Ceremony()
+	b, me, cer, err := t.fetch(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -190,11 +188,11 @@ func Check(ctx context.Context, rand io.Reader, c *apiclient.Client, t *Trustee,
 		if already[cp.Dealer] {
 			continue
 		}
-		if _, _, err := postTrustee(ctx, rand, c, b, t, bulletin.TypeDKGComplaint, cp.Bytes()); err != nil {
+		if _, err := postTrustee(ctx, rand, c, b, t, bulletin.TypeDKGComplaint, cp.Bytes()); err != nil {
 			return nil, err
 		}
 	}
-	if _, _, err := postTrustee(ctx, rand, c, b, t, bulletin.TypeDKGConfirmation, rep.Confirmation.Bytes()); err != nil {
+	if _, err := postTrustee(ctx, rand, c, b, t, bulletin.TypeDKGConfirmation, rep.Confirmation.Bytes()); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -203,15 +201,7 @@ func Check(ctx context.Context, rand io.Reader, c *apiclient.Client, t *Trustee,
 // Answer posts a reveal for every complaint against this trustee that is
 // not answered yet (SPEC.md §8.5). It returns the complainers answered.
 func Answer(ctx context.Context, rand io.Reader, c *apiclient.Client, t *Trustee) ([]int, error) {
-	b, err := FetchBoard(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	me, err := t.index(b)
-	if err != nil {
-		return nil, err
-	}
-	cer, err := b.Ceremony()
+	b, me, cer, err := t.fetch(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -241,7 +231,7 @@ func Answer(ctx context.Context, rand io.Reader, c *apiclient.Client, t *Trustee
 		if err != nil {
 			return out, fmt.Errorf("roles: %w", err)
 		}
-		if _, _, err := postTrustee(ctx, rand, c, b, t, bulletin.TypeDKGReveal, rv.Bytes()); err != nil {
+		if _, err := postTrustee(ctx, rand, c, b, t, bulletin.TypeDKGReveal, rv.Bytes()); err != nil {
 			return out, err
 		}
 		out = append(out, cp.Complainer)
@@ -265,16 +255,9 @@ type DecryptResult struct {
 // the aggregate of the counted ballots, and posts D = x·α for every sum
 // with Chaum–Pedersen proofs.
 func Decrypt(ctx context.Context, rand io.Reader, c *apiclient.Client, t *Trustee) (*DecryptResult, error) {
-	b, err := FetchBoard(ctx, c)
+	b, me, cer, err := t.fetch(ctx, c)
 	if err != nil {
 		return nil, err
-	}
-	me, err := t.index(b)
-	if err != nil {
-		return nil, err
-	}
-	if !b.Has(bulletin.TypeClose) {
-		return nil, fmt.Errorf("%w: the election is not closed yet", ErrNotReady)
 	}
 	partials, err := b.Partials()
 	if err != nil {
@@ -290,15 +273,11 @@ func Decrypt(ctx context.Context, rand io.Reader, c *apiclient.Client, t *Truste
 	if !check.OK {
 		return &DecryptResult{Index: me, Check: check}, fmt.Errorf("%w: the board fails verification at %s: %s", ErrRefused, check.FailedStep, check.Failure)
 	}
-	cer, err := b.Ceremony()
-	if err != nil {
-		return nil, err
-	}
 	qual, key, _, err := b.Qualified()
 	if err != nil {
 		return nil, err
 	}
-	jk, _, err := b.JointKey()
+	jk, err := b.JointKey()
 	if err != nil {
 		return nil, err
 	}
@@ -326,7 +305,7 @@ func Decrypt(ctx context.Context, rand io.Reader, c *apiclient.Client, t *Truste
 	if err != nil {
 		return nil, fmt.Errorf("roles: %w", err)
 	}
-	res, _, err := postTrustee(ctx, rand, c, b, t, bulletin.TypePartialDecryption, pd.Bytes())
+	res, err := postTrustee(ctx, rand, c, b, t, bulletin.TypePartialDecryption, pd.Bytes())
 	if err != nil {
 		return nil, err
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -121,7 +120,7 @@ func PrepareBallot(rand io.Reader, e *Election, key *ballot.CredentialKey, choic
 	if err != nil {
 		return nil, fmt.Errorf("roles: %w", err)
 	}
-	raw, err := signVoter(rand, e, key, bulletin.TypeBallot, b.Bytes())
+	raw, err := signEntry(rand, e.Fingerprint, bulletin.TypeBallot, bulletin.RoleVoter, key.PrivateKey(), b.Bytes())
 	if err != nil {
 		return nil, err
 	}
@@ -136,22 +135,11 @@ func (p *Prepared) AuditEntry(rand io.Reader, e *Election, key *ballot.Credentia
 		return nil, nil, fmt.Errorf("roles: %w", err)
 	}
 	a := &ballot.AuditedBallot{Ballot: p.Ballot, Opening: o}
-	raw, err := signVoter(rand, e, key, bulletin.TypeAuditedBallot, a.Bytes())
+	raw, err := signEntry(rand, e.Fingerprint, bulletin.TypeAuditedBallot, bulletin.RoleVoter, key.PrivateKey(), a.Bytes())
 	if err != nil {
 		return nil, nil, err
 	}
 	return raw, o, nil
-}
-
-func signVoter(rand io.Reader, e *Election, key *ballot.CredentialKey, t bulletin.EntryType, body []byte) ([]byte, error) {
-	ent, err := bulletin.NewEntry(t, e.Fingerprint, bulletin.RoleVoter, key.Public(), body)
-	if err != nil {
-		return nil, fmt.Errorf("roles: %w", err)
-	}
-	if err := ent.Sign(rand, key.PrivateKey()); err != nil {
-		return nil, fmt.Errorf("roles: %w", err)
-	}
-	return ent.Bytes(), nil
 }
 
 // Audit is the outcome of a challenged ballot.
@@ -326,23 +314,13 @@ type ReceiptStatus struct {
 // tracker (counted, superseded by a later ballot, or audited). An
 // *bulletin.InconsistencyError is the evidence of a board that forked.
 func CheckReceipt(ctx context.Context, c *apiclient.Client, path string) (*ReceiptStatus, error) {
-	data, err := readPublicFile(path)
-	if err != nil {
+	var f ReceiptFile
+	if err := readFile(path, kindReceipt, false, &f); err != nil {
 		return nil, err
 	}
-	var f ReceiptFile
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil || f.Kind != kindReceipt {
-		return nil, fmt.Errorf("roles: %s is not an Urna receipt file", path)
-	}
-	raw, err := wire.DecodeB64(f.Receipt)
+	rc, err := decodeField(path, "receipt", f.Receipt, bulletin.ParseReceipt)
 	if err != nil {
-		return nil, fmt.Errorf("roles: %s: %w", path, err)
-	}
-	rc, err := bulletin.ParseReceipt(raw)
-	if err != nil {
-		return nil, fmt.Errorf("roles: %s: %w", path, err)
+		return nil, err
 	}
 	st, err := c.Election(ctx)
 	if err != nil {

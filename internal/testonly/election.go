@@ -194,12 +194,7 @@ func NewElection(tb testing.TB, seed string, cfg Config) *Election {
 		trustees, uint32(cfg.T), nodes, uint32(cfg.Nodes/2+1))
 	e.must(err)
 	e.Manifest = m
-	e.params = &tally.Params{Fingerprint: m.Fingerprint(), N: cfg.N, T: cfg.T}
-	for i, t := range e.Trustees {
-		pub := t.Public()
-		pub.Index = i + 1
-		e.params.Trustees = append(e.params.Trustees, *pub)
-	}
+	e.params = tally.ManifestParams(m)
 	for range cfg.Voters {
 		c, err := ballot.GenerateCredential(e.Rand)
 		e.must(err)
@@ -211,11 +206,7 @@ func NewElection(tb testing.TB, seed string, cfg Config) *Election {
 }
 
 // Params returns the tally parameters of the election.
-func (e *Election) Params() *tally.Params {
-	p := *e.params
-	p.Trustees = append([]tally.TrusteePublic(nil), e.params.Trustees...)
-	return &p
-}
+func (e *Election) Params() *tally.Params { return tally.ManifestParams(e.Manifest) }
 
 // Fingerprint is the manifest's fingerprint.
 func (e *Election) Fingerprint() [32]byte { return e.Manifest.Fingerprint() }

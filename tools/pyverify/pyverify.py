@@ -135,6 +135,37 @@ class Manifest:
     pass
 
 
+ELECTION_ID_BYTES = b"abcdefghijklmnopqrstuvwxyz0123456789-"
+NODE_ID_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
+
+
+def valid_election_id(b):
+    """§4.1: 1..64 bytes, each in a-z, 0-9 or '-'."""
+    return 1 <= len(b) <= 64 and all(c in ELECTION_ID_BYTES for c in b)
+
+
+def valid_node_id(b):
+    """§4.1: 1..64 bytes, each in A-Z, a-z, 0-9, '.', '_' or '-'."""
+    return 1 <= len(b) <= 64 and all(c in NODE_ID_BYTES for c in b)
+
+
+def id_vectors(path):
+    """Checks the identifier vectors of a JSON file (ballot/testdata/ids.json)
+    against valid_election_id and valid_node_id."""
+    import json
+    with open(path, encoding="utf-8") as f:
+        v = json.load(f)
+    bad = 0
+    for kind, valid in (("election_id", valid_election_id), ("node_id", valid_node_id)):
+        for want in ("valid", "invalid"):
+            for s in v[kind][want]:
+                if valid(s.encode("utf-8")) != (want == "valid"):
+                    print("%s %r: want %s" % (kind, s, want))
+                    bad += 1
+    print("id-vectors FAIL" if bad else "id-vectors PASS")
+    return 1 if bad else 0
+
+
 def decode_manifest(b):
     r = Reader(b)
     m = Manifest()
@@ -143,7 +174,7 @@ def decode_manifest(b):
     if m.version != 1:
         raise Malformed("manifest version %d" % m.version)
     eid = r.bytes_(64)
-    if not (1 <= len(eid) <= 64) or any(c not in b"abcdefghijklmnopqrstuvwxyz0123456789-" for c in eid):
+    if not valid_election_id(eid):
         raise Malformed("election_id %r invalid" % eid)
     m.election_id = eid.decode()
     m.title = r.string(1, 1024, "title")
@@ -175,8 +206,7 @@ def decode_manifest(b):
     m.nodes = []
     for _ in range(nn):
         nid = r.bytes_(64)
-        if not (1 <= len(nid) <= 64) or any(
-                c not in b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-" for c in nid):
+        if not valid_node_id(nid):
             raise Malformed("node id %r invalid" % nid)
         m.nodes.append((nid.decode(), r.raw(32)))
     m.quorum = r.u32()
@@ -1503,10 +1533,13 @@ def main(argv):
     ap.add_argument("--fingerprint", help="election fingerprint obtained out of band (hex)")
     ap.add_argument("--ids", action="store_true", help="only print every entry's seq and id (§3.4)")
     ap.add_argument("--selftest", action="store_true", help="run the primitive known-answer tests")
+    ap.add_argument("--id-vectors", metavar="JSON", help="check identifier vectors (§4.1) and exit")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
     if args.selftest:
         return selftest()
+    if args.id_vectors:
+        return id_vectors(args.id_vectors)
     if not args.record:
         ap.error("RECORD is required")
     with open(args.record, "rb") as f:

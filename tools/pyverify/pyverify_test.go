@@ -104,6 +104,18 @@ func TestValidRecord(t *testing.T) {
 	})
 }
 
+// TestIDVectors runs pyverify's identifier rules (SPEC.md §4.1) on the
+// vectors that pin ballot.ValidElectionID and ballot.ValidNodeID.
+func TestIDVectors(t *testing.T) {
+	py := python(t)
+	_, file, _, _ := runtime.Caller(0)
+	vectors := filepath.Join(filepath.Dir(file), "..", "..", "ballot", "testdata", "ids.json")
+	out, err := exec.Command(py, script(t), "--id-vectors", vectors).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "id-vectors PASS") {
+		t.Fatalf("pyverify --id-vectors: %v\n%s", err, out)
+	}
+}
+
 // TestEntryIDs compares pyverify's entry identifiers (SPEC §3.4, computed
 // with the general Digest rule of §2.3) with bulletin.EntryID. Entry ids are
 // not stored in a record, so this is the only way to check them; see

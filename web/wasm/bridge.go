@@ -100,23 +100,15 @@ func loadElection(manifestB64 string) (*election, error) {
 
 // ManifestView is the manifest as the page shows it.
 type ManifestView struct {
-	ElectionID  string         `json:"electionId"`
-	Title       string         `json:"title"`
-	Fingerprint string         `json:"fingerprint"`
-	Origin      string         `json:"origin"`
-	Questions   []QuestionView `json:"questions"`
-	Trustees    []string       `json:"trustees"`
-	Threshold   uint32         `json:"threshold"`
-	Nodes       []string       `json:"nodes"`
-	Quorum      uint32         `json:"quorum"`
-}
-
-// QuestionView is one question with its selection bounds.
-type QuestionView struct {
-	Text    string   `json:"text"`
-	Options []string `json:"options"`
-	Min     uint32   `json:"min"`
-	Max     uint32   `json:"max"`
+	ElectionID  string                `json:"electionId"`
+	Title       string                `json:"title"`
+	Fingerprint string                `json:"fingerprint"`
+	Origin      string                `json:"origin"`
+	Questions   []ballot.QuestionJSON `json:"questions"`
+	Trustees    []string              `json:"trustees"`
+	Threshold   uint32                `json:"threshold"`
+	Nodes       []string              `json:"nodes"`
+	Quorum      uint32                `json:"quorum"`
 }
 
 func parseManifest(manifestB64 string) (*ManifestView, error) {
@@ -126,10 +118,7 @@ func parseManifest(manifestB64 string) (*ManifestView, error) {
 	}
 	v := &ManifestView{ElectionID: e.m.ElectionID, Title: e.m.Title, Fingerprint: hex.EncodeToString(e.fp[:]),
 		Origin: e.board.Origin, Threshold: e.m.Threshold, Quorum: e.m.BoardQuorum,
-		Questions: []QuestionView{}, Trustees: []string{}, Nodes: []string{}}
-	for _, q := range e.m.Questions {
-		v.Questions = append(v.Questions, QuestionView{Text: q.Text, Options: append([]string{}, q.Options...), Min: q.Min, Max: q.Max})
-	}
+		Questions: e.m.JSON().Questions, Trustees: []string{}, Nodes: []string{}}
 	for _, t := range e.m.Trustees {
 		v.Trustees = append(v.Trustees, t.Name)
 	}
@@ -489,9 +478,9 @@ type VerifyView struct {
 	Failure     string              `json:"failure,omitempty"`
 }
 
-// verifyRecord runs the full verifier (client.Verify, V1–V13) on a record.
-func verifyRecord(rand io.Reader, record []byte, progress func(step string, done, total int)) (*VerifyView, error) {
-	rep, err := client.Verify(bytes.NewReader(record), client.Options{Rand: rand, Progress: progress})
+// verifyElectionRecord runs the full verifier (client.VerifyElectionRecord, V1–V13) on a record.
+func verifyElectionRecord(rand io.Reader, record []byte, progress func(step string, done, total int)) (*VerifyView, error) {
+	rep, err := client.VerifyElectionRecord(bytes.NewReader(record), client.VerifyOptions{Rand: rand, Progress: progress})
 	if rep == nil {
 		if err == nil {
 			err = errors.New("no report")
@@ -503,7 +492,7 @@ func verifyRecord(rand io.Reader, record []byte, progress func(step string, done
 		Entries: rep.Entries, Blocks: rep.Blocks, Ballots: rep.Ballots, Counted: rep.Counted, Audited: rep.Audited,
 		Voters: rep.Voters, Checkpoints: rep.Checkpoints}
 	if step, f, ok := rep.FirstFailure(); ok {
-		v.Failure = step + ": " + f.String()
+		v.Failure = step.String() + ": " + f.String()
 	} else if err != nil {
 		v.Failure = err.Error()
 	}

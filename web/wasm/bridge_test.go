@@ -331,8 +331,8 @@ func hexHashes(hs []tlog.Hash) []string {
 	return out
 }
 
-func TestVerifyRecordRejectsJunk(t *testing.T) {
-	v, err := verifyRecord(rand.Reader, []byte("URNAREC but not really"), nil)
+func TestVerifyElectionRecordRejectsJunk(t *testing.T) {
+	v, err := verifyElectionRecord(rand.Reader, []byte("URNAREC but not really"), nil)
 	if err == nil && (v.OK || !strings.HasPrefix(v.Failure, "V1")) {
 		t.Fatalf("junk record: %+v", v)
 	}

@@ -246,7 +246,7 @@ func verifyRecordJS(_ js.Value, args []js.Value) any {
 		cb := args[1]
 		progress = func(step string, done, total int) { cb.Invoke(step, done, total) }
 	}
-	return reply(verifyRecord(rand.Reader, raw, progress))
+	return reply(verifyElectionRecord(rand.Reader, raw, progress))
 }
 
 // verifyElectionKey(entriesJSON, note?, proofJSON?) → ElectionKeyView.

@@ -2,10 +2,11 @@
 // checkpoint with each node's signature checked in this browser, blocks and
 // entries with live updates (Server-Sent Events), search by tracker.
 
-import { api, election, el, t, setT, setError, announce, markReady, phaseName, shortHex, onLanguage } from './common.js';
+import { api, election, pages, url } from './api.js';
+import { $, el, announce, shortHex } from './dom.js';
+import { t, setT, setError, phaseName, onLanguage } from './i18n.js';
 import { load } from './urna.js';
 
-const $ = (id) => document.getElementById(id);
 const PAGE = 1000;
 const SHOWN = 50;
 
@@ -85,7 +86,6 @@ async function renderCheckpoint() {
   const quorum = setT(el('p'), 'board.cp.quorum', { valid: v.valid, n: v.signers.length, quorum: v.quorum });
   const note = el('details', {}, setT(el('summary'), 'board.cp.note'), el('pre', {}, el('code', { text: cp.note })));
   $('checkpoint').replaceChildren(dl, quorum, signers, verdict, note);
-  document.body.dataset.checkpoint = v.ok ? 'ok' : 'no-quorum';
 }
 
 // ---- blocks and entries ---------------------------------------------------
@@ -113,6 +113,7 @@ function entryRow(e, fresh) {
   return el('tr', { class: fresh ? 'fresh' : null, 'data-seq': e.seq },
     el('td', { text: String(e.seq) }), el('td', { text: e.type }),
     el('td', {}, tracker ? el('code', { text: tracker }) : ''),
+    // author: the public key that signed the entry, in hex (docs/API.md).
     el('td', {}, el('code', { class: 'hash', title: e.author, text: shortHex(e.author) })),
     el('td', { text: String(e.block) }));
 }
@@ -132,26 +133,13 @@ function showOlder() {
   if (rows[0]) { rows[0].firstChild.setAttribute('tabindex', '-1'); rows[0].firstChild.focus(); }
 }
 
-async function fetchEntries(from) {
-  const out = [];
-  for (let pages = 0; pages < 50; pages++) {
-    const r = await api(`entries?from=${from}&limit=${PAGE}`);
-    out.push(...r.entries);
-    if (r.entries.length < PAGE) break;
-    from = r.next;
-  }
-  return out;
+// fetchEntries and fetchBlocks read the board from entry (block) from on.
+function fetchEntries(from) {
+  return pages('entries', 'entries', from, { limit: PAGE, max: 50, next: (r) => r.next });
 }
 
-async function fetchBlocks(from) {
-  const out = [];
-  for (let pages = 0; pages < 50; pages++) {
-    const r = await api(`blocks?from=${from}&limit=${PAGE}`);
-    out.push(...r.blocks);
-    if (r.blocks.length < PAGE) break;
-    from = out[out.length - 1].height + 1;
-  }
-  return out;
+function fetchBlocks(from) {
+  return pages('blocks', 'blocks', from, { limit: PAGE, max: 50, next: (r, out) => out[out.length - 1].height + 1 });
 }
 
 // ---- live updates ---------------------------------------------------------
@@ -190,13 +178,12 @@ async function onBlock(b) {
     for (const e of fresh) body.prepend(entryRow(e, true));
   }
   announce(t('board.newblock', { height: b.height, count: b.count }));
-  document.body.dataset.lastBlock = b.height;
   refresh();
 }
 
 function live() {
   if (!window.EventSource) return;
-  const es = new EventSource('/api/v1/events');
+  const es = new EventSource(url('events'));
   es.addEventListener('block', (ev) => {
     try { onBlock(JSON.parse(ev.data)); } catch { /* ignore a bad event */ }
   });
@@ -225,14 +212,16 @@ async function search(ev) {
   }
 }
 
-async function main() {
+// start shows the board as it is, then follows it live; it resolves once
+// the board as it is is shown (or why not).
+export async function start() {
   $('search-form').addEventListener('submit', search);
   $('more').addEventListener('click', showOlder);
   onLanguage(() => { renderBlocks(); });
   try {
     [u, st] = await Promise.all([load(), election()]);
     $('load').hidden = true;
-    if (!st) { setT($('err'), 'err.no_election'); markReady('board'); return; }
+    if (!st) { setT($('err'), 'err.no_election'); return; }
     [entries, blocks] = await Promise.all([fetchEntries(0), fetchBlocks(0)]);
     renderSummary();
     renderTimeline();
@@ -244,7 +233,4 @@ async function main() {
     setError($('err'), e);
   }
   live();
-  markReady('board');
 }
-
-main();

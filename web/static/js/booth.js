@@ -5,15 +5,13 @@
 // ballot); only the signed, encrypted entry leaves the page, and after a
 // challenge the opening the voter asked to publish.
 
-import {
-  api, postEntry, election, el, t, setT, setError, errorText, announce, focusHeading,
-  phaseName, markReady, onLanguage, sleep,
-} from './common.js';
+import { api, postEntry, election, sleep, waitForCheckpoint } from './api.js';
+import { $, el, announce, focusHeading } from './dom.js';
+import { UrnaError } from './errors.js';
+import { t, setT, setError, errorText, phaseName, onLanguage } from './i18n.js';
 import { load, b64urlToBytes } from './urna.js';
 
-const $ = (id) => document.getElementById(id);
 const steps = ['step-cred', 'step-choices', 'step-review', 'step-challenged', 'step-cast'];
-const timing = (window.urnaTiming = window.urnaTiming || {});
 
 let u = null; // the wasm bridge
 let st = null; // election status, as the node reports it: never trusted for the key
@@ -25,7 +23,6 @@ let sealed = null; // the encrypted ballot under review
 
 function showStep(id, focus = true) {
   for (const s of steps) $(s).hidden = s !== id;
-  document.body.dataset.step = id;
   if (focus) focusHeading($(id));
 }
 
@@ -59,23 +56,25 @@ async function establishKey() {
     }
   }
   // The newest checkpoint covers the open entry once the board nodes have
-  // signed the block that holds it; give them a moment.
-  let cp = await api('checkpoint');
-  for (let i = 0; i < 10 && cp.size < entries.length; i++) {
-    await sleep(500);
-    cp = await api('checkpoint');
-  }
+  // signed the block that holds it; give them a moment. The quorum test
+  // here only decides how long to wait: it reads the manifest the node
+  // reports, which the booth does not trust, so verifyElectionKey below
+  // checks the checkpoint again on the manifest from the board's entries.
+  const quorum = (c) => {
+    try { return u.openCheckpoint(st.manifest, c.note).ok; } catch { return false; }
+  };
+  const cp = await waitForCheckpoint(entries.length - 1, quorum, { tries: 11, interval: 500 });
   let proof = [];
   if (cp.size > entries.length && entries.length > 0) {
     ({ proof } = await api(`proofs/consistency?from=${entries.length}&to=${cp.size}`));
   }
   const k = u.verifyElectionKey(entries, cp.note, proof);
-  if (!k.checkpoint) throw { code: 'key_unverified', message: 'the node served no signed checkpoint' };
+  if (!k.checkpoint) throw new UrnaError('key_unverified', 'the node served no signed checkpoint');
   // The rules accept only the credential list after the manifest.
   credEntry = entries[1];
   // What the node says must agree with the board, or the node lies.
   if (st.joint_key !== k.jointKey || st.fingerprint !== k.fingerprint) {
-    throw { code: 'key_mismatch', message: `${st.joint_key} ≠ ${k.jointKey}` };
+    throw new UrnaError('key_mismatch', `${st.joint_key} ≠ ${k.jointKey}`);
   }
   return k;
 }
@@ -87,7 +86,6 @@ function groups(hex) {
 
 function showKey() {
   $('fingerprint').textContent = groups(key.fingerprint);
-  document.body.dataset.fingerprint = key.fingerprint;
   const c = key.checkpoint;
   setT($('key-ok'), 'booth.key.ok', { qual: key.qualified.join(', '), valid: c.valid, nodes: c.signers.length });
 }
@@ -99,8 +97,7 @@ function refuse(e) {
   // Whatever went wrong (a failed check, a node that does not answer), the
   // voter reads that the booth will not encrypt, and why.
   const known = e && (e.code === 'key_unverified' || e.code === 'key_mismatch');
-  setError($('err'), known ? e : { code: 'key_unverified', message: errorText(e) });
-  document.body.dataset.key = 'refused';
+  setError($('err'), known ? e : new UrnaError('key_unverified', errorText(e)));
   announce(''); // the alert (role=alert) announces itself
   $('err').focus();
 }
@@ -121,7 +118,7 @@ async function submitCredential(ev) {
     input.setAttribute('aria-invalid', 'true');
     input.focus();
   };
-  if (!value) return bad({ code: 'credential_invalid' });
+  if (!value) return bad(new UrnaError('credential_invalid'));
   announce(t('booth.cred.checking'));
   if (!key) return; // no verified election key: the booth does not encrypt
   let b;
@@ -134,7 +131,7 @@ async function submitCredential(ev) {
   try {
     if (credEntry && !b.registered(credEntry)) {
       b.close();
-      return bad({ code: 'unregistered' });
+      return bad(new UrnaError('unregistered'));
     }
   } catch (e) {
     // The board will still refuse an unknown credential when we cast.
@@ -242,8 +239,7 @@ function review(choices) {
   try {
     const t0 = performance.now();
     sealed = booth.encrypt(choices);
-    timing.encryptMs = performance.now() - t0;
-    document.body.dataset.encryptMs = timing.encryptMs.toFixed(1);
+    performance.measure('urna.encrypt', { start: t0 });
   } catch (e) {
     setError($('err'), e);
     $('err').focus();
@@ -285,7 +281,6 @@ async function cast() {
   $('download').hidden = true;
   setT($('cast-receipt'), 'booth.receiptWait');
   showStep('step-cast');
-  document.body.dataset.castSeq = r.seq;
   await fetchReceipt(r.seq, tracker, trackerHex);
 }
 
@@ -303,7 +298,6 @@ async function fetchReceipt(seq, tracker, trackerHex) {
       a.href = URL.createObjectURL(blob);
       a.download = `urna-receipt-${tracker}.txt`;
       a.hidden = false;
-      document.body.dataset.receipt = 'ok';
       announce(t('booth.cast.receiptOK'));
       return;
     } catch (e) {
@@ -342,7 +336,6 @@ async function challenge() {
   try {
     const r = await postEntry(c.entry);
     setT($('opened-post'), 'booth.challenged.posted', { seq: r.seq });
-    document.body.dataset.auditSeq = r.seq;
   } catch (e) {
     setError($('opened-post'), e);
     $('opened-post').className = 'error';
@@ -366,7 +359,11 @@ function done() {
 
 // ---- start -------------------------------------------------------------
 
-async function main() {
+// start wires the booth's controls, then establishes the election key on
+// the board; it resolves when the booth is ready for a credential, or has
+// said why it will not take one. It records how long that took as the
+// performance measures urna.key and urna.booth.
+export async function start() {
   const t0 = performance.now();
   $('cred-form').addEventListener('submit', submitCredential);
   $('cred-show').addEventListener('change', (e) => { $('cred').type = e.target.checked ? 'text' : 'password'; });
@@ -381,13 +378,12 @@ async function main() {
   } catch (e) {
     return fatal(e);
   }
-  if (!st) return fatal({ code: 'no_election' });
+  if (!st) return fatal(new UrnaError('no_election'));
   onLanguage(() => { /* data-tkey elements re-translate themselves */ });
   if (st.phase !== 'open') {
     $('etitle').textContent = u.parseManifest(st.manifest).title;
     $('load').hidden = true;
     setT($('err'), 'err.not_open', { phase: phaseName(st.phase) });
-    markReady('booth-closed');
     return;
   }
   setT($('load'), 'booth.key.checking');
@@ -395,22 +391,16 @@ async function main() {
   try {
     const t1 = performance.now();
     key = await establishKey();
-    timing.keyMs = performance.now() - t1;
+    performance.measure('urna.key', { start: t1 });
   } catch (e) {
     refuse(e);
-    markReady('booth-refused');
     return;
   }
   m = u.parseManifest(key.manifest);
   $('etitle').textContent = m.title;
   $('load').hidden = true;
   showKey();
-  document.body.dataset.key = 'ok';
   announce(t('booth.key.verified'));
   showStep('step-cred', false);
-  timing.interactiveMs = performance.now() - t0;
-  timing.sinceNavigationMs = performance.now();
-  markReady('booth');
+  performance.measure('urna.booth', { start: t0 });
 }
-
-main();

@@ -2,10 +2,12 @@
 // check inclusion and consistency in this browser (package bulletin in
 // wasm), then say whether the ballot is on the board and whether it counts.
 
-import { api, election, el, t, setT, setError, announce, markReady, shortHex } from './common.js';
+import { api, election, waitForCheckpoint } from './api.js';
+import { $, el, announce, shortHex } from './dom.js';
+import { UrnaError } from './errors.js';
+import { t, setT, setError } from './i18n.js';
 import { load, b64urlToBytes } from './urna.js';
 
-const $ = (id) => document.getElementById(id);
 let u = null;
 let st = null;
 
@@ -22,7 +24,6 @@ function verdict(cls, headKey, headParams, bodyKey, bodyParams) {
   v.append(setT(el('strong'), headKey, headParams));
   if (bodyKey) v.append(setT(el('p'), bodyKey, bodyParams));
   $('verdict').replaceChildren(v);
-  document.body.dataset.verdict = cls === '' ? 'ok' : cls;
   return v;
 }
 
@@ -35,17 +36,12 @@ function remember(cp) {
   try { localStorage.setItem(cpKey(), JSON.stringify({ size: cp.size, note: cp.note })); } catch { /* ignore */ }
 }
 
-// fresh fetches the newest checkpoint, insisting that it covers seq (a just
-// cast ballot waits for the nodes' cosignatures), and checks its quorum.
+// fresh waits for the newest checkpoint to cover seq (a just cast ballot
+// waits for the nodes' cosignatures) and checks its quorum.
 async function fresh(seq) {
-  let cp;
-  for (let i = 0; i < 30; i++) {
-    cp = await api('checkpoint');
-    if (cp.size > seq) break;
-    await new Promise((r) => setTimeout(r, 300));
-  }
+  const cp = await waitForCheckpoint(seq, (c) => u.openCheckpoint(st.manifest, c.note).ok);
   const v = u.openCheckpoint(st.manifest, cp.note);
-  if (!v.ok) throw Object.assign(new Error(t('board.cp.notok')), { code: 'bad_checkpoint' });
+  if (!v.ok) throw new UrnaError('bad_checkpoint', t('board.cp.notok'));
   const signers = v.signers.filter((s) => s.valid).map((s) => s.id).join(', ');
   step('check.step.checkpoint', { size: v.size, signers });
   return v;
@@ -122,11 +118,10 @@ async function checkReceipt(text) {
 async function run(q) {
   $('steps').replaceChildren();
   $('verdict').replaceChildren();
-  delete document.body.dataset.verdict;
   $('out').setAttribute('aria-busy', 'true');
   announce(t('check.working'));
   try {
-    if (!u || !st) throw { code: 'no_election' };
+    if (!u || !st) throw new UrnaError('no_election');
     if (TRACKER.test(q)) await checkTracker(q);
     else await checkReceipt(q);
   } catch (e) {
@@ -136,14 +131,15 @@ async function run(q) {
     if (e.code !== 'inconsistent') p.textContent = t('check.bad', { message: p.textContent });
     v.append(p);
     $('verdict').replaceChildren(v);
-    document.body.dataset.verdict = 'bad';
   } finally {
     $('out').setAttribute('aria-busy', 'false');
     announce($('verdict').innerText);
   }
 }
 
-async function main() {
+// start wires the form and loads the election; it resolves when a check
+// can run, and starts one for ?tracker= in the address.
+export async function start() {
   $('check-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
     const q = $('q').value.trim();
@@ -163,11 +159,8 @@ async function main() {
     setError($('verdict'), e);
   }
   const q = new URLSearchParams(location.search).get('tracker');
-  markReady('check');
   if (q) {
     $('q').value = q;
     run(q);
   }
 }
-
-main();

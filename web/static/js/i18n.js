@@ -1,390 +1,109 @@
-// Translations of the web client. Keys are stable; "{name}" placeholders are
-// filled by t(). Every key MUST exist in every language (web tests check).
+// The page's language: which one (the visitor's choice, else the browser's),
+// translation of keys from messages.js, and the switcher in the header.
+// Nothing happens on import: start() translates the page.
 
-export const messages = {
-  en: {
-    'app.name': 'Urna',
-    'skip': 'Skip to main content',
-    'nav.label': 'Main',
-    'nav.home': 'Election',
-    'nav.booth': 'Vote',
-    'nav.check': 'Check my ballot',
-    'nav.board': 'Board explorer',
-    'nav.results': 'Results',
-    'lang.label': 'Language',
-    'loading': 'Loading…',
-    'footer': 'Urna: every ballot encrypted in your browser, every step verifiable.',
+import { messages } from './messages.js';
 
-    'home.title': 'Election',
-    'home.phase': 'Phase',
-    'home.id': 'Election ID',
-    'home.fingerprint': 'Fingerprint',
-    'home.ballots': 'Ballots cast',
-    'home.credentials': 'Registered voters',
-    'home.entries': 'Board entries',
-    'home.none': 'No election has been set up on this board yet.',
-    'home.vote': 'Vote',
-    'home.vote.desc': 'Enter your credential, choose, check and cast your ballot.',
-    'home.check.desc': 'Confirm that your ballot is on the board and counts.',
-    'home.board.desc': 'Watch every entry, block and signed checkpoint.',
-    'home.results.desc': 'See the counts and verify them yourself.',
+const LANG_KEY = 'urna.lang';
 
-    'phase.setup': 'Setup',
-    'phase.key-ceremony': 'Key ceremony',
-    'phase.open': 'Voting open',
-    'phase.closed': 'Voting closed',
-    'phase.tally': 'Tallying',
-    'phase.result': 'Result published',
-    'phase.empty': 'Not started',
+// pickLanguage returns the stored choice, else the first of the browser's
+// languages we have, else English.
+function pickLanguage() {
+  let stored = null;
+  try { stored = localStorage.getItem(LANG_KEY); } catch { /* storage disabled */ }
+  if (stored && messages[stored]) return stored;
+  for (const l of navigator.languages || [navigator.language || 'en']) {
+    const base = String(l).toLowerCase().split('-')[0];
+    if (messages[base]) return base;
+  }
+  return 'en';
+}
 
-    'booth.title': 'Voting booth',
-    'booth.intro': 'Your choices are encrypted in this browser before anything is sent. Nobody, not even the board, sees how you voted.',
-    'booth.cred.heading': 'Step 1: your credential',
-    'booth.cred.label': 'Voting credential',
-    'booth.cred.help': 'The 25 characters you received, e.g. ABCDE-FGHJK-MNPQR-STVWX-YZ012. Dashes and spaces are optional.',
-    'booth.cred.show': 'Show what I type',
-    'booth.cred.submit': 'Continue',
-    'booth.cred.checking': 'Checking your credential…',
-    'booth.cred.ok': 'Credential accepted. Make your choices.',
-    'booth.key.checking': 'Checking the election key against the board…',
-    'booth.key.verified': 'Election key verified on the board. Enter your credential.',
-    'booth.key.fingerprint': 'Election fingerprint',
-    'booth.key.compare': 'Compare it with the fingerprint your election authority published (for example on your credential letter). If they differ, do not vote here.',
-    'booth.key.ok': 'Checked in this browser: the manifest signed by the election authority, the trustees’ key ceremony (qualified trustees: {qual}) and a board checkpoint signed by {valid} of {nodes} nodes. Your ballot will be encrypted under the key this ceremony produced.',
-    'booth.choices.heading': 'Step 2: your choices',
-    'booth.choices.review': 'Review my ballot',
-    'booth.q.exactly': 'Choose exactly {n}.',
-    'booth.q.one': 'Choose one.',
-    'booth.q.upto': 'Choose up to {max}.',
-    'booth.q.range': 'Choose between {min} and {max}.',
-    'booth.q.blank': 'You may leave this question blank.',
-    'booth.q.blankOption': 'No choice (blank)',
-    'booth.q.count': '{n} selected.',
-    'booth.q.max': 'You can choose at most {max} here: unselect one first.',
-    'booth.q.tooFew': '“{q}”: choose at least {min}.',
-    'booth.review.heading': 'Step 3: review and decide',
-    'booth.review.blank': 'Blank (no choice)',
-    'booth.review.encrypting': 'Encrypting your ballot in this browser…',
-    'booth.review.tracker': 'Tracker of this encrypted ballot',
-    'booth.review.trackerHelp': 'Write it down: you can look it up on the board later.',
-    'booth.review.explain': 'Cast it, or challenge it to check that this browser encrypted exactly your choices. A challenged ballot is opened, published and never counted; you then vote again.',
-    'booth.cast': 'Cast this ballot',
-    'booth.challenge': 'Challenge (check the encryption)',
-    'booth.change': 'Change my choices',
-    'booth.casting': 'Sending your encrypted ballot…',
-    'booth.receiptWait': 'Waiting for the board nodes to sign a checkpoint with your ballot…',
-    'booth.cast.heading': 'Your ballot is cast',
-    'booth.cast.onboard': 'Your encrypted ballot is entry {seq} on the board.',
-    'booth.cast.tracker': 'Your tracker',
-    'booth.cast.receiptOK': 'Receipt verified in this browser: the board nodes signed a checkpoint that includes your ballot.',
-    'booth.cast.receiptLater': 'The receipt is not ready yet; you can still check your ballot with the tracker.',
-    'booth.cast.download': 'Download my receipt',
-    'booth.cast.replace': 'You can vote again until voting closes: a later ballot replaces this one, and only your last ballot counts.',
-    'booth.cast.check': 'Check my ballot now',
-    'booth.challenged.heading': 'Your challenged ballot',
-    'booth.challenged.contained': 'The encrypted ballot contained:',
-    'booth.challenged.ok': 'It checks out: the encryption matches these choices exactly.',
-    'booth.challenged.posting': 'Publishing the opened ballot on the board…',
-    'booth.challenged.posted': 'The opened ballot is on the board as audited (entry {seq}). It will never count.',
-    'booth.challenged.again': 'Back to my choices',
-    'booth.done': 'Leave the booth',
+let lang = 'en';
+const listeners = [];
 
-    'err.credential_checksum': 'This credential has a typo: check each character and try again.',
-    'err.credential_invalid': 'This is not a voting credential: it must be 25 characters from the credential alphabet.',
-    'err.unregistered': 'This credential is not registered for this election.',
-    'err.unknown_credential': 'This credential is not registered for this election.',
-    'err.not_open': 'Voting is not open (phase: {phase}).',
-    'err.wrong_phase': 'The board does not accept this now: {message}',
-    'err.closed': 'Voting is closed.',
-    'err.audited': 'This ballot was challenged and can no longer be cast.',
-    'err.duplicate': 'This exact ballot is already on the board.',
-    'err.invalid_choice': 'These choices break a question’s rules.',
-    'err.wasm_missing': 'The verification module (urna.wasm) is missing on this server: run “make wasm” and reload.',
-    'err.network': 'The board could not be reached: {message}',
-    'err.no_election': 'No election has been set up on this board yet.',
-    'err.generic': 'Something went wrong: {message}',
-    'err.inconsistent': 'The board contradicted an earlier checkpoint. Keep the evidence below and report it: {message}',
-    'err.not_found': 'Not found.',
-    'err.key_unverified': 'This browser could not verify the election key on the board, so it will not encrypt your ballot. Do not vote through this site; tell your election authority. Reason: {message}',
-    'err.key_mismatch': 'This node reports an election key that is not the key the trustees’ ceremony on the board produced. This browser will not encrypt your ballot under it. Do not vote through this site; tell your election authority.',
+// t returns the translation of key with {placeholders} filled from params.
+export function t(key, params = {}) {
+  const s = messages[lang][key] ?? messages.en[key] ?? key;
+  return s.replace(/\{(\w+)\}/g, (m, k) => (k in params ? String(params[k]) : m));
+}
 
-    'check.title': 'Check my ballot',
-    'check.intro': 'Paste your tracker or your receipt. This browser fetches fresh checkpoints and checks the proofs itself.',
-    'check.input.label': 'Tracker or receipt',
-    'check.input.help': 'A tracker looks like K7QF-2MZX (or 64 hex digits); a receipt is the long text you downloaded.',
-    'check.file.label': 'Or open a receipt file',
-    'check.submit': 'Check',
-    'check.working': 'Checking…',
-    'check.step.receipt': 'Receipt: signed entry {seq}, in checkpoint of size {size} signed by a quorum.',
-    'check.step.lookup': 'The board has tracker {tracker} at entry {seq}.',
-    'check.step.checkpoint': 'Fresh checkpoint: {size} entries, signed by {signers}.',
-    'check.step.inclusion': 'Inclusion proof verified in this browser: entry {seq} is in the log of size {size}.',
-    'check.step.consistency': 'Consistency proof verified: the board only grew since the checkpoint of size {from}.',
-    'check.step.firstSeen': 'First checkpoint seen by this browser: later checks will prove the board only grows.',
-    'check.onboard': 'On the board',
-    'check.counts': 'Counts: this is the credential’s latest ballot.',
-    'check.replaced': 'Replaced: a later ballot from the same credential (entry {seq}) replaces this one, which does not count.',
-    'check.audited': 'Audited: this ballot was challenged and opened; it never counts.',
-    'check.notcounted': 'Does not count.',
-    'check.notfound': 'No ballot with tracker “{tracker}” is on the board.',
-    'check.mismatch': 'The board answered with an entry whose tracker is not the one you asked for.',
-    'check.bad': 'Could not check: {message}',
+// onLanguage registers a function to re-render dynamic text after a switch.
+export function onLanguage(fn) { listeners.push(fn); }
 
-    'board.title': 'Board explorer',
-    'board.summary': 'Election',
-    'board.timeline': 'Timeline',
-    'board.checkpoint': 'Latest checkpoint',
-    'board.cp.size': 'Entries',
-    'board.cp.root': 'Merkle root',
-    'board.cp.note': 'The signed checkpoint note',
-    'board.cp.block': 'Block',
-    'board.cp.quorum': 'Signed by {valid} of {n} nodes (quorum {quorum}).',
-    'board.cp.valid': 'valid signature',
-    'board.cp.missing': 'no valid signature',
-    'board.cp.ok': 'Quorum reached, checked in this browser.',
-    'board.cp.notok': 'No quorum yet.',
-    'board.blocks': 'Blocks',
-    'board.entries': 'Entries',
-    'board.live': 'Live: new blocks appear as they are committed.',
-    'board.newblock': 'New block {height}: {count} entries.',
-    'board.col.height': 'Height',
-    'board.col.time': 'Time',
-    'board.col.count': 'Entries',
-    'board.col.hash': 'Hash',
-    'board.col.seq': 'Seq',
-    'board.col.type': 'Type',
-    'board.col.author': 'Author',
-    'board.col.tracker': 'Tracker',
-    'board.col.block': 'Block',
-    'board.search': 'Search by tracker',
-    'board.search.label': 'Tracker',
-    'board.search.submit': 'Search',
-    'board.search.found': 'Tracker {tracker}: entry {seq} ({type}). {status}',
-    'board.more': 'Show older',
-    'tl.manifest': 'Manifest posted',
-    'tl.credentials': 'Voter credentials registered',
-    'tl.ceremony': 'Key ceremony: {n} trustee messages',
-    'tl.open': 'Voting opened',
-    'tl.ballots': '{n} ballots cast, {a} audited',
-    'tl.close': 'Voting closed',
-    'tl.tally': 'Partial decryptions: {n}',
-    'tl.result': 'Result published',
-    'tl.pending': 'pending',
-    'tl.at': 'entry {seq}',
+function setLanguage(code) {
+  if (!messages[code]) return;
+  lang = code;
+  try { localStorage.setItem(LANG_KEY, code); } catch { /* ignore */ }
+  applyI18n(document);
+  for (const fn of listeners) fn();
+}
 
-    'results.title': 'Results',
-    'results.none': 'No results yet: the election is in phase “{phase}”.',
-    'results.question': 'Question {n}',
-    'results.option': 'Option',
-    'results.count': 'Votes',
-    'results.share': 'Share',
-    'results.trustees': 'Trustees who decrypted',
-    'results.verify': 'Verification',
-    'results.verify.running': 'Verifying the whole election record in this browser…',
-    'results.verify.progress': 'Verification progress',
-    'results.verify.ok': 'Verified in this browser: all {n} checks passed ({ballots} ballots, {counted} counted).',
-    'results.verify.match': 'The verified counts match the published results.',
-    'results.verify.mismatch': 'The verified counts DIFFER from the published results.',
-    'results.verify.fail': 'Verification FAILED: {failure}',
-    'results.verify.steps': 'Details of each check',
-    'results.verify.again': 'Verify again',
-    'results.record': 'Download the election record',
-    'results.cli': 'Verify it independently with the command line:',
-    'results.total': 'Total',
-  },
-  zh: {
-    'app.name': 'Urna',
-    'skip': '跳到主要内容',
-    'nav.label': '主导航',
-    'nav.home': '选举',
-    'nav.booth': '投票',
-    'nav.check': '核查我的选票',
-    'nav.board': '公告板浏览',
-    'nav.results': '结果',
-    'lang.label': '语言',
-    'loading': '加载中…',
-    'footer': 'Urna：每张选票都在您的浏览器中加密，每一步都可验证。',
+// setT sets an element's text to a translated message and remembers the key
+// and parameters (data-tkey, data-tparams), so a language switch
+// re-translates it. A null key clears.
+export function setT(e, key, params = {}) {
+  if (!key) {
+    delete e.dataset.tkey;
+    delete e.dataset.tparams;
+    e.textContent = '';
+    return e;
+  }
+  e.dataset.tkey = key;
+  e.dataset.tparams = JSON.stringify(params);
+  e.textContent = t(key, params);
+  return e;
+}
 
-    'home.title': '选举',
-    'home.phase': '阶段',
-    'home.id': '选举编号',
-    'home.fingerprint': '指纹',
-    'home.ballots': '已投选票',
-    'home.credentials': '登记选民',
-    'home.entries': '公告板条目',
-    'home.none': '此公告板上尚未设立选举。',
-    'home.vote': '投票',
-    'home.vote.desc': '输入凭证，做出选择，核对并投出选票。',
-    'home.check.desc': '确认您的选票在公告板上并被计入。',
-    'home.board.desc': '查看每个条目、区块和已签名的检查点。',
-    'home.results.desc': '查看计票结果并亲自验证。',
+// errorMessage returns the message key and parameters that tell the
+// visitor about e (an UrnaError, or anything thrown).
+function errorMessage(e) {
+  const code = e && e.code;
+  if (code && messages.en['err.' + code]) return ['err.' + code, { message: e.message }];
+  return ['err.generic', { message: (e && e.message) || String(e) }];
+}
 
-    'phase.setup': '准备',
-    'phase.key-ceremony': '密钥仪式',
-    'phase.open': '投票进行中',
-    'phase.closed': '投票已结束',
-    'phase.tally': '计票中',
-    'phase.result': '结果已公布',
-    'phase.empty': '未开始',
+// setError shows the translated sentence for e in element x; a falsy e clears.
+export function setError(x, e) {
+  if (!e) return setT(x, null);
+  return setT(x, ...errorMessage(e));
+}
 
-    'booth.title': '投票站',
-    'booth.intro': '您的选择在发送前已在本浏览器中加密。任何人（包括公告板）都无法看到您的投票内容。',
-    'booth.cred.heading': '第一步：您的凭证',
-    'booth.cred.label': '投票凭证',
-    'booth.cred.help': '您收到的 25 个字符，例如 ABCDE-FGHJK-MNPQR-STVWX-YZ012。短横线和空格可省略。',
-    'booth.cred.show': '显示输入内容',
-    'booth.cred.submit': '继续',
-    'booth.cred.checking': '正在检查您的凭证…',
-    'booth.cred.ok': '凭证有效。请做出您的选择。',
-    'booth.key.checking': '正在根据公告板核验选举密钥…',
-    'booth.key.verified': '选举密钥已在公告板上核验。请输入您的凭证。',
-    'booth.key.fingerprint': '选举指纹',
-    'booth.key.compare': '请将它与选举主管机构公布的指纹（例如您的凭证信函上的指纹）进行比对。如果不一致，请不要在此投票。',
-    'booth.key.ok': '已在本浏览器中核验：选举主管机构签名的选举清单、受托人的密钥生成仪式（合格受托人：{qual}），以及由 {nodes} 个节点中的 {valid} 个签名的公告板检查点。您的选票将用该仪式生成的密钥加密。',
-    'booth.choices.heading': '第二步：您的选择',
-    'booth.choices.review': '核对我的选票',
-    'booth.q.exactly': '请恰好选择 {n} 项。',
-    'booth.q.one': '请选择一项。',
-    'booth.q.upto': '最多选择 {max} 项。',
-    'booth.q.range': '请选择 {min} 至 {max} 项。',
-    'booth.q.blank': '此题可以留空。',
-    'booth.q.blankOption': '不选（空白）',
-    'booth.q.count': '已选 {n} 项。',
-    'booth.q.max': '此题最多选择 {max} 项：请先取消一项。',
-    'booth.q.tooFew': '“{q}”：至少选择 {min} 项。',
-    'booth.review.heading': '第三步：核对并决定',
-    'booth.review.blank': '空白（未选择）',
-    'booth.review.encrypting': '正在本浏览器中加密您的选票…',
-    'booth.review.tracker': '此加密选票的追踪码',
-    'booth.review.trackerHelp': '请记下它：之后可以在公告板上查找。',
-    'booth.review.explain': '投出此选票，或者质询它以检查本浏览器是否准确加密了您的选择。被质询的选票会被打开并公开，永远不会计入；之后您可以重新投票。',
-    'booth.cast': '投出此选票',
-    'booth.challenge': '质询（检查加密）',
-    'booth.change': '修改我的选择',
-    'booth.casting': '正在发送您的加密选票…',
-    'booth.receiptWait': '正在等待公告板节点签署包含您选票的检查点…',
-    'booth.cast.heading': '您的选票已投出',
-    'booth.cast.onboard': '您的加密选票是公告板上的第 {seq} 号条目。',
-    'booth.cast.tracker': '您的追踪码',
-    'booth.cast.receiptOK': '回执已在本浏览器中验证：公告板节点签署了包含您选票的检查点。',
-    'booth.cast.receiptLater': '回执尚未就绪；您仍可以用追踪码核查您的选票。',
-    'booth.cast.download': '下载我的回执',
-    'booth.cast.replace': '在投票结束前您可以再次投票：之后的选票会取代这张，只有您的最后一张选票计入。',
-    'booth.cast.check': '立即核查我的选票',
-    'booth.challenged.heading': '您质询的选票',
-    'booth.challenged.contained': '该加密选票的内容：',
-    'booth.challenged.ok': '核对无误：加密内容与这些选择完全一致。',
-    'booth.challenged.posting': '正在将打开的选票发布到公告板…',
-    'booth.challenged.posted': '打开的选票已作为审计选票登上公告板（第 {seq} 号条目）。它永远不会计入。',
-    'booth.challenged.again': '返回我的选择',
-    'booth.done': '离开投票站',
+// errorText returns the translated sentence for e.
+export function errorText(e) {
+  return t(...errorMessage(e));
+}
 
-    'err.credential_checksum': '此凭证有输入错误：请逐个字符检查后重试。',
-    'err.credential_invalid': '这不是投票凭证：凭证必须是凭证字母表中的 25 个字符。',
-    'err.unregistered': '此凭证未在本次选举中登记。',
-    'err.unknown_credential': '此凭证未在本次选举中登记。',
-    'err.not_open': '投票未开放（阶段：{phase}）。',
-    'err.wrong_phase': '公告板现在不接受此操作：{message}',
-    'err.closed': '投票已结束。',
-    'err.audited': '此选票已被质询，不能再投出。',
-    'err.duplicate': '完全相同的选票已在公告板上。',
-    'err.invalid_choice': '这些选择违反了题目规则。',
-    'err.wasm_missing': '此服务器缺少验证模块（urna.wasm）：请运行“make wasm”后刷新。',
-    'err.network': '无法连接公告板：{message}',
-    'err.no_election': '此公告板上尚未设立选举。',
-    'err.generic': '出错了：{message}',
-    'err.inconsistent': '公告板与之前的检查点相矛盾。请保留下面的证据并报告：{message}',
-    'err.not_found': '未找到。',
-    'err.key_unverified': '本浏览器无法在公告板上核验选举密钥，因此不会加密您的选票。请不要通过此网站投票，并告知您的选举主管机构。原因：{message}',
-    'err.key_mismatch': '此节点报告的选举密钥不是公告板上受托人密钥生成仪式所生成的密钥。本浏览器不会用它加密您的选票。请不要通过此网站投票，并告知您的选举主管机构。',
+export function phaseName(p) {
+  return t('phase.' + p);
+}
 
-    'check.title': '核查我的选票',
-    'check.intro': '粘贴您的追踪码或回执。本浏览器会获取最新检查点并亲自验证证明。',
-    'check.input.label': '追踪码或回执',
-    'check.input.help': '追踪码形如 K7QF-2MZX（或 64 位十六进制）；回执是您下载的长文本。',
-    'check.file.label': '或打开回执文件',
-    'check.submit': '核查',
-    'check.working': '正在核查…',
-    'check.step.receipt': '回执：已签名的第 {seq} 号条目，位于经法定数量节点签名、大小为 {size} 的检查点中。',
-    'check.step.lookup': '公告板上追踪码 {tracker} 对应第 {seq} 号条目。',
-    'check.step.checkpoint': '最新检查点：{size} 个条目，签名节点：{signers}。',
-    'check.step.inclusion': '包含证明已在本浏览器中验证：第 {seq} 号条目在大小为 {size} 的日志中。',
-    'check.step.consistency': '一致性证明已验证：自大小为 {from} 的检查点以来，公告板只增不改。',
-    'check.step.firstSeen': '这是本浏览器看到的第一个检查点：之后的核查将证明公告板只增不改。',
-    'check.onboard': '在公告板上',
-    'check.counts': '计入：这是该凭证的最新选票。',
-    'check.replaced': '已被取代：同一凭证之后的选票（第 {seq} 号条目）取代了这张，这张不计入。',
-    'check.audited': '已审计：此选票被质询并打开，永远不会计入。',
-    'check.notcounted': '不计入。',
-    'check.notfound': '公告板上没有追踪码为“{tracker}”的选票。',
-    'check.mismatch': '公告板返回的条目的追踪码与您查询的不符。',
-    'check.bad': '无法核查：{message}',
+// applyI18n translates every element with data-i18n (text),
+// data-i18n-attr="attr:key,attr:key" (attributes) or data-tkey (setT), and
+// the title from data-page-title.
+function applyI18n(root) {
+  document.documentElement.lang = lang === 'zh' ? 'zh-Hans' : lang;
+  for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll('[data-i18n-attr]')) {
+    for (const pair of el.dataset.i18nAttr.split(',')) {
+      const [attr, key] = pair.split(':');
+      el.setAttribute(attr, t(key));
+    }
+  }
+  const title = document.querySelector('[data-page-title]');
+  if (title) document.title = `${t(title.dataset.pageTitle)} · Urna`;
+  for (const el of root.querySelectorAll('[data-tkey]')) {
+    el.textContent = t(el.dataset.tkey, JSON.parse(el.dataset.tparams || '{}'));
+  }
+  const sel = document.getElementById('lang');
+  if (sel) sel.value = lang;
+}
 
-    'board.title': '公告板浏览',
-    'board.summary': '选举',
-    'board.timeline': '时间线',
-    'board.checkpoint': '最新检查点',
-    'board.cp.size': '条目数',
-    'board.cp.root': '默克尔根',
-    'board.cp.note': '已签名的检查点原文',
-    'board.cp.block': '区块',
-    'board.cp.quorum': '{n} 个节点中有 {valid} 个签名（法定数量 {quorum}）。',
-    'board.cp.valid': '签名有效',
-    'board.cp.missing': '无有效签名',
-    'board.cp.ok': '已达法定数量，已在本浏览器中验证。',
-    'board.cp.notok': '尚未达到法定数量。',
-    'board.blocks': '区块',
-    'board.entries': '条目',
-    'board.live': '实时：新区块提交后会立即显示。',
-    'board.newblock': '新区块 {height}，含 {count} 个条目。',
-    'board.col.height': '高度',
-    'board.col.time': '时间',
-    'board.col.count': '条目数',
-    'board.col.hash': '哈希',
-    'board.col.seq': '序号',
-    'board.col.type': '类型',
-    'board.col.author': '作者',
-    'board.col.tracker': '追踪码',
-    'board.col.block': '区块',
-    'board.search': '按追踪码搜索',
-    'board.search.label': '追踪码',
-    'board.search.submit': '搜索',
-    'board.search.found': '追踪码 {tracker}：第 {seq} 号条目（{type}）。{status}',
-    'board.more': '显示更早的',
-    'tl.manifest': '已发布选举清单',
-    'tl.credentials': '已登记选民凭证',
-    'tl.ceremony': '密钥仪式：{n} 条受托人消息',
-    'tl.open': '投票已开放',
-    'tl.ballots': '已投 {n} 张选票，{a} 张被审计',
-    'tl.close': '投票已结束',
-    'tl.tally': '部分解密：{n} 份',
-    'tl.result': '结果已公布',
-    'tl.pending': '待完成',
-    'tl.at': '第 {seq} 号条目',
-
-    'results.title': '结果',
-    'results.none': '尚无结果：选举处于“{phase}”阶段。',
-    'results.question': '第 {n} 题',
-    'results.option': '选项',
-    'results.count': '票数',
-    'results.share': '占比',
-    'results.trustees': '参与解密的受托人',
-    'results.verify': '验证',
-    'results.verify.running': '正在本浏览器中验证完整的选举记录…',
-    'results.verify.progress': '验证进度',
-    'results.verify.ok': '已在本浏览器中验证：全部 {n} 项检查通过（{ballots} 张选票，{counted} 张计入）。',
-    'results.verify.match': '验证得出的票数与公布的结果一致。',
-    'results.verify.mismatch': '验证得出的票数与公布的结果不一致。',
-    'results.verify.fail': '验证失败：{failure}',
-    'results.verify.steps': '每项检查的详情',
-    'results.verify.again': '重新验证',
-    'results.record': '下载选举记录',
-    'results.cli': '使用命令行独立验证：',
-    'results.total': '合计',
-  },
-};
-
-export const languages = [
-  { code: 'en', name: 'English' },
-  { code: 'zh', name: '中文' },
-];
+// start picks the language, translates the page and wires the header's
+// language switcher (<select id="lang">).
+export function start() {
+  lang = pickLanguage();
+  applyI18n(document);
+  const sel = document.getElementById('lang');
+  if (sel) sel.addEventListener('change', () => setLanguage(sel.value));
+}

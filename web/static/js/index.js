@@ -1,36 +1,37 @@
 // The election's home page: status and the way in to each part.
 
-import { election, t, setT, errorText, phaseName, markReady, onLanguage } from './common.js';
+import { election } from './api.js';
+import { $ } from './dom.js';
+import { t, setT, errorText, phaseName, onLanguage } from './i18n.js';
 
 let st = null;
 
 function render() {
-  document.getElementById('load').hidden = true;
-  const err = document.getElementById('err');
+  $('load').hidden = true;
+  const err = $('err');
   if (!st) { err.textContent = t('home.none'); return; }
   err.textContent = '';
   // The election's own title, in the organiser's words: data, not a message.
-  setT(document.getElementById('title'), null).textContent = st.title;
-  document.getElementById('phase').textContent = phaseName(st.phase);
-  document.getElementById('ballots').textContent = st.counts.ballots;
-  document.getElementById('credentials').textContent = st.counts.credentials;
-  document.getElementById('entries').textContent = st.counts.entries;
-  document.getElementById('eid').textContent = st.election_id;
-  document.getElementById('fp').textContent = st.fingerprint;
-  document.getElementById('facts').hidden = false;
+  setT($('title'), null).textContent = st.title;
+  $('phase').textContent = phaseName(st.phase);
+  $('ballots').textContent = st.counts.ballots;
+  $('credentials').textContent = st.counts.credentials;
+  $('entries').textContent = st.counts.entries;
+  $('eid').textContent = st.election_id;
+  $('fp').textContent = st.fingerprint;
+  $('facts').hidden = false;
 }
 
-async function main() {
-  setT(document.getElementById('title'), 'home.title');
+// start shows the election's status; it resolves once the page shows it
+// (or why not).
+export async function start() {
+  setT($('title'), 'home.title');
   try {
     st = await election();
     render();
   } catch (e) {
-    document.getElementById('load').hidden = true;
-    document.getElementById('err').textContent = errorText(e);
+    $('load').hidden = true;
+    $('err').textContent = errorText(e);
   }
   onLanguage(render);
-  markReady('home');
 }
-
-main();

@@ -2,10 +2,11 @@
 // bars are decoration), the trustees who decrypted, and the verdict of the
 // full verifier (package client, V1–V13) run on the record in this browser.
 
-import { api, election, el, t, setT, setError, announce, markReady, phaseName, onLanguage } from './common.js';
+import { api, election } from './api.js';
+import { $, el, announce } from './dom.js';
+import { setT, setError, phaseName, onLanguage } from './i18n.js';
 import { verifyInWorker } from './urna.js';
 
-const $ = (id) => document.getElementById(id);
 let st = null;
 let res = null;
 
@@ -56,7 +57,6 @@ async function verify() {
   setT(status, 'results.verify.running');
   prog.hidden = false;
   prog.value = 0;
-  document.body.dataset.verify = 'running';
   const t0 = performance.now();
   let report;
   try {
@@ -69,11 +69,10 @@ async function verify() {
     prog.hidden = true;
     setError(status, e);
     status.className = 'error';
-    document.body.dataset.verify = 'error';
     $('verify-again').hidden = false;
     return;
   }
-  const ms = performance.now() - t0;
+  performance.measure('urna.verify', { start: t0 });
   prog.hidden = true;
   const ran = report.steps.filter((s) => s.ran);
   if (report.ok) {
@@ -93,18 +92,18 @@ async function verify() {
     (s.failures && s.failures.length ? `: ${s.failures[0].detail}` : ''))));
   $('verify-details').hidden = false;
   $('verify-again').hidden = false;
-  document.body.dataset.verify = report.ok && same !== false ? 'ok' : 'fail';
-  document.body.dataset.verifyMs = ms.toFixed(0);
   announce(status.textContent + ' ' + $('verify-match').textContent);
 }
 
-async function main() {
+// start shows the results and the trustees; it resolves then, and the
+// full verifier runs on in a worker (measured as urna.verify).
+export async function start() {
   $('verify-again').addEventListener('click', verify);
   onLanguage(() => { renderQuestions(); });
   try {
     st = await election();
     $('load').hidden = true;
-    if (!st) { setT($('err'), 'err.no_election'); markReady('results'); return; }
+    if (!st) { setT($('err'), 'err.no_election'); return; }
     $('etitle').textContent = st.title;
     try {
       res = await api('results');
@@ -119,11 +118,7 @@ async function main() {
   } catch (e) {
     $('load').hidden = true;
     setError($('err'), e);
-    markReady('results');
     return;
   }
-  markReady('results');
-  await verify();
+  verify();
 }
-
-main();

@@ -2,20 +2,13 @@
 // bulletin and client packages. load() instantiates urna.wasm once; every
 // function returns the Go value or throws an UrnaError with a stable code.
 
-import '../wasm_exec.js';
-
-export class UrnaError extends Error {
-  constructor(message, code) {
-    super(message);
-    this.code = code || 'error';
-  }
-}
+import { UrnaError } from './errors.js';
 
 let loading = null;
 
 function unwrap(json) {
   const r = JSON.parse(json);
-  if ('error' in r) throw new UrnaError(r.error, r.code);
+  if ('error' in r) throw new UrnaError(r.code, r.error);
   return r.ok;
 }
 
@@ -24,6 +17,11 @@ function unwrap(json) {
 const base = new URL('../', import.meta.url);
 
 async function instantiate() {
+  try {
+    await import('../wasm_exec.js'); // Go's loader, copied by `make wasm`: defines globalThis.Go
+  } catch (e) {
+    throw new UrnaError('wasm_missing', 'wasm_exec.js could not be loaded: ' + e.message);
+  }
   const go = new globalThis.Go();
   const ready = new Promise((resolve) => { globalThis.urnaGoReady = resolve; });
   const url = new URL('urna.wasm', base);
@@ -31,9 +29,9 @@ async function instantiate() {
   try {
     resp = await fetch(url);
   } catch (e) {
-    throw new UrnaError('urna.wasm could not be fetched: ' + e.message, 'network');
+    throw new UrnaError('network', 'urna.wasm could not be fetched: ' + e.message);
   }
-  if (!resp.ok) throw new UrnaError('urna.wasm is missing (HTTP ' + resp.status + ')', 'wasm_missing');
+  if (!resp.ok) throw new UrnaError('wasm_missing', 'urna.wasm is missing (HTTP ' + resp.status + ')');
   let inst;
   if (WebAssembly.instantiateStreaming && (resp.headers.get('Content-Type') || '').startsWith('application/wasm')) {
     inst = (await WebAssembly.instantiateStreaming(resp, go.importObject)).instance;
@@ -43,7 +41,7 @@ async function instantiate() {
   go.run(inst); // returns when the Go program exits; it never does
   await ready;
   const g = globalThis.urnaGo;
-  if (!g || g.version !== 1) throw new UrnaError('urna.wasm has an unexpected interface version', 'wasm_missing');
+  if (!g || g.version !== 1) throw new UrnaError('wasm_missing', 'urna.wasm has an unexpected interface version');
   return wrap(g);
 }
 
@@ -102,10 +100,10 @@ export function verifyInWorker(record, onProgress) {
       const m = ev.data;
       if (m.progress) { if (onProgress) onProgress(...m.progress); return; }
       w.terminate();
-      if (m.error) reject(new UrnaError(m.error, m.code));
+      if (m.error) reject(new UrnaError(m.code, m.error));
       else resolve(m.report);
     };
-    w.onerror = (ev) => { w.terminate(); reject(new UrnaError(ev.message || 'verifier worker failed', 'error')); };
+    w.onerror = (ev) => { w.terminate(); reject(new UrnaError('error', ev.message || 'verifier worker failed')); };
     w.postMessage({ record }, [record.buffer]);
   });
 }

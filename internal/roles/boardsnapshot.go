@@ -19,7 +19,6 @@ import (
 // Entry is one board entry, decoded.
 type Entry struct {
 	Seq   uint64
-	Raw   []byte
 	Entry *bulletin.Entry
 }
 
@@ -29,7 +28,6 @@ type Entry struct {
 // rechecked where a decision depends on them, and the trustees verify the
 // whole record before decrypting.
 type Board struct {
-	Client      *apiclient.Client
 	Manifest    *ballot.Manifest
 	Fingerprint [32]byte
 	Entries     []Entry
@@ -38,7 +36,7 @@ type Board struct {
 // FetchBoard reads every entry of the node's board. It fails with
 // ErrNotReady when there is no manifest yet.
 func FetchBoard(ctx context.Context, c *apiclient.Client) (*Board, error) {
-	b := &Board{Client: c}
+	b := &Board{}
 	err := c.AllEntries(ctx, 0, func(info httpapi.EntryInfo) error {
 		e, err := bulletin.ParseEntry(info.Entry)
 		if err != nil {
@@ -47,7 +45,7 @@ func FetchBoard(ctx context.Context, c *apiclient.Client) (*Board, error) {
 		if info.Seq != uint64(len(b.Entries)) {
 			return fmt.Errorf("roles: board entry %d out of order (want %d)", info.Seq, len(b.Entries))
 		}
-		b.Entries = append(b.Entries, Entry{Seq: info.Seq, Raw: info.Entry, Entry: e})
+		b.Entries = append(b.Entries, Entry{Seq: info.Seq, Entry: e})
 		return nil
 	})
 	if err != nil {
@@ -86,16 +84,7 @@ func (b *Board) OfType(t bulletin.EntryType) []Entry {
 func (b *Board) Has(t bulletin.EntryType) bool { return len(b.OfType(t)) > 0 }
 
 // Params returns the key-ceremony and tally parameters of the manifest.
-func (b *Board) Params() *tally.Params { return ParamsOf(b.Manifest) }
-
-// ParamsOf returns the tally parameters of a manifest (SPEC.md §8.2).
-func ParamsOf(m *ballot.Manifest) *tally.Params {
-	p := &tally.Params{Fingerprint: m.Fingerprint(), N: len(m.Trustees), T: int(m.Threshold)}
-	for i, t := range m.Trustees {
-		p.Trustees = append(p.Trustees, tally.TrusteePublic{Index: i + 1, SigningKey: t.SigningKey, ShareKey: t.ShareKey})
-	}
-	return p
-}
+func (b *Board) Params() *tally.Params { return tally.ManifestParams(b.Manifest) }
 
 // Ceremony is the key ceremony as posted on the board.
 type Ceremony struct {
@@ -110,25 +99,16 @@ func (b *Board) Ceremony() (*Ceremony, error) {
 	c := &Ceremony{Confirmed: map[int]bool{}}
 	for _, e := range b.Entries {
 		var err error
-		switch e.Entry.Type {
+		switch body := e.Entry.Body; e.Entry.Type {
 		case bulletin.TypeDKGDeal:
-			var p *tally.DealerPost
-			if p, err = tally.ParseDealerPost(e.Entry.Body); err == nil {
-				c.Deals = append(c.Deals, p)
-			}
+			err = appendParsed(&c.Deals, body, tally.ParseDealerPost)
 		case bulletin.TypeDKGComplaint:
-			var x *tally.Complaint
-			if x, err = tally.ParseComplaint(e.Entry.Body); err == nil {
-				c.Complaints = append(c.Complaints, x)
-			}
+			err = appendParsed(&c.Complaints, body, tally.ParseComplaint)
 		case bulletin.TypeDKGReveal:
-			var x *tally.Reveal
-			if x, err = tally.ParseReveal(e.Entry.Body); err == nil {
-				c.Reveals = append(c.Reveals, x)
-			}
+			err = appendParsed(&c.Reveals, body, tally.ParseReveal)
 		case bulletin.TypeDKGConfirmation:
 			var x *tally.Confirmation
-			if x, err = tally.ParseConfirmation(e.Entry.Body); err == nil {
+			if x, err = tally.ParseConfirmation(body); err == nil {
 				c.Confirmed[x.Trustee] = true
 			}
 		}
@@ -139,17 +119,26 @@ func (b *Board) Ceremony() (*Ceremony, error) {
 	return c, nil
 }
 
+// appendParsed parses body and appends it to *dst.
+func appendParsed[T any](dst *[]T, body []byte, parse func([]byte) (T, error)) error {
+	v, err := parse(body)
+	if err == nil {
+		*dst = append(*dst, v)
+	}
+	return err
+}
+
 // JointKey returns the election key posted in the open entry.
-func (b *Board) JointKey() (*group.Element, *bulletin.OpenBody, error) {
+func (b *Board) JointKey() (*group.Element, error) {
 	opens := b.OfType(bulletin.TypeOpen)
 	if len(opens) == 0 {
-		return nil, nil, fmt.Errorf("%w: the election is not open yet (no open entry)", ErrNotReady)
+		return nil, fmt.Errorf("%w: the election is not open yet (no open entry)", ErrNotReady)
 	}
 	o, err := bulletin.ParseOpenBody(opens[0].Entry.Body)
 	if err != nil {
-		return nil, nil, fmt.Errorf("roles: open entry: %w", err)
+		return nil, fmt.Errorf("roles: open entry: %w", err)
 	}
-	return o.JointKey, o, nil
+	return o.JointKey, nil
 }
 
 // Qualified recomputes QUAL, the joint key and the verification keys from
@@ -181,7 +170,7 @@ func (b *Board) Qualified() (qual []int, key *group.Element, vks []*group.Elemen
 // and sums the counted ballots' ciphertexts. It returns the aggregate and
 // the number of counted ballots.
 func (b *Board) Aggregate(rand io.Reader) ([][]*ballot.Ciphertext, int, error) {
-	pk, _, err := b.JointKey()
+	pk, err := b.JointKey()
 	if err != nil {
 		return nil, 0, err
 	}
@@ -245,7 +234,11 @@ func (b *Board) Aggregate(rand io.Reader) ([][]*ballot.Ciphertext, int, error) {
 }
 
 // Partials returns the partial decryptions on the board by trustee index.
+// It fails with ErrNotReady before the close: there is nothing to decrypt.
 func (b *Board) Partials() (map[int]*tally.PartialDecryption, error) {
+	if !b.Has(bulletin.TypeClose) {
+		return nil, fmt.Errorf("%w: the election is not closed yet", ErrNotReady)
+	}
 	out := map[int]*tally.PartialDecryption{}
 	for _, e := range b.OfType(bulletin.TypePartialDecryption) {
 		pd, err := tally.ParsePartialDecryption(e.Entry.Body)
@@ -259,19 +252,42 @@ func (b *Board) Partials() (map[int]*tally.PartialDecryption, error) {
 	return out, nil
 }
 
-// post signs and submits one entry and returns its position on the board.
-func post(ctx context.Context, rand io.Reader, c *apiclient.Client, fp [32]byte, t bulletin.EntryType, role bulletin.Role, key *schnorr.PrivateKey, body []byte) (apiclient.SubmitResult, []byte, error) {
+// signEntry builds the entry of type t for the election fp, signed by key
+// in role (SPEC.md §3.2), and returns its bytes.
+func signEntry(rand io.Reader, fp [32]byte, t bulletin.EntryType, role bulletin.Role, key *schnorr.PrivateKey, body []byte) ([]byte, error) {
 	e, err := bulletin.NewEntry(t, fp, role, key.Public(), body)
+	if err == nil {
+		err = e.Sign(rand, key)
+	}
 	if err != nil {
-		return apiclient.SubmitResult{}, nil, fmt.Errorf("roles: %s entry: %w", t, err)
+		return nil, fmt.Errorf("roles: %s entry: %w", t, err)
 	}
-	if err := e.Sign(rand, key); err != nil {
-		return apiclient.SubmitResult{}, nil, fmt.Errorf("roles: %s entry: %w", t, err)
+	return e.Bytes(), nil
+}
+
+// post signs and submits one entry and returns its position on the board.
+func post(ctx context.Context, rand io.Reader, c *apiclient.Client, fp [32]byte, t bulletin.EntryType, role bulletin.Role, key *schnorr.PrivateKey, body []byte) (apiclient.SubmitResult, error) {
+	raw, err := signEntry(rand, fp, t, role, key, body)
+	if err != nil {
+		return apiclient.SubmitResult{}, err
 	}
-	raw := e.Bytes()
 	res, err := c.SubmitOne(ctx, raw)
 	if err != nil {
-		return res, raw, fmt.Errorf("roles: posting the %s entry: %w", t, err)
+		return res, fmt.Errorf("roles: posting the %s entry: %w", t, err)
 	}
-	return res, raw, nil
+	return res, nil
+}
+
+// signerAndBoard loads a party's signing key from dir with load, then
+// reads the board.
+func signerAndBoard(ctx context.Context, c *apiclient.Client, dir string, load func(string) (*schnorr.PrivateKey, error)) (*schnorr.PrivateKey, *Board, error) {
+	sk, err := load(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := FetchBoard(ctx, c)
+	if err != nil {
+		return nil, nil, err
+	}
+	return sk, b, nil
 }

@@ -8,15 +8,15 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/urna-vote/urna/internal/replica"
-	"github.com/urna-vote/urna/web"
 	"io/fs"
 	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/urna-vote/urna/internal/keyfile"
+	"github.com/urna-vote/urna/internal/replica"
 	"github.com/urna-vote/urna/internal/server"
+	"github.com/urna-vote/urna/web"
 )
 
 // webFS is the web client (booth, explorer, results) served at "/" by
@@ -40,8 +40,7 @@ environment variable named by --key-env.
 Example (three nodes on one machine):
   urna node --id n1 --data n1 --key-file n1.key --bootstrap --raft 127.0.0.1:7001 --http 127.0.0.1:8001
   urna node --id n2 --data n2 --key-file n2.key --join http://127.0.0.1:8001 --raft 127.0.0.1:7002 --http 127.0.0.1:8002`,
-		flagSet: func() *flag.FlagSet { fs, _ := nodeFlags(nil); return fs },
-		run:     runNode,
+		flags: nodeFlags,
 	})
 	register(&command{
 		name:    "node-key",
@@ -50,8 +49,7 @@ Example (three nodes on one machine):
 		help: `Writes a new Ed25519 signing key (owner-only permissions; an existing file is
 never replaced) and prints its public key, which the election manifest lists
 among the board nodes.`,
-		flagSet: func() *flag.FlagSet { fs, _ := nodeKeyFlags(nil); return fs },
-		run:     runNodeKey,
+		flags: nodeKeyFlags,
 	})
 }
 
@@ -68,12 +66,8 @@ type nodeOpts struct {
 	trailingLogs  uint64
 }
 
-func nodeFlags(c *command) (*flag.FlagSet, *nodeOpts) {
+func nodeFlags(fs *flag.FlagSet) action {
 	o := &nodeOpts{cfg: server.DefaultConfig()}
-	fs := flag.NewFlagSet("urna node", flag.ContinueOnError)
-	if c != nil {
-		fs = c.flags()
-	}
 	fs.StringVar(&o.cfg.ID, "id", "", "node `ID` (stable; as listed in the manifest)")
 	fs.StringVar(&o.cfg.DataDir, "data", "", "data `directory` (Raft log, snapshots, bolt store)")
 	fs.StringVar(&o.cfg.RaftBind, "raft", o.cfg.RaftBind, "Raft listen `address`")
@@ -93,30 +87,22 @@ func nodeFlags(c *command) (*flag.FlagSet, *nodeOpts) {
 	fs.Uint64Var(&o.snapThreshold, "snapshot-threshold", 0, "take a Raft snapshot after this many new log `entries` (0: default 4096)")
 	fs.DurationVar(&o.snapInterval, "snapshot-interval", 0, "how often to consider a snapshot (0: default)")
 	fs.Uint64Var(&o.trailingLogs, "trailing-logs", 0, "log `entries` kept after a snapshot for slow followers (0: default 2048)")
-	return fs, o
+	return func(ctx context.Context, e *env, _ []string) error { return runNode(ctx, e, o) }
 }
 
-func runNode(ctx context.Context, e *env, args []string) error {
-	c := commands["node"]
-	fs, o := nodeFlags(c)
-	if err := c.parseFlags(e, fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return c.usageError("unexpected argument %q", fs.Arg(0))
-	}
+func runNode(ctx context.Context, e *env, o *nodeOpts) error {
 	switch {
 	case o.cfg.ID == "":
-		return c.usageError("--id is required")
+		return usagef("--id is required")
 	case o.cfg.DataDir == "":
-		return c.usageError("--data is required")
+		return usagef("--data is required")
 	case o.keyFile == "" && o.cfg.SigningKeyEnv == "":
 		return withHint(errors.New("urna node: no signing key: give --key-file or --key-env"),
 			"create a key with 'urna node-key -o node.key'")
 	case o.keyFile != "" && o.cfg.SigningKeyEnv != "":
-		return c.usageError("give either --key-file or --key-env, not both")
+		return usagef("give either --key-file or --key-env, not both")
 	case !o.cfg.Bootstrap && o.cfg.Join == "":
-		return c.usageError("give --bootstrap for the first node of a new cluster or --join URL for the others")
+		return usagef("give --bootstrap for the first node of a new cluster or --join URL for the others")
 	}
 	if o.keyFile != "" {
 		// Read it here rather than in server so that the permission check
@@ -144,7 +130,7 @@ func runNode(ctx context.Context, e *env, args []string) error {
 	}
 	logger, err := newLogger(e, o.logLevel, o.logFormat)
 	if err != nil {
-		return c.usageError("%v", err)
+		return usagef("%v", err)
 	}
 	o.cfg.Logger = logger
 	if !o.noWeb {
@@ -187,32 +173,20 @@ func newLogger(e *env, level, format string) (*slog.Logger, error) {
 	return nil, fmt.Errorf("--log-format %q: want text or json", format)
 }
 
-type nodeKeyOpts struct{ out string }
-
-func nodeKeyFlags(c *command) (*flag.FlagSet, *nodeKeyOpts) {
-	o := &nodeKeyOpts{}
-	fs := flag.NewFlagSet("urna node-key", flag.ContinueOnError)
-	if c != nil {
-		fs = c.flags()
-	}
-	fs.StringVar(&o.out, "o", "", "write the key to `file` (must not exist)")
-	return fs, o
+func nodeKeyFlags(fs *flag.FlagSet) action {
+	out := fs.String("o", "", "write the key to `file` (must not exist)")
+	return func(_ context.Context, e *env, _ []string) error { return runNodeKey(e, *out) }
 }
 
-func runNodeKey(_ context.Context, e *env, args []string) error {
-	c := commands["node-key"]
-	fs, o := nodeKeyFlags(c)
-	if err := c.parseFlags(e, fs, args); err != nil {
-		return err
-	}
-	if o.out == "" || fs.NArg() > 0 {
-		return c.usageError("give the key file with -o FILE")
+func runNodeKey(e *env, out string) error {
+	if out == "" {
+		return usagef("give the key file with -o FILE")
 	}
 	seed := make([]byte, ed25519.SeedSize)
 	if _, err := rand.Read(seed); err != nil {
 		return fmt.Errorf("urna node-key: %w", err)
 	}
-	if err := keyfile.Write(o.out, []byte(server.FormatSeed(seed))); err != nil {
+	if err := keyfile.Write(out, []byte(server.FormatSeed(seed))); err != nil {
 		return fmt.Errorf("urna node-key: %w", err)
 	}
 	pub := ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey)

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/urna-vote/urna/ballot"
+	"github.com/urna-vote/urna/internal/apiclient"
 	"github.com/urna-vote/urna/internal/roles"
 )
 
@@ -28,12 +29,7 @@ can check this machine encrypted what you chose; a fresh ballot is then cast.
 
 The credential comes from --credential-file (one credential, or the CA's file
 with --voter N), --credential, or the environment variable URNA_CREDENTIAL.`,
-		flagSet: func() *flag.FlagSet {
-			fs := flag.NewFlagSet("urna vote", flag.ContinueOnError)
-			voteFlags(fs)
-			return fs
-		},
-		run: runVote,
+		flags: voteFlags,
 	})
 	register(&command{
 		name:    "check-receipt",
@@ -42,12 +38,8 @@ with --voter N), --credential, or the environment variable URNA_CREDENTIAL.`,
 		help: `Checks that the receipt's checkpoint is signed by the board nodes and
 includes your ballot, that the node's current checkpoint extends it (the
 board has not dropped or rewritten it), and whether your ballot counts.`,
-		flagSet: func() *flag.FlagSet {
-			fs := flag.NewFlagSet("urna check-receipt", flag.ContinueOnError)
-			nodeFlag(fs)
-			return fs
-		},
-		run: runCheckReceipt,
+		args:  true,
+		flags: checkReceiptFlags,
 	})
 }
 
@@ -57,8 +49,8 @@ type voteOpts struct {
 	challenge                               *bool
 }
 
-func voteFlags(fs *flag.FlagSet) *voteOpts {
-	return &voteOpts{
+func voteFlags(fs *flag.FlagSet) action {
+	o := &voteOpts{
 		node:      nodeFlag(fs),
 		credFile:  fs.String("credential-file", "", "`file` holding your credential (owner-only permissions)"),
 		voter:     fs.Int("voter", 0, "voter `number` in a credentials file with many credentials"),
@@ -67,23 +59,15 @@ func voteFlags(fs *flag.FlagSet) *voteOpts {
 		challenge: fs.Bool("challenge", false, "first challenge (audit) a ballot, then cast a fresh one"),
 		receipts:  fs.String("receipt-dir", ".", "`directory` where the receipt is saved"),
 	}
+	return func(ctx context.Context, e *env, _ []string) error { return runVote(ctx, e, o) }
 }
 
-func runVote(ctx context.Context, e *env, args []string) error {
-	c := commands["vote"]
-	fs := c.flags()
-	o := voteFlags(fs)
-	if err := c.parseFlags(e, fs, args); err != nil {
-		return err
-	}
-	if err := noArgs("vote", fs); err != nil {
-		return err
-	}
+func runVote(ctx context.Context, e *env, o *voteOpts) error {
 	var cred ballot.Credential
 	var err error
 	switch {
 	case *o.credFile != "" && *o.cred != "":
-		return c.usageError("give either --credential-file or --credential")
+		return usagef("give either --credential-file or --credential")
 	case *o.credFile != "":
 		cred, err = roles.LoadCredential(*o.credFile, *o.voter)
 	case *o.cred != "":
@@ -99,7 +83,7 @@ func runVote(ctx context.Context, e *env, args []string) error {
 	if *o.choices == "" {
 		return withHint(fmt.Errorf("urna vote: --choices is required"), "e.g. --choices '1;2,4': option 1 for question 1, options 2 and 4 for question 2")
 	}
-	cl, err := roleClient(*o.node)
+	cl, err := newClient(*o.node)
 	if err != nil {
 		return err
 	}
@@ -141,26 +125,25 @@ func orNone(s []string) string {
 	return strings.Join(s, ", ")
 }
 
-func runCheckReceipt(ctx context.Context, e *env, args []string) error {
-	c := commands["check-receipt"]
-	fs := c.flags()
+func checkReceiptFlags(fs *flag.FlagSet) action {
 	node := nodeFlag(fs)
-	if err := parseInterspersed(c, e, fs, args); err != nil {
-		return err
+	return func(ctx context.Context, e *env, args []string) error {
+		if len(args) != 1 {
+			return usagef("give one receipt file")
+		}
+		return runCheckReceipt(ctx, e, *node, args[0])
 	}
-	if fs.NArg() != 1 {
-		return c.usageError("give one receipt file")
-	}
-	if _, err := os.Stat(fs.Arg(0)); err != nil {
+}
+
+func runCheckReceipt(ctx context.Context, e *env, node, path string) error {
+	if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("urna check-receipt: %w", err)
 	}
-	cl, err := roleClient(*node)
+	st, err := onNode("check-receipt", node, func(cl *apiclient.Client) (*roles.ReceiptStatus, error) {
+		return roles.CheckReceipt(ctx, cl, path)
+	})
 	if err != nil {
 		return err
-	}
-	st, err := roles.CheckReceipt(ctx, cl, fs.Arg(0))
-	if err != nil {
-		return roleError("check-receipt", *node, err)
 	}
 	fmt.Fprintf(e.stdout, "receipt OK: ballot %s is entry %d of the board, in a checkpoint signed by the board nodes (log size %d)\n", st.Tracker, st.Seq, st.ReceiptSize)
 	fmt.Fprintf(e.stdout, "the board's current checkpoint (log size %d) extends it: nothing was dropped or rewritten\n", st.CurrentSize)

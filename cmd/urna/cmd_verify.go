@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/urna-vote/urna/client"
+	"github.com/urna-vote/urna/internal/textreport"
 )
 
 func init() {
@@ -29,49 +30,35 @@ signatures, every ballot proof, which ballots count, the aggregate, the
 partial decryptions and the result.
 
 Exit status: 0 only when every step passes; 1 otherwise.`,
-		flagSet: func() *flag.FlagSet { fs, _ := verifyFlags(nil); return fs },
-		run:     runVerify,
+		args:  true,
+		flags: verifyFlags,
 	})
 }
 
-type verifyOpts struct {
-	json     bool
-	progress string
+func verifyFlags(fs *flag.FlagSet) action {
+	asJSON := fs.Bool("json", false, "print the report as JSON on standard output")
+	progress := fs.String("progress", "auto", "progress bar on standard error: auto (when it is a terminal), always or never")
+	return func(ctx context.Context, e *env, args []string) error {
+		if len(args) != 1 {
+			return usagef("give exactly one record: a file or a node URL")
+		}
+		return runVerify(ctx, e, args[0], *asJSON, *progress)
+	}
 }
 
-func verifyFlags(c *command) (*flag.FlagSet, *verifyOpts) {
-	o := &verifyOpts{}
-	fs := flag.NewFlagSet("urna verify", flag.ContinueOnError)
-	if c != nil {
-		fs = c.flags()
-	}
-	fs.BoolVar(&o.json, "json", false, "print the report as JSON on standard output")
-	fs.StringVar(&o.progress, "progress", "auto", "progress bar on standard error: auto (when it is a terminal), always or never")
-	return fs, o
-}
+// verifier is the verifier (a seam for tests).
+var verifier = client.VerifyElectionRecord
 
-// verifyRecord is the verifier (a seam for tests).
-var verifyRecord = client.Verify
-
-func runVerify(ctx context.Context, e *env, args []string) error {
-	c := commands["verify"]
-	fs, o := verifyFlags(c)
-	if err := c.parseFlags(e, fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return c.usageError("give exactly one record: a file or a node URL")
-	}
-	src := fs.Arg(0)
+func runVerify(ctx context.Context, e *env, src string, asJSON bool, progress string) error {
 	var showProgress bool
-	switch o.progress {
+	switch progress {
 	case "auto":
 		showProgress = isTerminal(e.stderr)
 	case "always":
 		showProgress = true
 	case "never":
 	default:
-		return c.usageError("--progress %q: want auto, always or never", o.progress)
+		return usagef("--progress %q: want auto, always or never", progress)
 	}
 
 	var (
@@ -105,14 +92,14 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		r = f
 	}
 
-	opts := client.Options{TotalEntries: total}
+	opts := client.VerifyOptions{TotalEntries: total}
 	var bar *progressBar
 	if showProgress {
 		bar = &progressBar{w: e.stderr}
 		opts.Progress = bar.update
 	}
 	start := time.Now()
-	rep, err := verifyRecord(&ctxReader{ctx: ctx, r: r}, opts)
+	rep, err := verifier(&ctxReader{ctx: ctx, r: r}, opts)
 	bar.clear()
 	if rep == nil || (err != nil && !errors.Is(err, client.ErrFailed)) {
 		if err == nil {
@@ -120,7 +107,7 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		}
 		return fmt.Errorf("urna verify: %w", err)
 	}
-	if o.json {
+	if asJSON {
 		out := jsonReport{OK: rep.OK(), Report: rep, Fingerprint: hex.EncodeToString(rep.Fingerprint[:])}
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
@@ -128,7 +115,7 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 			return fmt.Errorf("urna verify: %w", err)
 		}
 	} else {
-		printReport(e.stdout, rep, time.Since(start))
+		textreport.Write(e.stdout, rep, time.Since(start))
 	}
 	if !rep.OK() {
 		step, f, _ := rep.FirstFailure()
@@ -148,69 +135,6 @@ type jsonReport struct {
 	OK bool `json:"ok"`
 	*client.Report
 	Fingerprint string `json:"fingerprint"`
-}
-
-func printReport(w io.Writer, rep *client.Report, took time.Duration) {
-	title := rep.Title
-	if title == "" {
-		title = "(no manifest)"
-	}
-	fmt.Fprintf(w, "Election     %s", title)
-	if rep.ElectionID != "" {
-		fmt.Fprintf(w, " [%s]", rep.ElectionID)
-	}
-	fmt.Fprintf(w, "\nFingerprint  %s\n", hex.EncodeToString(rep.Fingerprint[:]))
-	fmt.Fprintf(w, "Record       %d entries in %d blocks, %d checkpoints; %d ballots (%d counted, %d audited) from %d voters\n\n",
-		rep.Entries, rep.Blocks, rep.Checkpoints, rep.Ballots, rep.Counted, rep.Audited, rep.Voters)
-	for _, s := range rep.Steps {
-		outcome := "ok"
-		switch {
-		case !s.OK:
-			outcome = "FAIL"
-		case !s.Ran:
-			outcome = "--"
-		}
-		detail := fmt.Sprintf("%d checked", s.Checked)
-		if !s.Ran {
-			detail = "not reached"
-			if s.Skipped != "" {
-				detail = s.Skipped
-			}
-		}
-		fmt.Fprintf(w, "  %-4s %-4s  %-58s %s\n", s.ID, outcome, s.Title, detail)
-		for _, f := range s.Failures {
-			fmt.Fprintf(w, "              - %s\n", f)
-		}
-		if s.Dropped > 0 {
-			fmt.Fprintf(w, "              … and %d more failures\n", s.Dropped)
-		}
-	}
-	fmt.Fprintln(w)
-	if rep.Counts != nil {
-		fmt.Fprintf(w, "Result (combined from trustees %v):\n", rep.Trustees)
-		for q, counts := range rep.Counts {
-			parts := make([]string, len(counts))
-			for i, n := range counts {
-				parts[i] = fmt.Sprintf("option %d: %d", i+1, n)
-			}
-			fmt.Fprintf(w, "  question %d: %s\n", q+1, strings.Join(parts, ", "))
-		}
-		fmt.Fprintln(w)
-	}
-	var failed []string
-	for _, s := range rep.Steps {
-		if !s.OK {
-			failed = append(failed, s.ID)
-		}
-	}
-	switch {
-	case len(failed) > 0:
-		fmt.Fprintf(w, "Verdict: FAILED (%s) in %v\n", strings.Join(failed, ", "), took.Round(time.Millisecond))
-	case !rep.Complete:
-		fmt.Fprintf(w, "Verdict: INCOMPLETE: every step so far passed, on an election still in progress (%v)\n", took.Round(time.Millisecond))
-	default:
-		fmt.Fprintf(w, "Verdict: VERIFIED: every step passed (%v)\n", took.Round(time.Millisecond))
-	}
 }
 
 // ctxReader stops a verification when the command is interrupted.

@@ -34,12 +34,7 @@ func (p *StandardProofs) params() (*tally.Params, error) {
 	if p.Manifest == nil {
 		return nil, errNotReady
 	}
-	m := p.Manifest
-	ps := &tally.Params{Fingerprint: m.Fingerprint(), N: len(m.Trustees), T: int(m.Threshold)}
-	for i, t := range m.Trustees {
-		ps.Trustees = append(ps.Trustees, tally.TrusteePublic{Index: i + 1, SigningKey: t.SigningKey, ShareKey: t.ShareKey})
-	}
-	return ps, nil
+	return tally.ManifestParams(p.Manifest), nil
 }
 
 // CheckProofs implements ProofChecker. Cast ballots are verified together

@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 
+	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/internal/batch"
 	"github.com/urna-vote/urna/internal/group"
 )
@@ -216,13 +217,13 @@ func (r *Rules) applyManifest(st *ElectionState, e *Header) (*Effects, error) {
 	if m.Authority != e.Author {
 		return nil, reject(ErrNotAuthorized, "manifest not signed by the authority it names")
 	}
-	if !ValidElectionID(m.ElectionID) || m.Threshold < 1 || m.Threshold > len(m.Trustees) || len(m.Trustees) > MaxTrustees ||
+	if !ballot.ValidElectionID(m.ElectionID) || m.Threshold < 1 || m.Threshold > len(m.Trustees) || len(m.Trustees) > MaxTrustees ||
 		m.Quorum < 1 || m.Quorum > len(m.Nodes) || len(m.Nodes) > 1024 {
 		return nil, reject(ErrInvalidBody, "manifest parameters")
 	}
 	for _, n := range m.Nodes {
 		// a node whose ID cannot name a note key could never sign a checkpoint
-		if !ValidNodeID(n.ID) || len(n.PublicKey) != ed25519.PublicKeySize {
+		if !ballot.ValidNodeID(n.ID) || len(n.PublicKey) != ed25519.PublicKeySize {
 			return nil, reject(ErrInvalidBody, "board node %q: invalid id or key", n.ID)
 		}
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"runtime/debug"
 )
@@ -15,17 +16,11 @@ func init() {
 		name:    "version",
 		summary: "print the version of urna",
 		usage:   "",
-		run: func(_ context.Context, e *env, args []string) error {
-			c := commands["version"]
-			fs := c.flags()
-			if err := c.parseFlags(e, fs, args); err != nil {
-				return err
+		flags: func(*flag.FlagSet) action {
+			return func(_ context.Context, e *env, _ []string) error {
+				fmt.Fprintf(e.stdout, "urna %s\n", versionString())
+				return nil
 			}
-			if fs.NArg() > 0 {
-				return c.usageError("unexpected argument %q", fs.Arg(0))
-			}
-			fmt.Fprintf(e.stdout, "urna %s\n", versionString())
-			return nil
 		},
 	})
 }

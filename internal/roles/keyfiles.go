@@ -1,12 +1,16 @@
 package roles
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/internal/group"
+	"github.com/urna-vote/urna/internal/keyfile"
 	"github.com/urna-vote/urna/internal/schnorr"
 	"github.com/urna-vote/urna/internal/wire"
 	"github.com/urna-vote/urna/tally"
@@ -14,24 +18,23 @@ import (
 
 // File names inside a party's directory.
 const (
-	AuthorityKeyFile     = "authority.key"
-	AuthorityPublicFile  = "authority.pub"
-	CAKeyFile            = "credential-authority.key"
-	CAPublicFile         = "credential-authority.pub"
-	TrusteeKeyFile       = "trustee.key"
-	TrusteePublicFile    = "trustee.pub"
-	TrusteeDealerSeed    = "trustee.dealer-seed"
-	CredentialsFile      = "credentials.txt"
-	keyFileVersion       = 1
-	kindAuthorityKey     = "urna-authority-key"
-	kindAuthorityPublic  = "urna-authority-public"
-	kindCAKey            = "urna-credential-authority-key"
-	kindCAPublic         = "urna-credential-authority-public"
-	kindTrusteeKey       = "urna-trustee-key"
-	kindTrusteePublic    = "urna-trustee-public"
-	kindDealerSeed       = "urna-trustee-dealer-seed"
-	dealerSeedSize       = 32
-	maxPublicFileElement = 32
+	AuthorityKeyFile    = "authority.key"
+	AuthorityPublicFile = "authority.pub"
+	CAKeyFile           = "credential-authority.key"
+	CAPublicFile        = "credential-authority.pub"
+	TrusteeKeyFile      = "trustee.key"
+	TrusteePublicFile   = "trustee.pub"
+	TrusteeDealerSeed   = "trustee.dealer-seed"
+	CredentialsFile     = "credentials.txt"
+	keyFileVersion      = 1
+	kindAuthorityKey    = "urna-authority-key"
+	kindAuthorityPublic = "urna-authority-public"
+	kindCAKey           = "urna-credential-authority-key"
+	kindCAPublic        = "urna-credential-authority-public"
+	kindTrusteeKey      = "urna-trustee-key"
+	kindTrusteePublic   = "urna-trustee-public"
+	kindDealerSeed      = "urna-trustee-dealer-seed"
+	dealerSeedSize      = 32
 )
 
 // schnorrKeyFile is the 0600 file of a Schnorr signing key.
@@ -53,7 +56,7 @@ type PublicKeyFile struct {
 
 func (f *PublicKeyFile) fileKind() string { return f.Kind }
 
-// TrusteePublicFile is what a trustee hands to the election authority: the
+// TrusteePublicFileJSON is what a trustee hands to the election authority: the
 // manifest's trustee entry (SPEC.md §4.1).
 type TrusteePublicFileJSON struct {
 	Kind       string `json:"kind"`
@@ -81,6 +84,74 @@ type dealerSeedFile struct {
 
 func (f *dealerSeedFile) fileKind() string { return f.Kind }
 
+// writeSecret creates path with owner-only permissions (0600, its
+// directory 0700) and writes data (internal/keyfile). It refuses to
+// overwrite an existing file.
+func writeSecret(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("roles: %w", err)
+	}
+	return keyfile.Write(path, data)
+}
+
+// writePublic writes a public file (0644), replacing any previous one.
+func writePublic(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("roles: %w", err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		return fmt.Errorf("roles: %w", err)
+	}
+	return nil
+}
+
+// marshalFile encodes a key file's JSON, indented, with a final newline.
+func marshalFile(v any) []byte {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		panic("roles: encoding a key file: " + err.Error()) // only fixed struct types
+	}
+	return append(b, '\n')
+}
+
+// readFile reads the JSON file of the given kind at path into v, strictly.
+// A secret file MUST be readable by its owner only (keyfile.Read).
+func readFile(path, kind string, secret bool, v interface{ fileKind() string }) error {
+	read := keyfile.ReadPublic
+	if secret {
+		read = keyfile.Read
+	}
+	data, err := read(path)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("roles: %s: not a %s file: %w", path, kind, err)
+	}
+	if dec.More() {
+		return fmt.Errorf("roles: %s: trailing data", path)
+	}
+	if v.fileKind() != kind {
+		return fmt.Errorf("roles: %s is a %q file, want %q", path, v.fileKind(), kind)
+	}
+	return nil
+}
+
+// decodeField decodes the base64url field of the file at path with parse.
+func decodeField[T any](path, field, s string, parse func([]byte) (T, error)) (T, error) {
+	raw, err := wire.DecodeB64(s)
+	if err == nil {
+		var v T
+		if v, err = parse(raw); err == nil {
+			return v, nil
+		}
+	}
+	var zero T
+	return zero, fmt.Errorf("roles: %s: %s: %w", path, field, err)
+}
+
 // initSchnorr creates a Schnorr key pair in dir (secret 0600, public 0644).
 func initSchnorr(rand io.Reader, dir, keyName, pubName, kind, pubKind string) (*group.Element, error) {
 	sk, err := schnorr.GenerateKey(rand)
@@ -99,21 +170,13 @@ func initSchnorr(rand io.Reader, dir, keyName, pubName, kind, pubKind string) (*
 }
 
 func loadSchnorr(path, kind string) (*schnorr.PrivateKey, error) {
-	b, err := readSecret(path)
-	if err != nil {
-		return nil, err
-	}
 	var f schnorrKeyFile
-	if err := unmarshalFile(path, b, kind, &f); err != nil {
+	if err := readFile(path, kind, true, &f); err != nil {
 		return nil, err
 	}
-	raw, err := wire.DecodeB64(f.Secret)
+	s, err := decodeField(path, "secret", f.Secret, group.DecodeScalar)
 	if err != nil {
-		return nil, fmt.Errorf("roles: %s: secret: %w", path, err)
-	}
-	s, err := group.DecodeScalar(raw)
-	if err != nil {
-		return nil, fmt.Errorf("roles: %s: secret: %w", path, err)
+		return nil, err
 	}
 	sk, err := schnorr.NewPrivateKey(s)
 	if err != nil {
@@ -125,29 +188,13 @@ func loadSchnorr(path, kind string) (*schnorr.PrivateKey, error) {
 	return sk, nil
 }
 
-// LoadPublicKey reads an authority's public key file (or a bare base64url key).
+// LoadPublicKey reads an authority's public key file.
 func LoadPublicKey(path, kind string) (*group.Element, error) {
-	b, err := readPublicFile(path)
-	if err != nil {
-		return nil, err
-	}
 	var f PublicKeyFile
-	if err := unmarshalFile(path, b, kind, &f); err != nil {
+	if err := readFile(path, kind, false, &f); err != nil {
 		return nil, err
 	}
-	return decodeKey(path, f.Public)
-}
-
-func decodeKey(what, s string) (*group.Element, error) {
-	raw, err := wire.DecodeB64(s)
-	if err != nil {
-		return nil, fmt.Errorf("roles: %s: %w", what, err)
-	}
-	e, err := group.DecodeNonIdentity(raw)
-	if err != nil {
-		return nil, fmt.Errorf("roles: %s: %w", what, err)
-	}
-	return e, nil
+	return decodeField(path, "public", f.Public, group.DecodeNonIdentity)
 }
 
 // InitAuthority creates the election authority's Schnorr key in dir:
@@ -212,36 +259,24 @@ func InitTrustee(rand io.Reader, dir, name string) (*TrusteePublicFileJSON, erro
 // LoadTrustee reads a trustee's keys from dir.
 func LoadTrustee(dir string) (*Trustee, error) {
 	path := filepath.Join(dir, TrusteeKeyFile)
-	b, err := readSecret(path)
-	if err != nil {
-		return nil, err
-	}
 	var f trusteeKeyFile
-	if err := unmarshalFile(path, b, kindTrusteeKey, &f); err != nil {
+	if err := readFile(path, kindTrusteeKey, true, &f); err != nil {
 		return nil, err
 	}
-	raw, err := wire.DecodeB64(f.Secret)
+	sec, err := decodeField(path, "secret", f.Secret, tally.ParseTrusteeSecret)
 	if err != nil {
-		return nil, fmt.Errorf("roles: %s: %w", path, err)
-	}
-	sec, err := tally.ParseTrusteeSecret(raw)
-	if err != nil {
-		return nil, fmt.Errorf("roles: %s: %w", path, err)
+		return nil, err
 	}
 	return &Trustee{Dir: dir, Name: f.Name, Secret: sec}, nil
 }
 
 // LoadTrusteePublic reads a trustee's public file (trustee.pub).
 func LoadTrusteePublic(path string) (*ballot.Trustee, error) {
-	b, err := readPublicFile(path)
-	if err != nil {
-		return nil, err
-	}
 	var f TrusteePublicFileJSON
-	if err := unmarshalFile(path, b, kindTrusteePublic, &f); err != nil {
+	if err := readFile(path, kindTrusteePublic, false, &f); err != nil {
 		return nil, err
 	}
-	sk, err := decodeKey(path+": signing_key", f.SigningKey)
+	sk, err := decodeField(path, "signing_key", f.SigningKey, group.DecodeNonIdentity)
 	if err != nil {
 		return nil, err
 	}

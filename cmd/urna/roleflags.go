@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
@@ -20,80 +19,31 @@ import (
 // defaultNode is the --node default of the role commands.
 const defaultNode = "http://127.0.0.1:8080"
 
-// subcommand is one action of a role command (`urna trustee deal`).
-type subcommand struct {
-	name    string
-	summary string
-	flags   func(fs *flag.FlagSet) func(ctx context.Context, e *env, fs *flag.FlagSet) error
+// newClient returns an API client for a --node flag value.
+func newClient(node string) (*apiclient.Client, error) {
+	cl, err := apiclient.New(node, apiclient.Options{MaxRetries: 3})
+	if err != nil {
+		return nil, withHint(err, "give the node's API base URL, e.g. --node http://127.0.0.1:8080")
+	}
+	return cl, nil
 }
 
-// roleCommand registers a command whose first argument names an action.
-func roleCommand(name, summary, help string, subs []subcommand) {
-	var usage strings.Builder
-	usage.WriteString("<")
-	for i, s := range subs {
-		if i > 0 {
-			usage.WriteString("|")
-		}
-		usage.WriteString(s.name)
+// nodeError adds a hint to errors that mean the node could not be reached.
+func nodeError(node string, err error) error {
+	if err == nil {
+		return nil
 	}
-	usage.WriteString("> [flags]")
-	var long strings.Builder
-	long.WriteString(strings.TrimSpace(help))
-	long.WriteString("\n\nActions:\n")
-	for _, s := range subs {
-		fmt.Fprintf(&long, "  %-8s %s\n", s.name, s.summary)
+	var ae *apiclient.Error
+	if errors.As(err, &ae) {
+		return err
 	}
-	fmt.Fprintf(&long, "\nRun 'urna %s ACTION --help' for an action's flags.", name)
-	var c *command
-	c = &command{
-		name: name, summary: summary, usage: usage.String(), help: long.String(),
-		run: func(ctx context.Context, e *env, args []string) error {
-			if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
-				c.printHelp(e.stdout, nil)
-				if len(args) == 0 {
-					return c.usageError("no action given")
-				}
-				return nil
-			}
-			for _, s := range subs {
-				if s.name != args[0] {
-					continue
-				}
-				sc := &command{name: name + " " + s.name, summary: s.summary, usage: "[flags]"}
-				fs := sc.flags()
-				runSub := s.flags(fs)
-				if err := parseInterspersed(sc, e, fs, args[1:]); err != nil {
-					return err
-				}
-				return runSub(ctx, e, fs)
-			}
-			return c.usageError("unknown action %q", args[0])
-		},
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
+		return err
 	}
-	register(c)
-}
-
-// parseInterspersed parses flags that may follow positional arguments
-// (`urna check-receipt FILE --node URL`); the positional arguments are
-// left in fs.Args() order by re-parsing.
-func parseInterspersed(c *command, e *env, fs *flag.FlagSet, args []string) error {
-	var pos []string
-	for {
-		if err := c.parseFlags(e, fs, args); err != nil {
-			return err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
+	if strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "no such host") {
+		return withHint(err, fmt.Sprintf("is a node running at %s? start one with 'urna node' or check --node", node))
 	}
-	if len(pos) > 0 {
-		// Leave the positional arguments for the caller.
-		_ = fs.Parse(append([]string{"--"}, pos...))
-	}
-	return nil
+	return err
 }
 
 // nodeFlag adds --node.
@@ -101,21 +51,28 @@ func nodeFlag(fs *flag.FlagSet) *string {
 	return fs.String("node", defaultNode, "API base `URL` of a board node")
 }
 
-// dirFlag adds --dir, where the party keeps its key files.
-func dirFlag(fs *flag.FlagSet, def, what string) *string {
-	return fs.String("dir", def, "`directory` of "+what+" (created with owner-only permissions)")
+// dirFlag adds --dir, where the party of role command keeps its files;
+// the default is the role's name.
+func dirFlag(fs *flag.FlagSet, role string) *string {
+	what := map[string]string{
+		"authority":   "the authority's key",
+		"credentials": "the credential authority's files",
+		"trustee":     "the trustee's keys",
+	}[role]
+	return fs.String("dir", role, "`directory` of "+what+" (created with owner-only permissions)")
 }
 
-// noArgs rejects positional arguments.
-func noArgs(name string, fs *flag.FlagSet) error {
-	if fs.NArg() > 0 {
-		return withHint(fmt.Errorf("urna %s: unexpected argument %q", name, fs.Arg(0)), fmt.Sprintf("run 'urna %s --help' for usage", name))
+// onNode runs a role's step f with an API client for node; f's errors get
+// the hints of roleError for the step what ("authority open").
+func onNode[T any](what, node string, f func(*apiclient.Client) (T, error)) (T, error) {
+	cl, err := newClient(node)
+	if err != nil {
+		var zero T
+		return zero, err
 	}
-	return nil
+	res, err := f(cl)
+	return res, roleError(what, node, err)
 }
-
-// roleClient opens an API client for --node.
-func roleClient(node string) (*apiclient.Client, error) { return newClient(node) }
 
 // roleError adds hints to the errors of internal/roles and the API.
 func roleError(what, node string, err error) error {

@@ -40,7 +40,7 @@ func VerifyNode(ctx context.Context, rand io.Reader, c *apiclient.Client, upTo s
 		if _, err := c.WriteRecord(ctx, &buf); err != nil {
 			return nil, fmt.Errorf("roles: downloading the election record: %w", err)
 		}
-		out, err := VerifyRecord(&buf, rand, upTo)
+		out, err := verifyStepsThrough(&buf, rand, upTo)
 		if err != nil || out.OK || out.FailedStep != "V3" || attempt == 2 {
 			return out, err
 		}
@@ -74,22 +74,24 @@ func WaitCheckpoint(ctx context.Context, c *apiclient.Client, timeout time.Durat
 	}
 }
 
-// VerifyRecord verifies an election record and checks steps V1..upTo.
-func VerifyRecord(r io.Reader, rand io.Reader, upTo string) (*VerifyOutcome, error) {
+// verifyStepsThrough runs the verifier (package client) on the record r
+// and reports whether every step from V1 to upTo ran and passed, and no
+// later step failed.
+func verifyStepsThrough(r io.Reader, rand io.Reader, upTo string) (*VerifyOutcome, error) {
 	last, err := strconv.Atoi(upTo[min(1, len(upTo)):])
 	if len(upTo) < 2 || upTo[0] != 'V' || err != nil || last < 1 || last > 13 {
 		return nil, fmt.Errorf("roles: verification step %q, want V1..V13", upTo)
 	}
-	rep, err := client.Verify(r, client.Options{Rand: rand})
+	rep, err := client.VerifyElectionRecord(r, client.VerifyOptions{Rand: rand})
 	if err != nil && !errors.Is(err, client.ErrFailed) {
 		return nil, fmt.Errorf("roles: %w", err)
 	}
 	out := &VerifyOutcome{Report: rep, OK: true, UpTo: upTo}
 	for n := 1; n <= last; n++ {
-		id := "V" + strconv.Itoa(n)
+		id := client.Step(n)
 		s := rep.Step(id)
 		if s == nil || !s.Ran || !s.OK {
-			out.OK, out.FailedStep = false, id
+			out.OK, out.FailedStep = false, id.String()
 			switch {
 			case s == nil:
 				out.Failure = "step missing from the report"
@@ -105,7 +107,7 @@ func VerifyRecord(r io.Reader, rand io.Reader, upTo string) (*VerifyOutcome, err
 	}
 	// A failure in a later step still makes the record bad.
 	if step, f, bad := rep.FirstFailure(); bad && len(rep.Step(step).Failures) > 0 {
-		out.OK, out.FailedStep, out.Failure = false, step, f.String()
+		out.OK, out.FailedStep, out.Failure = false, step.String(), f.String()
 	}
 	return out, nil
 }

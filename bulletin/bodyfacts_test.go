@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"errors"
+	"io"
 	"testing"
 
 	"github.com/urna-vote/urna/ballot"
@@ -45,12 +46,7 @@ func TestStandardBodiesElection(t *testing.T) {
 		t.Fatal(err)
 	}
 	fp := m.Fingerprint()
-	params := &tally.Params{Fingerprint: fp, N: 3, T: 2}
-	for i, s := range secrets {
-		p := s.Public()
-		p.Index = i + 1
-		params.Trustees = append(params.Trustees, *p)
-	}
+	params := tally.ManifestParams(m)
 	var creds []*ballot.CredentialKey
 	var pubs []*group.Element
 	for i := 0; i < 3; i++ {
@@ -198,12 +194,25 @@ func TestStandardBodiesElection(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	sum, err := VerifyRecord(rng, &buf, NewRules(StandardBodies{}), nil)
+	// the record reads back, and its checkpoint opens against the election's nodes and quorum
+	rr, err := NewRecordReader(&buf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.State.Phase != PhaseResult || sum.Checkpoint.Size != uint64(n) {
-		t.Fatalf("summary %+v", sum)
+	for blocks := 0; ; blocks++ {
+		if _, err := rr.Next(); err == io.EOF {
+			if blocks != 2 {
+				t.Fatalf("%d blocks", blocks)
+			}
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if cps := rr.Checkpoints(); len(cps) != 1 {
+		t.Fatalf("%d checkpoints", len(cps))
+	} else if cp, err := b.st.Board().Open(cps[0]); err != nil || cp.Size != uint64(n) {
+		t.Fatalf("checkpoint %+v: %v", cp, err)
 	}
 
 	// PreCheck with the real proof checkers accepts every entry...

@@ -5,10 +5,13 @@ import (
 	"encoding/hex"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
 	"github.com/urna-vote/urna/ballot"
+	"github.com/urna-vote/urna/internal/apiclient"
+	"github.com/urna-vote/urna/internal/group"
 	"github.com/urna-vote/urna/internal/roles"
 	"github.com/urna-vote/urna/internal/wire"
 )
@@ -32,8 +35,9 @@ A whole election, in order:
   urna vote ...
   urna authority close --dir ea
   urna trustee decrypt --dir t1 ...             # at least threshold trustees
-  urna tally --dir ea`, []subcommand{
-		{name: "init", summary: "create the authority's signing key", flags: authorityInit},
+  urna tally --dir ea`, []*command{
+		{name: "init", summary: "create the authority's signing key",
+			flags: keyInit("authority", "election authority", roles.AuthorityKeyFile, "", roles.InitAuthority)},
 		{name: "create", summary: "post the election manifest", flags: authorityCreate},
 		{name: "open", summary: "compute the election key from the key ceremony and open voting", flags: authorityOpen},
 		{name: "close", summary: "close voting", flags: authorityClose},
@@ -45,34 +49,29 @@ A whole election, in order:
 		help: `The election authority recomputes the aggregate of the counted ballots, verifies
 every trustee's partial decryption, combines any threshold of valid ones and
 posts the result, which it prints.`,
-		flagSet: func() *flag.FlagSet {
-			fs := flag.NewFlagSet("urna tally", flag.ContinueOnError)
-			tallyFlags(fs)
-			return fs
-		},
-		run: runTally,
+		flags: tallyFlags,
 	})
 }
 
-func authorityInit(fs *flag.FlagSet) func(context.Context, *env, *flag.FlagSet) error {
-	dir := dirFlag(fs, "authority", "the authority's key")
-	return func(_ context.Context, e *env, fs *flag.FlagSet) error {
-		if err := noArgs("authority init", fs); err != nil {
-			return err
+// keyInit is `urna authority init` and `urna credentials init`: it creates
+// a Schnorr key in --dir and prints its public half, then next.
+func keyInit(role, who, keyFile, next string, create func(io.Reader, string) (*group.Element, error)) func(*flag.FlagSet) action {
+	return func(fs *flag.FlagSet) action {
+		dir := dirFlag(fs, role)
+		return func(_ context.Context, e *env, _ []string) error {
+			pub, err := create(randReader, *dir)
+			if err != nil {
+				return roleError(role+" init", "", err)
+			}
+			fmt.Fprintf(e.stdout, "created the %s key in %s (keep %s secret)\npublic key: %s\n%s",
+				who, *dir, keyFile, wire.EncodeB64(pub.Bytes()), next)
+			return nil
 		}
-		pub, err := roles.InitAuthority(randReader, *dir)
-		if err != nil {
-			return roleError("authority init", "", err)
-		}
-		fmt.Fprintf(e.stdout, "created the election authority key in %s (keep %s secret)\npublic key: %s\n",
-			*dir, roles.AuthorityKeyFile, wire.EncodeB64(pub.Bytes()))
-		return nil
 	}
 }
 
-func authorityCreate(fs *flag.FlagSet) func(context.Context, *env, *flag.FlagSet) error {
-	dir := dirFlag(fs, "authority", "the authority's key")
-	node := nodeFlag(fs)
+func authorityCreate(fs *flag.FlagSet) action {
+	dir, node := dirFlag(fs, "authority"), nodeFlag(fs)
 	manifest := fs.String("manifest", "", "manifest authoring JSON `file` (SPEC.md §4.4); empty keys are filled in")
 	ca := fs.String("credential-authority", "", "the credential authority's public `file` (credential-authority.pub)")
 	var trustees stringList
@@ -80,10 +79,7 @@ func authorityCreate(fs *flag.FlagSet) func(context.Context, *env, *flag.FlagSet
 	var nodes boardNodes
 	fs.Var(&nodes, "board-node", "a board node as `ID=HEXKEY` (the key 'urna node-key' printed); repeat")
 	out := fs.String("o", "", "also write the completed manifest JSON to `file`")
-	return func(ctx context.Context, e *env, fs *flag.FlagSet) error {
-		if err := noArgs("authority create", fs); err != nil {
-			return err
-		}
+	return func(ctx context.Context, e *env, _ []string) error {
 		if *manifest == "" {
 			return withHint(fmt.Errorf("urna authority create: --manifest is required"), "write the questions in a JSON file; see README.md for an example")
 		}
@@ -104,13 +100,11 @@ func authorityCreate(fs *flag.FlagSet) func(context.Context, *env, *flag.FlagSet
 				return fmt.Errorf("urna authority create: %w", err)
 			}
 		}
-		cl, err := roleClient(*node)
+		res, err := onNode("authority create", *node, func(cl *apiclient.Client) (apiclient.SubmitResult, error) {
+			return roles.CreateElection(ctx, randReader, cl, *dir, m)
+		})
 		if err != nil {
 			return err
-		}
-		res, err := roles.CreateElection(ctx, randReader, cl, *dir, m)
-		if err != nil {
-			return roleError("authority create", *node, err)
 		}
 		fp := m.Fingerprint()
 		fmt.Fprintf(e.stdout, "posted the manifest of election %q (entry %d)\nfingerprint: %s\n", m.ElectionID, res.Seq, hex.EncodeToString(fp[:]))
@@ -119,21 +113,15 @@ func authorityCreate(fs *flag.FlagSet) func(context.Context, *env, *flag.FlagSet
 	}
 }
 
-func authorityOpen(fs *flag.FlagSet) func(context.Context, *env, *flag.FlagSet) error {
-	dir := dirFlag(fs, "authority", "the authority's key")
-	node := nodeFlag(fs)
+func authorityOpen(fs *flag.FlagSet) action {
+	dir, node := dirFlag(fs, "authority"), nodeFlag(fs)
 	force := fs.Bool("force", false, "open even if some trustees have not dealt or checked their shares")
-	return func(ctx context.Context, e *env, fs *flag.FlagSet) error {
-		if err := noArgs("authority open", fs); err != nil {
-			return err
-		}
-		cl, err := roleClient(*node)
+	return func(ctx context.Context, e *env, _ []string) error {
+		info, err := onNode("authority open", *node, func(cl *apiclient.Client) (*roles.OpenInfo, error) {
+			return roles.Open(ctx, randReader, cl, *dir, *force)
+		})
 		if err != nil {
 			return err
-		}
-		info, err := roles.Open(ctx, randReader, cl, *dir, *force)
-		if err != nil {
-			return roleError("authority open", *node, err)
 		}
 		fmt.Fprintf(e.stdout, "opened voting (entry %d)\nqualified trustees: %v\nelection key: %s\n", info.Seq, info.Qualified, wire.EncodeB64(info.JointKey))
 		for _, d := range info.Excluded {
@@ -143,58 +131,38 @@ func authorityOpen(fs *flag.FlagSet) func(context.Context, *env, *flag.FlagSet) 
 	}
 }
 
-func authorityClose(fs *flag.FlagSet) func(context.Context, *env, *flag.FlagSet) error {
-	dir := dirFlag(fs, "authority", "the authority's key")
-	node := nodeFlag(fs)
+func authorityClose(fs *flag.FlagSet) action {
+	dir, node := dirFlag(fs, "authority"), nodeFlag(fs)
 	reason := fs.String("reason", "", "reason shown on the board")
-	return func(ctx context.Context, e *env, fs *flag.FlagSet) error {
-		if err := noArgs("authority close", fs); err != nil {
-			return err
-		}
-		cl, err := roleClient(*node)
+	return func(ctx context.Context, e *env, _ []string) error {
+		res, err := onNode("authority close", *node, func(cl *apiclient.Client) (apiclient.SubmitResult, error) {
+			return roles.Close(ctx, randReader, cl, *dir, *reason)
+		})
 		if err != nil {
 			return err
-		}
-		res, err := roles.Close(ctx, randReader, cl, *dir, *reason)
-		if err != nil {
-			return roleError("authority close", *node, err)
 		}
 		fmt.Fprintf(e.stdout, "closed voting (entry %d)\nnext: at least threshold trustees run 'urna trustee decrypt'\n", res.Seq)
 		return nil
 	}
 }
 
-type tallyOpts struct{ dir, node *string }
-
-func tallyFlags(fs *flag.FlagSet) *tallyOpts {
-	return &tallyOpts{dir: dirFlag(fs, "authority", "the authority's key"), node: nodeFlag(fs)}
-}
-
-func runTally(ctx context.Context, e *env, args []string) error {
-	c := commands["tally"]
-	fs := c.flags()
-	o := tallyFlags(fs)
-	if err := c.parseFlags(e, fs, args); err != nil {
-		return err
+func tallyFlags(fs *flag.FlagSet) action {
+	dir, node := dirFlag(fs, "authority"), nodeFlag(fs)
+	return func(ctx context.Context, e *env, _ []string) error {
+		res, err := onNode("tally", *node, func(cl *apiclient.Client) (*roles.TallyResult, error) {
+			return roles.Tally(ctx, randReader, cl, *dir)
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "posted the result (entry %d): %d ballots counted, partial decryptions of trustees %v combined\n",
+			res.Seq, res.Counted, res.Result.Trustees)
+		for _, j := range res.Rejected {
+			fmt.Fprintf(e.stdout, "rejected the partial decryption of trustee %d (its proofs fail)\n", j)
+		}
+		printCounts(e, res.Manifest, res.Result.Counts)
+		return nil
 	}
-	if err := noArgs("tally", fs); err != nil {
-		return err
-	}
-	cl, err := roleClient(*o.node)
-	if err != nil {
-		return err
-	}
-	res, err := roles.Tally(ctx, randReader, cl, *o.dir)
-	if err != nil {
-		return roleError("tally", *o.node, err)
-	}
-	fmt.Fprintf(e.stdout, "posted the result (entry %d): %d ballots counted, partial decryptions of trustees %v combined\n",
-		res.Seq, res.Counted, res.Result.Trustees)
-	for _, j := range res.Rejected {
-		fmt.Fprintf(e.stdout, "rejected the partial decryption of trustee %d (its proofs fail)\n", j)
-	}
-	printCounts(e, res.Manifest, res.Result.Counts)
-	return nil
 }
 
 // printCounts prints the result, one table per question.

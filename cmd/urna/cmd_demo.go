@@ -27,12 +27,7 @@ of the simulated choices and every verification step passes.
 With --serve the cluster and the web client stay up: after the simulated
 ballots you get the URL and a few unused voter credentials to vote by hand;
 press Enter to close and tally, then Ctrl-C to stop.`,
-		flagSet: func() *flag.FlagSet {
-			fs := flag.NewFlagSet("urna demo", flag.ContinueOnError)
-			demoFlags(fs)
-			return fs
-		},
-		run: runDemo,
+		flags: demoFlags,
 	})
 }
 
@@ -44,28 +39,20 @@ type demoOpts struct {
 	logs    *bool
 }
 
-func demoFlags(fs *flag.FlagSet) *demoOpts {
-	return &demoOpts{
+func demoFlags(fs *flag.FlagSet) action {
+	o := &demoOpts{
 		ballots: fs.Int("ballots", 100, "number of simulated voters"),
 		serve:   fs.Bool("serve", false, "keep the cluster and the web client running for voting by hand"),
 		data:    fs.String("data", "", "keep the election's files in `DIR` (new or empty), the record at DIR/record"),
 		listen:  fs.String("http", "", "API and web `address` of the first node (default: 127.0.0.1:8080 with --serve, any free port otherwise)"),
 		logs:    fs.Bool("logs", false, "show the nodes' logs"),
 	}
+	return func(ctx context.Context, e *env, _ []string) error { return runDemo(ctx, e, o) }
 }
 
-func runDemo(ctx context.Context, e *env, args []string) error {
-	c := commands["demo"]
-	fs := c.flags()
-	o := demoFlags(fs)
-	if err := c.parseFlags(e, fs, args); err != nil {
-		return err
-	}
-	if err := noArgs("demo", fs); err != nil {
-		return err
-	}
+func runDemo(ctx context.Context, e *env, o *demoOpts) error {
 	if *o.ballots < 1 {
-		return c.usageError("--ballots must be at least 1")
+		return usagef("--ballots must be at least 1")
 	}
 	cfg := demo.Config{Ballots: *o.ballots, DataDir: *o.data, HTTPListen: *o.listen, Static: webFS, Progress: e.stderr, Out: e.stdout}
 	if *o.logs {

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+
+	"github.com/urna-vote/urna/internal/apiclient"
+	"github.com/urna-vote/urna/internal/roles"
+)
+
+func init() {
+	roleCommand("credentials", "credential authority: issue voter credentials", `
+The credential authority (CA) issues one secret credential per voter. It
+writes them to --dir/credentials.txt (owner-only: one line per voter, with a
+voter number) to hand out, and posts only the public credentials derived
+from them. Run 'issue' after the manifest is on the board.`, []*command{
+		{name: "init", summary: "create the credential authority's signing key",
+			flags: keyInit("credentials", "credential authority", roles.CAKeyFile,
+				"give "+roles.CAPublicFile+" to the election authority\n", roles.InitCredentialAuthority)},
+		{name: "issue", summary: "generate credentials and post the public list", flags: credentialsIssue},
+	})
+}
+
+func credentialsIssue(fs *flag.FlagSet) action {
+	dir, node := dirFlag(fs, "credentials"), nodeFlag(fs)
+	count := fs.Int("count", 0, "number of voters")
+	return func(ctx context.Context, e *env, _ []string) error {
+		if *count < 1 {
+			return withHint(fmt.Errorf("urna credentials issue: --count is required"), "give the number of voters, e.g. --count 100")
+		}
+		iss, err := onNode("credentials issue", *node, func(cl *apiclient.Client) (*roles.Issued, error) {
+			return roles.IssueCredentials(ctx, randReader, cl, *dir, *count)
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "posted %d public credentials (entry %d)\nthe secret credentials are in %s: hand line N to voter N, then destroy the file\n",
+			iss.Count, iss.Seq, iss.Path)
+		return nil
+	}
+}

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+func init() {
+	register(&command{
+		name:    "export",
+		summary: "write the complete election record of a board to a file",
+		usage:   "--node URL -o FILE",
+		help: `Downloads the whole board (entries, blocks, checkpoints) as one election
+record file, the input of 'urna verify'. The file appears only once it is
+complete. Use -o - to write to standard output.`,
+		flags: exportFlags,
+	})
+}
+
+func exportFlags(fs *flag.FlagSet) action {
+	node := fs.String("node", "", "API base `URL` of a board node, e.g. http://127.0.0.1:8080")
+	out := fs.String("o", "", "output `file` (- for standard output)")
+	force := fs.Bool("force", false, "replace the output file if it exists")
+	return func(ctx context.Context, e *env, _ []string) error {
+		return runExport(ctx, e, *node, *out, *force)
+	}
+}
+
+func runExport(ctx context.Context, e *env, node, out string, force bool) error {
+	switch {
+	case node == "":
+		return usagef("--node is required")
+	case out == "":
+		return usagef("-o is required")
+	}
+	cl, err := newClient(node)
+	if err != nil {
+		return err
+	}
+	if out == "-" {
+		_, err := cl.WriteRecord(ctx, e.stdout)
+		return nodeError(node, err)
+	}
+	if !force {
+		if _, err := os.Lstat(out); err == nil {
+			return withHint(fmt.Errorf("urna export: %s already exists", out), "choose another file or add --force")
+		}
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".partial-*")
+	if err != nil {
+		return fmt.Errorf("urna export: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // no-op after the rename
+	start := time.Now()
+	n, err := cl.WriteRecord(ctx, tmp)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nodeError(node, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("urna export: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), out); err != nil {
+		return fmt.Errorf("urna export: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "wrote the election record (%d bytes) to %s in %v\n", n, out, time.Since(start).Round(time.Millisecond))
+	return nil
+}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+
+	"github.com/urna-vote/urna/internal/apiclient"
+	"github.com/urna-vote/urna/internal/roles"
+)
+
+func init() {
+	roleCommand("trustee", "trustee: keys, key ceremony, partial decryption", `
+A trustee holds a share of the election's decryption key. Its keys and its
+dealer seed live in --dir (owner-only). In order:
+  init     once: make the keys and print the public part for the manifest
+  deal     after the credential list: post the dealer's commitments and shares
+  check    after every trustee dealt: decrypt and check the shares received
+  answer   if another trustee complained: reveal the share it was sent
+  decrypt  after the close: verify the whole board, then post a partial decryption`, []*command{
+		{name: "init", summary: "create the trustee's keys", flags: trusteeInit},
+		{name: "deal", summary: "key ceremony: post the dealer post", flags: trusteeStep("deal")},
+		{name: "check", summary: "key ceremony: check the received shares, confirm or complain", flags: trusteeStep("check")},
+		{name: "answer", summary: "key ceremony: answer complaints against this trustee", flags: trusteeStep("answer")},
+		{name: "decrypt", summary: "verify the board, then post a partial decryption", flags: trusteeStep("decrypt")},
+	})
+}
+
+func trusteeInit(fs *flag.FlagSet) action {
+	dir := dirFlag(fs, "trustee")
+	name := fs.String("name", "", "the trustee's `name` in the manifest")
+	return func(_ context.Context, e *env, _ []string) error {
+		if *name == "" {
+			return withHint(fmt.Errorf("urna trustee init: --name is required"), "e.g. --name alice")
+		}
+		pub, err := roles.InitTrustee(randReader, *dir, *name)
+		if err != nil {
+			return roleError("trustee init", "", err)
+		}
+		fmt.Fprintf(e.stdout, "created the keys of trustee %q in %s (keep %s secret)\nsigning key: %s\nshare key:   %s\ngive %s/%s to the election authority\n",
+			pub.Name, *dir, roles.TrusteeKeyFile, pub.SigningKey, pub.ShareKey, *dir, roles.TrusteePublicFile)
+		return nil
+	}
+}
+
+// trusteeStep is a key-ceremony or decryption step of the trustee whose
+// keys are in --dir.
+func trusteeStep(step string) func(*flag.FlagSet) action {
+	return func(fs *flag.FlagSet) action {
+		dir, node := dirFlag(fs, "trustee"), nodeFlag(fs)
+		var force *bool
+		if step == "check" {
+			force = fs.Bool("force", false, "check now even if some trustees have not dealt")
+		}
+		what := "trustee " + step
+		return func(ctx context.Context, e *env, _ []string) error {
+			t, err := roles.LoadTrustee(*dir)
+			if err != nil {
+				return roleError(what, *node, err)
+			}
+			cl, err := newClient(*node)
+			if err != nil {
+				return err
+			}
+			return roleError(what, *node, runTrusteeStep(ctx, e, cl, t, step, force))
+		}
+	}
+}
+
+func runTrusteeStep(ctx context.Context, e *env, cl *apiclient.Client, t *roles.Trustee, step string, force *bool) error {
+	switch step {
+	case "deal":
+		res, err := roles.Deal(ctx, randReader, cl, t)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "trustee %q dealt (entry %d)\nnext: once every trustee has dealt, run 'urna trustee check'\n", t.Name, res.Seq)
+	case "check":
+		rep, err := roles.Check(ctx, randReader, cl, t, *force)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "trustee %q accepted the shares of trustees %v\n", t.Name, rep.Accepted)
+		if len(rep.Complaints) > 0 {
+			fmt.Fprintf(e.stdout, "complained against trustees %v: they must run 'urna trustee answer'\n", rep.Complaints)
+		}
+	case "answer":
+		done, err := roles.Answer(ctx, randReader, cl, t)
+		if err != nil {
+			return err
+		}
+		if len(done) == 0 {
+			fmt.Fprintf(e.stdout, "no complaint against trustee %q to answer\n", t.Name)
+		} else {
+			fmt.Fprintf(e.stdout, "trustee %q revealed its shares for trustees %v\n", t.Name, done)
+		}
+	case "decrypt":
+		res, err := roles.Decrypt(ctx, randReader, cl, t)
+		if res != nil && res.Check != nil && !res.Check.OK {
+			fmt.Fprintf(e.stderr, "own verification of the board FAILED at %s: %s\n", res.Check.FailedStep, res.Check.Failure)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "verified the board (V1–%s pass), then posted the partial decryption of trustee %d (entry %d) over %d counted ballots\n",
+			res.Check.UpTo, res.Index, res.Seq, res.Counted)
+	}
+	return nil
+}

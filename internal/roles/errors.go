@@ -1,0 +1,15 @@
+package roles
+
+import "errors"
+
+// Errors callers branch on.
+var (
+	// ErrExists: the board already holds what the step would post (a
+	// second deal, a second list...). Secret files that would be
+	// overwritten fail with keyfile.ErrExists instead.
+	ErrExists = errors.New("roles: already done")
+	// ErrRefused: a trustee's own check of the board failed, so it did not decrypt.
+	ErrRefused = errors.New("roles: refusing to decrypt")
+	// ErrNotReady: the board is not in the phase the step needs.
+	ErrNotReady = errors.New("roles: board not ready")
+)
