@@ -162,14 +162,9 @@ func TestElectionKeyCheckpoint(t *testing.T) {
 
 func TestElectionKeyOpenNamesAnotherKey(t *testing.T) {
 	e := smallElection(t)
-	ob, err := bulletin.ParseOpenBody(e.Body(e.SeqOpen))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The authority (or whoever holds its key) names a key of its own.
-	ob.JointKey = group.NewElement().Add(ob.JointKey, group.Generator())
 	entries := upToOpen(e)
-	entries[e.SeqOpen] = e.Resign(e.SeqOpen, e.EA, ob.Bytes())
+	// The authority (or whoever holds its key) names a key of its own.
+	entries[e.SeqOpen] = e.ResignedOpen(func(ob *bulletin.OpenBody) { ob.JointKey = group.NewElement().Add(ob.JointKey, group.Generator()) })
 	_, rep := verifyKey(t, entries, client.KeyOptions{})
 	expectFailures(t, rep, client.StepV7, at(client.StepV7, e.SeqOpen))
 	if f := rep.Step(client.StepV7).Failures[0]; f.Field != "V7.7 joint key" {
@@ -179,13 +174,8 @@ func TestElectionKeyOpenNamesAnotherKey(t *testing.T) {
 
 func TestElectionKeyWrongQUAL(t *testing.T) {
 	e := smallElection(t)
-	ob, err := bulletin.ParseOpenBody(e.Body(e.SeqOpen))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ob.Qualified = ob.Qualified[:len(ob.Qualified)-1]
 	entries := upToOpen(e)
-	entries[e.SeqOpen] = e.Resign(e.SeqOpen, e.EA, ob.Bytes())
+	entries[e.SeqOpen] = e.ResignedOpen(func(ob *bulletin.OpenBody) { ob.Qualified = ob.Qualified[:len(ob.Qualified)-1] })
 	_, rep := verifyKey(t, entries, client.KeyOptions{})
 	expectFailures(t, rep, client.StepV7, at(client.StepV7, e.SeqOpen))
 	if f := rep.Step(client.StepV7).Failures[0]; f.Field != "V7.6 qualified" {

@@ -342,12 +342,8 @@ func TestTamperBadReveal(t *testing.T) {
 
 func TestTamperJointKey(t *testing.T) {
 	e := smallElection(t)
-	ob, err := bulletin.ParseOpenBody(e.Body(e.SeqOpen))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ob.JointKey = group.NewElement().Add(ob.JointKey, group.Generator())
-	rep := verify(t, e.Seal(e.WithEntry(e.SeqOpen, e.Resign(e.SeqOpen, e.EA, ob.Bytes()))).Encode())
+	open := e.ResignedOpen(func(ob *bulletin.OpenBody) { ob.JointKey = group.NewElement().Add(ob.JointKey, group.Generator()) })
+	rep := verify(t, e.Seal(e.WithEntry(e.SeqOpen, open)).Encode())
 	expectFailures(t, rep, client.StepV5, at(client.StepV7, e.SeqOpen))
 }
 

@@ -132,3 +132,13 @@ func (e *Election) VoterKey(seq int) *schnorr.PrivateKey {
 	e.t().Fatalf("testonly: no voter signed entry %d", seq)
 	return nil
 }
+
+// ResignedOpen returns the open entry with its body changed by edit and
+// signed again by the authority: what a lying authority could post.
+func (e *Election) ResignedOpen(edit func(*bulletin.OpenBody)) []byte {
+	e.t().Helper()
+	ob, err := bulletin.ParseOpenBody(e.Body(e.SeqOpen))
+	e.must(err)
+	edit(ob)
+	return e.Resign(e.SeqOpen, e.EA, ob.Bytes())
+}

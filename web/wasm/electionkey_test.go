@@ -57,13 +57,8 @@ func TestVerifyElectionKey(t *testing.T) {
 	}
 
 	// The open entry names another key, re-signed by the authority.
-	ob, err := bulletin.ParseOpenBody(e.Body(e.SeqOpen))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ob.JointKey = group.NewElement().Add(ob.JointKey, group.Generator())
 	bad := append([][]byte(nil), prefix...)
-	bad[e.SeqOpen] = e.Resign(e.SeqOpen, e.EA, ob.Bytes())
+	bad[e.SeqOpen] = e.ResignedOpen(func(ob *bulletin.OpenBody) { ob.JointKey = group.NewElement().Add(ob.JointKey, group.Generator()) })
 	_, err = verifyElectionKey(b64(bad), "", nil)
 	wantCode(t, "open with another key", err, "key_unverified")
 	if !strings.Contains(err.Error(), "V7") || !strings.Contains(err.Error(), "joint key") {
