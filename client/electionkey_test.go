@@ -11,7 +11,6 @@ import (
 	"github.com/urna-vote/urna/client"
 	"github.com/urna-vote/urna/internal/group"
 	"github.com/urna-vote/urna/internal/testonly"
-	"github.com/urna-vote/urna/tally"
 )
 
 // upToOpen returns a copy of the election's entries 0 … open.
@@ -206,14 +205,9 @@ func TestElectionKeyDroppedDeal(t *testing.T) {
 
 func TestElectionKeyForgedDealerProof(t *testing.T) {
 	e := smallElection(t)
-	seq := e.SeqDeals[2]
-	p, err := tally.ParseDealerPost(e.Body(seq))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.Proof.Z = group.NewScalar().Add(p.Proof.Z, group.ScalarFromUint64(1))
+	seq, forged := forgedDealerProof(t, e)
 	entries := upToOpen(e)
-	entries[seq] = e.Resign(seq, e.Trustees[2].SigningKey(), p.Bytes())
+	entries[seq] = forged
 	_, rep := verifyKey(t, entries, client.KeyOptions{})
 	// The rules accept the post and the open naming dealer 3; V7 does not.
 	expectFailures(t, rep, client.StepV7, at(client.StepV7, seq), at(client.StepV7, e.SeqOpen))

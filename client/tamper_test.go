@@ -451,15 +451,23 @@ func TestIncompleteElection(t *testing.T) {
 	}
 }
 
-func TestTamperDealerProof(t *testing.T) {
-	e := smallElection(t)
+// forgedDealerProof returns dealer 3's deal with a wrong proof response,
+// signed again by the dealer, and its sequence number.
+func forgedDealerProof(t *testing.T, e *testonly.Election) (int, []byte) {
+	t.Helper()
 	seq := e.SeqDeals[2]
 	p, err := tally.ParseDealerPost(e.Body(seq))
 	if err != nil {
 		t.Fatal(err)
 	}
 	p.Proof.Z = group.NewScalar().Add(p.Proof.Z, group.ScalarFromUint64(1))
-	rep := verify(t, e.Seal(e.WithEntry(seq, e.Resign(seq, e.Trustees[2].SigningKey(), p.Bytes()))).Encode())
+	return seq, e.Resign(seq, e.Trustees[2].SigningKey(), p.Bytes())
+}
+
+func TestTamperDealerProof(t *testing.T) {
+	e := smallElection(t)
+	seq, forged := forgedDealerProof(t, e)
+	rep := verify(t, e.Seal(e.WithEntry(seq, forged)).Encode())
 	// The rules (V5) do not check proofs, so they accept the open that
 	// names dealer 3; V7 recomputes QUAL without it.
 	expectFailures(t, rep, client.StepV7, at(client.StepV7, seq), at(client.StepV7, e.SeqOpen))
