@@ -104,10 +104,7 @@ func TestElectionKeyCheckpoint(t *testing.T) {
 		}
 	})
 	t.Run("equal", func(t *testing.T) {
-		s, err := e.SealWith(prefix, len(prefix), nil) // one block ending at open
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := e.SealWith(prefix, len(prefix), nil) // one block ending at open
 		k, rep := verifyKey(t, prefix, client.KeyOptions{Checkpoint: s.Notes[0]})
 		if k == nil {
 			dump(t, rep)
@@ -144,17 +141,11 @@ func TestElectionKeyCheckpoint(t *testing.T) {
 		fail(t, forked, client.KeyOptions{Checkpoint: note, Proof: consistency(t, e.Entries, len(forked))}, "V3.5 consistency")
 	})
 	t.Run("too-few-signers", func(t *testing.T) {
-		s, err := e.SealWith(e.Entries, e.Config.BlockSize, []int{0})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := e.SealWith(e.Entries, e.Config.BlockSize, []int{0})
 		fail(t, prefix, client.KeyOptions{Checkpoint: s.Notes[len(s.Notes)-1], Proof: proof}, "V3.1–V3.4 checkpoint")
 	})
 	t.Run("too-small", func(t *testing.T) {
-		s, err := e.SealWith(e.Entries[:e.SeqOpen], e.SeqOpen, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := e.SealWith(e.Entries[:e.SeqOpen], e.SeqOpen, nil)
 		fail(t, prefix, client.KeyOptions{Checkpoint: s.Notes[0]}, "V3.5 checkpoint size")
 	})
 }

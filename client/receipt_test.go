@@ -88,10 +88,7 @@ func TestCheckReceipt(t *testing.T) {
 		}
 	})
 	t.Run("below-quorum", func(t *testing.T) {
-		one, err := e.SealWith(e.Entries, e.Config.BlockSize, []int{2})
-		if err != nil {
-			t.Fatal(err)
-		}
+		one := e.SealWith(e.Entries, e.Config.BlockSize, []int{2})
 		r, _ := bulletin.ParseReceipt(rec)
 		r.Checkpoint = one.Notes[0]
 		if _, err := client.CheckReceipt(r.Bytes(), nil, e.Manifest); !errors.Is(err, bulletin.ErrCheckpoint) {

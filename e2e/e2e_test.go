@@ -24,7 +24,6 @@ import (
 	"github.com/urna-vote/urna/internal/roles"
 	"github.com/urna-vote/urna/internal/server"
 	"github.com/urna-vote/urna/internal/testonly"
-	"github.com/urna-vote/urna/internal/testonly/seeded"
 	"github.com/urna-vote/urna/tally"
 )
 
@@ -485,17 +484,12 @@ func tamper(t *testing.T, dir, rec string, nodes []*node) {
 	// A sealer with the board nodes' keys rebuilds a consistent record
 	// (chain, Merkle log, checkpoints) around a forged entry, as colluding
 	// nodes could: only the cryptography of the entry itself can catch it.
-	e := &testonly.Election{Manifest: m, Rand: seeded.New("e2e tamper"), Entries: r.raw}
+	var keys []testonly.Node
 	for _, n := range nodes {
-		e.Nodes = append(e.Nodes, testonly.Node{ID: n.id, Key: n.key})
+		keys = append(keys, testonly.Node{ID: n.id, Key: n.key})
 	}
-	reseal := func(entries [][]byte) []byte {
-		s, err := e.SealWith(entries, 8, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s.Encode()
-	}
+	e := testonly.Resealer(t, "e2e tamper", m, keys, r.raw)
+	reseal := func(entries [][]byte) []byte { return e.SealWith(entries, 8, nil).Encode() }
 	seqOf := func(typ bulletin.EntryType, nth int) int {
 		for i, raw := range r.raw {
 			if testonly.ParseEntry(t, raw).Type == typ {

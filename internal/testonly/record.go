@@ -6,7 +6,9 @@ import (
 	"io"
 	"testing"
 
+	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/internal/testonly/seeded"
 )
 
 // Block is one sealed block.
@@ -29,14 +31,13 @@ func (e *Election) Record() []byte { return e.Seal(e.Entries).Encode() }
 // middle block and after the last one.
 func (e *Election) Seal(entries [][]byte) *Sealed {
 	e.t().Helper()
-	s, err := e.SealWith(entries, e.Config.BlockSize, nil)
-	e.must(err)
-	return s
+	return e.SealWith(entries, e.Config.BlockSize, nil)
 }
 
 // SealWith is Seal with a block size (≤ 0: 16) and the indexes of the
 // nodes that sign (nil: all of them).
-func (e *Election) SealWith(entries [][]byte, blockSize int, signers []int) (*Sealed, error) {
+func (e *Election) SealWith(entries [][]byte, blockSize int, signers []int) *Sealed {
+	e.t().Helper()
 	if blockSize <= 0 {
 		blockSize = 16
 	}
@@ -46,18 +47,12 @@ func (e *Election) SealWith(entries [][]byte, blockSize int, signers []int) (*Se
 	for i := 0; i < len(entries); i += blockSize {
 		end := min(i+blockSize, len(entries))
 		for _, en := range entries[i:end] {
-			if err := log.Append(en); err != nil {
-				return nil, err
-			}
+			e.must(log.Append(en))
 		}
 		root, err := log.Root(log.Size())
-		if err != nil {
-			return nil, err
-		}
+		e.must(err)
 		h, err := bulletin.NextBlock(prev, 1_700_000_000_000+uint64(len(s.Blocks))*1000, uint32(end-i), root)
-		if err != nil {
-			return nil, err
-		}
+		e.must(err)
 		s.Blocks = append(s.Blocks, Block{Header: h, Entries: entries[i:end]})
 		prev = h
 	}
@@ -66,18 +61,15 @@ func (e *Election) SealWith(entries [][]byte, blockSize int, signers []int) (*Se
 		at = []int{mid, len(s.Blocks) - 1}
 	}
 	for _, bi := range at {
-		n, err := e.Checkpoint(s.Blocks[bi].Header, signers)
-		if err != nil {
-			return nil, err
-		}
-		s.Notes = append(s.Notes, n)
+		s.Notes = append(s.Notes, e.Checkpoint(s.Blocks[bi].Header, signers))
 	}
-	return s, nil
+	return s
 }
 
 // Checkpoint returns the note for the log after block h, signed by the
 // given nodes (nil: all of them).
-func (e *Election) Checkpoint(h *bulletin.BlockHeader, signers []int) ([]byte, error) {
+func (e *Election) Checkpoint(h *bulletin.BlockHeader, signers []int) []byte {
+	e.t().Helper()
 	if signers == nil {
 		for i := range e.Nodes {
 			signers = append(signers, i)
@@ -88,16 +80,14 @@ func (e *Election) Checkpoint(h *bulletin.BlockHeader, signers []int) ([]byte, e
 	var notes [][]byte
 	for _, i := range signers {
 		sg, err := bulletin.NodeSigner(e.Nodes[i].ID, e.Nodes[i].Key)
-		if err != nil {
-			return nil, err
-		}
+		e.must(err)
 		n, err := bulletin.SignCheckpoint(c, sg)
-		if err != nil {
-			return nil, err
-		}
+		e.must(err)
 		notes = append(notes, n)
 	}
-	return bulletin.MergeCheckpointSignatures(notes...)
+	merged, err := bulletin.MergeCheckpointSignatures(notes...)
+	e.must(err)
+	return merged
 }
 
 // Encode writes the record file.
@@ -151,4 +141,12 @@ func ParseEntry(t testing.TB, raw []byte) *bulletin.Entry {
 		t.Fatal(err)
 	}
 	return e
+}
+
+// Resealer returns an Election over entries of a record it did not build
+// (a real board's export), knowing only the manifest and the board nodes'
+// keys: enough to Resign entries whose signers' keys the test holds, and
+// to Seal the record again around them, as colluding nodes could.
+func Resealer(tb testing.TB, seed string, m *ballot.Manifest, nodes []Node, entries [][]byte) *Election {
+	return &Election{tb: tb, Rand: seeded.New(seed), Manifest: m, Nodes: nodes, Entries: entries}
 }

@@ -190,10 +190,7 @@ func TestTamperedRecords(t *testing.T) {
 
 	// Checkpoints signed by one node of three (quorum 2): V3.
 	belowQuorum := func() []byte {
-		s, err := e.SealWith(e.Entries, e.Config.BlockSize, []int{0})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := e.SealWith(e.Entries, e.Config.BlockSize, []int{0})
 		return s.Encode()
 	}
 
