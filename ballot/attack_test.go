@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/urna-vote/urna/internal/group"
+	"github.com/urna-vote/urna/internal/testonly/seeded"
 	"github.com/urna-vote/urna/internal/transcript"
 	"github.com/urna-vote/urna/internal/wire"
 )
@@ -99,7 +100,7 @@ func rejectEverywhere(t *testing.T, e *testElection, b, honest *Ballot) *Failure
 	if f == nil {
 		t.Fatal("Diagnose accepts the forgery")
 	}
-	rng := newSeeded("reject-everywhere")
+	rng := seeded.Raw("reject-everywhere")
 	if bad, err := VerifyBatch(rng, e.m, e.pk, []*Ballot{b}, nil); err != nil || !slices.Equal(bad, []int{0}) {
 		t.Errorf("VerifyBatch alone = %v, %v", bad, err)
 	}
@@ -116,7 +117,7 @@ func rejectEverywhere(t *testing.T, e *testElection, b, honest *Ballot) *Failure
 // changes (every item is really hashed).
 func TestAttackTranscriptMatchesSpec(t *testing.T) {
 	e := newTestElection(t, "transcript", shapes, 2)
-	b, _ := e.encrypt(t, newSeeded("transcript-ballot"), 0, defaultChoices)
+	b, _ := e.encrypt(t, seeded.Raw("transcript-ballot"), 0, defaultChoices)
 	fp := e.m.Fingerprint()
 	cred := e.creds[0].Public()
 	for q, mq := range e.m.Questions {
@@ -138,7 +139,7 @@ func TestAttackTranscriptMatchesSpec(t *testing.T) {
 
 	// Mutate each statement item of option (1, 2) and of question 1's range proof.
 	o := &b.qs[1].opts[2]
-	other := pointFrom(t, newSeeded("transcript-other"))
+	other := pointFrom(t, seeded.Raw("transcript-other"))
 	fp2 := fp
 	fp2[31] ^= 1
 	ct2 := &Ciphertext{Alpha: o.ct.Beta, Beta: o.ct.Alpha}
@@ -194,7 +195,7 @@ func TestAttackTranscriptMatchesSpec(t *testing.T) {
 //
 // and the forger solves both for x0, x1. Such a forgery passes any verifier
 // whose weights the prover knows before it picks its responses.
-func forgeTwo(t *testing.T, e *testElection, b *Ballot, r *group.Scalar, za0, zb0, za1, zb1 *group.Scalar, rng *seeded) *Ballot {
+func forgeTwo(t *testing.T, e *testElection, b *Ballot, r *group.Scalar, za0, zb0, za1, zb1 *group.Scalar, rng *seeded.Reader) *Ballot {
 	t.Helper()
 	o := &b.qs[0].opts[0]
 	u0, u1 := scalarFrom(t, rng), scalarFrom(t, rng)
@@ -264,7 +265,7 @@ var twoOfTwoApproval = []Question{{Text: "approve", Options: []string{"x", "y"},
 // the forgery toward a fixed point of that hash.
 func TestAttackPredictableWeights(t *testing.T) {
 	e := newTestElection(t, "weights", twoOfTwoApproval, 1)
-	rng := newSeeded("weights-forger")
+	rng := seeded.Raw("weights-forger")
 	honest, _ := e.encrypt(t, rng, 0, [][]uint32{{0}})
 	// Encrypt (2, 0): the sum 2 is in 0..2, so the range proof is honest.
 	b, sec, err := encrypt(rng, e.m, e.pk, e.creds[0], [][]uint64{{2, 0}})
@@ -305,7 +306,7 @@ func TestAttackPredictableWeights(t *testing.T) {
 // unknown to voters (crypto/rand in the board and the observer).
 func TestAttackBatchWeightsFromCaller(t *testing.T) {
 	e := newTestElection(t, "batch-weights", twoOfTwoApproval, 1)
-	rng := newSeeded("batch-weights-forger")
+	rng := seeded.Raw("batch-weights-forger")
 	honest, _ := e.encrypt(t, rng, 0, [][]uint32{{1}})
 	b, sec, err := encrypt(rng, e.m, e.pk, e.creds[0], [][]uint64{{2, 0}})
 	if err != nil {
@@ -313,18 +314,18 @@ func TestAttackBatchWeightsFromCaller(t *testing.T) {
 	}
 	// The forger guesses the verifier's seed: the first 32 bytes it reads.
 	var guess [32]byte
-	newSeeded("the verifier's reader").Read(guess[:])
+	seeded.Raw("the verifier's reader").Read(guess[:])
 	za0, zb0, za1, zb1 := forgeryWeights(guess, 3)
 	forged := forgeTwo(t, e, b, sec.r[0][0], za0, zb0, za1, zb1, rng)
 	if !naiveVerify(e, forged, guess) {
 		t.Fatal("forgery construction is wrong")
 	}
 	for _, seed := range []string{"another reader", "yet another"} {
-		bad, err := VerifyBatch(newSeeded(seed), e.m, e.pk, []*Ballot{honest, forged}, nil)
+		bad, err := VerifyBatch(seeded.Raw(seed), e.m, e.pk, []*Ballot{honest, forged}, nil)
 		if err != nil || !slices.Equal(bad, []int{1}) {
 			t.Errorf("VerifyBatch(%q) = %v, %v; want [1]", seed, bad, err)
 		}
-		bad, err = VerifyBatchParallel(newSeeded(seed), e.m, e.pk, []*Ballot{honest, forged, honest, honest}, nil, 2)
+		bad, err = VerifyBatchParallel(seeded.Raw(seed), e.m, e.pk, []*Ballot{honest, forged, honest, honest}, nil, 2)
 		if err != nil || !slices.Equal(bad, []int{1}) {
 			t.Errorf("VerifyBatchParallel(%q) = %v, %v; want [1]", seed, bad, err)
 		}
@@ -337,7 +338,7 @@ func TestAttackBatchWeightsFromCaller(t *testing.T) {
 // VerifyBatch weights every ballot's equations independently and names both.
 func TestAttackBatchCancellation(t *testing.T) {
 	e := newTestElection(t, "cancel", shapes[:1], 2)
-	rng := newSeeded("cancel-ballots")
+	rng := seeded.Raw("cancel-ballots")
 	honest, _ := e.encrypt(t, rng, 0, [][]uint32{{3}})
 	x, _ := e.encrypt(t, rng, 0, [][]uint32{{1}})
 	y, _ := e.encrypt(t, rng, 1, [][]uint32{{4}})
@@ -392,7 +393,7 @@ func TestAttackBatchCancellation(t *testing.T) {
 // rejected at V8.6.3.
 func TestAttackOutOfRangeValues(t *testing.T) {
 	e := newTestElection(t, "out-of-range", []Question{{Text: "1-of-2", Options: []string{"x", "y"}, Min: 1, Max: 1}}, 1)
-	rng := newSeeded("out-of-range-ballots")
+	rng := seeded.Raw("out-of-range-ballots")
 	honest, _ := e.encrypt(t, rng, 0, [][]uint32{{1}})
 	minus1 := group.NewScalar().Neg(group.ScalarFromUint64(1))
 	two := group.ScalarFromUint64(2)
@@ -425,7 +426,7 @@ func TestAttackOutOfRangeValues(t *testing.T) {
 // option proof has P1 right; for a value v ∉ {0, 1} its "real" branch is
 // the one for 1 (b_1 honest for 1), the other is simulated. The range proof
 // is made honestly for Σ ms when that is a legal value.
-func forgeValues(t *testing.T, e *testElection, rng *seeded, ms []*group.Scalar) *Ballot {
+func forgeValues(t *testing.T, e *testElection, rng *seeded.Reader, ms []*group.Scalar) *Ballot {
 	t.Helper()
 	fp := e.m.Fingerprint()
 	cred := e.creds[0].Public()
@@ -468,7 +469,7 @@ func writeProofTo(w *wire.Writer, pf *proof) {
 // proveScalar is the §6.3 prover for a plaintext m given as a scalar, with
 // values v_j = v0 + j. If m is none of them, branch n−1 plays the real one
 // (honest nonce, challenge completing the sum).
-func proveScalar(t *testing.T, rng *seeded, pk *group.Element, r, m *group.Scalar, v0 uint64, n int, chal func([]*group.Element) *group.Scalar) *proof {
+func proveScalar(t *testing.T, rng *seeded.Reader, pk *group.Element, r, m *group.Scalar, v0 uint64, n int, chal func([]*group.Element) *group.Scalar) *proof {
 	t.Helper()
 	real := n - 1
 	for j := 0; j < n; j++ {
@@ -514,7 +515,7 @@ func proveScalar(t *testing.T, rng *seeded, pk *group.Element, r, m *group.Scala
 // the credential and the ciphertexts, stops the copy (P1, V8.6.2).
 func TestAttackRerandomizedCopy(t *testing.T) {
 	e := newTestElection(t, "copy", shapes[:1], 2)
-	rng := newSeeded("copy-ballots")
+	rng := seeded.Raw("copy-ballots")
 	alice, _ := e.encrypt(t, rng, 0, [][]uint32{{2}})
 	mallory := e.creds[1].Public()
 	raw := slices.Clone(alice.raw)
@@ -576,7 +577,7 @@ func TestAttackReorder(t *testing.T) {
 		{Text: "second", Options: []string{"d", "e", "f"}, Min: 0, Max: 2},
 	}
 	e := newTestElection(t, "reorder", qs, 1)
-	rng := newSeeded("reorder-ballots")
+	rng := seeded.Raw("reorder-ballots")
 	b, _ := e.encrypt(t, rng, 0, [][]uint32{{0}, {1, 2}})
 	o0, o1 := b.qs[0].opts[0].off, b.qs[0].opts[1].off
 	raw := slices.Clone(b.raw)
@@ -607,7 +608,7 @@ func TestAttackReorder(t *testing.T) {
 // branch must carry the whole challenge and be a real proof).
 func TestAttackZeroProof(t *testing.T) {
 	e := newTestElection(t, "zero", twoOfTwoApproval, 1)
-	rng := newSeeded("zero-ballots")
+	rng := seeded.Raw("zero-ballots")
 	b, _ := e.encrypt(t, rng, 0, [][]uint32{{0}})
 	raw := slices.Clone(b.raw)
 	for i := range b.qs[0].opts {

@@ -7,11 +7,12 @@ import (
 	"testing"
 
 	"github.com/urna-vote/urna/internal/group"
+	"github.com/urna-vote/urna/internal/testonly/seeded"
 )
 
 func TestAudit(t *testing.T) {
 	e := newTestElection(t, "audit", shapes, 1)
-	rng := newSeeded("audit-ballots")
+	rng := seeded.Raw("audit-ballots")
 	b, s := e.encrypt(t, rng, 0, [][]uint32{{3}, {4, 1}, {}, {2}})
 	o, err := b.Open(s)
 	if err != nil {

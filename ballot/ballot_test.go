@@ -9,12 +9,13 @@ import (
 	"testing"
 
 	"github.com/urna-vote/urna/internal/group"
+	"github.com/urna-vote/urna/internal/testonly/seeded"
 	"github.com/urna-vote/urna/internal/wire"
 )
 
 func TestEncryptVerify(t *testing.T) {
 	e := newTestElection(t, "ev", shapes, 2)
-	rng := newSeeded("ev-ballots")
+	rng := seeded.Raw("ev-ballots")
 	b, _ := e.encrypt(t, rng, 0, defaultChoices)
 	if err := b.Verify(e.m, e.pk); err != nil {
 		t.Fatal(err)
@@ -46,7 +47,7 @@ func TestEncryptVerify(t *testing.T) {
 
 func TestEncryptRejectsBadChoices(t *testing.T) {
 	e := newTestElection(t, "bad-choices", shapes, 1)
-	rng := newSeeded("bc")
+	rng := seeded.Raw("bc")
 	for _, ch := range [][][]uint32{
 		{{2}, {0, 4}, {1}},                 // too few answers
 		{{2}, {0, 4}, {1}, {}, {}},         // too many answers
@@ -132,7 +133,7 @@ func tamper(t testing.TB, raw []byte, f field) []byte {
 // VerifyBatch MUST single it out among valid ballots.
 func TestEveryFieldTampering(t *testing.T) {
 	e := newTestElection(t, "tamper", shapes, 3)
-	rng := newSeeded("tamper-ballots")
+	rng := seeded.Raw("tamper-ballots")
 	good1, _ := e.encrypt(t, rng, 1, [][]uint32{{0}, {1, 2}, {}, {2}})
 	good2, _ := e.encrypt(t, rng, 2, [][]uint32{{4}, {3, 4}, {0, 3}, {0, 1}})
 	b, _ := e.encrypt(t, rng, 0, defaultChoices)
@@ -173,7 +174,7 @@ func TestEveryFieldTampering(t *testing.T) {
 
 func TestBatchFindsExactlyTheBadBallots(t *testing.T) {
 	e := newTestElection(t, "batch", shapes[:1], 12)
-	rng := newSeeded("batch-ballots")
+	rng := seeded.Raw("batch-ballots")
 	var ballots []*Ballot
 	for i := 0; i < 12; i++ {
 		b, _ := e.encrypt(t, rng, i, [][]uint32{{uint32(i % 5)}})
@@ -203,7 +204,7 @@ func TestBatchFindsExactlyTheBadBallots(t *testing.T) {
 
 func TestWrongElectionAndShape(t *testing.T) {
 	e := newTestElection(t, "shape", shapes, 1)
-	rng := newSeeded("shape-ballots")
+	rng := seeded.Raw("shape-ballots")
 	b, _ := e.encrypt(t, rng, 0, defaultChoices)
 	// Same keys and questions but another election id: another fingerprint.
 	m2 := *e.m
@@ -233,7 +234,7 @@ func TestWrongElectionAndShape(t *testing.T) {
 
 func TestBallotMovedToAnotherCredential(t *testing.T) {
 	e := newTestElection(t, "moved", shapes, 2)
-	b, _ := e.encrypt(t, newSeeded("moved-ballots"), 0, defaultChoices)
+	b, _ := e.encrypt(t, seeded.Raw("moved-ballots"), 0, defaultChoices)
 	raw := slices.Clone(b.raw)
 	copy(raw[33:65], e.creds[1].Public().Bytes())
 	moved, err := ParseBallot(raw)
@@ -249,7 +250,7 @@ func TestBallotMovedToAnotherCredential(t *testing.T) {
 // package's own prover and checks that they never verify.
 func TestForgedSums(t *testing.T) {
 	e := newTestElection(t, "forged", shapes, 1)
-	rng := newSeeded("forged-ballots")
+	rng := seeded.Raw("forged-ballots")
 	for _, tc := range []struct {
 		name string
 		sel  [][]uint64
@@ -302,7 +303,7 @@ func TestForgedSums(t *testing.T) {
 // credential and the election, so every move fails.
 func TestProofReplay(t *testing.T) {
 	e := newTestElection(t, "replay", shapes, 2)
-	rng := newSeeded("replay-ballots")
+	rng := seeded.Raw("replay-ballots")
 	b, _ := e.encrypt(t, rng, 0, defaultChoices)
 	c, _ := e.encrypt(t, rng, 0, [][]uint32{{4}, {1, 3}, {}, {0}})
 	o0, o1 := b.qs[0].opts[0].off, b.qs[0].opts[1].off
@@ -332,7 +333,7 @@ func TestProofReplay(t *testing.T) {
 
 func TestParseBallotRejects(t *testing.T) {
 	e := newTestElection(t, "parse", []Question{{Text: "q", Options: []string{"x", "y"}, Min: 0, Max: 1}}, 1)
-	b, _ := e.encrypt(t, newSeeded("parse-ballots"), 0, [][]uint32{{1}})
+	b, _ := e.encrypt(t, seeded.Raw("parse-ballots"), 0, [][]uint32{{1}})
 	raw := b.raw
 	// Every strict prefix and one trailing byte.
 	for n := 0; n < len(raw); n++ {
@@ -433,7 +434,7 @@ func TestRandomChoicesVerify(t *testing.T) {
 			}
 			choices = append(choices, ch)
 		}
-		b, s := e.encrypt(t, newSeeded(fmt.Sprint("prop-ballot-", it)), 0, choices)
+		b, s := e.encrypt(t, seeded.Raw(fmt.Sprint("prop-ballot-", it)), 0, choices)
 		if err := b.Verify(e.m, e.pk); err != nil {
 			t.Fatalf("shape %v choices %v: %v", qs, choices, err)
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/urna-vote/urna/internal/batch"
 	"github.com/urna-vote/urna/internal/schnorr"
+	"github.com/urna-vote/urna/internal/testonly/seeded"
 )
 
 // The machine these run on is shared, so besides wall time (ns/op) the
@@ -38,7 +39,7 @@ func BenchmarkEncrypt1of5(b *testing.B) {
 
 func BenchmarkVerify1of5(b *testing.B) {
 	e := newTestElection(b, "bench", oneOfFive, 1)
-	bl, _ := e.encrypt(b, newSeeded("x"), 0, [][]uint32{{3}})
+	bl, _ := e.encrypt(b, seeded.Raw("x"), 0, [][]uint32{{3}})
 	b.ResetTimer()
 	c0 := cpuTime()
 	for i := 0; i < b.N; i++ {
@@ -51,7 +52,7 @@ func BenchmarkVerify1of5(b *testing.B) {
 
 func BenchmarkParse1of5(b *testing.B) {
 	e := newTestElection(b, "bench", oneOfFive, 1)
-	bl, _ := e.encrypt(b, newSeeded("x"), 0, [][]uint32{{3}})
+	bl, _ := e.encrypt(b, seeded.Raw("x"), 0, [][]uint32{{3}})
 	raw := bl.Bytes()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -68,7 +69,7 @@ func BenchmarkParse1of5(b *testing.B) {
 func batchFixture(b *testing.B) (e *testElection, ballots []*Ballot, extra func(*batch.Verifier, int), raw, rawSigs [][]byte) {
 	const n = 256
 	e = newTestElection(b, "bench", oneOfFive, n)
-	rng := newSeeded("batch")
+	rng := seeded.Raw("batch")
 	for i := 0; i < n; i++ {
 		bl, _ := e.encrypt(b, rng, i, [][]uint32{{uint32(i % 5)}})
 		sig, err := e.creds[i].Sign(rng, bl.Bytes())

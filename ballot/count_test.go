@@ -3,6 +3,8 @@ package ballot
 import (
 	"slices"
 	"testing"
+
+	"github.com/urna-vote/urna/internal/testonly/seeded"
 )
 
 func TestSelectCounted(t *testing.T) {
@@ -56,7 +58,7 @@ func TestSelectCounted(t *testing.T) {
 
 func TestCountEntriesFromBallots(t *testing.T) {
 	e := newTestElection(t, "count", shapes[:1], 2)
-	rng := newSeeded("count-ballots")
+	rng := seeded.Raw("count-ballots")
 	b1, s1 := e.encrypt(t, rng, 0, [][]uint32{{1}})
 	b2, _ := e.encrypt(t, rng, 0, [][]uint32{{2}})
 	o, _ := b1.Open(s1)

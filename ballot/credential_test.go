@@ -6,10 +6,11 @@ import (
 	"testing"
 
 	"github.com/urna-vote/urna/internal/group"
+	"github.com/urna-vote/urna/internal/testonly/seeded"
 )
 
 func TestCredentialRoundTrip(t *testing.T) {
-	rng := newSeeded("cred")
+	rng := seeded.Raw("cred")
 	for i := 0; i < 50; i++ {
 		c, err := GenerateCredential(rng)
 		if err != nil {
@@ -38,7 +39,7 @@ func TestCredentialRoundTrip(t *testing.T) {
 // TestCredentialChecksum: every single substitution and every adjacent
 // transposition of a credential is caught by the check symbol.
 func TestCredentialChecksum(t *testing.T) {
-	c, _ := GenerateCredential(newSeeded("checksum"))
+	c, _ := GenerateCredential(seeded.Raw("checksum"))
 	norm := strings.ReplaceAll(c.Text(), "-", "")
 	for i := 0; i < len(norm); i++ {
 		for _, a := range CredentialAlphabet {
@@ -60,7 +61,7 @@ func TestCredentialChecksum(t *testing.T) {
 }
 
 func TestParseCredentialRejects(t *testing.T) {
-	c, _ := GenerateCredential(newSeeded("rejects"))
+	c, _ := GenerateCredential(seeded.Raw("rejects"))
 	txt := c.Text()
 	for name, s := range map[string]string{
 		"empty":      "",
@@ -92,7 +93,7 @@ func TestParseCredentialRejects(t *testing.T) {
 }
 
 func TestCredentialKeyBindsElection(t *testing.T) {
-	c, _ := GenerateCredential(newSeeded("bind"))
+	c, _ := GenerateCredential(seeded.Raw("bind"))
 	k1, _ := c.Key("election-one")
 	k2, _ := c.Key("election-two")
 	k1b, _ := c.Key("election-one")
@@ -107,7 +108,7 @@ func TestCredentialKeyBindsElection(t *testing.T) {
 	if !k3.Public().Equal(k1.Public()) {
 		t.Fatal("derivation depends on how the credential was typed")
 	}
-	sig, err := k1.Sign(newSeeded("sig"), []byte("msg"))
+	sig, err := k1.Sign(seeded.Raw("sig"), []byte("msg"))
 	if err != nil || k1.PrivateKey() == nil {
 		t.Fatal(err)
 	}
@@ -115,7 +116,7 @@ func TestCredentialKeyBindsElection(t *testing.T) {
 }
 
 func TestCredentialList(t *testing.T) {
-	rng := newSeeded("list")
+	rng := seeded.Raw("list")
 	pks := pointsFrom(t, rng, 20)
 	l, err := NewCredentialList(pks)
 	if err != nil {

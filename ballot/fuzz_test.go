@@ -3,6 +3,8 @@ package ballot
 import (
 	"bytes"
 	"testing"
+
+	"github.com/urna-vote/urna/internal/testonly/seeded"
 )
 
 // Every decoder accepts only canonical encodings: whatever parses MUST
@@ -10,14 +12,14 @@ import (
 
 func fuzzElection(f *testing.F) (*testElection, *Ballot, *Secrets) {
 	e := newTestElection(f, "fuzz", []Question{{Text: "q", Options: []string{"x", "y", "z"}, Min: 0, Max: 2}}, 1)
-	b, s := e.encrypt(f, newSeeded("fuzz-ballots"), 0, [][]uint32{{0, 2}})
+	b, s := e.encrypt(f, seeded.Raw("fuzz-ballots"), 0, [][]uint32{{0, 2}})
 	return e, b, s
 }
 
 func FuzzParseManifest(f *testing.F) {
 	e, _, _ := fuzzElection(f)
 	f.Add(e.m.Bytes())
-	f.Add(newTestManifest(f, newSeeded("fuzz-m"), "f", shapes).Bytes())
+	f.Add(newTestManifest(f, seeded.Raw("fuzz-m"), "f", shapes).Bytes())
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := ParseManifest(b)
 		if err != nil {
@@ -55,7 +57,7 @@ func FuzzParseBallot(f *testing.F) {
 }
 
 func FuzzParseCredentialList(f *testing.F) {
-	l, _ := NewCredentialList(pointsFrom(f, newSeeded("fuzz-list"), 3))
+	l, _ := NewCredentialList(pointsFrom(f, seeded.Raw("fuzz-list"), 3))
 	f.Add(l.Bytes())
 	f.Fuzz(func(t *testing.T, data []byte) {
 		l, err := ParseCredentialList(data)
@@ -88,7 +90,7 @@ func FuzzParseAuditedBallot(f *testing.F) {
 }
 
 func FuzzParseCredential(f *testing.F) {
-	c, _ := GenerateCredential(newSeeded("fuzz-cred"))
+	c, _ := GenerateCredential(seeded.Raw("fuzz-cred"))
 	f.Add(c.Text())
 	f.Add("abcde-fghjk-mnpqr-stvwx-yz012")
 	f.Fuzz(func(t *testing.T, s string) {

@@ -1,41 +1,14 @@
 package ballot
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
 	"fmt"
 	"testing"
 
 	"github.com/urna-vote/urna/internal/group"
+	"github.com/urna-vote/urna/internal/testonly/seeded"
 )
 
-// seeded is a deterministic reader: SHA-256(seed || counter) blocks.
-type seeded struct {
-	seed []byte
-	ctr  uint64
-	buf  []byte
-}
-
-func newSeeded(seed string) *seeded { return &seeded{seed: []byte(seed)} }
-
-func (s *seeded) Read(p []byte) (int, error) {
-	n := 0
-	for n < len(p) {
-		if len(s.buf) == 0 {
-			var c [8]byte
-			binary.BigEndian.PutUint64(c[:], s.ctr)
-			s.ctr++
-			h := sha256.Sum256(append(append([]byte{}, s.seed...), c[:]...))
-			s.buf = h[:]
-		}
-		k := copy(p[n:], s.buf)
-		s.buf = s.buf[k:]
-		n += k
-	}
-	return n, nil
-}
-
-func scalarFrom(t testing.TB, rng *seeded) *group.Scalar {
+func scalarFrom(t testing.TB, rng *seeded.Reader) *group.Scalar {
 	t.Helper()
 	s, err := group.RandomNonZeroScalar(rng)
 	if err != nil {
@@ -44,23 +17,17 @@ func scalarFrom(t testing.TB, rng *seeded) *group.Scalar {
 	return s
 }
 
-func pointFrom(t testing.TB, rng *seeded) *group.Element {
+func pointFrom(t testing.TB, rng *seeded.Reader) *group.Element {
 	return group.NewElement().ScalarBaseMult(scalarFrom(t, rng))
 }
 
 // pointsFrom returns n random points.
-func pointsFrom(t testing.TB, rng *seeded, n int) []*group.Element {
+func pointsFrom(t testing.TB, rng *seeded.Reader, n int) []*group.Element {
 	var pks []*group.Element
 	for i := 0; i < n; i++ {
 		pks = append(pks, pointFrom(t, rng))
 	}
 	return pks
-}
-
-func bytesFrom(rng *seeded, n int) []byte {
-	b := make([]byte, n)
-	rng.Read(b)
-	return b
 }
 
 // testElection is a manifest with the question shapes of the brief, a key
@@ -80,15 +47,15 @@ var shapes = []Question{
 	{Text: "up to 2, blank allowed", Options: []string{"yes", "no", "maybe"}, Min: 0, Max: 2},
 }
 
-func newTestManifest(t testing.TB, rng *seeded, id string, qs []Question) *Manifest {
+func newTestManifest(t testing.TB, rng *seeded.Reader, id string, qs []Question) *Manifest {
 	t.Helper()
 	var trustees []Trustee
 	for i := 0; i < 3; i++ {
-		trustees = append(trustees, Trustee{Name: fmt.Sprintf("trustee-%d", i+1), SigningKey: pointFrom(t, rng), ShareKey: bytesFrom(rng, 32)})
+		trustees = append(trustees, Trustee{Name: fmt.Sprintf("trustee-%d", i+1), SigningKey: pointFrom(t, rng), ShareKey: rng.Bytes(32)})
 	}
 	var nodes []BoardNode
 	for i := 0; i < 3; i++ {
-		nodes = append(nodes, BoardNode{ID: fmt.Sprintf("node-%d", i+1), Key: bytesFrom(rng, 32)})
+		nodes = append(nodes, BoardNode{ID: fmt.Sprintf("node-%d", i+1), Key: rng.Bytes(32)})
 	}
 	m, err := NewManifest(id, "Test election "+id, qs, pointFrom(t, rng), pointFrom(t, rng), trustees, 2, nodes, 2)
 	if err != nil {
@@ -99,7 +66,7 @@ func newTestManifest(t testing.TB, rng *seeded, id string, qs []Question) *Manif
 
 func newTestElection(t testing.TB, seed string, qs []Question, ncreds int) *testElection {
 	t.Helper()
-	rng := newSeeded(seed)
+	rng := seeded.Raw(seed)
 	e := &testElection{m: newTestManifest(t, rng, "test-"+seed, qs)}
 	e.sk = scalarFrom(t, rng)
 	e.pk = group.NewElement().ScalarBaseMult(e.sk)
@@ -118,7 +85,7 @@ func newTestElection(t testing.TB, seed string, qs []Question, ncreds int) *test
 	return e
 }
 
-func (e *testElection) encrypt(t testing.TB, rng *seeded, cred int, choices [][]uint32) (*Ballot, *Secrets) {
+func (e *testElection) encrypt(t testing.TB, rng *seeded.Reader, cred int, choices [][]uint32) (*Ballot, *Secrets) {
 	t.Helper()
 	b, s, err := EncryptBallot(rng, e.m, e.pk, e.creds[cred], choices)
 	if err != nil {

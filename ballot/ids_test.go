@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"os"
 	"testing"
+
+	"github.com/urna-vote/urna/internal/testonly/seeded"
 )
 
 // idVectors are the pinned identifier vectors of SPEC.md §4.1, shared with
@@ -59,7 +61,7 @@ func TestIDRulesInManifest(t *testing.T) {
 			t.Errorf("manifest with node id %q validates", id)
 		}
 	}
-	c, err := GenerateCredential(newSeeded("ids"))
+	c, err := GenerateCredential(seeded.Raw("ids"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,10 +7,11 @@ import (
 	"testing"
 
 	"github.com/urna-vote/urna/internal/group"
+	"github.com/urna-vote/urna/internal/testonly/seeded"
 )
 
 func TestManifestRoundTrip(t *testing.T) {
-	m := newTestManifest(t, newSeeded("manifest"), "city-2026", shapes)
+	m := newTestManifest(t, seeded.Raw("manifest"), "city-2026", shapes)
 	b := m.Bytes()
 	p, err := ParseManifest(b)
 	if err != nil {
@@ -33,14 +34,14 @@ func TestManifestRoundTrip(t *testing.T) {
 	if m.TrusteeIndex(m.Trustees[2].SigningKey) != 3 || m.TrusteeIndex(m.Authority) != 0 {
 		t.Fatal("TrusteeIndex")
 	}
-	m2 := newTestManifest(t, newSeeded("manifest"), "city-2027", shapes)
+	m2 := newTestManifest(t, seeded.Raw("manifest"), "city-2027", shapes)
 	if m2.Fingerprint() == m.Fingerprint() {
 		t.Fatal("election id not in the fingerprint")
 	}
 }
 
 func TestManifestJSONStrict(t *testing.T) {
-	m := newTestManifest(t, newSeeded("manifest-json"), "json", shapes)
+	m := newTestManifest(t, seeded.Raw("manifest-json"), "json", shapes)
 	js, _ := MarshalManifestJSON(m)
 	s := string(js)
 	authority := m.JSON().Authority
@@ -62,7 +63,7 @@ func TestManifestJSONStrict(t *testing.T) {
 }
 
 func TestManifestValidate(t *testing.T) {
-	rng := newSeeded("validate")
+	rng := seeded.Raw("validate")
 	base := newTestManifest(t, rng, "valid", shapes)
 	mutate := func(f func(m *Manifest)) *Manifest {
 		m, _ := ParseManifest(base.Bytes())
@@ -116,7 +117,7 @@ func TestManifestValidate(t *testing.T) {
 }
 
 func TestParseManifestRejects(t *testing.T) {
-	m := newTestManifest(t, newSeeded("parse-manifest"), "p", shapes[:1])
+	m := newTestManifest(t, seeded.Raw("parse-manifest"), "p", shapes[:1])
 	b := m.Bytes()
 	for n := 0; n < len(b); n++ {
 		if x, err := ParseManifest(b[:n]); err == nil || x != nil {

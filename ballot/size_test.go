@@ -4,13 +4,15 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/urna-vote/urna/internal/testonly/seeded"
 )
 
 // TestBallotSizeIsExact pins Manifest.BallotSize to real encodings, and the
 // manifest rule that keeps every ballot within the board's entry limit.
 func TestBallotSizeIsExact(t *testing.T) {
 	e := newTestElection(t, "size", shapes, 1)
-	b, _ := e.encrypt(t, newSeeded("size-enc"), 0, [][]uint32{{0}, {1, 3}, {}, {2}})
+	b, _ := e.encrypt(t, seeded.Raw("size-enc"), 0, [][]uint32{{0}, {1, 3}, {}, {2}})
 	if got, want := len(b.Bytes()), e.m.BallotSize(); got != want {
 		t.Fatalf("ballot is %d bytes, BallotSize says %d", got, want)
 	}
@@ -42,7 +44,7 @@ func TestBoardNodeIDs(t *testing.T) {
 
 func TestPeekCredential(t *testing.T) {
 	e := newTestElection(t, "peek", shapes[:1], 2)
-	b, _ := e.encrypt(t, newSeeded("peek-enc"), 1, [][]uint32{{2}})
+	b, _ := e.encrypt(t, seeded.Raw("peek-enc"), 1, [][]uint32{{2}})
 	got, err := PeekCredential(b.Bytes())
 	if err != nil || got != [32]byte(e.creds[1].Public().Bytes()) {
 		t.Fatalf("PeekCredential = %x, %v", got, err)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/urna-vote/urna/internal/group"
+	"github.com/urna-vote/urna/internal/testonly/seeded"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/vectors.json")
@@ -41,7 +42,7 @@ type vectors struct {
 }
 
 // generateVectors derives every object from the seed "urna ballot vectors"
-// through the deterministic reader of helpers_test.go.
+// through the deterministic reader seeded.Raw.
 func generateVectors(t *testing.T) *vectors {
 	e := newTestElection(t, "vectors", shapes, 2)
 	v := &vectors{
@@ -61,7 +62,7 @@ func generateVectors(t *testing.T) *vectors {
 		t.Fatal(err)
 	}
 	v.CredentialList = hex.EncodeToString(l.Bytes())
-	rng := newSeeded("vectors-ballots")
+	rng := seeded.Raw("vectors-ballots")
 	for i, ch := range [][][]uint32{defaultChoices, {{0}, {3, 2}, {0, 1, 2, 3}, {}}} {
 		b, s := e.encrypt(t, rng, i, ch)
 		o, err := b.Open(s)

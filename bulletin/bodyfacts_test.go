@@ -10,6 +10,7 @@ import (
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/internal/group"
 	"github.com/urna-vote/urna/internal/schnorr"
+	"github.com/urna-vote/urna/internal/testonly/seeded"
 	"github.com/urna-vote/urna/tally"
 )
 
@@ -17,7 +18,7 @@ import (
 // list, DKG, ballots, audit, partial decryptions, result) through the rules
 // with StandardBodies, writes the record and verifies it (V1–V3, V5).
 func TestStandardBodiesElection(t *testing.T) {
-	rng := newRand("real election")
+	rng := seeded.Raw("real election")
 	auth, ca := mustKey(t, rng), mustKey(t, rng)
 	var secrets []*tally.TrusteeSecret
 	var mts []ballot.Trustee

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/urna-vote/urna/internal/testonly/seeded"
 )
 
 func testCheckpoint(el *election, size uint64) *Checkpoint {
@@ -89,7 +91,7 @@ func TestOpenCheckpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	// an unknown node's signature is ignored, and does not count
-	_, stranger, _ := ed25519.GenerateKey(newRand("stranger"))
+	_, stranger, _ := ed25519.GenerateKey(seeded.Raw("stranger"))
 	ssx, _ := NodeSigner("node-x", stranger)
 	impostor, _ := NodeSigner("node-b", stranger) // known name, unknown key
 	forged := bytes.Replace(ok, []byte("— node-a "), []byte("— node-a A"), 1)

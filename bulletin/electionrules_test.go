@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"testing"
+
+	"github.com/urna-vote/urna/internal/testonly/seeded"
 )
 
 // TestRulesPhaseTable tries every entry type in every phase and checks the
@@ -226,7 +228,7 @@ func TestPreCheck(t *testing.T) {
 	forged.Body = append(forged.Body, ' ')
 	other := newElection(t, "precheck-other").ballotE(t, 0, "p4")
 	entries := append(append([]*Entry{}, good...), forged, other)
-	errs := PreCheck(newRand("w"), b.st, entries, nil)
+	errs := PreCheck(seeded.Raw("w"), b.st, entries, nil)
 	for i := range good {
 		if errs[i] != nil {
 			t.Errorf("entry %d: %v", i, errs[i])
@@ -240,7 +242,7 @@ func TestPreCheck(t *testing.T) {
 		out[0] = errors.New("bad proof")
 		return out
 	})
-	errs = PreCheck(newRand("w"), b.st, good, pc)
+	errs = PreCheck(seeded.Raw("w"), b.st, good, pc)
 	if errs[0] == nil || errs[1] != nil {
 		t.Errorf("proof checker results not mapped: %v", errs)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/urna-vote/urna/internal/group"
 	"github.com/urna-vote/urna/internal/schnorr"
+	"github.com/urna-vote/urna/internal/testonly/seeded"
 )
 
 func TestEntryRoundTrip(t *testing.T) {
@@ -181,7 +182,7 @@ func TestBatchSignatures(t *testing.T) {
 	es := el.prefix(t, PhaseOpen)
 	es[2].Sig = &schnorr.Signature{R: es[3].Sig.R, S: es[3].Sig.S}
 	st := &ElectionState{}
-	errs := PreCheck(newRand("b"), st, es, nil)
+	errs := PreCheck(seeded.Raw("b"), st, es, nil)
 	for i, err := range errs {
 		if (i == 2) != (err != nil) {
 			t.Errorf("entry %d: %v", i, err)

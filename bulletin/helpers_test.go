@@ -3,7 +3,6 @@ package bulletin
 import (
 	"crypto/ed25519"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -11,37 +10,12 @@ import (
 
 	"github.com/urna-vote/urna/internal/group"
 	"github.com/urna-vote/urna/internal/schnorr"
+	"github.com/urna-vote/urna/internal/testonly/seeded"
 )
 
 var update = flag.Bool("update", false, "rewrite the pinned vectors in testdata/")
 
-// seeded is a deterministic reader: SHA-256(seed || counter) blocks.
-type seeded struct {
-	seed []byte
-	ctr  uint64
-	buf  []byte
-}
-
-func newRand(seed string) *seeded { return &seeded{seed: []byte(seed)} }
-
-func (s *seeded) Read(p []byte) (int, error) {
-	n := 0
-	for n < len(p) {
-		if len(s.buf) == 0 {
-			h := sha256.New()
-			h.Write(s.seed)
-			h.Write(binary.BigEndian.AppendUint64(nil, s.ctr))
-			s.ctr++
-			s.buf = h.Sum(nil)
-		}
-		k := copy(p[n:], s.buf)
-		s.buf = s.buf[k:]
-		n += k
-	}
-	return n, nil
-}
-
-func mustKey(t testing.TB, rng *seeded) *schnorr.PrivateKey {
+func mustKey(t testing.TB, rng *seeded.Reader) *schnorr.PrivateKey {
 	t.Helper()
 	k, err := schnorr.GenerateKey(rng)
 	if err != nil {
@@ -97,7 +71,7 @@ func js(v any) []byte {
 
 // election is a test election: n=3 trustees, T=2, 4 voters, 3 board nodes, quorum 2.
 type election struct {
-	rng       *seeded
+	rng       *seeded.Reader
 	auth, ca  *schnorr.PrivateKey
 	trustees  []*schnorr.PrivateKey
 	voters    []*schnorr.PrivateKey
@@ -110,7 +84,7 @@ type election struct {
 }
 
 func newElection(t testing.TB, seed string) *election {
-	rng := newRand(seed)
+	rng := seeded.Raw(seed)
 	el := &election{rng: rng, auth: mustKey(t, rng), ca: mustKey(t, rng)}
 	for i := 0; i < 3; i++ {
 		el.trustees = append(el.trustees, mustKey(t, rng))

@@ -5,7 +5,6 @@ import (
 
 	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/client"
-	"github.com/urna-vote/urna/client/clienttest"
 	"github.com/urna-vote/urna/tally"
 )
 
@@ -17,10 +16,7 @@ import (
 func TestAttackComplaintImpersonation(t *testing.T) {
 	e := smallElection(t)
 	forged := &tally.Complaint{Dealer: 2, Complainer: 3}
-	en, err := clienttest.Sign(e.Rand, e.Manifest.Fingerprint(), bulletin.TypeDKGComplaint, bulletin.RoleTrustee, e.Trustees[0].SigningKey(), forged.Bytes())
-	if err != nil {
-		t.Fatal(err)
-	}
+	en := e.EntryFor(e.Manifest.Fingerprint(), bulletin.TypeDKGComplaint, bulletin.RoleTrustee, e.Trustees[0].SigningKey(), forged.Bytes())
 	entries := insert(e.Entries, e.SeqOpen, en)
 	rep := verify(t, e.Seal(entries).Encode())
 	expectFailures(t, rep, client.StepV5, at(client.StepV5, e.SeqOpen))
@@ -37,10 +33,7 @@ func TestAttackComplaintImpersonation(t *testing.T) {
 func TestAttackSelfComplaint(t *testing.T) {
 	e := smallElection(t)
 	self := []byte{0, 1, 0, 1} // Complaint{Dealer: 1, Complainer: 1}
-	en, err := clienttest.Sign(e.Rand, e.Manifest.Fingerprint(), bulletin.TypeDKGComplaint, bulletin.RoleTrustee, e.Trustees[0].SigningKey(), self)
-	if err != nil {
-		t.Fatal(err)
-	}
+	en := e.EntryFor(e.Manifest.Fingerprint(), bulletin.TypeDKGComplaint, bulletin.RoleTrustee, e.Trustees[0].SigningKey(), self)
 	rep := verify(t, e.Seal(insert(e.Entries, e.SeqOpen, en)).Encode())
 	expectFailures(t, rep, client.StepV1, at(client.StepV1, e.SeqOpen))
 	for _, f := range rep.Step(client.StepV7).Failures {
@@ -55,7 +48,7 @@ func TestAttackSelfComplaint(t *testing.T) {
 func TestAttackBallotReplay(t *testing.T) {
 	e := smallElection(t)
 	old := e.SeqSuperseded[0]
-	replay := e.Resign(old, voterKey(e, old), e.Body(old))
+	replay := e.Resign(old, e.VoterKey(old), e.Body(old))
 	rep := verify(t, e.Seal(insert(e.Entries, e.SeqClose, replay)).Encode())
 	expectFailures(t, rep, client.StepV5, at(client.StepV5, e.SeqClose))
 	for _, id := range []client.Step{client.StepV12, client.StepV13} {

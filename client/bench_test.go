@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/urna-vote/urna/client"
-	"github.com/urna-vote/urna/client/clienttest"
+	"github.com/urna-vote/urna/internal/testonly"
 )
 
 // BenchmarkVerifyElection1000 is the observer's full check (V1–V13) of an
@@ -14,11 +14,8 @@ import (
 //
 //	go test -run '^$' -bench VerifyElection1000 -benchmem -benchtime 3x ./client
 func BenchmarkVerifyElection1000(b *testing.B) {
-	cfg := clienttest.Config{Voters: 900, Ballots: 1000, Audits: 10, N: 3, T: 2, Decrypt: []int{1, 3}, Complaint: true, Nodes: 3, BlockSize: 64}
-	e, err := clienttest.Build("bench-1000", cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
+	cfg := testonly.Config{Voters: 900, Ballots: 1000, Audits: 10, N: 3, T: 2, Decrypt: []int{1, 3}, Complaint: true, Nodes: 3, BlockSize: 64}
+	e := testonly.Build(b, "bench-1000", cfg)
 	rec := e.Record()
 	b.SetBytes(int64(len(rec)))
 	// Peak heap, sampled as Verify reports progress (every 64 entries).

@@ -9,13 +9,12 @@ import (
 
 	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/client"
-	"github.com/urna-vote/urna/client/clienttest"
 	"github.com/urna-vote/urna/internal/group"
-	"github.com/urna-vote/urna/tally"
+	"github.com/urna-vote/urna/internal/testonly"
 )
 
 // upToOpen returns a copy of the election's entries 0 … open.
-func upToOpen(e *clienttest.Election) [][]byte {
+func upToOpen(e *testonly.Election) [][]byte {
 	return append([][]byte(nil), e.Entries[:e.SeqOpen+1]...)
 }
 
@@ -105,10 +104,7 @@ func TestElectionKeyCheckpoint(t *testing.T) {
 		}
 	})
 	t.Run("equal", func(t *testing.T) {
-		s, err := e.SealWith(prefix, len(prefix), nil) // one block ending at open
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := e.SealWith(prefix, len(prefix), nil) // one block ending at open
 		k, rep := verifyKey(t, prefix, client.KeyOptions{Checkpoint: s.Notes[0]})
 		if k == nil {
 			dump(t, rep)
@@ -145,31 +141,20 @@ func TestElectionKeyCheckpoint(t *testing.T) {
 		fail(t, forked, client.KeyOptions{Checkpoint: note, Proof: consistency(t, e.Entries, len(forked))}, "V3.5 consistency")
 	})
 	t.Run("too-few-signers", func(t *testing.T) {
-		s, err := e.SealWith(e.Entries, e.Config.BlockSize, []int{0})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := e.SealWith(e.Entries, e.Config.BlockSize, []int{0})
 		fail(t, prefix, client.KeyOptions{Checkpoint: s.Notes[len(s.Notes)-1], Proof: proof}, "V3.1–V3.4 checkpoint")
 	})
 	t.Run("too-small", func(t *testing.T) {
-		s, err := e.SealWith(e.Entries[:e.SeqOpen], e.SeqOpen, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := e.SealWith(e.Entries[:e.SeqOpen], e.SeqOpen, nil)
 		fail(t, prefix, client.KeyOptions{Checkpoint: s.Notes[0]}, "V3.5 checkpoint size")
 	})
 }
 
 func TestElectionKeyOpenNamesAnotherKey(t *testing.T) {
 	e := smallElection(t)
-	ob, err := bulletin.ParseOpenBody(e.Body(e.SeqOpen))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The authority (or whoever holds its key) names a key of its own.
-	ob.JointKey = group.NewElement().Add(ob.JointKey, group.Generator())
 	entries := upToOpen(e)
-	entries[e.SeqOpen] = e.Resign(e.SeqOpen, e.EA, ob.Bytes())
+	// The authority (or whoever holds its key) names a key of its own.
+	entries[e.SeqOpen] = e.ResignedOpen(func(ob *bulletin.OpenBody) { ob.JointKey = group.NewElement().Add(ob.JointKey, group.Generator()) })
 	_, rep := verifyKey(t, entries, client.KeyOptions{})
 	expectFailures(t, rep, client.StepV7, at(client.StepV7, e.SeqOpen))
 	if f := rep.Step(client.StepV7).Failures[0]; f.Field != "V7.7 joint key" {
@@ -179,13 +164,8 @@ func TestElectionKeyOpenNamesAnotherKey(t *testing.T) {
 
 func TestElectionKeyWrongQUAL(t *testing.T) {
 	e := smallElection(t)
-	ob, err := bulletin.ParseOpenBody(e.Body(e.SeqOpen))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ob.Qualified = ob.Qualified[:len(ob.Qualified)-1]
 	entries := upToOpen(e)
-	entries[e.SeqOpen] = e.Resign(e.SeqOpen, e.EA, ob.Bytes())
+	entries[e.SeqOpen] = e.ResignedOpen(func(ob *bulletin.OpenBody) { ob.Qualified = ob.Qualified[:len(ob.Qualified)-1] })
 	_, rep := verifyKey(t, entries, client.KeyOptions{})
 	expectFailures(t, rep, client.StepV7, at(client.StepV7, e.SeqOpen))
 	if f := rep.Step(client.StepV7).Failures[0]; f.Field != "V7.6 qualified" {
@@ -216,14 +196,9 @@ func TestElectionKeyDroppedDeal(t *testing.T) {
 
 func TestElectionKeyForgedDealerProof(t *testing.T) {
 	e := smallElection(t)
-	seq := e.SeqDeals[2]
-	p, err := tally.ParseDealerPost(e.Body(seq))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.Proof.Z = group.NewScalar().Add(p.Proof.Z, group.ScalarFromUint64(1))
+	seq, forged := forgedDealerProof(t, e)
 	entries := upToOpen(e)
-	entries[seq] = e.Resign(seq, e.Trustees[2].SigningKey(), p.Bytes())
+	entries[seq] = forged
 	_, rep := verifyKey(t, entries, client.KeyOptions{})
 	// The rules accept the post and the open naming dealer 3; V7 does not.
 	expectFailures(t, rep, client.StepV7, at(client.StepV7, seq), at(client.StepV7, e.SeqOpen))
@@ -233,10 +208,7 @@ func TestElectionKeyManifestOfAnotherElection(t *testing.T) {
 	e := smallElection(t)
 	m := *e.Manifest
 	m.ElectionID = "another-election"
-	m0, err := clienttest.Sign(e.Rand, m.Fingerprint(), bulletin.TypeManifest, bulletin.RoleAuthority, e.EA, m.Bytes())
-	if err != nil {
-		t.Fatal(err)
-	}
+	m0 := e.EntryFor(m.Fingerprint(), bulletin.TypeManifest, bulletin.RoleAuthority, e.EA, m.Bytes())
 	entries := upToOpen(e)
 	entries[0] = m0
 	var want []where

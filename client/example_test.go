@@ -5,14 +5,11 @@ import (
 	"fmt"
 
 	"github.com/urna-vote/urna/client"
-	"github.com/urna-vote/urna/client/clienttest"
+	"github.com/urna-vote/urna/internal/testonly"
 )
 
 func ExampleVerify() {
-	e, err := clienttest.Build("example", clienttest.SmallConfig())
-	if err != nil {
-		panic(err)
-	}
+	e := testonly.Build(nil, "example", testonly.SmallConfig())
 	rep, err := client.VerifyElectionRecord(bytes.NewReader(e.Record()), client.VerifyOptions{Fingerprint: e.Manifest.Fingerprint()})
 	if err != nil {
 		fmt.Println(err)
@@ -29,10 +26,7 @@ func ExampleVerify() {
 }
 
 func ExampleVerifyElectionKey() {
-	e, err := clienttest.Build("example", clienttest.SmallConfig())
-	if err != nil {
-		panic(err)
-	}
+	e := testonly.Build(nil, "example", testonly.SmallConfig())
 	// A voter's device holds the entries 0 … open, fetched from any node.
 	k, _, err := client.VerifyElectionKey(e.Entries[:e.SeqOpen+1], client.KeyOptions{})
 	if err != nil {

@@ -6,7 +6,7 @@ import (
 
 	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/client"
-	"github.com/urna-vote/urna/client/clienttest"
+	"github.com/urna-vote/urna/internal/testonly"
 )
 
 func memLog(t *testing.T, entries [][]byte) *bulletin.MemoryLog {
@@ -21,7 +21,7 @@ func memLog(t *testing.T, entries [][]byte) *bulletin.MemoryLog {
 
 // receiptFor returns the receipt of entry seq under the sealed record's
 // first checkpoint, and its size.
-func receiptFor(t *testing.T, e *clienttest.Election, s *clienttest.Sealed, entries [][]byte, seq int) ([]byte, uint64) {
+func receiptFor(t *testing.T, e *testonly.Election, s *testonly.Sealed, entries [][]byte, seq int) ([]byte, uint64) {
 	c, err := bulletin.ParseCheckpointText(noteText(t, s.Notes[0]))
 	if err != nil {
 		t.Fatal(err)
@@ -88,10 +88,7 @@ func TestCheckReceipt(t *testing.T) {
 		}
 	})
 	t.Run("below-quorum", func(t *testing.T) {
-		one, err := e.SealWith(e.Entries, e.Config.BlockSize, []int{2})
-		if err != nil {
-			t.Fatal(err)
-		}
+		one := e.SealWith(e.Entries, e.Config.BlockSize, []int{2})
 		r, _ := bulletin.ParseReceipt(rec)
 		r.Checkpoint = one.Notes[0]
 		if _, err := client.CheckReceipt(r.Bytes(), nil, e.Manifest); !errors.Is(err, bulletin.ErrCheckpoint) {

@@ -9,9 +9,10 @@ import (
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/client"
-	"github.com/urna-vote/urna/client/clienttest"
 	"github.com/urna-vote/urna/internal/group"
 	"github.com/urna-vote/urna/internal/schnorr"
+	"github.com/urna-vote/urna/internal/testonly"
+	"github.com/urna-vote/urna/internal/testonly/seeded"
 	"github.com/urna-vote/urna/tally"
 )
 
@@ -60,25 +61,12 @@ func insert(entries [][]byte, at int, entry []byte) [][]byte {
 	return append(out, entries[at:]...)
 }
 
-func voterKey(e *clienttest.Election, seq int) *schnorr.PrivateKey {
-	en, _ := bulletin.ParseEntry(e.Entries[seq])
-	for _, v := range e.Voters {
-		if v.Public().Equal(en.Author) {
-			return v.PrivateKey()
-		}
-	}
-	panic("no voter for entry")
-}
-
-func mustBallot(t *testing.T, e *clienttest.Election, key *schnorr.PrivateKey, choices [][]uint32) []byte {
+func mustBallot(t *testing.T, e *testonly.Election, key *schnorr.PrivateKey, choices [][]uint32) []byte {
 	b, _, err := ballot.EncryptBallot(e.Rand, e.Manifest, e.JointKey, ballot.NewCredentialKey(key), choices)
 	if err != nil {
 		t.Fatal(err)
 	}
-	en, err := clienttest.Sign(e.Rand, e.Manifest.Fingerprint(), bulletin.TypeBallot, bulletin.RoleVoter, key, b.Bytes())
-	if err != nil {
-		t.Fatal(err)
-	}
+	en := e.EntryFor(e.Manifest.Fingerprint(), bulletin.TypeBallot, bulletin.RoleVoter, key, b.Bytes())
 	return en
 }
 
@@ -87,7 +75,7 @@ func TestTamperBallotProof(t *testing.T) {
 	seq := e.SeqCounted[0]
 	body := e.Body(seq)
 	body[len(body)-32] ^= 1 // low byte of the last range-proof response: still canonical
-	rep := verify(t, e.Seal(e.WithEntry(seq, e.Resign(seq, voterKey(e, seq), body))).Encode())
+	rep := verify(t, e.Seal(e.WithEntry(seq, e.Resign(seq, e.VoterKey(seq), body))).Encode())
 	expectFailures(t, rep, client.StepV8, at(client.StepV8, seq))
 	if f := rep.Step(client.StepV8).Failures[0]; f.Field[:4] != "V8.7" {
 		t.Errorf("field %q, want the range proof V8.7", f.Field)
@@ -162,17 +150,17 @@ func TestTamperBlockHeader(t *testing.T) {
 	cases := []struct {
 		name  string
 		block int
-		mut   func(h *bulletin.BlockHeader, s *clienttest.Sealed)
+		mut   func(h *bulletin.BlockHeader, s *testonly.Sealed)
 		first client.Step
 		want  []where
 	}{
-		{"time", 2, func(h *bulletin.BlockHeader, _ *clienttest.Sealed) { h.Time += 7 },
+		{"time", 2, func(h *bulletin.BlockHeader, _ *testonly.Sealed) { h.Time += 7 },
 			client.StepV2, []where{atBlock(client.StepV2, 3)}},
-		{"time-backwards", 5, func(h *bulletin.BlockHeader, s *clienttest.Sealed) { h.Time = s.Blocks[4].Header.Time - 1 },
+		{"time-backwards", 5, func(h *bulletin.BlockHeader, s *testonly.Sealed) { h.Time = s.Blocks[4].Header.Time - 1 },
 			client.StepV2, []where{atBlock(client.StepV2, 5)}},
-		{"prev", 4, func(h *bulletin.BlockHeader, _ *clienttest.Sealed) { h.Prev[0] ^= 1 },
+		{"prev", 4, func(h *bulletin.BlockHeader, _ *testonly.Sealed) { h.Prev[0] ^= 1 },
 			client.StepV2, []where{atBlock(client.StepV2, 4)}},
-		{"root", 1, func(h *bulletin.BlockHeader, _ *clienttest.Sealed) { h.LogRoot[0] ^= 1 },
+		{"root", 1, func(h *bulletin.BlockHeader, _ *testonly.Sealed) { h.LogRoot[0] ^= 1 },
 			client.StepV2, []where{atBlock(client.StepV3, 1), atBlock(client.StepV2, 2)}},
 	}
 	for _, c := range cases {
@@ -225,11 +213,8 @@ func TestTamperCheckpoint(t *testing.T) {
 	})
 	t.Run("forged-by-unknown-key", func(t *testing.T) {
 		// Quorum reached only with a node that is not in the manifest.
-		s, err := e.SealWith(e.Entries, e.Config.BlockSize, []int{0})
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, priv, _ := ed25519.GenerateKey(clienttest.NewReader("mallory"))
+		s := e.SealWith(e.Entries, e.Config.BlockSize, []int{0})
+		_, priv, _ := ed25519.GenerateKey(seeded.New("mallory"))
 		c := s.Blocks[len(s.Blocks)-1].Header
 		sg, _ := bulletin.NodeSigner("n2", priv) // claims the name of a real node
 		cp := &bulletin.Checkpoint{Origin: bulletin.Origin(e.Manifest.ElectionID, e.Manifest.Fingerprint()), Size: c.LogSize, Root: c.LogRoot, Height: c.Height, BlockHash: c.Hash()}
@@ -243,10 +228,7 @@ func TestTamperCheckpoint(t *testing.T) {
 		expectFailures(t, rep, client.StepV3, anywhere(client.StepV3))
 	})
 	t.Run("below-quorum", func(t *testing.T) {
-		s, err := e.SealWith(e.Entries, e.Config.BlockSize, []int{1})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := e.SealWith(e.Entries, e.Config.BlockSize, []int{1})
 		rep := verify(t, s.Encode())
 		expectFailures(t, rep, client.StepV3, anywhere(client.StepV3))
 		expectField(t, rep, client.StepV3, "V3.1–V3.4 checkpoint")
@@ -263,10 +245,7 @@ func TestTamperCheckpoint(t *testing.T) {
 		s := e.Seal(e.Entries)
 		h := *s.Blocks[len(s.Blocks)-1].Header
 		h.Height--
-		n, err := e.Checkpoint(&h, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		n := e.Checkpoint(&h, nil)
 		s.Notes[len(s.Notes)-1] = n
 		rep := verify(t, s.Encode())
 		expectFailures(t, rep, client.StepV3, atBlock(client.StepV3, int(h.Height)))
@@ -276,10 +255,7 @@ func TestTamperCheckpoint(t *testing.T) {
 		s := e.Seal(e.Entries)
 		h := *s.Blocks[len(s.Blocks)-1].Header
 		h.LogRoot[3] ^= 1
-		n, err := e.Checkpoint(&h, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		n := e.Checkpoint(&h, nil)
 		s.Notes[len(s.Notes)-1] = n
 		rep := verify(t, s.Encode())
 		expectFailures(t, rep, client.StepV3, atBlock(client.StepV3, int(h.Height)))
@@ -301,10 +277,7 @@ func TestTamperManifestTitle(t *testing.T) {
 		expectFailures(t, rep, client.StepV3, append(want, at(client.StepV4, 0))...)
 	})
 	t.Run("new-envelope", func(t *testing.T) {
-		en, err := clienttest.Sign(e.Rand, m.Fingerprint(), bulletin.TypeManifest, bulletin.RoleAuthority, e.EA, m.Bytes())
-		if err != nil {
-			t.Fatal(err)
-		}
+		en := e.EntryFor(m.Fingerprint(), bulletin.TypeManifest, bulletin.RoleAuthority, e.EA, m.Bytes())
 		rep := verify(t, e.Seal(e.WithEntry(0, en)).Encode())
 		expectFailures(t, rep, client.StepV3, want...)
 	})
@@ -334,7 +307,7 @@ func TestTamperBallotAfterClose(t *testing.T) {
 
 func TestTamperUnknownCredential(t *testing.T) {
 	e := smallElection(t)
-	sk, _ := schnorr.GenerateKey(clienttest.NewReader("stranger"))
+	sk, _ := schnorr.GenerateKey(seeded.New("stranger"))
 	b := mustBallot(t, e, sk, [][]uint32{{1}, {0}})
 	entries := insert(e.Entries, e.SeqClose, b)
 	rep := verify(t, e.Seal(entries).Encode())
@@ -357,12 +330,8 @@ func TestTamperBadReveal(t *testing.T) {
 
 func TestTamperJointKey(t *testing.T) {
 	e := smallElection(t)
-	ob, err := bulletin.ParseOpenBody(e.Body(e.SeqOpen))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ob.JointKey = group.NewElement().Add(ob.JointKey, group.Generator())
-	rep := verify(t, e.Seal(e.WithEntry(e.SeqOpen, e.Resign(e.SeqOpen, e.EA, ob.Bytes()))).Encode())
+	open := e.ResignedOpen(func(ob *bulletin.OpenBody) { ob.JointKey = group.NewElement().Add(ob.JointKey, group.Generator()) })
+	rep := verify(t, e.Seal(e.WithEntry(e.SeqOpen, open)).Encode())
 	expectFailures(t, rep, client.StepV5, at(client.StepV7, e.SeqOpen))
 }
 
@@ -375,12 +344,12 @@ func TestTamperAuditOpening(t *testing.T) {
 	}
 	r := a.Opening.Randomness[0][1]
 	a.Opening.Randomness[0][1] = group.NewScalar().Add(r, group.ScalarFromUint64(1))
-	rep := verify(t, e.Seal(e.WithEntry(seq, e.Resign(seq, voterKey(e, seq), a.Bytes()))).Encode())
+	rep := verify(t, e.Seal(e.WithEntry(seq, e.Resign(seq, e.VoterKey(seq), a.Bytes()))).Encode())
 	expectFailures(t, rep, client.StepV9, at(client.StepV9, seq))
 	// An opening claiming other choices fails too.
 	a, _ = ballot.ParseAuditedBallot(e.Body(seq))
 	a.Opening.Choices[0] = []uint32{(a.Opening.Choices[0][0] + 1) % 3}
-	rep = verify(t, e.Seal(e.WithEntry(seq, e.Resign(seq, voterKey(e, seq), a.Bytes()))).Encode())
+	rep = verify(t, e.Seal(e.WithEntry(seq, e.Resign(seq, e.VoterKey(seq), a.Bytes()))).Encode())
 	expectFailures(t, rep, client.StepV9, at(client.StepV9, seq))
 }
 
@@ -470,15 +439,23 @@ func TestIncompleteElection(t *testing.T) {
 	}
 }
 
-func TestTamperDealerProof(t *testing.T) {
-	e := smallElection(t)
+// forgedDealerProof returns dealer 3's deal with a wrong proof response,
+// signed again by the dealer, and its sequence number.
+func forgedDealerProof(t *testing.T, e *testonly.Election) (int, []byte) {
+	t.Helper()
 	seq := e.SeqDeals[2]
 	p, err := tally.ParseDealerPost(e.Body(seq))
 	if err != nil {
 		t.Fatal(err)
 	}
 	p.Proof.Z = group.NewScalar().Add(p.Proof.Z, group.ScalarFromUint64(1))
-	rep := verify(t, e.Seal(e.WithEntry(seq, e.Resign(seq, e.Trustees[2].SigningKey(), p.Bytes()))).Encode())
+	return seq, e.Resign(seq, e.Trustees[2].SigningKey(), p.Bytes())
+}
+
+func TestTamperDealerProof(t *testing.T) {
+	e := smallElection(t)
+	seq, forged := forgedDealerProof(t, e)
+	rep := verify(t, e.Seal(e.WithEntry(seq, forged)).Encode())
 	// The rules (V5) do not check proofs, so they accept the open that
 	// names dealer 3; V7 recomputes QUAL without it.
 	expectFailures(t, rep, client.StepV7, at(client.StepV7, seq), at(client.StepV7, e.SeqOpen))

@@ -6,28 +6,26 @@ import (
 	"testing"
 
 	"github.com/urna-vote/urna/client"
-	"github.com/urna-vote/urna/client/clienttest"
+	"github.com/urna-vote/urna/internal/testonly"
+	"github.com/urna-vote/urna/internal/testonly/seeded"
 )
 
 var (
 	smallOnce sync.Once
-	small     *clienttest.Election
-	smallErr  error
+	small     *testonly.Election
 )
 
 // smallElection builds the shared valid election once per test binary.
-func smallElection(t testing.TB) *clienttest.Election {
+func smallElection(t testing.TB) *testonly.Election {
 	t.Helper()
-	smallOnce.Do(func() { small, smallErr = clienttest.Build("client-test", clienttest.SmallConfig()) })
-	if smallErr != nil {
-		t.Fatal(smallErr)
-	}
+	// Built without a test (tb nil: a failure panics), since every test shares it.
+	smallOnce.Do(func() { small = testonly.Build(nil, "client-test", testonly.SmallConfig()) })
 	return small
 }
 
 func verify(t testing.TB, rec []byte) *client.Report {
 	t.Helper()
-	rep, err := client.VerifyElectionRecord(bytesReader(rec), client.VerifyOptions{Rand: clienttest.NewReader("weights")})
+	rep, err := client.VerifyElectionRecord(bytesReader(rec), client.VerifyOptions{Rand: seeded.New("weights")})
 	if err != nil && err != client.ErrFailed {
 		t.Fatalf("Verify: %v", err)
 	}
@@ -148,11 +146,8 @@ func TestVerifyLargerElection(t *testing.T) {
 		t.Skip("builds 600 ballots")
 	}
 	// Revotes cross batch boundaries: 300 voters vote twice, in order.
-	cfg := clienttest.Config{Voters: 310, Abstain: 10, Ballots: 600, Audits: 3, N: 4, T: 3, Decrypt: []int{1, 2, 4}, Complaint: true, Nodes: 5, BlockSize: 50}
-	e, err := clienttest.Build("larger", cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := testonly.Config{Voters: 310, Abstain: 10, Ballots: 600, Audits: 3, N: 4, T: 3, Decrypt: []int{1, 2, 4}, Complaint: true, Nodes: 5, BlockSize: 50}
+	e := testonly.Build(t, "larger", cfg)
 	rep := verify(t, e.Record())
 	if !rep.OK() {
 		dump(t, rep)

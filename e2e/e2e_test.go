@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -21,10 +20,10 @@ import (
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
-	"github.com/urna-vote/urna/client/clienttest"
 	"github.com/urna-vote/urna/internal/keyfile"
 	"github.com/urna-vote/urna/internal/roles"
 	"github.com/urna-vote/urna/internal/server"
+	"github.com/urna-vote/urna/internal/testonly"
 	"github.com/urna-vote/urna/tally"
 )
 
@@ -73,16 +72,6 @@ func urna(t *testing.T, wantExit int, args ...string) string {
 	return out.String()
 }
 
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 type node struct {
 	id, api string
 	key     ed25519.PrivateKey
@@ -113,10 +102,10 @@ func startCluster(t *testing.T, dir, store string) []*node {
 		if hex.EncodeToString(n.key.Public().(ed25519.PublicKey)) != n.pubHex {
 			t.Fatalf("urna node-key printed %s, not the key's public key", n.pubHex)
 		}
-		httpAddr := freePort(t)
+		httpAddr := testonly.FreeAddr(t)
 		n.api = "http://" + httpAddr
 		args := []string{"node", "--id", n.id, "--data", filepath.Join(dir, n.id), "--key-file", keyPath,
-			"--raft", freePort(t), "--http", httpAddr, "--no-web", "--log-level", "warn"}
+			"--raft", testonly.FreeAddr(t), "--http", httpAddr, "--no-web", "--log-level", "warn"}
 		if i == 1 {
 			args = append(args, "--bootstrap")
 		} else {
@@ -223,14 +212,7 @@ const manifestTemplate = `{
 func TestElectionBolt(t *testing.T) { election(t, "bolt") }
 
 func TestElectionPostgres(t *testing.T) {
-	url := os.Getenv("URNA_TEST_POSTGRES")
-	if url == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("URNA_TEST_POSTGRES is not set: CI must run the PostgreSQL-backed election (see .ci/pg.sh)")
-		}
-		t.Skip("URNA_TEST_POSTGRES is not set: skipping the PostgreSQL-backed election (required in CI)")
-	}
-	election(t, url)
+	election(t, testonly.PostgresURL(t))
 }
 
 // election holds a whole election with separate processes, verifies it and
@@ -457,20 +439,11 @@ func readRecord(t *testing.T, path string) *record {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	rr, err := bulletin.NewRecordReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
 	r := &record{}
-	for {
-		b, err := rr.Next()
-		if err != nil {
-			break
-		}
-		r.blocks = append(r.blocks, b)
+	r.blocks, r.notes = testonly.ReadRecord(t, f)
+	for _, b := range r.blocks {
 		r.raw = append(r.raw, b.Raw...)
 	}
-	r.notes = rr.Checkpoints()
 	return r
 }
 
@@ -504,32 +477,22 @@ func encode(t *testing.T, path string, blocks []*bulletin.RecordBlock, notes [][
 // reject each with exit status 1 and name the right step in --json.
 func tamper(t *testing.T, dir, rec string, nodes []*node) {
 	r := readRecord(t, rec)
-	m, err := ballot.ParseManifest(mustEntry(t, r.raw[0]).Body)
+	m, err := ballot.ParseManifest(testonly.ParseEntry(t, r.raw[0]).Body)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// A sealer with the board nodes' keys rebuilds a consistent record
 	// (chain, Merkle log, checkpoints) around a forged entry, as colluding
 	// nodes could: only the cryptography of the entry itself can catch it.
-	e := &clienttest.Election{Manifest: m, Rand: clienttest.NewReader("e2e tamper"), Entries: r.raw}
+	var keys []testonly.Node
 	for _, n := range nodes {
-		e.Nodes = append(e.Nodes, clienttest.Node{ID: n.id, Key: n.key})
+		keys = append(keys, testonly.Node{ID: n.id, Key: n.key})
 	}
-	reseal := func(entries [][]byte) []byte {
-		s, err := e.SealWith(entries, 8, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s.Encode()
-	}
-	replace := func(seq int, entry []byte) [][]byte {
-		out := append([][]byte(nil), r.raw...)
-		out[seq] = entry
-		return out
-	}
+	e := testonly.Resealer(t, "e2e tamper", m, keys, r.raw)
+	reseal := func(entries [][]byte) []byte { return e.SealWith(entries, 8, nil).Encode() }
 	seqOf := func(typ bulletin.EntryType, nth int) int {
 		for i, raw := range r.raw {
-			if mustEntry(t, raw).Type == typ {
+			if testonly.ParseEntry(t, raw).Type == typ {
 				if nth == 0 {
 					return i
 				}
@@ -561,11 +524,11 @@ func tamper(t *testing.T, dir, rec string, nodes []*node) {
 
 	// 1. A ballot proof byte flipped, re-signed by the voter's credential.
 	seq := seqOf(bulletin.TypeBallot, 3)
-	be := mustEntry(t, r.raw[seq])
+	be := testonly.ParseEntry(t, r.raw[seq])
 	body := bytes.Clone(be.Body)
 	body[len(body)-32] ^= 1 // low byte of the last range-proof response: still canonical
 	voterKey := credentialKeyFor(t, filepath.Join(dir, "ca", "credentials.txt"), m, be)
-	check("ballot proof", reseal(replace(seq, e.Resign(seq, voterKey.PrivateKey(), body))), "V8")
+	check("ballot proof", reseal(e.WithEntry(seq, e.Resign(seq, voterKey.PrivateKey(), body))), "V8")
 
 	// 2. An entry dropped from a block of the exported record.
 	{
@@ -601,7 +564,7 @@ func tamper(t *testing.T, dir, rec string, nodes []*node) {
 	// 3. The result's counts changed, re-signed by the election authority.
 	{
 		seq := seqOf(bulletin.TypeResult, 0)
-		res, err := tally.ParseResult(mustEntry(t, r.raw[seq]).Body)
+		res, err := tally.ParseResult(testonly.ParseEntry(t, r.raw[seq]).Body)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -611,7 +574,7 @@ func tamper(t *testing.T, dir, rec string, nodes []*node) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		check("result counts", reseal(replace(seq, e.Resign(seq, ea, res.Bytes()))), "V13")
+		check("result counts", reseal(e.WithEntry(seq, e.Resign(seq, ea, res.Bytes()))), "V13")
 	}
 
 	// 4. A forged checkpoint signature in the exported record.
@@ -641,7 +604,7 @@ func tamper(t *testing.T, dir, rec string, nodes []*node) {
 	// 5. A partial decryption altered, re-signed by its trustee.
 	{
 		seq := seqOf(bulletin.TypePartialDecryption, 0)
-		pd, err := tally.ParsePartialDecryption(mustEntry(t, r.raw[seq]).Body)
+		pd, err := tally.ParsePartialDecryption(testonly.ParseEntry(t, r.raw[seq]).Body)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -650,17 +613,8 @@ func tamper(t *testing.T, dir, rec string, nodes []*node) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		check("partial decryption", reseal(replace(seq, e.Resign(seq, tr.Secret.SigningKey(), pd.Bytes()))), "V12")
+		check("partial decryption", reseal(e.WithEntry(seq, e.Resign(seq, tr.Secret.SigningKey(), pd.Bytes()))), "V12")
 	}
-}
-
-func mustEntry(t *testing.T, raw []byte) *bulletin.Entry {
-	t.Helper()
-	e, err := bulletin.ParseEntry(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e
 }
 
 // credentialKeyFor finds, in the credentials file, the key that signed entry e.

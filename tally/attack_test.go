@@ -10,6 +10,7 @@ import (
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/internal/group"
+	"github.com/urna-vote/urna/internal/testonly/seeded"
 )
 
 func clonePost(t *testing.T, p *DealerPost) *DealerPost {
@@ -29,7 +30,7 @@ func clonePost(t *testing.T, p *DealerPost) *DealerPost {
 // a dealer drop out of K unnoticed) is rejected by the decoder and by V7.2.
 func TestAttackRogueKey(t *testing.T) {
 	c := runCeremony(t, "rogue", 3, 2)
-	rng := newSeeded("rogue-attacker")
+	rng := seeded.New("rogue-attacker")
 	tsk, _ := group.RandomNonZeroScalar(rng)
 	target := group.NewElement().ScalarBaseMult(tsk)
 	rogue := group.NewElement().Sub(target, c.posts[0].Commitments[0])
@@ -92,7 +93,7 @@ func TestAttackRogueKey(t *testing.T) {
 func TestAttackSelectiveBadShares(t *testing.T) {
 	for _, answer := range []string{"valid reveals", "wrong reveal", "no reveal"} {
 		t.Run(answer, func(t *testing.T) {
-			rng := newSeeded("selective/" + answer)
+			rng := seeded.New("selective/" + answer)
 			c := runCeremony(t, "selective/"+answer, 5, 3)
 			badShare(t, c, rng, 2, 3)
 			badShare(t, c, rng, 2, 5)
@@ -128,14 +129,7 @@ func TestAttackSelectiveBadShares(t *testing.T) {
 			// and with {2,4,5}.
 			agg := encryptAgg(t, rng, c.key, [][]uint64{{4}})
 			for _, set := range [][]int{{1, 3, 5}, {2, 4, 5}} {
-				parts := map[int]*PartialDecryption{}
-				for _, j := range set {
-					pd, err := PartialDecrypt(rng, c.params, c.shares[j-1], agg)
-					if err != nil {
-						t.Fatal(err)
-					}
-					parts[j] = pd
-				}
+				parts := c.decrypt(t, rng, agg, set...)
 				res, _, err := Combine(c.params, c.vk, agg, parts, 10)
 				if err != nil || res.Counts[0][0] != 4 {
 					t.Fatalf("decrypt with %v: %v %v", set, res, err)
@@ -222,7 +216,7 @@ func TestAttackPartialDecryptionReuse(t *testing.T) {
 	// One of trustee 2's factors inside trustee 1's partial decryption.
 	mixed := clone(f.partials[1])
 	mixed.Shares[0][2] = f.partials[2].Shares[0][2]
-	rng := newSeeded("reuse-weights")
+	rng := seeded.New("reuse-weights")
 	for name, pd := range map[string]*PartialDecryption{"position": pos, "question": qu, "relabelled": relabel, "mixed": mixed} {
 		if err := VerifyPartial(p, f.c.vk[0], agg, pd); !errors.Is(err, ErrInvalidProof) {
 			t.Errorf("%s: VerifyPartial = %v", name, err)
@@ -247,7 +241,7 @@ func TestAttackPartialDecryptionReuse(t *testing.T) {
 func TestAttackBadKeyShare(t *testing.T) {
 	f := newTallyFixture(t, "bad-share")
 	p := f.c.params
-	rng := newSeeded("bad-share-trustee")
+	rng := seeded.New("bad-share-trustee")
 	bad := *f.c.shares[0]
 	bad.share = group.NewScalar().Add(bad.share, group.ScalarFromUint64(1))
 	lying := bad
@@ -308,7 +302,7 @@ func TestAttackResultEncodingAndCounts(t *testing.T) {
 	}
 	// An aggregate of −1 (e.g. from a ballot that slipped through with a
 	// negative vote) has no count in 0..maxCount.
-	rng := newSeeded("counts-negative")
+	rng := seeded.New("counts-negative")
 	r, _ := group.RandomScalar(rng)
 	neg := &ballot.Ciphertext{Alpha: group.NewElement().ScalarBaseMult(r),
 		Beta: group.NewElement().Sub(group.NewElement().ScalarMult(r, f.c.key), group.Generator())}

@@ -1,12 +1,16 @@
 package tally
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/urna-vote/urna/internal/testonly/seeded"
+)
 
 // benchSetup is a 3-trustee, threshold-2 ceremony and one question with five options.
-func benchSetup(b *testing.B) (*ceremony, *seeded) {
+func benchSetup(b *testing.B) (*ceremony, *seeded.Reader) {
 	b.Helper()
 	c := runCeremony(b, "bench", 3, 2)
-	return c, newSeeded("bench")
+	return c, seeded.New("bench")
 }
 
 func BenchmarkPartialDecrypt(b *testing.B) {
@@ -44,14 +48,7 @@ func BenchmarkVerifyPartial(b *testing.B) {
 func BenchmarkCombine(b *testing.B) {
 	c, rng := benchSetup(b)
 	agg := encryptAgg(b, rng, c.key, [][]uint64{{100, 250, 999, 0, 1000}})
-	parts := map[int]*PartialDecryption{}
-	for _, ks := range c.shares[:2] {
-		pd, err := PartialDecrypt(rng, c.params, ks, agg)
-		if err != nil {
-			b.Fatal(err)
-		}
-		parts[ks.Index] = pd
-	}
+	parts := c.decrypt(b, rng, agg, 1, 2)
 	for b.Loop() {
 		res, _, err := Combine(c.params, c.vk, agg, parts, 1000)
 		if err != nil || res.Counts[0][2] != 999 {
@@ -63,17 +60,11 @@ func BenchmarkCombine(b *testing.B) {
 // BenchmarkDKG5of3 is a whole 5-trustee, threshold-3 ceremony: every deal,
 // every receiving step, QUAL, keys and every Finish.
 func BenchmarkDKG5of3(b *testing.B) {
-	rng := newSeeded("bench-dkg")
+	rng := seeded.New("bench-dkg")
 	params, secrets := newParams(b, rng, 5, 3)
 	for b.Loop() {
 		c := &ceremony{params: params, secrets: secrets}
-		for i := 1; i <= 5; i++ {
-			post, st, err := Deal(rng, params, i, secrets[i-1])
-			if err != nil {
-				b.Fatal(err)
-			}
-			c.posts, c.states = append(c.posts, post), append(c.states, st)
-		}
+		c.deal(b, rng)
 		c.finish(b, nil, nil)
 	}
 }

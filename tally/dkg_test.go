@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/urna-vote/urna/internal/group"
+	"github.com/urna-vote/urna/internal/testonly/seeded"
 )
 
 func TestDKGHonest(t *testing.T) {
@@ -35,7 +36,7 @@ func TestDKGHonest(t *testing.T) {
 }
 
 func TestTrusteeKeyEncodings(t *testing.T) {
-	rng := newSeeded("keys")
+	rng := seeded.New("keys")
 	s, err := GenerateTrustee(rng)
 	if err != nil {
 		t.Fatal(err)
@@ -206,7 +207,7 @@ func TestShareAADBinding(t *testing.T) {
 }
 
 // badShare replaces dealer's share for recipient with the encryption of a wrong value.
-func badShare(t testing.TB, c *ceremony, rng *seeded, dealer, recipient int) {
+func badShare(t testing.TB, c *ceremony, rng *seeded.Reader, dealer, recipient int) {
 	t.Helper()
 	for k := range c.posts[dealer-1].Shares {
 		es := &c.posts[dealer-1].Shares[k]
@@ -224,7 +225,7 @@ func badShare(t testing.TB, c *ceremony, rng *seeded, dealer, recipient int) {
 }
 
 func TestComplaintAnsweredByValidReveal(t *testing.T) {
-	rng := newSeeded("complaint-ok")
+	rng := seeded.New("complaint-ok")
 	c := runCeremony(t, "complaint-ok", 4, 2)
 	badShare(t, c, rng, 2, 4)
 	rep, err := ReceiveShares(c.params, 4, c.secrets[3], c.posts)
@@ -242,7 +243,7 @@ func TestComplaintAnsweredByValidReveal(t *testing.T) {
 }
 
 func TestComplaintRules(t *testing.T) {
-	rng := newSeeded("complaint-rules")
+	rng := seeded.New("complaint-rules")
 	c := runCeremony(t, "complaint-rules", 4, 2)
 	badShare(t, c, rng, 2, 4)
 	cp := &Complaint{Dealer: 2, Complainer: 4}

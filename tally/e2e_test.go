@@ -10,6 +10,7 @@ import (
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/internal/group"
 	"github.com/urna-vote/urna/internal/schnorr"
+	"github.com/urna-vote/urna/internal/testonly/seeded"
 )
 
 // TestEndToEnd runs a whole election in process: a 5-trustee, threshold-3
@@ -22,7 +23,7 @@ import (
 // ballot.SelectCounted.
 func TestEndToEnd(t *testing.T) {
 	const n, th = 5, 3
-	rng := newSeeded("e2e")
+	rng := seeded.New("e2e")
 	_, secrets := newParams(t, rng, n, th)
 	m := e2eManifest(t, rng, secrets, th)
 	params := ManifestParams(m) // every proof below binds this election
@@ -256,7 +257,7 @@ func castIndex(entries []ballot.CountEntry, k int) int {
 }
 
 // e2eManifest builds the election manifest for the trustees of params.
-func e2eManifest(t *testing.T, rng *seeded, secrets []*TrusteeSecret, th int) *ballot.Manifest {
+func e2eManifest(t *testing.T, rng *seeded.Reader, secrets []*TrusteeSecret, th int) *ballot.Manifest {
 	t.Helper()
 	ea, err := schnorr.GenerateKey(rng)
 	if err != nil {

@@ -3,13 +3,15 @@ package tally
 import (
 	"bytes"
 	"testing"
+
+	"github.com/urna-vote/urna/internal/testonly/seeded"
 )
 
 // Parse→marshal round trips: every accepted input is the canonical encoding.
 
 func fuzzSeeds(f *testing.F, pick func(c *ceremony, pd *PartialDecryption, res *Result) []byte) {
 	c := runCeremony(f, "fuzz", 3, 2)
-	rng := newSeeded("fuzz")
+	rng := seeded.New("fuzz")
 	agg := encryptAgg(f, rng, c.key, [][]uint64{{1, 2}})
 	pd, err := PartialDecrypt(rng, c.params, c.shares[0], agg)
 	if err != nil {

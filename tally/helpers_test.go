@@ -2,38 +2,13 @@ package tally
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
+	"io"
 	"testing"
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/internal/group"
+	"github.com/urna-vote/urna/internal/testonly/seeded"
 )
-
-// seeded is a deterministic reader for tests: SHA-256 in counter mode over a seed.
-type seeded struct {
-	seed [32]byte
-	ctr  uint64
-	buf  []byte
-}
-
-func newSeeded(seed string) *seeded { return &seeded{seed: sha256.Sum256([]byte(seed))} }
-
-func (s *seeded) Read(p []byte) (int, error) {
-	n := len(p)
-	for len(p) > 0 {
-		if len(s.buf) == 0 {
-			var in [40]byte
-			copy(in[:], s.seed[:])
-			binary.BigEndian.PutUint64(in[32:], s.ctr)
-			s.ctr++
-			h := sha256.Sum256(in[:])
-			s.buf = h[:]
-		}
-		k := copy(p, s.buf)
-		s.buf, p = s.buf[k:], p[k:]
-	}
-	return n, nil
-}
 
 // ceremony is a complete honest DKG for tests.
 type ceremony struct {
@@ -48,7 +23,7 @@ type ceremony struct {
 	shares  []*KeyShare
 }
 
-func newParams(t testing.TB, rng *seeded, n, th int) (*Params, []*TrusteeSecret) {
+func newParams(t testing.TB, rng *seeded.Reader, n, th int) (*Params, []*TrusteeSecret) {
 	t.Helper()
 	p := &Params{N: n, T: th, Fingerprint: sha256.Sum256([]byte("test election"))}
 	var secrets []*TrusteeSecret
@@ -70,19 +45,40 @@ func newParams(t testing.TB, rng *seeded, n, th int) (*Params, []*TrusteeSecret)
 
 func runCeremony(t testing.TB, seed string, n, th int) *ceremony {
 	t.Helper()
-	rng := newSeeded(seed)
+	rng := seeded.New(seed)
 	c := &ceremony{}
 	c.params, c.secrets = newParams(t, rng, n, th)
-	for i := 1; i <= n; i++ {
+	c.deal(t, rng)
+	c.finish(t, nil, nil)
+	return c
+}
+
+// deal runs every trustee's Deal, dealer 1 first.
+func (c *ceremony) deal(t testing.TB, rng io.Reader) {
+	t.Helper()
+	c.posts, c.states = nil, nil
+	for i := 1; i <= c.params.N; i++ {
 		post, st, err := Deal(rng, c.params, i, c.secrets[i-1])
 		if err != nil {
 			t.Fatal(err)
 		}
-		c.posts = append(c.posts, post)
-		c.states = append(c.states, st)
+		c.posts, c.states = append(c.posts, post), append(c.states, st)
 	}
-	c.finish(t, nil, nil)
-	return c
+}
+
+// decrypt returns the partial decryptions of agg by the given trustees,
+// made in that order.
+func (c *ceremony) decrypt(t testing.TB, rng io.Reader, agg [][]*ballot.Ciphertext, trustees ...int) map[int]*PartialDecryption {
+	t.Helper()
+	parts := map[int]*PartialDecryption{}
+	for _, j := range trustees {
+		pd, err := PartialDecrypt(rng, c.params, c.shares[j-1], agg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts[j] = pd
+	}
+	return parts
 }
 
 // finish runs the receiving step and Finish for everybody, with the given
@@ -119,7 +115,7 @@ func (c *ceremony) finish(t testing.TB, complaints []*Complaint, reveals []*Reve
 }
 
 // encryptCounts returns an aggregate of encryptions of counts under key, with randomness from rng.
-func encryptAgg(t testing.TB, rng *seeded, key *group.Element, counts [][]uint64) [][]*ballot.Ciphertext {
+func encryptAgg(t testing.TB, rng *seeded.Reader, key *group.Element, counts [][]uint64) [][]*ballot.Ciphertext {
 	t.Helper()
 	agg := make([][]*ballot.Ciphertext, len(counts))
 	for q, row := range counts {

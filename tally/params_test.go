@@ -3,13 +3,15 @@ package tally
 import (
 	"bytes"
 	"testing"
+
+	"github.com/urna-vote/urna/internal/testonly/seeded"
 )
 
 // TestManifestParams checks that the parameters derived from a manifest are
 // the trustees' own keys in manifest order, with the manifest's fingerprint
 // and threshold (SPEC.md §8.2).
 func TestManifestParams(t *testing.T) {
-	rng := newSeeded("manifest-params")
+	rng := seeded.New("manifest-params")
 	want, secrets := newParams(t, rng, 4, 3)
 	m := e2eManifest(t, rng, secrets, 3)
 	p := ManifestParams(m)

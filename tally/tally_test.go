@@ -7,6 +7,7 @@ import (
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/internal/group"
+	"github.com/urna-vote/urna/internal/testonly/seeded"
 )
 
 type tallyFixture struct {
@@ -19,22 +20,16 @@ type tallyFixture struct {
 func newTallyFixture(t testing.TB, seed string) *tallyFixture {
 	t.Helper()
 	c := runCeremony(t, seed, 4, 3)
-	rng := newSeeded(seed + "/tally")
+	rng := seeded.New(seed + "/tally")
 	counts := [][]uint64{{3, 0, 7}, {12}}
-	f := &tallyFixture{c: c, counts: counts, agg: encryptAgg(t, rng, c.key, counts), partials: map[int]*PartialDecryption{}}
-	for _, ks := range c.shares {
-		pd, err := PartialDecrypt(rng, c.params, ks, f.agg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.partials[ks.Index] = pd
-	}
+	f := &tallyFixture{c: c, counts: counts, agg: encryptAgg(t, rng, c.key, counts)}
+	f.partials = c.decrypt(t, rng, f.agg, 1, 2, 3, 4)
 	return f
 }
 
 func TestTallyRoundTrip(t *testing.T) {
 	f := newTallyFixture(t, "tally")
-	rng := newSeeded("weights")
+	rng := seeded.New("weights")
 	for j, pd := range f.partials {
 		if err := VerifyPartial(f.c.params, f.c.vk[j-1], f.agg, pd); err != nil {
 			t.Fatal(err)
@@ -120,7 +115,7 @@ func pdTamperings(pd *PartialDecryption) map[string]*PartialDecryption {
 
 func TestPartialDecryptionTampering(t *testing.T) {
 	f := newTallyFixture(t, "tamper-pd")
-	rng := newSeeded("w")
+	rng := seeded.New("w")
 	pd := f.partials[2]
 	X := f.c.vk[1]
 	for name, q := range pdTamperings(pd) {
@@ -198,19 +193,12 @@ func TestResultTampering(t *testing.T) {
 
 func TestEmptyAggregate(t *testing.T) {
 	c := runCeremony(t, "empty", 3, 2)
-	rng := newSeeded("empty")
+	rng := seeded.New("empty")
 	agg, err := Aggregate([]int{2, 1}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	parts := map[int]*PartialDecryption{}
-	for _, ks := range c.shares[:2] {
-		pd, err := PartialDecrypt(rng, c.params, ks, agg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		parts[ks.Index] = pd
-	}
+	parts := c.decrypt(t, rng, agg, 1, 2)
 	res, _, err := Combine(c.params, c.vk, agg, parts, 0)
 	if err != nil || res.Counts[0][0] != 0 || res.Counts[1][0] != 0 {
 		t.Fatal(res, err)

@@ -9,6 +9,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/urna-vote/urna/internal/testonly/seeded"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/vectors.txt")
@@ -19,7 +21,7 @@ const vectorsFile = "testdata/vectors.txt"
 // ceremony and tally driven by a seeded reader (SPEC.md §8, §9). Every
 // line is "name hex".
 func vectors(t *testing.T) []byte {
-	rng := newSeeded("urna/v1 tally known-answer vectors")
+	rng := seeded.New("urna/v1 tally known-answer vectors")
 	var out bytes.Buffer
 	put := func(name string, b []byte) { fmt.Fprintf(&out, "%s %x\n", name, b) }
 	params, secrets := newParams(t, rng, 3, 2)
@@ -29,13 +31,9 @@ func vectors(t *testing.T) []byte {
 		put(fmt.Sprintf("trustee-public-%d", i+1), s.Public().Bytes())
 	}
 	c := &ceremony{params: params, secrets: secrets}
-	for i := 1; i <= 3; i++ {
-		post, st, err := Deal(rng, params, i, secrets[i-1])
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.posts, c.states = append(c.posts, post), append(c.states, st)
-		put(fmt.Sprintf("dealer-post-%d", i), post.Bytes())
+	c.deal(t, rng)
+	for i, post := range c.posts {
+		put(fmt.Sprintf("dealer-post-%d", i+1), post.Bytes())
 	}
 	put("encrypted-share-1-2", c.posts[0].Shares[0].Bytes())
 	// Dealer 3 sends trustee 1 a bad share, is complained against and reveals.
@@ -64,14 +62,9 @@ func vectors(t *testing.T) []byte {
 			put(fmt.Sprintf("aggregate-%d-%d", q, o), ct.Bytes())
 		}
 	}
-	parts := map[int]*PartialDecryption{}
+	parts := c.decrypt(t, rng, agg, 2, 3)
 	for _, j := range []int{2, 3} {
-		pd, err := PartialDecrypt(rng, params, c.shares[j-1], agg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		parts[j] = pd
-		put(fmt.Sprintf("partial-decryption-%d", j), pd.Bytes())
+		put(fmt.Sprintf("partial-decryption-%d", j), parts[j].Bytes())
 	}
 	res, _, err := Combine(params, c.vk, agg, parts, 10)
 	if err != nil {

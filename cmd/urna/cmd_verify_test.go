@@ -8,16 +8,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/urna-vote/urna/client/clienttest"
+	"github.com/urna-vote/urna/internal/testonly"
 )
 
 // TestVerifyRealRecord runs `urna verify` on a small real election record:
 // it passes as built and fails once a byte of it is changed.
 func TestVerifyRealRecord(t *testing.T) {
-	el, err := clienttest.Build("urna-cli-verify", clienttest.SmallConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
+	el := testonly.Build(t, "urna-cli-verify", testonly.SmallConfig())
 	rec := el.Record()
 	dir := t.TempDir()
 	good := filepath.Join(dir, "record")
@@ -39,7 +36,7 @@ func TestVerifyRealRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 	out.Reset()
-	err = run(context.Background(), []string{"verify", "--json", bad}, &out, &errOut)
+	err := run(context.Background(), []string{"verify", "--json", bad}, &out, &errOut)
 	if err == nil || !strings.Contains(err.Error(), "does not verify") {
 		t.Fatalf("tampered record: %v", err)
 	}
@@ -51,16 +48,13 @@ func TestVerifyRealRecord(t *testing.T) {
 // TestVerifyIncompleteRecord: a record that stops before the close passes
 // every step it reaches but is not verified (SPEC.md §10.2): non-zero exit.
 func TestVerifyIncompleteRecord(t *testing.T) {
-	el, err := clienttest.Build("urna-cli-incomplete", clienttest.SmallConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
+	el := testonly.Build(t, "urna-cli-incomplete", testonly.SmallConfig())
 	path := filepath.Join(t.TempDir(), "record")
 	if err := os.WriteFile(path, el.Seal(el.Entries[:el.SeqClose]).Encode(), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var out, errOut bytes.Buffer
-	err = run(context.Background(), []string{"verify", path}, &out, &errOut)
+	err := run(context.Background(), []string{"verify", path}, &out, &errOut)
 	if err == nil || !strings.Contains(err.Error(), "not finished") {
 		t.Fatalf("incomplete record: err = %v\n%s", err, out.String())
 	}

@@ -8,16 +8,16 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/urna-vote/urna/internal/board/boardtest"
 	"github.com/urna-vote/urna/internal/replica"
 	"github.com/urna-vote/urna/internal/store"
+	"github.com/urna-vote/urna/internal/testonly"
 )
 
 // applyLog is a committed Raft log for the apply tests: the commands of
 // each entry, with gaps in the indexes (raft's own and membership entries
 // never reach the FSM).
 func applyLog(t *testing.T) []replica.Entry {
-	e := boardtest.NewElection(t, 8, "n1", "n2", "n3")
+	e := testonly.NewElection(t, "board test election", testonly.Config{Voters: 8})
 	var log []replica.Entry
 	idx := uint64(3)
 	add := func(groups ...[][]byte) {
@@ -37,13 +37,13 @@ func applyLog(t *testing.T) []replica.Entry {
 		}
 		return cmds
 	}
-	add(entries(ms, e.Manifest()))
-	add(entries(ms+5, e.Credentials()), entries(ms+3, e.Deals()...))
-	add(entries(ms+9, e.Confirmations()...))
-	add(entries(ms+10, e.Open()))
+	add(entries(ms, e.ManifestEntry()))
+	add(entries(ms+5, e.CredentialsEntry()), entries(ms+3, e.DealEntries()...))
+	add(entries(ms+9, e.ConfirmationEntries()...))
+	add(entries(ms+10, e.OpenEntry()))
 	var ballots [][]byte
 	for v := range 8 {
-		en, _, _ := e.Ballot(v, v%3, v%2)
+		en, _, _ := e.BallotEntry(v, testonly.Pick(v%3, v%2))
 		ballots = append(ballots, en)
 	}
 	add(entries(ms+20, ballots[0], ballots[1]), entries(ms+15, ballots[2]))

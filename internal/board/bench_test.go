@@ -4,14 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/urna-vote/urna/bulletin"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/urna-vote/urna/internal/board/boardtest"
+	"github.com/urna-vote/urna/ballot"
+	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/internal/replica"
+	"github.com/urna-vote/urna/internal/testonly"
+	"github.com/urna-vote/urna/internal/testonly/seeded"
 )
 
 // BenchmarkBoard measures posts per second accepted by a 3-node cluster on
@@ -34,9 +36,11 @@ func BenchmarkBoard(b *testing.B) {
 
 func benchBoard(b *testing.B, skip bool) {
 	const voters = 64
-	e := boardtest.NewElection(b, voters, "n1", "n2", "n3")
+	// The manifest of the published numbers (bench/README.md): 2 questions, 5 options.
+	qs := []ballot.Question{testonly.Questions()[0], {Text: "Budget", Options: []string{"yes", "no"}, Min: 0, Max: 1}}
+	e := testonly.NewElection(b, "board test election", testonly.Config{Voters: voters, Questions: qs})
 	c := &tcluster{t: b, tcp: true, nodes: map[string]*tnode{}, stopped: map[string]*tnode{}, base: b.TempDir(),
-		keys: nodeKeys(e), open: boltOpener, skip: skip, cosign: 50 * time.Millisecond}
+		keys: e.NodeKeys(), open: boltOpener, skip: skip, cosign: 50 * time.Millisecond}
 	c.tweak = func(rc *replica.Config) {
 		d := replica.DefaultConfig()
 		rc.SnapshotThreshold = 1 << 30
@@ -51,18 +55,18 @@ func benchBoard(b *testing.B, skip bool) {
 			c.join(id)
 		}
 	}
-	c.mustAccept("manifest", e.Manifest())
-	c.mustAccept("credentials", e.Credentials())
-	c.mustAccept("deals", e.Deals()...)
-	c.mustAccept("confirmations", e.Confirmations()...)
-	c.mustAccept("open", e.Open())
+	c.mustAccept("manifest", e.ManifestEntry())
+	c.mustAccept("credentials", e.CredentialsEntry())
+	c.mustAccept("deals", e.DealEntries()...)
+	c.mustAccept("confirmations", e.ConfirmationEntries()...)
+	c.mustAccept("open", e.OpenEntry())
 
 	// Prepare b.N ballot entries (not timed).
 	entries := make([][]byte, b.N)
 	if skip {
 		base := make([][]byte, voters)
 		for v := range voters {
-			base[v], _, _ = e.Ballot(v, v%3, v%2)
+			base[v], _, _ = e.BallotEntry(v, testonly.Pick(v%3, v%2))
 		}
 		for i := range entries {
 			entries[i] = e.Variant(base[i%voters], uint64(i))
@@ -72,9 +76,9 @@ func benchBoard(b *testing.B, skip bool) {
 		workers := 4
 		for w := range workers {
 			wg.Go(func() {
-				rnd := boardtest.NewSeeded(fmt.Sprintf("bench %d", w))
+				rnd := seeded.New(fmt.Sprintf("bench %d", w))
 				for i := w; i < len(entries); i += workers {
-					entries[i] = e.BallotWith(rnd, i%voters, i%3, i%2)
+					entries[i] = e.BallotWith(rnd, i%voters, testonly.Pick(i%3, i%2))
 				}
 			})
 		}

@@ -3,57 +3,47 @@ package board
 import (
 	"bytes"
 	"context"
-	"errors"
-	"github.com/urna-vote/urna/internal/board/boardtest"
-	"io"
 	"slices"
 	"testing"
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/internal/store"
+	"github.com/urna-vote/urna/internal/testonly"
 )
-
-func nodeKeys(e *boardtest.Election) map[string][]byte {
-	out := map[string][]byte{}
-	for id, k := range e.NodeKeys {
-		out[id] = []byte(k)
-	}
-	return out
-}
 
 // runElection drives a whole election through cluster c, checking every
 // phase's forbidden posts, and returns the expected result counts.
-func runElection(t *testing.T, c *tcluster, e *boardtest.Election) [][]uint64 {
-	manifest := e.Manifest()
-	creds := e.Credentials()
+func runElection(t *testing.T, c *tcluster, e *testonly.Election) [][]uint64 {
+	manifest := e.ManifestEntry()
+	creds := e.CredentialsEntry()
 
 	c.mustReject("credentials before the manifest", creds, bulletin.ErrWrongPhase)
 	c.mustAccept("manifest", manifest)
 	c.mustReject("manifest again", manifest, bulletin.ErrDuplicate)
-	c.mustReject("close in setup", e.Close(), bulletin.ErrWrongPhase)
+	c.mustReject("close in setup", e.CloseEntry(), bulletin.ErrWrongPhase)
 	c.mustAccept("credentials", creds)
 	c.mustReject("credentials again", creds, bulletin.ErrDuplicate)
 
-	deals := e.Deals()
-	c.mustReject("open before the deals", e.Open(), bulletin.ErrWrongPhase)
+	deals := e.DealEntries()
+	c.mustReject("open before the deals", e.OpenEntry(), bulletin.ErrWrongPhase)
 	c.mustAccept("deals", deals...)
 	c.mustReject("deal again", deals[0], bulletin.ErrDuplicate)
-	c.mustAccept("confirmations", e.Confirmations()...)
-	open := e.Open()
+	c.mustAccept("confirmations", e.ConfirmationEntries()...)
+	open := e.OpenEntry()
 	c.mustAccept("open", open)
 	c.mustReject("open again", open, bulletin.ErrDuplicate)
 
 	// Ballots: voters 0..5 vote, voter 0 revotes, voter 1 audits one ballot first.
 	var counted []*ballot.Ballot
-	want := [][]uint64{make([]uint64, 3), make([]uint64, 2)}
-	first, b0, _ := e.Ballot(0, 0, 1)
+	want := [][]uint64{make([]uint64, 3), make([]uint64, 4)} // testonly.Questions: chair, committee
+	first, b0, _ := e.BallotEntry(0, testonly.Pick(0, 1))
 	var entries [][]byte
 	entries = append(entries, first)
 	var lastOf = map[int]*ballot.Ballot{0: b0}
 	choices := map[int][2]int{0: {0, 1}}
 	for v := 1; v <= 5; v++ {
-		en, b, _ := e.Ballot(v, v%3, v%2)
+		en, b, _ := e.BallotEntry(v, testonly.Pick(v%3, v%2))
 		entries = append(entries, en)
 		lastOf[v], choices[v] = b, [2]int{v % 3, v % 2}
 	}
@@ -62,12 +52,12 @@ func runElection(t *testing.T, c *tcluster, e *boardtest.Election) [][]uint64 {
 		t.Fatalf("ballot result lacks tracker or block: %+v", res[0])
 	}
 	c.mustReject("the same ballot again", first, bulletin.ErrDuplicate)
-	revote, rb, _ := e.Ballot(0, 2, 0)
+	revote, rb, _ := e.BallotEntry(0, testonly.Pick(2, 0))
 	c.mustAccept("revote", revote)
 	lastOf[0], choices[0] = rb, [2]int{2, 0}
 
-	aud, ab, as := e.Ballot(1, 1, 0)
-	c.mustAccept("audited ballot", e.Audited(1, ab, as))
+	aud, ab, as := e.BallotEntry(1, testonly.Pick(1, 0))
+	c.mustAccept("audited ballot", e.AuditedEntry(1, ab, as))
 	c.mustReject("casting an audited ballot", aud, bulletin.ErrAudited)
 
 	stranger := e.Stranger()
@@ -98,8 +88,8 @@ func runElection(t *testing.T, c *tcluster, e *boardtest.Election) [][]uint64 {
 		t.Fatalf("audited tracker: %+v, %v", ti, err)
 	}
 
-	c.mustAccept("close", e.Close())
-	late, _, _ := e.Ballot(2, 0, 0)
+	c.mustAccept("close", e.CloseEntry())
+	late, _, _ := e.BallotEntry(2, testonly.Pick(0, 0))
 	c.mustReject("ballot after close", late, bulletin.ErrClosed)
 
 	for v := 0; v <= 5; v++ {
@@ -107,7 +97,8 @@ func runElection(t *testing.T, c *tcluster, e *boardtest.Election) [][]uint64 {
 		want[0][choices[v][0]]++
 		want[1][choices[v][1]]++
 	}
-	partials, result, counts := e.Tally(counted)
+	partials, result, tallied := e.TallyEntries(counted)
+	counts := tallied.Counts
 	for q := range want {
 		if !slices.Equal(counts[q], want[q]) {
 			t.Fatalf("question %d: tally %v, want %v", q, counts[q], want[q])
@@ -118,19 +109,19 @@ func runElection(t *testing.T, c *tcluster, e *boardtest.Election) [][]uint64 {
 	c.mustReject("partial 1 again", partials[0], bulletin.ErrDuplicate)
 	c.mustAccept("partial 2", partials[1])
 	c.mustAccept("result", result)
-	c.mustReject("post after the result", e.Close(), bulletin.ErrClosed)
+	c.mustReject("post after the result", e.CloseEntry(), bulletin.ErrClosed)
 	return want
 }
 
 func TestElectionOnCluster(t *testing.T) {
-	e := boardtest.NewElection(t, 8, "n1", "n2", "n3")
-	c := newTCluster(t, nodeKeys(e), boltOpener, nil, "n1", "n2", "n3")
+	e := testonly.NewElection(t, "board test election", testonly.Config{Voters: 8})
+	c := newTCluster(t, e.NodeKeys(), boltOpener, nil, "n1", "n2", "n3")
 	want := runElection(t, c, e)
 	checkFinal(t, c, e, want)
 }
 
 // checkFinal checks that all replicas agree, the results, a receipt and the record.
-func checkFinal(t *testing.T, c *tcluster, e *boardtest.Election, want [][]uint64) {
+func checkFinal(t *testing.T, c *tcluster, e *testonly.Election, want [][]uint64) {
 	t.Helper()
 	st := c.waitAgree(true)
 	c.compareBlocks()
@@ -178,19 +169,9 @@ func checkFinal(t *testing.T, c *tcluster, e *boardtest.Election, want [][]uint6
 	if err := c.leader().board.WriteRecord(ctx, &rec); err != nil {
 		t.Fatal(err)
 	}
-	rr, err := bulletin.NewRecordReader(&rec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	blocks, _ := testonly.ReadRecord(t, &rec)
 	var n uint64
-	for {
-		blk, err := rr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, blk := range blocks {
 		n += uint64(blk.Header.Count)
 	}
 	if n != st.entries {

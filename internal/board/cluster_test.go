@@ -3,41 +3,24 @@ package board
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
-	"github.com/hashicorp/raft"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/raft"
 
 	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/internal/replica"
 	"github.com/urna-vote/urna/internal/store"
+	"github.com/urna-vote/urna/internal/testonly"
 )
-
-// testLogger routes logs to t.Log until the test ends.
-func testLogger(t testing.TB) *slog.Logger {
-	w := &tWriter{t: t}
-	t.Cleanup(func() { w.off.Store(true) })
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn}))
-}
-
-type tWriter struct {
-	t   testing.TB
-	off atomic.Bool
-}
-
-func (w *tWriter) Write(p []byte) (int, error) {
-	if !w.off.Load() {
-		w.t.Log(strings.TrimSpace(string(p)))
-	}
-	return len(p), nil
-}
 
 // tnode is one in-process board node: bbolt (or PostgreSQL) store, board,
 // replica on loopback TCP.
@@ -54,7 +37,7 @@ type tcluster struct {
 	mu      sync.Mutex
 	nodes   map[string]*tnode
 	base    string
-	keys    map[string][]byte
+	keys    map[string]ed25519.PrivateKey
 	open    func(t testing.TB, id, dir string) store.Store
 	tweak   func(*replica.Config)
 	skip    bool
@@ -92,7 +75,7 @@ func boltOpener(t testing.TB, id, dir string) store.Store {
 	return st
 }
 
-func newTCluster(t testing.TB, keys map[string][]byte, open func(testing.TB, string, string) store.Store, tweak func(*replica.Config), ids ...string) *tcluster {
+func newTCluster(t testing.TB, keys map[string]ed25519.PrivateKey, open func(testing.TB, string, string) store.Store, tweak func(*replica.Config), ids ...string) *tcluster {
 	c := &tcluster{t: t, nodes: map[string]*tnode{}, stopped: map[string]*tnode{}, trans: map[string]*raft.InmemTransport{}, base: t.TempDir(), keys: keys, open: open, tweak: tweak}
 	t.Cleanup(c.stopAll)
 	for i, id := range ids {
@@ -114,7 +97,7 @@ func (c *tcluster) start(id string, bootstrap bool) *tnode {
 	if cosign == 0 {
 		cosign = 20 * time.Millisecond
 	}
-	cfg := Config{NodeID: id, Store: st, Logger: testLogger(c.t), CosignInterval: cosign, SkipChecks: c.skip}
+	cfg := Config{NodeID: id, Store: st, Logger: testonly.Logger(c.t, slog.LevelWarn), CosignInterval: cosign, SkipChecks: c.skip}
 	if k := c.keys[id]; k != nil {
 		cfg.Key = k
 	}
@@ -133,7 +116,7 @@ func (c *tcluster) start(id string, bootstrap bool) *tnode {
 	}
 	rc := replica.DefaultConfig()
 	rc.ID, rc.DataDir, rc.RaftBind, rc.APIAddr, rc.Bootstrap = id, filepath.Join(dir, "raft"), "inmem-"+id+":7000", "mem://"+id, bootstrap
-	rc.Logger = testLogger(c.t)
+	rc.Logger = testonly.Logger(c.t, slog.LevelWarn)
 	rc.HeartbeatTimeout, rc.ElectionTimeout, rc.LeaderLeaseTimeout = 100*time.Millisecond, 100*time.Millisecond, 100*time.Millisecond
 	rc.SnapshotInterval, rc.SnapshotThreshold = time.Hour, 1<<30
 	if c.tweak != nil {

@@ -8,25 +8,25 @@ import (
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
-	"github.com/urna-vote/urna/internal/board/boardtest"
 	"github.com/urna-vote/urna/internal/replica"
 	"github.com/urna-vote/urna/internal/store"
+	"github.com/urna-vote/urna/internal/testonly"
 )
 
 // TestMembershipReplayAndSnapshot adds a 4th node, removes one, restarts a
 // node (raft replays its log: nothing may be applied twice) and installs a
 // snapshot on a node that joins after the log was compacted.
 func TestMembershipReplayAndSnapshot(t *testing.T) {
-	e := boardtest.NewElection(t, 8, "n1", "n2", "n3")
-	c := newTCluster(t, nodeKeys(e), boltOpener, func(rc *replica.Config) { rc.TrailingLogs = 2 }, "n1", "n2", "n3")
-	c.mustAccept("manifest", e.Manifest())
-	c.mustAccept("credentials", e.Credentials())
-	c.mustAccept("deals", e.Deals()...)
+	e := testonly.NewElection(t, "board test election", testonly.Config{Voters: 8})
+	c := newTCluster(t, e.NodeKeys(), boltOpener, func(rc *replica.Config) { rc.TrailingLogs = 2 }, "n1", "n2", "n3")
+	c.mustAccept("manifest", e.ManifestEntry())
+	c.mustAccept("credentials", e.CredentialsEntry())
+	c.mustAccept("deals", e.DealEntries()...)
 
 	// Add n4 (not a manifest node: it replicates but never cosigns).
 	c.start("n4", false)
 	c.join("n4")
-	c.mustAccept("confirmations", e.Confirmations()...)
+	c.mustAccept("confirmations", e.ConfirmationEntries()...)
 	c.waitAgree(false)
 
 	// Remove n2; the others go on.
@@ -35,9 +35,9 @@ func TestMembershipReplayAndSnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.stop("n2")
-	c.mustAccept("open", e.Open())
+	c.mustAccept("open", e.OpenEntry())
 	for v := range 4 {
-		en, _, _ := e.Ballot(v, v%3, -1)
+		en, _, _ := e.BallotEntry(v, testonly.Pick(v%3, -1))
 		c.mustAccept("ballot", en)
 	}
 	before := c.waitAgree(true)
@@ -56,7 +56,7 @@ func TestMembershipReplayAndSnapshot(t *testing.T) {
 	if got := n.board.AppliedIndex(); got != applied {
 		t.Fatalf("restarted %s at applied index %d, want %d", follower, got, applied)
 	}
-	en, _, _ := e.Ballot(5, 1, 0)
+	en, _, _ := e.BallotEntry(5, testonly.Pick(1, 0))
 	c.mustAccept("ballot after restart", en)
 	after := c.waitAgree(true)
 	if after.entries != before.entries+1 {
@@ -65,13 +65,13 @@ func TestMembershipReplayAndSnapshot(t *testing.T) {
 
 	// Snapshot and compact the leader's log; a fresh node must install it.
 	l := c.leader()
-	en, _, _ = e.Ballot(6, 2, 1)
+	en, _, _ = e.BallotEntry(6, testonly.Pick(2, 1))
 	c.mustAccept("ballot", en)
 	if err := l.rep.Snapshot(); err != nil {
 		t.Fatal(err)
 	}
 	for v := 7; v < 8; v++ {
-		en, _, _ := e.Ballot(v, 0, 0)
+		en, _, _ := e.BallotEntry(v, testonly.Pick(0, 0))
 		c.mustAccept("ballot", en)
 	}
 	if err := l.rep.Snapshot(); err != nil {

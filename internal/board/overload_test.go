@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/urna-vote/urna/internal/board/boardtest"
 	"github.com/urna-vote/urna/internal/replica"
+	"github.com/urna-vote/urna/internal/testonly"
 )
 
 // TestSubmitOverloadedWhenCheckersBusy: when every proof checker is busy
@@ -15,8 +15,8 @@ import (
 // API's 503 with Retry-After) instead of queueing until the request times
 // out, and nothing is proposed.
 func TestSubmitOverloadedWhenCheckersBusy(t *testing.T) {
-	e := boardtest.NewElection(t, 2, "n1", "n2")
-	c := newTCluster(t, nodeKeys(e), boltOpener, nil, "n1")
+	e := testonly.NewElection(t, "board test election", testonly.Config{Voters: 2, Nodes: 2})
+	c := newTCluster(t, e.NodeKeys(), boltOpener, nil, "n1")
 	b := c.leader().board
 	b.cfg.MaxCheckWait = 50 * time.Millisecond
 	for range cap(b.checks) { // occupy every checker
@@ -24,7 +24,7 @@ func TestSubmitOverloadedWhenCheckersBusy(t *testing.T) {
 	}
 	before := b.current().entries
 	start := time.Now()
-	_, err := b.Submit(context.Background(), [][]byte{e.Manifest()})
+	_, err := b.Submit(context.Background(), [][]byte{e.ManifestEntry()})
 	if !errors.Is(err, replica.ErrOverloaded) {
 		t.Fatalf("Submit with every checker busy: %v, want ErrOverloaded", err)
 	}
@@ -37,5 +37,5 @@ func TestSubmitOverloadedWhenCheckersBusy(t *testing.T) {
 	for range cap(b.checks) { // free them: the same post now goes through
 		<-b.checks
 	}
-	c.mustAccept("manifest", e.Manifest())
+	c.mustAccept("manifest", e.ManifestEntry())
 }

@@ -3,24 +3,17 @@ package board
 import (
 	"context"
 	"fmt"
-	"github.com/urna-vote/urna/internal/board/boardtest"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/urna-vote/urna/internal/store"
+	"github.com/urna-vote/urna/internal/testonly"
 )
 
 // TestElectionOnClusterPostgres runs the election of TestElectionOnCluster
 // with every node on PostgreSQL (one schema per node and run).
 func TestElectionOnClusterPostgres(t *testing.T) {
-	url := os.Getenv("URNA_TEST_POSTGRES")
-	if url == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("URNA_TEST_POSTGRES is not set in CI (eval \"$(bash .ci/pg.sh)\")")
-		}
-		t.Skip("URNA_TEST_POSTGRES not set: PostgreSQL cluster test skipped")
-	}
+	url := testonly.PostgresURL(t)
 	run := time.Now().UnixNano() % 1e9
 	open := func(t testing.TB, id, _ string) store.Store {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -31,8 +24,8 @@ func TestElectionOnClusterPostgres(t *testing.T) {
 		}
 		return st
 	}
-	e := boardtest.NewElection(t, 8, "n1", "n2", "n3")
-	c := newTCluster(t, nodeKeys(e), open, nil, "n1", "n2", "n3")
+	e := testonly.NewElection(t, "board test election", testonly.Config{Voters: 8})
+	c := newTCluster(t, e.NodeKeys(), open, nil, "n1", "n2", "n3")
 	want := runElection(t, c, e)
 	checkFinal(t, c, e, want)
 }

@@ -3,12 +3,10 @@ package board
 import (
 	"bytes"
 	"context"
-	"errors"
-	"io"
 	"testing"
 
 	"github.com/urna-vote/urna/bulletin"
-	"github.com/urna-vote/urna/internal/board/boardtest"
+	"github.com/urna-vote/urna/internal/testonly"
 )
 
 // TestRecordRightAfterAPost: a record written the moment a post is
@@ -16,34 +14,23 @@ import (
 // writer waits for the quorum checkpoint), and ends with a checkpoint that
 // covers exactly its entries.
 func TestRecordRightAfterAPost(t *testing.T) {
-	e := boardtest.NewElection(t, 2, "n1", "n2", "n3")
-	c := newTCluster(t, nodeKeys(e), boltOpener, nil, "n1", "n2", "n3")
-	c.mustAccept("manifest", e.Manifest())
-	res := c.mustAccept("credentials", e.Credentials())
+	e := testonly.NewElection(t, "board test election", testonly.Config{Voters: 2})
+	c := newTCluster(t, e.NodeKeys(), boltOpener, nil, "n1", "n2", "n3")
+	c.mustAccept("manifest", e.ManifestEntry())
+	res := c.mustAccept("credentials", e.CredentialsEntry())
 	for _, n := range []*tnode{c.leader()} {
 		var buf bytes.Buffer
 		if err := n.board.WriteRecord(context.Background(), &buf); err != nil {
 			t.Fatal(err)
 		}
-		rr, err := bulletin.NewRecordReader(&buf)
-		if err != nil {
-			t.Fatal(err)
-		}
+		blocks, cps := testonly.ReadRecord(t, &buf)
 		entries := 0
-		for {
-			blk, err := rr.Next()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
+		for _, blk := range blocks {
 			entries += len(blk.Entries)
 		}
 		if want := int(res[0].Seq) + 1; entries != want {
 			t.Fatalf("record written right after entry %d holds %d entries, want %d", res[0].Seq, entries, want)
 		}
-		cps := rr.Checkpoints()
 		if len(cps) != 1 {
 			t.Fatalf("%d checkpoints in the record", len(cps))
 		}

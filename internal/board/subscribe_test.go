@@ -5,16 +5,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/urna-vote/urna/internal/board/boardtest"
+	"github.com/urna-vote/urna/internal/testonly"
 )
 
 func TestSubscribeDeliversBlocks(t *testing.T) {
-	e := boardtest.NewElection(t, 2, "n1", "n2")
-	c := newTCluster(t, nodeKeys(e), boltOpener, nil, "n1")
+	e := testonly.NewElection(t, "board test election", testonly.Config{Voters: 2, Nodes: 2})
+	c := newTCluster(t, e.NodeKeys(), boltOpener, nil, "n1")
 	ctx, cancelCtx := context.WithCancel(context.Background())
 	defer cancelCtx()
 	blocks, cancel := c.leader().board.Subscribe(ctx)
-	res := c.mustAccept("manifest", e.Manifest())
+	res := c.mustAccept("manifest", e.ManifestEntry())
 	select {
 	case bi := <-blocks:
 		if bi.Header.Height != res[0].Block || bi.Header.FirstSeq != 0 || bi.Header.Count != 1 || bi.Header.LogSize != 1 {

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	fp "github.com/cloudflare/circl/math/fp25519"
+
+	"github.com/urna-vote/urna/internal/testonly/seeded"
 )
 
 // TestAttackTorsionInvisible: an attacker who could feed the verifier
@@ -24,7 +26,7 @@ func TestAttackTorsionInvisible(t *testing.T) {
 	if !onCurve(&t4) || !onCurve(&t2) || !t4.isIdentity() || !t2.isIdentity() {
 		t.Fatal("torsion points wrong, or not the ristretto255 identity")
 	}
-	r := &seeded{seed: []byte("torsion")}
+	r := seeded.Raw("torsion")
 	for _, n := range []int{2, 7, 80} { // Straus and Pippenger
 		es := randomElements(t, "torsion", n+2)[2:]
 		sc := make([]*Scalar, n)

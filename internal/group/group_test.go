@@ -2,30 +2,12 @@ package group
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"os"
 	"testing"
+
+	"github.com/urna-vote/urna/internal/testonly/seeded"
 )
-
-// seeded is a deterministic reader for tests: SHA-256 in counter mode over a seed.
-type seeded struct {
-	seed []byte
-	ctr  uint64
-	buf  []byte
-}
-
-func (r *seeded) Read(p []byte) (int, error) {
-	for len(r.buf) < len(p) {
-		h := sha256.Sum256(append(append([]byte{}, r.seed...), byte(r.ctr), byte(r.ctr>>8), byte(r.ctr>>16)))
-		r.ctr++
-		r.buf = append(r.buf, h[:]...)
-	}
-	n := copy(p, r.buf)
-	r.buf = r.buf[n:]
-	return n, nil
-}
 
 func mustHex(t testing.TB, s string) []byte {
 	t.Helper()
@@ -37,22 +19,9 @@ func mustHex(t testing.TB, s string) []byte {
 }
 
 func TestRFC9496Vectors(t *testing.T) {
-	raw, err := os.ReadFile("testdata/rfc9496.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var v struct {
-		Multiples []string `json:"small_multiples"`
-		Bad       []string `json:"bad_encodings"`
-	}
-	if err := json.Unmarshal(raw, &v); err != nil {
-		t.Fatal(err)
-	}
-	if len(v.Multiples) != 16 || len(v.Bad) != 29 {
-		t.Fatalf("vector file truncated: %d multiples, %d bad", len(v.Multiples), len(v.Bad))
-	}
+	multiples, bads := loadVectors(t)
 	acc := NewElement()
-	for i, want := range v.Multiples {
+	for i, want := range multiples {
 		if got := hex.EncodeToString(acc.Bytes()); got != want {
 			t.Errorf("%d·G = %s, want %s", i, got, want)
 		}
@@ -65,7 +34,7 @@ func TestRFC9496Vectors(t *testing.T) {
 		}
 		acc.Add(acc, Generator())
 	}
-	for _, bad := range v.Bad {
+	for _, bad := range bads {
 		e := Generator()
 		if _, err := e.SetCanonicalBytes(mustHex(t, bad)); err == nil {
 			t.Errorf("accepted invalid encoding %s", bad)
@@ -125,7 +94,7 @@ func TestScalarCanonical(t *testing.T) {
 }
 
 func TestScalarArithmetic(t *testing.T) {
-	r := &seeded{seed: []byte("arith")}
+	r := seeded.Raw("arith")
 	for i := 0; i < 50; i++ {
 		a, _ := RandomScalar(r)
 		b, _ := RandomNonZeroScalar(r)
@@ -154,9 +123,9 @@ func TestScalarArithmetic(t *testing.T) {
 }
 
 func TestRandomScalarDeterministic(t *testing.T) {
-	a, _ := RandomScalar(&seeded{seed: []byte("x")})
-	b, _ := RandomScalar(&seeded{seed: []byte("x")})
-	c, _ := RandomScalar(&seeded{seed: []byte("y")})
+	a, _ := RandomScalar(seeded.Raw("x"))
+	b, _ := RandomScalar(seeded.Raw("x"))
+	c, _ := RandomScalar(seeded.Raw("y"))
 	if !a.Equal(b) || a.Equal(c) {
 		t.Fatal("RandomScalar does not follow its reader")
 	}
@@ -186,7 +155,7 @@ func naiveSum(s []*Scalar, p []*Element) *Element {
 }
 
 func TestVarTimeMultiScalarMult(t *testing.T) {
-	r := &seeded{seed: []byte("msm")}
+	r := seeded.Raw("msm")
 	lm1, _ := DecodeScalar(mustHex(t, "ecd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010"))
 	edges := []*Scalar{NewScalar(), ScalarFromUint64(1), ScalarFromUint64(15), ScalarFromUint64(16), lm1}
 	for _, n := range []int{0, 1, 2, 3, 5, 47, 48, 49, 100, 300} {
@@ -211,7 +180,7 @@ func TestVarTimeMultiScalarMult(t *testing.T) {
 }
 
 func BenchmarkScalarBaseMult(b *testing.B) {
-	s, _ := RandomScalar(&seeded{seed: []byte("b")})
+	s, _ := RandomScalar(seeded.Raw("b"))
 	e := NewElement()
 	for b.Loop() {
 		e.ScalarBaseMult(s)
@@ -219,7 +188,7 @@ func BenchmarkScalarBaseMult(b *testing.B) {
 }
 
 func BenchmarkScalarMult(b *testing.B) {
-	s, _ := RandomScalar(&seeded{seed: []byte("b")})
+	s, _ := RandomScalar(seeded.Raw("b"))
 	p := Generator()
 	e := NewElement()
 	for b.Loop() {
@@ -240,7 +209,7 @@ func BenchmarkDecodeElement(b *testing.B) {
 // DecodeElement, as in batch verification of parsed ballots; otherwise they
 // are results of arithmetic.
 func benchMSM(b *testing.B, n int, decoded bool) {
-	r := &seeded{seed: []byte("bm")}
+	r := seeded.Raw("bm")
 	s := make([]*Scalar, n)
 	p := make([]*Element, n)
 	for i := range s {

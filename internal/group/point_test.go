@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	fp "github.com/cloudflare/circl/math/fp25519"
+
+	"github.com/urna-vote/urna/internal/testonly/seeded"
 )
 
 // Differential tests of the fast path (point.go) against circl.
@@ -78,7 +80,7 @@ func checkDecode(t *testing.T, b []byte) bool {
 	return true
 }
 
-func loadVectors(t *testing.T) (multiples, bad []string) {
+func loadVectors(t testing.TB) (multiples, bad []string) {
 	raw, err := os.ReadFile("testdata/rfc9496.json")
 	if err != nil {
 		t.Fatal(err)
@@ -124,7 +126,7 @@ func TestFastRFC9496Vectors(t *testing.T) {
 }
 
 func TestFastDecodeRandomValid(t *testing.T) {
-	r := &seeded{seed: []byte("valid")}
+	r := seeded.Raw("valid")
 	var buf [64]byte
 	for i := 0; i < 10000; i++ {
 		r.Read(buf[:])
@@ -137,7 +139,7 @@ func TestFastDecodeRandomValid(t *testing.T) {
 }
 
 func TestFastDecodeRandomBytes(t *testing.T) {
-	r := &seeded{seed: []byte("random")}
+	r := seeded.Raw("random")
 	accepted := 0
 	for i := 0; i < 20000; i++ {
 		b := make([]byte, Size)
@@ -188,7 +190,7 @@ func TestFieldHelpers(t *testing.T) {
 		return new(big.Int).Mod(new(big.Int).SetBytes(b[:]), p)
 	}
 	exp := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 252), big.NewInt(3))
-	r := &seeded{seed: []byte("field")}
+	r := seeded.Raw("field")
 	for i := 0; i < 200; i++ {
 		var a, z fp.Elt
 		r.Read(a[:])
@@ -251,7 +253,7 @@ func TestFieldHelpers(t *testing.T) {
 // randomElements returns n elements made with circl arithmetic, starting
 // with the identity and G.
 func randomElements(t testing.TB, seed string, n int) []*Element {
-	r := &seeded{seed: []byte(seed)}
+	r := seeded.Raw(seed)
 	out := []*Element{NewElement(), Generator()}
 	for len(out) < n {
 		k, _ := RandomScalar(r)
@@ -393,7 +395,7 @@ func TestZeroValueElement(t *testing.T) {
 
 func TestDecodedThenConstantTime(t *testing.T) {
 	es := randomElements(t, "ct", 20)
-	r := &seeded{seed: []byte("ct-scalars")}
+	r := seeded.Raw("ct-scalars")
 	for i, x := range es {
 		d, err := DecodeElement(x.Bytes())
 		if err != nil {
@@ -483,7 +485,7 @@ func edgeScalars(t testing.TB) []*Scalar {
 // same inputs, decoded or not, with edge scalars, identity points and
 // repeated points, against a sum of circl ScalarMults.
 func TestMSMDifferential(t *testing.T) {
-	r := &seeded{seed: []byte("msm-diff")}
+	r := seeded.Raw("msm-diff")
 	edges := edgeScalars(t)
 	pool := randomElements(t, "msm-pool", 40)
 	for _, n := range []int{1, 2, 3, 7, 16, 33, 90} {
@@ -565,18 +567,8 @@ func TestMSMPlan(t *testing.T) {
 // FuzzDecodeFastVsCircl compares the fast decoder with circl's on arbitrary
 // bytes: same decision, same element, and both round-trip.
 func FuzzDecodeFastVsCircl(f *testing.F) {
-	raw, err := os.ReadFile("testdata/rfc9496.json")
-	if err != nil {
-		f.Fatal(err)
-	}
-	var v struct {
-		Multiples []string `json:"small_multiples"`
-		Bad       []string `json:"bad_encodings"`
-	}
-	if err := json.Unmarshal(raw, &v); err != nil {
-		f.Fatal(err)
-	}
-	for _, h := range append(v.Multiples, v.Bad...) {
+	multiples, bad := loadVectors(f)
+	for _, h := range append(multiples, bad...) {
 		b, _ := hex.DecodeString(h)
 		f.Add(b)
 	}

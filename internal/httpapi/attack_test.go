@@ -25,6 +25,7 @@ import (
 	"github.com/urna-vote/urna/internal/httpapi"
 	"github.com/urna-vote/urna/internal/httpapi/httpapitest"
 	"github.com/urna-vote/urna/internal/replica"
+	"github.com/urna-vote/urna/internal/testonly"
 )
 
 func postEntries(t *testing.T, srv *httptest.Server, body io.Reader, hdr ...string) answer {
@@ -377,7 +378,7 @@ func TestAttackForwardLoop(t *testing.T) {
 		f := httpapitest.Sample()
 		f.SetErr("Submit", notLeader)
 		f.SetErr("Join", notLeader)
-		ch := &countingHandler{h: httpapi.New(f, httpapi.Options{ClusterToken: "tok", Logger: testLogger(t)})}
+		ch := &countingHandler{h: httpapi.New(f, httpapi.Options{ClusterToken: "tok", Logger: testonly.Logger(t, slog.LevelWarn)})}
 		srv := httptest.NewServer(ch)
 		t.Cleanup(srv.Close)
 		return f, ch, srv
@@ -528,8 +529,4 @@ func TestAttackErrorBodiesNeverLeak(t *testing.T) {
 	if a.status != 200 || !bytes.Contains(a.body, []byte(`"internal"`)) || bytes.Contains(a.body, []byte("hunter2")) {
 		t.Errorf("item error: %d %s", a.status, a.body)
 	}
-}
-
-func testLogger(t *testing.T) *slog.Logger {
-	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }

@@ -24,21 +24,14 @@ import (
 	"github.com/urna-vote/urna/internal/httpapi/httpapitest"
 	"github.com/urna-vote/urna/internal/replica"
 	"github.com/urna-vote/urna/internal/store"
+	"github.com/urna-vote/urna/internal/testonly"
 	"github.com/urna-vote/urna/internal/wire"
 )
-
-// testLogger routes the server's log to t.Log.
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimSpace(string(p)))
-	return len(p), nil
-}
 
 func serve(t *testing.T, f *httpapitest.Fake, opts httpapi.Options) *httptest.Server {
 	t.Helper()
 	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		opts.Logger = testonly.Logger(t, slog.LevelDebug)
 	}
 	srv := httptest.NewServer(httpapi.New(f, opts))
 	t.Cleanup(srv.Close)

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
+
+	"github.com/urna-vote/urna/internal/testonly"
 )
 
 // nopFSM records only its applied index: the benchmark measures replication.
@@ -79,7 +81,7 @@ func BenchmarkSubmit3Nodes(b *testing.B) {
 		cfg.RaftBind = "127.0.0.1:0"
 		cfg.APIAddr = "http://" + cfg.ID
 		cfg.Bootstrap = i == 1
-		cfg.Logger = slog.New(slog.NewTextHandler(&tWriter{t: b}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		cfg.Logger = testonly.Logger(b, slog.LevelWarn)
 		n, err := New(cfg, &nopFSM{})
 		if err != nil {
 			b.Fatal(err)
@@ -87,17 +89,8 @@ func BenchmarkSubmit3Nodes(b *testing.B) {
 		b.Cleanup(func() { _ = n.Shutdown() })
 		nodes = append(nodes, n)
 	}
+	joinAll(b, nodes)
 	ctx := context.Background()
-	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	defer cancel()
-	if err := nodes[0].WaitLeader(wctx); err != nil {
-		b.Fatal(err)
-	}
-	for _, n := range nodes[1:] {
-		if err := nodes[0].Join(wctx, n.cfg.ID, n.RaftAddr(), n.cfg.APIAddr); err != nil {
-			b.Fatal(err)
-		}
-	}
 	l := nodes[0]
 	cmd := make([]byte, 1740) // 1.7 KiB
 	var overloaded atomic.Int64

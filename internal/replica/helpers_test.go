@@ -10,34 +10,14 @@ import (
 	"log/slog"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/raft"
+
+	"github.com/urna-vote/urna/internal/testonly"
 )
-
-// testLogger routes logs to t.Log until the test's cleanup silences it
-// (raft may log from its goroutines while shutting down).
-func testLogger(t testing.TB) *slog.Logger {
-	w := &tWriter{t: t}
-	t.Cleanup(func() { w.off.Store(true) })
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
-}
-
-type tWriter struct {
-	t   testing.TB
-	off atomic.Bool
-}
-
-func (w *tWriter) Write(p []byte) (int, error) {
-	if !w.off.Load() {
-		w.t.Log(strings.TrimSpace(string(p)))
-	}
-	return len(p), nil
-}
 
 var errRejected = errors.New("test: rejected")
 
@@ -152,7 +132,7 @@ func testConfig(t testing.TB, id, dir string) Config {
 	c.DataDir = dir
 	c.RaftBind = "127.0.0.1:0"
 	c.APIAddr = "http://" + id + ".test"
-	c.Logger = testLogger(t)
+	c.Logger = testonly.Logger(t, slog.LevelInfo)
 	// Short enough for fast elections, long enough that a loaded 2-core CI
 	// machine does not trip the leader lease.
 	c.HeartbeatTimeout = 150 * time.Millisecond
@@ -350,4 +330,20 @@ func submitMany(t testing.TB, n *Node, prefix string, count int) [][]byte {
 		cmds[i] = a.cmd
 	}
 	return cmds
+}
+
+// joinAll waits until nodes[0], the bootstrapped node, leads and has it
+// add every other node as a voter.
+func joinAll(t testing.TB, nodes []*Node) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := nodes[0].WaitLeader(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nodes[1:] {
+		if err := nodes[0].Join(ctx, n.cfg.ID, n.RaftAddr(), n.cfg.APIAddr); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

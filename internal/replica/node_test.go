@@ -327,16 +327,7 @@ func TestTCPCluster(t *testing.T) {
 		t.Cleanup(func() { _ = n.Shutdown() })
 		nodes = append(nodes, n)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if err := nodes[0].WaitLeader(ctx); err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range nodes[1:] {
-		if err := nodes[0].Join(ctx, n.cfg.ID, n.RaftAddr(), n.cfg.APIAddr); err != nil {
-			t.Fatal(err)
-		}
-	}
+	joinAll(t, nodes)
 	want := submitMany(t, nodes[0], "tcp", 200)
 	deadline := time.Now().Add(10 * time.Second)
 	for id, f := range fsms {
@@ -347,6 +338,8 @@ func TestTCPCluster(t *testing.T) {
 			t.Fatalf("%s holds %d commands", id, len(got))
 		}
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	_, err := nodes[2].Submit(ctx, []byte("x"))
 	var nle *NotLeaderError
 	if !errors.As(err, &nle) || nle.LeaderID != "t1" || nle.LeaderAPI != "http://t1.test" {

@@ -1,25 +1,12 @@
 package schnorr
 
 import (
-	"crypto/sha256"
 	"encoding/binary"
 	"testing"
 
 	"github.com/urna-vote/urna/internal/group"
+	"github.com/urna-vote/urna/internal/testonly/seeded"
 )
-
-type ctr struct{ n uint64 }
-
-func (c *ctr) Read(p []byte) (int, error) {
-	for i := 0; i < len(p); i += 32 {
-		var in [8]byte
-		binary.BigEndian.PutUint64(in[:], c.n)
-		c.n++
-		h := sha256.Sum256(in[:])
-		copy(p[i:], h[:])
-	}
-	return len(p), nil
-}
 
 // TestAttackSignature: the challenge is SPEC §2.6's (X, R, msg, each
 // length-prefixed), so a signature cannot move to another key or message;
@@ -27,7 +14,7 @@ func (c *ctr) Read(p []byte) (int, error) {
 // identity key (which anyone can "sign" for with s = k, any R = k·G) is
 // refused.
 func TestAttackSignature(t *testing.T) {
-	rng := &ctr{}
+	rng := seeded.New("schnorr attack")
 	k, _ := GenerateKey(rng)
 	msg := []byte("ballot envelope")
 	sig, _ := k.Sign(rng, msg)

@@ -1,34 +1,19 @@
 package schnorr
 
 import (
-	"crypto/sha256"
 	"errors"
 	"testing"
 
 	"github.com/urna-vote/urna/internal/group"
+	"github.com/urna-vote/urna/internal/testonly/seeded"
 )
 
-type seeded struct {
-	seed string
-	n    byte
-}
-
-func (r *seeded) Read(p []byte) (int, error) {
-	for i := 0; i < len(p); i += 32 {
-		h := sha256.Sum256([]byte{r.n})
-		h = sha256.Sum256(append([]byte(r.seed), h[:]...))
-		r.n++
-		copy(p[i:], h[:])
-	}
-	return len(p), nil
-}
-
 func TestSignVerify(t *testing.T) {
-	k, err := GenerateKey(&seeded{seed: "k"})
+	k, err := GenerateKey(seeded.New("k"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	sig, err := k.Sign(&seeded{seed: "n"}, []byte("hello"))
+	sig, err := k.Sign(seeded.New("n"), []byte("hello"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +24,7 @@ func TestSignVerify(t *testing.T) {
 	if err != nil || Verify(k.Public(), []byte("hello"), parsed) != nil {
 		t.Fatalf("parse round trip: %v", err)
 	}
-	other, _ := GenerateKey(&seeded{seed: "o"})
+	other, _ := GenerateKey(seeded.New("o"))
 	bad := []struct {
 		name string
 		pk   *group.Element
@@ -70,8 +55,8 @@ func TestSignVerify(t *testing.T) {
 }
 
 func TestParseRejects(t *testing.T) {
-	k, _ := GenerateKey(&seeded{seed: "k"})
-	sig, _ := k.Sign(&seeded{seed: "n"}, nil)
+	k, _ := GenerateKey(seeded.New("k"))
+	sig, _ := k.Sign(seeded.New("n"), nil)
 	b := sig.Bytes()
 	ident := append(make([]byte, 32), b[32:]...)
 	unreduced := append(append([]byte{}, b[:32]...), make([]byte, 32)...)

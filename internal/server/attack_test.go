@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -24,15 +25,15 @@ import (
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/internal/api"
-	"github.com/urna-vote/urna/internal/board/boardtest"
 	"github.com/urna-vote/urna/internal/httpapi"
 	"github.com/urna-vote/urna/internal/replica"
+	"github.com/urna-vote/urna/internal/testonly"
 	"github.com/urna-vote/urna/internal/wire"
 )
 
 // startCluster starts n in-process nodes on loopback (n1 bootstraps, the
 // others join through it) and stops them at the end of the test.
-func startCluster(t *testing.T, e *boardtest.Election, n int, tune func(*Config)) []*Node {
+func startCluster(t *testing.T, e *testonly.Election, n int, tune func(*Config)) []*Node {
 	t.Helper()
 	base := t.TempDir()
 	var nodes []*Node
@@ -46,8 +47,8 @@ func startCluster(t *testing.T, e *boardtest.Election, n int, tune func(*Config)
 		cfg := DefaultConfig()
 		cfg.ID, cfg.DataDir = id, filepath.Join(base, id)
 		cfg.RaftBind, cfg.HTTPListen = "127.0.0.1:0", "127.0.0.1:0"
-		cfg.SigningKey = e.NodeKeys[id]
-		cfg.Logger = testLogger(t)
+		cfg.SigningKey = e.NodeKeys()[id]
+		cfg.Logger = testonly.Logger(t, slog.LevelWarn)
 		cfg.Replica = func(rc *replica.Config) {
 			rc.HeartbeatTimeout, rc.ElectionTimeout, rc.LeaderLeaseTimeout = 100*time.Millisecond, 100*time.Millisecond, 100*time.Millisecond
 		}
@@ -211,19 +212,19 @@ func cosignCmd(node string, size uint64, root []byte, sig []byte) []byte {
 // 3-node cluster and checks, after each, that every node's board is as
 // before.
 func TestAttackCluster(t *testing.T) {
-	e := boardtest.NewElection(t, 6, "n1", "n2", "n3")
+	e := testonly.NewElection(t, "board test election", testonly.Config{Voters: 6})
 	nodes := startCluster(t, e, 3, nil)
 	hc := &http.Client{Timeout: 10 * time.Second}
-	mustPost(t, hc, nodes[0].APIAddr, e.Manifest())
-	mustPost(t, hc, nodes[1].APIAddr, e.Credentials())
-	mustPost(t, hc, nodes[2].APIAddr, e.Deals()...)
-	mustPost(t, hc, nodes[0].APIAddr, e.Confirmations()...)
-	mustPost(t, hc, nodes[0].APIAddr, e.Open())
+	mustPost(t, hc, nodes[0].APIAddr, e.ManifestEntry())
+	mustPost(t, hc, nodes[1].APIAddr, e.CredentialsEntry())
+	mustPost(t, hc, nodes[2].APIAddr, e.DealEntries()...)
+	mustPost(t, hc, nodes[0].APIAddr, e.ConfirmationEntries()...)
+	mustPost(t, hc, nodes[0].APIAddr, e.OpenEntry())
 	leader, followers := leaderOf(t, nodes)
 	entriesURL := func(n *Node) string { return n.APIAddr + "/api/v1/entries" }
 
 	// A ballot through a follower is forwarded and committed once.
-	b0, bal0, _ := e.Ballot(0, 1, 0)
+	b0, bal0, _ := e.BallotEntry(0, testonly.Pick(1, 0))
 	items := rawPost(t, entriesURL(followers[0]), "application/json", submitJSON(b0)).items(t)
 	if items[0].Error != nil {
 		t.Fatalf("ballot through a follower: %s", items[0].Error.Code)
@@ -253,7 +254,7 @@ func TestAttackCluster(t *testing.T) {
 	forged := bytes.Clone(b0)
 	forged[len(forged)-1] ^= 1 // the signature's last byte
 	otherElection := func() []byte {
-		fp := e.FP
+		fp := e.Fingerprint()
 		fp[0] ^= 1
 		en, err := bulletin.NewEntry(bulletin.TypeBallot, fp, bulletin.RoleVoter, stranger.Public(), body(b0))
 		if err != nil {
@@ -266,7 +267,7 @@ func TestAttackCluster(t *testing.T) {
 	}()
 	unknownCred := e.Entry(bulletin.TypeBallot, bulletin.RoleVoter, stranger, body(b0))
 	strangerClose := e.Entry(bulletin.TypeClose, bulletin.RoleAuthority, stranger, (&bulletin.CloseBody{Reason: "coup"}).Bytes())
-	secondOpen := e.Open() // the authority's, but the election is open already
+	secondOpen := e.OpenEntry() // the authority's, but the election is open already
 
 	itemCases := []struct {
 		name  string
@@ -323,7 +324,7 @@ func TestAttackCluster(t *testing.T) {
 
 	// A mixed request: the valid entry is committed, the others get their
 	// codes, in order.
-	b1, bal1, _ := e.Ballot(1, 2, 1)
+	b1, bal1, _ := e.BallotEntry(1, testonly.Pick(2, 1))
 	items = rawPost(t, entriesURL(followers[1]), "application/json", submitJSON(b1, b0, unknownCred, b1)).items(t)
 	codes := []string{"", "duplicate", "unknown_credential", "duplicate"}
 	for i, it := range items {
@@ -444,7 +445,7 @@ func TestAttackCluster(t *testing.T) {
 		waitLeaderAPI(f0, f1.APIAddr)
 		waitLeaderAPI(f1, f1.APIAddr)
 		var b2 []byte
-		b2, bal2, _ = e.Ballot(2, 0, 0)
+		b2, bal2, _ = e.BallotEntry(2, testonly.Pick(0, 0))
 		for _, n := range []*Node{f0, f1} {
 			start := time.Now()
 			a := rawPost(t, entriesURL(n), "application/json", submitJSON(b2))
@@ -466,13 +467,13 @@ func TestAttackCluster(t *testing.T) {
 	})
 
 	t.Run("after the close and the result", func(t *testing.T) {
-		mustPost(t, hc, leader.APIAddr, e.Close())
+		mustPost(t, hc, leader.APIAddr, e.CloseEntry())
 		before = settled(t, nodes)
 		if before.Phase != "closed" {
 			t.Fatalf("phase %q after close", before.Phase)
 		}
-		late, _, _ := e.Ballot(3, 0, 0)
-		reopen := e.Open()
+		late, _, _ := e.BallotEntry(3, testonly.Pick(0, 0))
+		reopen := e.OpenEntry()
 		for _, tc := range []struct {
 			name  string
 			entry []byte
@@ -492,11 +493,11 @@ func TestAttackCluster(t *testing.T) {
 		if bal2 == nil || before.Ballots != 3 {
 			t.Fatalf("expected 3 ballots before the tally: %+v", before)
 		}
-		partials, result, _ := e.Tally([]*ballot.Ballot{bal0, bal1, bal2})
+		partials, result, _ := e.TallyEntries([]*ballot.Ballot{bal0, bal1, bal2})
 		mustPost(t, hc, leader.APIAddr, partials...)
 		mustPost(t, hc, leader.APIAddr, result)
 		before = settled(t, nodes)
-		late2, _, _ := e.Ballot(4, 1, 1)
+		late2, _, _ := e.BallotEntry(4, testonly.Pick(1, 1))
 		for _, tc := range []struct {
 			name  string
 			entry []byte
@@ -504,7 +505,7 @@ func TestAttackCluster(t *testing.T) {
 		}{
 			{"ballot after the result", late2, "closed"},
 			{"result again", result, "duplicate"},
-			{"close again", e.Close(), "closed"},
+			{"close again", e.CloseEntry(), "closed"},
 		} {
 			items := rawPost(t, entriesURL(followers[1]), "application/json", submitJSON(tc.entry)).items(t)
 			if items[0].Error == nil || items[0].Error.Code != tc.code {
@@ -522,7 +523,7 @@ func TestAttackCluster(t *testing.T) {
 // are valid ballots anyway).
 func TestAttackOverload(t *testing.T) {
 	const voters = 48
-	e := boardtest.NewElection(t, voters, "n1", "n2", "n3")
+	e := testonly.NewElection(t, "board test election", testonly.Config{Voters: voters})
 	nodes := startCluster(t, e, 1, func(c *Config) {
 		c.SkipChecks = true
 		prev := c.Replica
@@ -533,20 +534,20 @@ func TestAttackOverload(t *testing.T) {
 	})
 	hc := &http.Client{Timeout: 10 * time.Second}
 	n := nodes[0]
-	mustPost(t, hc, n.APIAddr, e.Manifest())
-	mustPost(t, hc, n.APIAddr, e.Credentials())
-	for _, d := range e.Deals() { // MaxBatch 1: one entry per request
+	mustPost(t, hc, n.APIAddr, e.ManifestEntry())
+	mustPost(t, hc, n.APIAddr, e.CredentialsEntry())
+	for _, d := range e.DealEntries() { // MaxBatch 1: one entry per request
 		mustPost(t, hc, n.APIAddr, d)
 	}
-	for _, c := range e.Confirmations() {
+	for _, c := range e.ConfirmationEntries() {
 		mustPost(t, hc, n.APIAddr, c)
 	}
-	mustPost(t, hc, n.APIAddr, e.Open())
+	mustPost(t, hc, n.APIAddr, e.OpenEntry())
 	start := stateOf(t, n)
 
 	ballots := make([][]byte, voters)
 	for v := range voters {
-		ballots[v], _, _ = e.Ballot(v, v%3, v%2)
+		ballots[v], _, _ = e.BallotEntry(v, testonly.Pick(v%3, v%2))
 	}
 	var mu sync.Mutex
 	overloaded, acked := 0, map[string]bool{}

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -21,7 +20,7 @@ import (
 	"time"
 
 	"github.com/urna-vote/urna/bulletin"
-	"github.com/urna-vote/urna/internal/board/boardtest"
+	"github.com/urna-vote/urna/internal/testonly"
 	"github.com/urna-vote/urna/internal/wire"
 )
 
@@ -49,16 +48,6 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // buildCrashNode builds the real `urna` binary: the crash test kills and
@@ -199,12 +188,12 @@ func TestCrashRecovery(t *testing.T) {
 	}
 	bin := buildCrashNode(t)
 	const voters = 400
-	e := boardtest.NewElection(t, voters, "n1", "n2", "n3")
+	e := testonly.NewElection(t, "board test election", testonly.Config{Voters: voters})
 	base := t.TempDir()
 	var nodes []*procNode
 	for i, id := range []string{"n1", "n2", "n3"} {
-		n := &procNode{id: id, dir: filepath.Join(base, id), raft: freeAddr(t), http: freeAddr(t),
-			seed: hex.EncodeToString(e.NodeKeys[id].Seed()), bootstrap: i == 0}
+		n := &procNode{id: id, dir: filepath.Join(base, id), raft: testonly.FreeAddr(t), http: testonly.FreeAddr(t),
+			seed: hex.EncodeToString(e.NodeKeys()[id].Seed()), bootstrap: i == 0}
 		if i > 0 {
 			n.join = nodes[0].url()
 		}
@@ -226,16 +215,16 @@ func TestCrashRecovery(t *testing.T) {
 	}
 	hc := &http.Client{Timeout: 10 * time.Second}
 
-	mustPost(t, hc, nodes[0].url(), e.Manifest())
-	mustPost(t, hc, nodes[0].url(), e.Credentials())
-	mustPost(t, hc, nodes[1].url(), e.Deals()...)
-	mustPost(t, hc, nodes[2].url(), e.Confirmations()...)
-	mustPost(t, hc, nodes[0].url(), e.Open())
+	mustPost(t, hc, nodes[0].url(), e.ManifestEntry())
+	mustPost(t, hc, nodes[0].url(), e.CredentialsEntry())
+	mustPost(t, hc, nodes[1].url(), e.DealEntries()...)
+	mustPost(t, hc, nodes[2].url(), e.ConfirmationEntries()...)
+	mustPost(t, hc, nodes[0].url(), e.OpenEntry())
 
 	// Pre-encrypt the ballots: one per voter, then revotes.
 	var ballots [][]byte
 	for v := range voters {
-		b, _, _ := e.Ballot(v, v%3, v%2)
+		b, _, _ := e.BallotEntry(v, testonly.Pick(v%3, v%2))
 		ballots = append(ballots, b)
 	}
 

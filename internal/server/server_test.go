@@ -2,66 +2,22 @@ package server
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
-	"path/filepath"
-	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/urna-vote/urna/internal/board/boardtest"
-	"github.com/urna-vote/urna/internal/replica"
+	"github.com/urna-vote/urna/internal/testonly"
 )
-
-type tWriter struct {
-	t   testing.TB
-	off atomic.Bool
-}
-
-func (w *tWriter) Write(p []byte) (int, error) {
-	if !w.off.Load() {
-		w.t.Log(strings.TrimSpace(string(p)))
-	}
-	return len(p), nil
-}
-
-func testLogger(t testing.TB) *slog.Logger {
-	w := &tWriter{t: t}
-	t.Cleanup(func() { w.off.Store(true) })
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn}))
-}
 
 // TestStartThreeNodes starts three in-process nodes (as `urna demo` does),
 // joins them over HTTP, posts through a follower and waits for a
 // checkpoint signed by a quorum, which needs the followers' cosignatures
 // forwarded to the leader.
 func TestStartThreeNodes(t *testing.T) {
-	e := boardtest.NewElection(t, 4, "n1", "n2", "n3")
-	base := t.TempDir()
+	e := testonly.NewElection(t, "board test election", testonly.Config{Voters: 4})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var nodes []*Node
-	for i, id := range []string{"n1", "n2", "n3"} {
-		cfg := DefaultConfig()
-		cfg.ID, cfg.DataDir = id, filepath.Join(base, id)
-		cfg.RaftBind, cfg.HTTPListen = "127.0.0.1:0", "127.0.0.1:0"
-		cfg.SigningKey = e.NodeKeys[id]
-		cfg.Logger = testLogger(t)
-		cfg.Replica = func(rc *replica.Config) {
-			rc.HeartbeatTimeout, rc.ElectionTimeout, rc.LeaderLeaseTimeout = 100*time.Millisecond, 100*time.Millisecond, 100*time.Millisecond
-		}
-		if i == 0 {
-			cfg.Bootstrap = true
-		} else {
-			cfg.Join = nodes[0].APIAddr
-		}
-		n, err := Start(ctx, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		nodes = append(nodes, n)
-	}
+	nodes := startCluster(t, e, 3, nil)
 	defer func() {
 		for _, n := range nodes {
 			if err := n.Stop(); err != nil {
@@ -70,8 +26,8 @@ func TestStartThreeNodes(t *testing.T) {
 		}
 	}()
 	hc := &http.Client{Timeout: 10 * time.Second}
-	mustPost(t, hc, nodes[2].APIAddr, e.Manifest())
-	mustPost(t, hc, nodes[1].APIAddr, e.Credentials())
+	mustPost(t, hc, nodes[2].APIAddr, e.ManifestEntry())
+	mustPost(t, hc, nodes[1].APIAddr, e.CredentialsEntry())
 
 	deadline := time.Now().Add(15 * time.Second)
 	for {

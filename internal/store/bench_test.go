@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/urna-vote/urna/internal/store"
+	"github.com/urna-vote/urna/internal/testonly"
 )
 
 // BenchmarkAppendEntries commits batches of 256 entries of 1.7 KiB (the
@@ -22,7 +23,7 @@ func BenchmarkAppendEntries(b *testing.B) {
 		benchAppend(b, s)
 	})
 	b.Run("postgres", func(b *testing.B) {
-		url := pgURL(b)
+		url := testonly.PostgresURL(b)
 		s, err := store.OpenPostgres(b.Context(), url, store.PostgresOptions{Schema: pgSchema(b, url)})
 		if err != nil {
 			b.Fatal(err)

@@ -6,28 +6,14 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/urna-vote/urna/internal/store"
 	"github.com/urna-vote/urna/internal/store/storetest"
+	"github.com/urna-vote/urna/internal/testonly"
 )
-
-// pgURL returns the test server's URL. Without one the test fails in CI and
-// skips when run by hand.
-func pgURL(t testing.TB) string {
-	t.Helper()
-	url := os.Getenv("URNA_TEST_POSTGRES")
-	if url == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("URNA_TEST_POSTGRES not set: PostgreSQL is required in CI")
-		}
-		t.Skip("URNA_TEST_POSTGRES not set: PostgreSQL is required in CI (run: eval \"$(bash .ci/pg.sh)\")")
-	}
-	return url
-}
 
 // pgSchema names a throwaway schema and drops it when the test ends.
 func pgSchema(t testing.TB, url string) string {
@@ -54,7 +40,7 @@ func pgSchema(t testing.TB, url string) string {
 
 func openPostgres(t *testing.T) (store.Store, func(*testing.T) store.Store) {
 	t.Helper()
-	url := pgURL(t)
+	url := testonly.PostgresURL(t)
 	schema := pgSchema(t, url)
 	open := func(t *testing.T) store.Store {
 		t.Helper()
@@ -69,7 +55,7 @@ func openPostgres(t *testing.T) (store.Store, func(*testing.T) store.Store) {
 }
 
 func TestPostgres(t *testing.T) {
-	pgURL(t) // skip or fail once, not in every subtest
+	testonly.PostgresURL(t) // skip or fail once, not in every subtest
 	storetest.Run(t, openPostgres)
 }
 
@@ -108,7 +94,7 @@ func TestPostgresRestoreWaitsForSnapshot(t *testing.T) {
 }
 
 func TestPostgresMigrationsIdempotent(t *testing.T) {
-	url := pgURL(t)
+	url := testonly.PostgresURL(t)
 	schema := pgSchema(t, url)
 	ctx := t.Context()
 	for range 3 {
@@ -198,7 +184,7 @@ func TestSnapshotCrossBackend(t *testing.T) {
 // TestPostgresSchemaLocked: a schema open in one store cannot be opened by a
 // second one (another node's process) until the first closes.
 func TestPostgresSchemaLocked(t *testing.T) {
-	url := pgURL(t)
+	url := testonly.PostgresURL(t)
 	schema := pgSchema(t, url)
 	ctx := t.Context()
 	a, err := store.OpenPostgres(ctx, url, store.PostgresOptions{Schema: schema})

@@ -1,7 +1,6 @@
 package pyverify
 
 import (
-	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
@@ -14,8 +13,7 @@ import (
 	"testing"
 
 	"github.com/urna-vote/urna/bulletin"
-	"github.com/urna-vote/urna/client/clienttest"
-	"github.com/urna-vote/urna/internal/schnorr"
+	"github.com/urna-vote/urna/internal/testonly"
 )
 
 // steps are the verification steps pyverify.py implements; on a valid record
@@ -67,27 +65,9 @@ func run(t *testing.T, py, name string, rec []byte) (string, int) {
 	return string(out), code
 }
 
-func build(t *testing.T) *clienttest.Election {
+func build(t *testing.T) *testonly.Election {
 	t.Helper()
-	e, err := clienttest.Build("pyverify", clienttest.SmallConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e
-}
-
-// voterKey returns the private key whose public credential is entry seq's
-// author key (envelope bytes 35..66, SPEC §3.1).
-func voterKey(t *testing.T, e *clienttest.Election, seq int) *schnorr.PrivateKey {
-	t.Helper()
-	author := e.Entries[seq][35:67]
-	for _, v := range e.Voters {
-		if bytes.Equal(v.Public().Bytes(), author) {
-			return v.PrivateKey()
-		}
-	}
-	t.Fatalf("no voter key for entry %d", seq)
-	return nil
+	return testonly.Build(t, "pyverify", testonly.SmallConfig())
 }
 
 func TestSelftest(t *testing.T) {
@@ -117,12 +97,9 @@ func TestValidRecord(t *testing.T) {
 		// 5 trustees (t = 3), a complaint, decryption by 4 of them (the result
 		// uses the 3 smallest), 4 nodes (quorum 3), 2 audits, 3 revotes,
 		// blocks of 3 entries.
-		cfg := clienttest.Config{Voters: 7, Ballots: 9, Abstain: 1, Audits: 2, N: 5, T: 3,
+		cfg := testonly.Config{Voters: 7, Ballots: 9, Abstain: 1, Audits: 2, N: 5, T: 3,
 			Decrypt: []int{1, 2, 4, 5}, Complaint: true, Nodes: 4, BlockSize: 3}
-		e, err := clienttest.Build("pyverify-larger", cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
+		e := testonly.Build(t, "pyverify-larger", cfg)
 		valid(t, "larger.urnarec", e.Record())
 	})
 }
@@ -177,7 +154,7 @@ func TestTamperedRecords(t *testing.T) {
 		// proof: its challenge scalar c₀ starts 64 bytes into the branch.
 		off := 69 + 4 + 64 + 64
 		body[off] ^= 0x01
-		entry := e.Resign(seq, voterKey(t, e, seq), body)
+		entry := e.Resign(seq, e.VoterKey(seq), body)
 		return e.Seal(e.WithEntry(seq, entry)).Encode()
 	}
 
@@ -213,10 +190,7 @@ func TestTamperedRecords(t *testing.T) {
 
 	// Checkpoints signed by one node of three (quorum 2): V3.
 	belowQuorum := func() []byte {
-		s, err := e.SealWith(e.Entries, e.Config.BlockSize, []int{0})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := e.SealWith(e.Entries, e.Config.BlockSize, []int{0})
 		return s.Encode()
 	}
 

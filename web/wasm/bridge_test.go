@@ -1,11 +1,9 @@
 package main
 
 import (
-	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -15,7 +13,7 @@ import (
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/internal/group"
-	"github.com/urna-vote/urna/internal/schnorr"
+	"github.com/urna-vote/urna/internal/testonly"
 	"github.com/urna-vote/urna/internal/wire"
 )
 
@@ -27,67 +25,22 @@ type fixture struct {
 	jointKey string
 	cred     ballot.Credential
 	credList []byte // signed credentials entry
-	nodeKeys []ed25519.PrivateKey
-}
-
-func key(t *testing.T) *schnorr.PrivateKey {
-	t.Helper()
-	k, err := schnorr.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
+	nodes    []testonly.Node
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	f := &fixture{}
-	var trustees []ballot.Trustee
-	for i := range 3 {
-		share := make([]byte, 32)
-		rand.Read(share)
-		trustees = append(trustees, ballot.Trustee{Name: fmt.Sprintf("t%d", i+1), SigningKey: key(t).Public(), ShareKey: share})
-	}
-	var nodes []ballot.BoardNode
-	for i := range 3 {
-		pub, priv, err := ed25519.GenerateKey(rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.nodeKeys = append(f.nodeKeys, priv)
-		nodes = append(nodes, ballot.BoardNode{ID: fmt.Sprintf("n%d", i+1), Key: pub})
-	}
-	ca := key(t)
 	qs := []ballot.Question{
 		{Text: "Colour", Options: []string{"Red", "Green", "Blue", "Gold", "Grey"}, Min: 1, Max: 1},
 		{Text: "Two", Options: []string{"a", "b", "c", "d", "e"}, Min: 0, Max: 2},
 	}
-	m, err := ballot.NewManifest("web-test", "Web test", qs, key(t).Public(), ca.Public(), trustees, 2, nodes, 2)
-	if err != nil {
-		t.Fatal(err)
+	e := testonly.NewElection(t, "web bridge", testonly.Config{Voters: 2, Questions: qs})
+	return &fixture{
+		m: e.Manifest, mb64: wire.EncodeB64(e.Manifest.Bytes()),
+		// The booth needs only a valid point: no key ceremony.
+		jointKey: hex.EncodeToString(e.Stranger().Public().Bytes()),
+		cred:     e.Credentials[0], credList: e.CredentialsEntry(), nodes: e.Nodes,
 	}
-	f.m, f.mb64 = m, wire.EncodeB64(m.Bytes())
-	f.jointKey = hex.EncodeToString(key(t).Public().Bytes())
-	if f.cred, err = ballot.GenerateCredential(rand.Reader); err != nil {
-		t.Fatal(err)
-	}
-	ck, err := f.cred.Key(m.ElectionID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	list, err := ballot.NewCredentialList([]*group.Element{ck.Public(), key(t).Public()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := bulletin.NewEntry(bulletin.TypeCredentials, m.Fingerprint(), bulletin.RoleCredentialAuthority, ca.Public(), list.Bytes())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Sign(rand.Reader, ca); err != nil {
-		t.Fatal(err)
-	}
-	f.credList = e.Bytes()
-	return f
 }
 
 func (f *fixture) booth(t *testing.T) *booth {
@@ -111,7 +64,7 @@ func (f *fixture) checkpoint(t *testing.T, log *bulletin.MemoryLog, size, height
 	c.BlockHash[0] = byte(height)
 	var notes [][]byte
 	for _, i := range signers {
-		s, err := bulletin.NodeSigner(fmt.Sprintf("n%d", i+1), f.nodeKeys[i])
+		s, err := bulletin.NodeSigner(f.nodes[i].ID, f.nodes[i].Key)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -145,9 +98,9 @@ func TestManifestView(t *testing.T) {
 		t.Fatal(err)
 	}
 	fp := f.m.Fingerprint()
-	if v.ElectionID != "web-test" || v.Title != "Web test" || v.Fingerprint != hex.EncodeToString(fp[:]) ||
+	if v.ElectionID != "test-election" || v.Title != "Test election" || v.Fingerprint != hex.EncodeToString(fp[:]) ||
 		len(v.Questions) != 2 || v.Questions[1].Max != 2 || v.Questions[1].Min != 0 || v.Quorum != 2 ||
-		!slices.Equal(v.Nodes, []string{"n1", "n2", "n3"}) || !slices.Equal(v.Trustees, []string{"t1", "t2", "t3"}) {
+		!slices.Equal(v.Nodes, []string{"n1", "n2", "n3"}) || !slices.Equal(v.Trustees, []string{"trustee-1", "trustee-2", "trustee-3"}) {
 		t.Fatalf("manifest view %+v", v)
 	}
 	_, err = parseManifest("not base64!")
@@ -306,7 +259,7 @@ func TestProofs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, _ := ballot.ParseBallot(mustEntry(t, entries[1]).Body)
+	want, _ := ballot.ParseBallot(testonly.ParseEntry(t, entries[1]).Body)
 	if facts.Seq != 1 || facts.Type != "ballot" || facts.TrackerHex != want.Tracker().Hex() || facts.Checkpoint.Size != 3 {
 		t.Fatalf("inclusion facts %+v", facts)
 	}
@@ -376,15 +329,6 @@ func hexHashes(hs []tlog.Hash) []string {
 		out = append(out, hex.EncodeToString(h[:]))
 	}
 	return out
-}
-
-func mustEntry(t *testing.T, raw []byte) *bulletin.Entry {
-	t.Helper()
-	e, err := bulletin.ParseEntry(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e
 }
 
 func TestVerifyElectionRecordRejectsJunk(t *testing.T) {

@@ -7,16 +7,13 @@ import (
 	"testing"
 
 	"github.com/urna-vote/urna/bulletin"
-	"github.com/urna-vote/urna/client/clienttest"
 	"github.com/urna-vote/urna/internal/group"
+	"github.com/urna-vote/urna/internal/testonly"
 	"github.com/urna-vote/urna/internal/wire"
 )
 
 func TestVerifyElectionKey(t *testing.T) {
-	e, err := clienttest.Build("bridge-key", clienttest.SmallConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := testonly.Build(t, "bridge-key", testonly.SmallConfig())
 	b64 := func(entries [][]byte) []string {
 		var out []string
 		for _, en := range entries {
@@ -60,13 +57,8 @@ func TestVerifyElectionKey(t *testing.T) {
 	}
 
 	// The open entry names another key, re-signed by the authority.
-	ob, err := bulletin.ParseOpenBody(e.Body(e.SeqOpen))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ob.JointKey = group.NewElement().Add(ob.JointKey, group.Generator())
 	bad := append([][]byte(nil), prefix...)
-	bad[e.SeqOpen] = e.Resign(e.SeqOpen, e.EA, ob.Bytes())
+	bad[e.SeqOpen] = e.ResignedOpen(func(ob *bulletin.OpenBody) { ob.JointKey = group.NewElement().Add(ob.JointKey, group.Generator()) })
 	_, err = verifyElectionKey(b64(bad), "", nil)
 	wantCode(t, "open with another key", err, "key_unverified")
 	if !strings.Contains(err.Error(), "V7") || !strings.Contains(err.Error(), "joint key") {

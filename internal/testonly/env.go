@@ -1,0 +1,57 @@
+package testonly
+
+import (
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// Logger returns a logger that writes records at level and above to t.Log
+// until the test's cleanup silences it (raft and the servers may log from
+// their goroutines while shutting down, after the test has ended).
+func Logger(t testing.TB, level slog.Level) *slog.Logger {
+	w := &tWriter{t: t}
+	t.Cleanup(func() { w.off.Store(true) })
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+type tWriter struct {
+	t   testing.TB
+	off atomic.Bool
+}
+
+func (w *tWriter) Write(p []byte) (int, error) {
+	if !w.off.Load() {
+		w.t.Log(strings.TrimSpace(string(p)))
+	}
+	return len(p), nil
+}
+
+// FreeAddr returns a loopback TCP address that was free a moment ago.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// PostgresURL returns the PostgreSQL URL of URNA_TEST_POSTGRES. Without
+// it the test fails in CI (CI set) and is skipped, with the reason, when
+// run by hand.
+func PostgresURL(t testing.TB) string {
+	t.Helper()
+	url := os.Getenv("URNA_TEST_POSTGRES")
+	if url == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("URNA_TEST_POSTGRES is not set: PostgreSQL is required in CI (eval \"$(bash .ci/pg.sh)\")")
+		}
+		t.Skip("URNA_TEST_POSTGRES is not set: skipping a PostgreSQL test (required in CI; run: eval \"$(bash .ci/pg.sh)\")")
+	}
+	return url
+}

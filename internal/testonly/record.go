@@ -1,0 +1,152 @@
+package testonly
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"testing"
+
+	"github.com/urna-vote/urna/ballot"
+	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/internal/testonly/seeded"
+)
+
+// Block is one sealed block.
+type Block struct {
+	Header  *bulletin.BlockHeader
+	Entries [][]byte
+}
+
+// Sealed is a record before encoding: blocks and checkpoint notes.
+type Sealed struct {
+	Blocks []Block
+	Notes  [][]byte
+}
+
+// Record seals Entries and encodes the record.
+func (e *Election) Record() []byte { return e.Seal(e.Entries).Encode() }
+
+// Seal groups entries into blocks of Config.BlockSize, with block times
+// one second apart, and has every board node sign a checkpoint after the
+// middle block and after the last one.
+func (e *Election) Seal(entries [][]byte) *Sealed {
+	e.t().Helper()
+	return e.SealWith(entries, e.Config.BlockSize, nil)
+}
+
+// SealWith is Seal with a block size (≤ 0: 16) and the indexes of the
+// nodes that sign (nil: all of them).
+func (e *Election) SealWith(entries [][]byte, blockSize int, signers []int) *Sealed {
+	e.t().Helper()
+	if blockSize <= 0 {
+		blockSize = 16
+	}
+	s := &Sealed{}
+	var log bulletin.MemoryLog
+	var prev *bulletin.BlockHeader
+	for i := 0; i < len(entries); i += blockSize {
+		end := min(i+blockSize, len(entries))
+		for _, en := range entries[i:end] {
+			e.must(log.Append(en))
+		}
+		root, err := log.Root(log.Size())
+		e.must(err)
+		h, err := bulletin.NextBlock(prev, 1_700_000_000_000+uint64(len(s.Blocks))*1000, uint32(end-i), root)
+		e.must(err)
+		s.Blocks = append(s.Blocks, Block{Header: h, Entries: entries[i:end]})
+		prev = h
+	}
+	at := []int{len(s.Blocks) - 1}
+	if mid := len(s.Blocks) / 2; mid != len(s.Blocks)-1 {
+		at = []int{mid, len(s.Blocks) - 1}
+	}
+	for _, bi := range at {
+		s.Notes = append(s.Notes, e.Checkpoint(s.Blocks[bi].Header, signers))
+	}
+	return s
+}
+
+// Checkpoint returns the note for the log after block h, signed by the
+// given nodes (nil: all of them).
+func (e *Election) Checkpoint(h *bulletin.BlockHeader, signers []int) []byte {
+	e.t().Helper()
+	if signers == nil {
+		for i := range e.Nodes {
+			signers = append(signers, i)
+		}
+	}
+	c := &bulletin.Checkpoint{Origin: bulletin.Origin(e.Manifest.ElectionID, e.Manifest.Fingerprint()),
+		Size: h.LogSize, Root: h.LogRoot, Height: h.Height, BlockHash: h.Hash()}
+	var notes [][]byte
+	for _, i := range signers {
+		sg, err := bulletin.NodeSigner(e.Nodes[i].ID, e.Nodes[i].Key)
+		e.must(err)
+		n, err := bulletin.SignCheckpoint(c, sg)
+		e.must(err)
+		notes = append(notes, n)
+	}
+	merged, err := bulletin.MergeCheckpointSignatures(notes...)
+	e.must(err)
+	return merged
+}
+
+// Encode writes the record file.
+func (s *Sealed) Encode() []byte {
+	var buf bytes.Buffer
+	w, err := bulletin.NewRecordWriter(&buf)
+	if err != nil {
+		panic(err)
+	}
+	for _, b := range s.Blocks {
+		if err := w.WriteBlock(b.Header, b.Entries); err != nil {
+			panic(err)
+		}
+	}
+	for _, n := range s.Notes {
+		if err := w.WriteCheckpoint(n); err != nil {
+			panic(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		panic(err)
+	}
+	return buf.Bytes()
+}
+
+// ReadRecord reads a whole record file: its blocks and its checkpoint
+// notes. It stops the test on any decoding error.
+func ReadRecord(t testing.TB, r io.Reader) (blocks []*bulletin.RecordBlock, checkpoints [][]byte) {
+	t.Helper()
+	rr, err := bulletin.NewRecordReader(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		b, err := rr.Next()
+		if errors.Is(err, io.EOF) {
+			return blocks, rr.Checkpoints()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		blocks = append(blocks, b)
+	}
+}
+
+// ParseEntry parses a signed entry or stops the test.
+func ParseEntry(t testing.TB, raw []byte) *bulletin.Entry {
+	t.Helper()
+	e, err := bulletin.ParseEntry(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// Resealer returns an Election over entries of a record it did not build
+// (a real board's export), knowing only the manifest and the board nodes'
+// keys: enough to Resign entries whose signers' keys the test holds, and
+// to Seal the record again around them, as colluding nodes could.
+func Resealer(tb testing.TB, seed string, m *ballot.Manifest, nodes []Node, entries [][]byte) *Election {
+	return &Election{tb: tb, Rand: seeded.New(seed), Manifest: m, Nodes: nodes, Entries: entries}
+}
