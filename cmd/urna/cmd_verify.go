@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -108,10 +107,9 @@ func runVerify(ctx context.Context, e *env, src string, asJSON bool, progress st
 		return fmt.Errorf("urna verify: %w", err)
 	}
 	if asJSON {
-		out := jsonReport{OK: rep.OK(), Report: rep, Fingerprint: hex.EncodeToString(rep.Fingerprint[:])}
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(out); err != nil {
+		if err := enc.Encode(rep); err != nil {
 			return fmt.Errorf("urna verify: %w", err)
 		}
 	} else {
@@ -127,14 +125,6 @@ func runVerify(ctx context.Context, e *env, src string, asJSON bool, progress st
 			"run it again after the result is posted to verify the whole election")
 	}
 	return nil
-}
-
-// jsonReport is the --json output: the verifier's report, with an overall
-// verdict and the fingerprint in hex.
-type jsonReport struct {
-	OK bool `json:"ok"`
-	*client.Report
-	Fingerprint string `json:"fingerprint"`
 }
 
 // ctxReader stops a verification when the command is interrupted.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/internal/apiclient"
+	"github.com/urna-vote/urna/internal/httpapi"
 	"github.com/urna-vote/urna/internal/keyfile"
 	"github.com/urna-vote/urna/internal/roles"
 )
@@ -86,6 +87,12 @@ func roleError(what, node string, err error) error {
 		return withHint(err, "the board is not in the phase this step needs; check it with 'curl "+node+"/api/v1/election'")
 	case errors.As(err, &ae) && ae.Code == "not_authorized":
 		return withHint(err, "the key in --dir is not the one the manifest names for this role")
+	case what == "trustee decrypt" && errors.Is(err, roles.ErrNotReady):
+		return withHint(err, "the authority closes voting with 'urna authority close --dir DIR --node "+node+"'; run 'urna trustee decrypt' again after that")
+	case what == "tally" && errors.Is(err, roles.ErrNotReady):
+		return withHint(err, "each trustee runs 'urna trustee decrypt --dir DIR --node "+node+"' after the close; run 'urna tally' again once enough have")
+	case what == "vote" && apiclient.IsCode(err, httpapi.CodeClosed):
+		return withHint(err, "voting has closed: the last ballot you cast before the close is the one that counts; check it with 'urna check-receipt RECEIPT --node "+node+"', and once the result is posted verify the election with 'urna verify "+node+"'")
 	case errors.Is(err, roles.ErrNotReady):
 		return withHint(err, "wait for the other parties, then run this again")
 	case errors.Is(err, roles.ErrExists):
