@@ -44,11 +44,14 @@ Example (three nodes on one machine):
 	})
 	register(&command{
 		name:    "node-key",
-		summary: "create a board node's checkpoint signing key",
-		usage:   "-o FILE",
-		help: `Writes a new Ed25519 signing key (owner-only permissions; an existing file is
-never replaced) and prints its public key, which the election manifest lists
-among the board nodes.`,
+		summary: "create a board node's checkpoint signing key, or show its public key",
+		usage:   "-o FILE | --show FILE",
+		help: `With -o, writes a new Ed25519 signing key (owner-only permissions; an
+existing file is never replaced) and prints its public key, which the
+election manifest lists among the board nodes (--board-node ID=KEY).
+
+With --show, prints the public key of an existing key file again. A running
+node also logs its public key when it starts.`,
 		flags: nodeKeyFlags,
 	})
 }
@@ -106,17 +109,12 @@ func runNode(ctx context.Context, e *env, o *nodeOpts) error {
 	}
 	if o.keyFile != "" {
 		// Read it here rather than in server so that the permission check
-		// applies: a world-readable key may already be someone else's.
-		text, err := keyfile.Read(o.keyFile)
+		// applies.
+		key, err := readNodeKey(o.keyFile)
 		if err != nil {
-			return fmt.Errorf("urna node: signing key: %w", err)
+			return fmt.Errorf("urna node: %w", err)
 		}
-		seed, err := server.ParseSeed(string(text))
-		if err != nil {
-			return withHint(fmt.Errorf("urna node: signing key %s: %w", o.keyFile, err),
-				"create a key with 'urna node-key -o FILE'")
-		}
-		o.cfg.SigningKey = ed25519.NewKeyFromSeed(seed)
+		o.cfg.SigningKey = key
 	}
 	if o.tokenFile != "" {
 		tok, err := keyfile.Read(o.tokenFile)
@@ -152,6 +150,21 @@ func runNode(ctx context.Context, e *env, o *nodeOpts) error {
 	if err := o.cfg.Validate(); err != nil {
 		return withHint(fmt.Errorf("urna node: %w", err), "run 'urna node --help' for usage")
 	}
+	if o.cfg.SigningKeyEnv != "" {
+		text := e.getenv(o.cfg.SigningKeyEnv)
+		if text == "" {
+			return withHint(fmt.Errorf("urna node: signing key: environment variable %s is not set", o.cfg.SigningKeyEnv),
+				"set it to the contents of a key file that 'urna node-key -o FILE' wrote")
+		}
+		seed, err := server.ParseSeed(text)
+		if err != nil {
+			return fmt.Errorf("urna node: signing key in environment variable %s: %w", o.cfg.SigningKeyEnv, err)
+		}
+		o.cfg.SigningKey, o.cfg.SigningKeyEnv = ed25519.NewKeyFromSeed(seed), ""
+	}
+	// The manifest lists this key; logging it means it can always be found
+	// again (also with 'urna node-key --show FILE').
+	logger.Info("urna node: checkpoint signing key", "id", o.cfg.ID, "public_key", publicKeyHex(o.cfg.SigningKey))
 	if err := startNode(ctx, o.cfg); err != nil {
 		return fmt.Errorf("urna node: %w", err)
 	}
@@ -174,14 +187,20 @@ func newLogger(e *env, level, format string) (*slog.Logger, error) {
 }
 
 func nodeKeyFlags(fs *flag.FlagSet) action {
-	out := fs.String("o", "", "write the key to `file` (must not exist)")
-	return func(_ context.Context, e *env, _ []string) error { return runNodeKey(e, *out) }
+	out := fs.String("o", "", "write a new key to `file` (must not exist)")
+	show := fs.String("show", "", "print the public key of the existing key `file`")
+	return func(_ context.Context, e *env, _ []string) error {
+		switch {
+		case (*out == "") == (*show == ""):
+			return usagef("give the key file with -o FILE to create a key, or --show FILE to print the public key of an existing one")
+		case *show != "":
+			return showNodeKey(e, *show)
+		}
+		return runNodeKey(e, *out)
+	}
 }
 
 func runNodeKey(e *env, out string) error {
-	if out == "" {
-		return usagef("give the key file with -o FILE")
-	}
 	seed := make([]byte, ed25519.SeedSize)
 	if _, err := rand.Read(seed); err != nil {
 		return fmt.Errorf("urna node-key: %w", err)
@@ -189,7 +208,36 @@ func runNodeKey(e *env, out string) error {
 	if err := keyfile.Write(out, []byte(server.FormatSeed(seed))); err != nil {
 		return fmt.Errorf("urna node-key: %w", err)
 	}
-	pub := ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey)
-	fmt.Fprintf(e.stdout, "%s\n", hex.EncodeToString(pub))
+	fmt.Fprintln(e.stdout, publicKeyHex(ed25519.NewKeyFromSeed(seed)))
 	return nil
+}
+
+// showNodeKey prints the public key of the node key file path.
+func showNodeKey(e *env, path string) error {
+	key, err := readNodeKey(path)
+	if err != nil {
+		return fmt.Errorf("urna node-key: %w", err)
+	}
+	fmt.Fprintln(e.stdout, publicKeyHex(key))
+	return nil
+}
+
+// readNodeKey reads a node's signing key file, refusing one that other
+// users may read (a world-readable key may already be someone else's).
+func readNodeKey(path string) (ed25519.PrivateKey, error) {
+	text, err := keyfile.Read(path)
+	if err != nil {
+		return nil, fmt.Errorf("signing key: %w", err)
+	}
+	seed, err := server.ParseSeed(string(text))
+	if err != nil {
+		return nil, withHint(fmt.Errorf("signing key %s: %w", path, err), "create a key with 'urna node-key -o FILE'")
+	}
+	return ed25519.NewKeyFromSeed(seed), nil
+}
+
+// publicKeyHex is the form of a node's public key that the manifest's
+// --board-node ID=KEY takes.
+func publicKeyHex(key ed25519.PrivateKey) string {
+	return hex.EncodeToString(key.Public().(ed25519.PublicKey))
 }
