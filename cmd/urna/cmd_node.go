@@ -13,9 +13,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/urna-vote/urna/internal/apiclient"
 	"github.com/urna-vote/urna/internal/keyfile"
 	"github.com/urna-vote/urna/internal/replica"
 	"github.com/urna-vote/urna/internal/server"
+	"github.com/urna-vote/urna/internal/store"
 	"github.com/urna-vote/urna/web"
 )
 
@@ -162,13 +164,46 @@ func runNode(ctx context.Context, e *env, o *nodeOpts) error {
 		}
 		o.cfg.SigningKey, o.cfg.SigningKeyEnv = ed25519.NewKeyFromSeed(seed), ""
 	}
+	if o.cfg.Join != "" {
+		warnJoinNotReady(ctx, logger, o.cfg.Join)
+	}
 	// The manifest lists this key; logging it means it can always be found
 	// again (also with 'urna node-key --show FILE').
 	logger.Info("urna node: checkpoint signing key", "id", o.cfg.ID, "public_key", publicKeyHex(o.cfg.SigningKey))
 	if err := startNode(ctx, o.cfg); err != nil {
-		return fmt.Errorf("urna node: %w", err)
+		return nodeStartError(o.cfg, err)
 	}
 	return nil
+}
+
+// warnJoinNotReady says, before the node starts, when the member it joins
+// through does not answer or has no leader yet: the node then keeps
+// trying for a while, and would otherwise wait in silence.
+func warnJoinNotReady(ctx context.Context, logger *slog.Logger, join string) {
+	cl, err := apiclient.New(join, apiclient.Options{MaxRetries: -1, Timeout: 2 * time.Second})
+	if err != nil {
+		return // the join itself reports the bad URL
+	}
+	h, err := cl.Health(ctx)
+	switch {
+	case err != nil:
+		logger.Warn("urna node: the node to join does not answer yet; waiting for it (start the first node, and let it become leader, before the others)", "join", join, "err", err)
+	case h.Leader == "":
+		logger.Warn("urna node: the cluster to join has no leader yet; waiting for one", "join", join)
+	}
+}
+
+// nodeStartError adds what the user can do to the errors of a node.
+func nodeStartError(cfg server.Config, err error) error {
+	switch {
+	case errors.Is(err, store.ErrLocked) && cfg.Store != "" && cfg.Store != "bolt":
+		return withHint(fmt.Errorf("urna node: another process holds the PostgreSQL schema %s: %w", cfg.PostgresSchema, err),
+			"is a node already running with it? give each node its own --pg-schema")
+	case errors.Is(err, store.ErrLocked):
+		return withHint(fmt.Errorf("urna node: another process holds the data directory %s: %w", cfg.DataDir, err),
+			fmt.Sprintf("is a node already running with --data %s? stop it, or give this node its own --data directory", cfg.DataDir))
+	}
+	return fmt.Errorf("urna node: %w", err)
 }
 
 func newLogger(e *env, level, format string) (*slog.Logger, error) {
