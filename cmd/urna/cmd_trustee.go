@@ -58,7 +58,7 @@ func trusteeStep(step string) func(*flag.FlagSet) action {
 			if err != nil {
 				return roleError(what, *node, err)
 			}
-			cl, err := newClient(*node)
+			cl, err := newClient(what, *node)
 			if err != nil {
 				return err
 			}

@@ -65,7 +65,7 @@ func runVerify(ctx context.Context, e *env, src string, asJSON bool, progress st
 		total int
 	)
 	if strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://") {
-		cl, err := newClient(src)
+		cl, err := newClient("verify", src)
 		if err != nil {
 			return err
 		}

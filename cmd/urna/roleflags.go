@@ -20,11 +20,12 @@ import (
 // defaultNode is the --node default of the role commands.
 const defaultNode = "http://127.0.0.1:8080"
 
-// newClient returns an API client for a --node flag value.
-func newClient(node string) (*apiclient.Client, error) {
+// newClient returns an API client for the --node flag value of the
+// command what ("export", "trustee deal").
+func newClient(what, node string) (*apiclient.Client, error) {
 	cl, err := apiclient.New(node, apiclient.Options{MaxRetries: 3})
 	if err != nil {
-		return nil, withHint(err, "give the node's API base URL, e.g. --node http://127.0.0.1:8080")
+		return nil, withHint(fmt.Errorf("urna %s: %w", what, err), "give the node's API base URL, e.g. --node http://127.0.0.1:8080")
 	}
 	return cl, nil
 }
@@ -66,7 +67,7 @@ func dirFlag(fs *flag.FlagSet, role string) *string {
 // onNode runs a role's step f with an API client for node; f's errors get
 // the hints of roleError for the step what ("authority open").
 func onNode[T any](what, node string, f func(*apiclient.Client) (T, error)) (T, error) {
-	cl, err := newClient(node)
+	cl, err := newClient(what, node)
 	if err != nil {
 		var zero T
 		return zero, err
