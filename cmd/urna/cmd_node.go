@@ -45,6 +45,18 @@ Example (three nodes on one machine):
 		flags: nodeFlags,
 	})
 	register(&command{
+		name:    "node-remove",
+		summary: "remove a node from the board cluster",
+		usage:   "ID [--node URL] [--cluster-token-file FILE]",
+		help: `Asks the cluster, through the node at --node (any member), to remove the
+node ID from the Raft configuration. Stop the removed node's process
+afterwards; its data directory is no longer needed. Cluster changes are
+accepted from loopback, or with the cluster token the nodes were started
+with (--cluster-token-file).`,
+		args:  true,
+		flags: nodeRemoveFlags,
+	})
+	register(&command{
 		name:    "node-key",
 		summary: "create a board node's checkpoint signing key, or show its public key",
 		usage:   "-o FILE | --show FILE",
@@ -119,14 +131,11 @@ func runNode(ctx context.Context, e *env, o *nodeOpts) error {
 		o.cfg.SigningKey = key
 	}
 	if o.tokenFile != "" {
-		tok, err := keyfile.Read(o.tokenFile)
+		tok, err := readClusterToken(o.tokenFile)
 		if err != nil {
-			return fmt.Errorf("urna node: cluster token: %w", err)
+			return fmt.Errorf("urna node: %w", err)
 		}
-		o.cfg.ClusterToken = strings.TrimSpace(string(tok))
-		if o.cfg.ClusterToken == "" {
-			return fmt.Errorf("urna node: cluster token file %s is empty", o.tokenFile)
-		}
+		o.cfg.ClusterToken = tok
 	}
 	logger, err := newLogger(e, o.logLevel, o.logFormat)
 	if err != nil {
@@ -275,4 +284,44 @@ func readNodeKey(path string) (ed25519.PrivateKey, error) {
 // --board-node ID=KEY takes.
 func publicKeyHex(key ed25519.PrivateKey) string {
 	return hex.EncodeToString(key.Public().(ed25519.PublicKey))
+}
+
+// readClusterToken reads a cluster token file (a secret: owner-only).
+func readClusterToken(path string) (string, error) {
+	tok, err := keyfile.Read(path)
+	if err != nil {
+		return "", fmt.Errorf("cluster token: %w", err)
+	}
+	t := strings.TrimSpace(string(tok))
+	if t == "" {
+		return "", fmt.Errorf("cluster token file %s is empty", path)
+	}
+	return t, nil
+}
+
+func nodeRemoveFlags(fs *flag.FlagSet) action {
+	node := nodeFlag(fs)
+	tokenFile := fs.String("cluster-token-file", "", "`file` holding the cluster token (owner-only permissions)")
+	return func(ctx context.Context, e *env, args []string) error {
+		if len(args) != 1 {
+			return usagef("give the ID of the node to remove")
+		}
+		opts := apiclient.Options{MaxRetries: 3}
+		if *tokenFile != "" {
+			tok, err := readClusterToken(*tokenFile)
+			if err != nil {
+				return fmt.Errorf("urna node-remove: %w", err)
+			}
+			opts.ClusterToken = tok
+		}
+		cl, err := apiclient.New(*node, opts)
+		if err != nil {
+			return withHint(fmt.Errorf("urna node-remove: %w", err), "give the node's API base URL, e.g. --node http://127.0.0.1:8080")
+		}
+		if err := cl.Remove(ctx, args[0]); err != nil {
+			return nodeError(*node, fmt.Errorf("urna node-remove: %w", err))
+		}
+		fmt.Fprintf(e.stdout, "removed node %s from the cluster; stop its process now\n", args[0])
+		return nil
+	}
 }
