@@ -156,8 +156,8 @@ func tallyFlags(fs *flag.FlagSet) action {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "posted the result (entry %d): %d ballots counted, partial decryptions of trustees %v combined\n",
-			res.Seq, res.Counted, res.Result.Trustees)
+		fmt.Fprintf(e.stdout, "posted the result (entry %d): %s counted, partial decryptions of trustees %v combined\n",
+			res.Seq, textreport.Plural(res.Counted, "ballot", "ballots"), res.Result.Trustees)
 		for _, j := range res.Rejected {
 			fmt.Fprintf(e.stdout, "rejected the partial decryption of trustee %d (its proofs fail)\n", j)
 		}
