@@ -119,3 +119,33 @@ func TestNodeJoinWaits(t *testing.T) {
 		t.Errorf("warns although the node to join is ready:\n%s", errOut.String())
 	}
 }
+
+// --node pointed at something that closes the connection without an HTTP
+// answer (a node's Raft port) says what it probably is.
+func TestNodeNotHTTP(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	url := "http://" + ln.Addr().String()
+	for _, args := range [][]string{
+		{"export", "--node", url, "-o", filepath.Join(t.TempDir(), "rec")},
+		{"verify", url},
+	} {
+		_, printed := runErr(t, args...)
+		want := "hint: " + url + " closed the connection without an HTTP answer: is it a node's Raft address? give its HTTP API address (urna node --http)\n"
+		if !strings.Contains(printed, "urna: error: urna "+args[0]+": ") || !strings.Contains(printed, want) {
+			t.Errorf("urna %s: want %q:\n%s", args[0], want, printed)
+		}
+	}
+}

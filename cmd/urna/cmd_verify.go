@@ -117,7 +117,11 @@ func runVerify(ctx context.Context, e *env, src string, asJSON bool, progress st
 	}
 	if !rep.OK() {
 		step, f, _ := rep.FirstFailure()
-		return fmt.Errorf("urna verify: the record does not verify: %s failed: %s", step, f)
+		err := fmt.Errorf("urna verify: the record does not verify: %s failed: %s", step, f)
+		if step == client.StepV1 && strings.Contains(f.Detail, "record truncated") {
+			return withHint(err, "the record ends in the middle of a block: if it is a copy, make it again (urna export --node URL -o FILE)")
+		}
+		return err
 	}
 	if !rep.Complete {
 		// SPEC.md §10.2: a step not reached is not a pass.

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http/httptest"
@@ -112,6 +113,22 @@ func TestVerifyReport(t *testing.T) {
 		t.Errorf("report:\n%s", out.String())
 	}
 
+	// A truncated record: the first failure, with a hint.
+	verifier = func(r io.Reader, o client.VerifyOptions) (*client.Report, error) {
+		rep, _ := pass(bytes.NewReader([]byte("record bytes")), o)
+		rep.Steps[0].OK = false
+		rep.Steps[0].Failures = []client.Failure{{Entry: 9, Block: client.NoEntry, Field: "V1 record", Detail: "bulletin: malformed encoding: record truncated"}}
+		return rep, client.ErrFailed
+	}
+	out.Reset()
+	err = run(context.Background(), []string{"verify", rec}, &out, &errOut)
+	var h hinter
+	if err == nil || !strings.Contains(err.Error(), "V1 failed: entry 9: V1 record: bulletin: malformed encoding: record truncated") ||
+		!errors.As(err, &h) || !strings.Contains(h.Hint(), "urna export") {
+		t.Errorf("truncated record: %v", err)
+	}
+
+	verifier = fail
 	out.Reset()
 	if err := run(context.Background(), []string{"verify", "--json", rec}, &out, &errOut); err == nil {
 		t.Fatal("--json on a failing record exited 0")
