@@ -168,6 +168,5 @@ func tallyFlags(fs *flag.FlagSet) action {
 
 // printCounts prints the result, one table per question.
 func printCounts(e *env, m *ballot.Manifest, counts [][]uint64) {
-	fmt.Fprintln(e.stdout)
 	textreport.Result(e.stdout, client.LabelCounts(m.Questions, counts))
 }

@@ -134,7 +134,19 @@ func TestNodeNotHTTP(t *testing.T) {
 			if err != nil {
 				return
 			}
-			c.Close()
+			// Like a Raft port: read the request, answer nothing, close.
+			go func() {
+				defer c.Close()
+				var req []byte
+				buf := make([]byte, 512)
+				for !bytes.Contains(req, []byte("\r\n\r\n")) {
+					n, err := c.Read(buf)
+					if err != nil {
+						return
+					}
+					req = append(req, buf[:n]...)
+				}
+			}()
 		}
 	}()
 	url := "http://" + ln.Addr().String()

@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"strings"
+	"syscall"
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/internal/apiclient"
@@ -46,7 +47,7 @@ func nodeError(node string, err error) error {
 	if strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "no such host") {
 		return withHint(err, fmt.Sprintf("is a node running at %s? start one with 'urna node' or check --node", node))
 	}
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) {
 		// What a node's Raft port does with an HTTP request.
 		return withHint(err, fmt.Sprintf("%s closed the connection without an HTTP answer: is it a node's Raft address? give its HTTP API address (urna node --http)", node))
 	}

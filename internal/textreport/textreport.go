@@ -34,7 +34,7 @@ func Write(w io.Writer, rep *client.Report, took time.Duration) {
 	Steps(w, rep, 0)
 	fmt.Fprintln(w)
 	if rep.Counts != nil {
-		fmt.Fprintf(w, "Result (combined from trustees %v):\n", rep.Trustees)
+		fmt.Fprintf(w, "Result (combined from trustees %v):", rep.Trustees)
 		Result(w, rep.Result())
 		fmt.Fprintln(w)
 	}
@@ -88,9 +88,10 @@ func Steps(w io.Writer, rep *client.Report, maxFailures int) {
 	}
 }
 
-// Result prints a result, one table per question: the question's text
-// and each option's name and count. A question or option without a label
-// (a report without the manifest) is named by its number.
+// Result prints a result, one table per question after a blank line: the
+// question's text, then each option's name and count. A question or
+// option without a label (a report without the manifest) is named by its
+// number.
 func Result(w io.Writer, questions []client.QuestionResult) {
 	for _, q := range questions {
 		text := q.Text
@@ -106,10 +107,10 @@ func Result(w io.Writer, questions []client.QuestionResult) {
 			}
 			width = max(width, utf8.RuneCountInString(names[i]))
 		}
-		fmt.Fprintf(w, "  %s\n", text)
+		fmt.Fprintf(w, "\n%s\n", text)
 		for i, o := range q.Options {
 			pad := strings.Repeat(" ", width-utf8.RuneCountInString(names[i]))
-			fmt.Fprintf(w, "    %s%s %8d\n", names[i], pad, o.Count)
+			fmt.Fprintf(w, "  %s%s %6d\n", names[i], pad, o.Count)
 		}
 	}
 }
