@@ -41,7 +41,12 @@
 // The report (Report) says for each step whether it passed, how many
 // objects it checked and, for each failure, the entry sequence number or
 // block height and the field (the sub-step, e.g. "V8.6 question 0 option
-// 1"). VerifyElectionRecord streams: it holds the key-ceremony
+// 1"). A step the record does not reach (an election in progress, or
+// everything after a failure the verifier cannot get past, such as a
+// truncated record) did not run and did not fail: Ran is false and Skipped
+// says why. The report's JSON form carries ReportSchemaVersion and the
+// result labelled with the manifest's questions and options.
+// VerifyElectionRecord streams: it holds the key-ceremony
 // entries, one encoded ballot per credential (the one that currently
 // counts, needed to take it out of the running aggregate when the voter
 // votes again) and at most one chunk of ballots awaiting batch

@@ -1,9 +1,13 @@
 package client
 
 import (
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/urna-vote/urna/ballot"
 )
 
 // Step is a verification step of SPEC.md §10.3, V1 … V13. Its String is the
@@ -97,10 +101,12 @@ const MaxFailuresPerStep = 1000
 
 // StepResult is the outcome of one V-step.
 type StepResult struct {
-	ID       string    `json:"id"`      // the Step's name, "V1" … "V13"
-	Title    string    `json:"title"`   // what the step checks
-	OK       bool      `json:"ok"`      // no failure (a step the record does not reach yet is OK)
-	Ran      bool      `json:"ran"`     // false when an earlier failure made the step impossible
+	ID    string `json:"id"`    // the Step's name, "V1" … "V13"
+	Title string `json:"title"` // what the step checks
+	// OK: the step found no failure. A step not reached (Ran false) is not
+	// a failure: it is OK, and Skipped says why it did not run.
+	OK       bool      `json:"ok"`
+	Ran      bool      `json:"ran"`     // false when the record ends before the step, or an earlier failure stopped it
 	Checked  int       `json:"checked"` // number of objects checked
 	Failures []Failure `json:"failures,omitempty"`
 	Dropped  int       `json:"dropped,omitempty"` // failures beyond MaxFailuresPerStep
@@ -108,27 +114,116 @@ type StepResult struct {
 }
 
 // Report is the outcome of Verify: one StepResult per V-step, in order,
-// and, when V13 passes, the verified result.
+// and, when V13 passes, the verified result. Its JSON form (MarshalJSON)
+// is versioned by ReportSchemaVersion.
 type Report struct {
-	ElectionID  string       `json:"election_id"`
-	Title       string       `json:"title"`
-	Fingerprint [32]byte     `json:"fingerprint"`
-	Steps       []StepResult `json:"steps"`
+	ElectionID  string
+	Title       string
+	Fingerprint [32]byte
+	// Questions are the manifest's questions, which label Counts (nil
+	// until V4 reads the manifest).
+	Questions []ballot.Question
+	Steps     []StepResult
 	// Complete is true when the record reaches the published result.
-	Complete bool `json:"complete"`
+	Complete bool
 
 	// Counts is the verified result per question per option (nil unless V13 passed).
-	Counts [][]uint64 `json:"counts,omitempty"`
+	Counts [][]uint64
 	// Trustees are the indices of the partial decryptions the result combines.
-	Trustees []int `json:"trustees,omitempty"`
+	Trustees []int
 
-	Entries     int `json:"entries"`     // entries in the record
-	Blocks      int `json:"blocks"`      // blocks in the record
-	Ballots     int `json:"ballots"`     // cast-ballot entries
-	Counted     int `json:"counted"`     // ballots that count (V10)
-	Audited     int `json:"audited"`     // audited-ballot entries
-	Voters      int `json:"voters"`      // credentials with a counted ballot
-	Checkpoints int `json:"checkpoints"` // checkpoints verified
+	Entries     int // entries in the record
+	Blocks      int // blocks in the record
+	Ballots     int // cast-ballot entries
+	Counted     int // ballots that count (V10)
+	Audited     int // audited-ballot entries
+	Voters      int // credentials with a counted ballot
+	Checkpoints int // checkpoints verified
+}
+
+// ReportSchemaVersion is the "schema_version" of the report's JSON form.
+// It changes whenever a field is removed or changes meaning.
+const ReportSchemaVersion = 1
+
+// QuestionResult is one question of the verified result in the report's
+// JSON form: the manifest's text and one labelled count per option.
+type QuestionResult struct {
+	Question int            `json:"question"` // 1-based, in manifest order
+	Text     string         `json:"text"`
+	Options  []OptionResult `json:"options"`
+}
+
+// OptionResult is the verified count of one option.
+type OptionResult struct {
+	Option int    `json:"option"` // 1-based, in manifest order
+	Name   string `json:"name"`
+	Count  uint64 `json:"count"`
+}
+
+// Result labels Counts with the manifest's question texts and option
+// names (LabelCounts). It is nil when the report has no verified result.
+func (r *Report) Result() []QuestionResult { return LabelCounts(r.Questions, r.Counts) }
+
+// LabelCounts labels a result's counts (per question, per option) with
+// the questions' texts and option names; a question or option without a
+// label gets an empty text or name. It returns nil for nil counts.
+func LabelCounts(questions []ballot.Question, counts [][]uint64) []QuestionResult {
+	if counts == nil {
+		return nil
+	}
+	out := make([]QuestionResult, len(counts))
+	for q, row := range counts {
+		var mq ballot.Question
+		if q < len(questions) {
+			mq = questions[q]
+		}
+		out[q] = QuestionResult{Question: q + 1, Text: mq.Text, Options: make([]OptionResult, len(row))}
+		for o, n := range row {
+			name := ""
+			if o < len(mq.Options) {
+				name = mq.Options[o]
+			}
+			out[q].Options[o] = OptionResult{Option: o + 1, Name: name, Count: n}
+		}
+	}
+	return out
+}
+
+// MarshalJSON writes the report's JSON form, schema version
+// ReportSchemaVersion: the verdict ("ok", "complete"), the election, the
+// record's size, every step, and the labelled result.
+func (r *Report) MarshalJSON() ([]byte, error) {
+	type result struct {
+		Trustees  []int            `json:"trustees"`
+		Questions []QuestionResult `json:"questions"`
+	}
+	out := struct {
+		SchemaVersion int          `json:"schema_version"`
+		OK            bool         `json:"ok"`
+		Complete      bool         `json:"complete"`
+		ElectionID    string       `json:"election_id"`
+		Title         string       `json:"title"`
+		Fingerprint   string       `json:"fingerprint"`
+		Entries       int          `json:"entries"`
+		Blocks        int          `json:"blocks"`
+		Checkpoints   int          `json:"checkpoints"`
+		Ballots       int          `json:"ballots"`
+		Counted       int          `json:"counted"`
+		Audited       int          `json:"audited"`
+		Voters        int          `json:"voters"`
+		Steps         []StepResult `json:"steps"`
+		Result        *result      `json:"result,omitempty"`
+	}{
+		SchemaVersion: ReportSchemaVersion, OK: r.OK(), Complete: r.Complete,
+		ElectionID: r.ElectionID, Title: r.Title, Fingerprint: hex.EncodeToString(r.Fingerprint[:]),
+		Entries: r.Entries, Blocks: r.Blocks, Checkpoints: r.Checkpoints,
+		Ballots: r.Ballots, Counted: r.Counted, Audited: r.Audited, Voters: r.Voters,
+		Steps: r.Steps,
+	}
+	if r.Counts != nil {
+		out.Result = &result{Trustees: r.Trustees, Questions: r.Result()}
+	}
+	return json.Marshal(out)
 }
 
 func newReport() *Report {
@@ -171,6 +266,19 @@ func (r *Report) FirstFailure() (step Step, f Failure, ok bool) {
 		}
 	}
 	return 0, Failure{}, false
+}
+
+// setManifest records the election the manifest m (fingerprint fp) describes.
+func (r *Report) setManifest(m *ballot.Manifest, fp [32]byte) {
+	r.ElectionID, r.Title, r.Fingerprint, r.Questions = m.ElectionID, m.Title, fp, m.Questions
+}
+
+// settle sets s.OK once the step is over: a step passes when it recorded
+// no failure. A step the record does not reach (after a fatal failure such
+// as a truncated record, or on an election in progress) did not fail:
+// Ran is false and Skipped says why.
+func (s *StepResult) settle() {
+	s.OK = len(s.Failures) == 0 && s.Dropped == 0
 }
 
 // step returns the result of step s of a report made by newReport.

@@ -435,7 +435,7 @@ func (v *verifier) manifestEntry(e *bulletin.Entry) {
 		return
 	}
 	fp := m.Fingerprint()
-	v.rep.ElectionID, v.rep.Title, v.rep.Fingerprint = m.ElectionID, m.Title, fp
+	v.rep.setManifest(m, fp)
 	if e.Role != bulletin.RoleAuthority || !e.Author.Equal(m.Authority) {
 		v.failAt(StepV4, 0, "V4.4 author", "manifest is not posted by the authority it names")
 	} else if schnorr.Verify(m.Authority, e.SigningMessage(), e.Sig) != nil {
@@ -733,7 +733,7 @@ func (v *verifier) finish() {
 				skip(n, "the record ends before this step")
 			}
 		}
-		s.OK = len(s.Failures) == 0 && s.Dropped == 0 && (s.Ran || !v.v1Failed)
+		s.settle()
 	}
 }
 

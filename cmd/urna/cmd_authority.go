@@ -7,12 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/urna-vote/urna/ballot"
+	"github.com/urna-vote/urna/client"
 	"github.com/urna-vote/urna/internal/apiclient"
 	"github.com/urna-vote/urna/internal/group"
 	"github.com/urna-vote/urna/internal/roles"
+	"github.com/urna-vote/urna/internal/textreport"
 	"github.com/urna-vote/urna/internal/wire"
 )
 
@@ -155,8 +156,8 @@ func tallyFlags(fs *flag.FlagSet) action {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "posted the result (entry %d): %d ballots counted, partial decryptions of trustees %v combined\n",
-			res.Seq, res.Counted, res.Result.Trustees)
+		fmt.Fprintf(e.stdout, "posted the result (entry %d): %s counted, partial decryptions of trustees %v combined\n",
+			res.Seq, textreport.Plural(res.Counted, "ballot", "ballots"), res.Result.Trustees)
 		for _, j := range res.Rejected {
 			fmt.Fprintf(e.stdout, "rejected the partial decryption of trustee %d (its proofs fail)\n", j)
 		}
@@ -167,18 +168,5 @@ func tallyFlags(fs *flag.FlagSet) action {
 
 // printCounts prints the result, one table per question.
 func printCounts(e *env, m *ballot.Manifest, counts [][]uint64) {
-	for q, mq := range m.Questions {
-		fmt.Fprintf(e.stdout, "\n%s\n", mq.Text)
-		w := 0
-		for _, o := range mq.Options {
-			w = max(w, len([]rune(o)))
-		}
-		for o, text := range mq.Options {
-			var n uint64
-			if q < len(counts) && o < len(counts[q]) {
-				n = counts[q][o]
-			}
-			fmt.Fprintf(e.stdout, "  %s%s %6d\n", text, strings.Repeat(" ", w-len([]rune(text))), n)
-		}
-	}
+	textreport.Result(e.stdout, client.LabelCounts(m.Questions, counts))
 }

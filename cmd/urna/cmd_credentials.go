@@ -7,6 +7,7 @@ import (
 
 	"github.com/urna-vote/urna/internal/apiclient"
 	"github.com/urna-vote/urna/internal/roles"
+	"github.com/urna-vote/urna/internal/textreport"
 )
 
 func init() {
@@ -35,8 +36,8 @@ func credentialsIssue(fs *flag.FlagSet) action {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "posted %d public credentials (entry %d)\nthe secret credentials are in %s: hand line N to voter N, then destroy the file\n",
-			iss.Count, iss.Seq, iss.Path)
+		fmt.Fprintf(e.stdout, "posted %s (entry %d)\nthe secret credentials are in %s: hand line N to voter N, then destroy the file\n",
+			textreport.Plural(iss.Count, "public credential", "public credentials"), iss.Seq, iss.Path)
 		return nil
 	}
 }

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"os"
+	"syscall"
 
 	"github.com/urna-vote/urna/internal/demo"
 )
@@ -95,10 +97,26 @@ func runDemo(ctx context.Context, e *env, o *demoOpts) error {
 	if errors.Is(err, demo.ErrMismatch) || errors.Is(err, demo.ErrVerification) {
 		return fmt.Errorf("urna demo: %w", err)
 	}
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return withHint(fmt.Errorf("urna demo: %w", err), addrInUseHint(cfg.HTTPListen))
+	}
 	if err != nil {
 		return withHint(fmt.Errorf("urna demo: %w", err), "run again with --logs to see the nodes' logs")
 	}
 	return nil
+}
+
+// addrInUseHint advises another --http address than listen, which is in
+// use (empty: the demo chose free ports, so another process took one).
+func addrInUseHint(listen string) string {
+	if listen == "" {
+		return "another process took a port the demo chose; run it again"
+	}
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil || host == "" {
+		host = "127.0.0.1"
+	}
+	return fmt.Sprintf("another process listens on %s: give the demo a free address with --http %s", listen, net.JoinHostPort(host, "PORT"))
 }
 
 var errStoppedEarly = errors.New("stopped before the tally")

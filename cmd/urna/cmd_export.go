@@ -37,13 +37,15 @@ func runExport(ctx context.Context, e *env, node, out string, force bool) error 
 	case out == "":
 		return usagef("-o is required")
 	}
-	cl, err := newClient(node)
+	cl, err := newClient("export", node)
 	if err != nil {
 		return err
 	}
 	if out == "-" {
-		_, err := cl.WriteRecord(ctx, e.stdout)
-		return nodeError(node, err)
+		if _, err := cl.WriteRecord(ctx, e.stdout); err != nil {
+			return nodeError(node, fmt.Errorf("urna export: %w", err))
+		}
+		return nil
 	}
 	if !force {
 		if _, err := os.Lstat(out); err == nil {
@@ -64,7 +66,7 @@ func runExport(ctx context.Context, e *env, node, out string, force bool) error 
 		err = cerr
 	}
 	if err != nil {
-		return nodeError(node, err)
+		return nodeError(node, fmt.Errorf("urna export: %w", err))
 	}
 	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
 		return fmt.Errorf("urna export: %w", err)

@@ -13,9 +13,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/urna-vote/urna/internal/apiclient"
 	"github.com/urna-vote/urna/internal/keyfile"
 	"github.com/urna-vote/urna/internal/replica"
 	"github.com/urna-vote/urna/internal/server"
+	"github.com/urna-vote/urna/internal/store"
 	"github.com/urna-vote/urna/web"
 )
 
@@ -44,12 +46,27 @@ Example (three nodes on one machine):
 		actions: nodeActions(),
 	})
 	register(&command{
+		name:    "node-remove",
+		summary: "remove a node from the board cluster",
+		usage:   "ID [--node URL] [--cluster-token-file FILE]",
+		help: `Asks the cluster, through the node at --node (any member), to remove the
+node ID from the Raft configuration. Stop the removed node's process
+afterwards; its data directory is no longer needed. Cluster changes are
+accepted from loopback, or with the cluster token the nodes were started
+with (--cluster-token-file).`,
+		args:  true,
+		flags: nodeRemoveFlags,
+	})
+	register(&command{
 		name:    "node-key",
-		summary: "create a board node's checkpoint signing key",
-		usage:   "-o FILE",
-		help: `Writes a new Ed25519 signing key (owner-only permissions; an existing file is
-never replaced) and prints its public key, which the election manifest lists
-among the board nodes.`,
+		summary: "create a board node's checkpoint signing key, or show its public key",
+		usage:   "-o FILE | --show FILE",
+		help: `With -o, writes a new Ed25519 signing key (owner-only permissions; an
+existing file is never replaced) and prints its public key, which the
+election manifest lists among the board nodes (--board-node ID=KEY).
+
+With --show, prints the public key of an existing key file again. A running
+node also logs its public key when it starts.`,
 		flags: nodeKeyFlags,
 	})
 }
@@ -107,27 +124,19 @@ func runNode(ctx context.Context, e *env, o *nodeOpts) error {
 	}
 	if o.keyFile != "" {
 		// Read it here rather than in server so that the permission check
-		// applies: a world-readable key may already be someone else's.
-		text, err := keyfile.Read(o.keyFile)
+		// applies.
+		key, err := readNodeKey(o.keyFile)
 		if err != nil {
-			return fmt.Errorf("urna node: signing key: %w", err)
+			return fmt.Errorf("urna node: %w", err)
 		}
-		seed, err := server.ParseSeed(string(text))
-		if err != nil {
-			return withHint(fmt.Errorf("urna node: signing key %s: %w", o.keyFile, err),
-				"create a key with 'urna node-key -o FILE'")
-		}
-		o.cfg.SigningKey = ed25519.NewKeyFromSeed(seed)
+		o.cfg.SigningKey = key
 	}
 	if o.tokenFile != "" {
-		tok, err := keyfile.Read(o.tokenFile)
+		tok, err := readClusterToken(o.tokenFile)
 		if err != nil {
-			return fmt.Errorf("urna node: cluster token: %w", err)
+			return fmt.Errorf("urna node: %w", err)
 		}
-		o.cfg.ClusterToken = strings.TrimSpace(string(tok))
-		if o.cfg.ClusterToken == "" {
-			return fmt.Errorf("urna node: cluster token file %s is empty", o.tokenFile)
-		}
+		o.cfg.ClusterToken = tok
 	}
 	logger, err := newLogger(e, o.logLevel, o.logFormat)
 	if err != nil {
@@ -153,10 +162,58 @@ func runNode(ctx context.Context, e *env, o *nodeOpts) error {
 	if err := o.cfg.Validate(); err != nil {
 		return withHint(fmt.Errorf("urna node: %w", err), "run 'urna node --help' for usage")
 	}
+	if o.cfg.SigningKeyEnv != "" {
+		text := e.getenv(o.cfg.SigningKeyEnv)
+		if text == "" {
+			return withHint(fmt.Errorf("urna node: signing key: environment variable %s is not set", o.cfg.SigningKeyEnv),
+				"set it to the contents of a key file that 'urna node-key -o FILE' wrote")
+		}
+		seed, err := server.ParseSeed(text)
+		if err != nil {
+			return fmt.Errorf("urna node: signing key in environment variable %s: %w", o.cfg.SigningKeyEnv, err)
+		}
+		o.cfg.SigningKey, o.cfg.SigningKeyEnv = ed25519.NewKeyFromSeed(seed), ""
+	}
+	if o.cfg.Join != "" {
+		warnJoinNotReady(ctx, logger, o.cfg.Join)
+	}
+	// The manifest lists this key; logging it means it can always be found
+	// again (also with 'urna node-key --show FILE').
+	logger.Info("urna node: checkpoint signing key", "id", o.cfg.ID, "public_key", publicKeyHex(o.cfg.SigningKey))
 	if err := startNode(ctx, o.cfg); err != nil {
-		return fmt.Errorf("urna node: %w", err)
+		return nodeStartError(o.cfg, err)
 	}
 	return nil
+}
+
+// warnJoinNotReady says, before the node starts, when the member it joins
+// through does not answer or has no leader yet: the node then keeps
+// trying for a while, and would otherwise wait in silence.
+func warnJoinNotReady(ctx context.Context, logger *slog.Logger, join string) {
+	cl, err := apiclient.New(join, apiclient.Options{MaxRetries: -1, Timeout: 2 * time.Second})
+	if err != nil {
+		return // the join itself reports the bad URL
+	}
+	h, err := cl.Health(ctx)
+	switch {
+	case err != nil:
+		logger.Warn("urna node: the node to join does not answer yet; waiting for it (start the first node, and let it become leader, before the others)", "join", join, "err", err)
+	case h.Leader == "":
+		logger.Warn("urna node: the cluster to join has no leader yet; waiting for one", "join", join)
+	}
+}
+
+// nodeStartError adds what the user can do to the errors of a node.
+func nodeStartError(cfg server.Config, err error) error {
+	switch {
+	case errors.Is(err, store.ErrLocked) && cfg.Store != "" && cfg.Store != "bolt":
+		return withHint(fmt.Errorf("urna node: another process holds the PostgreSQL schema %s: %w", cfg.PostgresSchema, err),
+			"is a node already running with it? give each node its own --pg-schema")
+	case errors.Is(err, store.ErrLocked):
+		return withHint(fmt.Errorf("urna node: another process holds the data directory %s: %w", cfg.DataDir, err),
+			fmt.Sprintf("is a node already running with --data %s? stop it, or give this node its own --data directory", cfg.DataDir))
+	}
+	return fmt.Errorf("urna node: %w", err)
 }
 
 func newLogger(e *env, level, format string) (*slog.Logger, error) {
@@ -175,14 +232,20 @@ func newLogger(e *env, level, format string) (*slog.Logger, error) {
 }
 
 func nodeKeyFlags(fs *flag.FlagSet) action {
-	out := fs.String("o", "", "write the key to `file` (must not exist)")
-	return func(_ context.Context, e *env, _ []string) error { return runNodeKey(e, *out) }
+	out := fs.String("o", "", "write a new key to `file` (must not exist)")
+	show := fs.String("show", "", "print the public key of the existing key `file`")
+	return func(_ context.Context, e *env, _ []string) error {
+		switch {
+		case (*out == "") == (*show == ""):
+			return usagef("give the key file with -o FILE to create a key, or --show FILE to print the public key of an existing one")
+		case *show != "":
+			return showNodeKey(e, *show)
+		}
+		return runNodeKey(e, *out)
+	}
 }
 
 func runNodeKey(e *env, out string) error {
-	if out == "" {
-		return usagef("give the key file with -o FILE")
-	}
 	seed := make([]byte, ed25519.SeedSize)
 	if _, err := rand.Read(seed); err != nil {
 		return fmt.Errorf("urna node-key: %w", err)
@@ -190,7 +253,76 @@ func runNodeKey(e *env, out string) error {
 	if err := keyfile.Write(out, []byte(server.FormatSeed(seed))); err != nil {
 		return fmt.Errorf("urna node-key: %w", err)
 	}
-	pub := ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey)
-	fmt.Fprintf(e.stdout, "%s\n", hex.EncodeToString(pub))
+	fmt.Fprintln(e.stdout, publicKeyHex(ed25519.NewKeyFromSeed(seed)))
 	return nil
+}
+
+// showNodeKey prints the public key of the node key file path.
+func showNodeKey(e *env, path string) error {
+	key, err := readNodeKey(path)
+	if err != nil {
+		return fmt.Errorf("urna node-key: %w", err)
+	}
+	fmt.Fprintln(e.stdout, publicKeyHex(key))
+	return nil
+}
+
+// readNodeKey reads a node's signing key file, refusing one that other
+// users may read (a world-readable key may already be someone else's).
+func readNodeKey(path string) (ed25519.PrivateKey, error) {
+	text, err := keyfile.Read(path)
+	if err != nil {
+		return nil, fmt.Errorf("signing key: %w", err)
+	}
+	seed, err := server.ParseSeed(string(text))
+	if err != nil {
+		return nil, withHint(fmt.Errorf("signing key %s: %w", path, err), "create a key with 'urna node-key -o FILE'")
+	}
+	return ed25519.NewKeyFromSeed(seed), nil
+}
+
+// publicKeyHex is the form of a node's public key that the manifest's
+// --board-node ID=KEY takes.
+func publicKeyHex(key ed25519.PrivateKey) string {
+	return hex.EncodeToString(key.Public().(ed25519.PublicKey))
+}
+
+// readClusterToken reads a cluster token file (a secret: owner-only).
+func readClusterToken(path string) (string, error) {
+	tok, err := keyfile.Read(path)
+	if err != nil {
+		return "", fmt.Errorf("cluster token: %w", err)
+	}
+	t := strings.TrimSpace(string(tok))
+	if t == "" {
+		return "", fmt.Errorf("cluster token file %s is empty", path)
+	}
+	return t, nil
+}
+
+func nodeRemoveFlags(fs *flag.FlagSet) action {
+	node := nodeFlag(fs)
+	tokenFile := fs.String("cluster-token-file", "", "`file` holding the cluster token (owner-only permissions)")
+	return func(ctx context.Context, e *env, args []string) error {
+		if len(args) != 1 {
+			return usagef("give the ID of the node to remove")
+		}
+		opts := apiclient.Options{MaxRetries: 3}
+		if *tokenFile != "" {
+			tok, err := readClusterToken(*tokenFile)
+			if err != nil {
+				return fmt.Errorf("urna node-remove: %w", err)
+			}
+			opts.ClusterToken = tok
+		}
+		cl, err := apiclient.New(*node, opts)
+		if err != nil {
+			return withHint(fmt.Errorf("urna node-remove: %w", err), "give the node's API base URL, e.g. --node http://127.0.0.1:8080")
+		}
+		if err := cl.Remove(ctx, args[0]); err != nil {
+			return nodeError(*node, fmt.Errorf("urna node-remove: %w", err))
+		}
+		fmt.Fprintf(e.stdout, "removed node %s from the cluster; stop its process now\n", args[0])
+		return nil
+	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/urna-vote/urna/internal/apiclient"
 	"github.com/urna-vote/urna/internal/roles"
+	"github.com/urna-vote/urna/internal/textreport"
 )
 
 func init() {
@@ -58,7 +59,7 @@ func trusteeStep(step string) func(*flag.FlagSet) action {
 			if err != nil {
 				return roleError(what, *node, err)
 			}
-			cl, err := newClient(*node)
+			cl, err := newClient(what, *node)
 			if err != nil {
 				return err
 			}
@@ -102,8 +103,8 @@ func runTrusteeStep(ctx context.Context, e *env, cl *apiclient.Client, t *roles.
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "verified the board (V1–%s pass), then posted the partial decryption of trustee %d (entry %d) over %d counted ballots\n",
-			res.Check.UpTo, res.Index, res.Seq, res.Counted)
+		fmt.Fprintf(e.stdout, "verified the board (V1–%s pass), then posted the partial decryption of trustee %d (entry %d) over %s\n",
+			res.Check.UpTo, res.Index, res.Seq, textreport.Plural(res.Counted, "counted ballot", "counted ballots"))
 	}
 	return nil
 }

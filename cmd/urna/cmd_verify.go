@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -66,7 +65,7 @@ func runVerify(ctx context.Context, e *env, src string, asJSON bool, progress st
 		total int
 	)
 	if strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://") {
-		cl, err := newClient(src)
+		cl, err := newClient("verify", src)
 		if err != nil {
 			return err
 		}
@@ -108,10 +107,9 @@ func runVerify(ctx context.Context, e *env, src string, asJSON bool, progress st
 		return fmt.Errorf("urna verify: %w", err)
 	}
 	if asJSON {
-		out := jsonReport{OK: rep.OK(), Report: rep, Fingerprint: hex.EncodeToString(rep.Fingerprint[:])}
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(out); err != nil {
+		if err := enc.Encode(rep); err != nil {
 			return fmt.Errorf("urna verify: %w", err)
 		}
 	} else {
@@ -119,7 +117,11 @@ func runVerify(ctx context.Context, e *env, src string, asJSON bool, progress st
 	}
 	if !rep.OK() {
 		step, f, _ := rep.FirstFailure()
-		return fmt.Errorf("urna verify: the record does not verify: %s failed: %s", step, f)
+		err := fmt.Errorf("urna verify: the record does not verify: %s failed: %s", step, f)
+		if step == client.StepV1 && strings.Contains(f.Detail, "record truncated") {
+			return withHint(err, "the record ends in the middle of a block: if it is a copy, make it again (urna export --node URL -o FILE)")
+		}
+		return err
 	}
 	if !rep.Complete {
 		// SPEC.md §10.2: a step not reached is not a pass.
@@ -127,14 +129,6 @@ func runVerify(ctx context.Context, e *env, src string, asJSON bool, progress st
 			"run it again after the result is posted to verify the whole election")
 	}
 	return nil
-}
-
-// jsonReport is the --json output: the verifier's report, with an overall
-// verdict and the fingerprint in hex.
-type jsonReport struct {
-	OK bool `json:"ok"`
-	*client.Report
-	Fingerprint string `json:"fingerprint"`
 }
 
 // ctxReader stops a verification when the command is interrupted.

@@ -83,7 +83,7 @@ func runVote(ctx context.Context, e *env, o *voteOpts) error {
 	if *o.choices == "" {
 		return withHint(fmt.Errorf("urna vote: --choices is required"), "e.g. --choices '1;2,4': option 1 for question 1, options 2 and 4 for question 2")
 	}
-	cl, err := newClient(*o.node)
+	cl, err := newClient("vote", *o.node)
 	if err != nil {
 		return err
 	}

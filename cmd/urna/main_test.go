@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/client"
 	"github.com/urna-vote/urna/internal/httpapi"
 	"github.com/urna-vote/urna/internal/httpapi/httpapitest"
@@ -61,7 +63,8 @@ func TestVerifyReport(t *testing.T) {
 		if string(b) != "record bytes" {
 			t.Errorf("verifier read %q", b)
 		}
-		rep := &client.Report{ElectionID: "e1", Title: "Board 2026", Complete: true, Counts: [][]uint64{{3, 4}}, Trustees: []int{1, 3}, Entries: 12}
+		rep := &client.Report{ElectionID: "e1", Title: "Board 2026", Complete: true, Counts: [][]uint64{{3, 4}}, Trustees: []int{1, 3}, Entries: 12,
+			Questions: []ballot.Question{{Text: "Board chair", Options: []string{"Ada", "Grace"}}}}
 		for i := 1; i <= 13; i++ {
 			rep.Steps = append(rep.Steps, client.StepResult{ID: fmt.Sprintf("V%d", i), Title: "step", OK: true, Ran: true, Checked: i})
 		}
@@ -81,13 +84,23 @@ func TestVerifyReport(t *testing.T) {
 	if err := run(context.Background(), []string{"verify", rec}, &out, &errOut); err != nil {
 		t.Fatalf("passing record: %v", err)
 	}
-	for _, want := range []string{"Board 2026", "V1   ok", "V13  ok", "question 1: option 1: 3, option 2: 4", "VERIFIED"} {
+	for _, want := range []string{"Board 2026", "V1   ok", "V13  ok", "Result (combined from trustees [1 3]):\nBoard chair\n  Ada        3\n  Grace      4\n", "VERIFIED"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}
 	}
 	if errOut.Len() != 0 {
 		t.Errorf("stderr without a terminal: %q", errOut.String())
+	}
+
+	out.Reset()
+	if err := run(context.Background(), []string{"verify", rec, "--json"}, &out, &errOut); err != nil {
+		t.Fatalf("passing record, --json: %v", err)
+	}
+	for _, want := range []string{`"schema_version": 1`, `"ok": true`, `"text": "Board chair"`, `"name": "Grace",`, `"count": 4`, `"trustees": [`} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("JSON lacks %q:\n%s", want, out.String())
+		}
 	}
 
 	verifier = fail
@@ -100,11 +113,27 @@ func TestVerifyReport(t *testing.T) {
 		t.Errorf("report:\n%s", out.String())
 	}
 
+	// A truncated record: the first failure, with a hint.
+	verifier = func(r io.Reader, o client.VerifyOptions) (*client.Report, error) {
+		rep, _ := pass(bytes.NewReader([]byte("record bytes")), o)
+		rep.Steps[0].OK = false
+		rep.Steps[0].Failures = []client.Failure{{Entry: 9, Block: client.NoEntry, Field: "V1 record", Detail: "bulletin: malformed encoding: record truncated"}}
+		return rep, client.ErrFailed
+	}
+	out.Reset()
+	err = run(context.Background(), []string{"verify", rec}, &out, &errOut)
+	var h hinter
+	if err == nil || !strings.Contains(err.Error(), "V1 failed: entry 9: V1 record: bulletin: malformed encoding: record truncated") ||
+		!errors.As(err, &h) || !strings.Contains(h.Hint(), "urna export") {
+		t.Errorf("truncated record: %v", err)
+	}
+
+	verifier = fail
 	out.Reset()
 	if err := run(context.Background(), []string{"verify", "--json", rec}, &out, &errOut); err == nil {
 		t.Fatal("--json on a failing record exited 0")
 	}
-	for _, want := range []string{`"ok": false`, `"id": "V8"`, `"fingerprint": "0000`, `"entry": 57`} {
+	for _, want := range []string{`"schema_version": 1`, `"ok": false`, `"id": "V8"`, `"fingerprint": "0000`, `"entry": 57`} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("JSON lacks %q:\n%s", want, out.String())
 		}

@@ -7,11 +7,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"strings"
+	"syscall"
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/internal/apiclient"
+	"github.com/urna-vote/urna/internal/httpapi"
 	"github.com/urna-vote/urna/internal/keyfile"
 	"github.com/urna-vote/urna/internal/roles"
 )
@@ -19,11 +22,12 @@ import (
 // defaultNode is the --node default of the role commands.
 const defaultNode = "http://127.0.0.1:8080"
 
-// newClient returns an API client for a --node flag value.
-func newClient(node string) (*apiclient.Client, error) {
+// newClient returns an API client for the --node flag value of the
+// command what ("export", "trustee deal").
+func newClient(what, node string) (*apiclient.Client, error) {
 	cl, err := apiclient.New(node, apiclient.Options{MaxRetries: 3})
 	if err != nil {
-		return nil, withHint(err, "give the node's API base URL, e.g. --node http://127.0.0.1:8080")
+		return nil, withHint(fmt.Errorf("urna %s: %w", what, err), "give the node's API base URL, e.g. --node http://127.0.0.1:8080")
 	}
 	return cl, nil
 }
@@ -42,6 +46,10 @@ func nodeError(node string, err error) error {
 	}
 	if strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "no such host") {
 		return withHint(err, fmt.Sprintf("is a node running at %s? start one with 'urna node' or check --node", node))
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) {
+		// What a node's Raft port does with an HTTP request.
+		return withHint(err, fmt.Sprintf("%s closed the connection without an HTTP answer: is it a node's Raft address? give its HTTP API address (urna node --http)", node))
 	}
 	return err
 }
@@ -65,7 +73,7 @@ func dirFlag(fs *flag.FlagSet, role string) *string {
 // onNode runs a role's step f with an API client for node; f's errors get
 // the hints of roleError for the step what ("authority open").
 func onNode[T any](what, node string, f func(*apiclient.Client) (T, error)) (T, error) {
-	cl, err := newClient(node)
+	cl, err := newClient(what, node)
 	if err != nil {
 		var zero T
 		return zero, err
@@ -86,6 +94,12 @@ func roleError(what, node string, err error) error {
 		return withHint(err, "the board is not in the phase this step needs; check it with 'curl "+node+"/api/v1/election'")
 	case errors.As(err, &ae) && ae.Code == "not_authorized":
 		return withHint(err, "the key in --dir is not the one the manifest names for this role")
+	case what == "trustee decrypt" && errors.Is(err, roles.ErrNotReady):
+		return withHint(err, "the authority closes voting with 'urna authority close --dir DIR --node "+node+"'; run 'urna trustee decrypt' again after that")
+	case what == "tally" && errors.Is(err, roles.ErrNotReady):
+		return withHint(err, "each trustee runs 'urna trustee decrypt --dir DIR --node "+node+"' after the close; run 'urna tally' again once enough have")
+	case what == "vote" && apiclient.IsCode(err, httpapi.CodeClosed):
+		return withHint(err, "voting has closed: the last ballot you cast before the close is the one that counts; check it with 'urna check-receipt RECEIPT --node "+node+"', and once the result is posted verify the election with 'urna verify "+node+"'")
 	case errors.Is(err, roles.ErrNotReady):
 		return withHint(err, "wait for the other parties, then run this again")
 	case errors.Is(err, roles.ErrExists):

@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -122,7 +123,23 @@ func TestAttackCLISecrets(t *testing.T) {
 		t.Error("a mistyped credential was accepted")
 	}
 
+	// Steps out of phase name the command that comes next.
+	outOfPhase := func(want string, args ...string) {
+		t.Helper()
+		err := urna(args...)
+		var h hinter
+		if err == nil || !errors.As(err, &h) || !strings.Contains(h.Hint(), want) {
+			var buf bytes.Buffer
+			if err != nil {
+				reportError(&buf, err)
+			}
+			t.Errorf("urna %s before its phase: want a hint naming %q, got:\n%s", strings.Join(args, " "), want, buf.String())
+		}
+	}
+	outOfPhase("urna authority close", "trustee", "decrypt", "--dir", p("t1"), N)
 	must("authority", "close", "--dir", p("ea"), N)
+	outOfPhase("urna check-receipt", "vote", N, "--credential-file", one, "--choices", "1", "--receipt-dir", p("receipts"))
+	outOfPhase("urna trustee decrypt", "tally", "--dir", p("ea"), N)
 	must("trustee", "decrypt", "--dir", p("t1"), N)
 	must("trustee", "decrypt", "--dir", p("t2"), N)
 	must("tally", "--dir", p("ea"), N)

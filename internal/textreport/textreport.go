@@ -7,8 +7,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/urna-vote/urna/client"
 )
@@ -25,19 +27,15 @@ func Write(w io.Writer, rep *client.Report, took time.Duration) {
 		fmt.Fprintf(w, " [%s]", rep.ElectionID)
 	}
 	fmt.Fprintf(w, "\nFingerprint  %s\n", hex.EncodeToString(rep.Fingerprint[:]))
-	fmt.Fprintf(w, "Record       %d entries in %d blocks, %d checkpoints; %d ballots (%d counted, %d audited) from %d voters\n\n",
-		rep.Entries, rep.Blocks, rep.Checkpoints, rep.Ballots, rep.Counted, rep.Audited, rep.Voters)
+	fmt.Fprintf(w, "Record       %s in %s, %s; %s (%d counted, %d audited) from %s\n\n",
+		Plural(rep.Entries, "entry", "entries"), Plural(rep.Blocks, "block", "blocks"),
+		Plural(rep.Checkpoints, "checkpoint", "checkpoints"), Plural(rep.Ballots, "ballot", "ballots"),
+		rep.Counted, rep.Audited, Plural(rep.Voters, "voter", "voters"))
 	Steps(w, rep, 0)
 	fmt.Fprintln(w)
 	if rep.Counts != nil {
-		fmt.Fprintf(w, "Result (combined from trustees %v):\n", rep.Trustees)
-		for q, counts := range rep.Counts {
-			parts := make([]string, len(counts))
-			for i, n := range counts {
-				parts[i] = fmt.Sprintf("option %d: %d", i+1, n)
-			}
-			fmt.Fprintf(w, "  question %d: %s\n", q+1, strings.Join(parts, ", "))
-		}
+		fmt.Fprintf(w, "Result (combined from trustees %v):", rep.Trustees)
+		Result(w, rep.Result())
 		fmt.Fprintln(w)
 	}
 	var failed []string
@@ -57,8 +55,8 @@ func Write(w io.Writer, rep *client.Report, took time.Duration) {
 }
 
 // Steps prints one line per step: its ID, "ok", "FAIL" or "--" (not
-// reached), its title and how many items it checked, then its failures,
-// at most maxFailures of them (0: all the report holds).
+// reached, with the reason), its title and how many items it checked,
+// then its failures, at most maxFailures of them (0: all the report holds).
 func Steps(w io.Writer, rep *client.Report, maxFailures int) {
 	for _, s := range rep.Steps {
 		outcome := "ok"
@@ -72,7 +70,7 @@ func Steps(w io.Writer, rep *client.Report, maxFailures int) {
 		if !s.Ran {
 			detail = "not reached"
 			if s.Skipped != "" {
-				detail = s.Skipped
+				detail += ": " + s.Skipped
 			}
 		}
 		fmt.Fprintf(w, "  %-4s %-4s  %-58s %s\n", s.ID, outcome, s.Title, detail)
@@ -85,7 +83,43 @@ func Steps(w io.Writer, rep *client.Report, maxFailures int) {
 			fmt.Fprintf(w, "              - %s\n", f)
 		}
 		if more > 0 {
-			fmt.Fprintf(w, "              … and %d more failures\n", more)
+			fmt.Fprintf(w, "              … and %s\n", Plural(more, "more failure", "more failures"))
 		}
 	}
+}
+
+// Result prints a result, one table per question after a blank line: the
+// question's text, then each option's name and count. A question or
+// option without a label (a report without the manifest) is named by its
+// number.
+func Result(w io.Writer, questions []client.QuestionResult) {
+	for _, q := range questions {
+		text := q.Text
+		if text == "" {
+			text = fmt.Sprintf("question %d", q.Question)
+		}
+		names := make([]string, len(q.Options))
+		width := 0
+		for i, o := range q.Options {
+			names[i] = o.Name
+			if names[i] == "" {
+				names[i] = fmt.Sprintf("option %d", o.Option)
+			}
+			width = max(width, utf8.RuneCountInString(names[i]))
+		}
+		fmt.Fprintf(w, "\n%s\n", text)
+		for i, o := range q.Options {
+			pad := strings.Repeat(" ", width-utf8.RuneCountInString(names[i]))
+			fmt.Fprintf(w, "  %s%s %6d\n", names[i], pad, o.Count)
+		}
+	}
+}
+
+// Plural returns "1 ballot", "0 ballots", "2 ballots": n with the
+// singular form when n is 1, the plural form otherwise.
+func Plural(n int, singular, plural string) string {
+	if n == 1 {
+		return "1 " + singular
+	}
+	return strconv.Itoa(n) + " " + plural
 }
