@@ -13,8 +13,8 @@ import (
 	"syscall"
 
 	"github.com/urna-vote/urna/ballot"
+	"github.com/urna-vote/urna/internal/api"
 	"github.com/urna-vote/urna/internal/apiclient"
-	"github.com/urna-vote/urna/internal/httpapi"
 	"github.com/urna-vote/urna/internal/keyfile"
 	"github.com/urna-vote/urna/internal/roles"
 )
@@ -98,7 +98,7 @@ func roleError(what, node string, err error) error {
 		return withHint(err, "the authority closes voting with 'urna authority close --dir DIR --node "+node+"'; run 'urna trustee decrypt' again after that")
 	case what == "tally" && errors.Is(err, roles.ErrNotReady):
 		return withHint(err, "each trustee runs 'urna trustee decrypt --dir DIR --node "+node+"' after the close; run 'urna tally' again once enough have")
-	case what == "vote" && apiclient.IsCode(err, httpapi.CodeClosed):
+	case what == "vote" && apiclient.IsCode(err, api.CodeClosed):
 		return withHint(err, "voting has closed: the last ballot you cast before the close is the one that counts; check it with 'urna check-receipt RECEIPT --node "+node+"', and once the result is posted verify the election with 'urna verify "+node+"'")
 	case errors.Is(err, roles.ErrNotReady):
 		return withHint(err, "wait for the other parties, then run this again")
