@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
@@ -85,8 +86,21 @@ type Verified struct {
 	// Result is the verified result (V13), nil before it.
 	Result *tally.Result
 
+	// Entries are the record's entries other than cast and audited
+	// ballots (manifest, credentials, key ceremony, open, close, partial
+	// decryptions, result), in order.
+	Entries []SeqEntry
+	// Invalid are the trustees whose partial decryption failed V12.
+	Invalid []int
+
 	counted map[[32]byte]uint64 // credential → seq of its counted ballot
 	log     bulletin.MemoryLog
+}
+
+// SeqEntry is a verified board entry and its sequence number.
+type SeqEntry struct {
+	Seq   uint64
+	Entry *bulletin.Entry
 }
 
 // CountedSeq returns the sequence number of the ballot that counts for the
@@ -122,7 +136,7 @@ func Follow(ctx context.Context, src Source, opts FollowOptions) (*Verified, err
 		if err != nil {
 			return s, fmt.Errorf("client: fetching a node's checkpoint: %w", err)
 		}
-		if err := s.compare(ctx, note, o); err != nil {
+		if err := s.Extends(ctx, note, o); err != nil {
 			return s, err
 		}
 	}
@@ -138,12 +152,17 @@ func FollowRecord(r io.Reader, opts FollowOptions) (*Verified, error) {
 
 func followRecord(r io.Reader, opts FollowOptions) (*Verified, error) {
 	v := newVerifier(VerifyOptions{Fingerprint: opts.Fingerprint, Rand: opts.Rand, ChunkSize: opts.ChunkSize})
-	notes, err := v.runKeepingCheckpoints(r)
+	var kept []SeqEntry
+	notes, err := v.runKeepingCheckpoints(r, func(seq uint64, e *bulletin.Entry) {
+		if e.Type != bulletin.TypeBallot && e.Type != bulletin.TypeAuditedBallot {
+			kept = append(kept, SeqEntry{seq, e})
+		}
+	})
 	v.finish()
 	if err != nil {
 		return nil, err
 	}
-	s := &Verified{Report: v.rep, Manifest: v.m, Fingerprint: v.rep.Fingerprint, log: v.log}
+	s := &Verified{Report: v.rep, Manifest: v.m, Fingerprint: v.rep.Fingerprint, Entries: kept, log: v.log}
 	if step, f, bad := v.rep.FirstFailure(); bad && (len(v.rep.Step(step).Failures) > 0 || v.v1Failed) {
 		return s, fmt.Errorf("%w: %s (%s): %s", ErrNotVerified, step, step.Title(), f)
 	}
@@ -172,8 +191,11 @@ func followRecord(r io.Reader, opts FollowOptions) (*Verified, error) {
 	for j, pd := range v.partials {
 		if v.validPD[j] {
 			s.Partials[j] = pd
+		} else {
+			s.Invalid = append(s.Invalid, j)
 		}
 	}
+	slices.Sort(s.Invalid)
 	if v.rep.Counts != nil {
 		s.Result = v.result
 	}
@@ -182,7 +204,7 @@ func followRecord(r io.Reader, opts FollowOptions) (*Verified, error) {
 		s.counted[cred] = uint64(c.seq)
 	}
 	for _, k := range opts.Known {
-		if err := s.compare(context.Background(), k, nil); err != nil {
+		if err := s.Extends(context.Background(), k, nil); err != nil {
 			return s, err
 		}
 	}
@@ -190,13 +212,18 @@ func followRecord(r io.Reader, opts FollowOptions) (*Verified, error) {
 }
 
 // runKeepingCheckpoints is run, returning the record's checkpoint notes.
-func (v *verifier) runKeepingCheckpoints(r io.Reader) ([][]byte, error) {
+// keep is called with every entry of the record.
+func (v *verifier) runKeepingCheckpoints(r io.Reader, keep func(uint64, *bulletin.Entry)) ([][]byte, error) {
 	cr := &countingReader{r: r}
 	rr, err := bulletin.NewRecordReader(cr)
 	if err == nil {
 		var b *bulletin.RecordBlock
 		for b, err = rr.Next(); err == nil; b, err = rr.Next() {
+			first := uint64(v.seq)
 			v.block(b)
+			for k, e := range b.Entries {
+				keep(first+uint64(k), e)
+			}
 		}
 	}
 	if cr.err != nil {
@@ -213,12 +240,12 @@ func (v *verifier) runKeepingCheckpoints(r io.Reader) ([][]byte, error) {
 	return notes, nil
 }
 
-// compare proves the signed checkpoint note consistent with the verified
-// record. A note no larger than the record is checked against the record's
+// Extends proves the signed checkpoint note consistent with the verified
+// record (V3.8), and fails like Follow otherwise. A note no larger than the record is checked against the record's
 // own Merkle tree, so any contradiction yields strong evidence; a larger
 // one needs src's consistency proof (src nil: a known note the record
 // does not reach, ErrStale).
-func (s *Verified) compare(ctx context.Context, note []byte, src Source) error {
+func (s *Verified) Extends(ctx context.Context, note []byte, src Source) error {
 	board := boardOf(s.Manifest)
 	c, err := board.Open(note)
 	if err != nil {
