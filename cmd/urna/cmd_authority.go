@@ -147,13 +147,15 @@ func authorityClose(fs *flag.FlagSet) action {
 }
 
 func tallyFlags(fs *flag.FlagSet) action {
-	dir, node := dirFlag(fs, "authority"), nodeFlag(fs)
+	dir, nodes := dirFlag(fs, "authority"), nodesFlag(fs)
 	return func(ctx context.Context, e *env, _ []string) error {
-		res, err := onNode("tally", *node, func(cl *apiclient.Client) (*roles.TallyResult, error) {
-			return roles.Tally(ctx, randReader, cl, *dir)
-		})
+		cl, others, err := nodes.clients()
 		if err != nil {
 			return err
+		}
+		res, err := roles.Tally(ctx, randReader, cl, *dir, others...)
+		if err != nil {
+			return roleError("tally", nodes.primary(), err)
 		}
 		fmt.Fprintf(e.stdout, "posted the result (entry %d): %d ballots counted, partial decryptions of trustees %v combined\n",
 			res.Seq, res.Counted, res.Result.Trustees)
