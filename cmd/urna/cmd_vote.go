@@ -57,20 +57,20 @@ receipt: check it with 'urna verify --evidence FILE'.`,
 type voteOpts struct {
 	nodes                                          *nodeList
 	credFile, cred, choices, receipts, fingerprint *string
-	voter                                   *int
-	challenge                               *bool
+	voter                                          *int
+	challenge                                      *bool
 }
 
 func voteFlags(fs *flag.FlagSet) action {
 	o := &voteOpts{
 		nodes:       nodesFlag(fs),
 		fingerprint: fingerprintFlag(fs),
-		credFile:  fs.String("credential-file", "", "`file` holding your credential (owner-only permissions)"),
-		voter:     fs.Int("voter", 0, "voter `number` in a credentials file with many credentials"),
-		cred:      fs.String("credential", "", "your credential `text` (prefer --credential-file: command lines are visible to other users)"),
-		choices:   fs.String("choices", "", "your `choices`, e.g. '1;2,4' (questions separated by ';')"),
-		challenge: fs.Bool("challenge", false, "first challenge (audit) a ballot, then cast a fresh one"),
-		receipts:  fs.String("receipt-dir", ".", "`directory` where the receipt is saved"),
+		credFile:    fs.String("credential-file", "", "`file` holding your credential (owner-only permissions)"),
+		voter:       fs.Int("voter", 0, "voter `number` in a credentials file with many credentials"),
+		cred:        fs.String("credential", "", "your credential `text` (prefer --credential-file: command lines are visible to other users)"),
+		choices:     fs.String("choices", "", "your `choices`, e.g. '1;2,4' (questions separated by ';')"),
+		challenge:   fs.Bool("challenge", false, "first challenge (audit) a ballot, then cast a fresh one"),
+		receipts:    fs.String("receipt-dir", ".", "`directory` where the receipt is saved"),
 	}
 	return func(ctx context.Context, e *env, _ []string) error { return runVote(ctx, e, o) }
 }
