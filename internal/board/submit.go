@@ -229,8 +229,8 @@ func (s *Submitter) checkResult(v *state, e *bulletin.Entry) error {
 	if err != nil {
 		return fmt.Errorf("%w: result: %v", bulletin.ErrMalformed, err)
 	}
-	if v.rules.Phase < bulletin.PhaseClosed {
-		return nil // the rules refuse it
+	if v.rules.Phase != bulletin.PhaseTally {
+		return nil // the rules refuse it (wrong phase)
 	}
 	agg, vk, err := s.tallyInputs(v)
 	if err != nil {
