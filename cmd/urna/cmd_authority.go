@@ -148,13 +148,15 @@ func authorityClose(fs *flag.FlagSet) action {
 }
 
 func tallyFlags(fs *flag.FlagSet) action {
-	dir, node := dirFlag(fs, "authority"), nodeFlag(fs)
+	dir, nodes := dirFlag(fs, "authority"), nodesFlag(fs)
 	return func(ctx context.Context, e *env, _ []string) error {
-		res, err := onNode("tally", *node, func(cl *apiclient.Client) (*roles.TallyResult, error) {
-			return roles.Tally(ctx, randReader, cl, *dir)
-		})
+		cl, others, err := nodes.clients("tally")
 		if err != nil {
 			return err
+		}
+		res, err := roles.Tally(ctx, randReader, cl, *dir, others...)
+		if err != nil {
+			return roleError("tally", nodes.primary(), err)
 		}
 		fmt.Fprintf(e.stdout, "posted the result (entry %d): %s counted, partial decryptions of trustees %v combined\n",
 			res.Seq, textreport.Plural(res.Counted, "ballot", "ballots"), res.Result.Trustees)

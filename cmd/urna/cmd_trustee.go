@@ -48,7 +48,7 @@ func trusteeInit(fs *flag.FlagSet) action {
 // keys are in --dir.
 func trusteeStep(step string) func(*flag.FlagSet) action {
 	return func(fs *flag.FlagSet) action {
-		dir, node := dirFlag(fs, "trustee"), nodeFlag(fs)
+		dir, nodes := dirFlag(fs, "trustee"), nodesFlag(fs)
 		var force *bool
 		if step == "check" {
 			force = fs.Bool("force", false, "check now even if some trustees have not dealt")
@@ -57,18 +57,18 @@ func trusteeStep(step string) func(*flag.FlagSet) action {
 		return func(ctx context.Context, e *env, _ []string) error {
 			t, err := roles.LoadTrustee(*dir)
 			if err != nil {
-				return roleError(what, *node, err)
+				return roleError(what, nodes.primary(), err)
 			}
-			cl, err := newClient(what, *node)
+			cl, others, err := nodes.clients(what)
 			if err != nil {
 				return err
 			}
-			return roleError(what, *node, runTrusteeStep(ctx, e, cl, t, step, force))
+			return roleError(what, nodes.primary(), runTrusteeStep(ctx, e, cl, others, t, step, force))
 		}
 	}
 }
 
-func runTrusteeStep(ctx context.Context, e *env, cl *apiclient.Client, t *roles.Trustee, step string, force *bool) error {
+func runTrusteeStep(ctx context.Context, e *env, cl *apiclient.Client, others []*apiclient.Client, t *roles.Trustee, step string, force *bool) error {
 	switch step {
 	case "deal":
 		res, err := roles.Deal(ctx, randReader, cl, t)
@@ -96,7 +96,7 @@ func runTrusteeStep(ctx context.Context, e *env, cl *apiclient.Client, t *roles.
 			fmt.Fprintf(e.stdout, "trustee %q revealed its shares for trustees %v\n", t.Name, done)
 		}
 	case "decrypt":
-		res, err := roles.Decrypt(ctx, randReader, cl, t)
+		res, err := roles.Decrypt(ctx, randReader, cl, t, others...)
 		if res != nil && res.Check != nil && !res.Check.OK {
 			fmt.Fprintf(e.stderr, "own verification of the board FAILED at %s: %s\n", res.Check.FailedStep, res.Check.Failure)
 		}

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/urna-vote/urna/ballot"
-	"github.com/urna-vote/urna/internal/apiclient"
 	"github.com/urna-vote/urna/internal/roles"
 )
 
@@ -16,7 +15,7 @@ func init() {
 	register(&command{
 		name:    "vote",
 		summary: "voter: encrypt, optionally challenge, cast a ballot",
-		usage:   "--credential-file FILE [--voter N] --choices '1;2,4' [--challenge] [--node URL]",
+		usage:   "--credential-file FILE [--voter N] --choices '1;2,4' [--challenge] [--fingerprint HEX] [--node URL]...",
 		help: `Encrypts your choices on this machine, casts the ballot, prints its tracker
 and saves a receipt (the entry, a checkpoint signed by the board nodes and the
 proof that the ballot is in it). You may vote again: the last ballot cast with
@@ -28,36 +27,50 @@ encrypted and opened on the board instead of cast, so that you (and anyone)
 can check this machine encrypted what you chose; a fresh ballot is then cast.
 
 The credential comes from --credential-file (one credential, or the CA's file
-with --voter N), --credential, or the environment variable URNA_CREDENTIAL.`,
+with --voter N), --credential, or the environment variable URNA_CREDENTIAL.
+
+The election key is never taken from what the node says: it is recomputed
+from the board's key ceremony and checked against a checkpoint signed by the
+board nodes (SPEC.md §10.6). The election fingerprint is pinned: from
+--fingerprint, else from the credentials file's fingerprint line. The newest
+checkpoint seen is remembered in the receipt directory (board-memory.json);
+if the board ever contradicts it, the vote is refused and the evidence kept.`,
 		flags: voteFlags,
 	})
 	register(&command{
 		name:    "check-receipt",
 		summary: "voter: check a saved receipt against a node",
-		usage:   "FILE [--node URL]",
+		usage:   "FILE [--node URL]...",
 		help: `Checks that the receipt's checkpoint is signed by the board nodes and
-includes your ballot, that the node's current checkpoint extends it (the
-board has not dropped or rewritten it), and whether your ballot counts.`,
+includes your ballot; downloads and verifies the whole election record
+(covered by a checkpoint the board nodes signed) and proves that it extends
+the receipt's checkpoint, the newest checkpoint of every --node given (repeat
+--node to ask several) and the one remembered beside the receipt; and decides
+from the verified record, never from a node's say-so, whether your ballot
+counts. If the board contradicts itself the evidence is kept beside the
+receipt: check it with 'urna verify --evidence FILE'.`,
 		args:  true,
 		flags: checkReceiptFlags,
 	})
 }
 
 type voteOpts struct {
-	node, credFile, cred, choices, receipts *string
-	voter                                   *int
-	challenge                               *bool
+	nodes                                          *nodeList
+	credFile, cred, choices, receipts, fingerprint *string
+	voter                                          *int
+	challenge                                      *bool
 }
 
 func voteFlags(fs *flag.FlagSet) action {
 	o := &voteOpts{
-		node:      nodeFlag(fs),
-		credFile:  fs.String("credential-file", "", "`file` holding your credential (owner-only permissions)"),
-		voter:     fs.Int("voter", 0, "voter `number` in a credentials file with many credentials"),
-		cred:      fs.String("credential", "", "your credential `text` (prefer --credential-file: command lines are visible to other users)"),
-		choices:   fs.String("choices", "", "your `choices`, e.g. '1;2,4' (questions separated by ';')"),
-		challenge: fs.Bool("challenge", false, "first challenge (audit) a ballot, then cast a fresh one"),
-		receipts:  fs.String("receipt-dir", ".", "`directory` where the receipt is saved"),
+		nodes:       nodesFlag(fs),
+		fingerprint: fingerprintFlag(fs),
+		credFile:    fs.String("credential-file", "", "`file` holding your credential (owner-only permissions)"),
+		voter:       fs.Int("voter", 0, "voter `number` in a credentials file with many credentials"),
+		cred:        fs.String("credential", "", "your credential `text` (prefer --credential-file: command lines are visible to other users)"),
+		choices:     fs.String("choices", "", "your `choices`, e.g. '1;2,4' (questions separated by ';')"),
+		challenge:   fs.Bool("challenge", false, "first challenge (audit) a ballot, then cast a fresh one"),
+		receipts:    fs.String("receipt-dir", ".", "`directory` where the receipt is saved"),
 	}
 	return func(ctx context.Context, e *env, _ []string) error { return runVote(ctx, e, o) }
 }
@@ -77,25 +90,47 @@ func runVote(ctx context.Context, e *env, o *voteOpts) error {
 	default:
 		return withHint(fmt.Errorf("urna vote: no credential"), "give --credential-file FILE (the credential the credential authority gave you)")
 	}
+	node := o.nodes.primary()
 	if err != nil {
-		return roleError("vote", *o.node, err)
+		return roleError("vote", node, err)
+	}
+	fp, err := parseFingerprint(*o.fingerprint)
+	if err != nil {
+		return err
+	}
+	if *o.credFile != "" {
+		cfp, ok, err := roles.CredentialFingerprint(*o.credFile)
+		if err != nil {
+			return roleError("vote", node, err)
+		}
+		switch {
+		case ok && fp != [32]byte{} && cfp != fp:
+			return fmt.Errorf("urna vote: --fingerprint %x… is not the fingerprint %x… of %s", fp[:8], cfp[:8], *o.credFile)
+		case ok:
+			fp = cfp
+		}
 	}
 	if *o.choices == "" {
 		return withHint(fmt.Errorf("urna vote: --choices is required"), "e.g. --choices '1;2,4': option 1 for question 1, options 2 and 4 for question 2")
 	}
-	cl, err := newClient("vote", *o.node)
+	cl, _, err := o.nodes.clients("vote")
 	if err != nil {
 		return err
 	}
-	el, err := roles.FetchElection(ctx, cl)
+	mem, err := roles.OpenMemory(*o.receipts)
 	if err != nil {
-		return roleError("vote", *o.node, err)
+		return roleError("vote", node, err)
 	}
+	el, err := roles.FetchVerifiedElection(ctx, cl, roles.ElectionOptions{Fingerprint: fp, Memory: mem})
+	if err != nil {
+		return roleError("vote", node, err)
+	}
+	fmt.Fprintf(e.stdout, "election %q, fingerprint %x (compare it with the one the election authority published)\n", el.Manifest.ElectionID, el.Fingerprint)
 	choices, err := roles.ParseChoices(el.Manifest, *o.choices)
 	if err != nil {
-		return withHint(fmt.Errorf("urna vote: %w", err), "the questions and options are listed at "+*o.node+"/api/v1/election")
+		return withHint(fmt.Errorf("urna vote: %w", err), "the questions and options are listed at "+node+"/api/v1/election")
 	}
-	v, err := roles.Cast(ctx, randReader, cl, roles.CastOptions{Credential: cred, Choices: choices, Challenge: *o.challenge})
+	v, err := roles.Cast(ctx, randReader, cl, roles.CastOptions{Credential: cred, Choices: choices, Challenge: *o.challenge, Fingerprint: el.Fingerprint, Memory: mem})
 	if v != nil && v.Audit != nil {
 		fmt.Fprintf(e.stdout, "challenged ballot %s (entry %d) was opened on the board; it contained:\n", v.Audit.Tracker.Short(), v.Audit.Seq)
 		for q, sel := range v.Audit.Selections {
@@ -106,12 +141,12 @@ func runVote(ctx context.Context, e *env, o *voteOpts) error {
 		}
 	}
 	if err != nil {
-		return roleError("vote", *o.node, err)
+		return roleError("vote", node, err)
 	}
 	fmt.Fprintf(e.stdout, "cast ballot %s (entry %d)\ntracker: %s\n", v.Tracker.Short(), v.Seq, v.Tracker.Hex())
 	path, err := roles.SaveReceipt(*o.receipts, el.Manifest.ElectionID, v)
 	if err != nil {
-		return roleError("vote", *o.node, err)
+		return roleError("vote", node, err)
 	}
 	fmt.Fprintf(e.stdout, "receipt saved to %s (check it later with 'urna check-receipt %s --node URL')\n", path, path)
 	fmt.Fprintln(e.stdout, "if you vote again with this credential, your later ballot replaces this one")
@@ -126,34 +161,38 @@ func orNone(s []string) string {
 }
 
 func checkReceiptFlags(fs *flag.FlagSet) action {
-	node := nodeFlag(fs)
+	nodes := nodesFlag(fs)
 	return func(ctx context.Context, e *env, args []string) error {
 		if len(args) != 1 {
 			return usagef("give one receipt file")
 		}
-		return runCheckReceipt(ctx, e, *node, args[0])
+		return runCheckReceipt(ctx, e, nodes, args[0])
 	}
 }
 
-func runCheckReceipt(ctx context.Context, e *env, node, path string) error {
+func runCheckReceipt(ctx context.Context, e *env, nodes *nodeList, path string) error {
 	if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("urna check-receipt: %w", err)
 	}
-	st, err := onNode("check-receipt", node, func(cl *apiclient.Client) (*roles.ReceiptStatus, error) {
-		return roles.CheckReceipt(ctx, cl, path)
-	})
+	cl, others, err := nodes.clients("check-receipt")
 	if err != nil {
 		return err
 	}
+	st, err := roles.CheckReceipt(ctx, cl, path, others...)
+	if err != nil {
+		return roleError("check-receipt", nodes.primary(), err)
+	}
 	fmt.Fprintf(e.stdout, "receipt OK: ballot %s is entry %d of the board, in a checkpoint signed by the board nodes (log size %d)\n", st.Tracker, st.Seq, st.ReceiptSize)
-	fmt.Fprintf(e.stdout, "the board's current checkpoint (log size %d) extends it: nothing was dropped or rewritten\n", st.CurrentSize)
+	fmt.Fprintf(e.stdout, "verified the whole election record (log size %d, checkpoint signed by the board nodes): it extends the receipt's checkpoint and the newest checkpoint of %d node(s): nothing was dropped or rewritten\n", st.CurrentSize, st.Nodes)
 	switch {
 	case st.Audited:
 		fmt.Fprintln(e.stdout, "this ballot was challenged (audited): it does not count")
 	case st.SupersededBy != nil:
 		fmt.Fprintf(e.stdout, "this ballot was replaced by a later ballot of the same credential (entry %d)\n", *st.SupersededBy)
 	case st.Counts:
-		fmt.Fprintln(e.stdout, "this ballot is the one that counts for its credential")
+		fmt.Fprintln(e.stdout, "this ballot is the one that counts for its credential (decided from the verified record)")
+	default:
+		fmt.Fprintln(e.stdout, "this ballot does NOT count: the verified record does not count it for its credential")
 	}
 	return nil
 }

@@ -147,3 +147,64 @@ func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
 
 // randReader is the randomness of every role command.
 var randReader = rand.Reader
+
+// nodeList is the repeatable --node flag of the commands that compare
+// several nodes (SPEC.md §10.7): the first reads the record, every one's
+// checkpoint is compared with it.
+type nodeList []string
+
+func (l *nodeList) String() string { return strings.Join(*l, ",") }
+func (l *nodeList) Set(s string) error {
+	*l = append(*l, s)
+	return nil
+}
+
+// primary is the first node, or the default.
+func (l *nodeList) primary() string {
+	if len(*l) == 0 {
+		return defaultNode
+	}
+	return (*l)[0]
+}
+
+// clients returns an API client for every node, the primary first.
+func (l *nodeList) clients(what string) (*apiclient.Client, []*apiclient.Client, error) {
+	urls := *l
+	if len(urls) == 0 {
+		urls = []string{defaultNode}
+	}
+	var out []*apiclient.Client
+	for _, u := range urls {
+		c, err := newClient(what, u)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, c)
+	}
+	return out[0], out[1:], nil
+}
+
+// nodesFlag adds the repeatable --node.
+func nodesFlag(fs *flag.FlagSet) *nodeList {
+	l := &nodeList{}
+	fs.Var(l, "node", "API base `URL` of a board node (repeat to compare several nodes; default "+defaultNode+")")
+	return l
+}
+
+// fingerprintFlag adds --fingerprint.
+func fingerprintFlag(fs *flag.FlagSet) *string {
+	return fs.String("fingerprint", "", "the election `fingerprint` (hex) the election authority published; the board MUST have it")
+}
+
+// parseFingerprint decodes a --fingerprint value ("" is none).
+func parseFingerprint(s string) ([32]byte, error) {
+	var fp [32]byte
+	if s == "" {
+		return fp, nil
+	}
+	raw, err := hex.DecodeString(strings.TrimSpace(s))
+	if err != nil || len(raw) != 32 {
+		return fp, withHint(errors.New("--fingerprint is not 64 hex digits"), "copy the fingerprint from your credential letter or the election authority's publication")
+	}
+	return [32]byte(raw), nil
+}

@@ -209,7 +209,70 @@ func (s *Submitter) preCheck(v *state, entries []*bulletin.Entry) []error {
 		}
 		pc = sp
 	}
-	return bulletin.PreCheck(rand.Reader, st, entries, pc)
+	errs := bulletin.PreCheck(rand.Reader, st, entries, pc)
+	for k, e := range entries {
+		if errs[k] == nil && e.Type == bulletin.TypeResult && v.manifest != nil {
+			errs[k] = s.checkResult(v, e)
+		}
+	}
+	return errs
+}
+
+// checkResult is the node's V13 on a result entry before it proposes it
+// (SPEC.md §9.3–§9.4): the result MUST be the combination of the T smallest
+// valid partial decryptions on the board, with counts that are the
+// discrete logs of B − Σ λ_j·D_j, each at most the number of counted
+// ballots. A result on any other aggregate (a party shown a forged view)
+// is refused before anyone can sign it into the record for ever.
+func (s *Submitter) checkResult(v *state, e *bulletin.Entry) error {
+	res, err := tally.ParseResult(e.Body)
+	if err != nil {
+		return fmt.Errorf("%w: result: %v", bulletin.ErrMalformed, err)
+	}
+	if v.rules.Phase != bulletin.PhaseTally {
+		return nil // the rules refuse it (wrong phase)
+	}
+	agg, vk, err := s.tallyInputs(v)
+	if err != nil {
+		return err
+	}
+	partials := map[int]*tally.PartialDecryption{}
+	want := int(v.rules.Partials)
+	err = s.st.View(context.Background(), func(tx store.ReadTx) error {
+		// The partial decryptions follow the close: read back from the end.
+		for seq := v.rules.Entries; seq > 0 && len(partials) < want; seq-- {
+			raw, err := tx.Entry(seq - 1)
+			if err != nil {
+				return err
+			}
+			pe, err := bulletin.ParseEntry(raw)
+			if err != nil {
+				return err
+			}
+			if pe.Type == bulletin.TypeClose {
+				break
+			}
+			if pe.Type != bulletin.TypePartialDecryption {
+				continue
+			}
+			pd, err := tally.ParsePartialDecryption(pe.Body)
+			if err != nil {
+				return err
+			}
+			partials[pd.Trustee] = pd
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("board: reading the partial decryptions: %w", err)
+	}
+	s.tally.mu.Lock()
+	maxCount := s.tally.counted
+	s.tally.mu.Unlock()
+	if err := tally.VerifyResult(tally.ManifestParams(v.manifest.m), vk, agg, partials, maxCount, res); err != nil {
+		return fmt.Errorf("%w: the result is not the combination of the partial decryptions on the board: %v", bulletin.ErrInvalidProof, err)
+	}
+	return nil
 }
 
 // dealerPost returns dealer i's post from the board, or nil if it has not dealt.
@@ -248,7 +311,7 @@ func dealerPostTx(tx store.ReadTx, i int) (*tally.DealerPost, error) {
 // reset drops the cached tally inputs (after a restore).
 func (c *tallyCache) reset() {
 	c.mu.Lock()
-	c.agg, c.vk = nil, nil
+	c.agg, c.vk, c.counted = nil, nil, 0
 	c.mu.Unlock()
 }
 
@@ -256,9 +319,10 @@ func (c *tallyCache) reset() {
 // verification keys. Both are fixed once the election is closed, so they are
 // computed once per node, on the first partial decryption to check.
 type tallyCache struct {
-	mu  sync.Mutex
-	agg [][]*ballot.Ciphertext
-	vk  []*group.Element
+	mu      sync.Mutex
+	agg     [][]*ballot.Ciphertext
+	vk      []*group.Element
+	counted uint64 // ballots counted: maxCount (SPEC.md V10.6)
 }
 
 // tallyInputs returns the aggregate (SPEC.md §9.1) and verification keys
@@ -278,6 +342,7 @@ func (s *Submitter) tallyInputs(v *state) ([][]*ballot.Ciphertext, []*group.Elem
 	}
 	params := tally.ManifestParams(m)
 	var vk []*group.Element
+	var counted uint64
 	err := s.st.View(context.Background(), func(tx store.ReadTx) error {
 		// Every credential's last cast ballot counts (SPEC.md V10).
 		err := tx.Scan(store.NSCredential, nil, func(_, val []byte) error {
@@ -288,6 +353,7 @@ func (s *Submitter) tallyInputs(v *state) ([][]*ballot.Ciphertext, []*group.Elem
 			if seq == noBallot {
 				return nil
 			}
+			counted++
 			data, err := tx.Entry(seq)
 			if err != nil {
 				return err
@@ -328,6 +394,6 @@ func (s *Submitter) tallyInputs(v *state) ([][]*ballot.Ciphertext, []*group.Elem
 	if err != nil {
 		return nil, nil, fmt.Errorf("board: tally inputs: %w", err)
 	}
-	s.tally.agg, s.tally.vk = agg, vk
+	s.tally.agg, s.tally.vk, s.tally.counted = agg, vk, counted
 	return agg, vk, nil
 }

@@ -208,38 +208,42 @@ type TallyResult struct {
 	Manifest *ballot.Manifest
 }
 
-// Tally combines the partial decryptions on the board and posts the result
-// (SPEC.md §9.3–§9.4): it recomputes the aggregate of the counted ballots
-// and the trustees' verification keys, verifies every partial decryption,
-// combines the T smallest valid ones and posts the counts.
-func Tally(ctx context.Context, rand io.Reader, c *apiclient.Client, dir string) (*TallyResult, error) {
-	sk, b, err := signerAndBoard(ctx, c, dir, LoadAuthority)
+// Tally combines the partial decryptions and posts the result (SPEC.md
+// §9.3–§9.4). It reads the board only through observe (see Decrypt; its
+// memory is in dir): the aggregate, the verification keys and the valid
+// partial decryptions are the ones recomputed from the verified record, so
+// a node that shows a forged view makes it refuse (ErrRefused) instead of
+// signing a result.
+func Tally(ctx context.Context, rand io.Reader, c *apiclient.Client, dir string, others ...*apiclient.Client) (*TallyResult, error) {
+	sk, err := LoadAuthority(dir)
 	if err != nil {
 		return nil, err
 	}
-	partials, err := b.Partials()
+	mem, err := OpenMemory(dir)
 	if err != nil {
 		return nil, err
 	}
-	p := b.Params()
-	if len(partials) < p.T {
-		return nil, fmt.Errorf("%w: %d partial decryptions on the board, %d needed", ErrNotReady, len(partials), p.T)
-	}
-	_, _, vks, err := b.Qualified()
+	s, err := observe(ctx, rand, append([]*apiclient.Client{c}, others...), mem, [32]byte{})
 	if err != nil {
-		return nil, err
+		return nil, refused("tally", err)
 	}
-	agg, counted, err := b.Aggregate(rand)
-	if err != nil {
-		return nil, err
+	if !s.Closed {
+		return nil, fmt.Errorf("%w: the election is not closed yet", ErrNotReady)
 	}
-	res, rejected, err := tally.Combine(p, vks, agg, partials, uint64(counted))
+	if s.Result != nil {
+		return nil, fmt.Errorf("%w: the board already holds the result", ErrExists)
+	}
+	p := tally.ManifestParams(s.Manifest)
+	if len(s.Partials) < p.T {
+		return nil, fmt.Errorf("%w: %d valid partial decryptions on the board, %d needed", ErrNotReady, len(s.Partials), p.T)
+	}
+	res, _, err := tally.Combine(p, s.VerificationKeys, s.Aggregate, s.Partials, uint64(s.Counted))
 	if err != nil {
 		return nil, fmt.Errorf("roles: combining partial decryptions: %w", err)
 	}
-	sub, err := post(ctx, rand, c, b.Fingerprint, bulletin.TypeResult, bulletin.RoleAuthority, sk, res.Bytes())
+	sub, err := post(ctx, rand, c, s.Fingerprint, bulletin.TypeResult, bulletin.RoleAuthority, sk, res.Bytes())
 	if err != nil {
 		return nil, err
 	}
-	return &TallyResult{Seq: sub.Seq, Result: res, Counted: counted, Rejected: rejected, Manifest: b.Manifest}, nil
+	return &TallyResult{Seq: sub.Seq, Result: res, Counted: s.Counted, Rejected: s.Invalid, Manifest: s.Manifest}, nil
 }

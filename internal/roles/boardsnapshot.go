@@ -10,7 +10,6 @@ import (
 	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/internal/api"
 	"github.com/urna-vote/urna/internal/apiclient"
-	"github.com/urna-vote/urna/internal/batch"
 	"github.com/urna-vote/urna/internal/group"
 	"github.com/urna-vote/urna/internal/schnorr"
 	"github.com/urna-vote/urna/tally"
@@ -128,19 +127,6 @@ func appendParsed[T any](dst *[]T, body []byte, parse func([]byte) (T, error)) e
 	return err
 }
 
-// JointKey returns the election key posted in the open entry.
-func (b *Board) JointKey() (*group.Element, error) {
-	opens := b.OfType(bulletin.TypeOpen)
-	if len(opens) == 0 {
-		return nil, fmt.Errorf("%w: the election is not open yet (no open entry)", ErrNotReady)
-	}
-	o, err := bulletin.ParseOpenBody(opens[0].Entry.Body)
-	if err != nil {
-		return nil, fmt.Errorf("roles: open entry: %w", err)
-	}
-	return o.JointKey, nil
-}
-
 // Qualified recomputes QUAL, the joint key and the verification keys from
 // the key-ceremony entries (SPEC.md V7).
 func (b *Board) Qualified() (qual []int, key *group.Element, vks []*group.Element, err error) {
@@ -162,94 +148,6 @@ func (b *Board) Qualified() (qual []int, key *group.Element, vks []*group.Elemen
 		return nil, nil, nil, fmt.Errorf("roles: key ceremony: %w", err)
 	}
 	return qual, key, vks, nil
-}
-
-// Aggregate applies the counting rule to the board's ballots (SPEC.md V8–V11):
-// it verifies every cast ballot (proofs and envelope signature, batched)
-// and every audited ballot, selects the last valid ballot per credential,
-// and sums the counted ballots' ciphertexts. It returns the aggregate and
-// the number of counted ballots.
-func (b *Board) Aggregate(rand io.Reader) ([][]*ballot.Ciphertext, int, error) {
-	pk, err := b.JointKey()
-	if err != nil {
-		return nil, 0, err
-	}
-	m := b.Manifest
-	var (
-		entries []ballot.CountEntry
-		cts     [][][]*ballot.Ciphertext // per entry (nil for audited)
-		cast    []*ballot.Ballot
-		castAt  []int // index in entries
-		envs    []*bulletin.Entry
-	)
-	for _, e := range b.Entries {
-		switch e.Entry.Type {
-		case bulletin.TypeBallot:
-			bl, err := ballot.ParseBallot(e.Entry.Body)
-			if err != nil {
-				entries = append(entries, ballot.CountEntry{Valid: false})
-				cts = append(cts, nil)
-				continue
-			}
-			cast = append(cast, bl)
-			castAt = append(castAt, len(entries))
-			envs = append(envs, e.Entry)
-			ce := ballot.CastEntry(bl, bl.Credential().Equal(e.Entry.Author))
-			entries = append(entries, ce)
-			cts = append(cts, bl.Ciphertexts())
-		case bulletin.TypeAuditedBallot:
-			a, err := ballot.ParseAuditedBallot(e.Entry.Body)
-			valid := err == nil && e.Entry.VerifySignature() == nil &&
-				a.Ballot.Credential().Equal(e.Entry.Author) && ballot.VerifyOpening(m, pk, a.Ballot, a.Opening) == nil
-			if err != nil {
-				entries = append(entries, ballot.CountEntry{Valid: false})
-			} else {
-				entries = append(entries, ballot.AuditEntry(a, valid))
-			}
-			cts = append(cts, nil)
-		}
-	}
-	bad, err := ballot.VerifyBatch(rand, m, pk, cast, func(v *batch.Verifier, idx int) {
-		envs[idx].AddToBatch(v, idx)
-	})
-	if err != nil {
-		return nil, 0, fmt.Errorf("roles: verifying ballots: %w", err)
-	}
-	for _, i := range bad {
-		entries[castAt[i]].Valid = false
-	}
-	var counted [][][]*ballot.Ciphertext
-	for _, i := range ballot.CountedIndexes(entries) {
-		counted = append(counted, cts[i])
-	}
-	opts := make([]int, len(m.Questions))
-	for q, mq := range m.Questions {
-		opts[q] = len(mq.Options)
-	}
-	agg, err := tally.Aggregate(opts, counted)
-	if err != nil {
-		return nil, 0, fmt.Errorf("roles: aggregate: %w", err)
-	}
-	return agg, len(counted), nil
-}
-
-// Partials returns the partial decryptions on the board by trustee index.
-// It fails with ErrNotReady before the close: there is nothing to decrypt.
-func (b *Board) Partials() (map[int]*tally.PartialDecryption, error) {
-	if !b.Has(bulletin.TypeClose) {
-		return nil, fmt.Errorf("%w: the election is not closed yet", ErrNotReady)
-	}
-	out := map[int]*tally.PartialDecryption{}
-	for _, e := range b.OfType(bulletin.TypePartialDecryption) {
-		pd, err := tally.ParsePartialDecryption(e.Entry.Body)
-		if err != nil {
-			return nil, fmt.Errorf("roles: board entry %d: %w", e.Seq, err)
-		}
-		if _, dup := out[pd.Trustee]; !dup {
-			out[pd.Trustee] = pd
-		}
-	}
-	return out, nil
 }
 
 // signEntry builds the entry of type t for the election fp, signed by key

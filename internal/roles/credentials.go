@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -92,7 +93,7 @@ func PublicCredentials(electionID string, creds []ballot.Credential) (*ballot.Cr
 func FormatCredentials(electionID string, fingerprint [32]byte, creds []ballot.Credential) []byte {
 	var buf bytes.Buffer
 	fmt.Fprintf(&buf, "# Urna voter credentials for election %s: SECRET, hand one line to each voter.\n", electionID)
-	fmt.Fprintf(&buf, "# Election fingerprint (print it on every voter's letter): %x\n", fingerprint)
+	fmt.Fprintf(&buf, "%s%x\n", credentialFingerprintPrefix, fingerprint)
 	for i, cr := range creds {
 		fmt.Fprintf(&buf, "%d %s\n", i+1, cr.Text())
 	}
@@ -163,4 +164,30 @@ func LoadCredential(path string, voter int) (ballot.Credential, error) {
 		return ballot.Credential{}, fmt.Errorf("roles: %s has no voter number %d", path, voter)
 	}
 	return cr, nil
+}
+
+// credentialFingerprintPrefix starts the comment line of a credentials
+// file that carries the election fingerprint (FormatCredentials).
+const credentialFingerprintPrefix = "# Election fingerprint (print it on every voter's letter): "
+
+// CredentialFingerprint returns the election fingerprint a credentials
+// file carries (FormatCredentials writes it), and false when it carries none.
+// The voter's device pins it (SPEC.md V4.6).
+func CredentialFingerprint(path string) ([32]byte, bool, error) {
+	data, err := keyfile.Read(path)
+	if err != nil {
+		return [32]byte{}, false, err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		rest, ok := strings.CutPrefix(strings.TrimSpace(line), credentialFingerprintPrefix)
+		if !ok {
+			continue
+		}
+		raw, err := hex.DecodeString(strings.TrimSpace(rest))
+		if err != nil || len(raw) != 32 {
+			return [32]byte{}, false, fmt.Errorf("roles: %s: the election fingerprint line is not 64 hex digits", path)
+		}
+		return [32]byte(raw), true, nil
+	}
+	return [32]byte{}, false, nil
 }

@@ -8,8 +8,10 @@ var (
 	// second deal, a second list...). Secret files that would be
 	// overwritten fail with keyfile.ErrExists instead.
 	ErrExists = errors.New("roles: already done")
-	// ErrRefused: a trustee's own check of the board failed, so it did not decrypt.
-	ErrRefused = errors.New("roles: refusing to decrypt")
+	// ErrRefused: the party's own check of the board failed (it does not
+	// verify, a node showed an older board, or the board forked), so it
+	// posted nothing.
+	ErrRefused = errors.New("roles: refusing")
 	// ErrNotReady: the board is not in the phase the step needs.
 	ErrNotReady = errors.New("roles: board not ready")
 )

@@ -1,12 +1,8 @@
 package roles
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"strconv"
 	"time"
 
 	"github.com/urna-vote/urna/ballot"
@@ -23,30 +19,6 @@ type VerifyOutcome struct {
 	UpTo       string
 	FailedStep string // the first failing step, when !OK
 	Failure    string // its first failure, for people
-}
-
-// VerifyNode downloads the complete election record from the node and
-// verifies it with package client (SPEC.md §10). upTo ("V1"…"V13") is the
-// last step that MUST have run and passed; later steps are reported but
-// not required (a record before the result has no V12/V13 to run).
-//
-// The board signs checkpoints a little after it commits entries, so it
-// first waits (WaitCheckpoint) for a checkpoint that covers the board, and
-// retries a download whose newest entries no checkpoint covers yet.
-func VerifyNode(ctx context.Context, rand io.Reader, c *apiclient.Client, upTo string) (*VerifyOutcome, error) {
-	for attempt := 0; ; attempt++ {
-		if err := WaitCheckpoint(ctx, c, 15*time.Second); err != nil {
-			return nil, err
-		}
-		var buf bytes.Buffer
-		if _, err := c.WriteRecord(ctx, &buf); err != nil {
-			return nil, fmt.Errorf("roles: downloading the election record: %w", err)
-		}
-		out, err := verifyStepsThrough(&buf, rand, upTo)
-		if err != nil || out.OK || out.FailedStep != "V3" || attempt == 2 {
-			return out, err
-		}
-	}
 }
 
 // WaitCheckpoint waits until a checkpoint signed by a quorum of the
@@ -82,40 +54,22 @@ func WaitCheckpoint(ctx context.Context, c *apiclient.Client, timeout time.Durat
 	return nil
 }
 
-// verifyStepsThrough runs the verifier (package client) on the record r
-// and reports whether every step from V1 to upTo ran and passed, and no
-// later step failed.
-func verifyStepsThrough(r io.Reader, rand io.Reader, upTo string) (*VerifyOutcome, error) {
-	last, err := strconv.Atoi(upTo[min(1, len(upTo)):])
-	if len(upTo) < 2 || upTo[0] != 'V' || err != nil || last < 1 || last > 13 {
-		return nil, fmt.Errorf("roles: verification step %q, want V1..V13", upTo)
-	}
-	rep, err := client.VerifyElectionRecord(r, client.VerifyOptions{Rand: rand})
-	if err != nil && !errors.Is(err, client.ErrFailed) {
-		return nil, fmt.Errorf("roles: %w", err)
-	}
-	out := &VerifyOutcome{Report: rep, OK: true, UpTo: upTo}
-	for n := 1; n <= last; n++ {
-		id := client.Step(n)
-		s := rep.Step(id)
-		if s == nil || !s.Ran || !s.OK {
-			out.OK, out.FailedStep = false, id.String()
-			switch {
-			case s == nil:
-				out.Failure = "step missing from the report"
-			case len(s.Failures) > 0:
-				out.Failure = s.Failures[0].String()
-			case !s.Ran:
-				out.Failure = "step did not run: " + s.Skipped
-			default:
-				out.Failure = "step failed"
-			}
-			return out, nil
+// outcomeOf summarizes a verified report for a party: every step the
+// record reaches passed (observe refuses otherwise), UpTo is the last step
+// that ran.
+func outcomeOf(rep *client.Report) *VerifyOutcome {
+	out := &VerifyOutcome{Report: rep, OK: true}
+	for n := client.StepV1; n <= client.StepV13; n++ {
+		s := rep.Step(n)
+		if s == nil {
+			continue
+		}
+		if s.Ran {
+			out.UpTo = n.String()
+		}
+		if len(s.Failures) > 0 && out.OK {
+			out.OK, out.FailedStep, out.Failure = false, n.String(), s.Failures[0].String()
 		}
 	}
-	// A failure in a later step still makes the record bad.
-	if step, f, bad := rep.FirstFailure(); bad && len(rep.Step(step).Failures) > 0 {
-		out.OK, out.FailedStep, out.Failure = false, step.String(), f.String()
-	}
-	return out, nil
+	return out
 }

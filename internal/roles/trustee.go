@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"path/filepath"
+	"slices"
 
 	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/internal/apiclient"
@@ -248,41 +249,51 @@ type DecryptResult struct {
 }
 
 // Decrypt posts the trustee's partial decryption of the aggregate (SPEC.md
-// §9.2), after the close. It first downloads the whole election record and
-// runs its own verification (package client, V1–V11); unless that passes,
-// it refuses (ErrRefused) and posts nothing. It then recomputes its key
-// share from the key ceremony on the board and its dealer seed, recomputes
-// the aggregate of the counted ballots, and posts D = x·α for every sum
-// with Chaum–Pedersen proofs.
-func Decrypt(ctx context.Context, rand io.Reader, c *apiclient.Client, t *Trustee) (*DecryptResult, error) {
-	b, me, cer, err := t.fetch(ctx, c)
+// §9.2), after the close. It reads the board only through observe: the
+// whole election record, verified (package client, V1–V13 as far as the
+// record reaches), covered by a quorum checkpoint, consistent with the
+// newest checkpoint of c and of every other node, and extending the
+// checkpoint the trustee remembers (MemoryFile in its directory). Unless
+// all of that holds it refuses (ErrRefused) and posts nothing; a fork
+// leaves evidence beside its keys. It then recomputes its key share from
+// the verified key ceremony and its dealer seed, and decrypts the
+// aggregate recomputed from the verified record (never one a node states),
+// posting D = x·α for every sum with Chaum–Pedersen proofs, which bind the
+// partial to that aggregate (SPEC.md §9.2).
+func Decrypt(ctx context.Context, rand io.Reader, c *apiclient.Client, t *Trustee, others ...*apiclient.Client) (*DecryptResult, error) {
+	mem, err := OpenMemory(t.Dir)
 	if err != nil {
 		return nil, err
 	}
-	partials, err := b.Partials()
+	s, err := observe(ctx, rand, append([]*apiclient.Client{c}, others...), mem, [32]byte{})
+	if err != nil {
+		var check *VerifyOutcome
+		if s != nil && s.Report != nil {
+			check = outcomeOf(s.Report)
+		}
+		return &DecryptResult{Check: check}, refused("decrypt", err)
+	}
+	b := verifiedBoard(s)
+	me, err := t.index(b)
 	if err != nil {
 		return nil, err
 	}
-	if partials[me] != nil {
+	if !s.Closed {
+		return nil, fmt.Errorf("%w: the election is not closed yet", ErrNotReady)
+	}
+	if s.Partials[me] != nil || slices.Contains(s.Invalid, me) {
 		return nil, fmt.Errorf("%w: trustee %d has already posted its partial decryption", ErrExists, me)
 	}
-	check, err := VerifyNode(ctx, rand, c, "V11")
+	cer, err := b.Ceremony()
 	if err != nil {
 		return nil, err
-	}
-	if !check.OK {
-		return &DecryptResult{Index: me, Check: check}, fmt.Errorf("%w: the board fails verification at %s: %s", ErrRefused, check.FailedStep, check.Failure)
 	}
 	qual, key, _, err := b.Qualified()
 	if err != nil {
 		return nil, err
 	}
-	jk, err := b.JointKey()
-	if err != nil {
-		return nil, err
-	}
-	if !jk.Equal(key) {
-		return nil, fmt.Errorf("%w: the open entry's joint key is not the key ceremony's", ErrRefused)
+	if !key.Equal(s.JointKey) { // V7.7 passed, so this cannot happen
+		return nil, fmt.Errorf("%w to decrypt: the open entry's joint key is not the key ceremony's", ErrRefused)
 	}
 	st, err := t.dealerState(b, me, cer)
 	if err != nil {
@@ -297,11 +308,7 @@ func Decrypt(ctx context.Context, rand io.Reader, c *apiclient.Client, t *Truste
 	if err != nil {
 		return nil, fmt.Errorf("roles: computing the key share: %w", err)
 	}
-	agg, counted, err := b.Aggregate(rand)
-	if err != nil {
-		return nil, err
-	}
-	pd, err := tally.PartialDecrypt(rand, p, share, agg)
+	pd, err := tally.PartialDecrypt(rand, p, share, s.Aggregate)
 	if err != nil {
 		return nil, fmt.Errorf("roles: %w", err)
 	}
@@ -309,5 +316,5 @@ func Decrypt(ctx context.Context, rand io.Reader, c *apiclient.Client, t *Truste
 	if err != nil {
 		return nil, err
 	}
-	return &DecryptResult{Seq: res.Seq, Index: me, Counted: counted, Check: check}, nil
+	return &DecryptResult{Seq: res.Seq, Index: me, Counted: s.Counted, Check: outcomeOf(s.Report)}, nil
 }

@@ -16,6 +16,8 @@ import (
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/client"
+	"github.com/urna-vote/urna/internal/api"
 	"github.com/urna-vote/urna/internal/apiclient"
 	"github.com/urna-vote/urna/internal/cover"
 	"github.com/urna-vote/urna/internal/group"
@@ -42,36 +44,112 @@ func BoardKeys(m *ballot.Manifest) *bulletin.Board {
 	return b
 }
 
-// FetchElection reads the manifest and the joint key from the node's
-// status. It fails with ErrNotReady before the election is open.
+// FetchElection establishes the manifest and the election key from the
+// board's own entries (SPEC.md §10.6), never from what the node says about
+// them: the entries up to open, verified by client.VerifyElectionKey
+// against a quorum checkpoint. It fails with ErrNotReady (and the
+// unverified manifest, for showing the questions) before the election is
+// open.
 func FetchElection(ctx context.Context, c *apiclient.Client) (*Election, error) {
-	st, err := c.Election(ctx)
-	if apiclient.IsCode(err, "not_found") {
+	return FetchVerifiedElection(ctx, c, ElectionOptions{})
+}
+
+// ElectionOptions configure FetchVerifiedElection.
+type ElectionOptions struct {
+	// Fingerprint, if not zero, is the fingerprint the voter holds from
+	// the election authority (the credential letter): V4.6.
+	Fingerprint [32]byte
+	// Memory, if set, is the voter's memory of the board: the checkpoint
+	// MUST extend the one remembered, and is remembered.
+	Memory *Memory
+}
+
+// ErrKeyMismatch: the node's /election status states another election key
+// or fingerprint than the verified board (a substituted key).
+var ErrKeyMismatch = errors.New("roles: the node states another election key than its board")
+
+// FetchVerifiedElection is FetchElection with a pinned fingerprint and the
+// voter's memory. It also compares the node's informative status with the
+// verified key and refuses (ErrKeyMismatch) when they differ: a node that
+// states another key is hostile.
+func FetchVerifiedElection(ctx context.Context, c *apiclient.Client, opts ElectionOptions) (*Election, error) {
+	var entries [][]byte
+	var man *ballot.Manifest
+	errOpen := errors.New("open reached")
+	err := c.AllEntries(ctx, 0, func(info api.Entry) error {
+		entries = append(entries, info.Entry)
+		e, err := bulletin.ParseEntry(info.Entry)
+		if err != nil {
+			return fmt.Errorf("roles: board entry %d: %w", info.Seq, err)
+		}
+		if len(entries) == 1 && e.Type == bulletin.TypeManifest {
+			man, _ = ballot.ParseManifest(e.Body)
+		}
+		if e.Type == bulletin.TypeOpen {
+			return errOpen
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errOpen) {
+		return nil, err
+	}
+	if man == nil {
 		return nil, fmt.Errorf("%w: the board has no election yet", ErrNotReady)
 	}
+	if err == nil {
+		return &Election{Manifest: man, Fingerprint: man.Fingerprint()}, fmt.Errorf("%w: the election is not open yet", ErrNotReady)
+	}
+	board := BoardKeys(man) // only to wait for a covering checkpoint: V3 below decides
+	var note []byte
+	_, err = cover.Wait(ctx, uint64(len(entries)-1), 15*time.Second, func(ctx context.Context) (uint64, error) {
+		n, err := c.CheckpointNote(ctx)
+		if err != nil {
+			return 0, nil
+		}
+		cp, err := board.Open(n)
+		if err != nil {
+			return 0, nil
+		}
+		note = n
+		return cp.Size, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("roles: waiting for a checkpoint covering the open entry: %w", err)
+	}
+	cp, _ := board.Open(note)
+	var proof []tlog.Hash
+	if n := uint64(len(entries)); cp.Size > n {
+		p, err := c.Consistency(ctx, n, cp.Size)
+		if err != nil {
+			return nil, err
+		}
+		proof = p.Hashes
+	}
+	k, rep, err := client.VerifyElectionKey(entries, client.KeyOptions{Fingerprint: opts.Fingerprint, Checkpoint: note, Proof: proof})
+	if err != nil {
+		if rep != nil {
+			if step, f, bad := rep.FirstFailure(); bad {
+				return nil, fmt.Errorf("%w to encrypt: the board's election key does not verify at %s (%s): %s", ErrRefused, step, step.Title(), f)
+			}
+		}
+		return nil, fmt.Errorf("%w to encrypt: %w", ErrRefused, err)
+	}
+	if opts.Memory != nil {
+		if err := extendsKnown(ctx, c, k.Manifest, opts.Memory, note); err != nil {
+			return nil, fmt.Errorf("%w to encrypt: %w", ErrRefused, opts.Memory.keep(err))
+		}
+		if err := opts.Memory.Remember(BoardKeys(k.Manifest), k.Fingerprint, note); err != nil {
+			return nil, err
+		}
+	}
+	st, err := c.Election(ctx)
 	if err != nil {
 		return nil, err
 	}
-	m, err := ballot.ParseManifest(st.Manifest)
-	if err != nil {
-		return nil, fmt.Errorf("roles: the node's manifest: %w", err)
+	if st.JointKey != hex.EncodeToString(k.JointKey.Bytes()) || (st.Fingerprint != "" && st.Fingerprint != hex.EncodeToString(k.Fingerprint[:])) {
+		return nil, fmt.Errorf("%w to encrypt: %w: it says %.16s…, the key ceremony on the board gives %x…", ErrRefused, ErrKeyMismatch, st.JointKey, k.JointKey.Bytes()[:8])
 	}
-	fp := m.Fingerprint()
-	if st.Fingerprint != "" && st.Fingerprint != hex.EncodeToString(fp[:]) {
-		return nil, errors.New("roles: the node's fingerprint is not its manifest's")
-	}
-	e := &Election{Manifest: m, Fingerprint: fp}
-	if st.JointKey == "" {
-		return e, fmt.Errorf("%w: the election is not open (phase %s)", ErrNotReady, st.Phase)
-	}
-	kb, err := hex.DecodeString(st.JointKey)
-	if err != nil {
-		return nil, fmt.Errorf("roles: the node's joint key: %w", err)
-	}
-	if e.JointKey, err = group.DecodeNonIdentity(kb); err != nil {
-		return nil, fmt.Errorf("roles: the node's joint key: %w", err)
-	}
-	return e, nil
+	return &Election{Manifest: k.Manifest, Fingerprint: k.Fingerprint, JointKey: k.JointKey}, nil
 }
 
 // ParseChoices reads a voter's choices: questions separated by ';', the
@@ -170,6 +248,10 @@ type CastOptions struct {
 	// ReceiptWait bounds the wait for a checkpoint covering the ballot
 	// (default 30s).
 	ReceiptWait time.Duration
+	// Fingerprint and Memory are ElectionOptions' (the pinned fingerprint
+	// and the voter's memory of the board).
+	Fingerprint [32]byte
+	Memory      *Memory
 }
 
 // Cast encrypts and casts a ballot (SPEC.md §6), optionally after a
@@ -177,7 +259,7 @@ type CastOptions struct {
 // checkpoint, inclusion proof; SPEC.md §3.10). The last ballot cast with a
 // credential is the one that counts: a later ballot replaces this one.
 func Cast(ctx context.Context, rand io.Reader, c *apiclient.Client, opts CastOptions) (*Vote, error) {
-	e, err := FetchElection(ctx, c)
+	e, err := FetchVerifiedElection(ctx, c, ElectionOptions{Fingerprint: opts.Fingerprint, Memory: opts.Memory})
 	if err != nil {
 		return nil, err
 	}
@@ -232,6 +314,14 @@ func Cast(ctx context.Context, rand io.Reader, c *apiclient.Client, opts CastOpt
 		return v, err
 	}
 	v.Receipt = rc
+	if m := opts.Memory; m != nil {
+		if err := extendsKnown(ctx, c, e.Manifest, m, rc.Checkpoint); err != nil {
+			return v, m.keep(err)
+		}
+		if err := m.Remember(e.Board(), e.Fingerprint, rc.Checkpoint); err != nil {
+			return v, err
+		}
+	}
 	return v, nil
 }
 
@@ -301,89 +391,79 @@ func SaveReceipt(dir string, electionID string, v *Vote) (string, error) {
 	return path, nil
 }
 
-// ReceiptStatus is what CheckReceipt found.
+// ReceiptStatus is what CheckReceipt found, all of it from verified data.
 type ReceiptStatus struct {
 	Seq          uint64
 	Tracker      string
 	ReceiptSize  uint64 // log size of the receipt's checkpoint
-	CurrentSize  uint64 // log size of the node's current checkpoint
-	Counts       bool   // the ballot is the one that counts for its credential
+	CurrentSize  uint64 // log size of the verified record's checkpoint
+	Nodes        int    // nodes whose newest checkpoint was proved consistent
+	Counts       bool   // the ballot is the one that counts for its credential (V10)
 	SupersededBy *uint64
 	Audited      bool
+	Verified     *client.Verified
 }
 
-// CheckReceipt checks a saved receipt against a node (SPEC.md §3.10,
-// V3.6–V3.7): the receipt's checkpoint is signed by a quorum of the
-// election's board nodes and includes the ballot; the node's current
-// checkpoint is signed too and extends it (consistency proof), so the board
-// has not dropped or rewritten the ballot since; and the node's view of the
-// tracker (counted, superseded by a later ballot, or audited). An
-// *bulletin.InconsistencyError is the evidence of a board that forked.
-func CheckReceipt(ctx context.Context, c *apiclient.Client, path string) (*ReceiptStatus, error) {
+// CheckReceipt checks a saved receipt (SPEC.md §10.5) against the board as
+// read by observe through c and others: the receipt decodes, its entry is
+// signed and is leaf seq of its quorum-signed checkpoint (client.CheckReceipt);
+// the whole record, verified, is covered by a quorum checkpoint and extends
+// the receipt's checkpoint, the checkpoints of every node asked and the
+// one remembered beside the receipt (MemoryFile); and whether the ballot
+// counts, was replaced or was audited is decided from the verified record
+// (V10), never from a node's tracker status. A fork leaves an evidence
+// file beside the receipt and returns an *EvidenceError; a node showing a
+// board older than the receipt fails with client.ErrStale.
+func CheckReceipt(ctx context.Context, c *apiclient.Client, path string, others ...*apiclient.Client) (*ReceiptStatus, error) {
 	var f ReceiptFile
 	if err := readFile(path, kindReceipt, false, &f); err != nil {
 		return nil, err
 	}
-	rc, err := decodeField(path, "receipt", f.Receipt, bulletin.ParseReceipt)
+	raw, err := wire.DecodeB64(f.Receipt)
+	if err != nil {
+		return nil, fmt.Errorf("roles: %s: receipt: %w", path, err)
+	}
+	rc, err := bulletin.ParseReceipt(raw)
+	if err != nil {
+		return nil, fmt.Errorf("roles: %s: %w", path, err)
+	}
+	ent, err := bulletin.ParseEntry(rc.Entry)
+	if err != nil {
+		return nil, fmt.Errorf("roles: %s: %w", path, err)
+	}
+	mem, err := OpenMemory(filepath.Dir(path))
 	if err != nil {
 		return nil, err
 	}
-	st, err := c.Election(ctx)
+	nodes := append([]*apiclient.Client{c}, others...)
+	// The receipt's entry carries the fingerprint the voter's device
+	// verified when it voted: it pins the election (V4.6).
+	s, err := observe(ctx, nil, nodes, mem, ent.Election)
 	if err != nil {
 		return nil, err
 	}
-	m, err := ballot.ParseManifest(st.Manifest)
+	st, err := client.CheckReceipt(raw, nil, s.Manifest)
 	if err != nil {
-		return nil, fmt.Errorf("roles: the node's manifest: %w", err)
+		return nil, fmt.Errorf("roles: the receipt does not verify for election %q: %w", s.Manifest.ElectionID, err)
 	}
-	board := BoardKeys(m)
-	ent, old, err := board.VerifyReceipt(rc)
-	if err != nil {
-		return nil, fmt.Errorf("roles: the receipt does not verify for election %q: %w", m.ElectionID, err)
+	if err := s.Extends(ctx, rc.Checkpoint, nil); err != nil {
+		return nil, mem.keep(err)
 	}
-	fp := m.Fingerprint()
-	if ent.Election != fp {
-		return nil, fmt.Errorf("roles: the receipt is for another election than the node's %q", m.ElectionID)
+	out := &ReceiptStatus{Seq: rc.Seq, Tracker: f.Tracker, ReceiptSize: st.Checkpoint.Size, CurrentSize: s.Checkpoint.Size, Nodes: len(nodes), Verified: s}
+	if st.Tracker != nil {
+		out.Tracker = st.Tracker.Short()
 	}
-	out := &ReceiptStatus{Seq: rc.Seq, Tracker: f.Tracker, ReceiptSize: old.Size}
-	cp, err := c.Checkpoint(ctx)
-	if err != nil {
-		return nil, err
-	}
-	cur, err := board.Open([]byte(cp.Note))
-	if err != nil {
-		return nil, fmt.Errorf("roles: the node's current checkpoint: %w", err)
-	}
-	out.CurrentSize = cur.Size
-	var proof *bulletin.ConsistencyProof
-	if cur.Size > old.Size {
-		ci, err := c.ConsistencyProof(ctx, old.Size, cur.Size)
-		if err != nil {
-			return nil, err
+	switch ent.Type {
+	case bulletin.TypeAuditedBallot:
+		out.Audited = true
+	case bulletin.TypeBallot:
+		at, ok := s.CountedSeq(ent.AuthorKey())
+		switch {
+		case ok && at == rc.Seq:
+			out.Counts = true
+		case ok && at > rc.Seq:
+			out.SupersededBy = &at
 		}
-		proof = &bulletin.ConsistencyProof{OldSize: ci.From, NewSize: ci.To}
-		for _, h := range ci.Proof {
-			hb, err := hex.DecodeString(h)
-			if err != nil || len(hb) != len(tlog.Hash{}) {
-				return nil, fmt.Errorf("roles: the node's consistency proof is malformed")
-			}
-			proof.Hashes = append(proof.Hashes, tlog.Hash(hb))
-		}
-	}
-	if err := board.CheckConsistency(rc.Checkpoint, []byte(cp.Note), proof); err != nil {
-		return out, fmt.Errorf("roles: the board's history does not extend the receipt's checkpoint: %w", err)
-	}
-	if ent.Type == bulletin.TypeBallot {
-		b, err := ballot.ParseBallot(ent.Body)
-		if err != nil {
-			return nil, fmt.Errorf("roles: %w", err)
-		}
-		ti, err := c.Tracker(ctx, b.Tracker().Hex())
-		if err != nil {
-			return out, err
-		}
-		out.Tracker = b.Tracker().Short()
-		out.Counts, out.SupersededBy, out.Audited = ti.Counts, ti.SupersededBy, ti.Audited
 	}
 	return out, nil
 }

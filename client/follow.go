@@ -1,0 +1,300 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/urna-vote/urna/ballot"
+	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/internal/group"
+	"github.com/urna-vote/urna/tally"
+)
+
+// Errors of Follow. A *ForkError carries the evidence of a board that
+// showed two histories.
+var (
+	// ErrNotVerified: the board's record fails a V-step; the party MUST
+	// NOT act on it (SPEC.md §10.7).
+	ErrNotVerified = errors.New("client: the board's record does not verify")
+	// ErrStale: the node shows an older board than a checkpoint the party
+	// already saw, and cannot prove it extends it: a lagging or rolled-back
+	// node. Ask another node.
+	ErrStale = errors.New("client: the node shows an older board than the party already saw")
+)
+
+// Source is a board as a party reads it: one node's election record and
+// its newest signed checkpoint, and the consistency proofs between its
+// checkpoints. internal/apiclient satisfies it over HTTP; package client
+// itself does no I/O. Nothing a Source returns is trusted.
+type Source interface {
+	// Record returns the complete election record (SPEC.md §3.11).
+	Record(ctx context.Context) (io.ReadCloser, error)
+	// CheckpointNote returns the newest signed checkpoint note.
+	CheckpointNote(ctx context.Context) ([]byte, error)
+	// Consistency returns the consistency proof from size from to size to.
+	Consistency(ctx context.Context, from, to uint64) (*bulletin.ConsistencyProof, error)
+}
+
+// FollowOptions configure Follow and FollowRecord.
+type FollowOptions struct {
+	// Fingerprint, if not all zero, is the election fingerprint the party
+	// pinned (V4.6): the record's manifest MUST have it.
+	Fingerprint [32]byte
+	// Known are signed checkpoint notes of this election the party saw
+	// before (its state, receipts' checkpoints): the record MUST extend
+	// every one of them (V3.8).
+	Known [][]byte
+	// Others are further nodes whose newest checkpoints MUST be consistent
+	// with the record (SPEC.md §10.7: ask more than one node).
+	Others []Source
+	// Rand supplies batch-verification weights; crypto/rand.Reader if nil.
+	Rand io.Reader
+	// ChunkSize is VerifyOptions.ChunkSize.
+	ChunkSize int
+}
+
+// Verified is the board state a party may act on: everything in it was
+// recomputed from a record that passed V1–V13 as far as it reaches, and
+// that a quorum checkpoint covers (SPEC.md §10.7).
+type Verified struct {
+	Report      *Report
+	Manifest    *ballot.Manifest
+	Fingerprint [32]byte
+	// Note is the signed checkpoint covering the whole record (V3.6), and
+	// Checkpoint its decoded form.
+	Note       []byte
+	Checkpoint *bulletin.Checkpoint
+	// Newest is the newest signed checkpoint seen (the record's, a node's
+	// or a known one), consistent with the record: the one to remember.
+	Newest []byte
+	// Credentials is the number N of registered credentials (V6.3).
+	Credentials int
+	// JointKey is the election key recomputed by V7 (nil before open);
+	// VerificationKeys are X_j for j = 1..N (V7.8).
+	JointKey         *group.Element
+	VerificationKeys []*group.Element
+	// Closed reports that the close entry is in the record: Aggregate is
+	// then final (V11) and Counted is maxCount (V10.6).
+	Closed    bool
+	Aggregate [][]*ballot.Ciphertext
+	Counted   int
+	// Partials are the valid partial decryptions (V12.4), by trustee.
+	Partials map[int]*tally.PartialDecryption
+	// Result is the verified result (V13), nil before it.
+	Result *tally.Result
+
+	// Entries are the record's entries other than cast and audited
+	// ballots (manifest, credentials, key ceremony, open, close, partial
+	// decryptions, result), in order.
+	Entries []SeqEntry
+	// Invalid are the trustees whose partial decryption failed V12.
+	Invalid []int
+
+	counted map[[32]byte]uint64 // credential → seq of its counted ballot
+	log     bulletin.MemoryLog
+}
+
+// SeqEntry is a verified board entry and its sequence number.
+type SeqEntry struct {
+	Seq   uint64
+	Entry *bulletin.Entry
+}
+
+// CountedSeq returns the sequence number of the ballot that counts for the
+// credential cred (V10), and false if none does.
+func (s *Verified) CountedSeq(cred [32]byte) (uint64, bool) {
+	seq, ok := s.counted[cred]
+	return seq, ok
+}
+
+// Follow is the one way every party reads the board (SPEC.md §10.7): it
+// downloads src's election record, verifies it with the steps of
+// VerifyElectionRecord, finds the quorum checkpoint covering it (V3.6), proves
+// it consistent with every checkpoint the party saw before (opts.Known)
+// and with the newest checkpoint of src and of every other source, and
+// returns the verified state.
+//
+// It fails with ErrNotVerified (and the state, for its Report) when a step
+// fails, ErrStale when a node shows an older board than a known checkpoint
+// without proving it extends it, and a *ForkError carrying self-contained
+// Evidence when two quorum-signed checkpoints contradict each other.
+func Follow(ctx context.Context, src Source, opts FollowOptions) (*Verified, error) {
+	rc, err := src.Record(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("client: fetching the election record: %w", err)
+	}
+	s, err := followRecord(rc, opts)
+	rc.Close()
+	if err != nil {
+		return s, err
+	}
+	for _, o := range append([]Source{src}, opts.Others...) {
+		note, err := o.CheckpointNote(ctx)
+		if err != nil {
+			return s, fmt.Errorf("client: fetching a node's checkpoint: %w", err)
+		}
+		if err := s.Extends(ctx, note, o); err != nil {
+			return s, err
+		}
+	}
+	return s, nil
+}
+
+// FollowRecord is Follow over a record already at hand (e.g. a file given
+// to `urna verify`), with opts.Others ignored: it verifies the record and
+// proves it consistent with opts.Known (V3.8).
+func FollowRecord(r io.Reader, opts FollowOptions) (*Verified, error) {
+	return followRecord(r, opts)
+}
+
+func followRecord(r io.Reader, opts FollowOptions) (*Verified, error) {
+	v := newVerifier(VerifyOptions{Fingerprint: opts.Fingerprint, Rand: opts.Rand, ChunkSize: opts.ChunkSize})
+	var kept []SeqEntry
+	notes, err := v.runKeepingCheckpoints(r, func(seq uint64, e *bulletin.Entry) {
+		if e.Type != bulletin.TypeBallot && e.Type != bulletin.TypeAuditedBallot {
+			kept = append(kept, SeqEntry{seq, e})
+		}
+	})
+	v.finish()
+	if err != nil {
+		return nil, err
+	}
+	s := &Verified{Report: v.rep, Manifest: v.m, Fingerprint: v.rep.Fingerprint, Entries: kept, log: v.log}
+	if step, f, bad := v.rep.FirstFailure(); bad && (len(v.rep.Step(step).Failures) > 0 || v.v1Failed) {
+		return s, fmt.Errorf("%w: %s (%s): %s", ErrNotVerified, step, step.Title(), f)
+	}
+	if v.m == nil {
+		return s, fmt.Errorf("%w: the record holds no manifest", ErrNotVerified)
+	}
+	board := boardOf(v.m)
+	for _, n := range notes {
+		if c, err := board.Open(n); err == nil && c.Size == v.log.Size() {
+			s.Note, s.Checkpoint, s.Newest = n, c, n
+			break
+		}
+	}
+	if s.Checkpoint == nil { // V3.6 passed, so this cannot happen
+		return s, fmt.Errorf("%w: no quorum checkpoint covers the record", ErrNotVerified)
+	}
+	if v.creds != nil {
+		s.Credentials = v.creds.Len()
+	}
+	s.JointKey, s.VerificationKeys = v.joint, v.vk
+	s.Closed, s.Counted = v.aggDone, v.counter.Counted()
+	if v.aggDone {
+		s.Aggregate = v.agg
+	}
+	s.Partials = map[int]*tally.PartialDecryption{}
+	for j, pd := range v.partials {
+		if v.validPD[j] {
+			s.Partials[j] = pd
+		} else {
+			s.Invalid = append(s.Invalid, j)
+		}
+	}
+	slices.Sort(s.Invalid)
+	if v.rep.Counts != nil {
+		s.Result = v.result
+	}
+	s.counted = make(map[[32]byte]uint64, len(v.last))
+	for cred, c := range v.last {
+		s.counted[cred] = uint64(c.seq)
+	}
+	for _, k := range opts.Known {
+		if err := s.Extends(context.Background(), k, nil); err != nil {
+			return s, err
+		}
+	}
+	return s, nil
+}
+
+// runKeepingCheckpoints is run, returning the record's checkpoint notes.
+// keep is called with every entry of the record.
+func (v *verifier) runKeepingCheckpoints(r io.Reader, keep func(uint64, *bulletin.Entry)) ([][]byte, error) {
+	cr := &countingReader{r: r}
+	rr, err := bulletin.NewRecordReader(cr)
+	if err == nil {
+		var b *bulletin.RecordBlock
+		for b, err = rr.Next(); err == nil; b, err = rr.Next() {
+			first := uint64(v.seq)
+			v.block(b)
+			for k, e := range b.Entries {
+				keep(first+uint64(k), e)
+			}
+		}
+	}
+	if cr.err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrRead, cr.err)
+	}
+	if err != nil && err != io.EOF {
+		v.v1Failed = true
+		v.failAt(StepV1, v.seq, "V1 record", "%v", err)
+		return nil, nil
+	}
+	v.flush()
+	notes := rr.Checkpoints()
+	v.checkpoints(notes)
+	return notes, nil
+}
+
+// Extends proves the signed checkpoint note consistent with the verified
+// record (V3.8), and fails like Follow otherwise. A note no larger than the record is checked against the record's
+// own Merkle tree, so any contradiction yields strong evidence; a larger
+// one needs src's consistency proof (src nil: a known note the record
+// does not reach, ErrStale).
+func (s *Verified) Extends(ctx context.Context, note []byte, src Source) error {
+	board := boardOf(s.Manifest)
+	c, err := board.Open(note)
+	if err != nil {
+		return fmt.Errorf("client: a checkpoint of election %q: %w", s.Manifest.ElectionID, err)
+	}
+	size := s.log.Size()
+	if c.Size <= size {
+		root, err := s.log.Root(c.Size)
+		if err != nil {
+			return fmt.Errorf("client: %w", err)
+		}
+		var p *bulletin.ConsistencyProof
+		if c.Size < size {
+			if p, err = bulletin.ProveConsistency(c.Size, size, &s.log); err != nil {
+				return fmt.Errorf("client: %w", err)
+			}
+		}
+		if err := board.CheckConsistency(note, s.Note, p); err != nil {
+			r32 := [32]byte(root)
+			return s.fork(err, &r32)
+		}
+		return nil
+	}
+	if src == nil {
+		return fmt.Errorf("%w: the record ends at log size %d, a checkpoint the party saw has size %d", ErrStale, size, c.Size)
+	}
+	p, err := src.Consistency(ctx, size, c.Size)
+	if err != nil {
+		return fmt.Errorf("client: the consistency proof from log size %d to %d: %w", size, c.Size, err)
+	}
+	if err := board.CheckConsistency(s.Note, note, p); err != nil {
+		return s.fork(err, nil)
+	}
+	s.Newest = note
+	return nil
+}
+
+// fork turns an *bulletin.InconsistencyError into a *ForkError with the
+// evidence; oldRoot, when known, is the root the record's own tree has at
+// the smaller checkpoint's size.
+func (s *Verified) fork(err error, oldRoot *[32]byte) error {
+	var inc *bulletin.InconsistencyError
+	if !errors.As(err, &inc) {
+		return fmt.Errorf("client: %w", err)
+	}
+	ev := &Evidence{Manifest: s.Manifest.Bytes(), Old: inc.Old, New: inc.New, Proof: inc.Proof, Reason: inc.Reason}
+	if oldRoot != nil {
+		r := *oldRoot
+		ev.ImpliedOldRoot = &r
+	}
+	return &ForkError{Evidence: ev}
+}

@@ -1,0 +1,129 @@
+package roles
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/client"
+)
+
+// MemoryFile is the name of a party's memory of the board, kept beside its
+// keys (a voter's beside its receipts): SPEC.md §10.7.
+const MemoryFile = "board-memory.json"
+
+const kindMemory = "urna-board-memory"
+
+type memoryFile struct {
+	Kind string `json:"kind"`
+	// Elections maps the hex election fingerprint to the newest signed
+	// checkpoint note the party saw and proved consistent.
+	Elections map[string]string `json:"elections"`
+}
+
+func (f *memoryFile) fileKind() string { return f.Kind }
+
+// Memory is a party's memory of the board (SPEC.md §10.7), like the
+// latest tree Go's checksum-database client keeps: the newest checkpoint
+// seen per election, so that every later contact proves the board still
+// extends it, and the place where evidence of a fork is written.
+type Memory struct {
+	dir string
+	f   memoryFile
+}
+
+// OpenMemory reads the memory in dir, or starts an empty one.
+func OpenMemory(dir string) (*Memory, error) {
+	m := &Memory{dir: dir, f: memoryFile{Kind: kindMemory, Elections: map[string]string{}}}
+	err := readFile(m.path(), kindMemory, true, &m.f)
+	if errors.Is(err, fs.ErrNotExist) {
+		return m, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if m.f.Elections == nil {
+		m.f.Elections = map[string]string{}
+	}
+	return m, nil
+}
+
+func (m *Memory) path() string { return filepath.Join(m.dir, MemoryFile) }
+
+// Known returns the checkpoint notes remembered for the election fp.
+func (m *Memory) Known(fp [32]byte) [][]byte {
+	if n, ok := m.f.Elections[hex.EncodeToString(fp[:])]; ok {
+		return [][]byte{[]byte(n)}
+	}
+	return nil
+}
+
+// Remember keeps note as the newest checkpoint of the election fp when it
+// is larger than the one remembered (the caller proved them consistent),
+// and writes the memory (0600, replaced atomically).
+func (m *Memory) Remember(board *bulletin.Board, fp [32]byte, note []byte) error {
+	c, err := board.Open(note)
+	if err != nil {
+		return fmt.Errorf("roles: remembering a checkpoint: %w", err)
+	}
+	key := hex.EncodeToString(fp[:])
+	if old, ok := m.f.Elections[key]; ok {
+		if oc, err := board.Open([]byte(old)); err == nil && oc.Size >= c.Size {
+			return nil
+		}
+	}
+	m.f.Elections[key] = string(note)
+	return replaceFile(m.path(), marshalFile(&m.f))
+}
+
+// KeepEvidence writes the evidence of a fork beside the memory, as
+// evidence-<time>.json (0600), and returns its path.
+func (m *Memory) KeepEvidence(ev *client.Evidence) (string, error) {
+	path := filepath.Join(m.dir, "evidence-"+time.Now().UTC().Format("20060102T150405.000000000Z")+".json")
+	if err := writeSecret(path, ev.Marshal()); err != nil {
+		return "", err
+	}
+	return path, nil
+}
+
+// replaceFile writes data to path (0600) through a temporary file and a rename.
+func replaceFile(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("roles: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path))
+	if err != nil {
+		return fmt.Errorf("roles: %w", err)
+	}
+	_, werr := tmp.Write(data)
+	cerr := tmp.Close()
+	if werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(tmp.Name(), path)
+	}
+	if werr != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("roles: writing %s: %w", path, werr)
+	}
+	return nil
+}
+
+// EvidenceError is the error of a party that caught the board forking: the
+// evidence is kept at Path.
+type EvidenceError struct {
+	Path string
+	Err  *client.ForkError
+}
+
+func (e *EvidenceError) Error() string {
+	return fmt.Sprintf("roles: %v; evidence kept in %s (check it with 'urna verify --evidence %s')", e.Err, e.Path, e.Path)
+}
+
+func (e *EvidenceError) Unwrap() error { return e.Err }
