@@ -3,6 +3,7 @@ package web_test
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -137,7 +138,7 @@ func (b *browser) phone(lang string) *browser {
 func (b *browser) fits(where string) {
 	b.t.Helper()
 	var wide []string
-	b.eval(`[...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1 && !e.closest('.scroll')).map(e => e.tagName + '#' + e.id + '.' + e.className + ':' + Math.round(e.getBoundingClientRect().right) + '/' + document.documentElement.clientWidth).slice(0, 5)`, &wide)
+	b.eval(`[...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1 && !e.closest('.scroll, pre')).map(e => e.tagName + '#' + e.id + '.' + e.className + ':' + Math.round(e.getBoundingClientRect().right) + '/' + document.documentElement.clientWidth).slice(0, 5)`, &wide)
 	var sw int
 	b.eval(`document.documentElement.scrollWidth`, &sw)
 	if len(wide) > 0 || sw > 391 {
@@ -207,4 +208,113 @@ func phoneVote(t *testing.T, b *browser, cred, lang string) {
 	p.open("results.html", "results")
 	p.audit("results.html before the result at 390 px", lang)
 	p.run("back to the browser's language", js(`localStorage.removeItem('urna.lang')`))
+}
+
+// resultsDetails: the results page shows the ballots counted, the blank
+// answers of a one-choice question, each option's share of voters and of
+// votes, the options with the most votes, bars on one scale for every
+// question, and offers the results as CSV and JSON with option names.
+func resultsDetails(t *testing.T, b *browser) {
+	var res struct {
+		Questions []struct {
+			Text    string
+			Options []struct {
+				Text  string
+				Count uint64
+			}
+		}
+	}
+	getJSON(t, b.base+"/api/v1/results", &res)
+	// Ballots counted: one per credential that cast one (its last).
+	var list struct {
+		Entries []struct{ Type, Author string }
+	}
+	getJSON(t, b.base+"/api/v1/entries?from=0&limit=1000", &list)
+	voters := map[string]bool{}
+	for _, e := range list.Entries {
+		if e.Type == "ballot" {
+			voters[e.Author] = true
+		}
+	}
+	n := uint64(len(voters))
+	contains(t, "ballots counted", b.text("#counted"), fmt.Sprintf("Ballots counted: %d", n))
+	type row struct {
+		Count         uint64
+		Voters, Votes string
+		Width         float64
+		Winner        bool
+	}
+	var shown [][]row
+	var blank []string
+	b.eval(`[...document.querySelectorAll('table.chart')].map(t => [...t.tBodies[0].rows].map(r => ({
+		count: Number(r.querySelector('[data-count]').dataset.count),
+		voters: r.querySelector('[data-share=voters]').textContent, votes: r.querySelector('[data-share=votes]').textContent,
+		width: parseFloat(r.querySelector('.fill').style.width), winner: r.classList.contains('winner') && r.textContent.includes('most votes')})))`, &shown)
+	b.eval(`[...document.querySelectorAll('table.chart')].map(t => t.querySelector('[data-blank]')?.dataset.blank ?? '')`, &blank)
+	pct := func(a, b uint64) string { return fmt.Sprintf("%.1f%%", 100*float64(a)/float64(b)) }
+	maxPick := []int{1, 2} // the demo's questions: choose 1, choose 2
+	for q, opts := range res.Questions {
+		var sum, most uint64
+		for _, o := range opts.Options {
+			sum += o.Count
+		}
+		var counts []uint64
+		for _, o := range opts.Options {
+			counts = append(counts, o.Count)
+		}
+		slices.Sort(counts)
+		slices.Reverse(counts)
+		most = counts[maxPick[q]-1]
+		for o, opt := range opts.Options {
+			r := shown[q][o]
+			want := row{Count: opt.Count, Voters: pct(opt.Count, n), Votes: pct(opt.Count, sum), Width: 100 * float64(opt.Count) / float64(n), Winner: opt.Count >= most && opt.Count > 0}
+			if r.Count != want.Count || r.Voters != want.Voters || r.Votes != want.Votes || r.Winner != want.Winner || r.Width < want.Width-0.01 || r.Width > want.Width+0.01 {
+				t.Errorf("results question %d option %s: %+v, want %+v", q+1, opt.Text, r, want)
+			}
+		}
+		if q == 0 && blank[0] != fmt.Sprint(n-sum) {
+			t.Errorf("results question 1 (choose one): blank %q, want %d", blank[0], n-sum)
+		}
+	}
+	var regions []bool
+	b.eval(`[...document.querySelectorAll('.scroll')].map(s => s.tabIndex === 0 && !!s.getAttribute('role'))`, &regions)
+	if slices.Contains(regions, false) {
+		t.Errorf("a scrolling table is not a focusable region: %v", regions)
+	}
+	// The downloads.
+	var files struct{ CSV, JSON, CSVName, JSONName string }
+	dl := value(b, "read the downloads", chromedp.Evaluate[string](`(async () => JSON.stringify({csv: await (await fetch(document.getElementById('dl-csv').href)).text(),
+		json: await (await fetch(document.getElementById('dl-json').href)).text(),
+		csvName: document.getElementById('dl-csv').download, jsonName: document.getElementById('dl-json').download}))()`, chromedp.EvalAwaitPromise))
+	if err := json.Unmarshal([]byte(dl), &files); err != nil {
+		t.Fatalf("downloads: %v", err)
+	}
+	contains(t, "results CSV", files.CSV, "question,option,votes,share_of_voters,share_of_votes,most_votes", "1,Red,", "2,Public transport,", "1,(blank),")
+	var j struct {
+		Schema         string
+		BallotsCounted uint64 `json:"ballots_counted"`
+		Questions      []struct {
+			Text    string
+			Options []struct {
+				Text  string
+				Votes uint64
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(files.JSON), &j); err != nil {
+		t.Fatalf("results JSON: %v\n%s", err, files.JSON)
+	}
+	if j.Schema != "urna-results/1" || j.BallotsCounted != n || len(j.Questions) != len(res.Questions) {
+		t.Errorf("results JSON: %+v", j)
+	}
+	for q := range j.Questions {
+		for o := range j.Questions[q].Options {
+			if got, want := j.Questions[q].Options[o], res.Questions[q].Options[o]; got.Text != want.Text || got.Votes != want.Count {
+				t.Errorf("results JSON question %d option %d: %+v, want %+v", q, o, got, want)
+			}
+		}
+	}
+	if !strings.HasSuffix(files.CSVName, ".csv") || !strings.HasSuffix(files.JSONName, ".json") {
+		t.Errorf("download names %q, %q", files.CSVName, files.JSONName)
+	}
 }

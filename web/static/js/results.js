@@ -10,7 +10,7 @@ import { load, verifyInWorker } from './urna.js';
 let u = null;
 let st = null;
 let res = null;
-let counted = 0; // ballots counted: the node's figure, then the one verified in this browser
+let counted = null; // ballots counted: the node's figure, then the one verified in this browser
 
 // tallies returns, per question, what the page shows and the downloads
 // hold: the counts with option names, the selections made, the ballots
@@ -22,7 +22,7 @@ function tallies() {
   return res.questions.map((q, qi) => {
     const mq = m.questions[qi] || { min: 0, max: 1 };
     const selections = q.options.reduce((s, o) => s + o.count, 0);
-    const blank = mq.max === 1 || selections === 0 ? Math.max(0, counted - selections) : null;
+    const blank = counted !== null && (mq.max === 1 || selections === 0) ? Math.max(0, counted - selections) : null;
     const sorted = q.options.map((o) => o.count).filter((c) => c > 0).sort((a, b) => b - a);
     const bar = sorted.length ? sorted[Math.min(mq.max, sorted.length) - 1] : Infinity;
     return {
@@ -38,7 +38,7 @@ function renderQuestions() {
   const box = $('questions');
   box.replaceChildren();
   if (!res) return;
-  setT($('counted'), 'results.counted', { n: counted });
+  setT($('counted'), counted === null ? 'results.counting' : 'results.counted', { n: counted });
   tallies().forEach((q, qi) => {
     const capId = `result-q${qi}-cap`;
     const row = (head, count, cls, top) => el('tr', { class: cls },
@@ -149,7 +149,7 @@ async function verify() {
   if (report.ok && report.counted !== counted) {
     counted = report.counted;
     renderQuestions();
-    renderDownloads();
+    if (res) renderDownloads();
   }
   const same = sameCounts(report);
   if (same !== null) {
@@ -182,7 +182,9 @@ export async function start() {
       setT($('none'), 'results.none', { phase: phaseName(st.phase) });
       $('none').hidden = false;
     }
-    counted = st.counts.voters_voted ?? 0;
+    // The node's figure until this browser has verified the record (and
+    // none, rather than a wrong one, when the node gives none).
+    counted = st.counts.voters_voted || null;
     renderQuestions();
     if (res) renderDownloads();
     renderTrustees();
