@@ -414,19 +414,29 @@ func parseHashes(hexes []string) ([]tlog.Hash, error) {
 	return out, nil
 }
 
-// verifyInclusion checks that entry is leaf seq of the log of a signed
-// checkpoint note (SPEC.md V3.6) and returns what it is.
-func verifyInclusion(manifestB64, note string, entry []byte, seq, size uint64, proof []string) (*EntryFacts, error) {
+// electionEntry loads the election of manifestB64 and decodes entry (named
+// name in errors), which MUST belong to that election.
+func electionEntry(manifestB64 string, entry []byte, name string) (*election, *bulletin.Entry, error) {
 	e, err := loadElection(manifestB64)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	en, err := bulletin.ParseEntry(entry)
 	if err != nil {
-		return nil, fail("malformed", "entry %d: %w", seq, err)
+		return nil, nil, fail("malformed", "%s: %w", name, err)
 	}
 	if en.Election != e.fp {
-		return nil, fail("wrong_election", "entry %d is for another election", seq)
+		return nil, nil, fail("wrong_election", "%s is for another election", name)
+	}
+	return e, en, nil
+}
+
+// verifyInclusion checks that entry is leaf seq of the log of a signed
+// checkpoint note (SPEC.md V3.6) and returns what it is.
+func verifyInclusion(manifestB64, note string, entry []byte, seq, size uint64, proof []string) (*EntryFacts, error) {
+	e, en, err := electionEntry(manifestB64, entry, fmt.Sprintf("entry %d", seq))
+	if err != nil {
+		return nil, err
 	}
 	if err := en.VerifySignature(); err != nil {
 		return nil, err
@@ -631,13 +641,9 @@ type Opened struct {
 // openAudited reads the opening of an audited-ballot entry and checks it
 // under the joint key jointKeyHex.
 func openAudited(manifestB64, jointKeyHex string, entry []byte) (*Opened, error) {
-	e, err := loadElection(manifestB64)
+	e, en, err := electionEntry(manifestB64, entry, "entry")
 	if err != nil {
 		return nil, err
-	}
-	en, err := bulletin.ParseEntry(entry)
-	if err != nil {
-		return nil, fail("malformed", "entry: %w", err)
 	}
 	if en.Type != bulletin.TypeAuditedBallot {
 		return nil, fail("malformed", "entry is a %s, not an audited ballot", en.Type)

@@ -52,9 +52,11 @@ function renderQuestions() {
     const blank = q.blank === null ? null : el('tr', { class: 'blank' },
       setT(el('th', { scope: 'row' }), 'results.blank'), el('td', { 'aria-hidden': 'true' }),
       el('td', { class: 'num', 'data-blank': q.blank, text: String(q.blank) }), el('td', { class: 'num', text: pct(q.blank, counted) }), el('td'));
-    const table = el('table', { class: 'chart', id: `result-q${qi}` },
-      el('caption', { id: capId }, setT(el('span', { class: 'qn' }), 'results.question', { n: qi + 1 }), ': ', q.text,
-        setT(el('span', { class: 'rule' }), 'results.rule', { min: q.min, max: q.max })),
+    // The question is a heading outside the table, so that on a narrow
+    // screen it wraps to the screen while the table scrolls.
+    const head = el('h3', { id: capId, class: 'question' }, setT(el('span', { class: 'qn' }), 'results.question', { n: qi + 1 }), ': ', q.text,
+      setT(el('span', { class: 'rule' }), 'results.rule', { min: q.min, max: q.max }));
+    const table = el('table', { class: 'chart', id: `result-q${qi}`, 'aria-labelledby': capId },
       el('thead', {}, el('tr', {},
         setT(el('th', { scope: 'col' }), 'results.option'),
         el('th', { scope: 'col', 'aria-hidden': 'true' }),
@@ -66,7 +68,8 @@ function renderQuestions() {
         el('td', { class: 'num', 'data-total': q.selections, text: String(q.selections) }), el('td'), el('td'))));
     // The table scrolls sideways on a narrow screen: the region takes
     // focus so that the keyboard can scroll it too (WCAG 2.1.1).
-    box.append(el('section', { class: 'scroll', tabindex: '0', role: 'region', 'aria-labelledby': capId }, table));
+    box.append(el('div', { class: 'result' }, head,
+      el('div', { class: 'scroll', tabindex: '0', role: 'region', 'aria-labelledby': capId }, table)));
   });
   $('results-help').hidden = false;
   $('downloads').hidden = false;
