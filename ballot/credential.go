@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/urna-vote/urna/internal/group"
 	"github.com/urna-vote/urna/internal/schnorr"
@@ -98,41 +100,121 @@ func GenerateCredential(rand io.Reader) (Credential, error) {
 }
 
 // ParseCredential reads a credential typed by a voter (SPEC.md §5.1). It
-// ignores spaces and dashes and accepts lower case; anything else outside
-// the alphabet is ErrInvalidCredential, and a wrong check symbol is
+// skips separators (white space and dashes of any kind, the en dash
+// included), reads full-width forms as ASCII, lower case as upper case, and
+// the look-alikes O as 0, I and L as 1. Any other character is a
+// *SymbolError naming it, a count of symbols other than 25 a *LengthError
+// (both wrap ErrInvalidCredential), and a wrong check symbol is
 // ErrCredentialChecksum. For a valid credential the time taken depends on
-// where the separators are, not on the symbols; an invalid one may take
-// another path (the error says where the typo is anyway).
+// where the separators and wide characters are, not on the symbols; an
+// invalid one may take another path (the error says where the typo is
+// anyway).
 func ParseCredential(s string) (Credential, error) {
-	if len(s) > 4*credentialChars {
+	if len(s) > 8*credentialChars {
 		return Credential{}, fmt.Errorf("%w: too long", ErrInvalidCredential)
 	}
-	vals := make([]byte, 0, credentialChars)
-	var sb strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == ' ' || c == '-' {
-			continue
-		}
-		lower := subtle.ConstantTimeLessOrEq('a', int(c)) & subtle.ConstantTimeLessOrEq(int(c), 'z')
-		c -= byte(lower) * ('a' - 'A')
-		v, ok := valueOf(c)
-		if ok == 0 {
-			if c == 'I' || c == 'L' || c == 'O' || c == 'U' {
-				return Credential{}, fmt.Errorf("%w: credentials never contain %q (did you mean a digit?)", ErrInvalidCredential, c)
-			}
-			return Credential{}, fmt.Errorf("%w: unexpected character at position %d", ErrInvalidCredential, i+1)
-		}
-		vals = append(vals, v)
-		sb.WriteByte(c)
+	vals, err := readSymbols(s, ErrInvalidCredential)
+	if err != nil {
+		return Credential{}, err
 	}
 	if len(vals) != credentialChars {
-		return Credential{}, fmt.Errorf("%w: %d symbols, want %d", ErrInvalidCredential, len(vals), credentialChars)
+		return Credential{}, &LengthError{Got: len(vals), Want: credentialChars, what: ErrInvalidCredential}
 	}
 	if credentialCheck(vals) != 0 {
 		return Credential{}, ErrCredentialChecksum
 	}
+	var sb strings.Builder
+	for _, v := range vals {
+		sb.WriteByte(symbolOf(v))
+	}
 	return Credential{norm: sb.String()}, nil
+}
+
+// A SymbolError is a typed credential or tracker with a character that is
+// neither a symbol of CredentialAlphabet, nor a look-alike of one, nor a
+// separator. It wraps ErrInvalidCredential or ErrInvalidTracker.
+type SymbolError struct {
+	Char rune // the character as typed
+	Pos  int  // which character it is, from 1, separators included
+	what error
+}
+
+func (e *SymbolError) Error() string {
+	hint := ""
+	switch e.Char {
+	case 'U', 'u':
+		hint = " (U is never used: is it a V?)"
+	}
+	return fmt.Sprintf("%v: character %d, %q, is not used%s", e.what, e.Pos, e.Char, hint)
+}
+
+func (e *SymbolError) Unwrap() error { return e.what }
+
+// A LengthError is a typed credential or tracker with too few or too many
+// symbols. It wraps ErrInvalidCredential or ErrInvalidTracker.
+type LengthError struct {
+	Got, Want int // symbols, separators not counted
+	what      error
+}
+
+func (e *LengthError) Error() string {
+	return fmt.Sprintf("%v: %d symbols, want %d", e.what, e.Got, e.Want)
+}
+
+func (e *LengthError) Unwrap() error { return e.what }
+
+// readSymbols returns the values of the symbols of s as typed (see
+// ParseCredential); a character that is no symbol, look-alike or separator
+// is a *SymbolError wrapping what. The symbols of a credential are secret:
+// an ASCII character takes the same path whatever its value.
+func readSymbols(s string, what error) ([]byte, error) {
+	vals := make([]byte, 0, credentialChars)
+	pos := 0
+	for i := 0; i < len(s); {
+		r, size, sep := nextChar(s, i)
+		i += size
+		pos++
+		if sep {
+			continue
+		}
+		c := foldSymbol(byte(r))
+		v, ok := valueOf(c)
+		if ok == 0 || r >= utf8.RuneSelf {
+			return nil, &SymbolError{Char: r, Pos: pos, what: what}
+		}
+		vals = append(vals, v)
+	}
+	return vals, nil
+}
+
+// nextChar returns the character of s at byte i, read from full-width to
+// ASCII (what East Asian input methods type), its width in bytes, and
+// whether it is a separator: white space or a dash of any kind (the hyphen,
+// en and em dashes, the minus sign). An ASCII character takes the same path
+// whatever its value.
+func nextChar(s string, i int) (r rune, size int, sep bool) {
+	if c := s[i]; c < utf8.RuneSelf {
+		sp := subtle.ConstantTimeByteEq(c, ' ') | subtle.ConstantTimeByteEq(c, '-') | subtle.ConstantTimeByteEq(c, '\t') |
+			subtle.ConstantTimeByteEq(c, '\n') | subtle.ConstantTimeByteEq(c, '\r')
+		return rune(c), 1, sp == 1
+	}
+	r, size = utf8.DecodeRuneInString(s[i:])
+	if r >= 0xFF01 && r <= 0xFF5E { // full-width ASCII
+		r -= 0xFEE0
+		return r, size, r == '-'
+	}
+	return r, size, unicode.IsSpace(r) || unicode.Is(unicode.Pd, r) || r == '\u2212'
+}
+
+// foldSymbol maps an ASCII character as typed to the alphabet character it
+// unambiguously stands for (Crockford's decoding): a–z to upper case, O to
+// 0, I and L to 1. Branch-free: c is a symbol of a secret credential.
+func foldSymbol(c byte) byte {
+	lower := subtle.ConstantTimeLessOrEq('a', int(c)) & subtle.ConstantTimeLessOrEq(int(c), 'z')
+	c -= byte(lower) * ('a' - 'A')
+	c = byte(subtle.ConstantTimeSelect(subtle.ConstantTimeByteEq(c, 'O'), '0', int(c)))
+	one := subtle.ConstantTimeByteEq(c, 'I') | subtle.ConstantTimeByteEq(c, 'L')
+	return byte(subtle.ConstantTimeSelect(one, '1', int(c)))
 }
 
 // Text returns the credential in its canonical display form: five groups of

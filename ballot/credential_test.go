@@ -1,7 +1,9 @@
 package ballot
 
 import (
+	"bytes"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -67,14 +69,11 @@ func TestParseCredentialRejects(t *testing.T) {
 		"empty":      "",
 		"short":      txt[:28],
 		"long":       txt + "0",
-		"letter O":   "O" + txt[1:],
-		"letter I":   "I" + txt[1:],
-		"letter L":   "l" + txt[1:],
 		"letter U":   "U" + txt[1:],
 		"underscore": strings.ReplaceAll(txt, "-", "_"),
 		"dot":        strings.ReplaceAll(txt, "-", "."),
-		"tab":        strings.ReplaceAll(txt, "-", "\t"),
 		"unicode":    "é" + txt[1:],
+		"NBSP-like":  strings.ReplaceAll(txt, "-", "\u00b7"), // a middle dot is not a dash
 		"huge":       strings.Repeat("-", 1000),
 		"48 symbols": txt + txt[:19],
 		"nul":        txt[:10] + "\x00" + txt[10:],
@@ -166,5 +165,138 @@ func TestCredentialList(t *testing.T) {
 		if x, err := ParseCredentialList(b); err == nil || x != nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+// TestParseCredentialForms: the forms a voter types or pastes that stand
+// unambiguously for one credential all parse to it (SPEC.md §5.1), and a
+// character that is none of them is named with its position.
+func TestParseCredentialForms(t *testing.T) {
+	// A credential with the symbols 0 and 1 in it, to type as O, I and L.
+	rng := newSeeded("forms")
+	var c Credential
+	for {
+		c, _ = GenerateCredential(rng)
+		if strings.Contains(c.Text(), "0") && strings.Contains(c.Text(), "1") {
+			break
+		}
+	}
+	txt := c.Text()
+	fullWidth := strings.Map(func(r rune) rune { return r + 0xFEE0 }, txt)
+	for name, s := range map[string]string{
+		"O for 0":          strings.ReplaceAll(txt, "0", "O"),
+		"o for 0":          strings.ReplaceAll(txt, "0", "o"),
+		"I for 1":          strings.ReplaceAll(txt, "1", "I"),
+		"l for 1":          strings.ReplaceAll(txt, "1", "l"),
+		"L for 1":          strings.ReplaceAll(txt, "1", "L"),
+		"tabs":             strings.ReplaceAll(txt, "-", "\t"),
+		"en dashes":        strings.ReplaceAll(txt, "-", "\u2013"),
+		"em dashes":        strings.ReplaceAll(txt, "-", "\u2014"),
+		"minus signs":      strings.ReplaceAll(txt, "-", "\u2212"),
+		"non-breaking":     strings.ReplaceAll(txt, "-", "\u00a0"),
+		"ideographic":      strings.ReplaceAll(txt, "-", "\u3000"),
+		"newlines":         strings.ReplaceAll(txt, "-", "\r\n"),
+		"full-width":       fullWidth,
+		"two dashes":       strings.ReplaceAll(txt, "-", "--"),
+		"lower look-alike": strings.ToLower(strings.ReplaceAll(txt, "1", "I")),
+	} {
+		p, err := ParseCredential(s)
+		if err != nil {
+			t.Errorf("%s: %q: %v", name, s, err)
+		} else if p.Text() != txt {
+			t.Errorf("%s: %q parsed to another credential", name, s)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		in   string
+		char rune
+		pos  int
+	}{
+		{"U", "U" + txt[1:], 'U', 1},
+		{"u after a dash", txt[:6] + "u" + txt[7:], 'u', 7},
+		{"underscore", txt[:5] + "_" + txt[6:], '_', 6},
+		{"accent", txt[:2] + "é" + txt[3:], 'é', 3},
+		{"after an en dash", txt[:5] + "\u2013" + "#" + txt[7:], '#', 7},
+	} {
+		_, err := ParseCredential(tc.in)
+		var se *SymbolError
+		if !errors.As(err, &se) || !errors.Is(err, ErrInvalidCredential) || se.Char != tc.char || se.Pos != tc.pos {
+			t.Errorf("%s: err = %v, want a SymbolError naming %q at %d", tc.name, err, tc.char, tc.pos)
+			continue
+		}
+		if !strings.Contains(err.Error(), strconv.QuoteRune(tc.char)) {
+			t.Errorf("%s: %q does not name the character", tc.name, err)
+		}
+	}
+	var le *LengthError
+	if _, err := ParseCredential(txt[:23]); !errors.As(err, &le) || le.Got != 20 || le.Want != 25 {
+		t.Errorf("short: err = %v, want a LengthError of 20 symbols", err)
+	}
+}
+
+// TestParseTrackerQuery: the short form and the full tracker as people
+// type or paste them (SPEC.md §7.1).
+func TestParseTrackerQuery(t *testing.T) {
+	tr := TrackerOf([]byte("a ballot"))
+	for !strings.ContainsAny(tr.Short(), "01") {
+		tr = TrackerOf(tr[:])
+	}
+	short := tr.Short()
+	look := strings.NewReplacer("0", "O", "1", "l").Replace(short)
+	for name, s := range map[string]string{
+		"as shown":   short,
+		"no dash":    strings.ReplaceAll(short, "-", ""),
+		"space":      strings.ReplaceAll(short, "-", " "),
+		"en dash":    strings.ReplaceAll(short, "-", "\u2013"),
+		"lower":      strings.ToLower(short),
+		"look-alike": look,
+		"padded":     "  " + short + "\n",
+	} {
+		q, err := ParseTrackerQuery(s)
+		if err != nil {
+			t.Errorf("%s: %q: %v", name, s, err)
+			continue
+		}
+		if q.Short != short || q.Full != nil || q.String() != short || !q.Matches(tr) || !bytes.Equal(q.Prefix(), tr[:5]) {
+			t.Errorf("%s: %q read as %+v", name, s, q)
+		}
+	}
+	for name, s := range map[string]string{
+		"hex":       tr.Hex(),
+		"upper hex": strings.ToUpper(tr.Hex()),
+		"grouped":   tr.Hex()[:32] + " " + tr.Hex()[32:],
+	} {
+		q, err := ParseTrackerQuery(s)
+		if err != nil || q.Full == nil || *q.Full != tr || q.Short != short || q.String() != tr.Hex() || !bytes.Equal(q.Prefix(), tr[:]) {
+			t.Errorf("%s: %q read as %+v, %v", name, s, q, err)
+		}
+	}
+	other := tr
+	other[31] ^= 1
+	if q, _ := ParseTrackerQuery(other.Hex()); q.Matches(tr) {
+		t.Error("a full tracker matches another with the same short form")
+	}
+	for name, tc := range map[string]struct {
+		in   string
+		char rune
+		pos  int
+	}{
+		"U":          {"K7QF-2MZU", 'U', 9},
+		"star":       {"K7*F-2MZX", '*', 3},
+		"apostrophe": {"K7QF\u20192MZX", '\u2019', 5},
+	} {
+		_, err := ParseTrackerQuery(tc.in)
+		var se *SymbolError
+		if !errors.As(err, &se) || !errors.Is(err, ErrInvalidTracker) || se.Char != tc.char || se.Pos != tc.pos {
+			t.Errorf("%s: err = %v, want a SymbolError naming %q at %d", name, err, tc.char, tc.pos)
+		}
+	}
+	var le *LengthError
+	if _, err := ParseTrackerQuery("K7QF-2MZ"); !errors.As(err, &le) || !errors.Is(err, ErrInvalidTracker) || le.Got != 7 {
+		t.Errorf("7 symbols: err = %v", err)
+	}
+	if _, err := ParseTrackerQuery(""); !errors.Is(err, ErrInvalidTracker) {
+		t.Errorf("empty: err = %v", err)
 	}
 }

@@ -20,6 +20,8 @@ var (
 	ErrInvalidCredential = errors.New("ballot: invalid credential")
 	// ErrCredentialChecksum: a well-formed credential string whose check character is wrong (a typo).
 	ErrCredentialChecksum = errors.New("ballot: credential checksum mismatch (typo?)")
+	// ErrInvalidTracker: a typed tracker is neither a short form nor 64 hex digits (SPEC.md §7.1).
+	ErrInvalidTracker = errors.New("ballot: invalid tracker")
 	// ErrInvalidCredentialList: a credential list breaks a rule of SPEC.md §5.3 (V6).
 	ErrInvalidCredentialList = errors.New("ballot: invalid credential list")
 	// ErrOpeningMismatch: an audit opening does not re-encrypt to the ballot (V9.3).

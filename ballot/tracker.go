@@ -1,7 +1,11 @@
 package ballot
 
 import (
+	"encoding/binary"
 	"encoding/hex"
+	"fmt"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/urna-vote/urna/internal/transcript"
 )
@@ -39,3 +43,83 @@ func (t Tracker) String() string { return t.Short() }
 
 // Hex returns the full tracker in lower-case hex.
 func (t Tracker) Hex() string { return hex.EncodeToString(t[:]) }
+
+// A TrackerQuery is a tracker as a person typed or pasted it (SPEC.md §7.1):
+// its short form, and the full tracker when all of it was given.
+type TrackerQuery struct {
+	Short string   // "XXXX-XXXX"
+	Full  *Tracker // nil when only the short form was given
+}
+
+// ParseTrackerQuery reads a tracker as typed or pasted: 64 hex digits are
+// the full tracker; otherwise 8 symbols are the short form, read as
+// ParseCredential reads credentials (separators of any kind skipped,
+// full-width forms, lower case and the look-alikes O, I and L folded). A
+// bad character is a *SymbolError, a wrong count a *LengthError; both wrap
+// ErrInvalidTracker.
+func ParseTrackerQuery(s string) (TrackerQuery, error) {
+	if len(s) > 1024 {
+		return TrackerQuery{}, fmt.Errorf("%w: %d bytes", ErrInvalidTracker, len(s))
+	}
+	var digits []byte
+	for i := 0; i < len(s); {
+		r, size, sep := nextChar(s, i)
+		i += size
+		if !sep && r < utf8.RuneSelf {
+			digits = append(digits, byte(r))
+		}
+	}
+	if len(digits) == 2*len(Tracker{}) {
+		var t Tracker
+		if _, err := hex.Decode(t[:], digits); err == nil {
+			return TrackerQuery{Short: t.Short(), Full: &t}, nil
+		}
+	}
+	vals, err := readSymbols(s, ErrInvalidTracker)
+	if err != nil {
+		return TrackerQuery{}, err
+	}
+	if len(vals) != 8 {
+		return TrackerQuery{}, &LengthError{Got: len(vals), Want: 8, what: ErrInvalidTracker}
+	}
+	short := make([]byte, 0, 9)
+	for i, v := range vals {
+		if i == 4 {
+			short = append(short, '-')
+		}
+		short = append(short, CredentialAlphabet[v])
+	}
+	return TrackerQuery{Short: string(short)}, nil
+}
+
+// String returns the form to look the tracker up by: the full tracker in
+// hex when it was given, else the short form.
+func (q TrackerQuery) String() string {
+	if q.Full != nil {
+		return q.Full.Hex()
+	}
+	return q.Short
+}
+
+// Prefix returns the leading bytes of the tracker that the query fixes: all
+// 32, or the 5 (40 bits) of the short form.
+func (q TrackerQuery) Prefix() []byte {
+	if q.Full != nil {
+		return q.Full[:]
+	}
+	var t Tracker
+	var v uint64
+	for _, c := range strings.ReplaceAll(q.Short, "-", "") {
+		v = v<<5 | uint64(strings.IndexRune(CredentialAlphabet, c))
+	}
+	binary.BigEndian.PutUint64(t[:8], v<<24)
+	return t[:5]
+}
+
+// Matches reports whether t is the tracker asked for.
+func (q TrackerQuery) Matches(t Tracker) bool {
+	if q.Full != nil {
+		return *q.Full == t
+	}
+	return t.Short() == q.Short
+}

@@ -2,6 +2,8 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -44,13 +46,47 @@ func (b *browser) violations(lang string) []violation {
 	return vs
 }
 
-// audit fails the test with every violation on the page as it is now;
-// where names the page and state, lang is the language the page must show.
+// audit fails the test with every violation on the page as it is now, by
+// our audit and by axe-core; where names the page and state, lang is the
+// language the page must show.
 func (b *browser) audit(where, lang string) {
 	b.t.Helper()
 	for _, v := range b.violations(lang) {
 		b.t.Errorf("accessibility: %s [%s]: %s: %s: %s", where, lang, v.Rule, v.Selector, v.Detail)
 	}
+	for _, v := range b.axe() {
+		b.t.Errorf("axe-core: %s [%s]: %s", where, lang, v)
+	}
+}
+
+// axeOnce reads axe-core (testdata/axe.min.js, MPL-2.0, vendored from the
+// npm package axe-core: see testdata/README.md).
+var axeOnce = sync.OnceValues(func() (string, error) {
+	b, err := os.ReadFile("testdata/axe.min.js")
+	if err != nil {
+		return "", fmt.Errorf("axe-core is missing (testdata/axe.min.js, from the npm package axe-core): %w", err)
+	}
+	return string(b), nil
+})
+
+// axe runs axe-core's rules (WCAG 2.x A and AA, and its best practices) on
+// the page as it is now and returns one line per violating element.
+func (b *browser) axe() []string {
+	b.t.Helper()
+	src, err := axeOnce()
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	b.run("load axe-core", js(`window.axe || (0, eval)(`+strconv.Quote(src)+`)`))
+	var out []string
+	run := chromedp.Evaluate[string](`axe.run(document, {resultTypes: ['violations']}).then((r) => JSON.stringify(
+		r.violations.flatMap((v) => v.nodes.map((n) => v.id + ' (' + v.impact + '): ' + n.target.join(' ') + ': ' + n.failureSummary.replace(/\s+/g, ' ')))))`,
+		chromedp.EvalAwaitPromise)
+	s := value(b, "run axe-core", run)
+	if err := json.Unmarshal([]byte(s), &out); err != nil {
+		b.t.Fatalf("axe-core's answer: %v", err)
+	}
+	return out
 }
 
 // Keys, as a keyboard sends them to the focused element.
@@ -253,6 +289,13 @@ func TestAudit(t *testing.T) {
 			t.Errorf("contrast did not report %s; it reported %q", sel, got["contrast"])
 		}
 	}
+	// axe-core runs too, and finds what it should on the same page.
+	axeGot := strings.Join(b.axe(), "\n")
+	for _, rule := range []string{"image-alt", "label", "button-name", "link-name", "color-contrast", "tabindex"} {
+		if !strings.Contains(axeGot, rule+" (") {
+			t.Errorf("axe-core did not report %s on a11y-bad.html; it reported:\n%s", rule, axeGot)
+		}
+	}
 	var ring string
 	b.run("focus no ring", chromedp.Navigate(srv.URL+"/a11y-bad.html"), tab)
 	b.eval(auditJS(t)+".focusRing()", &ring)
@@ -263,6 +306,9 @@ func TestAudit(t *testing.T) {
 	b.run("open good", chromedp.Navigate(srv.URL+"/a11y-good.html"))
 	for _, v := range b.violations("zh") {
 		t.Errorf("false positive on a11y-good.html: %s: %s: %s", v.Rule, v.Selector, v.Detail)
+	}
+	for _, v := range b.axe() {
+		t.Errorf("axe-core on a11y-good.html: %s", v)
 	}
 	b.run("focus ring", tab, tab)
 	b.eval(auditJS(t)+".focusRing()", &ring)

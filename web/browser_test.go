@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -470,9 +471,22 @@ func votingPhase(t *testing.T, b *browser, creds []string, hand [][]uint64, meas
 		chromedp.SendKeys(css("#cred"), kb.Enter),
 		until(`document.getElementById('cred-err').textContent.includes('not registered')`))
 
-	// Voter 0: choose, challenge, see the ballot opened, come back, cast.
-	b.run("clear", js(`document.getElementById("cred").value = ""`))
-	b.enterBooth(creds[0])
+	// No results yet: said as a fact, not as an error.
+	b.open("results.html", "results")
+	var none struct {
+		Err, None string
+		Class     string
+	}
+	b.eval(`({err: document.getElementById('err').textContent, none: document.getElementById('none').hidden ? '' : document.getElementById('none').textContent,
+		class: document.getElementById('none').className})`, &none)
+	if none.Err != "" || !strings.Contains(none.None, "No results yet") || none.Class != "notice" {
+		t.Errorf("results page before the result: %+v, want a notice and no error", none)
+	}
+	b.audit("results.html before the result", "en")
+
+	// Voter 0: the credential typed with look-alikes; choose, challenge,
+	// see the ballot opened, come back, cast.
+	credentialForms(t, b, creds[0])
 	b.audit("booth.html choices step", "en")
 	b.shot("04-booth-choices")
 	b.eval(`window.urnaTiming.sinceNavigationMs`, &meas.SinceNavigationMs)
@@ -484,12 +498,14 @@ func votingPhase(t *testing.T, b *browser, creds []string, hand [][]uint64, meas
 	b.eval(`window.urnaTiming.encryptMs`, &meas.EncryptMs)
 	meas.EncryptSamplesMs = append(meas.EncryptSamplesMs, meas.EncryptMs)
 	contains(t, "review", b.text("#review-list"), "Blue", "Parks", "Public transport")
+	b.stepIs("review", "step-review")
 	b.audit("booth.html review step", "en")
 	b.shot("05-booth-review")
 	b.run("challenge",
 		chromedp.Click(css("#challenge")),
 		until(`document.body.dataset.step === 'step-challenged' && document.body.dataset.auditSeq !== undefined`))
 	contains(t, "opened ballot", b.text("#step-challenged"), "Blue", "Parks", "Public transport", "checks out", "audited")
+	b.stepIs("challenged", "step-challenged")
 	b.audit("booth.html challenged step", "en")
 	b.shot("06-booth-challenged")
 	var auditedTracker = tr
@@ -500,6 +516,15 @@ func votingPhase(t *testing.T, b *browser, creds []string, hand [][]uint64, meas
 	if tr1 == auditedTracker {
 		t.Fatalf("a new encryption reused the challenged ballot's tracker %s", tr1)
 	}
+	// The browser's Back button goes back one step, the choices kept.
+	b.run("Back", js(`history.back()`), until(`document.body.dataset.step === 'step-choices'`))
+	b.stepIs("Back from the review", "step-choices")
+	var kept []string
+	b.eval(`[...document.querySelectorAll('#questions input:checked')].map(i => i.id)`, &kept)
+	if strings.Join(kept, " ") != "q0o3 q1o0 q1o3" {
+		t.Errorf("after Back the choices are %v, want q0o3 q1o0 q1o3", kept)
+	}
+	tr1 = b.choose()
 	for i := 0; i < 3; i++ { // a few more samples of the encryption time
 		b.run("change", chromedp.Click(css("#change")), until(`document.body.dataset.step === 'step-choices'`))
 		tr1 = b.choose()
@@ -507,17 +532,20 @@ func votingPhase(t *testing.T, b *browser, creds []string, hand [][]uint64, meas
 		b.eval(`window.urnaTiming.encryptMs`, &ms)
 		meas.EncryptSamplesMs = append(meas.EncryptSamplesMs, ms)
 	}
+	failedCast(t, b)
 	b.run("cast",
 		chromedp.Click(css("#cast")),
 		until(`document.body.dataset.step === 'step-cast' && document.body.dataset.receipt === 'ok'`))
 	contains(t, "cast", b.text("#step-cast"), tr1, "replaces this one", "Receipt verified")
+	backAndReload(t, b, tr1)
 	var seq1 int
 	b.eval(`Number(document.body.dataset.castSeq)`, &seq1)
 	b.audit("booth.html cast step", "en")
 	b.shot("07-booth-cast")
 
 	// Check my ballot, by tracker: on the board and counts.
-	b.open("check.html?tracker="+tr1, "check")
+	// Typed with look-alikes, spaces and en dashes.
+	b.open("check.html?tracker="+url.QueryEscape(lookalike(tr1)), "check")
 	b.run("check tracker", until(`document.body.dataset.verdict !== undefined`))
 	out := b.text("#out")
 	contains(t, "check by tracker", out, "On the board", "Counts", "Inclusion proof verified")
@@ -527,13 +555,17 @@ func votingPhase(t *testing.T, b *browser, creds []string, hand [][]uint64, meas
 	// The challenged ballot is on the board as audited and never counts.
 	b.open("check.html?tracker="+auditedTracker, "check")
 	b.run("check audited", until(`document.body.dataset.verdict !== undefined`))
-	contains(t, "check audited", b.text("#out"), "Audited")
+	contains(t, "check audited", b.text("#out"), "Audited", "Blue", "Parks", "Public transport", "Opening checked")
+	b.audit("check.html audited ballot", "en")
 
-	// Voter 0 votes again: the first ballot is replaced.
+	// Voter 0 votes again: told so, and the first ballot is replaced.
 	b.enterBooth(creds[0])
+	revoteNotice(t, b, tr1)
 	tr2 := b.choose("q0o0", "q1o1", "q1o4") // Red; Libraries, Schools
+	contains(t, "revote notice at review", b.text("#review-revote"), tr1, "replaces")
 	b.run("cast again", chromedp.Click(css("#cast")),
 		until(`document.body.dataset.step === 'step-cast' && document.body.dataset.receipt === 'ok'`))
+	contains(t, "revote cast", b.text("#cast-replaced"), tr1, "no longer counts")
 	hand[0][0]++
 	hand[1][1]++
 	hand[1][4]++
@@ -555,6 +587,21 @@ func votingPhase(t *testing.T, b *browser, creds []string, hand [][]uint64, meas
 	contains(t, "check receipt", b.text("#out"), "Receipt: signed entry", "Counts")
 	b.audit("check.html by receipt", "en")
 	b.shot("10-check-receipt")
+	// The receipt file urna vote saves (JSON), pasted whole.
+	jsonReceipt, _ := json.Marshal(map[string]any{"kind": "urna-receipt", "tracker": tr2, "seq": tinfo.Seq, "receipt": rc.Receipt})
+	b.open("check.html", "check")
+	b.run("check JSON receipt",
+		chromedp.SetValue(css("#q"), string(jsonReceipt)),
+		chromedp.Click(css(`#check-form button[type=submit]`)),
+		until(`document.body.dataset.verdict !== undefined`))
+	contains(t, "check JSON receipt", b.text("#out"), "Receipt: signed entry", "Counts")
+	// A character no tracker has is named.
+	b.run("check a tracker with U",
+		chromedp.SetValue(css("#q"), tr2[:8]+"U"),
+		chromedp.Click(css(`#check-form button[type=submit]`)),
+		until(`document.body.dataset.verdict === 'bad'`))
+	contains(t, "tracker with U", b.text("#out"), "Character 9, “U”")
+	b.audit("check.html bad tracker", "en")
 	_ = seq1
 
 	// The board explorer, with a live update: another voter casts in a
@@ -611,7 +658,7 @@ func votingPhase(t *testing.T, b *browser, creds []string, hand [][]uint64, meas
 	b.open("check.html?tracker="+trZh, "check")
 	b.run("check zh", until(`document.body.dataset.verdict !== undefined`))
 	b.audit("check.html by tracker", "zh")
-	b.inChinese("board.html", "board", `document.body.dataset.checkpoint === 'ok'`, "13-board-zh", "公告板浏览", "时间线")
+	b.inChinese("board.html", "board", `document.body.dataset.checkpoint === 'ok'`, "13-board-zh", "公告板浏览", "时间线", "选票", "选举清单")
 
 	zh := b.tab()
 	zh.run("Chinese browser",
@@ -643,6 +690,11 @@ func votingPhase(t *testing.T, b *browser, creds []string, hand [][]uint64, meas
 	if len(wide) > 0 {
 		t.Errorf("elements wider than a 360 px screen: %v", wide)
 	}
+
+	// A 390 px phone, every page and step, in English and Chinese. The
+	// ballots cast repeat the choices of voter 2's last ballot.
+	phoneVote(t, b, creds[2], "en")
+	phoneVote(t, b, creds[2], "zh")
 }
 
 func resultsPhase(t *testing.T, b *browser, meas *timing) {
@@ -682,8 +734,38 @@ func resultsPhase(t *testing.T, b *browser, meas *timing) {
 	}
 	b.audit("results.html", "en")
 	b.shot("16-results-en")
+	resultsDetails(t, b)
 	b.run("results zh", js(`localStorage.setItem('urna.lang', 'zh')`))
 	b.inChinese("results.html", "results", `document.body.dataset.verify === 'ok'`, "17-results-zh", "结果", "验证")
+
+	// The closed booth says where to go, and is no error.
+	b.open("booth.html", "booth-closed")
+	var closed struct {
+		Err   string
+		Links []string
+	}
+	b.eval(`({err: document.getElementById('err').textContent, links: [...document.querySelectorAll('#closed a')].map(a => a.getAttribute('href'))})`, &closed)
+	contains(t, "closed booth", b.text("#closed"), "Voting has closed", "See the results")
+	if closed.Err != "" || !slices.Contains(closed.Links, "results.html") {
+		t.Errorf("closed booth: %+v, want no error and a link to the results", closed)
+	}
+	b.audit("booth.html closed", "en")
+
+	// After the tally, on a 390 px phone, in both languages.
+	for _, lang := range []string{"en", "zh"} {
+		p := b.phone(lang)
+		p.open("results.html", "results")
+		p.run("verification", until(`document.body.dataset.verify === 'ok'`))
+		p.audit("results.html at 390 px", lang)
+		p.fits("results " + lang)
+		p.shot("22-results-390px-" + lang)
+		for _, pg := range []struct{ file, ready string }{{"index.html", "home"}, {"booth.html", "booth-closed"}, {"board.html", "board"}, {"check.html", "check"}} {
+			p.open(pg.file, pg.ready)
+			p.audit(pg.file+" after the tally at 390 px", lang)
+			p.fits(pg.file + " after the tally " + lang)
+		}
+		p.run("back to the browser's language", js(`localStorage.removeItem('urna.lang')`))
+	}
 }
 
 // inChinese opens page (ready when the harness says ready), waits until

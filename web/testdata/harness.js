@@ -49,7 +49,7 @@
     if (page !== 'booth') return page;
     const err = tkey('err') || '';
     if (err.startsWith('err.key_')) return 'booth-refused';
-    if (err === 'err.not_open') return 'booth-closed';
+    if (tkey('closed-text')) return 'booth-closed';
     return tkey('key-ok') === 'booth.key.ok' ? 'booth' : 'booth-failed';
   }
 

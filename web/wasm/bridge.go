@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -36,31 +37,44 @@ func fail(code string, format string, args ...any) error {
 	return &bridgeError{Code: code, Err: fmt.Errorf("urna: "+format, args...)}
 }
 
-// codeOf returns the code of err for the page.
-func codeOf(err error) string {
+// codeOf returns the code of err for the page, and the values its
+// translated sentence names (a bad character and its position, a count).
+func codeOf(err error) (string, map[string]any) {
 	var be *bridgeError
 	var inc *bulletin.InconsistencyError
+	var sym *ballot.SymbolError
+	var length *ballot.LengthError
+	what := "credential"
+	if errors.Is(err, ballot.ErrInvalidTracker) {
+		what = "tracker"
+	}
 	switch {
 	case errors.As(err, &inc):
-		return "inconsistent"
+		return "inconsistent", nil
 	case errors.As(err, &be):
-		return be.Code
+		return be.Code, nil
+	case errors.As(err, &sym):
+		return what + "_char", map[string]any{"char": string(sym.Char), "pos": sym.Pos}
+	case errors.As(err, &length):
+		return what + "_length", map[string]any{"n": length.Got, "want": length.Want}
 	case errors.Is(err, ballot.ErrCredentialChecksum):
-		return "credential_checksum"
+		return "credential_checksum", nil
 	case errors.Is(err, ballot.ErrInvalidCredential):
-		return "credential_invalid"
+		return "credential_invalid", nil
+	case errors.Is(err, ballot.ErrInvalidTracker):
+		return "tracker_invalid", nil
 	case errors.Is(err, ballot.ErrInvalidChoice):
-		return "invalid_choice"
+		return "invalid_choice", nil
 	case errors.Is(err, bulletin.ErrCheckpoint):
-		return "bad_checkpoint"
+		return "bad_checkpoint", nil
 	case errors.Is(err, bulletin.ErrInvalidProof), errors.Is(err, ballot.ErrInvalidProof), errors.Is(err, ballot.ErrOpeningMismatch):
-		return "invalid_proof"
+		return "invalid_proof", nil
 	case errors.Is(err, bulletin.ErrInvalidSignature):
-		return "invalid_signature"
+		return "invalid_signature", nil
 	case errors.Is(err, bulletin.ErrMalformed), errors.Is(err, wire.ErrMalformed):
-		return "malformed"
+		return "malformed", nil
 	}
-	return "error"
+	return "error", nil
 }
 
 // election is a parsed manifest with what the page's checks need.
@@ -400,19 +414,29 @@ func parseHashes(hexes []string) ([]tlog.Hash, error) {
 	return out, nil
 }
 
-// verifyInclusion checks that entry is leaf seq of the log of a signed
-// checkpoint note (SPEC.md V3.6) and returns what it is.
-func verifyInclusion(manifestB64, note string, entry []byte, seq, size uint64, proof []string) (*EntryFacts, error) {
+// electionEntry loads the election of manifestB64 and decodes entry (named
+// name in errors), which MUST belong to that election.
+func electionEntry(manifestB64 string, entry []byte, name string) (*election, *bulletin.Entry, error) {
 	e, err := loadElection(manifestB64)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	en, err := bulletin.ParseEntry(entry)
 	if err != nil {
-		return nil, fail("malformed", "entry %d: %w", seq, err)
+		return nil, nil, fail("malformed", "%s: %w", name, err)
 	}
 	if en.Election != e.fp {
-		return nil, fail("wrong_election", "entry %d is for another election", seq)
+		return nil, nil, fail("wrong_election", "%s is for another election", name)
+	}
+	return e, en, nil
+}
+
+// verifyInclusion checks that entry is leaf seq of the log of a signed
+// checkpoint note (SPEC.md V3.6) and returns what it is.
+func verifyInclusion(manifestB64, note string, entry []byte, seq, size uint64, proof []string) (*EntryFacts, error) {
+	e, en, err := electionEntry(manifestB64, entry, fmt.Sprintf("entry %d", seq))
+	if err != nil {
+		return nil, err
 	}
 	if err := en.VerifySignature(); err != nil {
 		return nil, err
@@ -554,4 +578,94 @@ func verifyElectionKey(entriesB64 []string, note string, proof []string) (*Elect
 		}
 	}
 	return v, nil
+}
+
+// CheckInput is what a person pasted into "check my ballot": a tracker (its
+// short form and, when given, the full tracker in hex) or a receipt.
+type CheckInput struct {
+	Kind       string `json:"kind"`                 // "tracker" or "receipt"
+	Tracker    string `json:"tracker,omitempty"`    // the short form, normalized
+	TrackerHex string `json:"trackerHex,omitempty"` // the full tracker, when given
+	Receipt    string `json:"receipt,omitempty"`    // base64url, as the API serves it
+}
+
+// readCheckInput reads a tracker in any form ballot.ParseTrackerQuery
+// accepts (look-alikes, spaces, dashes of any kind), a receipt as the booth
+// downloads it (base64url, line breaks allowed) or the JSON receipt file
+// that `urna vote` saves (its "receipt" field).
+func readCheckInput(text string) (*CheckInput, error) {
+	text = strings.TrimSpace(text)
+	if strings.HasPrefix(text, "{") {
+		var f struct {
+			Receipt string `json:"receipt"`
+		}
+		if err := json.Unmarshal([]byte(text), &f); err != nil || f.Receipt == "" {
+			return nil, fail("not_receipt", "this looks like JSON but not like a receipt file of urna vote (no \"receipt\" field)")
+		}
+		text = f.Receipt
+	} else {
+		q, err := ballot.ParseTrackerQuery(text)
+		if err == nil {
+			in := &CheckInput{Kind: "tracker", Tracker: q.Short}
+			if q.Full != nil {
+				in.TrackerHex = q.Full.Hex()
+			}
+			return in, nil
+		}
+		if len(strings.Join(strings.Fields(text), "")) <= 64 {
+			return nil, err // short: a tracker with a typo
+		}
+	}
+	b64 := strings.Join(strings.Fields(text), "")
+	b64 = strings.TrimRight(strings.NewReplacer("+", "-", "/", "_").Replace(b64), "=")
+	raw, err := wire.DecodeB64(b64)
+	if err != nil {
+		return nil, fail("not_receipt", "this is neither a tracker nor a receipt: %w", err)
+	}
+	if _, err := bulletin.ParseReceipt(raw); err != nil {
+		return nil, fail("not_receipt", "this is not an Urna receipt: %w", err)
+	}
+	return &CheckInput{Kind: "receipt", Receipt: b64}, nil
+}
+
+// Opened is an audited ballot's published opening: what the ballot
+// contained, and whether the opening re-encrypts to it under the election
+// key (SPEC.md V9), so a voter can confirm a challenge from any device.
+type Opened struct {
+	Tracker    string     `json:"tracker"`
+	Selections [][]string `json:"selections"`
+	Verified   bool       `json:"verified"`
+	Problem    string     `json:"problem,omitempty"` // why it does not verify
+}
+
+// openAudited reads the opening of an audited-ballot entry and checks it
+// under the joint key jointKeyHex.
+func openAudited(manifestB64, jointKeyHex string, entry []byte) (*Opened, error) {
+	e, en, err := electionEntry(manifestB64, entry, "entry")
+	if err != nil {
+		return nil, err
+	}
+	if en.Type != bulletin.TypeAuditedBallot {
+		return nil, fail("malformed", "entry is a %s, not an audited ballot", en.Type)
+	}
+	a, err := ballot.ParseAuditedBallot(en.Body)
+	if err != nil {
+		return nil, fail("malformed", "audited ballot: %w", err)
+	}
+	o := &Opened{Tracker: a.Ballot.Tracker().Short(), Selections: a.Opening.Selections(e.m)}
+	kb, err := hex.DecodeString(jointKeyHex)
+	var pk *group.Element
+	if err == nil {
+		pk, err = group.DecodeNonIdentity(kb)
+	}
+	if err != nil {
+		o.Problem = "the election key is not known"
+		return o, nil
+	}
+	if err := ballot.VerifyOpening(e.m, pk, a.Ballot, a.Opening); err != nil {
+		o.Problem = err.Error()
+		return o, nil
+	}
+	o.Verified = true
+	return o, nil
 }

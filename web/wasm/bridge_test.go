@@ -86,7 +86,7 @@ func wantCode(t *testing.T, what string, err error, code string) {
 	if err == nil {
 		t.Fatalf("%s: no error, want code %s", what, code)
 	}
-	if got := codeOf(err); got != code {
+	if got, _ := codeOf(err); got != code {
 		t.Fatalf("%s: code %q (%v), want %q", what, got, err, code)
 	}
 }
@@ -123,10 +123,23 @@ func TestCredentialErrors(t *testing.T) {
 		sym = '1'
 	}
 	wantCode(t, "typo", checkCredential(text[:3]+string(sym)+text[4:]), "credential_checksum")
-	wantCode(t, "letter O", checkCredential("O"+text[1:]), "credential_invalid")
-	wantCode(t, "short", checkCredential("ABC"), "credential_invalid")
-	_, err := newBooth(rand.Reader, f.mb64, f.jointKey, "ABC")
-	wantCode(t, "booth with bad credential", err, "credential_invalid")
+	// The look-alikes stand for the symbols (ballot.ParseCredential):
+	// what a voter types with O for 0 opens the same booth.
+	look := strings.NewReplacer("0", "O", "1", "l", "-", "\u2013").Replace(text)
+	lb, err := newBooth(rand.Reader, f.mb64, f.jointKey, look)
+	if err != nil || lb.PublicCredential() != f.booth(t).PublicCredential() {
+		t.Fatalf("credential typed with look-alikes and en dashes %q: %v", look, err)
+	}
+	wantCode(t, "letter U", checkCredential("U"+text[1:]), "credential_char")
+	if _, params := codeOf(checkCredential(text[:7] + "#" + text[8:])); params["char"] != "#" || params["pos"] != 8 {
+		t.Errorf("a bad character: params %v, want the character # at 8", params)
+	}
+	wantCode(t, "short", checkCredential("ABC"), "credential_length")
+	if _, params := codeOf(checkCredential("ABC")); params["n"] != 3 || params["want"] != 25 {
+		t.Errorf("a short credential: params %v", params)
+	}
+	_, err = newBooth(rand.Reader, f.mb64, f.jointKey, "ABC")
+	wantCode(t, "booth with bad credential", err, "credential_length")
 	_, err = newBooth(rand.Reader, f.mb64, "", text)
 	wantCode(t, "booth before open", err, "no_key")
 	_, err = newBooth(rand.Reader, f.mb64, strings.Repeat("00", 32), text)
@@ -336,4 +349,89 @@ func TestVerifyElectionRecordRejectsJunk(t *testing.T) {
 	if err == nil && (v.OK || !strings.HasPrefix(v.Failure, "V1")) {
 		t.Fatalf("junk record: %+v", v)
 	}
+}
+
+// TestReadCheckInput: what people paste into "check my ballot".
+func TestReadCheckInput(t *testing.T) {
+	f := newFixture(t)
+	b := f.booth(t)
+	s, err := b.Encrypt([][]uint32{{1}, {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log bulletin.MemoryLog
+	raw, _ := wire.DecodeB64(s.Entry)
+	if err := log.Append(raw); err != nil {
+		t.Fatal(err)
+	}
+	cp := f.checkpoint(t, &log, 1, 0, 0, 1, 2)
+	p, err := bulletin.ProveInclusion(0, 1, &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	receipt := wire.EncodeB64((&bulletin.Receipt{Seq: 0, Entry: raw, Checkpoint: []byte(cp), Proof: p.Hashes}).Bytes())
+
+	look := strings.NewReplacer("0", "O", "1", "I", "-", " \u2013 ").Replace(strings.ToLower(s.Tracker))
+	for name, in := range map[string]string{
+		"short":       s.Tracker,
+		"look-alikes": look,
+		"no dash":     strings.ReplaceAll(s.Tracker, "-", ""),
+	} {
+		got, err := readCheckInput(in)
+		if err != nil || got.Kind != "tracker" || got.Tracker != s.Tracker || got.TrackerHex != "" {
+			t.Errorf("%s %q: %+v %v", name, in, got, err)
+		}
+	}
+	if got, err := readCheckInput(" " + strings.ToUpper(s.TrackerHex) + "\n"); err != nil || got.TrackerHex != s.TrackerHex || got.Tracker != s.Tracker {
+		t.Errorf("full tracker: %+v %v", got, err)
+	}
+	wrapped := receipt[:40] + "\n" + receipt[40:80] + "\r\n" + receipt[80:]
+	jsonFile := `{"kind":"urna-receipt","election_id":"e","tracker":"` + s.Tracker + `","seq":0,"receipt":"` + receipt + `"}`
+	for name, in := range map[string]string{"receipt": receipt, "wrapped": wrapped, "JSON file of urna vote": jsonFile} {
+		got, err := readCheckInput(in)
+		if err != nil || got.Kind != "receipt" || got.Receipt != receipt {
+			t.Errorf("%s: %+v %v", name, got, err)
+		}
+	}
+	for name, tc := range map[string]struct{ in, code string }{
+		"U in a tracker":      {"K7QF-2MZU", "tracker_char"},
+		"7 symbols":           {"K7QF-2MZ", "tracker_length"},
+		"JSON without":        {`{"tracker":"K7QF-2MZX"}`, "not_receipt"},
+		"long junk":           {strings.Repeat("A", 100), "not_receipt"},
+		"long with bad chars": {strings.Repeat("é", 70), "not_receipt"},
+	} {
+		_, err := readCheckInput(tc.in)
+		wantCode(t, name, err, tc.code)
+	}
+}
+
+// TestOpenAudited: the opening of a challenged ballot, as another device
+// reads it from the board.
+func TestOpenAudited(t *testing.T) {
+	f := newFixture(t)
+	b := f.booth(t)
+	if _, err := b.Encrypt([][]uint32{{2}, {}}); err != nil { // Blue; blank
+		t.Fatal(err)
+	}
+	c, err := b.Challenge()
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := wire.DecodeB64(c.Entry)
+	o, err := openAudited(f.mb64, f.jointKey, raw)
+	if err != nil || !o.Verified || o.Tracker != c.Tracker || !slices.Equal(o.Selections[0], []string{"Blue"}) || len(o.Selections[1]) != 0 {
+		t.Fatalf("opened %+v, %v", o, err)
+	}
+	// Under another key the opening does not re-encrypt to the ballot.
+	other := hex.EncodeToString(group.Generator().Bytes())
+	if o, err := openAudited(f.mb64, other, raw); err != nil || o.Verified || o.Problem == "" {
+		t.Fatalf("under another key: %+v, %v", o, err)
+	}
+	if o, err := openAudited(f.mb64, "", raw); err != nil || o.Verified || o.Problem == "" {
+		t.Fatalf("without a key: %+v, %v", o, err)
+	}
+	s, _ := b.Encrypt([][]uint32{{0}, {}})
+	braw, _ := wire.DecodeB64(s.Entry)
+	_, err = openAudited(f.mb64, f.jointKey, braw)
+	wantCode(t, "a cast ballot", err, "malformed")
 }

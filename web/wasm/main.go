@@ -51,6 +51,8 @@ func main() {
 		"entryFacts":        js.FuncOf(entryFactsJS),
 		"verifyRecord":      js.FuncOf(verifyRecordJS),
 		"verifyElectionKey": js.FuncOf(verifyElectionKeyJS),
+		"readCheckInput":    fn1s(func(s string) (any, error) { return readCheckInput(s) }),
+		"openAudited":       js.FuncOf(openAuditedJS),
 	}
 	js.Global().Set("urnaGo", js.ValueOf(api))
 	if ready := js.Global().Get("urnaGoReady"); ready.Type() == js.TypeFunction {
@@ -62,7 +64,8 @@ func main() {
 // reply encodes the outcome of a call for urna.js.
 func reply(v any, err error) any {
 	if err != nil {
-		b, _ := json.Marshal(map[string]string{"error": err.Error(), "code": codeOf(err)})
+		code, params := codeOf(err)
+		b, _ := json.Marshal(map[string]any{"error": err.Error(), "code": code, "params": params})
 		return string(b)
 	}
 	b, err := json.Marshal(map[string]any{"ok": v})
@@ -263,4 +266,13 @@ func verifyElectionKeyJS(_ js.Value, args []js.Value) any {
 		}
 	}
 	return reply(verifyElectionKey(entries, argString(args, 1), proof))
+}
+
+// openAudited(manifestB64, jointKeyHex, entryB64) → Opened
+func openAuditedJS(_ js.Value, args []js.Value) any {
+	raw, err := wire.DecodeB64(argString(args, 2))
+	if err != nil {
+		return reply(nil, fail("malformed", "entry is not base64url"))
+	}
+	return reply(openAudited(argString(args, 0), argString(args, 1), raw))
 }

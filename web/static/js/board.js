@@ -6,6 +6,7 @@ import { api, election, pages, url } from './api.js';
 import { $, el, announce, shortHex } from './dom.js';
 import { t, setT, setError, phaseName, onLanguage } from './i18n.js';
 import { load } from './urna.js';
+import { UrnaError } from './errors.js';
 
 const PAGE = 1000;
 const SHOWN = 50;
@@ -105,13 +106,18 @@ function renderBlocks() {
   body.replaceChildren(...blocks.slice(-25).reverse().map((b) => blockRow(b, false)));
 }
 
+// typeKey returns the message naming an entry type (SPEC.md §3.2).
+function typeKey(type) {
+  return `type.${type}`;
+}
+
 function entryRow(e, fresh) {
   let tracker = '';
   if (e.type === 'ballot' || e.type === 'audited-ballot') {
     try { tracker = u.entryFacts(e.entry).tracker || ''; } catch { /* shown without */ }
   }
   return el('tr', { class: fresh ? 'fresh' : null, 'data-seq': e.seq },
-    el('td', { text: String(e.seq) }), el('td', { text: e.type }),
+    el('td', { text: String(e.seq) }), setT(el('td'), typeKey(e.type)),
     el('td', {}, tracker ? el('code', { text: tracker }) : ''),
     // author: the public key that signed the entry, in hex (docs/API.md).
     el('td', {}, el('code', { class: 'hash', title: e.author, text: shortHex(e.author) })),
@@ -193,21 +199,33 @@ function live() {
 
 async function search(ev) {
   ev.preventDefault();
-  const q = $('search').value.trim();
+  const text = $('search').value.trim();
   const out = $('search-out');
-  if (!q) return $('search').focus();
+  if (!text) return $('search').focus();
+  let q;
   try {
-    const s = await api(`trackers/${encodeURIComponent(q)}`);
+    const input = u.readCheckInput(text);
+    if (input.kind !== 'tracker') throw new UrnaError('tracker_invalid');
+    q = input;
+  } catch (e) {
+    $('search').setAttribute('aria-invalid', 'true');
+    return setError(out, e);
+  }
+  $('search').removeAttribute('aria-invalid');
+  try {
+    const s = await api(`trackers/${encodeURIComponent(q.trackerHex || q.tracker)}`);
     let key = 'check.notcounted';
     let params = {};
     if (s.audited) key = 'check.audited';
     else if (s.counts) key = 'check.counts';
     else if (s.superseded_by !== null && s.superseded_by !== undefined) { key = 'check.replaced'; params = { seq: s.superseded_by }; }
-    out.replaceChildren(setT(el('span'), 'board.search.found', { tracker: q, seq: s.seq, type: s.type, status: t(key, params) }));
+    const found = setT(el('span'), 'board.search.found', { tracker: q.tracker, seq: s.seq, type: t(typeKey(s.type)) });
+    out.replaceChildren(found, ' ', setT(el('span'), key, params));
+    if (s.audited) out.append(' ', el('a', { href: `check.html?tracker=${encodeURIComponent(q.tracker)}` }, setT(el('span'), 'board.search.opened')));
     const row = document.querySelector(`#entries tr[data-seq="${s.seq}"]`);
     if (row) row.classList.add('fresh');
   } catch (e) {
-    if (e.status === 404) out.replaceChildren(setT(el('span'), 'check.notfound', { tracker: q }));
+    if (e.status === 404) out.replaceChildren(setT(el('span'), 'check.notfound', { tracker: q.tracker }));
     else setError(out, e);
   }
 }

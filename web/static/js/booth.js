@@ -5,7 +5,7 @@
 // ballot); only the signed, encrypted entry leaves the page, and after a
 // challenge the opening the voter asked to publish.
 
-import { api, postEntry, election, sleep, waitForCheckpoint } from './api.js';
+import { api, pages, postEntry, election, sleep, waitForCheckpoint } from './api.js';
 import { $, el, announce, focusHeading } from './dom.js';
 import { UrnaError } from './errors.js';
 import { t, setT, setError, errorText, phaseName, onLanguage } from './i18n.js';
@@ -20,10 +20,42 @@ let credEntry = null; // the credential list: entry 1 of the entries the key was
 let m = null; // manifest view
 let booth = null; // the open booth (credential key inside wasm)
 let sealed = null; // the encrypted ballot under review
+let earlier = null; // {seq, tracker} of a ballot this credential cast before
+const CAST_KEY = 'urna.booth.cast'; // the last ballot cast in this tab, kept across a reload
 
-function showStep(id, focus = true) {
+// showStep shows one step of the booth, marks it in the progress
+// indicator and, unless replacing, records it in the tab's history so that
+// the browser's Back button goes back one step rather than leaving the booth.
+function showStep(id, focus = true, { replace = false } = {}) {
   for (const s of steps) $(s).hidden = s !== id;
+  const shown = id === 'step-challenged' ? 'step-review' : id;
+  const at = [...$('progress').children].findIndex((li) => li.dataset.step === shown);
+  [...$('progress').children].forEach((li, i) => {
+    li.className = i < at ? 'done' : i === at ? 'current' : '';
+    if (i === at) li.setAttribute('aria-current', 'step');
+    else li.removeAttribute('aria-current');
+  });
+  $('progress').hidden = false;
+  if (history.state?.step !== id) {
+    if (replace || !history.state?.step) history.replaceState({ step: id }, '');
+    else history.pushState({ step: id }, '');
+  }
   if (focus) focusHeading($(id));
+}
+
+// back follows the browser's Back (and Forward) button between steps: a
+// ballot under review is dropped (never cast); without an open booth the
+// voter starts again from the credential.
+function back(ev) {
+  const want = ev.state?.step;
+  if (!want || !key) return;
+  if (want === 'step-cast' && !$('cast-tracker').textContent) return showStep('step-cred', true, { replace: true });
+  if ((want === 'step-choices' || want === 'step-review' || want === 'step-challenged') && !booth) {
+    return showStep('step-cred', true, { replace: true });
+  }
+  if (want === 'step-review' || want === 'step-challenged') return showStep('step-choices', true, { replace: true });
+  if (want === 'step-choices' && sealed) { booth.forget(); sealed = null; }
+  showStep(want, true, { replace: true });
 }
 
 function fatal(e) {
@@ -139,9 +171,32 @@ async function submitCredential(ev) {
   if (booth) booth.close();
   booth = b;
   input.value = ''; // the credential lives only inside the wasm module now
+  earlier = null;
+  for (const id of ['revote', 'review-revote']) $(id).hidden = true;
   renderQuestions();
   showStep('step-choices');
   announce(t('booth.cred.ok'));
+  findEarlier(b);
+}
+
+// findEarlier looks on the board for a ballot this credential already cast
+// (its entries are signed by the public credential, SPEC.md §5.2) and, if
+// there is one, tells the voter that a new ballot replaces it.
+async function findEarlier(b) {
+  let last = null;
+  try {
+    const list = await pages('entries', 'entries', key.openSeq + 1, { limit: 1000, max: 1000, next: (r) => r.next });
+    for (const e of list) if (e.type === 'ballot' && e.author === b.publicCredential) last = e;
+    if (!last || booth !== b) return;
+    earlier = { seq: last.seq, tracker: u.entryFacts(last.entry).tracker };
+  } catch {
+    return; // the notice is a courtesy: the board replaces the ballot anyway
+  }
+  for (const id of ['revote', 'review-revote']) {
+    setT($(id), 'booth.revote', earlier);
+    $(id).hidden = false;
+  }
+  announce(t('booth.revote', earlier));
 }
 
 // ---- step 2: choices ----------------------------------------------------
@@ -233,6 +288,8 @@ function review(choices) {
   const texts = choices.map((c, qi) => c.map((oi) => m.questions[qi].options[oi]));
   $('review-list').replaceChildren(selectionList(texts));
   $('review-tracker').textContent = '';
+  setT($('review-tracker-help'), 'booth.review.trackerHelp');
+  setT($('cast'), 'booth.cast');
   setButtons(false);
   showStep('step-review');
   announce(t('booth.review.encrypting'));
@@ -256,6 +313,12 @@ function setButtons(on) {
 
 // ---- cast --------------------------------------------------------------
 
+// retryable: the ballot did not reach the board (no connection, a node
+// busy or failing), so sending the same ballot again is safe.
+function retryable(e) {
+  return e.status === 0 || e.status === 429 || e.status >= 500;
+}
+
 async function cast() {
   if (!sealed) return;
   setButtons(false);
@@ -265,23 +328,51 @@ async function cast() {
   try {
     r = await postEntry(sealed.entry);
   } catch (e) {
-    setError($('err'), e);
-    $('err').focus();
-    // An audited or rejected ballot cannot be retried; the voter changes choices.
-    $('change').disabled = false;
-    return;
+    if (e.code === 'duplicate') {
+      // An earlier try reached the board after all: this very ballot is on it.
+      try { r = await api(`trackers/${sealed.trackerHex}`); } catch { /* shown below */ }
+    }
+    if (!r) return castFailed(e);
   }
   booth.forget(); // the secrets would prove how this ballot votes
   const tracker = sealed.tracker;
   const trackerHex = sealed.trackerHex;
   sealed = null;
-  setT($('cast-seq'), 'booth.cast.onboard', { seq: r.seq });
+  const done = { seq: r.seq, tracker, trackerHex, earlier };
+  try { sessionStorage.setItem(CAST_KEY, JSON.stringify(done)); } catch { /* the page still shows it */ }
+  showCast(done);
+  await fetchReceipt(r.seq, tracker, trackerHex);
+}
+
+// castFailed says that the ballot was not cast and why. When it never
+// reached the board the voter can send the same ballot again; a ballot
+// the board rejected cannot be, and the voter changes the choices.
+function castFailed(e) {
+  const again = retryable(e);
+  setT($('err'), again ? 'booth.cast.failed' : null, { message: errorText(e) });
+  if (!again) setError($('err'), e);
+  setT($('review-tracker-help'), 'booth.review.trackerUncast');
+  $('change').disabled = false;
+  if (again) {
+    setT($('cast'), 'booth.cast.retry');
+    $('cast').disabled = false;
+    $('challenge').disabled = false;
+  }
+  announce(''); // the alert (role=alert) announces itself; "Sending…" is over
+  $('err').focus();
+}
+
+// showCast shows the cast step for a ballot on the board: at once after
+// casting it, or after the page was reloaded in this tab.
+function showCast({ seq, tracker, earlier: before }) {
+  setT($('cast-seq'), 'booth.cast.onboard', { seq });
   $('cast-tracker').textContent = tracker;
   $('check-link').href = `check.html?tracker=${encodeURIComponent(tracker)}`;
   $('download').hidden = true;
+  $('cast-replaced').hidden = !before;
+  setT($('cast-replaced'), before ? 'booth.revote.replaced' : null, before || {});
   setT($('cast-receipt'), 'booth.receiptWait');
   showStep('step-cast');
-  await fetchReceipt(r.seq, tracker, trackerHex);
 }
 
 async function fetchReceipt(seq, tracker, trackerHex) {
@@ -350,6 +441,8 @@ function change() {
 }
 
 function done() {
+  try { sessionStorage.removeItem(CAST_KEY); } catch { /* ignore */ }
+  $('cast-tracker').textContent = '';
   if (booth) booth.close();
   booth = null;
   sealed = null;
@@ -381,9 +474,12 @@ export async function start() {
   if (!st) return fatal(new UrnaError('no_election'));
   onLanguage(() => { /* data-tkey elements re-translate themselves */ });
   if (st.phase !== 'open') {
+    // Not an error: the voter is told where to go instead.
     $('etitle').textContent = u.parseManifest(st.manifest).title;
     $('load').hidden = true;
-    setT($('err'), 'err.not_open', { phase: phaseName(st.phase) });
+    const over = ['closed', 'tally', 'result'].includes(st.phase);
+    setT($('closed-text'), over ? 'booth.closed' : 'booth.notyet', { phase: phaseName(st.phase) });
+    $('closed').hidden = false;
     return;
   }
   setT($('load'), 'booth.key.checking');
@@ -401,6 +497,19 @@ export async function start() {
   $('load').hidden = true;
   showKey();
   announce(t('booth.key.verified'));
-  showStep('step-cred', false);
+  window.addEventListener('popstate', back);
+  let kept = null;
+  const nav = performance.getEntriesByType('navigation')[0]?.type;
+  try {
+    if (nav === 'reload' || nav === 'back_forward') kept = JSON.parse(sessionStorage.getItem(CAST_KEY) || 'null');
+    else sessionStorage.removeItem(CAST_KEY);
+  } catch { /* none */ }
+  if (kept && kept.tracker) {
+    // Reloaded after casting: the ballot stays shown, with its receipt.
+    showCast(kept);
+    fetchReceipt(kept.seq, kept.tracker, kept.trackerHex);
+  } else {
+    showStep('step-cred', false, { replace: true });
+  }
   performance.measure('urna.booth', { start: t0 });
 }

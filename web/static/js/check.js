@@ -11,8 +11,6 @@ import { load, b64urlToBytes } from './urna.js';
 let u = null;
 let st = null;
 
-const TRACKER = /^[0-9A-Za-z]{4}-?[0-9A-Za-z]{4}$|^[0-9a-fA-F]{64}$/;
-
 function step(key, params, ok = true) {
   const li = setT(el('li', { class: ok ? 'pass' : 'fail' }), key, params);
   $('steps').append(li);
@@ -67,12 +65,36 @@ async function inclusion(seq, cp) {
   ]);
   const f = u.verifyInclusion(st.manifest, cp.note, entry.entry, seq, cp.size, p.proof);
   step('check.step.inclusion', { seq, size: cp.size });
-  return f;
+  return { ...f, entry: entry.entry };
 }
 
-async function status(trackerHex) {
+// opened shows what a challenged ballot contained, from the opening
+// published on the board, checked under the election key (SPEC.md V9): the
+// voter confirms the challenge from any device.
+function opened(entry) {
+  const o = u.openAudited(st.manifest, st.joint_key, entry);
+  step(o.verified ? 'check.opened.ok' : 'check.opened.bad', { problem: o.problem || '' }, o.verified);
+  return openedList(o.selections);
+}
+
+function openedList(selections) {
+  const m = u.parseManifest(st.manifest);
+  const dl = el('dl', { class: 'review' });
+  m.questions.forEach((q, qi) => {
+    dl.append(el('dt', { text: q.text }));
+    if (!selections[qi] || selections[qi].length === 0) dl.append(setT(el('dd'), 'booth.review.blank'));
+    for (const s of selections[qi] || []) dl.append(el('dd', { text: s }));
+  });
+  return el('div', { class: 'opened' }, setT(el('p'), 'check.opened'), dl);
+}
+
+async function status(trackerHex, entry) {
   const s = await api(`trackers/${trackerHex}`);
-  if (s.audited) return verdict('warn', 'check.onboard', {}, 'check.audited', {});
+  if (s.audited) {
+    const v = verdict('warn', 'check.onboard', {}, 'check.audited', {});
+    v.append(opened(entry));
+    return v;
+  }
   if (s.counts) return verdict('', 'check.onboard', {}, 'check.counts', {});
   if (s.superseded_by !== null && s.superseded_by !== undefined) {
     return verdict('warn', 'check.onboard', {}, 'check.replaced', { seq: s.superseded_by });
@@ -80,24 +102,26 @@ async function status(trackerHex) {
   return verdict('warn', 'check.onboard', {}, 'check.notcounted', {});
 }
 
-async function checkTracker(q) {
+// checkTracker checks the ballot of a tracker as readCheckInput read it:
+// its short form, and its full hex when that was given.
+async function checkTracker(input) {
+  const q = input.trackerHex || input.tracker;
   let info;
   try {
     info = await api(`trackers/${encodeURIComponent(q)}`);
   } catch (e) {
-    if (e.status === 404) return verdict('bad', 'check.notfound', { tracker: q });
+    if (e.status === 404) return verdict('bad', 'check.notfound', { tracker: input.tracker });
     throw e;
   }
-  step('check.step.lookup', { tracker: q.length === 64 ? shortHex(q) : q.toUpperCase(), seq: info.seq });
+  step('check.step.lookup', { tracker: input.trackerHex ? shortHex(input.trackerHex) : input.tracker, seq: info.seq });
   const old = remembered();
   const cp = await fresh(info.seq);
   const f = await inclusion(info.seq, cp);
-  const want = q.length === 64 ? q.toLowerCase() : q.replace('-', '').toUpperCase();
-  const got = q.length === 64 ? f.trackerHex : (f.tracker || '').replace('-', '');
-  if (!f.trackerHex || got !== want || f.trackerHex !== info.tracker) return verdict('bad', 'check.mismatch', {});
+  const ok = input.trackerHex ? f.trackerHex === input.trackerHex : f.tracker === input.tracker;
+  if (!f.trackerHex || !ok || f.trackerHex !== info.tracker) return verdict('bad', 'check.mismatch', {});
   await consistency(old, cp);
   remember(cp);
-  return status(f.trackerHex);
+  return status(f.trackerHex, f.entry);
 }
 
 async function checkReceipt(text) {
@@ -112,7 +136,7 @@ async function checkReceipt(text) {
   if (old && old.size !== f.checkpoint.size) await consistency(old, cp);
   remember(cp);
   if (!f.trackerHex) return verdict('warn', 'check.onboard', {}, 'check.notcounted', {});
-  return status(f.trackerHex);
+  return status(f.trackerHex, g.entry);
 }
 
 async function run(q) {
@@ -122,8 +146,9 @@ async function run(q) {
   announce(t('check.working'));
   try {
     if (!u || !st) throw new UrnaError('no_election');
-    if (TRACKER.test(q)) await checkTracker(q);
-    else await checkReceipt(q);
+    const input = u.readCheckInput(q);
+    if (input.kind === 'tracker') await checkTracker(input);
+    else await checkReceipt(input.receipt);
   } catch (e) {
     const v = el('div', { class: 'verdict bad', role: 'alert' });
     const p = el('p');

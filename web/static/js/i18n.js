@@ -59,7 +59,7 @@ export function setT(e, key, params = {}) {
 // visitor about e (an UrnaError, or anything thrown).
 function errorMessage(e) {
   const code = e && e.code;
-  if (code && messages.en['err.' + code]) return ['err.' + code, { message: e.message }];
+  if (code && messages.en['err.' + code]) return ['err.' + code, { ...(e.params || {}), message: e.message }];
   return ['err.generic', { message: (e && e.message) || String(e) }];
 }
 

@@ -5,35 +5,102 @@
 import { api, election } from './api.js';
 import { $, el, announce } from './dom.js';
 import { setT, setError, phaseName, onLanguage } from './i18n.js';
-import { verifyInWorker } from './urna.js';
+import { load, verifyInWorker } from './urna.js';
 
+let u = null;
 let st = null;
 let res = null;
+let counted = null; // ballots counted: the node's figure, then the one verified in this browser
+
+// tallies returns, per question, what the page shows and the downloads
+// hold: the counts with option names, the selections made, the ballots
+// counted, the blank answers (exact when they follow from the totals: a
+// question with one choice, or no selection at all) and the options with
+// the most votes (as many as a voter may choose, ties included).
+function tallies() {
+  const m = u.parseManifest(st.manifest);
+  return res.questions.map((q, qi) => {
+    const mq = m.questions[qi] || { min: 0, max: 1 };
+    const selections = q.options.reduce((s, o) => s + o.count, 0);
+    const blank = counted !== null && (mq.max === 1 || selections === 0) ? Math.max(0, counted - selections) : null;
+    const sorted = q.options.map((o) => o.count).filter((c) => c > 0).sort((a, b) => b - a);
+    const bar = sorted.length ? sorted[Math.min(mq.max, sorted.length) - 1] : Infinity;
+    return {
+      text: q.text, min: mq.min, max: mq.max, counted, selections, blank,
+      options: q.options.map((o) => ({ text: o.text, count: o.count, top: o.count >= bar })),
+    };
+  });
+}
+
+const pct = (n, d) => (d ? `${((100 * n) / d).toFixed(1)}%` : '–');
 
 function renderQuestions() {
   const box = $('questions');
   box.replaceChildren();
   if (!res) return;
-  res.questions.forEach((q, qi) => {
-    const total = q.options.reduce((s, o) => s + o.count, 0);
-    const max = Math.max(1, ...q.options.map((o) => o.count));
-    const table = el('table', { class: 'chart', id: `result-q${qi}` },
-      el('caption', {}, setT(el('span', { class: 'qn' }), 'results.question', { n: qi + 1 }), ': ', q.text),
+  setT($('counted'), counted === null ? 'results.counting' : 'results.counted', { n: counted });
+  tallies().forEach((q, qi) => {
+    const capId = `result-q${qi}-cap`;
+    const row = (head, count, cls, top) => el('tr', { class: cls },
+      el('th', { scope: 'row' }, head, top ? [' ', setT(el('span', { class: 'top' }), 'results.top')] : null),
+      el('td', { class: 'bar', 'aria-hidden': 'true' },
+        el('div', { class: 'track' }, el('div', { class: 'fill', style: `width:${counted ? (100 * count) / counted : 0}%` }))),
+      el('td', { class: 'num', 'data-count': count, text: String(count) }),
+      el('td', { class: 'num', 'data-share': 'voters', text: pct(count, counted) }),
+      el('td', { class: 'num', 'data-share': 'votes', text: pct(count, q.selections) }));
+    const rows = q.options.map((o) => row(o.text, o.count, o.top ? 'winner' : null, o.top));
+    const blank = q.blank === null ? null : el('tr', { class: 'blank' },
+      setT(el('th', { scope: 'row' }), 'results.blank'), el('td', { 'aria-hidden': 'true' }),
+      el('td', { class: 'num', 'data-blank': q.blank, text: String(q.blank) }), el('td', { class: 'num', text: pct(q.blank, counted) }), el('td'));
+    // The question is a heading outside the table, so that on a narrow
+    // screen it wraps to the screen while the table scrolls.
+    const head = el('h3', { id: capId, class: 'question' }, setT(el('span', { class: 'qn' }), 'results.question', { n: qi + 1 }), ': ', q.text,
+      setT(el('span', { class: 'rule' }), 'results.rule', { min: q.min, max: q.max }));
+    const table = el('table', { class: 'chart', id: `result-q${qi}`, 'aria-labelledby': capId },
       el('thead', {}, el('tr', {},
         setT(el('th', { scope: 'col' }), 'results.option'),
         el('th', { scope: 'col', 'aria-hidden': 'true' }),
         setT(el('th', { scope: 'col', class: 'num' }), 'results.count'),
-        setT(el('th', { scope: 'col', class: 'num' }), 'results.share'))),
-      el('tbody', {}, q.options.map((o) => el('tr', {},
-        el('th', { scope: 'row', text: o.text }),
-        el('td', { class: 'bar', 'aria-hidden': 'true' },
-          el('div', { class: 'track' }, el('div', { class: 'fill', style: `width:${(100 * o.count) / max}%` }))),
-        el('td', { class: 'num', 'data-count': o.count, text: String(o.count) }),
-        el('td', { class: 'num', text: total ? `${((100 * o.count) / total).toFixed(1)}%` : '–' })))),
-      el('tfoot', {}, el('tr', {}, setT(el('th', { scope: 'row' }), 'results.total'), el('td', { 'aria-hidden': 'true' }),
-        el('td', { class: 'num', text: String(total) }), el('td'))));
-    box.append(el('section', { class: 'scroll' }, table));
+        setT(el('th', { scope: 'col', class: 'num' }), 'results.shareVoters'),
+        setT(el('th', { scope: 'col', class: 'num' }), 'results.shareVotes'))),
+      el('tbody', {}, rows),
+      el('tfoot', {}, blank, el('tr', {}, setT(el('th', { scope: 'row' }), 'results.total'), el('td', { 'aria-hidden': 'true' }),
+        el('td', { class: 'num', 'data-total': q.selections, text: String(q.selections) }), el('td'), el('td'))));
+    // The table scrolls sideways on a narrow screen: the region takes
+    // focus so that the keyboard can scroll it too (WCAG 2.1.1).
+    box.append(el('div', { class: 'result' }, head,
+      el('div', { class: 'scroll', tabindex: '0', role: 'region', 'aria-labelledby': capId }, table)));
   });
+  $('results-help').hidden = false;
+  $('downloads').hidden = false;
+}
+
+// download offers the results as CSV and JSON files with the option names.
+function renderDownloads() {
+  const q = tallies();
+  const json = {
+    schema: 'urna-results/1',
+    election_id: st.election_id, title: st.title, fingerprint: st.fingerprint, result_seq: res.result_seq,
+    ballots_counted: counted,
+    questions: q.map((x) => ({ text: x.text, min: x.min, max: x.max, selections: x.selections, blank: x.blank,
+      options: x.options.map((o) => ({ text: o.text, votes: o.count, most_votes: o.top })) })),
+  };
+  const cell = (v) => (/[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
+  const lines = [['question', 'option', 'votes', 'share_of_voters', 'share_of_votes', 'most_votes'].join(',')];
+  q.forEach((x, qi) => {
+    for (const o of x.options) {
+      lines.push([qi + 1, o.text, o.count, counted ? (o.count / counted).toFixed(4) : '', x.selections ? (o.count / x.selections).toFixed(4) : '', o.top].map(cell).join(','));
+    }
+    if (x.blank !== null) lines.push([qi + 1, '(blank)', x.blank, counted ? (x.blank / counted).toFixed(4) : '', '', false].map(cell).join(','));
+  });
+  const link = (id, text, type) => {
+    const a = $(id);
+    if (a.href.startsWith('blob:')) URL.revokeObjectURL(a.href);
+    a.href = URL.createObjectURL(new Blob([text], { type }));
+    a.download = `urna-results-${st.election_id}.${id.slice(3)}`;
+  };
+  link('dl-csv', lines.join('\r\n') + '\r\n', 'text/csv');
+  link('dl-json', JSON.stringify(json, null, 2) + '\n', 'application/json');
 }
 
 function renderTrustees() {
@@ -82,6 +149,11 @@ async function verify() {
     setT(status, 'results.verify.fail', { failure: report.failure || '' });
     status.className = 'error';
   }
+  if (report.ok && report.counted !== counted) {
+    counted = report.counted;
+    renderQuestions();
+    if (res) renderDownloads();
+  }
   const same = sameCounts(report);
   if (same !== null) {
     setT($('verify-match'), same ? 'results.verify.match' : 'results.verify.mismatch');
@@ -101,7 +173,7 @@ export async function start() {
   $('verify-again').addEventListener('click', verify);
   onLanguage(() => { renderQuestions(); });
   try {
-    st = await election();
+    [u, st] = await Promise.all([load(), election()]);
     $('load').hidden = true;
     if (!st) { setT($('err'), 'err.no_election'); return; }
     $('etitle').textContent = st.title;
@@ -109,9 +181,15 @@ export async function start() {
       res = await api('results');
     } catch (e) {
       if (e.code !== 'wrong_phase' && e.status !== 409) throw e;
-      setT($('err'), 'results.none', { phase: phaseName(st.phase) });
+      // Not an error: the results come once the trustees have decrypted.
+      setT($('none'), 'results.none', { phase: phaseName(st.phase) });
+      $('none').hidden = false;
     }
+    // The node's figure until this browser has verified the record (and
+    // none, rather than a wrong one, when the node gives none).
+    counted = st.counts.voters_voted || null;
     renderQuestions();
+    if (res) renderDownloads();
     renderTrustees();
     $('cli').textContent = `urna verify ${location.origin}`;
     $('verify-sec').hidden = false;

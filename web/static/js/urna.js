@@ -8,7 +8,7 @@ let loading = null;
 
 function unwrap(json) {
   const r = JSON.parse(json);
-  if ('error' in r) throw new UrnaError(r.code, r.error);
+  if ('error' in r) throw new UrnaError(r.code, r.error, { params: r.params });
   return r.ok;
 }
 
@@ -68,6 +68,8 @@ function wrap(g) {
       unwrap(g.checkConsistency(manifest, oldNote, newNote, from, to, JSON.stringify(proof ?? null))),
     entryFacts: (entry) => unwrap(g.entryFacts(entry)),
     verifyRecord: (record, progress) => unwrap(g.verifyRecord(record, progress)),
+    readCheckInput: (text) => unwrap(g.readCheckInput(text)),
+    openAudited: (manifest, jointKey, entry) => unwrap(g.openAudited(manifest, jointKey || '', entry)),
     verifyElectionKey: (entries, note, proof) =>
       unwrap(g.verifyElectionKey(JSON.stringify(entries), note || '', JSON.stringify(proof ?? []))),
   };

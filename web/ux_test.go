@@ -1,0 +1,320 @@
+package web_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// The checks of issue 13 (what voters and observers stumbled on), called
+// from the browser election of browser_test.go at the point of the flow
+// where each belongs.
+
+// lookalike types a credential or tracker the way a person might: lower
+// case, the letter O for zero and l for one, en dashes and spaces.
+func lookalike(s string) string {
+	return strings.NewReplacer("0", "O", "1", "l", "-", " \u2013 ").Replace(strings.ToLower(s))
+}
+
+// stepIs checks that the booth shows step id, and that its progress
+// indicator marks the step (the challenged ballot is part of the review).
+func (b *browser) stepIs(what, id string) {
+	b.t.Helper()
+	want := id
+	if id == "step-challenged" {
+		want = "step-review"
+	}
+	var got struct {
+		Step    string
+		Current []string
+		Shown   bool
+	}
+	b.eval(`({step: document.body.dataset.step,
+		current: [...document.querySelectorAll('#progress li[aria-current="step"]')].map((li) => li.dataset.step),
+		shown: !document.getElementById('progress').hidden})`, &got)
+	if got.Step != id || !got.Shown || len(got.Current) != 1 || got.Current[0] != want {
+		b.t.Errorf("%s: step %q, progress %v (shown %v), want %s marked %s", what, got.Step, got.Current, got.Shown, id, want)
+	}
+}
+
+// credentialForms: a credential typed with look-alikes opens the booth; a
+// character that is no symbol is named.
+func credentialForms(t *testing.T, b *browser, cred string) {
+	b.open("booth.html", "booth")
+	b.stepIs("booth loaded", "step-cred")
+	bad := cred[:7] + "U" + cred[8:]
+	b.run("credential with U",
+		js(`document.getElementById("cred").value = `+jsString(bad)),
+		chromedp.SendKeys(css("#cred"), kb.Enter),
+		until(`document.getElementById('cred-err').textContent !== ''`))
+	contains(t, "credential with U", b.text("#cred-err"), "Character 8, “U”")
+	b.run("credential with look-alikes",
+		js(`document.getElementById("cred").value = `+jsString(lookalike(cred))),
+		chromedp.SendKeys(css("#cred"), kb.Enter),
+		until(`document.body.dataset.step === 'step-choices'`))
+	b.stepIs("credential accepted", "step-choices")
+}
+
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// offline makes the tab lose (or regain) its network connection.
+func (b *browser) offline(off bool) {
+	b.t.Helper()
+	conds := []*network.Conditions{}
+	if off {
+		conds = []*network.Conditions{{Offline: true, DownloadThroughput: -1, UploadThroughput: -1}}
+	}
+	b.run(fmt.Sprintf("offline %v", off), call(network.Enable, network.EnableParams{}),
+		call(network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{MatchedNetworkConditions: conds}))
+}
+
+// failedCast: casting without a connection says that the ballot was not
+// cast, stops saying "Sending…", keeps the ballot under review with its
+// tracker marked as not cast, and casts it when the voter tries again.
+func failedCast(t *testing.T, b *browser) {
+	b.offline(true)
+	b.run("cast offline", chromedp.Click(css("#cast")), until(`document.getElementById('err').textContent !== ''`))
+	var st struct {
+		Step, Status, Help, CastLabel string
+		CastOn, ChangeOn, Focus       bool
+	}
+	b.eval(`({step: document.body.dataset.step, status: document.getElementById('status').textContent,
+		help: document.getElementById('review-tracker-help').textContent,
+		castLabel: document.getElementById('cast').textContent,
+		castOn: !document.getElementById('cast').disabled, changeOn: !document.getElementById('change').disabled,
+		focus: document.activeElement === document.getElementById('err')})`, &st)
+	contains(t, "failed cast", b.text("#err"), "NOT cast", "try again")
+	if st.Step != "step-review" || strings.Contains(st.Status, "Sending") || !strings.Contains(st.Help, "Not cast yet") ||
+		!st.CastOn || !st.ChangeOn || !strings.Contains(st.CastLabel, "Try again") || !st.Focus {
+		t.Errorf("after a failed cast: %+v", st)
+	}
+	b.audit("booth.html failed cast", "en")
+	b.shot("07a-booth-cast-failed")
+	b.offline(false)
+}
+
+// revoteNotice: a credential that already voted is told that a new ballot
+// replaces the earlier one, before choosing and after casting.
+func revoteNotice(t *testing.T, b *browser, earlier string) {
+	b.run("revote notice", until(`!document.getElementById('revote').hidden`))
+	contains(t, "revote notice", b.text("#revote"), "already cast", earlier, "replaces")
+	b.audit("booth.html choices step of a revote", "en")
+}
+
+// backAndReload: the browser's Back button goes back one booth step, and a
+// reload after casting still shows the ballot cast.
+func backAndReload(t *testing.T, b *browser, tracker string) {
+	b.stepIs("cast", "step-cast")
+	contains(t, "success banner", b.text(".banner"), "Your ballot is cast")
+	b.run("reload", chromedp.Reload(), until(`document.body.dataset.ready === 'booth' && document.body.dataset.step === 'step-cast'`))
+	if got := b.text("#cast-tracker"); got != tracker {
+		t.Errorf("after a reload the booth shows tracker %q, want %q", got, tracker)
+	}
+}
+
+// phone opens a tab the size of a 390 px phone, in language lang.
+func (b *browser) phone(lang string) *browser {
+	p := b.tab()
+	p.run("phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)))
+	p.open("index.html", "home")
+	if lang != "en" {
+		p.run("language "+lang, js(`localStorage.setItem('urna.lang', `+jsString(lang)+`)`))
+	} else {
+		p.run("language "+lang, js(`localStorage.removeItem('urna.lang')`))
+	}
+	return p
+}
+
+// fits checks that nothing on the page is wider than the screen.
+func (b *browser) fits(where string) {
+	b.t.Helper()
+	var wide []string
+	b.eval(`[...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1 && !e.closest('.scroll, pre')).map(e => e.tagName + '#' + e.id + '.' + e.className + ':' + Math.round(e.getBoundingClientRect().right) + '/' + document.documentElement.clientWidth).slice(0, 5)`, &wide)
+	var sw int
+	b.eval(`document.documentElement.scrollWidth`, &sw)
+	if len(wide) > 0 || sw > 391 {
+		b.t.Errorf("%s: the page is %d px wide; elements wider than the screen: %v", where, sw, wide)
+	}
+}
+
+// phoneVote goes through every page and booth step on a 390 px phone in
+// lang, auditing each, and casts Gold; Parks, Public transport with cred
+// (a revote that does not change the result).
+func phoneVote(t *testing.T, b *browser, cred, lang string) {
+	p := b.phone(lang)
+	p.open("index.html", "home")
+	p.audit("index.html at 390 px", lang)
+	p.fits("index.html " + lang)
+	p.open("booth.html", "booth")
+	p.audit("booth.html credential step at 390 px", lang)
+	p.fits("booth credential " + lang)
+	var credBox struct{ Bottom, Screen float64 }
+	p.eval(`({bottom: document.getElementById('cred-form').querySelector('button').getBoundingClientRect().bottom, screen: window.innerHeight})`, &credBox)
+	if credBox.Bottom > credBox.Screen {
+		t.Errorf("390 px %s: the credential form ends at %.0f px, below the first screen (%.0f px)", lang, credBox.Bottom, credBox.Screen)
+	}
+	p.shot("18-booth-390px-" + lang)
+	p.run("credential", js(`document.getElementById("cred").value = `+jsString(cred)),
+		chromedp.SendKeys(css("#cred"), kb.Enter), until(`document.body.dataset.step === 'step-choices'`))
+	p.run("revote notice", until(`!document.getElementById('revote').hidden`))
+	// Question titles sit inside their box, however many lines they take.
+	var overlap []string
+	p.eval(`[...document.querySelectorAll('#questions fieldset')].filter(f => f.querySelector('legend').getBoundingClientRect().top < f.getBoundingClientRect().top + parseFloat(getComputedStyle(f).borderTopWidth) - 0.5).map(f => f.querySelector('legend').textContent)`, &overlap)
+	if len(overlap) > 0 {
+		t.Errorf("390 px %s: question titles overlapping their box: %v", lang, overlap)
+	}
+	p.audit("booth.html choices step at 390 px", lang)
+	p.fits("booth choices " + lang)
+	p.shot("19-booth-choices-390px-" + lang)
+	// An option of one very long word (the organiser's text) wraps.
+	p.run("long words", js(`(() => { const s = document.querySelector('label[for="q1o4"] span'); s.dataset.was = s.textContent;
+		s.textContent = 'Donaudampfschifffahrtselektrizitätenhauptbetriebswerkbauunterbeamtengesellschaft'; })()`))
+	p.fits("booth choices with a very long option word " + lang)
+	p.shot("19b-booth-long-word-390px-" + lang)
+	p.run("restore", js(`(() => { const s = document.querySelector('label[for="q1o4"] span'); s.textContent = s.dataset.was; })()`))
+	p.choose("q0o3", "q1o0", "q1o3")
+	p.audit("booth.html review step at 390 px", lang)
+	p.fits("booth review " + lang)
+	p.run("challenge", chromedp.Click(css("#challenge")),
+		until(`document.body.dataset.step === 'step-challenged' && document.body.dataset.auditSeq !== undefined`))
+	p.audit("booth.html challenged step at 390 px", lang)
+	p.fits("booth challenged " + lang)
+	p.run("again", chromedp.Click(css("#again")), until(`document.body.dataset.step === 'step-choices'`))
+	p.choose()
+	p.run("cast", chromedp.Click(css("#cast")),
+		until(`document.body.dataset.step === 'step-cast' && document.body.dataset.receipt === 'ok'`))
+	p.audit("booth.html cast step at 390 px", lang)
+	p.fits("booth cast " + lang)
+	p.shot("20-booth-cast-390px-" + lang)
+	tr := p.text("#cast-tracker")
+	p.open("check.html?tracker="+tr, "check")
+	p.run("check", until(`document.body.dataset.verdict !== undefined`))
+	p.audit("check.html at 390 px", lang)
+	p.fits("check " + lang)
+	p.open("board.html", "board")
+	p.run("checkpoint", until(`document.body.dataset.checkpoint === 'ok'`))
+	p.audit("board.html at 390 px", lang)
+	p.fits("board " + lang)
+	p.shot("21-board-390px-" + lang)
+	p.open("results.html", "results")
+	p.audit("results.html before the result at 390 px", lang)
+	p.run("back to the browser's language", js(`localStorage.removeItem('urna.lang')`))
+}
+
+// resultsDetails: the results page shows the ballots counted, the blank
+// answers of a one-choice question, each option's share of voters and of
+// votes, the options with the most votes, bars on one scale for every
+// question, and offers the results as CSV and JSON with option names.
+func resultsDetails(t *testing.T, b *browser) {
+	var res struct {
+		Questions []struct {
+			Text    string
+			Options []struct {
+				Text  string
+				Count uint64
+			}
+		}
+	}
+	getJSON(t, b.base+"/api/v1/results", &res)
+	// Ballots counted: one per credential that cast one (its last).
+	var list struct {
+		Entries []struct{ Type, Author string }
+	}
+	getJSON(t, b.base+"/api/v1/entries?from=0&limit=1000", &list)
+	voters := map[string]bool{}
+	for _, e := range list.Entries {
+		if e.Type == "ballot" {
+			voters[e.Author] = true
+		}
+	}
+	n := uint64(len(voters))
+	contains(t, "ballots counted", b.text("#counted"), fmt.Sprintf("Ballots counted: %d", n))
+	type row struct {
+		Count         uint64
+		Voters, Votes string
+		Width         float64
+		Winner        bool
+	}
+	var shown [][]row
+	var blank []string
+	b.eval(`[...document.querySelectorAll('table.chart')].map(t => [...t.tBodies[0].rows].map(r => ({
+		count: Number(r.querySelector('[data-count]').dataset.count),
+		voters: r.querySelector('[data-share=voters]').textContent, votes: r.querySelector('[data-share=votes]').textContent,
+		width: parseFloat(r.querySelector('.fill').style.width), winner: r.classList.contains('winner') && r.textContent.includes('most votes')})))`, &shown)
+	b.eval(`[...document.querySelectorAll('table.chart')].map(t => t.querySelector('[data-blank]')?.dataset.blank ?? '')`, &blank)
+	pct := func(a, b uint64) string { return fmt.Sprintf("%.1f%%", 100*float64(a)/float64(b)) }
+	maxPick := []int{1, 2} // the demo's questions: choose 1, choose 2
+	for q, opts := range res.Questions {
+		var sum, most uint64
+		for _, o := range opts.Options {
+			sum += o.Count
+		}
+		var counts []uint64
+		for _, o := range opts.Options {
+			counts = append(counts, o.Count)
+		}
+		slices.Sort(counts)
+		slices.Reverse(counts)
+		most = counts[maxPick[q]-1]
+		for o, opt := range opts.Options {
+			r := shown[q][o]
+			want := row{Count: opt.Count, Voters: pct(opt.Count, n), Votes: pct(opt.Count, sum), Width: 100 * float64(opt.Count) / float64(n), Winner: opt.Count >= most && opt.Count > 0}
+			if r.Count != want.Count || r.Voters != want.Voters || r.Votes != want.Votes || r.Winner != want.Winner || r.Width < want.Width-0.01 || r.Width > want.Width+0.01 {
+				t.Errorf("results question %d option %s: %+v, want %+v", q+1, opt.Text, r, want)
+			}
+		}
+		if q == 0 && blank[0] != fmt.Sprint(n-sum) {
+			t.Errorf("results question 1 (choose one): blank %q, want %d", blank[0], n-sum)
+		}
+	}
+	var regions []bool
+	b.eval(`[...document.querySelectorAll('.scroll')].map(s => s.tabIndex === 0 && !!s.getAttribute('role'))`, &regions)
+	if slices.Contains(regions, false) {
+		t.Errorf("a scrolling table is not a focusable region: %v", regions)
+	}
+	// The downloads.
+	var files struct{ CSV, JSON, CSVName, JSONName string }
+	dl := value(b, "read the downloads", chromedp.Evaluate[string](`(async () => JSON.stringify({csv: await (await fetch(document.getElementById('dl-csv').href)).text(),
+		json: await (await fetch(document.getElementById('dl-json').href)).text(),
+		csvName: document.getElementById('dl-csv').download, jsonName: document.getElementById('dl-json').download}))()`, chromedp.EvalAwaitPromise))
+	if err := json.Unmarshal([]byte(dl), &files); err != nil {
+		t.Fatalf("downloads: %v", err)
+	}
+	contains(t, "results CSV", files.CSV, "question,option,votes,share_of_voters,share_of_votes,most_votes", "1,Red,", "2,Public transport,", "1,(blank),")
+	var j struct {
+		Schema         string
+		BallotsCounted uint64 `json:"ballots_counted"`
+		Questions      []struct {
+			Text    string
+			Options []struct {
+				Text  string
+				Votes uint64
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(files.JSON), &j); err != nil {
+		t.Fatalf("results JSON: %v\n%s", err, files.JSON)
+	}
+	if j.Schema != "urna-results/1" || j.BallotsCounted != n || len(j.Questions) != len(res.Questions) {
+		t.Errorf("results JSON: %+v", j)
+	}
+	for q := range j.Questions {
+		for o := range j.Questions[q].Options {
+			if got, want := j.Questions[q].Options[o], res.Questions[q].Options[o]; got.Text != want.Text || got.Votes != want.Count {
+				t.Errorf("results JSON question %d option %d: %+v, want %+v", q, o, got, want)
+			}
+		}
+	}
+	if !strings.HasSuffix(files.CSVName, ".csv") || !strings.HasSuffix(files.JSONName, ".json") {
+		t.Errorf("download names %q, %q", files.CSVName, files.JSONName)
+	}
+}
