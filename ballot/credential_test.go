@@ -173,7 +173,7 @@ func TestCredentialList(t *testing.T) {
 // character that is none of them is named with its position.
 func TestParseCredentialForms(t *testing.T) {
 	// A credential with the symbols 0 and 1 in it, to type as O, I and L.
-	rng := newSeeded("forms")
+	rng := seeded.Raw("forms")
 	var c Credential
 	for {
 		c, _ = GenerateCredential(rng)

@@ -2,12 +2,10 @@ package httpapi
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -191,28 +189,15 @@ func (n node) Tracker(ctx context.Context, q string) (*api.Tracker, error) {
 		Counts: ts.Counts, SupersededBy: ts.SupersededBy, Audited: ts.Audited}, nil
 }
 
-// parseTrackerQuery accepts the full hex tracker (64 digits) or the short
-// form "XXXX-XXXX" (its first 40 bits), returning the key prefix to look up.
+// parseTrackerQuery reads a tracker as a person typed or pasted it, by
+// the one rule of ballot.ParseTrackerQuery (SPEC.md §7.1), and returns the
+// key prefix to look up. An unreadable tracker names no ballot: not found.
 func parseTrackerQuery(q string) ([]byte, error) {
-	if len(q) == 64 {
-		b, err := hex.DecodeString(strings.ToLower(q))
-		if err == nil {
-			return b, nil
-		}
+	tq, err := ballot.ParseTrackerQuery(q)
+	if err != nil {
+		return nil, fmt.Errorf("httpapi: tracker %q: %w: %w", q, err, store.ErrNotFound)
 	}
-	s := strings.ToUpper(strings.ReplaceAll(q, "-", ""))
-	if len(s) != 8 {
-		return nil, fmt.Errorf("httpapi: tracker %q is neither 64 hex digits nor XXXX-XXXX: %w", q, store.ErrNotFound)
-	}
-	var v uint64
-	for _, c := range s {
-		i := strings.IndexRune(ballot.CredentialAlphabet, c)
-		if i < 0 {
-			return nil, fmt.Errorf("httpapi: tracker %q: bad symbol %q: %w", q, c, store.ErrNotFound)
-		}
-		v = v<<5 | uint64(i)
-	}
-	return binary.BigEndian.AppendUint64(nil, v<<24)[:5], nil
+	return tq.Prefix(), nil
 }
 
 func (n node) Checkpoint(ctx context.Context) (*api.Checkpoint, error) {
