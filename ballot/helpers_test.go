@@ -1,6 +1,7 @@
 package ballot
 
 import (
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
@@ -88,7 +89,7 @@ func newTestManifest(t testing.TB, rng *seeded, id string, qs []Question) *Manif
 	}
 	var nodes []BoardNode
 	for i := 0; i < 3; i++ {
-		nodes = append(nodes, BoardNode{ID: fmt.Sprintf("node-%d", i+1), Key: bytesFrom(rng, 32)})
+		nodes = append(nodes, BoardNode{ID: fmt.Sprintf("node-%d", i+1), Key: ed25519.NewKeyFromSeed(bytesFrom(rng, 32)).Public().(ed25519.PublicKey)})
 	}
 	m, err := NewManifest(id, "Test election "+id, qs, pointFrom(t, rng), pointFrom(t, rng), trustees, 2, nodes, 2)
 	if err != nil {
