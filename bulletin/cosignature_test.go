@@ -21,17 +21,17 @@ import (
 // signed message and the signature line, and lines every verifier MUST
 // refuse or ignore. Regenerate: go test ./bulletin -run CosignatureVectors -update
 type cosignatureVectors struct {
-	Comment       string `json:"comment"`
-	WitnessSeed   string `json:"witness_seed"` // hex Ed25519 seed
-	WitnessName   string `json:"witness_name"`
-	WitnessKey    string `json:"witness_key"` // hex public key
-	KeyID         string `json:"key_id"`      // hex, 4 bytes
-	Timestamp     uint64 `json:"timestamp"`
-	Text          string `json:"text"`    // the checkpoint note text
-	Message       string `json:"message"` // the signed message
-	Line          string `json:"line"`    // the cosignature line
-	Note          string `json:"note"`    // text, node quorum and the cosignature
-	NodeQuorum    int    `json:"node_quorum"`
+	Comment       string      `json:"comment"`
+	WitnessSeed   string      `json:"witness_seed"` // hex Ed25519 seed
+	WitnessName   string      `json:"witness_name"`
+	WitnessKey    string      `json:"witness_key"` // hex public key
+	KeyID         string      `json:"key_id"`      // hex, 4 bytes
+	Timestamp     uint64      `json:"timestamp"`
+	Text          string      `json:"text"`    // the checkpoint note text
+	Message       string      `json:"message"` // the signed message
+	Line          string      `json:"line"`    // the cosignature line
+	Note          string      `json:"note"`    // text, node quorum and the cosignature
+	NodeQuorum    int         `json:"node_quorum"`
 	Nodes         []NodeKey   `json:"nodes"`
 	Invalid       []namedLine `json:"invalid"` // a listed witness's line that MUST make the note invalid
 	Ignored       []namedLine `json:"ignored"` // lines that MUST NOT count (unknown name or key ID)
