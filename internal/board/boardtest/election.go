@@ -123,6 +123,19 @@ func NewElection(t testing.TB, voters int, nodes ...string) *Election {
 	return e
 }
 
+// UseWitnesses makes the election's manifest a version-2 manifest naming
+// witnesses, quorum of which must cosign every checkpoint. Call it before
+// building any entry.
+func (e *Election) UseWitnesses(ws []ballot.Witness, quorum uint32) {
+	e.t.Helper()
+	m, err := e.M.WithWitnesses(ws, quorum)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.M, e.FP = m, m.Fingerprint()
+	e.params.Fingerprint = e.FP
+}
+
 func (e *Election) Entry(typ bulletin.EntryType, role bulletin.Role, key *schnorr.PrivateKey, body []byte) []byte {
 	e.t.Helper()
 	en, err := bulletin.NewEntry(typ, e.FP, role, key.Public(), body)
@@ -261,13 +274,7 @@ func (e *Election) Tally(counted []*ballot.Ballot) (partials [][]byte, result []
 }
 
 // Board returns the client-side view of the board's keys (quorum 2).
-func (e *Election) Board() *bulletin.Board {
-	b := &bulletin.Board{Origin: bulletin.Origin(e.M.ElectionID, e.FP), Quorum: int(e.M.BoardQuorum)}
-	for _, n := range e.M.BoardNodes {
-		b.Nodes = append(b.Nodes, bulletin.NodeKey{ID: n.ID, PublicKey: ed25519.PublicKey(n.Key)})
-	}
-	return b
-}
+func (e *Election) Board() *bulletin.Board { return bulletin.BoardFor(e.M) }
 
 // Stranger returns a fresh Schnorr key registered nowhere.
 func (e *Election) Stranger() *schnorr.PrivateKey {
