@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"errors"
 	"math/big"
 	"strings"
@@ -61,15 +64,17 @@ func decodeForTest(t *testing.T, key []byte) edPoint {
 // "signatures" anyone can forge (the identity, a point of small order, a
 // mixed-order point) or a non-canonical encoding (the x = 0 with sign bit
 // edge of RFC 8032 §5.1.3, y ≥ p) is rejected with a clear error (finding 8).
-func TestAttackNodeKeys(t *testing.T) {
+type badKey struct {
+	name, key string
+	raw       []byte
+	want      error
+}
+
+func badKeys(t *testing.T) []badKey {
 	good := ed25519.NewKeyFromSeed(make([]byte, 32)).Public().(ed25519.PublicKey)
 	t8 := hexKey(t, "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05")
 	mixed := decodeForTest(t, good).add(decodeForTest(t, t8)).encode()
-	cases := []struct {
-		name, key string
-		raw       []byte
-		want      error
-	}{
+	return []badKey{
 		{name: "identity", key: "0100000000000000000000000000000000000000000000000000000000000000", want: errKeyIdentity},
 		{name: "order 2 (y = −1)", key: "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", want: errKeySmallOrder},
 		{name: "order 4 (y = 0, x even)", key: "0000000000000000000000000000000000000000000000000000000000000000", want: errKeySmallOrder},
@@ -86,7 +91,11 @@ func TestAttackNodeKeys(t *testing.T) {
 		{name: "not on the curve (y = 2)", key: "0200000000000000000000000000000000000000000000000000000000000000", want: errKeyNotOnCurve},
 		{name: "mixed order (valid key + order-8 point)", raw: mixed, want: errKeyMixedOrder},
 	}
-	for _, c := range cases {
+}
+
+func TestAttackNodeKeys(t *testing.T) {
+	good := ed25519.NewKeyFromSeed(make([]byte, 32)).Public().(ed25519.PublicKey)
+	for _, c := range badKeys(t) {
 		t.Run(c.name, func(t *testing.T) {
 			key := c.raw
 			if key == nil {
@@ -203,5 +212,51 @@ func TestManifestWitnesses(t *testing.T) {
 	b = append([]byte{ManifestVersion}, wm.Bytes()[1:]...)
 	if _, err := ParseManifest(b); err == nil {
 		t.Fatal("version 1 with witness fields decoded")
+	}
+}
+
+// TestNodeKeyVectors pins the node-key rule for independent verifiers
+// (testdata/nodekeys.json; tools/pyverify checks it). Regenerate with
+// go test ./ballot -run NodeKeyVectors -update.
+func TestNodeKeyVectors(t *testing.T) {
+	type bad struct {
+		Name  string `json:"name"`
+		Key   string `json:"key"`
+		Error string `json:"error"`
+	}
+	v := struct {
+		Comment string   `json:"comment"`
+		Valid   []string `json:"valid"`
+		Invalid []bad    `json:"invalid"`
+	}{Comment: "SPEC.md §4.1 node and witness keys: canonical encodings of Ed25519 points of prime order (RFC 8032 §5.1.3 decoding, no leniency). Regenerate: go test ./ballot -run NodeKeyVectors -update"}
+	for i := range 4 {
+		seed := make([]byte, 32)
+		seed[0] = byte(i)
+		v.Valid = append(v.Valid, hex.EncodeToString(ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey)))
+	}
+	for _, c := range badKeys(t) {
+		k := c.raw
+		if k == nil {
+			k = hexKey(t, c.key)
+		}
+		v.Invalid = append(v.Invalid, bad{Name: c.name, Key: hex.EncodeToString(k), Error: c.want.Error()})
+	}
+	got, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, '\n')
+	file := filepath.Join("testdata", "nodekeys.json")
+	if *update {
+		if err := os.WriteFile(file, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("generated vectors differ from %s (if intended, rerun with -update)", file)
 	}
 }
