@@ -72,6 +72,24 @@ var (
 )
 
 func checkEd25519Key(key []byte) error {
+	a, err := decodeEd25519(key)
+	if err != nil {
+		return err
+	}
+	if a.isIdentity() {
+		return errKeyIdentity
+	}
+	if a.mul(big.NewInt(8)).isIdentity() {
+		return errKeySmallOrder
+	}
+	if !a.mul(edL).isIdentity() {
+		return errKeyMixedOrder
+	}
+	return nil
+}
+
+// decodeEd25519 is RFC 8032 §5.1.3 without leniency (steps 1–3 above).
+func decodeEd25519(key []byte) (edPoint, error) {
 	le := make([]byte, 32)
 	for i := range le {
 		le[i] = key[31-i]
@@ -80,7 +98,7 @@ func checkEd25519Key(key []byte) error {
 	le[0] &= 0x7f
 	y := new(big.Int).SetBytes(le)
 	if y.Cmp(edP) >= 0 {
-		return errKeyNotCanonical
+		return edPoint{}, errKeyNotCanonical
 	}
 	mod := func(z *big.Int) *big.Int { return z.Mod(z, edP) }
 	y2 := mod(new(big.Int).Mul(y, y))
@@ -97,25 +115,15 @@ func checkEd25519Key(key []byte) error {
 	case vx2.Cmp(mod(new(big.Int).Neg(u))) == 0:
 		x = mod(x.Mul(x, edSqrtM1))
 	default:
-		return errKeyNotOnCurve
+		return edPoint{}, errKeyNotOnCurve
 	}
 	if x.Sign() == 0 && x0 == 1 {
-		return errKeyNotCanonical
+		return edPoint{}, errKeyNotCanonical
 	}
 	if uint8(x.Bit(0)) != x0 {
 		x.Sub(edP, x)
 	}
-	a := edPoint{x, y, big.NewInt(1)}
-	if a.isIdentity() {
-		return errKeyIdentity
-	}
-	if a.mul(big.NewInt(8)).isIdentity() {
-		return errKeySmallOrder
-	}
-	if !a.mul(edL).isIdentity() {
-		return errKeyMixedOrder
-	}
-	return nil
+	return edPoint{x, y, big.NewInt(1)}, nil
 }
 
 // edPoint is a point of edwards25519 in projective coordinates (X:Y:Z).
