@@ -1,6 +1,7 @@
 package ballot_test
 
 import (
+	"crypto/ed25519"
 	"crypto/rand"
 	"fmt"
 
@@ -15,11 +16,12 @@ func exampleElection() (*ballot.Manifest, *group.Element) {
 		return group.NewElement().ScalarBaseMult(s)
 	}
 	share := func() []byte { b := make([]byte, 32); rand.Read(b); return b }
+	nodeKey := func() []byte { pub, _, _ := ed25519.GenerateKey(rand.Reader); return pub }
 	m, err := ballot.NewManifest("example-2026", "Example election",
 		[]ballot.Question{{Text: "Pick one", Options: []string{"Alice", "Bob", "Carol"}, Min: 1, Max: 1}},
 		key(), key(),
 		[]ballot.Trustee{{Name: "t1", SigningKey: key(), ShareKey: share()}}, 1,
-		[]ballot.BoardNode{{ID: "n1", Key: share()}}, 1)
+		[]ballot.BoardNode{{ID: "n1", Key: nodeKey()}}, 1)
 	if err != nil {
 		panic(err)
 	}

@@ -1,6 +1,7 @@
 package ballot
 
 import (
+	"crypto/ed25519"
 	"fmt"
 	"testing"
 
@@ -55,7 +56,7 @@ func newTestManifest(t testing.TB, rng *seeded.Reader, id string, qs []Question)
 	}
 	var nodes []BoardNode
 	for i := 0; i < 3; i++ {
-		nodes = append(nodes, BoardNode{ID: fmt.Sprintf("node-%d", i+1), Key: rng.Bytes(32)})
+		nodes = append(nodes, BoardNode{ID: fmt.Sprintf("node-%d", i+1), Key: ed25519.NewKeyFromSeed(rng.Bytes(32)).Public().(ed25519.PublicKey)})
 	}
 	m, err := NewManifest(id, "Test election "+id, qs, pointFrom(t, rng), pointFrom(t, rng), trustees, 2, nodes, 2)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/urna-vote/urna/internal/group"
@@ -12,8 +13,15 @@ import (
 	"github.com/urna-vote/urna/internal/wire"
 )
 
-// ManifestVersion is the only manifest version of protocol version 1.
-const ManifestVersion = 1
+// Manifest versions (SPEC.md §4.1). A manifest without witnesses is
+// version 1 and encodes exactly as before witnesses existed; a manifest
+// naming witnesses is version 2, whose encoding appends the witnesses and
+// the witness quorum. Each content has exactly one encoding: version 2
+// MUST name at least one witness.
+const (
+	ManifestVersion          = 1
+	ManifestVersionWitnessed = 2
+)
 
 // Size limits of a manifest (SPEC.md §4.1). Lengths are in bytes of UTF-8.
 const (
@@ -27,6 +35,8 @@ const (
 	MaxTrustees     = 32
 	MaxBoardNodes   = 32
 	MaxName         = 64 // trustee names and board node ids
+	MaxWitnesses    = 32
+	MaxWitnessName  = 128
 	ShareKeySize    = 32 // HPKE X25519 public key
 	NodeKeySize     = 32 // Ed25519 public key
 )
@@ -46,6 +56,8 @@ type Manifest struct {
 	Threshold           uint32
 	BoardNodes          []BoardNode
 	BoardQuorum         uint32
+	Witnesses           []Witness // version 2 only
+	WitnessQuorum       uint32    // version 2 only: cosignatures a checkpoint needs
 }
 
 // Question is one question: the voter selects between Min and Max distinct options.
@@ -66,6 +78,47 @@ type Trustee struct {
 type BoardNode struct {
 	ID  string
 	Key []byte // Ed25519 public key (32 bytes) signing checkpoints
+}
+
+// Witness is one checkpoint witness (SPEC.md §3.13): an independent
+// process that cosigns the board's checkpoints after checking that they
+// extend what it saw before.
+type Witness struct {
+	Name string // the note key name of its cosignatures (ValidWitnessName)
+	Key  []byte // Ed25519 public key (32 bytes)
+}
+
+// ValidWitnessName reports whether name is a witness name (SPEC.md §4.1):
+// 1..MaxWitnessName bytes, each in A–Z a–z 0–9 . _ - / :, as a schema-less
+// URL ("witness.example.org/urna") is.
+func ValidWitnessName(name string) bool {
+	if len(name) == 0 || len(name) > MaxWitnessName {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("._-/:", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// WithWitnesses returns a validated version-2 copy of m naming witnesses,
+// of which quorum must cosign every checkpoint (SPEC.md §3.13, §4.1).
+func (m *Manifest) WithWitnesses(witnesses []Witness, quorum uint32) (*Manifest, error) {
+	c, err := NewManifest(m.ElectionID, m.Title, m.Questions, m.Authority, m.CredentialAuthority, m.Trustees, m.Threshold, m.BoardNodes, m.BoardQuorum)
+	if err != nil {
+		return nil, err
+	}
+	c.Version, c.WitnessQuorum = ManifestVersionWitnessed, quorum
+	for _, w := range witnesses {
+		c.Witnesses = append(c.Witnesses, Witness{Name: w.Name, Key: bytes.Clone(w.Key)})
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // NewManifest builds a version-1 manifest from copies of its arguments and
@@ -121,10 +174,19 @@ func checkText(what, s string, max int) error {
 // questions, each with 2..64 distinct options and 0 ≤ Min ≤ Max ≤ #options,
 // Max ≥ 1; non-identity authority keys; 1 ≤ Threshold ≤ #trustees ≤ 32;
 // 1 ≤ BoardQuorum ≤ #nodes ≤ 32; distinct trustee names, node ids and keys;
-// and no Ristretto255 key used twice (authority, credential authority, trustees).
+// and no Ristretto255 key used twice (authority, credential authority,
+// trustees); node and witness keys that are canonical encodings of
+// prime-order Ed25519 points (CheckEd25519Key), pairwise distinct; and, in
+// version 2 only, 1..32 witnesses with distinct names (not node ids) and
+// 1 ≤ WitnessQuorum ≤ #witnesses.
 func (m *Manifest) Validate() error {
-	if m.Version != ManifestVersion {
-		return fmt.Errorf("%w: version %d, want %d", ErrInvalidManifest, m.Version, ManifestVersion)
+	switch {
+	case m.Version == ManifestVersion && (len(m.Witnesses) != 0 || m.WitnessQuorum != 0):
+		return fmt.Errorf("%w: a version-1 manifest names no witnesses (use version %d)", ErrInvalidManifest, ManifestVersionWitnessed)
+	case m.Version == ManifestVersionWitnessed && len(m.Witnesses) == 0:
+		return fmt.Errorf("%w: a version-2 manifest names at least one witness (use version %d)", ErrInvalidManifest, ManifestVersion)
+	case m.Version != ManifestVersion && m.Version != ManifestVersionWitnessed:
+		return fmt.Errorf("%w: version %d, want %d or %d", ErrInvalidManifest, m.Version, ManifestVersion, ManifestVersionWitnessed)
 	}
 	if !ValidElectionID(m.ElectionID) {
 		return fmt.Errorf("%w: election id must be 1..%d characters of [a-z0-9-]", ErrInvalidManifest, MaxElectionID)
@@ -218,10 +280,38 @@ func (m *Manifest) Validate() error {
 		if len(n.Key) != NodeKeySize {
 			return fmt.Errorf("%w: board node %q key has %d bytes, want %d", ErrInvalidManifest, n.ID, len(n.Key), NodeKeySize)
 		}
+		if err := CheckEd25519Key(n.Key); err != nil {
+			return fmt.Errorf("%w: board node %q key %v", ErrInvalidManifest, n.ID, err)
+		}
 		if nodeKeys[string(n.Key)] {
 			return fmt.Errorf("%w: board node %q key repeated", ErrInvalidManifest, n.ID)
 		}
 		nodeKeys[string(n.Key)] = true
+	}
+	if len(m.Witnesses) > MaxWitnesses {
+		return fmt.Errorf("%w: %d witnesses, want at most %d", ErrInvalidManifest, len(m.Witnesses), MaxWitnesses)
+	}
+	if m.WitnessQuorum > uint32(len(m.Witnesses)) || (len(m.Witnesses) > 0 && m.WitnessQuorum < 1) {
+		return fmt.Errorf("%w: witness quorum %d, want 1..%d", ErrInvalidManifest, m.WitnessQuorum, len(m.Witnesses))
+	}
+	for i, w := range m.Witnesses {
+		if !ValidWitnessName(w.Name) {
+			return fmt.Errorf("%w: witness %d name %q must be 1..%d characters of [A-Za-z0-9._/:-]", ErrInvalidManifest, i, w.Name, MaxWitnessName)
+		}
+		if ids[w.Name] {
+			return fmt.Errorf("%w: witness name %q repeats a node id or witness name", ErrInvalidManifest, w.Name)
+		}
+		ids[w.Name] = true
+		if len(w.Key) != NodeKeySize {
+			return fmt.Errorf("%w: witness %q key has %d bytes, want %d", ErrInvalidManifest, w.Name, len(w.Key), NodeKeySize)
+		}
+		if err := CheckEd25519Key(w.Key); err != nil {
+			return fmt.Errorf("%w: witness %q key %v", ErrInvalidManifest, w.Name, err)
+		}
+		if nodeKeys[string(w.Key)] {
+			return fmt.Errorf("%w: witness %q key repeats a node or witness key", ErrInvalidManifest, w.Name)
+		}
+		nodeKeys[string(w.Key)] = true
 	}
 	if n := m.BallotSize(); n > MaxBallotBytes {
 		return fmt.Errorf("%w: ballots for these questions would take %d bytes, more than the board's limit of %d; use fewer questions or options", ErrInvalidManifest, n, MaxBallotBytes)
@@ -249,6 +339,13 @@ func (m *Manifest) Bytes() []byte {
 		w.String(n.ID).Fixed(n.Key)
 	}
 	w.U32(m.BoardQuorum)
+	if m.Version == ManifestVersionWitnessed {
+		w.Count(len(m.Witnesses))
+		for _, x := range m.Witnesses {
+			w.String(x.Name).Fixed(x.Key)
+		}
+		w.U32(m.WitnessQuorum)
+	}
 	return w.Out()
 }
 
@@ -257,7 +354,7 @@ func (m *Manifest) Bytes() []byte {
 func ParseManifest(b []byte) (*Manifest, error) {
 	r := wire.NewReader(b)
 	m := &Manifest{Version: r.U8("version")}
-	if r.Err() == nil && m.Version != ManifestVersion {
+	if r.Err() == nil && m.Version != ManifestVersion && m.Version != ManifestVersionWitnessed {
 		return nil, fmt.Errorf("%w: version %d", ErrInvalidManifest, m.Version)
 	}
 	m.ElectionID = r.String("election id", MaxElectionID)
@@ -286,6 +383,13 @@ func ParseManifest(b []byte) (*Manifest, error) {
 		m.BoardNodes = append(m.BoardNodes, BoardNode{ID: r.String("node id", MaxName), Key: r.Fixed("node key", NodeKeySize)})
 	}
 	m.BoardQuorum = r.U32("board quorum")
+	if m.Version == ManifestVersionWitnessed {
+		nw := r.Count("witnesses", MaxWitnesses)
+		for i := 0; i < nw && r.Err() == nil; i++ {
+			m.Witnesses = append(m.Witnesses, Witness{Name: r.String("witness name", MaxWitnessName), Key: r.Fixed("witness key", NodeKeySize)})
+		}
+		m.WitnessQuorum = r.U32("witness quorum")
+	}
 	if err := r.Done(); err != nil {
 		return nil, fmt.Errorf("ballot: manifest: %w", err)
 	}
@@ -326,6 +430,14 @@ type ManifestJSON struct {
 	Threshold           uint32          `json:"threshold"`
 	BoardNodes          []BoardNodeJSON `json:"board_nodes"`
 	BoardQuorum         uint32          `json:"board_quorum"`
+	Witnesses           []WitnessJSON   `json:"witnesses,omitempty"`
+	WitnessQuorum       uint32          `json:"witness_quorum,omitempty"`
+}
+
+// WitnessJSON is a witness in ManifestJSON.
+type WitnessJSON struct {
+	Name string `json:"name"`
+	Key  string `json:"key"`
 }
 
 // QuestionJSON is a question in ManifestJSON.
@@ -364,6 +476,10 @@ func (m *Manifest) JSON() *ManifestJSON {
 	for _, n := range m.BoardNodes {
 		j.BoardNodes = append(j.BoardNodes, BoardNodeJSON{ID: n.ID, Key: wire.EncodeB64(n.Key)})
 	}
+	for _, w := range m.Witnesses {
+		j.Witnesses = append(j.Witnesses, WitnessJSON{Name: w.Name, Key: wire.EncodeB64(w.Key)})
+	}
+	j.WitnessQuorum = m.WitnessQuorum
 	return j
 }
 
@@ -392,7 +508,7 @@ func (j *ManifestJSON) Manifest() (*Manifest, error) {
 		}
 		return b, nil
 	}
-	m := &Manifest{Version: j.Version, ElectionID: j.ElectionID, Title: j.Title, Threshold: j.Threshold, BoardQuorum: j.BoardQuorum}
+	m := &Manifest{Version: j.Version, ElectionID: j.ElectionID, Title: j.Title, Threshold: j.Threshold, BoardQuorum: j.BoardQuorum, WitnessQuorum: j.WitnessQuorum}
 	var err error
 	if m.Authority, err = key("authority", j.Authority); err != nil {
 		return nil, err
@@ -419,6 +535,13 @@ func (j *ManifestJSON) Manifest() (*Manifest, error) {
 			return nil, err
 		}
 		m.BoardNodes = append(m.BoardNodes, bn)
+	}
+	for i, w := range j.Witnesses {
+		wn := Witness{Name: w.Name}
+		if wn.Key, err = raw(fmt.Sprintf("witness %d key", i), w.Key); err != nil {
+			return nil, err
+		}
+		m.Witnesses = append(m.Witnesses, wn)
 	}
 	if err := m.Validate(); err != nil {
 		return nil, err

@@ -14,6 +14,8 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/urna-vote/urna/ballot"
 )
 
 // Checkpoint is the body of a signed checkpoint note (SPEC.md §3.8), in the
@@ -178,14 +180,25 @@ func splitNote(msg []byte) (text string, sigLines []string, err error) {
 // text parses strictly and names origin, no signature by a known node is
 // invalid, and at least quorum distinct known nodes signed it. Signatures by
 // unknown keys are ignored. Errors wrap ErrMalformed or ErrCheckpoint.
+// Board.Open adds the witness quorum (V3.9) where the manifest asks for one.
 func OpenCheckpoint(noteText []byte, origin string, nodes []NodeKey, quorum int) (*Checkpoint, error) {
+	return openCheckpoint(noteText, origin, nodes, quorum, nil, 0)
+}
+
+// openCheckpoint is V3.1–V3.4 and V3.9: the node quorum, and, when
+// witnessQuorum > 0, at least witnessQuorum distinct listed witnesses with
+// a valid cosignature/v1 line (no listed witness's line invalid).
+func openCheckpoint(noteText []byte, origin string, nodes []NodeKey, quorum int, witnesses []WitnessKey, witnessQuorum int) (*Checkpoint, error) {
 	if len(noteText) > MaxNoteSize {
 		return nil, fmt.Errorf("%w: note exceeds %d bytes", ErrMalformed, MaxNoteSize)
 	}
 	if quorum < 1 || quorum > len(nodes) {
 		return nil, fmt.Errorf("%w: quorum %d of %d nodes", ErrCheckpoint, quorum, len(nodes))
 	}
-	vs := make([]note.Verifier, 0, len(nodes))
+	if witnessQuorum < 0 || witnessQuorum > len(witnesses) {
+		return nil, fmt.Errorf("%w: witness quorum %d of %d witnesses", ErrCheckpoint, witnessQuorum, len(witnesses))
+	}
+	vs := make([]note.Verifier, 0, len(nodes)+len(witnesses))
 	seen := map[string]bool{}
 	for _, n := range nodes {
 		if seen[n.ID] {
@@ -202,25 +215,48 @@ func OpenCheckpoint(noteText []byte, origin string, nodes []NodeKey, quorum int)
 		}
 		vs = append(vs, v)
 	}
+	isWitness := map[string]bool{}
+	if witnessQuorum > 0 {
+		for _, w := range witnesses {
+			if seen[w.Name] {
+				return nil, fmt.Errorf("%w: %q listed twice among nodes and witnesses", ErrCheckpoint, w.Name)
+			}
+			seen[w.Name], isWitness[w.Name] = true, true
+			v, err := newWitnessVerifier(w)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
+			}
+			vs = append(vs, v)
+		}
+	}
 	n, err := note.Open(noteText, note.VerifierList(vs...))
 	var unv *note.UnverifiedNoteError
 	var inv *note.InvalidSignatureError
 	switch {
 	case errors.As(err, &unv):
 		return nil, fmt.Errorf("%w: no signature by a known node", ErrCheckpoint)
+	case errors.As(err, &inv) && isWitness[inv.Name]:
+		return nil, fmt.Errorf("%w: invalid cosignature by witness %q", ErrCheckpoint, inv.Name)
 	case errors.As(err, &inv):
 		return nil, fmt.Errorf("%w: invalid signature by node %q", ErrCheckpoint, inv.Name)
 	case err != nil:
 		return nil, fmt.Errorf("%w: checkpoint note: %v", ErrMalformed, err)
 	}
-	// note.Open drops repeated signatures of one key; node IDs are unique, so
-	// distinct names are distinct nodes.
-	signers := map[string]bool{}
+	// note.Open drops repeated signatures of one key; node IDs and witness
+	// names are unique, so distinct names are distinct signers.
+	signers, cosigners := map[string]bool{}, map[string]bool{}
 	for _, s := range n.Sigs {
-		signers[s.Name] = true
+		if isWitness[s.Name] {
+			cosigners[s.Name] = true
+		} else {
+			signers[s.Name] = true
+		}
 	}
 	if len(signers) < quorum {
 		return nil, fmt.Errorf("%w: %d node signatures, quorum is %d", ErrCheckpoint, len(signers), quorum)
+	}
+	if len(cosigners) < witnessQuorum {
+		return nil, fmt.Errorf("%w: %d witness cosignatures, witness quorum is %d", ErrCheckpoint, len(cosigners), witnessQuorum)
 	}
 	c, err := ParseCheckpointText([]byte(n.Text))
 	if err != nil {
@@ -230,6 +266,39 @@ func OpenCheckpoint(noteText []byte, origin string, nodes []NodeKey, quorum int)
 		return nil, fmt.Errorf("%w: origin %q, expected %q", ErrCheckpoint, c.Origin, origin)
 	}
 	return c, nil
+}
+
+// BoardFor returns the checkpoint rules of the election of manifest m
+// (SPEC.md §3.8, §3.13): its origin, board nodes and quorum, and its
+// witnesses and witness quorum (none for a version-1 manifest). m MUST be
+// valid. Every party that opens checkpoints of an election uses this one
+// copy of the rule.
+func BoardFor(m *ballot.Manifest) *Board {
+	b := &Board{Origin: Origin(m.ElectionID, m.Fingerprint()), Quorum: int(m.BoardQuorum), WitnessQuorum: int(m.WitnessQuorum)}
+	for _, n := range m.BoardNodes {
+		b.Nodes = append(b.Nodes, NodeKey{ID: n.ID, PublicKey: ed25519.PublicKey(n.Key)})
+	}
+	for _, w := range m.Witnesses {
+		b.Witnesses = append(b.Witnesses, WitnessKey{Name: w.Name, PublicKey: ed25519.PublicKey(w.Key)})
+	}
+	return b
+}
+
+// AttachCosignatures returns the note with the verified witness signature
+// lines cs added (sorted, duplicates removed, as MergeCheckpointSignatures).
+func AttachCosignatures(noteText []byte, cs []Cosignature) ([]byte, error) {
+	text, _, err := splitNote(noteText)
+	if err != nil {
+		return nil, err
+	}
+	extra := []byte(text + "\n")
+	for _, c := range cs {
+		extra = append(extra, c.Line...)
+	}
+	if len(cs) == 0 {
+		return noteText, nil
+	}
+	return MergeCheckpointSignatures(noteText, extra)
 }
 
 // NodeSigner wraps an Ed25519 private key as the note signer of node id.

@@ -10,16 +10,21 @@ import (
 
 // Board is what a client needs to check the board's statements: the
 // election's checkpoint origin, the board nodes of the manifest and the
-// quorum of their signatures a checkpoint needs (SPEC.md §3.8).
+// quorum of their signatures a checkpoint needs (SPEC.md §3.8), and the
+// witnesses and the quorum of their cosignatures it needs (§3.13; zero:
+// none). BoardFor builds it from a manifest.
 type Board struct {
-	Origin string
-	Nodes  []NodeKey
-	Quorum int
+	Origin        string
+	Nodes         []NodeKey
+	Quorum        int
+	Witnesses     []WitnessKey
+	WitnessQuorum int
 }
 
-// Open verifies a signed checkpoint note (SPEC.md V3.1–V3.4).
+// Open verifies a signed checkpoint note (SPEC.md V3.1–V3.4, and V3.9
+// when the board has a witness quorum).
 func (b *Board) Open(noteText []byte) (*Checkpoint, error) {
-	return OpenCheckpoint(noteText, b.Origin, b.Nodes, b.Quorum)
+	return openCheckpoint(noteText, b.Origin, b.Nodes, b.Quorum, b.Witnesses, b.WitnessQuorum)
 }
 
 // VerifyInclusion checks that entryBytes is entry number p.Seq of the log

@@ -99,9 +99,5 @@ func CheckReceipt(receipt []byte, fresh []FreshCheckpoint, m *ballot.Manifest) (
 
 // boardOf returns the checkpoint-verification keys the manifest fixes.
 func boardOf(m *ballot.Manifest) *bulletin.Board {
-	b := &bulletin.Board{Origin: bulletin.Origin(m.ElectionID, m.Fingerprint()), Quorum: int(m.BoardQuorum)}
-	for _, n := range m.BoardNodes {
-		b.Nodes = append(b.Nodes, bulletin.NodeKey{ID: n.ID, PublicKey: n.Key})
-	}
-	return b
+	return bulletin.BoardFor(m)
 }

@@ -166,6 +166,11 @@ func (f *FSM) applyCommands(tx store.WriteTx, nv *state, cmds []command, res []r
 			if res[i].Err != nil && !errors.Is(res[i].Err, ErrCosignRejected) && !errors.Is(res[i].Err, ErrCosignDiverged) {
 				return nil, res[i].Err
 			}
+		case *witnessCmd:
+			res[i].Err = applyWitness(tx, nv, c)
+			if res[i].Err != nil && !errors.Is(res[i].Err, ErrCosignRejected) {
+				return nil, res[i].Err
+			}
 		}
 	}
 	if len(batch) == 0 {

@@ -69,6 +69,12 @@ type Config struct {
 	// MaxCheckWait is how long a submission may wait for a free proof
 	// checker before it is refused with replica.ErrOverloaded. Default 2 s.
 	MaxCheckWait time.Duration
+	// Witnesses reach the manifest's witnesses (SPEC.md §3.13), by witness
+	// name. The leader submits every new quorum checkpoint to each and
+	// replicates their cosignatures. A witness of the manifest missing here
+	// is reached at https://<name> (its name as a schema-less URL, C2SP
+	// tlog-cosignature). Nil: all of them so.
+	Witnesses map[string]WitnessClient
 	// SkipChecks disables the pre-proposal signature and proof checks.
 	// For benchmarks of the board alone; never in production.
 	SkipChecks bool

@@ -45,6 +45,8 @@ type tcluster struct {
 	stopped map[string]*tnode
 	trans   map[string]*raft.InmemTransport // raft's in-memory network, by node id
 	tcp     bool                            // real loopback TCP instead (benchmarks)
+	// witnesses reach the manifest's witnesses (Config.Witnesses).
+	witnesses map[string]WitnessClient
 }
 
 // transport gives node id a fresh in-memory Raft transport at a fixed
@@ -77,7 +79,13 @@ func boltOpener(t testing.TB, id, dir string) store.Store {
 
 func newTCluster(t testing.TB, keys map[string]ed25519.PrivateKey, open func(testing.TB, string, string) store.Store, tweak func(*replica.Config), ids ...string) *tcluster {
 	c := &tcluster{t: t, nodes: map[string]*tnode{}, stopped: map[string]*tnode{}, trans: map[string]*raft.InmemTransport{}, base: t.TempDir(), keys: keys, open: open, tweak: tweak}
-	t.Cleanup(c.stopAll)
+	c.startAll(ids...)
+	return c
+}
+
+// startAll starts the nodes ids, the first bootstrapping the cluster.
+func (c *tcluster) startAll(ids ...string) {
+	c.t.Cleanup(c.stopAll)
 	for i, id := range ids {
 		c.start(id, i == 0)
 		if i == 0 {
@@ -86,7 +94,6 @@ func newTCluster(t testing.TB, keys map[string]ed25519.PrivateKey, open func(tes
 		}
 		c.join(id)
 	}
-	return c
 }
 
 func (c *tcluster) start(id string, bootstrap bool) *tnode {
@@ -97,7 +104,7 @@ func (c *tcluster) start(id string, bootstrap bool) *tnode {
 	if cosign == 0 {
 		cosign = 20 * time.Millisecond
 	}
-	cfg := Config{NodeID: id, Store: st, Logger: testonly.Logger(c.t, slog.LevelWarn), CosignInterval: cosign, SkipChecks: c.skip}
+	cfg := Config{NodeID: id, Store: st, Logger: testonly.Logger(c.t, slog.LevelWarn), CosignInterval: cosign, SkipChecks: c.skip, Witnesses: c.witnesses}
 	if k := c.keys[id]; k != nil {
 		cfg.Key = k
 	}

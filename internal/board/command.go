@@ -24,9 +24,15 @@ import (
 //	             the Ed25519 note signature by board node id of the
 //	             checkpoint (size, root); sig is the raw signature of the
 //	             note line (key hash and signature, 68 bytes).
+//	witness (3): nameLen:u8 name size:u64 root[32] sigLen:u8 sig
+//	             a witness's cosignature/v1 of the checkpoint (size, root)
+//	             (SPEC.md §3.13); sig is the raw signature of the note line
+//	             (key ID, timestamp and signature, 76 bytes). Only the
+//	             leader proposes it, after the witness answered.
 const (
-	cmdEntry  byte = 1
-	cmdCosign byte = 2
+	cmdEntry   byte = 1
+	cmdCosign  byte = 2
+	cmdWitness byte = 3
 )
 
 // Limits of the command decoder. They bound allocation on garbage input.
@@ -54,14 +60,20 @@ type cosignCmd struct {
 	sig  []byte
 }
 
-func (*entryCmd) kind() byte  { return cmdEntry }
-func (*cosignCmd) kind() byte { return cmdCosign }
+// witnessCmd carries one witness's cosignature of a checkpoint; node is
+// the witness name.
+type witnessCmd struct{ cosignCmd }
+
+func (*entryCmd) kind() byte   { return cmdEntry }
+func (*cosignCmd) kind() byte  { return cmdCosign }
+func (*witnessCmd) kind() byte { return cmdWitness }
 
 // commandTable is the registration table: type byte -> decoder. An array,
 // not a map, so that nothing about dispatch depends on map iteration.
 var commandTable = [256]func([]byte) (command, error){
-	cmdEntry:  decodeEntryCmd,
-	cmdCosign: decodeCosignCmd,
+	cmdEntry:   decodeEntryCmd,
+	cmdCosign:  decodeCosignCmd,
+	cmdWitness: decodeWitnessCmd,
 }
 
 // decodeCommand decodes one command. It never panics; garbage yields an
@@ -102,9 +114,13 @@ func decodeEntryCmd(b []byte) (command, error) {
 	return c, nil
 }
 
-func encodeCosignCmd(c *cosignCmd) []byte {
+func encodeCosignCmd(c *cosignCmd) []byte { return encodeSigCmd(cmdCosign, c) }
+
+func encodeWitnessCmd(c *witnessCmd) []byte { return encodeSigCmd(cmdWitness, &c.cosignCmd) }
+
+func encodeSigCmd(typ byte, c *cosignCmd) []byte {
 	b := make([]byte, 0, 1+1+len(c.node)+8+32+1+len(c.sig))
-	b = append(b, cmdCosign, byte(len(c.node)))
+	b = append(b, typ, byte(len(c.node)))
 	b = append(b, c.node...)
 	b = binary.BigEndian.AppendUint64(b, c.size)
 	b = append(b, c.root[:]...)
@@ -113,18 +129,30 @@ func encodeCosignCmd(c *cosignCmd) []byte {
 }
 
 func decodeCosignCmd(b []byte) (command, error) {
+	return decodeSigCmd(b, "cosign", maxNodeID, ballot.ValidNodeID)
+}
+
+func decodeWitnessCmd(b []byte) (command, error) {
+	c, err := decodeSigCmd(b, "witness", ballot.MaxWitnessName, ballot.ValidWitnessName)
+	if err != nil {
+		return nil, err
+	}
+	return &witnessCmd{*c}, nil
+}
+
+func decodeSigCmd(b []byte, what string, maxName int, valid func(string) bool) (*cosignCmd, error) {
 	c := &cosignCmd{}
 	if len(b) < 1 {
-		return nil, fmt.Errorf("%w: cosign: short", errBadCommand)
+		return nil, fmt.Errorf("%w: %s: short", errBadCommand, what)
 	}
 	n := int(b[0])
 	b = b[1:]
-	if n == 0 || n > maxNodeID || len(b) < n+8+32+1 {
-		return nil, fmt.Errorf("%w: cosign: bad node id", errBadCommand)
+	if n == 0 || n > maxName || len(b) < n+8+32+1 {
+		return nil, fmt.Errorf("%w: %s: bad name", errBadCommand, what)
 	}
 	c.node = string(b[:n])
-	if !ballot.ValidNodeID(c.node) {
-		return nil, fmt.Errorf("%w: cosign: bad node id", errBadCommand)
+	if !valid(c.node) {
+		return nil, fmt.Errorf("%w: %s: bad name", errBadCommand, what)
 	}
 	b = b[n:]
 	c.size = binary.BigEndian.Uint64(b)
@@ -132,7 +160,7 @@ func decodeCosignCmd(b []byte) (command, error) {
 	sl := int(b[40])
 	b = b[41:]
 	if sl == 0 || sl > maxCosignSig || len(b) != sl {
-		return nil, fmt.Errorf("%w: cosign: bad signature length", errBadCommand)
+		return nil, fmt.Errorf("%w: %s: bad signature length", errBadCommand, what)
 	}
 	c.sig = b
 	return c, nil

@@ -11,7 +11,10 @@ import (
 	"time"
 
 	"github.com/urna-vote/urna/bulletin"
+	"golang.org/x/mod/sumdb/tlog"
+
 	"github.com/urna-vote/urna/internal/store"
+	"github.com/urna-vote/urna/internal/witness"
 )
 
 // Cosigner signs this node's checkpoints: after applies it signs the newest
@@ -19,19 +22,21 @@ import (
 // forwards it to the leader), and on the leader it proposes the cosign
 // commands followers forward (SubmitCosign).
 type Cosigner struct {
-	cfg  *Config
-	log  *slog.Logger
-	src  stateSource
-	rep  *replicaRef
-	kick chan struct{} // wakes the loop after an apply
-	stop chan struct{}
-	done chan struct{}
-	bg   context.Context
+	cfg   *Config
+	log   *slog.Logger
+	src   stateSource
+	rep   *replicaRef
+	kick  chan struct{} // wakes the loop after an apply
+	wkick chan struct{} // wakes the witness loop after an apply
+	st    store.Store
+	stop  chan struct{}
+	done  chan struct{}
+	bg    context.Context
 }
 
 func newCosigner(cfg *Config, src stateSource, rep *replicaRef, bg context.Context) *Cosigner {
-	return &Cosigner{cfg: cfg, log: cfg.Logger, src: src, rep: rep, bg: bg,
-		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	return &Cosigner{cfg: cfg, log: cfg.Logger, src: src, rep: rep, bg: bg, st: cfg.Store,
+		kick: make(chan struct{}, 1), wkick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 }
 
 // wake makes the loop look at the state again; it never blocks.
@@ -40,14 +45,20 @@ func (cs *Cosigner) wake() {
 	case cs.kick <- struct{}{}:
 	default:
 	}
+	select {
+	case cs.wkick <- struct{}{}:
+	default:
+	}
 }
 
 // run signs the newest checkpoint after applies and submits the signature
 // as a cosign command, at most once per CosignInterval and always for the
 // latest log size (intermediate sizes are skipped under load).
 func (cs *Cosigner) run() {
-
 	defer close(cs.done)
+	gathered := make(chan struct{})
+	go func() { defer close(gathered); cs.gather() }()
+	defer func() { <-gathered }()
 	var lastSize uint64
 	var lastSent time.Time
 	timer := time.NewTimer(time.Hour)
@@ -193,5 +204,213 @@ func signedCheckpoint(tx store.ReadTx, v *state, size uint64) (*SignedCheckpoint
 	for i, s := range sigs {
 		names[i] = s.node
 	}
-	return &SignedCheckpoint{Checkpoint: cp, Note: noteWithSigs(cp.Text(), sigs), Signers: names}, nil
+	wsigs, err := witnessLines(tx, size)
+	if err != nil {
+		return nil, err
+	}
+	var cosigners []string
+	for _, s := range wsigs {
+		cosigners = append(cosigners, s.node)
+	}
+	return &SignedCheckpoint{Checkpoint: cp, Note: noteWithSigs(cp.Text(), append(sigs, wsigs...)), Signers: names, Cosigners: cosigners}, nil
+}
+
+// WitnessClient submits a checkpoint to one witness: the C2SP tlog-witness
+// add-checkpoint call (witness.Client over HTTP). A size conflict is a
+// *witness.ConflictError.
+type WitnessClient interface {
+	AddCheckpoint(ctx context.Context, r *witness.Request) ([]byte, error)
+}
+
+func witnessSigKey(size uint64, name string) []byte {
+	return append(append(append([]byte(nil), keyWitnessSig...), u64(size)...), name...)
+}
+
+// applyWitness verifies and stores one witness's cosignature of a quorum
+// checkpoint (SPEC.md §3.13, V3.9), and advances the witnessed checkpoint
+// when the witness quorum is reached. Deterministic: Ed25519 verification
+// against the manifest's witness keys and the stored log.
+func applyWitness(tx store.WriteTx, nv *state, c *witnessCmd) error {
+	if nv.manifest == nil || nv.manifest.wquorum == 0 {
+		return fmt.Errorf("%w: the manifest names no witnesses", ErrCosignRejected)
+	}
+	var wk *bulletin.WitnessKey
+	for i := range nv.manifest.witnesses {
+		if nv.manifest.witnesses[i].Name == c.node {
+			wk = &nv.manifest.witnesses[i]
+		}
+	}
+	if wk == nil {
+		return fmt.Errorf("%w: %q is not a witness of the manifest", ErrCosignRejected, c.node)
+	}
+	if c.size == 0 || c.size > nv.quorumCP {
+		return fmt.Errorf("%w: no quorum checkpoint of size %d", ErrCosignRejected, c.size)
+	}
+	cp, err := checkpointAt(tx, nv, c.size)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("%w: no block ends at size %d", ErrCosignRejected, c.size)
+	}
+	if err != nil {
+		return err
+	}
+	if cp.Root != c.root {
+		return fmt.Errorf("%w: witness %q cosigned another root at size %d", ErrCosignRejected, c.node, c.size)
+	}
+	line := noteWithSigs(nil, []sigLine{{c.node, c.sig}})[1:]
+	cs, err := bulletin.VerifyCosignatures(cp.Text(), line, []bulletin.WitnessKey{*wk})
+	if err != nil || len(cs) != 1 {
+		return fmt.Errorf("%w: witness %q: not a valid cosignature (%v)", ErrCosignRejected, c.node, err)
+	}
+	key := witnessSigKey(c.size, c.node)
+	if _, err := tx.Get(store.NSMeta, key); err == nil {
+		return nil // the first cosignature of this witness at this size stays
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if err := tx.Put(store.NSMeta, key, c.sig); err != nil {
+		return err
+	}
+	if c.size <= nv.witnessedCP {
+		return nil
+	}
+	n := 0
+	if err := tx.Scan(store.NSMeta, witnessSigKey(c.size, ""), func(_, _ []byte) error { n++; return nil }); err != nil {
+		return err
+	}
+	if n >= nv.manifest.wquorum {
+		nv.witnessedCP = c.size
+		return tx.Put(store.NSMeta, keyWitnessed, u64(c.size))
+	}
+	return nil
+}
+
+// witnessLines returns the stored witness cosignatures of size, sorted by
+// witness name (the store's key order).
+func witnessLines(tx store.ReadTx, size uint64) ([]sigLine, error) {
+	prefix := witnessSigKey(size, "")
+	var out []sigLine
+	err := tx.Scan(store.NSMeta, prefix, func(k, v []byte) error {
+		out = append(out, sigLine{node: string(k[len(prefix):]), sig: v})
+		return nil
+	})
+	return out, err
+}
+
+// gather runs on every node and acts on the leader: it submits the newest
+// quorum checkpoint to each witness of the manifest and proposes the
+// cosignatures they return (SPEC.md §3.13). It remembers, per witness, the
+// size the witness last cosigned (learnt from its answers, 409 included),
+// so that it can send the consistency proof from there.
+func (cs *Cosigner) gather() {
+	known := map[string]uint64{} // witness → its latest cosigned size, as far as we know
+	done := map[string]uint64{}  // witness → the size we last got its cosignature for
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		select {
+		case <-cs.stop:
+			return
+		case <-cs.wkick:
+		case <-timer.C:
+		}
+		if err := cs.gatherOnce(known, done); err != nil && cs.bg.Err() == nil {
+			cs.log.Warn("board: witness cosignatures", "err", err)
+			timer.Reset(time.Second)
+		}
+	}
+}
+
+func (cs *Cosigner) gatherOnce(known, done map[string]uint64) error {
+	v := cs.src.current()
+	if v.manifest == nil || v.manifest.wquorum == 0 || v.quorumCP == 0 {
+		return nil
+	}
+	r, err := cs.rep.get()
+	if err != nil || !r.IsLeader() {
+		return nil
+	}
+	size := v.quorumCP
+	var sc *SignedCheckpoint
+	if err := cs.st.View(cs.bg, func(tx store.ReadTx) error {
+		sc, err = signedCheckpoint(tx, v, size)
+		return err
+	}); err != nil {
+		return err
+	}
+	var errs []error
+	for _, w := range v.manifest.witnesses {
+		if done[w.Name] >= size {
+			continue
+		}
+		if err := cs.askWitness(w, sc, known); err != nil {
+			errs = append(errs, fmt.Errorf("witness %q: %w", w.Name, err))
+			continue
+		}
+		done[w.Name] = size
+	}
+	return errors.Join(errs...)
+}
+
+// askWitness submits sc to witness w (retrying once from the size a 409
+// names) and proposes its cosignature.
+func (cs *Cosigner) askWitness(w bulletin.WitnessKey, sc *SignedCheckpoint, known map[string]uint64) error {
+	client := cs.cfg.Witnesses[w.Name]
+	if client == nil {
+		client = &witness.Client{URL: "https://" + w.Name}
+	}
+	size := sc.Checkpoint.Size
+	for attempt := 0; ; attempt++ {
+		old := known[w.Name]
+		if old > size {
+			return fmt.Errorf("the witness is at size %d, ahead of our quorum checkpoint %d", old, size)
+		}
+		var proof []tlog.Hash
+		if old > 0 && old < size {
+			var err error
+			if proof, err = (&Reader{cfg: cs.cfg, st: cs.st, src: cs.src}).ConsistencyProof(cs.bg, old, size); err != nil {
+				return err
+			}
+		}
+		ctx, cancel := context.WithTimeout(cs.bg, 10*time.Second)
+		lines, err := client.AddCheckpoint(ctx, &witness.Request{OldSize: old, Proof: proof, Note: sc.Note})
+		cancel()
+		var ce *witness.ConflictError
+		if errors.As(err, &ce) && attempt == 0 {
+			known[w.Name] = ce.Size
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		known[w.Name] = size
+		got, err := bulletin.VerifyCosignatures(sc.Checkpoint.Text(), lines, []bulletin.WitnessKey{w})
+		if err != nil {
+			return err
+		}
+		if len(got) == 0 {
+			return errors.New("the answer holds no cosignature by its key")
+		}
+		_, b64, _ := strings.Cut(strings.TrimSuffix(got[0].Line, "\n"), w.Name+" ")
+		sig, err := base64.StdEncoding.DecodeString(b64)
+		if err != nil {
+			return err
+		}
+		cmd := encodeWitnessCmd(&witnessCmd{cosignCmd{node: w.Name, size: size, root: sc.Checkpoint.Root, sig: sig}})
+		return cs.SubmitWitness(cs.bg, cmd)
+	}
+}
+
+// SubmitWitness proposes a witness cosignature command on the leader.
+func (cs *Cosigner) SubmitWitness(ctx context.Context, cmd []byte) error {
+	r, err := cs.rep.get()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	res, err := r.Submit(ctx, cmd)
+	if err != nil {
+		return err
+	}
+	return res.Err
 }

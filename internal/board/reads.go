@@ -64,6 +64,7 @@ type SignedCheckpoint struct {
 	Checkpoint *bulletin.Checkpoint
 	Note       []byte   // the signed note
 	Signers    []string // sorted node IDs
+	Cosigners  []string // sorted witness names (SPEC.md §3.13)
 }
 
 // Inclusion is the proof that entry Seq is leaf Seq of the log of size Size.
@@ -225,7 +226,10 @@ func (r *Reader) Checkpoint(ctx context.Context) (*SignedCheckpoint, error) {
 	if v.manifest == nil || v.last == nil {
 		return nil, fmt.Errorf("board: no checkpoint yet: %w", store.ErrNotFound)
 	}
-	size := v.quorumCP
+	size := v.attestedCP()
+	if size == 0 {
+		size = v.quorumCP
+	}
 	if size == 0 {
 		size = v.last.LogSize
 	}
@@ -307,7 +311,7 @@ func (r *Reader) Receipt(ctx context.Context, seq uint64) (*bulletin.Receipt, er
 	if seq >= v.entries {
 		return nil, fmt.Errorf("board: entry %d: %w", seq, store.ErrNotFound)
 	}
-	if !cover.Covers(v.quorumCP, seq) {
+	if !cover.Covers(v.attestedCP(), seq) {
 		return nil, fmt.Errorf("%w covering entry %d: %w", ErrNoCheckpoint, seq, store.ErrNotFound)
 	}
 	var rc *bulletin.Receipt
@@ -316,11 +320,11 @@ func (r *Reader) Receipt(ctx context.Context, seq uint64) (*bulletin.Receipt, er
 		if err != nil {
 			return err
 		}
-		sc, err := signedCheckpoint(tx, v, v.quorumCP)
+		sc, err := signedCheckpoint(tx, v, v.attestedCP())
 		if err != nil {
 			return err
 		}
-		p, err := bulletin.ProveInclusion(seq, v.quorumCP, hashReader{tx})
+		p, err := bulletin.ProveInclusion(seq, v.attestedCP(), hashReader{tx})
 		if err != nil {
 			return err
 		}
@@ -382,7 +386,7 @@ func (r *Reader) WriteRecord(ctx context.Context, w io.Writer) error {
 		// A timeout is no error here: the record ends at the newest quorum
 		// checkpoint, whatever it covers.
 		_, _ = cover.Wait(ctx, last.LogSize-1, recordWait, func(context.Context) (uint64, error) {
-			return r.src.current().quorumCP, nil
+			return r.src.current().attestedCP(), nil
 		})
 	}
 	v := r.src.current()
@@ -392,9 +396,9 @@ func (r *Reader) WriteRecord(ctx context.Context, w io.Writer) error {
 	// The record ends at the newest checkpoint a quorum of nodes signed
 	// (SPEC.md §3.11): later blocks are not attested yet, and a record
 	// must verify (V3) the moment it is written.
-	size := v.quorumCP
+	size := v.attestedCP()
 	if size == 0 {
-		return fmt.Errorf("board: record: %w: no checkpoint is signed by a quorum of nodes yet (%w)", ErrNoCheckpoint, store.ErrNotFound)
+		return fmt.Errorf("board: record: %w: no checkpoint is signed by a quorum of nodes (and cosigned by the witness quorum, if the manifest names witnesses) yet (%w)", ErrNoCheckpoint, store.ErrNotFound)
 	}
 	rw, err := bulletin.NewRecordWriter(w)
 	if err != nil {

@@ -2,7 +2,6 @@ package board
 
 import (
 	"context"
-	"crypto/ed25519"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -22,10 +21,13 @@ type state struct {
 	applied  uint64
 	entries  uint64
 	blocks   uint64
-	last     *bulletin.BlockHeader   // nil before the first block
-	manifest *election               // nil before the manifest
-	quorumCP uint64                  // newest checkpoint size with ≥ quorum cosignatures, 0 if none
-	rules    *bulletin.ElectionState // the election rules' state, never nil
+	last     *bulletin.BlockHeader // nil before the first block
+	manifest *election             // nil before the manifest
+	quorumCP uint64                // newest checkpoint size with ≥ quorum cosignatures, 0 if none
+	// witnessedCP is the newest quorum checkpoint size that also carries
+	// the manifest's witness quorum of cosignatures, 0 if none.
+	witnessedCP uint64
+	rules       *bulletin.ElectionState // the election rules' state, never nil
 }
 
 // election is what the board needs from the manifest, decoded once when
@@ -37,15 +39,14 @@ type election struct {
 	origin      string
 	nodes       []bulletin.NodeKey
 	quorum      int
+	witnesses   []bulletin.WitnessKey
+	wquorum     int // 0: the manifest names no witnesses
 }
 
 func newElection(m *ballot.Manifest, raw []byte) *election {
-	e := &election{m: m, raw: raw, fingerprint: m.Fingerprint(), quorum: int(m.BoardQuorum)}
-	e.origin = bulletin.Origin(m.ElectionID, e.fingerprint)
-	for _, n := range m.BoardNodes {
-		e.nodes = append(e.nodes, bulletin.NodeKey{ID: n.ID, PublicKey: ed25519.PublicKey(n.Key)})
-	}
-	return e
+	b := bulletin.BoardFor(m)
+	return &election{m: m, raw: raw, fingerprint: m.Fingerprint(), origin: b.Origin,
+		nodes: b.Nodes, quorum: b.Quorum, witnesses: b.Witnesses, wquorum: b.WitnessQuorum}
 }
 
 func (e *election) node(id string) (bulletin.NodeKey, bool) {
@@ -55,6 +56,16 @@ func (e *election) node(id string) (bulletin.NodeKey, bool) {
 		}
 	}
 	return bulletin.NodeKey{}, false
+}
+
+// attestedCP is the newest checkpoint size parties accept (SPEC.md §3.8,
+// §3.13): a node quorum signed it and, if the manifest names witnesses, a
+// witness quorum cosigned it. 0 if none.
+func (v *state) attestedCP() uint64 {
+	if v.manifest != nil && v.manifest.wquorum > 0 {
+		return v.witnessedCP
+	}
+	return v.quorumCP
 }
 
 func (v *state) clone() *state {
@@ -106,6 +117,16 @@ func loadState(ctx context.Context, st store.Store) (*state, error) {
 			return fmt.Errorf("stored checkpoint size of %d bytes", len(cp))
 		default:
 			v.quorumCP = binary.BigEndian.Uint64(cp)
+		}
+		wcp, err := tx.Get(store.NSMeta, keyWitnessed)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return err
+		case len(wcp) != 8:
+			return fmt.Errorf("stored witnessed checkpoint size of %d bytes", len(wcp))
+		default:
+			v.witnessedCP = binary.BigEndian.Uint64(wcp)
 		}
 		v.rules, err = loadRules(tx)
 		return err

@@ -52,7 +52,7 @@ func observe(ctx context.Context, rand io.Reader, nodes []*apiclient.Client, mem
 		return s, mem.keep(err)
 	}
 	if mem != nil {
-		if err := mem.Remember(BoardKeys(s.Manifest), s.Fingerprint, s.Newest); err != nil {
+		if err := mem.Remember(bulletin.BoardFor(s.Manifest), s.Fingerprint, s.Newest); err != nil {
 			return s, err
 		}
 	}
@@ -78,7 +78,7 @@ func (m *Memory) keep(err error) error {
 // (SPEC.md §10.7), for a party that does not hold the record (the voter's
 // device before it encrypts). A contradiction is a *client.ForkError.
 func extendsKnown(ctx context.Context, c *apiclient.Client, man *ballot.Manifest, m *Memory, note []byte) error {
-	board, fp := BoardKeys(man), man.Fingerprint()
+	board, fp := bulletin.BoardFor(man), man.Fingerprint()
 	nc, err := board.Open(note)
 	if err != nil {
 		return fmt.Errorf("roles: the node's checkpoint: %w", err)

@@ -2,6 +2,7 @@ package roles
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
 	"os"
@@ -98,7 +99,7 @@ func testManifest(t *testing.T) (*ballot.Manifest, []*Trustee) {
 		{"text":"Q2","options":["a","b","c","d","e"],"min":2,"max":2}]}`)
 	m, err := BuildManifest(filepath.Join(root, "ea"), &ElectionSpec{
 		Template: tmpl, CredentialAuthority: filepath.Join(root, "ca", CAPublicFile), Trustees: pubs,
-		BoardNodes: []ballot.BoardNode{{ID: "n1", Key: bytes.Repeat([]byte{1}, 32)}, {ID: "n2", Key: bytes.Repeat([]byte{2}, 32)}}})
+		BoardNodes: []ballot.BoardNode{{ID: "n1", Key: nodeKey(1)}, {ID: "n2", Key: nodeKey(2)}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,4 +212,10 @@ func TestDealerStreamIsDeterministic(t *testing.T) {
 	if c.Commitments[0].Equal(a.Commitments[0]) {
 		t.Fatal("another seed gave the same polynomial")
 	}
+}
+
+// nodeKey is a valid board-node public key (a prime-order point, SPEC.md
+// §4.1) derived from one seed byte.
+func nodeKey(b byte) ed25519.PublicKey {
+	return ed25519.NewKeyFromSeed(bytes.Repeat([]byte{b}, ed25519.SeedSize)).Public().(ed25519.PublicKey)
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/urna-vote/urna/ballot"
+	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/client"
 	"github.com/urna-vote/urna/internal/apiclient"
 	"github.com/urna-vote/urna/internal/cover"
@@ -36,7 +37,7 @@ func WaitCheckpoint(ctx context.Context, c *apiclient.Client, timeout time.Durat
 	if err != nil {
 		return fmt.Errorf("roles: the node's manifest: %w", err)
 	}
-	bd := BoardKeys(m)
+	bd := bulletin.BoardFor(m)
 	_, err = cover.Wait(ctx, st.Counts.Entries-1, timeout, func(ctx context.Context) (uint64, error) {
 		cp, err := c.Checkpoint(ctx)
 		if err != nil {

@@ -32,17 +32,9 @@ type Election struct {
 	JointKey    *group.Element
 }
 
-// Board returns the checkpoint-verification keys of the election (SPEC.md §3.8).
-func (e *Election) Board() *bulletin.Board { return BoardKeys(e.Manifest) }
-
-// BoardKeys returns the checkpoint origin, node keys and quorum of a manifest.
-func BoardKeys(m *ballot.Manifest) *bulletin.Board {
-	b := &bulletin.Board{Origin: bulletin.Origin(m.ElectionID, m.Fingerprint()), Quorum: int(m.BoardQuorum)}
-	for _, n := range m.BoardNodes {
-		b.Nodes = append(b.Nodes, bulletin.NodeKey{ID: n.ID, PublicKey: bytes.Clone(n.Key)})
-	}
-	return b
-}
+// Board returns the checkpoint-verification keys and quorums of the
+// election (SPEC.md §3.8, §3.13).
+func (e *Election) Board() *bulletin.Board { return bulletin.BoardFor(e.Manifest) }
 
 // FetchElection establishes the manifest and the election key from the
 // board's own entries (SPEC.md §10.6), never from what the node says about
@@ -99,7 +91,7 @@ func FetchVerifiedElection(ctx context.Context, c *apiclient.Client, opts Electi
 	if err == nil {
 		return &Election{Manifest: man, Fingerprint: man.Fingerprint()}, fmt.Errorf("%w: the election is not open yet", ErrNotReady)
 	}
-	board := BoardKeys(man) // only to wait for a covering checkpoint: V3 below decides
+	board := bulletin.BoardFor(man) // only to wait for a covering checkpoint: V3 below decides
 	var note []byte
 	_, err = cover.Wait(ctx, uint64(len(entries)-1), 15*time.Second, func(ctx context.Context) (uint64, error) {
 		n, err := c.CheckpointNote(ctx)
@@ -138,7 +130,7 @@ func FetchVerifiedElection(ctx context.Context, c *apiclient.Client, opts Electi
 		if err := extendsKnown(ctx, c, k.Manifest, opts.Memory, note); err != nil {
 			return nil, fmt.Errorf("%w to encrypt: %w", ErrRefused, opts.Memory.keep(err))
 		}
-		if err := opts.Memory.Remember(BoardKeys(k.Manifest), k.Fingerprint, note); err != nil {
+		if err := opts.Memory.Remember(bulletin.BoardFor(k.Manifest), k.Fingerprint, note); err != nil {
 			return nil, err
 		}
 	}

@@ -220,13 +220,17 @@ func (e *Election) NodeKeys() map[string]ed25519.PrivateKey {
 	return out
 }
 
-// Board returns the client-side view of the board's keys.
-func (e *Election) Board() *bulletin.Board {
-	b := &bulletin.Board{Origin: bulletin.Origin(e.Manifest.ElectionID, e.Fingerprint()), Quorum: int(e.Manifest.BoardQuorum)}
-	for _, n := range e.Manifest.BoardNodes {
-		b.Nodes = append(b.Nodes, bulletin.NodeKey{ID: n.ID, PublicKey: ed25519.PublicKey(n.Key)})
-	}
-	return b
+// Board returns the client-side view of the board's keys and quorums.
+func (e *Election) Board() *bulletin.Board { return bulletin.BoardFor(e.Manifest) }
+
+// UseWitnesses makes the election's manifest a version-2 manifest naming
+// witnesses, quorum of which must cosign every checkpoint. Call it before
+// building any entry.
+func (e *Election) UseWitnesses(ws []ballot.Witness, quorum uint32) {
+	m, err := e.Manifest.WithWitnesses(ws, quorum)
+	e.must(err)
+	e.Manifest = m
+	e.params = tally.ManifestParams(m)
 }
 
 // Stranger returns a fresh Schnorr key registered nowhere.

@@ -149,6 +149,57 @@ def valid_node_id(b):
     return 1 <= len(b) <= 64 and all(c in NODE_ID_BYTES for c in b)
 
 
+WITNESS_NAME_BYTES = NODE_ID_BYTES + b"/:"
+
+
+def valid_witness_name(b):
+    """§4.1: 1..128 bytes, each in A-Z, a-z, 0-9, '.', '_', '-', '/' or ':'."""
+    return 1 <= len(b) <= 128 and all(c in WITNESS_NAME_BYTES for c in b)
+
+
+def node_key_error(key):
+    """§4.1 node-key rule: None if key is the canonical encoding of an
+    Ed25519 point of prime order (RFC 8032 §5.1.3 decoding exactly: y < p,
+    x = 0 with the sign bit set rejected), else a reason."""
+    if len(key) != 32:
+        return "not 32 bytes"
+    y = int.from_bytes(key, "little") & ((1 << 255) - 1)
+    if y >= r255.P:
+        return "not canonical"
+    A = r255._ed_decode(key)
+    if A is None:
+        if (y * y - 1) % r255.P == 0:  # x = 0 with the sign bit set
+            return "not canonical"
+        return "not on the curve"
+    if A.ed_eq(IDENTITY):
+        return "identity"
+    if A.mul_raw(8).ed_eq(IDENTITY):
+        return "small order"
+    if not A.mul_raw(L).ed_eq(IDENTITY):
+        return "not in the prime-order subgroup"
+    return None
+
+
+def cosignature_message(text, ts):
+    """§3.13: "cosignature/v1\n" || "time <ts>\n" || note text."""
+    return b"cosignature/v1\ntime " + str(ts).encode() + b"\n" + text
+
+
+def witness_key_id(name, key):
+    """§3.13: SHA-256(name || "\n" || 0x04 || key)[:4]."""
+    return hashlib.sha256(name.encode() + b"\n\x04" + key).digest()[:4]
+
+
+def verify_cosignature(key, text, sig):
+    """§3.13 V3.9: sig = u64 timestamp || 64-byte Ed25519 signature."""
+    if len(sig) != 72:
+        return False
+    ts = int.from_bytes(sig[:8], "big")
+    if ts > 2**63 - 1:
+        return False
+    return r255.ed25519_verify(key, cosignature_message(text, ts), sig[8:])
+
+
 def id_vectors(path):
     """Checks the identifier vectors of a JSON file (ballot/testdata/ids.json)
     against valid_election_id and valid_node_id."""
@@ -171,7 +222,7 @@ def decode_manifest(b):
     m = Manifest()
     m.bytes = b
     m.version = r.u8()
-    if m.version != 1:
+    if m.version not in (1, 2):
         raise Malformed("manifest version %d" % m.version)
     eid = r.bytes_(64)
     if not valid_election_id(eid):
@@ -212,7 +263,28 @@ def decode_manifest(b):
     m.quorum = r.u32()
     if not (1 <= m.quorum <= nn):
         raise Malformed("board_quorum %d not in 1..%d" % (m.quorum, nn))
+    m.witnesses, m.wquorum = [], 0
+    if m.version == 2:
+        nw = r.count(1, 32, "witnesses")
+        for _ in range(nw):
+            name = r.bytes_(128)
+            if not valid_witness_name(name):
+                raise Malformed("witness name %r invalid" % name)
+            m.witnesses.append((name.decode(), r.raw(32)))
+        m.wquorum = r.u32()
+        if not (1 <= m.wquorum <= nw):
+            raise Malformed("witness_quorum %d not in 1..%d" % (m.wquorum, nw))
     r.end()
+    for what, nid, key in [("node", a, b) for a, b in m.nodes] + [("witness", a, b) for a, b in m.witnesses]:
+        err = node_key_error(key)
+        if err:
+            raise Malformed("%s %s key: %s" % (what, nid, err))
+    names = [x[0] for x in m.nodes] + [x[0] for x in m.witnesses]
+    if len(set(names)) != len(names):
+        raise Malformed("node ids and witness names not pairwise distinct")
+    eds = [x[1] for x in m.nodes] + [x[1] for x in m.witnesses]
+    if len(set(eds)) != len(eds):
+        raise Malformed("node and witness keys not pairwise distinct")
     # §4.1 pairwise distinctness
     if len({t[0] for t in m.trustees}) != n:
         raise Malformed("trustee names not distinct")
@@ -383,6 +455,69 @@ def dec_uint(s):
 
 class Checkpoint:
     pass
+
+
+def witness_quorum_error(m, cp):
+    """§3.13 V3.9: no listed witness's line is invalid, and at least
+    witness_quorum distinct listed witnesses cosigned. None if satisfied."""
+    wit = {(name, witness_key_id(name, key)): key for name, key in m.witnesses}
+    cosigners = set()
+    for line, name, kh, sig in cp.sigs:
+        key = wit.get((name, kh))
+        if key is None:
+            continue
+        if not verify_cosignature(key, cp.text, sig):
+            return "invalid cosignature by witness %s" % name
+        cosigners.add(name)
+    if len(cosigners) < m.wquorum:
+        return "%d distinct valid witness cosignatures < witness quorum %d" % (len(cosigners), m.wquorum)
+    return None
+
+
+def cosignature_vectors(path):
+    """Checks bulletin/testdata/cosignature.json (§3.13) and ballot/testdata/
+    nodekeys.json (§4.1), given as the cosignature file's path."""
+    import json
+    with open(path, encoding="utf-8") as f:
+        v = json.load(f)
+    bad = []
+    key = bytes.fromhex(v["witness_key"])
+    name = v["witness_name"]
+    if witness_key_id(name, key).hex() != v["key_id"]:
+        bad.append("key id")
+    text = v["text"].encode()
+    if cosignature_message(text, v["timestamp"]) != v["message"].encode():
+        bad.append("message")
+    m = Manifest()
+    m.witnesses, m.wquorum = [(name, key)], v["witness_quorum"]
+
+    def check(note):
+        return witness_quorum_error(m, decode_checkpoint(note.encode()))
+
+    if check(v["note"]) is not None:
+        bad.append("the cosigned note: %s" % check(v["note"]))
+    nodes_only = v["note"][:-len(v["line"])]
+    for x in v["invalid"]:
+        err = check(nodes_only + x["line"])
+        if err is None or "invalid cosignature" not in err:
+            bad.append("invalid line accepted: %s" % x["name"])
+    for x in v["ignored"]:
+        err = check(nodes_only + x["line"])
+        if err is None or "0 distinct" not in err:
+            bad.append("ignored line counted: %s (%s)" % (x["name"], err))
+    kpath = os.path.join(os.path.dirname(path), "..", "..", "ballot", "testdata", "nodekeys.json")
+    with open(kpath, encoding="utf-8") as f:
+        k = json.load(f)
+    for h in k["valid"]:
+        if node_key_error(bytes.fromhex(h)) is not None:
+            bad.append("valid node key rejected: %s" % h)
+    for x in k["invalid"]:
+        if node_key_error(bytes.fromhex(x["key"])) is None:
+            bad.append("invalid node key accepted: %s" % x["name"])
+    for b in bad:
+        print(b)
+    print("cosignature-vectors FAIL" if bad else "cosignature-vectors PASS")
+    return 1 if bad else 0
 
 
 def decode_checkpoint(note):
@@ -971,6 +1106,11 @@ class Verifier:
             if len(signers) < m.quorum:
                 rep.fail("V3.3", where, "%d distinct valid node signatures < quorum %d" % (len(signers), m.quorum))
                 ok = False
+            if m.wquorum > 0:
+                err = witness_quorum_error(m, cp)
+                if err:
+                    rep.fail("V3.9", where, err)
+                    ok = False
             h = by_height.get(cp.height)
             if h is None or h.size != cp.size or h.root != cp.root or h.hash != cp.block_hash:
                 rep.fail("V3.5", where, "no block of height %d with the checkpoint's size, root and hash" % cp.height)
@@ -1534,12 +1674,15 @@ def main(argv):
     ap.add_argument("--ids", action="store_true", help="only print every entry's seq and id (§3.4)")
     ap.add_argument("--selftest", action="store_true", help="run the primitive known-answer tests")
     ap.add_argument("--id-vectors", metavar="JSON", help="check identifier vectors (§4.1) and exit")
+    ap.add_argument("--cosignature-vectors", metavar="JSON", help="check cosignature (§3.13) and node-key (§4.1) vectors and exit")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
     if args.selftest:
         return selftest()
     if args.id_vectors:
         return id_vectors(args.id_vectors)
+    if args.cosignature_vectors:
+        return cosignature_vectors(args.cosignature_vectors)
     if not args.record:
         ap.error("RECORD is required")
     with open(args.record, "rb") as f:

@@ -232,3 +232,18 @@ func TestTamperedRecords(t *testing.T) {
 		})
 	}
 }
+
+// TestCosignatureVectors: pyverify agrees with bulletin on the pinned
+// cosignature/v1 vectors (SPEC.md §3.13, V3.9) and with ballot on the
+// node-key vectors (§4.1): valid lines count, invalid lines fail, lines of
+// unknown keys are ignored, and every small-order, mixed-order or
+// non-canonical key is refused.
+func TestCosignatureVectors(t *testing.T) {
+	py := python(t)
+	_, file, _, _ := runtime.Caller(0)
+	vectors := filepath.Join(filepath.Dir(file), "..", "..", "bulletin", "testdata", "cosignature.json")
+	out, err := exec.Command(py, script(t), "--cosignature-vectors", vectors).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "cosignature-vectors PASS") {
+		t.Fatalf("pyverify --cosignature-vectors: %v\n%s", err, out)
+	}
+}

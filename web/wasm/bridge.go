@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -101,10 +100,7 @@ func loadElection(manifestB64 string) (*election, error) {
 		return nil, fail("malformed", "manifest: %w", err)
 	}
 	e := &election{m: m, fp: m.Fingerprint()}
-	e.board = &bulletin.Board{Origin: bulletin.Origin(m.ElectionID, e.fp), Quorum: int(m.BoardQuorum)}
-	for _, n := range m.BoardNodes {
-		e.board.Nodes = append(e.board.Nodes, bulletin.NodeKey{ID: n.ID, PublicKey: ed25519.PublicKey(n.Key)})
-	}
+	e.board = bulletin.BoardFor(m)
 	if len(manifests) > 8 {
 		clear(manifests)
 	}
