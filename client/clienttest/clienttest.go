@@ -66,6 +66,10 @@ type Config struct {
 	Complaint bool  // trustee 2 complains against dealer 1, who reveals
 	Nodes     int   // board nodes; quorum is Nodes/2+1
 	BlockSize int   // entries per block when sealing
+	// Questions of the manifest; nil means Questions(). Voter k then
+	// chooses Min options of each question (at least one), starting at
+	// option k mod the number of options.
+	Questions []ballot.Question
 }
 
 // SmallConfig is a full small election: 3 trustees with threshold 2, a
@@ -126,6 +130,21 @@ func Questions() []ballot.Question {
 	}
 }
 
+// choices returns the choices of ballot i.
+func (c *Config) choices(i int) [][]uint32 {
+	if c.Questions == nil {
+		return choicesFor(i)
+	}
+	out := make([][]uint32, len(c.Questions))
+	for q, mq := range c.Questions {
+		n := max(int(mq.Min), min(1, int(mq.Max)))
+		for j := 0; j < n; j++ {
+			out[q] = append(out[q], uint32((i+j)%len(mq.Options)))
+		}
+	}
+	return out
+}
+
 func choicesFor(i int) [][]uint32 {
 	q1 := []uint32{}
 	switch i % 3 {
@@ -166,7 +185,11 @@ func Build(seed string, cfg Config) (*Election, error) {
 		e.Nodes = append(e.Nodes, Node{ID: fmt.Sprintf("n%d", i+1), Key: k})
 		nodes = append(nodes, ballot.BoardNode{ID: fmt.Sprintf("n%d", i+1), Key: k.Public().(ed25519.PublicKey)})
 	}
-	m, err := ballot.NewManifest("test-election", "Test election", Questions(), e.EA.Public(), e.CA.Public(),
+	qs := cfg.Questions
+	if qs == nil {
+		qs = Questions()
+	}
+	m, err := ballot.NewManifest("test-election", "Test election", qs, e.EA.Public(), e.CA.Public(),
 		trustees, uint32(cfg.T), nodes, uint32(cfg.Nodes/2+1))
 	if err != nil {
 		return nil, err
@@ -275,7 +298,7 @@ func Build(seed string, cfg Config) (*Election, error) {
 
 	// Voting: audits first, then one ballot per voting voter, then revotes.
 	for a := 0; a < cfg.Audits && a < cfg.Voters; a++ {
-		b, sec, err := ballot.EncryptBallot(rnd, m, e.JointKey, e.Voters[a], choicesFor(a+1))
+		b, sec, err := ballot.EncryptBallot(rnd, m, e.JointKey, e.Voters[a], cfg.choices(a+1))
 		if err != nil {
 			return nil, err
 		}
@@ -296,7 +319,7 @@ func Build(seed string, cfg Config) (*Election, error) {
 	byVoterBallot := map[int]*ballot.Ballot{}
 	for k := 0; k < cfg.Ballots; k++ {
 		v := k % voting
-		ch := choicesFor(k)
+		ch := cfg.choices(k)
 		b, _, err := ballot.EncryptBallot(rnd, m, e.JointKey, e.Voters[v], ch)
 		if err != nil {
 			return nil, err
@@ -536,4 +559,13 @@ func (e *Election) WithEntry(seq int, entry []byte) [][]byte {
 	out := append([][]byte(nil), e.Entries...)
 	out[seq] = entry
 	return out
+}
+
+// OneOfFive is the benchmark shape shared with bench/ (and Belenios'
+// driver ../shared/peers/belenios.sh): one question, choose exactly 1 of 5;
+// 3 trustees, threshold 2, decrypted by trustees 1 and 2; 3 board nodes;
+// n voters who each cast one ballot; blocks of 256 entries.
+func OneOfFive(n int) Config {
+	return Config{Voters: n, Ballots: n, N: 3, T: 2, Decrypt: []int{1, 2}, Nodes: 3, BlockSize: 256,
+		Questions: []ballot.Question{{Text: "Pick one", Options: []string{"A", "B", "C", "D", "E"}, Min: 1, Max: 1}}}
 }
