@@ -36,7 +36,7 @@ func TestVarTimeSumDifferential(t *testing.T) {
 			t.Fatalf("after %d terms: VarTimeSum %x, circl %x", i+1, got.Bytes(), want.Bytes())
 		}
 	}
-	s.Add(NewElement()) // the identity changes nothing
+	s.Add(NewElement())  // the identity changes nothing
 	for i := range els { // take everything out again, in another order
 		j := len(els) - 1 - i
 		if j%5 == 3 {
