@@ -37,13 +37,16 @@ import (
 // without a usable verdict is checked by the sequential stage itself.
 //
 // Ballot checks need the manifest and the election key, which the
-// sequential stage establishes (V4, V7). A job records the last open entry
-// before it; its worker waits until the sequential stage has passed that
-// entry, then checks the job's ballots under the key established then. The
-// verdicts carry the manifest and key they were computed under, and the
-// sequential stage uses them only if those are still its own. The job that
-// contains an open entry ends with it (at a block boundary), so the wait is
-// always for an earlier job, which is never waiting itself: no deadlock.
+// sequential stage establishes (V4, V7). A worker first decodes the whole
+// job and hands it over (decoded); then it checks the job's ballots in
+// groups, a group being the ballots between two open entries: it waits
+// until the sequential stage has passed the open entry before the group,
+// and checks the group under the key established then. The sequential
+// stage only waits for a group's verdicts when it needs them (flush), at
+// which point it has passed every entry before the group's ballots, so the
+// worker is never waiting on it: no deadlock. The verdicts carry the
+// manifest and key they were computed under, and the sequential stage uses
+// them only if those are still its own.
 
 const (
 	// jobEntries is the number of entries a job gathers before it is
@@ -65,7 +68,30 @@ const (
 type predecoded struct {
 	obj     any
 	err     error
-	verdict verdict
+	grp     *ballotGroup // the group checking this ballot, or nil
+	verdict verdict      // valid once grp.done is closed
+}
+
+// ballotGroup is the ballots of a job between two open entries, checked
+// together under the key in force after lastOpen.
+type ballotGroup struct {
+	lastOpen int64
+	at       []int        // indexes into job.pre
+	key      *keySnapshot // what the verdicts were computed under (nil: none)
+	done     chan struct{}
+}
+
+// verdictUnder waits for the pipeline's check of this entry's ballot and
+// returns it if it was made under manifest m and key joint.
+func (p *predecoded) verdictUnder(m *ballot.Manifest, joint *group.Element) verdict {
+	if p == nil || p.grp == nil {
+		return unchecked
+	}
+	<-p.grp.done
+	if k := p.grp.key; k == nil || k.m != m || k.joint != joint {
+		return unchecked
+	}
+	return p.verdict
 }
 
 // job is a run of consecutive blocks.
@@ -76,9 +102,8 @@ type job struct {
 	blocks   []*bulletin.RecordBlock
 	err      error // the reader's error after these blocks (io.EOF at the end)
 
-	pre   []predecoded // by entry, in job order
-	key   *keySnapshot // what the verdicts were computed under (nil: none)
-	ready chan struct{}
+	pre     []predecoded // by entry, in job order; complete once decoded is closed
+	decoded chan struct{}
 }
 
 // keySnapshot is the manifest and election key of the sequential stage
@@ -179,7 +204,7 @@ func (p *pipeline) read() {
 	defer close(p.work)
 	seq, lastOpen := int64(0), NoEntry
 	for index := uint64(0); ; index++ {
-		j := &job{index: index, first: seq, lastOpen: lastOpen, ready: make(chan struct{})}
+		j := &job{index: index, first: seq, lastOpen: lastOpen, decoded: make(chan struct{})}
 		n := 0
 		for n < jobEntries {
 			b, err := p.rr.Next()
@@ -220,46 +245,73 @@ func (p *pipeline) worker() {
 	defer p.wg.Done()
 	for j := range p.work {
 		p.prepare(j)
-		close(j.ready)
 	}
 }
 
-// prepare decodes every body of j and checks its ballots in one batch.
+// prepare decodes every body of j, hands j over, and then checks its
+// ballots group by group, each group in one batch (one MSM).
 func (p *pipeline) prepare(j *job) {
-	var ballots []*ballot.Ballot
-	var entries []*bulletin.Entry
-	var at []int
+	var groups []*ballotGroup
+	var cur *ballotGroup
+	seq, lastOpen := j.first, j.lastOpen
 	for _, b := range j.blocks {
 		for _, e := range b.Entries {
 			obj, err := bulletin.DecodeBody(e.Type, e.Body)
-			j.pre = append(j.pre, predecoded{obj: obj, err: err})
+			pd := predecoded{obj: obj, err: err}
 			if bb, ok := obj.(*ballot.Ballot); ok && err == nil && [32]byte(bb.Credential().Bytes()) == e.AuthorKey() {
-				ballots, entries, at = append(ballots, bb), append(entries, e), append(at, len(j.pre)-1)
+				if cur == nil {
+					cur = &ballotGroup{lastOpen: lastOpen, done: make(chan struct{})}
+					groups = append(groups, cur)
+				}
+				cur.at = append(cur.at, len(j.pre))
+				pd.grp = cur
 			}
+			j.pre = append(j.pre, pd)
+			if e.Type == bulletin.TypeOpen {
+				lastOpen, cur = seq, nil
+			}
+			seq++
 		}
 	}
-	if len(ballots) == 0 || !p.seedOK {
+	close(j.decoded)
+	for gi, g := range groups {
+		p.check(j, uint64(gi), g)
+		close(g.done)
+	}
+}
+
+// check verifies the ballots of g: signatures and proofs in one batch.
+func (p *pipeline) check(j *job, gi uint64, g *ballotGroup) {
+	if !p.seedOK {
 		return
 	}
-	snap := p.keys.wait(j.lastOpen)
+	snap := p.keys.wait(g.lastOpen)
 	if snap == nil || snap.m == nil || snap.joint == nil {
 		return
 	}
+	ballots := make([]*ballot.Ballot, len(g.at))
+	var entries []*bulletin.Entry
+	for _, b := range j.blocks {
+		entries = append(entries, b.Entries...)
+	}
+	for k, i := range g.at {
+		ballots[k] = j.pre[i].obj.(*ballot.Ballot)
+	}
 	h := sha256.New()
 	h.Write(p.seed[:])
-	binary.Write(h, binary.BigEndian, j.index)
+	binary.Write(h, binary.BigEndian, [2]uint64{j.index, gi})
 	rnd := mrand.NewChaCha8([32]byte(h.Sum(nil)))
-	bad, err := ballot.VerifyBatch(rnd, snap.m, snap.joint, ballots, func(bv *batch.Verifier, i int) {
-		entries[i].AddToBatch(bv, i)
+	bad, err := ballot.VerifyBatch(rnd, snap.m, snap.joint, ballots, func(bv *batch.Verifier, k int) {
+		entries[g.at[k]].AddToBatch(bv, k)
 	})
 	if err != nil {
 		return // the sequential stage meets the same error and reports it
 	}
-	for _, i := range at {
+	for _, i := range g.at {
 		j.pre[i].verdict = valid
 	}
-	for _, i := range bad {
-		j.pre[at[i]].verdict = invalid
+	for _, k := range bad {
+		j.pre[g.at[k]].verdict = invalid
 	}
-	j.key = snap
+	g.key = snap
 }

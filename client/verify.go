@@ -78,11 +78,11 @@ func VerifyElectionRecord(r io.Reader, opts VerifyOptions) (*Report, error) {
 
 // pendingBallot is a cast ballot waiting for its chunk's batch verification.
 type pendingBallot struct {
-	seq     int64
-	entry   *bulletin.Entry
-	b       *ballot.Ballot
-	cred    [32]byte
-	verdict verdict // the pipeline's check of signature and proofs
+	seq   int64
+	entry *bulletin.Entry
+	b     *ballot.Ballot
+	cred  [32]byte
+	pre   *predecoded // the pipeline's work on it, or nil
 }
 
 // counted is the ballot that currently counts for a credential (V10).
@@ -138,9 +138,8 @@ type verifier struct {
 	agg           [][]*ballot.Ciphertext  // the aggregate, from sums once the ballots are closed
 	aggDone       bool
 
-	keys   *keyBoard    // the pipeline's view of the election key (nil without pipeline)
-	pre    *predecoded  // the pipeline's work on the current entry (nil: none)
-	preKey *keySnapshot // what the current job's verdicts were computed under
+	keys *keyBoard   // the pipeline's view of the election key (nil without pipeline)
+	pre  *predecoded // the pipeline's work on the current entry (nil: none)
 
 	partials   map[int]*tally.PartialDecryption
 	partialSeq map[int]int64
@@ -206,10 +205,10 @@ func (v *verifier) run(r io.Reader) error {
 	defer p.stop()
 	v.keys = p.keys
 	for j := range p.order {
-		<-j.ready
-		pre, preKey := j.pre, j.key
+		<-j.decoded
+		pre := j.pre
 		for _, b := range j.blocks {
-			v.block(b, pre[:len(b.Entries)], preKey)
+			v.block(b, pre[:len(b.Entries)])
 			pre = pre[len(b.Entries):]
 		}
 		if j.err == io.EOF {
@@ -247,8 +246,8 @@ func (c *countingReader) Read(p []byte) (int, error) {
 }
 
 // block runs V1–V3 on one block and dispatches its entries; pre is the
-// pipeline's work on them, done under key.
-func (v *verifier) block(b *bulletin.RecordBlock, pre []predecoded, key *keySnapshot) {
+// pipeline's work on them.
+func (v *verifier) block(b *bulletin.RecordBlock, pre []predecoded) {
 	h := b.Header
 	v.rep.Blocks++
 	v.height = int64(h.Height)
@@ -261,13 +260,12 @@ func (v *verifier) block(b *bulletin.RecordBlock, pre []predecoded, key *keySnap
 	if h.FirstSeq != uint64(v.seq) {
 		v.failBlock(StepV2, int64(h.Height), "V2.3 first_seq", "block starts at entry %d, but %d entries precede it in the record", h.FirstSeq, v.seq)
 	}
-	v.preKey = key
 	for k, e := range b.Entries {
 		v.pre = &pre[k]
 		v.bod.set(e.Type, e.Body, pre[k].obj, pre[k].err)
 		v.leaf(b.Raw[k], e)
 	}
-	v.pre, v.preKey = nil, nil
+	v.pre = nil
 	// V3: the block's log root against the Merkle log recomputed from the entries.
 	v.checked(StepV3)
 	size := v.log.Size()
@@ -297,15 +295,6 @@ func (v *verifier) leaf(raw []byte, e *bulletin.Entry) {
 	if e.Type == bulletin.TypeOpen && v.keys != nil {
 		v.keys.publish(v.seq, &keySnapshot{m: v.m, joint: v.joint})
 	}
-}
-
-// verdict is the pipeline's check of the current ballot entry's signature
-// and proofs, if it was made under the manifest and key in force.
-func (v *verifier) verdict() verdict {
-	if v.pre == nil || v.preKey == nil || v.preKey.m != v.m || v.preKey.joint != v.joint {
-		return unchecked
-	}
-	return v.pre.verdict
 }
 
 // stepOfRule maps a rules rejection of an entry to the V-step that owns it.
@@ -411,7 +400,7 @@ func (v *verifier) entry(e *bulletin.Entry) {
 			// Rejected by the rules (V5 says why): never counts. Its
 			// signature and proofs are still checked when possible.
 			v.checked(StepV8)
-			if v.joint != nil && v.m != nil && v.verdict() != valid {
+			if v.joint != nil && v.m != nil && v.pre.verdictUnder(v.m, v.joint) != valid {
 				if err := e.VerifySignature(); err != nil {
 					v.failAt(StepV8, seq, "V8.5 signature", "envelope signature does not verify")
 				} else if f := b.Diagnose(v.m, v.joint); f != nil {
@@ -420,7 +409,7 @@ func (v *verifier) entry(e *bulletin.Entry) {
 			}
 			return
 		}
-		v.pending = append(v.pending, pendingBallot{seq: seq, entry: e, b: b, cred: cred, verdict: v.verdict()})
+		v.pending = append(v.pending, pendingBallot{seq: seq, entry: e, b: b, cred: cred, pre: v.pre})
 		if len(v.pending) >= v.opts.ChunkSize {
 			v.flush()
 		}
@@ -613,7 +602,7 @@ func (v *verifier) flush() {
 func (v *verifier) badBallots(p []pendingBallot) ([]int, error) {
 	var bad, rest []int
 	for i := range p {
-		switch p[i].verdict {
+		switch p[i].pre.verdictUnder(v.m, v.joint) {
 		case invalid:
 			bad = append(bad, i)
 		case unchecked:
