@@ -49,7 +49,7 @@ go build -o "$W/genrecord" ./bench/genrecord
 REC="$W/urna-1of5-$N.rec"
 [ -s "$REC" ] || "$W/genrecord" -ballots "$N" -o "$REC"
 BW="$W/belenios-$N"
-[ -s "$BW/phases.tsv" ] && grep -q verify_full "$BW/phases.tsv" || bash "$PEERS/belenios.sh" "$N" BELENIOS-2048 "$BW" >/dev/null
+[ -s "$BW/phases.tsv" ] && grep -q verify_full "$BW/phases.tsv" || bash "$PEERS/belenios.sh" "$N" BELENIOS-2048 "$BW" >"$W/belenios-build.log" 2>&1
 
 echo "== verifying, alternately, $REPS times each (nproc $(nproc))"
 : > "$W/runs.tsv"
