@@ -52,8 +52,9 @@ const (
 	// jobEntries is the number of entries a job gathers before it is
 	// handed to a worker: large enough that the batch MSM is efficient.
 	jobEntries = 512
-	// pipelineDepth bounds the jobs in flight per worker.
-	pipelineDepth = 3
+	// pipelineDepth bounds the jobs in flight per worker (each holds
+	// about 6 MB of decoded 1-of-5 ballots).
+	pipelineDepth = 2
 )
 
 type verdict uint8

@@ -88,7 +88,7 @@ type pendingBallot struct {
 // counted is the ballot that currently counts for a credential (V10).
 type counted struct {
 	seq int64
-	cts []byte // the ballot's option ciphertexts, alpha||beta, question-major
+	cts ctRef // the ballot's option ciphertexts, alpha||beta, question-major, in verifier.cts
 }
 
 type postAt struct {
@@ -132,8 +132,10 @@ type verifier struct {
 	pending       []pendingBallot
 	layoutChecked bool
 	layoutOK      bool
-	counter       *ballot.Counter         // the counting rule (V10)
-	last          map[[32]byte]counted    // the counted ballot of each credential
+	counter       *ballot.Counter      // the counting rule (V10)
+	last          map[[32]byte]counted // the counted ballot of each credential
+	cts           ctStore              // their ciphertexts
+	ctScratch     []byte
 	sums          [][][2]group.VarTimeSum // the running aggregate (V11): alpha, beta by question and option
 	agg           [][]*ballot.Ciphertext  // the aggregate, from sums once the ballots are closed
 	aggDone       bool
@@ -651,10 +653,11 @@ func (v *verifier) count(pb pendingBallot) {
 	if old, ok := v.last[pb.cred]; superseded >= 0 && ok {
 		// The superseded ballot's elements are decoded again: keeping
 		// them decoded for every voter would cost 128 bytes per element.
+		oldCts := v.cts.get(old.cts, len(cts))
 		k := 0
 		for q := range v.sums {
 			for o := range v.sums[q] {
-				ct, err := ballot.ParseCiphertext(old.cts[k*ballot.CiphertextSize : (k+1)*ballot.CiphertextSize])
+				ct, err := ballot.ParseCiphertext(oldCts[k*ballot.CiphertextSize : (k+1)*ballot.CiphertextSize])
 				if err != nil { // cannot happen: we encoded it
 					v.failAt(StepV10, old.seq, "V10", "%v", err)
 					return
@@ -665,7 +668,7 @@ func (v *verifier) count(pb pendingBallot) {
 			}
 		}
 	}
-	v.last[pb.cred] = counted{seq: pb.seq, cts: cts}
+	v.last[pb.cred] = counted{seq: pb.seq, cts: v.cts.put(cts)}
 }
 
 // audited runs V9 on an audited ballot; a valid one that the rules
@@ -880,7 +883,8 @@ func (v *verifier) ciphertextBytes(pb pendingBallot) []byte {
 	for q := 0; q < pb.b.NumQuestions(); q++ {
 		n += pb.b.NumOptions(q)
 	}
-	out := make([]byte, 0, n*ballot.CiphertextSize)
+	out := slices.Grow(v.ctScratch[:0], n*ballot.CiphertextSize)
+	defer func() { v.ctScratch = out[:0] }()
 	body := pb.entry.Body
 	const header = 1 + 32 + 32 + 4 // version, fingerprint, credential, question count
 	const branch = 4 * 32          // a || b || c || s
