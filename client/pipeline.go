@@ -70,7 +70,7 @@ type predecoded struct {
 	obj     any
 	err     error
 	grp     *ballotGroup // the group checking this ballot, or nil
-	verdict verdict      // valid once grp.done is closed
+	verdict verdict      // set before grp.done is closed
 }
 
 // ballotGroup is the ballots of a job between two open entries, checked
@@ -215,16 +215,12 @@ func (p *pipeline) read() {
 			}
 			j.blocks = append(j.blocks, b)
 			n += len(b.Entries)
-			opened := false
 			for k, e := range b.Entries {
 				if e.Type == bulletin.TypeOpen {
-					lastOpen, opened = seq+int64(k), true
+					lastOpen = seq + int64(k)
 				}
 			}
 			seq += int64(len(b.Entries))
-			if opened {
-				break
-			}
 		}
 		select {
 		case p.order <- j:
