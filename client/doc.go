@@ -53,6 +53,14 @@
 // verification (ChunkSize); 100,000 ballots do not need 100,000 decoded
 // ballots in memory.
 //
+// Parallelism. VerifyElectionRecord reads the record on one goroutine,
+// decodes entries and checks ballots (signature and proofs, one batch per
+// job of about 512 entries) on VerifyOptions.Workers goroutines, and runs
+// the record-order steps on the caller's goroutine, which takes the
+// decoded bodies and the verdicts in order (pipeline.go). A bounded number
+// of jobs is in flight; the report does not depend on the number of
+// workers.
+//
 // Batching. Ballot signatures and proofs are verified in chunks with
 // random linear combinations (SPEC.md §2.5) whose weights come from
 // VerifyOptions.Rand (crypto/rand by default). A false equation passes a

@@ -214,30 +214,11 @@ func followRecord(r io.Reader, opts FollowOptions) (*Verified, error) {
 // runKeepingCheckpoints is run, returning the record's checkpoint notes.
 // keep is called with every entry of the record.
 func (v *verifier) runKeepingCheckpoints(r io.Reader, keep func(uint64, *bulletin.Entry)) ([][]byte, error) {
-	cr := &countingReader{r: r}
-	rr, err := bulletin.NewRecordReader(cr)
-	if err == nil {
-		var b *bulletin.RecordBlock
-		for b, err = rr.Next(); err == nil; b, err = rr.Next() {
-			first := uint64(v.seq)
-			v.block(b)
-			for k, e := range b.Entries {
-				keep(first+uint64(k), e)
-			}
-		}
+	v.keep = keep
+	if err := v.run(r); err != nil {
+		return nil, err
 	}
-	if cr.err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrRead, cr.err)
-	}
-	if err != nil && err != io.EOF {
-		v.v1Failed = true
-		v.failAt(StepV1, v.seq, "V1 record", "%v", err)
-		return nil, nil
-	}
-	v.flush()
-	notes := rr.Checkpoints()
-	v.checkpoints(notes)
-	return notes, nil
+	return v.notes, nil
 }
 
 // Extends proves the signed checkpoint note consistent with the verified

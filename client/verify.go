@@ -48,6 +48,10 @@ type VerifyOptions struct {
 	// Fingerprint, if not all zero, is the election fingerprint the caller
 	// obtained out of band (SPEC.md V4.5): the record's manifest MUST have it.
 	Fingerprint [32]byte
+	// Workers is the number of goroutines that decode entries and check
+	// ballots ahead of the record-order pass (pipeline.go);
+	// runtime.GOMAXPROCS(0) if ≤ 0. The report does not depend on it.
+	Workers int
 }
 
 // VerifyElectionRecord reads a complete election record (SPEC.md §3.11) from r and runs
@@ -78,12 +82,13 @@ type pendingBallot struct {
 	entry *bulletin.Entry
 	b     *ballot.Ballot
 	cred  [32]byte
+	pre   *predecoded // the pipeline's work on it, or nil
 }
 
 // counted is the ballot that currently counts for a credential (V10).
 type counted struct {
 	seq int64
-	cts []byte // the ballot's option ciphertexts, alpha||beta, question-major
+	cts ctRef // the ballot's option ciphertexts, alpha||beta, question-major, in verifier.cts
 }
 
 type postAt struct {
@@ -129,14 +134,26 @@ type verifier struct {
 	layoutOK      bool
 	counter       *ballot.Counter      // the counting rule (V10)
 	last          map[[32]byte]counted // the counted ballot of each credential
-	agg           [][]*ballot.Ciphertext
+	cts           ctStore              // their ciphertexts
+	ctScratch     []byte
+	sums          [][][2]group.VarTimeSum // the running aggregate (V11): alpha, beta by question and option
+	agg           [][]*ballot.Ciphertext  // the aggregate, from sums once the ballots are closed
 	aggDone       bool
+
+	keys *keyBoard   // the pipeline's view of the election key (nil without pipeline)
+	pre  *predecoded // the pipeline's work on the current entry (nil: none)
 
 	partials   map[int]*tally.PartialDecryption
 	partialSeq map[int]int64
 	validPD    map[int]bool
 	result     *tally.Result
 	resultSeq  int64
+
+	// keep, if set, is called with every entry of the record after its
+	// block was checked; notes are the record's checkpoint notes once run
+	// returns (Follow uses both).
+	keep  func(seq uint64, e *bulletin.Entry)
+	notes [][]byte
 }
 
 type blockRef struct {
@@ -192,25 +209,39 @@ func (v *verifier) run(r io.Reader) error {
 		v.failAt(StepV1, NoEntry, "V1.1 record header", "%v", err)
 		return nil
 	}
-	for {
-		b, err := rr.Next()
-		if err == io.EOF {
+	p := startPipeline(rr, v.opts.Workers, v.rand)
+	defer p.stop()
+	v.keys = p.keys
+	for j := range p.order {
+		<-j.decoded
+		pre := j.pre
+		for _, b := range j.blocks {
+			first := uint64(v.seq)
+			v.block(b, pre[:len(b.Entries)])
+			pre = pre[len(b.Entries):]
+			if v.keep != nil {
+				for k, e := range b.Entries {
+					v.keep(first+uint64(k), e)
+				}
+			}
+		}
+		if j.err == io.EOF {
 			break
 		}
-		if err != nil {
+		if j.err != nil {
 			if cr.err != nil {
 				return fmt.Errorf("%w: %v", ErrRead, cr.err)
 			}
 			// The reader cannot resynchronize after a malformed frame: the
 			// rest of the record is unverifiable.
 			v.v1Failed = true
-			v.failAt(StepV1, v.seq, "V1 record", "%v", err)
+			v.failAt(StepV1, v.seq, "V1 record", "%v", j.err)
 			return nil
 		}
-		v.block(b)
 	}
 	v.flush()
-	v.checkpoints(rr.Checkpoints())
+	v.notes = rr.Checkpoints()
+	v.checkpoints(v.notes)
 	return nil
 }
 
@@ -229,8 +260,9 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// block runs V1–V3 on one block and dispatches its entries.
-func (v *verifier) block(b *bulletin.RecordBlock) {
+// block runs V1–V3 on one block and dispatches its entries; pre is the
+// pipeline's work on them.
+func (v *verifier) block(b *bulletin.RecordBlock, pre []predecoded) {
 	h := b.Header
 	v.rep.Blocks++
 	v.height = int64(h.Height)
@@ -244,8 +276,11 @@ func (v *verifier) block(b *bulletin.RecordBlock) {
 		v.failBlock(StepV2, int64(h.Height), "V2.3 first_seq", "block starts at entry %d, but %d entries precede it in the record", h.FirstSeq, v.seq)
 	}
 	for k, e := range b.Entries {
+		v.pre = &pre[k]
+		v.bod.set(e.Type, e.Body, pre[k].obj, pre[k].err)
 		v.leaf(b.Raw[k], e)
 	}
+	v.pre = nil
 	// V3: the block's log root against the Merkle log recomputed from the entries.
 	v.checked(StepV3)
 	size := v.log.Size()
@@ -272,6 +307,9 @@ func (v *verifier) leaf(raw []byte, e *bulletin.Entry) {
 	}
 	v.entry(e)
 	v.seq++
+	if e.Type == bulletin.TypeOpen && v.keys != nil {
+		v.keys.publish(v.seq, &keySnapshot{m: v.m, joint: v.joint})
+	}
 }
 
 // stepOfRule maps a rules rejection of an entry to the V-step that owns it.
@@ -377,7 +415,7 @@ func (v *verifier) entry(e *bulletin.Entry) {
 			// Rejected by the rules (V5 says why): never counts. Its
 			// signature and proofs are still checked when possible.
 			v.checked(StepV8)
-			if v.joint != nil && v.m != nil {
+			if v.joint != nil && v.m != nil && v.pre.verdictUnder(v.m, v.joint) != valid {
 				if err := e.VerifySignature(); err != nil {
 					v.failAt(StepV8, seq, "V8.5 signature", "envelope signature does not verify")
 				} else if f := b.Diagnose(v.m, v.joint); f != nil {
@@ -386,7 +424,7 @@ func (v *verifier) entry(e *bulletin.Entry) {
 			}
 			return
 		}
-		v.pending = append(v.pending, pendingBallot{seq: seq, entry: e, b: b, cred: cred})
+		v.pending = append(v.pending, pendingBallot{seq: seq, entry: e, b: b, cred: cred, pre: v.pre})
 		if len(v.pending) >= v.opts.ChunkSize {
 			v.flush()
 		}
@@ -522,8 +560,10 @@ func (v *verifier) open(seq int64, o *bulletin.OpenBody, accepted bool) {
 	if accepted {
 		v.joint, v.vk = k, vk
 		v.agg = make([][]*ballot.Ciphertext, len(v.m.Questions))
+		v.sums = make([][][2]group.VarTimeSum, len(v.m.Questions))
 		for q, mq := range v.m.Questions {
 			v.agg[q] = make([]*ballot.Ciphertext, len(mq.Options))
+			v.sums[q] = make([][2]group.VarTimeSum, len(mq.Options))
 			for o := range v.agg[q] {
 				v.agg[q][o] = ballot.ZeroCiphertext()
 			}
@@ -539,13 +579,7 @@ func (v *verifier) flush() {
 	}
 	p := v.pending
 	v.pending = v.pending[:0:0]
-	bs := make([]*ballot.Ballot, len(p))
-	for i := range p {
-		bs[i] = p[i].b
-	}
-	bad, err := ballot.VerifyBatch(v.rand, v.m, v.joint, bs, func(bv *batch.Verifier, i int) {
-		p[i].entry.AddToBatch(bv, i)
-	})
+	bad, err := v.badBallots(p)
 	if err != nil {
 		for _, pb := range p {
 			v.failAt(StepV8, pb.seq, "V8", "cannot verify: %v", err)
@@ -577,6 +611,39 @@ func (v *verifier) flush() {
 	}
 }
 
+// badBallots returns the indexes of the invalid ballots of p in increasing
+// order: the pipeline's verdicts where there are, and one batch
+// verification (signatures and proofs in one MSM) of the others.
+func (v *verifier) badBallots(p []pendingBallot) ([]int, error) {
+	var bad, rest []int
+	for i := range p {
+		switch p[i].pre.verdictUnder(v.m, v.joint) {
+		case invalid:
+			bad = append(bad, i)
+		case unchecked:
+			rest = append(rest, i)
+		}
+	}
+	if len(rest) == 0 {
+		return bad, nil
+	}
+	bs := make([]*ballot.Ballot, len(rest))
+	for k, i := range rest {
+		bs[k] = p[i].b
+	}
+	rb, err := ballot.VerifyBatch(v.rand, v.m, v.joint, bs, func(bv *batch.Verifier, k int) {
+		p[rest[k]].entry.AddToBatch(bv, k)
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range rb {
+		bad = append(bad, rest[k])
+	}
+	slices.Sort(bad)
+	return bad, nil
+}
+
 // count applies the counting rule (V10) to pb, a valid cast ballot: when it
 // counts, it becomes its credential's counted ballot and the running
 // aggregate (V11) takes it in and the ballot it supersedes out.
@@ -590,26 +657,31 @@ func (v *verifier) count(pb pendingBallot) {
 	}
 	for q := 0; q < pb.b.NumQuestions(); q++ {
 		for o := 0; o < pb.b.NumOptions(q); o++ {
-			v.agg[q][o].Add(v.agg[q][o], pb.b.Ciphertext(q, o))
+			ct := pb.b.Ciphertext(q, o)
+			v.sums[q][o][0].Add(ct.Alpha)
+			v.sums[q][o][1].Add(ct.Beta)
 		}
 	}
 	cts := v.ciphertextBytes(pb)
 	if old, ok := v.last[pb.cred]; superseded >= 0 && ok {
+		// The superseded ballot's elements are decoded again: keeping
+		// them decoded for every voter would cost 128 bytes per element.
+		oldCts := v.cts.get(old.cts, len(cts))
 		k := 0
-		for q := range v.agg {
-			for o := range v.agg[q] {
-				ct, err := ballot.ParseCiphertext(old.cts[k*ballot.CiphertextSize : (k+1)*ballot.CiphertextSize])
+		for q := range v.sums {
+			for o := range v.sums[q] {
+				ct, err := ballot.ParseCiphertext(oldCts[k*ballot.CiphertextSize : (k+1)*ballot.CiphertextSize])
 				if err != nil { // cannot happen: we encoded it
 					v.failAt(StepV10, old.seq, "V10", "%v", err)
 					return
 				}
-				v.agg[q][o].Alpha.Sub(v.agg[q][o].Alpha, ct.Alpha)
-				v.agg[q][o].Beta.Sub(v.agg[q][o].Beta, ct.Beta)
+				v.sums[q][o][0].Sub(ct.Alpha)
+				v.sums[q][o][1].Sub(ct.Beta)
 				k++
 			}
 		}
 	}
-	v.last[pb.cred] = counted{seq: pb.seq, cts: cts}
+	v.last[pb.cred] = counted{seq: pb.seq, cts: v.cts.put(cts)}
 }
 
 // audited runs V9 on an audited ballot; a valid one that the rules
@@ -645,6 +717,11 @@ func (v *verifier) closeBallots() {
 	v.flush()
 	if v.agg == nil {
 		return
+	}
+	for q := range v.agg {
+		for o := range v.agg[q] {
+			v.agg[q][o] = &ballot.Ciphertext{Alpha: v.sums[q][o][0].Element(), Beta: v.sums[q][o][1].Element()}
+		}
 	}
 	v.aggDone = true
 	v.checked(StepV11)
@@ -819,7 +896,8 @@ func (v *verifier) ciphertextBytes(pb pendingBallot) []byte {
 	for q := 0; q < pb.b.NumQuestions(); q++ {
 		n += pb.b.NumOptions(q)
 	}
-	out := make([]byte, 0, n*ballot.CiphertextSize)
+	out := slices.Grow(v.ctScratch[:0], n*ballot.CiphertextSize)
+	defer func() { v.ctScratch = out[:0] }()
 	body := pb.entry.Body
 	const header = 1 + 32 + 32 + 4 // version, fingerprint, credential, question count
 	const branch = 4 * 32          // a || b || c || s

@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 
@@ -31,6 +32,12 @@ func verify(t testing.TB, rec []byte) *client.Report {
 	}
 	if (err == nil) != rep.OK() {
 		t.Fatalf("Verify returned %v but report OK = %v", err, rep.OK())
+	}
+	// The pipeline's work (pipeline.go) never changes the report: one
+	// worker, whose batches span other ballots, gives the same report.
+	one, err1 := client.VerifyElectionRecord(bytesReader(rec), client.VerifyOptions{Rand: seeded.New("other weights"), Workers: 1})
+	if err1 != err || !reflect.DeepEqual(one, rep) {
+		t.Fatalf("report with one worker differs:\n%+v\n%+v", one, rep)
 	}
 	return rep
 }

@@ -41,14 +41,14 @@ func Build(tb testing.TB, seed string, cfg Config) *Election {
 
 	// Voting: audits first, then one ballot per voting voter, then revotes.
 	for a := 0; a < cfg.Audits && a < cfg.Voters; a++ {
-		_, b, s := e.BallotEntry(a, choicesFor(a+1))
+		_, b, s := e.BallotEntry(a, e.Config.choices(a+1))
 		e.SeqAudited = append(e.SeqAudited, e.Post(e.AuditedEntry(a, b, s)))
 	}
 	voting := cfg.Voters - cfg.Abstain
 	lastOf := map[int]int{}
 	last := map[int]*ballot.Ballot{}
 	for k := 0; k < cfg.Ballots; k++ {
-		v, ch := k%voting, choicesFor(k)
+		v, ch := k%voting, e.Config.choices(k)
 		en, b, _ := e.BallotEntry(v, ch)
 		seq := e.Post(en)
 		e.SeqBallots = append(e.SeqBallots, seq)
@@ -76,8 +76,25 @@ func Build(tb testing.TB, seed string, cfg Config) *Election {
 	return e
 }
 
-// choicesFor are the choices of Build's i-th ballot: every chair in turn,
-// and none, one or two committee members.
+// choices are the choices of Build's i-th ballot. With the default
+// questions: every chair in turn, and none, one or two committee members.
+// With c.Questions: Min options of each question (at least one), starting
+// at option i mod the number of options.
+func (c *Config) choices(i int) [][]uint32 {
+	if c.custom {
+		out := make([][]uint32, len(c.Questions))
+		for q, mq := range c.Questions {
+			n := max(int(mq.Min), min(1, int(mq.Max)))
+			for j := range n {
+				out[q] = append(out[q], uint32((i+j)%len(mq.Options)))
+			}
+		}
+		return out
+	}
+	return choicesFor(i)
+}
+
+// choicesFor are the default questions' choices of Build's i-th ballot.
 func choicesFor(i int) [][]uint32 {
 	q1 := []uint32{}
 	switch i % 3 {

@@ -28,9 +28,19 @@ type Config struct {
 	Complaint bool  // dealer 1's share for trustee 2 does not decrypt: trustee 2 complains, dealer 1 reveals
 	Nodes     int   // board nodes n1…nNodes; quorum Nodes/2+1
 	BlockSize int   // entries per block when sealing
-	// Questions of the manifest (nil: Questions()). Pick and Build's
-	// choices assume at least Questions()'s options.
+	// Questions of the manifest (nil: Questions()). Pick assumes at least
+	// Questions()'s options; Build chooses by Config.choices.
 	Questions []ballot.Question
+	custom    bool // Questions were given (setDefaults)
+}
+
+// OneOfFive is the benchmark shape shared with bench/ (and Belenios'
+// driver ../shared/peers/belenios.sh): one question, choose exactly 1 of 5;
+// 3 trustees, threshold 2, decrypted by trustees 1 and 2; 3 board nodes;
+// n voters who each cast one ballot; blocks of 256 entries.
+func OneOfFive(n int) Config {
+	return Config{Voters: n, Ballots: n, N: 3, T: 2, Decrypt: []int{1, 2}, Nodes: 3, BlockSize: 256,
+		Questions: []ballot.Question{{Text: "Pick one", Options: []string{"A", "B", "C", "D", "E"}, Min: 1, Max: 1}}}
 }
 
 // SmallConfig is a full small election for Build: 3 trustees with
@@ -55,6 +65,7 @@ func (c *Config) setDefaults() {
 	if c.BlockSize <= 0 {
 		c.BlockSize = 16
 	}
+	c.custom = c.Questions != nil
 	if c.Questions == nil {
 		c.Questions = Questions()
 	}
