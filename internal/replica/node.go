@@ -46,6 +46,11 @@ type Node struct {
 
 	entries  atomic.Uint64
 	commands atomic.Uint64
+
+	// hadState records whether raft found a log, a stable store or a
+	// snapshot at startup: such a node is already a member (or was one) and
+	// needs neither bootstrap nor join.
+	hadState bool
 }
 
 // New starts a node listening for Raft traffic on cfg.RaftBind over TCP.
@@ -154,13 +159,14 @@ func startNode(cfg Config, fsm FSM, trans raft.Transport, store *boltStore) (*No
 		watchDone:   make(chan struct{}),
 		raftDown:    make(chan struct{}),
 	}
+	has, err := raft.HasExistingState(logs, store, snaps)
+	if err != nil {
+		cancel()
+		_ = r.Shutdown().Error()
+		return nil, fmt.Errorf("replica: inspect state: %w", err)
+	}
+	n.hadState = has
 	if cfg.Bootstrap {
-		has, err := raft.HasExistingState(logs, store, snaps)
-		if err != nil {
-			cancel()
-			_ = r.Shutdown().Error()
-			return nil, fmt.Errorf("replica: inspect state: %w", err)
-		}
 		if !has {
 			err := r.BootstrapCluster(raft.Configuration{Servers: []raft.Server{{
 				Suffrage: raft.Voter, ID: raft.ServerID(cfg.ID), Address: trans.LocalAddr(),
@@ -239,6 +245,12 @@ func (n *Node) Leader() (id, apiAddr string) {
 	}
 	return string(lid), n.fsm.apiAddr(string(lid))
 }
+
+// HadState reports whether the node found Raft state (a log, votes or a
+// snapshot) when it started. Such a node rejoins its cluster by itself: its
+// peers are in its own configuration, so it MUST NOT need a join request to
+// start (the member it would ask may be the one that is down).
+func (n *Node) HadState() bool { return n.hadState }
 
 // RaftAddr returns the address other servers use to reach this node's Raft
 // transport (pass it to Join on the leader).

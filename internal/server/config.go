@@ -40,7 +40,8 @@ type Config struct {
 	// Bootstrap forms a new one-node cluster when the node has no Raft
 	// state. Join is the API base URL of a running member to join through
 	// (POST /api/v1/cluster/join). Exactly one of them on a fresh node; a
-	// node with state ignores Bootstrap and re-joins (harmless).
+	// node with Raft state ignores both (it is a member already, and its
+	// start never depends on the Join node being up).
 	Bootstrap bool
 	Join      string
 

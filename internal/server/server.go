@@ -31,6 +31,7 @@ type Node struct {
 	Board    *board.Board
 	Replica  *replica.Node
 
+	cfg    Config // as started (tests restart a node with it)
 	st     store.Store
 	log    *slog.Logger
 	cancel context.CancelFunc
@@ -130,7 +131,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	n := &Node{
 		ID: cfg.ID, APIAddr: apiAddr, RaftAddr: rep.RaftAddr(), Board: b, Replica: rep,
-		st: st, log: logger, cancel: cancel, served: make(chan error, 1),
+		cfg: cfg, st: st, log: logger, cancel: cancel, served: make(chan error, 1),
 	}
 	grace := cfg.ShutdownGrace
 	if grace <= 0 {
@@ -146,7 +147,13 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	}()
 	logger.Info("server: node started", "id", cfg.ID, "api", apiAddr, "raft", n.RaftAddr)
 
-	if cfg.Join != "" {
+	switch {
+	case cfg.Join != "" && rep.HadState():
+		// Restarting a member: Raft reaches its peers on its own. Asking
+		// cfg.Join again would make the start depend on that one node
+		// being up, and two nodes down would then cost the quorum.
+		logger.Info("server: Raft state exists, not asking to join again", "join", cfg.Join)
+	case cfg.Join != "":
 		if err := joinCluster(ctx, hc, cfg.Join, cfg.ClusterToken, cfg.ID, n.RaftAddr, apiAddr, logger); err != nil {
 			_ = n.Stop()
 			return nil, err
