@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/urna-vote/urna/internal/board/boardtest"
-	"github.com/urna-vote/urna/internal/replica"
 )
 
 type tWriter struct {
@@ -48,9 +47,7 @@ func TestStartThreeNodes(t *testing.T) {
 		cfg.RaftBind, cfg.HTTPListen = "127.0.0.1:0", "127.0.0.1:0"
 		cfg.SigningKey = e.NodeKeys[id]
 		cfg.Logger = testLogger(t)
-		cfg.Replica = func(rc *replica.Config) {
-			rc.HeartbeatTimeout, rc.ElectionTimeout, rc.LeaderLeaseTimeout = 100*time.Millisecond, 100*time.Millisecond, 100*time.Millisecond
-		}
+		cfg.Replica = testRaftTiming
 		if i == 0 {
 			cfg.Bootstrap = true
 		} else {
