@@ -55,8 +55,12 @@ type Options struct {
 	MaxBody        int64
 
 	// ForwardTransport carries writes forwarded to the leader (nil: a
-	// default transport).
+	// default transport). With mutual TLS between nodes it presents this
+	// node's certificate.
 	ForwardTransport http.RoundTripper
+	// ForwardWait bounds how long a follower waits for a (new) leader to
+	// forward a write to, when it knows none or the one it knew failed.
+	ForwardWait time.Duration
 }
 
 // DefaultOptions returns the defaults.
@@ -72,6 +76,7 @@ func DefaultOptions() Options {
 		MaxStreams:        1024,
 		MaxEntriesBody:    api.MaxEntriesBody,
 		MaxBody:           api.MaxBody,
+		ForwardWait:       5 * time.Second,
 	}
 }
 
@@ -89,6 +94,7 @@ func (o Options) withDefaults() Options {
 	set(&o.RequestTimeout, d.RequestTimeout)
 	set(&o.RetryAfter, d.RetryAfter)
 	set(&o.KeepAlive, d.KeepAlive)
+	set(&o.ForwardWait, d.ForwardWait)
 	if o.MaxEntriesBody <= 0 {
 		o.MaxEntriesBody = d.MaxEntriesBody
 	}
