@@ -61,6 +61,13 @@ type Options struct {
 	// ForwardWait bounds how long a follower waits for a (new) leader to
 	// forward a write to, when it knows none or the one it knew failed.
 	ForwardWait time.Duration
+
+	// Ready computes GET /api/v1/ready (nil: ready when a leader is known).
+	Ready ReadyFunc
+	// Metrics, when set, counts requests and is served at GET /metrics;
+	// Gather, if set, refreshes it (Raft, board, store) before each scrape.
+	Metrics *Metrics
+	Gather  func(*Metrics)
 }
 
 // DefaultOptions returns the defaults.
@@ -140,6 +147,13 @@ func New(b Backend, opts Options) *echo.Echo {
 	e.Server.ErrorLog = slog.NewLogLogger(opts.Logger.Handler(), slog.LevelWarn)
 
 	e.Use(s.recoverPanics, s.logRequests)
+	if opts.Metrics != nil {
+		e.Use(s.countRequests)
+		e.GET("/metrics", s.metrics)
+	}
+	// Beside the routes of handlers.go: echo prefers these static paths to
+	// its catch-alls whatever the order.
+	e.GET(api.Prefix+"/ready", s.ready, apiHeaders, s.withTimeout)
 	s.routes(e)
 	return e
 }

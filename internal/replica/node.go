@@ -57,6 +57,7 @@ type Node struct {
 // fsm MUST be opened on its own durable state before New is called: raft may
 // replay log entries at or below fsm.AppliedIndex(), which the FSM skips.
 func New(cfg Config, fsm FSM) (*Node, error) {
+	installRaftSink()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -290,7 +291,10 @@ type Stats struct {
 	Queued       int    // Submit calls waiting for the batcher
 	Entries      uint64 // command entries this node handed to raft as leader
 	Commands     uint64 // commands in those entries
-	Raft         map[string]string
+	// LastContact is when this node last heard from a leader (the zero
+	// time if never; now on the leader).
+	LastContact time.Time
+	Raft        map[string]string
 }
 
 // Stats returns current statistics.
@@ -309,8 +313,16 @@ func (n *Node) Stats() Stats {
 		Queued:       len(n.queue),
 		Entries:      n.entries.Load(),
 		Commands:     n.commands.Load(),
+		LastContact:  n.lastContact(),
 		Raft:         rs,
 	}
+}
+
+func (n *Node) lastContact() time.Time {
+	if n.raft.State() == raft.Leader {
+		return time.Now()
+	}
+	return n.raft.LastContact()
 }
 
 // Snapshot asks raft for a snapshot now (normally taken automatically per

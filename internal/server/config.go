@@ -78,6 +78,15 @@ type Config struct {
 	ShutdownGrace time.Duration
 	// SkipChecks disables signature and proof pre-checks: benchmarks only.
 	SkipChecks bool
+
+	// Readiness (GET /api/v1/ready): a follower that has not heard from
+	// the leader for MaxLeaderSilence, or whose board state is more than
+	// MaxApplyLag entries behind the commit index, is not ready; nor is a
+	// node whose write probe (every ProbeInterval: 4 KiB written and synced
+	// in DataDir, a read of the store) failed.
+	MaxLeaderSilence time.Duration
+	MaxApplyLag      uint64
+	ProbeInterval    time.Duration
 }
 
 // DefaultConfig returns a config with the defaults filled in.
@@ -88,6 +97,10 @@ func DefaultConfig() Config {
 		Store:          "bolt",
 		CosignInterval: 75 * time.Millisecond,
 		ShutdownGrace:  5 * time.Second,
+
+		MaxLeaderSilence: 5 * time.Second,
+		MaxApplyLag:      1024,
+		ProbeInterval:    5 * time.Second,
 	}
 }
 
@@ -143,6 +156,9 @@ func (c *Config) Validate() error {
 	}
 	if c.CosignInterval < 0 || c.ShutdownGrace < 0 {
 		return errors.New("server: config: negative interval")
+	}
+	if c.MaxLeaderSilence <= 0 || c.ProbeInterval <= 0 {
+		return errors.New("server: config: MaxLeaderSilence and ProbeInterval must be positive (start from DefaultConfig)")
 	}
 	return nil
 }

@@ -32,6 +32,8 @@ type Node struct {
 	Replica  *replica.Node
 
 	cfg    Config // as started (tests restart a node with it)
+	probe  *prober
+	probed chan struct{} // closed when the probe loop ended
 	st     store.Store
 	log    *slog.Logger
 	cancel context.CancelFunc
@@ -122,17 +124,23 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	b.Attach(rep)
 	b.Start()
 
-	opts := httpapi.DefaultOptions()
-	opts.Logger = logger.With("component", "http")
-	opts.Static = cfg.Static
-	opts.ClusterToken = cfg.ClusterToken
-	e := httpapi.New(httpapi.NewNode(b), opts)
-
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	n := &Node{
 		ID: cfg.ID, APIAddr: apiAddr, RaftAddr: rep.RaftAddr(), Board: b, Replica: rep,
 		cfg: cfg, st: st, log: logger, cancel: cancel, served: make(chan error, 1),
+		probe: &prober{dir: cfg.DataDir, st: st, interval: cfg.ProbeInterval}, probed: make(chan struct{}),
 	}
+	go func() { defer close(n.probed); n.probe.run(sctx) }()
+
+	opts := httpapi.DefaultOptions()
+	opts.Logger = logger.With("component", "http")
+	opts.Static = cfg.Static
+	opts.ClusterToken = cfg.ClusterToken
+	opts.Ready = n.Readiness
+	opts.Metrics = httpapi.NewMetrics()
+	opts.Gather = n.gather
+	e := httpapi.New(httpapi.NewNode(b), opts)
+
 	grace := cfg.ShutdownGrace
 	if grace <= 0 {
 		grace = 5 * time.Second
@@ -172,6 +180,7 @@ func (n *Node) Stop() error {
 			errs = append(errs, err)
 		}
 		close(n.served)
+		<-n.probed
 		_ = n.Board.Close()
 		if err := n.Replica.Shutdown(); err != nil {
 			errs = append(errs, err)
