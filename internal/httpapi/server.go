@@ -68,6 +68,16 @@ type Options struct {
 	// Gather, if set, refreshes it (Raft, board, store) before each scrape.
 	Metrics *Metrics
 	Gather  func(*Metrics)
+	// TransferLeadership, when set, serves POST
+	// /api/v1/cluster/transfer-leadership (a cluster route): it hands
+	// leadership to the given voter ("" = any) and fails with
+	// replica.ErrNotLeader on a follower (which then forwards the request).
+	TransferLeadership func(ctx context.Context, id string) error
+	// PeerAllowed, when set (mutual TLS between nodes), admits to the
+	// cluster routes a client whose verified certificate names a node ID
+	// it accepts (a member), besides loopback and the token; a join is
+	// also admitted from the node it names.
+	PeerAllowed func(id string) error
 }
 
 // DefaultOptions returns the defaults.
@@ -154,6 +164,9 @@ func New(b Backend, opts Options) *echo.Echo {
 	// Beside the routes of handlers.go: echo prefers these static paths to
 	// its catch-alls whatever the order.
 	e.GET(api.Prefix+"/ready", s.ready, apiHeaders, s.withTimeout)
+	if opts.TransferLeadership != nil {
+		e.POST(TransferLeadershipPath, s.transferLeadership, apiHeaders, s.clusterGuard, s.withTimeout)
+	}
 	s.routes(e)
 	return e
 }

@@ -71,20 +71,42 @@ func New(cfg Config, fsm FSM) (*Node, error) {
 		}
 		adv = a
 	}
-	trans, err := raft.NewTCPTransportWithConfig(cfg.RaftBind, adv, &raft.NetworkTransportConfig{
+	tcfg := &raft.NetworkTransportConfig{
 		MaxPool: 3,
 		Timeout: 10 * time.Second,
 		Logger:  newHCLogger(cfg.Logger, "raft-net"),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("replica: raft transport: %w", err)
+	}
+	var trans *raft.NetworkTransport
+	if cfg.PeerTLS != nil {
+		stream, err := newTLSStream(cfg.RaftBind, adv, cfg.PeerTLS, loggerOf(cfg))
+		if err != nil {
+			return nil, err
+		}
+		tcfg.Stream = stream
+		trans = raft.NewNetworkTransportWithConfig(tcfg)
+	} else {
+		t, err := raft.NewTCPTransportWithConfig(cfg.RaftBind, adv, tcfg)
+		if err != nil {
+			return nil, fmt.Errorf("replica: raft transport: %w", err)
+		}
+		trans = t
 	}
 	n, err := newNode(cfg, fsm, trans)
 	if err != nil {
 		_ = trans.Close()
 		return nil, err
 	}
+	if s, ok := tcfg.Stream.(*tlsStream); ok {
+		s.node.Store(n)
+	}
 	return n, nil
+}
+
+func loggerOf(cfg Config) *slog.Logger {
+	if cfg.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return cfg.Logger.With("node", cfg.ID)
 }
 
 // NewWithTransport starts a node on the given Raft transport instead of TCP:

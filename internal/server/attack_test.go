@@ -174,9 +174,12 @@ type boardState struct {
 	Root    string
 }
 
+// stateClient reads the nodes' state (an HTTPS client in TLS tests).
+var stateClient = &http.Client{Timeout: 10 * time.Second}
+
 func stateOf(t *testing.T, n *Node) boardState {
 	t.Helper()
-	hc := &http.Client{Timeout: 10 * time.Second}
+	hc := stateClient
 	var st struct {
 		Phase  string `json:"phase"`
 		Counts struct {
