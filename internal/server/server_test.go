@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -37,28 +36,8 @@ func testLogger(t testing.TB) *slog.Logger {
 // forwarded to the leader.
 func TestStartThreeNodes(t *testing.T) {
 	e := boardtest.NewElection(t, 4, "n1", "n2", "n3")
-	base := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var nodes []*Node
-	for i, id := range []string{"n1", "n2", "n3"} {
-		cfg := DefaultConfig()
-		cfg.ID, cfg.DataDir = id, filepath.Join(base, id)
-		cfg.RaftBind, cfg.HTTPListen = "127.0.0.1:0", "127.0.0.1:0"
-		cfg.SigningKey = e.NodeKeys[id]
-		cfg.Logger = testLogger(t)
-		cfg.Replica = testRaftTiming
-		if i == 0 {
-			cfg.Bootstrap = true
-		} else {
-			cfg.Join = nodes[0].APIAddr
-		}
-		n, err := Start(ctx, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		nodes = append(nodes, n)
-	}
+	ctx := context.Background()
+	nodes := startCluster(t, e, 3, nil)
 	defer func() {
 		for _, n := range nodes {
 			if err := n.Stop(); err != nil {
