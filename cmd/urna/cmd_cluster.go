@@ -243,13 +243,16 @@ func (c *clusterOpts) transfer(ctx context.Context, e *env, to string) error {
 		}
 		return err
 	}
-	cl, err := c.client()
-	if err == nil {
-		if info, err := cl.Cluster(ctx); err == nil && info.Leader != "" {
-			fmt.Fprintf(e.stdout, "leadership handed over; the leader is now %s\n", info.Leader)
-			return nil
+	// The old leader has stepped down; the new one is elected within a
+	// round trip or two. Name it once this node knows it.
+	if cl, err := c.client(); err == nil {
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			if info, err := cl.Cluster(ctx); err == nil && info.Leader != "" {
+				fmt.Fprintf(e.stdout, "leadership handed over; the leader is now %s\n", info.Leader)
+				return nil
+			}
 		}
 	}
-	fmt.Fprintln(e.stdout, "leadership handed over")
+	fmt.Fprintln(e.stdout, "leadership handed over (no new leader known yet)")
 	return nil
 }
