@@ -82,6 +82,8 @@ type nodeOpts struct {
 	snapThreshold uint64
 	snapInterval  time.Duration
 	trailingLogs  uint64
+	// Raft timing (0: the replica's defaults).
+	heartbeat, election, lease time.Duration
 }
 
 func nodeFlags(fs *flag.FlagSet) action {
@@ -105,6 +107,14 @@ func nodeFlags(fs *flag.FlagSet) action {
 	fs.Uint64Var(&o.snapThreshold, "snapshot-threshold", 0, "take a Raft snapshot after this many new log `entries` (0: default 4096)")
 	fs.DurationVar(&o.snapInterval, "snapshot-interval", 0, "how often to consider a snapshot (0: default)")
 	fs.Uint64Var(&o.trailingLogs, "trailing-logs", 0, "log `entries` kept after a snapshot for slow followers (0: default 2048)")
+	fs.StringVar(&o.cfg.PeerListen, "peer-http", "", "listen `address` for node-to-node HTTP (forwarding, joins, cosignatures), apart from the public API")
+	fs.StringVar(&o.cfg.PeerAdvertise, "peer-advertise", "", "base `URL` peers use for --peer-http (default: https://<--peer-http>)")
+	fs.StringVar(&o.cfg.TLSCertFile, "tls-cert", "", "serve HTTPS with this PEM certificate `file` (reloaded on SIGHUP and on change)")
+	fs.StringVar(&o.cfg.TLSKeyFile, "tls-key", "", "PEM key `file` of --tls-cert")
+	fs.StringVar(&o.cfg.TLSCAFile, "tls-ca", "", "the cluster's CA `file`: mutual TLS between nodes (Raft and --peer-http)")
+	fs.DurationVar(&o.heartbeat, "raft-heartbeat-timeout", 0, "Raft heartbeat timeout (0: default 1.5s)")
+	fs.DurationVar(&o.election, "raft-election-timeout", 0, "Raft election timeout (0: default 1.5s)")
+	fs.DurationVar(&o.lease, "raft-lease-timeout", 0, "Raft leader lease timeout (0: default 1s)")
 	return func(ctx context.Context, e *env, _ []string) error { return runNode(ctx, e, o) }
 }
 
@@ -146,8 +156,16 @@ func runNode(ctx context.Context, e *env, o *nodeOpts) error {
 	if !o.noWeb {
 		o.cfg.Static = webFS
 	}
-	if o.snapThreshold != 0 || o.snapInterval != 0 || o.trailingLogs != 0 {
+	if o.snapThreshold != 0 || o.snapInterval != 0 || o.trailingLogs != 0 || o.heartbeat != 0 || o.election != 0 || o.lease != 0 {
 		o.cfg.Replica = func(rc *replica.Config) {
+			for _, d := range []struct {
+				set time.Duration
+				to  *time.Duration
+			}{{o.heartbeat, &rc.HeartbeatTimeout}, {o.election, &rc.ElectionTimeout}, {o.lease, &rc.LeaderLeaseTimeout}} {
+				if d.set != 0 {
+					*d.to = d.set
+				}
+			}
 			if o.snapThreshold != 0 {
 				rc.SnapshotThreshold = o.snapThreshold
 			}

@@ -313,8 +313,15 @@ func (cs *Cosigner) gather() {
 		case <-cs.wkick:
 		case <-timer.C:
 		}
-		if err := cs.gatherOnce(known, done); err != nil && cs.bg.Err() == nil {
+		err := cs.gatherOnce(known, done)
+		if err != nil && cs.bg.Err() == nil {
 			cs.log.Warn("board: witness cosignatures", "err", err)
+		}
+		// Look again while the witnessed checkpoint trails the quorum
+		// checkpoint: an error, or a leader change after which no entry is
+		// applied (nothing would kick the new leader's loop), must not
+		// leave the newest checkpoint without its witness quorum.
+		if v := cs.src.current(); err != nil || (v.manifest != nil && v.manifest.wquorum > 0 && v.witnessedCP < v.quorumCP) {
 			timer.Reset(time.Second)
 		}
 	}

@@ -398,16 +398,16 @@ func TestAttackForwardLoop(t *testing.T) {
 		ca.n.Store(0)
 		cb.n.Store(0)
 	}
-	check("A→B→A", request(t, sa, "POST", "/api/v1/entries", submitBody([]byte{1})), 1, 1)
+	check("A→B→A", request(t, sa, "POST", "/api/v1/entries", submitBody(entryOf(t, 1))), 1, 1)
 	check("join A→B→A", request(t, sa, "POST", "/api/v1/cluster/join", `{"id":"n4","raft_addr":"127.0.0.1:1","api_addr":"http://127.0.0.1:2"}`), 1, 1)
 
 	// A names itself as leader (stale or forged metadata): one self-hop.
 	fa.Leader = sa.URL
-	check("A→A", request(t, sa, "POST", "/api/v1/entries", submitBody([]byte{1})), 2, 0)
+	check("A→A", request(t, sa, "POST", "/api/v1/entries", submitBody(entryOf(t, 1))), 2, 0)
 
 	// A client-set X-Urna-Forwarded is not a bypass: it only stops the hop.
 	fa.Leader = sb.URL
-	check("spoofed header", request(t, sa, "POST", "/api/v1/entries", submitBody([]byte{1}), "X-Urna-Forwarded", "1"), 1, 0)
+	check("spoofed header", request(t, sa, "POST", "/api/v1/entries", submitBody(entryOf(t, 1)), "X-Urna-Forwarded", "1"), 1, 0)
 
 	// The leader changes under the follower: the old leader refuses the
 	// forwarded write without forwarding it again; once the follower knows
@@ -417,12 +417,12 @@ func TestAttackForwardLoop(t *testing.T) {
 	snl := httptest.NewServer(nl)
 	defer snl.Close()
 	fb.Leader = snl.URL // B (the old leader) now knows the new one
-	check("to the old leader", request(t, sa, "POST", "/api/v1/entries", submitBody([]byte{1})), 1, 1)
+	check("to the old leader", request(t, sa, "POST", "/api/v1/entries", submitBody(entryOf(t, 1))), 1, 1)
 	if nl.n.Load() != 0 {
 		t.Fatalf("the old leader forwarded a forwarded write")
 	}
 	fa.Leader = snl.URL
-	if a := request(t, sa, "POST", "/api/v1/entries", submitBody([]byte{7})); a.status != 200 || nl.n.Load() != 1 || len(newLeader.Submitted) != 1 {
+	if a := request(t, sa, "POST", "/api/v1/entries", submitBody(entryOf(t, 7))); a.status != 200 || nl.n.Load() != 1 || len(newLeader.Submitted) != 1 {
 		t.Fatalf("retry after the leader change: %d %s", a.status, a.body)
 	}
 	// Reads are never forwarded.
@@ -516,7 +516,7 @@ func TestAttackErrorBodiesNeverLeak(t *testing.T) {
 	} {
 		f.SetErr("Submit", err)
 		f.Leader = ""
-		a := request(t, srv, "POST", "/api/v1/entries", submitBody([]byte{1}))
+		a := request(t, srv, "POST", "/api/v1/entries", submitBody(entryOf(t, 1)))
 		if a.status != 503 || bytes.Contains(a.body, []byte("hunter2")) || a.header.Get("Retry-After") == "" {
 			t.Errorf("%v: %d %s", err, a.status, a.body)
 		}

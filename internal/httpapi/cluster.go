@@ -15,18 +15,47 @@ import (
 	"github.com/urna-vote/urna/internal/replica"
 )
 
-// clusterGuard admits a cluster route (join, remove, cosign) from a
-// loopback peer or with the bearer cluster token. The peer is the TCP
-// address: X-Forwarded-For and similar headers are client-supplied and
-// never trusted here.
+// clusterGuard admits a cluster route (join, remove, cosign, transfer)
+// from a loopback peer, with the bearer cluster token, or (mutual TLS,
+// Options.PeerAllowed) from a node whose verified certificate names a
+// member; a join also from the node it would add (checked by join). The
+// peer is the TCP address or the TLS certificate: X-Forwarded-For and
+// similar headers are client-supplied and never trusted here.
 func (s *server) clusterGuard(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if isLoopback(c.Request().RemoteAddr) || s.validToken(c.Request()) {
+		r := c.Request()
+		// A verified node certificate decides alone: loopback is no
+		// identity on a peer listener that other hosts reach through a
+		// local proxy or tunnel.
+		if id, ok := s.peerNode(r); ok {
+			if err := s.opts.PeerAllowed(id); err == nil || s.validToken(r) {
+				return next(c)
+			} else if c.Path() == api.Prefix+"/cluster/join" {
+				c.Set(joinerKey, id)
+				return next(c)
+			} else {
+				s.log.WarnContext(r.Context(), "httpapi: refused a cluster call from a node that is not a member", "node", id, "path", c.Path(), "err", err)
+			}
+		} else if isLoopback(r.RemoteAddr) || s.validToken(r) {
 			return next(c)
 		}
 		return &Error{Status: http.StatusForbidden, Code: api.CodeNotAuthorized,
-			Message: "cluster routes are accepted only from loopback or with the cluster token (Authorization: Bearer)"}
+			Message: "cluster routes are accepted only from loopback, with the cluster token (Authorization: Bearer) or from a member's certificate"}
 	}
+}
+
+// joinerKey holds the node ID of a non-member's certificate: it may only
+// join itself.
+const joinerKey = "httpapi.joiner"
+
+// peerNode returns the node ID of a client certificate verified by the
+// peer listener's mutual TLS.
+func (s *server) peerNode(r *http.Request) (string, bool) {
+	if s.opts.PeerAllowed == nil || r.TLS == nil || len(r.TLS.VerifiedChains) == 0 {
+		return "", false
+	}
+	id, err := replica.PeerID(r.TLS.VerifiedChains[0][0])
+	return id, err == nil
 }
 
 func (s *server) validToken(r *http.Request) bool {
@@ -58,8 +87,39 @@ func (s *server) join(c echo.Context) error {
 	if req.ID == "" || req.RaftAddr == "" || req.APIAddr == "" {
 		return malformed("join needs id, raft_addr and api_addr")
 	}
+	if joiner, ok := c.Get(joinerKey).(string); ok && joiner != req.ID {
+		return &Error{Status: http.StatusForbidden, Code: api.CodeNotAuthorized,
+			Message: fmt.Sprintf("the certificate names node %q, which may join only as itself, not as %q", joiner, req.ID)}
+	}
 	if err := s.b.Join(c.Request().Context(), req.ID, req.RaftAddr, req.APIAddr); err != nil {
 		return err
+	}
+	return c.JSON(http.StatusOK, api.StatusResponse{Status: "ok"})
+}
+
+// TransferLeadershipPath is the cluster route that hands leadership over.
+const TransferLeadershipPath = api.Prefix + "/cluster/transfer-leadership"
+
+// codeTransferFailed answers a hand-over raft refused (no other voter, an
+// unknown one, or the target did not take over in time).
+const codeTransferFailed = "transfer_failed"
+
+// TransferRequest is the body of POST TransferLeadershipPath: the voter to
+// hand leadership to, or "" for whichever raft finds most up to date.
+type TransferRequest struct {
+	ID string `json:"id"`
+}
+
+func (s *server) transferLeadership(c echo.Context) error {
+	var req TransferRequest
+	if err := bindStrict(c, s.opts.MaxBody, &req); err != nil {
+		return err
+	}
+	if err := s.opts.TransferLeadership(c.Request().Context(), req.ID); err != nil {
+		if errors.Is(err, replica.ErrNotLeader) {
+			return err
+		}
+		return &Error{Status: http.StatusConflict, Code: codeTransferFailed, Message: "leadership was not handed over: " + err.Error()}
 	}
 	return c.JSON(http.StatusOK, api.StatusResponse{Status: "ok"})
 }

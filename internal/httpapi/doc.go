@@ -20,11 +20,17 @@
 //     docs/API.md. The text of an internal error never reaches a client: it is
 //     logged with the injected slog.Logger and the client sees "internal";
 //   - forwarding (forward.go): a write on a follower (replica.ErrNotLeader) is
-//     replayed to the leader's API with a reverse proxy, at most one hop.
+//     replayed to the leader's API, at most one hop, after the follower
+//     parsed the entries (junk is answered locally); a leader change during
+//     the forward is followed;
+//   - readiness (ready.go: GET /api/v1/ready) and metrics (metrics.go: GET
+//     /metrics, the Prometheus text format, no metrics library).
 //
-// The cluster routes (POST /api/v1/cluster/join, /remove and /cosign) are
-// accepted only from a loopback peer address or with the bearer cluster
-// token; the peer address is the TCP one, never a client-supplied header.
+// The cluster routes (POST /api/v1/cluster/join, /remove, /cosign and
+// /transfer-leadership) are accepted from a loopback peer address, with the
+// bearer cluster token, or (mutual TLS on the peer listener) from a member's
+// verified certificate; the peer address is the TCP one, never a
+// client-supplied header.
 //
 // The package never logs request bodies: they hold ballots and credentials'
 // signatures.

@@ -55,8 +55,29 @@ type Options struct {
 	MaxBody        int64
 
 	// ForwardTransport carries writes forwarded to the leader (nil: a
-	// default transport).
+	// default transport). With mutual TLS between nodes it presents this
+	// node's certificate.
 	ForwardTransport http.RoundTripper
+	// ForwardWait bounds how long a follower waits for a (new) leader to
+	// forward a write to, when it knows none or the one it knew failed.
+	ForwardWait time.Duration
+
+	// Ready computes GET /api/v1/ready (nil: ready when a leader is known).
+	Ready ReadyFunc
+	// Metrics, when set, counts requests and is served at GET /metrics;
+	// Gather, if set, refreshes it (Raft, board, store) before each scrape.
+	Metrics *Metrics
+	Gather  func(*Metrics)
+	// TransferLeadership, when set, serves POST
+	// /api/v1/cluster/transfer-leadership (a cluster route): it hands
+	// leadership to the given voter ("" = any) and fails with
+	// replica.ErrNotLeader on a follower (which then forwards the request).
+	TransferLeadership func(ctx context.Context, id string) error
+	// PeerAllowed, when set (mutual TLS between nodes), admits to the
+	// cluster routes a client whose verified certificate names a node ID
+	// it accepts (a member), besides loopback and the token; a join is
+	// also admitted from the node it names.
+	PeerAllowed func(id string) error
 }
 
 // DefaultOptions returns the defaults.
@@ -72,6 +93,7 @@ func DefaultOptions() Options {
 		MaxStreams:        1024,
 		MaxEntriesBody:    api.MaxEntriesBody,
 		MaxBody:           api.MaxBody,
+		ForwardWait:       5 * time.Second,
 	}
 }
 
@@ -89,6 +111,7 @@ func (o Options) withDefaults() Options {
 	set(&o.RequestTimeout, d.RequestTimeout)
 	set(&o.RetryAfter, d.RetryAfter)
 	set(&o.KeepAlive, d.KeepAlive)
+	set(&o.ForwardWait, d.ForwardWait)
 	if o.MaxEntriesBody <= 0 {
 		o.MaxEntriesBody = d.MaxEntriesBody
 	}
@@ -134,6 +157,16 @@ func New(b Backend, opts Options) *echo.Echo {
 	e.Server.ErrorLog = slog.NewLogLogger(opts.Logger.Handler(), slog.LevelWarn)
 
 	e.Use(s.recoverPanics, s.logRequests)
+	if opts.Metrics != nil {
+		e.Use(s.countRequests)
+		e.GET("/metrics", s.metrics)
+	}
+	// Beside the routes of handlers.go: echo prefers these static paths to
+	// its catch-alls whatever the order.
+	e.GET(api.Prefix+"/ready", s.ready, apiHeaders, s.withTimeout)
+	if opts.TransferLeadership != nil {
+		e.POST(TransferLeadershipPath, s.transferLeadership, apiHeaders, s.clusterGuard, s.withTimeout)
+	}
 	s.routes(e)
 	return e
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/urna-vote/urna/internal/httpapi"
 	"github.com/urna-vote/urna/internal/httpapi/httpapitest"
 	"github.com/urna-vote/urna/internal/replica"
+	"github.com/urna-vote/urna/internal/schnorr"
 	"github.com/urna-vote/urna/internal/store"
 	"github.com/urna-vote/urna/internal/testonly"
 	"github.com/urna-vote/urna/internal/wire"
@@ -84,6 +85,27 @@ func request(t *testing.T, srv *httptest.Server, method, path, body string, hdr 
 		t.Fatalf("%s %s: reading: %v", method, path, err)
 	}
 	return answer{resp.StatusCode, resp.Header, b}
+}
+
+// entryOf returns an entry that parses (bulletin.ParseEntry) with body
+// tag, signed by a fixed key: followers parse entries before forwarding
+// them, so forwarding tests post such entries (the fake leader checks
+// nothing more).
+func entryOf(t testing.TB, tag ...byte) []byte {
+	t.Helper()
+	var fp [32]byte
+	key, err := schnorr.GenerateKey(bytes.NewReader(bytes.Repeat([]byte{42}, 1024)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := bulletin.NewEntry(bulletin.TypeClose, fp, bulletin.RoleAuthority, key.Public(), tag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Sign(bytes.NewReader(bytes.Repeat([]byte{tag[0]}, 1024)), key); err != nil {
+		t.Fatal(err)
+	}
+	return e.Bytes()
 }
 
 func submitBody(entries ...[]byte) string {
@@ -401,16 +423,16 @@ func TestForwardToLeader(t *testing.T) {
 	follower.Leader = leaderSrv.URL
 	follower.SetErr("Submit", fmt.Errorf("board: %w", &replica.NotLeaderError{LeaderID: "n1"}))
 	follower.SetErr("Join", fmt.Errorf("board: %w", &replica.NotLeaderError{LeaderID: "n1"}))
-	followerSrv := serve(t, follower, httpapi.Options{ClusterToken: "tok"})
+	followerSrv := serve(t, follower, httpapi.Options{ClusterToken: "tok", ForwardWait: 200 * time.Millisecond})
 
-	a := request(t, followerSrv, "POST", "/api/v1/entries", submitBody([]byte{7, 7}, []byte{8}))
+	a := request(t, followerSrv, "POST", "/api/v1/entries", submitBody(entryOf(t, 7, 7), entryOf(t, 8)))
 	if a.status != 200 || a.header.Get("X-Urna-Forwarded") == "" {
 		t.Fatalf("forwarded submit: %d %v %s", a.status, a.header, a.body)
 	}
 	if !strings.Contains(string(a.body), `"seq":1`) {
 		t.Errorf("answer is not the leader's: %s", a.body)
 	}
-	if len(leader.Submitted) != 2 || !bytes.Equal(leader.Submitted[0], []byte{7, 7}) {
+	if len(leader.Submitted) != 2 || !bytes.Equal(leader.Submitted[0], entryOf(t, 7, 7)) {
 		t.Fatalf("leader got %v", leader.Submitted)
 	}
 
@@ -424,19 +446,19 @@ func TestForwardToLeader(t *testing.T) {
 	follower2 := httpapitest.Sample()
 	follower2.SetErr("Submit", fmt.Errorf("board: %w", &replica.NotLeaderError{LeaderID: "n1", LeaderAPI: strings.TrimPrefix(leaderSrv.URL, "http://")}))
 	f2Srv := serve(t, follower2, httpapi.Options{})
-	if a := request(t, f2Srv, "POST", "/api/v1/entries", submitBody([]byte{9})); a.status != 200 {
+	if a := request(t, f2Srv, "POST", "/api/v1/entries", submitBody(entryOf(t, 9))); a.status != 200 {
 		t.Fatalf("forward via NotLeaderError.LeaderAPI: %d %s", a.status, a.body)
 	}
 
 	// A follower that gets an already forwarded write does not forward it again.
-	a = request(t, followerSrv, "POST", "/api/v1/entries", submitBody([]byte{1}), "X-Urna-Forwarded", "1")
+	a = request(t, followerSrv, "POST", "/api/v1/entries", submitBody(entryOf(t, 1)), "X-Urna-Forwarded", "1")
 	if a.status != 503 || a.errorBody(t).Code != api.CodeNoLeader || a.header.Get("Retry-After") == "" {
 		t.Fatalf("second hop: %d %s", a.status, a.body)
 	}
 
 	// No known leader: 503 no_leader.
 	follower.Leader = ""
-	a = request(t, followerSrv, "POST", "/api/v1/entries", submitBody([]byte{1}))
+	a = request(t, followerSrv, "POST", "/api/v1/entries", submitBody(entryOf(t, 1)))
 	if a.status != 503 || a.errorBody(t).Code != api.CodeNoLeader {
 		t.Fatalf("no leader: %d %s", a.status, a.body)
 	}
@@ -445,7 +467,7 @@ func TestForwardToLeader(t *testing.T) {
 	dead := httptest.NewServer(http.NotFoundHandler())
 	dead.Close()
 	follower.Leader = dead.URL
-	a = request(t, followerSrv, "POST", "/api/v1/entries", submitBody([]byte{1}))
+	a = request(t, followerSrv, "POST", "/api/v1/entries", submitBody(entryOf(t, 1)))
 	if a.status != 503 || a.errorBody(t).Code != api.CodeNoLeader {
 		t.Fatalf("dead leader: %d %s", a.status, a.body)
 	}

@@ -31,6 +31,9 @@ type Config struct {
 	// Set it on exactly one node of a new cluster; it is ignored when state
 	// exists. Other nodes join with (*Node).Join on the leader.
 	Bootstrap bool
+	// PeerTLS, when set, carries Raft over mutual TLS (see PeerTLS); nil
+	// means plain TCP, for loopback and private networks only.
+	PeerTLS *PeerTLS
 	// Logger receives all logs, including raft's (through an hclog adapter).
 	// Nil discards them.
 	Logger *slog.Logger

@@ -133,11 +133,14 @@ func testConfig(t testing.TB, id, dir string) Config {
 	c.RaftBind = "127.0.0.1:0"
 	c.APIAddr = "http://" + id + ".test"
 	c.Logger = testonly.Logger(t, slog.LevelInfo)
-	// Short enough for fast elections, long enough that a loaded 2-core CI
-	// machine does not trip the leader lease.
-	c.HeartbeatTimeout = 150 * time.Millisecond
-	c.ElectionTimeout = 150 * time.Millisecond
-	c.LeaderLeaseTimeout = 150 * time.Millisecond
+	// Short enough for fast elections, with a margin for a loaded 2-core
+	// CI machine: the lease (300 ms) is below the heartbeat timeout, so a
+	// leader that stalls steps down before a follower can elect another,
+	// and a 300 ms stall is survived. Equal 150 ms timers failed
+	// TestGroupCommit beside two CPU burners.
+	c.HeartbeatTimeout = 500 * time.Millisecond
+	c.ElectionTimeout = 500 * time.Millisecond
+	c.LeaderLeaseTimeout = 300 * time.Millisecond
 	c.ApplyTimeout = 5 * time.Second
 	c.SnapshotInterval = time.Hour // tests snapshot explicitly
 	c.SnapshotThreshold = 1 << 30

@@ -106,3 +106,52 @@ func (n *Node) applyMembers(ctx context.Context, ops ...memberOp) error {
 	}
 	return nil
 }
+
+// TransferLeadership hands leadership to server id (empty: the voter raft
+// finds most up to date) and waits until it took over or ctx ends. It MUST
+// be called on the leader (else a *NotLeaderError). A one-server cluster
+// has no one to hand over to: raft's error is returned.
+func (n *Node) TransferLeadership(ctx context.Context, id string) error {
+	if !n.IsLeader() {
+		return n.notLeader()
+	}
+	var f raft.Future
+	if id == "" {
+		f = n.raft.LeadershipTransfer()
+	} else {
+		var addr raft.ServerAddress
+		servers, err := n.Servers()
+		if err != nil {
+			return err
+		}
+		for _, s := range servers {
+			if s.ID == id && s.Suffrage == raft.Voter.String() {
+				addr = raft.ServerAddress(s.RaftAddr)
+			}
+		}
+		if addr == "" {
+			return fmt.Errorf("replica: transfer leadership: %q is not a voter of this cluster", id)
+		}
+		f = n.raft.LeadershipTransferToServer(raft.ServerID(id), addr)
+	}
+	if err := waitFuture(ctx, f); err != nil {
+		return fmt.Errorf("replica: transfer leadership: %w", n.mapRaftErr(err))
+	}
+	n.log.Info("replica: leadership handed over", "to", id)
+	return nil
+}
+
+// Voters returns the number of voters in the current configuration.
+func (n *Node) Voters() int {
+	f := n.raft.GetConfiguration()
+	if f.Error() != nil {
+		return 0
+	}
+	v := 0
+	for _, s := range f.Configuration().Servers {
+		if s.Suffrage == raft.Voter {
+			v++
+		}
+	}
+	return v
+}

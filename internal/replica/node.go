@@ -46,12 +46,18 @@ type Node struct {
 
 	entries  atomic.Uint64
 	commands atomic.Uint64
+
+	// hadState records whether raft found a log, a stable store or a
+	// snapshot at startup: such a node is already a member (or was one) and
+	// needs neither bootstrap nor join.
+	hadState bool
 }
 
 // New starts a node listening for Raft traffic on cfg.RaftBind over TCP.
 // fsm MUST be opened on its own durable state before New is called: raft may
 // replay log entries at or below fsm.AppliedIndex(), which the FSM skips.
 func New(cfg Config, fsm FSM) (*Node, error) {
+	installRaftSink()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -65,20 +71,42 @@ func New(cfg Config, fsm FSM) (*Node, error) {
 		}
 		adv = a
 	}
-	trans, err := raft.NewTCPTransportWithConfig(cfg.RaftBind, adv, &raft.NetworkTransportConfig{
+	tcfg := &raft.NetworkTransportConfig{
 		MaxPool: 3,
 		Timeout: 10 * time.Second,
 		Logger:  newHCLogger(cfg.Logger, "raft-net"),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("replica: raft transport: %w", err)
+	}
+	var trans *raft.NetworkTransport
+	if cfg.PeerTLS != nil {
+		stream, err := newTLSStream(cfg.RaftBind, adv, cfg.PeerTLS, loggerOf(cfg))
+		if err != nil {
+			return nil, err
+		}
+		tcfg.Stream = stream
+		trans = raft.NewNetworkTransportWithConfig(tcfg)
+	} else {
+		t, err := raft.NewTCPTransportWithConfig(cfg.RaftBind, adv, tcfg)
+		if err != nil {
+			return nil, fmt.Errorf("replica: raft transport: %w", err)
+		}
+		trans = t
 	}
 	n, err := newNode(cfg, fsm, trans)
 	if err != nil {
 		_ = trans.Close()
 		return nil, err
 	}
+	if s, ok := tcfg.Stream.(*tlsStream); ok {
+		s.node.Store(n)
+	}
 	return n, nil
+}
+
+func loggerOf(cfg Config) *slog.Logger {
+	if cfg.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return cfg.Logger.With("node", cfg.ID)
 }
 
 // NewWithTransport starts a node on the given Raft transport instead of TCP:
@@ -154,13 +182,14 @@ func startNode(cfg Config, fsm FSM, trans raft.Transport, store *boltStore) (*No
 		watchDone:   make(chan struct{}),
 		raftDown:    make(chan struct{}),
 	}
+	has, err := raft.HasExistingState(logs, store, snaps)
+	if err != nil {
+		cancel()
+		_ = r.Shutdown().Error()
+		return nil, fmt.Errorf("replica: inspect state: %w", err)
+	}
+	n.hadState = has
 	if cfg.Bootstrap {
-		has, err := raft.HasExistingState(logs, store, snaps)
-		if err != nil {
-			cancel()
-			_ = r.Shutdown().Error()
-			return nil, fmt.Errorf("replica: inspect state: %w", err)
-		}
 		if !has {
 			err := r.BootstrapCluster(raft.Configuration{Servers: []raft.Server{{
 				Suffrage: raft.Voter, ID: raft.ServerID(cfg.ID), Address: trans.LocalAddr(),
@@ -240,6 +269,12 @@ func (n *Node) Leader() (id, apiAddr string) {
 	return string(lid), n.fsm.apiAddr(string(lid))
 }
 
+// HadState reports whether the node found Raft state (a log, votes or a
+// snapshot) when it started. Such a node rejoins its cluster by itself: its
+// peers are in its own configuration, so it MUST NOT need a join request to
+// start (the member it would ask may be the one that is down).
+func (n *Node) HadState() bool { return n.hadState }
+
 // RaftAddr returns the address other servers use to reach this node's Raft
 // transport (pass it to Join on the leader).
 func (n *Node) RaftAddr() string { return string(n.trans.LocalAddr()) }
@@ -278,7 +313,10 @@ type Stats struct {
 	Queued       int    // Submit calls waiting for the batcher
 	Entries      uint64 // command entries this node handed to raft as leader
 	Commands     uint64 // commands in those entries
-	Raft         map[string]string
+	// LastContact is when this node last heard from a leader (the zero
+	// time if never; now on the leader).
+	LastContact time.Time
+	Raft        map[string]string
 }
 
 // Stats returns current statistics.
@@ -297,8 +335,16 @@ func (n *Node) Stats() Stats {
 		Queued:       len(n.queue),
 		Entries:      n.entries.Load(),
 		Commands:     n.commands.Load(),
+		LastContact:  n.lastContact(),
 		Raft:         rs,
 	}
+}
+
+func (n *Node) lastContact() time.Time {
+	if n.raft.State() == raft.Leader {
+		return time.Now()
+	}
+	return n.raft.LastContact()
 }
 
 // Snapshot asks raft for a snapshot now (normally taken automatically per

@@ -36,11 +36,30 @@ type Config struct {
 	// requires a specific listen host).
 	HTTPListen    string
 	HTTPAdvertise string
+	// PeerListen, if set, is a second listener for node-to-node HTTP
+	// (forwarded writes, joins, cosignatures), so that a firewall can keep
+	// the public and the peer traffic apart; PeerAdvertise is its base URL
+	// (default: https:// or http:// and the listen address). The
+	// membership then records the peer URL, so peers call only it.
+	PeerListen    string
+	PeerAdvertise string
+
+	// TLS. TLSCertFile and TLSKeyFile: the node serves HTTPS (PEM files,
+	// reloaded on SIGHUP and when they change). TLSCAFile: the cluster's
+	// own CA; it turns on mutual TLS between nodes, for Raft and for every
+	// node-to-node HTTP call, with the node's certificate naming its ID
+	// (common name and DNS name) and peers checked against the membership.
+	// Without them the node speaks plain HTTP and TCP: loopback demos and
+	// private networks only.
+	TLSCertFile string
+	TLSKeyFile  string
+	TLSCAFile   string
 
 	// Bootstrap forms a new one-node cluster when the node has no Raft
 	// state. Join is the API base URL of a running member to join through
 	// (POST /api/v1/cluster/join). Exactly one of them on a fresh node; a
-	// node with state ignores Bootstrap and re-joins (harmless).
+	// node with Raft state ignores both (it is a member already, and its
+	// start never depends on the Join node being up).
 	Bootstrap bool
 	Join      string
 
@@ -77,6 +96,18 @@ type Config struct {
 	ShutdownGrace time.Duration
 	// SkipChecks disables signature and proof pre-checks: benchmarks only.
 	SkipChecks bool
+
+	// Readiness (GET /api/v1/ready): a follower that has not heard from
+	// the leader for MaxLeaderSilence, or whose board state is more than
+	// MaxApplyLag entries behind the commit index, is not ready; nor is a
+	// node whose write probe (every ProbeInterval: 4 KiB written and synced
+	// in DataDir, a read of the store) failed.
+	MaxLeaderSilence time.Duration
+	MaxApplyLag      uint64
+	ProbeInterval    time.Duration
+	// HandOverTimeout bounds the leadership transfer a leader attempts
+	// when it stops.
+	HandOverTimeout time.Duration
 }
 
 // DefaultConfig returns a config with the defaults filled in.
@@ -87,6 +118,11 @@ func DefaultConfig() Config {
 		Store:          "bolt",
 		CosignInterval: 75 * time.Millisecond,
 		ShutdownGrace:  5 * time.Second,
+
+		MaxLeaderSilence: 5 * time.Second,
+		MaxApplyLag:      1024,
+		ProbeInterval:    5 * time.Second,
+		HandOverTimeout:  5 * time.Second,
 	}
 }
 
@@ -111,6 +147,32 @@ func (c *Config) Validate() error {
 	}
 	if err := needAdvertise("HTTP", c.HTTPListen, c.HTTPAdvertise); err != nil {
 		return err
+	}
+	if c.PeerListen != "" {
+		if err := needAdvertise("peer HTTP", c.PeerListen, c.PeerAdvertise); err != nil {
+			return err
+		}
+	}
+	if c.PeerAdvertise != "" {
+		if c.PeerListen == "" {
+			return errors.New("server: config: a peer advertise URL needs a peer listen address")
+		}
+		if err := checkURL(c.PeerAdvertise); err != nil {
+			return fmt.Errorf("server: config: peer advertise URL: %w", err)
+		}
+	}
+	switch {
+	case (c.TLSCertFile == "") != (c.TLSKeyFile == ""):
+		return errors.New("server: config: give both the TLS certificate and its key, or neither")
+	case c.TLSCAFile != "" && c.TLSCertFile == "":
+		return errors.New("server: config: mutual TLS (a cluster CA) needs the node's own TLS certificate and key")
+	case c.TLSCAFile != "" && c.PeerListen == "":
+		// Browsers must not be asked for client certificates: mutual TLS
+		// lives on the peer listener only.
+		return errors.New("server: config: mutual TLS (a cluster CA) needs a peer listener for node-to-node traffic")
+	case c.TLSCAFile != "" && (strings.HasPrefix(c.Join, "http://") || strings.HasPrefix(c.PeerAdvertise, "http://")):
+		// No plaintext between nodes once mutual TLS is on.
+		return errors.New("server: config: with mutual TLS the join and peer URLs must be https://")
 	}
 	if c.HTTPAdvertise != "" {
 		if err := checkURL(c.HTTPAdvertise); err != nil {
@@ -142,6 +204,9 @@ func (c *Config) Validate() error {
 	}
 	if c.CosignInterval < 0 || c.ShutdownGrace < 0 {
 		return errors.New("server: config: negative interval")
+	}
+	if c.MaxLeaderSilence <= 0 || c.ProbeInterval <= 0 || c.HandOverTimeout <= 0 {
+		return errors.New("server: config: MaxLeaderSilence and ProbeInterval and HandOverTimeout must be positive (start from DefaultConfig)")
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,9 +12,12 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/urna-vote/urna/internal/api"
@@ -27,16 +31,23 @@ import (
 type Node struct {
 	ID       string
 	APIAddr  string // API base URL, e.g. http://127.0.0.1:8080
+	PeerAddr string // base URL peers use (the peer listener's, else APIAddr)
 	RaftAddr string
 	Board    *board.Board
 	Replica  *replica.Node
 
-	st     store.Store
-	log    *slog.Logger
-	cancel context.CancelFunc
-	served chan error
-	once   sync.Once
-	err    error
+	cfg    Config // as started (tests restart a node with it)
+	probe  *prober
+	probed chan struct{} // closed when the probe loop ended
+	tls    *tlsSetup
+	// peerServed gets the peer listener's end (nil at once without one).
+	peerServed chan error
+	st         store.Store
+	log        *slog.Logger
+	cancel     context.CancelFunc
+	served     chan error
+	once       sync.Once
+	err        error
 }
 
 // Run starts a node and serves until ctx is cancelled, then shuts down.
@@ -45,13 +56,23 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	select {
-	case <-ctx.Done():
-	case err := <-n.served:
-		// the HTTP server died: stop everything and report it
-		n.served <- err
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return n.Stop()
+		case err := <-n.served:
+			// the HTTP server died: stop everything and report it
+			n.served <- err
+			return n.Stop()
+		case <-hup:
+			if err := n.ReloadTLS(); err != nil {
+				n.log.Error("server: SIGHUP: the TLS certificate was not reloaded; the previous one stays in use", "err", err)
+			}
+		}
 	}
-	return n.Stop()
 }
 
 // Start opens the store, starts the replica, the board and the HTTP API,
@@ -81,18 +102,45 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 
-	ln, err := net.Listen("tcp", cfg.HTTPListen)
+	ts, err := loadTLS(&cfg, logger)
+	if err != nil {
+		return fail(err)
+	}
+	ln, apiAddr, err := listen(cfg.HTTPListen, cfg.HTTPAdvertise, ts, false)
 	if err != nil {
 		return fail(fmt.Errorf("server: HTTP listen: %w", err))
 	}
 	cleanup = append(cleanup, func() { _ = ln.Close() })
-	apiAddr := cfg.HTTPAdvertise
-	if apiAddr == "" {
-		apiAddr = "http://" + ln.Addr().String()
+	// Peers reach this node at peerAddr: the peer listener when there is
+	// one, else the public API. It is what the membership records.
+	peerLn, peerAddr := net.Listener(nil), apiAddr
+	if cfg.PeerListen != "" {
+		if peerLn, peerAddr, err = listen(cfg.PeerListen, cfg.PeerAdvertise, ts, true); err != nil {
+			return fail(fmt.Errorf("server: peer HTTP listen: %w", err))
+		}
+		cleanup = append(cleanup, func() { _ = peerLn.Close() })
 	}
-	apiAddr = strings.TrimSuffix(apiAddr, "/")
 
-	hc := &http.Client{Timeout: 10 * time.Second}
+	// repRef lets the peer TLS check ask the replica, which starts later.
+	var repRef atomic.Pointer[replica.Node]
+	allowMember := func(id string) error {
+		r := repRef.Load()
+		var servers []replica.Server
+		if r != nil {
+			servers, _ = r.Servers()
+		}
+		if len(servers) == 0 {
+			return nil // not a member yet: any node of the cluster CA (the join target)
+		}
+		for _, sv := range servers {
+			if sv.ID == id {
+				return nil
+			}
+		}
+		return fmt.Errorf("%w: %q is not a member of this cluster", replica.ErrPeerIdentity, id)
+	}
+	peerRT := ts.peerTransport(allowMember, httpapi.DefaultOptions().RequestTimeout+5*time.Second)
+	hc := &http.Client{Timeout: 10 * time.Second, Transport: peerRT}
 	b, err := board.Open(board.Config{
 		NodeID: cfg.ID, Store: st, Key: key, Logger: logger.With("component", "board"),
 		CosignInterval: cfg.CosignInterval, SkipChecks: cfg.SkipChecks,
@@ -108,7 +156,8 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	rc := replica.DefaultConfig()
 	rc.ID, rc.DataDir = cfg.ID, filepath.Join(cfg.DataDir, "raft")
 	rc.RaftBind, rc.RaftAdvertise = cfg.RaftBind, cfg.RaftAdvertise
-	rc.APIAddr, rc.Bootstrap = apiAddr, cfg.Bootstrap
+	rc.APIAddr, rc.Bootstrap = peerAddr, cfg.Bootstrap
+	rc.PeerTLS = ts.peer
 	rc.Logger = logger.With("component", "replica")
 	if cfg.Replica != nil {
 		cfg.Replica(&rc)
@@ -118,25 +167,47 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return fail(err)
 	}
 	cleanup = append(cleanup, func() { _ = rep.Shutdown() })
+	repRef.Store(rep)
 	b.Attach(rep)
 	b.Start()
+
+	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	n := &Node{
+		ID: cfg.ID, APIAddr: apiAddr, PeerAddr: peerAddr, RaftAddr: rep.RaftAddr(), Board: b, Replica: rep,
+		cfg: cfg, st: st, log: logger, cancel: cancel, served: make(chan error, 1),
+		probe: &prober{dir: cfg.DataDir, st: st, interval: cfg.ProbeInterval}, probed: make(chan struct{}),
+	}
+	go func() { defer close(n.probed); n.probe.run(sctx) }()
 
 	opts := httpapi.DefaultOptions()
 	opts.Logger = logger.With("component", "http")
 	opts.Static = cfg.Static
 	opts.ClusterToken = cfg.ClusterToken
+	opts.Ready = n.Readiness
+	opts.Metrics = httpapi.NewMetrics()
+	opts.Gather = n.gather
+	opts.TransferLeadership = rep.TransferLeadership
+	opts.ForwardTransport = peerRT
+	if ts.peer != nil {
+		opts.PeerAllowed = allowMember
+	}
 	e := httpapi.New(httpapi.NewNode(b), opts)
 
-	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	n := &Node{
-		ID: cfg.ID, APIAddr: apiAddr, RaftAddr: rep.RaftAddr(), Board: b, Replica: rep,
-		st: st, log: logger, cancel: cancel, served: make(chan error, 1),
-	}
 	grace := cfg.ShutdownGrace
 	if grace <= 0 {
 		grace = 5 * time.Second
 	}
 	go func() { n.served <- httpapi.Serve(sctx, e, ln, grace) }()
+	n.peerServed = make(chan error, 1)
+	if peerLn != nil {
+		// The same API on its own listener (and its own echo, so that the
+		// two shut down independently); with a cluster CA only nodes of
+		// that CA get through its handshake.
+		ep := httpapi.New(httpapi.NewNode(b), opts)
+		go func() { n.peerServed <- httpapi.Serve(sctx, ep, peerLn, grace) }()
+	} else {
+		n.peerServed <- nil
+	}
 	go func() {
 		select {
 		case <-ctx.Done():
@@ -144,10 +215,18 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		case <-sctx.Done():
 		}
 	}()
-	logger.Info("server: node started", "id", cfg.ID, "api", apiAddr, "raft", n.RaftAddr)
+	n.tls = ts
+	logger.Info("server: node started", "id", cfg.ID, "api", apiAddr, "peer_api", peerAddr, "raft", n.RaftAddr,
+		"tls", ts.certs != nil, "mutual_tls", ts.peer != nil)
 
-	if cfg.Join != "" {
-		if err := joinCluster(ctx, hc, cfg.Join, cfg.ClusterToken, cfg.ID, n.RaftAddr, apiAddr, logger); err != nil {
+	switch {
+	case cfg.Join != "" && rep.HadState():
+		// Restarting a member: Raft reaches its peers on its own. Asking
+		// cfg.Join again would make the start depend on that one node
+		// being up, and two nodes down would then cost the quorum.
+		logger.Info("server: Raft state exists, not asking to join again", "join", cfg.Join)
+	case cfg.Join != "":
+		if err := joinCluster(ctx, hc, cfg.Join, cfg.ClusterToken, cfg.ID, n.RaftAddr, peerAddr, logger); err != nil {
 			_ = n.Stop()
 			return nil, err
 		}
@@ -155,16 +234,22 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	return n, nil
 }
 
-// Stop shuts the node down: HTTP first, then the board's background work,
-// the replica and the store. It is safe to call more than once.
+// Stop shuts the node down: a leader first hands leadership to another
+// voter (so that writes pause for a hand-over, not for an election after
+// the followers' timeouts), then HTTP, the board's background work, the
+// replica and the store. It is safe to call more than once.
 func (n *Node) Stop() error {
 	n.once.Do(func() {
+		n.handOver()
 		n.cancel()
 		var errs []error
-		if err := <-n.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
-			errs = append(errs, err)
+		for _, ch := range []chan error{n.served, n.peerServed} {
+			if err := <-ch; err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errs = append(errs, err)
+			}
 		}
 		close(n.served)
+		<-n.probed
 		_ = n.Board.Close()
 		if err := n.Replica.Shutdown(); err != nil {
 			errs = append(errs, err)
@@ -176,6 +261,58 @@ func (n *Node) Stop() error {
 		n.log.Info("server: node stopped", "id", n.ID)
 	})
 	return n.err
+}
+
+// handOver transfers leadership before a shutdown, if this node leads a
+// cluster with other voters; a failure is logged and the shutdown goes on
+// (the others then elect a leader after their timeouts, as after a crash).
+func (n *Node) handOver() {
+	if !n.Replica.IsLeader() || n.Replica.Voters() < 2 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.HandOverTimeout)
+	defer cancel()
+	start := time.Now()
+	if err := n.Replica.TransferLeadership(ctx, ""); err != nil {
+		n.log.Warn("server: leadership hand-over before shutdown failed; the others will elect a leader", "err", err)
+		return
+	}
+	id, _ := n.Replica.Leader()
+	n.log.Info("server: handed leadership over before shutdown", "to", id, "took", time.Since(start).Round(time.Millisecond))
+}
+
+// ReloadTLS loads the node's certificate and key files again (SIGHUP). A
+// pair that cannot be used is refused with the reason; the previous one
+// stays in use.
+func (n *Node) ReloadTLS() error {
+	if n.tls == nil || n.tls.certs == nil {
+		return nil
+	}
+	return n.tls.certs.Reload()
+}
+
+// listen opens a listener on addr, with TLS when ts has a certificate
+// (mutual TLS for peers when peer and ts has a CA), and returns it with
+// its base URL (advertise, else the scheme and the actual address).
+func listen(addr, advertise string, ts *tlsSetup, peer bool) (net.Listener, string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, "", err
+	}
+	scheme := "http://"
+	switch {
+	case peer && ts.peer != nil:
+		ln = tls.NewListener(ln, ts.peer.ServerConfig(nil))
+		scheme = "https://"
+	case ts.certs != nil:
+		ln = tls.NewListener(ln, ts.publicConfig())
+		scheme = "https://"
+	}
+	base := advertise
+	if base == "" {
+		base = scheme + ln.Addr().String()
+	}
+	return ln, strings.TrimSuffix(base, "/"), nil
 }
 
 func openStore(ctx context.Context, cfg *Config) (store.Store, error) {
