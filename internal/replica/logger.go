@@ -2,6 +2,7 @@ package replica
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log"
 	"log/slog"
@@ -51,10 +52,38 @@ func (h *hcLogger) enabled(level hclog.Level) bool {
 }
 
 func (h *hcLogger) Log(level hclog.Level, msg string, args ...any) {
+	level = quieter(level, msg, args)
 	if level == hclog.Off || !h.enabled(level) {
 		return
 	}
+	for i, a := range args {
+		// raft passes hclog.Fmt("%+v", x) values; hclog formats them, slog
+		// would print the format verb and its arguments raw.
+		if f, ok := a.(hclog.Format); ok && len(f) > 0 {
+			if format, ok := f[0].(string); ok {
+				args[i] = fmt.Sprintf(format, f[1:]...)
+			}
+		}
+	}
 	h.l.Log(context.Background(), toSlog(level), msg, args...)
+}
+
+// quieter lowers to Debug what raft logs as a warning although nothing is
+// wrong: a follower that has no log yet (a node that just joined) refusing
+// the leader's first append, which the leader answers by sending older
+// entries or a snapshot.
+func quieter(level hclog.Level, msg string, args []any) hclog.Level {
+	if level != hclog.Warn || msg != "failed to get previous log" {
+		return level
+	}
+	for i := 0; i+1 < len(args); i += 2 {
+		if args[i] == "last-index" {
+			if n, ok := args[i+1].(uint64); ok && n == 0 {
+				return hclog.Debug
+			}
+		}
+	}
+	return level
 }
 
 func (h *hcLogger) Trace(msg string, args ...any) { h.Log(hclog.Trace, msg, args...) }

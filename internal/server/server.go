@@ -90,11 +90,20 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A start that fails leaves a new data directory as it found it (none),
+	// not a 16 MB bolt file that makes the next attempt look like a restart.
+	fresh := freshDir(cfg.DataDir)
+	removeFresh := func() {
+		if fresh {
+			_ = os.RemoveAll(cfg.DataDir)
+		}
+	}
 	st, err := openStore(ctx, &cfg)
 	if err != nil {
+		removeFresh()
 		return nil, err
 	}
-	cleanup := []func(){func() { _ = st.Close() }}
+	cleanup := []func(){removeFresh, func() { _ = st.Close() }} // run in reverse order
 	fail := func(err error) (*Node, error) {
 		for i := len(cleanup) - 1; i >= 0; i-- {
 			cleanup[i]()
@@ -228,6 +237,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	case cfg.Join != "":
 		if err := joinCluster(ctx, hc, cfg.Join, cfg.ClusterToken, cfg.ID, n.RaftAddr, peerAddr, logger); err != nil {
 			_ = n.Stop()
+			removeFresh()
 			return nil, err
 		}
 	}
@@ -313,6 +323,13 @@ func listen(addr, advertise string, ts *tlsSetup, peer bool) (net.Listener, stri
 		base = scheme + ln.Addr().String()
 	}
 	return ln, strings.TrimSuffix(base, "/"), nil
+}
+
+// freshDir reports whether dir does not exist or is empty: a node that has
+// never run there.
+func freshDir(dir string) bool {
+	ents, err := os.ReadDir(dir)
+	return errors.Is(err, os.ErrNotExist) || (err == nil && len(ents) == 0)
 }
 
 func openStore(ctx context.Context, cfg *Config) (store.Store, error) {
