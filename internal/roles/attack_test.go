@@ -50,7 +50,7 @@ func TestAttackSubstitutedElectionKey(t *testing.T) {
 		m["joint_key"] = fake
 		out, _ := json.Marshal(m)
 		return out
-	}, nil)
+	}, func([]byte) bool { return true }) // it keeps what the voter sends
 	_, err := roles.Cast(context.Background(), rand.Reader, e.client(p.URL()),
 		roles.CastOptions{Credential: e.creds[0], Choices: picks[0], Challenge: true})
 	if err == nil {
@@ -58,6 +58,9 @@ func TestAttackSubstitutedElectionKey(t *testing.T) {
 	}
 	if !errors.Is(err, roles.ErrRefused) || !strings.Contains(err.Error(), "election key") {
 		t.Fatalf("refusal %q does not name the substituted election key", err)
+	}
+	if held := p.heldEntries(t); len(held) != 0 {
+		t.Fatalf("the voter sent %d ballots encrypted under the proxy's key", len(held))
 	}
 	if n := e.count(bulletin.TypeBallot) + e.count(bulletin.TypeAuditedBallot); n != 0 {
 		t.Fatalf("%d ballots reached the board through the hostile proxy", n)
