@@ -421,6 +421,20 @@ func SaveReceipt(dir string, electionID string, v *Vote) (string, error) {
 	return path, nil
 }
 
+// LoadReceipt reads a saved receipt file (SaveReceipt) and returns it and
+// the canonical receipt it holds (SPEC.md §3.10), not yet verified.
+func LoadReceipt(path string) (*ReceiptFile, []byte, error) {
+	var f ReceiptFile
+	if err := readFile(path, kindReceipt, false, &f); err != nil {
+		return nil, nil, err
+	}
+	raw, err := wire.DecodeB64(f.Receipt)
+	if err != nil {
+		return nil, nil, fmt.Errorf("roles: %s: receipt: %w", path, err)
+	}
+	return &f, raw, nil
+}
+
 // ReceiptStatus is what CheckReceipt found, all of it from verified data.
 type ReceiptStatus struct {
 	Seq          uint64
@@ -445,13 +459,9 @@ type ReceiptStatus struct {
 // file beside the receipt and returns an *EvidenceError; a node showing a
 // board older than the receipt fails with client.ErrStale.
 func CheckReceipt(ctx context.Context, c *apiclient.Client, path string, others ...*apiclient.Client) (*ReceiptStatus, error) {
-	var f ReceiptFile
-	if err := readFile(path, kindReceipt, false, &f); err != nil {
-		return nil, err
-	}
-	raw, err := wire.DecodeB64(f.Receipt)
+	f, raw, err := LoadReceipt(path)
 	if err != nil {
-		return nil, fmt.Errorf("roles: %s: receipt: %w", path, err)
+		return nil, err
 	}
 	rc, err := bulletin.ParseReceipt(raw)
 	if err != nil {
