@@ -52,8 +52,10 @@ type FollowOptions struct {
 	Others []Source
 	// Rand supplies batch-verification weights; crypto/rand.Reader if nil.
 	Rand io.Reader
-	// ChunkSize is VerifyOptions.ChunkSize.
-	ChunkSize int
+	// ChunkSize, Progress and TotalEntries are VerifyOptions'.
+	ChunkSize    int
+	Progress     func(step string, done, total int)
+	TotalEntries int
 }
 
 // Verified is the board state a party may act on: everything in it was
@@ -151,7 +153,8 @@ func FollowRecord(r io.Reader, opts FollowOptions) (*Verified, error) {
 }
 
 func followRecord(r io.Reader, opts FollowOptions) (*Verified, error) {
-	v := newVerifier(VerifyOptions{Fingerprint: opts.Fingerprint, Rand: opts.Rand, ChunkSize: opts.ChunkSize})
+	v := newVerifier(VerifyOptions{Fingerprint: opts.Fingerprint, Rand: opts.Rand, ChunkSize: opts.ChunkSize,
+		Progress: opts.Progress, TotalEntries: opts.TotalEntries})
 	var kept []SeqEntry
 	notes, err := v.runKeepingCheckpoints(r, func(seq uint64, e *bulletin.Entry) {
 		if e.Type != bulletin.TypeBallot && e.Type != bulletin.TypeAuditedBallot {
@@ -163,6 +166,14 @@ func followRecord(r io.Reader, opts FollowOptions) (*Verified, error) {
 		return nil, err
 	}
 	s := &Verified{Report: v.rep, Manifest: v.m, Fingerprint: v.rep.Fingerprint, Entries: kept, log: v.log}
+	if v.creds != nil {
+		s.Credentials = v.creds.Len()
+		v.rep.Credentials = s.Credentials // V6.3
+	}
+	if v.rep.Counts != nil && v.result != nil {
+		d := v.result.Digest(v.rep.Fingerprint) // V13.5
+		v.rep.ResultDigest = &d
+	}
 	if step, f, bad := v.rep.FirstFailure(); bad && (len(v.rep.Step(step).Failures) > 0 || v.v1Failed) {
 		return s, fmt.Errorf("%w: %s (%s): %s", ErrNotVerified, step, step.Title(), f)
 	}
@@ -178,9 +189,6 @@ func followRecord(r io.Reader, opts FollowOptions) (*Verified, error) {
 	}
 	if s.Checkpoint == nil { // V3.6 passed, so this cannot happen
 		return s, fmt.Errorf("%w: no quorum checkpoint covers the record", ErrNotVerified)
-	}
-	if v.creds != nil {
-		s.Credentials = v.creds.Len()
 	}
 	s.JointKey, s.VerificationKeys = v.joint, v.vk
 	s.Closed, s.Counted = v.aggDone, v.counter.Counted()

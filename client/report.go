@@ -139,6 +139,11 @@ type Report struct {
 	Audited     int // audited-ballot entries
 	Voters      int // credentials with a counted ballot
 	Checkpoints int // checkpoints verified
+	// Credentials is N, the number of registered credentials (V6.3), and
+	// ResultDigest the result digest (V13.5): set by Follow and
+	// FollowRecord (zero and nil otherwise).
+	Credentials  int
+	ResultDigest *[32]byte
 }
 
 // ReportSchemaVersion is the "schema_version" of the report's JSON form.
@@ -211,6 +216,8 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 		Counted       int          `json:"counted"`
 		Audited       int          `json:"audited"`
 		Voters        int          `json:"voters"`
+		Credentials   int          `json:"credentials,omitempty"`
+		ResultDigest  string       `json:"result_digest,omitempty"`
 		Steps         []StepResult `json:"steps"`
 		Result        *result      `json:"result,omitempty"`
 	}{
@@ -219,6 +226,10 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 		Entries: r.Entries, Blocks: r.Blocks, Checkpoints: r.Checkpoints,
 		Ballots: r.Ballots, Counted: r.Counted, Audited: r.Audited, Voters: r.Voters,
 		Steps: r.Steps,
+	}
+	out.Credentials = r.Credentials
+	if r.ResultDigest != nil {
+		out.ResultDigest = hex.EncodeToString(r.ResultDigest[:])
 	}
 	if r.Counts != nil {
 		out.Result = &result{Trustees: r.Trustees, Questions: r.Result()}

@@ -298,7 +298,10 @@ func election(t *testing.T, store string) {
 		}
 	}
 	revote := "4;5,1"
-	urna(t, 0, "vote", "--node", node(2), "--credential-file", creds, "--voter", "1", "--choices", revote, "--receipt-dir", voteDir)
+	out = urna(t, 0, "vote", "--node", node(2), "--credential-file", creds, "--voter", "1", "--choices", revote, "--receipt-dir", voteDir)
+	if !strings.Contains(out, "this credential had already voted: this ballot replaces your earlier ballot") || !strings.Contains(out, filepath.Base(firstReceipt)[len("receipt-"):len(filepath.Base(firstReceipt))-len(".json")]) {
+		t.Fatalf("a revote does not say which earlier ballot it replaces:\n%s", out)
+	}
 	final[1] = revote
 	out = urna(t, 0, "check-receipt", firstReceipt, "--node", node(0))
 	if !strings.Contains(out, "receipt OK") || !strings.Contains(out, "replaced by a later ballot") {

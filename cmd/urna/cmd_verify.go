@@ -2,17 +2,21 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/client"
+	"github.com/urna-vote/urna/internal/roles"
 	"github.com/urna-vote/urna/internal/textreport"
 )
 
@@ -20,44 +24,107 @@ func init() {
 	register(&command{
 		name:    "verify",
 		summary: "verify an election record (file or live node): every step of SPEC.md",
-		usage:   "[--json] FILE|URL",
+		usage:   "[--json] [--fingerprint HEX] [--checkpoint FILE]... [--receipt FILE]... FILE|URL\n       urna verify --evidence FILE",
 		help: `Runs the verification steps V1–V13 of SPEC.md §10 on an election record
 file (written by 'urna export') or on a live node's record (http://…), and
 prints a report naming each step and its outcome. It trusts nothing it
 reads: it recomputes the block chain, the Merkle log, the checkpoint
 signatures, every ballot proof, which ballots count, the aggregate, the
-partial decryptions and the result.
+partial decryptions and the result. The report gives N, the number of
+registered credentials (V6.3), to compare with the number of eligible
+voters, and the result digest (V13.5), to compare with other verifiers'.
 
-Exit status: 0 only when every step passes; 1 otherwise.`,
+--fingerprint pins the election fingerprint the election authority
+published (V4.6). --checkpoint FILE (a signed checkpoint note, or a party's
+board-memory.json) and --receipt FILE (a voter's saved receipt) are
+checkpoints seen before: the record MUST extend each of them (V3.7, V3.8),
+and for a receipt the report says whether its ballot counts. If the record
+contradicts one of them, the evidence is written beside that file.
+
+--evidence FILE checks an evidence file (SPEC.md §10.8) offline instead:
+both checkpoints signed by a quorum of the board nodes and witnesses, and
+whether they prove that the board showed two histories.
+
+Exit status: 0 only when every step passes (with --evidence: only when the
+evidence is well-formed and proves a fork); 1 otherwise.`,
 		args:  true,
 		flags: verifyFlags,
 	})
 }
 
+type verifyOpts struct {
+	asJSON                          *bool
+	progress, fingerprint, evidence *string
+	checkpoints, receipts           stringList
+}
+
 func verifyFlags(fs *flag.FlagSet) action {
-	asJSON := fs.Bool("json", false, "print the report as JSON on standard output")
-	progress := fs.String("progress", "auto", "progress bar on standard error: auto (when it is a terminal), always or never")
+	o := &verifyOpts{
+		asJSON:      fs.Bool("json", false, "print the report as JSON on standard output"),
+		progress:    fs.String("progress", "auto", "progress bar on standard error: auto (when it is a terminal), always or never"),
+		fingerprint: fingerprintFlag(fs),
+		evidence:    fs.String("evidence", "", "check the evidence `file` of a fork (SPEC.md §10.8) instead of a record"),
+	}
+	fs.Var(&o.checkpoints, "checkpoint", "a signed checkpoint `file` seen before (or a board-memory.json): the record MUST extend it (repeatable)")
+	fs.Var(&o.receipts, "receipt", "a voter's receipt `file`: the record MUST include and extend it (repeatable)")
 	return func(ctx context.Context, e *env, args []string) error {
+		if *o.evidence != "" {
+			if len(args) != 0 {
+				return usagef("--evidence takes no record")
+			}
+			return runVerifyEvidence(e, *o.evidence, *o.asJSON)
+		}
 		if len(args) != 1 {
 			return usagef("give exactly one record: a file or a node URL")
 		}
-		return runVerify(ctx, e, args[0], *asJSON, *progress)
+		return runVerify(ctx, e, args[0], o)
 	}
 }
 
-// verifier is the verifier (a seam for tests).
-var verifier = client.VerifyElectionRecord
+// follower verifies a record (a seam for tests).
+var follower = client.FollowRecord
 
-func runVerify(ctx context.Context, e *env, src string, asJSON bool, progress string) error {
+func runVerify(ctx context.Context, e *env, src string, o *verifyOpts) error {
 	var showProgress bool
-	switch progress {
+	switch *o.progress {
 	case "auto":
 		showProgress = isTerminal(e.stderr)
 	case "always":
 		showProgress = true
 	case "never":
 	default:
-		return usagef("--progress %q: want auto, always or never", progress)
+		return usagef("--progress %q: want auto, always or never", *o.progress)
+	}
+	fp, err := parseFingerprint(*o.fingerprint)
+	if err != nil {
+		return err
+	}
+	// The checkpoints seen before, each with the file it came from.
+	type seen struct {
+		note    []byte
+		path    string
+		receipt []byte
+	}
+	var known []seen
+	for _, path := range o.checkpoints {
+		notes, err := roles.LoadCheckpoints(path)
+		if err != nil {
+			return fmt.Errorf("urna verify: --checkpoint: %w", err)
+		}
+		for _, n := range notes {
+			known = append(known, seen{note: n, path: path})
+		}
+	}
+	for _, path := range o.receipts {
+		_, raw, err := roles.LoadReceipt(path)
+		if err != nil {
+			return fmt.Errorf("urna verify: --receipt: %w", err)
+		}
+		rc, err := bulletin.ParseReceipt(raw)
+		if err != nil {
+			return fmt.Errorf("urna verify: --receipt %s: %w", path, err)
+		}
+		known = append(known, seen{note: rc.Checkpoint, path: path, receipt: raw})
 	}
 
 	var (
@@ -91,22 +158,43 @@ func runVerify(ctx context.Context, e *env, src string, asJSON bool, progress st
 		r = f
 	}
 
-	opts := client.VerifyOptions{TotalEntries: total}
+	opts := client.FollowOptions{Fingerprint: fp, TotalEntries: total}
 	var bar *progressBar
 	if showProgress {
 		bar = &progressBar{w: e.stderr}
 		opts.Progress = bar.update
 	}
 	start := time.Now()
-	rep, err := verifier(&ctxReader{ctx: ctx, r: r}, opts)
+	s, err := follower(&ctxReader{ctx: ctx, r: r}, opts)
 	bar.clear()
-	if rep == nil || (err != nil && !errors.Is(err, client.ErrFailed)) {
+	if s == nil || s.Report == nil || (err != nil && !errors.Is(err, client.ErrNotVerified)) {
 		if err == nil {
 			err = errors.New("no report")
 		}
 		return fmt.Errorf("urna verify: %w", err)
 	}
-	if asJSON {
+	rep := s.Report
+	// V3.7, V3.8: the record extends every checkpoint seen before.
+	var seenErr error
+	var receiptLines []string
+	if err == nil {
+		for _, k := range known {
+			if xerr := s.Extends(ctx, k.note, nil); xerr != nil {
+				seenErr = keptEvidence(xerr, k.path)
+				break
+			}
+			if k.receipt == nil {
+				continue
+			}
+			line, xerr := receiptLine(s, k.receipt)
+			if xerr != nil {
+				seenErr = fmt.Errorf("urna verify: --receipt %s: %w", k.path, xerr)
+				break
+			}
+			receiptLines = append(receiptLines, k.path+": "+line)
+		}
+	}
+	if *o.asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(rep); err != nil {
@@ -114,6 +202,12 @@ func runVerify(ctx context.Context, e *env, src string, asJSON bool, progress st
 		}
 	} else {
 		textreport.Write(e.stdout, rep, time.Since(start))
+		if len(known) > 0 && seenErr == nil && err == nil {
+			fmt.Fprintf(e.stdout, "The record extends %s seen before (V3.7, V3.8).\n", textreport.Plural(len(known), "checkpoint", "checkpoints"))
+		}
+		for _, l := range receiptLines {
+			fmt.Fprintln(e.stdout, "Receipt "+l)
+		}
 	}
 	if !rep.OK() {
 		step, f, _ := rep.FirstFailure()
@@ -123,10 +217,102 @@ func runVerify(ctx context.Context, e *env, src string, asJSON bool, progress st
 		}
 		return err
 	}
+	if err != nil {
+		return fmt.Errorf("urna verify: %w", err)
+	}
+	if seenErr != nil {
+		return seenErr
+	}
 	if !rep.Complete {
 		// SPEC.md §10.2: a step not reached is not a pass.
 		return withHint(errors.New("urna verify: the election is not finished: every step so far passed, but not every step could run"),
 			"run it again after the result is posted to verify the whole election")
+	}
+	return nil
+}
+
+// keptEvidence writes the evidence of a fork beside the file the
+// contradicted checkpoint came from and says where; other errors are
+// returned as they are.
+func keptEvidence(err error, path string) error {
+	var fe *client.ForkError
+	if !errors.As(err, &fe) {
+		if errors.Is(err, client.ErrStale) {
+			return withHint(fmt.Errorf("urna verify: %s: %w", path, err), "the record is older than a checkpoint seen before: verify a newer record (urna export again)")
+		}
+		return fmt.Errorf("urna verify: %s: %w", path, err)
+	}
+	mem, merr := roles.OpenMemory(filepath.Dir(path))
+	if merr == nil {
+		var ev string
+		if ev, merr = mem.KeepEvidence(fe.Evidence); merr == nil {
+			return withHint(fmt.Errorf("urna verify: the record contradicts the checkpoint in %s: %w; evidence kept in %s", path, err, ev),
+				"check it with 'urna verify --evidence "+ev+"' and publish it")
+		}
+	}
+	return fmt.Errorf("urna verify: the record contradicts the checkpoint in %s: %w (and keeping the evidence failed: %v)", path, err, merr)
+}
+
+// receiptLine checks a receipt against the verified record (V3.7) and says
+// what became of its entry.
+func receiptLine(s *client.Verified, raw []byte) (string, error) {
+	st, err := client.CheckReceipt(raw, nil, s.Manifest)
+	if err != nil {
+		return "", err
+	}
+	rc, _ := bulletin.ParseReceipt(raw)
+	ent, err := bulletin.ParseEntry(rc.Entry)
+	if err != nil {
+		return "", err
+	}
+	what := fmt.Sprintf("entry %d is in the record", st.Seq)
+	if st.Tracker != nil {
+		what = fmt.Sprintf("ballot %s (entry %d) is in the record", st.Tracker.Short(), st.Seq)
+	}
+	switch at, ok := s.CountedSeq(ent.AuthorKey()); {
+	case ent.Type == bulletin.TypeAuditedBallot:
+		return what + "; it was challenged (audited) and does not count", nil
+	case ent.Type != bulletin.TypeBallot:
+		return what, nil
+	case ok && at == st.Seq:
+		return what + " and counts", nil
+	case ok && at > st.Seq:
+		return what + fmt.Sprintf("; a later ballot of its credential (entry %d) replaced it", at), nil
+	default:
+		return what + " but does NOT count", nil
+	}
+}
+
+// runVerifyEvidence checks an evidence file offline (SPEC.md §10.8).
+func runVerifyEvidence(e *env, path string, asJSON bool) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("urna verify: %w", err)
+	}
+	r, err := client.CheckEvidence(data)
+	if err != nil {
+		return fmt.Errorf("urna verify: --evidence %s is not valid evidence: %w", path, err)
+	}
+	if asJSON {
+		out := map[string]any{"kind": "urna-evidence-check", "election_id": r.ElectionID, "fingerprint": hex.EncodeToString(r.Fingerprint[:]),
+			"old_size": r.Old.Size, "new_size": r.New.Size, "proven": r.Proven, "why": r.Why}
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(out); err != nil {
+			return fmt.Errorf("urna verify: %w", err)
+		}
+	} else {
+		fmt.Fprintf(e.stdout, "Election     %s\nFingerprint  %x (compare it with the one the election authority published)\n", r.ElectionID, r.Fingerprint)
+		fmt.Fprintf(e.stdout, "Checkpoints  log size %d (block %d) and log size %d (block %d), each signed by a quorum of the board nodes\n", r.Old.Size, r.Old.Height, r.New.Size, r.New.Height)
+	}
+	if !r.Proven {
+		if !asJSON {
+			fmt.Fprintf(e.stdout, "Verdict: NOT PROVEN: %s\n", r.Why)
+		}
+		return fmt.Errorf("urna verify: the evidence does not prove a fork: %s", r.Why)
+	}
+	if !asJSON {
+		fmt.Fprintf(e.stdout, "Verdict: PROVEN: the board nodes signed two contradicting histories (%s)\n", r.Why)
 	}
 	return nil
 }

@@ -3,11 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/client"
+	"github.com/urna-vote/urna/internal/roles"
 	"github.com/urna-vote/urna/internal/testonly"
 )
 
@@ -61,4 +68,140 @@ func TestVerifyIncompleteRecord(t *testing.T) {
 	if !strings.Contains(out.String(), "Verdict: INCOMPLETE") || strings.Contains(out.String(), "FAILED") {
 		t.Fatalf("report:\n%s", out.String())
 	}
+}
+
+// TestVerifyInputs: --fingerprint (V4.6), N and the result digest in the
+// report (V6.3, V13.5), --receipt and --checkpoint (V3.7, V3.8) with the
+// evidence kept on a contradiction, and --evidence.
+func TestVerifyInputs(t *testing.T) {
+	el := testonly.Build(t, "urna-cli-inputs", testonly.SmallConfig())
+	sealed := el.Seal(el.Entries)
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "record")
+	writeFile(t, rec, sealed.Encode())
+	urnaOut := func(wantOK bool, args ...string) (string, error) {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		err := run(context.Background(), args, &out, &errOut)
+		if (err == nil) != wantOK {
+			t.Fatalf("urna %s: %v\n%s", strings.Join(args, " "), err, out.String())
+		}
+		return out.String(), err
+	}
+
+	fp := el.Manifest.Fingerprint()
+	digest := el.Result.Digest(fp)
+	out, _ := urnaOut(true, "verify", "--fingerprint", hex.EncodeToString(fp[:]), rec)
+	for _, want := range []string{fmt.Sprintf("Credentials  %d registered", el.Config.Voters), "Result digest " + hex.EncodeToString(digest[:])} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	out, _ = urnaOut(true, "verify", "--json", rec)
+	for _, want := range []string{fmt.Sprintf(`"credentials": %d`, el.Config.Voters), `"result_digest": "` + hex.EncodeToString(digest[:])} {
+		if !strings.Contains(out, want) {
+			t.Errorf("JSON lacks %q:\n%s", want, out)
+		}
+	}
+	other := fp
+	other[0] ^= 1
+	if _, err := urnaOut(false, "verify", "--fingerprint", hex.EncodeToString(other[:]), rec); !strings.Contains(err.Error(), "V4") {
+		t.Errorf("a wrong --fingerprint fails with %v, want V4", err)
+	}
+
+	// A receipt of a ballot a revote replaced, at the first checkpoint that includes it.
+	seq := el.SeqSuperseded[0]
+	note, size := firstCovering(t, el, sealed.Notes, uint64(seq))
+	var log bulletin.MemoryLog
+	for _, e := range el.Entries[:size] {
+		if err := log.Append(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := bulletin.ProveInclusion(uint64(seq), size, &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := &bulletin.Receipt{Entry: el.Entries[seq], Seq: uint64(seq), Checkpoint: note, Proof: p.Hashes}
+	receipt := filepath.Join(dir, "receipt.json")
+	rf, _ := json.Marshal(roles.ReceiptFile{Kind: "urna-receipt", ElectionID: el.Manifest.ElectionID, Seq: uint64(seq), Receipt: base64.RawURLEncoding.EncodeToString(rc.Bytes())})
+	writeFile(t, receipt, rf)
+	cpFile := filepath.Join(dir, "seen.note")
+	writeFile(t, cpFile, note)
+	out, _ = urnaOut(true, "verify", "--receipt", receipt, "--checkpoint", cpFile, rec)
+	if !strings.Contains(out, "The record extends 2 checkpoints seen before") || !strings.Contains(out, fmt.Sprintf("(entry %d) is in the record; a later ballot of its credential", seq)) {
+		t.Errorf("report of a receipt and a checkpoint:\n%s", out)
+	}
+
+	// Colluding nodes signed another history without that ballot: the
+	// record contradicts it, the evidence is kept and proves the fork.
+	forkDir := t.TempDir()
+	forkedEntries := append(append([][]byte{}, el.Entries[:seq]...), el.Entries[seq+1:]...)
+	forkNote, _ := firstCovering(t, el, el.Seal(forkedEntries).Notes, uint64(seq))
+	forked := filepath.Join(forkDir, "forked.note")
+	writeFile(t, forked, forkNote)
+	_, err = urnaOut(false, "verify", "--checkpoint", forked, rec)
+	if !strings.Contains(err.Error(), "evidence kept in") {
+		t.Fatalf("a contradicted checkpoint: %v", err)
+	}
+	evs, _ := filepath.Glob(filepath.Join(forkDir, "evidence-*.json"))
+	if len(evs) != 1 {
+		t.Fatalf("evidence files %v", evs)
+	}
+	out, _ = urnaOut(true, "verify", "--evidence", evs[0])
+	if !strings.Contains(out, "Verdict: PROVEN") {
+		t.Errorf("--evidence report:\n%s", out)
+	}
+	// Evidence that proves nothing (the same checkpoint twice) exits 1.
+	ev, err := client.ParseEvidence(readFileT(t, evs[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev.Old, ev.ImpliedOldRoot, ev.Proof = ev.New, nil, nil
+	weak := filepath.Join(forkDir, "weak.json")
+	writeFile(t, weak, ev.Marshal())
+	if _, err := urnaOut(false, "verify", "--evidence", weak); !strings.Contains(err.Error(), "does not prove a fork") {
+		t.Errorf("unproven evidence: %v", err)
+	}
+	writeFile(t, weak, []byte(`{"kind":"urna-evidence"}`))
+	if _, err := urnaOut(false, "verify", "--evidence", weak); !strings.Contains(err.Error(), "not valid evidence") {
+		t.Errorf("malformed evidence: %v", err)
+	}
+}
+
+// firstCovering returns the smallest checkpoint note among notes whose log
+// includes entry seq, and its size.
+func firstCovering(t *testing.T, el *testonly.Election, notes [][]byte, seq uint64) ([]byte, uint64) {
+	t.Helper()
+	var best []byte
+	var size uint64
+	for _, n := range notes {
+		c, err := el.Board().Open(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Size > seq && (best == nil || c.Size < size) {
+			best, size = n, c.Size
+		}
+	}
+	if best == nil {
+		t.Fatalf("no checkpoint covers entry %d", seq)
+	}
+	return best, size
+}
+
+func writeFile(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readFileT(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }

@@ -144,6 +144,9 @@ func runVote(ctx context.Context, e *env, o *voteOpts) error {
 		return roleError("vote", node, err)
 	}
 	fmt.Fprintf(e.stdout, "cast ballot %s (entry %d)\ntracker: %s\n", v.Tracker.Short(), v.Seq, v.Tracker.Hex())
+	if v.Replaces != nil {
+		fmt.Fprintf(e.stdout, "this credential had already voted: this ballot replaces your earlier ballot %s (entry %d), which no longer counts\n", v.Replaces.Tracker.Short(), v.Replaces.Seq)
+	}
 	path, err := roles.SaveReceipt(*o.receipts, el.Manifest.ElectionID, v)
 	if err != nil {
 		return roleError("vote", node, err)

@@ -77,9 +77,9 @@ func TestVerifyReport(t *testing.T) {
 		rep.Counts = nil
 		return rep, client.ErrFailed
 	}
-	defer func(v func(io.Reader, client.VerifyOptions) (*client.Report, error)) { verifier = v }(verifier)
+	defer func(f func(io.Reader, client.FollowOptions) (*client.Verified, error)) { follower = f }(follower)
 
-	verifier = pass
+	follower = asFollower(pass)
 	var out, errOut bytes.Buffer
 	if err := run(context.Background(), []string{"verify", rec}, &out, &errOut); err != nil {
 		t.Fatalf("passing record: %v", err)
@@ -103,7 +103,7 @@ func TestVerifyReport(t *testing.T) {
 		}
 	}
 
-	verifier = fail
+	follower = asFollower(fail)
 	out.Reset()
 	err := run(context.Background(), []string{"verify", rec}, &out, &errOut)
 	if err == nil || !strings.Contains(err.Error(), "V8 failed: entry 57: V8.5 question 0 option 1: invalid proof") {
@@ -114,12 +114,12 @@ func TestVerifyReport(t *testing.T) {
 	}
 
 	// A truncated record: the first failure, with a hint.
-	verifier = func(r io.Reader, o client.VerifyOptions) (*client.Report, error) {
+	follower = asFollower(func(r io.Reader, o client.VerifyOptions) (*client.Report, error) {
 		rep, _ := pass(bytes.NewReader([]byte("record bytes")), o)
 		rep.Steps[0].OK = false
 		rep.Steps[0].Failures = []client.Failure{{Entry: 9, Block: client.NoEntry, Field: "V1 record", Detail: "bulletin: malformed encoding: record truncated"}}
 		return rep, client.ErrFailed
-	}
+	})
 	out.Reset()
 	err = run(context.Background(), []string{"verify", rec}, &out, &errOut)
 	var h hinter
@@ -128,7 +128,7 @@ func TestVerifyReport(t *testing.T) {
 		t.Errorf("truncated record: %v", err)
 	}
 
-	verifier = fail
+	follower = asFollower(fail)
 	out.Reset()
 	if err := run(context.Background(), []string{"verify", "--json", rec}, &out, &errOut); err == nil {
 		t.Fatal("--json on a failing record exited 0")
@@ -137,5 +137,16 @@ func TestVerifyReport(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("JSON lacks %q:\n%s", want, out.String())
 		}
+	}
+}
+
+// asFollower makes a stand-in verifier the follower of `urna verify`.
+func asFollower(v func(io.Reader, client.VerifyOptions) (*client.Report, error)) func(io.Reader, client.FollowOptions) (*client.Verified, error) {
+	return func(r io.Reader, o client.FollowOptions) (*client.Verified, error) {
+		rep, err := v(r, client.VerifyOptions{Fingerprint: o.Fingerprint, TotalEntries: o.TotalEntries, Progress: o.Progress})
+		if errors.Is(err, client.ErrFailed) {
+			err = fmt.Errorf("%w: %w", client.ErrNotVerified, err)
+		}
+		return &client.Verified{Report: rep}, err
 	}
 }

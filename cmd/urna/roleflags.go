@@ -208,3 +208,20 @@ func parseFingerprint(s string) ([32]byte, error) {
 	}
 	return [32]byte(raw), nil
 }
+
+// witnessURLs is the repeatable --witness NAME=URL flag of urna node.
+type witnessURLs map[string]string
+
+func (w witnessURLs) String() string { return fmt.Sprint(len(w)) + " witnesses" }
+
+func (w witnessURLs) Set(s string) error {
+	name, u, ok := strings.Cut(s, "=")
+	if !ok || name == "" || !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+		return errors.New("want NAME=URL (the witness's name as the manifest lists it, and its http:// or https:// base URL)")
+	}
+	if _, dup := w[name]; dup {
+		return fmt.Errorf("witness %s given twice", name)
+	}
+	w[name] = u
+	return nil
+}

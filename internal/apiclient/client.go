@@ -149,7 +149,12 @@ func (c *Client) attempt(ctx context.Context, cl call, target string) (*http.Res
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		cancel()
-		return nil, nil, fmt.Errorf("apiclient: %s %s: %w", cl.method, c.BaseURL()+api.Prefix+cl.path, err)
+		// A *url.Error repeats the method and the URL: say them once.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, nil, fmt.Errorf("apiclient: %s %s: %w", cl.method, target, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		defer cancel()

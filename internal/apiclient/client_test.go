@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -315,5 +317,28 @@ func TestTruncatedRecord(t *testing.T) {
 	_, err := c.WriteRecord(context.Background(), io.Discard)
 	if err == nil {
 		t.Fatal("a truncated record was copied without error")
+	}
+}
+
+// A transport error names the method and the URL once (a *url.Error
+// repeats them), and keeps the cause for errors.Is.
+func TestTransportErrorSaysURLOnce(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL
+	srv.Close()
+	c, err := apiclient.New(url, apiclient.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Health(context.Background())
+	if err == nil {
+		t.Fatal("a closed server answered")
+	}
+	msg := err.Error()
+	if n := strings.Count(msg, url); n != 1 || strings.Contains(msg, `Get "`) || !strings.HasPrefix(msg, "apiclient: GET "+url+"/api/v1/health: ") {
+		t.Fatalf("error %q: want the URL once, as 'apiclient: GET URL: cause'", msg)
+	}
+	if !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("error %q does not wrap ECONNREFUSED", msg)
 	}
 }

@@ -1,12 +1,14 @@
 package roles
 
 import (
+	"bytes"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/urna-vote/urna/bulletin"
@@ -79,6 +81,33 @@ func (m *Memory) Remember(board *bulletin.Board, fp [32]byte, note []byte) error
 	}
 	m.f.Elections[key] = string(note)
 	return replaceFile(m.path(), marshalFile(&m.f))
+}
+
+// LoadCheckpoints reads signed checkpoint notes a party saw (SPEC.md
+// V3.8): a party's memory (MemoryFile), every note it remembers, or a file
+// holding one signed note. They are not verified here.
+func LoadCheckpoints(path string) ([][]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("roles: %w", err)
+	}
+	if !bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) {
+		return [][]byte{data}, nil
+	}
+	var f memoryFile
+	if err := readFile(path, kindMemory, false, &f); err != nil {
+		return nil, err
+	}
+	keys := make([]string, 0, len(f.Elections))
+	for k := range f.Elections {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var out [][]byte
+	for _, k := range keys {
+		out = append(out, []byte(f.Elections[k]))
+	}
+	return out, nil
 }
 
 // KeepEvidence writes the evidence of a fork beside the memory, as

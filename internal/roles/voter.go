@@ -30,6 +30,8 @@ type Election struct {
 	Manifest    *ballot.Manifest
 	Fingerprint [32]byte
 	JointKey    *group.Element
+	// OpenSeq is the sequence number of the open entry: ballots follow it.
+	OpenSeq uint64
 }
 
 // Board returns the checkpoint-verification keys and quorums of the
@@ -141,7 +143,38 @@ func FetchVerifiedElection(ctx context.Context, c *apiclient.Client, opts Electi
 	if st.JointKey != hex.EncodeToString(k.JointKey.Bytes()) || (st.Fingerprint != "" && st.Fingerprint != hex.EncodeToString(k.Fingerprint[:])) {
 		return nil, fmt.Errorf("%w to encrypt: %w: it says %.16s…, the key ceremony on the board gives %x…", ErrRefused, ErrKeyMismatch, st.JointKey, k.JointKey.Bytes()[:8])
 	}
-	return &Election{Manifest: k.Manifest, Fingerprint: k.Fingerprint, JointKey: k.JointKey}, nil
+	return &Election{Manifest: k.Manifest, Fingerprint: k.Fingerprint, JointKey: k.JointKey, OpenSeq: uint64(len(entries) - 1)}, nil
+}
+
+// Earlier is a ballot a credential cast before.
+type Earlier struct {
+	Seq     uint64
+	Tracker ballot.Tracker
+}
+
+// EarlierBallot returns the last ballot on the node's board signed by the
+// public credential pub (SPEC.md §5.2), or nil. It is a courtesy to the
+// voter (a new ballot replaces it, SPEC.md V10), read from the node's
+// entries unverified: what counts is decided by the verified record.
+func EarlierBallot(ctx context.Context, c *apiclient.Client, e *Election, pub *group.Element) (*Earlier, error) {
+	var last *Earlier
+	err := c.AllEntries(ctx, e.OpenSeq+1, func(info api.Entry) error {
+		if info.Type != bulletin.TypeBallot.String() {
+			return nil
+		}
+		ent, err := bulletin.ParseEntry(info.Entry)
+		if err != nil {
+			return fmt.Errorf("roles: board entry %d: %w", info.Seq, err)
+		}
+		if ent.Type == bulletin.TypeBallot && ent.Author.Equal(pub) {
+			last = &Earlier{Seq: info.Seq, Tracker: ballot.TrackerOf(ent.Body)}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return last, nil
 }
 
 // ParseChoices reads a voter's choices: questions separated by ';', the
@@ -227,6 +260,9 @@ type Vote struct {
 	Tracker ballot.Tracker
 	Receipt *bulletin.Receipt
 	Audit   *Audit // non-nil when the voter challenged a ballot first
+	// Replaces is the credential's earlier ballot, which this one
+	// replaces (nil: none seen; see EarlierBallot).
+	Replaces *Earlier
 }
 
 // CastOptions configure Cast.
@@ -260,6 +296,8 @@ func Cast(ctx context.Context, rand io.Reader, c *apiclient.Client, opts CastOpt
 		return nil, fmt.Errorf("roles: %w", err)
 	}
 	v := &Vote{}
+	// A courtesy like the booth's: failing to read it never stops the vote.
+	v.Replaces, _ = EarlierBallot(ctx, c, e, key.Public())
 	if opts.Challenge {
 		p, err := PrepareBallot(rand, e, key, opts.Choices)
 		if err != nil {
@@ -383,6 +421,20 @@ func SaveReceipt(dir string, electionID string, v *Vote) (string, error) {
 	return path, nil
 }
 
+// LoadReceipt reads a saved receipt file (SaveReceipt) and returns it and
+// the canonical receipt it holds (SPEC.md §3.10), not yet verified.
+func LoadReceipt(path string) (*ReceiptFile, []byte, error) {
+	var f ReceiptFile
+	if err := readFile(path, kindReceipt, false, &f); err != nil {
+		return nil, nil, err
+	}
+	raw, err := wire.DecodeB64(f.Receipt)
+	if err != nil {
+		return nil, nil, fmt.Errorf("roles: %s: receipt: %w", path, err)
+	}
+	return &f, raw, nil
+}
+
 // ReceiptStatus is what CheckReceipt found, all of it from verified data.
 type ReceiptStatus struct {
 	Seq          uint64
@@ -407,13 +459,9 @@ type ReceiptStatus struct {
 // file beside the receipt and returns an *EvidenceError; a node showing a
 // board older than the receipt fails with client.ErrStale.
 func CheckReceipt(ctx context.Context, c *apiclient.Client, path string, others ...*apiclient.Client) (*ReceiptStatus, error) {
-	var f ReceiptFile
-	if err := readFile(path, kindReceipt, false, &f); err != nil {
-		return nil, err
-	}
-	raw, err := wire.DecodeB64(f.Receipt)
+	f, raw, err := LoadReceipt(path)
 	if err != nil {
-		return nil, fmt.Errorf("roles: %s: receipt: %w", path, err)
+		return nil, err
 	}
 	rc, err := bulletin.ParseReceipt(raw)
 	if err != nil {

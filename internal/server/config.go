@@ -77,6 +77,10 @@ type Config struct {
 	SigningKeyEnv  string
 	SigningKey     ed25519.PrivateKey
 
+	// Witnesses are the base URLs of the manifest's witnesses (SPEC.md
+	// §3.13), by witness name, for those not reached at https://<name>.
+	Witnesses map[string]string
+
 	// ClusterToken authorises cluster changes from non-loopback peers (and
 	// the cosignatures followers forward to the leader).
 	ClusterToken string

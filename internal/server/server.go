@@ -25,6 +25,7 @@ import (
 	"github.com/urna-vote/urna/internal/httpapi"
 	"github.com/urna-vote/urna/internal/replica"
 	"github.com/urna-vote/urna/internal/store"
+	"github.com/urna-vote/urna/internal/witness"
 )
 
 // Node is a running board node.
@@ -152,7 +153,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	hc := &http.Client{Timeout: 10 * time.Second, Transport: peerRT}
 	b, err := board.Open(board.Config{
 		NodeID: cfg.ID, Store: st, Key: key, Logger: logger.With("component", "board"),
-		CosignInterval: cfg.CosignInterval, SkipChecks: cfg.SkipChecks,
+		CosignInterval: cfg.CosignInterval, SkipChecks: cfg.SkipChecks, Witnesses: witnessClients(cfg.Witnesses),
 		ForwardCosign: func(ctx context.Context, leaderAPI string, cmd []byte) error {
 			return forwardCosign(ctx, hc, leaderAPI, cfg.ClusterToken, cmd)
 		},
@@ -407,4 +408,16 @@ func forwardCosign(ctx context.Context, hc *http.Client, leaderAPI, token string
 		return fmt.Errorf("server: forward cosignature: status %d", resp.StatusCode)
 	}
 	return nil
+}
+
+// witnessClients reaches each named witness at its configured URL.
+func witnessClients(urls map[string]string) map[string]board.WitnessClient {
+	if len(urls) == 0 {
+		return nil
+	}
+	out := make(map[string]board.WitnessClient, len(urls))
+	for name, u := range urls {
+		out[name] = &witness.Client{URL: u}
+	}
+	return out
 }

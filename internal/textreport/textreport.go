@@ -27,15 +27,22 @@ func Write(w io.Writer, rep *client.Report, took time.Duration) {
 		fmt.Fprintf(w, " [%s]", rep.ElectionID)
 	}
 	fmt.Fprintf(w, "\nFingerprint  %s\n", hex.EncodeToString(rep.Fingerprint[:]))
-	fmt.Fprintf(w, "Record       %s in %s, %s; %s (%d counted, %d audited) from %s\n\n",
+	fmt.Fprintf(w, "Record       %s in %s, %s; %s (%d counted, %d audited) from %s\n",
 		Plural(rep.Entries, "entry", "entries"), Plural(rep.Blocks, "block", "blocks"),
 		Plural(rep.Checkpoints, "checkpoint", "checkpoints"), Plural(rep.Ballots, "ballot", "ballots"),
 		rep.Counted, rep.Audited, Plural(rep.Voters, "voter", "voters"))
+	if rep.Credentials > 0 {
+		fmt.Fprintf(w, "Credentials  %d registered (N, V6.3): compare with the number of eligible voters\n", rep.Credentials)
+	}
+	fmt.Fprintln(w)
 	Steps(w, rep, 0)
 	fmt.Fprintln(w)
 	if rep.Counts != nil {
 		fmt.Fprintf(w, "Result (combined from trustees %v):", rep.Trustees)
 		Result(w, rep.Result())
+		if rep.ResultDigest != nil {
+			fmt.Fprintf(w, "Result digest %s (V13.5: compare it with other verifiers')\n", hex.EncodeToString(rep.ResultDigest[:]))
+		}
 		fmt.Fprintln(w)
 	}
 	var failed []string

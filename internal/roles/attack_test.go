@@ -1,0 +1,269 @@
+package roles_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/urna-vote/urna/ballot"
+	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/client"
+	"github.com/urna-vote/urna/internal/api"
+	"github.com/urna-vote/urna/internal/group"
+	"github.com/urna-vote/urna/internal/roles"
+	"github.com/urna-vote/urna/tally"
+)
+
+// The attacks of issue 9, findings 1–4, run against the parties' real
+// code through a key-less man in the middle (proxy) in front of an honest
+// in-process node. Each one succeeded before the parties followed the
+// verified record (client.Follow); each is refused or harmless now.
+
+// Every voter's choices in these tests (question 1: one of three; question 2: up to two of four).
+var picks = [][][]uint32{{{0}, {1}}, {{1}, {2, 3}}, {{2}, {}}, {{0}, {0, 3}}}
+
+// Finding 1: `urna vote` encrypted under whatever key the node's
+// /election said, and the challenge "verified" under the same false key.
+func TestAttackSubstitutedElectionKey(t *testing.T) {
+	e := newLiveElection(t, liveConfig{})
+	p := newProxy(t, e.node.APIAddr)
+	// A key the attacker knows the secret of would do; any valid point
+	// other than the real key shows the point.
+	fake := hex.EncodeToString(e.manifest.Authority.Bytes())
+	p.set(func(path string, _ *http.Request, body []byte) []byte {
+		if path != api.Prefix+"/election" {
+			return body
+		}
+		var m map[string]any
+		if err := json.Unmarshal(body, &m); err != nil {
+			t.Error(err)
+			return body
+		}
+		m["joint_key"] = fake
+		out, _ := json.Marshal(m)
+		return out
+	}, func([]byte) bool { return true }) // it keeps what the voter sends
+	_, err := roles.Cast(context.Background(), rand.Reader, e.client(p.URL()),
+		roles.CastOptions{Credential: e.creds[0], Choices: picks[0], Challenge: true})
+	if err == nil {
+		t.Fatal("the voter encrypted and cast a ballot under the key a proxy substituted")
+	}
+	if !errors.Is(err, roles.ErrRefused) || !strings.Contains(err.Error(), "election key") {
+		t.Fatalf("refusal %q does not name the substituted election key", err)
+	}
+	if held := p.heldEntries(t); len(held) != 0 {
+		t.Fatalf("the voter sent %d ballots encrypted under the proxy's key", len(held))
+	}
+	if n := e.count(bulletin.TypeBallot) + e.count(bulletin.TypeAuditedBallot); n != 0 {
+		t.Fatalf("%d ballots reached the board through the hostile proxy", n)
+	}
+}
+
+// Finding 2: `urna trustee decrypt` verified /record but decrypted the
+// aggregate of /entries: a proxy hiding every ballot but one collected a
+// partial decryption of that single ballot (and answered 503).
+func TestAttackHiddenBallotsTrustee(t *testing.T) {
+	e := newLiveElection(t, liveConfig{})
+	for v := range 3 {
+		e.vote(v, picks[v], "")
+	}
+	_, err := roles.Close(context.Background(), rand.Reader, e.direct, e.dir("ea"), "")
+	must(t, err)
+	p := newProxy(t, e.node.APIAddr)
+	p.set(hideBallots(t, e.direct), func(body []byte) bool { return true })
+	_, err = roles.Decrypt(context.Background(), rand.Reader, e.client(p.URL()), e.trustees[0])
+	t.Logf("decrypt through the proxy: %v", err)
+	held := p.heldEntries(t)
+	agg, vks := e.honestAggregate()
+	params := tally.ManifestParams(e.manifest)
+	checked := 0
+	for _, ent := range held {
+		if ent.Type != bulletin.TypePartialDecryption {
+			continue
+		}
+		pd, err := tally.ParsePartialDecryption(ent.Body)
+		must(t, err)
+		if err := tally.VerifyPartial(params, vks[pd.Trustee-1], agg, pd); err != nil {
+			t.Fatalf("trustee %d gave the proxy a partial decryption of another aggregate than the board's 3 ballots (%v): one voter's choices are exposed", pd.Trustee, err)
+		}
+		checked++
+	}
+	t.Logf("%d partial decryptions held by the proxy, all of the board's aggregate", checked)
+}
+
+// Finding 3: `urna tally` combined the aggregate of /entries and the board
+// accepted any result: the authority signed, for ever, a result of a
+// forged view. The node now prechecks a result entry (V13), and the
+// authority tallies only the verified record.
+func TestAttackForgedResult(t *testing.T) {
+	e := newLiveElection(t, liveConfig{})
+	for v := range 3 {
+		e.vote(v, picks[v], "")
+	}
+	ctx := context.Background()
+	_, err := roles.Close(ctx, rand.Reader, e.direct, e.dir("ea"), "")
+	must(t, err)
+	p := newProxy(t, e.node.APIAddr)
+	p.set(hideBallots(t, e.direct), nil)
+	viaProxy := e.client(p.URL())
+	for _, tr := range e.trustees[:2] {
+		e.retry(func() error { _, err := roles.Decrypt(ctx, rand.Reader, viaProxy, tr); return err })
+	}
+
+	// A result that counts only the first ballot, signed by the authority
+	// (as a forged view would make it), is refused by the honest node.
+	sk, err := roles.LoadAuthority(e.dir("ea"))
+	must(t, err)
+	forged := &tally.Result{Counts: [][]uint64{{1, 0, 0}, {0, 1, 0, 0}}, Trustees: []int{1, 2}}
+	ent, err := bulletin.NewEntry(bulletin.TypeResult, e.manifest.Fingerprint(), bulletin.RoleAuthority, sk.Public(), forged.Bytes())
+	must(t, err)
+	must(t, ent.Sign(rand.Reader, sk))
+	if _, err := e.direct.SubmitOne(ctx, ent.Bytes()); err == nil {
+		t.Fatal("the node accepted a result entry that does not combine the partial decryptions on the board")
+	}
+
+	// The authority tallies through the forged view: what it posts is the
+	// honest result, and the record verifies to the end.
+	_, tallyErr := roles.Tally(ctx, rand.Reader, viaProxy, e.dir("ea"))
+	t.Logf("tally through the proxy: %v", tallyErr)
+	rep := e.verifyRecord()
+	if step, f, bad := rep.FirstFailure(); bad && (step != client.StepV13 || rep.Complete) {
+		t.Fatalf("after a tally through a forged view the record fails %s: %s", step, f)
+	}
+	if rep.Complete {
+		want := [][]uint64{{1, 1, 1}, {0, 1, 1, 1}}
+		if !equalCounts(rep.Counts, want) {
+			t.Fatalf("posted result %v, the ballots say %v", rep.Counts, want)
+		}
+	}
+}
+
+// Finding 4: `urna check-receipt` took the node's current checkpoint and
+// tracker status on trust: a node serving the receipt's own checkpoint as
+// current, saying the ballot counts, hid that it was replaced.
+func TestAttackStaleCheckpointReceipt(t *testing.T) {
+	e := newLiveElection(t, liveConfig{})
+	voter := t.TempDir()
+	first := e.vote(0, picks[0], voter)
+	// Someone who holds the credential (a coercer) votes again elsewhere:
+	// the first ballot no longer counts.
+	e.vote(0, picks[1], "")
+	e.vote(1, picks[2], "")
+	receipt := receiptFile(t, voter, first)
+	stale := string(first.Receipt.Checkpoint)
+	p := newProxy(t, e.node.APIAddr)
+	p.set(func(path string, _ *http.Request, body []byte) []byte {
+		switch {
+		case path == api.Prefix+"/checkpoint":
+			c, err := e.manifestBoard().Open([]byte(stale))
+			must(t, err)
+			out, _ := json.Marshal(api.Checkpoint{Size: c.Size, Root: hex.EncodeToString(c.Root[:]), Note: stale, Signers: []string{"n1"}})
+			return out
+		case path == api.Prefix+"/election":
+			// A consistent liar: the board's size is the stale checkpoint's.
+			var m map[string]any
+			if json.Unmarshal(body, &m) == nil {
+				c, err := e.manifestBoard().Open([]byte(stale))
+				must(t, err)
+				m["counts"].(map[string]any)["entries"] = c.Size
+				out, _ := json.Marshal(m)
+				return out
+			}
+		case strings.HasPrefix(path, api.Prefix+"/trackers/"):
+			var tr api.Tracker
+			if json.Unmarshal(body, &tr) == nil {
+				tr.Counts, tr.SupersededBy = true, nil
+				out, _ := json.Marshal(tr)
+				return out
+			}
+		}
+		return body
+	}, nil)
+	st, err := roles.CheckReceipt(context.Background(), e.client(p.URL()), receipt)
+	if err != nil {
+		t.Fatalf("check-receipt through the proxy: %v", err)
+	}
+	if st.Counts || st.SupersededBy == nil {
+		t.Fatalf("check-receipt says counts=%v superseded=%v for a ballot a later ballot of its credential replaced", st.Counts, st.SupersededBy)
+	}
+}
+
+func equalCounts(a, b [][]uint64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if len(a[i]) != len(b[i]) {
+			return false
+		}
+		for j := range a[i] {
+			if a[i][j] != b[i][j] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// honestAggregate recomputes, from the node's own entries, the aggregate
+// of the counted ballots (the last per credential, SPEC.md V10–V11) and
+// the trustees' verification keys.
+func (e *liveElection) honestAggregate() ([][]*ballot.Ciphertext, []*group.Element) {
+	e.t.Helper()
+	b, err := roles.FetchBoard(context.Background(), e.direct)
+	must(e.t, err)
+	_, _, vks, err := b.Qualified()
+	must(e.t, err)
+	last := map[[32]byte]*ballot.Ballot{}
+	var order [][32]byte
+	for _, x := range b.OfType(bulletin.TypeBallot) {
+		bal, err := ballot.ParseBallot(x.Entry.Body)
+		must(e.t, err)
+		k := x.Entry.AuthorKey()
+		if _, seen := last[k]; !seen {
+			order = append(order, k)
+		}
+		last[k] = bal
+	}
+	var cts [][][]*ballot.Ciphertext
+	for _, k := range order {
+		cts = append(cts, last[k].Ciphertexts())
+	}
+	var options []int
+	for _, q := range e.manifest.Questions {
+		options = append(options, len(q.Options))
+	}
+	agg, err := tally.Aggregate(options, cts)
+	must(e.t, err)
+	return agg, vks
+}
+
+// verifyRecord verifies the honest node's record.
+func (e *liveElection) verifyRecord() *client.Report {
+	e.t.Helper()
+	var buf bytes.Buffer
+	_, err := e.direct.WriteRecord(context.Background(), &buf)
+	must(e.t, err)
+	rep, err := client.VerifyElectionRecord(&buf, client.VerifyOptions{})
+	must(e.t, err)
+	return rep
+}
+
+func (e *liveElection) manifestBoard() *bulletin.Board { return bulletin.BoardFor(e.manifest) }
+
+// receiptFile is where SaveReceipt put v's receipt in dir.
+func receiptFile(t *testing.T, dir string, v *roles.Vote) string {
+	path := filepath.Join(dir, "receipt-"+v.Tracker.Short()+".json")
+	if _, err := os.Stat(path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}

@@ -1,0 +1,333 @@
+package roles_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/urna-vote/urna/ballot"
+	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/internal/api"
+	"github.com/urna-vote/urna/internal/apiclient"
+	"github.com/urna-vote/urna/internal/roles"
+	"github.com/urna-vote/urna/internal/server"
+	"github.com/urna-vote/urna/internal/testonly"
+)
+
+// liveElection is a real election on one in-process board node, driven
+// through the roles package as the urna commands drive it: the parties'
+// directories, the node and a client of it.
+type liveElection struct {
+	t        *testing.T
+	root     string
+	node     *server.Node
+	nodeKey  ed25519.PrivateKey
+	direct   *apiclient.Client
+	manifest *ballot.Manifest
+	trustees []*roles.Trustee
+	creds    []ballot.Credential
+}
+
+// liveConfig shapes a liveElection.
+type liveConfig struct {
+	// Template adds keys to the manifest template (e.g. witnesses).
+	Template map[string]any
+	// Node tunes the node's config.
+	Node func(*server.Config)
+}
+
+func (e *liveElection) dir(party string) string { return filepath.Join(e.root, party) }
+
+// newLiveElection creates the election and runs the key ceremony up to
+// the open entry: 3 trustees with threshold 2, 4 credentials, 1 node.
+func newLiveElection(t *testing.T, cfg liveConfig) *liveElection {
+	t.Helper()
+	e := &liveElection{t: t, root: t.TempDir()}
+	seed := sha256.Sum256([]byte(t.Name() + " node key"))
+	e.nodeKey = ed25519.NewKeyFromSeed(seed[:])
+	must(t, func() error { _, err := roles.InitAuthority(rand.Reader, e.dir("ea")); return err }())
+	must(t, func() error { _, err := roles.InitCredentialAuthority(rand.Reader, e.dir("ca")); return err }())
+	var pubs []string
+	for i := 1; i <= 3; i++ {
+		d := e.dir(fmt.Sprintf("t%d", i))
+		must(t, func() error { _, err := roles.InitTrustee(rand.Reader, d, fmt.Sprintf("trustee-%d", i)); return err }())
+		pubs = append(pubs, filepath.Join(d, roles.TrusteePublicFile))
+	}
+	tmpl := map[string]any{
+		"election_id": "attack-" + strconv.FormatInt(time.Now().UnixNano(), 36), "title": "Attack test", "threshold": 2,
+		"questions": []map[string]any{
+			{"text": "Colour?", "options": []string{"Red", "Green", "Blue"}, "min": 1, "max": 1},
+			{"text": "Two of four?", "options": []string{"A", "B", "C", "D"}, "min": 0, "max": 2},
+		},
+	}
+	for k, v := range cfg.Template {
+		tmpl[k] = v
+	}
+	raw, _ := json.Marshal(tmpl)
+	m, err := roles.BuildManifest(e.dir("ea"), &roles.ElectionSpec{
+		Template: raw, CredentialAuthority: filepath.Join(e.dir("ca"), roles.CAPublicFile), Trustees: pubs,
+		BoardNodes: []ballot.BoardNode{{ID: "n1", Key: e.nodeKey.Public().(ed25519.PublicKey)}},
+	})
+	must(t, err)
+	e.manifest = m
+
+	sc := server.DefaultConfig()
+	sc.ID, sc.DataDir, sc.Bootstrap, sc.SigningKey = "n1", e.dir("n1"), true, e.nodeKey
+	sc.RaftBind, sc.HTTPListen = "127.0.0.1:0", "127.0.0.1:0"
+	sc.Logger = testonly.Logger(t, slog.LevelError)
+	if cfg.Node != nil {
+		cfg.Node(&sc)
+	}
+	e.node, err = server.Start(context.Background(), sc)
+	must(t, err)
+	t.Cleanup(func() { _ = e.node.Stop() })
+	e.direct = e.client(e.node.APIAddr)
+
+	ctx := context.Background()
+	e.retry(func() error { _, err := roles.CreateElection(ctx, rand.Reader, e.direct, e.dir("ea"), m); return err })
+	e.retry(func() error {
+		_, err := roles.IssueCredentials(ctx, rand.Reader, e.direct, e.dir("ca"), 4)
+		return err
+	})
+	creds, order, err := roles.ParseCredentials(readFile(t, filepath.Join(e.dir("ca"), roles.CredentialsFile)))
+	must(t, err)
+	for _, n := range order {
+		e.creds = append(e.creds, creds[n])
+	}
+	for i := 1; i <= 3; i++ {
+		tr, err := roles.LoadTrustee(e.dir(fmt.Sprintf("t%d", i)))
+		must(t, err)
+		e.trustees = append(e.trustees, tr)
+	}
+	for _, tr := range e.trustees {
+		e.retry(func() error { _, err := roles.Deal(ctx, rand.Reader, e.direct, tr); return err })
+	}
+	for _, tr := range e.trustees {
+		e.retry(func() error { _, err := roles.Check(ctx, rand.Reader, e.direct, tr, false); return err })
+	}
+	e.retry(func() error { _, err := roles.Open(ctx, rand.Reader, e.direct, e.dir("ea"), false); return err })
+	return e
+}
+
+// client is an API client of url that does not retry (a refusal shows at once).
+func (e *liveElection) client(url string) *apiclient.Client {
+	c, err := apiclient.New(url, apiclient.Options{Timeout: 20 * time.Second})
+	must(e.t, err)
+	return c
+}
+
+// retry runs a step until it stops failing with roles.ErrNotReady (the
+// board has not caught up with the previous step yet).
+func (e *liveElection) retry(step func() error) {
+	e.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := step()
+		if err == nil {
+			return
+		}
+		if !errors.Is(err, roles.ErrNotReady) || time.Now().After(deadline) {
+			e.t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// vote casts choices for voter v (0-based) directly on the node.
+func (e *liveElection) vote(v int, choices [][]uint32, receiptDir string) *roles.Vote {
+	e.t.Helper()
+	var out *roles.Vote
+	e.retry(func() error {
+		var err error
+		out, err = roles.Cast(context.Background(), rand.Reader, e.direct, roles.CastOptions{Credential: e.creds[v], Choices: choices})
+		return err
+	})
+	if receiptDir != "" {
+		_, err := roles.SaveReceipt(receiptDir, e.manifest.ElectionID, out)
+		must(e.t, err)
+	}
+	return out
+}
+
+// closeAndDecrypt closes the election and has trustees 1 and 2 decrypt directly.
+func (e *liveElection) closeAndDecrypt() {
+	e.t.Helper()
+	ctx := context.Background()
+	_, err := roles.Close(ctx, rand.Reader, e.direct, e.dir("ea"), "")
+	must(e.t, err)
+	for _, tr := range e.trustees[:2] {
+		e.retry(func() error { _, err := roles.Decrypt(ctx, rand.Reader, e.direct, tr); return err })
+	}
+}
+
+// entries returns the node's entries, decoded.
+func (e *liveElection) entries() []*bulletin.Entry {
+	e.t.Helper()
+	var out []*bulletin.Entry
+	must(e.t, e.direct.AllEntries(context.Background(), 0, func(info api.Entry) error {
+		ent, err := bulletin.ParseEntry(info.Entry)
+		out = append(out, ent)
+		return err
+	}))
+	return out
+}
+
+// count returns how many entries of type t the node holds.
+func (e *liveElection) count(t bulletin.EntryType) int {
+	n := 0
+	for _, ent := range e.entries() {
+		if ent.Type == t {
+			n++
+		}
+	}
+	return n
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	must(t, err)
+	return data
+}
+
+// proxy is a hostile man in the middle between a party and an honest
+// node: it holds no key, but answers what it likes.
+type proxy struct {
+	target string
+	srv    *httptest.Server
+	mu     sync.Mutex
+	// rewrite, if set, replaces the body of the node's answer to a GET of
+	// path (query excluded).
+	rewrite func(path string, r *http.Request, body []byte) []byte
+	// hold, if set and true for a POSTed body, keeps it from the node and
+	// answers 503.
+	hold func(body []byte) bool
+	held [][]byte
+}
+
+func newProxy(t *testing.T, target string) *proxy {
+	p := &proxy{target: target}
+	p.srv = httptest.NewServer(http.HandlerFunc(p.serve))
+	t.Cleanup(p.srv.Close)
+	return p
+}
+
+func (p *proxy) URL() string { return p.srv.URL }
+
+func (p *proxy) set(rewrite func(string, *http.Request, []byte) []byte, hold func([]byte) bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.rewrite, p.hold = rewrite, hold
+}
+
+func (p *proxy) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	p.mu.Lock()
+	rewrite, hold := p.rewrite, p.hold
+	if r.Method == http.MethodPost && hold != nil && hold(body) {
+		p.held = append(p.held, body)
+		p.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprint(w, `{"error":{"code":"overloaded","message":"try again later"}}`)
+		return
+	}
+	p.mu.Unlock()
+	req, _ := http.NewRequestWithContext(r.Context(), r.Method, p.target+r.URL.RequestURI(), bytes.NewReader(body))
+	req.Header.Set("Content-Type", r.Header.Get("Content-Type"))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	if r.Method == http.MethodGet && rewrite != nil && resp.StatusCode == http.StatusOK {
+		out = rewrite(r.URL.Path, r, out)
+	}
+	for k, v := range resp.Header {
+		if k != "Content-Length" {
+			w.Header()[k] = v
+		}
+	}
+	w.WriteHeader(resp.StatusCode)
+	w.Write(out)
+}
+
+// heldEntries decodes the entries the proxy kept from the node.
+func (p *proxy) heldEntries(t *testing.T) []*bulletin.Entry {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []*bulletin.Entry
+	for _, b := range p.held {
+		var req api.SubmitRequest
+		must(t, json.Unmarshal(b, &req))
+		for _, b64 := range req.Entries {
+			raw, err := base64.RawURLEncoding.DecodeString(b64)
+			must(t, err)
+			ent, err := bulletin.ParseEntry(raw)
+			must(t, err)
+			out = append(out, ent)
+		}
+	}
+	return out
+}
+
+// hideBallots returns a rewrite that serves /entries with every ballot
+// but the first removed and the rest renumbered, as a node showing a
+// forged view would (the entries' own signatures stay valid).
+func hideBallots(t *testing.T, node *apiclient.Client) func(string, *http.Request, []byte) []byte {
+	return func(path string, r *http.Request, body []byte) []byte {
+		if path != api.Prefix+"/entries" {
+			return body
+		}
+		var all []api.Entry
+		kept := 0
+		err := node.AllEntries(r.Context(), 0, func(e api.Entry) error {
+			if e.Type == bulletin.TypeBallot.String() {
+				if kept++; kept > 1 {
+					return nil
+				}
+			}
+			e.Seq = uint64(len(all))
+			all = append(all, e)
+			return nil
+		})
+		if err != nil {
+			t.Error(err)
+			return body
+		}
+		from, _ := strconv.ParseUint(r.URL.Query().Get("from"), 10, 64)
+		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+		if limit <= 0 {
+			limit = 100
+		}
+		from = min(from, uint64(len(all)))
+		end := min(from+uint64(limit), uint64(len(all)))
+		out, _ := json.Marshal(api.EntriesResponse{Entries: all[from:end], Next: end})
+		return out
+	}
+}
