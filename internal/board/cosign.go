@@ -61,18 +61,10 @@ func (cs *Cosigner) run() {
 	defer func() { <-gathered }()
 	var lastSize uint64
 	var lastSent time.Time
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	for {
-		select {
-		case <-cs.stop:
-			return
-		case <-cs.kick:
-		case <-timer.C:
-		}
+	cs.loop(cs.kick, func(timer *time.Timer) {
 		if wait := cs.cfg.CosignInterval - time.Since(lastSent); wait > 0 {
 			timer.Reset(wait)
-			continue
+			return
 		}
 		size, err := cs.cosignOnce(lastSize)
 		lastSent = time.Now()
@@ -82,9 +74,25 @@ func (cs *Cosigner) run() {
 			}
 			// Retry after the interval even without a new apply.
 			timer.Reset(cs.cfg.CosignInterval)
-			continue
+			return
 		}
 		lastSize = size
+	})
+}
+
+// loop calls step each time kick fires or the timer that step may arm runs
+// out, until the cosigner stops.
+func (cs *Cosigner) loop(kick <-chan struct{}, step func(timer *time.Timer)) {
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		select {
+		case <-cs.stop:
+			return
+		case <-kick:
+		case <-timer.C:
+		}
+		step(timer)
 	}
 }
 
@@ -304,20 +312,12 @@ func witnessLines(tx store.ReadTx, size uint64) ([]sigLine, error) {
 func (cs *Cosigner) gather() {
 	known := map[string]uint64{} // witness → its latest cosigned size, as far as we know
 	done := map[string]uint64{}  // witness → the size we last got its cosignature for
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	for {
-		select {
-		case <-cs.stop:
-			return
-		case <-cs.wkick:
-		case <-timer.C:
-		}
+	cs.loop(cs.wkick, func(timer *time.Timer) {
 		if err := cs.gatherOnce(known, done); err != nil && cs.bg.Err() == nil {
 			cs.log.Warn("board: witness cosignatures", "err", err)
 			timer.Reset(time.Second)
 		}
-	}
+	})
 }
 
 func (cs *Cosigner) gatherOnce(known, done map[string]uint64) error {
