@@ -254,10 +254,7 @@ func applyWitness(tx store.WriteTx, nv *state, c *witnessCmd) error {
 	if c.size == 0 || c.size > nv.quorumCP {
 		return fmt.Errorf("%w: no quorum checkpoint of size %d", ErrCosignRejected, c.size)
 	}
-	cp, err := checkpointAt(tx, nv, c.size)
-	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("%w: no block ends at size %d", ErrCosignRejected, c.size)
-	}
+	cp, err := checkpointToCosign(tx, nv, c.size)
 	if err != nil {
 		return err
 	}
@@ -278,18 +275,7 @@ func applyWitness(tx store.WriteTx, nv *state, c *witnessCmd) error {
 	if err := tx.Put(store.NSMeta, key, c.sig); err != nil {
 		return err
 	}
-	if c.size <= nv.witnessedCP {
-		return nil
-	}
-	n := 0
-	if err := tx.Scan(store.NSMeta, witnessSigKey(c.size, ""), func(_, _ []byte) error { n++; return nil }); err != nil {
-		return err
-	}
-	if n >= nv.manifest.wquorum {
-		nv.witnessedCP = c.size
-		return tx.Put(store.NSMeta, keyWitnessed, u64(c.size))
-	}
-	return nil
+	return advanceOnQuorum(tx, store.NSMeta, witnessSigKey(c.size, ""), c.size, nv.manifest.wquorum, &nv.witnessedCP, keyWitnessed)
 }
 
 // witnessLines returns the stored witness cosignatures of size, sorted by
