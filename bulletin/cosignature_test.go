@@ -1,7 +1,6 @@
 package bulletin
 
 import (
-	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
@@ -9,12 +8,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/urna-vote/urna/internal/testonly/golden"
 )
 
 // cosignatureVectors pin cosignature/v1 (SPEC.md §3.13): the key ID, the
@@ -119,25 +119,7 @@ func nodeKeyHash(t testing.TB, name string, pub ed25519.PublicKey) uint32 {
 }
 
 func TestCosignatureVectors(t *testing.T) {
-	v := makeCosignatureVectors(t)
-	got, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got = append(got, '\n')
-	file := filepath.Join("testdata", "cosignature.json")
-	if *update {
-		if err := os.WriteFile(file, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("generated vectors differ from %s (if intended, rerun with -update)", file)
-	}
+	want := golden.JSON(t, filepath.Join("testdata", "cosignature.json"), makeCosignatureVectors(t), *update)
 	// The pinned vectors verify as SPEC.md says, from the file alone.
 	var p cosignatureVectors
 	if err := json.Unmarshal(want, &p); err != nil {

@@ -258,6 +258,20 @@ func malformedBody(t EntryType, err error) error {
 	return fmt.Errorf("%w: %s body: %v", ErrMalformed, t, err)
 }
 
+// decodeIn rejects e unless st is in one of the phases, then decodes its
+// body with decode; a body that does not decode is ErrMalformed.
+func decodeIn[T any](st *ElectionState, e *Header, decode func(body []byte) (T, error), ok ...Phase) (T, error) {
+	var zero T
+	if err := phaseIs(st, e, ok...); err != nil {
+		return zero, err
+	}
+	v, err := decode(e.Body)
+	if err != nil {
+		return zero, malformedBody(e.Type, err)
+	}
+	return v, nil
+}
+
 func (r *Rules) applyTyped(st *ElectionState, idx Index, e *Header, trustee int, author [32]byte, eff *Effects) error {
 	n := len(st.Trustees)
 	inRange := func(i int) bool { return i >= 1 && i <= n }
@@ -266,12 +280,9 @@ func (r *Rules) applyTyped(st *ElectionState, idx Index, e *Header, trustee int,
 		return reject(ErrWrongPhase, "manifest already posted")
 
 	case TypeCredentials:
-		if err := phaseIs(st, e, PhaseSetup); err != nil {
-			return err
-		}
-		creds, err := r.Bodies.Credentials(e.Body)
+		creds, err := decodeIn(st, e, r.Bodies.Credentials, PhaseSetup)
 		if err != nil {
-			return malformedBody(e.Type, err)
+			return err
 		}
 		sorted := slices.Clone(creds)
 		slices.SortFunc(sorted, func(a, b [32]byte) int { return compare32(a, b) })
@@ -285,12 +296,9 @@ func (r *Rules) applyTyped(st *ElectionState, idx Index, e *Header, trustee int,
 		st.Phase = PhaseKeyCeremony
 
 	case TypeDKGDeal:
-		if err := phaseIs(st, e, PhaseKeyCeremony); err != nil {
-			return err
-		}
-		d, err := r.Bodies.Deal(e.Body)
+		d, err := decodeIn(st, e, r.Bodies.Deal, PhaseKeyCeremony)
 		if err != nil {
-			return malformedBody(e.Type, err)
+			return err
 		}
 		if d.Dealer != trustee {
 			return reject(ErrNotAuthorized, "trustee %d posted dealer %d's deal", trustee, d.Dealer)
@@ -302,12 +310,9 @@ func (r *Rules) applyTyped(st *ElectionState, idx Index, e *Header, trustee int,
 		t.Dealt, t.ConstantTerm = true, d.ConstantTerm
 
 	case TypeDKGConfirmation:
-		if err := phaseIs(st, e, PhaseKeyCeremony); err != nil {
-			return err
-		}
-		c, err := r.Bodies.Confirmation(e.Body)
+		c, err := decodeIn(st, e, r.Bodies.Confirmation, PhaseKeyCeremony)
 		if err != nil {
-			return malformedBody(e.Type, err)
+			return err
 		}
 		if c.Trustee != trustee {
 			return reject(ErrNotAuthorized, "trustee %d posted trustee %d's confirmation", trustee, c.Trustee)
@@ -324,12 +329,9 @@ func (r *Rules) applyTyped(st *ElectionState, idx Index, e *Header, trustee int,
 		t.Confirmed = true
 
 	case TypeDKGComplaint:
-		if err := phaseIs(st, e, PhaseKeyCeremony); err != nil {
-			return err
-		}
-		c, err := r.Bodies.Complaint(e.Body)
+		c, err := decodeIn(st, e, r.Bodies.Complaint, PhaseKeyCeremony)
 		if err != nil {
-			return malformedBody(e.Type, err)
+			return err
 		}
 		if c.Complainer != trustee {
 			return reject(ErrNotAuthorized, "trustee %d posted trustee %d's complaint", trustee, c.Complainer)
@@ -344,12 +346,9 @@ func (r *Rules) applyTyped(st *ElectionState, idx Index, e *Header, trustee int,
 		d.Complainers = insertU16(d.Complainers, uint16(trustee))
 
 	case TypeDKGReveal:
-		if err := phaseIs(st, e, PhaseKeyCeremony); err != nil {
-			return err
-		}
-		rv, err := r.Bodies.Reveal(e.Body)
+		rv, err := decodeIn(st, e, r.Bodies.Reveal, PhaseKeyCeremony)
 		if err != nil {
-			return malformedBody(e.Type, err)
+			return err
 		}
 		if rv.Dealer != trustee {
 			return reject(ErrNotAuthorized, "trustee %d posted dealer %d's reveal", trustee, rv.Dealer)
@@ -384,18 +383,13 @@ func (r *Rules) applyTyped(st *ElectionState, idx Index, e *Header, trustee int,
 		st.JointKey, st.Qualified, st.Phase = [32]byte(key.Bytes()), qual, PhaseOpen
 
 	case TypeBallot, TypeAuditedBallot:
-		if err := phaseIs(st, e, PhaseOpen); err != nil {
-			return err
+		decode := r.Bodies.Ballot
+		if e.Type == TypeAuditedBallot {
+			decode = r.Bodies.AuditedBallot
 		}
-		var b *BallotFacts
-		var err error
-		if e.Type == TypeBallot {
-			b, err = r.Bodies.Ballot(e.Body)
-		} else {
-			b, err = r.Bodies.AuditedBallot(e.Body)
-		}
+		b, err := decodeIn(st, e, decode, PhaseOpen)
 		if err != nil {
-			return malformedBody(e.Type, err)
+			return err
 		}
 		if b.Credential != author {
 			return reject(ErrNotAuthorized, "%s names another credential than its author", e.Type)
@@ -432,12 +426,9 @@ func (r *Rules) applyTyped(st *ElectionState, idx Index, e *Header, trustee int,
 		st.Phase = PhaseClosed
 
 	case TypePartialDecryption:
-		if err := phaseIs(st, e, PhaseClosed, PhaseTally); err != nil {
-			return err
-		}
-		p, err := r.Bodies.PartialDecryption(e.Body)
+		p, err := decodeIn(st, e, r.Bodies.PartialDecryption, PhaseClosed, PhaseTally)
 		if err != nil {
-			return malformedBody(e.Type, err)
+			return err
 		}
 		if p.Trustee != trustee {
 			return reject(ErrNotAuthorized, "trustee %d posted trustee %d's partial decryption", trustee, p.Trustee)

@@ -230,19 +230,11 @@ func (e *Entry) AuthorKey() [32]byte { return [32]byte(e.Author.Bytes()) }
 // within the type's size limit, a canonical signature, and no trailing
 // bytes. It does not verify the signature. On error it returns nil.
 func ParseEntry(b []byte) (*Entry, error) {
-	if len(b) > MaxEntrySize {
-		return nil, fmt.Errorf("%w: entry of %d bytes exceeds %d", ErrMalformed, len(b), MaxEntrySize)
+	r, h, err := readEnvelopeStart(b)
+	if err != nil {
+		return nil, err
 	}
-	r := wire.NewReader(b)
-	if v := r.U8("version"); r.Err() == nil && v != EntryVersion {
-		return nil, fmt.Errorf("%w: entry version %d", ErrMalformed, v)
-	}
-	e := &Entry{Type: EntryType(r.U8("type"))}
-	if r.Err() == nil && !e.Type.Valid() {
-		return nil, fmt.Errorf("%w: unknown entry type %d", ErrMalformed, e.Type)
-	}
-	copy(e.Election[:], r.Fixed("election fingerprint", 32))
-	e.Role = Role(r.U8("author role"))
+	e := &Entry{Type: h.Type, Election: h.Election, Role: h.Role}
 	e.Author = r.NonIdentity("author key")
 	e.Body = r.Bytes("body", e.Type.MaxBodySize())
 	if r.Err() == nil {

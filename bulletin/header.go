@@ -35,19 +35,10 @@ func (e *Entry) Header() *Header {
 // of a strict decode per entry and replica are the largest cost of Apply.
 // Everything else MUST use ParseEntry.
 func ReadHeader(raw []byte) (*Header, error) {
-	if len(raw) > MaxEntrySize {
-		return nil, fmt.Errorf("%w: entry of %d bytes exceeds %d", ErrMalformed, len(raw), MaxEntrySize)
+	r, h, err := readEnvelopeStart(raw)
+	if err != nil {
+		return nil, err
 	}
-	r := wire.NewReader(raw)
-	if v := r.U8("version"); r.Err() == nil && v != EntryVersion {
-		return nil, fmt.Errorf("%w: entry version %d", ErrMalformed, v)
-	}
-	h := &Header{Type: EntryType(r.U8("type"))}
-	if r.Err() == nil && !h.Type.Valid() {
-		return nil, fmt.Errorf("%w: unknown entry type %d", ErrMalformed, h.Type)
-	}
-	copy(h.Election[:], r.Fixed("election fingerprint", 32))
-	h.Role = Role(r.U8("author role"))
 	copy(h.Author[:], r.Fixed("author key", 32))
 	h.Body = r.Bytes("body", h.Type.MaxBodySize())
 	r.Fixed("signature", schnorr.SignatureSize)
@@ -65,4 +56,25 @@ func ReadHeader(raw []byte) (*Header, error) {
 	}
 	h.ID = EntryID(raw)
 	return h, nil
+}
+
+// readEnvelopeStart checks an entry's size and reads the fields that
+// ParseEntry and ReadHeader read alike (SPEC.md §3.1): the version, a
+// registered type, the election fingerprint and the author role. It returns
+// the reader positioned at the author key.
+func readEnvelopeStart(raw []byte) (*wire.Reader, *Header, error) {
+	if len(raw) > MaxEntrySize {
+		return nil, nil, fmt.Errorf("%w: entry of %d bytes exceeds %d", ErrMalformed, len(raw), MaxEntrySize)
+	}
+	r := wire.NewReader(raw)
+	if v := r.U8("version"); r.Err() == nil && v != EntryVersion {
+		return nil, nil, fmt.Errorf("%w: entry version %d", ErrMalformed, v)
+	}
+	h := &Header{Type: EntryType(r.U8("type"))}
+	if r.Err() == nil && !h.Type.Valid() {
+		return nil, nil, fmt.Errorf("%w: unknown entry type %d", ErrMalformed, h.Type)
+	}
+	copy(h.Election[:], r.Fixed("election fingerprint", 32))
+	h.Role = Role(r.U8("author role"))
+	return r, h, nil
 }

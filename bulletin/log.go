@@ -106,23 +106,19 @@ func (p *InclusionProof) Check(root tlog.Hash, entryBytes []byte) error {
 }
 
 // Bytes returns u64 seq || u64 size || u32 count || count × hash (SPEC.md §3.7).
-func (p *InclusionProof) Bytes() []byte {
-	w := wire.NewWriter(20 + 32*len(p.Hashes)).U64(p.Seq).U64(p.Size)
-	return appendHashes(w, p.Hashes).Out()
-}
+func (p *InclusionProof) Bytes() []byte { return proofBytes(p.Seq, p.Size, p.Hashes) }
 
 // ParseInclusionProof decodes an inclusion proof strictly.
 func ParseInclusionProof(b []byte) (*InclusionProof, error) {
-	r := wire.NewReader(b)
-	p := &InclusionProof{Seq: r.U64("seq"), Size: r.U64("size")}
-	p.Hashes = readHashes(r)
-	if r.Err() == nil && p.Seq >= p.Size {
-		r.Failf("leaf %d not below size %d", p.Seq, p.Size)
+	seq, size, hs, err := parseProof(b, "inclusion proof", "seq", "size", func(r *wire.Reader, seq, size uint64) {
+		if seq >= size {
+			r.Failf("leaf %d not below size %d", seq, size)
+		}
+	})
+	if err != nil {
+		return nil, err
 	}
-	if err := r.Done(); err != nil {
-		return nil, fmt.Errorf("%w: inclusion proof: %v", ErrMalformed, err)
-	}
-	return p, nil
+	return &InclusionProof{Seq: seq, Size: size, Hashes: hs}, nil
 }
 
 // ConsistencyProof proves that the tree of size OldSize is a prefix of the
@@ -158,23 +154,41 @@ func (p *ConsistencyProof) Check(oldRoot, newRoot tlog.Hash) error {
 }
 
 // Bytes returns u64 old size || u64 new size || u32 count || count × hash (SPEC.md §3.7).
-func (p *ConsistencyProof) Bytes() []byte {
-	w := wire.NewWriter(20 + 32*len(p.Hashes)).U64(p.OldSize).U64(p.NewSize)
-	return appendHashes(w, p.Hashes).Out()
-}
+func (p *ConsistencyProof) Bytes() []byte { return proofBytes(p.OldSize, p.NewSize, p.Hashes) }
 
 // ParseConsistencyProof decodes a consistency proof strictly.
 func ParseConsistencyProof(b []byte) (*ConsistencyProof, error) {
-	r := wire.NewReader(b)
-	p := &ConsistencyProof{OldSize: r.U64("old size"), NewSize: r.U64("new size")}
-	p.Hashes = readHashes(r)
-	if r.Err() == nil && (p.OldSize == 0 || p.OldSize > p.NewSize) {
-		r.Failf("sizes %d → %d", p.OldSize, p.NewSize)
+	old, size, hs, err := parseProof(b, "consistency proof", "old size", "new size", func(r *wire.Reader, old, size uint64) {
+		if old == 0 || old > size {
+			r.Failf("sizes %d → %d", old, size)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ConsistencyProof{OldSize: old, NewSize: size, Hashes: hs}, nil
+}
+
+// proofBytes encodes the layout both proofs share (SPEC.md §3.7): u64 a ||
+// u64 b || u32 count || count × hash.
+func proofBytes(a, b uint64, hs []tlog.Hash) []byte {
+	w := wire.NewWriter(20 + 32*len(hs)).U64(a).U64(b)
+	return appendHashes(w, hs).Out()
+}
+
+// parseProof decodes that layout strictly; check fails r on a pair of
+// numbers the kind of proof forbids (it runs only if all was read).
+func parseProof(raw []byte, what, aName, bName string, check func(r *wire.Reader, a, b uint64)) (uint64, uint64, []tlog.Hash, error) {
+	r := wire.NewReader(raw)
+	a, b := r.U64(aName), r.U64(bName)
+	hs := readHashes(r)
+	if r.Err() == nil {
+		check(r, a, b)
 	}
 	if err := r.Done(); err != nil {
-		return nil, fmt.Errorf("%w: consistency proof: %v", ErrMalformed, err)
+		return 0, 0, nil, fmt.Errorf("%w: %s: %v", ErrMalformed, what, err)
 	}
-	return p, nil
+	return a, b, hs, nil
 }
 
 func appendHashes(w *wire.Writer, hs []tlog.Hash) *wire.Writer {

@@ -6,9 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/urna-vote/urna/internal/testonly/golden"
 )
 
 // vectors are pinned encodings that independent verifiers must reproduce
@@ -108,24 +109,7 @@ func makeVectors(t *testing.T) *vectors {
 }
 
 func TestVectors(t *testing.T) {
-	path := filepath.Join("testdata", "vectors.json")
-	got, err := json.MarshalIndent(makeVectors(t), "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got = append(got, '\n')
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatal("vectors changed; run with -update if the change is intended (it breaks compatibility)")
-	}
+	want := golden.JSON(t, filepath.Join("testdata", "vectors.json"), makeVectors(t), *update)
 	// check the pinned bytes independently of their generation
 	var v vectors
 	if err := json.Unmarshal(want, &v); err != nil {

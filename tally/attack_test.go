@@ -405,13 +405,7 @@ func TestAttackTranscriptsMatchSpec(t *testing.T) {
 	if !lhs.Equal(rhs) {
 		t.Fatal("dlog proof does not verify under SPEC §8.3's challenge")
 	}
-	for k := range items {
-		mut := slices.Clone(items)
-		mut[k] = append(slices.Clone(mut[k]), 0)
-		if dlog(mut).Equal(c) {
-			t.Errorf("dlog challenge ignores item %d", k)
-		}
-	}
+	requireBindsEveryItem(t, "dlog", dlog, items)
 
 	j, q, o := 2, 0, 2
 	X, ct := f.c.vk[j-1], f.agg[q][o]
@@ -425,11 +419,19 @@ func TestAttackTranscriptsMatchSpec(t *testing.T) {
 		!group.NewElement().ScalarMult(s.Z, ct.Alpha).Equal(group.NewElement().Add(s.B, group.NewElement().ScalarMult(c, s.D))) {
 		t.Fatal("decryption proof does not verify under SPEC §9.2's challenge")
 	}
+	requireBindsEveryItem(t, "decryption", dec, items)
+}
+
+// requireBindsEveryItem fails t unless changing any one of items (one
+// byte appended) changes the challenge.
+func requireBindsEveryItem(t *testing.T, what string, challenge func([][]byte) *group.Scalar, items [][]byte) {
+	t.Helper()
+	c := challenge(items)
 	for k := range items {
 		mut := slices.Clone(items)
 		mut[k] = append(slices.Clone(mut[k]), 0)
-		if dec(mut).Equal(c) {
-			t.Errorf("decryption challenge ignores item %d", k)
+		if challenge(mut).Equal(c) {
+			t.Errorf("%s challenge ignores item %d", what, k)
 		}
 	}
 }

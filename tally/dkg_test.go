@@ -90,15 +90,19 @@ func TestParamsValidate(t *testing.T) {
 	}
 }
 
+// mustReparse decodes the encoding b of a valid value afresh: tamperings
+// change one field of such a copy.
+func mustReparse[T any](b []byte, parse func([]byte) (T, error)) T {
+	q, err := parse(b)
+	if err != nil {
+		panic(err)
+	}
+	return q
+}
+
 // tamperings returns every single-field modification of a dealer post.
 func postTamperings(p *DealerPost) map[string]*DealerPost {
-	cp := func() *DealerPost {
-		q, err := ParseDealerPost(p.Bytes())
-		if err != nil {
-			panic(err)
-		}
-		return q
-	}
+	cp := func() *DealerPost { return mustReparse(p.Bytes(), ParseDealerPost) }
 	g := group.Generator()
 	out := map[string]*DealerPost{}
 	q := cp()

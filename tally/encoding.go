@@ -20,6 +20,17 @@ func readIndex(r *wire.Reader, what string) int {
 	return v
 }
 
+// readNextIndex reads the next index of a list that is strictly increasing
+// and never names self (a dealer's recipients, a trustee's dealers).
+func readNextIndex(r *wire.Reader, what string, prev *int, self int) int {
+	j := readIndex(r, what)
+	if r.Err() == nil && (j <= *prev || j == self) {
+		r.Failf("%s %d out of order", what, j)
+	}
+	*prev = j
+	return j
+}
+
 func malformed(err error) error { return fmt.Errorf("%w: %w", ErrMalformed, err) }
 
 // Bytes returns the canonical encoding of p (SPEC.md §8.7):
@@ -57,11 +68,7 @@ func ParseDealerPost(b []byte) (*DealerPost, error) {
 	n := r.Count("share count", MaxTrustees-1)
 	prev := 0
 	for k := 0; k < n && r.Err() == nil; k++ {
-		j := readIndex(r, "recipient")
-		if r.Err() == nil && (j <= prev || j == p.Dealer) {
-			r.Failf("recipient %d out of order", j)
-		}
-		prev = j
+		j := readNextIndex(r, "recipient", &prev, p.Dealer)
 		p.Shares = append(p.Shares, EncryptedShare{Recipient: j, Enc: r.Fixed("enc", encSize), Ciphertext: r.Fixed("ciphertext", shareCiphertextSize)})
 	}
 	if err := r.Done(); err != nil {
@@ -120,12 +127,7 @@ func ParseConfirmation(b []byte) (*Confirmation, error) {
 	n := r.Count("dealer count", MaxTrustees-1)
 	prev := 0
 	for k := 0; k < n && r.Err() == nil; k++ {
-		d := readIndex(r, "dealer")
-		if r.Err() == nil && (d <= prev || d == c.Trustee) {
-			r.Failf("dealer %d out of order", d)
-		}
-		prev = d
-		c.Dealers = append(c.Dealers, d)
+		c.Dealers = append(c.Dealers, readNextIndex(r, "dealer", &prev, c.Trustee))
 	}
 	if err := r.Done(); err != nil {
 		return nil, malformed(err)
@@ -162,16 +164,24 @@ func (k *KeyShare) Bytes() []byte {
 		Scalar(k.share).Element(k.VerificationKey).Element(k.JointKey).Out()
 }
 
+// readSecretHeader reads what a key share and a dealer state start with:
+// the election fingerprint, N, T and the holder's index (named what), with
+// 1 ≤ T ≤ N ≤ MaxTrustees and 1 ≤ index ≤ N.
+func readSecretHeader(r *wire.Reader, what string) (fp [32]byte, n, t, index int) {
+	copy(fp[:], r.Fixed("fingerprint", 32))
+	n, t, index = int(r.U16("N")), int(r.U16("T")), int(r.U16(what))
+	if r.Err() == nil && (n < 1 || n > MaxTrustees || t < 1 || t > n || index < 1 || index > n) {
+		r.Failf("N=%d T=%d %s=%d", n, t, what, index)
+	}
+	return fp, n, t, index
+}
+
 // ParseKeyShare decodes KeyShare.Bytes and checks 1 ≤ T ≤ N, 1 ≤ index ≤ N,
 // X and K not the identity, and x·G == X.
 func ParseKeyShare(b []byte) (*KeyShare, error) {
 	r := wire.NewReader(b)
 	k := &KeyShare{}
-	copy(k.Fingerprint[:], r.Fixed("fingerprint", 32))
-	k.N, k.T, k.Index = int(r.U16("N")), int(r.U16("T")), int(r.U16("index"))
-	if r.Err() == nil && (k.N < 1 || k.N > MaxTrustees || k.T < 1 || k.T > k.N || k.Index < 1 || k.Index > k.N) {
-		r.Failf("N=%d T=%d index=%d", k.N, k.T, k.Index)
-	}
+	k.Fingerprint, k.N, k.T, k.Index = readSecretHeader(r, "index")
 	k.share = r.Scalar("share")
 	k.VerificationKey = r.NonIdentity("verification key")
 	k.JointKey = r.NonIdentity("joint key")
@@ -199,11 +209,7 @@ func (st *DealerState) Bytes() []byte {
 func ParseDealerState(b []byte) (*DealerState, error) {
 	r := wire.NewReader(b)
 	st := &DealerState{}
-	copy(st.fp[:], r.Fixed("fingerprint", 32))
-	st.n, st.t, st.me = int(r.U16("N")), int(r.U16("T")), int(r.U16("dealer"))
-	if r.Err() == nil && (st.n < 1 || st.n > MaxTrustees || st.t < 1 || st.t > st.n || st.me < 1 || st.me > st.n) {
-		r.Failf("N=%d T=%d dealer=%d", st.n, st.t, st.me)
-	}
+	st.fp, st.n, st.t, st.me = readSecretHeader(r, "dealer")
 	for k := 0; k < st.t && r.Err() == nil; k++ {
 		a := r.Scalar("coefficient")
 		if a != nil && a.IsZero() {

@@ -24,27 +24,21 @@ func fuzzSeeds(f *testing.F, pick func(c *ceremony, pd *PartialDecryption, res *
 func FuzzParseDealerPost(f *testing.F) {
 	fuzzSeeds(f, func(c *ceremony, _ *PartialDecryption, _ *Result) []byte { return c.posts[0].Bytes() })
 	f.Fuzz(func(t *testing.T, in []byte) {
-		if p, err := ParseDealerPost(in); err == nil && !bytes.Equal(p.Bytes(), in) {
-			t.Fatal("non-canonical input accepted")
-		}
+		canonical(t, "dealer post", in, ParseDealerPost)
 	})
 }
 
 func FuzzParsePartialDecryption(f *testing.F) {
 	fuzzSeeds(f, func(_ *ceremony, pd *PartialDecryption, _ *Result) []byte { return pd.Bytes() })
 	f.Fuzz(func(t *testing.T, in []byte) {
-		if p, err := ParsePartialDecryption(in); err == nil && !bytes.Equal(p.Bytes(), in) {
-			t.Fatal("non-canonical input accepted")
-		}
+		canonical(t, "partial decryption", in, ParsePartialDecryption)
 	})
 }
 
 func FuzzParseResult(f *testing.F) {
 	fuzzSeeds(f, func(_ *ceremony, _ *PartialDecryption, r *Result) []byte { return r.Bytes() })
 	f.Fuzz(func(t *testing.T, in []byte) {
-		if p, err := ParseResult(in); err == nil && !bytes.Equal(p.Bytes(), in) {
-			t.Fatal("non-canonical input accepted")
-		}
+		canonical(t, "result", in, ParseResult)
 	})
 }
 
@@ -54,34 +48,21 @@ func FuzzParseSmall(f *testing.F) {
 	f.Add([]byte{0, 1, 0, 2})
 	f.Add([]byte{0, 1, 0, 0, 0, 2, 0, 2, 0, 3})
 	f.Fuzz(func(t *testing.T, in []byte) {
-		check := func(name string, out []byte, err error) {
-			if err == nil && !bytes.Equal(out, in) {
-				t.Fatalf("%s: non-canonical input accepted", name)
-			}
-		}
-		if p, err := ParseComplaint(in); err == nil {
-			check("complaint", p.Bytes(), err)
-		}
-		if p, err := ParseReveal(in); err == nil {
-			check("reveal", p.Bytes(), err)
-		}
-		if p, err := ParseConfirmation(in); err == nil {
-			check("confirmation", p.Bytes(), err)
-		}
-		if p, err := ParseEncryptedShare(in); err == nil {
-			check("encrypted share", p.Bytes(), err)
-		}
-		if p, err := ParseKeyShare(in); err == nil {
-			check("key share", p.Bytes(), err)
-		}
-		if p, err := ParseDealerState(in); err == nil {
-			check("dealer state", p.Bytes(), err)
-		}
-		if p, err := ParseTrusteeSecret(in); err == nil {
-			check("trustee secret", p.Bytes(), err)
-		}
-		if p, err := ParseTrusteePublic(in, 1); err == nil {
-			check("trustee public", p.Bytes(), err)
-		}
+		canonical(t, "complaint", in, ParseComplaint)
+		canonical(t, "reveal", in, ParseReveal)
+		canonical(t, "confirmation", in, ParseConfirmation)
+		canonical(t, "encrypted share", in, ParseEncryptedShare)
+		canonical(t, "key share", in, ParseKeyShare)
+		canonical(t, "dealer state", in, ParseDealerState)
+		canonical(t, "trustee secret", in, ParseTrusteeSecret)
+		canonical(t, "trustee public", in, func(b []byte) (*TrusteePublic, error) { return ParseTrusteePublic(b, 1) })
 	})
+}
+
+// canonical fails t if parse accepts in but does not encode it back to in.
+func canonical[T interface{ Bytes() []byte }](t *testing.T, name string, in []byte, parse func([]byte) (T, error)) {
+	t.Helper()
+	if p, err := parse(in); err == nil && !bytes.Equal(p.Bytes(), in) {
+		t.Fatalf("%s: non-canonical input accepted", name)
+	}
 }

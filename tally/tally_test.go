@@ -72,13 +72,7 @@ func TestTallyRoundTrip(t *testing.T) {
 
 // pdTamperings returns every single-field modification of a partial decryption.
 func pdTamperings(pd *PartialDecryption) map[string]*PartialDecryption {
-	cp := func() *PartialDecryption {
-		q, err := ParsePartialDecryption(pd.Bytes())
-		if err != nil {
-			panic(err)
-		}
-		return q
-	}
+	cp := func() *PartialDecryption { return mustReparse(pd.Bytes(), ParsePartialDecryption) }
 	g := group.Generator()
 	one := group.ScalarFromUint64(1)
 	out := map[string]*PartialDecryption{}

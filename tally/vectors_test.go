@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/urna-vote/urna/internal/testonly/golden"
 	"github.com/urna-vote/urna/internal/testonly/seeded"
 )
 
@@ -77,26 +78,7 @@ func vectors(t *testing.T) []byte {
 }
 
 func TestVectors(t *testing.T) {
-	got := vectors(t)
-	if *update {
-		if err := os.WriteFile(vectorsFile, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(vectorsFile)
-	if err != nil {
-		t.Fatalf("%v (run go test -run TestVectors -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
-		for k := range min(len(gl), len(wl)) {
-			if gl[k] != wl[k] {
-				t.Fatalf("vector line %d differs:\n got %.120s\nwant %.120s", k+1, gl[k], wl[k])
-			}
-		}
-		t.Fatal("vectors differ in length")
-	}
+	golden.Check(t, vectorsFile, vectors(t), *update)
 }
 
 // TestVectorsDecode re-parses every pinned object and checks it re-encodes

@@ -288,10 +288,7 @@ func applyCosign(tx store.WriteTx, nv *state, c *cosignCmd) error {
 	if c.size == 0 || nv.last == nil || c.size > nv.last.LogSize {
 		return fmt.Errorf("%w: no checkpoint of size %d", ErrCosignRejected, c.size)
 	}
-	cp, err := checkpointAt(tx, nv, c.size)
-	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("%w: no block ends at size %d", ErrCosignRejected, c.size)
-	}
+	cp, err := checkpointToCosign(tx, nv, c.size)
 	if err != nil {
 		return err
 	}
@@ -309,18 +306,17 @@ func applyCosign(tx store.WriteTx, nv *state, c *cosignCmd) error {
 	if err := tx.Put(store.NSCheckpoint, key, c.sig); err != nil {
 		return err
 	}
-	if c.size <= nv.quorumCP {
-		return nil
+	return advanceOnQuorum(tx, store.NSCheckpoint, u64(c.size), c.size, nv.manifest.quorum, &nv.quorumCP, keyCheckpoint)
+}
+
+// checkpointToCosign is checkpointAt for a node's or a witness's
+// cosignature of size: a size where no block ends rejects the cosignature.
+func checkpointToCosign(tx store.ReadTx, v *state, size uint64) (*bulletin.Checkpoint, error) {
+	cp, err := checkpointAt(tx, v, size)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("%w: no block ends at size %d", ErrCosignRejected, size)
 	}
-	n := 0
-	if err := tx.Scan(store.NSCheckpoint, u64(c.size), func(_, _ []byte) error { n++; return nil }); err != nil {
-		return err
-	}
-	if n >= nv.manifest.quorum {
-		nv.quorumCP = c.size
-		return tx.Put(store.NSMeta, keyCheckpoint, u64(c.size))
-	}
-	return nil
+	return cp, err
 }
 
 // checkpointAt rebuilds the unsigned checkpoint of log size size from the

@@ -66,6 +66,21 @@ func openApplyBoard(t *testing.T, dir string) (*Board, store.Store) {
 	return openBoardOn(t, st), st
 }
 
+// restartApplyBoard closes b and its store st, opens a fresh board over
+// dir and wants it to resume at applied index want after what happened.
+func restartApplyBoard(t *testing.T, b *Board, st store.Store, dir string, want uint64, after string) *Board {
+	t.Helper()
+	_ = b.Close()
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, _ = openApplyBoard(t, dir)
+	if got := b.AppliedIndex(); got != want {
+		t.Fatalf("applied index %d after %s, want %d", got, after, want)
+	}
+	return b
+}
+
 func openBoardOn(t *testing.T, st store.Store) *Board {
 	t.Helper()
 	b, err := Open(Config{NodeID: "n1", Store: st})
@@ -179,14 +194,7 @@ func TestApplyEntriesReplay(t *testing.T) {
 	b, st := openApplyBoard(t, dir)
 	b.ApplyEntries(log[:5])
 	// Restart: the store and a fresh board over it.
-	_ = b.Close()
-	if err := st.Close(); err != nil {
-		t.Fatal(err)
-	}
-	b, _ = openApplyBoard(t, dir)
-	if got := b.AppliedIndex(); got != log[4].Index {
-		t.Fatalf("applied index %d after restart, want %d", got, log[4].Index)
-	}
+	b = restartApplyBoard(t, b, st, dir, log[4].Index, "restart")
 	res := b.ApplyEntries(log[2:])
 	for k := range 3 {
 		for _, r := range res[k] {
@@ -262,14 +270,7 @@ func TestApplyEntriesCrashMidGroup(t *testing.T) {
 		}()
 		b.ApplyEntries(log[3:7])
 	}()
-	_ = b.Close()
-	if err := inner.Close(); err != nil {
-		t.Fatal(err)
-	}
-	b, _ = openApplyBoard(t, dir)
-	if got := b.AppliedIndex(); got != log[2].Index {
-		t.Fatalf("applied index %d after the crash, want %d", got, log[2].Index)
-	}
+	b = restartApplyBoard(t, b, inner, dir, log[2].Index, "the crash")
 	// Raft redelivers from the applied index on, grouped differently.
 	b.ApplyEntries(log[1:5])
 	b.ApplyEntries(log[5:])

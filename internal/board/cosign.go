@@ -61,18 +61,10 @@ func (cs *Cosigner) run() {
 	defer func() { <-gathered }()
 	var lastSize uint64
 	var lastSent time.Time
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	for {
-		select {
-		case <-cs.stop:
-			return
-		case <-cs.kick:
-		case <-timer.C:
-		}
+	cs.loop(cs.kick, func(timer *time.Timer) {
 		if wait := cs.cfg.CosignInterval - time.Since(lastSent); wait > 0 {
 			timer.Reset(wait)
-			continue
+			return
 		}
 		size, err := cs.cosignOnce(lastSize)
 		lastSent = time.Now()
@@ -82,9 +74,25 @@ func (cs *Cosigner) run() {
 			}
 			// Retry after the interval even without a new apply.
 			timer.Reset(cs.cfg.CosignInterval)
-			continue
+			return
 		}
 		lastSize = size
+	})
+}
+
+// loop calls step each time kick fires or the timer that step may arm runs
+// out, until the cosigner stops.
+func (cs *Cosigner) loop(kick <-chan struct{}, step func(timer *time.Timer)) {
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		select {
+		case <-cs.stop:
+			return
+		case <-kick:
+		case <-timer.C:
+		}
+		step(timer)
 	}
 }
 
@@ -246,10 +254,7 @@ func applyWitness(tx store.WriteTx, nv *state, c *witnessCmd) error {
 	if c.size == 0 || c.size > nv.quorumCP {
 		return fmt.Errorf("%w: no quorum checkpoint of size %d", ErrCosignRejected, c.size)
 	}
-	cp, err := checkpointAt(tx, nv, c.size)
-	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("%w: no block ends at size %d", ErrCosignRejected, c.size)
-	}
+	cp, err := checkpointToCosign(tx, nv, c.size)
 	if err != nil {
 		return err
 	}
@@ -270,18 +275,7 @@ func applyWitness(tx store.WriteTx, nv *state, c *witnessCmd) error {
 	if err := tx.Put(store.NSMeta, key, c.sig); err != nil {
 		return err
 	}
-	if c.size <= nv.witnessedCP {
-		return nil
-	}
-	n := 0
-	if err := tx.Scan(store.NSMeta, witnessSigKey(c.size, ""), func(_, _ []byte) error { n++; return nil }); err != nil {
-		return err
-	}
-	if n >= nv.manifest.wquorum {
-		nv.witnessedCP = c.size
-		return tx.Put(store.NSMeta, keyWitnessed, u64(c.size))
-	}
-	return nil
+	return advanceOnQuorum(tx, store.NSMeta, witnessSigKey(c.size, ""), c.size, nv.manifest.wquorum, &nv.witnessedCP, keyWitnessed)
 }
 
 // witnessLines returns the stored witness cosignatures of size, sorted by
@@ -304,15 +298,7 @@ func witnessLines(tx store.ReadTx, size uint64) ([]sigLine, error) {
 func (cs *Cosigner) gather() {
 	known := map[string]uint64{} // witness → its latest cosigned size, as far as we know
 	done := map[string]uint64{}  // witness → the size we last got its cosignature for
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	for {
-		select {
-		case <-cs.stop:
-			return
-		case <-cs.wkick:
-		case <-timer.C:
-		}
+	cs.loop(cs.wkick, func(timer *time.Timer) {
 		err := cs.gatherOnce(known, done)
 		if err != nil && cs.bg.Err() == nil {
 			cs.log.Warn("board: witness cosignatures", "err", err)
@@ -324,7 +310,7 @@ func (cs *Cosigner) gather() {
 		if v := cs.src.current(); err != nil || (v.manifest != nil && v.manifest.wquorum > 0 && v.witnessedCP < v.quorumCP) {
 			timer.Reset(time.Second)
 		}
-	}
+	})
 }
 
 func (cs *Cosigner) gatherOnce(known, done map[string]uint64) error {

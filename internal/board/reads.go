@@ -94,12 +94,7 @@ func (r *Reader) Election(context.Context) (*Election, error) {
 // Entries returns up to limit entries from seq from.
 func (r *Reader) Entries(ctx context.Context, from uint64, limit int) ([]Entry, error) {
 	v := r.src.current()
-	to := window(from, limit, v.entries)
-	out := make([]Entry, 0, to-from)
-	if to == from {
-		return out, nil
-	}
-	err := r.st.View(ctx, func(tx store.ReadTx) error {
+	return readPage(ctx, r.st, "entries", from, limit, v.entries, func(tx store.ReadTx, to uint64, out *[]Entry) error {
 		blk, err := findBlock(tx, v.blocks, from)
 		if err != nil {
 			return err
@@ -110,34 +105,16 @@ func (r *Reader) Entries(ctx context.Context, from uint64, limit int) ([]Entry, 
 					return err
 				}
 			}
-			out = append(out, Entry{Seq: seq, Block: blk.Height, Raw: data})
+			*out = append(*out, Entry{Seq: seq, Block: blk.Height, Raw: data})
 			return nil
 		})
 	})
-	if err != nil {
-		return nil, fmt.Errorf("board: entries: %w", err)
-	}
-	return out, nil
-}
-
-// window returns the end of the page [from, to) of at most limit of count
-// items; to == from when the page is empty.
-func window(from uint64, limit int, count uint64) (to uint64) {
-	if limit <= 0 || from >= count {
-		return from
-	}
-	return min(from+uint64(limit), count)
 }
 
 // Blocks returns up to limit blocks from height from.
 func (r *Reader) Blocks(ctx context.Context, from uint64, limit int) ([]Block, error) {
 	v := r.src.current()
-	to := window(from, limit, v.blocks)
-	out := make([]Block, 0, to-from)
-	if to == from {
-		return out, nil
-	}
-	err := r.st.View(ctx, func(tx store.ReadTx) error {
+	return readPage(ctx, r.st, "blocks", from, limit, v.blocks, func(tx store.ReadTx, to uint64, out *[]Block) error {
 		for h := from; h < to; h++ {
 			raw, err := tx.Block(h)
 			if err != nil {
@@ -147,12 +124,27 @@ func (r *Reader) Blocks(ctx context.Context, from uint64, limit int) ([]Block, e
 			if err != nil {
 				return err
 			}
-			out = append(out, Block{Header: hd, Raw: raw})
+			*out = append(*out, Block{Header: hd, Raw: raw})
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("board: blocks: %w", err)
+}
+
+// readPage reads the page [from, to) of at most limit of count items (an
+// empty, non-nil page when there is none) in one read transaction: read
+// appends items from to to-1 to out. what names the items in errors.
+func readPage[T any](ctx context.Context, st store.Store, what string, from uint64, limit int, count uint64,
+	read func(tx store.ReadTx, to uint64, out *[]T) error) ([]T, error) {
+	to := from
+	if limit > 0 && from < count {
+		to = min(from+uint64(limit), count)
+	}
+	out := make([]T, 0, to-from)
+	if to == from {
+		return out, nil
+	}
+	if err := st.View(ctx, func(tx store.ReadTx) error { return read(tx, to, &out) }); err != nil {
+		return nil, fmt.Errorf("board: %s: %w", what, err)
 	}
 	return out, nil
 }

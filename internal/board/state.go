@@ -108,25 +108,11 @@ func loadState(ctx context.Context, st store.Store) (*state, error) {
 			}
 			v.manifest = newElection(m, raw)
 		}
-		cp, err := tx.Get(store.NSMeta, keyCheckpoint)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-		case err != nil:
+		if v.quorumCP, err = loadSize(tx, keyCheckpoint, "checkpoint"); err != nil {
 			return err
-		case len(cp) != 8:
-			return fmt.Errorf("stored checkpoint size of %d bytes", len(cp))
-		default:
-			v.quorumCP = binary.BigEndian.Uint64(cp)
 		}
-		wcp, err := tx.Get(store.NSMeta, keyWitnessed)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-		case err != nil:
+		if v.witnessedCP, err = loadSize(tx, keyWitnessed, "witnessed checkpoint"); err != nil {
 			return err
-		case len(wcp) != 8:
-			return fmt.Errorf("stored witnessed checkpoint size of %d bytes", len(wcp))
-		default:
-			v.witnessedCP = binary.BigEndian.Uint64(wcp)
 		}
 		v.rules, err = loadRules(tx)
 		return err
@@ -223,6 +209,39 @@ func (o *overlayHashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 		}
 	}
 	return out, nil
+}
+
+// loadSize reads the log size stored under key in NSMeta (0 if none); what
+// names it in errors.
+func loadSize(tx store.ReadTx, key []byte, what string) (uint64, error) {
+	b, err := tx.Get(store.NSMeta, key)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return 0, nil
+	case err != nil:
+		return 0, err
+	case len(b) != 8:
+		return 0, fmt.Errorf("stored %s size of %d bytes", what, len(b))
+	}
+	return binary.BigEndian.Uint64(b), nil
+}
+
+// advanceOnQuorum runs after a signature at size was stored under prefix
+// in ns: once quorum signatures are stored there, *mark (a newest quorum
+// size) moves to size and is stored under metaKey in NSMeta.
+func advanceOnQuorum(tx store.WriteTx, ns store.Namespace, prefix []byte, size uint64, quorum int, mark *uint64, metaKey []byte) error {
+	if size <= *mark {
+		return nil
+	}
+	n := 0
+	if err := tx.Scan(ns, prefix, func(_, _ []byte) error { n++; return nil }); err != nil {
+		return err
+	}
+	if n >= quorum {
+		*mark = size
+		return tx.Put(store.NSMeta, metaKey, u64(size))
+	}
+	return nil
 }
 
 func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }

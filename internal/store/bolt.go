@@ -450,10 +450,13 @@ func (t *boltTx) AppliedIndex() (uint64, error) {
 
 func (t *boltTx) EntryCount() (uint64, error) { return t.lastIndex(bktEntries), nil }
 
-func (t *boltTx) Entry(seq uint64) ([]byte, error) {
-	v := t.tx.Bucket(bktEntries).Get(u64key(seq))
+func (t *boltTx) Entry(seq uint64) ([]byte, error) { return t.numbered(bktEntries, "entry", seq) }
+
+// numbered reads record n of an append-only bucket (entries, blocks).
+func (t *boltTx) numbered(bkt []byte, what string, n uint64) ([]byte, error) {
+	v := t.tx.Bucket(bkt).Get(u64key(n))
 	if v == nil {
-		return nil, fmt.Errorf("%w: entry %d", ErrNotFound, seq)
+		return nil, fmt.Errorf("%w: %s %d", ErrNotFound, what, n)
 	}
 	return clone(v), nil
 }
@@ -495,13 +498,7 @@ func (t *boltTx) HashCount() (int64, error) { return int64(t.lastIndex(bktHashes
 
 func (t *boltTx) BlockCount() (uint64, error) { return t.lastIndex(bktBlocks), nil }
 
-func (t *boltTx) Block(height uint64) ([]byte, error) {
-	v := t.tx.Bucket(bktBlocks).Get(u64key(height))
-	if v == nil {
-		return nil, fmt.Errorf("%w: block %d", ErrNotFound, height)
-	}
-	return clone(v), nil
-}
+func (t *boltTx) Block(height uint64) ([]byte, error) { return t.numbered(bktBlocks, "block", height) }
 
 func (t *boltTx) Get(ns Namespace, key []byte) ([]byte, error) {
 	if err := checkKey(ns, key); err != nil {
@@ -583,10 +580,7 @@ func (t *boltTx) AppendBlock(height uint64, header []byte) error {
 }
 
 func (t *boltTx) Put(ns Namespace, key, value []byte) error {
-	if err := checkKey(ns, key); err != nil {
-		return err
-	}
-	if err := checkValue("value", value); err != nil {
+	if err := checkKV(ns, key, value); err != nil {
 		return err
 	}
 	if err := t.tx.Bucket(nsBucket(ns)).Put(clone(key), clone(value)); err != nil {

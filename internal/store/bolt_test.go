@@ -12,16 +12,7 @@ import (
 func openBolt(t *testing.T) (store.Store, func(*testing.T) store.Store) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "node.db")
-	open := func(t *testing.T) store.Store {
-		t.Helper()
-		s, err := store.OpenBolt(path, store.BoltOptions{})
-		if err != nil {
-			t.Fatalf("OpenBolt: %v", err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}
-	return open(t), open
+	return storetest.Opener(t, func() (store.Store, error) { return store.OpenBolt(path, store.BoltOptions{}) })
 }
 
 func TestBolt(t *testing.T) {

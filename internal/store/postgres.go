@@ -474,12 +474,18 @@ func (t *pgTx) EntryCount() (uint64, error) {
 }
 
 func (t *pgTx) Entry(seq uint64) ([]byte, error) {
-	if seq > maxSeq {
-		return nil, fmt.Errorf("%w: entry %d", ErrNotFound, seq)
+	return t.numbered(`SELECT data FROM entries WHERE seq = $1`, "entry", seq)
+}
+
+// numbered reads record n of an append-only table (entries, blocks) with
+// query, which takes n as $1.
+func (t *pgTx) numbered(query, what string, n uint64) ([]byte, error) {
+	if n > maxSeq {
+		return nil, fmt.Errorf("%w: %s %d", ErrNotFound, what, n)
 	}
 	var data []byte
-	if err := t.tx.QueryRow(t.ctx, `SELECT data FROM entries WHERE seq = $1`, int64(seq)).Scan(&data); err != nil {
-		return nil, pgError(fmt.Sprintf("entry %d", seq), err)
+	if err := t.tx.QueryRow(t.ctx, query, int64(n)).Scan(&data); err != nil {
+		return nil, pgError(fmt.Sprintf("%s %d", what, n), err)
 	}
 	return clone(data), nil
 }
@@ -572,14 +578,7 @@ func (t *pgTx) BlockCount() (uint64, error) {
 }
 
 func (t *pgTx) Block(height uint64) ([]byte, error) {
-	if height > maxSeq {
-		return nil, fmt.Errorf("%w: block %d", ErrNotFound, height)
-	}
-	var h []byte
-	if err := t.tx.QueryRow(t.ctx, `SELECT header FROM blocks WHERE height = $1`, int64(height)).Scan(&h); err != nil {
-		return nil, pgError(fmt.Sprintf("block %d", height), err)
-	}
-	return clone(h), nil
+	return t.numbered(`SELECT header FROM blocks WHERE height = $1`, "block", height)
 }
 
 func (t *pgTx) Get(ns Namespace, key []byte) ([]byte, error) {
@@ -729,10 +728,7 @@ func (t *pgTx) AppendBlock(height uint64, header []byte) error {
 }
 
 func (t *pgTx) Put(ns Namespace, key, value []byte) error {
-	if err := checkKey(ns, key); err != nil {
-		return err
-	}
-	if err := checkValue("value", value); err != nil {
+	if err := checkKV(ns, key, value); err != nil {
 		return err
 	}
 	_, err := t.tx.Exec(t.ctx, `INSERT INTO kv (ns, key, value) VALUES ($1, $2, $3)

@@ -42,16 +42,9 @@ func openPostgres(t *testing.T) (store.Store, func(*testing.T) store.Store) {
 	t.Helper()
 	url := testonly.PostgresURL(t)
 	schema := pgSchema(t, url)
-	open := func(t *testing.T) store.Store {
-		t.Helper()
-		s, err := store.OpenPostgres(context.Background(), url, store.PostgresOptions{Schema: schema})
-		if err != nil {
-			t.Fatalf("OpenPostgres: %v", err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}
-	return open(t), open
+	return storetest.Opener(t, func() (store.Store, error) {
+		return store.OpenPostgres(context.Background(), url, store.PostgresOptions{Schema: schema})
+	})
 }
 
 func TestPostgres(t *testing.T) {

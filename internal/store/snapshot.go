@@ -96,12 +96,7 @@ func (s *snapWriter) write(p []byte) {
 }
 
 func (s *snapWriter) entry(seq uint64, data []byte) error {
-	b := append(s.buf[:0], tagEntry)
-	b = binary.BigEndian.AppendUint64(b, seq)
-	s.write(binary.BigEndian.AppendUint32(b, uint32(len(data))))
-	s.write(data)
-	s.counts[0]++
-	return s.err
+	return s.numbered(tagEntry, seq, data, 0)
 }
 
 func (s *snapWriter) hash(idx uint64, h tlog.Hash) error {
@@ -113,11 +108,17 @@ func (s *snapWriter) hash(idx uint64, h tlog.Hash) error {
 }
 
 func (s *snapWriter) block(height uint64, header []byte) error {
-	b := append(s.buf[:0], tagBlock)
-	b = binary.BigEndian.AppendUint64(b, height)
-	s.write(binary.BigEndian.AppendUint32(b, uint32(len(header))))
-	s.write(header)
-	s.counts[2]++
+	return s.numbered(tagBlock, height, header, 2)
+}
+
+// numbered writes one record of tag, an 8-byte number and length-prefixed
+// data (entries and blocks share this layout), counting it in counts[kind].
+func (s *snapWriter) numbered(tag byte, n uint64, data []byte, kind int) error {
+	b := append(s.buf[:0], tag)
+	b = binary.BigEndian.AppendUint64(b, n)
+	s.write(binary.BigEndian.AppendUint32(b, uint32(len(data))))
+	s.write(data)
+	s.counts[kind]++
 	return s.err
 }
 

@@ -8,10 +8,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/urna-vote/urna/internal/testonly/golden"
 )
 
 // goldenSnapshot encodes a tiny state covering every record kind.
@@ -38,20 +39,8 @@ func goldenSnapshot(t testing.TB) []byte {
 // The format is persisted and exchanged between nodes: its bytes are pinned.
 func TestSnapshotGolden(t *testing.T) {
 	got := goldenSnapshot(t)
-	path := filepath.Join("testdata", "snapshot-v1.hex")
-	if os.Getenv("URNA_UPDATE_GOLDEN") != "" {
-		os.MkdirAll("testdata", 0o755)
-		if err := os.WriteFile(path, []byte(hex.EncodeToString(got)+"\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (regenerate with URNA_UPDATE_GOLDEN=1)", err)
-	}
-	if hex.EncodeToString(got) != strings.TrimSpace(string(want)) {
-		t.Fatalf("snapshot encoding changed:\n got %x\nwant %s", got, want)
-	}
+	// regenerate with URNA_UPDATE_GOLDEN=1
+	golden.Check(t, filepath.Join("testdata", "snapshot-v1.hex"), []byte(hex.EncodeToString(got)+"\n"), os.Getenv("URNA_UPDATE_GOLDEN") != "")
 	recs, err := decodeAll(got)
 	if err != nil {
 		t.Fatalf("decoding golden: %v", err)

@@ -203,6 +203,14 @@ func checkKey(ns Namespace, key []byte) error {
 	return nil
 }
 
+// checkKV checks a key and its value for Put.
+func checkKV(ns Namespace, key, value []byte) error {
+	if err := checkKey(ns, key); err != nil {
+		return err
+	}
+	return checkValue("value", value)
+}
+
 func checkValue(what string, v []byte) error {
 	if len(v) > MaxValueSize {
 		return fmt.Errorf("%w: %s of %d bytes exceeds %d", ErrInvalid, what, len(v), MaxValueSize)

@@ -2,9 +2,10 @@
 // package's tests share, built with the real ballot, tally and bulletin
 // code, plus the small helpers the node's tests repeat (a logger that
 // writes to t.Log, a free loopback address). Its deterministic randomness
-// lives in the leaf package testonly/seeded, which the in-package tests of
-// ballot, tally, bulletin, group and schnorr can import (this package
-// imports them, so their own tests cannot import it).
+// lives in the leaf package testonly/seeded, and the check of pinned
+// known-answer files in the leaf package testonly/golden, which the
+// in-package tests of ballot, tally, bulletin, group and schnorr can import
+// (this package imports them, so their own tests cannot import it).
 //
 // It is for tests only: every key it draws comes from a seed, and failures
 // stop the test. Production code MUST NOT import it; internal/deptest

@@ -99,23 +99,19 @@ func (r *Reader) U8(what string) uint8 {
 	return 0
 }
 
-func (r *Reader) U16(what string) uint16 {
-	if v := r.take(2, what); v != nil {
-		return binary.BigEndian.Uint16(v)
-	}
-	return 0
-}
+// U16 reads a big-endian u16.
+func (r *Reader) U16(what string) uint16 { return readUint(r, what, 2, binary.BigEndian.Uint16) }
 
-func (r *Reader) U32(what string) uint32 {
-	if v := r.take(4, what); v != nil {
-		return binary.BigEndian.Uint32(v)
-	}
-	return 0
-}
+// U32 reads a big-endian u32.
+func (r *Reader) U32(what string) uint32 { return readUint(r, what, 4, binary.BigEndian.Uint32) }
 
-func (r *Reader) U64(what string) uint64 {
-	if v := r.take(8, what); v != nil {
-		return binary.BigEndian.Uint64(v)
+// U64 reads a big-endian u64.
+func (r *Reader) U64(what string) uint64 { return readUint(r, what, 8, binary.BigEndian.Uint64) }
+
+// readUint reads n bytes and decodes them with dec; 0 once the reader failed.
+func readUint[T uint16 | uint32 | uint64](r *Reader, what string, n int, dec func([]byte) T) T {
+	if v := r.take(n, what); v != nil {
+		return dec(v)
 	}
 	return 0
 }
@@ -164,17 +160,7 @@ func (r *Reader) Fixed(what string, n int) []byte {
 
 // Element reads a canonical group element (identity allowed).
 func (r *Reader) Element(what string) *group.Element {
-	v := r.take(group.Size, what)
-	if v == nil {
-		return nil
-	}
-	e, err := group.DecodeElement(v)
-	if err != nil {
-		r.off -= group.Size
-		r.fail("%s: %v", what, err)
-		return nil
-	}
-	return e
+	return readGroup(r, what, group.DecodeElement)
 }
 
 // NonIdentity reads a canonical group element and rejects the identity.
@@ -190,17 +176,23 @@ func (r *Reader) NonIdentity(what string) *group.Element {
 
 // Scalar reads a canonical scalar.
 func (r *Reader) Scalar(what string) *group.Scalar {
+	return readGroup(r, what, group.DecodeScalar)
+}
+
+// readGroup reads group.Size bytes and decodes them with decode (an element
+// or a scalar); on error the reader fails at the start of the value.
+func readGroup[T any](r *Reader, what string, decode func([]byte) (*T, error)) *T {
 	v := r.take(group.Size, what)
 	if v == nil {
 		return nil
 	}
-	s, err := group.DecodeScalar(v)
+	x, err := decode(v)
 	if err != nil {
 		r.off -= group.Size
 		r.fail("%s: %v", what, err)
 		return nil
 	}
-	return s
+	return x
 }
 
 // Count reads a list count of at most max (and at most MaxList).

@@ -139,6 +139,18 @@ func (f *fixture) add(w *Witness, h *history, old, size uint64) ([]byte, error) 
 }
 
 // board is a party's view of the checkpoint rules: nodes and witnesses.
+// cosignedWitness returns a fresh witness that has cosigned the first n
+// leaves of the honest history, and that history.
+func (f *fixture) cosignedWitness(t *testing.T, n int) (*Witness, *history) {
+	t.Helper()
+	w := f.witness(0, "")
+	h := newHistory(t, leaves("honest", 0, n)...)
+	if _, err := f.add(w, h, 0, uint64(n)); err != nil {
+		t.Fatal(err)
+	}
+	return w, h
+}
+
 func (f *fixture) board() *bulletin.Board { return bulletin.BoardFor(f.m) }
 
 func toArr(hs []tlog.Hash) [][32]byte {

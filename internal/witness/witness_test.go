@@ -86,11 +86,7 @@ func TestAddCheckpoint(t *testing.T) {
 // keeps the evidence.
 func TestAttackWitnessFork(t *testing.T) {
 	f := newFixture(t)
-	w := f.witness(0, "")
-	honest := newHistory(t, leaves("honest", 0, 5)...)
-	if _, err := f.add(w, honest, 0, 5); err != nil {
-		t.Fatal(err)
-	}
+	w, honest := f.cosignedWitness(t, 5)
 	fork := newHistory(t, leaves("honest", 0, 2)...)
 	fork.add(t, leaves("forged", 2, 8)...)
 	// The fork's own proof from 5 to 8 links its own size-5 root, not ours.
@@ -200,11 +196,7 @@ func TestAttackWitnessWrongOrigin(t *testing.T) {
 // 422 and the witness stays at its checkpoint.
 func TestAttackWitnessBadProof(t *testing.T) {
 	f := newFixture(t)
-	w := f.witness(0, "")
-	h := newHistory(t, leaves("honest", 0, 5)...)
-	if _, err := f.add(w, h, 0, 5); err != nil {
-		t.Fatal(err)
-	}
+	w, h := f.cosignedWitness(t, 5)
 	h.add(t, leaves("honest", 5, 13)...)
 	good := h.proof(t, 5, 13)
 	note := f.checkpoint(h, 13, "n1", "n3")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/internal/group"
+	"github.com/urna-vote/urna/internal/testonly/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/vector.txt")
@@ -124,20 +125,8 @@ func vectorText(t *testing.T) string {
 // go test ./tally/shuffle -run TestVector -update, only for a deliberate
 // change of the protocol (and docs/spec/shuffle.md).
 func TestVector(t *testing.T) {
-	got := vectorText(t)
-	const path = "testdata/vector.txt"
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Fatalf("the shuffle vector changed:\n got %s\nwant %s", got, want)
-	}
+	want := []byte(vectorText(t))
+	golden.Check(t, "testdata/vector.txt", want, *update)
 	// The pinned proof verifies from its bytes alone.
 	for _, line := range strings.Split(string(want), "\n") {
 		if hexProof, ok := strings.CutPrefix(line, "proof "); ok {

@@ -217,6 +217,22 @@ def id_vectors(path):
     return 1 if bad else 0
 
 
+def read_members(r, plural, maxlen, valid, what, quorum_name):
+    """The board nodes or the witnesses of a manifest (§4.1): a count, then
+    (name, 32-byte Ed25519 key) pairs, then a quorum in 1..count."""
+    n = r.count(1, 32, plural)
+    members = []
+    for _ in range(n):
+        name = r.bytes_(maxlen)
+        if not valid(name):
+            raise Malformed("%s %r invalid" % (what, name))
+        members.append((name.decode(), r.raw(32)))
+    quorum = r.u32()
+    if not (1 <= quorum <= n):
+        raise Malformed("%s %d not in 1..%d" % (quorum_name, quorum, n))
+    return members, quorum
+
+
 def decode_manifest(b):
     r = Reader(b)
     m = Manifest()
@@ -253,27 +269,12 @@ def decode_manifest(b):
     m.threshold = r.u32()
     if not (1 <= m.threshold <= n):
         raise Malformed("threshold %d not in 1..%d" % (m.threshold, n))
-    nn = r.count(1, 32, "board nodes")
-    m.nodes = []
-    for _ in range(nn):
-        nid = r.bytes_(64)
-        if not valid_node_id(nid):
-            raise Malformed("node id %r invalid" % nid)
-        m.nodes.append((nid.decode(), r.raw(32)))
-    m.quorum = r.u32()
-    if not (1 <= m.quorum <= nn):
-        raise Malformed("board_quorum %d not in 1..%d" % (m.quorum, nn))
+    m.nodes, m.quorum = read_members(r, "board nodes", 64, valid_node_id, "node id", "board_quorum")
+    nn = len(m.nodes)
     m.witnesses, m.wquorum = [], 0
     if m.version == 2:
-        nw = r.count(1, 32, "witnesses")
-        for _ in range(nw):
-            name = r.bytes_(128)
-            if not valid_witness_name(name):
-                raise Malformed("witness name %r invalid" % name)
-            m.witnesses.append((name.decode(), r.raw(32)))
-        m.wquorum = r.u32()
-        if not (1 <= m.wquorum <= nw):
-            raise Malformed("witness_quorum %d not in 1..%d" % (m.wquorum, nw))
+        m.witnesses, m.wquorum = read_members(
+            r, "witnesses", 128, valid_witness_name, "witness name", "witness_quorum")
     r.end()
     for what, nid, key in [("node", a, b) for a, b in m.nodes] + [("witness", a, b) for a, b in m.witnesses]:
         err = node_key_error(key)
@@ -666,6 +667,19 @@ def idx(r, what):
     return i
 
 
+def idx_list(r, plural, what, message, excluded=None):
+    """A 2-byte count, then that many indices in 1..1000, strictly increasing
+    and never equal to excluded."""
+    n = r.count(0, 1000, plural, 2)
+    out = []
+    for _ in range(n):
+        i = idx(r, what)
+        if (out and i <= out[-1]) or i == excluded:
+            raise Malformed(message)
+        out.append(i)
+    return out
+
+
 class Deal:
     pass
 
@@ -700,13 +714,8 @@ def decode_deal(b):
 def decode_confirmation(b):
     r = Reader(b)
     t = idx(r, "trustee")
-    n = r.count(0, 1000, "dealers", 2)
-    ds = []
-    for _ in range(n):
-        i = idx(r, "dealer")
-        if (ds and i <= ds[-1]) or i == t:
-            raise Malformed("confirmation dealers not strictly increasing or include the trustee")
-        ds.append(i)
+    ds = idx_list(r, "dealers", "dealer",
+                  "confirmation dealers not strictly increasing or include the trustee", excluded=t)
     r.end()
     return t, ds
 
@@ -735,13 +744,7 @@ def decode_reveal(b):
 def decode_open(b):
     r = Reader(b)
     K, Kb = r.elem(False, "joint key")
-    n = r.count(0, 1000, "qualified", 2)
-    q = []
-    for _ in range(n):
-        i = idx(r, "qualified")
-        if q and i <= q[-1]:
-            raise Malformed("QUAL not strictly increasing")
-        q.append(i)
+    q = idx_list(r, "qualified", "qualified", "QUAL not strictly increasing")
     r.end()
     return K, Kb, q
 
@@ -774,13 +777,7 @@ def decode_partial(b):
 
 def decode_result(b):
     r = Reader(b)
-    n = r.count(0, 1000, "result trustees", 2)
-    ts = []
-    for _ in range(n):
-        i = idx(r, "result trustee")
-        if ts and i <= ts[-1]:
-            raise Malformed("result trustees not strictly increasing")
-        ts.append(i)
+    ts = idx_list(r, "result trustees", "result trustee", "result trustees not strictly increasing")
     nq = r.count(0, 2**32 - 1, "result questions", 4)
     counts = []
     for _ in range(nq):

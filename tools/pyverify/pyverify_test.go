@@ -107,12 +107,19 @@ func TestValidRecord(t *testing.T) {
 // TestIDVectors runs pyverify's identifier rules (SPEC.md §4.1) on the
 // vectors that pin ballot.ValidElectionID and ballot.ValidNodeID.
 func TestIDVectors(t *testing.T) {
+	runVectors(t, "id-vectors", "ballot", "ids.json")
+}
+
+// runVectors runs pyverify --<mode> on pkg/testdata/<name> and wants it to
+// end with "<mode> PASS".
+func runVectors(t *testing.T, mode, pkg, name string) {
+	t.Helper()
 	py := python(t)
 	_, file, _, _ := runtime.Caller(0)
-	vectors := filepath.Join(filepath.Dir(file), "..", "..", "ballot", "testdata", "ids.json")
-	out, err := exec.Command(py, script(t), "--id-vectors", vectors).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "id-vectors PASS") {
-		t.Fatalf("pyverify --id-vectors: %v\n%s", err, out)
+	vectors := filepath.Join(filepath.Dir(file), "..", "..", pkg, "testdata", name)
+	out, err := exec.Command(py, script(t), "--"+mode, vectors).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), mode+" PASS") {
+		t.Fatalf("pyverify --%s: %v\n%s", mode, err, out)
 	}
 }
 
@@ -239,11 +246,5 @@ func TestTamperedRecords(t *testing.T) {
 // unknown keys are ignored, and every small-order, mixed-order or
 // non-canonical key is refused.
 func TestCosignatureVectors(t *testing.T) {
-	py := python(t)
-	_, file, _, _ := runtime.Caller(0)
-	vectors := filepath.Join(filepath.Dir(file), "..", "..", "bulletin", "testdata", "cosignature.json")
-	out, err := exec.Command(py, script(t), "--cosignature-vectors", vectors).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "cosignature-vectors PASS") {
-		t.Fatalf("pyverify --cosignature-vectors: %v\n%s", err, out)
-	}
+	runVectors(t, "cosignature-vectors", "bulletin", "cosignature.json")
 }

@@ -73,14 +73,7 @@ class Point:
         k %= L
         if self is BASE:
             return base_mul(k)
-        res = IDENTITY
-        q = self
-        while k:
-            if k & 1:
-                res = res + q
-            q = q + q
-            k >>= 1
-        return res
+        return self.mul_raw(k)
 
     __rmul__ = __mul__
 

@@ -28,6 +28,23 @@ import (
 // the same durable state again; the suite calls it only after closing s.
 type OpenFunc func(t *testing.T) (s store.Store, reopen func(t *testing.T) store.Store)
 
+// Opener builds what an OpenFunc returns from a function that opens the
+// same durable state each time it is called: the first store, and reopen.
+// Every store it opens is closed when the test that opened it ends.
+func Opener(t *testing.T, open func() (store.Store, error)) (store.Store, func(t *testing.T) store.Store) {
+	t.Helper()
+	reopen := func(t *testing.T) store.Store {
+		t.Helper()
+		s, err := open()
+		if err != nil {
+			t.Fatalf("opening the store: %v", err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	return reopen(t), reopen
+}
+
 // Run runs the whole suite against the implementation open returns.
 func Run(t *testing.T, open OpenFunc) {
 	tests := []struct {
