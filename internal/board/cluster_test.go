@@ -223,15 +223,44 @@ func (c *tcluster) submit(entries ...[]byte) []Posted {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	for {
-		res, err := c.leader().board.Submit(ctx, entries)
+	for retried := false; ; retried = true {
+		l := c.leader()
+		res, err := l.board.Submit(ctx, entries)
 		if errors.Is(err, replica.ErrNotLeader) || errors.Is(err, replica.ErrLeadershipLost) {
 			continue
 		}
 		if err != nil {
 			c.t.Fatalf("submit: %v", err)
 		}
+		if retried {
+			c.settleRetried(ctx, l, res)
+		}
 		return res
+	}
+}
+
+// settleRetried: a submit whose leader lost leadership may still have been
+// committed (Raft cannot say), so its retry finds the entry on the board
+// and is refused as a duplicate. Such an entry was accepted: report it at
+// the position the first attempt gave it, as a client would after looking
+// the entry up by its id.
+func (c *tcluster) settleRetried(ctx context.Context, n *tnode, res []Posted) {
+	c.t.Helper()
+	for i := range res {
+		if !errors.Is(res[i].Err, bulletin.ErrDuplicate) {
+			continue
+		}
+		all, err := n.board.Entries(ctx, 0, 1<<20)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		for _, e := range all {
+			if bulletin.EntryID(e.Raw) == res[i].ID {
+				res[i] = Posted{Seq: e.Seq, ID: res[i].ID, Block: e.Block}
+				c.t.Logf("entry %x: committed by an attempt whose answer was lost; its retry was a duplicate", res[i].ID[:8])
+				break
+			}
+		}
 	}
 }
 
