@@ -38,22 +38,36 @@ func FuzzParseBallot(f *testing.F) {
 	_, b, _ := fuzzElection(f)
 	f.Add(b.Bytes())
 	f.Fuzz(func(t *testing.T, data []byte) {
-		b, err := ParseBallot(data)
-		if err != nil {
-			return
+		checkParsedBallot(t, data)
+	})
+}
+
+// checkParsedBallot: whatever ParseBallot accepts re-encodes to data, and
+// its decoded ciphertexts re-encode to the bytes that are hashed.
+func checkParsedBallot(t *testing.T, data []byte) *Ballot {
+	b, err := ParseBallot(data)
+	if err != nil {
+		return nil
+	}
+	if !bytes.Equal(b.Bytes(), data) {
+		t.Fatal("re-encoding differs")
+	}
+	for q := range b.qs {
+		for _, o := range b.qs[q].opts {
+			if !bytes.Equal(o.ct.Bytes(), data[o.off:o.off+CiphertextSize]) {
+				t.Fatal("ciphertext offsets")
+			}
 		}
-		if !bytes.Equal(b.Bytes(), data) {
-			t.Fatal("re-encoding differs")
-		}
-		// The decoded elements re-encode to the bytes that are hashed.
-		for q := range b.qs {
-			for _, o := range b.qs[q].opts {
-				if !bytes.Equal(o.ct.Bytes(), data[o.off:o.off+CiphertextSize]) {
-					t.Fatal("ciphertext offsets")
+		if wi := b.qs[q].wi; wi != nil {
+			for k, ct := range wi.cts {
+				o := wi.off + k*writeInChunkSize
+				if !bytes.Equal(ct.Bytes(), data[o:o+CiphertextSize]) {
+					t.Fatal("write-in offsets")
 				}
 			}
 		}
-	})
+	}
+	return b
 }
 
 func FuzzParseCredentialList(f *testing.F) {
@@ -115,28 +129,9 @@ func FuzzParseKindsBallot(f *testing.F) {
 		if m, err := ParseManifest(data); err == nil && !bytes.Equal(m.Bytes(), data) {
 			t.Fatal("manifest re-encoding differs")
 		}
-		b, err := ParseBallot(data)
-		if err != nil {
+		b := checkParsedBallot(t, data)
+		if b == nil {
 			return
-		}
-		if !bytes.Equal(b.Bytes(), data) {
-			t.Fatal("re-encoding differs")
-		}
-		// The decoded elements re-encode to the bytes that are hashed.
-		for q := range b.qs {
-			for _, o := range b.qs[q].opts {
-				if !bytes.Equal(o.ct.Bytes(), data[o.off:o.off+CiphertextSize]) {
-					t.Fatal("ciphertext offsets")
-				}
-			}
-			if wi := b.qs[q].wi; wi != nil {
-				for k, ct := range wi.cts {
-					o := wi.off + k*writeInChunkSize
-					if !bytes.Equal(ct.Bytes(), data[o:o+CiphertextSize]) {
-						t.Fatal("write-in offsets")
-					}
-				}
-			}
 		}
 		_ = b.Verify(e.m, e.pk) // must not panic on any decodable ballot
 		_ = b.Diagnose(e.m, e.pk)

@@ -77,36 +77,27 @@ func cheat(t *testing.T, e *testElection, seed string, f func(plain []plaintext)
 	return b
 }
 
-func TestAttackRankUsedTwice(t *testing.T) {
-	e := newTestElection(t, "attack-rank-twice", kindQuestions, 2)
-	b := cheat(t, e, "rank-twice", func(p []plaintext) { p[1].vals = rankMatrix([2]int{0, 0}, [2]int{1, 0}) })
-	expectRejected(t, e, b, "V8.8.2", "column 0 proof")
-}
-
-func TestAttackOptionRankedTwice(t *testing.T) {
-	e := newTestElection(t, "attack-option-twice", kindQuestions, 2)
-	b := cheat(t, e, "option-twice", func(p []plaintext) { p[1].vals = rankMatrix([2]int{2, 0}, [2]int{2, 1}) })
-	expectRejected(t, e, b, "V8.8.2", "row 2 proof")
-}
-
-func TestAttackRankSkipped(t *testing.T) {
-	e := newTestElection(t, "attack-rank-skipped", kindQuestions, 2)
-	// Ranks 1 and 3 without 2: a gap could mark the ballot.
-	b := cheat(t, e, "rank-skipped", func(p []plaintext) { p[1].vals = rankMatrix([2]int{0, 0}, [2]int{1, 2}) })
-	expectRejected(t, e, b, "V8.8.2", "step 1 proof")
-}
-
-func TestAttackRankEntryNotABit(t *testing.T) {
-	e := newTestElection(t, "attack-rank-entry", kindQuestions, 2)
-	// Entry (3, 0) = 2 would count option 3 twice at rank 1 once mixed.
-	b := cheat(t, e, "rank-entry", func(p []plaintext) { p[1].vals = rankMatrix([2]int{3, 0}, [2]int{3, 0}) })
-	expectRejected(t, e, b, "V8.8.1", "entry (option 3, rank 0)")
-}
-
-func TestAttackTooFewRanked(t *testing.T) {
-	e := newTestElection(t, "attack-too-few", kindQuestions, 2)
-	b := cheat(t, e, "too-few", func(p []plaintext) { p[1].vals = rankMatrix() })
-	expectRejected(t, e, b, "V8.8.2", "total 0 proof")
+// TestAttackMalformedRanking: every way a ranking matrix can break the
+// rules is caught by the proof that says it does not.
+func TestAttackMalformedRanking(t *testing.T) {
+	e := newTestElection(t, "attack-ranking", kindQuestions, 2)
+	for _, c := range []struct {
+		name, step, part string
+		mat              []uint64
+	}{
+		{"rank used twice", "V8.8.2", "column 0 proof", rankMatrix([2]int{0, 0}, [2]int{1, 0})},
+		{"option ranked twice", "V8.8.2", "row 2 proof", rankMatrix([2]int{2, 0}, [2]int{2, 1})},
+		// Ranks 1 and 3 without 2: a gap could mark the ballot.
+		{"rank skipped", "V8.8.2", "step 1 proof", rankMatrix([2]int{0, 0}, [2]int{1, 2})},
+		// Entry (3, 0) = 2 would count option 3 twice at rank 1 once mixed.
+		{"entry not a bit", "V8.8.1", "entry (option 3, rank 0)", rankMatrix([2]int{3, 0}, [2]int{3, 0})},
+		{"too few ranked", "V8.8.2", "total 0 proof", rankMatrix()},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			b := cheat(t, e, c.name, func(p []plaintext) { p[1].vals = c.mat })
+			expectRejected(t, e, b, c.step, c.part)
+		})
+	}
 }
 
 func TestAttackScoreOutOfRange(t *testing.T) {

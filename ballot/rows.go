@@ -133,10 +133,7 @@ func (m *Manifest) DecodeRow(q int, plain []*group.Element) (Answer, error) {
 func Rankings(answers []Answer) []methods.Ranking {
 	out := make([]methods.Ranking, len(answers))
 	for b, a := range answers {
-		out[b] = make(methods.Ranking, len(a.Ranking))
-		for p, o := range a.Ranking {
-			out[b][p] = int(o)
-		}
+		out[b] = ints(a.Ranking)
 	}
 	return out
 }
@@ -146,10 +143,15 @@ func Rankings(answers []Answer) []methods.Ranking {
 func Grades(answers []Answer) []methods.Grades {
 	out := make([]methods.Grades, len(answers))
 	for b, a := range answers {
-		out[b] = make(methods.Grades, len(a.Scores))
-		for o, v := range a.Scores {
-			out[b][o] = int(v)
-		}
+		out[b] = ints(a.Scores)
+	}
+	return out
+}
+
+func ints(xs []uint32) []int {
+	out := make([]int, len(xs))
+	for i, x := range xs {
+		out[i] = int(x)
 	}
 	return out
 }
