@@ -41,7 +41,7 @@ func (b *Ballot) Open(s *Secrets) (*Opening, error) {
 }
 
 // errNoKindAudits: the opening of a version-2 ballot (ranked, score and
-// write-in answers) is not specified yet (docs/spec/kinds.md §K.8).
+// write-in answers) is not specified yet (docs/spec/kinds.md §K.9).
 var errNoKindAudits = fmt.Errorf("%w: audits of version-2 ballots (ranked, score, write-in questions) are not specified yet", ErrOpeningMismatch)
 
 // AppendTo writes the canonical encoding of o (SPEC.md §7.3):
