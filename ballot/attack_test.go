@@ -237,7 +237,7 @@ func naiveVerify(e *testElection, b *Ballot, seed [32]byte) bool {
 	if b.precheck(e.m, &fp, e.pk.Bytes()) != nil {
 		return false
 	}
-	l := b.equation(e.m, &weights{seed: seed})
+	l := b.equation(e.m, &weights{seed: seed}, fp[:], e.pk.Bytes())
 	return checkEq(e.pk, l.g, l.k, l.terms...)
 }
 
@@ -546,7 +546,7 @@ func TestAttackRerandomizedCopy(t *testing.T) {
 	}
 	// The equations P2/P3 hold for every branch of the copy ...
 	fp := e.m.Fingerprint()
-	l := cp.equation(e.m, &weights{seed: [32]byte{1}})
+	l := cp.equation(e.m, &weights{seed: [32]byte{1}}, fp[:], e.pk.Bytes())
 	if !checkEq(e.pk, l.g, l.k, l.terms...) {
 		t.Fatal("adapted equations do not hold: test construction is wrong")
 	}

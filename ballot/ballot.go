@@ -39,10 +39,19 @@ type encOption struct {
 	off int // offset of alpha in Ballot.raw; the branches follow beta
 }
 
+// encQuestion is one question of a ballot. KindSelect: opts are the
+// options and rng the range proof. KindRanked: opts are the n·k entries
+// (option i, rank j at i·k + j) with their 0/1 proofs, sums the row,
+// column, step and total proofs. KindScore: opts are the options, each
+// with its score proof. KindWriteIn: wi.
 type encQuestion struct {
+	kind   QuestionKind
 	opts   []encOption
 	rng    proof
 	rngOff int // offset of the first range branch in Ballot.raw
+	n, k   int // options and ranks of a ranked or score question (k: ranked only)
+	sums   []sumClaim
+	wi     *writeIn
 }
 
 // Ballot is a decoded, immutable encrypted ballot (SPEC.md §6). It keeps its
@@ -125,6 +134,9 @@ func EncryptBallot(rand io.Reader, m *Manifest, pk *group.Element, cred *Credent
 	if cred == nil {
 		return nil, nil, fmt.Errorf("%w: no credential key", ErrInvalidCredential)
 	}
+	if m.Version == ManifestVersionKinds {
+		return nil, nil, fmt.Errorf("%w: the manifest has ranked, score or write-in questions: use EncryptAnswers", ErrInvalidChoice)
+	}
 	sel, norm, err := selections(m, choices)
 	if err != nil {
 		return nil, nil, err
@@ -144,48 +156,13 @@ func encrypt(rand io.Reader, m *Manifest, pk *group.Element, cred *CredentialKey
 	pkb, credb := pk.Bytes(), cred.pub.Bytes()
 	b := &Ballot{fingerprint: fp, cred: cred.pub.Clone()}
 	sec := &Secrets{}
-	w := wire.NewWriter(ballotSize(m))
+	w := wire.NewWriter(m.BallotSize())
 	w.U8(BallotVersion).Fixed(fp[:]).Fixed(credb).Count(len(m.Questions))
-	for q, mq := range m.Questions {
-		w.Count(len(mq.Options))
-		eq := encQuestion{}
-		rsum := group.NewScalar()
-		var count uint64
-		rq := make([]*group.Scalar, len(mq.Options))
-		ctBytes := make([][]byte, 0, 2*len(mq.Options))
-		for i := range mq.Options {
-			r, err := group.RandomNonZeroScalar(rand)
-			if err != nil {
-				return nil, nil, err
-			}
-			rq[i] = r
-			rsum.Add(rsum, r)
-			count += sel[q][i]
-			ct := Encrypt(pk, sel[q][i], r)
-			ab, bb := ct.Alpha.Bytes(), ct.Beta.Bytes()
-			ctBytes = append(ctBytes, ab, bb)
-			t := statement(transcript.DisjunctiveProof, fp[:], pkb, credb, q).Uint64(uint64(i)).Bytes(ab).Bytes(bb)
-			pf, enc, err := prove(rand, t, pk, r, sel[q][i], 0, 2)
-			if err != nil {
-				return nil, nil, err
-			}
-			off := len(w.Out())
-			w.Fixed(ab).Fixed(bb)
-			writeProof(w, &pf, enc)
-			eq.opts = append(eq.opts, encOption{ct: ct, pf: pf, off: off})
-		}
-		t := statement(transcript.RangeProof, fp[:], pkb, credb, q).Uint64(uint64(mq.Min)).Uint64(uint64(mq.Max))
-		for _, x := range ctBytes {
-			t.Bytes(x)
-		}
-		pf, enc, err := prove(rand, t, pk, rsum, count, uint64(mq.Min), int(mq.Max-mq.Min)+1)
+	for q := range m.Questions {
+		eq, rq, err := encryptSelect(rand, w, pk, fp[:], pkb, credb, q, &m.Questions[q], sel[q])
 		if err != nil {
 			return nil, nil, err
 		}
-		w.Count(len(pf.a))
-		eq.rngOff = len(w.Out())
-		writeProof(w, &pf, enc)
-		eq.rng = pf
 		b.qs = append(b.qs, eq)
 		sec.r = append(sec.r, rq)
 	}
@@ -195,12 +172,50 @@ func encrypt(rand io.Reader, m *Manifest, pk *group.Element, cred *CredentialKey
 	return b, sec, nil
 }
 
-func ballotSize(m *Manifest) int {
-	n := ballotHeader
-	for _, q := range m.Questions {
-		n += 8 + len(q.Options)*optionSize + int(q.Max-q.Min+1)*branchSize
+// encryptSelect writes the part of a selection question q for the 0/1
+// selections sel (SPEC.md §6.1 fields 5–10, §6.2) and returns it with the
+// options' randomness.
+func encryptSelect(rand io.Reader, w *wire.Writer, pk *group.Element, fp, pkb, credb []byte, q int, mq *Question, sel []uint64) (encQuestion, []*group.Scalar, error) {
+	w.Count(len(mq.Options))
+	eq := encQuestion{}
+	rsum := group.NewScalar()
+	var count uint64
+	rq := make([]*group.Scalar, len(mq.Options))
+	ctBytes := make([][]byte, 0, 2*len(mq.Options))
+	for i := range mq.Options {
+		r, err := group.RandomNonZeroScalar(rand)
+		if err != nil {
+			return eq, nil, err
+		}
+		rq[i] = r
+		rsum.Add(rsum, r)
+		count += sel[i]
+		ct := Encrypt(pk, sel[i], r)
+		ab, bb := ct.Alpha.Bytes(), ct.Beta.Bytes()
+		ctBytes = append(ctBytes, ab, bb)
+		t := statement(transcript.DisjunctiveProof, fp, pkb, credb, q).Uint64(uint64(i)).Bytes(ab).Bytes(bb)
+		pf, enc, err := prove(rand, t, pk, r, sel[i], 0, 2)
+		if err != nil {
+			return eq, nil, err
+		}
+		off := len(w.Out())
+		w.Fixed(ab).Fixed(bb)
+		writeProof(w, &pf, enc)
+		eq.opts = append(eq.opts, encOption{ct: ct, pf: pf, off: off})
 	}
-	return n
+	t := statement(transcript.RangeProof, fp, pkb, credb, q).Uint64(uint64(mq.Min)).Uint64(uint64(mq.Max))
+	for _, x := range ctBytes {
+		t.Bytes(x)
+	}
+	pf, enc, err := prove(rand, t, pk, rsum, count, uint64(mq.Min), int(mq.Max-mq.Min)+1)
+	if err != nil {
+		return eq, nil, err
+	}
+	w.Count(len(pf.a))
+	eq.rngOff = len(w.Out())
+	writeProof(w, &pf, enc)
+	eq.rng = pf
+	return eq, rq, nil
 }
 
 // writeProof writes the branches (a_j || b_j || c_j || s_j); enc holds the
@@ -222,7 +237,8 @@ func ParseBallot(data []byte) (*Ballot, error) {
 	raw := slices.Clone(data)
 	r := wire.NewReader(raw)
 	off := func() int { return len(raw) - r.Remaining() }
-	if v := r.U8("version"); r.Err() == nil && v != BallotVersion {
+	v := r.U8("version")
+	if r.Err() == nil && v != BallotVersion && v != BallotVersionKinds {
 		return nil, fmt.Errorf("ballot: %w: version %d", wire.ErrMalformed, v)
 	}
 	b := &Ballot{raw: raw}
@@ -233,32 +249,41 @@ func ParseBallot(data []byte) (*Ballot, error) {
 		r.Failf("no questions")
 	}
 	for q := 0; q < nq && r.Err() == nil; q++ {
-		no := r.Count("options", MaxOptions)
-		if r.Err() == nil && no < MinOptions {
-			r.Failf("question %d: %d options", q, no)
+		if v == BallotVersion {
+			b.qs = append(b.qs, readSelect(r, q, off))
+		} else {
+			b.qs = append(b.qs, readKindQuestion(r, QuestionKind(r.U8("question kind")), q, off))
 		}
-		eq := encQuestion{}
-		for i := 0; i < no && r.Err() == nil; i++ {
-			o := encOption{off: off()}
-			a := r.NonIdentity("alpha")
-			be := r.Element("beta")
-			o.ct = &Ciphertext{Alpha: a, Beta: be}
-			o.pf = readProof(r, 2)
-			eq.opts = append(eq.opts, o)
-		}
-		nb := r.Count("range branches", maxRangeBranch)
-		if r.Err() == nil && nb < 1 {
-			r.Failf("question %d: no range branch", q)
-		}
-		eq.rngOff = off()
-		eq.rng = readProof(r, nb)
-		b.qs = append(b.qs, eq)
 	}
 	if err := r.Done(); err != nil {
 		return nil, fmt.Errorf("ballot: %w", err)
 	}
 	b.tracker = trackerOf(raw)
 	return b, nil
+}
+
+// readSelect reads a selection question (SPEC.md §6.1 fields 5–10).
+func readSelect(r *wire.Reader, q int, off func() int) encQuestion {
+	no := r.Count("options", MaxOptions)
+	if r.Err() == nil && no < MinOptions {
+		r.Failf("question %d: %d options", q, no)
+	}
+	eq := encQuestion{}
+	for i := 0; i < no && r.Err() == nil; i++ {
+		o := encOption{off: off()}
+		a := r.NonIdentity("alpha")
+		be := r.Element("beta")
+		o.ct = &Ciphertext{Alpha: a, Beta: be}
+		o.pf = readProof(r, 2)
+		eq.opts = append(eq.opts, o)
+	}
+	nb := r.Count("range branches", maxRangeBranch)
+	if r.Err() == nil && nb < 1 {
+		r.Failf("question %d: no range branch", q)
+	}
+	eq.rngOff = off()
+	eq.rng = readProof(r, nb)
+	return eq
 }
 
 func readProof(r *wire.Reader, n int) proof {
@@ -285,21 +310,33 @@ func (b *Ballot) Credential() *group.Element { return b.cred.Clone() }
 // NumQuestions returns the number of questions.
 func (b *Ballot) NumQuestions() int { return len(b.qs) }
 
-// NumOptions returns the number of options of question q.
-func (b *Ballot) NumOptions(q int) int { return len(b.qs[q].opts) }
+// NumOptions returns the number of option ciphertexts of question q that
+// the homomorphic tally adds up: the number of options of a selection
+// question, 0 for a ranked, score or write-in question (those are mixed:
+// MixRow).
+func (b *Ballot) NumOptions(q int) int {
+	if b.qs[q].kind != KindSelect {
+		return 0
+	}
+	return len(b.qs[q].opts)
+}
 
-// Ciphertext returns a copy of the ciphertext of option i of question q.
+// Version returns the ballot's encoding version: BallotVersion, or
+// BallotVersionKinds for a version-3 manifest.
+func (b *Ballot) Version() uint8 { return b.raw[0] }
+
+// Ciphertext returns a copy of the ciphertext of option i of selection question q.
 func (b *Ballot) Ciphertext(q, i int) *Ciphertext {
 	ct := b.qs[q].opts[i].ct
 	return &Ciphertext{Alpha: ct.Alpha.Clone(), Beta: ct.Beta.Clone()}
 }
 
 // Ciphertexts returns copies of all option ciphertexts, per question (what
-// the tally aggregates, SPEC.md V11).
+// the tally aggregates, SPEC.md V11); none for a mixed question.
 func (b *Ballot) Ciphertexts() [][]*Ciphertext {
 	out := make([][]*Ciphertext, len(b.qs))
 	for q := range b.qs {
-		for i := range b.qs[q].opts {
+		for i := 0; i < b.NumOptions(q); i++ {
 			out[q] = append(out[q], b.Ciphertext(q, i))
 		}
 	}
@@ -315,7 +352,7 @@ func (b *Ballot) Tracker() Tracker { return b.tracker }
 // bytes whose strict decoding was already checked (a board replica applying
 // a ballot its proposer pre-checked); everything else uses ParseBallot.
 func PeekCredential(data []byte) ([32]byte, error) {
-	if len(data) < credentialEnd || data[0] != BallotVersion {
+	if len(data) < credentialEnd || (data[0] != BallotVersion && data[0] != BallotVersionKinds) {
 		return [32]byte{}, fmt.Errorf("%w: %d bytes or unknown version", ErrShape, len(data))
 	}
 	return [32]byte(data[credentialEnd-32 : credentialEnd]), nil

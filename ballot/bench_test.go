@@ -152,3 +152,55 @@ func BenchmarkVerifyBatch256Parallel(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e3/float64(b.N*len(ballots)), "µs/ballot")
 }
+
+var rankedFive = []Question{{Text: "rank 5", Kind: KindRanked, Options: []string{"a", "b", "c", "d", "e"}, Min: 1, Max: 5}}
+
+func BenchmarkEncryptRanked5(b *testing.B) {
+	e := newTestElection(b, "bench-ranked", rankedFive, 1)
+	answers := []Answer{{Ranking: []uint32{3, 1, 4, 0, 2}}}
+	b.ResetTimer()
+	c0 := cpuTime()
+	for i := 0; i < b.N; i++ {
+		if _, _, err := EncryptAnswers(rand.Reader, e.m, e.pk, e.creds[0], answers); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(cpuTime()-c0)/1e3/float64(b.N), "cpu-µs/op")
+}
+
+func BenchmarkVerifyRanked5(b *testing.B) {
+	e := newTestElection(b, "bench-ranked", rankedFive, 1)
+	bal, _, err := EncryptAnswers(rand.Reader, e.m, e.pk, e.creds[0], []Answer{{Ranking: []uint32{3, 1, 4, 0, 2}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(len(bal.Bytes())), "bytes/ballot")
+	b.ResetTimer()
+	c0 := cpuTime()
+	for i := 0; i < b.N; i++ {
+		if err := bal.Verify(e.m, e.pk); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(cpuTime()-c0)/1e3/float64(b.N), "cpu-µs/op")
+}
+
+func BenchmarkVerifyBatchRanked5(b *testing.B) {
+	e := newTestElection(b, "bench-ranked", rankedFive, 1)
+	var ballots []*Ballot
+	for i := 0; i < 64; i++ {
+		bal, _, err := EncryptAnswers(rand.Reader, e.m, e.pk, e.creds[0], []Answer{{Ranking: []uint32{uint32(i % 5), uint32((i + 1) % 5)}}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ballots = append(ballots, bal)
+	}
+	b.ResetTimer()
+	c0 := cpuTime()
+	for i := 0; i < b.N; i++ {
+		if bad, err := VerifyBatch(rand.Reader, e.m, e.pk, ballots, nil); err != nil || bad != nil {
+			b.Fatal(bad, err)
+		}
+	}
+	b.ReportMetric(float64(cpuTime()-c0)/1e3/float64(b.N)/64, "cpu-µs/ballot")
+}

@@ -10,6 +10,14 @@
 //     selections lies in min..max (§6);
 //   - single and batch verification of ballots (V8), trackers and Benaloh
 //     audits (§7, V9), and the counting rule (V10).
+//   - question kinds that are mixed rather than added up
+//     (docs/spec/kinds.md): ranked (an n×k matrix of 0/1 ciphertexts with
+//     proofs that it is a ranking), score (a range proof per option) and
+//     write-in (text encoded into group elements by try-and-increment,
+//     ElGamal-encrypted, with a proof of knowledge of the randomness) in
+//     manifest version 3 and ballot version 2; the rows each ballot gives
+//     the mix-net (MixRow) and the decoding of decrypted rows (DecodeRow)
+//     into the inputs of package tally/methods.
 //
 // Every proof is non-interactive by strong Fiat–Shamir: the challenge hashes
 // the election fingerprint, the election key, the public credential, the
@@ -30,6 +38,8 @@
 // credential (apart from where the separators are). EncryptBallot's check
 // of the choices is not: its time depends on how many options are selected
 // and on the order in which the caller lists them.
+// EncryptAnswers is constant time in the answers except for checking them
+// and encoding a write-in (try-and-increment, variable time in the text).
 // Everything that verifies (Verify, VerifyBatch, Diagnose, VerifyOpening,
 // the decoders) is variable time and handles only public data.
 //

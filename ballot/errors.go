@@ -26,6 +26,9 @@ var (
 	ErrInvalidCredentialList = errors.New("ballot: invalid credential list")
 	// ErrOpeningMismatch: an audit opening does not re-encrypt to the ballot (V9.3).
 	ErrOpeningMismatch = errors.New("ballot: opening does not match the ballot")
+	// ErrInvalidAnswer: a decrypted row of a mixed question does not decode
+	// to a ranking, scores or a write-in of the question (docs/spec/kinds.md §K.6).
+	ErrInvalidAnswer = errors.New("ballot: decrypted answer is malformed")
 	// ErrInvalidKey: the election public key is missing or the identity.
 	ErrInvalidKey = errors.New("ballot: invalid election public key")
 )

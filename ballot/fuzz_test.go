@@ -38,22 +38,36 @@ func FuzzParseBallot(f *testing.F) {
 	_, b, _ := fuzzElection(f)
 	f.Add(b.Bytes())
 	f.Fuzz(func(t *testing.T, data []byte) {
-		b, err := ParseBallot(data)
-		if err != nil {
-			return
+		checkParsedBallot(t, data)
+	})
+}
+
+// checkParsedBallot: whatever ParseBallot accepts re-encodes to data, and
+// its decoded ciphertexts re-encode to the bytes that are hashed.
+func checkParsedBallot(t *testing.T, data []byte) *Ballot {
+	b, err := ParseBallot(data)
+	if err != nil {
+		return nil
+	}
+	if !bytes.Equal(b.Bytes(), data) {
+		t.Fatal("re-encoding differs")
+	}
+	for q := range b.qs {
+		for _, o := range b.qs[q].opts {
+			if !bytes.Equal(o.ct.Bytes(), data[o.off:o.off+CiphertextSize]) {
+				t.Fatal("ciphertext offsets")
+			}
 		}
-		if !bytes.Equal(b.Bytes(), data) {
-			t.Fatal("re-encoding differs")
-		}
-		// The decoded elements re-encode to the bytes that are hashed.
-		for q := range b.qs {
-			for _, o := range b.qs[q].opts {
-				if !bytes.Equal(o.ct.Bytes(), data[o.off:o.off+CiphertextSize]) {
-					t.Fatal("ciphertext offsets")
+		if wi := b.qs[q].wi; wi != nil {
+			for k, ct := range wi.cts {
+				o := wi.off + k*writeInChunkSize
+				if !bytes.Equal(ct.Bytes(), data[o:o+CiphertextSize]) {
+					t.Fatal("write-in offsets")
 				}
 			}
 		}
-	})
+	}
+	return b
 }
 
 func FuzzParseCredentialList(f *testing.F) {
@@ -102,6 +116,42 @@ func FuzzParseCredential(f *testing.F) {
 		d, err := ParseCredential(c.Text())
 		if err != nil || d.Text() != c.Text() {
 			t.Fatal("canonical text does not round-trip")
+		}
+	})
+}
+
+func FuzzParseKindsBallot(f *testing.F) {
+	e := newTestElection(f, "fuzz-kinds", kindQuestions, 1)
+	b, _ := e.encryptAnswers(f, seeded.Raw("fuzz-kinds-enc"), 0, kindAnswers)
+	f.Add(b.Bytes())
+	f.Add(e.m.Bytes())
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if m, err := ParseManifest(data); err == nil && !bytes.Equal(m.Bytes(), data) {
+			t.Fatal("manifest re-encoding differs")
+		}
+		b := checkParsedBallot(t, data)
+		if b == nil {
+			return
+		}
+		_ = b.Verify(e.m, e.pk) // must not panic on any decodable ballot
+		_ = b.Diagnose(e.m, e.pk)
+	})
+}
+
+// FuzzWriteIn: every text within the bounds encodes and decodes to itself;
+// every element list decodes to a text that re-encodes to the same list.
+func FuzzWriteIn(f *testing.F) {
+	f.Add("Golden Gate", uint32(40))
+	f.Add("", uint32(1))
+	f.Add("桥", uint32(3))
+	f.Fuzz(func(t *testing.T, text string, max uint32) {
+		es, err := EncodeWriteIn(text, max)
+		if err != nil {
+			return
+		}
+		got, err := DecodeWriteIn(es, max)
+		if err != nil || got != text {
+			t.Fatalf("%q (max %d): decoded %q, %v", text, max, got, err)
 		}
 	})
 }

@@ -17,10 +17,14 @@ import (
 // version 1 and encodes exactly as before witnesses existed; a manifest
 // naming witnesses is version 2, whose encoding appends the witnesses and
 // the witness quorum. Each content has exactly one encoding: version 2
-// MUST name at least one witness.
+// MUST name at least one witness. A manifest with a question of a mixed
+// kind (ranked, score, write-in: docs/spec/kinds.md) is version 3, whose
+// encoding carries each question's kind and always carries the witness
+// fields (possibly none); version 3 MUST have a question of a mixed kind.
 const (
 	ManifestVersion          = 1
 	ManifestVersionWitnessed = 2
+	ManifestVersionKinds     = 3
 )
 
 // Size limits of a manifest (SPEC.md §4.1). Lengths are in bytes of UTF-8.
@@ -60,11 +64,25 @@ type Manifest struct {
 	WitnessQuorum       uint32    // version 2 only: cosignatures a checkpoint needs
 }
 
-// Question is one question: the voter selects between Min and Max distinct options.
+// Question is one question. For KindSelect (the zero Kind) the voter
+// selects between Min and Max distinct options; for the other kinds Min and
+// Max mean what docs/spec/kinds.md §K.1 says (options ranked, score range,
+// write-in length).
 type Question struct {
 	Text     string
 	Options  []string
 	Min, Max uint32
+	Kind     QuestionKind
+}
+
+// hasMixedKind reports whether any question is of a mixed kind.
+func hasMixedKind(qs []Question) bool {
+	for _, q := range qs {
+		if q.Kind.Mixed() {
+			return true
+		}
+	}
+	return false
 }
 
 // Trustee is a tally trustee.
@@ -112,6 +130,9 @@ func (m *Manifest) WithWitnesses(witnesses []Witness, quorum uint32) (*Manifest,
 		return nil, err
 	}
 	c.Version, c.WitnessQuorum = ManifestVersionWitnessed, quorum
+	if c.Version == ManifestVersionKinds || hasMixedKind(c.Questions) {
+		c.Version = ManifestVersionKinds
+	}
 	for _, w := range witnesses {
 		c.Witnesses = append(c.Witnesses, Witness{Name: w.Name, Key: bytes.Clone(w.Key)})
 	}
@@ -121,8 +142,9 @@ func (m *Manifest) WithWitnesses(witnesses []Witness, quorum uint32) (*Manifest,
 	return c, nil
 }
 
-// NewManifest builds a version-1 manifest from copies of its arguments and
-// validates it (SPEC.md §4.1).
+// NewManifest builds a manifest from copies of its arguments and validates
+// it (SPEC.md §4.1): version 1, or version 3 if a question is of a mixed
+// kind (docs/spec/kinds.md §K.1).
 func NewManifest(electionID, title string, questions []Question, authority, credentialAuthority *group.Element,
 	trustees []Trustee, threshold uint32, nodes []BoardNode, quorum uint32) (*Manifest, error) {
 	m := &Manifest{
@@ -131,7 +153,10 @@ func NewManifest(electionID, title string, questions []Question, authority, cred
 		Threshold: threshold, BoardQuorum: quorum,
 	}
 	for _, q := range questions {
-		m.Questions = append(m.Questions, Question{Text: q.Text, Options: append([]string(nil), q.Options...), Min: q.Min, Max: q.Max})
+		m.Questions = append(m.Questions, Question{Text: q.Text, Options: append([]string(nil), q.Options...), Min: q.Min, Max: q.Max, Kind: q.Kind})
+	}
+	if hasMixedKind(m.Questions) {
+		m.Version = ManifestVersionKinds
 	}
 	for _, t := range trustees {
 		m.Trustees = append(m.Trustees, Trustee{Name: t.Name, SigningKey: cloneElement(t.SigningKey), ShareKey: bytes.Clone(t.ShareKey)})
@@ -153,11 +178,15 @@ func cloneElement(e *group.Element) *group.Element {
 	return e.Clone()
 }
 
-// BallotSize returns the exact encoded size of every ballot for m (SPEC.md §6.1).
+// BallotSize returns the exact encoded size of every ballot for m (SPEC.md
+// §6.1, docs/spec/kinds.md §K.2). m's questions MUST be valid.
 func (m *Manifest) BallotSize() int {
 	n := ballotHeader
-	for _, q := range m.Questions {
-		n += 8 + len(q.Options)*optionSize + int(q.Max-q.Min+1)*branchSize
+	for i := range m.Questions {
+		n += questionBallotSize(&m.Questions[i])
+		if m.Version == ManifestVersionKinds {
+			n++ // the kind byte
+		}
 	}
 	return n
 }
@@ -179,14 +208,24 @@ func checkText(what, s string, max int) error {
 // prime-order Ed25519 points (CheckEd25519Key), pairwise distinct; and, in
 // version 2 only, 1..32 witnesses with distinct names (not node ids) and
 // 1 ≤ WitnessQuorum ≤ #witnesses.
+//
+// Version 3 (docs/spec/kinds.md §K.1) has at least one question of a mixed
+// kind, each question follows the rules of its kind, and its witnesses
+// follow version 2's rules but may be none (then the quorum is 0).
 func (m *Manifest) Validate() error {
 	switch {
+	case m.Version == ManifestVersionKinds && !hasMixedKind(m.Questions):
+		return fmt.Errorf("%w: a version-3 manifest has a ranked, score or write-in question (use version %d or %d)", ErrInvalidManifest, ManifestVersion, ManifestVersionWitnessed)
+	case m.Version != ManifestVersionKinds && hasMixedKind(m.Questions):
+		return fmt.Errorf("%w: ranked, score and write-in questions need manifest version %d", ErrInvalidManifest, ManifestVersionKinds)
+	case m.Version == ManifestVersionKinds:
+		// 0..32 witnesses, checked below with version 2's rules.
 	case m.Version == ManifestVersion && (len(m.Witnesses) != 0 || m.WitnessQuorum != 0):
 		return fmt.Errorf("%w: a version-1 manifest names no witnesses (use version %d)", ErrInvalidManifest, ManifestVersionWitnessed)
 	case m.Version == ManifestVersionWitnessed && len(m.Witnesses) == 0:
 		return fmt.Errorf("%w: a version-2 manifest names at least one witness (use version %d)", ErrInvalidManifest, ManifestVersion)
 	case m.Version != ManifestVersion && m.Version != ManifestVersionWitnessed:
-		return fmt.Errorf("%w: version %d, want %d or %d", ErrInvalidManifest, m.Version, ManifestVersion, ManifestVersionWitnessed)
+		return fmt.Errorf("%w: version %d, want %d, %d or %d", ErrInvalidManifest, m.Version, ManifestVersion, ManifestVersionWitnessed, ManifestVersionKinds)
 	}
 	if !ValidElectionID(m.ElectionID) {
 		return fmt.Errorf("%w: election id must be 1..%d characters of [a-z0-9-]", ErrInvalidManifest, MaxElectionID)
@@ -197,25 +236,9 @@ func (m *Manifest) Validate() error {
 	if len(m.Questions) < 1 || len(m.Questions) > MaxQuestions {
 		return fmt.Errorf("%w: %d questions, want 1..%d", ErrInvalidManifest, len(m.Questions), MaxQuestions)
 	}
-	for qi, q := range m.Questions {
-		if err := checkText(fmt.Sprintf("question %d text", qi), q.Text, MaxQuestionText); err != nil {
+	for qi := range m.Questions {
+		if err := checkQuestion(qi, &m.Questions[qi]); err != nil {
 			return err
-		}
-		if len(q.Options) < MinOptions || len(q.Options) > MaxOptions {
-			return fmt.Errorf("%w: question %d has %d options, want %d..%d", ErrInvalidManifest, qi, len(q.Options), MinOptions, MaxOptions)
-		}
-		seen := map[string]bool{}
-		for oi, o := range q.Options {
-			if err := checkText(fmt.Sprintf("question %d option %d", qi, oi), o, MaxOptionText); err != nil {
-				return err
-			}
-			if seen[o] {
-				return fmt.Errorf("%w: question %d: option %q repeated", ErrInvalidManifest, qi, o)
-			}
-			seen[o] = true
-		}
-		if q.Min > q.Max || q.Max > uint32(len(q.Options)) || q.Max < 1 {
-			return fmt.Errorf("%w: question %d: need 0 ≤ min (%d) ≤ max (%d) ≤ %d options and max ≥ 1", ErrInvalidManifest, qi, q.Min, q.Max, len(q.Options))
 		}
 	}
 	keys := map[string]string{}
@@ -324,7 +347,11 @@ func (m *Manifest) Bytes() []byte {
 	w := wire.NewWriter(1024)
 	w.U8(m.Version).String(m.ElectionID).String(m.Title).Count(len(m.Questions))
 	for _, q := range m.Questions {
-		w.String(q.Text).Count(len(q.Options))
+		w.String(q.Text)
+		if m.Version == ManifestVersionKinds {
+			w.U8(uint8(q.Kind))
+		}
+		w.Count(len(q.Options))
 		for _, o := range q.Options {
 			w.String(o)
 		}
@@ -339,7 +366,7 @@ func (m *Manifest) Bytes() []byte {
 		w.String(n.ID).Fixed(n.Key)
 	}
 	w.U32(m.BoardQuorum)
-	if m.Version == ManifestVersionWitnessed {
+	if m.Version == ManifestVersionWitnessed || m.Version == ManifestVersionKinds {
 		w.Count(len(m.Witnesses))
 		for _, x := range m.Witnesses {
 			w.String(x.Name).Fixed(x.Key)
@@ -354,7 +381,7 @@ func (m *Manifest) Bytes() []byte {
 func ParseManifest(b []byte) (*Manifest, error) {
 	r := wire.NewReader(b)
 	m := &Manifest{Version: r.U8("version")}
-	if r.Err() == nil && m.Version != ManifestVersion && m.Version != ManifestVersionWitnessed {
+	if r.Err() == nil && m.Version != ManifestVersion && m.Version != ManifestVersionWitnessed && m.Version != ManifestVersionKinds {
 		return nil, fmt.Errorf("%w: version %d", ErrInvalidManifest, m.Version)
 	}
 	m.ElectionID = r.String("election id", MaxElectionID)
@@ -362,6 +389,9 @@ func ParseManifest(b []byte) (*Manifest, error) {
 	nq := r.Count("questions", MaxQuestions)
 	for i := 0; i < nq && r.Err() == nil; i++ {
 		q := Question{Text: r.String("question text", MaxQuestionText)}
+		if m.Version == ManifestVersionKinds {
+			q.Kind = QuestionKind(r.U8("question kind"))
+		}
 		no := r.Count("options", MaxOptions)
 		for j := 0; j < no && r.Err() == nil; j++ {
 			q.Options = append(q.Options, r.String("option", MaxOptionText))
@@ -383,7 +413,7 @@ func ParseManifest(b []byte) (*Manifest, error) {
 		m.BoardNodes = append(m.BoardNodes, BoardNode{ID: r.String("node id", MaxName), Key: r.Fixed("node key", NodeKeySize)})
 	}
 	m.BoardQuorum = r.U32("board quorum")
-	if m.Version == ManifestVersionWitnessed {
+	if m.Version == ManifestVersionWitnessed || m.Version == ManifestVersionKinds {
 		nw := r.Count("witnesses", MaxWitnesses)
 		for i := 0; i < nw && r.Err() == nil; i++ {
 			m.Witnesses = append(m.Witnesses, Witness{Name: r.String("witness name", MaxWitnessName), Key: r.Fixed("witness key", NodeKeySize)})
@@ -440,9 +470,12 @@ type WitnessJSON struct {
 	Key  string `json:"key"`
 }
 
-// QuestionJSON is a question in ManifestJSON.
+// QuestionJSON is a question in ManifestJSON. Kind is "select" (or
+// omitted), "ranked", "score" or "write-in" (docs/spec/kinds.md §K.1); a
+// write-in has no options.
 type QuestionJSON struct {
 	Text    string   `json:"text"`
+	Kind    string   `json:"kind,omitempty"`
 	Options []string `json:"options"`
 	Min     uint32   `json:"min"`
 	Max     uint32   `json:"max"`
@@ -468,7 +501,11 @@ func (m *Manifest) JSON() *ManifestJSON {
 		Threshold: m.Threshold, BoardQuorum: m.BoardQuorum,
 		Questions: []QuestionJSON{}, Trustees: []TrusteeJSON{}, BoardNodes: []BoardNodeJSON{}}
 	for _, q := range m.Questions {
-		j.Questions = append(j.Questions, QuestionJSON{Text: q.Text, Options: append([]string(nil), q.Options...), Min: q.Min, Max: q.Max})
+		qj := QuestionJSON{Text: q.Text, Options: append([]string{}, q.Options...), Min: q.Min, Max: q.Max}
+		if q.Kind != KindSelect {
+			qj.Kind = q.Kind.String()
+		}
+		j.Questions = append(j.Questions, qj)
 	}
 	for _, t := range m.Trustees {
 		j.Trustees = append(j.Trustees, TrusteeJSON{Name: t.Name, SigningKey: wire.EncodeB64(t.SigningKey.Bytes()), ShareKey: wire.EncodeB64(t.ShareKey)})
@@ -516,8 +553,12 @@ func (j *ManifestJSON) Manifest() (*Manifest, error) {
 	if m.CredentialAuthority, err = key("credential_authority", j.CredentialAuthority); err != nil {
 		return nil, err
 	}
-	for _, q := range j.Questions {
-		m.Questions = append(m.Questions, Question{Text: q.Text, Options: append([]string(nil), q.Options...), Min: q.Min, Max: q.Max})
+	for i, q := range j.Questions {
+		kind, err := parseKind(q.Kind)
+		if err != nil {
+			return nil, fmt.Errorf("%w (question %d)", err, i)
+		}
+		m.Questions = append(m.Questions, Question{Text: q.Text, Options: append([]string(nil), q.Options...), Min: q.Min, Max: q.Max, Kind: kind})
 	}
 	for i, t := range j.Trustees {
 		tr := Trustee{Name: t.Name}

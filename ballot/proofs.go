@@ -162,10 +162,14 @@ func (l *lin) addProof(w *weights, pf *proof, v0 uint64) (ca, cb *group.Scalar) 
 
 // equation returns the random linear combination of every proof equation
 // of b (SPEC.md V8.6.3, V8.7.3). The challenge sums MUST have been checked.
-func (b *Ballot) equation(m *Manifest, w *weights) *lin {
+func (b *Ballot) equation(m *Manifest, w *weights, fp, pkb []byte) *lin {
 	l := &lin{g: group.NewScalar(), k: group.NewScalar()}
 	for q := range b.qs {
 		eq := &b.qs[q]
+		if eq.kind != KindSelect {
+			b.kindEquation(l, w, q, &m.Questions[q], fp, pkb)
+			continue
+		}
 		ra, rb := l.addProof(w, &eq.rng, uint64(m.Questions[q].Min))
 		for i := range eq.opts {
 			o := &eq.opts[i]

@@ -49,7 +49,9 @@ func TestPeekCredential(t *testing.T) {
 	if err != nil || got != [32]byte(e.creds[1].Public().Bytes()) {
 		t.Fatalf("PeekCredential = %x, %v", got, err)
 	}
-	for _, bad := range [][]byte{nil, b.Bytes()[:64], append([]byte{2}, b.Bytes()[1:]...)} {
+	// Version 2 is BallotVersionKinds (docs/spec/kinds.md), so 0 and 3
+	// are the unknown versions here.
+	for _, bad := range [][]byte{nil, b.Bytes()[:64], append([]byte{0}, b.Bytes()[1:]...), append([]byte{3}, b.Bytes()[1:]...)} {
 		if _, err := PeekCredential(bad); !errors.Is(err, ErrShape) {
 			t.Errorf("PeekCredential(%d bytes) = %v, want ErrShape", len(bad), err)
 		}

@@ -88,31 +88,37 @@ func unhex(t *testing.T, s string) []byte {
 	return b
 }
 
-// TestVectors fails if the generator's output differs from the pinned file,
-// and checks the pinned objects with the verifier alone.
-func TestVectors(t *testing.T) {
-	got, err := json.MarshalIndent(generateVectors(t), "", "  ")
+// pinVectors compares the indented JSON of generated with the pinned file
+// (rewriting it first with -update), then decodes the file into v.
+func pinVectors(t *testing.T, file string, generated, v any) {
+	t.Helper()
+	got, err := json.MarshalIndent(generated, "", "  ")
 	if err != nil {
 		t.Fatal(err)
 	}
 	got = append(got, '\n')
 	if *update {
-		if err := os.WriteFile(vectorsFile, got, 0o644); err != nil {
+		if err := os.WriteFile(file, got, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	want, err := os.ReadFile(vectorsFile)
+	want, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Fatalf("generated vectors differ from %s (an encoding, transcript or derivation changed; if intended, rerun with -update)", vectorsFile)
+		t.Fatalf("generated vectors differ from %s (an encoding, transcript or derivation changed; if intended, rerun with -update)", file)
 	}
-
-	var v vectors
-	if err := json.Unmarshal(want, &v); err != nil {
+	if err := json.Unmarshal(want, v); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestVectors fails if the generator's output differs from the pinned file,
+// and checks the pinned objects with the verifier alone.
+func TestVectors(t *testing.T) {
+	var v vectors
+	pinVectors(t, vectorsFile, generateVectors(t), &v)
 	m, err := ParseManifest(unhex(t, v.Manifest))
 	if err != nil {
 		t.Fatal(err)

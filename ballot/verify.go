@@ -18,6 +18,7 @@ import (
 type Failure struct {
 	Step             string // e.g. "V8.6.3"
 	Question, Option int
+	Part             string // the proof of a mixed question, e.g. "column 2 proof" (docs/spec/kinds.md), or ""
 	Branch           int
 	Reason           string
 	err              error
@@ -34,7 +35,9 @@ func (f *Failure) Where() string {
 		return ""
 	}
 	s := fmt.Sprintf(" question %d", f.Question)
-	if f.Option >= 0 {
+	if f.Part != "" {
+		s += " " + f.Part
+	} else if f.Option >= 0 {
 		s += fmt.Sprintf(" option %d", f.Option)
 	} else {
 		s += " range proof"
@@ -60,8 +63,21 @@ func (b *Ballot) precheck(m *Manifest, fp *[32]byte, pkb []byte) *Failure {
 	if len(b.qs) != len(m.Questions) {
 		return fail("V8.3", ErrShape, -1, -1, -1, fmt.Sprintf("%d questions, manifest has %d", len(b.qs), len(m.Questions)))
 	}
-	for q, mq := range m.Questions {
+	if want := ballotVersionFor(m); b.Version() != want {
+		return fail("V8.3", ErrShape, -1, -1, -1, fmt.Sprintf("ballot version %d, the manifest's ballots are version %d", b.Version(), want))
+	}
+	for q := range m.Questions {
+		mq := &m.Questions[q]
 		eq := &b.qs[q]
+		if eq.kind != mq.Kind {
+			return fail("V8.3", ErrShape, q, -1, -1, fmt.Sprintf("a %s answer to a %s question", eq.kind, mq.Kind))
+		}
+		if eq.kind != KindSelect {
+			if f := b.kindShape(q, mq); f != nil {
+				return f
+			}
+			continue
+		}
 		if len(eq.opts) != len(mq.Options) {
 			return fail("V8.3", ErrShape, q, -1, -1, fmt.Sprintf("%d options, manifest has %d", len(eq.opts), len(mq.Options)))
 		}
@@ -72,6 +88,12 @@ func (b *Ballot) precheck(m *Manifest, fp *[32]byte, pkb []byte) *Failure {
 	credb := b.raw[33 : 33+group.Size]
 	for q, mq := range m.Questions {
 		eq := &b.qs[q]
+		if eq.kind != KindSelect {
+			if f := b.kindChallenges(q, &m.Questions[q], fp[:], pkb, credb); f != nil {
+				return f
+			}
+			continue
+		}
 		rt := statement(transcript.RangeProof, fp[:], pkb, credb, q).Uint64(uint64(mq.Min)).Uint64(uint64(mq.Max))
 		for i := range eq.opts {
 			o := &eq.opts[i]
@@ -114,7 +136,7 @@ func (b *Ballot) Verify(m *Manifest, pk *group.Element) error {
 		return f.err
 	}
 	w := &weights{seed: transcript.New(transcript.BatchWeights).Bytes(pkb).Bytes(b.raw).Digest()}
-	l := b.equation(m, w)
+	l := b.equation(m, w, fp[:], pkb)
 	if !checkEq(pk, l.g, l.k, l.terms...) {
 		return ErrInvalidProof
 	}
@@ -133,35 +155,48 @@ func (b *Ballot) Diagnose(m *Manifest, pk *group.Element) *Failure {
 	if f := b.precheck(m, &fp, pkb); f != nil {
 		return f
 	}
-	one := group.ScalarFromUint64(1)
-	minus1 := group.NewScalar().Neg(one)
-	zero := group.NewScalar()
-	check := func(pf *proof, v0 uint64, A, B *group.Element, q, o int, step string) *Failure {
-		for j := range pf.a {
-			nc := group.NewScalar().Neg(pf.c[j])
-			if !checkEq(pk, pf.s[j], zero, batch.Term{S: nc, P: A}, batch.Term{S: minus1, P: pf.a[j]}) {
-				return fail(step, ErrInvalidProof, q, o, j, "s·G ≠ a + c·α")
-			}
-			g := group.NewScalar().Mul(pf.c[j], group.ScalarFromUint64(v0+uint64(j)))
-			if !checkEq(pk, g, pf.s[j], batch.Term{S: nc, P: B}, batch.Term{S: minus1, P: pf.b[j]}) {
-				return fail(step, ErrInvalidProof, q, o, j, "s·K ≠ b + c·(β - v·G)")
-			}
-		}
-		return nil
-	}
+	credb := b.raw[33 : 33+group.Size]
 	for q := range b.qs {
 		eq := &b.qs[q]
+		if eq.kind != KindSelect {
+			if f := b.kindDiagnose(pk, q, &m.Questions[q], fp[:], pkb, credb); f != nil {
+				return f
+			}
+			continue
+		}
 		A, B := group.NewElement(), group.NewElement()
 		for i := range eq.opts {
 			o := &eq.opts[i]
 			A.Add(A, o.ct.Alpha)
 			B.Add(B, o.ct.Beta)
-			if f := check(&o.pf, 0, o.ct.Alpha, o.ct.Beta, q, i, "V8.6.3"); f != nil {
+			if f := diagnoseProof(pk, &o.pf, 0, o.ct.Alpha, o.ct.Beta, fail("V8.6.3", ErrInvalidProof, q, i, -1, "")); f != nil {
 				return f
 			}
 		}
-		if f := check(&eq.rng, uint64(m.Questions[q].Min), A, B, q, -1, "V8.7.3"); f != nil {
+		if f := diagnoseProof(pk, &eq.rng, uint64(m.Questions[q].Min), A, B, fail("V8.7.3", ErrInvalidProof, q, -1, -1, "")); f != nil {
 			return f
+		}
+	}
+	return nil
+}
+
+// diagnoseProof checks the equations P2 and P3 (SPEC.md §6.3) of every
+// branch of the disjunctive proof pf on (A, B) with values v0, v0+1, ...
+// and returns at, completed with the branch and the reason, for the first
+// that fails; nil if all hold.
+func diagnoseProof(pk *group.Element, pf *proof, v0 uint64, A, B *group.Element, at *Failure) *Failure {
+	minus1 := group.NewScalar().Neg(group.ScalarFromUint64(1))
+	zero := group.NewScalar()
+	for j := range pf.a {
+		nc := group.NewScalar().Neg(pf.c[j])
+		if !checkEq(pk, pf.s[j], zero, batch.Term{S: nc, P: A}, batch.Term{S: minus1, P: pf.a[j]}) {
+			at.Branch, at.Reason = j, "s·G ≠ a + c·α"
+			return at
+		}
+		g := group.NewScalar().Mul(pf.c[j], group.ScalarFromUint64(v0+uint64(j)))
+		if !checkEq(pk, g, pf.s[j], batch.Term{S: nc, P: B}, batch.Term{S: minus1, P: pf.b[j]}) {
+			at.Branch, at.Reason = j, "s·K ≠ b + c·(β - v·G)"
+			return at
 		}
 	}
 	return nil
@@ -238,7 +273,7 @@ func verifyBatch(rand io.Reader, m *Manifest, pk *group.Element, fp *[32]byte, p
 			bad = append(bad, base+i)
 			continue
 		}
-		l := b.equation(m, w)
+		l := b.equation(m, w, fp[:], pkb)
 		eq := v.Add(base+i).G(l.g).Fixed(kb, l.k)
 		for _, t := range l.terms {
 			eq.Term(t.S, t.P)

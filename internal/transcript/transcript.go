@@ -123,3 +123,12 @@ const (
 	ShuffleChallenges Label = "shuffle-challenges" // challenge (HashToScalar): the per-ciphertext challenges u_1..u_N
 	ShuffleProof      Label = "shuffle-proof"      // challenge (HashToScalar): the shuffle proof's challenge c
 )
+
+// Labels of ranked, score and write-in answers (docs/spec/kinds.md, to be
+// merged into SPEC.md).
+const (
+	RankedEntryProof Label = "ranked-entry-proof" // challenge: 0-or-1 proof of one entry of a ranking matrix
+	RankedSumProof   Label = "ranked-sum-proof"   // challenge: proof on a row, column, step or total sum of a ranking matrix
+	ScoreProof       Label = "score-proof"        // challenge: min..max proof of one option's score
+	WriteInProof     Label = "writein-proof"      // challenge: proof of knowledge of the randomness of a write-in's ciphertexts
+)
