@@ -18,7 +18,14 @@ import (
 func DecodeBody(t EntryType, body []byte) (any, error) {
 	switch t {
 	case TypeManifest:
-		return ballot.ParseManifest(body)
+		m, err := ballot.ParseManifest(body)
+		if err == nil && m.Version > ballot.ManifestVersionWitnessed {
+			// Version 3 (ranked, score and write-in questions) is a draft
+			// (docs/spec/kinds.md): SPEC.md §4.2 defines versions 1 and 2
+			// only, and no board or verifier can tally its questions yet.
+			return nil, fmt.Errorf("%w: manifest version %d is not part of this specification (versions 1 and 2)", ErrMalformed, m.Version)
+		}
+		return m, err
 	case TypeCredentials:
 		return ballot.ParseCredentialList(body)
 	case TypeDKGDeal:
