@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"os"
 	"time"
 )
 
@@ -88,6 +89,21 @@ func ParseCA(certPEM, keyPEM []byte) (*CertPair, error) {
 		return nil, errors.New("server: CA: not a CA certificate with a signing key")
 	}
 	return &CertPair{CertPEM: certPEM, KeyPEM: keyPEM, Cert: cert, key: signer}, nil
+}
+
+// ReadCertPool reads the PEM certificates in file (a CA written by NewCA,
+// or a private CA's bundle) as a pool of trusted roots. A file without a
+// PEM certificate is an error.
+func ReadCertPool(file string) (*x509.CertPool, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", file)
+	}
+	return pool, nil
 }
 
 func template(cn string, valid time.Duration) (*x509.Certificate, error) {
