@@ -216,8 +216,12 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-func (c *Config) usePostgres() bool {
-	return strings.HasPrefix(c.Store, "postgres://") || strings.HasPrefix(c.Store, "postgresql://")
+func (c *Config) usePostgres() bool { return IsPostgresURL(c.Store) }
+
+// IsPostgresURL reports whether store, a Config.Store value, names a
+// PostgreSQL database (postgres:// or postgresql://) rather than bolt.
+func IsPostgresURL(store string) bool {
+	return strings.HasPrefix(store, "postgres://") || strings.HasPrefix(store, "postgresql://")
 }
 
 func needAdvertise(what, bind, adv string) error {

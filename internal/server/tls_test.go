@@ -123,31 +123,8 @@ func TestMutualTLSCluster(t *testing.T) {
 	// mutual TLS; a quorum checkpoint needs the followers' cosignatures,
 	// forwarded over mutual TLS too.
 	mustPost(t, hc, nodes[2].APIAddr, e.ManifestEntry())
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		var cp struct {
-			Size    uint64   `json:"size"`
-			Signers []string `json:"signers"`
-		}
-		err := getJSON(context.Background(), hc, nodes[1].APIAddr+"/api/v1/checkpoint", &cp)
-		if err == nil && cp.Size == 1 && len(cp.Signers) >= 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no quorum checkpoint over mutual TLS: %+v %v", cp, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	var cl struct {
-		Servers []struct {
-			ID      string `json:"id"`
-			APIAddr string `json:"api_addr"`
-		} `json:"servers"`
-	}
-	if err := getJSON(context.Background(), hc, nodes[0].APIAddr+"/api/v1/cluster", &cl); err != nil || len(cl.Servers) != 3 {
-		t.Fatalf("cluster: %+v %v", cl, err)
-	}
-	for i, s := range cl.Servers {
+	waitQuorumCheckpoint(t, hc, nodes[1].APIAddr, 1, 20*time.Second)
+	for i, s := range members(t, hc, nodes[0].APIAddr, 3) {
 		if s.APIAddr != nodes[i].PeerAddr {
 			t.Errorf("membership records %s for %s, want its peer URL %s", s.APIAddr, s.ID, nodes[i].PeerAddr)
 		}
