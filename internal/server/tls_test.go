@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -71,15 +70,11 @@ func (p *testPKI) client(t *testing.T, id string) *http.Client {
 }
 
 func tlsConfig(t *testing.T, p *testPKI, e *testonly.Election, base, id string) Config {
-	cfg := DefaultConfig()
-	cfg.ID, cfg.DataDir = id, filepath.Join(base, id)
-	cfg.RaftBind, cfg.HTTPListen, cfg.PeerListen = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
-	cfg.SigningKey = e.NodeKeys()[id]
+	cfg := nodeConfig(t, e, base, id)
+	cfg.PeerListen = "127.0.0.1:0"
 	if cfg.SigningKey == nil {
 		cfg.SigningKey = e.NodeKeys()["n3"] // not in the manifest: refused at start anyway
 	}
-	cfg.Logger = testonly.Logger(t, slog.LevelWarn)
-	cfg.Replica = testRaftTiming
 	cfg.TLSCertFile, cfg.TLSKeyFile = p.node(t, id, time.Hour)
 	cfg.TLSCAFile = filepath.Join(p.dir, "ca.pem")
 	return cfg
