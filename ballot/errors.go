@@ -31,4 +31,13 @@ var (
 	ErrInvalidAnswer = errors.New("ballot: decrypted answer is malformed")
 	// ErrInvalidKey: the election public key is missing or the identity.
 	ErrInvalidKey = errors.New("ballot: invalid election public key")
+
+	// The parts of the node-key rule (SPEC.md §4.1) that CheckEd25519Key
+	// reports; Validate wraps them in ErrInvalidManifest. Unexported: only
+	// this package's tests branch on which part failed.
+	errKeyNotCanonical = errors.New("not a canonical point encoding (y ≥ p, or x = 0 with the sign bit set)")
+	errKeyNotOnCurve   = errors.New("does not decode to a curve point")
+	errKeyIdentity     = errors.New("is the identity point")
+	errKeySmallOrder   = errors.New("is a point of small order")
+	errKeyMixedOrder   = errors.New("is not in the prime-order subgroup")
 )

@@ -34,15 +34,6 @@ var (
 	edSqrtM1 = new(big.Int).Exp(big.NewInt(2), new(big.Int).Rsh(new(big.Int).Sub(edP, big.NewInt(1)), 2), edP)
 )
 
-// Errors of the node-key rule, wrapped in ErrInvalidManifest by Validate.
-var (
-	errKeyNotCanonical = errors.New("not a canonical point encoding (y ≥ p, or x = 0 with the sign bit set)")
-	errKeyNotOnCurve   = errors.New("does not decode to a curve point")
-	errKeyIdentity     = errors.New("is the identity point")
-	errKeySmallOrder   = errors.New("is a point of small order")
-	errKeyMixedOrder   = errors.New("is not in the prime-order subgroup")
-)
-
 // CheckEd25519Key applies the node-key rule (SPEC.md §4.1) to a 32-byte
 // Ed25519 public key: nil if it is the canonical encoding of a point of
 // prime order, otherwise an error saying which part failed.

@@ -98,53 +98,37 @@ func TestVectorsDecode(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var re []byte
 		switch {
 		case strings.HasPrefix(name, "dealer-post-"):
-			p, err := ParseDealerPost(b)
-			if err != nil {
-				t.Fatal(name, err)
-			}
-			re = p.Bytes()
+			mustReencode(t, name, b, ParseDealerPost)
 		case strings.HasPrefix(name, "partial-decryption-"):
-			p, err := ParsePartialDecryption(b)
-			if err != nil {
-				t.Fatal(name, err)
-			}
-			re = p.Bytes()
+			mustReencode(t, name, b, ParsePartialDecryption)
 		case name == "result":
-			p, err := ParseResult(b)
-			if err != nil {
-				t.Fatal(name, err)
-			}
-			re = p.Bytes()
+			mustReencode(t, name, b, ParseResult)
 		case strings.HasPrefix(name, "reveal-"):
-			p, err := ParseReveal(b)
-			if err != nil {
-				t.Fatal(name, err)
-			}
-			re = p.Bytes()
+			mustReencode(t, name, b, ParseReveal)
 		case strings.HasPrefix(name, "complaint-"):
-			p, err := ParseComplaint(b)
-			if err != nil {
-				t.Fatal(name, err)
-			}
-			re = p.Bytes()
+			mustReencode(t, name, b, ParseComplaint)
 		case strings.HasPrefix(name, "key-share-"):
-			p, err := ParseKeyShare(b)
-			if err != nil {
-				t.Fatal(name, err)
-			}
-			re = p.Bytes()
+			mustReencode(t, name, b, ParseKeyShare)
 		default:
 			continue
 		}
 		n++
-		if !bytes.Equal(re, b) {
-			t.Fatalf("%s does not re-encode", name)
-		}
 	}
 	if n < 8 {
 		t.Fatalf("only %d objects checked", n)
+	}
+}
+
+// mustReencode fails t unless parse accepts b and encodes it back to b.
+func mustReencode[T interface{ Bytes() []byte }](t *testing.T, name string, b []byte, parse func([]byte) (T, error)) {
+	t.Helper()
+	p, err := parse(b)
+	if err != nil {
+		t.Fatal(name, err)
+	}
+	if !bytes.Equal(p.Bytes(), b) {
+		t.Fatalf("%s does not re-encode", name)
 	}
 }

@@ -1,15 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -18,8 +14,8 @@ import (
 
 	"github.com/urna-vote/urna/internal/api"
 	"github.com/urna-vote/urna/internal/apiclient"
-	"github.com/urna-vote/urna/internal/httpapi"
 	"github.com/urna-vote/urna/internal/keyfile"
+	"github.com/urna-vote/urna/internal/server"
 )
 
 func init() {
@@ -97,13 +93,9 @@ func (c *clusterOpts) httpClient() (*http.Client, error) {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
 	if c.ca != "" {
-		pem, err := os.ReadFile(c.ca)
+		pool, err := server.ReadCertPool(c.ca)
 		if err != nil {
 			return nil, fmt.Errorf("urna cluster: --ca: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("urna cluster: --ca %s holds no PEM certificate", c.ca)
 		}
 		cfg.RootCAs = pool
 	}
@@ -204,53 +196,19 @@ func clusterError(node string, err error) error {
 }
 
 func (c *clusterOpts) transfer(ctx context.Context, e *env, to string) error {
-	hc, err := c.httpClient()
+	cl, err := c.client()
 	if err != nil {
 		return err
 	}
-	tok, err := c.token()
-	if err != nil {
-		return err
-	}
-	base, err := api.ParseBaseURL(c.node)
-	if err != nil {
-		return usagef("--node %q: %v", c.node, err)
-	}
-	body, _ := json.Marshal(httpapi.TransferRequest{ID: to})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(base.String(), "/")+httpapi.TransferLeadershipPath, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nodeError(c.node, fmt.Errorf("urna cluster transfer-leadership: %w", err))
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode != http.StatusOK {
-		var er api.ErrorResponse
-		msg := strings.TrimSpace(string(b))
-		if json.Unmarshal(b, &er) == nil && er.Error.Message != "" {
-			msg = er.Error.Code + ": " + er.Error.Message
-		}
-		err := fmt.Errorf("urna cluster transfer-leadership: %s answered %d: %s", c.node, resp.StatusCode, msg)
-		if resp.StatusCode == http.StatusForbidden {
-			return withHint(err, "run it on a member's machine (loopback), or give --token-file")
-		}
-		return err
+	if err := cl.TransferLeadership(ctx, to); err != nil {
+		return clusterError(c.node, err)
 	}
 	// The old leader has stepped down; the new one is elected within a
 	// round trip or two. Name it once this node knows it.
-	if cl, err := c.client(); err == nil {
-		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-			if info, err := cl.Cluster(ctx); err == nil && info.Leader != "" {
-				fmt.Fprintf(e.stdout, "leadership handed over; the leader is now %s\n", info.Leader)
-				return nil
-			}
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if info, err := cl.Cluster(ctx); err == nil && info.Leader != "" {
+			fmt.Fprintf(e.stdout, "leadership handed over; the leader is now %s\n", info.Leader)
+			return nil
 		}
 	}
 	fmt.Fprintln(e.stdout, "leadership handed over (no new leader known yet)")

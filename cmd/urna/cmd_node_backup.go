@@ -10,7 +10,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/urna-vote/urna/internal/replica"
 	"github.com/urna-vote/urna/internal/server"
@@ -80,7 +79,7 @@ func (o *stateOpts) addFlags(fs *flag.FlagSet) {
 }
 
 func (o *stateOpts) postgres() bool {
-	return strings.HasPrefix(o.store, "postgres://") || strings.HasPrefix(o.store, "postgresql://")
+	return server.IsPostgresURL(o.store)
 }
 
 // check checks the state flags and that exactly nargs positional

@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,6 +19,8 @@ import (
 	"github.com/urna-vote/urna/internal/replica"
 	"github.com/urna-vote/urna/internal/server"
 	"github.com/urna-vote/urna/internal/store"
+	"github.com/urna-vote/urna/internal/store/storetest"
+	"github.com/urna-vote/urna/internal/testonly"
 )
 
 // backend is where a test node keeps its state: bolt under its data
@@ -67,26 +68,9 @@ func backends(t *testing.T) (bolt backend, pg func(name string) backend, ok bool
 		t.Log("URNA_TEST_POSTGRES not set: PostgreSQL backups not tested (required in CI)")
 	}
 	pg = func(name string) backend {
-		var b [6]byte
-		rand.Read(b[:])
-		schema := "urna_test_backup_" + hex.EncodeToString(b[:])
-		t.Cleanup(func() { dropSchema(t, url, schema) })
-		return backend{name: name, url: url, schema: schema}
+		return backend{name: name, url: url, schema: storetest.PostgresSchema(t, url, "urna_test_backup_")}
 	}
 	return backend{name: "bolt"}, pg, url != ""
-}
-
-func dropSchema(t *testing.T, url, schema string) {
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Errorf("drop schema %s: %v", schema, err)
-		return
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
-		t.Errorf("drop schema %s: %v", schema, err)
-	}
 }
 
 func schemaExists(ctx context.Context, url, schema string) (bool, error) {
@@ -98,17 +82,6 @@ func schemaExists(ctx context.Context, url, schema string) (bool, error) {
 	var ok bool
 	err = conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM information_schema.schemata WHERE schema_name = $1)", schema).Scan(&ok)
 	return ok, err
-}
-
-// freeAddr returns a loopback address with a port that was free.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // startTestNode runs a node on dir with quick Raft timers.
@@ -183,7 +156,7 @@ func TestNodeBackupRestore(t *testing.T) {
 			dir := t.TempDir()
 			p := func(s string) string { return filepath.Join(dir, s) }
 			_, key, _ := ed25519.GenerateKey(rand.Reader)
-			n := startTestNode(t, "n1", p("n1"), freeAddr(t), src, key)
+			n := startTestNode(t, "n1", p("n1"), testonly.FreeAddr(t), src, key)
 			N := "--node=" + n.APIAddr
 			os.WriteFile(p("election.json"), []byte(`{"election_id":"backup-1","title":"Backup","threshold":2,
 			 "questions":[{"text":"Q1","options":["A","B"],"min":1,"max":1}]}`), 0o644)
@@ -231,7 +204,7 @@ func TestNodeBackupRestore(t *testing.T) {
 			for _, dst := range targets {
 				t.Run("into-"+dst.name, func(t *testing.T) {
 					rdir := filepath.Join(t.TempDir(), "r1")
-					raftAddr := freeAddr(t)
+					raftAddr := testonly.FreeAddr(t)
 					mustUrna(t, append(append([]string{"node", "restore", "--id", "r1", "--data", rdir, "--raft", raftAddr}, dst.flags()...), p("b.urna"))...)
 					st := dst.open(t, rdir)
 					got := snapshotBytes(t, st)

@@ -215,6 +215,13 @@ type RemoveRequest struct {
 	ID string `json:"id"`
 }
 
+// TransferRequest is the body of POST /api/v1/cluster/transfer-leadership:
+// the voter to hand leadership to, or "" for whichever raft finds most up to
+// date.
+type TransferRequest struct {
+	ID string `json:"id"`
+}
+
 // StatusResponse answers a successful cluster change.
 type StatusResponse struct {
 	Status string `json:"status"`

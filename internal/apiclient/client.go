@@ -474,3 +474,10 @@ func (c *Client) Remove(ctx context.Context, id string) error {
 	var st api.StatusResponse
 	return c.postJSON(ctx, "/cluster/remove", api.RemoveRequest{ID: id}, &st, true)
 }
+
+// TransferLeadership asks the leader to hand leadership to voter id, or to
+// the most up-to-date voter when id is "" (POST /cluster/transfer-leadership).
+func (c *Client) TransferLeadership(ctx context.Context, id string) error {
+	var st api.StatusResponse
+	return c.postJSON(ctx, "/cluster/transfer-leadership", api.TransferRequest{ID: id}, &st, true)
+}

@@ -285,6 +285,18 @@ func (c *affineCached) fromAffine(q *point) *affineCached {
 	return c
 }
 
+// addStart computes the first half of [HWCD08 §3.1] for q + (Y2+X2, Y2−X2,
+// 2d·T2): A = (Y1−X1)·yMinusX, B = (Y1+X1)·yPlusX, C = T1·t2d. It only
+// reads q, so the caller may then write the sum over q.
+func (q *point) addStart(a, b, c, yMinusX, yPlusX, t2d *fp.Elt) {
+	var t fp.Elt
+	fp.Sub(&t, &q.Y, &q.X)
+	fp.Mul(a, &t, yMinusX)
+	fp.Add(&t, &q.Y, &q.X)
+	fp.Mul(b, &t, yPlusX)
+	fp.Mul(c, &q.T, t2d)
+}
+
 // addFinish completes [HWCD08 §3.1] from A, B, C, D:
 // E = B-A, F = D-C, G = D+C, H = B+A; X3 = E·F, Y3 = G·H, T3 = E·H, Z3 = F·G.
 func (p *point) addFinish(a, b, c, d *fp.Elt) {
@@ -303,12 +315,8 @@ func (p *point) addFinish(a, b, c, d *fp.Elt) {
 // (add-2008-hwcd-3): A = (Y1-X1)·(Y2-X2), B = (Y1+X1)·(Y2+X2),
 // C = T1·2d·T2, D = Z1·2·Z2. 8M. Complete on edwards25519 (d non-square).
 func (p *point) addCached(q *point, c *cached) *point {
-	var a, b, cc, d, t fp.Elt
-	fp.Sub(&t, &q.Y, &q.X)
-	fp.Mul(&a, &t, &c.YminusX)
-	fp.Add(&t, &q.Y, &q.X)
-	fp.Mul(&b, &t, &c.YplusX)
-	fp.Mul(&cc, &q.T, &c.T2d)
+	var a, b, cc, d fp.Elt
+	q.addStart(&a, &b, &cc, &c.YminusX, &c.YplusX, &c.T2d)
 	fp.Mul(&d, &q.Z, &c.Z2)
 	p.addFinish(&a, &b, &cc, &d)
 	return p
@@ -316,12 +324,8 @@ func (p *point) addCached(q *point, c *cached) *point {
 
 // addAffine is addCached with Z2 = 1, so D = 2·Z1 (7M) [HWCD08 §3.1].
 func (p *point) addAffine(q *point, c *affineCached) *point {
-	var a, b, cc, d, t fp.Elt
-	fp.Sub(&t, &q.Y, &q.X)
-	fp.Mul(&a, &t, &c.YminusX)
-	fp.Add(&t, &q.Y, &q.X)
-	fp.Mul(&b, &t, &c.YplusX)
-	fp.Mul(&cc, &q.T, &c.T2d)
+	var a, b, cc, d fp.Elt
+	q.addStart(&a, &b, &cc, &c.YminusX, &c.YplusX, &c.T2d)
 	fp.Add(&d, &q.Z, &q.Z)
 	p.addFinish(&a, &b, &cc, &d)
 	return p
@@ -330,12 +334,8 @@ func (p *point) addAffine(q *point, c *affineCached) *point {
 // subAffine sets p = q - c: c negated by swapping Y+X with Y-X and negating
 // 2d·T, so C changes sign.
 func (p *point) subAffine(q *point, c *affineCached) *point {
-	var a, b, cc, d, t fp.Elt
-	fp.Sub(&t, &q.Y, &q.X)
-	fp.Mul(&a, &t, &c.YplusX)
-	fp.Add(&t, &q.Y, &q.X)
-	fp.Mul(&b, &t, &c.YminusX)
-	fp.Mul(&cc, &q.T, &c.T2d)
+	var a, b, cc, d fp.Elt
+	q.addStart(&a, &b, &cc, &c.YplusX, &c.YminusX, &c.T2d)
 	fp.Neg(&cc, &cc)
 	fp.Add(&d, &q.Z, &q.Z)
 	p.addFinish(&a, &b, &cc, &d)

@@ -460,14 +460,12 @@ func TestDecodedConcurrentUse(t *testing.T) {
 	want := NewElement().ScalarMult(ScalarFromUint64(9), x)
 	var wg sync.WaitGroup
 	for i := 0; i < 8; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			if !NewElement().ScalarMult(ScalarFromUint64(9), d).Equal(want) {
 				t.Error("concurrent ScalarMult")
 			}
 			VarTimeMultiScalarMult([]*Scalar{ScalarFromUint64(9)}, []*Element{d})
-		}()
+		})
 	}
 	wg.Wait()
 }
@@ -622,14 +620,12 @@ func TestSharedArithmeticElement(t *testing.T) {
 	want := NewElement().ScalarMult(ScalarFromUint64(3), x)
 	var wg sync.WaitGroup
 	for i := 0; i < 8; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			if !VarTimeMultiScalarMult([]*Scalar{ScalarFromUint64(3)}, []*Element{x}).Equal(want) ||
 				!NewElement().ScalarMult(ScalarFromUint64(3), x).Equal(want) || !x.Equal(es[2].Clone().Add(es[2], es[3])) {
 				t.Error("concurrent use")
 			}
-		}()
+		})
 	}
 	wg.Wait()
 }

@@ -104,14 +104,8 @@ const TransferLeadershipPath = api.Prefix + "/cluster/transfer-leadership"
 // unknown one, or the target did not take over in time).
 const codeTransferFailed = "transfer_failed"
 
-// TransferRequest is the body of POST TransferLeadershipPath: the voter to
-// hand leadership to, or "" for whichever raft finds most up to date.
-type TransferRequest struct {
-	ID string `json:"id"`
-}
-
 func (s *server) transferLeadership(c echo.Context) error {
-	var req TransferRequest
+	var req api.TransferRequest
 	if err := bindStrict(c, s.opts.MaxBody, &req); err != nil {
 		return err
 	}

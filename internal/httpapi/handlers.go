@@ -29,8 +29,8 @@ func (s *server) routes(e *echo.Echo) {
 	g.GET("/proofs/consistency", s.consistency, t)
 	g.GET("/receipts/:seq", s.receipt, t)
 	g.GET("/results", s.results, t)
-	g.GET("/record", s.record) // streams: no request timeout
-	g.GET("/events", s.events) // streams: no request timeout
+	g.GET("/record", s.record, s.limitStreams) // streams: no request timeout
+	g.GET("/events", s.events, s.limitStreams) // streams: no request timeout
 	g.GET("/cluster", s.cluster, t)
 	g.POST("/cluster/join", s.join, s.clusterGuard, t)
 	g.POST("/cluster/remove", s.remove, s.clusterGuard, t)

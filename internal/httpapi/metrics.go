@@ -4,9 +4,10 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net/http"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -117,20 +118,10 @@ func (m *Metrics) WriteText(w io.Writer) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	bw := bufio.NewWriter(w)
-	names := make([]string, 0, len(m.fams))
-	for n := range m.fams {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(m.fams)) {
 		f := m.fams[n]
 		fmt.Fprintf(bw, "# HELP %s %s\n# TYPE %s %s\n", n, escapeHelp(f.help), n, f.typ)
-		keys := make([]string, 0, len(f.series))
-		for k := range f.series {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(f.series)) {
 			s := f.series[k]
 			switch f.typ {
 			case "histogram":
@@ -215,26 +206,18 @@ func SanitizeName(parts ...string) string {
 	return b.String()
 }
 
-// countRequests records every request's route, method, status and
+// countRequest records a handled request's route, method, status and
 // duration (the route pattern, never the path: paths name trackers).
-func (s *server) countRequests(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		start := time.Now()
-		err := next(c)
-		if err != nil {
-			c.Error(err)
-		}
-		route := c.Path()
-		if route == "" || strings.HasSuffix(route, "/*") && strings.HasPrefix(route, "/api/") {
-			route = "other"
-		}
-		code := strconv.Itoa(c.Response().Status)
-		s.opts.Metrics.Add("urna_http_requests_total", "HTTP requests by route, method and status.", 1,
-			"route", route, "method", c.Request().Method, "code", code)
-		s.opts.Metrics.Observe("urna_http_request_duration_seconds", "HTTP request latency by route.",
-			time.Since(start).Seconds(), "route", route)
-		return nil
+func (s *server) countRequest(c echo.Context, d time.Duration) {
+	route := c.Path()
+	if route == "" || strings.HasSuffix(route, "/*") && strings.HasPrefix(route, "/api/") {
+		route = "other"
 	}
+	code := strconv.Itoa(c.Response().Status)
+	s.opts.Metrics.Add("urna_http_requests_total", "HTTP requests by route, method and status.", 1,
+		"route", route, "method", c.Request().Method, "code", code)
+	s.opts.Metrics.Observe("urna_http_request_duration_seconds", "HTTP request latency by route.",
+		d.Seconds(), "route", route)
 }
 
 // metrics serves GET /metrics: the request counters, then whatever

@@ -158,7 +158,6 @@ func New(b Backend, opts Options) *echo.Echo {
 
 	e.Use(s.recoverPanics, s.logRequests)
 	if opts.Metrics != nil {
-		e.Use(s.countRequests)
 		e.GET("/metrics", s.metrics)
 	}
 	// Beside the routes of handlers.go: echo prefers these static paths to
@@ -214,8 +213,9 @@ func (s *server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// logRequests logs a one-line summary of each request at debug level (no
-// bodies, no query strings: they may name credentials' trackers).
+// logRequests answers a handler's error, then logs a one-line summary of
+// the request at debug level (no bodies, no query strings: they may name
+// credentials' trackers) and, with opts.Metrics, counts it.
 func (s *server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
@@ -223,9 +223,13 @@ func (s *server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			c.Error(err)
 		}
+		d := time.Since(start)
 		req := c.Request()
 		s.log.DebugContext(req.Context(), "http request", "method", req.Method, "path", c.Path(),
-			"status", c.Response().Status, "duration", time.Since(start))
+			"status", c.Response().Status, "duration", d)
+		if s.opts.Metrics != nil {
+			s.countRequest(c, d)
+		}
 		return nil
 	}
 }

@@ -31,14 +31,18 @@ func (w *streamWriter) Write(p []byte) (int, error) {
 	return w.c.Response().Write(p)
 }
 
-// acquireStream takes one of MaxStreams stream slots; release returns it.
-func (s *server) acquireStream() (release func(), err error) {
-	select {
-	case s.streams <- struct{}{}:
-		return func() { <-s.streams }, nil
-	default:
-		return nil, &Error{Status: http.StatusServiceUnavailable, Code: api.CodeOverloaded,
-			Message: "too many streams open on this node; retry later"}
+// limitStreams holds one of MaxStreams stream slots while the streaming
+// handler next runs; with none free it answers 503 overloaded at once.
+func (s *server) limitStreams(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		select {
+		case s.streams <- struct{}{}:
+			defer func() { <-s.streams }()
+			return next(c)
+		default:
+			return &Error{Status: http.StatusServiceUnavailable, Code: api.CodeOverloaded,
+				Message: "too many streams open on this node; retry later"}
+		}
 	}
 }
 
@@ -53,16 +57,11 @@ func (s *server) newStreamWriter(c echo.Context) *streamWriter {
 }
 
 func (s *server) record(c echo.Context) error {
-	release, err := s.acquireStream()
-	if err != nil {
-		return err
-	}
-	defer release()
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, echo.MIMEOctetStream)
 	h.Set(echo.HeaderContentDisposition, `attachment; filename="record"`)
 	w := s.newStreamWriter(c)
-	err = s.b.WriteRecord(c.Request().Context(), w)
+	err := s.b.WriteRecord(c.Request().Context(), w)
 	if err == nil {
 		if !w.started {
 			c.Response().WriteHeader(http.StatusOK)
@@ -82,11 +81,6 @@ func (s *server) record(c echo.Context) error {
 // events streams committed blocks as Server-Sent Events ("event: block"),
 // with a comment line every KeepAlive so that proxies keep the stream open.
 func (s *server) events(c echo.Context) error {
-	release, err := s.acquireStream()
-	if err != nil {
-		return err
-	}
-	defer release()
 	ctx := c.Request().Context()
 	blocks, cancel := s.b.Subscribe(ctx)
 	defer cancel()

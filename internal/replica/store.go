@@ -78,21 +78,20 @@ func (s *boltStore) Close() error {
 
 // FirstIndex returns the first index written, or 0 for an empty log.
 func (s *boltStore) FirstIndex() (uint64, error) {
-	var idx uint64
-	err := s.db.View(func(tx *bolt.Tx) error {
-		if k, _ := tx.Bucket(bucketLogs).Cursor().First(); k != nil {
-			idx = binary.BigEndian.Uint64(k)
-		}
-		return nil
-	})
-	return idx, err
+	return s.edgeIndex((*bolt.Cursor).First)
 }
 
 // LastIndex returns the last index written, or 0 for an empty log.
 func (s *boltStore) LastIndex() (uint64, error) {
+	return s.edgeIndex((*bolt.Cursor).Last)
+}
+
+// edgeIndex returns the index of the log key that seek (First or Last)
+// finds, or 0 for an empty log.
+func (s *boltStore) edgeIndex(seek func(*bolt.Cursor) (key, value []byte)) (uint64, error) {
 	var idx uint64
 	err := s.db.View(func(tx *bolt.Tx) error {
-		if k, _ := tx.Bucket(bucketLogs).Cursor().Last(); k != nil {
+		if k, _ := seek(tx.Bucket(bucketLogs).Cursor()); k != nil {
 			idx = binary.BigEndian.Uint64(k)
 		}
 		return nil

@@ -43,13 +43,7 @@ func startCluster(t *testing.T, e *testonly.Election, n int, tune func(*Config))
 		}
 	})
 	for i := range n {
-		id := fmt.Sprintf("n%d", i+1)
-		cfg := DefaultConfig()
-		cfg.ID, cfg.DataDir = id, filepath.Join(base, id)
-		cfg.RaftBind, cfg.HTTPListen = "127.0.0.1:0", "127.0.0.1:0"
-		cfg.SigningKey = e.NodeKeys()[id]
-		cfg.Logger = testonly.Logger(t, slog.LevelWarn)
-		cfg.Replica = testRaftTiming
+		cfg := nodeConfig(t, e, base, fmt.Sprintf("n%d", i+1))
 		if i == 0 {
 			cfg.Bootstrap = true
 		} else {
@@ -65,6 +59,18 @@ func startCluster(t *testing.T, e *testonly.Election, n int, tune func(*Config))
 		nodes = append(nodes, nd)
 	}
 	return nodes
+}
+
+// nodeConfig is the config of test node id of e's board, with its data
+// under base, loopback listeners on free ports and testRaftTiming.
+func nodeConfig(t *testing.T, e *testonly.Election, base, id string) Config {
+	cfg := DefaultConfig()
+	cfg.ID, cfg.DataDir = id, filepath.Join(base, id)
+	cfg.RaftBind, cfg.HTTPListen = "127.0.0.1:0", "127.0.0.1:0"
+	cfg.SigningKey = e.NodeKeys()[id]
+	cfg.Logger = testonly.Logger(t, slog.LevelWarn)
+	cfg.Replica = testRaftTiming
+	return cfg
 }
 
 // testRaftTiming makes elections quick enough for tests while leaving a

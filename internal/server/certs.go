@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"os"
 	"time"
 )
 
@@ -26,11 +27,7 @@ type CertPair struct {
 // for the given time from now. It signs node certificates only (path
 // length 0).
 func NewCA(name string, valid time.Duration) (*CertPair, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("server: CA key: %w", err)
-	}
-	tmpl, err := template(name, valid)
+	key, tmpl, err := newKeyAndTemplate("CA", name, valid)
 	if err != nil {
 		return nil, err
 	}
@@ -47,11 +44,7 @@ func NewNodeCert(ca *CertPair, id string, hosts []string, valid time.Duration) (
 	if ca == nil || ca.key == nil {
 		return nil, errors.New("server: node certificate: no CA key")
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("server: node key: %w", err)
-	}
-	tmpl, err := template(id, valid)
+	key, tmpl, err := newKeyAndTemplate("node", id, valid)
 	if err != nil {
 		return nil, err
 	}
@@ -90,13 +83,35 @@ func ParseCA(certPEM, keyPEM []byte) (*CertPair, error) {
 	return &CertPair{CertPEM: certPEM, KeyPEM: keyPEM, Cert: cert, key: signer}, nil
 }
 
-func template(cn string, valid time.Duration) (*x509.Certificate, error) {
+// ReadCertPool reads the PEM certificates in file (a CA written by NewCA,
+// or a private CA's bundle) as a pool of trusted roots. A file without a
+// PEM certificate is an error.
+func ReadCertPool(file string) (*x509.CertPool, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", file)
+	}
+	return pool, nil
+}
+
+// newKeyAndTemplate makes a fresh ECDSA P-256 key (what names it in
+// errors) and a certificate template for common name cn, valid from a few
+// minutes ago until valid from now, with a random serial.
+func newKeyAndTemplate(what, cn string, valid time.Duration) (*ecdsa.PrivateKey, *x509.Certificate, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, fmt.Errorf("server: %s key: %w", what, err)
+	}
 	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
 	if err != nil {
-		return nil, fmt.Errorf("server: serial: %w", err)
+		return nil, nil, fmt.Errorf("server: serial: %w", err)
 	}
 	now := time.Now()
-	return &x509.Certificate{
+	return key, &x509.Certificate{
 		SerialNumber: serial,
 		Subject:      pkix.Name{CommonName: cn, Organization: []string{"urna board"}},
 		NotBefore:    now.Add(-5 * time.Minute), // clock skew between machines

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/internal/replica"
 )
 
@@ -135,8 +136,8 @@ func (c *Config) Validate() error {
 	switch {
 	case c.ID == "":
 		return errors.New("server: config: node ID is empty")
-	case len(c.ID) > 64 || strings.ContainsAny(c.ID, " +\t\n"):
-		return fmt.Errorf("server: config: node ID %q must be at most 64 characters without spaces or '+'", c.ID)
+	case !ballot.ValidNodeID(c.ID):
+		return fmt.Errorf("server: config: node ID %q is not 1..%d characters of A-Z, a-z, 0-9, '.', '_' and '-' (SPEC.md §4.1)", c.ID, ballot.MaxName)
 	case c.DataDir == "":
 		return errors.New("server: config: data directory is empty")
 	case c.RaftBind == "":
@@ -215,8 +216,12 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-func (c *Config) usePostgres() bool {
-	return strings.HasPrefix(c.Store, "postgres://") || strings.HasPrefix(c.Store, "postgresql://")
+func (c *Config) usePostgres() bool { return IsPostgresURL(c.Store) }
+
+// IsPostgresURL reports whether store, a Config.Store value, names a
+// PostgreSQL database (postgres:// or postgresql://) rather than bolt.
+func IsPostgresURL(store string) bool {
+	return strings.HasPrefix(store, "postgres://") || strings.HasPrefix(store, "postgresql://")
 }
 
 func needAdvertise(what, bind, adv string) error {

@@ -110,13 +110,9 @@ func loadTLS(cfg *Config, log *slog.Logger) (*tlsSetup, error) {
 	}
 	ts.certs = r
 	if cfg.TLSCAFile != "" {
-		pem, err := os.ReadFile(cfg.TLSCAFile)
+		pool, err := ReadCertPool(cfg.TLSCAFile)
 		if err != nil {
 			return nil, fmt.Errorf("server: cluster CA: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("server: cluster CA %s holds no PEM certificate", cfg.TLSCAFile)
 		}
 		ts.peer = &replica.PeerTLS{Certificate: r.get, Roots: pool}
 		c, _ := r.get()

@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -71,15 +70,11 @@ func (p *testPKI) client(t *testing.T, id string) *http.Client {
 }
 
 func tlsConfig(t *testing.T, p *testPKI, e *testonly.Election, base, id string) Config {
-	cfg := DefaultConfig()
-	cfg.ID, cfg.DataDir = id, filepath.Join(base, id)
-	cfg.RaftBind, cfg.HTTPListen, cfg.PeerListen = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
-	cfg.SigningKey = e.NodeKeys()[id]
+	cfg := nodeConfig(t, e, base, id)
+	cfg.PeerListen = "127.0.0.1:0"
 	if cfg.SigningKey == nil {
 		cfg.SigningKey = e.NodeKeys()["n3"] // not in the manifest: refused at start anyway
 	}
-	cfg.Logger = testonly.Logger(t, slog.LevelWarn)
-	cfg.Replica = testRaftTiming
 	cfg.TLSCertFile, cfg.TLSKeyFile = p.node(t, id, time.Hour)
 	cfg.TLSCAFile = filepath.Join(p.dir, "ca.pem")
 	return cfg
@@ -123,31 +118,8 @@ func TestMutualTLSCluster(t *testing.T) {
 	// mutual TLS; a quorum checkpoint needs the followers' cosignatures,
 	// forwarded over mutual TLS too.
 	mustPost(t, hc, nodes[2].APIAddr, e.ManifestEntry())
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		var cp struct {
-			Size    uint64   `json:"size"`
-			Signers []string `json:"signers"`
-		}
-		err := getJSON(context.Background(), hc, nodes[1].APIAddr+"/api/v1/checkpoint", &cp)
-		if err == nil && cp.Size == 1 && len(cp.Signers) >= 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no quorum checkpoint over mutual TLS: %+v %v", cp, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	var cl struct {
-		Servers []struct {
-			ID      string `json:"id"`
-			APIAddr string `json:"api_addr"`
-		} `json:"servers"`
-	}
-	if err := getJSON(context.Background(), hc, nodes[0].APIAddr+"/api/v1/cluster", &cl); err != nil || len(cl.Servers) != 3 {
-		t.Fatalf("cluster: %+v %v", cl, err)
-	}
-	for i, s := range cl.Servers {
+	waitQuorumCheckpoint(t, hc, nodes[1].APIAddr, 1, 20*time.Second)
+	for i, s := range members(t, hc, nodes[0].APIAddr, 3) {
 		if s.APIAddr != nodes[i].PeerAddr {
 			t.Errorf("membership records %s for %s, want its peer URL %s", s.APIAddr, s.ID, nodes[i].PeerAddr)
 		}

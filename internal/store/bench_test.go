@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/urna-vote/urna/internal/store"
+	"github.com/urna-vote/urna/internal/store/storetest"
 	"github.com/urna-vote/urna/internal/testonly"
 )
 
@@ -24,7 +25,7 @@ func BenchmarkAppendEntries(b *testing.B) {
 	})
 	b.Run("postgres", func(b *testing.B) {
 		url := testonly.PostgresURL(b)
-		s, err := store.OpenPostgres(b.Context(), url, store.PostgresOptions{Schema: pgSchema(b, url)})
+		s, err := store.OpenPostgres(b.Context(), url, store.PostgresOptions{Schema: storetest.PostgresSchema(b, url, "urna_test_")})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -3,8 +3,6 @@ package store_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"testing"
 	"time"
@@ -15,33 +13,10 @@ import (
 	"github.com/urna-vote/urna/internal/testonly"
 )
 
-// pgSchema names a throwaway schema and drops it when the test ends.
-func pgSchema(t testing.TB, url string) string {
-	t.Helper()
-	var b [6]byte
-	rand.Read(b[:])
-	name := "urna_test_" + hex.EncodeToString(b[:])
-	// Registered first, so it runs after every store using the schema is
-	// closed (cleanups run last-in first-out).
-	t.Cleanup(func() {
-		ctx := context.Background()
-		conn, err := pgx.Connect(ctx, url)
-		if err != nil {
-			t.Errorf("dropping schema %s: %v", name, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{name}.Sanitize()+` CASCADE`); err != nil {
-			t.Errorf("dropping schema %s: %v", name, err)
-		}
-	})
-	return name
-}
-
 func openPostgres(t *testing.T) (store.Store, func(*testing.T) store.Store) {
 	t.Helper()
 	url := testonly.PostgresURL(t)
-	schema := pgSchema(t, url)
+	schema := storetest.PostgresSchema(t, url, "urna_test_")
 	return storetest.Opener(t, func() (store.Store, error) {
 		return store.OpenPostgres(context.Background(), url, store.PostgresOptions{Schema: schema})
 	})
@@ -88,7 +63,7 @@ func TestPostgresRestoreWaitsForSnapshot(t *testing.T) {
 
 func TestPostgresMigrationsIdempotent(t *testing.T) {
 	url := testonly.PostgresURL(t)
-	schema := pgSchema(t, url)
+	schema := storetest.PostgresSchema(t, url, "urna_test_")
 	ctx := t.Context()
 	for range 3 {
 		s, err := store.OpenPostgres(ctx, url, store.PostgresOptions{Schema: schema})
@@ -178,7 +153,7 @@ func TestSnapshotCrossBackend(t *testing.T) {
 // second one (another node's process) until the first closes.
 func TestPostgresSchemaLocked(t *testing.T) {
 	url := testonly.PostgresURL(t)
-	schema := pgSchema(t, url)
+	schema := storetest.PostgresSchema(t, url, "urna_test_")
 	ctx := t.Context()
 	a, err := store.OpenPostgres(ctx, url, store.PostgresOptions{Schema: schema})
 	if err != nil {

@@ -196,32 +196,25 @@ func (f *Fake) Cluster(context.Context) (*api.Cluster, error) {
 }
 
 func (f *Fake) Join(_ context.Context, id, raftAddr, apiAddr string) error {
-	if err := f.err("Join"); err != nil {
-		return err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.Joined = append(f.Joined, api.JoinRequest{ID: id, RaftAddr: raftAddr, APIAddr: apiAddr})
-	return nil
+	return logCall(f, "Join", &f.Joined, api.JoinRequest{ID: id, RaftAddr: raftAddr, APIAddr: apiAddr})
 }
 
 func (f *Fake) Remove(_ context.Context, id string) error {
-	if err := f.err("Remove"); err != nil {
-		return err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.Removed = append(f.Removed, id)
-	return nil
+	return logCall(f, "Remove", &f.Removed, id)
 }
 
 func (f *Fake) SubmitCosign(_ context.Context, cmd []byte) error {
-	if err := f.err("SubmitCosign"); err != nil {
+	return logCall(f, "SubmitCosign", &f.Cosigns, cmd)
+}
+
+// logCall fails as SetErr set for method, or appends v to *calls.
+func logCall[T any](f *Fake, method string, calls *[]T, v T) error {
+	if err := f.err(method); err != nil {
 		return err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.Cosigns = append(f.Cosigns, cmd)
+	*calls = append(*calls, v)
 	return nil
 }
 
