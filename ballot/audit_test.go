@@ -115,7 +115,9 @@ func TestAuditUnlinked(t *testing.T) {
 		a    *Audit
 		want error
 	}{
-		"wrong randomness":      {forge(func(a *Audit) { a.Opening.Randomness[1][4] = group.NewScalar().Add(a.Opening.Randomness[1][4], group.ScalarFromUint64(1)) }), ErrOpeningMismatch},
+		"wrong randomness": {forge(func(a *Audit) {
+			a.Opening.Randomness[1][4] = group.NewScalar().Add(a.Opening.Randomness[1][4], group.ScalarFromUint64(1))
+		}), ErrOpeningMismatch},
 		"claims another choice": {forge(func(a *Audit) { a.Opening.Choices[0] = []uint32{2} }), ErrOpeningMismatch},
 		"claims an extra one":   {forge(func(a *Audit) { a.Opening.Choices[2] = []uint32{0} }), ErrOpeningMismatch},
 		"breaks a rule":         {forge(func(a *Audit) { a.Opening.Choices[0] = []uint32{} }), ErrOpeningMismatch},

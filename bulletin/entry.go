@@ -21,15 +21,15 @@ type EntryType uint8
 
 // The entry types. Their numbers are part of the canonical encoding.
 const (
-	TypeManifest          EntryType = 1  // election manifest (ballot.Manifest)
-	TypeCredentials       EntryType = 2  // public credential list (ballot.CredentialList)
-	TypeDKGDeal           EntryType = 3  // key ceremony: a dealer's commitments and encrypted shares (tally.DealerPost)
-	TypeDKGConfirmation   EntryType = 4  // key ceremony: a trustee accepts a dealer's share (tally.Confirmation)
-	TypeDKGComplaint      EntryType = 5  // key ceremony: a trustee accuses a dealer (tally.Complaint)
-	TypeDKGReveal         EntryType = 6  // key ceremony: a dealer answers a complaint (tally.Reveal)
-	TypeOpen              EntryType = 7  // the EA opens voting (OpenBody)
-	TypeBallot            EntryType = 8  // a cast ballot (ballot.Ballot)
-	TypeAuditedBallot     EntryType = 9  // protocol 1.1: a challenged ballot, opened and signed by its credential (ballot.AuditedBallot); nodes no longer take it
+	TypeManifest        EntryType = 1 // election manifest (ballot.Manifest)
+	TypeCredentials     EntryType = 2 // public credential list (ballot.CredentialList)
+	TypeDKGDeal         EntryType = 3 // key ceremony: a dealer's commitments and encrypted shares (tally.DealerPost)
+	TypeDKGConfirmation EntryType = 4 // key ceremony: a trustee accepts a dealer's share (tally.Confirmation)
+	TypeDKGComplaint    EntryType = 5 // key ceremony: a trustee accuses a dealer (tally.Complaint)
+	TypeDKGReveal       EntryType = 6 // key ceremony: a dealer answers a complaint (tally.Reveal)
+	TypeOpen            EntryType = 7 // the EA opens voting (OpenBody)
+	TypeBallot          EntryType = 8 // a cast ballot (ballot.Ballot)
+	TypeAuditedBallot   EntryType = 9 // protocol 1.1: a challenged ballot, opened and signed by its credential (ballot.AuditedBallot); nodes no longer take it
 
 	TypeClose             EntryType = 10 // the EA closes voting (CloseBody)
 	TypePartialDecryption EntryType = 11 // a trustee's partial decryption (tally.PartialDecryption)

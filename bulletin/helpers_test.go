@@ -174,6 +174,7 @@ func (el *election) ballotE(t testing.TB, v int, tracker string) *Entry {
 func (el *election) auditedE(t testing.TB, v int, tracker string) *Entry {
 	return el.entry(t, TypeAuditedBallot, RoleVoter, el.voters[v], js(BallotFacts{Credential: key32(el.voters[v]), Tracker: sha256.Sum256([]byte(tracker))}))
 }
+
 // auditE is an audit (protocol 1.2) signed by a fresh one-time key drawn
 // from the election's test randomness.
 func (el *election) auditE(t testing.TB, tracker string) *Entry {
