@@ -179,3 +179,146 @@ func ParseAuditedBallot(data []byte) (*AuditedBallot, error) {
 	}
 	return &AuditedBallot{Ballot: b, Opening: o}, nil
 }
+
+// Audit is a challenged ballot as protocol 1.2 posts it (SPEC.md §7.3): the
+// election fingerprint, the option ciphertexts and the opening, and nothing
+// else. It carries neither the public credential nor the proofs (both hash
+// the credential, so either would link the audit to the voter by a trial
+// verification against every public credential); the opening itself shows
+// what the ciphertexts encrypt, which VerifyAudit checks by re-encryption.
+// Its tracker equals the tracker of the ballot it was made from.
+type Audit struct {
+	fingerprint [32]byte
+	cts         [][]*Ciphertext
+	choices     []byte // the choices encoding of SPEC.md §7.1
+	Opening     *Opening
+	tracker     Tracker
+}
+
+// Audit returns the audit of b (SPEC.md §7.2–§7.3) from the secrets
+// EncryptBallot returned with it: b's fingerprint and ciphertexts and their
+// opening. It fails with ErrOpeningMismatch if the secrets belong to another
+// ballot. After it, b MUST NOT be cast.
+func (b *Ballot) Audit(s *Secrets) (*Audit, error) {
+	o, err := b.Open(s)
+	if err != nil {
+		return nil, err
+	}
+	c, ok := choicesOfBallot(b.raw)
+	if !ok { // cannot happen: b was built or strictly decoded
+		return nil, fmt.Errorf("%w: ballot layout", ErrShape)
+	}
+	return &Audit{fingerprint: b.fingerprint, cts: b.Ciphertexts(), choices: c, Opening: o, tracker: trackerOfChoices(c)}, nil
+}
+
+// Fingerprint returns the election fingerprint the audit names.
+func (a *Audit) Fingerprint() [32]byte { return a.fingerprint }
+
+// Tracker returns the audit's tracker (SPEC.md §7.1): the tracker the booth
+// showed for the ballot it opens.
+func (a *Audit) Tracker() Tracker { return a.tracker }
+
+// Ciphertexts returns copies of the option ciphertexts, per question.
+func (a *Audit) Ciphertexts() [][]*Ciphertext {
+	out := make([][]*Ciphertext, len(a.cts))
+	for q := range a.cts {
+		for _, ct := range a.cts[q] {
+			out[q] = append(out[q], &Ciphertext{Alpha: ct.Alpha.Clone(), Beta: ct.Beta.Clone()})
+		}
+	}
+	return out
+}
+
+// Bytes returns the canonical encoding (SPEC.md §7.3): the choices encoding
+// (fingerprint, per question the option count and every α ‖ β), then the
+// opening (§7.2).
+func (a *Audit) Bytes() []byte {
+	w := wire.NewWriter(len(a.choices) + 40*len(a.choices)/64)
+	w.Fixed(a.choices)
+	a.Opening.AppendTo(w)
+	return w.Out()
+}
+
+// ParseAudit decodes an audit strictly (SPEC.md §7.3, V9.1): 1..64
+// questions of 2..64 options, canonical elements with α not the identity,
+// an opening with the same numbers of questions and options, flags 0 or 1,
+// canonical scalars, no trailing bytes. It does not check the opening
+// (VerifyAudit does).
+func ParseAudit(data []byte) (*Audit, error) {
+	r := wire.NewReader(data)
+	a := &Audit{}
+	copy(a.fingerprint[:], r.Fixed("fingerprint", 32))
+	nq := r.Count("questions", MaxQuestions)
+	if r.Err() == nil && nq < 1 {
+		r.Failf("no questions")
+	}
+	for q := 0; q < nq && r.Err() == nil; q++ {
+		no := r.Count("options", MaxOptions)
+		if r.Err() == nil && no < MinOptions {
+			r.Failf("question %d: %d options", q, no)
+		}
+		var cts []*Ciphertext
+		for i := 0; i < no && r.Err() == nil; i++ {
+			al := r.NonIdentity("alpha")
+			be := r.Element("beta")
+			cts = append(cts, &Ciphertext{Alpha: al, Beta: be})
+		}
+		a.cts = append(a.cts, cts)
+	}
+	if err := r.Err(); err != nil {
+		return nil, fmt.Errorf("ballot: audit: %w", err)
+	}
+	a.choices = slices.Clone(data[:len(data)-r.Remaining()])
+	a.Opening = readOpening(r)
+	if err := r.Done(); err != nil {
+		return nil, fmt.Errorf("ballot: audit: %w", err)
+	}
+	if len(a.Opening.Randomness) != len(a.cts) {
+		return nil, fmt.Errorf("ballot: audit: %w: opening has %d questions, ciphertexts %d", wire.ErrMalformed, len(a.Opening.Randomness), len(a.cts))
+	}
+	for q := range a.cts {
+		if len(a.Opening.Randomness[q]) != len(a.cts[q]) {
+			return nil, fmt.Errorf("ballot: audit: %w: question %d: opening has %d options, ciphertexts %d", wire.ErrMalformed, q, len(a.Opening.Randomness[q]), len(a.cts[q]))
+		}
+	}
+	a.tracker = trackerOfChoices(a.choices)
+	return a, nil
+}
+
+// VerifyAudit checks an audit (SPEC.md V9.1–V9.3): it names the manifest's
+// election and has its numbers of questions and options (V9.1), the
+// opening's choices obey every question's rules (V9.2), and every option
+// re-encrypts exactly under the election key pk: Encrypt(pk, m_i, r_i) =
+// (α_i, β_i) (V9.3). On success the opening's Choices are what the
+// ciphertexts encrypt. It returns ErrShape or ErrOpeningMismatch.
+func VerifyAudit(m *Manifest, pk *group.Element, a *Audit) error {
+	if a.fingerprint != m.Fingerprint() {
+		return fmt.Errorf("%w: audit of another election", ErrShape)
+	}
+	if len(a.cts) != len(m.Questions) {
+		return fmt.Errorf("%w: %d questions, manifest has %d", ErrShape, len(a.cts), len(m.Questions))
+	}
+	for q := range a.cts {
+		if len(a.cts[q]) != len(m.Questions[q].Options) {
+			return fmt.Errorf("%w: question %d has %d options, manifest %d", ErrShape, q, len(a.cts[q]), len(m.Questions[q].Options))
+		}
+	}
+	sel, _, err := selections(m, a.Opening.Choices)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrOpeningMismatch, err)
+	}
+	for q := range a.cts {
+		for i, ct := range a.cts[q] {
+			if !Encrypt(pk, sel[q][i], a.Opening.Randomness[q][i]).Equal(ct) {
+				return fmt.Errorf("%w: question %d option %d does not re-encrypt", ErrOpeningMismatch, q, i)
+			}
+		}
+	}
+	return nil
+}
+
+// OpenedEntry returns the CountEntry of an audit (SPEC.md V10.2): it names
+// no credential and burns its tracker when valid.
+func OpenedEntry(a *Audit, valid bool) CountEntry {
+	return CountEntry{Tracker: a.tracker, Audited: true, Valid: valid}
+}

@@ -71,3 +71,78 @@ func TestAudit(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditUnlinked covers the audit of protocol 1.2 (SPEC.md §7.3): it
+// carries the ballot's tracker but neither its credential nor its proofs,
+// round-trips, verifies by re-encryption, and every forged opening fails.
+func TestAuditUnlinked(t *testing.T) {
+	e := newTestElection(t, "audit-v12", shapes, 1)
+	rng := seeded.Raw("audit-1.2-ballots")
+	b, s := e.encrypt(t, rng, 0, [][]uint32{{3}, {4, 1}, {}, {2}})
+	a, err := b.Audit(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := a.Bytes()
+	if a.Tracker() != b.Tracker() || TrackerOf(b.Bytes()) != b.Tracker() {
+		t.Fatal("the audit's tracker is not the ballot's")
+	}
+	if bytes.Contains(enc, b.Credential().Bytes()) {
+		t.Fatal("the audit carries the credential")
+	}
+	p, err := ParseAudit(enc)
+	if err != nil || !bytes.Equal(p.Bytes(), enc) || p.Tracker() != b.Tracker() || p.Fingerprint() != e.m.Fingerprint() {
+		t.Fatal("audit round trip", err)
+	}
+	if err := VerifyAudit(e.m, e.pk, p); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Opening.Selections(e.m); !slices.Equal(got[1], []string{"b", "e"}) {
+		t.Fatalf("selections %v", got)
+	}
+	if _, err := b.Audit(nil); !errors.Is(err, ErrOpeningMismatch) {
+		t.Error("audit without the secrets")
+	}
+	forge := func(edit func(*Audit)) *Audit {
+		c, err := ParseAudit(enc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		edit(c)
+		return c
+	}
+	for name, c := range map[string]struct {
+		a    *Audit
+		want error
+	}{
+		"wrong randomness": {forge(func(a *Audit) {
+			a.Opening.Randomness[1][4] = group.NewScalar().Add(a.Opening.Randomness[1][4], group.ScalarFromUint64(1))
+		}), ErrOpeningMismatch},
+		"claims another choice": {forge(func(a *Audit) { a.Opening.Choices[0] = []uint32{2} }), ErrOpeningMismatch},
+		"claims an extra one":   {forge(func(a *Audit) { a.Opening.Choices[2] = []uint32{0} }), ErrOpeningMismatch},
+		"breaks a rule":         {forge(func(a *Audit) { a.Opening.Choices[0] = []uint32{} }), ErrOpeningMismatch},
+		"another election":      {forge(func(a *Audit) { a.fingerprint[0] ^= 1 }), ErrShape},
+	} {
+		if err := VerifyAudit(e.m, e.pk, c.a); !errors.Is(err, c.want) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	other := newTestElection(t, "audit-v12-other", shapes[:2], 1)
+	if err := VerifyAudit(other.m, other.pk, p); !errors.Is(err, ErrShape) {
+		t.Errorf("audit against another manifest: %v", err)
+	}
+	// Decoding: bad flag, truncation, trailing bytes, shape mismatch, identity α.
+	choicesLen := len(enc) - len(a.Opening.Bytes())
+	badFlag := bytes.Clone(enc)
+	badFlag[choicesLen+8] = 2
+	shape := bytes.Clone(enc)
+	shape[choicesLen+3] = 3
+	idAlpha := bytes.Clone(enc)
+	copy(idAlpha[32+4+4:], make([]byte, 32))
+	for name, x := range map[string][]byte{"flag 2": badFlag, "trailing": append(bytes.Clone(enc), 0), "truncated": enc[:len(enc)-1],
+		"question count": shape, "identity alpha": idAlpha, "empty": nil, "a ballot": b.Bytes()} {
+		if a, err := ParseAudit(x); err == nil || a != nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}

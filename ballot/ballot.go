@@ -167,7 +167,7 @@ func encrypt(rand io.Reader, m *Manifest, pk *group.Element, cred *CredentialKey
 		sec.r = append(sec.r, rq)
 	}
 	b.raw = w.Out()
-	b.tracker = trackerOf(b.raw)
+	b.tracker = TrackerOf(b.raw)
 	sec.tracker = b.tracker
 	return b, sec, nil
 }
@@ -258,7 +258,7 @@ func ParseBallot(data []byte) (*Ballot, error) {
 	if err := r.Done(); err != nil {
 		return nil, fmt.Errorf("ballot: %w", err)
 	}
-	b.tracker = trackerOf(raw)
+	b.tracker = TrackerOf(raw)
 	return b, nil
 }
 
@@ -343,7 +343,8 @@ func (b *Ballot) Ciphertexts() [][]*Ciphertext {
 	return out
 }
 
-// Tracker returns the ballot's tracker (SPEC.md §7.1).
+// Tracker returns the ballot's tracker (SPEC.md §7.1): the digest of its
+// fingerprint and ciphertexts, equal to the tracker of its Audit.
 func (b *Ballot) Tracker() Tracker { return b.tracker }
 
 // PeekCredential returns the public credential's encoding from an encoded

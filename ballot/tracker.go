@@ -10,18 +10,85 @@ import (
 	"github.com/urna-vote/urna/internal/transcript"
 )
 
-// Tracker identifies a ballot (SPEC.md §7.1): Digest("ballot-tracker";
-// canonical ballot bytes). A voter checks that the tracker shown by the
-// booth is on the board; the short form is for reading aloud and comparing
-// by eye, the full hash for machines.
+// Tracker identifies a ballot's encrypted choices (SPEC.md §7.1, protocol
+// 1.2): Digest("choices-tracker"; choices), where choices is the election
+// fingerprint and the option ciphertexts (ChoicesBytes). It binds what the
+// ballot encrypts but not the credential or the proofs, so that a cast
+// ballot and the audit of the same encryption (an Audit) carry the same
+// tracker while the audit shows nothing of the credential. A voter checks
+// that the tracker shown by the booth is on the board; the short form is
+// for reading aloud and comparing by eye, the full hash for machines.
 type Tracker [32]byte
 
-func trackerOf(raw []byte) Tracker {
-	return Tracker(transcript.New(transcript.BallotTracker).Bytes(raw).Digest())
+func trackerOfChoices(choices []byte) Tracker {
+	return Tracker(transcript.New(transcript.ChoicesTracker).Bytes(choices).Digest())
 }
 
-// TrackerOf returns the tracker of canonical ballot bytes.
-func TrackerOf(ballotBytes []byte) Tracker { return trackerOf(ballotBytes) }
+// TrackerOf returns the tracker of canonical ballot bytes. It reads the
+// ciphertexts by their offsets without decoding any group element, so it
+// is only meaningful for bytes whose strict decoding was checked; for bytes
+// without the layout of SPEC.md §6.1 it returns Digest("ballot-tracker";
+// bytes), which is never the tracker of a ballot.
+func TrackerOf(ballotBytes []byte) Tracker {
+	if c, ok := choicesOfBallot(ballotBytes); ok {
+		return trackerOfChoices(c)
+	}
+	return Tracker(transcript.New(transcript.BallotTracker).Bytes(ballotBytes).Digest())
+}
+
+// choicesOfBallot extracts the choices encoding (SPEC.md §7.1) from the
+// bytes of a ballot laid out as §6.1: fingerprint, then per question the
+// option count and every option's α ‖ β, skipping the credential and the
+// proofs. ok is false if raw does not have that layout.
+func choicesOfBallot(raw []byte) (out []byte, ok bool) {
+	off := 0
+	take := func(n int) []byte {
+		if n < 0 || len(raw)-off < n {
+			off = len(raw) + 1
+			return nil
+		}
+		off += n
+		return raw[off-n : off]
+	}
+	u32 := func() int {
+		b := take(4)
+		if b == nil {
+			return -1
+		}
+		return int(binary.BigEndian.Uint32(b))
+	}
+	if v := take(1); v == nil || v[0] != BallotVersion {
+		return nil, false
+	}
+	out = make([]byte, 0, 64+len(raw)/4)
+	out = append(out, take(32)...) // fingerprint
+	take(32)                       // credential
+	nq := u32()
+	if nq < 1 || nq > MaxQuestions {
+		return nil, false
+	}
+	out = binary.BigEndian.AppendUint32(out, uint32(nq))
+	for q := 0; q < nq; q++ {
+		no := u32()
+		if no < MinOptions || no > MaxOptions {
+			return nil, false
+		}
+		out = binary.BigEndian.AppendUint32(out, uint32(no))
+		for i := 0; i < no; i++ {
+			out = append(out, take(CiphertextSize)...)
+			take(2 * branchSize)
+		}
+		nb := u32()
+		if nb < 1 || nb > maxRangeBranch {
+			return nil, false
+		}
+		take(nb * branchSize)
+	}
+	if off != len(raw) {
+		return nil, false
+	}
+	return out, true
+}
 
 // Short returns the first 40 bits of the tracker as 8 symbols of
 // CredentialAlphabet (5 bits each, most significant first) in two groups of

@@ -13,7 +13,7 @@ import (
 // of the package that owns the type (SPEC.md V1.6): *ballot.Manifest,
 // *ballot.CredentialList, *tally.DealerPost, *tally.Confirmation,
 // *tally.Complaint, *tally.Reveal, *OpenBody, *ballot.Ballot,
-// *ballot.AuditedBallot, *CloseBody, *tally.PartialDecryption or
+// *ballot.AuditedBallot, *ballot.Audit, *CloseBody, *tally.PartialDecryption or
 // *tally.Result. It is the one table of body decoders.
 func DecodeBody(t EntryType, body []byte) (any, error) {
 	switch t {
@@ -42,6 +42,8 @@ func DecodeBody(t EntryType, body []byte) (any, error) {
 		return ballot.ParseBallot(body)
 	case TypeAuditedBallot:
 		return ballot.ParseAuditedBallot(body)
+	case TypeAudit:
+		return ballot.ParseAudit(body)
 	case TypeClose:
 		return ParseCloseBody(body)
 	case TypePartialDecryption:
@@ -168,6 +170,15 @@ func (s StandardBodies) AuditedBallot(body []byte) (*BallotFacts, error) {
 		return nil, err
 	}
 	return &BallotFacts{Credential: [32]byte(a.Ballot.Credential().Bytes()), Tracker: [32]byte(a.Ballot.Tracker())}, nil
+}
+
+// Audit implements Bodies.
+func (s StandardBodies) Audit(body []byte) (*AuditFacts, error) {
+	a, err := decode[*ballot.Audit](s, TypeAudit, body)
+	if err != nil {
+		return nil, err
+	}
+	return &AuditFacts{Election: a.Fingerprint(), Tracker: [32]byte(a.Tracker())}, nil
 }
 
 // PartialDecryption implements Bodies.

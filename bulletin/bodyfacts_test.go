@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/urna-vote/urna/ballot"
@@ -123,17 +124,24 @@ func TestStandardBodiesElection(t *testing.T) {
 	post(TypeOpen, RoleAuthority, auth, ob.Bytes())
 
 	var cts [][][]*ballot.Ciphertext
+	var legacy []byte // voter 2's audit as protocol 1.1 posted it
 	for i, c := range creds {
 		bal, sec, err := ballot.EncryptBallot(rng, m, K, c, [][]uint32{{uint32(i % 2)}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if i == 2 { // voter 2 audits this ballot, then casts another
-			op, err := bal.Open(sec)
+			au, err := bal.Audit(sec)
 			if err != nil {
 				t.Fatal(err)
 			}
-			post(TypeAuditedBallot, RoleVoter, c.PrivateKey(), (&ballot.AuditedBallot{Ballot: bal, Opening: op}).Bytes())
+			op, _ := bal.Open(sec)
+			legacy = (&ballot.AuditedBallot{Ballot: bal, Opening: op}).Bytes()
+			oneTime, err := schnorr.GenerateKey(rng)
+			if err != nil {
+				t.Fatal(err)
+			}
+			post(TypeAudit, RoleAuditor, oneTime, au.Bytes())
 			// casting the audited ballot is refused
 			e, _ := NewEntry(TypeBallot, fp, RoleVoter, c.Public(), bal.Bytes())
 			e.Sign(rng, c.PrivateKey())
@@ -244,8 +252,12 @@ func TestStandardBodiesElection(t *testing.T) {
 	badDeal, _ := NewEntry(TypeDKGDeal, fp, RoleTrustee, secrets[1].SigningKey().Public(), dp.Bytes())
 	badDeal.Sign(rng, secrets[1].SigningKey())
 	good := all[len(all)-5] // a valid ballot
-	errs := PreCheck(rng, b.st, []*Entry{good, badBallot, badReveal, badDeal}, sp)
-	if errs[0] != nil || errs[1] == nil || !errors.Is(errs[2], ErrInvalidProof) || !errors.Is(errs[3], ErrInvalidProof) {
+	// A node no longer proposes protocol 1.1's audited ballot, valid as it is.
+	linked, _ := NewEntry(TypeAuditedBallot, fp, RoleVoter, creds[2].Public(), legacy)
+	linked.Sign(rng, creds[2].PrivateKey())
+	errs := PreCheck(rng, b.st, []*Entry{good, badBallot, badReveal, badDeal, linked}, sp)
+	if errs[0] != nil || errs[1] == nil || !errors.Is(errs[2], ErrInvalidProof) || !errors.Is(errs[3], ErrInvalidProof) ||
+		!errors.Is(errs[4], ErrNotAuthorized) || !strings.Contains(errs[4].Error(), "links the challenge") {
 		t.Fatalf("PreCheck: %v", errs)
 	}
 }

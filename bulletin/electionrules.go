@@ -42,6 +42,8 @@ type (
 	RevealFacts struct{ Dealer, Complainer int }
 	// BallotFacts: the credential a (cast or audited) ballot names and its tracker.
 	BallotFacts struct{ Credential, Tracker [32]byte }
+	// AuditFacts: the election an audit names and its tracker.
+	AuditFacts struct{ Election, Tracker [32]byte }
 	// PartialFacts: the trustee of a partial decryption.
 	PartialFacts struct{ Trustee int }
 )
@@ -57,6 +59,7 @@ type Bodies interface {
 	Reveal(body []byte) (*RevealFacts, error)
 	Ballot(body []byte) (*BallotFacts, error)
 	AuditedBallot(body []byte) (*BallotFacts, error)
+	Audit(body []byte) (*AuditFacts, error)
 	PartialDecryption(body []byte) (*PartialFacts, error)
 	Result(body []byte) error
 }
@@ -248,10 +251,43 @@ func phaseIs(st *ElectionState, e *Header, ok ...Phase) error {
 	if slices.Contains(ok, st.Phase) {
 		return nil
 	}
-	if st.Phase >= PhaseClosed && (e.Type == TypeBallot || e.Type == TypeAuditedBallot || e.Type == TypeClose) {
+	if st.Phase >= PhaseClosed && (e.Type == TypeBallot || e.Type == TypeAuditedBallot || e.Type == TypeAudit || e.Type == TypeClose) {
 		return reject(ErrClosed, "%s after close", e.Type)
 	}
 	return reject(ErrWrongPhase, "%s in phase %s", e.Type, st.Phase)
+}
+
+// MaxAudits is the number of audits (audit and, from protocol 1.1 records,
+// audited-ballot entries) an election with n registered credentials takes
+// (SPEC.md §3.9): n + 64. Audits are anonymous, so the rules cannot bound
+// them per voter; this bounds the board's growth, and every node also
+// rate-limits the audits it proposes (outside the replicated rules).
+func MaxAudits(credentials uint64) uint64 { return credentials + 64 }
+
+// auditRoom rejects an audit once the board holds MaxAudits of them.
+func auditRoom(st *ElectionState) error {
+	if st.Audited >= MaxAudits(st.Credentials) {
+		return reject(ErrAuditLimit, "the board holds %d audits, the most this election takes (its %d credentials + 64)", st.Audited, st.Credentials)
+	}
+	return nil
+}
+
+// burnTracker rejects a tracker already on the board (an audited tracker
+// refuses a cast ballot with ErrAudited: the replay of an opened ballot)
+// and otherwise records it in eff.
+func burnTracker(idx Index, eff *Effects, tr [32]byte, kind TrackerKind) error {
+	rec, found, err := idx.Tracker(tr)
+	if err != nil {
+		return fmt.Errorf("bulletin: index: %v", err)
+	}
+	if found {
+		if rec.Kind == TrackerAudited && kind == TrackerCast {
+			return reject(ErrAudited, "tracker %x was audited at entry %d: its choices are public", tr[:8], rec.Seq)
+		}
+		return reject(ErrDuplicate, "tracker %x already on the board at entry %d", tr[:8], rec.Seq)
+	}
+	eff.Tracker = &TrackerRecord{Tracker: tr, Kind: kind, Seq: eff.Seq}
+	return nil
 }
 
 func malformedBody(t EntryType, err error) error {
@@ -385,6 +421,12 @@ func (r *Rules) applyTyped(st *ElectionState, idx Index, e *Header, trustee int,
 	case TypeBallot, TypeAuditedBallot:
 		decode := r.Bodies.Ballot
 		if e.Type == TypeAuditedBallot {
+			if err := phaseIs(st, e, PhaseOpen); err != nil {
+				return err
+			}
+			if err := auditRoom(st); err != nil {
+				return err
+			}
 			decode = r.Bodies.AuditedBallot
 		}
 		b, err := decodeIn(st, e, decode, PhaseOpen)
@@ -394,27 +436,47 @@ func (r *Rules) applyTyped(st *ElectionState, idx Index, e *Header, trustee int,
 		if b.Credential != author {
 			return reject(ErrNotAuthorized, "%s names another credential than its author", e.Type)
 		}
-		rec, found, err := idx.Tracker(b.Tracker)
-		if err != nil {
-			return fmt.Errorf("bulletin: index: %v", err)
-		}
 		kind := TrackerCast
 		if e.Type == TypeAuditedBallot {
 			kind = TrackerAudited
 		}
-		if found {
-			if rec.Kind == TrackerAudited && kind == TrackerCast {
-				return reject(ErrAudited, "tracker %x was audited at entry %d", b.Tracker[:8], rec.Seq)
-			}
-			return reject(ErrDuplicate, "tracker %x already on the board at entry %d", b.Tracker[:8], rec.Seq)
+		if err := burnTracker(idx, eff, b.Tracker, kind); err != nil {
+			return err
 		}
-		eff.Tracker = &TrackerRecord{Tracker: b.Tracker, Kind: kind, Seq: eff.Seq}
 		if kind == TrackerCast {
 			eff.LastBallot = &CredentialBallot{Credential: author, Seq: eff.Seq}
 			st.Ballots++
 		} else {
 			st.Audited++
 		}
+
+	case TypeAudit:
+		if err := phaseIs(st, e, PhaseOpen); err != nil {
+			return err
+		}
+		if err := auditRoom(st); err != nil {
+			return err
+		}
+		// The one-time key must be nobody's: an audit signed by a credential
+		// (or a party's key) would say whose ballot it opened.
+		cred, err := idx.HasCredential(author)
+		if err != nil {
+			return fmt.Errorf("bulletin: index: %v", err)
+		}
+		if cred || st.partyKey(author) {
+			return reject(ErrNotAuthorized, "audit signed by a credential or a party's key (it must be a one-time key)")
+		}
+		a, err := r.Bodies.Audit(e.Body)
+		if err != nil {
+			return malformedBody(e.Type, err)
+		}
+		if a.Election != st.Election {
+			return reject(ErrWrongElection, "audit names another election")
+		}
+		if err := burnTracker(idx, eff, a.Tracker, TrackerAudited); err != nil {
+			return err
+		}
+		st.Audited++
 
 	case TypeClose:
 		if err := phaseIs(st, e, PhaseOpen); err != nil {
@@ -567,4 +629,18 @@ func fillErr(errs []error, err error) []error {
 		}
 	}
 	return errs
+}
+
+// partyKey reports whether k is the key of the election authority, the
+// credential authority or a trustee.
+func (st *ElectionState) partyKey(k [32]byte) bool {
+	if k == st.Authority || k == st.CredentialAuthority {
+		return true
+	}
+	for _, t := range st.Trustees {
+		if t.Key == k {
+			return true
+		}
+	}
+	return false
 }

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/urna-vote/urna/internal/testonly/seeded"
@@ -30,18 +32,19 @@ func TestRulesPhaseTable(t *testing.T) {
 		{TypeClose, func() *Entry { return el.closeE(t) }},
 		{TypePartialDecryption, func() *Entry { return el.partialE(t, 3) }},
 		{TypeResult, func() *Entry { return el.resultE(t) }},
+		{TypeAudit, func() *Entry { return el.auditE(t, "fresh-audit-2") }},
 	}
 	WP, CL, UC, OK := ErrWrongPhase, ErrClosed, ErrUnknownCredential, error(nil)
 	// want[phase][type-1]
-	want := map[Phase][12]error{
-		//                 manifest creds deal conf compl reveal open ballot audit close partial result
-		PhaseEmpty:       {OK, WP, WP, WP, WP, WP, WP, WP, WP, WP, WP, WP},
-		PhaseSetup:       {WP, OK, WP, WP, WP, WP, WP, UC, UC, WP, WP, WP},
-		PhaseKeyCeremony: {WP, WP, OK, OK, OK, OK, WP, WP, WP, WP, WP, WP}, // open: |QUAL| = 1 < T
-		PhaseOpen:        {WP, WP, WP, WP, WP, WP, WP, OK, OK, OK, WP, WP},
-		PhaseClosed:      {WP, WP, WP, WP, WP, WP, WP, CL, CL, CL, OK, WP},
-		PhaseTally:       {WP, WP, WP, WP, WP, WP, WP, CL, CL, CL, OK, WP}, // result: 1 partial < T
-		PhaseResult:      {CL, CL, CL, CL, CL, CL, CL, CL, CL, CL, CL, CL},
+	want := map[Phase][13]error{
+		//                 manifest creds deal conf compl reveal open ballot audited close partial result audit
+		PhaseEmpty:       {OK, WP, WP, WP, WP, WP, WP, WP, WP, WP, WP, WP, WP},
+		PhaseSetup:       {WP, OK, WP, WP, WP, WP, WP, UC, UC, WP, WP, WP, WP},
+		PhaseKeyCeremony: {WP, WP, OK, OK, OK, OK, WP, WP, WP, WP, WP, WP, WP}, // open: |QUAL| = 1 < T
+		PhaseOpen:        {WP, WP, WP, WP, WP, WP, WP, OK, OK, OK, WP, WP, OK},
+		PhaseClosed:      {WP, WP, WP, WP, WP, WP, WP, CL, CL, CL, OK, WP, CL},
+		PhaseTally:       {WP, WP, WP, WP, WP, WP, WP, CL, CL, CL, OK, WP, CL}, // result: 1 partial < T
+		PhaseResult:      {CL, CL, CL, CL, CL, CL, CL, CL, CL, CL, CL, CL, CL},
 	}
 	for p := PhaseEmpty; p <= PhaseResult; p++ {
 		prefix := el.prefix(t, p)
@@ -117,6 +120,18 @@ func TestRulesRejections(t *testing.T) {
 		{"same tracker twice", []func(*election) *Entry{func(el *election) *Entry { return el.ballotE(t, 1, "x") }}, func(el *election) *Entry { return el.ballotE(t, 2, "x") }, ErrDuplicate},
 		{"ballot after its audit", []func(*election) *Entry{func(el *election) *Entry { return el.auditedE(t, 1, "aud") }}, func(el *election) *Entry { return el.ballotE(t, 1, "aud") }, ErrAudited},
 		{"audit of a cast ballot", []func(*election) *Entry{func(el *election) *Entry { return el.ballotE(t, 1, "cast") }}, func(el *election) *Entry { return el.auditedE(t, 1, "cast") }, ErrDuplicate},
+		{"ballot after its audit (1.2)", []func(*election) *Entry{func(el *election) *Entry { return el.auditE(t, "aud2") }}, func(el *election) *Entry { return el.ballotE(t, 1, "aud2") }, ErrAudited},
+		{"audit of a cast ballot (1.2)", []func(*election) *Entry{func(el *election) *Entry { return el.ballotE(t, 1, "cast2") }}, func(el *election) *Entry { return el.auditE(t, "cast2") }, ErrDuplicate},
+		{"audit twice", []func(*election) *Entry{func(el *election) *Entry { return el.auditE(t, "twice") }}, func(el *election) *Entry { return el.auditE(t, "twice") }, ErrDuplicate},
+		{"audit signed by a credential", nil, func(el *election) *Entry { return el.auditBy(t, el.voters[0], "linked") }, ErrNotAuthorized},
+		{"audit signed by a trustee", nil, func(el *election) *Entry { return el.auditBy(t, el.trustees[1], "trustee") }, ErrNotAuthorized},
+		{"audit posted as a voter", nil, func(el *election) *Entry {
+			return el.entry(t, TypeAudit, RoleVoter, el.voters[0], js(AuditFacts{Election: el.fp}))
+		}, ErrNotAuthorized},
+		{"audit of another election", nil, func(el *election) *Entry {
+			return el.entry(t, TypeAudit, RoleAuditor, mustKey(t, el.rng), js(AuditFacts{Election: other.fp}))
+		}, ErrWrongElection},
+		{"malformed audit body", nil, func(el *election) *Entry { return el.entry(t, TypeAudit, RoleAuditor, mustKey(t, el.rng), []byte("{")) }, ErrMalformed},
 		{"wrong election", nil, func(*election) *Entry { return other.ballotE(t, 1, "y") }, ErrWrongElection},
 		{"unknown credential", nil, func(el *election) *Entry {
 			return el.entry(t, TypeBallot, RoleVoter, other.voters[0], js(BallotFacts{Credential: key32(other.voters[0])}))
@@ -251,3 +266,31 @@ func TestPreCheck(t *testing.T) {
 type checkerFunc func([]*Entry) []error
 
 func (f checkerFunc) CheckProofs(_ io.Reader, _ *ElectionState, es []*Entry) []error { return f(es) }
+
+// TestAttackAuditFlood posts audits from fresh keys until the board is
+// full: the audit after MaxAudits is refused with ErrAuditLimit and a
+// message that says so, legacy audited ballots count against the same
+// cap, and cast ballots still go through.
+func TestAttackAuditFlood(t *testing.T) {
+	el := newElection(t, "flood")
+	b := openBoard(t, el)
+	limit := MaxAudits(uint64(len(el.voters)))
+	if limit != uint64(len(el.voters))+64 || b.st.Credentials != uint64(len(el.voters)) {
+		t.Fatalf("cap %d for %d credentials", limit, b.st.Credentials)
+	}
+	b.mustApply(t, el.auditedE(t, 0, "legacy"))
+	for i := uint64(1); i < limit; i++ {
+		b.mustApply(t, el.auditE(t, fmt.Sprint("flood-", i)))
+	}
+	before := b.st.Bytes()
+	for _, e := range []*Entry{el.auditE(t, "one-too-many"), el.auditedE(t, 1, "legacy-too-many")} {
+		_, err := b.apply(e)
+		if !errors.Is(err, ErrAuditLimit) || !strings.Contains(err.Error(), "takes no more audits") || !strings.Contains(err.Error(), fmt.Sprint(limit)) {
+			t.Fatalf("audit beyond the cap: %v", err)
+		}
+	}
+	if !bytes.Equal(before, b.st.Bytes()) || b.st.Audited != limit {
+		t.Fatal("refused audit changed the state")
+	}
+	b.mustApply(t, el.ballotE(t, 2, "still-votes"))
+}

@@ -21,18 +21,20 @@ type EntryType uint8
 
 // The entry types. Their numbers are part of the canonical encoding.
 const (
-	TypeManifest          EntryType = 1  // election manifest (ballot.Manifest)
-	TypeCredentials       EntryType = 2  // public credential list (ballot.CredentialList)
-	TypeDKGDeal           EntryType = 3  // key ceremony: a dealer's commitments and encrypted shares (tally.DealerPost)
-	TypeDKGConfirmation   EntryType = 4  // key ceremony: a trustee accepts a dealer's share (tally.Confirmation)
-	TypeDKGComplaint      EntryType = 5  // key ceremony: a trustee accuses a dealer (tally.Complaint)
-	TypeDKGReveal         EntryType = 6  // key ceremony: a dealer answers a complaint (tally.Reveal)
-	TypeOpen              EntryType = 7  // the EA opens voting (OpenBody)
-	TypeBallot            EntryType = 8  // a cast ballot (ballot.Ballot)
-	TypeAuditedBallot     EntryType = 9  // a challenged, opened ballot (ballot.AuditedBallot)
+	TypeManifest        EntryType = 1 // election manifest (ballot.Manifest)
+	TypeCredentials     EntryType = 2 // public credential list (ballot.CredentialList)
+	TypeDKGDeal         EntryType = 3 // key ceremony: a dealer's commitments and encrypted shares (tally.DealerPost)
+	TypeDKGConfirmation EntryType = 4 // key ceremony: a trustee accepts a dealer's share (tally.Confirmation)
+	TypeDKGComplaint    EntryType = 5 // key ceremony: a trustee accuses a dealer (tally.Complaint)
+	TypeDKGReveal       EntryType = 6 // key ceremony: a dealer answers a complaint (tally.Reveal)
+	TypeOpen            EntryType = 7 // the EA opens voting (OpenBody)
+	TypeBallot          EntryType = 8 // a cast ballot (ballot.Ballot)
+	TypeAuditedBallot   EntryType = 9 // protocol 1.1: a challenged ballot, opened and signed by its credential (ballot.AuditedBallot); nodes no longer take it
+
 	TypeClose             EntryType = 10 // the EA closes voting (CloseBody)
 	TypePartialDecryption EntryType = 11 // a trustee's partial decryption (tally.PartialDecryption)
 	TypeResult            EntryType = 12 // the EA's published result (tally.Result)
+	TypeAudit             EntryType = 13 // protocol 1.2: a challenged ballot's ciphertexts and opening, signed by a one-time key (ballot.Audit)
 )
 
 // Role is the kind of party that authored an entry (SPEC.md §3.2).
@@ -44,6 +46,10 @@ const (
 	RoleCredentialAuthority Role = 2 // credential authority (CA)
 	RoleTrustee             Role = 3 // a trustee
 	RoleVoter               Role = 4 // a voter; the author key is the public credential
+	// RoleAuditor: anyone posting an audit (a voter's device challenging a
+	// ballot); the author key is a fresh one-time key, never a credential,
+	// so the audit is not linkable to the voter (SPEC.md §7.3).
+	RoleAuditor Role = 5
 )
 
 // typeInfo is one row of the type registry.
@@ -57,6 +63,10 @@ const (
 	kib = 1 << 10
 	mib = 1 << 20
 )
+
+// MaxAuditBody bounds an audit's body (SPEC.md §3.2): the audit of the
+// largest ballot a valid manifest allows is about 20 KB.
+const MaxAuditBody = 32 * kib
 
 // registry is the type registry of SPEC.md §3.2: name, author role, body size limit.
 var registry = map[EntryType]typeInfo{
@@ -72,6 +82,7 @@ var registry = map[EntryType]typeInfo{
 	TypeClose:             {"close", RoleAuthority, 4 * kib},
 	TypePartialDecryption: {"partial-decryption", RoleTrustee, 4 * mib},
 	TypeResult:            {"result", RoleAuthority, 4 * mib},
+	TypeAudit:             {"audit", RoleAuditor, MaxAuditBody},
 }
 
 // Valid reports whether t is a registered entry type.
@@ -102,6 +113,8 @@ func (r Role) String() string {
 		return "trustee"
 	case RoleVoter:
 		return "voter"
+	case RoleAuditor:
+		return "auditor"
 	}
 	return fmt.Sprintf("role(%d)", uint8(r))
 }
@@ -140,7 +153,7 @@ func (e *Entry) checkHeader() error {
 	switch {
 	case !ok:
 		return fmt.Errorf("%w: unknown entry type %d", ErrMalformed, e.Type)
-	case e.Role < RoleAuthority || e.Role > RoleVoter:
+	case e.Role < RoleAuthority || e.Role > RoleAuditor:
 		return fmt.Errorf("%w: unknown author role %d", ErrMalformed, e.Role)
 	case e.Author == nil || e.Author.IsIdentity():
 		return fmt.Errorf("%w: author key missing or identity", ErrMalformed)

@@ -36,6 +36,9 @@ var (
 	ErrDuplicate = errors.New("bulletin: duplicate entry")
 	// ErrAudited: a ballot whose tracker belongs to an audited ballot.
 	ErrAudited = errors.New("bulletin: ballot tracker was audited")
+	// ErrAuditLimit: the board holds as many audits as the election allows
+	// (MaxAudits, SPEC.md §3.9).
+	ErrAuditLimit = errors.New("bulletin: the election takes no more audits")
 	// ErrInvalidBody: the body contradicts the board state (wrong joint key,
 	// wrong qualified set, a complaint against a trustee who has not dealt...).
 	ErrInvalidBody = errors.New("bulletin: invalid entry body")

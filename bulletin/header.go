@@ -45,7 +45,7 @@ func ReadHeader(raw []byte) (*Header, error) {
 	if err := r.Done(); err != nil {
 		return nil, fmt.Errorf("%w: entry: %v", ErrMalformed, err)
 	}
-	if h.Role < RoleAuthority || h.Role > RoleVoter {
+	if h.Role < RoleAuthority || h.Role > RoleAuditor {
 		return nil, fmt.Errorf("%w: unknown author role %d", ErrMalformed, h.Role)
 	}
 	if h.Author == ([32]byte{}) {

@@ -50,7 +50,7 @@ func TestReadHeaderRejects(t *testing.T) {
 		"version":       mut(func(b []byte) []byte { b[0] = 2; return b }),
 		"unknown type":  mut(func(b []byte) []byte { b[1] = 99; return b }),
 		"role 0":        mut(func(b []byte) []byte { b[34] = 0; return b }),
-		"role 5":        mut(func(b []byte) []byte { b[34] = 5; return b }),
+		"role 6":        mut(func(b []byte) []byte { b[34] = 6; return b }),
 		"zero author":   mut(func(b []byte) []byte { copy(b[35:67], make([]byte, 32)); return b }),
 		"body too long": mut(func(b []byte) []byte { binary.BigEndian.PutUint32(b[bodyLen:], uint32(len(b))); return b }),
 		"body over limit": func() []byte {

@@ -53,6 +53,7 @@ func (jsonBodies) Complaint(b []byte) (*ComplaintFacts, error)       { return de
 func (jsonBodies) Reveal(b []byte) (*RevealFacts, error)             { return dec[RevealFacts](b) }
 func (jsonBodies) Ballot(b []byte) (*BallotFacts, error)             { return dec[BallotFacts](b) }
 func (jsonBodies) AuditedBallot(b []byte) (*BallotFacts, error)      { return dec[BallotFacts](b) }
+func (jsonBodies) Audit(b []byte) (*AuditFacts, error)               { return dec[AuditFacts](b) }
 func (jsonBodies) PartialDecryption(b []byte) (*PartialFacts, error) { return dec[PartialFacts](b) }
 func (jsonBodies) Result(b []byte) error {
 	if string(b) != "result" {
@@ -172,6 +173,15 @@ func (el *election) ballotE(t testing.TB, v int, tracker string) *Entry {
 }
 func (el *election) auditedE(t testing.TB, v int, tracker string) *Entry {
 	return el.entry(t, TypeAuditedBallot, RoleVoter, el.voters[v], js(BallotFacts{Credential: key32(el.voters[v]), Tracker: sha256.Sum256([]byte(tracker))}))
+}
+
+// auditE is an audit (protocol 1.2) signed by a fresh one-time key drawn
+// from the election's test randomness.
+func (el *election) auditE(t testing.TB, tracker string) *Entry {
+	return el.auditBy(t, mustKey(t, el.rng), tracker)
+}
+func (el *election) auditBy(t testing.TB, k *schnorr.PrivateKey, tracker string) *Entry {
+	return el.entry(t, TypeAudit, RoleAuditor, k, js(AuditFacts{Election: el.fp, Tracker: sha256.Sum256([]byte(tracker))}))
 }
 func (el *election) closeE(t testing.TB) *Entry {
 	return el.entry(t, TypeClose, RoleAuthority, el.auth, (&CloseBody{Reason: "polls closed"}).Bytes())

@@ -78,15 +78,20 @@ func (p *StandardProofs) checkOne(rand io.Reader, e *Entry, ballots *[]*ballot.B
 		*ballots, *pos = append(*ballots, b), append(*pos, i)
 		return nil
 	case TypeAuditedBallot:
+		// Protocol 1.1's audited ballot carries the credential and proofs
+		// bound to it: the rules still accept it so that 1.1 records verify,
+		// but a node proposes only audits (SPEC.md §7.3).
+		return reject(ErrNotAuthorized, "an audited-ballot entry links the challenge to the voter's credential; post an audit (type %d, a one-time key) instead", TypeAudit)
+	case TypeAudit:
 		if p.Manifest == nil || p.JointKey == nil {
 			return errNotReady
 		}
-		a, err := ballot.ParseAuditedBallot(e.Body)
+		a, err := ballot.ParseAudit(e.Body)
 		if err != nil {
 			return malformedBody(e.Type, err)
 		}
-		if ballot.VerifyOpening(p.Manifest, p.JointKey, a.Ballot, a.Opening) != nil {
-			return fmt.Errorf("%w: audited ballot", ErrInvalidProof)
+		if err := ballot.VerifyAudit(p.Manifest, p.JointKey, a); err != nil {
+			return fmt.Errorf("%w: audit: %v", ErrInvalidProof, err)
 		}
 	case TypeDKGDeal:
 		ps, err := p.params()

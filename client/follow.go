@@ -157,7 +157,7 @@ func followRecord(r io.Reader, opts FollowOptions) (*Verified, error) {
 		Progress: opts.Progress, TotalEntries: opts.TotalEntries})
 	var kept []SeqEntry
 	notes, err := v.runKeepingCheckpoints(r, func(seq uint64, e *bulletin.Entry) {
-		if e.Type != bulletin.TypeBallot && e.Type != bulletin.TypeAuditedBallot {
+		if e.Type != bulletin.TypeBallot && e.Type != bulletin.TypeAuditedBallot && e.Type != bulletin.TypeAudit {
 			kept = append(kept, SeqEntry{seq, e})
 		}
 	})

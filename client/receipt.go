@@ -70,6 +70,11 @@ func CheckReceipt(receipt []byte, fresh []FreshCheckpoint, m *ballot.Manifest) (
 			tr := a.Ballot.Tracker()
 			st.Tracker = &tr
 		}
+	case bulletin.TypeAudit:
+		if a, err := ballot.ParseAudit(e.Body); err == nil {
+			tr := a.Tracker()
+			st.Tracker = &tr
+		}
 	}
 	for i, f := range fresh {
 		nc, err := board.Open(f.Note)

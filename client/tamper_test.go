@@ -338,18 +338,26 @@ func TestTamperJointKey(t *testing.T) {
 func TestTamperAuditOpening(t *testing.T) {
 	e := smallElection(t)
 	seq := e.SeqAudited[0]
-	a, err := ballot.ParseAuditedBallot(e.Body(seq))
+	a, err := ballot.ParseAudit(e.Body(seq))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Anyone can sign an audit (a one-time key), so a forger re-signs it.
+	forger, err := schnorr.GenerateKey(e.Rand)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := a.Opening.Randomness[0][1]
 	a.Opening.Randomness[0][1] = group.NewScalar().Add(r, group.ScalarFromUint64(1))
-	rep := verify(t, e.Seal(e.WithEntry(seq, e.Resign(seq, e.VoterKey(seq), a.Bytes()))).Encode())
+	rep := verify(t, e.Seal(e.WithEntry(seq, e.Resign(seq, forger, a.Bytes()))).Encode())
 	expectFailures(t, rep, client.StepV9, at(client.StepV9, seq))
+	if f := rep.Step(client.StepV9).Failures[0]; f.Field != "V9.2–V9.3 opening" {
+		t.Errorf("field %q", f.Field)
+	}
 	// An opening claiming other choices fails too.
-	a, _ = ballot.ParseAuditedBallot(e.Body(seq))
+	a, _ = ballot.ParseAudit(e.Body(seq))
 	a.Opening.Choices[0] = []uint32{(a.Opening.Choices[0][0] + 1) % 3}
-	rep = verify(t, e.Seal(e.WithEntry(seq, e.Resign(seq, e.VoterKey(seq), a.Bytes()))).Encode())
+	rep = verify(t, e.Seal(e.WithEntry(seq, e.Resign(seq, forger, a.Bytes()))).Encode())
 	expectFailures(t, rep, client.StepV9, at(client.StepV9, seq))
 }
 

@@ -432,6 +432,10 @@ func (v *verifier) entry(e *bulletin.Entry) {
 		v.rep.Audited++
 		v.checked(StepV9)
 		v.audited(seq, e, obj.(*ballot.AuditedBallot), accepted)
+	case bulletin.TypeAudit:
+		v.rep.Audited++
+		v.checked(StepV9)
+		v.audit(seq, e, obj.(*ballot.Audit), accepted)
 	case bulletin.TypeClose:
 		v.signed(e, StepV5, seq)
 		if accepted {
@@ -709,6 +713,30 @@ func (v *verifier) audited(seq int64, e *bulletin.Entry, a *ballot.AuditedBallot
 	}
 	if accepted {
 		v.counter.Add(ballot.AuditEntry(a, true))
+	}
+}
+
+// audit runs V9 on an audit (protocol 1.2): the envelope signature under
+// its one-time key (V9.1), the shape and the opening (V9.1–V9.3, by
+// re-encryption: an audit carries no proofs). A valid one that the rules
+// accepted burns its tracker (V10.2).
+func (v *verifier) audit(seq int64, e *bulletin.Entry, a *ballot.Audit, accepted bool) {
+	if !v.signed(e, StepV9, seq) {
+		return
+	}
+	if v.m == nil || v.joint == nil {
+		return // the rules rejected it (V5): there is no election key yet
+	}
+	if err := ballot.VerifyAudit(v.m, v.joint, a); err != nil {
+		field := "V9.2–V9.3 opening"
+		if errors.Is(err, ballot.ErrShape) {
+			field = "V9.1 shape"
+		}
+		v.failAt(StepV9, seq, field, "%v", err)
+		return
+	}
+	if accepted {
+		v.counter.Add(ballot.OpenedEntry(a, true))
 	}
 }
 

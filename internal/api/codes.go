@@ -14,6 +14,7 @@ const (
 	CodeWrongPhase        = "wrong_phase"
 	CodeDuplicate         = "duplicate"
 	CodeAudited           = "audited"
+	CodeAuditLimit        = "audit_limit" // addition: bulletin.ErrAuditLimit (SPEC.md §3.9 audit cap)
 	CodeClosed            = "closed"
 	CodeCosignRejected    = "cosign_rejected" // addition: POST /api/v1/cluster/cosign
 	CodeTooLarge          = "too_large"

@@ -57,7 +57,7 @@ func runElection(t *testing.T, c *tcluster, e *testonly.Election) [][]uint64 {
 	lastOf[0], choices[0] = rb, [2]int{2, 0}
 
 	aud, ab, as := e.BallotEntry(1, testonly.Pick(1, 0))
-	c.mustAccept("audited ballot", e.AuditedEntry(1, ab, as))
+	c.mustAccept("audit", e.AuditEntry(ab, as))
 	c.mustReject("casting an audited ballot", aud, bulletin.ErrAudited)
 
 	stranger := e.Stranger()

@@ -143,6 +143,12 @@ func trackerOf(e *bulletin.Entry) []byte {
 		f, err = peekBallot(e.Body)
 	case bulletin.TypeAuditedBallot:
 		f, err = bulletin.StandardBodies{}.AuditedBallot(e.Body)
+	case bulletin.TypeAudit:
+		a, aerr := bulletin.StandardBodies{}.Audit(e.Body)
+		if aerr != nil {
+			return nil
+		}
+		return a.Tracker[:]
 	default:
 		return nil
 	}

@@ -164,7 +164,7 @@ func (r *run) encrypt(el *roles.Election, keys map[int]*ballot.CredentialKey, jo
 					j.entry = p.Entry
 					continue
 				}
-				raw, _, err := p.AuditEntry(rd, el, key)
+				raw, _, err := p.AuditEntry(rd, el)
 				if err != nil {
 					j.err = err
 					continue
@@ -172,9 +172,9 @@ func (r *run) encrypt(el *roles.Election, keys map[int]*ballot.CredentialKey, jo
 				// The voter checks the opening before trusting the device.
 				e, err := bulletin.ParseEntry(raw)
 				if err == nil {
-					var a *ballot.AuditedBallot
-					if a, err = ballot.ParseAuditedBallot(e.Body); err == nil {
-						err = ballot.VerifyOpening(el.Manifest, el.JointKey, a.Ballot, a.Opening)
+					var a *ballot.Audit
+					if a, err = ballot.ParseAudit(e.Body); err == nil {
+						err = ballot.VerifyAudit(el.Manifest, el.JointKey, a)
 					}
 				}
 				j.entry, j.err = raw, err

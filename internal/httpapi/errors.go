@@ -76,6 +76,7 @@ var mappings = []mapping{
 	{bulletin.ErrWrongPhase, http.StatusConflict, api.CodeWrongPhase, "", ""},
 	{bulletin.ErrDuplicate, http.StatusConflict, api.CodeDuplicate, "", ""},
 	{bulletin.ErrAudited, http.StatusConflict, api.CodeAudited, "", ""},
+	{bulletin.ErrAuditLimit, http.StatusConflict, api.CodeAuditLimit, "", ""},
 	{bulletin.ErrClosed, http.StatusConflict, api.CodeClosed, "", ""},
 	{replica.ErrTooLarge, http.StatusRequestEntityTooLarge, api.CodeTooLarge, "", ""},
 	{replica.ErrOverloaded, http.StatusServiceUnavailable, api.CodeOverloaded, "", msgOverloaded},

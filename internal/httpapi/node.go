@@ -153,6 +153,13 @@ func bodyViewer(t bulletin.EntryType, body []byte) ([]byte, any, error) {
 		}
 		tr := a.Ballot.Tracker()
 		return tr[:], map[string]any{"tracker": tr.Short(), "audited": true}, nil
+	case bulletin.TypeAudit:
+		a, err := ballot.ParseAudit(body)
+		if err != nil {
+			return nil, nil, err
+		}
+		tr := a.Tracker()
+		return tr[:], map[string]any{"tracker": tr.Short(), "audited": true}, nil
 	}
 	return nil, nil, nil
 }

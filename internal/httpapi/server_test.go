@@ -328,6 +328,7 @@ func TestErrorMapping(t *testing.T) {
 		{bulletin.ErrWrongPhase, 409, api.CodeWrongPhase},
 		{bulletin.ErrDuplicate, 409, api.CodeDuplicate},
 		{bulletin.ErrAudited, 409, api.CodeAudited},
+		{bulletin.ErrAuditLimit, 409, api.CodeAuditLimit},
 		{bulletin.ErrClosed, 409, api.CodeClosed},
 		{replica.ErrTooLarge, 413, api.CodeTooLarge},
 		{replica.ErrOverloaded, 503, api.CodeOverloaded},

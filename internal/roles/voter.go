@@ -21,6 +21,7 @@ import (
 	"github.com/urna-vote/urna/internal/apiclient"
 	"github.com/urna-vote/urna/internal/cover"
 	"github.com/urna-vote/urna/internal/group"
+	"github.com/urna-vote/urna/internal/schnorr"
 	"github.com/urna-vote/urna/internal/wire"
 )
 
@@ -231,19 +232,24 @@ func PrepareBallot(rand io.Reader, e *Election, key *ballot.CredentialKey, choic
 	return &Prepared{Entry: raw, Tracker: b.Tracker(), Ballot: b, secrets: sec}, nil
 }
 
-// AuditEntry opens a prepared ballot (SPEC.md §7.2) and returns the signed
-// audited-ballot entry and the opening. The ballot MUST NOT be cast afterwards.
-func (p *Prepared) AuditEntry(rand io.Reader, e *Election, key *ballot.CredentialKey) ([]byte, *ballot.Opening, error) {
-	o, err := p.Ballot.Open(p.secrets)
+// AuditEntry opens a prepared ballot (SPEC.md §7.2) and returns the audit
+// entry (§7.3: the ciphertexts and the opening, signed by a fresh one-time
+// key, so that nothing on the board links it to the credential) and the
+// opening. The ballot MUST NOT be cast afterwards.
+func (p *Prepared) AuditEntry(rand io.Reader, e *Election) ([]byte, *ballot.Opening, error) {
+	a, err := p.Ballot.Audit(p.secrets)
 	if err != nil {
 		return nil, nil, fmt.Errorf("roles: %w", err)
 	}
-	a := &ballot.AuditedBallot{Ballot: p.Ballot, Opening: o}
-	raw, err := signEntry(rand, e.Fingerprint, bulletin.TypeAuditedBallot, bulletin.RoleVoter, key.PrivateKey(), a.Bytes())
+	oneTime, err := schnorr.GenerateKey(rand)
+	if err != nil {
+		return nil, nil, fmt.Errorf("roles: one-time audit key: %w", err)
+	}
+	raw, err := signEntry(rand, e.Fingerprint, bulletin.TypeAudit, bulletin.RoleAuditor, oneTime, a.Bytes())
 	if err != nil {
 		return nil, nil, err
 	}
-	return raw, o, nil
+	return raw, a.Opening, nil
 }
 
 // Audit is the outcome of a challenged ballot.
@@ -303,7 +309,7 @@ func Cast(ctx context.Context, rand io.Reader, c *apiclient.Client, opts CastOpt
 		if err != nil {
 			return nil, err
 		}
-		raw, o, err := p.AuditEntry(rand, e, key)
+		raw, o, err := p.AuditEntry(rand, e)
 		if err != nil {
 			return nil, err
 		}
@@ -316,11 +322,11 @@ func Cast(ctx context.Context, rand io.Reader, c *apiclient.Client, opts CastOpt
 		if err != nil {
 			return nil, fmt.Errorf("roles: %w", err)
 		}
-		a, err := ballot.ParseAuditedBallot(ent.Body)
+		a, err := ballot.ParseAudit(ent.Body)
 		if err != nil {
 			return nil, fmt.Errorf("roles: %w", err)
 		}
-		ok := ballot.VerifyOpening(e.Manifest, e.JointKey, a.Ballot, a.Opening) == nil
+		ok := a.Tracker() == p.Tracker && ballot.VerifyAudit(e.Manifest, e.JointKey, a) == nil
 		v.Audit = &Audit{Seq: res.Seq, Tracker: p.Tracker, Selections: o.Selections(e.Manifest), Verified: ok}
 		if !ok {
 			return v, errors.New("roles: the challenged ballot does not open to the choices: do not use this device to vote")
@@ -494,7 +500,7 @@ func CheckReceipt(ctx context.Context, c *apiclient.Client, path string, others 
 		out.Tracker = st.Tracker.Short()
 	}
 	switch ent.Type {
-	case bulletin.TypeAuditedBallot:
+	case bulletin.TypeAuditedBallot, bulletin.TypeAudit:
 		out.Audited = true
 	case bulletin.TypeBallot:
 		at, ok := s.CountedSeq(ent.AuthorKey())

@@ -42,7 +42,7 @@ func Build(tb testing.TB, seed string, cfg Config) *Election {
 	// Voting: audits first, then one ballot per voting voter, then revotes.
 	for a := 0; a < cfg.Audits && a < cfg.Voters; a++ {
 		_, b, s := e.BallotEntry(a, e.Config.choices(a+1))
-		e.SeqAudited = append(e.SeqAudited, e.Post(e.AuditedEntry(a, b, s)))
+		e.SeqAudited = append(e.SeqAudited, e.Post(e.AuditEntry(b, s)))
 	}
 	voting := cfg.Voters - cfg.Abstain
 	lastOf := map[int]int{}

@@ -393,7 +393,19 @@ func (e *Election) BallotWith(rnd io.Reader, v int, choices [][]uint32) []byte {
 	return en.Bytes()
 }
 
-// AuditedEntry returns voter v's audited-ballot entry opening b.
+// AuditEntry returns the audit (protocol 1.2, SPEC.md §7.3) of b: its
+// ciphertexts and opening, signed by a fresh one-time key.
+func (e *Election) AuditEntry(b *ballot.Ballot, s *ballot.Secrets) []byte {
+	e.t().Helper()
+	a, err := b.Audit(s)
+	e.must(err)
+	k, err := schnorr.GenerateKey(e.Rand)
+	e.must(err)
+	return e.Entry(bulletin.TypeAudit, bulletin.RoleAuditor, k, a.Bytes())
+}
+
+// AuditedEntry returns voter v's audited-ballot entry opening b, as
+// protocol 1.1 posted it (signed by the credential; nodes refuse it now).
 func (e *Election) AuditedEntry(v int, b *ballot.Ballot, s *ballot.Secrets) []byte {
 	e.t().Helper()
 	o, err := b.Open(s)

@@ -46,7 +46,8 @@ const (
 
 	// Digests (SHA-256).
 	ManifestFingerprint Label = "manifest-fingerprint" // election fingerprint
-	BallotTracker       Label = "ballot-tracker"       // tracker of a ballot
+	BallotTracker       Label = "ballot-tracker"       // tracker of a ballot in protocol 1.0–1.1 (over the whole ballot); since 1.2 only of bytes that are not a ballot
+	ChoicesTracker      Label = "choices-tracker"      // tracker of a ballot's or audit's encrypted choices (protocol 1.2, SPEC.md §7.1)
 	EntryHash           Label = "board-entry"          // identifier of a board entry
 	BlockHash           Label = "board-block"          // hash of a block header
 	ResultDigest        Label = "result"               // digest of a tally result

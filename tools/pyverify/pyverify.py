@@ -321,6 +321,7 @@ TYPES = {
     10: ("close", 1, 4096),
     11: ("partial-decryption", 3, 4194304),
     12: ("result", 1, 4194304),
+    13: ("audit", 5, 32768),
 }
 MAX_ENTRY = 41943175
 
@@ -344,7 +345,7 @@ def decode_entry(b):
         raise Malformed("unregistered entry type %d" % e.type)
     e.election = r.raw(32)
     e.role = r.u8()
-    if e.role not in (1, 2, 3, 4):
+    if e.role not in (1, 2, 3, 4, 5):
         raise Malformed("invalid role %d" % e.role)
     e.author, e.author_b = r.elem(False, "author key")
     e.body = r.bytes_(TYPES[e.type][2])
@@ -630,7 +631,62 @@ def decode_ballot(b):
         rng = [read_branch(r) for _ in range(nb)]
         x.questions.append((opts, rng))
     r.end()
-    x.tracker = digest("ballot-tracker", [b])
+    x.tracker = tracker_of(x.fp, [[(ab, bbb) for (_, ab, _, bbb, _) in opts] for (opts, _) in x.questions])
+    return x
+
+
+def tracker_of(fp, cts):
+    """§7.1 (1.2): Digest("choices-tracker"; fp || u32 Q || per q: u32 n || n x (alpha || beta))."""
+    out = bytearray(fp)
+    out += u32(len(cts))
+    for row in cts:
+        out += u32(len(row))
+        for ab, bb in row:
+            out += ab + bb
+    return digest("choices-tracker", [bytes(out)])
+
+
+def read_opening(r, shape):
+    nq = r.u32()
+    if nq != len(shape):
+        raise Malformed("opening has %d questions, ballot %d" % (nq, len(shape)))
+    opening = []
+    for q in range(nq):
+        no = r.u32()
+        if no != shape[q]:
+            raise Malformed("opening question %d has %d options, ballot %d" % (q, no, shape[q]))
+        row = []
+        for _ in range(no):
+            m = r.u8()
+            if m not in (0, 1):
+                raise Malformed("opening m = %d" % m)
+            row.append((m, r.scalar("opening r")))
+        opening.append(row)
+    return opening
+
+
+class Audit:
+    pass
+
+
+def decode_audit(b):
+    """§7.3 (1.2): fingerprint, per question the ciphertexts, then the opening."""
+    r = Reader(b)
+    x = Audit()
+    x.fp = r.raw(32)
+    nq = r.count(1, 64, "audit questions")
+    x.cts = []
+    for _ in range(nq):
+        no = r.count(2, 64, "audit options", 64)
+        row = []
+        for _ in range(no):
+            a, ab = r.elem(False, "alpha")
+            bb_, bbb = r.elem(True, "beta")
+            row.append((a, ab, bb_, bbb))
+        x.cts.append(row)
+    x.opening = read_opening(r, [len(row) for row in x.cts])
+    r.end()
+    x.tracker = tracker_of(x.fp, [[(ab, bbb) for (_, ab, _, bbb) in row] for row in x.cts])
     return x
 
 
@@ -641,21 +697,7 @@ def decode_audited(b):
     r = Reader(b)
     bb = r.bytes_(MAX_BALLOT)
     x = decode_ballot(bb)
-    nq = r.u32()
-    if nq != len(x.questions):
-        raise Malformed("opening has %d questions, ballot %d" % (nq, len(x.questions)))
-    opening = []
-    for q in range(nq):
-        no = r.u32()
-        if no != len(x.questions[q][0]):
-            raise Malformed("opening question %d has %d options, ballot %d" % (q, no, len(x.questions[q][0])))
-        row = []
-        for _ in range(no):
-            m = r.u8()
-            if m not in (0, 1):
-                raise Malformed("opening m = %d" % m)
-            row.append((m, r.scalar("opening r")))
-        opening.append(row)
+    opening = read_opening(r, [len(opts) for (opts, _) in x.questions])
     r.end()
     return x, opening
 
@@ -853,7 +895,7 @@ class Stop(Exception):
 PH_EMPTY, PH_SETUP, PH_KC, PH_OPEN, PH_CLOSED, PH_TALLY, PH_RESULT = range(7)
 PHASE_OF_TYPE = {1: {PH_EMPTY}, 2: {PH_SETUP}, 3: {PH_KC}, 4: {PH_KC}, 5: {PH_KC}, 6: {PH_KC},
                  7: {PH_KC}, 8: {PH_OPEN}, 9: {PH_OPEN}, 10: {PH_OPEN}, 11: {PH_CLOSED, PH_TALLY},
-                 12: {PH_TALLY}}
+                 12: {PH_TALLY}, 13: {PH_OPEN}}
 
 
 class _NoPrefix:
@@ -875,6 +917,7 @@ class Verifier:
         self.phase = PH_EMPTY
         self.ids = set()
         self.creds = None
+        self.n_audits = 0  # audit and audited-ballot entries the rules accepted (§3.9 cap)
         self.trackers = set()
         self.deals = {}          # dealer -> Deal (accepted by the rules)
         self.deal_valid = {}     # dealer -> bool (V7.2/V7.3)
@@ -1168,7 +1211,7 @@ class Verifier:
             return
         # envelope signature (V1.4): reported under V8.5 / V9.1 / V5
         sig_ok = envelope_ok(e)
-        if not sig_ok and e.type not in (8, 9):
+        if not sig_ok and e.type not in (8, 9, 13):
             rep.fail("V5", where, "envelope signature invalid (V1.4)")
             return
         handler = getattr(self, "on_" + e.name.replace("-", "_"))
@@ -1441,9 +1484,75 @@ class Verifier:
         self.counted[x.cred_b] = (seq, x)
         return True
 
+    def audit_room(self, where):
+        """§3.9: at most N + 64 audits (both kinds) per election."""
+        if self.n_audits >= len(self.creds) + 64:
+            self.rep.fail("V5.6", where, "audit beyond the election's cap of %d" % (len(self.creds) + 64))
+            return False
+        return True
+
+    def check_opening(self, seq, where, cts, opening, tracker):
+        """V9.2-V9.4 on ciphertexts [(alpha, beta)] per question."""
+        rep, m = self.rep, self.m
+        chosen = []
+        for q, (row_ct, row, (_, mo, mn, mx)) in enumerate(zip(cts, opening, m.questions)):
+            k = sum(mm for mm, _ in row)
+            if not (mn <= k <= mx):
+                rep.fail("V9.2", where, "question %d: %d selections not in [%d, %d]" % (q, k, mn, mx))
+                return False
+            for i, ((a_, b_), (mm, r)) in enumerate(zip(row_ct, row)):
+                if not (G * r).r_eq(a_) or not (G * mm + self.K * r).r_eq(b_):
+                    rep.fail("V9.3", where, "question %d option %d does not re-encrypt" % (q, i))
+                    return False
+            chosen.append([i for i, (mm, _) in enumerate(row) if mm])
+        rep.info.append("V9.4 audited ballot at seq %d (tracker %s): selections %s" % (
+            seq, tracker.hex()[:16], chosen))
+        return True
+
+    def on_audit(self, seq, e, where, a, sig_ok):
+        rep = self.rep
+        rep.run("V9")
+        if not self.audit_room(where):
+            return False
+        m = self.m
+        if e.author_b in self.creds or e.author_b in (m.authority_b, m.ca_b) or any(t[2] == e.author_b for t in m.trustees):
+            rep.fail("V5.4", where, "audit signed by a credential or a party's key")
+            return False
+        try:
+            x = decode_audit(e.body)
+        except Malformed as err:
+            rep.fail("V1.6", where, "audit: %s" % err)
+            rep.fail("V9.1", where, str(err))
+            self.stats["invalid"] += 1
+            return False
+        if x.fp != m.fp:
+            rep.fail("V4.5", where, "audit names another election")
+            return False
+        if x.tracker in self.trackers:
+            rep.fail("V5.6", where, "tracker already on the board")
+            return False
+        self.trackers.add(x.tracker)
+        self.n_audits += 1
+        valid = sig_ok
+        if not sig_ok:
+            rep.fail("V9.1", where, "envelope signature invalid")
+        elif len(x.cts) != len(m.questions) or any(len(row) != len(q[1]) for row, q in zip(x.cts, m.questions)):
+            rep.fail("V9.1", where, "audit shape is not the manifest's")
+            valid = False
+        else:
+            valid = self.check_opening(seq, where, [[(al, be) for (al, _, be, _) in row] for row in x.cts], x.opening, x.tracker)
+        if valid:
+            self.burnt.add(x.tracker)
+            self.stats["audited"] += 1
+        else:
+            self.stats["invalid"] += 1
+        return True
+
     def on_audited_ballot(self, seq, e, where, a, sig_ok):
         rep = self.rep
         rep.run("V9")
+        if not self.audit_room(where):
+            return False
         try:
             x, opening = decode_audited(e.body)
         except Malformed as err:
@@ -1458,27 +1567,11 @@ class Verifier:
             rep.fail("V5.6", where, "tracker already on the board")
             return False
         self.trackers.add(x.tracker)
+        self.n_audits += 1
         valid = self.verify_ballot(x, e, where, sig_ok, "V9")
         if valid:
-            m = self.m
-            chosen = []
-            for q, ((opts, _), row, (_, mo, mn, mx)) in enumerate(zip(x.questions, opening, m.questions)):
-                k = sum(mm for mm, _ in row)
-                if not (mn <= k <= mx):
-                    rep.fail("V9.2", where, "question %d: %d selections not in [%d, %d]" % (q, k, mn, mx))
-                    valid = False
-                    break
-                for i, ((a_, _, b_, _, _), (mm, r)) in enumerate(zip(opts, row)):
-                    if not (G * r).r_eq(a_) or not (G * mm + self.K * r).r_eq(b_):
-                        rep.fail("V9.3", where, "question %d option %d does not re-encrypt" % (q, i))
-                        valid = False
-                        break
-                if not valid:
-                    break
-                chosen.append([i for i, (mm, _) in enumerate(row) if mm])
-            if valid:
-                rep.info.append("V9.4 audited ballot at seq %d (tracker %s): selections %s" % (
-                    seq, x.tracker.hex()[:16], chosen))
+            cts = [[(a_, b_) for (a_, _, b_, _, _) in opts] for (opts, _) in x.questions]
+            valid = self.check_opening(seq, where, cts, opening, x.tracker)
         if valid:
             self.burnt.add(x.tracker)
             self.stats["audited"] += 1

@@ -15,6 +15,7 @@ import (
 	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/client"
 	"github.com/urna-vote/urna/internal/group"
+	"github.com/urna-vote/urna/internal/schnorr"
 	"github.com/urna-vote/urna/internal/wire"
 )
 
@@ -233,49 +234,59 @@ func (b *booth) Encrypt(choices [][]uint32) (*Sealed, error) {
 }
 
 func (b *booth) sign(t bulletin.EntryType, body []byte) ([]byte, error) {
-	en, err := bulletin.NewEntry(t, b.e.fp, bulletin.RoleVoter, b.key.Public(), body)
+	return b.signAs(t, bulletin.RoleVoter, b.key.PrivateKey(), body)
+}
+
+func (b *booth) signAs(t bulletin.EntryType, role bulletin.Role, key *schnorr.PrivateKey, body []byte) ([]byte, error) {
+	en, err := bulletin.NewEntry(t, b.e.fp, role, key.Public(), body)
 	if err != nil {
 		return nil, err
 	}
-	if err := en.Sign(b.rand, b.key.PrivateKey()); err != nil {
+	if err := en.Sign(b.rand, key); err != nil {
 		return nil, err
 	}
 	return en.Bytes(), nil
 }
 
 // Challenged is an opened ballot: what it contained, checked, and the
-// audited-ballot entry to post.
+// audit entry to post.
 type Challenged struct {
 	Tracker    string     `json:"tracker"`
 	TrackerHex string     `json:"trackerHex"`
 	Choices    [][]uint32 `json:"choices"`
 	Selections [][]string `json:"selections"`
 	Verified   bool       `json:"verified"`
-	Entry      string     `json:"entry"` // base64url signed audited-ballot entry
+	Entry      string     `json:"entry"` // base64url audit entry, signed by a one-time key
 }
 
 // Challenge opens the pending ballot (SPEC.md §7.2), checks the opening as
-// any observer would (V9) and signs the audited-ballot entry. The ballot
-// can never be cast afterwards: the booth forgets it.
+// any observer would (V9) and signs the audit entry (§7.3) with a fresh
+// one-time key, never the credential's: nothing on the board links the
+// challenged ballot to the voter. The ballot can never be cast afterwards:
+// the booth forgets it.
 func (b *booth) Challenge() (*Challenged, error) {
 	if b.pending == nil {
 		return nil, fail("no_ballot", "there is no encrypted ballot to challenge")
 	}
 	bl, sec := b.pending, b.secrets
 	b.Forget()
-	op, err := bl.Open(sec)
+	a, err := bl.Audit(sec)
 	if err != nil {
 		return nil, err
 	}
-	if err := ballot.VerifyOpening(b.e.m, b.pk, bl, op); err != nil {
+	if err := ballot.VerifyAudit(b.e.m, b.pk, a); err != nil {
 		return nil, err
 	}
-	a := &ballot.AuditedBallot{Ballot: bl, Opening: op}
-	raw, err := b.sign(bulletin.TypeAuditedBallot, a.Bytes())
+	oneTime, err := schnorr.GenerateKey(b.rand)
 	if err != nil {
 		return nil, err
 	}
-	t := bl.Tracker()
+	raw, err := b.signAs(bulletin.TypeAudit, bulletin.RoleAuditor, oneTime, a.Bytes())
+	if err != nil {
+		return nil, err
+	}
+	op := a.Opening
+	t := a.Tracker()
 	return &Challenged{Tracker: t.Short(), TrackerHex: t.Hex(), Choices: op.Choices, Selections: op.Selections(b.e.m),
 		Verified: true, Entry: wire.EncodeB64(raw)}, nil
 }
@@ -364,6 +375,10 @@ func facts(seq uint64, en *bulletin.Entry) *EntryFacts {
 	case bulletin.TypeAuditedBallot:
 		if a, err := ballot.ParseAuditedBallot(en.Body); err == nil {
 			t = a.Ballot.Tracker()
+		}
+	case bulletin.TypeAudit:
+		if a, err := ballot.ParseAudit(en.Body); err == nil {
+			t = a.Tracker()
 		}
 	}
 	if t != (ballot.Tracker{}) {
@@ -634,21 +649,38 @@ type Opened struct {
 	Problem    string     `json:"problem,omitempty"` // why it does not verify
 }
 
-// openAudited reads the opening of an audited-ballot entry and checks it
-// under the joint key jointKeyHex.
+// openAudited reads the opening of an audit (or of a protocol-1.1
+// audited-ballot entry) and checks it under the joint key jointKeyHex.
 func openAudited(manifestB64, jointKeyHex string, entry []byte) (*Opened, error) {
 	e, en, err := electionEntry(manifestB64, entry, "entry")
 	if err != nil {
 		return nil, err
 	}
-	if en.Type != bulletin.TypeAuditedBallot {
-		return nil, fail("malformed", "entry is a %s, not an audited ballot", en.Type)
+	var a *ballot.Audit
+	var legacy *ballot.AuditedBallot
+	switch en.Type {
+	case bulletin.TypeAudit:
+		a, err = ballot.ParseAudit(en.Body)
+	case bulletin.TypeAuditedBallot:
+		legacy, err = ballot.ParseAuditedBallot(en.Body)
+	default:
+		return nil, fail("malformed", "entry is a %s, not an audit", en.Type)
 	}
-	a, err := ballot.ParseAuditedBallot(en.Body)
 	if err != nil {
-		return nil, fail("malformed", "audited ballot: %w", err)
+		return nil, fail("malformed", "%s: %w", en.Type, err)
 	}
-	o := &Opened{Tracker: a.Ballot.Tracker().Short(), Selections: a.Opening.Selections(e.m)}
+	o := &Opened{}
+	var op *ballot.Opening
+	if a != nil {
+		o.Tracker, op = a.Tracker().Short(), a.Opening
+	} else {
+		o.Tracker, op = legacy.Ballot.Tracker().Short(), legacy.Opening
+	}
+	if !fitsManifest(e.m, op) {
+		o.Problem = "the opening does not have the election's questions and options"
+		return o, nil
+	}
+	o.Selections = op.Selections(e.m)
 	kb, err := hex.DecodeString(jointKeyHex)
 	var pk *group.Element
 	if err == nil {
@@ -658,10 +690,31 @@ func openAudited(manifestB64, jointKeyHex string, entry []byte) (*Opened, error)
 		o.Problem = "the election key is not known"
 		return o, nil
 	}
-	if err := ballot.VerifyOpening(e.m, pk, a.Ballot, a.Opening); err != nil {
+	if a != nil {
+		err = ballot.VerifyAudit(e.m, pk, a)
+	} else {
+		err = ballot.VerifyOpening(e.m, pk, legacy.Ballot, legacy.Opening)
+	}
+	if err != nil {
 		o.Problem = err.Error()
 		return o, nil
 	}
 	o.Verified = true
 	return o, nil
+}
+
+// fitsManifest reports whether every choice of op names an option of m, so
+// that its selections can be shown before the opening is checked.
+func fitsManifest(m *ballot.Manifest, op *ballot.Opening) bool {
+	if len(op.Choices) != len(m.Questions) {
+		return false
+	}
+	for q, ch := range op.Choices {
+		for _, i := range ch {
+			if int(i) >= len(m.Questions[q].Options) {
+				return false
+			}
+		}
+	}
+	return true
 }

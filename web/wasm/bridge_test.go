@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -218,14 +219,18 @@ func TestEncryptChallenge(t *testing.T) {
 	}
 	araw, _ := wire.DecodeB64(c.Entry)
 	ae, err := bulletin.ParseEntry(araw)
-	if err != nil || ae.Type != bulletin.TypeAuditedBallot || ae.VerifySignature() != nil {
-		t.Fatalf("audited entry: %v", err)
+	if err != nil || ae.Type != bulletin.TypeAudit || ae.Role != bulletin.RoleAuditor || ae.VerifySignature() != nil {
+		t.Fatalf("audit entry: %v", err)
 	}
-	ab, err := ballot.ParseAuditedBallot(ae.Body)
+	// Unlinkable: signed by a one-time key, the credential nowhere in it.
+	if ae.Author.Equal(bl.Credential()) || bytes.Contains(araw, bl.Credential().Bytes()) {
+		t.Fatal("the audit names the voter's credential")
+	}
+	ab, err := ballot.ParseAudit(ae.Body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ballot.VerifyOpening(f.m, K, ab.Ballot, ab.Opening); err != nil {
+	if err := ballot.VerifyAudit(f.m, K, ab); err != nil || ab.Tracker() != bl.Tracker() {
 		t.Fatalf("posted opening: %v", err)
 	}
 	_, err = b.Challenge()

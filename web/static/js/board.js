@@ -49,7 +49,7 @@ function renderTimeline() {
     ['setup', 'tl.credentials', {}, first.credentials],
     ['key-ceremony', 'tl.ceremony', { n: ceremony }, first['dkg-deal']],
     ['open', 'tl.open', {}, first.open],
-    ['open', 'tl.ballots', { n: count.ballot || 0, a: count['audited-ballot'] || 0 }, first.ballot],
+    ['open', 'tl.ballots', { n: count.ballot || 0, a: (count['audited-ballot'] || 0) + (count.audit || 0) }, first.ballot],
     ['closed', 'tl.close', {}, first.close],
     ['tally', 'tl.tally', { n: count['partial-decryption'] || 0 }, first['partial-decryption']],
     ['result', 'tl.result', {}, first.result],
@@ -113,7 +113,7 @@ function typeKey(type) {
 
 function entryRow(e, fresh) {
   let tracker = '';
-  if (e.type === 'ballot' || e.type === 'audited-ballot') {
+  if (e.type === 'ballot' || e.type === 'audited-ballot' || e.type === 'audit') {
     try { tracker = u.entryFacts(e.entry).tracker || ''; } catch { /* shown without */ }
   }
   return el('tr', { class: fresh ? 'fresh' : null, 'data-seq': e.seq },
