@@ -16,6 +16,7 @@ require (
 )
 
 require (
+	github.com/andybalholm/brotli v1.3.0 // indirect
 	github.com/armon/go-metrics v0.4.1 // indirect
 	github.com/bwesterb/go-ristretto v1.2.4 // indirect
 	github.com/fatih/color v1.13.0 // indirect
