@@ -426,7 +426,10 @@ func votingPhase(t *testing.T, b *browser, creds []string, hand [][]uint64, meas
 	var tm timing
 	b.eval(`window.urnaTiming`, &tm)
 	meas.ColdSinceNavMs, meas.KeyMs = tm.SinceNavigationMs, tm.KeyMs
-	b.eval(`performance.getEntriesByName(new URL('urna.wasm', location.href).href)[0]?.encodedBodySize || 0`, &meas.WasmBytes)
+	b.eval(`performance.getEntriesByType('resource').find((e) => /\/urna\.[0-9a-f]+\.wasm$/.test(e.name))?.encodedBodySize || 0`, &meas.WasmBytes)
+	if meas.WasmBytes == 0 || meas.WasmBytes > 2<<20 {
+		t.Errorf("the booth fetched urna.<hash>.wasm in %d bytes on the wire, want 1 to 2 MiB (precompressed)", meas.WasmBytes)
+	}
 	b.audit("booth.html credential step", "en")
 	b.shot("02-booth-credential")
 	// The booth established the key on the board and shows the fingerprint.

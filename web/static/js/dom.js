@@ -11,6 +11,7 @@ export function el(tag, attrs = {}, ...children) {
     if (v === undefined || v === null || v === false) continue;
     if (k === 'text') e.textContent = v;
     else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else if (k === 'style') e.style.cssText = v; // CSSOM: the policy refuses style attributes
     else e.setAttribute(k, v === true ? '' : v);
   }
   for (const c of children.flat()) {
