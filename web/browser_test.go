@@ -43,7 +43,7 @@ import (
 
 // chromium returns the browser to drive. Without one the test fails under
 // CI and skips, saying why, when run by hand.
-func chromium(t *testing.T) string {
+func chromium(t testing.TB) string {
 	t.Helper()
 	p := os.Getenv("URNA_CHROMIUM")
 	if p == "" {
@@ -83,7 +83,7 @@ func (w logWriter) Write(p []byte) (int, error) {
 
 // browser is one Chromium with helpers that fail the test with context.
 type browser struct {
-	t      *testing.T
+	t      testing.TB
 	ctx    context.Context
 	base   string
 	dir    string
@@ -91,7 +91,7 @@ type browser struct {
 	errors []string // uncaught page exceptions and console errors
 }
 
-func newBrowser(t *testing.T, path, dir string) *browser {
+func newBrowser(t testing.TB, path, dir string) *browser {
 	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
@@ -283,7 +283,7 @@ func (b *browser) shot(name string) {
 	b.t.Logf("screenshot: %s", p)
 }
 
-func contains(t *testing.T, what, got string, want ...string) {
+func contains(t testing.TB, what, got string, want ...string) {
 	t.Helper()
 	for _, w := range want {
 		if !strings.Contains(got, w) {
