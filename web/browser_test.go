@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
@@ -852,4 +853,33 @@ func wrongKeyNode(t *testing.T, b *browser) {
 	contains(t, "wrong key message in Chinese", tb.text("#err"), "不会用它加密您的选票")
 	tb.audit("booth.html wrong election key", "zh")
 	tb.run("en", js(`localStorage.removeItem('urna.lang')`))
+}
+
+type downloaded struct{ CSV, JSON, CSVName, JSONName string }
+
+// downloads clicks the two download links and reads the files saved.
+func (b *browser) downloads(csvID, jsonID string) downloaded {
+	b.t.Helper()
+	dir := b.t.TempDir()
+	b.run("allow downloads", call(cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
+		Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir}))
+	var d downloaded
+	b.eval(`document.getElementById('`+csvID+`').download`, &d.CSVName)
+	b.eval(`document.getElementById('`+jsonID+`').download`, &d.JSONName)
+	read := func(id, name string) string {
+		b.run("download "+id, chromedp.Click(css("#"+id)))
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			body, err := os.ReadFile(filepath.Join(dir, name))
+			if err == nil && len(body) > 0 {
+				return string(body)
+			}
+			if time.Now().After(deadline) {
+				b.t.Fatalf("download %s: %s not saved in %s: %v", id, name, dir, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	d.CSV, d.JSON = read(csvID, d.CSVName), read(jsonID, d.JSONName)
+	return d
 }

@@ -45,17 +45,17 @@ func get(t *testing.T, srv *httptest.Server, path string, kv ...string) response
 	t.Helper()
 	req, _ := http.NewRequest("GET", srv.URL+path, nil)
 	req.Header.Set("Accept-Encoding", "identity")
-	for i := 0; i < len(kv); i += 2 {
-		req.Header.Set(kv[i], kv[i+1])
+	for ; len(kv) >= 2; kv = kv[2:] {
+		req.Header.Set(kv[0], kv[1])
 	}
 	resp, err := srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
+	var raw []byte
+	if err == nil {
+		raw, err = io.ReadAll(resp.Body)
+		resp.Body.Close()
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("GET %s: %v", path, err)
 	}
 	r := response{status: resp.StatusCode, header: resp.Header, body: raw, wire: len(raw)}
 	var dec io.Reader

@@ -3,14 +3,10 @@ package web_test
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
-	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -316,33 +312,4 @@ func resultsDetails(t *testing.T, b *browser) {
 	if !strings.HasSuffix(files.CSVName, ".csv") || !strings.HasSuffix(files.JSONName, ".json") {
 		t.Errorf("download names %q, %q", files.CSVName, files.JSONName)
 	}
-}
-
-type downloaded struct{ CSV, JSON, CSVName, JSONName string }
-
-// downloads clicks the two download links and reads the files saved.
-func (b *browser) downloads(csvID, jsonID string) downloaded {
-	b.t.Helper()
-	dir := b.t.TempDir()
-	b.run("allow downloads", call(cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
-		Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir}))
-	var d downloaded
-	b.eval(`document.getElementById('`+csvID+`').download`, &d.CSVName)
-	b.eval(`document.getElementById('`+jsonID+`').download`, &d.JSONName)
-	read := func(id, name string) string {
-		b.run("download "+id, chromedp.Click(css("#"+id)))
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			body, err := os.ReadFile(filepath.Join(dir, name))
-			if err == nil && len(body) > 0 {
-				return string(body)
-			}
-			if time.Now().After(deadline) {
-				b.t.Fatalf("download %s: %s not saved in %s: %v", id, name, dir, err)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
-	d.CSV, d.JSON = read(csvID, d.CSVName), read(jsonID, d.JSONName)
-	return d
 }

@@ -6,10 +6,18 @@
 //
 // The pages are written once each in pages/ and share one layout
 // (pages/layout.html: the head, the header with the navigation and the
-// language switcher, the status region and the footer). FS renders them
-// when it is first called, so the tree it serves is plain files: no
-// template runs per request, and no page has an inline script (every page
-// loads js/main.js, which starts the page's own module).
+// language switcher, the status region and the footer). A Site (site.go)
+// renders them once, when first used, naming every script, the stylesheet
+// and the WebAssembly module by content-hashed names with their
+// Subresource Integrity, and showing the digest of the booth's code
+// (booth.go, served at /api/v1/booth). No template runs per request, and
+// no page has an inline script (every page loads js/main.js, which starts
+// the page's own module).
+//
+// The Site is also the http.Handler that serves it (serve.go): each file
+// precompressed in brotli and gzip, chosen by Accept-Encoding; hashed names
+// cached for a year, pages revalidated; and on every response a strict
+// Content-Security-Policy, X-Frame-Options, nosniff and no referrer.
 //
 // The whole tree is embedded, so the binary serves whatever was built:
 // without `make wasm` the pages load and the module request 404s, which
