@@ -5,15 +5,26 @@ GO      ?= go
 WASM    := web/static/urna.wasm
 WASMEXEC:= web/static/wasm_exec.js
 
-.PHONY: all build wasm demo test test-short vet bench clean
+.PHONY: all build wasm booth-digest demo test test-short vet bench clean
 
 all: build
 
-# The booth's WebAssembly module: the ballot package compiled for the browser.
-wasm: $(WASM)
+# The booth's WebAssembly module: the ballot package compiled for the browser,
+# reproducibly (-trimpath, -buildvcs=false: the bytes depend on the source and
+# the Go version only, not on the checkout's path or git state; README.md,
+# "Comparing the booth with its source"), and its gzip and brotli forms, which
+# web.FS serves to browsers that accept them.
+wasm: $(WASM) $(WASM).gz
 $(WASM): $(shell find ballot bulletin internal client web/wasm -name '*.go' 2>/dev/null) go.mod
-	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o $(WASM) ./web/wasm
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -buildvcs=false -ldflags='-s -w' -o $(WASM) ./web/wasm
 	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" $(WASMEXEC)
+$(WASM).gz: $(WASM) web/internal/precompress/main.go
+	$(GO) run ./web/internal/precompress $(WASM)
+
+# The digest of the booth's code this tree builds, to compare with a node's
+# GET /api/v1/booth.
+booth-digest: wasm
+	$(GO) run ./web/boothhash
 
 build: wasm
 	$(GO) build -trimpath -o bin/urna ./cmd/urna
@@ -37,4 +48,4 @@ bench: wasm
 	bash bench/run.sh
 
 clean:
-	rm -rf bin $(WASM) $(WASMEXEC)
+	rm -rf bin $(WASM) $(WASM).gz $(WASM).br $(WASMEXEC)

@@ -27,7 +27,7 @@ var auditOnce = sync.OnceValues(func() (string, error) {
 })
 
 // auditJS returns the audit as a JavaScript expression.
-func auditJS(t *testing.T) string {
+func auditJS(t testing.TB) string {
 	t.Helper()
 	src, err := auditOnce()
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
@@ -43,7 +44,7 @@ import (
 
 // chromium returns the browser to drive. Without one the test fails under
 // CI and skips, saying why, when run by hand.
-func chromium(t *testing.T) string {
+func chromium(t testing.TB) string {
 	t.Helper()
 	p := os.Getenv("URNA_CHROMIUM")
 	if p == "" {
@@ -83,7 +84,7 @@ func (w logWriter) Write(p []byte) (int, error) {
 
 // browser is one Chromium with helpers that fail the test with context.
 type browser struct {
-	t      *testing.T
+	t      testing.TB
 	ctx    context.Context
 	base   string
 	dir    string
@@ -91,7 +92,7 @@ type browser struct {
 	errors []string // uncaught page exceptions and console errors
 }
 
-func newBrowser(t *testing.T, path, dir string) *browser {
+func newBrowser(t testing.TB, path, dir string) *browser {
 	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
@@ -283,7 +284,7 @@ func (b *browser) shot(name string) {
 	b.t.Logf("screenshot: %s", p)
 }
 
-func contains(t *testing.T, what, got string, want ...string) {
+func contains(t testing.TB, what, got string, want ...string) {
 	t.Helper()
 	for _, w := range want {
 		if !strings.Contains(got, w) {
@@ -426,7 +427,10 @@ func votingPhase(t *testing.T, b *browser, creds []string, hand [][]uint64, meas
 	var tm timing
 	b.eval(`window.urnaTiming`, &tm)
 	meas.ColdSinceNavMs, meas.KeyMs = tm.SinceNavigationMs, tm.KeyMs
-	b.eval(`performance.getEntriesByName(new URL('urna.wasm', location.href).href)[0]?.encodedBodySize || 0`, &meas.WasmBytes)
+	b.eval(`performance.getEntriesByType('resource').find((e) => /\/urna\.[0-9a-f]+\.wasm$/.test(e.name))?.encodedBodySize || 0`, &meas.WasmBytes)
+	if meas.WasmBytes == 0 || meas.WasmBytes > 2<<20 {
+		t.Errorf("the booth fetched urna.<hash>.wasm in %d bytes on the wire, want 1 to 2 MiB (precompressed)", meas.WasmBytes)
+	}
 	b.audit("booth.html credential step", "en")
 	b.shot("02-booth-credential")
 	// The booth established the key on the board and shows the fingerprint.
@@ -849,4 +853,33 @@ func wrongKeyNode(t *testing.T, b *browser) {
 	contains(t, "wrong key message in Chinese", tb.text("#err"), "不会用它加密您的选票")
 	tb.audit("booth.html wrong election key", "zh")
 	tb.run("en", js(`localStorage.removeItem('urna.lang')`))
+}
+
+type downloaded struct{ CSV, JSON, CSVName, JSONName string }
+
+// downloads clicks the two download links and reads the files saved.
+func (b *browser) downloads(csvID, jsonID string) downloaded {
+	b.t.Helper()
+	dir := b.t.TempDir()
+	b.run("allow downloads", call(cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
+		Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir}))
+	var d downloaded
+	b.eval(`document.getElementById('`+csvID+`').download`, &d.CSVName)
+	b.eval(`document.getElementById('`+jsonID+`').download`, &d.JSONName)
+	read := func(id, name string) string {
+		b.run("download "+id, chromedp.Click(css("#"+id)))
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			body, err := os.ReadFile(filepath.Join(dir, name))
+			if err == nil && len(body) > 0 {
+				return string(body)
+			}
+			if time.Now().After(deadline) {
+				b.t.Fatalf("download %s: %s not saved in %s: %v", id, name, dir, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	d.CSV, d.JSON = read(csvID, d.CSVName), read(jsonID, d.JSONName)
+	return d
 }

@@ -6,10 +6,18 @@
 //
 // The pages are written once each in pages/ and share one layout
 // (pages/layout.html: the head, the header with the navigation and the
-// language switcher, the status region and the footer). FS renders them
-// when it is first called, so the tree it serves is plain files: no
-// template runs per request, and no page has an inline script (every page
-// loads js/main.js, which starts the page's own module).
+// language switcher, the status region and the footer). A Site (site.go)
+// renders them once, when first used, naming every script, the stylesheet
+// and the WebAssembly module by content-hashed names with their
+// Subresource Integrity, and showing the digest of the booth's code
+// (booth.go, served at /api/v1/booth). No template runs per request, and
+// no page has an inline script (every page loads js/main.js, which starts
+// the page's own module).
+//
+// The Site is also the http.Handler that serves it (serve.go): each file
+// precompressed in brotli and gzip, chosen by Accept-Encoding; hashed names
+// cached for a year, pages revalidated; and on every response a strict
+// Content-Security-Policy, X-Frame-Options, nosniff and no referrer.
 //
 // The whole tree is embedded, so the binary serves whatever was built:
 // without `make wasm` the pages load and the module request 404s, which
@@ -26,10 +34,8 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
-	"io"
 	"io/fs"
-	"sync"
-	"time"
+	"strings"
 )
 
 var (
@@ -59,23 +65,37 @@ var languages = []struct{ Code, Name string }{
 }
 
 // FS returns the web client rooted at its index.html, to be served at "/"
-// (internal/httpapi Options.Static, internal/server Config.Static).
-func FS() fs.FS { return site() }
+// (internal/httpapi Options.Static, internal/server Config.Static). It is
+// a *Site: an fs.FS of the files as served, and the http.Handler that
+// serves them (site.go).
+func FS() fs.FS { return theSite }
 
-var site = sync.OnceValue(func() fs.FS {
-	sub, err := fs.Sub(static, "static")
-	if err != nil {
-		panic("web: embedded static directory missing: " + err.Error()) // cannot happen: checked at compile time
-	}
-	pages, err := render()
-	if err != nil {
-		panic("web: " + err.Error()) // cannot happen: the embedded templates are tested
-	}
-	return overlay{files: pages, under: sub}
-})
+var theSite = &Site{}
 
-// render executes the layout once per page of nav.
-func render() (map[string][]byte, error) {
+// pageData is what the layout renders a page from.
+type pageData struct {
+	File, Name string
+	Nav        []page
+	Languages  []struct{ Code, Name string }
+	Links
+}
+
+// Links are the files a page loads, by their content-hashed names with
+// their Subresource Integrity (site.go), and the booth's code digest
+// (booth.go) for the footer.
+type Links struct {
+	Style, Main ref
+	Preload     []ref // the page's whole module graph, fetched at once and checked
+	Wasm        *ref  // pages that run the WebAssembly module fetch it at once
+	Digest      string
+}
+
+// ref is a file as a page names it.
+type ref struct{ URL, Integrity string }
+
+// render executes the layout once per page of nav; links gives each page's
+// files.
+func render(links func(name string) Links) (map[string][]byte, error) {
 	funcs := template.FuncMap{"dict": dict}
 	out := make(map[string][]byte, len(nav))
 	for _, p := range nav {
@@ -84,11 +104,8 @@ func render() (map[string][]byte, error) {
 			return nil, fmt.Errorf("parsing page %s: %w", p.File, err)
 		}
 		var b bytes.Buffer
-		data := struct {
-			File, Name string
-			Nav        []page
-			Languages  []struct{ Code, Name string }
-		}{p.File, p.File[:len(p.File)-len(".html")], nav, languages}
+		name := strings.TrimSuffix(p.File, ".html")
+		data := pageData{p.File, name, nav, languages, links(name)}
 		if err := t.ExecuteTemplate(&b, "layout", data); err != nil {
 			return nil, fmt.Errorf("rendering page %s: %w", p.File, err)
 		}
@@ -113,39 +130,6 @@ func dict(kv ...any) (map[string]any, error) {
 	}
 	return m, nil
 }
-
-// overlay serves the rendered pages at the root and every other file from
-// under.
-type overlay struct {
-	files map[string][]byte
-	under fs.FS
-}
-
-func (o overlay) Open(name string) (fs.File, error) {
-	if b, ok := o.files[name]; ok {
-		return &memFile{Reader: bytes.NewReader(b), name: name, size: int64(len(b))}, nil
-	}
-	return o.under.Open(name)
-}
-
-// memFile is a rendered page. It seeks, so http.FileServerFS serves ranges
-// and sniffs nothing.
-type memFile struct {
-	*bytes.Reader
-	name string
-	size int64
-}
-
-func (f *memFile) Stat() (fs.FileInfo, error) { return f, nil }
-func (f *memFile) Close() error               { return nil }
-func (f *memFile) Name() string               { return f.name }
-func (f *memFile) Size() int64                { return f.size }
-func (f *memFile) Mode() fs.FileMode          { return 0o444 }
-func (f *memFile) ModTime() time.Time         { return time.Time{} }
-func (f *memFile) IsDir() bool                { return false }
-func (f *memFile) Sys() any                   { return nil }
-
-var _ io.ReadSeeker = (*memFile)(nil)
 
 // HasWasm reports whether the WebAssembly module was built into the binary.
 func HasWasm() bool {

@@ -32,13 +32,14 @@ func (s *server) routes(e *echo.Echo) {
 	g.GET("/record", s.record, s.limitStreams) // streams: no request timeout
 	g.GET("/events", s.events, s.limitStreams) // streams: no request timeout
 	g.GET("/cluster", s.cluster, t)
+	g.GET("/booth", s.booth, t)
 	g.POST("/cluster/join", s.join, s.clusterGuard, t)
 	g.POST("/cluster/remove", s.remove, s.clusterGuard, t)
 	g.POST(strings.TrimPrefix(api.CosignPath, api.Prefix), s.cosign, s.clusterGuard, t)
 	g.Any("/*", func(echo.Context) error { return echo.ErrNotFound })
 
 	if s.opts.Static != nil {
-		files := echo.WrapHandler(http.FileServerFS(s.opts.Static))
+		files := echo.WrapHandler(staticHandler(s.opts.Static))
 		e.GET("/*", files)
 		e.HEAD("/*", files)
 	}

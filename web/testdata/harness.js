@@ -105,4 +105,10 @@
   }
 
   new MutationObserver(update).observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
+
+  // A page the Content-Security-Policy stops from doing something is
+  // broken: report it where the tests collect page errors.
+  document.addEventListener('securitypolicyviolation', (e) => {
+    console.error(`CSP violation: ${e.effectiveDirective} blocked ${e.blockedURI || 'inline'} in ${e.sourceFile}:${e.lineNumber}`);
+  });
 })();

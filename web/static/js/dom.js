@@ -11,6 +11,7 @@ export function el(tag, attrs = {}, ...children) {
     if (v === undefined || v === null || v === false) continue;
     if (k === 'text') e.textContent = v;
     else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else if (k === 'style') e.style.cssText = v; // CSSOM: the policy refuses style attributes
     else e.setAttribute(k, v === true ? '' : v);
   }
   for (const c of children.flat()) {
@@ -21,12 +22,16 @@ export function el(tag, attrs = {}, ...children) {
 }
 
 // announce writes a polite status message into the page's live region.
+// A newer message cancels one still waiting for its tick: "Sending…" must
+// not appear after the failure that ended the sending.
+let pending;
 export function announce(text) {
   const s = $('status');
   if (!s) return;
+  clearTimeout(pending);
   s.textContent = '';
   // A fresh text node after a tick makes screen readers repeat equal messages.
-  setTimeout(() => { s.textContent = text; }, 30);
+  pending = setTimeout(() => { s.textContent = text; }, 30);
 }
 
 // focusHeading moves focus to a section's heading after a step change, so

@@ -16,6 +16,7 @@ export const messages = {
     'lang.label': 'Language',
     'loading': 'Loading…',
     'footer': 'Urna: every ballot encrypted in your browser, every step verifiable.',
+    'footer.code': 'Booth code digest (compare it with a build from source):',
 
     'home.title': 'Election',
     'home.phase': 'Phase',
@@ -255,6 +256,7 @@ export const messages = {
     'lang.label': '语言',
     'loading': '加载中…',
     'footer': 'Urna：每张选票都在您的浏览器中加密，每一步都可验证。',
+    'footer.code': '投票站代码摘要（可与从源代码构建的结果比对）：',
 
     'home.title': '选举',
     'home.phase': '阶段',

@@ -3,6 +3,7 @@
 // function returns the Go value or throws an UrnaError with a stable code.
 
 import { UrnaError } from './errors.js';
+import { wasm } from './assets.js';
 
 let loading = null;
 
@@ -18,16 +19,16 @@ const base = new URL('../', import.meta.url);
 
 async function instantiate() {
   try {
-    await import('../wasm_exec.js'); // Go's loader, copied by `make wasm`: defines globalThis.Go
+    await import('./wasm_exec.js'); // Go's loader, copied by `make wasm`: defines globalThis.Go
   } catch (e) {
     throw new UrnaError('wasm_missing', 'wasm_exec.js could not be loaded: ' + e.message);
   }
   const go = new globalThis.Go();
   const ready = new Promise((resolve) => { globalThis.urnaGoReady = resolve; });
-  const url = new URL('urna.wasm', base);
+  const url = new URL(wasm.path, base);
   let resp;
   try {
-    resp = await fetch(url);
+    resp = await fetch(url, wasm.integrity ? { integrity: wasm.integrity } : {});
   } catch (e) {
     throw new UrnaError('network', 'urna.wasm could not be fetched: ' + e.message);
   }
