@@ -14,7 +14,8 @@ const (
 	CodeWrongPhase        = "wrong_phase"
 	CodeDuplicate         = "duplicate"
 	CodeAudited           = "audited"
-	CodeAuditLimit        = "audit_limit" // addition: bulletin.ErrAuditLimit (SPEC.md §3.9 audit cap)
+	CodeAuditLimit        = "audit_limit"     // addition: bulletin.ErrAuditLimit (SPEC.md §3.9 audit cap)
+	CodeTransferFailed    = "transfer_failed" // addition: a leadership hand-over raft refused (no other voter, an unknown one, or no take-over in time)
 	CodeClosed            = "closed"
 	CodeCosignRejected    = "cosign_rejected" // addition: POST /api/v1/cluster/cosign
 	CodeTooLarge          = "too_large"

@@ -100,10 +100,6 @@ func (s *server) join(c echo.Context) error {
 // TransferLeadershipPath is the cluster route that hands leadership over.
 const TransferLeadershipPath = api.Prefix + "/cluster/transfer-leadership"
 
-// codeTransferFailed answers a hand-over raft refused (no other voter, an
-// unknown one, or the target did not take over in time).
-const codeTransferFailed = "transfer_failed"
-
 func (s *server) transferLeadership(c echo.Context) error {
 	var req api.TransferRequest
 	if err := bindStrict(c, s.opts.MaxBody, &req); err != nil {
@@ -113,7 +109,7 @@ func (s *server) transferLeadership(c echo.Context) error {
 		if errors.Is(err, replica.ErrNotLeader) {
 			return err
 		}
-		return &Error{Status: http.StatusConflict, Code: codeTransferFailed, Message: "leadership was not handed over: " + err.Error()}
+		return &Error{Status: http.StatusConflict, Code: api.CodeTransferFailed, Message: "leadership was not handed over: " + err.Error()}
 	}
 	return c.JSON(http.StatusOK, api.StatusResponse{Status: "ok"})
 }
