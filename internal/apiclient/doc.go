@@ -11,8 +11,9 @@
 // Events), which end with their context. A 503 answer (overloaded, no
 // leader) is retried after its Retry-After, up to Options.MaxRetries times;
 // reads are also retried after a transport error. Writes are not retried
-// after a transport error: the outcome is unknown (a resubmission would be
-// answered "duplicate" if the first one was committed).
+// after a transport error, but the caller may resend them: posting is
+// idempotent (docs/API.md), so a post whose answer was lost is answered
+// with the position its first attempt took.
 //
 // Errors from the API are *Error values carrying the API's code, message and
 // SPEC.md step.

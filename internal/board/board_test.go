@@ -20,19 +20,19 @@ func runElection(t *testing.T, c *tcluster, e *testonly.Election) [][]uint64 {
 
 	c.mustReject("credentials before the manifest", creds, bulletin.ErrWrongPhase)
 	c.mustAccept("manifest", manifest)
-	c.mustReject("manifest again", manifest, bulletin.ErrDuplicate)
+	c.mustRepeat("manifest again", manifest)
 	c.mustReject("close in setup", e.CloseEntry(), bulletin.ErrWrongPhase)
 	c.mustAccept("credentials", creds)
-	c.mustReject("credentials again", creds, bulletin.ErrDuplicate)
+	c.mustRepeat("credentials again", creds)
 
 	deals := e.DealEntries()
 	c.mustReject("open before the deals", e.OpenEntry(), bulletin.ErrWrongPhase)
 	c.mustAccept("deals", deals...)
-	c.mustReject("deal again", deals[0], bulletin.ErrDuplicate)
+	c.mustRepeat("deal again", deals[0])
 	c.mustAccept("confirmations", e.ConfirmationEntries()...)
 	open := e.OpenEntry()
 	c.mustAccept("open", open)
-	c.mustReject("open again", open, bulletin.ErrDuplicate)
+	c.mustRepeat("open again", open)
 
 	// Ballots: voters 0..5 vote, voter 0 revotes, voter 1 audits one ballot first.
 	var counted []*ballot.Ballot
@@ -51,7 +51,7 @@ func runElection(t *testing.T, c *tcluster, e *testonly.Election) [][]uint64 {
 	if res[0].Tracker == nil || res[0].Block == 0 {
 		t.Fatalf("ballot result lacks tracker or block: %+v", res[0])
 	}
-	c.mustReject("the same ballot again", first, bulletin.ErrDuplicate)
+	c.mustRepeat("the same ballot again", first)
 	revote, rb, _ := e.BallotEntry(0, testonly.Pick(2, 0))
 	c.mustAccept("revote", revote)
 	lastOf[0], choices[0] = rb, [2]int{2, 0}
@@ -106,7 +106,7 @@ func runElection(t *testing.T, c *tcluster, e *testonly.Election) [][]uint64 {
 	}
 	c.mustReject("result before the partials", result, bulletin.ErrWrongPhase)
 	c.mustAccept("partial 1", partials[0])
-	c.mustReject("partial 1 again", partials[0], bulletin.ErrDuplicate)
+	c.mustRepeat("partial 1 again", partials[0])
 	c.mustAccept("partial 2", partials[1])
 	c.mustAccept("result", result)
 	c.mustReject("post after the result", e.CloseEntry(), bulletin.ErrClosed)

@@ -223,44 +223,15 @@ func (c *tcluster) submit(entries ...[]byte) []Posted {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	for retried := false; ; retried = true {
-		l := c.leader()
-		res, err := l.board.Submit(ctx, entries)
+	for {
+		res, err := c.leader().board.Submit(ctx, entries)
 		if errors.Is(err, replica.ErrNotLeader) || errors.Is(err, replica.ErrLeadershipLost) {
-			continue
+			continue // posting is idempotent: a retry of a committed entry answers its position
 		}
 		if err != nil {
 			c.t.Fatalf("submit: %v", err)
 		}
-		if retried {
-			c.settleRetried(ctx, l, res)
-		}
 		return res
-	}
-}
-
-// settleRetried: a submit whose leader lost leadership may still have been
-// committed (Raft cannot say), so its retry finds the entry on the board
-// and is refused as a duplicate. Such an entry was accepted: report it at
-// the position the first attempt gave it, as a client would after looking
-// the entry up by its id.
-func (c *tcluster) settleRetried(ctx context.Context, n *tnode, res []Posted) {
-	c.t.Helper()
-	for i := range res {
-		if !errors.Is(res[i].Err, bulletin.ErrDuplicate) {
-			continue
-		}
-		all, err := n.board.Entries(ctx, 0, 1<<20)
-		if err != nil {
-			c.t.Fatal(err)
-		}
-		for _, e := range all {
-			if bulletin.EntryID(e.Raw) == res[i].ID {
-				res[i] = Posted{Seq: e.Seq, ID: res[i].ID, Block: e.Block}
-				c.t.Logf("entry %x: committed by an attempt whose answer was lost; its retry was a duplicate", res[i].ID[:8])
-				break
-			}
-		}
 	}
 }
 
@@ -274,6 +245,26 @@ func (c *tcluster) mustAccept(what string, entries ...[]byte) []Posted {
 		}
 	}
 	return res
+}
+
+// mustRepeat posts an entry that is on the board already: posting is
+// idempotent, so it is answered with the position of the entry with these
+// very bytes, and the board does not grow.
+func (c *tcluster) mustRepeat(what string, entry []byte) {
+	c.t.Helper()
+	n := c.leader()
+	before := n.state().entries
+	res := c.submit(entry)
+	if res[0].Err != nil {
+		c.t.Fatalf("%s: %v, want the position of the first post", what, res[0].Err)
+	}
+	got, err := n.board.Entries(context.Background(), res[0].Seq, 1)
+	if err != nil || len(got) != 1 || !bytes.Equal(got[0].Raw, entry) {
+		c.t.Fatalf("%s: answered seq %d, which does not hold these bytes (%v)", what, res[0].Seq, err)
+	}
+	if after := c.leader().state().entries; after != before {
+		c.t.Fatalf("%s: the board grew from %d to %d entries", what, before, after)
+	}
 }
 
 // mustReject submits one entry and checks the rejection.

@@ -119,6 +119,11 @@ func (s *Submitter) Submit(ctx context.Context, entries [][]byte) ([]Posted, err
 		for k, rr := range res {
 			i := cmdPos[k]
 			if rr.Err != nil {
+				if seq, ok := s.alreadyPosted(ctx, rr.Err, out[i].ID); ok {
+					out[i].Seq = seq
+					committed = append(committed, i)
+					continue
+				}
 				out[i].Err, out[i].Tracker = fmt.Errorf("entry %d: %w", i, rr.Err), nil
 				continue
 			}
@@ -156,6 +161,31 @@ func trackerOf(e *bulletin.Entry) []byte {
 		return nil
 	}
 	return f.Tracker[:]
+}
+
+// alreadyPosted reports the position of an entry whose very bytes the
+// rules refused as a duplicate: posting an entry is idempotent (docs/API.md).
+// A post whose answer was lost (a leader that lost leadership after the
+// commit, a forwarder that retried with the new leader, a client that
+// resent after a timeout) is thereby answered with the position its first
+// attempt took, as a transparency log answers a resubmitted leaf, instead
+// of a "duplicate" that would read as a failed vote. Other duplicates (a
+// second deal of a trustee, a tracker taken by another ballot) are
+// different bytes and stay refused.
+func (s *Submitter) alreadyPosted(ctx context.Context, err error, id [32]byte) (uint64, bool) {
+	if !errors.Is(err, bulletin.ErrDuplicate) {
+		return 0, false
+	}
+	var seq uint64
+	found := false
+	_ = s.st.View(ctx, func(tx store.ReadTx) error {
+		v, err := tx.Get(store.NSEntryHash, id[:])
+		if err == nil && len(v) == 8 {
+			seq, found = binary.BigEndian.Uint64(v), true
+		}
+		return nil
+	})
+	return seq, found
 }
 
 // locate fills the block heights of the committed entries out[i], i in

@@ -157,8 +157,8 @@ func submitVia(t *testing.T, n *Node, entries ...[]byte) ([]submitItem, bool) {
 
 // accepted reports whether an item was committed by this request, or by an
 // earlier attempt of it when the request was retried.
-func accepted(it submitItem, retried bool) bool {
-	return it.Error == nil || (retried && it.Error.Code == "duplicate")
+func accepted(it submitItem, _ bool) bool {
+	return it.Error == nil
 }
 
 func submitJSON(entries ...[]byte) []byte {
@@ -299,6 +299,7 @@ func TestAttackCluster(t *testing.T) {
 	if !accepted(items[0], retried) {
 		t.Fatalf("ballot through a follower: %s", items[0].Error.Code)
 	}
+	b0Seq := items[0].Seq
 	before := settled(t, nodes)
 	if before.Ballots != 1 || before.Phase != "open" {
 		t.Fatalf("state after one ballot: %+v", before)
@@ -346,7 +347,6 @@ func TestAttackCluster(t *testing.T) {
 		entry []byte
 		code  string
 	}{
-		{"replay", b0, "duplicate"},
 		{"forged signature", forged, "invalid_signature"},
 		{"another election", otherElection, "wrong_election"},
 		{"unknown credential", unknownCred, "unknown_credential"},
@@ -355,6 +355,15 @@ func TestAttackCluster(t *testing.T) {
 		{"garbage bytes", []byte("not an entry at all"), "malformed"},
 		{"truncated entry", b0[:len(b0)/2], "malformed"},
 	}
+	// Posting is idempotent (docs/API.md): the same bytes again, through
+	// any node, answer the position they took and change nothing.
+	for _, n := range []*Node{leader, followers[0], followers[1]} {
+		items, _ := submitVia(t, n, b0)
+		if items[0].Error != nil || items[0].Seq != b0Seq {
+			t.Errorf("replay via %s: %+v, want the position %d of the first post", n.ID, items[0], b0Seq)
+		}
+	}
+	unchanged("replay")
 	for _, tc := range itemCases {
 		for _, n := range []*Node{leader, followers[0], followers[1]} {
 			items, _ := submitVia(t, n, tc.entry)
@@ -398,7 +407,7 @@ func TestAttackCluster(t *testing.T) {
 	// codes, in order.
 	b1, bal1, _ := e.BallotEntry(1, testonly.Pick(2, 1))
 	items, retried = submitVia(t, followers[1], b1, b0, unknownCred, b1)
-	codes := []string{"", "duplicate", "unknown_credential", "duplicate"}
+	codes := []string{"", "", "unknown_credential", ""}
 	for i, it := range items {
 		got := ""
 		if it.Error != nil {
@@ -411,6 +420,12 @@ func TestAttackCluster(t *testing.T) {
 			t.Errorf("mixed item %d: %q, want %q", i, got, codes[i])
 		}
 	}
+	// b0 again answers its first position; b1 twice in one request takes
+	// one position, answered to both.
+	if items[1].Seq != b0Seq || items[3].Seq != items[0].Seq || items[0].Seq == b0Seq {
+		t.Errorf("mixed positions: b1 %d and %d, b0 %d (first at %d)", items[0].Seq, items[3].Seq, items[1].Seq, b0Seq)
+	}
+	b1Seq := items[0].Seq
 	before = settled(t, nodes)
 	if before.Ballots != 2 {
 		t.Fatalf("after the mixed request: %+v", before)
@@ -553,13 +568,17 @@ func TestAttackCluster(t *testing.T) {
 		}
 		late, _, _ := e.BallotEntry(3, testonly.Pick(0, 0))
 		reopen := e.OpenEntry()
+		// The very bytes of a ballot cast before the close answer their
+		// position: no new ballot enters.
+		if items, _ := submitVia(t, followers[0], b1); items[0].Error != nil || items[0].Seq != b1Seq {
+			t.Errorf("ballot b1 again after the close: %+v, want its position %d", items[0], b1Seq)
+		}
 		for _, tc := range []struct {
 			name  string
 			entry []byte
 			code  string
 		}{
 			{"ballot after the close", late, "closed"},
-			{"revote after the close", b1, "duplicate"},
 			{"open after the close", reopen, "wrong_phase"},
 		} {
 			items, _ := submitVia(t, followers[0], tc.entry)
@@ -574,8 +593,11 @@ func TestAttackCluster(t *testing.T) {
 		}
 		partials, result, _ := e.TallyEntries([]*ballot.Ballot{bal0, bal1, bal2})
 		mustPost(t, hc, leader.APIAddr, partials...)
-		mustPost(t, hc, leader.APIAddr, result)
+		resultSeq := mustPost(t, hc, leader.APIAddr, result)[0].Seq
 		before = settled(t, nodes)
+		if items, _ := submitVia(t, followers[1], result); items[0].Error != nil || items[0].Seq != resultSeq {
+			t.Errorf("the result again: %+v, want its position %d", items[0], resultSeq)
+		}
 		late2, _, _ := e.BallotEntry(4, testonly.Pick(1, 1))
 		for _, tc := range []struct {
 			name  string
@@ -583,7 +605,6 @@ func TestAttackCluster(t *testing.T) {
 			code  string
 		}{
 			{"ballot after the result", late2, "closed"},
-			{"result again", result, "duplicate"},
 			{"close again", e.CloseEntry(), "closed"},
 		} {
 			items, _ := submitVia(t, followers[1], tc.entry)

@@ -154,18 +154,18 @@ func getJSON(ctx context.Context, hc *http.Client, url string, v any) error {
 
 // mustPost submits setup entries until they are accepted (retrying while
 // the cluster elects a leader).
-func mustPost(t *testing.T, hc *http.Client, base string, entries ...[]byte) {
+func mustPost(t *testing.T, hc *http.Client, base string, entries ...[]byte) []submitItem {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		items, err := post(context.Background(), hc, base, entries)
 		if err == nil {
 			for i, it := range items {
-				if it.Error != nil && it.Error.Code != "duplicate" {
+				if it.Error != nil {
 					t.Fatalf("setup entry %d rejected: %s", i, it.Error.Code)
 				}
 			}
-			return
+			return items
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("setup post: %v", err)
