@@ -52,6 +52,9 @@ type liveConfig struct {
 	Node func(*server.Config)
 	// UntilDealt stops the key ceremony after every trustee dealt.
 	UntilDealt bool
+	// Manifest, if set, sees the manifest before the node starts (e.g.
+	// to start the witnesses it names).
+	Manifest func(*ballot.Manifest)
 }
 
 func (e *liveElection) dir(party string) string { return filepath.Join(e.root, party) }
@@ -88,6 +91,9 @@ func newLiveElection(t *testing.T, cfg liveConfig) *liveElection {
 	})
 	must(t, err)
 	e.manifest = m
+	if cfg.Manifest != nil {
+		cfg.Manifest(m)
+	}
 
 	sc := server.DefaultConfig()
 	sc.ID, sc.DataDir, sc.Bootstrap, sc.SigningKey = "n1", e.dir("n1"), true, e.nodeKey
