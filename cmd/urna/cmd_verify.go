@@ -179,11 +179,11 @@ func runVerify(ctx context.Context, e *env, src string, o *verifyOpts) error {
 	var receiptLines []string
 	skipped := 0
 	if err == nil {
-		origin := bulletin.Origin(s.Manifest.ElectionID, s.Fingerprint)
 		for _, k := range known {
 			// V3.8 step 1: a note of another election (a memory file holds
 			// one per election followed) is not about this record.
-			if first, _, _ := strings.Cut(string(k.note), "\n"); k.receipt == nil && first != origin {
+			first, _, _ := strings.Cut(string(k.note), "\n")
+			if k.receipt == nil && first != bulletin.Origin(s.Manifest.ElectionID, s.Fingerprint) {
 				skipped++
 				continue
 			}

@@ -61,8 +61,10 @@ func (cs *Cosigner) run() {
 	defer func() { <-gathered }()
 	var lastSize uint64
 	var lastSent time.Time
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
+	// One look at start: a node restarted or restored with blocks no
+	// checkpoint covers yet signs them without waiting for a new apply
+	// (parties act only on a board a quorum checkpoint covers).
+	timer := time.NewTimer(0)
 	for {
 		select {
 		case <-cs.stop:
@@ -304,8 +306,10 @@ func witnessLines(tx store.ReadTx, size uint64) ([]sigLine, error) {
 func (cs *Cosigner) gather() {
 	known := map[string]uint64{} // witness → its latest cosigned size, as far as we know
 	done := map[string]uint64{}  // witness → the size we last got its cosignature for
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
+	// One look at start: a node restarted or restored with blocks no
+	// checkpoint covers yet signs them without waiting for a new apply
+	// (parties act only on a board a quorum checkpoint covers).
+	timer := time.NewTimer(0)
 	for {
 		select {
 		case <-cs.stop:

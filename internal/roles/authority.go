@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -117,14 +116,20 @@ func CreateElection(ctx context.Context, rand io.Reader, c *apiclient.Client, di
 	if !sk.Public().Equal(m.Authority) {
 		return apiclient.SubmitResult{}, fmt.Errorf("roles: the manifest names another authority key than %s", AuthorityKeyFile)
 	}
-	_, b, err := followBoard(ctx, rand, append([]*apiclient.Client{c}, others...), dir, "create the election", false)
-	switch {
-	case err == nil && b.Fingerprint == m.Fingerprint():
-		return apiclient.SubmitResult{Seq: 0, ID: fmt.Sprintf("%x", b.Entries[0].Entry.ID())}, nil
-	case err == nil:
-		return apiclient.SubmitResult{}, fmt.Errorf("%w: the board already holds election %q", ErrExists, b.Manifest.ElectionID)
-	case !errors.Is(err, ErrNotReady): // an empty board is the one to post to
+	empty, err := boardEmpty(ctx, c)
+	if err != nil {
 		return apiclient.SubmitResult{}, err
+	}
+	if !empty {
+		_, b, err := followBoard(ctx, rand, append([]*apiclient.Client{c}, others...), dir, "create the election", false)
+		switch {
+		case err != nil:
+			return apiclient.SubmitResult{}, err
+		case b.Fingerprint == m.Fingerprint():
+			return apiclient.SubmitResult{Seq: 0, ID: fmt.Sprintf("%x", b.Entries[0].Entry.ID())}, nil
+		default:
+			return apiclient.SubmitResult{}, fmt.Errorf("%w: the board already holds election %q", ErrExists, b.Manifest.ElectionID)
+		}
 	}
 	res, err := post(ctx, rand, c, m.Fingerprint(), bulletin.TypeManifest, bulletin.RoleAuthority, sk, m.Bytes())
 	return res, err

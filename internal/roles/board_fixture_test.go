@@ -221,10 +221,10 @@ func (e *liveElection) snapshot() snapshot {
 	return s
 }
 
-// serveStale returns a rewrite that serves the snapshot's record, and
-// when consistent is set its checkpoint and board size too (a liar whose
-// answers agree).
-func serveStale(s snapshot, consistent bool) func(string, *http.Request, []byte) []byte {
+// serveView returns a rewrite that serves the snapshot's record (a stale
+// or forked view), and when consistent is set its checkpoint and board
+// size too (a liar whose answers agree).
+func serveView(s snapshot, consistent bool) func(string, *http.Request, []byte) []byte {
 	return func(path string, _ *http.Request, body []byte) []byte {
 		switch {
 		case path == api.Prefix+"/record":
@@ -247,13 +247,23 @@ func serveStale(s snapshot, consistent bool) func(string, *http.Request, []byte)
 // hideType returns a rewrite that serves /entries with every entry of
 // type typ removed and the rest renumbered.
 func hideType(t *testing.T, node *apiclient.Client, typ bulletin.EntryType) func(string, *http.Request, []byte) []byte {
+	return hideEntries(t, node, func() func(api.Entry) bool {
+		return func(e api.Entry) bool { return e.Type == typ.String() }
+	})
+}
+
+// hideEntries returns a rewrite that serves /entries without the entries
+// a fresh drop (one per request) says to hide, the rest renumbered, as a
+// node showing a forged view would (the entries' own signatures stay valid).
+func hideEntries(t *testing.T, node *apiclient.Client, drop func() func(api.Entry) bool) func(string, *http.Request, []byte) []byte {
 	return func(path string, r *http.Request, body []byte) []byte {
 		if path != api.Prefix+"/entries" {
 			return body
 		}
 		var all []api.Entry
+		hide := drop()
 		err := node.AllEntries(r.Context(), 0, func(e api.Entry) error {
-			if e.Type != typ.String() {
+			if !hide(e) {
 				e.Seq = uint64(len(all))
 				all = append(all, e)
 			}
@@ -401,29 +411,16 @@ func (p *proxy) heldEntries(t *testing.T) []*bulletin.Entry {
 }
 
 // hideBallots returns a rewrite that serves /entries with every ballot
-// but the first removed and the rest renumbered, as a node showing a
-// forged view would (the entries' own signatures stay valid).
+// but the first removed (hideEntries).
 func hideBallots(t *testing.T, node *apiclient.Client) func(string, *http.Request, []byte) []byte {
-	return func(path string, r *http.Request, body []byte) []byte {
-		if path != api.Prefix+"/entries" {
-			return body
-		}
-		var all []api.Entry
+	return hideEntries(t, node, func() func(api.Entry) bool {
 		kept := 0
-		err := node.AllEntries(r.Context(), 0, func(e api.Entry) error {
-			if e.Type == bulletin.TypeBallot.String() {
-				if kept++; kept > 1 {
-					return nil
-				}
+		return func(e api.Entry) bool {
+			if e.Type != bulletin.TypeBallot.String() {
+				return false
 			}
-			e.Seq = uint64(len(all))
-			all = append(all, e)
-			return nil
-		})
-		if err != nil {
-			t.Error(err)
-			return body
+			kept++
+			return kept > 1
 		}
-		return entriesPage(r, all)
-	}
+	})
 }

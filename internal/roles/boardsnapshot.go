@@ -152,20 +152,32 @@ func followBoard(ctx context.Context, rand io.Reader, nodes []*apiclient.Client,
 	if err != nil {
 		return nil, nil, err
 	}
-	// The status is informative only: it tells an empty board (nothing to
-	// verify yet) from one to follow.
-	st, err := nodes[0].Election(ctx)
-	if err != nil && !apiclient.IsCode(err, "not_found") {
+	if empty, err := boardEmpty(ctx, nodes[0]); err != nil || empty {
+		if err == nil {
+			err = fmt.Errorf("%w: the board has no manifest yet", ErrNotReady)
+		}
 		return nil, nil, err
-	}
-	if err != nil || st.Counts.Entries == 0 {
-		return nil, nil, fmt.Errorf("%w: the board has no manifest yet", ErrNotReady)
 	}
 	s, err := follow(ctx, rand, nodes, mem, [32]byte{}, !lagging)
 	if err != nil {
 		return s, nil, refused(what, err)
 	}
 	return s, verifiedBoard(s), nil
+}
+
+// boardEmpty reports whether c's board holds no entry yet. The node's
+// status is informative only: it tells an empty board (nothing to verify,
+// only the manifest to post) from one to follow. A node lying that its
+// board is empty gains nothing: the board refuses a second manifest.
+func boardEmpty(ctx context.Context, c *apiclient.Client) (bool, error) {
+	st, err := c.Election(ctx)
+	if apiclient.IsCode(err, "not_found") {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return st.Counts.Entries == 0, nil
 }
 
 // signerAndBoard loads a party's signing key from dir with load, then

@@ -38,7 +38,7 @@ func TestAttackHiddenComplaint(t *testing.T) {
 	// A node serving the record from before the complaint beside its
 	// honest newest checkpoint: a stale view, refused.
 	p := newProxy(t, e.node.APIAddr)
-	p.set(serveStale(beforeComplaint, false), nil)
+	p.set(serveView(beforeComplaint, false), nil)
 	done, err := roles.Answer(ctx, rand.Reader, e.client(p.URL()), dealer)
 	if !errors.Is(err, roles.ErrRefused) || !errors.Is(err, client.ErrStale) {
 		t.Fatalf("answer on a record from before the complaint: answered %v, err %v; want a refusal naming the stale view", done, err)
@@ -63,14 +63,14 @@ func TestAttackHiddenComplaint(t *testing.T) {
 	// before the reveal: QUAL would lack trustee 3. The proxy keeps
 	// whatever the authority signs.
 	hold := func([]byte) bool { return true }
-	p.set(serveStale(beforeReveal, false), hold)
+	p.set(serveView(beforeReveal, false), hold)
 	info, err := roles.Open(ctx, rand.Reader, e.client(p.URL()), e.dir("ea"), true)
 	if !errors.Is(err, roles.ErrRefused) || !errors.Is(err, client.ErrStale) {
 		t.Fatalf("open on a record from before the reveal: %+v, err %v; want a refusal naming the stale view", info, err)
 	}
 	// A consistent liar (its checkpoint is the stale record's) is caught
 	// by asking a second node (SPEC.md §10.7).
-	p.set(serveStale(beforeReveal, true), hold)
+	p.set(serveView(beforeReveal, true), hold)
 	info, err = roles.Open(ctx, rand.Reader, e.client(p.URL()), e.dir("ea"), true, e.direct)
 	if !errors.Is(err, roles.ErrRefused) || !errors.Is(err, client.ErrStale) {
 		t.Fatalf("open on a consistent stale view with a second node asked: %+v, err %v; want a refusal naming the stale view", info, err)

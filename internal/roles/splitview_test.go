@@ -114,22 +114,7 @@ func TestAttackSplitViewCaughtByWitnesses(t *testing.T) {
 	rec := fork.Encode()
 	cpJSON, _ := json.Marshal(api.Checkpoint{Size: forkCP.Size, Root: hex.EncodeToString(forkCP.Root[:]), Note: string(forkNote), Signers: []string{"n1"}})
 	p := newProxy(t, e.node.APIAddr)
-	p.set(func(path string, _ *http.Request, body []byte) []byte {
-		switch path {
-		case api.Prefix + "/record":
-			return rec
-		case api.Prefix + "/checkpoint":
-			return cpJSON
-		case api.Prefix + "/election":
-			var m map[string]any
-			if json.Unmarshal(body, &m) == nil {
-				m["counts"].(map[string]any)["entries"] = forkCP.Size
-				out, _ := json.Marshal(m)
-				return out
-			}
-		}
-		return body
-	}, func([]byte) bool { return true })
+	p.set(serveView(snapshot{record: rec, checkpoint: cpJSON}, true), func([]byte) bool { return true })
 	res, err := roles.Decrypt(ctx, rand.Reader, e.client(p.URL()), e.trustees[0])
 	if err == nil {
 		t.Fatalf("trustee 1 decrypted a history without entry %d that no witness cosigned (entry %d)", hidden, res.Seq)
