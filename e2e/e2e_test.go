@@ -224,6 +224,10 @@ func election(t *testing.T, store string) {
 	t.Logf("cluster up in %v", time.Since(start).Round(time.Millisecond))
 	node := func(i int) string { return nodes[i%3].api }
 	p := func(name string) string { return filepath.Join(dir, name) }
+	var atk *attacker // the attacks through a hostile proxy, once (attack_test.go)
+	if store == "bolt" {
+		atk = &attacker{t: t, dir: dir, nodes: nodes}
+	}
 
 	// Setup.
 	urna(t, 0, "authority", "init", "--dir", p("ea"))
@@ -279,6 +283,7 @@ func election(t *testing.T, store string) {
 		t.Fatal(err)
 	}
 	var firstReceipt string
+	atk.substitutedKey(creds)
 	for v := 1; v <= voters; v++ {
 		args := []string{"vote", "--node", node(v), "--credential-file", creds, "--voter", fmt.Sprint(v),
 			"--choices", choices(v), "--receipt-dir", voteDir}
@@ -295,6 +300,7 @@ func election(t *testing.T, store string) {
 		}
 		if v == 1 {
 			firstReceipt = receiptPath(t, out)
+			atk.snapshot(node(v))
 		}
 	}
 	revote := "4;5,1"
@@ -307,6 +313,7 @@ func election(t *testing.T, store string) {
 	if !strings.Contains(out, "receipt OK") || !strings.Contains(out, "replaced by a later ballot") {
 		t.Fatalf("check-receipt of a replaced ballot:\n%s", out)
 	}
+	atk.staleReceipt(firstReceipt)
 	// A voter with a bad credential gets a clear error.
 	bad := urnaErr(t, "vote", "--node", node(0), "--credential", "AAAAA-AAAAA-AAAAA-AAAAA-AAAAA", "--choices", "1;1,2")
 	if !strings.Contains(bad, "hint:") {
@@ -314,13 +321,20 @@ func election(t *testing.T, store string) {
 	}
 
 	// Tally with trustee 3 absent.
+	atk.beforeClose(p("t3"), node(3))
 	urna(t, 0, "authority", "close", "--dir", p("ea"), "--node", node(0))
+	atk.afterClose(firstReceipt)
+	atk.forkedReceipt(firstReceipt)
+	atk.forkedTrustee(p("t3"))
+	atk.hiddenBallots("trustee", "decrypt", "--dir", p("t1"))
 	for i := 1; i <= 2; i++ {
 		out := retry(t, "trustee", "decrypt", "--dir", p(fmt.Sprintf("t%d", i)), "--node", node(i))
 		if !strings.Contains(out, "verified the board") {
 			t.Fatalf("decrypt: %s", out)
 		}
 	}
+	atk.hiddenBallots("tally", "--dir", p("ea"))
+	hasMemory(t, p("ea"))
 	out = retry(t, "tally", "--dir", p("ea"), "--node", node(0))
 	want := expectedCounts(t, final)
 	for _, line := range want {

@@ -46,10 +46,17 @@ A whole election, in order:
 	register(&command{
 		name:    "tally",
 		summary: "combine the partial decryptions and post the result",
-		usage:   "--dir DIR --node URL",
+		usage:   "--dir DIR --node URL...",
 		help: `The election authority recomputes the aggregate of the counted ballots, verifies
 every trustee's partial decryption, combines any threshold of valid ones and
-posts the result, which it prints.`,
+posts the result, which it prints.
+
+Like every role step it acts only on the verified board (SPEC.md §10.7): it
+downloads and verifies the whole election record from the first --node,
+proves it consistent with the newest checkpoint of every --node (repeat it to
+ask several) and with the checkpoint remembered in --dir (board-memory.json),
+and refuses, posting nothing, when the record does not verify, is older than a
+checkpoint shown, or contradicts one (the evidence is then kept in --dir).`,
 		flags: tallyFlags,
 	})
 }
@@ -72,13 +79,13 @@ func keyInit(role, who, keyFile, next string, create func(io.Reader, string) (*g
 }
 
 func authorityCreate(fs *flag.FlagSet) action {
-	dir, node := dirFlag(fs, "authority"), nodeFlag(fs)
+	dir, nodes := dirFlag(fs, "authority"), nodesFlag(fs)
 	manifest := fs.String("manifest", "", "manifest authoring JSON `file` (SPEC.md §4.4); empty keys are filled in")
 	ca := fs.String("credential-authority", "", "the credential authority's public `file` (credential-authority.pub)")
 	var trustees stringList
 	fs.Var(&trustees, "trustee", "a trustee's public `file` (trustee.pub); repeat, in order")
-	var nodes boardNodes
-	fs.Var(&nodes, "board-node", "a board node as `ID=HEXKEY` (the key 'urna node-key' printed); repeat")
+	var members boardNodes
+	fs.Var(&members, "board-node", "a board node as `ID=HEXKEY` (the key 'urna node-key' printed); repeat")
 	out := fs.String("o", "", "also write the completed manifest JSON to `file`")
 	return func(ctx context.Context, e *env, _ []string) error {
 		if *manifest == "" {
@@ -88,9 +95,9 @@ func authorityCreate(fs *flag.FlagSet) action {
 		if err != nil {
 			return fmt.Errorf("urna authority create: %w", err)
 		}
-		m, err := roles.BuildManifest(*dir, &roles.ElectionSpec{Template: tmpl, CredentialAuthority: *ca, Trustees: trustees, BoardNodes: nodes})
+		m, err := roles.BuildManifest(*dir, &roles.ElectionSpec{Template: tmpl, CredentialAuthority: *ca, Trustees: trustees, BoardNodes: members})
 		if err != nil {
-			return roleError("authority create", *node, err)
+			return roleError("authority create", nodes.primary(), err)
 		}
 		if *out != "" {
 			j, err := ballot.MarshalManifestJSON(m)
@@ -101,8 +108,8 @@ func authorityCreate(fs *flag.FlagSet) action {
 				return fmt.Errorf("urna authority create: %w", err)
 			}
 		}
-		res, err := onNode("authority create", *node, func(cl *apiclient.Client) (apiclient.SubmitResult, error) {
-			return roles.CreateElection(ctx, randReader, cl, *dir, m)
+		res, err := onNodes("authority create", nodes, func(cl *apiclient.Client, others []*apiclient.Client) (apiclient.SubmitResult, error) {
+			return roles.CreateElection(ctx, randReader, cl, *dir, m, others...)
 		})
 		if err != nil {
 			return err
@@ -115,11 +122,11 @@ func authorityCreate(fs *flag.FlagSet) action {
 }
 
 func authorityOpen(fs *flag.FlagSet) action {
-	dir, node := dirFlag(fs, "authority"), nodeFlag(fs)
+	dir, nodes := dirFlag(fs, "authority"), nodesFlag(fs)
 	force := fs.Bool("force", false, "open even if some trustees have not dealt or checked their shares")
 	return func(ctx context.Context, e *env, _ []string) error {
-		info, err := onNode("authority open", *node, func(cl *apiclient.Client) (*roles.OpenInfo, error) {
-			return roles.Open(ctx, randReader, cl, *dir, *force)
+		info, err := onNodes("authority open", nodes, func(cl *apiclient.Client, others []*apiclient.Client) (*roles.OpenInfo, error) {
+			return roles.Open(ctx, randReader, cl, *dir, *force, others...)
 		})
 		if err != nil {
 			return err
@@ -133,11 +140,11 @@ func authorityOpen(fs *flag.FlagSet) action {
 }
 
 func authorityClose(fs *flag.FlagSet) action {
-	dir, node := dirFlag(fs, "authority"), nodeFlag(fs)
+	dir, nodes := dirFlag(fs, "authority"), nodesFlag(fs)
 	reason := fs.String("reason", "", "reason shown on the board")
 	return func(ctx context.Context, e *env, _ []string) error {
-		res, err := onNode("authority close", *node, func(cl *apiclient.Client) (apiclient.SubmitResult, error) {
-			return roles.Close(ctx, randReader, cl, *dir, *reason)
+		res, err := onNodes("authority close", nodes, func(cl *apiclient.Client, others []*apiclient.Client) (apiclient.SubmitResult, error) {
+			return roles.Close(ctx, randReader, cl, *dir, *reason, others...)
 		})
 		if err != nil {
 			return err
@@ -150,13 +157,11 @@ func authorityClose(fs *flag.FlagSet) action {
 func tallyFlags(fs *flag.FlagSet) action {
 	dir, nodes := dirFlag(fs, "authority"), nodesFlag(fs)
 	return func(ctx context.Context, e *env, _ []string) error {
-		cl, others, err := nodes.clients("tally")
+		res, err := onNodes("tally", nodes, func(cl *apiclient.Client, others []*apiclient.Client) (*roles.TallyResult, error) {
+			return roles.Tally(ctx, randReader, cl, *dir, others...)
+		})
 		if err != nil {
 			return err
-		}
-		res, err := roles.Tally(ctx, randReader, cl, *dir, others...)
-		if err != nil {
-			return roleError("tally", nodes.primary(), err)
 		}
 		fmt.Fprintf(e.stdout, "posted the result (entry %d): %s counted, partial decryptions of trustees %v combined\n",
 			res.Seq, textreport.Plural(res.Counted, "ballot", "ballots"), res.Result.Trustees)

@@ -24,14 +24,14 @@ from them. Run 'issue' after the manifest is on the board.`, []*command{
 }
 
 func credentialsIssue(fs *flag.FlagSet) action {
-	dir, node := dirFlag(fs, "credentials"), nodeFlag(fs)
+	dir, nodes := dirFlag(fs, "credentials"), nodesFlag(fs)
 	count := fs.Int("count", 0, "number of voters")
 	return func(ctx context.Context, e *env, _ []string) error {
 		if *count < 1 {
 			return withHint(fmt.Errorf("urna credentials issue: --count is required"), "give the number of voters, e.g. --count 100")
 		}
-		iss, err := onNode("credentials issue", *node, func(cl *apiclient.Client) (*roles.Issued, error) {
-			return roles.IssueCredentials(ctx, randReader, cl, *dir, *count)
+		iss, err := onNodes("credentials issue", nodes, func(cl *apiclient.Client, others []*apiclient.Client) (*roles.Issued, error) {
+			return roles.IssueCredentials(ctx, randReader, cl, *dir, *count, others...)
 		})
 		if err != nil {
 			return err

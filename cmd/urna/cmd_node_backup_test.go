@@ -203,18 +203,24 @@ func TestNodeBackupRestore(t *testing.T) {
 			}
 			for _, dst := range targets {
 				t.Run("into-"+dst.name, func(t *testing.T) {
-					rdir := filepath.Join(t.TempDir(), "r1")
+					// The restored node keeps the ID the manifest names: the
+					// parties act only on checkpoints its board nodes sign.
+					rdir := filepath.Join(t.TempDir(), "n1")
 					raftAddr := testonly.FreeAddr(t)
-					mustUrna(t, append(append([]string{"node", "restore", "--id", "r1", "--data", rdir, "--raft", raftAddr}, dst.flags()...), p("b.urna"))...)
+					mustUrna(t, append(append([]string{"node", "restore", "--id", "n1", "--data", rdir, "--raft", raftAddr}, dst.flags()...), p("b.urna"))...)
 					st := dst.open(t, rdir)
 					got := snapshotBytes(t, st)
 					st.Close()
 					if !bytes.Equal(got, want) {
 						t.Fatalf("restored state differs from the original (%d bytes, want %d)", len(got), len(want))
 					}
-					r := startTestNode(t, "r1", rdir, raftAddr, dst, key)
+					r := startTestNode(t, "n1", rdir, raftAddr, dst, key)
 					defer r.Stop()
 					for i := 1; i <= 3; i++ {
+						// Each target grows another history from the same
+						// backup: a trustee remembering one would rightly
+						// refuse the other as a fork (SPEC.md §10.7).
+						os.Remove(p(fmt.Sprintf("t%d/board-memory.json", i)))
 						mustUrna(t, "trustee", "deal", "--dir", p(fmt.Sprintf("t%d", i)), "--node="+r.APIAddr)
 					}
 				})

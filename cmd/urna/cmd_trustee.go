@@ -18,7 +18,14 @@ dealer seed live in --dir (owner-only). In order:
   deal     after the credential list: post the dealer's commitments and shares
   check    after every trustee dealt: decrypt and check the shares received
   answer   if another trustee complained: reveal the share it was sent
-  decrypt  after the close: verify the whole board, then post a partial decryption`, []*command{
+  decrypt  after the close: verify the whole board, then post a partial decryption
+
+Every step acts only on the verified board (SPEC.md §10.7): the whole election
+record from the first --node, verified, consistent with the newest checkpoint
+of every --node (repeat it to ask several) and with the checkpoint remembered
+in --dir (board-memory.json). It refuses, posting nothing, when the record
+does not verify, is older than a checkpoint shown, or contradicts one (the
+evidence is then kept in --dir: check it with 'urna verify --evidence FILE').`, []*command{
 		{name: "init", summary: "create the trustee's keys", flags: trusteeInit},
 		{name: "deal", summary: "key ceremony: post the dealer post", flags: trusteeStep("deal")},
 		{name: "check", summary: "key ceremony: check the received shares, confirm or complain", flags: trusteeStep("check")},
@@ -59,11 +66,10 @@ func trusteeStep(step string) func(*flag.FlagSet) action {
 			if err != nil {
 				return roleError(what, nodes.primary(), err)
 			}
-			cl, others, err := nodes.clients(what)
-			if err != nil {
-				return err
-			}
-			return roleError(what, nodes.primary(), runTrusteeStep(ctx, e, cl, others, t, step, force))
+			_, err = onNodes(what, nodes, func(cl *apiclient.Client, others []*apiclient.Client) (struct{}, error) {
+				return struct{}{}, runTrusteeStep(ctx, e, cl, others, t, step, force)
+			})
+			return err
 		}
 	}
 }
@@ -71,13 +77,13 @@ func trusteeStep(step string) func(*flag.FlagSet) action {
 func runTrusteeStep(ctx context.Context, e *env, cl *apiclient.Client, others []*apiclient.Client, t *roles.Trustee, step string, force *bool) error {
 	switch step {
 	case "deal":
-		res, err := roles.Deal(ctx, randReader, cl, t)
+		res, err := roles.Deal(ctx, randReader, cl, t, others...)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "trustee %q dealt (entry %d)\nnext: once every trustee has dealt, run 'urna trustee check'\n", t.Name, res.Seq)
 	case "check":
-		rep, err := roles.Check(ctx, randReader, cl, t, *force)
+		rep, err := roles.Check(ctx, randReader, cl, t, *force, others...)
 		if err != nil {
 			return err
 		}
@@ -86,7 +92,7 @@ func runTrusteeStep(ctx context.Context, e *env, cl *apiclient.Client, others []
 			fmt.Fprintf(e.stdout, "complained against trustees %v: they must run 'urna trustee answer'\n", rep.Complaints)
 		}
 	case "answer":
-		done, err := roles.Answer(ctx, randReader, cl, t)
+		done, err := roles.Answer(ctx, randReader, cl, t, others...)
 		if err != nil {
 			return err
 		}

@@ -177,8 +177,16 @@ func runVerify(ctx context.Context, e *env, src string, o *verifyOpts) error {
 	// V3.7, V3.8: the record extends every checkpoint seen before.
 	var seenErr error
 	var receiptLines []string
+	skipped := 0
 	if err == nil {
 		for _, k := range known {
+			// V3.8 step 1: a note of another election (a memory file holds
+			// one per election followed) is not about this record.
+			first, _, _ := strings.Cut(string(k.note), "\n")
+			if k.receipt == nil && first != bulletin.Origin(s.Manifest.ElectionID, s.Fingerprint) {
+				skipped++
+				continue
+			}
 			if xerr := s.Extends(ctx, k.note, nil); xerr != nil {
 				seenErr = keptEvidence(xerr, k.path)
 				break
@@ -202,8 +210,11 @@ func runVerify(ctx context.Context, e *env, src string, o *verifyOpts) error {
 		}
 	} else {
 		textreport.Write(e.stdout, rep, time.Since(start))
-		if len(known) > 0 && seenErr == nil && err == nil {
-			fmt.Fprintf(e.stdout, "The record extends %s seen before (V3.7, V3.8).\n", textreport.Plural(len(known), "checkpoint", "checkpoints"))
+		if len(known) > skipped && seenErr == nil && err == nil {
+			fmt.Fprintf(e.stdout, "The record extends %s seen before (V3.7, V3.8).\n", textreport.Plural(len(known)-skipped, "checkpoint", "checkpoints"))
+		}
+		if skipped > 0 {
+			fmt.Fprintf(e.stdout, "Skipped %s of other elections (V3.8).\n", textreport.Plural(skipped, "checkpoint", "checkpoints"))
 		}
 		for _, l := range receiptLines {
 			fmt.Fprintln(e.stdout, "Receipt "+l)

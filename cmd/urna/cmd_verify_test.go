@@ -133,6 +133,18 @@ func TestVerifyInputs(t *testing.T) {
 		t.Errorf("report of a receipt and a checkpoint:\n%s", out)
 	}
 
+	// A party's memory file holds a note per election it follows: the
+	// notes of other elections are skipped (V3.8 step 1), this one's checked.
+	foreign := strings.Replace(string(note), el.Manifest.ElectionID, el.Manifest.ElectionID+"-other", 1)
+	mem, _ := json.Marshal(map[string]any{"kind": "urna-board-memory", "elections": map[string]string{
+		hex.EncodeToString(fp[:]): string(note), strings.Repeat("ab", 32): foreign}})
+	memFile := filepath.Join(t.TempDir(), roles.MemoryFile)
+	writeFile(t, memFile, mem)
+	out, _ = urnaOut(true, "verify", "--checkpoint", memFile, rec)
+	if !strings.Contains(out, "The record extends 1 checkpoint seen before") || !strings.Contains(out, "Skipped 1 checkpoint of other elections") {
+		t.Errorf("report of a memory file with two elections:\n%s", out)
+	}
+
 	// Colluding nodes signed another history without that ballot: the
 	// record contradicts it, the evidence is kept and proves the fork.
 	forkDir := t.TempDir()

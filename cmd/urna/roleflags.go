@@ -70,16 +70,18 @@ func dirFlag(fs *flag.FlagSet, role string) *string {
 	return fs.String("dir", role, "`directory` of "+what+" (created with owner-only permissions)")
 }
 
-// onNode runs a role's step f with an API client for node; f's errors get
-// the hints of roleError for the step what ("authority open").
-func onNode[T any](what, node string, f func(*apiclient.Client) (T, error)) (T, error) {
-	cl, err := newClient(what, node)
+// onNodes runs a role's step f with an API client for every --node (the
+// first reads the board, the others' checkpoints are compared with it:
+// SPEC.md §10.7); f's errors get the hints of roleError for the step what
+// ("authority open").
+func onNodes[T any](what string, nodes *nodeList, f func(c *apiclient.Client, others []*apiclient.Client) (T, error)) (T, error) {
+	cl, others, err := nodes.clients(what)
 	if err != nil {
 		var zero T
 		return zero, err
 	}
-	res, err := f(cl)
-	return res, roleError(what, node, err)
+	res, err := f(cl, others)
+	return res, roleError(what, nodes.primary(), err)
 }
 
 // roleError adds hints to the errors of internal/roles and the API.

@@ -83,8 +83,10 @@ func (cs *Cosigner) run() {
 // loop calls step each time kick fires or the timer that step may arm runs
 // out, until the cosigner stops.
 func (cs *Cosigner) loop(kick <-chan struct{}, step func(timer *time.Timer)) {
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
+	// One look at start: a node restarted or restored with blocks no
+	// checkpoint covers yet signs them without waiting for a new apply
+	// (parties act only on a board a quorum checkpoint covers).
+	timer := time.NewTimer(0)
 	for {
 		select {
 		case <-cs.stop:

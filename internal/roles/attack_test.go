@@ -218,8 +218,10 @@ func equalCounts(a, b [][]uint64) bool {
 // the trustees' verification keys.
 func (e *liveElection) honestAggregate() ([][]*ballot.Ciphertext, []*group.Element) {
 	e.t.Helper()
-	b, err := roles.FetchBoard(context.Background(), e.direct)
-	must(e.t, err)
+	b := &roles.Board{Manifest: e.manifest, Fingerprint: e.manifest.Fingerprint()}
+	for i, ent := range e.entries() {
+		b.Entries = append(b.Entries, roles.Entry{Seq: uint64(i), Entry: ent})
+	}
 	_, _, vks, err := b.Qualified()
 	must(e.t, err)
 	last := map[[32]byte]*ballot.Ballot{}

@@ -105,8 +105,10 @@ func BuildManifest(dir string, spec *ElectionSpec) (*ballot.Manifest, error) {
 
 // CreateElection posts the manifest m, signed with the authority's key in
 // dir (SPEC.md §4, the first entry of the board). Posting the same manifest
-// again is harmless: it returns the existing entry's position.
-func CreateElection(ctx context.Context, rand io.Reader, c *apiclient.Client, dir string, m *ballot.Manifest) (apiclient.SubmitResult, error) {
+// again is harmless: it returns the existing entry's position. A board
+// that already holds entries is read only through followBoard (verified,
+// remembered in dir), never from its /entries pages.
+func CreateElection(ctx context.Context, rand io.Reader, c *apiclient.Client, dir string, m *ballot.Manifest, others ...*apiclient.Client) (apiclient.SubmitResult, error) {
 	sk, err := LoadAuthority(dir)
 	if err != nil {
 		return apiclient.SubmitResult{}, err
@@ -114,11 +116,20 @@ func CreateElection(ctx context.Context, rand io.Reader, c *apiclient.Client, di
 	if !sk.Public().Equal(m.Authority) {
 		return apiclient.SubmitResult{}, fmt.Errorf("roles: the manifest names another authority key than %s", AuthorityKeyFile)
 	}
-	if b, err := FetchBoard(ctx, c); err == nil {
-		if b.Fingerprint == m.Fingerprint() {
+	empty, err := boardEmpty(ctx, c)
+	if err != nil {
+		return apiclient.SubmitResult{}, err
+	}
+	if !empty {
+		_, b, err := followBoard(ctx, rand, append([]*apiclient.Client{c}, others...), dir, "create the election", false)
+		switch {
+		case err != nil:
+			return apiclient.SubmitResult{}, err
+		case b.Fingerprint == m.Fingerprint():
 			return apiclient.SubmitResult{Seq: 0, ID: fmt.Sprintf("%x", b.Entries[0].Entry.ID())}, nil
+		default:
+			return apiclient.SubmitResult{}, fmt.Errorf("%w: the board already holds election %q", ErrExists, b.Manifest.ElectionID)
 		}
-		return apiclient.SubmitResult{}, fmt.Errorf("%w: the board already holds election %q", ErrExists, b.Manifest.ElectionID)
 	}
 	res, err := post(ctx, rand, c, m.Fingerprint(), bulletin.TypeManifest, bulletin.RoleAuthority, sk, m.Bytes())
 	return res, err
@@ -135,9 +146,13 @@ type OpenInfo struct {
 // Open recomputes QUAL and the joint election key from the key-ceremony
 // entries (SPEC.md §8.6, V7) and posts the open entry. Unless force is
 // set, it waits for nobody: it fails with ErrNotReady when a trustee has
-// not dealt, not checked its shares, or a complaint is unanswered.
-func Open(ctx context.Context, rand io.Reader, c *apiclient.Client, dir string, force bool) (*OpenInfo, error) {
-	sk, b, err := signerAndBoard(ctx, c, dir, LoadAuthority)
+// not dealt, not checked its shares, or a complaint is unanswered. The key
+// ceremony is read only through followBoard (the verified record of c,
+// consistent with others' checkpoints and the one remembered in dir), so
+// a node hiding a dealer's post or a complaint makes it refuse
+// (ErrRefused) or wait, never state another QUAL.
+func Open(ctx context.Context, rand io.Reader, c *apiclient.Client, dir string, force bool, others ...*apiclient.Client) (*OpenInfo, error) {
+	sk, b, err := signerAndBoard(ctx, rand, append([]*apiclient.Client{c}, others...), dir, "open", false, LoadAuthority)
 	if err != nil {
 		return nil, err
 	}
@@ -186,9 +201,12 @@ func Open(ctx context.Context, rand io.Reader, c *apiclient.Client, dir string, 
 	return &OpenInfo{Seq: res.Seq, Qualified: qual, JointKey: key.Bytes(), Excluded: dq}, nil
 }
 
-// Close posts the close entry with a reason for people (SPEC.md §3.5).
-func Close(ctx context.Context, rand io.Reader, c *apiclient.Client, dir, reason string) (apiclient.SubmitResult, error) {
-	sk, b, err := signerAndBoard(ctx, c, dir, LoadAuthority)
+// Close posts the close entry with a reason for people (SPEC.md §3.5),
+// after following the board (followBoard): the checkpoint it remembers in
+// dir then covers every ballot it saw before the close, which Tally later
+// proves the record extends.
+func Close(ctx context.Context, rand io.Reader, c *apiclient.Client, dir, reason string, others ...*apiclient.Client) (apiclient.SubmitResult, error) {
+	sk, b, err := signerAndBoard(ctx, rand, append([]*apiclient.Client{c}, others...), dir, "close", true, LoadAuthority)
 	if err != nil {
 		return apiclient.SubmitResult{}, err
 	}
@@ -223,7 +241,7 @@ func Tally(ctx context.Context, rand io.Reader, c *apiclient.Client, dir string,
 	if err != nil {
 		return nil, err
 	}
-	s, err := observe(ctx, rand, append([]*apiclient.Client{c}, others...), mem, [32]byte{})
+	s, err := observeCurrent(ctx, rand, append([]*apiclient.Client{c}, others...), mem)
 	if err != nil {
 		return nil, refused("tally", err)
 	}

@@ -50,6 +50,11 @@ type liveConfig struct {
 	Template map[string]any
 	// Node tunes the node's config.
 	Node func(*server.Config)
+	// UntilDealt stops the key ceremony after every trustee dealt.
+	UntilDealt bool
+	// Manifest, if set, sees the manifest before the node starts (e.g.
+	// to start the witnesses it names).
+	Manifest func(*ballot.Manifest)
 }
 
 func (e *liveElection) dir(party string) string { return filepath.Join(e.root, party) }
@@ -86,6 +91,9 @@ func newLiveElection(t *testing.T, cfg liveConfig) *liveElection {
 	})
 	must(t, err)
 	e.manifest = m
+	if cfg.Manifest != nil {
+		cfg.Manifest(m)
+	}
 
 	sc := server.DefaultConfig()
 	sc.ID, sc.DataDir, sc.Bootstrap, sc.SigningKey = "n1", e.dir("n1"), true, e.nodeKey
@@ -117,6 +125,9 @@ func newLiveElection(t *testing.T, cfg liveConfig) *liveElection {
 	}
 	for _, tr := range e.trustees {
 		e.retry(func() error { _, err := roles.Deal(ctx, rand.Reader, e.direct, tr); return err })
+	}
+	if cfg.UntilDealt {
+		return e
 	}
 	for _, tr := range e.trustees {
 		e.retry(func() error { _, err := roles.Check(ctx, rand.Reader, e.direct, tr, false); return err })
@@ -174,6 +185,109 @@ func (e *liveElection) closeAndDecrypt() {
 	for _, tr := range e.trustees[:2] {
 		e.retry(func() error { _, err := roles.Decrypt(ctx, rand.Reader, e.direct, tr); return err })
 	}
+}
+
+// postAs posts an entry of type typ signed by trustee tr, bypassing the
+// roles flows (a complaint the trustee's own check would not make).
+func (e *liveElection) postAs(tr *roles.Trustee, typ bulletin.EntryType, body []byte) {
+	e.t.Helper()
+	ent, err := bulletin.NewEntry(typ, e.manifest.Fingerprint(), bulletin.RoleTrustee, tr.Secret.SigningKey().Public(), body)
+	must(e.t, err)
+	must(e.t, ent.Sign(rand.Reader, tr.Secret.SigningKey()))
+	_, err = e.direct.SubmitOne(context.Background(), ent.Bytes())
+	must(e.t, err)
+}
+
+// snapshot is the node's record and its checkpoint answer at one moment,
+// as a hostile node keeps them to serve a stale view later.
+type snapshot struct{ record, checkpoint []byte }
+
+// snapshot waits for a checkpoint covering the board and keeps the record
+// and the /checkpoint answer.
+func (e *liveElection) snapshot() snapshot {
+	e.t.Helper()
+	ctx := context.Background()
+	must(e.t, roles.WaitCheckpoint(ctx, e.direct, 15*time.Second))
+	var s snapshot
+	resp, err := http.Get(e.node.APIAddr + api.Prefix + "/checkpoint")
+	must(e.t, err)
+	s.checkpoint, err = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	must(e.t, err)
+	var buf bytes.Buffer
+	_, err = e.direct.WriteRecord(ctx, &buf)
+	must(e.t, err)
+	s.record = buf.Bytes()
+	return s
+}
+
+// serveView returns a rewrite that serves the snapshot's record (a stale
+// or forked view), and when consistent is set its checkpoint and board
+// size too (a liar whose answers agree).
+func serveView(s snapshot, consistent bool) func(string, *http.Request, []byte) []byte {
+	return func(path string, _ *http.Request, body []byte) []byte {
+		switch {
+		case path == api.Prefix+"/record":
+			return s.record
+		case path == api.Prefix+"/checkpoint" && consistent:
+			return s.checkpoint
+		case path == api.Prefix+"/election" && consistent:
+			var cp api.Checkpoint
+			var m map[string]any
+			if json.Unmarshal(s.checkpoint, &cp) == nil && json.Unmarshal(body, &m) == nil {
+				m["counts"].(map[string]any)["entries"] = cp.Size
+				out, _ := json.Marshal(m)
+				return out
+			}
+		}
+		return body
+	}
+}
+
+// hideType returns a rewrite that serves /entries with every entry of
+// type typ removed and the rest renumbered.
+func hideType(t *testing.T, node *apiclient.Client, typ bulletin.EntryType) func(string, *http.Request, []byte) []byte {
+	return hideEntries(t, node, func() func(api.Entry) bool {
+		return func(e api.Entry) bool { return e.Type == typ.String() }
+	})
+}
+
+// hideEntries returns a rewrite that serves /entries without the entries
+// a fresh drop (one per request) says to hide, the rest renumbered, as a
+// node showing a forged view would (the entries' own signatures stay valid).
+func hideEntries(t *testing.T, node *apiclient.Client, drop func() func(api.Entry) bool) func(string, *http.Request, []byte) []byte {
+	return func(path string, r *http.Request, body []byte) []byte {
+		if path != api.Prefix+"/entries" {
+			return body
+		}
+		var all []api.Entry
+		hide := drop()
+		err := node.AllEntries(r.Context(), 0, func(e api.Entry) error {
+			if !hide(e) {
+				e.Seq = uint64(len(all))
+				all = append(all, e)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Error(err)
+			return body
+		}
+		return entriesPage(r, all)
+	}
+}
+
+// entriesPage answers an /entries request from all.
+func entriesPage(r *http.Request, all []api.Entry) []byte {
+	from, _ := strconv.ParseUint(r.URL.Query().Get("from"), 10, 64)
+	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	if limit <= 0 {
+		limit = 100
+	}
+	from = min(from, uint64(len(all)))
+	end := min(from+uint64(limit), uint64(len(all)))
+	out, _ := json.Marshal(api.EntriesResponse{Entries: all[from:end], Next: end})
+	return out
 }
 
 // entries returns the node's entries, decoded.
@@ -297,37 +411,16 @@ func (p *proxy) heldEntries(t *testing.T) []*bulletin.Entry {
 }
 
 // hideBallots returns a rewrite that serves /entries with every ballot
-// but the first removed and the rest renumbered, as a node showing a
-// forged view would (the entries' own signatures stay valid).
+// but the first removed (hideEntries).
 func hideBallots(t *testing.T, node *apiclient.Client) func(string, *http.Request, []byte) []byte {
-	return func(path string, r *http.Request, body []byte) []byte {
-		if path != api.Prefix+"/entries" {
-			return body
-		}
-		var all []api.Entry
+	return hideEntries(t, node, func() func(api.Entry) bool {
 		kept := 0
-		err := node.AllEntries(r.Context(), 0, func(e api.Entry) error {
-			if e.Type == bulletin.TypeBallot.String() {
-				if kept++; kept > 1 {
-					return nil
-				}
+		return func(e api.Entry) bool {
+			if e.Type != bulletin.TypeBallot.String() {
+				return false
 			}
-			e.Seq = uint64(len(all))
-			all = append(all, e)
-			return nil
-		})
-		if err != nil {
-			t.Error(err)
-			return body
+			kept++
+			return kept > 1
 		}
-		from, _ := strconv.ParseUint(r.URL.Query().Get("from"), 10, 64)
-		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
-		if limit <= 0 {
-			limit = 100
-		}
-		from = min(from, uint64(len(all)))
-		end := min(from+uint64(limit), uint64(len(all)))
-		out, _ := json.Marshal(api.EntriesResponse{Entries: all[from:end], Next: end})
-		return out
-	}
+	})
 }

@@ -2,13 +2,12 @@ package roles
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
-	"github.com/urna-vote/urna/internal/api"
+	"github.com/urna-vote/urna/client"
 	"github.com/urna-vote/urna/internal/apiclient"
 	"github.com/urna-vote/urna/internal/group"
 	"github.com/urna-vote/urna/internal/schnorr"
@@ -21,51 +20,14 @@ type Entry struct {
 	Entry *bulletin.Entry
 }
 
-// Board is a snapshot of a board's entries with the election manifest
-// decoded. It is what every flow reads before deciding what to post. The
-// node is not trusted for anything that matters: signatures and proofs are
-// rechecked where a decision depends on them, and the trustees verify the
-// whole record before decrypting.
+// Board is the board's entries other than ballots, with the election
+// manifest decoded: what every flow reads before deciding what to post.
+// The flows build it only from a verified record (followBoard, observe:
+// SPEC.md §10.7), never from a node's /entries pages.
 type Board struct {
 	Manifest    *ballot.Manifest
 	Fingerprint [32]byte
 	Entries     []Entry
-}
-
-// FetchBoard reads every entry of the node's board. It fails with
-// ErrNotReady when there is no manifest yet.
-func FetchBoard(ctx context.Context, c *apiclient.Client) (*Board, error) {
-	b := &Board{}
-	err := c.AllEntries(ctx, 0, func(info api.Entry) error {
-		e, err := bulletin.ParseEntry(info.Entry)
-		if err != nil {
-			return fmt.Errorf("roles: board entry %d: %w", info.Seq, err)
-		}
-		if info.Seq != uint64(len(b.Entries)) {
-			return fmt.Errorf("roles: board entry %d out of order (want %d)", info.Seq, len(b.Entries))
-		}
-		b.Entries = append(b.Entries, Entry{Seq: info.Seq, Entry: e})
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	if len(b.Entries) == 0 {
-		return nil, fmt.Errorf("%w: the board has no manifest yet", ErrNotReady)
-	}
-	first := b.Entries[0].Entry
-	if first.Type != bulletin.TypeManifest {
-		return nil, fmt.Errorf("roles: board entry 0 is a %s, not the manifest", first.Type)
-	}
-	m, err := ballot.ParseManifest(first.Body)
-	if err != nil {
-		return nil, fmt.Errorf("roles: board manifest: %w", err)
-	}
-	if err := first.VerifySignature(); err != nil || !first.Author.Equal(m.Authority) {
-		return nil, errors.New("roles: board manifest is not signed by the authority it names")
-	}
-	b.Manifest, b.Fingerprint = m, m.Fingerprint()
-	return b, nil
 }
 
 // OfType returns the entries of type t, in board order.
@@ -176,14 +138,56 @@ func post(ctx context.Context, rand io.Reader, c *apiclient.Client, fp [32]byte,
 	return res, nil
 }
 
+// followBoard reads the board as a party about to sign (SPEC.md §10.7):
+// observe over nodes (the first reads the record, every one's checkpoint
+// is compared) with the party's memory in dir, and the Board of the
+// verified entries. Nothing of a node's /entries or status is acted on.
+// An empty board is ErrNotReady; a record that does not verify, a stale
+// view or a fork is ErrRefused to do what (a fork leaves evidence in dir).
+// Unless lagging is allowed (a step that does not depend on the newest
+// entries, like close), the record MUST reach every checkpoint shown
+// (observeCurrent).
+func followBoard(ctx context.Context, rand io.Reader, nodes []*apiclient.Client, dir, what string, lagging bool) (*client.Verified, *Board, error) {
+	mem, err := OpenMemory(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	if empty, err := boardEmpty(ctx, nodes[0]); err != nil || empty {
+		if err == nil {
+			err = fmt.Errorf("%w: the board has no manifest yet", ErrNotReady)
+		}
+		return nil, nil, err
+	}
+	s, err := follow(ctx, rand, nodes, mem, [32]byte{}, !lagging)
+	if err != nil {
+		return s, nil, refused(what, err)
+	}
+	return s, verifiedBoard(s), nil
+}
+
+// boardEmpty reports whether c's board holds no entry yet. The node's
+// status is informative only: it tells an empty board (nothing to verify,
+// only the manifest to post) from one to follow. A node lying that its
+// board is empty gains nothing: the board refuses a second manifest.
+func boardEmpty(ctx context.Context, c *apiclient.Client) (bool, error) {
+	st, err := c.Election(ctx)
+	if apiclient.IsCode(err, "not_found") {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return st.Counts.Entries == 0, nil
+}
+
 // signerAndBoard loads a party's signing key from dir with load, then
-// reads the board.
-func signerAndBoard(ctx context.Context, c *apiclient.Client, dir string, load func(string) (*schnorr.PrivateKey, error)) (*schnorr.PrivateKey, *Board, error) {
+// follows the board with followBoard (the party's memory is in dir).
+func signerAndBoard(ctx context.Context, rand io.Reader, nodes []*apiclient.Client, dir, what string, lagging bool, load func(string) (*schnorr.PrivateKey, error)) (*schnorr.PrivateKey, *Board, error) {
 	sk, err := load(dir)
 	if err != nil {
 		return nil, nil, err
 	}
-	b, err := FetchBoard(ctx, c)
+	_, b, err := followBoard(ctx, rand, nodes, dir, what, lagging)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -33,12 +33,14 @@ type Issued struct {
 // for the credential authority to hand out, derives the public credentials
 // for the board's election and posts the list, signed with the credential
 // authority's key in dir. The file is written before anything is posted,
-// so a failed post loses nothing; it is never overwritten.
-func IssueCredentials(ctx context.Context, rand io.Reader, c *apiclient.Client, dir string, n int) (*Issued, error) {
+// so a failed post loses nothing; it is never overwritten. The board is
+// read only through followBoard (the verified record of c, consistent with
+// others' checkpoints and the one remembered in dir: SPEC.md §10.7).
+func IssueCredentials(ctx context.Context, rand io.Reader, c *apiclient.Client, dir string, n int, others ...*apiclient.Client) (*Issued, error) {
 	if n < 1 || n > MaxIssue {
 		return nil, fmt.Errorf("roles: credential count %d, want 1..%d", n, MaxIssue)
 	}
-	sk, b, err := signerAndBoard(ctx, c, dir, LoadCredentialAuthority)
+	sk, b, err := signerAndBoard(ctx, rand, append([]*apiclient.Client{c}, others...), dir, "issue credentials", false, LoadCredentialAuthority)
 	if err != nil {
 		return nil, err
 	}

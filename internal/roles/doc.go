@@ -25,6 +25,17 @@
 //     and casts, and returns a receipt (entry, checkpoint, inclusion proof);
 //     CheckReceipt checks a saved receipt against a node.
 //
+// Every flow reads the board only as a verified record (SPEC.md §10.7;
+// observe.go): client.Follow over the first node's record, its newest
+// checkpoint and every other node's proved consistent with it, and the
+// party's memory of the board (MemoryFile, in its directory) extended. A
+// step that depends on the whole board also refuses a record older than a
+// checkpoint shown (a stale view). Nothing a node states outside signed,
+// verified data (its status, its /entries pages, tracker statuses) is
+// acted on; a fork leaves an evidence file (SPEC.md §10.8) beside the
+// memory. The voter's device follows the prefix up to the open entry
+// instead (FetchVerifiedElection, SPEC.md §10.6).
+//
 // Secrets live only in local files with owner-only permissions (0600, in
 // 0700 directories): key files, credential files and the trustee's dealer
 // seed. They are never logged and never sent: only signed entries and

@@ -19,8 +19,24 @@ import (
 // record MUST extend every checkpoint remembered. On success the newest
 // checkpoint is remembered; on a fork the evidence is kept beside the
 // memory and the error is an *EvidenceError. fp, if not zero, pins the
-// election fingerprint (V4.6).
+// election fingerprint (V4.6). The record may end before a newer
+// checkpoint a node showed (a board that grows while it is read): see
+// observeCurrent for a party that must act on the whole board.
 func observe(ctx context.Context, rand io.Reader, nodes []*apiclient.Client, mem *Memory, fp [32]byte) (*client.Verified, error) {
+	return follow(ctx, rand, nodes, mem, fp, false)
+}
+
+// observeCurrent is observe for a party whose step depends on everything
+// on the board (a trustee's complaint answers, the authority's QUAL, the
+// aggregate): the verified record MUST also reach the newest checkpoint
+// any node showed. A record behind it is read again, and after three
+// tries is refused as a stale view (client.ErrStale): a node serving an
+// old record beside its own newer checkpoint, or a lagging node.
+func observeCurrent(ctx context.Context, rand io.Reader, nodes []*apiclient.Client, mem *Memory) (*client.Verified, error) {
+	return follow(ctx, rand, nodes, mem, [32]byte{}, true)
+}
+
+func follow(ctx context.Context, rand io.Reader, nodes []*apiclient.Client, mem *Memory, fp [32]byte, current bool) (*client.Verified, error) {
 	var others []client.Source
 	for _, o := range nodes[1:] {
 		others = append(others, o)
@@ -36,6 +52,11 @@ func observe(ctx context.Context, rand io.Reader, nodes []*apiclient.Client, mem
 		s, err = client.Follow(ctx, nodes[0], client.FollowOptions{Fingerprint: fp, Others: others, Rand: rand})
 		if s != nil && errors.Is(err, client.ErrNotVerified) && attempt < 2 {
 			if step, _, _ := s.Report.FirstFailure(); step == client.StepV3 {
+				continue
+			}
+		}
+		if err == nil && current {
+			if err = behind(s); err != nil && attempt < 2 {
 				continue
 			}
 		}
@@ -57,6 +78,17 @@ func observe(ctx context.Context, rand io.Reader, nodes []*apiclient.Client, mem
 		}
 	}
 	return s, nil
+}
+
+// behind fails with client.ErrStale when a node showed a checkpoint newer
+// than the verified record's (Follow proved it consistent, so the record
+// is an older state of the same board).
+func behind(s *client.Verified) error {
+	n, err := bulletin.BoardFor(s.Manifest).Open(s.Newest)
+	if err != nil || n.Size <= s.Checkpoint.Size {
+		return nil
+	}
+	return fmt.Errorf("%w: the record read ends at log size %d, but a node showed a checkpoint of size %d: the party acts only on the whole board", client.ErrStale, s.Checkpoint.Size, n.Size)
 }
 
 // keep writes the evidence of a *client.ForkError and returns an

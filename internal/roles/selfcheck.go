@@ -38,17 +38,23 @@ func WaitCheckpoint(ctx context.Context, c *apiclient.Client, timeout time.Durat
 		return fmt.Errorf("roles: the node's manifest: %w", err)
 	}
 	bd := bulletin.BoardFor(m)
+	var unopened error // why the newest checkpoint did not open, if it did not
 	_, err = cover.Wait(ctx, st.Counts.Entries-1, timeout, func(ctx context.Context) (uint64, error) {
 		cp, err := c.Checkpoint(ctx)
 		if err != nil {
 			return 0, nil // none yet, or a transient failure: ask again
 		}
 		v, err := bd.Open([]byte(cp.Note))
-		if err != nil {
-			return 0, nil // not signed by a quorum yet
+		if unopened = err; err != nil {
+			return 0, nil // not signed by a quorum (or cosigned by the witness quorum) yet
 		}
 		return v.Size, nil
 	})
+	if err != nil && unopened != nil {
+		// A checkpoint that never gathers the witness quorum is what a
+		// history the witnesses refused looks like (SPEC.md §3.13).
+		return fmt.Errorf("roles: waiting for a checkpoint of the whole board: %w; the node's newest checkpoint does not open under the manifest's rules: %w", err, unopened)
+	}
 	if err != nil {
 		return fmt.Errorf("roles: waiting for a checkpoint of the whole board: %w", err)
 	}

@@ -93,8 +93,11 @@ func (t *Trustee) dealerState(b *Board, me int, cer *Ceremony) (*tally.DealerSta
 // Deal runs the trustee's first key-ceremony step (SPEC.md §8.3): it draws
 // a dealer seed, saves it (0600) before posting, derives the polynomial,
 // and posts the dealer post with the encrypted shares for the other trustees.
-func Deal(ctx context.Context, rand io.Reader, c *apiclient.Client, t *Trustee) (apiclient.SubmitResult, error) {
-	b, me, cer, err := t.fetch(ctx, c)
+// Like every trustee step it reads the board only through followBoard:
+// the verified record of c, consistent with the checkpoints of others and
+// with the one the trustee remembers (SPEC.md §10.7).
+func Deal(ctx context.Context, rand io.Reader, c *apiclient.Client, t *Trustee, others ...*apiclient.Client) (apiclient.SubmitResult, error) {
+	b, me, cer, err := t.fetch(ctx, rand, c, others, "deal")
 	if err != nil {
 		return apiclient.SubmitResult{}, err
 	}
@@ -132,10 +135,11 @@ func postTrustee(ctx context.Context, rand io.Reader, c *apiclient.Client, b *Bo
 	return post(ctx, rand, c, b.Fingerprint, typ, bulletin.RoleTrustee, t.Secret.SigningKey(), body)
 }
 
-// fetch reads the board, the trustee's index in its manifest and the key
-// ceremony so far.
-func (t *Trustee) fetch(ctx context.Context, c *apiclient.Client) (*Board, int, *Ceremony, error) {
-	b, err := FetchBoard(ctx, c)
+// fetch follows the board (followBoard, the trustee's memory in its
+// directory) and returns the verified board, the trustee's index in its
+// manifest and the key ceremony so far.
+func (t *Trustee) fetch(ctx context.Context, rand io.Reader, c *apiclient.Client, others []*apiclient.Client, what string) (*Board, int, *Ceremony, error) {
+	_, b, err := followBoard(ctx, rand, append([]*apiclient.Client{c}, others...), t.Dir, what, false)
 	if err != nil {
 		return nil, 0, nil, err
 	}
@@ -161,8 +165,8 @@ type CheckReport struct {
 // commitments, and posts a complaint for each bad share and then its
 // confirmation. Unless force is set it waits (ErrNotReady) until every
 // trustee has dealt.
-func Check(ctx context.Context, rand io.Reader, c *apiclient.Client, t *Trustee, force bool) (*CheckReport, error) {
-	b, me, cer, err := t.fetch(ctx, c)
+func Check(ctx context.Context, rand io.Reader, c *apiclient.Client, t *Trustee, force bool, others ...*apiclient.Client) (*CheckReport, error) {
+	b, me, cer, err := t.fetch(ctx, rand, c, others, "check the shares")
 	if err != nil {
 		return nil, err
 	}
@@ -201,8 +205,8 @@ func Check(ctx context.Context, rand io.Reader, c *apiclient.Client, t *Trustee,
 
 // Answer posts a reveal for every complaint against this trustee that is
 // not answered yet (SPEC.md §8.5). It returns the complainers answered.
-func Answer(ctx context.Context, rand io.Reader, c *apiclient.Client, t *Trustee) ([]int, error) {
-	b, me, cer, err := t.fetch(ctx, c)
+func Answer(ctx context.Context, rand io.Reader, c *apiclient.Client, t *Trustee, others ...*apiclient.Client) ([]int, error) {
+	b, me, cer, err := t.fetch(ctx, rand, c, others, "answer complaints")
 	if err != nil {
 		return nil, err
 	}
@@ -265,7 +269,7 @@ func Decrypt(ctx context.Context, rand io.Reader, c *apiclient.Client, t *Truste
 	if err != nil {
 		return nil, err
 	}
-	s, err := observe(ctx, rand, append([]*apiclient.Client{c}, others...), mem, [32]byte{})
+	s, err := observeCurrent(ctx, rand, append([]*apiclient.Client{c}, others...), mem)
 	if err != nil {
 		var check *VerifyOutcome
 		if s != nil && s.Report != nil {
