@@ -85,7 +85,8 @@ type boardLog []string
 // specification of an append-only log:
 //   - a post appends its entry and answers its seq (= the log's length), or
 //     answers "duplicate" when the entry is already there;
-//   - an unknown post known to have taken effect (effectOf) appends it;
+//   - a post with unknown outcome or answered "duplicate" that complete
+//     found to have appended its entry (effectOf) appends it;
 //   - a read of seq s that finds an entry finds the log's entry s, a
 //     tracker found names an entry at the seq the log has it, and a
 //     checkpoint covers no more than the log: reads never show what is not
@@ -106,8 +107,8 @@ var model = porcupine.Model{
 					return false, l
 				}
 				return true, append(slices.Clip(l), o.id)
-			case effectOf:
-				if has {
+			case effectOf: // seq: where the final board has it
+				if has || o.seq != uint64(len(l)) {
 					return false, l
 				}
 				return true, append(slices.Clip(l), o.id)
@@ -158,7 +159,7 @@ func (o *op) String() string {
 		case dupOf:
 			return fmt.Sprintf("%s: post %s -> duplicate", o.node, short(o.id))
 		default:
-			return fmt.Sprintf("%s: post %s -> unknown, on the final board", o.node, short(o.id))
+			return fmt.Sprintf("%s: post %s -> unknown or duplicate, appended by this post", o.node, short(o.id))
 		}
 	case opRead:
 		if o.out == notFound {
@@ -179,15 +180,23 @@ func (o *op) String() string {
 // the final board (entry id → seq) to settle posts with unknown outcome
 // the way Jepsen settles indeterminate operations:
 //   - an entry on the final board that no post answered with a seq was
-//     appended by an attempt that failed: we let the first one carry the
-//     effect (its open interval [call, ∞) contains every later attempt's);
+//     appended by an attempt that failed or answered "duplicate": we let
+//     the first one carry the effect (a failed one's open interval
+//     [call, ∞) contains every later attempt's);
 //   - every other failed post had no effect (an entry answered with a seq
 //     was appended by that post; one not on the final board by none);
 //   - failed reads say nothing and are left out.
 //
+// Why "duplicate" may carry the effect: docs/API.md promises only that the
+// bytes are on the board when it answers, and a follower that forwarded a
+// post to a leader that lost leadership sends it again to the next leader
+// (httpapi/forward.go), which answers "duplicate" when the first attempt
+// was committed after all. The first post of an entry can thus be
+// answered "duplicate"; selfDup counts them.
+//
 // Every client starts a new porcupine process after a failed post (its
 // open interval would otherwise overlap the client's next operations).
-func complete(ops []*op, final map[string]uint64) []porcupine.Operation {
+func complete(ops []*op, final map[string]uint64) (hist []porcupine.Operation, selfDup int) {
 	sorted := slices.Clone(ops)
 	sort.SliceStable(sorted, func(a, b int) bool { return sorted[a].call < sorted[b].call })
 	acked := map[string]bool{}
@@ -198,24 +207,27 @@ func complete(ops []*op, final map[string]uint64) []porcupine.Operation {
 	}
 	carrier := map[string]*op{}
 	for _, o := range sorted {
-		if _, on := final[o.id]; on && o.kind == opPost && o.out == failed && !acked[o.id] && carrier[o.id] == nil {
+		if _, on := final[o.id]; on && o.kind == opPost && (o.out == failed || o.out == dupOf) && !acked[o.id] && carrier[o.id] == nil {
 			carrier[o.id] = o
 		}
 	}
-	var out []porcupine.Operation
 	for _, o := range sorted {
 		ret := o.ret
-		if o.out == failed {
-			if o.kind != opPost || carrier[o.id] != o {
-				continue
+		if c := carrier[o.id]; c == o && o.kind == opPost {
+			e := *o
+			e.out, e.seq = effectOf, final[o.id]
+			if o.out == failed {
+				ret = math.MaxInt64
+			} else {
+				selfDup++
 			}
-			c := *o
-			c.out, c.seq = effectOf, final[o.id]
-			o, ret = &c, math.MaxInt64
+			o = &e
+		} else if o.out == failed {
+			continue
 		}
-		out = append(out, porcupine.Operation{ClientId: o.client, Input: o, Output: o.out, Call: o.call, Return: ret})
+		hist = append(hist, porcupine.Operation{ClientId: o.client, Input: o, Output: o.out, Call: o.call, Return: ret})
 	}
-	return out
+	return hist, selfDup
 }
 
 // checkSessions checks what reads do promise: within one client's session

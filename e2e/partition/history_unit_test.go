@@ -36,10 +36,12 @@ func TestModel(t *testing.T) {
 		{"stale not found", []*op{post(1, "a", 0, okFound, 0, 10), read(3, 0, "", 11, 12)}, porcupine.Ok},
 		{"read of another entry at the seq", []*op{post(1, "a", 0, okFound, 0, 10), read(3, 0, "b", 11, 12)}, porcupine.Illegal},
 		{"unknown post that took effect", []*op{post(1, "a", 0, failed, 0, 10), post(2, "b", 1, okFound, 20, 30), read(3, 0, "a", 31, 32)}, porcupine.Ok},
-		{"duplicate before any effect", []*op{post(1, "c", 0, dupOf, 0, 10), post(1, "c", 0, failed, 20, 30)}, porcupine.Illegal},
+		{"duplicate answering the post that appended", []*op{post(1, "a", 0, dupOf, 0, 10), post(2, "b", 1, okFound, 11, 12)}, porcupine.Ok},
+		{"duplicate answered before the entry was appended", []*op{post(1, "a", 0, okFound, 20, 30), post(2, "a", 0, dupOf, 0, 10)}, porcupine.Illegal},
+		{"the appending duplicate ends before its seq's turn", []*op{post(1, "a", 0, okFound, 0, 10), post(1, "c", 0, dupOf, 11, 12), post(2, "b", 1, okFound, 20, 30)}, porcupine.Illegal},
 		{"checkpoint ahead of the posts", []*op{{kind: opCheckpoint, size: 1, out: okFound, call: 0, ret: 4}, post(1, "a", 0, okFound, 5, 10)}, porcupine.Illegal},
 	} {
-		hist := complete(tc.ops, final)
+		hist, _ := complete(tc.ops, final)
 		if got := porcupine.CheckOperations(model, hist); (got && tc.want != porcupine.Ok) || (!got && tc.want == porcupine.Ok) {
 			t.Errorf("%s: linearizable %v, want %s", tc.name, got, tc.want)
 		}
