@@ -326,9 +326,19 @@ func (cl *client) nextPost() *entry {
 	return en
 }
 
-// begin starts recording an operation.
-func (cl *client) begin(kind opKind) *op {
-	return &op{client: cl.proc, sess: cl.sess, node: cl.home.id, kind: kind, call: cl.w.h.now()}
+// do records one operation of kind on the home node: set fills it in
+// before the call, call runs with a timeout and fills in the answer.
+func (cl *client) do(ctx context.Context, kind opKind, timeout time.Duration, set func(*op), call func(context.Context, *op) error) *op {
+	o := &op{client: cl.proc, sess: cl.sess, node: cl.home.id, kind: kind}
+	if set != nil {
+		set(o)
+	}
+	o.call = cl.w.h.now()
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	err := call(cctx, o)
+	cancel()
+	cl.end(o, err)
+	return o
 }
 
 // end records o with err's outcome: notFound for a 404, failed (with a
@@ -360,12 +370,11 @@ func (cl *client) end(o *op, err error) {
 
 // post posts en once; it returns whether the outcome is known.
 func (cl *client) post(ctx context.Context, en *entry) bool {
-	o := cl.begin(opPost)
-	o.id = en.id
-	pctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	r, err := cl.home.client.SubmitOne(pctx, en.raw)
-	cancel()
-	if err == nil {
+	o := cl.do(ctx, opPost, 20*time.Second, func(o *op) { o.id = en.id }, func(ctx context.Context, o *op) error {
+		r, err := cl.home.client.SubmitOne(ctx, en.raw)
+		if err != nil {
+			return err
+		}
 		o.seq = r.Seq
 		if r.ID != en.id {
 			cl.w.t.Errorf("post of %s on %s answered id %s", en.id, o.node, r.ID)
@@ -373,11 +382,10 @@ func (cl *client) post(ctx context.Context, en *entry) bool {
 		for {
 			m := cl.w.maxSeq.Load()
 			if int64(r.Seq) <= m || cl.w.maxSeq.CompareAndSwap(m, int64(r.Seq)) {
-				break
+				return nil
 			}
 		}
-	}
-	cl.end(o, err)
+	})
 	if o.out == failed {
 		cl.retries = append(cl.retries, en)
 	}
@@ -397,15 +405,14 @@ func (cl *client) postUntilDone(ctx context.Context, en *entry) bool {
 }
 
 func (cl *client) read(ctx context.Context) {
-	o := cl.begin(opRead)
-	o.seq = uint64(cl.rnd.Int64N(cl.w.maxSeq.Load() + 4))
-	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	en, err := cl.home.client.Entry(rctx, o.seq)
-	cancel()
-	if err == nil {
-		o.got = cl.checkEntry(o, en.Seq, en.ID, en.Entry)
-	}
-	cl.end(o, err)
+	seq := uint64(cl.rnd.Int64N(cl.w.maxSeq.Load() + 4))
+	cl.do(ctx, opRead, 10*time.Second, func(o *op) { o.seq = seq }, func(ctx context.Context, o *op) error {
+		en, err := cl.home.client.Entry(ctx, o.seq)
+		if err == nil {
+			o.got = cl.checkEntry(o, en.Seq, en.ID, en.Entry)
+		}
+		return err
+	})
 }
 
 // checkEntry checks that an answered entry is the one asked for and its
@@ -430,30 +437,26 @@ func (cl *client) tracker(ctx context.Context) {
 		cl.checkpoint(ctx)
 		return
 	}
-	o := cl.begin(opTracker)
-	o.id = en.id
-	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	tr, err := cl.home.client.Tracker(rctx, en.tracker)
-	cancel()
-	if err == nil {
-		o.seq, o.got = tr.Seq, tr.ID
-		if tr.Tracker != en.tracker {
-			cl.w.t.Errorf("tracker %s on %s answered tracker %s", en.tracker, o.node, tr.Tracker)
+	cl.do(ctx, opTracker, 10*time.Second, func(o *op) { o.id = en.id }, func(ctx context.Context, o *op) error {
+		tr, err := cl.home.client.Tracker(ctx, en.tracker)
+		if err == nil {
+			o.seq, o.got = tr.Seq, tr.ID
+			if tr.Tracker != en.tracker {
+				cl.w.t.Errorf("tracker %s on %s answered tracker %s", en.tracker, o.node, tr.Tracker)
+			}
 		}
-	}
-	cl.end(o, err)
+		return err
+	})
 }
 
 func (cl *client) checkpoint(ctx context.Context) {
-	o := cl.begin(opCheckpoint)
-	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	cp, err := cl.home.client.Checkpoint(rctx)
-	cancel()
-	if err == nil {
-		o.size, o.root, o.note = cp.Size, cp.Root, cp.Note
-		o.signers = len(cp.Signers)
-	}
-	cl.end(o, err)
+	cl.do(ctx, opCheckpoint, 10*time.Second, nil, func(ctx context.Context, o *op) error {
+		cp, err := cl.home.client.Checkpoint(ctx)
+		if err == nil {
+			o.size, o.root, o.note, o.signers = cp.Size, cp.Root, cp.Note, len(cp.Signers)
+		}
+		return err
+	})
 }
 
 // nemesis cuts links until ctx ends, in turn: it isolates the leader (and
