@@ -111,6 +111,9 @@ func OpenPostgres(ctx context.Context, url string, opts PostgresOptions) (Store,
 	return &pgStore{pool: pool, lock: lock, maxRetries: opts.MaxRetries}, nil
 }
 
+// schemaLockKey is the advisory lock key of the connection's schema.
+const schemaLockKey = `hashtextextended('urna-store/' || current_schema(), 0)`
+
 // lockSchema takes the session-level advisory lock of the connection's
 // current schema on a dedicated connection and keeps it: two processes must
 // never write one node's state (bbolt has its file lock for the same reason).
@@ -122,7 +125,7 @@ func lockSchema(ctx context.Context, cc *pgx.ConnConfig) (*pgx.Conn, error) {
 	}
 	var ok bool
 	var schema string
-	err = conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended('urna-store/' || current_schema(), 0)), current_schema()`).Scan(&ok, &schema)
+	err = conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(`+schemaLockKey+`), current_schema()`).Scan(&ok, &schema)
 	if err != nil {
 		conn.Close(context.WithoutCancel(ctx))
 		return nil, pgError("locking the schema", err)
@@ -428,7 +431,20 @@ func (s *pgStore) Close() error {
 		return nil
 	}
 	s.pool.Close()
-	return s.lock.Close(context.Background())
+	// Release the lock before disconnecting: the server drops a closed
+	// session's locks only when its backend has exited, after Close has
+	// returned, so a store reopened at once (a restart, a restore) could
+	// find its own schema still locked.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, unlockErr := s.lock.Exec(ctx, `SELECT pg_advisory_unlock(`+schemaLockKey+`)`)
+	if err := s.lock.Close(ctx); err != nil {
+		return err
+	}
+	if unlockErr != nil {
+		return pgError("unlocking the schema", unlockErr)
+	}
+	return nil
 }
 
 // pgPage is how many rows Entries and Scan fetch per query. Paging (rather
