@@ -187,12 +187,13 @@ func (o *op) String() string {
 //     was appended by that post; one not on the final board by none);
 //   - failed reads say nothing and are left out.
 //
-// Why "duplicate" may carry the effect: docs/API.md promises only that the
-// bytes are on the board when it answers, and a follower that forwarded a
-// post to a leader that lost leadership sends it again to the next leader
-// (httpapi/forward.go), which answers "duplicate" when the first attempt
-// was committed after all. The first post of an entry can thus be
-// answered "duplicate"; selfDup counts them.
+// Why "duplicate" may carry the effect: before posting was made idempotent,
+// a follower that forwarded a post to a leader that lost leadership sent
+// it again to the next leader (httpapi/forward.go), which answered
+// "duplicate" when the first attempt was committed after all. The node now
+// answers the position instead and the test fails on any "duplicate"; the
+// model keeps the case so that such a history is still judged exactly
+// (selfDup counts them).
 //
 // Every client starts a new porcupine process after a failed post (its
 // open interval would otherwise overlap the client's next operations).

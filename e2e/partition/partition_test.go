@@ -352,6 +352,10 @@ func (cl *client) end(o *op, err error) {
 	case apiclient.IsCode(err, api.CodeNotFound):
 		o.out = notFound
 	case o.kind == opPost && apiclient.IsCode(err, "duplicate"):
+		// Posting is idempotent (docs/API.md): these very bytes on the
+		// board are answered with their position, never "duplicate" (a
+		// forwarder's retry of a committed post once got that answer).
+		cl.w.t.Errorf("post %s via %s answered duplicate: %v", short(o.id), o.node, err)
 		o.out = dupOf
 	case errors.As(err, &ae) && ae.Status < 500:
 		cl.w.t.Errorf("%s: %s answered %v", o.kind, o.node, err)
