@@ -41,8 +41,7 @@ func prove(rand io.Reader, t *transcript.Transcript, pk *group.Element, r *group
 		d := group.NewScalar().Sub(ms, group.ScalarFromUint64(v0+uint64(j)))
 		d.Mul(d, pf.c[j]).Neg(d)
 		pf.a[j] = group.NewElement().ScalarBaseMult(u[j])
-		pf.b[j] = group.NewElement().ScalarMult(u[j], pk)
-		pf.b[j].Add(pf.b[j], group.NewElement().ScalarBaseMult(d))
+		pf.b[j] = mulAddG(pk, u[j], d)
 		enc[2*j], enc[2*j+1] = pf.a[j].Bytes(), pf.b[j].Bytes()
 		t.Bytes(enc[2*j]).Bytes(enc[2*j+1])
 	}

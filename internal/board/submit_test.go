@@ -1,12 +1,15 @@
 package board
 
 import (
+	"crypto/rand"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 
 	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/internal/testonly"
+	"github.com/urna-vote/urna/internal/testonly/seeded"
 )
 
 // TestAttackPrecheckBlamesOnlyTheBadBallots: the node's pre-check puts the
@@ -80,4 +83,54 @@ func TestAttackPrecheckBlamesOnlyTheBadBallots(t *testing.T) {
 	c.mustAccept("a good ballot alone", good)
 	other, _, _ := e.BallotEntry(4, testonly.Pick(1, 1))
 	c.mustReject("a forged signature alone", withSig(other, entries[3]), bulletin.ErrInvalidSignature)
+}
+
+// BenchmarkPreCheck compares the node's pre-check of 512 cast ballots with
+// their envelope signatures and proofs in one multi-scalar multiplication
+// (joint, preCheckBallots) against two (separate, bulletin.PreCheck then
+// the proofs), in one process, on one core:
+//
+//	go test ./internal/board -run '^$' -bench PreCheck -benchtime 10x -count 3
+func BenchmarkPreCheck(b *testing.B) {
+	const n = 512
+	e := testonly.NewElection(b, "board test election", testonly.Config{Voters: 16})
+	e.ManifestEntry()
+	e.CredentialsEntry()
+	e.DealEntries()
+	e.ConfirmationEntries()
+	e.OpenEntry()
+	raw := make([][]byte, n)
+	for i := range raw {
+		raw[i] = e.BallotWith(seeded.New(fmt.Sprint(i)), i%16, testonly.Pick(i%3, i%2))
+	}
+	v := &state{rules: &bulletin.ElectionState{Phase: bulletin.PhaseOpen, Election: e.Fingerprint()}}
+	sp := &bulletin.StandardProofs{Manifest: e.Manifest, JointKey: e.JointKey}
+	parse := func() []*bulletin.Entry {
+		out := make([]*bulletin.Entry, n)
+		for i, r := range raw {
+			var err error
+			if out[i], err = bulletin.ParseEntry(r); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return out
+	}
+	run := func(b *testing.B, check func([]*bulletin.Entry) []error) {
+		entries := parse()
+		b.ResetTimer()
+		for range b.N {
+			for i, err := range check(entries) {
+				if err != nil {
+					b.Fatalf("ballot %d: %v", i, err)
+				}
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*n), "µs/ballot")
+	}
+	b.Run("separate", func(b *testing.B) {
+		run(b, func(en []*bulletin.Entry) []error { return bulletin.PreCheck(rand.Reader, v.rules, en, sp) })
+	})
+	b.Run("joint", func(b *testing.B) {
+		run(b, func(en []*bulletin.Entry) []error { return preCheckBallots(v, sp, en) })
+	})
 }
