@@ -2,13 +2,17 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"net"
 	"os"
+	"runtime"
+	"runtime/pprof"
 	"syscall"
+	"time"
 
 	"github.com/urna-vote/urna/internal/demo"
 )
@@ -26,10 +30,9 @@ closes, decrypts with only 2 of the 3 trustees, posts the result and verifies
 the complete election record. It exits 0 only if the result equals the count
 of the simulated choices and every verification step passes.
 
-With --manifest FILE the election has the shape of a manifest template
-(the JSON of 'urna authority create --manifest', SPEC.md §4.4, version
-1 or 2): its
-questions, title, election id, threshold (the demo plays threshold + 1
+With --manifest FILE the election has the shape of a manifest template (the
+JSON of 'urna authority create --manifest', SPEC.md §4.4, version 1 or 2):
+its questions, title, election id, threshold (the demo plays threshold + 1
 trustees, one of whom stays away) and board and witness quorums. Leave out
 every party's key: the demo plays them all, and runs the witnesses of a
 version-2 manifest itself.
@@ -106,6 +109,14 @@ func runDemo(ctx context.Context, e *env, o *demoOpts) error {
 			}
 		}
 	}
+	if *o.memprof != "" {
+		stop := peakHeapProfile(*o.memprof)
+		defer func() {
+			if err := stop(); err != nil {
+				fmt.Fprintf(e.stderr, "urna demo: --memprofile: %v\n", err)
+			}
+		}()
+	}
 	_, err := demo.Run(ctx, cfg)
 	if errors.Is(err, errStoppedEarly) {
 		fmt.Fprintln(e.stderr, "stopped before the tally")
@@ -137,3 +148,40 @@ func addrInUseHint(listen string) string {
 }
 
 var errStoppedEarly = errors.New("stopped before the tally")
+
+// peakHeapProfile samples the heap every second and keeps the heap profile
+// taken when the heap in use was largest; the returned function stops the
+// sampling and writes that profile to path.
+func peakHeapProfile(path string) func() error {
+	stop, done := make(chan struct{}), make(chan struct{})
+	var best bytes.Buffer
+	var peak uint64
+	sample := func() {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		if ms.HeapInuse <= peak {
+			return
+		}
+		peak = ms.HeapInuse
+		best.Reset()
+		_ = pprof.Lookup("heap").WriteTo(&best, 0)
+	}
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				sample()
+			}
+		}
+	}()
+	return func() error {
+		close(stop)
+		<-done
+		return os.WriteFile(path, best.Bytes(), 0o644)
+	}
+}

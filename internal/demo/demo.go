@@ -81,6 +81,7 @@ var (
 
 const (
 	nodes      = 3
+	maxBallots = 1_000_000
 	extraCreds = 5 // credentials left unused, for a person to try
 )
 
@@ -114,8 +115,8 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	if cfg.Ballots == 0 {
 		cfg.Ballots = 100
 	}
-	if cfg.Ballots < 1 || cfg.Ballots > 100000 {
-		return nil, fmt.Errorf("demo: %d ballots, want 1..100000", cfg.Ballots)
+	if cfg.Ballots < 1 || cfg.Ballots > maxBallots {
+		return nil, fmt.Errorf("demo: %d ballots, want 1..%d", cfg.Ballots, maxBallots)
 	}
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Reader
