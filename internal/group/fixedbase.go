@@ -2,6 +2,8 @@ package group
 
 import (
 	r255 "github.com/bwesterb/go-ristretto"
+	"github.com/bwesterb/go-ristretto/edwards25519"
+	fp "github.com/cloudflare/circl/math/fp25519"
 )
 
 // FixedBase is a table of multiples of one element P for constant-time
@@ -32,8 +34,8 @@ func NewFixedBase(p *Element) *FixedBase {
 // MulAddBase returns s·P + g·G for the table's P, in constant time with
 // respect to s and g: both comb multiplications look up every table row
 // with conditional moves, the sum uses the complete addition formula, and
-// only the result, which the caller publishes, is encoded (then decoded
-// into the fast form, so its encoding is kept).
+// only the result, which the caller publishes, is encoded (in the fast
+// form, which keeps its encoding).
 func (t *FixedBase) MulAddBase(s, g *Scalar) *Element {
 	var sp, gp r255.Point
 	var rs, rg r255.Scalar
@@ -43,10 +45,16 @@ func (t *FixedBase) MulAddBase(s, g *Scalar) *Element {
 	rg.SetBytes(&buf)
 	sp.ScalarMultTable(&t.t, &rs)
 	gp.ScalarMultBase(&rg)
-	sp.Add(&sp, &gp).BytesInto(&buf)
-	e, err := DecodeElement(buf[:])
-	if err != nil {
-		panic("group: the fast decoder rejects go-ristretto's encoding: " + err.Error())
+	sp.Add(&sp, &gp)
+	// Hand the coordinates to the fast form, which encodes once; a round
+	// trip through go-ristretto's encoding and our decoder costs twice that.
+	ext := (*edwards25519.ExtendedPoint)(&sp)
+	var pt point
+	for _, c := range [...]struct {
+		dst *fp.Elt
+		src *edwards25519.FieldElement
+	}{{&pt.X, &ext.X}, {&pt.Y, &ext.Y}, {&pt.Z, &ext.Z}, {&pt.T, &ext.T}} {
+		c.src.BytesInto((*[Size]byte)(c.dst))
 	}
-	return e
+	return elementFromPoint(&pt)
 }
