@@ -51,6 +51,7 @@ type demoOpts struct {
 	data     *string
 	listen   *string
 	logs     *bool
+	memprof  *string
 }
 
 func demoFlags(fs *flag.FlagSet) action {
@@ -61,6 +62,7 @@ func demoFlags(fs *flag.FlagSet) action {
 		data:     fs.String("data", "", "keep the election's files in `DIR` (new or empty), the record at DIR/record"),
 		listen:   fs.String("http", "", "API and web `address` of the first node (default: 127.0.0.1:8080 with --serve, any free port otherwise)"),
 		logs:     fs.Bool("logs", false, "show the nodes' logs"),
+		memprof:  fs.String("memprofile", "", "write the heap profile taken when the heap was largest (sampled every second) to `FILE`"),
 	}
 	return func(ctx context.Context, e *env, _ []string) error { return runDemo(ctx, e, o) }
 }
