@@ -22,25 +22,35 @@ const CiphertextSize = 64
 // randomness r (SPEC.md §6.2). It does not branch on m, so it runs in
 // constant time with respect to m and r.
 func Encrypt(pk *group.Element, m uint64, r *group.Scalar) *Ciphertext {
-	return &Ciphertext{Alpha: group.NewElement().ScalarBaseMult(r), Beta: mulAddG(pk, r, group.ScalarFromUint64(m))}
+	return keyFor(pk, 1).encrypt(m, r)
 }
 
-// mulAddG returns s·pk + g·G in constant time with respect to s and g: on
-// circl's ScalarMult, or on a fixed-base table of pk (group.FixedBase,
-// the same constant-time comb as circl's ScalarBaseMult) once this process
-// has multiplied pk often enough for the table to pay for itself.
-func mulAddG(pk *group.Element, s, g *group.Scalar) *group.Element {
-	if t := keyTableFor(pk); t != nil {
-		return t.MulAddBase(s, g)
+// encKey is an election key prepared for the multiplications of one
+// ballot: with a fixed-base table (group.FixedBase, the same constant-time
+// comb as circl's ScalarBaseMult) once this process has multiplied the key
+// often enough for the table to pay for itself.
+type encKey struct {
+	pk *group.Element
+	t  *group.FixedBase
+}
+
+func (k encKey) encrypt(m uint64, r *group.Scalar) *Ciphertext {
+	return &Ciphertext{Alpha: group.NewElement().ScalarBaseMult(r), Beta: k.mulAddG(r, group.ScalarFromUint64(m))}
+}
+
+// mulAddG returns s·pk + g·G in constant time with respect to s and g.
+func (k encKey) mulAddG(s, g *group.Scalar) *group.Element {
+	if k.t != nil {
+		return k.t.MulAddBase(s, g)
 	}
-	e := group.NewElement().ScalarMult(s, pk)
+	e := group.NewElement().ScalarMult(s, k.pk)
 	return e.Add(e, group.NewElement().ScalarBaseMult(g))
 }
 
 // tableAfter is the number of multiplications by one key after which
-// mulAddG builds its table: building costs about 30 ScalarMults and each
+// keyFor builds its table: building costs about 30 ScalarMults and each
 // later multiplication saves two thirds of one, so a process that has
-// already spent 64 on the key (six 1-of-5 ballots; a voter's client
+// already spent 64 on the key (four 1-of-5 ballots; a voter's client
 // encrypting one ballot, or two with an audit, never gets there) builds it.
 const tableAfter = 64
 
@@ -55,10 +65,9 @@ type keyTable struct {
 
 var lastKey atomic.Pointer[keyTable]
 
-// keyTableFor returns pk's table, or nil while it is not worth building.
-// Keys are told apart by their encoding (an Element is mutable), which a
-// decoded key keeps.
-func keyTableFor(pk *group.Element) *group.FixedBase {
+// keyFor prepares pk for mults multiplications. Keys are told apart by
+// their encoding (an Element is mutable), which a decoded key keeps.
+func keyFor(pk *group.Element, mults int) encKey {
 	var enc [group.Size]byte
 	pk.AppendBytes(enc[:0])
 	kt := lastKey.Load()
@@ -66,8 +75,8 @@ func keyTableFor(pk *group.Element) *group.FixedBase {
 		kt = &keyTable{enc: enc}
 		lastKey.Store(kt)
 	}
-	if kt.uses.Add(1) <= tableAfter {
-		return nil
+	if kt.uses.Add(int64(mults)) <= tableAfter {
+		return encKey{pk: pk}
 	}
 	kt.once.Do(func() {
 		k, err := group.DecodeElement(kt.enc[:])
@@ -76,7 +85,7 @@ func keyTableFor(pk *group.Element) *group.FixedBase {
 		}
 		kt.t = group.NewFixedBase(k)
 	})
-	return kt.t
+	return encKey{pk: pk, t: kt.t}
 }
 
 // ZeroCiphertext returns (identity, identity), the neutral element of Add.
