@@ -158,8 +158,13 @@ func encrypt(rand io.Reader, m *Manifest, pk *group.Element, cred *CredentialKey
 	sec := &Secrets{}
 	w := wire.NewWriter(m.BallotSize())
 	w.U8(BallotVersion).Fixed(fp[:]).Fixed(credb).Count(len(m.Questions))
+	mults := 0 // by pk: per option, its ciphertext and 2 proof branches; the range branches
+	for _, mq := range m.Questions {
+		mults += 3*len(mq.Options) + int(mq.Max-mq.Min) + 1
+	}
+	k := keyFor(pk, mults)
 	for q := range m.Questions {
-		eq, rq, err := encryptSelect(rand, w, pk, fp[:], pkb, credb, q, &m.Questions[q], sel[q])
+		eq, rq, err := encryptSelect(rand, w, k, fp[:], pkb, credb, q, &m.Questions[q], sel[q])
 		if err != nil {
 			return nil, nil, err
 		}
@@ -175,7 +180,7 @@ func encrypt(rand io.Reader, m *Manifest, pk *group.Element, cred *CredentialKey
 // encryptSelect writes the part of a selection question q for the 0/1
 // selections sel (SPEC.md §6.1 fields 5–10, §6.2) and returns it with the
 // options' randomness.
-func encryptSelect(rand io.Reader, w *wire.Writer, pk *group.Element, fp, pkb, credb []byte, q int, mq *Question, sel []uint64) (encQuestion, []*group.Scalar, error) {
+func encryptSelect(rand io.Reader, w *wire.Writer, k encKey, fp, pkb, credb []byte, q int, mq *Question, sel []uint64) (encQuestion, []*group.Scalar, error) {
 	w.Count(len(mq.Options))
 	eq := encQuestion{}
 	rsum := group.NewScalar()
@@ -190,11 +195,11 @@ func encryptSelect(rand io.Reader, w *wire.Writer, pk *group.Element, fp, pkb, c
 		rq[i] = r
 		rsum.Add(rsum, r)
 		count += sel[i]
-		ct := Encrypt(pk, sel[i], r)
+		ct := k.encrypt(sel[i], r)
 		ab, bb := ct.Alpha.Bytes(), ct.Beta.Bytes()
 		ctBytes = append(ctBytes, ab, bb)
 		t := statement(transcript.DisjunctiveProof, fp, pkb, credb, q).Uint64(uint64(i)).Bytes(ab).Bytes(bb)
-		pf, enc, err := prove(rand, t, pk, r, sel[i], 0, 2)
+		pf, enc, err := k.prove(rand, t, r, sel[i], 0, 2)
 		if err != nil {
 			return eq, nil, err
 		}
@@ -207,7 +212,7 @@ func encryptSelect(rand io.Reader, w *wire.Writer, pk *group.Element, fp, pkb, c
 	for _, x := range ctBytes {
 		t.Bytes(x)
 	}
-	pf, enc, err := prove(rand, t, pk, rsum, count, uint64(mq.Min), int(mq.Max-mq.Min)+1)
+	pf, enc, err := k.prove(rand, t, rsum, count, uint64(mq.Min), int(mq.Max-mq.Min)+1)
 	if err != nil {
 		return eq, nil, err
 	}

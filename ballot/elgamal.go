@@ -2,6 +2,8 @@ package ballot
 
 import (
 	"fmt"
+	"sync"
+	"sync/atomic"
 
 	"github.com/urna-vote/urna/internal/group"
 	"github.com/urna-vote/urna/internal/wire"
@@ -20,9 +22,70 @@ const CiphertextSize = 64
 // randomness r (SPEC.md §6.2). It does not branch on m, so it runs in
 // constant time with respect to m and r.
 func Encrypt(pk *group.Element, m uint64, r *group.Scalar) *Ciphertext {
-	beta := group.NewElement().ScalarMult(r, pk)
-	beta.Add(beta, group.NewElement().ScalarBaseMult(group.ScalarFromUint64(m)))
-	return &Ciphertext{Alpha: group.NewElement().ScalarBaseMult(r), Beta: beta}
+	return keyFor(pk, 1).encrypt(m, r)
+}
+
+// encKey is an election key prepared for the multiplications of one
+// ballot: with a fixed-base table (group.FixedBase, the same constant-time
+// comb as circl's ScalarBaseMult) once this process has multiplied the key
+// often enough for the table to pay for itself.
+type encKey struct {
+	pk *group.Element
+	t  *group.FixedBase
+}
+
+func (k encKey) encrypt(m uint64, r *group.Scalar) *Ciphertext {
+	return &Ciphertext{Alpha: group.NewElement().ScalarBaseMult(r), Beta: k.mulAddG(r, group.ScalarFromUint64(m))}
+}
+
+// mulAddG returns s·pk + g·G in constant time with respect to s and g.
+func (k encKey) mulAddG(s, g *group.Scalar) *group.Element {
+	if k.t != nil {
+		return k.t.MulAddBase(s, g)
+	}
+	e := group.NewElement().ScalarMult(s, k.pk)
+	return e.Add(e, group.NewElement().ScalarBaseMult(g))
+}
+
+// tableAfter is the number of multiplications by one key after which
+// keyFor builds its table: building costs about 30 ScalarMults and each
+// later multiplication saves two thirds of one, so a process that has
+// already spent 64 on the key (four 1-of-5 ballots; a voter's client
+// encrypting one ballot, or two with an audit, never gets there) builds it.
+const tableAfter = 64
+
+// keyTable counts the multiplications by the last key seen and holds its
+// table once built. One key at a time: a process encrypts to one election.
+type keyTable struct {
+	enc  [group.Size]byte
+	uses atomic.Int64
+	once sync.Once
+	t    *group.FixedBase
+}
+
+var lastKey atomic.Pointer[keyTable]
+
+// keyFor prepares pk for mults multiplications. Keys are told apart by
+// their encoding (an Element is mutable), which a decoded key keeps.
+func keyFor(pk *group.Element, mults int) encKey {
+	var enc [group.Size]byte
+	pk.AppendBytes(enc[:0])
+	kt := lastKey.Load()
+	if kt == nil || kt.enc != enc {
+		kt = &keyTable{enc: enc}
+		lastKey.Store(kt)
+	}
+	if kt.uses.Add(int64(mults)) <= tableAfter {
+		return encKey{pk: pk}
+	}
+	kt.once.Do(func() {
+		k, err := group.DecodeElement(kt.enc[:])
+		if err != nil {
+			panic("ballot: cannot decode the encoding of a key: " + err.Error())
+		}
+		kt.t = group.NewFixedBase(k)
+	})
+	return encKey{pk: pk, t: kt.t}
 }
 
 // ZeroCiphertext returns (identity, identity), the neutral element of Add.

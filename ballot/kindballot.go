@@ -227,7 +227,7 @@ func encryptKinds(rand io.Reader, m *Manifest, pk *group.Element, cred *Credenti
 		switch mq.Kind {
 		case KindSelect:
 			var err error
-			if eq, e.rs, err = encryptSelect(rand, e.w, pk, fp[:], e.pkb, e.credb, q, mq, plain[q].vals); err != nil {
+			if eq, e.rs, err = encryptSelect(rand, e.w, keyFor(pk, 3*len(mq.Options)+int(mq.Max-mq.Min)+1), fp[:], e.pkb, e.credb, q, mq, plain[q].vals); err != nil {
 				return nil, nil, err
 			}
 		case KindRanked:

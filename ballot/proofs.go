@@ -26,6 +26,11 @@ import (
 // with nonce u_j; its challenge is then fixed to c - Σ_{j≠real} c_j.
 // It returns the proof and the encodings of a_0, b_0, a_1, b_1, ...
 func prove(rand io.Reader, t *transcript.Transcript, pk *group.Element, r *group.Scalar, m, v0 uint64, n int) (proof, [][]byte, error) {
+	return keyFor(pk, n).prove(rand, t, r, m, v0, n)
+}
+
+// prove is the package-level prove with the key already prepared.
+func (k encKey) prove(rand io.Reader, t *transcript.Transcript, r *group.Scalar, m, v0 uint64, n int) (proof, [][]byte, error) {
 	pf := proof{a: make([]*group.Element, n), b: make([]*group.Element, n), c: make([]*group.Scalar, n), s: make([]*group.Scalar, n)}
 	enc := make([][]byte, 2*n)
 	u := make([]*group.Scalar, n)
@@ -41,8 +46,7 @@ func prove(rand io.Reader, t *transcript.Transcript, pk *group.Element, r *group
 		d := group.NewScalar().Sub(ms, group.ScalarFromUint64(v0+uint64(j)))
 		d.Mul(d, pf.c[j]).Neg(d)
 		pf.a[j] = group.NewElement().ScalarBaseMult(u[j])
-		pf.b[j] = group.NewElement().ScalarMult(u[j], pk)
-		pf.b[j].Add(pf.b[j], group.NewElement().ScalarBaseMult(d))
+		pf.b[j] = k.mulAddG(u[j], d)
 		enc[2*j], enc[2*j+1] = pf.a[j].Bytes(), pf.b[j].Bytes()
 		t.Bytes(enc[2*j]).Bytes(enc[2*j+1])
 	}

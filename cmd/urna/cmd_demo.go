@@ -2,13 +2,17 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"net"
 	"os"
+	"runtime"
+	"runtime/pprof"
 	"syscall"
+	"time"
 
 	"github.com/urna-vote/urna/internal/demo"
 )
@@ -17,7 +21,7 @@ func init() {
 	register(&command{
 		name:    "demo",
 		summary: "run a whole election on a local 3-node cluster",
-		usage:   "[--ballots N] [--serve] [--data DIR]",
+		usage:   "[--ballots N] [--manifest FILE] [--serve] [--data DIR]",
 		help: `Starts a 3-node board cluster on loopback in this process, creates an
 election (a 1-of-4 and a 2-of-5 question), runs the key ceremony of 3
 trustees with threshold 2 through the board, issues credentials, casts N
@@ -25,6 +29,13 @@ simulated ballots (some voters vote twice, some challenge a ballot first),
 closes, decrypts with only 2 of the 3 trustees, posts the result and verifies
 the complete election record. It exits 0 only if the result equals the count
 of the simulated choices and every verification step passes.
+
+With --manifest FILE the election has the shape of a manifest template (the
+JSON of 'urna authority create --manifest', SPEC.md §4.4, version 1 or 2):
+its questions, title, election id, threshold (the demo plays threshold + 1
+trustees, one of whom stays away) and board and witness quorums. Leave out
+every party's key: the demo plays them all, and runs the witnesses of a
+version-2 manifest itself.
 
 With --serve the cluster and the web client stay up: after the simulated
 ballots you get the URL and a few unused voter credentials to vote by hand;
@@ -34,20 +45,24 @@ press Enter to close and tally, then Ctrl-C to stop.`,
 }
 
 type demoOpts struct {
-	ballots *int
-	serve   *bool
-	data    *string
-	listen  *string
-	logs    *bool
+	ballots  *int
+	manifest *string
+	serve    *bool
+	data     *string
+	listen   *string
+	logs     *bool
+	memprof  *string
 }
 
 func demoFlags(fs *flag.FlagSet) action {
 	o := &demoOpts{
-		ballots: fs.Int("ballots", 100, "number of simulated voters"),
-		serve:   fs.Bool("serve", false, "keep the cluster and the web client running for voting by hand"),
-		data:    fs.String("data", "", "keep the election's files in `DIR` (new or empty), the record at DIR/record"),
-		listen:  fs.String("http", "", "API and web `address` of the first node (default: 127.0.0.1:8080 with --serve, any free port otherwise)"),
-		logs:    fs.Bool("logs", false, "show the nodes' logs"),
+		ballots:  fs.Int("ballots", 100, "number of simulated voters"),
+		manifest: fs.String("manifest", "", "manifest template `FILE` (as for 'urna authority create') giving the election's shape (default: a 1-of-4 and a 2-of-5 question)"),
+		serve:    fs.Bool("serve", false, "keep the cluster and the web client running for voting by hand"),
+		data:     fs.String("data", "", "keep the election's files in `DIR` (new or empty), the record at DIR/record"),
+		listen:   fs.String("http", "", "API and web `address` of the first node (default: 127.0.0.1:8080 with --serve, any free port otherwise)"),
+		logs:     fs.Bool("logs", false, "show the nodes' logs"),
+		memprof:  fs.String("memprofile", "", "write the heap profile taken when the heap was largest (sampled every second) to `FILE`"),
 	}
 	return func(ctx context.Context, e *env, _ []string) error { return runDemo(ctx, e, o) }
 }
@@ -57,6 +72,13 @@ func runDemo(ctx context.Context, e *env, o *demoOpts) error {
 		return usagef("--ballots must be at least 1")
 	}
 	cfg := demo.Config{Ballots: *o.ballots, DataDir: *o.data, HTTPListen: *o.listen, Static: webFS, Progress: e.stderr, Out: e.stdout}
+	if *o.manifest != "" {
+		data, err := os.ReadFile(*o.manifest)
+		if err != nil {
+			return fmt.Errorf("urna demo: --manifest: %w", err)
+		}
+		cfg.Manifest = data
+	}
 	if *o.logs {
 		lg, err := newLogger(e, "info", "text")
 		if err != nil {
@@ -89,6 +111,14 @@ func runDemo(ctx context.Context, e *env, o *demoOpts) error {
 			}
 		}
 	}
+	if *o.memprof != "" {
+		stop := peakHeapProfile(*o.memprof)
+		defer func() {
+			if err := stop(); err != nil {
+				fmt.Fprintf(e.stderr, "urna demo: --memprofile: %v\n", err)
+			}
+		}()
+	}
 	_, err := demo.Run(ctx, cfg)
 	if errors.Is(err, errStoppedEarly) {
 		fmt.Fprintln(e.stderr, "stopped before the tally")
@@ -120,3 +150,40 @@ func addrInUseHint(listen string) string {
 }
 
 var errStoppedEarly = errors.New("stopped before the tally")
+
+// peakHeapProfile samples the heap every second and keeps the heap profile
+// taken when the heap in use was largest; the returned function stops the
+// sampling and writes that profile to path.
+func peakHeapProfile(path string) func() error {
+	stop, done := make(chan struct{}), make(chan struct{})
+	var best bytes.Buffer
+	var peak uint64
+	sample := func() {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		if ms.HeapInuse <= peak {
+			return
+		}
+		peak = ms.HeapInuse
+		best.Reset()
+		_ = pprof.Lookup("heap").WriteTo(&best, 0)
+	}
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				sample()
+			}
+		}
+	}()
+	return func() error {
+		close(stop)
+		<-done
+		return os.WriteFile(path, best.Bytes(), 0o644)
+	}
+}

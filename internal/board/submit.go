@@ -12,6 +12,7 @@ import (
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/internal/batch"
 	"github.com/urna-vote/urna/internal/group"
 	"github.com/urna-vote/urna/internal/replica"
 	"github.com/urna-vote/urna/internal/store"
@@ -245,10 +246,66 @@ func (s *Submitter) preCheck(v *state, entries []*bulletin.Entry) []error {
 		}
 		pc = sp
 	}
-	errs := bulletin.PreCheck(rand.Reader, st, entries, pc)
+	var errs []error
+	if sp, ok := pc.(*bulletin.StandardProofs); ok && sp.JointKey != nil {
+		errs = preCheckBallots(v, sp, entries)
+	} else {
+		errs = bulletin.PreCheck(rand.Reader, st, entries, pc)
+	}
 	for k, e := range entries {
 		if errs[k] == nil && e.Type == bulletin.TypeResult && v.manifest != nil {
 			errs[k] = s.checkResult(v, e)
+		}
+	}
+	return errs
+}
+
+// preCheckBallots is preCheck once the election is open: the cast ballots
+// whose header is in order are checked in one ballot.VerifyBatch with their
+// envelope signatures folded into the same multi-scalar multiplication (the
+// client's verifier does the same, client/pipeline.go); every other entry,
+// and a ballot whose body does not parse, goes through bulletin.PreCheck.
+// The errors are those bulletin.PreCheck would return: a ballot that fails
+// the joint batch (found by bisection) is checked again alone, and its
+// signature decides between ErrInvalidSignature (checked first, as
+// PreCheck does) and ErrInvalidProof.
+func preCheckBallots(v *state, sp *bulletin.StandardProofs, entries []*bulletin.Entry) []error {
+	st := v.rules
+	errs := make([]error, len(entries))
+	var rest, cast []*bulletin.Entry
+	var restPos, castPos []int
+	var ballots []*ballot.Ballot
+	for i, e := range entries {
+		if e != nil && e.Type == bulletin.TypeBallot && e.Sig != nil && e.Election == st.Election && e.Role == e.Type.Role() {
+			if b, err := ballot.ParseBallot(e.Body); err == nil {
+				cast, castPos, ballots = append(cast, e), append(castPos, i), append(ballots, b)
+				continue
+			}
+		}
+		rest, restPos = append(rest, e), append(restPos, i)
+	}
+	if len(rest) > 0 {
+		for k, err := range bulletin.PreCheck(rand.Reader, st, rest, sp) {
+			errs[restPos[k]] = err
+		}
+	}
+	if len(cast) == 0 {
+		return errs
+	}
+	bad, err := ballot.VerifyBatch(rand.Reader, sp.Manifest, sp.JointKey, ballots, func(bv *batch.Verifier, k int) {
+		cast[k].AddToBatch(bv, k)
+	})
+	if err != nil {
+		for _, i := range castPos {
+			errs[i] = err
+		}
+		return errs
+	}
+	for _, k := range bad {
+		if cast[k].VerifySignature() != nil {
+			errs[castPos[k]] = bulletin.ErrInvalidSignature
+		} else {
+			errs[castPos[k]] = fmt.Errorf("%w: ballot proofs", bulletin.ErrInvalidProof)
 		}
 	}
 	return errs

@@ -53,6 +53,9 @@ type Config struct {
 	Rand io.Reader
 	// Workers encrypt ballots concurrently (default GOMAXPROCS).
 	Workers int
+	// Manifest is a manifest template of version 1 or 2 giving the
+	// election's shape (newShape); nil: the built-in two-question election.
+	Manifest []byte
 }
 
 // Outcome is what Run found.
@@ -78,18 +81,19 @@ var (
 
 const (
 	nodes      = 3
-	trustees   = 3
-	threshold  = 2
-	electionID = "demo"
+	maxBallots = 1_000_000
 	extraCreds = 5 // credentials left unused, for a person to try
 )
 
 type run struct {
 	cfg     Config
+	shape   *shape
 	dir     string
 	rand    io.Reader
 	clients []*apiclient.Client
 	start   time.Time
+	// stopWitnesses stops the witnesses' servers (after the nodes).
+	stopWitnesses func()
 }
 
 func (r *run) progress(format string, args ...any) {
@@ -111,8 +115,8 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	if cfg.Ballots == 0 {
 		cfg.Ballots = 100
 	}
-	if cfg.Ballots < 1 || cfg.Ballots > 100000 {
-		return nil, fmt.Errorf("demo: %d ballots, want 1..100000", cfg.Ballots)
+	if cfg.Ballots < 1 || cfg.Ballots > maxBallots {
+		return nil, fmt.Errorf("demo: %d ballots, want 1..%d", cfg.Ballots, maxBallots)
 	}
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Reader
@@ -124,6 +128,10 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 		cfg.HTTPListen = "127.0.0.1:0"
 	}
 	r := &run{cfg: cfg, rand: cfg.Rand, start: time.Now()}
+	var err error
+	if r.shape, err = newShape(cfg.Manifest, cfg.Rand); err != nil {
+		return nil, err
+	}
 	if cfg.DataDir == "" {
 		d, err := os.MkdirTemp("", "urna-demo-")
 		if err != nil {
@@ -147,10 +155,16 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 func (r *run) cluster(ctx context.Context) ([]*server.Node, []ballot.BoardNode, error) {
 	var started []*server.Node
 	var board []ballot.BoardNode
+	witnesses, stopWitnesses, err := r.shape.serveWitnesses()
+	if err != nil {
+		return nil, nil, err
+	}
+	r.stopWitnesses = stopWitnesses
 	stopAll := func() {
 		for i := len(started) - 1; i >= 0; i-- {
 			_ = started[i].Stop()
 		}
+		stopWitnesses()
 	}
 	for i := 1; i <= nodes; i++ {
 		id := fmt.Sprintf("n%d", i)
@@ -172,6 +186,7 @@ func (r *run) cluster(ctx context.Context) ([]*server.Node, []ballot.BoardNode, 
 		c := server.DefaultConfig()
 		c.ID, c.DataDir, c.SigningKey, c.Static = id, dir, key, r.cfg.Static
 		c.RaftBind, c.HTTPListen = "127.0.0.1:0", "127.0.0.1:0"
+		c.Witnesses = witnesses
 		if i == 1 {
 			c.HTTPListen, c.Bootstrap = r.cfg.HTTPListen, true
 		} else {
@@ -238,12 +253,6 @@ func waitLeader(ctx context.Context, cl *apiclient.Client) error {
 
 func (r *run) dirOf(party string) string { return filepath.Join(r.dir, party) }
 
-// The demo election's questions (SPEC.md §4): one 1-of-4 and one 2-of-5.
-var questions = []ballot.QuestionJSON{
-	{Text: "Which colour for the new city flag?", Options: []string{"Red", "Green", "Blue", "Gold"}, Min: 1, Max: 1},
-	{Text: "Pick two priorities for next year's budget", Options: []string{"Parks", "Libraries", "Cycle lanes", "Public transport", "Schools"}, Min: 2, Max: 2},
-}
-
 func (r *run) election(ctx context.Context) (*Outcome, error) {
 	r.progress("starting a %d-node board cluster on loopback (data in %s)", nodes, r.dir)
 	started, board, err := r.cluster(ctx)
@@ -254,7 +263,9 @@ func (r *run) election(ctx context.Context) (*Outcome, error) {
 		for i := len(started) - 1; i >= 0; i-- {
 			_ = started[i].Stop()
 		}
+		r.stopWitnesses()
 	}()
+	trustees, threshold := r.shape.trustees, r.shape.threshold
 	url := started[0].APIAddr
 	r.progress("cluster up: %s", strings.Join(nodeURLs(started), ", "))
 	ea, ca := r.clients[0], r.clients[1%nodes]
@@ -274,18 +285,20 @@ func (r *run) election(ctx context.Context) (*Outcome, error) {
 		}
 		tpub = append(tpub, filepath.Join(d, roles.TrusteePublicFile))
 	}
-	tmpl := fmt.Appendf(nil, `{"election_id": %q, "title": "Urna demo election", "threshold": %d, "board_quorum": 2, "questions": %s}`,
-		electionID, threshold, mustJSON(questions))
 	m, err := roles.BuildManifest(r.dirOf("authority"), &roles.ElectionSpec{
-		Template: tmpl, CredentialAuthority: filepath.Join(r.dirOf("credentials"), roles.CAPublicFile),
+		Template: r.shape.template(), CredentialAuthority: filepath.Join(r.dirOf("credentials"), roles.CAPublicFile),
 		Trustees: tpub, BoardNodes: board})
 	if err != nil {
+		return nil, err
+	}
+	if err := r.shape.startWitnesses(r.dirOf("witnesses"), m); err != nil {
 		return nil, err
 	}
 	if _, err := roles.CreateElection(ctx, r.rand, ea, r.dirOf("authority"), m); err != nil {
 		return nil, err
 	}
-	r.progress("election authority posted the manifest: 2 questions, %d trustees, threshold %d, %d board nodes", trustees, threshold, nodes)
+	r.progress("election authority posted the manifest (version %d): %d questions, %d trustees, threshold %d, %d board nodes, %d witnesses",
+		m.Version, len(m.Questions), trustees, threshold, nodes, len(m.Witnesses))
 
 	nCreds := r.cfg.Ballots + extraCreds
 	var iss *roles.Issued
@@ -333,9 +346,11 @@ func (r *run) election(ctx context.Context) (*Outcome, error) {
 	r.progress("key ceremony done through the board: qualified trustees %v; voting is open", open.Qualified)
 
 	// Voting.
-	credData, err := keyfile.Read(iss.Path)
+	// Not keyfile.Read: its 1 MiB bound on key files is ≈ 30,000
+	// credentials; this file is the one IssueCredentials just wrote.
+	credData, err := os.ReadFile(iss.Path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("demo: %w", err)
 	}
 	creds, order, err := roles.ParseCredentials(credData)
 	if err != nil {

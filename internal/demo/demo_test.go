@@ -75,3 +75,44 @@ func TestDemoDataDirMustBeEmpty(t *testing.T) {
 		t.Fatalf("err = %v, want a non-empty directory error", err)
 	}
 }
+
+// TestDemoManifest: the demo holds the election a version-2 template
+// describes (one 1-of-5 question, threshold 1, witnesses the demo runs),
+// and the record, with the witnesses' cosignatures, verifies.
+func TestDemoManifest(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	tmpl := []byte(`{"version": 2, "election_id": "shape", "title": "One of five", "threshold": 1, "witness_quorum": 2,
+		"questions": [{"text": "Pick one", "options": ["a", "b", "c", "d", "e"], "min": 1, "max": 1}]}`)
+	var progress, out bytes.Buffer
+	o, err := Run(ctx, Config{Ballots: 12, Manifest: tmpl, Progress: &progress, Out: &out})
+	if err != nil {
+		t.Fatalf("demo: %v\n%s\n%s", err, progress.String(), out.String())
+	}
+	if !o.OK || !o.Report.OK() || !o.Report.Complete {
+		t.Fatalf("demo outcome not OK:\n%s", out.String())
+	}
+	m := o.Manifest
+	if m.Version != 2 || len(m.Witnesses) != 2 || m.WitnessQuorum != 2 || len(m.Questions) != 1 || len(m.Trustees) != 2 || m.Threshold != 1 {
+		t.Fatalf("manifest: version %d, %d witnesses (quorum %d), %d questions, %d trustees, threshold %d",
+			m.Version, len(m.Witnesses), m.WitnessQuorum, len(m.Questions), len(m.Trustees), m.Threshold)
+	}
+	if len(o.Report.Trustees) != 1 || o.Report.Counted != 12 {
+		t.Errorf("report: trustees %v, %d counted; want 1 trustee, 12", o.Report.Trustees, o.Report.Counted)
+	}
+}
+
+func TestDemoManifestRefusesForeignParties(t *testing.T) {
+	for name, tmpl := range map[string]string{
+		"version 3": `{"version": 3, "questions": [{"text": "q", "options": ["a", "b"], "min": 1, "max": 1}]}`,
+		"a trustee": `{"trustees": [{"name": "t"}], "questions": [{"text": "q", "options": ["a", "b"], "min": 1, "max": 1}]}`,
+		"a witness": `{"version": 2, "witnesses": [{"name": "w", "key": "AAAA"}], "questions": [{"text": "q", "options": ["a", "b"], "min": 1, "max": 1}]}`,
+		"unknown":   `{"colour": "red"}`,
+		"not json":  `questions:`,
+		"threshold": `{"threshold": 40, "questions": [{"text": "q", "options": ["a", "b"], "min": 1, "max": 1}]}`,
+	} {
+		if _, err := Run(context.Background(), Config{Ballots: 1, Manifest: []byte(tmpl)}); err == nil || !strings.Contains(err.Error(), "demo: manifest") {
+			t.Errorf("%s: err = %v, want a manifest error", name, err)
+		}
+	}
+}

@@ -8,10 +8,12 @@ import (
 	"io"
 	mrand "math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/internal/apiclient"
 	"github.com/urna-vote/urna/internal/roles"
 )
 
@@ -29,7 +31,7 @@ type job struct {
 	choices [][]uint32
 	audit   bool
 	entry   []byte // filled by the workers
-	tracker ballot.Tracker
+	seq     uint64 // filled by the posters
 	err     error
 }
 
@@ -47,8 +49,17 @@ func randomChoices(rng *mrand.Rand, m *ballot.Manifest) [][]uint32 {
 	return out
 }
 
-// vote casts the simulated ballots: every voter once, every twentieth after
-// challenging a ballot, then every tenth a second time.
+// Posting: batches of postBatch entries, postersPerNode requests in flight
+// per node, so that encryption, the nodes' checks and Raft's fsyncs overlap.
+const (
+	postBatch      = 128
+	postersPerNode = 2
+)
+
+// vote casts the simulated ballots in two passes: every voter once (every
+// twentieth after challenging a ballot), then every tenth a second time.
+// Each pass streams (castAll): only the ballots in flight are in memory,
+// and the simulation keeps counts, not choices.
 func (r *run) vote(ctx context.Context, el *roles.Election, creds map[int]ballot.Credential, voters []int) (*simulation, error) {
 	var seed [16]byte
 	if _, err := io.ReadFull(r.rand, seed[:]); err != nil {
@@ -57,135 +68,246 @@ func (r *run) vote(ctx context.Context, el *roles.Election, creds map[int]ballot
 	// The choices are not secret: a fast PRNG is enough to simulate voters.
 	rng := mrand.New(mrand.NewPCG(binary.LittleEndian.Uint64(seed[:8]), binary.LittleEndian.Uint64(seed[8:])))
 	m := el.Manifest
-	final := map[int][][]uint32{}
-	var wave1, wave2 []*job
-	for k, v := range voters {
-		if (k+1)%20 == 0 {
-			wave1 = append(wave1, &job{voter: v, choices: randomChoices(rng, m), audit: true})
-		}
-		ch := randomChoices(rng, m)
-		wave1 = append(wave1, &job{voter: v, choices: ch})
-		final[v] = ch
-	}
-	for k, v := range voters {
-		if (k+1)%10 == 0 {
-			ch := randomChoices(rng, m)
-			wave2 = append(wave2, &job{voter: v, choices: ch})
-			final[v] = ch
-		}
-	}
-	keys := make(map[int]*ballot.CredentialKey, len(voters))
-	for _, v := range voters {
-		k, err := creds[v].Key(m.ElectionID)
-		if err != nil {
-			return nil, fmt.Errorf("demo: voter %d: %w", v, err)
-		}
-		keys[v] = k
-	}
-	sim := &simulation{voters: len(voters)}
-	for w, jobs := range [][]*job{wave1, wave2} {
-		t0 := time.Now()
-		r.encrypt(el, keys, jobs)
-		for _, j := range jobs {
-			if j.err != nil {
-				return nil, fmt.Errorf("demo: voter %d: %w", j.voter, j.err)
-			}
-		}
-		enc := time.Since(t0)
-		seqs, err := r.submit(ctx, jobs)
-		if err != nil {
-			return nil, err
-		}
-		for _, j := range jobs {
-			switch {
-			case j.audit:
-				sim.audits++
-			case w == 1:
-				sim.revotes++
-				sim.cast++
-			default:
-				sim.cast++
-			}
-		}
-		what := "first ballots (some after a challenge)"
-		if w == 1 {
-			what = "second ballots (revotes replace the first)"
-		}
-		r.progress("voters cast %d %s: encrypted in %v on %d workers, posted in %v",
-			len(jobs), what, enc.Round(time.Millisecond), r.cfg.Workers, (time.Since(t0) - enc).Round(time.Millisecond))
-		if w == 0 {
-			// A few voters fetch and check their receipts, as `urna vote` does.
-			n := 0
-			for i, j := range jobs {
-				if j.audit || n == 3 {
-					continue
-				}
-				if _, err := roles.FetchReceipt(ctx, r.clients[i%len(r.clients)], el, seqs[i], j.entry, 30*time.Second); err != nil {
-					return nil, fmt.Errorf("demo: voter %d receipt: %w", j.voter, err)
-				}
-				n++
-			}
-			r.progress("%d voters checked their receipts (signed checkpoint and inclusion proof)", n)
-		}
-	}
-	sim.expected = make([][]uint64, len(m.Questions))
+	sim := &simulation{voters: len(voters), expected: make([][]uint64, len(m.Questions))}
 	for q, mq := range m.Questions {
 		sim.expected[q] = make([]uint64, len(mq.Options))
 	}
-	for _, ch := range final {
+	count := func(ch [][]uint32) {
 		for q, sel := range ch {
 			for _, o := range sel {
 				sim.expected[q][o]++
 			}
 		}
 	}
+	revotes := len(voters) / 10
+	audits := len(voters) / 20
+	first := func(yield func(*job) bool) {
+		for k, v := range voters {
+			if (k+1)%20 == 0 && !yield(&job{voter: v, choices: randomChoices(rng, m), audit: true}) {
+				return
+			}
+			ch := randomChoices(rng, m)
+			if (k+1)%10 != 0 { // a revote replaces it
+				count(ch)
+			}
+			if !yield(&job{voter: v, choices: ch}) {
+				return
+			}
+		}
+	}
+	second := func(yield func(*job) bool) {
+		for k, v := range voters {
+			if (k+1)%10 == 0 {
+				ch := randomChoices(rng, m)
+				count(ch)
+				if !yield(&job{voter: v, choices: ch}) {
+					return
+				}
+			}
+		}
+	}
+	passes := []struct {
+		what string
+		n    int
+		jobs func(func(*job) bool)
+		keep int // posted ballots kept for the receipt checks
+	}{
+		{"first ballots (some after a challenge)", len(voters) + audits, first, 3},
+		{"second ballots (revotes replace the first)", revotes, second, 0},
+	}
+	for w, p := range passes {
+		t0 := time.Now()
+		kept, err := r.castAll(ctx, el, creds, p.jobs, p.n, p.keep)
+		if err != nil {
+			return nil, err
+		}
+		r.progress("voters cast %d %s in %v: encrypted on %d workers and posted in batches of %d, %d requests in flight",
+			p.n, p.what, time.Since(t0).Round(time.Millisecond), r.cfg.Workers, postBatch, postersPerNode*len(r.clients))
+		if w == 0 {
+			sim.cast, sim.audits = len(voters), audits
+			// A few voters fetch and check their receipts, as `urna vote` does.
+			for i, j := range kept {
+				if _, err := roles.FetchReceipt(ctx, r.clients[i%len(r.clients)], el, j.seq, j.entry, 30*time.Second); err != nil {
+					return nil, fmt.Errorf("demo: voter %d receipt: %w", j.voter, err)
+				}
+			}
+			r.progress("%d voters checked their receipts (signed checkpoint and inclusion proof)", len(kept))
+		} else {
+			sim.cast += revotes
+			sim.revotes = revotes
+		}
+	}
 	return sim, nil
 }
 
-// encrypt fills the entries of jobs with cfg.Workers goroutines.
-func (r *run) encrypt(el *roles.Election, keys map[int]*ballot.CredentialKey, jobs []*job) {
-	var wg sync.WaitGroup
-	next := make(chan *job)
+// castAll encrypts the ballots jobs yields (n of them, for the progress
+// line) on cfg.Workers goroutines and posts them in batches to the nodes in
+// turn. It returns the first keep cast (not audited) ballots with their
+// sequence numbers.
+func (r *run) castAll(ctx context.Context, el *roles.Election, creds map[int]ballot.Credential, jobs func(func(*job) bool), n, keep int) ([]*job, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	fail := func(err error) { cancel(err) }
 	var mu sync.Mutex // guards r.rand, which need not be safe for concurrent use
 	rd := lockedReader{r: r.rand, mu: &mu}
+
+	todo := make(chan *job, 2*r.cfg.Workers)
+	go func() {
+		defer close(todo)
+		for j := range jobs {
+			select {
+			case todo <- j:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	done := make(chan *job, postBatch)
+	var workers sync.WaitGroup
 	for range r.cfg.Workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range next {
-				key := keys[j.voter]
-				p, err := roles.PrepareBallot(rd, el, key, j.choices)
-				if err != nil {
-					j.err = err
-					continue
+		workers.Go(func() {
+			for j := range todo {
+				if j.err = r.prepare(rd, el, creds, j); j.err != nil {
+					fail(fmt.Errorf("demo: voter %d: %w", j.voter, j.err))
+					return
 				}
-				j.tracker = p.Tracker
-				if !j.audit {
-					j.entry = p.Entry
-					continue
+				select {
+				case done <- j:
+				case <-ctx.Done():
+					return
 				}
-				raw, _, err := p.AuditEntry(rd, el)
-				if err != nil {
-					j.err = err
-					continue
+			}
+		})
+	}
+	go func() { workers.Wait(); close(done) }()
+
+	batches := make(chan []*job)
+	var posted atomic.Int64
+	var keptMu sync.Mutex
+	var kept []*job
+	var posters sync.WaitGroup
+	for p := range postersPerNode * len(r.clients) {
+		cl := r.clients[p%len(r.clients)]
+		posters.Go(func() {
+			for b := range batches {
+				if err := r.post(ctx, cl, b); err != nil {
+					fail(err)
+					continue // drain
 				}
-				// The voter checks the opening before trusting the device.
-				e, err := bulletin.ParseEntry(raw)
-				if err == nil {
-					var a *ballot.Audit
-					if a, err = ballot.ParseAudit(e.Body); err == nil {
-						err = ballot.VerifyAudit(el.Manifest, el.JointKey, a)
+				posted.Add(int64(len(b)))
+				keptMu.Lock()
+				for _, j := range b {
+					if len(kept) < keep && !j.audit {
+						kept = append(kept, j)
 					}
 				}
-				j.entry, j.err = raw, err
+				keptMu.Unlock()
 			}
-		}()
+		})
 	}
-	for _, j := range jobs {
-		next <- j
+	stopProgress := r.progressEvery(5*time.Second, "posted %d of %d ballots", &posted, n)
+	var b []*job
+	for j := range done {
+		b = append(b, j)
+		if len(b) == postBatch {
+			batches <- b
+			b = nil
+		}
 	}
-	close(next)
-	wg.Wait()
+	if len(b) > 0 && ctx.Err() == nil {
+		batches <- b
+	}
+	close(batches)
+	posters.Wait()
+	stopProgress()
+	if err := context.Cause(ctx); err != nil {
+		return nil, err
+	}
+	return kept, nil
+}
+
+// prepare encrypts and signs job j's ballot; an audited one is opened and
+// the voter checks the opening before trusting the device.
+func (r *run) prepare(rd io.Reader, el *roles.Election, creds map[int]ballot.Credential, j *job) error {
+	key, err := creds[j.voter].Key(el.Manifest.ElectionID)
+	if err != nil {
+		return err
+	}
+	p, err := roles.PrepareBallot(rd, el, key, j.choices)
+	if err != nil {
+		return err
+	}
+	if !j.audit {
+		j.entry = p.Entry
+		return nil
+	}
+	raw, _, err := p.AuditEntry(rd, el)
+	if err != nil {
+		return err
+	}
+	e, err := bulletin.ParseEntry(raw)
+	if err != nil {
+		return err
+	}
+	// The voter checks the opening before trusting the device.
+	a, err := ballot.ParseAudit(e.Body)
+	if err != nil {
+		return err
+	}
+	if err := ballot.VerifyAudit(el.Manifest, el.JointKey, a); err != nil {
+		return err
+	}
+	j.entry = raw
+	return nil
+}
+
+// post submits one batch through cl and records the sequence numbers.
+func (r *run) post(ctx context.Context, cl *apiclient.Client, b []*job) error {
+	entries := make([][]byte, len(b))
+	for i, j := range b {
+		entries[i] = j.entry
+	}
+	res, err := cl.Submit(ctx, entries)
+	if err != nil {
+		return fmt.Errorf("demo: posting ballots: %w", err)
+	}
+	for i, x := range res {
+		if x.Err != nil {
+			return fmt.Errorf("demo: voter %d's ballot was rejected: %w", b[i].voter, x.Err)
+		}
+		b[i].seq = x.Seq
+	}
+	return nil
+}
+
+// progressEvery prints format (with *done and total, the rate and an
+// estimate of the time left) every period until the returned function is
+// called.
+func (r *run) progressEvery(period time.Duration, format string, done *atomic.Int64, total int) func() {
+	stop := make(chan struct{})
+	finished := make(chan struct{})
+	t0 := time.Now()
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(period)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				d := done.Load()
+				el := time.Since(t0)
+				rate := float64(d) / el.Seconds()
+				eta := "?"
+				if d > 0 {
+					eta = time.Duration(float64(int64(total)-d) / rate * float64(time.Second)).Round(time.Second).String()
+				}
+				r.progress(format+" (%.0f/s, %s left)", d, total, rate, eta)
+			}
+		}
+	}()
+	return func() { close(stop); <-finished }
 }
 
 type lockedReader struct {
@@ -197,31 +319,6 @@ func (l lockedReader) Read(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.r.Read(p)
-}
-
-// submit posts the entries in batches, spread over the nodes, and returns
-// their sequence numbers.
-func (r *run) submit(ctx context.Context, jobs []*job) ([]uint64, error) {
-	const batch = 128
-	seqs := make([]uint64, len(jobs))
-	for start, k := 0, 0; start < len(jobs); start, k = start+batch, k+1 {
-		end := min(start+batch, len(jobs))
-		entries := make([][]byte, 0, end-start)
-		for _, j := range jobs[start:end] {
-			entries = append(entries, j.entry)
-		}
-		res, err := r.clients[k%len(r.clients)].Submit(ctx, entries)
-		if err != nil {
-			return nil, fmt.Errorf("demo: posting ballots: %w", err)
-		}
-		for i, x := range res {
-			if x.Err != nil {
-				return nil, fmt.Errorf("demo: voter %d's ballot was rejected: %w", jobs[start+i].voter, x.Err)
-			}
-			seqs[start+i] = x.Seq
-		}
-	}
-	return seqs, nil
 }
 
 func mustJSON(v any) []byte {

@@ -11,12 +11,14 @@
 // other byte string (non-canonical field encodings, negative field elements,
 // non-squares, unreduced scalars, wrong lengths); see SetCanonicalBytes.
 //
-// Timing: element and scalar arithmetic, ScalarMult and ScalarBaseMult run in
-// constant time and may be used on secrets. Functions whose names start with
+// Timing: element and scalar arithmetic, ScalarMult, ScalarBaseMult and
+// FixedBase.MulAddBase run in constant time and may be used on secrets. Functions whose names start with
 // VarTime leak their inputs through timing and MUST only see public data
 // (verification equations, public ciphertexts, batch weights).
 //
-// Two implementations: every constant-time operation runs on circl. The
+// Two implementations: every constant-time operation runs on circl, except
+// FixedBase, which runs go-ristretto's constant-time comb (the code under
+// circl's Ristretto255 ScalarBaseMult) on a table of any element. The
 // decoders (RFC 9496 §4.3.1, every check), the VarTime functions, and
 // Bytes, Equal and IsIdentity of decoded elements run on a private
 // edwards25519 point type over circl's assembly field arithmetic

@@ -233,3 +233,23 @@ func BenchmarkMSM8192(b *testing.B)        { benchMSM(b, 8192, false) }
 func BenchmarkMSM3Decoded(b *testing.B)    { benchMSM(b, 3, true) }
 func BenchmarkMSM64Decoded(b *testing.B)   { benchMSM(b, 64, true) }
 func BenchmarkMSM8192Decoded(b *testing.B) { benchMSM(b, 8192, true) }
+
+// TestFixedBaseMatchesCircl: the table's s·P + g·G equals circl's
+// constant-time ScalarMult and ScalarBaseMult, on random and edge scalars.
+func TestFixedBaseMatchesCircl(t *testing.T) {
+	p := NewElement().ScalarBaseMult(HashToScalar([]byte("fixed base"), []byte("test")))
+	tb := NewFixedBase(p)
+	minus1 := NewScalar().Neg(ScalarFromUint64(1))
+	cases := [][2]*Scalar{{NewScalar(), NewScalar()}, {ScalarFromUint64(1), NewScalar()}, {NewScalar(), ScalarFromUint64(1)}, {minus1, minus1}}
+	for i := range 50 {
+		cases = append(cases, [2]*Scalar{HashToScalar([]byte{byte(i)}, []byte("s")), HashToScalar([]byte{byte(i)}, []byte("g"))})
+	}
+	for i, c := range cases {
+		want := NewElement().ScalarMult(c[0], p)
+		want.Add(want, NewElement().ScalarBaseMult(c[1]))
+		got := tb.MulAddBase(c[0], c[1])
+		if !got.Equal(want) || string(got.Bytes()) != string(want.Bytes()) {
+			t.Fatalf("case %d: table gives %x, circl %x", i, got.Bytes(), want.Bytes())
+		}
+	}
+}

@@ -1,0 +1,136 @@
+package board
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/internal/testonly"
+	"github.com/urna-vote/urna/internal/testonly/seeded"
+)
+
+// TestAttackPrecheckBlamesOnlyTheBadBallots: the node's pre-check puts the
+// envelope signatures and the ballot proofs of a batch into one
+// multi-scalar multiplication; a forged signature, a forged proof or both
+// among good ballots MUST be refused alone, with the error the two separate
+// checks gave (signature first), and every good ballot of the same batch
+// accepted.
+func TestAttackPrecheckBlamesOnlyTheBadBallots(t *testing.T) {
+	e := testonly.NewElection(t, "board test election", testonly.Config{Voters: 10})
+	c := newTCluster(t, e.NodeKeys(), boltOpener, nil, "n1", "n2", "n3")
+	c.mustAccept("manifest", e.ManifestEntry())
+	c.mustAccept("credentials", e.CredentialsEntry())
+	c.mustAccept("deals", e.DealEntries()...)
+	c.mustAccept("confirmations", e.ConfirmationEntries()...)
+	c.mustAccept("open", e.OpenEntry())
+
+	entries := make([][]byte, 10)
+	bodies := make([][]byte, 10)
+	for v := range entries {
+		en, b, _ := e.BallotEntry(v, testonly.Pick(v%3, v%2))
+		entries[v], bodies[v] = en, b.Bytes()
+	}
+	// withSig returns entry with the (well-formed, wrong) signature of other.
+	withSig := func(entry, other []byte) []byte {
+		en, err := bulletin.ParseEntry(entry)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, err := bulletin.ParseEntry(other)
+		if err != nil {
+			t.Fatal(err)
+		}
+		en.Sig = o.Sig
+		return en.Bytes()
+	}
+	// foreignProof returns voter v's ballot entry, correctly signed, whose
+	// body is voter w's ballot with v's credential: it parses, but its
+	// proofs are bound to w's credential.
+	foreignProof := func(v, w int) []byte {
+		body := slices.Clone(bodies[w])
+		copy(body[1+32:1+64], e.Voters[v].Public().Bytes())
+		return e.Entry(bulletin.TypeBallot, bulletin.RoleVoter, e.Voters[v].PrivateKey(), body)
+	}
+	malformed := func(v int) []byte {
+		return e.Entry(bulletin.TypeBallot, bulletin.RoleVoter, e.Voters[v].PrivateKey(), bodies[v][:len(bodies[v])-1])
+	}
+	want := make([]error, len(entries))
+	entries[2], want[2] = withSig(entries[2], entries[3]), bulletin.ErrInvalidSignature
+	entries[5], want[5] = foreignProof(5, 6), bulletin.ErrInvalidProof
+	entries[7], want[7] = withSig(foreignProof(7, 8), entries[3]), bulletin.ErrInvalidSignature
+	entries[8], want[8] = malformed(8), bulletin.ErrMalformed
+	entries[9], want[9] = withSig(malformed(9), entries[3]), bulletin.ErrInvalidSignature
+
+	res := c.submit(entries...)
+	for i, r := range res {
+		if want[i] == nil {
+			if r.Err != nil {
+				t.Errorf("good ballot %d refused: %v", i, r.Err)
+			}
+			continue
+		}
+		if !errors.Is(r.Err, want[i]) {
+			t.Errorf("ballot %d: got %v, want %v", i, r.Err, want[i])
+		}
+	}
+
+	// A batch of only good ballots is accepted whole; a batch of one forged
+	// signature alone is refused.
+	good, _, _ := e.BallotEntry(2, testonly.Pick(1, 1))
+	c.mustAccept("a good ballot alone", good)
+	other, _, _ := e.BallotEntry(4, testonly.Pick(1, 1))
+	c.mustReject("a forged signature alone", withSig(other, entries[3]), bulletin.ErrInvalidSignature)
+}
+
+// BenchmarkPreCheck compares the node's pre-check of 512 cast ballots with
+// their envelope signatures and proofs in one multi-scalar multiplication
+// (joint, preCheckBallots) against two (separate, bulletin.PreCheck then
+// the proofs), in one process, on one core:
+//
+//	go test ./internal/board -run '^$' -bench PreCheck -benchtime 10x -count 3
+func BenchmarkPreCheck(b *testing.B) {
+	const n = 512
+	e := testonly.NewElection(b, "board test election", testonly.Config{Voters: 16})
+	e.ManifestEntry()
+	e.CredentialsEntry()
+	e.DealEntries()
+	e.ConfirmationEntries()
+	e.OpenEntry()
+	raw := make([][]byte, n)
+	for i := range raw {
+		raw[i] = e.BallotWith(seeded.New(fmt.Sprint(i)), i%16, testonly.Pick(i%3, i%2))
+	}
+	v := &state{rules: &bulletin.ElectionState{Phase: bulletin.PhaseOpen, Election: e.Fingerprint()}}
+	sp := &bulletin.StandardProofs{Manifest: e.Manifest, JointKey: e.JointKey}
+	parse := func() []*bulletin.Entry {
+		out := make([]*bulletin.Entry, n)
+		for i, r := range raw {
+			var err error
+			if out[i], err = bulletin.ParseEntry(r); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return out
+	}
+	run := func(b *testing.B, check func([]*bulletin.Entry) []error) {
+		entries := parse()
+		b.ResetTimer()
+		for range b.N {
+			for i, err := range check(entries) {
+				if err != nil {
+					b.Fatalf("ballot %d: %v", i, err)
+				}
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*n), "µs/ballot")
+	}
+	b.Run("separate", func(b *testing.B) {
+		run(b, func(en []*bulletin.Entry) []error { return bulletin.PreCheck(rand.Reader, v.rules, en, sp) })
+	})
+	b.Run("joint", func(b *testing.B) {
+		run(b, func(en []*bulletin.Entry) []error { return preCheckBallots(v, sp, en) })
+	})
+}
