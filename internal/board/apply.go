@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -262,11 +263,45 @@ func (f *FSM) applyEntry(tx store.WriteTx, v *state, seq uint64, raw []byte) err
 		}
 	}
 	if lb := eff.LastBallot; lb != nil {
+		// A credential's first ballot counts one more voter (revotes do
+		// not): voters_voted of the API, kept in the same transaction.
+		prev, err := tx.Get(store.NSCredential, lb.Credential[:])
+		if err != nil {
+			return err
+		}
+		if len(prev) == 8 && binary.BigEndian.Uint64(prev) == noBallot {
+			if err := addCount(tx, keyVoted, 1); err != nil {
+				return err
+			}
+		}
 		if err := tx.Put(store.NSCredential, lb.Credential[:], u64(lb.Seq)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// addCount adds n to the u64 counter at key in NSMeta (absent: 0).
+func addCount(tx store.WriteTx, key []byte, n uint64) error {
+	v, err := readCount(tx, key)
+	if err != nil {
+		return err
+	}
+	return tx.Put(store.NSMeta, key, u64(v+n))
+}
+
+// readCount reads the u64 counter at key in NSMeta (absent: 0).
+func readCount(tx store.ReadTx, key []byte) (uint64, error) {
+	v, err := tx.Get(store.NSMeta, key)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return 0, nil
+	case err != nil:
+		return 0, err
+	case len(v) != 8:
+		return 0, fmt.Errorf("board: meta %q: %d bytes, want 8", key, len(v))
+	}
+	return binary.BigEndian.Uint64(v), nil
 }
 
 // cosignKey is the NSCheckpoint key of node's signature on size.

@@ -74,6 +74,11 @@ func runElection(t *testing.T, c *tcluster, e *testonly.Election) [][]uint64 {
 	// Trackers: the first ballot of voter 0 is superseded, the revote counts.
 	ctx := context.Background()
 	l := c.leader()
+	// Voters 0..5 cast ballots; voter 0's revote, the repeated post and
+	// the audit count no voter twice.
+	if el, err := l.board.Election(ctx); err != nil || el.Voted != 6 || el.Rules.Ballots != 7 {
+		t.Fatalf("voters who voted: %+v, %v; want 6 voters, 7 ballots", el, err)
+	}
 	trackerOf := func(b []byte) []byte { tr := ballot.TrackerOf(b); return tr[:] }
 	ti, err := l.board.Tracker(ctx, trackerOf(rb.Bytes())[:5]) // the short form's 40 bits
 	if err != nil || !ti.Counts || ti.Audited {

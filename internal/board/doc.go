@@ -78,7 +78,9 @@
 //   - NSTally: "deal/" || dealer u16 → seq u64 of the dealer's deal entry;
 //   - NSMeta: "manifest" (canonical manifest), "state" (canonical
 //     bulletin.ElectionState), "checkpoint" (u64 size of the newest
-//     checkpoint a quorum signed), "result" (u64 seq of the result entry).
+//     checkpoint a quorum signed), "result" (u64 seq of the result entry),
+//     "voted" (u64 number of credentials that cast a ballot), "witnessed"
+//     and "wcosig/" (witness cosignatures, §3.13).
 //
 // The package never logs entries, ballots or keys.
 package board

@@ -15,6 +15,7 @@ var (
 	keyState      = []byte("state")      // canonical bulletin.ElectionState
 	keyCheckpoint = []byte("checkpoint") // u64 size of the newest checkpoint with a quorum of cosignatures
 	keyResult     = []byte("result")     // u64 seq of the result entry
+	keyVoted      = []byte("voted")      // u64 number of credentials with at least one cast ballot
 	keyWitnessed  = []byte("witnessed")  // u64 size of the newest quorum checkpoint with a witness quorum
 	keyWitnessSig = []byte("wcosig/")    // ‖ u64 size ‖ witness name → the cosignature (key ID, time, signature)
 )

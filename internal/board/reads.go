@@ -44,6 +44,7 @@ type Election struct {
 	Manifest *ballot.Manifest
 	Raw      []byte // the canonical manifest
 	Entries  uint64 // entries on the board
+	Voted    uint64 // credentials that cast at least one ballot
 	// Rules is a copy of the election rules' state (phase, counters,
 	// trustees' progress, joint key).
 	Rules *bulletin.ElectionState
@@ -83,12 +84,19 @@ type Result struct {
 }
 
 // Election returns the election (store.ErrNotFound before the manifest).
-func (r *Reader) Election(context.Context) (*Election, error) {
+func (r *Reader) Election(ctx context.Context) (*Election, error) {
 	v := r.src.current()
 	if v.manifest == nil {
 		return nil, fmt.Errorf("board: no manifest yet: %w", store.ErrNotFound)
 	}
-	return &Election{Manifest: v.manifest.m, Raw: v.manifest.raw, Entries: v.entries, Rules: v.rules.Clone()}, nil
+	el := &Election{Manifest: v.manifest.m, Raw: v.manifest.raw, Entries: v.entries, Rules: v.rules.Clone()}
+	if err := r.st.View(ctx, func(tx store.ReadTx) (err error) {
+		el.Voted, err = readCount(tx, keyVoted)
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("board: election: %w", err)
+	}
+	return el, nil
 }
 
 // Entries returns up to limit entries from seq from.

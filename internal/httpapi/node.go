@@ -75,6 +75,7 @@ func electionOf(el *board.Election) *api.Election {
 	if st.Phase != bulletin.PhaseEmpty {
 		out.Phase = st.Phase.String()
 		out.Counts.Ballots, out.Counts.Audited, out.Counts.Credentials = st.Ballots, st.Audited, st.Credentials
+		out.Counts.VotersVoted = el.Voted
 		if st.JointKey != [32]byte{} {
 			out.JointKey = hexOf(st.JointKey[:])
 		}
