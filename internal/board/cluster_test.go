@@ -83,6 +83,14 @@ func newTCluster(t testing.TB, keys map[string]ed25519.PrivateKey, open func(tes
 	return c
 }
 
+// newElectionCluster makes the board test election with cfg and starts the
+// nodes ids on bolt stores (tweak, if not nil, tunes their Raft), stopped
+// when the test ends.
+func newElectionCluster(t testing.TB, cfg testonly.Config, tweak func(*replica.Config), ids ...string) (*testonly.Election, *tcluster) {
+	e := testonly.NewElection(t, "board test election", cfg)
+	return e, newTCluster(t, e.NodeKeys(), boltOpener, tweak, ids...)
+}
+
 // startAll starts the nodes ids, the first bootstrapping the cluster.
 func (c *tcluster) startAll(ids ...string) {
 	c.t.Cleanup(c.stopAll)
