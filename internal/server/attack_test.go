@@ -31,6 +31,14 @@ import (
 	"github.com/urna-vote/urna/internal/wire"
 )
 
+// startElection makes the board test election for voters and starts a
+// cluster of n nodes for it, as startCluster does.
+func startElection(t *testing.T, voters, n int, tune func(*Config)) (*testonly.Election, []*Node) {
+	t.Helper()
+	e := testonly.NewElection(t, "board test election", testonly.Config{Voters: voters})
+	return e, startCluster(t, e, n, tune)
+}
+
 // startCluster starts n in-process nodes on loopback (n1 bootstraps, the
 // others join through it) and stops them at the end of the test.
 func startCluster(t *testing.T, e *testonly.Election, n int, tune func(*Config)) []*Node {
@@ -277,8 +285,7 @@ func cosignCmd(node string, size uint64, root []byte, sig []byte) []byte {
 // 3-node cluster and checks, after each, that every node's board is as
 // before.
 func TestAttackCluster(t *testing.T) {
-	e := testonly.NewElection(t, "board test election", testonly.Config{Voters: 6})
-	nodes := startCluster(t, e, 3, nil)
+	e, nodes := startElection(t, 6, 3, nil)
 	hc := &http.Client{Timeout: 10 * time.Second}
 	mustPost(t, hc, nodes[0].APIAddr, e.ManifestEntry())
 	mustPost(t, hc, nodes[1].APIAddr, e.CredentialsEntry())
@@ -672,8 +679,7 @@ func forwardingLoop(t *testing.T, nodes []*Node, entry []byte) (problems []strin
 // are valid ballots anyway).
 func TestAttackOverload(t *testing.T) {
 	const voters = 48
-	e := testonly.NewElection(t, "board test election", testonly.Config{Voters: voters})
-	nodes := startCluster(t, e, 1, func(c *Config) {
+	e, nodes := startElection(t, voters, 1, func(c *Config) {
 		c.SkipChecks = true
 		prev := c.Replica
 		c.Replica = func(rc *replica.Config) {
