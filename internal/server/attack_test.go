@@ -15,7 +15,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -26,6 +25,7 @@ import (
 	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/internal/api"
 	"github.com/urna-vote/urna/internal/httpapi"
+	"github.com/urna-vote/urna/internal/httpapi/httpapitest"
 	"github.com/urna-vote/urna/internal/replica"
 	"github.com/urna-vote/urna/internal/testonly"
 	"github.com/urna-vote/urna/internal/wire"
@@ -505,14 +505,7 @@ func TestAttackCluster(t *testing.T) {
 		node := httpapi.New(httpapi.NewNode(leader.Board), httpapi.Options{ClusterToken: "tok"})
 		for _, auth := range []string{"", "Bearer wrong", "tok", "Bearer tok ", "bearer tok"} {
 			for _, remote := range []string{"192.0.2.7:5000", "[2001:db8::1]:5000", "localhost:5000"} {
-				req := httptest.NewRequest("POST", api.CosignPath, bytes.NewReader(cosignCmd("n2", cp.Size, root, sig)))
-				req.RemoteAddr = remote
-				req.Header.Set("X-Forwarded-For", "127.0.0.1")
-				if auth != "" {
-					req.Header.Set("Authorization", auth)
-				}
-				rec := httptest.NewRecorder()
-				node.ServeHTTP(rec, req)
+				rec := httpapitest.PostFrom(node, remote, api.CosignPath, bytes.NewReader(cosignCmd("n2", cp.Size, root, sig)), "X-Forwarded-For", "127.0.0.1", "Authorization", auth)
 				a := rawAnswer{rec.Code, rec.Header(), rec.Body.Bytes()}
 				if a.status != 403 || a.code() != "not_authorized" {
 					t.Errorf("cosign from %s auth %q: %d %s", remote, auth, a.status, a.body)
@@ -524,11 +517,7 @@ func TestAttackCluster(t *testing.T) {
 		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 			l, _ := leaderOf(t, nodes)
 			node := httpapi.New(httpapi.NewNode(l.Board), httpapi.Options{ClusterToken: "tok"})
-			req := httptest.NewRequest("POST", api.CosignPath, bytes.NewReader(cosignCmd("n2", cp.Size, root, sig)))
-			req.RemoteAddr = "192.0.2.7:5000"
-			req.Header.Set("Authorization", "Bearer tok")
-			rec := httptest.NewRecorder()
-			node.ServeHTTP(rec, req)
+			rec := httpapitest.PostFrom(node, "192.0.2.7:5000", api.CosignPath, bytes.NewReader(cosignCmd("n2", cp.Size, root, sig)), "Authorization", "Bearer tok")
 			a := rawAnswer{rec.Code, rec.Header(), rec.Body.Bytes()}
 			if a.retryable() && time.Now().Before(deadline) {
 				continue
