@@ -194,9 +194,12 @@ func TestAttackTranscriptMatchesSpec(t *testing.T) {
 //	G: za0·x0 − 2·zb0·c0 + za1·x1 − zb1·c1      K: zb0·x0 + zb1·x1
 //
 // and the forger solves both for x0, x1. Such a forgery passes any verifier
-// whose weights the prover knows before it picks its responses.
-func forgeTwo(t *testing.T, e *testElection, b *Ballot, r *group.Scalar, za0, zb0, za1, zb1 *group.Scalar, rng *seeded.Reader) *Ballot {
+// whose weights the prover knows before it picks its responses: forgeTwo
+// takes the weights a verifier draws from seed (and checks that the
+// forgery passes that verifier).
+func forgeTwo(t *testing.T, e *testElection, b *Ballot, r *group.Scalar, seed [32]byte, rng *seeded.Reader) *Ballot {
 	t.Helper()
+	za0, zb0, za1, zb1 := forgeryWeights(seed, 3)
 	o := &b.qs[0].opts[0]
 	u0, u1 := scalarFrom(t, rng), scalarFrom(t, rng)
 	a0, a1 := group.NewElement().ScalarBaseMult(u0), group.NewElement().ScalarBaseMult(u1)
@@ -226,6 +229,9 @@ func forgeTwo(t *testing.T, e *testElection, b *Ballot, r *group.Scalar, za0, zb
 	fb, err := ParseBallot(raw)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !naiveVerify(e, fb, seed) {
+		t.Fatal("forgery construction is wrong: it does not even pass a verifier with the weights it was made for")
 	}
 	return fb
 }
@@ -275,11 +281,7 @@ func TestAttackPredictableWeights(t *testing.T) {
 	r := sec.r[0][0]
 	fp := e.m.Fingerprint()
 	predictable := transcript.New(transcript.BatchWeights).Bytes(e.pk.Bytes()).Bytes(fp[:]).Bytes(e.creds[0].Public().Bytes()).Digest()
-	za0, zb0, za1, zb1 := forgeryWeights(predictable, 3)
-	forged := forgeTwo(t, e, b, r, za0, zb0, za1, zb1, rng)
-	if !naiveVerify(e, forged, predictable) {
-		t.Fatal("forgery construction is wrong: it does not even pass a verifier with predictable weights")
-	}
+	forged := forgeTwo(t, e, b, r, predictable, rng)
 	f := rejectEverywhere(t, e, forged, honest)
 	if f.Step != "V8.6.3" || f.Question != 0 || f.Option != 0 {
 		t.Errorf("Diagnose = %v, want V8.6.3 q0 o0", f)
@@ -289,11 +291,7 @@ func TestAttackPredictableWeights(t *testing.T) {
 	cur := forged
 	for round := 0; round < 4; round++ {
 		seed := transcript.New(transcript.BatchWeights).Bytes(e.pk.Bytes()).Bytes(cur.raw).Digest()
-		za0, zb0, za1, zb1 := forgeryWeights(seed, 3)
-		cur = forgeTwo(t, e, b, r, za0, zb0, za1, zb1, rng)
-		if !naiveVerify(e, cur, seed) {
-			t.Fatal("forgery construction is wrong")
-		}
+		cur = forgeTwo(t, e, b, r, seed, rng)
 		if err := cur.Verify(e.m, e.pk); !errors.Is(err, ErrInvalidProof) {
 			t.Fatalf("round %d: Verify accepts a forged 2: %v", round, err)
 		}
@@ -315,11 +313,7 @@ func TestAttackBatchWeightsFromCaller(t *testing.T) {
 	// The forger guesses the verifier's seed: the first 32 bytes it reads.
 	var guess [32]byte
 	seeded.Raw("the verifier's reader").Read(guess[:])
-	za0, zb0, za1, zb1 := forgeryWeights(guess, 3)
-	forged := forgeTwo(t, e, b, sec.r[0][0], za0, zb0, za1, zb1, rng)
-	if !naiveVerify(e, forged, guess) {
-		t.Fatal("forgery construction is wrong")
-	}
+	forged := forgeTwo(t, e, b, sec.r[0][0], guess, rng)
 	for _, seed := range []string{"another reader", "yet another"} {
 		bad, err := VerifyBatch(seeded.Raw(seed), e.m, e.pk, []*Ballot{honest, forged}, nil)
 		if err != nil || !slices.Equal(bad, []int{1}) {

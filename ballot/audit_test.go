@@ -10,10 +10,21 @@ import (
 	"github.com/urna-vote/urna/internal/testonly/seeded"
 )
 
+// auditChoices are the choices of the ballots the audit tests open.
+var auditChoices = [][]uint32{{3}, {4, 1}, {}, {2}}
+
+// auditFixture is an election of shapes (seed) and a ballot of auditChoices
+// drawn from rng, seeded with ballotSeed, which the test may draw from again.
+func auditFixture(t *testing.T, seed, ballotSeed string) (e *testElection, rng *seeded.Reader, b *Ballot, s *Secrets) {
+	t.Helper()
+	e = newTestElection(t, seed, shapes, 1)
+	rng = seeded.Raw(ballotSeed)
+	b, s = e.encrypt(t, rng, 0, auditChoices)
+	return e, rng, b, s
+}
+
 func TestAudit(t *testing.T) {
-	e := newTestElection(t, "audit", shapes, 1)
-	rng := seeded.Raw("audit-ballots")
-	b, s := e.encrypt(t, rng, 0, [][]uint32{{3}, {4, 1}, {}, {2}})
+	e, rng, b, s := auditFixture(t, "audit", "audit-ballots")
 	o, err := b.Open(s)
 	if err != nil {
 		t.Fatal(err)
@@ -34,7 +45,7 @@ func TestAudit(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	other, s2 := e.encrypt(t, rng, 0, [][]uint32{{3}, {4, 1}, {}, {2}})
+	other, s2 := e.encrypt(t, rng, 0, auditChoices)
 	if _, err := b.Open(s2); !errors.Is(err, ErrOpeningMismatch) {
 		t.Error("opened a ballot with another ballot's secrets")
 	}
@@ -76,9 +87,7 @@ func TestAudit(t *testing.T) {
 // carries the ballot's tracker but neither its credential nor its proofs,
 // round-trips, verifies by re-encryption, and every forged opening fails.
 func TestAuditUnlinked(t *testing.T) {
-	e := newTestElection(t, "audit-v12", shapes, 1)
-	rng := seeded.Raw("audit-1.2-ballots")
-	b, s := e.encrypt(t, rng, 0, [][]uint32{{3}, {4, 1}, {}, {2}})
+	e, _, b, s := auditFixture(t, "audit-v12", "audit-1.2-ballots")
 	a, err := b.Audit(s)
 	if err != nil {
 		t.Fatal(err)

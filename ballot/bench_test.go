@@ -36,42 +36,27 @@ func BenchmarkEncrypt1of5(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	b.ResetTimer()
-	c0 := cpuTime()
-	for i := 0; i < b.N; i++ {
-		if _, _, err := EncryptBallot(rand.Reader, e.m, e.pk, e.creds[0], [][]uint32{{uint32(i % 5)}}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(cpuTime()-c0)/1e3/float64(b.N), "cpu-µs/op")
+	cpuPerOp(b, func(i int) error {
+		_, _, err := EncryptBallot(rand.Reader, e.m, e.pk, e.creds[0], [][]uint32{{uint32(i % 5)}})
+		return err
+	})
 }
 
 func BenchmarkEncrypt1of5FirstBallots(b *testing.B) {
 	e := newTestElection(b, "bench", oneOfFive, 1)
-	b.ResetTimer()
-	c0 := cpuTime()
-	for i := 0; i < b.N; i++ {
+	cpuPerOp(b, func(i int) error {
 		if i%2 == 0 {
 			lastKey.Store(nil) // a new process
 		}
-		if _, _, err := EncryptBallot(rand.Reader, e.m, e.pk, e.creds[0], [][]uint32{{uint32(i % 5)}}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(cpuTime()-c0)/1e3/float64(b.N), "cpu-µs/op")
+		_, _, err := EncryptBallot(rand.Reader, e.m, e.pk, e.creds[0], [][]uint32{{uint32(i % 5)}})
+		return err
+	})
 }
 
 func BenchmarkVerify1of5(b *testing.B) {
 	e := newTestElection(b, "bench", oneOfFive, 1)
 	bl, _ := e.encrypt(b, seeded.Raw("x"), 0, [][]uint32{{3}})
-	b.ResetTimer()
-	c0 := cpuTime()
-	for i := 0; i < b.N; i++ {
-		if err := bl.Verify(e.m, e.pk); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(cpuTime()-c0)/1e3/float64(b.N), "cpu-µs/op")
+	cpuPerOp(b, func(int) error { return bl.Verify(e.m, e.pk) })
 }
 
 func BenchmarkParse1of5(b *testing.B) {
@@ -142,6 +127,19 @@ func BenchmarkParseVerifyBatch256(b *testing.B) {
 
 // perBallot runs verify b.N times, expecting no bad ballot, and reports the
 // wall-clock and CPU time per ballot of a batch of n.
+// cpuPerOp runs op b.N times (i: which time), failing at its first error,
+// and reports the process's CPU time per op.
+func cpuPerOp(b *testing.B, op func(i int) error) {
+	b.ResetTimer()
+	c0 := cpuTime()
+	for i := 0; i < b.N; i++ {
+		if err := op(i); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(cpuTime()-c0)/1e3/float64(b.N), "cpu-µs/op")
+}
+
 func perBallot(b *testing.B, n int, verify func() (bad []int, err error)) {
 	b.ResetTimer()
 	c0 := cpuTime()
@@ -182,14 +180,10 @@ var rankedFive = []Question{{Text: "rank 5", Kind: KindRanked, Options: []string
 func BenchmarkEncryptRanked5(b *testing.B) {
 	e := newTestElection(b, "bench-ranked", rankedFive, 1)
 	answers := []Answer{{Ranking: []uint32{3, 1, 4, 0, 2}}}
-	b.ResetTimer()
-	c0 := cpuTime()
-	for i := 0; i < b.N; i++ {
-		if _, _, err := EncryptAnswers(rand.Reader, e.m, e.pk, e.creds[0], answers); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(cpuTime()-c0)/1e3/float64(b.N), "cpu-µs/op")
+	cpuPerOp(b, func(int) error {
+		_, _, err := EncryptAnswers(rand.Reader, e.m, e.pk, e.creds[0], answers)
+		return err
+	})
 }
 
 func BenchmarkVerifyRanked5(b *testing.B) {
@@ -199,14 +193,7 @@ func BenchmarkVerifyRanked5(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(len(bal.Bytes())), "bytes/ballot")
-	b.ResetTimer()
-	c0 := cpuTime()
-	for i := 0; i < b.N; i++ {
-		if err := bal.Verify(e.m, e.pk); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(cpuTime()-c0)/1e3/float64(b.N), "cpu-µs/op")
+	cpuPerOp(b, func(int) error { return bal.Verify(e.m, e.pk) })
 }
 
 func BenchmarkVerifyBatchRanked5(b *testing.B) {

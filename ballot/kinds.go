@@ -164,7 +164,9 @@ func checkAnswer(qi int, q *Question, a *Answer) ([]uint64, error) {
 		return bad("an answer sets the fields of more than one kind")
 	}
 	n := len(q.Options)
-	distinct := func(what string, list []uint32) error {
+	// picks checks a list of options, each named once (as what) and
+	// q.Min..q.Max of them (counted: what they are called together).
+	picks := func(what, counted string, list []uint32) error {
 		seen := make([]bool, n)
 		for _, i := range list {
 			if int64(i) >= int64(n) {
@@ -175,6 +177,10 @@ func checkAnswer(qi int, q *Question, a *Answer) ([]uint64, error) {
 			}
 			seen[i] = true
 		}
+		if c := uint32(len(list)); c < q.Min || c > q.Max {
+			_, err := bad("%d %s, want %d..%d", c, counted, q.Min, q.Max)
+			return err
+		}
 		return nil
 	}
 	switch q.Kind {
@@ -182,11 +188,8 @@ func checkAnswer(qi int, q *Question, a *Answer) ([]uint64, error) {
 		if a.Ranking != nil || a.Scores != nil || a.Text != "" {
 			return bad("a selection question takes Choices only")
 		}
-		if err := distinct("selected", a.Choices); err != nil {
+		if err := picks("selected", "selections", a.Choices); err != nil {
 			return nil, err
-		}
-		if c := uint32(len(a.Choices)); c < q.Min || c > q.Max {
-			return bad("%d selections, want %d..%d", c, q.Min, q.Max)
 		}
 		sel := make([]uint64, n)
 		for _, i := range a.Choices {
@@ -197,11 +200,8 @@ func checkAnswer(qi int, q *Question, a *Answer) ([]uint64, error) {
 		if a.Choices != nil || a.Scores != nil || a.Text != "" {
 			return bad("a ranked question takes Ranking only")
 		}
-		if err := distinct("ranked", a.Ranking); err != nil {
+		if err := picks("ranked", "options ranked", a.Ranking); err != nil {
 			return nil, err
-		}
-		if c := uint32(len(a.Ranking)); c < q.Min || c > q.Max {
-			return bad("%d options ranked, want %d..%d", c, q.Min, q.Max)
 		}
 		k := int(q.Max)
 		mat := make([]uint64, n*k)

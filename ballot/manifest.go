@@ -300,16 +300,9 @@ func (m *Manifest) Validate() error {
 			return fmt.Errorf("%w: board node id %q repeated", ErrInvalidManifest, n.ID)
 		}
 		ids[n.ID] = true
-		if len(n.Key) != NodeKeySize {
-			return fmt.Errorf("%w: board node %q key has %d bytes, want %d", ErrInvalidManifest, n.ID, len(n.Key), NodeKeySize)
+		if err := signerKey(fmt.Sprintf("board node %q", n.ID), n.Key, nodeKeys); err != nil {
+			return err
 		}
-		if err := CheckEd25519Key(n.Key); err != nil {
-			return fmt.Errorf("%w: board node %q key %v", ErrInvalidManifest, n.ID, err)
-		}
-		if nodeKeys[string(n.Key)] {
-			return fmt.Errorf("%w: board node %q key repeated", ErrInvalidManifest, n.ID)
-		}
-		nodeKeys[string(n.Key)] = true
 	}
 	if len(m.Witnesses) > MaxWitnesses {
 		return fmt.Errorf("%w: %d witnesses, want at most %d", ErrInvalidManifest, len(m.Witnesses), MaxWitnesses)
@@ -325,20 +318,30 @@ func (m *Manifest) Validate() error {
 			return fmt.Errorf("%w: witness name %q repeats a node id or witness name", ErrInvalidManifest, w.Name)
 		}
 		ids[w.Name] = true
-		if len(w.Key) != NodeKeySize {
-			return fmt.Errorf("%w: witness %q key has %d bytes, want %d", ErrInvalidManifest, w.Name, len(w.Key), NodeKeySize)
+		if err := signerKey(fmt.Sprintf("witness %q", w.Name), w.Key, nodeKeys); err != nil {
+			return err
 		}
-		if err := CheckEd25519Key(w.Key); err != nil {
-			return fmt.Errorf("%w: witness %q key %v", ErrInvalidManifest, w.Name, err)
-		}
-		if nodeKeys[string(w.Key)] {
-			return fmt.Errorf("%w: witness %q key repeats a node or witness key", ErrInvalidManifest, w.Name)
-		}
-		nodeKeys[string(w.Key)] = true
 	}
 	if n := m.BallotSize(); n > MaxBallotBytes {
 		return fmt.Errorf("%w: ballots for these questions would take %d bytes, more than the board's limit of %d; use fewer questions or options", ErrInvalidManifest, n, MaxBallotBytes)
 	}
+	return nil
+}
+
+// signerKey checks the key of a board node or witness (who): an Ed25519
+// key of NodeKeySize bytes that no other node or witness in seen has. It
+// adds the key to seen.
+func signerKey(who string, key []byte, seen map[string]bool) error {
+	if len(key) != NodeKeySize {
+		return fmt.Errorf("%w: %s key has %d bytes, want %d", ErrInvalidManifest, who, len(key), NodeKeySize)
+	}
+	if err := CheckEd25519Key(key); err != nil {
+		return fmt.Errorf("%w: %s key %v", ErrInvalidManifest, who, err)
+	}
+	if seen[string(key)] {
+		return fmt.Errorf("%w: %s key repeats a node or witness key", ErrInvalidManifest, who)
+	}
+	seen[string(key)] = true
 	return nil
 }
 

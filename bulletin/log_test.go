@@ -19,19 +19,27 @@ func memLog(t testing.TB, n int) (*MemoryLog, [][]byte) {
 	return &m, leaves
 }
 
+// encoded fails t unless a proof was made (err nil) and parses back from
+// its encoding, and returns the parsed proof.
+func encoded[P interface{ Bytes() []byte }](t *testing.T, p P, err error, parse func([]byte) (P, error)) P {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := parse(p.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
+
 func TestInclusionProofs(t *testing.T) {
 	m, leaves := memLog(t, 13)
 	for size := uint64(1); size <= 13; size++ {
 		root, _ := m.Root(size)
 		for seq := uint64(0); seq < size; seq++ {
 			p, err := ProveInclusion(seq, size, m)
-			if err != nil {
-				t.Fatal(err)
-			}
-			q, err := ParseInclusionProof(p.Bytes())
-			if err != nil {
-				t.Fatal(err)
-			}
+			q := encoded(t, p, err, ParseInclusionProof)
 			if err := q.Check(root, leaves[seq]); err != nil {
 				t.Fatalf("seq %d size %d: %v", seq, size, err)
 			}
@@ -63,13 +71,7 @@ func TestConsistencyProofs(t *testing.T) {
 	for old := uint64(1); old <= 13; old++ {
 		for nw := old; nw <= 13; nw++ {
 			p, err := ProveConsistency(old, nw, m)
-			if err != nil {
-				t.Fatal(err)
-			}
-			q, err := ParseConsistencyProof(p.Bytes())
-			if err != nil {
-				t.Fatal(err)
-			}
+			q := encoded(t, p, err, ParseConsistencyProof)
 			or, _ := m.Root(old)
 			nr, _ := m.Root(nw)
 			if err := q.Check(or, nr); err != nil {

@@ -150,26 +150,28 @@ func TestElectionKeyCheckpoint(t *testing.T) {
 	})
 }
 
-func TestElectionKeyOpenNamesAnotherKey(t *testing.T) {
-	e := smallElection(t)
-	entries := upToOpen(e)
-	// The authority (or whoever holds its key) names a key of its own.
-	entries[e.SeqOpen] = e.ResignedOpen(func(ob *bulletin.OpenBody) { ob.JointKey = group.NewElement().Add(ob.JointKey, group.Generator()) })
-	_, rep := verifyKey(t, entries, client.KeyOptions{})
-	expectFailures(t, rep, client.StepV7, at(client.StepV7, e.SeqOpen))
-	if f := rep.Step(client.StepV7).Failures[0]; f.Field != "V7.7 joint key" {
-		t.Errorf("field %q, want V7.7 joint key", f.Field)
-	}
-}
-
-func TestElectionKeyWrongQUAL(t *testing.T) {
-	e := smallElection(t)
-	entries := upToOpen(e)
-	entries[e.SeqOpen] = e.ResignedOpen(func(ob *bulletin.OpenBody) { ob.Qualified = ob.Qualified[:len(ob.Qualified)-1] })
-	_, rep := verifyKey(t, entries, client.KeyOptions{})
-	expectFailures(t, rep, client.StepV7, at(client.StepV7, e.SeqOpen))
-	if f := rep.Step(client.StepV7).Failures[0]; f.Field != "V7.6 qualified" {
-		t.Errorf("field %q, want V7.6 qualified", f.Field)
+// TestElectionKeyOpenBodyAltered: an open entry re-signed with a body that
+// is not the ceremony's fails V7 at that entry, on the field altered.
+func TestElectionKeyOpenBodyAltered(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		alter func(*bulletin.OpenBody)
+		field string
+	}{
+		// The authority (or whoever holds its key) names a key of its own.
+		{"OpenNamesAnotherKey", func(ob *bulletin.OpenBody) { ob.JointKey = group.NewElement().Add(ob.JointKey, group.Generator()) }, "V7.7 joint key"},
+		{"WrongQUAL", func(ob *bulletin.OpenBody) { ob.Qualified = ob.Qualified[:len(ob.Qualified)-1] }, "V7.6 qualified"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := smallElection(t)
+			entries := upToOpen(e)
+			entries[e.SeqOpen] = e.ResignedOpen(tt.alter)
+			_, rep := verifyKey(t, entries, client.KeyOptions{})
+			expectFailures(t, rep, client.StepV7, at(client.StepV7, e.SeqOpen))
+			if f := rep.Step(client.StepV7).Failures[0]; f.Field != tt.field {
+				t.Errorf("field %q, want %s", f.Field, tt.field)
+			}
+		})
 	}
 }
 

@@ -30,24 +30,7 @@ import (
 // urnaBin is the binary under test, built once by TestMain.
 var urnaBin string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "urna-e2e-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	urnaBin = filepath.Join(dir, "urna")
-	build := exec.Command("go", "build", "-o", urnaBin, "../cmd/urna")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "e2e: building urna:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testonly.RunWithUrna(m, "e2e", "../cmd/urna", &urnaBin) }
 
 // urna runs one `urna` process and returns its output; wantExit is the
 // exit status the test expects.

@@ -313,13 +313,20 @@ func TestTooFewQualified(t *testing.T) {
 	}
 }
 
+// reparsed parses b and fails t unless it parses and re-encodes to b.
+func reparsed[T interface{ Bytes() []byte }](t *testing.T, b []byte, parse func([]byte) (T, error)) T {
+	t.Helper()
+	v, err := parse(b)
+	if err != nil || !bytes.Equal(v.Bytes(), b) {
+		t.Fatal("round trip:", err)
+	}
+	return v
+}
+
 func TestKeyShareEncoding(t *testing.T) {
 	c := runCeremony(t, "keyshare", 3, 2)
 	b := c.shares[1].Bytes()
-	ks, err := ParseKeyShare(b)
-	if err != nil || !bytes.Equal(ks.Bytes(), b) {
-		t.Fatal(err)
-	}
+	reparsed(t, b, ParseKeyShare)
 	for k := range b {
 		m := bytes.Clone(b)
 		m[k] ^= 0x40
@@ -337,10 +344,7 @@ func TestKeyShareEncoding(t *testing.T) {
 func TestDealerStateEncoding(t *testing.T) {
 	c := runCeremony(t, "state", 3, 2)
 	b := c.states[2].Bytes()
-	st, err := ParseDealerState(b)
-	if err != nil || !bytes.Equal(st.Bytes(), b) {
-		t.Fatal(err)
-	}
+	st := reparsed(t, b, ParseDealerState)
 	// The decoded state finishes like the original.
 	ks, err := st.Finish(c.params, c.reports[2], c.posts, nil, c.qual)
 	if err != nil || !ks.VerificationKey.Equal(c.vk[2]) {

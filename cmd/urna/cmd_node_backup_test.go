@@ -125,21 +125,6 @@ func mustUrna(t *testing.T, args ...string) string {
 	return out
 }
 
-// snapshotBytes is the state's one encoding.
-func snapshotBytes(t *testing.T, st store.Store) []byte {
-	t.Helper()
-	snap, err := st.Snapshot(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer snap.Release()
-	var buf bytes.Buffer
-	if _, err := snap.WriteTo(&buf); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
 // TestNodeBackupRestore backs up a stopped node holding an election (on
 // bolt and on PostgreSQL), restores the backup into a fresh directory (and
 // schema) on each backend, checks the restored state is byte for byte the
@@ -183,7 +168,7 @@ func TestNodeBackupRestore(t *testing.T) {
 				t.Fatal(err)
 			}
 			orig := src.open(t, p("n1"))
-			want := snapshotBytes(t, orig)
+			want := storetest.SnapshotBytes(t, orig)
 			orig.Close()
 
 			out := mustUrna(t, append([]string{"node", "backup", "--data", p("n1"), "-o", p("b.urna")}, src.flags()...)...)
@@ -209,7 +194,7 @@ func TestNodeBackupRestore(t *testing.T) {
 					raftAddr := testonly.FreeAddr(t)
 					mustUrna(t, append(append([]string{"node", "restore", "--id", "n1", "--data", rdir, "--raft", raftAddr}, dst.flags()...), p("b.urna"))...)
 					st := dst.open(t, rdir)
-					got := snapshotBytes(t, st)
+					got := storetest.SnapshotBytes(t, st)
 					st.Close()
 					if !bytes.Equal(got, want) {
 						t.Fatalf("restored state differs from the original (%d bytes, want %d)", len(got), len(want))

@@ -17,29 +17,13 @@ import (
 	"github.com/urna-vote/urna/internal/apiclient"
 	"github.com/urna-vote/urna/internal/keyfile"
 	"github.com/urna-vote/urna/internal/server"
+	"github.com/urna-vote/urna/internal/testonly"
 )
 
 // urnaBin is the binary under test, built once by TestMain.
 var urnaBin string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "urna-partition-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	urnaBin = filepath.Join(dir, "urna")
-	build := exec.Command("go", "build", "-o", urnaBin, "../../cmd/urna")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "partition: building urna:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testonly.RunWithUrna(m, "partition", "../../cmd/urna", &urnaBin) }
 
 // Ports every node listens on, at its own address.
 const (

@@ -42,6 +42,18 @@ func check(t *testing.T, what string, got, want any) {
 	}
 }
 
+// read fails t unless a read (what) succeeded with got deeply equal to
+// want; pointers compare as what they point to.
+func read(t *testing.T, what string, got any, err error, want any) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	check(t, what, got, want)
+}
+
+func ref[T any](v T) *T { return &v }
+
 // TestRoundTrip reads every resource through the server and the client and
 // gets back exactly what the backend holds.
 func TestRoundTrip(t *testing.T) {
@@ -49,16 +61,10 @@ func TestRoundTrip(t *testing.T) {
 	ctx := context.Background()
 
 	h, err := c.Health(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	check(t, "health", *h, f.HealthV)
+	read(t, "health", h, err, &f.HealthV)
 
 	el, err := c.Election(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	check(t, "election", el, f.ElectionV)
+	read(t, "election", el, err, f.ElectionV)
 
 	es, next, err := c.Entries(ctx, 1, 10)
 	if err != nil {
@@ -74,62 +80,32 @@ func TestRoundTrip(t *testing.T) {
 	check(t, "all entries", all, f.EntriesV)
 
 	e, err := c.Entry(ctx, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	check(t, "entry", *e, f.EntriesV[2])
+	read(t, "entry", e, err, &f.EntriesV[2])
 
 	bs, err := c.Blocks(ctx, 0, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	check(t, "blocks", bs, f.BlocksV)
+	read(t, "blocks", bs, err, f.BlocksV)
 	b, err := c.Block(ctx, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	check(t, "block", *b, f.BlocksV[1])
+	read(t, "block", b, err, &f.BlocksV[1])
 
 	tr, err := c.Tracker(ctx, "K7QF-2MZX")
-	if err != nil {
-		t.Fatal(err)
-	}
-	check(t, "tracker", *tr, f.Trackers["K7QF-2MZX"])
+	read(t, "tracker", tr, err, ref(f.Trackers["K7QF-2MZX"]))
 
 	cp, err := c.Checkpoint(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	check(t, "checkpoint", *cp, f.CheckpointV)
+	read(t, "checkpoint", cp, err, &f.CheckpointV)
 
 	ip, err := c.InclusionProof(ctx, 1, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	check(t, "inclusion", *ip, api.InclusionProof{Seq: 1, Size: 3, LeafHash: fmt.Sprintf("%064x", 1), Proof: []string{fmt.Sprintf("%064x", 3)}})
+	read(t, "inclusion", ip, err, &api.InclusionProof{Seq: 1, Size: 3, LeafHash: fmt.Sprintf("%064x", 1), Proof: []string{fmt.Sprintf("%064x", 3)}})
 	cons, err := c.ConsistencyProof(ctx, 1, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	check(t, "consistency", *cons, api.ConsistencyProof{From: 1, To: 3, Proof: []string{}})
+	read(t, "consistency", cons, err, &api.ConsistencyProof{From: 1, To: 3, Proof: []string{}})
 
 	r, err := c.Receipt(ctx, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	check(t, "receipt", *r, f.Receipts[2])
+	read(t, "receipt", r, err, ref(f.Receipts[2]))
 
 	res, err := c.Results(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	check(t, "results", res, f.ResultsV)
+	read(t, "results", res, err, f.ResultsV)
 
 	ci, err := c.Cluster(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	check(t, "cluster", *ci, f.ClusterV)
+	read(t, "cluster", ci, err, &f.ClusterV)
 
 	var rec bytes.Buffer
 	n, err := c.WriteRecord(ctx, &rec)

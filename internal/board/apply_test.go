@@ -10,6 +10,7 @@ import (
 
 	"github.com/urna-vote/urna/internal/replica"
 	"github.com/urna-vote/urna/internal/store"
+	"github.com/urna-vote/urna/internal/store/storetest"
 	"github.com/urna-vote/urna/internal/testonly"
 )
 
@@ -104,21 +105,12 @@ type applyState struct {
 func stateOf(t *testing.T, b *Board) applyState {
 	t.Helper()
 	ctx := context.Background()
-	s, err := b.st.Snapshot(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Release()
-	var buf bytes.Buffer
-	if _, err := s.WriteTo(&buf); err != nil {
-		t.Fatal(err)
-	}
 	v := b.current()
-	out := applyState{snapshot: buf.Bytes(), applied: b.AppliedIndex()}
+	out := applyState{snapshot: storetest.SnapshotBytes(t, b.st), applied: b.AppliedIndex()}
 	if v.last != nil {
 		out.root = fmt.Sprintf("%x", v.last.LogRoot)
 	}
-	err = b.st.View(ctx, func(tx store.ReadTx) error {
+	err := b.st.View(ctx, func(tx store.ReadTx) error {
 		for h := range v.blocks {
 			hd, err := readBlock(tx, h)
 			if err != nil {

@@ -119,8 +119,7 @@ func runElection(t *testing.T, c *tcluster, e *testonly.Election) [][]uint64 {
 }
 
 func TestElectionOnCluster(t *testing.T) {
-	e := testonly.NewElection(t, "board test election", testonly.Config{Voters: 8})
-	c := newTCluster(t, e.NodeKeys(), boltOpener, nil, "n1", "n2", "n3")
+	e, c := newElectionCluster(t, testonly.Config{Voters: 8}, nil, "n1", "n2", "n3")
 	want := runElection(t, c, e)
 	checkFinal(t, c, e, want)
 }

@@ -77,15 +77,25 @@ func boltOpener(t testing.TB, id, dir string) store.Store {
 	return st
 }
 
+// newTCluster starts an in-memory cluster of the nodes ids (none: the
+// caller sets it up and calls startAll), stopped when the test ends.
 func newTCluster(t testing.TB, keys map[string]ed25519.PrivateKey, open func(testing.TB, string, string) store.Store, tweak func(*replica.Config), ids ...string) *tcluster {
 	c := &tcluster{t: t, nodes: map[string]*tnode{}, stopped: map[string]*tnode{}, trans: map[string]*raft.InmemTransport{}, base: t.TempDir(), keys: keys, open: open, tweak: tweak}
+	t.Cleanup(c.stopAll)
 	c.startAll(ids...)
 	return c
 }
 
+// newElectionCluster makes the board test election with cfg and starts the
+// nodes ids on bolt stores (tweak, if not nil, tunes their Raft), stopped
+// when the test ends.
+func newElectionCluster(t testing.TB, cfg testonly.Config, tweak func(*replica.Config), ids ...string) (*testonly.Election, *tcluster) {
+	e := testonly.NewElection(t, "board test election", cfg)
+	return e, newTCluster(t, e.NodeKeys(), boltOpener, tweak, ids...)
+}
+
 // startAll starts the nodes ids, the first bootstrapping the cluster.
 func (c *tcluster) startAll(ids ...string) {
-	c.t.Cleanup(c.stopAll)
 	for i, id := range ids {
 		c.start(id, i == 0)
 		if i == 0 {

@@ -17,8 +17,7 @@ import (
 // node (raft replays its log: nothing may be applied twice) and installs a
 // snapshot on a node that joins after the log was compacted.
 func TestMembershipReplayAndSnapshot(t *testing.T) {
-	e := testonly.NewElection(t, "board test election", testonly.Config{Voters: 8})
-	c := newTCluster(t, e.NodeKeys(), boltOpener, func(rc *replica.Config) { rc.TrailingLogs = 2 }, "n1", "n2", "n3")
+	e, c := newElectionCluster(t, testonly.Config{Voters: 8}, func(rc *replica.Config) { rc.TrailingLogs = 2 }, "n1", "n2", "n3")
 	c.mustAccept("manifest", e.ManifestEntry())
 	c.mustAccept("credentials", e.CredentialsEntry())
 	c.mustAccept("deals", e.DealEntries()...)

@@ -15,8 +15,7 @@ import (
 // API's 503 with Retry-After) instead of queueing until the request times
 // out, and nothing is proposed.
 func TestSubmitOverloadedWhenCheckersBusy(t *testing.T) {
-	e := testonly.NewElection(t, "board test election", testonly.Config{Voters: 2, Nodes: 2})
-	c := newTCluster(t, e.NodeKeys(), boltOpener, nil, "n1")
+	e, c := newElectionCluster(t, testonly.Config{Voters: 2, Nodes: 2}, nil, "n1")
 	b := c.leader().board
 	b.cfg.MaxCheckWait = 50 * time.Millisecond
 	for range cap(b.checks) { // occupy every checker

@@ -14,8 +14,7 @@ import (
 // writer waits for the quorum checkpoint), and ends with a checkpoint that
 // covers exactly its entries.
 func TestRecordRightAfterAPost(t *testing.T) {
-	e := testonly.NewElection(t, "board test election", testonly.Config{Voters: 2})
-	c := newTCluster(t, e.NodeKeys(), boltOpener, nil, "n1", "n2", "n3")
+	e, c := newElectionCluster(t, testonly.Config{Voters: 2}, nil, "n1", "n2", "n3")
 	c.mustAccept("manifest", e.ManifestEntry())
 	res := c.mustAccept("credentials", e.CredentialsEntry())
 	for _, n := range []*tnode{c.leader()} {

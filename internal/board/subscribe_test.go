@@ -9,8 +9,7 @@ import (
 )
 
 func TestSubscribeDeliversBlocks(t *testing.T) {
-	e := testonly.NewElection(t, "board test election", testonly.Config{Voters: 2, Nodes: 2})
-	c := newTCluster(t, e.NodeKeys(), boltOpener, nil, "n1")
+	e, c := newElectionCluster(t, testonly.Config{Voters: 2, Nodes: 2}, nil, "n1")
 	ctx, cancelCtx := context.WithCancel(context.Background())
 	defer cancelCtx()
 	blocks, cancel := c.leader().board.Subscribe(ctx)

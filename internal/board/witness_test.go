@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/raft"
-
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/internal/testonly"
 	"github.com/urna-vote/urna/internal/witness"
@@ -46,8 +44,8 @@ func TestElectionWithWitnesses(t *testing.T) {
 		clients[w.Name] = &witness.Client{URL: srv.URL}
 		wits = append(wits, wi)
 	}
-	c := &tcluster{t: t, nodes: map[string]*tnode{}, stopped: map[string]*tnode{}, trans: map[string]*raft.InmemTransport{}, base: t.TempDir(),
-		keys: e.NodeKeys(), open: boltOpener, witnesses: clients}
+	c := newTCluster(t, e.NodeKeys(), boltOpener, nil)
+	c.witnesses = clients
 	c.startAll("n1", "n2", "n3")
 	want := runElection(t, c, e)
 	st := c.waitAgree(true)

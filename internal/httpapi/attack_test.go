@@ -468,14 +468,7 @@ func TestAttackClusterGuardSpoofing(t *testing.T) {
 			if tt.name == "token in query" {
 				target += "?token=s3cret"
 			}
-			req := httptest.NewRequest("POST", target, strings.NewReader(body))
-			req.RemoteAddr = tt.remote
-			req.Header.Set("Content-Type", "application/json")
-			for i := 0; i+1 < len(tt.hdr); i += 2 {
-				req.Header.Set(tt.hdr[i], tt.hdr[i+1])
-			}
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, req)
+			rec := httpapitest.PostFrom(h, tt.remote, target, strings.NewReader(body), append([]string{"Content-Type", "application/json"}, tt.hdr...)...)
 			if rec.Code != 403 || !strings.Contains(rec.Body.String(), `"not_authorized"`) {
 				t.Errorf("%s %s: %d %s", tt.name, path, rec.Code, rec.Body)
 			}

@@ -478,15 +478,7 @@ func TestClusterGuard(t *testing.T) {
 	f := httpapitest.Sample()
 	h := httpapi.New(f, httpapi.Options{ClusterToken: "s3cret"})
 	post := func(remote, auth, path, body string) *httptest.ResponseRecorder {
-		req := httptest.NewRequest("POST", path, strings.NewReader(body))
-		req.RemoteAddr = remote
-		req.Header.Set("Content-Type", "application/json")
-		if auth != "" {
-			req.Header.Set("Authorization", auth)
-		}
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		return rec
+		return httpapitest.PostFrom(h, remote, path, strings.NewReader(body), "Content-Type", "application/json", "Authorization", auth)
 	}
 	join := `{"id":"n2","raft_addr":"10.0.0.2:7000","api_addr":"http://10.0.0.2:8080"}`
 	tests := []struct {
@@ -517,11 +509,7 @@ func TestClusterGuard(t *testing.T) {
 	}
 	// Without a configured token no bearer is accepted, even an empty one.
 	h2 := httpapi.New(f, httpapi.Options{})
-	req := httptest.NewRequest("POST", "/api/v1/cluster/remove", strings.NewReader(`{"id":"n2"}`))
-	req.RemoteAddr = "192.0.2.1:4000"
-	req.Header.Set("Authorization", "Bearer ")
-	rec := httptest.NewRecorder()
-	h2.ServeHTTP(rec, req)
+	rec := httpapitest.PostFrom(h2, "192.0.2.1:4000", "/api/v1/cluster/remove", strings.NewReader(`{"id":"n2"}`), "Authorization", "Bearer ")
 	if rec.Code != 403 {
 		t.Fatalf("empty token accepted: %d", rec.Code)
 	}

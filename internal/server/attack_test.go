@@ -15,7 +15,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -26,10 +25,19 @@ import (
 	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/internal/api"
 	"github.com/urna-vote/urna/internal/httpapi"
+	"github.com/urna-vote/urna/internal/httpapi/httpapitest"
 	"github.com/urna-vote/urna/internal/replica"
 	"github.com/urna-vote/urna/internal/testonly"
 	"github.com/urna-vote/urna/internal/wire"
 )
+
+// startElection makes the board test election for voters and starts a
+// cluster of n nodes for it, as startCluster does.
+func startElection(t *testing.T, voters, n int, tune func(*Config)) (*testonly.Election, []*Node) {
+	t.Helper()
+	e := testonly.NewElection(t, "board test election", testonly.Config{Voters: voters})
+	return e, startCluster(t, e, n, tune)
+}
 
 // startCluster starts n in-process nodes on loopback (n1 bootstraps, the
 // others join through it) and stops them at the end of the test.
@@ -277,8 +285,7 @@ func cosignCmd(node string, size uint64, root []byte, sig []byte) []byte {
 // 3-node cluster and checks, after each, that every node's board is as
 // before.
 func TestAttackCluster(t *testing.T) {
-	e := testonly.NewElection(t, "board test election", testonly.Config{Voters: 6})
-	nodes := startCluster(t, e, 3, nil)
+	e, nodes := startElection(t, 6, 3, nil)
 	hc := &http.Client{Timeout: 10 * time.Second}
 	mustPost(t, hc, nodes[0].APIAddr, e.ManifestEntry())
 	mustPost(t, hc, nodes[1].APIAddr, e.CredentialsEntry())
@@ -498,14 +505,7 @@ func TestAttackCluster(t *testing.T) {
 		node := httpapi.New(httpapi.NewNode(leader.Board), httpapi.Options{ClusterToken: "tok"})
 		for _, auth := range []string{"", "Bearer wrong", "tok", "Bearer tok ", "bearer tok"} {
 			for _, remote := range []string{"192.0.2.7:5000", "[2001:db8::1]:5000", "localhost:5000"} {
-				req := httptest.NewRequest("POST", api.CosignPath, bytes.NewReader(cosignCmd("n2", cp.Size, root, sig)))
-				req.RemoteAddr = remote
-				req.Header.Set("X-Forwarded-For", "127.0.0.1")
-				if auth != "" {
-					req.Header.Set("Authorization", auth)
-				}
-				rec := httptest.NewRecorder()
-				node.ServeHTTP(rec, req)
+				rec := httpapitest.PostFrom(node, remote, api.CosignPath, bytes.NewReader(cosignCmd("n2", cp.Size, root, sig)), "X-Forwarded-For", "127.0.0.1", "Authorization", auth)
 				a := rawAnswer{rec.Code, rec.Header(), rec.Body.Bytes()}
 				if a.status != 403 || a.code() != "not_authorized" {
 					t.Errorf("cosign from %s auth %q: %d %s", remote, auth, a.status, a.body)
@@ -517,11 +517,7 @@ func TestAttackCluster(t *testing.T) {
 		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 			l, _ := leaderOf(t, nodes)
 			node := httpapi.New(httpapi.NewNode(l.Board), httpapi.Options{ClusterToken: "tok"})
-			req := httptest.NewRequest("POST", api.CosignPath, bytes.NewReader(cosignCmd("n2", cp.Size, root, sig)))
-			req.RemoteAddr = "192.0.2.7:5000"
-			req.Header.Set("Authorization", "Bearer tok")
-			rec := httptest.NewRecorder()
-			node.ServeHTTP(rec, req)
+			rec := httpapitest.PostFrom(node, "192.0.2.7:5000", api.CosignPath, bytes.NewReader(cosignCmd("n2", cp.Size, root, sig)), "Authorization", "Bearer tok")
 			a := rawAnswer{rec.Code, rec.Header(), rec.Body.Bytes()}
 			if a.retryable() && time.Now().Before(deadline) {
 				continue
@@ -672,8 +668,7 @@ func forwardingLoop(t *testing.T, nodes []*Node, entry []byte) (problems []strin
 // are valid ballots anyway).
 func TestAttackOverload(t *testing.T) {
 	const voters = 48
-	e := testonly.NewElection(t, "board test election", testonly.Config{Voters: voters})
-	nodes := startCluster(t, e, 1, func(c *Config) {
+	e, nodes := startElection(t, voters, 1, func(c *Config) {
 		c.SkipChecks = true
 		prev := c.Replica
 		c.Replica = func(rc *replica.Config) {

@@ -6,15 +6,13 @@ import (
 	"time"
 
 	"github.com/urna-vote/urna/internal/replica"
-	"github.com/urna-vote/urna/internal/testonly"
 )
 
 // TestStopHandsOverLeadership: a leader that stops hands leadership to a
 // follower first, so a new leader exists at once rather than after the
 // followers' heartbeat timeout (3 s here, to tell the two apart).
 func TestStopHandsOverLeadership(t *testing.T) {
-	e := testonly.NewElection(t, "board test election", testonly.Config{Voters: 2})
-	nodes := startCluster(t, e, 3, func(c *Config) {
+	e, nodes := startElection(t, 2, 3, func(c *Config) {
 		c.Replica = func(rc *replica.Config) {
 			rc.HeartbeatTimeout, rc.ElectionTimeout, rc.LeaderLeaseTimeout = 3*time.Second, 3*time.Second, 2*time.Second
 		}

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/urna-vote/urna/internal/testonly"
 )
 
 func getRaw(t *testing.T, url string) (int, []byte) {
@@ -48,8 +46,7 @@ func readyOf(t *testing.T, n *Node) (int, readiness) {
 // as good as a full disk for the probe) is live (/health 200) but not
 // ready (/ready 503, saying why), and ready again once it can write.
 func TestReadiness(t *testing.T) {
-	e := testonly.NewElection(t, "board test election", testonly.Config{Voters: 2})
-	nodes := startCluster(t, e, 3, nil)
+	e, nodes := startElection(t, 2, 3, nil)
 	mustPost(t, &http.Client{Timeout: 10 * time.Second}, nodes[0].APIAddr, e.ManifestEntry())
 	settled(t, nodes)
 	for _, n := range nodes {
@@ -90,8 +87,7 @@ func TestReadiness(t *testing.T) {
 // TestMetrics: /metrics serves the text exposition format with the HTTP,
 // board, store and Raft series, Raft's own metrics included.
 func TestMetrics(t *testing.T) {
-	e := testonly.NewElection(t, "board test election", testonly.Config{Voters: 2})
-	nodes := startCluster(t, e, 3, nil)
+	e, nodes := startElection(t, 2, 3, nil)
 	mustPost(t, &http.Client{Timeout: 10 * time.Second}, nodes[1].APIAddr, e.ManifestEntry())
 	settled(t, nodes)
 	leader, _ := leaderOf(t, nodes)

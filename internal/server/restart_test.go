@@ -6,8 +6,6 @@ import (
 	"net/url"
 	"testing"
 	"time"
-
-	"github.com/urna-vote/urna/internal/testonly"
 )
 
 // TestRestartWithJoinWhileJoinTargetDown restarts a member with the --join
@@ -15,8 +13,7 @@ import (
 // restart must not depend on that node (issue 10: it used to wait 60 s and
 // exit), and once the other node is back the two form a cluster again.
 func TestRestartWithJoinWhileJoinTargetDown(t *testing.T) {
-	e := testonly.NewElection(t, "board test election", testonly.Config{Voters: 2})
-	nodes := startCluster(t, e, 2, nil)
+	e, nodes := startElection(t, 2, 2, nil)
 	hc := &http.Client{Timeout: 10 * time.Second}
 	mustPost(t, hc, nodes[0].APIAddr, e.ManifestEntry())
 	settled(t, nodes)

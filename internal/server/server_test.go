@@ -4,8 +4,6 @@ import (
 	"net/http"
 	"testing"
 	"time"
-
-	"github.com/urna-vote/urna/internal/testonly"
 )
 
 // TestStartThreeNodes starts three in-process nodes (as `urna demo` does),
@@ -13,8 +11,7 @@ import (
 // checkpoint signed by a quorum, which needs the followers' cosignatures
 // forwarded to the leader.
 func TestStartThreeNodes(t *testing.T) {
-	e := testonly.NewElection(t, "board test election", testonly.Config{Voters: 4})
-	nodes := startCluster(t, e, 3, nil)
+	e, nodes := startElection(t, 4, 3, nil)
 	defer func() {
 		for _, n := range nodes {
 			if err := n.Stop(); err != nil {

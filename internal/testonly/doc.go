@@ -1,7 +1,8 @@
 // Package testonly is Urna's test support: one election fixture that every
 // package's tests share, built with the real ballot, tally and bulletin
 // code, plus the small helpers the node's tests repeat (a logger that
-// writes to t.Log, a free loopback address). Its deterministic randomness
+// writes to t.Log, a free loopback address, a TestMain that builds the
+// urna binary). Its deterministic randomness
 // lives in the leaf package testonly/seeded, and the check of pinned
 // known-answer files in the leaf package testonly/golden, which the
 // in-package tests of ballot, tally, bulletin, group and schnorr can import

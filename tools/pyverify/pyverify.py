@@ -1455,20 +1455,16 @@ class Verifier:
         try:
             x = decode_ballot(e.body)
         except Malformed as err:
-            rep.fail("V1.6", where, "ballot: %s" % err)
-            rep.fail("V8.1", where, str(err))
-            self.stats["invalid"] += 1
+            self.malformed(where, "ballot", "V8.1", err)
             return False
         if x.cred_b != e.author_b:
             rep.fail("V5.6", where, "ballot credential is not the author")
             rep.fail("V8.4", where, "ballot credential is not the author")
             return False
-        if x.tracker in self.trackers:
-            rep.fail("V5.6", where, "tracker already on the board")
+        if not self.take_tracker(where, x.tracker):
             self.stats["rejected"] += 1
             return False
         # accepted by the rules
-        self.trackers.add(x.tracker)
         valid = self.verify_ballot(x, e, where, sig_ok, "V8")
         # V10
         if not valid:
@@ -1483,6 +1479,28 @@ class Verifier:
             self.stats["superseded"] += 1
         self.counted[x.cred_b] = (seq, x)
         return True
+
+    def malformed(self, where, what, step, err):
+        """A body that does not decode: V1.6 and step fail, and the entry is invalid."""
+        self.rep.fail("V1.6", where, "%s: %s" % (what, err))
+        self.rep.fail(step, where, str(err))
+        self.stats["invalid"] += 1
+
+    def take_tracker(self, where, tracker):
+        """V5.6: a tracker stands once on the board (ballots and audits alike)."""
+        if tracker in self.trackers:
+            self.rep.fail("V5.6", where, "tracker already on the board")
+            return False
+        self.trackers.add(tracker)
+        return True
+
+    def count_audit(self, tracker, valid):
+        """Counts an audit: a valid one burns its tracker."""
+        if valid:
+            self.burnt.add(tracker)
+            self.stats["audited"] += 1
+        else:
+            self.stats["invalid"] += 1
 
     def audit_room(self, where):
         """§3.9: at most N + 64 audits (both kinds) per election."""
@@ -1521,17 +1539,13 @@ class Verifier:
         try:
             x = decode_audit(e.body)
         except Malformed as err:
-            rep.fail("V1.6", where, "audit: %s" % err)
-            rep.fail("V9.1", where, str(err))
-            self.stats["invalid"] += 1
+            self.malformed(where, "audit", "V9.1", err)
             return False
         if x.fp != m.fp:
             rep.fail("V4.5", where, "audit names another election")
             return False
-        if x.tracker in self.trackers:
-            rep.fail("V5.6", where, "tracker already on the board")
+        if not self.take_tracker(where, x.tracker):
             return False
-        self.trackers.add(x.tracker)
         self.n_audits += 1
         valid = sig_ok
         if not sig_ok:
@@ -1541,11 +1555,7 @@ class Verifier:
             valid = False
         else:
             valid = self.check_opening(seq, where, [[(al, be) for (al, _, be, _) in row] for row in x.cts], x.opening, x.tracker)
-        if valid:
-            self.burnt.add(x.tracker)
-            self.stats["audited"] += 1
-        else:
-            self.stats["invalid"] += 1
+        self.count_audit(x.tracker, valid)
         return True
 
     def on_audited_ballot(self, seq, e, where, a, sig_ok):
@@ -1556,27 +1566,19 @@ class Verifier:
         try:
             x, opening = decode_audited(e.body)
         except Malformed as err:
-            rep.fail("V1.6", where, "audited ballot: %s" % err)
-            rep.fail("V9.1", where, str(err))
-            self.stats["invalid"] += 1
+            self.malformed(where, "audited ballot", "V9.1", err)
             return False
         if x.cred_b != e.author_b:
             rep.fail("V5.6", where, "audited ballot credential is not the author")
             return False
-        if x.tracker in self.trackers:
-            rep.fail("V5.6", where, "tracker already on the board")
+        if not self.take_tracker(where, x.tracker):
             return False
-        self.trackers.add(x.tracker)
         self.n_audits += 1
         valid = self.verify_ballot(x, e, where, sig_ok, "V9")
         if valid:
             cts = [[(a_, b_) for (a_, _, b_, _, _) in opts] for (opts, _) in x.questions]
             valid = self.check_opening(seq, where, cts, opening, x.tracker)
-        if valid:
-            self.burnt.add(x.tracker)
-            self.stats["audited"] += 1
-        else:
-            self.stats["invalid"] += 1
+        self.count_audit(x.tracker, valid)
         return True
 
     def on_close(self, seq, e, where, a, _s):
