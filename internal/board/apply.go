@@ -283,25 +283,11 @@ func (f *FSM) applyEntry(tx store.WriteTx, v *state, seq uint64, raw []byte) err
 
 // addCount adds n to the u64 counter at key in NSMeta (absent: 0).
 func addCount(tx store.WriteTx, key []byte, n uint64) error {
-	v, err := readCount(tx, key)
+	v, err := loadU64(tx, key, string(key))
 	if err != nil {
 		return err
 	}
 	return tx.Put(store.NSMeta, key, u64(v+n))
-}
-
-// readCount reads the u64 counter at key in NSMeta (absent: 0).
-func readCount(tx store.ReadTx, key []byte) (uint64, error) {
-	v, err := tx.Get(store.NSMeta, key)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return 0, nil
-	case err != nil:
-		return 0, err
-	case len(v) != 8:
-		return 0, fmt.Errorf("board: meta %q: %d bytes, want 8", key, len(v))
-	}
-	return binary.BigEndian.Uint64(v), nil
 }
 
 // cosignKey is the NSCheckpoint key of node's signature on size.

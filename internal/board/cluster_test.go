@@ -205,8 +205,17 @@ func (c *tcluster) join(id string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	n := c.nodes[id]
-	if err := c.leader().rep.Join(ctx, id, n.rep.RaftAddr(), "mem://"+id); err != nil {
-		c.t.Fatalf("join %s: %v", id, err)
+	for {
+		err := c.leader().rep.Join(ctx, id, n.rep.RaftAddr(), "mem://"+id)
+		// A leader that loses leadership mid-change leaves the outcome
+		// unknown; adding a member again is harmless, so ask the next one.
+		if (errors.Is(err, replica.ErrLeadershipLost) || errors.Is(err, replica.ErrNotLeader)) && ctx.Err() == nil {
+			continue
+		}
+		if err != nil {
+			c.t.Fatalf("join %s: %v", id, err)
+		}
+		return
 	}
 }
 

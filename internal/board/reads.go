@@ -91,7 +91,7 @@ func (r *Reader) Election(ctx context.Context) (*Election, error) {
 	}
 	el := &Election{Manifest: v.manifest.m, Raw: v.manifest.raw, Entries: v.entries, Rules: v.rules.Clone()}
 	if err := r.st.View(ctx, func(tx store.ReadTx) (err error) {
-		el.Voted, err = readCount(tx, keyVoted)
+		el.Voted, err = loadU64(tx, keyVoted, "voter count")
 		return err
 	}); err != nil {
 		return nil, fmt.Errorf("board: election: %w", err)

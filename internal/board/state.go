@@ -108,10 +108,10 @@ func loadState(ctx context.Context, st store.Store) (*state, error) {
 			}
 			v.manifest = newElection(m, raw)
 		}
-		if v.quorumCP, err = loadSize(tx, keyCheckpoint, "checkpoint"); err != nil {
+		if v.quorumCP, err = loadU64(tx, keyCheckpoint, "checkpoint size"); err != nil {
 			return err
 		}
-		if v.witnessedCP, err = loadSize(tx, keyWitnessed, "witnessed checkpoint"); err != nil {
+		if v.witnessedCP, err = loadU64(tx, keyWitnessed, "witnessed checkpoint size"); err != nil {
 			return err
 		}
 		v.rules, err = loadRules(tx)
@@ -213,7 +213,7 @@ func (o *overlayHashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 
 // loadSize reads the log size stored under key in NSMeta (0 if none); what
 // names it in errors.
-func loadSize(tx store.ReadTx, key []byte, what string) (uint64, error) {
+func loadU64(tx store.ReadTx, key []byte, what string) (uint64, error) {
 	b, err := tx.Get(store.NSMeta, key)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -221,7 +221,7 @@ func loadSize(tx store.ReadTx, key []byte, what string) (uint64, error) {
 	case err != nil:
 		return 0, err
 	case len(b) != 8:
-		return 0, fmt.Errorf("stored %s size of %d bytes", what, len(b))
+		return 0, fmt.Errorf("stored %s of %d bytes", what, len(b))
 	}
 	return binary.BigEndian.Uint64(b), nil
 }
