@@ -55,11 +55,7 @@ func benchBoard(b *testing.B, skip bool) {
 			c.join(id)
 		}
 	}
-	c.mustAccept("manifest", e.ManifestEntry())
-	c.mustAccept("credentials", e.CredentialsEntry())
-	c.mustAccept("deals", e.DealEntries()...)
-	c.mustAccept("confirmations", e.ConfirmationEntries()...)
-	c.mustAccept("open", e.OpenEntry())
+	c.openElection(e)
 
 	// Prepare b.N ballot entries (not timed).
 	entries := make([][]byte, b.N)

@@ -94,6 +94,17 @@ func newElectionCluster(t testing.TB, cfg testonly.Config, tweak func(*replica.C
 	return e, newTCluster(t, e.NodeKeys(), boltOpener, tweak, ids...)
 }
 
+// openElection posts e's setup (manifest, credentials, deals,
+// confirmations) and its open entry, each of which must be accepted.
+func (c *tcluster) openElection(e *testonly.Election) {
+	c.t.Helper()
+	c.mustAccept("manifest", e.ManifestEntry())
+	c.mustAccept("credentials", e.CredentialsEntry())
+	c.mustAccept("deals", e.DealEntries()...)
+	c.mustAccept("confirmations", e.ConfirmationEntries()...)
+	c.mustAccept("open", e.OpenEntry())
+}
+
 // startAll starts the nodes ids, the first bootstrapping the cluster.
 func (c *tcluster) startAll(ids ...string) {
 	for i, id := range ids {

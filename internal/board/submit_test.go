@@ -19,13 +19,8 @@ import (
 // checks gave (signature first), and every good ballot of the same batch
 // accepted.
 func TestAttackPrecheckBlamesOnlyTheBadBallots(t *testing.T) {
-	e := testonly.NewElection(t, "board test election", testonly.Config{Voters: 10})
-	c := newTCluster(t, e.NodeKeys(), boltOpener, nil, "n1", "n2", "n3")
-	c.mustAccept("manifest", e.ManifestEntry())
-	c.mustAccept("credentials", e.CredentialsEntry())
-	c.mustAccept("deals", e.DealEntries()...)
-	c.mustAccept("confirmations", e.ConfirmationEntries()...)
-	c.mustAccept("open", e.OpenEntry())
+	e, c := newElectionCluster(t, testonly.Config{Voters: 10}, nil, "n1", "n2", "n3")
+	c.openElection(e)
 
 	entries := make([][]byte, 10)
 	bodies := make([][]byte, 10)
