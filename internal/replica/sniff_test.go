@@ -2,59 +2,37 @@ package replica
 
 import (
 	"bytes"
-	"fmt"
 	"log/slog"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 )
 
-// lockedBuffer is a log sink safe for the node's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestHTTPToRaftPort: an HTTP GET sent to a node's Raft address (`--node`
 // given the Raft port) is closed with one log line naming the mistake,
 // never reaches raft ("unknown rpc type 71"), and the cluster keeps
 // replicating.
 func TestHTTPToRaftPort(t *testing.T) {
-	base := t.TempDir()
-	var logs lockedBuffer
-	var nodes []*Node
-	fsms := make([]*listFSM, 3)
-	for i := range 3 {
-		id := fmt.Sprintf("s%d", i+1)
-		cfg := testConfig(t, id, filepath.Join(base, id))
-		cfg.Bootstrap = i == 0
-		if i == 1 {
-			cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
-		}
-		fsms[i] = &listFSM{}
-		n, err := New(cfg, fsms[i])
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = n.Shutdown() })
-		nodes = append(nodes, n)
+	// s2's log, kept to look for the line.
+	var mu sync.Mutex
+	var lines []string
+	logged := func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return strings.Join(lines, "")
 	}
-	joinAll(t, nodes)
+	nodes, fsms := tcpCluster(t, "s", func(i int, cfg *Config) {
+		if i == 1 {
+			cfg.Logger = slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+				mu.Lock()
+				lines = append(lines, string(p))
+				mu.Unlock()
+				return len(p), nil
+			}), nil))
+		}
+	})
 	submitMany(t, nodes[0], "before", 20)
 
 	addr := nodes[1].RaftAddr()
@@ -65,10 +43,10 @@ func TestHTTPToRaftPort(t *testing.T) {
 	}
 	want := "replica: an HTTP client connected to the Raft port " + addr + "; the API is at --http"
 	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(logs.String(), want) && time.Now().Before(deadline) {
+	for !strings.Contains(logged(), want) && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	got := logs.String()
+	got := logged()
 	if strings.Count(got, want) != 1 {
 		t.Fatalf("want one line %q in the log of s2:\n%s", want, got)
 	}
@@ -109,3 +87,7 @@ func TestMisdirected(t *testing.T) {
 		}
 	}
 }
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
