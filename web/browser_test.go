@@ -501,6 +501,8 @@ func votingPhase(t *testing.T, b *browser, creds []string, hand [][]uint64, meas
 	}
 	b.eval(`window.urnaTiming.encryptMs`, &meas.EncryptMs)
 	meas.EncryptSamplesMs = append(meas.EncryptSamplesMs, meas.EncryptMs)
+	reloadKeepsProgress(t, b, creds[0], "step-review", "q0o2", "q1o0", "q1o3")
+	tr = b.text("#review-tracker") // encrypted anew after the reload
 	contains(t, "review", b.text("#review-list"), "Blue", "Parks", "Public transport")
 	b.stepIs("review", "step-review")
 	b.audit("booth.html review step", "en")
@@ -516,6 +518,7 @@ func votingPhase(t *testing.T, b *browser, creds []string, hand [][]uint64, meas
 
 	// Back to the choices (still ticked), change the first question, cast.
 	b.run("again", chromedp.Click(css("#again")), until(`document.body.dataset.step === 'step-choices'`))
+	reloadKeepsProgress(t, b, creds[0], "step-choices", "q0o2", "q1o0", "q1o3")
 	tr1 := b.choose("q0o3") // Gold
 	if tr1 == auditedTracker {
 		t.Fatalf("a new encryption reused the challenged ballot's tracker %s", tr1)

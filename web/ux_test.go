@@ -121,6 +121,37 @@ func backAndReload(t *testing.T, b *browser, tracker string) {
 	}
 }
 
+// reloadKeepsProgress: a reload in the middle of voting asks for the
+// credential again, saying why, and then returns to step with the options
+// (input ids, in page order) ticked as before.
+func reloadKeepsProgress(t *testing.T, b *browser, cred, step string, checked ...string) {
+	t.Helper()
+	b.run("reload on "+step, chromedp.Reload(),
+		until(`document.body.dataset.ready === 'booth' && document.body.dataset.step === 'step-cred'`))
+	contains(t, "reload on "+step, b.text("#cred-kept"), "choices were kept", "for your security the credential is not kept")
+	var typed string
+	b.eval(`document.getElementById('cred').value`, &typed)
+	if typed != "" {
+		t.Errorf("after a reload the credential box holds %q", typed)
+	}
+	b.audit("booth.html credential step after a reload", "en")
+	b.run("credential after the reload", js(`document.getElementById("cred").value = `+jsString(cred)),
+		chromedp.SendKeys(css("#cred"), kb.Enter),
+		until(`document.body.dataset.step === `+jsString(step)+` && document.getElementById('review-tracker').textContent !== ''`+
+			` || document.body.dataset.step === 'step-choices' && `+jsString(step)+` === 'step-choices'`))
+	b.stepIs("after the reload", step)
+	var got []string
+	b.eval(`[...document.querySelectorAll('#questions input:checked')].map(i => i.id)`, &got)
+	if !slices.Equal(got, checked) {
+		t.Errorf("after a reload on %s the choices are %v, want %v", step, got, checked)
+	}
+	var hidden bool
+	b.eval(`document.getElementById('cred-kept').hidden`, &hidden)
+	if !hidden {
+		t.Errorf("after the credential the reload notice is still shown")
+	}
+}
+
 // phone opens a tab the size of a 390 px phone, in language lang.
 func (b *browser) phone(lang string) *browser {
 	p := b.tab()

@@ -350,3 +350,28 @@ func joinAll(t testing.TB, nodes []*Node) {
 		}
 	}
 }
+
+// tcpCluster starts three nodes named prefix1..3 over TCP, bootstrapped by
+// the first and joined; edit, when set, adjusts node i's config first.
+func tcpCluster(t *testing.T, prefix string, edit func(i int, cfg *Config)) ([]*Node, []*listFSM) {
+	base := t.TempDir()
+	var nodes []*Node
+	var fsms []*listFSM
+	for i := range 3 {
+		id := fmt.Sprintf("%s%d", prefix, i+1)
+		cfg := testConfig(t, id, filepath.Join(base, id))
+		cfg.Bootstrap = i == 0
+		if edit != nil {
+			edit(i, &cfg)
+		}
+		f := &listFSM{}
+		n, err := New(cfg, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = n.Shutdown() })
+		nodes, fsms = append(nodes, n), append(fsms, f)
+	}
+	joinAll(t, nodes)
+	return nodes, fsms
+}

@@ -76,21 +76,18 @@ func New(cfg Config, fsm FSM) (*Node, error) {
 		Timeout: 10 * time.Second,
 		Logger:  newHCLogger(cfg.Logger, "raft-net"),
 	}
-	var trans *raft.NetworkTransport
+	// Both stream layers turn away HTTP and TLS clients that dialled the
+	// Raft port by mistake, with a log line saying so (sniff.go).
+	var err error
 	if cfg.PeerTLS != nil {
-		stream, err := newTLSStream(cfg.RaftBind, adv, cfg.PeerTLS, loggerOf(cfg))
-		if err != nil {
-			return nil, err
-		}
-		tcfg.Stream = stream
-		trans = raft.NewNetworkTransportWithConfig(tcfg)
+		tcfg.Stream, err = newTLSStream(cfg.RaftBind, adv, cfg.PeerTLS, loggerOf(cfg))
 	} else {
-		t, err := raft.NewTCPTransportWithConfig(cfg.RaftBind, adv, tcfg)
-		if err != nil {
-			return nil, fmt.Errorf("replica: raft transport: %w", err)
-		}
-		trans = t
+		tcfg.Stream, err = newPlainStream(cfg.RaftBind, adv, loggerOf(cfg))
 	}
+	if err != nil {
+		return nil, err
+	}
+	trans := raft.NewNetworkTransportWithConfig(tcfg)
 	n, err := newNode(cfg, fsm, trans)
 	if err != nil {
 		_ = trans.Close()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -312,30 +311,15 @@ func TestShutdown(t *testing.T) {
 }
 
 func TestTCPCluster(t *testing.T) {
-	base := t.TempDir()
-	var nodes []*Node
-	fsms := map[string]*listFSM{}
-	for i := 1; i <= 3; i++ {
-		id := fmt.Sprintf("t%d", i)
-		cfg := testConfig(t, id, filepath.Join(base, id))
-		cfg.Bootstrap = i == 1
-		fsms[id] = &listFSM{}
-		n, err := New(cfg, fsms[id])
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = n.Shutdown() })
-		nodes = append(nodes, n)
-	}
-	joinAll(t, nodes)
+	nodes, fsms := tcpCluster(t, "t", nil)
 	want := submitMany(t, nodes[0], "tcp", 200)
 	deadline := time.Now().Add(10 * time.Second)
-	for id, f := range fsms {
+	for i, f := range fsms {
 		for len(f.list()) < len(want) && time.Now().Before(deadline) {
 			time.Sleep(10 * time.Millisecond)
 		}
 		if got := f.list(); len(got) != len(want) || string(got[199]) != string(want[199]) {
-			t.Fatalf("%s holds %d commands", id, len(got))
+			t.Fatalf("t%d holds %d commands", i+1, len(got))
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"sync"
+
 	"sync/atomic"
 	"time"
 
@@ -113,26 +113,18 @@ func (p *PeerTLS) ClientConfig(allow func(id string) error) *tls.Config {
 // tlsStream is a raft.StreamLayer over mutual TLS. Handshakes run in their
 // own goroutines so a slow or hostile peer cannot hold up Accept.
 type tlsStream struct {
-	ln     net.Listener
-	adv    net.Addr
-	peer   *PeerTLS
-	node   atomic.Pointer[Node]
-	log    *slog.Logger
-	conns  chan net.Conn
-	done   chan struct{}
-	closed sync.Once
+	*acceptor
+	peer *PeerTLS
+	node atomic.Pointer[Node]
 }
 
 func newTLSStream(bind string, adv net.Addr, peer *PeerTLS, log *slog.Logger) (*tlsStream, error) {
-	ln, err := net.Listen("tcp", bind)
+	a, err := listenRaft(bind, adv, log)
 	if err != nil {
-		return nil, fmt.Errorf("replica: raft listen: %w", err)
+		return nil, err
 	}
-	if adv == nil {
-		adv = ln.Addr()
-	}
-	s := &tlsStream{ln: ln, adv: adv, peer: peer, log: log, conns: make(chan net.Conn), done: make(chan struct{})}
-	go s.acceptLoop()
+	s := &tlsStream{acceptor: a, peer: peer}
+	go a.serve(true, s.handshake(peer.ServerConfig(s.allowMember)))
 	return s, nil
 }
 
@@ -156,53 +148,21 @@ func (s *tlsStream) allowMember(id string) error {
 	return fmt.Errorf("%w: %q is not a member of this cluster", ErrPeerIdentity, id)
 }
 
-func (s *tlsStream) acceptLoop() {
-	cfg := s.peer.ServerConfig(s.allowMember)
-	for {
-		c, err := s.ln.Accept()
-		if err != nil {
-			select {
-			case <-s.done:
-				return
-			default:
-			}
-			s.log.Warn("replica: raft accept", "err", err)
-			time.Sleep(50 * time.Millisecond)
-			continue
+// handshake returns the TLS server side of a peer connection, or nil after
+// closing it and logging why the handshake failed.
+func (s *tlsStream) handshake(cfg *tls.Config) func(net.Conn) net.Conn {
+	return func(c net.Conn) net.Conn {
+		tc := tls.Server(c, cfg)
+		_ = tc.SetDeadline(time.Now().Add(10 * time.Second))
+		if err := tc.Handshake(); err != nil {
+			s.log.Warn("replica: refused a Raft connection: TLS handshake failed", "remote", c.RemoteAddr().String(), "err", err)
+			_ = c.Close()
+			return nil
 		}
-		go func() {
-			tc := tls.Server(c, cfg)
-			_ = tc.SetDeadline(time.Now().Add(10 * time.Second))
-			if err := tc.Handshake(); err != nil {
-				s.log.Warn("replica: refused a Raft connection: TLS handshake failed", "remote", c.RemoteAddr().String(), "err", err)
-				_ = c.Close()
-				return
-			}
-			_ = tc.SetDeadline(time.Time{})
-			select {
-			case s.conns <- tc:
-			case <-s.done:
-				_ = tc.Close()
-			}
-		}()
+		_ = tc.SetDeadline(time.Time{})
+		return tc
 	}
 }
-
-func (s *tlsStream) Accept() (net.Conn, error) {
-	select {
-	case c := <-s.conns:
-		return c, nil
-	case <-s.done:
-		return nil, errors.New("replica: raft stream layer closed")
-	}
-}
-
-func (s *tlsStream) Close() error {
-	s.closed.Do(func() { close(s.done) })
-	return s.ln.Close()
-}
-
-func (s *tlsStream) Addr() net.Addr { return s.adv }
 
 // Dial connects to the Raft server at address, which MUST present the
 // certificate of the node the configuration lists there.

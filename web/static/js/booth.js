@@ -22,6 +22,12 @@ let booth = null; // the open booth (credential key inside wasm)
 let sealed = null; // the encrypted ballot under review
 let earlier = null; // {seq, tracker} of a ballot this credential cast before
 const CAST_KEY = 'urna.booth.cast'; // the last ballot cast in this tab, kept across a reload
+// PROGRESS_KEY keeps the step and the ticked options across a reload, in
+// this tab only (sessionStorage), as {step, checked: [input ids]}. Never
+// the credential nor any randomness: after a reload the voter enters the
+// credential again, then returns to the step with the options ticked.
+const PROGRESS_KEY = 'urna.booth.progress';
+let resume = null; // the progress read back after a reload, until the credential is entered
 
 // showStep shows one step of the booth, marks it in the progress
 // indicator and, unless replacing, records it in the tab's history so that
@@ -40,7 +46,49 @@ function showStep(id, focus = true, { replace = false } = {}) {
     if (replace || !history.state?.step) history.replaceState({ step: id }, '');
     else history.pushState({ step: id }, '');
   }
+  saveProgress(id);
   if (focus) focusHeading($(id));
+}
+
+// ---- progress kept across a reload --------------------------------------
+
+function saveProgress(id = history.state?.step) {
+  // Only an open booth has progress; on the credential step after a
+  // reload the kept progress waits for the credential.
+  if (!booth || !['step-choices', 'step-review', 'step-challenged'].includes(id)) return;
+  const checked = [...document.querySelectorAll('#questions input:checked')].map((i) => i.id);
+  // The challenged ballot is spent: a reload returns to the review of a new one.
+  const step = id === 'step-challenged' ? 'step-review' : id;
+  try { sessionStorage.setItem(PROGRESS_KEY, JSON.stringify({ step, checked })); } catch { /* not kept */ }
+}
+
+function clearProgress() {
+  resume = null;
+  try { sessionStorage.removeItem(PROGRESS_KEY); } catch { /* none */ }
+}
+
+// readKept returns what this tab kept under name, on a reload or a Back or
+// Forward into the booth; on any other arrival it forgets it.
+function readKept(name) {
+  const nav = performance.getEntriesByType('navigation')[0]?.type;
+  try {
+    if (nav === 'reload' || nav === 'back_forward') return JSON.parse(sessionStorage.getItem(name) || 'null');
+    sessionStorage.removeItem(name);
+  } catch { /* none */ }
+  return null;
+}
+
+// resumeProgress ticks the kept options in the questions just rendered and
+// returns the step the voter was on.
+function resumeProgress() {
+  const r = resume;
+  resume = null;
+  $('cred-kept').hidden = true;
+  for (const id of r.checked || []) {
+    const i = document.getElementById(id);
+    if (i && i.closest('#questions')) i.checked = true;
+  }
+  return r.step === 'step-review' ? 'step-review' : 'step-choices';
 }
 
 // back follows the browser's Back (and Forward) button between steps: a
@@ -174,9 +222,11 @@ async function submitCredential(ev) {
   earlier = null;
   for (const id of ['revote', 'review-revote']) $(id).hidden = true;
   renderQuestions();
+  const step = resume ? resumeProgress() : 'step-choices';
   showStep('step-choices');
   announce(t('booth.cred.ok'));
   findEarlier(b);
+  if (step === 'step-review') submitChoices();
 }
 
 // findEarlier looks on the board for a ballot this credential already cast
@@ -255,7 +305,7 @@ function onCheck(ev, q, qi) {
 }
 
 function submitChoices(ev) {
-  ev.preventDefault();
+  ev?.preventDefault();
   const errEl = $('choices-err');
   setT(errEl, null);
   const choices = m.questions.map((_, qi) => selected(qi).sort((a, b) => a - b));
@@ -335,6 +385,7 @@ async function cast() {
     if (!r) return castFailed(e);
   }
   booth.forget(); // the secrets would prove how this ballot votes
+  clearProgress();
   const tracker = sealed.tracker;
   const trackerHex = sealed.trackerHex;
   sealed = null;
@@ -442,6 +493,7 @@ function change() {
 
 function done() {
   try { sessionStorage.removeItem(CAST_KEY); } catch { /* ignore */ }
+  clearProgress();
   $('cast-tracker').textContent = '';
   if (booth) booth.close();
   booth = null;
@@ -466,6 +518,12 @@ export async function start() {
   $('change').addEventListener('click', change);
   $('again').addEventListener('click', change);
   $('done').addEventListener('click', done);
+  $('questions').addEventListener('change', () => saveProgress());
+  // Leaving the booth by a link forgets the progress (a reload keeps it).
+  document.addEventListener('click', (ev) => {
+    const a = ev.target.closest?.('a[href]');
+    if (a && !a.download && a.target !== '_blank') clearProgress();
+  });
   try {
     [u, st] = await Promise.all([load(), election()]);
   } catch (e) {
@@ -498,18 +556,21 @@ export async function start() {
   showKey();
   announce(t('booth.key.verified'));
   window.addEventListener('popstate', back);
-  let kept = null;
-  const nav = performance.getEntriesByType('navigation')[0]?.type;
-  try {
-    if (nav === 'reload' || nav === 'back_forward') kept = JSON.parse(sessionStorage.getItem(CAST_KEY) || 'null');
-    else sessionStorage.removeItem(CAST_KEY);
-  } catch { /* none */ }
+  const kept = readKept(CAST_KEY);
+  resume = readKept(PROGRESS_KEY);
   if (kept && kept.tracker) {
     // Reloaded after casting: the ballot stays shown, with its receipt.
+    clearProgress();
     showCast(kept);
     fetchReceipt(kept.seq, kept.tracker, kept.trackerHex);
   } else {
+    if (resume) {
+      // Reloaded while voting: the choices wait for the credential.
+      const note = el('p', { id: 'cred-kept', class: 'notice' });
+      $('cred-form').before(setT(note, 'booth.cred.notKept'));
+    }
     showStep('step-cred', false, { replace: true });
+    if (resume) announce(t('booth.cred.notKept'));
   }
   performance.measure('urna.booth', { start: t0 });
 }
