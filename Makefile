@@ -4,6 +4,9 @@
 GO      ?= go
 WASM    := web/static/urna.wasm
 WASMEXEC:= web/static/wasm_exec.js
+# Stamped into bin/urna: `urna --version` and GET /api/v1/health show them.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
 
 .PHONY: all build wasm booth-digest demo test test-short vet bench clean
 
@@ -27,7 +30,7 @@ booth-digest: wasm
 	$(GO) run ./web/boothhash
 
 build: wasm
-	$(GO) build -trimpath -o bin/urna ./cmd/urna
+	$(GO) build -trimpath -ldflags='-X main.version=$(VERSION) -X main.commit=$(COMMIT)' -o bin/urna ./cmd/urna
 
 demo: build
 	./bin/urna demo $(DEMOFLAGS)

@@ -25,19 +25,20 @@ func exportFlags(fs *flag.FlagSet) action {
 	node := fs.String("node", "", "API base `URL` of a board node, e.g. http://127.0.0.1:8080")
 	out := fs.String("o", "", "output `file` (- for standard output)")
 	force := fs.Bool("force", false, "replace the output file if it exists")
+	ca := caFlag(fs)
 	return func(ctx context.Context, e *env, _ []string) error {
-		return runExport(ctx, e, *node, *out, *force)
+		return runExport(ctx, e, *node, *out, *force, *ca)
 	}
 }
 
-func runExport(ctx context.Context, e *env, node, out string, force bool) error {
+func runExport(ctx context.Context, e *env, node, out string, force bool, ca string) error {
 	switch {
 	case node == "":
 		return usagef("--node is required")
 	case out == "":
 		return usagef("-o is required")
 	}
-	cl, err := newClient("export", node)
+	cl, err := newClient("export", node, ca)
 	if err != nil {
 		return err
 	}

@@ -88,6 +88,7 @@ type nodeOpts struct {
 
 func nodeFlags(fs *flag.FlagSet) action {
 	o := &nodeOpts{cfg: server.DefaultConfig()}
+	o.cfg.Version = versionString()
 	fs.StringVar(&o.cfg.ID, "id", "", "node `ID` (stable; as listed in the manifest)")
 	fs.StringVar(&o.cfg.DataDir, "data", "", "data `directory` (Raft log, snapshots, bolt store)")
 	fs.StringVar(&o.cfg.RaftBind, "raft", o.cfg.RaftBind, "Raft listen `address`")

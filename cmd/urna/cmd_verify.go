@@ -53,9 +53,9 @@ evidence is well-formed and proves a fork); 1 otherwise.`,
 }
 
 type verifyOpts struct {
-	asJSON                          *bool
-	progress, fingerprint, evidence *string
-	checkpoints, receipts           stringList
+	asJSON                              *bool
+	progress, fingerprint, evidence, ca *string
+	checkpoints, receipts               stringList
 }
 
 func verifyFlags(fs *flag.FlagSet) action {
@@ -64,6 +64,7 @@ func verifyFlags(fs *flag.FlagSet) action {
 		progress:    fs.String("progress", "auto", "progress bar on standard error: auto (when it is a terminal), always or never"),
 		fingerprint: fingerprintFlag(fs),
 		evidence:    fs.String("evidence", "", "check the evidence `file` of a fork (SPEC.md §10.8) instead of a record"),
+		ca:          caFlag(fs),
 	}
 	fs.Var(&o.checkpoints, "checkpoint", "a signed checkpoint `file` seen before (or a board-memory.json): the record MUST extend it (repeatable)")
 	fs.Var(&o.receipts, "receipt", "a voter's receipt `file`: the record MUST include and extend it (repeatable)")
@@ -132,7 +133,7 @@ func runVerify(ctx context.Context, e *env, src string, o *verifyOpts) error {
 		total int
 	)
 	if strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://") {
-		cl, err := newClient("verify", src)
+		cl, err := newClient("verify", src, *o.ca)
 		if err != nil {
 			return err
 		}

@@ -217,3 +217,18 @@ func readFileT(t *testing.T, path string) []byte {
 	}
 	return data
 }
+
+// TestSpecVersion: `urna --version` names the protocol version of SPEC.md.
+func TestSpecVersion(t *testing.T) {
+	b, err := os.ReadFile("../../SPEC.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _, _ := strings.Cut(string(b), "\n")
+	if want := "# Urna protocol specification, version " + specVersion; first != want {
+		t.Fatalf("SPEC.md begins %q; versionString says %q", first, specVersion)
+	}
+	if v := versionString(); !strings.Contains(v, "SPEC version "+specVersion) {
+		t.Fatalf("version string %q", v)
+	}
+}

@@ -7,9 +7,10 @@ import (
 	"runtime/debug"
 )
 
-// version is set at link time (-ldflags "-X main.version=v1.2.3"); without
-// it, the module version or VCS revision of the build is shown.
-var version = ""
+// version and commit are set at link time by the Makefile (-ldflags
+// "-X main.version=… -X main.commit=…"); without them, the module version
+// or the VCS revision recorded by the Go toolchain is shown.
+var version, commit = "", ""
 
 func init() {
 	register(&command{
@@ -25,6 +26,10 @@ func init() {
 	})
 }
 
+// specVersion is the protocol version of SPEC.md this build implements
+// (TestSpecVersion keeps it equal to SPEC.md's title).
+const specVersion = "1.2"
+
 func versionString() string {
 	v := version
 	bi, ok := debug.ReadBuildInfo()
@@ -39,11 +44,18 @@ func versionString() string {
 	}
 	if v == "" || v == "(devel)" {
 		v = "devel"
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-				v += " " + s.Value[:12]
-			}
+	}
+	c := commit
+	for _, s := range bi.Settings {
+		if c == "" && s.Key == "vcs.revision" {
+			c = s.Value
 		}
 	}
-	return v + " (SPEC version 1, " + bi.GoVersion + ")"
+	if len(c) > 12 {
+		c = c[:12]
+	}
+	if c != "" {
+		v += " " + c
+	}
+	return v + " (SPEC version " + specVersion + ", " + bi.GoVersion + ")"
 }

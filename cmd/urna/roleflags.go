@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -9,14 +10,17 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/http"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/internal/api"
 	"github.com/urna-vote/urna/internal/apiclient"
 	"github.com/urna-vote/urna/internal/keyfile"
 	"github.com/urna-vote/urna/internal/roles"
+	"github.com/urna-vote/urna/internal/server"
 )
 
 // defaultNode is the --node default of the role commands.
@@ -24,12 +28,30 @@ const defaultNode = "http://127.0.0.1:8080"
 
 // newClient returns an API client for the --node flag value of the
 // command what ("export", "trustee deal").
-func newClient(what, node string) (*apiclient.Client, error) {
-	cl, err := apiclient.New(node, apiclient.Options{MaxRetries: 3})
+func newClient(what, node, caFile string) (*apiclient.Client, error) {
+	opts := apiclient.Options{MaxRetries: 3}
+	if caFile != "" {
+		// A node whose certificate a private CA signed (urna certs): trust
+		// that CA, and only it, for this command's HTTPS connections.
+		pool, err := server.ReadCertPool(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("urna %s: --ca: %w", what, err)
+		}
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+		t.ResponseHeaderTimeout = 5 * time.Minute // a submit waits for a commit
+		opts.HTTPClient = &http.Client{Transport: t}
+	}
+	cl, err := apiclient.New(node, opts)
 	if err != nil {
 		return nil, withHint(fmt.Errorf("urna %s: %w", what, err), "give the node's API base URL, e.g. --node http://127.0.0.1:8080")
 	}
 	return cl, nil
+}
+
+// caFlag adds --ca, the private CA that signed the nodes' certificates.
+func caFlag(fs *flag.FlagSet) *string {
+	return fs.String("ca", "", "PEM `file` of the private CA that signed the nodes' HTTPS certificates (urna certs); default: the system's CAs")
 }
 
 // nodeError adds a hint to errors that mean the node could not be reached.
@@ -153,31 +175,34 @@ var randReader = rand.Reader
 // nodeList is the repeatable --node flag of the commands that compare
 // several nodes (SPEC.md §10.7): the first reads the record, every one's
 // checkpoint is compared with it.
-type nodeList []string
+type nodeList struct {
+	urls []string
+	ca   *string // --ca
+}
 
-func (l *nodeList) String() string { return strings.Join(*l, ",") }
+func (l *nodeList) String() string { return strings.Join(l.urls, ",") }
 func (l *nodeList) Set(s string) error {
-	*l = append(*l, s)
+	l.urls = append(l.urls, s)
 	return nil
 }
 
 // primary is the first node, or the default.
 func (l *nodeList) primary() string {
-	if len(*l) == 0 {
+	if len(l.urls) == 0 {
 		return defaultNode
 	}
-	return (*l)[0]
+	return l.urls[0]
 }
 
 // clients returns an API client for every node, the primary first.
 func (l *nodeList) clients(what string) (*apiclient.Client, []*apiclient.Client, error) {
-	urls := *l
+	urls := l.urls
 	if len(urls) == 0 {
 		urls = []string{defaultNode}
 	}
 	var out []*apiclient.Client
 	for _, u := range urls {
-		c, err := newClient(what, u)
+		c, err := newClient(what, u, *l.ca)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -190,6 +215,7 @@ func (l *nodeList) clients(what string) (*apiclient.Client, []*apiclient.Client,
 func nodesFlag(fs *flag.FlagSet) *nodeList {
 	l := &nodeList{}
 	fs.Var(l, "node", "API base `URL` of a board node (repeat to compare several nodes; default "+defaultNode+")")
+	l.ca = caFlag(fs)
 	return l
 }
 

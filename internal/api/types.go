@@ -55,6 +55,7 @@ type Health struct {
 	Leader  string `json:"leader"`
 	Role    string `json:"role"`
 	Applied uint64 `json:"applied"`
+	Version string `json:"version,omitempty"` // the node's build (urna --version)
 }
 
 // Counts are the election's counters in Election.

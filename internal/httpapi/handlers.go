@@ -96,7 +96,15 @@ func answer[T any](c echo.Context, get func(context.Context) (*T, error), fix fu
 	return c.JSON(http.StatusOK, out)
 }
 
-func (s *server) health(c echo.Context) error { return answer(c, s.b.Health, nil) }
+func (s *server) health(c echo.Context) error {
+	return answer(c, func(ctx context.Context) (*api.Health, error) {
+		h, err := s.b.Health(ctx)
+		if h != nil {
+			h.Version = s.opts.Version
+		}
+		return h, err
+	}, nil)
+}
 
 func (s *server) election(c echo.Context) error {
 	return answer(c, s.b.Election, func(e *api.Election) {

@@ -22,6 +22,8 @@ type Options struct {
 	// Logger receives internal errors and request summaries (never bodies).
 	// nil discards.
 	Logger *slog.Logger
+	// Version is the node's build, reported by GET /api/v1/health.
+	Version string
 	// Static is the web client, served at "/" (e.g. web.FS). nil serves none.
 	Static fs.FS
 	// ClusterToken, when non-empty, lets a non-loopback peer change the

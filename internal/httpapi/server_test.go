@@ -119,12 +119,12 @@ func submitBody(entries ...[]byte) string {
 
 func TestReadRoutes(t *testing.T) {
 	f := httpapitest.Sample()
-	srv := serve(t, f, httpapi.Options{})
+	srv := serve(t, f, httpapi.Options{Version: "v9.9.9 0123456789ab"})
 	tests := []struct {
 		path string
 		want []string // substrings of the JSON answer
 	}{
-		{"/api/v1/health", []string{`"status":"ok"`, `"node":"n1"`, `"role":"leader"`, `"applied":7`}},
+		{"/api/v1/health", []string{`"status":"ok"`, `"node":"n1"`, `"role":"leader"`, `"applied":7`, `"version":"v9.9.9 0123456789ab"`}},
 		// manifest {fb ff 00 01} is "-_8AAQ" in unpadded base64url, "+/8AAQ==" in std base64.
 		{"/api/v1/election", []string{`"election_id":"e1"`, `"manifest":"-_8AAQ"`, `"phase":"voting"`, `"voters_voted":1`, `"view":{"questions":[]}`}},
 		{"/api/v1/entries", []string{`"next":3`, `"entry":"APv_"`, `"type":"ballot"`, `"view":{"i":1}`}},

@@ -21,6 +21,9 @@ import (
 // Config configures one board node. Start from DefaultConfig; ID, DataDir,
 // the signing key and either Bootstrap or Join have no default.
 type Config struct {
+	// Version is the build this node runs (urna --version), reported by
+	// GET /api/v1/health.
+	Version string
 	// ID is the node's stable Raft ID and its name among the manifest's
 	// board nodes.
 	ID string

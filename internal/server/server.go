@@ -192,6 +192,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	opts := httpapi.DefaultOptions()
 	opts.Logger = logger.With("component", "http")
 	opts.Static = cfg.Static
+	opts.Version = cfg.Version
 	opts.ClusterToken = cfg.ClusterToken
 	opts.Ready = n.Readiness
 	opts.Metrics = httpapi.NewMetrics()

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/urna-vote/urna/internal/server"
+)
+
+// TestAttackRoleCommandsPrivateCA: with --ca, a role command trusts the
+// board's private CA, and only it: a node whose certificate that CA signed
+// is reached; without --ca, or with another CA, the connection is refused
+// (never a fallback to plaintext or to trusting any certificate).
+func TestAttackRoleCommandsPrivateCA(t *testing.T) {
+	ca, err := server.NewCA("test board", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	node, err := server.NewNodeCert(ca, "n1", []string{"127.0.0.1"}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair, err := tls.X509KeyPair(node.CertPEM, node.KeyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"status":"ok","node":"n1","leader":"n1","role":"leader","applied":1}`))
+	}))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{pair}}
+	srv.StartTLS()
+	defer srv.Close()
+
+	dir := t.TempDir()
+	caFile := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(caFile, ca.CertPEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	other, _ := server.NewCA("another board", time.Hour)
+	otherFile := filepath.Join(dir, "other.pem")
+	if err := os.WriteFile(otherFile, other.CertPEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	health := func(ca string) error {
+		cl, err := newClient("vote", srv.URL, ca)
+		if err != nil {
+			return err
+		}
+		_, err = cl.Health(context.Background())
+		return err
+	}
+	if err := health(caFile); err != nil {
+		t.Fatalf("with --ca of the board: %v", err)
+	}
+	for name, ca := range map[string]string{"no --ca": "", "another CA": otherFile} {
+		err := health(ca)
+		if err == nil || !strings.Contains(err.Error(), "certificate") {
+			t.Errorf("%s: %v, want a certificate error", name, err)
+		}
+	}
+	if _, err := newClient("vote", srv.URL, filepath.Join(dir, "missing.pem")); err == nil || !strings.Contains(err.Error(), "--ca") {
+		t.Errorf("a missing --ca file: %v", err)
+	}
+}
