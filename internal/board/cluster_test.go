@@ -16,7 +16,6 @@ import (
 
 	"github.com/hashicorp/raft"
 
-	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/internal/replica"
 	"github.com/urna-vote/urna/internal/store"
 	"github.com/urna-vote/urna/internal/testonly"
@@ -385,4 +384,3 @@ func (c *tcluster) compareBlocks() {
 	}
 }
 
-var _ = bulletin.ErrDuplicate

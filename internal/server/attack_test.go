@@ -139,17 +139,16 @@ func (a rawAnswer) retryable() bool {
 	return a.status == http.StatusServiceUnavailable && (a.code() == api.CodeNoLeader || a.code() == api.CodeOverloaded)
 }
 
-// postRetry posts until the answer is not retryable (or 30 s passed) and
-// reports whether it had to retry: an entry whose first attempt was cut by
-// a leader change may have been committed, so its retry may answer
-// duplicate.
-func postRetry(t *testing.T, url, ctype string, body []byte) (rawAnswer, bool) {
+// postRetry posts until the answer is not retryable (or 30 s passed). A
+// retry is safe: posting is idempotent, so an entry whose first attempt
+// was committed before a leader change is answered with its position.
+func postRetry(t *testing.T, url, ctype string, body []byte) rawAnswer {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
-	for retried := false; ; retried = true {
+	for {
 		a := rawPost(t, url, ctype, body)
 		if !a.retryable() || time.Now().After(deadline) {
-			return a, retried
+			return a
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -157,16 +156,9 @@ func postRetry(t *testing.T, url, ctype string, body []byte) (rawAnswer, bool) {
 
 // submitVia posts entries to node n, retrying while the cluster elects a
 // leader, and returns the items.
-func submitVia(t *testing.T, n *Node, entries ...[]byte) ([]submitItem, bool) {
+func submitVia(t *testing.T, n *Node, entries ...[]byte) []submitItem {
 	t.Helper()
-	a, retried := postRetry(t, n.APIAddr+"/api/v1/entries", "application/json", submitJSON(entries...))
-	return a.items(t), retried
-}
-
-// accepted reports whether an item was committed by this request, or by an
-// earlier attempt of it when the request was retried.
-func accepted(it submitItem, _ bool) bool {
-	return it.Error == nil
+	return postRetry(t, n.APIAddr+"/api/v1/entries", "application/json", submitJSON(entries...)).items(t)
 }
 
 func submitJSON(entries ...[]byte) []byte {
@@ -302,8 +294,8 @@ func TestAttackCluster(t *testing.T) {
 
 	// A ballot through a follower is forwarded and committed once.
 	b0, bal0, _ := e.BallotEntry(0, testonly.Pick(1, 0))
-	items, retried := submitVia(t, followers[0], b0)
-	if !accepted(items[0], retried) {
+	items := submitVia(t, followers[0], b0)
+	if items[0].Error != nil {
 		t.Fatalf("ballot through a follower: %s", items[0].Error.Code)
 	}
 	b0Seq := items[0].Seq
@@ -365,7 +357,7 @@ func TestAttackCluster(t *testing.T) {
 	// Posting is idempotent (docs/API.md): the same bytes again, through
 	// any node, answer the position they took and change nothing.
 	for _, n := range []*Node{leader, followers[0], followers[1]} {
-		items, _ := submitVia(t, n, b0)
+		items := submitVia(t, n, b0)
 		if items[0].Error != nil || items[0].Seq != b0Seq {
 			t.Errorf("replay via %s: %+v, want the position %d of the first post", n.ID, items[0], b0Seq)
 		}
@@ -373,7 +365,7 @@ func TestAttackCluster(t *testing.T) {
 	unchanged("replay")
 	for _, tc := range itemCases {
 		for _, n := range []*Node{leader, followers[0], followers[1]} {
-			items, _ := submitVia(t, n, tc.entry)
+			items := submitVia(t, n, tc.entry)
 			if items[0].Error == nil || items[0].Error.Code != tc.code {
 				t.Errorf("%s via %s: %+v, want %s", tc.name, n.ID, items[0], tc.code)
 			}
@@ -402,7 +394,7 @@ func TestAttackCluster(t *testing.T) {
 	}
 	for _, tc := range reqCases {
 		for _, n := range []*Node{leader, followers[0]} {
-			a, _ := postRetry(t, entriesURL(n), "application/json", tc.body)
+			a := postRetry(t, entriesURL(n), "application/json", tc.body)
 			if a.status != tc.status || a.code() != tc.code {
 				t.Errorf("%s via %s: %d %.200s", tc.name, n.ID, a.status, a.body)
 			}
@@ -413,15 +405,12 @@ func TestAttackCluster(t *testing.T) {
 	// A mixed request: the valid entry is committed, the others get their
 	// codes, in order.
 	b1, bal1, _ := e.BallotEntry(1, testonly.Pick(2, 1))
-	items, retried = submitVia(t, followers[1], b1, b0, unknownCred, b1)
+	items = submitVia(t, followers[1], b1, b0, unknownCred, b1)
 	codes := []string{"", "", "unknown_credential", ""}
 	for i, it := range items {
 		got := ""
 		if it.Error != nil {
 			got = it.Error.Code
-		}
-		if i == 0 && accepted(it, retried) {
-			got = ""
 		}
 		if got != codes[i] {
 			t.Errorf("mixed item %d: %q, want %q", i, got, codes[i])
@@ -549,8 +538,8 @@ func TestAttackCluster(t *testing.T) {
 			}
 			t.Logf("the leader changed during attempt %d; again", attempt)
 		}
-		items, retried := submitVia(t, followers[0], b2)
-		if !accepted(items[0], retried) {
+		items := submitVia(t, followers[0], b2)
+		if items[0].Error != nil {
 			t.Fatalf("after restoring the metadata: %s", items[0].Error.Code)
 		}
 		before = settled(t, nodes)
@@ -566,7 +555,7 @@ func TestAttackCluster(t *testing.T) {
 		reopen := e.OpenEntry()
 		// The very bytes of a ballot cast before the close answer their
 		// position: no new ballot enters.
-		if items, _ := submitVia(t, followers[0], b1); items[0].Error != nil || items[0].Seq != b1Seq {
+		if items := submitVia(t, followers[0], b1); items[0].Error != nil || items[0].Seq != b1Seq {
 			t.Errorf("ballot b1 again after the close: %+v, want its position %d", items[0], b1Seq)
 		}
 		for _, tc := range []struct {
@@ -577,7 +566,7 @@ func TestAttackCluster(t *testing.T) {
 			{"ballot after the close", late, "closed"},
 			{"open after the close", reopen, "wrong_phase"},
 		} {
-			items, _ := submitVia(t, followers[0], tc.entry)
+			items := submitVia(t, followers[0], tc.entry)
 			if items[0].Error == nil || items[0].Error.Code != tc.code {
 				t.Errorf("%s: %+v %+v, want %s", tc.name, items[0], items[0].Error, tc.code)
 			}
@@ -591,7 +580,7 @@ func TestAttackCluster(t *testing.T) {
 		mustPost(t, hc, leader.APIAddr, partials...)
 		resultSeq := mustPost(t, hc, leader.APIAddr, result)[0].Seq
 		before = settled(t, nodes)
-		if items, _ := submitVia(t, followers[1], result); items[0].Error != nil || items[0].Seq != resultSeq {
+		if items := submitVia(t, followers[1], result); items[0].Error != nil || items[0].Seq != resultSeq {
 			t.Errorf("the result again: %+v, want its position %d", items[0], resultSeq)
 		}
 		late2, _, _ := e.BallotEntry(4, testonly.Pick(1, 1))
@@ -603,7 +592,7 @@ func TestAttackCluster(t *testing.T) {
 			{"ballot after the result", late2, "closed"},
 			{"close again", e.CloseEntry(), "closed"},
 		} {
-			items, _ := submitVia(t, followers[1], tc.entry)
+			items := submitVia(t, followers[1], tc.entry)
 			if items[0].Error == nil || items[0].Error.Code != tc.code {
 				t.Errorf("%s: %+v %+v, want %s", tc.name, items[0], items[0].Error, tc.code)
 			}
