@@ -383,4 +383,3 @@ func (c *tcluster) compareBlocks() {
 		}
 	}
 }
-
