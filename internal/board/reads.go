@@ -217,21 +217,17 @@ func (r *Reader) Tracker(ctx context.Context, prefix []byte) (*TrackerStatus, er
 
 var errAmbiguous = errors.New("ambiguous")
 
-// Checkpoint returns the newest checkpoint with a quorum of cosignatures,
-// or, before there is one, the newest block's checkpoint with the
-// signatures collected so far, this node's own at least (store.ErrNotFound
-// before the first block).
+// Checkpoint returns the newest attested checkpoint (SPEC.md §3.8: signed
+// by a quorum of nodes, and cosigned by a quorum of witnesses when the
+// manifest names witnesses) with every signature collected, and
+// store.ErrNotFound before there is one. It never falls back to a less
+// attested, newer checkpoint: what a node serves only ever grows, so a
+// party that saw a checkpoint never sees a smaller one from the same node.
 func (r *Reader) Checkpoint(ctx context.Context) (*SignedCheckpoint, error) {
 	v := r.src.current()
-	if v.manifest == nil || v.last == nil {
-		return nil, fmt.Errorf("board: no checkpoint yet: %w", store.ErrNotFound)
-	}
 	size := v.attestedCP()
-	if size == 0 {
-		size = v.quorumCP
-	}
-	if size == 0 {
-		size = v.last.LogSize
+	if v.manifest == nil || size == 0 {
+		return nil, fmt.Errorf("board: no checkpoint signed by a quorum yet: %w", store.ErrNotFound)
 	}
 	var sc *SignedCheckpoint
 	err := r.st.View(ctx, func(tx store.ReadTx) error {
@@ -241,16 +237,6 @@ func (r *Reader) Checkpoint(ctx context.Context) (*SignedCheckpoint, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("board: checkpoint: %w", err)
-	}
-	if len(sc.Signers) == 0 && r.cfg.Key != nil {
-		signer, err := bulletin.NodeSigner(r.cfg.NodeID, r.cfg.Key)
-		if err != nil {
-			return nil, err
-		}
-		if sc.Note, err = bulletin.SignCheckpoint(sc.Checkpoint, signer); err != nil {
-			return nil, err
-		}
-		sc.Signers = []string{r.cfg.NodeID}
 	}
 	return sc, nil
 }
