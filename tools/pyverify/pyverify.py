@@ -14,6 +14,7 @@ import base64
 import hashlib
 import os
 import sys
+from types import SimpleNamespace
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -131,10 +132,6 @@ class Reader:
 # §4 manifest
 
 
-class Manifest:
-    pass
-
-
 ELECTION_ID_BYTES = b"abcdefghijklmnopqrstuvwxyz0123456789-"
 NODE_ID_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
 
@@ -235,7 +232,7 @@ def read_members(r, plural, maxlen, valid, what, quorum_name):
 
 def decode_manifest(b):
     r = Reader(b)
-    m = Manifest()
+    m = SimpleNamespace()
     m.bytes = b
     m.version = r.u8()
     if m.version not in (1, 2):
@@ -326,16 +323,12 @@ TYPES = {
 MAX_ENTRY = 41943175
 
 
-class Entry:
-    pass
-
-
 def decode_entry(b):
     """§3.1 strict decoding (V1.3)."""
     if len(b) > MAX_ENTRY:
         raise Malformed("entry longer than %d" % MAX_ENTRY)
     r = Reader(b)
-    e = Entry()
+    e = SimpleNamespace()
     e.raw = b
     e.version = r.u8()
     if e.version != 1:
@@ -371,15 +364,11 @@ def envelope_ok(e):
 # §3.6 blocks
 
 
-class Header:
-    pass
-
-
 def decode_header(b):
     if len(b) != 100:
         raise Malformed("block header of %d bytes" % len(b))
     r = Reader(b)
-    h = Header()
+    h = SimpleNamespace()
     h.raw = b
     h.height = r.u64()
     h.prev = r.raw(32)
@@ -455,10 +444,6 @@ def dec_uint(s):
     return int(s)
 
 
-class Checkpoint:
-    pass
-
-
 def witness_quorum_error(m, cp):
     """§3.13 V3.9: no listed witness's line is invalid, and at least
     witness_quorum distinct listed witnesses cosigned. None if satisfied."""
@@ -490,7 +475,7 @@ def cosignature_vectors(path):
     text = v["text"].encode()
     if cosignature_message(text, v["timestamp"]) != v["message"].encode():
         bad.append("message")
-    m = Manifest()
+    m = SimpleNamespace()
     m.witnesses, m.wquorum = [(name, key)], v["witness_quorum"]
 
     def check(note):
@@ -538,7 +523,7 @@ def decode_checkpoint(note):
     lines = text.split("\n")
     if len(lines) != 5 or lines[4] != "":
         raise Malformed("checkpoint text is not four lines")
-    cp = Checkpoint()
+    cp = SimpleNamespace()
     cp.note = note
     cp.text = text.encode()
     cp.origin = lines[0]
@@ -596,10 +581,6 @@ def decode_credentials(b):
     return out
 
 
-class Ballot:
-    pass
-
-
 def read_branch(r):
     a, _ = r.elem(True, "branch a")
     b, _ = r.elem(True, "branch b")
@@ -610,7 +591,7 @@ def read_branch(r):
 
 def decode_ballot(b):
     r = Reader(b)
-    x = Ballot()
+    x = SimpleNamespace()
     x.raw = b
     x.version = r.u8()
     if x.version != 1:
@@ -665,14 +646,10 @@ def read_opening(r, shape):
     return opening
 
 
-class Audit:
-    pass
-
-
 def decode_audit(b):
     """§7.3 (1.2): fingerprint, per question the ciphertexts, then the opening."""
     r = Reader(b)
-    x = Audit()
+    x = SimpleNamespace()
     x.fp = r.raw(32)
     nq = r.count(1, 64, "audit questions")
     x.cts = []
@@ -722,13 +699,9 @@ def idx_list(r, plural, what, message, excluded=None):
     return out
 
 
-class Deal:
-    pass
-
-
 def decode_deal(b):
     r = Reader(b)
-    d = Deal()
+    d = SimpleNamespace()
     d.dealer = idx(r, "dealer")
     n = r.count(1, 1000, "commitments", 32)
     d.C = []
