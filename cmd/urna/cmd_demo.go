@@ -155,10 +155,9 @@ var errStoppedEarly = errors.New("stopped before the tally")
 // taken when the heap in use was largest; the returned function stops the
 // sampling and writes that profile to path.
 func peakHeapProfile(path string) func() error {
-	stop, done := make(chan struct{}), make(chan struct{})
 	var best bytes.Buffer
 	var peak uint64
-	sample := func() {
+	stop := demo.Every(time.Second, func() {
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		if ms.HeapInuse <= peak {
@@ -167,23 +166,9 @@ func peakHeapProfile(path string) func() error {
 		peak = ms.HeapInuse
 		best.Reset()
 		_ = pprof.Lookup("heap").WriteTo(&best, 0)
-	}
-	go func() {
-		defer close(done)
-		tick := time.NewTicker(time.Second)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-				sample()
-			}
-		}
-	}()
+	})
 	return func() error {
-		close(stop)
-		<-done
+		stop()
 		return os.WriteFile(path, best.Bytes(), 0o644)
 	}
 }

@@ -284,30 +284,37 @@ func (r *run) post(ctx context.Context, cl *apiclient.Client, b []*job) error {
 // estimate of the time left) every period until the returned function is
 // called.
 func (r *run) progressEvery(period time.Duration, format string, done *atomic.Int64, total int) func() {
-	stop := make(chan struct{})
-	finished := make(chan struct{})
 	t0 := time.Now()
+	return Every(period, func() {
+		d := done.Load()
+		el := time.Since(t0)
+		rate := float64(d) / el.Seconds()
+		eta := "?"
+		if d > 0 {
+			eta = time.Duration(float64(int64(total)-d) / rate * float64(time.Second)).Round(time.Second).String()
+		}
+		r.progress(format+" (%.0f/s, %s left)", d, total, rate, eta)
+	})
+}
+
+// Every calls f every period, in a goroutine of its own, until the returned
+// function is called; that function returns once f has run for the last time.
+func Every(period time.Duration, f func()) (stop func()) {
+	quit, finished := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(finished)
 		tick := time.NewTicker(period)
 		defer tick.Stop()
 		for {
 			select {
-			case <-stop:
+			case <-quit:
 				return
 			case <-tick.C:
-				d := done.Load()
-				el := time.Since(t0)
-				rate := float64(d) / el.Seconds()
-				eta := "?"
-				if d > 0 {
-					eta = time.Duration(float64(int64(total)-d) / rate * float64(time.Second)).Round(time.Second).String()
-				}
-				r.progress(format+" (%.0f/s, %s left)", d, total, rate, eta)
+				f()
 			}
 		}
 	}()
-	return func() { close(stop); <-finished }
+	return func() { close(quit); <-finished }
 }
 
 type lockedReader struct {
