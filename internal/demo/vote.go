@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/urna-vote/urna/ballot"
-	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/internal/apiclient"
 	"github.com/urna-vote/urna/internal/roles"
 )
@@ -245,16 +244,8 @@ func (r *run) prepare(rd io.Reader, el *roles.Election, creds map[int]ballot.Cre
 	if err != nil {
 		return err
 	}
-	e, err := bulletin.ParseEntry(raw)
-	if err != nil {
-		return err
-	}
 	// The voter checks the opening before trusting the device.
-	a, err := ballot.ParseAudit(e.Body)
-	if err != nil {
-		return err
-	}
-	if err := ballot.VerifyAudit(el.Manifest, el.JointKey, a); err != nil {
+	if err := p.CheckAudit(el, raw); err != nil {
 		return err
 	}
 	j.entry = raw
