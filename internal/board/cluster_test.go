@@ -93,6 +93,12 @@ func newElectionCluster(t testing.TB, cfg testonly.Config, tweak func(*replica.C
 	return e, newTCluster(t, e.NodeKeys(), boltOpener, tweak, ids...)
 }
 
+// newLoneNode starts node n1 alone, on the board of a two-voter election
+// whose manifest lists two nodes, stopped when the test ends.
+func newLoneNode(t testing.TB) (*testonly.Election, *tcluster) {
+	return newElectionCluster(t, testonly.Config{Voters: 2, Nodes: 2}, nil, "n1")
+}
+
 // openElection posts e's setup (manifest, credentials, deals,
 // confirmations) and its open entry, each of which must be accepted.
 func (c *tcluster) openElection(e *testonly.Election) {
