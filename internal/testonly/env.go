@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -54,4 +56,24 @@ func PostgresURL(t testing.TB) string {
 		t.Skip("URNA_TEST_POSTGRES is not set: skipping a PostgreSQL test (required in CI; run: eval \"$(bash .ci/pg.sh)\")")
 	}
 	return url
+}
+
+// ReadFile returns the contents of the file at path, or stops the test.
+func ReadFile(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// Spec returns SPEC.md, read from the root of the module, or stops the test.
+func Spec(t testing.TB) string {
+	t.Helper()
+	_, self, _, ok := runtime.Caller(0)
+	if !ok {
+		t.Fatal("testonly: cannot locate the module root")
+	}
+	return string(ReadFile(t, filepath.Join(filepath.Dir(self), "..", "..", "SPEC.md")))
 }
