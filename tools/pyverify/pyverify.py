@@ -589,6 +589,14 @@ def read_branch(r):
     return (a, b, c, s, r.b[r.o - 128:r.o - 64])
 
 
+def read_ciphertext(r):
+    """An ElGamal ciphertext (alpha, its bytes, beta, its bytes): alpha is
+    never the identity, beta may be."""
+    a, ab = r.elem(False, "alpha")
+    b, bb = r.elem(True, "beta")
+    return a, ab, b, bb
+
+
 def decode_ballot(b):
     r = Reader(b)
     x = SimpleNamespace()
@@ -604,10 +612,8 @@ def decode_ballot(b):
         no = r.count(2, 64, "ballot options", 320)
         opts = []
         for _ in range(no):
-            a, ab = r.elem(False, "alpha")
-            bb_, bbb = r.elem(True, "beta")
-            br = [read_branch(r), read_branch(r)]
-            opts.append((a, ab, bb_, bbb, br))
+            ct = read_ciphertext(r)
+            opts.append(ct + ([read_branch(r), read_branch(r)],))
         nb = r.count(1, 65, "range branches", 128)
         rng = [read_branch(r) for _ in range(nb)]
         x.questions.append((opts, rng))
@@ -655,12 +661,7 @@ def decode_audit(b):
     x.cts = []
     for _ in range(nq):
         no = r.count(2, 64, "audit options", 64)
-        row = []
-        for _ in range(no):
-            a, ab = r.elem(False, "alpha")
-            bb_, bbb = r.elem(True, "beta")
-            row.append((a, ab, bb_, bbb))
-        x.cts.append(row)
+        x.cts.append([read_ciphertext(r) for _ in range(no)])
     x.opening = read_opening(r, [len(row) for row in x.cts])
     r.end()
     x.tracker = tracker_of(x.fp, [[(ab, bbb) for (_, ab, _, bbb) in row] for row in x.cts])
@@ -1236,10 +1237,8 @@ class Verifier:
         rep = self.rep
         rep.run("V7")
         m = self.m
-        try:
-            d = decode_deal(e.body)
-        except Malformed as x:
-            rep.fail("V1.6", where, "dealer post: %s" % x)
+        d = self.decode_body(e, where, decode_deal, "dealer post")
+        if d is None:
             return False
         if d.dealer != a or a in self.deals:
             rep.fail("V5.6", where, "dealer %d is not the author %s or has already dealt" % (d.dealer, a))
@@ -1262,11 +1261,10 @@ class Verifier:
         return True
 
     def on_dkg_confirmation(self, seq, e, where, a, _s):
-        try:
-            t, ds = decode_confirmation(e.body)
-        except Malformed as x:
-            self.rep.fail("V1.6", where, "confirmation: %s" % x)
+        body = self.decode_body(e, where, decode_confirmation, "confirmation")
+        if body is None:
             return False
+        t, ds = body
         if t != a or a in self.confirmed or any(i not in self.deals or i == a for i in ds):
             self.rep.fail("V5.6", where, "confirmation rules")
             return False
@@ -1275,11 +1273,10 @@ class Verifier:
 
     def on_dkg_complaint(self, seq, e, where, a, _s):
         self.rep.run("V7")
-        try:
-            i, j = decode_complaint(e.body)
-        except Malformed as x:
-            self.rep.fail("V1.6", where, "complaint: %s" % x)
+        body = self.decode_body(e, where, decode_complaint, "complaint")
+        if body is None:
             return False
+        i, j = body
         if j != a or i == a or i not in self.deals or j in self.complaints.get(i, set()):
             self.rep.fail("V5.6", where, "complaint rules")
             return False
@@ -1291,11 +1288,10 @@ class Verifier:
     def on_dkg_reveal(self, seq, e, where, a, _s):
         rep = self.rep
         rep.run("V7")
-        try:
-            i, j, s = decode_reveal(e.body)
-        except Malformed as x:
-            rep.fail("V1.6", where, "reveal: %s" % x)
+        body = self.decode_body(e, where, decode_reveal, "reveal")
+        if body is None:
             return False
+        i, j, s = body
         if i != a or j not in self.complaints.get(a, set()) or (i, j) in self.answered:
             rep.fail("V5.6", where, "reveal rules")
             return False
@@ -1314,11 +1310,10 @@ class Verifier:
         rep.run("V7")
         m = self.m
         N, T = len(m.trustees), m.threshold
-        try:
-            K, Kb, qual_body = decode_open(e.body)
-        except Malformed as x:
-            rep.fail("V1.6", where, "open: %s" % x)
+        body = self.decode_body(e, where, decode_open, "open")
+        if body is None:
             return False
+        K, Kb, qual_body = body
         # rules' QUAL (§3.9.2)
         rq = [i for i in sorted(self.deals)
               if len(self.complaints.get(i, set())) < T
@@ -1425,10 +1420,8 @@ class Verifier:
         rep = self.rep
         rep.run("V8")
         rep.run("V10")
-        try:
-            x = decode_ballot(e.body)
-        except Malformed as err:
-            self.malformed(where, "ballot", "V8.1", err)
+        x = self.decode_body(e, where, decode_ballot, "ballot", "V8.1")
+        if x is None:
             return False
         if x.cred_b != e.author_b:
             rep.fail("V5.6", where, "ballot credential is not the author")
@@ -1452,6 +1445,18 @@ class Verifier:
             self.stats["superseded"] += 1
         self.counted[x.cred_b] = (seq, x)
         return True
+
+    def decode_body(self, e, where, decode, what, step=None):
+        """decode(e.body), or None for a body that does not decode: that fails
+        V1.6 and, when given, step (the entry then counts as invalid)."""
+        try:
+            return decode(e.body)
+        except Malformed as err:
+            if step is None:
+                self.rep.fail("V1.6", where, "%s: %s" % (what, err))
+            else:
+                self.malformed(where, what, step, err)
+            return None
 
     def malformed(self, where, what, step, err):
         """A body that does not decode: V1.6 and step fail, and the entry is invalid."""
@@ -1509,10 +1514,8 @@ class Verifier:
         if e.author_b in self.creds or e.author_b in (m.authority_b, m.ca_b) or any(t[2] == e.author_b for t in m.trustees):
             rep.fail("V5.4", where, "audit signed by a credential or a party's key")
             return False
-        try:
-            x = decode_audit(e.body)
-        except Malformed as err:
-            self.malformed(where, "audit", "V9.1", err)
+        x = self.decode_body(e, where, decode_audit, "audit", "V9.1")
+        if x is None:
             return False
         if x.fp != m.fp:
             rep.fail("V4.5", where, "audit names another election")
@@ -1536,11 +1539,10 @@ class Verifier:
         rep.run("V9")
         if not self.audit_room(where):
             return False
-        try:
-            x, opening = decode_audited(e.body)
-        except Malformed as err:
-            self.malformed(where, "audited ballot", "V9.1", err)
+        body = self.decode_body(e, where, decode_audited, "audited ballot", "V9.1")
+        if body is None:
             return False
+        x, opening = body
         if x.cred_b != e.author_b:
             rep.fail("V5.6", where, "audited ballot credential is not the author")
             return False
@@ -1555,10 +1557,7 @@ class Verifier:
         return True
 
     def on_close(self, seq, e, where, a, _s):
-        try:
-            decode_close(e.body)
-        except Malformed as x:
-            self.rep.fail("V1.6", where, "close: %s" % x)
+        if self.decode_body(e, where, decode_close, "close") is None:
             return False
         self.phase = PH_CLOSED
         for st in ("V8", "V9"):  # voting is over: vacuously passing if no such entry
@@ -1591,11 +1590,10 @@ class Verifier:
         rep = self.rep
         rep.run("V12")
         m = self.m
-        try:
-            j, qs = decode_partial(e.body)
-        except Malformed as x:
-            rep.fail("V1.6", where, "partial decryption: %s" % x)
+        body = self.decode_body(e, where, decode_partial, "partial decryption")
+        if body is None:
             return False
+        j, qs = body
         if j != a or a in self.partials:
             rep.fail("V5.6", where, "partial decryption trustee %d is not the author or already posted" % j)
             return False
@@ -1628,11 +1626,10 @@ class Verifier:
         if len(self.partials) < m.threshold:
             rep.fail("V5.6", where, "result with fewer than T partial decryptions on the board")
             return False
-        try:
-            ts, counts = decode_result(e.body)
-        except Malformed as x:
-            rep.fail("V1.6", where, "result: %s" % x)
+        body = self.decode_body(e, where, decode_result, "result")
+        if body is None:
             return False
+        ts, counts = body
         self.phase = PH_RESULT
         self.rep.run("V12")
         self.results.append((seq, where, ts, counts, e.body))
