@@ -165,7 +165,8 @@ func TestVerifyInputs(t *testing.T) {
 		t.Errorf("--evidence report:\n%s", out)
 	}
 	// Evidence that proves nothing (the same checkpoint twice) exits 1.
-	ev, err := client.ParseEvidence(testonly.ReadFile(t, evs[0]))
+	raw, _ := os.ReadFile(evs[0]) // a failed read leaves nothing to parse
+	ev, err := client.ParseEvidence(raw)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -58,22 +58,13 @@ func PostgresURL(t testing.TB) string {
 	return url
 }
 
-// ReadFile returns the contents of the file at path, or stops the test.
-func ReadFile(t testing.TB, path string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // Spec returns SPEC.md, read from the root of the module, or stops the test.
 func Spec(t testing.TB) string {
 	t.Helper()
-	_, self, _, ok := runtime.Caller(0)
-	if !ok {
-		t.Fatal("testonly: cannot locate the module root")
+	_, self, _, _ := runtime.Caller(0) // this file, internal/testonly/env.go
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(self), "..", "..", "SPEC.md"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	return string(ReadFile(t, filepath.Join(filepath.Dir(self), "..", "..", "SPEC.md")))
+	return string(b)
 }
