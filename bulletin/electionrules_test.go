@@ -75,15 +75,8 @@ func TestRulesFullElection(t *testing.T) {
 		t.Fatal("open did not set the joint key")
 	}
 	// revote: the second ballot of voter 1 replaces the first
-	e1, e2 := el.ballotE(t, 1, "v1-a"), el.ballotE(t, 1, "v1-b")
-	eff1, err := b.apply(e1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eff2, err := b.apply(e2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	effs := b.mustApply(t, el.ballotE(t, 1, "v1-a"), el.ballotE(t, 1, "v1-b"))
+	eff1, eff2 := effs[0], effs[1]
 	if eff2.LastBallot == nil || eff2.LastBallot.Seq != eff1.Seq+1 {
 		t.Fatalf("revote effects %+v", eff2)
 	}

@@ -239,11 +239,17 @@ func (b *board) apply(e *Entry) (*Effects, error) {
 	return eff, nil
 }
 
-func (b *board) mustApply(t testing.TB, es ...*Entry) {
+// mustApply applies es in turn, each of which must be accepted, and returns
+// their effects.
+func (b *board) mustApply(t testing.TB, es ...*Entry) []*Effects {
 	t.Helper()
+	effs := make([]*Effects, len(es))
 	for i, e := range es {
-		if _, err := b.apply(e); err != nil {
+		eff, err := b.apply(e)
+		if err != nil {
 			t.Fatalf("entry %d (%s): %v", i, e.Type, err)
 		}
+		effs[i] = eff
 	}
+	return effs
 }
