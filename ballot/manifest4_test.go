@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"encoding/binary"
-	"fmt"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -122,7 +122,7 @@ func TestManifest4Versions(t *testing.T) {
 
 func nodeKey(t *testing.T, i byte) []byte {
 	t.Helper()
-	return ed25519.NewKeyFromSeed(seeded.Raw("node-key-"+string('a'+i)).Bytes(32)).Public().(ed25519.PublicKey)
+	return ed25519.NewKeyFromSeed(seeded.Raw("node-key-" + string('a'+i)).Bytes(32)).Public().(ed25519.PublicKey)
 }
 
 func TestManifest4Text(t *testing.T) {

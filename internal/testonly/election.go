@@ -244,6 +244,15 @@ func (e *Election) UseWitnesses(ws []ballot.Witness, quorum uint32) {
 	e.params = tally.ManifestParams(m)
 }
 
+// UseSchedule makes the election's manifest a version-4 manifest with the
+// voting window sched (SPEC.md §3.9). Call it before building any entry.
+func (e *Election) UseSchedule(sched ballot.Schedule) {
+	m, err := e.Manifest.WithSchedule(sched)
+	e.must(err)
+	e.Manifest = m
+	e.params = tally.ManifestParams(m)
+}
+
 // Stranger returns a fresh Schnorr key registered nowhere.
 func (e *Election) Stranger() *schnorr.PrivateKey {
 	k, err := schnorr.GenerateKey(e.Rand)
