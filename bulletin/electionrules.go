@@ -283,12 +283,32 @@ func CheckWindow(w ballot.Schedule, typ EntryType, at uint64) error {
 	}
 	switch w.At(at) {
 	case ballot.WindowNotOpen:
-		return reject(ErrNotOpenYet, "%s at %s: the election opens at %s", typ, ballot.FormatTime(at), ballot.FormatTime(w.OpensAt))
+		return &WindowError{Type: typ, At: at, Window: w, sentinel: ErrNotOpenYet, detail: "the election opens at " + ballot.FormatTime(w.OpensAt)}
 	case ballot.WindowClosed:
-		return reject(ErrClosed, "%s at %s: the election closed at %s", typ, ballot.FormatTime(at), ballot.FormatTime(w.ClosesAt))
+		return &WindowError{Type: typ, At: at, Window: w, sentinel: ErrClosed, detail: "the election closed at " + ballot.FormatTime(w.ClosesAt)}
 	}
 	return nil
 }
+
+// WindowError is a rules rejection by the voting window of a version-4
+// manifest (SPEC.md §3.9, V5.7): a ballot, audited ballot or audit whose
+// block time is outside [opens_at, closes_at) (it wraps ErrNotOpenYet or
+// ErrClosed), or a close before closes_at that the manifest does not
+// allow (it wraps ErrNotAuthorized).
+type WindowError struct {
+	Type     EntryType
+	At       uint64 // the time the entry was judged at (its block's), Unix ms
+	Window   ballot.Schedule
+	sentinel error
+	detail   string
+}
+
+func (e *WindowError) Error() string {
+	return fmt.Sprintf("%v: %s at %s: %s", e.sentinel, e.Type, ballot.FormatTime(e.At), e.detail)
+}
+
+// Unwrap returns the rule sentinel.
+func (e *WindowError) Unwrap() error { return e.sentinel }
 
 // MaxAudits is the number of audits (audit and, from protocol 1.1 records,
 // audited-ballot entries) an election with n registered credentials takes
@@ -519,7 +539,8 @@ func (r *Rules) applyTyped(st *ElectionState, idx Index, e *Header, trustee int,
 			return err
 		}
 		if w := st.Window(); !w.Manual && w.At(e.Time) != ballot.WindowClosed {
-			return reject(ErrNotAuthorized, "close at %s: the manifest closes the election at %s and allows no manual close", ballot.FormatTime(e.Time), ballot.FormatTime(w.ClosesAt))
+			return &WindowError{Type: e.Type, At: e.Time, Window: w, sentinel: ErrNotAuthorized,
+				detail: fmt.Sprintf("the manifest closes the election at %s and allows no manual close", ballot.FormatTime(w.ClosesAt))}
 		}
 		if _, err := ParseCloseBody(e.Body); err != nil {
 			return err

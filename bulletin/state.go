@@ -84,7 +84,9 @@ func (st *ElectionState) Window() ballot.Schedule {
 	return ballot.Schedule{OpensAt: st.OpensAt, ClosesAt: st.ClosesAt, Manual: !st.NoManualClose}
 }
 
-func (st *ElectionState) scheduled() bool { return st.OpensAt != 0 || st.ClosesAt != 0 || st.NoManualClose }
+func (st *ElectionState) scheduled() bool {
+	return st.OpensAt != 0 || st.ClosesAt != 0 || st.NoManualClose
+}
 
 // Origin returns the checkpoint origin of the election (empty while PhaseEmpty).
 func (st *ElectionState) Origin() string {

@@ -26,8 +26,7 @@ const (
 // later stamp in the same Raft entry, and a close stamped before closes_at
 // is accepted (without the manual close) when its block's time is later.
 func TestApplyWindow(t *testing.T) {
-	e := testonly.NewElection(t, "board window", testonly.Config{Voters: 6})
-	e.UseSchedule(ballot.Schedule{OpensAt: windowOpens, ClosesAt: windowCloses})
+	e := testonly.NewElection(t, "board window", testonly.Config{Voters: 6, Schedule: &ballot.Schedule{OpensAt: windowOpens, ClosesAt: windowCloses}})
 	var log []replica.Entry
 	add := func(cmds ...[]byte) {
 		log = append(log, replica.Entry{Index: uint64(len(log) + 1), Cmds: cmds})
@@ -95,8 +94,7 @@ func TestApplyWindow(t *testing.T) {
 // TestApplyWindowNoManualClose: a manifest without the manual close
 // refuses the authority's close before closes_at.
 func TestApplyWindowNoManualClose(t *testing.T) {
-	e := testonly.NewElection(t, "board window close", testonly.Config{Voters: 2})
-	e.UseSchedule(ballot.Schedule{OpensAt: windowOpens, ClosesAt: windowCloses})
+	e := testonly.NewElection(t, "board window close", testonly.Config{Voters: 2, Schedule: &ballot.Schedule{OpensAt: windowOpens, ClosesAt: windowCloses}})
 	b, _ := openApplyBoard(t, t.TempDir())
 	at := windowOpens + 10
 	var log []replica.Entry
@@ -114,8 +112,7 @@ func TestApplyWindowNoManualClose(t *testing.T) {
 // times; and its stamps never go back behind the last block's time even
 // when its clock is slow (a new leader's may be).
 func TestAttackPostAfterClose(t *testing.T) {
-	e := testonly.NewElection(t, "board window submit", testonly.Config{Voters: 3})
-	e.UseSchedule(ballot.Schedule{OpensAt: windowOpens, ClosesAt: windowCloses, Manual: true})
+	e := testonly.NewElection(t, "board window submit", testonly.Config{Voters: 3, Schedule: &ballot.Schedule{OpensAt: windowOpens, ClosesAt: windowCloses, Manual: true}})
 	var mu sync.Mutex
 	clock := time.UnixMilli(int64(windowOpens) + 1000)
 	setClock := func(ms uint64) { mu.Lock(); clock = time.UnixMilli(int64(ms)); mu.Unlock() }
