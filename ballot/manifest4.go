@@ -180,6 +180,21 @@ func (m *Manifest) Text(lang string) (*Texts, error) {
 	return nil, fmt.Errorf("ballot: the manifest has no %q texts (its languages: %s)", lang, strings.Join(m.Languages, ", "))
 }
 
+// Localized returns m's title and a copy of its questions with the texts
+// of language lang (as Text returns them) and their rules unchanged: what
+// labels a ballot or a result for people reading lang.
+func (m *Manifest) Localized(lang string) (title string, questions []Question, err error) {
+	t, err := m.Text(lang)
+	if err != nil {
+		return "", nil, err
+	}
+	for qi, q := range m.Questions {
+		q.Text, q.Options = t.Questions[qi].Text, t.Questions[qi].Options
+		questions = append(questions, q)
+	}
+	return t.Title, questions, nil
+}
+
 func (t *Texts) clone() *Texts {
 	c := &Texts{Title: t.Title}
 	for _, q := range t.Questions {

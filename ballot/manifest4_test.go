@@ -142,6 +142,10 @@ func TestManifest4Text(t *testing.T) {
 	if again, _ := m.Text("zh"); again.Questions[0].Options[1] != "选项 2" {
 		t.Fatal("Text returns the manifest's own slices")
 	}
+	title, qs, err := m.Localized("zh")
+	if err != nil || title != "测试选举" || qs[2].Text != "问题 3" || qs[2].Max != shapes[2].Max || m.Questions[2].Text != shapes[2].Text {
+		t.Fatalf("Localized(zh): %q %+v %v", title, qs, err)
+	}
 	if _, err := m.Text("fr"); err == nil || !strings.Contains(err.Error(), "en, zh") {
 		t.Fatalf("Text(fr) = %v, want an error naming the languages", err)
 	}
