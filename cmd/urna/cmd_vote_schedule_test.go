@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,7 +16,6 @@ import (
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/internal/apiclient"
 	"github.com/urna-vote/urna/internal/roles"
-	"github.com/urna-vote/urna/internal/server"
 )
 
 // TestVoteSchedule runs a version-4 election (languages en and zh, a
@@ -29,17 +26,7 @@ import (
 // /api/v1/election's view carries the languages and the schedule.
 func TestVoteSchedule(t *testing.T) {
 	dir := t.TempDir()
-	_, nodeKey, _ := ed25519.GenerateKey(rand.Reader)
-	cfg := server.DefaultConfig()
-	cfg.ID, cfg.DataDir, cfg.Bootstrap = "n1", filepath.Join(dir, "n1"), true
-	cfg.RaftBind, cfg.HTTPListen = "127.0.0.1:0", "127.0.0.1:0"
-	cfg.SigningKey = nodeKey
-	node, err := server.Start(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer node.Stop()
-	N := "--node=" + node.APIAddr
+	N, nodeKey := startRoleNode(t, dir)
 	p := func(s string) string { return filepath.Join(dir, s) }
 	ctx := context.Background()
 	var all bytes.Buffer
@@ -55,22 +42,7 @@ func TestVoteSchedule(t *testing.T) {
 	 "questions":[{"text":"Q1","options":["A","B"],"min":1,"max":1}],
 	 "languages":["en","zh"],"translations":{"zh":{"title":"日程","questions":[{"text":"问题","options":["甲","乙"]}]}},
 	 "opens_at":%q,"closes_at":%q}`, opens.Format(time.RFC3339), closes.Format(time.RFC3339))), 0o644)
-	must("authority", "init", "--dir", p("ea"))
-	must("credentials", "init", "--dir", p("ca"))
-	for i := 1; i <= 3; i++ {
-		must("trustee", "init", "--dir", p(fmt.Sprintf("t%d", i)), "--name", fmt.Sprintf("t%d", i))
-	}
-	must("authority", "create", "--dir", p("ea"), N, "--manifest", p("election.json"),
-		"--credential-authority", p("ca/credential-authority.pub"),
-		"--trustee", p("t1/trustee.pub"), "--trustee", p("t2/trustee.pub"), "--trustee", p("t3/trustee.pub"),
-		"--board-node", "n1="+hex.EncodeToString(nodeKey.Public().(ed25519.PublicKey)))
-	must("credentials", "issue", "--dir", p("ca"), N, "--count", "2")
-	for _, step := range []string{"deal", "check", "answer"} {
-		for i := 1; i <= 3; i++ {
-			must("trustee", step, "--dir", p(fmt.Sprintf("t%d", i)), N)
-		}
-	}
-	must("authority", "open", "--dir", p("ea"), N)
+	openTestElection(must, dir, N, nodeKey, 2)
 	os.MkdirAll(p("receipts"), 0o700)
 
 	vote := func(now time.Time, args ...string) (string, error) {
@@ -101,7 +73,7 @@ func TestVoteSchedule(t *testing.T) {
 	}
 
 	// The node refuses a ballot sent before the opening, whatever the client.
-	cl, err := apiclient.New(node.APIAddr, apiclient.Options{})
+	cl, err := apiclient.New(strings.TrimPrefix(N, "--node="), apiclient.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
