@@ -98,8 +98,10 @@ func (s *Submitter) Submit(ctx context.Context, entries [][]byte) ([]Posted, err
 	if v.last != nil {
 		now = max(now, v.last.Time)
 	}
-	// A voting entry outside the manifest's window is refused before its
-	// proofs are checked: the rules would refuse it at this time or later.
+	// A voting entry outside the manifest's window at this stamp is
+	// refused before its proofs are checked (SPEC.md §3.9.1): after
+	// closes_at the rules would refuse it in any block, and before
+	// opens_at this node's clock says it is early.
 	var errs []error
 	if w := v.rules.Window(); w.Scheduled() {
 		var inside []*bulletin.Entry
