@@ -2,6 +2,9 @@ package ballot
 
 import (
 	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"os"
 	"testing"
 
 	"github.com/urna-vote/urna/internal/testonly/seeded"
@@ -33,6 +36,14 @@ func FuzzParseManifest(f *testing.F) {
 	e, _, _ := fuzzElection(f)
 	f.Add(e.m.Bytes())
 	f.Add(newTestManifest(f, seeded.Raw("fuzz-m"), "f", shapes).Bytes())
+	if v4, err := os.ReadFile(manifest4File); err == nil {
+		var v manifest4Vector
+		if json.Unmarshal(v4, &v) == nil {
+			if b, err := hex.DecodeString(v.Manifest); err == nil {
+				f.Add(b)
+			}
+		}
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, ok := reparse(t, ParseManifest, b)
 		if !ok {

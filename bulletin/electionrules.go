@@ -25,6 +25,10 @@ type (
 		Threshold           int
 		Nodes               []NodeKey
 		Quorum              int
+		// The voting window of a version-4 manifest (SPEC.md §3.9), as
+		// ElectionState holds it: all zero for versions 1–3.
+		OpensAt, ClosesAt uint64
+		NoManualClose     bool
 	}
 	// DealFacts: a dealer post's dealer index and constant-term commitment C_i0.
 	DealFacts struct {
@@ -234,6 +238,7 @@ func (r *Rules) applyManifest(st *ElectionState, e *Header) (*Effects, error) {
 		Phase: PhaseSetup, Election: m.Fingerprint, ElectionID: m.ElectionID,
 		Authority: m.Authority, CredentialAuthority: m.CredentialAuthority,
 		Threshold: uint16(m.Threshold), Quorum: uint16(m.Quorum), Entries: 1,
+		OpensAt: m.OpensAt, ClosesAt: m.ClosesAt, NoManualClose: m.NoManualClose,
 	}
 	for _, k := range m.Trustees {
 		next.Trustees = append(next.Trustees, TrusteeState{Key: k})
@@ -256,6 +261,54 @@ func phaseIs(st *ElectionState, e *Header, ok ...Phase) error {
 	}
 	return reject(ErrWrongPhase, "%s in phase %s", e.Type, st.Phase)
 }
+
+// inWindow rejects a voting entry (ballot, audited ballot, audit) unless
+// st is open and the time of e's block lies in the manifest's window
+// [opens_at, closes_at) (SPEC.md §3.9, V5.7): before it with
+// ErrNotOpenYet, from closes_at on with ErrClosed, both naming the times.
+func inWindow(st *ElectionState, e *Header) error {
+	if err := phaseIs(st, e, PhaseOpen); err != nil {
+		return err
+	}
+	return CheckWindow(st.Window(), e.Type, e.Time)
+}
+
+// CheckWindow rejects a voting entry of type t (ballot, audited ballot,
+// audit) at time t (the Unix milliseconds of its block) outside window w
+// (SPEC.md §3.9, V5.7). It is the rules' check, which a node also runs on
+// its own clock before it proposes a post, to refuse it early.
+func CheckWindow(w ballot.Schedule, typ EntryType, at uint64) error {
+	if typ != TypeBallot && typ != TypeAuditedBallot && typ != TypeAudit {
+		return nil
+	}
+	switch w.At(at) {
+	case ballot.WindowNotOpen:
+		return &WindowError{Type: typ, At: at, Window: w, sentinel: ErrNotOpenYet, detail: "the election opens at " + ballot.FormatTime(w.OpensAt)}
+	case ballot.WindowClosed:
+		return &WindowError{Type: typ, At: at, Window: w, sentinel: ErrClosed, detail: "the election closed at " + ballot.FormatTime(w.ClosesAt)}
+	}
+	return nil
+}
+
+// WindowError is a rules rejection by the voting window of a version-4
+// manifest (SPEC.md §3.9, V5.7): a ballot, audited ballot or audit whose
+// block time is outside [opens_at, closes_at) (it wraps ErrNotOpenYet or
+// ErrClosed), or a close before closes_at that the manifest does not
+// allow (it wraps ErrNotAuthorized).
+type WindowError struct {
+	Type     EntryType
+	At       uint64 // the time the entry was judged at (its block's), Unix ms
+	Window   ballot.Schedule
+	sentinel error
+	detail   string
+}
+
+func (e *WindowError) Error() string {
+	return fmt.Sprintf("%v: %s at %s: %s", e.sentinel, e.Type, ballot.FormatTime(e.At), e.detail)
+}
+
+// Unwrap returns the rule sentinel.
+func (e *WindowError) Unwrap() error { return e.sentinel }
 
 // MaxAudits is the number of audits (audit and, from protocol 1.1 records,
 // audited-ballot entries) an election with n registered credentials takes
@@ -419,6 +472,9 @@ func (r *Rules) applyTyped(st *ElectionState, idx Index, e *Header, trustee int,
 		st.JointKey, st.Qualified, st.Phase = [32]byte(key.Bytes()), qual, PhaseOpen
 
 	case TypeBallot, TypeAuditedBallot:
+		if err := inWindow(st, e); err != nil {
+			return err
+		}
 		decode := r.Bodies.Ballot
 		if e.Type == TypeAuditedBallot {
 			if err := phaseIs(st, e, PhaseOpen); err != nil {
@@ -451,7 +507,7 @@ func (r *Rules) applyTyped(st *ElectionState, idx Index, e *Header, trustee int,
 		}
 
 	case TypeAudit:
-		if err := phaseIs(st, e, PhaseOpen); err != nil {
+		if err := inWindow(st, e); err != nil {
 			return err
 		}
 		if err := auditRoom(st); err != nil {
@@ -481,6 +537,10 @@ func (r *Rules) applyTyped(st *ElectionState, idx Index, e *Header, trustee int,
 	case TypeClose:
 		if err := phaseIs(st, e, PhaseOpen); err != nil {
 			return err
+		}
+		if w := st.Window(); !w.Manual && w.At(e.Time) != ballot.WindowClosed {
+			return &WindowError{Type: e.Type, At: e.Time, Window: w, sentinel: ErrNotAuthorized,
+				detail: fmt.Sprintf("the manifest closes the election at %s and allows no manual close", ballot.FormatTime(w.ClosesAt))}
 		}
 		if _, err := ParseCloseBody(e.Body); err != nil {
 			return err

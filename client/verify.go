@@ -107,6 +107,7 @@ type verifier struct {
 
 	log      bulletin.MemoryLog
 	prev     *bulletin.BlockHeader
+	time     uint64              // the time of the current block: the rules' window reads it (V5.7)
 	blockAt  map[uint64]blockRef // log size → block
 	seq      int64
 	height   int64
@@ -275,6 +276,7 @@ func (v *verifier) block(b *bulletin.RecordBlock, pre []predecoded) {
 	if h.FirstSeq != uint64(v.seq) {
 		v.failBlock(StepV2, int64(h.Height), "V2.3 first_seq", "block starts at entry %d, but %d entries precede it in the record", h.FirstSeq, v.seq)
 	}
+	v.time = h.Time
 	for k, e := range b.Entries {
 		v.pre = &pre[k]
 		v.bod.set(e.Type, e.Body, pre[k].obj, pre[k].err)
@@ -314,7 +316,10 @@ func (v *verifier) leaf(raw []byte, e *bulletin.Entry) {
 
 // stepOfRule maps a rules rejection of an entry to the V-step that owns it.
 func stepOfRule(e *bulletin.Entry, err error) (Step, string) {
+	var we *bulletin.WindowError
 	switch {
+	case errors.As(err, &we):
+		return StepV5, "V5.7 window"
 	case errors.Is(err, bulletin.ErrMalformed):
 		return StepV1, "V1.6 body"
 	case errors.Is(err, bulletin.ErrWrongElection):
@@ -349,7 +354,9 @@ func (v *verifier) entry(e *bulletin.Entry) {
 		}
 	}
 	phase := v.st.Phase
-	eff, rerr := v.rules.Apply(v.st, v.idx, e)
+	hd := e.Header()
+	hd.Time = v.time
+	eff, rerr := v.rules.ApplyHeader(v.st, v.idx, hd)
 	var deferred func() // a rules rejection of open, reported unless V7 says more
 	if rerr != nil {
 		n, field := stepOfRule(e, rerr)

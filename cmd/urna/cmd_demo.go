@@ -31,7 +31,7 @@ the complete election record. It exits 0 only if the result equals the count
 of the simulated choices and every verification step passes.
 
 With --manifest FILE the election has the shape of a manifest template (the
-JSON of 'urna authority create --manifest', SPEC.md §4.4, version 1 or 2):
+JSON of 'urna authority create --manifest', SPEC.md §4.4, version 1, 2 or 4):
 its questions, title, election id, threshold (the demo plays threshold + 1
 trustees, one of whom stays away) and board and witness quorums. Leave out
 every party's key: the demo plays them all, and runs the witnesses of a

@@ -265,6 +265,42 @@ func nodesFlag(fs *flag.FlagSet) *nodeList {
 }
 
 // fingerprintFlag adds --fingerprint.
+// langFlag is --lang: the language of the election's texts to show.
+func langFlag(fs *flag.FlagSet) *string {
+	return fs.String("lang", "", "show the election's texts in this `language` (one the manifest lists, e.g. zh; default: its primary language)")
+}
+
+// localized returns the title and questions of m in lang ("" is the
+// primary language), or an error naming m's languages.
+func localized(m *ballot.Manifest, lang string) (string, []ballot.Question, error) {
+	title, qs, err := m.Localized(lang)
+	if err != nil {
+		return "", nil, withHint(fmt.Errorf("--lang: %w", err), "omit --lang to show the election's primary texts")
+	}
+	return title, qs, nil
+}
+
+// scheduleLine describes m's voting window for people, or "" when m has none.
+func scheduleLine(m *ballot.Manifest) string {
+	w := m.Window()
+	if !w.Scheduled() {
+		return ""
+	}
+	var parts []string
+	if w.OpensAt != 0 {
+		parts = append(parts, "opens "+ballot.FormatTime(w.OpensAt))
+	}
+	if w.ClosesAt != 0 {
+		parts = append(parts, "closes "+ballot.FormatTime(w.ClosesAt))
+	}
+	if w.Manual {
+		parts = append(parts, "the authority may close it earlier")
+	} else {
+		parts = append(parts, "by time alone")
+	}
+	return "voting " + strings.Join(parts, ", ")
+}
+
 func fingerprintFlag(fs *flag.FlagSet) *string {
 	return fs.String("fingerprint", "", "the election `fingerprint` (hex) the election authority published; the board MUST have it")
 }

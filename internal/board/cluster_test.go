@@ -46,6 +46,7 @@ type tcluster struct {
 	tcp     bool                            // real loopback TCP instead (benchmarks)
 	// witnesses reach the manifest's witnesses (Config.Witnesses).
 	witnesses map[string]WitnessClient
+	now       func() time.Time // the nodes' clock (Config.Now), if set
 }
 
 // transport gives node id a fresh in-memory Raft transport at a fixed
@@ -130,7 +131,7 @@ func (c *tcluster) start(id string, bootstrap bool) *tnode {
 	if cosign == 0 {
 		cosign = 20 * time.Millisecond
 	}
-	cfg := Config{NodeID: id, Store: st, Logger: testonly.Logger(c.t, slog.LevelWarn), CosignInterval: cosign, SkipChecks: c.skip, Witnesses: c.witnesses}
+	cfg := Config{NodeID: id, Store: st, Logger: testonly.Logger(c.t, slog.LevelWarn), CosignInterval: cosign, SkipChecks: c.skip, Witnesses: c.witnesses, Now: c.now}
 	if k := c.keys[id]; k != nil {
 		cfg.Key = k
 	}

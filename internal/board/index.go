@@ -41,7 +41,7 @@ func saveRules(tx store.WriteTx, v *state) error {
 // failure.
 var domainErrors = []error{
 	bulletin.ErrMalformed, bulletin.ErrInvalidSignature, bulletin.ErrWrongPhase,
-	bulletin.ErrClosed, bulletin.ErrWrongElection, bulletin.ErrNotAuthorized,
+	bulletin.ErrClosed, bulletin.ErrNotOpenYet, bulletin.ErrWrongElection, bulletin.ErrNotAuthorized,
 	bulletin.ErrUnknownCredential, bulletin.ErrDuplicate, bulletin.ErrAudited, bulletin.ErrAuditLimit,
 	bulletin.ErrInvalidBody, bulletin.ErrInvalidProof,
 }

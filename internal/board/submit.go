@@ -91,9 +91,32 @@ func (s *Submitter) Submit(ctx context.Context, entries [][]byte) ([]Posted, err
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	errs := s.preCheck(v, parsed)
+	// The time stamped into the commands never goes back, even on a
+	// leader whose clock is behind its predecessor's (SPEC.md §3.6); the
+	// FSM takes the latest stamp anyway.
+	now := uint64(max(s.cfg.Now().UnixMilli(), 0))
+	if v.last != nil {
+		now = max(now, v.last.Time)
+	}
+	// A voting entry outside the manifest's window at this stamp is
+	// refused before its proofs are checked (SPEC.md §3.9.1): after
+	// closes_at the rules would refuse it in any block, and before
+	// opens_at this node's clock says it is early.
+	var errs []error
+	if w := v.rules.Window(); w.Scheduled() {
+		var inside []*bulletin.Entry
+		var at []int
+		for k, e := range parsed {
+			if err := bulletin.CheckWindow(w, e.Type, now); err != nil {
+				out[pos[k]].Err = fmt.Errorf("entry %d: %w", pos[k], err)
+				continue
+			}
+			inside, at = append(inside, e), append(at, pos[k])
+		}
+		parsed, pos = inside, at
+	}
+	errs = s.preCheck(v, parsed)
 	<-s.checks
-	now := uint64(s.cfg.Now().UnixMilli())
 	var cmds [][]byte
 	var cmdPos []int
 	for k, e := range parsed {

@@ -31,7 +31,10 @@ type Config struct {
 	// Questions of the manifest (nil: Questions()). Pick assumes at least
 	// Questions()'s options; Build chooses by Config.choices.
 	Questions []ballot.Question
-	custom    bool // Questions were given (setDefaults)
+	// Schedule, if set, makes the manifest version 4 with this voting
+	// window (SPEC.md §3.9).
+	Schedule *ballot.Schedule
+	custom   bool // Questions were given (setDefaults)
 }
 
 // OneOfFive is the benchmark shape shared with bench/ (and Belenios'
@@ -204,6 +207,10 @@ func NewElection(tb testing.TB, seed string, cfg Config) *Election {
 	m, err := ballot.NewManifest("test-election", "Test election", cfg.Questions, e.EA.Public(), e.CA.Public(),
 		trustees, uint32(cfg.T), nodes, uint32(cfg.Nodes/2+1))
 	e.must(err)
+	if cfg.Schedule != nil {
+		m, err = m.WithSchedule(*cfg.Schedule)
+		e.must(err)
+	}
 	e.Manifest = m
 	e.params = tally.ManifestParams(m)
 	for range cfg.Voters {

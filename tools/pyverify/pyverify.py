@@ -197,6 +197,25 @@ def verify_cosignature(key, text, sig):
     return r255.ed25519_verify(key, cosignature_message(text, ts), sig[8:])
 
 
+def manifest_vectors(path):
+    """Decodes the manifest of a vector file (ballot/testdata/manifest4.json)
+    and checks its fingerprint (§4.2, §4.3)."""
+    import json
+    with open(path, encoding="utf-8") as f:
+        v = json.load(f)
+    try:
+        m = decode_manifest(bytes.fromhex(v["manifest"]))
+    except Malformed as e:
+        print("manifest: %s" % e)
+        print("manifest-vectors FAIL")
+        return 1
+    ok = m.fp.hex() == v["fingerprint"]
+    print("version %d, languages %s, opens_at %d, closes_at %d, manual %s" % (
+        m.version, ",".join(m.languages), m.opens_at, m.closes_at, m.manual))
+    print("manifest-vectors PASS" if ok else "manifest-vectors FAIL (fingerprint)")
+    return 0 if ok else 1
+
+
 def id_vectors(path):
     """Checks the identifier vectors of a JSON file (ballot/testdata/ids.json)
     against valid_election_id and valid_node_id."""
@@ -214,10 +233,11 @@ def id_vectors(path):
     return 1 if bad else 0
 
 
-def read_members(r, plural, maxlen, valid, what, quorum_name):
-    """The board nodes or the witnesses of a manifest (§4.1): a count, then
-    (name, 32-byte Ed25519 key) pairs, then a quorum in 1..count."""
-    n = r.count(1, 32, plural)
+def read_members(r, plural, maxlen, valid, what, quorum_name, least=1):
+    """The board nodes or the witnesses of a manifest (§4.1): a count of at
+    least `least`, then (name, 32-byte Ed25519 key) pairs, then a quorum in
+    1..count (0 when there are none)."""
+    n = r.count(least, 32, plural)
     members = []
     for _ in range(n):
         name = r.bytes_(maxlen)
@@ -225,9 +245,76 @@ def read_members(r, plural, maxlen, valid, what, quorum_name):
             raise Malformed("%s %r invalid" % (what, name))
         members.append((name.decode(), r.raw(32)))
     quorum = r.u32()
-    if not (1 <= quorum <= n):
+    if not (1 <= quorum <= n or quorum == n == 0):
         raise Malformed("%s %d not in 1..%d" % (quorum_name, quorum, n))
     return members, quorum
+
+
+MAX_TIME = 253402300799999  # 9999-12-31T23:59:59.999Z in Unix milliseconds
+
+
+def valid_language_tag(t):
+    """§4.1: [a-z]{2,3}(-[A-Za-z0-9]{2,8})*, at most 35 bytes."""
+    if len(t) > 35:
+        return False
+    parts = t.split(b"-")
+    if not (2 <= len(parts[0]) <= 3 and all(0x61 <= c <= 0x7a for c in parts[0])):
+        return False
+    for p in parts[1:]:
+        if not (2 <= len(p) <= 8 and all(chr(c).isascii() and chr(c).isalnum() for c in p)):
+            return False
+    return True
+
+
+def read_version4(r, m):
+    """§4.2 fields 25-31 and the version-4 rules of §4.1: languages, one
+    translation of every text per language after the first, the window."""
+    nl = r.count(0, 8, "languages")
+    m.languages = []
+    for _ in range(nl):
+        tag = r.bytes_(35)
+        if not valid_language_tag(tag):
+            raise Malformed("language %r is not a tag of §4.1" % tag)
+        m.languages.append(tag.decode())
+    if len({x.lower() for x in m.languages}) != nl:
+        raise Malformed("languages not pairwise distinct")
+    m.translations = []
+    for lang in m.languages[1:]:
+        title = r.string(1, 1024, "%s title" % lang)
+        qs = []
+        for q, (_, opts, _, _) in enumerate(m.questions):
+            text = r.string(1, 4096, "%s question %d text" % (lang, q))
+            topts = [r.string(1, 1024, "%s question %d option" % (lang, q)) for _ in opts]
+            if len(set(topts)) != len(topts):
+                raise Malformed("%s question %d: options not distinct" % (lang, q))
+            qs.append((text, topts))
+        m.translations.append((title, qs))
+    m.opens_at, m.closes_at = r.u64(), r.u64()
+    manual = r.u8()
+    if manual > 1:
+        raise Malformed("manual flag %d" % manual)
+    m.manual = manual == 1
+    if m.opens_at > MAX_TIME or m.closes_at > MAX_TIME:
+        raise Malformed("a time after 9999-12-31T23:59:59.999Z")
+    if m.opens_at and m.closes_at and m.closes_at <= m.opens_at:
+        raise Malformed("closes_at %d not after opens_at %d" % (m.closes_at, m.opens_at))
+    if not m.manual and not (m.opens_at and m.closes_at):
+        raise Malformed("no manual close without both opens_at and closes_at")
+    if nl == 0 and m.opens_at == 0 and m.closes_at == 0 and m.manual:
+        raise Malformed("a version-4 manifest without languages or a schedule (use version 1 or 2)")
+
+
+def window_error(m, etype, t):
+    """§3.9 voting window (V5.7) for an entry of type etype in a block of
+    time t; None when it is in the window."""
+    if etype in (8, 9, 13):
+        if m.opens_at and t < m.opens_at:
+            return "block time %d before opens_at %d" % (t, m.opens_at)
+        if m.closes_at and t >= m.closes_at:
+            return "block time %d at or after closes_at %d" % (t, m.closes_at)
+    if etype == 10 and not m.manual and t < m.closes_at:
+        return "close in a block of time %d before closes_at %d without the manual close" % (t, m.closes_at)
+    return None
 
 
 def decode_manifest(b):
@@ -235,7 +322,7 @@ def decode_manifest(b):
     m = SimpleNamespace()
     m.bytes = b
     m.version = r.u8()
-    if m.version not in (1, 2):
+    if m.version not in (1, 2, 4):
         raise Malformed("manifest version %d" % m.version)
     eid = r.bytes_(64)
     if not valid_election_id(eid):
@@ -269,9 +356,13 @@ def decode_manifest(b):
     m.nodes, m.quorum = read_members(r, "board nodes", 64, valid_node_id, "node id", "board_quorum")
     nn = len(m.nodes)
     m.witnesses, m.wquorum = [], 0
-    if m.version == 2:
+    m.languages, m.translations, m.opens_at, m.closes_at, m.manual = [], [], 0, 0, True
+    if m.version in (2, 4):
         m.witnesses, m.wquorum = read_members(
-            r, "witnesses", 128, valid_witness_name, "witness name", "witness_quorum")
+            r, "witnesses", 128, valid_witness_name, "witness name", "witness_quorum",
+            least=1 if m.version == 2 else 0)
+    if m.version == 4:
+        read_version4(r, m)
     r.end()
     for what, nid, key in [("node", a, b) for a, b in m.nodes] + [("witness", a, b) for a, b in m.witnesses]:
         err = node_key_error(key)
@@ -1034,6 +1125,7 @@ class Verifier:
         seq = 0
         for h, row in decoded:
             self.check_block(h, prev, seq)
+            self.block_time = h.time
             for e in row:
                 self.log.append(e.raw)
                 self.process_entry(seq, e)
@@ -1183,6 +1275,10 @@ class Verifier:
         if self.phase not in PHASE_OF_TYPE[e.type]:
             rep.fail("V5.5", where, "%s not accepted in phase %d" % (e.name, self.phase))
             return
+        werr = window_error(m, e.type, self.block_time)
+        if werr:
+            rep.fail("V5.7", where, werr)
+            return
         # envelope signature (V1.4): reported under V8.5 / V9.1 / V5
         sig_ok = envelope_ok(e)
         if not sig_ok and e.type not in (8, 9, 13):
@@ -1218,6 +1314,9 @@ class Verifier:
         self.phase = PH_SETUP
         self.rep.info.append("manifest: election %s, fingerprint %s, %d questions, %d trustees (t=%d), %d board nodes (quorum %d)" % (
             m.election_id, m.fp.hex(), len(m.questions), len(m.trustees), m.threshold, len(m.nodes), m.quorum))
+        if m.version == 4:
+            self.rep.info.append("manifest version 4: languages %s; window [%d, %d) ms (0: none), manual close %s" % (
+                ",".join(m.languages) or "-", m.opens_at, m.closes_at, "allowed" if m.manual else "not allowed"))
 
     def on_credentials(self, seq, e, where, _a, _s):
         self.rep.run("V6")
@@ -1736,6 +1835,7 @@ def main(argv):
     ap.add_argument("--ids", action="store_true", help="only print every entry's seq and id (§3.4)")
     ap.add_argument("--selftest", action="store_true", help="run the primitive known-answer tests")
     ap.add_argument("--id-vectors", metavar="JSON", help="check identifier vectors (§4.1) and exit")
+    ap.add_argument("--manifest-vectors", metavar="JSON", help="decode a manifest vector (§4.2) and check its fingerprint, then exit")
     ap.add_argument("--cosignature-vectors", metavar="JSON", help="check cosignature (§3.13) and node-key (§4.1) vectors and exit")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
@@ -1743,6 +1843,8 @@ def main(argv):
         return selftest()
     if args.id_vectors:
         return id_vectors(args.id_vectors)
+    if args.manifest_vectors:
+        return manifest_vectors(args.manifest_vectors)
     if args.cosignature_vectors:
         return cosignature_vectors(args.cosignature_vectors)
     if not args.record:

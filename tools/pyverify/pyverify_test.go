@@ -1,6 +1,7 @@
 package pyverify
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
@@ -12,7 +13,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/client"
 	"github.com/urna-vote/urna/internal/testonly"
 )
 
@@ -247,4 +250,71 @@ func TestTamperedRecords(t *testing.T) {
 // non-canonical key is refused.
 func TestCosignatureVectors(t *testing.T) {
 	runVectors(t, "cosignature-vectors", "bulletin", "cosignature.json")
+}
+
+// TestManifestVectors: pyverify decodes the pinned version-4 manifest
+// (SPEC.md §4.2: languages, translations, schedule) to the fingerprint
+// ballot pins.
+func TestManifestVectors(t *testing.T) {
+	runVectors(t, "manifest-vectors", "ballot", "manifest4.json")
+}
+
+// TestWindowedRecords: on a version-4 record with a voting window pyverify
+// agrees with urna verify (package client): the honest record passes
+// every step; a ballot whose block a hostile leader stamped after
+// closes_at fails V5.7 in both, and a block stamped back behind the
+// previous one fails V2.4 in both.
+func TestWindowedRecords(t *testing.T) {
+	py := python(t)
+	cfg := testonly.SmallConfig()
+	first := (2 + 2*cfg.N + 3) / cfg.BlockSize // the block of the first audit
+	w := ballot.Schedule{OpensAt: testonly.BlockTime(first), ClosesAt: testonly.BlockTime(100), Manual: true}
+	cfg.Schedule = &w
+	e := testonly.Build(t, "pyverify-window", cfg)
+	late := e.SeqBallots[len(e.SeqBallots)-1] / cfg.BlockSize
+	cases := []struct {
+		name      string
+		at        func(h int) uint64
+		pyWant    string // "" for a valid record
+		goStep    client.Step
+		goSubstep string
+	}{
+		{"honest", testonly.BlockTime, "", 0, ""},
+		{"ballot-after-close", func(h int) uint64 {
+			if h >= late {
+				return w.ClosesAt + uint64(h)
+			}
+			return testonly.BlockTime(h)
+		}, `(?m)^V5 FAIL V5\.7 at entry seq \d+ \(ballot\)`, client.StepV5, "V5.7 window"},
+		{"time-back", func(h int) uint64 {
+			switch h {
+			case late - 1:
+				return w.ClosesAt
+			case late:
+				return w.ClosesAt - 1
+			}
+			return testonly.BlockTime(h)
+		}, `(?m)^V2 FAIL V2\.4`, client.StepV2, "V2"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rec := e.SealTimed(e.Entries, cfg.BlockSize, nil, c.at).Encode()
+			out, code := run(t, py, c.name+".urnarec", rec)
+			t.Logf("pyverify output:\n%s", out)
+			rep, err := client.VerifyElectionRecord(bytes.NewReader(rec), client.VerifyOptions{})
+			if c.pyWant == "" {
+				if code != 0 || err != nil {
+					t.Fatalf("valid windowed record: pyverify exit %d, urna verify %v", code, err)
+				}
+				return
+			}
+			if code == 0 || !regexp.MustCompile(c.pyWant).MatchString(out) {
+				t.Errorf("pyverify: exit %d, output does not match %q", code, c.pyWant)
+			}
+			step, f, _ := rep.FirstFailure()
+			if err == nil || step != c.goStep || !strings.HasPrefix(f.Field, c.goSubstep) {
+				t.Errorf("urna verify: %v, first failure %s %s", err, step, f)
+			}
+		})
+	}
 }
