@@ -38,38 +38,144 @@ type Result struct {
 type Position struct{ Question, Option int }
 
 // Aggregate returns the per-question, per-option sums of the counted
-// ballots' ciphertexts (SPEC.md V11.2). options[q] is the number of options
-// of question q; every ballot MUST have exactly that shape. With no ballots
-// every sum is (identity, identity).
+// ballots' ciphertexts when every credential has weight 1 (SPEC.md V11.2):
+// WeightedAggregate with no weights.
 func Aggregate(options []int, ciphertexts [][][]*ballot.Ciphertext) ([][]*ballot.Ciphertext, error) {
-	agg := make([][]*ballot.Ciphertext, len(options))
+	return WeightedAggregate(options, ciphertexts, nil)
+}
+
+// WeightedAggregate returns the aggregate of SPEC.md §9.1 and V11.2: per
+// question and option, Σ w_b·(α, β) over the counted ballots b, w_b the
+// weight of b's credential (weights[b]; every weight is 1 when weights is
+// nil). options[q] is the number of options of question q; every ballot
+// MUST have exactly that shape. With no ballots every sum is (identity,
+// identity).
+func WeightedAggregate(options []int, ciphertexts [][][]*ballot.Ciphertext, weights []uint32) ([][]*ballot.Ciphertext, error) {
+	if weights != nil && len(weights) != len(ciphertexts) {
+		return nil, fmt.Errorf("%w: %d weights for %d ballots", ErrMalformed, len(weights), len(ciphertexts))
+	}
+	a, err := NewAggregator(options)
+	if err != nil {
+		return nil, err
+	}
+	for b, bal := range ciphertexts {
+		w := uint32(1)
+		if weights != nil {
+			w = weights[b]
+		}
+		if err := a.Add(w, bal); err != nil {
+			return nil, fmt.Errorf("ballot %d: %w", b, err)
+		}
+	}
+	return a.Aggregate(), nil
+}
+
+// Aggregator is the running encrypted aggregate of SPEC.md §9.1: it is the
+// one implementation of the aggregate, which WeightedAggregate, the
+// observer's V11 (package client, which adds each newly counted ballot and
+// takes out the one it supersedes) and the board's pre-check of partial
+// decryptions all use. Sums are variable time (public data). The zero
+// value is not usable; call NewAggregator.
+type Aggregator struct {
+	sums [][][2]group.VarTimeSum // alpha, beta by question and option
+}
+
+// NewAggregator returns the empty aggregate of a manifest whose question q
+// has options[q] options.
+func NewAggregator(options []int) (*Aggregator, error) {
+	a := &Aggregator{sums: make([][][2]group.VarTimeSum, len(options))}
 	for q, n := range options {
 		if n < 0 || n > wire.MaxList {
 			return nil, fmt.Errorf("%w: question %d has %d options", ErrMalformed, q, n)
 		}
-		agg[q] = make([]*ballot.Ciphertext, n)
-		for o := range agg[q] {
-			agg[q][o] = &ballot.Ciphertext{Alpha: group.NewElement(), Beta: group.NewElement()}
+		a.sums[q] = make([][2]group.VarTimeSum, n)
+	}
+	return a, nil
+}
+
+// ManifestAggregator returns the empty aggregate of m's questions.
+func ManifestAggregator(m *ballot.Manifest) *Aggregator {
+	a := &Aggregator{sums: make([][][2]group.VarTimeSum, len(m.Questions))}
+	for q, mq := range m.Questions {
+		a.sums[q] = make([][2]group.VarTimeSum, len(mq.Options))
+	}
+	return a
+}
+
+// Add adds w·c for every ciphertext c of a counted ballot whose credential
+// has weight w (1..ballot.MaxWeight, SPEC.md §5.3); cts MUST have the
+// aggregate's shape. On error the aggregate is unchanged.
+func (a *Aggregator) Add(w uint32, cts [][]*ballot.Ciphertext) error { return a.add(w, cts, false) }
+
+// Sub takes out what Add(w, cts) added: the ballot a revote supersedes.
+func (a *Aggregator) Sub(w uint32, cts [][]*ballot.Ciphertext) error { return a.add(w, cts, true) }
+
+func (a *Aggregator) add(w uint32, cts [][]*ballot.Ciphertext, neg bool) error {
+	if !ballot.ValidWeight(w) {
+		return fmt.Errorf("%w: weight %d, want 1..%d", ErrMalformed, w, ballot.MaxWeight)
+	}
+	if len(cts) != len(a.sums) {
+		return fmt.Errorf("%w: %d questions, want %d", ErrMalformed, len(cts), len(a.sums))
+	}
+	for q, row := range cts {
+		if len(row) != len(a.sums[q]) {
+			return fmt.Errorf("%w: question %d has %d options, want %d", ErrMalformed, q, len(row), len(a.sums[q]))
+		}
+		for _, ct := range row {
+			if ct == nil || ct.Alpha == nil || ct.Beta == nil {
+				return fmt.Errorf("%w: nil ciphertext", ErrMalformed)
+			}
 		}
 	}
-	for b, bal := range ciphertexts {
-		if len(bal) != len(options) {
-			return nil, fmt.Errorf("%w: ballot %d has %d questions", ErrMalformed, b, len(bal))
-		}
-		for q, row := range bal {
-			if len(row) != options[q] {
-				return nil, fmt.Errorf("%w: ballot %d question %d has %d options", ErrMalformed, b, q, len(row))
-			}
-			for o, ct := range row {
-				if ct == nil || ct.Alpha == nil || ct.Beta == nil {
-					return nil, fmt.Errorf("%w: ballot %d nil ciphertext", ErrMalformed, b)
-				}
-				agg[q][o].Alpha.Add(agg[q][o].Alpha, ct.Alpha)
-				agg[q][o].Beta.Add(agg[q][o].Beta, ct.Beta)
+	for q, row := range cts {
+		for o, ct := range row {
+			s := &a.sums[q][o]
+			if neg {
+				s[0].SubMul(w, ct.Alpha)
+				s[1].SubMul(w, ct.Beta)
+			} else {
+				s[0].AddMul(w, ct.Alpha)
+				s[1].AddMul(w, ct.Beta)
 			}
 		}
 	}
-	return agg, nil
+	return nil
+}
+
+// AddBallot is Add for a decoded ballot of the aggregate's shape (the
+// verifier checked it, V8.3), without building its ciphertext table.
+func (a *Aggregator) AddBallot(w uint32, b *ballot.Ballot) error {
+	if !ballot.ValidWeight(w) {
+		return fmt.Errorf("%w: weight %d, want 1..%d", ErrMalformed, w, ballot.MaxWeight)
+	}
+	if b.NumQuestions() != len(a.sums) {
+		return fmt.Errorf("%w: %d questions, want %d", ErrMalformed, b.NumQuestions(), len(a.sums))
+	}
+	for q := range a.sums {
+		if b.NumOptions(q) != len(a.sums[q]) {
+			return fmt.Errorf("%w: question %d has %d options, want %d", ErrMalformed, q, b.NumOptions(q), len(a.sums[q]))
+		}
+	}
+	for q := range a.sums {
+		for o := range a.sums[q] {
+			ct := b.Ciphertext(q, o)
+			a.sums[q][o][0].AddMul(w, ct.Alpha)
+			a.sums[q][o][1].AddMul(w, ct.Beta)
+		}
+	}
+	return nil
+}
+
+// Aggregate returns the aggregate so far, (A_qo, B_qo) per question and option.
+func (a *Aggregator) Aggregate() [][]*ballot.Ciphertext {
+	agg := make([][]*ballot.Ciphertext, len(a.sums))
+	for q := range a.sums {
+		agg[q] = make([]*ballot.Ciphertext, len(a.sums[q]))
+		for o := range a.sums[q] {
+			agg[q][o] = &ballot.Ciphertext{Alpha: a.sums[q][o][0].Element(), Beta: a.sums[q][o][1].Element()}
+		}
+	}
+	return agg
 }
 
 // decryptionChallenge is the transcript of SPEC.md §9.2 (label decryption-proof).
@@ -285,9 +391,11 @@ func checkVK(params *Params, vk []*group.Element) error {
 	return nil
 }
 
-// MaxCount bounds the maxCount of Combine: the number of counted ballots
-// is at most the number of public credentials, 2^20 (SPEC.md §5.3, §9.3).
-const MaxCount = ballot.MaxCredentials
+// MaxCount bounds the maxCount of Combine (SPEC.md §9.3, V10.6): the sum
+// of the weights of the counted credentials, at most 2^20 credentials of
+// weight at most 1000 (§5.3), so below 2^30. The table of baby steps then
+// has at most 2^15 entries.
+const MaxCount = ballot.MaxTotalWeight
 
 // Combine decrypts the aggregate (SPEC.md §9.3): it verifies the partial
 // decryptions in increasing trustee order, takes the first T valid ones,

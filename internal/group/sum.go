@@ -1,5 +1,7 @@
 package group
 
+import "math/bits"
+
 // VarTimeSum is a running sum of elements, in variable time: for public
 // data only, such as the encrypted aggregate of the counted ballots
 // (SPEC.md §9.6). Each Add or Sub is one point addition on the fast path
@@ -31,6 +33,43 @@ func (s *VarTimeSum) add(e *Element, neg bool) {
 		return
 	}
 	s.p.add(&s.p, &q)
+}
+
+// AddMul adds w·e to the sum, by double-and-add over the bits of w
+// (variable time in w and e: public data, such as a credential's weight
+// and a ballot's ciphertext). w = 1 is one Add; w = 0 adds nothing.
+func (s *VarTimeSum) AddMul(w uint32, e *Element) { s.addMul(w, e, false) }
+
+// SubMul subtracts w·e from the sum.
+func (s *VarTimeSum) SubMul(w uint32, e *Element) { s.addMul(w, e, true) }
+
+func (s *VarTimeSum) addMul(w uint32, e *Element, neg bool) {
+	if w <= 1 {
+		if w == 1 {
+			s.add(e, neg)
+		}
+		return
+	}
+	d, id := e.varTimePoint()
+	if id {
+		return
+	}
+	base := d.pt
+	if neg {
+		base.neg(&d.pt)
+	}
+	acc := base
+	for i := bits.Len32(w) - 2; i >= 0; i-- {
+		acc.double(&acc, true)
+		if w>>uint(i)&1 == 1 {
+			acc.add(&acc, &base)
+		}
+	}
+	if !s.set {
+		s.p, s.set = acc, true
+		return
+	}
+	s.p.add(&s.p, &acc)
 }
 
 // Element returns the sum as a new Element (one encoding: an inversion).
