@@ -2,11 +2,15 @@ package roles
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 
+	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/internal/apiclient"
 )
@@ -73,4 +77,40 @@ func AddLateCredentials(ctx context.Context, rand io.Reader, c *apiclient.Client
 		return nil, err
 	}
 	return &Issued{Path: path, Count: len(weights), Seq: res.Seq}, nil
+}
+
+// ParseWeights reads a weights file: one weight (a decimal integer in
+// 1..ballot.MaxWeight) per line, line k giving the weight of the k-th voter
+// issued; blank lines and lines starting with '#' are ignored. A bad line
+// is named.
+func ParseWeights(data []byte) ([]uint32, error) {
+	var out []uint32
+	for i, line := range strings.Split(string(data), "\n") {
+		s := strings.TrimSpace(line)
+		if s == "" || strings.HasPrefix(s, "#") {
+			continue
+		}
+		w, err := strconv.ParseUint(s, 10, 32)
+		if err != nil || !ballot.ValidWeight(uint32(w)) {
+			return nil, fmt.Errorf("roles: weights line %d: %q is not a weight (an integer from 1 to %d)", i+1, s, ballot.MaxWeight)
+		}
+		out = append(out, uint32(w))
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("roles: the weights file holds no weight")
+	}
+	if len(out) > MaxIssue {
+		return nil, fmt.Errorf("roles: the weights file holds %d weights, at most %d", len(out), MaxIssue)
+	}
+	return out, nil
+}
+
+// ParseRollFingerprint reads a public roll fingerprint written as 64 hex
+// digits (SPEC.md §5.3).
+func ParseRollFingerprint(s string) ([32]byte, error) {
+	b, err := hex.DecodeString(strings.TrimSpace(s))
+	if err != nil || len(b) != 32 {
+		return [32]byte{}, fmt.Errorf("roles: the roll fingerprint must be 64 hex digits")
+	}
+	return [32]byte(b), nil
 }
