@@ -1,6 +1,7 @@
 package pyverify
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
@@ -12,7 +13,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/client"
+	"github.com/urna-vote/urna/internal/group"
 	"github.com/urna-vote/urna/internal/testonly"
 )
 
@@ -247,4 +251,74 @@ func TestTamperedRecords(t *testing.T) {
 // non-canonical key is refused.
 func TestCosignatureVectors(t *testing.T) {
 	runVectors(t, "cosignature-vectors", "bulletin", "cosignature.json")
+}
+
+// TestWeightedRecords: pyverify agrees with client on a weighted election
+// with a late voter (SPEC.md §5.3, §3.9, V6.4, V10.6, V11): the honest
+// record verifies with its weighted result, and a changed weight, a weight
+// above the bound and a late voter after the close fail where client
+// fails them.
+func TestWeightedRecords(t *testing.T) {
+	py := python(t)
+	e := testonly.Build(t, "pyverify-weighted", testonly.WeightedConfig())
+	out, code := run(t, py, "weighted.urnarec", e.Record())
+	t.Logf("pyverify output:\n%s", out)
+	if code != 0 {
+		t.Fatalf("pyverify exit %d on a valid weighted record", code)
+	}
+	for _, s := range steps {
+		if !regexp.MustCompile(`(?m)^` + s + ` PASS\b`).MatchString(out) {
+			t.Errorf("output does not report %s PASS", s)
+		}
+	}
+	if !strings.Contains(out, "V6.4 late credentials") || !strings.Contains(out, "total weight 1012") {
+		t.Errorf("output does not report the late credentials and the list's weight")
+	}
+
+	withWeight := func(w uint32) []byte {
+		body := e.Body(e.SeqCredentials)
+		// §5.3 version 2: u8 2, [32] roll, u32 N, then (element, u32 weight).
+		binary.BigEndian.PutUint32(body[1+32+4+32:], w)
+		return e.Seal(e.WithEntry(e.SeqCredentials, e.Resign(e.SeqCredentials, e.CA, body))).Encode()
+	}
+	first := e.Body(e.SeqCredentials)[1+32+4+32+3]
+	lateAfterClose := func() []byte {
+		l, err := ballot.NewWeightedCredentialList(testonly.Roll, []*group.Element{e.Stranger().Public()}, []uint32{5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		late := e.Entry(bulletin.TypeLateCredentials, bulletin.RoleCredentialAuthority, e.CA, l.Bytes())
+		es := append(append(append([][]byte(nil), e.Entries[:e.SeqClose+1]...), late), e.Entries[e.SeqClose+1:]...)
+		return e.Seal(es).Encode()
+	}
+	cases := []struct {
+		name string
+		rec  []byte
+		want string
+	}{
+		// The first credential's weight changed (and re-signed): the
+		// trustees decrypted another aggregate.
+		{"weight-changed", withWeight(uint32(first%7) + 2), `(?m)^V12 FAIL .*V12\.3`},
+		{"weight-above-bound", withWeight(ballot.MaxWeight + 1), `(?m)^V1 FAIL .*V1\.6`},
+		{"late-after-close", lateAfterClose(), `(?m)^V5 FAIL .*V5\.5`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out, code := run(t, py, c.name+".urnarec", c.rec)
+			t.Logf("pyverify output:\n%s", out)
+			if code == 0 {
+				t.Fatalf("pyverify accepted a tampered record (%s)", c.name)
+			}
+			if !regexp.MustCompile(c.want).MatchString(out) {
+				t.Errorf("output does not match %q", c.want)
+			}
+			if strings.Contains(out, "Traceback") {
+				t.Errorf("pyverify crashed")
+			}
+			rep, err := client.VerifyElectionRecord(bytes.NewReader(c.rec), client.VerifyOptions{})
+			if err == nil || rep.OK() {
+				t.Errorf("client accepts what pyverify refuses (%s)", c.name)
+			}
+		})
+	}
 }
