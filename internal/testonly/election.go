@@ -149,7 +149,7 @@ type Election struct {
 
 	// Sequence numbers of notable entries (Build).
 	SeqCredentials int
-	SeqLate        int // Build: the late-credentials entry (Config.Late > 0), else -1
+	SeqLate        int   // Build: the late-credentials entry (Config.Late > 0), else -1
 	SeqDeals       []int // by dealer index - 1
 	SeqComplaint   int   // -1 without complaint
 	SeqReveal      int   // -1 without complaint
