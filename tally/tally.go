@@ -3,6 +3,7 @@ package tally
 import (
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 
 	"github.com/urna-vote/urna/ballot"
@@ -76,30 +77,51 @@ func WeightedAggregate(options []int, ciphertexts [][][]*ballot.Ciphertext, weig
 // takes out the one it supersedes) and the board's pre-check of partial
 // decryptions all use. Sums are variable time (public data). The zero
 // value is not usable; call NewAggregator.
+//
+// Ballots are summed per weight and each weight's sum is multiplied once,
+// in Aggregate: Σ_b w_b·E_b = Σ_w w·(Σ_{b: w_b = w} E_b). Adding a ballot
+// thus costs two point additions per option whatever its weight, and the
+// multiplications, at most one per distinct weight (≤ 1000) and ciphertext,
+// happen once.
 type Aggregator struct {
-	sums [][][2]group.VarTimeSum // alpha, beta by question and option
+	options []int
+	byW     map[uint32]sums // the plain sum of the ballots of each weight
 }
+
+// sums are alpha, beta by question and option.
+type sums [][][2]group.VarTimeSum
 
 // NewAggregator returns the empty aggregate of a manifest whose question q
 // has options[q] options.
 func NewAggregator(options []int) (*Aggregator, error) {
-	a := &Aggregator{sums: make([][][2]group.VarTimeSum, len(options))}
 	for q, n := range options {
 		if n < 0 || n > wire.MaxList {
 			return nil, fmt.Errorf("%w: question %d has %d options", ErrMalformed, q, n)
 		}
-		a.sums[q] = make([][2]group.VarTimeSum, n)
 	}
-	return a, nil
+	return &Aggregator{options: slices.Clone(options), byW: map[uint32]sums{}}, nil
 }
 
 // ManifestAggregator returns the empty aggregate of m's questions.
 func ManifestAggregator(m *ballot.Manifest) *Aggregator {
-	a := &Aggregator{sums: make([][][2]group.VarTimeSum, len(m.Questions))}
+	options := make([]int, len(m.Questions))
 	for q, mq := range m.Questions {
-		a.sums[q] = make([][2]group.VarTimeSum, len(mq.Options))
+		options[q] = len(mq.Options)
 	}
-	return a
+	return &Aggregator{options: options, byW: map[uint32]sums{}}
+}
+
+// of returns the sums of the ballots of weight w, made on first use.
+func (a *Aggregator) of(w uint32) sums {
+	s, ok := a.byW[w]
+	if !ok {
+		s = make(sums, len(a.options))
+		for q, n := range a.options {
+			s[q] = make([][2]group.VarTimeSum, n)
+		}
+		a.byW[w] = s
+	}
+	return s
 }
 
 // Add adds w·c for every ciphertext c of a counted ballot whose credential
@@ -114,12 +136,12 @@ func (a *Aggregator) add(w uint32, cts [][]*ballot.Ciphertext, neg bool) error {
 	if !ballot.ValidWeight(w) {
 		return fmt.Errorf("%w: weight %d, want 1..%d", ErrMalformed, w, ballot.MaxWeight)
 	}
-	if len(cts) != len(a.sums) {
-		return fmt.Errorf("%w: %d questions, want %d", ErrMalformed, len(cts), len(a.sums))
+	if len(cts) != len(a.options) {
+		return fmt.Errorf("%w: %d questions, want %d", ErrMalformed, len(cts), len(a.options))
 	}
 	for q, row := range cts {
-		if len(row) != len(a.sums[q]) {
-			return fmt.Errorf("%w: question %d has %d options, want %d", ErrMalformed, q, len(row), len(a.sums[q]))
+		if len(row) != a.options[q] {
+			return fmt.Errorf("%w: question %d has %d options, want %d", ErrMalformed, q, len(row), a.options[q])
 		}
 		for _, ct := range row {
 			if ct == nil || ct.Alpha == nil || ct.Beta == nil {
@@ -127,15 +149,16 @@ func (a *Aggregator) add(w uint32, cts [][]*ballot.Ciphertext, neg bool) error {
 			}
 		}
 	}
+	sw := a.of(w)
 	for q, row := range cts {
 		for o, ct := range row {
-			s := &a.sums[q][o]
+			s := &sw[q][o]
 			if neg {
-				s[0].SubMul(w, ct.Alpha)
-				s[1].SubMul(w, ct.Beta)
+				s[0].Sub(ct.Alpha)
+				s[1].Sub(ct.Beta)
 			} else {
-				s[0].AddMul(w, ct.Alpha)
-				s[1].AddMul(w, ct.Beta)
+				s[0].Add(ct.Alpha)
+				s[1].Add(ct.Beta)
 			}
 		}
 	}
@@ -148,31 +171,40 @@ func (a *Aggregator) AddBallot(w uint32, b *ballot.Ballot) error {
 	if !ballot.ValidWeight(w) {
 		return fmt.Errorf("%w: weight %d, want 1..%d", ErrMalformed, w, ballot.MaxWeight)
 	}
-	if b.NumQuestions() != len(a.sums) {
-		return fmt.Errorf("%w: %d questions, want %d", ErrMalformed, b.NumQuestions(), len(a.sums))
+	if b.NumQuestions() != len(a.options) {
+		return fmt.Errorf("%w: %d questions, want %d", ErrMalformed, b.NumQuestions(), len(a.options))
 	}
-	for q := range a.sums {
-		if b.NumOptions(q) != len(a.sums[q]) {
-			return fmt.Errorf("%w: question %d has %d options, want %d", ErrMalformed, q, b.NumOptions(q), len(a.sums[q]))
+	for q, n := range a.options {
+		if b.NumOptions(q) != n {
+			return fmt.Errorf("%w: question %d has %d options, want %d", ErrMalformed, q, b.NumOptions(q), n)
 		}
 	}
-	for q := range a.sums {
-		for o := range a.sums[q] {
+	sw := a.of(w)
+	for q := range sw {
+		for o := range sw[q] {
 			ct := b.Ciphertext(q, o)
-			a.sums[q][o][0].AddMul(w, ct.Alpha)
-			a.sums[q][o][1].AddMul(w, ct.Beta)
+			sw[q][o][0].Add(ct.Alpha)
+			sw[q][o][1].Add(ct.Beta)
 		}
 	}
 	return nil
 }
 
-// Aggregate returns the aggregate so far, (A_qo, B_qo) per question and option.
+// Aggregate returns the aggregate so far, (A_qo, B_qo) per question and
+// option: Σ over the weights w of w times the sum of the ballots of weight w.
 func (a *Aggregator) Aggregate() [][]*ballot.Ciphertext {
-	agg := make([][]*ballot.Ciphertext, len(a.sums))
-	for q := range a.sums {
-		agg[q] = make([]*ballot.Ciphertext, len(a.sums[q]))
-		for o := range a.sums[q] {
-			agg[q][o] = &ballot.Ciphertext{Alpha: a.sums[q][o][0].Element(), Beta: a.sums[q][o][1].Element()}
+	ws := slices.Sorted(maps.Keys(a.byW)) // any order gives the same sum; sorted for determinism
+	agg := make([][]*ballot.Ciphertext, len(a.options))
+	for q, n := range a.options {
+		agg[q] = make([]*ballot.Ciphertext, n)
+		for o := range agg[q] {
+			var alpha, beta group.VarTimeSum
+			for _, w := range ws {
+				s := &a.byW[w][q][o]
+				alpha.AddMul(w, s[0].Element())
+				beta.AddMul(w, s[1].Element())
+			}
+			agg[q][o] = &ballot.Ciphertext{Alpha: alpha.Element(), Beta: beta.Element()}
 		}
 	}
 	return agg

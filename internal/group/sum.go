@@ -19,20 +19,15 @@ func (s *VarTimeSum) Add(e *Element) { s.add(e, false) }
 // Sub subtracts e from the sum.
 func (s *VarTimeSum) Sub(e *Element) { s.add(e, true) }
 
-func (s *VarTimeSum) add(e *Element, neg bool) {
-	d, id := e.varTimePoint()
-	if id {
-		return
-	}
-	q := d.pt
-	if neg {
-		q.neg(&d.pt)
-	}
+func (s *VarTimeSum) add(e *Element, neg bool) { s.addMul(1, e, neg) }
+
+// addPoint adds q to the sum.
+func (s *VarTimeSum) addPoint(q *point) {
 	if !s.set {
-		s.p, s.set = q, true
+		s.p, s.set = *q, true
 		return
 	}
-	s.p.add(&s.p, &q)
+	s.p.add(&s.p, q)
 }
 
 // AddMul adds w·e to the sum, by double-and-add over the bits of w
@@ -44,10 +39,7 @@ func (s *VarTimeSum) AddMul(w uint32, e *Element) { s.addMul(w, e, false) }
 func (s *VarTimeSum) SubMul(w uint32, e *Element) { s.addMul(w, e, true) }
 
 func (s *VarTimeSum) addMul(w uint32, e *Element, neg bool) {
-	if w <= 1 {
-		if w == 1 {
-			s.add(e, neg)
-		}
+	if w == 0 {
 		return
 	}
 	d, id := e.varTimePoint()
@@ -65,11 +57,7 @@ func (s *VarTimeSum) addMul(w uint32, e *Element, neg bool) {
 			acc.add(&acc, &base)
 		}
 	}
-	if !s.set {
-		s.p, s.set = acc, true
-		return
-	}
-	s.p.add(&s.p, &acc)
+	s.addPoint(&acc)
 }
 
 // Element returns the sum as a new Element (one encoding: an inversion).

@@ -82,21 +82,42 @@ func TestSelftest(t *testing.T) {
 	}
 }
 
-func TestValidRecord(t *testing.T) {
-	py := python(t)
-	valid := func(t *testing.T, name string, rec []byte) {
-		out, code := run(t, py, name, rec)
-		t.Logf("pyverify output:\n%s", out)
-		if code != 0 {
-			t.Fatalf("pyverify exit %d on a valid record", code)
-		}
-		for _, s := range steps {
-			if !regexp.MustCompile(`(?m)^` + s + ` PASS\b`).MatchString(out) {
-				t.Errorf("output does not report %s PASS", s)
-			}
+// valid runs pyverify on rec, which must verify with every step PASS, and
+// returns its output.
+func valid(t *testing.T, py, name string, rec []byte) string {
+	t.Helper()
+	out, code := run(t, py, name, rec)
+	t.Logf("pyverify output:\n%s", out)
+	if code != 0 {
+		t.Fatalf("pyverify exit %d on a valid record", code)
+	}
+	for _, s := range steps {
+		if !regexp.MustCompile(`(?m)^` + s + ` PASS\b`).MatchString(out) {
+			t.Errorf("output does not report %s PASS", s)
 		}
 	}
-	t.Run("small", func(t *testing.T) { valid(t, "valid.urnarec", build(t).Record()) })
+	return out
+}
+
+// refused runs pyverify on rec, which it must refuse with a line matching want.
+func refused(t *testing.T, py, name string, rec []byte, want string) {
+	t.Helper()
+	out, code := run(t, py, name+".urnarec", rec)
+	t.Logf("pyverify output:\n%s", out)
+	if code == 0 {
+		t.Fatalf("pyverify accepted a tampered record (%s)", name)
+	}
+	if !regexp.MustCompile(want).MatchString(out) {
+		t.Errorf("output does not match %q", want)
+	}
+	if strings.Contains(out, "Traceback") {
+		t.Errorf("pyverify crashed")
+	}
+}
+
+func TestValidRecord(t *testing.T) {
+	py := python(t)
+	t.Run("small", func(t *testing.T) { valid(t, py, "valid.urnarec", build(t).Record()) })
 	t.Run("larger", func(t *testing.T) {
 		// 5 trustees (t = 3), a complaint, decryption by 4 of them (the result
 		// uses the 3 smallest), 4 nodes (quorum 3), 2 audits, 3 revotes,
@@ -104,7 +125,7 @@ func TestValidRecord(t *testing.T) {
 		cfg := testonly.Config{Voters: 7, Ballots: 9, Abstain: 1, Audits: 2, N: 5, T: 3,
 			Decrypt: []int{1, 2, 4, 5}, Complaint: true, Nodes: 4, BlockSize: 3}
 		e := testonly.Build(t, "pyverify-larger", cfg)
-		valid(t, "larger.urnarec", e.Record())
+		valid(t, py, "larger.urnarec", e.Record())
 	})
 }
 
@@ -228,19 +249,7 @@ func TestTamperedRecords(t *testing.T) {
 		{"partial-factor", partialFactor, `(?m)^V12 FAIL .*V12\.3 .*q=0, o=0`},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			out, code := run(t, py, c.name+".urnarec", c.rec())
-			t.Logf("pyverify output:\n%s", out)
-			if code == 0 {
-				t.Fatalf("pyverify accepted a tampered record (%s)", c.name)
-			}
-			if !regexp.MustCompile(c.want).MatchString(out) {
-				t.Errorf("output does not match %q", c.want)
-			}
-			if strings.Contains(out, "Traceback") {
-				t.Errorf("pyverify crashed")
-			}
-		})
+		t.Run(c.name, func(t *testing.T) { refused(t, py, c.name, c.rec(), c.want) })
 	}
 }
 
@@ -261,16 +270,7 @@ func TestCosignatureVectors(t *testing.T) {
 func TestWeightedRecords(t *testing.T) {
 	py := python(t)
 	e := testonly.Build(t, "pyverify-weighted", testonly.WeightedConfig())
-	out, code := run(t, py, "weighted.urnarec", e.Record())
-	t.Logf("pyverify output:\n%s", out)
-	if code != 0 {
-		t.Fatalf("pyverify exit %d on a valid weighted record", code)
-	}
-	for _, s := range steps {
-		if !regexp.MustCompile(`(?m)^` + s + ` PASS\b`).MatchString(out) {
-			t.Errorf("output does not report %s PASS", s)
-		}
-	}
+	out := valid(t, py, "weighted.urnarec", e.Record())
 	if !strings.Contains(out, "V6.4 late credentials") || !strings.Contains(out, "total weight 1012") {
 		t.Errorf("output does not report the late credentials and the list's weight")
 	}
@@ -304,17 +304,7 @@ func TestWeightedRecords(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			out, code := run(t, py, c.name+".urnarec", c.rec)
-			t.Logf("pyverify output:\n%s", out)
-			if code == 0 {
-				t.Fatalf("pyverify accepted a tampered record (%s)", c.name)
-			}
-			if !regexp.MustCompile(c.want).MatchString(out) {
-				t.Errorf("output does not match %q", c.want)
-			}
-			if strings.Contains(out, "Traceback") {
-				t.Errorf("pyverify crashed")
-			}
+			refused(t, py, c.name, c.rec, c.want)
 			rep, err := client.VerifyElectionRecord(bytes.NewReader(c.rec), client.VerifyOptions{})
 			if err == nil || rep.OK() {
 				t.Errorf("client accepts what pyverify refuses (%s)", c.name)
