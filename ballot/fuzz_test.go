@@ -91,12 +91,17 @@ func checkParsedBallot(t *testing.T, data []byte) *Ballot {
 func FuzzParseCredentialList(f *testing.F) {
 	l, _ := NewCredentialList(pointsFrom(f, seeded.Raw("fuzz-list"), 3))
 	f.Add(l.Bytes())
+	wl, _ := NewWeightedCredentialList([32]byte{1}, pointsFrom(f, seeded.Raw("fuzz-wlist"), 3), []uint32{1, 7, MaxWeight})
+	f.Add(wl.Bytes())
 	f.Fuzz(func(t *testing.T, data []byte) {
 		l, ok := reparse(t, ParseCredentialList, data)
 		if !ok {
 			return
 		}
 		again, err := NewCredentialList(l.Credentials)
+		if l.Weights != nil {
+			again, err = NewWeightedCredentialList(l.Roll, l.Credentials, l.Weights)
+		}
 		if err != nil || !bytes.Equal(again.Bytes(), data) {
 			t.Fatal("NewCredentialList disagrees with ParseCredentialList")
 		}

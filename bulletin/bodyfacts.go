@@ -26,7 +26,7 @@ func DecodeBody(t EntryType, body []byte) (any, error) {
 			return nil, fmt.Errorf("%w: manifest version %d is not part of this specification (versions 1, 2 and 4)", ErrMalformed, m.Version)
 		}
 		return m, err
-	case TypeCredentials:
+	case TypeCredentials, TypeLateCredentials:
 		return ballot.ParseCredentialList(body)
 	case TypeDKGDeal:
 		return tally.ParseDealerPost(body)
@@ -108,17 +108,21 @@ func (s StandardBodies) Manifest(body []byte) (*ManifestFacts, error) {
 	return f, nil
 }
 
-// Credentials implements Bodies.
-func (s StandardBodies) Credentials(body []byte) ([][32]byte, error) {
-	l, err := decode[*ballot.CredentialList](s, TypeCredentials, body)
+// Credentials implements Bodies, for credentials and late-credentials
+// entries (t).
+func (s StandardBodies) Credentials(t EntryType, body []byte) (*CredentialFacts, error) {
+	l, err := decode[*ballot.CredentialList](s, t, body)
 	if err != nil {
 		return nil, err
 	}
-	out := make([][32]byte, len(l.Credentials))
+	f := &CredentialFacts{Credentials: make([][32]byte, len(l.Credentials))}
 	for i, c := range l.Credentials {
-		out[i] = [32]byte(c.Bytes())
+		f.Credentials[i] = [32]byte(c.Bytes())
 	}
-	return out, nil
+	if l.Weights != nil {
+		f.Weights = slices.Clone(l.Weights)
+	}
+	return f, nil
 }
 
 // Deal implements Bodies.

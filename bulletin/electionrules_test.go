@@ -33,18 +33,19 @@ func TestRulesPhaseTable(t *testing.T) {
 		{TypePartialDecryption, func() *Entry { return el.partialE(t, 3) }},
 		{TypeResult, func() *Entry { return el.resultE(t) }},
 		{TypeAudit, func() *Entry { return el.auditE(t, "fresh-audit-2") }},
+		{TypeLateCredentials, func() *Entry { return el.lateE(t, "late-table") }},
 	}
 	WP, CL, UC, OK := ErrWrongPhase, ErrClosed, ErrUnknownCredential, error(nil)
 	// want[phase][type-1]
-	want := map[Phase][13]error{
-		//                 manifest creds deal conf compl reveal open ballot audited close partial result audit
-		PhaseEmpty:       {OK, WP, WP, WP, WP, WP, WP, WP, WP, WP, WP, WP, WP},
-		PhaseSetup:       {WP, OK, WP, WP, WP, WP, WP, UC, UC, WP, WP, WP, WP},
-		PhaseKeyCeremony: {WP, WP, OK, OK, OK, OK, WP, WP, WP, WP, WP, WP, WP}, // open: |QUAL| = 1 < T
-		PhaseOpen:        {WP, WP, WP, WP, WP, WP, WP, OK, OK, OK, WP, WP, OK},
-		PhaseClosed:      {WP, WP, WP, WP, WP, WP, WP, CL, CL, CL, OK, WP, CL},
-		PhaseTally:       {WP, WP, WP, WP, WP, WP, WP, CL, CL, CL, OK, WP, CL}, // result: 1 partial < T
-		PhaseResult:      {CL, CL, CL, CL, CL, CL, CL, CL, CL, CL, CL, CL, CL},
+	want := map[Phase][14]error{
+		//                 manifest creds deal conf compl reveal open ballot audited close partial result audit late
+		PhaseEmpty:       {OK, WP, WP, WP, WP, WP, WP, WP, WP, WP, WP, WP, WP, WP},
+		PhaseSetup:       {WP, OK, WP, WP, WP, WP, WP, UC, UC, WP, WP, WP, WP, WP},
+		PhaseKeyCeremony: {WP, WP, OK, OK, OK, OK, WP, WP, WP, WP, WP, WP, WP, OK}, // open: |QUAL| = 1 < T
+		PhaseOpen:        {WP, WP, WP, WP, WP, WP, WP, OK, OK, OK, WP, WP, OK, OK},
+		PhaseClosed:      {WP, WP, WP, WP, WP, WP, WP, CL, CL, CL, OK, WP, CL, CL},
+		PhaseTally:       {WP, WP, WP, WP, WP, WP, WP, CL, CL, CL, OK, WP, CL, CL}, // result: 1 partial < T
+		PhaseResult:      {CL, CL, CL, CL, CL, CL, CL, CL, CL, CL, CL, CL, CL, CL},
 	}
 	for p := PhaseEmpty; p <= PhaseResult; p++ {
 		prefix := el.prefix(t, p)

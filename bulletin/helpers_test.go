@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"slices"
 	"testing"
 
 	"github.com/urna-vote/urna/internal/group"
@@ -38,12 +39,12 @@ func dec[T any](body []byte) (*T, error) {
 }
 
 func (jsonBodies) Manifest(b []byte) (*ManifestFacts, error) { return dec[ManifestFacts](b) }
-func (jsonBodies) Credentials(b []byte) ([][32]byte, error) {
+func (jsonBodies) Credentials(_ EntryType, b []byte) (*CredentialFacts, error) {
 	v, err := dec[[][32]byte](b)
 	if err != nil {
 		return nil, err
 	}
-	return *v, nil
+	return &CredentialFacts{Credentials: *v}, nil
 }
 func (jsonBodies) Deal(b []byte) (*DealFacts, error) { return dec[DealFacts](b) }
 func (jsonBodies) Confirmation(b []byte) (*ConfirmationFacts, error) {
@@ -148,6 +149,15 @@ func (el *election) credentialsE(t testing.TB) *Entry {
 		cs = append(cs, key32(v))
 	}
 	return el.entry(t, TypeCredentials, RoleCredentialAuthority, el.ca, js(cs))
+}
+
+// lateE registers two fresh credentials derived from seed (plus extra, if
+// given) in a late-credentials entry signed by the credential authority.
+func (el *election) lateE(t testing.TB, seed string, extra ...[32]byte) *Entry {
+	rng := seeded.Raw(seed)
+	cs := append([][32]byte{key32(mustKey(t, rng)), key32(mustKey(t, rng))}, extra...)
+	slices.SortFunc(cs, compare32)
+	return el.entry(t, TypeLateCredentials, RoleCredentialAuthority, el.ca, js(cs))
 }
 func (el *election) dealE(t testing.TB, i int) *Entry {
 	return el.entry(t, TypeDKGDeal, RoleTrustee, el.trustees[i-1], js(DealFacts{Dealer: i, ConstantTerm: el.constTerm(i)}))

@@ -20,13 +20,18 @@ from them. Run 'issue' after the manifest is on the board.`, []*command{
 			flags: keyInit("credentials", "credential authority", roles.CAKeyFile,
 				"give "+roles.CAPublicFile+" to the election authority\n", roles.InitCredentialAuthority)},
 		{name: "issue", summary: "generate credentials and post the public list", flags: credentialsIssue},
+		{name: "add", summary: "add late voters (before the close): a signed, public entry", flags: credentialsAdd},
 	})
 }
 
 func credentialsIssue(fs *flag.FlagSet) action {
 	dir, nodes := dirFlag(fs, "credentials"), nodesFlag(fs)
 	count := fs.Int("count", 0, "number of voters")
+	wf := weightFlagsOf(fs) // cmd_credentials_weights.go
 	return func(ctx context.Context, e *env, _ []string) error {
+		if wf.set() {
+			return wf.issueWeighted(ctx, e, nodes, *dir, *count)
+		}
 		if *count < 1 {
 			return withHint(fmt.Errorf("urna credentials issue: --count is required"), "give the number of voters, e.g. --count 100")
 		}

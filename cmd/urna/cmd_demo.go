@@ -52,6 +52,7 @@ type demoOpts struct {
 	listen   *string
 	logs     *bool
 	memprof  *string
+	weighted *bool
 }
 
 func demoFlags(fs *flag.FlagSet) action {
@@ -62,6 +63,7 @@ func demoFlags(fs *flag.FlagSet) action {
 		data:     fs.String("data", "", "keep the election's files in `DIR` (new or empty), the record at DIR/record"),
 		listen:   fs.String("http", "", "API and web `address` of the first node (default: 127.0.0.1:8080 with --serve, any free port otherwise)"),
 		logs:     fs.Bool("logs", false, "show the nodes' logs"),
+		weighted: fs.Bool("weighted", false, "run a weighted election: voters weigh 1 to 10 (SPEC.md §5.3), one late voter is added after the open"),
 		memprof:  fs.String("memprofile", "", "write the heap profile taken when the heap was largest (sampled every second) to `FILE`"),
 	}
 	return func(ctx context.Context, e *env, _ []string) error { return runDemo(ctx, e, o) }
@@ -71,7 +73,7 @@ func runDemo(ctx context.Context, e *env, o *demoOpts) error {
 	if *o.ballots < 1 {
 		return usagef("--ballots must be at least 1")
 	}
-	cfg := demo.Config{Ballots: *o.ballots, DataDir: *o.data, HTTPListen: *o.listen, Static: webFS, Progress: e.stderr, Out: e.stdout}
+	cfg := demo.Config{Ballots: *o.ballots, DataDir: *o.data, HTTPListen: *o.listen, Static: webFS, Progress: e.stderr, Out: e.stdout, Weighted: *o.weighted}
 	if *o.manifest != "" {
 		data, err := os.ReadFile(*o.manifest)
 		if err != nil {

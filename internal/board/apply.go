@@ -269,9 +269,14 @@ func (f *FSM) applyEntry(tx store.WriteTx, v *state, seq uint64, raw []byte, at 
 	if err := tx.Put(store.NSEntryHash, eff.ID[:], u64(eff.Seq)); err != nil {
 		return err
 	}
-	for _, c := range eff.Credentials {
+	for i, c := range eff.Credentials {
 		if err := tx.Put(store.NSCredential, c[:], u64(noBallot)); err != nil {
 			return err
+		}
+		if i < len(eff.Weights) && eff.Weights[i] != 1 {
+			if err := tx.Put(store.NSTally, weightKey(c), binary.BigEndian.AppendUint32(nil, eff.Weights[i])); err != nil {
+				return err
+			}
 		}
 	}
 	if eff.Tracker != nil {

@@ -438,7 +438,7 @@ type tallyCache struct {
 	mu      sync.Mutex
 	agg     [][]*ballot.Ciphertext
 	vk      []*group.Element
-	counted uint64 // ballots counted: maxCount (SPEC.md V10.6)
+	counted uint64 // Σ weights of the counted ballots' credentials: maxCount (SPEC.md V10.6)
 }
 
 // tallyInputs returns the aggregate (SPEC.md §9.1) and verification keys
@@ -450,18 +450,14 @@ func (s *Submitter) tallyInputs(v *state) ([][]*ballot.Ciphertext, []*group.Elem
 		return s.tally.agg, s.tally.vk, nil
 	}
 	m := v.manifest.m
-	agg := make([][]*ballot.Ciphertext, len(m.Questions))
-	for q, qq := range m.Questions {
-		for range qq.Options {
-			agg[q] = append(agg[q], ballot.ZeroCiphertext())
-		}
-	}
+	sums := tally.ManifestAggregator(m)
 	params := tally.ManifestParams(m)
 	var vk []*group.Element
 	var counted uint64
 	err := s.st.View(context.Background(), func(tx store.ReadTx) error {
-		// Every credential's last cast ballot counts (SPEC.md V10).
-		err := tx.Scan(store.NSCredential, nil, func(_, val []byte) error {
+		// Every credential's last cast ballot counts (SPEC.md V10), times
+		// the credential's weight (§9.1); maxCount is Σ weights (V10.6).
+		err := tx.Scan(store.NSCredential, nil, func(key, val []byte) error {
 			if len(val) != 8 {
 				return fmt.Errorf("stored ballot index of %d bytes", len(val))
 			}
@@ -469,7 +465,14 @@ func (s *Submitter) tallyInputs(v *state) ([][]*ballot.Ciphertext, []*group.Elem
 			if seq == noBallot {
 				return nil
 			}
-			counted++
+			if len(key) != 32 {
+				return fmt.Errorf("stored credential of %d bytes", len(key))
+			}
+			w, err := credentialWeight(tx, [32]byte(key))
+			if err != nil {
+				return err
+			}
+			counted += uint64(w)
 			data, err := tx.Entry(seq)
 			if err != nil {
 				return err
@@ -482,12 +485,7 @@ func (s *Submitter) tallyInputs(v *state) ([][]*ballot.Ciphertext, []*group.Elem
 			if err != nil {
 				return err
 			}
-			for q := range agg {
-				for o := range agg[q] {
-					agg[q][o].Add(agg[q][o], bl.Ciphertext(q, o))
-				}
-			}
-			return nil
+			return sums.AddBallot(w, bl)
 		})
 		if err != nil {
 			return err
@@ -510,6 +508,7 @@ func (s *Submitter) tallyInputs(v *state) ([][]*ballot.Ciphertext, []*group.Elem
 	if err != nil {
 		return nil, nil, fmt.Errorf("board: tally inputs: %w", err)
 	}
+	agg := sums.Aggregate()
 	s.tally.agg, s.tally.vk, s.tally.counted = agg, vk, counted
 	return agg, vk, nil
 }

@@ -71,10 +71,10 @@ func (r *run) vote(ctx context.Context, el *roles.Election, creds map[int]ballot
 	for q, mq := range m.Questions {
 		sim.expected[q] = make([]uint64, len(mq.Options))
 	}
-	count := func(ch [][]uint32) {
+	count := func(v int, ch [][]uint32) {
 		for q, sel := range ch {
 			for _, o := range sel {
-				sim.expected[q][o]++
+				sim.expected[q][o] += uint64(r.weight(v))
 			}
 		}
 	}
@@ -87,7 +87,7 @@ func (r *run) vote(ctx context.Context, el *roles.Election, creds map[int]ballot
 			}
 			ch := randomChoices(rng, m)
 			if (k+1)%10 != 0 { // a revote replaces it
-				count(ch)
+				count(v, ch)
 			}
 			if !yield(&job{voter: v, choices: ch}) {
 				return
@@ -98,7 +98,7 @@ func (r *run) vote(ctx context.Context, el *roles.Election, creds map[int]ballot
 		for k, v := range voters {
 			if (k+1)%10 == 0 {
 				ch := randomChoices(rng, m)
-				count(ch)
+				count(v, ch)
 				if !yield(&job{voter: v, choices: ch}) {
 					return
 				}

@@ -410,6 +410,7 @@ TYPES = {
     11: ("partial-decryption", 3, 4194304),
     12: ("result", 1, 4194304),
     13: ("audit", 5, 32768),
+    14: ("late-credentials", 2, 41943040),
 }
 MAX_ENTRY = 41943175
 
@@ -657,9 +658,22 @@ def decode_checkpoint(note):
 # Bodies (§5.3, §6.1, §7.3, §8.7, §3.5, §9.5)
 
 
+MAX_WEIGHT = 1000
+
+
 def decode_credentials(b):
+    """§5.3: a credential list of version 1 (first byte 0: u32 N, N
+    elements, weight 1 each) or 2 (u8 2, [32] roll, u32 N, N × (element,
+    u32 weight in 1..1000)). Returns ([(credential bytes, weight)], roll)."""
     r = Reader(b)
-    n = r.count(1, 2**20, "credentials", 32)
+    weighted = len(b) > 0 and b[0] == 2
+    roll = None
+    if weighted:
+        r.u8()
+        roll = r.raw(32)
+    elif len(b) > 0 and b[0] != 0:
+        raise Malformed("credential list: unknown version byte %d" % b[0])
+    n = r.count(1, 2**20, "credentials", 36 if weighted else 32)
     out = []
     prev = None
     for _ in range(n):
@@ -667,9 +681,28 @@ def decode_credentials(b):
         if prev is not None and eb <= prev:
             raise Malformed("credentials not strictly increasing")
         prev = eb
-        out.append(eb)
+        w = 1
+        if weighted:
+            w = r.u32()
+            if not 1 <= w <= MAX_WEIGHT:
+                raise Malformed("credential weight %d outside 1..%d" % (w, MAX_WEIGHT))
+        out.append((eb, w))
     r.end()
-    return out
+    return out, roll
+
+
+def weighted_aggregate(questions, counted, weight):
+    """§9.1, V11.2: per (q, o), the sum of w·(alpha, beta) over the counted
+    ballots, w the weight of the ballot's credential (§5.3). The one
+    aggregate of this verifier. counted: ballots; weight(ballot) -> w."""
+    agg = [[(IDENTITY, IDENTITY) for _ in o] for (_, o, _, _) in questions]
+    for x in counted:
+        w = weight(x)
+        for q, (opts, _) in enumerate(x.questions):
+            for i, (a, _, b, _, _) in enumerate(opts):
+                A, B = agg[q][i]
+                agg[q][i] = (A + w * a, B + w * b)
+    return agg
 
 
 def read_branch(r):
@@ -960,7 +993,7 @@ class Stop(Exception):
 PH_EMPTY, PH_SETUP, PH_KC, PH_OPEN, PH_CLOSED, PH_TALLY, PH_RESULT = range(7)
 PHASE_OF_TYPE = {1: {PH_EMPTY}, 2: {PH_SETUP}, 3: {PH_KC}, 4: {PH_KC}, 5: {PH_KC}, 6: {PH_KC},
                  7: {PH_KC}, 8: {PH_OPEN}, 9: {PH_OPEN}, 10: {PH_OPEN}, 11: {PH_CLOSED, PH_TALLY},
-                 12: {PH_TALLY}, 13: {PH_OPEN}}
+                 12: {PH_TALLY}, 13: {PH_OPEN}, 14: {PH_KC, PH_OPEN}}
 
 
 class _NoPrefix:
@@ -1326,10 +1359,33 @@ class Verifier:
             self.rep.fail("V1.6", where, "credential list: %s" % x)  # also V6.2
             self.rep.fail("V6.2", where, str(x))
             return False
-        self.creds = set(creds)
+        creds, roll = creds
+        self.creds = dict(creds)  # credential bytes -> weight
         self.phase = PH_KC
         self.rep.run("V7")
-        self.rep.info.append("V6.3 credential list: N = %d public credentials" % len(creds))
+        self.rep.info.append("V6.3 credential list: N = %d public credentials, total weight %d%s" % (
+            len(creds), sum(self.creds.values()), "" if roll is None else ", roll fingerprint " + roll.hex()))
+        return True
+
+    def on_late_credentials(self, seq, e, where, _a, _s):
+        """§3.9 late-credentials row, V6.4: new credentials, before the close."""
+        self.rep.run("V6")
+        try:
+            creds, roll = decode_credentials(e.body)
+        except Malformed as x:
+            self.rep.fail("V1.6", where, "late credentials: %s" % x)
+            return False
+        if len(self.creds) + len(creds) > 2**20:
+            self.rep.fail("V6.4", where, "more than 2^20 credentials in all")
+            return False
+        for c, _ in creds:
+            if c in self.creds:
+                self.rep.fail("V6.4", where, "credential %s already registered" % c[:6].hex())
+                return False
+        self.creds.update(creds)
+        self.rep.info.append("V6.4 late credentials at seq %d: %d more (weight %d), N = %d%s" % (
+            seq, len(creds), sum(w for _, w in creds), len(self.creds),
+            "" if roll is None else ", roll fingerprint " + roll.hex()))
         return True
 
     def on_dkg_deal(self, seq, e, where, a, _s):
@@ -1670,14 +1726,9 @@ class Verifier:
         rep.run("V10")
         rep.run("V11")
         m = self.m
-        agg = [[(IDENTITY, IDENTITY) for _ in o] for (_, o, _, _) in m.questions]
-        for cred, (seq, x) in self.counted.items():
-            for q, (opts, _) in enumerate(x.questions):
-                for i, (a, _, b, _, _) in enumerate(opts):
-                    A, B = agg[q][i]
-                    agg[q][i] = (A + a, B + b)
-        self.aggregate = agg
-        self.maxcount = len(self.counted)
+        self.aggregate = weighted_aggregate(m.questions, [x for (_, x) in self.counted.values()],
+                                            lambda x: self.creds[x.cred_b])
+        self.maxcount = sum(self.creds[c] for c in self.counted)  # V10.6
         self.stats["counted"] = len(self.counted)
         rep.info.append("V10 ballots: counted %(counted)d, superseded %(superseded)d, invalid %(invalid)d, "
                         "audited %(audited)d, rejected %(rejected)d" % self.stats)
