@@ -55,3 +55,18 @@ func PostgresURL(t testing.TB) string {
 	}
 	return url
 }
+
+// Require fails the test in CI (CI set) and skips it, with the reason,
+// when run by hand, unless ok: for a test that needs a tool or service
+// that .ci/run installs (missing says what is missing, install how to get
+// it).
+func Require(t testing.TB, ok bool, missing, install string) {
+	t.Helper()
+	if ok {
+		return
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("%s: required in CI (%s)", missing, install)
+	}
+	t.Skipf("%s: skipping (required in CI; %s)", missing, install)
+}
