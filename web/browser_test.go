@@ -893,6 +893,8 @@ func (b *browser) downloads(csvID, jsonID string) downloaded {
 // does (booth.html#cred=…): the booth fills the credential field and takes
 // the fragment out of the address bar and the history entry.
 func credentialFromFragment(t *testing.T, b *browser, cred string) {
+	// From another page: booth.html → booth.html#… would only scroll.
+	b.open("index.html", "home")
 	b.open("booth.html#cred="+cred, "booth")
 	var got struct{ Value, Href, Hash string }
 	b.eval(`({value: document.getElementById('cred').value, href: location.href, hash: location.hash})`, &got)
