@@ -70,3 +70,19 @@ func Require(t testing.TB, ok bool, missing, install string) {
 	}
 	t.Skipf("%s: skipping (required in CI; %s)", missing, install)
 }
+
+// SMTP is the test SMTP server that .ci/smtp.sh starts (postfix,
+// STARTTLS required): its address, the PEM file of its self-signed
+// certificate, and the directory of the Maildir mailboxes of urna.test.
+type SMTP struct{ Addr, CAFile, Maildir string }
+
+// SMTPServer returns the server of URNA_TEST_SMTP, URNA_TEST_SMTP_CA and
+// URNA_TEST_SMTP_MAILDIR. Without them the test fails in CI and is
+// skipped, with the reason, when run by hand.
+func SMTPServer(t testing.TB) SMTP {
+	t.Helper()
+	s := SMTP{os.Getenv("URNA_TEST_SMTP"), os.Getenv("URNA_TEST_SMTP_CA"), os.Getenv("URNA_TEST_SMTP_MAILDIR")}
+	Require(t, s.Addr != "" && s.CAFile != "" && s.Maildir != "", "URNA_TEST_SMTP, URNA_TEST_SMTP_CA or URNA_TEST_SMTP_MAILDIR is not set",
+		"run as root: eval \"$(bash .ci/smtp.sh)\"")
+	return s
+}
