@@ -247,8 +247,15 @@ func (m *Maker) PDF(v roll.Voter, cred ballot.Credential) ([]byte, error) {
 	return b, err
 }
 
+// Check reports whether the letter of v can be printed: every character
+// of the voter's name has a glyph in the letter's fonts. A caller checks
+// every voter before it issues anything.
+func (m *Maker) Check(v roll.Voter) error {
+	return m.printable("the name of voter "+v.ID, v.Name)
+}
+
 func (m *Maker) build(v roll.Voter, cred ballot.Credential) ([]byte, *doc, error) {
-	if err := m.printable("the name of voter "+v.ID, v.Name); err != nil {
+	if err := m.Check(v); err != nil {
 		return nil, nil, err
 	}
 	code, err := QR(m.e.BoothURL, cred)

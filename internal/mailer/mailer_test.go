@@ -9,7 +9,6 @@ import (
 	"errors"
 	"net"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -39,26 +38,6 @@ func token(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return hex.EncodeToString(b)
-}
-
-// delivered waits (generously: postfix delivers in the background) until
-// the Maildir of user holds a message with marker, and returns it.
-func delivered(t *testing.T, s testonly.SMTP, user, marker string) string {
-	t.Helper()
-	dir := filepath.Join(s.Maildir, user, "new")
-	deadline := time.Now().Add(2 * time.Minute)
-	for time.Now().Before(deadline) {
-		files, _ := os.ReadDir(dir)
-		for _, f := range files {
-			b, err := os.ReadFile(filepath.Join(dir, f.Name()))
-			if err == nil && strings.Contains(string(b), marker) {
-				return string(b)
-			}
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("no message with %s was delivered to %s (see /var/log/postfix-urna-ci.log)", marker, dir)
-	return ""
 }
 
 // TestSendPostfix sends letters through the postfix of .ci/smtp.sh: one to
@@ -91,13 +70,13 @@ func TestSendPostfix(t *testing.T) {
 			t.Fatalf("voter %s: %v", l.VoterID, err)
 		}
 	}
-	alice := delivered(t, s, "alice", mark)
+	alice := s.Delivered(t, "alice", mark)
 	for _, want := range []string{"Content-Type: application/pdf", `filename="v1.pdf"`, "with ESMTPS", "=?UTF-8?q?Your_voting_credential_/_=E6=82=A8"} {
 		if !strings.Contains(alice, want) {
 			t.Errorf("the delivered message lacks %q:\n%s", want, alice)
 		}
 	}
-	delivered(t, s, "carol", mark)
+	s.Delivered(t, "carol", mark)
 }
 
 // TestAttackUntrustedCertificate: a server whose certificate does not

@@ -65,3 +65,13 @@ func sha256Hex(s string) string {
 	h := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(h[:])
 }
+
+func TestFormatPublic(t *testing.T) {
+	vs, err := Parse(strings.NewReader(vectorRoll))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(FormatPublic(vs)); got != "voter_id,weight\na1,3\nb2,1\n" {
+		t.Fatalf("%q", got)
+	}
+}

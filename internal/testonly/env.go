@@ -4,9 +4,11 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // Logger returns a logger that writes records at level and above to t.Log
@@ -85,4 +87,22 @@ func SMTPServer(t testing.TB) SMTP {
 	Require(t, s.Addr != "" && s.CAFile != "" && s.Maildir != "", "URNA_TEST_SMTP, URNA_TEST_SMTP_CA or URNA_TEST_SMTP_MAILDIR is not set",
 		"run as root: eval \"$(bash .ci/smtp.sh)\"")
 	return s
+}
+
+// Delivered waits (generously: postfix delivers in the background) until
+// the Maildir of user@urna.test holds a message containing marker, and
+// returns that message.
+func (s SMTP) Delivered(t testing.TB, user, marker string) string {
+	t.Helper()
+	dir := filepath.Join(s.Maildir, user, "new")
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		files, _ := os.ReadDir(dir)
+		for _, f := range files {
+			if b, err := os.ReadFile(filepath.Join(dir, f.Name())); err == nil && strings.Contains(string(b), marker) {
+				return string(b)
+			}
+		}
+	}
+	t.Fatalf("no message with %s was delivered to %s (see /var/log/postfix-urna-ci.log)", marker, dir)
+	return ""
 }
