@@ -24,41 +24,53 @@ import (
 	"github.com/urna-vote/urna/internal/testonly"
 )
 
-// caElection starts a node with an election whose manifest is posted and
-// returns the node's API address and the credential authority's --dir.
-func caElection(t *testing.T) (node, caDir string) {
+// testElection starts a node on loopback (stopped when the test ends)
+// and, through the role commands that must runs, makes the keys of the
+// authority (dir/ea), the credential authority (dir/ca) and three trustees
+// (dir/t1..t3) and posts the manifest of electionJSON. It returns the
+// node's API address.
+func testElection(t *testing.T, dir, electionJSON string, must func(args ...string)) string {
 	t.Helper()
-	dir := t.TempDir()
 	_, nodeKey, _ := ed25519.GenerateKey(rand.Reader)
 	cfg := server.DefaultConfig()
 	cfg.ID, cfg.DataDir, cfg.Bootstrap = "n1", filepath.Join(dir, "n1"), true
 	cfg.RaftBind, cfg.HTTPListen = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.SigningKey = nodeKey
-	n, err := server.Start(context.Background(), cfg)
+	node, err := server.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { n.Stop() })
+	t.Cleanup(func() { node.Stop() })
 	p := func(s string) string { return filepath.Join(dir, s) }
-	must := func(args ...string) {
-		t.Helper()
-		var out bytes.Buffer
-		if err := run(context.Background(), args, &out, &out); err != nil {
-			t.Fatalf("urna %s: %v\n%s", strings.Join(args, " "), err, out.String())
-		}
+	if err := os.WriteFile(p("election.json"), []byte(electionJSON), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	os.WriteFile(p("election.json"), []byte(`{"election_id":"roll-1","title":"Council 2027 理事会","threshold":2,
-	 "questions":[{"text":"Q1","options":["A","B"],"min":1,"max":1}]}`), 0o644)
 	must("authority", "init", "--dir", p("ea"))
 	must("credentials", "init", "--dir", p("ca"))
 	for i := 1; i <= 3; i++ {
 		must("trustee", "init", "--dir", p(fmt.Sprintf("t%d", i)), "--name", fmt.Sprintf("t%d", i))
 	}
-	must("authority", "create", "--dir", p("ea"), "--node="+n.APIAddr, "--manifest", p("election.json"),
+	must("authority", "create", "--dir", p("ea"), "--node="+node.APIAddr, "--manifest", p("election.json"),
 		"--credential-authority", p("ca/credential-authority.pub"),
 		"--trustee", p("t1/trustee.pub"), "--trustee", p("t2/trustee.pub"), "--trustee", p("t3/trustee.pub"),
 		"--board-node", "n1="+hex.EncodeToString(nodeKey.Public().(ed25519.PublicKey)))
-	return n.APIAddr, p("ca")
+	return node.APIAddr
+}
+
+// caElection is testElection with a bilingual title; it returns the
+// node's address and the credential authority's --dir.
+func caElection(t *testing.T) (node, caDir string) {
+	t.Helper()
+	dir := t.TempDir()
+	node = testElection(t, dir, `{"election_id":"roll-1","title":"Council 2027 理事会","threshold":2,
+	 "questions":[{"text":"Q1","options":["A","B"],"min":1,"max":1}]}`, func(args ...string) {
+		t.Helper()
+		var out bytes.Buffer
+		if err := run(context.Background(), args, &out, &out); err != nil {
+			t.Fatalf("urna %s: %v\n%s", strings.Join(args, " "), err, out.String())
+		}
+	})
+	return node, filepath.Join(dir, "ca")
 }
 
 var credRE = regexp.MustCompile(`[0-9A-Z]{5}-[0-9A-Z]{5}-[0-9A-Z]{5}-[0-9A-Z]{5}-[0-9A-Z]{5}`)
