@@ -153,7 +153,11 @@ func issueFromRoll(ctx context.Context, e *env, dir string, nodes *nodeList, o *
 	var ml *mailer.Mailer
 	if mc != nil {
 		if ml, err = mailer.New(*mc); err == nil {
-			err = ml.Dial(ctx) // STARTTLS and login work, before anything is posted
+			// STARTTLS and the login work, before anything is posted; the
+			// letters go over a new connection (issuing may outlast the
+			// server's idle timeout).
+			err = ml.Dial(ctx)
+			ml.Close()
 		}
 		if err != nil {
 			return withHint(fmt.Errorf("urna credentials issue: %w", err), "check --smtp, --smtp-ca and the login; nothing was issued")
@@ -241,14 +245,18 @@ func (h *handOut) voter(ctx context.Context, v roll.Voter, cred ballot.Credentia
 		return
 	}
 	if h.ml != nil && v.Contact != "" {
-		err := h.ml.Send(ctx, mailer.Letter{VoterID: v.ID, To: v.Contact, Subject: h.mk.Subject(), Text: h.mk.Text(v, cred), PDF: pdf})
+		l := mailer.Letter{VoterID: v.ID, To: v.Contact, Subject: h.mk.Subject(), Text: h.mk.Text(v, cred), PDF: pdf}
+		err := h.ml.Send(ctx, l)
+		var r *mailer.RefusedError
+		if err != nil && !errors.As(err, &r) {
+			err = h.ml.Send(ctx, l) // the connection broke: Send dials again, once
+		}
 		if err == nil {
 			h.mailed++
 			return
 		}
-		var r *mailer.RefusedError
 		if !errors.As(err, &r) {
-			// The connection failed: the rest go to paper.
+			// The server cannot be reached twice in a row: the rest go to paper.
 			fmt.Fprintf(h.e.stderr, "voter %s (line %d): %v; the remaining letters are written to %s\n", v.ID, v.Line, err, h.dir)
 			h.ml = nil
 		} else {

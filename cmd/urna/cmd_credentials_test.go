@@ -19,7 +19,10 @@ import (
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/internal/apiclient"
+	"github.com/urna-vote/urna/internal/letters"
+	"github.com/urna-vote/urna/internal/mailer"
 	"github.com/urna-vote/urna/internal/roles"
+	"github.com/urna-vote/urna/internal/roll"
 	"github.com/urna-vote/urna/internal/server"
 	"github.com/urna-vote/urna/internal/testonly"
 )
@@ -214,5 +217,42 @@ func TestCredentialsIssueRollChecksFirst(t *testing.T) {
 	out, err = issue("voter_id,name,contact\nv1,Zoë,\nv2,,\n")
 	if err != nil || !strings.Contains(out, "letters: 0 mailed, 2 written") || !strings.Contains(out, "destroyed the credential authority's copy: 2 credentials") {
 		t.Fatalf("%v\n%s", err, out)
+	}
+}
+
+// TestHandOutServerDown: when the mail server cannot be reached (twice in
+// a row), that voter's letter and every later one are written as PDFs,
+// and each is counted once.
+func TestHandOutServerDown(t *testing.T) {
+	mk, err := letters.New(letters.Election{ID: "e1", BoothURL: "https://vote.example.org/booth.html"}, letters.Config{Languages: []string{"en"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := mailer.DefaultConfig()
+	c.Addr, c.From = testonly.FreeAddr(t), "ca@example.org" // nothing listens there
+	ml, err := mailer.New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errOut bytes.Buffer
+	h := handOut{e: &env{stdout: &errOut, stderr: &errOut}, mk: mk, ml: ml, dir: t.TempDir()}
+	for i, v := range []roll.Voter{{ID: "a", Contact: "a@example.org", Weight: 1}, {ID: "b", Weight: 1}, {ID: "c", Contact: "c@example.org", Weight: 1}} {
+		cred, err := ballot.GenerateCredential(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v.Line = i + 2
+		h.voter(context.Background(), v, cred)
+	}
+	if h.mailed != 0 || h.written != 3 || h.refused != 1 || h.failed != 0 || h.ml != nil {
+		t.Fatalf("mailed %d written %d refused %d failed %d", h.mailed, h.written, h.refused, h.failed)
+	}
+	if !strings.Contains(errOut.String(), "voter a (line 2): mailer: ") || !strings.Contains(errOut.String(), "the remaining letters are written to") {
+		t.Errorf("stderr: %s", errOut.String())
+	}
+	for _, id := range []string{"a", "b", "c"} {
+		if _, err := os.Stat(filepath.Join(h.dir, id+".pdf")); err != nil {
+			t.Error(err)
+		}
 	}
 }
