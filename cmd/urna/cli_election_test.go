@@ -29,11 +29,10 @@ func startRoleNode(t *testing.T, dir string) (nodeFlag string, key ed25519.Priva
 	return "--node=" + node.APIAddr, key
 }
 
-// openTestElection runs, with must, the role commands that set up the
-// election of the manifest template dir/election.json on the node of
-// startRoleNode: the parties' keys in dir (ea, ca, t1–t3), count
-// credentials, the key ceremony of 3 trustees and the opening.
-func openTestElection(must func(args ...string), dir, nodeFlag string, key ed25519.PrivateKey, count int) {
+// createTestElection runs, with must, the role commands that make the
+// parties' keys in dir (ea, ca, t1–t3) and post the manifest of the
+// template dir/election.json on the node of startRoleNode.
+func createTestElection(must func(args ...string), dir, nodeFlag string, key ed25519.PrivateKey) {
 	p := func(s string) string { return filepath.Join(dir, s) }
 	must("authority", "init", "--dir", p("ea"))
 	must("credentials", "init", "--dir", p("ca"))
@@ -44,6 +43,13 @@ func openTestElection(must func(args ...string), dir, nodeFlag string, key ed255
 		"--credential-authority", p("ca/credential-authority.pub"),
 		"--trustee", p("t1/trustee.pub"), "--trustee", p("t2/trustee.pub"), "--trustee", p("t3/trustee.pub"),
 		"--board-node", "n1="+hex.EncodeToString(key.Public().(ed25519.PublicKey)))
+}
+
+// openTestElection is createTestElection, then count credentials, the key
+// ceremony of 3 trustees and the opening.
+func openTestElection(must func(args ...string), dir, nodeFlag string, key ed25519.PrivateKey, count int) {
+	p := func(s string) string { return filepath.Join(dir, s) }
+	createTestElection(must, dir, nodeFlag, key)
 	must("credentials", "issue", "--dir", p("ca"), nodeFlag, "--count", fmt.Sprint(count))
 	for _, step := range []string{"deal", "check", "answer"} {
 		for i := 1; i <= 3; i++ {

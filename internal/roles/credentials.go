@@ -26,6 +26,10 @@ type Issued struct {
 	Path  string // the private credentials file
 	Count int
 	Seq   uint64 // board position of the public list
+	// Credentials are the secret credentials in voter-number order (the
+	// lines of Path), for a caller that makes the voters' letters.
+	Credentials []ballot.Credential
+	Fingerprint [32]byte // of the election on the verified board
 }
 
 // IssueCredentials draws n voter credentials (SPEC.md §5), writes them to
@@ -68,7 +72,7 @@ func issueCredentials(ctx context.Context, rand io.Reader, nodes []*apiclient.Cl
 	if err != nil {
 		return nil, err
 	}
-	return &Issued{Path: path, Count: n, Seq: res.Seq}, nil
+	return &Issued{Path: path, Count: n, Seq: res.Seq, Credentials: creds, Fingerprint: b.Fingerprint}, nil
 }
 
 // drawCredentials draws n credentials and derives their public list:
