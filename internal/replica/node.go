@@ -26,6 +26,7 @@ type Node struct {
 	raft  *raft.Raft
 	trans raft.Transport
 	store *boltStore
+	logs  raft.LogStore // the store behind raft's log cache
 	fsm   *fsmAdapter
 
 	queue chan *request
@@ -46,6 +47,9 @@ type Node struct {
 
 	entries  atomic.Uint64
 	commands atomic.Uint64
+	// readyTerm is the last term in which this node, as leader, committed
+	// a read barrier (ReadIndex).
+	readyTerm atomic.Uint64
 
 	// hadState records whether raft found a log, a stable store or a
 	// snapshot at startup: such a node is already a member (or was one) and
@@ -172,6 +176,7 @@ func startNode(cfg Config, fsm FSM, trans raft.Transport, store *boltStore) (*No
 		raft:        r,
 		trans:       trans,
 		store:       store,
+		logs:        logs,
 		fsm:         adapter,
 		queue:       make(chan *request, cfg.QueueSize),
 		stop:        make(chan struct{}),
