@@ -64,6 +64,10 @@ type Options struct {
 	// ForwardWait bounds how long a follower waits for a (new) leader to
 	// forward a write to, when it knows none or the one it knew failed.
 	ForwardWait time.Duration
+	// ConsistentWait bounds how long a read with ?consistent=1 waits for
+	// a read index from the leader and for this node to apply it (within
+	// the request's own timeout) before it answers 503.
+	ConsistentWait time.Duration
 
 	// Ready computes GET /api/v1/ready (nil: ready when a leader is known).
 	Ready ReadyFunc
@@ -97,6 +101,7 @@ func DefaultOptions() Options {
 		MaxEntriesBody:    api.MaxEntriesBody,
 		MaxBody:           api.MaxBody,
 		ForwardWait:       5 * time.Second,
+		ConsistentWait:    5 * time.Second,
 	}
 }
 
@@ -115,6 +120,7 @@ func (o Options) withDefaults() Options {
 	set(&o.RetryAfter, d.RetryAfter)
 	set(&o.KeepAlive, d.KeepAlive)
 	set(&o.ForwardWait, d.ForwardWait)
+	set(&o.ConsistentWait, d.ConsistentWait)
 	if o.MaxEntriesBody <= 0 {
 		o.MaxEntriesBody = d.MaxEntriesBody
 	}
