@@ -53,6 +53,9 @@ type op struct {
 	note    string // checkpoint: answered
 	signers int    // checkpoint: how many nodes signed it
 	got     string // read, tracker: the id answered
+	// consistent: a read with ?consistent=1, which MUST reflect every
+	// post acknowledged before it began (docs/API.md, "Consistent reads").
+	consistent bool
 	out     outcome
 	err     string // failed: why
 	call    int64
@@ -91,9 +94,14 @@ type boardLog []string
 //     tracker found names an entry at the seq the log has it, and a
 //     checkpoint covers no more than the log: reads never show what is not
 //     committed, nor anything different from it;
-//   - "not found" is allowed at any point: the API has no read barrier, any
-//     node answers from its own replica, which may be behind (checked
-//     separately by checkSessions).
+//   - a plain read's "not found" is allowed at any point: it is answered
+//     from the node's own replica, which may be behind (checked separately
+//     by checkSessions);
+//   - a consistent read (?consistent=1, the read barrier) is linearizable:
+//     it answers "not found" only when the log does not hold what it asked
+//     for (seq s at or past the log's length; a tracker whose ballot is not
+//     in the log), so a consistent read that misses a post acknowledged
+//     before it began is a violation.
 var model = porcupine.Model{
 	Init: func() any { return boardLog(nil) },
 	Step: func(state, input, output any) (bool, any) {
@@ -116,8 +124,14 @@ var model = porcupine.Model{
 				return has, l
 			}
 		case opRead, opTracker:
-			if o.out == notFound {
+			if o.out == notFound && !o.consistent {
 				return true, l
+			}
+			if o.out == notFound && o.kind == opRead {
+				return o.seq >= uint64(len(l)), l
+			}
+			if o.out == notFound {
+				return !slices.Contains(l, o.id), l
 			}
 			return o.seq < uint64(len(l)) && l[o.seq] == o.got && (o.kind == opRead || o.got == o.id), l
 		case opCheckpoint:
@@ -151,6 +165,13 @@ func short(id string) string {
 }
 
 func (o *op) String() string {
+	if o.consistent {
+		return o.describe() + " (consistent)"
+	}
+	return o.describe()
+}
+
+func (o *op) describe() string {
 	switch o.kind {
 	case opPost:
 		switch o.out {
@@ -289,7 +310,11 @@ func summary(ops []*op) string {
 	count := map[string]int{}
 	for _, o := range ops {
 		name := [...]string{"ok", "duplicate", "not found", "failed", "effect"}[o.out]
-		count[o.kind.String()+" "+name]++
+		kind := o.kind.String()
+		if o.consistent {
+			kind = "consistent " + kind
+		}
+		count[kind+" "+name]++
 	}
 	var keys []string
 	for k := range count {
@@ -306,8 +331,9 @@ func summary(ops []*op) string {
 // explain lists the simplest contradictions in a history porcupine
 // refused, for the failure message: an answer that shows an entry (a read,
 // a tracker, a checkpoint covering it, a "duplicate") before the post that
-// appended it began, and two posts whose seqs are in the opposite order of
-// real time.
+// appended it began, a consistent read that missed an entry whose post was
+// acknowledged before the read began, and two posts whose seqs are in the
+// opposite order of real time.
 func explain(hist []porcupine.Operation) []string {
 	appended := map[string]porcupine.Operation{} // id → the post that appended it
 	bySeq := map[uint64]porcupine.Operation{}
@@ -329,6 +355,14 @@ func explain(hist []porcupine.Operation) []string {
 		case o.kind == opCheckpoint && o.out == okFound:
 			for s := uint64(0); s < o.size; s++ {
 				shows = append(shows, bySeq[s])
+			}
+		case o.consistent && o.out == notFound:
+			q, ok := bySeq[o.seq]
+			if o.kind == opTracker {
+				q, ok = appended[o.id]
+			}
+			if ok && q.Return < p.Call {
+				out = append(out, fmt.Sprintf("%s [%d,%d] began after %s [%d,%d] was acknowledged", o, p.Call, p.Return, q.Input.(*op), q.Call, q.Return))
 			}
 		case o.kind == opPost && o.out == okFound:
 			for _, q := range hist {
