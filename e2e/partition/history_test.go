@@ -56,10 +56,10 @@ type op struct {
 	// consistent: a read with ?consistent=1, which MUST reflect every
 	// post acknowledged before it began (docs/API.md, "Consistent reads").
 	consistent bool
-	out     outcome
-	err     string // failed: why
-	call    int64
-	ret     int64
+	out        outcome
+	err        string // failed: why
+	call       int64
+	ret        int64
 }
 
 // history records operations from concurrent clients.

@@ -390,8 +390,13 @@ func (n *Node) Shutdown() error {
 	return n.shutdownErr
 }
 
-// waitFuture waits for f or ctx.
-func waitFuture(ctx context.Context, f raft.Future) error {
+// await waits for f, ctx, or raft's shutdown. Why not just f.Error():
+// with BatchApplyCh, raft buffers Apply (and Barrier) futures in a
+// channel, and one still in that buffer when raft shuts down is never
+// answered. Once raft is down, an unanswered future therefore means
+// "outcome unknown" (ErrShutdown), and Shutdown does not wait forever for
+// its waiter.
+func (n *Node) await(ctx context.Context, f raft.Future) error {
 	done := make(chan error, 1)
 	go func() { done <- f.Error() }()
 	select {
@@ -399,6 +404,13 @@ func waitFuture(ctx context.Context, f raft.Future) error {
 		return err
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-n.raftDown:
+		select {
+		case err := <-done:
+			return err
+		default:
+			return ErrShutdown
+		}
 	}
 }
 

@@ -100,26 +100,6 @@ func (n *Node) lastCommandAtOrBelow(commit uint64) (uint64, error) {
 	return applied, nil
 }
 
-// await waits for f, ctx, or raft's shutdown (a future still in raft's
-// buffered apply channel at shutdown is never answered; see futureError).
-func (n *Node) await(ctx context.Context, f raft.Future) error {
-	done := make(chan error, 1)
-	go func() { done <- f.Error() }()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-n.raftDown:
-		select {
-		case err := <-done:
-			return err
-		default:
-			return ErrShutdown
-		}
-	}
-}
-
 // readErr maps raft's answers to a read barrier: a leader that lost its
 // leadership while confirming it is no leader for this read.
 func (n *Node) readErr(err error) error {
