@@ -356,7 +356,7 @@ func explain(hist []porcupine.Operation) []string {
 			for s := uint64(0); s < o.size; s++ {
 				shows = append(shows, bySeq[s])
 			}
-		case o.consistent && o.out == notFound:
+		case o.consistent && o.out == notFound && o.kind != opCheckpoint:
 			q, ok := bySeq[o.seq]
 			if o.kind == opTracker {
 				q, ok = appended[o.id]

@@ -48,6 +48,8 @@ func TestModel(t *testing.T) {
 			{client: 3, sess: 3, node: "n2", kind: opTracker, id: "a", out: notFound, consistent: true, call: 11, ret: 12}}, porcupine.Illegal},
 		{"consistent tracker not found of an entry never posted", []*op{post(1, "a", 0, okFound, 0, 10),
 			{client: 3, sess: 3, node: "n2", kind: opTracker, id: "c", out: notFound, consistent: true, call: 11, ret: 12}}, porcupine.Ok},
+		{"consistent checkpoint not found yet", []*op{post(1, "a", 0, okFound, 0, 10),
+			{client: 3, sess: 3, node: "n2", kind: opCheckpoint, out: notFound, consistent: true, call: 11, ret: 12}}, porcupine.Ok},
 		{"checkpoint ahead of the posts", []*op{{kind: opCheckpoint, size: 1, out: okFound, call: 0, ret: 4}, post(1, "a", 0, okFound, 5, 10)}, porcupine.Illegal},
 	} {
 		hist, _ := complete(tc.ops, final)

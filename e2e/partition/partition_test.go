@@ -419,7 +419,12 @@ func (cl *client) api(o *op) *apiclient.Client {
 }
 
 func (cl *client) read(ctx context.Context) {
-	seq := uint64(cl.rnd.Int64N(cl.w.maxSeq.Load() + 4))
+	// Half the reads go to the newest entries, where a stale answer shows.
+	top := cl.w.maxSeq.Load()
+	seq := uint64(cl.rnd.Int64N(top + 4))
+	if cl.rnd.IntN(2) == 0 {
+		seq = uint64(max(0, top-8+cl.rnd.Int64N(12)))
+	}
 	var ac *apiclient.Client
 	cl.do(ctx, opRead, 10*time.Second, func(o *op) { o.seq, ac = seq, cl.api(o) }, func(ctx context.Context, o *op) error {
 		en, err := ac.Entry(ctx, o.seq)
@@ -445,7 +450,11 @@ func (cl *client) tracker(ctx context.Context) {
 	n := len(cl.w.posted)
 	var en *entry
 	if n > 0 {
-		en = cl.w.posted[cl.rnd.IntN(n)]
+		k := cl.rnd.IntN(n)
+		if cl.rnd.IntN(2) == 0 {
+			k = max(0, n-1-cl.rnd.IntN(8)) // the newest ballots
+		}
+		en = cl.w.posted[k]
 	}
 	cl.w.mu.Unlock()
 	if en == nil {
