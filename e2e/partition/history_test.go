@@ -36,6 +36,7 @@ const (
 	notFound                // read or tracker: 404
 	failed                  // no answer or a 5xx: unknown for a post, nothing for a read
 	effectOf                // set by complete: an unknown post whose entry is on the final board
+	repeatOf                // set by complete: a post answered with the seq an earlier attempt's append got
 )
 
 // op is one client operation as recorded: who, on which node, what, the
@@ -90,6 +91,8 @@ type boardLog []string
 //     answers "duplicate" when the entry is already there;
 //   - a post with unknown outcome or answered "duplicate" that complete
 //     found to have appended its entry (effectOf) appends it;
+//   - a post answered with the seq an earlier attempt's append got
+//     (repeatOf, posting is idempotent) finds its entry at that seq;
 //   - a read of seq s that finds an entry finds the log's entry s, a
 //     tracker found names an entry at the seq the log has it, and a
 //     checkpoint covers no more than the log: reads never show what is not
@@ -122,6 +125,8 @@ var model = porcupine.Model{
 				return true, append(slices.Clip(l), o.id)
 			case dupOf:
 				return has, l
+			case repeatOf:
+				return o.seq < uint64(len(l)) && l[o.seq] == o.id, l
 			}
 		case opRead, opTracker:
 			if o.out == notFound && !o.consistent {
@@ -179,6 +184,8 @@ func (o *op) describe() string {
 			return fmt.Sprintf("%s: post %s -> seq %d", o.node, short(o.id), o.seq)
 		case dupOf:
 			return fmt.Sprintf("%s: post %s -> duplicate", o.node, short(o.id))
+		case repeatOf:
+			return fmt.Sprintf("%s: post %s -> seq %d, appended by an earlier attempt", o.node, short(o.id), o.seq)
 		default:
 			return fmt.Sprintf("%s: post %s -> unknown or duplicate, appended by this post", o.node, short(o.id))
 		}
@@ -204,8 +211,16 @@ func (o *op) describe() string {
 //     appended by an attempt that failed or answered "duplicate": we let
 //     the first one carry the effect (a failed one's open interval
 //     [call, ∞) contains every later attempt's);
+//   - posting is idempotent: a post of an entry already on the board is
+//     answered with that entry's position (docs/API.md). So when the first
+//     attempt at an entry failed and a later one was answered with a seq,
+//     the failed one may have appended it: the first failed attempt
+//     carries the effect, and every post answered with a seq after the one
+//     that appended the entry is a repeat (repeatOf), which must name the
+//     seq the log has the entry at;
 //   - every other failed post had no effect (an entry answered with a seq
-//     was appended by that post; one not on the final board by none);
+//     was appended by the first post so answered, unless a failed attempt
+//     came before it; one not on the final board by none);
 //   - failed reads say nothing and are left out.
 //
 // Why "duplicate" may carry the effect: before posting was made idempotent,
@@ -221,21 +236,36 @@ func (o *op) describe() string {
 func complete(ops []*op, final map[string]uint64) (hist []porcupine.Operation, selfDup int) {
 	sorted := slices.Clone(ops)
 	sort.SliceStable(sorted, func(a, b int) bool { return sorted[a].call < sorted[b].call })
+	// appender is, per entry on the final board, the post that appended
+	// it: the first failed attempt before any answered with a seq, else
+	// the first answered with a seq, else the first failed or duplicate.
+	appender := map[string]*op{}
 	acked := map[string]bool{}
 	for _, o := range sorted {
-		if o.kind == opPost && o.out == okFound {
-			acked[o.id] = true
+		if _, on := final[o.id]; !on || o.kind != opPost || acked[o.id] {
+			continue
 		}
-	}
-	carrier := map[string]*op{}
-	for _, o := range sorted {
-		if _, on := final[o.id]; on && o.kind == opPost && (o.out == failed || o.out == dupOf) && !acked[o.id] && carrier[o.id] == nil {
-			carrier[o.id] = o
+		switch {
+		case o.out == okFound:
+			acked[o.id] = true
+			if a := appender[o.id]; a == nil || a.out != failed {
+				appender[o.id] = o
+			}
+		case o.out == failed && appender[o.id] == nil:
+			appender[o.id] = o
+		case o.out == dupOf && appender[o.id] == nil:
+			appender[o.id] = o
 		}
 	}
 	for _, o := range sorted {
 		ret := o.ret
-		if c := carrier[o.id]; c == o && o.kind == opPost {
+		a := appender[o.id]
+		switch {
+		case o.kind != opPost:
+			if o.out == failed {
+				continue
+			}
+		case a == o && o.out != okFound:
 			e := *o
 			e.out, e.seq = effectOf, final[o.id]
 			if o.out == failed {
@@ -244,7 +274,11 @@ func complete(ops []*op, final map[string]uint64) (hist []porcupine.Operation, s
 				selfDup++
 			}
 			o = &e
-		} else if o.out == failed {
+		case a != nil && a != o && o.out == okFound:
+			e := *o
+			e.out = repeatOf
+			o = &e
+		case o.out == failed:
 			continue
 		}
 		hist = append(hist, porcupine.Operation{ClientId: o.client, Input: o, Output: o.out, Call: o.call, Return: ret})
@@ -309,7 +343,7 @@ func checkSessions(ops []*op, final map[string]uint64) []string {
 func summary(ops []*op) string {
 	count := map[string]int{}
 	for _, o := range ops {
-		name := [...]string{"ok", "duplicate", "not found", "failed", "effect"}[o.out]
+		name := [...]string{"ok", "duplicate", "not found", "failed", "effect", "repeat"}[o.out]
 		kind := o.kind.String()
 		if o.consistent {
 			kind = "consistent " + kind

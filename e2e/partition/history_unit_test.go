@@ -41,6 +41,8 @@ func TestModel(t *testing.T) {
 		{"duplicate answering the post that appended", []*op{post(1, "a", 0, dupOf, 0, 10), post(2, "b", 1, okFound, 11, 12)}, porcupine.Ok},
 		{"duplicate answered before the entry was appended", []*op{post(1, "a", 0, okFound, 20, 30), post(2, "a", 0, dupOf, 0, 10)}, porcupine.Illegal},
 		{"the appending duplicate ends before its seq's turn", []*op{post(1, "a", 0, okFound, 0, 10), post(1, "c", 0, dupOf, 11, 12), post(2, "b", 1, okFound, 20, 30)}, porcupine.Illegal},
+		{"retry answered with the seq its failed first attempt got", []*op{post(1, "a", 0, failed, 0, 5), post(2, "b", 1, okFound, 6, 10), post(3, "a", 0, okFound, 11, 12)}, porcupine.Ok},
+		{"retry answered with another seq than the append", []*op{post(1, "a", 0, okFound, 0, 5), post(2, "b", 1, okFound, 6, 10), post(3, "a", 1, okFound, 11, 12)}, porcupine.Illegal},
 		{"consistent not found while the post is in flight", []*op{post(1, "a", 0, okFound, 0, 10), consistent(read(3, 0, "", 5, 12))}, porcupine.Ok},
 		{"consistent read after the post", []*op{post(1, "a", 0, okFound, 0, 10), consistent(read(3, 0, "a", 11, 12))}, porcupine.Ok},
 		{"consistent not found after the post was acknowledged", []*op{post(1, "a", 0, okFound, 0, 10), consistent(read(3, 0, "", 11, 12))}, porcupine.Illegal},
