@@ -22,5 +22,6 @@ const (
 	CodeTooLarge          = "too_large"
 	CodeOverloaded        = "overloaded"
 	CodeNoLeader          = "no_leader"
+	CodeNotReady          = "not_ready" // addition: a consistent read on a node that did not catch up with the leader's read index in time
 	CodeInternal          = "internal"
 )
