@@ -18,4 +18,4 @@ version=$(git describe --tags --always --dirty 2>/dev/null || echo devel)
 commit=$(git rev-parse HEAD 2>/dev/null || echo unknown)
 "$engine" build -f packaging/Dockerfile \
 	--build-arg VERSION="$version" --build-arg COMMIT="$commit" -t "$tag" .
-"$engine" run --rm "$tag" --version
+echo "built $tag ($version)"
