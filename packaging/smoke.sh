@@ -155,8 +155,17 @@ URNA_IMAGE=$image URNA_PG_IMAGE=$pg_image
 URNA_N1_PORT=$((base + 1)) URNA_N2_PORT=$((base + 2)) URNA_N3_PORT=$((base + 3))
 export URNA_IMAGE URNA_PG_IMAGE URNA_N1_PORT URNA_N2_PORT URNA_N3_PORT
 compose down -v >/dev/null 2>&1 || true
-compose up -d >"$work/compose-up.log" 2>&1 || { cat "$work/compose-up.log" >&2; fail "podman-compose up"; }
+# PostgreSQL first, until its health check passes (podman without systemd
+# runs no health checks by itself, so run it here); the nodes would
+# otherwise exit and be restarted until the database accepts connections.
+compose up -d postgres >"$work/compose-up.log" 2>&1 || { cat "$work/compose-up.log" >&2; fail "podman-compose up -d postgres"; }
+wait_for 180 "PostgreSQL to be healthy" podman healthcheck run "$(container postgres)"
+compose up -d >>"$work/compose-up.log" 2>&1 || { cat "$work/compose-up.log" >&2; fail "podman-compose up"; }
 podman ps --filter "label=io.podman.compose.project=$project" --format '{{.Names}}  {{.Status}}  {{.Ports}}'
+ready() { health "$1" | jq -e '.status == "ok" and .leader != ""'; }
+three_voters() { curl -fsS "$(url n1)/api/v1/cluster" | jq -e '[.servers[] | select(.suffrage == "Voter")] | length == 3'; }
+for n in n1 n2 n3; do wait_for 180 "$n to be ready" ready "$n"; done
+wait_for 120 "three voters in the cluster" three_voters
 # The nodes' fixed addresses (compose.yaml says why): podman-compose 1.0.3,
 # Debian 12's, ignores ipv4_address.
 subnet=${URNA_SUBNET:-172.30.53}
@@ -165,10 +174,6 @@ for i in 1 2 3; do
 	[ "$ip" = "$subnet.1$i" ] || fail "n$i has the address '$ip', not $subnet.1$i: this podman-compose ignores ipv4_address (1.0.3 does; use 1.3 or later)"
 done
 
-ready() { health "$1" | jq -e '.status == "ok" and .leader != ""'; }
-three_voters() { curl -fsS "$(url n1)/api/v1/cluster" | jq -e '[.servers[] | select(.suffrage == "Voter")] | length == 3'; }
-for n in n1 n2 n3; do wait_for 180 "$n to be ready" ready "$n"; done
-wait_for 120 "three voters in the cluster" three_voters
 for n in n1 n2 n3; do health "$n" && echo; done
 for n in n1 n2 n3; do
 	[ "$(podman top "$(container "$n")" huser | sed -n 2p | tr -d ' ')" = 65532 ] || fail "$n does not run as uid 65532"
