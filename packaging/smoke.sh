@@ -64,6 +64,7 @@ cleanup() {
 	rc=$?
 	if [ "$rc" -ne 0 ]; then
 		for c in $(podman ps -a --filter "label=io.podman.compose.project=$project" --format '{{.Names}}') $single; do
+			podman container exists "$c" || continue
 			echo "--- last log lines of $c" >&2
 			podman logs --tail 15 "$c" >&2 2>&1 || true
 		done
@@ -73,7 +74,7 @@ cleanup() {
 	else
 		podman rm -f -t 5 "$single" >/dev/null 2>&1 || true
 		podman volume rm -f "$single" >/dev/null 2>&1 || true
-		[ -f "$work/compose.yaml" ] && compose down -v >/dev/null 2>&1 || true
+		if [ -f "$work/compose.yaml" ]; then compose down -v >/dev/null 2>&1 || true; fi
 		rm -rf "$work"
 	fi
 	[ "$rc" -eq 0 ] && echo "smoke: PASS" || echo "smoke: FAIL (exit $rc)" >&2
@@ -86,6 +87,12 @@ trap 'exit 130' INT TERM
 for t in podman "${pc%% *}" curl jq make go git; do
 	command -v "$t" >/dev/null || fail "$t is not installed"
 done
+# Tested: 1.0.3 (Debian 12) stops with a KeyError on the nodes' fixed
+# addresses (a "networks" mapping with ipv4_address); 1.3.0 works.
+pcv=$($pc version 2>/dev/null | sed -n 's/^podman-composer* version  *//p')
+case $pcv in
+0.* | 1.0.*) fail "podman-compose $pcv cannot run compose.yaml (no ipv4_address); use 1.3 or later, e.g. PODMAN_COMPOSE='python3 -m podman_compose' (docs/OPERATIONS.md, Containers)" ;;
+esac
 
 say "1. build the image $image"
 packaging/build.sh "$image"
@@ -122,7 +129,7 @@ podman top "$single" user huser args
 [ "$(podman top "$single" huser | sed -n 2p | tr -d ' ')" = 65532 ] || fail "the node does not run as uid 65532"
 vol=$(podman volume inspect "$single" --format '{{.Mountpoint}}')
 ls -ln "$vol"
-[ -s "$vol/state.db" ] && [ -d "$vol/raft" ] || fail "no state.db and raft/ on the volume"
+if [ ! -s "$vol/state.db" ] || [ ! -d "$vol/raft" ]; then fail "no state.db and raft/ on the volume"; fi
 [ -z "$(find "$vol" ! -uid 65532)" ] || fail "files on the volume not owned by 65532: $(find "$vol" ! -uid 65532)"
 podman stop -t 30 "$single" >/dev/null
 code=$(podman inspect "$single" --format '{{.State.ExitCode}}')
@@ -236,6 +243,7 @@ echo "leader: $down; stopping $(container "$down")"
 podman stop -t 30 "$(container "$down")" >/dev/null
 up=""
 for n in n1 n2 n3; do [ "$n" = "$down" ] || up="$up $n"; done
+# shellcheck disable=SC2086 # split into the two node names
 set -- $up
 new_leader() { l=$(health_field "$1" leader) && [ -n "$l" ] && [ "$l" != "$down" ] && [ "$l" != null ]; }
 wait_for 120 "a new leader after stopping $down" new_leader "$1"
@@ -271,8 +279,10 @@ tries=0
 # shellcheck disable=SC2086
 until "$urna" tally --dir ea $N1 >>tally.log 2>&1; do
 	tries=$((tries + 1))
-	tail -n 2 tally.log | grep -q 'board not ready' && [ "$tries" -lt 30 ] ||
-		{ cat tally.log >&2; fail "urna tally"; }
+	if ! tail -n 2 tally.log | grep -q 'board not ready' || [ "$tries" -ge 30 ]; then
+		cat tally.log >&2
+		fail "urna tally"
+	fi
 	echo "urna tally: the board on n1 is not ready yet (try $tries); again in 1s"
 	sleep 1
 done
