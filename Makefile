@@ -8,7 +8,7 @@ WASMEXEC:= web/static/wasm_exec.js
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
 
-.PHONY: all build wasm booth-digest demo test test-short vet bench clean
+.PHONY: all build static wasm booth-digest demo test test-short vet bench clean
 
 all: build
 
@@ -29,8 +29,16 @@ $(WASM).gz: $(WASM) web/internal/precompress/main.go
 booth-digest: wasm
 	$(GO) run ./web/boothhash
 
+LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+
 build: wasm
-	$(GO) build -trimpath -ldflags='-X main.version=$(VERSION) -X main.commit=$(COMMIT)' -o bin/urna ./cmd/urna
+	$(GO) build -trimpath -ldflags='$(LDFLAGS)' -o bin/urna ./cmd/urna
+
+# A fully static binary for container images (packaging/Dockerfile copies
+# bin/urna-static into a FROM scratch image): no cgo, so no libc to match,
+# and stripped (-s -w) since the image has no debugger anyway.
+static: wasm
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w $(LDFLAGS)' -o bin/urna-static ./cmd/urna
 
 demo: build
 	./bin/urna demo $(DEMOFLAGS)
