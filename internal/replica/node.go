@@ -69,9 +69,9 @@ func New(cfg Config, fsm FSM) (*Node, error) {
 	// actually listens on (useful with port 0).
 	var adv net.Addr
 	if cfg.RaftAdvertise != "" {
-		a, err := net.ResolveTCPAddr("tcp", cfg.RaftAdvertise)
+		a, err := advertiseAddr(cfg.RaftAdvertise)
 		if err != nil {
-			return nil, fmt.Errorf("replica: raft advertise address: %w", err)
+			return nil, err
 		}
 		adv = a
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"sync"
 	"testing"
@@ -366,5 +367,47 @@ func TestShutdownUnderLoad(t *testing.T) {
 			t.Fatalf("round %d: submitters still blocked after Shutdown", round)
 		}
 		c.shutdownAll()
+	}
+}
+
+// TestNamedAdvertise: a node advertising its Raft address by host name is
+// listed under that name in the cluster's configuration (so peers resolve
+// it each time they dial, and a node whose IP changes stays reachable), and
+// replicates like the others.
+func TestNamedAdvertise(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	named := fmt.Sprintf("localhost:%d", port)
+	nodes, fsms := tcpCluster(t, "h", func(i int, cfg *Config) {
+		if i == 2 {
+			cfg.RaftBind, cfg.RaftAdvertise = fmt.Sprintf("127.0.0.1:%d", port), named
+		}
+	})
+	if got := nodes[2].RaftAddr(); got != named {
+		t.Fatalf("h3 advertises %q, want %q", got, named)
+	}
+	found := false
+	for _, sv := range nodes[0].raft.GetConfiguration().Configuration().Servers {
+		if sv.ID == "h3" {
+			found = string(sv.Address) == named
+		}
+	}
+	if !found {
+		t.Fatalf("the leader's configuration does not list h3 at %s: %+v", named, nodes[0].raft.GetConfiguration().Configuration().Servers)
+	}
+	want := submitMany(t, nodes[0], "named", 20)
+	deadline := time.Now().Add(20 * time.Second)
+	for len(fsms[2].list()) < len(want) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := fsms[2].list(); len(got) != len(want) {
+		t.Fatalf("h3 holds %d of %d commands", len(got), len(want))
+	}
+	if _, err := advertiseAddr("no-such-host.invalid:7000"); err == nil {
+		t.Error("an advertise name that does not resolve was accepted")
 	}
 }

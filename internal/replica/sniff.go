@@ -90,6 +90,39 @@ type acceptor struct {
 	closed sync.Once
 }
 
+// namedAddr is a Raft address given by host name. The cluster's
+// configuration keeps the name and peers resolve it each time they dial
+// (the stream layers dial the address string), so a node whose IP changes
+// (a container restarted with a new address) stays reachable under its
+// name.
+type namedAddr string
+
+func (a namedAddr) Network() string { return "tcp" }
+func (a namedAddr) String() string  { return string(a) }
+
+func isNamed(a net.Addr) bool { _, ok := a.(namedAddr); return ok }
+
+// advertiseAddr is the Raft address to advertise for s (host:port): an IP
+// address as it is, a host name kept as a name once it resolves here (a
+// name that does not resolve now is a configuration error, said at start).
+func advertiseAddr(s string) (net.Addr, error) {
+	host, _, err := net.SplitHostPort(s)
+	if err != nil {
+		return nil, fmt.Errorf("replica: raft advertise address: %w", err)
+	}
+	a, err := net.ResolveTCPAddr("tcp", s)
+	if err != nil {
+		return nil, fmt.Errorf("replica: raft advertise address: %w", err)
+	}
+	if net.ParseIP(host) != nil {
+		return a, nil
+	}
+	if a.IP == nil || a.IP.IsUnspecified() {
+		return nil, fmt.Errorf("replica: raft advertise address: %s resolves to %s, which peers cannot dial", s, a.IP)
+	}
+	return namedAddr(s), nil
+}
+
 // listenRaft listens on bind and advertises adv (nil: the address it
 // listens on).
 func listenRaft(bind string, adv net.Addr, log *slog.Logger) (*acceptor, error) {
@@ -101,7 +134,7 @@ func listenRaft(bind string, adv net.Addr, log *slog.Logger) (*acceptor, error) 
 		adv = ln.Addr()
 	}
 	// Why: raft's NewTCPTransport refuses the same; peers could not dial it.
-	if a, ok := adv.(*net.TCPAddr); !ok || a.IP == nil || a.IP.IsUnspecified() {
+	if a, ok := adv.(*net.TCPAddr); !ok && !isNamed(adv) || ok && (a.IP == nil || a.IP.IsUnspecified()) {
 		_ = ln.Close()
 		return nil, fmt.Errorf("replica: raft transport: the address %s is not one peers can dial; set the advertise address", adv)
 	}
