@@ -120,6 +120,47 @@ type ManifestView struct {
 	Threshold   uint32                `json:"threshold"`
 	Nodes       []string              `json:"nodes"`
 	Quorum      uint32                `json:"quorum"`
+	// Languages are the manifest's languages, the primary first (SPEC.md
+	// §4.1; none before version 4), and Texts its title, questions and
+	// options in each of them, in the same order (ballot.Manifest.Text).
+	Languages []string     `json:"languages"`
+	Texts     []TextsView  `json:"texts"`
+	Schedule  ScheduleView `json:"schedule"`
+}
+
+// TextsView is the manifest's texts in one language.
+type TextsView struct {
+	Lang      string              `json:"lang"`
+	Title     string              `json:"title"`
+	Questions []QuestionTextsView `json:"questions"`
+}
+
+// QuestionTextsView is one question's text and its options' texts.
+type QuestionTextsView struct {
+	Text    string   `json:"text"`
+	Options []string `json:"options"`
+}
+
+// ScheduleView is the voting window (SPEC.md §3.9, ballot.Manifest.Window):
+// the times in Unix milliseconds (0: none) and in RFC 3339 UTC ("": none),
+// and whether the authority may close by hand.
+type ScheduleView struct {
+	OpensAt     uint64 `json:"opensAt"`
+	ClosesAt    uint64 `json:"closesAt"`
+	OpensAtUTC  string `json:"opensAtUTC"`
+	ClosesAtUTC string `json:"closesAtUTC"`
+	Manual      bool   `json:"manual"`
+}
+
+func scheduleView(s ballot.Schedule) ScheduleView {
+	v := ScheduleView{OpensAt: s.OpensAt, ClosesAt: s.ClosesAt, Manual: s.Manual}
+	if s.OpensAt != 0 {
+		v.OpensAtUTC = ballot.FormatTime(s.OpensAt)
+	}
+	if s.ClosesAt != 0 {
+		v.ClosesAtUTC = ballot.FormatTime(s.ClosesAt)
+	}
+	return v
 }
 
 func parseManifest(manifestB64 string) (*ManifestView, error) {
@@ -129,7 +170,19 @@ func parseManifest(manifestB64 string) (*ManifestView, error) {
 	}
 	v := &ManifestView{ElectionID: e.m.ElectionID, Title: e.m.Title, Fingerprint: hex.EncodeToString(e.fp[:]),
 		Origin: e.board.Origin, Threshold: e.m.Threshold, Quorum: e.m.BoardQuorum,
-		Questions: e.m.JSON().Questions, Trustees: []string{}, Nodes: []string{}}
+		Questions: e.m.JSON().Questions, Trustees: []string{}, Nodes: []string{},
+		Languages: append([]string{}, e.m.Languages...), Texts: []TextsView{}, Schedule: scheduleView(e.m.Window())}
+	for _, lang := range e.m.Languages {
+		t, err := e.m.Text(lang)
+		if err != nil {
+			return nil, fail("malformed", "manifest: %w", err) // cannot happen: a parsed manifest has every translation
+		}
+		tv := TextsView{Lang: lang, Title: t.Title, Questions: []QuestionTextsView{}}
+		for _, q := range t.Questions {
+			tv.Questions = append(tv.Questions, QuestionTextsView{Text: q.Text, Options: q.Options})
+		}
+		v.Texts = append(v.Texts, tv)
+	}
 	for _, t := range e.m.Trustees {
 		v.Trustees = append(v.Trustees, t.Name)
 	}
@@ -188,24 +241,81 @@ func (b *booth) PublicCredential() string {
 	return hex.EncodeToString(b.key.Public().Bytes())
 }
 
-// Registered reports whether the public credential is on the credential
-// list carried by credentialsEntry (a board entry of type credentials).
-func (b *booth) Registered(credentialsEntry []byte) (bool, error) {
-	en, err := bulletin.ParseEntry(credentialsEntry)
+// Registration says whether, and with which weight, the voter's public
+// credential is registered (SPEC.md §5.3, §3.9 "Late voters").
+type Registration struct {
+	Registered bool   `json:"registered"`
+	Weight     uint32 `json:"weight"` // 0 when not registered
+	Late       bool   `json:"late"`   // registered by a late-credentials entry
+}
+
+// Registered looks for the public credential among the credentials that
+// entries register: the credential list (entries[0], of type credentials)
+// and every late-credentials entry after it, in board order. Each entry
+// MUST be of this election, signed by the manifest's credential authority
+// with its role (SPEC.md §3.9 step 3), and their credentials are
+// registered as the rules register them (ballot.Electorate, V6.4), so a
+// node can neither add a voter nor change a weight. A node that leaves out
+// a late-credentials entry only makes the booth refuse a late voter, whom
+// the board would accept.
+func (b *booth) Registered(entries [][]byte) (*Registration, error) {
+	if len(entries) == 0 {
+		return nil, fail("malformed", "no credential list entry")
+	}
+	el := ballot.NewElectorate()
+	r := &Registration{}
+	for i, raw := range entries {
+		want := bulletin.TypeLateCredentials
+		if i == 0 {
+			want = bulletin.TypeCredentials
+		}
+		en, err := bulletin.ParseEntry(raw)
+		if err != nil {
+			return nil, fail("malformed", "%s entry: %w", want, err)
+		}
+		switch {
+		case en.Type != want:
+			return nil, fail("malformed", "entry %d is a %s, not a %s entry", i, en.Type, want)
+		case en.Election != b.e.fp:
+			return nil, fail("wrong_election", "%s entry is for another election", want)
+		case en.Role != bulletin.RoleCredentialAuthority || !en.Author.Equal(b.e.m.CredentialAuthority):
+			return nil, fail("invalid_signature", "%s entry is not by the election's credential authority", want)
+		}
+		if err := en.VerifySignature(); err != nil {
+			return nil, err
+		}
+		l, err := ballot.ParseCredentialList(en.Body)
+		if err != nil {
+			return nil, fail("malformed", "%s entry: %w", want, err)
+		}
+		if err := el.Add(l); err != nil {
+			return nil, fail("malformed", "%s entry: %w", want, err)
+		}
+		if !r.Registered {
+			if w, ok := el.Weight([32]byte(b.key.Public().Bytes())); ok {
+				r.Registered, r.Weight, r.Late = true, w, i > 0
+			}
+		}
+	}
+	return r, nil
+}
+
+// votingWindow says where the time nowMs (Unix milliseconds, the voter's
+// clock) lies in the manifest's voting window (SPEC.md §3.9,
+// ballot.Schedule.At): "open", "not_open_yet" or "closed", the board's
+// error codes for a post before and after it.
+func votingWindow(manifestB64 string, nowMs uint64) (string, error) {
+	e, err := loadElection(manifestB64)
 	if err != nil {
-		return false, fail("malformed", "credential list entry: %w", err)
+		return "", err
 	}
-	if en.Type != bulletin.TypeCredentials {
-		return false, fail("malformed", "entry is a %s, not the credential list", en.Type)
+	switch e.m.Window().At(nowMs) {
+	case ballot.WindowNotOpen:
+		return "not_open_yet", nil
+	case ballot.WindowClosed:
+		return "closed", nil
 	}
-	if en.Election != b.e.fp {
-		return false, fail("wrong_election", "credential list is for another election")
-	}
-	l, err := ballot.ParseCredentialList(en.Body)
-	if err != nil {
-		return false, fail("malformed", "credential list: %w", err)
-	}
-	return l.Contains(b.key.Public()), nil
+	return "open", nil
 }
 
 // Sealed is an encrypted, signed ballot ready to cast.

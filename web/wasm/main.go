@@ -53,6 +53,9 @@ func main() {
 		"verifyElectionKey": js.FuncOf(verifyElectionKeyJS),
 		"readCheckInput":    fn1s(func(s string) (any, error) { return readCheckInput(s) }),
 		"openAudited":       js.FuncOf(openAuditedJS),
+		"votingWindow": js.FuncOf(func(_ js.Value, args []js.Value) any {
+			return reply(votingWindow(argString(args, 0), argUint(args, 1)))
+		}),
 	}
 	js.Global().Set("urnaGo", js.ValueOf(api))
 	if ready := js.Global().Get("urnaGoReady"); ready.Type() == js.TypeFunction {
@@ -139,17 +142,25 @@ func boothOpen(_ js.Value, args []js.Value) any {
 	return reply(map[string]any{"handle": h, "publicCredential": b.PublicCredential()}, nil)
 }
 
-// boothRegistered(handle, credentialsEntryB64) → bool
+// boothRegistered(handle, entriesJSON) → Registration. entriesJSON is the
+// JSON array of the base64url credentials entry and the late-credentials
+// entries after it, in board order.
 func boothRegistered(_ js.Value, args []js.Value) any {
 	b, err := boothOf(args)
 	if err != nil {
 		return reply(nil, err)
 	}
-	raw, err := wire.DecodeB64(argString(args, 1))
-	if err != nil {
-		return reply(nil, fail("malformed", "credential list entry is not base64url"))
+	var entries []string
+	if err := argJSON(args, 1, &entries); err != nil {
+		return reply(nil, err)
 	}
-	return reply(b.Registered(raw))
+	raws := make([][]byte, len(entries))
+	for i, s := range entries {
+		if raws[i], err = wire.DecodeB64(s); err != nil {
+			return reply(nil, fail("malformed", "credential entry %d is not base64url", i))
+		}
+	}
+	return reply(b.Registered(raws))
 }
 
 // boothEncrypt(handle, choicesJSON) → Sealed
