@@ -40,7 +40,9 @@ func bilingual(t *testing.T, s ballot.Schedule) *testonly.Election {
 
 // jointKeyOf returns a valid point to encrypt under: the booth needs no
 // key ceremony here.
-func jointKeyOf(e *testonly.Election) string { return hex.EncodeToString(e.Stranger().Public().Bytes()) }
+func jointKeyOf(e *testonly.Election) string {
+	return hex.EncodeToString(e.Stranger().Public().Bytes())
+}
 
 func TestManifestViewLanguages(t *testing.T) {
 	e := bilingual(t, ballot.Schedule{OpensAt: 1_800_000_000_000, ClosesAt: 1_800_000_360_000, Manual: true})
