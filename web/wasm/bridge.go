@@ -259,11 +259,29 @@ type Registration struct {
 // a late-credentials entry only makes the booth refuse a late voter, whom
 // the board would accept.
 func (b *booth) Registered(entries [][]byte) (*Registration, error) {
+	r := &Registration{}
+	pk := [32]byte(b.key.Public().Bytes())
+	_, err := electorateOf(b.e, entries, func(i int, el *ballot.Electorate) {
+		if w, ok := el.Weight(pk); ok && !r.Registered {
+			r.Registered, r.Weight, r.Late = true, w, i > 0
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// electorateOf registers the credentials of entries, the credential list
+// (entries[0]) and the late-credentials entries after it in board order,
+// as the rules do (SPEC.md §3.9, V6.4), calling after(i, electorate) once
+// entry i is registered. Each entry MUST be of election e and signed by
+// its credential authority in that role (§3.9 step 3).
+func electorateOf(e *election, entries [][]byte, after func(i int, el *ballot.Electorate)) (*ballot.Electorate, error) {
 	if len(entries) == 0 {
 		return nil, fail("malformed", "no credential list entry")
 	}
 	el := ballot.NewElectorate()
-	r := &Registration{}
 	for i, raw := range entries {
 		want := bulletin.TypeLateCredentials
 		if i == 0 {
@@ -276,9 +294,9 @@ func (b *booth) Registered(entries [][]byte) (*Registration, error) {
 		switch {
 		case en.Type != want:
 			return nil, fail("malformed", "entry %d is a %s, not a %s entry", i, en.Type, want)
-		case en.Election != b.e.fp:
+		case en.Election != e.fp:
 			return nil, fail("wrong_election", "%s entry is for another election", want)
-		case en.Role != bulletin.RoleCredentialAuthority || !en.Author.Equal(b.e.m.CredentialAuthority):
+		case en.Role != bulletin.RoleCredentialAuthority || !en.Author.Equal(e.m.CredentialAuthority):
 			return nil, fail("invalid_signature", "%s entry is not by the election's credential authority", want)
 		}
 		if err := en.VerifySignature(); err != nil {
@@ -291,13 +309,35 @@ func (b *booth) Registered(entries [][]byte) (*Registration, error) {
 		if err := el.Add(l); err != nil {
 			return nil, fail("malformed", "%s entry: %w", want, err)
 		}
-		if !r.Registered {
-			if w, ok := el.Weight([32]byte(b.key.Public().Bytes())); ok {
-				r.Registered, r.Weight, r.Late = true, w, i > 0
-			}
+		if after != nil {
+			after(i, el)
 		}
 	}
-	return r, nil
+	return el, nil
+}
+
+// ElectorateView is what the results page says about the registered
+// credentials: how many, their total weight, and whether any weighs more
+// than 1 (then every count is a sum of weights, SPEC.md §9.3).
+type ElectorateView struct {
+	Credentials int    `json:"credentials"`
+	Weight      uint64 `json:"weight"`
+	Weighted    bool   `json:"weighted"`
+	Late        int    `json:"late"` // late-credentials entries
+}
+
+// electorate registers the credentials of entries (electorateOf) for the
+// election of manifestB64.
+func electorate(manifestB64 string, entries [][]byte) (*ElectorateView, error) {
+	e, err := loadElection(manifestB64)
+	if err != nil {
+		return nil, err
+	}
+	el, err := electorateOf(e, entries, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &ElectorateView{Credentials: el.Len(), Weight: el.TotalWeight(), Weighted: el.TotalWeight() != uint64(el.Len()), Late: len(entries) - 1}, nil
 }
 
 // votingWindow says where the time nowMs (Unix milliseconds, the voter's

@@ -198,3 +198,25 @@ func TestAttackRegisteredLate(t *testing.T) {
 	_, err = b1.Registered([][]byte{list, reweigh})
 	wantCode(t, "a voter registered again with another weight", err, "malformed")
 }
+
+func TestElectorate(t *testing.T) {
+	e := bilingual(t, ballot.Schedule{Manual: true})
+	mb64 := wire.EncodeB64(e.Manifest.Bytes())
+	v, err := electorate(mb64, [][]byte{e.CredentialsEntry(), e.LateCredentialsEntry()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total uint64
+	for i := range e.Voters {
+		total += uint64(e.Weight(i))
+	}
+	if v.Credentials != len(e.Voters) || v.Weight != total || !v.Weighted || v.Late != 1 {
+		t.Errorf("electorate %+v, want %d credentials of weight %d, one late entry", v, len(e.Voters), total)
+	}
+	f := newFixture(t)
+	if v, err := electorate(f.mb64, [][]byte{f.credList}); err != nil || v.Weighted || v.Weight != uint64(v.Credentials) {
+		t.Errorf("unweighted electorate %+v %v", v, err)
+	}
+	_, err = electorate(mb64, [][]byte{e.Entry(bulletin.TypeCredentials, bulletin.RoleCredentialAuthority, e.Stranger(), []byte{0})})
+	wantCode(t, "a list not by the credential authority", err, "invalid_signature")
+}

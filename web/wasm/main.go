@@ -56,6 +56,13 @@ func main() {
 		"votingWindow": js.FuncOf(func(_ js.Value, args []js.Value) any {
 			return reply(votingWindow(argString(args, 0), argUint(args, 1)))
 		}),
+		"electorate": js.FuncOf(func(_ js.Value, args []js.Value) any {
+			raws, err := argEntries(args, 1)
+			if err != nil {
+				return reply(nil, err)
+			}
+			return reply(electorate(argString(args, 0), raws))
+		}),
 	}
 	js.Global().Set("urnaGo", js.ValueOf(api))
 	if ready := js.Global().Get("urnaGoReady"); ready.Type() == js.TypeFunction {
@@ -150,17 +157,27 @@ func boothRegistered(_ js.Value, args []js.Value) any {
 	if err != nil {
 		return reply(nil, err)
 	}
-	var entries []string
-	if err := argJSON(args, 1, &entries); err != nil {
+	raws, err := argEntries(args, 1)
+	if err != nil {
 		return reply(nil, err)
 	}
+	return reply(b.Registered(raws))
+}
+
+// argEntries decodes args[i], a JSON array of base64url entries.
+func argEntries(args []js.Value, i int) ([][]byte, error) {
+	var entries []string
+	if err := argJSON(args, i, &entries); err != nil {
+		return nil, err
+	}
 	raws := make([][]byte, len(entries))
-	for i, s := range entries {
-		if raws[i], err = wire.DecodeB64(s); err != nil {
-			return reply(nil, fail("malformed", "credential entry %d is not base64url", i))
+	for k, s := range entries {
+		var err error
+		if raws[k], err = wire.DecodeB64(s); err != nil {
+			return nil, fail("malformed", "entry %d is not base64url", k)
 		}
 	}
-	return reply(b.Registered(raws))
+	return raws, nil
 }
 
 // boothEncrypt(handle, choicesJSON) → Sealed

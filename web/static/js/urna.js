@@ -73,6 +73,7 @@ function wrap(g) {
     readCheckInput: (text) => unwrap(g.readCheckInput(text)),
     openAudited: (manifest, jointKey, entry) => unwrap(g.openAudited(manifest, jointKey || '', entry)),
     votingWindow: (manifest, nowMs) => unwrap(g.votingWindow(manifest, nowMs)),
+    electorate: (manifest, entries) => unwrap(g.electorate(manifest, JSON.stringify(entries))),
     verifyElectionKey: (entries, note, proof) =>
       unwrap(g.verifyElectionKey(JSON.stringify(entries), note || '', JSON.stringify(proof ?? []))),
   };
