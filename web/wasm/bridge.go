@@ -794,7 +794,8 @@ func readCheckInput(text string) (*CheckInput, error) {
 // key (SPEC.md V9), so a voter can confirm a challenge from any device.
 type Opened struct {
 	Tracker    string     `json:"tracker"`
-	Selections [][]string `json:"selections"`
+	Choices    [][]uint32 `json:"choices"`    // the option indexes, per question
+	Selections [][]string `json:"selections"` // their texts in the primary language
 	Verified   bool       `json:"verified"`
 	Problem    string     `json:"problem,omitempty"` // why it does not verify
 }
@@ -830,7 +831,7 @@ func openAudited(manifestB64, jointKeyHex string, entry []byte) (*Opened, error)
 		o.Problem = "the opening does not have the election's questions and options"
 		return o, nil
 	}
-	o.Selections = op.Selections(e.m)
+	o.Choices, o.Selections = op.Choices, op.Selections(e.m)
 	kb, err := hex.DecodeString(jointKeyHex)
 	var pk *group.Element
 	if err == nil {
