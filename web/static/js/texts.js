@@ -112,8 +112,8 @@ export function localTime(ms) {
 
 // whenEl is a <time> with the local time, its UTC form beside it.
 export function whenEl(ms, utc) {
-  return el('span', { class: 'when' }, el('time', { datetime: utc, text: localTime(ms) }), ' ',
-    setT(el('span', { class: 'utc' }), 'win.utc', { utc }));
+  return el('span', { class: 'when' }, el('time', { datetime: utc, text: localTime(ms) }), el('br'),
+    setT(el('small', { class: 'utc' }), 'win.utc', { utc }));
 }
 
 function fillWindow(box) {
