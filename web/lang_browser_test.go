@@ -90,44 +90,15 @@ func TestBrowserLanguagesWindowWeights(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "demo")
 	const ballots = 3
 	hand := [][]uint64{make([]uint64, 3), make([]uint64, 2)}
-	served := 0
-	serve := func(ctx context.Context, url string, creds []string) error {
-		served++
-		b.base = url
-		if served == 1 {
-			if len(creds) < 2 {
-				return fmt.Errorf("demo gave %d spare credentials, want 2", len(creds))
-			}
-			// Spare credential k belongs to voter ballots+1+k.
+	// Spare credential k belongs to voter ballots+1+k.
+	holdDemo(t, b, demo.Config{Ballots: ballots, Weighted: true, Manifest: bilingualManifest(t), DataDir: data}, 2, hand,
+		func(ctx context.Context, creds []string) {
 			votingInChinese(t, b, creds[0], demo.DemoWeight(ballots+1), hand)
 			lateVoter(t, b, ctx, data, hand)
 			boothOutsideWindow(t, b)
 			refusedPosts(t, b, creds[1])
-		} else {
-			weightedResults(t, b)
-		}
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
-	defer cancel()
-	out, err := demo.Run(ctx, demo.Config{Ballots: ballots, Weighted: true, Manifest: bilingualManifest(t), DataDir: data,
-		Static: web.FS(), Serve: serve, Progress: logWriter{t}})
-	if err != nil {
-		t.Fatalf("demo election: %v", err)
-	}
-	if served != 2 {
-		t.Fatalf("Serve called %d times, want 2", served)
-	}
-	for q := range out.Counts {
-		for o := range out.Counts[q] {
-			if want := out.Expected[q][o] + hand[q][o]; out.Counts[q][o] != want {
-				t.Errorf("result question %d option %d: %d, want %d simulated + %d (weighted) from the browser", q, o, out.Counts[q][o], out.Expected[q][o], hand[q][o])
-			}
-		}
-	}
-	if errs := b.pageErrors(); len(errs) > 0 {
-		t.Errorf("page errors: %v", errs)
-	}
+		},
+		func() { weightedResults(t, b) })
 }
 
 // lang sets the page language the next page opens in ("" the browser's).
