@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
@@ -228,11 +229,12 @@ func lateVoter(t *testing.T, b *browser, ctx context.Context, data string, hand 
 }
 
 // clockTab returns a tab whose clock (Date.now, what the booth reads)
-// says ms.
-func (b *browser) clockTab(ms int64) *browser {
+// says ms, in the time zone zone.
+func (b *browser) clockTab(ms int64, zone string) *browser {
 	p := b.tab()
 	p.run("set the clock", call(page.AddScriptToEvaluateOnNewDocument,
-		page.AddScriptToEvaluateOnNewDocumentParams{Source: fmt.Sprintf(`Date.now = () => %d;`, ms)}))
+		page.AddScriptToEvaluateOnNewDocumentParams{Source: fmt.Sprintf(`Date.now = () => %d;`, ms)}),
+		call(emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: zone}))
 	return p
 }
 
@@ -240,17 +242,19 @@ func (b *browser) clockTab(ms int64) *browser {
 // booth takes no credential, says when voting opens; after closes_at it
 // says voting has closed and links to the results. In both languages.
 func boothOutsideWindow(t *testing.T, b *browser) {
-	before := b.clockTab(time.Date(2019, 6, 1, 12, 0, 0, 0, time.UTC).UnixMilli())
-	after := b.clockTab(time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli())
+	// The voter's local time: opens_at is 08:00 in Shanghai.
+	before := b.clockTab(time.Date(2019, 6, 1, 12, 0, 0, 0, time.UTC).UnixMilli(), "Asia/Shanghai")
+	after := b.clockTab(time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli(), "UTC")
 	for _, c := range []struct {
 		p       *browser
 		name    string
 		key     string
 		en, zh  string
 		results bool
+		local   []string // the opening in the tab's time zone
 	}{
-		{before, "before", "booth.window.notyet", "Voting has not opened yet", "投票尚未开始", false},
-		{after, "after", "booth.window.closed", "Voting has closed", "投票已结束", true},
+		{before, "before", "booth.window.notyet", "Voting has not opened yet", "投票尚未开始", false, []string{"08:00", "Asia/Shanghai"}},
+		{after, "after", "booth.window.closed", "Voting has closed", "投票已结束", true, []string{"00:00"}},
 	} {
 		for _, lang := range []string{"en", "zh"} {
 			p := c.p
@@ -272,7 +276,7 @@ func boothOutsideWindow(t *testing.T, b *browser) {
 			if lang == "zh" {
 				want = c.zh
 			}
-			contains(t, "booth "+c.name+" the window", p.text("main"), want, opensAt, closesAt)
+			contains(t, "booth "+c.name+" the window", p.text("main"), append([]string{want, opensAt, closesAt}, c.local...)...)
 			p.audit("booth.html "+c.name+" the window", lang)
 			p.shot(fmt.Sprintf("05-booth-%s-window-%s", c.name, lang))
 		}
