@@ -377,24 +377,39 @@ func TestBrowserElection(t *testing.T) {
 	var meas timing
 	// hand[q][o]: the ballots this test casts and that must count.
 	hand := [][]uint64{make([]uint64, 4), make([]uint64, 5)}
-	served := 0
+	holdDemo(t, b, demo.Config{Ballots: 4}, 3, hand,
+		func(_ context.Context, creds []string) { votingPhase(t, b, creds, hand, &meas) },
+		func() { resultsPhase(t, b, &meas) })
+	j, _ := json.MarshalIndent(meas, "", "  ")
+	_ = os.WriteFile(filepath.Join(dir, "measurements.json"), j, 0o644)
+	t.Logf("measurements: %s", j)
+}
 
-	serve := func(ctx context.Context, url string, creds []string) error {
+// holdDemo holds the demo election of cfg with the web client mounted: it
+// calls voting with at least minCreds spare credentials while voting is
+// open, and results after the result; then it checks that the published
+// result is the simulated count plus hand (what the browser cast, by
+// weight) and that no page raised an error.
+func holdDemo(t *testing.T, b *browser, cfg demo.Config, minCreds int, hand [][]uint64, voting func(ctx context.Context, creds []string), results func()) {
+	t.Helper()
+	served := 0
+	cfg.Static, cfg.Progress = web.FS(), logWriter{t}
+	cfg.Serve = func(ctx context.Context, url string, creds []string) error {
 		served++
 		b.base = url
 		if served == 1 {
-			if len(creds) < 3 {
-				return fmt.Errorf("demo gave %d spare credentials, want 3", len(creds))
+			if len(creds) < minCreds {
+				return fmt.Errorf("demo gave %d spare credentials, want %d", len(creds), minCreds)
 			}
-			votingPhase(t, b, creds, hand, &meas)
+			voting(ctx, creds)
 		} else {
-			resultsPhase(t, b, &meas)
+			results()
 		}
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
-	out, err := demo.Run(ctx, demo.Config{Ballots: 4, Static: web.FS(), Serve: serve, Progress: logWriter{t}})
+	out, err := demo.Run(ctx, cfg)
 	if err != nil {
 		t.Fatalf("demo election: %v", err)
 	}
@@ -411,9 +426,6 @@ func TestBrowserElection(t *testing.T) {
 	if errs := b.pageErrors(); len(errs) > 0 {
 		t.Errorf("page errors: %v", errs)
 	}
-	j, _ := json.MarshalIndent(meas, "", "  ")
-	_ = os.WriteFile(filepath.Join(dir, "measurements.json"), j, 0o644)
-	t.Logf("measurements: %s", j)
 }
 
 func votingPhase(t *testing.T, b *browser, creds []string, hand [][]uint64, meas *timing) {

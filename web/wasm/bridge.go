@@ -120,6 +120,47 @@ type ManifestView struct {
 	Threshold   uint32                `json:"threshold"`
 	Nodes       []string              `json:"nodes"`
 	Quorum      uint32                `json:"quorum"`
+	// Languages are the manifest's languages, the primary first (SPEC.md
+	// §4.1; none before version 4), and Texts its title, questions and
+	// options in each of them, in the same order (ballot.Manifest.Text).
+	Languages []string     `json:"languages"`
+	Texts     []TextsView  `json:"texts"`
+	Schedule  ScheduleView `json:"schedule"`
+}
+
+// TextsView is the manifest's texts in one language.
+type TextsView struct {
+	Lang      string              `json:"lang"`
+	Title     string              `json:"title"`
+	Questions []QuestionTextsView `json:"questions"`
+}
+
+// QuestionTextsView is one question's text and its options' texts.
+type QuestionTextsView struct {
+	Text    string   `json:"text"`
+	Options []string `json:"options"`
+}
+
+// ScheduleView is the voting window (SPEC.md §3.9, ballot.Manifest.Window):
+// the times in Unix milliseconds (0: none) and in RFC 3339 UTC ("": none),
+// and whether the authority may close by hand.
+type ScheduleView struct {
+	OpensAt     uint64 `json:"opensAt"`
+	ClosesAt    uint64 `json:"closesAt"`
+	OpensAtUTC  string `json:"opensAtUTC"`
+	ClosesAtUTC string `json:"closesAtUTC"`
+	Manual      bool   `json:"manual"`
+}
+
+func scheduleView(s ballot.Schedule) ScheduleView {
+	v := ScheduleView{OpensAt: s.OpensAt, ClosesAt: s.ClosesAt, Manual: s.Manual}
+	if s.OpensAt != 0 {
+		v.OpensAtUTC = ballot.FormatTime(s.OpensAt)
+	}
+	if s.ClosesAt != 0 {
+		v.ClosesAtUTC = ballot.FormatTime(s.ClosesAt)
+	}
+	return v
 }
 
 func parseManifest(manifestB64 string) (*ManifestView, error) {
@@ -129,7 +170,19 @@ func parseManifest(manifestB64 string) (*ManifestView, error) {
 	}
 	v := &ManifestView{ElectionID: e.m.ElectionID, Title: e.m.Title, Fingerprint: hex.EncodeToString(e.fp[:]),
 		Origin: e.board.Origin, Threshold: e.m.Threshold, Quorum: e.m.BoardQuorum,
-		Questions: e.m.JSON().Questions, Trustees: []string{}, Nodes: []string{}}
+		Questions: e.m.JSON().Questions, Trustees: []string{}, Nodes: []string{},
+		Languages: append([]string{}, e.m.Languages...), Texts: []TextsView{}, Schedule: scheduleView(e.m.Window())}
+	for _, lang := range e.m.Languages {
+		t, err := e.m.Text(lang)
+		if err != nil {
+			return nil, fail("malformed", "manifest: %w", err) // cannot happen: a parsed manifest has every translation
+		}
+		tv := TextsView{Lang: lang, Title: t.Title, Questions: []QuestionTextsView{}}
+		for _, q := range t.Questions {
+			tv.Questions = append(tv.Questions, QuestionTextsView{Text: q.Text, Options: q.Options})
+		}
+		v.Texts = append(v.Texts, tv)
+	}
 	for _, t := range e.m.Trustees {
 		v.Trustees = append(v.Trustees, t.Name)
 	}
@@ -188,24 +241,121 @@ func (b *booth) PublicCredential() string {
 	return hex.EncodeToString(b.key.Public().Bytes())
 }
 
-// Registered reports whether the public credential is on the credential
-// list carried by credentialsEntry (a board entry of type credentials).
-func (b *booth) Registered(credentialsEntry []byte) (bool, error) {
-	en, err := bulletin.ParseEntry(credentialsEntry)
+// Registration says whether, and with which weight, the voter's public
+// credential is registered (SPEC.md §5.3, §3.9 "Late voters").
+type Registration struct {
+	Registered bool   `json:"registered"`
+	Weight     uint32 `json:"weight"` // 0 when not registered
+	Late       bool   `json:"late"`   // registered by a late-credentials entry
+}
+
+// Registered looks for the public credential among the credentials that
+// entries register: the credential list (entries[0], of type credentials)
+// and every late-credentials entry after it, in board order. Each entry
+// MUST be of this election, signed by the manifest's credential authority
+// with its role (SPEC.md §3.9 step 3), and their credentials are
+// registered as the rules register them (ballot.Electorate, V6.4), so a
+// node can neither add a voter nor change a weight. A node that leaves out
+// a late-credentials entry only makes the booth refuse a late voter, whom
+// the board would accept.
+func (b *booth) Registered(entries [][]byte) (*Registration, error) {
+	r := &Registration{}
+	pk := [32]byte(b.key.Public().Bytes())
+	_, err := electorateOf(b.e, entries, func(i int, el *ballot.Electorate) {
+		if w, ok := el.Weight(pk); ok && !r.Registered {
+			r.Registered, r.Weight, r.Late = true, w, i > 0
+		}
+	})
 	if err != nil {
-		return false, fail("malformed", "credential list entry: %w", err)
+		return nil, err
 	}
-	if en.Type != bulletin.TypeCredentials {
-		return false, fail("malformed", "entry is a %s, not the credential list", en.Type)
+	return r, nil
+}
+
+// electorateOf registers the credentials of entries, the credential list
+// (entries[0]) and the late-credentials entries after it in board order,
+// as the rules do (SPEC.md §3.9, V6.4), calling after(i, electorate) once
+// entry i is registered. Each entry MUST be of election e and signed by
+// its credential authority in that role (§3.9 step 3).
+func electorateOf(e *election, entries [][]byte, after func(i int, el *ballot.Electorate)) (*ballot.Electorate, error) {
+	if len(entries) == 0 {
+		return nil, fail("malformed", "no credential list entry")
 	}
-	if en.Election != b.e.fp {
-		return false, fail("wrong_election", "credential list is for another election")
+	el := ballot.NewElectorate()
+	for i, raw := range entries {
+		want := bulletin.TypeLateCredentials
+		if i == 0 {
+			want = bulletin.TypeCredentials
+		}
+		en, err := bulletin.ParseEntry(raw)
+		if err != nil {
+			return nil, fail("malformed", "%s entry: %w", want, err)
+		}
+		switch {
+		case en.Type != want:
+			return nil, fail("malformed", "entry %d is a %s, not a %s entry", i, en.Type, want)
+		case en.Election != e.fp:
+			return nil, fail("wrong_election", "%s entry is for another election", want)
+		case en.Role != bulletin.RoleCredentialAuthority || !en.Author.Equal(e.m.CredentialAuthority):
+			return nil, fail("invalid_signature", "%s entry is not by the election's credential authority", want)
+		}
+		if err := en.VerifySignature(); err != nil {
+			return nil, err
+		}
+		l, err := ballot.ParseCredentialList(en.Body)
+		if err != nil {
+			return nil, fail("malformed", "%s entry: %w", want, err)
+		}
+		if err := el.Add(l); err != nil {
+			return nil, fail("malformed", "%s entry: %w", want, err)
+		}
+		if after != nil {
+			after(i, el)
+		}
 	}
-	l, err := ballot.ParseCredentialList(en.Body)
+	return el, nil
+}
+
+// ElectorateView is what the results page says about the registered
+// credentials: how many, their total weight, and whether any weighs more
+// than 1 (then every count is a sum of weights, SPEC.md §9.3).
+type ElectorateView struct {
+	Credentials int    `json:"credentials"`
+	Weight      uint64 `json:"weight"`
+	Weighted    bool   `json:"weighted"`
+	Late        int    `json:"late"` // late-credentials entries
+}
+
+// electorate registers the credentials of entries (electorateOf) for the
+// election of manifestB64.
+func electorate(manifestB64 string, entries [][]byte) (*ElectorateView, error) {
+	e, err := loadElection(manifestB64)
 	if err != nil {
-		return false, fail("malformed", "credential list: %w", err)
+		return nil, err
 	}
-	return l.Contains(b.key.Public()), nil
+	el, err := electorateOf(e, entries, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &ElectorateView{Credentials: el.Len(), Weight: el.TotalWeight(), Weighted: el.TotalWeight() != uint64(el.Len()), Late: len(entries) - 1}, nil
+}
+
+// votingWindow says where the time nowMs (Unix milliseconds, the voter's
+// clock) lies in the manifest's voting window (SPEC.md §3.9,
+// ballot.Schedule.At): "open", "not_open_yet" or "closed", the board's
+// error codes for a post before and after it.
+func votingWindow(manifestB64 string, nowMs uint64) (string, error) {
+	e, err := loadElection(manifestB64)
+	if err != nil {
+		return "", err
+	}
+	switch e.m.Window().At(nowMs) {
+	case ballot.WindowNotOpen:
+		return "not_open_yet", nil
+	case ballot.WindowClosed:
+		return "closed", nil
+	}
+	return "open", nil
 }
 
 // Sealed is an encrypted, signed ballot ready to cast.
@@ -644,7 +794,8 @@ func readCheckInput(text string) (*CheckInput, error) {
 // key (SPEC.md V9), so a voter can confirm a challenge from any device.
 type Opened struct {
 	Tracker    string     `json:"tracker"`
-	Selections [][]string `json:"selections"`
+	Choices    [][]uint32 `json:"choices"`    // the option indexes, per question
+	Selections [][]string `json:"selections"` // their texts in the primary language
 	Verified   bool       `json:"verified"`
 	Problem    string     `json:"problem,omitempty"` // why it does not verify
 }
@@ -680,7 +831,7 @@ func openAudited(manifestB64, jointKeyHex string, entry []byte) (*Opened, error)
 		o.Problem = "the opening does not have the election's questions and options"
 		return o, nil
 	}
-	o.Selections = op.Selections(e.m)
+	o.Choices, o.Selections = op.Choices, op.Selections(e.m)
 	kb, err := hex.DecodeString(jointKeyHex)
 	var pk *group.Element
 	if err == nil {

@@ -150,19 +150,19 @@ func TestCredentialErrors(t *testing.T) {
 func TestRegistered(t *testing.T) {
 	f := newFixture(t)
 	b := f.booth(t)
-	ok, err := b.Registered(f.credList)
-	if err != nil || !ok {
-		t.Fatalf("registered credential: %v %v", ok, err)
+	r, err := b.Registered([][]byte{f.credList})
+	if err != nil || !r.Registered || r.Weight != 1 || r.Late {
+		t.Fatalf("registered credential: %+v %v", r, err)
 	}
 	other, _ := ballot.GenerateCredential(rand.Reader)
 	b2, err := newBooth(rand.Reader, f.mb64, f.jointKey, other.Text())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := b2.Registered(f.credList); err != nil || ok {
-		t.Fatalf("unregistered credential: %v %v", ok, err)
+	if r, err := b2.Registered([][]byte{f.credList}); err != nil || r.Registered || r.Weight != 0 {
+		t.Fatalf("unregistered credential: %+v %v", r, err)
 	}
-	_, err = b.Registered([]byte("junk"))
+	_, err = b.Registered([][]byte{[]byte("junk")})
 	wantCode(t, "junk list", err, "malformed")
 }
 

@@ -53,6 +53,16 @@ func main() {
 		"verifyElectionKey": js.FuncOf(verifyElectionKeyJS),
 		"readCheckInput":    fn1s(func(s string) (any, error) { return readCheckInput(s) }),
 		"openAudited":       js.FuncOf(openAuditedJS),
+		"votingWindow": js.FuncOf(func(_ js.Value, args []js.Value) any {
+			return reply(votingWindow(argString(args, 0), argUint(args, 1)))
+		}),
+		"electorate": js.FuncOf(func(_ js.Value, args []js.Value) any {
+			raws, err := argEntries(args, 1)
+			if err != nil {
+				return reply(nil, err)
+			}
+			return reply(electorate(argString(args, 0), raws))
+		}),
 	}
 	js.Global().Set("urnaGo", js.ValueOf(api))
 	if ready := js.Global().Get("urnaGoReady"); ready.Type() == js.TypeFunction {
@@ -139,17 +149,35 @@ func boothOpen(_ js.Value, args []js.Value) any {
 	return reply(map[string]any{"handle": h, "publicCredential": b.PublicCredential()}, nil)
 }
 
-// boothRegistered(handle, credentialsEntryB64) → bool
+// boothRegistered(handle, entriesJSON) → Registration. entriesJSON is the
+// JSON array of the base64url credentials entry and the late-credentials
+// entries after it, in board order.
 func boothRegistered(_ js.Value, args []js.Value) any {
 	b, err := boothOf(args)
 	if err != nil {
 		return reply(nil, err)
 	}
-	raw, err := wire.DecodeB64(argString(args, 1))
+	raws, err := argEntries(args, 1)
 	if err != nil {
-		return reply(nil, fail("malformed", "credential list entry is not base64url"))
+		return reply(nil, err)
 	}
-	return reply(b.Registered(raw))
+	return reply(b.Registered(raws))
+}
+
+// argEntries decodes args[i], a JSON array of base64url entries.
+func argEntries(args []js.Value, i int) ([][]byte, error) {
+	var entries []string
+	if err := argJSON(args, i, &entries); err != nil {
+		return nil, err
+	}
+	raws := make([][]byte, len(entries))
+	for k, s := range entries {
+		var err error
+		if raws[k], err = wire.DecodeB64(s); err != nil {
+			return nil, fail("malformed", "entry %d is not base64url", k)
+		}
+	}
+	return raws, nil
 }
 
 // boothEncrypt(handle, choicesJSON) → Sealed

@@ -7,6 +7,7 @@ import { $, el, announce, shortHex } from './dom.js';
 import { t, setT, setError, phaseName, onLanguage } from './i18n.js';
 import { load } from './urna.js';
 import { UrnaError } from './errors.js';
+import { useManifest, setE } from './texts.js';
 
 const PAGE = 1000;
 const SHOWN = 50;
@@ -26,7 +27,7 @@ function fact(labelKey, value, code) {
 function renderSummary() {
   if (!st) return;
   $('summary').replaceChildren(
-    el('div', {}, el('dt', { text: st.title }), el('dd', {}, phaseName(st.phase))),
+    el('div', {}, setE(el('dt'), 'title'), el('dd', {}, phaseName(st.phase))),
     fact('home.id', st.election_id),
     fact('home.entries', String(st.counts.entries)),
     fact('home.ballots', String(st.counts.ballots)),
@@ -49,6 +50,7 @@ function renderTimeline() {
     ['setup', 'tl.credentials', {}, first.credentials],
     ['key-ceremony', 'tl.ceremony', { n: ceremony }, first['dkg-deal']],
     ['open', 'tl.open', {}, first.open],
+    ...(count['late-credentials'] ? [['open', 'tl.late', { n: count['late-credentials'] }, first['late-credentials']]] : []),
     ['open', 'tl.ballots', { n: count.ballot || 0, a: (count['audited-ballot'] || 0) + (count.audit || 0) }, first.ballot],
     ['closed', 'tl.close', {}, first.close],
     ['tally', 'tl.tally', { n: count['partial-decryption'] || 0 }, first['partial-decryption']],
@@ -240,6 +242,7 @@ export async function start() {
     [u, st] = await Promise.all([load(), election()]);
     $('load').hidden = true;
     if (!st) { setT($('err'), 'err.no_election'); return; }
+    useManifest(u.parseManifest(st.manifest));
     [entries, blocks] = await Promise.all([fetchEntries(0), fetchBlocks(0)]);
     renderSummary();
     renderTimeline();

@@ -10,13 +10,20 @@ import { $, el, announce, focusHeading } from './dom.js';
 import { UrnaError } from './errors.js';
 import { t, setT, setError, errorText, phaseName, onLanguage } from './i18n.js';
 import { load, b64urlToBytes } from './urna.js';
+import { useManifest, setE, electionText } from './texts.js';
 
 const steps = ['step-cred', 'step-choices', 'step-review', 'step-challenged', 'step-cast'];
 
 let u = null; // the wasm bridge
 let st = null; // election status, as the node reports it: never trusted for the key
 let key = null; // the election key this browser established from the board (SPEC.md §10.6)
-let credEntry = null; // the credential list: entry 1 of the entries the key was verified on
+// The entries that register credentials (SPEC.md §3.9): the credential
+// list (entry 1 of the entries the key was verified on) and the
+// late-credentials entries among them, then those found after the open
+// entry (late: up to entry late.next - 1).
+let credEntries = [];
+const late = { next: 0, entries: [] };
+let registration = null; // the open booth's {registered, weight, late}
 let m = null; // manifest view
 let booth = null; // the open booth (credential key inside wasm)
 let sealed = null; // the encrypted ballot under review
@@ -125,6 +132,7 @@ const MAX_PAGES = 64;
 // throws: the booth then refuses to encrypt.
 async function establishKey() {
   const entries = [];
+  const types = [];
   let open = false;
   for (let page = 0; page < MAX_PAGES && !open; page++) {
     const r = await api(`entries?from=${entries.length}&limit=${PAGE}`);
@@ -132,6 +140,7 @@ async function establishKey() {
     for (const x of r.entries) {
       if (x.seq !== entries.length) break; // a gap or a repeat: the check below fails
       entries.push(x.entry);
+      types.push(x.type);
       if (x.type === 'open') { open = true; break; }
     }
   }
@@ -150,8 +159,10 @@ async function establishKey() {
   }
   const k = u.verifyElectionKey(entries, cp.note, proof);
   if (!k.checkpoint) throw new UrnaError('key_unverified', 'the node served no signed checkpoint');
-  // The rules accept only the credential list after the manifest.
-  credEntry = entries[1];
+  // The rules accept only the credential list after the manifest; late
+  // voters may be registered during the key ceremony already.
+  credEntries = [entries[1], ...entries.filter((_, i) => i > 1 && types[i] === 'late-credentials')];
+  late.next = entries.length;
   // What the node says must agree with the board, or the node lies.
   if (st.joint_key !== k.jointKey || st.fingerprint !== k.fingerprint) {
     throw new UrnaError('key_mismatch', `${st.joint_key} ≠ ${k.jointKey}`);
@@ -184,6 +195,38 @@ function refuse(e) {
 
 // ---- step 1: credential -------------------------------------------------
 
+// registered looks for the booth's credential in the credential list and
+// the late-credentials entries (checked in wasm: signed by the credential
+// authority, registered as the rules register them). A credential not
+// found among the entries read so far is looked for again among the
+// entries posted since: a late voter registered after the open.
+async function registered(b) {
+  if (!credEntries.length) return null;
+  let reg = b.registration([...credEntries, ...late.entries]);
+  if (reg.registered) return reg;
+  const list = await pages('entries', 'entries', late.next, { limit: 1000, max: 1000, next: (r) => r.next });
+  for (const e of list) {
+    if (e.seq !== late.next) break; // a gap: read again next time
+    if (e.type === 'late-credentials') late.entries.push(e.entry);
+    late.next = e.seq + 1;
+  }
+  reg = b.registration([...credEntries, ...late.entries]);
+  return reg;
+}
+
+// showWeight says how many times the voter's ballot counts, when not once,
+// and that a late voter was registered late.
+function showWeight() {
+  const w = registration && registration.weight > 1 ? registration.weight : 0;
+  for (const id of ['weight', 'review-weight']) {
+    setT($(id), w ? 'booth.weight' : null, { n: w });
+    $(id).hidden = !w;
+  }
+  const isLate = !!(registration && registration.late);
+  setT($('late'), isLate ? 'booth.late' : null);
+  $('late').hidden = !isLate;
+}
+
 async function submitCredential(ev) {
   ev.preventDefault();
   const input = $('cred');
@@ -208,8 +251,10 @@ async function submitCredential(ev) {
   } catch (e) {
     return bad(e);
   }
+  let reg = null;
   try {
-    if (credEntry && !b.registered(credEntry)) {
+    reg = await registered(b);
+    if (reg && !reg.registered) {
       b.close();
       return bad(new UrnaError('unregistered'));
     }
@@ -218,6 +263,8 @@ async function submitCredential(ev) {
   }
   if (booth) booth.close();
   booth = b;
+  registration = reg;
+  showWeight();
   input.value = ''; // the credential lives only inside the wasm module now
   earlier = null;
   for (const id of ['revote', 'review-revote']) $(id).hidden = true;
@@ -268,12 +315,12 @@ function renderQuestions() {
     const hint = el('p', { id: hintId, class: 'help' }, setT(el('span'), hk, hp));
     if (q.min === 0) hint.append(' ', setT(el('span'), 'booth.q.blank'));
     const fs = el('fieldset', { 'aria-describedby': hintId, 'data-q': qi },
-      el('legend', { text: q.text }), hint);
+      setE(el('legend'), `q.${qi}`), hint);
     q.options.forEach((o, oi) => {
       const id = `q${qi}o${oi}`;
       fs.append(el('label', { class: 'option', for: id },
         el('input', { id, type: radio ? 'radio' : 'checkbox', name: `q${qi}`, value: oi }),
-        el('span', { text: o })));
+        setE(el('span'), `o.${qi}.${oi}`)));
     });
     if (radio && q.min === 0) {
       const id = `q${qi}blank`;
@@ -312,7 +359,7 @@ function submitChoices(ev) {
   const bad = m.questions.findIndex((q, qi) => choices[qi].length < q.min || choices[qi].length > q.max);
   if (bad >= 0) {
     const q = m.questions[bad];
-    setT(errEl, 'booth.q.tooFew', { q: q.text, min: q.min });
+    setT(errEl, 'booth.q.tooFew', { q: electionText(`q.${bad}`), min: q.min });
     const first = document.querySelector(`input[name="q${bad}"]`);
     errEl.focus();
     if (first) first.closest('fieldset').scrollIntoView({ block: 'nearest' });
@@ -323,20 +370,21 @@ function submitChoices(ev) {
 
 // ---- step 3: review, encrypt ---------------------------------------------
 
-function selectionList(texts) {
+// selectionList lists the options chosen (indexes, per question) in the
+// election's texts of the page's language.
+function selectionList(choices) {
   const dl = el('dl', { class: 'review' });
   m.questions.forEach((q, qi) => {
-    dl.append(el('dt', { text: q.text }));
-    if (texts[qi].length === 0) dl.append(setT(el('dd'), 'booth.review.blank'));
-    for (const s of texts[qi]) dl.append(el('dd', { text: s }));
+    dl.append(setE(el('dt'), `q.${qi}`));
+    if (choices[qi].length === 0) dl.append(setT(el('dd'), 'booth.review.blank'));
+    for (const oi of choices[qi]) dl.append(setE(el('dd'), `o.${qi}.${oi}`));
   });
   return dl;
 }
 
 function review(choices) {
   setT($('err'), null);
-  const texts = choices.map((c, qi) => c.map((oi) => m.questions[qi].options[oi]));
-  $('review-list').replaceChildren(selectionList(texts));
+  $('review-list').replaceChildren(selectionList(choices));
   $('review-tracker').textContent = '';
   setT($('review-tracker-help'), 'booth.review.trackerHelp');
   setT($('cast'), 'booth.cast');
@@ -470,7 +518,7 @@ async function challenge() {
     return;
   }
   sealed = null;
-  $('opened').replaceChildren(selectionList(c.selections));
+  $('opened').replaceChildren(selectionList(c.choices));
   setT($('opened-ok'), c.verified ? 'booth.challenged.ok' : null);
   setT($('opened-post'), 'booth.challenged.posting');
   $('opened-post').className = '';
@@ -498,6 +546,8 @@ function done() {
   if (booth) booth.close();
   booth = null;
   sealed = null;
+  registration = null;
+  showWeight();
   $('questions').replaceChildren();
   showStep('step-cred');
 }
@@ -549,12 +599,14 @@ export async function start() {
   if (!st) return fatal(new UrnaError('no_election'));
   onLanguage(() => { /* data-tkey elements re-translate themselves */ });
   if (st.phase !== 'open') {
-    // Not an error: the voter is told where to go instead.
-    $('etitle').textContent = u.parseManifest(st.manifest).title;
+    // Not an error: the voter is told where to go instead. The node's
+    // manifest only names the election here: the booth encrypts nothing.
+    useManifest(u.parseManifest(st.manifest));
+    setE($('etitle'), 'title');
     $('load').hidden = true;
     const over = ['closed', 'tally', 'result'].includes(st.phase);
     setT($('closed-text'), over ? 'booth.closed' : 'booth.notyet', { phase: phaseName(st.phase) });
-    $('closed').hidden = false;
+    showClosed(over);
     return;
   }
   setT($('load'), 'booth.key.checking');
@@ -568,10 +620,50 @@ export async function start() {
     return;
   }
   m = u.parseManifest(key.manifest);
-  $('etitle').textContent = m.title;
+  useManifest(m);
+  setE($('etitle'), 'title');
   $('load').hidden = true;
   showKey();
+  // The voting window of the verified manifest, on this device's clock
+  // (SPEC.md §3.9): the board decides on its block times, and refuses a
+  // ballot outside it anyway (err.not_open_yet, err.closed).
+  if (!inWindow()) return;
   announce(t('booth.key.verified'));
+  enter(t0);
+}
+
+// showClosed shows why the booth takes no credential, with the voting
+// window, and a link to the results once voting is over.
+function showClosed(over) {
+  $('closed-results').hidden = !over;
+  $('closed-sep').hidden = !over;
+  $('closed').hidden = false;
+}
+
+// inWindow reports whether this device's clock is inside the voting
+// window; if not, it says so, and before the opening it opens the booth
+// by itself when the time comes.
+function inWindow() {
+  const w = u.votingWindow(key.manifest, Date.now());
+  if (w === 'open') {
+    $('closed').hidden = true;
+    setT($('closed-text'), null);
+    return true;
+  }
+  for (const s of steps) $(s).hidden = true;
+  $('progress').hidden = true;
+  setT($('closed-text'), w === 'closed' ? 'booth.window.closed' : 'booth.window.notyet');
+  showClosed(w === 'closed');
+  announce($('closed-text').textContent);
+  if (w === 'not_open_yet') {
+    const wait = Math.min(Math.max(m.schedule.opensAt - Date.now(), 0) + 250, 2 ** 31 - 1);
+    setTimeout(() => { if (inWindow()) { announce(t('booth.key.verified')); enter(performance.now()); } }, wait);
+  }
+  return false;
+}
+
+// enter shows the booth's first step (or the ballot cast before a reload).
+function enter(t0) {
   window.addEventListener('popstate', back);
   const kept = readKept(CAST_KEY);
   resume = readKept(PROGRESS_KEY);

@@ -7,6 +7,7 @@ import { $, el, announce, shortHex } from './dom.js';
 import { UrnaError } from './errors.js';
 import { t, setT, setError } from './i18n.js';
 import { load, b64urlToBytes } from './urna.js';
+import { useManifest, setE } from './texts.js';
 
 let u = null;
 let st = null;
@@ -74,16 +75,18 @@ async function inclusion(seq, cp) {
 function opened(entry) {
   const o = u.openAudited(st.manifest, st.joint_key, entry);
   step(o.verified ? 'check.opened.ok' : 'check.opened.bad', { problem: o.problem || '' }, o.verified);
-  return openedList(o.selections);
+  return openedList(o.choices || []);
 }
 
-function openedList(selections) {
+// openedList lists the options chosen (indexes, per question) in the
+// election's texts of the page's language.
+function openedList(choices) {
   const m = u.parseManifest(st.manifest);
   const dl = el('dl', { class: 'review' });
   m.questions.forEach((q, qi) => {
-    dl.append(el('dt', { text: q.text }));
-    if (!selections[qi] || selections[qi].length === 0) dl.append(setT(el('dd'), 'booth.review.blank'));
-    for (const s of selections[qi] || []) dl.append(el('dd', { text: s }));
+    dl.append(setE(el('dt'), `q.${qi}`));
+    if (!choices[qi] || choices[qi].length === 0) dl.append(setT(el('dd'), 'booth.review.blank'));
+    for (const oi of choices[qi] || []) dl.append(setE(el('dd'), `o.${qi}.${oi}`));
   });
   return el('div', { class: 'opened' }, setT(el('p'), 'check.opened'), dl);
 }
@@ -180,6 +183,7 @@ export async function start() {
   });
   try {
     [u, st] = await Promise.all([load(), election()]);
+    if (st) useManifest(u.parseManifest(st.manifest));
   } catch (e) {
     setError($('verdict'), e);
   }

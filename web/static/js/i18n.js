@@ -24,15 +24,55 @@ const listeners = [];
 
 // t returns the translation of key with {placeholders} filled from params.
 export function t(key, params = {}) {
-  const s = messages[lang][key] ?? messages.en[key] ?? key;
+  const s = messages[lang]?.[key] ?? messages.en[key] ?? key;
   return s.replace(/\{(\w+)\}/g, (m, k) => (k in params ? String(params[k]) : m));
 }
+
+// ---- the election's languages (texts.js) --------------------------------
+// The switch offers the languages of the page's messages and, once a page
+// knows its election, the election's own languages (offerLanguages): the
+// election's texts then show in that language, the rest of the page in
+// English.
+
+const offered = new Set(); // election languages the switch offers beyond the messages
+
+// language returns the language the switch selects: a language of the
+// messages, or one of the election's.
+export function language() { return lang; }
+
+// uiLocale returns the language the page's own words are in (a BCP 47 tag
+// for <html lang> and for formatting dates).
+export function uiLocale() {
+  if (!messages[lang]) return 'en';
+  return lang === 'zh' ? 'zh-Hans' : lang;
+}
+
+// offerLanguages adds to the switch the election's languages whose primary
+// subtag has no messages (the election's "fr" when the page has en and
+// zh), named in their own language, and selects one the visitor chose
+// before.
+export function offerLanguages(tags) {
+  const sel = document.getElementById('lang');
+  for (const tag of tags) {
+    if (messages[tag.toLowerCase().split('-')[0]] || offered.has(tag)) continue;
+    offered.add(tag);
+    if (!sel) continue;
+    let name = tag;
+    try { name = new Intl.DisplayNames([tag], { type: 'language' }).of(tag) || tag; } catch { /* the tag */ }
+    sel.append(Object.assign(document.createElement('option'), { value: tag, lang: tag, textContent: name }));
+  }
+  let stored = null;
+  try { stored = localStorage.getItem(LANG_KEY); } catch { /* storage disabled */ }
+  if (stored && offered.has(stored) && stored !== lang) setLanguage(stored);
+  else if (sel) sel.value = lang;
+}
+// ---- end of the election's languages ------------------------------------
 
 // onLanguage registers a function to re-render dynamic text after a switch.
 export function onLanguage(fn) { listeners.push(fn); }
 
 function setLanguage(code) {
-  if (!messages[code]) return;
+  if (!messages[code] && !offered.has(code)) return;
   lang = code;
   try { localStorage.setItem(LANG_KEY, code); } catch { /* ignore */ }
   applyI18n(document);
@@ -82,7 +122,7 @@ export function phaseName(p) {
 // data-i18n-attr="attr:key,attr:key" (attributes) or data-tkey (setT), and
 // the title from data-page-title.
 function applyI18n(root) {
-  document.documentElement.lang = lang === 'zh' ? 'zh-Hans' : lang;
+  document.documentElement.lang = uiLocale();
   for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
   for (const el of root.querySelectorAll('[data-i18n-attr]')) {
     for (const pair of el.dataset.i18nAttr.split(',')) {

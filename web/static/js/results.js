@@ -2,15 +2,20 @@
 // bars are decoration), the trustees who decrypted, and the verdict of the
 // full verifier (package client, V1–V13) run on the record in this browser.
 
-import { api, election } from './api.js';
+import { api, election, pages } from './api.js';
 import { $, el, announce } from './dom.js';
 import { setT, setError, phaseName, onLanguage } from './i18n.js';
 import { load, verifyInWorker } from './urna.js';
+import { useManifest, setE, electionText } from './texts.js';
 
 let u = null;
 let st = null;
 let res = null;
 let counted = null; // ballots counted: the node's figure, then the one verified in this browser
+// The registered credentials ({credentials, weight, weighted}), once read
+// from the board: in a weighted election every count is a sum of weights
+// (SPEC.md §5.3, §9.3), so shares of voters and blank answers are unknown.
+let electorate = null;
 
 // tallies returns, per question, what the page shows and the downloads
 // hold: the counts with option names, the selections made, the ballots
@@ -19,15 +24,18 @@ let counted = null; // ballots counted: the node's figure, then the one verified
 // the most votes (as many as a voter may choose, ties included).
 function tallies() {
   const m = u.parseManifest(st.manifest);
+  const weighted = !!(electorate && electorate.weighted);
   return res.questions.map((q, qi) => {
     const mq = m.questions[qi] || { min: 0, max: 1 };
     const selections = q.options.reduce((s, o) => s + o.count, 0);
-    const blank = counted !== null && (mq.max === 1 || selections === 0) ? Math.max(0, counted - selections) : null;
+    const blank = !weighted && counted !== null && (mq.max === 1 || selections === 0) ? Math.max(0, counted - selections) : null;
     const sorted = q.options.map((o) => o.count).filter((c) => c > 0).sort((a, b) => b - a);
     const bar = sorted.length ? sorted[Math.min(mq.max, sorted.length) - 1] : Infinity;
+    // The texts in the page's language, from the manifest (the node's
+    // results name the options in the primary language).
     return {
-      text: q.text, min: mq.min, max: mq.max, counted, selections, blank,
-      options: q.options.map((o) => ({ text: o.text, count: o.count, top: o.count >= bar })),
+      text: electionText(`q.${qi}`) || q.text, min: mq.min, max: mq.max, counted, selections, blank, weighted,
+      options: q.options.map((o, oi) => ({ text: electionText(`o.${qi}.${oi}`) || o.text, count: o.count, top: o.count >= bar })),
     };
   });
 }
@@ -39,32 +47,37 @@ function renderQuestions() {
   box.replaceChildren();
   if (!res) return;
   setT($('counted'), counted === null ? 'results.counting' : 'results.counted', { n: counted });
+  const weighted = !!(electorate && electorate.weighted);
+  setT($('weighted'), weighted ? 'results.weighted' : null, weighted ? { n: electorate.credentials, weight: electorate.weight } : {});
+  $('weighted').hidden = !weighted;
+  // Weighted: the bars show the share of the question's weighted votes.
+  const scale = (q) => (weighted ? q.selections : counted);
   tallies().forEach((q, qi) => {
     const capId = `result-q${qi}-cap`;
     const row = (head, count, cls, top) => el('tr', { class: cls },
       el('th', { scope: 'row' }, head, top ? [' ', setT(el('span', { class: 'top' }), 'results.top')] : null),
       el('td', { class: 'bar', 'aria-hidden': 'true' },
-        el('div', { class: 'track' }, el('div', { class: 'fill', style: `width:${counted ? (100 * count) / counted : 0}%` }))),
+        el('div', { class: 'track' }, el('div', { class: 'fill', style: `width:${scale(q) ? (100 * count) / scale(q) : 0}%` }))),
       el('td', { class: 'num', 'data-count': count, text: String(count) }),
-      el('td', { class: 'num', 'data-share': 'voters', text: pct(count, counted) }),
+      el('td', { class: 'num', 'data-share': 'voters', text: weighted ? '–' : pct(count, counted) }),
       el('td', { class: 'num', 'data-share': 'votes', text: pct(count, q.selections) }));
-    const rows = q.options.map((o) => row(o.text, o.count, o.top ? 'winner' : null, o.top));
+    const rows = q.options.map((o, oi) => row(setE(el('span'), `o.${qi}.${oi}`), o.count, o.top ? 'winner' : null, o.top));
     const blank = q.blank === null ? null : el('tr', { class: 'blank' },
       setT(el('th', { scope: 'row' }), 'results.blank'), el('td', { 'aria-hidden': 'true' }),
       el('td', { class: 'num', 'data-blank': q.blank, text: String(q.blank) }), el('td', { class: 'num', text: pct(q.blank, counted) }), el('td'));
     // The question is a heading outside the table, so that on a narrow
     // screen it wraps to the screen while the table scrolls.
-    const head = el('h3', { id: capId, class: 'question' }, setT(el('span', { class: 'qn' }), 'results.question', { n: qi + 1 }), ': ', q.text,
+    const head = el('h3', { id: capId, class: 'question' }, setT(el('span', { class: 'qn' }), 'results.question', { n: qi + 1 }), ': ', setE(el('span'), `q.${qi}`),
       setT(el('span', { class: 'rule' }), 'results.rule', { min: q.min, max: q.max }));
     const table = el('table', { class: 'chart', id: `result-q${qi}`, 'aria-labelledby': capId },
       el('thead', {}, el('tr', {},
         setT(el('th', { scope: 'col' }), 'results.option'),
         el('th', { scope: 'col', 'aria-hidden': 'true' }),
-        setT(el('th', { scope: 'col', class: 'num' }), 'results.count'),
+        setT(el('th', { scope: 'col', class: 'num' }), weighted ? 'results.countWeighted' : 'results.count'),
         setT(el('th', { scope: 'col', class: 'num' }), 'results.shareVoters'),
-        setT(el('th', { scope: 'col', class: 'num' }), 'results.shareVotes'))),
+        setT(el('th', { scope: 'col', class: 'num' }), weighted ? 'results.shareWeighted' : 'results.shareVotes'))),
       el('tbody', {}, rows),
-      el('tfoot', {}, blank, el('tr', {}, setT(el('th', { scope: 'row' }), 'results.total'), el('td', { 'aria-hidden': 'true' }),
+      el('tfoot', {}, blank, el('tr', {}, setT(el('th', { scope: 'row' }), weighted ? 'results.totalWeighted' : 'results.total'), el('td', { 'aria-hidden': 'true' }),
         el('td', { class: 'num', 'data-total': q.selections, text: String(q.selections) }), el('td'), el('td'))));
     // The table scrolls sideways on a narrow screen: the region takes
     // focus so that the keyboard can scroll it too (WCAG 2.1.1).
@@ -82,6 +95,7 @@ function renderDownloads() {
     schema: 'urna-results/1',
     election_id: st.election_id, title: st.title, fingerprint: st.fingerprint, result_seq: res.result_seq,
     ballots_counted: counted,
+    weighted: !!(electorate && electorate.weighted),
     questions: q.map((x) => ({ text: x.text, min: x.min, max: x.max, selections: x.selections, blank: x.blank,
       options: x.options.map((o) => ({ text: o.text, votes: o.count, most_votes: o.top })) })),
   };
@@ -176,7 +190,8 @@ export async function start() {
     [u, st] = await Promise.all([load(), election()]);
     $('load').hidden = true;
     if (!st) { setT($('err'), 'err.no_election'); return; }
-    $('etitle').textContent = st.title;
+    useManifest(u.parseManifest(st.manifest));
+    setE($('etitle'), 'title');
     try {
       res = await api('results');
     } catch (e) {
@@ -198,5 +213,24 @@ export async function start() {
     setError($('err'), e);
     return;
   }
+  readElectorate();
   verify();
+}
+
+// readElectorate reads the entries that register credentials (the
+// credential list and the late-credentials entries), has the wasm module
+// check them (signed by the credential authority) and add up the weights,
+// and, in a weighted election, shows the results as weighted.
+async function readElectorate() {
+  try {
+    const list = await pages('entries', 'entries', 0, { limit: 1000, max: 2000, next: (r) => r.next });
+    const creds = list.filter((e) => e.type === 'credentials' || e.type === 'late-credentials').map((e) => e.entry);
+    if (!creds.length) return;
+    electorate = u.electorate(st.manifest, creds);
+  } catch {
+    return; // the counts stay as published; only the labels would change
+  }
+  if (!electorate.weighted) return;
+  renderQuestions();
+  if (res) renderDownloads();
 }

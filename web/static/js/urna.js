@@ -54,7 +54,8 @@ function wrap(g) {
       const { handle, publicCredential } = unwrap(g.boothOpen(manifest, jointKey || '', credential));
       return {
         publicCredential,
-        registered: (entry) => unwrap(g.boothRegistered(handle, entry)),
+        // entries: the credential list entry and the late-credentials entries (base64url).
+        registration: (entries) => unwrap(g.boothRegistered(handle, JSON.stringify(entries))),
         encrypt: (choices) => unwrap(g.boothEncrypt(handle, JSON.stringify(choices))),
         challenge: () => unwrap(g.boothChallenge(handle)),
         forget: () => unwrap(g.boothForget(handle)),
@@ -71,6 +72,8 @@ function wrap(g) {
     verifyRecord: (record, progress) => unwrap(g.verifyRecord(record, progress)),
     readCheckInput: (text) => unwrap(g.readCheckInput(text)),
     openAudited: (manifest, jointKey, entry) => unwrap(g.openAudited(manifest, jointKey || '', entry)),
+    votingWindow: (manifest, nowMs) => unwrap(g.votingWindow(manifest, nowMs)),
+    electorate: (manifest, entries) => unwrap(g.electorate(manifest, JSON.stringify(entries))),
     verifyElectionKey: (entries, note, proof) =>
       unwrap(g.verifyElectionKey(JSON.stringify(entries), note || '', JSON.stringify(proof ?? []))),
   };
