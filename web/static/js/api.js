@@ -60,6 +60,26 @@ export async function election() {
   }
 }
 
+// cluster returns the board's Raft servers ({leader, servers: [{id, ...}]}).
+export function cluster() { return api('cluster'); }
+
+// checkpoint returns the node's newest quorum checkpoint ({size, root,
+// note, signers}), or null before the first one.
+export async function checkpoint() {
+  try {
+    return await api('checkpoint');
+  } catch (e) {
+    if (e.status === 404) return null;
+    throw e;
+  }
+}
+
+// record downloads the complete election record (its bytes).
+export function record() { return api('record', { raw: true }); }
+
+// events opens the node's stream of committed blocks (Server-Sent Events).
+export function events() { return new EventSource(url('events')); }
+
 // pages fetches a list in pages of limit from the start: path?from=<from>
 // &limit=<limit> answers {<key>: [...]}, and next(answer, items) gives the
 // from of the following page. It stops at a short page, or after max pages.
