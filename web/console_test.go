@@ -9,8 +9,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -465,4 +471,116 @@ func waitFile(t *testing.T, path string) []byte {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// TestAttackConsoleNeverSendsKey: the authority's key file, loaded into
+// the console, never leaves the browser. Every request the page makes is
+// captured from Chromium's network events, and no body or URL may hold
+// the key in any encoding; nor may the page's storage or its DOM. The
+// node the console talks to then turns hostile and serves a tampered
+// election record: the console refuses to sign, and posts nothing.
+func TestAttackConsoleNeverSendsKey(t *testing.T) {
+	path := requireBrowser(t)
+	dir := artifacts(t)
+	cb := newConsoleBoard(t)
+	ctx := context.Background()
+	if _, err := roles.InitAuthority(rand.Reader, cb.path("ea")); err != nil {
+		t.Fatal(err)
+	}
+	keyFile := mustRead(t, cb.path("ea/authority.key"))
+	forms := secretForms(t, keyFile)
+
+	b := newBrowser(t, path, dir)
+	b.base = cb.url
+	reqs := b.record()
+	b.open("console", "console")
+	b.loadKey(cb.path("ea/authority.key"))
+	b.fillElection(cb, "attack-1")
+	b.prepareAndPost(cb)
+	if _, err := roles.IssueCredentials(ctx, rand.Reader, cb.cl, cb.path("ca"), 2); err != nil {
+		t.Fatal(err)
+	}
+	// The honest node: opening is refused (no trustee dealt), nothing signed.
+	b.run("open before the ceremony", chromedp.Click(css("#open")), until(`document.getElementById('err').textContent !== ''`))
+	contains(t, "open before the ceremony", b.text("#err"), "Not yet", "has not dealt")
+
+	// Nothing holds the key: not the page's storage, not its DOM.
+	var stored string
+	b.eval(`JSON.stringify(Object.entries(localStorage)) + JSON.stringify(Object.entries(sessionStorage)) + document.documentElement.outerHTML`, &stored)
+	for _, f := range forms[1:] {
+		if strings.Contains(stored, string(f)) {
+			t.Errorf("the page keeps the authority key in its storage or DOM")
+		}
+	}
+
+	// A hostile node: the record it serves has one byte changed.
+	rogue := tamperingProxy(t, cb.url, "/api/v1/record", func(body []byte) []byte {
+		body = bytes.Clone(body)
+		body[len(body)/2] ^= 0x01
+		return body
+	})
+	hb := b.tab()
+	hb.base = rogue
+	hreqs := hb.record()
+	hb.open("console", "console")
+	hb.loadKey(cb.path("ea/authority.key"))
+	before, err := cb.cl.Election(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hb.run("open on a tampered record", chromedp.Click(css("#open")), until(`document.getElementById('err').textContent !== ''`))
+	msg := hb.text("#err")
+	if strings.Contains(msg, "Not yet") {
+		t.Fatalf("the console decided on a tampered record instead of refusing it: %s", msg)
+	}
+	contains(t, "tampered record", msg, "signed nothing")
+	hb.audit("console refusing a tampered board", "en")
+	hb.shot("console-08-tampered-board")
+	after, err := cb.cl.Election(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Counts.Entries != before.Counts.Entries {
+		t.Errorf("the board grew from %d to %d entries after the console refused", before.Counts.Entries, after.Counts.Entries)
+	}
+	if n := reqs.noSecret(t, forms) + hreqs.noSecret(t, forms); n != 1 {
+		t.Errorf("%d requests with a body, want exactly the manifest's post", n)
+	}
+	if errs := b.pageErrors(); len(errs) > 0 {
+		t.Errorf("page errors: %v", errs)
+	}
+}
+
+// tamperingProxy serves target through a loopback proxy that rewrites the
+// body of path's successful answers with edit, as a compromised node would.
+func tamperingProxy(t *testing.T, target, path string, edit func([]byte) []byte) string {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	director := proxy.Director
+	proxy.Director = func(r *http.Request) {
+		director(r)
+		r.Header.Del("Accept-Encoding")
+	}
+	proxy.ModifyResponse = func(resp *http.Response) error {
+		if resp.Request.URL.Path != path || resp.StatusCode != http.StatusOK {
+			return nil
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		body = edit(body)
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		resp.ContentLength = int64(len(body))
+		resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
+		return nil
+	}
+	srv := httptest.NewServer(proxy)
+	t.Cleanup(srv.Close)
+	return srv.URL
 }

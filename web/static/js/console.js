@@ -10,7 +10,7 @@
 
 import { api, election, postEntry, cluster, checkpoint, record, events, sleep } from './api.js';
 import { $, el, announce, focusHeading, shortHex } from './dom.js';
-import { t, setT, setError, phaseName, onLanguage } from './i18n.js';
+import { t, setT, setError, errorText, phaseName, onLanguage } from './i18n.js';
 import { load } from './urna.js';
 
 let u = null;
@@ -270,6 +270,7 @@ async function act(fn) {
   } catch (e) {
     setT($('act'), null);
     setError($('err'), e);
+    announce(errorText(e));
     $('err').focus();
   } finally {
     for (const b of document.querySelectorAll('main button')) b.disabled = false;
@@ -310,7 +311,7 @@ function sample() {
 function renderTurnout() {
   setT($('turnout-now'), 'console.turnout.now', { ballots: st.counts.ballots, voters: st.counts.voters_voted, n: st.counts.credentials });
   $('turnout').tBodies[0].replaceChildren(...samples.slice(-20).reverse().map((s) => el('tr', {},
-    el('th', { scope: 'row', text: s.at.toLocaleTimeString() }), el('td', { text: String(s.ballots) }), el('td', { text: String(s.voters) }))));
+    el('th', { scope: 'row', text: s.at.toLocaleTimeString(document.documentElement.lang) }), el('td', { text: String(s.ballots) }), el('td', { text: String(s.voters) }))));
 }
 
 function render() {
