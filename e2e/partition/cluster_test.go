@@ -46,6 +46,7 @@ type node struct {
 	id     string
 	api    string // https://ADDR:8443
 	client *apiclient.Client
+	strict *apiclient.Client // the same, with consistent reads
 	cmd    *exec.Cmd
 	log    string
 }
@@ -89,6 +90,7 @@ func startCluster(t *testing.T, nw *network, keys map[string]ed25519.PrivateKey)
 		if err != nil {
 			t.Fatal(err)
 		}
+		n.strict = n.client.Consistent()
 		c.nodes = append(c.nodes, n)
 	}
 	for _, n := range c.nodes {

@@ -36,6 +36,7 @@ const (
 	notFound                // read or tracker: 404
 	failed                  // no answer or a 5xx: unknown for a post, nothing for a read
 	effectOf                // set by complete: an unknown post whose entry is on the final board
+	repeatOf                // set by complete: a post answered with the seq an earlier attempt's append got
 )
 
 // op is one client operation as recorded: who, on which node, what, the
@@ -53,10 +54,13 @@ type op struct {
 	note    string // checkpoint: answered
 	signers int    // checkpoint: how many nodes signed it
 	got     string // read, tracker: the id answered
-	out     outcome
-	err     string // failed: why
-	call    int64
-	ret     int64
+	// consistent: a read with ?consistent=1, which MUST reflect every
+	// post acknowledged before it began (docs/API.md, "Consistent reads").
+	consistent bool
+	out        outcome
+	err        string // failed: why
+	call       int64
+	ret        int64
 }
 
 // history records operations from concurrent clients.
@@ -87,13 +91,20 @@ type boardLog []string
 //     answers "duplicate" when the entry is already there;
 //   - a post with unknown outcome or answered "duplicate" that complete
 //     found to have appended its entry (effectOf) appends it;
+//   - a post answered with the seq an earlier attempt's append got
+//     (repeatOf, posting is idempotent) finds its entry at that seq;
 //   - a read of seq s that finds an entry finds the log's entry s, a
 //     tracker found names an entry at the seq the log has it, and a
 //     checkpoint covers no more than the log: reads never show what is not
 //     committed, nor anything different from it;
-//   - "not found" is allowed at any point: the API has no read barrier, any
-//     node answers from its own replica, which may be behind (checked
-//     separately by checkSessions).
+//   - a plain read's "not found" is allowed at any point: it is answered
+//     from the node's own replica, which may be behind (checked separately
+//     by checkSessions);
+//   - a consistent read (?consistent=1, the read barrier) is linearizable:
+//     it answers "not found" only when the log does not hold what it asked
+//     for (seq s at or past the log's length; a tracker whose ballot is not
+//     in the log), so a consistent read that misses a post acknowledged
+//     before it began is a violation.
 var model = porcupine.Model{
 	Init: func() any { return boardLog(nil) },
 	Step: func(state, input, output any) (bool, any) {
@@ -114,10 +125,18 @@ var model = porcupine.Model{
 				return true, append(slices.Clip(l), o.id)
 			case dupOf:
 				return has, l
+			case repeatOf:
+				return o.seq < uint64(len(l)) && l[o.seq] == o.id, l
 			}
 		case opRead, opTracker:
-			if o.out == notFound {
+			if o.out == notFound && !o.consistent {
 				return true, l
+			}
+			if o.out == notFound && o.kind == opRead {
+				return o.seq >= uint64(len(l)), l
+			}
+			if o.out == notFound {
+				return !slices.Contains(l, o.id), l
 			}
 			return o.seq < uint64(len(l)) && l[o.seq] == o.got && (o.kind == opRead || o.got == o.id), l
 		case opCheckpoint:
@@ -151,6 +170,13 @@ func short(id string) string {
 }
 
 func (o *op) String() string {
+	if o.consistent {
+		return o.describe() + " (consistent)"
+	}
+	return o.describe()
+}
+
+func (o *op) describe() string {
 	switch o.kind {
 	case opPost:
 		switch o.out {
@@ -158,6 +184,8 @@ func (o *op) String() string {
 			return fmt.Sprintf("%s: post %s -> seq %d", o.node, short(o.id), o.seq)
 		case dupOf:
 			return fmt.Sprintf("%s: post %s -> duplicate", o.node, short(o.id))
+		case repeatOf:
+			return fmt.Sprintf("%s: post %s -> seq %d, appended by an earlier attempt", o.node, short(o.id), o.seq)
 		default:
 			return fmt.Sprintf("%s: post %s -> unknown or duplicate, appended by this post", o.node, short(o.id))
 		}
@@ -183,8 +211,16 @@ func (o *op) String() string {
 //     appended by an attempt that failed or answered "duplicate": we let
 //     the first one carry the effect (a failed one's open interval
 //     [call, ∞) contains every later attempt's);
+//   - posting is idempotent: a post of an entry already on the board is
+//     answered with that entry's position (docs/API.md). So when the first
+//     attempt at an entry failed and a later one was answered with a seq,
+//     the failed one may have appended it: the first failed attempt
+//     carries the effect, and every post answered with a seq after the one
+//     that appended the entry is a repeat (repeatOf), which must name the
+//     seq the log has the entry at;
 //   - every other failed post had no effect (an entry answered with a seq
-//     was appended by that post; one not on the final board by none);
+//     was appended by the first post so answered, unless a failed attempt
+//     came before it; one not on the final board by none);
 //   - failed reads say nothing and are left out.
 //
 // Why "duplicate" may carry the effect: before posting was made idempotent,
@@ -200,21 +236,36 @@ func (o *op) String() string {
 func complete(ops []*op, final map[string]uint64) (hist []porcupine.Operation, selfDup int) {
 	sorted := slices.Clone(ops)
 	sort.SliceStable(sorted, func(a, b int) bool { return sorted[a].call < sorted[b].call })
+	// appender is, per entry on the final board, the post that appended
+	// it: the first failed attempt before any answered with a seq, else
+	// the first answered with a seq, else the first failed or duplicate.
+	appender := map[string]*op{}
 	acked := map[string]bool{}
 	for _, o := range sorted {
-		if o.kind == opPost && o.out == okFound {
-			acked[o.id] = true
+		if _, on := final[o.id]; !on || o.kind != opPost || acked[o.id] {
+			continue
 		}
-	}
-	carrier := map[string]*op{}
-	for _, o := range sorted {
-		if _, on := final[o.id]; on && o.kind == opPost && (o.out == failed || o.out == dupOf) && !acked[o.id] && carrier[o.id] == nil {
-			carrier[o.id] = o
+		switch {
+		case o.out == okFound:
+			acked[o.id] = true
+			if a := appender[o.id]; a == nil || a.out != failed {
+				appender[o.id] = o
+			}
+		case o.out == failed && appender[o.id] == nil:
+			appender[o.id] = o
+		case o.out == dupOf && appender[o.id] == nil:
+			appender[o.id] = o
 		}
 	}
 	for _, o := range sorted {
 		ret := o.ret
-		if c := carrier[o.id]; c == o && o.kind == opPost {
+		a := appender[o.id]
+		switch {
+		case o.kind != opPost:
+			if o.out == failed {
+				continue
+			}
+		case a == o && o.out != okFound:
 			e := *o
 			e.out, e.seq = effectOf, final[o.id]
 			if o.out == failed {
@@ -223,7 +274,11 @@ func complete(ops []*op, final map[string]uint64) (hist []porcupine.Operation, s
 				selfDup++
 			}
 			o = &e
-		} else if o.out == failed {
+		case a != nil && a != o && o.out == okFound:
+			e := *o
+			e.out = repeatOf
+			o = &e
+		case o.out == failed:
 			continue
 		}
 		hist = append(hist, porcupine.Operation{ClientId: o.client, Input: o, Output: o.out, Call: o.call, Return: ret})
@@ -288,8 +343,12 @@ func checkSessions(ops []*op, final map[string]uint64) []string {
 func summary(ops []*op) string {
 	count := map[string]int{}
 	for _, o := range ops {
-		name := [...]string{"ok", "duplicate", "not found", "failed", "effect"}[o.out]
-		count[o.kind.String()+" "+name]++
+		name := [...]string{"ok", "duplicate", "not found", "failed", "effect", "repeat"}[o.out]
+		kind := o.kind.String()
+		if o.consistent {
+			kind = "consistent " + kind
+		}
+		count[kind+" "+name]++
 	}
 	var keys []string
 	for k := range count {
@@ -306,8 +365,9 @@ func summary(ops []*op) string {
 // explain lists the simplest contradictions in a history porcupine
 // refused, for the failure message: an answer that shows an entry (a read,
 // a tracker, a checkpoint covering it, a "duplicate") before the post that
-// appended it began, and two posts whose seqs are in the opposite order of
-// real time.
+// appended it began, a consistent read that missed an entry whose post was
+// acknowledged before the read began, and two posts whose seqs are in the
+// opposite order of real time.
 func explain(hist []porcupine.Operation) []string {
 	appended := map[string]porcupine.Operation{} // id → the post that appended it
 	bySeq := map[uint64]porcupine.Operation{}
@@ -329,6 +389,14 @@ func explain(hist []porcupine.Operation) []string {
 		case o.kind == opCheckpoint && o.out == okFound:
 			for s := uint64(0); s < o.size; s++ {
 				shows = append(shows, bySeq[s])
+			}
+		case o.consistent && o.out == notFound && o.kind != opCheckpoint:
+			q, ok := bySeq[o.seq]
+			if o.kind == opTracker {
+				q, ok = appended[o.id]
+			}
+			if ok && q.Return < p.Call {
+				out = append(out, fmt.Sprintf("%s [%d,%d] began after %s [%d,%d] was acknowledged", o, p.Call, p.Return, q.Input.(*op), q.Call, q.Return))
 			}
 		case o.kind == opPost && o.out == okFound:
 			for _, q := range hist {

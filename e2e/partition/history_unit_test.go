@@ -22,6 +22,8 @@ func read(sess int, seq uint64, got string, call, ret int64) *op {
 	return o
 }
 
+func consistent(o *op) *op { o.consistent = true; return o }
+
 func TestModel(t *testing.T) {
 	final := map[string]uint64{"a": 0, "b": 1, "c": 2}
 	for _, tc := range []struct {
@@ -39,13 +41,24 @@ func TestModel(t *testing.T) {
 		{"duplicate answering the post that appended", []*op{post(1, "a", 0, dupOf, 0, 10), post(2, "b", 1, okFound, 11, 12)}, porcupine.Ok},
 		{"duplicate answered before the entry was appended", []*op{post(1, "a", 0, okFound, 20, 30), post(2, "a", 0, dupOf, 0, 10)}, porcupine.Illegal},
 		{"the appending duplicate ends before its seq's turn", []*op{post(1, "a", 0, okFound, 0, 10), post(1, "c", 0, dupOf, 11, 12), post(2, "b", 1, okFound, 20, 30)}, porcupine.Illegal},
+		{"retry answered with the seq its failed first attempt got", []*op{post(1, "a", 0, failed, 0, 5), post(2, "b", 1, okFound, 6, 10), post(3, "a", 0, okFound, 11, 12)}, porcupine.Ok},
+		{"retry answered with another seq than the append", []*op{post(1, "a", 0, okFound, 0, 5), post(2, "b", 1, okFound, 6, 10), post(3, "a", 1, okFound, 11, 12)}, porcupine.Illegal},
+		{"consistent not found while the post is in flight", []*op{post(1, "a", 0, okFound, 0, 10), consistent(read(3, 0, "", 5, 12))}, porcupine.Ok},
+		{"consistent read after the post", []*op{post(1, "a", 0, okFound, 0, 10), consistent(read(3, 0, "a", 11, 12))}, porcupine.Ok},
+		{"consistent not found after the post was acknowledged", []*op{post(1, "a", 0, okFound, 0, 10), consistent(read(3, 0, "", 11, 12))}, porcupine.Illegal},
+		{"consistent tracker not found after the post was acknowledged", []*op{post(1, "a", 0, okFound, 0, 10),
+			{client: 3, sess: 3, node: "n2", kind: opTracker, id: "a", out: notFound, consistent: true, call: 11, ret: 12}}, porcupine.Illegal},
+		{"consistent tracker not found of an entry never posted", []*op{post(1, "a", 0, okFound, 0, 10),
+			{client: 3, sess: 3, node: "n2", kind: opTracker, id: "c", out: notFound, consistent: true, call: 11, ret: 12}}, porcupine.Ok},
+		{"consistent checkpoint not found yet", []*op{post(1, "a", 0, okFound, 0, 10),
+			{client: 3, sess: 3, node: "n2", kind: opCheckpoint, out: notFound, consistent: true, call: 11, ret: 12}}, porcupine.Ok},
 		{"checkpoint ahead of the posts", []*op{{kind: opCheckpoint, size: 1, out: okFound, call: 0, ret: 4}, post(1, "a", 0, okFound, 5, 10)}, porcupine.Illegal},
 	} {
 		hist, _ := complete(tc.ops, final)
 		if got := porcupine.CheckOperations(model, hist); (got && tc.want != porcupine.Ok) || (!got && tc.want == porcupine.Ok) {
 			t.Errorf("%s: linearizable %v, want %s", tc.name, got, tc.want)
 		}
-		if tc.want == porcupine.Illegal && strings.HasPrefix(tc.name, "seqs") && len(explain(hist)) == 0 {
+		if tc.want == porcupine.Illegal && (strings.HasPrefix(tc.name, "seqs") || strings.HasPrefix(tc.name, "consistent")) && len(explain(hist)) == 0 {
 			t.Errorf("%s: explain finds no contradiction", tc.name)
 		}
 	}

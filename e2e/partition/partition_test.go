@@ -408,10 +408,26 @@ func (cl *client) postUntilDone(ctx context.Context, en *entry) bool {
 	return false
 }
 
+// api is the home node's client: half the reads are consistent ones
+// (?consistent=1), which the model checks as linearizable.
+func (cl *client) api(o *op) *apiclient.Client {
+	o.consistent = cl.rnd.IntN(2) == 0
+	if o.consistent {
+		return cl.home.strict
+	}
+	return cl.home.client
+}
+
 func (cl *client) read(ctx context.Context) {
-	seq := uint64(cl.rnd.Int64N(cl.w.maxSeq.Load() + 4))
-	cl.do(ctx, opRead, 10*time.Second, func(o *op) { o.seq = seq }, func(ctx context.Context, o *op) error {
-		en, err := cl.home.client.Entry(ctx, o.seq)
+	// Half the reads go to the newest entries, where a stale answer shows.
+	top := cl.w.maxSeq.Load()
+	seq := uint64(cl.rnd.Int64N(top + 4))
+	if cl.rnd.IntN(2) == 0 {
+		seq = uint64(max(0, top-8+cl.rnd.Int64N(12)))
+	}
+	var ac *apiclient.Client
+	cl.do(ctx, opRead, 10*time.Second, func(o *op) { o.seq, ac = seq, cl.api(o) }, func(ctx context.Context, o *op) error {
+		en, err := ac.Entry(ctx, o.seq)
 		if err == nil {
 			o.got = cl.checkEntry(o, en.Seq, en.ID, en.Entry)
 		}
@@ -434,15 +450,20 @@ func (cl *client) tracker(ctx context.Context) {
 	n := len(cl.w.posted)
 	var en *entry
 	if n > 0 {
-		en = cl.w.posted[cl.rnd.IntN(n)]
+		k := cl.rnd.IntN(n)
+		if cl.rnd.IntN(2) == 0 {
+			k = max(0, n-1-cl.rnd.IntN(8)) // the newest ballots
+		}
+		en = cl.w.posted[k]
 	}
 	cl.w.mu.Unlock()
 	if en == nil {
 		cl.checkpoint(ctx)
 		return
 	}
-	cl.do(ctx, opTracker, 10*time.Second, func(o *op) { o.id = en.id }, func(ctx context.Context, o *op) error {
-		tr, err := cl.home.client.Tracker(ctx, en.tracker)
+	var ac *apiclient.Client
+	cl.do(ctx, opTracker, 10*time.Second, func(o *op) { o.id, ac = en.id, cl.api(o) }, func(ctx context.Context, o *op) error {
+		tr, err := ac.Tracker(ctx, en.tracker)
 		if err == nil {
 			o.seq, o.got = tr.Seq, tr.ID
 			if tr.Tracker != en.tracker {
@@ -454,8 +475,9 @@ func (cl *client) tracker(ctx context.Context) {
 }
 
 func (cl *client) checkpoint(ctx context.Context) {
-	cl.do(ctx, opCheckpoint, 10*time.Second, nil, func(ctx context.Context, o *op) error {
-		cp, err := cl.home.client.Checkpoint(ctx)
+	var ac *apiclient.Client
+	cl.do(ctx, opCheckpoint, 10*time.Second, func(o *op) { ac = cl.api(o) }, func(ctx context.Context, o *op) error {
+		cp, err := ac.Checkpoint(ctx)
 		if err == nil {
 			o.size, o.root, o.note, o.signers = cp.Size, cp.Root, cp.Note, len(cp.Signers)
 		}

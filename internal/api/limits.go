@@ -8,6 +8,15 @@ const Prefix = "/api/v1"
 // Ed25519 signature) to the leader. It is guarded like the cluster routes.
 const CosignPath = Prefix + "/cluster/cosign"
 
+// ReadIndexPath is the node-internal route on which a follower asks the
+// leader for the read index of a consistent read (ReadIndexResponse). It
+// is guarded like the cluster routes and never forwarded.
+const ReadIndexPath = Prefix + "/cluster/read-index"
+
+// ConsistentParam is the query parameter that asks a read for a
+// linearizable answer: ?consistent=1 (docs/API.md, "Consistent reads").
+const ConsistentParam = "consistent"
+
 // Limits of docs/API.md.
 const (
 	// MaxEntriesPerPost bounds the entries of one POST /entries.

@@ -223,6 +223,13 @@ type TransferRequest struct {
 	ID string `json:"id"`
 }
 
+// ReadIndexResponse is the leader's answer on ReadIndexPath: a Raft index
+// such that a node whose applied index reaches it holds every write
+// acknowledged before the leader answered.
+type ReadIndexResponse struct {
+	Index uint64 `json:"index"`
+}
+
 // StatusResponse answers a successful cluster change.
 type StatusResponse struct {
 	Status string `json:"status"`

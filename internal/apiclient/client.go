@@ -34,6 +34,13 @@ type Options struct {
 	ClusterToken string
 	// UserAgent is sent with every request (default "urna-apiclient").
 	UserAgent string
+	// Consistent makes every read of the board ask for a consistent
+	// (linearizable) answer, ?consistent=1 (docs/API.md, "Consistent
+	// reads"): it reflects every write acknowledged before the read began,
+	// or fails with 503 no_leader / not_ready (retried like any 503).
+	// Without it a read may be stale (never older than what the same node
+	// answered before). /health, /events and the cluster routes ignore it.
+	Consistent bool
 }
 
 // maxResponse bounds a non-streaming answer.
@@ -74,6 +81,20 @@ func New(baseURL string, opts Options) (*Client, error) {
 	return &Client{base: u, hc: hc, opts: opts}, nil
 }
 
+// Consistent returns a client for the same node whose reads are
+// consistent ones (Options.Consistent); c is unchanged.
+func (c *Client) Consistent() *Client {
+	cc := *c
+	cc.opts.Consistent = true
+	return &cc
+}
+
+// readsBoard reports whether a GET of path reads the board's state (and so
+// takes ?consistent=1).
+func readsBoard(path string) bool {
+	return path != "/health" && path != "/events" && path != "/cluster" && !strings.HasPrefix(path, "/cluster/")
+}
+
 // BaseURL is the node's base URL.
 func (c *Client) BaseURL() string { return c.base.String() }
 
@@ -92,7 +113,15 @@ type call struct {
 func (c *Client) do(ctx context.Context, cl call) (*http.Response, []byte, error) {
 	u := *c.base
 	u.Path += api.Prefix + cl.path
-	u.RawQuery = cl.query.Encode()
+	q := cl.query
+	if c.opts.Consistent && cl.method == http.MethodGet && readsBoard(cl.path) {
+		q = url.Values{}
+		for k, v := range cl.query {
+			q[k] = v
+		}
+		q.Set(api.ConsistentParam, "1")
+	}
+	u.RawQuery = q.Encode()
 	for attempt := 0; ; attempt++ {
 		resp, buf, err := c.attempt(ctx, cl, u.String())
 		if err == nil {

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -316,5 +317,78 @@ func TestTransportErrorSaysURLOnce(t *testing.T) {
 	}
 	if !errors.Is(err, syscall.ECONNREFUSED) {
 		t.Fatalf("error %q does not wrap ECONNREFUSED", msg)
+	}
+}
+
+// TestConsistent: a consistent client adds ?consistent=1 to every read of
+// the board (and nowhere else), keeps the other parameters, and retries a
+// 503 not_ready like any 503; the client it was made from stays plain.
+func TestConsistent(t *testing.T) {
+	f := httpapitest.Sample()
+	f.ReadIndexV, f.AppliedV = 5, 5
+	h := httpapi.New(f, httpapi.Options{ConsistentWait: 50 * time.Millisecond})
+	var mu sync.Mutex
+	var queries []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		queries = append(queries, r.URL.Path+"?"+r.URL.RawQuery)
+		mu.Unlock()
+		h.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	plain, err := apiclient.New(srv.URL, apiclient.Options{MaxRetryWait: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := plain.Consistent()
+	ctx := context.Background()
+	if _, _, err := c.Entries(ctx, 1, 2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Tracker(ctx, "K7QF-2MZX"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Health(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Cluster(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := plain.Entry(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	check(t, "queries", queries, []string{
+		"/api/v1/entries?consistent=1&from=1&limit=2", "/api/v1/trackers/K7QF-2MZX?consistent=1",
+		"/api/v1/health?", "/api/v1/cluster?", "/api/v1/entries/0?",
+	})
+	check(t, "read indexes waited for", f.WaitedFor(), []uint64{5, 5})
+
+	// Behind: 503 not_ready, retried until the node caught up.
+	f.SetApplied(4)
+	mu.Lock()
+	queries = nil
+	mu.Unlock()
+	go func() {
+		for {
+			mu.Lock()
+			n := len(queries)
+			mu.Unlock()
+			if n >= 2 {
+				f.SetApplied(5)
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	if _, err := c.Entry(ctx, 0); err != nil {
+		t.Fatalf("after not_ready: %v", err)
+	}
+	if _, err := c.Checkpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cNoRetry, _ := apiclient.New(srv.URL, apiclient.Options{MaxRetries: -1, Consistent: true})
+	f.SetApplied(4)
+	if _, err := cNoRetry.Entry(ctx, 0); !apiclient.IsCode(err, api.CodeNotReady) {
+		t.Fatalf("behind without retries: %v, want not_ready", err)
 	}
 }

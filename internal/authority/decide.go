@@ -149,7 +149,7 @@ func Result(s *client.Verified) (*tally.Result, error) {
 	if len(s.Partials) < p.T {
 		return nil, fmt.Errorf("%w: %d valid partial decryptions on the board, %d needed", ErrNotReady, len(s.Partials), p.T)
 	}
-	res, _, err := tally.Combine(p, s.VerificationKeys, s.Aggregate, s.Partials, uint64(s.Counted))
+	res, _, err := tally.Combine(p, s.VerificationKeys, s.Aggregate, s.Partials, s.MaxCount)
 	if err != nil {
 		return nil, fmt.Errorf("combining partial decryptions: %w", err)
 	}

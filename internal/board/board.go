@@ -29,6 +29,9 @@ var (
 	// ErrBadCommand: SubmitCosign got bytes that are not a well-formed
 	// cosign command (nothing was proposed).
 	ErrBadCommand = errBadCommand
+	// ErrBehind: WaitApplied gave up before this node applied the read
+	// index (it is cut off from the leader or far behind).
+	ErrBehind = errors.New("board: this node has not caught up with the read index")
 )
 
 // Replica is what the board needs from internal/replica (a *replica.Node).
@@ -41,6 +44,7 @@ type Replica interface {
 	Servers() ([]replica.Server, error)
 	Join(ctx context.Context, id, raftAddr, apiAddr string) error
 	Remove(ctx context.Context, id string) error
+	ReadIndex(ctx context.Context) (uint64, error)
 }
 
 var _ Replica = (*replica.Node)(nil)
@@ -149,7 +153,7 @@ func Open(cfg Config) (*Board, error) {
 	b := &Board{cfg: cfg, st: cfg.Store, cancel: cancel, Hub: newHub()}
 	fsm, err := newFSM(cfg.Store, fsmHooks{
 		block:    func(blk Block) { b.Hub.publish(blk) },
-		applied:  func() { b.Cosigner.wake() },
+		applied:  func() { b.Cosigner.wake(); b.Reader.applied.notify() },
 		restored: func() { b.Submitter.tally.reset() },
 	})
 	if err != nil {

@@ -24,6 +24,8 @@ type Reader struct {
 	cfg *Config
 	st  store.Store
 	src stateSource
+	// applied wakes WaitApplied (barrier.go) after every apply.
+	applied appliedSignal
 }
 
 // Entry is one committed entry.

@@ -46,6 +46,15 @@ type Backend interface {
 	// board.ErrBadCommand, board.ErrCosignRejected or
 	// board.ErrCosignDiverged, or replica.ErrNotLeader on a follower.
 	SubmitCosign(ctx context.Context, cmd []byte) error
+
+	// ReadIndex returns the read index of a consistent read (the leader's
+	// side of api.ReadIndexPath; replica.Node.ReadIndex). On a follower,
+	// or on a leader that could not confirm it still leads, it fails with
+	// an error wrapping replica.ErrNotLeader.
+	ReadIndex(ctx context.Context) (uint64, error)
+	// WaitApplied returns once this node's state has applied index, or
+	// fails with an error wrapping board.ErrBehind when ctx ends first.
+	WaitApplied(ctx context.Context, index uint64) error
 }
 
 // SubmitResult is the outcome of one submitted entry: its position

@@ -23,11 +23,16 @@
 //     replayed to the leader's API, at most one hop, after the follower
 //     parsed the entries (junk is answered locally); a leader change during
 //     the forward is followed;
+//   - consistent reads (consistent.go): a read with ?consistent=1 gets a
+//     read index (from this node's replica when it leads, else from the
+//     leader's GET /api/v1/cluster/read-index over the peer transport) and
+//     waits until the board applied it, or answers 503 no_leader /
+//     not_ready; it never falls back to the possibly stale local state;
 //   - readiness (ready.go: GET /api/v1/ready) and metrics (metrics.go: GET
 //     /metrics, the Prometheus text format, no metrics library).
 //
 // The cluster routes (POST /api/v1/cluster/join, /remove, /cosign and
-// /transfer-leadership) are accepted from a loopback peer address, with the
+// /transfer-leadership, GET /api/v1/cluster/read-index) are accepted from a loopback peer address, with the
 // bearer cluster token, or (mutual TLS on the peer listener) from a member's
 // verified certificate; the peer address is the TCP one, never a
 // client-supplied header.

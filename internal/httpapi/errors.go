@@ -50,6 +50,7 @@ type mapping struct {
 const (
 	msgOverloaded = "the node is overloaded; retry later"
 	msgNoLeader   = "no leader is available; retry later"
+	msgNotReady   = "this node has not caught up with the leader for a consistent read; retry later or ask another node"
 )
 
 // mappings is the one table from domain and machinery sentinels to docs/API.md.
@@ -78,6 +79,7 @@ var mappings = []mapping{
 	{bulletin.ErrAudited, http.StatusConflict, api.CodeAudited, "", ""},
 	{bulletin.ErrAuditLimit, http.StatusConflict, api.CodeAuditLimit, "", ""},
 	{bulletin.ErrClosed, http.StatusConflict, api.CodeClosed, "", ""},
+	{bulletin.ErrNotOpenYet, http.StatusConflict, api.CodeNotOpenYet, "", ""},
 	{replica.ErrTooLarge, http.StatusRequestEntityTooLarge, api.CodeTooLarge, "", ""},
 	{replica.ErrOverloaded, http.StatusServiceUnavailable, api.CodeOverloaded, "", msgOverloaded},
 	// The outcome of a write cut by a leadership change or a shutdown is
@@ -86,6 +88,9 @@ var mappings = []mapping{
 	{replica.ErrNotLeader, http.StatusServiceUnavailable, api.CodeNoLeader, "", msgNoLeader},
 	{replica.ErrLeadershipLost, http.StatusServiceUnavailable, api.CodeNoLeader, "", msgNoLeader},
 	{replica.ErrShutdown, http.StatusServiceUnavailable, api.CodeNoLeader, "", msgNoLeader},
+	// A consistent read on a node that did not apply the leader's read
+	// index in time (it wraps the context's error: before that line).
+	{board.ErrBehind, http.StatusServiceUnavailable, api.CodeNotReady, "", msgNotReady},
 	// The per-request timeout: the node is too busy to answer in time.
 	{context.DeadlineExceeded, http.StatusServiceUnavailable, api.CodeOverloaded, "", msgOverloaded},
 	// POST /api/v1/cluster/cosign.

@@ -221,23 +221,8 @@ func (s *server) forwardOnce(ctx context.Context, orig *http.Request, leader, pa
 	u := *target
 	u.Path = strings.TrimSuffix(target.Path, "/") + path
 	u.RawQuery = orig.URL.RawQuery
-	actx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	go func() {
-		t := time.NewTicker(50 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-actx.Done():
-				return
-			case <-t.C:
-				if l := s.b.LeaderAPI(); l != "" && l != leader {
-					cancel(errLeaderMoved)
-					return
-				}
-			}
-		}
-	}()
+	actx, stop := s.untilLeaderMoves(ctx, leader)
+	defer stop()
 	req, err := http.NewRequestWithContext(actx, http.MethodPost, u.String(), bytes.NewReader(body))
 	if err != nil {
 		return fwdAnswer{}, err

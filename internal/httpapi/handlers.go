@@ -16,26 +16,29 @@ func (s *server) routes(e *echo.Echo) {
 	g := e.Group(api.Prefix, apiHeaders)
 	t := s.withTimeout
 
+	rc := s.consistent // ?consistent=1 (consistent.go)
+
 	g.POST("/entries", s.submit, t)
 	g.GET("/health", s.health, t)
-	g.GET("/election", s.election, t)
-	g.GET("/entries", s.entries, t)
-	g.GET("/entries/:seq", s.entry, t)
-	g.GET("/blocks", s.blocks, t)
-	g.GET("/blocks/:height", s.block, t)
-	g.GET("/trackers/:tracker", s.tracker, t)
-	g.GET("/checkpoint", s.checkpoint, t)
-	g.GET("/proofs/inclusion", s.inclusion, t)
-	g.GET("/proofs/consistency", s.consistency, t)
-	g.GET("/receipts/:seq", s.receipt, t)
-	g.GET("/results", s.results, t)
-	g.GET("/record", s.record, s.limitStreams) // streams: no request timeout
-	g.GET("/events", s.events, s.limitStreams) // streams: no request timeout
+	g.GET("/election", s.election, t, rc)
+	g.GET("/entries", s.entries, t, rc)
+	g.GET("/entries/:seq", s.entry, t, rc)
+	g.GET("/blocks", s.blocks, t, rc)
+	g.GET("/blocks/:height", s.block, t, rc)
+	g.GET("/trackers/:tracker", s.tracker, t, rc)
+	g.GET("/checkpoint", s.checkpoint, t, rc)
+	g.GET("/proofs/inclusion", s.inclusion, t, rc)
+	g.GET("/proofs/consistency", s.consistency, t, rc)
+	g.GET("/receipts/:seq", s.receipt, t, rc)
+	g.GET("/results", s.results, t, rc)
+	g.GET("/record", s.record, s.limitStreams, rc) // streams: no request timeout
+	g.GET("/events", s.events, s.limitStreams)     // streams: no request timeout
 	g.GET("/cluster", s.cluster, t)
 	g.GET("/booth", s.booth, t)
 	g.POST("/cluster/join", s.join, s.clusterGuard, t)
 	g.POST("/cluster/remove", s.remove, s.clusterGuard, t)
 	g.POST(strings.TrimPrefix(api.CosignPath, api.Prefix), s.cosign, s.clusterGuard, t)
+	g.GET(strings.TrimPrefix(api.ReadIndexPath, api.Prefix), s.readIndexRoute, s.clusterGuard, t)
 	g.Any("/*", func(echo.Context) error { return echo.ErrNotFound })
 
 	if s.opts.Static != nil {

@@ -48,6 +48,12 @@ func (n node) Submit(ctx context.Context, entries [][]byte) ([]SubmitResult, err
 
 func (n node) LeaderAPI() string { return n.b.LeaderAPI() }
 
+func (n node) ReadIndex(ctx context.Context) (uint64, error) { return n.b.ReadIndex(ctx) }
+
+func (n node) WaitApplied(ctx context.Context, index uint64) error {
+	return n.b.WaitApplied(ctx, index)
+}
+
 func (n node) Health(context.Context) (*api.Health, error) {
 	s := n.b.Status()
 	return &api.Health{Status: "ok", Node: s.Node, Leader: s.Leader, Role: s.Role, Applied: s.Applied}, nil

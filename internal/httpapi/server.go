@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -63,6 +64,10 @@ type Options struct {
 	// ForwardWait bounds how long a follower waits for a (new) leader to
 	// forward a write to, when it knows none or the one it knew failed.
 	ForwardWait time.Duration
+	// ConsistentWait bounds how long a read with ?consistent=1 waits for
+	// a read index from the leader and for this node to apply it (within
+	// the request's own timeout) before it answers 503.
+	ConsistentWait time.Duration
 
 	// Ready computes GET /api/v1/ready (nil: ready when a leader is known).
 	Ready ReadyFunc
@@ -96,6 +101,7 @@ func DefaultOptions() Options {
 		MaxEntriesBody:    api.MaxEntriesBody,
 		MaxBody:           api.MaxBody,
 		ForwardWait:       5 * time.Second,
+		ConsistentWait:    5 * time.Second,
 	}
 }
 
@@ -114,6 +120,7 @@ func (o Options) withDefaults() Options {
 	set(&o.RetryAfter, d.RetryAfter)
 	set(&o.KeepAlive, d.KeepAlive)
 	set(&o.ForwardWait, d.ForwardWait)
+	set(&o.ConsistentWait, d.ConsistentWait)
 	if o.MaxEntriesBody <= 0 {
 		o.MaxEntriesBody = d.MaxEntriesBody
 	}
@@ -179,6 +186,7 @@ func Serve(ctx context.Context, e *echo.Echo, ln net.Listener, grace time.Durati
 	defer cancelBase()
 	e.Server.BaseContext = func(net.Listener) context.Context { return base }
 	e.Server.Handler = e
+	closeFreshOnShutdown(e.Server)
 	errc := make(chan error, 1)
 	go func() { errc <- e.Server.Serve(ln) }()
 	select {
@@ -196,6 +204,51 @@ func Serve(ctx context.Context, e *echo.Echo, ln net.Listener, grace time.Durati
 		return fmt.Errorf("httpapi: serving: %w", err)
 	}
 	return nil
+}
+
+// closeFreshOnShutdown makes srv's Shutdown close at once every connection
+// that has not delivered a complete request header yet (http.StateNew),
+// as it closes idle keep-alive connections. Without it, Shutdown counts
+// such a connection as busy until it is 5 s old (net/http, issue 22682),
+// so a grace of 5 s or less ran out whenever a client had opened a
+// connection it never used: http.Transport puts a connection it dialled
+// for a request that another connection served into its idle pool, and
+// the peers' transports do so under concurrent forwards and cosignatures
+// (TestStartThreeNodes failed with "shutting down: context deadline
+// exceeded", the only open connection a fresh one with no request).
+// Nothing is lost: the server read no request from it, and a client
+// sending one at that moment sees the connection close, as on an idle one.
+func closeFreshOnShutdown(srv *http.Server) {
+	var mu sync.Mutex
+	fresh := make(map[net.Conn]struct{})
+	closing := false
+	prev := srv.ConnState
+	srv.ConnState = func(c net.Conn, st http.ConnState) {
+		if prev != nil {
+			prev(c, st)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case st == http.StateNew && closing:
+			// Accepted while the listener closed: never served.
+			_ = c.Close()
+		case st == http.StateNew:
+			fresh[c] = struct{}{}
+		default:
+			delete(fresh, c)
+		}
+	}
+	// Shutdown runs this once its listeners are closed.
+	srv.RegisterOnShutdown(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		closing = true
+		for c := range fresh {
+			_ = c.Close()
+		}
+		clear(fresh)
+	})
 }
 
 // recoverPanics turns a handler panic into a logged internal error.

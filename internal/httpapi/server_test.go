@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -609,4 +610,49 @@ func TestExtraRoutes(t *testing.T) {
 	}
 	a = request(t, srv, "DELETE", "/api/v1/health", "")
 	t.Logf("DELETE /health: %d %s", a.status, a.body)
+}
+
+// TestShutdownClosesUnusedConnection: a connection that never sent a
+// request (as http.Transport leaves behind when it dialled for a request
+// another connection served) does not hold up a graceful shutdown; before,
+// Serve waited until it was 5 s old and failed with "context deadline
+// exceeded" whenever the grace was shorter.
+func TestShutdownClosesUnusedConnection(t *testing.T) {
+	e := httpapi.New(httpapitest.Sample(), httpapi.Options{Logger: testonly.Logger(t, slog.LevelDebug)})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	served := make(chan error, 1)
+	go func() { served <- httpapi.Serve(ctx, e, ln, 4*time.Second) }()
+
+	idle, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+	// A request on a second connection: the server accepts in order, so
+	// the unused connection is open on its side once this is answered.
+	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := hc.Get("http://" + ln.Addr().String() + "/api/v1/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+
+	cancel()
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Fatalf("Serve: %v", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("Serve did not return after its grace")
+	}
+	_ = idle.SetReadDeadline(time.Now().Add(time.Minute))
+	if n, err := idle.Read(make([]byte, 1)); err == nil {
+		t.Fatalf("the unused connection is still open (read %d bytes)", n)
+	}
 }

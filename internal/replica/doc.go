@@ -61,6 +61,17 @@
 //     idempotent at the FSM level (e.g. keyed by content hash) so that a
 //     retry is harmless.
 //
+// # Read index
+//
+// [Node.ReadIndex] is the leader's half of a linearizable read (the
+// ReadIndex algorithm of the Raft thesis, §6.4): after a barrier committed
+// once per term, it takes the commit index, confirms with a heartbeat round
+// (raft's VerifyLeader) that it still leads, and returns the index of the
+// last FSM command entry at or below that commit index. A node whose FSM
+// AppliedIndex reaches it holds every write acknowledged before the call.
+// A leader cut off from the majority fails with ErrNotLeader instead of
+// answering from its stale state. Nothing is written but the barrier.
+//
 // # Membership metadata
 //
 // Raft's configuration knows each server's ID and Raft address, but followers

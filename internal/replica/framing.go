@@ -32,6 +32,13 @@ type entry struct {
 	cmds [][]byte
 }
 
+// isCommandEntry reports whether a committed entry carries FSM commands,
+// from its header (a committed entry that does not decode stops the
+// replica before anyone reads it this way).
+func isCommandEntry(data []byte) bool {
+	return len(data) >= entryHeaderLen && data[0] == entryVersion && data[1] == kindCommands
+}
+
 // entrySize returns the encoded size of an entry carrying cmds.
 func entrySize(cmds [][]byte) int {
 	n := entryHeaderLen

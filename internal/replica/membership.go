@@ -39,7 +39,7 @@ func (n *Node) Join(ctx context.Context, id, raftAddr, apiAddr string) error {
 		return fmt.Errorf("replica: join %q: %w", id, err)
 	}
 	f := n.raft.AddVoter(raft.ServerID(id), raft.ServerAddress(raftAddr), 0, n.cfg.ApplyTimeout)
-	if err := waitFuture(ctx, f); err != nil {
+	if err := n.await(ctx, f); err != nil {
 		return fmt.Errorf("replica: join %q: %w", id, n.mapRaftErr(err))
 	}
 	n.log.Info("replica: server joined", "id", id, "raft_addr", raftAddr, "api_addr", apiAddr)
@@ -56,7 +56,7 @@ func (n *Node) Remove(ctx context.Context, id string) error {
 	if !n.IsLeader() {
 		return n.notLeader()
 	}
-	if err := waitFuture(ctx, n.raft.RemoveServer(raft.ServerID(id), 0, n.cfg.ApplyTimeout)); err != nil {
+	if err := n.await(ctx, n.raft.RemoveServer(raft.ServerID(id), 0, n.cfg.ApplyTimeout)); err != nil {
 		return fmt.Errorf("replica: remove %q: %w", id, n.mapRaftErr(err))
 	}
 	n.log.Info("replica: server removed", "id", id)
@@ -98,7 +98,7 @@ func (n *Node) applyMembers(ctx context.Context, ops ...memberOp) error {
 		cmds[i] = encodeMemberOp(op)
 	}
 	f := n.raft.Apply(encodeEntry(kindMembership, cmds), n.cfg.ApplyTimeout)
-	if err := waitFuture(ctx, f); err != nil {
+	if err := n.await(ctx, f); err != nil {
 		return n.mapRaftErr(err)
 	}
 	if err, _ := f.Response().(error); err != nil {
@@ -134,7 +134,7 @@ func (n *Node) TransferLeadership(ctx context.Context, id string) error {
 		}
 		f = n.raft.LeadershipTransferToServer(raft.ServerID(id), addr)
 	}
-	if err := waitFuture(ctx, f); err != nil {
+	if err := n.await(ctx, f); err != nil {
 		return fmt.Errorf("replica: transfer leadership: %w", n.mapRaftErr(err))
 	}
 	n.log.Info("replica: leadership handed over", "to", id)

@@ -26,6 +26,7 @@ type Node struct {
 	raft  *raft.Raft
 	trans raft.Transport
 	store *boltStore
+	logs  raft.LogStore // the store behind raft's log cache
 	fsm   *fsmAdapter
 
 	queue chan *request
@@ -46,6 +47,9 @@ type Node struct {
 
 	entries  atomic.Uint64
 	commands atomic.Uint64
+	// readyTerm is the last term in which this node, as leader, committed
+	// a read barrier (ReadIndex).
+	readyTerm atomic.Uint64
 
 	// hadState records whether raft found a log, a stable store or a
 	// snapshot at startup: such a node is already a member (or was one) and
@@ -172,6 +176,7 @@ func startNode(cfg Config, fsm FSM, trans raft.Transport, store *boltStore) (*No
 		raft:        r,
 		trans:       trans,
 		store:       store,
+		logs:        logs,
 		fsm:         adapter,
 		queue:       make(chan *request, cfg.QueueSize),
 		stop:        make(chan struct{}),
@@ -385,8 +390,13 @@ func (n *Node) Shutdown() error {
 	return n.shutdownErr
 }
 
-// waitFuture waits for f or ctx.
-func waitFuture(ctx context.Context, f raft.Future) error {
+// await waits for f, ctx, or raft's shutdown. Why not just f.Error():
+// with BatchApplyCh, raft buffers Apply (and Barrier) futures in a
+// channel, and one still in that buffer when raft shuts down is never
+// answered. Once raft is down, an unanswered future therefore means
+// "outcome unknown" (ErrShutdown), and Shutdown does not wait forever for
+// its waiter.
+func (n *Node) await(ctx context.Context, f raft.Future) error {
 	done := make(chan error, 1)
 	go func() { done <- f.Error() }()
 	select {
@@ -394,6 +404,13 @@ func waitFuture(ctx context.Context, f raft.Future) error {
 		return err
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-n.raftDown:
+		select {
+		case err := <-done:
+			return err
+		default:
+			return ErrShutdown
+		}
 	}
 }
 

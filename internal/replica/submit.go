@@ -175,7 +175,7 @@ func (n *Node) send(batch []*request, count int, inflight chan struct{}) {
 	n.waiters.Add(1)
 	go func() {
 		defer n.waiters.Done()
-		err := n.futureError(f)
+		err := n.await(context.Background(), f)
 		<-inflight
 		if err != nil {
 			err = n.mapRaftErr(err)
@@ -212,27 +212,6 @@ func (n *Node) drainQueue() {
 			r.done <- response{err: ErrShutdown}
 		default:
 			return
-		}
-	}
-}
-
-// futureError waits for f. Why not just f.Error(): with BatchApplyCh, raft
-// buffers Apply futures in a channel, and one still in that buffer when raft
-// shuts down is never answered. Once raft is down, an unanswered future
-// therefore means "outcome unknown" (ErrShutdown), and Shutdown does not
-// wait forever for its waiter.
-func (n *Node) futureError(f raft.ApplyFuture) error {
-	done := make(chan error, 1)
-	go func() { done <- f.Error() }()
-	select {
-	case err := <-done:
-		return err
-	case <-n.raftDown:
-		select {
-		case err := <-done:
-			return err
-		default:
-			return ErrShutdown
 		}
 	}
 }

@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/urna-vote/urna/internal/api"
+	"github.com/urna-vote/urna/internal/board"
 	"github.com/urna-vote/urna/internal/httpapi"
 	"github.com/urna-vote/urna/internal/store"
 )
@@ -33,6 +35,11 @@ type Fake struct {
 	RecordErr   error // returned after Record was written
 	ClusterV    api.Cluster
 	Events      chan api.Block
+	// ReadIndexV is the read index ReadIndex answers (make it fail with
+	// SetErr("ReadIndex", a *replica.NotLeaderError) for a follower);
+	// AppliedV the applied index WaitApplied waits for.
+	ReadIndexV uint64
+	AppliedV   uint64
 
 	// SubmitFunc answers Submit; nil accepts every entry at the next seq.
 	SubmitFunc func(ctx context.Context, entries [][]byte) ([]httpapi.SubmitResult, error)
@@ -42,6 +49,7 @@ type Fake struct {
 	Joined    []api.JoinRequest
 	Removed   []string
 	Cosigns   [][]byte
+	Waited    []uint64 // WaitApplied's indexes
 }
 
 var _ httpapi.Backend = (*Fake)(nil)
@@ -205,6 +213,52 @@ func (f *Fake) Remove(_ context.Context, id string) error {
 
 func (f *Fake) SubmitCosign(_ context.Context, cmd []byte) error {
 	return logCall(f, "SubmitCosign", &f.Cosigns, cmd)
+}
+
+func (f *Fake) ReadIndex(context.Context) (uint64, error) {
+	if err := f.err("ReadIndex"); err != nil {
+		return 0, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.ReadIndexV, nil
+}
+
+// WaitApplied succeeds when AppliedV reaches index (SetApplied), else
+// when ctx ends it fails with board.ErrBehind.
+func (f *Fake) WaitApplied(ctx context.Context, index uint64) error {
+	if err := logCall(f, "WaitApplied", &f.Waited, index); err != nil {
+		return err
+	}
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for {
+		f.mu.Lock()
+		applied := f.AppliedV
+		f.mu.Unlock()
+		if applied >= index {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("fake: applied %d, read index %d: %w: %w", applied, index, board.ErrBehind, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// SetApplied sets AppliedV, safely while serving.
+func (f *Fake) SetApplied(index uint64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.AppliedV = index
+}
+
+// WaitedFor returns the indexes WaitApplied was called with.
+func (f *Fake) WaitedFor() []uint64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]uint64(nil), f.Waited...)
 }
 
 // logCall fails as SetErr set for method, or appends v to *calls.
