@@ -26,6 +26,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/internal/apiclient"
 	"github.com/urna-vote/urna/internal/roles"
 	"github.com/urna-vote/urna/internal/server"
@@ -331,13 +332,39 @@ func TestBrowserConsole(t *testing.T) {
 	contains(t, "invalid manifest", b.text("#create-err"), "not valid")
 	audit("create with an error", "03-create-error")
 	b.run("options again", chromedp.SetValue(css("#q0-options"), "Red\nGreen\nBlue"))
+	// In English and Chinese, with a schedule (opened long ago, closing
+	// far ahead, by hand before that too).
+	b.run("languages and schedule",
+		chromedp.SendKeys(css("#langs"), "en, zh"),
+		chromedp.Click(css("#tr-update")),
+		until(`document.getElementById('tr-zh-q1-options') !== null`),
+		chromedp.SendKeys(css("#tr-zh-title"), "控制台选举"),
+		chromedp.SendKeys(css("#tr-zh-q0-text"), "最喜欢的颜色？"),
+		chromedp.SetValue(css("#tr-zh-q0-options"), "红\n绿\n蓝"),
+		chromedp.SendKeys(css("#tr-zh-q1-text"), "哪些公园？"),
+		chromedp.SetValue(css("#tr-zh-q1-options"), "北\n南\n东"),
+		chromedp.SetValue(css("#opens"), "2020-01-01T00:00"),
+		chromedp.SetValue(css("#closes"), "2099-12-31T23:00"))
+	audit("create with translations", "03b-create-translations")
 	fp := b.prepareAndPost(cb)
+	st, err := cb.cl.Election(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := ballot.ParseManifest(st.Manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Version != ballot.ManifestVersionExtended || strings.Join(m.Languages, ",") != "en,zh" || len(m.Translations) != 1 ||
+		m.Translations[0].Title != "控制台选举" || m.Schedule.OpensAt == 0 || m.Schedule.ClosesAt <= m.Schedule.OpensAt || !m.Schedule.Manual {
+		t.Fatalf("the posted manifest: version %d, languages %v, translations %+v, schedule %+v", m.Version, m.Languages, m.Translations, m.Schedule)
+	}
 	audit("ceremony", "04-ceremony")
 
 	// Opening before the ceremony is refused, and nothing is posted.
 	b.run("open too early", chromedp.Click(css("#open")), until(`document.getElementById('err').textContent !== ''`))
 	contains(t, "open too early", b.text("#err"), "Not yet", "credential list is not posted")
-	st, _ := cb.cl.Election(ctx)
+	st, _ = cb.cl.Election(ctx)
 	if st.Phase != "setup" && st.Phase != "key-ceremony" {
 		t.Fatalf("phase %s after a refused open", st.Phase)
 	}

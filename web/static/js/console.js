@@ -146,6 +146,36 @@ async function loadNodes() {
   }
 }
 
+// languages returns the tags typed (the first is the texts' own).
+function languages() {
+  return $('langs').value.split(/[\s,]+/).map((s) => s.trim()).filter(Boolean);
+}
+
+// renderTranslations shows, for every language after the first, fields
+// for the title and each question's text and options, keeping what was
+// typed already.
+function renderTranslations() {
+  const kept = new Map([...$('translations').querySelectorAll('input, textarea')].map((i) => [i.id, i.value]));
+  const qs = [...$('questions').querySelectorAll('fieldset.question')].map((b) => b.dataset.q);
+  const field = (id, key, params, tag = 'input') => [setT(el('label', { for: id }), key, params),
+    el(tag, tag === 'input' ? { id, type: 'text', autocomplete: 'off', value: kept.get(id) ?? '' } : { id, rows: '3' })];
+  $('translations').replaceChildren(...languages().slice(1).map((lang) => {
+    const box = el('fieldset', { class: 'translation', 'data-lang': lang },
+      setT(el('legend'), 'console.tr.legend', { lang }),
+      field(`tr-${lang}-title`, 'console.tr.title', { lang }),
+      qs.flatMap((q, i) => [...field(`tr-${lang}-q${q}-text`, 'console.tr.text', { n: i + 1, lang }),
+        ...field(`tr-${lang}-q${q}-options`, 'console.tr.options', { n: i + 1, lang }, 'textarea')]));
+    for (const ta of box.querySelectorAll('textarea')) ta.value = kept.get(ta.id) ?? '';
+    return box;
+  }));
+}
+
+// rfc3339 turns a datetime-local value (the official's local time) into
+// the manifest's UTC time, or '' when empty.
+function rfc3339(v) {
+  return v ? new Date(v).toISOString().replace(/\.000Z$/, 'Z') : '';
+}
+
 // b64url encodes bytes as unpadded base64url (the manifest's encoding).
 function b64url(bytes) {
   let s = '';
@@ -181,7 +211,27 @@ async function authoring() {
     const [id, k] = row.querySelectorAll('input');
     return { id: id.value.trim(), key: nodeKey(k.value) };
   }).filter((n) => n.id || n.key);
+  const lines = (id) => $(id).value.split('\n').map((x) => x.trim()).filter(Boolean);
+  const langs = languages();
+  const qs = [...$('questions').querySelectorAll('fieldset.question')].map((b) => b.dataset.q);
+  const extended = {};
+  if (langs.length) {
+    extended.languages = langs;
+    if (langs.length > 1) {
+      extended.translations = Object.fromEntries(langs.slice(1).map((lang) => {
+        const v = (id) => ($(id) ? $(id).value.trim() : '');
+        return [lang, { title: v(`tr-${lang}-title`),
+          questions: qs.map((q) => ({ text: v(`tr-${lang}-q${q}-text`), options: $(`tr-${lang}-q${q}-options`) ? lines(`tr-${lang}-q${q}-options`) : [] })) }];
+      }));
+    }
+  }
+  if (rfc3339($('opens').value)) extended.opens_at = rfc3339($('opens').value);
+  if (rfc3339($('closes').value)) extended.closes_at = rfc3339($('closes').value);
+  if (!$('manual').checked) extended.manual = false;
   return {
+    // Languages or a schedule make it a version-4 manifest (SPEC.md §4.4).
+    version: Object.keys(extended).length ? 4 : 0,
+    ...extended,
     election_id: $('eid').value.trim(),
     title: $('etitle-in').value.trim(),
     questions,
@@ -387,6 +437,7 @@ export async function start() {
     setError($('create-err'), null);
     try { addTrustee($('trustee-paste').value); $('trustee-paste').value = ''; } catch (e) { setError($('create-err'), e); }
   });
+  $('tr-update').addEventListener('click', renderTranslations);
   $('nodes-load').addEventListener('click', loadNodes);
   $('node-add').addEventListener('click', () => nodeRow());
   $('create-form').addEventListener('submit', prepare);
