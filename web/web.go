@@ -1,7 +1,8 @@
 // Package web is Urna's web client: the voting booth, "check my ballot",
-// the board explorer and the results page, as plain HTML, CSS and ES
-// modules (static/), with the protocol code (packages ballot, bulletin and
-// client) compiled to WebAssembly from ./wasm by `make wasm` into
+// the board explorer, the results page and the election authority's
+// console (/console, outside the voters' navigation), as plain HTML, CSS
+// and ES modules (static/), with the protocol code (packages ballot,
+// bulletin, client and internal/authority) compiled to WebAssembly from ./wasm by `make wasm` into
 // static/urna.wasm.
 //
 // The pages are written once each in pages/ and share one layout
