@@ -22,6 +22,7 @@ var pure = []string{
 	"github.com/urna-vote/urna/internal/schnorr",
 	"github.com/urna-vote/urna/internal/batch",
 	"github.com/urna-vote/urna/internal/roll",
+	"github.com/urna-vote/urna/internal/authority",
 }
 
 // forbidden are import-path prefixes a pure package must not reach.

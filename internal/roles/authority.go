@@ -1,16 +1,15 @@
 package roles
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"slices"
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/internal/apiclient"
+	"github.com/urna-vote/urna/internal/authority"
 	"github.com/urna-vote/urna/internal/wire"
 	"github.com/urna-vote/urna/tally"
 )
@@ -42,21 +41,11 @@ func BuildManifest(dir string, spec *ElectionSpec) (*ballot.Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(spec.Template))
-	dec.DisallowUnknownFields()
-	var j ballot.ManifestJSON
-	if err := dec.Decode(&j); err != nil {
-		return nil, fmt.Errorf("roles: manifest template: %w", err)
+	j, err := authority.DecodeTemplate(spec.Template)
+	if err != nil {
+		return nil, fmt.Errorf("roles: %w", err)
 	}
-	if j.Version == 0 {
-		j.Version = ballot.ManifestVersion
-	}
-	own := wire.EncodeB64(sk.Public().Bytes())
-	switch j.Authority {
-	case "":
-		j.Authority = own
-	case own:
-	default:
+	if own := wire.EncodeB64(sk.Public().Bytes()); j.Authority != "" && j.Authority != own {
 		return nil, fmt.Errorf("roles: manifest template names another authority key than %s", AuthorityKeyFile)
 	}
 	if spec.CredentialAuthority != "" {
@@ -93,10 +82,7 @@ func BuildManifest(dir string, spec *ElectionSpec) (*ballot.Manifest, error) {
 			j.BoardNodes = append(j.BoardNodes, ballot.BoardNodeJSON{ID: n.ID, Key: wire.EncodeB64(n.Key)})
 		}
 	}
-	if j.BoardQuorum == 0 {
-		j.BoardQuorum = uint32(len(j.BoardNodes)/2 + 1)
-	}
-	m, err := j.Manifest()
+	m, err := authority.Complete(j, sk.Public())
 	if err != nil {
 		return nil, fmt.Errorf("roles: %w", err)
 	}
@@ -152,53 +138,36 @@ type OpenInfo struct {
 // a node hiding a dealer's post or a complaint makes it refuse
 // (ErrRefused) or wait, never state another QUAL.
 func Open(ctx context.Context, rand io.Reader, c *apiclient.Client, dir string, force bool, others ...*apiclient.Client) (*OpenInfo, error) {
-	sk, b, err := signerAndBoard(ctx, rand, append([]*apiclient.Client{c}, others...), dir, "open", false, LoadAuthority)
+	sk, err := LoadAuthority(dir)
 	if err != nil {
 		return nil, err
 	}
-	if !b.Has(bulletin.TypeCredentials) {
-		return nil, fmt.Errorf("%w: the credential list is not posted yet", ErrNotReady)
-	}
-	cer, err := b.Ceremony()
+	s, _, err := followBoard(ctx, rand, append([]*apiclient.Client{c}, others...), dir, "open", false)
 	if err != nil {
 		return nil, err
 	}
-	if !force {
-		p := b.Params()
-		dealt := map[int]bool{}
-		for _, d := range cer.Deals {
-			dealt[d.Dealer] = true
-		}
-		for i := 1; i <= p.N; i++ {
-			if !dealt[i] {
-				return nil, fmt.Errorf("%w: trustee %d (%s) has not dealt", ErrNotReady, i, b.Manifest.Trustees[i-1].Name)
-			}
-		}
-		for i := 1; i <= p.N; i++ {
-			if !cer.Confirmed[i] {
-				return nil, fmt.Errorf("%w: trustee %d (%s) has not checked its shares", ErrNotReady, i, b.Manifest.Trustees[i-1].Name)
-			}
-		}
-		for _, cp := range cer.Complaints {
-			if !slices.ContainsFunc(cer.Reveals, func(r *tally.Reveal) bool { return r.Dealer == cp.Dealer && r.Complainer == cp.Complainer }) {
-				return nil, fmt.Errorf("%w: trustee %d has not answered the complaint of trustee %d", ErrNotReady, cp.Dealer, cp.Complainer)
-			}
-		}
+	op, err := authority.Open(s, force)
+	if err != nil {
+		return nil, wrapAuthority(err)
 	}
-	qual, key, _, err := b.Qualified()
+	res, err := post(ctx, rand, c, s.Fingerprint, bulletin.TypeOpen, bulletin.RoleAuthority, sk, op.Body.Bytes())
 	if err != nil {
 		return nil, err
 	}
-	dq, _ := tally.Disqualifications(b.Params(), cer.Deals, cer.Complaints, cer.Reveals)
-	body := &bulletin.OpenBody{JointKey: key}
-	for _, i := range qual {
-		body.Qualified = append(body.Qualified, uint16(i))
+	qual := make([]int, len(op.Body.Qualified))
+	for i, q := range op.Body.Qualified {
+		qual[i] = int(q)
 	}
-	res, err := post(ctx, rand, c, b.Fingerprint, bulletin.TypeOpen, bulletin.RoleAuthority, sk, body.Bytes())
-	if err != nil {
-		return nil, err
+	return &OpenInfo{Seq: res.Seq, Qualified: qual, JointKey: op.Body.JointKey.Bytes(), Excluded: op.Excluded}, nil
+}
+
+// wrapAuthority prefixes an error of package authority that is not one
+// of its sentinels (which already read "roles: ...").
+func wrapAuthority(err error) error {
+	if errors.Is(err, ErrNotReady) || errors.Is(err, ErrExists) {
+		return err
 	}
-	return &OpenInfo{Seq: res.Seq, Qualified: qual, JointKey: key.Bytes(), Excluded: dq}, nil
+	return fmt.Errorf("roles: %w", err)
 }
 
 // Close posts the close entry with a reason for people (SPEC.md §3.5),
@@ -245,19 +214,9 @@ func Tally(ctx context.Context, rand io.Reader, c *apiclient.Client, dir string,
 	if err != nil {
 		return nil, refused("tally", err)
 	}
-	if !s.Closed {
-		return nil, fmt.Errorf("%w: the election is not closed yet", ErrNotReady)
-	}
-	if s.Result != nil {
-		return nil, fmt.Errorf("%w: the board already holds the result", ErrExists)
-	}
-	p := tally.ManifestParams(s.Manifest)
-	if len(s.Partials) < p.T {
-		return nil, fmt.Errorf("%w: %d valid partial decryptions on the board, %d needed", ErrNotReady, len(s.Partials), p.T)
-	}
-	res, _, err := tally.Combine(p, s.VerificationKeys, s.Aggregate, s.Partials, s.MaxCount)
+	res, err := authority.Result(s)
 	if err != nil {
-		return nil, fmt.Errorf("roles: combining partial decryptions: %w", err)
+		return nil, wrapAuthority(err)
 	}
 	sub, err := post(ctx, rand, c, s.Fingerprint, bulletin.TypeResult, bulletin.RoleAuthority, sk, res.Bytes())
 	if err != nil {

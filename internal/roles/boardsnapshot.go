@@ -9,6 +9,7 @@ import (
 	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/client"
 	"github.com/urna-vote/urna/internal/apiclient"
+	"github.com/urna-vote/urna/internal/authority"
 	"github.com/urna-vote/urna/internal/group"
 	"github.com/urna-vote/urna/internal/schnorr"
 	"github.com/urna-vote/urna/tally"
@@ -48,45 +49,23 @@ func (b *Board) Has(t bulletin.EntryType) bool { return len(b.OfType(t)) > 0 }
 func (b *Board) Params() *tally.Params { return tally.ManifestParams(b.Manifest) }
 
 // Ceremony is the key ceremony as posted on the board.
-type Ceremony struct {
-	Deals      []*tally.DealerPost
-	Complaints []*tally.Complaint
-	Reveals    []*tally.Reveal
-	Confirmed  map[int]bool // trustees that posted a confirmation
-}
+type Ceremony = authority.Ceremony
 
 // Ceremony decodes the key-ceremony entries.
 func (b *Board) Ceremony() (*Ceremony, error) {
-	c := &Ceremony{Confirmed: map[int]bool{}}
-	for _, e := range b.Entries {
-		var err error
-		switch body := e.Entry.Body; e.Entry.Type {
-		case bulletin.TypeDKGDeal:
-			err = appendParsed(&c.Deals, body, tally.ParseDealerPost)
-		case bulletin.TypeDKGComplaint:
-			err = appendParsed(&c.Complaints, body, tally.ParseComplaint)
-		case bulletin.TypeDKGReveal:
-			err = appendParsed(&c.Reveals, body, tally.ParseReveal)
-		case bulletin.TypeDKGConfirmation:
-			var x *tally.Confirmation
-			if x, err = tally.ParseConfirmation(body); err == nil {
-				c.Confirmed[x.Trustee] = true
-			}
-		}
-		if err != nil {
-			return nil, fmt.Errorf("roles: board entry %d (%s): %w", e.Seq, e.Entry.Type, err)
-		}
+	c, err := authority.CeremonyOf(b.seqEntries())
+	if err != nil {
+		return nil, fmt.Errorf("roles: %w", err)
 	}
 	return c, nil
 }
 
-// appendParsed parses body and appends it to *dst.
-func appendParsed[T any](dst *[]T, body []byte, parse func([]byte) (T, error)) error {
-	v, err := parse(body)
-	if err == nil {
-		*dst = append(*dst, v)
+func (b *Board) seqEntries() []client.SeqEntry {
+	out := make([]client.SeqEntry, len(b.Entries))
+	for i, e := range b.Entries {
+		out[i] = client.SeqEntry(e)
 	}
-	return err
+	return out
 }
 
 // Qualified recomputes QUAL, the joint key and the verification keys from
@@ -96,18 +75,9 @@ func (b *Board) Qualified() (qual []int, key *group.Element, vks []*group.Elemen
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	p := b.Params()
-	qual, err = tally.Qualified(p, c.Deals, c.Complaints, c.Reveals)
+	qual, key, vks, err = authority.Qualified(b.Params(), c)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("roles: key ceremony: %w", err)
-	}
-	key, err = tally.JointKey(p, c.Deals, qual)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("roles: key ceremony: %w", err)
-	}
-	vks, err = tally.VerificationKeys(p, c.Deals, qual)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("roles: key ceremony: %w", err)
+		return nil, nil, nil, fmt.Errorf("roles: %w", err)
 	}
 	return qual, key, vks, nil
 }

@@ -1,14 +1,13 @@
 package roles
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/urna-vote/urna/ballot"
+	"github.com/urna-vote/urna/internal/authority"
 	"github.com/urna-vote/urna/internal/group"
 	"github.com/urna-vote/urna/internal/keyfile"
 	"github.com/urna-vote/urna/internal/schnorr"
@@ -26,46 +25,37 @@ const (
 	TrusteePublicFile   = "trustee.pub"
 	TrusteeDealerSeed   = "trustee.dealer-seed"
 	CredentialsFile     = "credentials.txt"
-	keyFileVersion      = 1
-	kindAuthorityKey    = "urna-authority-key"
-	kindAuthorityPublic = "urna-authority-public"
-	kindCAKey           = "urna-credential-authority-key"
-	kindCAPublic        = "urna-credential-authority-public"
+	keyFileVersion      = authority.KeyFileVersion
+	kindAuthorityKey    = authority.KindAuthorityKey
+	kindAuthorityPublic = authority.KindAuthorityPublic
+	kindCAKey           = authority.KindCAKey
+	kindCAPublic        = authority.KindCAPublic
 	kindTrusteeKey      = "urna-trustee-key"
-	kindTrusteePublic   = "urna-trustee-public"
+	kindTrusteePublic   = authority.KindTrusteePublic
 	kindDealerSeed      = "urna-trustee-dealer-seed"
 	dealerSeedSize      = 32
 )
 
 // schnorrKeyFile is the 0600 file of a Schnorr signing key.
-type schnorrKeyFile struct {
-	Kind    string `json:"kind"`
-	Version int    `json:"version"`
-	Secret  string `json:"secret"` // base64url scalar
-	Public  string `json:"public"` // base64url element
-}
+type schnorrKeyFile struct{ authority.KeyFile }
 
 func (f *schnorrKeyFile) fileKind() string { return f.Kind }
 
 // PublicKeyFile is the public half of an authority's key, to hand to
 // whoever writes the manifest.
-type PublicKeyFile struct {
-	Kind   string `json:"kind"`
-	Public string `json:"public"` // base64url element
-}
+type PublicKeyFile = authority.PublicFile
 
-func (f *PublicKeyFile) fileKind() string { return f.Kind }
+type publicKeyFile struct{ authority.PublicFile }
+
+func (f *publicKeyFile) fileKind() string { return f.Kind }
 
 // TrusteePublicFileJSON is what a trustee hands to the election authority: the
 // manifest's trustee entry (SPEC.md §4.1).
-type TrusteePublicFileJSON struct {
-	Kind       string `json:"kind"`
-	Name       string `json:"name"`
-	SigningKey string `json:"signing_key"` // base64url Ristretto255 element
-	ShareKey   string `json:"share_key"`   // base64url X25519 key
-}
+type TrusteePublicFileJSON = authority.TrusteePublic
 
-func (f *TrusteePublicFileJSON) fileKind() string { return f.Kind }
+type trusteePublicFile struct{ authority.TrusteePublic }
+
+func (f *trusteePublicFile) fileKind() string { return f.Kind }
 
 type trusteeKeyFile struct {
 	Kind    string `json:"kind"`
@@ -106,13 +96,7 @@ func writePublic(path string, data []byte) error {
 }
 
 // marshalFile encodes a key file's JSON, indented, with a final newline.
-func marshalFile(v any) []byte {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		panic("roles: encoding a key file: " + err.Error()) // only fixed struct types
-	}
-	return append(b, '\n')
-}
+func marshalFile(v any) []byte { return authority.Marshal(v) }
 
 // readFile reads the JSON file of the given kind at path into v, strictly.
 // A secret file MUST be readable by its owner only (keyfile.Read).
@@ -125,16 +109,8 @@ func readFile(path, kind string, secret bool, v interface{ fileKind() string }) 
 	if err != nil {
 		return err
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("roles: %s: not a %s file: %w", path, kind, err)
-	}
-	if dec.More() {
-		return fmt.Errorf("roles: %s: trailing data", path)
-	}
-	if v.fileKind() != kind {
-		return fmt.Errorf("roles: %s is a %q file, want %q", path, v.fileKind(), kind)
+	if err := authority.Decode(data, kind, v, v.fileKind); err != nil {
+		return fmt.Errorf("roles: %s: %w", path, err)
 	}
 	return nil
 }
@@ -159,8 +135,7 @@ func initSchnorr(rand io.Reader, dir, keyName, pubName, kind, pubKind string) (*
 		return nil, fmt.Errorf("roles: %w", err)
 	}
 	pub := wire.EncodeB64(sk.Public().Bytes())
-	f := &schnorrKeyFile{Kind: kind, Version: keyFileVersion, Secret: wire.EncodeB64(sk.Scalar().Bytes()), Public: pub}
-	if err := writeSecret(filepath.Join(dir, keyName), marshalFile(f)); err != nil {
+	if err := writeSecret(filepath.Join(dir, keyName), marshalFile(authority.NewKeyFile(sk, kind))); err != nil {
 		return nil, err
 	}
 	if err := writePublic(filepath.Join(dir, pubName), marshalFile(&PublicKeyFile{Kind: pubKind, Public: pub})); err != nil {
@@ -174,27 +149,24 @@ func loadSchnorr(path, kind string) (*schnorr.PrivateKey, error) {
 	if err := readFile(path, kind, true, &f); err != nil {
 		return nil, err
 	}
-	s, err := decodeField(path, "secret", f.Secret, group.DecodeScalar)
-	if err != nil {
-		return nil, err
-	}
-	sk, err := schnorr.NewPrivateKey(s)
+	sk, err := f.PrivateKey()
 	if err != nil {
 		return nil, fmt.Errorf("roles: %s: %w", path, err)
-	}
-	if wire.EncodeB64(sk.Public().Bytes()) != f.Public {
-		return nil, fmt.Errorf("roles: %s: public key does not match the secret", path)
 	}
 	return sk, nil
 }
 
 // LoadPublicKey reads an authority's public key file.
 func LoadPublicKey(path, kind string) (*group.Element, error) {
-	var f PublicKeyFile
+	var f publicKeyFile
 	if err := readFile(path, kind, false, &f); err != nil {
 		return nil, err
 	}
-	return decodeField(path, "public", f.Public, group.DecodeNonIdentity)
+	k, err := f.Key()
+	if err != nil {
+		return nil, fmt.Errorf("roles: %s: %w", path, err)
+	}
+	return k, nil
 }
 
 // InitAuthority creates the election authority's Schnorr key in dir:
@@ -272,17 +244,13 @@ func LoadTrustee(dir string) (*Trustee, error) {
 
 // LoadTrusteePublic reads a trustee's public file (trustee.pub).
 func LoadTrusteePublic(path string) (*ballot.Trustee, error) {
-	var f TrusteePublicFileJSON
+	var f trusteePublicFile
 	if err := readFile(path, kindTrusteePublic, false, &f); err != nil {
 		return nil, err
 	}
-	sk, err := decodeField(path, "signing_key", f.SigningKey, group.DecodeNonIdentity)
+	t, err := f.Trustee()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("roles: %s: %w", path, err)
 	}
-	share, err := wire.DecodeB64(f.ShareKey)
-	if err != nil || len(share) != ballot.ShareKeySize {
-		return nil, fmt.Errorf("roles: %s: share_key is not a %d-byte base64url key", path, ballot.ShareKeySize)
-	}
-	return &ballot.Trustee{Name: f.Name, SigningKey: sk, ShareKey: share}, nil
+	return t, nil
 }

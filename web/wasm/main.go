@@ -63,6 +63,14 @@ func main() {
 			}
 			return reply(electorate(argString(args, 0), raws))
 		}),
+		"consoleNewKey":   js.FuncOf(func(js.Value, []js.Value) any { return reply(consoleNewKey(rand.Reader)) }),
+		"consoleLoadKey":  fn1s(func(f string) (any, error) { return consoleLoadKey(rand.Reader, f) }),
+		"consoleForget":   js.FuncOf(func(_ js.Value, args []js.Value) any { consoleForget(int(argUint(args, 0))); return reply(true, nil) }),
+		"consoleTrustee":  fn1s(func(f string) (any, error) { return consoleTrustee(f) }),
+		"consoleCAKey":    fn1s(func(f string) (any, error) { return consoleCAKey(f) }),
+		"consoleManifest": js.FuncOf(consoleManifestJS),
+		"consoleSign":     js.FuncOf(consoleSignJS),
+		"consoleAct":      js.FuncOf(consoleActJS),
 	}
 	js.Global().Set("urnaGo", js.ValueOf(api))
 	if ready := js.Global().Get("urnaGoReady"); ready.Type() == js.TypeFunction {
@@ -303,4 +311,29 @@ func openAuditedJS(_ js.Value, args []js.Value) any {
 		return reply(nil, fail("malformed", "entry is not base64url"))
 	}
 	return reply(openAudited(argString(args, 0), argString(args, 1), raw))
+}
+
+// consoleManifest(handle, authoringJSON) → ManifestDraft
+func consoleManifestJS(_ js.Value, args []js.Value) any {
+	return reply(consoleManifest(int(argUint(args, 0)), argString(args, 1)))
+}
+
+// consoleSign(handle, manifestB64) → the signed manifest entry (base64url)
+func consoleSignJS(_ js.Value, args []js.Value) any {
+	return reply(consoleSignManifest(int(argUint(args, 0)), argString(args, 1)))
+}
+
+// consoleAct(handle, action, recordBytes, knownNotesJSON, fingerprintHex, reason) → BoardView.
+// It verifies the whole record before returning: the page shows progress
+// around it.
+func consoleActJS(_ js.Value, args []js.Value) any {
+	raw, err := argBytes(args, 2)
+	if err != nil {
+		return reply(nil, err)
+	}
+	var known []string
+	if err := argJSON(args, 3, &known); err != nil {
+		return reply(nil, err)
+	}
+	return reply(consoleAct(int(argUint(args, 0)), argString(args, 1), raw, known, argString(args, 4), argString(args, 5)))
 }

@@ -50,15 +50,31 @@ export async function postEntry(entry) {
   return r;
 }
 
-// election returns the election's status; null when there is none yet.
-export async function election() {
+// orNone GETs path, or null when the node has none yet (404).
+async function orNone(path) {
   try {
-    return await api('election');
+    return await api(path);
   } catch (e) {
     if (e.status === 404) return null;
     throw e;
   }
 }
+
+// election returns the election's status; null when there is none yet.
+export function election() { return orNone('election'); }
+
+// cluster returns the board's Raft servers ({leader, servers: [{id, ...}]}).
+export function cluster() { return api('cluster'); }
+
+// checkpoint returns the node's newest quorum checkpoint ({size, root,
+// note, signers}), or null before the first one.
+export function checkpoint() { return orNone('checkpoint'); }
+
+// record downloads the complete election record (its bytes).
+export function record() { return api('record', { raw: true }); }
+
+// events opens the node's stream of committed blocks (Server-Sent Events).
+export function events() { return new EventSource(url('events')); }
 
 // pages fetches a list in pages of limit from the start: path?from=<from>
 // &limit=<limit> answers {<key>: [...]}, and next(answer, items) gives the

@@ -11,6 +11,7 @@ const pages = {
   check: () => import('./check.js'),
   board: () => import('./board.js'),
   results: () => import('./results.js'),
+  console: () => import('./console.js'),
 };
 
 startI18n();

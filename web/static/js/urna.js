@@ -76,6 +76,16 @@ function wrap(g) {
     electorate: (manifest, entries) => unwrap(g.electorate(manifest, JSON.stringify(entries))),
     verifyElectionKey: (entries, note, proof) =>
       unwrap(g.verifyElectionKey(JSON.stringify(entries), note || '', JSON.stringify(proof ?? []))),
+    // The election authority's console: its key stays behind the handle.
+    consoleNewKey: () => unwrap(g.consoleNewKey()),
+    consoleLoadKey: (file) => unwrap(g.consoleLoadKey(file)),
+    consoleForget: (handle) => unwrap(g.consoleForget(handle)),
+    consoleTrustee: (file) => unwrap(g.consoleTrustee(file)),
+    consoleCAKey: (text) => unwrap(g.consoleCAKey(text)),
+    consoleManifest: (handle, authoring) => unwrap(g.consoleManifest(handle, JSON.stringify(authoring))),
+    consoleSign: (handle, manifest) => unwrap(g.consoleSign(handle, manifest)),
+    consoleAct: (handle, action, record, known, fingerprint, reason) =>
+      unwrap(g.consoleAct(handle, action, record, JSON.stringify(known), fingerprint || '', reason || '')),
   };
 }
 
