@@ -11,6 +11,7 @@ import (
 	"github.com/urna-vote/urna/internal/apiclient"
 	"github.com/urna-vote/urna/internal/group"
 	"github.com/urna-vote/urna/internal/schnorr"
+	"github.com/urna-vote/urna/internal/trustee"
 	"github.com/urna-vote/urna/tally"
 )
 
@@ -48,45 +49,19 @@ func (b *Board) Has(t bulletin.EntryType) bool { return len(b.OfType(t)) > 0 }
 func (b *Board) Params() *tally.Params { return tally.ManifestParams(b.Manifest) }
 
 // Ceremony is the key ceremony as posted on the board.
-type Ceremony struct {
-	Deals      []*tally.DealerPost
-	Complaints []*tally.Complaint
-	Reveals    []*tally.Reveal
-	Confirmed  map[int]bool // trustees that posted a confirmation
-}
+type Ceremony = trustee.Ceremony
 
 // Ceremony decodes the key-ceremony entries.
 func (b *Board) Ceremony() (*Ceremony, error) {
-	c := &Ceremony{Confirmed: map[int]bool{}}
-	for _, e := range b.Entries {
-		var err error
-		switch body := e.Entry.Body; e.Entry.Type {
-		case bulletin.TypeDKGDeal:
-			err = appendParsed(&c.Deals, body, tally.ParseDealerPost)
-		case bulletin.TypeDKGComplaint:
-			err = appendParsed(&c.Complaints, body, tally.ParseComplaint)
-		case bulletin.TypeDKGReveal:
-			err = appendParsed(&c.Reveals, body, tally.ParseReveal)
-		case bulletin.TypeDKGConfirmation:
-			var x *tally.Confirmation
-			if x, err = tally.ParseConfirmation(body); err == nil {
-				c.Confirmed[x.Trustee] = true
-			}
-		}
-		if err != nil {
-			return nil, fmt.Errorf("roles: board entry %d (%s): %w", e.Seq, e.Entry.Type, err)
-		}
+	entries := make([]client.SeqEntry, len(b.Entries))
+	for i, e := range b.Entries {
+		entries[i] = client.SeqEntry(e)
+	}
+	c, err := trustee.CeremonyOf(entries)
+	if err != nil {
+		return nil, fmt.Errorf("roles: %w", err)
 	}
 	return c, nil
-}
-
-// appendParsed parses body and appends it to *dst.
-func appendParsed[T any](dst *[]T, body []byte, parse func([]byte) (T, error)) error {
-	v, err := parse(body)
-	if err == nil {
-		*dst = append(*dst, v)
-	}
-	return err
 }
 
 // Qualified recomputes QUAL, the joint key and the verification keys from
@@ -131,6 +106,11 @@ func post(ctx context.Context, rand io.Reader, c *apiclient.Client, fp [32]byte,
 	if err != nil {
 		return apiclient.SubmitResult{}, err
 	}
+	return submit(ctx, c, t, raw)
+}
+
+// submit posts the signed entry raw of type t.
+func submit(ctx context.Context, c *apiclient.Client, t bulletin.EntryType, raw []byte) (apiclient.SubmitResult, error) {
 	res, err := c.SubmitOne(ctx, raw)
 	if err != nil {
 		return res, fmt.Errorf("roles: posting the %s entry: %w", t, err)
@@ -152,6 +132,11 @@ func followBoard(ctx context.Context, rand io.Reader, nodes []*apiclient.Client,
 	if err != nil {
 		return nil, nil, err
 	}
+	return followBoardWith(ctx, rand, nodes, mem, what, lagging)
+}
+
+// followBoardWith is followBoard with the party's memory open.
+func followBoardWith(ctx context.Context, rand io.Reader, nodes []*apiclient.Client, mem *Memory, what string, lagging bool) (*client.Verified, *Board, error) {
 	if empty, err := boardEmpty(ctx, nodes[0]); err != nil || empty {
 		if err == nil {
 			err = fmt.Errorf("%w: the board has no manifest yet", ErrNotReady)
