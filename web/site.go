@@ -137,10 +137,13 @@ func (s *Site) build() error {
 	if err != nil {
 		return fmt.Errorf("web: %w", err) // cannot happen: the embedded templates are tested
 	}
-	for _, p := range nav {
+	for _, p := range allPages() {
 		a := newAsset(p.File, pages[p.File])
 		s.files[p.File] = served{asset: a}
 		booth.Pages = append(booth.Pages, boothFile(a))
+	}
+	for _, p := range tools {
+		s.files[strings.TrimSuffix(p.File, ".html")] = s.files[p.File]
 	}
 	s.boothInfo = booth
 	s.booth, err = booth.marshal()

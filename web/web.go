@@ -35,6 +35,7 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"slices"
 	"strings"
 )
 
@@ -56,6 +57,16 @@ var nav = []page{
 	{"board.html", "nav.board"},
 	{"results.html", "nav.results"},
 }
+
+// Pages served but not in the navigation, for the parties who run the
+// election rather than the voters: each also at its name without ".html"
+// (/trustee).
+var tools = []page{
+	{"trustee.html", "nav.trustee"},
+}
+
+// allPages lists every page served: the navigation's, then the tools.
+func allPages() []page { return append(slices.Clone(nav), tools...) }
 
 // The languages of the header's switcher; each has a block of messages in
 // static/js/messages.js (TestTranslationsComplete checks).
@@ -93,12 +104,12 @@ type Links struct {
 // ref is a file as a page names it.
 type ref struct{ URL, Integrity string }
 
-// render executes the layout once per page of nav; links gives each page's
-// files.
+// render executes the layout once per page (allPages); links gives each
+// page's files.
 func render(links func(name string) Links) (map[string][]byte, error) {
 	funcs := template.FuncMap{"dict": dict}
-	out := make(map[string][]byte, len(nav))
-	for _, p := range nav {
+	out := make(map[string][]byte, len(nav)+len(tools))
+	for _, p := range allPages() {
 		t, err := template.New("").Funcs(funcs).ParseFS(pageSources, "pages/layout.html", "pages/"+p.File)
 		if err != nil {
 			return nil, fmt.Errorf("parsing page %s: %w", p.File, err)

@@ -60,6 +60,20 @@ export async function election() {
   }
 }
 
+// checkpoint returns the node's newest quorum checkpoint ({size, root,
+// note, signers}), or null before the first one.
+export async function checkpoint() {
+  try {
+    return await api('checkpoint');
+  } catch (e) {
+    if (e.status === 404) return null;
+    throw e;
+  }
+}
+
+// record downloads the complete election record (its bytes).
+export function record() { return api('record', { raw: true }); }
+
 // pages fetches a list in pages of limit from the start: path?from=<from>
 // &limit=<limit> answers {<key>: [...]}, and next(answer, items) gives the
 // from of the following page. It stops at a short page, or after max pages.

@@ -11,6 +11,7 @@ const pages = {
   check: () => import('./check.js'),
   board: () => import('./board.js'),
   results: () => import('./results.js'),
+  trustee: () => import('./trustee.js'),
 };
 
 startI18n();
