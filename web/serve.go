@@ -74,7 +74,7 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "404 page not found", http.StatusNotFound)
 		return
 	}
-	h.Set("Content-Type", contentType(name))
+	h.Set("Content-Type", contentType(f.name)) // /trustee is trustee.html
 	if f.immutable {
 		h.Set("Cache-Control", cacheImmutable)
 	} else {

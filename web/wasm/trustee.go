@@ -309,7 +309,7 @@ func boardView(s *client.Verified, b *trustee.Board) *TrusteeBoardView {
 
 // trusteeFollowError gives the page a code for a board the trustee will
 // not act on: "lagging" when no quorum checkpoint covers the record yet
-// (V3: read again), "stale" when a checkpoint shown or remembered is newer
+// (V3.6: read again), "stale" when a checkpoint shown or remembered is newer
 // than the record, "fork" with the evidence, "not_verified" naming the
 // failing step.
 func trusteeFollowError(s *client.Verified, err error) error {
@@ -322,7 +322,9 @@ func trusteeFollowError(s *client.Verified, err error) error {
 		return &bridgeError{Code: "trustee_stale", Err: fmt.Errorf("urna: %w", err)}
 	case errors.Is(err, client.ErrNotVerified):
 		if s != nil && s.Report != nil {
-			if step, _, _ := s.Report.FirstFailure(); step == client.StepV3 {
+			// Only a record no checkpoint covers yet (V3.6) is read again;
+			// any other V3 failure is a board that lies.
+			if step, f, _ := s.Report.FirstFailure(); step == client.StepV3 && strings.HasPrefix(f.Field, "V3.6") {
 				return &bridgeError{Code: "trustee_lagging", Err: fmt.Errorf("urna: %w", err)}
 			}
 		}
