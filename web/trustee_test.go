@@ -262,11 +262,11 @@ func (b *browser) trusteeIdle(what string) {
 	b.run(what, until(`document.getElementById('sec-board').getAttribute('aria-busy') !== 'true'`))
 }
 
-// trusteeAct clicks a step's button and waits for its outcome: the
-// message key of #done, or of #err.
+// trusteeAct presses a step's button from the keyboard and waits for its
+// outcome: the message key of #done, or of #err.
 func (b *browser) trusteeAct(id string) (done, errKey string) {
 	b.t.Helper()
-	b.run("click "+id, chromedp.Click(css("#"+id)))
+	b.run("press "+id, chromedp.Focus(css("#"+id)), enter)
 	b.trusteeIdle("wait for " + id)
 	b.eval(`document.getElementById('done').dataset.tkey || ''`, &done)
 	b.eval(`document.getElementById('err').dataset.tkey || ''`, &errKey)
@@ -457,6 +457,7 @@ func TestBrowserTrustee(t *testing.T) {
 
 	// 3. Hostile nodes: the page refuses to decrypt and posts nothing.
 	t.Run("AttackStaleRecord", func(t *testing.T) {
+		b.trusteeAct("refresh") // the honest board: the page offers to decrypt
 		// The record from before the close (no ballot counted, no close),
 		// beside the node's honest newest checkpoint.
 		rec.forge(func([]byte) []byte { return beforeClose })
@@ -471,6 +472,7 @@ func TestBrowserTrustee(t *testing.T) {
 		}
 	})
 	t.Run("AttackHiddenBallots", func(t *testing.T) {
+		b.trusteeAct("refresh") // the honest board: the page offers to decrypt
 		// The record with its newest ballot cut out of its block.
 		rec.forge(func(r []byte) []byte { return hideLastBallot(t, e, r) })
 		defer rec.forge(nil)
@@ -484,6 +486,7 @@ func TestBrowserTrustee(t *testing.T) {
 		}
 	})
 	t.Run("AttackOtherKey", func(t *testing.T) {
+		b.trusteeAct("refresh") // the honest board: the page offers to decrypt
 		// The record with the open entry's election key replaced by one
 		// whose secret someone knows.
 		rec.forge(func(r []byte) []byte {
@@ -500,6 +503,9 @@ func TestBrowserTrustee(t *testing.T) {
 			t.Fatalf("decrypt on a record with another election key: error %q (%s), want err.trustee_refused", errKey, b.text("#err"))
 		}
 		contains(t, "refusal", b.text("#err"), "does NOT verify", "posted nothing")
+		if facts := b.text("#facts"); facts != "" || len(b.shown()) != 0 {
+			t.Fatalf("after a refusal the page still shows the board as verified: %q, steps %v", facts, b.shown())
+		}
 		b.focusIs("a refusal", "#err")
 		b.bothLanguages("trustee.html refused board", "trustee-05-refused")
 		if n := rec.posts(); n != posted {
@@ -512,6 +518,7 @@ func TestBrowserTrustee(t *testing.T) {
 
 	// 4. The page decrypts, trustee 1 too, the authority tallies, and the
 	// record verifies with the published counts.
+	b.trusteeAct("refresh")
 	if done, errKey := b.trusteeAct("act-decrypt"); done != "trustee.done.decrypt" || errKey != "" {
 		t.Fatalf("decrypt: %q, error %q (%s)", done, errKey, b.text("#err"))
 	}

@@ -129,9 +129,22 @@ async function verified(step) {
         await sleep(750);
         continue;
       }
+      if (refusals.has(e.code)) clearBoard();
       throw e;
     }
   }
+}
+
+// The module's answers for a board it will not act on.
+const refusals = new Set(['trustee_lagging', 'trustee_stale', 'trustee_refused', 'trustee_fork', 'trustee_not_ours', 'malformed']);
+
+// clearBoard forgets the board shown: it did not verify this time, so
+// nothing of it may be shown as verified.
+function clearBoard() {
+  view = null;
+  setT($('board-state'), null);
+  $('facts').replaceChildren();
+  for (const b of document.querySelectorAll('#next button')) b.hidden = true;
 }
 
 function fact(dt, dd) {
@@ -212,6 +225,7 @@ async function act(step) {
     if (step !== 'status') {
       await post(v.entries);
       setT($('done'), ...doneMessage(step, v));
+      announce($('done').textContent);
     }
     await refresh();
   } catch (e) {
@@ -231,6 +245,7 @@ async function postDeal() {
     pending = null;
     $('deal-save').hidden = true;
     setT($('done'), 'trustee.done.deal');
+    announce($('done').textContent);
     await refresh();
   } catch (e) {
     showError(e);
