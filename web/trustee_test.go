@@ -150,19 +150,18 @@ type trusteeBoard struct {
 
 func (e *trusteeBoard) dir(name string) string { return filepath.Join(e.root, name) }
 
-// retry runs a step until the board has caught up with the previous one.
+// retry runs a step until the board has caught up with the previous one
+// (roles.ErrNotReady), for at most a minute.
 func (e *trusteeBoard) retry(what string, step func() error) {
 	e.t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		err := step()
-		if err == nil {
-			return
+	var err error
+	for end := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		if err = step(); err == nil || !errors.Is(err, roles.ErrNotReady) || time.Now().After(end) {
+			break
 		}
-		if !errors.Is(err, roles.ErrNotReady) || time.Now().After(deadline) {
-			e.t.Fatalf("%s: %v", what, err)
-		}
-		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		e.t.Fatalf("%s: %v", what, err)
 	}
 }
 
@@ -225,16 +224,12 @@ func (e *trusteeBoard) create(pagePub string) {
 	e.m = m
 	e.retry("create", func() error { _, err := roles.CreateElection(ctx, rand.Reader, e.cl, e.dir("ea"), m); return err })
 	e.retry("issue", func() error { _, err := roles.IssueCredentials(ctx, rand.Reader, e.cl, e.dir("ca"), 4); return err })
-	data, err := os.ReadFile(filepath.Join(e.dir("ca"), roles.CredentialsFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	creds, order, err := roles.ParseCredentials(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range order {
-		e.creds = append(e.creds, creds[n])
+	for v := 1; v <= 3; v++ {
+		c, err := roles.LoadCredential(filepath.Join(e.dir("ca"), roles.CredentialsFile), v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.creds = append(e.creds, c)
 	}
 }
 
@@ -294,6 +289,20 @@ func (b *browser) bothLanguages(where, shot string) {
 	b.run("to English", js(`(() => { const s = document.getElementById('lang'); s.value = 'en'; s.dispatchEvent(new Event('change')); })()`))
 }
 
+// downloaded waits until the browser saved the file name in dir (the
+// download of what) and returns it.
+func (b *browser) downloaded(dir, name, what string) string {
+	b.t.Helper()
+	var body []byte
+	for end := time.Now().Add(30 * time.Second); len(body) == 0; time.Sleep(50 * time.Millisecond) {
+		var err error
+		if body, err = os.ReadFile(filepath.Join(dir, name)); len(body) == 0 && time.Now().After(end) {
+			b.t.Fatalf("download %s: %s not saved in %s: %v", what, name, dir, err)
+		}
+	}
+	return string(body)
+}
+
 // save clicks (or, keyboard, presses Enter on) a download link and
 // returns the file saved.
 func (b *browser) save(id string, keyboard bool) string {
@@ -308,17 +317,7 @@ func (b *browser) save(id string, keyboard bool) string {
 	} else {
 		b.run("save "+id, chromedp.Click(css("#"+id)))
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		body, err := os.ReadFile(filepath.Join(dir, name))
-		if err == nil && len(body) > 0 {
-			return string(body)
-		}
-		if time.Now().After(deadline) {
-			b.t.Fatalf("download %s: %s not saved in %s: %v", id, name, dir, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return b.downloaded(dir, name, id)
 }
 
 func TestBrowserTrustee(t *testing.T) {
