@@ -316,8 +316,8 @@ func trusteeFollowError(s *client.Verified, err error) error {
 	var fe *client.ForkError
 	switch {
 	case errors.As(err, &fe):
-		ev, _ := json.Marshal(fe.Evidence)
-		return &bridgeError{Code: "trustee_fork", Err: fmt.Errorf("urna: the board showed two histories; evidence: %s: %w", ev, err)}
+		// The evidence file of SPEC.md §10.8, for `urna verify --evidence`.
+		return &bridgeError{Code: "trustee_fork", Err: fmt.Errorf("urna: %w; the evidence (save it as a file and check it with 'urna verify --evidence FILE'): %s", err, bytes.TrimSpace(fe.Evidence.Marshal()))}
 	case errors.Is(err, client.ErrStale):
 		return &bridgeError{Code: "trustee_stale", Err: fmt.Errorf("urna: %w", err)}
 	case errors.Is(err, client.ErrNotVerified):

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/client"
 	"github.com/urna-vote/urna/internal/roles"
 	"github.com/urna-vote/urna/internal/testonly"
 	"github.com/urna-vote/urna/internal/trustee"
@@ -195,4 +197,58 @@ func TestTrusteeActOnVerifiedRecord(t *testing.T) {
 	codeIs(t, "a stranger's key", err, "trustee_not_ours")
 	_, err = trusteeAct(h3, "vote", rec, nil, false)
 	codeIs(t, "an unknown step", err, "usage")
+}
+
+// TestAttackTrusteeHostileRecord: a node serving a forged record to the
+// trustee's page gets no signature: the page refuses before deciding
+// anything, and only an honest board is acted on.
+func TestAttackTrusteeHostileRecord(t *testing.T) {
+	e := testonly.Build(t, "trustee page attack", testonly.SmallConfig())
+	honest := e.Seal(e.Entries).Encode()
+	refused := func(what string, rec []byte, notes []string, h int, codes ...string) {
+		t.Helper()
+		v, err := trusteeAct(h, "decrypt", rec, notes, false)
+		var be *bridgeError
+		if !errors.As(err, &be) || !slices.Contains(codes, be.Code) {
+			t.Fatalf("%s: %+v, %v; want a refusal %v", what, v, err, codes)
+		}
+		t.Logf("%s: %s", what, err)
+	}
+	h := trusteeOfElection(t, e, 1)
+
+	// Another election key in the open entry (someone knows its secret).
+	jk := e.JointKey.Bytes()
+	if !bytes.Contains(honest, jk) {
+		t.Fatal("the joint key is not in the record's bytes")
+	}
+	refused("another election key", bytes.ReplaceAll(honest, jk, e.Stranger().Public().Bytes()), nil, h, "trustee_refused", "malformed")
+
+	// A ballot cut out of its block.
+	ballot := e.Entries[e.SeqBallots[len(e.SeqBallots)-1]]
+	i := bytes.Index(honest, ballot)
+	if i < 0 {
+		t.Fatal("the ballot is not in the record's bytes")
+	}
+	refused("a ballot cut out", append(honest[:i:i], honest[i+len(ballot):]...), nil, h, "trustee_refused", "malformed")
+
+	// A quorum of nodes rewrites history after the trustee saw it: its key
+	// file remembers the honest checkpoint of the board while voting.
+	last := e.SeqBallots[len(e.SeqBallots)-1]
+	voting := e.Seal(e.Entries[:last+1])
+	if _, err := trusteeAct(h, "status", voting.Encode(), nil, false); err != nil {
+		t.Fatal(err)
+	}
+	// Without the newest ballot (a smaller board): a stale view.
+	hidden := e.Seal(e.Entries[:last])
+	refused("a board without its newest ballot", hidden.Encode(), nil, h, "trustee_stale")
+	// With that ballot replaced by another of the same voter (a board of
+	// the same size, another history): a fork, with its evidence.
+	forged := slices.Clone(e.Entries[:last+1])
+	forged[last], _, _ = e.BallotEntry(0, testonly.Pick(0, 1))
+	_, err := trusteeAct(h, "decrypt", e.Seal(forged).Encode(), nil, false)
+	codeIs(t, "a rewritten history", err, "trustee_fork")
+	ev := err.Error()[strings.Index(err.Error(), "{"):]
+	if _, err := client.CheckEvidence([]byte(ev)); err != nil {
+		t.Fatalf("the page's evidence of the fork is not an evidence file: %v\n%s", err, ev)
+	}
 }
