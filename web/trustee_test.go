@@ -544,6 +544,11 @@ func TestBrowserTrustee(t *testing.T) {
 	if loaded, err = roles.LoadTrustee(filepath.Dir(cliCopy)); err != nil || loaded.Seed == nil || len(loaded.Memory) != 1 {
 		t.Fatalf("the CLI reads the page's final key file as %+v, %v; want its dealer seed and memory", loaded, err)
 	}
+	// And follows the board with it: the page's remembered checkpoint is
+	// proved extended, and there is nothing left to answer.
+	if done, err := roles.Answer(ctx, rand.Reader, e.cl, loaded); err != nil || len(done) != 0 {
+		t.Fatalf("the CLI with the page's key file: answered %v, %v", done, err)
+	}
 	b.run("forget the key", chromedp.Click(css("#forget")), until(`!document.getElementById('key-none').hidden`))
 	var files []string
 	for _, f := range []string{roles.TrusteeKeyFile, roles.TrusteeDealerSeed, roles.MemoryFile} {

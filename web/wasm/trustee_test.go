@@ -172,6 +172,23 @@ func TestTrusteeActOnVerifiedRecord(t *testing.T) {
 		t.Fatalf("dealing again before posting: %+v, %v", v2, err)
 	}
 
+	// Every deal on the board: trustee 2 finds dealer 1's share bad
+	// (Config.Complaint), complains and accepts dealer 3's.
+	dealt := e.Seal(e.Entries[:e.SeqDeals[len(e.SeqDeals)-1]+1])
+	v, err = trusteeAct(h2, "check", dealt.Encode(), nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(v.Complaints, []int{1}) || !slices.Equal(v.Accepted, []int{3}) || len(v.Entries) != 2 {
+		t.Fatalf("check: complaints %v, accepted %v, %d entries", v.Complaints, v.Accepted, len(v.Entries))
+	}
+	for i, want := range []bulletin.EntryType{bulletin.TypeDKGComplaint, bulletin.TypeDKGConfirmation} {
+		raw, _ := wire.DecodeB64(v.Entries[i])
+		if en, err := bulletin.ParseEntry(raw); err != nil || en.Type != want {
+			t.Fatalf("check entry %d: %v, %v; want a %s", i, en, err, want)
+		}
+	}
+
 	// A record older than a checkpoint shown or remembered: refused.
 	_, err = trusteeAct(h, "status", early.Encode(), nil, false)
 	codeIs(t, "a record older than the remembered checkpoint", err, "trustee_stale")
