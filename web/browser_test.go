@@ -885,17 +885,7 @@ func (b *browser) downloads(csvID, jsonID string) downloaded {
 	b.eval(`document.getElementById('`+jsonID+`').download`, &d.JSONName)
 	read := func(id, name string) string {
 		b.run("download "+id, chromedp.Click(css("#"+id)))
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			body, err := os.ReadFile(filepath.Join(dir, name))
-			if err == nil && len(body) > 0 {
-				return string(body)
-			}
-			if time.Now().After(deadline) {
-				b.t.Fatalf("download %s: %s not saved in %s: %v", id, name, dir, err)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+		return b.downloaded(dir, name, id) // trustee_test.go
 	}
 	d.CSV, d.JSON = read(csvID, d.CSVName), read(jsonID, d.JSONName)
 	return d

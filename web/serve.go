@@ -74,7 +74,7 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "404 page not found", http.StatusNotFound)
 		return
 	}
-	h.Set("Content-Type", contentType(f.name)) // the file's own name: /console is console.html
+	h.Set("Content-Type", contentType(f.name)) // the file's own name: /console is console.html, /trustee trustee.html
 	if f.immutable {
 		h.Set("Cache-Control", cacheImmutable)
 	} else {

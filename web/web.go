@@ -61,9 +61,10 @@ var nav = []page{
 
 // Pages served but not in the navigation, for the parties who run the
 // election rather than the voters: each also at its name without ".html"
-// (/console).
+// (/console, /trustee).
 var tools = []page{
 	{"console.html", "nav.console"},
+	{"trustee.html", "nav.trustee"},
 }
 
 // allPages lists every page served: the navigation's, then the tools.

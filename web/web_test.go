@@ -13,7 +13,7 @@ import (
 	"github.com/urna-vote/urna/web"
 )
 
-var pages = []string{"index.html", "booth.html", "check.html", "board.html", "results.html", "console.html"}
+var pages = []string{"index.html", "booth.html", "check.html", "board.html", "results.html", "console.html", "trustee.html"}
 
 func read(t *testing.T, name string) string {
 	t.Helper()

@@ -10,13 +10,14 @@ import (
 	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/client"
 	"github.com/urna-vote/urna/internal/authority"
+	"github.com/urna-vote/urna/internal/keyfile"
 	"github.com/urna-vote/urna/internal/testonly"
 	"github.com/urna-vote/urna/internal/wire"
 )
 
 func TestKeyFileRoundTrip(t *testing.T) {
 	e := testonly.NewElection(t, "authority keys", testonly.Config{Voters: 1})
-	file := authority.Marshal(authority.NewKeyFile(e.EA, authority.KindAuthorityKey))
+	file := keyfile.Marshal(authority.NewKeyFile(e.EA, authority.KindAuthorityKey))
 	sk, err := authority.ParseKeyFile(file, authority.KindAuthorityKey)
 	if err != nil || !sk.Public().Equal(e.EA.Public()) {
 		t.Fatalf("round trip: %v", err)

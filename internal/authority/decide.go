@@ -7,53 +7,13 @@ import (
 	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/client"
 	"github.com/urna-vote/urna/internal/group"
+	"github.com/urna-vote/urna/internal/trustee"
 	"github.com/urna-vote/urna/tally"
 )
 
-// Ceremony is the key ceremony as posted on the board.
-type Ceremony struct {
-	Deals      []*tally.DealerPost
-	Complaints []*tally.Complaint
-	Reveals    []*tally.Reveal
-	Confirmed  map[int]bool // trustees that posted a confirmation
-}
-
-// CeremonyOf decodes the key-ceremony entries among entries.
-func CeremonyOf(entries []client.SeqEntry) (*Ceremony, error) {
-	c := &Ceremony{Confirmed: map[int]bool{}}
-	for _, e := range entries {
-		var err error
-		switch body := e.Entry.Body; e.Entry.Type {
-		case bulletin.TypeDKGDeal:
-			err = appendParsed(&c.Deals, body, tally.ParseDealerPost)
-		case bulletin.TypeDKGComplaint:
-			err = appendParsed(&c.Complaints, body, tally.ParseComplaint)
-		case bulletin.TypeDKGReveal:
-			err = appendParsed(&c.Reveals, body, tally.ParseReveal)
-		case bulletin.TypeDKGConfirmation:
-			var x *tally.Confirmation
-			if x, err = tally.ParseConfirmation(body); err == nil {
-				c.Confirmed[x.Trustee] = true
-			}
-		}
-		if err != nil {
-			return nil, fmt.Errorf("board entry %d (%s): %w", e.Seq, e.Entry.Type, err)
-		}
-	}
-	return c, nil
-}
-
-func appendParsed[T any](dst *[]T, body []byte, parse func([]byte) (T, error)) error {
-	v, err := parse(body)
-	if err == nil {
-		*dst = append(*dst, v)
-	}
-	return err
-}
-
 // Qualified recomputes QUAL, the joint key and the verification keys from
 // the key ceremony c (SPEC.md V7).
-func Qualified(p *tally.Params, c *Ceremony) (qual []int, key *group.Element, vks []*group.Element, err error) {
+func Qualified(p *tally.Params, c *trustee.Ceremony) (qual []int, key *group.Element, vks []*group.Element, err error) {
 	qual, err = tally.Qualified(p, c.Deals, c.Complaints, c.Reveals)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("key ceremony: %w", err)
@@ -69,10 +29,10 @@ func Qualified(p *tally.Params, c *Ceremony) (qual []int, key *group.Element, vk
 	return qual, key, vks, nil
 }
 
-// Ready fails with ErrNotReady, naming who the ceremony waits for, unless
-// every trustee of the manifest (names) dealt and checked its shares and
-// every complaint is answered.
-func (c *Ceremony) Ready(p *tally.Params, names []string) error {
+// ready fails with ErrNotReady, naming who the ceremony c waits for,
+// unless every trustee of the manifest (names) dealt and checked its
+// shares and every complaint is answered.
+func ready(c *trustee.Ceremony, p *tally.Params, names []string) error {
 	dealt := map[int]bool{}
 	for _, d := range c.Deals {
 		dealt[d.Dealer] = true
@@ -109,7 +69,7 @@ func Open(s *client.Verified, force bool) (*Opening, error) {
 	if !slices.ContainsFunc(s.Entries, func(e client.SeqEntry) bool { return e.Entry.Type == bulletin.TypeCredentials }) {
 		return nil, fmt.Errorf("%w: the credential list is not posted yet", ErrNotReady)
 	}
-	cer, err := CeremonyOf(s.Entries)
+	cer, err := trustee.CeremonyOf(s.Entries)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +79,7 @@ func Open(s *client.Verified, force bool) (*Opening, error) {
 		for i, t := range s.Manifest.Trustees {
 			names[i] = t.Name
 		}
-		if err := cer.Ready(p, names); err != nil {
+		if err := ready(cer, p, names); err != nil {
 			return nil, err
 		}
 	}

@@ -1,11 +1,12 @@
 package authority
 
-import "errors"
+import "github.com/urna-vote/urna/internal/trustee"
 
-// Errors callers branch on (internal/roles re-exports them).
+// Errors callers branch on: the trustee package's, one sentinel each
+// (internal/roles re-exports them).
 var (
 	// ErrExists: the board already holds what the step would post.
-	ErrExists = errors.New("roles: already done")
+	ErrExists = trustee.ErrExists
 	// ErrNotReady: the board is not in the phase the step needs.
-	ErrNotReady = errors.New("roles: board not ready")
+	ErrNotReady = trustee.ErrNotReady
 )

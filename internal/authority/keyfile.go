@@ -1,14 +1,14 @@
 package authority
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/internal/group"
+	"github.com/urna-vote/urna/internal/keyfile"
 	"github.com/urna-vote/urna/internal/schnorr"
+	"github.com/urna-vote/urna/internal/trustee"
 	"github.com/urna-vote/urna/internal/wire"
 )
 
@@ -19,7 +19,6 @@ const (
 	KindAuthorityPublic = "urna-authority-public"
 	KindCAKey           = "urna-credential-authority-key"
 	KindCAPublic        = "urna-credential-authority-public"
-	KindTrusteePublic   = "urna-trustee-public"
 )
 
 // KeyFile is the owner-only file of a Schnorr signing key (the election
@@ -76,17 +75,9 @@ func (f *PublicFile) Key() (*group.Element, error) {
 	return nil, fmt.Errorf("public: %w", err)
 }
 
-// TrusteePublic is what a trustee hands to the election authority: the
-// manifest's trustee entry (SPEC.md §4.1).
-type TrusteePublic struct {
-	Kind       string `json:"kind"`
-	Name       string `json:"name"`
-	SigningKey string `json:"signing_key"` // base64url Ristretto255 element
-	ShareKey   string `json:"share_key"`   // base64url X25519 key
-}
-
-// Trustee decodes the trustee's keys.
-func (f *TrusteePublic) Trustee() (*ballot.Trustee, error) {
+// TrusteeOf decodes the keys of a trustee's public file (trustee.pub: the
+// manifest's trustee entry, SPEC.md §4.1).
+func TrusteeOf(f *trustee.PublicFile) (*ballot.Trustee, error) {
 	raw, err := wire.DecodeB64(f.SigningKey)
 	var sk *group.Element
 	if err == nil {
@@ -102,37 +93,10 @@ func (f *TrusteePublic) Trustee() (*ballot.Trustee, error) {
 	return &ballot.Trustee{Name: f.Name, SigningKey: sk, ShareKey: share}, nil
 }
 
-// Marshal encodes a key file's JSON, indented, with a final newline.
-func Marshal(v any) []byte {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		panic("authority: encoding a key file: " + err.Error()) // only fixed struct types
-	}
-	return append(b, '\n')
-}
-
-// Decode reads a key file's JSON into v strictly: no unknown field, one
-// value, nothing after it. kindOf returns the kind decoded, which MUST be
-// kind.
-func Decode(data []byte, kind string, v any, kindOf func() string) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("not a %s file: %w", kind, err)
-	}
-	if dec.More() {
-		return errors.New("trailing data")
-	}
-	if got := kindOf(); got != kind {
-		return fmt.Errorf("a %q file, want %q", got, kind)
-	}
-	return nil
-}
-
 // ParseKeyFile reads the key file data of the given kind.
 func ParseKeyFile(data []byte, kind string) (*schnorr.PrivateKey, error) {
 	var f KeyFile
-	if err := Decode(data, kind, &f, func() string { return f.Kind }); err != nil {
+	if err := keyfile.Decode(data, kind, &f, func() string { return f.Kind }); err != nil {
 		return nil, err
 	}
 	return f.PrivateKey()
@@ -141,7 +105,7 @@ func ParseKeyFile(data []byte, kind string) (*schnorr.PrivateKey, error) {
 // ParsePublicFile reads a public key file of the given kind.
 func ParsePublicFile(data []byte, kind string) (*group.Element, error) {
 	var f PublicFile
-	if err := Decode(data, kind, &f, func() string { return f.Kind }); err != nil {
+	if err := keyfile.Decode(data, kind, &f, func() string { return f.Kind }); err != nil {
 		return nil, err
 	}
 	return f.Key()
@@ -149,9 +113,9 @@ func ParsePublicFile(data []byte, kind string) (*group.Element, error) {
 
 // ParseTrusteePublic reads a trustee's public file (trustee.pub).
 func ParseTrusteePublic(data []byte) (*ballot.Trustee, error) {
-	var f TrusteePublic
-	if err := Decode(data, KindTrusteePublic, &f, func() string { return f.Kind }); err != nil {
+	var f trustee.PublicFile
+	if err := keyfile.Decode(data, trustee.KindPublic, &f, func() string { return f.Kind }); err != nil {
 		return nil, err
 	}
-	return f.Trustee()
+	return TrusteeOf(&f)
 }

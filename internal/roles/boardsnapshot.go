@@ -12,6 +12,7 @@ import (
 	"github.com/urna-vote/urna/internal/authority"
 	"github.com/urna-vote/urna/internal/group"
 	"github.com/urna-vote/urna/internal/schnorr"
+	"github.com/urna-vote/urna/internal/trustee"
 	"github.com/urna-vote/urna/tally"
 )
 
@@ -49,11 +50,11 @@ func (b *Board) Has(t bulletin.EntryType) bool { return len(b.OfType(t)) > 0 }
 func (b *Board) Params() *tally.Params { return tally.ManifestParams(b.Manifest) }
 
 // Ceremony is the key ceremony as posted on the board.
-type Ceremony = authority.Ceremony
+type Ceremony = trustee.Ceremony
 
 // Ceremony decodes the key-ceremony entries.
 func (b *Board) Ceremony() (*Ceremony, error) {
-	c, err := authority.CeremonyOf(b.seqEntries())
+	c, err := trustee.CeremonyOf(b.seqEntries())
 	if err != nil {
 		return nil, fmt.Errorf("roles: %w", err)
 	}
@@ -101,6 +102,11 @@ func post(ctx context.Context, rand io.Reader, c *apiclient.Client, fp [32]byte,
 	if err != nil {
 		return apiclient.SubmitResult{}, err
 	}
+	return submit(ctx, c, t, raw)
+}
+
+// submit posts the signed entry raw of type t.
+func submit(ctx context.Context, c *apiclient.Client, t bulletin.EntryType, raw []byte) (apiclient.SubmitResult, error) {
 	res, err := c.SubmitOne(ctx, raw)
 	if err != nil {
 		return res, fmt.Errorf("roles: posting the %s entry: %w", t, err)
@@ -122,6 +128,11 @@ func followBoard(ctx context.Context, rand io.Reader, nodes []*apiclient.Client,
 	if err != nil {
 		return nil, nil, err
 	}
+	return followBoardWith(ctx, rand, nodes, mem, what, lagging)
+}
+
+// followBoardWith is followBoard with the party's memory open.
+func followBoardWith(ctx context.Context, rand io.Reader, nodes []*apiclient.Client, mem *Memory, what string, lagging bool) (*client.Verified, *Board, error) {
 	if empty, err := boardEmpty(ctx, nodes[0]); err != nil || empty {
 		if err == nil {
 			err = fmt.Errorf("%w: the board has no manifest yet", ErrNotReady)

@@ -11,6 +11,7 @@ import (
 	"github.com/urna-vote/urna/internal/group"
 	"github.com/urna-vote/urna/internal/keyfile"
 	"github.com/urna-vote/urna/internal/schnorr"
+	"github.com/urna-vote/urna/internal/trustee"
 	"github.com/urna-vote/urna/internal/wire"
 	"github.com/urna-vote/urna/tally"
 )
@@ -30,10 +31,7 @@ const (
 	kindAuthorityPublic = authority.KindAuthorityPublic
 	kindCAKey           = authority.KindCAKey
 	kindCAPublic        = authority.KindCAPublic
-	kindTrusteeKey      = "urna-trustee-key"
-	kindTrusteePublic   = authority.KindTrusteePublic
-	kindDealerSeed      = "urna-trustee-dealer-seed"
-	dealerSeedSize      = 32
+	kindTrusteePublic   = trustee.KindPublic
 )
 
 // schnorrKeyFile is the 0600 file of a Schnorr signing key.
@@ -51,28 +49,11 @@ func (f *publicKeyFile) fileKind() string { return f.Kind }
 
 // TrusteePublicFileJSON is what a trustee hands to the election authority: the
 // manifest's trustee entry (SPEC.md §4.1).
-type TrusteePublicFileJSON = authority.TrusteePublic
+type TrusteePublicFileJSON = trustee.PublicFile
 
-type trusteePublicFile struct{ authority.TrusteePublic }
+type trusteePublicFile struct{ trustee.PublicFile }
 
 func (f *trusteePublicFile) fileKind() string { return f.Kind }
-
-type trusteeKeyFile struct {
-	Kind    string `json:"kind"`
-	Version int    `json:"version"`
-	Name    string `json:"name"`
-	Secret  string `json:"secret"` // base64url tally.TrusteeSecret.Bytes()
-}
-
-func (f *trusteeKeyFile) fileKind() string { return f.Kind }
-
-type dealerSeedFile struct {
-	Kind     string `json:"kind"`
-	Election string `json:"election"` // hex fingerprint the seed dealt for
-	Seed     string `json:"seed"`     // base64url, 32 bytes
-}
-
-func (f *dealerSeedFile) fileKind() string { return f.Kind }
 
 // writeSecret creates path with owner-only permissions (0600, its
 // directory 0700) and writes data (internal/keyfile). It refuses to
@@ -96,7 +77,7 @@ func writePublic(path string, data []byte) error {
 }
 
 // marshalFile encodes a key file's JSON, indented, with a final newline.
-func marshalFile(v any) []byte { return authority.Marshal(v) }
+func marshalFile(v any) []byte { return keyfile.Marshal(v) }
 
 // readFile reads the JSON file of the given kind at path into v, strictly.
 // A secret file MUST be readable by its owner only (keyfile.Read).
@@ -109,7 +90,7 @@ func readFile(path, kind string, secret bool, v interface{ fileKind() string }) 
 	if err != nil {
 		return err
 	}
-	if err := authority.Decode(data, kind, v, v.fileKind); err != nil {
+	if err := keyfile.Decode(data, kind, v, v.fileKind); err != nil {
 		return fmt.Errorf("roles: %s: %w", path, err)
 	}
 	return nil
@@ -192,36 +173,36 @@ func LoadCredentialAuthority(dir string) (*schnorr.PrivateKey, error) {
 }
 
 // Trustee is a trustee's long-term key material, loaded from its directory.
+// Seed and Memory are the state the web page keeps inside the key file
+// (package trustee); the CLI keeps its own in separate files of Dir and
+// reads both.
 type Trustee struct {
 	Dir    string
 	Name   string
 	Secret *tally.TrusteeSecret
+	Seed   *trustee.Seed
+	Memory map[string]string
+}
+
+func (t *Trustee) keys() *trustee.Keys {
+	return &trustee.Keys{Name: t.Name, Secret: t.Secret, Seed: t.Seed, Memory: t.Memory}
 }
 
 // Public returns the manifest entry of the trustee.
-func (t *Trustee) Public() *TrusteePublicFileJSON {
-	p := t.Secret.Public()
-	return &TrusteePublicFileJSON{Kind: kindTrusteePublic, Name: t.Name,
-		SigningKey: wire.EncodeB64(p.SigningKey.Bytes()), ShareKey: wire.EncodeB64(p.ShareKey)}
-}
+func (t *Trustee) Public() *TrusteePublicFileJSON { return t.keys().Public() }
 
 // InitTrustee creates a trustee's keys in dir (SPEC.md §8.1): trustee.key
 // (0600: the Schnorr signing key and the HPKE share key) and trustee.pub
 // (the public part for the manifest, also returned).
 func InitTrustee(rand io.Reader, dir, name string) (*TrusteePublicFileJSON, error) {
-	if len(name) == 0 || len(name) > ballot.MaxName {
-		return nil, fmt.Errorf("roles: trustee name must be 1..%d bytes", ballot.MaxName)
-	}
-	sec, err := tally.GenerateTrustee(rand)
+	k, err := trustee.New(rand, name)
 	if err != nil {
-		return nil, fmt.Errorf("roles: %w", err)
-	}
-	f := &trusteeKeyFile{Kind: kindTrusteeKey, Version: keyFileVersion, Name: name, Secret: wire.EncodeB64(sec.Bytes())}
-	if err := writeSecret(filepath.Join(dir, TrusteeKeyFile), marshalFile(f)); err != nil {
 		return nil, err
 	}
-	t := &Trustee{Dir: dir, Name: name, Secret: sec}
-	pub := t.Public()
+	if err := writeSecret(filepath.Join(dir, TrusteeKeyFile), k.KeyFile()); err != nil {
+		return nil, err
+	}
+	pub := k.Public()
 	if err := writePublic(filepath.Join(dir, TrusteePublicFile), marshalFile(pub)); err != nil {
 		return nil, err
 	}
@@ -231,15 +212,15 @@ func InitTrustee(rand io.Reader, dir, name string) (*TrusteePublicFileJSON, erro
 // LoadTrustee reads a trustee's keys from dir.
 func LoadTrustee(dir string) (*Trustee, error) {
 	path := filepath.Join(dir, TrusteeKeyFile)
-	var f trusteeKeyFile
-	if err := readFile(path, kindTrusteeKey, true, &f); err != nil {
-		return nil, err
-	}
-	sec, err := decodeField(path, "secret", f.Secret, tally.ParseTrusteeSecret)
+	data, err := keyfile.Read(path)
 	if err != nil {
 		return nil, err
 	}
-	return &Trustee{Dir: dir, Name: f.Name, Secret: sec}, nil
+	k, err := trustee.ParseKeyFile(data)
+	if err != nil {
+		return nil, fmt.Errorf("roles: %s: %w", path, err)
+	}
+	return &Trustee{Dir: dir, Name: k.Name, Secret: k.Secret, Seed: k.Seed, Memory: k.Memory}, nil
 }
 
 // LoadTrusteePublic reads a trustee's public file (trustee.pub).
@@ -248,7 +229,7 @@ func LoadTrusteePublic(path string) (*ballot.Trustee, error) {
 	if err := readFile(path, kindTrusteePublic, false, &f); err != nil {
 		return nil, err
 	}
-	t, err := f.Trustee()
+	t, err := authority.TrusteeOf(&f.PublicFile)
 	if err != nil {
 		return nil, fmt.Errorf("roles: %s: %w", path, err)
 	}

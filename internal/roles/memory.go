@@ -13,20 +13,16 @@ import (
 
 	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/client"
+	"github.com/urna-vote/urna/internal/trustee"
 )
 
 // MemoryFile is the name of a party's memory of the board, kept beside its
 // keys (a voter's beside its receipts): SPEC.md §10.7.
 const MemoryFile = "board-memory.json"
 
-const kindMemory = "urna-board-memory"
+const kindMemory = trustee.KindBoardMemory
 
-type memoryFile struct {
-	Kind string `json:"kind"`
-	// Elections maps the hex election fingerprint to the newest signed
-	// checkpoint note the party saw and proved consistent.
-	Elections map[string]string `json:"elections"`
-}
+type memoryFile struct{ trustee.BoardMemory }
 
 func (f *memoryFile) fileKind() string { return f.Kind }
 
@@ -37,11 +33,14 @@ func (f *memoryFile) fileKind() string { return f.Kind }
 type Memory struct {
 	dir string
 	f   memoryFile
+	// also are checkpoints remembered elsewhere (a trustee's key file),
+	// hex fingerprint → note: proved extended too, never written here.
+	also map[string]string
 }
 
 // OpenMemory reads the memory in dir, or starts an empty one.
 func OpenMemory(dir string) (*Memory, error) {
-	m := &Memory{dir: dir, f: memoryFile{Kind: kindMemory, Elections: map[string]string{}}}
+	m := &Memory{dir: dir, f: memoryFile{trustee.BoardMemory{Kind: kindMemory, Elections: map[string]string{}}}}
 	err := readFile(m.path(), kindMemory, true, &m.f)
 	if errors.Is(err, fs.ErrNotExist) {
 		return m, nil
@@ -57,12 +56,17 @@ func OpenMemory(dir string) (*Memory, error) {
 
 func (m *Memory) path() string { return filepath.Join(m.dir, MemoryFile) }
 
+// Also adds checkpoints remembered elsewhere (hex fingerprint → note, a
+// trustee's key file): Known returns them too.
+func (m *Memory) Also(notes map[string]string) { m.also = notes }
+
 // Known returns the checkpoint notes remembered for the election fp.
 func (m *Memory) Known(fp [32]byte) [][]byte {
-	if n, ok := m.f.Elections[hex.EncodeToString(fp[:])]; ok {
-		return [][]byte{[]byte(n)}
+	out := trustee.Known(m.f.Elections, fp)
+	if n := trustee.Known(m.also, fp); n != nil && (out == nil || string(n[0]) != string(out[0])) {
+		out = append(out, n...)
 	}
-	return nil
+	return out
 }
 
 // Remember keeps note as the newest checkpoint of the election fp when it

@@ -12,6 +12,7 @@ import (
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/internal/keyfile"
+	"github.com/urna-vote/urna/internal/trustee"
 	"github.com/urna-vote/urna/tally"
 )
 
@@ -190,7 +191,7 @@ func TestCredentialsFile(t *testing.T) {
 func TestDealerStreamIsDeterministic(t *testing.T) {
 	m, ts := testManifest(t)
 	p := tally.ManifestParams(m)
-	seed := bytes.Repeat([]byte{7}, dealerSeedSize)
+	seed := bytes.Repeat([]byte{7}, trustee.SeedSize)
 	a, _, err := tally.Deal(dealerStream(seed, m.Fingerprint(), 1), p, 1, ts[0].Secret)
 	if err != nil {
 		t.Fatal(err)
@@ -204,7 +205,7 @@ func TestDealerStreamIsDeterministic(t *testing.T) {
 			t.Fatal("the same seed gave another polynomial")
 		}
 	}
-	other := bytes.Repeat([]byte{8}, dealerSeedSize)
+	other := bytes.Repeat([]byte{8}, trustee.SeedSize)
 	c, _, err := tally.Deal(dealerStream(other, m.Fingerprint(), 1), p, 1, ts[0].Secret)
 	if err != nil {
 		t.Fatal(err)

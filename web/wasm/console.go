@@ -15,6 +15,7 @@ import (
 	"github.com/urna-vote/urna/client"
 	"github.com/urna-vote/urna/internal/authority"
 	"github.com/urna-vote/urna/internal/group"
+	"github.com/urna-vote/urna/internal/keyfile"
 	"github.com/urna-vote/urna/internal/schnorr"
 	"github.com/urna-vote/urna/internal/wire"
 )
@@ -73,8 +74,8 @@ func consoleNewKey(rand io.Reader) (*KeyView, error) {
 	}
 	pub := wire.EncodeB64(sk.Public().Bytes())
 	return &KeyView{Handle: addConsole(sk, rand), Public: pub,
-		KeyFile:    string(authority.Marshal(authority.NewKeyFile(sk, authority.KindAuthorityKey))),
-		PublicFile: string(authority.Marshal(&authority.PublicFile{Kind: authority.KindAuthorityPublic, Public: pub}))}, nil
+		KeyFile:    string(keyfile.Marshal(authority.NewKeyFile(sk, authority.KindAuthorityKey))),
+		PublicFile: string(keyfile.Marshal(&authority.PublicFile{Kind: authority.KindAuthorityPublic, Public: pub}))}, nil
 }
 
 // consoleLoadKey reads an authority key file (authority.key).

@@ -11,7 +11,9 @@ import (
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/internal/authority"
+	"github.com/urna-vote/urna/internal/keyfile"
 	"github.com/urna-vote/urna/internal/testonly"
+	"github.com/urna-vote/urna/internal/trustee"
 	"github.com/urna-vote/urna/internal/wire"
 )
 
@@ -46,7 +48,7 @@ func signed(t *testing.T, e *testonly.Election, b64 string, typ bulletin.EntryTy
 
 func loadEA(t *testing.T, e *testonly.Election) int {
 	t.Helper()
-	k, err := consoleLoadKey(rand.Reader, string(authority.Marshal(authority.NewKeyFile(e.EA, authority.KindAuthorityKey))))
+	k, err := consoleLoadKey(rand.Reader, string(keyfile.Marshal(authority.NewKeyFile(e.EA, authority.KindAuthorityKey))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,20 +116,20 @@ func TestConsoleManifest(t *testing.T) {
 	}
 	// The parties' public files, as the CLI writes them.
 	p := e.Trustees[0].Public()
-	tj, err := consoleTrustee(string(authority.Marshal(&authority.TrusteePublic{Kind: authority.KindTrusteePublic, Name: "alice",
+	tj, err := consoleTrustee(string(keyfile.Marshal(&trustee.PublicFile{Kind: trustee.KindPublic, Name: "alice",
 		SigningKey: wire.EncodeB64(p.SigningKey.Bytes()), ShareKey: wire.EncodeB64(p.ShareKey)})))
 	if err != nil || tj.Name != "alice" || tj.SigningKey != wire.EncodeB64(p.SigningKey.Bytes()) {
 		t.Fatalf("trustee file: %+v %v", tj, err)
 	}
-	_, err = consoleTrustee(string(authority.Marshal(&authority.PublicFile{Kind: authority.KindCAPublic, Public: "x"})))
+	_, err = consoleTrustee(string(keyfile.Marshal(&authority.PublicFile{Kind: authority.KindCAPublic, Public: "x"})))
 	codeIs(t, "not a trustee file", err, "bad_public_file")
 	ca := wire.EncodeB64(e.CA.Public().Bytes())
-	for _, in := range []string{ca, " " + ca + "\n", string(authority.Marshal(&authority.PublicFile{Kind: authority.KindCAPublic, Public: ca}))} {
+	for _, in := range []string{ca, " " + ca + "\n", string(keyfile.Marshal(&authority.PublicFile{Kind: authority.KindCAPublic, Public: ca}))} {
 		if got, err := consoleCAKey(in); err != nil || got != ca {
 			t.Fatalf("credential authority key %q: %s %v", in, got, err)
 		}
 	}
-	_, err = consoleCAKey(string(authority.Marshal(&authority.PublicFile{Kind: authority.KindAuthorityPublic, Public: ca})))
+	_, err = consoleCAKey(string(keyfile.Marshal(&authority.PublicFile{Kind: authority.KindAuthorityPublic, Public: ca})))
 	codeIs(t, "authority file for the CA", err, "bad_public_file")
 }
 

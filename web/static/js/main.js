@@ -12,6 +12,7 @@ const pages = {
   board: () => import('./board.js'),
   results: () => import('./results.js'),
   console: () => import('./console.js'),
+  trustee: () => import('./trustee.js'),
 };
 
 startI18n();

@@ -7,7 +7,9 @@ import { wasm } from './assets.js';
 
 let loading = null;
 
-function unwrap(json) {
+// unwrap returns the value of a Go function's JSON answer, or throws its
+// UrnaError.
+export function unwrap(json) {
   const r = JSON.parse(json);
   if ('error' in r) throw new UrnaError(r.code, r.error, { params: r.params });
   return r.ok;
