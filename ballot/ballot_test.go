@@ -453,3 +453,19 @@ func TestRandomChoicesVerify(t *testing.T) {
 		}
 	}
 }
+
+func TestPeekCredential(t *testing.T) {
+	e := newTestElection(t, "peek", shapes[:1], 2)
+	b, _ := e.encrypt(t, seeded.Raw("peek-enc"), 1, [][]uint32{{2}})
+	got, err := PeekCredential(b.Bytes())
+	if err != nil || got != [32]byte(e.creds[1].Public().Bytes()) {
+		t.Fatalf("PeekCredential = %x, %v", got, err)
+	}
+	// Version 2 is BallotVersionKinds (docs/spec/kinds.md), so 0 and 3
+	// are the unknown versions here.
+	for _, bad := range [][]byte{nil, b.Bytes()[:64], append([]byte{0}, b.Bytes()[1:]...), append([]byte{3}, b.Bytes()[1:]...)} {
+		if _, err := PeekCredential(bad); !errors.Is(err, ErrShape) {
+			t.Errorf("PeekCredential(%d bytes) = %v, want ErrShape", len(bad), err)
+		}
+	}
+}

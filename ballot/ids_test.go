@@ -2,7 +2,9 @@ package ballot
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/urna-vote/urna/internal/testonly/seeded"
@@ -68,6 +70,18 @@ func TestIDRulesInManifest(t *testing.T) {
 	for _, id := range []string{"Upper", "a.b", ""} {
 		if _, err := c.Key(id); err == nil {
 			t.Errorf("credential key derived for election id %q", id)
+		}
+	}
+}
+
+func TestBoardNodeIDs(t *testing.T) {
+	e := newTestElection(t, "ids", shapes[:1], 0)
+	for _, id := range []string{"", "a b", "n+1", "ü", strings.Repeat("x", MaxName+1)} {
+		m := *e.m
+		m.BoardNodes = append([]BoardNode{}, e.m.BoardNodes...)
+		m.BoardNodes[0].ID = id
+		if err := m.Validate(); !errors.Is(err, ErrInvalidManifest) {
+			t.Errorf("node id %q accepted: %v", id, err)
 		}
 	}
 }

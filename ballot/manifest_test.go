@@ -140,3 +140,25 @@ func TestParseManifestRejects(t *testing.T) {
 		}
 	}
 }
+
+// TestBallotSizeIsExact pins Manifest.BallotSize to real encodings, and the
+// manifest rule that keeps every ballot within the board's entry limit.
+func TestBallotSizeIsExact(t *testing.T) {
+	e := newTestElection(t, "size", shapes, 1)
+	b, _ := e.encrypt(t, seeded.Raw("size-enc"), 0, [][]uint32{{0}, {1, 3}, {}, {2}})
+	if got, want := len(b.Bytes()), e.m.BallotSize(); got != want {
+		t.Fatalf("ballot is %d bytes, BallotSize says %d", got, want)
+	}
+	big := *e.m
+	big.Questions = nil
+	for i := 0; i < 8; i++ {
+		q := Question{Text: "q", Min: 0, Max: 64}
+		for o := 0; o < 64; o++ {
+			q.Options = append(q.Options, strings.Repeat("o", o+1))
+		}
+		big.Questions = append(big.Questions, q)
+	}
+	if err := big.Validate(); !errors.Is(err, ErrInvalidManifest) || !strings.Contains(err.Error(), "board's limit") {
+		t.Fatalf("oversized ballots accepted: %v", err)
+	}
+}

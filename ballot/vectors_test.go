@@ -1,14 +1,13 @@
 package ballot
 
 import (
-	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"flag"
-	"os"
 	"testing"
 
 	"github.com/urna-vote/urna/internal/group"
+	"github.com/urna-vote/urna/internal/testonly/golden"
 	"github.com/urna-vote/urna/internal/testonly/seeded"
 )
 
@@ -88,28 +87,11 @@ func unhex(t *testing.T, s string) []byte {
 	return b
 }
 
-// pinVectors compares the indented JSON of generated with the pinned file
-// (rewriting it first with -update), then decodes the file into v.
+// pinVectors pins the indented JSON of generated in file (rewriting it
+// first with -update), then decodes the pinned bytes into v.
 func pinVectors(t *testing.T, file string, generated, v any) {
 	t.Helper()
-	got, err := json.MarshalIndent(generated, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got = append(got, '\n')
-	if *update {
-		if err := os.WriteFile(file, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("generated vectors differ from %s (an encoding, transcript or derivation changed; if intended, rerun with -update)", file)
-	}
-	if err := json.Unmarshal(want, v); err != nil {
+	if err := json.Unmarshal(golden.JSON(t, file, generated, *update), v); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -31,7 +32,8 @@ func startRoleNode(t *testing.T, dir string) (nodeFlag string, key ed25519.Priva
 
 // createTestElection runs, with must, the role commands that make the
 // parties' keys in dir (ea, ca, t1–t3) and post the manifest of the
-// template dir/election.json on the node of startRoleNode.
+// template dir/election.json on the one-node board of nodeFlag (as
+// startRoleNode returns it) whose node key is key.
 func createTestElection(must func(args ...string), dir, nodeFlag string, key ed25519.PrivateKey) {
 	p := func(s string) string { return filepath.Join(dir, s) }
 	must("authority", "init", "--dir", p("ea"))
@@ -45,11 +47,26 @@ func createTestElection(must func(args ...string), dir, nodeFlag string, key ed2
 		"--board-node", "n1="+hex.EncodeToString(key.Public().(ed25519.PublicKey)))
 }
 
-// openTestElection is createTestElection, then count credentials, the key
-// ceremony of 3 trustees and the opening.
-func openTestElection(must func(args ...string), dir, nodeFlag string, key ed25519.PrivateKey, count int) {
-	p := func(s string) string { return filepath.Join(dir, s) }
+// testElection starts a node on loopback (startRoleNode, stopped when the
+// test ends), writes electionJSON to dir/election.json and runs
+// createTestElection with must. It returns the node's --node flag and key.
+func testElection(t *testing.T, dir, electionJSON string, must func(args ...string)) (nodeFlag string, key ed25519.PrivateKey) {
+	t.Helper()
+	nodeFlag, key = startRoleNode(t, dir)
+	if err := os.WriteFile(filepath.Join(dir, "election.json"), []byte(electionJSON), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	createTestElection(must, dir, nodeFlag, key)
+	return nodeFlag, key
+}
+
+// openTestElection is testElection, then count credentials, the key
+// ceremony of 3 trustees and the opening. It returns the node's --node
+// flag.
+func openTestElection(t *testing.T, dir, electionJSON string, must func(args ...string), count int) (nodeFlag string) {
+	t.Helper()
+	p := func(s string) string { return filepath.Join(dir, s) }
+	nodeFlag, _ = testElection(t, dir, electionJSON, must)
 	must("credentials", "issue", "--dir", p("ca"), nodeFlag, "--count", fmt.Sprint(count))
 	for _, step := range []string{"deal", "check", "answer"} {
 		for i := 1; i <= 3; i++ {
@@ -57,4 +74,5 @@ func openTestElection(must func(args ...string), dir, nodeFlag string, key ed255
 		}
 	}
 	must("authority", "open", "--dir", p("ea"), nodeFlag)
+	return nodeFlag
 }

@@ -23,27 +23,12 @@ import (
 	"github.com/urna-vote/urna/internal/testonly"
 )
 
-// testElection starts a node on loopback (stopped when the test ends)
-// and, through the role commands that must runs, makes the keys of the
-// authority (dir/ea), the credential authority (dir/ca) and three trustees
-// (dir/t1..t3) and posts the manifest of electionJSON. It returns the
-// node's API address.
-func testElection(t *testing.T, dir, electionJSON string, must func(args ...string)) string {
-	t.Helper()
-	nodeFlag, key := startRoleNode(t, dir)
-	if err := os.WriteFile(filepath.Join(dir, "election.json"), []byte(electionJSON), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	createTestElection(must, dir, nodeFlag, key)
-	return strings.TrimPrefix(nodeFlag, "--node=")
-}
-
 // caElection is testElection with a bilingual title; it returns the
 // node's address and the credential authority's --dir.
 func caElection(t *testing.T) (node, caDir string) {
 	t.Helper()
 	dir := t.TempDir()
-	node = testElection(t, dir, `{"election_id":"roll-1","title":"Council 2027 理事会","threshold":2,
+	nodeFlag, _ := testElection(t, dir, `{"election_id":"roll-1","title":"Council 2027 理事会","threshold":2,
 	 "questions":[{"text":"Q1","options":["A","B"],"min":1,"max":1}]}`, func(args ...string) {
 		t.Helper()
 		var out bytes.Buffer
@@ -51,7 +36,7 @@ func caElection(t *testing.T) (node, caDir string) {
 			t.Fatalf("urna %s: %v\n%s", strings.Join(args, " "), err, out.String())
 		}
 	})
-	return node, filepath.Join(dir, "ca")
+	return strings.TrimPrefix(nodeFlag, "--node="), filepath.Join(dir, "ca")
 }
 
 var credRE = regexp.MustCompile(`[0-9A-Z]{5}-[0-9A-Z]{5}-[0-9A-Z]{5}-[0-9A-Z]{5}-[0-9A-Z]{5}`)

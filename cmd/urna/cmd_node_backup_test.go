@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -145,15 +144,7 @@ func TestNodeBackupRestore(t *testing.T) {
 			N := "--node=" + n.APIAddr
 			os.WriteFile(p("election.json"), []byte(`{"election_id":"backup-1","title":"Backup","threshold":2,
 			 "questions":[{"text":"Q1","options":["A","B"],"min":1,"max":1}]}`), 0o644)
-			mustUrna(t, "authority", "init", "--dir", p("ea"))
-			mustUrna(t, "credentials", "init", "--dir", p("ca"))
-			for i := 1; i <= 3; i++ {
-				mustUrna(t, "trustee", "init", "--dir", p(fmt.Sprintf("t%d", i)), "--name", fmt.Sprintf("t%d", i))
-			}
-			mustUrna(t, "authority", "create", "--dir", p("ea"), N, "--manifest", p("election.json"),
-				"--credential-authority", p("ca/credential-authority.pub"),
-				"--trustee", p("t1/trustee.pub"), "--trustee", p("t2/trustee.pub"), "--trustee", p("t3/trustee.pub"),
-				"--board-node", "n1="+hex.EncodeToString(key.Public().(ed25519.PublicKey)))
+			createTestElection(func(args ...string) { mustUrna(t, args...) }, dir, N, key)
 			mustUrna(t, "credentials", "issue", "--dir", p("ca"), N, "--count", "3")
 
 			// A running node's state is locked: the backup says to stop it.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"github.com/urna-vote/urna/internal/httpapi/httpapitest"
 	"github.com/urna-vote/urna/internal/server"
 	"github.com/urna-vote/urna/internal/store"
+	"github.com/urna-vote/urna/internal/testonly"
 )
 
 // runErr runs `urna args…` and returns what main prints on failure.
@@ -74,11 +74,7 @@ func TestNodeDataLocked(t *testing.T) {
 
 // `urna demo --serve` on a busy port advises --http, not --logs.
 func TestDemoBusyPort(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
+	ln := testonly.Listen(t)
 	_, printed := runErr(t, "demo", "--serve", "--http", ln.Addr().String(), "--ballots", "1")
 	want := "hint: another process listens on " + ln.Addr().String() + ": give the demo a free address with --http 127.0.0.1:PORT\n"
 	if !strings.Contains(printed, "address already in use") || !strings.Contains(printed, want) {
@@ -93,12 +89,7 @@ func TestDemoBusyPort(t *testing.T) {
 func TestNodeJoinWaits(t *testing.T) {
 	dir := t.TempDir()
 	withStartNode(t, func(context.Context, server.Config) error { return nil })
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	down := "http://" + ln.Addr().String()
-	ln.Close() // nothing listens there now
+	down := "http://" + testonly.FreeAddr(t) // nothing listens there
 
 	var out, errOut bytes.Buffer
 	if err := run(context.Background(), nodeArgs(t, dir, "--join", down), &out, &errOut); err != nil {
@@ -123,11 +114,7 @@ func TestNodeJoinWaits(t *testing.T) {
 // --node pointed at something that closes the connection without an HTTP
 // answer (a node's Raft port) says what it probably is.
 func TestNodeNotHTTP(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
+	ln := testonly.Listen(t)
 	go func() {
 		for {
 			c, err := ln.Accept()

@@ -26,7 +26,6 @@ import (
 // /api/v1/election's view carries the languages and the schedule.
 func TestVoteSchedule(t *testing.T) {
 	dir := t.TempDir()
-	N, nodeKey := startRoleNode(t, dir)
 	p := func(s string) string { return filepath.Join(dir, s) }
 	ctx := context.Background()
 	var all bytes.Buffer
@@ -38,11 +37,10 @@ func TestVoteSchedule(t *testing.T) {
 	}
 	opens := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
 	closes := opens.Add(time.Hour)
-	os.WriteFile(p("election.json"), []byte(fmt.Sprintf(`{"version":4,"election_id":"sched-1","title":"Schedule","threshold":2,
+	N := openTestElection(t, dir, fmt.Sprintf(`{"version":4,"election_id":"sched-1","title":"Schedule","threshold":2,
 	 "questions":[{"text":"Q1","options":["A","B"],"min":1,"max":1}],
 	 "languages":["en","zh"],"translations":{"zh":{"title":"日程","questions":[{"text":"问题","options":["甲","乙"]}]}},
-	 "opens_at":%q,"closes_at":%q}`, opens.Format(time.RFC3339), closes.Format(time.RFC3339))), 0o644)
-	openTestElection(must, dir, N, nodeKey, 2)
+	 "opens_at":%q,"closes_at":%q}`, opens.Format(time.RFC3339), closes.Format(time.RFC3339)), must, 2)
 	os.MkdirAll(p("receipts"), 0o700)
 
 	vote := func(now time.Time, args ...string) (string, error) {

@@ -23,7 +23,6 @@ func TestAttackCLISecrets(t *testing.T) {
 		t.Skip("Unix permission bits")
 	}
 	dir := t.TempDir()
-	N, nodeKey := startRoleNode(t, dir)
 	p := func(s string) string { return filepath.Join(dir, s) }
 
 	var all bytes.Buffer // every byte any command printed
@@ -44,9 +43,8 @@ func TestAttackCLISecrets(t *testing.T) {
 			t.Fatalf("urna %s: %v\n%s", strings.Join(args, " "), err, all.String())
 		}
 	}
-	os.WriteFile(p("election.json"), []byte(`{"election_id":"attack-1","title":"Attack","threshold":2,
-	 "questions":[{"text":"Q1","options":["A","B"],"min":1,"max":1}]}`), 0o644)
-	openTestElection(must, dir, N, nodeKey, 3)
+	N := openTestElection(t, dir, `{"election_id":"attack-1","title":"Attack","threshold":2,
+	 "questions":[{"text":"Q1","options":["A","B"],"min":1,"max":1}]}`, must, 3)
 
 	creds, err := os.ReadFile(p("ca/credentials.txt"))
 	if err != nil {

@@ -208,10 +208,7 @@ func TestAttackContentLengthLies(t *testing.T) {
 // loopback listener, as a node does; httptest.Server would use its own.
 func serveReal(t *testing.T, f httpapi.Backend, opts httpapi.Options) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln := testonly.Listen(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- httpapi.Serve(ctx, httpapi.New(f, opts), ln, time.Second) }()

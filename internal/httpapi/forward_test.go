@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
@@ -79,11 +78,7 @@ func TestForwardParsesFirst(t *testing.T) {
 // follower learns of a new leader, the write goes there and is answered,
 // instead of waiting for the old leader until the forward timeout.
 func TestForwardFollowsNewLeader(t *testing.T) {
-	paused, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer paused.Close() // accepted by the kernel, never served
+	paused := testonly.Listen(t) // accepted by the kernel, never served
 	newLeader := httpapitest.Sample()
 	newLeader.EntriesV = nil
 	nls := serve(t, newLeader, httpapi.Options{})

@@ -619,10 +619,7 @@ func TestExtraRoutes(t *testing.T) {
 // exceeded" whenever the grace was shorter.
 func TestShutdownClosesUnusedConnection(t *testing.T) {
 	e := httpapi.New(httpapitest.Sample(), httpapi.Options{Logger: testonly.Logger(t, slog.LevelDebug)})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln := testonly.Listen(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	served := make(chan error, 1)

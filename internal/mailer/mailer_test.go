@@ -7,7 +7,6 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"errors"
-	"net"
 	"os"
 	"strings"
 	"sync"
@@ -99,11 +98,7 @@ func TestAttackUntrustedCertificate(t *testing.T) {
 // the server's EHLO answer. The mailer sends no address, no password and
 // no letter in plain text.
 func TestAttackSTARTTLSStripped(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
+	ln := testonly.Listen(t)
 	var mu sync.Mutex
 	var seen []string
 	done := make(chan struct{})

@@ -23,14 +23,16 @@ var errRejected = errors.New("test: rejected")
 
 // listFSM is an append-only list of commands with the applied index, kept in
 // memory. Reusing the same listFSM across a node restart models an FSM whose
-// state is durable.
+// state is durable. With countOnly it keeps no command, only the applied
+// index and the counts: a benchmark measures replication, not memory.
 type listFSM struct {
-	mu       sync.Mutex
-	applied  uint64
-	cmds     [][]byte
-	entries  int // entries applied (not counting replays)
-	replays  int // ApplyBatch calls with an already-applied index
-	restores int
+	mu        sync.Mutex
+	countOnly bool
+	applied   uint64
+	cmds      [][]byte
+	entries   int // entries applied (not counting replays)
+	replays   int // ApplyBatch calls with an already-applied index
+	restores  int
 }
 
 func (f *listFSM) ApplyBatch(idx uint64, cmds [][]byte) []Result {
@@ -48,6 +50,9 @@ func (f *listFSM) ApplyBatch(idx uint64, cmds [][]byte) []Result {
 	for i, c := range cmds {
 		if string(c) == "reject" {
 			res[i].Err = errRejected
+			continue
+		}
+		if f.countOnly {
 			continue
 		}
 		f.cmds = append(f.cmds, bytes.Clone(c))
@@ -353,7 +358,7 @@ func joinAll(t testing.TB, nodes []*Node) {
 
 // tcpCluster starts three nodes named prefix1..3 over TCP, bootstrapped by
 // the first and joined; edit, when set, adjusts node i's config first.
-func tcpCluster(t *testing.T, prefix string, edit func(i int, cfg *Config)) ([]*Node, []*listFSM) {
+func tcpCluster(t testing.TB, prefix string, edit func(i int, cfg *Config)) ([]*Node, []*listFSM) {
 	base := t.TempDir()
 	var nodes []*Node
 	var fsms []*listFSM

@@ -3,10 +3,11 @@ package server
 import (
 	"context"
 	"crypto/ed25519"
-	"net"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/urna-vote/urna/internal/testonly"
 )
 
 // TestFailedStartLeavesNoState (issue 13): a node whose start fails (here
@@ -14,11 +15,7 @@ import (
 // there, rather than a 16 MB state.db that makes the next attempt look
 // like a restart. A directory that already held state is never touched.
 func TestFailedStartLeavesNoState(t *testing.T) {
-	busy, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer busy.Close()
+	busy := testonly.Listen(t)
 	_, key, _ := ed25519.GenerateKey(nil)
 	start := func(dir string) error {
 		cfg := DefaultConfig()

@@ -36,13 +36,20 @@ func newPKI(t *testing.T) *testPKI {
 	return p
 }
 
-// node writes id's certificate and key and returns their paths.
+// node writes a new certificate and key of id and returns their paths.
 func (p *testPKI) node(t *testing.T, id string, valid time.Duration) (certFile, keyFile string) {
 	t.Helper()
 	c, err := NewNodeCert(p.ca, id, []string{"127.0.0.1", "localhost"}, valid)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return p.write(t, id, c)
+}
+
+// write writes c as id's certificate and key, over any earlier ones, and
+// returns their paths.
+func (p *testPKI) write(t *testing.T, id string, c *CertPair) (certFile, keyFile string) {
+	t.Helper()
 	certFile, keyFile = filepath.Join(p.dir, id+".pem"), filepath.Join(p.dir, id+".key")
 	if err := os.WriteFile(certFile, c.CertPEM, 0o600); err != nil {
 		t.Fatal(err)
@@ -218,15 +225,7 @@ func TestCertReload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	writePair := func(c *CertPair) {
-		if err := os.WriteFile(cfg.TLSCertFile, c.CertPEM, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(cfg.TLSKeyFile, c.KeyPEM, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	writePair(fresh)
+	p.write(t, "n1", fresh) // the files of cfg.TLSCertFile and cfg.TLSKeyFile
 	if err := n.ReloadTLS(); err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +236,7 @@ func TestCertReload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	writePair(expired)
+	p.write(t, "n1", expired)
 	if err := n.ReloadTLS(); err == nil || !strings.Contains(err.Error(), "not now") {
 		t.Fatalf("reload of an expired certificate: %v", err)
 	}

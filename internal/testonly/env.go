@@ -33,14 +33,23 @@ func (w *tWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// FreeAddr returns a loopback TCP address that was free a moment ago.
-func FreeAddr(t testing.TB) string {
+// Listen returns a listener on a free loopback TCP port, closed when the
+// test ends.
+func Listen(t testing.TB) net.Listener {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	t.Cleanup(func() { _ = ln.Close() })
+	return ln
+}
+
+// FreeAddr returns a loopback TCP address that was free a moment ago.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	ln := Listen(t)
+	_ = ln.Close()
 	return ln.Addr().String()
 }
 

@@ -107,10 +107,7 @@ func ScoreSums(options, min, max int, ballots []Grades) (*ScoreResult, error) {
 // total preorder (positive: a ranks above b). Each tier is in increasing
 // index. It sorts, so it makes O(n log n) comparisons.
 func rank(n int, compare func(a, b int) int) [][]int {
-	order := make([]int, n)
-	for i := range order {
-		order[i] = i
-	}
+	order := indices(n)
 	slices.SortStableFunc(order, func(a, b int) int { return compare(b, a) })
 	var out [][]int
 	for i, o := range order {
@@ -120,4 +117,13 @@ func rank(n int, compare func(a, b int) int) [][]int {
 		out[len(out)-1] = append(out[len(out)-1], o)
 	}
 	return out
+}
+
+// indices returns 0, 1, …, n−1.
+func indices(n int) []int {
+	s := make([]int, n)
+	for i := range s {
+		s[i] = i
+	}
+	return s
 }

@@ -75,10 +75,7 @@ func Schulze(options int, ballots []Ranking) (*SchulzeResult, error) {
 // order (as Schulze's relation and every total preorder are), so every tier
 // is non-empty.
 func tiers(n int, beats func(a, b int) bool) [][]int {
-	left := make([]int, n)
-	for i := range left {
-		left[i] = i
-	}
+	left := indices(n)
 	var out [][]int
 	for len(left) > 0 {
 		var top, rest []int

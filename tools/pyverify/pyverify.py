@@ -1388,15 +1388,25 @@ class Verifier:
             "" if roll is None else ", roll fingerprint " + roll.hex()))
         return True
 
+    def trustee_post(self, step, e, where, a, decode, what, trustee, posted):
+        """Runs step and decodes the body of a trustee's post; returns it, or
+        None when it does not decode (V1.6), or when the trustee it names,
+        trustee(body), is not its author a or a is already in posted (V5.6)."""
+        self.rep.run(step)
+        body = self.decode_body(e, where, decode, what)
+        if body is None:
+            return None
+        j = trustee(body)
+        if j != a or a in posted:
+            self.rep.fail("V5.6", where, "%s of trustee %d: not its author %s, or already posted" % (what, j, a))
+            return None
+        return body
+
     def on_dkg_deal(self, seq, e, where, a, _s):
         rep = self.rep
-        rep.run("V7")
         m = self.m
-        d = self.decode_body(e, where, decode_deal, "dealer post")
+        d = self.trustee_post("V7", e, where, a, decode_deal, "dealer post", lambda d: d.dealer, self.deals)
         if d is None:
-            return False
-        if d.dealer != a or a in self.deals:
-            rep.fail("V5.6", where, "dealer %d is not the author %s or has already dealt" % (d.dealer, a))
             return False
         self.deals[a] = d
         N, T = len(m.trustees), m.threshold
@@ -1738,15 +1748,11 @@ class Verifier:
     # --- tally ---------------------------------------------------------------
     def on_partial_decryption(self, seq, e, where, a, _s):
         rep = self.rep
-        rep.run("V12")
         m = self.m
-        body = self.decode_body(e, where, decode_partial, "partial decryption")
+        body = self.trustee_post("V12", e, where, a, decode_partial, "partial decryption", lambda b: b[0], self.partials)
         if body is None:
             return False
         j, qs = body
-        if j != a or a in self.partials:
-            rep.fail("V5.6", where, "partial decryption trustee %d is not the author or already posted" % j)
-            return False
         self.phase = PH_TALLY
         valid = True
         if len(qs) != len(m.questions) or any(len(row) != len(mq[1]) for row, mq in zip(qs, m.questions)):
