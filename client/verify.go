@@ -154,6 +154,12 @@ type verifier struct {
 	// returns (Follow uses both).
 	keep  func(seq uint64, e *bulletin.Entry)
 	notes [][]byte
+
+	// lastOpen is the sequence number of the open entry (NoEntry before
+	// it); saved, if not nil, records what a resumable state needs
+	// (state.go).
+	lastOpen int64
+	saved    *stateLog
 }
 
 type blockRef struct {
@@ -175,7 +181,7 @@ func newVerifier(opts VerifyOptions) *verifier {
 		opts: opts, rand: rnd, rep: newReport(), rules: bulletin.NewRules(b.rulesBodies()), bod: b,
 		st: &bulletin.ElectionState{}, idx: bulletin.NewMemIndex(), blockAt: map[uint64]blockRef{},
 		height: NoEntry, counter: ballot.NewCounter(), last: map[[32]byte]counted{}, partials: map[int]*tally.PartialDecryption{},
-		partialSeq: map[int]int64{}, validPD: map[int]bool{}, resultSeq: NoEntry,
+		partialSeq: map[int]int64{}, validPD: map[int]bool{}, resultSeq: NoEntry, lastOpen: NoEntry,
 	}
 }
 
@@ -209,7 +215,8 @@ func (v *verifier) run(r io.Reader) error {
 		v.failAt(StepV1, NoEntry, "V1.1 record header", "%v", err)
 		return nil
 	}
-	p := startPipeline(rr, v.opts.Workers, v.rand)
+	rr.StartAt(uint64(v.seq))
+	p := startPipeline(rr, v.opts.Workers, v.rand, v.seq, v.lastOpen, v.keySnap())
 	defer p.stop()
 	v.keys = p.keys
 	for j := range p.order {
@@ -306,6 +313,9 @@ func (v *verifier) leaf(raw []byte, e *bulletin.Entry) {
 		v.failAt(StepV3, v.seq, "V3 log", "%v", err)
 	}
 	v.entry(e)
+	if e.Type == bulletin.TypeOpen {
+		v.lastOpen = v.seq
+	}
 	v.seq++
 	if e.Type == bulletin.TypeOpen && v.keys != nil {
 		v.keys.publish(v.seq, &keySnapshot{m: v.m, joint: v.joint})
@@ -363,6 +373,7 @@ func (v *verifier) entry(e *bulletin.Entry) {
 		}
 	} else {
 		v.idx.Commit(eff)
+		v.saved.effects(eff)
 	}
 	if seq == 0 {
 		return
@@ -653,7 +664,7 @@ func (v *verifier) badBallots(p []pendingBallot) ([]int, error) {
 // aggregate (V11) takes it in and the ballot it supersedes out.
 func (v *verifier) count(pb pendingBallot) {
 	v.checked(StepV10)
-	status, superseded := v.counter.Add(ballot.CastEntry(pb.b, true))
+	status, superseded := v.countAdd(ballot.CastEntry(pb.b, true))
 	if status != ballot.Counted {
 		// The rules refuse a burnt tracker (V5), so this needs a faulty rules replay.
 		v.failAt(StepV10, pb.seq, "V10.3 tracker", "ballot is %s under the counting rule although the rules accepted it", status)
@@ -712,7 +723,7 @@ func (v *verifier) audited(seq int64, e *bulletin.Entry, a *ballot.AuditedBallot
 		return
 	}
 	if accepted {
-		v.counter.Add(ballot.AuditEntry(a, true))
+		v.countAdd(ballot.AuditEntry(a, true))
 	}
 }
 
@@ -736,7 +747,7 @@ func (v *verifier) audit(seq int64, e *bulletin.Entry, a *ballot.Audit, accepted
 		return
 	}
 	if accepted {
-		v.counter.Add(ballot.OpenedEntry(a, true))
+		v.countAdd(ballot.OpenedEntry(a, true))
 	}
 }
 
