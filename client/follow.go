@@ -154,18 +154,21 @@ func followFrom(ctx context.Context, src Source, opts FollowOptions) (*Verified,
 	if ss, ok := src.(SuffixSource); ok && opts.State != nil {
 		s, err := resume(ctx, ss, opts)
 		var rw *rewriteError
+		var fe *ForkError
 		switch {
-		case errors.Is(err, ErrState):
-			// not usable (another election, a damaged file): start over
+		case err == nil, errors.As(err, &fe), errors.Is(err, errBehindSaved):
+			return s, err
 		case errors.As(err, &rw):
 			// The node's proof does not link its checkpoint to the saved
 			// one. Its whole record decides: the record's own tree either
 			// extends the saved checkpoint (the proof alone was wrong) or
 			// yields evidence of the fork that E3 proves by itself.
 			opts.Known = append(slices.Clone(opts.Known), rw.saved)
-		default:
-			return s, err
 		}
+		// Otherwise (an unusable state, a node that cannot serve or
+		// frame the new blocks, new entries that fail a step) the whole
+		// record decides, exactly as without a state: a node that
+		// withholds its pages costs the party time, never a verdict.
 	}
 	rc, err := src.Record(ctx)
 	if err != nil {
@@ -192,6 +195,10 @@ func followRecord(r io.Reader, opts FollowOptions) (*Verified, error) {
 	v.saved = newStateLog()
 	return v.follow(r, nil, nil, opts)
 }
+
+// errBehindSaved: the node's newest checkpoint is older than the saved
+// state's (and consistent with it).
+var errBehindSaved = fmt.Errorf("%w (behind the saved state)", ErrStale)
 
 // rewriteError: a node's checkpoint does not extend the saved state's
 // according to the node's own consistency proof.
@@ -230,7 +237,7 @@ func resume(ctx context.Context, src SuffixSource, opts FollowOptions) (*Verifie
 		if err := s.Extends(ctx, note, nil); err != nil {
 			return s, err
 		}
-		return s, fmt.Errorf("%w: the node's newest checkpoint has log size %d, the party verified %d", ErrStale, c.Size, size)
+		return s, fmt.Errorf("%w: the node's newest checkpoint has log size %d, the party verified %d", errBehindSaved, c.Size, size)
 	case c.Size == size:
 		return v.follow(nil, kept, [][]byte{saved}, opts)
 	}

@@ -209,7 +209,7 @@ func (v *verifier) run(r io.Reader) error {
 	rr, err := bulletin.NewRecordReader(cr)
 	if err != nil {
 		if cr.err != nil {
-			return fmt.Errorf("%w: %v", ErrRead, cr.err)
+			return fmt.Errorf("%w: %w", ErrRead, cr.err)
 		}
 		v.v1Failed = true
 		v.failAt(StepV1, NoEntry, "V1.1 record header", "%v", err)
@@ -237,7 +237,7 @@ func (v *verifier) run(r io.Reader) error {
 		}
 		if j.err != nil {
 			if cr.err != nil {
-				return fmt.Errorf("%w: %v", ErrRead, cr.err)
+				return fmt.Errorf("%w: %w", ErrRead, cr.err)
 			}
 			// The reader cannot resynchronize after a malformed frame: the
 			// rest of the record is unverifiable.
