@@ -37,14 +37,19 @@ func writeBranches(raw []byte, off int, pf *proof) {
 	}
 }
 
+// challengeStart is what the §6.4 and §6.5 challenges hash first: the
+// election fingerprint, the election key, the credential and the question.
+func challengeStart(fp [32]byte, pk, cred *group.Element, q int) []byte {
+	enc := item(nil, fp[:])
+	enc = item(enc, pk.Bytes())
+	enc = item(enc, cred.Bytes())
+	return u64item(enc, uint64(q))
+}
+
 // optionChallenge is the §6.4 challenge, written out from SPEC.md
 // independently of statement().
 func optionChallenge(fp [32]byte, pk, cred *group.Element, q, i int, ct *Ciphertext, commits ...*group.Element) *group.Scalar {
-	var enc []byte
-	enc = item(enc, fp[:])
-	enc = item(enc, pk.Bytes())
-	enc = item(enc, cred.Bytes())
-	enc = u64item(enc, uint64(q))
+	enc := challengeStart(fp, pk, cred, q)
 	enc = u64item(enc, uint64(i))
 	enc = item(enc, ct.Alpha.Bytes())
 	enc = item(enc, ct.Beta.Bytes())
@@ -56,11 +61,7 @@ func optionChallenge(fp [32]byte, pk, cred *group.Element, q, i int, ct *Ciphert
 
 // rangeChallenge is the §6.5 challenge, written out from SPEC.md.
 func rangeChallenge(fp [32]byte, pk, cred *group.Element, q int, min, max uint32, cts []*Ciphertext, commits ...*group.Element) *group.Scalar {
-	var enc []byte
-	enc = item(enc, fp[:])
-	enc = item(enc, pk.Bytes())
-	enc = item(enc, cred.Bytes())
-	enc = u64item(enc, uint64(q))
+	enc := challengeStart(fp, pk, cred, q)
 	enc = u64item(enc, uint64(min))
 	enc = u64item(enc, uint64(max))
 	for _, ct := range cts {
@@ -185,6 +186,18 @@ func TestAttackTranscriptMatchesSpec(t *testing.T) {
 	}
 }
 
+// encryptTwo encrypts (2, 0) in question 0 for voter 0 of e, a two-of-two
+// approval election: the sum 2 is in 0..2, so the range proof is honest. It
+// returns the ballot and the randomness r of its option 0, for forgeTwo.
+func encryptTwo(t *testing.T, e *testElection, rng *seeded.Reader) (*Ballot, *group.Scalar) {
+	t.Helper()
+	b, sec, err := encrypt(rng, e.m, e.pk, e.creds[0], [][]uint64{{2, 0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, sec.r[0][0]
+}
+
 // forgeTwo rewrites option 0 of question 0 of b, which encrypts 2 with
 // randomness r, with a proof whose challenges sum correctly (P1) and whose
 // P2/P3 errors cancel in the random linear combination with weights
@@ -273,12 +286,7 @@ func TestAttackPredictableWeights(t *testing.T) {
 	e := newTestElection(t, "weights", twoOfTwoApproval, 1)
 	rng := seeded.Raw("weights-forger")
 	honest, _ := e.encrypt(t, rng, 0, [][]uint32{{0}})
-	// Encrypt (2, 0): the sum 2 is in 0..2, so the range proof is honest.
-	b, sec, err := encrypt(rng, e.m, e.pk, e.creds[0], [][]uint64{{2, 0}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := sec.r[0][0]
+	b, r := encryptTwo(t, e, rng)
 	fp := e.m.Fingerprint()
 	predictable := transcript.New(transcript.BatchWeights).Bytes(e.pk.Bytes()).Bytes(fp[:]).Bytes(e.creds[0].Public().Bytes()).Digest()
 	forged := forgeTwo(t, e, b, r, predictable, rng)
@@ -306,14 +314,11 @@ func TestAttackBatchWeightsFromCaller(t *testing.T) {
 	e := newTestElection(t, "batch-weights", twoOfTwoApproval, 1)
 	rng := seeded.Raw("batch-weights-forger")
 	honest, _ := e.encrypt(t, rng, 0, [][]uint32{{1}})
-	b, sec, err := encrypt(rng, e.m, e.pk, e.creds[0], [][]uint64{{2, 0}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, r := encryptTwo(t, e, rng)
 	// The forger guesses the verifier's seed: the first 32 bytes it reads.
 	var guess [32]byte
 	seeded.Raw("the verifier's reader").Read(guess[:])
-	forged := forgeTwo(t, e, b, sec.r[0][0], guess, rng)
+	forged := forgeTwo(t, e, b, r, guess, rng)
 	for _, seed := range []string{"another reader", "yet another"} {
 		bad, err := VerifyBatch(seeded.Raw(seed), e.m, e.pk, []*Ballot{honest, forged}, nil)
 		if err != nil || !slices.Equal(bad, []int{1}) {

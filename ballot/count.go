@@ -7,11 +7,19 @@ type CountEntry struct {
 	Tracker    Tracker
 	Audited    bool // an audited (opened) ballot rather than a cast one
 	Valid      bool // the entry passed V5 and V8 (cast) or V9 (audited)
+	// Weight is the weight of the credential (SPEC.md §5.3), 1..MaxWeight;
+	// 0 reads as 1, the weight of every credential of an unweighted list.
+	Weight uint32
 }
 
-// CastEntry returns the CountEntry of a cast ballot.
-func CastEntry(b *Ballot, valid bool) CountEntry {
-	e := CountEntry{Tracker: b.tracker, Valid: valid}
+// CastEntry returns the CountEntry of a cast ballot of a credential of
+// weight 1.
+func CastEntry(b *Ballot, valid bool) CountEntry { return WeightedCastEntry(b, valid, 1) }
+
+// WeightedCastEntry returns the CountEntry of a cast ballot whose
+// credential has weight w (SPEC.md §5.3).
+func WeightedCastEntry(b *Ballot, valid bool, w uint32) CountEntry {
+	e := CountEntry{Tracker: b.tracker, Valid: valid, Weight: w}
 	copy(e.Credential[:], b.raw[33:33+32])
 	return e
 }
@@ -58,14 +66,20 @@ func (s CountStatus) String() string {
 // slice and package client over a record. The zero value is not usable;
 // call NewCounter.
 type Counter struct {
-	n     int              // entries added so far
-	burnt map[Tracker]bool // trackers of valid audited and cast entries
-	last  map[[32]byte]int // credential → index of its counted entry
+	n      int                    // entries added so far
+	burnt  map[Tracker]bool       // trackers of valid audited and cast entries
+	last   map[[32]byte]countedAt // credential → its counted entry
+	weight uint64                 // Σ weights of the counted entries
+}
+
+type countedAt struct {
+	i int
+	w uint32
 }
 
 // NewCounter returns a Counter that has seen no entry.
 func NewCounter() *Counter {
-	return &Counter{burnt: map[Tracker]bool{}, last: map[[32]byte]int{}}
+	return &Counter{burnt: map[Tracker]bool{}, last: map[[32]byte]countedAt{}}
 }
 
 // Add applies the rule to the next entry, whose index is the number of
@@ -87,15 +101,23 @@ func (c *Counter) Add(e CountEntry) (status CountStatus, superseded int) {
 	c.burnt[e.Tracker] = true
 	superseded = -1
 	if j, ok := c.last[e.Credential]; ok {
-		superseded = j
+		superseded = j.i
+		c.weight -= uint64(j.w)
 	}
-	c.last[e.Credential] = i
+	w := max(e.Weight, 1)
+	c.last[e.Credential] = countedAt{i, w}
+	c.weight += uint64(w)
 	return Counted, superseded
 }
 
 // Counted returns the number of entries that count so far: the number of
-// credentials with a counted ballot, maxCount of SPEC.md V10.6.
+// credentials with a counted ballot.
 func (c *Counter) Counted() int { return len(c.last) }
+
+// MaxCount returns the sum of the weights of the credentials with a
+// counted ballot: maxCount of SPEC.md V10.6, the bound of every count of
+// the result (the number of counted ballots when every weight is 1).
+func (c *Counter) MaxCount() uint64 { return c.weight }
 
 // SelectCounted applies the counting rule of SPEC.md V10 (see Counter) to
 // the entries in board order and returns the status of each.

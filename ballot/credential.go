@@ -277,39 +277,103 @@ func (k *CredentialKey) Sign(rand io.Reader, msg []byte) (*schnorr.Signature, er
 	return k.sk.Sign(rand, msg)
 }
 
-// MaxCredentials bounds the length of a credential list.
+// MaxCredentials bounds the length of a credential list, and the number
+// of credentials an election registers in all (SPEC.md §5.3, §3.9).
 const MaxCredentials = wire.MaxList
+
+// MaxWeight is the largest weight of a public credential (SPEC.md §5.3):
+// weights are 1..MaxWeight. The roll parser (internal/roll) takes the same
+// bound from here.
+const MaxWeight = 1000
+
+// MaxTotalWeight bounds the sum of the weights of an election's
+// credentials, hence every count of its result (SPEC.md §9.3).
+const MaxTotalWeight = MaxCredentials * MaxWeight
+
+// Encodings of a credential list (SPEC.md §5.3). Version 1 is the
+// unweighted list of protocol 1.2, byte for byte: it carries no version
+// byte, and its first byte is always 0 (the count is at most 2^20).
+const (
+	CredentialListUnweighted = 1
+	CredentialListWeighted   = 2
+)
+
+// RollFingerprintSize is the size of the public roll fingerprint a
+// weighted list carries (SPEC.md §5.3).
+const RollFingerprintSize = 32
 
 // CredentialList is the public credential list posted by the credential
 // authority (SPEC.md §5.3): distinct non-identity elements, sorted by their
-// encodings. Lists from NewCredentialList or ParseCredentialList are valid
-// and MUST NOT be modified.
+// encodings, each with a weight. A version-1 list gives every credential
+// weight 1; a version-2 (weighted) list carries a weight in 1..MaxWeight per
+// credential and the public roll fingerprint. The same encoding is the body
+// of a late-credentials entry (§3.2). Lists from NewCredentialList,
+// NewWeightedCredentialList or ParseCredentialList are valid and MUST NOT
+// be modified.
 type CredentialList struct {
 	Credentials []*group.Element
-	enc         [][]byte // Credentials[i].Bytes(), sorted
+	// Weights[i] is the weight of Credentials[i]; nil for a version-1 list
+	// (every weight 1).
+	Weights []uint32
+	// Roll is the public roll fingerprint of a version-2 list (zero for
+	// version 1). Urna carries it; it is computed from the voter roll
+	// outside the protocol and compared with it there.
+	Roll [RollFingerprintSize]byte
+	enc  [][]byte // Credentials[i].Bytes(), sorted
 }
 
-// NewCredentialList sorts and checks the public credentials (SPEC.md V6.2).
+// NewCredentialList sorts and checks the public credentials of an
+// unweighted (version 1) list (SPEC.md V6.2).
 func NewCredentialList(creds []*group.Element) (*CredentialList, error) {
-	type pair struct {
+	return newCredentialList(creds, nil, [RollFingerprintSize]byte{})
+}
+
+// NewWeightedCredentialList sorts and checks a weighted (version 2) list:
+// weights[i] (1..MaxWeight) is the weight of creds[i], roll the public roll
+// fingerprint (SPEC.md §5.3).
+func NewWeightedCredentialList(roll [RollFingerprintSize]byte, creds []*group.Element, weights []uint32) (*CredentialList, error) {
+	if len(weights) != len(creds) {
+		return nil, fmt.Errorf("%w: %d weights for %d credentials", ErrInvalidCredentialList, len(weights), len(creds))
+	}
+	if weights == nil {
+		weights = []uint32{} // a weighted list, even if empty (then refused below)
+	}
+	return newCredentialList(creds, weights, roll)
+}
+
+func newCredentialList(creds []*group.Element, weights []uint32, roll [RollFingerprintSize]byte) (*CredentialList, error) {
+	type item struct {
 		b []byte
 		e *group.Element
+		w uint32
 	}
-	ps := make([]pair, len(creds))
+	ps := make([]item, len(creds))
 	for i, c := range creds {
 		if c == nil || c.IsIdentity() {
 			return nil, fmt.Errorf("%w: credential %d is missing or the identity", ErrInvalidCredentialList, i)
 		}
-		ps[i] = pair{c.Bytes(), c.Clone()}
+		ps[i] = item{c.Bytes(), c.Clone(), 1}
+		if weights != nil {
+			if !ValidWeight(weights[i]) {
+				return nil, fmt.Errorf("%w: credential %d has weight %d, want 1..%d", ErrInvalidCredentialList, i, weights[i], MaxWeight)
+			}
+			ps[i].w = weights[i]
+		}
 	}
 	sort.Slice(ps, func(i, j int) bool { return bytes.Compare(ps[i].b, ps[j].b) < 0 })
-	l := &CredentialList{}
+	l := &CredentialList{Roll: roll}
+	if weights != nil {
+		l.Weights = make([]uint32, 0, len(ps))
+	}
 	for i, p := range ps {
 		if i > 0 && bytes.Equal(ps[i-1].b, p.b) {
 			return nil, fmt.Errorf("%w: credential repeated", ErrInvalidCredentialList)
 		}
 		l.Credentials = append(l.Credentials, p.e)
 		l.enc = append(l.enc, p.b)
+		if weights != nil {
+			l.Weights = append(l.Weights, p.w)
+		}
 	}
 	if len(l.Credentials) == 0 || len(l.Credentials) > MaxCredentials {
 		return nil, fmt.Errorf("%w: %d credentials, want 1..%d", ErrInvalidCredentialList, len(l.Credentials), MaxCredentials)
@@ -317,28 +381,65 @@ func NewCredentialList(creds []*group.Element) (*CredentialList, error) {
 	return l, nil
 }
 
-// Bytes returns the canonical encoding: u32 count || sorted elements (SPEC.md §5.3).
+// ValidWeight reports whether w is a valid credential weight, 1..MaxWeight.
+func ValidWeight(w uint32) bool { return w >= 1 && w <= MaxWeight }
+
+// Version returns CredentialListUnweighted or CredentialListWeighted.
+func (l *CredentialList) Version() int {
+	if l.Weights != nil {
+		return CredentialListWeighted
+	}
+	return CredentialListUnweighted
+}
+
+// Bytes returns the canonical encoding (SPEC.md §5.3): version 1 is
+// u32 count || sorted elements; version 2 is
+// u8 2 || [32] roll || u32 count || sorted (element || u32 weight).
 func (l *CredentialList) Bytes() []byte {
-	w := wire.NewWriter(4 + group.Size*len(l.Credentials)).Count(len(l.Credentials))
-	for i, c := range l.Credentials {
-		if i < len(l.enc) {
-			w.Fixed(l.enc[i])
-		} else {
-			w.Element(c)
+	if l.Weights == nil {
+		w := wire.NewWriter(4 + group.Size*len(l.Credentials)).Count(len(l.Credentials))
+		for i, c := range l.Credentials {
+			w.Fixed(l.encoding(i, c))
 		}
+		return w.Out()
+	}
+	w := wire.NewWriter(1 + RollFingerprintSize + 4 + (group.Size+4)*len(l.Credentials))
+	w.U8(CredentialListWeighted).Fixed(l.Roll[:]).Count(len(l.Credentials))
+	for i, c := range l.Credentials {
+		w.Fixed(l.encoding(i, c)).U32(l.Weights[i])
 	}
 	return w.Out()
 }
 
-// ParseCredentialList decodes a canonical credential list (SPEC.md V6.1–V6.2):
-// 1..2^20 canonical non-identity elements in strictly increasing byte order.
+func (l *CredentialList) encoding(i int, c *group.Element) []byte {
+	if i < len(l.enc) {
+		return l.enc[i]
+	}
+	return c.Bytes()
+}
+
+// ParseCredentialList decodes a canonical credential list of either
+// version (SPEC.md V6.1–V6.2): 1..2^20 canonical non-identity elements in
+// strictly increasing byte order, each with a weight in 1..MaxWeight in a
+// version-2 list. The first byte says the version: 0 (the high byte of a
+// version-1 count) or 2.
 func ParseCredentialList(b []byte) (*CredentialList, error) {
 	r := wire.NewReader(b)
+	weighted := len(b) > 0 && b[0] == CredentialListWeighted
+	l := &CredentialList{}
+	item := group.Size
+	if weighted {
+		r.U8("version")
+		copy(l.Roll[:], r.Fixed("roll fingerprint", RollFingerprintSize))
+		item += 4
+		l.Weights = []uint32{}
+	} else if len(b) > 0 && b[0] != 0 {
+		return nil, fmt.Errorf("%w: unknown encoding (first byte %d; version 1 starts with 0, version 2 with 2)", ErrInvalidCredentialList, b[0])
+	}
 	n := r.Count("credentials", MaxCredentials)
-	if r.Err() == nil && r.Remaining() != n*group.Size {
+	if r.Err() == nil && r.Remaining() != n*item {
 		r.Failf("credential list: %d bytes for %d credentials", r.Remaining(), n)
 	}
-	l := &CredentialList{}
 	for i := 0; i < n && r.Err() == nil; i++ {
 		off := len(b) - r.Remaining()
 		e := r.NonIdentity("credential")
@@ -348,6 +449,13 @@ func ParseCredentialList(b []byte) (*CredentialList, error) {
 		enc := b[off : off+group.Size : off+group.Size]
 		if i > 0 && bytes.Compare(l.enc[i-1], enc) >= 0 {
 			return nil, fmt.Errorf("%w: credentials not strictly sorted at %d", ErrInvalidCredentialList, i)
+		}
+		if weighted {
+			w := r.U32("weight")
+			if r.Err() == nil && !ValidWeight(w) {
+				return nil, fmt.Errorf("%w: credential %d has weight %d, want 1..%d", ErrInvalidCredentialList, i, w, MaxWeight)
+			}
+			l.Weights = append(l.Weights, w)
 		}
 		l.Credentials = append(l.Credentials, e)
 		l.enc = append(l.enc, slices.Clone(enc))
@@ -359,6 +467,26 @@ func ParseCredentialList(b []byte) (*CredentialList, error) {
 		return nil, fmt.Errorf("%w: empty", ErrInvalidCredentialList)
 	}
 	return l, nil
+}
+
+// Weight returns the weight of the i-th credential (1 in a version-1 list).
+func (l *CredentialList) Weight(i int) uint32 {
+	if l.Weights == nil {
+		return 1
+	}
+	return l.Weights[i]
+}
+
+// TotalWeight returns the sum of the list's weights.
+func (l *CredentialList) TotalWeight() uint64 {
+	if l.Weights == nil {
+		return uint64(len(l.Credentials))
+	}
+	var t uint64
+	for _, w := range l.Weights {
+		t += uint64(w)
+	}
+	return t
 }
 
 // Len returns the number of credentials.

@@ -2,6 +2,9 @@ package ballot
 
 import (
 	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"os"
 	"testing"
 
 	"github.com/urna-vote/urna/internal/testonly/seeded"
@@ -33,6 +36,14 @@ func FuzzParseManifest(f *testing.F) {
 	e, _, _ := fuzzElection(f)
 	f.Add(e.m.Bytes())
 	f.Add(newTestManifest(f, seeded.Raw("fuzz-m"), "f", shapes).Bytes())
+	if v4, err := os.ReadFile(manifest4File); err == nil {
+		var v manifest4Vector
+		if json.Unmarshal(v4, &v) == nil {
+			if b, err := hex.DecodeString(v.Manifest); err == nil {
+				f.Add(b)
+			}
+		}
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, ok := reparse(t, ParseManifest, b)
 		if !ok {
@@ -80,12 +91,17 @@ func checkParsedBallot(t *testing.T, data []byte) *Ballot {
 func FuzzParseCredentialList(f *testing.F) {
 	l, _ := NewCredentialList(pointsFrom(f, seeded.Raw("fuzz-list"), 3))
 	f.Add(l.Bytes())
+	wl, _ := NewWeightedCredentialList([32]byte{1}, pointsFrom(f, seeded.Raw("fuzz-wlist"), 3), []uint32{1, 7, MaxWeight})
+	f.Add(wl.Bytes())
 	f.Fuzz(func(t *testing.T, data []byte) {
 		l, ok := reparse(t, ParseCredentialList, data)
 		if !ok {
 			return
 		}
 		again, err := NewCredentialList(l.Credentials)
+		if l.Weights != nil {
+			again, err = NewWeightedCredentialList(l.Roll, l.Credentials, l.Weights)
+		}
 		if err != nil || !bytes.Equal(again.Bytes(), data) {
 			t.Fatal("NewCredentialList disagrees with ParseCredentialList")
 		}

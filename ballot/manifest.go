@@ -60,8 +60,14 @@ type Manifest struct {
 	Threshold           uint32
 	BoardNodes          []BoardNode
 	BoardQuorum         uint32
-	Witnesses           []Witness // version 2 only
-	WitnessQuorum       uint32    // version 2 only: cosignatures a checkpoint needs
+	Witnesses           []Witness // versions 2–4
+	WitnessQuorum       uint32    // versions 2–4: cosignatures a checkpoint needs
+	// Version 4 only (manifest4.go): the languages, Languages[0] being the
+	// language of Title and Questions; one translation per later language,
+	// in order; and the voting window.
+	Languages    []string
+	Translations []Texts
+	Schedule     Schedule
 }
 
 // Question is one question. For KindSelect (the zero Kind) the voter
@@ -132,6 +138,13 @@ func (m *Manifest) WithWitnesses(witnesses []Witness, quorum uint32) (*Manifest,
 	c.Version, c.WitnessQuorum = ManifestVersionWitnessed, quorum
 	if c.Version == ManifestVersionKinds || hasMixedKind(c.Questions) {
 		c.Version = ManifestVersionKinds
+	}
+	if m.Version == ManifestVersionExtended {
+		c.Version, c.Schedule = ManifestVersionExtended, m.Schedule
+		c.Languages = append([]string(nil), m.Languages...)
+		for i := range m.Translations {
+			c.Translations = append(c.Translations, *m.Translations[i].clone())
+		}
 	}
 	for _, w := range witnesses {
 		c.Witnesses = append(c.Witnesses, Witness{Name: w.Name, Key: bytes.Clone(w.Key)})
@@ -212,8 +225,20 @@ func checkText(what, s string, max int) error {
 // Version 3 (docs/spec/kinds.md §K.1) has at least one question of a mixed
 // kind, each question follows the rules of its kind, and its witnesses
 // follow version 2's rules but may be none (then the quorum is 0).
+//
+// Version 4 (manifest4.go) has select questions only, witnesses as
+// version 3, and languages or a schedule following SPEC.md §4.1.
 func (m *Manifest) Validate() error {
+	if m.Version != ManifestVersionExtended && m.hasExtensions() {
+		return fmt.Errorf("%w: languages and schedules need manifest version %d", ErrInvalidManifest, ManifestVersionExtended)
+	}
 	switch {
+	case m.Version == ManifestVersionExtended && hasMixedKind(m.Questions):
+		return fmt.Errorf("%w: ranked, score and write-in questions need manifest version %d, which has no languages or schedule", ErrInvalidManifest, ManifestVersionKinds)
+	case m.Version == ManifestVersionExtended:
+		if err := m.validateExtended(); err != nil {
+			return err
+		}
 	case m.Version == ManifestVersionKinds && !hasMixedKind(m.Questions):
 		return fmt.Errorf("%w: a version-3 manifest has a ranked, score or write-in question (use version %d or %d)", ErrInvalidManifest, ManifestVersion, ManifestVersionWitnessed)
 	case m.Version != ManifestVersionKinds && hasMixedKind(m.Questions):
@@ -225,7 +250,7 @@ func (m *Manifest) Validate() error {
 	case m.Version == ManifestVersionWitnessed && len(m.Witnesses) == 0:
 		return fmt.Errorf("%w: a version-2 manifest names at least one witness (use version %d)", ErrInvalidManifest, ManifestVersion)
 	case m.Version != ManifestVersion && m.Version != ManifestVersionWitnessed:
-		return fmt.Errorf("%w: version %d, want %d, %d or %d", ErrInvalidManifest, m.Version, ManifestVersion, ManifestVersionWitnessed, ManifestVersionKinds)
+		return fmt.Errorf("%w: version %d, want %d, %d, %d or %d", ErrInvalidManifest, m.Version, ManifestVersion, ManifestVersionWitnessed, ManifestVersionKinds, ManifestVersionExtended)
 	}
 	if !ValidElectionID(m.ElectionID) {
 		return fmt.Errorf("%w: election id must be 1..%d characters of [a-z0-9-]", ErrInvalidManifest, MaxElectionID)
@@ -325,6 +350,11 @@ func (m *Manifest) Validate() error {
 	if n := m.BallotSize(); n > MaxBallotBytes {
 		return fmt.Errorf("%w: ballots for these questions would take %d bytes, more than the board's limit of %d; use fewer questions or options", ErrInvalidManifest, n, MaxBallotBytes)
 	}
+	if m.Version == ManifestVersionExtended {
+		if n := len(m.Bytes()); n > MaxManifestBytes {
+			return fmt.Errorf("%w: the manifest takes %d bytes with its translations, more than the board's limit of %d", ErrInvalidManifest, n, MaxManifestBytes)
+		}
+	}
 	return nil
 }
 
@@ -369,12 +399,15 @@ func (m *Manifest) Bytes() []byte {
 		w.String(n.ID).Fixed(n.Key)
 	}
 	w.U32(m.BoardQuorum)
-	if m.Version == ManifestVersionWitnessed || m.Version == ManifestVersionKinds {
+	if m.Version != ManifestVersion {
 		w.Count(len(m.Witnesses))
 		for _, x := range m.Witnesses {
 			w.String(x.Name).Fixed(x.Key)
 		}
 		w.U32(m.WitnessQuorum)
+	}
+	if m.Version == ManifestVersionExtended {
+		m.writeExtended(w)
 	}
 	return w.Out()
 }
@@ -384,7 +417,7 @@ func (m *Manifest) Bytes() []byte {
 func ParseManifest(b []byte) (*Manifest, error) {
 	r := wire.NewReader(b)
 	m := &Manifest{Version: r.U8("version")}
-	if r.Err() == nil && m.Version != ManifestVersion && m.Version != ManifestVersionWitnessed && m.Version != ManifestVersionKinds {
+	if r.Err() == nil && (m.Version < ManifestVersion || m.Version > ManifestVersionExtended) {
 		return nil, fmt.Errorf("%w: version %d", ErrInvalidManifest, m.Version)
 	}
 	m.ElectionID = r.String("election id", MaxElectionID)
@@ -416,12 +449,15 @@ func ParseManifest(b []byte) (*Manifest, error) {
 		m.BoardNodes = append(m.BoardNodes, BoardNode{ID: r.String("node id", MaxName), Key: r.Fixed("node key", NodeKeySize)})
 	}
 	m.BoardQuorum = r.U32("board quorum")
-	if m.Version == ManifestVersionWitnessed || m.Version == ManifestVersionKinds {
+	if m.Version != ManifestVersion {
 		nw := r.Count("witnesses", MaxWitnesses)
 		for i := 0; i < nw && r.Err() == nil; i++ {
 			m.Witnesses = append(m.Witnesses, Witness{Name: r.String("witness name", MaxWitnessName), Key: r.Fixed("witness key", NodeKeySize)})
 		}
 		m.WitnessQuorum = r.U32("witness quorum")
+	}
+	if m.Version == ManifestVersionExtended && r.Err() == nil {
+		m.readExtended(r)
 	}
 	if err := r.Done(); err != nil {
 		return nil, fmt.Errorf("ballot: manifest: %w", err)
@@ -465,6 +501,15 @@ type ManifestJSON struct {
 	BoardQuorum         uint32          `json:"board_quorum"`
 	Witnesses           []WitnessJSON   `json:"witnesses,omitempty"`
 	WitnessQuorum       uint32          `json:"witness_quorum,omitempty"`
+	// Version 4 (SPEC.md §4.4): the languages (the first is the texts'
+	// own), a translation for each later one keyed by its tag, and the
+	// schedule: RFC 3339 UTC times and whether the authority may close
+	// the election by hand (true when omitted).
+	Languages    []string                   `json:"languages,omitempty"`
+	Translations map[string]TranslationJSON `json:"translations,omitempty"`
+	OpensAt      string                     `json:"opens_at,omitempty"`
+	ClosesAt     string                     `json:"closes_at,omitempty"`
+	Manual       *bool                      `json:"manual,omitempty"`
 }
 
 // WitnessJSON is a witness in ManifestJSON.
@@ -520,6 +565,7 @@ func (m *Manifest) JSON() *ManifestJSON {
 		j.Witnesses = append(j.Witnesses, WitnessJSON{Name: w.Name, Key: wire.EncodeB64(w.Key)})
 	}
 	j.WitnessQuorum = m.WitnessQuorum
+	m.extendedJSON(j)
 	return j
 }
 
@@ -586,6 +632,9 @@ func (j *ManifestJSON) Manifest() (*Manifest, error) {
 			return nil, err
 		}
 		m.Witnesses = append(m.Witnesses, wn)
+	}
+	if err := j.extendedManifest(m); err != nil {
+		return nil, err
 	}
 	if err := m.Validate(); err != nil {
 		return nil, err

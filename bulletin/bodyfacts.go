@@ -19,14 +19,14 @@ func DecodeBody(t EntryType, body []byte) (any, error) {
 	switch t {
 	case TypeManifest:
 		m, err := ballot.ParseManifest(body)
-		if err == nil && m.Version > ballot.ManifestVersionWitnessed {
+		if err == nil && m.Version == ballot.ManifestVersionKinds {
 			// Version 3 (ranked, score and write-in questions) is a draft
-			// (docs/spec/kinds.md): SPEC.md §4.2 defines versions 1 and 2
-			// only, and no board or verifier can tally its questions yet.
-			return nil, fmt.Errorf("%w: manifest version %d is not part of this specification (versions 1 and 2)", ErrMalformed, m.Version)
+			// (docs/spec/kinds.md): SPEC.md §4.2 defines versions 1, 2 and
+			// 4 only, and no board or verifier can tally its questions yet.
+			return nil, fmt.Errorf("%w: manifest version %d is not part of this specification (versions 1, 2 and 4)", ErrMalformed, m.Version)
 		}
 		return m, err
-	case TypeCredentials:
+	case TypeCredentials, TypeLateCredentials:
 		return ballot.ParseCredentialList(body)
 	case TypeDKGDeal:
 		return tally.ParseDealerPost(body)
@@ -95,6 +95,9 @@ func (s StandardBodies) Manifest(body []byte) (*ManifestFacts, error) {
 		CredentialAuthority: [32]byte(m.CredentialAuthority.Bytes()),
 		Threshold:           int(m.Threshold),
 		Quorum:              int(m.BoardQuorum),
+		OpensAt:             m.Window().OpensAt,
+		ClosesAt:            m.Window().ClosesAt,
+		NoManualClose:       !m.Window().Manual,
 	}
 	for _, t := range m.Trustees {
 		f.Trustees = append(f.Trustees, [32]byte(t.SigningKey.Bytes()))
@@ -105,17 +108,21 @@ func (s StandardBodies) Manifest(body []byte) (*ManifestFacts, error) {
 	return f, nil
 }
 
-// Credentials implements Bodies.
-func (s StandardBodies) Credentials(body []byte) ([][32]byte, error) {
-	l, err := decode[*ballot.CredentialList](s, TypeCredentials, body)
+// Credentials implements Bodies, for credentials and late-credentials
+// entries (t).
+func (s StandardBodies) Credentials(t EntryType, body []byte) (*CredentialFacts, error) {
+	l, err := decode[*ballot.CredentialList](s, t, body)
 	if err != nil {
 		return nil, err
 	}
-	out := make([][32]byte, len(l.Credentials))
+	f := &CredentialFacts{Credentials: make([][32]byte, len(l.Credentials))}
 	for i, c := range l.Credentials {
-		out[i] = [32]byte(c.Bytes())
+		f.Credentials[i] = [32]byte(c.Bytes())
 	}
-	return out, nil
+	if l.Weights != nil {
+		f.Weights = slices.Clone(l.Weights)
+	}
+	return f, nil
 }
 
 // Deal implements Bodies.

@@ -25,6 +25,10 @@ type (
 		Threshold           int
 		Nodes               []NodeKey
 		Quorum              int
+		// The voting window of a version-4 manifest (SPEC.md §3.9), as
+		// ElectionState holds it: all zero for versions 1–3.
+		OpensAt, ClosesAt uint64
+		NoManualClose     bool
 	}
 	// DealFacts: a dealer post's dealer index and constant-term commitment C_i0.
 	DealFacts struct {
@@ -40,6 +44,12 @@ type (
 	ComplaintFacts struct{ Dealer, Complainer int }
 	// RevealFacts: Dealer answers Complainer's complaint.
 	RevealFacts struct{ Dealer, Complainer int }
+	// CredentialFacts: the public credentials a credentials or
+	// late-credentials entry registers, and their weights (nil: all 1).
+	CredentialFacts struct {
+		Credentials [][32]byte
+		Weights     []uint32
+	}
 	// BallotFacts: the credential a (cast or audited) ballot names and its tracker.
 	BallotFacts struct{ Credential, Tracker [32]byte }
 	// AuditFacts: the election an audit names and its tracker.
@@ -52,7 +62,9 @@ type (
 // deterministic and MUST reject any body its owner's parser rejects.
 type Bodies interface {
 	Manifest(body []byte) (*ManifestFacts, error)
-	Credentials(body []byte) ([][32]byte, error)
+	// Credentials decodes the body of a credentials or late-credentials
+	// entry (t), a credential list of SPEC.md §5.3.
+	Credentials(t EntryType, body []byte) (*CredentialFacts, error)
 	Deal(body []byte) (*DealFacts, error)
 	Confirmation(body []byte) (*ConfirmationFacts, error)
 	Complaint(body []byte) (*ComplaintFacts, error)
@@ -97,11 +109,15 @@ type Index interface {
 // Effects is what the node MUST store, atomically with the entry and the
 // new ElectionState, after Apply accepts an entry.
 type Effects struct {
-	Seq         uint64         // the entry's sequence number (its Merkle leaf index)
-	ID          [32]byte       // entry id; store id → seq
-	Phase       Phase          // phase after the entry
-	Credentials [][32]byte     // credentials entry: register every credential
-	Tracker     *TrackerRecord // ballot / audited ballot: store tracker → record
+	Seq         uint64     // the entry's sequence number (its Merkle leaf index)
+	ID          [32]byte   // entry id; store id → seq
+	Phase       Phase      // phase after the entry
+	Credentials [][32]byte // credentials and late-credentials entries: register every credential
+	// Weights[i] is the weight of Credentials[i] (SPEC.md §5.3); nil when
+	// every weight is 1. The node keeps the weights other than 1 for the
+	// aggregate it checks partial decryptions against (§9.1).
+	Weights []uint32
+	Tracker *TrackerRecord // ballot / audited ballot: store tracker → record
 	// LastBallot is set for a cast ballot: credential → seq of its latest
 	// ballot (a revote replaces the previous value; SPEC.md V10).
 	LastBallot *CredentialBallot
@@ -234,6 +250,7 @@ func (r *Rules) applyManifest(st *ElectionState, e *Header) (*Effects, error) {
 		Phase: PhaseSetup, Election: m.Fingerprint, ElectionID: m.ElectionID,
 		Authority: m.Authority, CredentialAuthority: m.CredentialAuthority,
 		Threshold: uint16(m.Threshold), Quorum: uint16(m.Quorum), Entries: 1,
+		OpensAt: m.OpensAt, ClosesAt: m.ClosesAt, NoManualClose: m.NoManualClose,
 	}
 	for _, k := range m.Trustees {
 		next.Trustees = append(next.Trustees, TrusteeState{Key: k})
@@ -245,17 +262,74 @@ func (r *Rules) applyManifest(st *ElectionState, e *Header) (*Effects, error) {
 	return &Effects{Seq: 0, ID: e.ID, Phase: PhaseSetup}, nil
 }
 
+// credentials returns the decoder of a credentials or late-credentials body.
+func (r *Rules) credentials(t EntryType) func(body []byte) (*CredentialFacts, error) {
+	return func(body []byte) (*CredentialFacts, error) { return r.Bodies.Credentials(t, body) }
+}
+
+// MaxWeight is the largest weight of a public credential (SPEC.md §5.3),
+// ballot.MaxWeight.
+const MaxWeight = ballot.MaxWeight
+
 // phaseIs rejects e unless st is in one of the phases; voting entries after
 // close are ErrClosed.
 func phaseIs(st *ElectionState, e *Header, ok ...Phase) error {
 	if slices.Contains(ok, st.Phase) {
 		return nil
 	}
-	if st.Phase >= PhaseClosed && (e.Type == TypeBallot || e.Type == TypeAuditedBallot || e.Type == TypeAudit || e.Type == TypeClose) {
+	if st.Phase >= PhaseClosed && (e.Type == TypeBallot || e.Type == TypeAuditedBallot || e.Type == TypeAudit || e.Type == TypeClose || e.Type == TypeLateCredentials) {
 		return reject(ErrClosed, "%s after close", e.Type)
 	}
 	return reject(ErrWrongPhase, "%s in phase %s", e.Type, st.Phase)
 }
+
+// inWindow rejects a voting entry (ballot, audited ballot, audit) unless
+// st is open and the time of e's block lies in the manifest's window
+// [opens_at, closes_at) (SPEC.md §3.9, V5.7): before it with
+// ErrNotOpenYet, from closes_at on with ErrClosed, both naming the times.
+func inWindow(st *ElectionState, e *Header) error {
+	if err := phaseIs(st, e, PhaseOpen); err != nil {
+		return err
+	}
+	return CheckWindow(st.Window(), e.Type, e.Time)
+}
+
+// CheckWindow rejects a voting entry of type t (ballot, audited ballot,
+// audit) at time t (the Unix milliseconds of its block) outside window w
+// (SPEC.md §3.9, V5.7). It is the rules' check, which a node also runs on
+// its own clock before it proposes a post, to refuse it early.
+func CheckWindow(w ballot.Schedule, typ EntryType, at uint64) error {
+	if typ != TypeBallot && typ != TypeAuditedBallot && typ != TypeAudit {
+		return nil
+	}
+	switch w.At(at) {
+	case ballot.WindowNotOpen:
+		return &WindowError{Type: typ, At: at, Window: w, sentinel: ErrNotOpenYet, detail: "the election opens at " + ballot.FormatTime(w.OpensAt)}
+	case ballot.WindowClosed:
+		return &WindowError{Type: typ, At: at, Window: w, sentinel: ErrClosed, detail: "the election closed at " + ballot.FormatTime(w.ClosesAt)}
+	}
+	return nil
+}
+
+// WindowError is a rules rejection by the voting window of a version-4
+// manifest (SPEC.md §3.9, V5.7): a ballot, audited ballot or audit whose
+// block time is outside [opens_at, closes_at) (it wraps ErrNotOpenYet or
+// ErrClosed), or a close before closes_at that the manifest does not
+// allow (it wraps ErrNotAuthorized).
+type WindowError struct {
+	Type     EntryType
+	At       uint64 // the time the entry was judged at (its block's), Unix ms
+	Window   ballot.Schedule
+	sentinel error
+	detail   string
+}
+
+func (e *WindowError) Error() string {
+	return fmt.Sprintf("%v: %s at %s: %s", e.sentinel, e.Type, ballot.FormatTime(e.At), e.detail)
+}
+
+// Unwrap returns the rule sentinel.
+func (e *WindowError) Unwrap() error { return e.sentinel }
 
 // MaxAudits is the number of audits (audit and, from protocol 1.1 records,
 // audited-ballot entries) an election with n registered credentials takes
@@ -316,20 +390,45 @@ func (r *Rules) applyTyped(st *ElectionState, idx Index, e *Header, trustee int,
 		return reject(ErrWrongPhase, "manifest already posted")
 
 	case TypeCredentials:
-		creds, err := decodeIn(st, e, r.Bodies.Credentials, PhaseSetup)
+		f, err := decodeIn(st, e, r.credentials(e.Type), PhaseSetup)
 		if err != nil {
 			return err
 		}
-		sorted := slices.Clone(creds)
+		sorted := slices.Clone(f.Credentials)
 		slices.SortFunc(sorted, func(a, b [32]byte) int { return compare32(a, b) })
 		for i := 1; i < len(sorted); i++ {
 			if sorted[i] == sorted[i-1] {
 				return reject(ErrInvalidBody, "credential listed twice")
 			}
 		}
-		eff.Credentials = creds
-		st.Credentials = uint64(len(creds))
+		eff.Credentials, eff.Weights = f.Credentials, f.Weights
+		st.Credentials = uint64(len(f.Credentials))
 		st.Phase = PhaseKeyCeremony
+
+	case TypeLateCredentials:
+		// Late voters (SPEC.md §3.9): more credentials, each new, before
+		// the close; the list's encoding has no credential twice.
+		f, err := decodeIn(st, e, r.credentials(e.Type), PhaseKeyCeremony, PhaseOpen)
+		if err != nil {
+			return err
+		}
+		if st.Credentials+uint64(len(f.Credentials)) > ballot.MaxCredentials {
+			return reject(ErrInvalidBody, "%d credentials registered and %d more: at most %d in all", st.Credentials, len(f.Credentials), ballot.MaxCredentials)
+		}
+		for i := range f.Credentials {
+			if i > 0 && compare32(f.Credentials[i-1], f.Credentials[i]) >= 0 {
+				return reject(ErrInvalidBody, "late credentials not strictly sorted")
+			}
+			ok, err := idx.HasCredential(f.Credentials[i])
+			if err != nil {
+				return fmt.Errorf("bulletin: index: %v", err)
+			}
+			if ok {
+				return reject(ErrDuplicate, "credential %x… is already registered", f.Credentials[i][:6])
+			}
+		}
+		eff.Credentials, eff.Weights = f.Credentials, f.Weights
+		st.Credentials += uint64(len(f.Credentials))
 
 	case TypeDKGDeal:
 		d, err := decodeIn(st, e, r.Bodies.Deal, PhaseKeyCeremony)
@@ -419,6 +518,9 @@ func (r *Rules) applyTyped(st *ElectionState, idx Index, e *Header, trustee int,
 		st.JointKey, st.Qualified, st.Phase = [32]byte(key.Bytes()), qual, PhaseOpen
 
 	case TypeBallot, TypeAuditedBallot:
+		if err := inWindow(st, e); err != nil {
+			return err
+		}
 		decode := r.Bodies.Ballot
 		if e.Type == TypeAuditedBallot {
 			if err := phaseIs(st, e, PhaseOpen); err != nil {
@@ -451,7 +553,7 @@ func (r *Rules) applyTyped(st *ElectionState, idx Index, e *Header, trustee int,
 		}
 
 	case TypeAudit:
-		if err := phaseIs(st, e, PhaseOpen); err != nil {
+		if err := inWindow(st, e); err != nil {
 			return err
 		}
 		if err := auditRoom(st); err != nil {
@@ -481,6 +583,10 @@ func (r *Rules) applyTyped(st *ElectionState, idx Index, e *Header, trustee int,
 	case TypeClose:
 		if err := phaseIs(st, e, PhaseOpen); err != nil {
 			return err
+		}
+		if w := st.Window(); !w.Manual && w.At(e.Time) != ballot.WindowClosed {
+			return &WindowError{Type: e.Type, At: e.Time, Window: w, sentinel: ErrNotAuthorized,
+				detail: fmt.Sprintf("the manifest closes the election at %s and allows no manual close", ballot.FormatTime(w.ClosesAt))}
 		}
 		if _, err := ParseCloseBody(e.Body); err != nil {
 			return err

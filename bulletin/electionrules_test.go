@@ -33,18 +33,19 @@ func TestRulesPhaseTable(t *testing.T) {
 		{TypePartialDecryption, func() *Entry { return el.partialE(t, 3) }},
 		{TypeResult, func() *Entry { return el.resultE(t) }},
 		{TypeAudit, func() *Entry { return el.auditE(t, "fresh-audit-2") }},
+		{TypeLateCredentials, func() *Entry { return el.lateE(t, "late-table") }},
 	}
 	WP, CL, UC, OK := ErrWrongPhase, ErrClosed, ErrUnknownCredential, error(nil)
 	// want[phase][type-1]
-	want := map[Phase][13]error{
-		//                 manifest creds deal conf compl reveal open ballot audited close partial result audit
-		PhaseEmpty:       {OK, WP, WP, WP, WP, WP, WP, WP, WP, WP, WP, WP, WP},
-		PhaseSetup:       {WP, OK, WP, WP, WP, WP, WP, UC, UC, WP, WP, WP, WP},
-		PhaseKeyCeremony: {WP, WP, OK, OK, OK, OK, WP, WP, WP, WP, WP, WP, WP}, // open: |QUAL| = 1 < T
-		PhaseOpen:        {WP, WP, WP, WP, WP, WP, WP, OK, OK, OK, WP, WP, OK},
-		PhaseClosed:      {WP, WP, WP, WP, WP, WP, WP, CL, CL, CL, OK, WP, CL},
-		PhaseTally:       {WP, WP, WP, WP, WP, WP, WP, CL, CL, CL, OK, WP, CL}, // result: 1 partial < T
-		PhaseResult:      {CL, CL, CL, CL, CL, CL, CL, CL, CL, CL, CL, CL, CL},
+	want := map[Phase][14]error{
+		//                 manifest creds deal conf compl reveal open ballot audited close partial result audit late
+		PhaseEmpty:       {OK, WP, WP, WP, WP, WP, WP, WP, WP, WP, WP, WP, WP, WP},
+		PhaseSetup:       {WP, OK, WP, WP, WP, WP, WP, UC, UC, WP, WP, WP, WP, WP},
+		PhaseKeyCeremony: {WP, WP, OK, OK, OK, OK, WP, WP, WP, WP, WP, WP, WP, OK}, // open: |QUAL| = 1 < T
+		PhaseOpen:        {WP, WP, WP, WP, WP, WP, WP, OK, OK, OK, WP, WP, OK, OK},
+		PhaseClosed:      {WP, WP, WP, WP, WP, WP, WP, CL, CL, CL, OK, WP, CL, CL},
+		PhaseTally:       {WP, WP, WP, WP, WP, WP, WP, CL, CL, CL, OK, WP, CL, CL}, // result: 1 partial < T
+		PhaseResult:      {CL, CL, CL, CL, CL, CL, CL, CL, CL, CL, CL, CL, CL, CL},
 	}
 	for p := PhaseEmpty; p <= PhaseResult; p++ {
 		prefix := el.prefix(t, p)
@@ -75,15 +76,8 @@ func TestRulesFullElection(t *testing.T) {
 		t.Fatal("open did not set the joint key")
 	}
 	// revote: the second ballot of voter 1 replaces the first
-	e1, e2 := el.ballotE(t, 1, "v1-a"), el.ballotE(t, 1, "v1-b")
-	eff1, err := b.apply(e1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eff2, err := b.apply(e2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	effs := b.mustApply(t, el.ballotE(t, 1, "v1-a"), el.ballotE(t, 1, "v1-b"))
+	eff1, eff2 := effs[0], effs[1]
 	if eff2.LastBallot == nil || eff2.LastBallot.Seq != eff1.Seq+1 {
 		t.Fatalf("revote effects %+v", eff2)
 	}

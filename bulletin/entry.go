@@ -35,6 +35,10 @@ const (
 	TypePartialDecryption EntryType = 11 // a trustee's partial decryption (tally.PartialDecryption)
 	TypeResult            EntryType = 12 // the EA's published result (tally.Result)
 	TypeAudit             EntryType = 13 // protocol 1.2: a challenged ballot's ciphertexts and opening, signed by a one-time key (ballot.Audit)
+	// TypeLateCredentials: the credential authority registers more
+	// credentials (late voters, with their weights) before the close
+	// (ballot.CredentialList, SPEC.md §3.2, §5.3).
+	TypeLateCredentials EntryType = 14
 )
 
 // Role is the kind of party that authored an entry (SPEC.md §3.2).
@@ -83,6 +87,7 @@ var registry = map[EntryType]typeInfo{
 	TypePartialDecryption: {"partial-decryption", RoleTrustee, 4 * mib},
 	TypeResult:            {"result", RoleAuthority, 4 * mib},
 	TypeAudit:             {"audit", RoleAuditor, MaxAuditBody},
+	TypeLateCredentials:   {"late-credentials", RoleCredentialAuthority, 40 * mib},
 }
 
 // Valid reports whether t is a registered entry type.

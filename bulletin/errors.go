@@ -24,8 +24,12 @@ var (
 	// ErrWrongPhase: the entry type is not accepted in the current phase.
 	ErrWrongPhase = errors.New("bulletin: wrong phase")
 	// ErrClosed: the election no longer accepts this entry (voting entries
-	// after close, anything after the result).
+	// after close or from the manifest's closes_at on, anything after the
+	// result).
 	ErrClosed = errors.New("bulletin: election closed")
+	// ErrNotOpenYet: a voting entry before the manifest's opens_at
+	// (SPEC.md §3.9).
+	ErrNotOpenYet = errors.New("bulletin: election not open yet")
 	// ErrWrongElection: the entry's election fingerprint is not this board's.
 	ErrWrongElection = errors.New("bulletin: wrong election")
 	// ErrNotAuthorized: the author role or key may not post this entry.

@@ -17,6 +17,11 @@ type Header struct {
 	Role     Role
 	Author   [32]byte // encoding of the author's public key
 	Body     []byte
+	// Time is the time of the block holding the entry (SPEC.md §3.6), in
+	// Unix milliseconds, set by the caller of the rules: a version-4
+	// manifest's window reads it (§3.9). ReadHeader and Entry.Header
+	// leave it 0.
+	Time uint64
 }
 
 // Header returns the rules' view of a parsed entry.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"slices"
 	"testing"
 
 	"github.com/urna-vote/urna/internal/group"
@@ -38,12 +39,12 @@ func dec[T any](body []byte) (*T, error) {
 }
 
 func (jsonBodies) Manifest(b []byte) (*ManifestFacts, error) { return dec[ManifestFacts](b) }
-func (jsonBodies) Credentials(b []byte) ([][32]byte, error) {
+func (jsonBodies) Credentials(_ EntryType, b []byte) (*CredentialFacts, error) {
 	v, err := dec[[][32]byte](b)
 	if err != nil {
 		return nil, err
 	}
-	return *v, nil
+	return &CredentialFacts{Credentials: *v}, nil
 }
 func (jsonBodies) Deal(b []byte) (*DealFacts, error) { return dec[DealFacts](b) }
 func (jsonBodies) Confirmation(b []byte) (*ConfirmationFacts, error) {
@@ -149,6 +150,15 @@ func (el *election) credentialsE(t testing.TB) *Entry {
 	}
 	return el.entry(t, TypeCredentials, RoleCredentialAuthority, el.ca, js(cs))
 }
+
+// lateE registers two fresh credentials derived from seed (plus extra, if
+// given) in a late-credentials entry signed by the credential authority.
+func (el *election) lateE(t testing.TB, seed string, extra ...[32]byte) *Entry {
+	rng := seeded.Raw(seed)
+	cs := append([][32]byte{key32(mustKey(t, rng)), key32(mustKey(t, rng))}, extra...)
+	slices.SortFunc(cs, compare32)
+	return el.entry(t, TypeLateCredentials, RoleCredentialAuthority, el.ca, js(cs))
+}
 func (el *election) dealE(t testing.TB, i int) *Entry {
 	return el.entry(t, TypeDKGDeal, RoleTrustee, el.trustees[i-1], js(DealFacts{Dealer: i, ConstantTerm: el.constTerm(i)}))
 }
@@ -239,11 +249,17 @@ func (b *board) apply(e *Entry) (*Effects, error) {
 	return eff, nil
 }
 
-func (b *board) mustApply(t testing.TB, es ...*Entry) {
+// mustApply applies es in turn, each of which must be accepted, and returns
+// their effects.
+func (b *board) mustApply(t testing.TB, es ...*Entry) []*Effects {
 	t.Helper()
+	effs := make([]*Effects, len(es))
 	for i, e := range es {
-		if _, err := b.apply(e); err != nil {
+		eff, err := b.apply(e)
+		if err != nil {
 			t.Fatalf("entry %d (%s): %v", i, e.Type, err)
 		}
+		effs[i] = eff
 	}
+	return effs
 }

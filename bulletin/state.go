@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/internal/wire"
 )
 
@@ -63,10 +64,29 @@ type ElectionState struct {
 	Ballots             uint64         // cast ballots accepted (revotes included)
 	Audited             uint64         // audited ballots accepted
 	Partials            uint16         // partial decryptions accepted
+	// The voting window of a version-4 manifest (SPEC.md §3.9): Unix
+	// milliseconds (0: none), and whether the manifest forbids the manual
+	// close. All zero for versions 1–3.
+	OpensAt, ClosesAt uint64
+	NoManualClose     bool
 }
 
 // StateVersion is the version byte of the ElectionState encoding.
-const StateVersion = 1
+// StateVersionScheduled is the encoding of a state with a voting window,
+// which appends it; a state without one encodes as before windows existed.
+const (
+	StateVersion          = 1
+	StateVersionScheduled = 2
+)
+
+// Window returns the voting window of the election (ballot.Manifest.Window).
+func (st *ElectionState) Window() ballot.Schedule {
+	return ballot.Schedule{OpensAt: st.OpensAt, ClosesAt: st.ClosesAt, Manual: !st.NoManualClose}
+}
+
+func (st *ElectionState) scheduled() bool {
+	return st.OpensAt != 0 || st.ClosesAt != 0 || st.NoManualClose
+}
 
 // Origin returns the checkpoint origin of the election (empty while PhaseEmpty).
 func (st *ElectionState) Origin() string {
@@ -125,7 +145,11 @@ func flagByte(b bool) uint8 {
 // Bytes returns the canonical encoding (SPEC.md §3.9.3).
 func (st *ElectionState) Bytes() []byte {
 	w := wire.NewWriter(256 + 128*len(st.Trustees))
-	w.U8(StateVersion).U8(uint8(st.Phase)).Fixed(st.Election[:]).String(st.ElectionID).
+	version := uint8(StateVersion)
+	if st.scheduled() {
+		version = StateVersionScheduled
+	}
+	w.U8(version).U8(uint8(st.Phase)).Fixed(st.Election[:]).String(st.ElectionID).
 		Fixed(st.Authority[:]).Fixed(st.CredentialAuthority[:]).U16(st.Threshold).Count(len(st.Trustees))
 	for _, t := range st.Trustees {
 		w.Fixed(t.Key[:]).U8(flagByte(t.Dealt)).Fixed(t.ConstantTerm[:]).U8(flagByte(t.Confirmed)).U8(flagByte(t.Partial))
@@ -138,14 +162,19 @@ func (st *ElectionState) Bytes() []byte {
 	}
 	w.U16(st.Quorum).Fixed(st.JointKey[:])
 	u16list(w, st.Qualified)
-	return w.U64(st.Entries).U64(st.Credentials).U64(st.Ballots).U64(st.Audited).U16(st.Partials).Out()
+	w.U64(st.Entries).U64(st.Credentials).U64(st.Ballots).U64(st.Audited).U16(st.Partials)
+	if version == StateVersionScheduled {
+		w.U64(st.OpensAt).U64(st.ClosesAt).U8(flagByte(st.NoManualClose))
+	}
+	return w.Out()
 }
 
 // ParseElectionState decodes ElectionState.Bytes strictly.
 func ParseElectionState(b []byte) (*ElectionState, error) {
 	r := wire.NewReader(b)
-	if v := r.U8("version"); r.Err() == nil && v != StateVersion {
-		r.Failf("state version %d", v)
+	version := r.U8("version")
+	if r.Err() == nil && version != StateVersion && version != StateVersionScheduled {
+		r.Failf("state version %d", version)
 	}
 	st := &ElectionState{Phase: Phase(r.U8("phase"))}
 	if r.Err() == nil && st.Phase > maxPhase {
@@ -177,6 +206,12 @@ func ParseElectionState(b []byte) (*ElectionState, error) {
 	st.Qualified = readU16List(r, "qualified", MaxTrustees)
 	st.Entries, st.Credentials, st.Ballots, st.Audited = r.U64("entries"), r.U64("credentials"), r.U64("ballots"), r.U64("audited")
 	st.Partials = r.U16("partials")
+	if version == StateVersionScheduled {
+		st.OpensAt, st.ClosesAt, st.NoManualClose = r.U64("opens_at"), r.U64("closes_at"), r.Flag("no manual close")
+		if r.Err() == nil && !st.scheduled() {
+			r.Failf("state version %d without a window", version)
+		}
+	}
 	if err := r.Done(); err != nil {
 		return nil, fmt.Errorf("%w: election state: %v", ErrMalformed, err)
 	}

@@ -154,15 +154,7 @@ func BenchmarkTrusteeFollowIncremental(b *testing.B) {
 			closed := e.Entries[:e.SeqClose+1]
 			// The earlier contact: the whole blocks up to the n-th ballot.
 			k := (e.SeqCounted[n-1] + 1) / bs * bs
-			before := newSealedNode(b, e, closed[:k], bs)
-			s0, err := client.Follow(b.Context(), before, client.FollowOptions{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			state, err := s0.MarshalState()
-			if err != nil {
-				b.Fatal(err)
-			}
+			_, state := savedAfter(b, newSealedNode(b, e, closed[:k], bs))
 			now := newSealedNode(b, e, closed, bs)
 			runtime.GC()
 			b.ResetTimer()

@@ -86,10 +86,12 @@ type Verified struct {
 	JointKey         *group.Element
 	VerificationKeys []*group.Element
 	// Closed reports that the close entry is in the record: Aggregate is
-	// then final (V11) and Counted is maxCount (V10.6).
+	// then final (V11), Counted the number of counted ballots and
+	// MaxCount the sum of their credentials' weights, maxCount (V10.6).
 	Closed    bool
 	Aggregate [][]*ballot.Ciphertext
 	Counted   int
+	MaxCount  uint64
 	// Partials are the valid partial decryptions (V12.4), by trustee.
 	Partials map[int]*tally.PartialDecryption
 	// Result is the verified result (V13), nil before it.
@@ -279,9 +281,10 @@ func (v *verifier) follow(r io.Reader, kept []SeqEntry, notes [][]byte, opts Fol
 	}
 	v.finish()
 	s := &Verified{Report: v.rep, Manifest: v.m, Fingerprint: v.rep.Fingerprint, Entries: kept, log: v.log, v: v}
-	if v.creds != nil {
-		s.Credentials = v.creds.Len()
-		v.rep.Credentials = s.Credentials // V6.3
+	if v.electorate != nil {
+		s.Credentials = v.electorate.Len()
+		v.rep.Credentials, v.rep.Weight = s.Credentials, v.electorate.TotalWeight() // V6.3
+		v.rep.MaxCount = v.counter.MaxCount()
 	}
 	if v.rep.Counts != nil && v.result != nil {
 		d := v.result.Digest(v.rep.Fingerprint) // V13.5
@@ -304,7 +307,7 @@ func (v *verifier) follow(r io.Reader, kept []SeqEntry, notes [][]byte, opts Fol
 		return s, fmt.Errorf("%w: no quorum checkpoint covers the record", ErrNotVerified)
 	}
 	s.JointKey, s.VerificationKeys = v.joint, v.vk
-	s.Closed, s.Counted = v.aggDone, v.counter.Counted()
+	s.Closed, s.Counted, s.MaxCount = v.aggDone, v.counter.Counted(), v.counter.MaxCount()
 	if v.aggDone {
 		s.Aggregate = v.agg
 	}

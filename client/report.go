@@ -142,8 +142,13 @@ type Report struct {
 	// Credentials is N, the number of registered credentials (V6.3), and
 	// ResultDigest the result digest (V13.5): set by Follow and
 	// FollowRecord (zero and nil otherwise).
-	Credentials  int
-	ResultDigest *[32]byte
+	Credentials int
+	// Weight is the sum of the registered credentials' weights (V6.3),
+	// N when every weight is 1; MaxCount the sum of the weights of the
+	// credentials with a counted ballot, the bound of every count (V10.6).
+	// Set with Credentials.
+	Weight, MaxCount uint64
+	ResultDigest     *[32]byte
 }
 
 // ReportSchemaVersion is the "schema_version" of the report's JSON form.
@@ -217,6 +222,8 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 		Audited       int          `json:"audited"`
 		Voters        int          `json:"voters"`
 		Credentials   int          `json:"credentials,omitempty"`
+		Weight        uint64       `json:"credential_weight,omitempty"`
+		MaxCount      uint64       `json:"max_count,omitempty"`
 		ResultDigest  string       `json:"result_digest,omitempty"`
 		Steps         []StepResult `json:"steps"`
 		Result        *result      `json:"result,omitempty"`
@@ -227,7 +234,7 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 		Ballots: r.Ballots, Counted: r.Counted, Audited: r.Audited, Voters: r.Voters,
 		Steps: r.Steps,
 	}
-	out.Credentials = r.Credentials
+	out.Credentials, out.Weight, out.MaxCount = r.Credentials, r.Weight, r.MaxCount
 	if r.ResultDigest != nil {
 		out.ResultDigest = hex.EncodeToString(r.ResultDigest[:])
 	}

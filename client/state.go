@@ -13,7 +13,6 @@ import (
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
-	"github.com/urna-vote/urna/internal/group"
 	"github.com/urna-vote/urna/internal/wire"
 	"github.com/urna-vote/urna/tally"
 )
@@ -27,22 +26,28 @@ import (
 // (FollowOptions.State) verifies only the entries after it:
 //
 //   - the checkpoint that covered the verified record, and the last block
-//     header (V2: the chain goes on from it; V3.5: the next blocks' log
-//     sizes and roots);
+//     header (V2: the chain goes on from it, V2.4 from its time; V3.5: the
+//     next blocks' log sizes and roots);
 //   - the Merkle log's stored hashes (V3: the log goes on from them; the
 //     party can still prove any older checkpoint consistent from its own
 //     tree, as after a full verification);
-//   - the election-rules state and every index fact committed so far
-//     (V5: phases, seen entry ids, trackers, each credential's last
-//     ballot), replayed into a fresh bulletin.MemIndex;
-//   - the counting rule's input so far (V10), replayed into a fresh
-//     ballot.Counter, and each credential's counted ballot with its
-//     ciphertexts (a revote takes them out of the aggregate again);
-//   - the running encrypted aggregate (V11), by question and option;
+//   - the election-rules state, with the voting window of a version-4
+//     manifest (V5.7), and every index fact committed so far (V5:
+//     phases, seen entry ids, registered credentials and their weights,
+//     trackers, each credential's last ballot), replayed into a fresh
+//     bulletin.MemIndex;
+//   - the counting rule's input so far with each counted credential's
+//     weight (V10; maxCount, V10.6, is the sum of those weights),
+//     replayed into a fresh ballot.Counter, and each credential's counted
+//     ballot with its ciphertexts (a revote takes them out of the
+//     aggregate again);
+//   - the running weighted aggregate (V11): for each weight, the plain
+//     sum of the counted ballots of that weight, by question and option;
 //   - the report's counters, and the record's entries other than ballots
-//     (manifest, credential list, key ceremony, open, close, partial
-//     decryptions, result), from which V4, V6, V7, V12 and V13 are
-//     re-derived exactly as the first pass derived them.
+//     (manifest, credential list, late credentials, key ceremony, open,
+//     close, partial decryptions, result), from which V4, V6 (the
+//     weighted electorate), V7, V12 and V13 are re-derived exactly as the
+//     first pass derived them.
 //
 // Only a state with no failure is saved (Follow refuses otherwise), so
 // going on from it finds exactly the failures that a full pass finds. On
@@ -69,8 +74,10 @@ type SuffixSource interface {
 	RecordSince(ctx context.Context, from, size uint64, note []byte) (io.ReadCloser, error)
 }
 
-// stateVersion is the version byte of a saved state.
-const stateVersion = 1
+// stateVersion is the version byte of a saved state: 2 since credentials
+// have weights (a version-1 state is unusable, and the party verifies the
+// whole record once).
+const stateVersion = 2
 
 // stateMagic starts a saved state, so that no other file is taken for one.
 const stateMagic = "urna-verified-state"
@@ -89,6 +96,7 @@ func newStateLog() *stateLog {
 const (
 	effTracker = 1 << iota
 	effLast
+	effWeights
 )
 
 // effects records the Effects the rules committed for one entry.
@@ -105,9 +113,18 @@ func (l *stateLog) effects(eff *bulletin.Effects) {
 	if eff.LastBallot != nil {
 		flags |= effLast
 	}
+	if eff.Weights != nil {
+		flags |= effWeights
+	}
 	w.Fixed(eff.ID[:]).U8(uint8(eff.Phase)).U8(flags).Count(len(eff.Credentials))
 	for _, c := range eff.Credentials {
 		w.Fixed(c[:])
+	}
+	if eff.Weights != nil {
+		w.Count(len(eff.Weights))
+		for _, x := range eff.Weights {
+			w.U32(x)
+		}
 	}
 	if eff.Tracker != nil {
 		w.Fixed(eff.Tracker.Tracker[:]).U8(uint8(eff.Tracker.Kind)).U64(eff.Tracker.Seq)
@@ -128,7 +145,7 @@ func (v *verifier) countAdd(e ballot.CountEntry) (ballot.CountStatus, int) {
 		if e.Valid {
 			flags |= 2
 		}
-		l.counts.Fixed(e.Credential[:]).Fixed(e.Tracker[:]).U8(flags)
+		l.counts.Fixed(e.Credential[:]).Fixed(e.Tracker[:]).U8(flags).U32(e.Weight)
 	}
 	return v.counter.Add(e)
 }
@@ -170,11 +187,18 @@ func (s *Verified) MarshalState() ([]byte, error) {
 		c := v.last[cred]
 		w.Fixed(cred[:]).U64(uint64(c.seq)).Fixed(v.cts.get(c.cts, nct*ballot.CiphertextSize))
 	}
-	w.Count(len(v.sums))
-	for q := range v.sums {
-		w.Count(len(v.sums[q]))
-		for o := range v.sums[q] {
-			w.Element(v.sums[q][o][0].Element()).Element(v.sums[q][o][1].Element())
+	var weights []uint32
+	var sums [][][]*ballot.Ciphertext
+	if v.sums != nil {
+		weights, sums = v.sums.Sums()
+	}
+	w.Count(len(weights))
+	for i, x := range weights {
+		w.U32(x)
+		for q := range sums[i] {
+			for _, ct := range sums[i][q] {
+				w.Element(ct.Alpha).Element(ct.Beta)
+			}
 		}
 	}
 	hs := v.log.StoredHashes()
@@ -265,6 +289,12 @@ func restore(data []byte, opts VerifyOptions) (*verifier, []byte, []SeqEntry, er
 		for k := 0; k < nc && er.Err() == nil; k++ {
 			eff.Credentials = append(eff.Credentials, [32]byte(er.Fixed("credential", 32)))
 		}
+		if flags&effWeights != 0 {
+			eff.Weights = make([]uint32, 0, min(nc, 1<<16))
+			for k := er.Count("weights", ballot.MaxCredentials); k > 0 && er.Err() == nil; k-- {
+				eff.Weights = append(eff.Weights, er.U32("weight"))
+			}
+		}
 		if flags&effTracker != 0 {
 			t := &bulletin.TrackerRecord{Tracker: [32]byte(er.Fixed("tracker", 32)), Kind: bulletin.TrackerKind(er.U8("kind")), Seq: er.U64("seq")}
 			eff.Tracker = t
@@ -287,6 +317,7 @@ func restore(data []byte, opts VerifyOptions) (*verifier, []byte, []SeqEntry, er
 		e := ballot.CountEntry{Credential: [32]byte(cr.Fixed("credential", 32)), Tracker: ballot.Tracker(cr.Fixed("tracker", 32))}
 		flags := cr.U8("flags")
 		e.Audited, e.Valid = flags&1 != 0, flags&2 != 0
+		e.Weight = cr.U32("weight")
 		if cr.Err() == nil {
 			v.countAdd(e)
 		}
@@ -312,15 +343,20 @@ func restore(data []byte, opts VerifyOptions) (*verifier, []byte, []SeqEntry, er
 			v.last[cred] = counted{seq: seq, cts: v.cts.put(cts)}
 		}
 	}
-	nq := r.Count("questions", ballot.MaxQuestions)
-	var sums [][][2]*group.Element
-	for q := 0; q < nq && r.Err() == nil; q++ {
-		no := r.Count("options", ballot.MaxOptions)
-		row := make([][2]*group.Element, no)
-		for o := 0; o < no && r.Err() == nil; o++ {
-			row[o] = [2]*group.Element{r.Element("alpha"), r.Element("beta")}
+	// The aggregate's plain sum of each weight, of the manifest's shape.
+	nw := r.Count("weights", ballot.MaxWeight)
+	weights := make([]uint32, 0, nw)
+	sums := make([][][]*ballot.Ciphertext, 0, nw)
+	for i := 0; i < nw && r.Err() == nil; i++ {
+		weights = append(weights, r.U32("weight"))
+		rows := make([][]*ballot.Ciphertext, len(v.m.Questions))
+		for q, mq := range v.m.Questions {
+			rows[q] = make([]*ballot.Ciphertext, len(mq.Options))
+			for o := range rows[q] {
+				rows[q][o] = &ballot.Ciphertext{Alpha: r.Element("alpha"), Beta: r.Element("beta")}
+			}
 		}
-		sums = append(sums, row)
+		sums = append(sums, rows)
 	}
 	size := r.U64("log size")
 	nh := r.Count("hashes", 1<<40)
@@ -358,24 +394,21 @@ func restore(data []byte, opts VerifyOptions) (*verifier, []byte, []SeqEntry, er
 			return bad("entry %d: %v", k.Seq, err)
 		}
 		switch k.Entry.Type {
-		case bulletin.TypeCredentials:
-			v.creds = obj.(*ballot.CredentialList)
+		case bulletin.TypeCredentials, bulletin.TypeLateCredentials:
+			v.register(int64(k.Seq), k.Entry.Type, obj.(*ballot.CredentialList))
 		case bulletin.TypeDKGDeal, bulletin.TypeDKGConfirmation, bulletin.TypeDKGComplaint, bulletin.TypeDKGReveal:
 			v.keyCeremony(int64(k.Seq), obj)
 		case bulletin.TypeOpen:
 			v.open(int64(k.Seq), obj.(*bulletin.OpenBody), true)
-			if v.joint == nil || len(sums) != len(v.sums) {
+			if v.joint == nil {
 				return bad("the key ceremony does not open")
 			}
-			for q := range sums {
-				if len(sums[q]) != len(v.sums[q]) {
-					return bad("aggregate of question %d", q)
-				}
-				for o := range sums[q] {
-					v.sums[q][o][0].Add(sums[q][o][0])
-					v.sums[q][o][1].Add(sums[q][o][1])
+			for i, w := range weights {
+				if err := v.sums.Add(w, sums[i]); err != nil {
+					return bad("aggregate of weight %d: %v", w, err)
 				}
 			}
+			weights = nil
 			v.lastOpen = int64(k.Seq)
 		case bulletin.TypeClose:
 			v.closeBallots()
@@ -396,6 +429,9 @@ func restore(data []byte, opts VerifyOptions) (*verifier, []byte, []SeqEntry, er
 			return bad("the saved state does not verify (%s: %v)", st.ID, st.Failures)
 		}
 	}
+	if len(weights) > 0 {
+		return bad("an aggregate before the open entry")
+	}
 	// The chain and the log go on from the last block, which the saved
 	// checkpoint covers.
 	board := boardOf(v.m)
@@ -408,7 +444,7 @@ func restore(data []byte, opts VerifyOptions) (*verifier, []byte, []SeqEntry, er
 		c.Height != prev.Height || c.BlockHash != prev.Hash() || st.Entries != c.Size {
 		return bad("its checkpoint, its last block and its log do not agree")
 	}
-	v.prev, v.seq, v.height = prev, int64(prev.LogSize), int64(prev.Height)
+	v.prev, v.seq, v.height, v.time = prev, int64(prev.LogSize), int64(prev.Height), prev.Time
 	v.blockAt[prev.LogSize] = blockRef{prev.Height, prev.Hash(), root}
 	return v, note, kept, nil
 }

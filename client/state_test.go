@@ -7,10 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"testing"
 
+	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/client"
 	"github.com/urna-vote/urna/internal/testonly"
@@ -29,7 +32,14 @@ type sealedNode struct {
 
 func newSealedNode(t testing.TB, e *testonly.Election, entries [][]byte, blockSize int) *sealedNode {
 	t.Helper()
-	s := e.SealWith(entries, blockSize, nil)
+	return newTimedNode(t, e, entries, blockSize, testonly.BlockTime)
+}
+
+// newTimedNode is newSealedNode with the time of each block height
+// (testonly.Election.SealTimed).
+func newTimedNode(t testing.TB, e *testonly.Election, entries [][]byte, blockSize int, timeOf func(h int) uint64) *sealedNode {
+	t.Helper()
+	s := e.SealTimed(entries, blockSize, nil, timeOf)
 	n := &sealedNode{node: node{rec: s.Encode(), note: s.Notes[len(s.Notes)-1]}, sealed: s}
 	for _, en := range entries {
 		if err := n.log.Append(en); err != nil {
@@ -82,7 +92,7 @@ func summary(t *testing.T, s *client.Verified) string {
 		t.Fatal(err)
 	}
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "report %s\nnote %q\ncreds %d closed %v counted %d invalid %v\n", j, s.Note, s.Credentials, s.Closed, s.Counted, s.Invalid)
+	fmt.Fprintf(&b, "report %s\nnote %q\ncreds %d closed %v counted %d max %d invalid %v\n", j, s.Note, s.Credentials, s.Closed, s.Counted, s.MaxCount, s.Invalid)
 	if s.JointKey != nil {
 		fmt.Fprintf(&b, "joint %x\n", s.JointKey.Bytes())
 	}
@@ -124,6 +134,21 @@ func findings(t *testing.T, r *client.Report) string {
 	return b.String()
 }
 
+// savedAfter verifies src's record and returns the verified state and the
+// state it saves (Verified.MarshalState).
+func savedAfter(t testing.TB, src client.Source) (*client.Verified, []byte) {
+	t.Helper()
+	s, err := followSeeded(src, client.FollowOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	state, err := s.MarshalState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, state
+}
+
 func followSeeded(src client.Source, opts client.FollowOptions) (*client.Verified, error) {
 	opts.Rand = seeded.New("incremental")
 	return client.Follow(context.Background(), src, opts)
@@ -138,42 +163,70 @@ func errText(err error) string {
 	return err.Error()
 }
 
-// TestIncrementalEqualsFull: for random split points, a party that saved
-// its state after a prefix and then verifies only the rest reaches the
-// same verified state and report as one verifying the whole record, on the
-// honest record and on records tampered after the split point.
+// TestIncrementalEqualsFull: for split points (random ones, and those
+// around what the saved state must carry), a party that saved its state
+// after a prefix and then verifies only the rest reaches the same verified
+// state and report as one verifying the whole record, on the honest record
+// and on records tampered after the split point. It runs on the small
+// election, on a weighted one with a late voter (its weights, the
+// late-credentials entry, maxCount and the weighted aggregate across the
+// split) and on a version-4 one with a voting window (V2.4 and V5.7
+// across the split).
 func TestIncrementalEqualsFull(t *testing.T) {
-	e := smallElection(t)
-	const bs = 3
+	t.Run("small", func(t *testing.T) {
+		e := smallElection(t)
+		const bs = 3
+		checkIncremental(t, e, bs, randomSplits(e, bs, 9), func(k int) []tampering { return tamperings(e, k) })
+	})
+	t.Run("weighted", func(t *testing.T) {
+		e := weightedElection()
+		const bs = 1 // a split before the credential list, and on either side of the late voter
+		splits := []int{1, e.SeqCredentials + 1, e.SeqLate, e.SeqLate + 1, e.SeqCounted[len(e.SeqCounted)/2], e.SeqClose + 1}
+		checkIncremental(t, e, bs, splits, func(k int) []tampering {
+			return append(tamperings(e, k), weightTamperings(t, e, k)...)
+		})
+	})
+	t.Run("windowed", func(t *testing.T) {
+		e, w := windowedElection(t)
+		bs := e.Config.BlockSize
+		// the block before the first audit's, the last ballot's, and random ones
+		splits := append(randomSplits(e, bs, 10), e.SeqAudited[0]/bs*bs, e.SeqBallots[len(e.SeqBallots)-1]/bs*bs)
+		checkIncremental(t, e, bs, splits, func(k int) []tampering {
+			return append(tamperings(e, k), timeTamperings(e, w, bs, k)...)
+		})
+	})
+}
+
+// randomSplits returns block boundaries of e's entries in blocks of bs to
+// split at: the first block, the last whole one and random ones.
+func randomSplits(e *testonly.Election, bs int, seed uint64) []int {
+	all := len(e.Entries)
+	rnd := rand.New(rand.NewPCG(seed, seed))
+	splits := map[int]bool{bs: true, all / bs * bs: true}
+	for len(splits) < min(6, all/bs) { // all/bs: the number of block boundaries
+		splits[(1+rnd.IntN(all/bs))*bs] = true
+	}
+	return slices.Sorted(maps.Keys(splits))
+}
+
+// checkIncremental is TestIncrementalEqualsFull on e sealed in blocks of
+// bs, saving the state at each split (a block boundary), with the records
+// tampered(k) after split k.
+func checkIncremental(t *testing.T, e *testonly.Election, bs int, splits []int, tampered func(k int) []tampering) {
 	all := e.Entries
-	rnd := rand.New(rand.NewPCG(9, 9))
 	full := newSealedNode(t, e, all, bs)
 	want, err := followSeeded(full, client.FollowOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantSum := summary(t, want)
-	splits := map[int]bool{bs: true, len(all) / bs * bs: true} // the first block, the last whole one
-	for len(splits) < 6 {
-		splits[(1+rnd.IntN(len(all)/bs))*bs] = true
-	}
-	for _, k := range slices.Sorted(func(yield func(int) bool) {
-		for k := range splits {
-			if !yield(k) {
-				return
-			}
+	slices.Sort(splits)
+	for _, k := range slices.Compact(splits) {
+		if k%bs != 0 || k <= 0 || k > len(all) {
+			t.Fatalf("split %d is not the end of a block of %d", k, bs)
 		}
-	}) {
 		t.Run(fmt.Sprintf("split=%d", k), func(t *testing.T) {
-			prefix := newSealedNode(t, e, all[:k], bs)
-			s0, err := followSeeded(prefix, client.FollowOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			state, err := s0.MarshalState()
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, state := savedAfter(t, newSealedNode(t, e, all[:k], bs))
 			// Honest: identical to the full verification, and only the
 			// blocks after the split were read.
 			n := newSealedNode(t, e, all, bs)
@@ -198,12 +251,19 @@ func TestIncrementalEqualsFull(t *testing.T) {
 			// Tampered after the split: the incremental path alone (Follow
 			// falls back to the whole record when it fails) refuses as the
 			// full verification does, naming the same step and entry.
-			for _, tm := range tamperings(e, k) {
-				bad := newSealedNode(t, e, tm.entries, bs)
+			for _, tm := range tampered(k) {
+				timeOf := tm.times
+				if timeOf == nil {
+					timeOf = testonly.BlockTime
+				}
+				bad := newTimedNode(t, e, tm.entries, bs, timeOf)
 				wantS, wantErr := followSeeded(bad, client.FollowOptions{})
 				gotS, gotErr := client.Resume(context.Background(), bad, client.FollowOptions{State: state, Rand: seeded.New("incremental")})
 				if bad.records != 1 {
 					t.Fatalf("%s: the incremental path read the whole record", tm.name)
+				}
+				if tm.caught && wantErr == nil {
+					t.Errorf("%s: the full verification does not fail", tm.name)
 				}
 				if errText(gotErr) != errText(wantErr) {
 					t.Errorf("%s: incremental says %v, full says %v", tm.name, gotErr, wantErr)
@@ -234,6 +294,8 @@ func TestIncrementalEqualsFull(t *testing.T) {
 type tampering struct {
 	name    string
 	entries [][]byte
+	times   func(h int) uint64 // the time of each block height (nil: testonly.BlockTime)
+	caught  bool               // the full verification must fail
 }
 
 // tamperings are records that differ from the honest one only after entry
@@ -253,21 +315,102 @@ func tamperings(e *testonly.Election, k int) []tampering {
 			}
 			b[i] ^= 1
 			en[at] = b
-			out = append(out, tampering{fmt.Sprintf("entry %d byte %d flipped", at, i), en})
+			out = append(out, tampering{name: fmt.Sprintf("entry %d byte %d flipped", at, i), entries: en})
 		}
 		if at < len(e.Entries)-1 { // without its last entry, the record is one in progress
-			out = append(out, tampering{fmt.Sprintf("entry %d dropped", at), withoutBallot(e.Entries, at)})
+			out = append(out, tampering{name: fmt.Sprintf("entry %d dropped", at), entries: withoutBallot(e.Entries, at)})
 		}
 	}
 	for _, seq := range e.SeqCounted {
 		if seq >= k {
 			en := slices.Clone(e.Entries)
 			en = slices.Insert(en, seq+1, e.Entries[e.SeqCounted[0]])
-			out = append(out, tampering{fmt.Sprintf("ballot %d replayed after %d", e.SeqCounted[0], seq), en})
+			out = append(out, tampering{name: fmt.Sprintf("ballot %d replayed after %d", e.SeqCounted[0], seq), entries: en})
 			break
 		}
 	}
 	return out
+}
+
+// weightedElection is testonly.WeightedConfig's election (weights 1, 3,
+// 1000, 1, 7 and a late voter of weight 2), built once (without a test:
+// a failure panics).
+var weightedElection = sync.OnceValue(func() *testonly.Election {
+	return testonly.Build(nil, "client-incremental-weighted", testonly.WeightedConfig())
+})
+
+// weightTamperings are weighted records that differ from the honest one
+// only after entry k: a weight changed in the credential list or in the
+// late-credentials entry, re-signed by the credential authority or not.
+func weightTamperings(t *testing.T, e *testonly.Election, k int) []tampering {
+	reweigh := func(seq int, from, to uint32) []byte {
+		l, err := ballot.ParseCredentialList(e.Body(seq))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws := slices.Clone(l.Weights)
+		i := slices.Index(ws, from)
+		if i < 0 {
+			t.Fatalf("entry %d has no credential of weight %d: %v", seq, from, ws)
+		}
+		ws[i] = to
+		l2, err := ballot.NewWeightedCredentialList(l.Roll, l.Credentials, ws)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l2.Bytes()
+	}
+	var out []tampering
+	if k <= e.SeqCredentials {
+		out = append(out, tampering{name: "the weight 1000 made 1 in the credential list, re-signed", caught: true,
+			entries: e.WithEntry(e.SeqCredentials, e.Resign(e.SeqCredentials, e.CA, reweigh(e.SeqCredentials, ballot.MaxWeight, 1)))})
+	}
+	if k <= e.SeqLate {
+		body := reweigh(e.SeqLate, 2, 5)
+		out = append(out, tampering{name: "the late voter's weight made 5, re-signed", caught: true,
+			entries: e.WithEntry(e.SeqLate, e.Resign(e.SeqLate, e.CA, body))})
+		en, err := bulletin.ParseEntry(e.Entries[e.SeqLate])
+		if err != nil {
+			t.Fatal(err)
+		}
+		forged, err := bulletin.NewEntry(en.Type, en.Election, en.Role, en.Author, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		forged.Sig = en.Sig
+		out = append(out, tampering{name: "the late voter's weight made 5, signature kept", caught: true,
+			entries: e.WithEntry(e.SeqLate, forged.Bytes())})
+	}
+	return out
+}
+
+// timeTamperings are windowed records whose block times differ from the
+// honest ones only from the first block after entry k (blocks of bs) on:
+// that block's time goes back behind the last block before the split
+// (V2.4 across the split), or every block from it on lies after closes_at
+// (V5.7 under the saved window).
+func timeTamperings(e *testonly.Election, w ballot.Schedule, bs, k int) []tampering {
+	if k >= len(e.Entries) {
+		return nil
+	}
+	h0 := k / bs
+	back := func(h int) uint64 {
+		if h == h0 {
+			return testonly.BlockTime(h0-1) - 1
+		}
+		return testonly.BlockTime(h)
+	}
+	late := func(h int) uint64 {
+		if h >= h0 {
+			return w.ClosesAt + uint64(h)
+		}
+		return testonly.BlockTime(h)
+	}
+	return []tampering{
+		{name: fmt.Sprintf("block %d's time before block %d's", h0, h0-1), entries: e.Entries, times: back, caught: true},
+		{name: fmt.Sprintf("blocks from %d on after closes_at", h0), entries: e.Entries, times: late,
+			caught: e.SeqBallots[len(e.SeqBallots)-1] >= k},
+	}
 }
 
 // TestAttackRewriteBeforeSavedState: the node operators rewrite the
@@ -282,16 +425,9 @@ func TestAttackRewriteBeforeSavedState(t *testing.T) {
 	closed := closedEntries(e)
 	hidden := e.SeqCounted[0]
 	k := hidden + 2
-	s0, err := followSeeded(newSealedNode(t, e, closed[:k], bs), client.FollowOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	state, err := s0.MarshalState()
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, state := savedAfter(t, newSealedNode(t, e, closed[:k], bs))
 	forged := newSealedNode(t, e, withoutBallot(closed, hidden), bs)
-	_, err = followSeeded(forged, client.FollowOptions{State: state})
+	_, err := followSeeded(forged, client.FollowOptions{State: state})
 	var fe *client.ForkError
 	if !errors.As(err, &fe) {
 		t.Fatalf("incremental Follow of a rewritten history: %v, want a *ForkError", err)
@@ -310,14 +446,7 @@ func TestAttackRewriteBeforeSavedState(t *testing.T) {
 func TestStateUnusable(t *testing.T) {
 	e := smallElection(t)
 	n := newSealedNode(t, e, e.Entries, 4)
-	s, err := followSeeded(n, client.FollowOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	state, err := s.MarshalState()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, state := savedAfter(t, n)
 	for i, bad := range [][]byte{{}, []byte("urna-verified-state"), state[:len(state)-1], append(slices.Clone(state[:100]), state[101:]...)} {
 		n.records, n.since = 0, 0
 		got, err := followSeeded(n, client.FollowOptions{State: append(bad, 0)})

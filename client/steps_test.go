@@ -1,24 +1,20 @@
 package client_test
 
 import (
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/urna-vote/urna/client"
+	"github.com/urna-vote/urna/internal/testonly"
 )
 
 // TestStepsMatchSpec ties the Step constants to SPEC.md: §10.3 lists the
 // numbered steps V1 … V13 in order, one per constant, and every step's
 // String is its name there.
 func TestStepsMatchSpec(t *testing.T) {
-	raw, err := os.ReadFile("../SPEC.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec := string(raw)
+	spec := testonly.Spec(t)
 	start := strings.Index(spec, "\n### §10.3 The steps\n")
 	if start < 0 {
 		t.Fatal("SPEC.md has no §10.3 The steps")

@@ -107,6 +107,7 @@ type verifier struct {
 
 	log      bulletin.MemoryLog
 	prev     *bulletin.BlockHeader
+	time     uint64              // the time of the current block: the rules' window reads it (V5.7)
 	blockAt  map[uint64]blockRef // log size → block
 	seq      int64
 	height   int64
@@ -115,7 +116,10 @@ type verifier struct {
 	manifest *bulletin.Entry
 	m        *ballot.Manifest
 	params   *tally.Params
-	creds    *ballot.CredentialList
+	creds    *ballot.CredentialList // the credential list entry (V6.1–V6.2)
+	// electorate is every registered credential with its weight: the list
+	// and the late-credentials entries accepted so far (V6.4).
+	electorate *ballot.Electorate
 
 	deals      []postAt
 	complaints []*tally.Complaint
@@ -136,8 +140,8 @@ type verifier struct {
 	last          map[[32]byte]counted // the counted ballot of each credential
 	cts           ctStore              // their ciphertexts
 	ctScratch     []byte
-	sums          [][][2]group.VarTimeSum // the running aggregate (V11): alpha, beta by question and option
-	agg           [][]*ballot.Ciphertext  // the aggregate, from sums once the ballots are closed
+	sums          *tally.Aggregator      // the running weighted aggregate (V11)
+	agg           [][]*ballot.Ciphertext // the aggregate, from sums once the ballots are closed
 	aggDone       bool
 
 	keys *keyBoard   // the pipeline's view of the election key (nil without pipeline)
@@ -282,6 +286,7 @@ func (v *verifier) block(b *bulletin.RecordBlock, pre []predecoded) {
 	if h.FirstSeq != uint64(v.seq) {
 		v.failBlock(StepV2, int64(h.Height), "V2.3 first_seq", "block starts at entry %d, but %d entries precede it in the record", h.FirstSeq, v.seq)
 	}
+	v.time = h.Time
 	for k, e := range b.Entries {
 		v.pre = &pre[k]
 		v.bod.set(e.Type, e.Body, pre[k].obj, pre[k].err)
@@ -324,7 +329,10 @@ func (v *verifier) leaf(raw []byte, e *bulletin.Entry) {
 
 // stepOfRule maps a rules rejection of an entry to the V-step that owns it.
 func stepOfRule(e *bulletin.Entry, err error) (Step, string) {
+	var we *bulletin.WindowError
 	switch {
+	case errors.As(err, &we):
+		return StepV5, "V5.7 window"
 	case errors.Is(err, bulletin.ErrMalformed):
 		return StepV1, "V1.6 body"
 	case errors.Is(err, bulletin.ErrWrongElection):
@@ -333,6 +341,8 @@ func stepOfRule(e *bulletin.Entry, err error) (Step, string) {
 		return StepV7, "V7 " + e.Type.String()
 	case errors.Is(err, bulletin.ErrInvalidBody) && e.Type == bulletin.TypeCredentials:
 		return StepV6, "V6.2 credentials"
+	case (errors.Is(err, bulletin.ErrInvalidBody) || errors.Is(err, bulletin.ErrDuplicate)) && e.Type == bulletin.TypeLateCredentials:
+		return StepV6, "V6.4 late credentials"
 	}
 	return StepV5, "V5 " + e.Type.String()
 }
@@ -359,7 +369,9 @@ func (v *verifier) entry(e *bulletin.Entry) {
 		}
 	}
 	phase := v.st.Phase
-	eff, rerr := v.rules.Apply(v.st, v.idx, e)
+	hd := e.Header()
+	hd.Time = v.time
+	eff, rerr := v.rules.ApplyHeader(v.st, v.idx, hd)
 	var deferred func() // a rules rejection of open, reported unless V7 says more
 	if rerr != nil {
 		n, field := stepOfRule(e, rerr)
@@ -396,7 +408,12 @@ func (v *verifier) entry(e *bulletin.Entry) {
 			return
 		}
 		if accepted {
-			v.creds = obj.(*ballot.CredentialList)
+			v.register(seq, e.Type, obj.(*ballot.CredentialList))
+		}
+	case bulletin.TypeLateCredentials:
+		v.checked(StepV6)
+		if v.signed(e, StepV5, seq) && accepted {
+			v.register(seq, e.Type, obj.(*ballot.CredentialList))
 		}
 	case bulletin.TypeDKGDeal, bulletin.TypeDKGConfirmation, bulletin.TypeDKGComplaint, bulletin.TypeDKGReveal:
 		v.checked(StepV7)
@@ -574,15 +591,8 @@ func (v *verifier) open(seq int64, o *bulletin.OpenBody, accepted bool) {
 	}
 	if accepted {
 		v.joint, v.vk = k, vk
-		v.agg = make([][]*ballot.Ciphertext, len(v.m.Questions))
-		v.sums = make([][][2]group.VarTimeSum, len(v.m.Questions))
-		for q, mq := range v.m.Questions {
-			v.agg[q] = make([]*ballot.Ciphertext, len(mq.Options))
-			v.sums[q] = make([][2]group.VarTimeSum, len(mq.Options))
-			for o := range v.agg[q] {
-				v.agg[q][o] = ballot.ZeroCiphertext()
-			}
-		}
+		v.sums = tally.ManifestAggregator(v.m)
+		v.agg = v.sums.Aggregate()
 	}
 	v.deals, v.complaints, v.reveals = nil, nil, nil // no longer needed
 }
@@ -615,7 +625,7 @@ func (v *verifier) flush() {
 	}
 	for i, pb := range p {
 		v.checked(StepV8)
-		if v.creds == nil || !v.creds.Contains(pb.b.Credential()) {
+		if v.electorate == nil || !v.electorate.Contains(pb.b.Credential()) {
 			v.failAt(StepV8, pb.seq, "V8.4 credential list", "credential %x… is not in the credential list", pb.cred[:6])
 			continue
 		}
@@ -664,39 +674,60 @@ func (v *verifier) badBallots(p []pendingBallot) ([]int, error) {
 // aggregate (V11) takes it in and the ballot it supersedes out.
 func (v *verifier) count(pb pendingBallot) {
 	v.checked(StepV10)
-	status, superseded := v.countAdd(ballot.CastEntry(pb.b, true))
+	w, _ := v.electorate.Weight(pb.cred) // registered: flush checked V8.4
+	status, superseded := v.countAdd(ballot.WeightedCastEntry(pb.b, true, w))
 	if status != ballot.Counted {
 		// The rules refuse a burnt tracker (V5), so this needs a faulty rules replay.
 		v.failAt(StepV10, pb.seq, "V10.3 tracker", "ballot is %s under the counting rule although the rules accepted it", status)
 		return
 	}
-	for q := 0; q < pb.b.NumQuestions(); q++ {
-		for o := 0; o < pb.b.NumOptions(q); o++ {
-			ct := pb.b.Ciphertext(q, o)
-			v.sums[q][o][0].Add(ct.Alpha)
-			v.sums[q][o][1].Add(ct.Beta)
-		}
+	if err := v.sums.AddBallot(w, pb.b); err != nil { // cannot happen: V8.3 checked the shape
+		v.failAt(StepV11, pb.seq, "V11.2 aggregate", "%v", err)
+		return
 	}
 	cts := v.ciphertextBytes(pb)
 	if old, ok := v.last[pb.cred]; superseded >= 0 && ok {
 		// The superseded ballot's elements are decoded again: keeping
 		// them decoded for every voter would cost 128 bytes per element.
 		oldCts := v.cts.get(old.cts, len(cts))
+		rows := make([][]*ballot.Ciphertext, pb.b.NumQuestions())
 		k := 0
-		for q := range v.sums {
-			for o := range v.sums[q] {
+		for q := range rows {
+			rows[q] = make([]*ballot.Ciphertext, pb.b.NumOptions(q))
+			for o := range rows[q] {
 				ct, err := ballot.ParseCiphertext(oldCts[k*ballot.CiphertextSize : (k+1)*ballot.CiphertextSize])
 				if err != nil { // cannot happen: we encoded it
 					v.failAt(StepV10, old.seq, "V10", "%v", err)
 					return
 				}
-				v.sums[q][o][0].Sub(ct.Alpha)
-				v.sums[q][o][1].Sub(ct.Beta)
+				rows[q][o] = ct
 				k++
 			}
 		}
+		// Same credential, same weight (V11.2: the aggregate holds each
+		// credential's counted ballot once, times its weight).
+		if err := v.sums.Sub(w, rows); err != nil {
+			v.failAt(StepV11, old.seq, "V11.2 aggregate", "%v", err)
+			return
+		}
 	}
 	v.last[pb.cred] = counted{seq: pb.seq, cts: v.cts.put(cts)}
+}
+
+// register adds the credentials of an accepted credential list (t
+// TypeCredentials, which starts the electorate) or late-credentials entry
+// to the electorate (V6.4). The rules refused any credential already
+// registered, so a failure here means the replay of the rules is faulty.
+func (v *verifier) register(seq int64, t bulletin.EntryType, l *ballot.CredentialList) {
+	if t == bulletin.TypeCredentials {
+		v.creds, v.electorate = l, ballot.NewElectorate()
+	}
+	if v.electorate == nil {
+		return
+	}
+	if err := v.electorate.Add(l); err != nil {
+		v.failAt(StepV6, seq, "V6.4 late credentials", "%v", err)
+	}
 }
 
 // audited runs V9 on an audited ballot; a valid one that the rules
@@ -757,11 +788,7 @@ func (v *verifier) closeBallots() {
 	if v.agg == nil {
 		return
 	}
-	for q := range v.agg {
-		for o := range v.agg[q] {
-			v.agg[q][o] = &ballot.Ciphertext{Alpha: v.sums[q][o][0].Element(), Beta: v.sums[q][o][1].Element()}
-		}
-	}
+	v.agg = v.sums.Aggregate()
 	v.aggDone = true
 	v.checked(StepV11)
 }
@@ -856,7 +883,7 @@ func (v *verifier) finish() {
 // verifyResult is V13.
 func (v *verifier) verifyResult() {
 	seq := v.resultSeq
-	maxCount := uint64(v.counter.Counted()) // V10.6
+	maxCount := v.counter.MaxCount() // V10.6: Σ weights of the counted credentials
 	res, rejected, err := tally.Combine(v.params, v.vk, v.agg, v.partials, maxCount)
 	_ = rejected
 	if err != nil {

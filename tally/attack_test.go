@@ -321,13 +321,16 @@ func TestAttackResultEncodingAndCounts(t *testing.T) {
 }
 
 // TestAttackMaxCountBomb: baby-step giant-step allocates a table of
-// √maxCount entries. maxCount is the number of counted ballots, at most
-// the largest credential list (2^20, SPEC.md §5.3 and §9.3); Combine
-// refuses anything larger instead of allocating 2^32 entries.
+// √maxCount entries. maxCount is the sum of the counted credentials'
+// weights, at most 2^20 credentials of weight 1000 (SPEC.md §5.3 and
+// §9.3); Combine refuses anything larger instead of allocating 2^32 entries.
 func TestAttackMaxCountBomb(t *testing.T) {
 	f := newTallyFixture(t, "bomb")
 	if _, _, err := Combine(f.c.params, f.c.vk, f.agg, f.partials, 1<<64-1); !errors.Is(err, ErrParams) {
 		t.Fatalf("Combine with maxCount 2^64−1: %v", err)
+	}
+	if _, _, err := Combine(f.c.params, f.c.vk, f.agg, f.partials, MaxCount+1); !errors.Is(err, ErrParams) {
+		t.Fatalf("Combine with maxCount MaxCount+1: %v", err)
 	}
 	res, _, err := Combine(f.c.params, f.c.vk, f.agg, f.partials, MaxCount)
 	if err != nil || !slices.Equal(res.Counts[1], []uint64{12}) {

@@ -1,6 +1,7 @@
 package tally
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/urna-vote/urna/internal/testonly/seeded"
@@ -66,5 +67,23 @@ func BenchmarkDKG5of3(b *testing.B) {
 		c := &ceremony{params: params, secrets: secrets}
 		c.deal(b, rng)
 		c.finish(b, nil, nil)
+	}
+}
+
+// BenchmarkAggregatorAdd: adding one counted ballot of five options to the
+// aggregate (SPEC.md §9.1) with weight 1 (two point additions per option)
+// and with the largest weight, 1000 (double-and-add over 10 bits).
+func BenchmarkAggregatorAdd(b *testing.B) {
+	c, rng := benchSetup(b)
+	cts := encryptAgg(b, rng, c.key, [][]uint64{{1, 0, 0, 1, 0}})
+	for _, w := range []uint32{1, 1000} {
+		b.Run(fmt.Sprintf("weight=%d", w), func(b *testing.B) {
+			a, _ := NewAggregator([]int{5})
+			for b.Loop() {
+				if err := a.Add(w, cts); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

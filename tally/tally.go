@@ -3,6 +3,7 @@ package tally
 import (
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 
 	"github.com/urna-vote/urna/ballot"
@@ -38,38 +39,194 @@ type Result struct {
 type Position struct{ Question, Option int }
 
 // Aggregate returns the per-question, per-option sums of the counted
-// ballots' ciphertexts (SPEC.md V11.2). options[q] is the number of options
-// of question q; every ballot MUST have exactly that shape. With no ballots
-// every sum is (identity, identity).
+// ballots' ciphertexts when every credential has weight 1 (SPEC.md V11.2):
+// WeightedAggregate with no weights.
 func Aggregate(options []int, ciphertexts [][][]*ballot.Ciphertext) ([][]*ballot.Ciphertext, error) {
-	agg := make([][]*ballot.Ciphertext, len(options))
+	return WeightedAggregate(options, ciphertexts, nil)
+}
+
+// WeightedAggregate returns the aggregate of SPEC.md §9.1 and V11.2: per
+// question and option, Σ w_b·(α, β) over the counted ballots b, w_b the
+// weight of b's credential (weights[b]; every weight is 1 when weights is
+// nil). options[q] is the number of options of question q; every ballot
+// MUST have exactly that shape. With no ballots every sum is (identity,
+// identity).
+func WeightedAggregate(options []int, ciphertexts [][][]*ballot.Ciphertext, weights []uint32) ([][]*ballot.Ciphertext, error) {
+	if weights != nil && len(weights) != len(ciphertexts) {
+		return nil, fmt.Errorf("%w: %d weights for %d ballots", ErrMalformed, len(weights), len(ciphertexts))
+	}
+	a, err := NewAggregator(options)
+	if err != nil {
+		return nil, err
+	}
+	for b, bal := range ciphertexts {
+		w := uint32(1)
+		if weights != nil {
+			w = weights[b]
+		}
+		if err := a.Add(w, bal); err != nil {
+			return nil, fmt.Errorf("ballot %d: %w", b, err)
+		}
+	}
+	return a.Aggregate(), nil
+}
+
+// Aggregator is the running encrypted aggregate of SPEC.md §9.1: it is the
+// one implementation of the aggregate, which WeightedAggregate, the
+// observer's V11 (package client, which adds each newly counted ballot and
+// takes out the one it supersedes) and the board's pre-check of partial
+// decryptions all use. Sums are variable time (public data). The zero
+// value is not usable; call NewAggregator.
+//
+// Ballots are summed per weight and each weight's sum is multiplied once,
+// in Aggregate: Σ_b w_b·E_b = Σ_w w·(Σ_{b: w_b = w} E_b). Adding a ballot
+// thus costs two point additions per option whatever its weight, and the
+// multiplications, at most one per distinct weight (≤ 1000) and ciphertext,
+// happen once.
+type Aggregator struct {
+	options []int
+	byW     map[uint32]sums // the plain sum of the ballots of each weight
+}
+
+// sums are alpha, beta by question and option.
+type sums [][][2]group.VarTimeSum
+
+// NewAggregator returns the empty aggregate of a manifest whose question q
+// has options[q] options.
+func NewAggregator(options []int) (*Aggregator, error) {
 	for q, n := range options {
 		if n < 0 || n > wire.MaxList {
 			return nil, fmt.Errorf("%w: question %d has %d options", ErrMalformed, q, n)
 		}
+	}
+	return &Aggregator{options: slices.Clone(options), byW: map[uint32]sums{}}, nil
+}
+
+// ManifestAggregator returns the empty aggregate of m's questions.
+func ManifestAggregator(m *ballot.Manifest) *Aggregator {
+	options := make([]int, len(m.Questions))
+	for q, mq := range m.Questions {
+		options[q] = len(mq.Options)
+	}
+	return &Aggregator{options: options, byW: map[uint32]sums{}}
+}
+
+// of returns the sums of the ballots of weight w, made on first use.
+func (a *Aggregator) of(w uint32) sums {
+	s, ok := a.byW[w]
+	if !ok {
+		s = make(sums, len(a.options))
+		for q, n := range a.options {
+			s[q] = make([][2]group.VarTimeSum, n)
+		}
+		a.byW[w] = s
+	}
+	return s
+}
+
+// Add adds w·c for every ciphertext c of a counted ballot whose credential
+// has weight w (1..ballot.MaxWeight, SPEC.md §5.3); cts MUST have the
+// aggregate's shape. On error the aggregate is unchanged.
+func (a *Aggregator) Add(w uint32, cts [][]*ballot.Ciphertext) error { return a.add(w, cts, false) }
+
+// Sub takes out what Add(w, cts) added: the ballot a revote supersedes.
+func (a *Aggregator) Sub(w uint32, cts [][]*ballot.Ciphertext) error { return a.add(w, cts, true) }
+
+func (a *Aggregator) add(w uint32, cts [][]*ballot.Ciphertext, neg bool) error {
+	if !ballot.ValidWeight(w) {
+		return fmt.Errorf("%w: weight %d, want 1..%d", ErrMalformed, w, ballot.MaxWeight)
+	}
+	if len(cts) != len(a.options) {
+		return fmt.Errorf("%w: %d questions, want %d", ErrMalformed, len(cts), len(a.options))
+	}
+	for q, row := range cts {
+		if len(row) != a.options[q] {
+			return fmt.Errorf("%w: question %d has %d options, want %d", ErrMalformed, q, len(row), a.options[q])
+		}
+		for _, ct := range row {
+			if ct == nil || ct.Alpha == nil || ct.Beta == nil {
+				return fmt.Errorf("%w: nil ciphertext", ErrMalformed)
+			}
+		}
+	}
+	sw := a.of(w)
+	for q, row := range cts {
+		for o, ct := range row {
+			s := &sw[q][o]
+			if neg {
+				s[0].Sub(ct.Alpha)
+				s[1].Sub(ct.Beta)
+			} else {
+				s[0].Add(ct.Alpha)
+				s[1].Add(ct.Beta)
+			}
+		}
+	}
+	return nil
+}
+
+// AddBallot is Add for a decoded ballot of the aggregate's shape (the
+// verifier checked it, V8.3), without building its ciphertext table.
+func (a *Aggregator) AddBallot(w uint32, b *ballot.Ballot) error {
+	if !ballot.ValidWeight(w) {
+		return fmt.Errorf("%w: weight %d, want 1..%d", ErrMalformed, w, ballot.MaxWeight)
+	}
+	if b.NumQuestions() != len(a.options) {
+		return fmt.Errorf("%w: %d questions, want %d", ErrMalformed, b.NumQuestions(), len(a.options))
+	}
+	for q, n := range a.options {
+		if b.NumOptions(q) != n {
+			return fmt.Errorf("%w: question %d has %d options, want %d", ErrMalformed, q, b.NumOptions(q), n)
+		}
+	}
+	sw := a.of(w)
+	for q := range sw {
+		for o := range sw[q] {
+			ct := b.Ciphertext(q, o)
+			sw[q][o][0].Add(ct.Alpha)
+			sw[q][o][1].Add(ct.Beta)
+		}
+	}
+	return nil
+}
+
+// Aggregate returns the aggregate so far, (A_qo, B_qo) per question and
+// option: Σ over the weights w of w times the sum of the ballots of weight w.
+func (a *Aggregator) Aggregate() [][]*ballot.Ciphertext {
+	ws := slices.Sorted(maps.Keys(a.byW)) // any order gives the same sum; sorted for determinism
+	agg := make([][]*ballot.Ciphertext, len(a.options))
+	for q, n := range a.options {
 		agg[q] = make([]*ballot.Ciphertext, n)
 		for o := range agg[q] {
-			agg[q][o] = &ballot.Ciphertext{Alpha: group.NewElement(), Beta: group.NewElement()}
+			var alpha, beta group.VarTimeSum
+			for _, w := range ws {
+				s := &a.byW[w][q][o]
+				alpha.AddMul(w, s[0].Element())
+				beta.AddMul(w, s[1].Element())
+			}
+			agg[q][o] = &ballot.Ciphertext{Alpha: alpha.Element(), Beta: beta.Element()}
 		}
 	}
-	for b, bal := range ciphertexts {
-		if len(bal) != len(options) {
-			return nil, fmt.Errorf("%w: ballot %d has %d questions", ErrMalformed, b, len(bal))
-		}
-		for q, row := range bal {
-			if len(row) != options[q] {
-				return nil, fmt.Errorf("%w: ballot %d question %d has %d options", ErrMalformed, b, q, len(row))
-			}
-			for o, ct := range row {
-				if ct == nil || ct.Alpha == nil || ct.Beta == nil {
-					return nil, fmt.Errorf("%w: ballot %d nil ciphertext", ErrMalformed, b)
-				}
-				agg[q][o].Alpha.Add(agg[q][o].Alpha, ct.Alpha)
-				agg[q][o].Beta.Add(agg[q][o].Beta, ct.Beta)
+	return agg
+}
+
+// Sums returns, for each weight w of a ballot added so far (increasing),
+// the plain sum of those ballots' ciphertexts, before it is multiplied by
+// w: what a verifier saves to go on later (Add(w, sum) on an empty
+// aggregator of the same shape gives the aggregator back).
+func (a *Aggregator) Sums() ([]uint32, [][][]*ballot.Ciphertext) {
+	ws := slices.Sorted(maps.Keys(a.byW))
+	out := make([][][]*ballot.Ciphertext, len(ws))
+	for i, w := range ws {
+		out[i] = make([][]*ballot.Ciphertext, len(a.options))
+		for q, row := range a.byW[w] {
+			out[i][q] = make([]*ballot.Ciphertext, len(row))
+			for o := range row {
+				out[i][q][o] = &ballot.Ciphertext{Alpha: row[o][0].Element(), Beta: row[o][1].Element()}
 			}
 		}
 	}
-	return agg, nil
+	return ws, out
 }
 
 // decryptionChallenge is the transcript of SPEC.md §9.2 (label decryption-proof).
@@ -285,9 +442,11 @@ func checkVK(params *Params, vk []*group.Element) error {
 	return nil
 }
 
-// MaxCount bounds the maxCount of Combine: the number of counted ballots
-// is at most the number of public credentials, 2^20 (SPEC.md §5.3, §9.3).
-const MaxCount = ballot.MaxCredentials
+// MaxCount bounds the maxCount of Combine (SPEC.md §9.3, V10.6): the sum
+// of the weights of the counted credentials, at most 2^20 credentials of
+// weight at most 1000 (§5.3), so below 2^30. The table of baby steps then
+// has at most 2^15 entries.
+const MaxCount = ballot.MaxTotalWeight
 
 // Combine decrypts the aggregate (SPEC.md §9.3): it verifies the partial
 // decryptions in increasing trustee order, takes the first T valid ones,

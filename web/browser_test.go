@@ -475,6 +475,8 @@ func votingPhase(t *testing.T, b *browser, creds []string, hand [][]uint64, meas
 		chromedp.SendKeys(css("#cred"), kb.Enter),
 		until(`document.getElementById('cred-err').textContent.includes('not registered')`))
 
+	credentialFromFragment(t, b, creds[1])
+
 	// No results yet: said as a fact, not as an error.
 	b.open("results.html", "results")
 	var none struct {
@@ -885,4 +887,22 @@ func (b *browser) downloads(csvID, jsonID string) downloaded {
 	}
 	d.CSV, d.JSON = read(csvID, d.CSVName), read(jsonID, d.JSONName)
 	return d
+}
+
+// credentialFromFragment opens the booth as a credential letter's QR code
+// does (booth.html#cred=…): the booth fills the credential field and takes
+// the fragment out of the address bar and the history entry.
+func credentialFromFragment(t *testing.T, b *browser, cred string) {
+	// From another page: booth.html → booth.html#… would only scroll.
+	b.open("index.html", "home")
+	b.open("booth.html#cred="+cred, "booth")
+	var got struct{ Value, Href, Hash string }
+	b.eval(`({value: document.getElementById('cred').value, href: location.href, hash: location.hash})`, &got)
+	if got.Value != cred {
+		t.Errorf("booth.html#cred=…: the credential field holds %q, want %q", got.Value, cred)
+	}
+	if got.Hash != "" || strings.Contains(got.Href, cred) || strings.Contains(got.Href, "#") {
+		t.Errorf("booth.html#cred=…: the address is still %q after the booth read the credential", got.Href)
+	}
+	b.run("clear the credential field", js(`document.getElementById("cred").value = ""`))
 }

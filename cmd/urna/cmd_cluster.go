@@ -2,20 +2,15 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"net/http"
-	"os"
-	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/urna-vote/urna/internal/api"
 	"github.com/urna-vote/urna/internal/apiclient"
-	"github.com/urna-vote/urna/internal/keyfile"
-	"github.com/urna-vote/urna/internal/server"
 )
 
 func init() {
@@ -24,54 +19,47 @@ Talks to any member (--node); changes are forwarded to the leader. From the
 node's own machine (loopback) no credentials are needed; from elsewhere give
 the cluster token (--token-file), or a node certificate (--cert, --key) on a
 peer listener with mutual TLS. --ca names the CA of an https:// --node that
-is not in the system's trust store.`, []*command{{
-		name:    "list",
-		summary: "show the members, their addresses and the leader",
-		usage:   "--node URL [flags]",
-		flags: func(fs *flag.FlagSet) action {
-			c := clusterFlags(fs)
-			return func(ctx context.Context, e *env, _ []string) error { return c.list(ctx, e) }
-		},
-	}, {
-		name:    "add",
-		summary: "add a node (as POST /cluster/join does for a node started with --join)",
-		usage:   "--node URL --id ID --raft HOST:PORT --api URL [flags]",
-		flags: func(fs *flag.FlagSet) action {
-			c := clusterFlags(fs)
-			id := fs.String("id", "", "the new node's `ID`")
-			raft := fs.String("raft", "", "the new node's Raft `address` (its --raft-advertise)")
-			apiURL := fs.String("api", "", "the `URL` peers call the new node at (its peer or API URL)")
-			return func(ctx context.Context, e *env, _ []string) error {
-				if *id == "" || *raft == "" || *apiURL == "" {
-					return usagef("--id, --raft and --api are required")
+is not in the system's trust store.`, []*command{
+		clusterCmd("list", "show the members, their addresses and the leader", "--node URL [flags]",
+			func(_ *flag.FlagSet, c *clusterOpts) action {
+				return func(ctx context.Context, e *env, _ []string) error { return c.list(ctx, e) }
+			}),
+		clusterCmd("add", "add a node (as POST /cluster/join does for a node started with --join)", "--node URL --id ID --raft HOST:PORT --api URL [flags]",
+			func(fs *flag.FlagSet, c *clusterOpts) action {
+				id := fs.String("id", "", "the new node's `ID`")
+				raft := fs.String("raft", "", "the new node's Raft `address` (its --raft-advertise)")
+				apiURL := fs.String("api", "", "the `URL` peers call the new node at (its peer or API URL)")
+				return func(ctx context.Context, e *env, _ []string) error {
+					if *id == "" || *raft == "" || *apiURL == "" {
+						return usagef("--id, --raft and --api are required")
+					}
+					return c.change(ctx, e, "added "+*id, func(cl *apiclient.Client) error { return cl.Join(ctx, *id, *raft, *apiURL) })
 				}
-				return c.change(ctx, e, "added "+*id, func(cl *apiclient.Client) error { return cl.Join(ctx, *id, *raft, *apiURL) })
-			}
-		},
-	}, {
-		name:    "remove",
-		summary: "remove a node from the cluster",
-		usage:   "--node URL --id ID [flags]",
-		flags: func(fs *flag.FlagSet) action {
-			c := clusterFlags(fs)
-			id := fs.String("id", "", "`ID` of the node to remove")
-			return func(ctx context.Context, e *env, _ []string) error {
-				if *id == "" {
-					return usagef("--id is required")
+			}),
+		clusterCmd("remove", "remove a node from the cluster", "--node URL --id ID [flags]",
+			func(fs *flag.FlagSet, c *clusterOpts) action {
+				id := fs.String("id", "", "`ID` of the node to remove")
+				return func(ctx context.Context, e *env, _ []string) error {
+					if *id == "" {
+						return usagef("--id is required")
+					}
+					return c.change(ctx, e, "removed "+*id, func(cl *apiclient.Client) error { return cl.Remove(ctx, *id) })
 				}
-				return c.change(ctx, e, "removed "+*id, func(cl *apiclient.Client) error { return cl.Remove(ctx, *id) })
-			}
-		},
-	}, {
-		name:    "transfer-leadership",
-		summary: "hand leadership to another voter (before maintenance of the leader)",
-		usage:   "--node URL [--to ID] [flags]",
-		flags: func(fs *flag.FlagSet) action {
-			c := clusterFlags(fs)
-			to := fs.String("to", "", "`ID` of the voter to hand over to (default: the most up-to-date one)")
-			return func(ctx context.Context, e *env, _ []string) error { return c.transfer(ctx, e, *to) }
-		},
-	}})
+			}),
+		clusterCmd("transfer-leadership", "hand leadership to another voter (before maintenance of the leader)", "--node URL [--to ID] [flags]",
+			func(fs *flag.FlagSet, c *clusterOpts) action {
+				to := fs.String("to", "", "`ID` of the voter to hand over to (default: the most up-to-date one)")
+				return func(ctx context.Context, e *env, _ []string) error { return c.transfer(ctx, e, *to) }
+			}),
+	})
+}
+
+// clusterCmd is a cluster subcommand: flags declares its own flags after
+// the common ones in c.
+func clusterCmd(name, summary, usage string, flags func(fs *flag.FlagSet, c *clusterOpts) action) *command {
+	return &command{name: name, summary: summary, usage: usage, flags: func(fs *flag.FlagSet) action {
+		return flags(fs, clusterFlags(fs))
+	}}
 }
 
 type clusterOpts struct {
@@ -90,34 +78,10 @@ func clusterFlags(fs *flag.FlagSet) *clusterOpts {
 
 // httpClient returns a client trusting --ca and presenting --cert.
 func (c *clusterOpts) httpClient() (*http.Client, error) {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	if c.ca != "" {
-		pool, err := server.ReadCertPool(c.ca)
-		if err != nil {
-			return nil, fmt.Errorf("urna cluster: --ca: %w", err)
-		}
-		cfg.RootCAs = pool
+	t, err := tlsTransport("cluster", c.ca, c.cert, c.key)
+	if err != nil {
+		return nil, err
 	}
-	if (c.cert == "") != (c.key == "") {
-		return nil, usagef("give both --cert and --key, or neither")
-	}
-	if c.cert != "" {
-		keyPEM, err := keyfile.Read(c.key)
-		if err != nil {
-			return nil, fmt.Errorf("urna cluster: --key: %w", err)
-		}
-		certPEM, err := os.ReadFile(c.cert)
-		if err != nil {
-			return nil, fmt.Errorf("urna cluster: --cert: %w", err)
-		}
-		pair, err := tls.X509KeyPair(certPEM, keyPEM)
-		if err != nil {
-			return nil, fmt.Errorf("urna cluster: --cert and --key: %w", err)
-		}
-		cfg.Certificates = []tls.Certificate{pair}
-	}
-	t.TLSClientConfig = cfg
 	return &http.Client{Transport: t, Timeout: 60 * time.Second}, nil
 }
 
@@ -125,11 +89,11 @@ func (c *clusterOpts) token() (string, error) {
 	if c.tokenFile == "" {
 		return "", nil
 	}
-	b, err := keyfile.Read(c.tokenFile)
+	tok, err := readClusterToken(c.tokenFile)
 	if err != nil {
-		return "", fmt.Errorf("urna cluster: cluster token: %w", err)
+		return "", fmt.Errorf("urna cluster: %w", err)
 	}
-	return strings.TrimSpace(string(b)), nil
+	return tok, nil
 }
 
 func (c *clusterOpts) client() (*apiclient.Client, error) {

@@ -31,7 +31,7 @@ the complete election record. It exits 0 only if the result equals the count
 of the simulated choices and every verification step passes.
 
 With --manifest FILE the election has the shape of a manifest template (the
-JSON of 'urna authority create --manifest', SPEC.md §4.4, version 1 or 2):
+JSON of 'urna authority create --manifest', SPEC.md §4.4, version 1, 2 or 4):
 its questions, title, election id, threshold (the demo plays threshold + 1
 trustees, one of whom stays away) and board and witness quorums. Leave out
 every party's key: the demo plays them all, and runs the witnesses of a
@@ -52,6 +52,7 @@ type demoOpts struct {
 	listen   *string
 	logs     *bool
 	memprof  *string
+	weighted *bool
 }
 
 func demoFlags(fs *flag.FlagSet) action {
@@ -62,6 +63,7 @@ func demoFlags(fs *flag.FlagSet) action {
 		data:     fs.String("data", "", "keep the election's files in `DIR` (new or empty), the record at DIR/record"),
 		listen:   fs.String("http", "", "API and web `address` of the first node (default: 127.0.0.1:8080 with --serve, any free port otherwise)"),
 		logs:     fs.Bool("logs", false, "show the nodes' logs"),
+		weighted: fs.Bool("weighted", false, "run a weighted election: voters weigh 1 to 10 (SPEC.md §5.3), one late voter is added after the open"),
 		memprof:  fs.String("memprofile", "", "write the heap profile taken when the heap was largest (sampled every second) to `FILE`"),
 	}
 	return func(ctx context.Context, e *env, _ []string) error { return runDemo(ctx, e, o) }
@@ -71,7 +73,7 @@ func runDemo(ctx context.Context, e *env, o *demoOpts) error {
 	if *o.ballots < 1 {
 		return usagef("--ballots must be at least 1")
 	}
-	cfg := demo.Config{Ballots: *o.ballots, DataDir: *o.data, HTTPListen: *o.listen, Static: webFS, Progress: e.stderr, Out: e.stdout}
+	cfg := demo.Config{Ballots: *o.ballots, DataDir: *o.data, HTTPListen: *o.listen, Static: webFS, Progress: e.stderr, Out: e.stdout, Weighted: *o.weighted}
 	if *o.manifest != "" {
 		data, err := os.ReadFile(*o.manifest)
 		if err != nil {
@@ -155,10 +157,9 @@ var errStoppedEarly = errors.New("stopped before the tally")
 // taken when the heap in use was largest; the returned function stops the
 // sampling and writes that profile to path.
 func peakHeapProfile(path string) func() error {
-	stop, done := make(chan struct{}), make(chan struct{})
 	var best bytes.Buffer
 	var peak uint64
-	sample := func() {
+	stop := demo.Every(time.Second, func() {
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		if ms.HeapInuse <= peak {
@@ -167,23 +168,9 @@ func peakHeapProfile(path string) func() error {
 		peak = ms.HeapInuse
 		best.Reset()
 		_ = pprof.Lookup("heap").WriteTo(&best, 0)
-	}
-	go func() {
-		defer close(done)
-		tick := time.NewTicker(time.Second)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-				sample()
-			}
-		}
-	}()
+	})
 	return func() error {
-		close(stop)
-		<-done
+		stop()
 		return os.WriteFile(path, best.Bytes(), 0o644)
 	}
 }

@@ -53,9 +53,9 @@ evidence is well-formed and proves a fork); 1 otherwise.`,
 }
 
 type verifyOpts struct {
-	asJSON                              *bool
-	progress, fingerprint, evidence, ca *string
-	checkpoints, receipts               stringList
+	asJSON                                    *bool
+	progress, fingerprint, evidence, ca, lang *string
+	checkpoints, receipts                     stringList
 }
 
 func verifyFlags(fs *flag.FlagSet) action {
@@ -65,6 +65,7 @@ func verifyFlags(fs *flag.FlagSet) action {
 		fingerprint: fingerprintFlag(fs),
 		evidence:    fs.String("evidence", "", "check the evidence `file` of a fork (SPEC.md §10.8) instead of a record"),
 		ca:          caFlag(fs),
+		lang:        langFlag(fs),
 	}
 	fs.Var(&o.checkpoints, "checkpoint", "a signed checkpoint `file` seen before (or a board-memory.json): the record MUST extend it (repeatable)")
 	fs.Var(&o.receipts, "receipt", "a voter's receipt `file`: the record MUST include and extend it (repeatable)")
@@ -175,6 +176,17 @@ func runVerify(ctx context.Context, e *env, src string, o *verifyOpts) error {
 		return fmt.Errorf("urna verify: %w", err)
 	}
 	rep := s.Report
+	if *o.lang != "" {
+		if s.Manifest == nil {
+			return fmt.Errorf("urna verify: --lang %s: the record has no valid manifest to take texts from", *o.lang)
+		}
+		lr := *rep
+		var lerr error
+		if lr.Title, lr.Questions, lerr = localized(s.Manifest, *o.lang); lerr != nil {
+			return fmt.Errorf("urna verify: %w", lerr)
+		}
+		rep = &lr
+	}
 	// V3.7, V3.8: the record extends every checkpoint seen before.
 	var seenErr error
 	var receiptLines []string

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/internal/roles"
@@ -55,16 +56,17 @@ receipt: check it with 'urna verify --evidence FILE'.`,
 }
 
 type voteOpts struct {
-	nodes                                          *nodeList
-	credFile, cred, choices, receipts, fingerprint *string
-	voter                                          *int
-	challenge                                      *bool
+	nodes                                                *nodeList
+	credFile, cred, choices, receipts, fingerprint, lang *string
+	voter                                                *int
+	challenge                                            *bool
 }
 
 func voteFlags(fs *flag.FlagSet) action {
 	o := &voteOpts{
 		nodes:       nodesFlag(fs),
 		fingerprint: fingerprintFlag(fs),
+		lang:        langFlag(fs),
 		credFile:    fs.String("credential-file", "", "`file` holding your credential (owner-only permissions)"),
 		voter:       fs.Int("voter", 0, "voter `number` in a credentials file with many credentials"),
 		cred:        fs.String("credential", "", "your credential `text` (prefer --credential-file: command lines are visible to other users)"),
@@ -125,16 +127,40 @@ func runVote(ctx context.Context, e *env, o *voteOpts) error {
 	if err != nil {
 		return roleError("vote", node, err)
 	}
-	fmt.Fprintf(e.stdout, "election %q, fingerprint %x (compare it with the one the election authority published)\n", el.Manifest.ElectionID, el.Fingerprint)
+	title, questions, err := localized(el.Manifest, *o.lang)
+	if err != nil {
+		return fmt.Errorf("urna vote: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "election %q (%s), fingerprint %x (compare it with the one the election authority published)\n", el.Manifest.ElectionID, title, el.Fingerprint)
+	if line := scheduleLine(el.Manifest); line != "" {
+		fmt.Fprintln(e.stdout, line)
+	}
+	// The board refuses a ballot outside the window by the time of its
+	// block (SPEC.md §3.9); refuse it here first, on this machine's clock.
+	now := e.now()
+	switch w := el.Manifest.Window(); w.At(uint64(max(now.UnixMilli(), 0))) {
+	case ballot.WindowNotOpen:
+		opens := time.UnixMilli(int64(w.OpensAt))
+		return withHint(fmt.Errorf("urna vote: the election opens at %s, in %v: nothing was sent", ballot.FormatTime(w.OpensAt), opens.Sub(now).Round(time.Second)), "vote again after the opening")
+	case ballot.WindowClosed:
+		return fmt.Errorf("urna vote: the election closed at %s: nothing was sent (ballots are accepted only until then)", ballot.FormatTime(w.ClosesAt))
+	}
 	choices, err := roles.ParseChoices(el.Manifest, *o.choices)
 	if err != nil {
 		return withHint(fmt.Errorf("urna vote: %w", err), "the questions and options are listed at "+node+"/api/v1/election")
+	}
+	for q, sel := range choices {
+		var names []string
+		for _, i := range sel {
+			names = append(names, questions[q].Options[i])
+		}
+		fmt.Fprintf(e.stdout, "  %s: %s\n", questions[q].Text, orNone(names))
 	}
 	v, err := roles.Cast(ctx, randReader, cl, roles.CastOptions{Credential: cred, Choices: choices, Challenge: *o.challenge, Fingerprint: el.Fingerprint, Memory: mem})
 	if v != nil && v.Audit != nil {
 		fmt.Fprintf(e.stdout, "challenged ballot %s (entry %d) was opened on the board; it contained:\n", v.Audit.Tracker.Short(), v.Audit.Seq)
 		for q, sel := range v.Audit.Selections {
-			fmt.Fprintf(e.stdout, "  %s: %s\n", el.Manifest.Questions[q].Text, orNone(sel))
+			fmt.Fprintf(e.stdout, "  %s: %s\n", questions[q].Text, orNone(sel))
 		}
 		if v.Audit.Verified {
 			fmt.Fprintln(e.stdout, "the opening checks out: this machine encrypted your choices faithfully (the challenged ballot does not count)")

@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"os"
 	"strings"
 	"syscall"
 	"time"
@@ -31,14 +32,10 @@ const defaultNode = "http://127.0.0.1:8080"
 func newClient(what, node, caFile string) (*apiclient.Client, error) {
 	opts := apiclient.Options{MaxRetries: 3}
 	if caFile != "" {
-		// A node whose certificate a private CA signed (urna certs): trust
-		// that CA, and only it, for this command's HTTPS connections.
-		pool, err := server.ReadCertPool(caFile)
+		t, err := tlsTransport(what, caFile, "", "")
 		if err != nil {
-			return nil, fmt.Errorf("urna %s: --ca: %w", what, err)
+			return nil, err
 		}
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 		t.ResponseHeaderTimeout = 5 * time.Minute // a submit waits for a commit
 		opts.HTTPClient = &http.Client{Transport: t}
 	}
@@ -47,6 +44,54 @@ func newClient(what, node, caFile string) (*apiclient.Client, error) {
 		return nil, withHint(fmt.Errorf("urna %s: %w", what, err), "give the node's API base URL, e.g. --node http://127.0.0.1:8080")
 	}
 	return cl, nil
+}
+
+// tlsTransport returns an HTTP transport for the command what ("export",
+// "cluster") that trusts the CA in caFile (none: the system's CAs) and
+// presents the client certificate in certFile with its owner-only key in
+// keyFile (none: no certificate).
+func tlsTransport(what, caFile, certFile, keyFile string) (*http.Transport, error) {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if caFile != "" {
+		// A node whose certificate a private CA signed (urna certs): trust
+		// that CA, and only it, for this command's HTTPS connections.
+		pool, err := server.ReadCertPool(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("urna %s: --ca: %w", what, err)
+		}
+		cfg.RootCAs = pool
+	}
+	if (certFile == "") != (keyFile == "") {
+		return nil, usagef("give both --cert and --key, or neither")
+	}
+	if certFile != "" {
+		pair, err := readCertKey(certFile, keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("urna %s: %w", what, err)
+		}
+		cfg.Certificates = []tls.Certificate{pair}
+	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.TLSClientConfig = cfg
+	return t, nil
+}
+
+// readCertKey reads a client certificate and its key, a secret that only
+// its owner may read.
+func readCertKey(certFile, keyFile string) (tls.Certificate, error) {
+	keyPEM, err := keyfile.Read(keyFile)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("--key: %w", err)
+	}
+	certPEM, err := os.ReadFile(certFile)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("--cert: %w", err)
+	}
+	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("--cert and --key: %w", err)
+	}
+	return pair, nil
 }
 
 // caFlag adds --ca, the private CA that signed the nodes' certificates.
@@ -220,6 +265,42 @@ func nodesFlag(fs *flag.FlagSet) *nodeList {
 }
 
 // fingerprintFlag adds --fingerprint.
+// langFlag is --lang: the language of the election's texts to show.
+func langFlag(fs *flag.FlagSet) *string {
+	return fs.String("lang", "", "show the election's texts in this `language` (one the manifest lists, e.g. zh; default: its primary language)")
+}
+
+// localized returns the title and questions of m in lang ("" is the
+// primary language), or an error naming m's languages.
+func localized(m *ballot.Manifest, lang string) (string, []ballot.Question, error) {
+	title, qs, err := m.Localized(lang)
+	if err != nil {
+		return "", nil, withHint(fmt.Errorf("--lang: %w", err), "omit --lang to show the election's primary texts")
+	}
+	return title, qs, nil
+}
+
+// scheduleLine describes m's voting window for people, or "" when m has none.
+func scheduleLine(m *ballot.Manifest) string {
+	w := m.Window()
+	if !w.Scheduled() {
+		return ""
+	}
+	var parts []string
+	if w.OpensAt != 0 {
+		parts = append(parts, "opens "+ballot.FormatTime(w.OpensAt))
+	}
+	if w.ClosesAt != 0 {
+		parts = append(parts, "closes "+ballot.FormatTime(w.ClosesAt))
+	}
+	if w.Manual {
+		parts = append(parts, "the authority may close it earlier")
+	} else {
+		parts = append(parts, "by time alone")
+	}
+	return "voting " + strings.Join(parts, ", ")
+}
+
 func fingerprintFlag(fs *flag.FlagSet) *string {
 	return fs.String("fingerprint", "", "the election `fingerprint` (hex) the election authority published; the board MUST have it")
 }

@@ -3,9 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -14,8 +11,6 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-
-	"github.com/urna-vote/urna/internal/server"
 )
 
 // TestAttackCLISecrets runs a whole election through the role commands
@@ -28,17 +23,7 @@ func TestAttackCLISecrets(t *testing.T) {
 		t.Skip("Unix permission bits")
 	}
 	dir := t.TempDir()
-	_, nodeKey, _ := ed25519.GenerateKey(rand.Reader)
-	cfg := server.DefaultConfig()
-	cfg.ID, cfg.DataDir, cfg.Bootstrap = "n1", filepath.Join(dir, "n1"), true
-	cfg.RaftBind, cfg.HTTPListen = "127.0.0.1:0", "127.0.0.1:0"
-	cfg.SigningKey = nodeKey
-	node, err := server.Start(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer node.Stop()
-	N := "--node=" + node.APIAddr
+	N, nodeKey := startRoleNode(t, dir)
 	p := func(s string) string { return filepath.Join(dir, s) }
 
 	var all bytes.Buffer // every byte any command printed
@@ -61,22 +46,7 @@ func TestAttackCLISecrets(t *testing.T) {
 	}
 	os.WriteFile(p("election.json"), []byte(`{"election_id":"attack-1","title":"Attack","threshold":2,
 	 "questions":[{"text":"Q1","options":["A","B"],"min":1,"max":1}]}`), 0o644)
-	must("authority", "init", "--dir", p("ea"))
-	must("credentials", "init", "--dir", p("ca"))
-	for i := 1; i <= 3; i++ {
-		must("trustee", "init", "--dir", p(fmt.Sprintf("t%d", i)), "--name", fmt.Sprintf("t%d", i))
-	}
-	must("authority", "create", "--dir", p("ea"), N, "--manifest", p("election.json"),
-		"--credential-authority", p("ca/credential-authority.pub"),
-		"--trustee", p("t1/trustee.pub"), "--trustee", p("t2/trustee.pub"), "--trustee", p("t3/trustee.pub"),
-		"--board-node", "n1="+hex.EncodeToString(nodeKey.Public().(ed25519.PublicKey)))
-	must("credentials", "issue", "--dir", p("ca"), N, "--count", "3")
-	for _, step := range []string{"deal", "check", "answer"} {
-		for i := 1; i <= 3; i++ {
-			must("trustee", step, "--dir", p(fmt.Sprintf("t%d", i)), N)
-		}
-	}
-	must("authority", "open", "--dir", p("ea"), N)
+	openTestElection(must, dir, N, nodeKey, 3)
 
 	creds, err := os.ReadFile(p("ca/credentials.txt"))
 	if err != nil {

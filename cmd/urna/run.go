@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 )
 
 // env is what a command runs with: its output streams and environment.
@@ -17,11 +18,12 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
+	now    func() time.Time // the local clock (tests set it)
 }
 
 // run dispatches `urna <command> [flags] [args]`.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	e := &env{stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	e := &env{stdout: stdout, stderr: stderr, getenv: os.Getenv, now: time.Now}
 	if len(args) == 0 {
 		printUsage(stderr)
 		return withHint(errors.New("no command given"), "run 'urna help' for the list of commands")

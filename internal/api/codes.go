@@ -17,6 +17,7 @@ const (
 	CodeAuditLimit        = "audit_limit"     // addition: bulletin.ErrAuditLimit (SPEC.md §3.9 audit cap)
 	CodeTransferFailed    = "transfer_failed" // addition: a leadership hand-over raft refused (no other voter, an unknown one, or no take-over in time)
 	CodeClosed            = "closed"
+	CodeNotOpenYet        = "not_open_yet"    // addition: bulletin.ErrNotOpenYet (a voting post before the manifest's opens_at, SPEC.md §3.9)
 	CodeCosignRejected    = "cosign_rejected" // addition: POST /api/v1/cluster/cosign
 	CodeTooLarge          = "too_large"
 	CodeOverloaded        = "overloaded"

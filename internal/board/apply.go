@@ -137,11 +137,26 @@ func (f *FSM) applyCommands(tx store.WriteTx, nv *state, cmds []command, res []r
 	if nv.last != nil {
 		blockTime = nv.last.Time
 	}
+	// A version-4 manifest's voting window (SPEC.md §3.9) is judged on
+	// the time of the block holding the entry, so under a window that time
+	// is fixed before any command applies: the latest of the previous
+	// block's and of every entry command's stamp in this Raft entry. The
+	// rules of every replica thus read the time the block will carry.
+	// Without a window the time grows as commands apply, as it always has
+	// (block times are part of the replicated state).
+	windowed := nv.rules.Window().Scheduled()
+	if windowed {
+		for _, c := range cmds {
+			if c, ok := c.(*entryCmd); ok && c.timeMillis > blockTime {
+				blockTime = c.timeMillis
+			}
+		}
+	}
 	for i, c := range cmds {
 		switch c := c.(type) {
 		case *entryCmd:
 			seq := nv.entries
-			if err := f.applyEntry(tx, nv, seq, c.entry); err != nil {
+			if err := f.applyEntry(tx, nv, seq, c.entry, blockTime); err != nil {
 				if !isDomain(err) {
 					return nil, err
 				}
@@ -202,7 +217,8 @@ func (f *FSM) applyCommands(tx store.WriteTx, nv *state, cmds []command, res []r
 
 // applyEntry runs the election rules on the entry with sequence number seq
 // against the state in tx and v, writes the rules' effects (SPEC.md §3.9)
-// to tx and updates v. A rejection leaves tx and v unchanged.
+// to tx and updates v. at is the time of the block that will hold the
+// entry, for a version-4 window. A rejection leaves tx and v unchanged.
 //
 // It reads the entry with bulletin.ReadHeader, which checks the layout but
 // does not decode the author key and signature: the proposing node decoded
@@ -210,11 +226,12 @@ func (f *FSM) applyCommands(tx store.WriteTx, nv *state, cmds []command, res []r
 // SPEC.md §3.9.1), and the two square roots of a strict decode per entry
 // and replica were the largest cost of Apply. The manifest and a deal are
 // decoded once, by the rules (applyBodies keeps the object).
-func (f *FSM) applyEntry(tx store.WriteTx, v *state, seq uint64, raw []byte) error {
+func (f *FSM) applyEntry(tx store.WriteTx, v *state, seq uint64, raw []byte, at uint64) error {
 	e, err := bulletin.ReadHeader(raw)
 	if err != nil {
 		return err
 	}
+	e.Time = at
 	if v.rules.Entries != seq {
 		return fmt.Errorf("board: rules state at entry %d, log at %d", v.rules.Entries, seq)
 	}
@@ -252,9 +269,14 @@ func (f *FSM) applyEntry(tx store.WriteTx, v *state, seq uint64, raw []byte) err
 	if err := tx.Put(store.NSEntryHash, eff.ID[:], u64(eff.Seq)); err != nil {
 		return err
 	}
-	for _, c := range eff.Credentials {
+	for i, c := range eff.Credentials {
 		if err := tx.Put(store.NSCredential, c[:], u64(noBallot)); err != nil {
 			return err
+		}
+		if i < len(eff.Weights) && eff.Weights[i] != 1 {
+			if err := tx.Put(store.NSTally, weightKey(c), binary.BigEndian.AppendUint32(nil, eff.Weights[i])); err != nil {
+				return err
+			}
 		}
 	}
 	if eff.Tracker != nil {

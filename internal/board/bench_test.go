@@ -47,14 +47,7 @@ func benchBoard(b *testing.B, skip bool) {
 		rc.HeartbeatTimeout, rc.ElectionTimeout, rc.LeaderLeaseTimeout = d.HeartbeatTimeout, d.ElectionTimeout, d.LeaderLeaseTimeout
 	}
 	b.Cleanup(c.stopAll)
-	for i, id := range []string{"n1", "n2", "n3"} {
-		c.start(id, i == 0)
-		if i == 0 {
-			c.leader()
-		} else {
-			c.join(id)
-		}
-	}
+	c.startAll("n1", "n2", "n3")
 	c.openElection(e)
 
 	// Prepare b.N ballot entries (not timed).

@@ -46,6 +46,7 @@ type tcluster struct {
 	tcp     bool                            // real loopback TCP instead (benchmarks)
 	// witnesses reach the manifest's witnesses (Config.Witnesses).
 	witnesses map[string]WitnessClient
+	now       func() time.Time // the nodes' clock (Config.Now), if set
 }
 
 // transport gives node id a fresh in-memory Raft transport at a fixed
@@ -93,6 +94,12 @@ func newElectionCluster(t testing.TB, cfg testonly.Config, tweak func(*replica.C
 	return e, newTCluster(t, e.NodeKeys(), boltOpener, tweak, ids...)
 }
 
+// newLoneNode starts node n1 alone, on the board of a two-voter election
+// whose manifest lists two nodes, stopped when the test ends.
+func newLoneNode(t testing.TB) (*testonly.Election, *tcluster) {
+	return newElectionCluster(t, testonly.Config{Voters: 2, Nodes: 2}, nil, "n1")
+}
+
 // openElection posts e's setup (manifest, credentials, deals,
 // confirmations) and its open entry, each of which must be accepted.
 func (c *tcluster) openElection(e *testonly.Election) {
@@ -124,7 +131,7 @@ func (c *tcluster) start(id string, bootstrap bool) *tnode {
 	if cosign == 0 {
 		cosign = 20 * time.Millisecond
 	}
-	cfg := Config{NodeID: id, Store: st, Logger: testonly.Logger(c.t, slog.LevelWarn), CosignInterval: cosign, SkipChecks: c.skip, Witnesses: c.witnesses}
+	cfg := Config{NodeID: id, Store: st, Logger: testonly.Logger(c.t, slog.LevelWarn), CosignInterval: cosign, SkipChecks: c.skip, Witnesses: c.witnesses, Now: c.now}
 	if k := c.keys[id]; k != nil {
 		cfg.Key = k
 	}

@@ -41,7 +41,7 @@ func saveRules(tx store.WriteTx, v *state) error {
 // failure.
 var domainErrors = []error{
 	bulletin.ErrMalformed, bulletin.ErrInvalidSignature, bulletin.ErrWrongPhase,
-	bulletin.ErrClosed, bulletin.ErrWrongElection, bulletin.ErrNotAuthorized,
+	bulletin.ErrClosed, bulletin.ErrNotOpenYet, bulletin.ErrWrongElection, bulletin.ErrNotAuthorized,
 	bulletin.ErrUnknownCredential, bulletin.ErrDuplicate, bulletin.ErrAudited, bulletin.ErrAuditLimit,
 	bulletin.ErrInvalidBody, bulletin.ErrInvalidProof,
 }
@@ -98,6 +98,26 @@ func decodeTrackerRecord(tracker [32]byte, v []byte) (bulletin.TrackerRecord, er
 		return bulletin.TrackerRecord{}, fmt.Errorf("board: stored tracker record of %d bytes", len(v))
 	}
 	return bulletin.TrackerRecord{Tracker: tracker, Kind: bulletin.TrackerKind(v[0]), Seq: binary.BigEndian.Uint64(v[1:])}, nil
+}
+
+// weightKey is the NSTally key of the weight (u32) of credential c, kept
+// only for weights other than 1 (SPEC.md §5.3), so an unweighted election
+// stores nothing more.
+func weightKey(c [32]byte) []byte { return append([]byte("weight/"), c[:]...) }
+
+// credentialWeight returns the weight of the registered credential c.
+func credentialWeight(tx store.ReadTx, c [32]byte) (uint32, error) {
+	v, err := tx.Get(store.NSTally, weightKey(c))
+	if errors.Is(err, store.ErrNotFound) {
+		return 1, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if len(v) != 4 {
+		return 0, fmt.Errorf("board: stored weight of %d bytes", len(v))
+	}
+	return binary.BigEndian.Uint32(v), nil
 }
 
 // dealKey is the NSTally key of dealer i's deal entry sequence number.

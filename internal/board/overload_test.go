@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/urna-vote/urna/internal/replica"
-	"github.com/urna-vote/urna/internal/testonly"
 )
 
 // TestSubmitOverloadedWhenCheckersBusy: when every proof checker is busy
@@ -15,7 +14,7 @@ import (
 // API's 503 with Retry-After) instead of queueing until the request times
 // out, and nothing is proposed.
 func TestSubmitOverloadedWhenCheckersBusy(t *testing.T) {
-	e, c := newElectionCluster(t, testonly.Config{Voters: 2, Nodes: 2}, nil, "n1")
+	e, c := newLoneNode(t)
 	b := c.leader().board
 	b.cfg.MaxCheckWait = 50 * time.Millisecond
 	for range cap(b.checks) { // occupy every checker

@@ -91,9 +91,32 @@ func (s *Submitter) Submit(ctx context.Context, entries [][]byte) ([]Posted, err
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	errs := s.preCheck(v, parsed)
+	// The time stamped into the commands never goes back, even on a
+	// leader whose clock is behind its predecessor's (SPEC.md §3.6); the
+	// FSM takes the latest stamp anyway.
+	now := uint64(max(s.cfg.Now().UnixMilli(), 0))
+	if v.last != nil {
+		now = max(now, v.last.Time)
+	}
+	// A voting entry outside the manifest's window at this stamp is
+	// refused before its proofs are checked (SPEC.md §3.9.1): after
+	// closes_at the rules would refuse it in any block, and before
+	// opens_at this node's clock says it is early.
+	var errs []error
+	if w := v.rules.Window(); w.Scheduled() {
+		var inside []*bulletin.Entry
+		var at []int
+		for k, e := range parsed {
+			if err := bulletin.CheckWindow(w, e.Type, now); err != nil {
+				out[pos[k]].Err = fmt.Errorf("entry %d: %w", pos[k], err)
+				continue
+			}
+			inside, at = append(inside, e), append(at, pos[k])
+		}
+		parsed, pos = inside, at
+	}
+	errs = s.preCheck(v, parsed)
 	<-s.checks
-	now := uint64(s.cfg.Now().UnixMilli())
 	var cmds [][]byte
 	var cmdPos []int
 	for k, e := range parsed {
@@ -415,7 +438,7 @@ type tallyCache struct {
 	mu      sync.Mutex
 	agg     [][]*ballot.Ciphertext
 	vk      []*group.Element
-	counted uint64 // ballots counted: maxCount (SPEC.md V10.6)
+	counted uint64 // Σ weights of the counted ballots' credentials: maxCount (SPEC.md V10.6)
 }
 
 // tallyInputs returns the aggregate (SPEC.md §9.1) and verification keys
@@ -427,18 +450,14 @@ func (s *Submitter) tallyInputs(v *state) ([][]*ballot.Ciphertext, []*group.Elem
 		return s.tally.agg, s.tally.vk, nil
 	}
 	m := v.manifest.m
-	agg := make([][]*ballot.Ciphertext, len(m.Questions))
-	for q, qq := range m.Questions {
-		for range qq.Options {
-			agg[q] = append(agg[q], ballot.ZeroCiphertext())
-		}
-	}
+	sums := tally.ManifestAggregator(m)
 	params := tally.ManifestParams(m)
 	var vk []*group.Element
 	var counted uint64
 	err := s.st.View(context.Background(), func(tx store.ReadTx) error {
-		// Every credential's last cast ballot counts (SPEC.md V10).
-		err := tx.Scan(store.NSCredential, nil, func(_, val []byte) error {
+		// Every credential's last cast ballot counts (SPEC.md V10), times
+		// the credential's weight (§9.1); maxCount is Σ weights (V10.6).
+		err := tx.Scan(store.NSCredential, nil, func(key, val []byte) error {
 			if len(val) != 8 {
 				return fmt.Errorf("stored ballot index of %d bytes", len(val))
 			}
@@ -446,7 +465,14 @@ func (s *Submitter) tallyInputs(v *state) ([][]*ballot.Ciphertext, []*group.Elem
 			if seq == noBallot {
 				return nil
 			}
-			counted++
+			if len(key) != 32 {
+				return fmt.Errorf("stored credential of %d bytes", len(key))
+			}
+			w, err := credentialWeight(tx, [32]byte(key))
+			if err != nil {
+				return err
+			}
+			counted += uint64(w)
 			data, err := tx.Entry(seq)
 			if err != nil {
 				return err
@@ -459,12 +485,7 @@ func (s *Submitter) tallyInputs(v *state) ([][]*ballot.Ciphertext, []*group.Elem
 			if err != nil {
 				return err
 			}
-			for q := range agg {
-				for o := range agg[q] {
-					agg[q][o].Add(agg[q][o], bl.Ciphertext(q, o))
-				}
-			}
-			return nil
+			return sums.AddBallot(w, bl)
 		})
 		if err != nil {
 			return err
@@ -487,6 +508,7 @@ func (s *Submitter) tallyInputs(v *state) ([][]*ballot.Ciphertext, []*group.Elem
 	if err != nil {
 		return nil, nil, fmt.Errorf("board: tally inputs: %w", err)
 	}
+	agg := sums.Aggregate()
 	s.tally.agg, s.tally.vk, s.tally.counted = agg, vk, counted
 	return agg, vk, nil
 }

@@ -30,15 +30,8 @@ func TestAttackPrecheckBlamesOnlyTheBadBallots(t *testing.T) {
 	}
 	// withSig returns entry with the (well-formed, wrong) signature of other.
 	withSig := func(entry, other []byte) []byte {
-		en, err := bulletin.ParseEntry(entry)
-		if err != nil {
-			t.Fatal(err)
-		}
-		o, err := bulletin.ParseEntry(other)
-		if err != nil {
-			t.Fatal(err)
-		}
-		en.Sig = o.Sig
+		en := testonly.ParseEntry(t, entry)
+		en.Sig = testonly.ParseEntry(t, other).Sig
 		return en.Bytes()
 	}
 	// foreignProof returns voter v's ballot entry, correctly signed, whose

@@ -4,12 +4,10 @@ import (
 	"context"
 	"testing"
 	"time"
-
-	"github.com/urna-vote/urna/internal/testonly"
 )
 
 func TestSubscribeDeliversBlocks(t *testing.T) {
-	e, c := newElectionCluster(t, testonly.Config{Voters: 2, Nodes: 2}, nil, "n1")
+	e, c := newLoneNode(t)
 	ctx, cancelCtx := context.WithCancel(context.Background())
 	defer cancelCtx()
 	blocks, cancel := c.leader().board.Subscribe(ctx)

@@ -56,6 +56,10 @@ type Config struct {
 	// Manifest is a manifest template of version 1 or 2 giving the
 	// election's shape (newShape); nil: the built-in two-question election.
 	Manifest []byte
+	// Weighted runs a weighted election (SPEC.md §5.3): voter n weighs
+	// DemoWeight(n), and the credential authority adds one late voter
+	// (LateWeight) after the open, who votes too (weighted.go).
+	Weighted bool
 }
 
 // Outcome is what Run found.
@@ -92,6 +96,8 @@ type run struct {
 	rand    io.Reader
 	clients []*apiclient.Client
 	start   time.Time
+	// weights are the voters' weights by voter number (nil: all 1).
+	weights map[int]uint32
 	// stopWitnesses stops the witnesses' servers (after the nodes).
 	stopWitnesses func()
 }
@@ -304,7 +310,7 @@ func (r *run) election(ctx context.Context) (*Outcome, error) {
 	var iss *roles.Issued
 	err = waitFor(ctx, func() error {
 		var err error
-		iss, err = roles.IssueCredentials(ctx, r.rand, ca, r.dirOf("credentials"), nCreds)
+		iss, err = r.issue(ctx, ca, nCreds)
 		return err
 	})
 	if err != nil {
@@ -361,7 +367,15 @@ func (r *run) election(ctx context.Context) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	sim, err := r.vote(ctx, el, creds, order[:r.cfg.Ballots])
+	voters := order[:r.cfg.Ballots]
+	if r.cfg.Weighted {
+		late, err := r.addLateVoter(ctx, ca, creds)
+		if err != nil {
+			return nil, err
+		}
+		voters = append(slices.Clone(voters), late)
+	}
+	sim, err := r.vote(ctx, el, creds, voters)
 	if err != nil {
 		return nil, err
 	}

@@ -42,9 +42,9 @@ type demoWitness struct {
 const maxTrustees = 16
 
 // newShape reads Config.Manifest: a manifest template (the authoring form
-// of 'urna authority create --manifest', ballot.ManifestJSON) of version 1 or 2
-// whose questions, title, election id, threshold, board quorum and witness
-// quorum the demo keeps. The parties' keys are the demo's own, so the
+// of 'urna authority create --manifest', ballot.ManifestJSON) of version 1, 2
+// or 4 whose questions, title, election id, threshold, board quorum, witness
+// quorum, languages and schedule the demo keeps. The parties' keys are the demo's own, so the
 // template MUST NOT name an authority, credential authority, trustee,
 // board node or witness; a version-2 template gets max(witness_quorum, 1)
 // witnesses that the demo runs. Empty: the built-in two-question election.
@@ -63,8 +63,8 @@ func newShape(data []byte, rand io.Reader) (*shape, error) {
 	switch {
 	case t.Version == 0:
 		t.Version = ballot.ManifestVersion
-	case t.Version != ballot.ManifestVersion && t.Version != ballot.ManifestVersionWitnessed:
-		return nil, fmt.Errorf("demo: manifest version %d: the demo holds version %d and %d elections", t.Version, ballot.ManifestVersion, ballot.ManifestVersionWitnessed)
+	case t.Version != ballot.ManifestVersion && t.Version != ballot.ManifestVersionWitnessed && t.Version != ballot.ManifestVersionExtended:
+		return nil, fmt.Errorf("demo: manifest version %d: the demo holds version %d, %d and %d elections", t.Version, ballot.ManifestVersion, ballot.ManifestVersionWitnessed, ballot.ManifestVersionExtended)
 	}
 	if t.Authority != "" || t.CredentialAuthority != "" || len(t.Trustees) > 0 || len(t.BoardNodes) > 0 || len(t.Witnesses) > 0 {
 		return nil, fmt.Errorf("demo: manifest: leave out authority, credential_authority, trustees, board_nodes and witnesses: the demo plays every party with its own keys")
@@ -82,7 +82,7 @@ func newShape(data []byte, rand io.Reader) (*shape, error) {
 		return nil, fmt.Errorf("demo: manifest: threshold %d, the demo plays at most %d trustees (threshold + 1)", t.Threshold, maxTrustees)
 	}
 	s.threshold, s.trustees = int(t.Threshold), int(t.Threshold)+1
-	if t.Version == ballot.ManifestVersionWitnessed {
+	if t.Version == ballot.ManifestVersionWitnessed || t.WitnessQuorum > 0 {
 		n := max(int(t.WitnessQuorum), 1)
 		if n > ballot.MaxWitnesses {
 			return nil, fmt.Errorf("demo: manifest: witness quorum %d exceeds %d", n, ballot.MaxWitnesses)

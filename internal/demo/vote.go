@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/urna-vote/urna/ballot"
-	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/internal/apiclient"
 	"github.com/urna-vote/urna/internal/roles"
 )
@@ -72,10 +71,10 @@ func (r *run) vote(ctx context.Context, el *roles.Election, creds map[int]ballot
 	for q, mq := range m.Questions {
 		sim.expected[q] = make([]uint64, len(mq.Options))
 	}
-	count := func(ch [][]uint32) {
+	count := func(v int, ch [][]uint32) {
 		for q, sel := range ch {
 			for _, o := range sel {
-				sim.expected[q][o]++
+				sim.expected[q][o] += uint64(r.weight(v))
 			}
 		}
 	}
@@ -88,7 +87,7 @@ func (r *run) vote(ctx context.Context, el *roles.Election, creds map[int]ballot
 			}
 			ch := randomChoices(rng, m)
 			if (k+1)%10 != 0 { // a revote replaces it
-				count(ch)
+				count(v, ch)
 			}
 			if !yield(&job{voter: v, choices: ch}) {
 				return
@@ -99,7 +98,7 @@ func (r *run) vote(ctx context.Context, el *roles.Election, creds map[int]ballot
 		for k, v := range voters {
 			if (k+1)%10 == 0 {
 				ch := randomChoices(rng, m)
-				count(ch)
+				count(v, ch)
 				if !yield(&job{voter: v, choices: ch}) {
 					return
 				}
@@ -245,16 +244,8 @@ func (r *run) prepare(rd io.Reader, el *roles.Election, creds map[int]ballot.Cre
 	if err != nil {
 		return err
 	}
-	e, err := bulletin.ParseEntry(raw)
-	if err != nil {
-		return err
-	}
 	// The voter checks the opening before trusting the device.
-	a, err := ballot.ParseAudit(e.Body)
-	if err != nil {
-		return err
-	}
-	if err := ballot.VerifyAudit(el.Manifest, el.JointKey, a); err != nil {
+	if err := p.CheckAudit(el, raw); err != nil {
 		return err
 	}
 	j.entry = raw
@@ -284,30 +275,37 @@ func (r *run) post(ctx context.Context, cl *apiclient.Client, b []*job) error {
 // estimate of the time left) every period until the returned function is
 // called.
 func (r *run) progressEvery(period time.Duration, format string, done *atomic.Int64, total int) func() {
-	stop := make(chan struct{})
-	finished := make(chan struct{})
 	t0 := time.Now()
+	return Every(period, func() {
+		d := done.Load()
+		el := time.Since(t0)
+		rate := float64(d) / el.Seconds()
+		eta := "?"
+		if d > 0 {
+			eta = time.Duration(float64(int64(total)-d) / rate * float64(time.Second)).Round(time.Second).String()
+		}
+		r.progress(format+" (%.0f/s, %s left)", d, total, rate, eta)
+	})
+}
+
+// Every calls f every period, in a goroutine of its own, until the returned
+// function is called; that function returns once f has run for the last time.
+func Every(period time.Duration, f func()) (stop func()) {
+	quit, finished := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(finished)
 		tick := time.NewTicker(period)
 		defer tick.Stop()
 		for {
 			select {
-			case <-stop:
+			case <-quit:
 				return
 			case <-tick.C:
-				d := done.Load()
-				el := time.Since(t0)
-				rate := float64(d) / el.Seconds()
-				eta := "?"
-				if d > 0 {
-					eta = time.Duration(float64(int64(total)-d) / rate * float64(time.Second)).Round(time.Second).String()
-				}
-				r.progress(format+" (%.0f/s, %s left)", d, total, rate, eta)
+				f()
 			}
 		}
 	}()
-	return func() { close(stop); <-finished }
+	return func() { close(quit); <-finished }
 }
 
 type lockedReader struct {

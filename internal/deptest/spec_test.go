@@ -6,17 +6,16 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/urna-vote/urna/internal/testonly"
 )
 
 // TestSpecReferencesExist keeps code comments and SPEC.md in step: every
 // "SPEC.md §N.M" cited in Go code names a section heading of SPEC.md.
 func TestSpecReferencesExist(t *testing.T) {
-	spec, err := os.ReadFile("../../SPEC.md")
-	if err != nil {
-		t.Fatal(err)
-	}
+	spec := testonly.Spec(t)
 	headings := map[string]bool{}
-	for _, m := range regexp.MustCompile(`(?m)^#+ (§[0-9.]*[0-9])`).FindAllStringSubmatch(string(spec), -1) {
+	for _, m := range regexp.MustCompile(`(?m)^#+ (§[0-9.]*[0-9])`).FindAllStringSubmatch(spec, -1) {
 		headings[m[1]] = true
 	}
 	if len(headings) < 40 {
@@ -24,7 +23,7 @@ func TestSpecReferencesExist(t *testing.T) {
 	}
 	ref := regexp.MustCompile(`SPEC\.md (§[0-9.]*[0-9])`)
 	checked := 0
-	err = filepath.WalkDir("../..", func(path string, d os.DirEntry, err error) error {
+	err := filepath.WalkDir("../..", func(path string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -57,10 +56,7 @@ func TestSpecReferencesExist(t *testing.T) {
 // TestSpecListsEveryLabel: every domain-separation label in
 // internal/transcript appears in SPEC.md's label table (§2.3).
 func TestSpecListsEveryLabel(t *testing.T) {
-	spec, err := os.ReadFile("../../SPEC.md")
-	if err != nil {
-		t.Fatal(err)
-	}
+	spec := testonly.Spec(t)
 	src, err := os.ReadFile("../transcript/transcript.go")
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +66,7 @@ func TestSpecListsEveryLabel(t *testing.T) {
 		t.Fatalf("found only %d labels", len(labels))
 	}
 	for _, l := range labels {
-		if !strings.Contains(string(spec), "| `"+l[1]+"` |") {
+		if !strings.Contains(spec, "| `"+l[1]+"` |") {
 			t.Errorf("label %q is not in SPEC.md's label table", l[1])
 		}
 	}

@@ -3,6 +3,7 @@ package group
 import (
 	"bytes"
 	"encoding/hex"
+	"io"
 	"os"
 	"testing"
 
@@ -154,19 +155,28 @@ func naiveSum(s []*Scalar, p []*Element) *Element {
 	return acc
 }
 
+// mixedScalars returns n scalars: every k-th one the next of edges in turn,
+// the others random from r.
+func mixedScalars(r io.Reader, edges []*Scalar, n, k int) []*Scalar {
+	s := make([]*Scalar, n)
+	for i := range s {
+		if i%k == 0 {
+			s[i] = edges[(i/k)%len(edges)]
+		} else {
+			s[i], _ = RandomScalar(r)
+		}
+	}
+	return s
+}
+
 func TestVarTimeMultiScalarMult(t *testing.T) {
 	r := seeded.Raw("msm")
 	lm1, _ := DecodeScalar(mustHex(t, "ecd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010"))
 	edges := []*Scalar{NewScalar(), ScalarFromUint64(1), ScalarFromUint64(15), ScalarFromUint64(16), lm1}
 	for _, n := range []int{0, 1, 2, 3, 5, 47, 48, 49, 100, 300} {
-		s := make([]*Scalar, n)
+		s := mixedScalars(r, edges, n, 3)
 		p := make([]*Element, n)
 		for i := range s {
-			if i%3 == 0 {
-				s[i] = edges[(i/3)%len(edges)]
-			} else {
-				s[i], _ = RandomScalar(r)
-			}
 			k, _ := RandomScalar(r)
 			p[i] = NewElement().ScalarBaseMult(k)
 			if i == 1 {

@@ -94,40 +94,30 @@ func feAbs(z, a *fp.Elt) {
 // fePow22523 sets z = a^((p-5)/8) = a^(2^252 - 3), by the usual addition
 // chain through a^(2^k - 1).
 func fePow22523(z, a *fp.Elt) {
-	var t0, t1, t2 fp.Elt
-	sqrN := func(x *fp.Elt, n int) {
+	var t0, t1 fp.Elt
+	// sqrNMul sets z = x^(2^n)·y; z may be x or y.
+	sqrNMul := func(z, x *fp.Elt, n int, y *fp.Elt) {
+		s := *x
 		for i := 0; i < n; i++ {
-			fp.Sqr(x, x)
+			fp.Sqr(&s, &s)
 		}
+		fp.Mul(z, &s, y)
 	}
-	fp.Sqr(&t0, a)        // a^2
-	fp.Sqr(&t1, &t0)      // a^4
-	fp.Sqr(&t1, &t1)      // a^8
-	fp.Mul(&t1, a, &t1)   // a^9
-	fp.Mul(&t0, &t0, &t1) // a^11
-	fp.Sqr(&t0, &t0)      // a^22
-	fp.Mul(&t0, &t1, &t0) // a^(2^5 - 1)
-	t1 = t0
-	sqrN(&t1, 5)
-	fp.Mul(&t0, &t1, &t0) // a^(2^10 - 1)
-	t1 = t0
-	sqrN(&t1, 10)
-	fp.Mul(&t1, &t1, &t0) // a^(2^20 - 1)
-	t2 = t1
-	sqrN(&t2, 20)
-	fp.Mul(&t1, &t2, &t1) // a^(2^40 - 1)
-	sqrN(&t1, 10)
-	fp.Mul(&t0, &t1, &t0) // a^(2^50 - 1)
-	t1 = t0
-	sqrN(&t1, 50)
-	fp.Mul(&t1, &t1, &t0) // a^(2^100 - 1)
-	t2 = t1
-	sqrN(&t2, 100)
-	fp.Mul(&t1, &t2, &t1) // a^(2^200 - 1)
-	sqrN(&t1, 50)
-	fp.Mul(&t0, &t1, &t0) // a^(2^250 - 1)
-	sqrN(&t0, 2)          // a^(2^252 - 4)
-	fp.Mul(z, &t0, a)     // a^(2^252 - 3)
+	fp.Sqr(&t0, a)              // a^2
+	fp.Sqr(&t1, &t0)            // a^4
+	fp.Sqr(&t1, &t1)            // a^8
+	fp.Mul(&t1, a, &t1)         // a^9
+	fp.Mul(&t0, &t0, &t1)       // a^11
+	fp.Sqr(&t0, &t0)            // a^22
+	fp.Mul(&t0, &t1, &t0)       // a^(2^5 - 1)
+	sqrNMul(&t0, &t0, 5, &t0)   // a^(2^10 - 1)
+	sqrNMul(&t1, &t0, 10, &t0)  // a^(2^20 - 1)
+	sqrNMul(&t1, &t1, 20, &t1)  // a^(2^40 - 1)
+	sqrNMul(&t0, &t1, 10, &t0)  // a^(2^50 - 1)
+	sqrNMul(&t1, &t0, 50, &t0)  // a^(2^100 - 1)
+	sqrNMul(&t1, &t1, 100, &t1) // a^(2^200 - 1)
+	sqrNMul(&t0, &t1, 50, &t0)  // a^(2^250 - 1)
+	sqrNMul(z, &t0, 2, a)       // a^(2^252 - 4)·a = a^(2^252 - 3)
 }
 
 // sqrtRatioM1 is SQRT_RATIO_M1(u, v) of [RFC9496 §4.2], in constant time:
@@ -285,61 +275,51 @@ func (c *affineCached) fromAffine(q *point) *affineCached {
 	return c
 }
 
-// addStart computes the first half of [HWCD08 §3.1] for q + (Y2+X2, Y2−X2,
-// 2d·T2): A = (Y1−X1)·yMinusX, B = (Y1+X1)·yPlusX, C = T1·t2d. It only
-// reads q, so the caller may then write the sum over q.
-func (q *point) addStart(a, b, c, yMinusX, yPlusX, t2d *fp.Elt) {
-	var t fp.Elt
-	fp.Sub(&t, &q.Y, &q.X)
-	fp.Mul(a, &t, yMinusX)
-	fp.Add(&t, &q.Y, &q.X)
-	fp.Mul(b, &t, yPlusX)
-	fp.Mul(c, &q.T, t2d)
-}
-
-// addFinish completes [HWCD08 §3.1] from A, B, C, D:
+// addParts sets p = q + (Y2+X2, Y2−X2, 2d·T2) with the unified a = -1
+// addition of [HWCD08 §3.1] (add-2008-hwcd-3), given D = Z1·2·Z2:
+// A = (Y1−X1)·yMinusX, B = (Y1+X1)·yPlusX, C = T1·t2d;
 // E = B-A, F = D-C, G = D+C, H = B+A; X3 = E·F, Y3 = G·H, T3 = E·H, Z3 = F·G.
-func (p *point) addFinish(a, b, c, d *fp.Elt) {
-	var e, f, g, h fp.Elt
-	fp.Sub(&e, b, a)
-	fp.Sub(&f, d, c)
-	fp.Add(&g, d, c)
-	fp.Add(&h, b, a)
+// It reads q before it writes p, so p may be q. Complete on edwards25519
+// (d non-square).
+func (p *point) addParts(q *point, yMinusX, yPlusX, t2d, d *fp.Elt) *point {
+	var a, b, c, e, f, g, h fp.Elt
+	fp.Sub(&e, &q.Y, &q.X)
+	fp.Mul(&a, &e, yMinusX)
+	fp.Add(&h, &q.Y, &q.X)
+	fp.Mul(&b, &h, yPlusX)
+	fp.Mul(&c, &q.T, t2d)
+	fp.Sub(&e, &b, &a)
+	fp.Sub(&f, d, &c)
+	fp.Add(&g, d, &c)
+	fp.Add(&h, &b, &a)
 	fp.Mul(&p.X, &e, &f)
 	fp.Mul(&p.Y, &g, &h)
 	fp.Mul(&p.T, &e, &h)
 	fp.Mul(&p.Z, &f, &g)
+	return p
 }
 
-// addCached sets p = q + c with the unified a = -1 addition of [HWCD08 §3.1]
-// (add-2008-hwcd-3): A = (Y1-X1)·(Y2-X2), B = (Y1+X1)·(Y2+X2),
-// C = T1·2d·T2, D = Z1·2·Z2. 8M. Complete on edwards25519 (d non-square).
+// addCached sets p = q + c: D = Z1·2·Z2 (8M in all).
 func (p *point) addCached(q *point, c *cached) *point {
-	var a, b, cc, d fp.Elt
-	q.addStart(&a, &b, &cc, &c.YminusX, &c.YplusX, &c.T2d)
+	var d fp.Elt
 	fp.Mul(&d, &q.Z, &c.Z2)
-	p.addFinish(&a, &b, &cc, &d)
-	return p
+	return p.addParts(q, &c.YminusX, &c.YplusX, &c.T2d, &d)
 }
 
 // addAffine is addCached with Z2 = 1, so D = 2·Z1 (7M) [HWCD08 §3.1].
 func (p *point) addAffine(q *point, c *affineCached) *point {
-	var a, b, cc, d fp.Elt
-	q.addStart(&a, &b, &cc, &c.YminusX, &c.YplusX, &c.T2d)
+	var d fp.Elt
 	fp.Add(&d, &q.Z, &q.Z)
-	p.addFinish(&a, &b, &cc, &d)
-	return p
+	return p.addParts(q, &c.YminusX, &c.YplusX, &c.T2d, &d)
 }
 
 // subAffine sets p = q - c: c negated by swapping Y+X with Y-X and negating
 // 2d·T, so C changes sign.
 func (p *point) subAffine(q *point, c *affineCached) *point {
-	var a, b, cc, d fp.Elt
-	q.addStart(&a, &b, &cc, &c.YplusX, &c.YminusX, &c.T2d)
-	fp.Neg(&cc, &cc)
+	var t2d, d fp.Elt
+	fp.Neg(&t2d, &c.T2d)
 	fp.Add(&d, &q.Z, &q.Z)
-	p.addFinish(&a, &b, &cc, &d)
-	return p
+	return p.addParts(q, &c.YplusX, &c.YminusX, &t2d, &d)
 }
 
 // add sets p = q + r (9M).

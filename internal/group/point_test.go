@@ -487,14 +487,9 @@ func TestMSMDifferential(t *testing.T) {
 	edges := edgeScalars(t)
 	pool := randomElements(t, "msm-pool", 40)
 	for _, n := range []int{1, 2, 3, 7, 16, 33, 90} {
-		s := make([]*Scalar, n)
+		s := mixedScalars(r, edges, n, 2)
 		p := make([]*Element, n)
 		for i := range s {
-			if i%2 == 0 {
-				s[i] = edges[(i/2)%len(edges)]
-			} else {
-				s[i], _ = RandomScalar(r)
-			}
 			p[i] = pool[(i*7)%len(pool)] // includes the identity and G, and repeats
 			if i%3 == 1 {
 				p[i], _ = DecodeElement(p[i].Bytes())

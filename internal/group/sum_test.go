@@ -49,3 +49,28 @@ func TestVarTimeSumDifferential(t *testing.T) {
 		t.Fatalf("sum minus its terms is %x, not the identity", s.Element().Bytes())
 	}
 }
+
+// TestVarTimeSumAddMul: AddMul and SubMul agree with ScalarMult for the
+// weights of SPEC.md §5.3 and the edges.
+func TestVarTimeSumAddMul(t *testing.T) {
+	els := randomElements(t, "addmul", 24)
+	for i, w := range []uint32{0, 1, 2, 3, 7, 8, 255, 256, 999, 1000, 1 << 20, 0xFFFFFFFF} {
+		p, q := els[2*i], els[2*i+1]
+		var s VarTimeSum
+		s.Add(q)
+		s.AddMul(w, p)
+		want := NewElement().Add(q, NewElement().ScalarMult(ScalarFromUint64(uint64(w)), p))
+		if !s.Element().Equal(want) {
+			t.Fatalf("AddMul(%d)", w)
+		}
+		s.SubMul(w, p)
+		if !s.Element().Equal(q) {
+			t.Fatalf("SubMul(%d)", w)
+		}
+		var z VarTimeSum
+		z.AddMul(w, NewElement())
+		if !z.Element().IsIdentity() {
+			t.Fatalf("AddMul(%d, identity)", w)
+		}
+	}
+}

@@ -78,6 +78,7 @@ var mappings = []mapping{
 	{bulletin.ErrAudited, http.StatusConflict, api.CodeAudited, "", ""},
 	{bulletin.ErrAuditLimit, http.StatusConflict, api.CodeAuditLimit, "", ""},
 	{bulletin.ErrClosed, http.StatusConflict, api.CodeClosed, "", ""},
+	{bulletin.ErrNotOpenYet, http.StatusConflict, api.CodeNotOpenYet, "", ""},
 	{replica.ErrTooLarge, http.StatusRequestEntityTooLarge, api.CodeTooLarge, "", ""},
 	{replica.ErrOverloaded, http.StatusServiceUnavailable, api.CodeOverloaded, "", msgOverloaded},
 	// The outcome of a write cut by a leadership change or a shutdown is

@@ -255,7 +255,7 @@ func Tally(ctx context.Context, rand io.Reader, c *apiclient.Client, dir string,
 	if len(s.Partials) < p.T {
 		return nil, fmt.Errorf("%w: %d valid partial decryptions on the board, %d needed", ErrNotReady, len(s.Partials), p.T)
 	}
-	res, _, err := tally.Combine(p, s.VerificationKeys, s.Aggregate, s.Partials, uint64(s.Counted))
+	res, _, err := tally.Combine(p, s.VerificationKeys, s.Aggregate, s.Partials, s.MaxCount)
 	if err != nil {
 		return nil, fmt.Errorf("roles: combining partial decryptions: %w", err)
 	}

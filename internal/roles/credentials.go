@@ -26,6 +26,10 @@ type Issued struct {
 	Path  string // the private credentials file
 	Count int
 	Seq   uint64 // board position of the public list
+	// Credentials are the secret credentials in voter-number order (the
+	// lines of Path), for a caller that makes the voters' letters.
+	Credentials []ballot.Credential
+	Fingerprint [32]byte // of the election on the verified board
 }
 
 // IssueCredentials draws n voter credentials (SPEC.md §5), writes them to
@@ -37,10 +41,16 @@ type Issued struct {
 // read only through followBoard (the verified record of c, consistent with
 // others' checkpoints and the one remembered in dir: SPEC.md §10.7).
 func IssueCredentials(ctx context.Context, rand io.Reader, c *apiclient.Client, dir string, n int, others ...*apiclient.Client) (*Issued, error) {
+	return issueCredentials(ctx, rand, append([]*apiclient.Client{c}, others...), dir, n, nil, [32]byte{})
+}
+
+// issueCredentials is IssueCredentials, and IssueWeightedCredentials when
+// weights is not nil (one weight per voter, n = len(weights)).
+func issueCredentials(ctx context.Context, rand io.Reader, nodes []*apiclient.Client, dir string, n int, weights []uint32, roll [32]byte) (*Issued, error) {
 	if n < 1 || n > MaxIssue {
 		return nil, fmt.Errorf("roles: credential count %d, want 1..%d", n, MaxIssue)
 	}
-	sk, b, err := signerAndBoard(ctx, rand, append([]*apiclient.Client{c}, others...), dir, "issue credentials", false, LoadCredentialAuthority)
+	sk, b, err := signerAndBoard(ctx, rand, nodes, dir, "issue credentials", false, LoadCredentialAuthority)
 	if err != nil {
 		return nil, err
 	}
@@ -50,13 +60,7 @@ func IssueCredentials(ctx context.Context, rand io.Reader, c *apiclient.Client, 
 	if b.Has(bulletin.TypeCredentials) {
 		return nil, fmt.Errorf("%w: the credential list is already on the board", ErrExists)
 	}
-	creds := make([]ballot.Credential, n)
-	for i := range creds {
-		if creds[i], err = ballot.GenerateCredential(rand); err != nil {
-			return nil, fmt.Errorf("roles: %w", err)
-		}
-	}
-	list, err := PublicCredentials(b.Manifest.ElectionID, creds)
+	creds, list, err := drawCredentials(rand, b.Manifest.ElectionID, n, weights, roll)
 	if err != nil {
 		return nil, err
 	}
@@ -64,15 +68,69 @@ func IssueCredentials(ctx context.Context, rand io.Reader, c *apiclient.Client, 
 	if err := writeSecret(path, FormatCredentials(b.Manifest.ElectionID, b.Fingerprint, creds)); err != nil {
 		return nil, err
 	}
-	res, err := post(ctx, rand, c, b.Fingerprint, bulletin.TypeCredentials, bulletin.RoleCredentialAuthority, sk, list.Bytes())
+	res, err := post(ctx, rand, nodes[0], b.Fingerprint, bulletin.TypeCredentials, bulletin.RoleCredentialAuthority, sk, list.Bytes())
 	if err != nil {
 		return nil, err
 	}
-	return &Issued{Path: path, Count: n, Seq: res.Seq}, nil
+	return &Issued{Path: path, Count: n, Seq: res.Seq, Credentials: creds, Fingerprint: b.Fingerprint}, nil
+}
+
+// drawCredentials draws n credentials and derives their public list:
+// unweighted (SPEC.md §5.3 version 1) when weights is nil, else weighted
+// (version 2) with weights[i] for voter i+1 and the roll fingerprint.
+func drawCredentials(rand io.Reader, electionID string, n int, weights []uint32, roll [32]byte) ([]ballot.Credential, *ballot.CredentialList, error) {
+	if weights != nil && len(weights) != n {
+		return nil, nil, fmt.Errorf("roles: %d weights for %d voters", len(weights), n)
+	}
+	creds := make([]ballot.Credential, n)
+	for i := range creds {
+		var err error
+		if creds[i], err = ballot.GenerateCredential(rand); err != nil {
+			return nil, nil, fmt.Errorf("roles: %w", err)
+		}
+	}
+	var list *ballot.CredentialList
+	var err error
+	if weights == nil {
+		list, err = PublicCredentials(electionID, creds)
+	} else {
+		list, err = WeightedPublicCredentials(electionID, roll, creds, weights)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return creds, list, nil
 }
 
 // PublicCredentials derives the public credential list of an election (SPEC.md §5.2–§5.3).
 func PublicCredentials(electionID string, creds []ballot.Credential) (*ballot.CredentialList, error) {
+	pub, err := publicKeys(electionID, creds)
+	if err != nil {
+		return nil, err
+	}
+	l, err := ballot.NewCredentialList(pub)
+	if err != nil {
+		return nil, fmt.Errorf("roles: %w", err)
+	}
+	return l, nil
+}
+
+// WeightedPublicCredentials derives the weighted public credential list
+// (SPEC.md §5.3 version 2): weights[i] is the weight of creds[i], roll the
+// public roll fingerprint.
+func WeightedPublicCredentials(electionID string, roll [32]byte, creds []ballot.Credential, weights []uint32) (*ballot.CredentialList, error) {
+	pub, err := publicKeys(electionID, creds)
+	if err != nil {
+		return nil, err
+	}
+	l, err := ballot.NewWeightedCredentialList(roll, pub, weights)
+	if err != nil {
+		return nil, fmt.Errorf("roles: %w", err)
+	}
+	return l, nil
+}
+
+func publicKeys(electionID string, creds []ballot.Credential) ([]*group.Element, error) {
 	pub := make([]*group.Element, len(creds))
 	for i, cr := range creds {
 		k, err := cr.Key(electionID)
@@ -81,11 +139,7 @@ func PublicCredentials(electionID string, creds []ballot.Credential) (*ballot.Cr
 		}
 		pub[i] = k.Public()
 	}
-	l, err := ballot.NewCredentialList(pub)
-	if err != nil {
-		return nil, fmt.Errorf("roles: %w", err)
-	}
-	return l, nil
+	return pub, nil
 }
 
 // FormatCredentials is the credentials file: comment lines (the election

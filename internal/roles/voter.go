@@ -252,6 +252,28 @@ func (p *Prepared) AuditEntry(rand io.Reader, e *Election) ([]byte, *ballot.Open
 	return raw, a.Opening, nil
 }
 
+// CheckAudit checks the audit entry raw of p as anyone would, from its
+// bytes (SPEC.md V9): it holds p's ballot (the same tracker) and its opening
+// re-encrypts to that ballot. A voter trusts the device that made p only if
+// it passes.
+func (p *Prepared) CheckAudit(e *Election, raw []byte) error {
+	ent, err := bulletin.ParseEntry(raw)
+	if err != nil {
+		return fmt.Errorf("roles: audit entry: %w", err)
+	}
+	a, err := ballot.ParseAudit(ent.Body)
+	if err != nil {
+		return fmt.Errorf("roles: audit entry: %w", err)
+	}
+	if a.Tracker() != p.Tracker {
+		return errors.New("roles: the audit entry holds another ballot than the one prepared")
+	}
+	if err := ballot.VerifyAudit(e.Manifest, e.JointKey, a); err != nil {
+		return fmt.Errorf("roles: audit entry: %w", err)
+	}
+	return nil
+}
+
 // Audit is the outcome of a challenged ballot.
 type Audit struct {
 	Seq        uint64
@@ -317,16 +339,7 @@ func Cast(ctx context.Context, rand io.Reader, c *apiclient.Client, opts CastOpt
 		if err != nil {
 			return nil, fmt.Errorf("roles: posting the challenged ballot: %w", err)
 		}
-		// Check the opening as anyone would, from the posted bytes.
-		ent, err := bulletin.ParseEntry(raw)
-		if err != nil {
-			return nil, fmt.Errorf("roles: %w", err)
-		}
-		a, err := ballot.ParseAudit(ent.Body)
-		if err != nil {
-			return nil, fmt.Errorf("roles: %w", err)
-		}
-		ok := a.Tracker() == p.Tracker && ballot.VerifyAudit(e.Manifest, e.JointKey, a) == nil
+		ok := p.CheckAudit(e, raw) == nil
 		v.Audit = &Audit{Seq: res.Seq, Tracker: p.Tracker, Selections: o.Selections(e.Manifest), Verified: ok}
 		if !ok {
 			return v, errors.New("roles: the challenged ballot does not open to the choices: do not use this device to vote")

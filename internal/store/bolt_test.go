@@ -33,12 +33,7 @@ func TestBoltSecondOpenFails(t *testing.T) {
 
 func TestBoltRestoreWhileSnapshotHeld(t *testing.T) {
 	s, _ := openBolt(t)
-	storetest.Fill(t, s, 1)
-	old := storetest.Dump(t, s)
-	snap, err := s.Snapshot(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
+	old, snap := storetest.FilledSnapshot(t, s)
 	e, _ := openBolt(t)
 	// Restore swaps the file while the snapshot still reads the old one.
 	if err := s.Restore(t.Context(), bytesOf(t, e)); err != nil {

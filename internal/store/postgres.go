@@ -195,11 +195,7 @@ func (s *pgStore) View(ctx context.Context, fn func(ReadTx) error) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
-	s.swap.RLock()
-	defer s.swap.RUnlock()
-	return s.inTx(ctx, pgReadOnly, func(ctx context.Context, tx pgx.Tx) error {
-		return fn(newPgTx(ctx, tx))
-	})
+	return s.sharedTx(ctx, pgReadOnly, func(tx *pgTx) error { return fn(tx) })
 }
 
 func (s *pgStore) Update(ctx context.Context, fn func(WriteTx) error) error {
@@ -208,9 +204,15 @@ func (s *pgStore) Update(ctx context.Context, fn func(WriteTx) error) error {
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	return s.sharedTx(ctx, pgReadWrite, func(tx *pgTx) error { return fn(tx) })
+}
+
+// sharedTx runs fn in a transaction with opts, holding swap shared: a
+// Restore waits for it.
+func (s *pgStore) sharedTx(ctx context.Context, opts pgx.TxOptions, fn func(*pgTx) error) error {
 	s.swap.RLock()
 	defer s.swap.RUnlock()
-	return s.inTx(ctx, pgReadWrite, func(ctx context.Context, tx pgx.Tx) error {
+	return s.inTx(ctx, opts, func(ctx context.Context, tx pgx.Tx) error {
 		return fn(newPgTx(ctx, tx))
 	})
 }

@@ -31,12 +31,7 @@ func TestPostgres(t *testing.T) {
 // it; the snapshot still streams the state it captured.
 func TestPostgresRestoreWaitsForSnapshot(t *testing.T) {
 	s, _ := openPostgres(t)
-	storetest.Fill(t, s, 1)
-	want := storetest.Dump(t, s)
-	snap, err := s.Snapshot(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
+	want, snap := storetest.FilledSnapshot(t, s)
 	empty, _ := openPostgres(t)
 	emptyStream := bytesOf(t, empty)
 	restored := make(chan error, 1)

@@ -41,6 +41,10 @@ func Build(tb testing.TB, seed string, cfg Config) *Election {
 	}
 	e.SeqOpen = e.Post(e.OpenEntry())
 	e.keyShares()
+	e.SeqLate = -1
+	if cfg.Late > 0 {
+		e.SeqLate = e.Post(e.LateCredentialsEntry())
+	}
 
 	// Voting: audits first, then one ballot per voting voter, then revotes.
 	for a := 0; a < cfg.Audits && a < cfg.Voters; a++ {

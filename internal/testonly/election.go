@@ -35,8 +35,30 @@ type Config struct {
 	// Questions of the manifest (nil: Questions()). Pick assumes at least
 	// Questions()'s options; Build chooses by Config.choices.
 	Questions []ballot.Question
-	custom    bool // Questions were given (setDefaults)
+	// Schedule, if set, makes the manifest version 4 with this voting
+	// window (SPEC.md §3.9).
+	Schedule *ballot.Schedule
+	custom   bool // Questions were given (setDefaults)
+	// Weights, if set, are the voters' weights (voter v weighs Weights[v],
+	// len(Weights) = Voters): the credential list is weighted (SPEC.md
+	// §5.3 version 2).
+	Weights []uint32
+	// Late voters: the last Late voters are not on the credential list;
+	// Build registers them with a late-credentials entry right after open.
+	Late int
 }
+
+// WeightedConfig is SmallConfig with weighted credentials (1, 3, 1000, 1,
+// 7, 2), one late voter (the last, weight 2) and no abstention, so that
+// the late voter votes.
+func WeightedConfig() Config {
+	c := SmallConfig()
+	c.Weights, c.Late, c.Abstain = []uint32{1, 3, ballot.MaxWeight, 1, 7, 2}, 1, 0
+	return c
+}
+
+// Roll is the public roll fingerprint of the test elections' weighted lists.
+var Roll = [32]byte{'t', 'e', 's', 't', ' ', 'r', 'o', 'l', 'l'}
 
 // OneOfFive is the benchmark shape shared with bench/ (and Belenios'
 // driver ../shared/peers/belenios.sh): one question, choose exactly 1 of 5;
@@ -134,6 +156,7 @@ type Election struct {
 
 	// Sequence numbers of notable entries (Build).
 	SeqCredentials int
+	SeqLate        int   // Build: the late-credentials entry (Config.Late > 0), else -1
 	SeqDeals       []int // by dealer index - 1
 	SeqComplaint   int   // -1 without complaint
 	SeqReveal      int   // -1 without complaint
@@ -208,6 +231,10 @@ func NewElection(tb testing.TB, seed string, cfg Config) *Election {
 	m, err := ballot.NewManifest("test-election", "Test election", cfg.Questions, e.EA.Public(), e.CA.Public(),
 		trustees, uint32(cfg.T), nodes, uint32(cfg.Nodes/2+1))
 	e.must(err)
+	if cfg.Schedule != nil {
+		m, err = m.WithSchedule(*cfg.Schedule)
+		e.must(err)
+	}
 	e.Manifest = m
 	e.params = tally.ManifestParams(m)
 	for range cfg.Voters {
@@ -276,16 +303,57 @@ func (e *Election) ManifestEntry() []byte {
 	return e.Entry(bulletin.TypeManifest, bulletin.RoleAuthority, e.EA, e.Manifest.Bytes())
 }
 
-// CredentialsEntry returns the credential authority's list of every voter.
+// CredentialsEntry returns the credential authority's list of every voter
+// but the Config.Late last ones, weighted when Config.Weights is set.
 func (e *Election) CredentialsEntry() []byte {
 	e.t().Helper()
+	n := len(e.Voters) - e.Config.Late
+	return e.Entry(bulletin.TypeCredentials, bulletin.RoleCredentialAuthority, e.CA, e.credentialList(0, n, e.Config.Weights == nil).Bytes())
+}
+
+// LateCredentialsEntry returns the late-credentials entry of the
+// Config.Late last voters (a weighted list, SPEC.md §3.2).
+func (e *Election) LateCredentialsEntry() []byte {
+	e.t().Helper()
+	n := len(e.Voters)
+	return e.Entry(bulletin.TypeLateCredentials, bulletin.RoleCredentialAuthority, e.CA, e.credentialList(n-e.Config.Late, n, false).Bytes())
+}
+
+// credentialList is the list of voters from..to-1, unweighted or weighted.
+func (e *Election) credentialList(from, to int, unweighted bool) *ballot.CredentialList {
 	var pubs []*group.Element
-	for _, k := range e.Voters {
-		pubs = append(pubs, k.Public())
+	var ws []uint32
+	for v := from; v < to; v++ {
+		pubs, ws = append(pubs, e.Voters[v].Public()), append(ws, e.Weight(v))
 	}
-	l, err := ballot.NewCredentialList(pubs)
+	var l *ballot.CredentialList
+	var err error
+	if unweighted {
+		l, err = ballot.NewCredentialList(pubs)
+	} else {
+		l, err = ballot.NewWeightedCredentialList(Roll, pubs, ws)
+	}
 	e.must(err)
-	return e.Entry(bulletin.TypeCredentials, bulletin.RoleCredentialAuthority, e.CA, l.Bytes())
+	return l
+}
+
+// Weight returns voter v's weight (1 without Config.Weights).
+func (e *Election) Weight(v int) uint32 {
+	if e.Config.Weights == nil {
+		return 1
+	}
+	return e.Config.Weights[v]
+}
+
+// weightOf returns the weight of the voter whose public credential is cred.
+func (e *Election) weightOf(cred *group.Element) uint32 {
+	for v, k := range e.Voters {
+		if k.Public().Equal(cred) {
+			return e.Weight(v)
+		}
+	}
+	e.t().Fatalf("testonly: no voter has this credential")
+	return 0
 }
 
 // DealEntries runs every trustee's deal and returns the dkg-deal entries,
@@ -452,10 +520,13 @@ func (e *Election) TallyEntries(counted []*ballot.Ballot) (partials [][]byte, re
 		options = append(options, len(q.Options))
 	}
 	var cts [][][]*ballot.Ciphertext
+	var ws []uint32
+	var maxCount uint64
 	for _, b := range counted {
-		cts = append(cts, b.Ciphertexts())
+		cts, ws = append(cts, b.Ciphertexts()), append(ws, e.weightOf(b.Credential()))
+		maxCount += uint64(ws[len(ws)-1])
 	}
-	agg, err := tally.Aggregate(options, cts)
+	agg, err := tally.WeightedAggregate(options, cts, ws)
 	e.must(err)
 	pds := map[int]*tally.PartialDecryption{}
 	for _, j := range e.Config.Decrypt {
@@ -464,7 +535,7 @@ func (e *Election) TallyEntries(counted []*ballot.Ballot) (partials [][]byte, re
 		pds[j] = pd
 		partials = append(partials, e.Entry(bulletin.TypePartialDecryption, bulletin.RoleTrustee, e.Trustees[j-1].SigningKey(), pd.Bytes()))
 	}
-	res, _, err = tally.Combine(e.params, e.VerificationKeys, agg, pds, uint64(len(counted)))
+	res, _, err = tally.Combine(e.params, e.VerificationKeys, agg, pds, maxCount)
 	e.must(err)
 	return partials, e.Entry(bulletin.TypeResult, bulletin.RoleAuthority, e.EA, res.Bytes()), res
 }

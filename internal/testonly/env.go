@@ -4,9 +4,12 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // Logger returns a logger that writes records at level and above to t.Log
@@ -54,4 +57,64 @@ func PostgresURL(t testing.TB) string {
 		t.Skip("URNA_TEST_POSTGRES is not set: skipping a PostgreSQL test (required in CI; run: eval \"$(bash .ci/pg.sh)\")")
 	}
 	return url
+}
+
+// Spec returns SPEC.md, read from the root of the module, or stops the test.
+func Spec(t testing.TB) string {
+	t.Helper()
+	_, self, _, _ := runtime.Caller(0) // this file, internal/testonly/env.go
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(self), "..", "..", "SPEC.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// Require fails the test in CI (CI set) and skips it, with the reason,
+// when run by hand, unless ok: for a test that needs a tool or service
+// that .ci/run installs (missing says what is missing, install how to get
+// it).
+func Require(t testing.TB, ok bool, missing, install string) {
+	t.Helper()
+	if ok {
+		return
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("%s: required in CI (%s)", missing, install)
+	}
+	t.Skipf("%s: skipping (required in CI; %s)", missing, install)
+}
+
+// SMTP is the test SMTP server that .ci/smtp.sh starts (postfix,
+// STARTTLS required): its address, the PEM file of its self-signed
+// certificate, and the directory of the Maildir mailboxes of urna.test.
+type SMTP struct{ Addr, CAFile, Maildir string }
+
+// SMTPServer returns the server of URNA_TEST_SMTP, URNA_TEST_SMTP_CA and
+// URNA_TEST_SMTP_MAILDIR. Without them the test fails in CI and is
+// skipped, with the reason, when run by hand.
+func SMTPServer(t testing.TB) SMTP {
+	t.Helper()
+	s := SMTP{os.Getenv("URNA_TEST_SMTP"), os.Getenv("URNA_TEST_SMTP_CA"), os.Getenv("URNA_TEST_SMTP_MAILDIR")}
+	Require(t, s.Addr != "" && s.CAFile != "" && s.Maildir != "", "URNA_TEST_SMTP, URNA_TEST_SMTP_CA or URNA_TEST_SMTP_MAILDIR is not set",
+		"run as root: eval \"$(bash .ci/smtp.sh)\"")
+	return s
+}
+
+// Delivered waits (generously: postfix delivers in the background) until
+// the Maildir of user@urna.test holds a message containing marker, and
+// returns that message.
+func (s SMTP) Delivered(t testing.TB, user, marker string) string {
+	t.Helper()
+	dir := filepath.Join(s.Maildir, user, "new")
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		files, _ := os.ReadDir(dir)
+		for _, f := range files {
+			if b, err := os.ReadFile(filepath.Join(dir, f.Name())); err == nil && strings.Contains(string(b), marker) {
+				return string(b)
+			}
+		}
+	}
+	t.Fatalf("no message with %s was delivered to %s (see /var/log/postfix-urna-ci.log)", marker, dir)
+	return ""
 }

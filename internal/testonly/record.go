@@ -38,6 +38,17 @@ func (e *Election) Seal(entries [][]byte) *Sealed {
 // nodes that sign (nil: all of them).
 func (e *Election) SealWith(entries [][]byte, blockSize int, signers []int) *Sealed {
 	e.t().Helper()
+	return e.SealTimed(entries, blockSize, signers, BlockTime)
+}
+
+// BlockTime is the time Seal gives the block of height h: one second
+// apart from 2023-11-14T22:13:20Z on.
+func BlockTime(h int) uint64 { return 1_700_000_000_000 + uint64(h)*1000 }
+
+// SealTimed is SealWith with the time of each block height, as a board
+// leader chooses it: a hostile one may make it go back.
+func (e *Election) SealTimed(entries [][]byte, blockSize int, signers []int, timeOf func(h int) uint64) *Sealed {
+	e.t().Helper()
 	if blockSize <= 0 {
 		blockSize = 16
 	}
@@ -51,8 +62,13 @@ func (e *Election) SealWith(entries [][]byte, blockSize int, signers []int) *Sea
 		}
 		root, err := log.Root(log.Size())
 		e.must(err)
-		h, err := bulletin.NextBlock(prev, 1_700_000_000_000+uint64(len(s.Blocks))*1000, uint32(end-i), root)
+		t, base := timeOf(len(s.Blocks)), uint64(0)
+		if prev != nil {
+			base = prev.Time
+		}
+		h, err := bulletin.NextBlock(prev, base, uint32(end-i), root)
 		e.must(err)
+		h.Time = t // possibly behind prev's, as a hostile leader may stamp it
 		s.Blocks = append(s.Blocks, Block{Header: h, Entries: entries[i:end]})
 		prev = h
 	}

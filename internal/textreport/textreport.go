@@ -33,6 +33,9 @@ func Write(w io.Writer, rep *client.Report, took time.Duration) {
 		rep.Counted, rep.Audited, Plural(rep.Voters, "voter", "voters"))
 	if rep.Credentials > 0 {
 		fmt.Fprintf(w, "Credentials  %d registered (N, V6.3): compare with the number of eligible voters\n", rep.Credentials)
+		if rep.Weight != uint64(rep.Credentials) {
+			fmt.Fprintf(w, "Weights      %d in all (V6.3): compare with the voter roll; the counted ballots weigh %d (maxCount, V10.6)\n", rep.Weight, rep.MaxCount)
+		}
 	}
 	fmt.Fprintln(w)
 	Steps(w, rep, 0)

@@ -51,6 +51,7 @@ const (
 	EntryHash           Label = "board-entry"          // identifier of a board entry
 	BlockHash           Label = "board-block"          // hash of a block header
 	ResultDigest        Label = "result"               // digest of a tally result
+	VoterRoll           Label = "voter-roll"           // public fingerprint of a voter roll: ids and weights (SPEC.md §5.4)
 )
 
 // Tag returns the full domain-separation tag of l.

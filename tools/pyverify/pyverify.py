@@ -14,6 +14,7 @@ import base64
 import hashlib
 import os
 import sys
+from types import SimpleNamespace
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -131,10 +132,6 @@ class Reader:
 # §4 manifest
 
 
-class Manifest:
-    pass
-
-
 ELECTION_ID_BYTES = b"abcdefghijklmnopqrstuvwxyz0123456789-"
 NODE_ID_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
 
@@ -200,6 +197,25 @@ def verify_cosignature(key, text, sig):
     return r255.ed25519_verify(key, cosignature_message(text, ts), sig[8:])
 
 
+def manifest_vectors(path):
+    """Decodes the manifest of a vector file (ballot/testdata/manifest4.json)
+    and checks its fingerprint (§4.2, §4.3)."""
+    import json
+    with open(path, encoding="utf-8") as f:
+        v = json.load(f)
+    try:
+        m = decode_manifest(bytes.fromhex(v["manifest"]))
+    except Malformed as e:
+        print("manifest: %s" % e)
+        print("manifest-vectors FAIL")
+        return 1
+    ok = m.fp.hex() == v["fingerprint"]
+    print("version %d, languages %s, opens_at %d, closes_at %d, manual %s" % (
+        m.version, ",".join(m.languages), m.opens_at, m.closes_at, m.manual))
+    print("manifest-vectors PASS" if ok else "manifest-vectors FAIL (fingerprint)")
+    return 0 if ok else 1
+
+
 def id_vectors(path):
     """Checks the identifier vectors of a JSON file (ballot/testdata/ids.json)
     against valid_election_id and valid_node_id."""
@@ -217,10 +233,11 @@ def id_vectors(path):
     return 1 if bad else 0
 
 
-def read_members(r, plural, maxlen, valid, what, quorum_name):
-    """The board nodes or the witnesses of a manifest (§4.1): a count, then
-    (name, 32-byte Ed25519 key) pairs, then a quorum in 1..count."""
-    n = r.count(1, 32, plural)
+def read_members(r, plural, maxlen, valid, what, quorum_name, least=1):
+    """The board nodes or the witnesses of a manifest (§4.1): a count of at
+    least `least`, then (name, 32-byte Ed25519 key) pairs, then a quorum in
+    1..count (0 when there are none)."""
+    n = r.count(least, 32, plural)
     members = []
     for _ in range(n):
         name = r.bytes_(maxlen)
@@ -228,17 +245,84 @@ def read_members(r, plural, maxlen, valid, what, quorum_name):
             raise Malformed("%s %r invalid" % (what, name))
         members.append((name.decode(), r.raw(32)))
     quorum = r.u32()
-    if not (1 <= quorum <= n):
+    if not (1 <= quorum <= n or quorum == n == 0):
         raise Malformed("%s %d not in 1..%d" % (quorum_name, quorum, n))
     return members, quorum
 
 
+MAX_TIME = 253402300799999  # 9999-12-31T23:59:59.999Z in Unix milliseconds
+
+
+def valid_language_tag(t):
+    """§4.1: [a-z]{2,3}(-[A-Za-z0-9]{2,8})*, at most 35 bytes."""
+    if len(t) > 35:
+        return False
+    parts = t.split(b"-")
+    if not (2 <= len(parts[0]) <= 3 and all(0x61 <= c <= 0x7a for c in parts[0])):
+        return False
+    for p in parts[1:]:
+        if not (2 <= len(p) <= 8 and all(chr(c).isascii() and chr(c).isalnum() for c in p)):
+            return False
+    return True
+
+
+def read_version4(r, m):
+    """§4.2 fields 25-31 and the version-4 rules of §4.1: languages, one
+    translation of every text per language after the first, the window."""
+    nl = r.count(0, 8, "languages")
+    m.languages = []
+    for _ in range(nl):
+        tag = r.bytes_(35)
+        if not valid_language_tag(tag):
+            raise Malformed("language %r is not a tag of §4.1" % tag)
+        m.languages.append(tag.decode())
+    if len({x.lower() for x in m.languages}) != nl:
+        raise Malformed("languages not pairwise distinct")
+    m.translations = []
+    for lang in m.languages[1:]:
+        title = r.string(1, 1024, "%s title" % lang)
+        qs = []
+        for q, (_, opts, _, _) in enumerate(m.questions):
+            text = r.string(1, 4096, "%s question %d text" % (lang, q))
+            topts = [r.string(1, 1024, "%s question %d option" % (lang, q)) for _ in opts]
+            if len(set(topts)) != len(topts):
+                raise Malformed("%s question %d: options not distinct" % (lang, q))
+            qs.append((text, topts))
+        m.translations.append((title, qs))
+    m.opens_at, m.closes_at = r.u64(), r.u64()
+    manual = r.u8()
+    if manual > 1:
+        raise Malformed("manual flag %d" % manual)
+    m.manual = manual == 1
+    if m.opens_at > MAX_TIME or m.closes_at > MAX_TIME:
+        raise Malformed("a time after 9999-12-31T23:59:59.999Z")
+    if m.opens_at and m.closes_at and m.closes_at <= m.opens_at:
+        raise Malformed("closes_at %d not after opens_at %d" % (m.closes_at, m.opens_at))
+    if not m.manual and not (m.opens_at and m.closes_at):
+        raise Malformed("no manual close without both opens_at and closes_at")
+    if nl == 0 and m.opens_at == 0 and m.closes_at == 0 and m.manual:
+        raise Malformed("a version-4 manifest without languages or a schedule (use version 1 or 2)")
+
+
+def window_error(m, etype, t):
+    """§3.9 voting window (V5.7) for an entry of type etype in a block of
+    time t; None when it is in the window."""
+    if etype in (8, 9, 13):
+        if m.opens_at and t < m.opens_at:
+            return "block time %d before opens_at %d" % (t, m.opens_at)
+        if m.closes_at and t >= m.closes_at:
+            return "block time %d at or after closes_at %d" % (t, m.closes_at)
+    if etype == 10 and not m.manual and t < m.closes_at:
+        return "close in a block of time %d before closes_at %d without the manual close" % (t, m.closes_at)
+    return None
+
+
 def decode_manifest(b):
     r = Reader(b)
-    m = Manifest()
+    m = SimpleNamespace()
     m.bytes = b
     m.version = r.u8()
-    if m.version not in (1, 2):
+    if m.version not in (1, 2, 4):
         raise Malformed("manifest version %d" % m.version)
     eid = r.bytes_(64)
     if not valid_election_id(eid):
@@ -272,9 +356,13 @@ def decode_manifest(b):
     m.nodes, m.quorum = read_members(r, "board nodes", 64, valid_node_id, "node id", "board_quorum")
     nn = len(m.nodes)
     m.witnesses, m.wquorum = [], 0
-    if m.version == 2:
+    m.languages, m.translations, m.opens_at, m.closes_at, m.manual = [], [], 0, 0, True
+    if m.version in (2, 4):
         m.witnesses, m.wquorum = read_members(
-            r, "witnesses", 128, valid_witness_name, "witness name", "witness_quorum")
+            r, "witnesses", 128, valid_witness_name, "witness name", "witness_quorum",
+            least=1 if m.version == 2 else 0)
+    if m.version == 4:
+        read_version4(r, m)
     r.end()
     for what, nid, key in [("node", a, b) for a, b in m.nodes] + [("witness", a, b) for a, b in m.witnesses]:
         err = node_key_error(key)
@@ -322,12 +410,9 @@ TYPES = {
     11: ("partial-decryption", 3, 4194304),
     12: ("result", 1, 4194304),
     13: ("audit", 5, 32768),
+    14: ("late-credentials", 2, 41943040),
 }
 MAX_ENTRY = 41943175
-
-
-class Entry:
-    pass
 
 
 def decode_entry(b):
@@ -335,7 +420,7 @@ def decode_entry(b):
     if len(b) > MAX_ENTRY:
         raise Malformed("entry longer than %d" % MAX_ENTRY)
     r = Reader(b)
-    e = Entry()
+    e = SimpleNamespace()
     e.raw = b
     e.version = r.u8()
     if e.version != 1:
@@ -371,15 +456,11 @@ def envelope_ok(e):
 # §3.6 blocks
 
 
-class Header:
-    pass
-
-
 def decode_header(b):
     if len(b) != 100:
         raise Malformed("block header of %d bytes" % len(b))
     r = Reader(b)
-    h = Header()
+    h = SimpleNamespace()
     h.raw = b
     h.height = r.u64()
     h.prev = r.raw(32)
@@ -453,10 +534,6 @@ def dec_uint(s):
     if not s or any(c not in "0123456789" for c in s) or (len(s) > 1 and s[0] == "0"):
         return None
     return int(s)
-
-
-class Checkpoint:
-    pass
 
 
 def witness_quorum_error(m, cp):
@@ -679,7 +756,7 @@ def cosignature_vectors(path):
     text = v["text"].encode()
     if cosignature_message(text, v["timestamp"]) != v["message"].encode():
         bad.append("message")
-    m = Manifest()
+    m = SimpleNamespace()
     m.witnesses, m.wquorum = [(name, key)], v["witness_quorum"]
 
     def check(note):
@@ -727,7 +804,7 @@ def decode_checkpoint(note):
     lines = text.split("\n")
     if len(lines) != 5 or lines[4] != "":
         raise Malformed("checkpoint text is not four lines")
-    cp = Checkpoint()
+    cp = SimpleNamespace()
     cp.note = note
     cp.text = text.encode()
     cp.origin = lines[0]
@@ -770,9 +847,22 @@ def decode_checkpoint(note):
 # Bodies (§5.3, §6.1, §7.3, §8.7, §3.5, §9.5)
 
 
+MAX_WEIGHT = 1000
+
+
 def decode_credentials(b):
+    """§5.3: a credential list of version 1 (first byte 0: u32 N, N
+    elements, weight 1 each) or 2 (u8 2, [32] roll, u32 N, N × (element,
+    u32 weight in 1..1000)). Returns ([(credential bytes, weight)], roll)."""
     r = Reader(b)
-    n = r.count(1, 2**20, "credentials", 32)
+    weighted = len(b) > 0 and b[0] == 2
+    roll = None
+    if weighted:
+        r.u8()
+        roll = r.raw(32)
+    elif len(b) > 0 and b[0] != 0:
+        raise Malformed("credential list: unknown version byte %d" % b[0])
+    n = r.count(1, 2**20, "credentials", 36 if weighted else 32)
     out = []
     prev = None
     for _ in range(n):
@@ -780,13 +870,28 @@ def decode_credentials(b):
         if prev is not None and eb <= prev:
             raise Malformed("credentials not strictly increasing")
         prev = eb
-        out.append(eb)
+        w = 1
+        if weighted:
+            w = r.u32()
+            if not 1 <= w <= MAX_WEIGHT:
+                raise Malformed("credential weight %d outside 1..%d" % (w, MAX_WEIGHT))
+        out.append((eb, w))
     r.end()
-    return out
+    return out, roll
 
 
-class Ballot:
-    pass
+def weighted_aggregate(questions, counted, weight):
+    """§9.1, V11.2: per (q, o), the sum of w·(alpha, beta) over the counted
+    ballots, w the weight of the ballot's credential (§5.3). The one
+    aggregate of this verifier. counted: ballots; weight(ballot) -> w."""
+    agg = [[(IDENTITY, IDENTITY) for _ in o] for (_, o, _, _) in questions]
+    for x in counted:
+        w = weight(x)
+        for q, (opts, _) in enumerate(x.questions):
+            for i, (a, _, b, _, _) in enumerate(opts):
+                A, B = agg[q][i]
+                agg[q][i] = (A + w * a, B + w * b)
+    return agg
 
 
 def read_branch(r):
@@ -797,9 +902,17 @@ def read_branch(r):
     return (a, b, c, s, r.b[r.o - 128:r.o - 64])
 
 
+def read_ciphertext(r):
+    """An ElGamal ciphertext (alpha, its bytes, beta, its bytes): alpha is
+    never the identity, beta may be."""
+    a, ab = r.elem(False, "alpha")
+    b, bb = r.elem(True, "beta")
+    return a, ab, b, bb
+
+
 def decode_ballot(b):
     r = Reader(b)
-    x = Ballot()
+    x = SimpleNamespace()
     x.raw = b
     x.version = r.u8()
     if x.version != 1:
@@ -812,10 +925,8 @@ def decode_ballot(b):
         no = r.count(2, 64, "ballot options", 320)
         opts = []
         for _ in range(no):
-            a, ab = r.elem(False, "alpha")
-            bb_, bbb = r.elem(True, "beta")
-            br = [read_branch(r), read_branch(r)]
-            opts.append((a, ab, bb_, bbb, br))
+            ct = read_ciphertext(r)
+            opts.append(ct + ([read_branch(r), read_branch(r)],))
         nb = r.count(1, 65, "range branches", 128)
         rng = [read_branch(r) for _ in range(nb)]
         x.questions.append((opts, rng))
@@ -854,25 +965,16 @@ def read_opening(r, shape):
     return opening
 
 
-class Audit:
-    pass
-
-
 def decode_audit(b):
     """§7.3 (1.2): fingerprint, per question the ciphertexts, then the opening."""
     r = Reader(b)
-    x = Audit()
+    x = SimpleNamespace()
     x.fp = r.raw(32)
     nq = r.count(1, 64, "audit questions")
     x.cts = []
     for _ in range(nq):
         no = r.count(2, 64, "audit options", 64)
-        row = []
-        for _ in range(no):
-            a, ab = r.elem(False, "alpha")
-            bb_, bbb = r.elem(True, "beta")
-            row.append((a, ab, bb_, bbb))
-        x.cts.append(row)
+        x.cts.append([read_ciphertext(r) for _ in range(no)])
     x.opening = read_opening(r, [len(row) for row in x.cts])
     r.end()
     x.tracker = tracker_of(x.fp, [[(ab, bbb) for (_, ab, _, bbb) in row] for row in x.cts])
@@ -911,13 +1013,9 @@ def idx_list(r, plural, what, message, excluded=None):
     return out
 
 
-class Deal:
-    pass
-
-
 def decode_deal(b):
     r = Reader(b)
-    d = Deal()
+    d = SimpleNamespace()
     d.dealer = idx(r, "dealer")
     n = r.count(1, 1000, "commitments", 32)
     d.C = []
@@ -1084,7 +1182,7 @@ class Stop(Exception):
 PH_EMPTY, PH_SETUP, PH_KC, PH_OPEN, PH_CLOSED, PH_TALLY, PH_RESULT = range(7)
 PHASE_OF_TYPE = {1: {PH_EMPTY}, 2: {PH_SETUP}, 3: {PH_KC}, 4: {PH_KC}, 5: {PH_KC}, 6: {PH_KC},
                  7: {PH_KC}, 8: {PH_OPEN}, 9: {PH_OPEN}, 10: {PH_OPEN}, 11: {PH_CLOSED, PH_TALLY},
-                 12: {PH_TALLY}, 13: {PH_OPEN}}
+                 12: {PH_TALLY}, 13: {PH_OPEN}, 14: {PH_KC, PH_OPEN}}
 
 
 class _NoPrefix:
@@ -1249,6 +1347,7 @@ class Verifier:
         seq = 0
         for h, row in decoded:
             self.check_block(h, prev, seq)
+            self.block_time = h.time
             for e in row:
                 self.log.append(e.raw)
                 self.process_entry(seq, e)
@@ -1368,6 +1467,10 @@ class Verifier:
         if self.phase not in PHASE_OF_TYPE[e.type]:
             rep.fail("V5.5", where, "%s not accepted in phase %d" % (e.name, self.phase))
             return
+        werr = window_error(m, e.type, self.block_time)
+        if werr:
+            rep.fail("V5.7", where, werr)
+            return
         # envelope signature (V1.4): reported under V8.5 / V9.1 / V5
         sig_ok = envelope_ok(e)
         if not sig_ok and e.type not in (8, 9, 13):
@@ -1403,6 +1506,9 @@ class Verifier:
         self.phase = PH_SETUP
         self.rep.info.append("manifest: election %s, fingerprint %s, %d questions, %d trustees (t=%d), %d board nodes (quorum %d)" % (
             m.election_id, m.fp.hex(), len(m.questions), len(m.trustees), m.threshold, len(m.nodes), m.quorum))
+        if m.version == 4:
+            self.rep.info.append("manifest version 4: languages %s; window [%d, %d) ms (0: none), manual close %s" % (
+                ",".join(m.languages) or "-", m.opens_at, m.closes_at, "allowed" if m.manual else "not allowed"))
 
     def on_credentials(self, seq, e, where, _a, _s):
         self.rep.run("V6")
@@ -1412,20 +1518,41 @@ class Verifier:
             self.rep.fail("V1.6", where, "credential list: %s" % x)  # also V6.2
             self.rep.fail("V6.2", where, str(x))
             return False
-        self.creds = set(creds)
+        creds, roll = creds
+        self.creds = dict(creds)  # credential bytes -> weight
         self.phase = PH_KC
         self.rep.run("V7")
-        self.rep.info.append("V6.3 credential list: N = %d public credentials" % len(creds))
+        self.rep.info.append("V6.3 credential list: N = %d public credentials, total weight %d%s" % (
+            len(creds), sum(self.creds.values()), "" if roll is None else ", roll fingerprint " + roll.hex()))
+        return True
+
+    def on_late_credentials(self, seq, e, where, _a, _s):
+        """§3.9 late-credentials row, V6.4: new credentials, before the close."""
+        self.rep.run("V6")
+        try:
+            creds, roll = decode_credentials(e.body)
+        except Malformed as x:
+            self.rep.fail("V1.6", where, "late credentials: %s" % x)
+            return False
+        if len(self.creds) + len(creds) > 2**20:
+            self.rep.fail("V6.4", where, "more than 2^20 credentials in all")
+            return False
+        for c, _ in creds:
+            if c in self.creds:
+                self.rep.fail("V6.4", where, "credential %s already registered" % c[:6].hex())
+                return False
+        self.creds.update(creds)
+        self.rep.info.append("V6.4 late credentials at seq %d: %d more (weight %d), N = %d%s" % (
+            seq, len(creds), sum(w for _, w in creds), len(self.creds),
+            "" if roll is None else ", roll fingerprint " + roll.hex()))
         return True
 
     def on_dkg_deal(self, seq, e, where, a, _s):
         rep = self.rep
         rep.run("V7")
         m = self.m
-        try:
-            d = decode_deal(e.body)
-        except Malformed as x:
-            rep.fail("V1.6", where, "dealer post: %s" % x)
+        d = self.decode_body(e, where, decode_deal, "dealer post")
+        if d is None:
             return False
         if d.dealer != a or a in self.deals:
             rep.fail("V5.6", where, "dealer %d is not the author %s or has already dealt" % (d.dealer, a))
@@ -1448,11 +1575,10 @@ class Verifier:
         return True
 
     def on_dkg_confirmation(self, seq, e, where, a, _s):
-        try:
-            t, ds = decode_confirmation(e.body)
-        except Malformed as x:
-            self.rep.fail("V1.6", where, "confirmation: %s" % x)
+        body = self.decode_body(e, where, decode_confirmation, "confirmation")
+        if body is None:
             return False
+        t, ds = body
         if t != a or a in self.confirmed or any(i not in self.deals or i == a for i in ds):
             self.rep.fail("V5.6", where, "confirmation rules")
             return False
@@ -1461,11 +1587,10 @@ class Verifier:
 
     def on_dkg_complaint(self, seq, e, where, a, _s):
         self.rep.run("V7")
-        try:
-            i, j = decode_complaint(e.body)
-        except Malformed as x:
-            self.rep.fail("V1.6", where, "complaint: %s" % x)
+        body = self.decode_body(e, where, decode_complaint, "complaint")
+        if body is None:
             return False
+        i, j = body
         if j != a or i == a or i not in self.deals or j in self.complaints.get(i, set()):
             self.rep.fail("V5.6", where, "complaint rules")
             return False
@@ -1477,11 +1602,10 @@ class Verifier:
     def on_dkg_reveal(self, seq, e, where, a, _s):
         rep = self.rep
         rep.run("V7")
-        try:
-            i, j, s = decode_reveal(e.body)
-        except Malformed as x:
-            rep.fail("V1.6", where, "reveal: %s" % x)
+        body = self.decode_body(e, where, decode_reveal, "reveal")
+        if body is None:
             return False
+        i, j, s = body
         if i != a or j not in self.complaints.get(a, set()) or (i, j) in self.answered:
             rep.fail("V5.6", where, "reveal rules")
             return False
@@ -1500,11 +1624,10 @@ class Verifier:
         rep.run("V7")
         m = self.m
         N, T = len(m.trustees), m.threshold
-        try:
-            K, Kb, qual_body = decode_open(e.body)
-        except Malformed as x:
-            rep.fail("V1.6", where, "open: %s" % x)
+        body = self.decode_body(e, where, decode_open, "open")
+        if body is None:
             return False
+        K, Kb, qual_body = body
         # rules' QUAL (§3.9.2)
         rq = [i for i in sorted(self.deals)
               if len(self.complaints.get(i, set())) < T
@@ -1611,10 +1734,8 @@ class Verifier:
         rep = self.rep
         rep.run("V8")
         rep.run("V10")
-        try:
-            x = decode_ballot(e.body)
-        except Malformed as err:
-            self.malformed(where, "ballot", "V8.1", err)
+        x = self.decode_body(e, where, decode_ballot, "ballot", "V8.1")
+        if x is None:
             return False
         if x.cred_b != e.author_b:
             rep.fail("V5.6", where, "ballot credential is not the author")
@@ -1638,6 +1759,18 @@ class Verifier:
             self.stats["superseded"] += 1
         self.counted[x.cred_b] = (seq, x)
         return True
+
+    def decode_body(self, e, where, decode, what, step=None):
+        """decode(e.body), or None for a body that does not decode: that fails
+        V1.6 and, when given, step (the entry then counts as invalid)."""
+        try:
+            return decode(e.body)
+        except Malformed as err:
+            if step is None:
+                self.rep.fail("V1.6", where, "%s: %s" % (what, err))
+            else:
+                self.malformed(where, what, step, err)
+            return None
 
     def malformed(self, where, what, step, err):
         """A body that does not decode: V1.6 and step fail, and the entry is invalid."""
@@ -1695,10 +1828,8 @@ class Verifier:
         if e.author_b in self.creds or e.author_b in (m.authority_b, m.ca_b) or any(t[2] == e.author_b for t in m.trustees):
             rep.fail("V5.4", where, "audit signed by a credential or a party's key")
             return False
-        try:
-            x = decode_audit(e.body)
-        except Malformed as err:
-            self.malformed(where, "audit", "V9.1", err)
+        x = self.decode_body(e, where, decode_audit, "audit", "V9.1")
+        if x is None:
             return False
         if x.fp != m.fp:
             rep.fail("V4.5", where, "audit names another election")
@@ -1722,11 +1853,10 @@ class Verifier:
         rep.run("V9")
         if not self.audit_room(where):
             return False
-        try:
-            x, opening = decode_audited(e.body)
-        except Malformed as err:
-            self.malformed(where, "audited ballot", "V9.1", err)
+        body = self.decode_body(e, where, decode_audited, "audited ballot", "V9.1")
+        if body is None:
             return False
+        x, opening = body
         if x.cred_b != e.author_b:
             rep.fail("V5.6", where, "audited ballot credential is not the author")
             return False
@@ -1741,10 +1871,7 @@ class Verifier:
         return True
 
     def on_close(self, seq, e, where, a, _s):
-        try:
-            decode_close(e.body)
-        except Malformed as x:
-            self.rep.fail("V1.6", where, "close: %s" % x)
+        if self.decode_body(e, where, decode_close, "close") is None:
             return False
         self.phase = PH_CLOSED
         for st in ("V8", "V9"):  # voting is over: vacuously passing if no such entry
@@ -1758,14 +1885,9 @@ class Verifier:
         rep.run("V10")
         rep.run("V11")
         m = self.m
-        agg = [[(IDENTITY, IDENTITY) for _ in o] for (_, o, _, _) in m.questions]
-        for cred, (seq, x) in self.counted.items():
-            for q, (opts, _) in enumerate(x.questions):
-                for i, (a, _, b, _, _) in enumerate(opts):
-                    A, B = agg[q][i]
-                    agg[q][i] = (A + a, B + b)
-        self.aggregate = agg
-        self.maxcount = len(self.counted)
+        self.aggregate = weighted_aggregate(m.questions, [x for (_, x) in self.counted.values()],
+                                            lambda x: self.creds[x.cred_b])
+        self.maxcount = sum(self.creds[c] for c in self.counted)  # V10.6
         self.stats["counted"] = len(self.counted)
         rep.info.append("V10 ballots: counted %(counted)d, superseded %(superseded)d, invalid %(invalid)d, "
                         "audited %(audited)d, rejected %(rejected)d" % self.stats)
@@ -1777,11 +1899,10 @@ class Verifier:
         rep = self.rep
         rep.run("V12")
         m = self.m
-        try:
-            j, qs = decode_partial(e.body)
-        except Malformed as x:
-            rep.fail("V1.6", where, "partial decryption: %s" % x)
+        body = self.decode_body(e, where, decode_partial, "partial decryption")
+        if body is None:
             return False
+        j, qs = body
         if j != a or a in self.partials:
             rep.fail("V5.6", where, "partial decryption trustee %d is not the author or already posted" % j)
             return False
@@ -1814,11 +1935,10 @@ class Verifier:
         if len(self.partials) < m.threshold:
             rep.fail("V5.6", where, "result with fewer than T partial decryptions on the board")
             return False
-        try:
-            ts, counts = decode_result(e.body)
-        except Malformed as x:
-            rep.fail("V1.6", where, "result: %s" % x)
+        body = self.decode_body(e, where, decode_result, "result")
+        if body is None:
             return False
+        ts, counts = body
         self.phase = PH_RESULT
         self.rep.run("V12")
         self.results.append((seq, where, ts, counts, e.body))
@@ -1925,6 +2045,7 @@ def main(argv):
     ap.add_argument("--ids", action="store_true", help="only print every entry's seq and id (§3.4)")
     ap.add_argument("--selftest", action="store_true", help="run the primitive known-answer tests")
     ap.add_argument("--id-vectors", metavar="JSON", help="check identifier vectors (§4.1) and exit")
+    ap.add_argument("--manifest-vectors", metavar="JSON", help="decode a manifest vector (§4.2) and check its fingerprint, then exit")
     ap.add_argument("--cosignature-vectors", metavar="JSON", help="check cosignature (§3.13) and node-key (§4.1) vectors and exit")
     ap.add_argument("--evidence", metavar="FILE", help="check an evidence file of a fork (§10.8) and exit")
     ap.add_argument("-v", "--verbose", action="store_true")
@@ -1935,6 +2056,8 @@ def main(argv):
         return selftest()
     if args.id_vectors:
         return id_vectors(args.id_vectors)
+    if args.manifest_vectors:
+        return manifest_vectors(args.manifest_vectors)
     if args.cosignature_vectors:
         return cosignature_vectors(args.cosignature_vectors)
     if not args.record:

@@ -1,6 +1,7 @@
 package pyverify
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
@@ -12,7 +13,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/client"
+	"github.com/urna-vote/urna/internal/group"
 	"github.com/urna-vote/urna/internal/testonly"
 )
 
@@ -78,21 +82,42 @@ func TestSelftest(t *testing.T) {
 	}
 }
 
-func TestValidRecord(t *testing.T) {
-	py := python(t)
-	valid := func(t *testing.T, name string, rec []byte) {
-		out, code := run(t, py, name, rec)
-		t.Logf("pyverify output:\n%s", out)
-		if code != 0 {
-			t.Fatalf("pyverify exit %d on a valid record", code)
-		}
-		for _, s := range steps {
-			if !regexp.MustCompile(`(?m)^` + s + ` PASS\b`).MatchString(out) {
-				t.Errorf("output does not report %s PASS", s)
-			}
+// valid runs pyverify on rec, which must verify with every step PASS, and
+// returns its output.
+func valid(t *testing.T, py, name string, rec []byte) string {
+	t.Helper()
+	out, code := run(t, py, name, rec)
+	t.Logf("pyverify output:\n%s", out)
+	if code != 0 {
+		t.Fatalf("pyverify exit %d on a valid record", code)
+	}
+	for _, s := range steps {
+		if !regexp.MustCompile(`(?m)^` + s + ` PASS\b`).MatchString(out) {
+			t.Errorf("output does not report %s PASS", s)
 		}
 	}
-	t.Run("small", func(t *testing.T) { valid(t, "valid.urnarec", build(t).Record()) })
+	return out
+}
+
+// refused runs pyverify on rec, which it must refuse with a line matching want.
+func refused(t *testing.T, py, name string, rec []byte, want string) {
+	t.Helper()
+	out, code := run(t, py, name+".urnarec", rec)
+	t.Logf("pyverify output:\n%s", out)
+	if code == 0 {
+		t.Fatalf("pyverify accepted a tampered record (%s)", name)
+	}
+	if !regexp.MustCompile(want).MatchString(out) {
+		t.Errorf("output does not match %q", want)
+	}
+	if strings.Contains(out, "Traceback") {
+		t.Errorf("pyverify crashed")
+	}
+}
+
+func TestValidRecord(t *testing.T) {
+	py := python(t)
+	t.Run("small", func(t *testing.T) { valid(t, py, "valid.urnarec", build(t).Record()) })
 	t.Run("larger", func(t *testing.T) {
 		// 5 trustees (t = 3), a complaint, decryption by 4 of them (the result
 		// uses the 3 smallest), 4 nodes (quorum 3), 2 audits, 3 revotes,
@@ -100,7 +125,7 @@ func TestValidRecord(t *testing.T) {
 		cfg := testonly.Config{Voters: 7, Ballots: 9, Abstain: 1, Audits: 2, N: 5, T: 3,
 			Decrypt: []int{1, 2, 4, 5}, Complaint: true, Nodes: 4, BlockSize: 3}
 		e := testonly.Build(t, "pyverify-larger", cfg)
-		valid(t, "larger.urnarec", e.Record())
+		valid(t, py, "larger.urnarec", e.Record())
 	})
 }
 
@@ -224,19 +249,7 @@ func TestTamperedRecords(t *testing.T) {
 		{"partial-factor", partialFactor, `(?m)^V12 FAIL .*V12\.3 .*q=0, o=0`},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			out, code := run(t, py, c.name+".urnarec", c.rec())
-			t.Logf("pyverify output:\n%s", out)
-			if code == 0 {
-				t.Fatalf("pyverify accepted a tampered record (%s)", c.name)
-			}
-			if !regexp.MustCompile(c.want).MatchString(out) {
-				t.Errorf("output does not match %q", c.want)
-			}
-			if strings.Contains(out, "Traceback") {
-				t.Errorf("pyverify crashed")
-			}
-		})
+		t.Run(c.name, func(t *testing.T) { refused(t, py, c.name, c.rec(), c.want) })
 	}
 }
 
@@ -247,4 +260,122 @@ func TestTamperedRecords(t *testing.T) {
 // non-canonical key is refused.
 func TestCosignatureVectors(t *testing.T) {
 	runVectors(t, "cosignature-vectors", "bulletin", "cosignature.json")
+}
+
+// TestManifestVectors: pyverify decodes the pinned version-4 manifest
+// (SPEC.md §4.2: languages, translations, schedule) to the fingerprint
+// ballot pins.
+func TestManifestVectors(t *testing.T) {
+	runVectors(t, "manifest-vectors", "ballot", "manifest4.json")
+}
+
+// TestWindowedRecords: on a version-4 record with a voting window pyverify
+// agrees with urna verify (package client): the honest record passes
+// every step; a ballot whose block a hostile leader stamped after
+// closes_at fails V5.7 in both, and a block stamped back behind the
+// previous one fails V2.4 in both.
+func TestWindowedRecords(t *testing.T) {
+	py := python(t)
+	cfg := testonly.SmallConfig()
+	first := (2 + 2*cfg.N + 3) / cfg.BlockSize // the block of the first audit
+	w := ballot.Schedule{OpensAt: testonly.BlockTime(first), ClosesAt: testonly.BlockTime(100), Manual: true}
+	cfg.Schedule = &w
+	e := testonly.Build(t, "pyverify-window", cfg)
+	late := e.SeqBallots[len(e.SeqBallots)-1] / cfg.BlockSize
+	cases := []struct {
+		name      string
+		at        func(h int) uint64
+		pyWant    string // "" for a valid record
+		goStep    client.Step
+		goSubstep string
+	}{
+		{"honest", testonly.BlockTime, "", 0, ""},
+		{"ballot-after-close", func(h int) uint64 {
+			if h >= late {
+				return w.ClosesAt + uint64(h)
+			}
+			return testonly.BlockTime(h)
+		}, `(?m)^V5 FAIL V5\.7 at entry seq \d+ \(ballot\)`, client.StepV5, "V5.7 window"},
+		{"time-back", func(h int) uint64 {
+			switch h {
+			case late - 1:
+				return w.ClosesAt
+			case late:
+				return w.ClosesAt - 1
+			}
+			return testonly.BlockTime(h)
+		}, `(?m)^V2 FAIL V2\.4`, client.StepV2, "V2"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rec := e.SealTimed(e.Entries, cfg.BlockSize, nil, c.at).Encode()
+			out, code := run(t, py, c.name+".urnarec", rec)
+			t.Logf("pyverify output:\n%s", out)
+			rep, err := client.VerifyElectionRecord(bytes.NewReader(rec), client.VerifyOptions{})
+			if c.pyWant == "" {
+				if code != 0 || err != nil {
+					t.Fatalf("valid windowed record: pyverify exit %d, urna verify %v", code, err)
+				}
+				return
+			}
+			if code == 0 || !regexp.MustCompile(c.pyWant).MatchString(out) {
+				t.Errorf("pyverify: exit %d, output does not match %q", code, c.pyWant)
+			}
+			step, f, _ := rep.FirstFailure()
+			if err == nil || step != c.goStep || !strings.HasPrefix(f.Field, c.goSubstep) {
+				t.Errorf("urna verify: %v, first failure %s %s", err, step, f)
+			}
+		})
+	}
+}
+
+// TestWeightedRecords: pyverify agrees with client on a weighted election
+// with a late voter (SPEC.md §5.3, §3.9, V6.4, V10.6, V11): the honest
+// record verifies with its weighted result, and a changed weight, a weight
+// above the bound and a late voter after the close fail where client
+// fails them.
+func TestWeightedRecords(t *testing.T) {
+	py := python(t)
+	e := testonly.Build(t, "pyverify-weighted", testonly.WeightedConfig())
+	out := valid(t, py, "weighted.urnarec", e.Record())
+	if !strings.Contains(out, "V6.4 late credentials") || !strings.Contains(out, "total weight 1012") {
+		t.Errorf("output does not report the late credentials and the list's weight")
+	}
+
+	withWeight := func(w uint32) []byte {
+		body := e.Body(e.SeqCredentials)
+		// §5.3 version 2: u8 2, [32] roll, u32 N, then (element, u32 weight).
+		binary.BigEndian.PutUint32(body[1+32+4+32:], w)
+		return e.Seal(e.WithEntry(e.SeqCredentials, e.Resign(e.SeqCredentials, e.CA, body))).Encode()
+	}
+	first := e.Body(e.SeqCredentials)[1+32+4+32+3]
+	lateAfterClose := func() []byte {
+		l, err := ballot.NewWeightedCredentialList(testonly.Roll, []*group.Element{e.Stranger().Public()}, []uint32{5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		late := e.Entry(bulletin.TypeLateCredentials, bulletin.RoleCredentialAuthority, e.CA, l.Bytes())
+		es := append(append(append([][]byte(nil), e.Entries[:e.SeqClose+1]...), late), e.Entries[e.SeqClose+1:]...)
+		return e.Seal(es).Encode()
+	}
+	cases := []struct {
+		name string
+		rec  []byte
+		want string
+	}{
+		// The first credential's weight changed (and re-signed): the
+		// trustees decrypted another aggregate.
+		{"weight-changed", withWeight(uint32(first%7) + 2), `(?m)^V12 FAIL .*V12\.3`},
+		{"weight-above-bound", withWeight(ballot.MaxWeight + 1), `(?m)^V1 FAIL .*V1\.6`},
+		{"late-after-close", lateAfterClose(), `(?m)^V5 FAIL .*V5\.5`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			refused(t, py, c.name, c.rec, c.want)
+			rep, err := client.VerifyElectionRecord(bytes.NewReader(c.rec), client.VerifyOptions{})
+			if err == nil || rep.OK() {
+				t.Errorf("client accepts what pyverify refuses (%s)", c.name)
+			}
+		})
+	}
 }

@@ -274,6 +274,19 @@ func diffState(a, b State) error {
 	return nil
 }
 
+// FilledSnapshot fills s (Fill with seed 1) and returns its state and a
+// snapshot of it, which the caller releases.
+func FilledSnapshot(t *testing.T, s store.Store) (State, store.Snapshot) {
+	t.Helper()
+	Fill(t, s, 1)
+	want := Dump(t, s)
+	snap, err := s.Snapshot(ctx)
+	if err != nil {
+		t.Fatalf("Snapshot: %v", err)
+	}
+	return want, snap
+}
+
 // SnapshotBytes captures and streams a snapshot of s.
 func SnapshotBytes(t *testing.T, s store.Store) []byte {
 	t.Helper()
@@ -904,13 +917,7 @@ func testCallbacksMayRead(t *testing.T, open OpenFunc) {
 
 func testSnapshotRestore(t *testing.T, open OpenFunc) {
 	a, _ := open(t)
-	Fill(t, a, 1)
-	want := Dump(t, a)
-
-	snap, err := a.Snapshot(ctx)
-	if err != nil {
-		t.Fatalf("Snapshot: %v", err)
-	}
+	want, snap := FilledSnapshot(t, a)
 	// Writes after the capture are not in the snapshot.
 	update(t, a, func(tx store.WriteTx) error {
 		n, _ := tx.EntryCount()

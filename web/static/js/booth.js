@@ -502,6 +502,20 @@ function done() {
   showStep('step-cred');
 }
 
+// ---- the credential in the URL fragment -----------------------------------
+
+// takeCredentialFromURL reads a credential from the fragment of the booth's
+// address (booth.html#cred=…, the link of a credential letter's QR code:
+// a fragment is never sent to a server) and removes the fragment from the
+// address bar and the tab's history, so the credential is not left in the
+// browser's history or shown on screen. It returns the credential, or ''.
+function takeCredentialFromURL() {
+  if (!location.hash) return '';
+  const cred = new URLSearchParams(location.hash.slice(1)).get('cred') || '';
+  history.replaceState(history.state, '', location.pathname + location.search);
+  return cred.trim();
+}
+
 // ---- start -------------------------------------------------------------
 
 // start wires the booth's controls, then establishes the election key on
@@ -510,6 +524,9 @@ function done() {
 // performance measures urna.key and urna.booth.
 export async function start() {
   const t0 = performance.now();
+  // First of all: the fragment leaves the address bar before anything loads.
+  const fromURL = takeCredentialFromURL();
+  if (fromURL) $('cred').value = fromURL;
   $('cred-form').addEventListener('submit', submitCredential);
   $('cred-show').addEventListener('change', (e) => { $('cred').type = e.target.checked ? 'text' : 'password'; });
   $('choices-form').addEventListener('submit', submitChoices);
