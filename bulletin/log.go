@@ -70,6 +70,21 @@ func (m *MemoryLog) Append(entryBytes []byte) error {
 // Size returns the number of leaves.
 func (m *MemoryLog) Size() uint64 { return m.size }
 
+// StoredHashes returns every hash the log stores, in tlog's storage order:
+// with Size, all a verifier needs to save the log and continue it later
+// (RestoreMemoryLog). The caller MUST NOT modify them.
+func (m *MemoryLog) StoredHashes() []tlog.Hash { return m.hashes }
+
+// RestoreMemoryLog returns the log of size leaves whose stored hashes are
+// hashes (MemoryLog.StoredHashes); it fails unless there are exactly as
+// many as a log of that size stores.
+func RestoreMemoryLog(size uint64, hashes []tlog.Hash) (*MemoryLog, error) {
+	if size > 1<<62 || int64(len(hashes)) != tlog.StoredHashCount(int64(size)) {
+		return nil, fmt.Errorf("bulletin: %d stored hashes for a log of size %d", len(hashes), size)
+	}
+	return &MemoryLog{hashes: append([]tlog.Hash(nil), hashes...), size: size}, nil
+}
+
 // Root returns the root of the first size leaves.
 func (m *MemoryLog) Root(size uint64) (tlog.Hash, error) { return TreeRoot(size, m) }
 

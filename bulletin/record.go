@@ -146,6 +146,7 @@ type RecordBlock struct {
 type RecordReader struct {
 	r              *bufio.Reader
 	blocks, ntries uint64
+	first          uint64 // sequence number of the record's first entry (StartAt)
 	cps            [][]byte
 	done           bool
 	err            error
@@ -220,7 +221,7 @@ func (rr *RecordReader) Next() (*RecordBlock, error) {
 			}
 			e, err := ParseEntry(p)
 			if err != nil {
-				return rr.fail(fmt.Errorf("entry %d: %w", rr.ntries+uint64(k), err))
+				return rr.fail(fmt.Errorf("entry %d: %w", rr.first+rr.ntries+uint64(k), err))
 			}
 			b.Entries, b.Raw = append(b.Entries, e), append(b.Raw, p)
 		}
@@ -248,6 +249,11 @@ func (rr *RecordReader) Next() (*RecordBlock, error) {
 		return rr.fail(fmt.Errorf("%w: record: unexpected frame tag %d", ErrMalformed, tag))
 	}
 }
+
+// StartAt tells the reader that the record's first entry has sequence
+// number seq (a record of the blocks after a verifier's saved state), for
+// its error messages; the END frame still counts this file's entries.
+func (rr *RecordReader) StartAt(seq uint64) { rr.first = seq }
 
 // Checkpoints returns the record's checkpoint notes, in file order. It is
 // complete only after Next has returned io.EOF.

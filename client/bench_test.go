@@ -131,3 +131,66 @@ func BenchmarkTrusteeFollow(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkTrusteeFollowIncremental is the trustee's check before it
+// decrypts (SPEC.md §10.7) with and without a saved state: n voters have
+// cast a ballot when the trustee last followed the board (it saved its
+// state, Verified.MarshalState); then 1% more vote and the election
+// closes. "full" is Follow over the whole closed record (the first
+// contact, or a party without a state); "incremental" is Follow from the
+// saved state (parsing it included), reading only the new blocks:
+//
+//	go test -run '^$' -bench 'TrusteeFollowIncremental/ballots=10000$' -benchtime 1x ./client
+//
+// Metrics are per contact: wall and process CPU seconds, the state's size
+// and the time to save it (MarshalState).
+func BenchmarkTrusteeFollowIncremental(b *testing.B) {
+	for _, n := range []int{10_000, 100_000} {
+		b.Run(fmt.Sprintf("ballots=%d", n), func(b *testing.B) {
+			const bs = 256
+			m := n + n/100
+			cfg := testonly.Config{Voters: m, Ballots: m, N: 3, T: 2, Decrypt: []int{1, 2}, Nodes: 3, BlockSize: bs}
+			e := testonly.Build(b, fmt.Sprintf("follow-incr-%d", n), cfg)
+			closed := e.Entries[:e.SeqClose+1]
+			// The earlier contact: the whole blocks up to the n-th ballot.
+			k := (e.SeqCounted[n-1] + 1) / bs * bs
+			_, state := savedAfter(b, newSealedNode(b, e, closed[:k], bs))
+			now := newSealedNode(b, e, closed, bs)
+			runtime.GC()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				measure := func(name string, opts client.FollowOptions) {
+					runtime.GC()
+					cpu0, t0 := cpuTime(), time.Now()
+					s, err := client.Follow(b.Context(), now, opts)
+					wall, cpu := time.Since(t0), cpuTime()-cpu0
+					if err != nil {
+						b.Fatal(err)
+					}
+					if !s.Closed || s.Counted != m {
+						b.Fatalf("closed %v, counted %d", s.Closed, s.Counted)
+					}
+					b.ReportMetric(wall.Seconds(), name+"-wall-s")
+					b.ReportMetric(cpu.Seconds(), name+"-cpu-s")
+					if name == "incremental" {
+						t0 := time.Now()
+						st, err := s.MarshalState()
+						if err != nil {
+							b.Fatal(err)
+						}
+						b.ReportMetric(time.Since(t0).Seconds(), "save-state-s")
+						b.ReportMetric(float64(len(st))/(1<<20), "state-MB")
+					}
+				}
+				records := now.records
+				measure("full", client.FollowOptions{})
+				measure("incremental", client.FollowOptions{State: state})
+				if now.records != records+1 || now.since == 0 {
+					b.Fatalf("the incremental contact read the whole record")
+				}
+			}
+			b.ReportMetric(float64(len(now.rec))/(1<<20), "record-MB")
+			b.ReportMetric(float64(k), "entries-before")
+		})
+	}
+}

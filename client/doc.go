@@ -69,6 +69,13 @@
 // V-sub-step that failed (ballot.Diagnose, tally.FailedFactors); the
 // packages' errors stay opaque.
 //
+// Incremental verification (state.go). Follow hands back, with the
+// verified state, what its record-order pass needs to go on
+// (Verified.MarshalState); a later Follow given it (FollowOptions.State)
+// proves the node's newest checkpoint consistent with the saved one and
+// verifies only the blocks after it (SuffixSource), with the same verdict
+// as a verification of the whole record.
+//
 // Everything here is variable time: it only ever sees public data. The
 // package is pure: no network, no files, no logging; the caller supplies
 // the record as an io.Reader.

@@ -50,6 +50,13 @@ type FollowOptions struct {
 	// Others are further nodes whose newest checkpoints MUST be consistent
 	// with the record (SPEC.md §10.7: ask more than one node).
 	Others []Source
+	// State, if set, is a state saved by Verified.MarshalState after an
+	// earlier Follow of this election: Follow then verifies only the
+	// entries after it when the source can serve them (SuffixSource), and
+	// the whole record when the state is unusable (ErrState). The result
+	// is the same as verifying the whole record with the state's
+	// checkpoint among Known (state.go).
+	State []byte
 	// Rand supplies batch-verification weights; crypto/rand.Reader if nil.
 	Rand io.Reader
 	// ChunkSize, Progress and TotalEntries are VerifyOptions'.
@@ -99,6 +106,7 @@ type Verified struct {
 
 	counted map[[32]byte]uint64 // credential → seq of its counted ballot
 	log     bulletin.MemoryLog
+	v       *verifier // what MarshalState saves
 }
 
 // SeqEntry is a verified board entry and its sequence number.
@@ -126,12 +134,7 @@ func (s *Verified) CountedSeq(cred [32]byte) (uint64, bool) {
 // without proving it extends it, and a *ForkError carrying self-contained
 // Evidence when two quorum-signed checkpoints contradict each other.
 func Follow(ctx context.Context, src Source, opts FollowOptions) (*Verified, error) {
-	rc, err := src.Record(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("client: fetching the election record: %w", err)
-	}
-	s, err := followRecord(rc, opts)
-	rc.Close()
+	s, err := followFrom(ctx, src, opts)
 	if err != nil {
 		return s, err
 	}
@@ -147,6 +150,36 @@ func Follow(ctx context.Context, src Source, opts FollowOptions) (*Verified, err
 	return s, nil
 }
 
+// followFrom verifies src's record: only the blocks after opts.State when
+// src can serve them (state.go), the whole record otherwise.
+func followFrom(ctx context.Context, src Source, opts FollowOptions) (*Verified, error) {
+	if ss, ok := src.(SuffixSource); ok && opts.State != nil {
+		s, err := resume(ctx, ss, opts)
+		var rw *rewriteError
+		var fe *ForkError
+		switch {
+		case err == nil, errors.As(err, &fe), errors.Is(err, errBehindSaved):
+			return s, err
+		case errors.As(err, &rw):
+			// The node's proof does not link its checkpoint to the saved
+			// one. Its whole record decides: the record's own tree either
+			// extends the saved checkpoint (the proof alone was wrong) or
+			// yields evidence of the fork that E3 proves by itself.
+			opts.Known = append(slices.Clone(opts.Known), rw.saved)
+		}
+		// Otherwise (an unusable state, a node that cannot serve or
+		// frame the new blocks, new entries that fail a step) the whole
+		// record decides, exactly as without a state: a node that
+		// withholds its pages costs the party time, never a verdict.
+	}
+	rc, err := src.Record(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("client: fetching the election record: %w", err)
+	}
+	defer rc.Close()
+	return followRecord(rc, opts)
+}
+
 // FollowRecord is Follow over a record already at hand (e.g. a file given
 // to `urna verify`), with opts.Others ignored: it verifies the record and
 // proves it consistent with opts.Known (V3.8).
@@ -154,20 +187,100 @@ func FollowRecord(r io.Reader, opts FollowOptions) (*Verified, error) {
 	return followRecord(r, opts)
 }
 
+func (o *FollowOptions) verifyOptions() VerifyOptions {
+	return VerifyOptions{Fingerprint: o.Fingerprint, Rand: o.Rand, ChunkSize: o.ChunkSize,
+		Progress: o.Progress, TotalEntries: o.TotalEntries}
+}
+
 func followRecord(r io.Reader, opts FollowOptions) (*Verified, error) {
-	v := newVerifier(VerifyOptions{Fingerprint: opts.Fingerprint, Rand: opts.Rand, ChunkSize: opts.ChunkSize,
-		Progress: opts.Progress, TotalEntries: opts.TotalEntries})
-	var kept []SeqEntry
-	notes, err := v.runKeepingCheckpoints(r, func(seq uint64, e *bulletin.Entry) {
-		if e.Type != bulletin.TypeBallot && e.Type != bulletin.TypeAuditedBallot && e.Type != bulletin.TypeAudit {
-			kept = append(kept, SeqEntry{seq, e})
-		}
-	})
-	v.finish()
+	v := newVerifier(opts.verifyOptions())
+	v.saved = newStateLog()
+	return v.follow(r, nil, nil, opts)
+}
+
+// errBehindSaved: the node's newest checkpoint is older than the saved
+// state's (and consistent with it).
+var errBehindSaved = fmt.Errorf("%w (behind the saved state)", ErrStale)
+
+// rewriteError: a node's checkpoint does not extend the saved state's
+// according to the node's own consistency proof.
+type rewriteError struct {
+	saved []byte
+	err   error
+}
+
+func (e *rewriteError) Error() string { return e.err.Error() }
+
+// resume restores opts.State and verifies only what src's newest
+// checkpoint adds to it (state.go).
+func resume(ctx context.Context, src SuffixSource, opts FollowOptions) (*Verified, error) {
+	v, saved, kept, err := restore(opts.State, opts.verifyOptions())
 	if err != nil {
 		return nil, err
 	}
-	s := &Verified{Report: v.rep, Manifest: v.m, Fingerprint: v.rep.Fingerprint, Entries: kept, log: v.log}
+	board := boardOf(v.m)
+	note, err := src.CheckpointNote(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("client: fetching a node's checkpoint: %w", err)
+	}
+	c, err := board.Open(note)
+	if err != nil {
+		return nil, fmt.Errorf("client: the node's checkpoint of election %q: %w", v.m.ElectionID, err)
+	}
+	size := v.log.Size()
+	switch {
+	case c.Size < size:
+		// A lagging or rolled-back node: prove its checkpoint against the
+		// party's own tree (a fork is proven evidence), then refuse it.
+		s, err := v.follow(nil, kept, [][]byte{saved}, opts)
+		if err != nil {
+			return s, err
+		}
+		if err := s.Extends(ctx, note, nil); err != nil {
+			return s, err
+		}
+		return s, fmt.Errorf("%w: the node's newest checkpoint has log size %d, the party verified %d", errBehindSaved, c.Size, size)
+	case c.Size == size:
+		return v.follow(nil, kept, [][]byte{saved}, opts)
+	}
+	p, err := src.Consistency(ctx, size, c.Size)
+	if err != nil {
+		return nil, fmt.Errorf("client: the consistency proof from log size %d to %d: %w", size, c.Size, err)
+	}
+	if err := board.CheckConsistency(saved, note, p); err != nil {
+		var inc *bulletin.InconsistencyError
+		if errors.As(err, &inc) {
+			return nil, &rewriteError{saved: saved, err: err}
+		}
+		return nil, fmt.Errorf("client: %w", err)
+	}
+	rc, err := src.RecordSince(ctx, v.prev.Height+1, c.Size, note)
+	if err != nil {
+		return nil, fmt.Errorf("client: fetching the record after log size %d: %w", size, err)
+	}
+	defer rc.Close()
+	return v.follow(rc, kept, nil, opts)
+}
+
+// follow runs v over r (a whole record, or the blocks after the state v
+// was restored from, whose non-ballot entries are kept) and returns the
+// verified state. r nil: nothing to read, notes are the checkpoints.
+func (v *verifier) follow(r io.Reader, kept []SeqEntry, notes [][]byte, opts FollowOptions) (*Verified, error) {
+	kept = slices.Clone(kept)
+	if r != nil {
+		var err error
+		notes, err = v.runKeepingCheckpoints(r, func(seq uint64, e *bulletin.Entry) {
+			if e.Type != bulletin.TypeBallot && e.Type != bulletin.TypeAuditedBallot && e.Type != bulletin.TypeAudit {
+				kept = append(kept, SeqEntry{seq, e})
+			}
+		})
+		if err != nil {
+			v.finish()
+			return nil, err
+		}
+	}
+	v.finish()
+	s := &Verified{Report: v.rep, Manifest: v.m, Fingerprint: v.rep.Fingerprint, Entries: kept, log: v.log, v: v}
 	if v.electorate != nil {
 		s.Credentials = v.electorate.Len()
 		v.rep.Credentials, v.rep.Weight = s.Credentials, v.electorate.TotalWeight() // V6.3

@@ -169,18 +169,24 @@ type pipeline struct {
 	seed   [32]byte
 	seedOK bool
 	wg     sync.WaitGroup
+
+	first, lastOpen int64 // where the record starts (0 and NoEntry but for a resumed verifier)
 }
 
 // startPipeline starts the reader and the workers over rr. The batch
 // weights of job i come from a ChaCha8 stream seeded with
 // SHA-256(seed ‖ i), seed being read once from rnd here, so that rnd is
 // only ever read by the caller's goroutine.
-func startPipeline(rr *bulletin.RecordReader, workers int, rnd io.Reader) *pipeline {
+//
+// A resumed verifier (state.go) starts at entry first, after the open
+// entry lastOpen (NoEntry: none yet) and under the key snap (nil: none).
+func startPipeline(rr *bulletin.RecordReader, workers int, rnd io.Reader, first, lastOpen int64, snap *keySnapshot) *pipeline {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	p := &pipeline{rr: rr, order: make(chan *job, pipelineDepth*workers), work: make(chan *job, workers),
-		quit: make(chan struct{}), keys: newKeyBoard()}
+		quit: make(chan struct{}), keys: newKeyBoard(), first: first, lastOpen: lastOpen}
+	p.keys.done, p.keys.snap = first, snap
 	_, err := io.ReadFull(rnd, p.seed[:])
 	p.seedOK = err == nil
 	p.wg.Add(1 + workers)
@@ -203,7 +209,7 @@ func (p *pipeline) read() {
 	defer p.wg.Done()
 	defer close(p.order)
 	defer close(p.work)
-	seq, lastOpen := int64(0), NoEntry
+	seq, lastOpen := p.first, p.lastOpen
 	for index := uint64(0); ; index++ {
 		j := &job{index: index, first: seq, lastOpen: lastOpen, decoded: make(chan struct{})}
 		n := 0

@@ -158,6 +158,12 @@ type verifier struct {
 	// returns (Follow uses both).
 	keep  func(seq uint64, e *bulletin.Entry)
 	notes [][]byte
+
+	// lastOpen is the sequence number of the open entry (NoEntry before
+	// it); saved, if not nil, records what a resumable state needs
+	// (state.go).
+	lastOpen int64
+	saved    *stateLog
 }
 
 type blockRef struct {
@@ -179,7 +185,7 @@ func newVerifier(opts VerifyOptions) *verifier {
 		opts: opts, rand: rnd, rep: newReport(), rules: bulletin.NewRules(b.rulesBodies()), bod: b,
 		st: &bulletin.ElectionState{}, idx: bulletin.NewMemIndex(), blockAt: map[uint64]blockRef{},
 		height: NoEntry, counter: ballot.NewCounter(), last: map[[32]byte]counted{}, partials: map[int]*tally.PartialDecryption{},
-		partialSeq: map[int]int64{}, validPD: map[int]bool{}, resultSeq: NoEntry,
+		partialSeq: map[int]int64{}, validPD: map[int]bool{}, resultSeq: NoEntry, lastOpen: NoEntry,
 	}
 }
 
@@ -207,13 +213,14 @@ func (v *verifier) run(r io.Reader) error {
 	rr, err := bulletin.NewRecordReader(cr)
 	if err != nil {
 		if cr.err != nil {
-			return fmt.Errorf("%w: %v", ErrRead, cr.err)
+			return fmt.Errorf("%w: %w", ErrRead, cr.err)
 		}
 		v.v1Failed = true
 		v.failAt(StepV1, NoEntry, "V1.1 record header", "%v", err)
 		return nil
 	}
-	p := startPipeline(rr, v.opts.Workers, v.rand)
+	rr.StartAt(uint64(v.seq))
+	p := startPipeline(rr, v.opts.Workers, v.rand, v.seq, v.lastOpen, v.keySnap())
 	defer p.stop()
 	v.keys = p.keys
 	for j := range p.order {
@@ -234,7 +241,7 @@ func (v *verifier) run(r io.Reader) error {
 		}
 		if j.err != nil {
 			if cr.err != nil {
-				return fmt.Errorf("%w: %v", ErrRead, cr.err)
+				return fmt.Errorf("%w: %w", ErrRead, cr.err)
 			}
 			// The reader cannot resynchronize after a malformed frame: the
 			// rest of the record is unverifiable.
@@ -311,6 +318,9 @@ func (v *verifier) leaf(raw []byte, e *bulletin.Entry) {
 		v.failAt(StepV3, v.seq, "V3 log", "%v", err)
 	}
 	v.entry(e)
+	if e.Type == bulletin.TypeOpen {
+		v.lastOpen = v.seq
+	}
 	v.seq++
 	if e.Type == bulletin.TypeOpen && v.keys != nil {
 		v.keys.publish(v.seq, &keySnapshot{m: v.m, joint: v.joint})
@@ -375,6 +385,7 @@ func (v *verifier) entry(e *bulletin.Entry) {
 		}
 	} else {
 		v.idx.Commit(eff)
+		v.saved.effects(eff)
 	}
 	if seq == 0 {
 		return
@@ -397,14 +408,12 @@ func (v *verifier) entry(e *bulletin.Entry) {
 			return
 		}
 		if accepted {
-			v.creds = obj.(*ballot.CredentialList)
-			v.electorate = ballot.NewElectorate()
-			v.register(seq, v.creds)
+			v.register(seq, e.Type, obj.(*ballot.CredentialList))
 		}
 	case bulletin.TypeLateCredentials:
 		v.checked(StepV6)
-		if v.signed(e, StepV5, seq) && accepted && v.electorate != nil {
-			v.register(seq, obj.(*ballot.CredentialList))
+		if v.signed(e, StepV5, seq) && accepted {
+			v.register(seq, e.Type, obj.(*ballot.CredentialList))
 		}
 	case bulletin.TypeDKGDeal, bulletin.TypeDKGConfirmation, bulletin.TypeDKGComplaint, bulletin.TypeDKGReveal:
 		v.checked(StepV7)
@@ -666,7 +675,7 @@ func (v *verifier) badBallots(p []pendingBallot) ([]int, error) {
 func (v *verifier) count(pb pendingBallot) {
 	v.checked(StepV10)
 	w, _ := v.electorate.Weight(pb.cred) // registered: flush checked V8.4
-	status, superseded := v.counter.Add(ballot.WeightedCastEntry(pb.b, true, w))
+	status, superseded := v.countAdd(ballot.WeightedCastEntry(pb.b, true, w))
 	if status != ballot.Counted {
 		// The rules refuse a burnt tracker (V5), so this needs a faulty rules replay.
 		v.failAt(StepV10, pb.seq, "V10.3 tracker", "ballot is %s under the counting rule although the rules accepted it", status)
@@ -705,11 +714,17 @@ func (v *verifier) count(pb pendingBallot) {
 	v.last[pb.cred] = counted{seq: pb.seq, cts: v.cts.put(cts)}
 }
 
-// register adds the credentials of an accepted credential list or
-// late-credentials entry to the electorate (V6.4). The rules refused any
-// credential already registered, so a failure here means the replay of
-// the rules is faulty.
-func (v *verifier) register(seq int64, l *ballot.CredentialList) {
+// register adds the credentials of an accepted credential list (t
+// TypeCredentials, which starts the electorate) or late-credentials entry
+// to the electorate (V6.4). The rules refused any credential already
+// registered, so a failure here means the replay of the rules is faulty.
+func (v *verifier) register(seq int64, t bulletin.EntryType, l *ballot.CredentialList) {
+	if t == bulletin.TypeCredentials {
+		v.creds, v.electorate = l, ballot.NewElectorate()
+	}
+	if v.electorate == nil {
+		return
+	}
 	if err := v.electorate.Add(l); err != nil {
 		v.failAt(StepV6, seq, "V6.4 late credentials", "%v", err)
 	}
@@ -739,7 +754,7 @@ func (v *verifier) audited(seq int64, e *bulletin.Entry, a *ballot.AuditedBallot
 		return
 	}
 	if accepted {
-		v.counter.Add(ballot.AuditEntry(a, true))
+		v.countAdd(ballot.AuditEntry(a, true))
 	}
 }
 
@@ -763,7 +778,7 @@ func (v *verifier) audit(seq int64, e *bulletin.Entry, a *ballot.Audit, accepted
 		return
 	}
 	if accepted {
-		v.counter.Add(ballot.OpenedEntry(a, true))
+		v.countAdd(ballot.OpenedEntry(a, true))
 	}
 }
 

@@ -210,6 +210,25 @@ func (a *Aggregator) Aggregate() [][]*ballot.Ciphertext {
 	return agg
 }
 
+// Sums returns, for each weight w of a ballot added so far (increasing),
+// the plain sum of those ballots' ciphertexts, before it is multiplied by
+// w: what a verifier saves to go on later (Add(w, sum) on an empty
+// aggregator of the same shape gives the aggregator back).
+func (a *Aggregator) Sums() ([]uint32, [][][]*ballot.Ciphertext) {
+	ws := slices.Sorted(maps.Keys(a.byW))
+	out := make([][][]*ballot.Ciphertext, len(ws))
+	for i, w := range ws {
+		out[i] = make([][]*ballot.Ciphertext, len(a.options))
+		for q, row := range a.byW[w] {
+			out[i][q] = make([]*ballot.Ciphertext, len(row))
+			for o := range row {
+				out[i][q][o] = &ballot.Ciphertext{Alpha: row[o][0].Element(), Beta: row[o][1].Element()}
+			}
+		}
+	}
+	return ws, out
+}
+
 // decryptionChallenge is the transcript of SPEC.md §9.2 (label decryption-proof).
 func decryptionChallenge(p *Params, j int, X *group.Element, q, o int, ct *ballot.Ciphertext, s *DecryptionShare) *group.Scalar {
 	return transcript.New(transcript.DecryptionProof).Bytes(p.Fingerprint[:]).

@@ -288,9 +288,20 @@ func TestWeightedTally(t *testing.T) {
 	}
 	a.Add(5, cts[0])
 	a.Sub(5, cts[0])
-	for o, ct := range a.Aggregate()[0] {
-		if !ct.Alpha.Equal(agg[0][o].Alpha) || !ct.Beta.Equal(agg[0][o].Beta) {
-			t.Fatalf("Aggregator disagrees with WeightedAggregate at option %d", o)
+	// Its per-weight sums, added to an empty aggregator, give it back
+	// (what a resumed verifier does).
+	ws, sums := a.Sums()
+	b, _ := NewAggregator([]int{2})
+	for i, w := range ws {
+		if err := b.Add(w, sums[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, x := range []*Aggregator{a, b} {
+		for o, ct := range x.Aggregate()[0] {
+			if !ct.Alpha.Equal(agg[0][o].Alpha) || !ct.Beta.Equal(agg[0][o].Beta) {
+				t.Fatalf("Aggregator disagrees with WeightedAggregate at option %d", o)
+			}
 		}
 	}
 	maxCount := uint64(1 + 7 + ballot.MaxWeight)

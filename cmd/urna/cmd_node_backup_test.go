@@ -195,8 +195,10 @@ func TestNodeBackupRestore(t *testing.T) {
 					for i := 1; i <= 3; i++ {
 						// Each target grows another history from the same
 						// backup: a trustee remembering one would rightly
-						// refuse the other as a fork (SPEC.md §10.7).
+						// refuse the other as a fork (SPEC.md §10.7), by its
+						// memory or by its saved verification state alike.
 						os.Remove(p(fmt.Sprintf("t%d/board-memory.json", i)))
+						os.Remove(p(fmt.Sprintf("t%d/board-state.bin", i)))
 						mustUrna(t, "trustee", "deal", "--dir", p(fmt.Sprintf("t%d", i)), "--node="+r.APIAddr)
 					}
 				})

@@ -201,7 +201,7 @@ func runVerify(ctx context.Context, e *env, src string, o *verifyOpts) error {
 				continue
 			}
 			if xerr := s.Extends(ctx, k.note, nil); xerr != nil {
-				seenErr = keptEvidence(xerr, k.path)
+				seenErr = keptEvidence(xerr, k.path, k.receipt != nil)
 				break
 			}
 			if k.receipt == nil {
@@ -209,7 +209,7 @@ func runVerify(ctx context.Context, e *env, src string, o *verifyOpts) error {
 			}
 			line, xerr := receiptLine(s, k.receipt)
 			if xerr != nil {
-				seenErr = fmt.Errorf("urna verify: --receipt %s: %w", k.path, xerr)
+				seenErr = fmt.Errorf("urna verify: V3.7: --receipt %s: %w", k.path, xerr)
 				break
 			}
 			receiptLines = append(receiptLines, k.path+": "+line)
@@ -257,24 +257,29 @@ func runVerify(ctx context.Context, e *env, src string, o *verifyOpts) error {
 
 // keptEvidence writes the evidence of a fork beside the file the
 // contradicted checkpoint came from and says where; other errors are
-// returned as they are.
-func keptEvidence(err error, path string) error {
+// returned as they are. Each names the step: V3.7 for a receipt's
+// checkpoint, V3.8 for a checkpoint seen before.
+func keptEvidence(err error, path string, receipt bool) error {
+	step, what := "V3.8", "the checkpoint in"
+	if receipt {
+		step, what = "V3.7", "the receipt"
+	}
 	var fe *client.ForkError
 	if !errors.As(err, &fe) {
 		if errors.Is(err, client.ErrStale) {
-			return withHint(fmt.Errorf("urna verify: %s: %w", path, err), "the record is older than a checkpoint seen before: verify a newer record (urna export again)")
+			return withHint(fmt.Errorf("urna verify: %s: %s: %w", step, path, err), "the record is older than a checkpoint seen before: verify a newer record (urna export again)")
 		}
-		return fmt.Errorf("urna verify: %s: %w", path, err)
+		return fmt.Errorf("urna verify: %s: %s: %w", step, path, err)
 	}
 	mem, merr := roles.OpenMemory(filepath.Dir(path))
 	if merr == nil {
 		var ev string
 		if ev, merr = mem.KeepEvidence(fe.Evidence); merr == nil {
-			return withHint(fmt.Errorf("urna verify: the record contradicts the checkpoint in %s: %w; evidence kept in %s", path, err, ev),
+			return withHint(fmt.Errorf("urna verify: %s: the record contradicts %s %s: %w; evidence kept in %s", step, what, path, err, ev),
 				"check it with 'urna verify --evidence "+ev+"' and publish it")
 		}
 	}
-	return fmt.Errorf("urna verify: the record contradicts the checkpoint in %s: %w (and keeping the evidence failed: %v)", path, err, merr)
+	return fmt.Errorf("urna verify: %s: the record contradicts %s %s: %w (and keeping the evidence failed: %v)", step, what, path, err, merr)
 }
 
 // receiptLine checks a receipt against the verified record (V3.7) and says

@@ -222,13 +222,37 @@ func (e *liveElection) snapshot() snapshot {
 }
 
 // serveView returns a rewrite that serves the snapshot's record (a stale
-// or forked view), and when consistent is set its checkpoint and board
-// size too (a liar whose answers agree).
+// or forked view), its blocks and entries too (GET /blocks and /entries,
+// which a party holding a saved state reads instead of the record), and
+// when consistent is set its checkpoint and board size too (a liar whose
+// answers agree).
 func serveView(s snapshot, consistent bool) func(string, *http.Request, []byte) []byte {
-	return func(path string, _ *http.Request, body []byte) []byte {
+	var blocks []api.Block
+	var entries []api.Entry
+	if rr, err := bulletin.NewRecordReader(bytes.NewReader(s.record)); err == nil {
+		for {
+			b, err := rr.Next()
+			if err != nil {
+				break
+			}
+			h := b.Header
+			blocks = append(blocks, api.Block{Height: h.Height, FirstSeq: h.FirstSeq, Count: h.Count, LogSize: h.LogSize, Header: h.Bytes()})
+			for k, raw := range b.Raw {
+				entries = append(entries, api.Entry{Seq: h.FirstSeq + uint64(k), Type: b.Entries[k].Type.String(), Block: h.Height, Entry: raw})
+			}
+		}
+	}
+	return func(path string, r *http.Request, body []byte) []byte {
 		switch {
 		case path == api.Prefix+"/record":
 			return s.record
+		case path == api.Prefix+"/entries":
+			return entriesPage(r, entries)
+		case path == api.Prefix+"/blocks":
+			from, _ := strconv.ParseUint(r.URL.Query().Get("from"), 10, 64)
+			from = min(from, uint64(len(blocks)))
+			out, _ := json.Marshal(api.BlocksResponse{Blocks: blocks[from:]})
+			return out
 		case path == api.Prefix+"/checkpoint" && consistent:
 			return s.checkpoint
 		case path == api.Prefix+"/election" && consistent:

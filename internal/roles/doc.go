@@ -36,6 +36,13 @@
 // memory. The voter's device follows the prefix up to the open entry
 // instead (FetchVerifiedElection, SPEC.md §10.6).
 //
+// A party verifies the board once: after each contact it saves the state
+// its verification ended in (StateFile, beside the memory, 0600, replaced
+// atomically), and the next contact reads and verifies only the blocks
+// after it, framed from GET /blocks and /entries (suffix.go), after the
+// node's checkpoint is proved consistent with the saved one. Pages that do
+// not frame or do not verify send the party to the whole record.
+//
 // Secrets live only in local files with owner-only permissions (0600, in
 // 0700 directories): key files, credential files and the trustee's dealer
 // seed. They are never logged and never sent: only signed entries and

@@ -14,7 +14,8 @@ import (
 )
 
 // observe is how every party reads the board before it signs or decrypts
-// anything (SPEC.md §10.7): client.Follow over nodes[0]'s record, with the
+// anything (SPEC.md §10.7): client.Follow over nodes[0]'s record (only
+// the part after the party's saved state, StateFile, when it has one), with the
 // newest checkpoints of every node compared, and the party's memory: the
 // record MUST extend every checkpoint remembered. On success the newest
 // checkpoint is remembered; on a fork the evidence is kept beside the
@@ -42,14 +43,17 @@ func follow(ctx context.Context, rand io.Reader, nodes []*apiclient.Client, mem 
 		others = append(others, o)
 	}
 	var s *client.Verified
-	var err error
+	state, err := mem.LoadState()
+	if err != nil {
+		return nil, err
+	}
 	for attempt := 0; ; attempt++ {
 		// The board signs checkpoints a little after it commits entries: a
 		// record whose newest entries no checkpoint covers yet fails V3.6.
 		if err := WaitCheckpoint(ctx, nodes[0], 15*time.Second); err != nil {
 			return nil, err
 		}
-		s, err = client.Follow(ctx, nodes[0], client.FollowOptions{Fingerprint: fp, Others: others, Rand: rand})
+		s, err = client.Follow(ctx, nodeSource{nodes[0]}, client.FollowOptions{Fingerprint: fp, Others: others, Rand: rand, State: state})
 		if s != nil && errors.Is(err, client.ErrNotVerified) && attempt < 2 {
 			if step, _, _ := s.Report.FirstFailure(); step == client.StepV3 {
 				continue
@@ -74,6 +78,9 @@ func follow(ctx context.Context, rand io.Reader, nodes []*apiclient.Client, mem 
 	}
 	if mem != nil {
 		if err := mem.Remember(bulletin.BoardFor(s.Manifest), s.Fingerprint, s.Newest); err != nil {
+			return s, err
+		}
+		if err := mem.SaveState(s); err != nil {
 			return s, err
 		}
 	}

@@ -21,6 +21,9 @@ func Build(tb testing.TB, seed string, cfg Config) *Election {
 	}
 	e := NewElection(tb, seed, cfg)
 	cfg = e.Config
+	if len(cfg.Witnesses) > 0 {
+		e.UseWitnesses(cfg.Witnesses, cfg.WitnessQuorum)
+	}
 	e.Post(e.ManifestEntry())
 	e.SeqCredentials = e.Post(e.CredentialsEntry())
 	for _, d := range e.DealEntries() {

@@ -28,6 +28,10 @@ type Config struct {
 	Complaint bool  // dealer 1's share for trustee 2 does not decrypt: trustee 2 complains, dealer 1 reveals
 	Nodes     int   // board nodes n1…nNodes; quorum Nodes/2+1
 	BlockSize int   // entries per block when sealing
+	// Witnesses, if any, make the manifest a version-2 one naming them
+	// with WitnessQuorum (UseWitnesses); Seal does not cosign.
+	Witnesses     []ballot.Witness
+	WitnessQuorum uint32
 	// Questions of the manifest (nil: Questions()). Pick assumes at least
 	// Questions()'s options; Build chooses by Config.choices.
 	Questions []ballot.Question

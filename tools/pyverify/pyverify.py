@@ -553,6 +553,195 @@ def witness_quorum_error(m, cp):
     return None
 
 
+def checkpoint_errors(m, cp):
+    """§3.8, §3.13: opens checkpoint cp under manifest m: V3.1 origin, V3.4
+    at most 100 lines, V3.2 every board-node line valid, V3.3 node quorum,
+    V3.9 witness quorum. Returns the failures as (sub-step, reason)."""
+    out = []
+    origin = "urna/%s/%s" % (m.election_id, m.fp[:8].hex())
+    if cp.origin != origin:
+        out.append(("V3.1", "origin %r != %r" % (cp.origin, origin)))
+    if len(cp.sigs) > 100:
+        out.append(("V3.4", "%d signature lines > 100" % len(cp.sigs)))
+    signers = set()
+    seen = set()
+    nodes = {}
+    for nid, key in m.nodes:
+        kh = hashlib.sha256(nid.encode() + b"\n\x01" + key).digest()[:4]
+        nodes[(nid, kh)] = key
+    for line, nid, kh, sig in cp.sigs:
+        if line in seen:
+            continue
+        seen.add(line)
+        key = nodes.get((nid, kh))
+        if key is None:
+            continue
+        if len(sig) != 64 or not r255.ed25519_verify(key, cp.text, sig):
+            out.append(("V3.2", "invalid signature by board node %s" % nid))
+            continue
+        signers.add(nid)
+    if len(signers) < m.quorum:
+        out.append(("V3.3", "%d distinct valid node signatures < quorum %d" % (len(signers), m.quorum)))
+    if m.wquorum > 0:
+        err = witness_quorum_error(m, cp)
+        if err:
+            out.append(("V3.9", err))
+    return out
+
+
+def node_hash(l, r):
+    return hashlib.sha256(b"\x01" + l + r).digest()
+
+
+def consistency_ok(first, second, proof, first_root, second_root):
+    """RFC 9162 §2.1.4.2: verifies a consistency proof between tree sizes
+    first ≤ second with the given roots."""
+    if first == second:
+        return not proof and first_root == second_root
+    if first == 0 or first > second:
+        return False
+    if first & (first - 1) == 0:
+        proof = [first_root] + list(proof)
+    fn, sn = first - 1, second - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    if not proof:
+        return False
+    fr = sr = proof[0]
+    for c in proof[1:]:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            fr, sr = node_hash(c, fr), node_hash(c, sr)
+            if not fn & 1:
+                while not (fn & 1 or fn == 0):
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            sr = node_hash(sr, c)
+        fn >>= 1
+        sn >>= 1
+    return fr == first_root and sr == second_root and sn == 0
+
+
+def b64url_strict(s):
+    """Base64url without padding, canonical (§10.8)."""
+    if not isinstance(s, str) or "=" in s:
+        return None
+    try:
+        raw = base64.b64decode(s.translate(str.maketrans("-_", "+/")) + "=" * (-len(s) % 4), validate=True)
+    except Exception:
+        return None
+    if base64.urlsafe_b64encode(raw).decode().rstrip("=") != s:
+        return None
+    return raw
+
+
+class EvidenceError(Exception):
+    def __init__(self, step, msg):
+        super().__init__(msg)
+        self.step = step
+
+
+def check_evidence(data):
+    """§10.8 E0–E3. Returns (manifest, old, new, proven, why); raises
+    EvidenceError naming the step that fails."""
+    import json
+    try:
+        f = json.loads(data.decode("utf-8"))
+    except Exception as x:
+        raise EvidenceError("E0", "not JSON: %s" % x)
+    members = {"kind": str, "version": int, "manifest": str, "old": str, "new": str,
+               "proof": str, "implied_old_root": str, "reason": str}
+    if not isinstance(f, dict):
+        raise EvidenceError("E0", "not a JSON object")
+    for k, v in f.items():
+        if k not in members:
+            raise EvidenceError("E0", "unknown member %r" % k)
+        if type(v) is not members[k]:
+            raise EvidenceError("E0", "member %r has the wrong type" % k)
+    if f.get("kind") != "urna-evidence" or f.get("version") != 1:
+        raise EvidenceError("E0", "kind %r version %r" % (f.get("kind"), f.get("version")))
+    mb = b64url_strict(f.get("manifest", ""))
+    if mb is None:
+        raise EvidenceError("E0", "manifest is not base64url without padding")
+    try:
+        m = decode_manifest(mb)
+    except Malformed as x:
+        raise EvidenceError("E0", "manifest: %s" % x)
+    proof = None
+    if f.get("proof", "") != "":
+        raw = b64url_strict(f["proof"])
+        if raw is None:
+            raise EvidenceError("E0", "proof is not base64url without padding")
+        try:
+            r = Reader(raw)
+            old_size, new_size = r.u64(), r.u64()
+            n = r.count(0, 128, "proof hashes")
+            hashes = [r.raw(32) for _ in range(n)]
+            r.end()
+        except Malformed as x:
+            raise EvidenceError("E0", "proof: %s" % x)
+        if old_size == 0 or old_size > new_size:
+            raise EvidenceError("E0", "proof sizes %d -> %d" % (old_size, new_size))
+        proof = (old_size, new_size, hashes)
+    implied = None
+    if f.get("implied_old_root", "") != "":
+        h = f["implied_old_root"]
+        if len(h) != 64 or any(c not in "0123456789abcdefABCDEF" for c in h):
+            raise EvidenceError("E0", "implied_old_root is not 64 hex digits")
+        implied = bytes.fromhex(h)
+    cps = []
+    for step, name in (("E1", "old"), ("E2", "new")):
+        try:
+            cp = decode_checkpoint(f.get(name, "").encode("utf-8"))
+        except Malformed as x:
+            raise EvidenceError(step, "%s checkpoint: %s" % (name, x))
+        errs = checkpoint_errors(m, cp)
+        if errs:
+            raise EvidenceError(step, "%s checkpoint: %s %s" % (name, errs[0][0], errs[0][1]))
+        cps.append(cp)
+    o, n = cps
+    if o.size > n.size:
+        raise EvidenceError("E2", "old checkpoint size %d is larger than new %d" % (o.size, n.size))
+    proven, why = False, ""
+    if o.size == n.size and o.root != n.root:
+        proven, why = True, "two roots for log size %d" % o.size
+    elif o.size == n.size and (o.height != n.height or o.block_hash != n.block_hash):
+        proven, why = True, "two blocks for log size %d" % o.size
+    elif o.size == n.size:
+        why = "the checkpoints agree"
+    elif o.height >= n.height:
+        proven, why = True, "log grew from %d to %d but block height did not" % (o.size, n.size)
+    elif proof is None or proof[0] != o.size or proof[1] != n.size:
+        why = "no consistency proof between the checkpoints' sizes"
+    elif consistency_ok(o.size, n.size, proof[2], o.root, n.root):
+        why = "the proof shows the checkpoints consistent"
+    elif implied is not None and implied != o.root and consistency_ok(o.size, n.size, proof[2], implied, n.root):
+        proven, why = True, "the log of size %d has another root in the new checkpoint's tree" % o.size
+    else:
+        why = "the consistency proof does not link the checkpoints (not proof of a fork by itself)"
+    return m, o, n, proven, why
+
+
+def evidence_main(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        m, o, n, proven, why = check_evidence(data)
+    except EvidenceError as x:
+        print("%s FAIL: %s" % (x.step, x))
+        print("EVIDENCE INVALID")
+        return 1
+    print("E0 PASS")
+    print("# election %s fingerprint %s" % (m.election_id, m.fp.hex()))
+    print("E1 PASS old size %d height %d" % (o.size, o.height))
+    print("E2 PASS new size %d height %d" % (n.size, n.height))
+    print("E3 %s: %s" % ("PROVEN" if proven else "NOT-PROVEN", why))
+    return 0 if proven else 1
+
+
 def cosignature_vectors(path):
     """Checks bulletin/testdata/cosignature.json (§3.13) and ballot/testdata/
     nodekeys.json (§4.1), given as the cosignature file's path."""
@@ -1216,40 +1405,10 @@ class Verifier:
             if m is None:
                 rep.fail("V3.1", where, "no manifest to open the checkpoint against")
                 continue
-            origin = "urna/%s/%s" % (m.election_id, m.fp[:8].hex())
             ok = True
-            if cp.origin != origin:
-                rep.fail("V3.1", where, "origin %r != %r" % (cp.origin, origin))
+            for sub, msg in checkpoint_errors(m, cp):
+                rep.fail(sub, where, msg)
                 ok = False
-            if len(cp.sigs) > 100:
-                rep.fail("V3.4", where, "%d signature lines > 100" % len(cp.sigs))
-                ok = False
-            signers = set()
-            seen = set()
-            nodes = {}
-            for nid, key in m.nodes:
-                kh = hashlib.sha256(nid.encode() + b"\n\x01" + key).digest()[:4]
-                nodes[(nid, kh)] = key
-            for line, nid, kh, sig in cp.sigs:
-                if line in seen:
-                    continue
-                seen.add(line)
-                key = nodes.get((nid, kh))
-                if key is None:
-                    continue
-                if len(sig) != 64 or not r255.ed25519_verify(key, cp.text, sig):
-                    rep.fail("V3.2", where, "invalid signature by board node %s" % nid)
-                    ok = False
-                    continue
-                signers.add(nid)
-            if len(signers) < m.quorum:
-                rep.fail("V3.3", where, "%d distinct valid node signatures < quorum %d" % (len(signers), m.quorum))
-                ok = False
-            if m.wquorum > 0:
-                err = witness_quorum_error(m, cp)
-                if err:
-                    rep.fail("V3.9", where, err)
-                    ok = False
             h = by_height.get(cp.height)
             if h is None or h.size != cp.size or h.root != cp.root or h.hash != cp.block_hash:
                 rep.fail("V3.5", where, "no block of height %d with the checkpoint's size, root and hash" % cp.height)
@@ -1894,8 +2053,11 @@ def main(argv):
     ap.add_argument("--id-vectors", metavar="JSON", help="check identifier vectors (§4.1) and exit")
     ap.add_argument("--manifest-vectors", metavar="JSON", help="decode a manifest vector (§4.2) and check its fingerprint, then exit")
     ap.add_argument("--cosignature-vectors", metavar="JSON", help="check cosignature (§3.13) and node-key (§4.1) vectors and exit")
+    ap.add_argument("--evidence", metavar="FILE", help="check an evidence file of a fork (§10.8) and exit")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
+    if args.evidence:
+        return evidence_main(args.evidence)
     if args.selftest:
         return selftest()
     if args.id_vectors:

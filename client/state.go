@@ -1,0 +1,450 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/urna-vote/urna/ballot"
+	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/internal/wire"
+	"github.com/urna-vote/urna/tally"
+)
+
+// Incremental verification. A party contacts the board many times (a
+// trustee deals, checks, answers and decrypts; the authority opens,
+// closes and tallies). Verifying the whole record on each contact costs
+// the whole election every time; instead Follow hands back, with the
+// verified state, everything the record-order pass of V1–V13 needs to go
+// on where it stopped (Verified.MarshalState), and a later Follow given it
+// (FollowOptions.State) verifies only the entries after it:
+//
+//   - the checkpoint that covered the verified record, and the last block
+//     header (V2: the chain goes on from it, V2.4 from its time; V3.5: the
+//     next blocks' log sizes and roots);
+//   - the Merkle log's stored hashes (V3: the log goes on from them; the
+//     party can still prove any older checkpoint consistent from its own
+//     tree, as after a full verification);
+//   - the election-rules state, with the voting window of a version-4
+//     manifest (V5.7), and every index fact committed so far (V5:
+//     phases, seen entry ids, registered credentials and their weights,
+//     trackers, each credential's last ballot), replayed into a fresh
+//     bulletin.MemIndex;
+//   - the counting rule's input so far with each counted credential's
+//     weight (V10; maxCount, V10.6, is the sum of those weights),
+//     replayed into a fresh ballot.Counter, and each credential's counted
+//     ballot with its ciphertexts (a revote takes them out of the
+//     aggregate again);
+//   - the running weighted aggregate (V11): for each weight, the plain
+//     sum of the counted ballots of that weight, by question and option;
+//   - the report's counters, and the record's entries other than ballots
+//     (manifest, credential list, late credentials, key ceremony, open,
+//     close, partial decryptions, result), from which V4, V6 (the
+//     weighted electorate), V7, V12 and V13 are re-derived exactly as the
+//     first pass derived them.
+//
+// Only a state with no failure is saved (Follow refuses otherwise), so
+// going on from it finds exactly the failures that a full pass finds. On
+// the next contact Follow takes the node's newest checkpoint, proves it
+// consistent with the saved one (V3.8) with the node's proof before
+// reading anything, and reads only the blocks after the saved one
+// (SuffixSource). A node that rewrote an entry before the saved point
+// fails that proof; Follow then reads the node's whole record, whose own
+// tree yields evidence that proves the fork by itself (SPEC.md §10.8 E3).
+
+// ErrState: a saved state does not decode or does not fit the election;
+// the party verifies the whole record instead.
+var ErrState = errors.New("client: the saved verification state is unusable")
+
+// SuffixSource is a Source that also serves part of its record: a party
+// holding a saved state (FollowOptions.State) reads only what follows it.
+// internal/roles builds it over /blocks and /entries. Nothing it returns
+// is trusted.
+type SuffixSource interface {
+	Source
+	// RecordSince returns a record (SPEC.md §3.11 framing) of the blocks
+	// from height from on, up to the block that ends at log size size,
+	// followed by note (the checkpoint of that size) as its checkpoint.
+	RecordSince(ctx context.Context, from, size uint64, note []byte) (io.ReadCloser, error)
+}
+
+// stateVersion is the version byte of a saved state: 2 since credentials
+// have weights (a version-1 state is unusable, and the party verifies the
+// whole record once).
+const stateVersion = 2
+
+// stateMagic starts a saved state, so that no other file is taken for one.
+const stateMagic = "urna-verified-state"
+
+// stateLog records, during a pass, the index facts and the counting rule's
+// inputs in the order they happened, already encoded.
+type stateLog struct {
+	effs, counts *wire.Writer
+	nEff, nCount int
+}
+
+func newStateLog() *stateLog {
+	return &stateLog{effs: wire.NewWriter(1 << 12), counts: wire.NewWriter(1 << 12)}
+}
+
+const (
+	effTracker = 1 << iota
+	effLast
+	effWeights
+)
+
+// effects records the Effects the rules committed for one entry.
+func (l *stateLog) effects(eff *bulletin.Effects) {
+	if l == nil {
+		return
+	}
+	l.nEff++
+	w := l.effs
+	flags := uint8(0)
+	if eff.Tracker != nil {
+		flags |= effTracker
+	}
+	if eff.LastBallot != nil {
+		flags |= effLast
+	}
+	if eff.Weights != nil {
+		flags |= effWeights
+	}
+	w.Fixed(eff.ID[:]).U8(uint8(eff.Phase)).U8(flags).Count(len(eff.Credentials))
+	for _, c := range eff.Credentials {
+		w.Fixed(c[:])
+	}
+	if eff.Weights != nil {
+		w.Count(len(eff.Weights))
+		for _, x := range eff.Weights {
+			w.U32(x)
+		}
+	}
+	if eff.Tracker != nil {
+		w.Fixed(eff.Tracker.Tracker[:]).U8(uint8(eff.Tracker.Kind)).U64(eff.Tracker.Seq)
+	}
+	if eff.LastBallot != nil {
+		w.Fixed(eff.LastBallot.Credential[:]).U64(eff.LastBallot.Seq)
+	}
+}
+
+// countAdd applies the counting rule (V10) to e, recording it.
+func (v *verifier) countAdd(e ballot.CountEntry) (ballot.CountStatus, int) {
+	if l := v.saved; l != nil {
+		l.nCount++
+		flags := uint8(0)
+		if e.Audited {
+			flags |= 1
+		}
+		if e.Valid {
+			flags |= 2
+		}
+		l.counts.Fixed(e.Credential[:]).Fixed(e.Tracker[:]).U8(flags).U32(e.Weight)
+	}
+	return v.counter.Add(e)
+}
+
+// keySnap is the manifest and key the pipeline's workers check ballots
+// under from the start (a resumed verifier's), or nil.
+func (v *verifier) keySnap() *keySnapshot {
+	if v.joint == nil {
+		return nil
+	}
+	return &keySnapshot{m: v.m, joint: v.joint}
+}
+
+// MarshalState returns the state to continue verifying from (FollowOptions.State):
+// see the comment at the top of state.go. It is as large as the board's
+// sets (about 400 bytes per voter for a 1-of-5 ballot) and trusted by the
+// party that saved it: keep it beside the party's memory, owner-only.
+func (s *Verified) MarshalState() ([]byte, error) {
+	v := s.v
+	if v == nil || v.saved == nil {
+		return nil, errors.New("client: this verified state cannot be saved (not made by Follow)")
+	}
+	if v.prev == nil || len(v.pending) > 0 {
+		return nil, errors.New("client: this verified state cannot be saved (no block verified, or ballots pending)")
+	}
+	w := wire.NewWriter(1 << 16)
+	w.Fixed([]byte(stateMagic)).U8(stateVersion)
+	w.Bytes(s.Note).Bytes(v.prev.Bytes())
+	w.Count(len(s.Entries))
+	for _, e := range s.Entries {
+		w.U64(e.Seq).Bytes(e.Entry.Bytes())
+	}
+	w.Bytes(v.st.Bytes())
+	w.Count(v.saved.nEff).Bytes(v.saved.effs.Out())
+	w.Count(v.saved.nCount).Bytes(v.saved.counts.Out())
+	w.Count(len(v.last))
+	nct := v.optionCount()
+	for _, cred := range sortedCreds(v.last) {
+		c := v.last[cred]
+		w.Fixed(cred[:]).U64(uint64(c.seq)).Fixed(v.cts.get(c.cts, nct*ballot.CiphertextSize))
+	}
+	var weights []uint32
+	var sums [][][]*ballot.Ciphertext
+	if v.sums != nil {
+		weights, sums = v.sums.Sums()
+	}
+	w.Count(len(weights))
+	for i, x := range weights {
+		w.U32(x)
+		for q := range sums[i] {
+			for _, ct := range sums[i][q] {
+				w.Element(ct.Alpha).Element(ct.Beta)
+			}
+		}
+	}
+	hs := v.log.StoredHashes()
+	w.U64(v.log.Size()).Count(len(hs))
+	for _, h := range hs {
+		w.Fixed(h[:])
+	}
+	w.Count(NumSteps)
+	for _, st := range v.rep.Steps {
+		w.U64(uint64(st.Checked))
+	}
+	r := v.rep
+	w.U64(uint64(r.Entries)).U64(uint64(r.Blocks)).U64(uint64(r.Ballots)).U64(uint64(r.Audited)).U64(uint64(r.Checkpoints))
+	sum := sha256.Sum256(w.Out())
+	return w.Fixed(sum[:]).Out(), nil
+}
+
+// optionCount is the number of options of the manifest, over all questions.
+func (v *verifier) optionCount() int {
+	n := 0
+	if v.m != nil {
+		for _, q := range v.m.Questions {
+			n += len(q.Options)
+		}
+	}
+	return n
+}
+
+func sortedCreds(m map[[32]byte]counted) [][32]byte {
+	out := make([][32]byte, 0, len(m))
+	for c := range m {
+		out = append(out, c)
+	}
+	// a fixed order, so that equal states save equal bytes
+	slices.SortFunc(out, func(a, b [32]byte) int { return bytes.Compare(a[:], b[:]) })
+	return out
+}
+
+// restore rebuilds, from a saved state, the verifier that saved it (up to
+// the failures, of which a saved state has none), ready to read the blocks
+// after it. It returns the saved checkpoint note.
+func restore(data []byte, opts VerifyOptions) (*verifier, []byte, []SeqEntry, error) {
+	bad := func(format string, args ...any) (*verifier, []byte, []SeqEntry, error) {
+		return nil, nil, nil, fmt.Errorf("%w: %s", ErrState, fmt.Sprintf(format, args...))
+	}
+	if len(data) < len(stateMagic)+1+sha256.Size || string(data[:len(stateMagic)]) != stateMagic {
+		return bad("not a saved state")
+	}
+	body, sum := data[:len(data)-sha256.Size], data[len(data)-sha256.Size:]
+	if s := sha256.Sum256(body); string(s[:]) != string(sum) {
+		return bad("checksum mismatch (a damaged file)")
+	}
+	r := wire.NewReader(body[len(stateMagic):])
+	if ver := r.U8("version"); r.Err() == nil && ver != stateVersion {
+		return bad("version %d, want %d", ver, stateVersion)
+	}
+	v := newVerifier(opts)
+	v.saved = newStateLog()
+	note := r.Bytes("checkpoint", bulletin.MaxNoteSize)
+	prev, err := bulletin.ParseBlockHeader(r.Bytes("block header", bulletin.BlockHeaderSize))
+	if r.Err() != nil || err != nil {
+		return bad("header: %v", errors.Join(r.Err(), err))
+	}
+	n := r.Count("entries", 1<<20)
+	var kept []SeqEntry
+	for i := 0; i < n && r.Err() == nil; i++ {
+		seq := r.U64("seq")
+		e, err := bulletin.ParseEntry(r.Bytes("entry", bulletin.MaxEntrySize))
+		if err != nil {
+			return bad("entry %d: %v", seq, err)
+		}
+		kept = append(kept, SeqEntry{seq, e})
+	}
+	st, err := bulletin.ParseElectionState(r.Bytes("election state", 1<<20))
+	if r.Err() != nil || err != nil {
+		return bad("election state: %v", errors.Join(r.Err(), err))
+	}
+	v.st = st
+	// V5's index, by committing the recorded facts again (and recording them).
+	nEff := r.Count("effects", 1<<40)
+	er := wire.NewReader(r.Bytes("effects", 1<<40))
+	for i := 0; i < nEff && er.Err() == nil; i++ {
+		eff := &bulletin.Effects{}
+		copy(eff.ID[:], er.Fixed("id", 32))
+		eff.Phase = bulletin.Phase(er.U8("phase"))
+		flags := er.U8("flags")
+		nc := er.Count("credentials", ballot.MaxCredentials)
+		for k := 0; k < nc && er.Err() == nil; k++ {
+			eff.Credentials = append(eff.Credentials, [32]byte(er.Fixed("credential", 32)))
+		}
+		if flags&effWeights != 0 {
+			eff.Weights = make([]uint32, 0, min(nc, 1<<16))
+			for k := er.Count("weights", ballot.MaxCredentials); k > 0 && er.Err() == nil; k-- {
+				eff.Weights = append(eff.Weights, er.U32("weight"))
+			}
+		}
+		if flags&effTracker != 0 {
+			t := &bulletin.TrackerRecord{Tracker: [32]byte(er.Fixed("tracker", 32)), Kind: bulletin.TrackerKind(er.U8("kind")), Seq: er.U64("seq")}
+			eff.Tracker = t
+		}
+		if flags&effLast != 0 {
+			eff.LastBallot = &bulletin.CredentialBallot{Credential: [32]byte(er.Fixed("credential", 32)), Seq: er.U64("seq")}
+		}
+		if er.Err() == nil {
+			v.idx.Commit(eff)
+			v.saved.effects(eff)
+		}
+	}
+	if err := er.Done(); err != nil {
+		return bad("effects: %v", err)
+	}
+	// V10's counter, by adding the recorded entries again.
+	nCount := r.Count("count entries", 1<<40)
+	cr := wire.NewReader(r.Bytes("count entries", 1<<40))
+	for i := 0; i < nCount && cr.Err() == nil; i++ {
+		e := ballot.CountEntry{Credential: [32]byte(cr.Fixed("credential", 32)), Tracker: ballot.Tracker(cr.Fixed("tracker", 32))}
+		flags := cr.U8("flags")
+		e.Audited, e.Valid = flags&1 != 0, flags&2 != 0
+		e.Weight = cr.U32("weight")
+		if cr.Err() == nil {
+			v.countAdd(e)
+		}
+	}
+	if err := cr.Done(); err != nil {
+		return bad("count entries: %v", err)
+	}
+	// V4 first: the manifest fixes the width of the ciphertexts below.
+	if len(kept) == 0 || kept[0].Seq != 0 {
+		return bad("no manifest entry")
+	}
+	v.manifestEntry(kept[0].Entry)
+	if v.m == nil || v.params == nil {
+		return bad("the manifest does not decode")
+	}
+	width := v.optionCount() * ballot.CiphertextSize
+	nLast := r.Count("counted ballots", 1<<40)
+	for i := 0; i < nLast && r.Err() == nil; i++ {
+		cred := [32]byte(r.Fixed("credential", 32))
+		seq := int64(r.U64("seq"))
+		cts := r.Fixed("ciphertexts", width)
+		if r.Err() == nil {
+			v.last[cred] = counted{seq: seq, cts: v.cts.put(cts)}
+		}
+	}
+	// The aggregate's plain sum of each weight, of the manifest's shape.
+	nw := r.Count("weights", ballot.MaxWeight)
+	weights := make([]uint32, 0, nw)
+	sums := make([][][]*ballot.Ciphertext, 0, nw)
+	for i := 0; i < nw && r.Err() == nil; i++ {
+		weights = append(weights, r.U32("weight"))
+		rows := make([][]*ballot.Ciphertext, len(v.m.Questions))
+		for q, mq := range v.m.Questions {
+			rows[q] = make([]*ballot.Ciphertext, len(mq.Options))
+			for o := range rows[q] {
+				rows[q][o] = &ballot.Ciphertext{Alpha: r.Element("alpha"), Beta: r.Element("beta")}
+			}
+		}
+		sums = append(sums, rows)
+	}
+	size := r.U64("log size")
+	nh := r.Count("hashes", 1<<40)
+	hs := make([]tlog.Hash, 0, min(nh, 1<<24))
+	for i := 0; i < nh && r.Err() == nil; i++ {
+		hs = append(hs, tlog.Hash(r.Fixed("hash", 32)))
+	}
+	if r.Err() == nil {
+		log, err := bulletin.RestoreMemoryLog(size, hs)
+		if err != nil {
+			return bad("%v", err)
+		}
+		v.log = *log
+	}
+	if r.Count("steps", NumSteps) != NumSteps && r.Err() == nil {
+		return bad("step count")
+	}
+	checked := make([]int, NumSteps)
+	for i := range checked {
+		checked[i] = int(r.U64("checked"))
+	}
+	rep := []*int{&v.rep.Entries, &v.rep.Blocks, &v.rep.Ballots, &v.rep.Audited, &v.rep.Checkpoints}
+	counts := make([]int, len(rep))
+	for i := range counts {
+		counts[i] = int(r.U64("count"))
+	}
+	if err := r.Done(); err != nil {
+		return bad("%v", err)
+	}
+	// The record-order pass over the kept entries re-derives V6, V7, V12
+	// and V13 as the first pass derived them.
+	for _, k := range kept[1:] {
+		obj, err := bulletin.DecodeBody(k.Entry.Type, k.Entry.Body)
+		if err != nil {
+			return bad("entry %d: %v", k.Seq, err)
+		}
+		switch k.Entry.Type {
+		case bulletin.TypeCredentials, bulletin.TypeLateCredentials:
+			v.register(int64(k.Seq), k.Entry.Type, obj.(*ballot.CredentialList))
+		case bulletin.TypeDKGDeal, bulletin.TypeDKGConfirmation, bulletin.TypeDKGComplaint, bulletin.TypeDKGReveal:
+			v.keyCeremony(int64(k.Seq), obj)
+		case bulletin.TypeOpen:
+			v.open(int64(k.Seq), obj.(*bulletin.OpenBody), true)
+			if v.joint == nil {
+				return bad("the key ceremony does not open")
+			}
+			for i, w := range weights {
+				if err := v.sums.Add(w, sums[i]); err != nil {
+					return bad("aggregate of weight %d: %v", w, err)
+				}
+			}
+			weights = nil
+			v.lastOpen = int64(k.Seq)
+		case bulletin.TypeClose:
+			v.closeBallots()
+		case bulletin.TypePartialDecryption:
+			v.partial(int64(k.Seq), obj.(*tally.PartialDecryption))
+		case bulletin.TypeResult:
+			v.result, v.resultSeq = obj.(*tally.Result), int64(k.Seq)
+		}
+	}
+	for i := range v.rep.Steps {
+		v.rep.Steps[i].Checked = checked[i]
+	}
+	for i, p := range rep {
+		*p = counts[i]
+	}
+	for _, st := range v.rep.Steps {
+		if len(st.Failures) > 0 || st.Dropped > 0 {
+			return bad("the saved state does not verify (%s: %v)", st.ID, st.Failures)
+		}
+	}
+	if len(weights) > 0 {
+		return bad("an aggregate before the open entry")
+	}
+	// The chain and the log go on from the last block, which the saved
+	// checkpoint covers.
+	board := boardOf(v.m)
+	c, err := board.Open(note)
+	if err != nil {
+		return bad("its checkpoint: %v", err)
+	}
+	root, err := v.log.Root(v.log.Size())
+	if err != nil || c.Size != v.log.Size() || c.Root != root || prev.LogSize != c.Size || prev.LogRoot != root ||
+		c.Height != prev.Height || c.BlockHash != prev.Hash() || st.Entries != c.Size {
+		return bad("its checkpoint, its last block and its log do not agree")
+	}
+	v.prev, v.seq, v.height, v.time = prev, int64(prev.LogSize), int64(prev.Height), prev.Time
+	v.blockAt[prev.LogSize] = blockRef{prev.Height, prev.Hash(), root}
+	return v, note, kept, nil
+}

@@ -1,0 +1,66 @@
+package roles_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/urna-vote/urna/client"
+	"github.com/urna-vote/urna/internal/api"
+	"github.com/urna-vote/urna/internal/roles"
+)
+
+// TestIncrementalContact: a trustee's later contact reads only what the
+// board added since its saved state (GET /blocks and /entries from there,
+// never GET /record), and a node whose pages are tampered with costs the
+// trustee a full read of the record, not a wrong verdict.
+func TestIncrementalContact(t *testing.T) {
+	e := newLiveElection(t, liveConfig{})
+	tr := e.trustees[0]
+	if _, err := os.Stat(filepath.Join(tr.Dir, roles.StateFile)); err != nil {
+		t.Fatalf("no saved state after the key ceremony: %v", err)
+	}
+	for v := range 3 {
+		e.vote(v, picks[v], "")
+	}
+	ctx := context.Background()
+	_, err := roles.Close(ctx, rand.Reader, e.direct, e.dir("ea"), "")
+	must(t, err)
+
+	var mu sync.Mutex
+	seen := map[string]int{}
+	count := func(path string, _ *http.Request, body []byte) []byte {
+		mu.Lock()
+		seen[path]++
+		mu.Unlock()
+		return body
+	}
+	p := newProxy(t, e.node.APIAddr)
+	p.set(count, nil)
+	e.retry(func() error { _, err := roles.Decrypt(ctx, rand.Reader, e.client(p.URL()), tr); return err })
+	mu.Lock()
+	if seen[api.Prefix+"/record"] != 0 || seen[api.Prefix+"/blocks"] == 0 || seen[api.Prefix+"/entries"] == 0 {
+		t.Errorf("the trustee's contact after the close read %v; want the blocks and entries since its state, not the record", seen)
+	}
+	mu.Unlock()
+
+	// A proxy hiding a ballot from /entries: the pages do not frame the
+	// node's blocks, the trustee reads the (honest) record instead and
+	// decrypts the board's aggregate.
+	tr2 := e.trustees[1]
+	p.set(hideBallots(t, e.direct), nil)
+	e.retry(func() error { _, err := roles.Decrypt(ctx, rand.Reader, e.client(p.URL()), tr2); return err })
+	var rec bytes.Buffer
+	_, err = e.direct.WriteRecord(ctx, &rec)
+	must(t, err)
+	s, err := client.FollowRecord(&rec, client.FollowOptions{})
+	must(t, err)
+	if len(s.Partials) != 2 || len(s.Invalid) != 0 {
+		t.Fatalf("partial decryptions on the board: %d valid, invalid %v; want both trustees' valid (V12 against the board's aggregate)", len(s.Partials), s.Invalid)
+	}
+}
