@@ -59,6 +59,21 @@ func chromium(t testing.TB) string {
 	return p
 }
 
+// requireBrowser returns the browser for a test that drives the web
+// client: it skips in -short mode and fails when the embedded client has
+// no wasm module.
+func requireBrowser(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser test: not in -short mode")
+	}
+	path := chromium(t)
+	if !web.HasWasm() {
+		t.Fatal("web/static/urna.wasm is missing from the embedded web client: run `make wasm` before `go test ./web`")
+	}
+	return path
+}
+
 // artifacts returns the directory for screenshots and measurements.
 func artifacts(t *testing.T) string {
 	t.Helper()
@@ -365,13 +380,7 @@ type timing struct {
 }
 
 func TestBrowserElection(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser end-to-end test: not in -short mode")
-	}
-	path := chromium(t)
-	if !web.HasWasm() {
-		t.Fatal("web/static/urna.wasm is missing from the embedded web client: run `make wasm` before `go test ./web`")
-	}
+	path := requireBrowser(t)
 	dir := artifacts(t)
 	b := newBrowser(t, path, dir)
 	var meas timing

@@ -255,18 +255,6 @@ func (b *browser) act(button, done string) {
 	}
 }
 
-func requireBrowser(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("browser test: not in -short mode")
-	}
-	path := chromium(t)
-	if !web.HasWasm() {
-		t.Fatal("web/static/urna.wasm is missing from the embedded web client: run `make wasm` before `go test ./web`")
-	}
-	return path
-}
-
 // TestBrowserConsole runs a whole election with the authority in the
 // console: a new key saved from the page, the election written in the
 // form, the key ceremony followed, voting opened, turnout, closed, tallied

@@ -321,13 +321,7 @@ func (b *browser) save(id string, keyboard bool) string {
 }
 
 func TestBrowserTrustee(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser end-to-end test: not in -short mode")
-	}
-	path := chromium(t)
-	if !web.HasWasm() {
-		t.Fatal("web/static/urna.wasm is missing from the embedded web client: run `make wasm` before `go test ./web`")
-	}
+	path := requireBrowser(t)
 	ctx := context.Background()
 	e := startTrusteeBoard(t)
 	rec := newRecorder(t, e.node.APIAddr)
