@@ -434,16 +434,23 @@ func TestOpenAudited(t *testing.T) {
 	wantCode(t, "a cast ballot", err, "malformed")
 }
 
-// parseEntryB64 decodes an entry the module signed (base64url).
+// parseEntry parses an entry the module made.
+func parseEntry(t *testing.T, raw []byte) *bulletin.Entry {
+	t.Helper()
+	en, err := bulletin.ParseEntry(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return en
+}
+
+// parseEntryB64 parses an entry the module made, as it hands it out
+// (base64url).
 func parseEntryB64(t *testing.T, b64 string) *bulletin.Entry {
 	t.Helper()
 	raw, err := wire.DecodeB64(b64)
 	if err != nil {
 		t.Fatal(err)
 	}
-	en, err := bulletin.ParseEntry(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return en
+	return parseEntry(t, raw)
 }
