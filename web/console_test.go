@@ -9,20 +9,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
@@ -285,9 +278,7 @@ func TestBrowserConsole(t *testing.T) {
 	audit("no key", "01-key")
 
 	// A new key, saved from the page (a download, not a request).
-	keyDir := t.TempDir()
-	b.run("allow downloads", call(cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
-		Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: keyDir}))
+	keyDir := b.downloadDir()
 	b.run("new key", chromedp.Click(css("#key-new")), until(`!document.getElementById('key-save').hidden`))
 	b.run("save the key", chromedp.Click(css("#dl-key")))
 	keyFile := waitFile(t, filepath.Join(keyDir, "authority.key"))
@@ -564,38 +555,4 @@ func TestAttackConsoleNeverSendsKey(t *testing.T) {
 	if errs := b.pageErrors(); len(errs) > 0 {
 		t.Errorf("page errors: %v", errs)
 	}
-}
-
-// tamperingProxy serves target through a loopback proxy that rewrites the
-// body of path's successful answers with edit, as a compromised node would.
-func tamperingProxy(t *testing.T, target, path string, edit func([]byte) []byte) string {
-	t.Helper()
-	u, err := url.Parse(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := httputil.NewSingleHostReverseProxy(u)
-	director := proxy.Director
-	proxy.Director = func(r *http.Request) {
-		director(r)
-		r.Header.Del("Accept-Encoding")
-	}
-	proxy.ModifyResponse = func(resp *http.Response) error {
-		if resp.Request.URL.Path != path || resp.StatusCode != http.StatusOK {
-			return nil
-		}
-		body, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			return err
-		}
-		body = edit(body)
-		resp.Body = io.NopCloser(bytes.NewReader(body))
-		resp.ContentLength = int64(len(body))
-		resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
-		return nil
-	}
-	srv := httptest.NewServer(proxy)
-	t.Cleanup(srv.Close)
-	return srv.URL
 }

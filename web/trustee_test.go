@@ -26,7 +26,6 @@ import (
 	"testing"
 	"time"
 
-	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 
 	"github.com/urna-vote/urna/ballot"
@@ -307,9 +306,7 @@ func (b *browser) downloaded(dir, name, what string) string {
 // returns the file saved.
 func (b *browser) save(id string, keyboard bool) string {
 	b.t.Helper()
-	dir := b.t.TempDir()
-	b.run("allow downloads", call(cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
-		Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir}))
+	dir := b.downloadDir()
 	var name string
 	b.eval(`document.getElementById('`+id+`').download`, &name)
 	if keyboard {
