@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,6 +24,7 @@ import (
 	"github.com/urna-vote/urna/internal/apiclient"
 	"github.com/urna-vote/urna/internal/roles"
 	"github.com/urna-vote/urna/internal/server"
+	"github.com/urna-vote/urna/internal/testonly"
 	"github.com/urna-vote/urna/internal/wire"
 	"github.com/urna-vote/urna/web"
 )
@@ -47,9 +49,27 @@ func newConsoleBoard(t *testing.T) *consoleBoard {
 	if err != nil {
 		t.Fatal(err)
 	}
+	node, cl := startWebNode(t, filepath.Join(dir, "n1"), key)
+	if _, err := roles.InitCredentialAuthority(rand.Reader, filepath.Join(dir, "ca")); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 3; i++ {
+		if _, err := roles.InitTrustee(rand.Reader, filepath.Join(dir, fmt.Sprintf("t%d", i)), fmt.Sprintf("trustee-%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return &consoleBoard{url: node.APIAddr, nodeKey: hex.EncodeToString(pub), dir: dir, cl: cl}
+}
+
+// startWebNode starts a one-node board (node n1, its state in dir)
+// serving the web client on 127.0.0.1, and returns it with a client once
+// it leads.
+func startWebNode(t *testing.T, dir string, key ed25519.PrivateKey) (*server.Node, *apiclient.Client) {
+	t.Helper()
 	cfg := server.DefaultConfig()
-	cfg.ID, cfg.DataDir, cfg.Bootstrap, cfg.SigningKey, cfg.Static = "n1", filepath.Join(dir, "n1"), true, key, web.FS()
+	cfg.ID, cfg.DataDir, cfg.Bootstrap, cfg.SigningKey, cfg.Static = "n1", dir, true, key, web.FS()
 	cfg.RaftBind, cfg.HTTPListen = "127.0.0.1:0", "127.0.0.1:0"
+	cfg.Logger = testonly.Logger(t, slog.LevelError)
 	node, err := server.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -63,22 +83,13 @@ func newConsoleBoard(t *testing.T) *consoleBoard {
 	for {
 		h, err := cl.Health(context.Background())
 		if err == nil && h.Leader != "" {
-			break
+			return node, cl
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("no leader: %v", err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if _, err := roles.InitCredentialAuthority(rand.Reader, filepath.Join(dir, "ca")); err != nil {
-		t.Fatal(err)
-	}
-	for i := 1; i <= 3; i++ {
-		if _, err := roles.InitTrustee(rand.Reader, filepath.Join(dir, fmt.Sprintf("t%d", i)), fmt.Sprintf("trustee-%d", i)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return &consoleBoard{url: node.APIAddr, nodeKey: hex.EncodeToString(pub), dir: dir, cl: cl}
 }
 
 func (cb *consoleBoard) path(s string) string { return filepath.Join(cb.dir, s) }
@@ -281,7 +292,7 @@ func TestBrowserConsole(t *testing.T) {
 	keyDir := b.downloadDir()
 	b.run("new key", chromedp.Click(css("#key-new")), until(`!document.getElementById('key-save').hidden`))
 	b.run("save the key", chromedp.Click(css("#dl-key")))
-	keyFile := waitFile(t, filepath.Join(keyDir, "authority.key"))
+	keyFile := []byte(b.downloaded(keyDir, "authority.key", "the key"))
 	// The saved file is the CLI's: `urna authority` loads it.
 	if err := os.MkdirAll(cb.path("ea"), 0o700); err != nil {
 		t.Fatal(err)
@@ -462,21 +473,6 @@ func mustRead(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
-}
-
-func waitFile(t *testing.T, path string) []byte {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		b, err := os.ReadFile(path)
-		if err == nil && len(b) > 0 && bytes.HasSuffix(b, []byte("\n")) {
-			return b
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s was not saved: %v", path, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // TestAttackConsoleNeverSendsKey: the authority's key file, loaded into

@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -35,10 +34,8 @@ import (
 	"github.com/urna-vote/urna/internal/apiclient"
 	"github.com/urna-vote/urna/internal/roles"
 	"github.com/urna-vote/urna/internal/server"
-	"github.com/urna-vote/urna/internal/testonly"
 	"github.com/urna-vote/urna/internal/wire"
 	"github.com/urna-vote/urna/tally"
-	"github.com/urna-vote/urna/web"
 )
 
 // The trustee page's browser test: a one-node board serving the web
@@ -168,18 +165,7 @@ func startTrusteeBoard(t *testing.T) *trusteeBoard {
 	e := &trusteeBoard{t: t, root: t.TempDir()}
 	seed := sha256.Sum256([]byte(t.Name() + " node key"))
 	e.nodeSK = ed25519.NewKeyFromSeed(seed[:])
-	sc := server.DefaultConfig()
-	sc.ID, sc.DataDir, sc.Bootstrap, sc.SigningKey, sc.Static = "n1", e.dir("n1"), true, e.nodeSK, web.FS()
-	sc.RaftBind, sc.HTTPListen = "127.0.0.1:0", "127.0.0.1:0"
-	sc.Logger = testonly.Logger(t, slog.LevelError)
-	var err error
-	if e.node, err = server.Start(context.Background(), sc); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = e.node.Stop() })
-	if e.cl, err = apiclient.New(e.node.APIAddr, apiclient.Options{Timeout: 30 * time.Second}); err != nil {
-		t.Fatal(err)
-	}
+	e.node, e.cl = startWebNode(t, e.dir("n1"), e.nodeSK)
 	for i := 1; i <= 2; i++ {
 		d := e.dir(fmt.Sprintf("t%d", i))
 		if _, err := roles.InitTrustee(rand.Reader, d, fmt.Sprintf("cli-%d", i)); err != nil {
