@@ -59,6 +59,21 @@ func chromium(t testing.TB) string {
 	return p
 }
 
+// requireBrowser returns the browser for a test that drives the web
+// client: it skips in -short mode and fails when the embedded client has
+// no wasm module.
+func requireBrowser(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser test: not in -short mode")
+	}
+	path := chromium(t)
+	if !web.HasWasm() {
+		t.Fatal("web/static/urna.wasm is missing from the embedded web client: run `make wasm` before `go test ./web`")
+	}
+	return path
+}
+
 // artifacts returns the directory for screenshots and measurements.
 func artifacts(t *testing.T) string {
 	t.Helper()
@@ -365,13 +380,7 @@ type timing struct {
 }
 
 func TestBrowserElection(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser end-to-end test: not in -short mode")
-	}
-	path := chromium(t)
-	if !web.HasWasm() {
-		t.Fatal("web/static/urna.wasm is missing from the embedded web client: run `make wasm` before `go test ./web`")
-	}
+	path := requireBrowser(t)
 	dir := artifacts(t)
 	b := newBrowser(t, path, dir)
 	var meas timing
@@ -807,49 +816,31 @@ func (b *browser) inChinese(page, ready, cond, shot string, want ...string) {
 // to read the ballots: the booth checks the key on the board, refuses to
 // encrypt and says why.
 func wrongKeyNode(t *testing.T, b *browser) {
-	target, err := url.Parse(b.base)
-	if err != nil {
-		t.Fatal(err)
-	}
 	rogue := hex.EncodeToString(group.Generator().Bytes()) // a valid key that someone knows the secret of
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	director := proxy.Director
-	proxy.Director = func(r *http.Request) {
-		director(r)
-		r.Header.Del("Accept-Encoding") // rewrite plain JSON
-	}
-	proxy.ModifyResponse = func(resp *http.Response) error {
-		if resp.Request.URL.Path != "/api/v1/election" || resp.StatusCode != http.StatusOK {
-			return nil
-		}
+	proxy := tamperingProxy(t, b.base, "/api/v1/election", func(body []byte) []byte {
 		var st map[string]any
-		err := json.NewDecoder(resp.Body).Decode(&st)
-		resp.Body.Close()
-		if err != nil {
-			return err
+		if err := json.Unmarshal(body, &st); err != nil {
+			t.Errorf("the election status the proxy rewrites: %v", err)
+			return body
 		}
 		st["joint_key"] = rogue
-		body, err := json.Marshal(st)
+		out, err := json.Marshal(st)
 		if err != nil {
-			return err
+			t.Errorf("the election status the proxy rewrites: %v", err)
+			return body
 		}
-		resp.Body = io.NopCloser(bytes.NewReader(body))
-		resp.ContentLength = int64(len(body))
-		resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
-		return nil
-	}
-	srv := httptest.NewServer(proxy) // 127.0.0.1
-	defer srv.Close()
+		return out
+	})
 	var st struct {
 		JointKey string `json:"joint_key"`
 	}
-	getJSON(t, srv.URL+"/api/v1/election", &st)
+	getJSON(t, proxy+"/api/v1/election", &st)
 	if st.JointKey != rogue {
 		t.Fatalf("the proxy does not rewrite the key: %q", st.JointKey)
 	}
 
 	tb := b.tab()
-	tb.base = srv.URL
+	tb.base = proxy
 	tb.open("booth.html", "booth-refused")
 	var state struct {
 		Key       string
@@ -872,14 +863,56 @@ func wrongKeyNode(t *testing.T, b *browser) {
 	tb.run("en", js(`localStorage.removeItem('urna.lang')`))
 }
 
+// tamperingProxy serves target through a loopback proxy that rewrites the
+// body of path's successful answers with edit, as a compromised node would.
+func tamperingProxy(t *testing.T, target, path string, edit func([]byte) []byte) string {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	director := proxy.Director
+	proxy.Director = func(r *http.Request) {
+		director(r)
+		r.Header.Del("Accept-Encoding")
+	}
+	proxy.ModifyResponse = func(resp *http.Response) error {
+		if resp.Request.URL.Path != path || resp.StatusCode != http.StatusOK {
+			return nil
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		body = edit(body)
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		resp.ContentLength = int64(len(body))
+		resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
+		return nil
+	}
+	srv := httptest.NewServer(proxy)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// downloadDir lets the page save downloads, into a new directory it
+// returns.
+func (b *browser) downloadDir() string {
+	b.t.Helper()
+	dir := b.t.TempDir()
+	b.run("allow downloads", call(cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
+		Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir}))
+	return dir
+}
+
 type downloaded struct{ CSV, JSON, CSVName, JSONName string }
 
 // downloads clicks the two download links and reads the files saved.
 func (b *browser) downloads(csvID, jsonID string) downloaded {
 	b.t.Helper()
-	dir := b.t.TempDir()
-	b.run("allow downloads", call(cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
-		Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir}))
+	dir := b.downloadDir()
 	var d downloaded
 	b.eval(`document.getElementById('`+csvID+`').download`, &d.CSVName)
 	b.eval(`document.getElementById('`+jsonID+`').download`, &d.JSONName)

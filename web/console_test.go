@@ -9,20 +9,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
+	"log/slog"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
@@ -30,6 +24,7 @@ import (
 	"github.com/urna-vote/urna/internal/apiclient"
 	"github.com/urna-vote/urna/internal/roles"
 	"github.com/urna-vote/urna/internal/server"
+	"github.com/urna-vote/urna/internal/testonly"
 	"github.com/urna-vote/urna/internal/wire"
 	"github.com/urna-vote/urna/web"
 )
@@ -54,9 +49,27 @@ func newConsoleBoard(t *testing.T) *consoleBoard {
 	if err != nil {
 		t.Fatal(err)
 	}
+	node, cl := startWebNode(t, filepath.Join(dir, "n1"), key)
+	if _, err := roles.InitCredentialAuthority(rand.Reader, filepath.Join(dir, "ca")); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 3; i++ {
+		if _, err := roles.InitTrustee(rand.Reader, filepath.Join(dir, fmt.Sprintf("t%d", i)), fmt.Sprintf("trustee-%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return &consoleBoard{url: node.APIAddr, nodeKey: hex.EncodeToString(pub), dir: dir, cl: cl}
+}
+
+// startWebNode starts a one-node board (node n1, its state in dir)
+// serving the web client on 127.0.0.1, and returns it with a client once
+// it leads.
+func startWebNode(t *testing.T, dir string, key ed25519.PrivateKey) (*server.Node, *apiclient.Client) {
+	t.Helper()
 	cfg := server.DefaultConfig()
-	cfg.ID, cfg.DataDir, cfg.Bootstrap, cfg.SigningKey, cfg.Static = "n1", filepath.Join(dir, "n1"), true, key, web.FS()
+	cfg.ID, cfg.DataDir, cfg.Bootstrap, cfg.SigningKey, cfg.Static = "n1", dir, true, key, web.FS()
 	cfg.RaftBind, cfg.HTTPListen = "127.0.0.1:0", "127.0.0.1:0"
+	cfg.Logger = testonly.Logger(t, slog.LevelError)
 	node, err := server.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -70,22 +83,13 @@ func newConsoleBoard(t *testing.T) *consoleBoard {
 	for {
 		h, err := cl.Health(context.Background())
 		if err == nil && h.Leader != "" {
-			break
+			return node, cl
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("no leader: %v", err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if _, err := roles.InitCredentialAuthority(rand.Reader, filepath.Join(dir, "ca")); err != nil {
-		t.Fatal(err)
-	}
-	for i := 1; i <= 3; i++ {
-		if _, err := roles.InitTrustee(rand.Reader, filepath.Join(dir, fmt.Sprintf("t%d", i)), fmt.Sprintf("trustee-%d", i)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return &consoleBoard{url: node.APIAddr, nodeKey: hex.EncodeToString(pub), dir: dir, cl: cl}
 }
 
 func (cb *consoleBoard) path(s string) string { return filepath.Join(cb.dir, s) }
@@ -255,18 +259,6 @@ func (b *browser) act(button, done string) {
 	}
 }
 
-func requireBrowser(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("browser test: not in -short mode")
-	}
-	path := chromium(t)
-	if !web.HasWasm() {
-		t.Fatal("web/static/urna.wasm is missing from the embedded web client: run `make wasm` before `go test ./web`")
-	}
-	return path
-}
-
 // TestBrowserConsole runs a whole election with the authority in the
 // console: a new key saved from the page, the election written in the
 // form, the key ceremony followed, voting opened, turnout, closed, tallied
@@ -297,12 +289,10 @@ func TestBrowserConsole(t *testing.T) {
 	audit("no key", "01-key")
 
 	// A new key, saved from the page (a download, not a request).
-	keyDir := t.TempDir()
-	b.run("allow downloads", call(cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
-		Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: keyDir}))
+	keyDir := b.downloadDir()
 	b.run("new key", chromedp.Click(css("#key-new")), until(`!document.getElementById('key-save').hidden`))
 	b.run("save the key", chromedp.Click(css("#dl-key")))
-	keyFile := waitFile(t, filepath.Join(keyDir, "authority.key"))
+	keyFile := []byte(b.downloaded(keyDir, "authority.key", "the key"))
 	// The saved file is the CLI's: `urna authority` loads it.
 	if err := os.MkdirAll(cb.path("ea"), 0o700); err != nil {
 		t.Fatal(err)
@@ -485,21 +475,6 @@ func mustRead(t *testing.T, path string) []byte {
 	return b
 }
 
-func waitFile(t *testing.T, path string) []byte {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		b, err := os.ReadFile(path)
-		if err == nil && len(b) > 0 && bytes.HasSuffix(b, []byte("\n")) {
-			return b
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s was not saved: %v", path, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // TestAttackConsoleNeverSendsKey: the authority's key file, loaded into
 // the console, never leaves the browser. Every request the page makes is
 // captured from Chromium's network events, and no body or URL may hold
@@ -576,38 +551,4 @@ func TestAttackConsoleNeverSendsKey(t *testing.T) {
 	if errs := b.pageErrors(); len(errs) > 0 {
 		t.Errorf("page errors: %v", errs)
 	}
-}
-
-// tamperingProxy serves target through a loopback proxy that rewrites the
-// body of path's successful answers with edit, as a compromised node would.
-func tamperingProxy(t *testing.T, target, path string, edit func([]byte) []byte) string {
-	t.Helper()
-	u, err := url.Parse(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := httputil.NewSingleHostReverseProxy(u)
-	director := proxy.Director
-	proxy.Director = func(r *http.Request) {
-		director(r)
-		r.Header.Del("Accept-Encoding")
-	}
-	proxy.ModifyResponse = func(resp *http.Response) error {
-		if resp.Request.URL.Path != path || resp.StatusCode != http.StatusOK {
-			return nil
-		}
-		body, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			return err
-		}
-		body = edit(body)
-		resp.Body = io.NopCloser(bytes.NewReader(body))
-		resp.ContentLength = int64(len(body))
-		resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
-		return nil
-	}
-	srv := httptest.NewServer(proxy)
-	t.Cleanup(srv.Close)
-	return srv.URL
 }

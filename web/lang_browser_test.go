@@ -19,7 +19,6 @@ import (
 	"github.com/urna-vote/urna/internal/apiclient"
 	"github.com/urna-vote/urna/internal/demo"
 	"github.com/urna-vote/urna/internal/roles"
-	"github.com/urna-vote/urna/web"
 )
 
 // The browser test of a version-4 election (SPEC.md §4.1, §3.9) with
@@ -76,13 +75,7 @@ func bilingualManifest(t *testing.T) []byte {
 }
 
 func TestBrowserLanguagesWindowWeights(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser end-to-end test: not in -short mode")
-	}
-	path := chromium(t)
-	if !web.HasWasm() {
-		t.Fatal("web/static/urna.wasm is missing from the embedded web client: run `make wasm` before `go test ./web`")
-	}
+	path := requireBrowser(t)
 	dir := filepath.Join(artifacts(t), "languages")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)

@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -26,7 +25,6 @@ import (
 	"testing"
 	"time"
 
-	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 
 	"github.com/urna-vote/urna/ballot"
@@ -36,10 +34,8 @@ import (
 	"github.com/urna-vote/urna/internal/apiclient"
 	"github.com/urna-vote/urna/internal/roles"
 	"github.com/urna-vote/urna/internal/server"
-	"github.com/urna-vote/urna/internal/testonly"
 	"github.com/urna-vote/urna/internal/wire"
 	"github.com/urna-vote/urna/tally"
-	"github.com/urna-vote/urna/web"
 )
 
 // The trustee page's browser test: a one-node board serving the web
@@ -169,18 +165,7 @@ func startTrusteeBoard(t *testing.T) *trusteeBoard {
 	e := &trusteeBoard{t: t, root: t.TempDir()}
 	seed := sha256.Sum256([]byte(t.Name() + " node key"))
 	e.nodeSK = ed25519.NewKeyFromSeed(seed[:])
-	sc := server.DefaultConfig()
-	sc.ID, sc.DataDir, sc.Bootstrap, sc.SigningKey, sc.Static = "n1", e.dir("n1"), true, e.nodeSK, web.FS()
-	sc.RaftBind, sc.HTTPListen = "127.0.0.1:0", "127.0.0.1:0"
-	sc.Logger = testonly.Logger(t, slog.LevelError)
-	var err error
-	if e.node, err = server.Start(context.Background(), sc); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = e.node.Stop() })
-	if e.cl, err = apiclient.New(e.node.APIAddr, apiclient.Options{Timeout: 30 * time.Second}); err != nil {
-		t.Fatal(err)
-	}
+	e.node, e.cl = startWebNode(t, e.dir("n1"), e.nodeSK)
 	for i := 1; i <= 2; i++ {
 		d := e.dir(fmt.Sprintf("t%d", i))
 		if _, err := roles.InitTrustee(rand.Reader, d, fmt.Sprintf("cli-%d", i)); err != nil {
@@ -307,9 +292,7 @@ func (b *browser) downloaded(dir, name, what string) string {
 // returns the file saved.
 func (b *browser) save(id string, keyboard bool) string {
 	b.t.Helper()
-	dir := b.t.TempDir()
-	b.run("allow downloads", call(cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
-		Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir}))
+	dir := b.downloadDir()
 	var name string
 	b.eval(`document.getElementById('`+id+`').download`, &name)
 	if keyboard {
@@ -321,13 +304,7 @@ func (b *browser) save(id string, keyboard bool) string {
 }
 
 func TestBrowserTrustee(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser end-to-end test: not in -short mode")
-	}
-	path := chromium(t)
-	if !web.HasWasm() {
-		t.Fatal("web/static/urna.wasm is missing from the embedded web client: run `make wasm` before `go test ./web`")
-	}
+	path := requireBrowser(t)
 	ctx := context.Background()
 	e := startTrusteeBoard(t)
 	rec := newRecorder(t, e.node.APIAddr)

@@ -38,13 +38,9 @@ func NewKeyFile(sk *schnorr.PrivateKey, kind string) *KeyFile {
 // PrivateKey decodes the key and checks that its public half is the one
 // the file names.
 func (f *KeyFile) PrivateKey() (*schnorr.PrivateKey, error) {
-	raw, err := wire.DecodeB64(f.Secret)
+	s, err := keyfile.DecodeSecret(f.Secret, group.DecodeScalar)
 	if err != nil {
-		return nil, fmt.Errorf("secret: %w", err)
-	}
-	s, err := group.DecodeScalar(raw)
-	if err != nil {
-		return nil, fmt.Errorf("secret: %w", err)
+		return nil, err
 	}
 	sk, err := schnorr.NewPrivateKey(s)
 	if err != nil {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/urna-vote/urna/internal/wire"
 )
 
 // Marshal encodes a key file's JSON, indented, with a final newline. v
@@ -34,4 +36,19 @@ func Decode(data []byte, kind string, v any, kindOf func() string) error {
 		return fmt.Errorf("a %q file, want %q", got, kind)
 	}
 	return nil
+}
+
+// DecodeSecret decodes a key file's "secret" field: base64url, then the
+// key's own decoder parse. Either failure is an error "secret: …".
+func DecodeSecret[T any](secret string, parse func([]byte) (T, error)) (T, error) {
+	var zero T
+	raw, err := wire.DecodeB64(secret)
+	if err != nil {
+		return zero, fmt.Errorf("secret: %w", err)
+	}
+	k, err := parse(raw)
+	if err != nil {
+		return zero, fmt.Errorf("secret: %w", err)
+	}
+	return k, nil
 }

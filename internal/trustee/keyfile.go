@@ -110,13 +110,9 @@ func ParseKeyFile(data []byte) (*Keys, error) {
 	if err := CheckName(f.Name); err != nil {
 		return nil, err
 	}
-	raw, err := wire.DecodeB64(f.Secret)
+	sec, err := keyfile.DecodeSecret(f.Secret, tally.ParseTrusteeSecret)
 	if err != nil {
-		return nil, fmt.Errorf("secret: %w", err)
-	}
-	sec, err := tally.ParseTrusteeSecret(raw)
-	if err != nil {
-		return nil, fmt.Errorf("secret: %w", err)
+		return nil, err
 	}
 	k := &Keys{Name: f.Name, Secret: sec, Memory: map[string]string{}}
 	if f.DealerSeed != nil {

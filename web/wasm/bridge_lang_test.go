@@ -150,13 +150,7 @@ func TestAttackRegisteredLate(t *testing.T) {
 	e := bilingual(t, ballot.Schedule{Manual: true})
 	mb64 := wire.EncodeB64(e.Manifest.Bytes())
 	list := e.CredentialsEntry()
-	body := func(raw []byte) []byte {
-		en, err := bulletin.ParseEntry(raw)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return en.Body
-	}
+	body := func(raw []byte) []byte { return parseEntry(t, raw).Body }
 	lateBody := body(e.LateCredentialsEntry())
 	last := len(e.Voters) - 1
 	b, err := newBooth(rand.Reader, mb64, jointKeyOf(e), e.Credentials[last].Text())

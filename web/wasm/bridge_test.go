@@ -185,14 +185,7 @@ func TestEncryptChallenge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := wire.DecodeB64(s.Entry)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := bulletin.ParseEntry(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := parseEntryB64(t, s.Entry)
 	if e.Type != bulletin.TypeBallot || e.Role != bulletin.RoleVoter || e.VerifySignature() != nil {
 		t.Fatalf("ballot entry: type %v role %v", e.Type, e.Role)
 	}
@@ -439,4 +432,25 @@ func TestOpenAudited(t *testing.T) {
 	braw, _ := wire.DecodeB64(s.Entry)
 	_, err = openAudited(f.mb64, f.jointKey, braw)
 	wantCode(t, "a cast ballot", err, "malformed")
+}
+
+// parseEntry parses an entry the module made.
+func parseEntry(t *testing.T, raw []byte) *bulletin.Entry {
+	t.Helper()
+	en, err := bulletin.ParseEntry(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return en
+}
+
+// parseEntryB64 parses an entry the module made, as it hands it out
+// (base64url).
+func parseEntryB64(t *testing.T, b64 string) *bulletin.Entry {
+	t.Helper()
+	raw, err := wire.DecodeB64(b64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return parseEntry(t, raw)
 }

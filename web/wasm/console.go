@@ -34,10 +34,7 @@ type console struct {
 	rand io.Reader
 }
 
-var (
-	consoles    = map[int]*console{}
-	nextConsole = 1
-)
+var consoles = newKeyring[console]("no_key", "no authority key is loaded: load your key file again")
 
 // KeyView is a loaded or new authority key, as the page may see it.
 type KeyView struct {
@@ -50,21 +47,6 @@ type KeyView struct {
 	PublicFile string `json:"publicFile,omitempty"`
 }
 
-func addConsole(sk *schnorr.PrivateKey, rand io.Reader) int {
-	h := nextConsole
-	nextConsole++
-	consoles[h] = &console{sk: sk, rand: rand}
-	return h
-}
-
-func consoleOf(h int) (*console, error) {
-	c, ok := consoles[h]
-	if !ok {
-		return nil, fail("no_key", "no authority key is loaded: load your key file again")
-	}
-	return c, nil
-}
-
 // consoleNewKey makes a new authority key, the same files as
 // `urna authority init` writes.
 func consoleNewKey(rand io.Reader) (*KeyView, error) {
@@ -73,7 +55,7 @@ func consoleNewKey(rand io.Reader) (*KeyView, error) {
 		return nil, fail("error", "making a key: %w", err)
 	}
 	pub := wire.EncodeB64(sk.Public().Bytes())
-	return &KeyView{Handle: addConsole(sk, rand), Public: pub,
+	return &KeyView{Handle: consoles.add(&console{sk: sk, rand: rand}), Public: pub,
 		KeyFile:    string(keyfile.Marshal(authority.NewKeyFile(sk, authority.KindAuthorityKey))),
 		PublicFile: string(keyfile.Marshal(&authority.PublicFile{Kind: authority.KindAuthorityPublic, Public: pub}))}, nil
 }
@@ -84,11 +66,11 @@ func consoleLoadKey(rand io.Reader, file string) (*KeyView, error) {
 	if err != nil {
 		return nil, fail("bad_key_file", "this is not an authority key file: %w", err)
 	}
-	return &KeyView{Handle: addConsole(sk, rand), Public: wire.EncodeB64(sk.Public().Bytes())}, nil
+	return &KeyView{Handle: consoles.add(&console{sk: sk, rand: rand}), Public: wire.EncodeB64(sk.Public().Bytes())}, nil
 }
 
 // consoleForget drops a loaded key.
-func consoleForget(h int) { delete(consoles, h) }
+func consoleForget(h int) { consoles.forget(h) }
 
 // consoleTrustee reads a trustee's public file (trustee.pub) into the
 // manifest's trustee entry.
@@ -131,7 +113,7 @@ type ManifestDraft struct {
 // consoleManifest completes and validates the authoring JSON with the
 // loaded key (authority.Complete, as `urna authority create` does).
 func consoleManifest(h int, authoring string) (*ManifestDraft, error) {
-	c, err := consoleOf(h)
+	c, err := consoles.get(h)
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +142,7 @@ func consoleManifest(h int, authoring string) (*ManifestDraft, error) {
 // empty; a node lying so gains nothing, as the board refuses a second
 // manifest (the rule `urna authority create` follows).
 func consoleSignManifest(h int, manifestB64 string) (string, error) {
-	c, err := consoleOf(h)
+	c, err := consoles.get(h)
 	if err != nil {
 		return "", err
 	}
@@ -214,7 +196,7 @@ type BoardView struct {
 // (with reason) and "result". fingerprint (hex), if set, pins the
 // election the page works on.
 func consoleAct(h int, action string, record []byte, known []string, fingerprint, reason string) (*BoardView, error) {
-	c, err := consoleOf(h)
+	c, err := consoles.get(h)
 	if err != nil {
 		return nil, err
 	}

@@ -29,14 +29,7 @@ func codeIs(t *testing.T, what string, err error, code string) {
 // author.
 func signed(t *testing.T, e *testonly.Election, b64 string, typ bulletin.EntryType) *bulletin.Entry {
 	t.Helper()
-	raw, err := wire.DecodeB64(b64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	en, err := bulletin.ParseEntry(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
+	en := parseEntryB64(t, b64)
 	if err := en.VerifySignature(); err != nil {
 		t.Fatal(err)
 	}

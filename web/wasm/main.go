@@ -137,6 +137,20 @@ func argJSON(args []js.Value, i int, v any) error {
 	return nil
 }
 
+// argRecord reads the arguments every "act" call of the console and the
+// trustee page takes after (handle, action): the election record's bytes
+// (argument 3) and the JSON array of checkpoint notes the page saw or
+// remembers (argument 4).
+func argRecord(args []js.Value) (record []byte, notes []string, err error) {
+	if record, err = argBytes(args, 2); err != nil {
+		return nil, nil, err
+	}
+	if err = argJSON(args, 3, &notes); err != nil {
+		return nil, nil, err
+	}
+	return record, notes, nil
+}
+
 func boothOf(args []js.Value) (*booth, error) {
 	b, ok := booths[int(argUint(args, 0))]
 	if !ok {
@@ -327,12 +341,8 @@ func consoleSignJS(_ js.Value, args []js.Value) any {
 // It verifies the whole record before returning: the page shows progress
 // around it.
 func consoleActJS(_ js.Value, args []js.Value) any {
-	raw, err := argBytes(args, 2)
+	raw, known, err := argRecord(args)
 	if err != nil {
-		return reply(nil, err)
-	}
-	var known []string
-	if err := argJSON(args, 3, &known); err != nil {
 		return reply(nil, err)
 	}
 	return reply(consoleAct(int(argUint(args, 0)), argString(args, 1), raw, known, argString(args, 4), argString(args, 5)))

@@ -32,10 +32,7 @@ type trusteeSession struct {
 	rand io.Reader
 }
 
-var (
-	trustees    = map[int]*trusteeSession{}
-	nextTrustee = 1
-)
+var trustees = newKeyring[trusteeSession]("trustee_no_key", "no trustee key is loaded: load your key file again")
 
 // TrusteeKeyView is a loaded or new trustee key, as the page may see it:
 // its public half and, to save, the key file with the state it carries.
@@ -49,10 +46,7 @@ type TrusteeKeyView struct {
 }
 
 func addTrustee(k *trustee.Keys, rand io.Reader) *TrusteeKeyView {
-	h := nextTrustee
-	nextTrustee++
-	trustees[h] = &trusteeSession{k: k, rand: rand}
-	return trusteeKeyView(h, k)
+	return trusteeKeyView(trustees.add(&trusteeSession{k: k, rand: rand}), k)
 }
 
 func trusteeKeyView(h int, k *trustee.Keys) *TrusteeKeyView {
@@ -63,14 +57,6 @@ func trusteeKeyView(h int, k *trustee.Keys) *TrusteeKeyView {
 		v.Dealt = append(v.Dealt, hex.EncodeToString(k.Seed.Election[:]))
 	}
 	return v
-}
-
-func trusteeOf(h int) (*trusteeSession, error) {
-	t, ok := trustees[h]
-	if !ok {
-		return nil, fail("trustee_no_key", "no trustee key is loaded: load your key file again")
-	}
-	return t, nil
 }
 
 // trusteeNew makes a trustee's keys (SPEC.md §8.1), as `urna trustee init`.
@@ -130,7 +116,7 @@ func trusteeLoad(rand io.Reader, files []string) (*TrusteeKeyView, error) {
 }
 
 // trusteeForget drops a loaded key.
-func trusteeForget(h int) { delete(trustees, h) }
+func trusteeForget(h int) { trustees.forget(h) }
 
 // TrusteeBoardView is what the page verified of the board, as the trustee
 // sees it, and what it signed on it.
@@ -175,7 +161,7 @@ type TrusteeBoardView struct {
 // trustee: "status" signs nothing; "deal", "check" (force: before every
 // trustee dealt), "answer" and "decrypt".
 func trusteeAct(h int, step string, record []byte, notes []string, force bool) (*TrusteeBoardView, error) {
-	t, err := trusteeOf(h)
+	t, err := trustees.get(h)
 	if err != nil {
 		return nil, err
 	}

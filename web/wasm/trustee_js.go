@@ -31,12 +31,8 @@ func init() {
 		// trusteeAct(handle, step, recordBytes, notesJSON, force) →
 		// TrusteeBoardView. It verifies the whole record before returning.
 		"trusteeAct": js.FuncOf(func(_ js.Value, args []js.Value) any {
-			raw, err := argBytes(args, 2)
+			raw, notes, err := argRecord(args)
 			if err != nil {
-				return reply(nil, err)
-			}
-			var notes []string
-			if err := argJSON(args, 3, &notes); err != nil {
 				return reply(nil, err)
 			}
 			force := len(args) > 4 && args[4].Type() == js.TypeBoolean && args[4].Bool()

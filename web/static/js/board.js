@@ -5,9 +5,8 @@
 import { api, election, pages, url } from './api.js';
 import { $, el, announce, shortHex } from './dom.js';
 import { t, setT, setError, phaseName, onLanguage } from './i18n.js';
-import { load } from './urna.js';
 import { UrnaError } from './errors.js';
-import { useManifest, setE } from './texts.js';
+import { openElection, setE } from './texts.js';
 
 const PAGE = 1000;
 const SHOWN = 50;
@@ -239,10 +238,8 @@ export async function start() {
   $('more').addEventListener('click', showOlder);
   onLanguage(() => { renderBlocks(); });
   try {
-    [u, st] = await Promise.all([load(), election()]);
-    $('load').hidden = true;
-    if (!st) { setT($('err'), 'err.no_election'); return; }
-    useManifest(u.parseManifest(st.manifest));
+    [u, st] = await openElection();
+    if (!st) return;
     [entries, blocks] = await Promise.all([fetchEntries(0), fetchBlocks(0)]);
     renderSummary();
     renderTimeline();

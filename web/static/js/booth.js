@@ -6,7 +6,7 @@
 // challenge the opening the voter asked to publish.
 
 import { api, pages, postEntry, election, sleep, waitForCheckpoint } from './api.js';
-import { $, el, announce, focusHeading } from './dom.js';
+import { $, el, announce, focusHeading, onClick } from './dom.js';
 import { UrnaError } from './errors.js';
 import { t, setT, setError, errorText, phaseName, onLanguage } from './i18n.js';
 import { load, b64urlToBytes } from './urna.js';
@@ -580,11 +580,7 @@ export async function start() {
   $('cred-form').addEventListener('submit', submitCredential);
   $('cred-show').addEventListener('change', (e) => { $('cred').type = e.target.checked ? 'text' : 'password'; });
   $('choices-form').addEventListener('submit', submitChoices);
-  $('cast').addEventListener('click', cast);
-  $('challenge').addEventListener('click', challenge);
-  $('change').addEventListener('click', change);
-  $('again').addEventListener('click', change);
-  $('done').addEventListener('click', done);
+  onClick({ cast, challenge, change, again: change, done });
   $('questions').addEventListener('change', () => saveProgress());
   // Leaving the booth by a link forgets the progress (a reload keeps it).
   document.addEventListener('click', (ev) => {

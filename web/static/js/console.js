@@ -9,7 +9,7 @@
 // checkpoint and the ones this browser remembers.
 
 import { api, election, postEntry, cluster, checkpoint, record, events, sleep } from './api.js';
-import { $, el, announce, focusHeading, shortHex } from './dom.js';
+import { $, el, announce, focusHeading, shortHex, onClick } from './dom.js';
 import { t, setT, setError, errorText, phaseName, onLanguage } from './i18n.js';
 import { load } from './urna.js';
 
@@ -437,14 +437,16 @@ export async function start() {
     setError($('create-err'), null);
     try { addTrustee($('trustee-paste').value); $('trustee-paste').value = ''; } catch (e) { setError($('create-err'), e); }
   });
-  $('tr-update').addEventListener('click', renderTranslations);
-  $('nodes-load').addEventListener('click', loadNodes);
-  $('node-add').addEventListener('click', () => nodeRow());
   $('create-form').addEventListener('submit', prepare);
-  $('post-manifest').addEventListener('click', postManifest);
-  $('open').addEventListener('click', () => signAndPost('open', 'console.open.done'));
-  $('close').addEventListener('click', () => signAndPost('close', 'console.close.done'));
-  $('tally').addEventListener('click', () => signAndPost('result', 'console.tally.done.posted'));
+  onClick({
+    'tr-update': renderTranslations,
+    'nodes-load': loadNodes,
+    'node-add': () => nodeRow(),
+    'post-manifest': postManifest,
+    open: () => signAndPost('open', 'console.open.done'),
+    close: () => signAndPost('close', 'console.close.done'),
+    tally: () => signAndPost('result', 'console.tally.done.posted'),
+  });
   onLanguage(render);
   await refresh();
   follow();

@@ -3,6 +3,11 @@
 // $ returns the element with id.
 export const $ = (id) => document.getElementById(id);
 
+// onClick wires a page's buttons: onClick({id: handler, ...}).
+export function onClick(handlers) {
+  for (const [id, f] of Object.entries(handlers)) $(id).addEventListener('click', f);
+}
+
 // el builds an element: el('p', {class: 'x', text: 'hi'}, child, ...);
 // on<event> attributes add listeners. Translated text: i18n.js setT.
 export function el(tag, attrs = {}, ...children) {

@@ -2,11 +2,11 @@
 // bars are decoration), the trustees who decrypted, and the verdict of the
 // full verifier (package client, V1–V13) run on the record in this browser.
 
-import { api, election, pages } from './api.js';
+import { api, pages } from './api.js';
 import { $, el, announce } from './dom.js';
 import { setT, setError, phaseName, onLanguage } from './i18n.js';
-import { load, verifyInWorker } from './urna.js';
-import { useManifest, setE, electionText } from './texts.js';
+import { verifyInWorker } from './urna.js';
+import { openElection, setE, electionText } from './texts.js';
 
 let u = null;
 let st = null;
@@ -187,10 +187,8 @@ export async function start() {
   $('verify-again').addEventListener('click', verify);
   onLanguage(() => { renderQuestions(); });
   try {
-    [u, st] = await Promise.all([load(), election()]);
-    $('load').hidden = true;
-    if (!st) { setT($('err'), 'err.no_election'); return; }
-    useManifest(u.parseManifest(st.manifest));
+    [u, st] = await openElection();
+    if (!st) return;
     setE($('etitle'), 'title');
     try {
       res = await api('results');

@@ -6,8 +6,10 @@
 // that matches the switch, else the primary language and a discreet note.
 // Nothing happens on import: useManifest starts it.
 
-import { el } from './dom.js';
+import { election } from './api.js';
+import { $, el } from './dom.js';
 import { language, uiLocale, onLanguage, offerLanguages, setT } from './i18n.js';
+import { load } from './urna.js';
 
 let view = null; // the manifest view
 let shown = null; // {lang, title, questions: [{text, options}], fallback}
@@ -52,6 +54,18 @@ export function useManifest(v) {
     onLanguage(() => { if (view) { shown = pick(); applyTexts(); } });
   }
   applyTexts();
+}
+
+// openElection loads the wasm module and the node's election for a page
+// that shows it (the board explorer, the results), hides the loading
+// notice and shows the election's texts. It returns [u, st]; st is null
+// when the board holds no election yet, and the page's #err says so.
+export async function openElection() {
+  const [u, st] = await Promise.all([load(), election()]);
+  $('load').hidden = true;
+  if (!st) setT($('err'), 'err.no_election');
+  else useManifest(u.parseManifest(st.manifest));
+  return [u, st];
 }
 
 // texts returns the texts shown: {lang, title, questions, fallback}.

@@ -6,7 +6,7 @@
 // fetches, shows and posts what the module signed.
 
 import { checkpoint, record, postEntry, sleep } from './api.js';
-import { $, el, announce, focusHeading, shortHex } from './dom.js';
+import { $, el, announce, focusHeading, shortHex, onClick } from './dom.js';
 import { UrnaError } from './errors.js';
 import { t, setT, setError, onLanguage } from './i18n.js';
 import { loadTrustee } from './trustee-wasm.js';
@@ -278,11 +278,7 @@ async function check() {
 export async function start() {
   $('new-form').addEventListener('submit', makeKey);
   $('keyfile').addEventListener('change', loadKey);
-  $('forget').addEventListener('click', forget);
-  $('save-key').addEventListener('click', saved);
-  $('deal-save-key').addEventListener('click', saved);
-  $('refresh').addEventListener('click', check);
-  $('deal-post').addEventListener('click', postDeal);
+  onClick({ forget, 'save-key': saved, 'deal-save-key': saved, refresh: check, 'deal-post': postDeal });
   for (const step of ['deal', 'check', 'answer', 'decrypt']) $('act-' + step).addEventListener('click', () => act(step));
   onLanguage(render);
   if (!globalThis.WebAssembly) showError(new UrnaError('wasm_missing', 'this browser cannot run WebAssembly'));
