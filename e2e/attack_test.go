@@ -344,15 +344,58 @@ func (a *attacker) hiddenBallots(step ...string) {
 		return
 	}
 	p := newProxy(a.t, a.nodes[0].api, func(path string, body []byte) []byte {
-		if path == api.Prefix+"/record" {
+		switch path {
+		case api.Prefix + "/record":
 			return a.hidden.record
+		case api.Prefix + "/entries":
+			// A party that saved its verified state reads only the newer
+			// entries (client.FollowOptions.State): hide the ballots there
+			// too, as a consistent liar would.
+			return withoutBallots(a.t, body)
 		}
 		return body
 	})
 	what := "refusing to decrypt"
 	if step[0] == "tally" {
 		what = "refusing to tally"
+		// The authority's saved state (roles.StateFile) already covers every
+		// ballot (it closed the election): the liar's view cannot touch what
+		// it verified, and it would tally the honest board. Without that
+		// state (lost, or a new machine) it reads the whole record, the
+		// liar's: set the state aside for this attack.
+		state := filepath.Join(step[len(step)-1], roles.StateFile)
+		if err := os.Rename(state, state+".aside"); err != nil {
+			a.t.Fatal(err)
+		}
+		defer func() {
+			if err := os.Rename(state+".aside", state); err != nil {
+				a.t.Fatal(err)
+			}
+		}()
 	}
 	refused(a.t, []string{what, "the board's record does not verify"}, append(step, "--node", p.srv.URL)...)
 	noPosts(a.t, p, "urna "+step[0])
+}
+
+// withoutBallots is a GET /entries page with its ballots left out.
+func withoutBallots(t *testing.T, body []byte) []byte {
+	var page map[string]json.RawMessage
+	var entries []map[string]json.RawMessage
+	if err := json.Unmarshal(body, &page); err != nil {
+		t.Errorf("entries page: %v", err)
+		return body
+	}
+	if err := json.Unmarshal(page["entries"], &entries); err != nil {
+		t.Errorf("entries page: %v", err)
+		return body
+	}
+	kept := entries[:0]
+	for _, e := range entries {
+		if string(e["type"]) != `"ballot"` {
+			kept = append(kept, e)
+		}
+	}
+	page["entries"], _ = json.Marshal(kept)
+	out, _ := json.Marshal(page)
+	return out
 }
