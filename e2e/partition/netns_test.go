@@ -113,6 +113,10 @@ func newNetwork(t *testing.T, n int) *network {
 	})
 	for i := 1; i <= n; i++ {
 		ns, host := nw.ns(i), nw.rootLink(i)
+		// A link of this name is stale: an earlier run with the same pid
+		// whose namespace outlived its name (a process still dying in it
+		// when it was deleted) left it. It goes; no other run uses the name.
+		_ = exec.Command("ip", "link", "del", host).Run()
 		ip(t, "netns", "add", ns)
 		ip(t, "-n", ns, "link", "set", "lo", "up")
 		ip(t, "-n", ns, "addr", "add", nw.addr(i)+"/32", "dev", "lo")
