@@ -114,14 +114,7 @@ func generateKindsVectors(t *testing.T) *kindsVectors {
 func TestKindsVectors(t *testing.T) {
 	var v kindsVectors
 	pinVectors(t, kindsVectorsFile, generateKindsVectors(t), &v)
-	m, err := ParseManifest(unhex(t, v.Manifest))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pk, err := group.DecodeNonIdentity(unhex(t, v.ElectionKey))
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, pk := pinnedElection(t, v.Manifest, v.ElectionKey)
 	sk, err := group.DecodeScalar(unhex(t, v.SecretKey))
 	if err != nil || !group.NewElement().ScalarBaseMult(sk).Equal(pk) {
 		t.Fatal("secret key")

@@ -87,6 +87,20 @@ func unhex(t *testing.T, s string) []byte {
 	return b
 }
 
+// pinnedElection decodes a vectors file's hex manifest and election key.
+func pinnedElection(t *testing.T, manifest, key string) (*Manifest, *group.Element) {
+	t.Helper()
+	m, err := ParseManifest(unhex(t, manifest))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, err := group.DecodeNonIdentity(unhex(t, key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, pk
+}
+
 // pinVectors pins the indented JSON of generated in file (rewriting it
 // first with -update), then decodes the pinned bytes into v.
 func pinVectors(t *testing.T, file string, generated, v any) {
@@ -101,16 +115,9 @@ func pinVectors(t *testing.T, file string, generated, v any) {
 func TestVectors(t *testing.T) {
 	var v vectors
 	pinVectors(t, vectorsFile, generateVectors(t), &v)
-	m, err := ParseManifest(unhex(t, v.Manifest))
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, pk := pinnedElection(t, v.Manifest, v.ElectionKey)
 	if fp := m.Fingerprint(); hex.EncodeToString(fp[:]) != v.Fingerprint {
 		t.Fatal("fingerprint")
-	}
-	pk, err := group.DecodeNonIdentity(unhex(t, v.ElectionKey))
-	if err != nil {
-		t.Fatal(err)
 	}
 	list, err := ParseCredentialList(unhex(t, v.CredentialList))
 	if err != nil {

@@ -2,7 +2,9 @@ package client_test
 
 import (
 	"crypto/ed25519"
+	"encoding/binary"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -532,4 +534,83 @@ func TestTamperEntrySignature(t *testing.T) {
 			t.Errorf("failure %s, want field V1.4 signature", f)
 		}
 	}
+}
+
+// TestAttackWeightedRecord: what a hostile credential authority, node or
+// man in the middle would change in a weighted election with a late voter
+// fails verification at the step SPEC.md §10.4 names.
+func TestAttackWeightedRecord(t *testing.T) {
+	e := testonly.Build(t, "weighted-attack", testonly.WeightedConfig())
+	fresh := func(seed string) *group.Element {
+		k, err := schnorr.GenerateKey(seeded.Raw(seed))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k.Public()
+	}
+	lateBody := func(pub *group.Element, w uint32) []byte {
+		l, err := ballot.NewWeightedCredentialList(testonly.Roll, []*group.Element{pub}, []uint32{w})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l.Bytes()
+	}
+
+	t.Run("weight changed in the list, re-signed by the CA", func(t *testing.T) {
+		// Voter 2 (weight 1000) now weighs 1: the verifier's aggregate is
+		// not the one the trustees decrypted.
+		body := e.Body(e.SeqCredentials)
+		l, err := ballot.ParseCredentialList(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range l.Weights {
+			if l.Weights[i] == ballot.MaxWeight {
+				l.Weights[i] = 1
+			}
+		}
+		l2, err := ballot.NewWeightedCredentialList(l.Roll, l.Credentials, l.Weights)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep := verify(t, e.Seal(e.WithEntry(e.SeqCredentials, e.Resign(e.SeqCredentials, e.CA, l2.Bytes()))).Encode())
+		expectFailures(t, rep, client.StepV12, anywhere(client.StepV12), anywhere(client.StepV13))
+	})
+	t.Run("weight above the bound", func(t *testing.T) {
+		body := e.Body(e.SeqCredentials)
+		// §5.3 version 2: u8 2, [32] roll, u32 N, then (element, u32 weight).
+		binary.BigEndian.PutUint32(body[1+32+4+32:], ballot.MaxWeight+1)
+		rep := verify(t, e.Seal(e.WithEntry(e.SeqCredentials, e.Resign(e.SeqCredentials, e.CA, body))).Encode())
+		expectFailures(t, rep, client.StepV1, at(client.StepV1, e.SeqCredentials))
+	})
+	t.Run("late voter added after the close", func(t *testing.T) {
+		late := e.Entry(bulletin.TypeLateCredentials, bulletin.RoleCredentialAuthority, e.CA, lateBody(fresh("after-close"), 5))
+		rep := verify(t, e.Seal(insert(e.Entries, e.SeqClose+1, late)).Encode())
+		expectFailures(t, rep, client.StepV5, at(client.StepV5, e.SeqClose+1))
+	})
+	t.Run("late voter added by another key", func(t *testing.T) {
+		late := e.Entry(bulletin.TypeLateCredentials, bulletin.RoleCredentialAuthority, e.EA, lateBody(fresh("by-ea"), 5))
+		rep := verify(t, e.Seal(insert(e.Entries, e.SeqLate+1, late)).Encode())
+		expectFailures(t, rep, client.StepV5, at(client.StepV5, e.SeqLate+1))
+	})
+	t.Run("a registered credential added again with another weight", func(t *testing.T) {
+		late := e.Entry(bulletin.TypeLateCredentials, bulletin.RoleCredentialAuthority, e.CA, lateBody(e.Voters[0].Public(), ballot.MaxWeight))
+		rep := verify(t, e.Seal(insert(e.Entries, e.SeqLate+1, late)).Encode())
+		expectFailures(t, rep, client.StepV6, at(client.StepV6, e.SeqLate+1))
+	})
+	t.Run("late entry's weight changed without the CA's signature", func(t *testing.T) {
+		en, err := bulletin.ParseEntry(e.Entries[e.SeqLate])
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := slices.Clone(en.Body)
+		body[len(body)-1] ^= 3 // the late voter's weight 2 → 1
+		forged, err := bulletin.NewEntry(en.Type, en.Election, en.Role, en.Author, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		forged.Sig = en.Sig
+		rep := verify(t, e.Seal(e.WithEntry(e.SeqLate, forged.Bytes())).Encode())
+		expectFailures(t, rep, client.StepV5, at(client.StepV5, e.SeqLate))
+	})
 }

@@ -1,11 +1,14 @@
 package client_test
 
 import (
+	"bytes"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 
+	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/client"
 	"github.com/urna-vote/urna/internal/testonly"
 	"github.com/urna-vote/urna/internal/testonly/seeded"
@@ -170,5 +173,35 @@ func TestVerifyLargerElection(t *testing.T) {
 	}
 	if fmt.Sprint(exp) != fmt.Sprint(rep.Counts) || rep.Counted != 300 {
 		t.Fatalf("counts %v (counted %d), plaintexts give %v", rep.Counts, rep.Counted, exp)
+	}
+}
+
+// TestVerifyWeightedRecord: a weighted election with a late voter
+// verifies, its result is the weighted count, and the report carries N,
+// the total weight and maxCount (SPEC.md V6.3, V10.6).
+func TestVerifyWeightedRecord(t *testing.T) {
+	e := testonly.Build(t, "weighted", testonly.WeightedConfig())
+	rep, err := client.VerifyElectionRecord(bytes.NewReader(e.Record()), client.VerifyOptions{})
+	if err != nil {
+		t.Fatalf("%v: %v", err, rep.Steps)
+	}
+	if !slices.EqualFunc(rep.Counts, e.Result.Counts, slices.Equal) {
+		t.Fatalf("counts %v, want %v", rep.Counts, e.Result.Counts)
+	}
+	var want uint64
+	for _, seq := range e.SeqCounted {
+		b, _ := ballot.ParseBallot(e.Body(seq))
+		for v, k := range e.Voters {
+			if k.Public().Equal(b.Credential()) {
+				want += uint64(e.Weight(v))
+			}
+		}
+	}
+	v, err := client.FollowRecord(bytes.NewReader(e.Record()), client.FollowOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Credentials != 6 || v.Report.Weight != 1+3+1000+1+7+2 || v.MaxCount != want || v.Report.MaxCount != want {
+		t.Fatalf("credentials %d, weight %d, maxCount %d (report %d), want 6, 1014, %d", v.Credentials, v.Report.Weight, v.MaxCount, v.Report.MaxCount, want)
 	}
 }
