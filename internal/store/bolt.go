@@ -60,7 +60,19 @@ var (
 	bktBlocks  = []byte("blocks")  // height -> header
 	keyApplied = []byte("applied")
 	keyFormat  = []byte("format")
+	// partPrefix names the bucket of partition p > 0: partPrefix ‖ u32(p),
+	// holding buckets named as partition 0's top-level ones (entries,
+	// hashes, blocks, ns.*). Big-endian, so bucket order is numeric order.
+	partPrefix = []byte("part/")
 )
+
+// appendBuckets take sequential keys: their pages are filled completely
+// instead of bbolt's default half-full split.
+var appendBuckets = [][]byte{bktEntries, bktHashes, bktBlocks}
+
+func partBucket(p Partition) []byte {
+	return binary.BigEndian.AppendUint32(append([]byte(nil), partPrefix...), uint32(p))
+}
 
 // boltFormat is the on-disk layout version in meta/format.
 const boltFormat = 1
@@ -198,9 +210,7 @@ func (s *boltStore) Update(ctx context.Context, fn func(WriteTx) error) error {
 	}
 	defer s.mu.RUnlock()
 	return h.db.Update(func(tx *bolt.Tx) error {
-		// Append-only buckets take sequential keys: fill pages completely
-		// instead of bbolt's default half-full split.
-		for _, name := range [][]byte{bktEntries, bktHashes, bktBlocks} {
+		for _, name := range appendBuckets {
 			tx.Bucket(name).FillPercent = 1.0
 		}
 		return fn(&boltTx{tx: tx})
@@ -245,33 +255,60 @@ func (b *boltSnapshot) WriteTo(w io.Writer) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	sw := newSnapWriter(w, applied)
-	c := b.tx.Bucket(bktEntries).Cursor()
-	for k, v := c.First(); k != nil; k, v = c.Next() {
-		if err := sw.entry(binary.BigEndian.Uint64(k), v); err != nil {
-			return sw.n, err
-		}
+	parts, err := t.Partitions()
+	if err != nil {
+		return 0, err
 	}
-	c = b.tx.Bucket(bktHashes).Cursor()
-	for k, v := c.First(); k != nil; k, v = c.Next() {
+	sw := newSnapWriter(w, applied, len(parts) > 1)
+	// Sections first, partitions within: the stream's order (snapshot.go).
+	each := func(name []byte, fn func(p Partition, k, v []byte) error) error {
+		for _, p := range parts {
+			bkt := (&boltTx{tx: b.tx, part: p}).bucket(name)
+			if bkt == nil {
+				continue
+			}
+			c := bkt.Cursor()
+			for k, v := c.First(); k != nil; k, v = c.Next() {
+				if err := fn(p, k, v); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	err = each(bktEntries, func(p Partition, k, v []byte) error {
+		return sw.entry(p, binary.BigEndian.Uint64(k), v)
+	})
+	if err != nil {
+		return sw.n, err
+	}
+	err = each(bktHashes, func(p Partition, k, v []byte) error {
 		if len(v) != len(tlog.Hash{}) {
-			return sw.n, fmt.Errorf("store: corrupt hash %x (%d bytes)", k, len(v))
+			return fmt.Errorf("store: corrupt hash %x of partition %d (%d bytes)", k, p, len(v))
 		}
-		if err := sw.hash(binary.BigEndian.Uint64(k), tlog.Hash(v)); err != nil {
-			return sw.n, err
-		}
+		return sw.hash(p, binary.BigEndian.Uint64(k), tlog.Hash(v))
+	})
+	if err != nil {
+		return sw.n, err
 	}
-	c = b.tx.Bucket(bktBlocks).Cursor()
-	for k, v := c.First(); k != nil; k, v = c.Next() {
-		if err := sw.block(binary.BigEndian.Uint64(k), v); err != nil {
-			return sw.n, err
-		}
+	err = each(bktBlocks, func(p Partition, k, v []byte) error {
+		return sw.block(p, binary.BigEndian.Uint64(k), v)
+	})
+	if err != nil {
+		return sw.n, err
 	}
-	for _, ns := range Namespaces() {
-		c = b.tx.Bucket(nsBucket(ns)).Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			if err := sw.kv(ns, k, v); err != nil {
-				return sw.n, err
+	for _, p := range parts {
+		t := &boltTx{tx: b.tx, part: p}
+		for _, ns := range Namespaces() {
+			bkt := t.bucket(nsBucket(ns))
+			if bkt == nil {
+				continue
+			}
+			c := bkt.Cursor()
+			for k, v := c.First(); k != nil; k, v = c.Next() {
+				if err := sw.kv(p, ns, k, v); err != nil {
+					return sw.n, err
+				}
 			}
 		}
 	}
@@ -352,9 +389,6 @@ func buildBolt(ctx context.Context, path string, opts BoltOptions, r io.Reader) 
 			return fmt.Errorf("store: restore: %w", err)
 		}
 		err := db.Update(func(tx *bolt.Tx) error {
-			for _, name := range [][]byte{bktEntries, bktHashes, bktBlocks} {
-				tx.Bucket(name).FillPercent = 1.0
-			}
 			size := 0
 			for size < restoreBatch {
 				rec, err := sr.next()
@@ -386,19 +420,28 @@ func buildBolt(ctx context.Context, path string, opts BoltOptions, r io.Reader) 
 }
 
 func putRecord(tx *bolt.Tx, rec snapRecord) error {
-	switch rec.tag {
-	case tagApplied:
+	if rec.tag == tagApplied {
 		return tx.Bucket(bktMeta).Put(keyApplied, u64key(rec.index))
-	case tagEntry:
-		return tx.Bucket(bktEntries).Put(u64key(rec.index), rec.value)
-	case tagHash:
-		return tx.Bucket(bktHashes).Put(u64key(rec.index), rec.hash[:])
-	case tagBlock:
-		return tx.Bucket(bktBlocks).Put(u64key(rec.index), rec.value)
-	case tagKV:
-		return tx.Bucket(nsBucket(rec.ns)).Put(rec.key, rec.value)
 	}
-	return fmt.Errorf("unexpected record %q", rec.tag)
+	t := &boltTx{tx: tx, part: rec.part}
+	var name, key, value []byte
+	switch rec.tag {
+	case tagEntry:
+		name, key, value = bktEntries, u64key(rec.index), rec.value
+	case tagHash:
+		name, key, value = bktHashes, u64key(rec.index), rec.hash[:]
+	case tagBlock:
+		name, key, value = bktBlocks, u64key(rec.index), rec.value
+	case tagKV:
+		name, key, value = nsBucket(rec.ns), rec.key, rec.value
+	default:
+		return fmt.Errorf("unexpected record %q", rec.tag)
+	}
+	b, err := t.writeBucket(name)
+	if err != nil {
+		return err
+	}
+	return b.Put(key, value)
 }
 
 func syncDir(dir string) error {
@@ -423,18 +466,79 @@ func (s *boltStore) Close() error {
 	return nil
 }
 
-// boltTx implements WriteTx over one bbolt transaction. Every slice handed
-// out is copied: bbolt's are only valid inside the transaction.
+// boltTx implements WriteTx over one bbolt transaction, reading and
+// writing partition part. Every slice handed out is copied: bbolt's are
+// only valid inside the transaction.
 type boltTx struct {
-	tx *bolt.Tx
+	tx   *bolt.Tx
+	part Partition
 }
 
-func (t *boltTx) lastIndex(bucket []byte) uint64 {
-	k, _ := t.tx.Bucket(bucket).Cursor().Last()
-	if k == nil {
-		return 0
+func (t *boltTx) In(p Partition) ReadTx       { return &boltTx{tx: t.tx, part: p} }
+func (t *boltTx) WriteIn(p Partition) WriteTx { return &boltTx{tx: t.tx, part: p} }
+
+// bucket returns the partition's bucket name, or nil if the partition was
+// never written to (it reads as empty).
+func (t *boltTx) bucket(name []byte) *bolt.Bucket {
+	if t.part == 0 {
+		return t.tx.Bucket(name)
 	}
-	return binary.BigEndian.Uint64(k) + 1
+	pb := t.tx.Bucket(partBucket(t.part))
+	if pb == nil {
+		return nil
+	}
+	return pb.Bucket(name)
+}
+
+// writeBucket returns the partition's bucket name, creating the partition
+// on its first write.
+func (t *boltTx) writeBucket(name []byte) (*bolt.Bucket, error) {
+	if err := checkPartition(t.part); err != nil {
+		return nil, err
+	}
+	b := t.bucket(name)
+	if b == nil {
+		pb, err := t.tx.CreateBucketIfNotExists(partBucket(t.part))
+		if err != nil {
+			return nil, fmt.Errorf("store: creating partition %d: %w", t.part, err)
+		}
+		if b, err = pb.CreateBucketIfNotExists(name); err != nil {
+			return nil, fmt.Errorf("store: creating bucket %s of partition %d: %w", name, t.part, err)
+		}
+	}
+	for _, a := range appendBuckets {
+		if bytes.Equal(a, name) {
+			b.FillPercent = 1.0
+		}
+	}
+	return b, nil
+}
+
+func (t *boltTx) Partitions() ([]Partition, error) {
+	out := []Partition{0}
+	c := t.tx.Cursor()
+	for k, _ := c.Seek(partPrefix); k != nil && bytes.HasPrefix(k, partPrefix); k, _ = c.Next() {
+		if len(k) != len(partPrefix)+4 {
+			return nil, fmt.Errorf("store: corrupt partition bucket %q", k)
+		}
+		out = append(out, Partition(binary.BigEndian.Uint32(k[len(partPrefix):])))
+	}
+	return out, nil
+}
+
+func (t *boltTx) lastIndex(bucket []byte) (uint64, error) {
+	if err := checkPartition(t.part); err != nil {
+		return 0, err
+	}
+	b := t.bucket(bucket)
+	if b == nil {
+		return 0, nil
+	}
+	k, _ := b.Cursor().Last()
+	if k == nil {
+		return 0, nil
+	}
+	return binary.BigEndian.Uint64(k) + 1, nil
 }
 
 func (t *boltTx) AppliedIndex() (uint64, error) {
@@ -448,13 +552,19 @@ func (t *boltTx) AppliedIndex() (uint64, error) {
 	return binary.BigEndian.Uint64(v), nil
 }
 
-func (t *boltTx) EntryCount() (uint64, error) { return t.lastIndex(bktEntries), nil }
+func (t *boltTx) EntryCount() (uint64, error) { return t.lastIndex(bktEntries) }
 
 func (t *boltTx) Entry(seq uint64) ([]byte, error) { return t.numbered(bktEntries, "entry", seq) }
 
 // numbered reads record n of an append-only bucket (entries, blocks).
 func (t *boltTx) numbered(bkt []byte, what string, n uint64) ([]byte, error) {
-	v := t.tx.Bucket(bkt).Get(u64key(n))
+	if err := checkPartition(t.part); err != nil {
+		return nil, err
+	}
+	var v []byte
+	if b := t.bucket(bkt); b != nil {
+		v = b.Get(u64key(n))
+	}
 	if v == nil {
 		return nil, fmt.Errorf("%w: %s %d", ErrNotFound, what, n)
 	}
@@ -462,7 +572,14 @@ func (t *boltTx) numbered(bkt []byte, what string, n uint64) ([]byte, error) {
 }
 
 func (t *boltTx) Entries(from, to uint64, fn func(seq uint64, data []byte) error) error {
-	c := t.tx.Bucket(bktEntries).Cursor()
+	if err := checkPartition(t.part); err != nil {
+		return err
+	}
+	b := t.bucket(bktEntries)
+	if b == nil {
+		return nil
+	}
+	c := b.Cursor()
 	for k, v := c.Seek(u64key(from)); k != nil; k, v = c.Next() {
 		seq := binary.BigEndian.Uint64(k)
 		if seq >= to {
@@ -476,13 +593,19 @@ func (t *boltTx) Entries(from, to uint64, fn func(seq uint64, data []byte) error
 }
 
 func (t *boltTx) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
-	b := t.tx.Bucket(bktHashes)
+	if err := checkPartition(t.part); err != nil {
+		return nil, err
+	}
+	b := t.bucket(bktHashes)
 	out := make([]tlog.Hash, len(indexes))
 	for i, idx := range indexes {
 		if idx < 0 {
 			return nil, fmt.Errorf("%w: negative hash index %d", ErrInvalid, idx)
 		}
-		v := b.Get(u64key(uint64(idx)))
+		var v []byte
+		if b != nil {
+			v = b.Get(u64key(uint64(idx)))
+		}
 		if v == nil {
 			return nil, fmt.Errorf("%w: hash %d", ErrNotFound, idx)
 		}
@@ -494,9 +617,12 @@ func (t *boltTx) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	return out, nil
 }
 
-func (t *boltTx) HashCount() (int64, error) { return int64(t.lastIndex(bktHashes)), nil }
+func (t *boltTx) HashCount() (int64, error) {
+	n, err := t.lastIndex(bktHashes)
+	return int64(n), err
+}
 
-func (t *boltTx) BlockCount() (uint64, error) { return t.lastIndex(bktBlocks), nil }
+func (t *boltTx) BlockCount() (uint64, error) { return t.lastIndex(bktBlocks) }
 
 func (t *boltTx) Block(height uint64) ([]byte, error) { return t.numbered(bktBlocks, "block", height) }
 
@@ -504,7 +630,13 @@ func (t *boltTx) Get(ns Namespace, key []byte) ([]byte, error) {
 	if err := checkKey(ns, key); err != nil {
 		return nil, err
 	}
-	v := t.tx.Bucket(nsBucket(ns)).Get(key)
+	if err := checkPartition(t.part); err != nil {
+		return nil, err
+	}
+	var v []byte
+	if b := t.bucket(nsBucket(ns)); b != nil {
+		v = b.Get(key)
+	}
 	if v == nil {
 		return nil, fmt.Errorf("%w: key %x in namespace %v", ErrNotFound, key, ns)
 	}
@@ -515,7 +647,14 @@ func (t *boltTx) Scan(ns Namespace, prefix []byte, fn func(key, value []byte) er
 	if err := checkNS(ns); err != nil {
 		return err
 	}
-	c := t.tx.Bucket(nsBucket(ns)).Cursor()
+	if err := checkPartition(t.part); err != nil {
+		return err
+	}
+	b := t.bucket(nsBucket(ns))
+	if b == nil {
+		return nil
+	}
+	c := b.Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 		if err := fn(clone(k), clone(v)); err != nil {
 			return err
@@ -532,10 +671,20 @@ func (t *boltTx) SetAppliedIndex(i uint64) error {
 }
 
 func (t *boltTx) AppendEntries(first uint64, data [][]byte) error {
-	if err := checkAppend("entry", first, t.lastIndex(bktEntries), len(data)); err != nil {
+	n, err := t.lastIndex(bktEntries)
+	if err != nil {
 		return err
 	}
-	b := t.tx.Bucket(bktEntries)
+	if err := checkAppend("entry", first, n, len(data)); err != nil {
+		return err
+	}
+	if len(data) == 0 {
+		return nil
+	}
+	b, err := t.writeBucket(bktEntries)
+	if err != nil {
+		return err
+	}
 	for i, d := range data {
 		if err := checkValue("entry", d); err != nil {
 			return err
@@ -553,10 +702,20 @@ func (t *boltTx) AppendHashes(start int64, hashes []tlog.Hash) error {
 	if start < 0 {
 		return fmt.Errorf("%w: negative hash index %d", ErrInvalid, start)
 	}
-	if err := checkAppend("hash", uint64(start), t.lastIndex(bktHashes), len(hashes)); err != nil {
+	n, err := t.lastIndex(bktHashes)
+	if err != nil {
 		return err
 	}
-	b := t.tx.Bucket(bktHashes)
+	if err := checkAppend("hash", uint64(start), n, len(hashes)); err != nil {
+		return err
+	}
+	if len(hashes) == 0 {
+		return nil
+	}
+	b, err := t.writeBucket(bktHashes)
+	if err != nil {
+		return err
+	}
 	for i := range hashes {
 		h := hashes[i]
 		if err := b.Put(u64key(uint64(start)+uint64(i)), h[:]); err != nil {
@@ -567,13 +726,21 @@ func (t *boltTx) AppendHashes(start int64, hashes []tlog.Hash) error {
 }
 
 func (t *boltTx) AppendBlock(height uint64, header []byte) error {
-	if err := checkAppend("block", height, t.lastIndex(bktBlocks), 1); err != nil {
+	n, err := t.lastIndex(bktBlocks)
+	if err != nil {
+		return err
+	}
+	if err := checkAppend("block", height, n, 1); err != nil {
 		return err
 	}
 	if err := checkValue("block header", header); err != nil {
 		return err
 	}
-	if err := t.tx.Bucket(bktBlocks).Put(u64key(height), clone(header)); err != nil {
+	b, err := t.writeBucket(bktBlocks)
+	if err != nil {
+		return err
+	}
+	if err := b.Put(u64key(height), clone(header)); err != nil {
 		return fmt.Errorf("store: appending block %d: %w", height, err)
 	}
 	return nil
@@ -583,7 +750,11 @@ func (t *boltTx) Put(ns Namespace, key, value []byte) error {
 	if err := checkKV(ns, key, value); err != nil {
 		return err
 	}
-	if err := t.tx.Bucket(nsBucket(ns)).Put(clone(key), clone(value)); err != nil {
+	b, err := t.writeBucket(nsBucket(ns))
+	if err != nil {
+		return err
+	}
+	if err := b.Put(clone(key), clone(value)); err != nil {
 		return fmt.Errorf("store: putting key %x in namespace %v: %w", key, ns, err)
 	}
 	return nil
@@ -593,7 +764,14 @@ func (t *boltTx) Delete(ns Namespace, key []byte) error {
 	if err := checkKey(ns, key); err != nil {
 		return err
 	}
-	if err := t.tx.Bucket(nsBucket(ns)).Delete(key); err != nil {
+	if err := checkPartition(t.part); err != nil {
+		return err
+	}
+	b := t.bucket(nsBucket(ns))
+	if b == nil {
+		return nil
+	}
+	if err := b.Delete(key); err != nil {
 		return fmt.Errorf("store: deleting key %x in namespace %v: %w", key, ns, err)
 	}
 	return nil

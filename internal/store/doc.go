@@ -36,6 +36,16 @@
 //     copy the caller owns; slices passed in MAY be reused by the caller as
 //     soon as the method returns.
 //
+// Partitions (docs/spec/elections.md E.8): the entries, hashes, blocks and
+// namespaces exist once per [Partition], one per election on the board;
+// ReadTx.In and WriteTx.WriteIn give views of one transaction on another
+// partition, so an apply touching several elections commits atomically.
+// The applied Raft index is the store's. Partition 0 is laid out as the
+// store was before partitions (bbolt: the top-level buckets; PostgreSQL:
+// rows with part = 0, migration 2), so old state opens unchanged as
+// partition 0; a bbolt partition p > 0 is a bucket "part/" ‖ u32(p) holding
+// the same buckets.
+//
 // Appends: the log has no gaps and no rewrites. AppendEntries,
 // AppendHashes and AppendBlock MUST start exactly at the current count, else
 // they fail with [ErrOutOfOrder] and write nothing; the caller decides

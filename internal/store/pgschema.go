@@ -36,6 +36,22 @@ var pgMigrations = []string{
 		applied bigint   NOT NULL CHECK (applied >= 0)
 	);
 	INSERT INTO meta (id, applied) VALUES (1, 0);`,
+	// 2: partitions (docs/spec/elections.md E.8). The rows that exist are
+	// partition 0's; every key gains the partition in front, and parts
+	// lists the partitions other than 0 that were written to.
+	`ALTER TABLE entries ADD COLUMN part integer NOT NULL DEFAULT 0 CHECK (part >= 0);
+	ALTER TABLE entries ALTER COLUMN part DROP DEFAULT;
+	ALTER TABLE entries DROP CONSTRAINT entries_pkey, ADD PRIMARY KEY (part, seq);
+	ALTER TABLE hashes ADD COLUMN part integer NOT NULL DEFAULT 0 CHECK (part >= 0);
+	ALTER TABLE hashes ALTER COLUMN part DROP DEFAULT;
+	ALTER TABLE hashes DROP CONSTRAINT hashes_pkey, ADD PRIMARY KEY (part, idx);
+	ALTER TABLE blocks ADD COLUMN part integer NOT NULL DEFAULT 0 CHECK (part >= 0);
+	ALTER TABLE blocks ALTER COLUMN part DROP DEFAULT;
+	ALTER TABLE blocks DROP CONSTRAINT blocks_pkey, ADD PRIMARY KEY (part, height);
+	ALTER TABLE kv ADD COLUMN part integer NOT NULL DEFAULT 0 CHECK (part >= 0);
+	ALTER TABLE kv ALTER COLUMN part DROP DEFAULT;
+	ALTER TABLE kv DROP CONSTRAINT kv_pkey, ADD PRIMARY KEY (part, ns, key);
+	CREATE TABLE parts (part integer PRIMARY KEY CHECK (part > 0));`,
 }
 
 // pgMigrate brings the current schema (search_path) up to date in one

@@ -218,7 +218,7 @@ func (s *pgStore) sharedTx(ctx context.Context, opts pgx.TxOptions, fn func(*pgT
 }
 
 // pgTables lists every table a snapshot or restore touches.
-const pgTables = `entries, hashes, blocks, kv, meta`
+const pgTables = `entries, hashes, blocks, kv, parts, meta`
 
 // Snapshot holds a REPEATABLE READ transaction on a dedicated connection.
 // It locks the tables in ACCESS SHARE mode before its snapshot is taken, so
@@ -273,8 +273,13 @@ func (p *pgSnapshot) WriteTo(w io.Writer) (int64, error) {
 		return 0, fmt.Errorf("store: snapshot already released")
 	}
 	ctx := context.Background()
-	sw := newSnapWriter(w, uint64(p.applied))
+	var multi bool
+	if err := p.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM parts)`).Scan(&multi); err != nil {
+		return 0, pgError("snapshot partitions", err)
+	}
+	sw := newSnapWriter(w, uint64(p.applied), multi)
 	var (
+		part int32
 		i    int64
 		ns   int16
 		a, b []byte
@@ -284,19 +289,19 @@ func (p *pgSnapshot) WriteTo(w io.Writer) (int64, error) {
 		dest  []any
 		emit  func() error
 	}{
-		{`SELECT seq, data FROM entries ORDER BY seq`, []any{&i, &a}, func() error { return sw.entry(uint64(i), a) }},
-		{`SELECT idx, hash FROM hashes ORDER BY idx`, []any{&i, &a}, func() error {
+		{`SELECT part, seq, data FROM entries ORDER BY part, seq`, []any{&part, &i, &a}, func() error { return sw.entry(Partition(part), uint64(i), a) }},
+		{`SELECT part, idx, hash FROM hashes ORDER BY part, idx`, []any{&part, &i, &a}, func() error {
 			if len(a) != len(tlog.Hash{}) {
-				return fmt.Errorf("store: corrupt hash %d (%d bytes)", i, len(a))
+				return fmt.Errorf("store: corrupt hash %d of partition %d (%d bytes)", i, part, len(a))
 			}
-			return sw.hash(uint64(i), tlog.Hash(a))
+			return sw.hash(Partition(part), uint64(i), tlog.Hash(a))
 		}},
-		{`SELECT height, header FROM blocks ORDER BY height`, []any{&i, &a}, func() error { return sw.block(uint64(i), a) }},
-		{`SELECT ns, key, value FROM kv ORDER BY ns, key`, []any{&ns, &a, &b}, func() error {
+		{`SELECT part, height, header FROM blocks ORDER BY part, height`, []any{&part, &i, &a}, func() error { return sw.block(Partition(part), uint64(i), a) }},
+		{`SELECT part, ns, key, value FROM kv ORDER BY part, ns, key`, []any{&part, &ns, &a, &b}, func() error {
 			if !Namespace(ns).Valid() {
 				return fmt.Errorf("store: corrupt kv row in namespace %d", ns)
 			}
-			return sw.kv(Namespace(ns), a, b)
+			return sw.kv(Partition(part), Namespace(ns), a, b)
 		}},
 	}
 	for _, st := range steps {
@@ -349,7 +354,7 @@ func (s *pgStore) Restore(ctx context.Context, r io.Reader) error {
 		if _, err := tx.Exec(ctx, `LOCK TABLE `+pgTables+` IN ACCESS EXCLUSIVE MODE`); err != nil {
 			return pgError("locking tables for restore", err)
 		}
-		if _, err := tx.Exec(ctx, `TRUNCATE entries, hashes, blocks, kv`); err != nil {
+		if _, err := tx.Exec(ctx, `TRUNCATE entries, hashes, blocks, kv, parts`); err != nil {
 			return pgError("truncating for restore", err)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE meta SET applied = $1 WHERE id = 1`, int64(rec.index)); err != nil {
@@ -360,18 +365,24 @@ func (s *pgStore) Restore(ctx context.Context, r io.Reader) error {
 			table   string
 			columns []string
 		}{
-			{tagEntry, "entries", []string{"seq", "data"}},
-			{tagHash, "hashes", []string{"idx", "hash"}},
-			{tagBlock, "blocks", []string{"height", "header"}},
-			{tagKV, "kv", []string{"ns", "key", "value"}},
+			{tagEntry, "entries", []string{"part", "seq", "data"}},
+			{tagHash, "hashes", []string{"part", "idx", "hash"}},
+			{tagBlock, "blocks", []string{"part", "height", "header"}},
+			{tagKV, "kv", []string{"part", "ns", "key", "value"}},
 		}
+		parts := map[Partition]bool{}
 		for _, sec := range sections {
-			src := &snapCopySource{sr: sr, tag: sec.tag}
+			src := &snapCopySource{sr: sr, tag: sec.tag, parts: parts}
 			if _, err := tx.CopyFrom(ctx, pgx.Identifier{sec.table}, sec.columns, src); err != nil {
 				if src.err != nil {
 					return src.err
 				}
 				return pgError("restoring "+sec.table, err)
+			}
+		}
+		for p := range parts {
+			if _, err := tx.Exec(ctx, `INSERT INTO parts (part) VALUES ($1)`, int32(p)); err != nil {
+				return pgError(fmt.Sprintf("restoring partition %d", p), err)
 			}
 		}
 		if rec, err := sr.next(); err != io.EOF {
@@ -387,8 +398,9 @@ func (s *pgStore) Restore(ctx context.Context, r io.Reader) error {
 // snapCopySource feeds one section of a snapshot stream to CopyFrom and
 // pushes back the first record of the next section.
 type snapCopySource struct {
-	sr   *snapReader
-	tag  byte
+	sr    *snapReader
+	tag   byte
+	parts map[Partition]bool // partitions other than 0 seen
 	rec  snapRecord
 	err  error
 	done bool
@@ -412,18 +424,22 @@ func (c *snapCopySource) Next() bool {
 		return false
 	}
 	c.rec = rec
+	if rec.part != 0 {
+		c.parts[rec.part] = true
+	}
 	return true
 }
 
 func (c *snapCopySource) Values() ([]any, error) {
+	part := int32(c.rec.part)
 	switch c.tag {
 	case tagHash:
 		h := c.rec.hash
-		return []any{int64(c.rec.index), h[:]}, nil
+		return []any{part, int64(c.rec.index), h[:]}, nil
 	case tagKV:
-		return []any{int16(c.rec.ns), c.rec.key, c.rec.value}, nil
+		return []any{part, int16(c.rec.ns), c.rec.key, c.rec.value}, nil
 	}
-	return []any{int64(c.rec.index), c.rec.value}, nil
+	return []any{part, int64(c.rec.index), c.rec.value}, nil
 }
 
 func (c *snapCopySource) Err() error { return c.err }
@@ -454,24 +470,92 @@ func (s *pgStore) Close() error {
 // methods of the transaction.
 const pgPage = 512
 
-// pgTx implements WriteTx. Counts are cached: within one transaction only
-// this pgTx changes them.
+// pgTx implements WriteTx on partition part. Counts are cached per
+// partition: within one transaction only its pgTx views change them.
 type pgTx struct {
-	ctx                             context.Context
-	tx                              pgx.Tx
+	ctx  context.Context
+	tx   pgx.Tx
+	part Partition
+	sh   *pgShared
+}
+
+// pgShared is what the views of one transaction share.
+type pgShared struct {
+	counts map[Partition]*pgCounts
+	known  map[Partition]bool // partitions known to be in parts
+}
+
+type pgCounts struct {
 	nEntries, nHashes, nBlocks      int64
 	haveEntries, haveHashes, haveBl bool
 }
 
-func newPgTx(ctx context.Context, tx pgx.Tx) *pgTx { return &pgTx{ctx: ctx, tx: tx} }
+func newPgTx(ctx context.Context, tx pgx.Tx) *pgTx {
+	return &pgTx{ctx: ctx, tx: tx, sh: &pgShared{counts: map[Partition]*pgCounts{}, known: map[Partition]bool{}}}
+}
+
+func (t *pgTx) In(p Partition) ReadTx       { return &pgTx{ctx: t.ctx, tx: t.tx, part: p, sh: t.sh} }
+func (t *pgTx) WriteIn(p Partition) WriteTx { return &pgTx{ctx: t.ctx, tx: t.tx, part: p, sh: t.sh} }
+
+func (t *pgTx) counts() *pgCounts {
+	c := t.sh.counts[t.part]
+	if c == nil {
+		c = &pgCounts{}
+		t.sh.counts[t.part] = c
+	}
+	return c
+}
+
+// pp is the partition as a query argument, after checking it.
+func (t *pgTx) pp() (int32, error) {
+	if err := checkPartition(t.part); err != nil {
+		return 0, err
+	}
+	return int32(t.part), nil
+}
+
+// written records that the partition holds data (parts lists it) before
+// its first write in the transaction.
+func (t *pgTx) written() error {
+	p, err := t.pp()
+	if err != nil || p == 0 || t.sh.known[t.part] {
+		return err
+	}
+	if _, err := t.tx.Exec(t.ctx, `INSERT INTO parts (part) VALUES ($1) ON CONFLICT DO NOTHING`, p); err != nil {
+		return pgError(fmt.Sprintf("recording partition %d", p), err)
+	}
+	t.sh.known[t.part] = true
+	return nil
+}
+
+func (t *pgTx) Partitions() ([]Partition, error) {
+	rows, err := t.tx.Query(t.ctx, `SELECT part FROM parts ORDER BY part`)
+	if err != nil {
+		return nil, pgError("listing partitions", err)
+	}
+	out := []Partition{0}
+	var p int32
+	_, err = pgx.ForEachRow(rows, []any{&p}, func() error {
+		out = append(out, Partition(p))
+		return nil
+	})
+	if err != nil {
+		return nil, pgError("listing partitions", err)
+	}
+	return out, nil
+}
 
 func (t *pgTx) count(table, col string, n *int64, have *bool) (int64, error) {
+	p, err := t.pp()
+	if err != nil {
+		return 0, err
+	}
 	if *have {
 		return *n, nil
 	}
 	// max() on the primary key is an index lookup, not a scan.
-	q := `SELECT coalesce(max(` + col + `) + 1, 0) FROM ` + table
-	if err := t.tx.QueryRow(t.ctx, q).Scan(n); err != nil {
+	q := `SELECT coalesce(max(` + col + `) + 1, 0) FROM ` + table + ` WHERE part = $1`
+	if err := t.tx.QueryRow(t.ctx, q, p).Scan(n); err != nil {
 		return 0, pgError("counting "+table, err)
 	}
 	*have = true
@@ -487,28 +571,37 @@ func (t *pgTx) AppliedIndex() (uint64, error) {
 }
 
 func (t *pgTx) EntryCount() (uint64, error) {
-	n, err := t.count("entries", "seq", &t.nEntries, &t.haveEntries)
+	c := t.counts()
+	n, err := t.count("entries", "seq", &c.nEntries, &c.haveEntries)
 	return uint64(n), err
 }
 
 func (t *pgTx) Entry(seq uint64) ([]byte, error) {
-	return t.numbered(`SELECT data FROM entries WHERE seq = $1`, "entry", seq)
+	return t.numbered(`SELECT data FROM entries WHERE part = $2 AND seq = $1`, "entry", seq)
 }
 
 // numbered reads record n of an append-only table (entries, blocks) with
-// query, which takes n as $1.
+// query, which takes n as $1 and the partition as $2.
 func (t *pgTx) numbered(query, what string, n uint64) ([]byte, error) {
+	p, err := t.pp()
+	if err != nil {
+		return nil, err
+	}
 	if n > maxSeq {
 		return nil, fmt.Errorf("%w: %s %d", ErrNotFound, what, n)
 	}
 	var data []byte
-	if err := t.tx.QueryRow(t.ctx, query, int64(n)).Scan(&data); err != nil {
+	if err := t.tx.QueryRow(t.ctx, query, int64(n), p).Scan(&data); err != nil {
 		return nil, pgError(fmt.Sprintf("%s %d", what, n), err)
 	}
 	return clone(data), nil
 }
 
 func (t *pgTx) Entries(from, to uint64, fn func(seq uint64, data []byte) error) error {
+	p, err := t.pp()
+	if err != nil {
+		return err
+	}
 	to = min(to, maxSeq)
 	type row struct {
 		seq  int64
@@ -517,8 +610,8 @@ func (t *pgTx) Entries(from, to uint64, fn func(seq uint64, data []byte) error) 
 	page := make([]row, 0, pgPage)
 	for from < to {
 		page = page[:0]
-		rows, err := t.tx.Query(t.ctx, `SELECT seq, data FROM entries WHERE seq >= $1 AND seq < $2 ORDER BY seq LIMIT $3`,
-			int64(from), int64(to), pgPage)
+		rows, err := t.tx.Query(t.ctx, `SELECT seq, data FROM entries WHERE part = $4 AND seq >= $1 AND seq < $2 ORDER BY seq LIMIT $3`,
+			int64(from), int64(to), pgPage, p)
 		if err != nil {
 			return pgError("reading entries", err)
 		}
@@ -548,6 +641,10 @@ func (t *pgTx) Entries(from, to uint64, fn func(seq uint64, data []byte) error) 
 }
 
 func (t *pgTx) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	p, err := t.pp()
+	if err != nil {
+		return nil, err
+	}
 	if len(indexes) == 0 {
 		return []tlog.Hash{}, nil
 	}
@@ -556,7 +653,7 @@ func (t *pgTx) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 			return nil, fmt.Errorf("%w: negative hash index %d", ErrInvalid, idx)
 		}
 	}
-	rows, err := t.tx.Query(t.ctx, `SELECT idx, hash FROM hashes WHERE idx = ANY($1)`, indexes)
+	rows, err := t.tx.Query(t.ctx, `SELECT idx, hash FROM hashes WHERE part = $2 AND idx = ANY($1)`, indexes, p)
 	if err != nil {
 		return nil, pgError("reading hashes", err)
 	}
@@ -587,24 +684,30 @@ func (t *pgTx) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 }
 
 func (t *pgTx) HashCount() (int64, error) {
-	return t.count("hashes", "idx", &t.nHashes, &t.haveHashes)
+	c := t.counts()
+	return t.count("hashes", "idx", &c.nHashes, &c.haveHashes)
 }
 
 func (t *pgTx) BlockCount() (uint64, error) {
-	n, err := t.count("blocks", "height", &t.nBlocks, &t.haveBl)
+	c := t.counts()
+	n, err := t.count("blocks", "height", &c.nBlocks, &c.haveBl)
 	return uint64(n), err
 }
 
 func (t *pgTx) Block(height uint64) ([]byte, error) {
-	return t.numbered(`SELECT header FROM blocks WHERE height = $1`, "block", height)
+	return t.numbered(`SELECT header FROM blocks WHERE part = $2 AND height = $1`, "block", height)
 }
 
 func (t *pgTx) Get(ns Namespace, key []byte) ([]byte, error) {
 	if err := checkKey(ns, key); err != nil {
 		return nil, err
 	}
+	p, err := t.pp()
+	if err != nil {
+		return nil, err
+	}
 	var v []byte
-	if err := t.tx.QueryRow(t.ctx, `SELECT value FROM kv WHERE ns = $1 AND key = $2`, int16(ns), key).Scan(&v); err != nil {
+	if err := t.tx.QueryRow(t.ctx, `SELECT value FROM kv WHERE part = $3 AND ns = $1 AND key = $2`, int16(ns), key, p).Scan(&v); err != nil {
 		return nil, pgError(fmt.Sprintf("key %x in namespace %v", key, ns), err)
 	}
 	return clone(v), nil
@@ -614,14 +717,18 @@ func (t *pgTx) Scan(ns Namespace, prefix []byte, fn func(key, value []byte) erro
 	if err := checkNS(ns); err != nil {
 		return err
 	}
+	p, err := t.pp()
+	if err != nil {
+		return err
+	}
 	start, end := clone(prefix), prefixEnd(prefix)
 	type row struct{ k, v []byte }
 	page := make([]row, 0, pgPage)
 	for {
 		page = page[:0]
 		rows, err := t.tx.Query(t.ctx, `SELECT key, value FROM kv
-			WHERE ns = $1 AND key >= $2 AND ($3::bytea IS NULL OR key < $3)
-			ORDER BY key LIMIT $4`, int16(ns), start, end, pgPage)
+			WHERE part = $5 AND ns = $1 AND key >= $2 AND ($3::bytea IS NULL OR key < $3)
+			ORDER BY key LIMIT $4`, int16(ns), start, end, pgPage, p)
 		if err != nil {
 			return pgError("scanning namespace "+ns.String(), err)
 		}
@@ -673,13 +780,20 @@ func (t *pgTx) AppendEntries(first uint64, data [][]byte) error {
 			return err
 		}
 	}
-	err = t.copyRows("entries", []string{"seq", "data"}, len(data), func(i int) []any {
-		return []any{int64(first) + int64(i), data[i]}
+	if len(data) == 0 {
+		return nil
+	}
+	if err := t.written(); err != nil {
+		return err
+	}
+	part := int32(t.part)
+	err = t.copyRows("entries", []string{"part", "seq", "data"}, len(data), func(i int) []any {
+		return []any{part, int64(first) + int64(i), data[i]}
 	})
 	if err != nil {
 		return err
 	}
-	t.nEntries += int64(len(data))
+	t.counts().nEntries += int64(len(data))
 	return nil
 }
 
@@ -690,7 +804,7 @@ func (t *pgTx) copyRows(table string, cols []string, n int, row func(i int) []an
 	case 0:
 		return nil
 	case 1:
-		q := fmt.Sprintf(`INSERT INTO %s (%s, %s) VALUES ($1, $2)`, table, cols[0], cols[1])
+		q := fmt.Sprintf(`INSERT INTO %s (%s, %s, %s) VALUES ($1, $2, $3)`, table, cols[0], cols[1], cols[2])
 		if _, err := t.tx.Exec(t.ctx, q, row(0)...); err != nil {
 			return pgError("appending to "+table, err)
 		}
@@ -716,14 +830,21 @@ func (t *pgTx) AppendHashes(start int64, hashes []tlog.Hash) error {
 	if err := checkAppend("hash", uint64(start), uint64(n), len(hashes)); err != nil {
 		return err
 	}
-	err = t.copyRows("hashes", []string{"idx", "hash"}, len(hashes), func(i int) []any {
+	if len(hashes) == 0 {
+		return nil
+	}
+	if err := t.written(); err != nil {
+		return err
+	}
+	part := int32(t.part)
+	err = t.copyRows("hashes", []string{"part", "idx", "hash"}, len(hashes), func(i int) []any {
 		h := hashes[i]
-		return []any{start + int64(i), h[:]}
+		return []any{part, start + int64(i), h[:]}
 	})
 	if err != nil {
 		return err
 	}
-	t.nHashes += int64(len(hashes))
+	t.counts().nHashes += int64(len(hashes))
 	return nil
 }
 
@@ -738,10 +859,13 @@ func (t *pgTx) AppendBlock(height uint64, header []byte) error {
 	if err := checkValue("block header", header); err != nil {
 		return err
 	}
-	if _, err := t.tx.Exec(t.ctx, `INSERT INTO blocks (height, header) VALUES ($1, $2)`, int64(height), nonNil(header)); err != nil {
+	if err := t.written(); err != nil {
+		return err
+	}
+	if _, err := t.tx.Exec(t.ctx, `INSERT INTO blocks (part, height, header) VALUES ($1, $2, $3)`, int32(t.part), int64(height), nonNil(header)); err != nil {
 		return pgError(fmt.Sprintf("appending block %d", height), err)
 	}
-	t.nBlocks++
+	t.counts().nBlocks++
 	return nil
 }
 
@@ -749,8 +873,11 @@ func (t *pgTx) Put(ns Namespace, key, value []byte) error {
 	if err := checkKV(ns, key, value); err != nil {
 		return err
 	}
-	_, err := t.tx.Exec(t.ctx, `INSERT INTO kv (ns, key, value) VALUES ($1, $2, $3)
-		ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value`, int16(ns), key, nonNil(value))
+	if err := t.written(); err != nil {
+		return err
+	}
+	_, err := t.tx.Exec(t.ctx, `INSERT INTO kv (part, ns, key, value) VALUES ($4, $1, $2, $3)
+		ON CONFLICT (part, ns, key) DO UPDATE SET value = excluded.value`, int16(ns), key, nonNil(value), int32(t.part))
 	if err != nil {
 		return pgError(fmt.Sprintf("putting key %x in namespace %v", key, ns), err)
 	}
@@ -761,7 +888,11 @@ func (t *pgTx) Delete(ns Namespace, key []byte) error {
 	if err := checkKey(ns, key); err != nil {
 		return err
 	}
-	if _, err := t.tx.Exec(t.ctx, `DELETE FROM kv WHERE ns = $1 AND key = $2`, int16(ns), key); err != nil {
+	p, err := t.pp()
+	if err != nil {
+		return err
+	}
+	if _, err := t.tx.Exec(t.ctx, `DELETE FROM kv WHERE part = $3 AND ns = $1 AND key = $2`, int16(ns), key, p); err != nil {
 		return pgError(fmt.Sprintf("deleting key %x in namespace %v", key, ns), err)
 	}
 	return nil

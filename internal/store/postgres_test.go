@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"golang.org/x/mod/sumdb/tlog"
+
 	"github.com/urna-vote/urna/internal/store"
 	"github.com/urna-vote/urna/internal/store/storetest"
 	"github.com/urna-vote/urna/internal/testonly"
@@ -77,8 +79,8 @@ func TestPostgresMigrationsIdempotent(t *testing.T) {
 	if err := conn.QueryRow(ctx, q).Scan(&n, &max); err != nil {
 		t.Fatal(err)
 	}
-	if n != 1 || max != 1 {
-		t.Fatalf("schema_version has %d rows, max %d; want 1, 1", n, max)
+	if want := len(store.PgMigrations); n != want || max != want {
+		t.Fatalf("schema_version has %d rows, max %d; want %d, %d", n, max, want, want)
 	}
 	// A schema newer than the binary is refused, not silently used.
 	if _, err := conn.Exec(ctx, `INSERT INTO `+pgx.Identifier{schema, "schema_version"}.Sanitize()+` (version) VALUES (99)`); err != nil {
@@ -141,6 +143,95 @@ func TestSnapshotCrossBackend(t *testing.T) {
 	storetest.Fill(t, bolt3, 5)
 	if !bytes.Equal(storetest.SnapshotBytes(t, bolt3), storetest.SnapshotBytes(t, pg2)) {
 		t.Fatal("same state, different snapshot bytes")
+	}
+
+	// With partitions (format v2), both ways and byte for byte.
+	bolt4, _ := openBolt(t)
+	storetest.FillPartitions(t, bolt4, 3)
+	pg4, _ := openPostgres(t)
+	if err := pg4.Restore(t.Context(), bytesOf(t, bolt4)); err != nil {
+		t.Fatalf("partitioned bolt -> postgres: %v", err)
+	}
+	storetest.RequireSameState(t, bolt4, pg4)
+	pg5, _ := openPostgres(t)
+	storetest.FillPartitions(t, pg5, 3)
+	if !bytes.Equal(storetest.SnapshotBytes(t, pg5), storetest.SnapshotBytes(t, bolt4)) {
+		t.Fatal("same partitioned state, different snapshot bytes")
+	}
+	bolt5, _ := openBolt(t)
+	if err := bolt5.Restore(t.Context(), bytesOf(t, pg5)); err != nil {
+		t.Fatalf("partitioned postgres -> bolt: %v", err)
+	}
+	storetest.RequireSameState(t, pg5, bolt5)
+}
+
+// TestPostgresMigratePartitions: a database written at schema version 1
+// (before partitions) opens as partition 0, unchanged, and streams the same
+// format-v1 snapshot as a bbolt store holding the same state.
+func TestPostgresMigratePartitions(t *testing.T) {
+	url := testonly.PostgresURL(t)
+	schema := storetest.PostgresSchema(t, url, "urna_test_")
+	ctx := t.Context()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	id := pgx.Identifier{schema}.Sanitize()
+	steps := []string{
+		`CREATE SCHEMA ` + id,
+		`SET search_path TO ` + id,
+		`CREATE TABLE schema_version (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
+		store.PgMigrations[0],
+		`INSERT INTO schema_version (version) VALUES (1)`,
+		`INSERT INTO entries (seq, data) VALUES (0, 'e0'), (1, '')`,
+		`INSERT INTO hashes (idx, hash) VALUES (0, decode(repeat('ab', 32), 'hex'))`,
+		`INSERT INTO blocks (height, header) VALUES (0, 'hdr')`,
+		`INSERT INTO kv (ns, key, value) VALUES (1, 'k', 'v'), (2, 'x', '')`,
+		`UPDATE meta SET applied = 7`,
+	}
+	for _, q := range steps {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	pg, err := store.OpenPostgres(ctx, url, store.PostgresOptions{Schema: schema})
+	if err != nil {
+		t.Fatalf("OpenPostgres of a version-1 schema: %v", err)
+	}
+	t.Cleanup(func() { pg.Close() })
+	bolt, _ := openBolt(t)
+	err = bolt.Update(ctx, func(tx store.WriteTx) error {
+		if err := tx.AppendEntries(0, [][]byte{[]byte("e0"), {}}); err != nil {
+			return err
+		}
+		if err := tx.AppendHashes(0, []tlog.Hash{tlog.Hash(bytes.Repeat([]byte{0xab}, 32))}); err != nil {
+			return err
+		}
+		if err := tx.AppendBlock(0, []byte("hdr")); err != nil {
+			return err
+		}
+		if err := tx.Put(store.NSMeta, []byte("k"), []byte("v")); err != nil {
+			return err
+		}
+		if err := tx.Put(store.NSTracker, []byte("x"), nil); err != nil {
+			return err
+		}
+		return tx.SetAppliedIndex(7)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.RequireSameState(t, bolt, pg)
+	if !bytes.Equal(storetest.SnapshotBytes(t, pg), storetest.SnapshotBytes(t, bolt)) {
+		t.Fatal("the migrated database's snapshot differs from bolt's of the same state")
+	}
+	// The migrated database takes new partitions.
+	err = pg.Update(ctx, func(tx store.WriteTx) error {
+		return tx.WriteIn(2).AppendEntries(0, [][]byte{[]byte("p2")})
+	})
+	if err != nil {
+		t.Fatalf("writing a partition after the migration: %v", err)
 	}
 }
 

@@ -16,25 +16,35 @@ import (
 
 // The snapshot stream format, shared by both backends so that a snapshot of
 // a bbolt store restores into PostgreSQL and back. All integers are
-// big-endian.
+// big-endian. There are two versions; a writer uses v1 when the state has
+// no partition but 0 (so a one-election store streams exactly as before
+// partitions existed) and v2 otherwise. A reader accepts both.
 //
 //	stream  = magic applied entry* hash* block* kv* end
-//	magic   = "urna-store-snapshot/v1\n"
+//	magic   = "urna-store-snapshot/v1\n" | "urna-store-snapshot/v2\n"
 //	applied = 'A' u64(applied index)
-//	entry   = 'E' u64(seq) u32(len) data            seq = 0, 1, 2, ...
-//	hash    = 'H' u64(index) [32]byte                index = 0, 1, 2, ...
-//	block   = 'B' u64(height) u32(len) header        height = 0, 1, 2, ...
-//	kv      = 'K' u8(namespace) u32(len) key u32(len) value
-//	                                                 (namespace, key) strictly ascending
+//	entry   = 'E' [part] u64(seq) u32(len) data     seq = 0, 1, 2, ... per partition
+//	hash    = 'H' [part] u64(index) [32]byte         index = 0, 1, 2, ... per partition
+//	block   = 'B' [part] u64(height) u32(len) header height = 0, 1, 2, ... per partition
+//	kv      = 'K' [part] u8(namespace) u32(len) key u32(len) value
+//	                                                 (part, namespace, key) strictly ascending
 //	end     = 'Z' u64(#entries) u64(#hashes) u64(#blocks) u64(#kv) [32]byte(sha256)
+//	part    = u32(partition), present in v2 only (v1: partition 0)
 //
-// The SHA-256 covers every byte before it, from the magic through the four
-// counts. Nothing may follow end. A decoder rejects any deviation: an unknown
-// tag, a record out of section or index order, an unknown namespace, an empty
-// or oversized key, an oversized value, a wrong count or checksum, trailing
-// bytes. Because the checksum is checked last, a Restore MUST NOT make
-// anything visible before the end record has been read.
-const snapMagic = "urna-store-snapshot/v1\n"
+// Within the entry, hash and block sections the partitions ascend and each
+// partition's numbers start at 0 and have no gap. The counts of the end
+// record are totals over the partitions. The SHA-256 covers every byte
+// before it, from the magic through the four counts. Nothing may follow
+// end. A decoder rejects any deviation: an unknown tag, a record out of
+// section, partition or index order, a partition above the maximum, an
+// unknown namespace, an empty or oversized key, an oversized value, a
+// wrong count or checksum, trailing bytes. Because the checksum is checked
+// last, a Restore MUST NOT make anything visible before the end record has
+// been read.
+const (
+	snapMagic   = "urna-store-snapshot/v1\n"
+	snapMagicV2 = "urna-store-snapshot/v2\n"
+)
 
 // Record tags, in the order their sections appear.
 const (
@@ -67,6 +77,7 @@ func tagPhase(tag byte) int {
 // snapWriter encodes the stream. Callers feed records in format order; the
 // writer does not re-validate what the store already guarantees.
 type snapWriter struct {
+	v2     bool // partitions other than 0 may follow: records carry one
 	bw     *bufio.Writer
 	h      hash.Hash
 	n      int64
@@ -75,10 +86,16 @@ type snapWriter struct {
 	err    error
 }
 
-func newSnapWriter(w io.Writer, applied uint64) *snapWriter {
-	s := &snapWriter{h: sha256.New()}
+// newSnapWriter starts a stream; multi selects format v2, which a state
+// with any partition other than 0 needs.
+func newSnapWriter(w io.Writer, applied uint64, multi bool) *snapWriter {
+	s := &snapWriter{h: sha256.New(), v2: multi}
 	s.bw = bufio.NewWriterSize(io.MultiWriter(w, s.h), 256<<10)
-	s.write([]byte(snapMagic))
+	if multi {
+		s.write([]byte(snapMagicV2))
+	} else {
+		s.write([]byte(snapMagic))
+	}
 	b := append(s.buf[:0], tagApplied)
 	s.write(binary.BigEndian.AppendUint64(b, applied))
 	return s
@@ -95,26 +112,39 @@ func (s *snapWriter) write(p []byte) {
 	}
 }
 
-func (s *snapWriter) entry(seq uint64, data []byte) error {
-	return s.numbered(tagEntry, seq, data, 0)
+// head starts a record of tag in partition p. A v1 stream has no
+// partition field and can hold partition 0 only.
+func (s *snapWriter) head(tag byte, p Partition) []byte {
+	b := append(s.buf[:0], tag)
+	if s.v2 {
+		return binary.BigEndian.AppendUint32(b, uint32(p))
+	}
+	if p != 0 && s.err == nil {
+		s.err = fmt.Errorf("store: writing snapshot: partition %d in a v1 stream", p)
+	}
+	return b
 }
 
-func (s *snapWriter) hash(idx uint64, h tlog.Hash) error {
-	b := append(s.buf[:0], tagHash)
+func (s *snapWriter) entry(p Partition, seq uint64, data []byte) error {
+	return s.numbered(tagEntry, p, seq, data, 0)
+}
+
+func (s *snapWriter) hash(p Partition, idx uint64, h tlog.Hash) error {
+	b := s.head(tagHash, p)
 	b = binary.BigEndian.AppendUint64(b, idx)
 	s.write(append(b, h[:]...))
 	s.counts[1]++
 	return s.err
 }
 
-func (s *snapWriter) block(height uint64, header []byte) error {
-	return s.numbered(tagBlock, height, header, 2)
+func (s *snapWriter) block(p Partition, height uint64, header []byte) error {
+	return s.numbered(tagBlock, p, height, header, 2)
 }
 
 // numbered writes one record of tag, an 8-byte number and length-prefixed
 // data (entries and blocks share this layout), counting it in counts[kind].
-func (s *snapWriter) numbered(tag byte, n uint64, data []byte, kind int) error {
-	b := append(s.buf[:0], tag)
+func (s *snapWriter) numbered(tag byte, p Partition, n uint64, data []byte, kind int) error {
+	b := s.head(tag, p)
 	b = binary.BigEndian.AppendUint64(b, n)
 	s.write(binary.BigEndian.AppendUint32(b, uint32(len(data))))
 	s.write(data)
@@ -122,8 +152,8 @@ func (s *snapWriter) numbered(tag byte, n uint64, data []byte, kind int) error {
 	return s.err
 }
 
-func (s *snapWriter) kv(ns Namespace, key, value []byte) error {
-	b := append(s.buf[:0], tagKV, byte(ns))
+func (s *snapWriter) kv(p Partition, ns Namespace, key, value []byte) error {
+	b := append(s.head(tagKV, p), byte(ns))
 	s.write(binary.BigEndian.AppendUint32(b, uint32(len(key))))
 	s.write(key)
 	s.write(binary.BigEndian.AppendUint32(s.buf[:0], uint32(len(value))))
@@ -164,6 +194,7 @@ func (s *snapWriter) finish() (int64, error) {
 // allocated and owned by the consumer.
 type snapRecord struct {
 	tag   byte
+	part  Partition
 	index uint64 // applied index, seq, hash index or height
 	ns    Namespace
 	key   []byte
@@ -176,8 +207,11 @@ type snapRecord struct {
 type snapReader struct {
 	br      *bufio.Reader
 	h       hash.Hash
+	v2      bool
 	phase   int
-	counts  [4]uint64
+	counts  [4]uint64 // totals, for the end record
+	part    Partition // partition of the section's last record
+	inPart  uint64    // records of the current section in part
 	lastNS  Namespace
 	lastKey []byte
 	pending *snapRecord
@@ -246,7 +280,11 @@ func (r *snapReader) next() (snapRecord, error) {
 		if err := r.read(magic, "magic"); err != nil {
 			return snapRecord{}, err
 		}
-		if string(magic) != snapMagic {
+		switch string(magic) {
+		case snapMagic:
+		case snapMagicV2:
+			r.v2 = true
+		default:
 			return snapRecord{}, badSnap("unknown format %q", magic)
 		}
 	}
@@ -263,8 +301,17 @@ func (r *snapReader) next() (snapRecord, error) {
 	case phase < r.phase || (phase == 0 && r.phase == 0):
 		return rec, badSnap("record %q out of section order", rec.tag)
 	}
+	if phase != r.phase {
+		// A new section starts in partition 0 with nothing counted.
+		r.part, r.inPart = 0, 0
+	}
 	r.phase = phase
 	var err error
+	if rec.tag != tagApplied && rec.tag != tagEnd {
+		if err := r.partition(&rec); err != nil {
+			return rec, err
+		}
+	}
 	switch rec.tag {
 	case tagApplied:
 		rec.index, err = r.u64("applied index")
@@ -273,12 +320,13 @@ func (r *snapReader) next() (snapRecord, error) {
 		if rec.index, err = r.u64("index"); err != nil {
 			return rec, err
 		}
-		if rec.index != *c {
-			return rec, badSnap("record %q at %d, want %d", rec.tag, rec.index, *c)
+		if rec.index != r.inPart {
+			return rec, badSnap("record %q of partition %d at %d, want %d", rec.tag, rec.part, rec.index, r.inPart)
 		}
-		if *c >= maxSeq {
+		if r.inPart >= maxSeq {
 			return rec, badSnap("record %q index overflows", rec.tag)
 		}
+		r.inPart++
 		*c++
 		switch rec.tag {
 		case tagEntry:
@@ -299,6 +347,28 @@ func (r *snapReader) next() (snapRecord, error) {
 	return rec, err
 }
 
+// partition reads a record's partition (v2; v1 records are in 0) and
+// checks that partitions ascend within the section: a new partition
+// restarts the section's numbering.
+func (r *snapReader) partition(rec *snapRecord) error {
+	if !r.v2 {
+		return nil
+	}
+	if err := r.read(r.buf[:4], "partition"); err != nil {
+		return err
+	}
+	rec.part = Partition(binary.BigEndian.Uint32(r.buf[:4]))
+	switch {
+	case !rec.part.Valid():
+		return badSnap("partition %d above the maximum %d", rec.part, MaxPartition)
+	case rec.part < r.part:
+		return badSnap("record %q of partition %d after partition %d", rec.tag, rec.part, r.part)
+	case rec.part > r.part:
+		r.part, r.inPart = rec.part, 0
+	}
+	return nil
+}
+
 func (r *snapReader) kv(rec *snapRecord) error {
 	if err := r.read(r.buf[:1], "namespace"); err != nil {
 		return err
@@ -314,13 +384,14 @@ func (r *snapReader) kv(rec *snapRecord) error {
 	if len(rec.key) == 0 {
 		return badSnap("empty key in namespace %v", rec.ns)
 	}
-	if r.counts[3] > 0 && (rec.ns < r.lastNS || rec.ns == r.lastNS && bytes.Compare(rec.key, r.lastKey) <= 0) {
+	if r.inPart > 0 && (rec.ns < r.lastNS || rec.ns == r.lastNS && bytes.Compare(rec.key, r.lastKey) <= 0) {
 		return badSnap("key %x in namespace %v out of order", rec.key, rec.ns)
 	}
 	if rec.value, err = r.bytes("value", MaxValueSize); err != nil {
 		return err
 	}
 	r.lastNS, r.lastKey = rec.ns, rec.key
+	r.inPart++
 	r.counts[3]++
 	return nil
 }

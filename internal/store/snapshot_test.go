@@ -19,13 +19,13 @@ import (
 func goldenSnapshot(t testing.TB) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	w := newSnapWriter(&buf, 7)
-	w.entry(0, []byte("e0"))
-	w.entry(1, nil)
-	w.hash(0, tlog.RecordHash([]byte("e0")))
-	w.block(0, []byte("hdr"))
-	w.kv(NSMeta, []byte("k"), []byte("v"))
-	w.kv(NSTracker, []byte{0xff}, nil)
+	w := newSnapWriter(&buf, 7, false)
+	w.entry(0, 0, []byte("e0"))
+	w.entry(0, 1, nil)
+	w.hash(0, 0, tlog.RecordHash([]byte("e0")))
+	w.block(0, 0, []byte("hdr"))
+	w.kv(0, NSMeta, []byte("k"), []byte("v"))
+	w.kv(0, NSTracker, []byte{0xff}, nil)
 	n, err := w.finish()
 	if err != nil {
 		t.Fatal(err)
@@ -51,68 +51,139 @@ func TestSnapshotGolden(t *testing.T) {
 }
 
 func decodeAll(b []byte) ([]snapRecord, error) {
+	recs, _, err := decodeAllV(b)
+	return recs, err
+}
+
+// decodeAllV also says whether the stream is format v2.
+func decodeAllV(b []byte) ([]snapRecord, bool, error) {
 	r := newSnapReader(bytes.NewReader(b))
 	var out []snapRecord
 	for {
 		rec, err := r.next()
 		if err == io.EOF {
-			return out, nil
+			return out, r.v2, nil
 		}
 		if err != nil {
-			return out, err
+			return out, r.v2, err
 		}
 		out = append(out, rec)
 	}
 }
 
-func reencode(recs []snapRecord) []byte {
+func reencode(recs []snapRecord, v2 bool) []byte {
 	var buf bytes.Buffer
-	w := newSnapWriter(&buf, recs[0].index)
+	w := newSnapWriter(&buf, recs[0].index, v2)
 	for _, r := range recs[1:] {
 		switch r.tag {
 		case tagEntry:
-			w.entry(r.index, r.value)
+			w.entry(r.part, r.index, r.value)
 		case tagHash:
-			w.hash(r.index, r.hash)
+			w.hash(r.part, r.index, r.hash)
 		case tagBlock:
-			w.block(r.index, r.value)
+			w.block(r.part, r.index, r.value)
 		case tagKV:
-			w.kv(r.ns, r.key, r.value)
+			w.kv(r.part, r.ns, r.key, r.value)
 		}
 	}
 	w.finish()
 	return buf.Bytes()
 }
 
+// goldenSnapshotV2 encodes a tiny state of three partitions (0, 1 and 5)
+// covering every record kind: format v2.
+func goldenSnapshotV2(t testing.TB) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w := newSnapWriter(&buf, 9, true)
+	w.entry(0, 0, []byte("e0"))
+	w.entry(1, 0, []byte("a0"))
+	w.entry(1, 1, []byte("a1"))
+	w.entry(5, 0, nil)
+	w.hash(0, 0, tlog.RecordHash([]byte("e0")))
+	w.hash(1, 0, tlog.RecordHash([]byte("a0")))
+	w.block(1, 0, []byte("hdr1"))
+	w.block(5, 0, []byte("hdr5"))
+	w.kv(0, NSTracker, []byte("k"), []byte("v"))
+	w.kv(1, NSMeta, []byte("k"), []byte("v1"))
+	w.kv(5, NSMeta, []byte("a"), nil)
+	w.kv(5, NSMeta, []byte("b"), nil)
+	n, err := w.finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != int64(buf.Len()) {
+		t.Fatalf("finish returned %d, wrote %d", n, buf.Len())
+	}
+	return buf.Bytes()
+}
+
+func TestSnapshotGoldenV2(t *testing.T) {
+	got := goldenSnapshotV2(t)
+	golden.Check(t, filepath.Join("testdata", "snapshot-v2.hex"), []byte(hex.EncodeToString(got)+"\n"), os.Getenv("URNA_UPDATE_GOLDEN") != "")
+	recs, v2, err := decodeAllV(got)
+	if err != nil {
+		t.Fatalf("decoding golden: %v", err)
+	}
+	if !v2 || len(recs) != 13 || recs[3].part != 1 || recs[3].index != 1 || recs[12].part != 5 || string(recs[12].key) != "b" {
+		t.Fatalf("decoded %d records (v2 %v): %+v", len(recs), v2, recs)
+	}
+	if again := reencode(recs, true); !bytes.Equal(again, got) {
+		t.Fatal("v2 golden does not re-encode to itself")
+	}
+	// A v1 stream cannot carry another partition than 0.
+	var buf bytes.Buffer
+	w := newSnapWriter(&buf, 1, false)
+	if err := w.entry(1, 0, nil); err == nil {
+		t.Fatal("v1 writer accepted partition 1")
+	}
+}
+
 // Negative vectors: each breaks exactly one rule of the format.
 func TestSnapshotRejects(t *testing.T) {
 	enc := func(f func(w *snapWriter)) []byte {
 		var buf bytes.Buffer
-		w := newSnapWriter(&buf, 1)
+		w := newSnapWriter(&buf, 1, false)
+		f(w)
+		w.finish()
+		return buf.Bytes()
+	}
+	enc2 := func(f func(w *snapWriter)) []byte {
+		var buf bytes.Buffer
+		w := newSnapWriter(&buf, 1, true)
 		f(w)
 		w.finish()
 		return buf.Bytes()
 	}
 	cases := map[string][]byte{
-		"entry gap":          enc(func(w *snapWriter) { w.entry(1, nil) }),
-		"entry repeat":       enc(func(w *snapWriter) { w.entry(0, nil); w.entry(0, nil) }),
-		"hash gap":           enc(func(w *snapWriter) { w.hash(3, tlog.Hash{}) }),
-		"block gap":          enc(func(w *snapWriter) { w.block(1, nil) }),
-		"entry after hash":   enc(func(w *snapWriter) { w.hash(0, tlog.Hash{}); w.entry(0, nil) }),
-		"kv before block":    enc(func(w *snapWriter) { w.kv(NSMeta, []byte("k"), nil); w.block(0, nil) }),
-		"kv unsorted":        enc(func(w *snapWriter) { w.kv(NSMeta, []byte("b"), nil); w.kv(NSMeta, []byte("a"), nil) }),
-		"kv duplicate":       enc(func(w *snapWriter) { w.kv(NSMeta, []byte("a"), nil); w.kv(NSMeta, []byte("a"), nil) }),
-		"kv ns unsorted":     enc(func(w *snapWriter) { w.kv(NSTracker, []byte("a"), nil); w.kv(NSMeta, []byte("b"), nil) }),
-		"kv unknown ns":      enc(func(w *snapWriter) { w.kv(0, []byte("a"), nil) }),
-		"kv ns too big":      enc(func(w *snapWriter) { w.kv(nsMax+1, []byte("a"), nil) }),
-		"kv empty key":       enc(func(w *snapWriter) { w.kv(NSMeta, nil, nil) }),
-		"kv key too long":    enc(func(w *snapWriter) { w.kv(NSMeta, make([]byte, MaxKeySize+1), nil) }),
+		"entry gap":          enc(func(w *snapWriter) { w.entry(0, 1, nil) }),
+		"entry repeat":       enc(func(w *snapWriter) { w.entry(0, 0, nil); w.entry(0, 0, nil) }),
+		"hash gap":           enc(func(w *snapWriter) { w.hash(0, 3, tlog.Hash{}) }),
+		"block gap":          enc(func(w *snapWriter) { w.block(0, 1, nil) }),
+		"entry after hash":   enc(func(w *snapWriter) { w.hash(0, 0, tlog.Hash{}); w.entry(0, 0, nil) }),
+		"kv before block":    enc(func(w *snapWriter) { w.kv(0, NSMeta, []byte("k"), nil); w.block(0, 0, nil) }),
+		"kv unsorted":        enc(func(w *snapWriter) { w.kv(0, NSMeta, []byte("b"), nil); w.kv(0, NSMeta, []byte("a"), nil) }),
+		"kv duplicate":       enc(func(w *snapWriter) { w.kv(0, NSMeta, []byte("a"), nil); w.kv(0, NSMeta, []byte("a"), nil) }),
+		"kv ns unsorted":     enc(func(w *snapWriter) { w.kv(0, NSTracker, []byte("a"), nil); w.kv(0, NSMeta, []byte("b"), nil) }),
+		"kv unknown ns":      enc(func(w *snapWriter) { w.kv(0, 0, []byte("a"), nil) }),
+		"kv ns too big":      enc(func(w *snapWriter) { w.kv(0, nsMax+1, []byte("a"), nil) }),
+		"kv empty key":       enc(func(w *snapWriter) { w.kv(0, NSMeta, nil, nil) }),
+		"kv key too long":    enc(func(w *snapWriter) { w.kv(0, NSMeta, make([]byte, MaxKeySize+1), nil) }),
 		"second applied":     append([]byte(snapMagic), 'A', 0, 0, 0, 0, 0, 0, 0, 1, 'A', 0, 0, 0, 0, 0, 0, 0, 1),
 		"no applied":         append([]byte(snapMagic), 'E', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
 		"huge length":        append([]byte(snapMagic), 'A', 0, 0, 0, 0, 0, 0, 0, 1, 'E', 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff),
 		"unknown tag":        append([]byte(snapMagic), 'A', 0, 0, 0, 0, 0, 0, 0, 1, 'Q'),
 		"older magic":        append([]byte("urna-store-snapshot/v0\n"), 'A', 0, 0, 0, 0, 0, 0, 0, 1),
 		"trailing after end": append(enc(func(*snapWriter) {}), 'Z'),
+		"v2 partition down":  enc2(func(w *snapWriter) { w.entry(1, 0, nil); w.entry(0, 0, nil) }),
+		"v2 partition gap":   enc2(func(w *snapWriter) { w.entry(1, 1, nil) }),
+		"v2 part repeat":     enc2(func(w *snapWriter) { w.entry(2, 0, nil); w.entry(2, 0, nil) }),
+		"v2 new part at 1":   enc2(func(w *snapWriter) { w.block(0, 0, nil); w.block(3, 1, nil) }),
+		"v2 kv part down":    enc2(func(w *snapWriter) { w.kv(2, NSMeta, []byte("a"), nil); w.kv(1, NSMeta, []byte("b"), nil) }),
+		"v2 kv unsorted":     enc2(func(w *snapWriter) { w.kv(2, NSMeta, []byte("b"), nil); w.kv(2, NSMeta, []byte("a"), nil) }),
+		"v2 kv duplicate":    enc2(func(w *snapWriter) { w.kv(2, NSMeta, []byte("a"), nil); w.kv(2, NSMeta, []byte("a"), nil) }),
+		"v2 partition max":   enc2(func(w *snapWriter) { w.entry(MaxPartition+1, 0, nil) }),
+		"v2 truncated part":  append([]byte(snapMagicV2), 'A', 0, 0, 0, 0, 0, 0, 0, 1, 'E', 0, 0),
 	}
 	for name, b := range cases {
 		if _, err := decodeAll(b); !errors.Is(err, ErrBadSnapshot) {
@@ -125,15 +196,16 @@ func TestSnapshotRejects(t *testing.T) {
 // encoding per state), and nothing panics.
 func FuzzSnapshotDecode(f *testing.F) {
 	f.Add(goldenSnapshot(f))
+	f.Add(goldenSnapshotV2(f))
 	var empty bytes.Buffer
-	newSnapWriter(&empty, 0).finish()
+	newSnapWriter(&empty, 0, false).finish()
 	f.Add(empty.Bytes())
 	f.Fuzz(func(t *testing.T, b []byte) {
-		recs, err := decodeAll(b)
+		recs, v2, err := decodeAllV(b)
 		if err != nil {
 			return
 		}
-		if got := reencode(recs); !bytes.Equal(got, b) {
+		if got := reencode(recs, v2); !bytes.Equal(got, b) {
 			t.Fatalf("decode/encode not a round trip:\n in %x\nout %x", b, got)
 		}
 	})
@@ -163,12 +235,15 @@ func TestVerifySnapshot(t *testing.T) {
 	}
 	// Every truncation, every flipped byte and a trailing byte are refused
 	// as a bad snapshot (never another error, never accepted).
-	bad := map[string][]byte{"trailing": append(bytes.Clone(golden), 0)}
-	for n := range len(golden) {
-		bad[fmt.Sprintf("truncated to %d", n)] = golden[:n]
-		flipped := bytes.Clone(golden)
-		flipped[n] ^= 0x01
-		bad[fmt.Sprintf("bit flipped at %d", n)] = flipped
+	bad := map[string][]byte{}
+	for v, golden := range [][]byte{golden, goldenSnapshotV2(t)} {
+		bad[fmt.Sprintf("v%d trailing", v+1)] = append(bytes.Clone(golden), 0)
+		for n := range len(golden) {
+			bad[fmt.Sprintf("v%d truncated to %d", v+1, n)] = golden[:n]
+			flipped := bytes.Clone(golden)
+			flipped[n] ^= 0x01
+			bad[fmt.Sprintf("v%d bit flipped at %d", v+1, n)] = flipped
+		}
 	}
 	for name, b := range bad {
 		if _, err := VerifySnapshot(bytes.NewReader(b)); !errors.Is(err, ErrBadSnapshot) {

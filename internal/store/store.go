@@ -80,10 +80,41 @@ type Snapshot interface {
 	Release()
 }
 
+// Partition numbers one election's share of the state (docs/spec/elections.md
+// E.8): its entries, Merkle hashes, blocks and key-value namespaces. The
+// partitions of a store are independent logs; only the applied Raft index
+// is shared. Partition 0 is laid out exactly as the store was before
+// partitions existed, so a one-election store needs no migration.
+type Partition uint32
+
+// MaxPartition is the largest partition number (PostgreSQL stores it as an
+// integer).
+const MaxPartition Partition = 1<<31 - 1
+
+// Valid reports whether p is at most MaxPartition.
+func (p Partition) Valid() bool { return p <= MaxPartition }
+
+func checkPartition(p Partition) error {
+	if !p.Valid() {
+		return fmt.Errorf("%w: partition %d above the maximum %d", ErrInvalid, p, MaxPartition)
+	}
+	return nil
+}
+
 // ReadTx reads one consistent version of the state. Every returned slice is
-// a copy owned by the caller.
+// a copy owned by the caller. Its entry, hash, block and key-value methods
+// read one partition: 0 for the transaction View and Update pass in, the
+// one named for a view returned by In.
 type ReadTx interface {
+	// In returns a view of the same transaction that reads partition p;
+	// every method of the view fails with ErrInvalid if p is not Valid. A
+	// partition never written to reads as empty.
+	In(p Partition) ReadTx
+	// Partitions lists, ascending, partition 0 and every partition that
+	// was written to (a Restore recreates those that hold data).
+	Partitions() ([]Partition, error)
 	// AppliedIndex is the last applied Raft index, 0 when nothing applied.
+	// It is the store's, the same in every partition.
 	AppliedIndex() (uint64, error)
 	// EntryCount is the number of entries (the next sequence number).
 	EntryCount() (uint64, error)
@@ -112,7 +143,11 @@ type ReadTx interface {
 // WriteTx is a read-write transaction: reads see its own writes.
 type WriteTx interface {
 	ReadTx
-	// SetAppliedIndex records the last applied Raft index.
+	// WriteIn returns a view of the same transaction that reads and
+	// writes partition p (see In). Writes through it commit or roll back
+	// with the transaction.
+	WriteIn(p Partition) WriteTx
+	// SetAppliedIndex records the last applied Raft index (the store's).
 	SetAppliedIndex(i uint64) error
 	// AppendEntries appends data[i] at sequence first+i. first MUST equal
 	// EntryCount, else ErrOutOfOrder.

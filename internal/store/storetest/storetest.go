@@ -67,6 +67,7 @@ func Run(t *testing.T, open OpenFunc) {
 		{"Reopen", testReopen},
 		{"ContextAndClose", testContextAndClose},
 		{"LargeAppendStreams", testLarge},
+		{"Partitions", testPartitions},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
@@ -113,55 +114,82 @@ func hashOf(i int64) tlog.Hash {
 }
 
 // Fill writes a deterministic sample state into s (which MUST be empty):
-// every kind of record, all namespaces, empty and 0xff-heavy values.
+// every kind of record, all namespaces, empty and 0xff-heavy values, in
+// partition 0.
 func Fill(t *testing.T, s store.Store, seed int) {
 	t.Helper()
 	update(t, s, func(tx store.WriteTx) error {
-		var data [][]byte
-		for i := range 40 + seed {
-			data = append(data, entry(uint64(i+seed*1000), 10+i*37))
-		}
-		data = append(data, []byte{})
-		if err := tx.AppendEntries(0, data); err != nil {
+		if err := fillPart(tx, seed); err != nil {
 			return err
-		}
-		var hs []tlog.Hash
-		for i := range int64(70 + seed) {
-			hs = append(hs, hashOf(i+int64(seed)*1000))
-		}
-		if err := tx.AppendHashes(0, hs); err != nil {
-			return err
-		}
-		for h := range uint64(5 + seed) {
-			if err := tx.AppendBlock(h, entry(h+99, 100)); err != nil {
-				return err
-			}
-		}
-		for _, ns := range store.Namespaces() {
-			for i := range 9 + seed {
-				key := []byte(fmt.Sprintf("%s/%03d/%d", ns, i, seed))
-				if err := tx.Put(ns, key, entry(uint64(i), i*3)); err != nil {
-					return err
-				}
-			}
-			if err := tx.Put(ns, []byte{0xff, 0xff}, []byte("ff")); err != nil {
-				return err
-			}
-			if err := tx.Put(ns, []byte{0}, nil); err != nil {
-				return err
-			}
 		}
 		return tx.SetAppliedIndex(uint64(1000 + seed))
 	})
 }
 
-// State is everything a store holds, for comparisons in tests.
+// FillPartitions is Fill plus partitions 1 and 6 (partitions 2 to 5 are
+// never written), each with its own deterministic sample state.
+func FillPartitions(t *testing.T, s store.Store, seed int) {
+	t.Helper()
+	Fill(t, s, seed)
+	update(t, s, func(tx store.WriteTx) error {
+		for _, p := range []store.Partition{1, 6} {
+			if err := fillPart(tx.WriteIn(p), seed+10*int(p)); err != nil {
+				return err
+			}
+		}
+		return tx.SetAppliedIndex(uint64(2000 + seed))
+	})
+}
+
+// fillPart writes Fill's sample state for seed into tx's partition.
+func fillPart(tx store.WriteTx, seed int) error {
+	var data [][]byte
+	for i := range 40 + seed {
+		data = append(data, entry(uint64(i+seed*1000), 10+i*37))
+	}
+	data = append(data, []byte{})
+	if err := tx.AppendEntries(0, data); err != nil {
+		return err
+	}
+	var hs []tlog.Hash
+	for i := range int64(70 + seed) {
+		hs = append(hs, hashOf(i+int64(seed)*1000))
+	}
+	if err := tx.AppendHashes(0, hs); err != nil {
+		return err
+	}
+	for h := range uint64(5 + seed) {
+		if err := tx.AppendBlock(h, entry(h+99, 100)); err != nil {
+			return err
+		}
+	}
+	for _, ns := range store.Namespaces() {
+		for i := range 9 + seed {
+			key := []byte(fmt.Sprintf("%s/%03d/%d", ns, i, seed))
+			if err := tx.Put(ns, key, entry(uint64(i), i*3)); err != nil {
+				return err
+			}
+		}
+		if err := tx.Put(ns, []byte{0xff, 0xff}, []byte("ff")); err != nil {
+			return err
+		}
+		if err := tx.Put(ns, []byte{0}, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// State is everything a store holds, for comparisons in tests: partition
+// 0 in the top-level fields, every other partition listed by Partitions
+// in Parts.
 type State struct {
 	Applied uint64
 	Entries [][]byte
 	Hashes  []tlog.Hash
 	Blocks  [][]byte
 	KV      map[store.Namespace][][2][]byte
+	Parts   map[store.Partition]*State
 }
 
 // Dump reads the entire state of s through the ReadTx interface.
@@ -173,55 +201,81 @@ func Dump(t *testing.T, s store.Store) State {
 		if st.Applied, err = tx.AppliedIndex(); err != nil {
 			return err
 		}
-		n, err := tx.EntryCount()
+		if err := dumpPart(tx, &st); err != nil {
+			return err
+		}
+		parts, err := tx.Partitions()
 		if err != nil {
 			return err
 		}
-		err = tx.Entries(0, n, func(seq uint64, data []byte) error {
-			if seq != uint64(len(st.Entries)) {
-				return fmt.Errorf("Entries gave seq %d, want %d", seq, len(st.Entries))
+		if len(parts) == 0 || parts[0] != 0 {
+			return fmt.Errorf("Partitions() = %v, want partition 0 first", parts)
+		}
+		st.Parts = map[store.Partition]*State{}
+		for i, p := range parts[1:] {
+			if p <= parts[i] {
+				return fmt.Errorf("Partitions() = %v, not ascending", parts)
 			}
-			st.Entries = append(st.Entries, data)
+			ps := &State{}
+			if err := dumpPart(tx.In(p), ps); err != nil {
+				return fmt.Errorf("partition %d: %w", p, err)
+			}
+			st.Parts[p] = ps
+		}
+		return nil
+	})
+	return st
+}
+
+// dumpPart reads tx's partition into st.
+func dumpPart(tx store.ReadTx, st *State) error {
+	n, err := tx.EntryCount()
+	if err != nil {
+		return err
+	}
+	err = tx.Entries(0, n, func(seq uint64, data []byte) error {
+		if seq != uint64(len(st.Entries)) {
+			return fmt.Errorf("Entries gave seq %d, want %d", seq, len(st.Entries))
+		}
+		st.Entries = append(st.Entries, data)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	hn, err := tx.HashCount()
+	if err != nil {
+		return err
+	}
+	idx := make([]int64, hn)
+	for i := range idx {
+		idx[i] = int64(i)
+	}
+	if st.Hashes, err = tx.ReadHashes(idx); err != nil {
+		return err
+	}
+	bn, err := tx.BlockCount()
+	if err != nil {
+		return err
+	}
+	for h := range bn {
+		b, err := tx.Block(h)
+		if err != nil {
+			return err
+		}
+		st.Blocks = append(st.Blocks, b)
+	}
+	st.KV = map[store.Namespace][][2][]byte{}
+	for _, ns := range store.Namespaces() {
+		err := tx.Scan(ns, nil, func(k, v []byte) error {
+			st.KV[ns] = append(st.KV[ns], [2][]byte{k, v})
 			return nil
 		})
 		if err != nil {
 			return err
 		}
-		hn, err := tx.HashCount()
-		if err != nil {
-			return err
-		}
-		idx := make([]int64, hn)
-		for i := range idx {
-			idx[i] = int64(i)
-		}
-		if st.Hashes, err = tx.ReadHashes(idx); err != nil {
-			return err
-		}
-		bn, err := tx.BlockCount()
-		if err != nil {
-			return err
-		}
-		for h := range bn {
-			b, err := tx.Block(h)
-			if err != nil {
-				return err
-			}
-			st.Blocks = append(st.Blocks, b)
-		}
-		st.KV = map[store.Namespace][][2][]byte{}
-		for _, ns := range store.Namespaces() {
-			err := tx.Scan(ns, nil, func(k, v []byte) error {
-				st.KV[ns] = append(st.KV[ns], [2][]byte{k, v})
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	return st
+	}
+	return nil
 }
 
 // RequireSameState fails t unless a and b hold the same state.
@@ -236,6 +290,26 @@ func diffState(a, b State) error {
 	if a.Applied != b.Applied {
 		return fmt.Errorf("applied index %d != %d", a.Applied, b.Applied)
 	}
+	if err := diffPart(a, b); err != nil {
+		return err
+	}
+	if len(a.Parts) != len(b.Parts) {
+		return fmt.Errorf("%d partitions beside 0 != %d", len(a.Parts), len(b.Parts))
+	}
+	for p, x := range a.Parts {
+		y, ok := b.Parts[p]
+		if !ok {
+			return fmt.Errorf("partition %d missing", p)
+		}
+		if err := diffPart(*x, *y); err != nil {
+			return fmt.Errorf("partition %d: %w", p, err)
+		}
+	}
+	return nil
+}
+
+// diffPart compares one partition's entries, hashes, blocks and keys.
+func diffPart(a, b State) error {
 	if len(a.Entries) != len(b.Entries) {
 		return fmt.Errorf("entry count %d != %d", len(a.Entries), len(b.Entries))
 	}
