@@ -401,9 +401,9 @@ type snapCopySource struct {
 	sr    *snapReader
 	tag   byte
 	parts map[Partition]bool // partitions other than 0 seen
-	rec  snapRecord
-	err  error
-	done bool
+	rec   snapRecord
+	err   error
+	done  bool
 }
 
 func (c *snapCopySource) Next() bool {
