@@ -75,16 +75,17 @@ func (f *FSM) ApplyEntries(entries []replica.Entry) [][]replica.Result {
 	if !fresh {
 		return out
 	}
-	old := f.current()
-	var nv *state
-	var blocks []Block
+	old := f.board()
+	var nb *boardState
+	var blocks []committedBlock
 	err := f.st.Update(context.Background(), func(tx store.WriteTx) error {
 		// Update may retry fn (PostgreSQL serialization failures): start
 		// from the published view every time.
-		nv = old.clone()
+		nb = old
 		blocks = blocks[:0]
-		height := nv.blocks
-		for k, e := range entries {
+		work := map[store.Partition]*state{} // the elections changed in this transaction
+		start := map[store.Partition]uint64{} // their block counts before it
+		for k := range entries {
 			if decoded[k] == nil {
 				continue // replayed
 			}
@@ -92,118 +93,300 @@ func (f *FSM) ApplyEntries(entries []replica.Entry) [][]replica.Result {
 			for i := range res {
 				res[i] = replica.Result{}
 			}
-			blk, err := f.applyCommands(tx, nv, decoded[k], res)
+			var err error
+			nb, blocks, err = f.applyRaftEntry(tx, nb, work, start, decoded[k], res, blocks)
 			if err != nil {
 				return err
 			}
-			if blk != nil {
-				blocks = append(blocks, *blk)
-			}
-			nv.applied = e.Index
 		}
-		if nv.blocks != height {
+		nb = &boardState{applied: applied, elections: nb.elections, byFP: nb.byFP, byID: nb.byID}
+		for p := range nb.elections {
+			v := work[store.Partition(p)]
+			if v == nil || v.blocks == start[v.part] {
+				continue
+			}
 			// The rules' state changes only with accepted entries, hence
 			// only with a new block; the store keeps the group's final state.
-			if err := saveRules(tx, nv); err != nil {
+			if err := saveRules(tx.WriteIn(v.part), v); err != nil {
 				return err
 			}
 		}
-		return tx.SetAppliedIndex(nv.applied)
+		return tx.SetAppliedIndex(nb.applied)
 	})
 	if err != nil {
 		// The disk failed: this replica cannot apply the entries and must
 		// not go on as if it had (the state would diverge from its peers).
 		panic(fmt.Sprintf("board: applying raft indexes %d..%d: %v", entries[0].Index, entries[len(entries)-1].Index, err))
 	}
-	f.publish(nv)
-	for _, blk := range blocks {
-		f.hooks.block(blk)
+	f.publish(nb)
+	for _, cb := range blocks {
+		f.hooks.block(cb.v, cb.blk)
 	}
 	f.hooks.applied()
 	return out
 }
 
-// applyCommands applies the decoded commands of one Raft entry to tx and
-// nv, filling res, and appends that entry's block if it accepted entries.
-// The caller stores the rules' state (saveRules) once per transaction.
-func (f *FSM) applyCommands(tx store.WriteTx, nv *state, cmds []command, res []replica.Result) (*Block, error) {
-	hashStart, err := tx.HashCount()
-	if err != nil {
-		return nil, err
+// committedBlock is a block of election v built by an apply.
+type committedBlock struct {
+	v   *state
+	blk Block
+}
+
+// entryElection is the election fingerprint of a canonical entry: the
+// envelope's field 3 (SPEC.md §3.1), after version and type. ok is false
+// for bytes too short to hold it (the rules refuse them as malformed).
+func entryElection(raw []byte) (fp [32]byte, ok bool) {
+	if len(raw) < 2+32 {
+		return fp, false
 	}
-	hashes := &overlayHashes{tx: tx, start: hashStart}
-	var batch [][]byte
-	var blockTime uint64
-	if nv.last != nil {
-		blockTime = nv.last.Time
-	}
-	// A version-4 manifest's voting window (SPEC.md §3.9) is judged on
-	// the time of the block holding the entry, so under a window that time
-	// is fixed before any command applies: the latest of the previous
-	// block's and of every entry command's stamp in this Raft entry. The
-	// rules of every replica thus read the time the block will carry.
-	// Without a window the time grows as commands apply, as it always has
-	// (block times are part of the replicated state).
-	windowed := nv.rules.Window().Scheduled()
-	if windowed {
-		for _, c := range cmds {
-			if c, ok := c.(*entryCmd); ok && c.timeMillis > blockTime {
-				blockTime = c.timeMillis
-			}
+	return [32]byte(raw[2:34]), true
+}
+
+// applyRaftEntry applies the decoded commands of one Raft entry
+// (docs/spec/elections.md E.1.3): each command goes to the election its
+// entry's election field (or its cosignature's fingerprint) names, in log
+// order; an entry naming no election of the board is a candidate for a new
+// one, which its manifest creates in the next partition. Each election the
+// Raft entry accepted entries for gets exactly one block, as a
+// one-election board would build it from that election's commands alone;
+// blocks are finished in the order the elections first appear in the Raft
+// entry. work holds the elections' working copies for the transaction
+// (cloned on first touch) and start their block counts before it.
+func (f *FSM) applyRaftEntry(tx store.WriteTx, nb *boardState, work map[store.Partition]*state, start map[store.Partition]uint64,
+	cmds []command, res []replica.Result, blocks []committedBlock) (*boardState, []committedBlock, error) {
+	// Under a version-4 window the block time is fixed before any command
+	// applies (applyCommands): the latest stamp of the election's entry
+	// commands in this Raft entry.
+	stamps := map[[32]byte]uint64{}
+	for _, c := range cmds {
+		if c, ok := c.(*entryCmd); ok {
+			fp, _ := entryElection(c.entry)
+			stamps[fp] = max(stamps[fp], c.timeMillis)
 		}
+	}
+	var order []*blockBuilder
+	builders := map[store.Partition]*blockBuilder{}
+	touch := func(p store.Partition) *state {
+		v := work[p]
+		if v == nil {
+			v = nb.elections[p].clone()
+			work[p], start[p] = v, v.blocks
+		}
+		return v
+	}
+	builder := func(v *state, fp [32]byte) (*blockBuilder, error) {
+		if b := builders[v.part]; b != nil {
+			return b, nil
+		}
+		b, err := f.newBlockBuilder(tx.WriteIn(v.part), v, stamps[fp])
+		if err != nil {
+			return nil, err
+		}
+		builders[v.part] = b
+		order = append(order, b)
+		return b, nil
 	}
 	for i, c := range cmds {
 		switch c := c.(type) {
 		case *entryCmd:
-			seq := nv.entries
-			if err := f.applyEntry(tx, nv, seq, c.entry, blockTime); err != nil {
-				if !isDomain(err) {
-					return nil, err
-				}
-				res[i].Err = err
-			} else {
-				hs, err := bulletin.StoredHashes(seq, c.entry, hashes)
+			fp, ok := entryElection(c.entry)
+			p, known := nb.byFP[fp]
+			if !known && !ok && len(nb.elections) > 0 {
+				// Too short to name an election: the default election's
+				// rules refuse it, as a one-election board's did.
+				p, known = 0, true
+			}
+			if known {
+				b, err := builder(touch(store.Partition(p)), fp)
 				if err != nil {
-					return nil, err
+					return nil, nil, err
 				}
-				hashes.pend = append(hashes.pend, hs...)
-				batch = append(batch, c.entry)
-				nv.entries++
-				res[i].Seq = seq
+				if err := b.entry(c, &res[i]); err != nil {
+					return nil, nil, err
+				}
+				continue
 			}
-			// Once the Raft entry has a block, every later command's time
-			// counts, rejected or not (as it always has: block times are
-			// part of the replicated state).
-			if len(batch) > 0 && c.timeMillis > blockTime {
-				blockTime = c.timeMillis
+			// An entry naming no election of the board: only a manifest
+			// creating one can be accepted (E.2), into the next partition.
+			if len(nb.elections) >= MaxElections {
+				res[i].Err = fmt.Errorf("%w (%d)", ErrBoardFull, MaxElections)
+				continue
 			}
-		case *cosignCmd:
-			res[i].Err = applyCosign(tx, nv, c)
+			if err := checkNewElection(nb, c.entry); err != nil {
+				res[i].Err = err
+				continue
+			}
+			v := emptyElection(store.Partition(len(nb.elections)))
+			b, err := f.newBlockBuilder(tx.WriteIn(v.part), v, stamps[fp])
+			if err != nil {
+				return nil, nil, err
+			}
+			if err := b.entry(c, &res[i]); err != nil {
+				return nil, nil, err
+			}
+			if res[i].Err != nil {
+				continue // nothing was written: the candidate is dropped
+			}
+			// The manifest created the election: later commands of this
+			// Raft entry route to it, and its block is built with the rest.
+			nb = nb.withElection(v)
+			work[v.part], start[v.part] = v, 0
+			builders[v.part] = b
+			order = append(order, b)
+		case *cosignCmd, *witnessCmd:
+			var cc *cosignCmd
+			switch c := c.(type) {
+			case *cosignCmd:
+				cc = c
+			case *witnessCmd:
+				cc = &c.cosignCmd
+			}
+			fp := cc.election
+			p := 0
+			if fp != nil {
+				var known bool
+				if p, known = nb.byFP[*fp]; !known {
+					res[i].Err = fmt.Errorf("%w: no election %x on the board", ErrCosignRejected, fp[:8])
+					continue
+				}
+			} else if len(nb.elections) == 0 {
+				res[i].Err = fmt.Errorf("%w: no manifest yet", ErrCosignRejected)
+				continue
+			}
+			v := touch(store.Partition(p))
+			ptx := tx.WriteIn(v.part)
+			if _, ok := c.(*witnessCmd); ok {
+				res[i].Err = applyWitness(ptx, v, &witnessCmd{*cc})
+				if res[i].Err != nil && !errors.Is(res[i].Err, ErrCosignRejected) {
+					return nil, nil, res[i].Err
+				}
+				continue
+			}
+			res[i].Err = applyCosign(ptx, v, cc)
 			if res[i].Err != nil && !errors.Is(res[i].Err, ErrCosignRejected) && !errors.Is(res[i].Err, ErrCosignDiverged) {
-				return nil, res[i].Err
-			}
-		case *witnessCmd:
-			res[i].Err = applyWitness(tx, nv, c)
-			if res[i].Err != nil && !errors.Is(res[i].Err, ErrCosignRejected) {
-				return nil, res[i].Err
+				return nil, nil, res[i].Err
 			}
 		}
 	}
-	if len(batch) == 0 {
-		return nil, nil
+	for _, b := range order {
+		blk, err := b.finish()
+		if err != nil {
+			return nil, nil, err
+		}
+		if blk != nil {
+			blocks = append(blocks, committedBlock{b.v, *blk})
+		}
 	}
-	first := nv.entries - uint64(len(batch))
-	if err := tx.AppendEntries(first, batch); err != nil {
-		return nil, err
+	for p := range nb.elections {
+		if v := work[store.Partition(p)]; v != nil && nb.elections[p] != v {
+			nb = nb.withElection(v)
+		}
 	}
-	if err := tx.AppendHashes(hashStart, hashes.pend); err != nil {
-		return nil, err
+	return nb, blocks, nil
+}
+
+// checkNewElection is the board's part of rule 1 for a manifest that
+// would create an election (docs/spec/elections.md E.2): its election id
+// MUST NOT name an election of the board. Other entries and malformed
+// manifests are left to the rules.
+func checkNewElection(nb *boardState, raw []byte) error {
+	if len(nb.elections) == 0 {
+		return nil
 	}
-	root, err := bulletin.TreeRoot(nv.entries, hashes)
+	e, err := bulletin.ReadHeader(raw)
+	if err != nil || e.Type != bulletin.TypeManifest {
+		return fmt.Errorf("%w: the entry names no election of the board", bulletin.ErrWrongElection)
+	}
+	m, err := ballot.ParseManifest(e.Body)
+	if err != nil {
+		return nil // the rules refuse it as malformed
+	}
+	if _, taken := nb.byID[m.ElectionID]; taken {
+		return fmt.Errorf("%w: election id %q is taken on this board", bulletin.ErrDuplicate, m.ElectionID)
+	}
+	return nil
+}
+
+// blockBuilder collects one Raft entry's accepted entries of one election
+// and builds their block (SPEC.md §3.6) in the election's partition.
+type blockBuilder struct {
+	f         *FSM
+	tx        store.WriteTx // the election's partition
+	v         *state        // the election's working state
+	hashStart int64
+	hashes    *overlayHashes
+	batch     [][]byte
+	blockTime uint64
+}
+
+func (f *FSM) newBlockBuilder(tx store.WriteTx, v *state, stamp uint64) (*blockBuilder, error) {
+	hashStart, err := tx.HashCount()
 	if err != nil {
 		return nil, err
 	}
-	h, err := bulletin.NextBlock(nv.last, blockTime, uint32(len(batch)), root)
+	b := &blockBuilder{f: f, tx: tx, v: v, hashStart: hashStart, hashes: &overlayHashes{tx: tx, start: hashStart}}
+	if v.last != nil {
+		b.blockTime = v.last.Time
+	}
+	// A version-4 manifest's voting window (SPEC.md §3.9) is judged on
+	// the time of the block holding the entry, so under a window that time
+	// is fixed before any command applies: the latest of the previous
+	// block's and of every entry command's stamp of the election in this
+	// Raft entry. The rules of every replica thus read the time the block
+	// will carry. Without a window the time grows as commands apply, as it
+	// always has (block times are part of the replicated state).
+	if v.rules.Window().Scheduled() {
+		b.blockTime = max(b.blockTime, stamp)
+	}
+	return b, nil
+}
+
+// entry applies one entry command, filling r.
+func (b *blockBuilder) entry(c *entryCmd, r *replica.Result) error {
+	seq := b.v.entries
+	if err := b.f.applyEntry(b.tx, b.v, seq, c.entry, b.blockTime); err != nil {
+		if !isDomain(err) {
+			return err
+		}
+		r.Err = err
+	} else {
+		hs, err := bulletin.StoredHashes(seq, c.entry, b.hashes)
+		if err != nil {
+			return err
+		}
+		b.hashes.pend = append(b.hashes.pend, hs...)
+		b.batch = append(b.batch, c.entry)
+		b.v.entries++
+		r.Seq = seq
+	}
+	// Once the Raft entry has a block, every later command's time
+	// counts, rejected or not (as it always has: block times are part of
+	// the replicated state).
+	if len(b.batch) > 0 && c.timeMillis > b.blockTime {
+		b.blockTime = c.timeMillis
+	}
+	return nil
+}
+
+// finish appends the entries, their hashes and the block, if any entry
+// was accepted.
+func (b *blockBuilder) finish() (*Block, error) {
+	if len(b.batch) == 0 {
+		return nil, nil
+	}
+	nv, tx := b.v, b.tx
+	first := nv.entries - uint64(len(b.batch))
+	if err := tx.AppendEntries(first, b.batch); err != nil {
+		return nil, err
+	}
+	if err := tx.AppendHashes(b.hashStart, b.hashes.pend); err != nil {
+		return nil, err
+	}
+	root, err := bulletin.TreeRoot(nv.entries, b.hashes)
+	if err != nil {
+		return nil, err
+	}
+	h, err := bulletin.NextBlock(nv.last, b.blockTime, uint32(len(b.batch)), root)
 	if err != nil {
 		return nil, err
 	}

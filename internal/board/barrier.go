@@ -31,7 +31,7 @@ func (r *Reader) WaitApplied(ctx context.Context, index uint64) error {
 	for {
 		// Take the channel before looking: an apply after the look closes it.
 		ch := r.applied.wait()
-		applied := r.src.current().applied
+		applied := r.src.appliedIndex()
 		if applied >= index {
 			return nil
 		}

@@ -103,9 +103,10 @@ type Board struct {
 	*Hub
 	*Cosigner
 
-	cfg Config
-	st  store.Store
-	rep replicaRef
+	cfg    Config
+	st     store.Store
+	rep    replicaRef
+	scopes scopes
 
 	stopOnce sync.Once
 	started  atomic.Bool
@@ -150,11 +151,11 @@ func Open(cfg Config) (*Board, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	b := &Board{cfg: cfg, st: cfg.Store, cancel: cancel, Hub: newHub()}
+	b := &Board{cfg: cfg, st: cfg.Store, cancel: cancel, Hub: newHub(), scopes: scopes{byID: map[string]*Scoped{}}}
 	fsm, err := newFSM(cfg.Store, fsmHooks{
-		block:    func(blk Block) { b.Hub.publish(blk) },
+		block:    b.publish,
 		applied:  func() { b.Cosigner.wake(); b.Reader.applied.notify() },
-		restored: func() { b.Submitter.tally.reset() },
+		restored: b.restored,
 	})
 	if err != nil {
 		cancel()
@@ -162,7 +163,7 @@ func Open(cfg Config) (*Board, error) {
 	}
 	b.FSM = fsm
 	b.Submitter = newSubmitter(&b.cfg, cfg.Store, fsm, &b.rep)
-	b.Reader = &Reader{cfg: &b.cfg, st: cfg.Store, src: fsm}
+	b.Reader = &Reader{cfg: &b.cfg, st: cfg.Store, src: fsm, applied: &appliedSignal{}}
 	b.Cosigner = newCosigner(&b.cfg, fsm, &b.rep, ctx)
 	return b, nil
 }
@@ -186,8 +187,23 @@ func (b *Board) Close() error {
 			<-b.Cosigner.done
 		}
 		b.Hub.close()
+		b.scopes.mu.Lock()
+		for _, s := range b.scopes.byID {
+			s.hub.close()
+		}
+		b.scopes.mu.Unlock()
 	})
 	return nil
+}
+
+// restored drops every Submitter's cached tally inputs after a restore.
+func (b *Board) restored() {
+	b.Submitter.tally.reset()
+	b.scopes.mu.Lock()
+	defer b.scopes.mu.Unlock()
+	for _, s := range b.scopes.byID {
+		s.Submitter.tally.reset()
+	}
 }
 
 // NodeStatus is this node's view of the cluster (the API's /health).

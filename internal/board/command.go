@@ -29,10 +29,19 @@ import (
 //	             (SPEC.md §3.13); sig is the raw signature of the note line
 //	             (key ID, timestamp and signature, 76 bytes). Only the
 //	             leader proposes it, after the witness answered.
+//	cosign-in  (4): election[32] cosign body
+//	witness-in (5): election[32] witness body
+//	             the same for the election with that fingerprint
+//	             (docs/spec/elections.md E.8); types 2 and 3 name the
+//	             default election, so that logs written before many
+//	             elections replay identically. The entry command needs no
+//	             such field: an entry names its election itself.
 const (
-	cmdEntry   byte = 1
-	cmdCosign  byte = 2
-	cmdWitness byte = 3
+	cmdEntry     byte = 1
+	cmdCosign    byte = 2
+	cmdWitness   byte = 3
+	cmdCosignIn  byte = 4
+	cmdWitnessIn byte = 5
 )
 
 // Limits of the command decoder. They bound allocation on garbage input.
@@ -52,9 +61,11 @@ type entryCmd struct {
 	entry      []byte // aliases the command buffer
 }
 
-// cosignCmd carries one node's signature on a checkpoint.
+// cosignCmd carries one node's signature on a checkpoint of the election
+// with fingerprint *election, or of the default election when nil.
 type cosignCmd struct {
-	node string
+	election *[32]byte
+	node     string
 	size uint64
 	root [32]byte
 	sig  []byte
@@ -65,15 +76,49 @@ type cosignCmd struct {
 type witnessCmd struct{ cosignCmd }
 
 func (*entryCmd) kind() byte   { return cmdEntry }
-func (*cosignCmd) kind() byte  { return cmdCosign }
-func (*witnessCmd) kind() byte { return cmdWitness }
+func (c *cosignCmd) kind() byte {
+	if c.election != nil {
+		return cmdCosignIn
+	}
+	return cmdCosign
+}
+
+func (c *witnessCmd) kind() byte {
+	if c.election != nil {
+		return cmdWitnessIn
+	}
+	return cmdWitness
+}
 
 // commandTable is the registration table: type byte -> decoder. An array,
 // not a map, so that nothing about dispatch depends on map iteration.
 var commandTable = [256]func([]byte) (command, error){
-	cmdEntry:   decodeEntryCmd,
-	cmdCosign:  decodeCosignCmd,
-	cmdWitness: decodeWitnessCmd,
+	cmdEntry:     decodeEntryCmd,
+	cmdCosign:    decodeCosignCmd,
+	cmdWitness:   decodeWitnessCmd,
+	cmdCosignIn:  inElection(decodeCosignCmd),
+	cmdWitnessIn: inElection(decodeWitnessCmd),
+}
+
+// inElection decodes election[32] and then the body dec decodes.
+func inElection(dec func([]byte) (command, error)) func([]byte) (command, error) {
+	return func(b []byte) (command, error) {
+		if len(b) < 32 {
+			return nil, fmt.Errorf("%w: short election fingerprint", errBadCommand)
+		}
+		fp := [32]byte(b[:32])
+		c, err := dec(b[32:])
+		if err != nil {
+			return nil, err
+		}
+		switch c := c.(type) {
+		case *cosignCmd:
+			c.election = &fp
+		case *witnessCmd:
+			c.election = &fp
+		}
+		return c, nil
+	}
 }
 
 // decodeCommand decodes one command. It never panics; garbage yields an
@@ -114,13 +159,17 @@ func decodeEntryCmd(b []byte) (command, error) {
 	return c, nil
 }
 
-func encodeCosignCmd(c *cosignCmd) []byte { return encodeSigCmd(cmdCosign, c) }
+func encodeCosignCmd(c *cosignCmd) []byte { return encodeSigCmd(c.kind(), c) }
 
-func encodeWitnessCmd(c *witnessCmd) []byte { return encodeSigCmd(cmdWitness, &c.cosignCmd) }
+func encodeWitnessCmd(c *witnessCmd) []byte { return encodeSigCmd(c.kind(), &c.cosignCmd) }
 
 func encodeSigCmd(typ byte, c *cosignCmd) []byte {
-	b := make([]byte, 0, 1+1+len(c.node)+8+32+1+len(c.sig))
-	b = append(b, typ, byte(len(c.node)))
+	b := make([]byte, 0, 1+32+1+len(c.node)+8+32+1+len(c.sig))
+	b = append(b, typ)
+	if c.election != nil {
+		b = append(b, c.election[:]...)
+	}
+	b = append(b, byte(len(c.node)))
 	b = append(b, c.node...)
 	b = binary.BigEndian.AppendUint64(b, c.size)
 	b = append(b, c.root[:]...)

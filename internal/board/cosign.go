@@ -24,7 +24,7 @@ import (
 type Cosigner struct {
 	cfg   *Config
 	log   *slog.Logger
-	src   stateSource
+	f     *FSM
 	rep   *replicaRef
 	kick  chan struct{} // wakes the loop after an apply
 	wkick chan struct{} // wakes the witness loop after an apply
@@ -34,8 +34,8 @@ type Cosigner struct {
 	bg    context.Context
 }
 
-func newCosigner(cfg *Config, src stateSource, rep *replicaRef, bg context.Context) *Cosigner {
-	return &Cosigner{cfg: cfg, log: cfg.Logger, src: src, rep: rep, bg: bg, st: cfg.Store,
+func newCosigner(cfg *Config, f *FSM, rep *replicaRef, bg context.Context) *Cosigner {
+	return &Cosigner{cfg: cfg, log: cfg.Logger, f: f, rep: rep, bg: bg, st: cfg.Store,
 		kick: make(chan struct{}, 1), wkick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 }
 
@@ -51,32 +51,39 @@ func (cs *Cosigner) wake() {
 	}
 }
 
-// run signs the newest checkpoint after applies and submits the signature
-// as a cosign command, at most once per CosignInterval and always for the
-// latest log size (intermediate sizes are skipped under load).
+// run signs the newest checkpoint of every election after applies and
+// submits the signatures as cosign commands, at most once per
+// CosignInterval and always for the latest log size (intermediate sizes
+// are skipped under load).
 func (cs *Cosigner) run() {
 	defer close(cs.done)
 	gathered := make(chan struct{})
 	go func() { defer close(gathered); cs.gather() }()
 	defer func() { <-gathered }()
-	var lastSize uint64
+	lastSize := map[store.Partition]uint64{}
 	var lastSent time.Time
 	cs.loop(cs.kick, func(timer *time.Timer) {
 		if wait := cs.cfg.CosignInterval - time.Since(lastSent); wait > 0 {
 			timer.Reset(wait)
 			return
 		}
-		size, err := cs.cosignOnce(lastSize)
+		var errs []error
+		for _, v := range cs.f.board().elections {
+			size, err := cs.cosignOnce(v, lastSize[v.part])
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			lastSize[v.part] = size
+		}
 		lastSent = time.Now()
-		if err != nil {
+		if err := errors.Join(errs...); err != nil {
 			if !errors.Is(err, ErrNoReplica) && cs.bg.Err() == nil {
 				cs.log.Debug("board: cosign failed", "err", err)
 			}
 			// Retry after the interval even without a new apply.
 			timer.Reset(cs.cfg.CosignInterval)
-			return
 		}
-		lastSize = size
 	})
 }
 
@@ -98,10 +105,9 @@ func (cs *Cosigner) loop(kick <-chan struct{}, step func(timer *time.Timer)) {
 	}
 }
 
-// cosignOnce signs and submits the latest checkpoint unless its size is
-// already done. It returns the size it covered.
-func (cs *Cosigner) cosignOnce(done uint64) (uint64, error) {
-	v := cs.src.current()
+// cosignOnce signs and submits the latest checkpoint of election v unless
+// its size is already done. It returns the size it covered.
+func (cs *Cosigner) cosignOnce(v *state, done uint64) (uint64, error) {
 	if cs.cfg.Key == nil || v.manifest == nil || v.last == nil || v.last.LogSize <= done {
 		return done, nil
 	}
@@ -154,7 +160,18 @@ func (cs *Cosigner) signCheckpoint(v *state) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return encodeCosignCmd(&cosignCmd{node: cs.cfg.NodeID, size: h.LogSize, root: h.LogRoot, sig: sig}), nil
+	return encodeCosignCmd(&cosignCmd{election: electionOf(v), node: cs.cfg.NodeID, size: h.LogSize, root: h.LogRoot, sig: sig}), nil
+}
+
+// electionOf names election v in a cosign or witness command: nil for the
+// default election (command types 2 and 3, as before many elections), its
+// fingerprint for the others (types 4 and 5).
+func electionOf(v *state) *[32]byte {
+	if v.part == 0 {
+		return nil
+	}
+	fp := v.manifest.fingerprint
+	return &fp
 }
 
 // lastSigLine extracts the raw signature (key hash and Ed25519 signature)
@@ -181,7 +198,7 @@ func (cs *Cosigner) SubmitCosign(ctx context.Context, cmd []byte) error {
 	if err != nil {
 		return err
 	}
-	if c.kind() != cmdCosign {
+	if k := c.kind(); k != cmdCosign && k != cmdCosignIn {
 		return fmt.Errorf("%w: not a cosign command", errBadCommand)
 	}
 	r, err := cs.rep.get()
@@ -298,25 +315,36 @@ func witnessLines(tx store.ReadTx, size uint64) ([]sigLine, error) {
 // size the witness last cosigned (learnt from its answers, 409 included),
 // so that it can send the consistency proof from there.
 func (cs *Cosigner) gather() {
-	known := map[string]uint64{} // witness → its latest cosigned size, as far as we know
-	done := map[string]uint64{}  // witness → the size we last got its cosignature for
+	// Per election (by partition), as a witness keeps its state per origin.
+	known := map[store.Partition]map[string]uint64{} // witness → its latest cosigned size, as far as we know
+	done := map[store.Partition]map[string]uint64{}  // witness → the size we last got its cosignature for
 	cs.loop(cs.wkick, func(timer *time.Timer) {
-		err := cs.gatherOnce(known, done)
+		var errs []error
+		again := false
+		for _, v := range cs.f.board().elections {
+			if known[v.part] == nil {
+				known[v.part], done[v.part] = map[string]uint64{}, map[string]uint64{}
+			}
+			if err := cs.gatherOnce(v, known[v.part], done[v.part]); err != nil {
+				errs = append(errs, fmt.Errorf("election %q: %w", v.manifest.m.ElectionID, err))
+			}
+			again = again || (v.manifest.wquorum > 0 && v.witnessedCP < v.quorumCP)
+		}
+		err := errors.Join(errs...)
 		if err != nil && cs.bg.Err() == nil {
 			cs.log.Warn("board: witness cosignatures", "err", err)
 		}
-		// Look again while the witnessed checkpoint trails the quorum
+		// Look again while a witnessed checkpoint trails its quorum
 		// checkpoint: an error, or a leader change after which no entry is
 		// applied (nothing would kick the new leader's loop), must not
 		// leave the newest checkpoint without its witness quorum.
-		if v := cs.src.current(); err != nil || (v.manifest != nil && v.manifest.wquorum > 0 && v.witnessedCP < v.quorumCP) {
+		if err != nil || again {
 			timer.Reset(time.Second)
 		}
 	})
 }
 
-func (cs *Cosigner) gatherOnce(known, done map[string]uint64) error {
-	v := cs.src.current()
+func (cs *Cosigner) gatherOnce(v *state, known, done map[string]uint64) error {
 	if v.manifest == nil || v.manifest.wquorum == 0 || v.quorumCP == 0 {
 		return nil
 	}
@@ -326,7 +354,7 @@ func (cs *Cosigner) gatherOnce(known, done map[string]uint64) error {
 	}
 	size := v.quorumCP
 	var sc *SignedCheckpoint
-	if err := cs.st.View(cs.bg, func(tx store.ReadTx) error {
+	if err := (partStore{cs.st, v.part}).View(cs.bg, func(tx store.ReadTx) error {
 		sc, err = signedCheckpoint(tx, v, size)
 		return err
 	}); err != nil {
@@ -337,7 +365,7 @@ func (cs *Cosigner) gatherOnce(known, done map[string]uint64) error {
 		if done[w.Name] >= size {
 			continue
 		}
-		if err := cs.askWitness(w, sc, known); err != nil {
+		if err := cs.askWitness(v, w, sc, known); err != nil {
 			errs = append(errs, fmt.Errorf("witness %q: %w", w.Name, err))
 			continue
 		}
@@ -348,7 +376,7 @@ func (cs *Cosigner) gatherOnce(known, done map[string]uint64) error {
 
 // askWitness submits sc to witness w (retrying once from the size a 409
 // names) and proposes its cosignature.
-func (cs *Cosigner) askWitness(w bulletin.WitnessKey, sc *SignedCheckpoint, known map[string]uint64) error {
+func (cs *Cosigner) askWitness(v *state, w bulletin.WitnessKey, sc *SignedCheckpoint, known map[string]uint64) error {
 	client := cs.cfg.Witnesses[w.Name]
 	if client == nil {
 		client = &witness.Client{URL: "https://" + w.Name}
@@ -362,7 +390,8 @@ func (cs *Cosigner) askWitness(w bulletin.WitnessKey, sc *SignedCheckpoint, know
 		var proof []tlog.Hash
 		if old > 0 && old < size {
 			var err error
-			if proof, err = (&Reader{cfg: cs.cfg, st: cs.st, src: cs.src}).ConsistencyProof(cs.bg, old, size); err != nil {
+			src := partSource{cs.f, v.part}
+			if proof, err = (&Reader{cfg: cs.cfg, st: partStore{cs.st, v.part}, src: src}).ConsistencyProof(cs.bg, old, size); err != nil {
 				return err
 			}
 		}
@@ -390,7 +419,7 @@ func (cs *Cosigner) askWitness(w bulletin.WitnessKey, sc *SignedCheckpoint, know
 		if err != nil {
 			return err
 		}
-		cmd := encodeWitnessCmd(&witnessCmd{cosignCmd{node: w.Name, size: size, root: sc.Checkpoint.Root, sig: sig}})
+		cmd := encodeWitnessCmd(&witnessCmd{cosignCmd{election: electionOf(v), node: w.Name, size: size, root: sc.Checkpoint.Root, sig: sig}})
 		return cs.SubmitWitness(cs.bg, cmd)
 	}
 }

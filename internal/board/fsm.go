@@ -28,7 +28,7 @@ type FSM struct {
 	// publish and the bodies' decode slot.
 	applyMu sync.Mutex
 	mu      sync.RWMutex
-	cur     *state // replaced wholesale after each apply
+	cur     *boardState // replaced wholesale after each apply
 	applied atomic.Uint64
 	// restores counts Restore calls (tests, metrics).
 	restores atomic.Uint64
@@ -39,13 +39,18 @@ type FSM struct {
 // fsmHooks tell the board's other parts about applies. They run on the
 // applier's goroutine and MUST NOT block.
 type fsmHooks struct {
-	block    func(Block) // a committed block (the Hub)
+	block    func(*state, Block) // a committed block of an election (the Hubs)
 	applied  func()      // after every apply or restore (wakes the cosigner)
 	restored func()      // after a restore (drops caches of the old state)
 }
 
-// stateSource is how the board's parts read the committed state.
-type stateSource interface{ current() *state }
+// stateSource is how the board's parts read the committed state of one
+// election (the FSM: the default election; a scope: the one it names),
+// and the board's applied Raft index.
+type stateSource interface {
+	current() *state
+	appliedIndex() uint64
+}
 
 var (
 	_ replica.EntriesFSM = (*FSM)(nil)
@@ -55,7 +60,7 @@ var (
 func newFSM(st store.Store, hooks fsmHooks) (*FSM, error) {
 	ab := newApplyBodies()
 	f := &FSM{st: st, bodies: ab, rules: bulletin.NewRules(ab), hooks: hooks}
-	v, err := loadState(context.Background(), st)
+	v, err := loadBoard(context.Background(), st)
 	if err != nil {
 		return nil, err
 	}
@@ -63,21 +68,27 @@ func newFSM(st store.Store, hooks fsmHooks) (*FSM, error) {
 	return f, nil
 }
 
-func (f *FSM) publish(v *state) {
+func (f *FSM) publish(v *boardState) {
 	f.mu.Lock()
 	f.cur = v
 	f.mu.Unlock()
 	f.applied.Store(v.applied)
 }
 
-func (f *FSM) current() *state {
+// board is the published state of every election.
+func (f *FSM) board() *boardState {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	return f.cur
 }
 
+// current is the default election's state (docs/spec/elections.md E.1.4).
+func (f *FSM) current() *state { return f.board().dflt() }
+
 // AppliedIndex implements replica.FSM.
 func (f *FSM) AppliedIndex() uint64 { return f.applied.Load() }
+
+func (f *FSM) appliedIndex() uint64 { return f.applied.Load() }
 
 // Snapshot implements replica.FSM: a store snapshot handle, streamed by
 // Persist concurrently with later applies.
@@ -97,7 +108,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	if err := f.st.Restore(context.Background(), rc); err != nil {
 		return fmt.Errorf("board: restore: %w", err)
 	}
-	v, err := loadState(context.Background(), f.st)
+	v, err := loadBoard(context.Background(), f.st)
 	if err != nil {
 		return fmt.Errorf("board: restore: %w", err)
 	}

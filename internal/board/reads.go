@@ -24,8 +24,9 @@ type Reader struct {
 	cfg *Config
 	st  store.Store
 	src stateSource
-	// applied wakes WaitApplied (barrier.go) after every apply.
-	applied appliedSignal
+	// applied wakes WaitApplied (barrier.go) after every apply; one
+	// signal per board, shared by every election's Reader.
+	applied *appliedSignal
 }
 
 // Entry is one committed entry.

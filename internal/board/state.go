@@ -18,7 +18,7 @@ import (
 // store at Open and Restore and replaced after every apply. A state is never
 // modified once published: apply works on a copy (clone).
 type state struct {
-	applied  uint64
+	part     store.Partition // the election's partition of the store
 	entries  uint64
 	blocks   uint64
 	last     *bulletin.BlockHeader // nil before the first block
@@ -78,9 +78,6 @@ func loadState(ctx context.Context, st store.Store) (*state, error) {
 	v := &state{}
 	err := st.View(ctx, func(tx store.ReadTx) error {
 		var err error
-		if v.applied, err = tx.AppliedIndex(); err != nil {
-			return err
-		}
 		if v.entries, err = tx.EntryCount(); err != nil {
 			return err
 		}

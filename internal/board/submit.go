@@ -32,6 +32,9 @@ type Submitter struct {
 	checks chan struct{}
 	// tally caches the closed election's aggregate for pre-checks.
 	tally tallyCache
+	// route is the election id the posts are addressed to (Board.Scope),
+	// "" for the default election (docs/spec/elections.md E.6.3).
+	route string
 }
 
 func newSubmitter(cfg *Config, st store.Store, src stateSource, rep *replicaRef) *Submitter {
@@ -79,6 +82,13 @@ func (s *Submitter) Submit(ctx context.Context, entries [][]byte) ([]Posted, err
 		pos = append(pos, i)
 	}
 	v := s.src.current()
+	for k, e := range parsed {
+		if err := s.checkRoute(v, e); err != nil {
+			out[pos[k]].Err = fmt.Errorf("entry %d: %w", pos[k], err)
+			parsed[k] = nil
+		}
+	}
+	parsed, pos = dropNil(parsed, pos)
 	// Proof checks use every core; a request that cannot start its
 	// checks within MaxCheckWait is refused as overload (503 with
 	// Retry-After) instead of queueing until its own timeout.
@@ -160,6 +170,45 @@ func (s *Submitter) Submit(ctx context.Context, entries [][]byte) ([]Posted, err
 		return nil, err
 	}
 	return out, nil
+}
+
+// checkRoute refuses an entry that does not belong to the election the
+// post is addressed to (docs/spec/elections.md E.6.2): the route is the
+// client's statement, which the node checks; where the entry goes is its
+// own election field's business (E.1.3). Once the election exists its
+// fingerprint decides; before, only its manifest belongs to it: on a new
+// id, a manifest naming that id; on the default route, a manifest on an
+// empty board (the board's first election).
+func (s *Submitter) checkRoute(v *state, e *bulletin.Entry) error {
+	if v.manifest != nil {
+		if e.Election != v.manifest.fingerprint {
+			return fmt.Errorf("%w: the entry names election %x, the route election %q", bulletin.ErrWrongElection, e.Election[:8], v.manifest.m.ElectionID)
+		}
+		return nil
+	}
+	if s.route == "" || e.Type != bulletin.TypeManifest {
+		return nil // the rules decide, as on a one-election board
+	}
+	m, err := ballot.ParseManifest(e.Body)
+	if err != nil {
+		return fmt.Errorf("%w: manifest: %v", bulletin.ErrMalformed, err)
+	}
+	if m.ElectionID != s.route {
+		return fmt.Errorf("%w: the manifest is election %q, the route election %q", bulletin.ErrWrongElection, m.ElectionID, s.route)
+	}
+	return nil
+}
+
+// dropNil removes the nil entries of parsed and their positions.
+func dropNil(parsed []*bulletin.Entry, pos []int) ([]*bulletin.Entry, []int) {
+	var p2 []*bulletin.Entry
+	var pos2 []int
+	for k, e := range parsed {
+		if e != nil {
+			p2, pos2 = append(p2, e), append(pos2, pos[k])
+		}
+	}
+	return p2, pos2
 }
 
 // trackerOf returns the tracker of a ballot or audited ballot (the one the

@@ -46,6 +46,12 @@ type Config struct {
 	// Late voters: the last Late voters are not on the credential list;
 	// Build registers them with a late-credentials entry right after open.
 	Late int
+	// ElectionID is the manifest's election id ("" means "test-election").
+	ElectionID string
+	// NodeKeys, if set, are the board nodes' checkpoint keys (node i+1
+	// has NodeKeys[i]; at least Nodes of them), so that several elections
+	// can name the nodes of one cluster (docs/spec/elections.md).
+	NodeKeys []ed25519.PrivateKey
 }
 
 // WeightedConfig is SmallConfig with weighted credentials (1, 3, 1000, 1,
@@ -225,10 +231,17 @@ func NewElection(tb testing.TB, seed string, cfg Config) *Election {
 	var nodes []ballot.BoardNode
 	for i := 0; i < cfg.Nodes; i++ {
 		k := ed25519.NewKeyFromSeed(e.Rand.Bytes(ed25519.SeedSize))
+		if i < len(cfg.NodeKeys) {
+			k = cfg.NodeKeys[i]
+		}
 		e.Nodes = append(e.Nodes, Node{ID: fmt.Sprintf("n%d", i+1), Key: k})
 		nodes = append(nodes, ballot.BoardNode{ID: fmt.Sprintf("n%d", i+1), Key: k.Public().(ed25519.PublicKey)})
 	}
-	m, err := ballot.NewManifest("test-election", "Test election", cfg.Questions, e.EA.Public(), e.CA.Public(),
+	id := cfg.ElectionID
+	if id == "" {
+		id = "test-election"
+	}
+	m, err := ballot.NewManifest(id, "Test election", cfg.Questions, e.EA.Public(), e.CA.Public(),
 		trustees, uint32(cfg.T), nodes, uint32(cfg.Nodes/2+1))
 	e.must(err)
 	if cfg.Schedule != nil {

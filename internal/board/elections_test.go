@@ -1,0 +1,320 @@
+package board
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/urna-vote/urna/ballot"
+	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/client"
+	"github.com/urna-vote/urna/internal/replica"
+	"github.com/urna-vote/urna/internal/store"
+	"github.com/urna-vote/urna/internal/testonly"
+)
+
+// newElections makes test elections with the ids given, all naming the
+// same three board nodes (one cluster's keys), and the cluster n1..n3.
+func newElections(t *testing.T, voters int, ids ...string) ([]*testonly.Election, *tcluster) {
+	t.Helper()
+	var keys []ed25519.PrivateKey
+	var es []*testonly.Election
+	for _, id := range ids {
+		e := testonly.NewElection(t, "board election "+id, testonly.Config{Voters: voters, ElectionID: id, NodeKeys: keys})
+		if keys == nil {
+			for _, n := range e.Nodes {
+				keys = append(keys, n.Key)
+			}
+		}
+		es = append(es, e)
+	}
+	return es, newTCluster(t, es[0].NodeKeys(), boltOpener, nil, "n1", "n2", "n3")
+}
+
+// postTo posts entries to election id through the current leader.
+func (c *tcluster) postTo(id string, entries ...[]byte) []Posted {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for {
+		s, err := c.leader().board.Scope(id)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		res, err := s.Submit(ctx, entries)
+		if errors.Is(err, replica.ErrNotLeader) || errors.Is(err, replica.ErrLeadershipLost) {
+			continue
+		}
+		if err != nil {
+			c.t.Fatalf("post to %s: %v", id, err)
+		}
+		return res
+	}
+}
+
+func (c *tcluster) mustAcceptIn(id, what string, entries ...[]byte) []Posted {
+	c.t.Helper()
+	res := c.postTo(id, entries...)
+	for i, r := range res {
+		if r.Err != nil {
+			c.t.Fatalf("%s: %s %d rejected: %v", id, what, i, r.Err)
+		}
+	}
+	return res
+}
+
+// electionSteps are the posts of a small whole election, in order, and
+// the counts its result must show.
+func electionSteps(e *testonly.Election, voters int) (steps []func() [][]byte, want [][]uint64) {
+	want = [][]uint64{make([]uint64, 3), make([]uint64, 4)}
+	var counted []*ballot.Ballot
+	steps = []func() [][]byte{
+		func() [][]byte { return [][]byte{e.ManifestEntry()} },
+		func() [][]byte { return [][]byte{e.CredentialsEntry()} },
+		e.DealEntries,
+		e.ConfirmationEntries,
+		func() [][]byte { return [][]byte{e.OpenEntry()} },
+		func() [][]byte {
+			var out [][]byte
+			for v := range voters {
+				en, b, _ := e.BallotEntry(v, testonly.Pick(v%3, v%2))
+				out, counted = append(out, en), append(counted, b)
+				want[0][v%3]++
+				want[1][v%2]++
+			}
+			return out
+		},
+		func() [][]byte { return [][]byte{e.CloseEntry()} },
+		func() [][]byte {
+			partials, result, _ := e.TallyEntries(counted)
+			return append(partials[:2:2], result)
+		},
+	}
+	return steps, want
+}
+
+// waitAttested waits until every node holds a quorum checkpoint of
+// election id covering all of its entries.
+func (c *tcluster) waitAttested(id string) uint64 {
+	c.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		done, entries := true, uint64(0)
+		c.mu.Lock()
+		for _, n := range c.nodes {
+			s, err := n.board.Scope(id)
+			if err != nil {
+				c.mu.Unlock()
+				c.t.Fatal(err)
+			}
+			v := s.Reader.src.current()
+			if v.manifest == nil || v.attestedCP() != v.entries || (entries != 0 && v.entries != entries) {
+				done = false
+			}
+			entries = v.entries
+		}
+		c.mu.Unlock()
+		if done {
+			return entries
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("election %s: no quorum checkpoint covering every entry on every node", id)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestManyElectionsOnCluster: two elections run side by side on one
+// replicated board, their posts interleaved; each keeps its own log,
+// blocks and checkpoints, and each one's record verifies with the
+// unchanged verifier (docs/spec/elections.md). The first is the default
+// election of the un-prefixed reads. A snapshot carries both.
+func TestManyElectionsOnCluster(t *testing.T) {
+	ids := []string{"alpha", "beta"}
+	es, c := newElections(t, 3, ids...)
+	var steps [][]func() [][]byte
+	var want [][][]uint64
+	for _, e := range es {
+		s, w := electionSteps(e, 3)
+		steps, want = append(steps, s), append(want, w)
+	}
+	for k := range steps[0] {
+		for i, id := range ids {
+			c.mustAcceptIn(id, "step", steps[i][k]()...)
+		}
+	}
+	ctx := context.Background()
+	list := c.leader().board.Elections()
+	if len(list) != 2 || list[0].ID != "alpha" || !list[0].Default || list[1].ID != "beta" || list[1].Default {
+		t.Fatalf("Elections() = %+v", list)
+	}
+	for i, id := range ids {
+		size := c.waitAttested(id)
+		if list[i].Fingerprint != es[i].Fingerprint() || list[i].Phase != bulletin.PhaseResult {
+			t.Fatalf("election %s listed as %+v", id, list[i])
+		}
+		// Every node holds the same blocks of the election.
+		var ref []Block
+		for nid, n := range c.nodes {
+			s, _ := n.board.Scope(id)
+			bs, err := s.Blocks(ctx, 0, 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ref == nil {
+				ref = bs
+				continue
+			}
+			if len(bs) != len(ref) {
+				t.Fatalf("%s: node %s has %d blocks, want %d", id, nid, len(bs), len(ref))
+			}
+			for h := range bs {
+				if !bytes.Equal(bs[h].Raw, ref[h].Raw) {
+					t.Fatalf("%s: block %d differs on node %s", id, h, nid)
+				}
+			}
+		}
+		s, _ := c.leader().board.Scope(id)
+		r, err := s.Result(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for q := range want[i] {
+			for o, n := range r.Result.Counts[q] {
+				if n != want[i][q][o] {
+					t.Fatalf("%s: question %d option %d: %d, want %d", id, q, o, n, want[i][q][o])
+				}
+			}
+		}
+		cp, err := s.Checkpoint(ctx)
+		if err != nil || cp.Checkpoint.Size != size || cp.Checkpoint.Origin != es[i].Board().Origin {
+			t.Fatalf("%s: checkpoint %+v, %v; want size %d, origin %s", id, cp, err, size, es[i].Board().Origin)
+		}
+		var rec bytes.Buffer
+		if err := s.WriteRecord(ctx, &rec); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := client.VerifyElectionRecord(&rec, client.VerifyOptions{Fingerprint: es[i].Fingerprint()})
+		if err != nil || !rep.Complete {
+			t.Fatalf("%s: the record does not verify: %v (complete %v)", id, err, rep != nil && rep.Complete)
+		}
+	}
+	// The un-prefixed reads are the default election's.
+	el, err := c.leader().board.Election(ctx)
+	if err != nil || el.Manifest.ElectionID != "alpha" {
+		t.Fatalf("default election: %v, %v", el, err)
+	}
+
+	// A snapshot of the store restores both elections, exactly.
+	l := c.leader()
+	snap, err := l.st.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	_, err = snap.WriteTo(&buf)
+	snap.Release()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh := boltOpener(t, "fresh", filepath.Join(t.TempDir(), "fresh"))
+	t.Cleanup(func() { fresh.Close() })
+	f, err := newFSM(fresh, fsmHooks{block: func(*state, Block) {}, applied: func() {}, restored: func() {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Restore(readCloser{&buf}); err != nil {
+		t.Fatal(err)
+	}
+	got, orig := f.board(), l.board.FSM.board()
+	if len(got.elections) != 2 || got.applied != orig.applied {
+		t.Fatalf("restored %d elections at %d, want 2 at %d", len(got.elections), got.applied, orig.applied)
+	}
+	for p, v := range got.elections {
+		o := orig.elections[p]
+		if v.entries != o.entries || v.blocks != o.blocks || v.last.Hash() != o.last.Hash() || v.quorumCP != o.quorumCP ||
+			!bytes.Equal(v.rules.Bytes(), o.rules.Bytes()) || v.manifest.fingerprint != o.manifest.fingerprint {
+			t.Fatalf("restored election %d differs", p)
+		}
+	}
+}
+
+type readCloser struct{ *bytes.Buffer }
+
+func (readCloser) Close() error { return nil }
+
+// TestAttackPostForAnotherElection: a post signed for election A sent to
+// B's route is refused as wrong election, lands nowhere, and leaves both
+// logs as they were; a manifest can create an election only on its own id;
+// the default route cannot create a second election; and a hostile leader
+// that proposes a manifest reusing a taken id gets it refused by every
+// replica's rules (duplicate), whatever the route.
+func TestAttackPostForAnotherElection(t *testing.T) {
+	es, c := newElections(t, 2, "alpha", "beta", "gamma")
+	a, b, g := es[0], es[1], es[2]
+	c.mustAcceptIn("alpha", "manifest", a.ManifestEntry())
+	c.mustAcceptIn("alpha", "credentials", a.CredentialsEntry())
+	c.mustAcceptIn("beta", "manifest", b.ManifestEntry())
+	entries := func(id string) uint64 {
+		s, _ := c.leader().board.Scope(id)
+		return s.Reader.src.current().entries
+	}
+	beforeA, beforeB := entries("alpha"), entries("beta")
+	check := func(what string, res []Posted, want error) {
+		t.Helper()
+		if !errors.Is(res[0].Err, want) {
+			t.Fatalf("%s: %v, want %v", what, res[0].Err, want)
+		}
+		if ea, eb := entries("alpha"), entries("beta"); ea != beforeA || eb != beforeB {
+			t.Fatalf("%s: logs moved to %d/%d from %d/%d", what, ea, eb, beforeA, beforeB)
+		}
+	}
+	// A's credential list and a deal of A's trustee, posted to B.
+	check("A's deal on B's route", c.postTo("beta", a.DealEntries()[0]), bulletin.ErrWrongElection)
+	check("A's manifest again on B's route", c.postTo("beta", a.ManifestEntry()), bulletin.ErrWrongElection)
+	// gamma's manifest on beta's route, and on the default route.
+	check("gamma's manifest on B's route", c.postTo("beta", g.ManifestEntry()), bulletin.ErrWrongElection)
+	check("gamma's manifest on the default route", c.submit(g.ManifestEntry()), bulletin.ErrWrongElection)
+	// A manifest for a new id posted to another new id.
+	check("gamma's manifest on delta's route", c.postTo("delta", g.ManifestEntry()), bulletin.ErrWrongElection)
+	if len(c.leader().board.Elections()) != 2 {
+		t.Fatalf("elections: %+v", c.leader().board.Elections())
+	}
+
+	// A hostile leader skips the route check: it proposes a manifest whose
+	// id is taken (a second "alpha" with other keys) straight to Raft.
+	dup := testonly.NewElection(t, "another alpha", testonly.Config{Voters: 2, ElectionID: "alpha"})
+	r, err := c.leader().rep.Submit(context.Background(), encodeEntryCmd(1, dup.ManifestEntry()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !errors.Is(r.Err, bulletin.ErrDuplicate) {
+		t.Fatalf("a second election with a taken id: %v, want duplicate", r.Err)
+	}
+	// And an entry of no election of the board that is not a manifest.
+	r, err = c.leader().rep.Submit(context.Background(), encodeEntryCmd(1, g.CredentialsEntry()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !errors.Is(r.Err, bulletin.ErrWrongElection) {
+		t.Fatalf("credentials of no election: %v, want wrong election", r.Err)
+	}
+	// A's deal proposed straight to Raft lands in A, never in B.
+	r, err = c.leader().rep.Submit(context.Background(), encodeEntryCmd(1, a.DealEntries()[0]))
+	if err != nil || r.Err != nil {
+		t.Fatalf("A's deal: %v, %v", err, r.Err)
+	}
+	if ea, eb := entries("alpha"), entries("beta"); ea != beforeA+1 || eb != beforeB {
+		t.Fatalf("A's deal: logs at %d/%d, want %d/%d", ea, eb, beforeA+1, beforeB)
+	}
+	if len(c.leader().board.Elections()) != 2 {
+		t.Fatalf("elections: %+v", c.leader().board.Elections())
+	}
+	c.waitAgree(false)
+}
+
+var _ = store.ErrNotFound
