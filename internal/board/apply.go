@@ -83,7 +83,7 @@ func (f *FSM) ApplyEntries(entries []replica.Entry) [][]replica.Result {
 		// from the published view every time.
 		nb = old
 		blocks = blocks[:0]
-		work := map[store.Partition]*state{} // the elections changed in this transaction
+		work := map[store.Partition]*state{}  // the elections changed in this transaction
 		start := map[store.Partition]uint64{} // their block counts before it
 		for k := range entries {
 			if decoded[k] == nil {

@@ -66,16 +66,16 @@ type entryCmd struct {
 type cosignCmd struct {
 	election *[32]byte
 	node     string
-	size uint64
-	root [32]byte
-	sig  []byte
+	size     uint64
+	root     [32]byte
+	sig      []byte
 }
 
 // witnessCmd carries one witness's cosignature of a checkpoint; node is
 // the witness name.
 type witnessCmd struct{ cosignCmd }
 
-func (*entryCmd) kind() byte   { return cmdEntry }
+func (*entryCmd) kind() byte { return cmdEntry }
 func (c *cosignCmd) kind() byte {
 	if c.election != nil {
 		return cmdCosignIn

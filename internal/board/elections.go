@@ -143,8 +143,8 @@ func (p partStore) View(ctx context.Context, fn func(store.ReadTx) error) error 
 
 func (p partStore) Update(context.Context, func(store.WriteTx) error) error { return errPartitionView }
 func (p partStore) Snapshot(context.Context) (store.Snapshot, error)        { return nil, errPartitionView }
-func (p partStore) Restore(context.Context, io.Reader) error               { return errPartitionView }
-func (p partStore) Close() error                                           { return nil }
+func (p partStore) Restore(context.Context, io.Reader) error                { return errPartitionView }
+func (p partStore) Close() error                                            { return nil }
 
 // partSource is the election in partition p as a stateSource (an empty
 // election before it exists).
@@ -188,8 +188,8 @@ func (s scope) View(ctx context.Context, fn func(store.ReadTx) error) error {
 
 func (s scope) Update(context.Context, func(store.WriteTx) error) error { return errPartitionView }
 func (s scope) Snapshot(context.Context) (store.Snapshot, error)        { return nil, errPartitionView }
-func (s scope) Restore(context.Context, io.Reader) error               { return errPartitionView }
-func (s scope) Close() error                                           { return nil }
+func (s scope) Restore(context.Context, io.Reader) error                { return errPartitionView }
+func (s scope) Close() error                                            { return nil }
 
 // Scoped is one election of the board with the services of a one-election
 // board: reads, posts (checked against the election, E.6.2) and committed

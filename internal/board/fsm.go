@@ -40,8 +40,8 @@ type FSM struct {
 // applier's goroutine and MUST NOT block.
 type fsmHooks struct {
 	block    func(*state, Block) // a committed block of an election (the Hubs)
-	applied  func()      // after every apply or restore (wakes the cosigner)
-	restored func()      // after a restore (drops caches of the old state)
+	applied  func()              // after every apply or restore (wakes the cosigner)
+	restored func()              // after a restore (drops caches of the old state)
 }
 
 // stateSource is how the board's parts read the committed state of one
