@@ -79,6 +79,13 @@ type Config struct {
 	// is reached at https://<name> (its name as a schema-less URL, C2SP
 	// tlog-cosignature). Nil: all of them so.
 	Witnesses map[string]WitnessClient
+	// SubmitCapacity is how many posted entries this node holds between
+	// admission and commit, shared fairly between the elections posting
+	// (docs/spec/elections.md E.5.1). Default 4096.
+	SubmitCapacity int
+	// SubmitMinShare is the least share of SubmitCapacity an election
+	// posting gets, however many others post. Default 64.
+	SubmitMinShare int
 	// SkipChecks disables the pre-proposal signature and proof checks.
 	// For benchmarks of the board alone; never in production.
 	SkipChecks bool
@@ -150,6 +157,12 @@ func Open(cfg Config) (*Board, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.SubmitCapacity <= 0 {
+		cfg.SubmitCapacity = 4096
+	}
+	if cfg.SubmitMinShare <= 0 {
+		cfg.SubmitMinShare = 64
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	b := &Board{cfg: cfg, st: cfg.Store, cancel: cancel, Hub: newHub(), scopes: scopes{byID: map[string]*Scoped{}}}
 	fsm, err := newFSM(cfg.Store, fsmHooks{
@@ -163,6 +176,7 @@ func Open(cfg Config) (*Board, error) {
 	}
 	b.FSM = fsm
 	b.Submitter = newSubmitter(&b.cfg, cfg.Store, fsm, &b.rep)
+	b.Submitter.shares = newShares(cfg.SubmitCapacity, cfg.SubmitMinShare)
 	b.Reader = &Reader{cfg: &b.cfg, st: cfg.Store, src: fsm, applied: &appliedSignal{}}
 	b.Cosigner = newCosigner(&b.cfg, fsm, &b.rep, ctx)
 	return b, nil

@@ -22,8 +22,34 @@ func TestCommandRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if g := c.(*cosignCmd); g.node != "n1" || g.size != 42 || g.root != cs.root || !bytes.Equal(g.sig, cs.sig) {
+	if g := c.(*cosignCmd); g.node != "n1" || g.size != 42 || g.root != cs.root || !bytes.Equal(g.sig, cs.sig) || g.election != nil {
 		t.Fatalf("cosign command decoded as %+v", g)
+	}
+	// The same for another election than the default one (types 4, 5).
+	fp := [32]byte{9, 8, 7}
+	cs.election = &fp
+	enc := encodeCosignCmd(cs)
+	if enc[0] != cmdCosignIn || !bytes.Equal(enc[1:33], fp[:]) {
+		t.Fatalf("cosign-in command encoded as %x", enc)
+	}
+	c, err = decodeCommand(enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := c.(*cosignCmd); g.election == nil || *g.election != fp || g.node != "n1" || g.size != 42 || !bytes.Equal(g.sig, cs.sig) {
+		t.Fatalf("cosign-in command decoded as %+v", g)
+	}
+	w := &witnessCmd{cosignCmd{election: &fp, node: "w.example", size: 3, root: [32]byte{4}, sig: bytes.Repeat([]byte{5}, 76)}}
+	enc = encodeWitnessCmd(w)
+	if enc[0] != cmdWitnessIn {
+		t.Fatalf("witness-in command type %d", enc[0])
+	}
+	c, err = decodeCommand(enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := c.(*witnessCmd); g.election == nil || *g.election != fp || g.node != "w.example" || g.size != 3 {
+		t.Fatalf("witness-in command decoded as %+v", g)
 	}
 }
 
@@ -46,6 +72,10 @@ func TestCommandRejects(t *testing.T) {
 		"cosign empty id":    encodeCosignCmd(&cosignCmd{node: "", size: 1, sig: []byte{1}}),
 		"cosign space id":    encodeCosignCmd(&cosignCmd{node: "a b", size: 1, sig: []byte{1}}),
 		"cosign no sig":      encodeCosignCmd(&cosignCmd{node: "n1", size: 1}),
+		"cosign-in short":    {cmdCosignIn, 1, 2, 3},
+		"cosign-in no body":  append([]byte{cmdCosignIn}, make([]byte, 32)...),
+		"witness-in short":   {cmdWitnessIn, 1},
+		"cosign-in trailing": append(encodeCosignCmd(&cosignCmd{election: &[32]byte{1}, node: "n1", size: 1, sig: []byte{1}}), 0),
 	} {
 		if _, err := decodeCommand(b); !errors.Is(err, errBadCommand) {
 			t.Errorf("%s: got %v, want errBadCommand", name, err)
@@ -58,6 +88,8 @@ func TestCommandRejects(t *testing.T) {
 func FuzzCommandDecoder(f *testing.F) {
 	f.Add(encodeEntryCmd(5, []byte("entry")))
 	f.Add(encodeCosignCmd(&cosignCmd{node: "n1", size: 9, sig: bytes.Repeat([]byte{3}, 68)}))
+	f.Add(encodeCosignCmd(&cosignCmd{election: &[32]byte{1}, node: "n1", size: 9, sig: bytes.Repeat([]byte{3}, 68)}))
+	f.Add(encodeWitnessCmd(&witnessCmd{cosignCmd{election: &[32]byte{2}, node: "w", size: 9, sig: bytes.Repeat([]byte{3}, 76)}}))
 	f.Add([]byte{cmdEntry})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := decodeCommand(b)
@@ -70,6 +102,8 @@ func FuzzCommandDecoder(f *testing.F) {
 			re = encodeEntryCmd(c.timeMillis, c.entry)
 		case *cosignCmd:
 			re = encodeCosignCmd(c)
+		case *witnessCmd:
+			re = encodeWitnessCmd(c)
 		}
 		if !bytes.Equal(re, b) {
 			t.Fatalf("re-encoding differs:\n%x\n%x", b, re)

@@ -354,7 +354,7 @@ func (cs *Cosigner) gatherOnce(v *state, known, done map[string]uint64) error {
 	}
 	size := v.quorumCP
 	var sc *SignedCheckpoint
-	if err := (partStore{cs.st, v.part}).View(cs.bg, func(tx store.ReadTx) error {
+	if err := (partStore{st: cs.st, part: v.part}).View(cs.bg, func(tx store.ReadTx) error {
 		sc, err = signedCheckpoint(tx, v, size)
 		return err
 	}); err != nil {
@@ -390,8 +390,8 @@ func (cs *Cosigner) askWitness(v *state, w bulletin.WitnessKey, sc *SignedCheckp
 		var proof []tlog.Hash
 		if old > 0 && old < size {
 			var err error
-			src := partSource{cs.f, v.part}
-			if proof, err = (&Reader{cfg: cs.cfg, st: partStore{cs.st, v.part}, src: src}).ConsistencyProof(cs.bg, old, size); err != nil {
+			sc := scope{f: cs.f, id: v.manifest.m.ElectionID}
+			if proof, err = (&Reader{cfg: cs.cfg, st: sc, src: sc}).ConsistencyProof(cs.bg, old, size); err != nil {
 				return err
 			}
 		}

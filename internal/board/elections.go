@@ -107,7 +107,7 @@ func loadBoard(ctx context.Context, st store.Store) (*boardState, error) {
 		if p != store.Partition(i) {
 			return nil, fmt.Errorf("board: load state: partitions %v are not numbered 0, 1, 2, ...", parts)
 		}
-		v, err := loadState(ctx, partStore{st, p})
+		v, err := loadState(ctx, partStore{st: st, part: p})
 		if err != nil {
 			return nil, err
 		}
@@ -131,36 +131,23 @@ func loadBoard(ctx context.Context, st store.Store) (*boardState, error) {
 // Reader, the Submitter's reads, the Cosigner) read an election with the
 // one-election code. It cannot write, snapshot or restore.
 type partStore struct {
+	readOnly
 	st   store.Store
 	part store.Partition
 }
 
+// readOnly is the rest of store.Store for an election's read view.
+type readOnly struct{}
+
 var errPartitionView = errors.New("board: an election's view of the store is read-only")
+
+func (readOnly) Update(context.Context, func(store.WriteTx) error) error { return errPartitionView }
+func (readOnly) Snapshot(context.Context) (store.Snapshot, error)        { return nil, errPartitionView }
+func (readOnly) Restore(context.Context, io.Reader) error                { return errPartitionView }
+func (readOnly) Close() error                                            { return nil }
 
 func (p partStore) View(ctx context.Context, fn func(store.ReadTx) error) error {
 	return p.st.View(ctx, func(tx store.ReadTx) error { return fn(tx.In(p.part)) })
-}
-
-func (p partStore) Update(context.Context, func(store.WriteTx) error) error { return errPartitionView }
-func (p partStore) Snapshot(context.Context) (store.Snapshot, error)        { return nil, errPartitionView }
-func (p partStore) Restore(context.Context, io.Reader) error                { return errPartitionView }
-func (p partStore) Close() error                                            { return nil }
-
-// partSource is the election in partition p as a stateSource (an empty
-// election before it exists).
-type partSource struct {
-	f *FSM
-	p store.Partition
-}
-
-func (s partSource) appliedIndex() uint64 { return s.f.appliedIndex() }
-
-func (s partSource) current() *state {
-	b := s.f.board()
-	if int(s.p) < len(b.elections) {
-		return b.elections[s.p]
-	}
-	return emptyElection(s.p)
 }
 
 // scope is one election of the board as a stateSource and a store: the
@@ -168,6 +155,7 @@ func (s partSource) current() *state {
 // every call, so a scope made before its election is created sees it once
 // the manifest commits.
 type scope struct {
+	readOnly
 	f  *FSM
 	id string
 }
@@ -183,13 +171,8 @@ func (s scope) current() *state {
 func (s scope) appliedIndex() uint64 { return s.f.appliedIndex() }
 
 func (s scope) View(ctx context.Context, fn func(store.ReadTx) error) error {
-	return partStore{s.f.st, s.current().part}.View(ctx, fn)
+	return partStore{st: s.f.st, part: s.current().part}.View(ctx, fn)
 }
-
-func (s scope) Update(context.Context, func(store.WriteTx) error) error { return errPartitionView }
-func (s scope) Snapshot(context.Context) (store.Snapshot, error)        { return nil, errPartitionView }
-func (s scope) Restore(context.Context, io.Reader) error                { return errPartitionView }
-func (s scope) Close() error                                            { return nil }
 
 // Scoped is one election of the board with the services of a one-election
 // board: reads, posts (checked against the election, E.6.2) and committed
@@ -246,6 +229,7 @@ func (b *Board) Scope(id string) (*Scoped, error) {
 	sc := scope{f: b.FSM, id: id}
 	sub := newSubmitter(&b.cfg, sc, sc, &b.rep)
 	sub.checks = b.Submitter.checks // one pool of proof checkers per node
+	sub.shares = b.Submitter.shares // and one pipeline, shared fairly
 	sub.route = id
 	s := &Scoped{Reader: &Reader{cfg: &b.cfg, st: sc, src: sc, applied: b.Reader.applied}, Submitter: sub, hub: newHub(), id: id}
 	b.scopes.byID[id] = s

@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +22,13 @@ import (
 // same three board nodes (one cluster's keys), and the cluster n1..n3.
 func newElections(t *testing.T, voters int, ids ...string) ([]*testonly.Election, *tcluster) {
 	t.Helper()
+	es := makeElections(t, voters, ids...)
+	return es, newTCluster(t, es[0].NodeKeys(), boltOpener, nil, "n1", "n2", "n3")
+}
+
+// makeElections makes the test elections of newElections.
+func makeElections(t *testing.T, voters int, ids ...string) []*testonly.Election {
+	t.Helper()
 	var keys []ed25519.PrivateKey
 	var es []*testonly.Election
 	for _, id := range ids {
@@ -32,7 +40,7 @@ func newElections(t *testing.T, voters int, ids ...string) ([]*testonly.Election
 		}
 		es = append(es, e)
 	}
-	return es, newTCluster(t, es[0].NodeKeys(), boltOpener, nil, "n1", "n2", "n3")
+	return es
 }
 
 // postTo posts entries to election id through the current leader.
@@ -318,3 +326,126 @@ func TestAttackPostForAnotherElection(t *testing.T) {
 }
 
 var _ = store.ErrNotFound
+
+// blockingReplica is a leader whose proposals wait until release is
+// closed, then fail: the posts it holds stay in flight meanwhile.
+type blockingReplica struct {
+	mu      sync.Mutex
+	waiting int
+	release chan struct{}
+}
+
+func (r *blockingReplica) Submit(ctx context.Context, cmd []byte) (replica.Result, error) {
+	_, err := r.SubmitBatch(ctx, [][]byte{cmd})
+	return replica.Result{}, err
+}
+
+func (r *blockingReplica) SubmitBatch(ctx context.Context, cmds [][]byte) ([]replica.Result, error) {
+	r.mu.Lock()
+	r.waiting++
+	r.mu.Unlock()
+	<-r.release
+	return nil, replica.ErrLeadershipLost
+}
+
+func (r *blockingReplica) held() int                                          { r.mu.Lock(); defer r.mu.Unlock(); return r.waiting }
+func (r *blockingReplica) Leader() (string, string)                           { return "n1", "mem://n1" }
+func (r *blockingReplica) IsLeader() bool                                     { return true }
+func (r *blockingReplica) Stats() replica.Stats                               { return replica.Stats{} }
+func (r *blockingReplica) Servers() ([]replica.Server, error)                 { return nil, nil }
+func (r *blockingReplica) Join(context.Context, string, string, string) error { return nil }
+func (r *blockingReplica) Remove(context.Context, string) error               { return nil }
+func (r *blockingReplica) ReadIndex(context.Context) (uint64, error)          { return 0, nil }
+
+// TestElectionQuota: an election flooding the node holds at most its share
+// of the submit pipeline; another election's posts are admitted up to
+// theirs whatever the first does (docs/spec/elections.md E.5.1). No
+// timing: the replica holds every admitted post, and the test counts
+// admissions and refusals.
+func TestElectionQuota(t *testing.T) {
+	es := makeElections(t, 2, "alpha", "beta")
+	st := boltOpener(t, "q", filepath.Join(t.TempDir(), "q"))
+	t.Cleanup(func() { st.Close() })
+	b, err := Open(Config{NodeID: "n1", Store: st, SkipChecks: true, SubmitCapacity: 8, SubmitMinShare: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	b.ApplyEntries([]replica.Entry{
+		{Index: 1, Cmds: [][]byte{encodeEntryCmd(1, es[0].ManifestEntry())}},
+		{Index: 2, Cmds: [][]byte{encodeEntryCmd(1, es[1].ManifestEntry())}},
+	})
+	if len(b.Elections()) != 2 {
+		t.Fatalf("elections: %+v", b.Elections())
+	}
+	rep := &blockingReplica{release: make(chan struct{})}
+	b.Attach(rep)
+	var wg sync.WaitGroup
+	// post sends one entry and reports whether it was admitted (held by
+	// the replica) or refused as overload.
+	post := func(submit func(context.Context, [][]byte) ([]Posted, error), entry []byte) bool {
+		t.Helper()
+		held := rep.held()
+		done := make(chan error, 1)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := submit(context.Background(), [][]byte{entry})
+			done <- err
+		}()
+		deadline := time.Now().Add(10 * time.Second)
+		for time.Now().Before(deadline) {
+			select {
+			case err := <-done:
+				if !errors.Is(err, replica.ErrOverloaded) {
+					t.Fatalf("a refused post: %v, want overload", err)
+				}
+				return false
+			default:
+			}
+			if rep.held() > held {
+				return true
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		t.Fatal("a post was neither held nor refused")
+		return false
+	}
+	count := func(submit func(context.Context, [][]byte) ([]Posted, error), entry []byte, n int) (admitted, refused int) {
+		for range n {
+			if post(submit, entry) {
+				admitted++
+			} else {
+				refused++
+			}
+		}
+		return
+	}
+	sa, _ := b.Scope("alpha")
+	sb, _ := b.Scope("beta")
+	ea, eb := es[0].CredentialsEntry(), es[1].CredentialsEntry()
+	// Alone, alpha may fill the pipeline, and no more.
+	if a, r := count(sa.Submit, ea, 12); a != 8 || r != 4 {
+		t.Fatalf("alpha alone: %d admitted, %d refused; want 8, 4", a, r)
+	}
+	// Beta is admitted up to its half although alpha holds everything.
+	if a, r := count(sb.Submit, eb, 6); a != 4 || r != 2 {
+		t.Fatalf("beta beside a flooding alpha: %d admitted, %d refused; want 4, 2", a, r)
+	}
+	// Alpha, above its half now, is refused on its route and on the
+	// default route alike (the same election).
+	if a, r := count(sa.Submit, ea, 2); a != 0 || r != 2 {
+		t.Fatalf("alpha above its share: %d admitted, %d refused; want 0, 2", a, r)
+	}
+	if a, r := count(b.Submit, ea, 1); a != 0 || r != 1 {
+		t.Fatalf("alpha on the default route: %d admitted, %d refused; want 0, 1", a, r)
+	}
+	close(rep.release)
+	wg.Wait()
+	// Everything finished: both are admitted again.
+	for s, e := range map[*Scoped][]byte{sa: ea, sb: eb} {
+		if _, err := s.Submit(context.Background(), [][]byte{e}); !errors.Is(err, replica.ErrLeadershipLost) {
+			t.Fatalf("%s after the flood: %v, want it proposed (and lost by the fake leader)", s.ID(), err)
+		}
+	}
+}

@@ -35,6 +35,8 @@ type Submitter struct {
 	// route is the election id the posts are addressed to (Board.Scope),
 	// "" for the default election (docs/spec/elections.md E.6.3).
 	route string
+	// shares divides the node's pipeline between elections (E.5.1).
+	shares *shares
 }
 
 func newSubmitter(cfg *Config, st store.Store, src stateSource, rep *replicaRef) *Submitter {
@@ -89,6 +91,15 @@ func (s *Submitter) Submit(ctx context.Context, entries [][]byte) ([]Posted, err
 		}
 	}
 	parsed, pos = dropNil(parsed, pos)
+	key := s.route
+	if key == "" && v.manifest != nil {
+		key = v.manifest.m.ElectionID
+	}
+	release, err := s.shares.acquire(key, len(parsed))
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	// Proof checks use every core; a request that cannot start its
 	// checks within MaxCheckWait is refused as overload (503 with
 	// Retry-After) instead of queueing until its own timeout.

@@ -780,12 +780,6 @@ func (t *pgTx) AppendEntries(first uint64, data [][]byte) error {
 			return err
 		}
 	}
-	if len(data) == 0 {
-		return nil
-	}
-	if err := t.written(); err != nil {
-		return err
-	}
 	part := int32(t.part)
 	err = t.copyRows("entries", []string{"part", "seq", "data"}, len(data), func(i int) []any {
 		return []any{part, int64(first) + int64(i), data[i]}
@@ -797,12 +791,16 @@ func (t *pgTx) AppendEntries(first uint64, data [][]byte) error {
 	return nil
 }
 
-// copyRows inserts n rows with COPY, or with one INSERT for a single row,
-// where COPY's extra round trips cost more than they save.
+// copyRows inserts n rows of the partition with COPY, or with one INSERT
+// for a single row, where COPY's extra round trips cost more than they save.
 func (t *pgTx) copyRows(table string, cols []string, n int, row func(i int) []any) error {
-	switch n {
-	case 0:
+	if n == 0 {
 		return nil
+	}
+	if err := t.written(); err != nil {
+		return err
+	}
+	switch n {
 	case 1:
 		q := fmt.Sprintf(`INSERT INTO %s (%s, %s, %s) VALUES ($1, $2, $3)`, table, cols[0], cols[1], cols[2])
 		if _, err := t.tx.Exec(t.ctx, q, row(0)...); err != nil {
@@ -828,12 +826,6 @@ func (t *pgTx) AppendHashes(start int64, hashes []tlog.Hash) error {
 		return err
 	}
 	if err := checkAppend("hash", uint64(start), uint64(n), len(hashes)); err != nil {
-		return err
-	}
-	if len(hashes) == 0 {
-		return nil
-	}
-	if err := t.written(); err != nil {
 		return err
 	}
 	part := int32(t.part)

@@ -116,53 +116,42 @@ func TestPostgresOptionsValidate(t *testing.T) {
 }
 
 // A snapshot from either backend restores into the other, and both encode
-// the same state to the same bytes.
+// the same state to the same bytes: one partition (format v1) and several
+// (format v2).
 func TestSnapshotCrossBackend(t *testing.T) {
-	pg, _ := openPostgres(t)
-	bolt, _ := openBolt(t)
-	storetest.Fill(t, bolt, 2)
-	boltSnap := storetest.SnapshotBytes(t, bolt)
-	if err := pg.Restore(t.Context(), bytes.NewReader(boltSnap)); err != nil {
-		t.Fatalf("bolt -> postgres: %v", err)
-	}
-	storetest.RequireSameState(t, bolt, pg)
-	if !bytes.Equal(storetest.SnapshotBytes(t, pg), boltSnap) {
-		t.Fatal("postgres snapshot of the same state differs from bolt's")
-	}
+	for _, tc := range []struct {
+		name string
+		fill func(*testing.T, store.Store, int)
+	}{{"one partition", storetest.Fill}, {"partitions", storetest.FillPartitions}} {
+		t.Run(tc.name, func(t *testing.T) {
+			pg, _ := openPostgres(t)
+			bolt, _ := openBolt(t)
+			tc.fill(t, bolt, 2)
+			boltSnap := storetest.SnapshotBytes(t, bolt)
+			if err := pg.Restore(t.Context(), bytes.NewReader(boltSnap)); err != nil {
+				t.Fatalf("bolt -> postgres: %v", err)
+			}
+			storetest.RequireSameState(t, bolt, pg)
+			if !bytes.Equal(storetest.SnapshotBytes(t, pg), boltSnap) {
+				t.Fatal("postgres snapshot of the same state differs from bolt's")
+			}
 
-	pg2, _ := openPostgres(t)
-	storetest.Fill(t, pg2, 5)
-	bolt2, _ := openBolt(t)
-	if err := bolt2.Restore(t.Context(), bytesOf(t, pg2)); err != nil {
-		t.Fatalf("postgres -> bolt: %v", err)
-	}
-	storetest.RequireSameState(t, pg2, bolt2)
+			pg2, _ := openPostgres(t)
+			tc.fill(t, pg2, 5)
+			bolt2, _ := openBolt(t)
+			if err := bolt2.Restore(t.Context(), bytesOf(t, pg2)); err != nil {
+				t.Fatalf("postgres -> bolt: %v", err)
+			}
+			storetest.RequireSameState(t, pg2, bolt2)
 
-	// Independently filled stores encode identically too.
-	bolt3, _ := openBolt(t)
-	storetest.Fill(t, bolt3, 5)
-	if !bytes.Equal(storetest.SnapshotBytes(t, bolt3), storetest.SnapshotBytes(t, pg2)) {
-		t.Fatal("same state, different snapshot bytes")
+			// Independently filled stores encode identically too.
+			bolt3, _ := openBolt(t)
+			tc.fill(t, bolt3, 5)
+			if !bytes.Equal(storetest.SnapshotBytes(t, bolt3), storetest.SnapshotBytes(t, pg2)) {
+				t.Fatal("same state, different snapshot bytes")
+			}
+		})
 	}
-
-	// With partitions (format v2), both ways and byte for byte.
-	bolt4, _ := openBolt(t)
-	storetest.FillPartitions(t, bolt4, 3)
-	pg4, _ := openPostgres(t)
-	if err := pg4.Restore(t.Context(), bytesOf(t, bolt4)); err != nil {
-		t.Fatalf("partitioned bolt -> postgres: %v", err)
-	}
-	storetest.RequireSameState(t, bolt4, pg4)
-	pg5, _ := openPostgres(t)
-	storetest.FillPartitions(t, pg5, 3)
-	if !bytes.Equal(storetest.SnapshotBytes(t, pg5), storetest.SnapshotBytes(t, bolt4)) {
-		t.Fatal("same partitioned state, different snapshot bytes")
-	}
-	bolt5, _ := openBolt(t)
-	if err := bolt5.Restore(t.Context(), bytesOf(t, pg5)); err != nil {
-		t.Fatalf("partitioned postgres -> bolt: %v", err)
-	}
-	storetest.RequireSameState(t, pg5, bolt5)
 }
 
 // TestPostgresMigratePartitions: a database written at schema version 1

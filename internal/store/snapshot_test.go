@@ -26,6 +26,12 @@ func goldenSnapshot(t testing.TB) []byte {
 	w.block(0, 0, []byte("hdr"))
 	w.kv(0, NSMeta, []byte("k"), []byte("v"))
 	w.kv(0, NSTracker, []byte{0xff}, nil)
+	return finishGolden(t, w, &buf)
+}
+
+// finishGolden ends the stream w writes into buf and returns its bytes.
+func finishGolden(t testing.TB, w *snapWriter, buf *bytes.Buffer) []byte {
+	t.Helper()
 	n, err := w.finish()
 	if err != nil {
 		t.Fatal(err)
@@ -108,14 +114,7 @@ func goldenSnapshotV2(t testing.TB) []byte {
 	w.kv(1, NSMeta, []byte("k"), []byte("v1"))
 	w.kv(5, NSMeta, []byte("a"), nil)
 	w.kv(5, NSMeta, []byte("b"), nil)
-	n, err := w.finish()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n != int64(buf.Len()) {
-		t.Fatalf("finish returned %d, wrote %d", n, buf.Len())
-	}
-	return buf.Bytes()
+	return finishGolden(t, w, &buf)
 }
 
 func TestSnapshotGoldenV2(t *testing.T) {
