@@ -7,6 +7,8 @@ const (
 	CodeInvalidProof      = "invalid_proof"
 	CodeInvalidBody       = "invalid_body" // addition: bulletin.ErrInvalidBody
 	CodeWrongElection     = "wrong_election"
+	CodeUnknownElection   = "unknown_election" // addition: no election of the board has the route's id (docs/spec/elections.md E.6.1)
+	CodeBoardFull         = "board_full"       // addition: a manifest beyond the board's MaxElections (E.2)
 	CodeNotAuthorized     = "not_authorized"
 	CodeUnknownCredential = "unknown_credential"
 	CodeNotFound          = "not_found"

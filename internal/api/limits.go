@@ -3,6 +3,14 @@ package api
 // Prefix is the path prefix of API version 1.
 const Prefix = "/api/v1"
 
+// ElectionsPath lists the board's elections; ElectionsPath + "/{id}" is
+// the prefix of every per-election route (docs/spec/elections.md E.6).
+// The un-prefixed per-election routes are aliases of the default election.
+const ElectionsPath = Prefix + "/elections"
+
+// ElectionPrefix is the path prefix of election id's routes.
+func ElectionPrefix(id string) string { return ElectionsPath + "/" + id }
+
 // CosignPath is the node-internal route on which a follower forwards its
 // checkpoint signature (a cosign command, self-authenticating by its
 // Ed25519 signature) to the leader. It is guarded like the cluster routes.

@@ -82,6 +82,26 @@ type Election struct {
 	View json.RawMessage `json:"view"`
 }
 
+// ElectionSummary is one election of the board's list (GET
+// /api/v1/elections, docs/spec/elections.md E.6), in creation order.
+type ElectionSummary struct {
+	ElectionID  string `json:"election_id"`
+	Fingerprint string `json:"fingerprint"` // hex
+	Origin      string `json:"origin"`      // the checkpoint origin (SPEC.md §3.8)
+	Phase       string `json:"phase"`
+	Entries     uint64 `json:"entries"`
+	// Attested is the size of the newest checkpoint parties accept.
+	Attested uint64 `json:"attested"`
+	// Default marks the default election, which the un-prefixed routes
+	// show (the board's first).
+	Default bool `json:"default"`
+}
+
+// Elections is the answer to GET /api/v1/elections.
+type Elections struct {
+	Elections []ElectionSummary `json:"elections"`
+}
+
 // TrusteeStatus is one trustee's progress in Election.
 type TrusteeStatus struct {
 	Index     int    `json:"index"`

@@ -261,3 +261,9 @@ func (b *Board) Elections() []ElectionInfo {
 	}
 	return out
 }
+
+// HasElection reports whether an election of the board has id.
+func (b *Board) HasElection(id string) bool {
+	_, ok := b.FSM.board().byID[id]
+	return ok
+}

@@ -22,6 +22,15 @@ type Backend interface {
 	// LeaderAPI is the HTTP base URL of the current leader ("" when unknown).
 	LeaderAPI() string
 
+	// Elections lists the board's elections in creation order
+	// (docs/spec/elections.md E.6).
+	Elections(ctx context.Context) (*api.Elections, error)
+	// In returns the Backend of election id, whose per-election methods
+	// (Submit, Election, Entries, ... Subscribe) answer for that election;
+	// the Backend itself answers for the default election. Unless create,
+	// an id naming no election fails with board.ErrUnknownElection.
+	In(id string, create bool) (Backend, error)
+
 	Health(ctx context.Context) (*api.Health, error)
 	Election(ctx context.Context) (*api.Election, error) // store.ErrNotFound before the manifest
 	Entries(ctx context.Context, from uint64, limit int) ([]api.Entry, error)

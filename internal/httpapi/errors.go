@@ -73,6 +73,8 @@ var mappings = []mapping{
 	{ballot.ErrInvalidCredentialList, http.StatusBadRequest, api.CodeInvalidBody, "V6", ""},
 	{bulletin.ErrNotAuthorized, http.StatusForbidden, api.CodeNotAuthorized, "", ""},
 	{bulletin.ErrUnknownCredential, http.StatusForbidden, api.CodeUnknownCredential, "", ""},
+	{board.ErrUnknownElection, http.StatusNotFound, api.CodeUnknownElection, "", ""},
+	{board.ErrBoardFull, http.StatusConflict, api.CodeBoardFull, "", ""},
 	{store.ErrNotFound, http.StatusNotFound, api.CodeNotFound, "", ""},
 	{bulletin.ErrWrongPhase, http.StatusConflict, api.CodeWrongPhase, "", ""},
 	{bulletin.ErrDuplicate, http.StatusConflict, api.CodeDuplicate, "", ""},

@@ -18,21 +18,31 @@ func (s *server) routes(e *echo.Echo) {
 
 	rc := s.consistent // ?consistent=1 (consistent.go)
 
-	g.POST("/entries", s.submit, t)
+	// The per-election routes, twice: un-prefixed, for the default
+	// election (docs/spec/elections.md E.6.3), and under each election's id.
+	perElection := func(g *echo.Group, m ...echo.MiddlewareFunc) {
+		with := func(h ...echo.MiddlewareFunc) []echo.MiddlewareFunc {
+			return append(append([]echo.MiddlewareFunc{}, m...), h...)
+		}
+		g.POST("/entries", s.submit, with(t)...)
+		g.GET("/election", s.election, with(t, rc)...)
+		g.GET("/entries", s.entries, with(t, rc)...)
+		g.GET("/entries/:seq", s.entry, with(t, rc)...)
+		g.GET("/blocks", s.blocks, with(t, rc)...)
+		g.GET("/blocks/:height", s.block, with(t, rc)...)
+		g.GET("/trackers/:tracker", s.tracker, with(t, rc)...)
+		g.GET("/checkpoint", s.checkpoint, with(t, rc)...)
+		g.GET("/proofs/inclusion", s.inclusion, with(t, rc)...)
+		g.GET("/proofs/consistency", s.consistency, with(t, rc)...)
+		g.GET("/receipts/:seq", s.receipt, with(t, rc)...)
+		g.GET("/results", s.results, with(t, rc)...)
+		g.GET("/record", s.record, with(s.limitStreams, rc)...) // streams: no request timeout
+		g.GET("/events", s.events, with(s.limitStreams)...)     // streams: no request timeout
+	}
+	perElection(g)
+	g.GET(strings.TrimPrefix(api.ElectionsPath, api.Prefix), s.elections, t, rc)
+	perElection(g.Group(strings.TrimPrefix(api.ElectionsPath, api.Prefix)+"/:election"), s.inElection)
 	g.GET("/health", s.health, t)
-	g.GET("/election", s.election, t, rc)
-	g.GET("/entries", s.entries, t, rc)
-	g.GET("/entries/:seq", s.entry, t, rc)
-	g.GET("/blocks", s.blocks, t, rc)
-	g.GET("/blocks/:height", s.block, t, rc)
-	g.GET("/trackers/:tracker", s.tracker, t, rc)
-	g.GET("/checkpoint", s.checkpoint, t, rc)
-	g.GET("/proofs/inclusion", s.inclusion, t, rc)
-	g.GET("/proofs/consistency", s.consistency, t, rc)
-	g.GET("/receipts/:seq", s.receipt, t, rc)
-	g.GET("/results", s.results, t, rc)
-	g.GET("/record", s.record, s.limitStreams, rc) // streams: no request timeout
-	g.GET("/events", s.events, s.limitStreams)     // streams: no request timeout
 	g.GET("/cluster", s.cluster, t)
 	g.GET("/booth", s.booth, t)
 	g.POST("/cluster/join", s.join, s.clusterGuard, t)
@@ -68,7 +78,7 @@ func (s *server) submit(c echo.Context) error {
 		}
 		entries[i] = b
 	}
-	results, err := s.b.Submit(c.Request().Context(), entries)
+	results, err := s.be(c).Submit(c.Request().Context(), entries)
 	if err != nil {
 		return err
 	}
@@ -99,6 +109,37 @@ func answer[T any](c echo.Context, get func(context.Context) (*T, error), fix fu
 	return c.JSON(http.StatusOK, out)
 }
 
+// backendKey is where inElection keeps the route's election Backend.
+const backendKey = "urna.election"
+
+// be is the Backend of the request's election: the route's (inElection)
+// or the default election's.
+func (s *server) be(c echo.Context) Backend {
+	if b, ok := c.Get(backendKey).(Backend); ok {
+		return b
+	}
+	return s.b
+}
+
+// inElection resolves the route's election id (docs/spec/elections.md
+// E.6): an id naming no election answers 404 unknown_election, except for
+// a post, whose manifest may create it (E.2); which election each posted
+// entry belongs to is still its own election field's business (E.6.2).
+func (s *server) inElection(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		b, err := s.b.In(c.Param("election"), c.Request().Method == http.MethodPost)
+		if err != nil {
+			return err
+		}
+		c.Set(backendKey, b)
+		return next(c)
+	}
+}
+
+func (s *server) elections(c echo.Context) error {
+	return answer(c, s.b.Elections, nil)
+}
+
 func (s *server) health(c echo.Context) error {
 	return answer(c, func(ctx context.Context) (*api.Health, error) {
 		h, err := s.b.Health(ctx)
@@ -110,7 +151,7 @@ func (s *server) health(c echo.Context) error {
 }
 
 func (s *server) election(c echo.Context) error {
-	return answer(c, s.b.Election, func(e *api.Election) {
+	return answer(c, s.be(c).Election, func(e *api.Election) {
 		e.Trustees, e.Nodes, e.View = nonNil(e.Trustees), nonNil(e.Nodes), rawOrNull(e.View)
 	})
 }
@@ -150,16 +191,18 @@ func item[T any](c echo.Context, name string, list func(context.Context, uint64,
 	return c.JSON(http.StatusOK, items[0])
 }
 
-func entrySeq(e api.Entry) uint64            { return e.Seq }
-func blockHeight(b api.Block) uint64         { return b.Height }
-func fixEntry(e *api.Entry)                  { e.View = rawOrNull(e.View) }
-func (s *server) entry(c echo.Context) error { return item(c, "seq", s.b.Entries, entrySeq, fixEntry) }
+func entrySeq(e api.Entry) uint64    { return e.Seq }
+func blockHeight(b api.Block) uint64 { return b.Height }
+func fixEntry(e *api.Entry)          { e.View = rawOrNull(e.View) }
+func (s *server) entry(c echo.Context) error {
+	return item(c, "seq", s.be(c).Entries, entrySeq, fixEntry)
+}
 func (s *server) block(c echo.Context) error {
-	return item(c, "height", s.b.Blocks, blockHeight, func(*api.Block) {})
+	return item(c, "height", s.be(c).Blocks, blockHeight, func(*api.Block) {})
 }
 
 func (s *server) entries(c echo.Context) error {
-	list, from, err := page(c, s.b.Entries)
+	list, from, err := page(c, s.be(c).Entries)
 	if err != nil {
 		return err
 	}
@@ -172,7 +215,7 @@ func (s *server) entries(c echo.Context) error {
 }
 
 func (s *server) blocks(c echo.Context) error {
-	list, _, err := page(c, s.b.Blocks)
+	list, _, err := page(c, s.be(c).Blocks)
 	if err != nil {
 		return err
 	}
@@ -184,11 +227,11 @@ func (s *server) tracker(c echo.Context) error {
 	if tr == "" || len(tr) > api.MaxTrackerQuery {
 		return malformed("tracker: expected the short form or the full hex tracker")
 	}
-	return answer(c, func(ctx context.Context) (*api.Tracker, error) { return s.b.Tracker(ctx, tr) }, nil)
+	return answer(c, func(ctx context.Context) (*api.Tracker, error) { return s.be(c).Tracker(ctx, tr) }, nil)
 }
 
 func (s *server) checkpoint(c echo.Context) error {
-	return answer(c, s.b.Checkpoint, func(cp *api.Checkpoint) { cp.Signers = nonNil(cp.Signers) })
+	return answer(c, s.be(c).Checkpoint, func(cp *api.Checkpoint) { cp.Signers = nonNil(cp.Signers) })
 }
 
 func (s *server) inclusion(c echo.Context) error {
@@ -199,7 +242,7 @@ func (s *server) inclusion(c echo.Context) error {
 	if seq >= size {
 		return malformed("seq %d is not below size %d", seq, size)
 	}
-	return answer(c, func(ctx context.Context) (*api.InclusionProof, error) { return s.b.InclusionProof(ctx, seq, size) },
+	return answer(c, func(ctx context.Context) (*api.InclusionProof, error) { return s.be(c).InclusionProof(ctx, seq, size) },
 		func(p *api.InclusionProof) { p.Proof = nonNil(p.Proof) })
 }
 
@@ -211,7 +254,9 @@ func (s *server) consistency(c echo.Context) error {
 	if from > to {
 		return malformed("from %d is above to %d", from, to)
 	}
-	return answer(c, func(ctx context.Context) (*api.ConsistencyProof, error) { return s.b.ConsistencyProof(ctx, from, to) },
+	return answer(c, func(ctx context.Context) (*api.ConsistencyProof, error) {
+		return s.be(c).ConsistencyProof(ctx, from, to)
+	},
 		func(p *api.ConsistencyProof) { p.Proof = nonNil(p.Proof) })
 }
 
@@ -220,11 +265,11 @@ func (s *server) receipt(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return answer(c, func(ctx context.Context) (*api.Receipt, error) { return s.b.Receipt(ctx, seq) }, nil)
+	return answer(c, func(ctx context.Context) (*api.Receipt, error) { return s.be(c).Receipt(ctx, seq) }, nil)
 }
 
 func (s *server) results(c echo.Context) error {
-	return answer(c, s.b.Results, func(r *api.Results) {
+	return answer(c, s.be(c).Results, func(r *api.Results) {
 		r.Questions, r.Trustees = nonNil(r.Questions), nonNil(r.Trustees)
 	})
 }

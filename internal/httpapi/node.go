@@ -18,11 +18,63 @@ import (
 )
 
 // node adapts a board to Backend: every hex string and JSON view of the API
-// is made here, from the board's domain values.
-type node struct{ b *board.Board }
+// is made here, from the board's domain values. e is the election the
+// per-election methods answer for: the board itself (its default election,
+// the un-prefixed routes) or one election's scope (In).
+type node struct {
+	b *board.Board
+	e election
+}
+
+// election is what *board.Board (for its default election) and
+// *board.Scoped both offer: one election's reads, posts and blocks.
+type election interface {
+	Submit(ctx context.Context, entries [][]byte) ([]board.Posted, error)
+	Election(ctx context.Context) (*board.Election, error)
+	Entries(ctx context.Context, from uint64, limit int) ([]board.Entry, error)
+	Blocks(ctx context.Context, from uint64, limit int) ([]board.Block, error)
+	Tracker(ctx context.Context, prefix []byte) (*board.TrackerStatus, error)
+	Checkpoint(ctx context.Context) (*board.SignedCheckpoint, error)
+	InclusionProof(ctx context.Context, seq, size uint64) (*board.Inclusion, error)
+	ConsistencyProof(ctx context.Context, from, to uint64) ([]tlog.Hash, error)
+	Receipt(ctx context.Context, seq uint64) (*bulletin.Receipt, error)
+	Result(ctx context.Context) (*board.Result, error)
+	WriteRecord(ctx context.Context, w io.Writer) error
+	Subscribe(ctx context.Context) (<-chan board.Block, func())
+}
+
+var (
+	_ election = (*board.Board)(nil)
+	_ election = (*board.Scoped)(nil)
+)
 
 // NewNode returns the Backend of a board node.
-func NewNode(b *board.Board) Backend { return node{b} }
+func NewNode(b *board.Board) Backend { return node{b, b} }
+
+// Elections lists the board's elections (docs/spec/elections.md E.6).
+func (n node) Elections(context.Context) (*api.Elections, error) {
+	out := &api.Elections{Elections: []api.ElectionSummary{}}
+	for _, e := range n.b.Elections() {
+		out.Elections = append(out.Elections, api.ElectionSummary{
+			ElectionID: e.ID, Fingerprint: hexOf(e.Fingerprint[:]), Origin: e.Origin, Phase: e.Phase.String(),
+			Entries: e.Entries, Attested: e.Attested, Default: e.Default,
+		})
+	}
+	return out, nil
+}
+
+// In returns the Backend of election id; unless create, an id that names
+// no election of the board is board.ErrUnknownElection.
+func (n node) In(id string, create bool) (Backend, error) {
+	if !create && !n.b.HasElection(id) {
+		return nil, fmt.Errorf("%w: %q", board.ErrUnknownElection, id)
+	}
+	s, err := n.b.Scope(id)
+	if err != nil {
+		return nil, err
+	}
+	return node{n.b, s}, nil
+}
 
 func hexOf(b []byte) string { return hex.EncodeToString(b) }
 
@@ -35,7 +87,7 @@ func hexHashes(hs []tlog.Hash) []string {
 }
 
 func (n node) Submit(ctx context.Context, entries [][]byte) ([]SubmitResult, error) {
-	posted, err := n.b.Submit(ctx, entries)
+	posted, err := n.e.Submit(ctx, entries)
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +112,7 @@ func (n node) Health(context.Context) (*api.Health, error) {
 }
 
 func (n node) Election(ctx context.Context) (*api.Election, error) {
-	el, err := n.b.Election(ctx)
+	el, err := n.e.Election(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +171,7 @@ func mapAll[T, U any](list []T, err error, to func(T) (U, error)) ([]U, error) {
 }
 
 func (n node) Entries(ctx context.Context, from uint64, limit int) ([]api.Entry, error) {
-	list, err := n.b.Entries(ctx, from, limit)
+	list, err := n.e.Entries(ctx, from, limit)
 	return mapAll(list, err, entryOf)
 }
 
@@ -172,7 +224,7 @@ func bodyViewer(t bulletin.EntryType, body []byte) ([]byte, any, error) {
 }
 
 func (n node) Blocks(ctx context.Context, from uint64, limit int) ([]api.Block, error) {
-	list, err := n.b.Blocks(ctx, from, limit)
+	list, err := n.e.Blocks(ctx, from, limit)
 	return mapAll(list, err, func(b board.Block) (api.Block, error) { return blockOf(b), nil })
 }
 
@@ -191,7 +243,7 @@ func (n node) Tracker(ctx context.Context, q string) (*api.Tracker, error) {
 	if err != nil {
 		return nil, err
 	}
-	ts, err := n.b.Tracker(ctx, prefix)
+	ts, err := n.e.Tracker(ctx, prefix)
 	if err != nil {
 		return nil, err
 	}
@@ -215,7 +267,7 @@ func parseTrackerQuery(q string) ([]byte, error) {
 }
 
 func (n node) Checkpoint(ctx context.Context) (*api.Checkpoint, error) {
-	sc, err := n.b.Checkpoint(ctx)
+	sc, err := n.e.Checkpoint(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -224,7 +276,7 @@ func (n node) Checkpoint(ctx context.Context) (*api.Checkpoint, error) {
 }
 
 func (n node) InclusionProof(ctx context.Context, seq, size uint64) (*api.InclusionProof, error) {
-	in, err := n.b.InclusionProof(ctx, seq, size)
+	in, err := n.e.InclusionProof(ctx, seq, size)
 	if err != nil {
 		return nil, err
 	}
@@ -232,7 +284,7 @@ func (n node) InclusionProof(ctx context.Context, seq, size uint64) (*api.Inclus
 }
 
 func (n node) ConsistencyProof(ctx context.Context, from, to uint64) (*api.ConsistencyProof, error) {
-	p, err := n.b.ConsistencyProof(ctx, from, to)
+	p, err := n.e.ConsistencyProof(ctx, from, to)
 	if err != nil {
 		return nil, err
 	}
@@ -240,7 +292,7 @@ func (n node) ConsistencyProof(ctx context.Context, from, to uint64) (*api.Consi
 }
 
 func (n node) Receipt(ctx context.Context, seq uint64) (*api.Receipt, error) {
-	rc, err := n.b.Receipt(ctx, seq)
+	rc, err := n.e.Receipt(ctx, seq)
 	if err != nil {
 		return nil, err
 	}
@@ -254,7 +306,7 @@ func (n node) Receipt(ctx context.Context, seq uint64) (*api.Receipt, error) {
 }
 
 func (n node) Results(ctx context.Context) (*api.Results, error) {
-	r, err := n.b.Result(ctx)
+	r, err := n.e.Result(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -274,10 +326,10 @@ func (n node) Results(ctx context.Context) (*api.Results, error) {
 	return out, nil
 }
 
-func (n node) WriteRecord(ctx context.Context, w io.Writer) error { return n.b.WriteRecord(ctx, w) }
+func (n node) WriteRecord(ctx context.Context, w io.Writer) error { return n.e.WriteRecord(ctx, w) }
 
 func (n node) Subscribe(ctx context.Context) (<-chan api.Block, func()) {
-	in, cancel := n.b.Subscribe(ctx)
+	in, cancel := n.e.Subscribe(ctx)
 	out := make(chan api.Block)
 	stop := make(chan struct{})
 	go func() {

@@ -61,7 +61,7 @@ func (s *server) record(c echo.Context) error {
 	h.Set(echo.HeaderContentType, echo.MIMEOctetStream)
 	h.Set(echo.HeaderContentDisposition, `attachment; filename="record"`)
 	w := s.newStreamWriter(c)
-	err := s.b.WriteRecord(c.Request().Context(), w)
+	err := s.be(c).WriteRecord(c.Request().Context(), w)
 	if err == nil {
 		if !w.started {
 			c.Response().WriteHeader(http.StatusOK)
@@ -82,7 +82,7 @@ func (s *server) record(c echo.Context) error {
 // with a comment line every KeepAlive so that proxies keep the stream open.
 func (s *server) events(c echo.Context) error {
 	ctx := c.Request().Context()
-	blocks, cancel := s.b.Subscribe(ctx)
+	blocks, cancel := s.be(c).Subscribe(ctx)
 	defer cancel()
 
 	h := c.Response().Header()

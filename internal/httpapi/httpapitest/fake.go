@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sort"
 	"sync"
 	"time"
 
@@ -41,6 +42,10 @@ type Fake struct {
 	ReadIndexV uint64
 	AppliedV   uint64
 
+	// Others are the board's other elections, by id (In); the Fake itself
+	// is the default election, named by ElectionV.
+	Others map[string]*Fake
+
 	// SubmitFunc answers Submit; nil accepts every entry at the next seq.
 	SubmitFunc func(ctx context.Context, entries [][]byte) ([]httpapi.SubmitResult, error)
 	Errs       map[string]error
@@ -53,6 +58,59 @@ type Fake struct {
 }
 
 var _ httpapi.Backend = (*Fake)(nil)
+
+// Elections lists the default election (if ElectionV is set) and Others,
+// sorted by id.
+func (f *Fake) Elections(context.Context) (*api.Elections, error) {
+	if err := f.err("Elections"); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := &api.Elections{Elections: []api.ElectionSummary{}}
+	if f.ElectionV != nil {
+		out.Elections = append(out.Elections, api.ElectionSummary{ElectionID: f.ElectionV.ElectionID, Fingerprint: f.ElectionV.Fingerprint,
+			Phase: f.ElectionV.Phase, Entries: uint64(len(f.EntriesV)), Default: true})
+	}
+	ids := make([]string, 0, len(f.Others))
+	for id := range f.Others {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		o := f.Others[id]
+		o.mu.Lock()
+		sum := api.ElectionSummary{ElectionID: id, Entries: uint64(len(o.EntriesV))}
+		if o.ElectionV != nil {
+			sum.Fingerprint, sum.Phase = o.ElectionV.Fingerprint, o.ElectionV.Phase
+		}
+		o.mu.Unlock()
+		out.Elections = append(out.Elections, sum)
+	}
+	return out, nil
+}
+
+// In returns the Fake of election id: f for the default election's id,
+// one of Others, or (create) a new empty one added to Others.
+func (f *Fake) In(id string, create bool) (httpapi.Backend, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.ElectionV != nil && f.ElectionV.ElectionID == id {
+		return f, nil
+	}
+	if o := f.Others[id]; o != nil {
+		return o, nil
+	}
+	if !create {
+		return nil, fmt.Errorf("%w: %q", board.ErrUnknownElection, id)
+	}
+	if f.Others == nil {
+		f.Others = map[string]*Fake{}
+	}
+	o := &Fake{Leader: f.Leader}
+	f.Others[id] = o
+	return o, nil
+}
 
 func (f *Fake) err(method string) error {
 	f.mu.Lock()

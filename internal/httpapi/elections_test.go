@@ -1,0 +1,67 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+
+	"github.com/urna-vote/urna/internal/api"
+	"github.com/urna-vote/urna/internal/httpapi"
+	"github.com/urna-vote/urna/internal/httpapi/httpapitest"
+)
+
+// TestElectionRoutes: the board's elections are listed, each is read and
+// posted to under its id, the un-prefixed routes are the default
+// election's, and an unknown id is 404 unknown_election except for a post,
+// which may create it (docs/spec/elections.md E.6).
+func TestElectionRoutes(t *testing.T) {
+	f := httpapitest.Sample() // the default election, "e1"
+	beta := httpapitest.Sample()
+	beta.ElectionV.ElectionID, beta.ElectionV.Title = "beta", "Beta"
+	beta.EntriesV = beta.EntriesV[:1]
+	f.Others = map[string]*httpapitest.Fake{"beta": beta}
+	srv := serve(t, f, httpapi.Options{})
+
+	a := request(t, srv, "GET", "/api/v1/elections", "")
+	var list api.Elections
+	if err := json.Unmarshal(a.body, &list); a.status != 200 || err != nil {
+		t.Fatalf("list: %d %s (%v)", a.status, a.body, err)
+	}
+	if len(list.Elections) != 2 || list.Elections[0].ElectionID != "e1" || !list.Elections[0].Default ||
+		list.Elections[1].ElectionID != "beta" || list.Elections[1].Default || list.Elections[1].Entries != 1 {
+		t.Fatalf("list: %+v", list)
+	}
+	for path, want := range map[string]string{
+		"/api/v1/election":                  `"election_id":"e1"`,
+		"/api/v1/elections/e1/election":     `"election_id":"e1"`,
+		"/api/v1/elections/beta/election":   `"election_id":"beta"`,
+		"/api/v1/elections/beta/entries/0":  `"seq":0`,
+		"/api/v1/elections/beta/checkpoint": `"size"`,
+	} {
+		a := request(t, srv, "GET", path, "")
+		if a.status != 200 || !bytes.Contains(a.body, []byte(want)) {
+			t.Errorf("GET %s: %d %s; want %s", path, a.status, a.body, want)
+		}
+	}
+	if a := request(t, srv, "GET", "/api/v1/elections/beta/entries/1", ""); a.status != 404 {
+		t.Errorf("beta's entry 1 (beta has one): %d %s", a.status, a.body)
+	}
+	for _, path := range []string{"/api/v1/elections/gamma/election", "/api/v1/elections/gamma/record", "/api/v1/elections/gamma/events"} {
+		a := request(t, srv, "GET", path, "")
+		if a.status != 404 || a.errorBody(t).Code != api.CodeUnknownElection {
+			t.Errorf("GET %s: %d %s; want 404 unknown_election", path, a.status, a.body)
+		}
+	}
+	// A post to beta goes to beta, one to a new id to that id's backend,
+	// none to the default election.
+	if a := request(t, srv, "POST", "/api/v1/elections/beta/entries", submitBody([]byte{7})); a.status != 200 {
+		t.Fatalf("post to beta: %d %s", a.status, a.body)
+	}
+	if a := request(t, srv, "POST", "/api/v1/elections/gamma/entries", submitBody([]byte{8})); a.status != 200 {
+		t.Fatalf("post to a new id: %d %s", a.status, a.body)
+	}
+	if len(beta.Submitted) != 1 || beta.Submitted[0][0] != 7 || len(f.Submitted) != 0 ||
+		f.Others["gamma"] == nil || len(f.Others["gamma"].Submitted) != 1 {
+		t.Fatalf("posts landed: default %d, beta %v, gamma %v", len(f.Submitted), beta.Submitted, f.Others["gamma"])
+	}
+}
