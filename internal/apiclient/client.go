@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/internal/api"
 	"github.com/urna-vote/urna/internal/wire"
 )
@@ -41,6 +42,11 @@ type Options struct {
 	// Without it a read may be stale (never older than what the same node
 	// answered before). /health, /events and the cluster routes ignore it.
 	Consistent bool
+	// Election, if set, is the election id every per-election call
+	// addresses: its routes under /api/v1/elections/{id}
+	// (docs/spec/elections.md E.6). Empty: the board's default election,
+	// through the un-prefixed routes.
+	Election string
 }
 
 // maxResponse bounds a non-streaming answer.
@@ -72,6 +78,9 @@ func New(baseURL string, opts Options) (*Client, error) {
 	if opts.UserAgent == "" {
 		opts.UserAgent = "urna-apiclient"
 	}
+	if opts.Election != "" && !ballot.ValidElectionID(opts.Election) {
+		return nil, fmt.Errorf("apiclient: %q is not an election id (1 to 64 of a-z, 0-9 and -)", opts.Election)
+	}
 	hc := opts.HTTPClient
 	if hc == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
@@ -89,10 +98,38 @@ func (c *Client) Consistent() *Client {
 	return &cc
 }
 
+// In returns a client for the same node that addresses election id
+// (Options.Election); c is unchanged.
+func (c *Client) In(id string) (*Client, error) {
+	if !ballot.ValidElectionID(id) {
+		return nil, fmt.Errorf("apiclient: %q is not an election id (1 to 64 of a-z, 0-9 and -)", id)
+	}
+	cc := *c
+	cc.opts.Election = id
+	return &cc, nil
+}
+
+// Elections lists the board's elections (GET /api/v1/elections).
+func (c *Client) Elections(ctx context.Context) ([]api.ElectionSummary, error) {
+	var out api.Elections
+	if err := c.getJSON(ctx, electionsPath, nil, &out); err != nil {
+		return nil, err
+	}
+	return out.Elections, nil
+}
+
+var electionsPath = strings.TrimPrefix(api.ElectionsPath, api.Prefix)
+
+// boardWide reports whether path is a route of the whole board rather
+// than of one election.
+func boardWide(path string) bool {
+	return path == "/health" || path == "/cluster" || strings.HasPrefix(path, "/cluster/") || path == electionsPath
+}
+
 // readsBoard reports whether a GET of path reads the board's state (and so
 // takes ?consistent=1).
 func readsBoard(path string) bool {
-	return path != "/health" && path != "/events" && path != "/cluster" && !strings.HasPrefix(path, "/cluster/")
+	return path != "/health" && !strings.HasSuffix(path, "/events") && path != "/cluster" && !strings.HasPrefix(path, "/cluster/")
 }
 
 // BaseURL is the node's base URL.
@@ -111,6 +148,9 @@ type call struct {
 // do performs the call with retries and returns the successful response
 // (status 2xx). For non-streaming calls the body is already read into buf.
 func (c *Client) do(ctx context.Context, cl call) (*http.Response, []byte, error) {
+	if c.opts.Election != "" && !boardWide(cl.path) {
+		cl.path = strings.TrimPrefix(api.ElectionPrefix(c.opts.Election), api.Prefix) + cl.path
+	}
 	u := *c.base
 	u.Path += api.Prefix + cl.path
 	q := cl.query
