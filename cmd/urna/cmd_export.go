@@ -26,19 +26,20 @@ func exportFlags(fs *flag.FlagSet) action {
 	out := fs.String("o", "", "output `file` (- for standard output)")
 	force := fs.Bool("force", false, "replace the output file if it exists")
 	ca := caFlag(fs)
+	election := electionFlag(fs)
 	return func(ctx context.Context, e *env, _ []string) error {
-		return runExport(ctx, e, *node, *out, *force, *ca)
+		return runExport(ctx, e, *node, *out, *force, *ca, *election)
 	}
 }
 
-func runExport(ctx context.Context, e *env, node, out string, force bool, ca string) error {
+func runExport(ctx context.Context, e *env, node, out string, force bool, ca, election string) error {
 	switch {
 	case node == "":
 		return usagef("--node is required")
 	case out == "":
 		return usagef("-o is required")
 	}
-	cl, err := newClient("export", node, ca)
+	cl, err := newClient("export", node, ca, election)
 	if err != nil {
 		return err
 	}

@@ -55,6 +55,7 @@ evidence is well-formed and proves a fork); 1 otherwise.`,
 type verifyOpts struct {
 	asJSON                                    *bool
 	progress, fingerprint, evidence, ca, lang *string
+	election                                  *string
 	checkpoints, receipts                     stringList
 }
 
@@ -66,6 +67,7 @@ func verifyFlags(fs *flag.FlagSet) action {
 		evidence:    fs.String("evidence", "", "check the evidence `file` of a fork (SPEC.md §10.8) instead of a record"),
 		ca:          caFlag(fs),
 		lang:        langFlag(fs),
+		election:    electionFlag(fs),
 	}
 	fs.Var(&o.checkpoints, "checkpoint", "a signed checkpoint `file` seen before (or a board-memory.json): the record MUST extend it (repeatable)")
 	fs.Var(&o.receipts, "receipt", "a voter's receipt `file`: the record MUST include and extend it (repeatable)")
@@ -134,7 +136,7 @@ func runVerify(ctx context.Context, e *env, src string, o *verifyOpts) error {
 		total int
 	)
 	if strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://") {
-		cl, err := newClient("verify", src, *o.ca)
+		cl, err := newClient("verify", src, *o.ca, *o.election)
 		if err != nil {
 			return err
 		}

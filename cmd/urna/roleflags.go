@@ -28,9 +28,10 @@ import (
 const defaultNode = "http://127.0.0.1:8080"
 
 // newClient returns an API client for the --node flag value of the
-// command what ("export", "trustee deal").
-func newClient(what, node, caFile string) (*apiclient.Client, error) {
-	opts := apiclient.Options{MaxRetries: 3}
+// command what ("export", "trustee deal"), addressing the --election
+// value ("" for the board's default election).
+func newClient(what, node, caFile, election string) (*apiclient.Client, error) {
+	opts := apiclient.Options{MaxRetries: 3, Election: election}
 	if caFile != "" {
 		t, err := tlsTransport(what, caFile, "", "")
 		if err != nil {
@@ -39,11 +40,21 @@ func newClient(what, node, caFile string) (*apiclient.Client, error) {
 		t.ResponseHeaderTimeout = 5 * time.Minute // a submit waits for a commit
 		opts.HTTPClient = &http.Client{Transport: t}
 	}
+	if election != "" && !ballot.ValidElectionID(election) {
+		return nil, withHint(fmt.Errorf("urna %s: --election %q is not an election id", what, election),
+			"an election id is 1 to 64 of a-z, 0-9 and -; list a board's elections with 'curl "+node+api.ElectionsPath+"'")
+	}
 	cl, err := apiclient.New(node, opts)
 	if err != nil {
 		return nil, withHint(fmt.Errorf("urna %s: %w", what, err), "give the node's API base URL, e.g. --node http://127.0.0.1:8080")
 	}
 	return cl, nil
+}
+
+// electionFlag adds --election, the id of the election on a board that
+// holds several (docs/spec/elections.md).
+func electionFlag(fs *flag.FlagSet) *string {
+	return fs.String("election", "", "`id` of the election on a board that runs several (default: the board's first election)")
 }
 
 // tlsTransport returns an HTTP transport for the command what ("export",
@@ -221,8 +232,9 @@ var randReader = rand.Reader
 // several nodes (SPEC.md §10.7): the first reads the record, every one's
 // checkpoint is compared with it.
 type nodeList struct {
-	urls []string
-	ca   *string // --ca
+	urls     []string
+	ca       *string // --ca
+	election *string // --election
 }
 
 func (l *nodeList) String() string { return strings.Join(l.urls, ",") }
@@ -247,7 +259,7 @@ func (l *nodeList) clients(what string) (*apiclient.Client, []*apiclient.Client,
 	}
 	var out []*apiclient.Client
 	for _, u := range urls {
-		c, err := newClient(what, u, *l.ca)
+		c, err := newClient(what, u, *l.ca, *l.election)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -261,6 +273,7 @@ func nodesFlag(fs *flag.FlagSet) *nodeList {
 	l := &nodeList{}
 	fs.Var(l, "node", "API base `URL` of a board node (repeat to compare several nodes; default "+defaultNode+")")
 	l.ca = caFlag(fs)
+	l.election = electionFlag(fs)
 	return l
 }
 

@@ -51,7 +51,7 @@ func TestAttackRoleCommandsPrivateCA(t *testing.T) {
 	}
 
 	health := func(ca string) error {
-		cl, err := newClient("vote", srv.URL, ca)
+		cl, err := newClient("vote", srv.URL, ca, "")
 		if err != nil {
 			return err
 		}
@@ -67,7 +67,7 @@ func TestAttackRoleCommandsPrivateCA(t *testing.T) {
 			t.Errorf("%s: %v, want a certificate error", name, err)
 		}
 	}
-	if _, err := newClient("vote", srv.URL, filepath.Join(dir, "missing.pem")); err == nil || !strings.Contains(err.Error(), "--ca") {
+	if _, err := newClient("vote", srv.URL, filepath.Join(dir, "missing.pem"), ""); err == nil || !strings.Contains(err.Error(), "--ca") {
 		t.Errorf("a missing --ca file: %v", err)
 	}
 }
