@@ -53,6 +53,7 @@ type demoOpts struct {
 	logs     *bool
 	memprof  *string
 	weighted *bool
+	elects   *int
 }
 
 func demoFlags(fs *flag.FlagSet) action {
@@ -64,6 +65,7 @@ func demoFlags(fs *flag.FlagSet) action {
 		listen:   fs.String("http", "", "API and web `address` of the first node (default: 127.0.0.1:8080 with --serve, any free port otherwise)"),
 		logs:     fs.Bool("logs", false, "show the nodes' logs"),
 		weighted: fs.Bool("weighted", false, "run a weighted election: voters weigh 1 to 10 (SPEC.md §5.3), one late voter is added after the open"),
+		elects:   fs.Int("elections", 1, "run `N` elections side by side on the one cluster, each with its own parties, --ballots voters and record, each verified"),
 		memprof:  fs.String("memprofile", "", "write the heap profile taken when the heap was largest (sampled every second) to `FILE`"),
 	}
 	return func(ctx context.Context, e *env, _ []string) error { return runDemo(ctx, e, o) }
@@ -73,7 +75,14 @@ func runDemo(ctx context.Context, e *env, o *demoOpts) error {
 	if *o.ballots < 1 {
 		return usagef("--ballots must be at least 1")
 	}
-	cfg := demo.Config{Ballots: *o.ballots, DataDir: *o.data, HTTPListen: *o.listen, Static: webFS, Progress: e.stderr, Out: e.stdout, Weighted: *o.weighted}
+	if *o.elects < 1 {
+		return usagef("--elections must be at least 1")
+	}
+	if *o.elects > 1 && *o.serve {
+		return usagef("--serve runs one election: leave out --elections")
+	}
+	cfg := demo.Config{Ballots: *o.ballots, DataDir: *o.data, HTTPListen: *o.listen, Static: webFS, Progress: e.stderr, Out: e.stdout,
+		Weighted: *o.weighted, Elections: *o.elects}
 	if *o.manifest != "" {
 		data, err := os.ReadFile(*o.manifest)
 		if err != nil {

@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -14,6 +15,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/urna-vote/urna/ballot"
@@ -60,6 +62,11 @@ type Config struct {
 	// DemoWeight(n), and the credential authority adds one late voter
 	// (LateWeight) after the open, who votes too (weighted.go).
 	Weighted bool
+	// Elections is how many elections run side by side on the one cluster
+	// (docs/spec/elections.md), created while the others run, each with
+	// its own parties, Ballots voters and record, verified on its own
+	// (default 1). More than one excludes Serve and witnesses.
+	Elections int
 }
 
 // Outcome is what Run found.
@@ -73,6 +80,9 @@ type Outcome struct {
 	ByHand   int    // ballots counted that the demo did not cast
 	Record   string // path of the record file ("" when DataDir is empty)
 	Manifest *ballot.Manifest
+	// Elections is each election's outcome when Config.Elections > 1; the
+	// Outcome holding them says only whether they are all OK.
+	Elections []*Outcome
 }
 
 // Errors of Run.
@@ -84,9 +94,10 @@ var (
 )
 
 const (
-	nodes      = 3
-	maxBallots = 1_000_000
-	extraCreds = 5 // credentials left unused, for a person to try
+	nodes        = 3
+	maxElections = 64
+	maxBallots   = 1_000_000
+	extraCreds   = 5 // credentials left unused, for a person to try
 )
 
 type run struct {
@@ -100,11 +111,13 @@ type run struct {
 	weights map[int]uint32
 	// stopWitnesses stops the witnesses' servers (after the nodes).
 	stopWitnesses func()
+	// tag names the election in progress lines when several run.
+	tag string
 }
 
 func (r *run) progress(format string, args ...any) {
 	if r.cfg.Progress != nil {
-		fmt.Fprintf(r.cfg.Progress, "[%5.1fs] %s\n", time.Since(r.start).Seconds(), fmt.Sprintf(format, args...))
+		fmt.Fprintf(r.cfg.Progress, "[%5.1fs] %s%s\n", time.Since(r.start).Seconds(), r.tag, fmt.Sprintf(format, args...))
 	}
 }
 
@@ -133,10 +146,21 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	if cfg.HTTPListen == "" {
 		cfg.HTTPListen = "127.0.0.1:0"
 	}
+	switch {
+	case cfg.Elections == 0:
+		cfg.Elections = 1
+	case cfg.Elections < 1 || cfg.Elections > maxElections:
+		return nil, fmt.Errorf("demo: %d elections, want 1..%d", cfg.Elections, maxElections)
+	case cfg.Elections > 1 && cfg.Serve != nil:
+		return nil, errors.New("demo: several elections cannot be served for voting by hand: run one")
+	}
 	r := &run{cfg: cfg, rand: cfg.Rand, start: time.Now()}
 	var err error
 	if r.shape, err = newShape(cfg.Manifest, cfg.Rand); err != nil {
 		return nil, err
+	}
+	if cfg.Elections > 1 && len(r.shape.witnesses) > 0 {
+		return nil, errors.New("demo: several elections with witnesses are not supported yet: give a template without witnesses")
 	}
 	if cfg.DataDir == "" {
 		d, err := os.MkdirTemp("", "urna-demo-")
@@ -271,9 +295,82 @@ func (r *run) election(ctx context.Context) (*Outcome, error) {
 		}
 		r.stopWitnesses()
 	}()
+	r.progress("cluster up: %s", strings.Join(nodeURLs(started), ", "))
+	if r.cfg.Elections > 1 {
+		return r.holdMany(ctx, started, board)
+	}
+	return r.hold(ctx, started, board)
+}
+
+// holdMany holds Config.Elections elections side by side on the cluster,
+// each as hold holds one, and prints their results and verdicts in order.
+func (r *run) holdMany(ctx context.Context, started []*server.Node, board []ballot.BoardNode) (*Outcome, error) {
+	n := r.cfg.Elections
+	var mu, pmu sync.Mutex
+	rd := lockedReader{r: r.rand, mu: &mu} // every election's parties draw from r.rand
+	var progress io.Writer
+	if r.cfg.Progress != nil {
+		progress = &lockedWriter{w: r.cfg.Progress, mu: &pmu}
+	}
+	outs, errs, bufs := make([]*Outcome, n), make([]error, n), make([]bytes.Buffer, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		id := fmt.Sprintf("%s-%d", r.shape.tmpl.ElectionID, i+1)
+		c := *r
+		c.cfg.Progress, c.cfg.Out, c.rand, c.tag = progress, &bufs[i], rd, id+": "
+		c.shape = r.shape.withElectionID(id)
+		c.dir = filepath.Join(r.dir, id)
+		if err := os.MkdirAll(c.dir, 0o700); err != nil {
+			return nil, fmt.Errorf("demo: %w", err)
+		}
+		c.clients = make([]*apiclient.Client, len(r.clients))
+		for k, cl := range r.clients {
+			var err error
+			if c.clients[k], err = cl.In(id); err != nil {
+				return nil, fmt.Errorf("demo: %w", err)
+			}
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			outs[i], errs[i] = c.hold(ctx, started, board)
+			if errs[i] != nil {
+				errs[i] = fmt.Errorf("election %s: %w", id, errs[i])
+			}
+		}()
+	}
+	wg.Wait()
+	all := &Outcome{Elections: outs, OK: true}
+	for i := range n {
+		r.out("\n== election %s-%d ==\n%s", r.shape.tmpl.ElectionID, i+1, bufs[i].String())
+		all.OK = all.OK && errs[i] == nil && outs[i] != nil && outs[i].OK
+	}
+	if all.OK {
+		r.out("\nALL %d ELECTIONS OK: each ran side by side on one cluster, and each record verifies on its own.\n", n)
+	} else {
+		r.out("\nNOT ALL %d ELECTIONS OK: see the verdicts above.\n", n)
+	}
+	return all, errors.Join(errs...)
+}
+
+// lockedWriter serialises the progress lines of elections held side by side.
+type lockedWriter struct {
+	w  io.Writer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// hold holds one election on the running cluster, from the parties' keys
+// to the verified record.
+func (r *run) hold(ctx context.Context, started []*server.Node, board []ballot.BoardNode) (*Outcome, error) {
 	trustees, threshold := r.shape.trustees, r.shape.threshold
 	url := started[0].APIAddr
-	r.progress("cluster up: %s", strings.Join(nodeURLs(started), ", "))
+
 	ea, ca := r.clients[0], r.clients[1%nodes]
 
 	// Setup: keys of every party, then the manifest.

@@ -116,3 +116,42 @@ func TestDemoManifestRefusesForeignParties(t *testing.T) {
 		}
 	}
 }
+
+// TestDemoElections: three elections side by side on one cluster, each
+// with its own parties and record, each verified on its own
+// (docs/spec/elections.md).
+func TestDemoElections(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	dir := filepath.Join(t.TempDir(), "data")
+	var progress, out bytes.Buffer
+	o, err := Run(ctx, Config{Ballots: 6, DataDir: dir, Progress: &progress, Out: &out, Elections: 3})
+	if err != nil {
+		t.Fatalf("demo: %v\n%s\n%s", err, progress.String(), out.String())
+	}
+	if !o.OK || len(o.Elections) != 3 {
+		t.Fatalf("demo outcome not OK (%d elections):\n%s", len(o.Elections), out.String())
+	}
+	fps := map[[32]byte]bool{}
+	for i, e := range o.Elections {
+		id := "demo-" + string(rune('1'+i))
+		if !e.OK || e.Report == nil || !e.Report.OK() || !e.Report.Complete || e.Manifest.ElectionID != id {
+			t.Fatalf("election %d: %+v", i, e)
+		}
+		if !slices.EqualFunc(e.Counts, e.Expected, slices.Equal) {
+			t.Fatalf("election %s: counts %v, want %v", id, e.Counts, e.Expected)
+		}
+		if e.Record != filepath.Join(dir, id, "record") {
+			t.Errorf("election %s: record at %q", id, e.Record)
+		}
+		fps[e.Manifest.Fingerprint()] = true
+	}
+	if len(fps) != 3 {
+		t.Fatalf("%d distinct elections", len(fps))
+	}
+	for _, want := range []string{"== election demo-1 ==", "== election demo-3 ==", "ALL 3 ELECTIONS OK"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}

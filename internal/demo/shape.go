@@ -104,6 +104,13 @@ func newShape(data []byte, rand io.Reader) (*shape, error) {
 // template returns the manifest template for roles.BuildManifest.
 func (s *shape) template() []byte { return mustJSON(s.tmpl) }
 
+// withElectionID is s for another election id (the same questions).
+func (s *shape) withElectionID(id string) *shape {
+	c := *s
+	c.tmpl.ElectionID = id
+	return &c
+}
+
 // serveWitnesses starts an HTTP server per witness on loopback; each
 // answers 503 until startWitnesses gives it the manifest. It returns the
 // nodes' witness map (name → URL) and a function that stops the servers.

@@ -152,7 +152,9 @@ func followBoardWith(ctx context.Context, rand io.Reader, nodes []*apiclient.Cli
 // board is empty gains nothing: the board refuses a second manifest.
 func boardEmpty(ctx context.Context, c *apiclient.Client) (bool, error) {
 	st, err := c.Election(ctx)
-	if apiclient.IsCode(err, "not_found") {
+	// An id that names no election of a board that runs several is as
+	// empty as a board without a manifest (docs/spec/elections.md E.6.1).
+	if apiclient.IsCode(err, "not_found") || apiclient.IsCode(err, "unknown_election") {
 		return true, nil
 	}
 	if err != nil {
