@@ -86,6 +86,12 @@ type Config struct {
 	// SubmitMinShare is the least share of SubmitCapacity an election
 	// posting gets, however many others post. Default 64.
 	SubmitMinShare int
+	// Creators, if not empty, are the only election authority keys (the
+	// canonical 32-byte Schnorr public keys) whose manifests this node
+	// proposes on an election route: the operator's admission of new
+	// elections (docs/spec/elections.md E.2). Empty: any authority. It is
+	// not a rule of the board (replicas cannot diverge over it).
+	Creators [][32]byte
 	// SkipChecks disables the pre-proposal signature and proof checks.
 	// For benchmarks of the board alone; never in production.
 	SkipChecks bool

@@ -232,7 +232,14 @@ func (b *Board) Scope(id string) (*Scoped, error) {
 	sub.shares = b.Submitter.shares // and one pipeline, shared fairly
 	sub.route = id
 	s := &Scoped{Reader: &Reader{cfg: &b.cfg, st: sc, src: sc, applied: b.Reader.applied}, Submitter: sub, hub: newHub(), id: id}
-	b.scopes.byID[id] = s
+	// Only an election of the board is kept: anyone may post to any id
+	// (its manifest may create it), and a cache of every id ever named
+	// would grow without bound. A scope made before its election exists
+	// works all the same (it resolves the id at every call); only its Hub
+	// gets no blocks, and the API serves no events of an unknown id.
+	if b.HasElection(id) {
+		b.scopes.byID[id] = s
+	}
 	return s, nil
 }
 

@@ -449,3 +449,53 @@ func TestElectionQuota(t *testing.T) {
 		}
 	}
 }
+
+// TestAttackElectionAdmission: on an election route a node proposes a
+// manifest only from the authorities its operator lists (Config.Creators),
+// and never one naming this node with another key (docs/spec/elections.md
+// E.2); the others are refused before anything is proposed.
+func TestAttackElectionAdmission(t *testing.T) {
+	es := makeElections(t, 2, "alpha", "gamma")
+	other := testonly.NewElection(t, "foreign nodes", testonly.Config{Voters: 2, ElectionID: "delta"}) // its own node keys
+	st := boltOpener(t, "a", filepath.Join(t.TempDir(), "a"))
+	t.Cleanup(func() { st.Close() })
+	creators := [][32]byte{[32]byte(es[0].EA.Public().Bytes()), [32]byte(other.EA.Public().Bytes())}
+	b, err := Open(Config{NodeID: "n1", Key: es[0].Nodes[0].Key, Store: st, Creators: creators})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	rep := &blockingReplica{release: make(chan struct{})}
+	close(rep.release) // every proposal fails at once, after it was made
+	b.Attach(rep)
+	post := func(id string, entry []byte) error {
+		s, err := b.Scope(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := s.Submit(context.Background(), [][]byte{entry})
+		if err != nil {
+			return err
+		}
+		return res[0].Err
+	}
+	if err := post("gamma", es[1].ManifestEntry()); !errors.Is(err, bulletin.ErrNotAuthorized) {
+		t.Fatalf("a manifest by an unlisted authority: %v, want not authorized", err)
+	}
+	if err := post("delta", other.ManifestEntry()); !errors.Is(err, bulletin.ErrInvalidBody) {
+		t.Fatalf("a manifest naming this node with another key: %v, want invalid body", err)
+	}
+	if rep.held() != 0 {
+		t.Fatalf("%d refused manifests were proposed", rep.held())
+	}
+	if err := post("alpha", es[0].ManifestEntry()); !errors.Is(err, replica.ErrLeadershipLost) {
+		t.Fatalf("a listed authority's manifest: %v, want it proposed", err)
+	}
+	if rep.held() != 1 {
+		t.Fatalf("%d proposals, want 1", rep.held())
+	}
+	// Scopes of ids naming no election are not kept.
+	if len(b.scopes.byID) != 0 {
+		t.Fatalf("%d scopes kept for elections that do not exist", len(b.scopes.byID))
+	}
+}

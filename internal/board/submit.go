@@ -1,12 +1,15 @@
 package board
 
 import (
+	"bytes"
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -206,6 +209,35 @@ func (s *Submitter) checkRoute(v *state, e *bulletin.Entry) error {
 	}
 	if m.ElectionID != s.route {
 		return fmt.Errorf("%w: the manifest is election %q, the route election %q", bulletin.ErrWrongElection, m.ElectionID, s.route)
+	}
+	return s.admitElection(m)
+}
+
+// admitElection is the node's admission of a manifest that creates an
+// election on an election route (docs/spec/elections.md E.2): its
+// authority is one of Config.Creators (when the operator lists any), and a
+// manifest that names this node names it with this node's key (else the
+// node could never sign the new election's checkpoints). Neither is a
+// rule: a node that skipped them could only create an election its
+// operator did not want, or one that never gets a quorum checkpoint.
+func (s *Submitter) admitElection(m *ballot.Manifest) error {
+	if len(s.cfg.Creators) > 0 {
+		ak := [32]byte(m.Authority.Bytes())
+		if !slices.Contains(s.cfg.Creators, ak) {
+			return fmt.Errorf("%w: this board's operator lets only its listed authorities create elections, and %x is not one", bulletin.ErrNotAuthorized, ak[:8])
+		}
+	}
+	if s.cfg.Key == nil {
+		return nil
+	}
+	pub := s.cfg.Key.Public().(ed25519.PublicKey)
+	for _, n := range m.BoardNodes {
+		if n.ID == s.cfg.NodeID {
+			if !bytes.Equal(n.Key, pub) {
+				return fmt.Errorf("%w: the manifest names board node %q with another key than this node's", bulletin.ErrInvalidBody, n.ID)
+			}
+			return nil
+		}
 	}
 	return nil
 }
