@@ -19,6 +19,7 @@ import (
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/internal/api"
 	"github.com/urna-vote/urna/internal/apiclient"
+	"github.com/urna-vote/urna/internal/group"
 	"github.com/urna-vote/urna/internal/keyfile"
 	"github.com/urna-vote/urna/internal/roles"
 	"github.com/urna-vote/urna/internal/server"
@@ -329,6 +330,28 @@ func parseFingerprint(s string) ([32]byte, error) {
 		return fp, withHint(errors.New("--fingerprint is not 64 hex digits"), "copy the fingerprint from your credential letter or the election authority's publication")
 	}
 	return [32]byte(raw), nil
+}
+
+// creatorKeys is the repeatable --creator KEY flag of urna node: election
+// authority keys allowed to create elections (docs/spec/elections.md E.2).
+type creatorKeys [][32]byte
+
+func (c *creatorKeys) String() string { return fmt.Sprint(len(*c)) + " creators" }
+
+func (c *creatorKeys) Set(s string) error {
+	s = strings.TrimSpace(s)
+	raw, err := hex.DecodeString(s)
+	if err != nil {
+		raw, err = base64.RawURLEncoding.Strict().DecodeString(s)
+	}
+	if err != nil || len(raw) != 32 {
+		return errors.New(`want the election authority's public key: 64 hex digits, or the "public" value of its authority.pub`)
+	}
+	if _, err := group.DecodeNonIdentity(raw); err != nil {
+		return fmt.Errorf("not an election authority key: %w", err)
+	}
+	*c = append(*c, [32]byte(raw))
+	return nil
 }
 
 // witnessURLs is the repeatable --witness NAME=URL flag of urna node.

@@ -71,3 +71,22 @@ func TestAttackRoleCommandsPrivateCA(t *testing.T) {
 		t.Errorf("a missing --ca file: %v", err)
 	}
 }
+
+// TestCreatorKeys: --creator takes an authority key in hex or as
+// authority.pub's base64url, and refuses anything else.
+func TestCreatorKeys(t *testing.T) {
+	var c creatorKeys
+	for _, ok := range []string{"WItBYmLeEJA1GMUoyuoVETezGfzXXOUCKZ21qOdrBEI", "588b416262de10903518c528caea151137b319fcd75ce502299db5a8e76b0442"} {
+		if err := c.Set(ok); err != nil {
+			t.Errorf("%s: %v", ok, err)
+		}
+	}
+	if len(c) != 2 || c[0] != c[1] {
+		t.Fatalf("creators %x", c)
+	}
+	for _, bad := range []string{"", "xyz", "588b41", strings.Repeat("00", 32), strings.Repeat("ff", 32)} {
+		if err := c.Set(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

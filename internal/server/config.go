@@ -104,6 +104,10 @@ type Config struct {
 	ShutdownGrace time.Duration
 	// SkipChecks disables signature and proof pre-checks: benchmarks only.
 	SkipChecks bool
+	// Creators, if not empty, are the only election authority keys
+	// (canonical Schnorr public keys) whose manifests create elections
+	// through this node (board.Config.Creators).
+	Creators [][32]byte
 
 	// Readiness (GET /api/v1/ready): a follower that has not heard from
 	// the leader for MaxLeaderSilence, or whose board state is more than
