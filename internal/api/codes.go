@@ -9,6 +9,7 @@ const (
 	CodeWrongElection     = "wrong_election"
 	CodeUnknownElection   = "unknown_election" // addition: no election of the board has the route's id (docs/spec/elections.md E.6.1)
 	CodeBoardFull         = "board_full"       // addition: a manifest beyond the board's MaxElections (E.2)
+	CodeArchived          = "archived"         // addition: a post to an archived election (E.3)
 	CodeNotAuthorized     = "not_authorized"
 	CodeUnknownCredential = "unknown_credential"
 	CodeNotFound          = "not_found"

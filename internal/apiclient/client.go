@@ -109,6 +109,16 @@ func (c *Client) In(id string) (*Client, error) {
 	return &cc, nil
 }
 
+// Archive archives election id (POST /api/v1/elections/{id}/archive, a
+// cluster route: the cluster token is sent).
+func (c *Client) Archive(ctx context.Context, id string) error {
+	if !ballot.ValidElectionID(id) {
+		return fmt.Errorf("apiclient: %q is not an election id (1 to 64 of a-z, 0-9 and -)", id)
+	}
+	var out api.StatusResponse
+	return c.postJSON(ctx, electionsPath+"/"+id+"/archive", struct{}{}, &out, true)
+}
+
 // Elections lists the board's elections (GET /api/v1/elections).
 func (c *Client) Elections(ctx context.Context) ([]api.ElectionSummary, error) {
 	var out api.Elections
@@ -123,7 +133,8 @@ var electionsPath = strings.TrimPrefix(api.ElectionsPath, api.Prefix)
 // boardWide reports whether path is a route of the whole board rather
 // than of one election.
 func boardWide(path string) bool {
-	return path == "/health" || path == "/cluster" || strings.HasPrefix(path, "/cluster/") || path == electionsPath
+	return path == "/health" || path == "/cluster" || strings.HasPrefix(path, "/cluster/") ||
+		path == electionsPath || strings.HasPrefix(path, electionsPath+"/")
 }
 
 // readsBoard reports whether a GET of path reads the board's state (and so

@@ -53,6 +53,12 @@ func TestElectionClient(t *testing.T) {
 	if !errors.As(err, &ae) || ae.Status != http.StatusNotFound || ae.Code != api.CodeUnknownElection || ae.Path != "/api/v1/elections/gamma/election" {
 		t.Fatalf("unknown election: %v", err)
 	}
+	if err := cb.Archive(ctx, "beta"); err != nil || len(f.Archived) != 1 || f.Archived[0] != "beta" {
+		t.Fatalf("archive beta: %v (%v)", err, f.Archived)
+	}
+	if err := c.Archive(ctx, "gamma"); !apiclient.IsCode(err, api.CodeUnknownElection) {
+		t.Fatalf("archive an unknown election: %v", err)
+	}
 	if _, err := c.In("Not/An/Id"); err == nil {
 		t.Fatal("In accepted an invalid id")
 	}

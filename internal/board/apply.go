@@ -197,6 +197,14 @@ func (f *FSM) applyRaftEntry(tx store.WriteTx, nb *boardState, work map[store.Pa
 				p, known = 0, true
 			}
 			if known {
+				cur := nb.elections[p]
+				if w := work[store.Partition(p)]; w != nil {
+					cur = w // archived earlier in this transaction?
+				}
+				if cur.archived > 0 {
+					res[i].Err = fmt.Errorf("%w: election %q", ErrArchived, cur.manifest.m.ElectionID)
+					continue
+				}
 				b, err := builder(touch(store.Partition(p)), fp)
 				if err != nil {
 					return nil, nil, err
@@ -233,6 +241,15 @@ func (f *FSM) applyRaftEntry(tx store.WriteTx, nb *boardState, work map[store.Pa
 			work[v.part], start[v.part] = v, 0
 			builders[v.part] = b
 			order = append(order, b)
+		case *archiveCmd:
+			p, known := nb.byFP[c.election]
+			if !known {
+				res[i].Err = fmt.Errorf("%w: no election %x on the board", ErrUnknownElection, c.election[:8])
+				continue
+			}
+			if err := archive(tx.WriteIn(store.Partition(p)), touch(store.Partition(p))); err != nil {
+				return nil, nil, err
+			}
 		case *cosignCmd, *witnessCmd:
 			var cc *cosignCmd
 			switch c := c.(type) {
@@ -283,6 +300,16 @@ func (f *FSM) applyRaftEntry(tx store.WriteTx, nb *boardState, work map[store.Pa
 		}
 	}
 	return nb, blocks, nil
+}
+
+// archive marks election v archived at its current log size (E.3); an
+// election archived already stays as it was.
+func archive(tx store.WriteTx, v *state) error {
+	if v.archived > 0 {
+		return nil
+	}
+	v.archived = v.entries + 1
+	return tx.Put(store.NSMeta, keyArchived, u64(v.entries))
 }
 
 // checkNewElection is the board's part of rule 1 for a manifest that

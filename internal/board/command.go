@@ -36,12 +36,17 @@ import (
 //	             default election, so that logs written before many
 //	             elections replay identically. The entry command needs no
 //	             such field: an entry names its election itself.
+//	archive (6): election[32]
+//	             the board operator archives the election with that
+//	             fingerprint (docs/spec/elections.md E.3): it accepts no
+//	             more entries.
 const (
 	cmdEntry     byte = 1
 	cmdCosign    byte = 2
 	cmdWitness   byte = 3
 	cmdCosignIn  byte = 4
 	cmdWitnessIn byte = 5
+	cmdArchive   byte = 6
 )
 
 // Limits of the command decoder. They bound allocation on garbage input.
@@ -83,6 +88,20 @@ func (c *cosignCmd) kind() byte {
 	return cmdCosign
 }
 
+// archiveCmd archives the election with fingerprint election.
+type archiveCmd struct{ election [32]byte }
+
+func (*archiveCmd) kind() byte { return cmdArchive }
+
+func encodeArchiveCmd(fp [32]byte) []byte { return append([]byte{cmdArchive}, fp[:]...) }
+
+func decodeArchiveCmd(b []byte) (command, error) {
+	if len(b) != 32 {
+		return nil, fmt.Errorf("%w: archive: %d bytes, want a 32-byte fingerprint", errBadCommand, len(b))
+	}
+	return &archiveCmd{election: [32]byte(b)}, nil
+}
+
 func (c *witnessCmd) kind() byte {
 	if c.election != nil {
 		return cmdWitnessIn
@@ -98,6 +117,7 @@ var commandTable = [256]func([]byte) (command, error){
 	cmdWitness:   decodeWitnessCmd,
 	cmdCosignIn:  inElection(decodeCosignCmd),
 	cmdWitnessIn: inElection(decodeWitnessCmd),
+	cmdArchive:   decodeArchiveCmd,
 }
 
 // inElection decodes election[32] and then the body dec decodes.

@@ -51,6 +51,13 @@ func TestCommandRoundTrip(t *testing.T) {
 	if g := c.(*witnessCmd); g.election == nil || *g.election != fp || g.node != "w.example" || g.size != 3 {
 		t.Fatalf("witness-in command decoded as %+v", g)
 	}
+	c, err = decodeCommand(encodeArchiveCmd(fp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := c.(*archiveCmd); g.election != fp {
+		t.Fatalf("archive command decoded as %+v", g)
+	}
 }
 
 func TestCommandRejects(t *testing.T) {
@@ -75,6 +82,8 @@ func TestCommandRejects(t *testing.T) {
 		"cosign-in short":    {cmdCosignIn, 1, 2, 3},
 		"cosign-in no body":  append([]byte{cmdCosignIn}, make([]byte, 32)...),
 		"witness-in short":   {cmdWitnessIn, 1},
+		"archive short":      {cmdArchive, 1, 2},
+		"archive trailing":   append(encodeArchiveCmd([32]byte{1}), 0),
 		"cosign-in trailing": append(encodeCosignCmd(&cosignCmd{election: &[32]byte{1}, node: "n1", size: 1, sig: []byte{1}}), 0),
 	} {
 		if _, err := decodeCommand(b); !errors.Is(err, errBadCommand) {
@@ -90,6 +99,7 @@ func FuzzCommandDecoder(f *testing.F) {
 	f.Add(encodeCosignCmd(&cosignCmd{node: "n1", size: 9, sig: bytes.Repeat([]byte{3}, 68)}))
 	f.Add(encodeCosignCmd(&cosignCmd{election: &[32]byte{1}, node: "n1", size: 9, sig: bytes.Repeat([]byte{3}, 68)}))
 	f.Add(encodeWitnessCmd(&witnessCmd{cosignCmd{election: &[32]byte{2}, node: "w", size: 9, sig: bytes.Repeat([]byte{3}, 76)}}))
+	f.Add(encodeArchiveCmd([32]byte{3}))
 	f.Add([]byte{cmdEntry})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := decodeCommand(b)
@@ -104,6 +114,8 @@ func FuzzCommandDecoder(f *testing.F) {
 			re = encodeCosignCmd(c)
 		case *witnessCmd:
 			re = encodeWitnessCmd(c)
+		case *archiveCmd:
+			re = encodeArchiveCmd(c.election)
 		}
 		if !bytes.Equal(re, b) {
 			t.Fatalf("re-encoding differs:\n%x\n%x", b, re)

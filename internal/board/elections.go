@@ -9,6 +9,7 @@ import (
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/internal/replica"
 	"github.com/urna-vote/urna/internal/store"
 )
 
@@ -28,6 +29,8 @@ var (
 	ErrBoardFull = errors.New("board: the board holds the maximum number of elections")
 	// ErrUnknownElection: no election of the board has this id.
 	ErrUnknownElection = errors.New("board: no such election")
+	// ErrArchived: the election is archived (E.3): it accepts no entry.
+	ErrArchived = errors.New("board: the election is archived")
 )
 
 // boardState is the published state of the whole board: the applied Raft
@@ -254,6 +257,10 @@ type ElectionInfo struct {
 	// (node quorum, and witness quorum where the manifest names witnesses).
 	Attested uint64
 	Default  bool
+	// Archived: the operator archived the election (E.3) when its log
+	// held ArchivedAt entries.
+	Archived   bool
+	ArchivedAt uint64
 }
 
 // Elections lists the board's elections in creation order.
@@ -264,6 +271,7 @@ func (b *Board) Elections() []ElectionInfo {
 		out = append(out, ElectionInfo{
 			ID: v.manifest.m.ElectionID, Fingerprint: v.manifest.fingerprint, Origin: v.manifest.origin,
 			Phase: v.rules.Phase, Entries: v.entries, Attested: v.attestedCP(), Default: v.part == 0,
+			Archived: v.archived > 0, ArchivedAt: max(v.archived, 1) - 1,
 		})
 	}
 	return out
@@ -273,4 +281,28 @@ func (b *Board) Elections() []ElectionInfo {
 func (b *Board) HasElection(id string) bool {
 	_, ok := b.FSM.board().byID[id]
 	return ok
+}
+
+// Archive archives election id (docs/spec/elections.md E.3): from the
+// commit on, the board accepts no entry for it; its log, checkpoints and
+// record stay. Archiving an archived election changes nothing. It MUST be
+// called on the leader (else an error wrapping replica.ErrNotLeader).
+func (b *Board) Archive(ctx context.Context, id string) error {
+	p, ok := b.FSM.board().byID[id]
+	if !ok {
+		return fmt.Errorf("%w: %q", ErrUnknownElection, id)
+	}
+	r, err := b.rep.get()
+	if err != nil {
+		return err
+	}
+	if !r.IsLeader() {
+		lid, api := r.Leader()
+		return &replica.NotLeaderError{LeaderID: lid, LeaderAPI: api}
+	}
+	res, err := r.Submit(ctx, encodeArchiveCmd(b.FSM.board().elections[p].manifest.fingerprint))
+	if err != nil {
+		return err
+	}
+	return res.Err
 }

@@ -499,3 +499,55 @@ func TestAttackElectionAdmission(t *testing.T) {
 		t.Fatalf("%d scopes kept for elections that do not exist", len(b.scopes.byID))
 	}
 }
+
+// TestArchiveElection: the operator archives one election while another
+// runs (docs/spec/elections.md E.3): every replica then refuses its
+// entries, on its route and straight through Raft, while the other goes
+// on; its log stays readable, its record verifies (incomplete), the list
+// says when it was archived, and the state survives a reload.
+func TestArchiveElection(t *testing.T) {
+	es, c := newElections(t, 2, "alpha", "beta")
+	a, b := es[0], es[1]
+	c.mustAcceptIn("alpha", "manifest", a.ManifestEntry())
+	c.mustAcceptIn("beta", "manifest", b.ManifestEntry())
+	c.mustAcceptIn("beta", "credentials", b.CredentialsEntry())
+	ctx := context.Background()
+	if err := c.leader().board.Archive(ctx, "gamma"); !errors.Is(err, ErrUnknownElection) {
+		t.Fatalf("archiving an unknown election: %v", err)
+	}
+	for range 2 { // the second time changes nothing
+		if err := c.leader().board.Archive(ctx, "beta"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if res := c.postTo("beta", b.DealEntries()[0]); !errors.Is(res[0].Err, ErrArchived) {
+		t.Fatalf("a post to an archived election: %v, want archived", res[0].Err)
+	}
+	r, err := c.leader().rep.Submit(ctx, encodeEntryCmd(1, b.DealEntries()[1]))
+	if err != nil || !errors.Is(r.Err, ErrArchived) {
+		t.Fatalf("an entry of an archived election straight to Raft: %v, %v", err, r.Err)
+	}
+	c.mustAcceptIn("alpha", "credentials", a.CredentialsEntry())
+	c.mustAcceptIn("alpha", "deals", a.DealEntries()...)
+	c.waitAttested("beta")
+	c.waitAttested("alpha")
+	for id, n := range c.nodes {
+		list := n.board.Elections()
+		if len(list) != 2 || list[0].Archived || !list[1].Archived || list[1].ArchivedAt != 2 {
+			t.Fatalf("node %s lists %+v", id, list)
+		}
+	}
+	s, _ := c.leader().board.Scope("beta")
+	var rec bytes.Buffer
+	if err := s.WriteRecord(ctx, &rec); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := client.VerifyElectionRecord(&rec, client.VerifyOptions{Fingerprint: b.Fingerprint()})
+	if err != nil || rep.Complete || rep.Entries != 2 {
+		t.Fatalf("the archived election's record: %v (complete %v, %d entries)", err, rep != nil && rep.Complete, rep.Entries)
+	}
+	bs, err := loadBoard(ctx, c.leader().st)
+	if err != nil || bs.elections[1].archived != 3 || bs.elections[0].archived != 0 {
+		t.Fatalf("reloaded: %v", err)
+	}
+}

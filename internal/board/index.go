@@ -18,6 +18,7 @@ var (
 	keyVoted      = []byte("voted")      // u64 number of credentials with at least one cast ballot
 	keyWitnessed  = []byte("witnessed")  // u64 size of the newest quorum checkpoint with a witness quorum
 	keyWitnessSig = []byte("wcosig/")    // ‖ u64 size ‖ witness name → the cosignature (key ID, time, signature)
+	keyArchived   = []byte("archived")   // u64 log size at which the election was archived (docs/spec/elections.md E.3)
 )
 
 func loadRules(tx store.ReadTx) (*bulletin.ElectionState, error) {
@@ -43,7 +44,7 @@ var domainErrors = []error{
 	bulletin.ErrMalformed, bulletin.ErrInvalidSignature, bulletin.ErrWrongPhase,
 	bulletin.ErrClosed, bulletin.ErrNotOpenYet, bulletin.ErrWrongElection, bulletin.ErrNotAuthorized,
 	bulletin.ErrUnknownCredential, bulletin.ErrDuplicate, bulletin.ErrAudited, bulletin.ErrAuditLimit,
-	bulletin.ErrInvalidBody, bulletin.ErrInvalidProof,
+	bulletin.ErrInvalidBody, bulletin.ErrInvalidProof, ErrArchived,
 }
 
 func isDomain(err error) bool {

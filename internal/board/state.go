@@ -28,6 +28,9 @@ type state struct {
 	// the manifest's witness quorum of cosignatures, 0 if none.
 	witnessedCP uint64
 	rules       *bulletin.ElectionState // the election rules' state, never nil
+	// archived is 1 + the log size at which the board operator archived
+	// the election (docs/spec/elections.md E.3), 0 while it is not.
+	archived uint64
 }
 
 // election is what the board needs from the manifest, decoded once when
@@ -110,6 +113,12 @@ func loadState(ctx context.Context, st store.Store) (*state, error) {
 		}
 		if v.witnessedCP, err = loadU64(tx, keyWitnessed, "witnessed checkpoint size"); err != nil {
 			return err
+		}
+		if v.archived, err = loadU64(tx, keyArchived, "archive size"); err != nil {
+			return err
+		}
+		if v.archived > 0 {
+			v.archived++ // stored as the size, kept as 1 + the size
 		}
 		v.rules, err = loadRules(tx)
 		return err

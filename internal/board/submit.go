@@ -194,6 +194,9 @@ func (s *Submitter) Submit(ctx context.Context, entries [][]byte) ([]Posted, err
 // id, a manifest naming that id; on the default route, a manifest on an
 // empty board (the board's first election).
 func (s *Submitter) checkRoute(v *state, e *bulletin.Entry) error {
+	if v.archived > 0 && e.Election == v.manifest.fingerprint {
+		return fmt.Errorf("%w: election %q", ErrArchived, v.manifest.m.ElectionID)
+	}
 	if v.manifest != nil {
 		if e.Election != v.manifest.fingerprint {
 			return fmt.Errorf("%w: the entry names election %x, the route election %q", bulletin.ErrWrongElection, e.Election[:8], v.manifest.m.ElectionID)

@@ -30,6 +30,10 @@ type Backend interface {
 	// the Backend itself answers for the default election. Unless create,
 	// an id naming no election fails with board.ErrUnknownElection.
 	In(id string, create bool) (Backend, error)
+	// Archive archives election id (docs/spec/elections.md E.3) on the
+	// leader (replica.ErrNotLeader on a follower); board.ErrUnknownElection
+	// for an id of no election.
+	Archive(ctx context.Context, id string) error
 
 	Health(ctx context.Context) (*api.Health, error)
 	Election(ctx context.Context) (*api.Election, error) // store.ErrNotFound before the manifest

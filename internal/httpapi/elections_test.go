@@ -3,11 +3,14 @@ package httpapi_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/urna-vote/urna/internal/api"
 	"github.com/urna-vote/urna/internal/httpapi"
 	"github.com/urna-vote/urna/internal/httpapi/httpapitest"
+	"github.com/urna-vote/urna/internal/replica"
 )
 
 // TestElectionRoutes: the board's elections are listed, each is read and
@@ -63,5 +66,47 @@ func TestElectionRoutes(t *testing.T) {
 	if len(beta.Submitted) != 1 || beta.Submitted[0][0] != 7 || len(f.Submitted) != 0 ||
 		f.Others["gamma"] == nil || len(f.Others["gamma"].Submitted) != 1 {
 		t.Fatalf("posts landed: default %d, beta %v, gamma %v", len(f.Submitted), beta.Submitted, f.Others["gamma"])
+	}
+	// Archiving is the operator's (a cluster route).
+	if a := request(t, srv, "POST", "/api/v1/elections/beta/archive", "{}"); a.status != 200 || len(f.Archived) != 1 || f.Archived[0] != "beta" {
+		t.Fatalf("archive beta: %d %s (%v)", a.status, a.body, f.Archived)
+	}
+	if a := request(t, srv, "POST", "/api/v1/elections/delta/archive", "{}"); a.status != 404 || a.errorBody(t).Code != api.CodeUnknownElection {
+		t.Fatalf("archive an unknown election: %d %s", a.status, a.body)
+	}
+}
+
+// TestForwardElectionPost: a follower forwards a post to an election's
+// route to the same route on the leader, answering junk itself as on the
+// default route, and forwards an archive too.
+func TestForwardElectionPost(t *testing.T) {
+	leader := httpapitest.Sample()
+	leaderBeta := httpapitest.Sample()
+	leaderBeta.ElectionV.ElectionID, leaderBeta.EntriesV = "beta", nil
+	leader.Others = map[string]*httpapitest.Fake{"beta": leaderBeta}
+	leaderSrv := serve(t, leader, httpapi.Options{})
+
+	notLeader := fmt.Errorf("board: %w", &replica.NotLeaderError{LeaderID: "n1"})
+	follower := httpapitest.Sample()
+	follower.Leader = leaderSrv.URL
+	followerBeta := httpapitest.Sample()
+	followerBeta.ElectionV.ElectionID, followerBeta.Leader = "beta", leaderSrv.URL
+	followerBeta.SetErr("Submit", notLeader)
+	follower.Others = map[string]*httpapitest.Fake{"beta": followerBeta}
+	follower.SetErr("Archive", notLeader)
+	followerSrv := serve(t, follower, httpapi.Options{ClusterToken: "tok", ForwardWait: 200 * time.Millisecond})
+
+	a := request(t, followerSrv, "POST", "/api/v1/elections/beta/entries", submitBody([]byte{1, 2, 3}, entryOf(t, 5)))
+	if a.status != 200 || a.header.Get("X-Urna-Forwarded") == "" {
+		t.Fatalf("forwarded post: %d %v %s", a.status, a.header, a.body)
+	}
+	if len(leaderBeta.Submitted) != 1 || !bytes.Equal(leaderBeta.Submitted[0], entryOf(t, 5)) || len(leader.Submitted) != 0 {
+		t.Fatalf("the leader's beta got %d entries, its default %d: junk must be answered by the follower", len(leaderBeta.Submitted), len(leader.Submitted))
+	}
+	if !bytes.Contains(a.body, []byte(api.CodeMalformed)) {
+		t.Errorf("the junk entry's answer: %s", a.body)
+	}
+	if a := request(t, followerSrv, "POST", "/api/v1/elections/beta/archive", "{}"); a.status != 200 || len(leader.Archived) != 1 {
+		t.Fatalf("forwarded archive: %d %s (leader archived %v)", a.status, a.body, leader.Archived)
 	}
 }

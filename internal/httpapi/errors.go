@@ -75,6 +75,7 @@ var mappings = []mapping{
 	{bulletin.ErrUnknownCredential, http.StatusForbidden, api.CodeUnknownCredential, "", ""},
 	{board.ErrUnknownElection, http.StatusNotFound, api.CodeUnknownElection, "", ""},
 	{board.ErrBoardFull, http.StatusConflict, api.CodeBoardFull, "", ""},
+	{board.ErrArchived, http.StatusConflict, api.CodeArchived, "", ""},
 	{store.ErrNotFound, http.StatusNotFound, api.CodeNotFound, "", ""},
 	{bulletin.ErrWrongPhase, http.StatusConflict, api.CodeWrongPhase, "", ""},
 	{bulletin.ErrDuplicate, http.StatusConflict, api.CodeDuplicate, "", ""},

@@ -60,18 +60,29 @@ func (s *server) forward(c echo.Context, err error) bool {
 	if errors.As(err, &nle) {
 		hint = nle.LeaderAPI
 	}
-	if req.URL.Path == api.Prefix+"/entries" {
-		s.forwardEntries(c, body, hint)
+	if isEntriesPath(req.URL.Path) {
+		s.forwardEntries(c, req.URL.Path, body, hint)
 		return true
 	}
 	s.relay(c, s.forwardTo(c, req.URL.Path, body, hint))
 	return true
 }
 
+// isEntriesPath reports whether path posts entries: the default election's
+// route or an election's (docs/spec/elections.md E.6).
+func isEntriesPath(path string) bool {
+	if path == api.Prefix+"/entries" {
+		return true
+	}
+	id, ok := strings.CutPrefix(path, api.ElectionsPath+"/")
+	id, ok2 := strings.CutSuffix(id, "/entries")
+	return ok && ok2 && !strings.Contains(id, "/")
+}
+
 // forwardEntries parses the posted entries, answers the unparsable ones
 // itself and forwards the others, merging the leader's answers back in
 // their places.
-func (s *server) forwardEntries(c echo.Context, body []byte, hint string) {
+func (s *server) forwardEntries(c echo.Context, path string, body []byte, hint string) {
 	var sr api.SubmitRequest
 	if err := decodeStrict(body, &sr); err != nil {
 		// The handler decoded it before refusing; a body that no longer
@@ -101,7 +112,7 @@ func (s *server) forwardEntries(c echo.Context, body []byte, hint string) {
 	if len(good) < len(sr.Entries) {
 		body, _ = json.Marshal(api.SubmitRequest{Entries: good})
 	}
-	ans := s.forwardTo(c, api.Prefix+"/entries", body, hint)
+	ans := s.forwardTo(c, path, body, hint)
 	if ans.status != http.StatusOK || len(good) == len(sr.Entries) {
 		s.relay(c, ans)
 		return

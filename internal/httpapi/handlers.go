@@ -42,6 +42,7 @@ func (s *server) routes(e *echo.Echo) {
 	perElection(g)
 	g.GET(strings.TrimPrefix(api.ElectionsPath, api.Prefix), s.elections, t, rc)
 	perElection(g.Group(strings.TrimPrefix(api.ElectionsPath, api.Prefix)+"/:election"), s.inElection)
+	g.POST(strings.TrimPrefix(api.ElectionsPath, api.Prefix)+"/:election/archive", s.archive, s.clusterGuard, t)
 	g.GET("/health", s.health, t)
 	g.GET("/cluster", s.cluster, t)
 	g.GET("/booth", s.booth, t)
@@ -134,6 +135,15 @@ func (s *server) inElection(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Set(backendKey, b)
 		return next(c)
 	}
+}
+
+// archive archives the route's election (E.3): an operator's action,
+// guarded as the cluster routes are.
+func (s *server) archive(c echo.Context) error {
+	if err := s.b.Archive(c.Request().Context(), c.Param("election")); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, api.StatusResponse{Status: "ok"})
 }
 
 func (s *server) elections(c echo.Context) error {

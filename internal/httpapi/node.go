@@ -63,6 +63,8 @@ func (n node) Elections(context.Context) (*api.Elections, error) {
 	return out, nil
 }
 
+func (n node) Archive(ctx context.Context, id string) error { return n.b.Archive(ctx, id) }
+
 // In returns the Backend of election id; unless create, an id that names
 // no election of the board is board.ErrUnknownElection.
 func (n node) In(id string, create bool) (Backend, error) {

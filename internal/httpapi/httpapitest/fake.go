@@ -54,6 +54,7 @@ type Fake struct {
 	Joined    []api.JoinRequest
 	Removed   []string
 	Cosigns   [][]byte
+	Archived  []string // Archive's ids
 	Waited    []uint64 // WaitApplied's indexes
 }
 
@@ -88,6 +89,21 @@ func (f *Fake) Elections(context.Context) (*api.Elections, error) {
 		out.Elections = append(out.Elections, sum)
 	}
 	return out, nil
+}
+
+// Archive records id (board.ErrUnknownElection unless it is the default
+// election's or one of Others).
+func (f *Fake) Archive(_ context.Context, id string) error {
+	if err := f.err("Archive"); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if (f.ElectionV == nil || f.ElectionV.ElectionID != id) && f.Others[id] == nil {
+		return fmt.Errorf("%w: %q", board.ErrUnknownElection, id)
+	}
+	f.Archived = append(f.Archived, id)
+	return nil
 }
 
 // In returns the Fake of election id: f for the default election's id,
