@@ -10,6 +10,7 @@ const (
 	CodeUnknownElection   = "unknown_election" // addition: no election of the board has the route's id (docs/spec/elections.md E.6.1)
 	CodeBoardFull         = "board_full"       // addition: a manifest beyond the board's MaxElections (E.2)
 	CodeArchived          = "archived"         // addition: a post to an archived election (E.3)
+	CodeQuota             = "quota"            // addition: an election's or the board's cap on this node (E.5.3, E.5.5)
 	CodeNotAuthorized     = "not_authorized"
 	CodeUnknownCredential = "unknown_credential"
 	CodeNotFound          = "not_found"

@@ -95,6 +95,10 @@ type ElectionSummary struct {
 	// Default marks the default election, which the un-prefixed routes
 	// show (the board's first).
 	Default bool `json:"default"`
+	// Archived: the board operator archived the election when its log
+	// held ArchivedAt entries; it accepts no more.
+	Archived   bool   `json:"archived"`
+	ArchivedAt uint64 `json:"archived_at,omitempty"`
 }
 
 // Elections is the answer to GET /api/v1/elections.

@@ -86,6 +86,13 @@ type Config struct {
 	// SubmitMinShare is the least share of SubmitCapacity an election
 	// posting gets, however many others post. Default 64.
 	SubmitMinShare int
+	// MaxElectionEntries is how many entries this node lets one election's
+	// log reach (docs/spec/elections.md E.5.3). Default 16 777 216.
+	MaxElectionEntries uint64
+	// MaxActiveElections is how many elections not archived this node
+	// lets the board hold: it proposes no manifest creating one more
+	// (E.5.5). Default 256.
+	MaxActiveElections int
 	// Creators, if not empty, are the only election authority keys (the
 	// canonical 32-byte Schnorr public keys) whose manifests this node
 	// proposes on an election route: the operator's admission of new
@@ -169,6 +176,12 @@ func Open(cfg Config) (*Board, error) {
 	if cfg.SubmitMinShare <= 0 {
 		cfg.SubmitMinShare = 64
 	}
+	if cfg.MaxElectionEntries == 0 {
+		cfg.MaxElectionEntries = 1 << 24
+	}
+	if cfg.MaxActiveElections <= 0 {
+		cfg.MaxActiveElections = 256
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	b := &Board{cfg: cfg, st: cfg.Store, cancel: cancel, Hub: newHub(), scopes: scopes{byID: map[string]*Scoped{}}}
 	fsm, err := newFSM(cfg.Store, fsmHooks{
@@ -183,6 +196,7 @@ func Open(cfg Config) (*Board, error) {
 	b.FSM = fsm
 	b.Submitter = newSubmitter(&b.cfg, cfg.Store, fsm, &b.rep)
 	b.Submitter.shares = newShares(cfg.SubmitCapacity, cfg.SubmitMinShare)
+	b.Submitter.fsm = fsm
 	b.Reader = &Reader{cfg: &b.cfg, st: cfg.Store, src: fsm, applied: &appliedSignal{}}
 	b.Cosigner = newCosigner(&b.cfg, fsm, &b.rep, ctx)
 	return b, nil

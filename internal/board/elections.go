@@ -31,6 +31,9 @@ var (
 	ErrUnknownElection = errors.New("board: no such election")
 	// ErrArchived: the election is archived (E.3): it accepts no entry.
 	ErrArchived = errors.New("board: the election is archived")
+	// ErrQuota: the post would take an election or the board past this
+	// node's caps (E.5.3, E.5.5); retrying does not help.
+	ErrQuota = errors.New("board: quota reached")
 )
 
 // boardState is the published state of the whole board: the applied Raft
@@ -234,6 +237,7 @@ func (b *Board) Scope(id string) (*Scoped, error) {
 	sub.checks = b.Submitter.checks // one pool of proof checkers per node
 	sub.shares = b.Submitter.shares // and one pipeline, shared fairly
 	sub.route = id
+	sub.fsm = b.FSM
 	s := &Scoped{Reader: &Reader{cfg: &b.cfg, st: sc, src: sc, applied: b.Reader.applied}, Submitter: sub, hub: newHub(), id: id}
 	// Only an election of the board is kept: anyone may post to any id
 	// (its manifest may create it), and a cache of every id ever named

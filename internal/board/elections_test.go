@@ -551,3 +551,37 @@ func TestArchiveElection(t *testing.T) {
 		t.Fatalf("reloaded: %v", err)
 	}
 }
+
+// TestElectionCaps: this node proposes nothing that takes an election's
+// log past MaxElectionEntries, and no manifest creating an election
+// beyond MaxActiveElections; archiving one makes room (E.5.3, E.5.5).
+func TestElectionCaps(t *testing.T) {
+	es := makeElections(t, 2, "alpha", "beta")
+	st := boltOpener(t, "c", filepath.Join(t.TempDir(), "c"))
+	t.Cleanup(func() { st.Close() })
+	b, err := Open(Config{NodeID: "n1", Store: st, SkipChecks: true, MaxActiveElections: 1, MaxElectionEntries: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	b.ApplyEntries([]replica.Entry{{Index: 1, Cmds: [][]byte{encodeEntryCmd(1, es[0].ManifestEntry()), encodeEntryCmd(1, es[0].CredentialsEntry())}}})
+	rep := &blockingReplica{release: make(chan struct{})}
+	close(rep.release)
+	b.Attach(rep)
+	sa, _ := b.Scope("alpha")
+	if _, err := sa.Submit(context.Background(), [][]byte{es[0].DealEntries()[0]}); !errors.Is(err, ErrQuota) {
+		t.Fatalf("a third entry for an election capped at 2: %v, want quota", err)
+	}
+	sb, _ := b.Scope("beta")
+	res, err := sb.Submit(context.Background(), [][]byte{es[1].ManifestEntry()})
+	if err != nil || !errors.Is(res[0].Err, ErrQuota) {
+		t.Fatalf("a second active election beyond the cap of 1: %v, %v; want quota", err, res[0].Err)
+	}
+	if rep.held() != 0 {
+		t.Fatalf("%d posts beyond the caps were proposed", rep.held())
+	}
+	b.ApplyEntries([]replica.Entry{{Index: 2, Cmds: [][]byte{encodeArchiveCmd(es[0].Fingerprint())}}})
+	if _, err := sb.Submit(context.Background(), [][]byte{es[1].ManifestEntry()}); !errors.Is(err, replica.ErrLeadershipLost) {
+		t.Fatalf("beta once alpha is archived: %v, want it proposed", err)
+	}
+}

@@ -40,6 +40,8 @@ type Submitter struct {
 	route string
 	// shares divides the node's pipeline between elections (E.5.1).
 	shares *shares
+	// fsm is the whole board, for the caps on it (E.5.5).
+	fsm *FSM
 }
 
 func newSubmitter(cfg *Config, st store.Store, src stateSource, rep *replicaRef) *Submitter {
@@ -94,6 +96,10 @@ func (s *Submitter) Submit(ctx context.Context, entries [][]byte) ([]Posted, err
 		}
 	}
 	parsed, pos = dropNil(parsed, pos)
+	if v.manifest != nil && v.entries+uint64(len(parsed)) > s.cfg.MaxElectionEntries {
+		return nil, fmt.Errorf("%w: election %q holds %d entries, and this node lets an election hold %d", ErrQuota,
+			v.manifest.m.ElectionID, v.entries, s.cfg.MaxElectionEntries)
+	}
 	key := s.route
 	if key == "" && v.manifest != nil {
 		key = v.manifest.m.ElectionID
@@ -224,6 +230,15 @@ func (s *Submitter) checkRoute(v *state, e *bulletin.Entry) error {
 // rule: a node that skipped them could only create an election its
 // operator did not want, or one that never gets a quorum checkpoint.
 func (s *Submitter) admitElection(m *ballot.Manifest) error {
+	active := 0
+	for _, v := range s.fsm.board().elections {
+		if v.archived == 0 {
+			active++
+		}
+	}
+	if active >= s.cfg.MaxActiveElections {
+		return fmt.Errorf("%w: the board holds %d elections not archived, this node's cap; archive one first", ErrQuota, active)
+	}
 	if len(s.cfg.Creators) > 0 {
 		ak := [32]byte(m.Authority.Bytes())
 		if !slices.Contains(s.cfg.Creators, ak) {

@@ -76,6 +76,7 @@ var mappings = []mapping{
 	{board.ErrUnknownElection, http.StatusNotFound, api.CodeUnknownElection, "", ""},
 	{board.ErrBoardFull, http.StatusConflict, api.CodeBoardFull, "", ""},
 	{board.ErrArchived, http.StatusConflict, api.CodeArchived, "", ""},
+	{board.ErrQuota, http.StatusConflict, api.CodeQuota, "", ""},
 	{store.ErrNotFound, http.StatusNotFound, api.CodeNotFound, "", ""},
 	{bulletin.ErrWrongPhase, http.StatusConflict, api.CodeWrongPhase, "", ""},
 	{bulletin.ErrDuplicate, http.StatusConflict, api.CodeDuplicate, "", ""},

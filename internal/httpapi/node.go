@@ -57,7 +57,7 @@ func (n node) Elections(context.Context) (*api.Elections, error) {
 	for _, e := range n.b.Elections() {
 		out.Elections = append(out.Elections, api.ElectionSummary{
 			ElectionID: e.ID, Fingerprint: hexOf(e.Fingerprint[:]), Origin: e.Origin, Phase: e.Phase.String(),
-			Entries: e.Entries, Attested: e.Attested, Default: e.Default,
+			Entries: e.Entries, Attested: e.Attested, Default: e.Default, Archived: e.Archived, ArchivedAt: e.ArchivedAt,
 		})
 	}
 	return out, nil
