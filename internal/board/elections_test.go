@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"crypto/sha256"
 	"errors"
+	"net/http/httptest"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +20,7 @@ import (
 	"github.com/urna-vote/urna/internal/replica"
 	"github.com/urna-vote/urna/internal/store"
 	"github.com/urna-vote/urna/internal/testonly"
+	"github.com/urna-vote/urna/internal/witness"
 )
 
 // newElections makes test elections with the ids given, all naming the
@@ -583,5 +588,155 @@ func TestElectionCaps(t *testing.T) {
 	b.ApplyEntries([]replica.Entry{{Index: 2, Cmds: [][]byte{encodeArchiveCmd(es[0].Fingerprint())}}})
 	if _, err := sb.Submit(context.Background(), [][]byte{es[1].ManifestEntry()}); !errors.Is(err, replica.ErrLeadershipLost) {
 		t.Fatalf("beta once alpha is archived: %v, want it proposed", err)
+	}
+}
+
+// TestManyElectionsWithWitnesses: beside an election without witnesses,
+// the second election of the board names two witnesses with a quorum of 2;
+// the leader submits that election's checkpoints (origin and all) to them
+// and replicates their cosignatures through cosign-in commands, so its
+// attested checkpoint and record carry both, and the witnesses hold its
+// final checkpoint (docs/spec/elections.md E.4).
+func TestManyElectionsWithWitnesses(t *testing.T) {
+	es := makeElections(t, 2, "alpha")
+	var keys []ed25519.PrivateKey
+	for _, n := range es[0].Nodes {
+		keys = append(keys, n.Key)
+	}
+	beta := testonly.NewElection(t, "board election beta", testonly.Config{Voters: 2, ElectionID: "beta", NodeKeys: keys})
+	var ws []ballot.Witness
+	var wkeys []ed25519.PrivateKey
+	for _, n := range []string{"w1.example", "w2.example"} {
+		s := sha256.Sum256([]byte(n))
+		k := ed25519.NewKeyFromSeed(s[:])
+		wkeys = append(wkeys, k)
+		ws = append(ws, ballot.Witness{Name: n, Key: k.Public().(ed25519.PublicKey)})
+	}
+	beta.UseWitnesses(ws, 2)
+	es = append(es, beta)
+	clients := map[string]WitnessClient{}
+	var wits []*witness.Witness
+	for i, w := range ws {
+		wi, err := witness.New(witness.Config{Name: w.Name, Key: wkeys[i], Dir: t.TempDir(), Elections: []*ballot.Manifest{beta.Manifest}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(wi.Handler())
+		t.Cleanup(srv.Close)
+		clients[w.Name] = &witness.Client{URL: srv.URL}
+		wits = append(wits, wi)
+	}
+	c := newTCluster(t, es[0].NodeKeys(), boltOpener, nil)
+	c.witnesses = clients
+	c.startAll("n1", "n2", "n3")
+	ids := []string{"alpha", "beta"}
+	var steps [][]func() [][]byte
+	for _, e := range es {
+		s, _ := electionSteps(e, 2)
+		steps = append(steps, s)
+	}
+	for k := range steps[0] {
+		for i, id := range ids {
+			c.mustAcceptIn(id, "step", steps[i][k]()...)
+		}
+	}
+	size := c.waitAttested("beta") // attested = node quorum and witness quorum
+	c.waitAttested("alpha")
+	ctx := context.Background()
+	s, _ := c.leader().board.Scope("beta")
+	cp, err := s.Checkpoint(ctx)
+	if err != nil || len(cp.Cosigners) != 2 || cp.Checkpoint.Size != size {
+		t.Fatalf("beta's checkpoint: %+v, %v", cp, err)
+	}
+	var rec bytes.Buffer
+	if err := s.WriteRecord(ctx, &rec); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := client.VerifyElectionRecord(&rec, client.VerifyOptions{Fingerprint: beta.Fingerprint()}); err != nil || !rep.Complete {
+		t.Fatalf("beta's record: %v", err)
+	}
+	for i, w := range wits {
+		if got := w.Latest(beta.Board().Origin); !strings.Contains(string(got), "\n"+strconv.FormatUint(size, 10)+"\n") {
+			t.Fatalf("witness %d is at:\n%s", i, got)
+		}
+	}
+	sa, _ := c.leader().board.Scope("alpha")
+	if cp, err := sa.Checkpoint(ctx); err != nil || len(cp.Cosigners) != 0 {
+		t.Fatalf("alpha's checkpoint: %+v, %v", cp, err)
+	}
+}
+
+// TestJoinManyElectionsBySnapshot: a node that joins after the log was
+// compacted installs a snapshot holding every election (format v2), then
+// follows both, and a restarted node replays nothing twice in either.
+func TestJoinManyElectionsBySnapshot(t *testing.T) {
+	es := makeElections(t, 3, "alpha", "beta")
+	c := newTCluster(t, es[0].NodeKeys(), boltOpener, func(rc *replica.Config) { rc.TrailingLogs = 2 }, "n1", "n2", "n3")
+	ids := []string{"alpha", "beta"}
+	var steps [][]func() [][]byte
+	for _, e := range es {
+		s, _ := electionSteps(e, 3)
+		steps = append(steps, s)
+	}
+	for k := range 5 { // up to the open
+		for i, id := range ids {
+			c.mustAcceptIn(id, "step", steps[i][k]()...)
+		}
+	}
+	l := c.leader()
+	if err := l.rep.Snapshot(); err != nil {
+		t.Fatal(err)
+	}
+	c.mustAcceptIn("alpha", "ballots", steps[0][5]()...)
+	if err := l.rep.Snapshot(); err != nil {
+		t.Fatal(err)
+	}
+	n4 := c.start("n4", false)
+	c.join("n4")
+	c.mustAcceptIn("beta", "ballots", steps[1][5]()...)
+	sizes := map[string]uint64{}
+	for _, id := range ids {
+		sizes[id] = c.waitAttested(id)
+	}
+	if n4.board.restores.Load() == 0 {
+		t.Fatal("n4 caught up without installing a snapshot")
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		list := n4.board.Elections()
+		if len(list) == 2 && list[0].Entries == sizes["alpha"] && list[1].Entries == sizes["beta"] {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("n4 lists %+v, want alpha at %d and beta at %d", list, sizes["alpha"], sizes["beta"])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// Restart a follower: Raft replays what it applied; nothing doubles.
+	var follower string
+	for id, n := range c.nodes {
+		if !n.rep.IsLeader() && id != "n4" {
+			follower = id
+			break
+		}
+	}
+	c.stop(follower)
+	n := c.start(follower, false)
+	for k := 6; k < len(steps[0]); k++ {
+		for i, id := range ids {
+			c.mustAcceptIn(id, "step", steps[i][k]()...)
+		}
+	}
+	for _, id := range ids {
+		size := c.waitAttested(id)
+		s, _ := n.board.Scope(id)
+		var rec bytes.Buffer
+		if err := s.WriteRecord(context.Background(), &rec); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := client.VerifyElectionRecord(&rec, client.VerifyOptions{})
+		if err != nil || !rep.Complete || uint64(rep.Entries) != size {
+			t.Fatalf("%s on the restarted node: %v (%d entries, want %d)", id, err, rep.Entries, size)
+		}
 	}
 }
