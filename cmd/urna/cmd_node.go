@@ -103,6 +103,7 @@ func nodeFlags(fs *flag.FlagSet) action {
 	fs.StringVar(&o.cfg.SigningKeyEnv, "key-env", "", "read the signing key from environment `variable` instead")
 	o.cfg.Witnesses = map[string]string{}
 	fs.Var(witnessURLs(o.cfg.Witnesses), "witness", "reach the manifest's witness `NAME=URL` at URL (repeatable; default https://NAME)")
+	fs.Float64Var(&o.cfg.ElectionRate, "election-rate", 0, "admit at most `N` entries per second for one election on this node, in bursts of 2N (default: no limit)")
 	fs.Var((*creatorKeys)(&o.cfg.Creators), "creator", "let only the election authority with this public `KEY` (the public value of its authority.pub, or hex) create elections through this node (repeatable; default: any)")
 	fs.StringVar(&o.tokenFile, "cluster-token-file", "", "`file` holding the cluster token (owner-only permissions)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")

@@ -89,6 +89,12 @@ type Config struct {
 	// MaxElectionEntries is how many entries this node lets one election's
 	// log reach (docs/spec/elections.md E.5.3). Default 16 777 216.
 	MaxElectionEntries uint64
+	// ElectionRate, if positive, is how many entries per second this node
+	// admits for one election, with bursts of ElectionBurst (default twice
+	// the rate): a token bucket per election on the node's clock
+	// (docs/spec/elections.md E.5.4). Default: no limit.
+	ElectionRate  float64
+	ElectionBurst int
 	// MaxActiveElections is how many elections not archived this node
 	// lets the board hold: it proposes no manifest creating one more
 	// (E.5.5). Default 256.
@@ -196,6 +202,12 @@ func Open(cfg Config) (*Board, error) {
 	b.FSM = fsm
 	b.Submitter = newSubmitter(&b.cfg, cfg.Store, fsm, &b.rep)
 	b.Submitter.shares = newShares(cfg.SubmitCapacity, cfg.SubmitMinShare)
+	if cfg.ElectionRate > 0 {
+		b.Submitter.shares.rate, b.Submitter.shares.burst = cfg.ElectionRate, float64(cfg.ElectionBurst)
+		if cfg.ElectionBurst <= 0 {
+			b.Submitter.shares.burst = 2 * cfg.ElectionRate
+		}
+	}
 	b.Submitter.fsm = fsm
 	b.Reader = &Reader{cfg: &b.cfg, st: cfg.Store, src: fsm, applied: &appliedSignal{}}
 	b.Cosigner = newCosigner(&b.cfg, fsm, &b.rep, ctx)

@@ -740,3 +740,51 @@ func TestJoinManyElectionsBySnapshot(t *testing.T) {
 		}
 	}
 }
+
+// TestElectionRate: with a rate limit, each election spends its own token
+// bucket on the node's clock (E.5.4): one election posting too fast is
+// refused as overload while another is not. The clock is the test's.
+func TestElectionRate(t *testing.T) {
+	es := makeElections(t, 2, "alpha", "beta")
+	st := boltOpener(t, "r", filepath.Join(t.TempDir(), "r"))
+	t.Cleanup(func() { st.Close() })
+	var mu sync.Mutex
+	now := time.Unix(1_800_000_000, 0)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	b, err := Open(Config{NodeID: "n1", Store: st, SkipChecks: true, ElectionRate: 1, ElectionBurst: 3, Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	b.ApplyEntries([]replica.Entry{{Index: 1, Cmds: [][]byte{encodeEntryCmd(1, es[0].ManifestEntry()), encodeEntryCmd(1, es[1].ManifestEntry())}}})
+	rep := &blockingReplica{release: make(chan struct{})}
+	close(rep.release)
+	b.Attach(rep)
+	count := func(id string, entry []byte, n int) (admitted, refused int) {
+		s, _ := b.Scope(id)
+		for range n {
+			_, err := s.Submit(context.Background(), [][]byte{entry})
+			switch {
+			case errors.Is(err, replica.ErrOverloaded):
+				refused++
+			case errors.Is(err, replica.ErrLeadershipLost):
+				admitted++
+			default:
+				t.Fatalf("%s: %v", id, err)
+			}
+		}
+		return
+	}
+	if a, r := count("alpha", es[0].CredentialsEntry(), 5); a != 3 || r != 2 {
+		t.Fatalf("alpha, burst 3: %d admitted, %d refused; want 3, 2", a, r)
+	}
+	if a, r := count("beta", es[1].CredentialsEntry(), 3); a != 3 || r != 0 {
+		t.Fatalf("beta beside a throttled alpha: %d admitted, %d refused; want 3, 0", a, r)
+	}
+	mu.Lock()
+	now = now.Add(2 * time.Second)
+	mu.Unlock()
+	if a, r := count("alpha", es[0].CredentialsEntry(), 3); a != 2 || r != 1 {
+		t.Fatalf("alpha two seconds later at 1/s: %d admitted, %d refused; want 2, 1", a, r)
+	}
+}

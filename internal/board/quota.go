@@ -3,6 +3,7 @@ package board
 import (
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/urna-vote/urna/internal/replica"
 )
@@ -20,10 +21,46 @@ type shares struct {
 	capacity int
 	minShare int
 	inflight map[string]int // election id → entries admitted, not finished
+
+	// rate (entries per second, 0: no limit) and burst are each
+	// election's token bucket on this node (E.5.4).
+	rate    float64
+	burst   float64
+	buckets map[string]*bucket // by election id: only elections that exist
+}
+
+type bucket struct {
+	tokens float64
+	at     time.Time
 }
 
 func newShares(capacity, minShare int) *shares {
-	return &shares{capacity: capacity, minShare: minShare, inflight: map[string]int{}}
+	return &shares{capacity: capacity, minShare: minShare, inflight: map[string]int{}, buckets: map[string]*bucket{}}
+}
+
+// take spends n tokens of election's bucket at time now, or refuses the
+// post with replica.ErrOverloaded (E.5.4). The clock is the node's: this
+// is admission, never a rule.
+func (q *shares) take(election string, n int, now time.Time) error {
+	if q.rate <= 0 {
+		return nil
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	b := q.buckets[election]
+	if b == nil {
+		b = &bucket{tokens: q.burst, at: now}
+		q.buckets[election] = b
+	}
+	if d := now.Sub(b.at); d > 0 {
+		b.tokens = min(q.burst, b.tokens+d.Seconds()*q.rate)
+		b.at = now
+	}
+	if float64(n) > b.tokens && b.tokens < q.burst {
+		return fmt.Errorf("board: election %q posts faster than this node's %g entries per second: %w", election, q.rate, replica.ErrOverloaded)
+	}
+	b.tokens -= float64(n) // a post larger than the burst drains a full bucket, and no more
+	return nil
 }
 
 // acquire admits n entries of election (its id; "" before the board's

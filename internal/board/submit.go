@@ -104,6 +104,11 @@ func (s *Submitter) Submit(ctx context.Context, entries [][]byte) ([]Posted, err
 	if key == "" && v.manifest != nil {
 		key = v.manifest.m.ElectionID
 	}
+	if v.manifest != nil { // buckets only for elections that exist
+		if err := s.shares.take(key, len(parsed), s.cfg.Now()); err != nil {
+			return nil, err
+		}
+	}
 	release, err := s.shares.acquire(key, len(parsed))
 	if err != nil {
 		return nil, err

@@ -2,8 +2,11 @@ package httpapi_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"testing"
 	"time"
 
@@ -108,5 +111,45 @@ func TestForwardElectionPost(t *testing.T) {
 	}
 	if a := request(t, followerSrv, "POST", "/api/v1/elections/beta/archive", "{}"); a.status != 200 || len(leader.Archived) != 1 {
 		t.Fatalf("forwarded archive: %d %s (leader archived %v)", a.status, a.body, leader.Archived)
+	}
+}
+
+// TestStreamShare: one election's readers hold at most half of the node's
+// streams, so another election's (and the default route's) still get one
+// (docs/spec/elections.md E.5.6). No timing: the held stream stays open
+// until the test ends.
+func TestStreamShare(t *testing.T) {
+	f := httpapitest.Sample()
+	beta := httpapitest.Sample()
+	beta.ElectionV.ElectionID = "beta"
+	f.Others = map[string]*httpapitest.Fake{"beta": beta}
+	srv := serve(t, f, httpapi.Options{MaxStreams: 2})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	open := func(path string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+path, nil)
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { resp.Body.Close() })
+		return resp
+	}
+	if r := open("/api/v1/elections/beta/events"); r.StatusCode != 200 {
+		t.Fatalf("beta's first stream: %d", r.StatusCode)
+	}
+	refusedFor := func(r *http.Response, id string) bool {
+		b, _ := io.ReadAll(r.Body)
+		return r.StatusCode == 503 && bytes.Contains(b, []byte(`election \"`+id+`\" holds`))
+	}
+	if r := open("/api/v1/elections/beta/events"); !refusedFor(r, "beta") {
+		t.Fatalf("beta's second stream of a node with 2: %d, want 503 for beta's share", r.StatusCode)
+	}
+	if r := open("/api/v1/events"); r.StatusCode != 200 {
+		t.Fatalf("the default election's stream beside beta's: %d", r.StatusCode)
+	}
+	if r := open("/api/v1/elections/e1/events"); !refusedFor(r, "e1") {
+		t.Fatalf("the default election by id beside its alias stream: %d, want 503 for e1's share (the same election)", r.StatusCode)
 	}
 }

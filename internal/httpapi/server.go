@@ -146,13 +146,16 @@ type server struct {
 	opts    Options
 	log     *slog.Logger
 	streams chan struct{} // one token per stream being served
+	// streamsBy counts the streams served per election id (stream.go).
+	streamsMu sync.Mutex
+	streamsBy map[string]int
 }
 
 // New returns the echo instance serving docs/API.md over b. Its Server field
 // carries the timeouts of opts; run it with [Serve] (or e.StartServer).
 func New(b Backend, opts Options) *echo.Echo {
 	opts = opts.withDefaults()
-	s := &server{b: b, opts: opts, log: opts.Logger, streams: make(chan struct{}, opts.MaxStreams)}
+	s := &server{b: b, opts: opts, log: opts.Logger, streams: make(chan struct{}, opts.MaxStreams), streamsBy: map[string]int{}}
 
 	e := echo.New()
 	e.HideBanner = true

@@ -35,6 +35,11 @@ func (w *streamWriter) Write(p []byte) (int, error) {
 // handler next runs; with none free it answers 503 overloaded at once.
 func (s *server) limitStreams(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		release, err := s.streamShare(c)
+		if err != nil {
+			return err
+		}
+		defer release()
 		select {
 		case s.streams <- struct{}{}:
 			defer func() { <-s.streams }()
@@ -44,6 +49,34 @@ func (s *server) limitStreams(next echo.HandlerFunc) echo.HandlerFunc {
 				Message: "too many streams open on this node; retry later"}
 		}
 	}
+}
+
+// streamShare takes one of the streams an election may hold at once: at
+// most half of the node's (docs/spec/elections.md E.5.6), so the readers
+// of one election never take every stream of a board that runs several.
+// The un-prefixed routes count as the default election's.
+func (s *server) streamShare(c echo.Context) (func(), error) {
+	id := c.Param("election")
+	if id == "" {
+		if el, err := s.b.Election(c.Request().Context()); err == nil {
+			id = el.ElectionID
+		}
+	}
+	limit := max(1, cap(s.streams)/2)
+	s.streamsMu.Lock()
+	defer s.streamsMu.Unlock()
+	if s.streamsBy[id] >= limit {
+		return nil, &Error{Status: http.StatusServiceUnavailable, Code: api.CodeOverloaded,
+			Message: fmt.Sprintf("election %q holds %d streams, its share of this node's; retry later", id, limit)}
+	}
+	s.streamsBy[id]++
+	return func() {
+		s.streamsMu.Lock()
+		defer s.streamsMu.Unlock()
+		if s.streamsBy[id]--; s.streamsBy[id] == 0 {
+			delete(s.streamsBy, id)
+		}
+	}, nil
 }
 
 // newStreamWriter prepares a streamed answer. Why no read deadline:

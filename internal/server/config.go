@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -108,6 +109,9 @@ type Config struct {
 	// (canonical Schnorr public keys) whose manifests create elections
 	// through this node (board.Config.Creators).
 	Creators [][32]byte
+	// ElectionRate, if positive, limits the entries per second this node
+	// admits for one election (board.Config.ElectionRate).
+	ElectionRate float64
 
 	// Readiness (GET /api/v1/ready): a follower that has not heard from
 	// the leader for MaxLeaderSilence, or whose board state is more than
@@ -145,6 +149,8 @@ func (c *Config) Validate() error {
 		return errors.New("server: config: node ID is empty")
 	case !ballot.ValidNodeID(c.ID):
 		return fmt.Errorf("server: config: node ID %q is not 1..%d characters of A-Z, a-z, 0-9, '.', '_' and '-' (SPEC.md §4.1)", c.ID, ballot.MaxName)
+	case c.ElectionRate < 0 || math.IsNaN(c.ElectionRate) || math.IsInf(c.ElectionRate, 0):
+		return fmt.Errorf("server: config: election rate %g is not a number of entries per second ≥ 0", c.ElectionRate)
 	case c.DataDir == "":
 		return errors.New("server: config: data directory is empty")
 	case c.RaftBind == "":

@@ -2,6 +2,7 @@ package server
 
 import (
 	"crypto/ed25519"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,6 +38,8 @@ func TestConfigValidate(t *testing.T) {
 		"two keys":          {func(c *Config) { c.SigningKeyFile = "k" }, "signing key"},
 		"short key":         {func(c *Config) { c.SigningKey = c.SigningKey[:10] }, "Ed25519"},
 		"bad advertise URL": {func(c *Config) { c.HTTPAdvertise = "ftp://x" }, "advertise URL"},
+		"negative rate":     {func(c *Config) { c.ElectionRate = -1 }, "election rate"},
+		"NaN rate":          {func(c *Config) { c.ElectionRate = math.NaN() }, "election rate"},
 	} {
 		c := validConfig()
 		tc.mod(&c)

@@ -154,6 +154,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	b, err := board.Open(board.Config{
 		NodeID: cfg.ID, Store: st, Key: key, Logger: logger.With("component", "board"),
 		CosignInterval: cfg.CosignInterval, SkipChecks: cfg.SkipChecks, Witnesses: witnessClients(cfg.Witnesses), Creators: cfg.Creators,
+		ElectionRate: cfg.ElectionRate,
 		ForwardCosign: func(ctx context.Context, leaderAPI string, cmd []byte) error {
 			return forwardCosign(ctx, hc, leaderAPI, cfg.ClusterToken, cmd)
 		},
