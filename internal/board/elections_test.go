@@ -27,8 +27,14 @@ import (
 // same three board nodes (one cluster's keys), and the cluster n1..n3.
 func newElections(t *testing.T, voters int, ids ...string) ([]*testonly.Election, *tcluster) {
 	t.Helper()
+	return newElectionsOn(t, boltOpener, voters, ids...)
+}
+
+// newElectionsOn is newElections with the nodes' stores from open.
+func newElectionsOn(t *testing.T, open func(testing.TB, string, string) store.Store, voters int, ids ...string) ([]*testonly.Election, *tcluster) {
+	t.Helper()
 	es := makeElections(t, voters, ids...)
-	return es, newTCluster(t, es[0].NodeKeys(), boltOpener, nil, "n1", "n2", "n3")
+	return es, newTCluster(t, es[0].NodeKeys(), open, nil, "n1", "n2", "n3")
 }
 
 // makeElections makes the test elections of newElections.
@@ -146,9 +152,11 @@ func (c *tcluster) waitAttested(id string) uint64 {
 // blocks and checkpoints, and each one's record verifies with the
 // unchanged verifier (docs/spec/elections.md). The first is the default
 // election of the un-prefixed reads. A snapshot carries both.
-func TestManyElectionsOnCluster(t *testing.T) {
+func TestManyElectionsOnCluster(t *testing.T) { runManyElections(t, boltOpener) }
+
+func runManyElections(t *testing.T, open func(testing.TB, string, string) store.Store) {
 	ids := []string{"alpha", "beta"}
-	es, c := newElections(t, 3, ids...)
+	es, c := newElectionsOn(t, open, 3, ids...)
 	var steps [][]func() [][]byte
 	var want [][][]uint64
 	for _, e := range es {
@@ -234,7 +242,7 @@ func TestManyElectionsOnCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fresh := boltOpener(t, "fresh", filepath.Join(t.TempDir(), "fresh"))
+	fresh := open(t, "fresh", filepath.Join(t.TempDir(), "fresh"))
 	t.Cleanup(func() { fresh.Close() })
 	f, err := newFSM(fresh, fsmHooks{block: func(*state, Block) {}, applied: func() {}, restored: func() {}})
 	if err != nil {
@@ -330,7 +338,6 @@ func TestAttackPostForAnotherElection(t *testing.T) {
 	c.waitAgree(false)
 }
 
-var _ = store.ErrNotFound
 
 // blockingReplica is a leader whose proposals wait until release is
 // closed, then fail: the posts it holds stay in flight meanwhile.

@@ -13,9 +13,24 @@ import (
 // TestElectionOnClusterPostgres runs the election of TestElectionOnCluster
 // with every node on PostgreSQL (one schema per node and run).
 func TestElectionOnClusterPostgres(t *testing.T) {
+	open := postgresOpener(t)
+	e := testonly.NewElection(t, "board test election", testonly.Config{Voters: 8})
+	c := newTCluster(t, e.NodeKeys(), open, nil, "n1", "n2", "n3")
+	want := runElection(t, c, e)
+	checkFinal(t, c, e, want)
+}
+
+// TestManyElectionsOnClusterPostgres is TestManyElectionsOnCluster with
+// every node on PostgreSQL: partitions in rows (store migration 2).
+func TestManyElectionsOnClusterPostgres(t *testing.T) {
+	runManyElections(t, postgresOpener(t))
+}
+
+// postgresOpener opens each node's store in its own schema of this run.
+func postgresOpener(t *testing.T) func(testing.TB, string, string) store.Store {
 	url := testonly.PostgresURL(t)
 	run := time.Now().UnixNano() % 1e9
-	open := func(t testing.TB, id, _ string) store.Store {
+	return func(t testing.TB, id, _ string) store.Store {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		st, err := store.OpenPostgres(ctx, url, store.PostgresOptions{Schema: fmt.Sprintf("board_%d_%s", run, id)})
@@ -24,8 +39,4 @@ func TestElectionOnClusterPostgres(t *testing.T) {
 		}
 		return st
 	}
-	e := testonly.NewElection(t, "board test election", testonly.Config{Voters: 8})
-	c := newTCluster(t, e.NodeKeys(), open, nil, "n1", "n2", "n3")
-	want := runElection(t, c, e)
-	checkFinal(t, c, e, want)
 }
