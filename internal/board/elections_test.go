@@ -338,7 +338,6 @@ func TestAttackPostForAnotherElection(t *testing.T) {
 	c.waitAgree(false)
 }
 
-
 // blockingReplica is a leader whose proposals wait until release is
 // closed, then fail: the posts it holds stay in flight meanwhile.
 type blockingReplica struct {
