@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
-	"crypto/sha256"
 	"errors"
-	"net/http/httptest"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -20,7 +18,6 @@ import (
 	"github.com/urna-vote/urna/internal/replica"
 	"github.com/urna-vote/urna/internal/store"
 	"github.com/urna-vote/urna/internal/testonly"
-	"github.com/urna-vote/urna/internal/witness"
 )
 
 // newElections makes test elections with the ids given, all naming the
@@ -610,28 +607,10 @@ func TestManyElectionsWithWitnesses(t *testing.T) {
 		keys = append(keys, n.Key)
 	}
 	beta := testonly.NewElection(t, "board election beta", testonly.Config{Voters: 2, ElectionID: "beta", NodeKeys: keys})
-	var ws []ballot.Witness
-	var wkeys []ed25519.PrivateKey
-	for _, n := range []string{"w1.example", "w2.example"} {
-		s := sha256.Sum256([]byte(n))
-		k := ed25519.NewKeyFromSeed(s[:])
-		wkeys = append(wkeys, k)
-		ws = append(ws, ballot.Witness{Name: n, Key: k.Public().(ed25519.PublicKey)})
-	}
+	ws, wkeys := witnessKeys("w1.example", "w2.example")
 	beta.UseWitnesses(ws, 2)
 	es = append(es, beta)
-	clients := map[string]WitnessClient{}
-	var wits []*witness.Witness
-	for i, w := range ws {
-		wi, err := witness.New(witness.Config{Name: w.Name, Key: wkeys[i], Dir: t.TempDir(), Elections: []*ballot.Manifest{beta.Manifest}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		srv := httptest.NewServer(wi.Handler())
-		t.Cleanup(srv.Close)
-		clients[w.Name] = &witness.Client{URL: srv.URL}
-		wits = append(wits, wi)
-	}
+	clients, wits := serveWitnesses(t, ws, wkeys, beta.Manifest)
 	c := newTCluster(t, es[0].NodeKeys(), boltOpener, nil)
 	c.witnesses = clients
 	c.startAll("n1", "n2", "n3")

@@ -23,27 +23,9 @@ import (
 // cosignatures, which open under the manifest's rules (V3.9).
 func TestElectionWithWitnesses(t *testing.T) {
 	e := testonly.NewElection(t, "board test election", testonly.Config{Voters: 8})
-	var ws []ballot.Witness
-	var keys []ed25519.PrivateKey
-	for _, n := range []string{"witness-1.example/urna", "witness-2.example"} {
-		s := sha256.Sum256([]byte(n))
-		k := ed25519.NewKeyFromSeed(s[:])
-		keys = append(keys, k)
-		ws = append(ws, ballot.Witness{Name: n, Key: k.Public().(ed25519.PublicKey)})
-	}
+	ws, keys := witnessKeys("witness-1.example/urna", "witness-2.example")
 	e.UseWitnesses(ws, 2)
-	clients := map[string]WitnessClient{}
-	var wits []*witness.Witness
-	for i, w := range ws {
-		wi, err := witness.New(witness.Config{Name: w.Name, Key: keys[i], Dir: t.TempDir(), Elections: []*ballot.Manifest{e.Manifest}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		srv := httptest.NewServer(wi.Handler())
-		t.Cleanup(srv.Close)
-		clients[w.Name] = &witness.Client{URL: srv.URL}
-		wits = append(wits, wi)
-	}
+	clients, wits := serveWitnesses(t, ws, keys, e.Manifest)
 	c := newTCluster(t, e.NodeKeys(), boltOpener, nil)
 	c.witnesses = clients
 	c.startAll("n1", "n2", "n3")
@@ -85,4 +67,36 @@ func TestElectionWithWitnesses(t *testing.T) {
 			t.Fatalf("witness %d is at:\n%s", i, got)
 		}
 	}
+}
+
+// witnessKeys names witnesses with keys derived from their names.
+func witnessKeys(names ...string) ([]ballot.Witness, []ed25519.PrivateKey) {
+	var ws []ballot.Witness
+	var keys []ed25519.PrivateKey
+	for _, n := range names {
+		s := sha256.Sum256([]byte(n))
+		k := ed25519.NewKeyFromSeed(s[:])
+		keys = append(keys, k)
+		ws = append(ws, ballot.Witness{Name: n, Key: k.Public().(ed25519.PublicKey)})
+	}
+	return ws, keys
+}
+
+// serveWitnesses runs each witness of ws over HTTP for the elections of
+// manifests until the test ends, and returns the nodes' clients of them.
+func serveWitnesses(t *testing.T, ws []ballot.Witness, keys []ed25519.PrivateKey, manifests ...*ballot.Manifest) (map[string]WitnessClient, []*witness.Witness) {
+	t.Helper()
+	clients := map[string]WitnessClient{}
+	var wits []*witness.Witness
+	for i, w := range ws {
+		wi, err := witness.New(witness.Config{Name: w.Name, Key: keys[i], Dir: t.TempDir(), Elections: manifests})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(wi.Handler())
+		t.Cleanup(srv.Close)
+		clients[w.Name] = &witness.Client{URL: srv.URL}
+		wits = append(wits, wi)
+	}
+	return clients, wits
 }
