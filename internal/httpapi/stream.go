@@ -51,18 +51,23 @@ func (s *server) limitStreams(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// streamShare takes one of the streams an election may hold at once: at
-// most half of the node's (docs/spec/elections.md E.5.6), so the readers
-// of one election never take every stream of a board that runs several.
-// The un-prefixed routes count as the default election's.
+// streamShare takes one of the streams an election may hold at once: on a
+// board that runs several elections, at most half of the node's
+// (docs/spec/elections.md E.5.6), so the readers of one election never
+// take every stream; a board's only election may use them all. The
+// un-prefixed routes count as the default election's.
 func (s *server) streamShare(c echo.Context) (func(), error) {
+	ctx := c.Request().Context()
 	id := c.Param("election")
 	if id == "" {
-		if el, err := s.b.Election(c.Request().Context()); err == nil {
+		if el, err := s.b.Election(ctx); err == nil {
 			id = el.ElectionID
 		}
 	}
-	limit := max(1, cap(s.streams)/2)
+	limit := cap(s.streams)
+	if list, err := s.b.Elections(ctx); err != nil || len(list.Elections) > 1 {
+		limit = max(1, limit/2)
+	}
 	s.streamsMu.Lock()
 	defer s.streamsMu.Unlock()
 	if s.streamsBy[id] >= limit {
