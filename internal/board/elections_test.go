@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -771,5 +772,64 @@ func TestElectionRate(t *testing.T) {
 	mu.Unlock()
 	if a, r := count("alpha", es[0].CredentialsEntry(), 3); a != 2 || r != 1 {
 		t.Fatalf("alpha two seconds later at 1/s: %d admitted, %d refused; want 2, 1", a, r)
+	}
+}
+
+// TestApplyEntriesGroupingManyElections: Raft entries that mix commands
+// of several elections (a creation and the new election's next entry in
+// one Raft entry, a manifest reusing a taken id, an entry of no election,
+// an archive followed by that election's entry) leave every replica in the
+// same state, bit for bit, however raft groups them, with one block per
+// election per Raft entry.
+func TestApplyEntriesGroupingManyElections(t *testing.T) {
+	es := makeElections(t, 3, "alpha", "beta", "gamma")
+	a, b, g := es[0], es[1], es[2]
+	dup := testonly.NewElection(t, "another alpha", testonly.Config{Voters: 2, ElectionID: "alpha"})
+	ms := uint64(1_700_000_000_000)
+	cmd := func(dt uint64, e []byte) []byte { return encodeEntryCmd(ms+dt, e) }
+	log := []replica.Entry{
+		{Index: 3, Cmds: [][]byte{cmd(1, a.ManifestEntry())}},
+		// beta created and credentialed in the Raft entry that credentials alpha.
+		{Index: 4, Cmds: [][]byte{cmd(2, a.CredentialsEntry()), cmd(3, b.ManifestEntry()), cmd(2, b.CredentialsEntry())}},
+		// a second "alpha", gamma's credentials (no such election), gamma created.
+		{Index: 6, Cmds: [][]byte{cmd(4, dup.ManifestEntry()), cmd(4, g.CredentialsEntry()), cmd(5, g.ManifestEntry())}},
+		// beta archived, then one of its deals in the same Raft entry; alpha goes on.
+		{Index: 7, Cmds: [][]byte{cmd(6, a.DealEntries()[0]), encodeArchiveCmd(b.Fingerprint()), cmd(6, b.DealEntries()[0]), cmd(7, a.DealEntries()[1])}},
+	}
+	ref, _ := openApplyBoard(t, t.TempDir())
+	var want [][]replica.Result
+	for _, e := range log {
+		want = append(want, ref.ApplyBatch(e.Index, e.Cmds))
+	}
+	for k, werr := range map[[2]int]error{{2, 0}: bulletin.ErrDuplicate, {2, 1}: bulletin.ErrWrongElection, {3, 2}: ErrArchived} {
+		if got := want[k[0]][k[1]].Err; !errors.Is(got, werr) {
+			t.Fatalf("raft entry %d command %d: %v, want %v", k[0], k[1], got, werr)
+		}
+	}
+	list := ref.Elections()
+	if len(list) != 3 || list[0].Entries != 4 || list[1].Entries != 2 || !list[1].Archived || list[2].Entries != 1 {
+		t.Fatalf("elections %+v", list)
+	}
+	bs := ref.FSM.board()
+	if bs.elections[0].blocks != 3 || bs.elections[1].blocks != 1 || bs.elections[2].blocks != 1 {
+		t.Fatalf("blocks %d, %d, %d; want 3, 1, 1", bs.elections[0].blocks, bs.elections[1].blocks, bs.elections[2].blocks)
+	}
+	wantState := stateOf(t, ref)
+	for _, size := range []int{1, 2, 3, 4} {
+		t.Run(fmt.Sprintf("groups of %d", size), func(t *testing.T) {
+			nb, _ := openApplyBoard(t, t.TempDir())
+			var got [][]replica.Result
+			for lo := 0; lo < len(log); lo += size {
+				got = append(got, nb.ApplyEntries(log[lo:min(lo+size, len(log))])...)
+			}
+			for k := range want {
+				for i := range want[k] {
+					if g, w := resultString(got[k][i]), resultString(want[k][i]); g != w {
+						t.Fatalf("entry %d command %d: %s, want %s", k, i, g, w)
+					}
+				}
+			}
+			sameState(t, "grouped", stateOf(t, nb), wantState)
+		})
 	}
 }
