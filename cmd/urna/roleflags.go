@@ -173,6 +173,8 @@ func roleError(what, node string, err error) error {
 	switch {
 	case errors.As(err, &ae) && ae.Code == "wrong_phase":
 		return withHint(err, "the board is not in the phase this step needs; check it with 'curl "+node+"/api/v1/election'")
+	case errors.As(err, &ae) && (ae.Code == api.CodeWrongElection || ae.Code == api.CodeUnknownElection):
+		return withHint(err, "the board runs several elections, or not this one: address yours with --election ID (its manifest's election id); list them with 'curl "+node+api.ElectionsPath+"'")
 	case errors.As(err, &ae) && ae.Code == "not_authorized":
 		return withHint(err, "the key in --dir is not the one the manifest names for this role")
 	case what == "trustee decrypt" && errors.Is(err, roles.ErrNotReady):
