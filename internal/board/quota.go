@@ -10,12 +10,14 @@ import (
 
 // shares is the node's submit pipeline divided between elections
 // (docs/spec/elections.md E.5.1), so that one election flooding the board
-// cannot keep another's posts out. An election may hold at most
-// max(minShare, capacity / busy) entries between admission and commit,
-// busy being the number of elections with entries in flight counting the
-// one posting; a post to an election with nothing in flight is always
-// admitted, however large. It is admission control on this node only
-// (never a rule: replicas cannot diverge over it).
+// cannot keep another's posts out. While several elections have entries
+// in flight, an election may hold at most max(minShare, capacity / busy)
+// entries between admission and commit, busy being the number of
+// elections with entries in flight counting the one posting; an election
+// alone in flight is bounded only by the replica's queue, as a board of
+// one election always was, and a post to an election with nothing in
+// flight is always admitted, however large. It is admission control on
+// this node only (never a rule: replicas cannot diverge over it).
 type shares struct {
 	mu       sync.Mutex
 	capacity int
@@ -70,8 +72,7 @@ func (q *shares) acquire(election string, n int) (release func(), err error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	have := q.inflight[election]
-	if have > 0 {
-		busy := len(q.inflight)
+	if busy := len(q.inflight); have > 0 && busy > 1 {
 		share := max(q.minShare, q.capacity/busy)
 		if have+n > share {
 			return nil, fmt.Errorf("board: election %q has %d entries in flight, its share of this node's %d is %d: %w",
