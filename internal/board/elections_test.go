@@ -461,8 +461,9 @@ func TestElectionQuota(t *testing.T) {
 	}
 }
 
-// TestAttackElectionAdmission: on an election route a node proposes a
-// manifest only from the authorities its operator lists (Config.Creators),
+// TestAttackElectionAdmission: a node proposes a manifest creating an
+// election (on its route, or the first through the default route) only
+// from the authorities its operator lists (Config.Creators),
 // and never one naming this node with another key (docs/spec/elections.md
 // E.2); the others are refused before anything is proposed.
 func TestAttackElectionAdmission(t *testing.T) {
@@ -495,6 +496,11 @@ func TestAttackElectionAdmission(t *testing.T) {
 	}
 	if err := post("delta", other.ManifestEntry()); !errors.Is(err, bulletin.ErrInvalidBody) {
 		t.Fatalf("a manifest naming this node with another key: %v, want invalid body", err)
+	}
+	// The board's first election through the default route: the same.
+	res, err := b.Submit(context.Background(), [][]byte{es[1].ManifestEntry()})
+	if err != nil || !errors.Is(res[0].Err, bulletin.ErrNotAuthorized) {
+		t.Fatalf("an unlisted authority's manifest on the default route: %v, %v", err, res[0].Err)
 	}
 	if rep.held() != 0 {
 		t.Fatalf("%d refused manifests were proposed", rep.held())

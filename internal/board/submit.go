@@ -214,21 +214,22 @@ func (s *Submitter) checkRoute(v *state, e *bulletin.Entry) error {
 		}
 		return nil
 	}
-	if s.route == "" || e.Type != bulletin.TypeManifest {
+	if e.Type != bulletin.TypeManifest {
 		return nil // the rules decide, as on a one-election board
 	}
 	m, err := ballot.ParseManifest(e.Body)
 	if err != nil {
 		return fmt.Errorf("%w: manifest: %v", bulletin.ErrMalformed, err)
 	}
-	if m.ElectionID != s.route {
+	if s.route != "" && m.ElectionID != s.route {
 		return fmt.Errorf("%w: the manifest is election %q, the route election %q", bulletin.ErrWrongElection, m.ElectionID, s.route)
 	}
 	return s.admitElection(m)
 }
 
 // admitElection is the node's admission of a manifest that creates an
-// election on an election route (docs/spec/elections.md E.2): its
+// election, on an election route or, on an empty board, the default one
+// (docs/spec/elections.md E.2): its
 // authority is one of Config.Creators (when the operator lists any), and a
 // manifest that names this node names it with this node's key (else the
 // node could never sign the new election's checkpoints). Neither is a
