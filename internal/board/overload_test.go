@@ -17,8 +17,10 @@ func TestSubmitOverloadedWhenCheckersBusy(t *testing.T) {
 	e, c := newLoneNode(t)
 	b := c.leader().board
 	b.cfg.MaxCheckWait = 50 * time.Millisecond
-	for range cap(b.checks) { // occupy every checker
-		b.checks <- struct{}{}
+	for range b.checks.n { // occupy every checker
+		if err := b.checks.acquire(context.Background(), "", time.Second); err != nil {
+			t.Fatal(err)
+		}
 	}
 	before := b.current().entries
 	start := time.Now()
@@ -32,8 +34,8 @@ func TestSubmitOverloadedWhenCheckersBusy(t *testing.T) {
 	if got := b.current().entries; got != before {
 		t.Fatalf("entries %d → %d: something was proposed", before, got)
 	}
-	for range cap(b.checks) { // free them: the same post now goes through
-		<-b.checks
+	for range b.checks.n { // free them: the same post now goes through
+		b.checks.release()
 	}
 	c.mustAccept("manifest", e.ManifestEntry())
 }

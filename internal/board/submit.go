@@ -11,7 +11,6 @@ import (
 	"runtime"
 	"slices"
 	"sync"
-	"time"
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
@@ -31,8 +30,9 @@ type Submitter struct {
 	src stateSource
 	rep *replicaRef
 	// checks bounds concurrent pre-checks to the number of CPUs, so that
-	// proof verification under load cannot starve Raft's heartbeats.
-	checks chan struct{}
+	// proof verification under load cannot starve Raft's heartbeats, and
+	// hands them out in turn across elections (slots.go).
+	checks *slots
 	// tally caches the closed election's aggregate for pre-checks.
 	tally tallyCache
 	// route is the election id the posts are addressed to (Board.Scope),
@@ -45,7 +45,7 @@ type Submitter struct {
 }
 
 func newSubmitter(cfg *Config, st store.Store, src stateSource, rep *replicaRef) *Submitter {
-	return &Submitter{cfg: cfg, st: st, src: src, rep: rep, checks: make(chan struct{}, runtime.GOMAXPROCS(0))}
+	return &Submitter{cfg: cfg, st: st, src: src, rep: rep, checks: newSlots(runtime.GOMAXPROCS(0))}
 }
 
 // Posted is the outcome of one submitted entry: where it was committed,
@@ -117,14 +117,8 @@ func (s *Submitter) Submit(ctx context.Context, entries [][]byte) ([]Posted, err
 	// Proof checks use every core; a request that cannot start its
 	// checks within MaxCheckWait is refused as overload (503 with
 	// Retry-After) instead of queueing until its own timeout.
-	wait := time.NewTimer(s.cfg.MaxCheckWait)
-	defer wait.Stop()
-	select {
-	case s.checks <- struct{}{}:
-	case <-wait.C:
-		return nil, fmt.Errorf("board: the node's %d proof checkers stayed busy for %v: %w", cap(s.checks), s.cfg.MaxCheckWait, replica.ErrOverloaded)
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	if err := s.checks.acquire(ctx, key, s.cfg.MaxCheckWait); err != nil {
+		return nil, err
 	}
 	// The time stamped into the commands never goes back, even on a
 	// leader whose clock is behind its predecessor's (SPEC.md §3.6); the
@@ -151,7 +145,7 @@ func (s *Submitter) Submit(ctx context.Context, entries [][]byte) ([]Posted, err
 		parsed, pos = inside, at
 	}
 	errs = s.preCheck(v, parsed)
-	<-s.checks
+	s.checks.release()
 	var cmds [][]byte
 	var cmdPos []int
 	for k, e := range parsed {
