@@ -4,8 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-
-	"github.com/urna-vote/urna/internal/apiclient"
 )
 
 func init() {
@@ -32,17 +30,9 @@ func archiveFlags(fs *flag.FlagSet) action {
 		if len(args) != 1 {
 			return usagef("give the id of the election to archive")
 		}
-		opts := apiclient.Options{MaxRetries: 3}
-		if *tokenFile != "" {
-			tok, err := readClusterToken(*tokenFile)
-			if err != nil {
-				return fmt.Errorf("urna election-archive: %w", err)
-			}
-			opts.ClusterToken = tok
-		}
-		cl, err := apiclient.New(*node, opts)
+		cl, err := clusterClient("election-archive", *node, *tokenFile)
 		if err != nil {
-			return withHint(fmt.Errorf("urna election-archive: %w", err), "give the node's API base URL, e.g. --node http://127.0.0.1:8080")
+			return err
 		}
 		if err := cl.Archive(ctx, args[0]); err != nil {
 			return nodeError(*node, fmt.Errorf("urna election-archive: %w", err))

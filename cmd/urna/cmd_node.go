@@ -323,6 +323,25 @@ func readClusterToken(path string) (string, error) {
 	return t, nil
 }
 
+// clusterClient is the API client of a cluster change by the command what
+// ("node-remove"): the node at node, with the cluster token in tokenFile
+// (none: loopback only).
+func clusterClient(what, node, tokenFile string) (*apiclient.Client, error) {
+	opts := apiclient.Options{MaxRetries: 3}
+	if tokenFile != "" {
+		tok, err := readClusterToken(tokenFile)
+		if err != nil {
+			return nil, fmt.Errorf("urna %s: %w", what, err)
+		}
+		opts.ClusterToken = tok
+	}
+	cl, err := apiclient.New(node, opts)
+	if err != nil {
+		return nil, withHint(fmt.Errorf("urna %s: %w", what, err), "give the node's API base URL, e.g. --node http://127.0.0.1:8080")
+	}
+	return cl, nil
+}
+
 func nodeRemoveFlags(fs *flag.FlagSet) action {
 	node := nodeFlag(fs)
 	tokenFile := fs.String("cluster-token-file", "", "`file` holding the cluster token (owner-only permissions)")
@@ -330,17 +349,9 @@ func nodeRemoveFlags(fs *flag.FlagSet) action {
 		if len(args) != 1 {
 			return usagef("give the ID of the node to remove")
 		}
-		opts := apiclient.Options{MaxRetries: 3}
-		if *tokenFile != "" {
-			tok, err := readClusterToken(*tokenFile)
-			if err != nil {
-				return fmt.Errorf("urna node-remove: %w", err)
-			}
-			opts.ClusterToken = tok
-		}
-		cl, err := apiclient.New(*node, opts)
+		cl, err := clusterClient("node-remove", *node, *tokenFile)
 		if err != nil {
-			return withHint(fmt.Errorf("urna node-remove: %w", err), "give the node's API base URL, e.g. --node http://127.0.0.1:8080")
+			return err
 		}
 		if err := cl.Remove(ctx, args[0]); err != nil {
 			return nodeError(*node, fmt.Errorf("urna node-remove: %w", err))

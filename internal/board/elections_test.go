@@ -336,6 +336,25 @@ func TestAttackPostForAnotherElection(t *testing.T) {
 	c.waitAgree(false)
 }
 
+// openLoneBoard opens node n1's board with cfg on a fresh bbolt store,
+// with no replica attached yet, and applies entries, each committed in
+// its own Raft entry (indexes 1, 2, ...).
+func openLoneBoard(t *testing.T, cfg Config, entries ...[]byte) *Board {
+	t.Helper()
+	st := boltOpener(t, "n1", filepath.Join(t.TempDir(), "n1"))
+	t.Cleanup(func() { st.Close() })
+	cfg.NodeID, cfg.Store = "n1", st
+	b, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	for i, e := range entries {
+		b.ApplyEntries([]replica.Entry{{Index: uint64(i + 1), Cmds: [][]byte{encodeEntryCmd(1, e)}}})
+	}
+	return b
+}
+
 // blockingReplica is a leader whose proposals wait until release is
 // closed, then fail: the posts it holds stay in flight meanwhile.
 type blockingReplica struct {
@@ -373,17 +392,7 @@ func (r *blockingReplica) ReadIndex(context.Context) (uint64, error)          { 
 // admissions and refusals.
 func TestElectionQuota(t *testing.T) {
 	es := makeElections(t, 2, "alpha", "beta")
-	st := boltOpener(t, "q", filepath.Join(t.TempDir(), "q"))
-	t.Cleanup(func() { st.Close() })
-	b, err := Open(Config{NodeID: "n1", Store: st, SkipChecks: true, SubmitCapacity: 8, SubmitMinShare: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
-	b.ApplyEntries([]replica.Entry{
-		{Index: 1, Cmds: [][]byte{encodeEntryCmd(1, es[0].ManifestEntry())}},
-		{Index: 2, Cmds: [][]byte{encodeEntryCmd(1, es[1].ManifestEntry())}},
-	})
+	b := openLoneBoard(t, Config{SkipChecks: true, SubmitCapacity: 8, SubmitMinShare: 2}, es[0].ManifestEntry(), es[1].ManifestEntry())
 	if len(b.Elections()) != 2 {
 		t.Fatalf("elections: %+v", b.Elections())
 	}
@@ -469,14 +478,8 @@ func TestElectionQuota(t *testing.T) {
 func TestAttackElectionAdmission(t *testing.T) {
 	es := makeElections(t, 2, "alpha", "gamma")
 	other := testonly.NewElection(t, "foreign nodes", testonly.Config{Voters: 2, ElectionID: "delta"}) // its own node keys
-	st := boltOpener(t, "a", filepath.Join(t.TempDir(), "a"))
-	t.Cleanup(func() { st.Close() })
 	creators := [][32]byte{[32]byte(es[0].EA.Public().Bytes()), [32]byte(other.EA.Public().Bytes())}
-	b, err := Open(Config{NodeID: "n1", Key: es[0].Nodes[0].Key, Store: st, Creators: creators})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
+	b := openLoneBoard(t, Config{Key: es[0].Nodes[0].Key, Creators: creators})
 	rep := &blockingReplica{release: make(chan struct{})}
 	close(rep.release) // every proposal fails at once, after it was made
 	b.Attach(rep)
@@ -574,14 +577,7 @@ func TestArchiveElection(t *testing.T) {
 // beyond MaxActiveElections; archiving one makes room (E.5.3, E.5.5).
 func TestElectionCaps(t *testing.T) {
 	es := makeElections(t, 2, "alpha", "beta")
-	st := boltOpener(t, "c", filepath.Join(t.TempDir(), "c"))
-	t.Cleanup(func() { st.Close() })
-	b, err := Open(Config{NodeID: "n1", Store: st, SkipChecks: true, MaxActiveElections: 1, MaxElectionEntries: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
-	b.ApplyEntries([]replica.Entry{{Index: 1, Cmds: [][]byte{encodeEntryCmd(1, es[0].ManifestEntry()), encodeEntryCmd(1, es[0].CredentialsEntry())}}})
+	b := openLoneBoard(t, Config{SkipChecks: true, MaxActiveElections: 1, MaxElectionEntries: 2}, es[0].ManifestEntry(), es[0].CredentialsEntry())
 	rep := &blockingReplica{release: make(chan struct{})}
 	close(rep.release)
 	b.Attach(rep)
@@ -597,7 +593,7 @@ func TestElectionCaps(t *testing.T) {
 	if rep.held() != 0 {
 		t.Fatalf("%d posts beyond the caps were proposed", rep.held())
 	}
-	b.ApplyEntries([]replica.Entry{{Index: 2, Cmds: [][]byte{encodeArchiveCmd(es[0].Fingerprint())}}})
+	b.ApplyEntries([]replica.Entry{{Index: 3, Cmds: [][]byte{encodeArchiveCmd(es[0].Fingerprint())}}})
 	if _, err := sb.Submit(context.Background(), [][]byte{es[1].ManifestEntry()}); !errors.Is(err, replica.ErrLeadershipLost) {
 		t.Fatalf("beta once alpha is archived: %v, want it proposed", err)
 	}
@@ -740,17 +736,10 @@ func TestJoinManyElectionsBySnapshot(t *testing.T) {
 // refused as overload while another is not. The clock is the test's.
 func TestElectionRate(t *testing.T) {
 	es := makeElections(t, 2, "alpha", "beta")
-	st := boltOpener(t, "r", filepath.Join(t.TempDir(), "r"))
-	t.Cleanup(func() { st.Close() })
 	var mu sync.Mutex
 	now := time.Unix(1_800_000_000, 0)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	b, err := Open(Config{NodeID: "n1", Store: st, SkipChecks: true, ElectionRate: 1, ElectionBurst: 3, Now: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
-	b.ApplyEntries([]replica.Entry{{Index: 1, Cmds: [][]byte{encodeEntryCmd(1, es[0].ManifestEntry()), encodeEntryCmd(1, es[1].ManifestEntry())}}})
+	b := openLoneBoard(t, Config{SkipChecks: true, ElectionRate: 1, ElectionBurst: 3, Now: clock}, es[0].ManifestEntry(), es[1].ManifestEntry())
 	rep := &blockingReplica{release: make(chan struct{})}
 	close(rep.release)
 	b.Attach(rep)
