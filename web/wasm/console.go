@@ -278,7 +278,7 @@ func consoleAct(h int, action string, record []byte, known []string, fingerprint
 }
 
 // followError gives the page a code for a board the console will not act
-// on: "lagging" when no quorum checkpoint covers the record yet (V3) or a
+// on: "lagging" when no quorum checkpoint covers the record yet (V3.6) or a
 // checkpoint shown is newer than the record (read again), "fork" with the
 // evidence, "not_verified" naming the failing step.
 func followError(s *client.Verified, err error) error {
@@ -291,7 +291,9 @@ func followError(s *client.Verified, err error) error {
 		return &bridgeError{Code: "lagging", Err: fmt.Errorf("urna: %w", err)}
 	case errors.Is(err, client.ErrNotVerified):
 		if s != nil && s.Report != nil {
-			if step, _, _ := s.Report.FirstFailure(); step == client.StepV3 {
+			// Only a record no checkpoint covers yet (V3.6) is read again;
+			// any other V3 failure is a board that lies.
+			if step, f, _ := s.Report.FirstFailure(); step == client.StepV3 && strings.HasPrefix(f.Field, "V3.6") {
 				return &bridgeError{Code: "lagging", Err: fmt.Errorf("urna: %w", err)}
 			}
 		}
