@@ -5,9 +5,54 @@ import { UrnaError } from './errors.js';
 
 const BASE = '/api/v1/';
 
-// url returns the address of an API path, for links and event streams.
+// The routes of the board as a whole; every other path is per election
+// (docs/API.md, Elections).
+const BOARD_ROUTES = new Set(['cluster', 'elections', 'health', 'ready', 'booth']);
+
+// ELECTION_ID is the syntax of an election id (ballot.ValidElectionID):
+// 1..64 bytes of [a-z0-9-].
+const ELECTION_ID = /^[a-z0-9-]{1,64}$/;
+
+// The election the page serves: the query parameter election of the
+// page's address, else null (the board's default election, addressed by
+// the un-prefixed routes). A parameter that is no election id leaves
+// chosen.bad set: every per-election call then throws bad_election.
+const chosen = (() => {
+  const q = new URLSearchParams(globalThis.location ? location.search : '');
+  if (!q.has('election')) return { id: null, bad: null };
+  const id = q.get('election');
+  return ELECTION_ID.test(id) ? { id, bad: null } : { id: null, bad: id };
+})();
+
+// electionParam returns the page's election id, or null for the default.
+export function electionParam() { return chosen.id; }
+
+// checkElectionParam throws the bad_election UrnaError when the page's
+// address names an election with a malformed id.
+export function checkElectionParam() {
+  if (chosen.bad !== null) {
+    throw new UrnaError('bad_election', `"${chosen.bad.slice(0, 80)}" is not an election id`, { status: 0, params: { id: chosen.bad.slice(0, 80) } });
+  }
+}
+
+// pageLink returns the address of the site's page href (e.g.
+// "check.html?tracker=X") for the page's election: it keeps the election
+// parameter, so links between pages stay in one election.
+export function pageLink(href) {
+  if (chosen.id === null) return href;
+  const [head, hash] = href.split('#');
+  const sep = head.includes('?') ? '&' : '?';
+  return `${head}${sep}election=${encodeURIComponent(chosen.id)}${hash === undefined ? '' : '#' + hash}`;
+}
+
+// url returns the address of an API path, for links and event streams:
+// a per-election path goes to /api/v1/elections/{id}/ when the page
+// serves a chosen election.
 export function url(path) {
-  return BASE + path;
+  if (BOARD_ROUTES.has(path.split(/[/?]/)[0])) return BASE + path;
+  checkElectionParam();
+  if (chosen.id === null) return BASE + path;
+  return `${BASE}elections/${encodeURIComponent(chosen.id)}/${path}`;
 }
 
 // api GETs (or POSTs body as JSON to) /api/v1/<path> and returns the
@@ -15,9 +60,10 @@ export function url(path) {
 // 'network' (status 0) when the node cannot be reached, else the API's
 // error code and the HTTP status.
 export async function api(path, { body, signal, raw } = {}) {
+  const addr = url(path);
   let resp;
   try {
-    resp = await fetch(url(path), {
+    resp = await fetch(addr, {
       method: body === undefined ? 'GET' : 'POST',
       headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -50,12 +96,13 @@ export async function postEntry(entry) {
   return r;
 }
 
-// orNone GETs path, or null when the node has none yet (404).
+// orNone GETs path, or null when the node has none yet (404; not when
+// the page's election is unknown to the board).
 async function orNone(path) {
   try {
     return await api(path);
   } catch (e) {
-    if (e.status === 404) return null;
+    if (e.status === 404 && e.code !== 'unknown_election') return null;
     throw e;
   }
 }
@@ -65,6 +112,10 @@ export function election() { return orNone('election'); }
 
 // cluster returns the board's Raft servers ({leader, servers: [{id, ...}]}).
 export function cluster() { return api('cluster'); }
+
+// elections lists the board's elections ({elections: [{election_id,
+// phase, default, archived, ...}]}) in creation order.
+export function elections() { return api('elections'); }
 
 // checkpoint returns the node's newest quorum checkpoint ({size, root,
 // note, signers}), or null before the first one.

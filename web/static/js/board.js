@@ -2,7 +2,7 @@
 // checkpoint with each node's signature checked in this browser, blocks and
 // entries with live updates (Server-Sent Events), search by tracker.
 
-import { api, election, pages, url } from './api.js';
+import { api, election, pages, url, pageLink } from './api.js';
 import { $, el, announce, shortHex } from './dom.js';
 import { t, setT, setError, phaseName, onLanguage } from './i18n.js';
 import { UrnaError } from './errors.js';
@@ -222,7 +222,7 @@ async function search(ev) {
     else if (s.superseded_by !== null && s.superseded_by !== undefined) { key = 'check.replaced'; params = { seq: s.superseded_by }; }
     const found = setT(el('span'), 'board.search.found', { tracker: q.tracker, seq: s.seq, type: t(typeKey(s.type)) });
     out.replaceChildren(found, ' ', setT(el('span'), key, params));
-    if (s.audited) out.append(' ', el('a', { href: `check.html?tracker=${encodeURIComponent(q.tracker)}` }, setT(el('span'), 'board.search.opened')));
+    if (s.audited) out.append(' ', el('a', { href: pageLink(`check.html?tracker=${encodeURIComponent(q.tracker)}`) }, setT(el('span'), 'board.search.opened')));
     const row = document.querySelector(`#entries tr[data-seq="${s.seq}"]`);
     if (row) row.classList.add('fresh');
   } catch (e) {

@@ -5,7 +5,7 @@
 // ballot); only the signed, encrypted entry leaves the page, and after a
 // challenge the opening the voter asked to publish.
 
-import { api, pages, postEntry, election, sleep, waitForCheckpoint } from './api.js';
+import { api, pages, postEntry, election, sleep, waitForCheckpoint, pageLink } from './api.js';
 import { $, el, announce, focusHeading, onClick } from './dom.js';
 import { UrnaError } from './errors.js';
 import { t, setT, setError, errorText, phaseName, onLanguage } from './i18n.js';
@@ -466,7 +466,7 @@ function castFailed(e) {
 function showCast({ seq, tracker, earlier: before }) {
   setT($('cast-seq'), 'booth.cast.onboard', { seq });
   $('cast-tracker').textContent = tracker;
-  $('check-link').href = `check.html?tracker=${encodeURIComponent(tracker)}`;
+  $('check-link').href = pageLink(`check.html?tracker=${encodeURIComponent(tracker)}`);
   $('download').hidden = true;
   $('cast-replaced').hidden = !before;
   setT($('cast-replaced'), before ? 'booth.revote.replaced' : null, before || {});

@@ -1,10 +1,25 @@
 // The election's home page: status and the way in to each part.
 
-import { election } from './api.js';
-import { $ } from './dom.js';
+import { election, elections } from './api.js';
+import { $, el } from './dom.js';
 import { t, setT, errorText, phaseName, onLanguage } from './i18n.js';
 
 let st = null;
+let list = []; // the board's elections, when it has more than one
+
+// renderList lists the board's elections, each with its booth and results.
+function renderList() {
+  $('elections').hidden = list.length < 2;
+  $('elections-list').replaceChildren(...list.map((e) => {
+    const q = '?election=' + encodeURIComponent(e.election_id);
+    const id = e.election_id;
+    return el('li', { 'data-election': id },
+      el('code', {}, id), ' · ', phaseName(e.phase),
+      e.archived ? ` · ${t('home.elections.archived')}` : '', ' · ',
+      el('a', { href: 'booth.html' + q }, t('home.elections.vote', { id })), ' · ',
+      el('a', { href: 'results.html' + q }, t('home.elections.results', { id })));
+  }));
+}
 
 function render() {
   $('load').hidden = true;
@@ -33,5 +48,11 @@ export async function start() {
     $('load').hidden = true;
     $('err').textContent = errorText(e);
   }
-  onLanguage(render);
+  try {
+    ({ elections: list } = await elections());
+  } catch {
+    list = []; // a node without the listing: the page shows one election
+  }
+  renderList();
+  onLanguage(() => { render(); renderList(); });
 }

@@ -3,7 +3,9 @@
 // starts the page's own module, named by <body data-page>, and clears
 // aria-busy on <main> once that page is ready to use.
 
-import { start as startI18n } from './i18n.js';
+import { start as startI18n, setError } from './i18n.js';
+import { checkElectionParam, pageLink, url } from './api.js';
+import { el } from './dom.js';
 
 const pages = {
   index: () => import('./index.js'),
@@ -15,10 +17,28 @@ const pages = {
   trustee: () => import('./trustee.js'),
 };
 
+// keepElection points the page's links at the page's election: links to
+// the other pages keep the election parameter, links into the API (the
+// record) address the election's routes.
+function keepElection() {
+  for (const a of document.querySelectorAll('a[href]')) {
+    const href = a.getAttribute('href');
+    if (/^[a-z]+\.html([?#]|$)/.test(href)) a.setAttribute('href', pageLink(href));
+    else if (href.startsWith('/api/v1/')) a.setAttribute('href', url(href.slice('/api/v1/'.length)));
+  }
+}
+
 startI18n();
 const load = pages[document.body.dataset.page];
 try {
+  checkElectionParam();
+  keepElection();
   if (load) await (await load()).start();
+} catch (e) {
+  if (e.code !== 'bad_election') throw e;
+  // An address that names no valid election: say so instead of the page.
+  const main = document.getElementById('main');
+  main.replaceChildren(setError(el('p', { id: 'election-err', role: 'alert' }), e));
 } finally {
   document.getElementById('main').setAttribute('aria-busy', 'false');
 }

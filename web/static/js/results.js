@@ -2,7 +2,7 @@
 // bars are decoration), the trustees who decrypted, and the verdict of the
 // full verifier (package client, V1–V13) run on the record in this browser.
 
-import { api, pages } from './api.js';
+import { api, pages, electionParam } from './api.js';
 import { $, el, announce } from './dom.js';
 import { setT, setError, phaseName, onLanguage } from './i18n.js';
 import { verifyInWorker } from './urna.js';
@@ -204,7 +204,7 @@ export async function start() {
     renderQuestions();
     if (res) renderDownloads();
     renderTrustees();
-    $('cli').textContent = `urna verify ${location.origin}`;
+    $('cli').textContent = `urna verify ${electionParam() ? '--election ' + electionParam() + ' ' : ''}${location.origin}`;
     $('verify-sec').hidden = false;
   } catch (e) {
     $('load').hidden = true;
