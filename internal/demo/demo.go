@@ -65,7 +65,8 @@ type Config struct {
 	// Elections is how many elections run side by side on the one cluster
 	// (docs/spec/elections.md), created while the others run, each with
 	// its own parties, Ballots voters and record, verified on its own
-	// (default 1). More than one excludes Serve and witnesses.
+	// (default 1). More than one excludes witnesses; Serve is then called
+	// for each election, concurrently, and ServedElection(ctx) names it.
 	Elections int
 }
 
@@ -151,8 +152,6 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 		cfg.Elections = 1
 	case cfg.Elections < 1 || cfg.Elections > maxElections:
 		return nil, fmt.Errorf("demo: %d elections, want 1..%d", cfg.Elections, maxElections)
-	case cfg.Elections > 1 && cfg.Serve != nil:
-		return nil, errors.New("demo: several elections cannot be served for voting by hand: run one")
 	}
 	r := &run{cfg: cfg, rand: cfg.Rand, start: time.Now()}
 	var err error
@@ -302,6 +301,15 @@ func (r *run) election(ctx context.Context) (*Outcome, error) {
 	return r.hold(ctx, started, board)
 }
 
+type servedKey struct{}
+
+// ServedElection returns the id of the election that Config.Serve is
+// called for, when Config.Elections > 1 ("" otherwise).
+func ServedElection(ctx context.Context) string {
+	id, _ := ctx.Value(servedKey{}).(string)
+	return id
+}
+
 // holdMany holds Config.Elections elections side by side on the cluster,
 // each as hold holds one, and prints their results and verdicts in order.
 func (r *run) holdMany(ctx context.Context, started []*server.Node, board []ballot.BoardNode) (*Outcome, error) {
@@ -319,6 +327,11 @@ func (r *run) holdMany(ctx context.Context, started []*server.Node, board []ball
 		c := *r
 		c.cfg.Progress, c.cfg.Out, c.rand, c.tag = progress, &bufs[i], rd, id+": "
 		c.shape = r.shape.withElectionID(id)
+		if serve := r.cfg.Serve; serve != nil {
+			c.cfg.Serve = func(ctx context.Context, url string, creds []string) error {
+				return serve(context.WithValue(ctx, servedKey{}, id), url, creds)
+			}
+		}
 		c.dir = filepath.Join(r.dir, id)
 		if err := os.MkdirAll(c.dir, 0o700); err != nil {
 			return nil, fmt.Errorf("demo: %w", err)

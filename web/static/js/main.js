@@ -38,7 +38,11 @@ try {
   if (e.code !== 'bad_election') throw e;
   // An address that names no valid election: say so instead of the page.
   const main = document.getElementById('main');
-  main.replaceChildren(setError(el('p', { id: 'election-err', role: 'alert' }), e));
+  // Only the page's heading stays.
+  const h1 = main.querySelector('h1');
+  for (const c of main.children) c.hidden = c !== h1;
+  const msg = setError(el('p', { id: 'election-err', role: 'alert' }), e);
+  if (h1 && h1.parentElement === main) h1.after(msg); else main.prepend(msg);
 } finally {
   document.getElementById('main').setAttribute('aria-busy', 'false');
 }
