@@ -13,25 +13,27 @@ const BOARD_ROUTES = new Set(['cluster', 'elections', 'health', 'ready', 'booth'
 // 1..64 bytes of [a-z0-9-].
 const ELECTION_ID = /^[a-z0-9-]{1,64}$/;
 
-// The election the page serves: the query parameter election of the
-// page's address, else null (the board's default election, addressed by
-// the un-prefixed routes). A parameter that is no election id leaves
-// chosen.bad set: every per-election call then throws bad_election.
-const chosen = (() => {
-  const q = new URLSearchParams(globalThis.location ? location.search : '');
+// chosen returns the election the page serves: the query parameter
+// election of the page's address, else null (the board's default
+// election, addressed by the un-prefixed routes). A parameter that is no
+// election id sets bad: every per-election call then throws bad_election.
+function chosen() {
+  const q = new URLSearchParams(location.search);
   if (!q.has('election')) return { id: null, bad: null };
   const id = q.get('election');
   return ELECTION_ID.test(id) ? { id, bad: null } : { id: null, bad: id };
-})();
+}
 
 // electionParam returns the page's election id, or null for the default.
-export function electionParam() { return chosen.id; }
+export function electionParam() { return chosen().id; }
 
 // checkElectionParam throws the bad_election UrnaError when the page's
 // address names an election with a malformed id.
 export function checkElectionParam() {
-  if (chosen.bad !== null) {
-    throw new UrnaError('bad_election', `"${chosen.bad.slice(0, 80)}" is not an election id`, { status: 0, params: { id: chosen.bad.slice(0, 80) } });
+  const { bad } = chosen();
+  if (bad !== null) {
+    const id = bad.slice(0, 80);
+    throw new UrnaError('bad_election', `"${id}" is not an election id`, { status: 0, params: { id } });
   }
 }
 
@@ -39,10 +41,11 @@ export function checkElectionParam() {
 // "check.html?tracker=X") for the page's election: it keeps the election
 // parameter, so links between pages stay in one election.
 export function pageLink(href) {
-  if (chosen.id === null) return href;
+  const { id } = chosen();
+  if (id === null) return href;
   const [head, hash] = href.split('#');
   const sep = head.includes('?') ? '&' : '?';
-  return `${head}${sep}election=${encodeURIComponent(chosen.id)}${hash === undefined ? '' : '#' + hash}`;
+  return `${head}${sep}election=${encodeURIComponent(id)}${hash === undefined ? '' : '#' + hash}`;
 }
 
 // url returns the address of an API path, for links and event streams:
@@ -51,8 +54,9 @@ export function pageLink(href) {
 export function url(path) {
   if (BOARD_ROUTES.has(path.split(/[/?]/)[0])) return BASE + path;
   checkElectionParam();
-  if (chosen.id === null) return BASE + path;
-  return `${BASE}elections/${encodeURIComponent(chosen.id)}/${path}`;
+  const { id } = chosen();
+  if (id === null) return BASE + path;
+  return `${BASE}elections/${encodeURIComponent(id)}/${path}`;
 }
 
 // api GETs (or POSTs body as JSON to) /api/v1/<path> and returns the
