@@ -37,6 +37,30 @@ func fail(code string, format string, args ...any) error {
 	return &bridgeError{Code: code, Err: fmt.Errorf("urna: "+format, args...)}
 }
 
+// followFailure says why client.Follow would not hand a page a verified
+// board, the one rule the console and the trustee page share: "fork" (fe
+// holds the evidence), "stale" (a checkpoint shown or remembered is newer
+// than the record), "lagging" (only V3.6 failed: no quorum checkpoint
+// covers the record yet, so it is read again), "not_verified" (any other
+// failing step, V3 ones included: the board lies), "" (the record could not
+// be read).
+func followFailure(s *client.Verified, err error) (kind string, fe *client.ForkError) {
+	switch {
+	case errors.As(err, &fe):
+		return "fork", fe
+	case errors.Is(err, client.ErrStale):
+		return "stale", nil
+	case errors.Is(err, client.ErrNotVerified):
+		if s != nil && s.Report != nil {
+			if step, f, _ := s.Report.FirstFailure(); step == client.StepV3 && strings.HasPrefix(f.Field, "V3.6") {
+				return "lagging", nil
+			}
+		}
+		return "not_verified", nil
+	}
+	return "", nil
+}
+
 // codeOf returns the code of err for the page, and the values its
 // translated sentence names (a bad character and its position, a count).
 func codeOf(err error) (string, map[string]any) {

@@ -278,25 +278,17 @@ func consoleAct(h int, action string, record []byte, known []string, fingerprint
 }
 
 // followError gives the page a code for a board the console will not act
-// on: "lagging" when no quorum checkpoint covers the record yet (V3.6) or a
-// checkpoint shown is newer than the record (read again), "fork" with the
-// evidence, "not_verified" naming the failing step.
+// on (followFailure): "lagging" when the record is to be read again (no
+// quorum checkpoint covers it yet, or a checkpoint shown is newer), "fork"
+// with the evidence, "not_verified" naming the failing step.
 func followError(s *client.Verified, err error) error {
-	var fe *client.ForkError
-	switch {
-	case errors.As(err, &fe):
+	switch kind, fe := followFailure(s, err); kind {
+	case "fork":
 		ev, _ := json.Marshal(fe.Evidence)
 		return &bridgeError{Code: "fork", Err: fmt.Errorf("urna: the board showed two histories; evidence: %s: %w", ev, err)}
-	case errors.Is(err, client.ErrStale):
+	case "stale", "lagging":
 		return &bridgeError{Code: "lagging", Err: fmt.Errorf("urna: %w", err)}
-	case errors.Is(err, client.ErrNotVerified):
-		if s != nil && s.Report != nil {
-			// Only a record no checkpoint covers yet (V3.6) is read again;
-			// any other V3 failure is a board that lies.
-			if step, f, _ := s.Report.FirstFailure(); step == client.StepV3 && strings.HasPrefix(f.Field, "V3.6") {
-				return &bridgeError{Code: "lagging", Err: fmt.Errorf("urna: %w", err)}
-			}
-		}
+	case "not_verified":
 		return &bridgeError{Code: "not_verified", Err: fmt.Errorf("urna: %w", err)}
 	}
 	return fail("malformed", "the election record could not be read: %w", err)

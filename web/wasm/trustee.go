@@ -294,26 +294,16 @@ func boardView(s *client.Verified, b *trustee.Board) *TrusteeBoardView {
 }
 
 // trusteeFollowError gives the page a code for a board the trustee will
-// not act on: "lagging" when no quorum checkpoint covers the record yet
-// (V3.6: read again), "stale" when a checkpoint shown or remembered is newer
-// than the record, "fork" with the evidence, "not_verified" naming the
-// failing step.
+// not act on (followFailure): "lagging" (read again), "stale", "fork" with
+// the evidence, "refused" naming the failing step, each prefixed "trustee_".
 func trusteeFollowError(s *client.Verified, err error) error {
-	var fe *client.ForkError
-	switch {
-	case errors.As(err, &fe):
+	switch kind, fe := followFailure(s, err); kind {
+	case "fork":
 		// The evidence file of SPEC.md §10.8, for `urna verify --evidence`.
 		return &bridgeError{Code: "trustee_fork", Err: fmt.Errorf("urna: %w; the evidence (save it as a file and check it with 'urna verify --evidence FILE'): %s", err, bytes.TrimSpace(fe.Evidence.Marshal()))}
-	case errors.Is(err, client.ErrStale):
-		return &bridgeError{Code: "trustee_stale", Err: fmt.Errorf("urna: %w", err)}
-	case errors.Is(err, client.ErrNotVerified):
-		if s != nil && s.Report != nil {
-			// Only a record no checkpoint covers yet (V3.6) is read again;
-			// any other V3 failure is a board that lies.
-			if step, f, _ := s.Report.FirstFailure(); step == client.StepV3 && strings.HasPrefix(f.Field, "V3.6") {
-				return &bridgeError{Code: "trustee_lagging", Err: fmt.Errorf("urna: %w", err)}
-			}
-		}
+	case "stale", "lagging":
+		return &bridgeError{Code: "trustee_" + kind, Err: fmt.Errorf("urna: %w", err)}
+	case "not_verified":
 		return &bridgeError{Code: "trustee_refused", Err: fmt.Errorf("urna: %w", err)}
 	}
 	return fail("malformed", "the election record could not be read: %w", err)
