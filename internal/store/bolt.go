@@ -490,13 +490,22 @@ func (t *boltTx) bucket(name []byte) *bolt.Bucket {
 	return pb.Bucket(name)
 }
 
-// writeBucket returns the partition's bucket name, creating the partition
-// on its first write.
-func (t *boltTx) writeBucket(name []byte) (*bolt.Bucket, error) {
+// readBucket checks the transaction's partition and returns its bucket
+// name, or nil when nothing was ever written there (an empty read).
+func (t *boltTx) readBucket(name []byte) (*bolt.Bucket, error) {
 	if err := checkPartition(t.part); err != nil {
 		return nil, err
 	}
-	b := t.bucket(name)
+	return t.bucket(name), nil
+}
+
+// writeBucket returns the partition's bucket name, creating the partition
+// on its first write.
+func (t *boltTx) writeBucket(name []byte) (*bolt.Bucket, error) {
+	b, err := t.readBucket(name)
+	if err != nil {
+		return nil, err
+	}
 	if b == nil {
 		pb, err := t.tx.CreateBucketIfNotExists(partBucket(t.part))
 		if err != nil {
@@ -527,12 +536,9 @@ func (t *boltTx) Partitions() ([]Partition, error) {
 }
 
 func (t *boltTx) lastIndex(bucket []byte) (uint64, error) {
-	if err := checkPartition(t.part); err != nil {
+	b, err := t.readBucket(bucket)
+	if err != nil || b == nil {
 		return 0, err
-	}
-	b := t.bucket(bucket)
-	if b == nil {
-		return 0, nil
 	}
 	k, _ := b.Cursor().Last()
 	if k == nil {
@@ -558,11 +564,12 @@ func (t *boltTx) Entry(seq uint64) ([]byte, error) { return t.numbered(bktEntrie
 
 // numbered reads record n of an append-only bucket (entries, blocks).
 func (t *boltTx) numbered(bkt []byte, what string, n uint64) ([]byte, error) {
-	if err := checkPartition(t.part); err != nil {
+	b, err := t.readBucket(bkt)
+	if err != nil {
 		return nil, err
 	}
 	var v []byte
-	if b := t.bucket(bkt); b != nil {
+	if b != nil {
 		v = b.Get(u64key(n))
 	}
 	if v == nil {
@@ -572,12 +579,9 @@ func (t *boltTx) numbered(bkt []byte, what string, n uint64) ([]byte, error) {
 }
 
 func (t *boltTx) Entries(from, to uint64, fn func(seq uint64, data []byte) error) error {
-	if err := checkPartition(t.part); err != nil {
+	b, err := t.readBucket(bktEntries)
+	if err != nil || b == nil {
 		return err
-	}
-	b := t.bucket(bktEntries)
-	if b == nil {
-		return nil
 	}
 	c := b.Cursor()
 	for k, v := c.Seek(u64key(from)); k != nil; k, v = c.Next() {
@@ -593,10 +597,10 @@ func (t *boltTx) Entries(from, to uint64, fn func(seq uint64, data []byte) error
 }
 
 func (t *boltTx) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
-	if err := checkPartition(t.part); err != nil {
+	b, err := t.readBucket(bktHashes)
+	if err != nil {
 		return nil, err
 	}
-	b := t.bucket(bktHashes)
 	out := make([]tlog.Hash, len(indexes))
 	for i, idx := range indexes {
 		if idx < 0 {
@@ -630,11 +634,12 @@ func (t *boltTx) Get(ns Namespace, key []byte) ([]byte, error) {
 	if err := checkKey(ns, key); err != nil {
 		return nil, err
 	}
-	if err := checkPartition(t.part); err != nil {
+	b, err := t.readBucket(nsBucket(ns))
+	if err != nil {
 		return nil, err
 	}
 	var v []byte
-	if b := t.bucket(nsBucket(ns)); b != nil {
+	if b != nil {
 		v = b.Get(key)
 	}
 	if v == nil {
@@ -647,12 +652,9 @@ func (t *boltTx) Scan(ns Namespace, prefix []byte, fn func(key, value []byte) er
 	if err := checkNS(ns); err != nil {
 		return err
 	}
-	if err := checkPartition(t.part); err != nil {
+	b, err := t.readBucket(nsBucket(ns))
+	if err != nil || b == nil {
 		return err
-	}
-	b := t.bucket(nsBucket(ns))
-	if b == nil {
-		return nil
 	}
 	c := b.Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
@@ -730,10 +732,7 @@ func (t *boltTx) AppendBlock(height uint64, header []byte) error {
 	if err != nil {
 		return err
 	}
-	if err := checkAppend("block", height, n, 1); err != nil {
-		return err
-	}
-	if err := checkValue("block header", header); err != nil {
+	if err := checkBlockAppend(height, n, header); err != nil {
 		return err
 	}
 	b, err := t.writeBucket(bktBlocks)
@@ -764,12 +763,9 @@ func (t *boltTx) Delete(ns Namespace, key []byte) error {
 	if err := checkKey(ns, key); err != nil {
 		return err
 	}
-	if err := checkPartition(t.part); err != nil {
+	b, err := t.readBucket(nsBucket(ns))
+	if err != nil || b == nil {
 		return err
-	}
-	b := t.bucket(nsBucket(ns))
-	if b == nil {
-		return nil
 	}
 	if err := b.Delete(key); err != nil {
 		return fmt.Errorf("store: deleting key %x in namespace %v: %w", key, ns, err)

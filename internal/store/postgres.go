@@ -845,10 +845,7 @@ func (t *pgTx) AppendBlock(height uint64, header []byte) error {
 	if err != nil {
 		return err
 	}
-	if err := checkAppend("block", height, n, 1); err != nil {
-		return err
-	}
-	if err := checkValue("block header", header); err != nil {
+	if err := checkBlockAppend(height, n, header); err != nil {
 		return err
 	}
 	if err := t.written(); err != nil {

@@ -140,20 +140,15 @@ func TestSnapshotGoldenV2(t *testing.T) {
 
 // Negative vectors: each breaks exactly one rule of the format.
 func TestSnapshotRejects(t *testing.T) {
-	enc := func(f func(w *snapWriter)) []byte {
+	encode := func(multi bool, f func(w *snapWriter)) []byte {
 		var buf bytes.Buffer
-		w := newSnapWriter(&buf, 1, false)
+		w := newSnapWriter(&buf, 1, multi)
 		f(w)
 		w.finish()
 		return buf.Bytes()
 	}
-	enc2 := func(f func(w *snapWriter)) []byte {
-		var buf bytes.Buffer
-		w := newSnapWriter(&buf, 1, true)
-		f(w)
-		w.finish()
-		return buf.Bytes()
-	}
+	enc := func(f func(w *snapWriter)) []byte { return encode(false, f) }
+	enc2 := func(f func(w *snapWriter)) []byte { return encode(true, f) }
 	cases := map[string][]byte{
 		"entry gap":          enc(func(w *snapWriter) { w.entry(0, 1, nil) }),
 		"entry repeat":       enc(func(w *snapWriter) { w.entry(0, 0, nil); w.entry(0, 0, nil) }),

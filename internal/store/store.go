@@ -265,6 +265,15 @@ func checkAppend(what string, first, count uint64, n int) error {
 	return nil
 }
 
+// checkBlockAppend validates the append of one block at height given the
+// current block count: the rule both backends' AppendBlock enforce.
+func checkBlockAppend(height, count uint64, header []byte) error {
+	if err := checkAppend("block", height, count, 1); err != nil {
+		return err
+	}
+	return checkValue("block header", header)
+}
+
 func clone(b []byte) []byte {
 	if b == nil {
 		return []byte{}
