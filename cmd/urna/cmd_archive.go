@@ -1,9 +1,9 @@
 package main
 
 import (
-	"context"
 	"flag"
-	"fmt"
+
+	"github.com/urna-vote/urna/internal/apiclient"
 )
 
 func init() {
@@ -24,20 +24,6 @@ started with (--cluster-token-file).`,
 }
 
 func archiveFlags(fs *flag.FlagSet) action {
-	node := nodeFlag(fs)
-	tokenFile := fs.String("cluster-token-file", "", "`file` holding the cluster token (owner-only permissions)")
-	return func(ctx context.Context, e *env, args []string) error {
-		if len(args) != 1 {
-			return usagef("give the id of the election to archive")
-		}
-		cl, err := clusterClient("election-archive", *node, *tokenFile)
-		if err != nil {
-			return err
-		}
-		if err := cl.Archive(ctx, args[0]); err != nil {
-			return nodeError(*node, fmt.Errorf("urna election-archive: %w", err))
-		}
-		fmt.Fprintf(e.stdout, "archived election %s: the board accepts no more entries for it\n", args[0])
-		return nil
-	}
+	return clusterChangeFlags(fs, "election-archive", "give the id of the election to archive",
+		(*apiclient.Client).Archive, "archived election %s: the board accepts no more entries for it\n")
 }

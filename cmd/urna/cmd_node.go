@@ -343,20 +343,29 @@ func clusterClient(what, node, tokenFile string) (*apiclient.Client, error) {
 }
 
 func nodeRemoveFlags(fs *flag.FlagSet) action {
+	return clusterChangeFlags(fs, "node-remove", "give the ID of the node to remove",
+		(*apiclient.Client).Remove, "removed node %s from the cluster; stop its process now\n")
+}
+
+// clusterChangeFlags is the action of a cluster change by the command what
+// on the one ID in its arguments (missing: the usage error without it):
+// change is asked of the node at --node, vouched for with
+// --cluster-token-file, and done, formatted with the ID, is printed after.
+func clusterChangeFlags(fs *flag.FlagSet, what, missing string, change func(*apiclient.Client, context.Context, string) error, done string) action {
 	node := nodeFlag(fs)
 	tokenFile := fs.String("cluster-token-file", "", "`file` holding the cluster token (owner-only permissions)")
 	return func(ctx context.Context, e *env, args []string) error {
 		if len(args) != 1 {
-			return usagef("give the ID of the node to remove")
+			return usagef("%s", missing)
 		}
-		cl, err := clusterClient("node-remove", *node, *tokenFile)
+		cl, err := clusterClient(what, *node, *tokenFile)
 		if err != nil {
 			return err
 		}
-		if err := cl.Remove(ctx, args[0]); err != nil {
-			return nodeError(*node, fmt.Errorf("urna node-remove: %w", err))
+		if err := change(cl, ctx, args[0]); err != nil {
+			return nodeError(*node, fmt.Errorf("urna %s: %w", what, err))
 		}
-		fmt.Fprintf(e.stdout, "removed node %s from the cluster; stop its process now\n", args[0])
+		fmt.Fprintf(e.stdout, done, args[0])
 		return nil
 	}
 }

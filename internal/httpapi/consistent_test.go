@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -103,9 +102,8 @@ func TestConsistentReadOnFollower(t *testing.T) {
 	}))
 	t.Cleanup(leaderSrv.Close)
 
-	follower := httpapitest.Sample()
-	follower.Leader, follower.AppliedV = leaderSrv.URL, 42
-	follower.SetErr("ReadIndex", fmt.Errorf("board: %w", &replica.NotLeaderError{LeaderID: "n1"}))
+	follower := httpapitest.Follower(leaderSrv.URL, "ReadIndex")
+	follower.AppliedV = 42
 	srv := serve(t, follower, httpapi.Options{ClusterToken: "tok", ConsistentWait: 2 * time.Second, ForwardWait: 100 * time.Millisecond})
 	if a := request(t, srv, "GET", "/api/v1/trackers/K7QF-2MZX?consistent=1", ""); a.status != 200 {
 		t.Fatalf("consistent read on a follower: %d %s", a.status, a.body)
@@ -191,9 +189,8 @@ func TestAttackLyingReadIndex(t *testing.T) {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write([]byte(body))
 		}))
-		follower := httpapitest.Sample()
-		follower.Leader, follower.AppliedV = liar.URL, 100
-		follower.SetErr("ReadIndex", &replica.NotLeaderError{LeaderID: "n1"})
+		follower := httpapitest.Follower(liar.URL, "ReadIndex")
+		follower.AppliedV = 100
 		srv := serve(t, follower, httpapi.Options{ConsistentWait: 500 * time.Millisecond, ForwardWait: 100 * time.Millisecond})
 		a := request(t, srv, "GET", "/api/v1/entries/0?consistent=1", "")
 		if a.status != 503 || a.errorBody(t).Code != api.CodeNoLeader {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"testing"
@@ -13,7 +12,6 @@ import (
 	"github.com/urna-vote/urna/internal/api"
 	"github.com/urna-vote/urna/internal/httpapi"
 	"github.com/urna-vote/urna/internal/httpapi/httpapitest"
-	"github.com/urna-vote/urna/internal/replica"
 )
 
 // TestElectionRoutes: the board's elections are listed, each is read and
@@ -89,14 +87,10 @@ func TestForwardElectionPost(t *testing.T) {
 	leader.Others = map[string]*httpapitest.Fake{"beta": leaderBeta}
 	leaderSrv := serve(t, leader, httpapi.Options{})
 
-	notLeader := fmt.Errorf("board: %w", &replica.NotLeaderError{LeaderID: "n1"})
-	follower := httpapitest.Sample()
-	follower.Leader = leaderSrv.URL
-	followerBeta := httpapitest.Sample()
-	followerBeta.ElectionV.ElectionID, followerBeta.Leader = "beta", leaderSrv.URL
-	followerBeta.SetErr("Submit", notLeader)
+	follower := httpapitest.Follower(leaderSrv.URL, "Archive")
+	followerBeta := httpapitest.Follower(leaderSrv.URL, "Submit")
+	followerBeta.ElectionV.ElectionID = "beta"
 	follower.Others = map[string]*httpapitest.Fake{"beta": followerBeta}
-	follower.SetErr("Archive", notLeader)
 	followerSrv := serve(t, follower, httpapi.Options{ClusterToken: "tok", ForwardWait: 200 * time.Millisecond})
 
 	a := request(t, followerSrv, "POST", "/api/v1/elections/beta/entries", submitBody([]byte{1, 2, 3}, entryOf(t, 5)))

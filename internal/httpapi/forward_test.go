@@ -2,7 +2,6 @@ package httpapi_test
 
 import (
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"net/http/httptest"
 	"sync/atomic"
@@ -12,7 +11,6 @@ import (
 	"github.com/urna-vote/urna/internal/api"
 	"github.com/urna-vote/urna/internal/httpapi"
 	"github.com/urna-vote/urna/internal/httpapi/httpapitest"
-	"github.com/urna-vote/urna/internal/replica"
 	"github.com/urna-vote/urna/internal/testonly"
 )
 
@@ -25,9 +23,7 @@ type movingLeader struct {
 func (m *movingLeader) LeaderAPI() string { s, _ := m.leader.Load().(string); return s }
 
 func newFollowerOf(t *testing.T, leader string) (*movingLeader, *httptest.Server) {
-	f := httpapitest.Sample()
-	f.SetErr("Submit", fmt.Errorf("board: %w", &replica.NotLeaderError{LeaderID: "n1"}))
-	m := &movingLeader{Fake: f}
+	m := &movingLeader{Fake: httpapitest.Follower("", "Submit")} // m.leader names the leader
 	m.leader.Store(leader)
 	srv := httptest.NewServer(httpapi.New(m, httpapi.Options{Logger: testonly.Logger(t, slog.LevelWarn)}))
 	t.Cleanup(srv.Close)

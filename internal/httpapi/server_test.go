@@ -421,10 +421,7 @@ func TestForwardToLeader(t *testing.T) {
 	leader.EntriesV = nil
 	leaderSrv := serve(t, leader, httpapi.Options{})
 
-	follower := httpapitest.Sample()
-	follower.Leader = leaderSrv.URL
-	follower.SetErr("Submit", fmt.Errorf("board: %w", &replica.NotLeaderError{LeaderID: "n1"}))
-	follower.SetErr("Join", fmt.Errorf("board: %w", &replica.NotLeaderError{LeaderID: "n1"}))
+	follower := httpapitest.Follower(leaderSrv.URL, "Submit", "Join")
 	followerSrv := serve(t, follower, httpapi.Options{ClusterToken: "tok", ForwardWait: 200 * time.Millisecond})
 
 	a := request(t, followerSrv, "POST", "/api/v1/entries", submitBody(entryOf(t, 7, 7), entryOf(t, 8)))
