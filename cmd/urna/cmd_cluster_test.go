@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -16,13 +15,6 @@ import (
 	"github.com/urna-vote/urna/internal/replica"
 	"github.com/urna-vote/urna/internal/server"
 )
-
-func urnaOut(t *testing.T, args ...string) (string, error) {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	err := run(context.Background(), args, &out, &errOut)
-	return out.String() + errOut.String(), err
-}
 
 // TestClusterCommands lists a two-node cluster, hands leadership over and
 // removes a member with `urna cluster`, from loopback.
@@ -62,29 +54,29 @@ func TestClusterCommands(t *testing.T) {
 			t.Fatal("n2 never saw the two-node cluster")
 		}
 	}
-	out, err := urnaOut(t, "cluster", "list", "--node", nodes[1].APIAddr)
+	out, err := urnaCmd(t, "cluster", "list", "--node", nodes[1].APIAddr)
 	if err != nil || !strings.Contains(out, "n1") || !strings.Contains(out, "n2") || !strings.Contains(out, "yes") {
 		t.Fatalf("cluster list: %v\n%s", err, out)
 	}
 	if !nodes[0].Replica.IsLeader() {
 		t.Fatal("n1 is not the leader")
 	}
-	out, err = urnaOut(t, "cluster", "transfer-leadership", "--node", nodes[1].APIAddr)
+	out, err = urnaCmd(t, "cluster", "transfer-leadership", "--node", nodes[1].APIAddr)
 	if err != nil || !strings.Contains(out, "the leader is now n2") {
 		t.Fatalf("transfer-leadership: %v\n%s", err, out)
 	}
-	out, err = urnaOut(t, "cluster", "transfer-leadership", "--node", nodes[0].APIAddr, "--to", "n7")
+	out, err = urnaCmd(t, "cluster", "transfer-leadership", "--node", nodes[0].APIAddr, "--to", "n7")
 	if err == nil || !strings.Contains(err.Error(), "not a voter") {
 		t.Fatalf("transfer to a stranger: %v\n%s", err, out)
 	}
-	if out, err = urnaOut(t, "cluster", "remove", "--node", nodes[0].APIAddr, "--id", "n1"); err != nil || !strings.Contains(out, "removed n1") {
+	if out, err = urnaCmd(t, "cluster", "remove", "--node", nodes[0].APIAddr, "--id", "n1"); err != nil || !strings.Contains(out, "removed n1") {
 		t.Fatalf("cluster remove: %v\n%s", err, out)
 	}
-	out, err = urnaOut(t, "cluster", "list", "--node", nodes[1].APIAddr)
+	out, err = urnaCmd(t, "cluster", "list", "--node", nodes[1].APIAddr)
 	if err != nil || strings.Contains(out, "n1 ") || !strings.Contains(out, "n2") {
 		t.Fatalf("cluster list after the removal: %v\n%s", err, out)
 	}
-	if _, err := urnaOut(t, "cluster", "add", "--node", nodes[1].APIAddr, "--id", "n3"); err == nil {
+	if _, err := urnaCmd(t, "cluster", "add", "--node", nodes[1].APIAddr, "--id", "n3"); err == nil {
 		t.Fatal("cluster add without --raft and --api was accepted")
 	}
 }
@@ -93,7 +85,7 @@ func TestClusterCommands(t *testing.T) {
 // second run, and refuses to replace a node's files.
 func TestCertsCommand(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "pki")
-	out, err := urnaOut(t, "certs", "--dir", dir, "--node", "n1=127.0.0.1,n1.example.org", "--node", "n2=10.0.0.2")
+	out, err := urnaCmd(t, "certs", "--dir", dir, "--node", "n1=127.0.0.1,n1.example.org", "--node", "n2=10.0.0.2")
 	if err != nil || !strings.Contains(out, "made a new CA") {
 		t.Fatalf("certs: %v\n%s", err, out)
 	}
@@ -121,14 +113,14 @@ func TestCertsCommand(t *testing.T) {
 	if id, err := peer.Verify(pair, 0); err != nil || id != "n1" {
 		t.Fatalf("n1.pem: %q %v", id, err)
 	}
-	out, err = urnaOut(t, "certs", "--dir", dir, "--node", "n3=10.0.0.3")
+	out, err = urnaCmd(t, "certs", "--dir", dir, "--node", "n3=10.0.0.3")
 	if err != nil || !strings.Contains(out, "using the CA") {
 		t.Fatalf("second run: %v\n%s", err, out)
 	}
-	if out, err := urnaOut(t, "certs", "--dir", dir, "--node", "n1=127.0.0.1"); err == nil {
+	if out, err := urnaCmd(t, "certs", "--dir", dir, "--node", "n1=127.0.0.1"); err == nil {
 		t.Fatalf("an existing node key was replaced:\n%s", out)
 	}
-	if _, err := urnaOut(t, "certs", "--dir", dir, "--node", "n4"); err == nil {
+	if _, err := urnaCmd(t, "certs", "--dir", dir, "--node", "n4"); err == nil {
 		t.Fatal("--node without hosts was accepted")
 	}
 }

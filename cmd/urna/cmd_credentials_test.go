@@ -29,13 +29,7 @@ func caElection(t *testing.T) (node, caDir string) {
 	t.Helper()
 	dir := t.TempDir()
 	nodeFlag, _ := testElection(t, dir, `{"election_id":"roll-1","title":"Council 2027 理事会","threshold":2,
-	 "questions":[{"text":"Q1","options":["A","B"],"min":1,"max":1}]}`, func(args ...string) {
-		t.Helper()
-		var out bytes.Buffer
-		if err := run(context.Background(), args, &out, &out); err != nil {
-			t.Fatalf("urna %s: %v\n%s", strings.Join(args, " "), err, out.String())
-		}
-	})
+	 "questions":[{"text":"Q1","options":["A","B"],"min":1,"max":1}]}`, mustRun(t))
 	return strings.TrimPrefix(nodeFlag, "--node="), filepath.Join(dir, "ca")
 }
 

@@ -105,25 +105,6 @@ func startTestNode(t *testing.T, id, dir, raftAddr string, b backend, key ed2551
 	return n
 }
 
-func urnaCmd(t *testing.T, args ...string) (string, error) {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	err := run(context.Background(), args, &out, &errOut)
-	if err != nil {
-		reportError(&errOut, err)
-	}
-	return out.String() + errOut.String(), err
-}
-
-func mustUrna(t *testing.T, args ...string) string {
-	t.Helper()
-	out, err := urnaCmd(t, args...)
-	if err != nil {
-		t.Fatalf("urna %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return out
-}
-
 // TestNodeBackupRestore backs up a stopped node holding an election (on
 // bolt and on PostgreSQL), restores the backup into a fresh directory (and
 // schema) on each backend, checks the restored state is byte for byte the

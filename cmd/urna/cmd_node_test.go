@@ -20,13 +20,11 @@ import (
 // runErr runs `urna args…` and returns what main prints on failure.
 func runErr(t *testing.T, args ...string) (stdout, printed string) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	err := run(context.Background(), args, &out, &errOut)
+	stdout, printed, err := runUrna(args...)
 	if err == nil {
 		t.Fatalf("urna %s succeeded", strings.Join(args, " "))
 	}
-	reportError(&errOut, err)
-	return out.String(), errOut.String()
+	return stdout, printed
 }
 
 // nodeArgs is a node command line with a valid key file in dir.

@@ -70,12 +70,11 @@ func TestAttackVerifyHostileNode(t *testing.T) {
 		return srv.URL
 	}
 	verify := func(args ...string) (string, error) {
-		var out, errOut bytes.Buffer
-		err := run(context.Background(), append([]string{"verify", "--progress", "never"}, args...), &out, &errOut)
+		out, _, err := runUrna(append([]string{"verify", "--progress", "never"}, args...)...)
 		if err == nil {
-			t.Fatalf("urna verify %s accepted a hostile node's record:\n%s", strings.Join(args, " "), out.String())
+			t.Fatalf("urna verify %s accepted a hostile node's record:\n%s", strings.Join(args, " "), out)
 		}
-		return out.String(), err
+		return out, err
 	}
 	proven := func(dir string) {
 		t.Helper()

@@ -81,12 +81,11 @@ func TestVerifyInputs(t *testing.T) {
 	writeFile(t, rec, sealed.Encode())
 	urnaOut := func(wantOK bool, args ...string) (string, error) {
 		t.Helper()
-		var out, errOut bytes.Buffer
-		err := run(context.Background(), args, &out, &errOut)
+		out, _, err := runUrna(args...)
 		if (err == nil) != wantOK {
-			t.Fatalf("urna %s: %v\n%s", strings.Join(args, " "), err, out.String())
+			t.Fatalf("urna %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
-		return out.String(), err
+		return out, err
 	}
 
 	fp := el.Manifest.Fingerprint()

@@ -28,13 +28,7 @@ func TestVoteSchedule(t *testing.T) {
 	dir := t.TempDir()
 	p := func(s string) string { return filepath.Join(dir, s) }
 	ctx := context.Background()
-	var all bytes.Buffer
-	must := func(args ...string) {
-		t.Helper()
-		if err := run(ctx, args, &all, &all); err != nil {
-			t.Fatalf("urna %s: %v\n%s", strings.Join(args, " "), err, all.String())
-		}
-	}
+	must := mustRun(t)
 	opens := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
 	closes := opens.Add(time.Hour)
 	N := openTestElection(t, dir, fmt.Sprintf(`{"version":4,"election_id":"sched-1","title":"Schedule","threshold":2,

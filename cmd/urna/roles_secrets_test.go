@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -28,13 +27,8 @@ func TestAttackCLISecrets(t *testing.T) {
 	var all bytes.Buffer // every byte any command printed
 	urna := func(args ...string) error {
 		t.Helper()
-		var out, errOut bytes.Buffer
-		err := run(context.Background(), args, &out, &errOut)
-		all.Write(out.Bytes())
-		all.Write(errOut.Bytes())
-		if err != nil {
-			reportError(&all, err) // what main prints
-		}
+		out, printed, err := runUrna(args...) // printed ends with what main prints on failure
+		all.WriteString(out + printed)
 		return err
 	}
 	must := func(args ...string) {

@@ -355,14 +355,18 @@ func TestAttackStalledStreams(t *testing.T) {
 	t.Fatal("stalled streams were never cut")
 }
 
-// countingHandler counts the requests reaching h.
+// countingHandler counts the requests reaching h: those for path, or
+// every one when path is empty.
 type countingHandler struct {
-	h http.Handler
-	n atomic.Int64
+	h    http.Handler
+	path string
+	n    atomic.Int64
 }
 
 func (c *countingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	c.n.Add(1)
+	if c.path == "" || r.URL.Path == c.path {
+		c.n.Add(1)
+	}
 	c.h.ServeHTTP(w, r)
 }
 
@@ -370,11 +374,8 @@ func (c *countingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // and a follower whose leader metadata names itself, answer 503 no_leader
 // after one hop; a client's own X-Urna-Forwarded only stops forwarding.
 func TestAttackForwardLoop(t *testing.T) {
-	notLeader := fmt.Errorf("board: %w", &replica.NotLeaderError{LeaderID: "n9"})
 	newFollower := func() (*httpapitest.Fake, *countingHandler, *httptest.Server) {
-		f := httpapitest.Sample()
-		f.SetErr("Submit", notLeader)
-		f.SetErr("Join", notLeader)
+		f := httpapitest.Follower("", "Submit", "Join") // each names the other below
 		ch := &countingHandler{h: httpapi.New(f, httpapi.Options{ClusterToken: "tok", Logger: testonly.Logger(t, slog.LevelWarn)})}
 		srv := httptest.NewServer(ch)
 		t.Cleanup(srv.Close)

@@ -5,7 +5,6 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -92,14 +91,8 @@ func TestConsistentReadBehind(t *testing.T) {
 func TestConsistentReadOnFollower(t *testing.T) {
 	leader := httpapitest.Sample()
 	leader.ReadIndexV = 42
-	var asked atomic.Int32
-	leaderH := httpapi.New(leader, httpapi.Options{ClusterToken: "tok"})
-	leaderSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == api.ReadIndexPath {
-			asked.Add(1)
-		}
-		leaderH.ServeHTTP(w, r)
-	}))
+	asked := &countingHandler{h: httpapi.New(leader, httpapi.Options{ClusterToken: "tok"}), path: api.ReadIndexPath}
+	leaderSrv := httptest.NewServer(asked)
 	t.Cleanup(leaderSrv.Close)
 
 	follower := httpapitest.Follower(leaderSrv.URL, "ReadIndex")
@@ -108,8 +101,8 @@ func TestConsistentReadOnFollower(t *testing.T) {
 	if a := request(t, srv, "GET", "/api/v1/trackers/K7QF-2MZX?consistent=1", ""); a.status != 200 {
 		t.Fatalf("consistent read on a follower: %d %s", a.status, a.body)
 	}
-	if asked.Load() != 1 || !slices.Equal(follower.WaitedFor(), []uint64{42}) {
-		t.Fatalf("leader asked %d times; follower waited for %v, want [42]", asked.Load(), follower.WaitedFor())
+	if asked.n.Load() != 1 || !slices.Equal(follower.WaitedFor(), []uint64{42}) {
+		t.Fatalf("leader asked %d times; follower waited for %v, want [42]", asked.n.Load(), follower.WaitedFor())
 	}
 
 	// Behind the leader's index: not_ready, never the stale answer.
