@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
-	"crypto/sha256"
 	"encoding/hex"
 	"net/http/httptest"
 	"os"
@@ -25,10 +23,9 @@ import (
 func TestNodeWitnessFlag(t *testing.T) {
 	e := testonly.NewElection(t, "node witness flag", testonly.Config{Voters: 2, Nodes: 1})
 	const name = "witness.invalid/urna"
-	seed := sha256.Sum256([]byte(name))
-	wkey := ed25519.NewKeyFromSeed(seed[:])
-	e.UseWitnesses([]ballot.Witness{{Name: name, Key: wkey.Public().(ed25519.PublicKey)}}, 1)
-	w, err := witness.New(witness.Config{Name: name, Key: wkey, Dir: t.TempDir(), Elections: []*ballot.Manifest{e.Manifest}})
+	wit := testonly.NewWitness(name)
+	e.UseWitnesses([]ballot.Witness{wit.Listed()}, 1)
+	w, err := witness.New(witness.Config{Name: name, Key: wit.Key, Dir: t.TempDir(), Elections: []*ballot.Manifest{e.Manifest}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -375,7 +375,7 @@ func (c *countingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // after one hop; a client's own X-Urna-Forwarded only stops forwarding.
 func TestAttackForwardLoop(t *testing.T) {
 	newFollower := func() (*httpapitest.Fake, *countingHandler, *httptest.Server) {
-		f := httpapitest.Follower("", "Submit", "Join") // each names the other below
+		f := followerOf("", "Submit", "Join") // each names the other below
 		ch := &countingHandler{h: httpapi.New(f, httpapi.Options{ClusterToken: "tok", Logger: testonly.Logger(t, slog.LevelWarn)})}
 		srv := httptest.NewServer(ch)
 		t.Cleanup(srv.Close)

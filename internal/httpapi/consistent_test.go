@@ -95,7 +95,7 @@ func TestConsistentReadOnFollower(t *testing.T) {
 	leaderSrv := httptest.NewServer(asked)
 	t.Cleanup(leaderSrv.Close)
 
-	follower := httpapitest.Follower(leaderSrv.URL, "ReadIndex")
+	follower := followerOf(leaderSrv.URL, "ReadIndex")
 	follower.AppliedV = 42
 	srv := serve(t, follower, httpapi.Options{ClusterToken: "tok", ConsistentWait: 2 * time.Second, ForwardWait: 100 * time.Millisecond})
 	if a := request(t, srv, "GET", "/api/v1/trackers/K7QF-2MZX?consistent=1", ""); a.status != 200 {
@@ -182,7 +182,7 @@ func TestAttackLyingReadIndex(t *testing.T) {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write([]byte(body))
 		}))
-		follower := httpapitest.Follower(liar.URL, "ReadIndex")
+		follower := followerOf(liar.URL, "ReadIndex")
 		follower.AppliedV = 100
 		srv := serve(t, follower, httpapi.Options{ConsistentWait: 500 * time.Millisecond, ForwardWait: 100 * time.Millisecond})
 		a := request(t, srv, "GET", "/api/v1/entries/0?consistent=1", "")

@@ -87,8 +87,8 @@ func TestForwardElectionPost(t *testing.T) {
 	leader.Others = map[string]*httpapitest.Fake{"beta": leaderBeta}
 	leaderSrv := serve(t, leader, httpapi.Options{})
 
-	follower := httpapitest.Follower(leaderSrv.URL, "Archive")
-	followerBeta := httpapitest.Follower(leaderSrv.URL, "Submit")
+	follower := followerOf(leaderSrv.URL, "Archive")
+	followerBeta := followerOf(leaderSrv.URL, "Submit")
 	followerBeta.ElectionV.ElectionID = "beta"
 	follower.Others = map[string]*httpapitest.Fake{"beta": followerBeta}
 	followerSrv := serve(t, follower, httpapi.Options{ClusterToken: "tok", ForwardWait: 200 * time.Millisecond})

@@ -23,7 +23,7 @@ type movingLeader struct {
 func (m *movingLeader) LeaderAPI() string { s, _ := m.leader.Load().(string); return s }
 
 func newFollowerOf(t *testing.T, leader string) (*movingLeader, *httptest.Server) {
-	m := &movingLeader{Fake: httpapitest.Follower("", "Submit")} // m.leader names the leader
+	m := &movingLeader{Fake: followerOf("", "Submit")} // m.leader names the leader
 	m.leader.Store(leader)
 	srv := httptest.NewServer(httpapi.New(m, httpapi.Options{Logger: testonly.Logger(t, slog.LevelWarn)}))
 	t.Cleanup(srv.Close)

@@ -30,6 +30,19 @@ import (
 	"github.com/urna-vote/urna/internal/wire"
 )
 
+// followerOf returns a sample board that follows the leader n1 whose API is
+// at leaderAPI: each of methods fails as a follower's board refuses what
+// only the leader does, with a *replica.NotLeaderError wrapped as the
+// board wraps it.
+func followerOf(leaderAPI string, methods ...string) *httpapitest.Fake {
+	f := httpapitest.Sample()
+	f.Leader = leaderAPI
+	for _, m := range methods {
+		f.SetErr(m, fmt.Errorf("board: %w", &replica.NotLeaderError{LeaderID: "n1"}))
+	}
+	return f
+}
+
 func serve(t *testing.T, f *httpapitest.Fake, opts httpapi.Options) *httptest.Server {
 	t.Helper()
 	if opts.Logger == nil {
@@ -421,7 +434,7 @@ func TestForwardToLeader(t *testing.T) {
 	leader.EntriesV = nil
 	leaderSrv := serve(t, leader, httpapi.Options{})
 
-	follower := httpapitest.Follower(leaderSrv.URL, "Submit", "Join")
+	follower := followerOf(leaderSrv.URL, "Submit", "Join")
 	followerSrv := serve(t, follower, httpapi.Options{ClusterToken: "tok", ForwardWait: 200 * time.Millisecond})
 
 	a := request(t, followerSrv, "POST", "/api/v1/entries", submitBody(entryOf(t, 7, 7), entryOf(t, 8)))

@@ -3,9 +3,7 @@ package roles_test
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
@@ -34,15 +32,14 @@ import (
 // trustee refuses before making any partial decryption.
 func TestAttackSplitViewCaughtByWitnesses(t *testing.T) {
 	names := []string{"witness-1.example/urna", "witness-2.example"}
-	var keys []ed25519.PrivateKey
+	var keys []testonly.Witness
 	var listed []map[string]string
 	handlers := make([]atomic.Pointer[http.Handler], len(names))
 	urls := map[string]string{}
 	wits := make([]*witness.Witness, len(names))
 	for i, n := range names {
-		s := sha256.Sum256([]byte(t.Name() + n))
-		keys = append(keys, ed25519.NewKeyFromSeed(s[:]))
-		listed = append(listed, map[string]string{"name": n, "key": wire.EncodeB64(keys[i].Public().(ed25519.PublicKey))})
+		keys = append(keys, testonly.NewWitness(n))
+		listed = append(listed, map[string]string{"name": n, "key": wire.EncodeB64(keys[i].Public())})
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if h := handlers[i].Load(); h != nil {
 				(*h).ServeHTTP(w, r)
@@ -57,7 +54,7 @@ func TestAttackSplitViewCaughtByWitnesses(t *testing.T) {
 		Template: map[string]any{"version": ballot.ManifestVersionWitnessed, "witnesses": listed, "witness_quorum": len(names)},
 		Manifest: func(m *ballot.Manifest) {
 			for i, n := range names {
-				w, err := witness.New(witness.Config{Name: n, Key: keys[i], Dir: t.TempDir(), Elections: []*ballot.Manifest{m}})
+				w, err := witness.New(witness.Config{Name: n, Key: keys[i].Key, Dir: t.TempDir(), Elections: []*ballot.Manifest{m}})
 				must(t, err)
 				h := w.Handler()
 				handlers[i].Store(&h)

@@ -2,10 +2,7 @@ package pyverify
 
 import (
 	"bytes"
-	"crypto/ed25519"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -21,31 +18,6 @@ import (
 	"github.com/urna-vote/urna/internal/testonly"
 	"github.com/urna-vote/urna/internal/testonly/seeded"
 )
-
-type testWitness struct {
-	name string
-	key  ed25519.PrivateKey
-}
-
-func newWitness(name string) testWitness {
-	s := sha256.Sum256([]byte(name))
-	return testWitness{name, ed25519.NewKeyFromSeed(s[:])}
-}
-
-func (w testWitness) public() ballot.Witness {
-	return ballot.Witness{Name: w.name, Key: w.key.Public().(ed25519.PublicKey)}
-}
-
-// cosignLine is w's cosignature line (SPEC.md §3.13) of the checkpoint
-// note n, signed at time ts and stating time shown.
-func (w testWitness) cosignLine(n []byte, ts, shown uint64) []byte {
-	text := n[:bytes.Index(n, []byte("\n\n"))+1]
-	sig := ed25519.Sign(w.key, bulletin.CosignatureMessage(text, ts))
-	payload := binary.BigEndian.AppendUint32(nil, bulletin.WitnessKeyHash(w.name, w.key.Public().(ed25519.PublicKey)))
-	payload = binary.BigEndian.AppendUint64(payload, shown)
-	payload = append(payload, sig...)
-	return []byte("— " + w.name + " " + base64.StdEncoding.EncodeToString(payload) + "\n")
-}
 
 // cosigned returns the sealed record with every checkpoint given the
 // lines that lines makes for it.
@@ -92,9 +64,9 @@ func pyVerdict(t *testing.T, out string, code int) string {
 // Go verifier agree on every case, honest and tampered.
 func TestWitnessedRecords(t *testing.T) {
 	py := python(t)
-	w1, w2, stranger := newWitness("witness-1.example/urna"), newWitness("witness-2.example"), newWitness("stranger.example")
+	w1, w2, stranger := testonly.NewWitness("witness-1.example/urna"), testonly.NewWitness("witness-2.example"), testonly.NewWitness("stranger.example")
 	cfg := testonly.SmallConfig()
-	cfg.Witnesses, cfg.WitnessQuorum = []ballot.Witness{w1.public(), w2.public()}, 2
+	cfg.Witnesses, cfg.WitnessQuorum = []ballot.Witness{w1.Listed(), w2.Listed()}, 2
 	e := testonly.Build(t, "pyverify-witnessed", cfg)
 	s := e.Seal(e.Entries)
 	const ts = 1_700_000_000
@@ -103,13 +75,13 @@ func TestWitnessedRecords(t *testing.T) {
 		rec   []byte
 		valid bool
 	}{
-		{"both-witnesses", cosigned(s, func(n []byte) [][]byte { return [][]byte{w1.cosignLine(n, ts, ts), w2.cosignLine(n, ts, ts)} }), true},
+		{"both-witnesses", cosigned(s, func(n []byte) [][]byte { return [][]byte{w1.CosignLine(n, ts, ts), w2.CosignLine(n, ts, ts)} }), true},
 		{"unlisted-witness-ignored", cosigned(s, func(n []byte) [][]byte {
-			return [][]byte{stranger.cosignLine(n, ts, ts), w2.cosignLine(n, ts, ts), w1.cosignLine(n, ts, ts)}
+			return [][]byte{stranger.CosignLine(n, ts, ts), w2.CosignLine(n, ts, ts), w1.CosignLine(n, ts, ts)}
 		}), true},
-		{"repeated-line-counts-once", cosigned(s, func(n []byte) [][]byte { return [][]byte{w1.cosignLine(n, ts, ts), w1.cosignLine(n, ts+1, ts+1)} }), false},
-		{"below-witness-quorum", cosigned(s, func(n []byte) [][]byte { return [][]byte{w1.cosignLine(n, ts, ts)} }), false},
-		{"timestamp-changed", cosigned(s, func(n []byte) [][]byte { return [][]byte{w1.cosignLine(n, ts, ts), w2.cosignLine(n, ts, ts+1)} }), false},
+		{"repeated-line-counts-once", cosigned(s, func(n []byte) [][]byte { return [][]byte{w1.CosignLine(n, ts, ts), w1.CosignLine(n, ts+1, ts+1)} }), false},
+		{"below-witness-quorum", cosigned(s, func(n []byte) [][]byte { return [][]byte{w1.CosignLine(n, ts, ts)} }), false},
+		{"timestamp-changed", cosigned(s, func(n []byte) [][]byte { return [][]byte{w1.CosignLine(n, ts, ts), w2.CosignLine(n, ts, ts+1)} }), false},
 		{"no-cosignatures", s.Encode(), false},
 	}
 	for _, c := range cases {

@@ -14,7 +14,6 @@ import (
 	"github.com/urna-vote/urna/internal/api"
 	"github.com/urna-vote/urna/internal/board"
 	"github.com/urna-vote/urna/internal/httpapi"
-	"github.com/urna-vote/urna/internal/replica"
 	"github.com/urna-vote/urna/internal/store"
 )
 
@@ -359,19 +358,6 @@ func (f *Fake) SetErr(method string, err error) {
 		return
 	}
 	f.Errs[method] = err
-}
-
-// Follower returns a [Sample] whose board follows the leader n1 whose API
-// is at leaderAPI: each of methods fails as a follower's board refuses
-// what only the leader does, with a *replica.NotLeaderError wrapped as
-// the board wraps it.
-func Follower(leaderAPI string, methods ...string) *Fake {
-	f := Sample()
-	f.Leader = leaderAPI
-	for _, m := range methods {
-		f.SetErr(m, fmt.Errorf("board: %w", &replica.NotLeaderError{LeaderID: "n1"}))
-	}
-	return f
 }
 
 // Sample returns a Fake filled with a small, self-consistent board: 3
