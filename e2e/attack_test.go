@@ -5,15 +5,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,43 +30,12 @@ import (
 // They run on the bolt election only, inside its own flow (attacker's
 // methods do nothing on a nil attacker).
 
-// proxy is the man in the middle: it forwards GETs to the node, answers
+// newProxy is the man in the middle: it forwards GETs to the node, answers
 // from rewrite where it likes, and keeps every POST from the node (503).
-type proxy struct {
-	target  string
-	srv     *httptest.Server
-	rewrite func(path string, body []byte) []byte
-	kept    atomic.Int32 // POSTs kept from the node
-}
-
-func newProxy(t *testing.T, target string, rewrite func(path string, body []byte) []byte) *proxy {
-	p := &proxy{target: target, rewrite: rewrite}
-	p.srv = httptest.NewServer(http.HandlerFunc(p.serve))
-	t.Cleanup(p.srv.Close)
+func newProxy(t *testing.T, target string, rewrite func(path string, body []byte) []byte) *testonly.Proxy {
+	p := testonly.NewProxy(t, target)
+	p.Set(func(path string, _ *http.Request, body []byte) []byte { return rewrite(path, body) }, testonly.HoldAll)
 	return p
-}
-
-func (p *proxy) serve(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet {
-		p.kept.Add(1)
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusServiceUnavailable)
-		fmt.Fprint(w, `{"error":{"code":"overloaded","message":"try again later"}}`)
-		return
-	}
-	resp, err := http.Get(p.target + r.URL.RequestURI())
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadGateway)
-		return
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode == http.StatusOK {
-		body = p.rewrite(r.URL.Path, body)
-	}
-	w.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
-	w.WriteHeader(resp.StatusCode)
-	w.Write(body)
 }
 
 // view is a board as a liar serves it: a record, its newest checkpoint
@@ -128,9 +94,9 @@ func refused(t *testing.T, want []string, args ...string) string {
 
 // noPosts fails the test if the proxy kept any POST: the party sent
 // nothing it made on the attacker's view.
-func noPosts(t *testing.T, p *proxy, what string) {
+func noPosts(t *testing.T, p *testonly.Proxy, what string) {
 	t.Helper()
-	if n := p.kept.Load(); n != 0 {
+	if n := len(p.Held()); n != 0 {
 		t.Fatalf("%s sent %d requests to post on the attacker's view", what, n)
 	}
 }
@@ -178,7 +144,7 @@ func (a *attacker) substitutedKey(creds string) {
 	})
 	voter := filepath.Join(a.dir, "attacked-voter")
 	refused(t, []string{"refusing to encrypt", "states another election key"},
-		"vote", "--node", p.srv.URL, "--credential-file", creds, "--voter", "3", "--choices", "1;1,2", "--receipt-dir", voter)
+		"vote", "--node", p.URL(), "--credential-file", creds, "--voter", "3", "--choices", "1;1,2", "--receipt-dir", voter)
 	noPosts(t, p, "urna vote")
 	if rs, _ := filepath.Glob(filepath.Join(voter, "receipt-*.json")); len(rs) != 0 {
 		t.Fatalf("a refused vote left receipts %v", rs)
@@ -221,7 +187,7 @@ func (a *attacker) staleReceipt(receipt string) {
 		return
 	}
 	p := newProxy(a.t, a.nodes[0].api, a.stale.serve)
-	refused(a.t, []string{"older board than the party already saw"}, "check-receipt", receipt, "--node", p.srv.URL)
+	refused(a.t, []string{"older board than the party already saw"}, "check-receipt", receipt, "--node", p.URL())
 }
 
 // beforeClose has trustee dir try to decrypt before the close: it is
@@ -318,7 +284,7 @@ func (a *attacker) forkedReceipt(receipt string) {
 		return
 	}
 	p := newProxy(a.t, a.nodes[1].api, a.fork.serve)
-	refused(a.t, []string{"two contradicting signed histories", "evidence kept in"}, "check-receipt", receipt, "--node", p.srv.URL)
+	refused(a.t, []string{"two contradicting signed histories", "evidence kept in"}, "check-receipt", receipt, "--node", p.URL())
 	evidence(a.t, filepath.Dir(receipt))
 }
 
@@ -331,7 +297,7 @@ func (a *attacker) forkedTrustee(dir string) {
 	}
 	p := newProxy(a.t, a.nodes[2].api, a.fork.serve)
 	refused(a.t, []string{"refusing to decrypt", "two contradicting signed histories", "evidence kept in"},
-		"trustee", "decrypt", "--dir", dir, "--node", p.srv.URL)
+		"trustee", "decrypt", "--dir", dir, "--node", p.URL())
 	noPosts(a.t, p, "urna trustee decrypt")
 	evidence(a.t, dir)
 }
@@ -373,7 +339,7 @@ func (a *attacker) hiddenBallots(step ...string) {
 			}
 		}()
 	}
-	refused(a.t, []string{what, "the board's record does not verify"}, append(step, "--node", p.srv.URL)...)
+	refused(a.t, []string{what, "the board's record does not verify"}, append(step, "--node", p.URL())...)
 	noPosts(a.t, p, "urna "+step[0])
 }
 

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
@@ -10,7 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/urna-vote/urna/internal/server"
+	"github.com/urna-vote/urna/internal/server/servertest"
 )
 
 // startRoleNode starts a one-node board with data in dir/n1 on loopback,
@@ -18,16 +17,9 @@ import (
 func startRoleNode(t *testing.T, dir string) (nodeFlag string, key ed25519.PrivateKey) {
 	t.Helper()
 	_, key, _ = ed25519.GenerateKey(rand.Reader)
-	cfg := server.DefaultConfig()
-	cfg.ID, cfg.DataDir, cfg.Bootstrap = "n1", filepath.Join(dir, "n1"), true
-	cfg.RaftBind, cfg.HTTPListen = "127.0.0.1:0", "127.0.0.1:0"
-	cfg.SigningKey = key
-	node, err := server.Start(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = node.Stop() })
-	return "--node=" + node.APIAddr, key
+	cfg := servertest.Config(t, "n1", filepath.Join(dir, "n1"), key)
+	cfg.Bootstrap = true
+	return "--node=" + servertest.Start(t, cfg).APIAddr, key
 }
 
 // createTestElection runs, with must, the role commands that make the

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/tls"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/urna-vote/urna/internal/replica"
 	"github.com/urna-vote/urna/internal/server"
+	"github.com/urna-vote/urna/internal/server/servertest"
 )
 
 // TestClusterCommands lists a two-node cluster, hands leadership over and
@@ -21,29 +21,15 @@ import (
 func TestClusterCommands(t *testing.T) {
 	dir := t.TempDir()
 	var nodes []*server.Node
-	defer func() {
-		for _, n := range nodes {
-			_ = n.Stop()
-		}
-	}()
 	for i, id := range []string{"n1", "n2"} {
 		_, key, _ := ed25519.GenerateKey(rand.Reader)
-		cfg := server.DefaultConfig()
-		cfg.ID, cfg.DataDir, cfg.SigningKey = id, filepath.Join(dir, id), key
-		cfg.RaftBind, cfg.HTTPListen = "127.0.0.1:0", "127.0.0.1:0"
-		cfg.Replica = func(rc *replica.Config) {
-			rc.HeartbeatTimeout, rc.ElectionTimeout, rc.LeaderLeaseTimeout = 600*time.Millisecond, 600*time.Millisecond, 400*time.Millisecond
-		}
+		cfg := servertest.Config(t, id, filepath.Join(dir, id), key)
 		if i == 0 {
 			cfg.Bootstrap = true
 		} else {
 			cfg.Join = nodes[0].APIAddr
 		}
-		n, err := server.Start(context.Background(), cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		nodes = append(nodes, n)
+		nodes = append(nodes, servertest.Start(t, cfg))
 	}
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		s, _ := nodes[1].Replica.Servers()

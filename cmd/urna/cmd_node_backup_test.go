@@ -15,8 +15,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/urna-vote/urna/internal/replica"
 	"github.com/urna-vote/urna/internal/server"
+	"github.com/urna-vote/urna/internal/server/servertest"
 	"github.com/urna-vote/urna/internal/store"
 	"github.com/urna-vote/urna/internal/store/storetest"
 	"github.com/urna-vote/urna/internal/testonly"
@@ -83,20 +83,14 @@ func schemaExists(ctx context.Context, url, schema string) (bool, error) {
 	return ok, err
 }
 
-// startTestNode runs a node on dir with quick Raft timers.
+// startTestNode runs a node on dir (servertest: quick Raft timers, stopped
+// when the test ends) and waits until it leads.
 func startTestNode(t *testing.T, id, dir, raftAddr string, b backend, key ed25519.PrivateKey) *server.Node {
 	t.Helper()
-	cfg := server.DefaultConfig()
-	cfg.ID, cfg.DataDir, cfg.Bootstrap, cfg.SigningKey = id, dir, true, key
-	cfg.RaftBind, cfg.HTTPListen = raftAddr, "127.0.0.1:0"
+	cfg := servertest.Config(t, id, dir, key)
+	cfg.Bootstrap, cfg.RaftBind = true, raftAddr
 	b.config(&cfg)
-	cfg.Replica = func(rc *replica.Config) {
-		rc.HeartbeatTimeout, rc.ElectionTimeout, rc.LeaderLeaseTimeout = 200*time.Millisecond, 200*time.Millisecond, 200*time.Millisecond
-	}
-	n, err := server.Start(t.Context(), cfg)
-	if err != nil {
-		t.Fatalf("start %s: %v", id, err)
-	}
+	n := servertest.Start(t, cfg)
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
 	if err := n.Replica.WaitLeader(ctx); err != nil {

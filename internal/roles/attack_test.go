@@ -21,6 +21,7 @@ import (
 	"github.com/urna-vote/urna/internal/group"
 	"github.com/urna-vote/urna/internal/roles"
 	"github.com/urna-vote/urna/internal/schnorr"
+	"github.com/urna-vote/urna/internal/testonly"
 	"github.com/urna-vote/urna/tally"
 )
 
@@ -36,11 +37,11 @@ var picks = [][][]uint32{{{0}, {1}}, {{1}, {2, 3}}, {{2}, {}}, {{0}, {0, 3}}}
 // /election said, and the challenge "verified" under the same false key.
 func TestAttackSubstitutedElectionKey(t *testing.T) {
 	e := newLiveElection(t, liveConfig{})
-	p := newProxy(t, e.node.APIAddr)
+	p := testonly.NewProxy(t, e.node.APIAddr)
 	// A key the attacker knows the secret of would do; any valid point
 	// other than the real key shows the point.
 	fake := hex.EncodeToString(e.manifest.Authority.Bytes())
-	p.set(func(path string, _ *http.Request, body []byte) []byte {
+	p.Set(func(path string, _ *http.Request, body []byte) []byte {
 		if path != api.Prefix+"/election" {
 			return body
 		}
@@ -52,7 +53,7 @@ func TestAttackSubstitutedElectionKey(t *testing.T) {
 		m["joint_key"] = fake
 		out, _ := json.Marshal(m)
 		return out
-	}, func([]byte) bool { return true }) // it keeps what the voter sends
+	}, testonly.HoldAll) // it keeps what the voter sends
 	_, err := roles.Cast(context.Background(), rand.Reader, e.client(p.URL()),
 		roles.CastOptions{Credential: e.creds[0], Choices: picks[0], Challenge: true})
 	if err == nil {
@@ -61,7 +62,7 @@ func TestAttackSubstitutedElectionKey(t *testing.T) {
 	if !errors.Is(err, roles.ErrRefused) || !strings.Contains(err.Error(), "election key") {
 		t.Fatalf("refusal %q does not name the substituted election key", err)
 	}
-	if held := p.heldEntries(t); len(held) != 0 {
+	if held := heldEntries(t, p); len(held) != 0 {
 		t.Fatalf("the voter sent %d ballots encrypted under the proxy's key", len(held))
 	}
 	if n := e.count(bulletin.TypeBallot) + e.count(bulletin.TypeAuditedBallot); n != 0 {
@@ -79,11 +80,11 @@ func TestAttackHiddenBallotsTrustee(t *testing.T) {
 	}
 	_, err := roles.Close(context.Background(), rand.Reader, e.direct, e.dir("ea"), "")
 	must(t, err)
-	p := newProxy(t, e.node.APIAddr)
-	p.set(hideBallots(t, e.direct), func(body []byte) bool { return true })
+	p := testonly.NewProxy(t, e.node.APIAddr)
+	p.Set(hideBallots(t, e.direct), testonly.HoldAll)
 	_, err = roles.Decrypt(context.Background(), rand.Reader, e.client(p.URL()), e.trustees[0])
 	t.Logf("decrypt through the proxy: %v", err)
-	held := p.heldEntries(t)
+	held := heldEntries(t, p)
 	agg, vks := e.honestAggregate()
 	params := tally.ManifestParams(e.manifest)
 	checked := 0
@@ -113,8 +114,8 @@ func TestAttackForgedResult(t *testing.T) {
 	ctx := context.Background()
 	_, err := roles.Close(ctx, rand.Reader, e.direct, e.dir("ea"), "")
 	must(t, err)
-	p := newProxy(t, e.node.APIAddr)
-	p.set(hideBallots(t, e.direct), nil)
+	p := testonly.NewProxy(t, e.node.APIAddr)
+	p.Set(hideBallots(t, e.direct), nil)
 	viaProxy := e.client(p.URL())
 	for _, tr := range e.trustees[:2] {
 		e.retry(func() error { _, err := roles.Decrypt(ctx, rand.Reader, viaProxy, tr); return err })
@@ -161,8 +162,8 @@ func TestAttackStaleCheckpointReceipt(t *testing.T) {
 	e.vote(1, picks[2], "")
 	receipt := receiptFile(t, voter, first)
 	stale := string(first.Receipt.Checkpoint)
-	p := newProxy(t, e.node.APIAddr)
-	p.set(func(path string, _ *http.Request, body []byte) []byte {
+	p := testonly.NewProxy(t, e.node.APIAddr)
+	p.Set(func(path string, _ *http.Request, body []byte) []byte {
 		switch {
 		case path == api.Prefix+"/checkpoint":
 			c, err := e.manifestBoard().Open([]byte(stale))

@@ -11,13 +11,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,6 +24,7 @@ import (
 	"github.com/urna-vote/urna/internal/apiclient"
 	"github.com/urna-vote/urna/internal/roles"
 	"github.com/urna-vote/urna/internal/server"
+	"github.com/urna-vote/urna/internal/server/servertest"
 	"github.com/urna-vote/urna/internal/testonly"
 )
 
@@ -95,16 +93,12 @@ func newLiveElection(t *testing.T, cfg liveConfig) *liveElection {
 		cfg.Manifest(m)
 	}
 
-	sc := server.DefaultConfig()
-	sc.ID, sc.DataDir, sc.Bootstrap, sc.SigningKey = "n1", e.dir("n1"), true, e.nodeKey
-	sc.RaftBind, sc.HTTPListen = "127.0.0.1:0", "127.0.0.1:0"
-	sc.Logger = testonly.Logger(t, slog.LevelError)
+	sc := servertest.Config(t, "n1", e.dir("n1"), e.nodeKey)
+	sc.Bootstrap = true
 	if cfg.Node != nil {
 		cfg.Node(&sc)
 	}
-	e.node, err = server.Start(context.Background(), sc)
-	must(t, err)
-	t.Cleanup(func() { _ = e.node.Stop() })
+	e.node = servertest.Start(t, sc)
 	e.direct = e.client(e.node.APIAddr)
 
 	ctx := context.Background()
@@ -351,76 +345,10 @@ func readFile(t *testing.T, path string) []byte {
 	return data
 }
 
-// proxy is a hostile man in the middle between a party and an honest
-// node: it holds no key, but answers what it likes.
-type proxy struct {
-	target string
-	srv    *httptest.Server
-	mu     sync.Mutex
-	// rewrite, if set, replaces the body of the node's answer to a GET of
-	// path (query excluded).
-	rewrite func(path string, r *http.Request, body []byte) []byte
-	// hold, if set and true for a POSTed body, keeps it from the node and
-	// answers 503.
-	hold func(body []byte) bool
-	held [][]byte
-}
-
-func newProxy(t *testing.T, target string) *proxy {
-	p := &proxy{target: target}
-	p.srv = httptest.NewServer(http.HandlerFunc(p.serve))
-	t.Cleanup(p.srv.Close)
-	return p
-}
-
-func (p *proxy) URL() string { return p.srv.URL }
-
-func (p *proxy) set(rewrite func(string, *http.Request, []byte) []byte, hold func([]byte) bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.rewrite, p.hold = rewrite, hold
-}
-
-func (p *proxy) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	p.mu.Lock()
-	rewrite, hold := p.rewrite, p.hold
-	if r.Method == http.MethodPost && hold != nil && hold(body) {
-		p.held = append(p.held, body)
-		p.mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusServiceUnavailable)
-		fmt.Fprint(w, `{"error":{"code":"overloaded","message":"try again later"}}`)
-		return
-	}
-	p.mu.Unlock()
-	req, _ := http.NewRequestWithContext(r.Context(), r.Method, p.target+r.URL.RequestURI(), bytes.NewReader(body))
-	req.Header.Set("Content-Type", r.Header.Get("Content-Type"))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadGateway)
-		return
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	if r.Method == http.MethodGet && rewrite != nil && resp.StatusCode == http.StatusOK {
-		out = rewrite(r.URL.Path, r, out)
-	}
-	for k, v := range resp.Header {
-		if k != "Content-Length" {
-			w.Header()[k] = v
-		}
-	}
-	w.WriteHeader(resp.StatusCode)
-	w.Write(out)
-}
-
-// heldEntries decodes the entries the proxy kept from the node.
-func (p *proxy) heldEntries(t *testing.T) []*bulletin.Entry {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+// heldEntries decodes the entries p kept from the node.
+func heldEntries(t *testing.T, p *testonly.Proxy) []*bulletin.Entry {
 	var out []*bulletin.Entry
-	for _, b := range p.held {
+	for _, b := range p.Held() {
 		var req api.SubmitRequest
 		must(t, json.Unmarshal(b, &req))
 		for _, b64 := range req.Entries {

@@ -10,6 +10,7 @@ import (
 	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/client"
 	"github.com/urna-vote/urna/internal/roles"
+	"github.com/urna-vote/urna/internal/testonly"
 	"github.com/urna-vote/urna/tally"
 )
 
@@ -37,8 +38,8 @@ func TestAttackHiddenComplaint(t *testing.T) {
 
 	// A node serving the record from before the complaint beside its
 	// honest newest checkpoint: a stale view, refused.
-	p := newProxy(t, e.node.APIAddr)
-	p.set(serveView(beforeComplaint, false), nil)
+	p := testonly.NewProxy(t, e.node.APIAddr)
+	p.Set(serveView(beforeComplaint, false), nil)
 	done, err := roles.Answer(ctx, rand.Reader, e.client(p.URL()), dealer)
 	if !errors.Is(err, roles.ErrRefused) || !errors.Is(err, client.ErrStale) {
 		t.Fatalf("answer on a record from before the complaint: answered %v, err %v; want a refusal naming the stale view", done, err)
@@ -49,7 +50,7 @@ func TestAttackHiddenComplaint(t *testing.T) {
 
 	// A node hiding the complaint from its /entries pages: the trustee
 	// never reads them, so it answers the complaint the record holds.
-	p.set(hideType(t, e.direct, bulletin.TypeDKGComplaint), nil)
+	p.Set(hideType(t, e.direct, bulletin.TypeDKGComplaint), nil)
 	done, err = roles.Answer(ctx, rand.Reader, e.client(p.URL()), dealer)
 	must(t, err)
 	if !slices.Equal(done, []int{2}) {
@@ -63,19 +64,19 @@ func TestAttackHiddenComplaint(t *testing.T) {
 	// before the reveal: QUAL would lack trustee 3. The proxy keeps
 	// whatever the authority signs.
 	hold := func([]byte) bool { return true }
-	p.set(serveView(beforeReveal, false), hold)
+	p.Set(serveView(beforeReveal, false), hold)
 	info, err := roles.Open(ctx, rand.Reader, e.client(p.URL()), e.dir("ea"), true)
 	if !errors.Is(err, roles.ErrRefused) || !errors.Is(err, client.ErrStale) {
 		t.Fatalf("open on a record from before the reveal: %+v, err %v; want a refusal naming the stale view", info, err)
 	}
 	// A consistent liar (its checkpoint is the stale record's) is caught
 	// by asking a second node (SPEC.md §10.7).
-	p.set(serveView(beforeReveal, true), hold)
+	p.Set(serveView(beforeReveal, true), hold)
 	info, err = roles.Open(ctx, rand.Reader, e.client(p.URL()), e.dir("ea"), true, e.direct)
 	if !errors.Is(err, roles.ErrRefused) || !errors.Is(err, client.ErrStale) {
 		t.Fatalf("open on a consistent stale view with a second node asked: %+v, err %v; want a refusal naming the stale view", info, err)
 	}
-	if held := p.heldEntries(t); len(held) != 0 {
+	if held := heldEntries(t, p); len(held) != 0 {
 		t.Fatalf("the authority signed %d entries (%s) on a view without trustee 3's reveal", len(held), held[0].Type)
 	}
 

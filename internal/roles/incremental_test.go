@@ -13,6 +13,7 @@ import (
 	"github.com/urna-vote/urna/client"
 	"github.com/urna-vote/urna/internal/api"
 	"github.com/urna-vote/urna/internal/roles"
+	"github.com/urna-vote/urna/internal/testonly"
 )
 
 // TestIncrementalContact: a trustee's later contact reads only what the
@@ -40,8 +41,8 @@ func TestIncrementalContact(t *testing.T) {
 		mu.Unlock()
 		return body
 	}
-	p := newProxy(t, e.node.APIAddr)
-	p.set(count, nil)
+	p := testonly.NewProxy(t, e.node.APIAddr)
+	p.Set(count, nil)
 	e.retry(func() error { _, err := roles.Decrypt(ctx, rand.Reader, e.client(p.URL()), tr); return err })
 	mu.Lock()
 	if seen[api.Prefix+"/record"] != 0 || seen[api.Prefix+"/blocks"] == 0 || seen[api.Prefix+"/entries"] == 0 {
@@ -53,7 +54,7 @@ func TestIncrementalContact(t *testing.T) {
 	// node's blocks, the trustee reads the (honest) record instead and
 	// decrypts the board's aggregate.
 	tr2 := e.trustees[1]
-	p.set(hideBallots(t, e.direct), nil)
+	p.Set(hideBallots(t, e.direct), nil)
 	e.retry(func() error { _, err := roles.Decrypt(ctx, rand.Reader, e.client(p.URL()), tr2); return err })
 	var rec bytes.Buffer
 	_, err = e.direct.WriteRecord(ctx, &rec)

@@ -110,8 +110,8 @@ func TestAttackSplitViewCaughtByWitnesses(t *testing.T) {
 	// whatever the trustee posts.
 	rec := fork.Encode()
 	cpJSON, _ := json.Marshal(api.Checkpoint{Size: forkCP.Size, Root: hex.EncodeToString(forkCP.Root[:]), Note: string(forkNote), Signers: []string{"n1"}})
-	p := newProxy(t, e.node.APIAddr)
-	p.set(serveView(snapshot{record: rec, checkpoint: cpJSON}, true), func([]byte) bool { return true })
+	p := testonly.NewProxy(t, e.node.APIAddr)
+	p.Set(serveView(snapshot{record: rec, checkpoint: cpJSON}, true), testonly.HoldAll)
 	res, err := roles.Decrypt(ctx, rand.Reader, e.client(p.URL()), e.trustees[0])
 	if err == nil {
 		t.Fatalf("trustee 1 decrypted a history without entry %d that no witness cosigned (entry %d)", hidden, res.Seq)
@@ -120,7 +120,7 @@ func TestAttackSplitViewCaughtByWitnesses(t *testing.T) {
 		t.Fatalf("the refusal %q does not name the missing witness cosignatures", err)
 	}
 	t.Logf("trustee 1 refuses: %v", err)
-	if held := p.heldEntries(t); len(held) != 0 {
+	if held := heldEntries(t, p); len(held) != 0 {
 		t.Fatalf("trustee 1 sent %d entries (%s) on the forked view", len(held), held[0].Type)
 	}
 	if n := e.count(bulletin.TypePartialDecryption); n != 0 {
