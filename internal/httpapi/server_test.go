@@ -376,30 +376,36 @@ func TestErrorMapping(t *testing.T) {
 
 func TestBadRequestsAndNotFound(t *testing.T) {
 	srv := serve(t, httpapitest.Sample(), httpapi.Options{})
-	tests := []struct {
-		method, path string
-		status       int
-		code         string
+	// Each GET of paths is answered status with code.
+	for _, tt := range []struct {
+		status int
+		code   string
+		paths  []string
 	}{
-		{"GET", "/api/v1/nope", 404, api.CodeNotFound},
-		{"GET", "/api/v1/entries/99", 404, api.CodeNotFound},
-		{"GET", "/api/v1/blocks/99", 404, api.CodeNotFound},
-		{"GET", "/api/v1/trackers/ZZZZ-ZZZZ", 404, api.CodeNotFound},
-		{"GET", "/api/v1/receipts/1", 404, api.CodeNotFound},
-		{"GET", "/api/v1/entries/abc", 400, api.CodeMalformed},
-		{"GET", "/api/v1/entries/-1", 400, api.CodeMalformed},
-		{"GET", "/api/v1/entries?limit=0", 400, api.CodeMalformed},
-		{"GET", "/api/v1/entries?from=x", 400, api.CodeMalformed},
-		{"GET", "/api/v1/blocks?limit=-3", 400, api.CodeMalformed},
-		{"GET", "/api/v1/proofs/inclusion?seq=1", 400, api.CodeMalformed},
-		{"GET", "/api/v1/proofs/inclusion?seq=3&size=3", 400, api.CodeMalformed},
-		{"GET", "/api/v1/proofs/consistency?from=4&to=3", 400, api.CodeMalformed},
-		{"GET", "/", 404, api.CodeNotFound}, // no web client configured
-	}
-	for _, tt := range tests {
-		a := request(t, srv, tt.method, tt.path, "")
-		if a.status != tt.status || a.errorBody(t).Code != tt.code {
-			t.Errorf("%s %s: got %d %s, want %d %s", tt.method, tt.path, a.status, a.body, tt.status, tt.code)
+		{404, api.CodeNotFound, []string{
+			"/api/v1/nope",
+			"/api/v1/entries/99",
+			"/api/v1/blocks/99",
+			"/api/v1/trackers/ZZZZ-ZZZZ",
+			"/api/v1/receipts/1",
+			"/", // no web client configured
+		}},
+		{400, api.CodeMalformed, []string{
+			"/api/v1/entries/abc",
+			"/api/v1/entries/-1",
+			"/api/v1/entries?limit=0",
+			"/api/v1/entries?from=x",
+			"/api/v1/blocks?limit=-3",
+			"/api/v1/proofs/inclusion?seq=1",
+			"/api/v1/proofs/inclusion?seq=3&size=3",
+			"/api/v1/proofs/consistency?from=4&to=3",
+		}},
+	} {
+		for _, path := range tt.paths {
+			a := request(t, srv, "GET", path, "")
+			if a.status != tt.status || a.errorBody(t).Code != tt.code {
+				t.Errorf("GET %s: got %d %s, want %d %s", path, a.status, a.body, tt.status, tt.code)
+			}
 		}
 	}
 	// A known path with the wrong method gets a JSON error, not a panic or HTML.

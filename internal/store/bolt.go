@@ -673,18 +673,8 @@ func (t *boltTx) SetAppliedIndex(i uint64) error {
 }
 
 func (t *boltTx) AppendEntries(first uint64, data [][]byte) error {
-	n, err := t.lastIndex(bktEntries)
-	if err != nil {
-		return err
-	}
-	if err := checkAppend("entry", first, n, len(data)); err != nil {
-		return err
-	}
-	if len(data) == 0 {
-		return nil
-	}
-	b, err := t.writeBucket(bktEntries)
-	if err != nil {
+	b, err := t.appendBucket(bktEntries, "entry", first, len(data))
+	if err != nil || b == nil {
 		return err
 	}
 	for i, d := range data {
@@ -704,18 +694,8 @@ func (t *boltTx) AppendHashes(start int64, hashes []tlog.Hash) error {
 	if start < 0 {
 		return fmt.Errorf("%w: negative hash index %d", ErrInvalid, start)
 	}
-	n, err := t.lastIndex(bktHashes)
-	if err != nil {
-		return err
-	}
-	if err := checkAppend("hash", uint64(start), n, len(hashes)); err != nil {
-		return err
-	}
-	if len(hashes) == 0 {
-		return nil
-	}
-	b, err := t.writeBucket(bktHashes)
-	if err != nil {
+	b, err := t.appendBucket(bktHashes, "hash", uint64(start), len(hashes))
+	if err != nil || b == nil {
 		return err
 	}
 	for i := range hashes {
@@ -725,6 +705,23 @@ func (t *boltTx) AppendHashes(start int64, hashes []tlog.Hash) error {
 		}
 	}
 	return nil
+}
+
+// appendBucket checks an append of n records (what names them in errors)
+// at first to the numbered bucket bkt against its count, and returns the
+// bucket to put them in, or nil when n is 0.
+func (t *boltTx) appendBucket(bkt []byte, what string, first uint64, n int) (*bolt.Bucket, error) {
+	count, err := t.lastIndex(bkt)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkAppend(what, first, count, n); err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	return t.writeBucket(bkt)
 }
 
 func (t *boltTx) AppendBlock(height uint64, header []byte) error {
