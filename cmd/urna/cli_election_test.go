@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -45,9 +44,7 @@ func createTestElection(must func(args ...string), dir, nodeFlag string, key ed2
 func testElection(t *testing.T, dir, electionJSON string, must func(args ...string)) (nodeFlag string, key ed25519.PrivateKey) {
 	t.Helper()
 	nodeFlag, key = startRoleNode(t, dir)
-	if err := os.WriteFile(filepath.Join(dir, "election.json"), []byte(electionJSON), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, filepath.Join(dir, "election.json"), []byte(electionJSON))
 	createTestElection(must, dir, nodeFlag, key)
 	return nodeFlag, key
 }

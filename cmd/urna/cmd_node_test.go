@@ -32,9 +32,7 @@ func nodeArgs(t *testing.T, dir string, extra ...string) []string {
 	t.Helper()
 	key := filepath.Join(dir, "n1.key")
 	if _, err := os.Stat(key); err != nil {
-		if err := os.WriteFile(key, []byte(strings.Repeat("ab", 32)+"\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
+		writeFile(t, key, []byte(strings.Repeat("ab", 32)+"\n"))
 	}
 	return append([]string{"node", "--id", "n1", "--data", filepath.Join(dir, "data"), "--key-file", key,
 		"--raft", "127.0.0.1:0", "--http", "127.0.0.1:0"}, extra...)

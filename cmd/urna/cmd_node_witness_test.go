@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/hex"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -34,9 +33,7 @@ func TestNodeWitnessFlag(t *testing.T) {
 
 	dir := t.TempDir()
 	keyFile := filepath.Join(dir, "n1.key")
-	if err := os.WriteFile(keyFile, []byte(hex.EncodeToString(e.NodeKeys()["n1"].Seed())+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, keyFile, []byte(hex.EncodeToString(e.NodeKeys()["n1"].Seed())+"\n"))
 	api := testonly.FreeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -25,30 +24,25 @@ func TestVerifyRealRecord(t *testing.T) {
 	rec := el.Record()
 	dir := t.TempDir()
 	good := filepath.Join(dir, "record")
-	if err := os.WriteFile(good, rec, 0o644); err != nil {
-		t.Fatal(err)
+	writeFile(t, good, rec)
+	out, _, err := runUrna("verify", good)
+	if err != nil {
+		t.Fatalf("valid record: %v\n%s", err, out)
 	}
-	var out, errOut bytes.Buffer
-	if err := run(context.Background(), []string{"verify", good}, &out, &errOut); err != nil {
-		t.Fatalf("valid record: %v\n%s", err, out.String())
-	}
-	if !strings.Contains(out.String(), "Verdict: VERIFIED") || !strings.Contains(out.String(), "V13  ok") {
-		t.Fatalf("report:\n%s", out.String())
+	if !strings.Contains(out, "Verdict: VERIFIED") || !strings.Contains(out, "V13  ok") {
+		t.Fatalf("report:\n%s", out)
 	}
 
 	bad := filepath.Join(dir, "tampered")
 	tampered := bytes.Clone(rec)
 	tampered[len(tampered)/2] ^= 0x01
-	if err := os.WriteFile(bad, tampered, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out.Reset()
-	err := run(context.Background(), []string{"verify", "--json", bad}, &out, &errOut)
+	writeFile(t, bad, tampered)
+	out, _, err = runUrna("verify", "--json", bad)
 	if err == nil || !strings.Contains(err.Error(), "does not verify") {
 		t.Fatalf("tampered record: %v", err)
 	}
-	if !strings.Contains(out.String(), `"ok": false`) {
-		t.Fatalf("JSON:\n%s", out.String())
+	if !strings.Contains(out, `"ok": false`) {
+		t.Fatalf("JSON:\n%s", out)
 	}
 }
 
@@ -57,16 +51,13 @@ func TestVerifyRealRecord(t *testing.T) {
 func TestVerifyIncompleteRecord(t *testing.T) {
 	el := testonly.Build(t, "urna-cli-incomplete", testonly.SmallConfig())
 	path := filepath.Join(t.TempDir(), "record")
-	if err := os.WriteFile(path, el.Seal(el.Entries[:el.SeqClose]).Encode(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	var out, errOut bytes.Buffer
-	err := run(context.Background(), []string{"verify", path}, &out, &errOut)
+	writeFile(t, path, el.Seal(el.Entries[:el.SeqClose]).Encode())
+	out, _, err := runUrna("verify", path)
 	if err == nil || !strings.Contains(err.Error(), "not finished") {
-		t.Fatalf("incomplete record: err = %v\n%s", err, out.String())
+		t.Fatalf("incomplete record: err = %v\n%s", err, out)
 	}
-	if !strings.Contains(out.String(), "Verdict: INCOMPLETE") || strings.Contains(out.String(), "FAILED") {
-		t.Fatalf("report:\n%s", out.String())
+	if !strings.Contains(out, "Verdict: INCOMPLETE") || strings.Contains(out, "FAILED") {
+		t.Fatalf("report:\n%s", out)
 	}
 }
 
@@ -200,13 +191,6 @@ func firstCovering(t *testing.T, el *testonly.Election, notes [][]byte, seq uint
 		t.Fatalf("no checkpoint covers entry %d", seq)
 	}
 	return best, size
-}
-
-func writeFile(t *testing.T, path string, data []byte) {
-	t.Helper()
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // TestSpecVersion: `urna --version` names the protocol version of SPEC.md.

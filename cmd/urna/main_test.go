@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 
@@ -55,9 +54,7 @@ func TestScripts(t *testing.T) {
 func TestVerifyReport(t *testing.T) {
 	dir := t.TempDir()
 	rec := dir + "/record"
-	if err := os.WriteFile(rec, []byte("record bytes"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, rec, []byte("record bytes"))
 	pass := func(r io.Reader, _ client.VerifyOptions) (*client.Report, error) {
 		b, _ := io.ReadAll(r)
 		if string(b) != "record bytes" {
@@ -80,37 +77,35 @@ func TestVerifyReport(t *testing.T) {
 	defer func(f func(io.Reader, client.FollowOptions) (*client.Verified, error)) { follower = f }(follower)
 
 	follower = asFollower(pass)
-	var out, errOut bytes.Buffer
-	if err := run(context.Background(), []string{"verify", rec}, &out, &errOut); err != nil {
+	out, printed, err := runUrna("verify", rec)
+	if err != nil {
 		t.Fatalf("passing record: %v", err)
 	}
 	for _, want := range []string{"Board 2026", "V1   ok", "V13  ok", "Result (combined from trustees [1 3]):\nBoard chair\n  Ada        3\n  Grace      4\n", "VERIFIED"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("report lacks %q:\n%s", want, out.String())
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
 		}
 	}
-	if errOut.Len() != 0 {
-		t.Errorf("stderr without a terminal: %q", errOut.String())
+	if printed != "" {
+		t.Errorf("stderr without a terminal: %q", printed)
 	}
 
-	out.Reset()
-	if err := run(context.Background(), []string{"verify", rec, "--json"}, &out, &errOut); err != nil {
+	if out, _, err = runUrna("verify", rec, "--json"); err != nil {
 		t.Fatalf("passing record, --json: %v", err)
 	}
 	for _, want := range []string{`"schema_version": 1`, `"ok": true`, `"text": "Board chair"`, `"name": "Grace",`, `"count": 4`, `"trustees": [`} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("JSON lacks %q:\n%s", want, out.String())
+		if !strings.Contains(out, want) {
+			t.Errorf("JSON lacks %q:\n%s", want, out)
 		}
 	}
 
 	follower = asFollower(fail)
-	out.Reset()
-	err := run(context.Background(), []string{"verify", rec}, &out, &errOut)
+	out, _, err = runUrna("verify", rec)
 	if err == nil || !strings.Contains(err.Error(), "V8 failed: entry 57: V8.5 question 0 option 1: invalid proof") {
 		t.Fatalf("failing record: %v", err)
 	}
-	if !strings.Contains(out.String(), "V8   FAIL") || !strings.Contains(out.String(), "entry 57") || !strings.Contains(out.String(), "FAILED (V8)") {
-		t.Errorf("report:\n%s", out.String())
+	if !strings.Contains(out, "V8   FAIL") || !strings.Contains(out, "entry 57") || !strings.Contains(out, "FAILED (V8)") {
+		t.Errorf("report:\n%s", out)
 	}
 
 	// A truncated record: the first failure, with a hint.
@@ -120,8 +115,7 @@ func TestVerifyReport(t *testing.T) {
 		rep.Steps[0].Failures = []client.Failure{{Entry: 9, Block: client.NoEntry, Field: "V1 record", Detail: "bulletin: malformed encoding: record truncated"}}
 		return rep, client.ErrFailed
 	})
-	out.Reset()
-	err = run(context.Background(), []string{"verify", rec}, &out, &errOut)
+	_, _, err = runUrna("verify", rec)
 	var h hinter
 	if err == nil || !strings.Contains(err.Error(), "V1 failed: entry 9: V1 record: bulletin: malformed encoding: record truncated") ||
 		!errors.As(err, &h) || !strings.Contains(h.Hint(), "urna export") {
@@ -129,13 +123,12 @@ func TestVerifyReport(t *testing.T) {
 	}
 
 	follower = asFollower(fail)
-	out.Reset()
-	if err := run(context.Background(), []string{"verify", "--json", rec}, &out, &errOut); err == nil {
+	if out, _, err = runUrna("verify", "--json", rec); err == nil {
 		t.Fatal("--json on a failing record exited 0")
 	}
 	for _, want := range []string{`"schema_version": 1`, `"ok": false`, `"id": "V8"`, `"fingerprint": "0000`, `"entry": 57`} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("JSON lacks %q:\n%s", want, out.String())
+		if !strings.Contains(out, want) {
+			t.Errorf("JSON lacks %q:\n%s", want, out)
 		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -41,14 +40,10 @@ func TestAttackRoleCommandsPrivateCA(t *testing.T) {
 
 	dir := t.TempDir()
 	caFile := filepath.Join(dir, "ca.pem")
-	if err := os.WriteFile(caFile, ca.CertPEM, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, caFile, ca.CertPEM)
 	other, _ := server.NewCA("another board", time.Hour)
 	otherFile := filepath.Join(dir, "other.pem")
-	if err := os.WriteFile(otherFile, other.CertPEM, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, otherFile, other.CertPEM)
 
 	health := func(ca string) error {
 		cl, err := newClient("vote", srv.URL, ca, "")

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"strings"
 	"testing"
 )
@@ -43,5 +44,13 @@ func mustRun(t *testing.T) func(args ...string) {
 	return func(args ...string) {
 		t.Helper()
 		mustUrna(t, args...)
+	}
+}
+
+// writeFile writes data to path, readable by the owner only.
+func writeFile(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
 	}
 }
