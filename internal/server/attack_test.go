@@ -124,6 +124,12 @@ func rawPost(t *testing.T, url, ctype string, body []byte) rawAnswer {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", ctype)
+	return rawDo(t, req)
+}
+
+// rawDo sends req and returns the answer as it came.
+func rawDo(t *testing.T, req *http.Request) rawAnswer {
+	t.Helper()
 	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
 	if err != nil {
 		t.Fatal(err)
