@@ -9,16 +9,6 @@ import (
 	"github.com/urna-vote/urna/internal/testonly"
 )
 
-func memLog(t *testing.T, entries [][]byte) *bulletin.MemoryLog {
-	var l bulletin.MemoryLog
-	for _, e := range entries {
-		if err := l.Append(e); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return &l
-}
-
 // receiptFor returns the receipt of entry seq under the sealed record's
 // first checkpoint, and its size.
 func receiptFor(t *testing.T, e *testonly.Election, s *testonly.Sealed, entries [][]byte, seq int) ([]byte, uint64) {
@@ -26,12 +16,7 @@ func receiptFor(t *testing.T, e *testonly.Election, s *testonly.Sealed, entries 
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := bulletin.ProveInclusion(uint64(seq), c.Size, memLog(t, entries))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &bulletin.Receipt{Entry: entries[seq], Seq: uint64(seq), Checkpoint: s.Notes[0], Proof: p.Hashes}
-	return r.Bytes(), c.Size
+	return testonly.Receipt(t, entries, seq, s.Notes[0], c.Size).Bytes(), c.Size
 }
 
 func noteText(t *testing.T, n []byte) []byte {
@@ -51,7 +36,7 @@ func TestCheckReceipt(t *testing.T) {
 	seq := e.SeqBallots[0]
 	rec, size := receiptFor(t, e, s, e.Entries, seq)
 	last, _ := bulletin.ParseCheckpointText(noteText(t, s.Notes[1]))
-	cp, err := bulletin.ProveConsistency(size, last.Size, memLog(t, e.Entries))
+	cp, err := bulletin.ProveConsistency(size, last.Size, testonly.MemLog(t, e.Entries))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +55,7 @@ func TestCheckReceipt(t *testing.T) {
 		forked = append(forked, e.Entries[seq+1:]...)
 		fs := e.Seal(forked)
 		fc, _ := bulletin.ParseCheckpointText(noteText(t, fs.Notes[1]))
-		p, err := bulletin.ProveConsistency(size, fc.Size, memLog(t, forked))
+		p, err := bulletin.ProveConsistency(size, fc.Size, testonly.MemLog(t, forked))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,9 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
@@ -13,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/internal/api"
 	"github.com/urna-vote/urna/internal/roles"
 	"github.com/urna-vote/urna/internal/testonly"
@@ -38,21 +34,9 @@ func TestAttackVerifyHostileNode(t *testing.T) {
 	// The voter's receipt of the hidden ballot, from the honest board, and
 	// its memory of the same checkpoint.
 	note, size := el.Checkpoint(honest.Blocks[hidden].Header, nil), uint64(hidden+1)
-	var log bulletin.MemoryLog
-	for _, e := range closed[:size] {
-		if err := log.Append(e); err != nil {
-			t.Fatal(err)
-		}
-	}
-	p, err := bulletin.ProveInclusion(uint64(hidden), size, &log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc := &bulletin.Receipt{Entry: closed[hidden], Seq: uint64(hidden), Checkpoint: note, Proof: p.Hashes}
 	voterDir, memDir := t.TempDir(), t.TempDir()
 	receipt := filepath.Join(voterDir, "receipt.json")
-	rf, _ := json.Marshal(roles.ReceiptFile{Kind: "urna-receipt", ElectionID: el.Manifest.ElectionID, Seq: uint64(hidden), Receipt: base64.RawURLEncoding.EncodeToString(rc.Bytes())})
-	writeFile(t, receipt, rf)
+	writeReceipt(t, receipt, el.Manifest.ElectionID, testonly.Receipt(t, closed, hidden, note, size))
 	fp := el.Manifest.Fingerprint()
 	mem, _ := json.Marshal(map[string]any{"kind": "urna-board-memory", "elections": map[string]string{hex.EncodeToString(fp[:]): string(note)}})
 	memFile := filepath.Join(memDir, roles.MemoryFile)
@@ -82,14 +66,13 @@ func TestAttackVerifyHostileNode(t *testing.T) {
 		if len(evs) != 1 {
 			t.Fatalf("evidence files in %s: %v", dir, evs)
 		}
-		var out, errOut bytes.Buffer
-		if err := run(context.Background(), []string{"verify", "--evidence", evs[0]}, &out, &errOut); err != nil || !strings.Contains(out.String(), "Verdict: PROVEN") {
-			t.Fatalf("the evidence kept does not prove the fork: %v\n%s", err, out.String())
+		if out, _, err := runUrna("verify", "--evidence", evs[0]); err != nil || !strings.Contains(out, "Verdict: PROVEN") {
+			t.Fatalf("the evidence kept does not prove the fork: %v\n%s", err, out)
 		}
 	}
 	url := serve(forged.Encode())
 
-	_, err = verify("--receipt", receipt, url)
+	_, err := verify("--receipt", receipt, url)
 	if !strings.Contains(err.Error(), "V3.7") || !strings.Contains(err.Error(), "contradicts the receipt") || !strings.Contains(err.Error(), "evidence kept in "+voterDir) {
 		t.Errorf("--receipt against a forged history: %v; want V3.7 and the evidence beside the receipt", err)
 	}

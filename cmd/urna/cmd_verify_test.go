@@ -102,20 +102,8 @@ func TestVerifyInputs(t *testing.T) {
 	// A receipt of a ballot a revote replaced, at the first checkpoint that includes it.
 	seq := el.SeqSuperseded[0]
 	note, size := firstCovering(t, el, sealed.Notes, uint64(seq))
-	var log bulletin.MemoryLog
-	for _, e := range el.Entries[:size] {
-		if err := log.Append(e); err != nil {
-			t.Fatal(err)
-		}
-	}
-	p, err := bulletin.ProveInclusion(uint64(seq), size, &log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc := &bulletin.Receipt{Entry: el.Entries[seq], Seq: uint64(seq), Checkpoint: note, Proof: p.Hashes}
 	receipt := filepath.Join(dir, "receipt.json")
-	rf, _ := json.Marshal(roles.ReceiptFile{Kind: "urna-receipt", ElectionID: el.Manifest.ElectionID, Seq: uint64(seq), Receipt: base64.RawURLEncoding.EncodeToString(rc.Bytes())})
-	writeFile(t, receipt, rf)
+	writeReceipt(t, receipt, el.Manifest.ElectionID, testonly.Receipt(t, el.Entries, seq, note, size))
 	cpFile := filepath.Join(dir, "seen.note")
 	writeFile(t, cpFile, note)
 	out, _ = urnaOut(true, "verify", "--receipt", receipt, "--checkpoint", cpFile, rec)
@@ -142,7 +130,7 @@ func TestVerifyInputs(t *testing.T) {
 	forkNote, _ := firstCovering(t, el, el.Seal(forkedEntries).Notes, uint64(seq))
 	forked := filepath.Join(forkDir, "forked.note")
 	writeFile(t, forked, forkNote)
-	_, err = urnaOut(false, "verify", "--checkpoint", forked, rec)
+	_, err := urnaOut(false, "verify", "--checkpoint", forked, rec)
 	if !strings.Contains(err.Error(), "evidence kept in") {
 		t.Fatalf("a contradicted checkpoint: %v", err)
 	}
@@ -170,6 +158,17 @@ func TestVerifyInputs(t *testing.T) {
 	if _, err := urnaOut(false, "verify", "--evidence", weak); !strings.Contains(err.Error(), "not valid evidence") {
 		t.Errorf("malformed evidence: %v", err)
 	}
+}
+
+// writeReceipt writes rc to path as a voter's receipt file of the election
+// electionID (roles.ReceiptFile).
+func writeReceipt(t *testing.T, path, electionID string, rc *bulletin.Receipt) {
+	t.Helper()
+	rf, err := json.Marshal(roles.ReceiptFile{Kind: "urna-receipt", ElectionID: electionID, Seq: rc.Seq, Receipt: base64.RawURLEncoding.EncodeToString(rc.Bytes())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, path, rf)
 }
 
 // firstCovering returns the smallest checkpoint note among notes whose log
