@@ -174,6 +174,11 @@ func secondResults(t *testing.T, b *browser, id string) {
 	if record != "/api/v1/elections/"+id+"/record" {
 		t.Errorf("the record link of %s's results is %q", id, record)
 	}
+	var digest string
+	b.eval(`document.querySelector('footer .code-digest a').getAttribute('href')`, &digest)
+	if digest != "/api/v1/elections/"+id+"/booth" {
+		t.Errorf("the footer's booth digest link of %s's results is %q", id, digest)
+	}
 	b.shot("02-results-second")
 
 	for _, lang := range []string{"en", "zh"} {

@@ -49,6 +49,18 @@ func main() {
 		"verifyElectionKey": js.FuncOf(verifyElectionKeyJS),
 		"readCheckInput":    fn1s(func(s string) (any, error) { return readCheckInput(s) }),
 		"openAudited":       js.FuncOf(openAuditedJS),
+		// verifiedManifest(entry0B64, note, size, proofJSON) → ManifestView
+		"verifiedManifest": js.FuncOf(func(_ js.Value, args []js.Value) any {
+			raw, err := wire.DecodeB64(argString(args, 0))
+			if err != nil {
+				return reply(nil, fail("malformed", "entry 0 is not base64url"))
+			}
+			var proof []string
+			if err := argJSON(args, 3, &proof); err != nil {
+				return reply(nil, err)
+			}
+			return reply(verifiedManifest(raw, argString(args, 1), argUint(args, 2), proof))
+		}),
 		"votingWindow": js.FuncOf(func(_ js.Value, args []js.Value) any {
 			return reply(votingWindow(argString(args, 0), argUint(args, 1)))
 		}),

@@ -40,6 +40,10 @@ function wrap(g) {
     openAudited: (manifest, jointKey, entry) => unwrap(g.openAudited(manifest, jointKey || '', entry)),
     votingWindow: (manifest, nowMs) => unwrap(g.votingWindow(manifest, nowMs)),
     electorate: (manifest, entries) => unwrap(g.electorate(manifest, JSON.stringify(entries))),
+    // verifiedManifest(entry0, note, size, proof) → ManifestView: entry 0
+    // proven in the checkpoint note's log (web/wasm/manifest_proof.go).
+    verifiedManifest: (entry, note, size, proof) =>
+      unwrap(g.verifiedManifest(entry, note, size, JSON.stringify(proof))),
     verifyElectionKey: (entries, note, proof) =>
       unwrap(g.verifyElectionKey(JSON.stringify(entries), note || '', JSON.stringify(proof ?? []))),
   };
