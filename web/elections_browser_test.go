@@ -3,8 +3,6 @@ package web_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -26,12 +24,7 @@ import (
 // axe-core clean in en and zh; a malformed election id gets a translated
 // message.
 func TestBrowserSecondElection(t *testing.T) {
-	path := requireBrowser(t)
-	dir := filepath.Join(artifacts(t), "elections")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	b := newBrowser(t, path, dir)
+	b := browserIn(t, "elections")
 	// The board's default election is the one created first: the two
 	// are created side by side, so the test votes in the other.
 	var second string

@@ -15,18 +15,25 @@ import (
 	"github.com/urna-vote/urna/web"
 )
 
+// browserIn starts Chromium for a test whose screenshots go to the
+// artifacts' folder sub.
+func browserIn(t *testing.T, sub string) *browser {
+	t.Helper()
+	path := requireBrowser(t)
+	dir := filepath.Join(artifacts(t), sub)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return newBrowser(t, path, dir)
+}
+
 // TestAttackIndexTitles: the index shows the titles of the manifests the
 // board proves (entry 0 in a quorum checkpoint), never a node's claim. A
 // node that rewrites an election's title in its status is not believed;
 // one that serves another entry 0 gets its election listed without a
 // title, saying so.
 func TestAttackIndexTitles(t *testing.T) {
-	path := requireBrowser(t)
-	dir := filepath.Join(artifacts(t), "index")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	b := newBrowser(t, path, dir)
+	b := browserIn(t, "index")
 	var once sync.Once
 	checked := false
 	cfg := demo.Config{Ballots: 1, Elections: 2, Static: web.FS(), Progress: logWriter{t}}

@@ -8,17 +8,10 @@ import (
 	"github.com/wneessen/go-mail/smtp"
 )
 
-// Sentinels of the login, for callers that tell them apart.
-var (
-	// ErrLoginRefused: the server answered the login with a refusal
-	// (wrong user or password, or a user it does not allow).
-	ErrLoginRefused = errors.New("mailer: the server refused the login")
-	// ErrAuthWithoutTLS: the password would have gone over a connection
-	// that is not TLS; it was not sent.
-	ErrAuthWithoutTLS = errors.New("mailer: SMTP AUTH without TLS: the password was not sent")
-	// ErrNoAuthMechanism: the server offers neither PLAIN nor LOGIN.
-	ErrNoAuthMechanism = errors.New("mailer: the server offers neither SMTP AUTH PLAIN nor LOGIN")
-)
+// ErrLoginRefused: the server answered the login with a refusal (wrong
+// user or password, or a user it does not allow): the one failure of
+// SMTP AUTH a caller tells apart, to say what to correct.
+var ErrLoginRefused = errors.New("mailer: the server refused the login")
 
 // login is SMTP AUTH as the mailer does it: PLAIN (RFC 4616), or LOGIN
 // when the server offers only that, and only inside TLS. It refuses
@@ -36,7 +29,7 @@ type login struct {
 // Start chooses the mechanism from what the server offers.
 func (a *login) Start(server *smtp.ServerInfo) (string, []byte, error) {
 	if !server.TLS {
-		return "", nil, ErrAuthWithoutTLS
+		return "", nil, errors.New("mailer: SMTP AUTH without TLS: the password was not sent")
 	}
 	switch {
 	case slices.Contains(server.Auth, "PLAIN"):
@@ -44,7 +37,7 @@ func (a *login) Start(server *smtp.ServerInfo) (string, []byte, error) {
 	case slices.Contains(server.Auth, "LOGIN"):
 		a.mech = smtp.LoginAuth(a.user, a.password, a.host, false)
 	default:
-		return "", nil, fmt.Errorf("%w (it offers %v)", ErrNoAuthMechanism, server.Auth)
+		return "", nil, fmt.Errorf("mailer: the server offers neither SMTP AUTH PLAIN nor LOGIN (it offers %v)", server.Auth)
 	}
 	a.started = true
 	return a.mech.Start(server)

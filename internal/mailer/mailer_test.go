@@ -296,16 +296,16 @@ func TestAttackAuthWithoutTLS(t *testing.T) {
 		for _, c := range []struct {
 			name   string
 			server smtp.ServerInfo
-			want   error
+			want   string
 		}{
-			{"localhost without TLS", smtp.ServerInfo{Name: "127.0.0.1", TLS: false, Auth: []string{"PLAIN", "LOGIN"}}, ErrAuthWithoutTLS},
-			{"no PLAIN or LOGIN", smtp.ServerInfo{Name: "127.0.0.1", TLS: true, Auth: []string{"CRAM-MD5", "SCRAM-SHA-256"}}, ErrNoAuthMechanism},
-			{"no AUTH", smtp.ServerInfo{Name: "127.0.0.1", TLS: true}, ErrNoAuthMechanism},
+			{"localhost without TLS", smtp.ServerInfo{Name: "127.0.0.1", TLS: false, Auth: []string{"PLAIN", "LOGIN"}}, "without TLS: the password was not sent"},
+			{"no PLAIN or LOGIN", smtp.ServerInfo{Name: "127.0.0.1", TLS: true, Auth: []string{"CRAM-MD5", "SCRAM-SHA-256"}}, "neither SMTP AUTH PLAIN nor LOGIN (it offers [CRAM-MD5 SCRAM-SHA-256])"},
+			{"no AUTH", smtp.ServerInfo{Name: "127.0.0.1", TLS: true}, "neither SMTP AUTH PLAIN nor LOGIN"},
 		} {
 			a := &login{user: "ca", password: "secret-password", host: "127.0.0.1"}
 			mech, resp, err := a.Start(&c.server)
-			if !errors.Is(err, c.want) || a.started || len(resp) != 0 || mech != "" {
-				t.Errorf("%s: %q %q %v (started %v), want %v and nothing sent", c.name, mech, resp, err, a.started, c.want)
+			if err == nil || !strings.Contains(err.Error(), c.want) || a.started || len(resp) != 0 || mech != "" {
+				t.Errorf("%s: %q %q %v (started %v), want %q and nothing sent", c.name, mech, resp, err, a.started, c.want)
 			}
 		}
 		for _, c := range []struct {
