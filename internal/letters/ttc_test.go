@@ -137,7 +137,9 @@ func TestCollectionErrors(t *testing.T) {
 	ttf := cjkFont(t)
 	good := collect(ttf)
 	// put returns a copy of b with v written at at.
-	put := func(b []byte, at int, v []byte) []byte { return append(bytes.Clone(b[:at]), append(v, b[at+len(v):]...)...) }
+	put := func(b []byte, at int, v []byte) []byte {
+		return append(bytes.Clone(b[:at]), append(v, b[at+len(v):]...)...)
+	}
 	put32 := func(b []byte, at int, v uint32) []byte { return put(b, at, binary.BigEndian.AppendUint32(nil, v)) }
 	put16 := func(b []byte, at int, v uint16) []byte { return put(b, at, binary.BigEndian.AppendUint16(nil, v)) }
 	const dir = 16 // the only face's directory
