@@ -164,6 +164,9 @@ func issueFromRoll(ctx context.Context, e *env, dir string, nodes *nodeList, o *
 			err = ml.Dial(ctx)
 			ml.Close()
 		}
+		if errors.Is(err, mailer.ErrLoginRefused) {
+			return withHint(fmt.Errorf("urna credentials issue: %w", err), "check --smtp-user and the password in --smtp-password-file; nothing was issued")
+		}
 		if err != nil {
 			return withHint(fmt.Errorf("urna credentials issue: %w", err), "check --smtp, --smtp-ca and the login; nothing was issued")
 		}
