@@ -3,6 +3,9 @@
 
 GO      ?= go
 WASM    := web/static/urna.wasm
+# The officials' module: the same package with the build tag officials, for
+# the console and the trustee page only (web/wasm/main_officials.go).
+OFFICIALS := web/static/officials.wasm
 WASMEXEC:= web/static/wasm_exec.js
 # Stamped into bin/urna: `urna --version` and GET /api/v1/health show them.
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
@@ -17,12 +20,15 @@ all: build
 # the Go version only, not on the checkout's path or git state; README.md,
 # "Comparing the booth with its source"), and its gzip and brotli forms, which
 # web.FS serves to browsers that accept them.
-wasm: $(WASM) $(WASM).gz
-$(WASM): $(shell find ballot bulletin internal client web/wasm -name '*.go' 2>/dev/null) go.mod
+wasm: $(WASM) $(WASM).gz $(OFFICIALS).gz
+WASMSRC := $(shell find ballot bulletin internal client web/wasm -name '*.go' 2>/dev/null) go.mod
+$(WASM): $(WASMSRC)
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -buildvcs=false -ldflags='-s -w' -o $(WASM) ./web/wasm
 	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" $(WASMEXEC)
-$(WASM).gz: $(WASM) web/internal/precompress/main.go
-	$(GO) run ./web/internal/precompress $(WASM)
+$(OFFICIALS): $(WASMSRC)
+	GOOS=js GOARCH=wasm $(GO) build -tags officials -trimpath -buildvcs=false -ldflags='-s -w' -o $(OFFICIALS) ./web/wasm
+%.wasm.gz: %.wasm web/internal/precompress/main.go
+	$(GO) run ./web/internal/precompress $<
 
 # The digest of the booth's code this tree builds, to compare with a node's
 # GET /api/v1/booth.
@@ -59,4 +65,4 @@ bench: wasm
 	bash bench/run.sh
 
 clean:
-	rm -rf bin $(WASM) $(WASM).gz $(WASM).br $(WASMEXEC)
+	rm -rf bin $(WASM) $(WASM).gz $(WASM).br $(OFFICIALS) $(OFFICIALS).gz $(OFFICIALS).br $(WASMEXEC)

@@ -744,24 +744,7 @@ func resultsPhase(t *testing.T, b *browser, meas *timing) {
 		t.Errorf("trustee-3 did not decrypt but is listed: %s", page)
 	}
 	// The counts shown are the published ones.
-	var res struct {
-		Questions []struct {
-			Options []struct{ Count uint64 }
-		}
-	}
-	getJSON(t, b.base+"/api/v1/results", &res)
-	var shown [][]uint64
-	b.eval(`[...document.querySelectorAll('table.chart')].map(t => [...t.tBodies[0].rows].map(r => Number(r.querySelector('[data-count]').dataset.count)))`, &shown)
-	if len(shown) != len(res.Questions) {
-		t.Fatalf("results page shows %d questions, want %d", len(shown), len(res.Questions))
-	}
-	for q := range shown {
-		for o := range shown[q] {
-			if shown[q][o] != res.Questions[q].Options[o].Count {
-				t.Errorf("results page question %d option %d shows %d, API says %d", q, o, shown[q][o], res.Questions[q].Options[o].Count)
-			}
-		}
-	}
+	b.countsShown(t, "the results page", "/api/v1/results")
 	b.audit("results.html", "en")
 	b.shot("16-results-en")
 	resultsDetails(t, b)
@@ -795,6 +778,33 @@ func resultsPhase(t *testing.T, b *browser, meas *timing) {
 			p.fits(pg.file + " after the tally " + lang)
 		}
 		p.run("back to the browser's language", js(`localStorage.removeItem('urna.lang')`))
+	}
+}
+
+// countsShown checks that the results page open in b shows, for every
+// question and option, the count the node publishes at the API path
+// results (what names the page in errors).
+func (b *browser) countsShown(t *testing.T, what, results string) {
+	t.Helper()
+	var res struct {
+		Questions []struct{ Options []struct{ Count uint64 } }
+	}
+	getJSON(t, b.base+results, &res)
+	var shown [][]uint64
+	b.eval(`[...document.querySelectorAll('table.chart')].map(t => [...t.tBodies[0].rows].map(r => Number(r.querySelector('[data-count]').dataset.count)))`, &shown)
+	if len(shown) != len(res.Questions) {
+		t.Fatalf("%s shows %d questions, the API %d", what, len(shown), len(res.Questions))
+	}
+	for q := range shown {
+		if len(shown[q]) != len(res.Questions[q].Options) {
+			t.Errorf("%s, question %d: shows %d options, the API %d", what, q, len(shown[q]), len(res.Questions[q].Options))
+			continue
+		}
+		for o := range shown[q] {
+			if shown[q][o] != res.Questions[q].Options[o].Count {
+				t.Errorf("%s, question %d option %d: shows %d, the API %d", what, q, o, shown[q][o], res.Questions[q].Options[o].Count)
+			}
+		}
 	}
 }
 

@@ -259,6 +259,58 @@ func (b *browser) act(button, done string) {
 	}
 }
 
+// watchWorker has the page note, for each call it sends the officials'
+// worker (officials.js), how many tasks the page's own thread ran before
+// the answer came: a verification that blocked the page would let none
+// run. It counts tasks, not time, so a slow machine cannot fail it.
+func (b *browser) watchWorker() {
+	b.t.Helper()
+	b.run("watch the worker", js(`(() => {
+		window.workerCalls = [];
+		const post = Worker.prototype.postMessage;
+		Worker.prototype.postMessage = function (m, ...rest) {
+			if (m && m.fn) {
+				const call = { fn: m.fn, tasks: 0, answered: false, ms: 0 };
+				const t0 = performance.now();
+				window.workerCalls.push(call);
+				this.addEventListener('message', (ev) => {
+					if (ev.data.id === m.id) { call.answered = true; call.ms = performance.now() - t0; }
+				});
+				const tick = () => { if (!call.answered) { call.tasks++; setTimeout(tick, 0); } };
+				setTimeout(tick, 0);
+			}
+			return post.call(this, m, ...rest);
+		};
+	})()`))
+}
+
+// stayedResponsive checks that the page ran tasks of its own while the
+// worker answered every call fn it was sent since watchWorker.
+func (b *browser) stayedResponsive(fn string) {
+	b.t.Helper()
+	var calls []struct {
+		Fn       string
+		Tasks    int
+		Answered bool
+		Ms       float64
+	}
+	b.eval(`window.workerCalls`, &calls)
+	n := 0
+	for _, c := range calls {
+		if c.Fn != fn {
+			continue
+		}
+		n++
+		b.t.Logf("%s in the officials' worker: %.0f ms, %d tasks of the page ran meanwhile", fn, c.Ms, c.Tasks)
+		if !c.Answered || c.Tasks == 0 {
+			b.t.Errorf("%s: answered %v, the page ran %d tasks while the worker verified: want the page responsive", fn, c.Answered, c.Tasks)
+		}
+	}
+	if n == 0 {
+		b.t.Errorf("no %s call went to the officials' worker: the page verified on its own thread", fn)
+	}
+}
+
 // TestBrowserConsole runs a whole election with the authority in the
 // console: a new key saved from the page, the election written in the
 // form, the key ceremony followed, voting opened, turnout, closed, tallied
@@ -395,7 +447,9 @@ func TestBrowserConsole(t *testing.T) {
 	contains(t, "turnout", b.text("#turnout"), "2")
 	audit("turnout", "05-turnout")
 	b.run("reason", chromedp.SendKeys(css("#close-reason"), "the polls are closed"))
+	b.watchWorker()
 	b.act("close", "console.close.done")
+	b.stayedResponsive("consoleAct")
 
 	for i := 1; i <= 2; i++ {
 		if _, err := roles.Decrypt(ctx, rand.Reader, cb.cl, cb.trustee(t, i)); err != nil {

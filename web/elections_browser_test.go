@@ -3,8 +3,6 @@ package web_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -26,12 +24,7 @@ import (
 // axe-core clean in en and zh; a malformed election id gets a translated
 // message.
 func TestBrowserSecondElection(t *testing.T) {
-	path := requireBrowser(t)
-	dir := filepath.Join(artifacts(t), "elections")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	b := newBrowser(t, path, dir)
+	b := browserIn(t, "elections")
 	// The board's default election is the one created first: the two
 	// are created side by side, so the test votes in the other.
 	var second string
@@ -168,26 +161,16 @@ func secondResults(t *testing.T, b *browser, id string) {
 		t.Fatalf("in-browser verification of %s: %s\n%s", id, state, b.text("main"))
 	}
 	contains(t, "results of "+id, b.text("main"), "urna verify --election "+id+" ")
-	var res struct {
-		Questions []struct{ Options []struct{ Count uint64 } }
-	}
-	getJSON(t, b.base+"/api/v1/elections/"+id+"/results", &res)
-	var shown [][]uint64
-	b.eval(`[...document.querySelectorAll('table.chart')].map(t => [...t.tBodies[0].rows].map(r => Number(r.querySelector('[data-count]').dataset.count)))`, &shown)
-	if len(shown) != len(res.Questions) {
-		t.Fatalf("results page shows %d questions, %s has %d", len(shown), id, len(res.Questions))
-	}
-	for q := range shown {
-		for o := range shown[q] {
-			if shown[q][o] != res.Questions[q].Options[o].Count {
-				t.Errorf("results of %s, question %d option %d: shows %d, the API %d", id, q, o, shown[q][o], res.Questions[q].Options[o].Count)
-			}
-		}
-	}
+	b.countsShown(t, "the results of "+id, "/api/v1/elections/"+id+"/results")
 	var record string
 	b.eval(`document.getElementById('record').getAttribute('href')`, &record)
 	if record != "/api/v1/elections/"+id+"/record" {
 		t.Errorf("the record link of %s's results is %q", id, record)
+	}
+	var digest string
+	b.eval(`document.querySelector('footer .code-digest a').getAttribute('href')`, &digest)
+	if digest != "/api/v1/elections/"+id+"/booth" {
+		t.Errorf("the footer's booth digest link of %s's results is %q", id, digest)
 	}
 	b.shot("02-results-second")
 

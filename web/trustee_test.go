@@ -391,9 +391,11 @@ func TestBrowserTrustee(t *testing.T) {
 	if got := b.shown(); !slices.Equal(got, []string{"act-check", "act-answer"}) {
 		t.Fatalf("after every deal and a complaint the page offers %v, want [act-check act-answer]", got)
 	}
+	b.watchWorker()
 	if done, errKey := b.trusteeAct("act-check"); done != "trustee.done.check" || errKey != "" {
 		t.Fatalf("check: %q, error %q (%s)", done, errKey, b.text("#err"))
 	}
+	b.stayedResponsive("trusteeAct")
 	contains(t, "check", b.text("#done"), "trustees 1, 2")
 	if done, errKey := b.trusteeAct("act-answer"); done != "trustee.done.answer" || errKey != "" {
 		t.Fatalf("answer: %q, error %q (%s)", done, errKey, b.text("#err"))

@@ -2,8 +2,11 @@
 // the board explorer, the results page and the election authority's
 // console (/console, outside the voters' navigation), as plain HTML, CSS
 // and ES modules (static/), with the protocol code (packages ballot,
-// bulletin, client and internal/authority) compiled to WebAssembly from ./wasm by `make wasm` into
-// static/urna.wasm.
+// bulletin and client) compiled to WebAssembly from ./wasm by `make wasm`
+// into static/urna.wasm, and the officials' (the console's and the
+// trustee page's: internal/authority and internal/trustee too) into
+// static/officials.wasm, which runs in a Web Worker and which the voters'
+// pages never load.
 //
 // The pages are written once each in pages/ and share one layout
 // (pages/layout.html: the head, the header with the navigation and the

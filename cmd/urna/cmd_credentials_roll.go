@@ -28,6 +28,7 @@ const RollPublicFile = "roll-public.csv"
 // letterOpts are the flags of `credentials issue --roll`.
 type letterOpts struct {
 	roll, letters, booth, lang, cjkFont        *string
+	cjkFace                                    *int
 	smtp, smtpUser, smtpPassFile, smtpCA, from *string
 }
 
@@ -37,7 +38,8 @@ func letterFlags(fs *flag.FlagSet) *letterOpts {
 		letters:      fs.String("letters", "", "`directory` for the PDF letters of the voters not reached by e-mail (default: --dir/letters)"),
 		booth:        fs.String("booth", "", "the booth's `URL` printed on the letters (default: the first --node + /booth.html)"),
 		lang:         fs.String("lang", strings.Join(letters.Languages, ","), "the letters' `languages`, comma-separated"),
-		cjkFont:      fs.String("cjk-font", letters.DebianCJKFont, "TrueType `file` with Chinese glyphs for the letters (Debian: fonts-arphic-gbsn00lp)"),
+		cjkFont:      fs.String("cjk-font", letters.DebianCJKFont, "TrueType `file` (.ttf, or a .ttc collection) with Chinese glyphs for the letters (Debian: fonts-arphic-gbsn00lp)"),
+		cjkFace:      fs.Int("cjk-face", 0, "which `face` of a --cjk-font collection (.ttc) to use, from 0"),
 		smtp:         fs.String("smtp", "", "mail the letters through this SMTP server `host:port` (STARTTLS required)"),
 		smtpUser:     fs.String("smtp-user", "", "SMTP AUTH `user`"),
 		smtpPassFile: fs.String("smtp-password-file", "", "owner-only `file` holding the SMTP AUTH password"),
@@ -129,14 +131,17 @@ func issueFromRoll(ctx context.Context, e *env, dir string, nodes *nodeList, o *
 		return fmt.Errorf("urna credentials issue: the node's manifest: %w", err)
 	}
 	langs := strings.Split(*o.lang, ",")
-	cfg := letters.Config{Languages: langs, CJKFontName: *o.cjkFont}
+	cfg := letters.Config{Languages: langs, CJKFontName: *o.cjkFont, CJKFontIndex: *o.cjkFace}
 	if needsCJK(langs, man.Title, voters) {
 		if cfg.CJKFont, err = os.ReadFile(*o.cjkFont); err != nil {
 			return withHint(fmt.Errorf("urna credentials issue: the letters' CJK font: %w", err),
 				"install Debian's fonts-arphic-gbsn00lp, give another TrueType font with --cjk-font, or write English-only letters with --lang en")
 		}
 	}
-	mk, err := letters.New(letters.Election{ID: man.ElectionID, Title: man.Title, Fingerprint: man.Fingerprint(), BoothURL: booth}, cfg)
+	// Without --election the board's default election: its booth URL
+	// needs no election=.
+	mk, err := letters.New(letters.Election{ID: man.ElectionID, Title: man.Title, Fingerprint: man.Fingerprint(), BoothURL: booth,
+		Default: *nodes.election == ""}, cfg)
 	if err != nil {
 		return withHint(fmt.Errorf("urna credentials issue: %w", err), "nothing was issued")
 	}
@@ -158,6 +163,9 @@ func issueFromRoll(ctx context.Context, e *env, dir string, nodes *nodeList, o *
 			// server's idle timeout).
 			err = ml.Dial(ctx)
 			ml.Close()
+		}
+		if errors.Is(err, mailer.ErrLoginRefused) {
+			return withHint(fmt.Errorf("urna credentials issue: %w", err), "check --smtp-user and the password in --smtp-password-file; nothing was issued")
 		}
 		if err != nil {
 			return withHint(fmt.Errorf("urna credentials issue: %w", err), "check --smtp, --smtp-ca and the login; nothing was issued")

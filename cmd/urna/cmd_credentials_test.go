@@ -186,6 +186,15 @@ func TestCredentialsIssueRollChecksFirst(t *testing.T) {
 	if err == nil || !strings.Contains(out, "--smtp needs --from") {
 		t.Errorf("no --from: %v\n%s", err, out)
 	}
+	// A wrong SMTP password, on the port that requires a login.
+	auth := testonly.SMTPAuthServer(t)
+	wrong := filepath.Join(dir, "smtp-password")
+	os.WriteFile(wrong, []byte(auth.Password+"-wrong\n"), 0o600)
+	out, err = issue("voter_id,name,contact\nv1,A,a@urna.test\n", "--smtp", auth.Addr, "--smtp-ca", auth.CAFile, "--from", "ca@urna.test",
+		"--smtp-user", auth.User, "--smtp-password-file", wrong)
+	if err == nil || !strings.Contains(out, "the server refused the login") || !strings.Contains(out, "--smtp-password-file; nothing was issued") {
+		t.Errorf("a wrong SMTP password: %v\n%s", err, out)
+	}
 	if _, err := os.Stat(filepath.Join(ca, roles.CredentialsFile)); !os.IsNotExist(err) {
 		t.Fatalf("credentials were issued: %v", err)
 	}

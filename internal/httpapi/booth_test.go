@@ -29,6 +29,21 @@ func TestBoothDigest(t *testing.T) {
 	if a.status != 200 || string(a.body) != `{"digest":"sha256:00"}`+"\n" || a.header.Get("Cache-Control") != "no-store" {
 		t.Errorf("/api/v1/booth: %d %q %v", a.status, a.body, a.header)
 	}
+	// The same digest per election (a page's footer stays in its
+	// election); an unknown election has none.
+	f := httpapitest.Sample()
+	beta := httpapitest.Sample()
+	beta.ElectionV.ElectionID = "beta"
+	f.Others = map[string]*httpapitest.Fake{"beta": beta}
+	many := serve(t, f, httpapi.Options{Static: web})
+	for _, path := range []string{"/api/v1/booth", "/api/v1/elections/e1/booth", "/api/v1/elections/beta/booth"} {
+		if a := request(t, many, "GET", path, ""); a.status != 200 || string(a.body) != `{"digest":"sha256:00"}`+"\n" {
+			t.Errorf("%s: %d %q", path, a.status, a.body)
+		}
+	}
+	if a := request(t, many, "GET", "/api/v1/elections/gamma/booth", ""); a.status != 404 || a.errorBody(t).Code != api.CodeUnknownElection {
+		t.Errorf("the booth digest of an unknown election: %d %s", a.status, a.body)
+	}
 	// The site's own handler serves the files, with its headers.
 	a = request(t, srv, "GET", "/js.0123/main.js", "")
 	if a.status != 200 || string(a.body) != "served by the site: /js.0123/main.js" || a.header.Get("X-Frame-Options") != "DENY" {

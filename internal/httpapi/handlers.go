@@ -38,6 +38,10 @@ func (s *server) routes(e *echo.Echo) {
 		g.GET("/results", s.results, with(t, rc)...)
 		g.GET("/record", s.record, with(s.limitStreams, rc)...) // streams: no request timeout
 		g.GET("/events", s.events, with(s.limitStreams)...)     // streams: no request timeout
+		// The code of the pages that serve the election: one for the
+		// board, addressed per election too (docs/spec/elections.md E.6),
+		// so that a page's footer stays in its election.
+		g.GET("/booth", s.booth, with(t)...)
 	}
 	perElection(g)
 	g.GET(strings.TrimPrefix(api.ElectionsPath, api.Prefix), s.elections, t, rc)
@@ -45,7 +49,6 @@ func (s *server) routes(e *echo.Echo) {
 	g.POST(strings.TrimPrefix(api.ElectionsPath, api.Prefix)+"/:election/archive", s.archive, s.clusterGuard, t)
 	g.GET("/health", s.health, t)
 	g.GET("/cluster", s.cluster, t)
-	g.GET("/booth", s.booth, t)
 	g.POST("/cluster/join", s.join, s.clusterGuard, t)
 	g.POST("/cluster/remove", s.remove, s.clusterGuard, t)
 	g.POST(strings.TrimPrefix(api.CosignPath, api.Prefix), s.cosign, s.clusterGuard, t)

@@ -8,6 +8,11 @@
 // opens the booth with the credential filled in, and instructions in each
 // of the letter's languages (English and Chinese).
 //
+// For any election but the board's default, the booth URL, the link and
+// the QR code carry election=ID in the query (docs/spec/elections.md E.7),
+// so the booth opens that election; the default election's letters keep
+// the plain URL, which every node serves it at.
+//
 // The QR code and the links carry the credential in the URL fragment
 // (booth.html#cred=…): a browser never sends a fragment to a server, so the
 // credential reaches no server's log; the booth fills its credential field
@@ -19,7 +24,10 @@
 // needs a TrueType font with CJK glyphs (Config.CJKFont; Debian's
 // fonts-arphic-gbsn00lp, AR PL SungtiL GB under the Arphic Public License,
 // is the default of `urna credentials issue`); the used glyphs are embedded
-// as a subset. A character the font lacks is an error naming the voter,
+// as a subset. A TrueType collection (.ttc, as Debian ships
+// fonts-wqy-microhei) works too: FontFromCollection cuts the chosen face
+// out of it (ttc.go), since the PDF writer embeds single fonts only.
+// Fonts with CFF outlines (Noto CJK) cannot be embedded, and say so. A character the font lacks is an error naming the voter,
 // never a blank box on paper. Without such a font, letters can be made in
 // English only (and for Latin names).
 //

@@ -22,17 +22,25 @@ type Election struct {
 	Title       string
 	Fingerprint [32]byte // SPEC.md §4.3
 	BoothURL    string   // absolute http(s) URL of the booth page, without a fragment
+	// Default says the election is the board's default, which the booth
+	// opens without election= (docs/spec/elections.md E.6.3). For any
+	// other election, and when unsure, leave it false: the letter's booth
+	// URL and QR code then carry election=ID, which opens that election
+	// on any board.
+	Default bool
 }
 
 // Config says how letters are written.
 type Config struct {
 	// Languages of the instructions, in order; each one of Languages.
 	Languages []string
-	// CJKFont is a TrueType font (.ttf, not a .ttc collection) with the
+	// CJKFont is a TrueType font (.ttf) or a TrueType collection (.ttc,
+	// whose face CJKFontIndex is used: FontFromCollection) with the
 	// Chinese glyphs; required for "zh" and for names and titles outside
 	// Windows-1252. CJKFontName names it in errors.
-	CJKFont     []byte
-	CJKFontName string
+	CJKFont      []byte
+	CJKFontIndex int
+	CJKFontName  string
 }
 
 // DebianCJKFont is where Debian's fonts-arphic-gbsn00lp puts AR PL
@@ -47,6 +55,7 @@ func DefaultConfig() Config { return Config{Languages: slices.Clone(Languages)} 
 // Maker makes the letters of one election. It is safe for concurrent use.
 type Maker struct {
 	e     Election
+	booth string // the booth URL as letters print it (boothURL)
 	langs []string
 	cjk   []byte
 	face  *sfnt.Font // nil without a CJK font
@@ -58,13 +67,17 @@ func New(e Election, c Config) (*Maker, error) {
 	if e.ID == "" {
 		return nil, errors.New("letters: no election id")
 	}
-	if err := checkBoothURL(e.BoothURL); err != nil {
+	if !ballot.ValidElectionID(e.ID) {
+		return nil, fmt.Errorf("letters: election id %q: want 1 to 64 of a-z, 0-9 and -", e.ID)
+	}
+	booth, err := boothURL(e)
+	if err != nil {
 		return nil, err
 	}
 	if len(c.Languages) == 0 {
 		return nil, fmt.Errorf("letters: no language: want some of %s", strings.Join(Languages, ","))
 	}
-	m := &Maker{e: e, cjk: c.CJKFont, fname: c.CJKFontName}
+	m := &Maker{e: e, booth: booth, cjk: c.CJKFont, fname: c.CJKFontName}
 	for _, l := range c.Languages {
 		if _, ok := texts[l]; !ok {
 			return nil, fmt.Errorf("letters: language %q: want one of %s", l, strings.Join(Languages, ","))
@@ -77,14 +90,20 @@ func New(e Election, c Config) (*Maker, error) {
 	if m.fname == "" {
 		m.fname = "the CJK font"
 	}
-	if len(c.CJKFont) > 0 {
-		if bytes.HasPrefix(c.CJKFont, []byte("ttcf")) {
-			return nil, fmt.Errorf("letters: %s is a font collection (.ttc): give a single TrueType font (.ttf), such as Debian's fonts-arphic-gbsn00lp", m.fname)
+	if IsCollection(c.CJKFont) {
+		font, _, err := FontFromCollection(c.CJKFont, c.CJKFontIndex)
+		if err != nil {
+			return nil, fmt.Errorf("%w (%s)", err, m.fname)
 		}
-		if bytes.HasPrefix(c.CJKFont, []byte("OTTO")) {
+		m.cjk = font
+	} else if c.CJKFontIndex != 0 {
+		return nil, fmt.Errorf("letters: %s is a single font, not a collection: it has no face %d", m.fname, c.CJKFontIndex)
+	}
+	if len(m.cjk) > 0 {
+		if bytes.HasPrefix(m.cjk, []byte("OTTO")) {
 			return nil, fmt.Errorf("letters: %s is an OpenType font with CFF outlines, which the PDF writer cannot embed: give a TrueType font (.ttf)", m.fname)
 		}
-		f, err := sfnt.Parse(c.CJKFont)
+		f, err := sfnt.Parse(m.cjk)
 		if err != nil {
 			return nil, fmt.Errorf("letters: %s: not a TrueType font: %w", m.fname, err)
 		}
@@ -109,18 +128,46 @@ func New(e Election, c Config) (*Maker, error) {
 	return m, nil
 }
 
-// checkBoothURL accepts an absolute http or https URL with a host and
-// without a fragment (the letter adds #cred=…).
-func checkBoothURL(s string) error {
+// boothURL checks e.BoothURL, an absolute http or https URL with a host
+// and without a fragment (the letter adds #cred=…), and returns it as
+// the letters print it: with election=<e.ID> in its query unless e is the
+// board's default election. A URL that names another election already is
+// an error, never a letter that opens the wrong election.
+func boothURL(e Election) (string, error) {
+	s := e.BoothURL
 	u, err := url.Parse(s)
 	if err != nil {
-		return fmt.Errorf("letters: booth URL: %w", err)
+		return "", fmt.Errorf("letters: booth URL: %w", err)
 	}
 	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Fragment != "" || u.User != nil {
-		return fmt.Errorf("letters: booth URL %q: want an absolute http(s) URL such as https://vote.example.org/booth.html, without #fragment or user", s)
+		return "", fmt.Errorf("letters: booth URL %q: want an absolute http(s) URL such as https://vote.example.org/booth.html, without #fragment or user", s)
 	}
-	return nil
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return "", fmt.Errorf("letters: booth URL %q: its query: %w", s, err)
+	}
+	if named, ok := q["election"]; ok && (len(named) != 1 || named[0] != e.ID) {
+		return "", fmt.Errorf("letters: booth URL %q names election %q, the letters are for %q", s, strings.Join(named, ","), e.ID)
+	}
+	if e.Default || q.Has("election") {
+		return s, nil
+	}
+	var sep string
+	switch {
+	case strings.HasSuffix(s, "?") || strings.HasSuffix(s, "&"):
+		sep = ""
+	case u.RawQuery == "":
+		sep = "?"
+	default:
+		sep = "&"
+	}
+	return s + sep + "election=" + e.ID, nil // an id needs no escaping: [a-z0-9-]
 }
+
+// BoothURL returns the booth URL the letters print and encode, without a
+// credential: Election.BoothURL with election=ID for an election other
+// than the board's default.
+func (m *Maker) BoothURL() string { return m.booth }
 
 // Link returns the booth URL with the credential in its fragment
 // (booth.html#cred=<display form>), which the booth reads and removes.
@@ -219,8 +266,8 @@ func (m *Maker) Text(v roll.Voter, cred ballot.Credential) string {
 		if v.Weight > 1 {
 			fmt.Fprintf(&b, w.weight+"\n\n", v.Weight)
 		}
-		fmt.Fprintf(&b, "%s: %s\n", w.booth, m.e.BoothURL)
-		fmt.Fprintf(&b, "%s:\n%s\n\n", w.link, Link(m.e.BoothURL, cred))
+		fmt.Fprintf(&b, "%s: %s\n", w.booth, m.booth)
+		fmt.Fprintf(&b, "%s:\n%s\n\n", w.link, Link(m.booth, cred))
 		fmt.Fprintf(&b, "%s:\n    %s\n\n", w.fingerprint, FingerprintGroups(m.e.Fingerprint))
 		fmt.Fprintf(&b, "%s:\n", w.howTo)
 		for j, s := range w.steps {
@@ -258,7 +305,7 @@ func (m *Maker) build(v roll.Voter, cred ballot.Credential) ([]byte, *doc, error
 	if err := m.Check(v); err != nil {
 		return nil, nil, err
 	}
-	code, err := QR(m.e.BoothURL, cred)
+	code, err := QR(m.booth, cred)
 	if err != nil {
 		return nil, nil, err
 	}

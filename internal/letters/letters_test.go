@@ -98,7 +98,7 @@ func TestPDF(t *testing.T) {
 	}
 	text := strings.Join(strings.Fields(string(out)), " ")
 	for _, want := range []string{
-		cred.Text(), booth, FingerprintGroups(election().Fingerprint)[:35],
+		cred.Text(), booth + "?election=council-2027", FingerprintGroups(election().Fingerprint)[:35],
 		"Your voting credential", "您的投票凭证", "张伟 (v-0042)", "Council 2027 · 理事会选举 (council-2027)",
 		"Your vote counts 3 times.", "您的选票计为 3 票。", "only your last ballot counts", "只有最后一张选票计入结果",
 	} {
@@ -131,7 +131,7 @@ func TestPDF(t *testing.T) {
 	if err != nil {
 		t.Fatalf("decoding the QR code of the rendered letter: %v", err)
 	}
-	if want := booth + "#cred=" + cred.Text(); got != want {
+	if want := booth + "?election=council-2027#cred=" + cred.Text(); got != want {
 		t.Fatalf("QR code says %q, want %q", got, want)
 	}
 }
@@ -141,7 +141,7 @@ func TestText(t *testing.T) {
 	cred := credential(t, "text")
 	s := m.Text(roll.Voter{ID: "a1", Weight: 1}, cred)
 	for _, want := range []string{
-		"Voter: a1\n", "选民: a1\n", "    " + cred.Text() + "\n", booth + "#cred=" + cred.Text() + "\n",
+		"Voter: a1\n", "选民: a1\n", "    " + cred.Text() + "\n", booth + "?election=council-2027#cred=" + cred.Text() + "\n",
 		FingerprintGroups(election().Fingerprint), "1. Open the voting booth", "5. 选举开放期间",
 	} {
 		if !strings.Contains(s, want) {
@@ -177,7 +177,10 @@ func TestNewErrors(t *testing.T) {
 		"unknown language":   {e, Config{Languages: []string{"en", "fr"}, CJKFont: font}, `language "fr"`},
 		"twice":              {e, Config{Languages: []string{"en", "en"}, CJKFont: font}, "given twice"},
 		"none":               {e, Config{CJKFont: font}, "no language"},
-		"collection":         {e, Config{Languages: []string{"en"}, CJKFont: []byte("ttcf\x00\x01")}, "font collection (.ttc)"},
+		"collection":         {e, Config{Languages: []string{"en"}, CJKFont: []byte("ttcf\x00\x01")}, "font collection: the header is cut short"},
+		"face of a font":     {e, Config{Languages: []string{"en"}, CJKFont: font, CJKFontIndex: 1}, "not a collection: it has no face 1"},
+		"bad election id":    {Election{ID: "Council 2027", BoothURL: booth}, Config{Languages: []string{"en"}}, `election id "Council 2027"`},
+		"other election":     {Election{ID: "x", BoothURL: booth + "?election=y"}, Config{Languages: []string{"en"}}, `names election "y", the letters are for "x"`},
 		"cff":                {e, Config{Languages: []string{"en"}, CJKFont: []byte("OTTO\x00\x01")}, "CFF outlines"},
 		"garbage font":       {e, Config{Languages: []string{"en"}, CJKFont: []byte("not a font")}, "not a TrueType font"},
 		"title needs a font": {e, Config{Languages: []string{"en"}}, "needs a font with CJK glyphs"},
@@ -223,4 +226,68 @@ func BenchmarkPDF(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestBoothURLNamesElection: the letters of any election but the board's
+// default open the booth with election=ID, decoded from the QR code as a
+// phone reads it; the default election's keep the plain URL, which every
+// board serves its default election at.
+func TestBoothURLNamesElection(t *testing.T) {
+	cred := credential(t, "url")
+	for _, c := range []struct {
+		booth   string
+		def     bool
+		want    string
+		comment string
+	}{
+		{booth, false, booth + "?election=e-2", "another election"},
+		{booth, true, booth, "the default election"},
+		{booth + "?lang=zh", false, booth + "?lang=zh&election=e-2", "a query kept"},
+		{booth + "?", false, booth + "?election=e-2", "an empty query"},
+		{booth + "?election=e-2", false, booth + "?election=e-2", "named already"},
+		{booth + "?election=e-2", true, booth + "?election=e-2", "the default named already"},
+	} {
+		m, err := New(Election{ID: "e-2", BoothURL: c.booth, Default: c.def}, Config{Languages: []string{"en"}})
+		if err != nil {
+			t.Fatalf("%s: %v", c.comment, err)
+		}
+		if m.BoothURL() != c.want {
+			t.Errorf("%s: booth URL %q, want %q", c.comment, m.BoothURL(), c.want)
+		}
+		if !strings.Contains(m.Text(roll.Voter{ID: "a", Weight: 1}, cred), c.want+"#cred="+cred.Text()+"\n") {
+			t.Errorf("%s: the text letter lacks the link %s#cred=…", c.comment, c.want)
+		}
+		if _, err := m.PDF(roll.Voter{ID: "a", Weight: 1}, cred); err != nil {
+			t.Fatal(err)
+		}
+		code, err := QR(m.BoothURL(), cred)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := qr.Decode(qrImage(code))
+		if err != nil {
+			t.Fatalf("%s: decoding the QR code: %v", c.comment, err)
+		}
+		if want := c.want + "#cred=" + cred.Text(); got != want {
+			t.Errorf("%s: the QR code opens %q, want %q", c.comment, got, want)
+		}
+	}
+}
+
+// qrImage draws code as a phone's camera would see it: 4 pixels a module,
+// with its quiet zone.
+func qrImage(code *qr.QrCode) image.Image {
+	const px = 4
+	n := code.Size() + 2*qrQuiet
+	img := image.NewGray(image.Rect(0, 0, n*px, n*px))
+	for y := 0; y < n*px; y++ {
+		for x := 0; x < n*px; x++ {
+			c, r := x/px-qrQuiet, y/px-qrQuiet
+			if c >= 0 && r >= 0 && c < code.Size() && r < code.Size() && code.Module(c, r) {
+				continue // black: the zero value
+			}
+			img.Pix[y*img.Stride+x] = 0xff
+		}
+	}
+	return img
 }

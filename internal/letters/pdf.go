@@ -153,8 +153,13 @@ func (d *doc) render(v roll.Voter, cred ballot.Credential, code *qr.QrCode) {
 	p.SetRightMargin(pageW - margin - colW)
 	d.write(d.labels(func(w words) string { return w.booth })+":", 10, 5.5, true)
 	p.Ln(6)
-	p.SetFont("Courier", "", 10)
-	p.MultiCell(colW, 5, d.tr(d.m.e.BoothURL), "", "L", false)
+	// The URL on one line where it fits at 7 pt or more: a URL broken
+	// across lines is easily typed wrong.
+	pt := 10.0
+	for p.SetFont("Courier", "", pt); pt > 7 && p.GetStringWidth(d.m.booth) > colW-2; p.SetFont("Courier", "", pt) {
+		pt -= 0.5
+	}
+	p.MultiCell(colW, 5, d.tr(d.m.booth), "", "L", false)
 	p.Ln(3)
 	d.write(d.labels(func(w words) string { return w.fingerprint })+":", 10, 5.5, true)
 	p.Ln(6)

@@ -8,7 +8,9 @@
 // that does not offer STARTTLS, or one a man in the middle stripped it
 // from, gets nothing: there is no fallback to plain text, and no way to
 // turn verification off. SMTP AUTH (when a user is given) runs only inside
-// that TLS session.
+// that TLS session, as PLAIN or LOGIN (auth.go): the login refuses a
+// connection that is not TLS by itself too, and a refused login is
+// ErrLoginRefused, told apart from a server that cannot be reached.
 //
 // A recipient the server refuses is reported for that voter and the others
 // go on; a connection that breaks is dialled again for the next letter.

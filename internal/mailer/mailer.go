@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/textproto"
 	"strconv"
 	"time"
 
@@ -69,6 +70,7 @@ type Mailer struct {
 	client *mail.Client
 	open   bool
 	conn   net.Conn // the newest connection dialled
+	auth   *login   // nil without a user
 }
 
 // New checks c and returns a Mailer; nothing is dialled yet.
@@ -88,7 +90,8 @@ func New(c Config) (*Mailer, error) {
 		mail.WithTLSConfig(&tls.Config{ServerName: host, RootCAs: c.RootCAs, MinVersion: tls.VersionTLS12}),
 	}
 	if c.User != "" {
-		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthAutoDiscover), mail.WithUsername(c.User), mail.WithPassword(c.Password))
+		m.auth = &login{user: c.User, password: c.Password, host: host}
+		opts = append(opts, mail.WithSMTPAuthCustom(m.auth))
 	}
 	cl, err := mail.NewClient(host, opts...)
 	if err != nil {
@@ -113,10 +116,17 @@ func (m *Mailer) Dial(ctx context.Context) error {
 		return nil
 	}
 	m.conn = nil
+	if m.auth != nil {
+		m.auth.started = false
+	}
 	if err := m.client.DialWithContext(ctx); err != nil {
 		// go-mail leaves the connection open when STARTTLS or AUTH fails.
 		if m.conn != nil {
 			m.conn.Close()
+		}
+		var te *textproto.Error
+		if m.auth != nil && m.auth.started && errors.As(err, &te) && te.Code/100 == 5 {
+			return fmt.Errorf("%w: %s: user %q: wrong user or password (%d %s)", ErrLoginRefused, m.c.Addr, m.c.User, te.Code, te.Msg)
 		}
 		return fmt.Errorf("mailer: %s: %w", m.c.Addr, err)
 	}

@@ -5,13 +5,18 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"net"
+	"net/textproto"
 	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/wneessen/go-mail/smtp"
 
 	"github.com/urna-vote/urna/internal/testonly"
 )
@@ -191,4 +196,127 @@ func TestBadRecipient(t *testing.T) {
 	if err := m.Send(context.Background(), Letter{VoterID: "v9", To: "not an address"}); !errors.As(err, &r) || r.VoterID != "v9" {
 		t.Fatalf("got %v", err)
 	}
+}
+
+// TestSendPostfixAuth sends a letter through the postfix port of
+// .ci/smtp.sh that requires SMTP AUTH: with the right password it is
+// delivered, and postfix records the authenticated session (ESMTPSA).
+func TestSendPostfixAuth(t *testing.T) {
+	s := testonly.SMTPAuthServer(t)
+	c := smtpConfig(t, s.SMTP)
+	c.User, c.Password = s.User, s.Password
+	m, err := New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	mark := token(t)
+	if err := m.Send(context.Background(), Letter{VoterID: "v1", To: "bob@urna.test", Subject: "auth " + mark, Text: "logged in " + mark}); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Delivered(t, "bob", mark); !strings.Contains(got, "with ESMTPSA") {
+		t.Errorf("the message was not received over an authenticated session:\n%s", got)
+	}
+}
+
+// TestAttackWrongPassword: a wrong password, or none, gets no letter
+// through the port that requires AUTH, and says which.
+func TestAttackWrongPassword(t *testing.T) {
+	s := testonly.SMTPAuthServer(t)
+	c := smtpConfig(t, s.SMTP)
+	c.User, c.Password = s.User, s.Password+"-wrong"
+	m, err := New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = m.Dial(context.Background())
+	if !errors.Is(err, ErrLoginRefused) || !strings.Contains(err.Error(), `user "`+s.User+`": wrong user or password (535`) {
+		t.Fatalf("a wrong password: got %v, want ErrLoginRefused naming the user and the server's 535", err)
+	}
+	err = m.Send(context.Background(), Letter{VoterID: "v1", To: "bob@urna.test", Subject: "s", Text: "t"})
+	if !errors.Is(err, ErrLoginRefused) {
+		t.Fatalf("sending with a wrong password: got %v, want ErrLoginRefused", err)
+	}
+
+	// Without a login, postfix refuses the recipient: the port does not
+	// relay for anyone who has not logged in.
+	c.User, c.Password = "", ""
+	if m, err = New(c); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	var refused *RefusedError
+	err = m.Send(context.Background(), Letter{VoterID: "v2", To: "bob@urna.test", Subject: "s", Text: "t"})
+	if !errors.As(err, &refused) || refused.VoterID != "v2" || !strings.Contains(err.Error(), "554") {
+		t.Fatalf("no login: got %v, want the recipient refused (554)", err)
+	}
+}
+
+// TestAttackAuthWithoutTLS: the password never crosses a connection that
+// is not TLS. postfix offers no AUTH before STARTTLS and refuses one sent
+// anyway; the mailer's login refuses plain text by itself, even to
+// localhost (where go-mail's own mechanisms would send it), and uses no
+// mechanism but PLAIN and LOGIN.
+func TestAttackAuthWithoutTLS(t *testing.T) {
+	t.Run("postfix", func(t *testing.T) {
+		s := testonly.SMTPAuthServer(t)
+		conn, err := net.DialTimeout("tcp", s.Addr, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		_ = conn.SetDeadline(time.Now().Add(time.Minute))
+		tp := textproto.NewConn(conn)
+		if _, _, err := tp.ReadResponse(220); err != nil {
+			t.Fatal(err)
+		}
+		ask := func(want int, format string, args ...any) (int, string) {
+			t.Helper()
+			id, err := tp.Cmd(format, args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tp.StartResponse(id)
+			defer tp.EndResponse(id)
+			code, msg, _ := tp.ReadResponse(want)
+			return code, msg
+		}
+		if code, msg := ask(250, "EHLO attacker"); code != 250 || !strings.Contains(msg, "STARTTLS") || strings.Contains(msg, "AUTH") {
+			t.Fatalf("EHLO before STARTTLS: %d %q, want STARTTLS offered and no AUTH", code, msg)
+		}
+		plain := base64.StdEncoding.EncodeToString([]byte("\x00" + s.User + "\x00" + s.Password))
+		if code, msg := ask(235, "AUTH PLAIN %s", plain); code/100 != 5 {
+			t.Fatalf("AUTH PLAIN before STARTTLS: %d %q, want a refusal", code, msg)
+		}
+		if code, msg := ask(250, "MAIL FROM:<ca@urna.test>"); code/100 != 5 || !strings.Contains(msg, "STARTTLS") {
+			t.Fatalf("MAIL before STARTTLS: %d %q, want a refusal naming STARTTLS", code, msg)
+		}
+	})
+	t.Run("login", func(t *testing.T) {
+		for _, c := range []struct {
+			name   string
+			server smtp.ServerInfo
+			want   string
+		}{
+			{"localhost without TLS", smtp.ServerInfo{Name: "127.0.0.1", TLS: false, Auth: []string{"PLAIN", "LOGIN"}}, "without TLS: the password was not sent"},
+			{"no PLAIN or LOGIN", smtp.ServerInfo{Name: "127.0.0.1", TLS: true, Auth: []string{"CRAM-MD5", "SCRAM-SHA-256"}}, "neither SMTP AUTH PLAIN nor LOGIN (it offers [CRAM-MD5 SCRAM-SHA-256])"},
+			{"no AUTH", smtp.ServerInfo{Name: "127.0.0.1", TLS: true}, "neither SMTP AUTH PLAIN nor LOGIN"},
+		} {
+			a := &login{user: "ca", password: "secret-password", host: "127.0.0.1"}
+			mech, resp, err := a.Start(&c.server)
+			if err == nil || !strings.Contains(err.Error(), c.want) || a.started || len(resp) != 0 || mech != "" {
+				t.Errorf("%s: %q %q %v (started %v), want %q and nothing sent", c.name, mech, resp, err, a.started, c.want)
+			}
+		}
+		for _, c := range []struct {
+			offers []string
+			want   string
+		}{{[]string{"CRAM-MD5", "LOGIN", "PLAIN"}, "PLAIN"}, {[]string{"CRAM-MD5", "LOGIN"}, "LOGIN"}} {
+			a := &login{user: "ca", password: "secret-password", host: "127.0.0.1"}
+			mech, _, err := a.Start(&smtp.ServerInfo{Name: "127.0.0.1", TLS: true, Auth: c.offers})
+			if err != nil || mech != c.want {
+				t.Errorf("offered %v: %q %v, want %s", c.offers, mech, err, c.want)
+			}
+		}
+	})
 }

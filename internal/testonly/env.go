@@ -110,6 +110,32 @@ func SMTPServer(t testing.TB) SMTP {
 	return s
 }
 
+// SMTPAuth is the port of the test SMTP server that requires SMTP AUTH
+// (.ci/smtp.sh: Cyrus SASL, PLAIN or LOGIN after STARTTLS): its address,
+// and a user's name and password.
+type SMTPAuth struct {
+	SMTP
+	User, Password string
+}
+
+// SMTPAuthServer returns the auth port of URNA_TEST_SMTP_AUTH, its user
+// URNA_TEST_SMTP_USER and the password in URNA_TEST_SMTP_PASSWORD_FILE,
+// with the server of SMTPServer. Without them the test fails in CI and is
+// skipped, with the reason, when run by hand.
+func SMTPAuthServer(t testing.TB) SMTPAuth {
+	t.Helper()
+	s := SMTPServer(t)
+	addr, user, file := os.Getenv("URNA_TEST_SMTP_AUTH"), os.Getenv("URNA_TEST_SMTP_USER"), os.Getenv("URNA_TEST_SMTP_PASSWORD_FILE")
+	Require(t, addr != "" && user != "" && file != "", "URNA_TEST_SMTP_AUTH, URNA_TEST_SMTP_USER or URNA_TEST_SMTP_PASSWORD_FILE is not set",
+		"run as root: eval \"$(bash .ci/smtp.sh)\"")
+	pw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("the test SMTP password: %v", err)
+	}
+	s.Addr = addr
+	return SMTPAuth{SMTP: s, User: user, Password: strings.TrimSpace(string(pw))}
+}
+
 // Delivered waits (generously: postfix delivers in the background) until
 // the Maildir of user@urna.test holds a message containing marker, and
 // returns that message.

@@ -1,3 +1,5 @@
+//go:build officials || !(js && wasm)
+
 package main
 
 import (

@@ -1,3 +1,8 @@
+//go:build officials || !(js && wasm)
+
+// The officials' code: in the officials' module (main_officials.go) and
+// the host's tests, never in the booth's module.
+
 package main
 
 // keyring holds the keys a page loaded, each behind the integer handle

@@ -1,4 +1,4 @@
-//go:build js && wasm
+//go:build js && wasm && !officials
 
 // Command wasm is Urna's browser module: the same Go code as packages ballot,
 // bulletin and client, compiled to WebAssembly and exposed to the web client
@@ -19,14 +19,10 @@ package main
 
 import (
 	"crypto/rand"
-	"encoding/json"
 	"syscall/js"
 
 	"github.com/urna-vote/urna/internal/wire"
 )
-
-// version is the bridge's interface version; urna.js refuses another.
-const version = 1
 
 var (
 	booths   = map[int]*booth{}
@@ -53,6 +49,18 @@ func main() {
 		"verifyElectionKey": js.FuncOf(verifyElectionKeyJS),
 		"readCheckInput":    fn1s(func(s string) (any, error) { return readCheckInput(s) }),
 		"openAudited":       js.FuncOf(openAuditedJS),
+		// verifiedManifest(entry0B64, note, size, proofJSON) → ManifestView
+		"verifiedManifest": js.FuncOf(func(_ js.Value, args []js.Value) any {
+			raw, err := wire.DecodeB64(argString(args, 0))
+			if err != nil {
+				return reply(nil, fail("malformed", "entry 0 is not base64url"))
+			}
+			var proof []string
+			if err := argJSON(args, 3, &proof); err != nil {
+				return reply(nil, err)
+			}
+			return reply(verifiedManifest(raw, argString(args, 1), argUint(args, 2), proof))
+		}),
 		"votingWindow": js.FuncOf(func(_ js.Value, args []js.Value) any {
 			return reply(votingWindow(argString(args, 0), argUint(args, 1)))
 		}),
@@ -63,92 +71,12 @@ func main() {
 			}
 			return reply(electorate(argString(args, 0), raws))
 		}),
-		"consoleNewKey":   js.FuncOf(func(js.Value, []js.Value) any { return reply(consoleNewKey(rand.Reader)) }),
-		"consoleLoadKey":  fn1s(func(f string) (any, error) { return consoleLoadKey(rand.Reader, f) }),
-		"consoleForget":   js.FuncOf(func(_ js.Value, args []js.Value) any { consoleForget(int(argUint(args, 0))); return reply(true, nil) }),
-		"consoleTrustee":  fn1s(func(f string) (any, error) { return consoleTrustee(f) }),
-		"consoleCAKey":    fn1s(func(f string) (any, error) { return consoleCAKey(f) }),
-		"consoleManifest": js.FuncOf(consoleManifestJS),
-		"consoleSign":     js.FuncOf(consoleSignJS),
-		"consoleAct":      js.FuncOf(consoleActJS),
 	}
 	js.Global().Set("urnaGo", js.ValueOf(api))
 	if ready := js.Global().Get("urnaGoReady"); ready.Type() == js.TypeFunction {
 		ready.Invoke()
 	}
 	select {}
-}
-
-// reply encodes the outcome of a call for urna.js.
-func reply(v any, err error) any {
-	if err != nil {
-		code, params := codeOf(err)
-		b, _ := json.Marshal(map[string]any{"error": err.Error(), "code": code, "params": params})
-		return string(b)
-	}
-	b, err := json.Marshal(map[string]any{"ok": v})
-	if err != nil {
-		b, _ = json.Marshal(map[string]string{"error": "urna: encoding the answer: " + err.Error(), "code": "error"})
-	}
-	return string(b)
-}
-
-func fn1s(f func(string) (any, error)) js.Func {
-	return js.FuncOf(func(_ js.Value, args []js.Value) any {
-		if len(args) < 1 || args[0].Type() != js.TypeString {
-			return reply(nil, fail("usage", "expected one string argument"))
-		}
-		return reply(f(args[0].String()))
-	})
-}
-
-// argString returns args[i] as a string ("" when missing or not a string).
-func argString(args []js.Value, i int) string {
-	if i < len(args) && args[i].Type() == js.TypeString {
-		return args[i].String()
-	}
-	return ""
-}
-
-func argUint(args []js.Value, i int) uint64 {
-	if i < len(args) && args[i].Type() == js.TypeNumber {
-		if f := args[i].Float(); f >= 0 && f < 1<<53 {
-			return uint64(f)
-		}
-	}
-	return 0
-}
-
-// argBytes copies a Uint8Array argument into Go memory.
-func argBytes(args []js.Value, i int) ([]byte, error) {
-	if i >= len(args) || args[i].Type() != js.TypeObject || !args[i].InstanceOf(js.Global().Get("Uint8Array")) {
-		return nil, fail("usage", "argument %d must be a Uint8Array", i+1)
-	}
-	b := make([]byte, args[i].Get("length").Int())
-	js.CopyBytesToGo(b, args[i])
-	return b, nil
-}
-
-// argJSON decodes a JSON string argument into v.
-func argJSON(args []js.Value, i int, v any) error {
-	if err := json.Unmarshal([]byte(argString(args, i)), v); err != nil {
-		return fail("usage", "argument %d must be JSON: %w", i+1, err)
-	}
-	return nil
-}
-
-// argRecord reads the arguments every "act" call of the console and the
-// trustee page takes after (handle, action): the election record's bytes
-// (argument 3) and the JSON array of checkpoint notes the page saw or
-// remembers (argument 4).
-func argRecord(args []js.Value) (record []byte, notes []string, err error) {
-	if record, err = argBytes(args, 2); err != nil {
-		return nil, nil, err
-	}
-	if err = argJSON(args, 3, &notes); err != nil {
-		return nil, nil, err
-	}
-	return record, notes, nil
 }
 
 func boothOf(args []js.Value) (*booth, error) {
@@ -325,25 +253,4 @@ func openAuditedJS(_ js.Value, args []js.Value) any {
 		return reply(nil, fail("malformed", "entry is not base64url"))
 	}
 	return reply(openAudited(argString(args, 0), argString(args, 1), raw))
-}
-
-// consoleManifest(handle, authoringJSON) → ManifestDraft
-func consoleManifestJS(_ js.Value, args []js.Value) any {
-	return reply(consoleManifest(int(argUint(args, 0)), argString(args, 1)))
-}
-
-// consoleSign(handle, manifestB64) → the signed manifest entry (base64url)
-func consoleSignJS(_ js.Value, args []js.Value) any {
-	return reply(consoleSignManifest(int(argUint(args, 0)), argString(args, 1)))
-}
-
-// consoleAct(handle, action, recordBytes, knownNotesJSON, fingerprintHex, reason) → BoardView.
-// It verifies the whole record before returning: the page shows progress
-// around it.
-func consoleActJS(_ js.Value, args []js.Value) any {
-	raw, known, err := argRecord(args)
-	if err != nil {
-		return reply(nil, err)
-	}
-	return reply(consoleAct(int(argUint(args, 0)), argString(args, 1), raw, known, argString(args, 4), argString(args, 5)))
 }

@@ -7,7 +7,9 @@ const BASE = '/api/v1/';
 
 // The routes of the board as a whole; every other path is per election
 // (docs/API.md, Elections).
-const BOARD_ROUTES = new Set(['cluster', 'elections', 'health', 'ready', 'booth']);
+// The booth's code digest is per election too (/elections/{id}/booth): the
+// footer's link stays in the page's election.
+const BOARD_ROUTES = new Set(['cluster', 'elections', 'health', 'ready']);
 
 // ELECTION_ID is the syntax of an election id (ballot.ValidElectionID):
 // 1..64 bytes of [a-z0-9-].
@@ -62,9 +64,10 @@ export function url(path) {
 // api GETs (or POSTs body as JSON to) /api/v1/<path> and returns the
 // decoded JSON (raw: the body's bytes), or throws an UrnaError: code
 // 'network' (status 0) when the node cannot be reached, else the API's
-// error code and the HTTP status.
-export async function api(path, { body, signal, raw } = {}) {
-  const addr = url(path);
+// error code and the HTTP status. election, an election id, addresses
+// that election's routes instead of the page's (the index lists several).
+export async function api(path, { body, signal, raw, election } = {}) {
+  const addr = election === undefined ? url(path) : `${BASE}elections/${encodeURIComponent(election)}/${path}`;
   let resp;
   try {
     resp = await fetch(addr, {

@@ -11,7 +11,7 @@
 import { api, election, postEntry, cluster, checkpoint, record, events, sleep } from './api.js';
 import { $, el, announce, focusHeading, shortHex, onClick } from './dom.js';
 import { t, setT, setError, errorText, phaseName, onLanguage } from './i18n.js';
-import { load } from './urna.js';
+import { loadOfficials } from './officials.js';
 
 let u = null;
 let key = null; // {handle, public}
@@ -49,7 +49,7 @@ function fileText(input) {
 }
 
 function showKey(k) {
-  if (key) u.consoleForget(key.handle);
+  if (key) u.consoleForget(key.handle).catch(() => {}); // a key no longer shown: dropping it may fail harmlessly
   key = { handle: k.handle, public: k.public };
   $('key-pub').textContent = k.public;
   $('key-out').hidden = false;
@@ -76,7 +76,7 @@ async function loadKeyFile() {
   const text = await fileText($('key-file'));
   if (text === null) return;
   try {
-    showKey(u.consoleLoadKey(text));
+    showKey(await u.consoleLoadKey(text));
     announce(t('console.key.loaded'));
   } catch (e) {
     setError($('key-err'), e);
@@ -120,8 +120,8 @@ function renderTrustees() {
   th.max = String(Math.max(1, trustees.length));
 }
 
-function addTrustee(text) {
-  const tr = u.consoleTrustee(text);
+async function addTrustee(text) {
+  const tr = await u.consoleTrustee(text);
   if (trustees.some((x) => x.signing_key === tr.signing_key)) throw new Error(t('console.trustee.twice', { name: tr.name }));
   trustees.push(tr);
   renderTrustees();
@@ -235,7 +235,7 @@ async function authoring() {
     election_id: $('eid').value.trim(),
     title: $('etitle-in').value.trim(),
     questions,
-    credential_authority: ca ? u.consoleCAKey(ca) : '',
+    credential_authority: ca ? await u.consoleCAKey(ca) : '',
     trustees: trustees.map(({ name, signing_key, share_key }) => ({ name, signing_key, share_key })),
     threshold: Number($('threshold').value) || 0,
     board_nodes: nodes,
@@ -249,7 +249,7 @@ async function prepare(ev) {
   setError(err, null);
   $('draft').hidden = true;
   try {
-    draft = u.consoleManifest(key.handle, await authoring());
+    draft = await u.consoleManifest(key.handle, await authoring());
   } catch (e) {
     setError(err, e);
     err.focus();
@@ -279,7 +279,7 @@ async function postManifest() {
       return 'console.draft.already';
     }
     progress('console.act.posting');
-    await postEntry(u.consoleSign(key.handle, draft.manifest));
+    await postEntry(await u.consoleSign(key.handle, draft.manifest));
     return 'console.draft.posted';
   });
 }
@@ -298,7 +298,7 @@ async function verified(action, fp, reason) {
     const cp = await checkpoint();
     const rec = await record();
     try {
-      const v = u.consoleAct(key.handle, action, rec, [cp ? cp.note : '', remembered(fp)], fp, reason);
+      const v = await u.consoleAct(key.handle, action, rec, [cp ? cp.note : '', remembered(fp)], fp, reason);
       remember(v.fingerprint, v.newest);
       return v;
     } catch (e) {
@@ -410,7 +410,7 @@ function follow() {
 // start shows the console; it resolves once the page is usable.
 export async function start() {
   try {
-    u = await load();
+    u = await loadOfficials();
   } catch (e) {
     $('load').hidden = true;
     setError($('err'), e);
@@ -418,9 +418,9 @@ export async function start() {
   }
   $('load').hidden = true;
   $('key-file').addEventListener('change', loadKeyFile);
-  $('key-new').addEventListener('click', () => {
+  $('key-new').addEventListener('click', async () => {
     try {
-      showKey(u.consoleNewKey());
+      showKey(await u.consoleNewKey());
       announce(t('console.key.made'));
     } catch (e) { setError($('key-err'), e); }
   });
@@ -429,13 +429,13 @@ export async function start() {
   $('trustee-files').addEventListener('change', async () => {
     setError($('create-err'), null);
     for (const f of $('trustee-files').files) {
-      try { addTrustee(await f.text()); } catch (e) { setError($('create-err'), e); }
+      try { await addTrustee(await f.text()); } catch (e) { setError($('create-err'), e); }
     }
     $('trustee-files').value = '';
   });
-  $('trustee-add').addEventListener('click', () => {
+  $('trustee-add').addEventListener('click', async () => {
     setError($('create-err'), null);
-    try { addTrustee($('trustee-paste').value); $('trustee-paste').value = ''; } catch (e) { setError($('create-err'), e); }
+    try { await addTrustee($('trustee-paste').value); $('trustee-paste').value = ''; } catch (e) { setError($('create-err'), e); }
   });
   $('create-form').addEventListener('submit', prepare);
   onClick({

@@ -35,6 +35,9 @@ export const messages = {
     'home.elections.vote': 'Vote in {id}',
     'home.elections.results': 'Results of {id}',
     'home.elections.archived': 'archived',
+    'home.unverified': 'The title of {id} is not shown: the board has not proven its manifest ({why}).',
+    'home.unverified.short': 'title not proven by the board',
+    'home.mismatch': 'This node states another election ({claimed}) than its board holds ({board}): do not trust this node.',
 
     'phase.setup': 'Setup',
     'phase.key-ceremony': 'Key ceremony',
@@ -486,6 +489,9 @@ export const messages = {
     'home.elections.vote': '在 {id} 中投票',
     'home.elections.results': '{id} 的结果',
     'home.elections.archived': '已归档',
+    'home.unverified': '未显示 {id} 的标题：公告板尚未证明其选举清单（{why}）。',
+    'home.unverified.short': '标题未经公告板证明',
+    'home.mismatch': '此节点声称的选举（{claimed}）与其公告板上的（{board}）不同：请不要信任此节点。',
 
     'phase.setup': '准备',
     'phase.key-ceremony': '密钥仪式',

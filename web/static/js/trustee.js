@@ -9,7 +9,7 @@ import { checkpoint, record, postEntry, sleep } from './api.js';
 import { $, el, announce, focusHeading, shortHex, onClick } from './dom.js';
 import { UrnaError } from './errors.js';
 import { t, setT, setError, onLanguage } from './i18n.js';
-import { loadTrustee } from './trustee-wasm.js';
+import { loadOfficials } from './officials.js';
 
 let go = null; // the module's trustee functions
 let key = null; // {handle, name, signingKey, publicFile, keyFile}
@@ -73,8 +73,8 @@ async function makeKey(ev) {
   ev.preventDefault();
   showError(null);
   try {
-    go ||= await loadTrustee();
-    showKey(go.newKey($('name').value), true);
+    go ||= await loadOfficials();
+    showKey(await go.trusteeNew($('name').value), true);
   } catch (e) {
     showError(e);
   }
@@ -86,8 +86,8 @@ async function loadKey() {
   if (files.length === 0) return;
   try {
     const texts = await Promise.all(files.map((f) => f.text()));
-    go ||= await loadTrustee();
-    showKey(go.loadFiles(texts), false);
+    go ||= await loadOfficials();
+    showKey(await go.trusteeLoad(texts), false);
   } catch (e) {
     showError(e);
   } finally {
@@ -96,7 +96,7 @@ async function loadKey() {
 }
 
 function forget() {
-  if (go && key) go.forget(key.handle);
+  if (go && key) go.trusteeForget(key.handle).catch(() => {}); // the page forgets it anyway
   key = view = pending = savedFile = null;
   revokeLinks();
   $('key-none').hidden = false;
@@ -116,12 +116,11 @@ function forget() {
 // times; then the module's refusal stands.
 async function verified(step) {
   setT($('board-state'), 'trustee.board.verifying');
-  await sleep(0); // let the message paint: verifying blocks this thread
   for (let i = 0; ; i++) {
     const cp = await checkpoint();
     const rec = await record();
     try {
-      return go.act(key.handle, step, rec, cp ? [cp.note] : [], false);
+      return await go.trusteeAct(key.handle, step, rec, cp ? [cp.note] : [], false);
     } catch (e) {
       // The nodes sign a checkpoint a little after they commit entries
       // (`urna trustee` waits up to 15 s for it too).

@@ -1,51 +1,15 @@
-// The WebAssembly bridge (web/wasm): the same Go code as the ballot,
+// The booth's WebAssembly bridge (web/wasm): the same Go code as the ballot,
 // bulletin and client packages. load() instantiates urna.wasm once; every
 // function returns the Go value or throws an UrnaError with a stable code.
 
 import { UrnaError } from './errors.js';
 import { wasm } from './assets.js';
+import { instantiateGo, unwrap } from './gowasm.js';
 
 let loading = null;
 
-// unwrap returns the value of a Go function's JSON answer, or throws its
-// UrnaError.
-export function unwrap(json) {
-  const r = JSON.parse(json);
-  if ('error' in r) throw new UrnaError(r.code, r.error, { params: r.params });
-  return r.ok;
-}
-
-// base is the URL of the static root, so the module loads from pages and
-// from the worker alike.
-const base = new URL('../', import.meta.url);
-
 async function instantiate() {
-  try {
-    await import('./wasm_exec.js'); // Go's loader, copied by `make wasm`: defines globalThis.Go
-  } catch (e) {
-    throw new UrnaError('wasm_missing', 'wasm_exec.js could not be loaded: ' + e.message);
-  }
-  const go = new globalThis.Go();
-  const ready = new Promise((resolve) => { globalThis.urnaGoReady = resolve; });
-  const url = new URL(wasm.path, base);
-  let resp;
-  try {
-    resp = await fetch(url, wasm.integrity ? { integrity: wasm.integrity } : {});
-  } catch (e) {
-    throw new UrnaError('network', 'urna.wasm could not be fetched: ' + e.message);
-  }
-  if (!resp.ok) throw new UrnaError('wasm_missing', 'urna.wasm is missing (HTTP ' + resp.status + ')');
-  let inst;
-  if (WebAssembly.instantiateStreaming && (resp.headers.get('Content-Type') || '').startsWith('application/wasm')) {
-    inst = (await WebAssembly.instantiateStreaming(resp, go.importObject)).instance;
-  } else {
-    inst = (await WebAssembly.instantiate(await resp.arrayBuffer(), go.importObject)).instance;
-  }
-  go.run(inst); // returns when the Go program exits; it never does
-  await ready;
-  const g = globalThis.urnaGo;
-  if (!g || g.version !== 1) throw new UrnaError('wasm_missing', 'urna.wasm has an unexpected interface version');
-  return wrap(g);
+  return wrap(await instantiateGo(wasm));
 }
 
 function wrap(g) {
@@ -76,18 +40,12 @@ function wrap(g) {
     openAudited: (manifest, jointKey, entry) => unwrap(g.openAudited(manifest, jointKey || '', entry)),
     votingWindow: (manifest, nowMs) => unwrap(g.votingWindow(manifest, nowMs)),
     electorate: (manifest, entries) => unwrap(g.electorate(manifest, JSON.stringify(entries))),
+    // verifiedManifest(entry0, note, size, proof) → ManifestView: entry 0
+    // proven in the checkpoint note's log (web/wasm/manifest_proof.go).
+    verifiedManifest: (entry, note, size, proof) =>
+      unwrap(g.verifiedManifest(entry, note, size, JSON.stringify(proof))),
     verifyElectionKey: (entries, note, proof) =>
       unwrap(g.verifyElectionKey(JSON.stringify(entries), note || '', JSON.stringify(proof ?? []))),
-    // The election authority's console: its key stays behind the handle.
-    consoleNewKey: () => unwrap(g.consoleNewKey()),
-    consoleLoadKey: (file) => unwrap(g.consoleLoadKey(file)),
-    consoleForget: (handle) => unwrap(g.consoleForget(handle)),
-    consoleTrustee: (file) => unwrap(g.consoleTrustee(file)),
-    consoleCAKey: (text) => unwrap(g.consoleCAKey(text)),
-    consoleManifest: (handle, authoring) => unwrap(g.consoleManifest(handle, JSON.stringify(authoring))),
-    consoleSign: (handle, manifest) => unwrap(g.consoleSign(handle, manifest)),
-    consoleAct: (handle, action, record, known, fingerprint, reason) =>
-      unwrap(g.consoleAct(handle, action, record, JSON.stringify(known), fingerprint || '', reason || '')),
   };
 }
 
