@@ -389,22 +389,14 @@ type Sealed struct {
 	Entry      string `json:"entry"`      // base64url signed board entry
 }
 
-// Encrypt encrypts choices (per question, the selected option indexes) and
-// signs the board entry (SPEC.md §6.2, §3.3). The secrets are kept for a
-// challenge; a previous pending ballot is dropped.
+// Encrypt encrypts choices (per question, the selected option indexes):
+// EncryptAnswers with the choices as answers (SPEC.md §6.2, §3.3).
 func (b *booth) Encrypt(choices [][]uint32) (*Sealed, error) {
-	b.Forget()
-	bl, sec, err := ballot.EncryptBallot(b.rand, b.e.m, b.pk, b.key, choices)
-	if err != nil {
-		return nil, err
+	as := make([]AnswerJSON, len(choices))
+	for q, c := range choices {
+		as[q].Choices = c
 	}
-	raw, err := b.sign(bulletin.TypeBallot, bl.Bytes())
-	if err != nil {
-		return nil, err
-	}
-	b.pending, b.secrets = bl, sec
-	t := bl.Tracker()
-	return &Sealed{Tracker: t.Short(), TrackerHex: t.Hex(), Entry: wire.EncodeB64(raw)}, nil
+	return b.EncryptAnswers(as)
 }
 
 func (b *booth) sign(t bulletin.EntryType, body []byte) ([]byte, error) {
