@@ -18,14 +18,7 @@ import (
 func DecodeBody(t EntryType, body []byte) (any, error) {
 	switch t {
 	case TypeManifest:
-		m, err := ballot.ParseManifest(body)
-		if err == nil && m.Version == ballot.ManifestVersionKinds {
-			// Version 3 (ranked, score and write-in questions) is a draft
-			// (docs/spec/kinds.md): SPEC.md §4.2 defines versions 1, 2 and
-			// 4 only, and no board or verifier can tally its questions yet.
-			return nil, fmt.Errorf("%w: manifest version %d is not part of this specification (versions 1, 2 and 4)", ErrMalformed, m.Version)
-		}
-		return m, err
+		return ballot.ParseManifest(body)
 	case TypeCredentials, TypeLateCredentials:
 		return ballot.ParseCredentialList(body)
 	case TypeDKGDeal:

@@ -220,8 +220,8 @@ func (s *Verified) MarshalState() ([]byte, error) {
 func (v *verifier) optionCount() int {
 	n := 0
 	if v.m != nil {
-		for _, q := range v.m.Questions {
-			n += len(q.Options)
+		for _, o := range tally.SelectOptions(v.m) {
+			n += o
 		}
 	}
 	return n
@@ -350,8 +350,8 @@ func restore(data []byte, opts VerifyOptions) (*verifier, []byte, []SeqEntry, er
 	for i := 0; i < nw && r.Err() == nil; i++ {
 		weights = append(weights, r.U32("weight"))
 		rows := make([][]*ballot.Ciphertext, len(v.m.Questions))
-		for q, mq := range v.m.Questions {
-			rows[q] = make([]*ballot.Ciphertext, len(mq.Options))
+		for q, o := range tally.SelectOptions(v.m) {
+			rows[q] = make([]*ballot.Ciphertext, o)
 			for o := range rows[q] {
 				rows[q][o] = &ballot.Ciphertext{Alpha: r.Element("alpha"), Beta: r.Element("beta")}
 			}

@@ -104,11 +104,22 @@ func NewAggregator(options []int) (*Aggregator, error) {
 
 // ManifestAggregator returns the empty aggregate of m's questions.
 func ManifestAggregator(m *ballot.Manifest) *Aggregator {
+	return &Aggregator{options: SelectOptions(m), byW: map[uint32]sums{}}
+}
+
+// SelectOptions returns, per question of m, the number of option
+// ciphertexts the homomorphic tally adds up (SPEC.md §9.1): the number of
+// options of a selection question, 0 for a mixed (ranked, score or
+// write-in) question, whose ballots are shuffled and decrypted row by row
+// instead (SPEC.md §11).
+func SelectOptions(m *ballot.Manifest) []int {
 	options := make([]int, len(m.Questions))
 	for q, mq := range m.Questions {
-		options[q] = len(mq.Options)
+		if !mq.Kind.Mixed() {
+			options[q] = len(mq.Options)
+		}
 	}
-	return &Aggregator{options: options, byW: map[uint32]sums{}}
+	return options
 }
 
 // of returns the sums of the ballots of weight w, made on first use.
