@@ -1,0 +1,198 @@
+package web_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/urna-vote/urna/ballot"
+	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/internal/roles"
+)
+
+// kindsTemplate is a version-3 election (docs/spec/kinds.md §K.1): a
+// selection, a ranking of up to 3 of 4 venues (at least 1), scores 0..5 of
+// 3 menus, and a write-in of at most 20 bytes.
+var kindsTemplate = map[string]any{
+	"version": 3, "title": "Kinds booth test", "threshold": 2,
+	"questions": []map[string]any{
+		{"text": "Chair", "options": []string{"Ada", "Grace", "Edsger"}, "min": 1, "max": 1},
+		{"text": "Rank the venues", "kind": "ranked", "options": []string{"Lyon", "Oslo", "Pisa", "Kyoto"}, "min": 1, "max": 3},
+		{"text": "Grade the menus", "kind": "score", "options": []string{"fish", "pasta", "salad"}, "min": 0, "max": 5},
+		{"text": "Motto", "kind": "write-in", "options": []string{}, "min": 0, "max": 20},
+	},
+}
+
+// createKinds posts the version-3 election on a one-node board with the
+// command line's parties (trustees 1 and 2, threshold 2), runs the key
+// ceremony and opens it.
+func (e *trusteeBoard) createKinds() {
+	t := e.t
+	ctx := context.Background()
+	if _, err := roles.InitAuthority(rand.Reader, e.dir("ea")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := roles.InitCredentialAuthority(rand.Reader, e.dir("ca")); err != nil {
+		t.Fatal(err)
+	}
+	tmpl := map[string]any{"election_id": "kinds-" + strconv.FormatInt(time.Now().UnixNano(), 36)}
+	for k, v := range kindsTemplate {
+		tmpl[k] = v
+	}
+	raw, _ := json.Marshal(tmpl)
+	m, err := roles.BuildManifest(e.dir("ea"), &roles.ElectionSpec{
+		Template: raw, CredentialAuthority: filepath.Join(e.dir("ca"), roles.CAPublicFile),
+		Trustees:   []string{filepath.Join(e.dir("t1"), roles.TrusteePublicFile), filepath.Join(e.dir("t2"), roles.TrusteePublicFile)},
+		BoardNodes: []ballot.BoardNode{{ID: "n1", Key: e.nodeSK.Public().(ed25519.PublicKey)}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Version != ballot.ManifestVersionKinds {
+		t.Fatalf("manifest version %d, want %d", m.Version, ballot.ManifestVersionKinds)
+	}
+	e.m = m
+	e.retry("create", func() error { _, err := roles.CreateElection(ctx, rand.Reader, e.cl, e.dir("ea"), m); return err })
+	e.retry("issue", func() error { _, err := roles.IssueCredentials(ctx, rand.Reader, e.cl, e.dir("ca"), 3); return err })
+	for v := 1; v <= 3; v++ {
+		c, err := roles.LoadCredential(filepath.Join(e.dir("ca"), roles.CredentialsFile), v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.creds = append(e.creds, c)
+	}
+	for i, tr := range e.ts {
+		e.retry(fmt.Sprintf("trustee %d deals", i+1), func() error { _, err := roles.Deal(ctx, rand.Reader, e.cl, tr); return err })
+	}
+	for i, tr := range e.ts {
+		e.retry(fmt.Sprintf("trustee %d checks", i+1), func() error { _, err := roles.Check(ctx, rand.Reader, e.cl, tr, false); return err })
+	}
+	e.retry("open", func() error { _, err := roles.Open(ctx, rand.Reader, e.cl, e.dir("ea"), false); return err })
+}
+
+// TestBrowserKinds: a voter answers a ranked, a score and a write-in
+// question through the booth with the keyboard alone, on a real board.
+// A ranking that gives one rank twice and a write-in over its byte limit
+// are refused with messages naming the question and what is wrong; the
+// fixed ballot is encrypted in wasm (a version-2 ballot with its proofs),
+// cast, and the board accepts it. The choices step passes our audit and
+// axe-core in en and zh.
+func TestBrowserKinds(t *testing.T) {
+	path := requireBrowser(t)
+	dir := filepath.Join(artifacts(t), "kinds")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	e := startTrusteeBoard(t)
+	e.createKinds()
+	b := newBrowser(t, path, dir)
+	b.base = e.node.APIAddr
+	if !strings.HasPrefix(b.base, "http") {
+		b.base = "http://" + b.base
+	}
+
+	b.open("booth.html", "booth")
+	b.keys("Tab from page load", "a.skip", tab)
+	b.keys("Enter on the skip link", "#main", enter)
+	b.keys("Tab into the booth", "#cred", tab)
+	b.keys("typing the credential", "#cred", chromedp.KeyEvent(e.creds[0].Text()))
+	b.keys("Enter on the credential", "#h-choices", enter, until(`document.body.dataset.step === 'step-choices'`))
+	if !eval[bool](b, `document.getElementById('challenge').hidden`) {
+		t.Error("the booth offers to challenge a ballot with ranked, score and write-in questions, which cannot be opened yet")
+	}
+	b.audit("booth.html kinds, choices step", "en")
+	b.shot("kinds-01-choices-en")
+
+	// The selection, then rank 1 for Lyon and, by mistake, for Oslo too.
+	b.keys("Tab to the chair", "#q0o0", tab)
+	b.keys("Space on Ada", "#q0o0", space)
+	b.keys("Tab to Lyon's rank", "#q1r0", tab)
+	b.keys("Down: Lyon rank 1", "#q1r0", down)
+	contains(t, "ranking read out", b.text("#q1-count"), "Your ranking: 1. Lyon.")
+	b.keys("Tab to Oslo's rank", "#q1r1", tab)
+	b.keys("Down: Oslo rank 1 too", "#q1r1", down)
+	contains(t, "a rank given twice, at once", b.text("#q1-count"), "Rank 1 is given to both “Lyon” and “Oslo”")
+	b.keys("Tab to Pisa", "#q1r2", tab)
+	b.keys("Tab to Kyoto", "#q1r3", tab)
+	// Scores, typed.
+	for i, s := range []string{"5", "0", "3"} {
+		id := fmt.Sprintf("#q2s%d", i)
+		b.keys("Tab to a score", id, tab)
+		b.keys("type score "+s, id, chromedp.KeyEvent(s))
+	}
+	// A write-in over its limit: 8 Chinese characters are 24 bytes of 20.
+	b.keys("Tab to the write-in", "#q3w", tab)
+	b.keys("typing 24 bytes", "#q3w", chromedp.KeyEvent("投票投票投票投票"))
+	contains(t, "write-in bytes", b.text("#q3-bytes"), "24 of 20 bytes used.")
+	contains(t, "write-in too long, at once", b.text("#q3-count"), "The text takes 24 bytes; at most 20 are allowed.")
+	b.keys("Tab to review", "#review", tab)
+	b.keys("Enter on review: refused", "#choices-err", enter)
+	contains(t, "bad ranking refused", b.text("#choices-err"), "“Rank the venues”: Rank 1 is given to both “Lyon” and “Oslo”: give each rank to one option only.")
+	if step := eval[string](b, `document.body.dataset.step`); step != "step-choices" {
+		t.Fatalf("a bad ranking went on to %s", step)
+	}
+	b.audit("booth.html kinds, bad ranking refused", "en")
+	b.shot("kinds-02-bad-ranking")
+
+	// Back to Oslo (Shift+Tab through the write-in, the scores, Kyoto, Pisa): rank 2.
+	for _, id := range []string{"#q3w", "#q2s2", "#q2s1", "#q2s0", "#q1r3", "#q1r2", "#q1r1"} {
+		b.keys("Shift+Tab back", id, shiftTab)
+	}
+	b.keys("Down: Oslo rank 2", "#q1r1", down)
+	contains(t, "fixed ranking", b.text("#q1-count"), "Your ranking: 1. Lyon, 2. Oslo.")
+	for _, id := range []string{"#q1r2", "#q1r3", "#q2s0", "#q2s1", "#q2s2", "#q3w", "#review"} {
+		b.keys("Tab on", id, tab)
+	}
+	b.keys("Enter on review: the write-in is refused", "#choices-err", enter)
+	contains(t, "write-in refused", b.text("#choices-err"), "“Motto”: The text takes 24 bytes; at most 20 are allowed. Shorten it.")
+	b.keys("Shift+Tab to the write-in", "#q3w", shiftTab)
+	b.keys("two characters fewer", "#q3w", chromedp.KeyEvent(kb.End), chromedp.KeyEvent(kb.Backspace), chromedp.KeyEvent(kb.Backspace))
+	contains(t, "write-in fits", b.text("#q3-bytes"), "18 of 20 bytes used.")
+	b.keys("Tab to review", "#review", tab)
+	b.keys("Enter on review", "#h-review", enter,
+		until(`document.body.dataset.step === 'step-review' && document.getElementById('review-tracker').textContent !== ''`))
+	contains(t, "review", b.text("#review-list"), "Ada", "1. Lyon", "2. Oslo", "fish: score 5", "pasta: score 0", "salad: score 3", "投票投票投票")
+	contains(t, "review explains", b.text("#review-explain"), "cannot be challenged yet")
+	b.audit("booth.html kinds, review", "en")
+	b.shot("kinds-03-review")
+	tracker := b.text("#review-tracker")
+	b.keys("Tab to cast", "#cast", tab)
+	b.keys("Enter on cast", "#h-cast", enter,
+		until(`document.body.dataset.step === 'step-cast' && document.body.dataset.receipt === 'ok'`))
+	contains(t, "cast", b.text("#step-cast"), tracker, "Receipt verified")
+
+	// The board holds one ballot, a version-2 ballot that verifies.
+	if n := e.count(bulletin.TypeBallot); n != 1 {
+		t.Fatalf("the board holds %d ballots, want 1", n)
+	}
+
+	// In Chinese: the same controls, translated, axe-clean; a rank given
+	// twice refused in Chinese.
+	b.lang("zh")
+	b.run("done", chromedp.Click(css("#done")), until(`document.body.dataset.step === 'step-cred'`))
+	b.open("booth.html", "booth")
+	b.run("credential", chromedp.SendKeys(css("#cred"), e.creds[1].Text()), chromedp.SendKeys(css("#cred"), kb.Enter),
+		until(`document.body.dataset.step === 'step-choices'`))
+	contains(t, "zh ranking", b.text("#q1r0"), "不排名", "第 1 名", "第 3 名")
+	contains(t, "zh write-in", b.text("#q3-bytes"), "已用 0 / 20 字节。")
+	b.audit("booth.html kinds, choices step", "zh")
+	b.run("rank 2 twice, nothing else", js(`(() => { for (const id of ['q1r0', 'q1r2']) { const s = document.getElementById(id); s.value = '2'; s.dispatchEvent(new Event('change', { bubbles: true })); } })()`),
+		chromedp.Click(css("#q0o1")), chromedp.Click(css("#review")))
+	contains(t, "zh refused", b.text("#choices-err"), "“Rank the venues”：第 2 名同时给了“Lyon”和“Pisa”")
+	b.audit("booth.html kinds, bad ranking refused", "zh")
+	b.shot("kinds-04-zh-refused")
+	if errs := b.pageErrors(); len(errs) > 0 {
+		t.Errorf("page errors: %v", errs)
+	}
+}
