@@ -14,7 +14,8 @@ import (
 // *ballot.CredentialList, *tally.DealerPost, *tally.Confirmation,
 // *tally.Complaint, *tally.Reveal, *OpenBody, *ballot.Ballot,
 // *ballot.AuditedBallot, *ballot.Audit, *CloseBody, *tally.PartialDecryption or
-// *tally.Result. It is the one table of body decoders.
+// *tally.Result, *tally.MixShuffle or *tally.MixDecryption. It is the one
+// table of body decoders.
 func DecodeBody(t EntryType, body []byte) (any, error) {
 	switch t {
 	case TypeManifest:
@@ -43,6 +44,10 @@ func DecodeBody(t EntryType, body []byte) (any, error) {
 		return tally.ParsePartialDecryption(body)
 	case TypeResult:
 		return tally.ParseResult(body)
+	case TypeShuffle:
+		return tally.ParseMixShuffle(body)
+	case TypeMixDecryption:
+		return tally.ParseMixDecryption(body)
 	}
 	return nil, fmt.Errorf("%w: unknown entry type %d", ErrMalformed, t)
 }
@@ -94,6 +99,11 @@ func (s StandardBodies) Manifest(body []byte) (*ManifestFacts, error) {
 	}
 	for _, t := range m.Trustees {
 		f.Trustees = append(f.Trustees, [32]byte(t.SigningKey.Bytes()))
+	}
+	for q, mq := range m.Questions {
+		if mq.Kind.Mixed() {
+			f.Mixed = append(f.Mixed, q)
+		}
 	}
 	for _, n := range m.BoardNodes {
 		f.Nodes = append(f.Nodes, NodeKey{ID: n.ID, PublicKey: ed25519.PublicKey(slices.Clone(n.Key))})
@@ -194,4 +204,22 @@ func (s StandardBodies) PartialDecryption(body []byte) (*PartialFacts, error) {
 func (s StandardBodies) Result(body []byte) error {
 	_, err := decode[*tally.Result](s, TypeResult, body)
 	return err
+}
+
+// Shuffle implements Bodies.
+func (s StandardBodies) Shuffle(body []byte) (*ShuffleFacts, error) {
+	ms, err := decode[*tally.MixShuffle](s, TypeShuffle, body)
+	if err != nil {
+		return nil, err
+	}
+	return &ShuffleFacts{Question: ms.Question, Trustee: ms.Trustee, Position: ms.Position}, nil
+}
+
+// MixDecryption implements Bodies.
+func (s StandardBodies) MixDecryption(body []byte) (*MixDecryptionFacts, error) {
+	md, err := decode[*tally.MixDecryption](s, TypeMixDecryption, body)
+	if err != nil {
+		return nil, err
+	}
+	return &MixDecryptionFacts{Question: md.Question, Trustee: md.Trustee}, nil
 }

@@ -33,6 +33,10 @@ type PartialDecryption struct {
 type Result struct {
 	Counts   [][]uint64
 	Trustees []int
+	// Mixed holds, for each mixed question in increasing order, its
+	// decrypted answers (SPEC.md §11.5); nil for a manifest without mixed
+	// questions, whose result encodes as before.
+	Mixed []MixedAnswers
 }
 
 // Position names one aggregate ciphertext.
@@ -605,6 +609,9 @@ func ParsePartialDecryption(b []byte) (*PartialDecryption, error) {
 // Bytes returns the canonical encoding of res (SPEC.md §9.5):
 //
 //	u32 count || count × u16 trustee || u32 Q || Q × (u32 O_q || O_q × u64 count)
+//
+// followed, only when Mixed is not empty, by the mixed answers of SPEC.md
+// §11.5.
 func (res *Result) Bytes() []byte {
 	w := wire.NewWriter(64).Count(len(res.Trustees))
 	for _, j := range res.Trustees {
@@ -616,6 +623,9 @@ func (res *Result) Bytes() []byte {
 		for _, c := range row {
 			w.U64(c)
 		}
+	}
+	if len(res.Mixed) > 0 {
+		appendMixed(w, res.Mixed)
 	}
 	return w.Out()
 }
@@ -643,6 +653,9 @@ func ParseResult(b []byte) (*Result, error) {
 			row = append(row, r.U64("count"))
 		}
 		res.Counts = append(res.Counts, row)
+	}
+	if r.Err() == nil && r.Remaining() > 0 {
+		res.Mixed = readMixed(r)
 	}
 	if err := r.Done(); err != nil {
 		return nil, malformed(err)
