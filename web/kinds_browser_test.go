@@ -192,7 +192,76 @@ func TestBrowserKinds(t *testing.T) {
 	contains(t, "zh refused", b.text("#choices-err"), "“Rank the venues”：第 2 名同时给了“Lyon”和“Pisa”")
 	b.audit("booth.html kinds, bad ranking refused", "zh")
 	b.shot("kinds-04-zh-refused")
+	mixedResults(t, b)
 	if errs := b.pageErrors(); len(errs) > 0 {
 		t.Errorf("page errors: %v", errs)
 	}
+}
+
+// kindsCounted are decrypted answers of the kinds election, as the
+// verifier exports them (one per output row of the last shuffle).
+const kindsCounted = `[
+	{"question": 1, "answers": [{"ranking": [0, 1]}, {"ranking": [0, 1]}, {"ranking": [1, 2]}, {"ranking": [1, 2]}, {"ranking": [2]}]},
+	{"question": 2, "answers": [{"scores": [5, 0, 3]}, {"scores": [4, 1, 3]}, {"scores": [0, 5, 3]}]},
+	{"question": 3, "answers": [{"text": "Less is more"}, {"text": "投票"}, {"text": "Less is more"}, {}, {}], "invalid": [4]}
+]`
+
+// showCounted renders kindsCounted on the results page as the page does
+// once its verifier has exported them: counted in wasm (mixedCounts, with
+// package tally/methods), shown by js/mixed.js in place of each mixed
+// question's pending note.
+func (b *browser) showCounted() {
+	b.t.Helper()
+	b.run("render the mixed counts", js(`(async () => {
+		// The page's own modules (under js.<hash>/), so that mixed.js
+		// sees the election texts the page loaded.
+		const mod = (name) => import(performance.getEntriesByType('resource').map((e) => e.name)
+			.find((n) => new RegExp('/js\\.[0-9a-f]+/' + name + '\\.js$').test(n)));
+		const [{ load }, { mixedBody }, { election }] = await Promise.all([mod('urna'), mod('mixed'), mod('api')]);
+		const u = await load();
+		const st = await election();
+		const m = u.parseManifest(st.manifest);
+		const box = document.getElementById('questions');
+		box.replaceChildren();
+		for (const v of u.mixedCounts(st.manifest, `+kindsCounted+`)) {
+			const d = document.createElement('div');
+			d.className = 'result';
+			d.id = 'result-q' + v.question;
+			const h = document.createElement('h3');
+			h.textContent = m.questions[v.question].text;
+			d.append(h, ...mixedBody(v.question, m.questions[v.question], v));
+			box.append(d);
+		}
+		document.body.dataset.mixedShown = 'yes';
+	})()`), until(`document.body.dataset.mixedShown === 'yes'`))
+}
+
+// mixedResults: the results page shows the IRV rounds, the Schulze
+// matrices, majority judgment, score sums and the write-ins of verified
+// answers, in data tables that pass the audit in en and zh. Before a
+// result, it shows the mixed questions' pending note nowhere (no result).
+func mixedResults(t *testing.T, b *browser) {
+	b.lang("en")
+	b.open("results.html", "results")
+	contains(t, "results before the tally", b.text("#none"), "No results yet")
+	b.showCounted()
+	irv := b.text("#irv-q1")
+	contains(t, "IRV rounds", irv, "Round 1", "Round 3", "Lyon", "Exhausted ballots")
+	contains(t, "IRV notes", b.text("#result-q1"), "Round 1: “Kyoto” has the fewest votes and is excluded.", "IRV winner:")
+	if c := b.text(`#schulze-q1 [data-cell="1.2"]`); c != "4" {
+		t.Errorf("Schulze: Oslo over Pisa shows %q, want 4 (4 ballots rank Oslo above Pisa)", c)
+	}
+	contains(t, "Schulze winner", b.text("#result-q1"), "Schulze winner: Oslo.")
+	if s := b.text(`#score-q2 [data-sum="0"]`); s != "9" {
+		t.Errorf("score sum of fish %q, want 9", s)
+	}
+	contains(t, "majority judgment", b.text("#result-q2"), "Majority-judgment winner: fish.", "Highest score sum: fish, salad (tie).")
+	contains(t, "write-ins", b.text("#result-q3"), "Less is more", "投票", "could not be read (invalid, not listed): 1.")
+	b.audit("results.html mixed counts", "en")
+	b.shot("kinds-05-results-en")
+	b.switchTo("zh")
+	b.showCounted()
+	contains(t, "zh IRV", b.text("#result-q1"), "即时决选制（IRV），逐轮结果", "第 1 轮", "舒尔茨胜出者：Oslo。")
+	b.audit("results.html mixed counts", "zh")
+	b.shot("kinds-06-results-zh")
 }

@@ -10,6 +10,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"unicode/utf8"
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
@@ -138,32 +139,64 @@ type WriteInCount struct {
 	Count int    `json:"count"`
 }
 
-// Decrypted holds the decoded answers of one mixed question after the
-// last shuffle and the threshold decryption (docs/spec/kinds.md §K.6), as
-// the verifier produced them from the record: the rankings of a ranked
-// question, the grades of a score question, the texts of a write-in
-// (Valid[i] false: ballot i's write-in failed D3).
-type Decrypted struct {
-	Rankings []methods.Ranking
-	Grades   []methods.Grades
-	Texts    []string
-	Valid    []bool
+// MixedAnswersJSON is the decrypted answers of one mixed question, as the
+// verifier exports them from the verified record (tally.MixedAnswers,
+// SPEC.md §11.5): one answer per output row of the last shuffle, and the
+// rows of a write-in question that do not decode (K.6 D3).
+type MixedAnswersJSON struct {
+	Question int          `json:"question"`
+	Answers  []AnswerJSON `json:"answers"`
+	Invalid  []int        `json:"invalid"`
 }
 
-// countMixed counts question q of manifest m from its decrypted answers
-// with package tally/methods, deterministically: anyone who verified the
-// same record computes the same view.
-func countMixed(m *ballot.Manifest, q int, d *Decrypted) (*MixedView, error) {
+// mixedCounts counts every mixed question of the manifest from its
+// decrypted answers (countMixed), in the order given.
+func mixedCounts(manifestB64 string, in []MixedAnswersJSON) ([]*MixedView, error) {
+	e, err := loadElection(manifestB64)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*MixedView, 0, len(in))
+	for _, mq := range in {
+		v, err := countMixed(e.m, &mq)
+		if err != nil {
+			return nil, fail("malformed", "%w", err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// countMixed counts one mixed question of manifest m from its decrypted
+// answers with package tally/methods, deterministically: anyone who
+// verified the same record computes the same view. A ranked question
+// gets IRV and Schulze, a score question majority judgment and score
+// sums, a write-in the list of texts.
+func countMixed(m *ballot.Manifest, d *MixedAnswersJSON) (*MixedView, error) {
+	q := d.Question
 	if q < 0 || q >= len(m.Questions) || !m.Questions[q].Kind.Mixed() {
 		return nil, fmt.Errorf("question %d is not a ranked, score or write-in question", q)
 	}
 	mq := &m.Questions[q]
-	v := &MixedView{Question: q, Kind: mq.Kind.String()}
+	v := &MixedView{Question: q, Kind: mq.Kind.String(), Ballots: len(d.Answers)}
 	n := len(mq.Options)
+	invalid := make([]bool, len(d.Answers))
+	for _, i := range d.Invalid {
+		if i < 0 || i >= len(d.Answers) || invalid[i] {
+			return nil, fmt.Errorf("question %d: invalid row %d of %d listed out of range or twice", q, i, len(d.Answers))
+		}
+		if mq.Kind != ballot.KindWriteIn {
+			return nil, fmt.Errorf("question %d: only a write-in row can be invalid", q)
+		}
+		invalid[i] = true
+	}
 	switch mq.Kind {
 	case ballot.KindRanked:
-		v.Ballots = len(d.Rankings)
-		irv, err := methods.IRV(n, d.Rankings)
+		rs := make([]methods.Ranking, len(d.Answers))
+		for i, a := range d.Answers {
+			rs[i] = ints(a.Ranking)
+		}
+		irv, err := methods.IRV(n, rs)
 		if err != nil {
 			return nil, fmt.Errorf("question %d: %w", q, err)
 		}
@@ -171,45 +204,57 @@ func countMixed(m *ballot.Manifest, q int, d *Decrypted) (*MixedView, error) {
 		for _, r := range irv.Rounds {
 			v.IRV.Rounds = append(v.IRV.Rounds, IRVRoundView{Tallies: r.Tallies, Exhausted: r.Exhausted, Excluded: r.Excluded, TieBroken: r.TieBroken})
 		}
-		s, err := methods.Schulze(n, d.Rankings)
+		s, err := methods.Schulze(n, rs)
 		if err != nil {
 			return nil, fmt.Errorf("question %d: %w", q, err)
 		}
 		v.Schulze = &SchulzeView{Pairwise: s.Pairwise, Strongest: s.Strongest, Order: s.Order, Winners: s.Winners}
 	case ballot.KindScore:
-		v.Ballots = len(d.Grades)
+		gs := make([]methods.Grades, len(d.Answers))
+		for i, a := range d.Answers {
+			gs[i] = ints(a.Scores)
+		}
 		lo, hi := int(mq.Min), int(mq.Max)
-		j, err := methods.MajorityJudgment(n, lo, hi, d.Grades)
+		j, err := methods.MajorityJudgment(n, lo, hi, gs)
 		if err != nil {
 			return nil, fmt.Errorf("question %d: %w", q, err)
 		}
 		v.Judgment = &JudgmentView{Min: lo, Max: hi, Counts: j.Counts, Median: j.Median, Order: j.Order, Winners: j.Winners}
-		s, err := methods.ScoreSums(n, lo, hi, d.Grades)
+		s, err := methods.ScoreSums(n, lo, hi, gs)
 		if err != nil {
 			return nil, fmt.Errorf("question %d: %w", q, err)
 		}
 		v.Score = &ScoreView{Sums: s.Sums, Order: s.Order, Winners: s.Winners}
 	case ballot.KindWriteIn:
-		v.Ballots = len(d.Texts)
-		if len(d.Valid) != len(d.Texts) {
-			return nil, fmt.Errorf("question %d: %d write-ins, %d validity flags", q, len(d.Texts), len(d.Valid))
-		}
-		v.WriteIns = listWriteIns(d.Texts, d.Valid)
-		for _, ok := range d.Valid {
-			if !ok {
-				v.Invalid++
+		texts := make([]string, len(d.Answers))
+		for i, a := range d.Answers {
+			if len(a.Text) > int(mq.Max) || !utf8.ValidString(a.Text) {
+				return nil, fmt.Errorf("question %d: write-in %d is not at most %d bytes of UTF-8", q, i, mq.Max)
 			}
+			texts[i] = a.Text
 		}
+		v.WriteIns = listWriteIns(texts, invalid)
+		v.Invalid = len(d.Invalid)
 	}
 	return v, nil
 }
 
-// listWriteIns lists the distinct valid, non-empty write-ins, most given
-// first, equal counts in byte order of the text (deterministic).
-func listWriteIns(texts []string, valid []bool) []WriteInCount {
+// ints converts option indexes or scores for package tally/methods.
+func ints(xs []uint32) []int {
+	out := make([]int, len(xs))
+	for i, x := range xs {
+		out[i] = int(x)
+	}
+	return out
+}
+
+// listWriteIns lists the distinct non-empty write-ins that are not
+// invalid, most given first, equal counts in byte order of the text
+// (deterministic).
+func listWriteIns(texts []string, invalid []bool) []WriteInCount {
 	counts := map[string]int{}
 	for i, t := range texts {
-		if valid[i] && t != "" {
+		if !invalid[i] && t != "" {
 			counts[t]++
 		}
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/urna-vote/urna/internal/group"
 	"github.com/urna-vote/urna/internal/testonly"
 	"github.com/urna-vote/urna/internal/wire"
-	"github.com/urna-vote/urna/tally/methods"
 )
 
 // kindsQuestions is a version-3 election: a selection, a ranking of up to
@@ -119,43 +118,64 @@ func TestAttackBoothAnswers(t *testing.T) {
 
 func TestCountMixed(t *testing.T) {
 	f, _ := kindsFixture(t)
-	if _, err := countMixed(f.m, 0, &Decrypted{}); err == nil {
+	count := func(q int, as []AnswerJSON, invalid ...int) (*MixedView, error) {
+		vs, err := mixedCounts(f.mb64, []MixedAnswersJSON{{Question: q, Answers: as, Invalid: invalid}})
+		if err != nil {
+			return nil, err
+		}
+		return vs[0], nil
+	}
+	if _, err := count(0, nil); err == nil {
 		t.Fatal("counted a selection question as mixed")
 	}
 	// 2 × (A > B), 2 × (B > C), 1 × (C), one blank; an unranked option
 	// is below every ranked one.
-	r := []methods.Ranking{{0, 1}, {0, 1}, {1, 2}, {1, 2}, {2}, {}}
-	v, err := countMixed(f.m, 1, &Decrypted{Rankings: r})
+	var rs []AnswerJSON
+	for _, r := range [][]uint32{{0, 1}, {0, 1}, {1, 2}, {1, 2}, {2}, {}} {
+		rs = append(rs, AnswerJSON{Ranking: r})
+	}
+	v, err := count(1, rs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if v.Kind != "ranked" || v.Ballots != 6 || v.IRV == nil || v.Schulze == nil || v.IRV.Blank != 1 {
 		t.Fatalf("ranked view %+v", v)
 	}
-	if first := v.IRV.Rounds[0]; !slices.Equal(first.Tallies, []int64{2, 2, 1, 0}) || first.Excluded != 3 && first.Excluded != 2 {
+	if first := v.IRV.Rounds[0]; !slices.Equal(first.Tallies, []int64{2, 2, 1, 0}) || first.Excluded != 3 {
 		t.Fatalf("IRV first round %+v", first)
 	}
 	if v.Schulze.Pairwise[0][1] != 2 || v.Schulze.Pairwise[1][0] != 2 || v.Schulze.Pairwise[1][2] != 4 {
 		t.Fatalf("Schulze pairwise %v", v.Schulze.Pairwise)
 	}
-	g := []methods.Grades{{5, 0, 3}, {4, 1, 3}, {0, 5, 3}}
-	if v, err = countMixed(f.m, 2, &Decrypted{Grades: g}); err != nil {
+	if _, err := count(1, []AnswerJSON{{Ranking: []uint32{0, 0}}}); err == nil {
+		t.Fatal("a ranking naming an option twice was counted")
+	}
+	v, err = count(2, []AnswerJSON{{Scores: []uint32{5, 0, 3}}, {Scores: []uint32{4, 1, 3}}, {Scores: []uint32{0, 5, 3}}})
+	if err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(v.Score.Sums, []int64{9, 6, 9}) || v.Judgment.Median[0] != 4 || len(v.Judgment.Counts[0]) != 6 {
 		t.Fatalf("score view %+v %+v", v.Score, v.Judgment)
 	}
-	if _, err = countMixed(f.m, 2, &Decrypted{Grades: []methods.Grades{{6, 0, 0}}}); err == nil {
+	if _, err = count(2, []AnswerJSON{{Scores: []uint32{6, 0, 0}}}); err == nil {
 		t.Fatal("a grade outside 0..5 was counted")
 	}
-	v, err = countMixed(f.m, 3, &Decrypted{Texts: []string{"Bo", "Al", "Bo", "", "junk"}, Valid: []bool{true, true, true, true, false}})
+	v, err = count(3, []AnswerJSON{{Text: "Bo"}, {Text: "Al"}, {Text: "Bo"}, {}, {}}, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(v.WriteIns, []WriteInCount{{"Bo", 2}, {"Al", 1}}) || v.Invalid != 1 || v.Ballots != 5 {
 		t.Fatalf("write-ins %+v invalid %d", v.WriteIns, v.Invalid)
 	}
-	if _, err = countMixed(f.m, 3, &Decrypted{Texts: []string{"a"}}); err == nil {
-		t.Fatal("write-ins without validity flags were counted")
+	for name, invalid := range map[string][]int{"out of range": {5}, "twice": {4, 4}} {
+		if _, err = count(3, []AnswerJSON{{Text: "a"}, {}, {}, {}, {}}, invalid...); err == nil {
+			t.Errorf("invalid rows listed %s were accepted", name)
+		}
+	}
+	if _, err = count(3, []AnswerJSON{{Text: strings.Repeat("a", 41)}}); err == nil {
+		t.Fatal("a write-in over the limit was counted")
+	}
+	if _, err = count(1, []AnswerJSON{{Ranking: []uint32{0}}}, 0); err == nil {
+		t.Fatal("a ranked row was listed invalid")
 	}
 }
