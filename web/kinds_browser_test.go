@@ -2,9 +2,7 @@ package web_test
 
 import (
 	"context"
-	"crypto/ed25519"
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -38,39 +36,14 @@ var kindsTemplate = map[string]any{
 // command line's parties (trustees 1 and 2, threshold 2), runs the key
 // ceremony and opens it.
 func (e *trusteeBoard) createKinds() {
-	t := e.t
 	ctx := context.Background()
-	if _, err := roles.InitAuthority(rand.Reader, e.dir("ea")); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := roles.InitCredentialAuthority(rand.Reader, e.dir("ca")); err != nil {
-		t.Fatal(err)
-	}
 	tmpl := map[string]any{"election_id": "kinds-" + strconv.FormatInt(time.Now().UnixNano(), 36)}
 	for k, v := range kindsTemplate {
 		tmpl[k] = v
 	}
-	raw, _ := json.Marshal(tmpl)
-	m, err := roles.BuildManifest(e.dir("ea"), &roles.ElectionSpec{
-		Template: raw, CredentialAuthority: filepath.Join(e.dir("ca"), roles.CAPublicFile),
-		Trustees:   []string{filepath.Join(e.dir("t1"), roles.TrusteePublicFile), filepath.Join(e.dir("t2"), roles.TrusteePublicFile)},
-		BoardNodes: []ballot.BoardNode{{ID: "n1", Key: e.nodeSK.Public().(ed25519.PublicKey)}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m.Version != ballot.ManifestVersionKinds {
-		t.Fatalf("manifest version %d, want %d", m.Version, ballot.ManifestVersionKinds)
-	}
-	e.m = m
-	e.retry("create", func() error { _, err := roles.CreateElection(ctx, rand.Reader, e.cl, e.dir("ea"), m); return err })
-	e.retry("issue", func() error { _, err := roles.IssueCredentials(ctx, rand.Reader, e.cl, e.dir("ca"), 3); return err })
-	for v := 1; v <= 3; v++ {
-		c, err := roles.LoadCredential(filepath.Join(e.dir("ca"), roles.CredentialsFile), v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		e.creds = append(e.creds, c)
+	e.createElection(tmpl, 3)
+	if e.m.Version != ballot.ManifestVersionKinds {
+		e.t.Fatalf("manifest version %d, want %d", e.m.Version, ballot.ManifestVersionKinds)
 	}
 	for i, tr := range e.ts {
 		e.retry(fmt.Sprintf("trustee %d deals", i+1), func() error { _, err := roles.Deal(ctx, rand.Reader, e.cl, tr); return err })
@@ -192,6 +165,17 @@ func TestBrowserKinds(t *testing.T) {
 	contains(t, "zh refused", b.text("#choices-err"), "“Rank the venues”：第 2 名同时给了“Lyon”和“Pisa”")
 	b.audit("booth.html kinds, bad ranking refused", "zh")
 	b.shot("kinds-04-zh-refused")
+	// A reload keeps the ranks typed so far (in this tab), never the credential.
+	b.run("write in and reload", js(`(() => { const w = document.getElementById('q3w'); w.value = 'Vote!'; w.dispatchEvent(new Event('input', { bubbles: true })); })()`),
+		chromedp.Reload(), until(`document.body.dataset.ready === 'booth' && document.body.dataset.step === 'step-cred'`))
+	b.run("credential again", chromedp.SendKeys(css("#cred"), e.creds[1].Text()), chromedp.SendKeys(css("#cred"), kb.Enter),
+		until(`document.body.dataset.step === 'step-choices'`))
+	kept := eval[[]string](b, `['q1r0', 'q1r1', 'q1r2', 'q3w'].map((id) => document.getElementById(id).value)`)
+	if strings.Join(kept, "|") != "2||2|Vote!" {
+		t.Fatalf("after a reload the ranks and write-in are %q, want 2, none, 2, Vote!", kept)
+	}
+	contains(t, "zh problem after reload", b.text("#q1-count"), "第 2 名同时给了“Lyon”和“Pisa”")
+	contains(t, "zh bytes after reload", b.text("#q3-bytes"), "已用 5 / 20 字节。")
 	mixedResults(t, b)
 	if errs := b.pageErrors(); len(errs) > 0 {
 		t.Errorf("page errors: %v", errs)
