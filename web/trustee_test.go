@@ -215,7 +215,10 @@ func (e *trusteeBoard) createElection(tmpl map[string]any, issued int, more ...s
 	}
 	e.m = m
 	e.retry("create", func() error { _, err := roles.CreateElection(ctx, rand.Reader, e.cl, e.dir("ea"), m); return err })
-	e.retry("issue", func() error { _, err := roles.IssueCredentials(ctx, rand.Reader, e.cl, e.dir("ca"), issued); return err })
+	e.retry("issue", func() error {
+		_, err := roles.IssueCredentials(ctx, rand.Reader, e.cl, e.dir("ca"), issued)
+		return err
+	})
 	for v := 1; v <= 3; v++ {
 		c, err := roles.LoadCredential(filepath.Join(e.dir("ca"), roles.CredentialsFile), v)
 		if err != nil {
