@@ -176,6 +176,19 @@ func (s *MixState) Rows() []shuffle.Row {
 // the mixed answers. It returns the cascades by question.
 func (e *KindElection) TallyMixed(mixers []int) map[int]*MixState {
 	e.t().Helper()
+	return e.TallyMixedWith(mixers, nil)
+}
+
+// Tamper replaces the shuffle ms (trustee mixers[k] at position k+1 of
+// question q, of input in) by what a hostile mixer posts instead, signed by
+// that trustee; it returns ms for the shuffles it leaves alone.
+type Tamper func(q, k int, in []shuffle.Row, ms *tally.MixShuffle) *tally.MixShuffle
+
+// TallyMixedWith is TallyMixed with the shuffles passed through tamper (nil:
+// none changed). The cascade goes on from what was posted; a question whose
+// rows no longer decrypt to valid answers gets an empty list in the result.
+func (e *KindElection) TallyMixedWith(mixers []int, tamper Tamper) map[int]*MixState {
+	e.t().Helper()
 	out := map[int]*MixState{}
 	for _, q := range e.MixQuestions() {
 		in, err := tally.MixInput(e.Manifest, q, e.Counted)
@@ -183,6 +196,11 @@ func (e *KindElection) TallyMixed(mixers []int) map[int]*MixState {
 		st := &MixState{Inputs: in, SeqDecrypts: map[int]int{}}
 		for k, j := range mixers {
 			en, ms := e.ShuffleEntry(q, j, k+1, st.Rows())
+			if tamper != nil {
+				if bad := tamper(q, k, st.Rows(), ms); bad != ms {
+					ms, en = bad, e.Entry(bulletin.TypeShuffle, bulletin.RoleTrustee, e.TrusteeKey(j), bad.Bytes())
+				}
+			}
 			st.Shuffles, st.SeqShuffles = append(st.Shuffles, ms), append(st.SeqShuffles, e.Post(en))
 		}
 		decs := map[int]*tally.MixDecryption{}
@@ -191,7 +209,12 @@ func (e *KindElection) TallyMixed(mixers []int) map[int]*MixState {
 			st.SeqDecrypts[j], decs[j] = e.Post(en), md
 		}
 		st.Answers, err = tally.DecryptMixed(e.Manifest, e.Params(), q, st.Rows(), decs)
-		e.must(err)
+		if err != nil {
+			if tamper == nil {
+				e.must(err)
+			}
+			st.Answers = &tally.MixedAnswers{Question: q, Kind: e.Manifest.Questions[q].Kind}
+		}
 		out[q] = st
 	}
 	partials, _, res := e.TallyEntries(e.Counted)
