@@ -96,6 +96,10 @@ type Verified struct {
 	Partials map[int]*tally.PartialDecryption
 	// Result is the verified result (V13), nil before it.
 	Result *tally.Result
+	// Mixed are the verified outcomes of the ranked, score and write-in
+	// questions (V16, SPEC.md §11.8), in question order; nil before the
+	// result or when V14–V16 failed.
+	Mixed []*MixedOutcome
 
 	// Entries are the record's entries other than cast and audited
 	// ballots (manifest, credentials, key ceremony, open, close, partial
@@ -322,6 +326,7 @@ func (v *verifier) follow(r io.Reader, kept []SeqEntry, notes [][]byte, opts Fol
 	slices.Sort(s.Invalid)
 	if v.rep.Counts != nil {
 		s.Result = v.result
+		s.Mixed = v.mixedOutcomes()
 	}
 	s.counted = make(map[[32]byte]uint64, len(v.last))
 	for cred, c := range v.last {

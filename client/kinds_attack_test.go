@@ -62,7 +62,7 @@ func nodeCheck(t *testing.T, e *testonly.KindElection, seq int) error {
 	}
 	sp := &bulletin.StandardProofs{
 		Manifest: e.Manifest, JointKey: e.JointKey,
-		Tally: func() ([][]*ballot.Ciphertext, []*group.Element, error) { return nil, e.VerificationKeys, nil },
+		Tally:   func() ([][]*ballot.Ciphertext, []*group.Element, error) { return nil, e.VerificationKeys, nil },
 		MixRows: func(q int) ([]shuffle.Row, error) { return tips[q], nil },
 	}
 	return bulletin.PreCheck(seeded.New("node"), st, []*bulletin.Entry{en}, sp)[0]

@@ -1,7 +1,14 @@
 package client_test
 
 import (
+	"bytes"
+	"reflect"
+	"slices"
 	"testing"
+
+	"github.com/urna-vote/urna/ballot"
+	"github.com/urna-vote/urna/internal/testonly/seeded"
+	"github.com/urna-vote/urna/tally/methods"
 
 	"github.com/urna-vote/urna/client"
 	"github.com/urna-vote/urna/internal/testonly"
@@ -46,5 +53,54 @@ func TestVerifyKindsSelectOnlyResultRefused(t *testing.T) {
 	if rep.OK() || len(rep.Step(client.StepV5).Failures) != 1 {
 		dump(t, rep)
 		t.Fatal("a result without the mixed answers verified")
+	}
+}
+
+// TestFollowKindsOutcomes: FollowRecord exports the verified outcomes of
+// the mixed questions: IRV and STV rounds, the Schulze matrices, majority
+// judgment and score sums, the write-ins; they are the methods' outcomes
+// over the cast answers of the counted ballots.
+func TestFollowKindsOutcomes(t *testing.T) {
+	e, mixes := kindElection(t, "kinds-outcomes")
+	s, err := client.FollowRecord(bytes.NewReader(e.Record()), client.FollowOptions{Rand: seeded.New("follow")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Mixed) != 3 {
+		t.Fatalf("%d mixed outcomes, want 3", len(s.Mixed))
+	}
+	ranked, score, writeIn := s.Mixed[0], s.Mixed[1], s.Mixed[2]
+	var cast [][]ballot.Answer
+	for _, seq := range e.SeqCounted {
+		cast = append(cast, e.Answers[seq])
+	}
+	col := func(q int) []ballot.Answer {
+		var out []ballot.Answer
+		for _, a := range cast {
+			out = append(out, a[q])
+		}
+		return out
+	}
+	irv, _ := methods.IRV(4, ballot.Rankings(col(1)))
+	schulze, _ := methods.Schulze(4, ballot.Rankings(col(1)))
+	sums, _ := methods.ScoreSums(3, 0, 5, ballot.Grades(col(2)))
+	if ranked.IRV == nil || ranked.IRV.Winner != irv.Winner || len(ranked.IRV.Rounds) != len(irv.Rounds) {
+		t.Errorf("IRV %+v, want %+v", ranked.IRV, irv)
+	}
+	if ranked.STV == nil || ranked.STVSeats != 2 || len(ranked.STV.Elected) != 2 {
+		t.Errorf("STV %+v", ranked.STV)
+	}
+	if ranked.Schulze == nil || !reflect.DeepEqual(ranked.Schulze.Pairwise, schulze.Pairwise) {
+		t.Errorf("Schulze %+v, want %+v", ranked.Schulze, schulze)
+	}
+	if score.Score == nil || !reflect.DeepEqual(score.Score.Sums, sums.Sums) || score.Judgment == nil {
+		t.Errorf("score sums %+v, want %+v", score.Score, sums)
+	}
+	want := ballot.WriteIns(col(3))
+	got := slices.Clone(writeIn.WriteIns)
+	slices.Sort(want)
+	slices.Sort(got)
+	if !slices.Equal(got, want) || !slices.Equal(writeIn.WriteIns, ballot.WriteIns(mixes[3].Answers.Answers)) {
+		t.Errorf("write-ins %q, cast %q", writeIn.WriteIns, want)
 	}
 }

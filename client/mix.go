@@ -27,6 +27,7 @@ type mixVerifier struct {
 	positions map[int]int                          // question → shuffles seen
 	decs      map[int]map[int]*tally.MixDecryption // question → trustee → valid decryption (V15)
 	answers   map[int]*tally.MixedAnswers          // question → decrypted answers (V16)
+	outcomes  []*MixedOutcome                      // V16.4
 }
 
 type mixCounted struct {
@@ -186,6 +187,7 @@ func (v *verifier) verifyMixed() {
 			v.failAt(StepV16, seq, "V16.3 "+field[4:], "%s", d)
 		}
 	}
+	v.countMixed()
 }
 
 // firstAnswerDiff describes the first difference between the published and
