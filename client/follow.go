@@ -100,6 +100,10 @@ type Verified struct {
 	// questions (V16, SPEC.md §11.8), in question order; nil before the
 	// result or when V14–V16 failed.
 	Mixed []*MixedOutcome
+	// Cascades are the mixed questions' cascades once the election is
+	// closed (V14, V15), in question order; nil before or without mixed
+	// questions.
+	Cascades []*MixCascade
 
 	// Entries are the record's entries other than cast and audited
 	// ballots (manifest, credentials, key ceremony, open, close, partial
@@ -328,6 +332,7 @@ func (v *verifier) follow(r io.Reader, kept []SeqEntry, notes [][]byte, opts Fol
 		s.Result = v.result
 		s.Mixed = v.mixedOutcomes()
 	}
+	s.Cascades = v.cascades()
 	s.counted = make(map[[32]byte]uint64, len(v.last))
 	for cred, c := range v.last {
 		s.counted[cred] = uint64(c.seq)

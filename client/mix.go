@@ -25,6 +25,7 @@ type mixVerifier struct {
 	counted   map[[32]byte]mixCounted              // credential → its counted ballot's rows (V10)
 	tips      map[int][]shuffle.Row                // question → rows the next shuffle takes
 	positions map[int]int                          // question → shuffles seen
+	shufflers map[int][]int                        // question → trustees whose shuffle passed V14, in order
 	decs      map[int]map[int]*tally.MixDecryption // question → trustee → valid decryption (V15)
 	answers   map[int]*tally.MixedAnswers          // question → decrypted answers (V16)
 	outcomes  []*MixedOutcome                      // V16.4
@@ -51,7 +52,7 @@ func (v *verifier) mixer() *mixVerifier {
 		return nil
 	}
 	v.mix = &mixVerifier{questions: qs, counted: map[[32]byte]mixCounted{}, tips: map[int][]shuffle.Row{},
-		positions: map[int]int{}, decs: map[int]map[int]*tally.MixDecryption{}, answers: map[int]*tally.MixedAnswers{}}
+		positions: map[int]int{}, shufflers: map[int][]int{}, decs: map[int]map[int]*tally.MixDecryption{}, answers: map[int]*tally.MixedAnswers{}}
 	return v.mix
 }
 
@@ -119,7 +120,45 @@ func (v *verifier) mixShuffle(seq int64, ms *tally.MixShuffle) {
 	if err := tally.VerifyMix(v.rand, v.rep.Fingerprint, v.joint, in, ms); err != nil {
 		v.failAt(StepV14, seq, fmt.Sprintf("V14.3 question %d position %d", ms.Question, ms.Position),
 			"trustee %d's shuffle proof does not verify against its input and context: %v", ms.Trustee, err)
+		return
 	}
+	mv.shufflers[ms.Question] = append(mv.shufflers[ms.Question], ms.Trustee)
+}
+
+// MixCascade is the verified state of one mixed question's cascade
+// (SPEC.md §11.2), what a trustee needs to shuffle or decrypt next.
+type MixCascade struct {
+	Question int
+	Width    int
+	// Shufflers are the trustees whose shuffle passed V14, in cascade
+	// order; Position is the number of shuffles on the board.
+	Shufflers []int
+	Position  int
+	// Decryptions are the decryptions that passed V15, by trustee.
+	Decryptions map[int]*tally.MixDecryption
+	// Rows are what the next shuffle takes and the decryptions decrypt:
+	// the last shuffle's output, or the counted ballots' rows in board
+	// order before the first.
+	Rows []shuffle.Row
+}
+
+// cascades returns the cascades once the ballots are closed (nil before).
+func (v *verifier) cascades() []*MixCascade {
+	mv := v.mix
+	if mv == nil || !v.aggDone {
+		return nil
+	}
+	mv.mixInputs()
+	out := make([]*MixCascade, 0, len(mv.questions))
+	for _, q := range mv.questions {
+		c := &MixCascade{Question: q, Width: v.m.MixWidth(q), Shufflers: slices.Clone(mv.shufflers[q]), Position: mv.positions[q],
+			Decryptions: map[int]*tally.MixDecryption{}, Rows: mv.tips[q]}
+		for j, d := range mv.decs[q] {
+			c.Decryptions[j] = d
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // mixDecryption is V15 on an accepted mix-decryption entry.
