@@ -416,6 +416,9 @@ func (r *Rules) applyTyped(st *ElectionState, idx Index, e *Header, trustee int,
 				return reject(ErrInvalidBody, "credential listed twice")
 			}
 		}
+		if err := mixedWeights(st, f); err != nil {
+			return err
+		}
 		eff.Credentials, eff.Weights = f.Credentials, f.Weights
 		st.Credentials = uint64(len(f.Credentials))
 		st.Phase = PhaseKeyCeremony
@@ -425,6 +428,9 @@ func (r *Rules) applyTyped(st *ElectionState, idx Index, e *Header, trustee int,
 		// the close; the list's encoding has no credential twice.
 		f, err := decodeIn(st, e, r.credentials(e.Type), PhaseKeyCeremony, PhaseOpen)
 		if err != nil {
+			return err
+		}
+		if err := mixedWeights(st, f); err != nil {
 			return err
 		}
 		if st.Credentials+uint64(len(f.Credentials)) > ballot.MaxCredentials {

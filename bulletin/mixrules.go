@@ -163,3 +163,18 @@ func (p *StandardProofs) checkMix(rand io.Reader, e *Entry, tips map[int][]shuff
 	}
 	return nil
 }
+
+// mixedWeights refuses weights other than 1 in an election with mixed
+// questions (SPEC.md §11.2): a mixed ballot is decrypted and counted once,
+// and the counting methods take no weights.
+func mixedWeights(st *ElectionState, f *CredentialFacts) error {
+	if len(st.Mixes) == 0 {
+		return nil
+	}
+	for _, w := range f.Weights {
+		if w != 1 {
+			return reject(ErrInvalidBody, "a credential of weight %d in an election with ranked, score or write-in questions (their ballots count once each)", w)
+		}
+	}
+	return nil
+}

@@ -171,6 +171,12 @@ func (s *Verified) MarshalState() ([]byte, error) {
 	if v.prev == nil || len(v.pending) > 0 {
 		return nil, errors.New("client: this verified state cannot be saved (no block verified, or ballots pending)")
 	}
+	if v.mix != nil {
+		// The counted ballots' mix rows and the cascades (V14–V16) are not
+		// part of the saved state yet: a party follows such an election
+		// from the start.
+		return nil, ErrStateNotSaved
+	}
 	w := wire.NewWriter(1 << 16)
 	w.Fixed([]byte(stateMagic)).U8(stateVersion)
 	w.Bytes(s.Note).Bytes(v.prev.Bytes())

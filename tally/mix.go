@@ -29,7 +29,7 @@ func MixContext(fingerprint [32]byte, q, trustee, position int) []byte {
 
 // MixShuffle is the body of a shuffle entry (SPEC.md §11.3): trustee
 // Trustee's shuffle at Position of question Question's cascade, its output
-// rows and the proof (docs: SPEC.md §12).
+// rows and the proof (SPEC.md §13).
 type MixShuffle struct {
 	Question, Trustee, Position int
 	Width                       int
@@ -109,7 +109,7 @@ func readRows(r *wire.Reader, n, w int) []shuffle.Row {
 // Bytes returns the canonical encoding of ms (SPEC.md §11.3):
 //
 //	u16 question || u16 trustee || u16 position || u32 N || u32 w ||
-//	N × w × (α || β) || proof (docs: §12.5, the rest of the body)
+//	N × w × (α || β) || proof (§13.5, the rest of the body)
 func (ms *MixShuffle) Bytes() []byte {
 	pf := ms.Proof.Bytes()
 	n := len(ms.Outputs)

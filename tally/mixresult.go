@@ -145,3 +145,14 @@ func MixedAnswersOf(m *ballot.Manifest, q int, plain [][]*group.Element) (*Mixed
 	}
 	return out, nil
 }
+
+// DecryptMixed decrypts the last shuffle's rows of mixed question q with
+// decs (trustee → a decryption that passed VerifyMixDecryption) and decodes
+// them (SPEC.md V16.1–V16.2).
+func DecryptMixed(m *ballot.Manifest, params *Params, q int, rows []shuffle.Row, decs map[int]*MixDecryption) (*MixedAnswers, error) {
+	plain, _, err := CombineMix(params, rows, decs)
+	if err != nil {
+		return nil, err
+	}
+	return MixedAnswersOf(m, q, plain)
+}

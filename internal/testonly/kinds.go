@@ -5,6 +5,9 @@ import (
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/internal/schnorr"
+	"github.com/urna-vote/urna/tally"
+	"github.com/urna-vote/urna/tally/shuffle"
 )
 
 // KindQuestions are the questions of the fixture elections with mixed
@@ -115,4 +118,113 @@ func (e *KindElection) TallySelect() {
 	}
 	e.Result = res
 	e.SeqResult = e.Post(result)
+}
+
+// MixQuestions returns the indexes of the mixed questions of the manifest.
+func (e *KindElection) MixQuestions() []int {
+	var qs []int
+	for q, mq := range e.Manifest.Questions {
+		if mq.Kind.Mixed() {
+			qs = append(qs, q)
+		}
+	}
+	return qs
+}
+
+// TrusteeKey returns trustee j's (1-based) signing key.
+func (e *KindElection) TrusteeKey(j int) *schnorr.PrivateKey { return e.Trustees[j-1].SigningKey() }
+
+// ShuffleEntry returns trustee j's shuffle entry of question q at
+// position of inputs, and the shuffle.
+func (e *KindElection) ShuffleEntry(q, j, position int, inputs []shuffle.Row) ([]byte, *tally.MixShuffle) {
+	e.t().Helper()
+	ms, err := tally.Mix(e.Rand, e.Fingerprint(), e.JointKey, q, j, position, e.Manifest.MixWidth(q), inputs)
+	e.must(err)
+	return e.Entry(bulletin.TypeShuffle, bulletin.RoleTrustee, e.TrusteeKey(j), ms.Bytes()), ms
+}
+
+// MixDecryptionEntry returns trustee j's decryption entry of rows of
+// question q.
+func (e *KindElection) MixDecryptionEntry(q, j int, rows []shuffle.Row) ([]byte, *tally.MixDecryption) {
+	e.t().Helper()
+	e.keyShares()
+	md, err := tally.DecryptMix(e.Rand, e.Params(), e.Shares[j-1], q, e.Manifest.MixWidth(q), rows)
+	e.must(err)
+	return e.Entry(bulletin.TypeMixDecryption, bulletin.RoleTrustee, e.TrusteeKey(j), md.Bytes()), md
+}
+
+// MixState is the cascade of one mixed question as TallyMixed posted it.
+type MixState struct {
+	Inputs      []shuffle.Row // the K.5 rows of the counted ballots
+	Shuffles    []*tally.MixShuffle
+	SeqShuffles []int
+	SeqDecrypts map[int]int // trustee → seq
+	Answers     *tally.MixedAnswers
+}
+
+// Rows returns the last shuffle's output (the inputs without shuffles).
+func (s *MixState) Rows() []shuffle.Row {
+	if len(s.Shuffles) == 0 {
+		return s.Inputs
+	}
+	return s.Shuffles[len(s.Shuffles)-1].Outputs
+}
+
+// TallyMixed finishes the election: for each mixed question the shuffles
+// of mixers (in cascade order) and the decryptions of Config.Decrypt, then
+// the partial decryptions of the selection questions and the result with
+// the mixed answers. It returns the cascades by question.
+func (e *KindElection) TallyMixed(mixers []int) map[int]*MixState {
+	e.t().Helper()
+	return e.TallyMixedWith(mixers, nil)
+}
+
+// Tamper replaces the shuffle ms (trustee mixers[k] at position k+1 of
+// question q, of input in) by what a hostile mixer posts instead, signed by
+// that trustee; it returns ms for the shuffles it leaves alone.
+type Tamper func(q, k int, in []shuffle.Row, ms *tally.MixShuffle) *tally.MixShuffle
+
+// TallyMixedWith is TallyMixed with the shuffles passed through tamper (nil:
+// none changed). The cascade goes on from what was posted; a question whose
+// rows no longer decrypt to valid answers gets an empty list in the result.
+func (e *KindElection) TallyMixedWith(mixers []int, tamper Tamper) map[int]*MixState {
+	e.t().Helper()
+	out := map[int]*MixState{}
+	for _, q := range e.MixQuestions() {
+		in, err := tally.MixInput(e.Manifest, q, e.Counted)
+		e.must(err)
+		st := &MixState{Inputs: in, SeqDecrypts: map[int]int{}}
+		for k, j := range mixers {
+			en, ms := e.ShuffleEntry(q, j, k+1, st.Rows())
+			if tamper != nil {
+				if bad := tamper(q, k, st.Rows(), ms); bad != ms {
+					ms, en = bad, e.Entry(bulletin.TypeShuffle, bulletin.RoleTrustee, e.TrusteeKey(j), bad.Bytes())
+				}
+			}
+			st.Shuffles, st.SeqShuffles = append(st.Shuffles, ms), append(st.SeqShuffles, e.Post(en))
+		}
+		decs := map[int]*tally.MixDecryption{}
+		for _, j := range e.Config.Decrypt {
+			en, md := e.MixDecryptionEntry(q, j, st.Rows())
+			st.SeqDecrypts[j], decs[j] = e.Post(en), md
+		}
+		st.Answers, err = tally.DecryptMixed(e.Manifest, e.Params(), q, st.Rows(), decs)
+		if err != nil {
+			if tamper == nil {
+				e.must(err)
+			}
+			st.Answers = &tally.MixedAnswers{Question: q, Kind: e.Manifest.Questions[q].Kind}
+		}
+		out[q] = st
+	}
+	partials, _, res := e.TallyEntries(e.Counted)
+	for i, p := range partials {
+		e.SeqPartials[e.Config.Decrypt[i]] = e.Post(p)
+	}
+	for _, q := range e.MixQuestions() {
+		res.Mixed = append(res.Mixed, *out[q].Answers)
+	}
+	e.Result = res
+	e.SeqResult = e.Post(e.Entry(bulletin.TypeResult, bulletin.RoleAuthority, e.EA, res.Bytes()))
+	return out
 }
