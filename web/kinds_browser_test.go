@@ -176,76 +176,87 @@ func TestBrowserKinds(t *testing.T) {
 	}
 	contains(t, "zh problem after reload", b.text("#q1-count"), "第 2 名同时给了“Lyon”和“Pisa”")
 	contains(t, "zh bytes after reload", b.text("#q3-bytes"), "已用 5 / 20 字节。")
-	mixedResults(t, b)
+	mixedResults(t, b, e)
 	if errs := b.pageErrors(); len(errs) > 0 {
 		t.Errorf("page errors: %v", errs)
 	}
 }
 
-// kindsCounted are decrypted answers of the kinds election, as the
-// verifier exports them (one per output row of the last shuffle).
-const kindsCounted = `[
-	{"question": 1, "answers": [{"ranking": [0, 1]}, {"ranking": [0, 1]}, {"ranking": [1, 2]}, {"ranking": [1, 2]}, {"ranking": [2]}]},
-	{"question": 2, "answers": [{"scores": [5, 0, 3]}, {"scores": [4, 1, 3]}, {"scores": [0, 5, 3]}]},
-	{"question": 3, "answers": [{"text": "Less is more"}, {"text": "投票"}, {"text": "Less is more"}, {}, {}], "invalid": [4]}
-]`
-
-// showCounted renders kindsCounted on the results page as the page does
-// once its verifier has exported them: counted in wasm (mixedCounts, with
-// package tally/methods), shown by js/mixed.js in place of each mixed
-// question's pending note.
-func (b *browser) showCounted() {
-	b.t.Helper()
-	b.run("render the mixed counts", js(`(async () => {
-		// The page's own modules (under js.<hash>/), so that mixed.js
-		// sees the election texts the page loaded.
-		const mod = (name) => import(performance.getEntriesByType('resource').map((e) => e.name)
-			.find((n) => new RegExp('/js\\.[0-9a-f]+/' + name + '\\.js$').test(n)));
-		const [{ load }, { mixedBody }, { election }] = await Promise.all([mod('urna'), mod('mixed'), mod('api')]);
-		const u = await load();
-		const st = await election();
-		const m = u.parseManifest(st.manifest);
-		const box = document.getElementById('questions');
-		box.replaceChildren();
-		for (const v of u.mixedCounts(st.manifest, `+kindsCounted+`)) {
-			const d = document.createElement('div');
-			d.className = 'result';
-			d.id = 'result-q' + v.question;
-			const h = document.createElement('h3');
-			h.textContent = m.questions[v.question].text;
-			d.append(h, ...mixedBody(v.question, m.questions[v.question], v));
-			box.append(d);
+// finishKinds has voters 2 and 3 vote by the command line's code, then
+// closes the election, has both trustees mix and decrypt, and publishes
+// the result (SPEC.md §11).
+func (e *trusteeBoard) finishKinds() {
+	ctx := context.Background()
+	el, err := roles.FetchVerifiedElection(ctx, e.cl, roles.ElectionOptions{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for v, a := range [][]ballot.Answer{
+		{{Choices: []uint32{1}}, {Ranking: []uint32{1, 2}}, {Scores: []uint32{4, 1, 3}}, {Text: "Less is more"}},
+		{{Choices: []uint32{0}}, {Ranking: []uint32{2, 0, 1}}, {Scores: []uint32{0, 5, 3}}, {}},
+	} {
+		key, err := e.creds[v+1].Key(el.Manifest.ElectionID)
+		if err != nil {
+			e.t.Fatal(err)
 		}
-		document.body.dataset.mixedShown = 'yes';
-	})()`), until(`document.body.dataset.mixedShown === 'yes'`))
+		p, err := roles.PrepareAnswers(rand.Reader, el, key, a)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		e.retry(fmt.Sprintf("voter %d", v+2), func() error { _, err := e.cl.SubmitOne(ctx, p.Entry); return err })
+	}
+	e.retry("close", func() error { _, err := roles.Close(ctx, rand.Reader, e.cl, e.dir("ea"), ""); return err })
+	for _, tr := range e.ts {
+		e.retry("mix by "+tr.Name, func() error { _, err := roles.Mix(ctx, rand.Reader, e.cl, tr); return err })
+	}
+	for _, tr := range e.ts {
+		e.retry("decrypt by "+tr.Name, func() error { _, err := roles.Decrypt(ctx, rand.Reader, e.cl, tr); return err })
+	}
+	e.retry("tally", func() error { _, err := roles.Tally(ctx, rand.Reader, e.cl, e.dir("ea")); return err })
 }
 
-// mixedResults: the results page shows the IRV rounds, the Schulze
-// matrices, majority judgment, score sums and the write-ins of verified
-// answers, in data tables that pass the audit in en and zh. Before a
-// result, it shows the mixed questions' pending note nowhere (no result).
-func mixedResults(t *testing.T, b *browser) {
+// mixedResults: once the election is mixed, decrypted and published, the
+// results page verifies the record in this browser (V1–V16) and shows what
+// its verifier counted: the IRV and STV rounds, the Schulze matrices,
+// majority judgment, score sums and the write-ins, in data tables that
+// pass the audit in en and zh. The ballots are the browser's (Ada; Lyon,
+// Oslo; 5, 0, 3; 投票投票投票) and finishKinds' two.
+func mixedResults(t *testing.T, b *browser, e *trusteeBoard) {
 	b.lang("en")
 	b.open("results.html", "results")
 	contains(t, "results before the tally", b.text("#none"), "No results yet")
-	b.showCounted()
-	irv := b.text("#irv-q1")
-	contains(t, "IRV rounds", irv, "Round 1", "Round 3", "Lyon", "Exhausted ballots")
-	contains(t, "IRV notes", b.text("#result-q1"), "Round 1: “Kyoto” has the fewest votes and is excluded.", "IRV winner:")
-	if c := b.text(`#schulze-q1 [data-cell="1.2"]`); c != "4" {
-		t.Errorf("Schulze: Oslo over Pisa shows %q, want 4 (4 ballots rank Oslo above Pisa)", c)
+	e.finishKinds()
+	b.open("results.html", "results")
+	b.run("verification", until(`['ok', 'fail', 'error'].includes(document.body.dataset.verify) && document.querySelector('[data-mixed]') !== null`))
+	if state := eval[string](b, `document.body.dataset.verify`); state != "ok" {
+		b.shot("kinds-failure-results")
+		t.Fatalf("in-browser verification: %s\n%s", state, b.text("main"))
 	}
-	contains(t, "Schulze winner", b.text("#result-q1"), "Schulze winner: Oslo.")
-	if s := b.text(`#score-q2 [data-sum="0"]`); s != "9" {
-		t.Errorf("score sum of fish %q, want 9", s)
+	if n := eval[int](b, `document.querySelectorAll('[data-mixed="counted"]').length`); n != 3 {
+		t.Fatalf("%d mixed questions counted on the page, want 3:\n%s", n, b.text("main"))
 	}
-	contains(t, "majority judgment", b.text("#result-q2"), "Majority-judgment winner: fish.", "Highest score sum: fish, salad (tie).")
-	contains(t, "write-ins", b.text("#result-q3"), "Less is more", "投票", "could not be read (invalid, not listed): 1.")
-	b.audit("results.html mixed counts", "en")
+	contains(t, "verified", b.text("#verify-status"), "checks passed")
+	contains(t, "IRV rounds", b.text("#irv-q1"), "Round 1", "Lyon", "Exhausted ballots")
+	contains(t, "IRV notes", b.text("#result-q1"), "Ballots decrypted after mixing: 3.", "Round 1: “Kyoto” has the fewest votes and is excluded.", "IRV winner:",
+		"Single transferable vote (STV) for 2 seats", "STV elected:", "Schulze winner:")
+	// Lyon above Oslo: the browser's ballot and voter 3's.
+	if c := b.text(`#schulze-q1 [data-cell="0.1"]`); c != "2" {
+		t.Errorf("Schulze: Lyon over Oslo shows %q, want 2", c)
+	}
+	for oi, want := range []string{"9", "6", "9"} {
+		if got := b.text(fmt.Sprintf(`#score-q2 [data-sum="%d"]`, oi)); got != want {
+			t.Errorf("score sum of option %d: %q, want %s", oi, got, want)
+		}
+	}
+	contains(t, "scores", b.text("#result-q2"), "Majority-judgment winner:", "Highest score sum: fish, salad (tie).")
+	contains(t, "write-ins", b.text("#result-q3"), "Less is more", "投票投票投票")
+	if strings.Contains(b.text("#questions"), "could not be read") {
+		t.Error("a valid write-in is reported unreadable")
+	}
+	b.audit("results.html mixed outcomes", "en")
 	b.shot("kinds-05-results-en")
 	b.switchTo("zh")
-	b.showCounted()
-	contains(t, "zh IRV", b.text("#result-q1"), "即时决选制（IRV），逐轮结果", "第 1 轮", "舒尔茨胜出者：Oslo。")
-	b.audit("results.html mixed counts", "zh")
+	contains(t, "zh IRV", b.text("#result-q1"), "即时决选制（IRV），逐轮结果", "第 1 轮", "舒尔茨胜出者：")
+	b.audit("results.html mixed outcomes", "zh")
 	b.shot("kinds-06-results-zh")
 }

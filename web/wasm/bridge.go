@@ -677,9 +677,12 @@ type VerifyView struct {
 	Voters      int                 `json:"voters"`
 	Checkpoints int                 `json:"checkpoints"`
 	Failure     string              `json:"failure,omitempty"`
+	// Mixed are the verified outcomes of the ranked, score and write-in
+	// questions (V16.4), when the record verifies and has a result.
+	Mixed []*MixedView `json:"mixed,omitempty"`
 }
 
-// verifyElectionRecord runs the full verifier (client.VerifyElectionRecord, V1–V13) on a record.
+// verifyElectionRecord runs the full verifier (client.VerifyElectionRecord, V1–V16) on a record.
 func verifyElectionRecord(rand io.Reader, record []byte, progress func(step string, done, total int)) (*VerifyView, error) {
 	rep, err := client.VerifyElectionRecord(bytes.NewReader(record), client.VerifyOptions{Rand: rand, Progress: progress})
 	if rep == nil {
@@ -696,6 +699,11 @@ func verifyElectionRecord(rand io.Reader, record []byte, progress func(step stri
 		v.Failure = step.String() + ": " + f.String()
 	} else if err != nil {
 		v.Failure = err.Error()
+	}
+	if err == nil && rep.Counts != nil && hasMixed(rep.Questions) {
+		if v.Mixed, err = verifiedMixed(rand, record); err != nil {
+			v.OK, v.Failure = false, err.Error()
+		}
 	}
 	return v, nil
 }

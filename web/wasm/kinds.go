@@ -1,19 +1,22 @@
 package main
 
-// The booth's side of ranked, score and write-in questions
-// (docs/spec/kinds.md): the voter's answers as the page sends them, and
-// the counts of mixed questions as the results page shows them. Every rule
-// is package ballot's (EncryptAnswers checks the answers) and every count
-// package tally/methods': this file only translates.
+// The booth's side of ranked, score and write-in questions (SPEC.md §12):
+// the voter's answers as the page sends them, and the verified outcomes
+// of mixed questions as the results page shows them. Every rule is
+// package ballot's (EncryptAnswers checks the answers) and every count
+// package client's (V16.4, with tally/methods): this file only translates.
 
 import (
+	"bytes"
 	"cmp"
 	"fmt"
+	"io"
+	"math/big"
 	"slices"
-	"unicode/utf8"
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/client"
 	"github.com/urna-vote/urna/internal/wire"
 	"github.com/urna-vote/urna/tally/methods"
 )
@@ -76,20 +79,23 @@ func (b *booth) EncryptAnswers(in []AnswerJSON) (*Sealed, error) {
 	return &Sealed{Tracker: t.Short(), TrackerHex: t.Hex(), Entry: wire.EncodeB64(raw)}, nil
 }
 
-// MixedView is the count of one mixed question (docs/spec/kinds.md §K.6)
-// as the results page shows it: for a ranked question the IRV rounds and
-// the Schulze matrices, for a score question majority judgment and score
-// sums, for a write-in the texts given.
+// MixedView is the verified outcome of one mixed question
+// (client.MixedOutcome, SPEC.md §11.8) as the results page shows it: for
+// a ranked question the IRV and STV rounds and the Schulze matrices, for a
+// score question majority judgment and score sums, for a write-in the
+// texts given. The counting is package client's (V16.4, with package
+// tally/methods); this is only its translation for the page.
 type MixedView struct {
 	Question int            `json:"question"`
 	Kind     string         `json:"kind"`
 	Ballots  int            `json:"ballots"` // decrypted ballots counted
 	IRV      *IRVView       `json:"irv,omitempty"`
+	STV      *STVView       `json:"stv,omitempty"`
 	Schulze  *SchulzeView   `json:"schulze,omitempty"`
 	Judgment *JudgmentView  `json:"judgment,omitempty"`
 	Score    *ScoreView     `json:"score,omitempty"`
 	WriteIns []WriteInCount `json:"writeIns,omitempty"`
-	Invalid  int            `json:"invalid"` // write-ins that do not decode (D3), listed as invalid
+	Invalid  int            `json:"invalid"` // write-ins that do not decode (K.6 D3)
 }
 
 // IRVView is methods.IRVResult: the rounds, each with the tally per option
@@ -106,6 +112,30 @@ type IRVRoundView struct {
 	Exhausted int64   `json:"exhausted"`
 	Excluded  int     `json:"excluded"`
 	TieBroken bool    `json:"tieBroken"`
+}
+
+// STVView is methods.STVResult with its exact rational tallies written as
+// decimals of 3 places (the page shows them; the exact values are the
+// record's, recomputed by any verifier).
+type STVView struct {
+	Seats   int            `json:"seats"`
+	Valid   int64          `json:"valid"`
+	Blank   int64          `json:"blank"`
+	Quota   int64          `json:"quota"`
+	Rounds  []STVRoundView `json:"rounds"`
+	Elected []int          `json:"elected"`
+}
+
+// STVRoundView is one round of STV: Action is "done", "surplus" or
+// "excluded", Option whose surplus moved or who was excluded (−1 when done).
+type STVRoundView struct {
+	Tallies       []string `json:"tallies"`
+	Exhausted     string   `json:"exhausted"`
+	Elected       []int    `json:"elected"`
+	Action        string   `json:"action"`
+	Option        int      `json:"option"`
+	TransferValue string   `json:"transferValue,omitempty"`
+	TieBroken     bool     `json:"tieBroken"`
 }
 
 // SchulzeView is methods.SchulzeResult.
@@ -139,122 +169,87 @@ type WriteInCount struct {
 	Count int    `json:"count"`
 }
 
-// MixedAnswersJSON is the decrypted answers of one mixed question, as the
-// verifier exports them from the verified record (tally.MixedAnswers,
-// SPEC.md §11.5): one answer per output row of the last shuffle, and the
-// rows of a write-in question that do not decode (K.6 D3).
-type MixedAnswersJSON struct {
-	Question int          `json:"question"`
-	Answers  []AnswerJSON `json:"answers"`
-	Invalid  []int        `json:"invalid"`
+var stvActions = map[methods.STVAction]string{methods.STVDone: "done", methods.STVSurplus: "surplus", methods.STVExcluded: "excluded"}
+
+// decimal writes an exact tally with 3 decimal places ("" for nil).
+func decimal(r *big.Rat) string {
+	if r == nil {
+		return ""
+	}
+	return r.FloatString(3)
 }
 
-// mixedCounts counts every mixed question of the manifest from its
-// decrypted answers (countMixed), in the order given.
-func mixedCounts(manifestB64 string, in []MixedAnswersJSON) ([]*MixedView, error) {
-	e, err := loadElection(manifestB64)
+// hasMixed reports whether a manifest's questions include a ranked, score
+// or write-in question.
+func hasMixed(qs []ballot.Question) bool {
+	return slices.ContainsFunc(qs, func(q ballot.Question) bool { return q.Kind.Mixed() })
+}
+
+// verifiedMixed verifies record again with client.FollowRecord, which
+// keeps the verified outcomes of the mixed questions
+// (client.Verified.Mixed; VerifyElectionRecord's report has none), and
+// translates them. The results page calls it only for a record that
+// verified, so the cost is a second pass over a record with mixed
+// questions.
+func verifiedMixed(rand io.Reader, record []byte) ([]*MixedView, error) {
+	s, err := client.FollowRecord(bytes.NewReader(record), client.FollowOptions{Rand: rand})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("client: verifying the mixed questions: %w", err)
 	}
-	out := make([]*MixedView, 0, len(in))
-	for _, mq := range in {
-		v, err := countMixed(e.m, &mq)
-		if err != nil {
-			return nil, fail("malformed", "%w", err)
-		}
-		out = append(out, v)
-	}
-	return out, nil
+	return mixedViews(s.Manifest, s.Mixed), nil
 }
 
-// countMixed counts one mixed question of manifest m from its decrypted
-// answers with package tally/methods, deterministically: anyone who
-// verified the same record computes the same view. A ranked question
-// gets IRV and Schulze, a score question majority judgment and score
-// sums, a write-in the list of texts.
-func countMixed(m *ballot.Manifest, d *MixedAnswersJSON) (*MixedView, error) {
-	q := d.Question
-	if q < 0 || q >= len(m.Questions) || !m.Questions[q].Kind.Mixed() {
-		return nil, fmt.Errorf("question %d is not a ranked, score or write-in question", q)
-	}
-	mq := &m.Questions[q]
-	v := &MixedView{Question: q, Kind: mq.Kind.String(), Ballots: len(d.Answers)}
-	n := len(mq.Options)
-	invalid := make([]bool, len(d.Answers))
-	for _, i := range d.Invalid {
-		if i < 0 || i >= len(d.Answers) || invalid[i] {
-			return nil, fmt.Errorf("question %d: invalid row %d of %d listed out of range or twice", q, i, len(d.Answers))
+// mixedViews translates the verified outcomes of the mixed questions
+// (client.Verified.Mixed) for the page.
+func mixedViews(m *ballot.Manifest, outs []*client.MixedOutcome) []*MixedView {
+	views := make([]*MixedView, 0, len(outs))
+	for _, o := range outs {
+		v := &MixedView{Question: o.Question, Kind: o.Kind.String()}
+		if o.Answers != nil {
+			v.Ballots, v.Invalid = len(o.Answers.Answers), len(o.Answers.Invalid)
 		}
-		if mq.Kind != ballot.KindWriteIn {
-			return nil, fmt.Errorf("question %d: only a write-in row can be invalid", q)
-		}
-		invalid[i] = true
-	}
-	switch mq.Kind {
-	case ballot.KindRanked:
-		rs := make([]methods.Ranking, len(d.Answers))
-		for i, a := range d.Answers {
-			rs[i] = ints(a.Ranking)
-		}
-		irv, err := methods.IRV(n, rs)
-		if err != nil {
-			return nil, fmt.Errorf("question %d: %w", q, err)
-		}
-		v.IRV = &IRVView{Blank: irv.Blank, Winner: irv.Winner}
-		for _, r := range irv.Rounds {
-			v.IRV.Rounds = append(v.IRV.Rounds, IRVRoundView{Tallies: r.Tallies, Exhausted: r.Exhausted, Excluded: r.Excluded, TieBroken: r.TieBroken})
-		}
-		s, err := methods.Schulze(n, rs)
-		if err != nil {
-			return nil, fmt.Errorf("question %d: %w", q, err)
-		}
-		v.Schulze = &SchulzeView{Pairwise: s.Pairwise, Strongest: s.Strongest, Order: s.Order, Winners: s.Winners}
-	case ballot.KindScore:
-		gs := make([]methods.Grades, len(d.Answers))
-		for i, a := range d.Answers {
-			gs[i] = ints(a.Scores)
-		}
-		lo, hi := int(mq.Min), int(mq.Max)
-		j, err := methods.MajorityJudgment(n, lo, hi, gs)
-		if err != nil {
-			return nil, fmt.Errorf("question %d: %w", q, err)
-		}
-		v.Judgment = &JudgmentView{Min: lo, Max: hi, Counts: j.Counts, Median: j.Median, Order: j.Order, Winners: j.Winners}
-		s, err := methods.ScoreSums(n, lo, hi, gs)
-		if err != nil {
-			return nil, fmt.Errorf("question %d: %w", q, err)
-		}
-		v.Score = &ScoreView{Sums: s.Sums, Order: s.Order, Winners: s.Winners}
-	case ballot.KindWriteIn:
-		texts := make([]string, len(d.Answers))
-		for i, a := range d.Answers {
-			if len(a.Text) > int(mq.Max) || !utf8.ValidString(a.Text) {
-				return nil, fmt.Errorf("question %d: write-in %d is not at most %d bytes of UTF-8", q, i, mq.Max)
+		if r := o.IRV; r != nil {
+			v.IRV = &IRVView{Blank: r.Blank, Winner: r.Winner}
+			for _, x := range r.Rounds {
+				v.IRV.Rounds = append(v.IRV.Rounds, IRVRoundView{Tallies: x.Tallies, Exhausted: x.Exhausted, Excluded: x.Excluded, TieBroken: x.TieBroken})
 			}
-			texts[i] = a.Text
 		}
-		v.WriteIns = listWriteIns(texts, invalid)
-		v.Invalid = len(d.Invalid)
+		if r := o.STV; r != nil {
+			v.STV = &STVView{Seats: r.Seats, Valid: r.Valid, Blank: r.Blank, Quota: r.Quota, Elected: r.Elected}
+			for _, x := range r.Rounds {
+				rv := STVRoundView{Exhausted: decimal(x.Exhausted), Elected: x.Elected, Action: stvActions[x.Action], Option: x.Option,
+					TransferValue: decimal(x.TransferValue), TieBroken: x.TieBroken}
+				for _, t := range x.Tallies {
+					rv.Tallies = append(rv.Tallies, decimal(t))
+				}
+				v.STV.Rounds = append(v.STV.Rounds, rv)
+			}
+		}
+		if r := o.Schulze; r != nil {
+			v.Schulze = &SchulzeView{Pairwise: r.Pairwise, Strongest: r.Strongest, Order: r.Order, Winners: r.Winners}
+		}
+		if r := o.Judgment; r != nil {
+			mq := &m.Questions[o.Question]
+			v.Judgment = &JudgmentView{Min: int(mq.Min), Max: int(mq.Max), Counts: r.Counts, Median: r.Median, Order: r.Order, Winners: r.Winners}
+		}
+		if r := o.Score; r != nil {
+			v.Score = &ScoreView{Sums: r.Sums, Order: r.Order, Winners: r.Winners}
+		}
+		if o.Kind == ballot.KindWriteIn {
+			v.WriteIns = listWriteIns(o.WriteIns)
+		}
+		views = append(views, v)
 	}
-	return v, nil
+	return views
 }
 
-// ints converts option indexes or scores for package tally/methods.
-func ints(xs []uint32) []int {
-	out := make([]int, len(xs))
-	for i, x := range xs {
-		out[i] = int(x)
-	}
-	return out
-}
-
-// listWriteIns lists the distinct non-empty write-ins that are not
-// invalid, most given first, equal counts in byte order of the text
-// (deterministic).
-func listWriteIns(texts []string, invalid []bool) []WriteInCount {
+// listWriteIns lists the distinct non-empty write-ins (an invalid one is
+// "", client.MixedOutcome.WriteIns), most given first, equal counts in
+// byte order of the text (deterministic).
+func listWriteIns(texts []string) []WriteInCount {
 	counts := map[string]int{}
-	for i, t := range texts {
-		if !invalid[i] && t != "" {
+	for _, t := range texts {
+		if t != "" {
 			counts[t]++
 		}
 	}

@@ -8,9 +8,11 @@ import (
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/client"
 	"github.com/urna-vote/urna/internal/group"
 	"github.com/urna-vote/urna/internal/testonly"
 	"github.com/urna-vote/urna/internal/wire"
+	"github.com/urna-vote/urna/tally"
 )
 
 // kindsQuestions is a version-3 election: a selection, a ranking of up to
@@ -116,29 +118,34 @@ func TestAttackBoothAnswers(t *testing.T) {
 	}
 }
 
-func TestCountMixed(t *testing.T) {
+// TestMixedViews: the page gets package client's verified outcomes
+// (client.Outcome, V16.4) as they are, with write-ins grouped.
+func TestMixedViews(t *testing.T) {
 	f, _ := kindsFixture(t)
-	count := func(q int, as []AnswerJSON, invalid ...int) (*MixedView, error) {
-		vs, err := mixedCounts(f.mb64, []MixedAnswersJSON{{Question: q, Answers: as, Invalid: invalid}})
+	// 2 × (A > B), 2 × (B > C), 1 × (C); an unranked option is below
+	// every ranked one.
+	var rs []ballot.Answer
+	for _, r := range [][]uint32{{0, 1}, {0, 1}, {1, 2}, {1, 2}, {2}} {
+		rs = append(rs, ballot.Answer{Ranking: r})
+	}
+	var outs []*client.MixedOutcome
+	for _, a := range []*tally.MixedAnswers{
+		{Question: 1, Kind: ballot.KindRanked, Answers: rs},
+		{Question: 2, Kind: ballot.KindScore, Answers: []ballot.Answer{{Scores: []uint32{5, 0, 3}}, {Scores: []uint32{4, 1, 3}}, {Scores: []uint32{0, 5, 3}}}},
+		{Question: 3, Kind: ballot.KindWriteIn, Answers: []ballot.Answer{{Text: "Bo"}, {Text: "Al"}, {Text: "Bo"}, {}, {}}, Invalid: []int{4}},
+	} {
+		o, err := client.Outcome(f.m, a)
 		if err != nil {
-			return nil, err
+			t.Fatal(err)
 		}
-		return vs[0], nil
+		outs = append(outs, o)
 	}
-	if _, err := count(0, nil); err == nil {
-		t.Fatal("counted a selection question as mixed")
+	vs := mixedViews(f.m, outs)
+	if len(vs) != 3 {
+		t.Fatalf("%d views of 3 outcomes", len(vs))
 	}
-	// 2 × (A > B), 2 × (B > C), 1 × (C), one blank; an unranked option
-	// is below every ranked one.
-	var rs []AnswerJSON
-	for _, r := range [][]uint32{{0, 1}, {0, 1}, {1, 2}, {1, 2}, {2}, {}} {
-		rs = append(rs, AnswerJSON{Ranking: r})
-	}
-	v, err := count(1, rs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if v.Kind != "ranked" || v.Ballots != 6 || v.IRV == nil || v.Schulze == nil || v.IRV.Blank != 1 {
+	v := vs[0]
+	if v.Kind != "ranked" || v.Ballots != 5 || v.IRV == nil || v.STV == nil || v.Schulze == nil {
 		t.Fatalf("ranked view %+v", v)
 	}
 	if first := v.IRV.Rounds[0]; !slices.Equal(first.Tallies, []int64{2, 2, 1, 0}) || first.Excluded != 3 {
@@ -147,35 +154,16 @@ func TestCountMixed(t *testing.T) {
 	if v.Schulze.Pairwise[0][1] != 2 || v.Schulze.Pairwise[1][0] != 2 || v.Schulze.Pairwise[1][2] != 4 {
 		t.Fatalf("Schulze pairwise %v", v.Schulze.Pairwise)
 	}
-	if _, err := count(1, []AnswerJSON{{Ranking: []uint32{0, 0}}}); err == nil {
-		t.Fatal("a ranking naming an option twice was counted")
+	if st := v.STV; st.Seats != outs[0].STVSeats || st.Quota != outs[0].STV.Quota || len(st.Rounds) != len(outs[0].STV.Rounds) ||
+		st.Rounds[0].Tallies[0] != "2.000" || st.Rounds[len(st.Rounds)-1].Action != "done" {
+		t.Fatalf("STV view %+v", st)
 	}
-	v, err = count(2, []AnswerJSON{{Scores: []uint32{5, 0, 3}}, {Scores: []uint32{4, 1, 3}}, {Scores: []uint32{0, 5, 3}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(v.Score.Sums, []int64{9, 6, 9}) || v.Judgment.Median[0] != 4 || len(v.Judgment.Counts[0]) != 6 {
+	v = vs[1]
+	if !slices.Equal(v.Score.Sums, []int64{9, 6, 9}) || v.Judgment.Median[0] != 4 || len(v.Judgment.Counts[0]) != 6 || v.Judgment.Max != 5 {
 		t.Fatalf("score view %+v %+v", v.Score, v.Judgment)
 	}
-	if _, err = count(2, []AnswerJSON{{Scores: []uint32{6, 0, 0}}}); err == nil {
-		t.Fatal("a grade outside 0..5 was counted")
-	}
-	v, err = count(3, []AnswerJSON{{Text: "Bo"}, {Text: "Al"}, {Text: "Bo"}, {}, {}}, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v = vs[2]
 	if !slices.Equal(v.WriteIns, []WriteInCount{{"Bo", 2}, {"Al", 1}}) || v.Invalid != 1 || v.Ballots != 5 {
 		t.Fatalf("write-ins %+v invalid %d", v.WriteIns, v.Invalid)
-	}
-	for name, invalid := range map[string][]int{"out of range": {5}, "twice": {4, 4}} {
-		if _, err = count(3, []AnswerJSON{{Text: "a"}, {}, {}, {}, {}}, invalid...); err == nil {
-			t.Errorf("invalid rows listed %s were accepted", name)
-		}
-	}
-	if _, err = count(3, []AnswerJSON{{Text: strings.Repeat("a", 41)}}); err == nil {
-		t.Fatal("a write-in over the limit was counted")
-	}
-	if _, err = count(1, []AnswerJSON{{Ranking: []uint32{0}}}, 0); err == nil {
-		t.Fatal("a ranked row was listed invalid")
 	}
 }

@@ -54,7 +54,6 @@ func main() {
 		"verifyElectionKey":   js.FuncOf(verifyElectionKeyJS),
 		"readCheckInput":      fn1s(func(s string) (any, error) { return readCheckInput(s) }),
 		"openAudited":         js.FuncOf(openAuditedJS),
-		"mixedCounts":         js.FuncOf(mixedCountsJS),
 		"votingWindow": js.FuncOf(func(_ js.Value, args []js.Value) any {
 			return reply(votingWindow(argString(args, 0), argUint(args, 1)))
 		}),
@@ -332,15 +331,6 @@ func verifyElectionKeyJS(_ js.Value, args []js.Value) any {
 		}
 	}
 	return reply(verifyElectionKey(entries, argString(args, 1), proof))
-}
-
-// mixedCounts(manifestB64, mixedAnswersJSON) → [MixedView]
-func mixedCountsJS(_ js.Value, args []js.Value) any {
-	var in []MixedAnswersJSON
-	if err := argJSON(args, 1, &in); err != nil {
-		return reply(nil, err)
-	}
-	return reply(mixedCounts(argString(args, 0), in))
 }
 
 // openAudited(manifestB64, jointKeyHex, entryB64) → Opened

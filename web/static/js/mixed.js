@@ -1,8 +1,8 @@
-// The counts of mixed questions (ranked, score, write-in; docs/spec/kinds.md)
-// on the results page, from the views the wasm module computes with package
-// tally/methods out of the answers this browser verified (urna.js
-// mixedCounts): the IRV rounds and the Schulze matrices of a ranking,
-// majority judgment and score sums of scores, the texts written in. Every
+// The outcomes of mixed questions (ranked, score, write-in; SPEC.md §11.8)
+// on the results page, as this browser's verifier counted them (V16.4,
+// the report's "mixed"): the IRV and STV rounds and the Schulze matrices of
+// a ranking, majority judgment and score sums of scores, the texts written
+// in. Every
 // figure is in a data table with headers, so a screen reader reads it cell
 // by cell; nothing is conveyed by colour or position alone.
 
@@ -12,10 +12,12 @@ import { setE, electionText } from './texts.js';
 
 const opt = (qi, oi) => setE(el('span'), `o.${qi}.${oi}`);
 
-// names lists options by their texts in the page's language.
+// plain lists options by their texts in the page's language.
+const plain = (qi, list) => list.map((oi) => electionText(`o.${qi}.${oi}`)).join(t('results.mixed.sep'));
+
+// names lists the winners of a method: more than one is a tie.
 function names(qi, list) {
-  const s = list.map((oi) => electionText(`o.${qi}.${oi}`)).join(t('results.mixed.sep'));
-  return list.length > 1 ? t('results.mixed.tie', { list: s }) : s;
+  return list.length > 1 ? t('results.mixed.tie', { list: plain(qi, list) }) : plain(qi, list);
 }
 
 // table is a captioned data table in a region that scrolls sideways on a
@@ -50,6 +52,30 @@ function irv(qi, q, v) {
   out.push(notes);
   if (v.blank) out.push(setT(el('p'), 'results.irv.blank', { n: v.blank }));
   out.push(setT(el('p', { class: 'ok', 'data-winner': 'irv' }), 'results.irv.winner', { option: electionText(`o.${qi}.${v.winner}`) }));
+  return out;
+}
+
+// stv: like irv, with exact tallies shown to 3 decimals, then what each
+// round did and who was elected.
+function stv(qi, q, v) {
+  const out = [];
+  const head = [col('results.option'), ...v.rounds.map((_, i) => col('results.irv.round', { n: i + 1 }))];
+  const rows = q.options.map((_, oi) => el('tr', { class: v.elected.includes(oi) ? 'winner' : null },
+    el('th', { scope: 'row' }, opt(qi, oi)), ...v.rounds.map((r, i) => num(r.tallies[oi], { 'data-stv': `${i}.${oi}` }))));
+  const foot = el('tr', {}, setT(el('th', { scope: 'row' }), 'results.irv.exhausted'), ...v.rounds.map((r) => num(r.exhausted)));
+  out.push(setT(el('p'), 'results.stv.about', { seats: v.seats, quota: v.quota, valid: v.valid }));
+  out.push(...table(`stv-q${qi}`, 'results.stv', { seats: v.seats }, head, rows, foot));
+  const notes = el('ol', { class: 'rounds' });
+  v.rounds.forEach((r, i) => {
+    const parts = [];
+    if (r.elected && r.elected.length) parts.push(t('results.stv.elected', { list: plain(qi, r.elected) }));
+    if (r.action === 'surplus') parts.push(t('results.stv.surplus', { option: electionText(`o.${qi}.${r.option}`), value: r.transferValue }));
+    if (r.action === 'excluded') parts.push(t('results.stv.excluded', { option: electionText(`o.${qi}.${r.option}`) }));
+    if (r.tieBroken) parts.push(t('results.stv.tie'));
+    if (parts.length) notes.append(el('li', { text: t('results.stv.round', { n: i + 1, what: parts.join(' ') }) }));
+  });
+  out.push(notes);
+  out.push(setT(el('p', { class: 'ok', 'data-winner': 'stv' }), 'results.stv.winners', { list: plain(qi, v.elected) }));
   return out;
 }
 
@@ -103,6 +129,7 @@ export function mixedBody(qi, q, v) {
   if (!v) return [setT(el('p', { class: 'notice', 'data-mixed': 'pending' }), 'results.mixed.pending')];
   const out = [setT(el('p', { 'data-mixed': 'counted' }), 'results.mixed.ballots', { n: v.ballots })];
   if (v.irv) out.push(...irv(qi, q, v.irv));
+  if (v.stv) out.push(...stv(qi, q, v.stv));
   if (v.schulze) out.push(...schulze(qi, q, v.schulze));
   if (v.judgment) out.push(...judgment(qi, q, v.judgment));
   if (v.score) out.push(...score(qi, q, v.score));

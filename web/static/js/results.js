@@ -17,8 +17,8 @@ let counted = null; // ballots counted: the node's figure, then the one verified
 // from the board: in a weighted election every count is a sum of weights
 // (SPEC.md §5.3, §9.3), so shares of voters and blank answers are unknown.
 let electorate = null;
-// The counts of mixed (ranked, score, write-in) questions by question
-// index, computed in wasm from the answers this browser verified.
+// The outcomes of mixed (ranked, score, write-in) questions by question
+// index, as this browser's verifier counted them (V16.4).
 const mixedViews = new Map();
 const isMixed = (q) => !!q.kind && q.kind !== 'select';
 
@@ -147,13 +147,12 @@ function sameCounts(report) {
     q.options.every((o, oi) => report.counts[qi] && report.counts[qi][oi] === o.count));
 }
 
-// showMixed counts the mixed questions from the answers the verifier
-// decrypted and checked in this browser (report.mixedAnswers), with
-// package tally/methods in wasm, and shows them.
+// showMixed keeps the outcomes of the mixed questions that the verifier
+// decrypted, checked and counted in this browser (V16).
 function showMixed(report) {
   mixedViews.clear();
-  if (!report.ok || !report.mixedAnswers) return;
-  for (const v of u.mixedCounts(st.manifest, report.mixedAnswers)) mixedViews.set(v.question, v);
+  if (!report.ok || !report.mixed) return;
+  for (const v of report.mixed) mixedViews.set(v.question, v);
 }
 
 async function verify() {

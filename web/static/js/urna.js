@@ -74,8 +74,6 @@ function wrap(g) {
     entryFacts: (entry) => unwrap(g.entryFacts(entry)),
     verifyRecord: (record, progress) => unwrap(g.verifyRecord(record, progress)),
     readCheckInput: (text) => unwrap(g.readCheckInput(text)),
-    // The counts of mixed questions from their verified answers.
-    mixedCounts: (manifest, answers) => unwrap(g.mixedCounts(manifest, JSON.stringify(answers))),
     openAudited: (manifest, jointKey, entry) => unwrap(g.openAudited(manifest, jointKey || '', entry)),
     votingWindow: (manifest, nowMs) => unwrap(g.votingWindow(manifest, nowMs)),
     electorate: (manifest, entries) => unwrap(g.electorate(manifest, JSON.stringify(entries))),
