@@ -176,7 +176,20 @@ func TestBrowserKinds(t *testing.T) {
 	}
 	contains(t, "zh problem after reload", b.text("#q1-count"), "第 2 名同时给了“Lyon”和“Pisa”")
 	contains(t, "zh bytes after reload", b.text("#q3-bytes"), "已用 5 / 20 字节。")
+	// On a 390 px phone the rank and score rows reflow within the screen.
+	p := b.phone("zh")
+	p.open("booth.html", "booth")
+	p.run("credential", js(`document.getElementById("cred").value = `+jsString(e.creds[2].Text())),
+		chromedp.SendKeys(css("#cred"), kb.Enter), until(`document.body.dataset.step === 'step-choices'`))
+	p.fits("booth kinds choices zh")
+	p.audit("booth.html kinds at 390 px", "zh")
+	p.shot("kinds-04b-phone-zh")
+
 	mixedResults(t, b, e)
+	p.open("results.html", "results")
+	p.run("verification", until(`document.querySelectorAll('[data-mixed="counted"]').length === 3`))
+	p.fits("results kinds zh")
+	p.audit("results.html mixed outcomes at 390 px", "zh")
 	if errs := b.pageErrors(); len(errs) > 0 {
 		t.Errorf("page errors: %v", errs)
 	}
