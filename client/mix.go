@@ -95,17 +95,26 @@ func (mv *mixVerifier) mixInputs() {
 	}
 }
 
-// mixShuffle is V14 on an accepted shuffle entry.
-func (v *verifier) mixShuffle(seq int64, ms *tally.MixShuffle) {
+// currentRows returns the rows of mixed question q's cascade for an entry
+// of step n (V14.1, V15.1), or reports why there are none.
+func (v *verifier) currentRows(n Step, seq int64, q int) (*mixVerifier, []shuffle.Row, bool) {
 	mv := v.mixer()
-	if mv == nil || !v.aggDone || v.joint == nil {
-		v.failAt(StepV14, seq, "V14.1 question", "a shuffle in an election without mixed questions or before the close")
-		return
+	if mv == nil || !v.aggDone || v.joint == nil || v.vk == nil {
+		v.failAt(n, seq, n.String()+".1 question", "a %s entry in an election without mixed questions or before the close", map[Step]string{StepV14: "shuffle", StepV15: "mix-decryption"}[n])
+		return nil, nil, false
 	}
 	mv.mixInputs()
-	in, ok := mv.tips[ms.Question]
+	rows, ok := mv.tips[q]
 	if !ok {
-		v.failAt(StepV14, seq, "V14.1 question", "question %d is not a mixed question", ms.Question)
+		v.failAt(n, seq, n.String()+".1 question", "question %d is not a mixed question", q)
+	}
+	return mv, rows, ok
+}
+
+// mixShuffle is V14 on an accepted shuffle entry.
+func (v *verifier) mixShuffle(seq int64, ms *tally.MixShuffle) {
+	mv, in, ok := v.currentRows(StepV14, seq, ms.Question)
+	if !ok {
 		return
 	}
 	mv.positions[ms.Question]++
@@ -163,15 +172,8 @@ func (v *verifier) cascades() []*MixCascade {
 
 // mixDecryption is V15 on an accepted mix-decryption entry.
 func (v *verifier) mixDecryption(seq int64, md *tally.MixDecryption) {
-	mv := v.mixer()
-	if mv == nil || v.vk == nil {
-		v.failAt(StepV15, seq, "V15.1 question", "a mix decryption in an election without mixed questions or keys")
-		return
-	}
-	mv.mixInputs()
-	rows, ok := mv.tips[md.Question]
+	mv, rows, ok := v.currentRows(StepV15, seq, md.Question)
 	if !ok {
-		v.failAt(StepV15, seq, "V15.1 question", "question %d is not a mixed question", md.Question)
 		return
 	}
 	if md.Trustee < 1 || md.Trustee > len(v.vk) {
