@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/tally"
 	"github.com/urna-vote/urna/tally/shuffle"
 )
@@ -224,39 +223,11 @@ func (v *verifier) verifyMixed() {
 			v.failAt(StepV16, seq, "V16.3 "+field[4:], "the result lists question %d of kind %d here", pub.Question, pub.Kind)
 			continue
 		}
-		if d := firstAnswerDiff(pub, got); d != "" {
+		if d := tally.DiffMixed(pub, got); d != "" {
 			v.failAt(StepV16, seq, "V16.3 "+field[4:], "%s", d)
 		}
 	}
 	v.countMixed()
-}
-
-// firstAnswerDiff describes the first difference between the published and
-// the decrypted answers, "" if they are equal.
-func firstAnswerDiff(pub, got *tally.MixedAnswers) string {
-	if len(pub.Answers) != len(got.Answers) {
-		return fmt.Sprintf("the result lists %d answers, the record decrypts to %d", len(pub.Answers), len(got.Answers))
-	}
-	if !slices.Equal(pub.Invalid, got.Invalid) {
-		return fmt.Sprintf("the result lists invalid write-ins %v, the record decrypts to %v", pub.Invalid, got.Invalid)
-	}
-	for i := range got.Answers {
-		a, b := pub.Answers[i], got.Answers[i]
-		if !slices.Equal(a.Ranking, b.Ranking) || !slices.Equal(a.Scores, b.Scores) || a.Text != b.Text {
-			return fmt.Sprintf("row %d: the result says %s, the record decrypts to %s", i+1, answerString(a), answerString(b))
-		}
-	}
-	return ""
-}
-
-func answerString(a ballot.Answer) string {
-	switch {
-	case a.Ranking != nil:
-		return fmt.Sprintf("ranking %v", a.Ranking)
-	case a.Scores != nil:
-		return fmt.Sprintf("scores %v", a.Scores)
-	}
-	return fmt.Sprintf("text %q", a.Text)
 }
 
 // mixReached says whether V14, V15 and V16 ran.
