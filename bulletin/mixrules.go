@@ -30,17 +30,27 @@ func (st *ElectionState) Mix(q int) *MixState {
 	return nil
 }
 
+// mixOf returns the cascade of mixed question q for an entry (what) by the
+// author trustee whose body names trustee named.
+func (st *ElectionState) mixOf(q, author, named int, what string) (*MixState, error) {
+	mx := st.Mix(q)
+	if mx == nil {
+		return nil, reject(ErrInvalidBody, "question %d is not a mixed question", q)
+	}
+	if named != author {
+		return nil, reject(ErrNotAuthorized, "trustee %d posted trustee %d's %s", author, named, what)
+	}
+	return mx, nil
+}
+
 // applyShuffle is the shuffle row of §3.9 (SPEC.md §11.2): the question is
 // mixed, the body's trustee is the author, the author has not shuffled
 // this question, its position is the next one of the cascade, and no
 // decryption of the question was posted yet.
 func applyShuffle(st *ElectionState, trustee int, f *ShuffleFacts) error {
-	mx := st.Mix(f.Question)
-	if mx == nil {
-		return reject(ErrInvalidBody, "question %d is not a mixed question", f.Question)
-	}
-	if f.Trustee != trustee {
-		return reject(ErrNotAuthorized, "trustee %d posted trustee %d's shuffle", trustee, f.Trustee)
+	mx, err := st.mixOf(f.Question, trustee, f.Trustee, "shuffle")
+	if err != nil {
+		return err
 	}
 	if slices.Contains(mx.Shufflers, uint16(trustee)) {
 		return reject(ErrDuplicate, "trustee %d already shuffled question %d", trustee, f.Question)
@@ -59,12 +69,9 @@ func applyShuffle(st *ElectionState, trustee int, f *ShuffleFacts) error {
 // mixed and has at least T shuffles, the body's trustee is the author, who
 // has not decrypted this question yet.
 func applyMixDecryption(st *ElectionState, trustee int, f *MixDecryptionFacts) error {
-	mx := st.Mix(f.Question)
-	if mx == nil {
-		return reject(ErrInvalidBody, "question %d is not a mixed question", f.Question)
-	}
-	if f.Trustee != trustee {
-		return reject(ErrNotAuthorized, "trustee %d posted trustee %d's mix decryption", trustee, f.Trustee)
+	mx, err := st.mixOf(f.Question, trustee, f.Trustee, "mix decryption")
+	if err != nil {
+		return err
 	}
 	if len(mx.Shufflers) < int(st.Threshold) {
 		return reject(ErrWrongPhase, "question %d has %d shuffles, threshold %d: fewer than T mixers would let T−1 colluders link ballots", f.Question, len(mx.Shufflers), st.Threshold)

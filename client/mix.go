@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/tally"
 	"github.com/urna-vote/urna/tally/shuffle"
 )
@@ -95,17 +94,26 @@ func (mv *mixVerifier) mixInputs() {
 	}
 }
 
-// mixShuffle is V14 on an accepted shuffle entry.
-func (v *verifier) mixShuffle(seq int64, ms *tally.MixShuffle) {
+// currentRows returns the rows of mixed question q's cascade for an entry
+// of step n (V14.1, V15.1), or reports why there are none.
+func (v *verifier) currentRows(n Step, seq int64, q int) (*mixVerifier, []shuffle.Row, bool) {
 	mv := v.mixer()
-	if mv == nil || !v.aggDone || v.joint == nil {
-		v.failAt(StepV14, seq, "V14.1 question", "a shuffle in an election without mixed questions or before the close")
-		return
+	if mv == nil || !v.aggDone || v.joint == nil || v.vk == nil {
+		v.failAt(n, seq, n.String()+".1 question", "a %s entry in an election without mixed questions or before the close", map[Step]string{StepV14: "shuffle", StepV15: "mix-decryption"}[n])
+		return nil, nil, false
 	}
 	mv.mixInputs()
-	in, ok := mv.tips[ms.Question]
+	rows, ok := mv.tips[q]
 	if !ok {
-		v.failAt(StepV14, seq, "V14.1 question", "question %d is not a mixed question", ms.Question)
+		v.failAt(n, seq, n.String()+".1 question", "question %d is not a mixed question", q)
+	}
+	return mv, rows, ok
+}
+
+// mixShuffle is V14 on an accepted shuffle entry.
+func (v *verifier) mixShuffle(seq int64, ms *tally.MixShuffle) {
+	mv, in, ok := v.currentRows(StepV14, seq, ms.Question)
+	if !ok {
 		return
 	}
 	mv.positions[ms.Question]++
@@ -163,15 +171,8 @@ func (v *verifier) cascades() []*MixCascade {
 
 // mixDecryption is V15 on an accepted mix-decryption entry.
 func (v *verifier) mixDecryption(seq int64, md *tally.MixDecryption) {
-	mv := v.mixer()
-	if mv == nil || v.vk == nil {
-		v.failAt(StepV15, seq, "V15.1 question", "a mix decryption in an election without mixed questions or keys")
-		return
-	}
-	mv.mixInputs()
-	rows, ok := mv.tips[md.Question]
+	mv, rows, ok := v.currentRows(StepV15, seq, md.Question)
 	if !ok {
-		v.failAt(StepV15, seq, "V15.1 question", "question %d is not a mixed question", md.Question)
 		return
 	}
 	if md.Trustee < 1 || md.Trustee > len(v.vk) {
@@ -222,39 +223,11 @@ func (v *verifier) verifyMixed() {
 			v.failAt(StepV16, seq, "V16.3 "+field[4:], "the result lists question %d of kind %d here", pub.Question, pub.Kind)
 			continue
 		}
-		if d := firstAnswerDiff(pub, got); d != "" {
+		if d := tally.DiffMixed(pub, got); d != "" {
 			v.failAt(StepV16, seq, "V16.3 "+field[4:], "%s", d)
 		}
 	}
 	v.countMixed()
-}
-
-// firstAnswerDiff describes the first difference between the published and
-// the decrypted answers, "" if they are equal.
-func firstAnswerDiff(pub, got *tally.MixedAnswers) string {
-	if len(pub.Answers) != len(got.Answers) {
-		return fmt.Sprintf("the result lists %d answers, the record decrypts to %d", len(pub.Answers), len(got.Answers))
-	}
-	if !slices.Equal(pub.Invalid, got.Invalid) {
-		return fmt.Sprintf("the result lists invalid write-ins %v, the record decrypts to %v", pub.Invalid, got.Invalid)
-	}
-	for i := range got.Answers {
-		a, b := pub.Answers[i], got.Answers[i]
-		if !slices.Equal(a.Ranking, b.Ranking) || !slices.Equal(a.Scores, b.Scores) || a.Text != b.Text {
-			return fmt.Sprintf("row %d: the result says %s, the record decrypts to %s", i+1, answerString(a), answerString(b))
-		}
-	}
-	return ""
-}
-
-func answerString(a ballot.Answer) string {
-	switch {
-	case a.Ranking != nil:
-		return fmt.Sprintf("ranking %v", a.Ranking)
-	case a.Scores != nil:
-		return fmt.Sprintf("scores %v", a.Scores)
-	}
-	return fmt.Sprintf("text %q", a.Text)
 }
 
 // mixReached says whether V14, V15 and V16 ran.

@@ -156,3 +156,35 @@ func DecryptMixed(m *ballot.Manifest, params *Params, q int, rows []shuffle.Row,
 	}
 	return MixedAnswersOf(m, q, plain)
 }
+
+// DiffMixed describes the first difference between published and
+// decrypted answers of one mixed question (SPEC.md V16.3), "" if they are
+// equal.
+func DiffMixed(pub, got *MixedAnswers) string {
+	if pub.Question != got.Question || pub.Kind != got.Kind {
+		return fmt.Sprintf("the result lists question %d of kind %d, the record question %d of kind %d", pub.Question, pub.Kind, got.Question, got.Kind)
+	}
+	if len(pub.Answers) != len(got.Answers) {
+		return fmt.Sprintf("the result lists %d answers, the record decrypts to %d", len(pub.Answers), len(got.Answers))
+	}
+	if !slices.Equal(pub.Invalid, got.Invalid) {
+		return fmt.Sprintf("the result lists invalid write-ins %v, the record decrypts to %v", pub.Invalid, got.Invalid)
+	}
+	for i := range got.Answers {
+		a, b := pub.Answers[i], got.Answers[i]
+		if !slices.Equal(a.Ranking, b.Ranking) || !slices.Equal(a.Scores, b.Scores) || a.Text != b.Text {
+			return fmt.Sprintf("row %d: the result says %s, the record decrypts to %s", i+1, answerString(a), answerString(b))
+		}
+	}
+	return ""
+}
+
+func answerString(a ballot.Answer) string {
+	switch {
+	case a.Ranking != nil:
+		return fmt.Sprintf("ranking %v", a.Ranking)
+	case a.Scores != nil:
+		return fmt.Sprintf("scores %v", a.Scores)
+	}
+	return fmt.Sprintf("text %q", a.Text)
+}

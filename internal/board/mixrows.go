@@ -9,6 +9,7 @@ import (
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/internal/group"
 	"github.com/urna-vote/urna/internal/store"
 	"github.com/urna-vote/urna/tally"
 	"github.com/urna-vote/urna/tally/shuffle"
@@ -68,30 +69,21 @@ func lastShuffle(tx store.ReadTx, q, position int) ([]shuffle.Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	for seq := n; seq > 0; seq-- {
-		data, err := tx.Entry(seq - 1)
-		if err != nil {
-			return nil, err
-		}
-		e, err := bulletin.ParseEntry(data)
-		if err != nil {
-			return nil, err
-		}
-		if e.Type == bulletin.TypeClose {
-			break
-		}
-		if e.Type != bulletin.TypeShuffle {
-			continue
+	var rows []shuffle.Row
+	err = backToClose(tx, n, func(e *bulletin.Entry) error {
+		if e.Type != bulletin.TypeShuffle || rows != nil {
+			return nil
 		}
 		ms, err := tally.ParseMixShuffle(e.Body)
-		if err != nil {
-			return nil, err
+		if err == nil && ms.Question == q && ms.Position == position {
+			rows = ms.Outputs
 		}
-		if ms.Question == q && ms.Position == position {
-			return ms.Outputs, nil
-		}
+		return err
+	})
+	if err == nil && rows == nil {
+		err = fmt.Errorf("shuffle %d of question %d is not on the board", position, q)
 	}
-	return nil, fmt.Errorf("shuffle %d of question %d is not on the board", position, q)
+	return rows, err
 }
 
 // countedRows returns the K.5 rows of question q of every credential's
@@ -126,4 +118,71 @@ func countedRows(tx store.ReadTx, m *ballot.Manifest, q int) ([]shuffle.Row, err
 		}
 	}
 	return tally.MixInput(m, q, counted)
+}
+
+// checkMixedResult checks the mixed answers of a result (SPEC.md V16)
+// before the node proposes it: for every mixed question, the last rows
+// decrypted with the valid decryptions on the board are the answers listed.
+func (s *Submitter) checkMixedResult(v *state, vk []*group.Element, res *tally.Result) error {
+	m := v.manifest.m
+	if len(res.Mixed) != len(v.rules.Mixes) {
+		return fmt.Errorf("%w: the result lists %d mixed questions, the manifest has %d", bulletin.ErrInvalidBody, len(res.Mixed), len(v.rules.Mixes))
+	}
+	fp := m.Fingerprint()
+	for k, mx := range v.rules.Mixes {
+		q := int(mx.Question)
+		rows, err := s.mixRows(v, q)
+		if err != nil {
+			return err
+		}
+		decs := map[int]*tally.MixDecryption{}
+		err = s.st.View(context.Background(), func(tx store.ReadTx) error {
+			return backToClose(tx, v.rules.Entries, func(e *bulletin.Entry) error {
+				if e.Type != bulletin.TypeMixDecryption {
+					return nil
+				}
+				md, err := tally.ParseMixDecryption(e.Body)
+				if err != nil || md.Question != q || md.Trustee < 1 || md.Trustee > len(vk) {
+					return err
+				}
+				if tally.VerifyMixDecryption(fp, vk[md.Trustee-1], rows, md) == nil {
+					decs[md.Trustee] = md
+				}
+				return nil
+			})
+		})
+		if err != nil {
+			return fmt.Errorf("board: reading the mix decryptions: %w", err)
+		}
+		got, err := tally.DecryptMixed(m, tally.ManifestParams(m), q, rows, decs)
+		if err != nil {
+			return fmt.Errorf("%w: question %d: %v", bulletin.ErrInvalidProof, q, err)
+		}
+		if d := tally.DiffMixed(&res.Mixed[k], got); d != "" {
+			return fmt.Errorf("%w: question %d: %s", bulletin.ErrInvalidProof, q, d)
+		}
+	}
+	return nil
+}
+
+// backToClose calls fn on every entry from the newest (of n) back to the
+// close, the close excluded: the tally's entries.
+func backToClose(tx store.ReadTx, n uint64, fn func(e *bulletin.Entry) error) error {
+	for seq := n; seq > 0; seq-- {
+		data, err := tx.Entry(seq - 1)
+		if err != nil {
+			return err
+		}
+		e, err := bulletin.ParseEntry(data)
+		if err != nil {
+			return err
+		}
+		if e.Type == bulletin.TypeClose {
+			return nil
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -501,7 +501,7 @@ func (s *Submitter) checkResult(v *state, e *bulletin.Entry) error {
 	if err := tally.VerifyResult(tally.ManifestParams(v.manifest.m), vk, agg, partials, maxCount, res); err != nil {
 		return fmt.Errorf("%w: the result is not the combination of the partial decryptions on the board: %v", bulletin.ErrInvalidProof, err)
 	}
-	return nil
+	return s.checkMixedResult(v, vk, res)
 }
 
 // dealerPost returns dealer i's post from the board, or nil if it has not dealt.

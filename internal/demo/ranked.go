@@ -2,7 +2,7 @@ package demo
 
 import (
 	"context"
-	"crypto/rand"
+	"errors"
 	"fmt"
 	mrand "math/rand/v2"
 	"os"
@@ -63,51 +63,11 @@ func rankedAnswers(rng *mrand.Rand) []ballot.Answer {
 // exactly the ones cast. Config.Manifest, Weighted, Elections and Serve
 // are not used.
 func RunRanked(ctx context.Context, cfg Config) (*Outcome, error) {
-	if cfg.Ballots == 0 {
-		cfg.Ballots = 30
+	if cfg.Manifest != nil || cfg.Weighted || cfg.Elections > 1 || cfg.Serve != nil {
+		return nil, errors.New("demo: the ranked demo runs its own election: no manifest, weights, several elections or serving")
 	}
-	if cfg.Ballots < 1 || cfg.Ballots > maxBallots {
-		return nil, fmt.Errorf("demo: %d ballots, want 1..%d", cfg.Ballots, maxBallots)
-	}
-	if cfg.HTTPListen == "" {
-		cfg.HTTPListen = "127.0.0.1:0"
-	}
-	if cfg.Rand == nil {
-		cfg.Rand = rand.Reader
-	}
-	r := &run{cfg: cfg, rand: cfg.Rand, start: time.Now()}
-	var err error
-	if r.shape, err = newShape(nil, cfg.Rand); err != nil {
-		return nil, err
-	}
-	if cfg.DataDir == "" {
-		d, err := os.MkdirTemp("", "urna-demo-ranked-")
-		if err != nil {
-			return nil, fmt.Errorf("demo: %w", err)
-		}
-		defer os.RemoveAll(d)
-		r.dir = d
-	} else {
-		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-			return nil, fmt.Errorf("demo: %w", err)
-		}
-		if ents, _ := os.ReadDir(cfg.DataDir); len(ents) > 0 {
-			return nil, fmt.Errorf("demo: data directory %s is not empty: give a new or empty directory", cfg.DataDir)
-		}
-		r.dir = cfg.DataDir
-	}
-	r.progress("starting a %d-node board cluster on loopback (data in %s)", nodes, r.dir)
-	started, board, err := r.cluster(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		for i := len(started) - 1; i >= 0; i-- {
-			_ = started[i].Stop()
-		}
-		r.stopWitnesses()
-	}()
-	return r.ranked(ctx, board)
+	cfg.ranked = true
+	return Run(ctx, cfg)
 }
 
 func (r *run) ranked(ctx context.Context, board []ballot.BoardNode) (*Outcome, error) {

@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/client"
+	"github.com/urna-vote/urna/internal/authority"
 	"github.com/urna-vote/urna/internal/roles"
 	"github.com/urna-vote/urna/internal/testonly"
 )
@@ -64,6 +66,28 @@ func TestMixedElectionFlows(t *testing.T) {
 	if n := e.count(bulletin.TypeMixDecryption); n != 6 {
 		t.Fatalf("%d mix decryptions on the board, want 6", n)
 	}
+	// A lying authority: the right counts, but one ranking changed. The
+	// node refuses it (it decrypts the rows itself, V16); so would V16.
+	rec, err := e.direct.Record(ctx)
+	must(t, err)
+	pre, err := client.FollowRecord(rec, client.FollowOptions{})
+	rec.Close()
+	must(t, err)
+	forged, err := authority.Result(pre)
+	must(t, err)
+	a := &forged.Mixed[0].Answers[0]
+	a.Ranking = append([]uint32{a.Ranking[len(a.Ranking)-1]}, a.Ranking[:len(a.Ranking)-1]...)
+	if len(a.Ranking) == 1 {
+		a.Ranking[0] = (a.Ranking[0] + 1) % 4
+	}
+	sk, err := roles.LoadAuthority(e.dir("ea"))
+	must(t, err)
+	en, err := bulletin.NewEntry(bulletin.TypeResult, e.manifest.Fingerprint(), bulletin.RoleAuthority, sk.Public(), forged.Bytes())
+	must(t, err)
+	must(t, en.Sign(rand.Reader, sk))
+	if _, err := e.direct.SubmitOne(ctx, en.Bytes()); err == nil || !strings.Contains(err.Error(), "row 1") {
+		t.Fatalf("forged mixed answers: %v", err)
+	}
 	var res *roles.TallyResult
 	e.retry(func() error {
 		var err error
@@ -73,7 +97,7 @@ func TestMixedElectionFlows(t *testing.T) {
 	if len(res.Result.Mixed) != 3 || len(res.Result.Mixed[0].Answers) != len(e.creds) {
 		t.Fatalf("result's mixed answers: %+v", res.Result.Mixed)
 	}
-	rec, err := e.direct.Record(ctx)
+	rec, err = e.direct.Record(ctx)
 	must(t, err)
 	defer rec.Close()
 	s, err := client.FollowRecord(rec, client.FollowOptions{})
