@@ -21,7 +21,7 @@ all: build
 # "Comparing the booth with its source"), and its gzip and brotli forms, which
 # web.FS serves to browsers that accept them.
 wasm: $(WASM) $(WASM).gz $(OFFICIALS).gz
-WASMSRC := $(shell find ballot bulletin internal client web/wasm -name '*.go' 2>/dev/null) go.mod
+WASMSRC := $(shell find ballot bulletin internal client tally web/wasm -name '*.go' 2>/dev/null) go.mod
 $(WASM): $(WASMSRC)
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -buildvcs=false -ldflags='-s -w' -o $(WASM) ./web/wasm
 	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" $(WASMEXEC)

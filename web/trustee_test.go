@@ -183,6 +183,19 @@ func startTrusteeBoard(t *testing.T) *trusteeBoard {
 // create posts the manifest naming trustees 1, 2 (the CLI's) and the
 // page's public file as trustee 3, and the credential list.
 func (e *trusteeBoard) create(pagePub string) {
+	e.createElection(map[string]any{
+		"election_id": "trustee-page-" + strconv.FormatInt(time.Now().UnixNano(), 36), "title": "Trustee page test", "threshold": 2,
+		"questions": []map[string]any{
+			{"text": "Colour?", "options": []string{"Red", "Green", "Blue"}, "min": 1, "max": 1},
+			{"text": "Two of four?", "options": []string{"A", "B", "C", "D"}, "min": 0, "max": 2},
+		},
+	}, 4, pagePub)
+}
+
+// createElection posts the manifest of the authoring template tmpl naming
+// trustees 1, 2 (the CLI's) and then the public files of more, and a
+// credential list of issued voters; it keeps voters 1..3's credentials.
+func (e *trusteeBoard) createElection(tmpl map[string]any, issued int, more ...string) {
 	t := e.t
 	ctx := context.Background()
 	if _, err := roles.InitAuthority(rand.Reader, e.dir("ea")); err != nil {
@@ -191,16 +204,10 @@ func (e *trusteeBoard) create(pagePub string) {
 	if _, err := roles.InitCredentialAuthority(rand.Reader, e.dir("ca")); err != nil {
 		t.Fatal(err)
 	}
-	tmpl, _ := json.Marshal(map[string]any{
-		"election_id": "trustee-page-" + strconv.FormatInt(time.Now().UnixNano(), 36), "title": "Trustee page test", "threshold": 2,
-		"questions": []map[string]any{
-			{"text": "Colour?", "options": []string{"Red", "Green", "Blue"}, "min": 1, "max": 1},
-			{"text": "Two of four?", "options": []string{"A", "B", "C", "D"}, "min": 0, "max": 2},
-		},
-	})
+	raw, _ := json.Marshal(tmpl)
 	m, err := roles.BuildManifest(e.dir("ea"), &roles.ElectionSpec{
-		Template: tmpl, CredentialAuthority: filepath.Join(e.dir("ca"), roles.CAPublicFile),
-		Trustees:   []string{filepath.Join(e.dir("t1"), roles.TrusteePublicFile), filepath.Join(e.dir("t2"), roles.TrusteePublicFile), pagePub},
+		Template: raw, CredentialAuthority: filepath.Join(e.dir("ca"), roles.CAPublicFile),
+		Trustees:   append([]string{filepath.Join(e.dir("t1"), roles.TrusteePublicFile), filepath.Join(e.dir("t2"), roles.TrusteePublicFile)}, more...),
 		BoardNodes: []ballot.BoardNode{{ID: "n1", Key: e.nodeSK.Public().(ed25519.PublicKey)}},
 	})
 	if err != nil {
@@ -208,7 +215,10 @@ func (e *trusteeBoard) create(pagePub string) {
 	}
 	e.m = m
 	e.retry("create", func() error { _, err := roles.CreateElection(ctx, rand.Reader, e.cl, e.dir("ea"), m); return err })
-	e.retry("issue", func() error { _, err := roles.IssueCredentials(ctx, rand.Reader, e.cl, e.dir("ca"), 4); return err })
+	e.retry("issue", func() error {
+		_, err := roles.IssueCredentials(ctx, rand.Reader, e.cl, e.dir("ca"), issued)
+		return err
+	})
 	for v := 1; v <= 3; v++ {
 		c, err := roles.LoadCredential(filepath.Join(e.dir("ca"), roles.CredentialsFile), v)
 		if err != nil {

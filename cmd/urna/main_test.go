@@ -62,7 +62,7 @@ func TestVerifyReport(t *testing.T) {
 		}
 		rep := &client.Report{ElectionID: "e1", Title: "Board 2026", Complete: true, Counts: [][]uint64{{3, 4}}, Trustees: []int{1, 3}, Entries: 12,
 			Questions: []ballot.Question{{Text: "Board chair", Options: []string{"Ada", "Grace"}}}}
-		for i := 1; i <= 13; i++ {
+		for i := 1; i <= client.NumSteps; i++ {
 			rep.Steps = append(rep.Steps, client.StepResult{ID: fmt.Sprintf("V%d", i), Title: "step", OK: true, Ran: true, Checked: i})
 		}
 		return rep, nil

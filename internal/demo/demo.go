@@ -68,6 +68,8 @@ type Config struct {
 	// (default 1). More than one excludes witnesses; Serve is then called
 	// for each election, concurrently, and ServedElection(ctx) names it.
 	Elections int
+
+	ranked bool // RunRanked's election (ranked.go) instead of hold's
 }
 
 // Outcome is what Run found.
@@ -297,6 +299,9 @@ func (r *run) election(ctx context.Context) (*Outcome, error) {
 	r.progress("cluster up: %s", strings.Join(nodeURLs(started), ", "))
 	if r.cfg.Elections > 1 {
 		return r.holdMany(ctx, started, board)
+	}
+	if r.cfg.ranked {
+		return r.ranked(ctx, board)
 	}
 	return r.hold(ctx, started, board)
 }

@@ -389,22 +389,14 @@ type Sealed struct {
 	Entry      string `json:"entry"`      // base64url signed board entry
 }
 
-// Encrypt encrypts choices (per question, the selected option indexes) and
-// signs the board entry (SPEC.md §6.2, §3.3). The secrets are kept for a
-// challenge; a previous pending ballot is dropped.
+// Encrypt encrypts choices (per question, the selected option indexes):
+// EncryptAnswers with the choices as answers (SPEC.md §6.2, §3.3).
 func (b *booth) Encrypt(choices [][]uint32) (*Sealed, error) {
-	b.Forget()
-	bl, sec, err := ballot.EncryptBallot(b.rand, b.e.m, b.pk, b.key, choices)
-	if err != nil {
-		return nil, err
+	as := make([]AnswerJSON, len(choices))
+	for q, c := range choices {
+		as[q].Choices = c
 	}
-	raw, err := b.sign(bulletin.TypeBallot, bl.Bytes())
-	if err != nil {
-		return nil, err
-	}
-	b.pending, b.secrets = bl, sec
-	t := bl.Tracker()
-	return &Sealed{Tracker: t.Short(), TrackerHex: t.Hex(), Entry: wire.EncodeB64(raw)}, nil
+	return b.EncryptAnswers(as)
 }
 
 func (b *booth) sign(t bulletin.EntryType, body []byte) ([]byte, error) {
@@ -685,9 +677,12 @@ type VerifyView struct {
 	Voters      int                 `json:"voters"`
 	Checkpoints int                 `json:"checkpoints"`
 	Failure     string              `json:"failure,omitempty"`
+	// Mixed are the verified outcomes of the ranked, score and write-in
+	// questions (V16.4), when the record verifies and has a result.
+	Mixed []*MixedView `json:"mixed,omitempty"`
 }
 
-// verifyElectionRecord runs the full verifier (client.VerifyElectionRecord, V1–V13) on a record.
+// verifyElectionRecord runs the full verifier (client.VerifyElectionRecord, V1–V16) on a record.
 func verifyElectionRecord(rand io.Reader, record []byte, progress func(step string, done, total int)) (*VerifyView, error) {
 	rep, err := client.VerifyElectionRecord(bytes.NewReader(record), client.VerifyOptions{Rand: rand, Progress: progress})
 	if rep == nil {
@@ -704,6 +699,11 @@ func verifyElectionRecord(rand io.Reader, record []byte, progress func(step stri
 		v.Failure = step.String() + ": " + f.String()
 	} else if err != nil {
 		v.Failure = err.Error()
+	}
+	if err == nil && rep.Counts != nil && hasMixed(rep.Questions) {
+		if v.Mixed, err = verifiedMixed(rand, record); err != nil {
+			v.OK, v.Failure = false, err.Error()
+		}
 	}
 	return v, nil
 }

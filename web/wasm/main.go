@@ -31,24 +31,25 @@ var (
 
 func main() {
 	api := map[string]any{
-		"version":           version,
-		"parseManifest":     fn1s(func(m string) (any, error) { return parseManifest(m) }),
-		"checkCredential":   fn1s(func(c string) (any, error) { return true, checkCredential(c) }),
-		"boothOpen":         js.FuncOf(boothOpen),
-		"boothRegistered":   js.FuncOf(boothRegistered),
-		"boothEncrypt":      js.FuncOf(boothEncrypt),
-		"boothChallenge":    js.FuncOf(boothChallenge),
-		"boothForget":       js.FuncOf(boothForget),
-		"boothClose":        js.FuncOf(boothClose),
-		"openCheckpoint":    js.FuncOf(openCheckpointJS),
-		"verifyReceipt":     js.FuncOf(verifyReceiptJS),
-		"verifyInclusion":   js.FuncOf(verifyInclusionJS),
-		"checkConsistency":  js.FuncOf(checkConsistencyJS),
-		"entryFacts":        js.FuncOf(entryFactsJS),
-		"verifyRecord":      js.FuncOf(verifyRecordJS),
-		"verifyElectionKey": js.FuncOf(verifyElectionKeyJS),
-		"readCheckInput":    fn1s(func(s string) (any, error) { return readCheckInput(s) }),
-		"openAudited":       js.FuncOf(openAuditedJS),
+		"version":             version,
+		"parseManifest":       fn1s(func(m string) (any, error) { return parseManifest(m) }),
+		"checkCredential":     fn1s(func(c string) (any, error) { return true, checkCredential(c) }),
+		"boothOpen":           js.FuncOf(boothOpen),
+		"boothRegistered":     js.FuncOf(boothRegistered),
+		"boothEncrypt":        js.FuncOf(boothEncrypt),
+		"boothEncryptAnswers": js.FuncOf(boothEncryptAnswers),
+		"boothChallenge":      js.FuncOf(boothChallenge),
+		"boothForget":         js.FuncOf(boothForget),
+		"boothClose":          js.FuncOf(boothClose),
+		"openCheckpoint":      js.FuncOf(openCheckpointJS),
+		"verifyReceipt":       js.FuncOf(verifyReceiptJS),
+		"verifyInclusion":     js.FuncOf(verifyInclusionJS),
+		"checkConsistency":    js.FuncOf(checkConsistencyJS),
+		"entryFacts":          js.FuncOf(entryFactsJS),
+		"verifyRecord":        js.FuncOf(verifyRecordJS),
+		"verifyElectionKey":   js.FuncOf(verifyElectionKeyJS),
+		"readCheckInput":      fn1s(func(s string) (any, error) { return readCheckInput(s) }),
+		"openAudited":         js.FuncOf(openAuditedJS),
 		// verifiedManifest(entry0B64, note, size, proofJSON) → ManifestView
 		"verifiedManifest": js.FuncOf(func(_ js.Value, args []js.Value) any {
 			raw, err := wire.DecodeB64(argString(args, 0))
@@ -141,6 +142,20 @@ func boothEncrypt(_ js.Value, args []js.Value) any {
 		return reply(nil, err)
 	}
 	return reply(b.Encrypt(choices))
+}
+
+// boothEncryptAnswers(handle, answersJSON) → Sealed. answersJSON is one
+// AnswerJSON per question: {"choices"}, {"ranking"}, {"scores"} or {"text"}.
+func boothEncryptAnswers(_ js.Value, args []js.Value) any {
+	b, err := boothOf(args)
+	if err != nil {
+		return reply(nil, err)
+	}
+	var as []AnswerJSON
+	if err := argJSON(args, 1, &as); err != nil {
+		return reply(nil, err)
+	}
+	return reply(b.EncryptAnswers(as))
 }
 
 // boothChallenge(handle) → Challenged

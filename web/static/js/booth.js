@@ -11,6 +11,7 @@ import { UrnaError } from './errors.js';
 import { t, setT, setError, errorText, phaseName, onLanguage } from './i18n.js';
 import { load, b64urlToBytes } from './urna.js';
 import { useManifest, setE, electionText } from './texts.js';
+import { mixed, renderKind, answerOf, reviewKind } from './kinds.js';
 
 const steps = ['step-cred', 'step-choices', 'step-review', 'step-challenged', 'step-cast'];
 
@@ -29,8 +30,9 @@ let booth = null; // the open booth (credential key inside wasm)
 let sealed = null; // the encrypted ballot under review
 let earlier = null; // {seq, tracker} of a ballot this credential cast before
 const CAST_KEY = 'urna.booth.cast'; // the last ballot cast in this tab, kept across a reload
-// PROGRESS_KEY keeps the step and the ticked options across a reload, in
-// this tab only (sessionStorage), as {step, checked: [input ids]}. Never
+// PROGRESS_KEY keeps the step and the answers across a reload, in this
+// tab only (sessionStorage), as {step, checked: [input ids], values: {id:
+// value}} (the ticked options; the ranks, scores and write-ins). Never
 // the credential nor any randomness: after a reload the voter enters the
 // credential again, then returns to the step with the options ticked.
 const PROGRESS_KEY = 'urna.booth.progress';
@@ -64,9 +66,11 @@ function saveProgress(id = history.state?.step) {
   // reload the kept progress waits for the credential.
   if (!booth || !['step-choices', 'step-review', 'step-challenged'].includes(id)) return;
   const checked = [...document.querySelectorAll('#questions input:checked')].map((i) => i.id);
+  const values = Object.fromEntries([...document.querySelectorAll('#questions select, #questions input[type=number], #questions input[type=text]')]
+    .filter((i) => i.value !== '').map((i) => [i.id, i.value]));
   // The challenged ballot is spent: a reload returns to the review of a new one.
   const step = id === 'step-challenged' ? 'step-review' : id;
-  try { sessionStorage.setItem(PROGRESS_KEY, JSON.stringify({ step, checked })); } catch { /* not kept */ }
+  try { sessionStorage.setItem(PROGRESS_KEY, JSON.stringify({ step, checked, values })); } catch { /* not kept */ }
 }
 
 function clearProgress() {
@@ -94,6 +98,12 @@ function resumeProgress() {
   for (const id of r.checked || []) {
     const i = document.getElementById(id);
     if (i && i.closest('#questions')) i.checked = true;
+  }
+  for (const [id, v] of Object.entries(r.values || {})) {
+    const i = document.getElementById(id);
+    if (!i || !i.closest('#questions')) continue;
+    i.value = v;
+    i.dispatchEvent(new Event(i.type === 'text' ? 'input' : 'change', { bubbles: true }));
   }
   return r.step === 'step-review' ? 'step-review' : 'step-choices';
 }
@@ -308,6 +318,8 @@ function renderQuestions() {
   const box = $('questions');
   box.replaceChildren();
   m.questions.forEach((q, qi) => {
+    const kind = renderKind(q, qi);
+    if (kind) return box.append(kind);
     const hintId = `q${qi}-hint`;
     const countId = `q${qi}-count`;
     const radio = q.max === 1;
@@ -351,40 +363,61 @@ function onCheck(ev, q, qi) {
   setT(count, 'booth.q.count', { n: selected(qi).length });
 }
 
+// answersOf reads every question's answer for the wasm module and the
+// first question with a problem: {answers, bad: {qi, key, params}}.
+function answersOf() {
+  let bad = null;
+  const answers = m.questions.map((q, qi) => {
+    const k = answerOf(q, qi);
+    if (k) {
+      if (k.problem && !bad) bad = { qi, key: k.problem[0], params: k.problem[1] };
+      return k.answer;
+    }
+    const choices = selected(qi).sort((a, b) => a - b);
+    if ((choices.length < q.min || choices.length > q.max) && !bad) bad = { qi };
+    return { choices };
+  });
+  return { answers, bad };
+}
+
 function submitChoices(ev) {
   ev?.preventDefault();
   const errEl = $('choices-err');
   setT(errEl, null);
-  const choices = m.questions.map((_, qi) => selected(qi).sort((a, b) => a - b));
-  const bad = m.questions.findIndex((q, qi) => choices[qi].length < q.min || choices[qi].length > q.max);
-  if (bad >= 0) {
-    const q = m.questions[bad];
-    setT(errEl, 'booth.q.tooFew', { q: electionText(`q.${bad}`), min: q.min });
-    const first = document.querySelector(`input[name="q${bad}"]`);
+  const { answers, bad } = answersOf();
+  if (bad) {
+    // The question by name, then what is wrong with its answer.
+    const q = electionText(`q.${bad.qi}`);
+    if (bad.key) setT(errEl, 'booth.q.problem', { q, problem: t(bad.key, bad.params) });
+    else setT(errEl, 'booth.q.tooFew', { q, min: m.questions[bad.qi].min });
+    const fs = document.querySelector(`#questions fieldset[data-q="${bad.qi}"]`);
     errEl.focus();
-    if (first) first.closest('fieldset').scrollIntoView({ block: 'nearest' });
+    if (fs) fs.scrollIntoView({ block: 'nearest' });
     return;
   }
-  review(choices);
+  review(answers);
 }
 
 // ---- step 3: review, encrypt ---------------------------------------------
 
-// selectionList lists the options chosen (indexes, per question) in the
-// election's texts of the page's language.
-function selectionList(choices) {
+// selectionList lists the answers (per question: {choices} the options
+// chosen, {ranking}, {scores} or {text}) in the election's texts of the
+// page's language.
+function selectionList(answers) {
   const dl = el('dl', { class: 'review' });
   m.questions.forEach((q, qi) => {
     dl.append(setE(el('dt'), `q.${qi}`));
-    if (choices[qi].length === 0) dl.append(setT(el('dd'), 'booth.review.blank'));
-    for (const oi of choices[qi]) dl.append(setE(el('dd'), `o.${qi}.${oi}`));
+    const a = answers[qi];
+    if (!a.choices) return reviewKind(dl, q, qi, a);
+    if (a.choices.length === 0) dl.append(setT(el('dd'), 'booth.review.blank'));
+    for (const oi of a.choices) dl.append(setE(el('dd'), `o.${qi}.${oi}`));
   });
   return dl;
 }
 
-function review(choices) {
+function review(answers) {
   setT($('err'), null);
-  $('review-list').replaceChildren(selectionList(choices));
+  $('review-list').replaceChildren(selectionList(answers));
   $('review-tracker').textContent = '';
   setT($('review-tracker-help'), 'booth.review.trackerHelp');
   setT($('cast'), 'booth.cast');
@@ -393,7 +426,7 @@ function review(choices) {
   announce(t('booth.review.encrypting'));
   try {
     const t0 = performance.now();
-    sealed = booth.encrypt(choices);
+    sealed = booth.encrypt(answers);
     performance.measure('urna.encrypt', { start: t0 });
   } catch (e) {
     setError($('err'), e);
@@ -407,6 +440,15 @@ function review(choices) {
 
 function setButtons(on) {
   for (const id of ['cast', 'challenge', 'change']) $(id).disabled = !on;
+}
+
+// offerChallenge shows the challenge only for ballots that can be opened:
+// not yet those of ranked, score and write-in questions (docs/spec/kinds.md
+// §K.9), and the review says so.
+function offerChallenge() {
+  const can = !mixed(m);
+  $('challenge').hidden = !can;
+  setT($('review-explain'), can ? 'booth.review.explain' : 'booth.review.explainNoChallenge');
 }
 
 // ---- cast --------------------------------------------------------------
@@ -518,7 +560,7 @@ async function challenge() {
     return;
   }
   sealed = null;
-  $('opened').replaceChildren(selectionList(c.choices));
+  $('opened').replaceChildren(selectionList(c.choices.map((choices) => ({ choices }))));
   setT($('opened-ok'), c.verified ? 'booth.challenged.ok' : null);
   setT($('opened-post'), 'booth.challenged.posting');
   $('opened-post').className = '';
@@ -582,6 +624,7 @@ export async function start() {
   $('choices-form').addEventListener('submit', submitChoices);
   onClick({ cast, challenge, change, again: change, done });
   $('questions').addEventListener('change', () => saveProgress());
+  $('questions').addEventListener('input', () => saveProgress());
   // Leaving the booth by a link forgets the progress (a reload keeps it).
   document.addEventListener('click', (ev) => {
     const a = ev.target.closest?.('a[href]');
@@ -617,6 +660,7 @@ export async function start() {
   }
   m = u.parseManifest(key.manifest);
   useManifest(m);
+  offerChallenge();
   setE($('etitle'), 'title');
   $('load').hidden = true;
   showKey();

@@ -7,6 +7,7 @@ import { $, el, announce } from './dom.js';
 import { setT, setError, phaseName, onLanguage } from './i18n.js';
 import { verifyInWorker } from './urna.js';
 import { openElection, setE, electionText } from './texts.js';
+import { mixedBody, kindRule } from './mixed.js';
 
 let u = null;
 let st = null;
@@ -16,6 +17,10 @@ let counted = null; // ballots counted: the node's figure, then the one verified
 // from the board: in a weighted election every count is a sum of weights
 // (SPEC.md §5.3, §9.3), so shares of voters and blank answers are unknown.
 let electorate = null;
+// The outcomes of mixed (ranked, score, write-in) questions by question
+// index, as this browser's verifier counted them (V16.4).
+const mixedViews = new Map();
+const isMixed = (q) => !!q.kind && q.kind !== 'select';
 
 // tallies returns, per question, what the page shows and the downloads
 // hold: the counts with option names, the selections made, the ballots
@@ -27,6 +32,8 @@ function tallies() {
   const weighted = !!(electorate && electorate.weighted);
   return res.questions.map((q, qi) => {
     const mq = m.questions[qi] || { min: 0, max: 1 };
+    // A mixed question has no option counts: its count is mixedViews'.
+    if (isMixed(mq)) return { mixed: true, text: electionText(`q.${qi}`) || q.text, kind: mq.kind, min: mq.min, max: mq.max, q: mq, count: mixedViews.get(qi) || null };
     const selections = q.options.reduce((s, o) => s + o.count, 0);
     const blank = !weighted && counted !== null && (mq.max === 1 || selections === 0) ? Math.max(0, counted - selections) : null;
     const sorted = q.options.map((o) => o.count).filter((c) => c > 0).sort((a, b) => b - a);
@@ -54,6 +61,11 @@ function renderQuestions() {
   const scale = (q) => (weighted ? q.selections : counted);
   tallies().forEach((q, qi) => {
     const capId = `result-q${qi}-cap`;
+    if (q.mixed) {
+      const head = el('h3', { id: capId, class: 'question' }, setT(el('span', { class: 'qn' }), 'results.question', { n: qi + 1 }), ': ', setE(el('span'), `q.${qi}`), kindRule(q.q));
+      box.append(el('div', { class: 'result', 'data-kind': q.kind, id: `result-q${qi}` }, head, ...mixedBody(qi, q.q, q.count)));
+      return;
+    }
     const row = (head, count, cls, top) => el('tr', { class: cls },
       el('th', { scope: 'row' }, head, top ? [' ', setT(el('span', { class: 'top' }), 'results.top')] : null),
       el('td', { class: 'bar', 'aria-hidden': 'true' },
@@ -96,12 +108,14 @@ function renderDownloads() {
     election_id: st.election_id, title: st.title, fingerprint: st.fingerprint, result_seq: res.result_seq,
     ballots_counted: counted,
     weighted: !!(electorate && electorate.weighted),
-    questions: q.map((x) => ({ text: x.text, min: x.min, max: x.max, selections: x.selections, blank: x.blank,
-      options: x.options.map((o) => ({ text: o.text, votes: o.count, most_votes: o.top })) })),
+    questions: q.map((x) => (x.mixed ? { text: x.text, kind: x.kind, min: x.min, max: x.max, count: x.count }
+      : { text: x.text, min: x.min, max: x.max, selections: x.selections, blank: x.blank,
+        options: x.options.map((o) => ({ text: o.text, votes: o.count, most_votes: o.top })) })),
   };
   const cell = (v) => (/[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
   const lines = [['question', 'option', 'votes', 'share_of_voters', 'share_of_votes', 'most_votes'].join(',')];
   q.forEach((x, qi) => {
+    if (x.mixed) return; // rounds and matrices: in the JSON file
     for (const o of x.options) {
       lines.push([qi + 1, o.text, o.count, counted ? (o.count / counted).toFixed(4) : '', x.selections ? (o.count / x.selections).toFixed(4) : '', o.top].map(cell).join(','));
     }
@@ -126,7 +140,19 @@ function renderTrustees() {
 
 function sameCounts(report) {
   if (!res || !report.counts) return null;
-  return res.questions.every((q, qi) => q.options.every((o, oi) => report.counts[qi] && report.counts[qi][oi] === o.count));
+  const m = u.parseManifest(st.manifest);
+  // Mixed questions have no option counts to compare: their count is
+  // computed here from the verified answers.
+  return res.questions.every((q, qi) => isMixed(m.questions[qi] || {}) ||
+    q.options.every((o, oi) => report.counts[qi] && report.counts[qi][oi] === o.count));
+}
+
+// showMixed keeps the outcomes of the mixed questions that the verifier
+// decrypted, checked and counted in this browser (V16).
+function showMixed(report) {
+  mixedViews.clear();
+  if (!report.ok || !report.mixed) return;
+  for (const v of report.mixed) mixedViews.set(v.question, v);
 }
 
 async function verify() {
@@ -163,8 +189,9 @@ async function verify() {
     setT(status, 'results.verify.fail', { failure: report.failure || '' });
     status.className = 'error';
   }
-  if (report.ok && report.counted !== counted) {
-    counted = report.counted;
+  showMixed(report);
+  if ((report.ok && report.counted !== counted) || mixedViews.size) {
+    if (report.ok) counted = report.counted;
     renderQuestions();
     if (res) renderDownloads();
   }

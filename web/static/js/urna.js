@@ -22,7 +22,8 @@ function wrap(g) {
         publicCredential,
         // entries: the credential list entry and the late-credentials entries (base64url).
         registration: (entries) => unwrap(g.boothRegistered(handle, JSON.stringify(entries))),
-        encrypt: (choices) => unwrap(g.boothEncrypt(handle, JSON.stringify(choices))),
+        // answers: per question {choices}, {ranking}, {scores} or {text}.
+        encrypt: (answers) => unwrap(g.boothEncryptAnswers(handle, JSON.stringify(answers))),
         challenge: () => unwrap(g.boothChallenge(handle)),
         forget: () => unwrap(g.boothForget(handle)),
         close: () => unwrap(g.boothClose(handle)),

@@ -1,0 +1,188 @@
+package board
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/urna-vote/urna/ballot"
+	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/internal/group"
+	"github.com/urna-vote/urna/internal/store"
+	"github.com/urna-vote/urna/tally"
+	"github.com/urna-vote/urna/tally/shuffle"
+)
+
+// mixCache keeps the tip of each mixed question's cascade for the
+// pre-checks of shuffles and mix decryptions (SPEC.md §11.2).
+type mixCache struct {
+	mu   sync.Mutex
+	tips map[int]mixTip
+}
+
+type mixTip struct {
+	position int // shuffles applied: 0 for the counted ballots' rows
+	rows     []shuffle.Row
+}
+
+// mixRows returns the rows that the next shuffle of mixed question q takes
+// and its decryptions decrypt: the output of the cascade's last shuffle,
+// or, before the first, the K.5 rows of the counted ballots in board order
+// (SPEC.md V10, §11.1). v is the board's state after close.
+func (s *Submitter) mixRows(v *state, q int) ([]shuffle.Row, error) {
+	mx := v.rules.Mix(q)
+	if mx == nil {
+		return nil, fmt.Errorf("board: question %d is not mixed", q)
+	}
+	want := len(mx.Shufflers)
+	s.mix.mu.Lock()
+	defer s.mix.mu.Unlock()
+	if t, ok := s.mix.tips[q]; ok && t.position == want {
+		return t.rows, nil
+	}
+	var rows []shuffle.Row
+	err := s.st.View(context.Background(), func(tx store.ReadTx) error {
+		var err error
+		if want > 0 {
+			rows, err = lastShuffle(tx, q, want)
+		} else {
+			rows, err = countedRows(tx, v.manifest.m, q)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("board: rows of question %d: %w", q, err)
+	}
+	if s.mix.tips == nil {
+		s.mix.tips = map[int]mixTip{}
+	}
+	s.mix.tips[q] = mixTip{position: want, rows: rows}
+	return rows, nil
+}
+
+// lastShuffle finds the accepted shuffle of question q at position, looking
+// back from the newest entry to the close (shuffles come after it).
+func lastShuffle(tx store.ReadTx, q, position int) ([]shuffle.Row, error) {
+	n, err := tx.EntryCount()
+	if err != nil {
+		return nil, err
+	}
+	var rows []shuffle.Row
+	err = backToClose(tx, n, func(e *bulletin.Entry) error {
+		if e.Type != bulletin.TypeShuffle || rows != nil {
+			return nil
+		}
+		ms, err := tally.ParseMixShuffle(e.Body)
+		if err == nil && ms.Question == q && ms.Position == position {
+			rows = ms.Outputs
+		}
+		return err
+	})
+	if err == nil && rows == nil {
+		err = fmt.Errorf("shuffle %d of question %d is not on the board", position, q)
+	}
+	return rows, err
+}
+
+// countedRows returns the K.5 rows of question q of every credential's
+// counted ballot, in board order.
+func countedRows(tx store.ReadTx, m *ballot.Manifest, q int) ([]shuffle.Row, error) {
+	var seqs []uint64
+	err := tx.Scan(store.NSCredential, nil, func(_, val []byte) error {
+		if len(val) != 8 {
+			return fmt.Errorf("stored ballot index of %d bytes", len(val))
+		}
+		if seq := binary.BigEndian.Uint64(val); seq != noBallot {
+			seqs = append(seqs, seq)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(seqs)
+	counted := make([]*ballot.Ballot, len(seqs))
+	for i, seq := range seqs {
+		data, err := tx.Entry(seq)
+		if err != nil {
+			return nil, err
+		}
+		e, err := bulletin.ParseEntry(data)
+		if err != nil {
+			return nil, err
+		}
+		if counted[i], err = ballot.ParseBallot(e.Body); err != nil {
+			return nil, err
+		}
+	}
+	return tally.MixInput(m, q, counted)
+}
+
+// checkMixedResult checks the mixed answers of a result (SPEC.md V16)
+// before the node proposes it: for every mixed question, the last rows
+// decrypted with the valid decryptions on the board are the answers listed.
+func (s *Submitter) checkMixedResult(v *state, vk []*group.Element, res *tally.Result) error {
+	m := v.manifest.m
+	if len(res.Mixed) != len(v.rules.Mixes) {
+		return fmt.Errorf("%w: the result lists %d mixed questions, the manifest has %d", bulletin.ErrInvalidBody, len(res.Mixed), len(v.rules.Mixes))
+	}
+	fp := m.Fingerprint()
+	for k, mx := range v.rules.Mixes {
+		q := int(mx.Question)
+		rows, err := s.mixRows(v, q)
+		if err != nil {
+			return err
+		}
+		decs := map[int]*tally.MixDecryption{}
+		err = s.st.View(context.Background(), func(tx store.ReadTx) error {
+			return backToClose(tx, v.rules.Entries, func(e *bulletin.Entry) error {
+				if e.Type != bulletin.TypeMixDecryption {
+					return nil
+				}
+				md, err := tally.ParseMixDecryption(e.Body)
+				if err != nil || md.Question != q || md.Trustee < 1 || md.Trustee > len(vk) {
+					return err
+				}
+				if tally.VerifyMixDecryption(fp, vk[md.Trustee-1], rows, md) == nil {
+					decs[md.Trustee] = md
+				}
+				return nil
+			})
+		})
+		if err != nil {
+			return fmt.Errorf("board: reading the mix decryptions: %w", err)
+		}
+		got, err := tally.DecryptMixed(m, tally.ManifestParams(m), q, rows, decs)
+		if err != nil {
+			return fmt.Errorf("%w: question %d: %v", bulletin.ErrInvalidProof, q, err)
+		}
+		if d := tally.DiffMixed(&res.Mixed[k], got); d != "" {
+			return fmt.Errorf("%w: question %d: %s", bulletin.ErrInvalidProof, q, d)
+		}
+	}
+	return nil
+}
+
+// backToClose calls fn on every entry from the newest (of n) back to the
+// close, the close excluded: the tally's entries.
+func backToClose(tx store.ReadTx, n uint64, fn func(e *bulletin.Entry) error) error {
+	for seq := n; seq > 0; seq-- {
+		data, err := tx.Entry(seq - 1)
+		if err != nil {
+			return err
+		}
+		e, err := bulletin.ParseEntry(data)
+		if err != nil {
+			return err
+		}
+		if e.Type == bulletin.TypeClose {
+			return nil
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
