@@ -2,13 +2,13 @@
 // side of the protocol. It talks to no server (the HTTP client of the API is
 // internal/apiclient); it takes data already fetched and verifies it without
 // trusting the board, the authorities or the trustees: a complete election
-// record (SPEC.md §10, steps V1–V13), a voter's receipt against fresh
+// record (SPEC.md §10, steps V1–V16), a voter's receipt against fresh
 // checkpoints (SPEC.md §3.10, V3.6–V3.7), and the election key a voter's
 // device encrypts under (SPEC.md §10.6).
 //
 // VerifyElectionRecord reads a record (the format of SPEC.md §3.11, written
 // by the board and read with package bulletin) in one pass and runs every
-// step, each named by a Step constant (StepV1 … StepV13):
+// step, each named by a Step constant (StepV1 … StepV16):
 //
 //	V1  every block header, entry and body decodes canonically
 //	V2  the blocks form a hash-linked chain that covers every entry once
@@ -31,6 +31,11 @@
 //	V12 every partial decryption's Chaum–Pedersen proofs
 //	V13 combination of the T smallest valid partial decryptions, discrete
 //	    logs, and equality with the posted result
+//	V14 each shuffle of a ranked, score or write-in question takes the
+//	    cascade's current rows and its proof verifies (mix.go)
+//	V15 each mix decryption's batched proof against the last rows
+//	V16 the last rows decrypted and decoded are the result's mixed answers;
+//	    Verified.Mixed counts them (IRV, STV, Schulze, grades, write-ins)
 //
 // VerifyElectionKey runs the same per-entry steps (V1, V4–V7, and V3
 // against a signed checkpoint when given one) over the board's entries up

@@ -32,6 +32,15 @@
 // M = Beta − Σ λ_j·D_j = m·G, and m is found by baby-step giant-step in
 // 0..maxCount.
 //
+// Mixed questions (SPEC.md §11, mix.go, mixresult.go). Ranked, score and
+// write-in answers are not summed: each counted ballot's row (MixInput) is
+// shuffled by a cascade of trustees (Mix, VerifyMix: the proof of package
+// tally/shuffle under a context binding the election, question, trustee
+// and position), then every trustee of T or more posts D_ik = x_j·α_ik for
+// the last rows with one batched Chaum–Pedersen proof (DecryptMix,
+// VerifyMixDecryption), and CombineMix / DecryptMixed recover and decode
+// the answers that the result lists (MixedAnswers, Result.Mixed).
+//
 // Every proof carries its commitments and hashes its whole statement under
 // a versioned label from internal/transcript. Every object has one canonical
 // encoding (Bytes / Parse…); decoders reject non-canonical input and

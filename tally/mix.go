@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
+	"sync"
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/internal/group"
@@ -183,18 +185,40 @@ func mixSeed(fingerprint [32]byte, q, j int, X *group.Element, rows []shuffle.Ro
 // mixCombination returns A = Σ z_ik·α_ik and D = Σ z_ik·D_ik with
 // z_ik = Challenge("mix-decryption-coeff"; seed, u64 i, u64 k) (1-based).
 func mixCombination(seed []byte, rows []shuffle.Row, shares [][]*group.Element) (A, D *group.Element) {
-	var zs []*group.Scalar
-	var as, ds []*group.Element
-	for i, r := range rows {
-		for k, c := range r {
-			zs = append(zs, transcript.New(transcript.MixDecryptionCoeff).Bytes(seed).Uint64(uint64(i+1)).Uint64(uint64(k+1)).Challenge())
-			as, ds = append(as, c.Alpha), append(ds, shares[i][k])
-		}
-	}
-	if len(zs) == 0 {
+	if len(rows) == 0 {
 		return group.NewElement(), group.NewElement()
 	}
+	w := len(rows[0])
+	zs := make([]*group.Scalar, len(rows)*w)
+	as, ds := make([]*group.Element, len(zs)), make([]*group.Element, len(zs))
+	inParallel(len(rows), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			for k, c := range rows[i] {
+				zs[i*w+k] = transcript.New(transcript.MixDecryptionCoeff).Bytes(seed).Uint64(uint64(i + 1)).Uint64(uint64(k + 1)).Challenge()
+				as[i*w+k], ds[i*w+k] = c.Alpha, shares[i][k]
+			}
+		}
+	})
 	return group.VarTimeMultiScalarMult(zs, as), group.VarTimeMultiScalarMult(zs, ds)
+}
+
+// inParallel runs f over [0, n) cut into one range per available CPU
+// (SPEC.md §11.4's shares and coefficients are independent per row).
+func inParallel(n int, f func(lo, hi int)) {
+	k := min(runtime.GOMAXPROCS(0), max(1, n/64))
+	if k <= 1 {
+		f(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for c := range k {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(c*n/k, (c+1)*n/k)
+		}()
+	}
+	wg.Wait()
 }
 
 func mixChallenge(seed []byte, A, D, T1, T2 *group.Element) *group.Scalar {
@@ -213,12 +237,14 @@ func DecryptMix(rand io.Reader, params *Params, share *KeyShare, q, width int, r
 		return nil, err
 	}
 	md := &MixDecryption{Question: q, Trustee: share.Index, Width: width, Shares: make([][]*group.Element, len(rows))}
-	for i, r := range rows {
-		md.Shares[i] = make([]*group.Element, width)
-		for k, c := range r {
-			md.Shares[i][k] = group.NewElement().ScalarMult(share.share, c.Alpha)
+	inParallel(len(rows), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			md.Shares[i] = make([]*group.Element, width)
+			for k, c := range rows[i] {
+				md.Shares[i][k] = group.NewElement().ScalarMult(share.share, c.Alpha)
+			}
 		}
-	}
+	})
 	X := share.VerificationKey
 	seed := mixSeed(params.Fingerprint, q, share.Index, X, rows, width, md.Shares)
 	A, D := mixCombination(seed, rows, md.Shares)

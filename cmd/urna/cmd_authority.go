@@ -150,6 +150,7 @@ func authorityClose(fs *flag.FlagSet) action {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "closed voting (entry %d)\nnext: at least threshold trustees run 'urna trustee decrypt'\n", res.Seq)
+		fmt.Fprintf(e.stdout, "(with ranked, score or write-in questions, at least threshold trustees run 'urna trustee mix' first)\n")
 		return nil
 	}
 }

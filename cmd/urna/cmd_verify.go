@@ -225,6 +225,9 @@ func runVerify(ctx context.Context, e *env, src string, o *verifyOpts) error {
 		}
 	} else {
 		textreport.Write(e.stdout, rep, time.Since(start))
+		if s.Manifest != nil && len(s.Mixed) > 0 {
+			textreport.Mixed(e.stdout, s.Manifest, s.Mixed)
+		}
 		if len(known) > skipped && seenErr == nil && err == nil {
 			fmt.Fprintf(e.stdout, "The record extends %s seen before (V3.7, V3.8).\n", textreport.Plural(len(known)-skipped, "checkpoint", "checkpoints"))
 		}

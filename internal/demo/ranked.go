@@ -8,13 +8,13 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/client"
 	"github.com/urna-vote/urna/internal/apiclient"
 	"github.com/urna-vote/urna/internal/roles"
+	"github.com/urna-vote/urna/internal/textreport"
 )
 
 // rankedTemplate is the election of RunRanked: a homomorphic 1-of-3
@@ -212,8 +212,10 @@ func (r *run) ranked(ctx context.Context, board []ballot.BoardNode) (*Outcome, e
 	}
 	r.progress("verified the complete election record (%d entries, %d blocks)", s.Report.Entries, s.Report.Blocks)
 	r.out("\n%s (1 of 3, counted homomorphically): %s (cast: %s)\n", m.Questions[0].Text,
-		tallies(m.Questions[0].Options, toInt64(out.Counts[0])), tallies(m.Questions[0].Options, toInt64(expected[0])))
-	r.printMixed(m, s.Mixed)
+		textreport.Tallies(m.Questions[0].Options, toInt64(out.Counts[0])), textreport.Tallies(m.Questions[0].Options, toInt64(expected[0])))
+	if r.cfg.Out != nil {
+		textreport.Mixed(r.cfg.Out, m, s.Mixed)
+	}
 	r.printVerdict(s.Report)
 	match := slices.Equal(out.Counts[0], expected[0]) && sameAnswers(cast, s.Mixed)
 	out.OK = match && s.Report.OK()
@@ -252,80 +254,6 @@ func sameAnswers(cast [][]ballot.Answer, mixed []*client.MixedOutcome) bool {
 }
 
 func answerKey(a ballot.Answer) string { return fmt.Sprint(a.Ranking, a.Scores, a.Text) }
-
-// printMixed prints the outcomes of the mixed questions.
-func (r *run) printMixed(m *ballot.Manifest, mixed []*client.MixedOutcome) {
-	for _, mo := range mixed {
-		mq := m.Questions[mo.Question]
-		opt := func(o int) string { return mq.Options[o] }
-		r.out("\n%s (%s, %d ballots decrypted after 3 shuffles)\n", mq.Text, mq.Kind, len(mo.Answers.Answers))
-		switch {
-		case mo.IRV != nil:
-			r.out("  IRV:\n")
-			for i, rd := range mo.IRV.Rounds {
-				r.out("    round %d: %s", i+1, tallies(mq.Options, rd.Tallies))
-				if rd.Excluded >= 0 {
-					r.out("; %s excluded", opt(rd.Excluded))
-				}
-				r.out("\n")
-			}
-			r.out("    winner: %s\n", opt(mo.IRV.Winner))
-			r.out("  STV (%d seats, WIGM, Droop quota %d):\n", mo.STVSeats, mo.STV.Quota)
-			for i, rd := range mo.STV.Rounds {
-				parts := make([]string, len(rd.Tallies))
-				for o, v := range rd.Tallies {
-					parts[o] = fmt.Sprintf("%s %s", mq.Options[o], v.FloatString(2))
-				}
-				r.out("    round %d: %s\n", i+1, strings.Join(parts, ", "))
-			}
-			var el []string
-			for _, o := range mo.STV.Elected {
-				el = append(el, opt(o))
-			}
-			r.out("    elected: %s\n", strings.Join(el, ", "))
-			r.out("  Schulze pairwise matrix (row beats column):\n")
-			for a, row := range mo.Schulze.Pairwise {
-				r.out("    %-6s %v\n", opt(a), row)
-			}
-			var w []string
-			for _, o := range mo.Schulze.Winners {
-				w = append(w, opt(o))
-			}
-			r.out("    Schulze winner: %s\n", strings.Join(w, " = "))
-		case mo.Score != nil:
-			r.out("  score sums: %s\n", tallies(mq.Options, mo.Score.Sums))
-			med := make([]string, len(mo.Judgment.Median))
-			for o, g := range mo.Judgment.Median {
-				med[o] = fmt.Sprintf("%s %d", mq.Options[o], g)
-			}
-			r.out("  majority grades: %s; majority judgment winner: %s\n", strings.Join(med, ", "), opt(mo.Judgment.Winners[0]))
-		default:
-			counts := map[string]int{}
-			for _, t := range mo.WriteIns {
-				counts[t]++
-			}
-			keys := make([]string, 0, len(counts))
-			for t := range counts {
-				keys = append(keys, t)
-			}
-			slices.Sort(keys)
-			for _, t := range keys {
-				r.out("  %q × %d\n", t, counts[t])
-			}
-			if n := len(mo.Answers.Invalid); n > 0 {
-				r.out("  %d write-ins did not decode\n", n)
-			}
-		}
-	}
-}
-
-func tallies(names []string, v []int64) string {
-	parts := make([]string, len(v))
-	for o, x := range v {
-		parts[o] = fmt.Sprintf("%s %d", names[o], x)
-	}
-	return strings.Join(parts, ", ")
-}
 
 func toInt64(xs []uint64) []int64 {
 	out := make([]int64, len(xs))

@@ -13,6 +13,7 @@ import (
 	"github.com/urna-vote/urna/internal/authority"
 	"github.com/urna-vote/urna/internal/roles"
 	"github.com/urna-vote/urna/internal/testonly"
+	"github.com/urna-vote/urna/tally"
 )
 
 // TestMixedElectionFlows runs a ranked, score and write-in election on a
@@ -48,6 +49,23 @@ func TestMixedElectionFlows(t *testing.T) {
 	must(t, err)
 	// Decrypting before T shuffles posts only the homomorphic part.
 	e.retry(func() error { _, err := roles.Decrypt(ctx, rand.Reader, e.direct, e.trustees[0]); return err })
+	// A hostile mixer (trustee 3) posts a shuffle with two output
+	// ciphertexts swapped: the node refuses it before proposing.
+	rec0, err := e.direct.Record(ctx)
+	must(t, err)
+	closed, err := client.FollowRecord(rec0, client.FollowOptions{})
+	rec0.Close()
+	must(t, err)
+	c0 := closed.Cascades[0]
+	ms, err := tally.Mix(rand.Reader, e.manifest.Fingerprint(), closed.JointKey, c0.Question, 3, 1, c0.Width, c0.Rows)
+	must(t, err)
+	ms.Outputs[0][0], ms.Outputs[1][0] = ms.Outputs[1][0], ms.Outputs[0][0]
+	bad, err := bulletin.NewEntry(bulletin.TypeShuffle, e.manifest.Fingerprint(), bulletin.RoleTrustee, e.trustees[2].Secret.SigningKey().Public(), ms.Bytes())
+	must(t, err)
+	must(t, bad.Sign(rand.Reader, e.trustees[2].Secret.SigningKey()))
+	if _, err := e.direct.SubmitOne(ctx, bad.Bytes()); err == nil || !strings.Contains(err.Error(), "shuffle of question 1") {
+		t.Fatalf("tampered shuffle: %v", err)
+	}
 	for _, tr := range e.trustees[:2] {
 		e.retry(func() error {
 			r, err := roles.Mix(ctx, rand.Reader, e.direct, tr)
