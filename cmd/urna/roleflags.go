@@ -53,7 +53,7 @@ func newClient(what, node, caFile, election string) (*apiclient.Client, error) {
 }
 
 // electionFlag adds --election, the id of the election on a board that
-// holds several (docs/spec/elections.md).
+// holds several (SPEC.md §3.14).
 func electionFlag(fs *flag.FlagSet) *string {
 	return fs.String("election", "", "`id` of the election on a board that runs several (default: the board's first election)")
 }
@@ -335,7 +335,7 @@ func parseFingerprint(s string) ([32]byte, error) {
 }
 
 // creatorKeys is the repeatable --creator KEY flag of urna node: election
-// authority keys allowed to create elections (docs/spec/elections.md E.2).
+// authority keys allowed to create elections (SPEC.md §3.14.2).
 type creatorKeys [][32]byte
 
 func (c *creatorKeys) String() string { return fmt.Sprint(len(*c)) + " creators" }

@@ -143,7 +143,7 @@ func entryElection(raw []byte) (fp [32]byte, ok bool) {
 }
 
 // applyRaftEntry applies the decoded commands of one Raft entry
-// (docs/spec/elections.md E.1.3): each command goes to the election its
+// (SPEC.md §3.14.1.3): each command goes to the election its
 // entry's election field (or its cosignature's fingerprint) names, in log
 // order; an entry naming no election of the board is a candidate for a new
 // one, which its manifest creates in the next partition. Each election the
@@ -215,7 +215,7 @@ func (f *FSM) applyRaftEntry(tx store.WriteTx, nb *boardState, work map[store.Pa
 				continue
 			}
 			// An entry naming no election of the board: only a manifest
-			// creating one can be accepted (E.2), into the next partition.
+			// creating one can be accepted (§3.14.2), into the next partition.
 			if len(nb.elections) >= MaxElections {
 				res[i].Err = fmt.Errorf("%w (%d)", ErrBoardFull, MaxElections)
 				continue
@@ -302,7 +302,7 @@ func (f *FSM) applyRaftEntry(tx store.WriteTx, nb *boardState, work map[store.Pa
 	return nb, blocks, nil
 }
 
-// archive marks election v archived at its current log size (E.3); an
+// archive marks election v archived at its current log size (§3.14.3); an
 // election archived already stays as it was.
 func archive(tx store.WriteTx, v *state) error {
 	if v.archived > 0 {
@@ -313,7 +313,7 @@ func archive(tx store.WriteTx, v *state) error {
 }
 
 // checkNewElection is the board's part of rule 1 for a manifest that
-// would create an election (docs/spec/elections.md E.2): its election id
+// would create an election (SPEC.md §3.14.2): its election id
 // MUST NOT name an election of the board. Other entries and malformed
 // manifests are left to the rules.
 func checkNewElection(nb *boardState, raw []byte) error {

@@ -81,28 +81,28 @@ type Config struct {
 	Witnesses map[string]WitnessClient
 	// SubmitCapacity is how many posted entries this node holds between
 	// admission and commit, shared fairly between the elections posting
-	// (docs/spec/elections.md E.5.1). Default 4096.
+	// (SPEC.md §3.14.5.1). Default 4096.
 	SubmitCapacity int
 	// SubmitMinShare is the least share of SubmitCapacity an election
 	// posting gets, however many others post. Default 64.
 	SubmitMinShare int
 	// MaxElectionEntries is how many entries this node lets one election's
-	// log reach (docs/spec/elections.md E.5.3). Default 16 777 216.
+	// log reach (SPEC.md §3.14.5.3). Default 16 777 216.
 	MaxElectionEntries uint64
 	// ElectionRate, if positive, is how many entries per second this node
 	// admits for one election, with bursts of ElectionBurst (default twice
 	// the rate): a token bucket per election on the node's clock
-	// (docs/spec/elections.md E.5.4). Default: no limit.
+	// (SPEC.md §3.14.5.4). Default: no limit.
 	ElectionRate  float64
 	ElectionBurst int
 	// MaxActiveElections is how many elections not archived this node
 	// lets the board hold: it proposes no manifest creating one more
-	// (E.5.5). Default 256.
+	// (§3.14.5.5). Default 256.
 	MaxActiveElections int
 	// Creators, if not empty, are the only election authority keys (the
 	// canonical 32-byte Schnorr public keys) whose manifests this node
 	// proposes on an election route: the operator's admission of new
-	// elections (docs/spec/elections.md E.2). Empty: any authority. It is
+	// elections (SPEC.md §3.14.2). Empty: any authority. It is
 	// not a rule of the board (replicas cannot diverge over it).
 	Creators [][32]byte
 	// SkipChecks disables the pre-proposal signature and proof checks.

@@ -148,7 +148,7 @@ func (c *tcluster) waitAttested(id string) uint64 {
 // TestManyElectionsOnCluster: two elections run side by side on one
 // replicated board, their posts interleaved; each keeps its own log,
 // blocks and checkpoints, and each one's record verifies with the
-// unchanged verifier (docs/spec/elections.md). The first is the default
+// unchanged verifier (SPEC.md §3.14). The first is the default
 // election of the un-prefixed reads. A snapshot carries both.
 func TestManyElectionsOnCluster(t *testing.T) { runManyElections(t, boltOpener) }
 
@@ -387,7 +387,7 @@ func (r *blockingReplica) ReadIndex(context.Context) (uint64, error)          { 
 
 // TestElectionQuota: an election flooding the node holds at most its share
 // of the submit pipeline; another election's posts are admitted up to
-// theirs whatever the first does (docs/spec/elections.md E.5.1). No
+// theirs whatever the first does (SPEC.md §3.14.5.1). No
 // timing: the replica holds every admitted post, and the test counts
 // admissions and refusals.
 func TestElectionQuota(t *testing.T) {
@@ -473,8 +473,8 @@ func TestElectionQuota(t *testing.T) {
 // TestAttackElectionAdmission: a node proposes a manifest creating an
 // election (on its route, or the first through the default route) only
 // from the authorities its operator lists (Config.Creators),
-// and never one naming this node with another key (docs/spec/elections.md
-// E.2); the others are refused before anything is proposed.
+// and never one naming this node with another key (SPEC.md
+// §3.14.2); the others are refused before anything is proposed.
 func TestAttackElectionAdmission(t *testing.T) {
 	es := makeElections(t, 2, "alpha", "gamma")
 	other := testonly.NewElection(t, "foreign nodes", testonly.Config{Voters: 2, ElectionID: "delta"}) // its own node keys
@@ -521,7 +521,7 @@ func TestAttackElectionAdmission(t *testing.T) {
 }
 
 // TestArchiveElection: the operator archives one election while another
-// runs (docs/spec/elections.md E.3): every replica then refuses its
+// runs (SPEC.md §3.14.3): every replica then refuses its
 // entries, on its route and straight through Raft, while the other goes
 // on; its log stays readable, its record verifies (incomplete), the list
 // says when it was archived, and the state survives a reload.
@@ -574,7 +574,7 @@ func TestArchiveElection(t *testing.T) {
 
 // TestElectionCaps: this node proposes nothing that takes an election's
 // log past MaxElectionEntries, and no manifest creating an election
-// beyond MaxActiveElections; archiving one makes room (E.5.3, E.5.5).
+// beyond MaxActiveElections; archiving one makes room (§3.14.5.3, §3.14.5.5).
 func TestElectionCaps(t *testing.T) {
 	es := makeElections(t, 2, "alpha", "beta")
 	b := openLoneBoard(t, Config{SkipChecks: true, MaxActiveElections: 1, MaxElectionEntries: 2}, es[0].ManifestEntry(), es[0].CredentialsEntry())
@@ -604,7 +604,7 @@ func TestElectionCaps(t *testing.T) {
 // the leader submits that election's checkpoints (origin and all) to them
 // and replicates their cosignatures through cosign-in commands, so its
 // attested checkpoint and record carry both, and the witnesses hold its
-// final checkpoint (docs/spec/elections.md E.4).
+// final checkpoint (SPEC.md §3.14.4).
 func TestManyElectionsWithWitnesses(t *testing.T) {
 	es := makeElections(t, 2, "alpha")
 	var keys []ed25519.PrivateKey
@@ -732,7 +732,7 @@ func TestJoinManyElectionsBySnapshot(t *testing.T) {
 }
 
 // TestElectionRate: with a rate limit, each election spends its own token
-// bucket on the node's clock (E.5.4): one election posting too fast is
+// bucket on the node's clock (§3.14.5.4): one election posting too fast is
 // refused as overload while another is not. The clock is the test's.
 func TestElectionRate(t *testing.T) {
 	es := makeElections(t, 2, "alpha", "beta")

@@ -29,7 +29,7 @@ type state struct {
 	witnessedCP uint64
 	rules       *bulletin.ElectionState // the election rules' state, never nil
 	// archived is 1 + the log size at which the board operator archived
-	// the election (docs/spec/elections.md E.3), 0 while it is not.
+	// the election (SPEC.md §3.14.3), 0 while it is not.
 	archived uint64
 }
 

@@ -36,11 +36,11 @@ type Submitter struct {
 	// tally caches the closed election's aggregate for pre-checks.
 	tally tallyCache
 	// route is the election id the posts are addressed to (Board.Scope),
-	// "" for the default election (docs/spec/elections.md E.6.3).
+	// "" for the default election (SPEC.md §3.14.6.3).
 	route string
-	// shares divides the node's pipeline between elections (E.5.1).
+	// shares divides the node's pipeline between elections (§3.14.5.1).
 	shares *shares
-	// fsm is the whole board, for the caps on it (E.5.5).
+	// fsm is the whole board, for the caps on it (§3.14.5.5).
 	fsm *FSM
 }
 
@@ -192,9 +192,9 @@ func (s *Submitter) Submit(ctx context.Context, entries [][]byte) ([]Posted, err
 }
 
 // checkRoute refuses an entry that does not belong to the election the
-// post is addressed to (docs/spec/elections.md E.6.2): the route is the
+// post is addressed to (SPEC.md §3.14.6.2): the route is the
 // client's statement, which the node checks; where the entry goes is its
-// own election field's business (E.1.3). Once the election exists its
+// own election field's business (§3.14.1.3). Once the election exists its
 // fingerprint decides; before, only its manifest belongs to it: on a new
 // id, a manifest naming that id; on the default route, a manifest on an
 // empty board (the board's first election).
@@ -223,7 +223,7 @@ func (s *Submitter) checkRoute(v *state, e *bulletin.Entry) error {
 
 // admitElection is the node's admission of a manifest that creates an
 // election, on an election route or, on an empty board, the default one
-// (docs/spec/elections.md E.2): its
+// (SPEC.md §3.14.2): its
 // authority is one of Config.Creators (when the operator lists any), and a
 // manifest that names this node names it with this node's key (else the
 // node could never sign the new election's checkpoints). Neither is a

@@ -80,8 +80,8 @@ type Snapshot interface {
 	Release()
 }
 
-// Partition numbers one election's share of the state (docs/spec/elections.md
-// E.8): its entries, Merkle hashes, blocks and key-value namespaces. The
+// Partition numbers one election's share of the state (SPEC.md
+// §3.14.8): its entries, Merkle hashes, blocks and key-value namespaces. The
 // partitions of a store are independent logs; only the applied Raft index
 // is shared. Partition 0 is laid out exactly as the store was before
 // partitions existed, so a one-election store needs no migration.
