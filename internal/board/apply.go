@@ -371,7 +371,9 @@ func (f *FSM) newBlockBuilder(tx store.WriteTx, v *state, stamp uint64) (*blockB
 // entry applies one entry command, filling r.
 func (b *blockBuilder) entry(c *entryCmd, r *replica.Result) error {
 	seq := b.v.entries
-	if err := b.f.applyEntry(b.tx, b.v, seq, c.entry, b.blockTime); err != nil {
+	if err := b.checkBytes(len(c.entry)); err != nil {
+		r.Err = err
+	} else if err := b.f.applyEntry(b.tx, b.v, seq, c.entry, b.blockTime); err != nil {
 		if !isDomain(err) {
 			return err
 		}
@@ -384,6 +386,7 @@ func (b *blockBuilder) entry(c *entryCmd, r *replica.Result) error {
 		b.hashes.pend = append(b.hashes.pend, hs...)
 		b.batch = append(b.batch, c.entry)
 		b.v.entries++
+		b.v.bytes += uint64(len(c.entry))
 		r.Seq = seq
 	}
 	// Once the Raft entry has a block, every later command's time
@@ -391,6 +394,16 @@ func (b *blockBuilder) entry(c *entryCmd, r *replica.Result) error {
 	// the replicated state).
 	if len(b.batch) > 0 && c.timeMillis > b.blockTime {
 		b.blockTime = c.timeMillis
+	}
+	return nil
+}
+
+// checkBytes is the rule of SPEC.md §3.14.5.3: an entry of n bytes is
+// refused when it would take the election's byte count past the cap.
+func (b *blockBuilder) checkBytes(n int) error {
+	if uint64(n) > maxElectionBytes || b.v.bytes > maxElectionBytes-uint64(n) {
+		return fmt.Errorf("%w: election %q holds %d bytes of entries, and an entry of %d bytes would pass the board's cap of %d bytes per election",
+			ErrQuota, b.v.electionID(), b.v.bytes, n, maxElectionBytes)
 	}
 	return nil
 }
@@ -404,6 +417,9 @@ func (b *blockBuilder) finish() (*Block, error) {
 	nv, tx := b.v, b.tx
 	first := nv.entries - uint64(len(b.batch))
 	if err := tx.AppendEntries(first, b.batch); err != nil {
+		return nil, err
+	}
+	if err := tx.Put(store.NSMeta, keyBytes, u64(nv.bytes)); err != nil {
 		return nil, err
 	}
 	if err := tx.AppendHashes(b.hashStart, b.hashes.pend); err != nil {

@@ -89,6 +89,10 @@ type Config struct {
 	// MaxElectionEntries is how many entries this node lets one election's
 	// log reach (SPEC.md §3.14.5.3). Default 16 777 216.
 	MaxElectionEntries uint64
+	// MaxElectionBytes is how many bytes of entries this node lets one
+	// election's log reach, at most the rule's MaxElectionBytes, which
+	// every replica enforces (SPEC.md §3.14.5.3). Default MaxElectionBytes.
+	MaxElectionBytes uint64
 	// ElectionRate, if positive, is how many entries per second this node
 	// admits for one election, with bursts of ElectionBurst (default twice
 	// the rate): a token bucket per election on the node's clock
@@ -184,6 +188,9 @@ func Open(cfg Config) (*Board, error) {
 	}
 	if cfg.MaxElectionEntries == 0 {
 		cfg.MaxElectionEntries = 1 << 24
+	}
+	if cfg.MaxElectionBytes == 0 || cfg.MaxElectionBytes > MaxElectionBytes {
+		cfg.MaxElectionBytes = MaxElectionBytes
 	}
 	if cfg.MaxActiveElections <= 0 {
 		cfg.MaxActiveElections = 256

@@ -24,6 +24,15 @@ import (
 // would create one more is refused with ErrBoardFull by every replica.
 const MaxElections = 4096
 
+// MaxElectionBytes is the rule's cap on one election's entries, in bytes
+// (SPEC.md §3.14.5.3): an entry that would take an election's byte count
+// past it is refused with ErrQuota by every replica.
+const MaxElectionBytes = 1 << 34
+
+// maxElectionBytes is MaxElectionBytes; tests of the cap lower it, on
+// every replica of the test alike.
+var maxElectionBytes uint64 = MaxElectionBytes
+
 var (
 	// ErrBoardFull: a manifest would create election MaxElections+1.
 	ErrBoardFull = errors.New("board: the board holds the maximum number of elections")

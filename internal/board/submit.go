@@ -100,6 +100,16 @@ func (s *Submitter) Submit(ctx context.Context, entries [][]byte) ([]Posted, err
 		return nil, fmt.Errorf("%w: election %q holds %d entries, and this node lets an election hold %d", ErrQuota,
 			v.manifest.m.ElectionID, v.entries, s.cfg.MaxElectionEntries)
 	}
+	if v.manifest != nil {
+		n := uint64(0)
+		for _, i := range pos {
+			n += uint64(len(entries[i]))
+		}
+		if v.bytes+n > s.cfg.MaxElectionBytes {
+			return nil, fmt.Errorf("%w: election %q holds %d bytes of entries, and this node lets an election hold %d; the post has %d more",
+				ErrQuota, v.manifest.m.ElectionID, v.bytes, s.cfg.MaxElectionBytes, n)
+		}
+	}
 	key := s.route
 	if key == "" && v.manifest != nil {
 		key = v.manifest.m.ElectionID
