@@ -99,7 +99,7 @@ func (f *FSM) ApplyEntries(entries []replica.Entry) [][]replica.Result {
 				return err
 			}
 		}
-		nb = &boardState{applied: applied, elections: nb.elections, byFP: nb.byFP, byID: nb.byID}
+		nb = &boardState{applied: applied, elections: nb.elections, byFP: nb.byFP, byID: nb.byID, versions: nb.versions}
 		for p := range nb.elections {
 			v := work[store.Partition(p)]
 			if v == nil || v.blocks == start[v.part] {
@@ -189,6 +189,15 @@ func (f *FSM) applyRaftEntry(tx store.WriteTx, nb *boardState, work map[store.Pa
 	for i, c := range cmds {
 		switch c := c.(type) {
 		case *entryCmd:
+			if isAnnounce(c.entry) {
+				var err error
+				if nb, err = applyAnnounce(tx, nb, c); err != nil && !isDomain(err) {
+					return nil, nil, err
+				} else if err != nil {
+					res[i].Err = err
+				}
+				continue
+			}
 			fp, ok := entryElection(c.entry)
 			p, known := nb.byFP[fp]
 			if !known && !ok && len(nb.elections) > 0 {

@@ -103,6 +103,11 @@ type Config struct {
 	// lets the board hold: it proposes no manifest creating one more
 	// (§3.14.5.5). Default 256.
 	MaxActiveElections int
+	// VersionWait is how long a manifest creating an election beside
+	// others waits for voters that have not announced the board version
+	// yet (a cluster just started) before it is refused (SPEC.md §3.14.8).
+	// Default 5 s.
+	VersionWait time.Duration
 	// Creators, if not empty, are the only election authority keys (the
 	// canonical 32-byte Schnorr public keys) whose manifests this node
 	// proposes on an election route: the operator's admission of new
@@ -192,6 +197,9 @@ func Open(cfg Config) (*Board, error) {
 	if cfg.MaxElectionBytes == 0 || cfg.MaxElectionBytes > MaxElectionBytes {
 		cfg.MaxElectionBytes = MaxElectionBytes
 	}
+	if cfg.VersionWait <= 0 {
+		cfg.VersionWait = 5 * time.Second
+	}
 	if cfg.MaxActiveElections <= 0 {
 		cfg.MaxActiveElections = 256
 	}
@@ -251,6 +259,7 @@ func (b *Board) Close() error {
 
 // restored drops every Submitter's cached tally inputs after a restore.
 func (b *Board) restored() {
+	defer b.Cosigner.wake() // the restored state may lack this node's announcement
 	b.Submitter.tally.reset()
 	b.scopes.mu.Lock()
 	defer b.scopes.mu.Unlock()

@@ -53,6 +53,9 @@ type boardState struct {
 	elections []*state         // elections[p].part == p
 	byFP      map[[32]byte]int // fingerprint → partition
 	byID      map[string]int   // election id → partition
+	// versions are the board versions the nodes announced (SPEC.md
+	// §3.14.8), by node id; never modified once published.
+	versions map[string]uint16
 }
 
 // emptyElection is the state of an election not created yet, in partition p.
@@ -112,7 +115,10 @@ func loadBoard(ctx context.Context, st store.Store) (*boardState, error) {
 		if b.applied, err = tx.AppliedIndex(); err != nil {
 			return err
 		}
-		parts, err = tx.Partitions()
+		if parts, err = tx.Partitions(); err != nil {
+			return err
+		}
+		b.versions, err = loadVersions(tx)
 		return err
 	})
 	if err != nil {

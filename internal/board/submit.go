@@ -90,7 +90,7 @@ func (s *Submitter) Submit(ctx context.Context, entries [][]byte) ([]Posted, err
 	}
 	v := s.src.current()
 	for k, e := range parsed {
-		if err := s.checkRoute(v, e); err != nil {
+		if err := s.checkRoute(ctx, v, e); err != nil {
 			out[pos[k]].Err = fmt.Errorf("entry %d: %w", pos[k], err)
 			parsed[k] = nil
 		}
@@ -208,7 +208,7 @@ func (s *Submitter) Submit(ctx context.Context, entries [][]byte) ([]Posted, err
 // fingerprint decides; before, only its manifest belongs to it: on a new
 // id, a manifest naming that id; on the default route, a manifest on an
 // empty board (the board's first election).
-func (s *Submitter) checkRoute(v *state, e *bulletin.Entry) error {
+func (s *Submitter) checkRoute(ctx context.Context, v *state, e *bulletin.Entry) error {
 	if v.archived > 0 && e.Election == v.manifest.fingerprint {
 		return fmt.Errorf("%w: election %q", ErrArchived, v.manifest.m.ElectionID)
 	}
@@ -228,7 +228,7 @@ func (s *Submitter) checkRoute(v *state, e *bulletin.Entry) error {
 	if s.route != "" && m.ElectionID != s.route {
 		return fmt.Errorf("%w: the manifest is election %q, the route election %q", bulletin.ErrWrongElection, m.ElectionID, s.route)
 	}
-	return s.admitElection(m)
+	return s.admitElection(ctx, m)
 }
 
 // admitElection is the node's admission of a manifest that creates an
@@ -238,8 +238,12 @@ func (s *Submitter) checkRoute(v *state, e *bulletin.Entry) error {
 // manifest that names this node names it with this node's key (else the
 // node could never sign the new election's checkpoints). Neither is a
 // rule: a node that skipped them could only create an election its
-// operator did not want, or one that never gets a quorum checkpoint.
-func (s *Submitter) admitElection(m *ballot.Manifest) error {
+// operator did not want, or one that never gets a quorum checkpoint. Nor
+// is the board version (SPEC.md §3.14.8), which the node checks first.
+func (s *Submitter) admitElection(ctx context.Context, m *ballot.Manifest) error {
+	if err := s.checkVersionFor(ctx, s.cfg.VersionWait); err != nil {
+		return err
+	}
 	active := 0
 	for _, v := range s.fsm.board().elections {
 		if v.archived == 0 {
