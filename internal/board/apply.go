@@ -174,11 +174,15 @@ func (f *FSM) applyRaftEntry(tx store.WriteTx, nb *boardState, work map[store.Pa
 		}
 		return v
 	}
-	builder := func(v *state, fp [32]byte) (*blockBuilder, error) {
+	// builder is election v's block builder (v exists: it has a manifest).
+	// Its stamp is that of the entries naming v, whichever command made
+	// the builder: bytes too short to name an election also go to the
+	// default election's rules, and they must not set its block time.
+	builder := func(v *state) (*blockBuilder, error) {
 		if b := builders[v.part]; b != nil {
 			return b, nil
 		}
-		b, err := f.newBlockBuilder(tx.WriteIn(v.part), v, stamps[fp])
+		b, err := f.newBlockBuilder(tx.WriteIn(v.part), v, stamps[v.manifest.fingerprint])
 		if err != nil {
 			return nil, err
 		}
@@ -214,7 +218,7 @@ func (f *FSM) applyRaftEntry(tx store.WriteTx, nb *boardState, work map[store.Pa
 					res[i].Err = fmt.Errorf("%w: election %q", ErrArchived, cur.manifest.m.ElectionID)
 					continue
 				}
-				b, err := builder(touch(store.Partition(p)), fp)
+				b, err := builder(touch(store.Partition(p)))
 				if err != nil {
 					return nil, nil, err
 				}

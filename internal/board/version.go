@@ -40,7 +40,10 @@ var ErrBoardVersion = fmt.Errorf("%w: nodes of the board run an older board vers
 // announceMagic starts an announcement's entry field. 0xff is no entry
 // version, so every version of the rules refuses the bytes as a
 // malformed entry; a node that knows announcements records them instead.
-var announceMagic = append([]byte{0xff}, "urna/board-version"...)
+// It is 34 bytes long, so that a node of the first many-elections release
+// reads its "election field" (bytes 2..33) as the fingerprint of no
+// election and never hands it to an election's block builder.
+var announceMagic = append([]byte{0xff}, "urna/board-version/announcement/1"...)
 
 // keyVersion ‖ node id → u16 announced version, in partition 0's NSMeta.
 var keyVersion = []byte("bversion/")
