@@ -40,3 +40,9 @@ func postgresOpener(t *testing.T) func(testing.TB, string, string) store.Store {
 		return st
 	}
 }
+
+// TestLargestEntryOnClusterPostgres is TestLargestEntryOnCluster with
+// every node on PostgreSQL.
+func TestLargestEntryOnClusterPostgres(t *testing.T) {
+	runLargestEntry(t, postgresOpener(t))
+}
