@@ -254,7 +254,12 @@ func (l *nodeList) primary() string {
 	return l.urls[0]
 }
 
-// clients returns an API client for every node, the primary first.
+// clients returns an API client for every node, the primary first. The
+// primary's reads are consistent ones (apiclient.Options.Consistent): a
+// role acts on what it read, and a node that had not yet applied the last
+// committed post (a trustee's partial decryption, say) made 'urna tally'
+// answer "not ready" although the post was on the board. The others only
+// have their checkpoints compared, which any node's own view serves.
 func (l *nodeList) clients(what string) (*apiclient.Client, []*apiclient.Client, error) {
 	urls := l.urls
 	if len(urls) == 0 {
@@ -268,7 +273,7 @@ func (l *nodeList) clients(what string) (*apiclient.Client, []*apiclient.Client,
 		}
 		out = append(out, c)
 	}
-	return out[0], out[1:], nil
+	return out[0].Consistent(), out[1:], nil
 }
 
 // nodesFlag adds the repeatable --node.
