@@ -58,23 +58,7 @@ func TestAttackElectionFillsItsBytes(t *testing.T) {
 		t.Fatalf("beta holds %d entries, want 4: alpha's cap starved it", bs.elections[1].entries)
 	}
 	wantState := stateOf(t, ref)
-	for _, size := range []int{2, 3} {
-		t.Run(fmt.Sprintf("groups of %d", size), func(t *testing.T) {
-			nb, _ := openApplyBoard(t, t.TempDir())
-			var got [][]replica.Result
-			for lo := 0; lo < len(log); lo += size {
-				got = append(got, nb.ApplyEntries(log[lo:min(lo+size, len(log))])...)
-			}
-			for k := range want {
-				for i := range want[k] {
-					if g, w := resultString(got[k][i]), resultString(want[k][i]); g != w {
-						t.Fatalf("entry %d command %d: %s, want %s", k, i, g, w)
-					}
-				}
-			}
-			sameState(t, "grouped", stateOf(t, nb), wantState)
-		})
-	}
+	sameUnderGroupings(t, log, want, wantState, 2, 3)
 
 	// A snapshot restores the count: the restored replica refuses alike.
 	ctx := context.Background()

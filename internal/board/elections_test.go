@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
-	"fmt"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -812,21 +811,5 @@ func TestApplyEntriesGroupingManyElections(t *testing.T) {
 		t.Fatalf("blocks %d, %d, %d; want 3, 1, 1", bs.elections[0].blocks, bs.elections[1].blocks, bs.elections[2].blocks)
 	}
 	wantState := stateOf(t, ref)
-	for _, size := range []int{1, 2, 3, 4} {
-		t.Run(fmt.Sprintf("groups of %d", size), func(t *testing.T) {
-			nb, _ := openApplyBoard(t, t.TempDir())
-			var got [][]replica.Result
-			for lo := 0; lo < len(log); lo += size {
-				got = append(got, nb.ApplyEntries(log[lo:min(lo+size, len(log))])...)
-			}
-			for k := range want {
-				for i := range want[k] {
-					if g, w := resultString(got[k][i]), resultString(want[k][i]); g != w {
-						t.Fatalf("entry %d command %d: %s, want %s", k, i, g, w)
-					}
-				}
-			}
-			sameState(t, "grouped", stateOf(t, nb), wantState)
-		})
-	}
+	sameUnderGroupings(t, log, want, wantState, 1, 2, 3, 4)
 }

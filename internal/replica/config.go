@@ -58,8 +58,8 @@ type Config struct {
 	// command larger than a batch).
 	MaxCommandBytes int
 	MaxWait         time.Duration
-	MaxInflight   int
-	QueueSize     int
+	MaxInflight     int
+	QueueSize       int
 	// ApplyTimeout bounds how long the batcher waits for Raft to accept an
 	// entry (raft.Apply's enqueue timeout) and how long membership changes
 	// may take.
@@ -127,10 +127,10 @@ func DefaultConfig() Config {
 		// 40 MiB credential lists, shuffles up to 64 MiB) and their
 		// command header.
 		MaxCommandBytes: 80 << 20,
-		MaxWait:       0,
-		MaxInflight:   4,
-		QueueSize:     8192,
-		ApplyTimeout:  10 * time.Second,
+		MaxWait:         0,
+		MaxInflight:     4,
+		QueueSize:       8192,
+		ApplyTimeout:    10 * time.Second,
 
 		SnapshotThreshold: 4096,
 		SnapshotInterval:  30 * time.Second,
