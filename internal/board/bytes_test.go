@@ -10,6 +10,7 @@ import (
 
 	"github.com/urna-vote/urna/internal/replica"
 	"github.com/urna-vote/urna/internal/store"
+	"github.com/urna-vote/urna/internal/store/storetest"
 )
 
 // TestAttackElectionFillsItsBytes: an election that posts until it
@@ -62,18 +63,8 @@ func TestAttackElectionFillsItsBytes(t *testing.T) {
 
 	// A snapshot restores the count: the restored replica refuses alike.
 	ctx := context.Background()
-	snap, err := refSt.Snapshot(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	_, err = snap.WriteTo(&buf)
-	snap.Release()
-	if err != nil {
-		t.Fatal(err)
-	}
 	restored, _ := openApplyBoard(t, t.TempDir())
-	if err := restored.Restore(readCloser{&buf}); err != nil {
+	if err := restored.Restore(readCloser{bytes.NewBuffer(storetest.SnapshotBytes(t, refSt))}); err != nil {
 		t.Fatal(err)
 	}
 	next := []replica.Entry{{Index: 6, Cmds: [][]byte{cmd(aDeals[1])}}}
@@ -85,7 +76,7 @@ func TestAttackElectionFillsItsBytes(t *testing.T) {
 	sameState(t, "restored", stateOf(t, restored), stateOf(t, ref))
 
 	// A store without the count (written before it) is counted at load.
-	err = refSt.Update(ctx, func(tx store.WriteTx) error {
+	err := refSt.Update(ctx, func(tx store.WriteTx) error {
 		for p := range bs.elections {
 			if err := tx.WriteIn(store.Partition(p)).Delete(store.NSMeta, keyBytes); err != nil {
 				return err

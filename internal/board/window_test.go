@@ -44,10 +44,10 @@ func TestApplyWindow(t *testing.T) {
 	for v := range ballots {
 		ballots[v], _, _ = e.BallotEntry(v, testonly.Pick(v%3, v%2))
 	}
-	add(encodeEntryCmd(windowOpens-1, ballots[0]))                                                  // 5: too early
-	add(encodeEntryCmd(windowOpens, ballots[0]))                                                    // 6: accepted
-	add(encodeEntryCmd(windowCloses-1, ballots[1]), encodeEntryCmd(windowCloses, ballots[2]))       // 7: both closed
-	add(encodeEntryCmd(windowCloses-2, ballots[3]))                                                 // 8: 7 made no block: accepted
+	add(encodeEntryCmd(windowOpens-1, ballots[0]))                                            // 5: too early
+	add(encodeEntryCmd(windowOpens, ballots[0]))                                              // 6: accepted
+	add(encodeEntryCmd(windowCloses-1, ballots[1]), encodeEntryCmd(windowCloses, ballots[2])) // 7: both closed
+	add(encodeEntryCmd(windowCloses-2, ballots[3]))                                           // 8: 7 made no block: accepted
 	// 9: an attack by a faulty proposer: bytes too short to name an
 	// election, stamped inside the window, then a ballot stamped after the
 	// close. The short bytes go to the default election's rules, which
