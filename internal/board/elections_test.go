@@ -229,7 +229,13 @@ func runManyElections(t *testing.T, open func(testing.TB, string, string) store.
 
 	// A snapshot of the store restores both elections, exactly.
 	l := c.leader()
+	// Cosignatures go on being applied in the background: hold the
+	// apply lock so that the snapshot and the state compared with it are
+	// the same applied index.
+	l.board.FSM.applyMu.Lock()
 	snap, err := l.st.Snapshot(ctx)
+	orig := l.board.FSM.board()
+	l.board.FSM.applyMu.Unlock()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +254,7 @@ func runManyElections(t *testing.T, open func(testing.TB, string, string) store.
 	if err := f.Restore(readCloser{&buf}); err != nil {
 		t.Fatal(err)
 	}
-	got, orig := f.board(), l.board.FSM.board()
+	got := f.board()
 	if len(got.elections) != 2 || got.applied != orig.applied {
 		t.Fatalf("restored %d elections at %d, want 2 at %d", len(got.elections), got.applied, orig.applied)
 	}
