@@ -12,7 +12,7 @@ func init() {
 		summary: "archive an election of a board that runs several",
 		usage:   "ID [--node URL] [--cluster-token-file FILE]",
 		help: `Asks the board, through the node at --node (its leader answers), to
-archive the election ID (docs/spec/elections.md E.3): from then on the
+archive the election ID (SPEC.md §3.14.3): from then on the
 board accepts no entry for it, while its log, checkpoints and record stay
 readable (a record that stops before the result verifies as incomplete).
 The id stays taken. This is an operator's action, accepted as the cluster

@@ -53,7 +53,7 @@ func newClient(what, node, caFile, election string) (*apiclient.Client, error) {
 }
 
 // electionFlag adds --election, the id of the election on a board that
-// holds several (docs/spec/elections.md).
+// holds several (SPEC.md §3.14).
 func electionFlag(fs *flag.FlagSet) *string {
 	return fs.String("election", "", "`id` of the election on a board that runs several (default: the board's first election)")
 }
@@ -254,7 +254,12 @@ func (l *nodeList) primary() string {
 	return l.urls[0]
 }
 
-// clients returns an API client for every node, the primary first.
+// clients returns an API client for every node, the primary first. The
+// primary's reads are consistent ones (apiclient.Options.Consistent): a
+// role acts on what it read, and a node that had not yet applied the last
+// committed post (a trustee's partial decryption, say) made 'urna tally'
+// answer "not ready" although the post was on the board. The others only
+// have their checkpoints compared, which any node's own view serves.
 func (l *nodeList) clients(what string) (*apiclient.Client, []*apiclient.Client, error) {
 	urls := l.urls
 	if len(urls) == 0 {
@@ -268,7 +273,7 @@ func (l *nodeList) clients(what string) (*apiclient.Client, []*apiclient.Client,
 		}
 		out = append(out, c)
 	}
-	return out[0], out[1:], nil
+	return out[0].Consistent(), out[1:], nil
 }
 
 // nodesFlag adds the repeatable --node.
@@ -335,7 +340,7 @@ func parseFingerprint(s string) ([32]byte, error) {
 }
 
 // creatorKeys is the repeatable --creator KEY flag of urna node: election
-// authority keys allowed to create elections (docs/spec/elections.md E.2).
+// authority keys allowed to create elections (SPEC.md §3.14.2).
 type creatorKeys [][32]byte
 
 func (c *creatorKeys) String() string { return fmt.Sprint(len(*c)) + " creators" }

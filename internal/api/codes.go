@@ -7,10 +7,10 @@ const (
 	CodeInvalidProof      = "invalid_proof"
 	CodeInvalidBody       = "invalid_body" // addition: bulletin.ErrInvalidBody
 	CodeWrongElection     = "wrong_election"
-	CodeUnknownElection   = "unknown_election" // addition: no election of the board has the route's id (docs/spec/elections.md E.6.1)
-	CodeBoardFull         = "board_full"       // addition: a manifest beyond the board's MaxElections (E.2)
-	CodeArchived          = "archived"         // addition: a post to an archived election (E.3)
-	CodeQuota             = "quota"            // addition: an election's or the board's cap on this node (E.5.3, E.5.5)
+	CodeUnknownElection   = "unknown_election" // addition: no election of the board has the route's id (SPEC.md §3.14.6.1)
+	CodeBoardFull         = "board_full"       // addition: a manifest beyond the board's MaxElections (§3.14.2)
+	CodeArchived          = "archived"         // addition: a post to an archived election (§3.14.3)
+	CodeQuota             = "quota"            // addition: an election's or the board's cap on this node (§3.14.5.3, §3.14.5.5)
 	CodeNotAuthorized     = "not_authorized"
 	CodeUnknownCredential = "unknown_credential"
 	CodeNotFound          = "not_found"

@@ -4,7 +4,7 @@ package api
 const Prefix = "/api/v1"
 
 // ElectionsPath lists the board's elections; ElectionsPath + "/{id}" is
-// the prefix of every per-election route (docs/spec/elections.md E.6).
+// the prefix of every per-election route (SPEC.md §3.14.6).
 // The un-prefixed per-election routes are aliases of the default election.
 const ElectionsPath = Prefix + "/elections"
 

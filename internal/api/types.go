@@ -83,7 +83,7 @@ type Election struct {
 }
 
 // ElectionSummary is one election of the board's list (GET
-// /api/v1/elections, docs/spec/elections.md E.6), in creation order.
+// /api/v1/elections, SPEC.md §3.14.6), in creation order.
 type ElectionSummary struct {
 	ElectionID  string `json:"election_id"`
 	Fingerprint string `json:"fingerprint"` // hex

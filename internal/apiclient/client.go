@@ -44,7 +44,7 @@ type Options struct {
 	Consistent bool
 	// Election, if set, is the election id every per-election call
 	// addresses: its routes under /api/v1/elections/{id}
-	// (docs/spec/elections.md E.6). Empty: the board's default election,
+	// (SPEC.md §3.14.6). Empty: the board's default election,
 	// through the un-prefixed routes.
 	Election string
 }

@@ -99,7 +99,7 @@ func (f *FSM) ApplyEntries(entries []replica.Entry) [][]replica.Result {
 				return err
 			}
 		}
-		nb = &boardState{applied: applied, elections: nb.elections, byFP: nb.byFP, byID: nb.byID}
+		nb = &boardState{applied: applied, elections: nb.elections, byFP: nb.byFP, byID: nb.byID, versions: nb.versions}
 		for p := range nb.elections {
 			v := work[store.Partition(p)]
 			if v == nil || v.blocks == start[v.part] {
@@ -143,7 +143,7 @@ func entryElection(raw []byte) (fp [32]byte, ok bool) {
 }
 
 // applyRaftEntry applies the decoded commands of one Raft entry
-// (docs/spec/elections.md E.1.3): each command goes to the election its
+// (SPEC.md §3.14.1.3): each command goes to the election its
 // entry's election field (or its cosignature's fingerprint) names, in log
 // order; an entry naming no election of the board is a candidate for a new
 // one, which its manifest creates in the next partition. Each election the
@@ -174,11 +174,15 @@ func (f *FSM) applyRaftEntry(tx store.WriteTx, nb *boardState, work map[store.Pa
 		}
 		return v
 	}
-	builder := func(v *state, fp [32]byte) (*blockBuilder, error) {
+	// builder is election v's block builder (v exists: it has a manifest).
+	// Its stamp is that of the entries naming v, whichever command made
+	// the builder: bytes too short to name an election also go to the
+	// default election's rules, and they must not set its block time.
+	builder := func(v *state) (*blockBuilder, error) {
 		if b := builders[v.part]; b != nil {
 			return b, nil
 		}
-		b, err := f.newBlockBuilder(tx.WriteIn(v.part), v, stamps[fp])
+		b, err := f.newBlockBuilder(tx.WriteIn(v.part), v, stamps[v.manifest.fingerprint])
 		if err != nil {
 			return nil, err
 		}
@@ -189,6 +193,15 @@ func (f *FSM) applyRaftEntry(tx store.WriteTx, nb *boardState, work map[store.Pa
 	for i, c := range cmds {
 		switch c := c.(type) {
 		case *entryCmd:
+			if isAnnounce(c.entry) {
+				var err error
+				if nb, err = applyAnnounce(tx, nb, c); err != nil && !isDomain(err) {
+					return nil, nil, err
+				} else if err != nil {
+					res[i].Err = err
+				}
+				continue
+			}
 			fp, ok := entryElection(c.entry)
 			p, known := nb.byFP[fp]
 			if !known && !ok && len(nb.elections) > 0 {
@@ -205,7 +218,7 @@ func (f *FSM) applyRaftEntry(tx store.WriteTx, nb *boardState, work map[store.Pa
 					res[i].Err = fmt.Errorf("%w: election %q", ErrArchived, cur.manifest.m.ElectionID)
 					continue
 				}
-				b, err := builder(touch(store.Partition(p)), fp)
+				b, err := builder(touch(store.Partition(p)))
 				if err != nil {
 					return nil, nil, err
 				}
@@ -215,7 +228,7 @@ func (f *FSM) applyRaftEntry(tx store.WriteTx, nb *boardState, work map[store.Pa
 				continue
 			}
 			// An entry naming no election of the board: only a manifest
-			// creating one can be accepted (E.2), into the next partition.
+			// creating one can be accepted (§3.14.2), into the next partition.
 			if len(nb.elections) >= MaxElections {
 				res[i].Err = fmt.Errorf("%w (%d)", ErrBoardFull, MaxElections)
 				continue
@@ -302,7 +315,7 @@ func (f *FSM) applyRaftEntry(tx store.WriteTx, nb *boardState, work map[store.Pa
 	return nb, blocks, nil
 }
 
-// archive marks election v archived at its current log size (E.3); an
+// archive marks election v archived at its current log size (§3.14.3); an
 // election archived already stays as it was.
 func archive(tx store.WriteTx, v *state) error {
 	if v.archived > 0 {
@@ -313,7 +326,7 @@ func archive(tx store.WriteTx, v *state) error {
 }
 
 // checkNewElection is the board's part of rule 1 for a manifest that
-// would create an election (docs/spec/elections.md E.2): its election id
+// would create an election (SPEC.md §3.14.2): its election id
 // MUST NOT name an election of the board. Other entries and malformed
 // manifests are left to the rules.
 func checkNewElection(nb *boardState, raw []byte) error {
@@ -371,7 +384,9 @@ func (f *FSM) newBlockBuilder(tx store.WriteTx, v *state, stamp uint64) (*blockB
 // entry applies one entry command, filling r.
 func (b *blockBuilder) entry(c *entryCmd, r *replica.Result) error {
 	seq := b.v.entries
-	if err := b.f.applyEntry(b.tx, b.v, seq, c.entry, b.blockTime); err != nil {
+	if err := b.checkBytes(len(c.entry)); err != nil {
+		r.Err = err
+	} else if err := b.f.applyEntry(b.tx, b.v, seq, c.entry, b.blockTime); err != nil {
 		if !isDomain(err) {
 			return err
 		}
@@ -384,6 +399,7 @@ func (b *blockBuilder) entry(c *entryCmd, r *replica.Result) error {
 		b.hashes.pend = append(b.hashes.pend, hs...)
 		b.batch = append(b.batch, c.entry)
 		b.v.entries++
+		b.v.bytes += uint64(len(c.entry))
 		r.Seq = seq
 	}
 	// Once the Raft entry has a block, every later command's time
@@ -391,6 +407,16 @@ func (b *blockBuilder) entry(c *entryCmd, r *replica.Result) error {
 	// the replicated state).
 	if len(b.batch) > 0 && c.timeMillis > b.blockTime {
 		b.blockTime = c.timeMillis
+	}
+	return nil
+}
+
+// checkBytes is the rule of SPEC.md §3.14.5.3: an entry of n bytes is
+// refused when it would take the election's byte count past the cap.
+func (b *blockBuilder) checkBytes(n int) error {
+	if uint64(n) > maxElectionBytes || b.v.bytes > maxElectionBytes-uint64(n) {
+		return fmt.Errorf("%w: election %q holds %d bytes of entries, and an entry of %d bytes would pass the board's cap of %d bytes per election",
+			ErrQuota, b.v.electionID(), b.v.bytes, n, maxElectionBytes)
 	}
 	return nil
 }
@@ -404,6 +430,9 @@ func (b *blockBuilder) finish() (*Block, error) {
 	nv, tx := b.v, b.tx
 	first := nv.entries - uint64(len(b.batch))
 	if err := tx.AppendEntries(first, b.batch); err != nil {
+		return nil, err
+	}
+	if err := tx.Put(store.NSMeta, keyBytes, u64(nv.bytes)); err != nil {
 		return nil, err
 	}
 	if err := tx.AppendHashes(b.hashStart, b.hashes.pend); err != nil {

@@ -154,7 +154,15 @@ func TestApplyEntriesGrouping(t *testing.T) {
 	if n := len(wantState.blocks); n != len(log)-1 {
 		t.Fatalf("%d blocks for %d raft entries (one without accepted entries)", n, len(log))
 	}
-	for _, size := range []int{1, 2, 3, 4, len(log) - 1, len(log)} {
+	sameUnderGroupings(t, log, want, wantState, 1, 2, 3, 4, len(log)-1, len(log))
+}
+
+// sameUnderGroupings applies log to a fresh board in Raft groups of each
+// size and wants the results want and the state wantState of applying it
+// one entry at a time: replicas agree whatever raft's grouping.
+func sameUnderGroupings(t *testing.T, log []replica.Entry, want [][]replica.Result, wantState applyState, sizes ...int) {
+	t.Helper()
+	for _, size := range sizes {
 		t.Run(fmt.Sprintf("groups of %d", size), func(t *testing.T) {
 			b, _ := openApplyBoard(t, t.TempDir())
 			var got [][]replica.Result

@@ -81,28 +81,37 @@ type Config struct {
 	Witnesses map[string]WitnessClient
 	// SubmitCapacity is how many posted entries this node holds between
 	// admission and commit, shared fairly between the elections posting
-	// (docs/spec/elections.md E.5.1). Default 4096.
+	// (SPEC.md §3.14.5.1). Default 4096.
 	SubmitCapacity int
 	// SubmitMinShare is the least share of SubmitCapacity an election
 	// posting gets, however many others post. Default 64.
 	SubmitMinShare int
 	// MaxElectionEntries is how many entries this node lets one election's
-	// log reach (docs/spec/elections.md E.5.3). Default 16 777 216.
+	// log reach (SPEC.md §3.14.5.3). Default 16 777 216.
 	MaxElectionEntries uint64
+	// MaxElectionBytes is how many bytes of entries this node lets one
+	// election's log reach, at most the rule's MaxElectionBytes, which
+	// every replica enforces (SPEC.md §3.14.5.3). Default MaxElectionBytes.
+	MaxElectionBytes uint64
 	// ElectionRate, if positive, is how many entries per second this node
 	// admits for one election, with bursts of ElectionBurst (default twice
 	// the rate): a token bucket per election on the node's clock
-	// (docs/spec/elections.md E.5.4). Default: no limit.
+	// (SPEC.md §3.14.5.4). Default: no limit.
 	ElectionRate  float64
 	ElectionBurst int
 	// MaxActiveElections is how many elections not archived this node
 	// lets the board hold: it proposes no manifest creating one more
-	// (E.5.5). Default 256.
+	// (§3.14.5.5). Default 256.
 	MaxActiveElections int
+	// VersionWait is how long a manifest creating an election beside
+	// others waits for voters that have not announced the board version
+	// yet (a cluster just started) before it is refused (SPEC.md §3.14.8).
+	// Default 5 s.
+	VersionWait time.Duration
 	// Creators, if not empty, are the only election authority keys (the
 	// canonical 32-byte Schnorr public keys) whose manifests this node
 	// proposes on an election route: the operator's admission of new
-	// elections (docs/spec/elections.md E.2). Empty: any authority. It is
+	// elections (SPEC.md §3.14.2). Empty: any authority. It is
 	// not a rule of the board (replicas cannot diverge over it).
 	Creators [][32]byte
 	// SkipChecks disables the pre-proposal signature and proof checks.
@@ -185,6 +194,12 @@ func Open(cfg Config) (*Board, error) {
 	if cfg.MaxElectionEntries == 0 {
 		cfg.MaxElectionEntries = 1 << 24
 	}
+	if cfg.MaxElectionBytes == 0 || cfg.MaxElectionBytes > MaxElectionBytes {
+		cfg.MaxElectionBytes = MaxElectionBytes
+	}
+	if cfg.VersionWait <= 0 {
+		cfg.VersionWait = 5 * time.Second
+	}
 	if cfg.MaxActiveElections <= 0 {
 		cfg.MaxActiveElections = 256
 	}
@@ -244,6 +259,7 @@ func (b *Board) Close() error {
 
 // restored drops every Submitter's cached tally inputs after a restore.
 func (b *Board) restored() {
+	defer b.Cosigner.wake() // the restored state may lack this node's announcement
 	b.Submitter.tally.reset()
 	b.scopes.mu.Lock()
 	defer b.scopes.mu.Unlock()

@@ -121,6 +121,32 @@ func (c *tcluster) startAll(ids ...string) {
 		}
 		c.join(id)
 	}
+	if len(ids) > 0 {
+		c.waitAnnounced(ids...)
+	}
+}
+
+// waitAnnounced waits until every node ids announced this board version
+// through the replicated log (SPEC.md §3.14.8), as an operator does before
+// creating a second election.
+func (c *tcluster) waitAnnounced(ids ...string) {
+	c.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		v, missing := c.leader().board.Versions(), []string(nil)
+		for _, id := range ids {
+			if v[id] < BoardVersion {
+				missing = append(missing, id)
+			}
+		}
+		if len(missing) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("nodes %v did not announce board version %d: %v", missing, BoardVersion, v)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func (c *tcluster) start(id string, bootstrap bool) *tnode {

@@ -32,13 +32,13 @@ import (
 //	cosign-in  (4): election[32] cosign body
 //	witness-in (5): election[32] witness body
 //	             the same for the election with that fingerprint
-//	             (docs/spec/elections.md E.8); types 2 and 3 name the
+//	             (SPEC.md §3.14.8); types 2 and 3 name the
 //	             default election, so that logs written before many
 //	             elections replay identically. The entry command needs no
 //	             such field: an entry names its election itself.
 //	archive (6): election[32]
 //	             the board operator archives the election with that
-//	             fingerprint (docs/spec/elections.md E.3): it accepts no
+//	             fingerprint (SPEC.md §3.14.3): it accepts no
 //	             more entries.
 const (
 	cmdEntry     byte = 1

@@ -28,6 +28,7 @@ type Cosigner struct {
 	rep   *replicaRef
 	kick  chan struct{} // wakes the loop after an apply
 	wkick chan struct{} // wakes the witness loop after an apply
+	akick chan struct{} // wakes the board-version announcer after an apply
 	st    store.Store
 	stop  chan struct{}
 	done  chan struct{}
@@ -36,7 +37,7 @@ type Cosigner struct {
 
 func newCosigner(cfg *Config, f *FSM, rep *replicaRef, bg context.Context) *Cosigner {
 	return &Cosigner{cfg: cfg, log: cfg.Logger, f: f, rep: rep, bg: bg, st: cfg.Store,
-		kick: make(chan struct{}, 1), wkick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+		kick: make(chan struct{}, 1), wkick: make(chan struct{}, 1), akick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 }
 
 // wake makes the loop look at the state again; it never blocks.
@@ -47,6 +48,10 @@ func (cs *Cosigner) wake() {
 	}
 	select {
 	case cs.wkick <- struct{}{}:
+	default:
+	}
+	select {
+	case cs.akick <- struct{}{}:
 	default:
 	}
 }
@@ -60,6 +65,9 @@ func (cs *Cosigner) run() {
 	gathered := make(chan struct{})
 	go func() { defer close(gathered); cs.gather() }()
 	defer func() { <-gathered }()
+	announced := make(chan struct{})
+	go func() { defer close(announced); cs.announce(cs.akick) }()
+	defer func() { <-announced }()
 	lastSize := map[store.Partition]uint64{}
 	var lastSent time.Time
 	cs.loop(cs.kick, func(timer *time.Timer) {
@@ -198,7 +206,14 @@ func (cs *Cosigner) SubmitCosign(ctx context.Context, cmd []byte) error {
 	if err != nil {
 		return err
 	}
-	if k := c.kind(); k != cmdCosign && k != cmdCosignIn {
+	switch k := c.kind(); {
+	case k == cmdCosign || k == cmdCosignIn:
+	case k == cmdEntry && isAnnounce(c.(*entryCmd).entry):
+		// A follower's board-version announcement (SPEC.md §3.14.8).
+		if _, _, err := decodeAnnounce(c.(*entryCmd).entry); err != nil {
+			return fmt.Errorf("%w: %v", errBadCommand, err)
+		}
+	default:
 		return fmt.Errorf("%w: not a cosign command", errBadCommand)
 	}
 	r, err := cs.rep.get()

@@ -13,26 +13,35 @@ import (
 	"github.com/urna-vote/urna/internal/store"
 )
 
-// Many elections per board (docs/spec/elections.md). Each election owns a
+// Many elections per board (SPEC.md §3.14). Each election owns a
 // store partition, numbered in creation order from 0; its state is exactly
 // the one-election board's *state, read and written through its partition,
 // so every per-election rule, read and checkpoint is the code a board with
 // one election runs. The FSM routes an entry by its envelope's election
-// fingerprint (E.1.3), never by the route it was posted to.
+// fingerprint (§3.14.1.3), never by the route it was posted to.
 
-// MaxElections bounds the elections of one board (E.2): a manifest that
+// MaxElections bounds the elections of one board (§3.14.2): a manifest that
 // would create one more is refused with ErrBoardFull by every replica.
 const MaxElections = 4096
+
+// MaxElectionBytes is the rule's cap on one election's entries, in bytes
+// (SPEC.md §3.14.5.3): an entry that would take an election's byte count
+// past it is refused with ErrQuota by every replica.
+const MaxElectionBytes = 1 << 34
+
+// maxElectionBytes is MaxElectionBytes; tests of the cap lower it, on
+// every replica of the test alike.
+var maxElectionBytes uint64 = MaxElectionBytes
 
 var (
 	// ErrBoardFull: a manifest would create election MaxElections+1.
 	ErrBoardFull = errors.New("board: the board holds the maximum number of elections")
 	// ErrUnknownElection: no election of the board has this id.
 	ErrUnknownElection = errors.New("board: no such election")
-	// ErrArchived: the election is archived (E.3): it accepts no entry.
+	// ErrArchived: the election is archived (§3.14.3): it accepts no entry.
 	ErrArchived = errors.New("board: the election is archived")
 	// ErrQuota: the post would take an election or the board past this
-	// node's caps (E.5.3, E.5.5); retrying does not help.
+	// node's caps (§3.14.5.3, §3.14.5.5); retrying does not help.
 	ErrQuota = errors.New("board: quota reached")
 )
 
@@ -44,6 +53,9 @@ type boardState struct {
 	elections []*state         // elections[p].part == p
 	byFP      map[[32]byte]int // fingerprint → partition
 	byID      map[string]int   // election id → partition
+	// versions are the board versions the nodes announced (SPEC.md
+	// §3.14.8), by node id; never modified once published.
+	versions map[string]uint16
 }
 
 // emptyElection is the state of an election not created yet, in partition p.
@@ -51,7 +63,7 @@ func emptyElection(p store.Partition) *state {
 	return &state{part: p, rules: &bulletin.ElectionState{}}
 }
 
-// dflt is the default election (E.1.4): the first created, or an empty
+// dflt is the default election (§3.14.1.4): the first created, or an empty
 // election in partition 0 on an empty board (today's empty board).
 func (b *boardState) dflt() *state {
 	if len(b.elections) == 0 {
@@ -62,7 +74,7 @@ func (b *boardState) dflt() *state {
 
 // byIDOrNext returns the election named id, or an empty election in the
 // next free partition when there is none (a manifest posted to a new id
-// creates it there, E.2).
+// creates it there, §3.14.2).
 func (b *boardState) byIDOrNext(id string) *state {
 	if p, ok := b.byID[id]; ok {
 		return b.elections[p]
@@ -103,7 +115,10 @@ func loadBoard(ctx context.Context, st store.Store) (*boardState, error) {
 		if b.applied, err = tx.AppliedIndex(); err != nil {
 			return err
 		}
-		parts, err = tx.Partitions()
+		if parts, err = tx.Partitions(); err != nil {
+			return err
+		}
+		b.versions, err = loadVersions(tx)
 		return err
 	})
 	if err != nil {
@@ -181,7 +196,7 @@ func (s scope) View(ctx context.Context, fn func(store.ReadTx) error) error {
 }
 
 // Scoped is one election of the board with the services of a one-election
-// board: reads, posts (checked against the election, E.6.2) and committed
+// board: reads, posts (checked against the election, §3.14.6.2) and committed
 // blocks (Subscribe). Get it from Board.Scope.
 type Scoped struct {
 	*Reader
@@ -205,7 +220,7 @@ type scopes struct {
 
 // publish hands a committed block of election v to the subscribers of its
 // scope, and to the board's Hub for the default election (the un-prefixed
-// routes, E.6.3).
+// routes, §3.14.6.3).
 func (b *Board) publish(v *state, blk Block) {
 	if v.part == 0 {
 		b.Hub.publish(blk)
@@ -220,7 +235,7 @@ func (b *Board) publish(v *state, blk Block) {
 
 // Scope returns election id of the board, for reads and posts; the
 // election need not exist yet: a manifest for id posted through the scope
-// creates it (E.2), and reads of it fail with store.ErrNotFound until then
+// creates it (§3.14.2), and reads of it fail with store.ErrNotFound until then
 // (Elections lists those that exist). An id that is not a valid election
 // id (SPEC.md §4.1) is refused with ErrUnknownElection.
 func (b *Board) Scope(id string) (*Scoped, error) {
@@ -250,7 +265,7 @@ func (b *Board) Scope(id string) (*Scoped, error) {
 	return s, nil
 }
 
-// ElectionInfo is one election of the board's list (E.6).
+// ElectionInfo is one election of the board's list (§3.14.6).
 type ElectionInfo struct {
 	ID          string
 	Fingerprint [32]byte
@@ -261,7 +276,7 @@ type ElectionInfo struct {
 	// (node quorum, and witness quorum where the manifest names witnesses).
 	Attested uint64
 	Default  bool
-	// Archived: the operator archived the election (E.3) when its log
+	// Archived: the operator archived the election (§3.14.3) when its log
 	// held ArchivedAt entries.
 	Archived   bool
 	ArchivedAt uint64
@@ -287,7 +302,7 @@ func (b *Board) HasElection(id string) bool {
 	return ok
 }
 
-// Archive archives election id (docs/spec/elections.md E.3): from the
+// Archive archives election id (SPEC.md §3.14.3): from the
 // commit on, the board accepts no entry for it; its log, checkpoints and
 // record stay. Archiving an archived election changes nothing. It MUST be
 // called on the leader (else an error wrapping replica.ErrNotLeader).

@@ -18,7 +18,8 @@ var (
 	keyVoted      = []byte("voted")      // u64 number of credentials with at least one cast ballot
 	keyWitnessed  = []byte("witnessed")  // u64 size of the newest quorum checkpoint with a witness quorum
 	keyWitnessSig = []byte("wcosig/")    // ‖ u64 size ‖ witness name → the cosignature (key ID, time, signature)
-	keyArchived   = []byte("archived")   // u64 log size at which the election was archived (docs/spec/elections.md E.3)
+	keyBytes      = []byte("bytes")      // u64 sum of the byte lengths of the election's entries (SPEC.md §3.14.5.3)
+	keyArchived   = []byte("archived")   // u64 log size at which the election was archived (SPEC.md §3.14.3)
 )
 
 func loadRules(tx store.ReadTx) (*bulletin.ElectionState, error) {
@@ -44,7 +45,7 @@ var domainErrors = []error{
 	bulletin.ErrMalformed, bulletin.ErrInvalidSignature, bulletin.ErrWrongPhase,
 	bulletin.ErrClosed, bulletin.ErrNotOpenYet, bulletin.ErrWrongElection, bulletin.ErrNotAuthorized,
 	bulletin.ErrUnknownCredential, bulletin.ErrDuplicate, bulletin.ErrAudited, bulletin.ErrAuditLimit,
-	bulletin.ErrInvalidBody, bulletin.ErrInvalidProof, ErrArchived,
+	bulletin.ErrInvalidBody, bulletin.ErrInvalidProof, ErrArchived, ErrQuota,
 }
 
 func isDomain(err error) bool {

@@ -9,7 +9,7 @@ import (
 )
 
 // shares is the node's submit pipeline divided between elections
-// (docs/spec/elections.md E.5.1), so that one election flooding the board
+// (SPEC.md §3.14.5.1), so that one election flooding the board
 // cannot keep another's posts out. While several elections have entries
 // in flight, an election may hold at most max(minShare, capacity / busy)
 // entries between admission and commit, busy being the number of
@@ -25,7 +25,7 @@ type shares struct {
 	inflight map[string]int // election id → entries admitted, not finished
 
 	// rate (entries per second, 0: no limit) and burst are each
-	// election's token bucket on this node (E.5.4).
+	// election's token bucket on this node (§3.14.5.4).
 	rate    float64
 	burst   float64
 	buckets map[string]*bucket // by election id: only elections that exist
@@ -41,7 +41,7 @@ func newShares(capacity, minShare int) *shares {
 }
 
 // take spends n tokens of election's bucket at time now, or refuses the
-// post with replica.ErrOverloaded (E.5.4). The clock is the node's: this
+// post with replica.ErrOverloaded (§3.14.5.4). The clock is the node's: this
 // is admission, never a rule.
 func (q *shares) take(election string, n int, now time.Time) error {
 	if q.rate <= 0 {

@@ -29,8 +29,11 @@ type state struct {
 	witnessedCP uint64
 	rules       *bulletin.ElectionState // the election rules' state, never nil
 	// archived is 1 + the log size at which the board operator archived
-	// the election (docs/spec/elections.md E.3), 0 while it is not.
+	// the election (SPEC.md §3.14.3), 0 while it is not.
 	archived uint64
+	// bytes is the sum of the byte lengths of the election's entries, B
+	// of SPEC.md §3.14.5.3: the replicated counter of the byte cap.
+	bytes uint64
 }
 
 // election is what the board needs from the manifest, decoded once when
@@ -69,6 +72,14 @@ func (v *state) attestedCP() uint64 {
 		return v.witnessedCP
 	}
 	return v.quorumCP
+}
+
+// electionID is the election's id, or "" before its manifest.
+func (v *state) electionID() string {
+	if v.manifest == nil {
+		return ""
+	}
+	return v.manifest.m.ElectionID
 }
 
 func (v *state) clone() *state {
@@ -119,6 +130,9 @@ func loadState(ctx context.Context, st store.Store) (*state, error) {
 		}
 		if v.archived > 0 {
 			v.archived++ // stored as the size, kept as 1 + the size
+		}
+		if v.bytes, err = loadBytes(tx, v.entries); err != nil {
+			return err
 		}
 		v.rules, err = loadRules(tx)
 		return err
@@ -230,6 +244,31 @@ func loadU64(tx store.ReadTx, key []byte, what string) (uint64, error) {
 		return 0, fmt.Errorf("stored %s of %d bytes", what, len(b))
 	}
 	return binary.BigEndian.Uint64(b), nil
+}
+
+// loadBytes reads an election's byte count B (SPEC.md §3.14.5.3). A store
+// written before the byte cap has none: then B is counted from the
+// election's n entries, once per load, so that every replica upgraded
+// from the same log holds the same B.
+func loadBytes(tx store.ReadTx, n uint64) (uint64, error) {
+	b, err := tx.Get(store.NSMeta, keyBytes)
+	switch {
+	case err == nil && len(b) == 8:
+		return binary.BigEndian.Uint64(b), nil
+	case err == nil:
+		return 0, fmt.Errorf("stored byte count of %d bytes", len(b))
+	case !errors.Is(err, store.ErrNotFound):
+		return 0, err
+	}
+	var sum uint64
+	if n == 0 {
+		return 0, nil
+	}
+	err = tx.Entries(0, n, func(_ uint64, data []byte) error {
+		sum += uint64(len(data))
+		return nil
+	})
+	return sum, err
 }
 
 // advanceOnQuorum runs after a signature at size was stored under prefix

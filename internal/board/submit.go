@@ -38,11 +38,11 @@ type Submitter struct {
 	tally tallyCache
 	mix   mixCache // the mixed questions' cascade tips for pre-checks
 	// route is the election id the posts are addressed to (Board.Scope),
-	// "" for the default election (docs/spec/elections.md E.6.3).
+	// "" for the default election (SPEC.md §3.14.6.3).
 	route string
-	// shares divides the node's pipeline between elections (E.5.1).
+	// shares divides the node's pipeline between elections (§3.14.5.1).
 	shares *shares
-	// fsm is the whole board, for the caps on it (E.5.5).
+	// fsm is the whole board, for the caps on it (§3.14.5.5).
 	fsm *FSM
 }
 
@@ -92,7 +92,7 @@ func (s *Submitter) Submit(ctx context.Context, entries [][]byte) ([]Posted, err
 	}
 	v := s.src.current()
 	for k, e := range parsed {
-		if err := s.checkRoute(v, e); err != nil {
+		if err := s.checkRoute(ctx, v, e); err != nil {
 			out[pos[k]].Err = fmt.Errorf("entry %d: %w", pos[k], err)
 			parsed[k] = nil
 		}
@@ -101,6 +101,16 @@ func (s *Submitter) Submit(ctx context.Context, entries [][]byte) ([]Posted, err
 	if v.manifest != nil && v.entries+uint64(len(parsed)) > s.cfg.MaxElectionEntries {
 		return nil, fmt.Errorf("%w: election %q holds %d entries, and this node lets an election hold %d", ErrQuota,
 			v.manifest.m.ElectionID, v.entries, s.cfg.MaxElectionEntries)
+	}
+	if v.manifest != nil {
+		n := uint64(0)
+		for _, i := range pos {
+			n += uint64(len(entries[i]))
+		}
+		if v.bytes+n > s.cfg.MaxElectionBytes {
+			return nil, fmt.Errorf("%w: election %q holds %d bytes of entries, and this node lets an election hold %d; the post has %d more",
+				ErrQuota, v.manifest.m.ElectionID, v.bytes, s.cfg.MaxElectionBytes, n)
+		}
 	}
 	key := s.route
 	if key == "" && v.manifest != nil {
@@ -194,13 +204,13 @@ func (s *Submitter) Submit(ctx context.Context, entries [][]byte) ([]Posted, err
 }
 
 // checkRoute refuses an entry that does not belong to the election the
-// post is addressed to (docs/spec/elections.md E.6.2): the route is the
+// post is addressed to (SPEC.md §3.14.6.2): the route is the
 // client's statement, which the node checks; where the entry goes is its
-// own election field's business (E.1.3). Once the election exists its
+// own election field's business (§3.14.1.3). Once the election exists its
 // fingerprint decides; before, only its manifest belongs to it: on a new
 // id, a manifest naming that id; on the default route, a manifest on an
 // empty board (the board's first election).
-func (s *Submitter) checkRoute(v *state, e *bulletin.Entry) error {
+func (s *Submitter) checkRoute(ctx context.Context, v *state, e *bulletin.Entry) error {
 	if v.archived > 0 && e.Election == v.manifest.fingerprint {
 		return fmt.Errorf("%w: election %q", ErrArchived, v.manifest.m.ElectionID)
 	}
@@ -220,18 +230,22 @@ func (s *Submitter) checkRoute(v *state, e *bulletin.Entry) error {
 	if s.route != "" && m.ElectionID != s.route {
 		return fmt.Errorf("%w: the manifest is election %q, the route election %q", bulletin.ErrWrongElection, m.ElectionID, s.route)
 	}
-	return s.admitElection(m)
+	return s.admitElection(ctx, m)
 }
 
 // admitElection is the node's admission of a manifest that creates an
 // election, on an election route or, on an empty board, the default one
-// (docs/spec/elections.md E.2): its
+// (SPEC.md §3.14.2): its
 // authority is one of Config.Creators (when the operator lists any), and a
 // manifest that names this node names it with this node's key (else the
 // node could never sign the new election's checkpoints). Neither is a
 // rule: a node that skipped them could only create an election its
-// operator did not want, or one that never gets a quorum checkpoint.
-func (s *Submitter) admitElection(m *ballot.Manifest) error {
+// operator did not want, or one that never gets a quorum checkpoint. Nor
+// is the board version (SPEC.md §3.14.8), which the node checks first.
+func (s *Submitter) admitElection(ctx context.Context, m *ballot.Manifest) error {
+	if err := s.checkVersionFor(ctx, s.cfg.VersionWait); err != nil {
+		return err
+	}
 	active := 0
 	for _, v := range s.fsm.board().elections {
 		if v.archived == 0 {

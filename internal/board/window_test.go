@@ -44,11 +44,18 @@ func TestApplyWindow(t *testing.T) {
 	for v := range ballots {
 		ballots[v], _, _ = e.BallotEntry(v, testonly.Pick(v%3, v%2))
 	}
-	add(encodeEntryCmd(windowOpens-1, ballots[0]))                                                  // 5: too early
-	add(encodeEntryCmd(windowOpens, ballots[0]))                                                    // 6: accepted
-	add(encodeEntryCmd(windowCloses-1, ballots[1]), encodeEntryCmd(windowCloses, ballots[2]))       // 7: both closed
-	add(encodeEntryCmd(windowCloses-2, ballots[3]))                                                 // 8: 7 made no block: accepted
-	add(encodeEntryCmd(windowCloses-1, e.CloseEntry()), encodeEntryCmd(windowCloses+5, ballots[4])) // 9: block at closes+5: close accepted, ballot closed
+	add(encodeEntryCmd(windowOpens-1, ballots[0]))                                            // 5: too early
+	add(encodeEntryCmd(windowOpens, ballots[0]))                                              // 6: accepted
+	add(encodeEntryCmd(windowCloses-1, ballots[1]), encodeEntryCmd(windowCloses, ballots[2])) // 7: both closed
+	add(encodeEntryCmd(windowCloses-2, ballots[3]))                                           // 8: 7 made no block: accepted
+	// 9: an attack by a faulty proposer: bytes too short to name an
+	// election, stamped inside the window, then a ballot stamped after the
+	// close. The short bytes go to the default election's rules, which
+	// refuse them, and MUST NOT fix the block time that judges the ballot:
+	// it is refused as closed (else a ballot in a block timed after
+	// closes_at is accepted, and the record fails V5.7).
+	add(encodeEntryCmd(windowCloses-3, []byte("short")), encodeEntryCmd(windowCloses+1, ballots[5]))
+	add(encodeEntryCmd(windowCloses-1, e.CloseEntry()), encodeEntryCmd(windowCloses+5, ballots[4])) // 10: block at closes+5: close accepted, ballot closed
 	b, _ := openApplyBoard(t, t.TempDir())
 	res := b.ApplyEntries(log)
 	for k := 0; k < 4; k++ {
@@ -68,8 +75,10 @@ func TestApplyWindow(t *testing.T) {
 		{6, 0, bulletin.ErrClosed, "the election closed at 2027-01-15T09:00:00Z"},
 		{6, 1, bulletin.ErrClosed, ""},
 		{7, 0, nil, ""},
-		{8, 0, nil, ""},
-		{8, 1, bulletin.ErrClosed, "ballot after close"},
+		{8, 0, bulletin.ErrMalformed, ""},
+		{8, 1, bulletin.ErrClosed, "the election closed"},
+		{9, 0, nil, ""},
+		{9, 1, bulletin.ErrClosed, "ballot after close"},
 	}
 	for _, w := range want {
 		got := res[w.k][w.i].Err

@@ -63,7 +63,7 @@ type Config struct {
 	// (LateWeight) after the open, who votes too (weighted.go).
 	Weighted bool
 	// Elections is how many elections run side by side on the one cluster
-	// (docs/spec/elections.md), created while the others run, each with
+	// (SPEC.md §3.14), created while the others run, each with
 	// its own parties, Ballots voters and record, verified on its own
 	// (default 1). More than one excludes witnesses; Serve is then called
 	// for each election, concurrently, and ServedElection(ctx) names it.

@@ -119,7 +119,7 @@ func TestDemoManifestRefusesForeignParties(t *testing.T) {
 
 // TestDemoElections: three elections side by side on one cluster, each
 // with its own parties and record, each verified on its own
-// (docs/spec/elections.md).
+// (SPEC.md §3.14).
 func TestDemoElections(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()

@@ -23,14 +23,14 @@ type Backend interface {
 	LeaderAPI() string
 
 	// Elections lists the board's elections in creation order
-	// (docs/spec/elections.md E.6).
+	// (SPEC.md §3.14.6).
 	Elections(ctx context.Context) (*api.Elections, error)
 	// In returns the Backend of election id, whose per-election methods
 	// (Submit, Election, Entries, ... Subscribe) answer for that election;
 	// the Backend itself answers for the default election. Unless create,
 	// an id naming no election fails with board.ErrUnknownElection.
 	In(id string, create bool) (Backend, error)
-	// Archive archives election id (docs/spec/elections.md E.3) on the
+	// Archive archives election id (SPEC.md §3.14.3) on the
 	// leader (replica.ErrNotLeader on a follower); board.ErrUnknownElection
 	// for an id of no election.
 	Archive(ctx context.Context, id string) error

@@ -17,7 +17,7 @@ import (
 // TestElectionRoutes: the board's elections are listed, each is read and
 // posted to under its id, the un-prefixed routes are the default
 // election's, and an unknown id is 404 unknown_election except for a post,
-// which may create it (docs/spec/elections.md E.6).
+// which may create it (SPEC.md §3.14.6).
 func TestElectionRoutes(t *testing.T) {
 	f := httpapitest.Sample() // the default election, "e1"
 	beta := httpapitest.Sample()
@@ -110,7 +110,7 @@ func TestForwardElectionPost(t *testing.T) {
 
 // TestStreamShare: one election's readers hold at most half of the node's
 // streams, so another election's (and the default route's) still get one
-// (docs/spec/elections.md E.5.6). No timing: the held stream stays open
+// (SPEC.md §3.14.5.6). No timing: the held stream stays open
 // until the test ends.
 func TestStreamShare(t *testing.T) {
 	f := httpapitest.Sample()

@@ -69,7 +69,7 @@ func (s *server) forward(c echo.Context, err error) bool {
 }
 
 // isEntriesPath reports whether path posts entries: the default election's
-// route or an election's (docs/spec/elections.md E.6).
+// route or an election's (SPEC.md §3.14.6).
 func isEntriesPath(path string) bool {
 	if path == api.Prefix+"/entries" {
 		return true

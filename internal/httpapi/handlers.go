@@ -19,7 +19,7 @@ func (s *server) routes(e *echo.Echo) {
 	rc := s.consistent // ?consistent=1 (consistent.go)
 
 	// The per-election routes, twice: un-prefixed, for the default
-	// election (docs/spec/elections.md E.6.3), and under each election's id.
+	// election (SPEC.md §3.14.6.3), and under each election's id.
 	perElection := func(g *echo.Group, m ...echo.MiddlewareFunc) {
 		with := func(h ...echo.MiddlewareFunc) []echo.MiddlewareFunc {
 			return append(append([]echo.MiddlewareFunc{}, m...), h...)
@@ -125,10 +125,10 @@ func (s *server) be(c echo.Context) Backend {
 	return s.b
 }
 
-// inElection resolves the route's election id (docs/spec/elections.md
-// E.6): an id naming no election answers 404 unknown_election, except for
-// a post, whose manifest may create it (E.2); which election each posted
-// entry belongs to is still its own election field's business (E.6.2).
+// inElection resolves the route's election id (SPEC.md
+// §3.14.6): an id naming no election answers 404 unknown_election, except for
+// a post, whose manifest may create it (§3.14.2); which election each posted
+// entry belongs to is still its own election field's business (§3.14.6.2).
 func (s *server) inElection(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		b, err := s.b.In(c.Param("election"), c.Request().Method == http.MethodPost)
@@ -140,7 +140,7 @@ func (s *server) inElection(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// archive archives the route's election (E.3): an operator's action,
+// archive archives the route's election (§3.14.3): an operator's action,
 // guarded as the cluster routes are.
 func (s *server) archive(c echo.Context) error {
 	if err := s.b.Archive(c.Request().Context(), c.Param("election")); err != nil {

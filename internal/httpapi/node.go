@@ -51,7 +51,7 @@ var (
 // NewNode returns the Backend of a board node.
 func NewNode(b *board.Board) Backend { return node{b, b} }
 
-// Elections lists the board's elections (docs/spec/elections.md E.6).
+// Elections lists the board's elections (SPEC.md §3.14.6).
 func (n node) Elections(context.Context) (*api.Elections, error) {
 	out := &api.Elections{Elections: []api.ElectionSummary{}}
 	for _, e := range n.b.Elections() {

@@ -50,9 +50,16 @@ type Config struct {
 	// ErrOverloaded.
 	MaxBatch      int
 	MaxBatchBytes int
-	MaxWait       time.Duration
-	MaxInflight   int
-	QueueSize     int
+	// MaxCommandBytes is the largest single command: a command larger
+	// than MaxBatchBytes (a credential list of a million voters, a
+	// shuffle) travels alone in its own log entry, and at most one such
+	// command is in flight on this node at a time, so that memory stays
+	// bounded; later ones wait their turn. 0 means MaxBatchBytes (no
+	// command larger than a batch).
+	MaxCommandBytes int
+	MaxWait         time.Duration
+	MaxInflight     int
+	QueueSize       int
 	// ApplyTimeout bounds how long the batcher waits for Raft to accept an
 	// entry (raft.Apply's enqueue timeout) and how long membership changes
 	// may take.
@@ -116,10 +123,14 @@ func DefaultConfig() Config {
 	return Config{
 		MaxBatch:      512,
 		MaxBatchBytes: 1 << 20,
-		MaxWait:       0,
-		MaxInflight:   4,
-		QueueSize:     8192,
-		ApplyTimeout:  10 * time.Second,
+		// The largest entries of the protocol (bulletin's type registry:
+		// 40 MiB credential lists, shuffles up to 64 MiB) and their
+		// command header.
+		MaxCommandBytes: 80 << 20,
+		MaxWait:         0,
+		MaxInflight:     4,
+		QueueSize:       8192,
+		ApplyTimeout:    10 * time.Second,
 
 		SnapshotThreshold: 4096,
 		SnapshotInterval:  30 * time.Second,
@@ -151,6 +162,8 @@ func (c *Config) Validate() error {
 		return errors.New("replica: config: MaxBatch must be >= 1")
 	case c.MaxBatchBytes < 64:
 		return errors.New("replica: config: MaxBatchBytes must be >= 64")
+	case c.MaxCommandBytes != 0 && c.MaxCommandBytes < c.MaxBatchBytes:
+		return errors.New("replica: config: MaxCommandBytes must be 0 or >= MaxBatchBytes")
 	case c.MaxWait < 0:
 		return errors.New("replica: config: MaxWait must be >= 0")
 	case c.MaxInflight < 1:

@@ -20,8 +20,8 @@ var (
 	ErrOverloaded = errors.New("replica: overloaded")
 
 	// ErrTooLarge is returned when a command or a SubmitBatch does not fit in
-	// one log entry (Config.MaxBatch, Config.MaxBatchBytes). Nothing was
-	// committed.
+	// one log entry (Config.MaxBatch, Config.MaxBatchBytes; a single command
+	// Config.MaxCommandBytes). Nothing was committed.
 	ErrTooLarge = errors.New("replica: command batch too large for one log entry")
 
 	// ErrLeadershipLost is returned when this node lost leadership after the

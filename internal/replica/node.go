@@ -30,6 +30,9 @@ type Node struct {
 	fsm   *fsmAdapter
 
 	queue chan *request
+	// large holds a token while a command larger than MaxBatchBytes is in
+	// flight (Config.MaxCommandBytes): one at a time.
+	large chan struct{}
 	stop  chan struct{}
 	// ctx is cancelled by Shutdown; it bounds the node's own raft calls.
 	ctx    context.Context
@@ -150,7 +153,7 @@ func startNode(cfg Config, fsm FSM, trans raft.Transport, store *boltStore) (*No
 	if err != nil {
 		return nil, fmt.Errorf("replica: snapshot store: %w", err)
 	}
-	logs, err := raft.NewLogCache(1024, store)
+	logs, err := newSizedLogCache(store, 1024, cfg.MaxBatchBytes)
 	if err != nil {
 		return nil, fmt.Errorf("replica: log cache: %w", err)
 	}
@@ -179,6 +182,7 @@ func startNode(cfg Config, fsm FSM, trans raft.Transport, store *boltStore) (*No
 		logs:        logs,
 		fsm:         adapter,
 		queue:       make(chan *request, cfg.QueueSize),
+		large:       make(chan struct{}, 1),
 		stop:        make(chan struct{}),
 		batcherDone: make(chan struct{}),
 		watchDone:   make(chan struct{}),

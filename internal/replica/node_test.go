@@ -53,7 +53,7 @@ func TestSubmitResults(t *testing.T) {
 	if _, err := l.SubmitBatch(ctx, big); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("oversized batch: %v", err)
 	}
-	if _, err := l.Submit(ctx, make([]byte, l.cfg.MaxBatchBytes)); !errors.Is(err, ErrTooLarge) {
+	if _, err := l.Submit(ctx, make([]byte, l.cfg.MaxCommandBytes+1)); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("oversized command: %v", err)
 	}
 	cancelled, cancel := context.WithCancel(ctx)

@@ -41,13 +41,29 @@ func (n *Node) Submit(ctx context.Context, cmd []byte) (Result, error) {
 // in order, by a single log entry, so they are committed all together or not
 // at all. It returns one Result per command; errors are as for Submit. The
 // batch MUST fit in one entry (Config.MaxBatch and MaxBatchBytes), else
-// ErrTooLarge. The caller MUST NOT modify cmds until SubmitBatch returns.
+// ErrTooLarge, except a batch of one command of up to MaxCommandBytes,
+// which travels alone in its own entry after the large command in flight
+// before it, if any, was applied. The caller MUST NOT modify cmds until
+// SubmitBatch returns.
 func (n *Node) SubmitBatch(ctx context.Context, cmds [][]byte) ([]Result, error) {
 	if len(cmds) == 0 {
 		return nil, nil
 	}
 	size := entrySize(cmds) - entryHeaderLen
-	if len(cmds) > n.cfg.MaxBatch || entryHeaderLen+size > n.cfg.MaxBatchBytes {
+	if large := entryHeaderLen+size > n.cfg.MaxBatchBytes; large {
+		if len(cmds) > 1 || len(cmds[0]) > n.cfg.MaxCommandBytes {
+			return nil, fmt.Errorf("%w: %d commands, %d bytes (a batch holds %d bytes, one command %d)",
+				ErrTooLarge, len(cmds), size, n.cfg.MaxBatchBytes, max(n.cfg.MaxCommandBytes, n.cfg.MaxBatchBytes))
+		}
+		select {
+		case n.large <- struct{}{}:
+			defer func() { <-n.large }()
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-n.stop:
+			return nil, ErrShutdown
+		}
+	} else if len(cmds) > n.cfg.MaxBatch {
 		return nil, fmt.Errorf("%w: %d commands, %d bytes", ErrTooLarge, len(cmds), size)
 	}
 	if err := ctx.Err(); err != nil {

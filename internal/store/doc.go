@@ -36,7 +36,7 @@
 //     copy the caller owns; slices passed in MAY be reused by the caller as
 //     soon as the method returns.
 //
-// Partitions (docs/spec/elections.md E.8): the entries, hashes, blocks and
+// Partitions (SPEC.md §3.14.8): the entries, hashes, blocks and
 // namespaces exist once per [Partition], one per election on the board;
 // ReadTx.In and WriteTx.WriteIn give views of one transaction on another
 // partition, so an apply touching several elections commits atomically.

@@ -36,7 +36,7 @@ var pgMigrations = []string{
 		applied bigint   NOT NULL CHECK (applied >= 0)
 	);
 	INSERT INTO meta (id, applied) VALUES (1, 0);`,
-	// 2: partitions (docs/spec/elections.md E.8). The rows that exist are
+	// 2: partitions (SPEC.md §3.14.8). The rows that exist are
 	// partition 0's; every key gains the partition in front, and parts
 	// lists the partitions other than 0 that were written to.
 	`ALTER TABLE entries ADD COLUMN part integer NOT NULL DEFAULT 0 CHECK (part >= 0);

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -204,7 +205,12 @@ func (s *pgStore) Update(ctx context.Context, fn func(WriteTx) error) error {
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	return s.sharedTx(ctx, pgReadWrite, func(tx *pgTx) error { return fn(tx) })
+	return s.sharedTx(ctx, pgReadWrite, func(tx *pgTx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return tx.flush()
+	})
 }
 
 // sharedTx runs fn in a transaction with opts, holding swap shared: a
@@ -483,7 +489,32 @@ type pgTx struct {
 type pgShared struct {
 	counts map[Partition]*pgCounts
 	known  map[Partition]bool // partitions known to be in parts
+	// pending are the Puts and Deletes not sent yet, in order, and what
+	// each does (for its error). They go to the server as one batch (one
+	// round trip) when pgPending are waiting, before any other statement
+	// of the transaction, and before it commits: a credential list of a
+	// million voters is two million key-value rows, which one round trip
+	// each made take minutes.
+	pending pgx.Batch
+	what    []pgOp
 }
+
+// pgOp is a pending Put or Delete, for its error.
+type pgOp struct {
+	del bool
+	ns  Namespace
+	key []byte
+}
+
+func (o pgOp) String() string {
+	if o.del {
+		return fmt.Sprintf("deleting key %x in namespace %v", o.key, o.ns)
+	}
+	return fmt.Sprintf("putting key %x in namespace %v", o.key, o.ns)
+}
+
+// pgPending is how many Puts and Deletes wait before they are sent.
+const pgPending = 1024
 
 type pgCounts struct {
 	nEntries, nHashes, nBlocks      int64
@@ -517,6 +548,9 @@ func (t *pgTx) pp() (int32, error) {
 // written records that the partition holds data (parts lists it) before
 // its first write in the transaction.
 func (t *pgTx) written() error {
+	if err := t.flush(); err != nil {
+		return err
+	}
 	p, err := t.pp()
 	if err != nil || p == 0 || t.sh.known[t.part] {
 		return err
@@ -529,6 +563,9 @@ func (t *pgTx) written() error {
 }
 
 func (t *pgTx) Partitions() ([]Partition, error) {
+	if err := t.flush(); err != nil {
+		return nil, err
+	}
 	rows, err := t.tx.Query(t.ctx, `SELECT part FROM parts ORDER BY part`)
 	if err != nil {
 		return nil, pgError("listing partitions", err)
@@ -563,6 +600,9 @@ func (t *pgTx) count(table, col string, n *int64, have *bool) (int64, error) {
 }
 
 func (t *pgTx) AppliedIndex() (uint64, error) {
+	if err := t.flush(); err != nil {
+		return 0, err
+	}
 	var i int64
 	if err := t.tx.QueryRow(t.ctx, `SELECT applied FROM meta WHERE id = 1`).Scan(&i); err != nil {
 		return 0, pgError("reading applied index", err)
@@ -598,6 +638,9 @@ func (t *pgTx) numbered(query, what string, n uint64) ([]byte, error) {
 }
 
 func (t *pgTx) Entries(from, to uint64, fn func(seq uint64, data []byte) error) error {
+	if err := t.flush(); err != nil {
+		return err
+	}
 	p, err := t.pp()
 	if err != nil {
 		return err
@@ -641,6 +684,9 @@ func (t *pgTx) Entries(from, to uint64, fn func(seq uint64, data []byte) error) 
 }
 
 func (t *pgTx) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	if err := t.flush(); err != nil {
+		return nil, err
+	}
 	p, err := t.pp()
 	if err != nil {
 		return nil, err
@@ -699,6 +745,9 @@ func (t *pgTx) Block(height uint64) ([]byte, error) {
 }
 
 func (t *pgTx) Get(ns Namespace, key []byte) ([]byte, error) {
+	if err := t.flush(); err != nil {
+		return nil, err
+	}
 	if err := checkKey(ns, key); err != nil {
 		return nil, err
 	}
@@ -714,6 +763,9 @@ func (t *pgTx) Get(ns Namespace, key []byte) ([]byte, error) {
 }
 
 func (t *pgTx) Scan(ns Namespace, prefix []byte, fn func(key, value []byte) error) error {
+	if err := t.flush(); err != nil {
+		return err
+	}
 	if err := checkNS(ns); err != nil {
 		return err
 	}
@@ -758,6 +810,9 @@ func (t *pgTx) Scan(ns Namespace, prefix []byte, fn func(key, value []byte) erro
 }
 
 func (t *pgTx) SetAppliedIndex(i uint64) error {
+	if err := t.flush(); err != nil {
+		return err
+	}
 	if i > maxSeq {
 		return fmt.Errorf("%w: applied index %d out of range", ErrInvalid, i)
 	}
@@ -794,6 +849,9 @@ func (t *pgTx) AppendEntries(first uint64, data [][]byte) error {
 // copyRows inserts n rows of the partition with COPY, or with one INSERT
 // for a single row, where COPY's extra round trips cost more than they save.
 func (t *pgTx) copyRows(table string, cols []string, n int, row func(i int) []any) error {
+	if err := t.flush(); err != nil {
+		return err
+	}
 	if n == 0 {
 		return nil
 	}
@@ -865,10 +923,40 @@ func (t *pgTx) Put(ns Namespace, key, value []byte) error {
 	if err := t.written(); err != nil {
 		return err
 	}
-	_, err := t.tx.Exec(t.ctx, `INSERT INTO kv (part, ns, key, value) VALUES ($4, $1, $2, $3)
-		ON CONFLICT (part, ns, key) DO UPDATE SET value = excluded.value`, int16(ns), key, nonNil(value), int32(t.part))
-	if err != nil {
-		return pgError(fmt.Sprintf("putting key %x in namespace %v", key, ns), err)
+	key = bytes.Clone(key)
+	return t.queue(pgOp{ns: ns, key: key}, `INSERT INTO kv (part, ns, key, value) VALUES ($4, $1, $2, $3)
+		ON CONFLICT (part, ns, key) DO UPDATE SET value = excluded.value`, int16(ns), key, bytes.Clone(nonNil(value)), int32(t.part))
+}
+
+// queue adds a Put or Delete to the pending batch, sending it when full.
+// The caller's key and value may change after Put returns (the WriteTx
+// contract), hence the copies.
+func (t *pgTx) queue(what pgOp, sql string, args ...any) error {
+	t.sh.pending.Queue(sql, args...)
+	t.sh.what = append(t.sh.what, what)
+	if len(t.sh.what) >= pgPending {
+		return t.flush()
+	}
+	return nil
+}
+
+// flush sends the pending Puts and Deletes in one round trip. Every other
+// statement of the transaction runs after it, so reads see the writes.
+func (t *pgTx) flush() error {
+	if len(t.sh.what) == 0 {
+		return nil
+	}
+	b, what := t.sh.pending, t.sh.what
+	t.sh.pending, t.sh.what = pgx.Batch{}, nil
+	br := t.tx.SendBatch(t.ctx, &b)
+	for _, w := range what {
+		if _, err := br.Exec(); err != nil {
+			_ = br.Close()
+			return pgError(w.String(), err)
+		}
+	}
+	if err := br.Close(); err != nil {
+		return pgError("sending key-value writes", err)
 	}
 	return nil
 }
@@ -881,10 +969,8 @@ func (t *pgTx) Delete(ns Namespace, key []byte) error {
 	if err != nil {
 		return err
 	}
-	if _, err := t.tx.Exec(t.ctx, `DELETE FROM kv WHERE part = $3 AND ns = $1 AND key = $2`, int16(ns), key, p); err != nil {
-		return pgError(fmt.Sprintf("deleting key %x in namespace %v", key, ns), err)
-	}
-	return nil
+	key = bytes.Clone(key)
+	return t.queue(pgOp{del: true, ns: ns, key: key}, `DELETE FROM kv WHERE part = $3 AND ns = $1 AND key = $2`, int16(ns), key, p)
 }
 
 // nonNil maps a nil slice to an empty one: pgx encodes nil []byte as SQL

@@ -42,10 +42,14 @@ const (
 	// MaxKeySize bounds Put keys (index keys are tracker, credential and
 	// hash bytes: tens of bytes).
 	MaxKeySize = 1024
-	// MaxValueSize bounds entries, block headers and Put values. Entries are
-	// up to ~64 KiB; the bound exists so a corrupt snapshot length cannot
-	// make Restore allocate gigabytes.
-	MaxValueSize = 16 << 20
+	// MaxValueSize bounds entries, block headers and Put values. Most
+	// entries are a few KiB, but the largest types are tens of MiB (a
+	// credential list of 2^20 voters is 36 MiB, bulletin's registry allows
+	// 40 MiB bodies and shuffles up to 64 MiB), so the bound is theirs with
+	// room; it exists so a corrupt snapshot length cannot make Restore
+	// allocate gigabytes. internal/board's tests hold it to
+	// bulletin.MaxEntrySize.
+	MaxValueSize = 80 << 20
 	// maxSeq is the largest sequence number, index or height: PostgreSQL
 	// stores them as bigint.
 	maxSeq = 1<<63 - 1
@@ -80,8 +84,8 @@ type Snapshot interface {
 	Release()
 }
 
-// Partition numbers one election's share of the state (docs/spec/elections.md
-// E.8): its entries, Merkle hashes, blocks and key-value namespaces. The
+// Partition numbers one election's share of the state (SPEC.md
+// §3.14.8): its entries, Merkle hashes, blocks and key-value namespaces. The
 // partitions of a store are independent logs; only the applied Raft index
 // is shared. Partition 0 is laid out exactly as the store was before
 // partitions existed, so a one-election store needs no migration.

@@ -50,7 +50,7 @@ type Config struct {
 	ElectionID string
 	// NodeKeys, if set, are the board nodes' checkpoint keys (node i+1
 	// has NodeKeys[i]; at least Nodes of them), so that several elections
-	// can name the nodes of one cluster (docs/spec/elections.md).
+	// can name the nodes of one cluster (SPEC.md §3.14).
 	NodeKeys []ed25519.PrivateKey
 }
 
