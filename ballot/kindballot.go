@@ -149,7 +149,12 @@ func EncryptAnswers(rand io.Reader, m *Manifest, pk *group.Element, cred *Creden
 			}
 		}
 	}
-	return encryptKinds(rand, m, pk, cred, plain)
+	b, sec, err := encryptKinds(rand, m, pk, cred, plain)
+	if err != nil {
+		return nil, nil, err
+	}
+	sec.answers = cloneAnswers(answers) // for Open (docs/spec/kinds.md §K.9)
+	return b, sec, nil
 }
 
 // plaintext is what a ballot encrypts for one question: small integers
