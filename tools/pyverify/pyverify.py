@@ -2005,6 +2005,189 @@ def entry_ids(data):
         o += 5 + n
 
 
+# --------------------------------------------------------------------------
+# docs/spec/shuffle.md: the Terelius–Wikström proof of a shuffle (S.1–S.6)
+
+SHUFFLE_MAX_ROWS = 1 << 20
+SHUFFLE_MAX_WIDTH = 1024
+
+
+class ShuffleFail(Exception):
+    def __init__(self, step, msg):
+        Exception.__init__(self, "%s: %s" % (step, msg))
+        self.step = step
+
+
+def shuffle_generators(context, n):
+    """S.2: h_i = HashToElement(transcript(context, u64 i), "urna/v1/shuffle-generators")."""
+    dst = b"urna/v1/shuffle-generators"
+    return [r255.hash_to_element(transcript([context, u64(i)]), dst) for i in range(n + 1)]
+
+
+def decode_shuffle_proof(b, n, w):
+    """S.5 and S2: the proof's fields, as (bytes, point) for elements and
+    ints for scalars."""
+    if len(b) < 8:
+        raise ShuffleFail("S2", "proof of %d bytes" % len(b))
+    pn, pw = int.from_bytes(b[0:4], "big"), int.from_bytes(b[4:8], "big")
+    if pn > SHUFFLE_MAX_ROWS or pw < 1 or pw > SHUFFLE_MAX_WIDTH:
+        raise ShuffleFail("S2", "proof for N = %d, w = %d" % (pn, pw))
+    if len(b) != 8 + 32 * (5 * pn + 6 + 3 * pw):
+        raise ShuffleFail("S2", "proof of %d bytes for N = %d, w = %d" % (len(b), pn, pw))
+    if (pn, pw) != (n, w):
+        raise ShuffleFail("S2", "proof for N = %d, w = %d; statement has N = %d, w = %d" % (pn, pw, n, w))
+    off = [8]
+
+    def elems(k):
+        out = []
+        for _ in range(k):
+            x = b[off[0]:off[0] + 32]
+            off[0] += 32
+            try:
+                out.append((x, r255.decode(x)))
+            except DecodeError as e:
+                raise ShuffleFail("S2", str(e))
+        return out
+
+    def scalars(k):
+        out = []
+        for _ in range(k):
+            x = b[off[0]:off[0] + 32]
+            off[0] += 32
+            try:
+                out.append(r255.decode_scalar(x))
+            except DecodeError as e:
+                raise ShuffleFail("S2", str(e))
+        return out
+    p = SimpleNamespace()
+    p.c, p.chat = elems(n), elems(n)
+    p.t1, p.t2, p.t3 = elems(3)
+    t4 = elems(2 * w)
+    p.t4a, p.t4b = t4[0::2], t4[1::2]
+    p.that = elems(n)
+    p.s1, p.s2, p.s3 = scalars(3)
+    p.s4, p.shat, p.sp = scalars(w), scalars(n), scalars(n)
+    return p
+
+
+def msum(terms):
+    """Σ k·P over (k, P) pairs."""
+    acc = IDENTITY
+    for k, pt in terms:
+        acc = acc + pt * k
+    return acc
+
+
+def verify_shuffle(context, key_b, w, inputs, outputs, proof_b):
+    """S1–S6 of docs/spec/shuffle.md, one equation at a time. inputs and
+    outputs are lists of rows, a row a list of w ciphertexts of 64 bytes
+    (α || β). Raises ShuffleFail(step, reason); returns None if valid."""
+    # S1
+    try:
+        K = r255.decode(key_b, allow_identity=False)
+    except DecodeError as e:
+        raise ShuffleFail("S1", "key: %s" % e)
+    n = len(inputs)
+    if n > SHUFFLE_MAX_ROWS or not 1 <= w <= SHUFFLE_MAX_WIDTH:
+        raise ShuffleFail("S1", "N = %d, w = %d out of bounds" % (n, w))
+    if len(outputs) != n:
+        raise ShuffleFail("S1", "%d input rows, %d output rows" % (n, len(outputs)))
+
+    def rows(what, rs):
+        out = []
+        for i, row in enumerate(rs):
+            if len(row) != w or any(len(ct) != 64 for ct in row):
+                raise ShuffleFail("S1", "%s row %d is not %d ciphertexts" % (what, i + 1, w))
+            try:
+                out.append([(r255.decode(ct[:32]), r255.decode(ct[32:])) for ct in row])
+            except DecodeError as e:
+                raise ShuffleFail("S1", "%s row %d: %s" % (what, i + 1, e))
+        return out
+    e_in, e_out = rows("input", inputs), rows("output", outputs)
+    # S2, S3
+    p = decode_shuffle_proof(proof_b, n, w)
+    h = shuffle_generators(context, n)
+    # S4
+    seed = digest("shuffle-statement", [context, key_b, u64(n), u64(w)] +
+                  [b"".join(r) for r in inputs] + [b"".join(r) for r in outputs] +
+                  [x for x, _ in p.c])
+    u = [challenge("shuffle-challenges", [seed, u64(j + 1)]) for j in range(n)]
+    # S5
+    items = [seed] + [x for x, _ in p.chat] + [p.t1[0], p.t2[0], p.t3[0]]
+    for k in range(w):
+        items += [p.t4a[k][0], p.t4b[k][0]]
+    c = challenge("shuffle-proof", items + [x for x, _ in p.that])
+    # S6
+    C = [pt for _, pt in p.c]
+    CH = [h[0]] + [pt for _, pt in p.chat]
+
+    def check(name, left, right):
+        if not left.r_eq(right):
+            raise ShuffleFail("S6", "equation %s does not hold" % name)
+    sum_c = msum([(1, x) for x in C])
+    sum_h = msum([(1, x) for x in h[1:]])
+    check("S6.1", G * p.s1, p.t1[1] + (sum_c - sum_h) * c)
+    prod_u = 1
+    for x in u:
+        prod_u = prod_u * x % L
+    check("S6.2", G * p.s2, p.t2[1] + (CH[n] - h[0] * prod_u) * c)
+    check("S6.3", G * p.s3 + msum(zip(p.sp, h[1:])), p.t3[1] + msum(zip(u, C)) * c)
+    for k in range(w):
+        left_a = msum([(p.sp[i], e_out[i][k][0]) for i in range(n)]) - G * p.s4[k]
+        right_a = p.t4a[k][1] + msum([(u[j], e_in[j][k][0]) for j in range(n)]) * c
+        check("S6.4 (α, k = %d)" % (k + 1), left_a, right_a)
+        left_b = msum([(p.sp[i], e_out[i][k][1]) for i in range(n)]) - K * p.s4[k]
+        right_b = p.t4b[k][1] + msum([(u[j], e_in[j][k][1]) for j in range(n)]) * c
+        check("S6.4 (β, k = %d)" % (k + 1), left_b, right_b)
+    for i in range(n):
+        check("S6.5 (i = %d)" % (i + 1), G * p.shat[i] + CH[i] * p.sp[i], p.that[i][1] + CH[i + 1] * c)
+    return None
+
+
+def read_shuffle_vector(path):
+    """The text format of tally/shuffle/testdata/vector.txt (S.8): lines
+    "context HEX", "key HEX", "width W", "input I CT...", "output I CT...",
+    "permutation [...]" (ignored), "proof HEX"; "#" starts a comment."""
+    v = SimpleNamespace(context=None, key=None, width=None, inputs=[], outputs=[], proof=None)
+    with open(path) as f:
+        for line in f:
+            parts = line.split()
+            if not parts or parts[0].startswith("#"):
+                continue
+            tag = parts[0]
+            if tag == "context":
+                v.context = bytes.fromhex(parts[1]) if len(parts) > 1 else b""
+            elif tag == "key":
+                v.key = bytes.fromhex(parts[1])
+            elif tag == "width":
+                v.width = int(parts[1])
+            elif tag in ("input", "output"):
+                (v.inputs if tag == "input" else v.outputs).append([bytes.fromhex(x) for x in parts[2:]])
+            elif tag == "proof":
+                v.proof = bytes.fromhex(parts[1])
+    if v.context is None or v.key is None or v.width is None or v.proof is None:
+        raise ValueError("%s: missing context, key, width or proof" % path)
+    return v
+
+
+def shuffle_main(paths):
+    """Prints, per file, "PATH: S PASS ..." or "PATH: S FAIL Sn: reason";
+    exit status 0 iff every shuffle is valid."""
+    allok = True
+    for path in paths:
+        try:
+            v = read_shuffle_vector(path)
+            verify_shuffle(v.context, v.key, v.width, v.inputs, v.outputs, v.proof)
+            print("%s: S PASS (N = %d, w = %d)" % (path, len(v.inputs), v.width))
+        except ShuffleFail as e:
+            allok = False
+            print("%s: S FAIL %s" % (path, e))
+        except ValueError as e:
+            allok = False
+            print("%s: S FAIL S1: malformed vector: %s" % (path, e))
+    return 0 if allok else 1
+
+
 def selftest():
     """Known answers: RFC 9496 generator multiples, the §2.2 vector, decoder
     rejections (non-canonical, negative, wrong length), RFC 8032 test 1."""
@@ -2037,6 +2220,8 @@ def selftest():
     pub = bytes.fromhex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
     sig = bytes.fromhex("e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bac"
                         "c61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b")
+    assert r255.hash_to_element(b"abc", b"urna/test").encode().hex() == \
+        "56e0fe16b948f64c9453d672bfc4df8055f48078788da7f2968bfb249d4efc0d"  # Go's group.HashToElement
     assert r255.ed25519_verify(pub, b"", sig)
     assert not r255.ed25519_verify(pub, b"x", sig)
     print("selftest PASS")
@@ -2054,10 +2239,13 @@ def main(argv):
     ap.add_argument("--manifest-vectors", metavar="JSON", help="decode a manifest vector (§4.2) and check its fingerprint, then exit")
     ap.add_argument("--cosignature-vectors", metavar="JSON", help="check cosignature (§3.13) and node-key (§4.1) vectors and exit")
     ap.add_argument("--evidence", metavar="FILE", help="check an evidence file of a fork (§10.8) and exit")
+    ap.add_argument("--shuffle", metavar="FILE", nargs="+", help="check a shuffle in the format of tally/shuffle/testdata/vector.txt (docs/spec/shuffle.md S.6) and exit")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
     if args.evidence:
         return evidence_main(args.evidence)
+    if args.shuffle:
+        return shuffle_main(args.shuffle)
     if args.selftest:
         return selftest()
     if args.id_vectors:
