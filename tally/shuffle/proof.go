@@ -414,6 +414,18 @@ func (m *msm) add(s *group.Scalar, p *group.Element) {
 	m.pts = append(m.pts, p)
 }
 
+// sumIsIdentity computes the sum in one piece per CPU (each a
+// multi-scalar multiplication of its terms) and adds the pieces: the sum,
+// hence the verdict, does not depend on the split.
 func (m *msm) sumIsIdentity() bool {
-	return group.VarTimeMultiScalarMult(m.sc, m.pts).IsIdentity()
+	k := chunks(len(m.sc))
+	parts := make([]*group.Element, k)
+	forChunks(len(m.sc), k, func(c, lo, hi int) {
+		parts[c] = group.VarTimeMultiScalarMult(m.sc[lo:hi], m.pts[lo:hi])
+	})
+	sum := group.NewElement()
+	for _, p := range parts {
+		sum.Add(sum, p)
+	}
+	return sum.IsIdentity()
 }
