@@ -206,10 +206,10 @@ func Prove(rand io.Reader, st *Statement, wit *Witness) (*Proof, error) {
 		bb = group.NewScalar().Mul(up[i], bb)
 		ca[i], cb[i] = a, bb
 	}
+	ht := group.NewFixedBase(hs[0]) // one table of h for the N constant-time b_i·h
 	forChunks(n, k, func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
-			e := group.NewElement().ScalarBaseMult(ca[i])
-			p.CHat[i] = e.Add(e, group.NewElement().ScalarMult(cb[i], hs[0]))
+			p.CHat[i] = ht.MulAddBase(cb[i], ca[i])
 		}
 	})
 
