@@ -14,7 +14,7 @@ import (
 // used, is the sum of its options' r. Publishing an opening destroys the
 // ballot's secrecy: an opened ballot MUST NOT be cast (SPEC.md V10).
 //
-// The opening of a version-2 ballot (docs/spec/kinds.md §K.9) has Answers,
+// The opening of a version-2 ballot (SPEC.md §12.9) has Answers,
 // one per question, and Choices nil; Randomness holds, per question, the r
 // of every ciphertext in ballot order (a ranking's n·k entries, a score per
 // option, a write-in's chunks).
@@ -48,15 +48,15 @@ func (b *Ballot) Open(s *Secrets) (*Opening, error) {
 }
 
 // errNoKindAudits: the audit entry of protocol 1.2 (SPEC.md §7.3) is not
-// specified for version-2 ballots (docs/spec/kinds.md §K.10); they are
-// audited as AuditedBallot (§K.9).
-var errNoKindAudits = fmt.Errorf("%w: the audit entry (SPEC.md §7.3) of a version-2 ballot (ranked, score, write-in questions) is not specified; post an audited ballot (docs/spec/kinds.md §K.9)", ErrOpeningMismatch)
+// specified for version-2 ballots (SPEC.md §12.10); they are
+// audited as AuditedBallot (§12.9).
+var errNoKindAudits = fmt.Errorf("%w: the audit entry (SPEC.md §7.3) of a version-2 ballot (ranked, score, write-in questions) is not specified; post an audited ballot (SPEC.md §12.9)", ErrOpeningMismatch)
 
 // AppendTo writes the canonical encoding of o (SPEC.md §7.3):
 // u32 question count, then per question u32 option count and per option
 // a flag (u8 1 if selected, else 0) and the scalar r.
 //
-// The opening of a version-2 ballot is encoded as docs/spec/kinds.md §K.9
+// The opening of a version-2 ballot is encoded as SPEC.md §12.9
 // says, with the ballot's shape.
 func (o *Opening) AppendTo(w *wire.Writer) {
 	if o.shape != nil {
@@ -122,7 +122,7 @@ func (o *Opening) Selections(m *Manifest) [][]string {
 // every question's rules (V9.2), and every option re-encrypts exactly to
 // the ballot's ciphertext: Encrypt(pk, m_i, r_i) = (α_i, β_i) (V9.3). On
 // success the opening's Choices are what the ballot encrypted. For a
-// version-2 ballot it is V9 of docs/spec/kinds.md §K.9: each answer obeys
+// version-2 ballot it is V9 of SPEC.md §12.9: each answer obeys
 // its question's rule and every ranking entry, score and write-in chunk
 // re-encrypts; on success the opening's Answers are what the ballot
 // encrypted.
@@ -176,7 +176,7 @@ func (a *AuditedBallot) Bytes() []byte {
 // ParseAuditedBallot decodes an audited ballot strictly (SPEC.md §7.3, V9):
 // a canonical ballot, then an opening with the same numbers of questions
 // and options, flags 0 or 1, canonical scalars, no trailing bytes; for a
-// version-2 ballot, the opening of docs/spec/kinds.md §K.9 (Decoding). It
+// version-2 ballot, the opening of SPEC.md §12.9 (Decoding). It
 // does not verify the ballot or the opening (VerifyOpening does).
 func ParseAuditedBallot(data []byte) (*AuditedBallot, error) {
 	r := wire.NewReader(data)

@@ -9,7 +9,7 @@ import (
 	"github.com/urna-vote/urna/internal/wire"
 )
 
-// Audits of version-2 ballots (docs/spec/kinds.md §K.9): the opening gives,
+// Audits of version-2 ballots (SPEC.md §12.9): the opening gives,
 // per question, the answer and the randomness of every ciphertext in ballot
 // order. These functions are called by Open, AppendTo, ParseAuditedBallot,
 // VerifyOpening and Selections when the ballot is version 2.
@@ -70,7 +70,7 @@ func (b *Ballot) openKinds(s *Secrets) (*Opening, error) {
 	return o, nil
 }
 
-// appendKinds writes the opening of a version-2 ballot (§K.9). Values the
+// appendKinds writes the opening of a version-2 ballot (§12.9). Values the
 // opening lacks (an Opening edited by hand) are written as zeros, so that
 // the encoding keeps the ballot's shape; such an opening fails V9.
 func (o *Opening) appendKinds(w *wire.Writer) {
@@ -125,7 +125,7 @@ func (o *Opening) appendKinds(w *wire.Writer) {
 	}
 }
 
-// readKinds reads the opening of the version-2 ballot b strictly (§K.9,
+// readKinds reads the opening of the version-2 ballot b strictly (§12.9,
 // Decoding): b's number of questions, kinds, n, k and w; flags 0 or 1; a
 // ranking of at most k options, each < n; canonical scalars; chunk texts
 // that are a length byte, a UTF-8 text and zero padding.
@@ -198,7 +198,7 @@ func readKinds(r *wire.Reader, b *Ballot) *Opening {
 }
 
 // verifyKinds is V9.2 and V9.3 for a version-2 ballot that passed V9.1
-// (docs/spec/kinds.md §K.9): every answer obeys its question's rule and
+// (SPEC.md §12.9): every answer obeys its question's rule and
 // every ciphertext re-encrypts with its randomness.
 func verifyKinds(m *Manifest, pk *group.Element, b *Ballot, o *Opening) error {
 	if len(o.Answers) != len(b.qs) || len(o.Randomness) != len(b.qs) {

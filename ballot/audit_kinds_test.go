@@ -12,7 +12,7 @@ import (
 	"github.com/urna-vote/urna/internal/testonly/seeded"
 )
 
-// Audits of version-2 ballots (docs/spec/kinds.md §K.9).
+// Audits of version-2 ballots (SPEC.md §12.9).
 
 const auditKindsFile = "testdata/audit_kinds.json"
 
@@ -49,7 +49,7 @@ func TestAuditKinds(t *testing.T) {
 	if !slices.EqualFunc(p.Opening.Answers, kindAnswers, answerEqual) {
 		t.Fatalf("decoded answers %+v", p.Opening.Answers)
 	}
-	// The size of §K.9's table: 4 + (1+4+33·3) + (1+12+4·3+32·25) + (1+4+36·4) + (1+4+62·2).
+	// The size of §12.9's table: 4 + (1+4+33·3) + (1+12+4·3+32·25) + (1+4+36·4) + (1+4+62·2).
 	if got, want := len(enc)-4-len(b.raw), 4+104+825+149+129; got != want {
 		t.Errorf("opening of %d bytes, want %d", got, want)
 	}
@@ -177,7 +177,7 @@ type auditKindsVectors struct {
 func generateAuditKindsVectors(t *testing.T) *auditKindsVectors {
 	e, b, s, o := kindsAudit(t)
 	v := &auditKindsVectors{
-		Comment:     "docs/spec/kinds.md §K.9 audited version-2 ballots: the first is valid and opens to answers; the others are rejected at step. Election of kinds.json (seed \"kinds-vectors\"), ballot seed \"audit-kinds\". Regenerate: go test ./ballot -run TestAuditKindsVectors -update",
+		Comment:     "SPEC.md §12.9 audited version-2 ballots: the first is valid and opens to answers; the others are rejected at step. Election of kinds.json (seed \"kinds-vectors\"), ballot seed \"audit-kinds\". Regenerate: go test ./ballot -run TestAuditKindsVectors -update",
 		Manifest:    hex.EncodeToString(e.m.Bytes()),
 		ElectionKey: hex.EncodeToString(e.pk.Bytes()),
 		Answers:     kindAnswers,

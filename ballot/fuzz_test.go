@@ -171,7 +171,7 @@ func FuzzWriteIn(f *testing.F) {
 }
 
 // FuzzParseAuditedBallotKinds: the decoder of version-2 openings
-// (docs/spec/kinds.md §K.9) accepts only canonical encodings, and every
+// (SPEC.md §12.9) accepts only canonical encodings, and every
 // decoded opening verifies or fails without panicking.
 func FuzzParseAuditedBallotKinds(f *testing.F) {
 	e := newTestElection(f, "fuzz-audit-kinds", kindQuestions, 1)

@@ -14,18 +14,12 @@ import (
 // *ballot.CredentialList, *tally.DealerPost, *tally.Confirmation,
 // *tally.Complaint, *tally.Reveal, *OpenBody, *ballot.Ballot,
 // *ballot.AuditedBallot, *ballot.Audit, *CloseBody, *tally.PartialDecryption or
-// *tally.Result. It is the one table of body decoders.
+// *tally.Result, *tally.MixShuffle or *tally.MixDecryption. It is the one
+// table of body decoders.
 func DecodeBody(t EntryType, body []byte) (any, error) {
 	switch t {
 	case TypeManifest:
-		m, err := ballot.ParseManifest(body)
-		if err == nil && m.Version == ballot.ManifestVersionKinds {
-			// Version 3 (ranked, score and write-in questions) is a draft
-			// (docs/spec/kinds.md): SPEC.md §4.2 defines versions 1, 2 and
-			// 4 only, and no board or verifier can tally its questions yet.
-			return nil, fmt.Errorf("%w: manifest version %d is not part of this specification (versions 1, 2 and 4)", ErrMalformed, m.Version)
-		}
-		return m, err
+		return ballot.ParseManifest(body)
 	case TypeCredentials, TypeLateCredentials:
 		return ballot.ParseCredentialList(body)
 	case TypeDKGDeal:
@@ -50,6 +44,10 @@ func DecodeBody(t EntryType, body []byte) (any, error) {
 		return tally.ParsePartialDecryption(body)
 	case TypeResult:
 		return tally.ParseResult(body)
+	case TypeShuffle:
+		return tally.ParseMixShuffle(body)
+	case TypeMixDecryption:
+		return tally.ParseMixDecryption(body)
 	}
 	return nil, fmt.Errorf("%w: unknown entry type %d", ErrMalformed, t)
 }
@@ -101,6 +99,11 @@ func (s StandardBodies) Manifest(body []byte) (*ManifestFacts, error) {
 	}
 	for _, t := range m.Trustees {
 		f.Trustees = append(f.Trustees, [32]byte(t.SigningKey.Bytes()))
+	}
+	for q, mq := range m.Questions {
+		if mq.Kind.Mixed() {
+			f.Mixed = append(f.Mixed, q)
+		}
 	}
 	for _, n := range m.BoardNodes {
 		f.Nodes = append(f.Nodes, NodeKey{ID: n.ID, PublicKey: ed25519.PublicKey(slices.Clone(n.Key))})
@@ -201,4 +204,22 @@ func (s StandardBodies) PartialDecryption(body []byte) (*PartialFacts, error) {
 func (s StandardBodies) Result(body []byte) error {
 	_, err := decode[*tally.Result](s, TypeResult, body)
 	return err
+}
+
+// Shuffle implements Bodies.
+func (s StandardBodies) Shuffle(body []byte) (*ShuffleFacts, error) {
+	ms, err := decode[*tally.MixShuffle](s, TypeShuffle, body)
+	if err != nil {
+		return nil, err
+	}
+	return &ShuffleFacts{Question: ms.Question, Trustee: ms.Trustee, Position: ms.Position}, nil
+}
+
+// MixDecryption implements Bodies.
+func (s StandardBodies) MixDecryption(body []byte) (*MixDecryptionFacts, error) {
+	md, err := decode[*tally.MixDecryption](s, TypeMixDecryption, body)
+	if err != nil {
+		return nil, err
+	}
+	return &MixDecryptionFacts{Question: md.Question, Trustee: md.Trustee}, nil
 }

@@ -29,7 +29,14 @@ type (
 		// ElectionState holds it: all zero for versions 1–3.
 		OpensAt, ClosesAt uint64
 		NoManualClose     bool
+		// Mixed lists the mixed (ranked, score, write-in) questions in
+		// increasing order (SPEC.md §11).
+		Mixed []int
 	}
+	// ShuffleFacts: a shuffle's question, trustee and cascade position.
+	ShuffleFacts struct{ Question, Trustee, Position int }
+	// MixDecryptionFacts: a mix decryption's question and trustee.
+	MixDecryptionFacts struct{ Question, Trustee int }
 	// DealFacts: a dealer post's dealer index and constant-term commitment C_i0.
 	DealFacts struct {
 		Dealer       int
@@ -74,6 +81,8 @@ type Bodies interface {
 	Audit(body []byte) (*AuditFacts, error)
 	PartialDecryption(body []byte) (*PartialFacts, error)
 	Result(body []byte) error
+	Shuffle(body []byte) (*ShuffleFacts, error)
+	MixDecryption(body []byte) (*MixDecryptionFacts, error)
 }
 
 // TrackerKind says whether a tracker belongs to a cast or an audited ballot.
@@ -255,6 +264,12 @@ func (r *Rules) applyManifest(st *ElectionState, e *Header) (*Effects, error) {
 	for _, k := range m.Trustees {
 		next.Trustees = append(next.Trustees, TrusteeState{Key: k})
 	}
+	for _, q := range m.Mixed {
+		if q < 0 || q > 0xffff || len(next.Mixes) > 0 && uint16(q) <= next.Mixes[len(next.Mixes)-1].Question {
+			return nil, reject(ErrInvalidBody, "manifest parameters: mixed questions")
+		}
+		next.Mixes = append(next.Mixes, MixState{Question: uint16(q)})
+	}
 	for _, n := range m.Nodes {
 		next.Nodes = append(next.Nodes, NodeKey{ID: n.ID, PublicKey: slices.Clone(n.PublicKey)})
 	}
@@ -401,6 +416,9 @@ func (r *Rules) applyTyped(st *ElectionState, idx Index, e *Header, trustee int,
 				return reject(ErrInvalidBody, "credential listed twice")
 			}
 		}
+		if err := mixedWeights(st, f); err != nil {
+			return err
+		}
 		eff.Credentials, eff.Weights = f.Credentials, f.Weights
 		st.Credentials = uint64(len(f.Credentials))
 		st.Phase = PhaseKeyCeremony
@@ -410,6 +428,9 @@ func (r *Rules) applyTyped(st *ElectionState, idx Index, e *Header, trustee int,
 		// the close; the list's encoding has no credential twice.
 		f, err := decodeIn(st, e, r.credentials(e.Type), PhaseKeyCeremony, PhaseOpen)
 		if err != nil {
+			return err
+		}
+		if err := mixedWeights(st, f); err != nil {
 			return err
 		}
 		if st.Credentials+uint64(len(f.Credentials)) > ballot.MaxCredentials {
@@ -616,10 +637,29 @@ func (r *Rules) applyTyped(st *ElectionState, idx Index, e *Header, trustee int,
 		if st.Partials < st.Threshold {
 			return reject(ErrWrongPhase, "%d partial decryptions, threshold %d", st.Partials, st.Threshold)
 		}
+		for _, mx := range st.Mixes {
+			if len(mx.Decrypters) < int(st.Threshold) {
+				return reject(ErrWrongPhase, "question %d has %d mix decryptions, threshold %d", mx.Question, len(mx.Decrypters), st.Threshold)
+			}
+		}
 		if err := r.Bodies.Result(e.Body); err != nil {
 			return malformedBody(e.Type, err)
 		}
 		st.Phase = PhaseResult
+
+	case TypeShuffle:
+		f, err := decodeIn(st, e, r.Bodies.Shuffle, PhaseClosed, PhaseTally)
+		if err != nil {
+			return err
+		}
+		return applyShuffle(st, trustee, f)
+
+	case TypeMixDecryption:
+		f, err := decodeIn(st, e, r.Bodies.MixDecryption, PhaseClosed, PhaseTally)
+		if err != nil {
+			return err
+		}
+		return applyMixDecryption(st, trustee, f)
 
 	default:
 		return reject(ErrMalformed, "entry type %d", e.Type)

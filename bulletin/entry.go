@@ -39,6 +39,13 @@ const (
 	// credentials (late voters, with their weights) before the close
 	// (ballot.CredentialList, SPEC.md §3.2, §5.3).
 	TypeLateCredentials EntryType = 14
+	// TypeShuffle: a trustee's shuffle of a mixed question's rows, with
+	// its proof (tally.MixShuffle, SPEC.md §11.3).
+	TypeShuffle EntryType = 15
+	// TypeMixDecryption: a trustee's decryption shares of a mixed
+	// question's last shuffle, with a batched proof (tally.MixDecryption,
+	// SPEC.md §11.4).
+	TypeMixDecryption EntryType = 16
 )
 
 // Role is the kind of party that authored an entry (SPEC.md §3.2).
@@ -85,10 +92,18 @@ var registry = map[EntryType]typeInfo{
 	TypeAuditedBallot:     {"audited-ballot", RoleVoter, 2 * ballot.MaxBallotBytes},
 	TypeClose:             {"close", RoleAuthority, 4 * kib},
 	TypePartialDecryption: {"partial-decryption", RoleTrustee, 4 * mib},
-	TypeResult:            {"result", RoleAuthority, 4 * mib},
+	TypeResult:            {"result", RoleAuthority, MaxMixBody},
 	TypeAudit:             {"audit", RoleAuditor, MaxAuditBody},
 	TypeLateCredentials:   {"late-credentials", RoleCredentialAuthority, 40 * mib},
+	TypeShuffle:           {"shuffle", RoleTrustee, MaxMixBody},
+	TypeMixDecryption:     {"mix-decryption", RoleTrustee, MaxMixBody / 2},
 }
+
+// MaxMixBody bounds the body of a shuffle and of a result (SPEC.md §3.2,
+// §11.6): the shuffle of 100 000 rows of width 5 is 32 MB of rows and
+// 16 MB of proof; its decryption (half the limit) 16 MB of shares; a
+// result lists every decrypted answer (a write-in up to 256 bytes).
+const MaxMixBody = 64 * mib
 
 // Valid reports whether t is a registered entry type.
 func (t EntryType) Valid() bool { _, ok := registry[t]; return ok }
@@ -140,7 +155,7 @@ type Entry struct {
 const (
 	entryHeaderSize = 1 + 1 + 32 + 1 + 32 + 4
 	// MaxEntrySize bounds any encoded entry (the largest body limit plus the envelope).
-	MaxEntrySize = 40*mib + entryHeaderSize + schnorr.SignatureSize
+	MaxEntrySize = MaxMixBody + entryHeaderSize + schnorr.SignatureSize
 )
 
 // NewEntry returns an unsigned entry after checking the type, role and body

@@ -54,7 +54,7 @@ func TestEntryTamper(t *testing.T) {
 		{"version 0", set(offVersion, 0), true},
 		{"version 2", set(offVersion, 2), true},
 		{"type 0", set(offType, 0), true},
-		{"type 15 (the first unregistered)", set(offType, 15), true},
+		{"type 17 (the first unregistered)", set(offType, 17), true},
 		{"type manifest", set(offType, byte(TypeManifest)), false},
 		{"fingerprint", flip(offFP + 5), false},
 		{"role 0", set(offRole, 0), true},

@@ -56,6 +56,10 @@ func (jsonBodies) Ballot(b []byte) (*BallotFacts, error)             { return de
 func (jsonBodies) AuditedBallot(b []byte) (*BallotFacts, error)      { return dec[BallotFacts](b) }
 func (jsonBodies) Audit(b []byte) (*AuditFacts, error)               { return dec[AuditFacts](b) }
 func (jsonBodies) PartialDecryption(b []byte) (*PartialFacts, error) { return dec[PartialFacts](b) }
+func (jsonBodies) Shuffle(b []byte) (*ShuffleFacts, error)           { return dec[ShuffleFacts](b) }
+func (jsonBodies) MixDecryption(b []byte) (*MixDecryptionFacts, error) {
+	return dec[MixDecryptionFacts](b)
+}
 func (jsonBodies) Result(b []byte) error {
 	if string(b) != "result" {
 		return errors.New("bad result")

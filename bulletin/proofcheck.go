@@ -7,6 +7,7 @@ import (
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/internal/group"
 	"github.com/urna-vote/urna/tally"
+	"github.com/urna-vote/urna/tally/shuffle"
 )
 
 // StandardProofs is the ProofChecker of production nodes (SPEC.md §3.9.1):
@@ -22,6 +23,11 @@ type StandardProofs struct {
 	// Tally returns the aggregate and the trustees' verification keys X_1..X_N
 	// (for partial decryptions, after close).
 	Tally func() (agg [][]*ballot.Ciphertext, vk []*group.Element, err error)
+	// MixRows returns the rows the next shuffle of mixed question q takes
+	// and the next decryption decrypts (SPEC.md §11.2): the last accepted
+	// shuffle's output, or the K.5 rows of the counted ballots in board
+	// order before the first shuffle (after close).
+	MixRows func(q int) ([]shuffle.Row, error)
 }
 
 // errNotReady rejects an entry whose proofs need election data the board does
@@ -43,8 +49,14 @@ func (p *StandardProofs) CheckProofs(rand io.Reader, st *ElectionState, entries 
 	errs := make([]error, len(entries))
 	var ballots []*ballot.Ballot
 	var ballotPos []int
+	tips := map[int][]shuffle.Row{} // outputs of the shuffles of this batch
 	for i, e := range entries {
-		errs[i] = p.checkOne(rand, e, &ballots, &ballotPos, i)
+		switch e.Type {
+		case TypeShuffle, TypeMixDecryption:
+			errs[i] = p.checkMix(rand, e, tips)
+		default:
+			errs[i] = p.checkOne(rand, e, &ballots, &ballotPos, i)
+		}
 	}
 	if len(ballots) == 0 {
 		return errs

@@ -69,6 +69,9 @@ type ElectionState struct {
 	// close. All zero for versions 1–3.
 	OpensAt, ClosesAt uint64
 	NoManualClose     bool
+	// Mixes is the cascade state of every mixed question of a version-3
+	// manifest, in increasing question order (SPEC.md §11.2); nil otherwise.
+	Mixes []MixState
 }
 
 // StateVersion is the version byte of the ElectionState encoding.
@@ -77,6 +80,9 @@ type ElectionState struct {
 const (
 	StateVersion          = 1
 	StateVersionScheduled = 2
+	// StateVersionMixed appends the window (always) and the cascades of
+	// the mixed questions (SPEC.md §3.9.3).
+	StateVersionMixed = 3
 )
 
 // Window returns the voting window of the election (ballot.Manifest.Window).
@@ -109,6 +115,13 @@ func (st *ElectionState) Clone() *ElectionState {
 		t.Complainers = slices.Clone(t.Complainers)
 		t.Answered = slices.Clone(t.Answered)
 		c.Trustees[i] = t
+	}
+	c.Mixes = make([]MixState, len(st.Mixes))
+	for i, mx := range st.Mixes {
+		c.Mixes[i] = MixState{Question: mx.Question, Shufflers: slices.Clone(mx.Shufflers), Decrypters: slices.Clone(mx.Decrypters)}
+	}
+	if st.Mixes == nil {
+		c.Mixes = nil
 	}
 	c.Nodes = slices.Clone(st.Nodes)
 	c.Qualified = slices.Clone(st.Qualified)
@@ -149,6 +162,9 @@ func (st *ElectionState) Bytes() []byte {
 	if st.scheduled() {
 		version = StateVersionScheduled
 	}
+	if len(st.Mixes) > 0 {
+		version = StateVersionMixed
+	}
 	w.U8(version).U8(uint8(st.Phase)).Fixed(st.Election[:]).String(st.ElectionID).
 		Fixed(st.Authority[:]).Fixed(st.CredentialAuthority[:]).U16(st.Threshold).Count(len(st.Trustees))
 	for _, t := range st.Trustees {
@@ -163,8 +179,19 @@ func (st *ElectionState) Bytes() []byte {
 	w.U16(st.Quorum).Fixed(st.JointKey[:])
 	u16list(w, st.Qualified)
 	w.U64(st.Entries).U64(st.Credentials).U64(st.Ballots).U64(st.Audited).U16(st.Partials)
-	if version == StateVersionScheduled {
+	if version >= StateVersionScheduled {
 		w.U64(st.OpensAt).U64(st.ClosesAt).U8(flagByte(st.NoManualClose))
+	}
+	if version == StateVersionMixed {
+		w.Count(len(st.Mixes))
+		for _, mx := range st.Mixes {
+			w.U16(mx.Question)
+			w.Count(len(mx.Shufflers))
+			for _, j := range mx.Shufflers {
+				w.U16(j)
+			}
+			u16list(w, mx.Decrypters)
+		}
 	}
 	return w.Out()
 }
@@ -173,7 +200,7 @@ func (st *ElectionState) Bytes() []byte {
 func ParseElectionState(b []byte) (*ElectionState, error) {
 	r := wire.NewReader(b)
 	version := r.U8("version")
-	if r.Err() == nil && version != StateVersion && version != StateVersionScheduled {
+	if r.Err() == nil && (version < StateVersion || version > StateVersionMixed) {
 		r.Failf("state version %d", version)
 	}
 	st := &ElectionState{Phase: Phase(r.U8("phase"))}
@@ -206,11 +233,14 @@ func ParseElectionState(b []byte) (*ElectionState, error) {
 	st.Qualified = readU16List(r, "qualified", MaxTrustees)
 	st.Entries, st.Credentials, st.Ballots, st.Audited = r.U64("entries"), r.U64("credentials"), r.U64("ballots"), r.U64("audited")
 	st.Partials = r.U16("partials")
-	if version == StateVersionScheduled {
+	if version >= StateVersionScheduled {
 		st.OpensAt, st.ClosesAt, st.NoManualClose = r.U64("opens_at"), r.U64("closes_at"), r.Flag("no manual close")
-		if r.Err() == nil && !st.scheduled() {
+		if r.Err() == nil && version == StateVersionScheduled && !st.scheduled() {
 			r.Failf("state version %d without a window", version)
 		}
+	}
+	if version == StateVersionMixed {
+		st.Mixes = readMixes(r)
 	}
 	if err := r.Done(); err != nil {
 		return nil, fmt.Errorf("%w: election state: %v", ErrMalformed, err)

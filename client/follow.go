@@ -96,6 +96,14 @@ type Verified struct {
 	Partials map[int]*tally.PartialDecryption
 	// Result is the verified result (V13), nil before it.
 	Result *tally.Result
+	// Mixed are the verified outcomes of the ranked, score and write-in
+	// questions (V16, SPEC.md §11.8), in question order; nil before the
+	// result or when V14–V16 failed.
+	Mixed []*MixedOutcome
+	// Cascades are the mixed questions' cascades once the election is
+	// closed (V14, V15), in question order; nil before or without mixed
+	// questions.
+	Cascades []*MixCascade
 
 	// Entries are the record's entries other than cast and audited
 	// ballots (manifest, credentials, key ceremony, open, close, partial
@@ -322,7 +330,9 @@ func (v *verifier) follow(r io.Reader, kept []SeqEntry, notes [][]byte, opts Fol
 	slices.Sort(s.Invalid)
 	if v.rep.Counts != nil {
 		s.Result = v.result
+		s.Mixed = v.mixedOutcomes()
 	}
+	s.Cascades = v.cascades()
 	s.counted = make(map[[32]byte]uint64, len(v.last))
 	for cred, c := range v.last {
 		s.counted[cred] = uint64(c.seq)

@@ -30,9 +30,14 @@ const (
 	StepV11                 // the encrypted aggregate (§9.6)
 	StepV12                 // partial decryptions (§9.7)
 	StepV13                 // combination and result (§9.8)
+	StepV14                 // shuffles of the mixed questions (§11.7)
+	StepV15                 // decryptions of the mixed rows (§11.7)
+	StepV16                 // the mixed answers of the result (§11.7)
 
+	// StepLast is the last verification step.
+	StepLast = StepV16
 	// NumSteps is the number of verification steps.
-	NumSteps = int(StepV13)
+	NumSteps = int(StepLast)
 )
 
 // String returns the step's name, "V1" … "V13".
@@ -40,7 +45,7 @@ func (s Step) String() string { return "V" + strconv.Itoa(int(s)) }
 
 // Title says what the step checks, for people.
 func (s Step) Title() string {
-	if s < StepV1 || s > StepV13 {
+	if s < StepV1 || s > StepLast {
 		return ""
 	}
 	return stepTitles[s-1]
@@ -60,6 +65,9 @@ var stepTitles = [NumSteps]string{
 	"encrypted aggregate",
 	"partial decryptions",
 	"combination, discrete logs and the published result",
+	"shuffles of the ranked, score and write-in questions",
+	"decryptions of the mixed ballots",
+	"decrypted mixed answers and the published result",
 }
 
 // NoEntry is the Failure.Entry and Failure.Block value of a failure that
@@ -246,7 +254,7 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 
 func newReport() *Report {
 	r := &Report{Steps: make([]StepResult, NumSteps)}
-	for s := StepV1; s <= StepV13; s++ {
+	for s := StepV1; s <= StepLast; s++ {
 		r.Steps[s-1] = StepResult{ID: s.String(), Title: s.Title()}
 	}
 	return r

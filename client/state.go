@@ -171,6 +171,12 @@ func (s *Verified) MarshalState() ([]byte, error) {
 	if v.prev == nil || len(v.pending) > 0 {
 		return nil, errors.New("client: this verified state cannot be saved (no block verified, or ballots pending)")
 	}
+	if v.mix != nil {
+		// The counted ballots' mix rows and the cascades (V14–V16) are not
+		// part of the saved state yet: a party follows such an election
+		// from the start.
+		return nil, ErrStateNotSaved
+	}
 	w := wire.NewWriter(1 << 16)
 	w.Fixed([]byte(stateMagic)).U8(stateVersion)
 	w.Bytes(s.Note).Bytes(v.prev.Bytes())
@@ -220,8 +226,8 @@ func (s *Verified) MarshalState() ([]byte, error) {
 func (v *verifier) optionCount() int {
 	n := 0
 	if v.m != nil {
-		for _, q := range v.m.Questions {
-			n += len(q.Options)
+		for _, o := range tally.SelectOptions(v.m) {
+			n += o
 		}
 	}
 	return n
@@ -350,8 +356,8 @@ func restore(data []byte, opts VerifyOptions) (*verifier, []byte, []SeqEntry, er
 	for i := 0; i < nw && r.Err() == nil; i++ {
 		weights = append(weights, r.U32("weight"))
 		rows := make([][]*ballot.Ciphertext, len(v.m.Questions))
-		for q, mq := range v.m.Questions {
-			rows[q] = make([]*ballot.Ciphertext, len(mq.Options))
+		for q, o := range tally.SelectOptions(v.m) {
+			rows[q] = make([]*ballot.Ciphertext, o)
 			for o := range rows[q] {
 				rows[q][o] = &ballot.Ciphertext{Alpha: r.Element("alpha"), Beta: r.Element("beta")}
 			}

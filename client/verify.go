@@ -147,6 +147,8 @@ type verifier struct {
 	keys *keyBoard   // the pipeline's view of the election key (nil without pipeline)
 	pre  *predecoded // the pipeline's work on the current entry (nil: none)
 
+	mix *mixVerifier // V14–V16 (mix.go); nil without mixed questions
+
 	partials   map[int]*tally.PartialDecryption
 	partialSeq map[int]int64
 	validPD    map[int]bool
@@ -474,6 +476,16 @@ func (v *verifier) entry(e *bulletin.Entry) {
 		if v.signed(e, StepV5, seq) && accepted {
 			v.partial(seq, obj.(*tally.PartialDecryption))
 		}
+	case bulletin.TypeShuffle:
+		v.checked(StepV14)
+		if v.signed(e, StepV5, seq) && accepted {
+			v.mixShuffle(seq, obj.(*tally.MixShuffle))
+		}
+	case bulletin.TypeMixDecryption:
+		v.checked(StepV15)
+		if v.signed(e, StepV5, seq) && accepted {
+			v.mixDecryption(seq, obj.(*tally.MixDecryption))
+		}
 	case bulletin.TypeResult:
 		v.checked(StepV13)
 		if v.signed(e, StepV5, seq) && accepted {
@@ -712,6 +724,7 @@ func (v *verifier) count(pb pendingBallot) {
 		}
 	}
 	v.last[pb.cred] = counted{seq: pb.seq, cts: v.cts.put(cts)}
+	v.mixCount(pb)
 }
 
 // register adds the credentials of an accepted credential list (t
@@ -848,22 +861,24 @@ func (v *verifier) finish() {
 		reached[StepV11] = v.aggDone
 		reached[StepV12] = len(v.partials) > 0
 		reached[StepV13] = v.result != nil
+		reached[StepV14], reached[StepV15], reached[StepV16] = v.mixReached()
 	}
 	if v.keyOnly {
 		reached[StepV2], reached[StepV3] = false, v.keyCheckpoint
-		for n := StepV8; n <= StepV13; n++ {
+		for n := StepV8; n <= StepLast; n++ {
 			reached[n] = false
 		}
 	}
 	if v.result != nil && v.aggDone && v.vk != nil {
 		v.verifyResult()
+		v.verifyMixed()
 	}
 	if v.opts.Progress != nil {
-		v.opts.Progress(StepV13.String(), int(v.seq), int(v.seq))
+		v.opts.Progress(StepLast.String(), int(v.seq), int(v.seq))
 	}
 	rep.Complete = v.result != nil
 	rep.Counted, rep.Voters = v.counter.Counted(), len(v.last)
-	for n := StepV1; n <= StepV13; n++ {
+	for n := StepV1; n <= StepLast; n++ {
 		s := rep.step(n)
 		s.Ran = reached[n] || len(s.Failures) > 0
 		if !s.Ran {
@@ -872,6 +887,8 @@ func (v *verifier) finish() {
 				skip(n, "the record does not decode (V1)")
 			case v.keyOnly && (n == StepV2 || n == StepV3 || n >= StepV8):
 				skip(n, "not part of the election-key check (SPEC.md §10.6)")
+			case n >= StepV14 && v.m != nil && v.mixer() == nil:
+				skip(n, "the manifest has no ranked, score or write-in question")
 			default:
 				skip(n, "the record ends before this step")
 			}

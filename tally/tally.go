@@ -33,6 +33,10 @@ type PartialDecryption struct {
 type Result struct {
 	Counts   [][]uint64
 	Trustees []int
+	// Mixed holds, for each mixed question in increasing order, its
+	// decrypted answers (SPEC.md §11.5); nil for a manifest without mixed
+	// questions, whose result encodes as before.
+	Mixed []MixedAnswers
 }
 
 // Position names one aggregate ciphertext.
@@ -104,11 +108,22 @@ func NewAggregator(options []int) (*Aggregator, error) {
 
 // ManifestAggregator returns the empty aggregate of m's questions.
 func ManifestAggregator(m *ballot.Manifest) *Aggregator {
+	return &Aggregator{options: SelectOptions(m), byW: map[uint32]sums{}}
+}
+
+// SelectOptions returns, per question of m, the number of option
+// ciphertexts the homomorphic tally adds up (SPEC.md §9.1): the number of
+// options of a selection question, 0 for a mixed (ranked, score or
+// write-in) question, whose ballots are shuffled and decrypted row by row
+// instead (SPEC.md §11).
+func SelectOptions(m *ballot.Manifest) []int {
 	options := make([]int, len(m.Questions))
 	for q, mq := range m.Questions {
-		options[q] = len(mq.Options)
+		if !mq.Kind.Mixed() {
+			options[q] = len(mq.Options)
+		}
 	}
-	return &Aggregator{options: options, byW: map[uint32]sums{}}
+	return options
 }
 
 // of returns the sums of the ballots of weight w, made on first use.
@@ -594,6 +609,9 @@ func ParsePartialDecryption(b []byte) (*PartialDecryption, error) {
 // Bytes returns the canonical encoding of res (SPEC.md §9.5):
 //
 //	u32 count || count × u16 trustee || u32 Q || Q × (u32 O_q || O_q × u64 count)
+//
+// followed, only when Mixed is not empty, by the mixed answers of SPEC.md
+// §11.5.
 func (res *Result) Bytes() []byte {
 	w := wire.NewWriter(64).Count(len(res.Trustees))
 	for _, j := range res.Trustees {
@@ -605,6 +623,9 @@ func (res *Result) Bytes() []byte {
 		for _, c := range row {
 			w.U64(c)
 		}
+	}
+	if len(res.Mixed) > 0 {
+		appendMixed(w, res.Mixed)
 	}
 	return w.Out()
 }
@@ -632,6 +653,9 @@ func ParseResult(b []byte) (*Result, error) {
 			row = append(row, r.U64("count"))
 		}
 		res.Counts = append(res.Counts, row)
+	}
+	if r.Err() == nil && r.Remaining() > 0 {
+		res.Mixed = readMixed(r)
 	}
 	if err := r.Done(); err != nil {
 		return nil, malformed(err)

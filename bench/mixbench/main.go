@@ -1,5 +1,5 @@
 // Command mixbench times a cascade of verifiable shuffles (tally/shuffle,
-// docs/spec/shuffle.md) of the ballots of a mixed question: -rows ballots,
+// SPEC.md §13) of the ballots of a mixed question: -rows ballots,
 // each a row of -width ciphertexts (a ranked question of 5 options is width
 // 5), mixed in turn by -mixers mixers, each shuffling the previous mixer's
 // output and proving it, then every proof verified from its bytes, as a

@@ -169,6 +169,10 @@ func tallyFlags(fs *flag.FlagSet) action {
 			fmt.Fprintf(e.stdout, "rejected the partial decryption of trustee %d (its proofs fail)\n", j)
 		}
 		printCounts(e, res.Manifest, res.Result.Counts)
+		for _, mq := range res.Result.Mixed {
+			fmt.Fprintf(e.stdout, "question %d (%s): %s decrypted after the shuffles; 'urna verify' counts them\n",
+				mq.Question+1, mq.Kind, textreport.Plural(len(mq.Answers), "ballot", "ballots"))
+		}
 		return nil
 	}
 }

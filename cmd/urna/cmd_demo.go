@@ -21,7 +21,7 @@ func init() {
 	register(&command{
 		name:    "demo",
 		summary: "run a whole election on a local 3-node cluster",
-		usage:   "[--ballots N] [--manifest FILE] [--serve] [--data DIR]",
+		usage:   "[--ballots N] [--manifest FILE] [--serve] [--data DIR] [--ranked]",
 		help: `Starts a 3-node board cluster on loopback in this process, creates an
 election (a 1-of-4 and a 2-of-5 question), runs the key ceremony of 3
 trustees with threshold 2 through the board, issues credentials, casts N
@@ -39,7 +39,14 @@ version-2 manifest itself.
 
 With --serve the cluster and the web client stay up: after the simulated
 ballots you get the URL and a few unused voter credentials to vote by hand;
-press Enter to close and tally, then Ctrl-C to stop.`,
+press Enter to close and tally, then Ctrl-C to stop.
+
+With --ranked the election has a 1-of-3 question (counted homomorphically)
+beside a ranked, a score and a write-in question: after the close all 3
+trustees shuffle those ballots (each after verifying the board), 2 decrypt
+them, and the demo prints the IRV and STV rounds, the Schulze matrix and
+winner, majority judgment, score sums and write-ins, and checks that the
+verified answers are exactly the ones cast.`,
 		flags: demoFlags,
 	})
 }
@@ -54,6 +61,7 @@ type demoOpts struct {
 	memprof  *string
 	weighted *bool
 	elects   *int
+	ranked   *bool
 }
 
 func demoFlags(fs *flag.FlagSet) action {
@@ -65,6 +73,7 @@ func demoFlags(fs *flag.FlagSet) action {
 		listen:   fs.String("http", "", "API and web `address` of the first node (default: 127.0.0.1:8080 with --serve, any free port otherwise)"),
 		logs:     fs.Bool("logs", false, "show the nodes' logs"),
 		weighted: fs.Bool("weighted", false, "run a weighted election: voters weigh 1 to 10 (SPEC.md §5.3), one late voter is added after the open"),
+		ranked:   fs.Bool("ranked", false, "run a ranked election instead (SPEC.md §11–§13): a 1-of-3 question beside a ranking, scores and a write-in, mixed by 3 trustees, decrypted by 2; prints the IRV and STV rounds and the Schulze winner"),
 		elects:   fs.Int("elections", 1, "run `N` elections side by side on the one cluster, each with its own parties, --ballots voters and record, each verified"),
 		memprof:  fs.String("memprofile", "", "write the heap profile taken when the heap was largest (sampled every second) to `FILE`"),
 	}
@@ -80,6 +89,9 @@ func runDemo(ctx context.Context, e *env, o *demoOpts) error {
 	}
 	if *o.elects > 1 && *o.serve {
 		return usagef("--serve runs one election: leave out --elections")
+	}
+	if *o.ranked {
+		return runRankedDemo(ctx, e, o)
 	}
 	cfg := demo.Config{Ballots: *o.ballots, DataDir: *o.data, HTTPListen: *o.listen, Static: webFS, Progress: e.stderr, Out: e.stdout,
 		Weighted: *o.weighted, Elections: *o.elects}
@@ -182,4 +194,27 @@ func peakHeapProfile(path string) func() error {
 		stop()
 		return os.WriteFile(path, best.Bytes(), 0o644)
 	}
+}
+
+// runRankedDemo is 'urna demo --ranked' (internal/demo/ranked.go).
+func runRankedDemo(ctx context.Context, e *env, o *demoOpts) error {
+	if *o.manifest != "" || *o.serve || *o.weighted || *o.elects > 1 || *o.memprof != "" {
+		return usagef("--ranked runs its own election: leave out --manifest, --serve, --weighted, --elections and --memprofile")
+	}
+	cfg := demo.Config{Ballots: *o.ballots, DataDir: *o.data, HTTPListen: *o.listen, Static: webFS, Progress: e.stderr, Out: e.stdout}
+	if *o.logs {
+		lg, err := newLogger(e, "info", "text")
+		if err != nil {
+			return err
+		}
+		cfg.Logger = lg
+	}
+	_, err := demo.RunRanked(ctx, cfg)
+	if errors.Is(err, demo.ErrMismatch) || errors.Is(err, demo.ErrVerification) {
+		return fmt.Errorf("urna demo --ranked: %w", err)
+	}
+	if err != nil {
+		return withHint(fmt.Errorf("urna demo --ranked: %w", err), "run again with --logs to see the nodes' logs")
+	}
+	return nil
 }

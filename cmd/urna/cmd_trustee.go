@@ -18,7 +18,12 @@ dealer seed live in --dir (owner-only). In order:
   deal     after the credential list: post the dealer's commitments and shares
   check    after every trustee dealt: decrypt and check the shares received
   answer   if another trustee complained: reveal the share it was sent
-  decrypt  after the close: verify the whole board, then post a partial decryption
+  mix      after the close, for ranked, score and write-in questions: verify
+           the whole board, then shuffle each such question's ballots (at
+           least T trustees mix before anyone decrypts them)
+  decrypt  after the close: verify the whole board, then post a partial
+           decryption, and the decryption shares of every mixed question
+           that T trustees have shuffled
 
 Every step acts only on the verified board (SPEC.md §10.7): the whole election
 record from the first --node, verified, consistent with the newest checkpoint
@@ -30,6 +35,7 @@ evidence is then kept in --dir: check it with 'urna verify --evidence FILE').`, 
 		{name: "deal", summary: "key ceremony: post the dealer post", flags: trusteeStep("deal")},
 		{name: "check", summary: "key ceremony: check the received shares, confirm or complain", flags: trusteeStep("check")},
 		{name: "answer", summary: "key ceremony: answer complaints against this trustee", flags: trusteeStep("answer")},
+		{name: "mix", summary: "verify the board, then shuffle the ranked, score and write-in ballots", flags: trusteeStep("mix")},
 		{name: "decrypt", summary: "verify the board, then post a partial decryption", flags: trusteeStep("decrypt")},
 	})
 }
@@ -101,6 +107,13 @@ func runTrusteeStep(ctx context.Context, e *env, cl *apiclient.Client, others []
 		} else {
 			fmt.Fprintf(e.stdout, "trustee %q revealed its shares for trustees %v\n", t.Name, done)
 		}
+	case "mix":
+		res, err := roles.Mix(ctx, randReader, cl, t, others...)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "verified the board, then posted trustee %d's shuffles of %s (entries %v) over %s\nnext: once T trustees have mixed, run 'urna trustee decrypt'\n",
+			res.Index, textreport.Plural(len(res.Seqs), "mixed question", "mixed questions"), res.Seqs, textreport.Plural(res.Counted, "counted ballot", "counted ballots"))
 	case "decrypt":
 		res, err := roles.Decrypt(ctx, randReader, cl, t, others...)
 		if res != nil && res.Check != nil && !res.Check.OK {
@@ -109,8 +122,11 @@ func runTrusteeStep(ctx context.Context, e *env, cl *apiclient.Client, others []
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "verified the board (V1–%s pass), then posted the partial decryption of trustee %d (entry %d) over %s\n",
+		fmt.Fprintf(e.stdout, "verified the board (V1–%s pass), then posted the decryptions of trustee %d (last entry %d) over %s\n",
 			res.Check.UpTo, res.Index, res.Seq, textreport.Plural(res.Counted, "counted ballot", "counted ballots"))
+		if res.Mixed > 0 {
+			fmt.Fprintf(e.stdout, "including the decryption shares of %s\n", textreport.Plural(res.Mixed, "mixed question", "mixed questions"))
+		}
 	}
 	return nil
 }

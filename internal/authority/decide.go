@@ -113,5 +113,21 @@ func Result(s *client.Verified) (*tally.Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("combining partial decryptions: %w", err)
 	}
+	// The mixed questions (SPEC.md §11.5): each cascade's last rows,
+	// decrypted with its valid decryption shares, all from the verified
+	// record (V14, V15).
+	for _, c := range s.Cascades {
+		if c.Position != len(c.Shufflers) {
+			return nil, fmt.Errorf("question %d: a shuffle on the board failed V14; the cascade cannot be decrypted", c.Question+1)
+		}
+		if len(c.Shufflers) < p.T || len(c.Decryptions) < p.T {
+			return nil, fmt.Errorf("%w: question %d has %d valid shuffles and %d valid decryptions, %d of each needed", ErrNotReady, c.Question+1, len(c.Shufflers), len(c.Decryptions), p.T)
+		}
+		a, err := tally.DecryptMixed(s.Manifest, p, c.Question, c.Rows, c.Decryptions)
+		if err != nil {
+			return nil, fmt.Errorf("decrypting question %d: %w", c.Question+1, err)
+		}
+		res.Mixed = append(res.Mixed, *a)
+	}
 	return res, nil
 }

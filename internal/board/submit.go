@@ -19,6 +19,7 @@ import (
 	"github.com/urna-vote/urna/internal/replica"
 	"github.com/urna-vote/urna/internal/store"
 	"github.com/urna-vote/urna/tally"
+	"github.com/urna-vote/urna/tally/shuffle"
 )
 
 // Submitter is the submit pipeline of the leader: it decodes posted
@@ -35,6 +36,7 @@ type Submitter struct {
 	checks *slots
 	// tally caches the closed election's aggregate for pre-checks.
 	tally tallyCache
+	mix   mixCache // the mixed questions' cascade tips for pre-checks
 	// route is the election id the posts are addressed to (Board.Scope),
 	// "" for the default election (docs/spec/elections.md E.6.3).
 	route string
@@ -376,6 +378,7 @@ func (s *Submitter) preCheck(v *state, entries []*bulletin.Entry) []error {
 		}
 		if st.Phase >= bulletin.PhaseClosed {
 			sp.Tally = func() ([][]*ballot.Ciphertext, []*group.Element, error) { return s.tallyInputs(v) }
+			sp.MixRows = func(q int) ([]shuffle.Row, error) { return s.mixRows(v, q) }
 		}
 		pc = sp
 	}

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"path/filepath"
 
+	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/internal/apiclient"
 	"github.com/urna-vote/urna/internal/keyfile"
 	"github.com/urna-vote/urna/internal/trustee"
@@ -178,6 +179,7 @@ type DecryptResult struct {
 	Seq     uint64
 	Index   int
 	Counted int            // ballots in the aggregate
+	Mixed   int            // mixed questions decrypted (SPEC.md §11.4)
 	Check   *VerifyOutcome // the trustee's own verification of the board
 }
 
@@ -217,13 +219,74 @@ func Decrypt(ctx context.Context, rand io.Reader, c *apiclient.Client, t *Truste
 			return nil, err
 		}
 	}
+	var posts []trustee.Post
 	p, err := b.Decrypt(rand, s, t.Secret, seed)
+	switch {
+	case err == nil:
+		posts = append(posts, p)
+	case !errors.Is(err, trustee.ErrExists):
+		return nil, err
+	}
+	// The decryption shares of the mixed questions whose cascade has T
+	// shuffles (SPEC.md §11.4), from the same verified board.
+	mixed, merr := b.MixDecrypt(rand, s, t.Secret, seed)
+	if merr != nil {
+		return nil, merr
+	}
+	if len(posts) == 0 && len(mixed) == 0 {
+		return nil, err // ErrExists: nothing left to decrypt
+	}
+	out := &DecryptResult{Index: b.Me, Counted: s.Counted, Check: outcomeOf(s.Report)}
+	for _, p := range append(posts, mixed...) {
+		res, err := postTrustee(ctx, rand, c, b, t, p)
+		if err != nil {
+			return out, err
+		}
+		out.Seq = res.Seq
+		if p.Type == bulletin.TypeMixDecryption {
+			out.Mixed++
+		}
+	}
+	return out, nil
+}
+
+// Mix posts the trustee's shuffle of every mixed (ranked, score, write-in)
+// question it has not shuffled yet (SPEC.md §11.3), after the close. Like
+// Decrypt it reads the board only through observe (the whole record
+// verified, V14 included, and proved current) and refuses (ErrRefused)
+// otherwise; the rows it shuffles are the ones the verified record holds.
+func Mix(ctx context.Context, rand io.Reader, c *apiclient.Client, t *Trustee, others ...*apiclient.Client) (*MixResult, error) {
+	mem, err := t.memory()
 	if err != nil {
 		return nil, err
 	}
-	res, err := postTrustee(ctx, rand, c, b, t, p)
+	s, err := observeCurrent(ctx, rand, append([]*apiclient.Client{c}, others...), mem)
+	if err != nil {
+		return nil, refused("mix", err)
+	}
+	b, err := trustee.NewBoard(s.Manifest, s.Entries, t.Name, t.Secret)
 	if err != nil {
 		return nil, err
 	}
-	return &DecryptResult{Seq: res.Seq, Index: b.Me, Counted: s.Counted, Check: outcomeOf(s.Report)}, nil
+	posts, err := b.Mix(rand, s)
+	if err != nil {
+		return nil, err
+	}
+	out := &MixResult{Index: b.Me, Counted: s.Counted}
+	for _, p := range posts {
+		res, err := postTrustee(ctx, rand, c, b, t, p)
+		if err != nil {
+			return out, err
+		}
+		out.Seqs = append(out.Seqs, res.Seq)
+	}
+	return out, nil
+}
+
+// MixResult is the outcome of Mix: the trustee's index, the sequence
+// numbers of its shuffles (one per mixed question) and the rows shuffled.
+type MixResult struct {
+	Index   int
+	Seqs    []uint64
+	Counted int
 }

@@ -20,31 +20,8 @@ func Build(tb testing.TB, seed string, cfg Config) *Election {
 		tb.Helper()
 	}
 	e := NewElection(tb, seed, cfg)
+	e.postSetup()
 	cfg = e.Config
-	if len(cfg.Witnesses) > 0 {
-		e.UseWitnesses(cfg.Witnesses, cfg.WitnessQuorum)
-	}
-	e.Post(e.ManifestEntry())
-	e.SeqCredentials = e.Post(e.CredentialsEntry())
-	for _, d := range e.DealEntries() {
-		e.SeqDeals = append(e.SeqDeals, e.Post(d))
-	}
-	for j := 1; j <= cfg.N; j++ {
-		complaints, confirmation := e.receive(j)
-		for _, c := range complaints {
-			e.SeqComplaint = e.Post(c)
-		}
-		e.Post(confirmation)
-	}
-	for _, rv := range e.RevealEntries() {
-		e.SeqReveal = e.Post(rv)
-	}
-	e.SeqOpen = e.Post(e.OpenEntry())
-	e.keyShares()
-	e.SeqLate = -1
-	if cfg.Late > 0 {
-		e.SeqLate = e.Post(e.LateCredentialsEntry())
-	}
 
 	// Voting: audits first, then one ballot per voting voter, then revotes.
 	for a := 0; a < cfg.Audits && a < cfg.Voters; a++ {
@@ -165,4 +142,34 @@ func (e *Election) ResignedOpen(edit func(*bulletin.OpenBody)) []byte {
 	e.must(err)
 	edit(ob)
 	return e.Resign(e.SeqOpen, e.EA, ob.Bytes())
+}
+
+// postSetup posts Build's entries up to voting: manifest, credentials, the
+// key ceremony, open and (Config.Late) the late credentials.
+func (e *Election) postSetup() {
+	cfg := e.Config
+	if len(cfg.Witnesses) > 0 {
+		e.UseWitnesses(cfg.Witnesses, cfg.WitnessQuorum)
+	}
+	e.Post(e.ManifestEntry())
+	e.SeqCredentials = e.Post(e.CredentialsEntry())
+	for _, d := range e.DealEntries() {
+		e.SeqDeals = append(e.SeqDeals, e.Post(d))
+	}
+	for j := 1; j <= cfg.N; j++ {
+		complaints, confirmation := e.receive(j)
+		for _, c := range complaints {
+			e.SeqComplaint = e.Post(c)
+		}
+		e.Post(confirmation)
+	}
+	for _, rv := range e.RevealEntries() {
+		e.SeqReveal = e.Post(rv)
+	}
+	e.SeqOpen = e.Post(e.OpenEntry())
+	e.keyShares()
+	e.SeqLate = -1
+	if cfg.Late > 0 {
+		e.SeqLate = e.Post(e.LateCredentialsEntry())
+	}
 }

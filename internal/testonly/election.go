@@ -528,10 +528,7 @@ func (e *Election) keyShares() {
 func (e *Election) TallyEntries(counted []*ballot.Ballot) (partials [][]byte, result []byte, res *tally.Result) {
 	e.t().Helper()
 	e.keyShares()
-	var options []int
-	for _, q := range e.Manifest.Questions {
-		options = append(options, len(q.Options))
-	}
+	options := tally.SelectOptions(e.Manifest)
 	var cts [][][]*ballot.Ciphertext
 	var ws []uint32
 	var maxCount uint64

@@ -126,6 +126,14 @@ const (
 	ShuffleProof      Label = "shuffle-proof"      // challenge (HashToScalar): the shuffle proof's challenge c
 )
 
+// Labels of the mix-net on the board (SPEC.md §11).
+const (
+	MixContext         Label = "mix-context"          // first item of a shuffle's context: election, question, trustee, position
+	MixDecryptionSeed  Label = "mix-decryption-seed"  // digest (SHA-256) of a mix decryption's statement: election, question, trustee, key share, rows, shares
+	MixDecryptionCoeff Label = "mix-decryption-coeff" // challenge (HashToScalar): coefficient z_ik of the batched Chaum–Pedersen proof
+	MixDecryptionProof Label = "mix-decryption-proof" // challenge (HashToScalar): the batched Chaum–Pedersen proof's challenge
+)
+
 // Labels of ranked, score and write-in answers (docs/spec/kinds.md, to be
 // merged into SPEC.md).
 const (

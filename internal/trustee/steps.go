@@ -263,33 +263,43 @@ func (b *Board) Decrypt(rand io.Reader, s *client.Verified, sec *tally.TrusteeSe
 	if s.Partials[b.Me] != nil || slices.Contains(s.Invalid, b.Me) {
 		return Post{}, fmt.Errorf("%w: trustee %d has already posted its partial decryption", ErrExists, b.Me)
 	}
-	p, cer := b.Params, b.Ceremony
-	qual, err := tally.Qualified(p, cer.Deals, cer.Complaints, cer.Reveals)
-	if err != nil {
-		return Post{}, fmt.Errorf("roles: key ceremony: %w", err)
-	}
-	key, err := tally.JointKey(p, cer.Deals, qual)
-	if err != nil {
-		return Post{}, fmt.Errorf("roles: key ceremony: %w", err)
-	}
-	if !key.Equal(s.JointKey) { // V7.7 passed, so this cannot happen
-		return Post{}, fmt.Errorf("roles: refusing to decrypt: the open entry's joint key is not the key ceremony's")
-	}
-	st, err := b.DealerState(sec, seed)
+	share, err := b.keyShare(s, sec, seed)
 	if err != nil {
 		return Post{}, err
 	}
-	rep, err := tally.ReceiveShares(p, b.Me, sec, cer.Deals)
-	if err != nil {
-		return Post{}, fmt.Errorf("roles: %w", err)
-	}
-	share, err := st.Finish(p, rep, cer.Deals, cer.Reveals, qual)
-	if err != nil {
-		return Post{}, fmt.Errorf("roles: computing the key share: %w", err)
-	}
-	pd, err := tally.PartialDecrypt(rand, p, share, s.Aggregate)
+	pd, err := tally.PartialDecrypt(rand, b.Params, share, s.Aggregate)
 	if err != nil {
 		return Post{}, fmt.Errorf("roles: %w", err)
 	}
 	return Post{bulletin.TypePartialDecryption, pd.Bytes()}, nil
+}
+
+// keyShare recomputes the trustee's key share from the verified key
+// ceremony of s and its dealer seed.
+func (b *Board) keyShare(s *client.Verified, sec *tally.TrusteeSecret, seed []byte) (*tally.KeyShare, error) {
+	p, cer := b.Params, b.Ceremony
+	qual, err := tally.Qualified(p, cer.Deals, cer.Complaints, cer.Reveals)
+	if err != nil {
+		return nil, fmt.Errorf("roles: key ceremony: %w", err)
+	}
+	key, err := tally.JointKey(p, cer.Deals, qual)
+	if err != nil {
+		return nil, fmt.Errorf("roles: key ceremony: %w", err)
+	}
+	if !key.Equal(s.JointKey) { // V7.7 passed, so this cannot happen
+		return nil, fmt.Errorf("roles: refusing to decrypt: the open entry's joint key is not the key ceremony's")
+	}
+	st, err := b.DealerState(sec, seed)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := tally.ReceiveShares(p, b.Me, sec, cer.Deals)
+	if err != nil {
+		return nil, fmt.Errorf("roles: %w", err)
+	}
+	share, err := st.Finish(p, rep, cer.Deals, cer.Reveals, qual)
+	if err != nil {
+		return nil, fmt.Errorf("roles: computing the key share: %w", err)
+	}
+	return share, nil
 }

@@ -108,7 +108,7 @@ func vectorText(t *testing.T) string {
 
 // TestVector pins the bytes of a whole shuffle and its proof. Regenerate with
 // go test ./tally/shuffle -run TestVector -update, only for a deliberate
-// change of the protocol (and docs/spec/shuffle.md).
+// change of the protocol (and SPEC.md §13).
 func TestVector(t *testing.T) {
 	want := []byte(vectorText(t))
 	golden.Check(t, "testdata/vector.txt", want, *update)

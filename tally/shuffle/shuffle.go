@@ -31,7 +31,7 @@ type Witness struct {
 
 var (
 	// ErrInvalidProof is returned by VerifyVarTime for every proof that does
-	// not verify (docs/spec/shuffle.md, steps S6–S8); it says no more.
+	// not verify (SPEC.md §13, steps S6–S8); it says no more.
 	ErrInvalidProof = errors.New("shuffle: invalid proof")
 )
 
@@ -70,7 +70,7 @@ func checkKey(key *group.Element) error {
 // Shuffle permutes rows with a fresh uniformly random permutation and
 // re-encrypts every component under key with fresh randomness, all read from
 // rand (crypto/rand.Reader in production). It is GenShuffle of Haenni et al.
-// (docs/spec/shuffle.md §Shuffle); w is the width of every row (needed when
+// (SPEC.md §13.1); w is the width of every row (needed when
 // rows is empty). The witness is the input of Prove.
 func Shuffle(rand io.Reader, key *group.Element, rows []Row, w int) ([]Row, *Witness, error) {
 	if err := checkKey(key); err != nil {

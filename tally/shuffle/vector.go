@@ -11,7 +11,7 @@ import (
 	"github.com/urna-vote/urna/internal/group"
 )
 
-// Vector is a whole shuffle in the text format of docs/spec/shuffle.md S.8
+// Vector is a whole shuffle in the text format of SPEC.md §13.8
 // (tally/shuffle/testdata/vector.txt), which independent verifiers read:
 //
 //	# comment

@@ -12,12 +12,12 @@ import (
 	"github.com/urna-vote/urna/internal/group"
 )
 
-// TestKindsVectors: pyverify, from docs/spec/kinds.md alone, verifies the
-// honest ballots of ballot/testdata/kinds.json (K.7), recomputes their mix
-// rows (K.5), decrypts and decodes them (K.6) to the vector's answers,
+// TestKindsVectors: pyverify, from SPEC.md §12 alone, verifies the
+// honest ballots of ballot/testdata/kinds.json (§12.7), recomputes their mix
+// rows (§12.5), decrypts and decodes them (§12.6) to the vector's answers,
 // rejects each malformed ballot at the step Go names, and encodes the
-// write-ins as Go does (K.4); and it decodes and checks every audited
-// ballot of ballot/testdata/audit_kinds.json (K.9) with Go's verdict.
+// write-ins as Go does (§12.4); and it decodes and checks every audited
+// ballot of ballot/testdata/audit_kinds.json (§12.9) with Go's verdict.
 func TestKindsVectors(t *testing.T) {
 	runVectors(t, "kinds-vectors", "ballot", "kinds.json")
 	runVectors(t, "audit-kinds-vectors", "ballot", "audit_kinds.json")

@@ -317,17 +317,17 @@ def window_error(m, etype, t):
     return None
 
 
-KIND_SELECT, KIND_RANKED, KIND_SCORE, KIND_WRITE_IN = 0, 1, 2, 3  # kinds.md K.1
+KIND_SELECT, KIND_RANKED, KIND_SCORE, KIND_WRITE_IN = 0, 1, 2, 3  # §12.1
 WRITE_IN_CHUNK = 30
 
 
 def write_in_chunks(mx):
-    """kinds.md K.2: w = ceil((1 + max) / 30)."""
+    """§12.2: w = ceil((1 + max) / 30)."""
     return (mx + WRITE_IN_CHUNK) // WRITE_IN_CHUNK
 
 
 def kind_part_size(kind, n, mn, mx):
-    """kinds.md K.2: the size of a question's part of a version-2 ballot."""
+    """§12.2: the size of a question's part of a version-2 ballot."""
     if kind == KIND_SELECT:
         return 8 + 320 * n + 128 * (mx - mn + 1)
     if kind == KIND_RANKED:
@@ -354,7 +354,7 @@ def decode_manifest(b):
     m.questions, m.kinds = [], []
     for q in range(nq):
         text = r.string(1, 4096, "question %d text" % q)
-        kind = r.u8() if m.version == 3 else KIND_SELECT  # kinds.md K.1 field 5a
+        kind = r.u8() if m.version == 3 else KIND_SELECT  # §12.1 field 5a
         if kind > KIND_WRITE_IN:
             raise Malformed("question %d: kind %d" % (q, kind))
         if kind == KIND_WRITE_IN:
@@ -2041,8 +2041,8 @@ def entry_ids(data):
 
 
 # --------------------------------------------------------------------------
-# docs/spec/kinds.md: version-2 ballots (K.2), their proofs (K.3, K.7), mix
-# rows (K.5), decoding (K.4, K.6) and audits (K.9)
+# SPEC.md §12: version-2 ballots (§12.2), their proofs (§12.3, §12.7), mix
+# rows (§12.5), decoding (§12.4, §12.6) and audits (§12.9)
 
 
 class KindFail(Exception):
@@ -2052,7 +2052,7 @@ class KindFail(Exception):
 
 
 def decode_kinds_ballot(b):
-    """K.2: a version-2 ballot. Questions are (kind, fields) namespaces."""
+    """§12.2: a version-2 ballot. Questions are (kind, fields) namespaces."""
     r = Reader(b)
     x = SimpleNamespace(raw=b)
     if r.u8() != 2:
@@ -2094,7 +2094,7 @@ def decode_kinds_ballot(b):
 
 
 def ranked_sums(q, mn):
-    """K.3.1 items 2-5 in encoding order: (kind, index, v0, vmax, plus, minus)
+    """§12.3.1 items 2-5 in encoding order: (kind, index, v0, vmax, plus, minus)
     with plus and minus lists of entry indexes e = i*k + j."""
     n, k = q.n, q.k
     out = [(0, i, 0, 1, [i * k + j for j in range(k)], []) for i in range(n)]
@@ -2119,7 +2119,7 @@ def p23_ok(A, B, K, v0, branches):
 
 
 def verify_kinds_ballot(m, K, Kb, x):
-    """V8.2, V8.3 and V8.6-V8.10 of a version-2 ballot (kinds.md K.7): raises
+    """V8.2, V8.3 and V8.6-V8.10 of a version-2 ballot (§12.7): raises
     KindFail(step, reason) at the first failing check; P1 checks of every
     question come before the P2/P3 equations."""
     if x.fp != m.fp:
@@ -2181,7 +2181,7 @@ def verify_kinds_ballot(m, K, Kb, x):
 
 
 def mix_row(q):
-    """K.5: the question's row of (alpha, beta) points."""
+    """§12.5: the question's row of (alpha, beta) points."""
     if q.kind == KIND_RANKED:
         row = []
         for i in range(q.n):
@@ -2197,7 +2197,7 @@ def mix_row(q):
 
 
 def encode_chunk(d):
-    """K.4: try-and-increment of a 30-byte chunk."""
+    """§12.4: try-and-increment of a 30-byte chunk."""
     for j in range(16384):
         cand = bytes([2 * (j % 128)]) + d + bytes([j // 128])
         try:
@@ -2220,7 +2220,7 @@ def write_in_text(buf, mx):
 
 
 def decode_row(kind, mn, mx, elems):
-    """K.6 D1-D3: the answer of a decrypted row (ranking, scores or text)."""
+    """§12.6 D1-D3: the answer of a decrypted row (ranking, scores or text)."""
     def small(M, hi):
         for v in range(hi + 1):
             if (G * v).r_eq(M):
@@ -2315,7 +2315,7 @@ def kinds_vectors(path):
 
 
 def decode_kinds_audited(b):
-    """K.9: an audited version-2 ballot (u32-prefixed ballot, then the
+    """§12.9: an audited version-2 ballot (u32-prefixed ballot, then the
     opening). Returns (ballot, answers, randomness)."""
     r = Reader(b)
     x = decode_kinds_ballot(r.bytes_(65536))
@@ -2372,7 +2372,7 @@ def decode_kinds_audited(b):
 
 
 def verify_kinds_opening(m, K, Kb, x, answers, rands):
-    """K.9 V9.1-V9.3. Raises KindFail."""
+    """§12.9 V9.1-V9.3. Raises KindFail."""
     try:
         verify_kinds_ballot(m, K, Kb, x)
     except KindFail as e:
@@ -2439,7 +2439,7 @@ def audit_kinds_vectors(path):
 
 
 # --------------------------------------------------------------------------
-# docs/spec/shuffle.md: the Terelius–Wikström proof of a shuffle (S.1–S.6)
+# SPEC.md §13: the Terelius–Wikström proof of a shuffle (S.1–S.6)
 
 SHUFFLE_MAX_ROWS = 1 << 20
 SHUFFLE_MAX_WIDTH = 1024
@@ -2452,13 +2452,13 @@ class ShuffleFail(Exception):
 
 
 def shuffle_generators(context, n):
-    """S.2: h_i = HashToElement(transcript(context, u64 i), "urna/v1/shuffle-generators")."""
+    """§13.2: h_i = HashToElement(transcript(context, u64 i), "urna/v1/shuffle-generators")."""
     dst = b"urna/v1/shuffle-generators"
     return [r255.hash_to_element(transcript([context, u64(i)]), dst) for i in range(n + 1)]
 
 
 def decode_shuffle_proof(b, n, w):
-    """S.5 and S2: the proof's fields, as (bytes, point) for elements and
+    """§13.5 and S2: the proof's fields, as (bytes, point) for elements and
     ints for scalars."""
     if len(b) < 8:
         raise ShuffleFail("S2", "proof of %d bytes" % len(b))
@@ -2512,7 +2512,7 @@ def msum(terms):
 
 
 def verify_shuffle(context, key_b, w, inputs, outputs, proof_b):
-    """S1–S6 of docs/spec/shuffle.md, one equation at a time. inputs and
+    """S1–S6 of SPEC.md §13.6, one equation at a time. inputs and
     outputs are lists of rows, a row a list of w ciphertexts of 64 bytes
     (α || β). Raises ShuffleFail(step, reason); returns None if valid."""
     # S1
@@ -2578,7 +2578,7 @@ def verify_shuffle(context, key_b, w, inputs, outputs, proof_b):
 
 
 def read_shuffle_vector(path):
-    """The text format of tally/shuffle/testdata/vector.txt (S.8): lines
+    """The text format of tally/shuffle/testdata/vector.txt (§13.8): lines
     "context HEX", "key HEX", "width W", "input I CT...", "output I CT...",
     "permutation [...]" (ignored), "proof HEX"; "#" starts a comment."""
     v = SimpleNamespace(context=None, key=None, width=None, inputs=[], outputs=[], proof=None)
@@ -2672,9 +2672,9 @@ def main(argv):
     ap.add_argument("--manifest-vectors", metavar="JSON", help="decode a manifest vector (§4.2) and check its fingerprint, then exit")
     ap.add_argument("--cosignature-vectors", metavar="JSON", help="check cosignature (§3.13) and node-key (§4.1) vectors and exit")
     ap.add_argument("--evidence", metavar="FILE", help="check an evidence file of a fork (§10.8) and exit")
-    ap.add_argument("--kinds-vectors", metavar="JSON", help="check ballot/testdata/kinds.json (docs/spec/kinds.md K.2-K.7) and exit")
-    ap.add_argument("--audit-kinds-vectors", metavar="JSON", help="check ballot/testdata/audit_kinds.json (docs/spec/kinds.md K.9) and exit")
-    ap.add_argument("--shuffle", metavar="FILE", nargs="+", help="check a shuffle in the format of tally/shuffle/testdata/vector.txt (docs/spec/shuffle.md S.6) and exit")
+    ap.add_argument("--kinds-vectors", metavar="JSON", help="check ballot/testdata/kinds.json (SPEC.md §12.2-§12.7) and exit")
+    ap.add_argument("--audit-kinds-vectors", metavar="JSON", help="check ballot/testdata/audit_kinds.json (SPEC.md §12.9) and exit")
+    ap.add_argument("--shuffle", metavar="FILE", nargs="+", help="check a shuffle in the format of tally/shuffle/testdata/vector.txt (SPEC.md §13.6) and exit")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
     if args.evidence:

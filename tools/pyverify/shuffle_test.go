@@ -123,7 +123,7 @@ func changed(v *shuffle.Vector, f func(st *shuffle.Statement, proof []byte) []by
 	return &shuffle.Vector{Statement: &st, Proof: f(&st, bytes.Clone(v.Proof))}
 }
 
-// TestShuffleAgreesWithGo: pyverify, written from docs/spec/shuffle.md
+// TestShuffleAgreesWithGo: pyverify, written from SPEC.md §13
 // alone, accepts the pinned vector and an honest shuffle, and rejects what
 // Go rejects: the red-team attacks on a mixer (swapped or duplicated rows, a
 // proof of another shuffle, a dropped ballot, another context or key) and a

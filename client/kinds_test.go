@@ -1,0 +1,106 @@
+package client_test
+
+import (
+	"bytes"
+	"reflect"
+	"slices"
+	"testing"
+
+	"github.com/urna-vote/urna/ballot"
+	"github.com/urna-vote/urna/internal/testonly/seeded"
+	"github.com/urna-vote/urna/tally/methods"
+
+	"github.com/urna-vote/urna/client"
+	"github.com/urna-vote/urna/internal/testonly"
+)
+
+// kindElection is a version-3 election mixed by trustees 2, 3, 1 and
+// decrypted by 1 and 3, with its cascades.
+func kindElection(t testing.TB, seed string) (*testonly.KindElection, map[int]*testonly.MixState) {
+	t.Helper()
+	e := testonly.BuildKinds(t, seed, testonly.Config{Voters: 5, Ballots: 7, N: 3, T: 2, Decrypt: []int{1, 3}}, nil)
+	return e, e.TallyMixed([]int{2, 3, 1})
+}
+
+// TestVerifyKindsElection: a whole ranked/score/write-in election verifies
+// with every step run, V14–V16 included, and the report's counts are the
+// selection question's.
+func TestVerifyKindsElection(t *testing.T) {
+	e, _ := kindElection(t, "kinds-whole")
+	rep := verify(t, e.Record())
+	if !rep.OK() || !rep.Complete {
+		dump(t, rep)
+		t.Fatal("version-3 record does not verify")
+	}
+	for _, s := range rep.Steps {
+		// V9: no audits (version-2 ballots have no opening format yet, K.9)
+		if s.ID != "V9" && (!s.Ran || s.Checked == 0) {
+			t.Errorf("%s: ran=%v checked=%d", s.ID, s.Ran, s.Checked)
+		}
+	}
+	if rep.Counted != 5 {
+		t.Errorf("counted %d, want 5", rep.Counted)
+	}
+}
+
+// TestVerifyKindsSelectOnlyResultRefused: a version-3 record whose result
+// comes without shuffles and decryptions of the mixed questions fails V5
+// (the rules want T mix decryptions per mixed question before the result).
+func TestVerifyKindsSelectOnlyResultRefused(t *testing.T) {
+	e := testonly.BuildKinds(t, "kinds-select", testonly.Config{Voters: 3, Ballots: 4}, nil)
+	e.TallySelect()
+	rep := verify(t, e.Record())
+	if rep.OK() || len(rep.Step(client.StepV5).Failures) != 1 {
+		dump(t, rep)
+		t.Fatal("a result without the mixed answers verified")
+	}
+}
+
+// TestFollowKindsOutcomes: FollowRecord exports the verified outcomes of
+// the mixed questions: IRV and STV rounds, the Schulze matrices, majority
+// judgment and score sums, the write-ins; they are the methods' outcomes
+// over the cast answers of the counted ballots.
+func TestFollowKindsOutcomes(t *testing.T) {
+	e, mixes := kindElection(t, "kinds-outcomes")
+	s, err := client.FollowRecord(bytes.NewReader(e.Record()), client.FollowOptions{Rand: seeded.New("follow")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Mixed) != 3 {
+		t.Fatalf("%d mixed outcomes, want 3", len(s.Mixed))
+	}
+	ranked, score, writeIn := s.Mixed[0], s.Mixed[1], s.Mixed[2]
+	var cast [][]ballot.Answer
+	for _, seq := range e.SeqCounted {
+		cast = append(cast, e.Answers[seq])
+	}
+	col := func(q int) []ballot.Answer {
+		var out []ballot.Answer
+		for _, a := range cast {
+			out = append(out, a[q])
+		}
+		return out
+	}
+	irv, _ := methods.IRV(4, ballot.Rankings(col(1)))
+	schulze, _ := methods.Schulze(4, ballot.Rankings(col(1)))
+	sums, _ := methods.ScoreSums(3, 0, 5, ballot.Grades(col(2)))
+	if ranked.IRV == nil || ranked.IRV.Winner != irv.Winner || len(ranked.IRV.Rounds) != len(irv.Rounds) {
+		t.Errorf("IRV %+v, want %+v", ranked.IRV, irv)
+	}
+	if ranked.STV == nil || ranked.STVSeats != 2 || len(ranked.STV.Elected) != 2 {
+		t.Errorf("STV %+v", ranked.STV)
+	}
+	if ranked.Schulze == nil || !reflect.DeepEqual(ranked.Schulze.Pairwise, schulze.Pairwise) {
+		t.Errorf("Schulze %+v, want %+v", ranked.Schulze, schulze)
+	}
+	if score.Score == nil || !reflect.DeepEqual(score.Score.Sums, sums.Sums) || score.Judgment == nil {
+		t.Errorf("score sums %+v, want %+v", score.Score, sums)
+	}
+	want := ballot.WriteIns(col(3))
+	got := slices.Clone(writeIn.WriteIns)
+	slices.Sort(want)
+	slices.Sort(got)
+	if !slices.Equal(got, want) || !slices.Equal(writeIn.WriteIns, ballot.WriteIns(mixes[3].Answers.Answers)) {
+		t.Errorf("write-ins %q, cast %q", writeIn.WriteIns, want)
+	}
+}

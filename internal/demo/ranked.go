@@ -1,0 +1,376 @@
+package demo
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	mrand "math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/urna-vote/urna/ballot"
+	"github.com/urna-vote/urna/client"
+	"github.com/urna-vote/urna/internal/apiclient"
+	"github.com/urna-vote/urna/internal/roles"
+)
+
+// rankedTemplate is the election of RunRanked: a homomorphic 1-of-3
+// question beside a ranking, scores and a write-in (SPEC.md §12).
+func rankedTemplate(id string) []byte {
+	return mustJSON(map[string]any{
+		"version": 3, "election_id": id, "title": "Ranked demo election", "threshold": 2,
+		"questions": []map[string]any{
+			{"text": "Chair", "options": []string{"Ada", "Grace", "Edsger"}, "min": 1, "max": 1},
+			{"text": "Rank the venues", "options": []string{"Lyon", "Oslo", "Pisa", "Kyoto"}, "min": 1, "max": 4, "kind": "ranked"},
+			{"text": "Grade the menus", "options": []string{"fish", "pasta", "salad"}, "min": 0, "max": 5, "kind": "score"},
+			{"text": "Motto", "options": []string{}, "min": 0, "max": 20, "kind": "write-in"},
+		},
+	})
+}
+
+var demoMottos = []string{"Less is more", "Vote!", "", "Rank them all", "Less is more"}
+
+// rankedAnswers are voter v's answers: a ranking that favours Oslo and
+// Pisa (so IRV needs rounds), scores and a motto, from rng.
+func rankedAnswers(rng *mrand.Rand) []ballot.Answer {
+	perm := rng.Perm(4)
+	if rng.IntN(3) == 0 { // a third rank Oslo first
+		i := slices.Index(perm, 1)
+		perm[0], perm[i] = perm[i], perm[0]
+	}
+	ranking := make([]uint32, 1+rng.IntN(4))
+	for i := range ranking {
+		ranking[i] = uint32(perm[i])
+	}
+	return []ballot.Answer{
+		{Choices: []uint32{uint32(rng.IntN(3))}},
+		{Ranking: ranking},
+		{Scores: []uint32{uint32(rng.IntN(6)), uint32(rng.IntN(6)), uint32(rng.IntN(6))}},
+		{Text: demoMottos[rng.IntN(len(demoMottos))]},
+	}
+}
+
+// RunRanked holds the ranked demo election on a 3-node cluster: cfg.Ballots
+// voters answer a 1-of-3 question (counted homomorphically), a ranking of
+// 4 options, scores 0..5 of 3 options and a write-in; after the close all
+// 3 trustees shuffle the mixed questions (SPEC.md §11), 2 of them decrypt,
+// the authority publishes, and the record is verified (V1–V16). It prints
+// the IRV and STV rounds, the Schulze matrix and winner, majority judgment,
+// score sums and the write-ins, and fails unless the verified answers are
+// exactly the ones cast. Config.Manifest, Weighted, Elections and Serve
+// are not used.
+func RunRanked(ctx context.Context, cfg Config) (*Outcome, error) {
+	if cfg.Ballots == 0 {
+		cfg.Ballots = 30
+	}
+	if cfg.Ballots < 1 || cfg.Ballots > maxBallots {
+		return nil, fmt.Errorf("demo: %d ballots, want 1..%d", cfg.Ballots, maxBallots)
+	}
+	if cfg.HTTPListen == "" {
+		cfg.HTTPListen = "127.0.0.1:0"
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
+	r := &run{cfg: cfg, rand: cfg.Rand, start: time.Now()}
+	var err error
+	if r.shape, err = newShape(nil, cfg.Rand); err != nil {
+		return nil, err
+	}
+	if cfg.DataDir == "" {
+		d, err := os.MkdirTemp("", "urna-demo-ranked-")
+		if err != nil {
+			return nil, fmt.Errorf("demo: %w", err)
+		}
+		defer os.RemoveAll(d)
+		r.dir = d
+	} else {
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("demo: %w", err)
+		}
+		if ents, _ := os.ReadDir(cfg.DataDir); len(ents) > 0 {
+			return nil, fmt.Errorf("demo: data directory %s is not empty: give a new or empty directory", cfg.DataDir)
+		}
+		r.dir = cfg.DataDir
+	}
+	r.progress("starting a %d-node board cluster on loopback (data in %s)", nodes, r.dir)
+	started, board, err := r.cluster(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		for i := len(started) - 1; i >= 0; i-- {
+			_ = started[i].Stop()
+		}
+		r.stopWitnesses()
+	}()
+	return r.ranked(ctx, board)
+}
+
+func (r *run) ranked(ctx context.Context, board []ballot.BoardNode) (*Outcome, error) {
+	const trustees = 3
+	ea, ca := r.clients[0], r.clients[1%nodes]
+	if _, err := roles.InitAuthority(r.rand, r.dirOf("authority")); err != nil {
+		return nil, err
+	}
+	if _, err := roles.InitCredentialAuthority(r.rand, r.dirOf("credentials")); err != nil {
+		return nil, err
+	}
+	var tpub []string
+	ts := make([]*roles.Trustee, trustees)
+	for i := range ts {
+		d := r.dirOf(fmt.Sprintf("trustee%d", i+1))
+		if _, err := roles.InitTrustee(r.rand, d, fmt.Sprintf("trustee-%d", i+1)); err != nil {
+			return nil, err
+		}
+		tpub = append(tpub, filepath.Join(d, roles.TrusteePublicFile))
+	}
+	id := fmt.Sprintf("ranked-demo-%d", time.Now().UnixNano()%1e9)
+	m, err := roles.BuildManifest(r.dirOf("authority"), &roles.ElectionSpec{
+		Template: rankedTemplate(id), CredentialAuthority: filepath.Join(r.dirOf("credentials"), roles.CAPublicFile),
+		Trustees: tpub, BoardNodes: board})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := roles.CreateElection(ctx, r.rand, ea, r.dirOf("authority"), m); err != nil {
+		return nil, err
+	}
+	r.progress("election authority posted the manifest (version %d): a 1-of-3, a ranked, a score and a write-in question", m.Version)
+	var iss *roles.Issued
+	if err := waitFor(ctx, func() error {
+		var err error
+		iss, err = roles.IssueCredentials(ctx, r.rand, ca, r.dirOf("credentials"), r.cfg.Ballots)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	for i := range ts {
+		if ts[i], err = roles.LoadTrustee(r.dirOf(fmt.Sprintf("trustee%d", i+1))); err != nil {
+			return nil, err
+		}
+	}
+	tc := func(i int) *apiclient.Client { return r.clients[i%nodes] }
+	steps := []struct {
+		name string
+		do   func(i int) error
+	}{
+		{"deal", func(i int) error { _, err := roles.Deal(ctx, r.rand, tc(i), ts[i]); return err }},
+		{"check", func(i int) error { _, err := roles.Check(ctx, r.rand, tc(i), ts[i], false); return err }},
+	}
+	for _, st := range steps {
+		for i := range ts {
+			if err := waitFor(ctx, func() error { return st.do(i) }); err != nil {
+				return nil, fmt.Errorf("demo: trustee %d %s: %w", i+1, st.name, err)
+			}
+		}
+	}
+	if err := waitFor(ctx, func() error { _, err := roles.Open(ctx, r.rand, ea, r.dirOf("authority"), false); return err }); err != nil {
+		return nil, fmt.Errorf("demo: open: %w", err)
+	}
+	r.progress("key ceremony done; voting is open")
+
+	credData, err := os.ReadFile(iss.Path)
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	creds, order, err := roles.ParseCredentials(credData)
+	if err != nil {
+		return nil, err
+	}
+	var el *roles.Election
+	if err := waitFor(ctx, func() error { var err error; el, err = roles.FetchElection(ctx, r.clients[2%nodes]); return err }); err != nil {
+		return nil, err
+	}
+	rng := mrand.New(mrand.NewPCG(uint64(r.cfg.Ballots), 14))
+	cast := make([][]ballot.Answer, 0, len(order))
+	expected := [][]uint64{make([]uint64, 3), nil, nil, nil}
+	for k, n := range order {
+		a := rankedAnswers(rng)
+		key, err := creds[n].Key(m.ElectionID)
+		if err != nil {
+			return nil, fmt.Errorf("demo: %w", err)
+		}
+		p, err := roles.PrepareAnswers(r.rand, el, key, a)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := r.clients[k%nodes].SubmitOne(ctx, p.Entry); err != nil {
+			return nil, fmt.Errorf("demo: casting ballot %d: %w", k+1, err)
+		}
+		cast = append(cast, a)
+		expected[0][a[0].Choices[0]]++
+	}
+	r.progress("%d voters cast version-2 ballots (each answer proved well formed)", len(cast))
+
+	if _, err := roles.Close(ctx, r.rand, ea, r.dirOf("authority"), "end of the ranked demo"); err != nil {
+		return nil, err
+	}
+	r.progress("election authority closed voting")
+	for i := range ts {
+		if err := waitFor(ctx, func() error { _, err := roles.Mix(ctx, r.rand, tc(i), ts[i]); return err }); err != nil {
+			return nil, fmt.Errorf("demo: trustee %d mix: %w", i+1, err)
+		}
+		r.progress("trustee %d verified the board (V1–V14) and shuffled the 3 mixed questions", i+1)
+	}
+	for i := 0; i < 2; i++ {
+		if err := waitFor(ctx, func() error { _, err := roles.Decrypt(ctx, r.rand, tc(i), ts[i]); return err }); err != nil {
+			return nil, fmt.Errorf("demo: trustee %d decrypt: %w", i+1, err)
+		}
+		r.progress("trustee %d posted its partial decryption and the mixed rows' decryption shares", i+1)
+	}
+	var tr *roles.TallyResult
+	if err := waitFor(ctx, func() error { var err error; tr, err = roles.Tally(ctx, r.rand, ea, r.dirOf("authority")); return err }); err != nil {
+		return nil, err
+	}
+	r.progress("election authority posted the result (%d ballots counted)", tr.Counted)
+
+	recPath := filepath.Join(r.dir, "record")
+	if err := r.export(ctx, recPath); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(recPath)
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	s, verr := client.FollowRecord(f, client.FollowOptions{Rand: r.rand})
+	f.Close()
+	out := &Outcome{Expected: expected, Counts: tr.Result.Counts, Manifest: m}
+	if s != nil {
+		out.Report = s.Report
+	}
+	if r.cfg.DataDir != "" {
+		out.Record = recPath
+	}
+	if verr != nil {
+		if out.Report != nil {
+			r.printVerdict(out.Report)
+		}
+		return out, fmt.Errorf("%w: %v", ErrVerification, verr)
+	}
+	r.progress("verified the complete election record (%d entries, %d blocks)", s.Report.Entries, s.Report.Blocks)
+	r.out("\n%s (1 of 3, counted homomorphically): %s (cast: %s)\n", m.Questions[0].Text,
+		tallies(m.Questions[0].Options, toInt64(out.Counts[0])), tallies(m.Questions[0].Options, toInt64(expected[0])))
+	r.printMixed(m, s.Mixed)
+	r.printVerdict(s.Report)
+	match := slices.Equal(out.Counts[0], expected[0]) && sameAnswers(cast, s.Mixed)
+	out.OK = match && s.Report.OK()
+	if !match {
+		r.out("\nVERDICT: FAIL, the verified answers are not the ballots cast\n")
+		return out, ErrMismatch
+	}
+	r.out("\nVERDICT: OK, the decrypted ballots are exactly the ones cast, and the whole record verifies (V1–V16).\n")
+	if out.Record != "" {
+		r.out("The election record is in %s; check it again with 'urna verify %s'.\n", out.Record, out.Record)
+	}
+	return out, nil
+}
+
+// sameAnswers reports whether the verified mixed answers are the cast
+// ones as multisets (the shuffles hide the order, not the content).
+func sameAnswers(cast [][]ballot.Answer, mixed []*client.MixedOutcome) bool {
+	if len(mixed) != 3 {
+		return false
+	}
+	for _, mo := range mixed {
+		var want, got []string
+		for _, a := range cast {
+			want = append(want, answerKey(a[mo.Question]))
+		}
+		for _, a := range mo.Answers.Answers {
+			got = append(got, answerKey(a))
+		}
+		slices.Sort(want)
+		slices.Sort(got)
+		if !slices.Equal(want, got) {
+			return false
+		}
+	}
+	return true
+}
+
+func answerKey(a ballot.Answer) string { return fmt.Sprint(a.Ranking, a.Scores, a.Text) }
+
+// printMixed prints the outcomes of the mixed questions.
+func (r *run) printMixed(m *ballot.Manifest, mixed []*client.MixedOutcome) {
+	for _, mo := range mixed {
+		mq := m.Questions[mo.Question]
+		opt := func(o int) string { return mq.Options[o] }
+		r.out("\n%s (%s, %d ballots decrypted after 3 shuffles)\n", mq.Text, mq.Kind, len(mo.Answers.Answers))
+		switch {
+		case mo.IRV != nil:
+			r.out("  IRV:\n")
+			for i, rd := range mo.IRV.Rounds {
+				r.out("    round %d: %s", i+1, tallies(mq.Options, rd.Tallies))
+				if rd.Excluded >= 0 {
+					r.out("; %s excluded", opt(rd.Excluded))
+				}
+				r.out("\n")
+			}
+			r.out("    winner: %s\n", opt(mo.IRV.Winner))
+			r.out("  STV (%d seats, WIGM, Droop quota %d):\n", mo.STVSeats, mo.STV.Quota)
+			for i, rd := range mo.STV.Rounds {
+				parts := make([]string, len(rd.Tallies))
+				for o, v := range rd.Tallies {
+					parts[o] = fmt.Sprintf("%s %s", mq.Options[o], v.FloatString(2))
+				}
+				r.out("    round %d: %s\n", i+1, strings.Join(parts, ", "))
+			}
+			var el []string
+			for _, o := range mo.STV.Elected {
+				el = append(el, opt(o))
+			}
+			r.out("    elected: %s\n", strings.Join(el, ", "))
+			r.out("  Schulze pairwise matrix (row beats column):\n")
+			for a, row := range mo.Schulze.Pairwise {
+				r.out("    %-6s %v\n", opt(a), row)
+			}
+			var w []string
+			for _, o := range mo.Schulze.Winners {
+				w = append(w, opt(o))
+			}
+			r.out("    Schulze winner: %s\n", strings.Join(w, " = "))
+		case mo.Score != nil:
+			r.out("  score sums: %s\n", tallies(mq.Options, mo.Score.Sums))
+			med := make([]string, len(mo.Judgment.Median))
+			for o, g := range mo.Judgment.Median {
+				med[o] = fmt.Sprintf("%s %d", mq.Options[o], g)
+			}
+			r.out("  majority grades: %s; majority judgment winner: %s\n", strings.Join(med, ", "), opt(mo.Judgment.Winners[0]))
+		default:
+			counts := map[string]int{}
+			for _, t := range mo.WriteIns {
+				counts[t]++
+			}
+			keys := make([]string, 0, len(counts))
+			for t := range counts {
+				keys = append(keys, t)
+			}
+			slices.Sort(keys)
+			for _, t := range keys {
+				r.out("  %q × %d\n", t, counts[t])
+			}
+			if n := len(mo.Answers.Invalid); n > 0 {
+				r.out("  %d write-ins did not decode\n", n)
+			}
+		}
+	}
+}
+
+func tallies(names []string, v []int64) string {
+	parts := make([]string, len(v))
+	for o, x := range v {
+		parts[o] = fmt.Sprintf("%s %d", names[o], x)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func toInt64(xs []uint64) []int64 {
+	out := make([]int64, len(xs))
+	for i, x := range xs {
+		out[i] = int64(x)
+	}
+	return out
+}
