@@ -2471,27 +2471,22 @@ def decode_shuffle_proof(b, n, w):
         raise ShuffleFail("S2", "proof for N = %d, w = %d; statement has N = %d, w = %d" % (pn, pw, n, w))
     off = [8]
 
-    def elems(k):
+    def fields(k, decode):
         out = []
         for _ in range(k):
             x = b[off[0]:off[0] + 32]
             off[0] += 32
             try:
-                out.append((x, r255.decode(x)))
+                out.append(decode(x))
             except DecodeError as e:
                 raise ShuffleFail("S2", str(e))
         return out
 
+    def elems(k):
+        return fields(k, lambda x: (x, r255.decode(x)))
+
     def scalars(k):
-        out = []
-        for _ in range(k):
-            x = b[off[0]:off[0] + 32]
-            off[0] += 32
-            try:
-                out.append(r255.decode_scalar(x))
-            except DecodeError as e:
-                raise ShuffleFail("S2", str(e))
-        return out
+        return fields(k, r255.decode_scalar)
     p = SimpleNamespace()
     p.c, p.chat = elems(n), elems(n)
     p.t1, p.t2, p.t3 = elems(3)
