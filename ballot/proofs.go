@@ -86,7 +86,7 @@ func challengeOK(t *transcript.Transcript, raw []byte, off int, pf *proof) bool 
 	return sum.Equal(t.Challenge())
 }
 
-// weights yields verifier weights: 252-bit uniformly random scalars read
+// weights yields verifier weights: uniformly random scalars below 2^128 read
 // from a SHA-256 counter-mode stream keyed by a 32-byte seed (SPEC.md §2.5).
 type weights struct {
 	seed [32]byte
@@ -123,7 +123,9 @@ func (w *weights) next() *group.Scalar {
 	binary.BigEndian.PutUint64(in[32:], w.ctr)
 	w.ctr++
 	b := sha256.Sum256(in[:])
-	b[31] &= 0x0f // < 2^252 < ℓ: always canonical
+	// 128-bit weights (SPEC.md §2.5): a commitment's coefficient is −z, which
+	// the MSM runs as z·(−P) at half the cost of a full scalar.
+	clear(b[16:])
 	s, err := group.DecodeScalar(b[:])
 	if err != nil || s.IsZero() {
 		return group.ScalarFromUint64(1)
