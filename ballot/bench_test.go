@@ -3,7 +3,6 @@ package ballot
 import (
 	"crypto/rand"
 	"runtime"
-	"syscall"
 	"testing"
 
 	"github.com/urna-vote/urna/internal/batch"
@@ -17,13 +16,6 @@ import (
 
 var oneOfFive = []Question{{Text: "1-of-5", Options: []string{"a", "b", "c", "d", "e"}, Min: 1, Max: 1}}
 
-func cpuTime() int64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return ru.Utime.Nano() + ru.Stime.Nano()
-}
 
 // BenchmarkEncrypt1of5 is the steady state of a process that encrypts many
 // ballots to one key (the demo, load generators): the warm-up ballots
