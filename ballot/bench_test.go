@@ -16,7 +16,6 @@ import (
 
 var oneOfFive = []Question{{Text: "1-of-5", Options: []string{"a", "b", "c", "d", "e"}, Min: 1, Max: 1}}
 
-
 // BenchmarkEncrypt1of5 is the steady state of a process that encrypts many
 // ballots to one key (the demo, load generators): the warm-up ballots
 // make mulAddG build the key's table. BenchmarkEncrypt1of5FirstBallots is a
