@@ -138,22 +138,30 @@ func (t *combTable) lookup(c *affineCached, row int, d int8) {
 	var w [12]uint64
 	zero := -uint64(subtle.ConstantTimeByteEq(abs, 0))
 	w[0], w[4] = 1&zero, 1&zero // the identity: y+x = y-x = 1, 2d·x·y = 0
-	for j := range t[row] {
+	r := &t[row]
+	for j := range r {
+		e := &r[j]
 		mask := -uint64(subtle.ConstantTimeByteEq(abs, uint8(j+1)))
 		for k := range w {
-			w[k] |= t[row][j][k] & mask
+			w[k] |= e[k] & mask
 		}
 	}
-	for k, f := range [3]*fp.Elt{&c.YplusX, &c.YminusX, &c.T2d} {
-		for i := 0; i < 4; i++ {
-			binary.LittleEndian.PutUint64(f[8*i:], w[4*k+i])
-		}
-	}
+	putElt(&c.YplusX, (*[4]uint64)(w[0:4]))
+	putElt(&c.YminusX, (*[4]uint64)(w[4:8]))
+	putElt(&c.T2d, (*[4]uint64)(w[8:12]))
 	// -(x, y) = (-x, y): swap y+x with y-x and negate 2d·x·y.
 	fp.Cswap(&c.YplusX, &c.YminusX, neg)
 	var nt fp.Elt
 	fp.Neg(&nt, &c.T2d)
 	fp.Cmov(&c.T2d, &nt, neg)
+}
+
+// putElt writes the little-endian words w into f.
+func putElt(f *fp.Elt, w *[4]uint64) {
+	binary.LittleEndian.PutUint64(f[0:], w[0])
+	binary.LittleEndian.PutUint64(f[8:], w[1])
+	binary.LittleEndian.PutUint64(f[16:], w[2])
+	binary.LittleEndian.PutUint64(f[24:], w[3])
 }
 
 // combMul returns Σ sc[k]·P_k for the points of tabs, in constant time with
