@@ -27,7 +27,7 @@ func Encrypt(pk *group.Element, m uint64, r *group.Scalar) *Ciphertext {
 
 // encKey is an election key prepared for the multiplications of one
 // ballot: with a fixed-base table (group.FixedBase, the same constant-time
-// comb as circl's ScalarBaseMult) once this process has multiplied the key
+// comb as group's ScalarBaseMult) once this process has multiplied the key
 // often enough for the table to pay for itself.
 type encKey struct {
 	pk *group.Element
@@ -48,11 +48,11 @@ func (k encKey) mulAddG(s, g *group.Scalar) *group.Element {
 }
 
 // tableAfter is the number of multiplications by one key after which
-// keyFor builds its table: building costs about 30 ScalarMults and each
-// later multiplication saves two thirds of one, so a process that has
-// already spent 64 on the key (four 1-of-5 ballots; a voter's client
-// encrypting one ballot, or two with an audit, never gets there) builds it.
-const tableAfter = 64
+// keyFor builds its table: building costs about one ScalarMult and each
+// later multiplication saves three quarters of one, so any ballot (16
+// multiplications by the key for a 1-of-5 question; a voter's client
+// encrypts one) builds it, and a lone Encrypt does not.
+const tableAfter = 1
 
 // keyTable counts the multiplications by the last key seen and holds its
 // table once built. One key at a time: a process encrypts to one election.

@@ -86,11 +86,12 @@ func challengeOK(t *transcript.Transcript, raw []byte, off int, pf *proof) bool 
 	return sum.Equal(t.Challenge())
 }
 
-// weights yields verifier weights: 252-bit uniformly random scalars read
+// weights yields verifier weights: uniformly random scalars below 2^128 read
 // from a SHA-256 counter-mode stream keyed by a 32-byte seed (SPEC.md §2.5).
 type weights struct {
-	seed [32]byte
-	ctr  uint64
+	seed  [32]byte
+	ctr   uint64
+	spare []byte // the unused second half of the last hash, or nil
 }
 
 func newWeights(rand io.Reader) (*weights, error) {
@@ -118,12 +119,22 @@ func (w *weights) Read(p []byte) (int, error) {
 }
 
 func (w *weights) next() *group.Scalar {
-	var in [40]byte
-	copy(in[:], w.seed[:])
-	binary.BigEndian.PutUint64(in[32:], w.ctr)
-	w.ctr++
-	b := sha256.Sum256(in[:])
-	b[31] &= 0x0f // < 2^252 < ℓ: always canonical
+	var b [32]byte
+	if w.spare != nil {
+		copy(b[:16], w.spare)
+		w.spare = nil
+	} else {
+		var in [40]byte
+		copy(in[:], w.seed[:])
+		binary.BigEndian.PutUint64(in[32:], w.ctr)
+		w.ctr++
+		h := sha256.Sum256(in[:])
+		// 128-bit weights (SPEC.md §2.5), two per hash: a commitment's
+		// coefficient is −z, which the MSM runs as z·(−P) at half the cost
+		// of a full scalar.
+		copy(b[:16], h[:16])
+		w.spare = h[16:]
+	}
 	s, err := group.DecodeScalar(b[:])
 	if err != nil || s.IsZero() {
 		return group.ScalarFromUint64(1)

@@ -274,7 +274,10 @@ func verifyBatch(rand io.Reader, m *Manifest, pk *group.Element, fp *[32]byte, p
 			continue
 		}
 		l := b.equation(m, w, fp[:], pkb)
-		eq := v.Add(base+i).G(l.g).Fixed(kb, l.k)
+		// The ballot's equation is already a combination with weights from
+		// w, which rand seeded: summed as it is, its commitments keep their
+		// 128-bit scalars.
+		eq := v.AddWeighted(base+i).G(l.g).Fixed(kb, l.k)
 		for _, t := range l.terms {
 			eq.Term(t.S, t.P)
 		}

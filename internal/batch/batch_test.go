@@ -64,3 +64,55 @@ func TestFixedBase(t *testing.T) {
 		}
 	}
 }
+
+// TestAttackCancellingErrors: two false equations among true ones whose
+// errors cancel in an unweighted sum (+G and −G). Plain equations get the
+// batch's weights; pre-weighted ones (AddWeighted) carry their caller's
+// random weights, as the contract requires. Both false ones must be found.
+func TestAttackCancellingErrors(t *testing.T) {
+	for _, weighted := range []bool{false, true} {
+		v := New()
+		add := v.Add
+		one := group.ScalarFromUint64(1)
+		minus1 := group.NewScalar().Neg(one)
+		if weighted {
+			add = v.AddWeighted
+			var b [32]byte
+			for _, s := range []*group.Scalar{one, minus1} {
+				rand.Read(b[:16])
+				s.Mul(s, weight(b[:16]))
+			}
+		}
+		for i := 0; i < 10; i++ {
+			x, _ := group.RandomScalar(rand.Reader)
+			addSchnorr(v, i, x, false)
+		}
+		add(10).G(one)    // G = 0: false
+		add(11).G(minus1) // −G = 0: false, and cancels the one before
+		ok, err := v.Verify(rand.Reader)
+		if err != nil || ok {
+			t.Fatalf("weighted=%v: Verify = %v, %v; the cancelling pair passed", weighted, ok, err)
+		}
+		failed, err := v.Failed(rand.Reader)
+		if err != nil || !reflect.DeepEqual(failed, []int{10, 11}) {
+			t.Fatalf("weighted=%v: Failed = %v, %v", weighted, failed, err)
+		}
+	}
+}
+
+// TestWeightRange: weights are below 2^128 and never zero.
+func TestWeightRange(t *testing.T) {
+	if z := weight(make([]byte, 16)); !z.Equal(group.ScalarFromUint64(1)) {
+		t.Fatal("an all-zero draw must give weight 1")
+	}
+	max := make([]byte, 16)
+	for i := range max {
+		max[i] = 0xff
+	}
+	b := weight(max).Bytes()
+	for _, x := range b[16:] {
+		if x != 0 {
+			t.Fatalf("weight %x is not below 2^128", b)
+		}
+	}
+}

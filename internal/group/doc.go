@@ -17,9 +17,10 @@
 // (verification equations, public ciphertexts, batch weights).
 //
 // Two implementations: every constant-time operation runs on circl, except
-// FixedBase, which runs go-ristretto's constant-time comb (the code under
-// circl's Ristretto255 ScalarBaseMult) on a table of any element. The
-// decoders (RFC 9496 §4.3.1, every check), the VarTime functions, and
+// ScalarBaseMult and FixedBase, which run a constant-time signed radix-16
+// comb (fixedbase.go: every table row read whole under masks, complete
+// addition formulas, no branch or index on a secret) on tables of G and of
+// any element, over the fast point type below. The decoders (RFC 9496 §4.3.1, every check), the VarTime functions, and
 // Bytes, Equal and IsIdentity of decoded elements run on a private
 // edwards25519 point type over circl's assembly field arithmetic
 // (math/fp25519; point.go). Decoding is constant time except for its final

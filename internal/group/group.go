@@ -156,8 +156,14 @@ func (e *Element) ScalarMult(s *Scalar, x *Element) *Element {
 	return e.done()
 }
 
-// ScalarBaseMult sets e = s·G in constant time and returns e.
-func (e *Element) ScalarBaseMult(s *Scalar) *Element { e.dst().MulGen(s.v()); return e.done() }
+// ScalarBaseMult sets e = s·G in constant time and returns e. It runs the
+// comb of FixedBase on a table of G (fixedbase.go), about twice as fast as
+// circl's MulGen, and encodes the result once (constant time as well).
+func (e *Element) ScalarBaseMult(s *Scalar) *Element {
+	acc := combMul([]*combTable{baseTable()}, []*Scalar{s})
+	e.d.Store(&decoded{enc: acc.bytes(), pt: acc})
+	return e
+}
 
 // Equal reports whether e and x are the same element, in constant time.
 // When both came from a decoder or a VarTime function it compares their

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"io"
+	"math/big"
 	"os"
 	"testing"
 
@@ -256,10 +257,101 @@ func TestFixedBaseMatchesCircl(t *testing.T) {
 	}
 	for i, c := range cases {
 		want := NewElement().ScalarMult(c[0], p)
-		want.Add(want, NewElement().ScalarBaseMult(c[1]))
+		want.Add(want, circlBaseMult(c[1]))
 		got := tb.MulAddBase(c[0], c[1])
 		if !got.Equal(want) || string(got.Bytes()) != string(want.Bytes()) {
 			t.Fatalf("case %d: table gives %x, circl %x", i, got.Bytes(), want.Bytes())
 		}
+	}
+}
+
+// circlBaseMult is s·G by circl's own constant-time MulGen, the reference
+// for ScalarBaseMult and FixedBase.
+func circlBaseMult(s *Scalar) *Element {
+	e := NewElement()
+	e.dst().MulGen(s.v())
+	return e.done()
+}
+
+// TestScalarBaseMultMatchesCircl: the comb on G equals circl's MulGen on
+// edge scalars (0, 1, ℓ−1, 2^252, small values, digits at ±8) and random
+// ones, in encoding and as an element; and a FixedBase of the identity and
+// of G work.
+func TestScalarBaseMultMatchesCircl(t *testing.T) {
+	r := seeded.Raw("base-mult")
+	cases := edgeScalars(t)
+	for _, v := range []uint64{7, 8, 9, 0x88888888, 0x77777777, 0xffffffffffffffff} {
+		cases = append(cases, ScalarFromUint64(v), NewScalar().Neg(ScalarFromUint64(v)))
+	}
+	for range 100 {
+		s, _ := RandomScalar(r)
+		cases = append(cases, s)
+	}
+	fbG, fbO := NewFixedBase(Generator()), NewFixedBase(NewElement())
+	for i, s := range cases {
+		want := circlBaseMult(s)
+		got := NewElement().ScalarBaseMult(s)
+		if !bytes.Equal(got.Bytes(), want.Bytes()) || !got.Equal(want) || !want.Equal(got) {
+			t.Fatalf("case %d: ScalarBaseMult %x, circl %x", i, got.Bytes(), want.Bytes())
+		}
+		// The result works in circl's arithmetic too.
+		if sum := NewElement().Add(got, want); !bytes.Equal(sum.Bytes(), NewElement().ScalarMult(ScalarFromUint64(2), want).Bytes()) {
+			t.Fatalf("case %d: result unusable in circl arithmetic", i)
+		}
+		if got := fbG.MulAddBase(s, s); !bytes.Equal(got.Bytes(), NewElement().ScalarMult(ScalarFromUint64(2), want).Bytes()) {
+			t.Fatalf("case %d: FixedBase(G)", i)
+		}
+		if got := fbO.MulAddBase(s, s); !bytes.Equal(got.Bytes(), want.Bytes()) {
+			t.Fatalf("case %d: FixedBase(identity)", i)
+		}
+	}
+}
+
+// TestRadix16: the digits are in [-8, 8] and recompose the scalar.
+func TestRadix16(t *testing.T) {
+	r := seeded.Raw("radix16")
+	cases := edgeScalars(t)
+	for range 200 {
+		s, _ := RandomScalar(r)
+		cases = append(cases, s)
+	}
+	sixteen := new(big.Int).SetInt64(16)
+	for _, s := range cases {
+		b := [Size]byte(s.Bytes())
+		e := radix16(&b)
+		sum := new(big.Int)
+		for i := 63; i >= 0; i-- {
+			if e[i] < -8 || e[i] > 8 {
+				t.Fatalf("%x: digit %d is %d", b, i, e[i])
+			}
+			sum.Mul(sum, sixteen).Add(sum, big.NewInt(int64(e[i])))
+		}
+		if sum.Cmp(new(big.Int).SetBytes(reverse(b[:]))) != 0 {
+			t.Fatalf("%x: digits recompose to %x", b, sum)
+		}
+	}
+}
+
+// BenchmarkNewFixedBase is the cost of a table, to weigh against the
+// multiplications it saves (ballot.keyFor).
+func BenchmarkNewFixedBase(b *testing.B) {
+	p := NewElement().ScalarBaseMult(ScalarFromUint64(99))
+	for b.Loop() {
+		NewFixedBase(p)
+	}
+}
+
+func BenchmarkFixedBaseMulAddBase(b *testing.B) {
+	tb := NewFixedBase(NewElement().ScalarBaseMult(ScalarFromUint64(99)))
+	s, g := HashToScalar([]byte("s"), []byte("b")), HashToScalar([]byte("g"), []byte("b"))
+	for b.Loop() {
+		tb.MulAddBase(s, g)
+	}
+}
+
+func BenchmarkCirclMulGen(b *testing.B) {
+	s := HashToScalar([]byte("s"), []byte("b"))
+	for b.Loop() {
+		circlBaseMult(s).Bytes()
 	}
 }

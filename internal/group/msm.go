@@ -1,6 +1,10 @@
 package group
 
-import "fmt"
+import (
+	"encoding/binary"
+	"fmt"
+	"math/bits"
+)
 
 // VarTimeMultiScalarMult returns Σ scalars[i]·points[i].
 //
@@ -8,7 +12,10 @@ import "fmt"
 // (verification equations). It works on the fast edwards25519 points of
 // point.go: decoded elements are used as they are, any other element is
 // converted once through its canonical encoding. Zero scalars and identity
-// points are dropped. Few terms use Straus' interleaved method with width-5
+// points are dropped. A scalar s closer to ℓ than to 0 is used as
+// (ℓ − s)·(−P), so a term whose scalar is a short batch weight or its
+// negation (a proof's commitment, weighted by −z) costs as many windows as
+// the weight has bits. Few terms use Straus' interleaved method with width-5
 // NAF digits; many use Pippenger's bucket method with signed c-bit digits,
 // which is what makes batch verification of ballots cheap: the cost per
 // term falls as the batch grows. The method and c come from an operation
@@ -19,6 +26,8 @@ func VarTimeMultiScalarMult(scalars []*Scalar, points []*Element) *Element {
 	}
 	sc := make([][Size]byte, 0, len(points))
 	pts := make([]*decoded, 0, len(points))
+	neg := make([]bool, 0, len(points))
+	bits := 0
 	for i, s := range scalars {
 		b := [Size]byte(s.Bytes())
 		if b == [Size]byte{} {
@@ -28,16 +37,54 @@ func VarTimeMultiScalarMult(scalars []*Scalar, points []*Element) *Element {
 		if id {
 			continue
 		}
+		n, nb := shorterSigned(&b)
 		sc = append(sc, b)
 		pts = append(pts, d)
+		neg = append(neg, n)
+		bits += nb
 	}
 	var acc point
-	if c, pip := msmPlan(len(pts)); pip {
-		acc = pippenger(sc, pts, c)
+	if c, pip := msmPlanBits(len(pts), bits); pip {
+		acc = pippenger(sc, pts, neg, c)
 	} else {
-		acc = straus(sc, pts)
+		acc = straus(sc, pts, neg)
 	}
 	return elementFromPoint(&acc)
+}
+
+// scalarOrder is ℓ as little-endian 64-bit limbs.
+var scalarOrder = [4]uint64{0x5812631a5cf5d3ed, 0x14def9dea2f79cd6, 0, 0x1000000000000000}
+
+// shorterSigned replaces the canonical non-zero scalar b by ℓ − b when that
+// has fewer bits, and reports whether it did (the term's point is then to
+// be negated) and the bit length of the result. Variable time: public
+// scalars only.
+func shorterSigned(b *[Size]byte) (negated bool, bitLen int) {
+	var s, d [4]uint64
+	for i := range s {
+		s[i] = binary.LittleEndian.Uint64(b[8*i:])
+	}
+	var borrow uint64
+	for i := range d {
+		d[i], borrow = bits.Sub64(scalarOrder[i], s[i], borrow)
+	}
+	if limbsLen(&d) >= limbsLen(&s) {
+		return false, limbsLen(&s)
+	}
+	for i := range d {
+		binary.LittleEndian.PutUint64(b[8*i:], d[i])
+	}
+	return true, limbsLen(&d)
+}
+
+// limbsLen is the bit length of a little-endian 256-bit integer.
+func limbsLen(x *[4]uint64) int {
+	for i := 3; i >= 0; i-- {
+		if x[i] != 0 {
+			return 64*i + bits.Len64(x[i])
+		}
+	}
+	return 0
 }
 
 // Approximate costs in field multiplications (squarings counted as one).
@@ -47,21 +94,26 @@ const (
 	costAddFull   = 9 // extended + extended
 )
 
-// msmPlan chooses between Straus and Pippenger for n terms, and c for
-// Pippenger, by counting field operations.
-func msmPlan(n int) (c int, pippenger bool) {
+// msmPlan chooses between Straus and Pippenger for n full-size terms, and
+// c for Pippenger, by counting field operations.
+func msmPlan(n int) (c int, pippenger bool) { return msmPlanBits(n, 253*n) }
+
+// msmPlanBits is msmPlan for n terms whose scalars have bits bits in all.
+func msmPlanBits(n, bits int) (c int, pippenger bool) {
 	// Straus: 253 shared doublings; per point a table of 8 odd multiples and
 	// about 253/6 additions, 410 multiplications on paper. Benchmarks on amd64
 	// put its real cost per point nearer 600 (the NAF recoding, the on-the-fly
 	// negations and the additions and subtractions the count leaves out), which
-	// moves the crossover with Pippenger to about 56 terms, as measured.
+	// moves the crossover with Pippenger to about 56 terms, as measured. Short
+	// scalars save Straus additions but not its table, so its count stays.
 	const strausPerPoint = 600
 	best := 253*costDouble + n*strausPerPoint
 	for w := 2; w <= 15; w++ {
 		nw := (254 + w - 1) / w
-		// Per window: one mixed addition per point, two full additions per
-		// bucket to sum the buckets, w doublings.
-		cost := nw*(n*costAddAffine+2*(1<<(w-1))*costAddFull+w*costDouble) + n
+		// Per window: two full additions per bucket to sum the buckets, w
+		// doublings; per term one mixed addition per window its scalar
+		// reaches (about bits/w in all, plus one for the signed digits' carry).
+		cost := nw*(2*(1<<(w-1))*costAddFull+w*costDouble) + (bits/w+n)*costAddAffine + n
 		if cost < best {
 			best, c, pippenger = cost, w, true
 		}
@@ -123,7 +175,7 @@ func wnaf(b *[Size]byte, w uint) []int8 {
 // straus computes the sum with interleaved width-5 NAFs: per point a table
 // of P, 3P, ..., 15P (negated on the fly), one shared chain of doublings,
 // and one addition per non-zero digit (about 253/6 per point).
-func straus(sc [][Size]byte, pts []*decoded) point {
+func straus(sc [][Size]byte, pts []*decoded, neg []bool) point {
 	const w = 5
 	n := len(pts)
 	tabs := make([][1 << (w - 2)]cached, n)
@@ -131,6 +183,11 @@ func straus(sc [][Size]byte, pts []*decoded) point {
 	top := -1
 	for i, d := range pts {
 		nafs[i] = wnaf(&sc[i], w)
+		if neg[i] {
+			for j, d := range nafs[i] {
+				nafs[i][j] = -d
+			}
+		}
 		for j := len(nafs[i]) - 1; j > top; j-- {
 			if nafs[i][j] != 0 {
 				top = j
@@ -150,7 +207,7 @@ func straus(sc [][Size]byte, pts []*decoded) point {
 	}
 	var acc point
 	acc.setIdentity()
-	var neg cached
+	var negC cached
 	for j := top; j >= 0; j-- {
 		if j != top {
 			// T is needed only by an addition in this round or by the
@@ -165,7 +222,7 @@ func straus(sc [][Size]byte, pts []*decoded) point {
 			if d := nafs[i][j]; d > 0 {
 				acc.addCached(&acc, &tabs[i][d/2])
 			} else if d < 0 {
-				acc.addCached(&acc, neg.neg(&tabs[i][(-d)/2]))
+				acc.addCached(&acc, negC.neg(&tabs[i][(-d)/2]))
 			}
 		}
 	}
@@ -184,7 +241,7 @@ func window(b *[Size]byte, pos, c int) int {
 
 // pippenger computes the sum with the bucket method, c-bit windows (c ≤ 15)
 // and signed digits in [-2^(c-1), 2^(c-1)], so 2^(c-1) buckets per window.
-func pippenger(sc [][Size]byte, pts []*decoded, c int) point {
+func pippenger(sc [][Size]byte, pts []*decoded, neg []bool, c int) point {
 	n := len(pts)
 	// Bit 253 and above of a scalar are zero, so with nw·c ≥ 254 the top
 	// window is below 2^(c-1) before the carry and needs no recoding.
@@ -199,6 +256,9 @@ func pippenger(sc [][Size]byte, pts []*decoded, c int) point {
 			if w < nw-1 && d >= half {
 				d -= 1 << c
 				carry = 1
+			}
+			if neg[i] {
+				d = -d
 			}
 			digits[w*n+i] = int16(d)
 		}

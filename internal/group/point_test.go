@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"math/big"
 	"os"
 	"sync"
@@ -486,6 +487,16 @@ func TestMSMDifferential(t *testing.T) {
 	r := seeded.Raw("msm-diff")
 	edges := edgeScalars(t)
 	pool := randomElements(t, "msm-pool", 40)
+	// Short batch weights z < 2^128 and their negations ℓ − z, the scalars
+	// of a batch's commitment terms, which the MSM runs as z·(−P).
+	for i := 0; i < 6; i++ {
+		var b [Size]byte
+		if _, err := io.ReadFull(r, b[:16]); err != nil {
+			t.Fatal(err)
+		}
+		z, _ := DecodeScalar(b[:])
+		edges = append(edges, z, NewScalar().Neg(z))
+	}
 	for _, n := range []int{1, 2, 3, 7, 16, 33, 90} {
 		s := mixedScalars(r, edges, n, 2)
 		p := make([]*Element, n)
@@ -502,8 +513,16 @@ func TestMSMDifferential(t *testing.T) {
 		}
 		sc := make([][Size]byte, n)
 		pts := make([]*decoded, n)
+		// Each term as it is (neg false) and, in scs, as VarTimeMultiScalarMult
+		// prepares it (the shorter of s and ℓ − s, neg telling which).
+		scs := make([][Size]byte, n)
+		neg, none := make([]bool, n), make([]bool, n)
 		for i := range s {
 			sc[i] = [Size]byte(s[i].Bytes())
+			scs[i] = sc[i]
+			if sc[i] != [Size]byte{} {
+				neg[i], _ = shorterSigned(&scs[i])
+			}
 			pts[i], _ = p[i].varTimePoint()
 			if pts[i] == nil {
 				pts[i] = &decoded{affine: true}
@@ -516,9 +535,11 @@ func TestMSMDifferential(t *testing.T) {
 				t.Fatalf("n=%d: %s disagrees with circl", n, name)
 			}
 		}
-		check("straus", straus(sc, pts))
+		check("straus", straus(sc, pts, none))
+		check("straus, signed", straus(scs, pts, neg))
 		for c := 2; c <= 15; c++ {
-			check("pippenger", pippenger(sc, pts, c))
+			check("pippenger", pippenger(sc, pts, none, c))
+			check("pippenger, signed", pippenger(scs, pts, neg, c))
 		}
 		// Non-affine fast points (MSM results) as inputs.
 		nonAff := make([]*decoded, n)
@@ -533,11 +554,11 @@ func TestMSMDifferential(t *testing.T) {
 		want5 := naiveSum(s, p)
 		want5.ScalarMult(ScalarFromUint64(5), want5)
 		for _, c := range []int{3, 8} {
-			if enc := pippenger(sc, nonAff, c); enc.bytes() != [Size]byte(want5.Bytes()) {
+			if enc := pippenger(scs, nonAff, neg, c); enc.bytes() != [Size]byte(want5.Bytes()) {
 				t.Fatalf("n=%d: pippenger on non-affine points", n)
 			}
 		}
-		if enc := straus(sc, nonAff); enc.bytes() != [Size]byte(want5.Bytes()) {
+		if enc := straus(scs, nonAff, neg); enc.bytes() != [Size]byte(want5.Bytes()) {
 			t.Fatalf("n=%d: straus on non-affine points", n)
 		}
 	}
@@ -623,4 +644,42 @@ func TestSharedArithmeticElement(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestShorterSigned checks the MSM's sign choice against circl's negation:
+// ℓ − s when that is shorter, s otherwise, and the bit length of the result.
+func TestShorterSigned(t *testing.T) {
+	r := seeded.Raw("shorter-signed")
+	cases := edgeScalars(t)[1:] // non-zero
+	for i := 0; i < 64; i++ {
+		var b [Size]byte
+		if _, err := io.ReadFull(r, b[:1+i%32]); err != nil {
+			t.Fatal(err)
+		}
+		b[31] &= 0x0f
+		if s, err := DecodeScalar(b[:]); err == nil && !s.IsZero() {
+			cases = append(cases, s, NewScalar().Neg(s))
+		}
+	}
+	for _, s := range cases {
+		b := [Size]byte(s.Bytes())
+		n := [Size]byte(NewScalar().Neg(s).Bytes())
+		got := b
+		neg, bl := shorterSigned(&got)
+		bs, bn := new(big.Int).SetBytes(reverse(b[:])).BitLen(), new(big.Int).SetBytes(reverse(n[:])).BitLen()
+		switch {
+		case bn < bs && (!neg || got != n || bl != bn):
+			t.Fatalf("%x: want ℓ − s (%d bits), got neg=%v %x (%d bits)", b, bn, neg, got, bl)
+		case bn >= bs && (neg || got != b || bl != bs):
+			t.Fatalf("%x: want s (%d bits), got neg=%v %x (%d bits)", b, bs, neg, got, bl)
+		}
+	}
+}
+
+func reverse(b []byte) []byte {
+	r := make([]byte, len(b))
+	for i, v := range b {
+		r[len(b)-1-i] = v
+	}
+	return r
 }
