@@ -227,8 +227,13 @@ func (r *run) cluster(ctx context.Context) ([]*server.Node, []ballot.BoardNode, 
 		// command: let a log entry carry it (the default 1 MiB is ≈ 30,000
 		// credentials). A larger list still meets the node's HTTP limit on
 		// a submission (api.MaxEntriesBody).
+		// A follower that lags (all three nodes share the demo's cores)
+		// catches up with AppendEntries of MaxAppendEntries log entries of
+		// up to 1 MiB each, decoded whole: the default 64 made Raft's
+		// decoding the largest heap item of a 10,000-voter demo.
 		c.Replica = func(rc *replica.Config) {
 			rc.MaxBatchBytes = max(rc.MaxBatchBytes, credentialListBytes(r.cfg.Ballots+extraCreds))
+			rc.MaxAppendEntries = min(rc.MaxAppendEntries, demoAppendEntries)
 		}
 		if i == 1 {
 			c.HTTPListen, c.Bootstrap = r.cfg.HTTPListen, true
@@ -280,6 +285,10 @@ func (r *run) cluster(ctx context.Context) ([]*server.Node, []ballot.BoardNode, 
 // list of n voters: 32 bytes per credential, 4 per weight, and room for the
 // entry's header, signature and framing.
 func credentialListBytes(n int) int { return 36*n + 64<<10 }
+
+// demoAppendEntries bounds the Raft log entries per AppendEntries call
+// (replica.Config.MaxAppendEntries) of the demo's nodes.
+const demoAppendEntries = 8
 
 func waitLeader(ctx context.Context, cl *apiclient.Client) error {
 	deadline := time.Now().Add(30 * time.Second)
