@@ -518,35 +518,37 @@ func (c *Client) WriteRecord(ctx context.Context, w io.Writer) (int64, error) {
 		return 0, err
 	}
 	defer r.Close()
-	cw := &countWriter{w: w}
-	tee := &teeReader{r: r, w: cw}
+	tee := &teeReader{r: r, w: w}
 	rr, err := bulletin.NewRecordReader(tee)
 	for err == nil {
 		_, err = rr.Next()
 	}
 	switch {
 	case tee.readErr != nil: // the transport's error, not its effect on the framing
-		return cw.n, fmt.Errorf("apiclient: reading the record: %w", tee.readErr)
+		return tee.n, fmt.Errorf("apiclient: reading the record: %w", tee.readErr)
 	case tee.writeErr != nil:
-		return cw.n, fmt.Errorf("apiclient: writing the record: %w", tee.writeErr)
+		return tee.n, fmt.Errorf("apiclient: writing the record: %w", tee.writeErr)
 	case err != io.EOF:
-		return cw.n, fmt.Errorf("apiclient: %w after %d bytes: %w", ErrIncomplete, cw.n, err)
+		return tee.n, fmt.Errorf("apiclient: %w after %d bytes: %w", ErrIncomplete, tee.n, err)
 	}
-	return cw.n, nil
+	return tee.n, nil
 }
 
-// teeReader writes to w what it reads from r, and keeps the first error of
-// each side apart.
+// teeReader writes to w what it reads from r, counts the bytes written (n),
+// and keeps the first error of each side apart.
 type teeReader struct {
 	r                 io.Reader
 	w                 io.Writer
+	n                 int64
 	readErr, writeErr error
 }
 
 func (t *teeReader) Read(p []byte) (int, error) {
 	n, err := t.r.Read(p)
 	if n > 0 {
-		if _, werr := t.w.Write(p[:n]); werr != nil {
+		wn, werr := t.w.Write(p[:n])
+		t.n += int64(wn)
+		if werr != nil {
 			t.writeErr = werr
 			return 0, werr
 		}
@@ -557,16 +559,6 @@ func (t *teeReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
-}
 
 // Events follows GET /events and calls fn with each block as it is
 // committed, until ctx is done (it then returns nil), the stream ends, or fn
