@@ -27,16 +27,24 @@ type follower struct {
 
 // followWhileVoting runs the parties' follows in rounds, one party after
 // the other, every followEvery until the returned function is called; that
-// function returns the first verification failure (a board that does not
-// verify or forks), nil otherwise. Other errors (a checkpoint late under
-// load) are reported as progress lines and the party tries again next round.
+// function lets the follow under way finish (its work is the next check's
+// head start) and returns the first verification failure (a board that
+// does not verify or forks), nil otherwise. Other errors (a checkpoint late
+// under load) are reported as progress lines and the party tries again
+// next round.
 func (r *run) followWhileVoting(ctx context.Context, parties []follower) (stop func() error) {
-	ctx, cancel := context.WithCancel(ctx)
+	quit := make(chan struct{})
 	done := make(chan error, 1)
 	go func() {
 		for {
 			round := time.Now()
 			for _, p := range parties {
+				select {
+				case <-quit:
+					done <- nil
+					return
+				default:
+				}
 				t0 := time.Now()
 				mem, err := p.mem()
 				var out *roles.VerifyOutcome
@@ -54,7 +62,7 @@ func (r *run) followWhileVoting(ctx context.Context, parties []follower) (stop f
 				case err != nil:
 					r.progress("%s could not follow the board now (tries again): %v", p.name, err)
 				default:
-					r.progress("%s followed the board: %d entries verified (%s), %v",
+					r.progress("%s followed the board: %d entries, verified up to %s, in %v",
 						p.name, out.Report.Entries, out.UpTo, time.Since(t0).Round(time.Millisecond))
 				}
 			}
@@ -62,6 +70,9 @@ func (r *run) followWhileVoting(ctx context.Context, parties []follower) (stop f
 			// round costs the new ballots plus reading and saving the
 			// parties' states, which grow with the board.
 			select {
+			case <-quit:
+				done <- nil
+				return
 			case <-ctx.Done():
 				done <- nil
 				return
@@ -69,5 +80,5 @@ func (r *run) followWhileVoting(ctx context.Context, parties []follower) (stop f
 			}
 		}
 	}()
-	return func() error { cancel(); return <-done }
+	return func() error { close(quit); return <-done }
 }
