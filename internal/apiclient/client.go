@@ -559,7 +559,6 @@ func (t *teeReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-
 // Events follows GET /events and calls fn with each block as it is
 // committed, until ctx is done (it then returns nil), the stream ends, or fn
 // returns an error (which is returned).

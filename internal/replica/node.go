@@ -150,7 +150,7 @@ func startNode(cfg Config, fsm FSM, trans raft.Transport, store *boltStore) (*No
 	if err != nil {
 		return nil, fmt.Errorf("replica: snapshot store: %w", err)
 	}
-	logs, err := raft.NewLogCache(1024, store)
+	logs, err := raft.NewLogCache(cfg.LogCache, store)
 	if err != nil {
 		return nil, fmt.Errorf("replica: log cache: %w", err)
 	}
