@@ -380,7 +380,7 @@ func streamHint(err error) string {
 	if errors.Is(err, apiclient.ErrStalled) {
 		return "the node stopped sending the record: try again, or read it from another node of the board"
 	}
-	return "the node sent only part of the record: try again, or read it from another node of the board"
+	return "the node sent no whole record (cut short, or not a record): try again, or read it from another node of the board"
 }
 
 // progressBar draws one self-overwriting line on a terminal.
