@@ -30,6 +30,12 @@ closes, decrypts with only 2 of the 3 trustees, posts the result and verifies
 the complete election record. It exits 0 only if the result equals the count
 of the simulated choices and every verification step passes.
 
+The voters encrypt on all cores and post in batches over HTTP, with a
+progress bar and an estimate of the time left on stderr; the trustees who
+decrypt and the authority follow the board while they vote, so that their
+checks before decrypting and tallying verify only the last ballots. At the
+end stderr lists every phase with its wall time.
+
 With --manifest FILE the election has the shape of a manifest template (the
 JSON of 'urna authority create --manifest', SPEC.md §4.4, version 1, 2 or 4):
 its questions, title, election id, threshold (the demo plays threshold + 1

@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/urna-vote/urna/internal/apiclient"
 )
 
 func init() {
@@ -44,7 +47,11 @@ func runExport(ctx context.Context, e *env, node, out string, force bool, ca, el
 		return err
 	}
 	if out == "-" {
-		if _, err := cl.WriteRecord(ctx, e.stdout); err != nil {
+		n, err := cl.WriteRecord(ctx, e.stdout)
+		if errors.Is(err, apiclient.ErrStalled) || errors.Is(err, apiclient.ErrIncomplete) || (err != nil && n > 0) {
+			return withHint(fmt.Errorf("urna export: %w; the %d bytes written are no whole record", err, n), streamHint(err))
+		}
+		if err != nil {
 			return nodeError(node, fmt.Errorf("urna export: %w", err))
 		}
 		return nil
@@ -66,6 +73,9 @@ func runExport(ctx context.Context, e *env, node, out string, force bool, ca, el
 	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
+	}
+	if errors.Is(err, apiclient.ErrStalled) || errors.Is(err, apiclient.ErrIncomplete) || (err != nil && n > 0) {
+		return withHint(fmt.Errorf("urna export: %w; %s not written", err, out), streamHint(err))
 	}
 	if err != nil {
 		return nodeError(node, fmt.Errorf("urna export: %w", err))

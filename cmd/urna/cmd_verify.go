@@ -16,6 +16,7 @@ import (
 
 	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/client"
+	"github.com/urna-vote/urna/internal/apiclient"
 	"github.com/urna-vote/urna/internal/roles"
 	"github.com/urna-vote/urna/internal/textreport"
 )
@@ -169,8 +170,14 @@ func runVerify(ctx context.Context, e *env, src string, o *verifyOpts) error {
 		opts.Progress = bar.update
 	}
 	start := time.Now()
-	s, err := follower(&ctxReader{ctx: ctx, r: r}, opts)
+	cr := &ctxReader{ctx: ctx, r: r}
+	s, err := follower(cr, opts)
 	bar.clear()
+	if cr.err != nil && cr.err != ctx.Err() {
+		// The transport failed (a node that stalled or cut the stream):
+		// what was read is no record to judge.
+		return withHint(fmt.Errorf("urna verify: reading the record from %s: %w", src, cr.err), streamHint(cr.err))
+	}
 	if s == nil || s.Report == nil || (err != nil && !errors.Is(err, client.ErrNotVerified)) {
 		if err == nil {
 			err = errors.New("no report")
@@ -352,16 +359,31 @@ func runVerifyEvidence(e *env, path string, asJSON bool) error {
 }
 
 // ctxReader stops a verification when the command is interrupted.
+// ctxReader stops reading when ctx is done and keeps the first error of
+// r other than io.EOF (a stream's transport failing).
 type ctxReader struct {
 	ctx context.Context
 	r   io.Reader
+	err error
 }
 
 func (c *ctxReader) Read(p []byte) (int, error) {
 	if err := c.ctx.Err(); err != nil {
 		return 0, err
 	}
-	return c.r.Read(p)
+	n, err := c.r.Read(p)
+	if err != nil && err != io.EOF && c.err == nil {
+		c.err = err
+	}
+	return n, err
+}
+
+// streamHint advises on a record stream from a node that failed.
+func streamHint(err error) string {
+	if errors.Is(err, apiclient.ErrStalled) {
+		return "the node stopped sending the record: try again, or read it from another node of the board"
+	}
+	return "the node sent no whole record (cut short, or not a record): try again, or read it from another node of the board"
 }
 
 // progressBar draws one self-overwriting line on a terminal.

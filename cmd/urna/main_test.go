@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/urna-vote/urna/internal/httpapi"
 	"github.com/urna-vote/urna/internal/httpapi/httpapitest"
 	"github.com/urna-vote/urna/internal/server"
+	"github.com/urna-vote/urna/internal/testonly"
 )
 
 func TestMain(m *testing.M) {
@@ -36,14 +38,23 @@ func TestMain(m *testing.M) {
 }
 
 // TestScripts runs the command-line scenarios in testdata/script. $NODE is
-// the URL of a fake board node serving a small (unverifiable) record.
+// the URL of a fake board node serving a small (unverifiable) record;
+// $RECORD_NODE's serves a small election's record of $RECORD_BYTES bytes
+// (urna export reads what it copies as a record).
 func TestScripts(t *testing.T) {
+	rec := testonly.Build(t, "urna-cli-scripts", testonly.SmallConfig()).Record()
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
 			srv := httptest.NewServer(httpapi.New(httpapitest.Sample(), httpapi.Options{}))
 			env.Defer(srv.Close)
 			env.Setenv("NODE", srv.URL)
+			f := httpapitest.Sample()
+			f.Record = rec
+			rsrv := httptest.NewServer(httpapi.New(f, httpapi.Options{}))
+			env.Defer(rsrv.Close)
+			env.Setenv("RECORD_NODE", rsrv.URL)
+			env.Setenv("RECORD_BYTES", strconv.Itoa(len(rec)))
 			return nil
 		},
 	})

@@ -31,8 +31,12 @@ const defaultNode = "http://127.0.0.1:8080"
 // newClient returns an API client for the --node flag value of the
 // command what ("export", "trustee deal"), addressing the --election
 // value ("" for the board's default election).
+// streamIdle is how long a record or event stream may stall (0:
+// apiclient's default; a seam for tests).
+var streamIdle time.Duration
+
 func newClient(what, node, caFile, election string) (*apiclient.Client, error) {
-	opts := apiclient.Options{MaxRetries: 3, Election: election}
+	opts := apiclient.Options{MaxRetries: 3, Election: election, StreamIdle: streamIdle}
 	if caFile != "" {
 		t, err := tlsTransport(what, caFile, "", "")
 		if err != nil {

@@ -12,9 +12,11 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/urna-vote/urna/ballot"
+	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/internal/api"
 	"github.com/urna-vote/urna/internal/wire"
 )
@@ -26,6 +28,12 @@ type Options struct {
 	HTTPClient *http.Client
 	// Timeout bounds one attempt of a non-streaming call (default 60s).
 	Timeout time.Duration
+	// StreamIdle bounds how long a read of a stream (/record, /events)
+	// waits for the node's next bytes (default 2 minutes; a node sends an
+	// /events keep-alive every 15 s). A node that stalls longer fails the
+	// read with ErrStalled. Time the caller spends between reads does not
+	// count: a slow consumer is not a stalled node.
+	StreamIdle time.Duration
 	// MaxRetries is how many times a 503 (or a read's transport error) is
 	// retried (default 5; negative: never).
 	MaxRetries int
@@ -68,6 +76,9 @@ func New(baseURL string, opts Options) (*Client, error) {
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = 60 * time.Second
+	}
+	if opts.StreamIdle <= 0 {
+		opts.StreamIdle = 2 * time.Minute
 	}
 	if opts.MaxRetries == 0 {
 		opts.MaxRetries = 5
@@ -206,8 +217,9 @@ func (c *Client) do(ctx context.Context, cl call) (*http.Response, []byte, error
 }
 
 func (c *Client) attempt(ctx context.Context, cl call, target string) (*http.Response, []byte, error) {
-	actx, cancel := ctx, context.CancelFunc(func() {})
+	actx, cancel := context.WithCancel(ctx) // a stream's reads can cut it (idleBody)
 	if !cl.stream {
+		cancel()
 		actx, cancel = context.WithTimeout(ctx, c.opts.Timeout)
 	}
 	var body io.Reader
@@ -242,7 +254,7 @@ func (c *Client) attempt(ctx context.Context, cl call, target string) (*http.Res
 		return nil, nil, apiError(cl, resp)
 	}
 	if cl.stream {
-		resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
+		resp.Body = &idleBody{body: resp.Body, cancel: cancel, idle: c.opts.StreamIdle, what: cl.method + " " + cl.path}
 		return resp, nil, nil
 	}
 	defer cancel()
@@ -257,12 +269,28 @@ func (c *Client) attempt(ctx context.Context, cl call, target string) (*http.Res
 	return resp, buf, nil
 }
 
-type cancelBody struct {
-	io.ReadCloser
-	cancel context.CancelFunc
+// idleBody is a stream's body: a Read that waits more than idle for the
+// node's next bytes cancels the request and fails with ErrStalled; Close
+// ends the request.
+type idleBody struct {
+	body    io.ReadCloser
+	cancel  context.CancelFunc
+	idle    time.Duration
+	what    string
+	stalled atomic.Bool
 }
 
-func (b *cancelBody) Close() error { err := b.ReadCloser.Close(); b.cancel(); return err }
+func (b *idleBody) Read(p []byte) (int, error) {
+	t := time.AfterFunc(b.idle, func() { b.stalled.Store(true); b.cancel() })
+	n, err := b.body.Read(p)
+	t.Stop()
+	if b.stalled.Load() {
+		return n, fmt.Errorf("apiclient: %s: %w: no data from the node for %v", b.what, ErrStalled, b.idle)
+	}
+	return n, err
+}
+
+func (b *idleBody) Close() error { err := b.body.Close(); b.cancel(); return err }
 
 // apiError builds an *Error from an error answer; a body that is not the
 // documented error object still gives the status.
@@ -478,18 +506,57 @@ func (c *Client) Record(ctx context.Context) (io.ReadCloser, error) {
 	return resp.Body, nil
 }
 
-// WriteRecord copies the complete election record to w.
+// WriteRecord copies the complete election record to w as it arrives,
+// holding one block at a time. It reads what it copies as a record
+// (bulletin.RecordReader: the frames, each block header and entry, the END
+// frame's counts, SPEC.md V1), so a stream that ends early, even at a clean
+// HTTP end, or goes on after END fails with ErrIncomplete; a node that
+// stalls fails with ErrStalled. The bytes copied before a failure are in w.
 func (c *Client) WriteRecord(ctx context.Context, w io.Writer) (int64, error) {
 	r, err := c.Record(ctx)
 	if err != nil {
 		return 0, err
 	}
 	defer r.Close()
-	n, err := io.Copy(w, r)
-	if err != nil {
-		return n, fmt.Errorf("apiclient: reading the record: %w", err)
+	tee := &teeReader{r: r, w: w}
+	rr, err := bulletin.NewRecordReader(tee)
+	for err == nil {
+		_, err = rr.Next()
 	}
-	return n, nil
+	switch {
+	case tee.readErr != nil: // the transport's error, not its effect on the framing
+		return tee.n, fmt.Errorf("apiclient: reading the record: %w", tee.readErr)
+	case tee.writeErr != nil:
+		return tee.n, fmt.Errorf("apiclient: writing the record: %w", tee.writeErr)
+	case err != io.EOF:
+		return tee.n, fmt.Errorf("apiclient: %w after %d bytes: %w", ErrIncomplete, tee.n, err)
+	}
+	return tee.n, nil
+}
+
+// teeReader writes to w what it reads from r, counts the bytes written (n),
+// and keeps the first error of each side apart.
+type teeReader struct {
+	r                 io.Reader
+	w                 io.Writer
+	n                 int64
+	readErr, writeErr error
+}
+
+func (t *teeReader) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	if n > 0 {
+		wn, werr := t.w.Write(p[:n])
+		t.n += int64(wn)
+		if werr != nil {
+			t.writeErr = werr
+			return 0, werr
+		}
+	}
+	if err != nil && err != io.EOF {
+		t.readErr = err
+	}
+	return n, err
 }
 
 // Events follows GET /events and calls fn with each block as it is

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,6 +23,7 @@ import (
 	"github.com/urna-vote/urna/internal/httpapi"
 	"github.com/urna-vote/urna/internal/httpapi/httpapitest"
 	"github.com/urna-vote/urna/internal/replica"
+	"github.com/urna-vote/urna/internal/testonly"
 )
 
 func setup(t *testing.T) (*httpapitest.Fake, *apiclient.Client) {
@@ -108,6 +110,8 @@ func TestRoundTrip(t *testing.T) {
 	ci, err := c.Cluster(ctx)
 	read(t, "cluster", ci, err, &f.ClusterV)
 
+	// WriteRecord reads what it copies as a record: give it a real one.
+	f.Record = testonly.Build(t, "apiclient-roundtrip", testonly.SmallConfig()).Record()
 	var rec bytes.Buffer
 	n, err := c.WriteRecord(ctx, &rec)
 	if err != nil || n != int64(len(f.Record)) || !bytes.Equal(rec.Bytes(), f.Record) {
@@ -392,3 +396,79 @@ func TestConsistent(t *testing.T) {
 		t.Fatalf("behind without retries: %v, want not_ready", err)
 	}
 }
+
+// TestAttackRecordStream: a hostile (or broken) node serves GET /record.
+// A record cut short at a clean HTTP end, at any place, cut just before
+// its END frame, followed by extra bytes, or not a record at all is
+// ErrIncomplete; a node that sends part of it and then stalls is cut
+// after StreamIdle with ErrStalled. An honest record read by a consumer
+// slower than StreamIdle is not a stall.
+func TestAttackRecordStream(t *testing.T) {
+	rec := testonly.Build(t, "apiclient-record-stream", testonly.SmallConfig()).Record()
+	serve := func(h http.HandlerFunc) *apiclient.Client {
+		srv := httptest.NewServer(h)
+		t.Cleanup(srv.Close)
+		c, err := apiclient.New(srv.URL, apiclient.Options{StreamIdle: 500 * time.Millisecond, MaxRetries: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	sending := func(body []byte) *apiclient.Client {
+		return serve(func(w http.ResponseWriter, r *http.Request) { w.Write(body) })
+	}
+
+	for _, tc := range []struct {
+		name string
+		body []byte
+	}{
+		{"cut after the header", rec[:20]},
+		{"cut in the middle", rec[:len(rec)/2]},
+		{"cut before the END frame", rec[:len(rec)-25]},
+		{"cut inside the END frame", rec[:len(rec)-1]},
+		{"bytes after END", append(slices.Clone(rec), 0)},
+		{"an HTML page", []byte("<html>maintenance</html>")},
+		{"nothing", nil},
+	} {
+		var out bytes.Buffer
+		n, err := sending(tc.body).WriteRecord(context.Background(), &out)
+		if !errors.Is(err, apiclient.ErrIncomplete) {
+			t.Errorf("%s: WriteRecord = %v, want ErrIncomplete", tc.name, err)
+		}
+		if n != int64(out.Len()) {
+			t.Errorf("%s: WriteRecord says %d bytes, wrote %d", tc.name, n, out.Len())
+		}
+	}
+
+	stall := make(chan struct{})
+	t.Cleanup(func() { close(stall) })
+	c := serve(func(w http.ResponseWriter, r *http.Request) {
+		w.Write(rec[:len(rec)/2])
+		w.(http.Flusher).Flush()
+		select { // the node holds the connection open and sends no more
+		case <-r.Context().Done():
+		case <-stall:
+		}
+	})
+	_, err := c.WriteRecord(context.Background(), io.Discard)
+	if !errors.Is(err, apiclient.ErrStalled) || !strings.Contains(err.Error(), "no data from the node for 500ms") {
+		t.Errorf("a stalled node: WriteRecord = %v, want ErrStalled", err)
+	}
+
+	// A consumer that takes longer than StreamIdle for one write is not a
+	// stalled node.
+	var out bytes.Buffer
+	slow := writerFunc(func(p []byte) (int, error) {
+		if out.Len() == 0 {
+			time.Sleep(time.Second)
+		}
+		return out.Write(p)
+	})
+	if _, err := sending(rec).WriteRecord(context.Background(), slow); err != nil || !bytes.Equal(out.Bytes(), rec) {
+		t.Errorf("a slow consumer of an honest record: %v (%d of %d bytes)", err, out.Len(), len(rec))
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

@@ -6,6 +6,16 @@ import (
 	"time"
 )
 
+// Errors of the streams.
+var (
+	// ErrStalled: a node sent nothing on a stream (/record, /events) for
+	// Options.StreamIdle; the request was cut.
+	ErrStalled = errors.New("stream stalled")
+	// ErrIncomplete: the record a node sent is not a whole record (it ends
+	// before its END frame, or its framing is broken; SPEC.md V1).
+	ErrIncomplete = errors.New("the record the node sent is incomplete or malformed")
+)
+
 // Error is an error answer of the API (docs/API.md "Errors").
 type Error struct {
 	Method string // the request, e.g. "POST /api/v1/entries"; empty for a per-entry result

@@ -22,6 +22,7 @@ import (
 	"github.com/urna-vote/urna/client"
 	"github.com/urna-vote/urna/internal/apiclient"
 	"github.com/urna-vote/urna/internal/keyfile"
+	"github.com/urna-vote/urna/internal/replica"
 	"github.com/urna-vote/urna/internal/roles"
 	"github.com/urna-vote/urna/internal/server"
 	"github.com/urna-vote/urna/internal/textreport"
@@ -86,6 +87,8 @@ type Outcome struct {
 	// Elections is each election's outcome when Config.Elections > 1; the
 	// Outcome holding them says only whether they are all OK.
 	Elections []*Outcome
+	// Phases are the election's phases in order, each with its wall time.
+	Phases []Phase
 }
 
 // Errors of Run.
@@ -116,6 +119,8 @@ type run struct {
 	stopWitnesses func()
 	// tag names the election in progress lines when several run.
 	tag string
+	// phases times the election's phases.
+	phases *phaseLog
 }
 
 func (r *run) progress(format string, args ...any) {
@@ -155,7 +160,9 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	case cfg.Elections < 1 || cfg.Elections > maxElections:
 		return nil, fmt.Errorf("demo: %d elections, want 1..%d", cfg.Elections, maxElections)
 	}
-	r := &run{cfg: cfg, rand: cfg.Rand, start: time.Now()}
+	// The parties that follow the board while voting runs draw from it
+	// beside the voters' encryption workers.
+	r := &run{cfg: cfg, rand: lockedReader{r: cfg.Rand, mu: new(sync.Mutex)}, start: time.Now(), phases: new(phaseLog)}
 	var err error
 	if r.shape, err = newShape(cfg.Manifest, cfg.Rand); err != nil {
 		return nil, err
@@ -218,6 +225,19 @@ func (r *run) cluster(ctx context.Context) ([]*server.Node, []ballot.BoardNode, 
 		c.ID, c.DataDir, c.SigningKey, c.Static = id, dir, key, r.cfg.Static
 		c.RaftBind, c.HTTPListen = "127.0.0.1:0", "127.0.0.1:0"
 		c.Witnesses = witnesses
+		// The credential list is one entry (SPEC.md §5.2) and one replica
+		// command: let a log entry carry it (the default 1 MiB is ≈ 30,000
+		// credentials). A larger list still meets the node's HTTP limit on
+		// a submission (api.MaxEntriesBody).
+		// A follower that lags (all three nodes share the demo's cores)
+		// catches up with AppendEntries of MaxAppendEntries log entries of
+		// up to 1 MiB each, decoded whole: the default 64 made Raft's
+		// decoding the largest heap item of a 10,000-voter demo.
+		c.Replica = func(rc *replica.Config) {
+			rc.MaxBatchBytes = max(rc.MaxBatchBytes, credentialListBytes(r.cfg.Ballots+extraCreds))
+			rc.MaxAppendEntries = min(rc.MaxAppendEntries, demoAppendEntries)
+			rc.LogCache = min(rc.LogCache, demoLogCache)
+		}
 		if i == 1 {
 			c.HTTPListen, c.Bootstrap = r.cfg.HTTPListen, true
 		} else {
@@ -263,6 +283,22 @@ func (r *run) cluster(ctx context.Context) ([]*server.Node, []ballot.BoardNode, 
 	}
 	return started, board, nil
 }
+
+// credentialListBytes bounds the framed replica command of a credential
+// list of n voters: 32 bytes per credential, 4 per weight, and room for the
+// entry's header, signature and framing.
+func credentialListBytes(n int) int { return 36*n + 64<<10 }
+
+// demoAppendEntries bounds the Raft log entries per AppendEntries call
+// (replica.Config.MaxAppendEntries) of the demo's nodes.
+const demoAppendEntries = 8
+
+// demoLogCache is how many Raft log entries each demo node keeps in
+// memory (replica.Config.LogCache). The default 1024 entries of up to
+// 1 MiB held the whole log of a 10,000-voter demo on all three nodes: the
+// largest heap item (followers' entries as Raft's msgpack decoded them,
+// the leader's as the replica encoded them).
+const demoLogCache = 32
 
 func waitLeader(ctx context.Context, cl *apiclient.Client) error {
 	deadline := time.Now().Add(30 * time.Second)
@@ -330,7 +366,7 @@ func (r *run) holdMany(ctx context.Context, started []*server.Node, board []ball
 	for i := range n {
 		id := fmt.Sprintf("%s-%d", r.shape.tmpl.ElectionID, i+1)
 		c := *r
-		c.cfg.Progress, c.cfg.Out, c.rand, c.tag = progress, &bufs[i], rd, id+": "
+		c.cfg.Progress, c.cfg.Out, c.rand, c.tag, c.phases = progress, &bufs[i], rd, id+": ", new(phaseLog)
 		c.shape = r.shape.withElectionID(id)
 		if serve := r.cfg.Serve; serve != nil {
 			c.cfg.Serve = func(ctx context.Context, url string, creds []string) error {
@@ -388,6 +424,7 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 func (r *run) hold(ctx context.Context, started []*server.Node, board []ballot.BoardNode) (*Outcome, error) {
 	trustees, threshold := r.shape.trustees, r.shape.threshold
 	url := started[0].APIAddr
+	r.phases.begin()
 
 	ea, ca := r.clients[0], r.clients[1%nodes]
 
@@ -420,6 +457,7 @@ func (r *run) hold(ctx context.Context, started []*server.Node, board []ballot.B
 	}
 	r.progress("election authority posted the manifest (version %d): %d questions, %d trustees, threshold %d, %d board nodes, %d witnesses",
 		m.Version, len(m.Questions), trustees, threshold, nodes, len(m.Witnesses))
+	r.phases.end("setup (parties' keys, manifest)")
 
 	nCreds := r.cfg.Ballots + extraCreds
 	var iss *roles.Issued
@@ -432,6 +470,7 @@ func (r *run) hold(ctx context.Context, started []*server.Node, board []ballot.B
 		return nil, err
 	}
 	r.progress("credential authority issued %d credentials (secret file %s)", iss.Count, iss.Path)
+	r.phases.end("credentials issued")
 
 	// Key ceremony, every trustee through a different node.
 	ts := make([]*roles.Trustee, trustees)
@@ -465,6 +504,7 @@ func (r *run) hold(ctx context.Context, started []*server.Node, board []ballot.B
 		return nil, fmt.Errorf("demo: open: %w", err)
 	}
 	r.progress("key ceremony done through the board: qualified trustees %v; voting is open", open.Qualified)
+	r.phases.end("key ceremony and open")
 
 	// Voting.
 	// Not keyfile.Read: its 1 MiB bound on key files is ≈ 30,000
@@ -490,10 +530,28 @@ func (r *run) hold(ctx context.Context, started []*server.Node, board []ballot.B
 		}
 		voters = append(slices.Clone(voters), late)
 	}
+	// The trustees who will decrypt and the authority follow the board
+	// while the voters vote.
+	var parties []follower
+	for i := 0; i < threshold; i++ {
+		parties = append(parties, follower{name: fmt.Sprintf("trustee %d", i+1), cl: tc(i), mem: func() (*roles.Memory, error) {
+			mem, err := roles.OpenMemory(ts[i].Dir)
+			if mem != nil {
+				mem.Also(ts[i].Memory)
+			}
+			return mem, err
+		}})
+	}
+	parties = append(parties, follower{name: "election authority", cl: ea, mem: func() (*roles.Memory, error) { return roles.OpenMemory(r.dirOf("authority")) }})
+	stopFollow := r.followWhileVoting(ctx, parties)
 	sim, err := r.vote(ctx, el, creds, voters)
+	if ferr := stopFollow(); err == nil {
+		err = ferr
+	}
 	if err != nil {
 		return nil, err
 	}
+	r.phases.end("voting (encrypt, post, receipts; parties follow)")
 	out := &Outcome{Expected: sim.expected, Manifest: m}
 	if r.cfg.Serve != nil {
 		var spare []string
@@ -510,11 +568,13 @@ func (r *run) hold(ctx context.Context, started []*server.Node, board []ballot.B
 		return out, err
 	}
 	r.progress("election authority closed voting")
+	r.phases.end("close (the authority follows the board, posts the close)")
 	for i := 0; i < threshold; i++ { // the last trustee stays away
 		if err := waitFor(ctx, func() error { _, err := roles.Decrypt(ctx, r.rand, tc(i), ts[i]); return err }); err != nil {
 			return out, fmt.Errorf("demo: trustee %d decrypt: %w", i+1, err)
 		}
-		r.progress("trustee %d verified the board (V1–V11) and posted its partial decryption", i+1)
+		d := r.phases.end(fmt.Sprintf("trustee %d: check since its last follow, decrypt", i+1))
+		r.progress("trustee %d verified the board (V1–V11) and posted its partial decryption in %v", i+1, d.Round(time.Millisecond))
 	}
 	r.progress("trustee %d is absent: %d of %d partial decryptions are enough", trustees, threshold, trustees)
 	var tr *roles.TallyResult
@@ -524,6 +584,7 @@ func (r *run) hold(ctx context.Context, started []*server.Node, board []ballot.B
 	}
 	out.Counts = tr.Result.Counts
 	out.ByHand = tr.Counted - sim.voters
+	r.phases.end("tally (the authority's check since the close, combine, post)")
 	r.progress("election authority posted the result (%d ballots counted)", tr.Counted)
 
 	// Verification of the complete record, as any observer would.
@@ -531,6 +592,7 @@ func (r *run) hold(ctx context.Context, started []*server.Node, board []ballot.B
 	if err := r.export(ctx, recPath); err != nil {
 		return out, err
 	}
+	r.phases.end("export the record")
 	if r.cfg.DataDir != "" {
 		out.Record = recPath
 	}
@@ -544,7 +606,10 @@ func (r *run) hold(ctx context.Context, started []*server.Node, board []ballot.B
 		return out, fmt.Errorf("demo: verifying the record: %w", verr)
 	}
 	out.Report = rep
+	r.phases.end("verify the whole record")
 	r.progress("verified the complete election record (%d entries, %d blocks)", rep.Entries, rep.Blocks)
+	out.Phases = r.phases.list
+	r.phases.print(r.progress)
 
 	r.printResult(m, out.Counts, sim)
 	r.printVerdict(rep)

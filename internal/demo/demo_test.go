@@ -50,6 +50,23 @@ func TestDemoElection(t *testing.T) {
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("credentials file: %v %v, want mode 0600", err, fi)
 	}
+	// The deciding trustees and the authority follow the board while the
+	// voters vote; every phase is timed, in order.
+	for _, want := range []string{"trustee 1 followed the board", "trustee 2 followed the board", "election authority followed the board", "phases (wall time):"} {
+		if !strings.Contains(progress.String(), want) {
+			t.Errorf("progress lacks %q:\n%s", want, progress.String())
+		}
+	}
+	var names []string
+	for _, p := range o.Phases {
+		if p.Took <= 0 {
+			t.Errorf("phase %q took %v", p.Name, p.Took)
+		}
+		names = append(names, strings.Fields(p.Name)[0])
+	}
+	if want := []string{"setup", "credentials", "key", "voting", "close", "trustee", "trustee", "tally", "export", "verify"}; !slices.Equal(names, want) {
+		t.Errorf("phases %v, want %v", names, want)
+	}
 	for _, want := range []string{"VERDICT: OK", "V13", "Which colour", "Pick two"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
@@ -152,6 +169,24 @@ func TestDemoElections(t *testing.T) {
 	for _, want := range []string{"== election demo-1 ==", "== election demo-3 ==", "ALL 3 ELECTIONS OK"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestProgressBar(t *testing.T) {
+	for _, tc := range []struct {
+		done, total int64
+		want        string
+	}{
+		{0, 10, "[..........]   0%"},
+		{5, 10, "[#####.....]  50%"},
+		{10, 10, "[##########] 100%"},
+		{12, 10, "[##########] 100%"},
+		{-1, 10, "[..........]   0%"},
+		{1, 0, ""},
+	} {
+		if got := bar(tc.done, tc.total, 10); got != tc.want {
+			t.Errorf("bar(%d, %d) = %q, want %q", tc.done, tc.total, got, tc.want)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	mrand "math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -284,8 +285,18 @@ func (r *run) progressEvery(period time.Duration, format string, done *atomic.In
 		if d > 0 {
 			eta = time.Duration(float64(int64(total)-d) / rate * float64(time.Second)).Round(time.Second).String()
 		}
-		r.progress(format+" (%.0f/s, %s left)", d, total, rate, eta)
+		r.progress("%s "+format+" (%.0f/s, %s left)", bar(d, int64(total), 20), d, total, rate, eta)
 	})
+}
+
+// bar draws done of total as a bar of width cells with the percentage.
+func bar(done, total int64, width int) string {
+	if total <= 0 {
+		return ""
+	}
+	done = min(max(done, 0), total)
+	full := int(done * int64(width) / total)
+	return fmt.Sprintf("[%s%s] %3d%%", strings.Repeat("#", full), strings.Repeat(".", width-full), done*100/total)
 }
 
 // Every calls f every period, in a goroutine of its own, until the returned

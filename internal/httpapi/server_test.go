@@ -669,3 +669,25 @@ func TestShutdownClosesUnusedConnection(t *testing.T) {
 		t.Fatalf("the unused connection is still open (read %d bytes)", n)
 	}
 }
+
+// TestEntriesStreamedAsJSON: GET /entries writes its page one entry at a
+// time; the bytes are exactly what encoding/json gives for the whole
+// answer (as c.JSON wrote it before), for a full page, one entry and none.
+func TestEntriesStreamedAsJSON(t *testing.T) {
+	f := httpapitest.Sample()
+	srv := serve(t, f, httpapi.Options{})
+	for _, q := range []string{"", "?from=1&limit=1", "?from=50"} {
+		a := request(t, srv, "GET", "/api/v1/entries"+q, "")
+		var resp api.EntriesResponse
+		if err := json.Unmarshal(a.body, &resp); err != nil {
+			t.Fatalf("GET /entries%s: %v", q, err)
+		}
+		var want bytes.Buffer
+		if err := json.NewEncoder(&want).Encode(resp); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a.body, want.Bytes()) {
+			t.Errorf("GET /entries%s:\n got %s\nwant %s", q, a.body, want.Bytes())
+		}
+	}
+}

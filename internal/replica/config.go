@@ -89,6 +89,12 @@ type Config struct {
 	// MaxAppendEntries bounds the log entries sent in one AppendEntries
 	// call and those raft hands the FSM at once (at most 1024).
 	MaxAppendEntries int
+	// LogCache is how many of the newest Raft log entries each node keeps
+	// in memory (raft.NewLogCache; default 1024). An entry holds up to
+	// MaxBatch commands (≈ 1 MiB of ballots), so the cache can hold the
+	// whole of a large board's recent log on every node: a node that runs
+	// beside others in one process (urna demo) keeps it small.
+	LogCache int
 }
 
 // DefaultConfig returns settings tuned for nodes on one host or a LAN with
@@ -142,6 +148,7 @@ func DefaultConfig() Config {
 		LeaderLeaseTimeout: 1000 * time.Millisecond,
 		CommitTimeout:      5 * time.Millisecond,
 		MaxAppendEntries:   64,
+		LogCache:           1024,
 	}
 }
 
@@ -168,6 +175,8 @@ func (c *Config) Validate() error {
 		return errors.New("replica: config: MaxWait must be >= 0")
 	case c.MaxInflight < 1:
 		return errors.New("replica: config: MaxInflight must be >= 1")
+	case c.LogCache < 1:
+		return errors.New("replica: config: LogCache must be >= 1")
 	case c.QueueSize < 1:
 		return errors.New("replica: config: QueueSize must be >= 1")
 	case c.ApplyTimeout <= 0:

@@ -39,6 +39,7 @@ func TestConfigValidate(t *testing.T) {
 		"zero commit":      func(c *Config) { c.CommitTimeout = 0 },
 		"slow commit":      func(c *Config) { c.CommitTimeout = c.HeartbeatTimeout },
 		"no appends":       func(c *Config) { c.MaxAppendEntries = 0 },
+		"no log cache":     func(c *Config) { c.LogCache = 0 },
 		"snapshot spin":    func(c *Config) { c.SnapshotInterval = time.Millisecond },
 		"apply < election": func(c *Config) { c.ApplyTimeout = c.ElectionTimeout / 2 },
 	} {

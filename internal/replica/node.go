@@ -153,7 +153,7 @@ func startNode(cfg Config, fsm FSM, trans raft.Transport, store *boltStore) (*No
 	if err != nil {
 		return nil, fmt.Errorf("replica: snapshot store: %w", err)
 	}
-	logs, err := newSizedLogCache(store, 1024, cfg.MaxBatchBytes)
+	logs, err := newSizedLogCache(store, cfg.LogCache, cfg.MaxBatchBytes)
 	if err != nil {
 		return nil, fmt.Errorf("replica: log cache: %w", err)
 	}

@@ -165,3 +165,16 @@ func refused(what string, err error) error {
 	}
 	return err
 }
+
+// Follow verifies the board as the party whose memory is mem would before
+// acting (observe: only what the board added since its saved state), and
+// saves the new state, without acting. A trustee or the authority that
+// follows the board while voting runs keeps its check before decrypting or
+// tallying to the last ballots (SPEC.md §10.7).
+func Follow(ctx context.Context, rand io.Reader, mem *Memory, c *apiclient.Client, others ...*apiclient.Client) (*VerifyOutcome, error) {
+	s, err := observe(ctx, rand, append([]*apiclient.Client{c}, others...), mem, [32]byte{})
+	if s != nil && s.Report != nil {
+		return outcomeOf(s.Report), err
+	}
+	return nil, err
+}
