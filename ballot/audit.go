@@ -13,9 +13,16 @@ import (
 // randomness r. The randomness of a question's sum, which the range proof
 // used, is the sum of its options' r. Publishing an opening destroys the
 // ballot's secrecy: an opened ballot MUST NOT be cast (SPEC.md V10).
+//
+// The opening of a version-2 ballot (SPEC.md §12.9) has Answers,
+// one per question, and Choices nil; Randomness holds, per question, the r
+// of every ciphertext in ballot order (a ranking's n·k entries, a score per
+// option, a write-in's chunks).
 type Opening struct {
 	Choices    [][]uint32
 	Randomness [][]*group.Scalar
+	Answers    []Answer    // version-2 ballots only
+	shape      []kindShape // version-2 ballots only: the ballot's kinds and sizes
 }
 
 // Open returns the opening of b from the secrets EncryptBallot returned
@@ -25,8 +32,8 @@ func (b *Ballot) Open(s *Secrets) (*Opening, error) {
 	if s == nil || s.tracker != b.tracker {
 		return nil, ErrOpeningMismatch
 	}
-	if b.Version() != BallotVersion {
-		return nil, errNoKindAudits
+	if b.Version() == BallotVersionKinds {
+		return b.openKinds(s)
 	}
 	o := &Opening{}
 	for q := range s.r {
@@ -40,14 +47,22 @@ func (b *Ballot) Open(s *Secrets) (*Opening, error) {
 	return o, nil
 }
 
-// errNoKindAudits: the opening of a version-2 ballot (ranked, score and
-// write-in answers) is not specified yet (docs/spec/kinds.md §K.9).
-var errNoKindAudits = fmt.Errorf("%w: audits of version-2 ballots (ranked, score, write-in questions) are not specified yet", ErrOpeningMismatch)
+// errNoKindAudits: the audit entry of protocol 1.2 (SPEC.md §7.3) is not
+// specified for version-2 ballots (SPEC.md §12.10); they are
+// audited as AuditedBallot (§12.9).
+var errNoKindAudits = fmt.Errorf("%w: the audit entry (SPEC.md §7.3) of a version-2 ballot (ranked, score, write-in questions) is not specified; post an audited ballot (SPEC.md §12.9)", ErrOpeningMismatch)
 
 // AppendTo writes the canonical encoding of o (SPEC.md §7.3):
 // u32 question count, then per question u32 option count and per option
 // a flag (u8 1 if selected, else 0) and the scalar r.
+//
+// The opening of a version-2 ballot is encoded as SPEC.md §12.9
+// says, with the ballot's shape.
 func (o *Opening) AppendTo(w *wire.Writer) {
+	if o.shape != nil {
+		o.appendKinds(w)
+		return
+	}
 	w.Count(len(o.Randomness))
 	for q, rs := range o.Randomness {
 		w.Count(len(rs))
@@ -90,6 +105,9 @@ func readOpening(r *wire.Reader) *Opening {
 // Selections returns the texts of the selected options, per question, for
 // an observer's report. o MUST have passed VerifyOpening for m.
 func (o *Opening) Selections(m *Manifest) [][]string {
+	if o.shape != nil {
+		return o.selectionsKinds(m)
+	}
 	out := make([][]string, len(o.Choices))
 	for q, ch := range o.Choices {
 		for _, i := range ch {
@@ -103,15 +121,22 @@ func (o *Opening) Selections(m *Manifest) [][]string {
 // verifies (V9.1), the opening has the ballot's shape and its choices obey
 // every question's rules (V9.2), and every option re-encrypts exactly to
 // the ballot's ciphertext: Encrypt(pk, m_i, r_i) = (α_i, β_i) (V9.3). On
-// success the opening's Choices are what the ballot encrypted.
+// success the opening's Choices are what the ballot encrypted. For a
+// version-2 ballot it is V9 of SPEC.md §12.9: each answer obeys
+// its question's rule and every ranking entry, score and write-in chunk
+// re-encrypts; on success the opening's Answers are what the ballot
+// encrypted.
 func VerifyOpening(m *Manifest, pk *group.Element, b *Ballot, o *Opening) error {
 	if err := b.Verify(m, pk); err != nil {
 		return err
 	}
-	if b.Version() != BallotVersion {
-		return errNoKindAudits
+	if o == nil {
+		return fmt.Errorf("%w: no opening", ErrOpeningMismatch)
 	}
-	if o == nil || len(o.Randomness) != len(b.qs) || len(o.Choices) != len(b.qs) {
+	if b.Version() == BallotVersionKinds {
+		return verifyKinds(m, pk, b, o)
+	}
+	if len(o.Randomness) != len(b.qs) || len(o.Choices) != len(b.qs) {
 		return fmt.Errorf("%w: opening has the wrong number of questions", ErrOpeningMismatch)
 	}
 	sel, _, err := selections(m, o.Choices)
@@ -150,8 +175,9 @@ func (a *AuditedBallot) Bytes() []byte {
 
 // ParseAuditedBallot decodes an audited ballot strictly (SPEC.md §7.3, V9):
 // a canonical ballot, then an opening with the same numbers of questions
-// and options, flags 0 or 1, canonical scalars, no trailing bytes. It does
-// not verify the ballot or the opening (VerifyOpening does).
+// and options, flags 0 or 1, canonical scalars, no trailing bytes; for a
+// version-2 ballot, the opening of SPEC.md §12.9 (Decoding). It
+// does not verify the ballot or the opening (VerifyOpening does).
 func ParseAuditedBallot(data []byte) (*AuditedBallot, error) {
 	r := wire.NewReader(data)
 	bb := r.Bytes("ballot", MaxBallotSize)
@@ -162,8 +188,12 @@ func ParseAuditedBallot(data []byte) (*AuditedBallot, error) {
 	if err != nil {
 		return nil, err
 	}
-	if b.Version() != BallotVersion {
-		return nil, errNoKindAudits
+	if b.Version() == BallotVersionKinds {
+		o := readKinds(r, b)
+		if err := r.Done(); err != nil {
+			return nil, fmt.Errorf("ballot: audited ballot: %w", err)
+		}
+		return &AuditedBallot{Ballot: b, Opening: o}, nil
 	}
 	o := readOpening(r)
 	if err := r.Done(); err != nil {
@@ -200,6 +230,9 @@ type Audit struct {
 // opening. It fails with ErrOpeningMismatch if the secrets belong to another
 // ballot. After it, b MUST NOT be cast.
 func (b *Ballot) Audit(s *Secrets) (*Audit, error) {
+	if b.Version() != BallotVersion {
+		return nil, errNoKindAudits
+	}
 	o, err := b.Open(s)
 	if err != nil {
 		return nil, err

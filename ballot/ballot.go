@@ -73,6 +73,7 @@ type Secrets struct {
 	_       [0]func()
 	tracker Tracker
 	choices [][]uint32
+	answers []Answer // version-2 ballots: the answers (SPEC.md §12.9)
 	r       [][]*group.Scalar
 }
 

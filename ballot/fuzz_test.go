@@ -169,3 +169,18 @@ func FuzzWriteIn(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseAuditedBallotKinds: the decoder of version-2 openings
+// (SPEC.md §12.9) accepts only canonical encodings, and every
+// decoded opening verifies or fails without panicking.
+func FuzzParseAuditedBallotKinds(f *testing.F) {
+	e := newTestElection(f, "fuzz-audit-kinds", kindQuestions, 1)
+	b, s := e.encryptAnswers(f, seeded.Raw("fuzz-audit-kinds-enc"), 0, kindAnswers)
+	o, _ := b.Open(s)
+	f.Add((&AuditedBallot{Ballot: b, Opening: o}).Bytes())
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if a, ok := reparse(t, ParseAuditedBallot, data); ok {
+			_ = VerifyOpening(e.m, e.pk, a.Ballot, a.Opening)
+		}
+	})
+}

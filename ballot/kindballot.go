@@ -10,10 +10,10 @@ import (
 )
 
 // BallotVersionKinds is the ballot encoding for version-3 manifests: every
-// question is preceded by its kind (docs/spec/kinds.md §K.2).
+// question is preceded by its kind (SPEC.md §12.2).
 const BallotVersionKinds = 2
 
-// Kinds of the sum proofs of a ranking (docs/spec/kinds.md §K.3.1).
+// Kinds of the sum proofs of a ranking (SPEC.md §12.3.1).
 const (
 	sumRow    = 0 // Σ_j m_ij ∈ {0, 1}: option i has at most one rank
 	sumColumn = 1 // Σ_i m_ij ∈ {0, 1}: rank j is given at most once
@@ -45,7 +45,7 @@ type writeIn struct {
 
 // rankedSums returns the sum claims of an n×k ranking whose total proof has
 // nb branches (values k−nb+1..k), in encoding order: rows, columns, steps,
-// total (docs/spec/kinds.md §K.3.1).
+// total (SPEC.md §12.3.1).
 func rankedSums(n, k, nb int) []sumClaim {
 	var cs []sumClaim
 	for i := 0; i < n; i++ {
@@ -96,7 +96,7 @@ func (c *sumClaim) statement(fp, pkb, credb []byte, q int, entries [][]byte) *tr
 }
 
 // EncryptElement returns the ElGamal encryption (r·G, M + r·K) of the
-// element M, in constant time (docs/spec/kinds.md §K.4).
+// element M, in constant time (SPEC.md §12.4).
 func EncryptElement(pk, msg *group.Element, r *group.Scalar) *Ciphertext {
 	beta := group.NewElement().ScalarMult(r, pk)
 	return &Ciphertext{Alpha: group.NewElement().ScalarBaseMult(r), Beta: beta.Add(beta, msg)}
@@ -104,7 +104,7 @@ func EncryptElement(pk, msg *group.Element, r *group.Scalar) *Ciphertext {
 
 // EncryptAnswers encrypts one answer per question under the joint election
 // key pk and proves every answer well formed (SPEC.md §6.2,
-// docs/spec/kinds.md §K.3). For a manifest of version 1 or 2 it is
+// SPEC.md §12.3). For a manifest of version 1 or 2 it is
 // EncryptBallot of the answers' Choices. Otherwise it makes a version-2
 // ballot: a selection question as in SPEC.md §6, a ranking as an n×k
 // matrix of 0/1 ciphertexts, scores as one ciphertext per option, a
@@ -149,7 +149,12 @@ func EncryptAnswers(rand io.Reader, m *Manifest, pk *group.Element, cred *Creden
 			}
 		}
 	}
-	return encryptKinds(rand, m, pk, cred, plain)
+	b, sec, err := encryptKinds(rand, m, pk, cred, plain)
+	if err != nil {
+		return nil, nil, err
+	}
+	sec.answers = cloneAnswers(answers) // for Open (SPEC.md §12.9)
+	return b, sec, nil
 }
 
 // plaintext is what a ballot encrypts for one question: small integers
@@ -251,7 +256,7 @@ func encryptKinds(rand io.Reader, m *Manifest, pk *group.Element, cred *Credenti
 }
 
 // ranked encrypts the n×k matrix mat (row-major, option i rank j) and
-// proves it a ranking (docs/spec/kinds.md §K.3.1).
+// proves it a ranking (SPEC.md §12.3.1).
 func (e *kindEncoder) ranked(mq *Question, mat []uint64) encQuestion {
 	n, k := len(mq.Options), int(mq.Max)
 	e.w.Count(n).Count(k)
@@ -292,7 +297,7 @@ func (e *kindEncoder) ranked(mq *Question, mat []uint64) encQuestion {
 }
 
 // score encrypts one score per option, each with a proof that it lies in
-// Min..Max (docs/spec/kinds.md §K.3.2).
+// Min..Max (SPEC.md §12.3.2).
 func (e *kindEncoder) score(mq *Question, vals []uint64) encQuestion {
 	n, nb := len(mq.Options), int(mq.Max-mq.Min+1)
 	e.w.Count(n).Count(nb)
@@ -306,7 +311,7 @@ func (e *kindEncoder) score(mq *Question, vals []uint64) encQuestion {
 }
 
 // writeInChallenge is Challenge("writein-proof"; fp, K, credential, q,
-// u64 w, α_1, β_1, ..., α_w, β_w, t_1, ..., t_w) (docs/spec/kinds.md §K.3.3).
+// u64 w, α_1, β_1, ..., α_w, β_w, t_1, ..., t_w) (SPEC.md §12.3.3).
 func writeInChallenge(fp, pkb, credb []byte, q int, cts [][]byte, ts [][]byte) *group.Scalar {
 	t := kindStatement(transcript.WriteInProof, fp, pkb, credb, q, []uint64{uint64(len(ts))}, cts)
 	for _, x := range ts {
@@ -316,7 +321,7 @@ func writeInChallenge(fp, pkb, credb []byte, q int, cts [][]byte, ts [][]byte) *
 }
 
 // writeIn encrypts the chunk elements and proves knowledge of every
-// ciphertext's randomness (docs/spec/kinds.md §K.3.3).
+// ciphertext's randomness (SPEC.md §12.3.3).
 func (e *kindEncoder) writeIn(elems []*group.Element) encQuestion {
 	wi := &writeIn{}
 	var cts, ts [][]byte
@@ -342,7 +347,7 @@ func (e *kindEncoder) writeIn(elems []*group.Element) encQuestion {
 }
 
 // readKindQuestion reads the body of a question of a version-2 ballot
-// after its kind byte (docs/spec/kinds.md §K.2).
+// after its kind byte (SPEC.md §12.2).
 func readKindQuestion(r *wire.Reader, kind QuestionKind, q int, off func() int) encQuestion {
 	eq := encQuestion{kind: kind}
 	readEntry := func(nb int) encOption {

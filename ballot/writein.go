@@ -65,9 +65,7 @@ func EncodeWriteIn(text string, max uint32) ([]*group.Element, error) {
 		return nil, fmt.Errorf("%w: a write-in must be at most %d bytes of UTF-8 (has %d bytes)", ErrInvalidChoice, min(max, MaxWriteIn), len(text))
 	}
 	w := WriteInChunks(max)
-	buf := make([]byte, w*WriteInChunk)
-	buf[0] = byte(len(text))
-	copy(buf[1:], text)
+	buf := writeInBytes(text, w)
 	out := make([]*group.Element, w)
 	for k := range out {
 		e, err := encodeChunk(buf[k*WriteInChunk : (k+1)*WriteInChunk])
@@ -99,8 +97,24 @@ func DecodeWriteIn(elems []*group.Element, max uint32) (string, error) {
 		}
 		buf = append(buf, d...)
 	}
+	return writeInText(buf, int(max))
+}
+
+// writeInBytes returns the w chunks of text as one string of 30·w bytes:
+// u8 len(text) || text || zero bytes (docs/spec/kinds.md §K.4). The caller
+// has checked that text fits (len(text) ≤ 30·w − 1).
+func writeInBytes(text string, w int) []byte {
+	buf := make([]byte, w*WriteInChunk)
+	buf[0] = byte(len(text))
+	copy(buf[1:], text)
+	return buf
+}
+
+// writeInText inverts writeInBytes (step D3 on the chunks' bytes): a
+// length ≤ max, zero padding and UTF-8 text.
+func writeInText(buf []byte, max int) (string, error) {
 	n := int(buf[0])
-	if n > int(max) {
+	if n > max || 1+n > len(buf) {
 		return "", fmt.Errorf("%w: write-in of %d bytes, at most %d allowed", ErrInvalidAnswer, n, max)
 	}
 	for _, b := range buf[1+n:] {

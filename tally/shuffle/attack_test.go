@@ -55,7 +55,7 @@ func TestAttackDuplicatedCiphertext(t *testing.T) {
 	// one dropped, N unchanged.
 	st.Outputs[4] = make(Row, attackW)
 	for k, c := range f.st.Outputs[1] {
-		st.Outputs[4][k] = reEncrypt(st.Key, c, mustScalar(t, f.rng))
+		st.Outputs[4][k] = reEncrypt(group.NewFixedBase(st.Key), c, mustScalar(t, f.rng))
 	}
 	mustFailBoth(t, f, st, "duplicated row")
 	st = f.st.clone()
@@ -109,7 +109,7 @@ func TestAttackReEncryptedUnderAnotherKey(t *testing.T) {
 	for i, j := range f.wit.perm {
 		out[i] = make(Row, attackW)
 		for k, c := range f.st.Inputs[j] {
-			out[i][k] = reEncrypt(other, c, f.wit.r[i][k])
+			out[i][k] = reEncrypt(group.NewFixedBase(other), c, f.wit.r[i][k])
 		}
 	}
 	st := f.st.clone()

@@ -5,7 +5,7 @@
 // Cryptography 2017, Workshop on Advances in Secure Electronic Voting),
 // algorithms GenShuffle, GenPermutationCommitment, GenCommitmentChain,
 // GenProof and CheckProof, written additively for a prime-order group.
-// docs/spec/shuffle.md is the normative text: encodings, transcript and the
+// SPEC.md §13 is the normative text: encodings, transcript and the
 // numbered verification steps S1–S8.
 //
 // # What is shuffled

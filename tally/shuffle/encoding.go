@@ -12,7 +12,7 @@ import (
 func ProofSize(n, w int) int { return 8 + group.Size*(5*n+6+3*w) }
 
 // checkShape checks that p is a complete proof for n rows of width w
-// (docs/spec/shuffle.md step S2).
+// (SPEC.md §13.6 step S2).
 func (p *Proof) checkShape(n, w int) error {
 	if p == nil {
 		return fmt.Errorf("shuffle: no proof")
@@ -40,7 +40,7 @@ func (p *Proof) checkShape(n, w int) error {
 	return nil
 }
 
-// Bytes returns the canonical encoding of p (docs/spec/shuffle.md
+// Bytes returns the canonical encoding of p (SPEC.md §13
 // §Encoding):
 //
 //	u32 N || u32 w || c_1..c_N || ĉ_1..ĉ_N || t_1 || t_2 || t_3 ||

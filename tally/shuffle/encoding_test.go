@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/urna-vote/urna/ballot"
-	"github.com/urna-vote/urna/internal/group"
 	"github.com/urna-vote/urna/internal/testonly/golden"
 )
 
@@ -99,31 +98,17 @@ func FuzzParseProof(f *testing.F) {
 // N = 3, w = 2, the key, inputs, outputs, permutation and proof in hex.
 func vectorText(t *testing.T) string {
 	f := newFixture(t, "urna shuffle vector v1", 3, 2)
-	var sb strings.Builder
-	fmt.Fprintf(&sb, "# tally/shuffle test vector: seed %q read through the seeded reader of helpers_test.go\n", "urna shuffle vector v1")
-	fmt.Fprintf(&sb, "context %x\nkey %x\nwidth %d\n", f.st.Context, f.st.Key.Bytes(), f.st.Width)
-	for _, x := range []struct {
-		name string
-		rows []Row
-	}{{"input", f.st.Inputs}, {"output", f.st.Outputs}} {
-		for i, r := range x.rows {
-			fmt.Fprintf(&sb, "%s %d", x.name, i+1)
-			for _, c := range r {
-				fmt.Fprintf(&sb, " %x", c.Bytes())
-			}
-			sb.WriteString("\n")
-		}
-	}
-	fmt.Fprintf(&sb, "permutation %v\nproof %x\n", f.wit.perm, f.p.Bytes())
 	if err := f.verify(); err != nil {
 		t.Fatalf("the vector's proof does not verify: %v", err)
 	}
-	return sb.String()
+	v := &Vector{Comment: fmt.Sprintf("tally/shuffle test vector: seed %q read through the seeded reader of helpers_test.go", "urna shuffle vector v1"),
+		Statement: f.st, Permutation: f.wit.perm, Proof: f.p.Bytes()}
+	return v.Text()
 }
 
 // TestVector pins the bytes of a whole shuffle and its proof. Regenerate with
 // go test ./tally/shuffle -run TestVector -update, only for a deliberate
-// change of the protocol (and docs/spec/shuffle.md).
+// change of the protocol (and SPEC.md §13).
 func TestVector(t *testing.T) {
 	want := []byte(vectorText(t))
 	golden.Check(t, "testdata/vector.txt", want, *update)
@@ -145,44 +130,14 @@ func readVector(t *testing.T) (*Statement, []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := &Statement{}
-	var proof []byte
-	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
-		f := strings.Fields(line)
-		switch f[0] {
-		case "context":
-			st.Context = mustHex(f[1])
-		case "key":
-			st.Key = mustElement(t, mustHex(f[1]))
-		case "width":
-			fmt.Sscan(f[1], &st.Width)
-		case "input", "output":
-			var row Row
-			for _, h := range f[2:] {
-				c, err := ballot.ParseCiphertext(mustHex(h))
-				if err != nil {
-					t.Fatal(err)
-				}
-				row = append(row, c)
-			}
-			if f[0] == "input" {
-				st.Inputs = append(st.Inputs, row)
-			} else {
-				st.Outputs = append(st.Outputs, row)
-			}
-		case "proof":
-			proof = mustHex(f[1])
-		}
-	}
-	return st, proof
-}
-
-func mustElement(t *testing.T, b []byte) *group.Element {
-	e, err := group.DecodeElement(b)
+	v, err := ParseVector(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return e
+	if again := v.Text(); again != string(raw) {
+		t.Fatal("the vector does not render back to its text")
+	}
+	return v.Statement, v.Proof
 }
 
 // TestVectorFromFile verifies the pinned vector from its text alone, then

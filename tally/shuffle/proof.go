@@ -11,7 +11,7 @@ import (
 // Statement is what a shuffle proof proves: Outputs are Inputs permuted and
 // re-encrypted under Key, in the context Context. Context MUST bind
 // everything the proof must not be moved to: the election fingerprint, the
-// mixer's index, the question (docs/spec/shuffle.md §Context). Width is the
+// mixer's index, the question (SPEC.md §13.1). Width is the
 // width of every row (it matters when there are no rows).
 type Statement struct {
 	Context []byte
@@ -59,7 +59,7 @@ type Proof struct {
 
 // Generators returns h = h_0 and h_1..h_n for context: h_i =
 // HashToElement(Encoding(context, u64 i), "urna/v1/shuffle-generators")
-// (docs/spec/shuffle.md §Generators). Nobody knows a discrete-log relation
+// (SPEC.md §13.2). Nobody knows a discrete-log relation
 // between them, or with G or any key.
 func Generators(context []byte, n int) []*group.Element {
 	tag := transcript.ShuffleGenerators.Tag()
@@ -75,7 +75,7 @@ func Generators(context []byte, n int) []*group.Element {
 
 // statementSeed is Digest("shuffle-statement"; context, K, u64 N, u64 w,
 // each input row, each output row, c_1..c_N), a row being the concatenation
-// of its w encodings α_k || β_k (docs/spec/shuffle.md §Challenges).
+// of its w encodings α_k || β_k (SPEC.md §13.3).
 func statementSeed(st *Statement, c []*group.Element) []byte {
 	t := transcript.New(transcript.ShuffleStatement).Bytes(st.Context).Element(st.Key).
 		Uint64(uint64(len(st.Inputs))).Uint64(uint64(st.Width))
@@ -117,7 +117,7 @@ func challenge(seed []byte, p *Proof) *group.Scalar {
 }
 
 // Prove returns a proof that st.Outputs is a shuffle of st.Inputs made with
-// wit (GenProof of Haenni et al.; docs/spec/shuffle.md §Proof). Randomness
+// wit (GenProof of Haenni et al.; SPEC.md §13.4). Randomness
 // comes from rand (crypto/rand.Reader in production). Prove does not check
 // that wit matches st: a wrong witness gives a proof that does not verify.
 func Prove(rand io.Reader, st *Statement, wit *Witness) (*Proof, error) {
@@ -206,10 +206,10 @@ func Prove(rand io.Reader, st *Statement, wit *Witness) (*Proof, error) {
 		bb = group.NewScalar().Mul(up[i], bb)
 		ca[i], cb[i] = a, bb
 	}
+	ht := group.NewFixedBase(hs[0]) // one table of h for the N constant-time b_i·h
 	forChunks(n, k, func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
-			e := group.NewElement().ScalarBaseMult(ca[i])
-			p.CHat[i] = e.Add(e, group.NewElement().ScalarMult(cb[i], hs[0]))
+			p.CHat[i] = ht.MulAddBase(cb[i], ca[i])
 		}
 	})
 
@@ -290,7 +290,7 @@ func Prove(rand io.Reader, st *Statement, wit *Witness) (*Proof, error) {
 }
 
 // VerifyVarTime checks p against st (CheckProof of Haenni et al.;
-// docs/spec/shuffle.md steps S1–S8). It returns nil if the proof verifies,
+// SPEC.md §13.6, steps S1–S8). It returns nil if the proof verifies,
 // a descriptive error if the statement or proof is malformed (wrong shape),
 // and ErrInvalidProof if an equation fails. rand supplies the weights that
 // merge the equations into one multi-scalar multiplication (SPEC.md §2.5;
@@ -321,7 +321,7 @@ func VerifyVarTime(rand io.Reader, st *Statement, p *Proof) error {
 	z1, z2, z3, zA, zB, zHat := z[0], z[1], z[2], z[3:3+w], z[3+w:3+2*w], z[3+2*w:]
 
 	// Σ of the weighted equations "left − right = 0", one coefficient per
-	// distinct point (docs/spec/shuffle.md step S7).
+	// distinct point (SPEC.md §13.6 step S7).
 	m := newMSM(6 + 2*w + 5*n + 4*w*n)
 	mul := func(a, b *group.Scalar) *group.Scalar { return group.NewScalar().Mul(a, b) }
 	neg := func(a *group.Scalar) *group.Scalar { return group.NewScalar().Neg(a) }
@@ -414,6 +414,18 @@ func (m *msm) add(s *group.Scalar, p *group.Element) {
 	m.pts = append(m.pts, p)
 }
 
+// sumIsIdentity computes the sum in one piece per CPU (each a
+// multi-scalar multiplication of its terms) and adds the pieces: the sum,
+// hence the verdict, does not depend on the split.
 func (m *msm) sumIsIdentity() bool {
-	return group.VarTimeMultiScalarMult(m.sc, m.pts).IsIdentity()
+	k := chunks(len(m.sc))
+	parts := make([]*group.Element, k)
+	forChunks(len(m.sc), k, func(c, lo, hi int) {
+		parts[c] = group.VarTimeMultiScalarMult(m.sc[lo:hi], m.pts[lo:hi])
+	})
+	sum := group.NewElement()
+	for _, p := range parts {
+		sum.Add(sum, p)
+	}
+	return sum.IsIdentity()
 }

@@ -317,12 +317,33 @@ def window_error(m, etype, t):
     return None
 
 
+KIND_SELECT, KIND_RANKED, KIND_SCORE, KIND_WRITE_IN = 0, 1, 2, 3  # §12.1
+WRITE_IN_CHUNK = 30
+
+
+def write_in_chunks(mx):
+    """§12.2: w = ceil((1 + max) / 30)."""
+    return (mx + WRITE_IN_CHUNK) // WRITE_IN_CHUNK
+
+
+def kind_part_size(kind, n, mn, mx):
+    """§12.2: the size of a question's part of a version-2 ballot."""
+    if kind == KIND_SELECT:
+        return 8 + 320 * n + 128 * (mx - mn + 1)
+    if kind == KIND_RANKED:
+        k = mx
+        return 8 + 320 * n * k + 256 * (n + k + k - 1) + 4 + 128 * (k - mn + 1)
+    if kind == KIND_SCORE:
+        return 8 + n * (64 + 128 * (mx - mn + 1))
+    return 4 + 128 * write_in_chunks(mx)
+
+
 def decode_manifest(b):
     r = Reader(b)
     m = SimpleNamespace()
     m.bytes = b
     m.version = r.u8()
-    if m.version not in (1, 2, 4):
+    if m.version not in (1, 2, 3, 4):
         raise Malformed("manifest version %d" % m.version)
     eid = r.bytes_(64)
     if not valid_election_id(eid):
@@ -330,17 +351,28 @@ def decode_manifest(b):
     m.election_id = eid.decode()
     m.title = r.string(1, 1024, "title")
     nq = r.count(1, 64, "questions")
-    m.questions = []
+    m.questions, m.kinds = [], []
     for q in range(nq):
         text = r.string(1, 4096, "question %d text" % q)
-        no = r.count(2, 64, "question %d options" % q)
+        kind = r.u8() if m.version == 3 else KIND_SELECT  # §12.1 field 5a
+        if kind > KIND_WRITE_IN:
+            raise Malformed("question %d: kind %d" % (q, kind))
+        if kind == KIND_WRITE_IN:
+            no = r.count(0, 0, "question %d options" % q)
+        else:
+            no = r.count(2, 64, "question %d options" % q)
         opts = [r.string(1, 1024, "question %d option" % q) for _ in range(no)]
         if len(set(opts)) != len(opts):
             raise Malformed("question %d: options not distinct" % q)
         mn, mx = r.u32(), r.u32()
-        if not (mn <= mx <= no and mx >= 1):
+        ok = {KIND_SELECT: mn <= mx <= no and mx >= 1, KIND_RANKED: mn <= mx <= no and mx >= 1,
+              KIND_SCORE: mn < mx <= 100, KIND_WRITE_IN: mn == 0 and 1 <= mx <= 255}[kind]
+        if not ok:
             raise Malformed("question %d: min %d max %d invalid" % (q, mn, mx))
         m.questions.append((text, opts, mn, mx))
+        m.kinds.append(kind)
+    if m.version == 3 and all(k == KIND_SELECT for k in m.kinds):
+        raise Malformed("a version-3 manifest without a ranked, score or write-in question")
     m.authority, m.authority_b = r.elem(False, "authority")
     m.ca, m.ca_b = r.elem(False, "credential_authority")
     n = r.count(1, 32, "trustees")
@@ -357,7 +389,7 @@ def decode_manifest(b):
     nn = len(m.nodes)
     m.witnesses, m.wquorum = [], 0
     m.languages, m.translations, m.opens_at, m.closes_at, m.manual = [], [], 0, 0, True
-    if m.version in (2, 4):
+    if m.version in (2, 3, 4):
         m.witnesses, m.wquorum = read_members(
             r, "witnesses", 128, valid_witness_name, "witness name", "witness_quorum",
             least=1 if m.version == 2 else 0)
@@ -386,7 +418,10 @@ def decode_manifest(b):
     keys = [m.authority_b, m.ca_b] + [t[2] for t in m.trustees]
     if len(set(keys)) != len(keys):
         raise Malformed("authority, credential authority and trustee keys not pairwise distinct")
-    size = 69 + sum(8 + 320 * len(o) + 128 * (mx - mn + 1) for (_, o, mn, mx) in m.questions)
+    if m.version == 3:
+        size = 69 + sum(1 + kind_part_size(k, len(o), mn, mx) for k, (_, o, mn, mx) in zip(m.kinds, m.questions))
+    else:
+        size = 69 + sum(8 + 320 * len(o) + 128 * (mx - mn + 1) for (_, o, mn, mx) in m.questions)
     if size > 65536:
         raise Malformed("largest ballot %d bytes > 65536" % size)
     m.fp = digest("manifest-fingerprint", [b])
@@ -2005,6 +2040,582 @@ def entry_ids(data):
         o += 5 + n
 
 
+# --------------------------------------------------------------------------
+# SPEC.md §12: version-2 ballots (§12.2), their proofs (§12.3, §12.7), mix
+# rows (§12.5), decoding (§12.4, §12.6) and audits (§12.9)
+
+
+class KindFail(Exception):
+    def __init__(self, step, msg):
+        Exception.__init__(self, "%s: %s" % (step, msg))
+        self.step = step
+
+
+def decode_kinds_ballot(b):
+    """§12.2: a version-2 ballot. Questions are (kind, fields) namespaces."""
+    r = Reader(b)
+    x = SimpleNamespace(raw=b)
+    if r.u8() != 2:
+        raise Malformed("ballot version is not 2")
+    x.fp = r.raw(32)
+    x.cred, x.cred_b = r.elem(False, "ballot credential")
+    nq = r.count(1, 64, "ballot questions")
+    x.questions = []
+    for _ in range(nq):
+        q = SimpleNamespace(kind=r.u8())
+        if q.kind == KIND_SELECT:
+            no = r.count(2, 64, "ballot options", 320)
+            q.opts = [read_ciphertext(r) + ([read_branch(r), read_branch(r)],) for _ in range(no)]
+            nb = r.count(1, 65, "range branches", 128)
+            q.rng = [read_branch(r) for _ in range(nb)]
+        elif q.kind == KIND_RANKED:
+            q.n = r.count(2, 64, "ranked options")
+            q.k = r.count(1, q.n, "ranks")
+            q.entries = [read_ciphertext(r) + ([read_branch(r), read_branch(r)],) for _ in range(q.n * q.k)]
+            q.sums = [[read_branch(r), read_branch(r)] for _ in range(q.n + q.k + q.k - 1)]
+            nb = r.count(1, q.k + 1, "total branches", 128)
+            q.sums.append([read_branch(r) for _ in range(nb)])
+        elif q.kind == KIND_SCORE:
+            q.n = r.count(2, 64, "score options")
+            q.nb = r.count(2, 101, "score branches")
+            q.entries = [read_ciphertext(r) + ([read_branch(r) for _ in range(q.nb)],) for _ in range(q.n)]
+        elif q.kind == KIND_WRITE_IN:
+            w = r.count(1, 9, "write-in chunks", 128)
+            q.chunks = []
+            for _ in range(w):
+                ct = read_ciphertext(r)
+                t, tb = r.elem(True, "write-in t")
+                q.chunks.append(ct + (t, tb, r.scalar("write-in s")))
+        else:
+            raise Malformed("question kind %d" % q.kind)
+        x.questions.append(q)
+    r.end()
+    return x
+
+
+def ranked_sums(q, mn):
+    """§12.3.1 items 2-5 in encoding order: (kind, index, v0, vmax, plus, minus)
+    with plus and minus lists of entry indexes e = i*k + j."""
+    n, k = q.n, q.k
+    out = [(0, i, 0, 1, [i * k + j for j in range(k)], []) for i in range(n)]
+    out += [(1, j, 0, 1, [i * k + j for i in range(n)], []) for j in range(k)]
+    out += [(2, j, 0, 1, [i * k + j for i in range(n)], [i * k + j + 1 for i in range(n)]) for j in range(k - 1)]
+    out.append((3, 0, mn, k, list(range(n * k)), []))
+    return out
+
+
+def p1_ok(label, prefix, branches):
+    """§6.3 P1: the branch challenges add up to the transcript's challenge."""
+    items = list(prefix) + [x for br in branches for x in (br[4][:32], br[4][32:])]
+    return sum(br[2] for br in branches) % L == challenge(label, items)
+
+
+def p23_ok(A, B, K, v0, branches):
+    """§6.3 P2 and P3 of every branch j, value v0 + j."""
+    for j, (a, b, c, s_, _) in enumerate(branches):
+        if not (G * s_).r_eq(a + A * c) or not (K * s_).r_eq(b + (B - G * (v0 + j)) * c):
+            return False
+    return True
+
+
+def verify_kinds_ballot(m, K, Kb, x):
+    """V8.2, V8.3 and V8.6-V8.10 of a version-2 ballot (§12.7): raises
+    KindFail(step, reason) at the first failing check; P1 checks of every
+    question come before the P2/P3 equations."""
+    if x.fp != m.fp:
+        raise KindFail("V8.2", "ballot fingerprint is not the manifest's")
+    if len(x.questions) != len(m.questions):
+        raise KindFail("V8.3", "%d questions, manifest %d" % (len(x.questions), len(m.questions)))
+    for qi, (q, kind, (_, opts, mn, mx)) in enumerate(zip(x.questions, m.kinds, m.questions)):
+        shape = {KIND_SELECT: lambda: q.kind == kind and len(q.opts) == len(opts) and len(q.rng) == mx - mn + 1,
+                 KIND_RANKED: lambda: q.kind == kind and q.n == len(opts) and q.k == mx and len(q.sums[-1]) == mx - mn + 1,
+                 KIND_SCORE: lambda: q.kind == kind and q.n == len(opts) and q.nb == mx - mn + 1,
+                 KIND_WRITE_IN: lambda: q.kind == kind and len(q.chunks) == write_in_chunks(mx)}[q.kind]
+        if not shape():
+            raise KindFail("V8.3", "question %d does not have the manifest's kind and shape" % qi)
+    eqs = []  # (step, what, A, B, v0, branches) for P2/P3, in order
+    for qi, (q, (_, opts, mn, mx)) in enumerate(zip(x.questions, m.questions)):
+        pre = [m.fp, Kb, x.cred_b, u64(qi)]
+        if q.kind == KIND_SELECT:
+            A, B, cts = IDENTITY, IDENTITY, []
+            for i, (a, ab, b, bb, br) in enumerate(q.opts):
+                if not p1_ok("disjunctive-proof", pre + [u64(i), ab, bb], br):
+                    raise KindFail("V8.6.2", "question %d option %d: P1" % (qi, i))
+                eqs.append(("V8.6.3", "question %d option %d" % (qi, i), a, b, 0, br))
+                A, B, cts = A + a, B + b, cts + [ab, bb]
+            if not p1_ok("range-proof", pre + [u64(mn), u64(mx)] + cts, q.rng):
+                raise KindFail("V8.7.2", "question %d range proof: P1" % qi)
+            eqs.append(("V8.7.3", "question %d range proof" % qi, A, B, mn, q.rng))
+        elif q.kind == KIND_RANKED:
+            cts = []
+            for e, (a, ab, b, bb, br) in enumerate(q.entries):
+                i, j = divmod(e, q.k)
+                if not p1_ok("ranked-entry-proof", pre + [u64(i), u64(j), ab, bb], br):
+                    raise KindFail("V8.8.1", "question %d entry (option %d, rank %d): P1" % (qi, i, j))
+                eqs.append(("V8.8.3", "question %d entry (option %d, rank %d)" % (qi, i, j), a, b, 0, br))
+                cts += [ab, bb]
+            for (kind, idx, v0, vmax, plus, minus), br in zip(ranked_sums(q, mn), q.sums):
+                name = "question %d %s %d" % (qi, ["row", "column", "step", "total"][kind], idx)
+                if not p1_ok("ranked-sum-proof", pre + [u64(kind), u64(idx), u64(v0), u64(vmax)] + cts, br):
+                    raise KindFail("V8.8.2", name + ": P1")
+                A, B = IDENTITY, IDENTITY
+                for e in plus:
+                    A, B = A + q.entries[e][0], B + q.entries[e][2]
+                for e in minus:
+                    A, B = A - q.entries[e][0], B - q.entries[e][2]
+                eqs.append(("V8.8.3", name, A, B, v0, br))
+        elif q.kind == KIND_SCORE:
+            for i, (a, ab, b, bb, br) in enumerate(q.entries):
+                if not p1_ok("score-proof", pre + [u64(i), u64(mn), u64(mx), ab, bb], br):
+                    raise KindFail("V8.9.1", "question %d option %d: P1" % (qi, i))
+                eqs.append(("V8.9.2", "question %d option %d" % (qi, i), a, b, mn, br))
+        else:
+            items = pre + [u64(len(q.chunks))] + [x_ for ch in q.chunks for x_ in (ch[1], ch[3])] + [ch[5] for ch in q.chunks]
+            c = challenge("writein-proof", items)
+            for k_, (a, _, _, _, t, _, s_) in enumerate(q.chunks):
+                if not (G * s_).r_eq(t + a * c):
+                    raise KindFail("V8.10.1", "question %d write-in chunk %d" % (qi, k_))
+    for step, what, A, B, v0, br in eqs:
+        if not p23_ok(A, B, K, v0, br):
+            raise KindFail(step, what + ": P2/P3")
+
+
+def mix_row(q):
+    """§12.5: the question's row of (alpha, beta) points."""
+    if q.kind == KIND_RANKED:
+        row = []
+        for i in range(q.n):
+            A, B = IDENTITY, IDENTITY
+            for j in range(q.k):
+                a, _, b, _, _ = q.entries[i * q.k + j]
+                A, B = A + a * (j + 1), B + b * (j + 1)
+            row.append((A, B))
+        return row
+    if q.kind == KIND_SCORE:
+        return [(a, b) for (a, _, b, _, _) in q.entries]
+    return [(ch[0], ch[2]) for ch in q.chunks]
+
+
+def encode_chunk(d):
+    """§12.4: try-and-increment of a 30-byte chunk."""
+    for j in range(16384):
+        cand = bytes([2 * (j % 128)]) + d + bytes([j // 128])
+        try:
+            return r255.decode(cand)
+        except DecodeError:
+            continue
+    raise ValueError("chunk does not encode")
+
+
+def write_in_bytes(text_b, w):
+    return bytes([len(text_b)]) + text_b + bytes(WRITE_IN_CHUNK * w - 1 - len(text_b))
+
+
+def write_in_text(buf, mx):
+    """D3 on the chunks' bytes: a length <= mx, zero padding, UTF-8."""
+    n = buf[0]
+    if n > mx or 1 + n > len(buf) or any(buf[1 + n:]):
+        raise ValueError("not a write-in of at most %d bytes" % mx)
+    return buf[1:1 + n].decode("utf-8")
+
+
+def decode_row(kind, mn, mx, elems):
+    """§12.6 D1-D3: the answer of a decrypted row (ranking, scores or text)."""
+    def small(M, hi):
+        for v in range(hi + 1):
+            if (G * v).r_eq(M):
+                return v
+        raise ValueError("not a small multiple of G")
+    if kind == KIND_RANKED:
+        ranks = [small(M, mx) for M in elems]
+        t = sum(1 for r_ in ranks if r_)
+        if sorted(r_ for r_ in ranks if r_) != list(range(1, t + 1)) or t < mn:
+            raise ValueError("not a ranking")
+        return [ranks.index(p) for p in range(1, t + 1)]
+    if kind == KIND_SCORE:
+        vals = [small(M, mx) for M in elems]
+        if any(v < mn for v in vals):
+            raise ValueError("score below min")
+        return vals
+    buf = b""
+    for M in elems:
+        d = M.encode()[1:31]
+        if not encode_chunk(d).r_eq(M):
+            raise ValueError("not a chunk encoding")
+        buf += d
+    return write_in_text(buf, mx)
+
+
+def answer_of(kind, a):
+    """The vector's JSON answer for a question of this kind."""
+    return {KIND_SELECT: a.get("Choices") or [], KIND_RANKED: a.get("Ranking") or [],
+            KIND_SCORE: a.get("Scores") or [], KIND_WRITE_IN: a.get("Text") or ""}[kind]
+
+
+def kinds_vectors(path):
+    """ballot/testdata/kinds.json: the honest ballots verify, their mix rows
+    and decrypted answers are the vector's, every bad ballot fails at its
+    step, the write-in encodings match."""
+    import json
+    with open(path) as f:
+        v = json.load(f)
+    m = decode_manifest(bytes.fromhex(v["manifest"]))
+    ok = m.fp.hex() == v["fingerprint"]
+    if not ok:
+        print("FAIL fingerprint")
+    Kb = bytes.fromhex(v["election_key"])
+    K = r255.decode(Kb, allow_identity=False)
+    x_sk = r255.decode_scalar(bytes.fromhex(v["secret_key"]))
+    for n, bv in enumerate(v["ballots"]):
+        x = decode_kinds_ballot(bytes.fromhex(bv["ballot"]))
+        try:
+            verify_kinds_ballot(m, K, Kb, x)
+        except KindFail as e:
+            ok = False
+            print("FAIL ballot %d: %s" % (n, e))
+            continue
+        for qi, q in enumerate(x.questions):
+            if q.kind == KIND_SELECT:
+                continue
+            row = mix_row(q)
+            if b"".join(a.encode() + b.encode() for a, b in row).hex() != bv["mix_rows"][qi]:
+                ok = False
+                print("FAIL ballot %d question %d: mix row" % (n, qi))
+            elems = [b - a * x_sk for a, b in row]
+            if b"".join(M.encode() for M in elems).hex() != bv["plaintexts"][qi]:
+                ok = False
+                print("FAIL ballot %d question %d: plaintexts" % (n, qi))
+            _, _, mn, mx = m.questions[qi]
+            if decode_row(q.kind, mn, mx, elems) != answer_of(q.kind, bv["answers"][qi]):
+                ok = False
+                print("FAIL ballot %d question %d: decoded answer" % (n, qi))
+        print("ballot %d PASS" % n)
+    for bb in v["bad_ballots"]:
+        try:
+            verify_kinds_ballot(m, K, Kb, decode_kinds_ballot(bytes.fromhex(bb["ballot"])))
+            got = "accepted"
+        except KindFail as e:
+            got = e.step
+        except Malformed as e:
+            got = "V8.1"
+        if got != bb["step"]:
+            ok = False
+            print("FAIL bad ballot %r: %s, want %s" % (bb["what"], got, bb["step"]))
+        else:
+            print("bad ballot %r rejected at %s PASS" % (bb["what"], got))
+    for wv in v["write_ins"]:
+        w = write_in_chunks(wv["max"])
+        buf = write_in_bytes(wv["text"].encode(), w)
+        got = [encode_chunk(buf[k * 30:(k + 1) * 30]).encode().hex() for k in range(w)]
+        if got != wv["elements"]:
+            ok = False
+            print("FAIL write-in %r" % wv["text"])
+    print("kinds-vectors %s" % ("PASS" if ok else "FAIL"))
+    return 0 if ok else 1
+
+
+def decode_kinds_audited(b):
+    """§12.9: an audited version-2 ballot (u32-prefixed ballot, then the
+    opening). Returns (ballot, answers, randomness)."""
+    r = Reader(b)
+    x = decode_kinds_ballot(r.bytes_(65536))
+    nq = r.count(0, 64, "opening questions")
+    if nq != len(x.questions):
+        raise Malformed("opening has %d questions, ballot %d" % (nq, len(x.questions)))
+    answers, rands = [], []
+    for qi, q in enumerate(x.questions):
+        if r.u8() != q.kind:
+            raise Malformed("question %d: opening kind" % qi)
+        n = r.u32()
+        want = {KIND_SELECT: lambda: len(q.opts), KIND_RANKED: lambda: q.n, KIND_SCORE: lambda: q.n,
+                KIND_WRITE_IN: lambda: len(q.chunks)}[q.kind]()
+        if n != want:
+            raise Malformed("question %d: opening has %d options or chunks, ballot %d" % (qi, n, want))
+        rs = []
+        if q.kind == KIND_SELECT:
+            a = []
+            for i in range(n):
+                f = r.u8()
+                if f > 1:
+                    raise Malformed("flag %d" % f)
+                if f:
+                    a.append(i)
+                rs.append(r.scalar())
+        elif q.kind == KIND_RANKED:
+            if r.u32() != q.k:
+                raise Malformed("question %d: opening ranks" % qi)
+            t = r.u32()
+            if t > q.k:
+                raise Malformed("ranking of %d options, k = %d" % (t, q.k))
+            a = [r.u32() for _ in range(t)]
+            if any(i >= n for i in a):
+                raise Malformed("ranked option out of range")
+            rs = [r.scalar() for _ in range(n * q.k)]
+        elif q.kind == KIND_SCORE:
+            a = []
+            for _ in range(n):
+                a.append(r.u32())
+                rs.append(r.scalar())
+        else:
+            buf = b""
+            for _ in range(n):
+                buf += r.raw(30)
+                rs.append(r.scalar())
+            try:
+                a = write_in_text(buf, len(buf) - 1)
+            except (ValueError, UnicodeDecodeError) as e:
+                raise Malformed("write-in chunk texts: %s" % e)
+        answers.append(a)
+        rands.append(rs)
+    r.end()
+    return x, answers, rands
+
+
+def verify_kinds_opening(m, K, Kb, x, answers, rands):
+    """§12.9 V9.1-V9.3. Raises KindFail."""
+    try:
+        verify_kinds_ballot(m, K, Kb, x)
+    except KindFail as e:
+        raise KindFail("V9.1", str(e))
+    for qi, (q, a, rs, kind, (_, opts, mn, mx)) in enumerate(zip(x.questions, answers, rands, m.kinds, m.questions)):
+        n = len(opts)
+        if kind == KIND_SELECT:
+            ok = len(set(a)) == len(a) and mn <= len(a) <= mx
+            vals = [1 if i in a else 0 for i in range(n)]
+        elif kind == KIND_RANKED:
+            ok = len(set(a)) == len(a) and mn <= len(a) <= mx
+            vals = [0] * (n * mx)
+            for j, i in enumerate(a):
+                vals[i * mx + j] = 1
+        elif kind == KIND_SCORE:
+            ok = all(mn <= v <= mx for v in a)
+            vals = a
+        else:
+            ok = len(a.encode()) <= mx
+        if not ok:
+            raise KindFail("V9.2", "question %d: the answer breaks the question's rule" % qi)
+        if kind == KIND_WRITE_IN:
+            w = len(q.chunks)
+            buf = write_in_bytes(a.encode(), w)
+            for k_, (ch, r_) in enumerate(zip(q.chunks, rs)):
+                M = encode_chunk(buf[k_ * 30:(k_ + 1) * 30])
+                if not ((G * r_).r_eq(ch[0]) and (M + K * r_).r_eq(ch[2])):
+                    raise KindFail("V9.3", "question %d write-in chunk %d" % (qi, k_))
+            continue
+        cts = q.opts if kind == KIND_SELECT else q.entries
+        for e, ((al, _, be, _, _), v, r_) in enumerate(zip(cts, vals, rs)):
+            if not ((G * r_).r_eq(al) and (G * v + K * r_).r_eq(be)):
+                raise KindFail("V9.3", "question %d ciphertext %d" % (qi, e))
+
+
+def audit_kinds_vectors(path):
+    """ballot/testdata/audit_kinds.json: each audited ballot decodes and
+    verifies, or fails at its step; the valid one opens to the answers."""
+    import json
+    with open(path) as f:
+        v = json.load(f)
+    m = decode_manifest(bytes.fromhex(v["manifest"]))
+    Kb = bytes.fromhex(v["election_key"])
+    K = r255.decode(Kb, allow_identity=False)
+    ok = True
+    for av in v["audited_ballots"]:
+        try:
+            x, answers, rands = decode_kinds_audited(bytes.fromhex(av["audited_ballot"]))
+            verify_kinds_opening(m, K, Kb, x, answers, rands)
+            got = ""
+            if answers != [answer_of(k, a) for k, a in zip(m.kinds, v["answers"])]:
+                got = "wrong answers"
+        except Malformed:
+            got = "decode"
+        except KindFail as e:
+            got = e.step
+        if got != av["step"]:
+            ok = False
+            print("FAIL %r: %s, want %s" % (av["what"], got or "valid", av["step"] or "valid"))
+        else:
+            print("%r: %s PASS" % (av["what"], got or "valid"))
+    print("audit-kinds-vectors %s" % ("PASS" if ok else "FAIL"))
+    return 0 if ok else 1
+
+
+# --------------------------------------------------------------------------
+# SPEC.md §13: the Terelius–Wikström proof of a shuffle (S.1–S.6)
+
+SHUFFLE_MAX_ROWS = 1 << 20
+SHUFFLE_MAX_WIDTH = 1024
+
+
+class ShuffleFail(Exception):
+    def __init__(self, step, msg):
+        Exception.__init__(self, "%s: %s" % (step, msg))
+        self.step = step
+
+
+def shuffle_generators(context, n):
+    """§13.2: h_i = HashToElement(transcript(context, u64 i), "urna/v1/shuffle-generators")."""
+    dst = b"urna/v1/shuffle-generators"
+    return [r255.hash_to_element(transcript([context, u64(i)]), dst) for i in range(n + 1)]
+
+
+def decode_shuffle_proof(b, n, w):
+    """§13.5 and S2: the proof's fields, as (bytes, point) for elements and
+    ints for scalars."""
+    if len(b) < 8:
+        raise ShuffleFail("S2", "proof of %d bytes" % len(b))
+    pn, pw = int.from_bytes(b[0:4], "big"), int.from_bytes(b[4:8], "big")
+    if pn > SHUFFLE_MAX_ROWS or pw < 1 or pw > SHUFFLE_MAX_WIDTH:
+        raise ShuffleFail("S2", "proof for N = %d, w = %d" % (pn, pw))
+    if len(b) != 8 + 32 * (5 * pn + 6 + 3 * pw):
+        raise ShuffleFail("S2", "proof of %d bytes for N = %d, w = %d" % (len(b), pn, pw))
+    if (pn, pw) != (n, w):
+        raise ShuffleFail("S2", "proof for N = %d, w = %d; statement has N = %d, w = %d" % (pn, pw, n, w))
+    off = [8]
+
+    def fields(k, decode):
+        out = []
+        for _ in range(k):
+            x = b[off[0]:off[0] + 32]
+            off[0] += 32
+            try:
+                out.append(decode(x))
+            except DecodeError as e:
+                raise ShuffleFail("S2", str(e))
+        return out
+
+    def elems(k):
+        return fields(k, lambda x: (x, r255.decode(x)))
+
+    def scalars(k):
+        return fields(k, r255.decode_scalar)
+    p = SimpleNamespace()
+    p.c, p.chat = elems(n), elems(n)
+    p.t1, p.t2, p.t3 = elems(3)
+    t4 = elems(2 * w)
+    p.t4a, p.t4b = t4[0::2], t4[1::2]
+    p.that = elems(n)
+    p.s1, p.s2, p.s3 = scalars(3)
+    p.s4, p.shat, p.sp = scalars(w), scalars(n), scalars(n)
+    return p
+
+
+def msum(terms):
+    """Σ k·P over (k, P) pairs."""
+    acc = IDENTITY
+    for k, pt in terms:
+        acc = acc + pt * k
+    return acc
+
+
+def verify_shuffle(context, key_b, w, inputs, outputs, proof_b):
+    """S1–S6 of SPEC.md §13.6, one equation at a time. inputs and
+    outputs are lists of rows, a row a list of w ciphertexts of 64 bytes
+    (α || β). Raises ShuffleFail(step, reason); returns None if valid."""
+    # S1
+    try:
+        K = r255.decode(key_b, allow_identity=False)
+    except DecodeError as e:
+        raise ShuffleFail("S1", "key: %s" % e)
+    n = len(inputs)
+    if n > SHUFFLE_MAX_ROWS or not 1 <= w <= SHUFFLE_MAX_WIDTH:
+        raise ShuffleFail("S1", "N = %d, w = %d out of bounds" % (n, w))
+    if len(outputs) != n:
+        raise ShuffleFail("S1", "%d input rows, %d output rows" % (n, len(outputs)))
+
+    def rows(what, rs):
+        out = []
+        for i, row in enumerate(rs):
+            if len(row) != w or any(len(ct) != 64 for ct in row):
+                raise ShuffleFail("S1", "%s row %d is not %d ciphertexts" % (what, i + 1, w))
+            try:
+                out.append([(r255.decode(ct[:32]), r255.decode(ct[32:])) for ct in row])
+            except DecodeError as e:
+                raise ShuffleFail("S1", "%s row %d: %s" % (what, i + 1, e))
+        return out
+    e_in, e_out = rows("input", inputs), rows("output", outputs)
+    # S2, S3
+    p = decode_shuffle_proof(proof_b, n, w)
+    h = shuffle_generators(context, n)
+    # S4
+    seed = digest("shuffle-statement", [context, key_b, u64(n), u64(w)] +
+                  [b"".join(r) for r in inputs] + [b"".join(r) for r in outputs] +
+                  [x for x, _ in p.c])
+    u = [challenge("shuffle-challenges", [seed, u64(j + 1)]) for j in range(n)]
+    # S5
+    items = [seed] + [x for x, _ in p.chat] + [p.t1[0], p.t2[0], p.t3[0]]
+    for k in range(w):
+        items += [p.t4a[k][0], p.t4b[k][0]]
+    c = challenge("shuffle-proof", items + [x for x, _ in p.that])
+    # S6
+    C = [pt for _, pt in p.c]
+    CH = [h[0]] + [pt for _, pt in p.chat]
+
+    def check(name, left, right):
+        if not left.r_eq(right):
+            raise ShuffleFail("S6", "equation %s does not hold" % name)
+    sum_c = msum([(1, x) for x in C])
+    sum_h = msum([(1, x) for x in h[1:]])
+    check("S6.1", G * p.s1, p.t1[1] + (sum_c - sum_h) * c)
+    prod_u = 1
+    for x in u:
+        prod_u = prod_u * x % L
+    check("S6.2", G * p.s2, p.t2[1] + (CH[n] - h[0] * prod_u) * c)
+    check("S6.3", G * p.s3 + msum(zip(p.sp, h[1:])), p.t3[1] + msum(zip(u, C)) * c)
+    for k in range(w):
+        left_a = msum([(p.sp[i], e_out[i][k][0]) for i in range(n)]) - G * p.s4[k]
+        right_a = p.t4a[k][1] + msum([(u[j], e_in[j][k][0]) for j in range(n)]) * c
+        check("S6.4 (α, k = %d)" % (k + 1), left_a, right_a)
+        left_b = msum([(p.sp[i], e_out[i][k][1]) for i in range(n)]) - K * p.s4[k]
+        right_b = p.t4b[k][1] + msum([(u[j], e_in[j][k][1]) for j in range(n)]) * c
+        check("S6.4 (β, k = %d)" % (k + 1), left_b, right_b)
+    for i in range(n):
+        check("S6.5 (i = %d)" % (i + 1), G * p.shat[i] + CH[i] * p.sp[i], p.that[i][1] + CH[i + 1] * c)
+    return None
+
+
+def read_shuffle_vector(path):
+    """The text format of tally/shuffle/testdata/vector.txt (§13.8): lines
+    "context HEX", "key HEX", "width W", "input I CT...", "output I CT...",
+    "permutation [...]" (ignored), "proof HEX"; "#" starts a comment."""
+    v = SimpleNamespace(context=None, key=None, width=None, inputs=[], outputs=[], proof=None)
+    with open(path) as f:
+        for line in f:
+            parts = line.split()
+            if not parts or parts[0].startswith("#"):
+                continue
+            tag = parts[0]
+            if tag == "context":
+                v.context = bytes.fromhex(parts[1]) if len(parts) > 1 else b""
+            elif tag == "key":
+                v.key = bytes.fromhex(parts[1])
+            elif tag == "width":
+                v.width = int(parts[1])
+            elif tag in ("input", "output"):
+                (v.inputs if tag == "input" else v.outputs).append([bytes.fromhex(x) for x in parts[2:]])
+            elif tag == "proof":
+                v.proof = bytes.fromhex(parts[1])
+    if v.context is None or v.key is None or v.width is None or v.proof is None:
+        raise ValueError("%s: missing context, key, width or proof" % path)
+    return v
+
+
+def shuffle_main(paths):
+    """Prints, per file, "PATH: S PASS ..." or "PATH: S FAIL Sn: reason";
+    exit status 0 iff every shuffle is valid."""
+    allok = True
+    for path in paths:
+        try:
+            v = read_shuffle_vector(path)
+            verify_shuffle(v.context, v.key, v.width, v.inputs, v.outputs, v.proof)
+            print("%s: S PASS (N = %d, w = %d)" % (path, len(v.inputs), v.width))
+        except ShuffleFail as e:
+            allok = False
+            print("%s: S FAIL %s" % (path, e))
+        except ValueError as e:
+            allok = False
+            print("%s: S FAIL S1: malformed vector: %s" % (path, e))
+    return 0 if allok else 1
+
+
 def selftest():
     """Known answers: RFC 9496 generator multiples, the §2.2 vector, decoder
     rejections (non-canonical, negative, wrong length), RFC 8032 test 1."""
@@ -2037,6 +2648,8 @@ def selftest():
     pub = bytes.fromhex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
     sig = bytes.fromhex("e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bac"
                         "c61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b")
+    assert r255.hash_to_element(b"abc", b"urna/test").encode().hex() == \
+        "56e0fe16b948f64c9453d672bfc4df8055f48078788da7f2968bfb249d4efc0d"  # Go's group.HashToElement
     assert r255.ed25519_verify(pub, b"", sig)
     assert not r255.ed25519_verify(pub, b"x", sig)
     print("selftest PASS")
@@ -2054,10 +2667,19 @@ def main(argv):
     ap.add_argument("--manifest-vectors", metavar="JSON", help="decode a manifest vector (§4.2) and check its fingerprint, then exit")
     ap.add_argument("--cosignature-vectors", metavar="JSON", help="check cosignature (§3.13) and node-key (§4.1) vectors and exit")
     ap.add_argument("--evidence", metavar="FILE", help="check an evidence file of a fork (§10.8) and exit")
+    ap.add_argument("--kinds-vectors", metavar="JSON", help="check ballot/testdata/kinds.json (SPEC.md §12.2-§12.7) and exit")
+    ap.add_argument("--audit-kinds-vectors", metavar="JSON", help="check ballot/testdata/audit_kinds.json (SPEC.md §12.9) and exit")
+    ap.add_argument("--shuffle", metavar="FILE", nargs="+", help="check a shuffle in the format of tally/shuffle/testdata/vector.txt (SPEC.md §13.6) and exit")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
     if args.evidence:
         return evidence_main(args.evidence)
+    if args.shuffle:
+        return shuffle_main(args.shuffle)
+    if args.kinds_vectors:
+        return kinds_vectors(args.kinds_vectors)
+    if args.audit_kinds_vectors:
+        return audit_kinds_vectors(args.audit_kinds_vectors)
     if args.selftest:
         return selftest()
     if args.id_vectors:

@@ -139,13 +139,19 @@ func TestIDVectors(t *testing.T) {
 // end with "<mode> PASS".
 func runVectors(t *testing.T, mode, pkg, name string) {
 	t.Helper()
-	py := python(t)
 	_, file, _, _ := runtime.Caller(0)
-	vectors := filepath.Join(filepath.Dir(file), "..", "..", pkg, "testdata", name)
-	out, err := exec.Command(py, script(t), "--"+mode, vectors).CombinedOutput()
+	runVectorFile(t, mode, filepath.Join(filepath.Dir(file), "..", "..", pkg, "testdata", name))
+}
+
+// runVectorFile runs pyverify --<mode> FILE, wants it to end with
+// "<mode> PASS" and returns its output.
+func runVectorFile(t *testing.T, mode, file string) string {
+	t.Helper()
+	out, err := exec.Command(python(t), script(t), "--"+mode, file).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), mode+" PASS") {
 		t.Fatalf("pyverify --%s: %v\n%s", mode, err, out)
 	}
+	return string(out)
 }
 
 // TestEntryIDs compares pyverify's entry identifiers (SPEC §3.4, computed

@@ -195,6 +195,44 @@ def decode_scalar(b):
     return v
 
 
+# --- RFC 9496 §4.3.4 one-way map, RFC 9380 hash_to_ristretto255 -----------
+
+ONE_MINUS_D_SQ = (1 - D * D) % P
+D_MINUS_ONE_SQ = (D - 1) * (D - 1) % P
+
+
+def _elligator(t):
+    """MAP of RFC 9496 §4.3.4: a field element to a point."""
+    r = SQRT_M1 * t % P * t % P
+    u = (r + 1) * ONE_MINUS_D_SQ % P
+    v = (-1 - r * D) * (r + D) % P
+    was_square, s = sqrt_ratio_m1(u, v)
+    s_prime = (-_abs(s * t)) % P
+    if not was_square:
+        s = s_prime
+    c = (P - 1) if was_square else r
+    n = (c * (r - 1) % P * D_MINUS_ONE_SQ - v) % P
+    w0 = 2 * s * v % P
+    w1 = n * SQRT_AD_MINUS_ONE % P
+    w2 = (1 - s * s) % P
+    w3 = (1 + s * s) % P
+    return Point(w0 * w3 % P, w2 * w1 % P, w1 * w3 % P, w0 * w2 % P)
+
+
+def from_uniform_bytes(b):
+    """RFC 9496 §4.3.4: 64 uniform bytes to an element (two maps, added)."""
+    mask = (1 << 255) - 1
+    r0 = (int.from_bytes(b[:32], "little") & mask) % P
+    r1 = (int.from_bytes(b[32:64], "little") & mask) % P
+    return _elligator(r0) + _elligator(r1)
+
+
+def hash_to_element(msg, dst):
+    """hash_to_ristretto255 (RFC 9380 Appendix B, suite
+    ristretto255_XMD:SHA-512_R255MAP_RO_)."""
+    return from_uniform_bytes(expand_message_xmd_sha512(msg, dst, 64))
+
+
 # --- RFC 9380 §5.3.1 ------------------------------------------------------
 
 def expand_message_xmd_sha512(msg, dst, len_in_bytes):
