@@ -18,7 +18,6 @@ import (
 func TestVoteAnswers(t *testing.T) {
 	dir := t.TempDir()
 	p := func(s string) string { return filepath.Join(dir, s) }
-	ctx := context.Background()
 	must := mustRun(t)
 	N := openTestElection(t, dir, `{"version":3,"election_id":"answers-1","title":"Kinds","threshold":2,
 	 "questions":[{"text":"Chair","options":["Ada","Grace"],"min":1,"max":1},
@@ -27,15 +26,7 @@ func TestVoteAnswers(t *testing.T) {
 	  {"text":"Motto","options":[],"min":0,"max":20,"kind":"write-in"}]}`, must, 2)
 	os.MkdirAll(p("receipts"), 0o700)
 	vote := func(args ...string) (string, error) {
-		var out bytes.Buffer
-		e := &env{stdout: &out, stderr: &out, getenv: func(string) string { return "" }, now: time.Now}
-		fs := flag.NewFlagSet("vote", flag.ContinueOnError)
-		act := voteFlags(fs)
-		if err := fs.Parse(append([]string{N, "--credential-file", p("ca/credentials.txt"), "--voter", "1", "--receipt-dir", p("receipts")}, args...)); err != nil {
-			t.Fatal(err)
-		}
-		err := act(ctx, e, nil)
-		return out.String(), err
+		return runVoteCmd(t, N, p("ca/credentials.txt"), p("receipts"), time.Now(), args...)
 	}
 	file := func(name, json string) string {
 		if err := os.WriteFile(p(name), []byte(json), 0o600); err != nil {
@@ -68,4 +59,19 @@ func TestVoteAnswers(t *testing.T) {
 		t.Fatalf("receipts: %v", receipts)
 	}
 	must("check-receipt", receipts[0], N)
+}
+
+// runVoteCmd runs `urna vote` on node flag N as voter 1 of credentials,
+// with the clock at now, and returns what it printed and its error.
+func runVoteCmd(t *testing.T, N, credentials, receipts string, now time.Time, args ...string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	e := &env{stdout: &out, stderr: &out, getenv: func(string) string { return "" }, now: func() time.Time { return now }}
+	fs := flag.NewFlagSet("vote", flag.ContinueOnError)
+	act := voteFlags(fs)
+	if err := fs.Parse(append([]string{N, "--credential-file", credentials, "--voter", "1", "--receipt-dir", receipts}, args...)); err != nil {
+		t.Fatal(err)
+	}
+	err := act(context.Background(), e, nil)
+	return out.String(), err
 }
