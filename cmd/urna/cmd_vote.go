@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -203,6 +204,10 @@ func runVote(ctx context.Context, e *env, o *voteOpts) error {
 		if v.Audit.Verified {
 			fmt.Fprintln(e.stdout, "the opening checks out: this machine encrypted your choices faithfully (the challenged ballot does not count)")
 		}
+	}
+	if errors.Is(err, ballot.ErrInvalidChoice) {
+		// Refused while encrypting, by ballot's rules (SPEC.md §12.3).
+		return withHint(fmt.Errorf("urna vote: %w: nothing was sent", err), "that message numbers questions and options from 0 (question 0 is the first); "+listed)
 	}
 	if err != nil {
 		return roleError("vote", node, err)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -38,6 +39,11 @@ func TestVoteAnswers(t *testing.T) {
 	out, err := vote("--answers", file("bad.json", `[{"choices":[1]},{"ranking":[3,1,3]},{"scores":[1,2]},{"text":""}]`))
 	if err == nil || !strings.Contains(err.Error(), `question 2 ("Rank the venues"): option 3 ("Pisa") is listed twice`) {
 		t.Fatalf("bad ranking: %v\n%s", err, out)
+	}
+	out, err = vote("--answers", file("long.json", `[{"choices":[1]},{"ranking":[1]},{"scores":[1,6]},{"text":""}]`))
+	var h hinter
+	if err == nil || !strings.Contains(err.Error(), "scored 6, outside 0..5") || !strings.Contains(err.Error(), "nothing was sent") || !errors.As(err, &h) || !strings.Contains(h.Hint(), "from 0") {
+		t.Fatalf("score out of range: %v\n%s", err, out)
 	}
 	if out, err = vote("--choices", "1;1;;"); err == nil || !strings.Contains(err.Error(), `question 2 ("Rank the venues")`) {
 		t.Fatalf("--choices for a ranked question: %v\n%s", err, out)
