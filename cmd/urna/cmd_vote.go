@@ -29,9 +29,9 @@ the options you select, separated by ','. With --challenge a first ballot is
 encrypted and opened on the board instead of cast, so that you (and anyone)
 can check this machine encrypted what you chose; a fresh ballot is then cast.
 
---answers FILE gives the answers instead, and is
-required when the election has ranked, score or write-in questions: a JSON
-array with one object per question, in order, options numbered from 1:
+--answers FILE gives the answers instead, and is required when the
+election has ranked, score or write-in questions: a JSON array with one
+object per question, in order, options numbered from 1:
   [{"choices":[2]}, {"ranking":[3,1,4]}, {"scores":[5,0,3]}, {"text":"Zoë"}]
 "choices" selects options, "ranking" lists options most preferred first,
 "scores" gives every option its score, "text" is a write-in. Such a ballot
