@@ -51,7 +51,11 @@ func TestVoteAnswers(t *testing.T) {
 	if out, err = vote("--choices", "1", "--answers", p("bad.json")); err == nil || !strings.Contains(err.Error(), "either --choices or --answers") {
 		t.Fatalf("both flags: %v", err)
 	}
-	out, err = vote("--answers", file("good.json", `[{"choices":[2]},{"ranking":[3,1]},{"scores":[5,0]},{"text":"Zoë 李"}]`))
+	good := file("good.json", `[{"choices":[2]},{"ranking":[3,1]},{"scores":[5,0]},{"text":"Zoë 李"}]`)
+	if out, err = vote("--answers", good, "--challenge"); err == nil || !strings.Contains(err.Error(), "cannot be challenged yet") || !strings.Contains(err.Error(), "nothing was sent") {
+		t.Fatalf("--challenge with --answers: %v\n%s", err, out)
+	}
+	out, err = vote("--answers", good)
 	if err != nil {
 		t.Fatalf("vote --answers: %v\n%s", err, out)
 	}

@@ -334,7 +334,7 @@ func Cast(ctx context.Context, rand io.Reader, c *apiclient.Client, opts CastOpt
 		// SPEC.md §12.10: the audit entry (§7.3) of a version-2 ballot is
 		// not specified, and nodes refuse the audited ballot of §12.9
 		// (type 9: it is signed by the credential).
-		return nil, errors.New("roles: a ballot of answers (ranked, score or write-in questions) cannot be challenged yet: the board takes no audit of a version-2 ballot (SPEC.md §12.10); nothing was sent")
+		return nil, errors.New("roles: a version-2 ballot (the ballot of an election with ranked, score or write-in questions) cannot be challenged yet: the board takes no audit of it (SPEC.md §12.10); nothing was sent")
 	}
 	if opts.Challenge {
 		p, err := PrepareBallot(rand, e, key, opts.Choices)
