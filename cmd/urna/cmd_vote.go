@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,7 +18,7 @@ func init() {
 	register(&command{
 		name:    "vote",
 		summary: "voter: encrypt, optionally challenge, cast a ballot",
-		usage:   "--credential-file FILE [--voter N] --choices '1;2,4' [--challenge] [--fingerprint HEX] [--node URL]...",
+		usage:   "--credential-file FILE [--voter N] (--choices '1;2,4' | --answers FILE) [--challenge] [--fingerprint HEX] [--node URL]...",
 		help: `Encrypts your choices on this machine, casts the ballot, prints its tracker
 and saves a receipt (the entry, a checkpoint signed by the board nodes and the
 proof that the ballot is in it). You may vote again: the last ballot cast with
@@ -26,6 +28,14 @@ a credential is the one that counts.
 the options you select, separated by ','. With --challenge a first ballot is
 encrypted and opened on the board instead of cast, so that you (and anyone)
 can check this machine encrypted what you chose; a fresh ballot is then cast.
+
+--answers FILE gives the answers instead, and is required when the
+election has ranked, score or write-in questions: a JSON array with one
+object per question, in order, options numbered from 1:
+  [{"choices":[2]}, {"ranking":[3,1,4]}, {"scores":[5,0,3]}, {"text":"Zoë"}]
+"choices" selects options, "ranking" lists options most preferred first,
+"scores" gives every option its score, "text" is a write-in. Such a ballot
+(version 2) cannot be challenged yet (SPEC.md §12.10).
 
 The credential comes from --credential-file (one credential, or the CA's file
 with --voter N), --credential, or the environment variable URNA_CREDENTIAL.
@@ -56,10 +66,10 @@ receipt: check it with 'urna verify --evidence FILE'.`,
 }
 
 type voteOpts struct {
-	nodes                                                *nodeList
-	credFile, cred, choices, receipts, fingerprint, lang *string
-	voter                                                *int
-	challenge                                            *bool
+	nodes                                                         *nodeList
+	credFile, cred, choices, answers, receipts, fingerprint, lang *string
+	voter                                                         *int
+	challenge                                                     *bool
 }
 
 func voteFlags(fs *flag.FlagSet) action {
@@ -71,6 +81,7 @@ func voteFlags(fs *flag.FlagSet) action {
 		voter:       fs.Int("voter", 0, "voter `number` in a credentials file with many credentials"),
 		cred:        fs.String("credential", "", "your credential `text` (prefer --credential-file: command lines are visible to other users)"),
 		choices:     fs.String("choices", "", "your `choices`, e.g. '1;2,4' (questions separated by ';')"),
+		answers:     fs.String("answers", "", "`file` of answers in JSON, one per question (see --help)"),
 		challenge:   fs.Bool("challenge", false, "first challenge (audit) a ballot, then cast a fresh one"),
 		receipts:    fs.String("receipt-dir", ".", "`directory` where the receipt is saved"),
 	}
@@ -112,8 +123,17 @@ func runVote(ctx context.Context, e *env, o *voteOpts) error {
 			fp = cfp
 		}
 	}
-	if *o.choices == "" {
-		return withHint(fmt.Errorf("urna vote: --choices is required"), "e.g. --choices '1;2,4': option 1 for question 1, options 2 and 4 for question 2")
+	var answersJSON []byte
+	switch {
+	case *o.choices != "" && *o.answers != "":
+		return usagef("give either --choices or --answers")
+	case *o.answers != "":
+		answersJSON, err = os.ReadFile(*o.answers)
+	case *o.choices == "":
+		return withHint(fmt.Errorf("urna vote: --choices or --answers is required"), "e.g. --choices '1;2,4': option 1 for question 1, options 2 and 4 for question 2; see 'urna vote --help' for --answers")
+	}
+	if err != nil {
+		return fmt.Errorf("urna vote: reading --answers: %w", err)
 	}
 	cl, _, err := o.nodes.clients("vote")
 	if err != nil {
@@ -145,18 +165,37 @@ func runVote(ctx context.Context, e *env, o *voteOpts) error {
 	case ballot.WindowClosed:
 		return fmt.Errorf("urna vote: the election closed at %s: nothing was sent (ballots are accepted only until then)", ballot.FormatTime(w.ClosesAt))
 	}
-	choices, err := roles.ParseChoices(el.Manifest, *o.choices)
-	if err != nil {
-		return withHint(fmt.Errorf("urna vote: %w", err), "the questions and options are listed at "+node+"/api/v1/election")
-	}
-	for q, sel := range choices {
-		var names []string
-		for _, i := range sel {
-			names = append(names, questions[q].Options[i])
+	opts := roles.CastOptions{Credential: cred, Challenge: *o.challenge, Fingerprint: el.Fingerprint, Memory: mem}
+	listed := "the questions and options are listed at " + node + "/api/v1/election"
+	if answersJSON != nil {
+		if opts.Answers, err = roles.ParseAnswers(el.Manifest, answersJSON); err != nil {
+			return withHint(fmt.Errorf("urna vote: %w", err), listed)
 		}
-		fmt.Fprintf(e.stdout, "  %s: %s\n", questions[q].Text, orNone(names))
+		for q, a := range opts.Answers {
+			fmt.Fprintf(e.stdout, "  %s: %s\n", questions[q].Text, orNone(answerNames(&questions[q], a)))
+		}
+	} else {
+		if kinds := mixedQuestions(el.Manifest); kinds != "" {
+			return withHint(fmt.Errorf("urna vote: the election has %s: --choices cannot answer them", kinds), "give --answers FILE (see 'urna vote --help')")
+		}
+		if opts.Choices, err = roles.ParseChoices(el.Manifest, *o.choices); err != nil {
+			return withHint(fmt.Errorf("urna vote: %w", err), listed)
+		}
+		for q, sel := range opts.Choices {
+			var names []string
+			for _, i := range sel {
+				names = append(names, questions[q].Options[i])
+			}
+			fmt.Fprintf(e.stdout, "  %s: %s\n", questions[q].Text, orNone(names))
+		}
+		if el.Manifest.Version == ballot.ManifestVersionKinds {
+			// A version-3 manifest takes version-2 ballots only (SPEC.md §12.2).
+			for _, ch := range opts.Choices {
+				opts.Answers = append(opts.Answers, ballot.Answer{Choices: ch})
+			}
+		}
 	}
-	v, err := roles.Cast(ctx, randReader, cl, roles.CastOptions{Credential: cred, Choices: choices, Challenge: *o.challenge, Fingerprint: el.Fingerprint, Memory: mem})
+	v, err := roles.Cast(ctx, randReader, cl, opts)
 	if v != nil && v.Audit != nil {
 		fmt.Fprintf(e.stdout, "challenged ballot %s (entry %d) was opened on the board; it contained:\n", v.Audit.Tracker.Short(), v.Audit.Seq)
 		for q, sel := range v.Audit.Selections {
@@ -165,6 +204,10 @@ func runVote(ctx context.Context, e *env, o *voteOpts) error {
 		if v.Audit.Verified {
 			fmt.Fprintln(e.stdout, "the opening checks out: this machine encrypted your choices faithfully (the challenged ballot does not count)")
 		}
+	}
+	if errors.Is(err, ballot.ErrInvalidChoice) {
+		// Refused while encrypting, by ballot's rules (SPEC.md §12.3).
+		return withHint(fmt.Errorf("urna vote: %w: nothing was sent", err), "that message numbers questions and options from 0 (question 0 is the first); "+listed)
 	}
 	if err != nil {
 		return roleError("vote", node, err)
@@ -180,6 +223,44 @@ func runVote(ctx context.Context, e *env, o *voteOpts) error {
 	fmt.Fprintf(e.stdout, "receipt saved to %s (check it later with 'urna check-receipt %s --node URL')\n", path, path)
 	fmt.Fprintln(e.stdout, "if you vote again with this credential, your later ballot replaces this one")
 	return nil
+}
+
+// answerNames shows an answer as the voter gave it: the selected options,
+// the ranked options in order, "option: score" per option, the text.
+func answerNames(q *ballot.Question, a ballot.Answer) []string {
+	var out []string
+	switch {
+	case a.Choices != nil:
+		for _, i := range a.Choices {
+			out = append(out, q.Options[i])
+		}
+	case a.Ranking != nil:
+		for r, i := range a.Ranking {
+			out = append(out, fmt.Sprintf("%d. %s", r+1, q.Options[i]))
+		}
+	case a.Scores != nil:
+		for i, v := range a.Scores {
+			out = append(out, fmt.Sprintf("%s: %d", q.Options[i], v))
+		}
+	case a.Text != "":
+		out = append(out, strconv.Quote(a.Text))
+	}
+	return out
+}
+
+// mixedQuestions names the ranked, score and write-in questions of m
+// ("" if none), which only --answers can answer.
+func mixedQuestions(m *ballot.Manifest) string {
+	var qs []string
+	for q, mq := range m.Questions {
+		if mq.Kind.Mixed() {
+			qs = append(qs, fmt.Sprintf("question %d (%q)", q+1, mq.Text))
+		}
+	}
+	if len(qs) == 0 {
+		return ""
+	}
+	return "ranked, score or write-in questions: " + strings.Join(qs, ", ")
 }
 
 func orNone(s []string) string {

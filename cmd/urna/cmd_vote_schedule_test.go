@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -38,15 +36,7 @@ func TestVoteSchedule(t *testing.T) {
 	os.MkdirAll(p("receipts"), 0o700)
 
 	vote := func(now time.Time, args ...string) (string, error) {
-		var out bytes.Buffer
-		e := &env{stdout: &out, stderr: &out, getenv: func(string) string { return "" }, now: func() time.Time { return now }}
-		fs := flag.NewFlagSet("vote", flag.ContinueOnError)
-		act := voteFlags(fs)
-		if err := fs.Parse(append([]string{N, "--credential-file", p("ca/credentials.txt"), "--voter", "1", "--receipt-dir", p("receipts")}, args...)); err != nil {
-			t.Fatal(err)
-		}
-		err := act(ctx, e, nil)
-		return out.String(), err
+		return runVoteCmd(t, N, p("ca/credentials.txt"), p("receipts"), now, args...)
 	}
 	out, err := vote(time.Now(), "--choices", "1", "--lang", "zh")
 	if err == nil || !strings.Contains(err.Error(), "opens at "+opens.Format(time.RFC3339)) || !strings.Contains(err.Error(), "nothing was sent") {

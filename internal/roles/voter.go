@@ -297,6 +297,10 @@ type Vote struct {
 type CastOptions struct {
 	Credential ballot.Credential
 	Choices    [][]uint32 // 0-based option indexes per question
+	// Answers, when non-nil, replaces Choices: one answer per question
+	// (ParseAnswers), cast as PrepareAnswers encrypts them (a version-2
+	// ballot for a version-3 manifest, SPEC.md §12).
+	Answers []ballot.Answer
 	// Challenge first encrypts a ballot, posts it opened as an audited
 	// ballot (SPEC.md §7), checks the opening, and only then encrypts and
 	// casts a fresh ballot.
@@ -326,6 +330,12 @@ func Cast(ctx context.Context, rand io.Reader, c *apiclient.Client, opts CastOpt
 	v := &Vote{}
 	// A courtesy like the booth's: failing to read it never stops the vote.
 	v.Replaces, _ = EarlierBallot(ctx, c, e, key.Public())
+	if opts.Challenge && opts.Answers != nil {
+		// SPEC.md §12.10: the audit entry (§7.3) of a version-2 ballot is
+		// not specified, and nodes refuse the audited ballot of §12.9
+		// (type 9: it is signed by the credential).
+		return nil, errors.New("roles: a version-2 ballot (the ballot of an election with ranked, score or write-in questions) cannot be challenged yet: the board takes no audit of it (SPEC.md §12.10); nothing was sent")
+	}
 	if opts.Challenge {
 		p, err := PrepareBallot(rand, e, key, opts.Choices)
 		if err != nil {
@@ -345,9 +355,14 @@ func Cast(ctx context.Context, rand io.Reader, c *apiclient.Client, opts CastOpt
 			return v, errors.New("roles: the challenged ballot does not open to the choices: do not use this device to vote")
 		}
 	}
-	p, err := PrepareBallot(rand, e, key, opts.Choices)
+	var p *Prepared
+	if opts.Answers != nil {
+		p, err = PrepareAnswers(rand, e, key, opts.Answers)
+	} else {
+		p, err = PrepareBallot(rand, e, key, opts.Choices)
+	}
 	if err != nil {
-		return nil, err
+		return v, err
 	}
 	res, err := c.SubmitOne(ctx, p.Entry)
 	if err != nil {
