@@ -11,6 +11,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -538,5 +539,30 @@ func TestStateUnusable(t *testing.T) {
 		if err != nil || n.records != 1 || summary(t, got) != summary(t, s) {
 			t.Errorf("state %d: %v, whole record read %d times", i, err, n.records)
 		}
+	}
+}
+
+// TestStateOlderVersion: a state saved by an older version (2, before the
+// counted ballots carried their mix rows) is refused with its version
+// named, and Follow verifies the whole record instead, reaching the same
+// verified state as without any state.
+func TestStateOlderVersion(t *testing.T) {
+	e, _ := mixedElection()
+	n := newSealedNode(t, e.Election, e.Entries, 4)
+	s, state := savedAfter(t, n)
+	old := slices.Clone(state[:len(state)-sha256.Size])
+	if v := old[len("urna-verified-state")]; v != 3 {
+		t.Fatalf("state version %d, want 3", v)
+	}
+	old[len("urna-verified-state")] = 2
+	sum := sha256.Sum256(old)
+	old = append(old, sum[:]...)
+	if _, err := client.Resume(context.Background(), n, client.FollowOptions{State: old}); !errors.Is(err, client.ErrState) || !strings.Contains(err.Error(), "version 2, want 3") {
+		t.Fatalf("resuming from a version-2 state: %v", err)
+	}
+	n.records, n.since = 0, 0
+	got, err := followSeeded(n, client.FollowOptions{State: old})
+	if err != nil || n.records != 1 || n.since != 0 || summary(t, got) != summary(t, s) {
+		t.Fatalf("following from a version-2 state: %v, whole record read %d times", err, n.records)
 	}
 }
