@@ -566,3 +566,41 @@ func TestStateOlderVersion(t *testing.T) {
 		t.Fatalf("following from a version-2 state: %v, whole record read %d times", err, n.records)
 	}
 }
+
+// TestAttackRewriteShuffleBeforeSavedState: the node operators replace a
+// shuffle that a trustee verified and saved its state after by another
+// valid shuffle of the same input by the same mixer (re-signed, every
+// checkpoint re-signed), to re-link the cascade behind the trustee's back.
+// The suffix alone would not show it; the consistency with the saved
+// checkpoint does, and the evidence proves the fork offline.
+func TestAttackRewriteShuffleBeforeSavedState(t *testing.T) {
+	e, mixes := mixedElection()
+	const bs = 1
+	st := mixes[e.MixQuestions()[0]]
+	seq := st.SeqShuffles[0]
+	_, state := savedAfter(t, newSealedNode(t, e.Election, e.Entries[:seq+1], bs))
+	ms, err := tally.ParseMixShuffle(e.Body(seq))
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := tally.Mix(seeded.New("remix"), e.Fingerprint(), e.JointKey, ms.Question, ms.Trustee, ms.Position, ms.Width, st.Inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The forged history goes on from the other shuffle: the next mixer's
+	// shuffle of its rows, so that it verifies by itself.
+	next, _ := e.ShuffleEntry(ms.Question, 3, ms.Position+1, again.Outputs)
+	history := append(slices.Clone(e.Entries[:seq]), e.Resign(seq, e.TrusteeKey(ms.Trustee), again.Bytes()), next)
+	if _, err := followSeeded(newSealedNode(t, e.Election, history, bs), client.FollowOptions{}); err != nil {
+		t.Fatalf("the forged history does not verify by itself: %v", err)
+	}
+	forged := newSealedNode(t, e.Election, history, bs)
+	_, err = followSeeded(forged, client.FollowOptions{State: state})
+	var fe *client.ForkError
+	if !errors.As(err, &fe) {
+		t.Fatalf("incremental Follow of a rewritten cascade: %v, want a *ForkError", err)
+	}
+	if rep, err := client.CheckEvidence(fe.Evidence.Marshal()); err != nil || !rep.Proven {
+		t.Fatalf("the evidence does not prove the fork: %+v, %v", rep, err)
+	}
+}
