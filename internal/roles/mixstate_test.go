@@ -48,23 +48,8 @@ func TestMixIncrementalContact(t *testing.T) {
 		}
 	}
 
-	var mu sync.Mutex
-	seen := map[string]int{}
-	count := func(path string, _ *http.Request, body []byte) []byte {
-		mu.Lock()
-		seen[path]++
-		mu.Unlock()
-		return body
-	}
 	p := testonly.NewProxy(t, e.node.APIAddr)
-	p.Set(count, nil)
-	tr := e.trustees[0]
-	e.retry(func() error { _, err := roles.Decrypt(ctx, rand.Reader, e.client(p.URL()), tr); return err })
-	mu.Lock()
-	if seen[api.Prefix+"/record"] != 0 || seen[api.Prefix+"/blocks"] == 0 || seen[api.Prefix+"/entries"] == 0 {
-		t.Errorf("trustee %s's contact after the cascade read %v; want the blocks and entries since its state, not the record", tr.Name, seen)
-	}
-	mu.Unlock()
+	e.decryptReadingSuffix(p, e.trustees[0])
 
 	// The second trustee through a proxy that hides a ballot from the
 	// entries pages: it reads the honest record instead and decrypts.
@@ -79,5 +64,28 @@ func TestMixIncrementalContact(t *testing.T) {
 	})
 	if len(res.Result.Mixed) != 1 || len(res.Result.Mixed[0].Answers) != len(e.creds) {
 		t.Fatalf("result's mixed answers after an incremental cascade: %+v", res.Result.Mixed)
+	}
+}
+
+// decryptReadingSuffix has trustee tr decrypt through the proxy p, which
+// counts the requests by path, and fails the test unless tr read only the
+// blocks and entries since its saved state, never the whole record.
+func (e *liveElection) decryptReadingSuffix(p *testonly.Proxy, tr *roles.Trustee) {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	p.Set(func(path string, _ *http.Request, body []byte) []byte {
+		mu.Lock()
+		seen[path]++
+		mu.Unlock()
+		return body
+	}, nil)
+	e.retry(func() error {
+		_, err := roles.Decrypt(context.Background(), rand.Reader, e.client(p.URL()), tr)
+		return err
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if seen[api.Prefix+"/record"] != 0 || seen[api.Prefix+"/blocks"] == 0 || seen[api.Prefix+"/entries"] == 0 {
+		e.t.Errorf("trustee %s's contact read %v; want the blocks and entries since its saved state, not the record", tr.Name, seen)
 	}
 }
