@@ -2,19 +2,12 @@ package client
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"slices"
 
 	"github.com/urna-vote/urna/tally"
 	"github.com/urna-vote/urna/tally/shuffle"
 )
-
-// ErrStateNotSaved is MarshalState's error for an election with ranked,
-// score or write-in questions: the counted ballots' mix rows and the
-// cascades (V14–V16) are not part of the saved state yet, so a party
-// follows such an election from its start every time.
-var ErrStateNotSaved = errors.New("client: the verified state of an election with ranked, score or write-in questions is not saved (it is verified from the start each time)")
 
 // mixVerifier holds what V14–V16 need of an election with mixed questions
 // (SPEC.md §11): the counted ballots' rows, each cascade's tip and the

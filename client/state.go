@@ -41,13 +41,18 @@ import (
 //     replayed into a fresh ballot.Counter, and each credential's counted
 //     ballot with its ciphertexts (a revote takes them out of the
 //     aggregate again);
+//   - in an election with mixed questions, each counted ballot's K.5 rows
+//     of every mixed question (V10.4, the cascades' first input); the
+//     cascades so far are rebuilt from the kept shuffle and mix-decryption
+//     entries (mixstate.go);
 //   - the running weighted aggregate (V11): for each weight, the plain
 //     sum of the counted ballots of that weight, by question and option;
 //   - the report's counters, and the record's entries other than ballots
 //     (manifest, credential list, late credentials, key ceremony, open,
-//     close, partial decryptions, result), from which V4, V6 (the
-//     weighted electorate), V7, V12 and V13 are re-derived exactly as the
-//     first pass derived them.
+//     close, partial decryptions, shuffles, mix decryptions, result), from
+//     which V4, V6 (the weighted electorate), V7, V12, V13 and the
+//     cascades of V14–V16 are re-derived exactly as the first pass derived
+//     them.
 //
 // Only a state with no failure is saved (Follow refuses otherwise), so
 // going on from it finds exactly the failures that a full pass finds. On
@@ -75,9 +80,9 @@ type SuffixSource interface {
 }
 
 // stateVersion is the version byte of a saved state: 2 since credentials
-// have weights (a version-1 state is unusable, and the party verifies the
-// whole record once).
-const stateVersion = 2
+// have weights, 3 since the counted ballots carry their mix rows (an older
+// state is unusable, and the party verifies the whole record once).
+const stateVersion = 3
 
 // stateMagic starts a saved state, so that no other file is taken for one.
 const stateMagic = "urna-verified-state"
@@ -171,12 +176,6 @@ func (s *Verified) MarshalState() ([]byte, error) {
 	if v.prev == nil || len(v.pending) > 0 {
 		return nil, errors.New("client: this verified state cannot be saved (no block verified, or ballots pending)")
 	}
-	if v.mix != nil {
-		// The counted ballots' mix rows and the cascades (V14–V16) are not
-		// part of the saved state yet: a party follows such an election
-		// from the start.
-		return nil, ErrStateNotSaved
-	}
 	w := wire.NewWriter(1 << 16)
 	w.Fixed([]byte(stateMagic)).U8(stateVersion)
 	w.Bytes(s.Note).Bytes(v.prev.Bytes())
@@ -192,6 +191,9 @@ func (s *Verified) MarshalState() ([]byte, error) {
 	for _, cred := range sortedCreds(v.last) {
 		c := v.last[cred]
 		w.Fixed(cred[:]).U64(uint64(c.seq)).Fixed(v.cts.get(c.cts, nct*ballot.CiphertextSize))
+		if err := v.putMixRows(w, cred); err != nil {
+			return nil, err
+		}
 	}
 	var weights []uint32
 	var sums [][][]*ballot.Ciphertext
@@ -348,6 +350,7 @@ func restore(data []byte, opts VerifyOptions) (*verifier, []byte, []SeqEntry, er
 		if r.Err() == nil {
 			v.last[cred] = counted{seq: seq, cts: v.cts.put(cts)}
 		}
+		v.getMixRows(r, cred, seq)
 	}
 	// The aggregate's plain sum of each weight, of the manifest's shape.
 	nw := r.Count("weights", ballot.MaxWeight)
@@ -420,10 +423,15 @@ func restore(data []byte, opts VerifyOptions) (*verifier, []byte, []SeqEntry, er
 			v.closeBallots()
 		case bulletin.TypePartialDecryption:
 			v.partial(int64(k.Seq), obj.(*tally.PartialDecryption))
+		case bulletin.TypeShuffle, bulletin.TypeMixDecryption:
+			if err := v.replayMix(int64(k.Seq), k.Entry.Type, obj); err != nil {
+				return bad("%v", err)
+			}
 		case bulletin.TypeResult:
 			v.result, v.resultSeq = obj.(*tally.Result), int64(k.Seq)
 		}
 	}
+	v.unfinish(checked)
 	for i := range v.rep.Steps {
 		v.rep.Steps[i].Checked = checked[i]
 	}

@@ -3,6 +3,7 @@ package client_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -18,6 +20,7 @@ import (
 	"github.com/urna-vote/urna/client"
 	"github.com/urna-vote/urna/internal/testonly"
 	"github.com/urna-vote/urna/internal/testonly/seeded"
+	"github.com/urna-vote/urna/tally"
 )
 
 // sealedNode is a node that also serves the blocks after a height
@@ -119,6 +122,26 @@ func summary(t *testing.T, s *client.Verified) string {
 	for _, e := range s.Entries {
 		fmt.Fprintf(&b, "entry %d %x\n", e.Seq, bulletin.EntryID(e.Entry.Bytes()))
 	}
+	for _, c := range s.Cascades {
+		h := sha256.New()
+		for _, row := range c.Rows {
+			for _, ct := range row {
+				h.Write(ct.Bytes())
+			}
+		}
+		fmt.Fprintf(&b, "cascade %d width %d position %d shufflers %v decryptions %v rows %d %x\n", c.Question, c.Width, c.Position,
+			c.Shufflers, slices.Sorted(maps.Keys(c.Decryptions)), len(c.Rows), h.Sum(nil))
+		for _, j := range slices.Sorted(maps.Keys(c.Decryptions)) {
+			fmt.Fprintf(&b, "decryption %d %x\n", j, sha256.Sum256(c.Decryptions[j].Bytes()))
+		}
+	}
+	for _, o := range s.Mixed {
+		j, err := json.Marshal(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "mixed %s\n", j)
+	}
 	return b.String()
 }
 
@@ -170,8 +193,10 @@ func errText(err error) string {
 // and on records tampered after the split point. It runs on the small
 // election, on a weighted one with a late voter (its weights, the
 // late-credentials entry, maxCount and the weighted aggregate across the
-// split) and on a version-4 one with a voting window (V2.4 and V5.7
-// across the split).
+// split), on a version-4 one with a voting window (V2.4 and V5.7
+// across the split) and on a version-3 one with ranked, score and
+// write-in questions (the counted ballots' mix rows and the cascades
+// across the split: before the close, mid-cascade, after the decryptions).
 func TestIncrementalEqualsFull(t *testing.T) {
 	t.Run("small", func(t *testing.T) {
 		e := smallElection(t)
@@ -184,6 +209,19 @@ func TestIncrementalEqualsFull(t *testing.T) {
 		splits := []int{1, e.SeqCredentials + 1, e.SeqLate, e.SeqLate + 1, e.SeqCounted[len(e.SeqCounted)/2], e.SeqClose + 1}
 		checkIncremental(t, e, bs, splits, func(k int) []tampering {
 			return append(tamperings(e, k), weightTamperings(t, e, k)...)
+		})
+	})
+	t.Run("mixed", func(t *testing.T) {
+		e, mixes := mixedElection()
+		const bs = 1
+		// Before the close, at it, mid-cascade (after the first shuffle of
+		// the first question, and after its first decryption), after every
+		// decryption, and random ones.
+		q0 := mixes[e.MixQuestions()[0]]
+		splits := append(randomSplits(e.Election, bs, 14), e.SeqCounted[len(e.SeqCounted)/2], e.SeqClose, e.SeqClose+1,
+			q0.SeqShuffles[0]+1, q0.SeqDecrypts[e.Config.Decrypt[0]]+1, e.SeqResult)
+		checkIncremental(t, e.Election, bs, splits, func(k int) []tampering {
+			return append(tamperings(e.Election, k), mixTamperings(t, e, mixes, k)...)
 		})
 	})
 	t.Run("windowed", func(t *testing.T) {
@@ -289,6 +327,54 @@ func checkIncremental(t *testing.T, e *testonly.Election, bs int, splits []int, 
 			}
 		})
 	}
+}
+
+// mixedElection is a version-3 election with a ranked, a score and a
+// write-in question, mixed by trustees 2, 3, 1 and decrypted by 1 and 3,
+// with its cascades, built once (without a test: a failure panics).
+var mixedElection = sync.OnceValues(func() (*testonly.KindElection, map[int]*testonly.MixState) {
+	e := testonly.BuildKinds(nil, "client-incremental-mixed", testonly.Config{Voters: 5, Ballots: 7, N: 3, T: 2, Decrypt: []int{1, 3}}, nil)
+	return e, e.TallyMixed([]int{2, 3, 1})
+})
+
+// mixTamperings are mixed records that differ from the honest one only
+// after entry k: a mixer's shuffle with two output rows swapped, and a
+// trustee's mix decryption with one share replaced, each re-signed by
+// the trustee (V14.3, V15.2).
+func mixTamperings(t *testing.T, e *testonly.KindElection, mixes map[int]*testonly.MixState, k int) []tampering {
+	var out []tampering
+	shuffled, decrypted := false, false
+	for _, q := range e.MixQuestions() {
+		st := mixes[q]
+		for i, seq := range st.SeqShuffles {
+			if seq < k || shuffled {
+				continue
+			}
+			shuffled = true
+			ms, err := tally.ParseMixShuffle(e.Body(seq))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ms.Outputs[0], ms.Outputs[1] = ms.Outputs[1], ms.Outputs[0]
+			out = append(out, tampering{name: fmt.Sprintf("shuffle %d of question %d: two rows swapped, re-signed", i+1, q), caught: true,
+				entries: e.WithEntry(seq, e.Resign(seq, e.TrusteeKey(ms.Trustee), ms.Bytes()))})
+		}
+		for _, j := range e.Config.Decrypt {
+			seq := st.SeqDecrypts[j]
+			if seq < k || decrypted {
+				continue
+			}
+			decrypted = true
+			md, err := tally.ParseMixDecryption(e.Body(seq))
+			if err != nil {
+				t.Fatal(err)
+			}
+			md.Shares[0][0] = md.Shares[1][0]
+			out = append(out, tampering{name: fmt.Sprintf("trustee %d's decryption of question %d: a share replaced, re-signed", j, q), caught: true,
+				entries: e.WithEntry(seq, e.Resign(seq, e.TrusteeKey(j), md.Bytes()))})
+		}
+	}
+	return out
 }
 
 type tampering struct {
@@ -453,5 +539,68 @@ func TestStateUnusable(t *testing.T) {
 		if err != nil || n.records != 1 || summary(t, got) != summary(t, s) {
 			t.Errorf("state %d: %v, whole record read %d times", i, err, n.records)
 		}
+	}
+}
+
+// TestStateOlderVersion: a state saved by an older version (2, before the
+// counted ballots carried their mix rows) is refused with its version
+// named, and Follow verifies the whole record instead, reaching the same
+// verified state as without any state.
+func TestStateOlderVersion(t *testing.T) {
+	e, _ := mixedElection()
+	n := newSealedNode(t, e.Election, e.Entries, 4)
+	s, state := savedAfter(t, n)
+	old := slices.Clone(state[:len(state)-sha256.Size])
+	if v := old[len("urna-verified-state")]; v != 3 {
+		t.Fatalf("state version %d, want 3", v)
+	}
+	old[len("urna-verified-state")] = 2
+	sum := sha256.Sum256(old)
+	old = append(old, sum[:]...)
+	if _, err := client.Resume(context.Background(), n, client.FollowOptions{State: old}); !errors.Is(err, client.ErrState) || !strings.Contains(err.Error(), "version 2, want 3") {
+		t.Fatalf("resuming from a version-2 state: %v", err)
+	}
+	n.records, n.since = 0, 0
+	got, err := followSeeded(n, client.FollowOptions{State: old})
+	if err != nil || n.records != 1 || n.since != 0 || summary(t, got) != summary(t, s) {
+		t.Fatalf("following from a version-2 state: %v, whole record read %d times", err, n.records)
+	}
+}
+
+// TestAttackRewriteShuffleBeforeSavedState: the node operators replace a
+// shuffle that a trustee verified and saved its state after by another
+// valid shuffle of the same input by the same mixer (re-signed, every
+// checkpoint re-signed), to re-link the cascade behind the trustee's back.
+// The suffix alone would not show it; the consistency with the saved
+// checkpoint does, and the evidence proves the fork offline.
+func TestAttackRewriteShuffleBeforeSavedState(t *testing.T) {
+	e, mixes := mixedElection()
+	const bs = 1
+	st := mixes[e.MixQuestions()[0]]
+	seq := st.SeqShuffles[0]
+	_, state := savedAfter(t, newSealedNode(t, e.Election, e.Entries[:seq+1], bs))
+	ms, err := tally.ParseMixShuffle(e.Body(seq))
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := tally.Mix(seeded.New("remix"), e.Fingerprint(), e.JointKey, ms.Question, ms.Trustee, ms.Position, ms.Width, st.Inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The forged history goes on from the other shuffle: the next mixer's
+	// shuffle of its rows, so that it verifies by itself.
+	next, _ := e.ShuffleEntry(ms.Question, 3, ms.Position+1, again.Outputs)
+	history := append(slices.Clone(e.Entries[:seq]), e.Resign(seq, e.TrusteeKey(ms.Trustee), again.Bytes()), next)
+	if _, err := followSeeded(newSealedNode(t, e.Election, history, bs), client.FollowOptions{}); err != nil {
+		t.Fatalf("the forged history does not verify by itself: %v", err)
+	}
+	forged := newSealedNode(t, e.Election, history, bs)
+	_, err = followSeeded(forged, client.FollowOptions{State: state})
+	var fe *client.ForkError
+	if !errors.As(err, &fe) {
+		t.Fatalf("incremental Follow of a rewritten cascade: %v, want a *ForkError", err)
+	}
+	if rep, err := client.CheckEvidence(fe.Evidence.Marshal()); err != nil || !rep.Proven {
+		t.Fatalf("the evidence does not prove the fork: %+v, %v", rep, err)
 	}
 }

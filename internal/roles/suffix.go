@@ -43,13 +43,6 @@ func (m *Memory) SaveState(s *client.Verified) error {
 		return nil
 	}
 	data, err := s.MarshalState()
-	if errors.Is(err, client.ErrStateNotSaved) {
-		// verified from the start next time: drop a stale state
-		if err := os.Remove(filepath.Join(m.dir, StateFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("roles: %w", err)
-		}
-		return nil
-	}
 	if err != nil {
 		return fmt.Errorf("roles: %w", err)
 	}

@@ -1,0 +1,91 @@
+package roles_test
+
+import (
+	"context"
+	"crypto/rand"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/urna-vote/urna/internal/api"
+	"github.com/urna-vote/urna/internal/roles"
+	"github.com/urna-vote/urna/internal/testonly"
+)
+
+// TestMixIncrementalContact: in an election with a ranked question, a
+// trustee keeps its verification state after its turn in the cascade
+// (SPEC.md §10.7), so its next contact (the decryption after the other
+// trustee's shuffle) reads only the blocks and entries since then, never
+// the whole record; a proxy that hides a ballot from the entries pages
+// costs the trustee a full read, not a wrong verdict.
+func TestMixIncrementalContact(t *testing.T) {
+	e := newLiveElection(t, liveConfig{Template: map[string]any{
+		"version": 3,
+		"questions": []map[string]any{
+			{"text": "Chair", "options": []string{"Ada", "Grace", "Edsger"}, "min": 1, "max": 1},
+			{"text": "Rank the venues", "options": []string{"Lyon", "Oslo", "Pisa", "Kyoto"}, "min": 1, "max": 4, "kind": "ranked"},
+		},
+	}})
+	ctx := context.Background()
+	el, err := roles.FetchVerifiedElection(ctx, e.direct, roles.ElectionOptions{})
+	must(t, err)
+	for v := range e.creds {
+		key, err := e.creds[v].Key(el.Manifest.ElectionID)
+		must(t, err)
+		p, err := roles.PrepareAnswers(rand.Reader, el, key, testonly.KindAnswers(v)[:2])
+		must(t, err)
+		_, err = e.direct.SubmitOne(ctx, p.Entry)
+		must(t, err)
+	}
+	_, err = roles.Close(ctx, rand.Reader, e.direct, e.dir("ea"), "")
+	must(t, err)
+	for _, tr := range e.trustees[:2] {
+		e.retry(func() error { _, err := roles.Mix(ctx, rand.Reader, e.direct, tr); return err })
+		if _, err := os.Stat(filepath.Join(tr.Dir, roles.StateFile)); err != nil {
+			t.Fatalf("trustee %s saved no state after its shuffle: %v", tr.Name, err)
+		}
+	}
+
+	p := testonly.NewProxy(t, e.node.APIAddr)
+	e.decryptReadingSuffix(p, e.trustees[0])
+
+	// The second trustee through a proxy that hides a ballot from the
+	// entries pages: it reads the honest record instead and decrypts.
+	p.Set(hideBallots(t, e.direct), nil)
+	e.retry(func() error { _, err := roles.Decrypt(ctx, rand.Reader, e.client(p.URL()), e.trustees[1]); return err })
+	// The authority tallies from its own saved state too.
+	var res *roles.TallyResult
+	e.retry(func() error {
+		var err error
+		res, err = roles.Tally(ctx, rand.Reader, e.direct, e.dir("ea"))
+		return err
+	})
+	if len(res.Result.Mixed) != 1 || len(res.Result.Mixed[0].Answers) != len(e.creds) {
+		t.Fatalf("result's mixed answers after an incremental cascade: %+v", res.Result.Mixed)
+	}
+}
+
+// decryptReadingSuffix has trustee tr decrypt through the proxy p, which
+// counts the requests by path, and fails the test unless tr read only the
+// blocks and entries since its saved state, never the whole record.
+func (e *liveElection) decryptReadingSuffix(p *testonly.Proxy, tr *roles.Trustee) {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	p.Set(func(path string, _ *http.Request, body []byte) []byte {
+		mu.Lock()
+		seen[path]++
+		mu.Unlock()
+		return body
+	}, nil)
+	e.retry(func() error {
+		_, err := roles.Decrypt(context.Background(), rand.Reader, e.client(p.URL()), tr)
+		return err
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if seen[api.Prefix+"/record"] != 0 || seen[api.Prefix+"/blocks"] == 0 || seen[api.Prefix+"/entries"] == 0 {
+		e.t.Errorf("trustee %s's contact read %v; want the blocks and entries since its saved state, not the record", tr.Name, seen)
+	}
+}
