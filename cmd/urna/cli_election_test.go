@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/urna-vote/urna/internal/server/servertest"
+	"github.com/urna-vote/urna/internal/testonly/servertest"
 )
 
 // startRoleNode starts a one-node board with data in dir/n1 on loopback,

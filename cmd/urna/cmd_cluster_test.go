@@ -13,7 +13,7 @@ import (
 
 	"github.com/urna-vote/urna/internal/replica"
 	"github.com/urna-vote/urna/internal/server"
-	"github.com/urna-vote/urna/internal/server/servertest"
+	"github.com/urna-vote/urna/internal/testonly/servertest"
 )
 
 // TestClusterCommands lists a two-node cluster, hands leadership over and

@@ -16,7 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/urna-vote/urna/internal/server"
-	"github.com/urna-vote/urna/internal/server/servertest"
+	"github.com/urna-vote/urna/internal/testonly/servertest"
 	"github.com/urna-vote/urna/internal/store"
 	"github.com/urna-vote/urna/internal/store/storetest"
 	"github.com/urna-vote/urna/internal/testonly"

@@ -7,7 +7,7 @@ const (
 	CodeInvalidProof      = "invalid_proof"
 	CodeInvalidBody       = "invalid_body" // addition: bulletin.ErrInvalidBody
 	CodeWrongElection     = "wrong_election"
-	CodeUnknownElection   = "unknown_election" // addition: no election of the board has the route's id (SPEC.md §3.14.6.1)
+	CodeUnknownElection   = "unknown_election" // addition: no election of the board has the route's id (SPEC.md §3.14.6)
 	CodeBoardFull         = "board_full"       // addition: a manifest beyond the board's MaxElections (§3.14.2)
 	CodeArchived          = "archived"         // addition: a post to an archived election (§3.14.3)
 	CodeQuota             = "quota"            // addition: an election's or the board's cap on this node (§3.14.5.3, §3.14.5.5)

@@ -143,7 +143,7 @@ func entryElection(raw []byte) (fp [32]byte, ok bool) {
 }
 
 // applyRaftEntry applies the decoded commands of one Raft entry
-// (SPEC.md §3.14.1.3): each command goes to the election its
+// (SPEC.md §3.14.1): each command goes to the election its
 // entry's election field (or its cosignature's fingerprint) names, in log
 // order; an entry naming no election of the board is a candidate for a new
 // one, which its manifest creates in the next partition. Each election the
@@ -411,7 +411,7 @@ func (b *blockBuilder) entry(c *entryCmd, r *replica.Result) error {
 	return nil
 }
 
-// checkBytes is the rule of SPEC.md §3.14.5.3: an entry of n bytes is
+// checkBytes is the rule of SPEC.md §3.14.5: an entry of n bytes is
 // refused when it would take the election's byte count past the cap.
 func (b *blockBuilder) checkBytes(n int) error {
 	if uint64(n) > maxElectionBytes || b.v.bytes > maxElectionBytes-uint64(n) {

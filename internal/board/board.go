@@ -81,22 +81,22 @@ type Config struct {
 	Witnesses map[string]WitnessClient
 	// SubmitCapacity is how many posted entries this node holds between
 	// admission and commit, shared fairly between the elections posting
-	// (SPEC.md §3.14.5.1). Default 4096.
+	// (SPEC.md §3.14.5). Default 4096.
 	SubmitCapacity int
 	// SubmitMinShare is the least share of SubmitCapacity an election
 	// posting gets, however many others post. Default 64.
 	SubmitMinShare int
 	// MaxElectionEntries is how many entries this node lets one election's
-	// log reach (SPEC.md §3.14.5.3). Default 16 777 216.
+	// log reach (SPEC.md §3.14.5). Default 16 777 216.
 	MaxElectionEntries uint64
 	// MaxElectionBytes is how many bytes of entries this node lets one
 	// election's log reach, at most the rule's MaxElectionBytes, which
-	// every replica enforces (SPEC.md §3.14.5.3). Default MaxElectionBytes.
+	// every replica enforces (SPEC.md §3.14.5). Default MaxElectionBytes.
 	MaxElectionBytes uint64
 	// ElectionRate, if positive, is how many entries per second this node
 	// admits for one election, with bursts of ElectionBurst (default twice
 	// the rate): a token bucket per election on the node's clock
-	// (SPEC.md §3.14.5.4). Default: no limit.
+	// (SPEC.md §3.14.5). Default: no limit.
 	ElectionRate  float64
 	ElectionBurst int
 	// MaxActiveElections is how many elections not archived this node

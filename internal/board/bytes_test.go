@@ -14,7 +14,7 @@ import (
 )
 
 // TestAttackElectionFillsItsBytes: an election that posts until it
-// reaches the byte cap (SPEC.md §3.14.5.3) is refused by every replica
+// reaches the byte cap (SPEC.md §3.14.5) is refused by every replica
 // alike, whatever the Raft grouping, and the election beside it goes on
 // being posted to. The count survives a snapshot restore and a store
 // written before the count existed (counted once at load).

@@ -25,7 +25,7 @@ import (
 const MaxElections = 4096
 
 // MaxElectionBytes is the rule's cap on one election's entries, in bytes
-// (SPEC.md §3.14.5.3): an entry that would take an election's byte count
+// (SPEC.md §3.14.5): an entry that would take an election's byte count
 // past it is refused with ErrQuota by every replica.
 const MaxElectionBytes = 1 << 34
 

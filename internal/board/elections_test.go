@@ -392,7 +392,7 @@ func (r *blockingReplica) ReadIndex(context.Context) (uint64, error)          { 
 
 // TestElectionQuota: an election flooding the node holds at most its share
 // of the submit pipeline; another election's posts are admitted up to
-// theirs whatever the first does (SPEC.md §3.14.5.1). No
+// theirs whatever the first does (SPEC.md §3.14.5). No
 // timing: the replica holds every admitted post, and the test counts
 // admissions and refusals.
 func TestElectionQuota(t *testing.T) {

@@ -82,7 +82,7 @@ func (f *FSM) board() *boardState {
 	return f.cur
 }
 
-// current is the default election's state (SPEC.md §3.14.1.4).
+// current is the default election's state (SPEC.md §3.14.1).
 func (f *FSM) current() *state { return f.board().dflt() }
 
 // AppliedIndex implements replica.FSM.

@@ -18,7 +18,7 @@ var (
 	keyVoted      = []byte("voted")      // u64 number of credentials with at least one cast ballot
 	keyWitnessed  = []byte("witnessed")  // u64 size of the newest quorum checkpoint with a witness quorum
 	keyWitnessSig = []byte("wcosig/")    // ‖ u64 size ‖ witness name → the cosignature (key ID, time, signature)
-	keyBytes      = []byte("bytes")      // u64 sum of the byte lengths of the election's entries (SPEC.md §3.14.5.3)
+	keyBytes      = []byte("bytes")      // u64 sum of the byte lengths of the election's entries (SPEC.md §3.14.5)
 	keyArchived   = []byte("archived")   // u64 log size at which the election was archived (SPEC.md §3.14.3)
 )
 

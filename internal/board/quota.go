@@ -9,7 +9,7 @@ import (
 )
 
 // shares is the node's submit pipeline divided between elections
-// (SPEC.md §3.14.5.1), so that one election flooding the board
+// (SPEC.md §3.14.5), so that one election flooding the board
 // cannot keep another's posts out. While several elections have entries
 // in flight, an election may hold at most max(minShare, capacity / busy)
 // entries between admission and commit, busy being the number of

@@ -10,7 +10,7 @@ import (
 )
 
 // slots are the node's proof checkers (one per CPU), handed out in turn
-// across the elections waiting for one (SPEC.md §3.14.5.2): a
+// across the elections waiting for one (SPEC.md §3.14.5): a
 // freed checker goes to the next election in rotation, not to whoever
 // queued first, so a flood of expensive posts in one election delays
 // another's post by at most one turn per waiting election. With one

@@ -11,7 +11,7 @@ import (
 )
 
 // TestSlotsTakeTurns: a freed proof checker goes to the elections waiting
-// in turn, not first come first served (SPEC.md §3.14.5.2):
+// in turn, not first come first served (SPEC.md §3.14.5):
 // three posts of alpha queued before one of beta, beta's is served second.
 // No timing: the test waits for each waiter to be queued, then releases
 // one checker at a time and reads who got it.

@@ -32,7 +32,7 @@ type state struct {
 	// the election (SPEC.md §3.14.3), 0 while it is not.
 	archived uint64
 	// bytes is the sum of the byte lengths of the election's entries, B
-	// of SPEC.md §3.14.5.3: the replicated counter of the byte cap.
+	// of SPEC.md §3.14.5: the replicated counter of the byte cap.
 	bytes uint64
 }
 
@@ -246,7 +246,7 @@ func loadU64(tx store.ReadTx, key []byte, what string) (uint64, error) {
 	return binary.BigEndian.Uint64(b), nil
 }
 
-// loadBytes reads an election's byte count B (SPEC.md §3.14.5.3). A store
+// loadBytes reads an election's byte count B (SPEC.md §3.14.5). A store
 // written before the byte cap has none: then B is counted from the
 // election's n entries, once per load, so that every replica upgraded
 // from the same log holds the same B.

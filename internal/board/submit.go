@@ -38,7 +38,7 @@ type Submitter struct {
 	tally tallyCache
 	mix   mixCache // the mixed questions' cascade tips for pre-checks
 	// route is the election id the posts are addressed to (Board.Scope),
-	// "" for the default election (SPEC.md §3.14.6.3).
+	// "" for the default election (SPEC.md §3.14.6).
 	route string
 	// shares divides the node's pipeline between elections (§3.14.5.1).
 	shares *shares
@@ -204,7 +204,7 @@ func (s *Submitter) Submit(ctx context.Context, entries [][]byte) ([]Posted, err
 }
 
 // checkRoute refuses an entry that does not belong to the election the
-// post is addressed to (SPEC.md §3.14.6.2): the route is the
+// post is addressed to (SPEC.md §3.14.6): the route is the
 // client's statement, which the node checks; where the entry goes is its
 // own election field's business (§3.14.1.3). Once the election exists its
 // fingerprint decides; before, only its manifest belongs to it: on a new

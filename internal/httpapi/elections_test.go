@@ -110,7 +110,7 @@ func TestForwardElectionPost(t *testing.T) {
 
 // TestStreamShare: one election's readers hold at most half of the node's
 // streams, so another election's (and the default route's) still get one
-// (SPEC.md §3.14.5.6). No timing: the held stream stays open
+// (SPEC.md §3.14.5). No timing: the held stream stays open
 // until the test ends.
 func TestStreamShare(t *testing.T) {
 	f := httpapitest.Sample()

@@ -21,7 +21,7 @@ func (s *server) routes(e *echo.Echo) {
 	rc := s.consistent // ?consistent=1 (consistent.go)
 
 	// The per-election routes, twice: un-prefixed, for the default
-	// election (SPEC.md §3.14.6.3), and under each election's id.
+	// election (SPEC.md §3.14.6), and under each election's id.
 	perElection := func(g *echo.Group, m ...echo.MiddlewareFunc) {
 		with := func(h ...echo.MiddlewareFunc) []echo.MiddlewareFunc {
 			return append(append([]echo.MiddlewareFunc{}, m...), h...)

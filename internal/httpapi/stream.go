@@ -53,7 +53,7 @@ func (s *server) limitStreams(next echo.HandlerFunc) echo.HandlerFunc {
 
 // streamShare takes one of the streams an election may hold at once: on a
 // board that runs several elections, at most half of the node's
-// (SPEC.md §3.14.5.6), so the readers of one election never
+// (SPEC.md §3.14.5), so the readers of one election never
 // take every stream; a board's only election may use them all. The
 // un-prefixed routes count as the default election's.
 func (s *server) streamShare(c echo.Context) (func(), error) {

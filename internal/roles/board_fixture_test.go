@@ -24,7 +24,7 @@ import (
 	"github.com/urna-vote/urna/internal/apiclient"
 	"github.com/urna-vote/urna/internal/roles"
 	"github.com/urna-vote/urna/internal/server"
-	"github.com/urna-vote/urna/internal/server/servertest"
+	"github.com/urna-vote/urna/internal/testonly/servertest"
 	"github.com/urna-vote/urna/internal/testonly"
 )
 

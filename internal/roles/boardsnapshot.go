@@ -153,7 +153,7 @@ func followBoardWith(ctx context.Context, rand io.Reader, nodes []*apiclient.Cli
 func boardEmpty(ctx context.Context, c *apiclient.Client) (bool, error) {
 	st, err := c.Election(ctx)
 	// An id that names no election of a board that runs several is as
-	// empty as a board without a manifest (SPEC.md §3.14.6.1).
+	// empty as a board without a manifest (SPEC.md §3.14.6).
 	if apiclient.IsCode(err, "not_found") || apiclient.IsCode(err, "unknown_election") {
 		return true, nil
 	}
