@@ -16,10 +16,10 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/urna-vote/urna/internal/server"
-	"github.com/urna-vote/urna/internal/testonly/servertest"
 	"github.com/urna-vote/urna/internal/store"
 	"github.com/urna-vote/urna/internal/store/storetest"
 	"github.com/urna-vote/urna/internal/testonly"
+	"github.com/urna-vote/urna/internal/testonly/servertest"
 )
 
 // backend is where a test node keeps its state: bolt under its data

@@ -24,8 +24,8 @@ import (
 	"github.com/urna-vote/urna/internal/apiclient"
 	"github.com/urna-vote/urna/internal/roles"
 	"github.com/urna-vote/urna/internal/server"
-	"github.com/urna-vote/urna/internal/testonly/servertest"
 	"github.com/urna-vote/urna/internal/testonly"
+	"github.com/urna-vote/urna/internal/testonly/servertest"
 )
 
 // liveElection is a real election on one in-process board node, driven
