@@ -507,18 +507,7 @@ func (r *run) hold(ctx context.Context, started []*server.Node, board []ballot.B
 	r.phases.end("key ceremony and open")
 
 	// Voting.
-	// Not keyfile.Read: its 1 MiB bound on key files is ≈ 30,000
-	// credentials; this file is the one IssueCredentials just wrote.
-	credData, err := os.ReadFile(iss.Path)
-	if err != nil {
-		return nil, fmt.Errorf("demo: %w", err)
-	}
-	creds, order, err := roles.ParseCredentials(credData)
-	if err != nil {
-		return nil, err
-	}
-	var el *roles.Election
-	err = waitFor(ctx, func() error { var err error; el, err = roles.FetchElection(ctx, r.clients[2%nodes]); return err })
+	creds, order, el, err := r.voterKit(ctx, iss, nodes)
 	if err != nil {
 		return nil, err
 	}
@@ -717,4 +706,24 @@ func (r *run) printVerdict(rep *client.Report) {
 	if r.cfg.Out != nil {
 		textreport.Steps(r.cfg.Out, rep, 3)
 	}
+}
+
+// voterKit reads the credentials IssueCredentials just wrote (not
+// keyfile.Read: its 1 MiB bound on key files is ≈ 30,000 credentials) and
+// the election as the board serves it, which every voter needs.
+func (r *run) voterKit(ctx context.Context, iss *roles.Issued, nodes int) (map[int]ballot.Credential, []int, *roles.Election, error) {
+	credData, err := os.ReadFile(iss.Path)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("demo: %w", err)
+	}
+	creds, order, err := roles.ParseCredentials(credData)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var el *roles.Election
+	err = waitFor(ctx, func() error { var err error; el, err = roles.FetchElection(ctx, r.clients[2%nodes]); return err })
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return creds, order, el, nil
 }

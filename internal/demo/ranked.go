@@ -132,16 +132,8 @@ func (r *run) ranked(ctx context.Context, board []ballot.BoardNode) (*Outcome, e
 	}
 	r.progress("key ceremony done; voting is open")
 
-	credData, err := os.ReadFile(iss.Path)
+	creds, order, el, err := r.voterKit(ctx, iss, nodes)
 	if err != nil {
-		return nil, fmt.Errorf("demo: %w", err)
-	}
-	creds, order, err := roles.ParseCredentials(credData)
-	if err != nil {
-		return nil, err
-	}
-	var el *roles.Election
-	if err := waitFor(ctx, func() error { var err error; el, err = roles.FetchElection(ctx, r.clients[2%nodes]); return err }); err != nil {
 		return nil, err
 	}
 	rng := mrand.New(mrand.NewPCG(uint64(r.cfg.Ballots), 14))
