@@ -1,6 +1,7 @@
 package ballot
 
 import (
+	"encoding/binary"
 	"fmt"
 	"slices"
 
@@ -46,11 +47,6 @@ func (b *Ballot) Open(s *Secrets) (*Opening, error) {
 	}
 	return o, nil
 }
-
-// errNoKindAudits: the audit entry of protocol 1.2 (SPEC.md §7.3) is not
-// specified for version-2 ballots (SPEC.md §12.10); they are
-// audited as AuditedBallot (§12.9).
-var errNoKindAudits = fmt.Errorf("%w: the audit entry (SPEC.md §7.3) of a version-2 ballot (ranked, score, write-in questions) is not specified; post an audited ballot (SPEC.md §12.9)", ErrOpeningMismatch)
 
 // AppendTo writes the canonical encoding of o (SPEC.md §7.3):
 // u32 question count, then per question u32 option count and per option
@@ -103,7 +99,9 @@ func readOpening(r *wire.Reader) *Opening {
 }
 
 // Selections returns the texts of the selected options, per question, for
-// an observer's report. o MUST have passed VerifyOpening for m.
+// an observer's report: for a version-2 opening the ranked options in
+// order, "option: score" per option, the write-in text. o MUST have passed
+// VerifyOpening or VerifyAudit for m, or at least Fits(m).
 func (o *Opening) Selections(m *Manifest) [][]string {
 	if o.shape != nil {
 		return o.selectionsKinds(m)
@@ -115,6 +113,41 @@ func (o *Opening) Selections(m *Manifest) [][]string {
 		}
 	}
 	return out
+}
+
+// Fits reports whether every answer of o names a question and an option
+// of m, of the question's kind, so that Selections can show an opening
+// that has not been verified (a check page showing a bad audit) without
+// failing. A verified opening always fits.
+func (o *Opening) Fits(m *Manifest) bool {
+	if o.shape != nil {
+		if len(o.Answers) != len(m.Questions) || len(o.shape) != len(m.Questions) {
+			return false
+		}
+		for q, a := range o.Answers {
+			mq := &m.Questions[q]
+			idx := slices.Concat(a.Choices, a.Ranking)
+			if o.shape[q].kind != mq.Kind || slices.ContainsFunc(idx, func(i uint32) bool { return int64(i) >= int64(len(mq.Options)) }) ||
+				(mq.Kind == KindScore && len(a.Scores) != len(mq.Options)) {
+				return false
+			}
+		}
+		return true
+	}
+	if len(o.Choices) != len(m.Questions) {
+		return false
+	}
+	for q, ch := range o.Choices {
+		if m.Questions[q].Kind != KindSelect {
+			return false
+		}
+		for _, i := range ch {
+			if int(i) >= len(m.Questions[q].Options) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // VerifyOpening checks an audited ballot (SPEC.md V9): the ballot itself
@@ -134,7 +167,7 @@ func VerifyOpening(m *Manifest, pk *group.Element, b *Ballot, o *Opening) error 
 		return fmt.Errorf("%w: no opening", ErrOpeningMismatch)
 	}
 	if b.Version() == BallotVersionKinds {
-		return verifyKinds(m, pk, b, o)
+		return verifyKinds(m, pk, shapesOf(b), kindCiphertexts(b), o)
 	}
 	if len(o.Randomness) != len(b.qs) || len(o.Choices) != len(b.qs) {
 		return fmt.Errorf("%w: opening has the wrong number of questions", ErrOpeningMismatch)
@@ -189,7 +222,7 @@ func ParseAuditedBallot(data []byte) (*AuditedBallot, error) {
 		return nil, err
 	}
 	if b.Version() == BallotVersionKinds {
-		o := readKinds(r, b)
+		o := readKinds(r, shapesOf(b))
 		if err := r.Done(); err != nil {
 			return nil, fmt.Errorf("ballot: audited ballot: %w", err)
 		}
@@ -217,22 +250,26 @@ func ParseAuditedBallot(data []byte) (*AuditedBallot, error) {
 // verification against every public credential); the opening itself shows
 // what the ciphertexts encrypt, which VerifyAudit checks by re-encryption.
 // Its tracker equals the tracker of the ballot it was made from.
+//
+// The audit of a version-2 ballot (SPEC.md §12.10, "audit2") has the same
+// form: choices2 (every question's kind and counts and every ciphertext:
+// selection options, ranking entries, scores, write-in chunks), then the
+// opening of §12.9.
 type Audit struct {
 	fingerprint [32]byte
-	cts         [][]*Ciphertext
-	choices     []byte // the choices encoding of SPEC.md §7.1
+	cts         [][]*Ciphertext // per question, every ciphertext in ballot order
+	shape       []kindShape     // audit2 only: the kinds and counts of choices2
+	choices     []byte          // the choices encoding of SPEC.md §7.1 or choices2 of §12.10
 	Opening     *Opening
 	tracker     Tracker
 }
 
-// Audit returns the audit of b (SPEC.md §7.2–§7.3) from the secrets
-// EncryptBallot returned with it: b's fingerprint and ciphertexts and their
-// opening. It fails with ErrOpeningMismatch if the secrets belong to another
-// ballot. After it, b MUST NOT be cast.
+// Audit returns the audit of b (SPEC.md §7.2–§7.3; §12.10 for a version-2
+// ballot) from the secrets EncryptBallot or EncryptAnswers returned with
+// it: b's fingerprint and ciphertexts and their opening. It fails with
+// ErrOpeningMismatch if the secrets belong to another ballot. After it, b
+// MUST NOT be cast.
 func (b *Ballot) Audit(s *Secrets) (*Audit, error) {
-	if b.Version() != BallotVersion {
-		return nil, errNoKindAudits
-	}
 	o, err := b.Open(s)
 	if err != nil {
 		return nil, err
@@ -241,17 +278,32 @@ func (b *Ballot) Audit(s *Secrets) (*Audit, error) {
 	if !ok { // cannot happen: b was built or strictly decoded
 		return nil, fmt.Errorf("%w: ballot layout", ErrShape)
 	}
-	return &Audit{fingerprint: b.fingerprint, cts: b.Ciphertexts(), choices: c, Opening: o, tracker: trackerOfChoices(c)}, nil
+	a := &Audit{fingerprint: b.fingerprint, cts: b.Ciphertexts(), choices: c, Opening: o, tracker: trackerOfChoices(b.Version(), c)}
+	if b.Version() == BallotVersionKinds {
+		a.cts, a.shape = kindCiphertexts(b), o.shape
+	}
+	return a, nil
+}
+
+// Version returns the audit's layout: BallotVersion for the audit of SPEC.md
+// §7.3, BallotVersionKinds for the audit2 of §12.10 (a version-2 ballot's).
+func (a *Audit) Version() uint8 {
+	if a.shape != nil {
+		return BallotVersionKinds
+	}
+	return BallotVersion
 }
 
 // Fingerprint returns the election fingerprint the audit names.
 func (a *Audit) Fingerprint() [32]byte { return a.fingerprint }
 
-// Tracker returns the audit's tracker (SPEC.md §7.1): the tracker the booth
-// showed for the ballot it opens.
+// Tracker returns the audit's tracker (SPEC.md §7.1, §12.10): the tracker
+// the booth showed for the ballot it opens.
 func (a *Audit) Tracker() Tracker { return a.tracker }
 
-// Ciphertexts returns copies of the option ciphertexts, per question.
+// Ciphertexts returns copies of the ciphertexts, per question: the options
+// of a §7.3 audit; every ciphertext of an audit2 in ballot order (a
+// ranking's n·k entries, one score per option, a write-in's chunks).
 func (a *Audit) Ciphertexts() [][]*Ciphertext {
 	out := make([][]*Ciphertext, len(a.cts))
 	for q := range a.cts {
@@ -262,9 +314,8 @@ func (a *Audit) Ciphertexts() [][]*Ciphertext {
 	return out
 }
 
-// Bytes returns the canonical encoding (SPEC.md §7.3): the choices encoding
-// (fingerprint, per question the option count and every α ‖ β), then the
-// opening (§7.2).
+// Bytes returns the canonical encoding (SPEC.md §7.3, §12.10): the choices
+// encoding, then the opening (§7.2, §12.9).
 func (a *Audit) Bytes() []byte {
 	w := wire.NewWriter(len(a.choices) + 40*len(a.choices)/64)
 	w.Fixed(a.choices)
@@ -272,12 +323,30 @@ func (a *Audit) Bytes() []byte {
 	return w.Out()
 }
 
+// auditLayout tells the two audit layouts apart without the manifest
+// (SPEC.md §12.10, Which layout): in a §7.3 audit the u32 at bytes 36..39
+// is the first question's option count, 2..64; in an audit2 it is a kind
+// byte and the top bytes of a count, never in 2..64.
+func auditLayout(data []byte) uint8 {
+	if len(data) >= 40 {
+		if n := binary.BigEndian.Uint32(data[36:40]); n < MinOptions || n > MaxOptions {
+			return BallotVersionKinds
+		}
+	}
+	return BallotVersion
+}
+
 // ParseAudit decodes an audit strictly (SPEC.md §7.3, V9.1): 1..64
 // questions of 2..64 options, canonical elements with α not the identity,
 // an opening with the same numbers of questions and options, flags 0 or 1,
-// canonical scalars, no trailing bytes. It does not check the opening
-// (VerifyAudit does).
+// canonical scalars, no trailing bytes. An audit2 (the audit of a version-2
+// ballot, §12.10) is recognised by its bytes and decoded as §12.10 says;
+// VerifyAudit checks that its layout is the manifest's. ParseAudit does not
+// check the opening (VerifyAudit does).
 func ParseAudit(data []byte) (*Audit, error) {
+	if auditLayout(data) == BallotVersionKinds {
+		return parseKindAudit(data)
+	}
 	r := wire.NewReader(data)
 	a := &Audit{}
 	copy(a.fingerprint[:], r.Fixed("fingerprint", 32))
@@ -290,13 +359,7 @@ func ParseAudit(data []byte) (*Audit, error) {
 		if r.Err() == nil && no < MinOptions {
 			r.Failf("question %d: %d options", q, no)
 		}
-		var cts []*Ciphertext
-		for i := 0; i < no && r.Err() == nil; i++ {
-			al := r.NonIdentity("alpha")
-			be := r.Element("beta")
-			cts = append(cts, &Ciphertext{Alpha: al, Beta: be})
-		}
-		a.cts = append(a.cts, cts)
+		a.cts = append(a.cts, readCiphertexts(r, no))
 	}
 	if err := r.Err(); err != nil {
 		return nil, fmt.Errorf("ballot: audit: %w", err)
@@ -314,8 +377,19 @@ func ParseAudit(data []byte) (*Audit, error) {
 			return nil, fmt.Errorf("ballot: audit: %w: question %d: opening has %d options, ciphertexts %d", wire.ErrMalformed, q, len(a.Opening.Randomness[q]), len(a.cts[q]))
 		}
 	}
-	a.tracker = trackerOfChoices(a.choices)
+	a.tracker = trackerOfChoices(BallotVersion, a.choices)
 	return a, nil
+}
+
+// readCiphertexts reads n ciphertexts α ‖ β, α not the identity.
+func readCiphertexts(r *wire.Reader, n int) []*Ciphertext {
+	var cts []*Ciphertext
+	for i := 0; i < n && r.Err() == nil; i++ {
+		al := r.NonIdentity("alpha")
+		be := r.Element("beta")
+		cts = append(cts, &Ciphertext{Alpha: al, Beta: be})
+	}
+	return cts
 }
 
 // VerifyAudit checks an audit (SPEC.md V9.1–V9.3): it names the manifest's
@@ -323,10 +397,22 @@ func ParseAudit(data []byte) (*Audit, error) {
 // opening's choices obey every question's rules (V9.2), and every option
 // re-encrypts exactly under the election key pk: Encrypt(pk, m_i, r_i) =
 // (α_i, β_i) (V9.3). On success the opening's Choices are what the
-// ciphertexts encrypt. It returns ErrShape or ErrOpeningMismatch.
+// ciphertexts encrypt. For a version-3 manifest the audit MUST be an
+// audit2 and is checked by V9.1.2–V9.3 of SPEC.md §12.10; on success the
+// opening's Answers are what the ciphertexts encrypt. It returns ErrShape
+// (V9.1) or ErrOpeningMismatch (V9.2, V9.3).
 func VerifyAudit(m *Manifest, pk *group.Element, a *Audit) error {
+	if kinds := m.Version == ManifestVersionKinds; kinds != (a.shape != nil) {
+		return fmt.Errorf("%w: V9.1.1: an audit of the layout of version-%d ballots for a version-%d manifest (SPEC.md §12.10, Which layout)", ErrShape, a.Version(), m.Version)
+	}
 	if a.fingerprint != m.Fingerprint() {
-		return fmt.Errorf("%w: audit of another election", ErrShape)
+		return fmt.Errorf("%w: V9.1.2: audit of another election", ErrShape)
+	}
+	if a.shape != nil {
+		if err := kindShapeMatches(m, a.shape); err != nil {
+			return err
+		}
+		return verifyKinds(m, pk, a.shape, a.cts, a.Opening)
 	}
 	if len(a.cts) != len(m.Questions) {
 		return fmt.Errorf("%w: %d questions, manifest has %d", ErrShape, len(a.cts), len(m.Questions))

@@ -9,10 +9,11 @@ import (
 	"github.com/urna-vote/urna/internal/wire"
 )
 
-// Audits of version-2 ballots (SPEC.md §12.9): the opening gives,
+// Audits of version-2 ballots (SPEC.md §12.9, §12.10): the opening gives,
 // per question, the answer and the randomness of every ciphertext in ballot
 // order. These functions are called by Open, AppendTo, ParseAuditedBallot,
-// VerifyOpening and Selections when the ballot is version 2.
+// VerifyOpening, Selections, Ballot.Audit, ParseAudit and VerifyAudit when
+// the ballot is version 2.
 
 // kindShape is what the opening encoding of one question of a version-2
 // ballot takes from the ballot: its kind, n (options, or chunks of a
@@ -34,6 +35,24 @@ func shapesOf(b *Ballot) []kindShape {
 			sh.n = len(eq.wi.cts)
 		}
 		out[q] = sh
+	}
+	return out
+}
+
+// kindCiphertexts returns every ciphertext of the version-2 ballot b, per
+// question in ballot order: selection options, ranking entries, scores,
+// write-in chunks (the ciphertexts of choices2, SPEC.md §12.10).
+func kindCiphertexts(b *Ballot) [][]*Ciphertext {
+	out := make([][]*Ciphertext, len(b.qs))
+	for q := range b.qs {
+		eq := &b.qs[q]
+		if eq.kind == KindWriteIn {
+			out[q] = eq.wi.cts
+			continue
+		}
+		for _, o := range eq.opts {
+			out[q] = append(out[q], o.ct)
+		}
 	}
 	return out
 }
@@ -125,12 +144,12 @@ func (o *Opening) appendKinds(w *wire.Writer) {
 	}
 }
 
-// readKinds reads the opening of the version-2 ballot b strictly (§12.9,
-// Decoding): b's number of questions, kinds, n, k and w; flags 0 or 1; a
-// ranking of at most k options, each < n; canonical scalars; chunk texts
-// that are a length byte, a UTF-8 text and zero padding.
-func readKinds(r *wire.Reader, b *Ballot) *Opening {
-	shapes := shapesOf(b)
+// readKinds reads the opening of a version-2 ballot or audit2 of the given
+// shapes strictly (§12.9, Decoding): their number of questions, kinds, n,
+// k and w; flags 0 or 1; a ranking of at most k options, each < n;
+// canonical scalars; chunk texts that are a length byte, a UTF-8 text and
+// zero padding.
+func readKinds(r *wire.Reader, shapes []kindShape) *Opening {
 	o := &Opening{shape: shapes}
 	nq := r.Count("opening questions", MaxQuestions)
 	if r.Err() == nil && nq != len(shapes) {
@@ -197,38 +216,62 @@ func readKinds(r *wire.Reader, b *Ballot) *Opening {
 	return o
 }
 
-// verifyKinds is V9.2 and V9.3 for a version-2 ballot that passed V9.1
-// (SPEC.md §12.9): every answer obeys its question's rule and
+// kindShapeMatches is V9.1.3 of an audit2 (SPEC.md §12.10): the
+// manifest's number of questions, and per question its kind, n (options or
+// write-in chunks) and k (a ranking's ranks).
+func kindShapeMatches(m *Manifest, shapes []kindShape) error {
+	if len(shapes) != len(m.Questions) {
+		return fmt.Errorf("%w: V9.1.3: %d questions, manifest has %d", ErrShape, len(shapes), len(m.Questions))
+	}
+	for q, sh := range shapes {
+		mq := &m.Questions[q]
+		want := kindShape{kind: mq.Kind, n: len(mq.Options)}
+		switch mq.Kind {
+		case KindRanked:
+			want.k = int(mq.Max)
+		case KindWriteIn:
+			want.n = WriteInChunks(mq.Max)
+		}
+		if sh != want {
+			return fmt.Errorf("%w: V9.1.3: question %d is of kind %d with counts %d, %d; the manifest's is of kind %d with %d, %d", ErrShape, q, sh.kind, sh.n, sh.k, want.kind, want.n, want.k)
+		}
+	}
+	return nil
+}
+
+// verifyKinds is V9.2 and V9.3 for the ciphertexts cts (per question, in
+// ballot order) of a version-2 ballot or audit2 whose shapes passed V9.1
+// (SPEC.md §12.9, §12.10): every answer obeys its question's rule and
 // every ciphertext re-encrypts with its randomness.
-func verifyKinds(m *Manifest, pk *group.Element, b *Ballot, o *Opening) error {
-	if len(o.Answers) != len(b.qs) || len(o.Randomness) != len(b.qs) {
+func verifyKinds(m *Manifest, pk *group.Element, shapes []kindShape, cts [][]*Ciphertext, o *Opening) error {
+	if len(o.Answers) != len(shapes) || len(o.Randomness) != len(shapes) {
 		return fmt.Errorf("%w: opening has the wrong number of questions", ErrOpeningMismatch)
 	}
-	for q := range b.qs {
-		mq, eq := &m.Questions[q], &b.qs[q]
+	for q, sh := range shapes {
+		mq := &m.Questions[q]
 		vals, err := checkAnswer(q, mq, &o.Answers[q]) // V9.2
 		if err != nil {
 			return fmt.Errorf("%w: V9.2: %w", ErrOpeningMismatch, err)
 		}
 		rs := o.Randomness[q]
-		if len(rs) != shapesOf(b)[q].numCiphertexts() || slices.Contains(rs, nil) {
+		if len(rs) != sh.numCiphertexts() || len(cts[q]) != len(rs) || slices.Contains(rs, nil) {
 			return fmt.Errorf("%w: V9.3: question %d has the wrong number of randomness values", ErrOpeningMismatch, q)
 		}
 		if mq.Kind == KindWriteIn {
 			elems, err := EncodeWriteIn(o.Answers[q].Text, mq.Max)
-			if err != nil || len(elems) != len(eq.wi.cts) {
+			if err != nil || len(elems) != len(cts[q]) {
 				return fmt.Errorf("%w: V9.2: question %d: the write-in does not encode: %v", ErrOpeningMismatch, q, err)
 			}
-			for k, ct := range eq.wi.cts {
+			for k, ct := range cts[q] {
 				if !EncryptElement(pk, elems[k], rs[k]).Equal(ct) {
 					return fmt.Errorf("%w: V9.3: question %d write-in chunk %d does not re-encrypt", ErrOpeningMismatch, q, k)
 				}
 			}
 			continue
 		}
-		for e, opt := range eq.opts {
-			if !Encrypt(pk, vals[e], rs[e]).Equal(opt.ct) {
-				return fmt.Errorf("%w: V9.3: question %d %s does not re-encrypt", ErrOpeningMismatch, q, entryName(eq, e))
+		for e, ct := range cts[q] {
+			if !Encrypt(pk, vals[e], rs[e]).Equal(ct) {
+				return fmt.Errorf("%w: V9.3: question %d %s does not re-encrypt", ErrOpeningMismatch, q, sh.entryName(e))
 			}
 		}
 	}
@@ -236,11 +279,63 @@ func verifyKinds(m *Manifest, pk *group.Element, b *Ballot, o *Opening) error {
 }
 
 // entryName names ciphertext e of a question for V9.3's report.
-func entryName(eq *encQuestion, e int) string {
-	if eq.kind == KindRanked {
-		return fmt.Sprintf("entry (option %d, rank %d)", e/eq.k, e%eq.k)
+func (sh kindShape) entryName(e int) string {
+	if sh.kind == KindRanked {
+		return fmt.Sprintf("entry (option %d, rank %d)", e/sh.k, e%sh.k)
 	}
 	return "option " + strconv.Itoa(e)
+}
+
+// parseKindAudit decodes an audit2 strictly (SPEC.md §12.10, Audit
+// encoding): choices2 (1..64 questions; kinds 0..3; n 2..64, k 1..n, w
+// 1..9; canonical elements, α not the identity), then the opening of
+// §12.9 with the same kinds and counts, no trailing bytes.
+func parseKindAudit(data []byte) (*Audit, error) {
+	r := wire.NewReader(data)
+	a := &Audit{shape: []kindShape{}}
+	copy(a.fingerprint[:], r.Fixed("fingerprint", 32))
+	nq := r.Count("questions", MaxQuestions)
+	if r.Err() == nil && nq < 1 {
+		r.Failf("no questions")
+	}
+	for q := 0; q < nq && r.Err() == nil; q++ {
+		sh := kindShape{kind: QuestionKind(r.U8("question kind"))}
+		switch sh.kind {
+		case KindSelect, KindScore:
+			sh.n = r.Count("options", MaxOptions)
+			if r.Err() == nil && sh.n < MinOptions {
+				r.Failf("question %d: %d options", q, sh.n)
+			}
+		case KindRanked:
+			sh.n = r.Count("options", MaxOptions)
+			sh.k = r.Count("ranks", sh.n)
+			if r.Err() == nil && (sh.n < MinOptions || sh.k < 1) {
+				r.Failf("question %d: %d options, %d ranks", q, sh.n, sh.k)
+			}
+		case KindWriteIn:
+			sh.n = r.Count("write-in chunks", maxWriteInCts)
+			if r.Err() == nil && sh.n < 1 {
+				r.Failf("question %d: no write-in chunk", q)
+			}
+		default:
+			r.Failf("question %d: unknown kind %d", q, uint8(sh.kind))
+		}
+		if r.Err() != nil {
+			break
+		}
+		a.shape = append(a.shape, sh)
+		a.cts = append(a.cts, readCiphertexts(r, sh.numCiphertexts()))
+	}
+	if err := r.Err(); err != nil {
+		return nil, fmt.Errorf("ballot: audit: %w", err)
+	}
+	a.choices = slices.Clone(data[:len(data)-r.Remaining()])
+	a.Opening = readKinds(r, a.shape)
+	if err := r.Done(); err != nil {
+		return nil, fmt.Errorf("ballot: audit: %w", err)
+	}
+	a.tracker = trackerOfChoices(BallotVersionKinds, a.choices)
+	return a, nil
 }
 
 // selectionsKinds is Selections for a version-2 opening: the selected

@@ -54,7 +54,7 @@ func TestAuditKinds(t *testing.T) {
 		t.Errorf("opening of %d bytes, want %d", got, want)
 	}
 
-	// Secrets of another ballot; the protocol-1.2 audit entry is not defined for version 2.
+	// Secrets of another ballot.
 	other, s2 := e.encryptAnswers(t, seeded.Raw("audit-kinds-2"), 1, kindAnswers)
 	if _, err := b.Open(s2); !errors.Is(err, ErrOpeningMismatch) {
 		t.Error("opened a ballot with another ballot's secrets")
@@ -63,7 +63,8 @@ func TestAuditKinds(t *testing.T) {
 	if err := VerifyOpening(e.m, e.pk, b, o2); !errors.Is(err, ErrOpeningMismatch) {
 		t.Error("another ballot's opening (same answers) accepted")
 	}
-	if _, err := b.Audit(s); err == nil || !strings.Contains(err.Error(), "version-2") {
+	// The audit entry of a version-2 ballot (SPEC.md §12.10) has its tracker.
+	if a, err := b.Audit(s); err != nil || a.Tracker() != b.Tracker() {
 		t.Errorf("Audit of a version-2 ballot: %v", err)
 	}
 }
@@ -166,18 +167,31 @@ type auditKindsVector struct {
 	Step          string `json:"step"` // "" if valid; "decode", "V9.2" or "V9.3"
 }
 
+// audit2Vector is an audit entry's body (SPEC.md §12.10) and the tracker
+// a verifier computes for it (empty when it does not decode).
+type audit2Vector struct {
+	What    string `json:"what"`
+	Audit   string `json:"audit"`
+	Tracker string `json:"tracker,omitempty"`
+	Step    string `json:"step"` // "" if valid; "decode", "V9.1.1", "V9.1.2", "V9.1.3", "V9.2" or "V9.3"
+}
+
 type auditKindsVectors struct {
 	Comment     string             `json:"comment"`
 	Manifest    string             `json:"manifest"`
 	ElectionKey string             `json:"election_key"`
 	Answers     []Answer           `json:"answers"`
 	Audits      []auditKindsVector `json:"audited_ballots"`
+	// BallotTracker is the tracker of the audited ballot (SPEC.md §12.10),
+	// which the honest audit2 has too.
+	BallotTracker string         `json:"ballot_tracker"`
+	Audits2       []audit2Vector `json:"audits"`
 }
 
 func generateAuditKindsVectors(t *testing.T) *auditKindsVectors {
 	e, b, s, o := kindsAudit(t)
 	v := &auditKindsVectors{
-		Comment:     "SPEC.md §12.9 audited version-2 ballots: the first is valid and opens to answers; the others are rejected at step. Election of kinds.json (seed \"kinds-vectors\"), ballot seed \"audit-kinds\". Regenerate: go test ./ballot -run TestAuditKindsVectors -update",
+		Comment:     "SPEC.md §12.9 audited version-2 ballots and §12.10 audits (type 13) of the same ballot: the first of each is valid and opens to answers; the others are rejected at step (an audit's \"decode\" is V9.1.1; \"V9.1.1\" marks a version-1 audit, which a verifier choosing the layout by the manifest also fails to decode as audit2). Election of kinds.json (seed \"kinds-vectors\"), ballot seed \"audit-kinds\". Regenerate: go test ./ballot -run TestAuditKindsVectors -update",
 		Manifest:    hex.EncodeToString(e.m.Bytes()),
 		ElectionKey: hex.EncodeToString(e.pk.Bytes()),
 		Answers:     kindAnswers,
@@ -200,7 +214,48 @@ func generateAuditKindsVectors(t *testing.T) *auditKindsVectors {
 	for _, name := range names {
 		add(name, "decode", bad[name])
 	}
+	v.BallotTracker = b.Tracker().Hex()
+	v.Audits2 = audit2Vectors(t, e, b, s)
 	return v
+}
+
+// audit2Vectors are the audit2 vectors of audit_kinds.json: the honest
+// audit, every lie, another voter's choices with a made-up opening, an
+// audit of another election or shape, and every malformed encoding.
+func audit2Vectors(t *testing.T, e *testElection, b *Ballot, s *Secrets) []audit2Vector {
+	var out []audit2Vector
+	add := func(what, step string, data []byte) {
+		vec := audit2Vector{What: what, Audit: hex.EncodeToString(data), Step: step}
+		if a, err := ParseAudit(data); err == nil && a.Version() == BallotVersionKinds {
+			vec.Tracker = a.Tracker().Hex()
+		}
+		out = append(out, vec)
+	}
+	a, _ := b.Audit(s)
+	add("honest", "", a.Bytes())
+	for _, l := range kindsLies {
+		la, _ := b.Audit(s)
+		l.f(la.Opening)
+		add(l.what, l.step, la.Bytes())
+	}
+	other, os := e.encryptAnswers(t, seeded.Raw("audit2-attacker"), 1, kindAnswers)
+	c, _ := choicesOfBallot(b.raw)
+	add("choices of the audited ballot, opening of another ballot with the same answers", "V9.3", append(slices.Clone(c), other.openingBytes(t, os)...))
+	_, v1 := v1Audit(t)
+	add("a version-1 audit (SPEC.md §7.3) in a version-3 election", "V9.1.1", v1.Bytes())
+	fp := bytes.Clone(a.Bytes())
+	fp[0] ^= 1
+	add("fingerprint of another election", "V9.1.2", fp)
+	bad := malformedAudits2(t, b, s)
+	names := make([]string, 0, len(bad))
+	for name := range bad {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		add(name, "decode", bad[name])
+	}
+	return out
 }
 
 // TestAuditKindsVectors pins audit_kinds.json and checks every vector with
@@ -228,6 +283,33 @@ func TestAuditKindsVectors(t *testing.T) {
 			t.Errorf("%s: answers %+v", a.What, p.Opening.Answers)
 		case a.Step != "" && (err == nil || !strings.Contains(err.Error(), a.Step+":")):
 			t.Errorf("%s: %v, want %s", a.What, err, a.Step)
+		}
+	}
+	if len(v.Audits2) == 0 || v.Audits2[0].Tracker != v.BallotTracker {
+		t.Fatal("the honest audit2 does not have the ballot's tracker")
+	}
+	for _, a := range v.Audits2 {
+		p, err := ParseAudit(unhex(t, a.Audit))
+		if a.Step == "decode" {
+			if err == nil || a.Tracker != "" {
+				t.Errorf("audit2 %s: decoded", a.What)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("audit2 %s: %v", a.What, err)
+		}
+		if p.Version() == BallotVersionKinds && p.Tracker().Hex() != a.Tracker {
+			t.Errorf("audit2 %s: tracker %s", a.What, p.Tracker().Hex())
+		}
+		err = VerifyAudit(m, pk, p)
+		switch {
+		case a.Step == "" && err != nil:
+			t.Errorf("audit2 %s: %v", a.What, err)
+		case a.Step == "" && !slices.EqualFunc(p.Opening.Answers, v.Answers, answerEqual):
+			t.Errorf("audit2 %s: answers %+v", a.What, p.Opening.Answers)
+		case a.Step != "" && (err == nil || !strings.Contains(err.Error(), a.Step+":")):
+			t.Errorf("audit2 %s: %v, want %s", a.What, err, a.Step)
 		}
 	}
 }

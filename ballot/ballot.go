@@ -23,6 +23,11 @@ const (
 	// MaxBallotBytes bounds the ballot of any valid manifest (V4.2): the
 	// board accepts no larger ballot entry body. About 200 options in all.
 	MaxBallotBytes = 64 << 10
+	// MaxAuditBytes bounds the audit (entry type 13) of any ballot of a
+	// valid manifest (SPEC.md §3.2, §12.10): the audit of the largest
+	// version-1 ballot is about 20 KB, and a version-3 manifest's
+	// audit-size rule keeps its audits within it.
+	MaxAuditBytes = 32 << 10
 )
 
 // proof is a disjunctive Chaum–Pedersen proof with n branches (SPEC.md

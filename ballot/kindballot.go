@@ -250,7 +250,7 @@ func encryptKinds(rand io.Reader, m *Manifest, pk *group.Element, cred *Credenti
 		sec.r = append(sec.r, e.rs)
 	}
 	b.raw = e.w.Out()
-	b.tracker = Tracker(transcript.New(transcript.BallotTracker).Bytes(b.raw).Digest()) // draft (docs/spec/kinds.md): the whole ballot
+	b.tracker = TrackerOf(b.raw) // SPEC.md §12.10
 	sec.tracker = b.tracker
 	return b, sec, nil
 }

@@ -123,6 +123,34 @@ func questionBallotSize(q *Question) int {
 	return 8 + n*optionSize + b*branchSize
 }
 
+// questionAuditSize is the largest size of question q's part of an audit2
+// (SPEC.md §12.10, Size): its kind byte and part in choices2 and in the
+// opening (§12.9), with the longest ranking.
+func questionAuditSize(q *Question) int {
+	n := len(q.Options)
+	switch q.Kind {
+	case KindRanked:
+		k := int(q.Max)
+		return 2 + 20 + 4*k + 96*n*k
+	case KindScore:
+		return 2 + 8 + 100*n
+	case KindWriteIn:
+		return 2 + 8 + 126*WriteInChunks(q.Max)
+	}
+	return 2 + 8 + 97*n
+}
+
+// MaxAuditSize returns the size of the largest audit of a ballot of the
+// version-3 manifest m (SPEC.md §12.10, Size): 40 + Σ (2 + a_q). m's
+// questions MUST be valid.
+func (m *Manifest) MaxAuditSize() int {
+	n := 32 + 4 + 4
+	for i := range m.Questions {
+		n += questionAuditSize(&m.Questions[i])
+	}
+	return n
+}
+
 // MixWidth returns the width of the rows that question q contributes to the
 // mix-net, one row per counted ballot (docs/spec/kinds.md §K.5): the number
 // of options of a ranked or score question, the number of chunks of a

@@ -350,6 +350,9 @@ func (m *Manifest) Validate() error {
 	if n := m.BallotSize(); n > MaxBallotBytes {
 		return fmt.Errorf("%w: ballots for these questions would take %d bytes, more than the board's limit of %d; use fewer questions or options", ErrInvalidManifest, n, MaxBallotBytes)
 	}
+	if n := m.MaxAuditSize(); m.Version == ManifestVersionKinds && n > MaxAuditBytes {
+		return fmt.Errorf("%w: the audit of a ballot for these questions could take %d bytes, more than the board's limit of %d (SPEC.md §12.10): use fewer or shorter write-in questions", ErrInvalidManifest, n, MaxAuditBytes)
+	}
 	if m.Version == ManifestVersionExtended {
 		if n := len(m.Bytes()); n > MaxManifestBytes {
 			return fmt.Errorf("%w: the manifest takes %d bytes with its translations, more than the board's limit of %d", ErrInvalidManifest, n, MaxManifestBytes)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/urna-vote/urna/internal/group"
 	"github.com/urna-vote/urna/internal/transcript"
 )
 
@@ -18,28 +19,42 @@ import (
 // tracker while the audit shows nothing of the credential. A voter checks
 // that the tracker shown by the booth is on the board; the short form is
 // for reading aloud and comparing by eye, the full hash for machines.
+//
+// A version-2 ballot (ranked, score and write-in questions) and its audit
+// have Digest("kind-choices-tracker"; choices2) (SPEC.md §12.10): the
+// kinds, counts and every ciphertext, under a label of their own.
 type Tracker [32]byte
 
-func trackerOfChoices(choices []byte) Tracker {
-	return Tracker(transcript.New(transcript.ChoicesTracker).Bytes(choices).Digest())
+// trackerOfChoices is the tracker of a choices encoding: §7.1's for
+// BallotVersion, §12.10's for BallotVersionKinds.
+func trackerOfChoices(version uint8, choices []byte) Tracker {
+	l := transcript.ChoicesTracker
+	if version == BallotVersionKinds {
+		l = transcript.KindChoicesTracker
+	}
+	return Tracker(transcript.New(l).Bytes(choices).Digest())
 }
 
-// TrackerOf returns the tracker of canonical ballot bytes. It reads the
-// ciphertexts by their offsets without decoding any group element, so it
-// is only meaningful for bytes whose strict decoding was checked; for bytes
-// without the layout of SPEC.md §6.1 it returns Digest("ballot-tracker";
-// bytes), which is never the tracker of a ballot.
+// TrackerOf returns the tracker of canonical ballot bytes (version 1 or 2).
+// It reads the ciphertexts by their offsets without decoding any group
+// element, so it is only meaningful for bytes whose strict decoding was
+// checked; for bytes without the layout of SPEC.md §6.1 or §12.2 it
+// returns Digest("ballot-tracker"; bytes), which is never the tracker of a
+// ballot.
 func TrackerOf(ballotBytes []byte) Tracker {
 	if c, ok := choicesOfBallot(ballotBytes); ok {
-		return trackerOfChoices(c)
+		return trackerOfChoices(ballotBytes[0], c)
 	}
 	return Tracker(transcript.New(transcript.BallotTracker).Bytes(ballotBytes).Digest())
 }
 
-// choicesOfBallot extracts the choices encoding (SPEC.md §7.1) from the
-// bytes of a ballot laid out as §6.1: fingerprint, then per question the
-// option count and every option's α ‖ β, skipping the credential and the
-// proofs. ok is false if raw does not have that layout.
+// choicesOfBallot extracts the choices encoding from the bytes of a ballot:
+// for a version-1 ballot (SPEC.md §6.1, §7.1) the fingerprint, then per
+// question the option count and every option's α ‖ β; for a version-2
+// ballot (§12.2, §12.10) the fingerprint, then per question the kind, its
+// counts (n; n and k; n; w) and every ciphertext's α ‖ β. The credential and
+// the proofs (branches, a score's or total's branch count, a write-in's t
+// and s) are skipped. ok is false if raw does not have either layout.
 func choicesOfBallot(raw []byte) (out []byte, ok bool) {
 	off := 0
 	take := func(n int) []byte {
@@ -57,32 +72,80 @@ func choicesOfBallot(raw []byte) (out []byte, ok bool) {
 		}
 		return int(binary.BigEndian.Uint32(b))
 	}
-	if v := take(1); v == nil || v[0] != BallotVersion {
+	count := func(lo, hi int) int { // a u32 in lo..hi, copied to out; -1 otherwise
+		v := u32()
+		if v < lo || v > hi {
+			return -1
+		}
+		out = binary.BigEndian.AppendUint32(out, uint32(v))
+		return v
+	}
+	// cts copies n ciphertexts, each followed by skip bytes of proof.
+	cts := func(n, skip int) {
+		for i := 0; i < n && off <= len(raw); i++ {
+			out = append(out, take(CiphertextSize)...)
+			take(skip)
+		}
+	}
+	// branches skips a u32 branch count in lo..hi and its branches.
+	branches := func(lo, hi int) bool {
+		nb := u32()
+		take(nb * branchSize)
+		return nb >= lo && nb <= hi
+	}
+	v := take(1)
+	if v == nil || (v[0] != BallotVersion && v[0] != BallotVersionKinds) {
 		return nil, false
 	}
 	out = make([]byte, 0, 64+len(raw)/4)
 	out = append(out, take(32)...) // fingerprint
 	take(32)                       // credential
-	nq := u32()
-	if nq < 1 || nq > MaxQuestions {
+	nq := count(1, MaxQuestions)
+	if nq < 0 {
 		return nil, false
 	}
-	out = binary.BigEndian.AppendUint32(out, uint32(nq))
-	for q := 0; q < nq; q++ {
-		no := u32()
-		if no < MinOptions || no > MaxOptions {
-			return nil, false
+	for q := 0; q < nq && off <= len(raw); q++ {
+		kind := KindSelect
+		if v[0] == BallotVersionKinds {
+			k := take(1)
+			if k == nil || k[0] > uint8(KindWriteIn) {
+				return nil, false
+			}
+			kind = QuestionKind(k[0])
+			out = append(out, k[0])
 		}
-		out = binary.BigEndian.AppendUint32(out, uint32(no))
-		for i := 0; i < no; i++ {
-			out = append(out, take(CiphertextSize)...)
-			take(2 * branchSize)
+		switch kind {
+		case KindSelect:
+			n := count(MinOptions, MaxOptions)
+			cts(n, 2*branchSize)
+			if n < 0 || !branches(1, maxRangeBranch) {
+				return nil, false
+			}
+		case KindRanked:
+			n := count(MinOptions, MaxOptions)
+			k := count(1, max(n, 1))
+			if n < 0 || k < 0 {
+				return nil, false
+			}
+			cts(n*k, 2*branchSize)
+			take((n + 2*k - 1) * 2 * branchSize) // row, column and step proofs
+			if !branches(1, k+1) {
+				return nil, false
+			}
+		case KindScore:
+			n := count(MinOptions, MaxOptions)
+			nb := u32() // B: not in choices2
+			if n < 0 || nb < 2 || nb > MaxScore+1 {
+				return nil, false
+			}
+			cts(n, nb*branchSize)
+		case KindWriteIn:
+			w := count(1, maxWriteInCts)
+			if w < 0 {
+				return nil, false
+			}
+			cts(w, 2*group.Size) // t ‖ s
 		}
-		nb := u32()
-		if nb < 1 || nb > maxRangeBranch {
-			return nil, false
-		}
-		take(nb * branchSize)
 	}
 	if off != len(raw) {
 		return nil, false

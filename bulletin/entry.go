@@ -75,9 +75,9 @@ const (
 	mib = 1 << 20
 )
 
-// MaxAuditBody bounds an audit's body (SPEC.md §3.2): the audit of the
-// largest ballot a valid manifest allows is about 20 KB.
-const MaxAuditBody = 32 * kib
+// MaxAuditBody bounds an audit's body (SPEC.md §3.2, §12.10): the audit of
+// the largest ballot a valid manifest allows (ballot.MaxAuditBytes).
+const MaxAuditBody = ballot.MaxAuditBytes
 
 // registry is the type registry of SPEC.md §3.2: name, author role, body size limit.
 var registry = map[EntryType]typeInfo{

@@ -141,4 +141,8 @@ const (
 	RankedSumProof   Label = "ranked-sum-proof"   // challenge: proof on a row, column, step or total sum of a ranking matrix
 	ScoreProof       Label = "score-proof"        // challenge: min..max proof of one option's score
 	WriteInProof     Label = "writein-proof"      // challenge: proof of knowledge of the randomness of a write-in's ciphertexts
+	// KindChoicesTracker: digest (SHA-256) of a version-2 ballot's or
+	// its audit's encrypted choices (SPEC.md §12.10). A label of its own, so
+	// that no version-2 tracker is a version-1 one (ChoicesTracker).
+	KindChoicesTracker Label = "kind-choices-tracker"
 )
