@@ -188,7 +188,7 @@ func (s StandardBodies) Audit(body []byte) (*AuditFacts, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &AuditFacts{Election: a.Fingerprint(), Tracker: [32]byte(a.Tracker())}, nil
+	return &AuditFacts{Election: a.Fingerprint(), Tracker: [32]byte(a.Tracker()), Kinds: a.Version() == ballot.BallotVersionKinds}, nil
 }
 
 // PartialDecryption implements Bodies.

@@ -59,8 +59,12 @@ type (
 	}
 	// BallotFacts: the credential a (cast or audited) ballot names and its tracker.
 	BallotFacts struct{ Credential, Tracker [32]byte }
-	// AuditFacts: the election an audit names and its tracker.
-	AuditFacts struct{ Election, Tracker [32]byte }
+	// AuditFacts: the election an audit names, its tracker and its layout
+	// (Kinds: the audit2 of a version-2 ballot, SPEC.md §12.10).
+	AuditFacts struct {
+		Election, Tracker [32]byte
+		Kinds             bool
+	}
 	// PartialFacts: the trustee of a partial decryption.
 	PartialFacts struct{ Trustee int }
 )
@@ -353,6 +357,14 @@ func (e *WindowError) Unwrap() error { return e.sentinel }
 // rate-limits the audits it proposes (outside the replicated rules).
 func MaxAudits(credentials uint64) uint64 { return credentials + 64 }
 
+// auditVersion names an audit layout by the ballot version it opens.
+func auditVersion(kinds bool) int {
+	if kinds {
+		return ballot.BallotVersionKinds
+	}
+	return ballot.BallotVersion
+}
+
 // auditRoom rejects an audit once the board holds MaxAudits of them.
 func auditRoom(st *ElectionState) error {
 	if st.Audited >= MaxAudits(st.Credentials) {
@@ -595,6 +607,11 @@ func (r *Rules) applyTyped(st *ElectionState, idx Index, e *Header, trustee int,
 		}
 		if a.Election != st.Election {
 			return reject(ErrWrongElection, "audit names another election")
+		}
+		// The manifest fixes the layout (SPEC.md §12.10, Which layout): a
+		// version-3 manifest (the one with mixed questions) takes audit2.
+		if kinds := len(st.Mixes) > 0; a.Kinds != kinds {
+			return reject(ErrInvalidBody, "audit of the layout of version-%d ballots in an election whose ballots are version %d", auditVersion(a.Kinds), auditVersion(kinds))
 		}
 		if err := burnTracker(idx, eff, a.Tracker, TrackerAudited); err != nil {
 			return err

@@ -157,6 +157,22 @@ type Report struct {
 	// Set with Credentials.
 	Weight, MaxCount uint64
 	ResultDigest     *[32]byte
+	// Audits are the valid audits this pass verified, in board order, with
+	// what they opened (V9.4), so that a voter who challenged a ballot
+	// finds it by its tracker. A Follow resumed from a saved state lists
+	// those after the state.
+	Audits []OpenedAudit
+}
+
+// OpenedAudit is what a valid audit (or protocol-1.1 audited ballot)
+// opened (SPEC.md V9.4, §12.10): per question, the texts of the selected
+// options; for a version-2 ballot, the ranked options most preferred
+// first, "option: score" per option, the write-in text.
+type OpenedAudit struct {
+	Seq     int64      `json:"seq"`
+	Tracker string     `json:"tracker"` // full, hex
+	Short   string     `json:"short"`   // the short form the booth showed
+	Answers [][]string `json:"answers"`
 }
 
 // ReportSchemaVersion is the "schema_version" of the report's JSON form.
@@ -216,25 +232,26 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 		Questions []QuestionResult `json:"questions"`
 	}
 	out := struct {
-		SchemaVersion int          `json:"schema_version"`
-		OK            bool         `json:"ok"`
-		Complete      bool         `json:"complete"`
-		ElectionID    string       `json:"election_id"`
-		Title         string       `json:"title"`
-		Fingerprint   string       `json:"fingerprint"`
-		Entries       int          `json:"entries"`
-		Blocks        int          `json:"blocks"`
-		Checkpoints   int          `json:"checkpoints"`
-		Ballots       int          `json:"ballots"`
-		Counted       int          `json:"counted"`
-		Audited       int          `json:"audited"`
-		Voters        int          `json:"voters"`
-		Credentials   int          `json:"credentials,omitempty"`
-		Weight        uint64       `json:"credential_weight,omitempty"`
-		MaxCount      uint64       `json:"max_count,omitempty"`
-		ResultDigest  string       `json:"result_digest,omitempty"`
-		Steps         []StepResult `json:"steps"`
-		Result        *result      `json:"result,omitempty"`
+		SchemaVersion int           `json:"schema_version"`
+		OK            bool          `json:"ok"`
+		Complete      bool          `json:"complete"`
+		ElectionID    string        `json:"election_id"`
+		Title         string        `json:"title"`
+		Fingerprint   string        `json:"fingerprint"`
+		Entries       int           `json:"entries"`
+		Blocks        int           `json:"blocks"`
+		Checkpoints   int           `json:"checkpoints"`
+		Ballots       int           `json:"ballots"`
+		Counted       int           `json:"counted"`
+		Audited       int           `json:"audited"`
+		Voters        int           `json:"voters"`
+		Credentials   int           `json:"credentials,omitempty"`
+		Weight        uint64        `json:"credential_weight,omitempty"`
+		MaxCount      uint64        `json:"max_count,omitempty"`
+		ResultDigest  string        `json:"result_digest,omitempty"`
+		Audits        []OpenedAudit `json:"audits,omitempty"`
+		Steps         []StepResult  `json:"steps"`
+		Result        *result       `json:"result,omitempty"`
 	}{
 		SchemaVersion: ReportSchemaVersion, OK: r.OK(), Complete: r.Complete,
 		ElectionID: r.ElectionID, Title: r.Title, Fingerprint: hex.EncodeToString(r.Fingerprint[:]),
@@ -243,6 +260,7 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 		Steps: r.Steps,
 	}
 	out.Credentials, out.Weight, out.MaxCount = r.Credentials, r.Weight, r.MaxCount
+	out.Audits = r.Audits
 	if r.ResultDigest != nil {
 		out.ResultDigest = hex.EncodeToString(r.ResultDigest[:])
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -47,7 +48,8 @@ import (
 //     entries (mixstate.go);
 //   - the running weighted aggregate (V11): for each weight, the plain
 //     sum of the counted ballots of that weight, by question and option;
-//   - the report's counters, and the record's entries other than ballots
+//   - the report's counters and opened audits (V9.4), and the record's
+//     entries other than ballots
 //     (manifest, credential list, late credentials, key ceremony, open,
 //     close, partial decryptions, shuffles, mix decryptions, result), from
 //     which V4, V6 (the weighted electorate), V7, V12, V13 and the
@@ -80,9 +82,10 @@ type SuffixSource interface {
 }
 
 // stateVersion is the version byte of a saved state: 2 since credentials
-// have weights, 3 since the counted ballots carry their mix rows (an older
-// state is unusable, and the party verifies the whole record once).
-const stateVersion = 3
+// have weights, 3 since the counted ballots carry their mix rows, 4 since
+// the report lists the opened audits (an older state is unusable, and the
+// party verifies the whole record once).
+const stateVersion = 4
 
 // stateMagic starts a saved state, so that no other file is taken for one.
 const stateMagic = "urna-verified-state"
@@ -220,6 +223,20 @@ func (s *Verified) MarshalState() ([]byte, error) {
 	}
 	r := v.rep
 	w.U64(uint64(r.Entries)).U64(uint64(r.Blocks)).U64(uint64(r.Ballots)).U64(uint64(r.Audited)).U64(uint64(r.Checkpoints))
+	w.Count(len(r.Audits))
+	for _, a := range r.Audits {
+		t, err := hex.DecodeString(a.Tracker)
+		if err != nil || len(t) != 32 {
+			return nil, fmt.Errorf("client: opened audit %d: tracker %q", a.Seq, a.Tracker)
+		}
+		w.U64(uint64(a.Seq)).Fixed(t).Count(len(a.Answers))
+		for _, ans := range a.Answers {
+			w.Count(len(ans))
+			for _, s := range ans {
+				w.String(s)
+			}
+		}
+	}
 	sum := sha256.Sum256(w.Out())
 	return w.Fixed(sum[:]).Out(), nil
 }
@@ -392,6 +409,20 @@ func restore(data []byte, opts VerifyOptions) (*verifier, []byte, []SeqEntry, er
 	for i := range counts {
 		counts[i] = int(r.U64("count"))
 	}
+	var opened []OpenedAudit
+	for i, n := 0, r.Count("opened audits", 1<<40); i < n && r.Err() == nil; i++ {
+		a := OpenedAudit{Seq: int64(r.U64("audit seq"))}
+		t := ballot.Tracker(r.Fixed("audit tracker", 32))
+		a.Tracker, a.Short = t.Hex(), t.Short()
+		for q := r.Count("audit questions", ballot.MaxQuestions); q > 0 && r.Err() == nil; q-- {
+			var ans []string
+			for k := r.Count("audit answers", ballot.MaxOptions); k > 0 && r.Err() == nil; k-- {
+				ans = append(ans, r.String("audit answer", 1<<12))
+			}
+			a.Answers = append(a.Answers, ans)
+		}
+		opened = append(opened, a)
+	}
 	if err := r.Done(); err != nil {
 		return bad("%v", err)
 	}
@@ -438,6 +469,7 @@ func restore(data []byte, opts VerifyOptions) (*verifier, []byte, []SeqEntry, er
 	for i, p := range rep {
 		*p = counts[i]
 	}
+	v.rep.Audits = opened
 	for _, st := range v.rep.Steps {
 		if len(st.Failures) > 0 || st.Dropped > 0 {
 			return bad("the saved state does not verify (%s: %v)", st.ID, st.Failures)

@@ -542,8 +542,8 @@ func TestStateUnusable(t *testing.T) {
 	}
 }
 
-// TestStateOlderVersion: a state saved by an older version (2, before the
-// counted ballots carried their mix rows) is refused with its version
+// TestStateOlderVersion: a state saved by an older version (3, before the
+// report listed the opened audits) is refused with its version
 // named, and Follow verifies the whole record instead, reaching the same
 // verified state as without any state.
 func TestStateOlderVersion(t *testing.T) {
@@ -551,19 +551,19 @@ func TestStateOlderVersion(t *testing.T) {
 	n := newSealedNode(t, e.Election, e.Entries, 4)
 	s, state := savedAfter(t, n)
 	old := slices.Clone(state[:len(state)-sha256.Size])
-	if v := old[len("urna-verified-state")]; v != 3 {
-		t.Fatalf("state version %d, want 3", v)
+	if v := old[len("urna-verified-state")]; v != 4 {
+		t.Fatalf("state version %d, want 4", v)
 	}
-	old[len("urna-verified-state")] = 2
+	old[len("urna-verified-state")] = 3
 	sum := sha256.Sum256(old)
 	old = append(old, sum[:]...)
-	if _, err := client.Resume(context.Background(), n, client.FollowOptions{State: old}); !errors.Is(err, client.ErrState) || !strings.Contains(err.Error(), "version 2, want 3") {
-		t.Fatalf("resuming from a version-2 state: %v", err)
+	if _, err := client.Resume(context.Background(), n, client.FollowOptions{State: old}); !errors.Is(err, client.ErrState) || !strings.Contains(err.Error(), "version 3, want 4") {
+		t.Fatalf("resuming from a version-3 state: %v", err)
 	}
 	n.records, n.since = 0, 0
 	got, err := followSeeded(n, client.FollowOptions{State: old})
 	if err != nil || n.records != 1 || n.since != 0 || summary(t, got) != summary(t, s) {
-		t.Fatalf("following from a version-2 state: %v, whole record read %d times", err, n.records)
+		t.Fatalf("following from a version-3 state: %v, whole record read %d times", err, n.records)
 	}
 }
 

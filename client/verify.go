@@ -768,13 +768,21 @@ func (v *verifier) audited(seq int64, e *bulletin.Entry, a *ballot.AuditedBallot
 	}
 	if accepted {
 		v.countAdd(ballot.AuditEntry(a, true))
+		v.opened(seq, a.Ballot.Tracker(), a.Opening)
 	}
+}
+
+// opened reports what a valid audit opened (V9.4).
+func (v *verifier) opened(seq int64, t ballot.Tracker, o *ballot.Opening) {
+	v.rep.Audits = append(v.rep.Audits, OpenedAudit{Seq: seq, Tracker: t.Hex(), Short: t.Short(), Answers: o.Selections(v.m)})
 }
 
 // audit runs V9 on an audit (protocol 1.2): the envelope signature under
 // its one-time key (V9.1), the shape and the opening (V9.1–V9.3, by
-// re-encryption: an audit carries no proofs). A valid one that the rules
-// accepted burns its tracker (V10.2).
+// re-encryption: an audit carries no proofs); for an election with a
+// version-3 manifest, the audit2 of SPEC.md §12.10 (rankings, scores and
+// write-in chunks). A valid one that the rules accepted burns its tracker
+// (V10.2) and is reported with what it opened (V9.4).
 func (v *verifier) audit(seq int64, e *bulletin.Entry, a *ballot.Audit, accepted bool) {
 	if !v.signed(e, StepV9, seq) {
 		return
@@ -792,6 +800,7 @@ func (v *verifier) audit(seq int64, e *bulletin.Entry, a *ballot.Audit, accepted
 	}
 	if accepted {
 		v.countAdd(ballot.OpenedEntry(a, true))
+		v.opened(seq, a.Tracker(), a.Opening)
 	}
 }
 

@@ -51,12 +51,16 @@ func (e *Election) AnswersEntry(v int, answers []ballot.Answer) ([]byte, *ballot
 type KindElection struct {
 	*Election
 	Counted []*ballot.Ballot        // the counted ballots in board order (V10)
-	Answers map[int][]ballot.Answer // the answers of the cast ballot at each seq
+	Answers map[int][]ballot.Answer // the answers of the cast ballot (or audit) at each seq
+	// Audited are the ballots whose audits (SPEC.md §12.10) SeqAudited
+	// holds, in the same order.
+	Audited []*ballot.Ballot
 }
 
 // BuildKinds runs the start of an election whose manifest has mixed
 // questions (cfg.Questions, KindQuestions() if nil): setup, key ceremony,
-// open, cfg.Ballots cast ballots of answers(k) (KindAnswers if nil; voter k
+// open, cfg.Audits audits (voter a < cfg.Audits first challenges a ballot
+// of answers(a), SPEC.md §12.10), cfg.Ballots cast ballots of answers(k) (KindAnswers if nil; voter k
 // mod Voters casts the k-th, so later ones are revotes) and the close. The
 // tally is the caller's (package internal/testonly/mixnet does it).
 func BuildKinds(tb testing.TB, seed string, cfg Config, answers func(i int) []ballot.Answer) *KindElection {
@@ -74,6 +78,13 @@ func BuildKinds(tb testing.TB, seed string, cfg Config, answers func(i int) []ba
 		e.t().Fatalf("testonly: BuildKinds: manifest version %d has no mixed question", e.Manifest.Version)
 	}
 	e.postSetup()
+	for a := 0; a < cfg.Audits && a < e.Config.Voters; a++ {
+		b, s, err := ballot.EncryptAnswers(e.Rand, e.Manifest, e.JointKey, e.Voters[a], answers(a))
+		e.must(err)
+		seq := e.Post(e.AuditEntry(b, s))
+		e.SeqAudited, e.Audited = append(e.SeqAudited, seq), append(e.Audited, b)
+		e.Answers[seq] = answers(a)
+	}
 	lastOf := map[int]int{}
 	last := map[int]*ballot.Ballot{}
 	for k := 0; k < e.Config.Ballots; k++ {
