@@ -13,7 +13,7 @@ import (
 
 // Tracker identifies a ballot's encrypted choices (SPEC.md §7.1, protocol
 // 1.2): Digest("choices-tracker"; choices), where choices is the election
-// fingerprint and the option ciphertexts (ChoicesBytes). It binds what the
+// fingerprint and the option ciphertexts (Ballot.ChoicesBytes). It binds what the
 // ballot encrypts but not the credential or the proofs, so that a cast
 // ballot and the audit of the same encryption (an Audit) carry the same
 // tracker while the audit shows nothing of the credential. A voter checks
@@ -46,6 +46,14 @@ func TrackerOf(ballotBytes []byte) Tracker {
 		return trackerOfChoices(ballotBytes[0], c)
 	}
 	return Tracker(transcript.New(transcript.BallotTracker).Bytes(ballotBytes).Digest())
+}
+
+// ChoicesBytes returns the choices encoding the ballot's tracker hashes:
+// SPEC.md §7.1's for a version-1 ballot, choices2 of §12.10 for a
+// version-2 ballot. It is the first part of the ballot's audit.
+func (b *Ballot) ChoicesBytes() []byte {
+	c, _ := choicesOfBallot(b.raw) // b was built or strictly decoded
+	return c
 }
 
 // choicesOfBallot extracts the choices encoding from the bytes of a ballot:

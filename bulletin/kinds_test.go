@@ -116,3 +116,48 @@ func TestKindsCascadeRules(t *testing.T) {
 		t.Errorf("result with one decryption of one mixed question: %v", err)
 	}
 }
+
+// TestKindsAuditAccepted: the audit of a version-2 ballot (SPEC.md
+// §12.10) passes the rules and the node's proof check, and burns its
+// tracker: the audited ballot cast afterwards is refused (V10.3); the
+// audit with one opened score changed is not accepted by the proof check.
+func TestKindsAuditAccepted(t *testing.T) {
+	cfg := testonly.Config{Voters: 3, Ballots: 3, Audits: 1}
+	e := testonly.BuildKinds(t, "kinds-audit", cfg, nil)
+	rules := bulletin.NewRules(bulletin.StandardBodies{})
+	st, idx := &bulletin.ElectionState{}, bulletin.NewMemIndex()
+	p := &bulletin.StandardProofs{Manifest: e.Manifest, JointKey: e.JointKey}
+	for seq, raw := range e.Entries[:e.SeqClose] {
+		en, err := bulletin.ParseEntry(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		eff, err := rules.Apply(st, idx, en)
+		if err != nil {
+			t.Fatalf("entry %d (%s): %v", seq, en.Type, err)
+		}
+		idx.Commit(eff)
+		if seq == e.SeqAudited[0] {
+			if errs := p.CheckProofs(seeded.New("w"), st, []*bulletin.Entry{en}); errs[0] != nil {
+				t.Fatalf("audit refused: %v", errs[0])
+			}
+			a, err := ballot.ParseAudit(en.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a.Opening.Answers[2].Scores[0]++
+			bad := *en
+			bad.Body = a.Bytes()
+			if errs := p.CheckProofs(seeded.New("w"), st, []*bulletin.Entry{&bad}); !errors.Is(errs[0], bulletin.ErrInvalidProof) {
+				t.Errorf("audit opening another score: %v", errs[0])
+			}
+		}
+	}
+	cast, err := bulletin.ParseEntry(e.Entry(bulletin.TypeBallot, bulletin.RoleVoter, e.Voters[0].PrivateKey(), e.Audited[0].Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rules.Apply(st, idx, cast); !errors.Is(err, bulletin.ErrAudited) {
+		t.Fatalf("audited ballot cast afterwards: %v", err)
+	}
+}
