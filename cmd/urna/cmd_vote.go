@@ -35,7 +35,7 @@ object per question, in order, options numbered from 1:
   [{"choices":[2]}, {"ranking":[3,1,4]}, {"scores":[5,0,3]}, {"text":"Zoë"}]
 "choices" selects options, "ranking" lists options most preferred first,
 "scores" gives every option its score, "text" is a write-in. Such a ballot
-(version 2) cannot be challenged yet (SPEC.md §12.10).
+(version 2) is challenged as any other (SPEC.md §12.10).
 
 The credential comes from --credential-file (one credential, or the CA's file
 with --voter N), --credential, or the environment variable URNA_CREDENTIAL.
@@ -199,6 +199,9 @@ func runVote(ctx context.Context, e *env, o *voteOpts) error {
 	if v != nil && v.Audit != nil {
 		fmt.Fprintf(e.stdout, "challenged ballot %s (entry %d) was opened on the board; it contained:\n", v.Audit.Tracker.Short(), v.Audit.Seq)
 		for q, sel := range v.Audit.Selections {
+			if v.Audit.Answers != nil { // ranked, score and write-in answers (SPEC.md §12.10)
+				sel = answerNames(&questions[q], v.Audit.Answers[q])
+			}
 			fmt.Fprintf(e.stdout, "  %s: %s\n", questions[q].Text, orNone(sel))
 		}
 		if v.Audit.Verified {

@@ -52,8 +52,16 @@ func TestVoteAnswers(t *testing.T) {
 		t.Fatalf("both flags: %v", err)
 	}
 	good := file("good.json", `[{"choices":[2]},{"ranking":[3,1]},{"scores":[5,0]},{"text":"Zoë 李"}]`)
-	if out, err = vote("--answers", good, "--challenge"); err == nil || !strings.Contains(err.Error(), "cannot be challenged yet") || !strings.Contains(err.Error(), "nothing was sent") {
+	// --challenge opens a first ballot of the answers on the board (SPEC.md
+	// §12.10) and shows what it contained, then casts a fresh one.
+	out, err = vote("--answers", good, "--challenge")
+	if err != nil {
 		t.Fatalf("--challenge with --answers: %v\n%s", err, out)
+	}
+	for _, want := range []string{"was opened on the board; it contained:", "Rank the venues: 1. Pisa, 2. Lyon", `Motto: "Zoë 李"`, "the opening checks out", "cast ballot "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("vote --challenge output lacks %q:\n%s", want, out)
+		}
 	}
 	out, err = vote("--answers", good)
 	if err != nil {
@@ -65,10 +73,12 @@ func TestVoteAnswers(t *testing.T) {
 		}
 	}
 	receipts, _ := filepath.Glob(p("receipts/receipt-*.json"))
-	if len(receipts) != 1 {
+	if len(receipts) != 2 {
 		t.Fatalf("receipts: %v", receipts)
 	}
-	must("check-receipt", receipts[0], N)
+	for _, r := range receipts {
+		must("check-receipt", r, N)
+	}
 }
 
 // runVoteCmd runs `urna vote` on node flag N as voter 1 of credentials,

@@ -108,11 +108,11 @@ func ParseAnswers(m *ballot.Manifest, data []byte) ([]ballot.Answer, error) {
 // well-formedness proofs (ballot.EncryptAnswers, a version-2 ballot for a
 // version-3 manifest, SPEC.md §12) and signs the ballot entry with the
 // credential's key. Answers that break a question's rule are refused here,
-// with ballot's error (questions and options numbered from 0 there).
-// Version-2 ballots cannot be posted as audits yet (SPEC.md §12.10), so the
-// prepared ballot is for casting only.
+// with ballot's error (questions and options numbered from 0 there). The
+// prepared ballot is cast, or challenged (AuditEntry: the audit of SPEC.md
+// §12.10 for a version-2 ballot).
 func PrepareAnswers(rand io.Reader, e *Election, key *ballot.CredentialKey, answers []ballot.Answer) (*Prepared, error) {
-	b, _, err := ballot.EncryptAnswers(rand, e.Manifest, e.JointKey, key, answers)
+	b, sec, err := ballot.EncryptAnswers(rand, e.Manifest, e.JointKey, key, answers)
 	if err != nil {
 		return nil, fmt.Errorf("roles: %w", err)
 	}
@@ -120,5 +120,5 @@ func PrepareAnswers(rand io.Reader, e *Election, key *ballot.CredentialKey, answ
 	if err != nil {
 		return nil, err
 	}
-	return &Prepared{Entry: raw, Tracker: b.Tracker(), Ballot: b}, nil
+	return &Prepared{Entry: raw, Tracker: b.Tracker(), Ballot: b, secrets: sec}, nil
 }

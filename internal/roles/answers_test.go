@@ -76,11 +76,6 @@ func TestCastAnswers(t *testing.T) {
 		t.Fatalf("%d ballots on the board after refused answers", n)
 	}
 
-	// A ballot of answers cannot be challenged yet (SPEC.md §12.10).
-	if _, err := roles.Cast(context.Background(), rand.Reader, e.direct, roles.CastOptions{Credential: e.creds[0], Answers: as, Challenge: true}); err == nil || !strings.Contains(err.Error(), "cannot be challenged") {
-		t.Fatalf("challenged answers: %v", err)
-	}
-
 	var v *roles.Vote
 	e.retry(func() error {
 		v, err = roles.Cast(context.Background(), rand.Reader, e.direct, roles.CastOptions{Credential: e.creds[0], Answers: as})
@@ -109,5 +104,32 @@ func TestCastAnswers(t *testing.T) {
 	}
 	if !found {
 		t.Fatal("the cast ballot is not on the board")
+	}
+
+	// urna vote --challenge: a ballot of answers is posted opened as an
+	// audit (SPEC.md §12.10), checked, and a fresh ballot cast.
+	cv, err := roles.Cast(context.Background(), rand.Reader, e.direct, roles.CastOptions{Credential: e.creds[2], Answers: as, Challenge: true})
+	must(t, err)
+	opened := [][]string{{"Grace"}, {"Pisa", "Lyon"}, {"fish: 5", "pasta: 0", "salad: 3"}, {"Zoë 李"}}
+	if cv.Audit == nil || !cv.Audit.Verified || !reflect.DeepEqual(cv.Audit.Selections, opened) {
+		t.Fatalf("challenge: %+v, want the opened answers %q", cv.Audit, opened)
+	}
+	if cv.Receipt == nil || cv.Tracker == cv.Audit.Tracker {
+		t.Fatal("no fresh ballot cast after the challenge")
+	}
+	audits := 0
+	for _, ent := range e.entries() {
+		if ent.Type != bulletin.TypeAudit {
+			continue
+		}
+		audits++
+		a, err := ballot.ParseAudit(ent.Body)
+		must(t, err)
+		if a.Tracker() != cv.Audit.Tracker || a.Version() != ballot.BallotVersionKinds {
+			t.Errorf("audit on the board: tracker %s, version %d", a.Tracker(), a.Version())
+		}
+	}
+	if audits != 1 {
+		t.Fatalf("%d audits on the board, want 1", audits)
 	}
 }

@@ -233,9 +233,10 @@ func PrepareBallot(rand io.Reader, e *Election, key *ballot.CredentialKey, choic
 }
 
 // AuditEntry opens a prepared ballot (SPEC.md §7.2) and returns the audit
-// entry (§7.3: the ciphertexts and the opening, signed by a fresh one-time
-// key, so that nothing on the board links it to the credential) and the
-// opening. The ballot MUST NOT be cast afterwards.
+// entry (§7.3, §12.10 for a version-2 ballot: the ciphertexts and the
+// opening, signed by a fresh one-time key, so that nothing on the board
+// links it to the credential) and the opening. The ballot MUST NOT be cast
+// afterwards.
 func (p *Prepared) AuditEntry(rand io.Reader, e *Election) ([]byte, *ballot.Opening, error) {
 	a, err := p.Ballot.Audit(p.secrets)
 	if err != nil {
@@ -279,6 +280,10 @@ type Audit struct {
 	Seq        uint64
 	Tracker    ballot.Tracker
 	Selections [][]string // what the challenged ballot contained
+	// Answers are the opened answers of a version-2 ballot (SPEC.md
+	// §12.10): rankings, scores and texts, as the voter gave them; nil
+	// for a version-1 ballot.
+	Answers []ballot.Answer
 	Verified   bool       // the opening re-encrypts to the ballot (SPEC.md V9)
 }
 
@@ -301,9 +306,9 @@ type CastOptions struct {
 	// (ParseAnswers), cast as PrepareAnswers encrypts them (a version-2
 	// ballot for a version-3 manifest, SPEC.md §12).
 	Answers []ballot.Answer
-	// Challenge first encrypts a ballot, posts it opened as an audited
-	// ballot (SPEC.md §7), checks the opening, and only then encrypts and
-	// casts a fresh ballot.
+	// Challenge first encrypts a ballot, posts it opened as an audit
+	// (SPEC.md §7.3; §12.10 for a version-2 ballot), checks the opening,
+	// and only then encrypts and casts a fresh ballot.
 	Challenge bool
 	// ReceiptWait bounds the wait for a checkpoint covering the ballot
 	// (default 30s).
@@ -330,14 +335,14 @@ func Cast(ctx context.Context, rand io.Reader, c *apiclient.Client, opts CastOpt
 	v := &Vote{}
 	// A courtesy like the booth's: failing to read it never stops the vote.
 	v.Replaces, _ = EarlierBallot(ctx, c, e, key.Public())
-	if opts.Challenge && opts.Answers != nil {
-		// SPEC.md §12.10: the audit entry (§7.3) of a version-2 ballot is
-		// not specified, and nodes refuse the audited ballot of §12.9
-		// (type 9: it is signed by the credential).
-		return nil, errors.New("roles: a version-2 ballot (the ballot of an election with ranked, score or write-in questions) cannot be challenged yet: the board takes no audit of it (SPEC.md §12.10); nothing was sent")
+	prepare := func() (*Prepared, error) {
+		if opts.Answers != nil {
+			return PrepareAnswers(rand, e, key, opts.Answers)
+		}
+		return PrepareBallot(rand, e, key, opts.Choices)
 	}
 	if opts.Challenge {
-		p, err := PrepareBallot(rand, e, key, opts.Choices)
+		p, err := prepare()
 		if err != nil {
 			return nil, err
 		}
@@ -350,17 +355,12 @@ func Cast(ctx context.Context, rand io.Reader, c *apiclient.Client, opts CastOpt
 			return nil, fmt.Errorf("roles: posting the challenged ballot: %w", err)
 		}
 		ok := p.CheckAudit(e, raw) == nil
-		v.Audit = &Audit{Seq: res.Seq, Tracker: p.Tracker, Selections: o.Selections(e.Manifest), Verified: ok}
+		v.Audit = &Audit{Seq: res.Seq, Tracker: p.Tracker, Selections: o.Selections(e.Manifest), Answers: o.Answers, Verified: ok}
 		if !ok {
 			return v, errors.New("roles: the challenged ballot does not open to the choices: do not use this device to vote")
 		}
 	}
-	var p *Prepared
-	if opts.Answers != nil {
-		p, err = PrepareAnswers(rand, e, key, opts.Answers)
-	} else {
-		p, err = PrepareBallot(rand, e, key, opts.Choices)
-	}
+	p, err := prepare()
 	if err != nil {
 		return v, err
 	}
