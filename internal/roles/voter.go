@@ -283,8 +283,8 @@ type Audit struct {
 	// Answers are the opened answers of a version-2 ballot (SPEC.md
 	// §12.10): rankings, scores and texts, as the voter gave them; nil
 	// for a version-1 ballot.
-	Answers []ballot.Answer
-	Verified   bool       // the opening re-encrypts to the ballot (SPEC.md V9)
+	Answers  []ballot.Answer
+	Verified bool // the opening re-encrypts to the ballot (SPEC.md V9)
 }
 
 // Vote is the outcome of casting a ballot.
