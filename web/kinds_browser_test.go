@@ -58,9 +58,12 @@ func (e *trusteeBoard) createKinds() {
 // question through the booth with the keyboard alone, on a real board.
 // A ranking that gives one rank twice and a write-in over its byte limit
 // are refused with messages naming the question and what is wrong; the
-// fixed ballot is encrypted in wasm (a version-2 ballot with its proofs),
-// cast, and the board accepts it. The choices step passes our audit and
-// axe-core in en and zh.
+// fixed ballot is encrypted in wasm (a version-2 ballot with its proofs)
+// and challenged (SPEC.md §12.10): the booth shows the opened ranking,
+// scores and text, the board holds the audit, and the check page shows the
+// same answers from the tracker alone; a fresh encryption is cast, the
+// board accepts it, and the record verifies in the browser. The choices
+// step passes our audit and axe-core in en and zh.
 func TestBrowserKinds(t *testing.T) {
 	path := requireBrowser(t)
 	dir := filepath.Join(artifacts(t), "kinds")
@@ -81,8 +84,8 @@ func TestBrowserKinds(t *testing.T) {
 	b.keys("Tab into the booth", "#cred", tab)
 	b.keys("typing the credential", "#cred", chromedp.KeyEvent(e.creds[0].Text()))
 	b.keys("Enter on the credential", "#h-choices", enter, until(`document.body.dataset.step === 'step-choices'`))
-	if !eval[bool](b, `document.getElementById('challenge').hidden`) {
-		t.Error("the booth offers to challenge a ballot with ranked, score and write-in questions, which cannot be opened yet")
+	if eval[bool](b, `document.getElementById('challenge').hidden`) {
+		t.Error("the booth does not offer to challenge a ballot with ranked, score and write-in questions")
 	}
 	b.audit("booth.html kinds, choices step", "en")
 	b.shot("kinds-01-choices-en")
@@ -136,10 +139,31 @@ func TestBrowserKinds(t *testing.T) {
 	b.keys("Enter on review", "#h-review", enter,
 		until(`document.body.dataset.step === 'step-review' && document.getElementById('review-tracker').textContent !== ''`))
 	contains(t, "review", b.text("#review-list"), "Ada", "1. Lyon", "2. Oslo", "fish: score 5", "pasta: score 0", "salad: score 3", "投票投票投票")
-	contains(t, "review explains", b.text("#review-explain"), "cannot be challenged yet")
+	contains(t, "review explains", b.text("#review-explain"), "challenge it")
 	b.audit("booth.html kinds, review", "en")
 	b.shot("kinds-03-review")
+
+	// Challenge it: the opened answers of every kind, checked, posted.
+	challenged := b.text("#review-tracker")
+	b.keys("Tab to cast", "#cast", tab)
+	b.keys("Tab to challenge", "#challenge", tab)
+	b.keys("Enter on challenge", "#h-challenged", enter,
+		until(`document.body.dataset.step === 'step-challenged' && document.body.dataset.auditSeq !== undefined`))
+	contains(t, "opened answers", b.text("#step-challenged"), "Ada", "1. Lyon", "2. Oslo", "fish: score 5", "pasta: score 0", "salad: score 3", "投票投票投票", "checks out", "audited")
+	b.audit("booth.html kinds, challenged", "en")
+	b.shot("kinds-03b-challenged")
+	if n := e.count(bulletin.TypeAudit); n != 1 {
+		t.Fatalf("the board holds %d audits, want 1", n)
+	}
+	// Back to the answers, still there: encrypt afresh and cast.
+	b.run("again", chromedp.Click(css("#again")), until(`document.body.dataset.step === 'step-choices'`))
+	b.run("review again", chromedp.Click(css("#review")),
+		until(`document.body.dataset.step === 'step-review' && document.getElementById('review-tracker').textContent !== ''`))
 	tracker := b.text("#review-tracker")
+	if tracker == challenged {
+		t.Fatalf("the fresh encryption has the challenged ballot's tracker %s", tracker)
+	}
+	b.run("focus the review heading", chromedp.Focus(css("#h-review")))
 	b.keys("Tab to cast", "#cast", tab)
 	b.keys("Enter on cast", "#h-cast", enter,
 		until(`document.body.dataset.step === 'step-cast' && document.body.dataset.receipt === 'ok'`))
@@ -184,6 +208,15 @@ func TestBrowserKinds(t *testing.T) {
 	p.fits("booth kinds choices zh")
 	p.audit("booth.html kinds at 390 px", "zh")
 	p.shot("kinds-04b-phone-zh")
+
+	// Another device finds the challenged ballot by its tracker and sees
+	// the same answers, checked against the election key.
+	b.lang("en")
+	b.open("check.html?tracker="+challenged, "check")
+	b.run("check the challenged ballot", until(`document.body.dataset.verdict !== undefined`))
+	contains(t, "check page, opened answers", b.text("#out"), "Audited", "Ada", "1. Lyon", "2. Oslo", "fish: score 5", "salad: score 3", "投票投票投票", "Opening checked")
+	b.audit("check.html kinds, audited ballot", "en")
+	b.shot("kinds-05-check-audited")
 
 	mixedResults(t, b, e)
 	p.open("results.html", "results")

@@ -417,16 +417,57 @@ func (b *booth) signAs(t bulletin.EntryType, role bulletin.Role, key *schnorr.Pr
 // Challenged is an opened ballot: what it contained, checked, and the
 // audit entry to post.
 type Challenged struct {
-	Tracker    string     `json:"tracker"`
-	TrackerHex string     `json:"trackerHex"`
-	Choices    [][]uint32 `json:"choices"`
-	Selections [][]string `json:"selections"`
-	Verified   bool       `json:"verified"`
-	Entry      string     `json:"entry"` // base64url audit entry, signed by a one-time key
+	Tracker    string         `json:"tracker"`
+	TrackerHex string         `json:"trackerHex"`
+	Choices    [][]uint32     `json:"choices"` // selection questions only (nil for a version-2 ballot)
+	Answers    []OpenedAnswer `json:"answers"` // every question's answer, of any kind
+	Selections [][]string     `json:"selections"`
+	Verified   bool           `json:"verified"`
+	Entry      string         `json:"entry"` // base64url audit entry, signed by a one-time key
+}
+
+// OpenedAnswer is one question's opened answer as the page lists it
+// (booth.js selectionList): the options of a selection (choices, never
+// null for one), the ranking (most preferred first, option indexes from
+// 0), the scores per option, or the write-in text. The fields of the other
+// kinds are null or empty.
+type OpenedAnswer struct {
+	Choices []uint32 `json:"choices"`
+	Ranking []uint32 `json:"ranking"`
+	Scores  []uint32 `json:"scores"`
+	Text    string   `json:"text"`
+}
+
+// openedAnswers returns the answers of an opening that Fits m (SPEC.md
+// §7.2, §12.9): a version-1 opening's choices, a version-2 opening's
+// answers of every kind.
+func openedAnswers(m *ballot.Manifest, op *ballot.Opening) []OpenedAnswer {
+	out := make([]OpenedAnswer, len(m.Questions))
+	for q, mq := range m.Questions {
+		var a ballot.Answer
+		switch {
+		case op.Answers != nil:
+			a = op.Answers[q]
+		case q < len(op.Choices):
+			a.Choices = op.Choices[q]
+		}
+		o := OpenedAnswer{Ranking: a.Ranking, Scores: a.Scores, Text: a.Text}
+		switch mq.Kind {
+		case ballot.KindSelect:
+			o.Choices = append([]uint32{}, a.Choices...)
+		case ballot.KindRanked:
+			o.Ranking = append([]uint32{}, a.Ranking...)
+		case ballot.KindScore:
+			o.Scores = append([]uint32{}, a.Scores...)
+		}
+		out[q] = o
+	}
+	return out
 }
 
 // Challenge opens the pending ballot (SPEC.md §7.2), checks the opening as
-// any observer would (V9) and signs the audit entry (§7.3) with a fresh
+// any observer would (V9) and signs the audit entry (§7.3; §12.10 for the
+// version-2 ballot of ranked, score and write-in questions) with a fresh
 // one-time key, never the credential's: nothing on the board links the
 // challenged ballot to the voter. The ballot can never be cast afterwards:
 // the booth forgets it.
@@ -453,8 +494,8 @@ func (b *booth) Challenge() (*Challenged, error) {
 	}
 	op := a.Opening
 	t := a.Tracker()
-	return &Challenged{Tracker: t.Short(), TrackerHex: t.Hex(), Choices: op.Choices, Selections: op.Selections(b.e.m),
-		Verified: true, Entry: wire.EncodeB64(raw)}, nil
+	return &Challenged{Tracker: t.Short(), TrackerHex: t.Hex(), Choices: op.Choices, Answers: openedAnswers(b.e.m, op),
+		Selections: op.Selections(b.e.m), Verified: true, Entry: wire.EncodeB64(raw)}, nil
 }
 
 // Forget drops the pending ballot and its secrets (after a cast, the
@@ -817,11 +858,12 @@ func readCheckInput(text string) (*CheckInput, error) {
 // contained, and whether the opening re-encrypts to it under the election
 // key (SPEC.md V9), so a voter can confirm a challenge from any device.
 type Opened struct {
-	Tracker    string     `json:"tracker"`
-	Choices    [][]uint32 `json:"choices"`    // the option indexes, per question
-	Selections [][]string `json:"selections"` // their texts in the primary language
-	Verified   bool       `json:"verified"`
-	Problem    string     `json:"problem,omitempty"` // why it does not verify
+	Tracker    string         `json:"tracker"`
+	Choices    [][]uint32     `json:"choices"`    // the option indexes, per question (selection questions; nil for a version-2 ballot)
+	Answers    []OpenedAnswer `json:"answers"`    // every question's answer, of any kind (nil if it does not fit the manifest)
+	Selections [][]string     `json:"selections"` // their texts in the primary language
+	Verified   bool           `json:"verified"`
+	Problem    string         `json:"problem,omitempty"` // why it does not verify
 }
 
 // openAudited reads the opening of an audit (or of a protocol-1.1
@@ -851,11 +893,11 @@ func openAudited(manifestB64, jointKeyHex string, entry []byte) (*Opened, error)
 	} else {
 		o.Tracker, op = legacy.Ballot.Tracker().Short(), legacy.Opening
 	}
-	if !fitsManifest(e.m, op) {
+	if !op.Fits(e.m) {
 		o.Problem = "the opening does not have the election's questions and options"
 		return o, nil
 	}
-	o.Choices, o.Selections = op.Choices, op.Selections(e.m)
+	o.Choices, o.Answers, o.Selections = op.Choices, openedAnswers(e.m, op), op.Selections(e.m)
 	kb, err := hex.DecodeString(jointKeyHex)
 	var pk *group.Element
 	if err == nil {
@@ -876,20 +918,4 @@ func openAudited(manifestB64, jointKeyHex string, entry []byte) (*Opened, error)
 	}
 	o.Verified = true
 	return o, nil
-}
-
-// fitsManifest reports whether every choice of op names an option of m, so
-// that its selections can be shown before the opening is checked.
-func fitsManifest(m *ballot.Manifest, op *ballot.Opening) bool {
-	if len(op.Choices) != len(m.Questions) {
-		return false
-	}
-	for q, ch := range op.Choices {
-		for _, i := range ch {
-			if int(i) >= len(m.Questions[q].Options) {
-				return false
-			}
-		}
-	}
-	return true
 }

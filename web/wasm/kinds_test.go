@@ -108,14 +108,52 @@ func TestAttackBoothAnswers(t *testing.T) {
 			wantCode(t, name, err, "invalid_choice")
 		}
 	}
-	// A version-2 ballot cannot be challenged yet (docs/spec/kinds.md
-	// §K.9): the booth says so and keeps nothing to cast by mistake.
-	if _, err := b.EncryptAnswers(ok); err != nil {
+}
+
+// TestChallengeKinds: a ballot of ranked, score and write-in answers is
+// challenged (SPEC.md §12.10): the booth returns the opened answers of
+// every kind and the audit entry, signed by a one-time key, with the
+// tracker it showed; another device opens it from the entry alone and
+// shows the same answers; the challenged ballot cannot be cast.
+func TestChallengeKinds(t *testing.T) {
+	f, K := kindsFixture(t)
+	b := f.booth(t)
+	s, err := b.EncryptAnswers([]AnswerJSON{{Choices: []uint32{2}}, {Ranking: []uint32{3, 0}}, {Scores: []uint32{5, 0, 3}}, {Text: "Zoë 李"}})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Challenge(); err == nil {
-		t.Fatal("a version-2 ballot was challenged")
+	pub := b.PublicCredential()
+	c, err := b.Challenge()
+	if err != nil {
+		t.Fatal(err)
 	}
+	want := []OpenedAnswer{{Choices: []uint32{2}}, {Ranking: []uint32{3, 0}}, {Scores: []uint32{5, 0, 3}}, {Text: "Zoë 李"}}
+	if !c.Verified || c.Tracker != s.Tracker || !slices.EqualFunc(c.Answers, want, openedEqual) {
+		t.Fatalf("challenged %+v, want answers %+v", c, want)
+	}
+	if sel := c.Selections; !slices.Equal(sel[1], []string{"Di", "Ann"}) || !slices.Equal(sel[2], []string{"X: 5", "Y: 0", "Z: 3"}) || !slices.Equal(sel[3], []string{"Zoë 李"}) {
+		t.Fatalf("selections %q", sel)
+	}
+	raw, _ := wire.DecodeB64(c.Entry)
+	e := parseEntry(t, raw)
+	if e.Type != bulletin.TypeAudit || e.Role != bulletin.RoleAuditor || e.VerifySignature() != nil || hex.EncodeToString(e.Author.Bytes()) == pub {
+		t.Fatalf("audit entry: type %v role %v", e.Type, e.Role)
+	}
+	a, err := ballot.ParseAudit(e.Body)
+	if err != nil || a.Version() != ballot.BallotVersionKinds || a.Tracker().Short() != s.Tracker || ballot.VerifyAudit(f.m, K, a) != nil {
+		t.Fatalf("audit2 on the board: %v", err)
+	}
+	o, err := openAudited(f.mb64, f.jointKey, raw)
+	if err != nil || !o.Verified || o.Tracker != s.Tracker || !slices.EqualFunc(o.Answers, want, openedEqual) || o.Choices != nil {
+		t.Fatalf("opened from another device: %+v, %v", o, err)
+	}
+	if b.pending != nil || b.secrets != nil {
+		t.Fatal("the challenged ballot is still pending: it could be cast")
+	}
+}
+
+func openedEqual(a, b OpenedAnswer) bool {
+	return slices.Equal(a.Choices, b.Choices) && slices.Equal(a.Ranking, b.Ranking) && slices.Equal(a.Scores, b.Scores) && a.Text == b.Text
 }
 
 // TestMixedViews: the page gets package client's verified outcomes

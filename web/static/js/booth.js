@@ -11,7 +11,7 @@ import { UrnaError } from './errors.js';
 import { t, setT, setError, errorText, phaseName, onLanguage } from './i18n.js';
 import { load, b64urlToBytes } from './urna.js';
 import { useManifest, setE, electionText } from './texts.js';
-import { mixed, renderKind, answerOf, reviewKind } from './kinds.js';
+import { renderKind, answerOf, reviewKind } from './kinds.js';
 
 const steps = ['step-cred', 'step-choices', 'step-review', 'step-challenged', 'step-cast'];
 
@@ -442,13 +442,11 @@ function setButtons(on) {
   for (const id of ['cast', 'challenge', 'change']) $(id).disabled = !on;
 }
 
-// offerChallenge shows the challenge only for ballots that can be opened:
-// not yet those of ranked, score and write-in questions (docs/spec/kinds.md
-// §K.9), and the review says so.
+// offerChallenge shows the challenge: every ballot can be opened, those of
+// ranked, score and write-in questions too (SPEC.md §12.10).
 function offerChallenge() {
-  const can = !mixed(m);
-  $('challenge').hidden = !can;
-  setT($('review-explain'), can ? 'booth.review.explain' : 'booth.review.explainNoChallenge');
+  $('challenge').hidden = false;
+  setT($('review-explain'), 'booth.review.explain');
 }
 
 // ---- cast --------------------------------------------------------------
@@ -560,7 +558,8 @@ async function challenge() {
     return;
   }
   sealed = null;
-  $('opened').replaceChildren(selectionList(c.choices.map((choices) => ({ choices }))));
+  // Every question's opened answer: options, ranking, scores or text.
+  $('opened').replaceChildren(selectionList(c.answers));
   setT($('opened-ok'), c.verified ? 'booth.challenged.ok' : null);
   setT($('opened-post'), 'booth.challenged.posting');
   $('opened-post').className = '';

@@ -8,6 +8,7 @@ import { UrnaError } from './errors.js';
 import { t, setT, setError } from './i18n.js';
 import { load, b64urlToBytes } from './urna.js';
 import { useManifest, setE } from './texts.js';
+import { reviewKind } from './kinds.js';
 
 let u = null;
 let st = null;
@@ -75,18 +76,21 @@ async function inclusion(seq, cp) {
 function opened(entry) {
   const o = u.openAudited(st.manifest, st.joint_key, entry);
   step(o.verified ? 'check.opened.ok' : 'check.opened.bad', { problem: o.problem || '' }, o.verified);
-  return openedList(o.choices || []);
+  return openedList(o.answers || []);
 }
 
-// openedList lists the options chosen (indexes, per question) in the
-// election's texts of the page's language.
-function openedList(choices) {
+// openedList lists the opened answers (per question: the options chosen,
+// or a ranking, scores or a text, SPEC.md §12.10) in the election's texts
+// of the page's language.
+function openedList(answers) {
   const m = u.parseManifest(st.manifest);
   const dl = el('dl', { class: 'review' });
   m.questions.forEach((q, qi) => {
     dl.append(setE(el('dt'), `q.${qi}`));
-    if (!choices[qi] || choices[qi].length === 0) dl.append(setT(el('dd'), 'booth.review.blank'));
-    for (const oi of choices[qi] || []) dl.append(setE(el('dd'), `o.${qi}.${oi}`));
+    const choices = (answers[qi] || { choices: [] }).choices;
+    if (!choices) return reviewKind(dl, q, qi, answers[qi]);
+    if (choices.length === 0) dl.append(setT(el('dd'), 'booth.review.blank'));
+    for (const oi of choices) dl.append(setE(el('dd'), `o.${qi}.${oi}`));
   });
   return el('div', { class: 'opened' }, setT(el('p'), 'check.opened'), dl);
 }
