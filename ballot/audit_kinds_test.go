@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -206,12 +207,7 @@ func generateAuditKindsVectors(t *testing.T) *auditKindsVectors {
 		add(l.what, l.step, (&AuditedBallot{Ballot: b, Opening: lo}).Bytes())
 	}
 	bad := malformedKindsOpenings(t, b, s)
-	names := make([]string, 0, len(bad))
-	for name := range bad {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(bad)) {
 		add(name, "decode", bad[name])
 	}
 	v.BallotTracker = b.Tracker().Hex()
@@ -247,12 +243,7 @@ func audit2Vectors(t *testing.T, e *testElection, b *Ballot, s *Secrets) []audit
 	fp[0] ^= 1
 	add("fingerprint of another election", "V9.1.2", fp)
 	bad := malformedAudits2(t, b, s)
-	names := make([]string, 0, len(bad))
-	for name := range bad {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(bad)) {
 		add(name, "decode", bad[name])
 	}
 	return out

@@ -17,7 +17,9 @@
 //     ElGamal-encrypted, with a proof of knowledge of the randomness) in
 //     manifest version 3 and ballot version 2; the rows each ballot gives
 //     the mix-net (MixRow) and the decoding of decrypted rows (DecodeRow)
-//     into the inputs of package tally/methods.
+//     into the inputs of package tally/methods; their trackers and audits
+//     (§12.9–§12.10: choices2 under the kind-choices-tracker label, the
+//     audit entry that opens rankings, scores and write-in chunks).
 //
 // Every proof is non-interactive by strong Fiat–Shamir: the challenge hashes
 // the election fingerprint, the election key, the public credential, the

@@ -11,8 +11,7 @@ import { setT, t } from './i18n.js';
 import { setE, electionText } from './texts.js';
 
 // mixed reports whether a manifest view has a ranked, score or write-in
-// question (a version-3 manifest: its ballots cannot be challenged yet,
-// docs/spec/kinds.md §K.9).
+// question (a version-3 manifest, SPEC.md §12.1).
 export function mixed(m) {
   return m.questions.some((q) => q.kind && q.kind !== 'select');
 }
