@@ -8,7 +8,6 @@ import (
 	"io"
 
 	"github.com/urna-vote/urna/ballot"
-	"github.com/urna-vote/urna/bulletin"
 )
 
 // AnswerInput is one question's answer as a voter writes it (urna vote
@@ -113,12 +112,5 @@ func ParseAnswers(m *ballot.Manifest, data []byte) ([]ballot.Answer, error) {
 // §12.10 for a version-2 ballot).
 func PrepareAnswers(rand io.Reader, e *Election, key *ballot.CredentialKey, answers []ballot.Answer) (*Prepared, error) {
 	b, sec, err := ballot.EncryptAnswers(rand, e.Manifest, e.JointKey, key, answers)
-	if err != nil {
-		return nil, fmt.Errorf("roles: %w", err)
-	}
-	raw, err := signEntry(rand, e.Fingerprint, bulletin.TypeBallot, bulletin.RoleVoter, key.PrivateKey(), b.Bytes())
-	if err != nil {
-		return nil, err
-	}
-	return &Prepared{Entry: raw, Tracker: b.Tracker(), Ballot: b, secrets: sec}, nil
+	return prepared(rand, e, key, b, sec, err)
 }

@@ -222,6 +222,13 @@ type Prepared struct {
 // the ballot entry with the credential's key.
 func PrepareBallot(rand io.Reader, e *Election, key *ballot.CredentialKey, choices [][]uint32) (*Prepared, error) {
 	b, sec, err := ballot.EncryptBallot(rand, e.Manifest, e.JointKey, key, choices)
+	return prepared(rand, e, key, b, sec, err)
+}
+
+// prepared signs the ballot entry of b, just encrypted (err: the
+// encryption's error), with the credential's key, keeping its secrets for
+// a challenge.
+func prepared(rand io.Reader, e *Election, key *ballot.CredentialKey, b *ballot.Ballot, sec *ballot.Secrets, err error) (*Prepared, error) {
 	if err != nil {
 		return nil, fmt.Errorf("roles: %w", err)
 	}
