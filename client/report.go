@@ -232,26 +232,27 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 		Questions []QuestionResult `json:"questions"`
 	}
 	out := struct {
-		SchemaVersion int           `json:"schema_version"`
-		OK            bool          `json:"ok"`
-		Complete      bool          `json:"complete"`
-		ElectionID    string        `json:"election_id"`
-		Title         string        `json:"title"`
-		Fingerprint   string        `json:"fingerprint"`
-		Entries       int           `json:"entries"`
-		Blocks        int           `json:"blocks"`
-		Checkpoints   int           `json:"checkpoints"`
-		Ballots       int           `json:"ballots"`
-		Counted       int           `json:"counted"`
-		Audited       int           `json:"audited"`
-		Voters        int           `json:"voters"`
-		Credentials   int           `json:"credentials,omitempty"`
-		Weight        uint64        `json:"credential_weight,omitempty"`
-		MaxCount      uint64        `json:"max_count,omitempty"`
-		ResultDigest  string        `json:"result_digest,omitempty"`
-		Audits        []OpenedAudit `json:"audits,omitempty"`
-		Steps         []StepResult  `json:"steps"`
-		Result        *result       `json:"result,omitempty"`
+		SchemaVersion int          `json:"schema_version"`
+		OK            bool         `json:"ok"`
+		Complete      bool         `json:"complete"`
+		ElectionID    string       `json:"election_id"`
+		Title         string       `json:"title"`
+		Fingerprint   string       `json:"fingerprint"`
+		Entries       int          `json:"entries"`
+		Blocks        int          `json:"blocks"`
+		Checkpoints   int          `json:"checkpoints"`
+		Ballots       int          `json:"ballots"`
+		Counted       int          `json:"counted"`
+		Audited       int          `json:"audited"`
+		Voters        int          `json:"voters"`
+		Credentials   int          `json:"credentials,omitempty"`
+		Weight        uint64       `json:"credential_weight,omitempty"`
+		MaxCount      uint64       `json:"max_count,omitempty"`
+		ResultDigest  string       `json:"result_digest,omitempty"`
+		Steps         []StepResult `json:"steps"`
+		Result        *result      `json:"result,omitempty"`
+
+		Audits []OpenedAudit `json:"audits,omitempty"`
 	}{
 		SchemaVersion: ReportSchemaVersion, OK: r.OK(), Complete: r.Complete,
 		ElectionID: r.ElectionID, Title: r.Title, Fingerprint: hex.EncodeToString(r.Fingerprint[:]),
