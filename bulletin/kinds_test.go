@@ -44,17 +44,13 @@ func TestKindsBallotsAccepted(t *testing.T) {
 	}
 }
 
-// TestKindsCascadeRules replays a whole mixed election through the rules
-// alone (what V5 and a node's Apply run): the state after every entry
-// encodes as version 3 and decodes to the same bytes; the rules refuse a
-// second shuffle by the same trustee, a shuffle after the first
-// decryption, a decryption before T shuffles and a result before T
-// decryptions of every mixed question.
-func TestKindsCascadeRules(t *testing.T) {
-	e := testonly.BuildKinds(t, "cascade-rules", testonly.Config{Voters: 3, Ballots: 3, N: 3, T: 2, Decrypt: []int{1, 2}}, nil)
+// replayer returns a function that applies an entry to the rules' state
+// st (what V5 and a node's Apply run), committing its effects and checking
+// that the state round-trips through its encoding.
+func replayer(t *testing.T) (apply func(raw []byte) error, st *bulletin.ElectionState) {
 	rules := bulletin.NewRules(bulletin.StandardBodies{})
 	st, idx := &bulletin.ElectionState{}, bulletin.NewMemIndex()
-	apply := func(raw []byte) error {
+	return func(raw []byte) error {
 		en, err := bulletin.ParseEntry(raw)
 		if err != nil {
 			t.Fatal(err)
@@ -68,7 +64,18 @@ func TestKindsCascadeRules(t *testing.T) {
 			}
 		}
 		return err
-	}
+	}, st
+}
+
+// TestKindsCascadeRules replays a whole mixed election through the rules
+// alone (what V5 and a node's Apply run): the state after every entry
+// encodes as version 3 and decodes to the same bytes; the rules refuse a
+// second shuffle by the same trustee, a shuffle after the first
+// decryption, a decryption before T shuffles and a result before T
+// decryptions of every mixed question.
+func TestKindsCascadeRules(t *testing.T) {
+	e := testonly.BuildKinds(t, "cascade-rules", testonly.Config{Voters: 3, Ballots: 3, N: 3, T: 2, Decrypt: []int{1, 2}}, nil)
+	apply, st := replayer(t)
 	for _, raw := range e.Entries {
 		if err := apply(raw); err != nil {
 			t.Fatal(err)
@@ -124,40 +131,32 @@ func TestKindsCascadeRules(t *testing.T) {
 func TestKindsAuditAccepted(t *testing.T) {
 	cfg := testonly.Config{Voters: 3, Ballots: 3, Audits: 1}
 	e := testonly.BuildKinds(t, "kinds-audit", cfg, nil)
-	rules := bulletin.NewRules(bulletin.StandardBodies{})
-	st, idx := &bulletin.ElectionState{}, bulletin.NewMemIndex()
-	p := &bulletin.StandardProofs{Manifest: e.Manifest, JointKey: e.JointKey}
+	apply, st := replayer(t)
 	for seq, raw := range e.Entries[:e.SeqClose] {
-		en, err := bulletin.ParseEntry(raw)
-		if err != nil {
-			t.Fatal(err)
-		}
-		eff, err := rules.Apply(st, idx, en)
-		if err != nil {
-			t.Fatalf("entry %d (%s): %v", seq, en.Type, err)
-		}
-		idx.Commit(eff)
-		if seq == e.SeqAudited[0] {
-			if errs := p.CheckProofs(seeded.New("w"), st, []*bulletin.Entry{en}); errs[0] != nil {
-				t.Fatalf("audit refused: %v", errs[0])
-			}
-			a, err := ballot.ParseAudit(en.Body)
-			if err != nil {
-				t.Fatal(err)
-			}
-			a.Opening.Answers[2].Scores[0]++
-			bad := *en
-			bad.Body = a.Bytes()
-			if errs := p.CheckProofs(seeded.New("w"), st, []*bulletin.Entry{&bad}); !errors.Is(errs[0], bulletin.ErrInvalidProof) {
-				t.Errorf("audit opening another score: %v", errs[0])
-			}
+		if err := apply(raw); err != nil {
+			t.Fatalf("entry %d: %v", seq, err)
 		}
 	}
-	cast, err := bulletin.ParseEntry(e.Entry(bulletin.TypeBallot, bulletin.RoleVoter, e.Voters[0].PrivateKey(), e.Audited[0].Bytes()))
+	en, err := bulletin.ParseEntry(e.Entries[e.SeqAudited[0]])
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := rules.Apply(st, idx, cast); !errors.Is(err, bulletin.ErrAudited) {
+	p := &bulletin.StandardProofs{Manifest: e.Manifest, JointKey: e.JointKey}
+	if errs := p.CheckProofs(seeded.New("w"), st, []*bulletin.Entry{en}); errs[0] != nil {
+		t.Fatalf("audit refused: %v", errs[0])
+	}
+	a, err := ballot.ParseAudit(en.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Opening.Answers[2].Scores[0]++
+	bad := *en
+	bad.Body = a.Bytes()
+	if errs := p.CheckProofs(seeded.New("w"), st, []*bulletin.Entry{&bad}); !errors.Is(errs[0], bulletin.ErrInvalidProof) {
+		t.Errorf("audit opening another score: %v", errs[0])
+	}
+	cast := e.Entry(bulletin.TypeBallot, bulletin.RoleVoter, e.Voters[0].PrivateKey(), e.Audited[0].Bytes())
+	if err := apply(cast); !errors.Is(err, bulletin.ErrAudited) {
 		t.Fatalf("audited ballot cast afterwards: %v", err)
 	}
 }
