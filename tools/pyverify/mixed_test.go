@@ -1,0 +1,167 @@
+package pyverify
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/urna-vote/urna/ballot"
+	"github.com/urna-vote/urna/internal/group"
+	"github.com/urna-vote/urna/internal/testonly"
+	"github.com/urna-vote/urna/internal/testonly/seeded"
+	"github.com/urna-vote/urna/tally"
+	"github.com/urna-vote/urna/tally/shuffle"
+)
+
+// mixers is the cascade order of the fixture: every trustee shuffles, the
+// second one (trustee 3, position 2) is the hostile mixer of the attacks.
+var mixers = []int{2, 3, 1}
+
+func mixedConfig() testonly.Config {
+	return testonly.Config{Voters: 5, Ballots: 7, N: 3, T: 2, Decrypt: []int{1, 3}}
+}
+
+func cloneRows(rows []shuffle.Row) []shuffle.Row {
+	out := make([]shuffle.Row, len(rows))
+	for i, r := range rows {
+		out[i] = slices.Clone(r)
+	}
+	return out
+}
+
+// mixedCase is one record of an election with mixed questions: pyverify
+// and urna verify must give the same verdict, and pyverify's first
+// failure must match want ("" for a valid record).
+type mixedCase struct {
+	name string
+	rec  func(t *testing.T) []byte
+	want string
+}
+
+// agree runs both verifiers on each case's record.
+func agree(t *testing.T, cases []mixedCase) {
+	py := python(t)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rec := c.rec(t)
+			out, code := run(t, py, c.name+".urnarec", rec)
+			t.Logf("pyverify output:\n%s", out)
+			if strings.Contains(out, "Traceback") {
+				t.Fatalf("pyverify crashed")
+			}
+			gv, pv := goVerdict(t, rec), pyVerdict(t, out, code)
+			if gv != pv {
+				t.Errorf("urna verify says %q, pyverify %q (\"\" = valid)", gv, pv)
+			}
+			if c.want == "" {
+				for _, s := range []string{"V8", "V10", "V11", "V12", "V13", "V14", "V15", "V16"} {
+					if !regexp.MustCompile(`(?m)^` + s + ` PASS\b`).MatchString(out) {
+						t.Errorf("output does not report %s PASS", s)
+					}
+				}
+			} else if !regexp.MustCompile(c.want).MatchString(out) {
+				t.Errorf("output does not match %q", c.want)
+			}
+		})
+	}
+}
+
+// shuffleAttack builds the fixture election with the shuffle of the
+// ranked question at position 2 replaced by what tamper returns.
+func shuffleAttack(tamper func(e *testonly.KindElection, in []shuffle.Row, ms *tally.MixShuffle) *tally.MixShuffle) func(t *testing.T) []byte {
+	return func(t *testing.T) []byte {
+		e := testonly.BuildKinds(t, "pyverify-mixed", mixedConfig(), nil)
+		q0 := e.MixQuestions()[0]
+		e.TallyMixedWith(mixers, func(q, k int, in []shuffle.Row, ms *tally.MixShuffle) *tally.MixShuffle {
+			if q != q0 || k != 1 || tamper == nil {
+				return ms
+			}
+			return tamper(e, in, ms)
+		})
+		return e.Record()
+	}
+}
+
+// TestMixedRecordsAgreeWithGo: on records of an election with a 1-of-3
+// question beside a ranked, a score and a write-in question (SPEC.md
+// §11–§13), mixed by 3 trustees and decrypted by 2, pyverify and urna
+// verify agree: the honest record verifies (V1–V16), and each attack of
+// issue 14 is caught at the same step by both.
+func TestMixedRecordsAgreeWithGo(t *testing.T) {
+	mix := func(e *testonly.KindElection, in []shuffle.Row, ms *tally.MixShuffle, seed string) *tally.MixShuffle {
+		other, err := tally.Mix(seeded.New(seed), e.Fingerprint(), e.JointKey, ms.Question, ms.Trustee, ms.Position, ms.Width, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return other
+	}
+	agree(t, []mixedCase{
+		{"honest", shuffleAttack(nil), ""},
+		{"swapped-ciphertext", shuffleAttack(func(_ *testonly.KindElection, _ []shuffle.Row, ms *tally.MixShuffle) *tally.MixShuffle {
+			bad := *ms
+			bad.Outputs = cloneRows(ms.Outputs)
+			bad.Outputs[0][1], bad.Outputs[1][1] = bad.Outputs[1][1], bad.Outputs[0][1]
+			return &bad
+		}), `(?m)^V14 FAIL V14\.3 .*question 1 position 2`},
+		{"duplicated-ciphertext", shuffleAttack(func(_ *testonly.KindElection, _ []shuffle.Row, ms *tally.MixShuffle) *tally.MixShuffle {
+			bad := *ms
+			bad.Outputs = cloneRows(ms.Outputs)
+			bad.Outputs[2] = slices.Clone(bad.Outputs[0])
+			return &bad
+		}), `(?m)^V14 FAIL V14\.3 `},
+		{"proof-for-another-permutation", shuffleAttack(func(e *testonly.KindElection, in []shuffle.Row, ms *tally.MixShuffle) *tally.MixShuffle {
+			bad := *ms
+			bad.Proof = mix(e, in, ms, "another permutation").Proof
+			return &bad
+		}), `(?m)^V14 FAIL V14\.3 `},
+		{"mixer-drops-a-ballot", shuffleAttack(func(e *testonly.KindElection, in []shuffle.Row, ms *tally.MixShuffle) *tally.MixShuffle {
+			return mix(e, in[1:], ms, "drop")
+		}), `(?m)^V14 FAIL V14\.2 `},
+		{"replay-of-position-1", shuffleAttack(func(e *testonly.KindElection, in []shuffle.Row, ms *tally.MixShuffle) *tally.MixShuffle {
+			first, err := tally.Mix(seeded.New("first"), e.Fingerprint(), e.JointKey, ms.Question, mixers[0], 1, ms.Width, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bad := *first
+			bad.Trustee, bad.Position = ms.Trustee, ms.Position
+			return &bad
+		}), `(?m)^V14 FAIL V14\.3 `},
+		{"wrong-decryption-share", func(t *testing.T) []byte {
+			e := testonly.BuildKinds(t, "pyverify-mixed", mixedConfig(), nil)
+			mixes := e.TallyMixed(mixers)
+			q := e.MixQuestions()[0]
+			seq := mixes[q].SeqDecrypts[3]
+			md, err := tally.ParseMixDecryption(e.Body(seq))
+			if err != nil {
+				t.Fatal(err)
+			}
+			md.Shares[1][2] = new(group.Element).Add(md.Shares[1][2], md.Shares[0][0])
+			e.Entries[seq] = e.Resign(seq, e.TrusteeKey(3), md.Bytes())
+			return e.Record()
+		}, `(?m)^V15 FAIL V15\.2 .*question 1 trustee 3`},
+		{"decryption-of-other-rows", func(t *testing.T) []byte {
+			e := testonly.BuildKinds(t, "pyverify-mixed", mixedConfig(), nil)
+			mixes := e.TallyMixed(mixers)
+			q := e.MixQuestions()[0]
+			seq := mixes[q].SeqDecrypts[3]
+			e.Entries[seq], _ = e.MixDecryptionEntry(q, 3, mixes[q].Inputs)
+			return e.Record()
+		}, `(?m)^V15 FAIL V15\.2 `},
+		{"wrong-result-answers", func(t *testing.T) []byte {
+			e := testonly.BuildKinds(t, "pyverify-mixed", mixedConfig(), nil)
+			e.TallyMixed(mixers)
+			res := *e.Result
+			res.Mixed = slices.Clone(res.Mixed)
+			sc := res.Mixed[1] // the score question
+			sc.Answers = slices.Clone(sc.Answers)
+			sc.Answers[0] = ballot.Answer{Scores: []uint32{5, 5, 5}}
+			if slices.Equal(e.Result.Mixed[1].Answers[0].Scores, sc.Answers[0].Scores) {
+				sc.Answers[0] = ballot.Answer{Scores: []uint32{0, 0, 0}}
+			}
+			res.Mixed[1] = sc
+			e.Entries[e.SeqResult] = e.Resign(e.SeqResult, e.EA, res.Bytes())
+			return e.Record()
+		}, `(?m)^V16 FAIL V16\.3 .*question 2`},
+	})
+}
