@@ -2424,20 +2424,9 @@ def decode_kinds_ballot(b):
             raise Malformed("question kind %d" % q.kind)
         x.questions.append(q)
     r.end()
-    x.tracker = tracker_of(x.fp, kinds_choices(x))
+    # §12.2 (FINDINGS F14): Digest("ballot-tracker"; the whole encoding)
+    x.tracker = digest("ballot-tracker", [b])
     return x
-
-
-def kinds_choices(x):
-    """§12.2 "the tracker is §7.1's, over these bytes": per question, its
-    ciphertexts in ballot order (options, ranking entries e = i·k + j,
-    scores, write-in chunks), as (alpha bytes, beta bytes)."""
-    out = []
-    for q in x.questions:
-        cts = {KIND_SELECT: lambda: q.opts, KIND_RANKED: lambda: q.entries, KIND_SCORE: lambda: q.entries,
-               KIND_WRITE_IN: lambda: q.chunks}[q.kind]()
-        out.append([(ct[1], ct[3]) for ct in cts])
-    return out
 
 
 def ranked_sums(q, mn):
@@ -2625,6 +2614,9 @@ def kinds_vectors(path):
     x_sk = r255.decode_scalar(bytes.fromhex(v["secret_key"]))
     for n, bv in enumerate(v["ballots"]):
         x = decode_kinds_ballot(bytes.fromhex(bv["ballot"]))
+        if x.tracker.hex() != bv["tracker"]:
+            ok = False
+            print("FAIL ballot %d: tracker %s, vector %s" % (n, x.tracker.hex(), bv["tracker"]))
         try:
             verify_kinds_ballot(m, K, Kb, x)
         except KindFail as e:
