@@ -521,18 +521,7 @@ func (r *run) hold(ctx context.Context, started []*server.Node, board []ballot.B
 	}
 	// The trustees who will decrypt and the authority follow the board
 	// while the voters vote.
-	var parties []follower
-	for i := 0; i < threshold; i++ {
-		parties = append(parties, follower{name: fmt.Sprintf("trustee %d", i+1), cl: tc(i), mem: func() (*roles.Memory, error) {
-			mem, err := roles.OpenMemory(ts[i].Dir)
-			if mem != nil {
-				mem.Also(ts[i].Memory)
-			}
-			return mem, err
-		}})
-	}
-	parties = append(parties, follower{name: "election authority", cl: ea, mem: func() (*roles.Memory, error) { return roles.OpenMemory(r.dirOf("authority")) }})
-	stopFollow := r.followWhileVoting(ctx, parties)
+	stopFollow := r.followWhileVoting(ctx, r.followers(ts[:threshold], tc, ea))
 	sim, err := r.vote(ctx, el, creds, voters)
 	if ferr := stopFollow(); err == nil {
 		err = ferr
