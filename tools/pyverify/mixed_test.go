@@ -1,12 +1,17 @@
 package pyverify
 
 import (
+	"bytes"
+	"encoding/json"
+	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/urna-vote/urna/ballot"
+	"github.com/urna-vote/urna/client"
 	"github.com/urna-vote/urna/internal/group"
 	"github.com/urna-vote/urna/internal/testonly"
 	"github.com/urna-vote/urna/internal/testonly/seeded"
@@ -164,4 +169,92 @@ func TestMixedRecordsAgreeWithGo(t *testing.T) {
 			return e.Record()
 		}, `(?m)^V16 FAIL V16\.3 .*question 2`},
 	})
+}
+
+// goOutcomes is what urna verify makes of each mixed question (SPEC.md
+// §11.8), in the JSON shape of pyverify's "V16.4" lines.
+func goOutcomes(t *testing.T, rec []byte) map[int]any {
+	t.Helper()
+	s, err := client.FollowRecord(bytes.NewReader(rec), client.FollowOptions{Rand: seeded.New("pyverify")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[int]any{}
+	for _, mo := range s.Mixed {
+		switch mo.Kind {
+		case ballot.KindRanked:
+			var rounds []any
+			for _, r := range mo.IRV.Rounds {
+				rounds = append(rounds, map[string]any{"tallies": r.Tallies, "exhausted": r.Exhausted, "excluded": r.Excluded})
+			}
+			out[mo.Question] = map[string]any{
+				"irv":     map[string]any{"blank": mo.IRV.Blank, "rounds": rounds, "winner": mo.IRV.Winner},
+				"stv":     map[string]any{"seats": mo.STV.Seats, "valid": mo.STV.Valid, "quota": mo.STV.Quota, "elected": mo.STV.Elected},
+				"schulze": map[string]any{"pairwise": mo.Schulze.Pairwise, "strongest": mo.Schulze.Strongest, "order": mo.Schulze.Order, "winners": mo.Schulze.Winners},
+			}
+		case ballot.KindScore:
+			j, sc := mo.Judgment, mo.Score
+			out[mo.Question] = map[string]any{
+				"judgment": map[string]any{"counts": j.Counts, "median": j.Median, "order": j.Order, "winners": j.Winners},
+				"score":    map[string]any{"sums": sc.Sums, "order": sc.Order, "winners": sc.Winners},
+			}
+		default:
+			texts := []string{}
+			for i, w := range mo.WriteIns {
+				if !slices.Contains(mo.Answers.Invalid, i) {
+					texts = append(texts, w)
+				}
+			}
+			out[mo.Question] = map[string]any{"write_ins": texts, "invalid": len(mo.Answers.Invalid)}
+		}
+	}
+	return out
+}
+
+// TestMixedOutcomesAgreeWithGo: pyverify's counting methods, written from
+// SPEC.md §11.8 alone (IRV with every round, STV's quota and elected
+// options, Schulze's matrices and tiers, majority judgment, score sums,
+// write-ins), give what urna verify gives on the answers of the honest
+// fixture election and of a larger one.
+func TestMixedOutcomesAgreeWithGo(t *testing.T) {
+	py := python(t)
+	for _, c := range []struct {
+		name string
+		cfg  testonly.Config
+	}{
+		{"fixture", mixedConfig()},
+		{"larger", testonly.Config{Voters: 23, Ballots: 23, N: 3, T: 2, Decrypt: []int{1, 2}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := testonly.BuildKinds(t, "pyverify-outcomes-"+c.name, c.cfg, nil)
+			e.TallyMixed(mixers)
+			rec := e.Record()
+			out, code := run(t, py, c.name+".urnarec", rec)
+			if code != 0 {
+				t.Fatalf("pyverify exit %d:\n%s", code, out)
+			}
+			want := goOutcomes(t, rec)
+			lines := regexp.MustCompile(`(?m)^# V16\.4 question (\d+): (.*)$`).FindAllStringSubmatch(out, -1)
+			if len(lines) != len(want) {
+				t.Fatalf("pyverify prints %d outcomes, urna verify has %d:\n%s", len(lines), len(want), out)
+			}
+			for _, l := range lines {
+				q, _ := strconv.Atoi(l[1])
+				var got, exp any
+				if err := json.Unmarshal([]byte(l[2]), &got); err != nil {
+					t.Fatal(err)
+				}
+				raw, err := json.Marshal(want[q])
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := json.Unmarshal(raw, &exp); err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(got, exp) {
+					t.Errorf("question %d:\npyverify:    %s\nurna verify: %s", q, l[2], raw)
+				}
+			}
+		})
+	}
 }

@@ -2185,6 +2185,8 @@ class Verifier:
                          "difference at row %d" % (q, len(listed), len(answers), diff + 1))
                 return None
             out[q] = answers
+            import json
+            rep.info.append("V16.4 question %d: %s" % (q, json.dumps(outcomes(m, q, answers), sort_keys=True)))
             rep.info.append("V16 question %d (%s): %d answers, decrypted by trustees %s after %d shuffles%s" % (
                 q, ["", "ranked", "score", "write-in"][kind], len(answers), S, st.positions,
                 "" if kind != KIND_WRITE_IN else ", %d invalid write-ins" % answers.count(None)))
@@ -2360,6 +2362,168 @@ def decode_mixed_answers(r):
             answers.append(vals)
         out.append((q, kind, answers))
     return out
+
+
+# --------------------------------------------------------------------------
+# SPEC.md §11.8: counting methods over the verified answers (V16.4). Options
+# are 0..n-1; a ranking lists options, most preferred first.
+
+
+def fewest_backwards(cands, rounds):
+    """§11.8's tie rule for an exclusion: the options of cands with the
+    fewest votes in the last round, narrowed through the earlier rounds,
+    latest first; then the option listed last. Returns (option, tie broken)."""
+    tied = [o for o in cands if rounds[-1][o] == min(rounds[-1][c] for c in cands)]
+    broken = len(tied) > 1
+    for tallies in reversed(rounds[:-1]):
+        if len(tied) == 1:
+            break
+        low = min(tallies[o] for o in tied)
+        tied = [o for o in tied if tallies[o] == low]
+    return max(tied), broken
+
+
+def irv(n, rankings):
+    """IRV: single winner, every round."""
+    blank = sum(1 for r in rankings if not r)
+    cont = set(range(n))
+    rounds, out = [], []
+    while True:
+        tallies, exhausted = [0] * n, 0
+        for r in rankings:
+            if not r:
+                continue
+            top = next((o for o in r if o in cont), None)
+            if top is None:
+                exhausted += 1
+            else:
+                tallies[top] += 1
+        rounds.append(tallies)
+        live = sum(tallies)
+        best = max(cont, key=lambda o: (tallies[o], -o))
+        if 2 * tallies[best] > live or len(cont) == 1:
+            out.append({"tallies": tallies, "exhausted": exhausted, "excluded": -1})
+            return {"blank": blank, "rounds": out, "winner": best}
+        ex, _ = fewest_backwards(sorted(cont), rounds)
+        out.append({"tallies": tallies, "exhausted": exhausted, "excluded": ex})
+        cont.discard(ex)
+
+
+def stv(n, seats, rankings):
+    """STV by the Weighted Inclusive Gregory Method, Droop quota, exact
+    rationals: returns the seats, quota and the options elected in order."""
+    from fractions import Fraction
+    ballots = [[Fraction(1), list(r)] for r in rankings if r]
+    valid = len(ballots)
+    quota = valid // (seats + 1) + 1
+    cont = set(range(n))
+    elected, pending, rounds = [], [], []
+    while len(elected) < seats:
+        if len(cont) + len(elected) + len(pending) <= seats:
+            # every continuing option takes a seat, the best first
+            piles = {o: sum(w for w, r in ballots if next((x for x in r if x in cont), None) == o) for o in cont}
+            for o in sorted(cont, key=lambda o: (-piles[o], o)):
+                elected.append(o)
+            cont = set()
+            break
+        # a ballot stays with an elected option until its surplus moves on
+        parked = {o for o, _, _ in pending}
+        piles = {o: [] for o in cont}
+        for b in ballots:
+            top = next((x for x in b[1] if x in cont or x in parked), None)
+            if top in cont:
+                piles[top].append(b)
+        tally = {o: sum(w for w, _ in piles[o]) for o in cont}
+        rounds.append(tally)
+        reached = sorted((o for o in cont if tally[o] >= quota), key=lambda o: (-tally[o], o))
+        for o in reached:
+            elected.append(o)
+            cont.discard(o)
+            pending.append((o, tally[o], piles[o]))
+        if len(elected) >= seats:
+            break
+        if pending:
+            pending.sort(key=lambda x: (-x[1], x[0]))
+            o, votes, pile = pending.pop(0)
+            tv = (votes - quota) / votes
+            for b in pile:
+                b[0] *= tv
+            continue
+        ex, _ = fewest_backwards(sorted(cont), [[tally.get(o, 0) for o in range(n)] for tally in rounds])
+        cont.discard(ex)
+    return {"seats": seats, "valid": valid, "quota": quota, "elected": elected[:seats]}
+
+
+def beaten_tiers(n, beats):
+    """Tiers, best first: each tier is the remaining options that no
+    remaining option beats, in increasing index."""
+    left, tiers = list(range(n)), []
+    while left:
+        tier = [a for a in left if not any(beats(b, a) for b in left if b != a)]
+        if not tier:  # a cycle of strict beats cannot happen for these relations
+            tier = left
+        tiers.append(tier)
+        left = [a for a in left if a not in tier]
+    return tiers
+
+
+def schulze(n, rankings):
+    """Schulze, winning votes; unranked options equal and below the ranked."""
+    d = [[0] * n for _ in range(n)]
+    for r in rankings:
+        pos = {o: i for i, o in enumerate(r)}
+        for a in range(n):
+            for b in range(n):
+                if a != b and a in pos and (b not in pos or pos[a] < pos[b]):
+                    d[a][b] += 1
+    p = [[d[a][b] if a != b and d[a][b] > d[b][a] else 0 for b in range(n)] for a in range(n)]
+    for i in range(n):
+        for j in range(n):
+            if j == i:
+                continue
+            for k in range(n):
+                if k != i and k != j:
+                    p[j][k] = max(p[j][k], min(p[j][i], p[i][k]))
+    order = beaten_tiers(n, lambda a, b: p[a][b] > p[b][a])
+    return {"pairwise": d, "strongest": p, "order": order, "winners": order[0]}
+
+
+def majority_values(grades):
+    """Balinski–Laraki: the lower median, removed, then the next, ..."""
+    g = sorted(grades)
+    out = []
+    while g:
+        out.append(g.pop((len(g) - 1) // 2))
+    return out
+
+
+def judgment(n, mn, mx, scores):
+    """Majority judgment with the lower median and the majority ranking."""
+    counts = [[0] * (mx - mn + 1) for _ in range(n)]
+    for sc_ in scores:
+        for o, v in enumerate(sc_):
+            counts[o][v - mn] += 1
+    mv = [majority_values([sc_[o] for sc_ in scores]) for o in range(n)]
+    median = [v[0] if v else mn for v in mv]
+    order = beaten_tiers(n, lambda a, b: mv[a] > mv[b])
+    return {"counts": counts, "median": median, "order": order, "winners": order[0]}
+
+
+def score_sums(n, scores):
+    sums = [sum(sc_[o] for sc_ in scores) for o in range(n)]
+    order = beaten_tiers(n, lambda a, b: sums[a] > sums[b])
+    return {"sums": sums, "order": order, "winners": order[0]}
+
+
+def outcomes(m, q, answers):
+    """V16.4: the §11.8 outcomes of mixed question q's verified answers."""
+    kind, (_, opts, mn, mx) = m.kinds[q], m.questions[q]
+    n = len(opts)
+    if kind == KIND_RANKED:
+        return {"irv": irv(n, answers), "stv": stv(n, 1 if n == 2 else 2, answers), "schulze": schulze(n, answers)}
+    if kind == KIND_SCORE:
+        return {"judgment": judgment(n, mn, mx, answers), "score": score_sums(n, answers)}
+    return {"write_ins": [a for a in answers if a is not None], "invalid": answers.count(None)}
 
 
 def entry_ids(data):
