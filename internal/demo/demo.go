@@ -419,16 +419,10 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-// hold holds one election on the running cluster, from the parties' keys
-// to the verified record.
-func (r *run) hold(ctx context.Context, started []*server.Node, board []ballot.BoardNode) (*Outcome, error) {
-	trustees, threshold := r.shape.trustees, r.shape.threshold
-	url := started[0].APIAddr
-	r.phases.begin()
-
-	ea, ca := r.clients[0], r.clients[1%nodes]
-
-	// Setup: keys of every party, then the manifest.
+// initParties makes the keys of the authority, the credential authority
+// and trustees trustees (trustee1..N in the data directory) and the
+// manifest of template with them and the board nodes.
+func (r *run) initParties(trustees int, template []byte, board []ballot.BoardNode) (*ballot.Manifest, error) {
 	if _, err := roles.InitAuthority(r.rand, r.dirOf("authority")); err != nil {
 		return nil, err
 	}
@@ -443,9 +437,22 @@ func (r *run) hold(ctx context.Context, started []*server.Node, board []ballot.B
 		}
 		tpub = append(tpub, filepath.Join(d, roles.TrusteePublicFile))
 	}
-	m, err := roles.BuildManifest(r.dirOf("authority"), &roles.ElectionSpec{
-		Template: r.shape.template(), CredentialAuthority: filepath.Join(r.dirOf("credentials"), roles.CAPublicFile),
+	return roles.BuildManifest(r.dirOf("authority"), &roles.ElectionSpec{
+		Template: template, CredentialAuthority: filepath.Join(r.dirOf("credentials"), roles.CAPublicFile),
 		Trustees: tpub, BoardNodes: board})
+}
+
+// hold holds one election on the running cluster, from the parties' keys
+// to the verified record.
+func (r *run) hold(ctx context.Context, started []*server.Node, board []ballot.BoardNode) (*Outcome, error) {
+	trustees, threshold := r.shape.trustees, r.shape.threshold
+	url := started[0].APIAddr
+	r.phases.begin()
+
+	ea, ca := r.clients[0], r.clients[1%nodes]
+
+	// Setup: keys of every party, then the manifest.
+	m, err := r.initParties(trustees, r.shape.template(), board)
 	if err != nil {
 		return nil, err
 	}

@@ -75,28 +75,11 @@ func (r *run) ranked(ctx context.Context, board []ballot.BoardNode) (*Outcome, e
 	const trustees = 3
 	r.phases.begin()
 	ea, ca := r.clients[0], r.clients[1%nodes]
-	if _, err := roles.InitAuthority(r.rand, r.dirOf("authority")); err != nil {
-		return nil, err
-	}
-	if _, err := roles.InitCredentialAuthority(r.rand, r.dirOf("credentials")); err != nil {
-		return nil, err
-	}
-	var tpub []string
-	ts := make([]*roles.Trustee, trustees)
-	for i := range ts {
-		d := r.dirOf(fmt.Sprintf("trustee%d", i+1))
-		if _, err := roles.InitTrustee(r.rand, d, fmt.Sprintf("trustee-%d", i+1)); err != nil {
-			return nil, err
-		}
-		tpub = append(tpub, filepath.Join(d, roles.TrusteePublicFile))
-	}
-	id := fmt.Sprintf("ranked-demo-%d", time.Now().UnixNano()%1e9)
-	m, err := roles.BuildManifest(r.dirOf("authority"), &roles.ElectionSpec{
-		Template: rankedTemplate(id), CredentialAuthority: filepath.Join(r.dirOf("credentials"), roles.CAPublicFile),
-		Trustees: tpub, BoardNodes: board})
+	m, err := r.initParties(trustees, rankedTemplate(fmt.Sprintf("ranked-demo-%d", time.Now().UnixNano()%1e9)), board)
 	if err != nil {
 		return nil, err
 	}
+	ts := make([]*roles.Trustee, trustees)
 	if _, err := roles.CreateElection(ctx, r.rand, ea, r.dirOf("authority"), m); err != nil {
 		return nil, err
 	}

@@ -2082,18 +2082,28 @@ class Verifier:
         return True
 
     # --- mixed questions (§11) ---------------------------------------------
+    def mix_entry(self, step, e, where, decode, what):
+        """Runs step (V14 or V15) and decodes a shuffle or mix-decryption
+        body; returns it and its question's cascade, or None when it does
+        not decode (V1.6) or its question is not mixed (V5.6 and step.1)."""
+        self.rep.run(step)
+        x = self.decode_body(e, where, decode, what)
+        if x is None:
+            return None
+        st = self.mix.get(x.q)
+        if st is None:
+            self.rep.fail("V5.6", where, "%s of question %d, not a mixed question" % (what, x.q))
+            self.rep.fail(step + ".1", where, "question %d is not a mixed question" % x.q)
+            return None
+        return x, st
+
     def on_shuffle(self, seq, e, where, a, _s):
         """§11.2 shuffle row (V5), then V14.1-V14.3."""
         rep, m = self.rep, self.m
-        rep.run("V14")
-        x = self.decode_body(e, where, decode_shuffle_entry, "shuffle")
-        if x is None:
+        got = self.mix_entry("V14", e, where, decode_shuffle_entry, "shuffle")
+        if got is None:
             return False
-        st = self.mix.get(x.q)
-        if st is None:
-            rep.fail("V5.6", where, "shuffle of question %d, not a mixed question" % x.q)
-            rep.fail("V14.1", where, "question %d is not a mixed question" % x.q)
-            return False
+        x, st = got
         if x.trustee != a or a in st.shufflers or x.position != st.positions + 1 or st.decs:
             rep.fail("V5.6", where, "shuffle of question %d by trustee %d at position %d: author %d, %d shuffles "
                      "accepted, %d decryptions (§11.2)" % (x.q, x.trustee, x.position, a, st.positions, len(st.decs)))
@@ -2117,15 +2127,10 @@ class Verifier:
     def on_mix_decryption(self, seq, e, where, a, _s):
         """§11.2 mix-decryption row (V5), then V15.1-V15.2."""
         rep, m = self.rep, self.m
-        rep.run("V15")
-        x = self.decode_body(e, where, decode_mix_decryption, "mix decryption")
-        if x is None:
+        got = self.mix_entry("V15", e, where, decode_mix_decryption, "mix decryption")
+        if got is None:
             return False
-        st = self.mix.get(x.q)
-        if st is None:
-            rep.fail("V5.6", where, "mix decryption of question %d, not a mixed question" % x.q)
-            rep.fail("V15.1", where, "question %d is not a mixed question" % x.q)
-            return False
+        x, st = got
         if x.trustee != a or st.positions < m.threshold or a in st.decs:
             rep.fail("V5.6", where, "mix decryption of question %d by trustee %d: author %d, %d shuffles (T = %d), "
                      "decrypted already: %s (§11.2)" % (x.q, x.trustee, a, st.positions, m.threshold, a in st.decs))
