@@ -338,6 +338,17 @@ def kind_part_size(kind, n, mn, mx):
     return 4 + 128 * write_in_chunks(mx)
 
 
+def audit_part_size(kind, n, mx):
+    """§12.10 a_q: a question's part of the largest audit2."""
+    if kind == KIND_SELECT:
+        return 8 + 97 * n
+    if kind == KIND_RANKED:
+        return 20 + 4 * mx + 96 * n * mx
+    if kind == KIND_SCORE:
+        return 8 + 100 * n
+    return 8 + 126 * write_in_chunks(mx)
+
+
 def decode_manifest(b):
     r = Reader(b)
     m = SimpleNamespace()
@@ -430,6 +441,10 @@ def decode_manifest(b):
         size = 69 + sum(8 + 320 * len(o) + 128 * (mx - mn + 1) for (_, o, mn, mx) in m.questions)
     if size > 65536:
         raise Malformed("largest ballot %d bytes > 65536" % size)
+    if m.version == 3:  # §12.1, §12.10: the largest audit fits its body limit
+        audit = 40 + sum(2 + audit_part_size(k, len(o), mx) for k, (_, o, _, mx) in zip(m.kinds, m.questions))
+        if audit > 32768:
+            raise Malformed("largest audit %d bytes > 32768" % audit)
     m.fp = digest("manifest-fingerprint", [b])
     return m
 
@@ -1942,24 +1957,39 @@ class Verifier:
             seq, tracker.hex()[:16], chosen))
         return True
 
+    def audit_entry(self, e, where, decode, what):
+        """The start of V9 for an audit or audited ballot: the §3.9 cap, then
+        the body (None when refused or malformed)."""
+        self.rep.run("V9")
+        if not self.audit_room(where):
+            return None
+        return self.decode_body(e, where, decode, what, "V9.1")
+
+    def admit_audit(self, where, tracker):
+        """§3.9: a tracker stands once on the board; the audit counts
+        towards the cap."""
+        if not self.take_tracker(where, tracker):
+            return False
+        self.n_audits += 1
+        return True
+
     def on_audit(self, seq, e, where, a, sig_ok):
         rep = self.rep
-        rep.run("V9")
-        if not self.audit_room(where):
-            return False
         m = self.m
         if e.author_b in self.creds or e.author_b in (m.authority_b, m.ca_b) or any(t[2] == e.author_b for t in m.trustees):
+            rep.run("V9")
             rep.fail("V5.4", where, "audit signed by a credential or a party's key")
             return False
-        x = self.decode_body(e, where, decode_audit, "audit", "V9.1")
+        if m.version == 3:
+            return self.on_audit2(seq, e, where, sig_ok)
+        x = self.audit_entry(e, where, decode_audit, "audit")
         if x is None:
             return False
         if x.fp != m.fp:
             rep.fail("V4.5", where, "audit names another election")
             return False
-        if not self.take_tracker(where, x.tracker):
+        if not self.admit_audit(where, x.tracker):
             return False
-        self.n_audits += 1
         valid = sig_ok
         if not sig_ok:
             rep.fail("V9.1", where, "envelope signature invalid")
@@ -1971,21 +2001,51 @@ class Verifier:
         self.count_audit(x.tracker, valid)
         return True
 
-    def on_audited_ballot(self, seq, e, where, a, sig_ok):
-        rep = self.rep
+    def on_audit2(self, seq, e, where, sig_ok):
+        """An audit of a version-3 election (§12.10): audit2, V9.1-V9.4."""
+        rep, m = self.rep, self.m
         rep.run("V9")
         if not self.audit_room(where):
             return False
-        body = self.decode_body(e, where, decode_audited, "audited ballot", "V9.1")
+        try:
+            x, answers, rands = decode_audit2(e.body)
+        except Malformed as err:
+            if decodes_as(decode_audit, e.body):
+                # "Which layout": the rules decode audit2 only (§10.4)
+                rep.fail("V5.6", where, "a §7.3 audit in an election with a version-3 manifest")
+                rep.fail("V9.1.1", where, "the body is a §7.3 audit, not audit2")
+            else:
+                self.malformed(where, "audit", "V9.1.1", err)
+            return False
+        if x.fp != m.fp:
+            rep.fail("V4.5", where, "audit names another election")
+            return False
+        if not self.admit_audit(where, x.tracker):
+            return False
+        valid = False
+        try:
+            if not sig_ok:
+                raise KindFail("V9.1", "envelope signature invalid")
+            audit2_shape(m, x)
+            check_kinds_opening(m, self.K, x, answers, rands)
+            valid = True
+            rep.info.append("V9.4 audit at seq %d (tracker %s): answers %s" % (seq, x.tracker.hex()[:16], answers))
+        except KindFail as err:
+            rep.fail(err.step, where, str(err))
+        self.count_audit(x.tracker, valid)
+        return True
+
+    def on_audited_ballot(self, seq, e, where, a, sig_ok):
+        rep = self.rep
+        body = self.audit_entry(e, where, decode_audited, "audited ballot")
         if body is None:
             return False
         x, opening = body
         if x.cred_b != e.author_b:
             rep.fail("V5.6", where, "audited ballot credential is not the author")
             return False
-        if not self.take_tracker(where, x.tracker):
+        if not self.admit_audit(where, x.tracker):
             return False
-        self.n_audits += 1
         valid = self.verify_ballot(x, e, where, sig_ok, "V9")
         if valid and x.version == 2:
             try:
@@ -2593,9 +2653,31 @@ def decode_kinds_ballot(b):
             raise Malformed("question kind %d" % q.kind)
         x.questions.append(q)
     r.end()
-    # §12.2 (FINDINGS F14): Digest("ballot-tracker"; the whole encoding)
-    x.tracker = digest("ballot-tracker", [b])
+    x.tracker = digest("kind-choices-tracker", [choices2(x)])  # §12.10
     return x
+
+
+def kind_cts(q):
+    """A version-2 question's ciphertexts in ballot order (§12.10 choices2):
+    options, ranking entries e = i·k + j, scores or write-in chunks."""
+    return {KIND_SELECT: lambda: q.opts, KIND_RANKED: lambda: q.entries, KIND_SCORE: lambda: q.entries,
+            KIND_WRITE_IN: lambda: q.chunks}[q.kind]()
+
+
+def choices2(x):
+    """§12.10: fingerprint, u32 Q, per question u8 kind, its counts (n; n, k;
+    n; w) and its ciphertexts, the proofs and the credential left out."""
+    out = bytearray(x.fp) + u32(len(x.questions))
+    for q in x.questions:
+        cts = kind_cts(q)
+        out += bytes([q.kind])
+        if q.kind == KIND_RANKED:
+            out += u32(q.n) + u32(q.k)
+        else:
+            out += u32(len(cts))
+        for ct in cts:
+            out += ct[1] + ct[3]
+    return bytes(out)
 
 
 def ranked_sums(q, mn):
@@ -2837,6 +2919,14 @@ def decode_kinds_audited(b):
     opening). Returns (ballot, answers, randomness)."""
     r = Reader(b)
     x = decode_kinds_ballot(r.bytes_(65536))
+    answers, rands = read_kinds_opening(r, x)
+    r.end()
+    return x, answers, rands
+
+
+def read_kinds_opening(r, x):
+    """§12.9 Decoding: the opening of x's questions (their kinds, n, k and
+    w). Returns (answers, randomness); the caller checks the end."""
     nq = r.count(0, 64, "opening questions")
     if nq != len(x.questions):
         raise Malformed("opening has %d questions, ballot %d" % (nq, len(x.questions)))
@@ -2885,8 +2975,53 @@ def decode_kinds_audited(b):
                 raise Malformed("write-in chunk texts: %s" % e)
         answers.append(a)
         rands.append(rs)
+    return answers, rands
+
+
+def decode_audit2(b):
+    """§12.10 audit2 = choices2 ‖ opening (§12.9), no trailing bytes.
+    Returns (x, answers, randomness), x shaped as a version-2 ballot's
+    questions (ciphertexts only) with its fingerprint and tracker."""
+    r = Reader(b)
+    x = SimpleNamespace(version=2)
+    x.fp = r.raw(32)
+    nq = r.count(1, 64, "audit questions")
+    x.questions = []
+    for _ in range(nq):
+        q = SimpleNamespace(kind=r.u8())
+        if q.kind not in (KIND_SELECT, KIND_RANKED, KIND_SCORE, KIND_WRITE_IN):
+            raise Malformed("audit question kind %d" % q.kind)
+        if q.kind == KIND_WRITE_IN:
+            n = r.count(1, 9, "write-in chunks", 64)
+        else:
+            q.n = n = r.count(2, 64, "audit options")
+            if q.kind == KIND_RANKED:
+                q.k = r.count(1, q.n, "ranks")
+                n = q.n * q.k
+        cts = [read_ciphertext(r) + (None,) for _ in range(n)]
+        if q.kind == KIND_SELECT:
+            q.opts = cts
+        elif q.kind == KIND_WRITE_IN:
+            q.chunks = cts
+        else:
+            q.entries = cts
+        x.questions.append(q)
+    x.tracker = digest("kind-choices-tracker", [b[:r.o]])
+    answers, rands = read_kinds_opening(r, x)
     r.end()
     return x, answers, rands
+
+
+def audit2_shape(m, x):
+    """§12.10 V9.1.2 and V9.1.3. Raises KindFail."""
+    if x.fp != m.fp:
+        raise KindFail("V9.1.2", "the audit names another election")
+    if len(x.questions) != len(m.questions):
+        raise KindFail("V9.1.3", "%d questions, the manifest has %d" % (len(x.questions), len(m.questions)))
+    for qi, (q, kind, (_, opts, mn, mx)) in enumerate(zip(x.questions, m.kinds, m.questions)):
+        if q.kind != kind or (kind == KIND_WRITE_IN and len(q.chunks) != write_in_chunks(mx)) or \
+                (kind != KIND_WRITE_IN and q.n != len(opts)) or (kind == KIND_RANKED and q.k != mx):
+            raise KindFail("V9.1.3", "question %d does not have the manifest's kind and shape" % qi)
 
 
 def verify_kinds_opening(m, K, Kb, x, answers, rands):
@@ -2931,6 +3066,14 @@ def check_kinds_opening(m, K, x, answers, rands):
                 raise KindFail("V9.3", "question %d ciphertext %d" % (qi, e))
 
 
+def decodes_as(decode, b):
+    try:
+        decode(b)
+        return True
+    except Malformed:
+        return False
+
+
 def audit_kinds_vectors(path):
     """ballot/testdata/audit_kinds.json: each audited ballot decodes and
     verifies, or fails at its step; the valid one opens to the answers."""
@@ -2957,6 +3100,31 @@ def audit_kinds_vectors(path):
             print("FAIL %r: %s, want %s" % (av["what"], got or "valid", av["step"] or "valid"))
         else:
             print("%r: %s PASS" % (av["what"], got or "valid"))
+    if "ballot_tracker" in v:
+        ballot = decode_kinds_audited(bytes.fromhex(v["audited_ballots"][0]["audited_ballot"]))[0]
+        if ballot.tracker.hex() != v["ballot_tracker"]:
+            ok = False
+            print("FAIL ballot tracker %s, vector %s" % (ballot.tracker.hex(), v["ballot_tracker"]))
+    for av in v.get("audits", []):
+        b = bytes.fromhex(av["audit"])
+        try:
+            x, answers, rands = decode_audit2(b)
+            if av["tracker"] and x.tracker.hex() != av["tracker"]:
+                raise KindFail("tracker", x.tracker.hex())
+            audit2_shape(m, x)
+            check_kinds_opening(m, K, x, answers, rands)
+            got = ""
+            if answers != [answer_of(k, a) for k, a in zip(m.kinds, v["answers"])]:
+                got = "wrong answers"
+        except Malformed:
+            got = "V9.1.1" if decodes_as(decode_audit, b) else "decode"
+        except KindFail as e:
+            got = e.step
+        if got != av["step"]:
+            ok = False
+            print("FAIL audit %r: %s, want %s" % (av["what"], got or "valid", av["step"] or "valid"))
+        else:
+            print("audit %r: %s PASS" % (av["what"], got or "valid"))
     print("audit-kinds-vectors %s" % ("PASS" if ok else "FAIL"))
     return 0 if ok else 1
 
