@@ -1965,10 +1965,14 @@ class Verifier:
             return None
         return self.decode_body(e, where, decode, what, "V9.1")
 
-    def admit_audit(self, where, tracker):
-        """§3.9: a tracker stands once on the board; the audit counts
-        towards the cap."""
-        if not self.take_tracker(where, tracker):
+    def admit_audit(self, where, x, named=True):
+        """§3.9 for audit x: it names this election (V4.5; the audit rows,
+        named), its tracker stands once on the board, and it counts towards
+        the cap."""
+        if named and x.fp != self.m.fp:
+            self.rep.fail("V4.5", where, "audit names another election")
+            return False
+        if not self.take_tracker(where, x.tracker):
             return False
         self.n_audits += 1
         return True
@@ -1985,10 +1989,7 @@ class Verifier:
         x = self.audit_entry(e, where, decode_audit, "audit")
         if x is None:
             return False
-        if x.fp != m.fp:
-            rep.fail("V4.5", where, "audit names another election")
-            return False
-        if not self.admit_audit(where, x.tracker):
+        if not self.admit_audit(where, x):
             return False
         valid = sig_ok
         if not sig_ok:
@@ -2017,10 +2018,7 @@ class Verifier:
             else:
                 self.malformed(where, "audit", "V9.1.1", err)
             return False
-        if x.fp != m.fp:
-            rep.fail("V4.5", where, "audit names another election")
-            return False
-        if not self.admit_audit(where, x.tracker):
+        if not self.admit_audit(where, x):
             return False
         valid = False
         try:
@@ -2044,7 +2042,7 @@ class Verifier:
         if x.cred_b != e.author_b:
             rep.fail("V5.6", where, "audited ballot credential is not the author")
             return False
-        if not self.admit_audit(where, x.tracker):
+        if not self.admit_audit(where, x, named=False):
             return False
         valid = self.verify_ballot(x, e, where, sig_ok, "V9")
         if valid and x.version == 2:
