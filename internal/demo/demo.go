@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -253,7 +254,7 @@ func (r *run) cluster(ctx context.Context) ([]*server.Node, []ballot.BoardNode, 
 		}
 		started = append(started, n)
 		board = append(board, ballot.BoardNode{ID: id, Key: key.Public().(ed25519.PublicKey)})
-		cl, err := apiclient.New(n.APIAddr, apiclient.Options{})
+		cl, err := apiclient.New(n.APIAddr, r.clientOptions())
 		if err != nil {
 			stopAll()
 			return nil, nil, err
@@ -440,6 +441,20 @@ func (r *run) initParties(trustees int, template []byte, board []ballot.BoardNod
 	return roles.BuildManifest(r.dirOf("authority"), &roles.ElectionSpec{
 		Template: template, CredentialAuthority: filepath.Join(r.dirOf("credentials"), roles.CAPublicFile),
 		Trustees: tpub, BoardNodes: board})
+}
+
+// clientOptions are the parties' API client options: one call may take
+// as long as a node needs to check the largest entry of the election
+// before proposing it. A shuffle of a ranked election is one entry of all
+// the counted ballots' rows, whose proof the node verifies against the
+// question's current rows (SPEC.md §3.9.1, §11.2): at 10,000 ballots and
+// load 15 posting it took more than the default 60 s.
+// So the bound grows with the ballots: 60 s + 30 ms per ballot.
+func (r *run) clientOptions() apiclient.Options {
+	d := time.Minute + time.Duration(r.cfg.Ballots)*30*time.Millisecond
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.ResponseHeaderTimeout = d // a submit answers once its entry is committed
+	return apiclient.Options{Timeout: d, HTTPClient: &http.Client{Transport: t}}
 }
 
 // hold holds one election on the running cluster, from the parties' keys
