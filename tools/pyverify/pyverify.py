@@ -2087,7 +2087,7 @@ class Verifier:
         ballots = [x for _, x in sorted(self.counted.values(), key=lambda sx: sx[0])]
         for q in m.mixed:
             rows = [[a.encode() + b.encode() for a, b in mix_row(x.questions[q])] for x in ballots]
-            self.mix[q] = SimpleNamespace(rows=rows, positions=0, shufflers=set(), decs={}, failed=False)
+            self.mix[q] = SimpleNamespace(rows=rows, positions=0, shufflers=set(), decs={})
 
     # --- tally ---------------------------------------------------------------
     def on_partial_decryption(self, seq, e, where, a, _s):
@@ -2140,10 +2140,11 @@ class Verifier:
         return True
 
     # --- mixed questions (§11) ---------------------------------------------
-    def mix_entry(self, step, e, where, decode, what):
+    def mix_entry(self, step, e, where, decode, what, refusal):
         """Runs step (V14 or V15) and decodes a shuffle or mix-decryption
         body; returns it and its question's cascade, or None when it does
-        not decode (V1.6) or its question is not mixed (V5.6 and step.1)."""
+        not decode (V1.6), its question is not mixed (V5.6 and step.1) or
+        the rules of §11.2 refuse it (V5.6: refusal(x, cascade) says why)."""
         self.rep.run(step)
         x = self.decode_body(e, where, decode, what)
         if x is None:
@@ -2153,46 +2154,45 @@ class Verifier:
             self.rep.fail("V5.6", where, "%s of question %d, not a mixed question" % (what, x.q))
             self.rep.fail(step + ".1", where, "question %d is not a mixed question" % x.q)
             return None
+        why = refusal(x, st)
+        if why:
+            self.rep.fail("V5.6", where, "%s of question %d by trustee %d: %s (§11.2)" % (what, x.q, x.trustee, why))
+            return None
         return x, st
 
     def on_shuffle(self, seq, e, where, a, _s):
         """§11.2 shuffle row (V5), then V14.1-V14.3."""
         rep, m = self.rep, self.m
-        got = self.mix_entry("V14", e, where, decode_shuffle_entry, "shuffle")
+        got = self.mix_entry("V14", e, where, decode_shuffle_entry, "shuffle", lambda x, st: (
+            x.trustee != a or a in st.shufflers or x.position != st.positions + 1 or st.decs) and
+            "position %d, author %d, %d shuffles and %d decryptions accepted" % (
+                x.position, a, st.positions, len(st.decs)))
         if got is None:
             return False
         x, st = got
-        if x.trustee != a or a in st.shufflers or x.position != st.positions + 1 or st.decs:
-            rep.fail("V5.6", where, "shuffle of question %d by trustee %d at position %d: author %d, %d shuffles "
-                     "accepted, %d decryptions (§11.2)" % (x.q, x.trustee, x.position, a, st.positions, len(st.decs)))
-            return False
         st.shufflers.add(a)
         st.positions += 1
         what = "question %d position %d" % (x.q, x.position)
         if x.n != len(st.rows) or x.w != m.width[x.q]:
             rep.fail("V14.2", where, "%s: %d rows of width %d, its input has %d rows of width %d" % (
                 what, x.n, x.w, len(st.rows), m.width[x.q]))
-            st.failed = True
         else:
             try:
                 verify_shuffle(mix_context(m.fp, x.q, a, x.position), self.K_b, x.w, st.rows, x.rows, x.proof)
             except ShuffleFail as err:
                 rep.fail("V14.3", where, "%s: %s" % (what, err))
-                st.failed = True
-        st.rows = x.rows  # the next input is the output as posted (V14.2)
+            st.rows = x.rows  # the next input is the output as posted (V14.2)
         return True
 
     def on_mix_decryption(self, seq, e, where, a, _s):
         """§11.2 mix-decryption row (V5), then V15.1-V15.2."""
         rep, m = self.rep, self.m
-        got = self.mix_entry("V15", e, where, decode_mix_decryption, "mix decryption")
+        got = self.mix_entry("V15", e, where, decode_mix_decryption, "mix decryption", lambda x, st: (
+            x.trustee != a or st.positions < m.threshold or a in st.decs) and
+            "author %d, %d shuffles (T = %d), decrypted already: %s" % (a, st.positions, m.threshold, a in st.decs))
         if got is None:
             return False
         x, st = got
-        if x.trustee != a or st.positions < m.threshold or a in st.decs:
-            rep.fail("V5.6", where, "mix decryption of question %d by trustee %d: author %d, %d shuffles (T = %d), "
-                     "decrypted already: %s (§11.2)" % (x.q, x.trustee, a, st.positions, m.threshold, a in st.decs))
-            return False
         valid = True
         if (x.n, x.w) != (len(st.rows), m.width[x.q]):
             rep.fail("V15.2", where, "question %d trustee %d: shares of %d x %d, the last rows are %d x %d" % (
