@@ -2711,19 +2711,22 @@ def verify_kinds_ballot(m, K, Kb, x):
     kinds_proofs(m, K, Kb, x)
 
 
-def kinds_shape(m, x):
-    """V8.2 and V8.3 of a version-2 ballot (§12.7). Raises KindFail."""
+def kinds_shape(m, x, steps=("V8.2", "V8.3")):
+    """V8.2 and V8.3 of a version-2 ballot (§12.7), or with steps
+    ("V9.1.2", "V9.1.3") those of an audit2 (§12.10), which has no proofs
+    to count. Raises KindFail."""
     if x.fp != m.fp:
-        raise KindFail("V8.2", "ballot fingerprint is not the manifest's")
+        raise KindFail(steps[0], "fingerprint is not the manifest's")
     if len(x.questions) != len(m.questions):
-        raise KindFail("V8.3", "%d questions, manifest %d" % (len(x.questions), len(m.questions)))
+        raise KindFail(steps[1], "%d questions, manifest %d" % (len(x.questions), len(m.questions)))
     for qi, (q, kind, (_, opts, mn, mx)) in enumerate(zip(x.questions, m.kinds, m.questions)):
-        shape = {KIND_SELECT: lambda: q.kind == kind and len(q.opts) == len(opts) and len(q.rng) == mx - mn + 1,
-                 KIND_RANKED: lambda: q.kind == kind and q.n == len(opts) and q.k == mx and len(q.sums[-1]) == mx - mn + 1,
-                 KIND_SCORE: lambda: q.kind == kind and q.n == len(opts) and q.nb == mx - mn + 1,
-                 KIND_WRITE_IN: lambda: q.kind == kind and len(q.chunks) == write_in_chunks(mx)}[q.kind]
-        if not shape():
-            raise KindFail("V8.3", "question %d does not have the manifest's kind and shape" % qi)
+        b = mx - mn + 1  # branches of a range, total or score proof
+        shape = {KIND_SELECT: lambda: len(q.opts) == len(opts) and len(getattr(q, "rng", [None] * b)) == b,
+                 KIND_RANKED: lambda: q.n == len(opts) and q.k == mx and len(getattr(q, "sums", [[None] * b])[-1]) == b,
+                 KIND_SCORE: lambda: q.n == len(opts) and getattr(q, "nb", b) == b,
+                 KIND_WRITE_IN: lambda: len(q.chunks) == write_in_chunks(mx)}[q.kind]
+        if q.kind != kind or not shape():
+            raise KindFail(steps[1], "question %d does not have the manifest's kind and shape" % qi)
 
 
 def kinds_proofs(m, K, Kb, x):
@@ -3012,14 +3015,7 @@ def decode_audit2(b):
 
 def audit2_shape(m, x):
     """§12.10 V9.1.2 and V9.1.3. Raises KindFail."""
-    if x.fp != m.fp:
-        raise KindFail("V9.1.2", "the audit names another election")
-    if len(x.questions) != len(m.questions):
-        raise KindFail("V9.1.3", "%d questions, the manifest has %d" % (len(x.questions), len(m.questions)))
-    for qi, (q, kind, (_, opts, mn, mx)) in enumerate(zip(x.questions, m.kinds, m.questions)):
-        if q.kind != kind or (kind == KIND_WRITE_IN and len(q.chunks) != write_in_chunks(mx)) or \
-                (kind != KIND_WRITE_IN and q.n != len(opts)) or (kind == KIND_RANKED and q.k != mx):
-            raise KindFail("V9.1.3", "question %d does not have the manifest's kind and shape" % qi)
+    kinds_shape(m, x, ("V9.1.2", "V9.1.3"))
 
 
 def verify_kinds_opening(m, K, Kb, x, answers, rands):
