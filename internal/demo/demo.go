@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -253,7 +254,7 @@ func (r *run) cluster(ctx context.Context) ([]*server.Node, []ballot.BoardNode, 
 		}
 		started = append(started, n)
 		board = append(board, ballot.BoardNode{ID: id, Key: key.Public().(ed25519.PublicKey)})
-		cl, err := apiclient.New(n.APIAddr, apiclient.Options{})
+		cl, err := apiclient.New(n.APIAddr, r.clientOptions())
 		if err != nil {
 			stopAll()
 			return nil, nil, err
@@ -419,16 +420,10 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-// hold holds one election on the running cluster, from the parties' keys
-// to the verified record.
-func (r *run) hold(ctx context.Context, started []*server.Node, board []ballot.BoardNode) (*Outcome, error) {
-	trustees, threshold := r.shape.trustees, r.shape.threshold
-	url := started[0].APIAddr
-	r.phases.begin()
-
-	ea, ca := r.clients[0], r.clients[1%nodes]
-
-	// Setup: keys of every party, then the manifest.
+// initParties makes the keys of the authority, the credential authority
+// and trustees trustees (trustee1..N in the data directory) and the
+// manifest of template with them and the board nodes.
+func (r *run) initParties(trustees int, template []byte, board []ballot.BoardNode) (*ballot.Manifest, error) {
 	if _, err := roles.InitAuthority(r.rand, r.dirOf("authority")); err != nil {
 		return nil, err
 	}
@@ -443,9 +438,36 @@ func (r *run) hold(ctx context.Context, started []*server.Node, board []ballot.B
 		}
 		tpub = append(tpub, filepath.Join(d, roles.TrusteePublicFile))
 	}
-	m, err := roles.BuildManifest(r.dirOf("authority"), &roles.ElectionSpec{
-		Template: r.shape.template(), CredentialAuthority: filepath.Join(r.dirOf("credentials"), roles.CAPublicFile),
+	return roles.BuildManifest(r.dirOf("authority"), &roles.ElectionSpec{
+		Template: template, CredentialAuthority: filepath.Join(r.dirOf("credentials"), roles.CAPublicFile),
 		Trustees: tpub, BoardNodes: board})
+}
+
+// clientOptions are the parties' API client options: one call may take
+// as long as a node needs to check the largest entry of the election
+// before proposing it. A shuffle of a ranked election is one entry of all
+// the counted ballots' rows, whose proof the node verifies against the
+// question's current rows (SPEC.md §3.9.1, §11.2): at 10,000 ballots and
+// load 15 posting it took more than the default 60 s.
+// So the bound grows with the ballots: 60 s + 30 ms per ballot.
+func (r *run) clientOptions() apiclient.Options {
+	d := time.Minute + time.Duration(r.cfg.Ballots)*30*time.Millisecond
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.ResponseHeaderTimeout = d // a submit answers once its entry is committed
+	return apiclient.Options{Timeout: d, HTTPClient: &http.Client{Transport: t}}
+}
+
+// hold holds one election on the running cluster, from the parties' keys
+// to the verified record.
+func (r *run) hold(ctx context.Context, started []*server.Node, board []ballot.BoardNode) (*Outcome, error) {
+	trustees, threshold := r.shape.trustees, r.shape.threshold
+	url := started[0].APIAddr
+	r.phases.begin()
+
+	ea, ca := r.clients[0], r.clients[1%nodes]
+
+	// Setup: keys of every party, then the manifest.
+	m, err := r.initParties(trustees, r.shape.template(), board)
 	if err != nil {
 		return nil, err
 	}
@@ -521,18 +543,7 @@ func (r *run) hold(ctx context.Context, started []*server.Node, board []ballot.B
 	}
 	// The trustees who will decrypt and the authority follow the board
 	// while the voters vote.
-	var parties []follower
-	for i := 0; i < threshold; i++ {
-		parties = append(parties, follower{name: fmt.Sprintf("trustee %d", i+1), cl: tc(i), mem: func() (*roles.Memory, error) {
-			mem, err := roles.OpenMemory(ts[i].Dir)
-			if mem != nil {
-				mem.Also(ts[i].Memory)
-			}
-			return mem, err
-		}})
-	}
-	parties = append(parties, follower{name: "election authority", cl: ea, mem: func() (*roles.Memory, error) { return roles.OpenMemory(r.dirOf("authority")) }})
-	stopFollow := r.followWhileVoting(ctx, parties)
+	stopFollow := r.followWhileVoting(ctx, r.followers(ts[:threshold], tc, ea))
 	sim, err := r.vote(ctx, el, creds, voters)
 	if ferr := stopFollow(); err == nil {
 		err = ferr

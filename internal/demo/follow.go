@@ -25,6 +25,23 @@ type follower struct {
 	cl   *apiclient.Client
 }
 
+// followers are the trustees ts (trustee i posts through tc(i)) and the
+// election authority (through ea), each following the board with its own
+// memory.
+func (r *run) followers(ts []*roles.Trustee, tc func(int) *apiclient.Client, ea *apiclient.Client) []follower {
+	var parties []follower
+	for i, t := range ts {
+		parties = append(parties, follower{name: fmt.Sprintf("trustee %d", i+1), cl: tc(i), mem: func() (*roles.Memory, error) {
+			mem, err := roles.OpenMemory(t.Dir)
+			if mem != nil {
+				mem.Also(t.Memory)
+			}
+			return mem, err
+		}})
+	}
+	return append(parties, follower{name: "election authority", cl: ea, mem: func() (*roles.Memory, error) { return roles.OpenMemory(r.dirOf("authority")) }})
+}
+
 // followWhileVoting runs the parties' follows in rounds, one party after
 // the other, every followEvery until the returned function is called; that
 // function lets the follow under way finish (its work is the next check's

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	mrand "math/rand/v2"
 	"os"
 	"path/filepath"
@@ -72,33 +73,18 @@ func RunRanked(ctx context.Context, cfg Config) (*Outcome, error) {
 
 func (r *run) ranked(ctx context.Context, board []ballot.BoardNode) (*Outcome, error) {
 	const trustees = 3
+	r.phases.begin()
 	ea, ca := r.clients[0], r.clients[1%nodes]
-	if _, err := roles.InitAuthority(r.rand, r.dirOf("authority")); err != nil {
-		return nil, err
-	}
-	if _, err := roles.InitCredentialAuthority(r.rand, r.dirOf("credentials")); err != nil {
-		return nil, err
-	}
-	var tpub []string
-	ts := make([]*roles.Trustee, trustees)
-	for i := range ts {
-		d := r.dirOf(fmt.Sprintf("trustee%d", i+1))
-		if _, err := roles.InitTrustee(r.rand, d, fmt.Sprintf("trustee-%d", i+1)); err != nil {
-			return nil, err
-		}
-		tpub = append(tpub, filepath.Join(d, roles.TrusteePublicFile))
-	}
-	id := fmt.Sprintf("ranked-demo-%d", time.Now().UnixNano()%1e9)
-	m, err := roles.BuildManifest(r.dirOf("authority"), &roles.ElectionSpec{
-		Template: rankedTemplate(id), CredentialAuthority: filepath.Join(r.dirOf("credentials"), roles.CAPublicFile),
-		Trustees: tpub, BoardNodes: board})
+	m, err := r.initParties(trustees, rankedTemplate(fmt.Sprintf("ranked-demo-%d", time.Now().UnixNano()%1e9)), board)
 	if err != nil {
 		return nil, err
 	}
+	ts := make([]*roles.Trustee, trustees)
 	if _, err := roles.CreateElection(ctx, r.rand, ea, r.dirOf("authority"), m); err != nil {
 		return nil, err
 	}
 	r.progress("election authority posted the manifest (version %d): a 1-of-3, a ranked, a score and a write-in question", m.Version)
+	r.phases.end("setup (parties' keys, manifest)")
 	var iss *roles.Issued
 	if err := waitFor(ctx, func() error {
 		var err error
@@ -131,64 +117,78 @@ func (r *run) ranked(ctx context.Context, board []ballot.BoardNode) (*Outcome, e
 		return nil, fmt.Errorf("demo: open: %w", err)
 	}
 	r.progress("key ceremony done; voting is open")
+	r.phases.end("key ceremony and open")
 
 	creds, order, el, err := r.voterKit(ctx, iss, nodes)
 	if err != nil {
 		return nil, err
 	}
+	// The voters encrypt on every core and post in batches (castAll); every
+	// trustee (each mixes) and the authority follow the board meanwhile, so
+	// that their checks after the close verify only the last ballots.
 	rng := mrand.New(mrand.NewPCG(uint64(r.cfg.Ballots), 14))
-	cast := make([][]ballot.Answer, 0, len(order))
+	cast := newAnswerCounts()
 	expected := [][]uint64{make([]uint64, 3), nil, nil, nil}
-	for k, n := range order {
-		a := rankedAnswers(rng)
-		key, err := creds[n].Key(m.ElectionID)
-		if err != nil {
-			return nil, fmt.Errorf("demo: %w", err)
+	jobs := func(yield func(*job) bool) {
+		for _, n := range order[:r.cfg.Ballots] {
+			a := rankedAnswers(rng)
+			cast.add(a)
+			expected[0][a[0].Choices[0]]++
+			if !yield(&job{voter: n, answers: a}) {
+				return
+			}
 		}
-		p, err := roles.PrepareAnswers(r.rand, el, key, a)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := r.clients[k%nodes].SubmitOne(ctx, p.Entry); err != nil {
-			return nil, fmt.Errorf("demo: casting ballot %d: %w", k+1, err)
-		}
-		cast = append(cast, a)
-		expected[0][a[0].Choices[0]]++
 	}
-	r.progress("%d voters cast version-2 ballots (each answer proved well formed)", len(cast))
+	stopFollow := r.followWhileVoting(ctx, r.followers(ts, tc, ea))
+	_, err = r.castAll(ctx, el, creds, jobs, r.cfg.Ballots, 0)
+	if ferr := stopFollow(); err == nil {
+		err = ferr
+	}
+	if err != nil {
+		return nil, err
+	}
+	r.progress("%d voters cast version-2 ballots (each answer proved well formed), encrypted on %d workers, posted in batches of %d",
+		r.cfg.Ballots, r.cfg.Workers, postBatch)
+	r.phases.end("voting (encrypt, post; parties follow)")
 
 	if _, err := roles.Close(ctx, r.rand, ea, r.dirOf("authority"), "end of the ranked demo"); err != nil {
 		return nil, err
 	}
 	r.progress("election authority closed voting")
+	r.phases.end("close (the authority follows the board, posts the close)")
 	for i := range ts {
 		if err := waitFor(ctx, func() error { _, err := roles.Mix(ctx, r.rand, tc(i), ts[i]); return err }); err != nil {
 			return nil, fmt.Errorf("demo: trustee %d mix: %w", i+1, err)
 		}
-		r.progress("trustee %d verified the board (V1–V14) and shuffled the 3 mixed questions", i+1)
+		d := r.phases.end(fmt.Sprintf("trustee %d: check since its last follow (V1–V14), shuffle", i+1))
+		r.progress("trustee %d verified the board (V1–V14) and shuffled the 3 mixed questions in %v", i+1, d.Round(time.Millisecond))
 	}
 	for i := 0; i < 2; i++ {
 		if err := waitFor(ctx, func() error { _, err := roles.Decrypt(ctx, r.rand, tc(i), ts[i]); return err }); err != nil {
 			return nil, fmt.Errorf("demo: trustee %d decrypt: %w", i+1, err)
 		}
-		r.progress("trustee %d posted its partial decryption and the mixed rows' decryption shares", i+1)
+		d := r.phases.end(fmt.Sprintf("trustee %d: check, decrypt (partial and mix decryption)", i+1))
+		r.progress("trustee %d posted its partial decryption and the mixed rows' decryption shares in %v", i+1, d.Round(time.Millisecond))
 	}
 	var tr *roles.TallyResult
 	if err := waitFor(ctx, func() error { var err error; tr, err = roles.Tally(ctx, r.rand, ea, r.dirOf("authority")); return err }); err != nil {
 		return nil, err
 	}
 	r.progress("election authority posted the result (%d ballots counted)", tr.Counted)
+	r.phases.end("tally (the authority's check, combine, post)")
 
 	recPath := filepath.Join(r.dir, "record")
 	if err := r.export(ctx, recPath); err != nil {
 		return nil, err
 	}
+	r.phases.end("export the record")
 	f, err := os.Open(recPath)
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
 	s, verr := client.FollowRecord(f, client.FollowOptions{Rand: r.rand})
 	f.Close()
+	r.phases.end("verify the whole record (V1–V16)")
 	out := &Outcome{Expected: expected, Counts: tr.Result.Counts, Manifest: m}
 	if s != nil {
 		out.Report = s.Report
@@ -203,13 +203,15 @@ func (r *run) ranked(ctx context.Context, board []ballot.BoardNode) (*Outcome, e
 		return out, fmt.Errorf("%w: %v", ErrVerification, verr)
 	}
 	r.progress("verified the complete election record (%d entries, %d blocks)", s.Report.Entries, s.Report.Blocks)
+	out.Phases = r.phases.list
+	r.phases.print(r.progress)
 	r.out("\n%s (1 of 3, counted homomorphically): %s (cast: %s)\n", m.Questions[0].Text,
 		textreport.Tallies(m.Questions[0].Options, toInt64(out.Counts[0])), textreport.Tallies(m.Questions[0].Options, toInt64(expected[0])))
 	if r.cfg.Out != nil {
 		textreport.Mixed(r.cfg.Out, m, s.Mixed)
 	}
 	r.printVerdict(s.Report)
-	match := slices.Equal(out.Counts[0], expected[0]) && sameAnswers(cast, s.Mixed)
+	match := slices.Equal(out.Counts[0], expected[0]) && cast.same(s.Mixed)
 	out.OK = match && s.Report.OK()
 	if !match {
 		r.out("\nVERDICT: FAIL, the verified answers are not the ballots cast\n")
@@ -222,23 +224,34 @@ func (r *run) ranked(ctx context.Context, board []ballot.BoardNode) (*Outcome, e
 	return out, nil
 }
 
-// sameAnswers reports whether the verified mixed answers are the cast
-// ones as multisets (the shuffles hide the order, not the content).
-func sameAnswers(cast [][]ballot.Answer, mixed []*client.MixedOutcome) bool {
-	if len(mixed) != 3 {
+// answerCounts counts the cast answers of each mixed question (1..3),
+// answer by answer: the shuffles hide the order, not the content, so the
+// verified answers must be the same multisets.
+type answerCounts map[int]map[string]int
+
+func newAnswerCounts() answerCounts { return answerCounts{1: {}, 2: {}, 3: {}} }
+
+func (c answerCounts) add(a []ballot.Answer) {
+	for q, m := range c {
+		m[answerKey(a[q])]++
+	}
+}
+
+// same reports whether mixed lists exactly the counted answers.
+func (c answerCounts) same(mixed []*client.MixedOutcome) bool {
+	if len(mixed) != len(c) {
 		return false
 	}
 	for _, mo := range mixed {
-		var want, got []string
-		for _, a := range cast {
-			want = append(want, answerKey(a[mo.Question]))
+		want := c[mo.Question]
+		if want == nil {
+			return false
 		}
+		got := map[string]int{}
 		for _, a := range mo.Answers.Answers {
-			got = append(got, answerKey(a))
+			got[answerKey(a)]++
 		}
-		slices.Sort(want)
-		slices.Sort(got)
-		if !slices.Equal(want, got) {
+		if !maps.Equal(want, got) {
 			return false
 		}
 	}

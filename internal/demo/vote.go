@@ -29,6 +29,7 @@ type simulation struct {
 type job struct {
 	voter   int
 	choices [][]uint32
+	answers []ballot.Answer // a version-2 ballot's answers (SPEC.md §12) instead of choices
 	audit   bool
 	entry   []byte // filled by the workers
 	seq     uint64 // filled by the posters
@@ -233,7 +234,12 @@ func (r *run) prepare(rd io.Reader, el *roles.Election, creds map[int]ballot.Cre
 	if err != nil {
 		return err
 	}
-	p, err := roles.PrepareBallot(rd, el, key, j.choices)
+	var p *roles.Prepared
+	if j.answers != nil {
+		p, err = roles.PrepareAnswers(rd, el, key, j.answers)
+	} else {
+		p, err = roles.PrepareBallot(rd, el, key, j.choices)
+	}
 	if err != nil {
 		return err
 	}

@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import r255  # noqa: E402
 from r255 import BASE as G, IDENTITY, L, DecodeError  # noqa: E402
 
-STEPS = ["V%d" % i for i in range(1, 14)]
+STEPS = ["V%d" % i for i in range(1, 17)]
 
 # --------------------------------------------------------------------------
 # §2.3 transcripts
@@ -338,6 +338,17 @@ def kind_part_size(kind, n, mn, mx):
     return 4 + 128 * write_in_chunks(mx)
 
 
+def audit_part_size(kind, n, mx):
+    """§12.10 a_q: a question's part of the largest audit2."""
+    if kind == KIND_SELECT:
+        return 8 + 97 * n
+    if kind == KIND_RANKED:
+        return 20 + 4 * mx + 96 * n * mx
+    if kind == KIND_SCORE:
+        return 8 + 100 * n
+    return 8 + 126 * write_in_chunks(mx)
+
+
 def decode_manifest(b):
     r = Reader(b)
     m = SimpleNamespace()
@@ -373,6 +384,12 @@ def decode_manifest(b):
         m.kinds.append(kind)
     if m.version == 3 and all(k == KIND_SELECT for k in m.kinds):
         raise Malformed("a version-3 manifest without a ranked, score or write-in question")
+    # §9.1: O_q, the options counted homomorphically (0 for a mixed
+    # question); §12.5: the mixed questions and their row widths W_q
+    m.O = [len(o) if k == KIND_SELECT else 0 for k, (_, o, _, _) in zip(m.kinds, m.questions)]
+    m.mixed = [q for q, k in enumerate(m.kinds) if k != KIND_SELECT]
+    m.width = {q: write_in_chunks(m.questions[q][3]) if m.kinds[q] == KIND_WRITE_IN else len(m.questions[q][1])
+               for q in m.mixed}
     m.authority, m.authority_b = r.elem(False, "authority")
     m.ca, m.ca_b = r.elem(False, "credential_authority")
     n = r.count(1, 32, "trustees")
@@ -424,6 +441,10 @@ def decode_manifest(b):
         size = 69 + sum(8 + 320 * len(o) + 128 * (mx - mn + 1) for (_, o, mn, mx) in m.questions)
     if size > 65536:
         raise Malformed("largest ballot %d bytes > 65536" % size)
+    if m.version == 3:  # §12.1, §12.10: the largest audit fits its body limit
+        audit = 40 + sum(2 + audit_part_size(k, len(o), mx) for k, (_, o, _, mx) in zip(m.kinds, m.questions))
+        if audit > 32768:
+            raise Malformed("largest audit %d bytes > 32768" % audit)
     m.fp = digest("manifest-fingerprint", [b])
     return m
 
@@ -443,11 +464,15 @@ TYPES = {
     9: ("audited-ballot", 4, 131072),
     10: ("close", 1, 4096),
     11: ("partial-decryption", 3, 4194304),
-    12: ("result", 1, 4194304),
+    12: ("result", 1, 67108864),
     13: ("audit", 5, 32768),
     14: ("late-credentials", 2, 41943040),
+    15: ("shuffle", 3, 67108864),
+    16: ("mix-decryption", 3, 33554432),
 }
-MAX_ENTRY = 41943175
+# §11.6: an entry is at most the largest body limit plus its envelope (135
+# bytes); §3.11's ENTRY frame bound follows it (FINDINGS F13).
+MAX_ENTRY = 67108864 + 135
 
 
 def decode_entry(b):
@@ -915,18 +940,27 @@ def decode_credentials(b):
     return out, roll
 
 
-def weighted_aggregate(questions, counted, weight):
+def weighted_aggregate(O, counted, weight):
     """§9.1, V11.2: per (q, o), the sum of w·(alpha, beta) over the counted
     ballots, w the weight of the ballot's credential (§5.3). The one
-    aggregate of this verifier. counted: ballots; weight(ballot) -> w."""
-    agg = [[(IDENTITY, IDENTITY) for _ in o] for (_, o, _, _) in questions]
+    aggregate of this verifier. O: the manifest's O_q (0 for a mixed
+    question); counted: ballots; weight(ballot) -> w."""
+    agg = [[(IDENTITY, IDENTITY)] * n for n in O]
     for x in counted:
         w = weight(x)
-        for q, (opts, _) in enumerate(x.questions):
+        for q, opts in enumerate(select_options(x)):
             for i, (a, _, b, _, _) in enumerate(opts):
                 A, B = agg[q][i]
                 agg[q][i] = (A + w * a, B + w * b)
     return agg
+
+
+def select_options(x):
+    """The option ciphertexts of a ballot's selection questions, per
+    question ([] for a mixed question of a version-2 ballot)."""
+    if x.version == 1:
+        return [opts for (opts, _) in x.questions]
+    return [q.opts if q.kind == KIND_SELECT else [] for q in x.questions]
 
 
 def read_branch(r):
@@ -968,6 +1002,14 @@ def decode_ballot(b):
     r.end()
     x.tracker = tracker_of(x.fp, [[(ab, bbb) for (_, ab, _, bbb, _) in opts] for (opts, _) in x.questions])
     return x
+
+
+def decode_any_ballot(b):
+    """§6.1 or, with version byte 2, §12.2 (V1.6 "ballot §6.1 (version 2:
+    §12.2)"); which version a manifest takes is V8.3."""
+    if b[:1] == b"\x02":
+        return decode_kinds_ballot(b)
+    return decode_ballot(b)
 
 
 def tracker_of(fp, cts):
@@ -1020,8 +1062,13 @@ MAX_BALLOT = 65536
 
 
 def decode_audited(b):
+    """§7.3.1, or §12.9 when the ballot inside is version 2: (ballot,
+    opening); a version-2 opening is (answers, randomness)."""
     r = Reader(b)
     bb = r.bytes_(MAX_BALLOT)
+    if bb[:1] == b"\x02":
+        x, answers, rands = decode_kinds_audited(b)
+        return x, (answers, rands)
     x = decode_ballot(bb)
     opening = read_opening(r, [len(opts) for (opts, _) in x.questions])
     r.end()
@@ -1139,7 +1186,9 @@ def decode_partial(b):
     return j, qs
 
 
-def decode_result(b):
+def decode_result(b, mixed=False):
+    """§9.5; with mixed (a manifest with mixed questions) the mixed answers
+    of §11.5 follow the counts. Returns (trustees, counts, mixed answers)."""
     r = Reader(b)
     ts = idx_list(r, "result trustees", "result trustee", "result trustees not strictly increasing")
     nq = r.count(0, 2**32 - 1, "result questions", 4)
@@ -1147,8 +1196,9 @@ def decode_result(b):
     for _ in range(nq):
         no = r.count(0, 2**32 - 1, "result options", 8)
         counts.append([r.u64() for _ in range(no)])
+    answers = decode_mixed_answers(r) if mixed else None
     r.end()
-    return ts, counts
+    return ts, counts, answers
 
 
 # --------------------------------------------------------------------------
@@ -1217,7 +1267,8 @@ class Stop(Exception):
 PH_EMPTY, PH_SETUP, PH_KC, PH_OPEN, PH_CLOSED, PH_TALLY, PH_RESULT = range(7)
 PHASE_OF_TYPE = {1: {PH_EMPTY}, 2: {PH_SETUP}, 3: {PH_KC}, 4: {PH_KC}, 5: {PH_KC}, 6: {PH_KC},
                  7: {PH_KC}, 8: {PH_OPEN}, 9: {PH_OPEN}, 10: {PH_OPEN}, 11: {PH_CLOSED, PH_TALLY},
-                 12: {PH_TALLY}, 13: {PH_OPEN}, 14: {PH_KC, PH_OPEN}}
+                 12: {PH_TALLY}, 13: {PH_OPEN}, 14: {PH_KC, PH_OPEN}, 15: {PH_CLOSED, PH_TALLY},
+                 16: {PH_CLOSED, PH_TALLY}}
 
 
 class _NoPrefix:
@@ -1262,6 +1313,7 @@ class Verifier:
         self.audited_reports = []
         self.aggregate = None
         self.maxcount = None
+        self.mix = {}            # mixed question q -> its cascade (§11.2), from the close on
 
     # --- framing -----------------------------------------------------------
     def run(self):
@@ -1537,6 +1589,10 @@ class Verifier:
             rep.fail("V4.4", where, "manifest envelope signature invalid")
             return
         self.m = m
+        if not m.mixed:
+            for st in ("V14", "V15", "V16"):
+                self.rep.run(st)
+            self.rep.info.append("V14-V16 skipped: the manifest has no mixed question")
         self.ids.add(digest("board-entry", [e.raw]))
         self.phase = PH_SETUP
         self.rep.info.append("manifest: election %s, fingerprint %s, %d questions, %d trustees (t=%d), %d board nodes (quorum %d)" % (
@@ -1554,11 +1610,20 @@ class Verifier:
             self.rep.fail("V6.2", where, str(x))
             return False
         creds, roll = creds
+        if not self.unit_weights(where, creds):
+            return False
         self.creds = dict(creds)  # credential bytes -> weight
         self.phase = PH_KC
         self.rep.run("V7")
         self.rep.info.append("V6.3 credential list: N = %d public credentials, total weight %d%s" % (
             len(creds), sum(self.creds.values()), "" if roll is None else ", roll fingerprint " + roll.hex()))
+        return True
+
+    def unit_weights(self, where, creds):
+        """§11.2: with a mixed question every weight is 1 (V5)."""
+        if self.m.mixed and any(w != 1 for _, w in creds):
+            self.rep.fail("V5.6", where, "a weight other than 1 in an election with mixed questions (§11.2)")
+            return False
         return True
 
     def on_late_credentials(self, seq, e, where, _a, _s):
@@ -1568,6 +1633,8 @@ class Verifier:
             creds, roll = decode_credentials(e.body)
         except Malformed as x:
             self.rep.fail("V1.6", where, "late credentials: %s" % x)
+            return False
+        if not self.unit_weights(where, creds):
             return False
         if len(self.creds) + len(creds) > 2**20:
             self.rep.fail("V6.4", where, "more than 2^20 credentials in all")
@@ -1725,7 +1792,7 @@ class Verifier:
             sums.append(acc)
         self.X = {j: eval_commitments(sums, j) for j in range(1, N + 1)}
         self.phase = PH_OPEN
-        self.aggregate = [[(IDENTITY, IDENTITY) for _ in o] for (_, o, _, _) in m.questions]
+        self.aggregate = [[(IDENTITY, IDENTITY)] * n for n in m.O]
         rep.info.append("V7 QUAL = %s, joint key K = %s" % (qual, self.K_b.hex()))
         return True
 
@@ -1736,6 +1803,11 @@ class Verifier:
         m = self.m
         sub = (lambda s: "V8." + s) if step == "V8" else (lambda s: "V9.1")
         pre = _NoPrefix() if step == "V8" else "V8.%s: "
+        if x.version != (2 if m.version == 3 else 1):
+            rep.fail(sub("3"), where, (pre % "3") + "ballot version %d under a version-%d manifest" % (x.version, m.version))
+            return False
+        if x.version == 2:
+            return self.verify_kinds(x, e, where, sig_ok, step)
         if x.fp != m.fp:
             rep.fail(sub("2"), where, (pre % "2") + "ballot fingerprint is not the manifest's")
             return False
@@ -1775,11 +1847,32 @@ class Verifier:
                 return False
         return True
 
+    def verify_kinds(self, x, e, where, sig_ok, step):
+        """verify_ballot for a version-2 ballot (§12.7)."""
+        rep = self.rep
+
+        def fail(sub, msg):
+            rep.fail(sub if step == "V8" else "V9.1", where, msg if step == "V8" else "%s: %s" % (sub, msg))
+            return False
+        try:
+            kinds_shape(self.m, x)
+        except KindFail as err:
+            return fail(err.step, str(err))
+        if x.cred_b not in self.creds or x.cred_b != e.author_b:
+            return fail("V8.4", "credential not registered or not the author")
+        if not sig_ok:
+            return fail("V8.5", "envelope signature invalid")
+        try:
+            kinds_proofs(self.m, self.K, self.K_b, x)
+        except KindFail as err:
+            return fail(err.step, str(err))
+        return True
+
     def on_ballot(self, seq, e, where, a, sig_ok):
         rep = self.rep
         rep.run("V8")
         rep.run("V10")
-        x = self.decode_body(e, where, decode_ballot, "ballot", "V8.1")
+        x = self.decode_body(e, where, decode_any_ballot, "ballot", "V8.1")
         if x is None:
             return False
         if x.cred_b != e.author_b:
@@ -1864,24 +1957,40 @@ class Verifier:
             seq, tracker.hex()[:16], chosen))
         return True
 
-    def on_audit(self, seq, e, where, a, sig_ok):
-        rep = self.rep
-        rep.run("V9")
+    def audit_entry(self, e, where, decode, what):
+        """The start of V9 for an audit or audited ballot: the §3.9 cap, then
+        the body (None when refused or malformed)."""
+        self.rep.run("V9")
         if not self.audit_room(where):
-            return False
-        m = self.m
-        if e.author_b in self.creds or e.author_b in (m.authority_b, m.ca_b) or any(t[2] == e.author_b for t in m.trustees):
-            rep.fail("V5.4", where, "audit signed by a credential or a party's key")
-            return False
-        x = self.decode_body(e, where, decode_audit, "audit", "V9.1")
-        if x is None:
-            return False
-        if x.fp != m.fp:
-            rep.fail("V4.5", where, "audit names another election")
+            return None
+        return self.decode_body(e, where, decode, what, "V9.1")
+
+    def admit_audit(self, where, x, named=True):
+        """§3.9 for audit x: it names this election (V4.5; the audit rows,
+        named), its tracker stands once on the board, and it counts towards
+        the cap."""
+        if named and x.fp != self.m.fp:
+            self.rep.fail("V4.5", where, "audit names another election")
             return False
         if not self.take_tracker(where, x.tracker):
             return False
         self.n_audits += 1
+        return True
+
+    def on_audit(self, seq, e, where, a, sig_ok):
+        rep = self.rep
+        m = self.m
+        if e.author_b in self.creds or e.author_b in (m.authority_b, m.ca_b) or any(t[2] == e.author_b for t in m.trustees):
+            rep.run("V9")
+            rep.fail("V5.4", where, "audit signed by a credential or a party's key")
+            return False
+        if m.version == 3:
+            return self.on_audit2(seq, e, where, sig_ok)
+        x = self.audit_entry(e, where, decode_audit, "audit")
+        if x is None:
+            return False
+        if not self.admit_audit(where, x):
+            return False
         valid = sig_ok
         if not sig_ok:
             rep.fail("V9.1", where, "envelope signature invalid")
@@ -1893,23 +2002,58 @@ class Verifier:
         self.count_audit(x.tracker, valid)
         return True
 
-    def on_audited_ballot(self, seq, e, where, a, sig_ok):
-        rep = self.rep
+    def on_audit2(self, seq, e, where, sig_ok):
+        """An audit of a version-3 election (§12.10): audit2, V9.1-V9.4."""
+        rep, m = self.rep, self.m
         rep.run("V9")
         if not self.audit_room(where):
             return False
-        body = self.decode_body(e, where, decode_audited, "audited ballot", "V9.1")
+        try:
+            x, answers, rands = decode_audit2(e.body)
+        except Malformed as err:
+            if decodes_as(decode_audit, e.body):
+                # "Which layout": the rules decode audit2 only (§10.4)
+                rep.fail("V5.6", where, "a §7.3 audit in an election with a version-3 manifest")
+                rep.fail("V9.1.1", where, "the body is a §7.3 audit, not audit2")
+            else:
+                self.malformed(where, "audit", "V9.1.1", err)
+            return False
+        if not self.admit_audit(where, x):
+            return False
+        valid = False
+        try:
+            if not sig_ok:
+                raise KindFail("V9.1", "envelope signature invalid")
+            audit2_shape(m, x)
+            check_kinds_opening(m, self.K, x, answers, rands)
+            valid = True
+            rep.info.append("V9.4 audit at seq %d (tracker %s): answers %s" % (seq, x.tracker.hex()[:16], answers))
+        except KindFail as err:
+            rep.fail(err.step, where, str(err))
+        self.count_audit(x.tracker, valid)
+        return True
+
+    def on_audited_ballot(self, seq, e, where, a, sig_ok):
+        rep = self.rep
+        body = self.audit_entry(e, where, decode_audited, "audited ballot")
         if body is None:
             return False
         x, opening = body
         if x.cred_b != e.author_b:
             rep.fail("V5.6", where, "audited ballot credential is not the author")
             return False
-        if not self.take_tracker(where, x.tracker):
+        if not self.admit_audit(where, x, named=False):
             return False
-        self.n_audits += 1
         valid = self.verify_ballot(x, e, where, sig_ok, "V9")
-        if valid:
+        if valid and x.version == 2:
+            try:
+                check_kinds_opening(self.m, self.K, x, *opening)
+                rep.info.append("V9.4 audited ballot at seq %d (tracker %s): answers %s" % (
+                    seq, x.tracker.hex()[:16], opening[0]))
+            except KindFail as err:
+                rep.fail(err.step, where, str(err))
+                valid = False
+        elif valid:
             cts = [[(a_, b_) for (a_, _, b_, _, _) in opts] for (opts, _) in x.questions]
             valid = self.check_opening(seq, where, cts, opening, x.tracker)
         self.count_audit(x.tracker, valid)
@@ -1930,7 +2074,7 @@ class Verifier:
         rep.run("V10")
         rep.run("V11")
         m = self.m
-        self.aggregate = weighted_aggregate(m.questions, [x for (_, x) in self.counted.values()],
+        self.aggregate = weighted_aggregate(m.O, [x for (_, x) in self.counted.values()],
                                             lambda x: self.creds[x.cred_b])
         self.maxcount = sum(self.creds[c] for c in self.counted)  # V10.6
         self.stats["counted"] = len(self.counted)
@@ -1938,6 +2082,12 @@ class Verifier:
                         "audited %(audited)d, rejected %(rejected)d" % self.stats)
         rep.info.append("V10.6 maxCount = %d; counted seqs %s" % (
             self.maxcount, sorted(s for s, _ in self.counted.values())))
+        # §11.1: the first input of each mixed question, the counted ballots'
+        # rows (§12.5) in board order
+        ballots = [x for _, x in sorted(self.counted.values(), key=lambda sx: sx[0])]
+        for q in m.mixed:
+            rows = [[a.encode() + b.encode() for a, b in mix_row(x.questions[q])] for x in ballots]
+            self.mix[q] = SimpleNamespace(rows=rows, positions=0, shufflers=set(), decs={})
 
     # --- tally ---------------------------------------------------------------
     def on_partial_decryption(self, seq, e, where, a, _s):
@@ -1949,7 +2099,7 @@ class Verifier:
         j, qs = body
         self.phase = PH_TALLY
         valid = True
-        if len(qs) != len(m.questions) or any(len(row) != len(mq[1]) for row, mq in zip(qs, m.questions)):
+        if [len(row) for row in qs] != m.O:
             rep.fail("V12.1", where, "shape differs from the manifest")
             valid = False
         else:
@@ -1976,14 +2126,134 @@ class Verifier:
         if len(self.partials) < m.threshold:
             rep.fail("V5.6", where, "result with fewer than T partial decryptions on the board")
             return False
-        body = self.decode_body(e, where, decode_result, "result")
+        short = [q for q in m.mixed if len(self.mix[q].decs) < m.threshold]
+        if short:
+            rep.fail("V5.6", where, "result before T mix decryptions of mixed question(s) %s (§11.2)" % short)
+            return False
+        body = self.decode_body(e, where, lambda b: decode_result(b, bool(m.mixed)), "result")
         if body is None:
             return False
-        ts, counts = body
+        ts, counts, self.mixed_answers = body
         self.phase = PH_RESULT
         self.rep.run("V12")
         self.results.append((seq, where, ts, counts, e.body))
         return True
+
+    # --- mixed questions (§11) ---------------------------------------------
+    def mix_entry(self, step, e, where, decode, what, refusal):
+        """Runs step (V14 or V15) and decodes a shuffle or mix-decryption
+        body; returns it and its question's cascade, or None when it does
+        not decode (V1.6), its question is not mixed (V5.6 and step.1) or
+        the rules of §11.2 refuse it (V5.6: refusal(x, cascade) says why)."""
+        self.rep.run(step)
+        x = self.decode_body(e, where, decode, what)
+        if x is None:
+            return None
+        st = self.mix.get(x.q)
+        if st is None:
+            self.rep.fail("V5.6", where, "%s of question %d, not a mixed question" % (what, x.q))
+            self.rep.fail(step + ".1", where, "question %d is not a mixed question" % x.q)
+            return None
+        why = refusal(x, st)
+        if why:
+            self.rep.fail("V5.6", where, "%s of question %d by trustee %d: %s (§11.2)" % (what, x.q, x.trustee, why))
+            return None
+        return x, st
+
+    def on_shuffle(self, seq, e, where, a, _s):
+        """§11.2 shuffle row (V5), then V14.1-V14.3."""
+        rep, m = self.rep, self.m
+        got = self.mix_entry("V14", e, where, decode_shuffle_entry, "shuffle", lambda x, st: (
+            x.trustee != a or a in st.shufflers or x.position != st.positions + 1 or st.decs) and
+            "position %d, author %d, %d shuffles and %d decryptions accepted" % (
+                x.position, a, st.positions, len(st.decs)))
+        if got is None:
+            return False
+        x, st = got
+        st.shufflers.add(a)
+        st.positions += 1
+        what = "question %d position %d" % (x.q, x.position)
+        if x.n != len(st.rows) or x.w != m.width[x.q]:
+            rep.fail("V14.2", where, "%s: %d rows of width %d, its input has %d rows of width %d" % (
+                what, x.n, x.w, len(st.rows), m.width[x.q]))
+        else:
+            try:
+                verify_shuffle(mix_context(m.fp, x.q, a, x.position), self.K_b, x.w, st.rows, x.rows, x.proof)
+            except ShuffleFail as err:
+                rep.fail("V14.3", where, "%s: %s" % (what, err))
+            st.rows = x.rows  # the next input is the output as posted (V14.2)
+        return True
+
+    def on_mix_decryption(self, seq, e, where, a, _s):
+        """§11.2 mix-decryption row (V5), then V15.1-V15.2."""
+        rep, m = self.rep, self.m
+        got = self.mix_entry("V15", e, where, decode_mix_decryption, "mix decryption", lambda x, st: (
+            x.trustee != a or st.positions < m.threshold or a in st.decs) and
+            "author %d, %d shuffles (T = %d), decrypted already: %s" % (a, st.positions, m.threshold, a in st.decs))
+        if got is None:
+            return False
+        x, st = got
+        valid = True
+        if (x.n, x.w) != (len(st.rows), m.width[x.q]):
+            rep.fail("V15.2", where, "question %d trustee %d: shares of %d x %d, the last rows are %d x %d" % (
+                x.q, a, x.n, x.w, len(st.rows), m.width[x.q]))
+            valid = False
+        elif not verify_mix_decryption(m.fp, x.q, a, self.X[a], st.rows, x):
+            rep.fail("V15.2", where, "question %d trustee %d: the batched proof of the shares is false" % (x.q, a))
+            valid = False
+        st.decs[a] = (valid, x.shares)
+        return True
+
+    def finish_mixed(self, where):
+        """V16.1-V16.3 at the result: decrypt, decode and compare the mixed
+        answers. Returns {q: answers} when they verify."""
+        rep, m = self.rep, self.m
+        rep.run("V16")
+        got = self.mixed_answers or []
+        if [(q, k) for q, k, _ in got] != [(q, m.kinds[q]) for q in m.mixed]:
+            rep.fail("V16.3", where, "the result lists sections %s, the manifest's mixed questions are %s" % (
+                [(q, k) for q, k, _ in got], [(q, m.kinds[q]) for q in m.mixed]))
+            return None
+        out = {}
+        T = m.threshold
+        for (q, kind, listed) in got:
+            st = self.mix[q]
+            if st.positions < T:
+                rep.fail("V16.1", where, "question %d: %d shuffles, T = %d" % (q, st.positions, T))
+                return None
+            S = sorted(j for j, (ok, _) in st.decs.items() if ok)[:T]
+            if len(S) < T:
+                rep.fail("V16.1", where, "question %d: %d valid mix decryptions, T = %d" % (q, len(S), T))
+                return None
+            lam = {j: lagrange(S, j) for j in S}
+            _, _, mn, mx = m.questions[q]
+            answers = []
+            for i, row in enumerate(st.rows):
+                elems = []
+                for k, ct in enumerate(row):
+                    M = r255.decode(ct[32:])
+                    for j in S:
+                        M = M - st.decs[j][1][i][k][0] * lam[j]
+                    elems.append(M)
+                try:
+                    answers.append(decode_row(kind, mn, mx, elems))
+                except (ValueError, UnicodeDecodeError) as err:
+                    if kind != KIND_WRITE_IN:
+                        rep.fail("V16.2", where, "question %d row %d does not decode: %s" % (q, i + 1, err))
+                        return None
+                    answers.append(None)
+            if answers != listed:
+                diff = next((i for i, (a_, b_) in enumerate(zip(answers, listed)) if a_ != b_), min(len(answers), len(listed)))
+                rep.fail("V16.3", where, "question %d: the result lists %d answers, the rows decrypt to %d; first "
+                         "difference at row %d" % (q, len(listed), len(answers), diff + 1))
+                return None
+            out[q] = answers
+            import json
+            rep.info.append("V16.4 question %d: %s" % (q, json.dumps(outcomes(m, q, answers), sort_keys=True)))
+            rep.info.append("V16 question %d (%s): %d answers, decrypted by trustees %s after %d shuffles%s" % (
+                q, ["", "ranked", "score", "write-in"][kind], len(answers), S, st.positions,
+                "" if kind != KIND_WRITE_IN else ", %d invalid write-ins" % answers.count(None)))
+        return out
 
     def finish_tally(self):
         rep = self.rep
@@ -1994,8 +2264,17 @@ class Verifier:
             pass
         if not self.results:
             return
-        rep.run("V13")
         seq, where, ts, counts, body = self.results[0]
+        if m.mixed:
+            rep.run("V14")
+            rep.run("V15")
+            self.outcomes = self.finish_mixed(where)
+        self.finish_select(where, ts, counts, body)
+
+    def finish_select(self, where, ts, counts, body):
+        """V13 on the result's counts."""
+        rep, m = self.rep, self.m
+        rep.run("V13")
         T = m.threshold
         valid = sorted(j for j, (ok, _) in self.partials.items() if ok)
         if len(valid) < T:
@@ -2005,7 +2284,7 @@ class Verifier:
         if ts != S:
             rep.fail("V13.2", where, "result trustees %s != T smallest valid %s" % (ts, S))
             return
-        if len(counts) != len(m.questions) or any(len(r) != len(mq[1]) for r, mq in zip(counts, m.questions)):
+        if [len(r) for r in counts] != m.O:
             rep.fail("V13.3", where, "counts shape differs from the manifest")
             return
         lam = {j: lagrange(S, j) for j in S}
@@ -2026,6 +2305,288 @@ class Verifier:
         if ok:
             rd = digest("result", [m.fp, body])
             rep.info.append("V13 result (trustees %s): counts %s; result digest %s" % (S, counts, rd.hex()))
+
+# --------------------------------------------------------------------------
+# SPEC.md §11: mixed questions on the board (shuffle and mix-decryption
+# entries, the mixed answers of the result, V14-V16)
+
+
+def mix_context(fp, q, j, p):
+    """§11.1: the context of trustee j's shuffle of question q at position p."""
+    return transcript([b"urna/v1/mix-context", fp, u64(q), u64(j), u64(p)])
+
+
+def decode_shuffle_entry(b):
+    """§11.3: u16 question, u16 trustee, u16 position, u32 N, u32 w, N x w
+    ciphertexts (64 bytes each, canonical components, identity allowed),
+    then the proof (§13.5) for the same N and w. Rows stay bytes."""
+    r = Reader(b)
+    x = SimpleNamespace()
+    x.q = r.u16()
+    x.trustee = idx(r, "shuffle trustee")
+    x.position = idx(r, "shuffle position")
+    x.n, x.w = r.u32(), r.u32()
+    if x.n > SHUFFLE_MAX_ROWS or not 1 <= x.w <= SHUFFLE_MAX_WIDTH:
+        raise Malformed("shuffle of N = %d rows of width %d out of bounds" % (x.n, x.w))
+    size = 64 * x.n * x.w + 8 + 32 * (5 * x.n + 6 + 3 * x.w)
+    if r.left() != size:
+        raise Malformed("shuffle body has %d bytes after its header, N = %d and w = %d need %d" % (
+            r.left(), x.n, x.w, size))
+    x.rows = []
+    for _ in range(x.n):
+        row = []
+        for _ in range(x.w):
+            ct = r.raw(64)
+            try:
+                r255.decode(ct[:32])
+                r255.decode(ct[32:])
+            except DecodeError as err:
+                raise Malformed("shuffle row element: %s" % err)
+            row.append(ct)
+        x.rows.append(row)
+    x.proof = r.raw(r.left())
+    try:
+        decode_shuffle_proof(x.proof, x.n, x.w)
+    except ShuffleFail as err:
+        raise Malformed("shuffle proof: %s" % err)
+    return x
+
+
+def decode_mix_decryption(b):
+    """§11.4: u16 question, u16 trustee, u32 N, u32 w, N x w shares D_ik
+    (canonical elements), c, s (canonical scalars); exactly
+    12 + 32·(N·w + 2) bytes."""
+    r = Reader(b)
+    x = SimpleNamespace()
+    x.q = r.u16()
+    x.trustee = idx(r, "mix-decryption trustee")
+    x.n, x.w = r.u32(), r.u32()
+    if x.n > SHUFFLE_MAX_ROWS or not 1 <= x.w <= SHUFFLE_MAX_WIDTH:
+        raise Malformed("mix decryption of N = %d rows of width %d out of bounds" % (x.n, x.w))
+    if len(b) != 12 + 32 * (x.n * x.w + 2):
+        raise Malformed("mix decryption of %d bytes, N = %d and w = %d need %d" % (
+            len(b), x.n, x.w, 12 + 32 * (x.n * x.w + 2)))
+    x.shares = [[r.elem(True, "share D") for _ in range(x.w)] for _ in range(x.n)]
+    x.c = r.scalar("mix-decryption c")
+    x.s = r.scalar("mix-decryption s")
+    r.end()
+    return x
+
+
+def verify_mix_decryption(fp, q, j, Xj, rows, x):
+    """§11.4: the batched Chaum-Pedersen proof of trustee j's shares x.shares
+    of rows (lists of 64-byte ciphertexts). True iff it verifies."""
+    items = [fp, u64(q), u64(j), Xj.encode(), u64(x.n), u64(x.w)]
+    for row, shares in zip(rows, x.shares):
+        items.append(b"".join(ct[:32] + db for ct, (_, db) in zip(row, shares)))
+    seed = digest("mix-decryption-seed", items)
+    A, D = IDENTITY, IDENTITY
+    for i, (row, shares) in enumerate(zip(rows, x.shares)):
+        for k, (ct, (Dik, _)) in enumerate(zip(row, shares)):
+            z = challenge("mix-decryption-coeff", [seed, u64(i + 1), u64(k + 1)])
+            A, D = A + r255.decode(ct[:32]) * z, D + Dik * z
+    T1 = G * x.s - Xj * x.c
+    T2 = A * x.s - D * x.c
+    return x.c == challenge("mix-decryption-proof", [seed, A.encode(), D.encode(), T1.encode(), T2.encode()])
+
+
+def decode_mixed_answers(r):
+    """§11.5: u32 M (>= 1), M x (u16 q, u8 kind, u32 N, N answers), q
+    increasing. Answers: a ranking (list), scores (list), a write-in text
+    (str) or None (flag 0, a row that did not decode)."""
+    nm = r.count(1, 64, "mixed answer sections", 7)
+    out = []
+    for _ in range(nm):
+        q = r.u16()
+        if out and q <= out[-1][0]:
+            raise Malformed("mixed answer sections not in increasing question order")
+        kind = r.u8()
+        if kind not in (KIND_RANKED, KIND_SCORE, KIND_WRITE_IN):
+            raise Malformed("mixed answer kind %d" % kind)
+        n = r.count(0, SHUFFLE_MAX_ROWS, "mixed answers", 1)
+        answers = []
+        for _ in range(n):
+            if kind == KIND_WRITE_IN:
+                flag = r.u8()
+                if flag > 1:
+                    raise Malformed("write-in flag %d" % flag)
+                if flag == 0:
+                    answers.append(None)
+                    continue
+                t = r.raw(r.u8())
+                try:
+                    answers.append(t.decode("utf-8"))
+                except UnicodeDecodeError:
+                    raise Malformed("write-in answer is not UTF-8")
+                continue
+            vals = list(r.raw(r.u8()))
+            if kind == KIND_RANKED and len(set(vals)) != len(vals):
+                raise Malformed("a ranking lists an option twice")
+            answers.append(vals)
+        out.append((q, kind, answers))
+    return out
+
+
+# --------------------------------------------------------------------------
+# SPEC.md §11.8: counting methods over the verified answers (V16.4). Options
+# are 0..n-1; a ranking lists options, most preferred first.
+
+
+def fewest_backwards(cands, rounds):
+    """§11.8's tie rule for an exclusion: the options of cands with the
+    fewest votes in the last round, narrowed through the earlier rounds,
+    latest first; then the option listed last. Returns (option, tie broken)."""
+    tied = [o for o in cands if rounds[-1][o] == min(rounds[-1][c] for c in cands)]
+    broken = len(tied) > 1
+    for tallies in reversed(rounds[:-1]):
+        if len(tied) == 1:
+            break
+        low = min(tallies[o] for o in tied)
+        tied = [o for o in tied if tallies[o] == low]
+    return max(tied), broken
+
+
+def irv(n, rankings):
+    """IRV: single winner, every round."""
+    blank = sum(1 for r in rankings if not r)
+    cont = set(range(n))
+    rounds, out = [], []
+    while True:
+        tallies, exhausted = [0] * n, 0
+        for r in rankings:
+            if not r:
+                continue
+            top = next((o for o in r if o in cont), None)
+            if top is None:
+                exhausted += 1
+            else:
+                tallies[top] += 1
+        rounds.append(tallies)
+        live = sum(tallies)
+        best = max(cont, key=lambda o: (tallies[o], -o))
+        if 2 * tallies[best] > live or len(cont) == 1:
+            out.append({"tallies": tallies, "exhausted": exhausted, "excluded": -1})
+            return {"blank": blank, "rounds": out, "winner": best}
+        ex, _ = fewest_backwards(sorted(cont), rounds)
+        out.append({"tallies": tallies, "exhausted": exhausted, "excluded": ex})
+        cont.discard(ex)
+
+
+def stv(n, seats, rankings):
+    """STV by the Weighted Inclusive Gregory Method, Droop quota, exact
+    rationals: returns the seats, quota and the options elected in order."""
+    from fractions import Fraction
+    ballots = [[Fraction(1), list(r)] for r in rankings if r]
+    valid = len(ballots)
+    quota = valid // (seats + 1) + 1
+    cont = set(range(n))
+    elected, pending, rounds = [], [], []
+    while len(elected) < seats:
+        if len(cont) + len(elected) + len(pending) <= seats:
+            # every continuing option takes a seat, the best first
+            piles = {o: sum(w for w, r in ballots if next((x for x in r if x in cont), None) == o) for o in cont}
+            for o in sorted(cont, key=lambda o: (-piles[o], o)):
+                elected.append(o)
+            cont = set()
+            break
+        # a ballot stays with an elected option until its surplus moves on
+        parked = {o for o, _, _ in pending}
+        piles = {o: [] for o in cont}
+        for b in ballots:
+            top = next((x for x in b[1] if x in cont or x in parked), None)
+            if top in cont:
+                piles[top].append(b)
+        tally = {o: sum(w for w, _ in piles[o]) for o in cont}
+        rounds.append(tally)
+        reached = sorted((o for o in cont if tally[o] >= quota), key=lambda o: (-tally[o], o))
+        for o in reached:
+            elected.append(o)
+            cont.discard(o)
+            pending.append((o, tally[o], piles[o]))
+        if len(elected) >= seats:
+            break
+        if pending:
+            pending.sort(key=lambda x: (-x[1], x[0]))
+            o, votes, pile = pending.pop(0)
+            tv = (votes - quota) / votes
+            for b in pile:
+                b[0] *= tv
+            continue
+        ex, _ = fewest_backwards(sorted(cont), [[tally.get(o, 0) for o in range(n)] for tally in rounds])
+        cont.discard(ex)
+    return {"seats": seats, "valid": valid, "quota": quota, "elected": elected[:seats]}
+
+
+def beaten_tiers(n, beats):
+    """Tiers, best first: each tier is the remaining options that no
+    remaining option beats, in increasing index."""
+    left, tiers = list(range(n)), []
+    while left:
+        tier = [a for a in left if not any(beats(b, a) for b in left if b != a)]
+        if not tier:  # a cycle of strict beats cannot happen for these relations
+            tier = left
+        tiers.append(tier)
+        left = [a for a in left if a not in tier]
+    return tiers
+
+
+def schulze(n, rankings):
+    """Schulze, winning votes; unranked options equal and below the ranked."""
+    d = [[0] * n for _ in range(n)]
+    for r in rankings:
+        pos = {o: i for i, o in enumerate(r)}
+        for a in range(n):
+            for b in range(n):
+                if a != b and a in pos and (b not in pos or pos[a] < pos[b]):
+                    d[a][b] += 1
+    p = [[d[a][b] if a != b and d[a][b] > d[b][a] else 0 for b in range(n)] for a in range(n)]
+    for i in range(n):
+        for j in range(n):
+            if j == i:
+                continue
+            for k in range(n):
+                if k != i and k != j:
+                    p[j][k] = max(p[j][k], min(p[j][i], p[i][k]))
+    order = beaten_tiers(n, lambda a, b: p[a][b] > p[b][a])
+    return {"pairwise": d, "strongest": p, "order": order, "winners": order[0]}
+
+
+def majority_values(grades):
+    """Balinski–Laraki: the lower median, removed, then the next, ..."""
+    g = sorted(grades)
+    out = []
+    while g:
+        out.append(g.pop((len(g) - 1) // 2))
+    return out
+
+
+def judgment(n, mn, mx, scores):
+    """Majority judgment with the lower median and the majority ranking."""
+    counts = [[0] * (mx - mn + 1) for _ in range(n)]
+    for sc_ in scores:
+        for o, v in enumerate(sc_):
+            counts[o][v - mn] += 1
+    mv = [majority_values([sc_[o] for sc_ in scores]) for o in range(n)]
+    median = [v[0] if v else mn for v in mv]
+    order = beaten_tiers(n, lambda a, b: mv[a] > mv[b])
+    return {"counts": counts, "median": median, "order": order, "winners": order[0]}
+
+
+def score_sums(n, scores):
+    sums = [sum(sc_[o] for sc_ in scores) for o in range(n)]
+    order = beaten_tiers(n, lambda a, b: sums[a] > sums[b])
+    return {"sums": sums, "order": order, "winners": order[0]}
+
+
+def outcomes(m, q, answers):
+    """V16.4: the §11.8 outcomes of mixed question q's verified answers."""
+    kind, (_, opts, mn, mx) = m.kinds[q], m.questions[q]
+    n = len(opts)
+    if kind == KIND_RANKED:
+        return {"irv": irv(n, answers), "stv": stv(n, 1 if n == 2 else 2, answers), "schulze": schulze(n, answers)}
+    if kind == KIND_SCORE:
+        return {"judgment": judgment(n, mn, mx, answers), "score": score_sums(n, answers)}
+    return {"write_ins": [a for a in answers if a is not None], "invalid": answers.count(None)}
 
 
 def entry_ids(data):
@@ -2054,8 +2615,8 @@ class KindFail(Exception):
 def decode_kinds_ballot(b):
     """§12.2: a version-2 ballot. Questions are (kind, fields) namespaces."""
     r = Reader(b)
-    x = SimpleNamespace(raw=b)
-    if r.u8() != 2:
+    x = SimpleNamespace(raw=b, version=r.u8())
+    if x.version != 2:
         raise Malformed("ballot version is not 2")
     x.fp = r.raw(32)
     x.cred, x.cred_b = r.elem(False, "ballot credential")
@@ -2090,7 +2651,31 @@ def decode_kinds_ballot(b):
             raise Malformed("question kind %d" % q.kind)
         x.questions.append(q)
     r.end()
+    x.tracker = digest("kind-choices-tracker", [choices2(x)])  # §12.10
     return x
+
+
+def kind_cts(q):
+    """A version-2 question's ciphertexts in ballot order (§12.10 choices2):
+    options, ranking entries e = i·k + j, scores or write-in chunks."""
+    return {KIND_SELECT: lambda: q.opts, KIND_RANKED: lambda: q.entries, KIND_SCORE: lambda: q.entries,
+            KIND_WRITE_IN: lambda: q.chunks}[q.kind]()
+
+
+def choices2(x):
+    """§12.10: fingerprint, u32 Q, per question u8 kind, its counts (n; n, k;
+    n; w) and its ciphertexts, the proofs and the credential left out."""
+    out = bytearray(x.fp) + u32(len(x.questions))
+    for q in x.questions:
+        cts = kind_cts(q)
+        out += bytes([q.kind])
+        if q.kind == KIND_RANKED:
+            out += u32(q.n) + u32(q.k)
+        else:
+            out += u32(len(cts))
+        for ct in cts:
+            out += ct[1] + ct[3]
+    return bytes(out)
 
 
 def ranked_sums(q, mn):
@@ -2122,17 +2707,30 @@ def verify_kinds_ballot(m, K, Kb, x):
     """V8.2, V8.3 and V8.6-V8.10 of a version-2 ballot (§12.7): raises
     KindFail(step, reason) at the first failing check; P1 checks of every
     question come before the P2/P3 equations."""
+    kinds_shape(m, x)
+    kinds_proofs(m, K, Kb, x)
+
+
+def kinds_shape(m, x, steps=("V8.2", "V8.3")):
+    """V8.2 and V8.3 of a version-2 ballot (§12.7), or with steps
+    ("V9.1.2", "V9.1.3") those of an audit2 (§12.10), which has no proofs
+    to count. Raises KindFail."""
     if x.fp != m.fp:
-        raise KindFail("V8.2", "ballot fingerprint is not the manifest's")
+        raise KindFail(steps[0], "fingerprint is not the manifest's")
     if len(x.questions) != len(m.questions):
-        raise KindFail("V8.3", "%d questions, manifest %d" % (len(x.questions), len(m.questions)))
+        raise KindFail(steps[1], "%d questions, manifest %d" % (len(x.questions), len(m.questions)))
     for qi, (q, kind, (_, opts, mn, mx)) in enumerate(zip(x.questions, m.kinds, m.questions)):
-        shape = {KIND_SELECT: lambda: q.kind == kind and len(q.opts) == len(opts) and len(q.rng) == mx - mn + 1,
-                 KIND_RANKED: lambda: q.kind == kind and q.n == len(opts) and q.k == mx and len(q.sums[-1]) == mx - mn + 1,
-                 KIND_SCORE: lambda: q.kind == kind and q.n == len(opts) and q.nb == mx - mn + 1,
-                 KIND_WRITE_IN: lambda: q.kind == kind and len(q.chunks) == write_in_chunks(mx)}[q.kind]
-        if not shape():
-            raise KindFail("V8.3", "question %d does not have the manifest's kind and shape" % qi)
+        b = mx - mn + 1  # branches of a range, total or score proof
+        shape = {KIND_SELECT: lambda: len(q.opts) == len(opts) and len(getattr(q, "rng", [None] * b)) == b,
+                 KIND_RANKED: lambda: q.n == len(opts) and q.k == mx and len(getattr(q, "sums", [[None] * b])[-1]) == b,
+                 KIND_SCORE: lambda: q.n == len(opts) and getattr(q, "nb", b) == b,
+                 KIND_WRITE_IN: lambda: len(q.chunks) == write_in_chunks(mx)}[q.kind]
+        if q.kind != kind or not shape():
+            raise KindFail(steps[1], "question %d does not have the manifest's kind and shape" % qi)
+
+
+def kinds_proofs(m, K, Kb, x):
+    """V8.6-V8.10 of a version-2 ballot of m's shape (§12.7). Raises KindFail."""
     eqs = []  # (step, what, A, B, v0, branches) for P2/P3, in order
     for qi, (q, (_, opts, mn, mx)) in enumerate(zip(x.questions, m.questions)):
         pre = [m.fp, Kb, x.cred_b, u64(qi)]
@@ -2268,6 +2866,9 @@ def kinds_vectors(path):
     x_sk = r255.decode_scalar(bytes.fromhex(v["secret_key"]))
     for n, bv in enumerate(v["ballots"]):
         x = decode_kinds_ballot(bytes.fromhex(bv["ballot"]))
+        if x.tracker.hex() != bv["tracker"]:
+            ok = False
+            print("FAIL ballot %d: tracker %s, vector %s" % (n, x.tracker.hex(), bv["tracker"]))
         try:
             verify_kinds_ballot(m, K, Kb, x)
         except KindFail as e:
@@ -2319,6 +2920,14 @@ def decode_kinds_audited(b):
     opening). Returns (ballot, answers, randomness)."""
     r = Reader(b)
     x = decode_kinds_ballot(r.bytes_(65536))
+    answers, rands = read_kinds_opening(r, x)
+    r.end()
+    return x, answers, rands
+
+
+def read_kinds_opening(r, x):
+    """§12.9 Decoding: the opening of x's questions (their kinds, n, k and
+    w). Returns (answers, randomness); the caller checks the end."""
     nq = r.count(0, 64, "opening questions")
     if nq != len(x.questions):
         raise Malformed("opening has %d questions, ballot %d" % (nq, len(x.questions)))
@@ -2367,8 +2976,46 @@ def decode_kinds_audited(b):
                 raise Malformed("write-in chunk texts: %s" % e)
         answers.append(a)
         rands.append(rs)
+    return answers, rands
+
+
+def decode_audit2(b):
+    """§12.10 audit2 = choices2 ‖ opening (§12.9), no trailing bytes.
+    Returns (x, answers, randomness), x shaped as a version-2 ballot's
+    questions (ciphertexts only) with its fingerprint and tracker."""
+    r = Reader(b)
+    x = SimpleNamespace(version=2)
+    x.fp = r.raw(32)
+    nq = r.count(1, 64, "audit questions")
+    x.questions = []
+    for _ in range(nq):
+        q = SimpleNamespace(kind=r.u8())
+        if q.kind not in (KIND_SELECT, KIND_RANKED, KIND_SCORE, KIND_WRITE_IN):
+            raise Malformed("audit question kind %d" % q.kind)
+        if q.kind == KIND_WRITE_IN:
+            n = r.count(1, 9, "write-in chunks", 64)
+        else:
+            q.n = n = r.count(2, 64, "audit options")
+            if q.kind == KIND_RANKED:
+                q.k = r.count(1, q.n, "ranks")
+                n = q.n * q.k
+        cts = [read_ciphertext(r) + (None,) for _ in range(n)]
+        if q.kind == KIND_SELECT:
+            q.opts = cts
+        elif q.kind == KIND_WRITE_IN:
+            q.chunks = cts
+        else:
+            q.entries = cts
+        x.questions.append(q)
+    x.tracker = digest("kind-choices-tracker", [b[:r.o]])
+    answers, rands = read_kinds_opening(r, x)
     r.end()
     return x, answers, rands
+
+
+def audit2_shape(m, x):
+    """§12.10 V9.1.2 and V9.1.3. Raises KindFail."""
+    kinds_shape(m, x, ("V9.1.2", "V9.1.3"))
 
 
 def verify_kinds_opening(m, K, Kb, x, answers, rands):
@@ -2377,6 +3024,11 @@ def verify_kinds_opening(m, K, Kb, x, answers, rands):
         verify_kinds_ballot(m, K, Kb, x)
     except KindFail as e:
         raise KindFail("V9.1", str(e))
+    check_kinds_opening(m, K, x, answers, rands)
+
+
+def check_kinds_opening(m, K, x, answers, rands):
+    """§12.9 V9.2-V9.3 of a version-2 ballot that passed V9.1. Raises KindFail."""
     for qi, (q, a, rs, kind, (_, opts, mn, mx)) in enumerate(zip(x.questions, answers, rands, m.kinds, m.questions)):
         n = len(opts)
         if kind == KIND_SELECT:
@@ -2408,6 +3060,14 @@ def verify_kinds_opening(m, K, Kb, x, answers, rands):
                 raise KindFail("V9.3", "question %d ciphertext %d" % (qi, e))
 
 
+def decodes_as(decode, b):
+    try:
+        decode(b)
+        return True
+    except Malformed:
+        return False
+
+
 def audit_kinds_vectors(path):
     """ballot/testdata/audit_kinds.json: each audited ballot decodes and
     verifies, or fails at its step; the valid one opens to the answers."""
@@ -2417,23 +3077,45 @@ def audit_kinds_vectors(path):
     m = decode_manifest(bytes.fromhex(v["manifest"]))
     Kb = bytes.fromhex(v["election_key"])
     K = r255.decode(Kb, allow_identity=False)
-    ok = True
-    for av in v["audited_ballots"]:
+    want = [answer_of(k, a) for k, a in zip(m.kinds, v["answers"])]
+    results = []
+
+    def judge(label, case, opens, malformed):
+        """opens() checks one vector case and returns its answers; the
+        verdict is "" (valid, the vector's answers), a step, or malformed's."""
         try:
-            x, answers, rands = decode_kinds_audited(bytes.fromhex(av["audited_ballot"]))
-            verify_kinds_opening(m, K, Kb, x, answers, rands)
-            got = ""
-            if answers != [answer_of(k, a) for k, a in zip(m.kinds, v["answers"])]:
-                got = "wrong answers"
+            got = "" if opens() == want else "wrong answers"
         except Malformed:
-            got = "decode"
+            got = malformed
         except KindFail as e:
             got = e.step
-        if got != av["step"]:
-            ok = False
-            print("FAIL %r: %s, want %s" % (av["what"], got or "valid", av["step"] or "valid"))
-        else:
-            print("%r: %s PASS" % (av["what"], got or "valid"))
+        results.append(got == case["step"])
+        print("%s%r: %s%s" % (label, case["what"], got or "valid",
+                             " PASS" if got == case["step"] else ", want %s FAIL" % (case["step"] or "valid")))
+
+    def audited(av):
+        x, answers, rands = decode_kinds_audited(bytes.fromhex(av["audited_ballot"]))
+        verify_kinds_opening(m, K, Kb, x, answers, rands)
+        return answers
+
+    def audit(av):
+        x, answers, rands = decode_audit2(bytes.fromhex(av["audit"]))
+        if av["tracker"] and x.tracker.hex() != av["tracker"]:
+            raise KindFail("tracker", x.tracker.hex())
+        audit2_shape(m, x)
+        check_kinds_opening(m, K, x, answers, rands)
+        return answers
+    for av in v["audited_ballots"]:
+        judge("", av, lambda: audited(av), "decode")
+    if "ballot_tracker" in v:
+        ballot = decode_kinds_audited(bytes.fromhex(v["audited_ballots"][0]["audited_ballot"]))[0]
+        results.append(ballot.tracker.hex() == v["ballot_tracker"])
+        if not results[-1]:
+            print("FAIL ballot tracker %s, vector %s" % (ballot.tracker.hex(), v["ballot_tracker"]))
+    for av in v.get("audits", []):
+        # a §7.3 audit is V9.1.1 ("Which layout"), any other bad body "decode"
+        judge("audit ", av, lambda: audit(av), "V9.1.1" if decodes_as(decode_audit, bytes.fromhex(av["audit"])) else "decode")
+    ok = all(results)
     print("audit-kinds-vectors %s" % ("PASS" if ok else "FAIL"))
     return 0 if ok else 1
 
