@@ -721,6 +721,10 @@ func votingPhase(t *testing.T, b *browser, creds []string, hand [][]uint64, meas
 		t.Errorf("elements wider than a 360 px screen: %v", wide)
 	}
 
+	// The answer to a cast lost on the way back: voter 2 again, the same
+	// choices as before.
+	lostAnswer(t, b, creds[2], "q0o3", "q1o0", "q1o3")
+
 	// A 390 px phone, every page and step, in English and Chinese. The
 	// ballots cast repeat the choices of voter 2's last ballot.
 	phoneVote(t, b, creds[2], "en")

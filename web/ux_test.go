@@ -3,8 +3,14 @@ package web_test
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"slices"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/chromedp/cdproto/network"
@@ -343,4 +349,90 @@ func resultsDetails(t *testing.T, b *browser) {
 	if !strings.HasSuffix(files.CSVName, ".csv") || !strings.HasSuffix(files.JSONName, ".json") {
 		t.Errorf("download names %q, %q", files.CSVName, files.JSONName)
 	}
+}
+
+// device opens a tab in a browser context of its own: no cookies, storage
+// or cache shared with b's tabs, as another device of the voter's.
+func (b *browser) device() *browser {
+	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
+	b.t.Cleanup(cancel)
+	nb := &browser{t: b.t, ctx: ctx, base: b.base, dir: b.dir}
+	if err := chromedp.Do(ctx); err != nil {
+		b.t.Fatalf("opening a tab in a new browser context: %v", err)
+	}
+	nb.listen(ctx)
+	nb.harness()
+	return nb
+}
+
+// answerLosingProxy serves target through a loopback proxy that, while
+// armed, forwards every POST of an entry to the node and then cuts the
+// connection instead of passing the node's answer on: the ballot is on the
+// board, the voter's browser only sees the connection fail.
+func answerLosingProxy(t *testing.T, target string) (proxyURL string, armed *atomic.Bool, forwarded *atomic.Int32) {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	armed, forwarded = new(atomic.Bool), new(atomic.Int32)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/entries") || !armed.Load() {
+			proxy.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		proxy.ServeHTTP(rec, r)
+		if rec.Code == http.StatusOK || rec.Code == http.StatusCreated || rec.Code == http.StatusAccepted {
+			forwarded.Add(1)
+		}
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Errorf("proxy: %v", err)
+			return
+		}
+		conn.Close()
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, armed, forwarded
+}
+
+// lostAnswer: the ballot reaches the board but the answer to the cast is
+// lost on the way back (the connection breaks). The booth must not say
+// "NOT cast" about a ballot on the board: it asks the board, finds the
+// ballot, and shows it cast with its verified receipt. The ballot repeats
+// the choices of cred's last one, so the result does not change.
+func lostAnswer(t *testing.T, b *browser, cred string, choices ...string) {
+	proxy, armed, forwarded := answerLosingProxy(t, b.base)
+	p := b.tab()
+	p.base = proxy
+	p.enterBooth(cred)
+	tr := p.choose(choices...)
+	armed.Store(true)
+	p.run("cast, answer lost", chromedp.Click(css("#cast")),
+		until(`document.body.dataset.step === 'step-cast' && document.body.dataset.receipt !== undefined || document.getElementById('err').textContent !== ''`))
+	armed.Store(false)
+	if forwarded.Load() == 0 {
+		t.Fatalf("lost answer: the proxy forwarded no ballot to the board")
+	}
+	var st struct {
+		Step, Err, Receipt string
+		Seq                string
+	}
+	p.eval(`({step: document.body.dataset.step, err: document.getElementById('err').textContent,
+		receipt: document.body.dataset.receipt ?? '', seq: document.body.dataset.castSeq ?? ''})`, &st)
+	var info struct {
+		Seq  int
+		Type string
+	}
+	getJSON(t, fmt.Sprintf("%s/api/v1/trackers/%s", b.base, tr), &info)
+	if st.Step != "step-cast" || st.Err != "" || st.Seq != strconv.Itoa(info.Seq) || info.Type != "ballot" {
+		t.Fatalf("a ballot on the board (entry %d, %s) whose answer was lost: booth %+v, want it shown cast as entry %d", info.Seq, info.Type, st, info.Seq)
+	}
+	p.run("receipt", until(`document.body.dataset.receipt === 'ok'`))
+	if got := p.text("#cast-tracker"); got != tr {
+		t.Errorf("lost answer: the booth shows tracker %q, want %q", got, tr)
+	}
+	p.audit("booth.html cast after a lost answer", "en")
 }
