@@ -587,6 +587,7 @@ func votingPhase(t *testing.T, b *browser, creds []string, hand [][]uint64, meas
 	b.run("check audited", until(`document.body.dataset.verdict !== undefined`))
 	contains(t, "check audited", b.text("#out"), "Audited", "Blue", "Parks", "Public transport", "Opening checked")
 	b.audit("check.html audited ballot", "en")
+	auditFromSecondDevice(t, b, auditedTracker, "Blue", "Parks", "Public transport")
 
 	// Voter 0 votes again: told so, and the first ballot is replaced.
 	b.enterBooth(creds[0])

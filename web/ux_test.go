@@ -436,3 +436,39 @@ func lostAnswer(t *testing.T, b *browser, cred string, choices ...string) {
 	}
 	p.audit("booth.html cast after a lost answer", "en")
 }
+
+// auditFromSecondDevice: a voter who challenged a ballot confirms what it
+// contained from another device (nothing shared with the booth's browser):
+// the check page and the board explorer's search both show the opened
+// choices, checked in that browser against the encrypted ballot.
+func auditFromSecondDevice(t *testing.T, b *browser, tracker string, want ...string) {
+	d := b.device()
+	var kept int
+	d.open("index.html", "home")
+	d.eval(`localStorage.length + sessionStorage.length`, &kept)
+	if kept != 0 {
+		t.Fatalf("second device: a new browser context holds %d stored items", kept)
+	}
+	d.open("check.html?tracker="+url.QueryEscape(lookalike(tracker)), "check")
+	d.run("check audited, second device", until(`document.body.dataset.verdict !== undefined`))
+	contains(t, "check audited, second device", d.text("#out"), append([]string{"Audited", "The challenged ballot contained", "Opening checked"}, want...)...)
+	d.audit("check.html audited ballot, second device", "en")
+	d.open("board.html", "board")
+	d.run("checkpoint", until(`document.body.dataset.checkpoint === 'ok'`))
+	d.run("search audited, second device",
+		chromedp.SendKeys(css("#search"), lookalike(tracker)),
+		chromedp.SendKeys(css("#search"), kb.Enter),
+		until(`document.getElementById('search-out').textContent.includes('Opening')`))
+	contains(t, "board search audited, second device", d.text("#search-out"), append([]string{tracker, "Audited", "The challenged ballot contained", "Opening checked"}, want...)...)
+	d.audit("board.html audited ballot found, second device", "en")
+	d.shot("08b-board-audited-second-device")
+	d.run("zh", js(`localStorage.setItem('urna.lang', 'zh')`))
+	d.open("board.html", "board")
+	d.run("checkpoint zh", until(`document.body.dataset.checkpoint === 'ok'`))
+	d.run("search audited zh",
+		chromedp.SendKeys(css("#search"), tracker),
+		chromedp.SendKeys(css("#search"), kb.Enter),
+		until(`document.getElementById('search-out').textContent.includes('被质询的选票内容')`))
+	contains(t, "board search audited in Chinese", d.text("#search-out"), append([]string{"已审计", "已在本浏览器中核对"}, want...)...)
+	d.audit("board.html audited ballot found, second device", "zh")
+}

@@ -79,9 +79,10 @@ function opened(entry) {
 }
 
 // openedList lists the options chosen (indexes, per question) in the
-// election's texts of the page's language.
-function openedList(choices) {
-  const m = u.parseManifest(st.manifest);
+// election's texts of the page's language (the board explorer shows an
+// audited ballot it finds with it too).
+export function openedList(choices, manifest = st.manifest, wasm = u) {
+  const m = wasm.parseManifest(manifest);
   const dl = el('dl', { class: 'review' });
   m.questions.forEach((q, qi) => {
     dl.append(setE(el('dt'), `q.${qi}`));
