@@ -33,6 +33,8 @@ import (
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/internal/demo"
 	"github.com/urna-vote/urna/internal/group"
+	"github.com/urna-vote/urna/internal/keyfile"
+	"github.com/urna-vote/urna/internal/roles"
 	"github.com/urna-vote/urna/web"
 )
 
@@ -607,7 +609,10 @@ func votingPhase(t *testing.T, b *browser, creds []string, hand [][]uint64, meas
 
 	// Check by receipt (pasted), the second ballot: counts.
 	var rc struct{ Receipt string }
-	var tinfo struct{ Seq int }
+	var tinfo struct {
+		Seq     int
+		Tracker string
+	}
 	getJSON(t, fmt.Sprintf("%s/api/v1/trackers/%s", b.base, tr2), &tinfo)
 	getJSON(t, fmt.Sprintf("%s/api/v1/receipts/%d", b.base, tinfo.Seq), &rc)
 	b.open("check.html", "check")
@@ -619,7 +624,9 @@ func votingPhase(t *testing.T, b *browser, creds []string, hand [][]uint64, meas
 	b.audit("check.html by receipt", "en")
 	b.shot("10-check-receipt")
 	// The receipt file urna vote saves (JSON), pasted whole.
-	jsonReceipt, _ := json.Marshal(map[string]any{"kind": "urna-receipt", "tracker": tr2, "seq": tinfo.Seq, "receipt": rc.Receipt})
+	// Written as roles.SaveReceipt writes it: indented, every field.
+	jsonReceipt := keyfile.Marshal(&roles.ReceiptFile{Kind: "urna-receipt", ElectionID: "demo", Tracker: tr2,
+		TrackerHex: tinfo.Tracker, Seq: uint64(tinfo.Seq), Receipt: rc.Receipt})
 	b.open("check.html", "check")
 	b.run("check JSON receipt",
 		chromedp.SetValue(css("#q"), string(jsonReceipt)),

@@ -41,7 +41,7 @@ func Write(w io.Writer, rep *client.Report, took time.Duration) {
 	Steps(w, rep, 0)
 	fmt.Fprintln(w)
 	if rep.Counts != nil {
-		fmt.Fprintf(w, "Result (combined from trustees %v):", rep.Trustees)
+		fmt.Fprintf(w, "Result (combined from %s):", trusteeList(rep.Trustees))
 		Result(w, rep.Result())
 		if rep.ResultDigest != nil {
 			fmt.Fprintf(w, "Result digest %s (V13.5: compare it with other verifiers')\n", hex.EncodeToString(rep.ResultDigest[:]))
@@ -123,6 +123,22 @@ func Result(w io.Writer, questions []client.QuestionResult) {
 			fmt.Fprintf(w, "  %s%s %6d\n", names[i], pad, o.Count)
 		}
 	}
+}
+
+// trusteeList names the trustees by index as a sentence does: "trustee
+// 2", "trustees 1 and 3", "trustees 1, 2 and 4".
+func trusteeList(idx []int) string {
+	if len(idx) == 1 {
+		return "trustee " + strconv.Itoa(idx[0])
+	}
+	names := make([]string, len(idx))
+	for i, n := range idx {
+		names[i] = strconv.Itoa(n)
+	}
+	if len(names) == 0 {
+		return "no trustees"
+	}
+	return "trustees " + strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // Plural returns "1 ballot", "0 ballots", "2 ballots": n with the

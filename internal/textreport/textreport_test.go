@@ -43,7 +43,7 @@ func TestWriteNamesOptions(t *testing.T) {
 	rep.Counts, rep.Trustees = [][]uint64{{3, 14}, {1}}, []int{1, 3}
 	written(t, rep, "option 1", // the manifest names the options
 		"Record       1 entry in 1 block, 1 checkpoint; 1 ballot (1 counted, 0 audited) from 1 voter\n",
-		"Result (combined from trustees [1 3]):\nChair?\n  Ada               3\n  Grace Hopper     14\n\nBudget?\n  Parks      1\n\nVerdict",
+		"Result (combined from trustees 1 and 3):\nChair?\n  Ada               3\n  Grace Hopper     14\n\nBudget?\n  Parks      1\n\nVerdict",
 		"VERIFIED")
 }
 
@@ -54,7 +54,9 @@ func TestWriteUnlabelled(t *testing.T) {
 	rep.Counts, rep.Trustees = [][]uint64{{3, 4}}, []int{1}
 	written(t, rep, "",
 		"Record       0 entries in 2 blocks, 0 checkpoints; 2 ballots (1 counted, 0 audited) from 2 voters\n",
-		"\nquestion 1\n  option 1      3\n  option 2      4\n")
+		"Result (combined from trustee 1):\nquestion 1\n  option 1      3\n  option 2      4\n")
+	rep.Trustees = []int{1, 2, 4}
+	written(t, rep, "", "Result (combined from trustees 1, 2 and 4):")
 }
 
 // Steps after a fatal failure are "not reached", with the reason, and the
