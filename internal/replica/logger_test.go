@@ -62,4 +62,3 @@ func TestLoggerQuietOnJoin(t *testing.T) {
 		t.Fatalf("a follower missing entries 40 on must warn: %q", buf.String())
 	}
 }
-
