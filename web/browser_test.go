@@ -187,8 +187,11 @@ func (b *browser) listen(ctx context.Context) {
 }
 
 // tab opens a second tab in the same browser.
-func (b *browser) tab() *browser {
-	ctx, cancel := chromedp.NewContext(b.ctx)
+func (b *browser) tab() *browser { return b.newTab() }
+
+// newTab opens a tab with the test harness, created with opts.
+func (b *browser) newTab(opts ...chromedp.ContextOption) *browser {
+	ctx, cancel := chromedp.NewContext(b.ctx, opts...)
 	b.t.Cleanup(cancel)
 	nb := &browser{t: b.t, ctx: ctx, base: b.base, dir: b.dir}
 	if err := chromedp.Do(ctx); err != nil {

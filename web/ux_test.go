@@ -353,17 +353,7 @@ func resultsDetails(t *testing.T, b *browser) {
 
 // device opens a tab in a browser context of its own: no cookies, storage
 // or cache shared with b's tabs, as another device of the voter's.
-func (b *browser) device() *browser {
-	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
-	b.t.Cleanup(cancel)
-	nb := &browser{t: b.t, ctx: ctx, base: b.base, dir: b.dir}
-	if err := chromedp.Do(ctx); err != nil {
-		b.t.Fatalf("opening a tab in a new browser context: %v", err)
-	}
-	nb.listen(ctx)
-	nb.harness()
-	return nb
-}
+func (b *browser) device() *browser { return b.newTab(chromedp.WithNewBrowserContext()) }
 
 // answerLosingProxy serves target through a loopback proxy that, while
 // armed, forwards every POST of an entry to the node and then cuts the

@@ -2,8 +2,6 @@ package main
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -17,14 +15,8 @@ import (
 // the trustees decrypted, and a voter who votes after the close are each
 // told which command comes next.
 func TestVoteAndTallyNextSteps(t *testing.T) {
-	dir := t.TempDir()
-	p := func(s string) string { return filepath.Join(dir, s) }
-	must := mustRun(t)
-	N := openTestElection(t, dir, `{"election_id":"next-1","title":"Next steps","threshold":2,
-	 "questions":[{"text":"Chair","options":["Ada","Grace"],"min":1,"max":1}]}`, must, 2)
-	if err := os.MkdirAll(p("receipts"), 0o700); err != nil {
-		t.Fatal(err)
-	}
+	N, p, must, _ := voteElection(t, `{"election_id":"next-1","title":"Next steps","threshold":2,
+	 "questions":[{"text":"Chair","options":["Ada","Grace"],"min":1,"max":1}]}`)
 	node := strings.TrimPrefix(N, "--node=")
 	vote := func(choice string) (string, error) {
 		return urnaCmd(t, "vote", "--credential-file", p("ca/credentials.txt"), "--voter", "1", "--receipt-dir", p("receipts"), "--choices", choice, N)
