@@ -421,12 +421,7 @@ func holdDemo(t *testing.T, b *browser, cfg demo.Config, minCreds int, hand [][]
 		}
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
-	defer cancel()
-	out, err := demo.Run(ctx, cfg)
-	if err != nil {
-		t.Fatalf("demo election: %v", err)
-	}
+	out := runDemo(t, "demo election", cfg)
 	if served != 2 {
 		t.Fatalf("Serve called %d times, want 2", served)
 	}
@@ -440,6 +435,19 @@ func holdDemo(t *testing.T, b *browser, cfg demo.Config, minCreds int, hand [][]
 	if errs := b.pageErrors(); len(errs) > 0 {
 		t.Errorf("page errors: %v", errs)
 	}
+}
+
+// runDemo runs the demo election of cfg (its Serve drives the browser),
+// giving it 8 minutes, and fails the test, saying what, if it fails.
+func runDemo(t *testing.T, what string, cfg demo.Config) *demo.Outcome {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	out, err := demo.Run(ctx, cfg)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	return out
 }
 
 func votingPhase(t *testing.T, b *browser, creds []string, hand [][]uint64, meas *timing) {
