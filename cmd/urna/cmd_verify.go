@@ -233,10 +233,7 @@ func runVerify(ctx context.Context, e *env, src string, o *verifyOpts) error {
 			return fmt.Errorf("urna verify: %w", err)
 		}
 	} else {
-		textreport.Write(e.stdout, rep, time.Since(start))
-		if s.Manifest != nil && len(s.Mixed) > 0 {
-			textreport.Mixed(e.stdout, s.Manifest, s.Mixed)
-		}
+		textreport.WriteMixed(e.stdout, rep, s.Manifest, s.Mixed, time.Since(start))
 		if len(known) > skipped && seenErr == nil && err == nil {
 			fmt.Fprintf(e.stdout, "The record extends %s seen before (V3.7, V3.8).\n", textreport.Plural(len(known)-skipped, "checkpoint", "checkpoints"))
 		}

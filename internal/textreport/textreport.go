@@ -12,12 +12,21 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/client"
 )
 
 // Write prints the whole report: the election, the record's size, every
 // step, the result if any, and the verdict with the time verification took.
 func Write(w io.Writer, rep *client.Report, took time.Duration) {
+	WriteMixed(w, rep, nil, nil, took)
+}
+
+// WriteMixed is Write for an election with ranked, score or write-in
+// questions: their verified outcomes (Mixed, with manifest m) follow the
+// result of the selection questions, before the result digest and the
+// verdict.
+func WriteMixed(w io.Writer, rep *client.Report, m *ballot.Manifest, mixed []*client.MixedOutcome, took time.Duration) {
 	title := rep.Title
 	if title == "" {
 		title = "(no manifest)"
@@ -43,6 +52,9 @@ func Write(w io.Writer, rep *client.Report, took time.Duration) {
 	if rep.Counts != nil {
 		fmt.Fprintf(w, "Result (combined from %s):", trusteeList(rep.Trustees))
 		Result(w, rep.Result())
+		if m != nil && len(mixed) > 0 {
+			Mixed(w, m, mixed)
+		}
 		if rep.ResultDigest != nil {
 			fmt.Fprintf(w, "Result digest %s (V13.5: compare it with other verifiers')\n", hex.EncodeToString(rep.ResultDigest[:]))
 		}
@@ -99,11 +111,15 @@ func Steps(w io.Writer, rep *client.Report, maxFailures int) {
 }
 
 // Result prints a result, one table per question after a blank line: the
-// question's text, then each option's name and count. A question or
+// question's text, then each option's name and count; a question without
+// counts (ranked, score, write-in) is left to Mixed. A question or
 // option without a label (a report without the manifest) is named by its
 // number.
 func Result(w io.Writer, questions []client.QuestionResult) {
 	for _, q := range questions {
+		if len(q.Options) == 0 {
+			continue // a ranked, score or write-in question: counted by Mixed
+		}
 		text := q.Text
 		if text == "" {
 			text = fmt.Sprintf("question %d", q.Question)
