@@ -795,7 +795,8 @@ func resultsPhase(t *testing.T, b *browser, meas *timing) {
 		p.audit("results.html at 390 px", lang)
 		p.fits("results " + lang)
 		p.shot("22-results-390px-" + lang)
-		for _, pg := range []struct{ file, ready string }{{"index.html", "home"}, {"booth.html", "booth-closed"}, {"board.html", "board"}, {"check.html", "check"}} {
+		for _, pg := range []struct{ file, ready string }{{"index.html", "home"}, {"booth.html", "booth-closed"}, {"board.html", "board"}, {"check.html", "check"},
+			{"console", "console"}, {"trustee", "trustee"}} { // the officials' pages too
 			p.open(pg.file, pg.ready)
 			p.audit(pg.file+" after the tally at 390 px", lang)
 			p.fits(pg.file + " after the tally " + lang)
