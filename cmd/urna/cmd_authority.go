@@ -164,8 +164,8 @@ func tallyFlags(fs *flag.FlagSet) action {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "posted the result (entry %d): %s counted, partial decryptions of trustees %v combined\n",
-			res.Seq, textreport.Plural(res.Counted, "ballot", "ballots"), res.Result.Trustees)
+		fmt.Fprintf(e.stdout, "posted the result (entry %d): %s counted, partial decryptions of %s combined\n",
+			res.Seq, textreport.Plural(res.Counted, "ballot", "ballots"), textreport.Trustees(res.Result.Trustees))
 		for _, j := range res.Rejected {
 			fmt.Fprintf(e.stdout, "rejected the partial decryption of trustee %d (its proofs fail)\n", j)
 		}

@@ -67,7 +67,10 @@ func TestVoteAndTallyNextSteps(t *testing.T) {
 	}
 	must("trustee", "decrypt", "--dir", p("t1"), N)
 	must("trustee", "decrypt", "--dir", p("t2"), N)
-	must("tally", "--dir", p("ea"), N)
+	out = mustUrna(t, "tally", "--dir", p("ea"), N)
+	if !strings.Contains(out, "1 ballot counted, partial decryptions of trustees 1 and 2 combined") {
+		t.Errorf("tally output:\n%s", out)
+	}
 	out = mustUrna(t, "verify", node)
 	if !strings.Contains(out, "Grace      1") {
 		t.Errorf("the replacing ballot (Grace) is not the one counted:\n%s", out)

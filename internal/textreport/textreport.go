@@ -50,7 +50,7 @@ func WriteMixed(w io.Writer, rep *client.Report, m *ballot.Manifest, mixed []*cl
 	Steps(w, rep, 0)
 	fmt.Fprintln(w)
 	if rep.Counts != nil {
-		fmt.Fprintf(w, "Result (combined from %s):", trusteeList(rep.Trustees))
+		fmt.Fprintf(w, "Result (combined from %s):", Trustees(rep.Trustees))
 		Result(w, rep.Result())
 		if m != nil && len(mixed) > 0 {
 			Mixed(w, m, mixed)
@@ -141,9 +141,9 @@ func Result(w io.Writer, questions []client.QuestionResult) {
 	}
 }
 
-// trusteeList names the trustees by index as a sentence does: "trustee
-// 2", "trustees 1 and 3", "trustees 1, 2 and 4".
-func trusteeList(idx []int) string {
+// Trustees names the trustees by index as a sentence does: "trustee 2",
+// "trustees 1 and 3", "trustees 1, 2 and 4".
+func Trustees(idx []int) string {
 	if len(idx) == 1 {
 		return "trustee " + strconv.Itoa(idx[0])
 	}
