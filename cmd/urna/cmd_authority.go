@@ -131,7 +131,7 @@ func authorityOpen(fs *flag.FlagSet) action {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "opened voting (entry %d)\nqualified trustees: %v\nelection key: %s\n", info.Seq, info.Qualified, wire.EncodeB64(info.JointKey))
+		fmt.Fprintf(e.stdout, "opened voting (entry %d)\nqualified trustees: %s\nelection key: %s\n", info.Seq, textreport.List(info.Qualified), wire.EncodeB64(info.JointKey))
 		for _, d := range info.Excluded {
 			fmt.Fprintf(e.stdout, "excluded trustee %d: %s\n", d.Dealer, d.Reason)
 		}

@@ -141,20 +141,28 @@ func Result(w io.Writer, questions []client.QuestionResult) {
 	}
 }
 
-// Trustees names the trustees by index as a sentence does: "trustee 2",
-// "trustees 1 and 3", "trustees 1, 2 and 4".
+// Trustees names the trustees by index as a sentence does: "no trustee",
+// "trustee 2", "trustees 1 and 3", "trustees 1, 2 and 4".
 func Trustees(idx []int) string {
-	if len(idx) == 1 {
+	switch len(idx) {
+	case 0:
+		return "no trustee"
+	case 1:
 		return "trustee " + strconv.Itoa(idx[0])
 	}
-	names := make([]string, len(idx))
-	for i, n := range idx {
-		names[i] = strconv.Itoa(n)
+	return "trustees " + List(idx)
+}
+
+// List writes numbers as a sentence does: "", "4", "1 and 3", "1, 2 and 4".
+func List[T ~int | ~uint64](xs []T) string {
+	names := make([]string, len(xs))
+	for i, x := range xs {
+		names[i] = fmt.Sprint(x)
 	}
-	if len(names) == 0 {
-		return "no trustees"
+	if len(names) < 2 {
+		return strings.Join(names, "")
 	}
-	return "trustees " + strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // Plural returns "1 ballot", "0 ballots", "2 ballots": n with the

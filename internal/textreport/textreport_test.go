@@ -98,3 +98,20 @@ func TestPlural(t *testing.T) {
 		}
 	}
 }
+
+func TestList(t *testing.T) {
+	for _, c := range []struct {
+		in   []int
+		list string
+		tr   string
+	}{
+		{nil, "", "no trustee"}, {[]int{4}, "4", "trustee 4"}, {[]int{1, 3}, "1 and 3", "trustees 1 and 3"}, {[]int{1, 2, 4}, "1, 2 and 4", "trustees 1, 2 and 4"},
+	} {
+		if got := List(c.in); got != c.list {
+			t.Errorf("List(%v) = %q, want %q", c.in, got, c.list)
+		}
+		if got := Trustees(c.in); got != c.tr {
+			t.Errorf("Trustees(%v) = %q, want %q", c.in, got, c.tr)
+		}
+	}
+}
