@@ -242,7 +242,9 @@ async function search(ev) {
 async function openedHere(seq) {
   const entry = await api(`entries/${seq}`);
   const o = u.openAudited(st.manifest, st.joint_key, entry.entry);
-  const box = openedList(o.choices || [], st.manifest, u);
+  // The choices of a selection ballot; an opening without them (answers
+  // of other kinds) is left to the check page the link above leads to.
+  const box = o.choices ? openedList(o.choices, st.manifest, u) : el('div', { class: 'opened' });
   box.append(setT(el('p', { class: o.verified ? 'ok' : 'error' }), o.verified ? 'check.opened.ok' : 'check.opened.bad', { problem: o.problem || '' }));
   return box;
 }
