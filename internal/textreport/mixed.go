@@ -21,7 +21,7 @@ func Mixed(w io.Writer, m *ballot.Manifest, mixed []*client.MixedOutcome) {
 	for _, mo := range mixed {
 		mq := m.Questions[mo.Question]
 		opt := func(o int) string { return mq.Options[o] }
-		out("\n%s (%s, %d ballots decrypted after the shuffles)\n", mq.Text, mq.Kind, len(mo.Answers.Answers))
+		out("\n%s (%s, %s decrypted after the shuffles)\n", mq.Text, mq.Kind, Plural(len(mo.Answers.Answers), "ballot", "ballots"))
 		switch {
 		case mo.IRV != nil:
 			out("  IRV:\n")
@@ -33,7 +33,7 @@ func Mixed(w io.Writer, m *ballot.Manifest, mixed []*client.MixedOutcome) {
 				out("\n")
 			}
 			out("    winner: %s\n", opt(mo.IRV.Winner))
-			out("  STV (%d seats, WIGM, Droop quota %d):\n", mo.STVSeats, mo.STV.Quota)
+			out("  STV (%s, WIGM, Droop quota %d):\n", Plural(mo.STVSeats, "seat", "seats"), mo.STV.Quota)
 			for i, rd := range mo.STV.Rounds {
 				parts := make([]string, len(rd.Tallies))
 				for o, v := range rd.Tallies {
