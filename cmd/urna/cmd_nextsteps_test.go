@@ -13,7 +13,8 @@ import (
 // second ballot replaces the first (issue 13: `urna vote` was silent); a
 // trustee who decrypts before the close, the authority who tallies before
 // the trustees decrypted, and a voter who votes after the close are each
-// told which command comes next.
+// told which command comes next; the first ballot's receipt then says that
+// it was replaced.
 func TestVoteAndTallyNextSteps(t *testing.T) {
 	N, p, must, _ := voteElection(t, `{"election_id":"next-1","title":"Next steps","threshold":2,
 	 "questions":[{"text":"Chair","options":["Ada","Grace"],"min":1,"max":1}]}`)
@@ -70,6 +71,14 @@ func TestVoteAndTallyNextSteps(t *testing.T) {
 	out = mustUrna(t, "tally", "--dir", p("ea"), N)
 	if !strings.Contains(out, "1 ballot counted, partial decryptions of trustees 1 and 2 combined") {
 		t.Errorf("tally output:\n%s", out)
+	}
+	// The first ballot's receipt: on the board, replaced by the second.
+	out = mustUrna(t, "check-receipt", p("receipts/receipt-"+m[1]+".json"), N)
+	for _, want := range []string{"receipt OK: ballot " + m[1] + " is entry " + m[2], "the newest checkpoint of 1 node: ",
+		"this ballot was replaced by a later ballot of the same credential"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("check-receipt of the replaced ballot lacks %q:\n%s", want, out)
+		}
 	}
 	out = mustUrna(t, "verify", node)
 	if !strings.Contains(out, "Grace      1") {
