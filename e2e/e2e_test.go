@@ -253,7 +253,7 @@ func election(t *testing.T, store string) {
 		}
 	}
 	out := retry(t, "authority", "open", "--dir", p("ea"), "--node", node(0))
-	if !strings.Contains(out, "qualified trustees: [1 2 3]") {
+	if !strings.Contains(out, "qualified trustees: 1, 2 and 3") {
 		t.Fatalf("open: %s", out)
 	}
 

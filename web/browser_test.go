@@ -33,6 +33,8 @@ import (
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/internal/demo"
 	"github.com/urna-vote/urna/internal/group"
+	"github.com/urna-vote/urna/internal/keyfile"
+	"github.com/urna-vote/urna/internal/roles"
 	"github.com/urna-vote/urna/web"
 )
 
@@ -185,8 +187,11 @@ func (b *browser) listen(ctx context.Context) {
 }
 
 // tab opens a second tab in the same browser.
-func (b *browser) tab() *browser {
-	ctx, cancel := chromedp.NewContext(b.ctx)
+func (b *browser) tab() *browser { return b.newTab() }
+
+// newTab opens a tab with the test harness, created with opts.
+func (b *browser) newTab(opts ...chromedp.ContextOption) *browser {
+	ctx, cancel := chromedp.NewContext(b.ctx, opts...)
 	b.t.Cleanup(cancel)
 	nb := &browser{t: b.t, ctx: ctx, base: b.base, dir: b.dir}
 	if err := chromedp.Do(ctx); err != nil {
@@ -416,12 +421,7 @@ func holdDemo(t *testing.T, b *browser, cfg demo.Config, minCreds int, hand [][]
 		}
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
-	defer cancel()
-	out, err := demo.Run(ctx, cfg)
-	if err != nil {
-		t.Fatalf("demo election: %v", err)
-	}
+	out := runDemo(t, "demo election", cfg)
 	if served != 2 {
 		t.Fatalf("Serve called %d times, want 2", served)
 	}
@@ -435,6 +435,19 @@ func holdDemo(t *testing.T, b *browser, cfg demo.Config, minCreds int, hand [][]
 	if errs := b.pageErrors(); len(errs) > 0 {
 		t.Errorf("page errors: %v", errs)
 	}
+}
+
+// runDemo runs the demo election of cfg (its Serve drives the browser),
+// giving it 8 minutes, and fails the test, saying what, if it fails.
+func runDemo(t *testing.T, what string, cfg demo.Config) *demo.Outcome {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	out, err := demo.Run(ctx, cfg)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	return out
 }
 
 func votingPhase(t *testing.T, b *browser, creds []string, hand [][]uint64, meas *timing) {
@@ -587,6 +600,7 @@ func votingPhase(t *testing.T, b *browser, creds []string, hand [][]uint64, meas
 	b.run("check audited", until(`document.body.dataset.verdict !== undefined`))
 	contains(t, "check audited", b.text("#out"), "Audited", "Blue", "Parks", "Public transport", "Opening checked")
 	b.audit("check.html audited ballot", "en")
+	auditFromSecondDevice(t, b, auditedTracker, "Blue", "Parks", "Public transport")
 
 	// Voter 0 votes again: told so, and the first ballot is replaced.
 	b.enterBooth(creds[0])
@@ -606,7 +620,10 @@ func votingPhase(t *testing.T, b *browser, creds []string, hand [][]uint64, meas
 
 	// Check by receipt (pasted), the second ballot: counts.
 	var rc struct{ Receipt string }
-	var tinfo struct{ Seq int }
+	var tinfo struct {
+		Seq     int
+		Tracker string
+	}
 	getJSON(t, fmt.Sprintf("%s/api/v1/trackers/%s", b.base, tr2), &tinfo)
 	getJSON(t, fmt.Sprintf("%s/api/v1/receipts/%d", b.base, tinfo.Seq), &rc)
 	b.open("check.html", "check")
@@ -618,7 +635,9 @@ func votingPhase(t *testing.T, b *browser, creds []string, hand [][]uint64, meas
 	b.audit("check.html by receipt", "en")
 	b.shot("10-check-receipt")
 	// The receipt file urna vote saves (JSON), pasted whole.
-	jsonReceipt, _ := json.Marshal(map[string]any{"kind": "urna-receipt", "tracker": tr2, "seq": tinfo.Seq, "receipt": rc.Receipt})
+	// Written as roles.SaveReceipt writes it: indented, every field.
+	jsonReceipt := keyfile.Marshal(&roles.ReceiptFile{Kind: "urna-receipt", ElectionID: "demo", Tracker: tr2,
+		TrackerHex: tinfo.Tracker, Seq: uint64(tinfo.Seq), Receipt: rc.Receipt})
 	b.open("check.html", "check")
 	b.run("check JSON receipt",
 		chromedp.SetValue(css("#q"), string(jsonReceipt)),
@@ -721,6 +740,10 @@ func votingPhase(t *testing.T, b *browser, creds []string, hand [][]uint64, meas
 		t.Errorf("elements wider than a 360 px screen: %v", wide)
 	}
 
+	// The answer to a cast lost on the way back: voter 2 again, the same
+	// choices as before.
+	lostAnswer(t, b, creds[2], "q0o3", "q1o0", "q1o3")
+
 	// A 390 px phone, every page and step, in English and Chinese. The
 	// ballots cast repeat the choices of voter 2's last ballot.
 	phoneVote(t, b, creds[2], "en")
@@ -772,7 +795,8 @@ func resultsPhase(t *testing.T, b *browser, meas *timing) {
 		p.audit("results.html at 390 px", lang)
 		p.fits("results " + lang)
 		p.shot("22-results-390px-" + lang)
-		for _, pg := range []struct{ file, ready string }{{"index.html", "home"}, {"booth.html", "booth-closed"}, {"board.html", "board"}, {"check.html", "check"}} {
+		for _, pg := range []struct{ file, ready string }{{"index.html", "home"}, {"booth.html", "booth-closed"}, {"board.html", "board"}, {"check.html", "check"},
+			{"console", "console"}, {"trustee", "trustee"}} { // the officials' pages too
 			p.open(pg.file, pg.ready)
 			p.audit(pg.file+" after the tally at 390 px", lang)
 			p.fits(pg.file + " after the tally " + lang)

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -61,12 +60,7 @@ func TestBrowserSecondElection(t *testing.T) {
 		}
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
-	defer cancel()
-	out, err := demo.Run(ctx, cfg)
-	if err != nil {
-		t.Fatalf("demo with two elections: %v", err)
-	}
+	out := runDemo(t, "demo with two elections", cfg)
 	if len(out.Elections) != 2 || served["demo-1"] != 2 || served["demo-2"] != 2 || second == "" {
 		t.Fatalf("%d elections, Serve called %v, voted in %q: want 2 elections served twice each, one not the default", len(out.Elections), served, second)
 	}

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/urna-vote/urna/internal/demo"
 	"github.com/urna-vote/urna/web"
@@ -66,11 +65,7 @@ func TestAttackIndexTitles(t *testing.T) {
 		})
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
-	defer cancel()
-	if _, err := demo.Run(ctx, cfg); err != nil {
-		t.Fatalf("demo with two elections: %v", err)
-	}
+	runDemo(t, "demo with two elections", cfg)
 	if !checked {
 		t.Fatal("the demo never served two elections at once")
 	}

@@ -223,6 +223,9 @@ func TestBrowserKinds(t *testing.T) {
 	p.run("verification", until(`document.querySelectorAll('[data-mixed="counted"]').length === 3`))
 	p.fits("results kinds zh")
 	p.audit("results.html mixed outcomes at 390 px", "zh")
+	mixBoard(t, p, "zh", "混洗：重排", "混洗：解密")
+	b.lang("en")
+	mixBoard(t, b, "en", "mix: shuffle", "mix: decryption")
 	if errs := b.pageErrors(); len(errs) > 0 {
 		t.Errorf("page errors: %v", errs)
 	}
@@ -305,4 +308,17 @@ func mixedResults(t *testing.T, b *browser, e *trusteeBoard) {
 	contains(t, "zh IRV", b.text("#result-q1"), "即时决选制（IRV），逐轮结果", "第 1 轮", "舒尔茨胜出者：")
 	b.audit("results.html mixed outcomes", "zh")
 	b.shot("kinds-06-results-zh")
+}
+
+// mixBoard: the board explorer names the mixing entries (shuffle and mix
+// decryption) in lang, as every other type, never by a message key.
+func mixBoard(t *testing.T, b *browser, lang string, want ...string) {
+	b.open("board.html", "board")
+	b.run("checkpoint", until(`document.body.dataset.checkpoint === 'ok'`))
+	types := b.text("#entries")
+	contains(t, "board entry types of a mixed election in "+lang, types, want...)
+	if strings.Contains(types, "type.") {
+		t.Errorf("board in %s shows an entry type by its message key:\n%s", lang, types)
+	}
+	b.audit("board.html mixed election", lang)
 }

@@ -3,9 +3,16 @@ package web_test
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"slices"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -343,4 +350,118 @@ func resultsDetails(t *testing.T, b *browser) {
 	if !strings.HasSuffix(files.CSVName, ".csv") || !strings.HasSuffix(files.JSONName, ".json") {
 		t.Errorf("download names %q, %q", files.CSVName, files.JSONName)
 	}
+}
+
+// device opens a tab in a browser context of its own: no cookies, storage
+// or cache shared with b's tabs, as another device of the voter's.
+func (b *browser) device() *browser { return b.newTab(chromedp.WithNewBrowserContext()) }
+
+// answerLosingProxy serves target through a loopback proxy that, while
+// armed, forwards every POST of an entry to the node and then cuts the
+// connection instead of passing the node's answer on: the ballot is on the
+// board, the voter's browser only sees the connection fail.
+func answerLosingProxy(t *testing.T, target string) (proxyURL string, armed *atomic.Bool, forwarded *atomic.Int32) {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	armed, forwarded = new(atomic.Bool), new(atomic.Int32)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/entries") || !armed.Load() {
+			proxy.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		proxy.ServeHTTP(rec, r)
+		if rec.Code == http.StatusOK || rec.Code == http.StatusCreated || rec.Code == http.StatusAccepted {
+			forwarded.Add(1)
+		}
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Errorf("proxy: %v", err)
+			return
+		}
+		conn.Close()
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, armed, forwarded
+}
+
+// lostAnswer: the ballot reaches the board but the answer to the cast is
+// lost on the way back (the connection breaks). The booth must not say
+// "NOT cast" about a ballot on the board: it asks the board, finds the
+// ballot, and shows it cast with its verified receipt. The ballot repeats
+// the choices of cred's last one, so the result does not change.
+func lostAnswer(t *testing.T, b *browser, cred string, choices ...string) {
+	proxy, armed, forwarded := answerLosingProxy(t, b.base)
+	p := b.tab()
+	p.base = proxy
+	p.enterBooth(cred)
+	tr := p.choose(choices...)
+	armed.Store(true)
+	start := time.Now()
+	p.run("cast, answer lost", chromedp.Click(css("#cast")),
+		until(`document.body.dataset.step === 'step-cast' || document.getElementById('err').textContent !== ''`))
+	armed.Store(false)
+	t.Logf("lost answer: the booth decided in %v", time.Since(start).Round(time.Millisecond))
+	if forwarded.Load() == 0 {
+		t.Fatalf("lost answer: the proxy forwarded no ballot to the board")
+	}
+	var st struct {
+		Step, Err, Receipt string
+		Seq                string
+	}
+	p.eval(`({step: document.body.dataset.step, err: document.getElementById('err').textContent,
+		receipt: document.body.dataset.receipt ?? '', seq: document.body.dataset.castSeq ?? ''})`, &st)
+	var info struct {
+		Seq  int
+		Type string
+	}
+	getJSON(t, fmt.Sprintf("%s/api/v1/trackers/%s", b.base, tr), &info)
+	if st.Step != "step-cast" || st.Err != "" || st.Seq != strconv.Itoa(info.Seq) || info.Type != "ballot" {
+		t.Fatalf("a ballot on the board (entry %d, %s) whose answer was lost: booth %+v, want it shown cast as entry %d", info.Seq, info.Type, st, info.Seq)
+	}
+	p.run("receipt", until(`document.body.dataset.receipt === 'ok'`))
+	if got := p.text("#cast-tracker"); got != tr {
+		t.Errorf("lost answer: the booth shows tracker %q, want %q", got, tr)
+	}
+	p.audit("booth.html cast after a lost answer", "en")
+}
+
+// auditFromSecondDevice: a voter who challenged a ballot confirms what it
+// contained from another device (nothing shared with the booth's browser):
+// the check page and the board explorer's search both show the opened
+// choices, checked in that browser against the encrypted ballot.
+func auditFromSecondDevice(t *testing.T, b *browser, tracker string, want ...string) {
+	d := b.device()
+	var kept int
+	d.open("index.html", "home")
+	d.eval(`localStorage.length + sessionStorage.length`, &kept)
+	if kept != 0 {
+		t.Fatalf("second device: a new browser context holds %d stored items", kept)
+	}
+	d.open("check.html?tracker="+url.QueryEscape(lookalike(tracker)), "check")
+	d.run("check audited, second device", until(`document.body.dataset.verdict !== undefined`))
+	contains(t, "check audited, second device", d.text("#out"), append([]string{"Audited", "The challenged ballot contained", "Opening checked"}, want...)...)
+	d.audit("check.html audited ballot, second device", "en")
+	d.open("board.html", "board")
+	d.run("checkpoint", until(`document.body.dataset.checkpoint === 'ok'`))
+	d.run("search audited, second device",
+		chromedp.SendKeys(css("#search"), lookalike(tracker)),
+		chromedp.SendKeys(css("#search"), kb.Enter),
+		until(`document.getElementById('search-out').textContent.includes('Opening')`))
+	contains(t, "board search audited, second device", d.text("#search-out"), append([]string{tracker, "Audited", "The challenged ballot contained", "Opening checked"}, want...)...)
+	d.audit("board.html audited ballot found, second device", "en")
+	d.shot("08b-board-audited-second-device")
+	d.run("zh", js(`localStorage.setItem('urna.lang', 'zh')`))
+	d.open("board.html", "board")
+	d.run("checkpoint zh", until(`document.body.dataset.checkpoint === 'ok'`))
+	d.run("search audited zh",
+		chromedp.SendKeys(css("#search"), tracker),
+		chromedp.SendKeys(css("#search"), kb.Enter),
+		until(`document.getElementById('search-out').textContent.includes('被质询的选票内容')`))
+	contains(t, "board search audited in Chinese", d.text("#search-out"), append([]string{"已审计", "已在本浏览器中核对"}, want...)...)
+	d.audit("board.html audited ballot found, second device", "zh")
 }

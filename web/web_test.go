@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/web"
 )
 
@@ -121,6 +122,33 @@ func TestTranslationsComplete(t *testing.T) {
 	}
 	if n < 100 {
 		t.Errorf("found only %d uses of messages: is the pattern still right?", n)
+	}
+}
+
+// TestEveryEntryTypeNamed: the board explorer names each entry by
+// "type." and its registered name (SPEC.md §3.2), a key the pages build at
+// run time: every type the board accepts has one, in English and Chinese
+// (the explorer showed "type.shuffle" in a ranked election).
+func TestEveryEntryTypeNamed(t *testing.T) {
+	src := read(t, "js/messages.js")
+	en, zh, ok := strings.Cut(src, "\n  zh: {")
+	if !ok {
+		t.Fatal("messages.js has no zh block")
+	}
+	n := 0
+	for i := range 256 {
+		typ := bulletin.EntryType(i)
+		if !typ.Valid() {
+			continue
+		}
+		n++
+		key := "'type." + typ.String() + "':"
+		if !strings.Contains(en, key) || !strings.Contains(zh, key) {
+			t.Errorf("entry type %d (%s): messages.js lacks %s in English or Chinese", i, typ, key)
+		}
+	}
+	if n < 16 {
+		t.Errorf("only %d entry types found", n)
 	}
 }
 

@@ -5,8 +5,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/urna-vote/urna/internal/testonly/servertest"
 )
@@ -64,4 +66,23 @@ func openTestElection(t *testing.T, dir, electionJSON string, must func(args ...
 	}
 	must("authority", "open", "--dir", p("ea"), nodeFlag)
 	return nodeFlag
+}
+
+// voteElection is openTestElection of electionJSON in a new directory with
+// 2 credentials and a receipt directory for voter 1. It returns the
+// node's --node flag, p (a path in the directory), must, and vote: `urna
+// vote` as voter 1 with the clock at now (runVoteCmd).
+func voteElection(t *testing.T, electionJSON string) (N string, p func(string) string, must func(args ...string), vote func(now time.Time, args ...string) (string, error)) {
+	t.Helper()
+	dir := t.TempDir()
+	p = func(s string) string { return filepath.Join(dir, s) }
+	must = mustRun(t)
+	N = openTestElection(t, dir, electionJSON, must, 2)
+	if err := os.MkdirAll(p("receipts"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	vote = func(now time.Time, args ...string) (string, error) {
+		return runVoteCmd(t, N, p("ca/credentials.txt"), p("receipts"), now, args...)
+	}
+	return N, p, must, vote
 }

@@ -131,7 +131,7 @@ func authorityOpen(fs *flag.FlagSet) action {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "opened voting (entry %d)\nqualified trustees: %v\nelection key: %s\n", info.Seq, info.Qualified, wire.EncodeB64(info.JointKey))
+		fmt.Fprintf(e.stdout, "opened voting (entry %d)\nqualified trustees: %s\nelection key: %s\n", info.Seq, textreport.List(info.Qualified), wire.EncodeB64(info.JointKey))
 		for _, d := range info.Excluded {
 			fmt.Fprintf(e.stdout, "excluded trustee %d: %s\n", d.Dealer, d.Reason)
 		}
@@ -164,8 +164,8 @@ func tallyFlags(fs *flag.FlagSet) action {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "posted the result (entry %d): %s counted, partial decryptions of trustees %v combined\n",
-			res.Seq, textreport.Plural(res.Counted, "ballot", "ballots"), res.Result.Trustees)
+		fmt.Fprintf(e.stdout, "posted the result (entry %d): %s counted, partial decryptions of %s combined\n",
+			res.Seq, textreport.Plural(res.Counted, "ballot", "ballots"), textreport.Trustees(res.Result.Trustees))
 		for _, j := range res.Rejected {
 			fmt.Fprintf(e.stdout, "rejected the partial decryption of trustee %d (its proofs fail)\n", j)
 		}

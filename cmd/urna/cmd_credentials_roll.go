@@ -222,7 +222,11 @@ func issueFromRoll(ctx context.Context, e *env, dir string, nodes *nodeList, o *
 	fmt.Fprintf(e.stdout, "destroyed the credential authority's copy: %s in %s overwritten and removed\n",
 		textreport.Plural(len(iss.Credentials), "credential", "credentials"), iss.Path)
 	if h.written > 0 {
-		fmt.Fprintf(e.stdout, "the %d letters in %s hold secret credentials: print them, hand them out, then destroy them\n", h.written, lettersDir)
+		if h.written == 1 {
+			fmt.Fprintf(e.stdout, "the letter in %s holds a secret credential: print it, hand it out, then destroy it\n", lettersDir)
+		} else {
+			fmt.Fprintf(e.stdout, "the %d letters in %s hold secret credentials: print them, hand them out, then destroy them\n", h.written, lettersDir)
+		}
 	}
 	return nil
 }

@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/urna-vote/urna/internal/apiclient"
@@ -235,6 +237,19 @@ func nodeStartError(cfg server.Config, err error) error {
 	case errors.Is(err, store.ErrLocked):
 		return withHint(fmt.Errorf("urna node: another process holds the data directory %s: %w", cfg.DataDir, err),
 			fmt.Sprintf("is a node already running with --data %s? stop it, or give this node its own --data directory", cfg.DataDir))
+	case errors.Is(err, syscall.EADDRINUSE):
+		var op *net.OpError
+		if !errors.As(err, &op) || op.Addr == nil {
+			return withHint(fmt.Errorf("urna node: %w", err), "another process listens on one of this node's addresses (--raft, --http, --peer-http): stop it, or give this node free ones")
+		}
+		addr, flag := op.Addr.String(), "--http"
+		switch addr {
+		case cfg.RaftBind:
+			flag = "--raft"
+		case cfg.PeerListen:
+			flag = "--peer-http"
+		}
+		return withHint(fmt.Errorf("urna node: %w", err), fmt.Sprintf("another process listens on %s (a node already running?): stop it, or give this node a free address with %s", addr, flag))
 	}
 	return fmt.Errorf("urna node: %w", err)
 }

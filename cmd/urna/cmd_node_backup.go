@@ -14,6 +14,7 @@ import (
 	"github.com/urna-vote/urna/internal/replica"
 	"github.com/urna-vote/urna/internal/server"
 	"github.com/urna-vote/urna/internal/store"
+	"github.com/urna-vote/urna/internal/textreport"
 )
 
 // A node's data directory, as internal/server lays it out (server.go, Start
@@ -226,8 +227,9 @@ func syncDir(dir string) error {
 }
 
 func printBackupInfo(w io.Writer, info store.SnapshotInfo) {
-	fmt.Fprintf(w, "applied index %d: %d entries, %d blocks, %d tree hashes, %d index keys\n",
-		info.AppliedIndex, info.Entries, info.Blocks, info.Hashes, info.Keys)
+	fmt.Fprintf(w, "applied index %d: %s, %s, %s, %s\n", info.AppliedIndex,
+		textreport.Plural(int(info.Entries), "entry", "entries"), textreport.Plural(int(info.Blocks), "block", "blocks"),
+		textreport.Plural(int(info.Hashes), "tree hash", "tree hashes"), textreport.Plural(int(info.Keys), "index key", "index keys"))
 	fmt.Fprintf(w, "%d bytes, sha256 %s\n", info.Bytes, hex.EncodeToString(info.SHA256[:]))
 }
 

@@ -144,3 +144,20 @@ func TestNodeNotHTTP(t *testing.T) {
 		}
 	}
 }
+
+// A node whose --raft or --http address another process listens on says
+// which flag to change (as `urna demo --serve` does for its --http).
+func TestNodeBusyPort(t *testing.T) {
+	for _, flag := range []string{"--raft", "--http"} {
+		dir := t.TempDir()
+		ln := testonly.Listen(t)
+		_, printed := runErr(t, nodeArgs(t, dir, "--bootstrap", flag, ln.Addr().String())...)
+		want := "hint: another process listens on " + ln.Addr().String() + " (a node already running?): stop it, or give this node a free address with " + flag + "\n"
+		if !strings.Contains(printed, "address already in use") || !strings.Contains(printed, want) {
+			t.Errorf("%s busy: want %q:\n%s", flag, want, printed)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "data")); !os.IsNotExist(err) {
+			t.Errorf("%s busy: the failed start left its data directory (%v)", flag, err)
+		}
+	}
+}

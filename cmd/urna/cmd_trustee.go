@@ -93,9 +93,9 @@ func runTrusteeStep(ctx context.Context, e *env, cl *apiclient.Client, others []
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "trustee %q accepted the shares of trustees %v\n", t.Name, rep.Accepted)
+		fmt.Fprintf(e.stdout, "trustee %q accepted the shares of %s\n", t.Name, textreport.Trustees(rep.Accepted))
 		if len(rep.Complaints) > 0 {
-			fmt.Fprintf(e.stdout, "complained against trustees %v: they must run 'urna trustee answer'\n", rep.Complaints)
+			fmt.Fprintf(e.stdout, "complained against %s: they must run 'urna trustee answer'\n", textreport.Trustees(rep.Complaints))
 		}
 	case "answer":
 		done, err := roles.Answer(ctx, randReader, cl, t, others...)
@@ -105,15 +105,19 @@ func runTrusteeStep(ctx context.Context, e *env, cl *apiclient.Client, others []
 		if len(done) == 0 {
 			fmt.Fprintf(e.stdout, "no complaint against trustee %q to answer\n", t.Name)
 		} else {
-			fmt.Fprintf(e.stdout, "trustee %q revealed its shares for trustees %v\n", t.Name, done)
+			fmt.Fprintf(e.stdout, "trustee %q revealed its shares for %s\n", t.Name, textreport.Trustees(done))
 		}
 	case "mix":
 		res, err := roles.Mix(ctx, randReader, cl, t, others...)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "verified the board, then posted trustee %d's shuffles of %s (entries %v) over %s\nnext: once T trustees have mixed, run 'urna trustee decrypt'\n",
-			res.Index, textreport.Plural(len(res.Seqs), "mixed question", "mixed questions"), res.Seqs, textreport.Plural(res.Counted, "counted ballot", "counted ballots"))
+		entries := "entries"
+		if len(res.Seqs) == 1 {
+			entries = "entry"
+		}
+		fmt.Fprintf(e.stdout, "verified the board, then posted trustee %d's shuffles of %s (%s %s) over %s\nnext: once T trustees have mixed, run 'urna trustee decrypt'\n",
+			res.Index, textreport.Plural(len(res.Seqs), "mixed question", "mixed questions"), entries, textreport.List(res.Seqs), textreport.Plural(res.Counted, "counted ballot", "counted ballots"))
 	case "decrypt":
 		res, err := roles.Decrypt(ctx, randReader, cl, t, others...)
 		if res != nil && res.Check != nil && !res.Check.OK {

@@ -26,12 +26,14 @@ func init() {
 		name:    "verify",
 		summary: "verify an election record (file or live node): every step of SPEC.md",
 		usage:   "[--json] [--fingerprint HEX] [--checkpoint FILE]... [--receipt FILE]... FILE|URL\n       urna verify --evidence FILE",
-		help: `Runs the verification steps V1–V13 of SPEC.md §10 on an election record
+		help: `Runs the verification steps V1–V16 of SPEC.md §10 on an election record
 file (written by 'urna export') or on a live node's record (http://…), and
 prints a report naming each step and its outcome. It trusts nothing it
 reads: it recomputes the block chain, the Merkle log, the checkpoint
 signatures, every ballot proof, which ballots count, the aggregate, the
-partial decryptions and the result. The report gives N, the number of
+partial decryptions and the result, and for ranked, score and write-in
+questions every shuffle and mix decryption (V14–V16, SPEC.md §11; steps
+that do not apply to an election are listed as not reached, with why). The report gives N, the number of
 registered credentials (V6.3), to compare with the number of eligible
 voters, and the result digest (V13.5), to compare with other verifiers'.
 
@@ -231,10 +233,7 @@ func runVerify(ctx context.Context, e *env, src string, o *verifyOpts) error {
 			return fmt.Errorf("urna verify: %w", err)
 		}
 	} else {
-		textreport.Write(e.stdout, rep, time.Since(start))
-		if s.Manifest != nil && len(s.Mixed) > 0 {
-			textreport.Mixed(e.stdout, s.Manifest, s.Mixed)
-		}
+		textreport.WriteMixed(e.stdout, rep, s.Manifest, s.Mixed, time.Since(start))
 		if len(known) > skipped && seenErr == nil && err == nil {
 			fmt.Fprintf(e.stdout, "The record extends %s seen before (V3.7, V3.8).\n", textreport.Plural(len(known)-skipped, "checkpoint", "checkpoints"))
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -200,5 +201,40 @@ func TestSpecVersion(t *testing.T) {
 	}
 	if v := versionString(); !strings.Contains(v, "SPEC version "+specVersion) {
 		t.Fatalf("version string %q", v)
+	}
+}
+
+// TestVerifyMixedReport: `urna verify` on a ranked, score and write-in
+// election reads in order: the result of the selection question, then the
+// outcomes of the mixed questions (no heading left empty), the result
+// digest, and the verdict last; the Schulze matrix is a table, not Go's
+// slice syntax.
+func TestVerifyMixedReport(t *testing.T) {
+	e := testonly.BuildKinds(t, "urna-cli-mixed", testonly.Config{Voters: 5, Ballots: 7, N: 3, T: 2, Decrypt: []int{1, 3}}, nil)
+	e.TallyMixed([]int{2, 3, 1})
+	path := filepath.Join(t.TempDir(), "record")
+	writeFile(t, path, e.Record())
+	out := mustUrna(t, "verify", path)
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	if last := lines[len(lines)-1]; !strings.HasPrefix(last, "Verdict: VERIFIED") {
+		t.Errorf("the last line is %q, want the verdict:\n%s", last, out)
+	}
+	order := []string{"Result (combined from trustees 1 and 3):", "\nChair\n  Ada", "\nRank the venues (ranked,", "  IRV:",
+		"\nGrade the menus (score,", "\nMotto (write-in,", "\nResult digest ", "\nVerdict: VERIFIED"}
+	at := 0
+	for _, want := range order {
+		i := strings.Index(out[at:], want)
+		if i < 0 {
+			t.Fatalf("after byte %d the report lacks %q (in order %q):\n%s", at, want, order, out)
+		}
+		at += i + len(want)
+	}
+	for _, q := range []string{"Rank the venues", "Grade the menus", "Motto"} {
+		if strings.Contains(out, "\n"+q+"\n") {
+			t.Errorf("question %q has an empty heading in the result:\n%s", q, out)
+		}
+	}
+	if regexp.MustCompile(`\[\d`).MatchString(out) {
+		t.Errorf("the report prints Go slice syntax:\n%s", out)
 	}
 }

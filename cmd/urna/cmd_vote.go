@@ -12,6 +12,7 @@ import (
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/internal/roles"
+	"github.com/urna-vote/urna/internal/textreport"
 )
 
 func init() {
@@ -296,7 +297,7 @@ func runCheckReceipt(ctx context.Context, e *env, nodes *nodeList, path string) 
 		return roleError("check-receipt", nodes.primary(), err)
 	}
 	fmt.Fprintf(e.stdout, "receipt OK: ballot %s is entry %d of the board, in a checkpoint signed by the board nodes (log size %d)\n", st.Tracker, st.Seq, st.ReceiptSize)
-	fmt.Fprintf(e.stdout, "verified the whole election record (log size %d, checkpoint signed by the board nodes): it extends the receipt's checkpoint and the newest checkpoint of %d node(s): nothing was dropped or rewritten\n", st.CurrentSize, st.Nodes)
+	fmt.Fprintf(e.stdout, "verified the whole election record (log size %d, checkpoint signed by the board nodes): it extends the receipt's checkpoint and the newest checkpoint of %s: nothing was dropped or rewritten\n", st.CurrentSize, textreport.Plural(st.Nodes, "node", "nodes"))
 	switch {
 	case st.Audited:
 		fmt.Fprintln(e.stdout, "this ballot was challenged (audited): it does not count")

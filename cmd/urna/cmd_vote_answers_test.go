@@ -17,18 +17,12 @@ import (
 // shows them as given, and its receipt checks out; a bad ranking is refused naming the question, and
 // --choices, which cannot answer a ranking, is refused with a hint.
 func TestVoteAnswers(t *testing.T) {
-	dir := t.TempDir()
-	p := func(s string) string { return filepath.Join(dir, s) }
-	must := mustRun(t)
-	N := openTestElection(t, dir, `{"version":3,"election_id":"answers-1","title":"Kinds","threshold":2,
+	N, p, must, voteAt := voteElection(t, `{"version":3,"election_id":"answers-1","title":"Kinds","threshold":2,
 	 "questions":[{"text":"Chair","options":["Ada","Grace"],"min":1,"max":1},
 	  {"text":"Rank the venues","options":["Lyon","Oslo","Pisa"],"min":1,"max":3,"kind":"ranked"},
 	  {"text":"Grade the menus","options":["fish","pasta"],"min":0,"max":5,"kind":"score"},
-	  {"text":"Motto","options":[],"min":0,"max":20,"kind":"write-in"}]}`, must, 2)
-	os.MkdirAll(p("receipts"), 0o700)
-	vote := func(args ...string) (string, error) {
-		return runVoteCmd(t, N, p("ca/credentials.txt"), p("receipts"), time.Now(), args...)
-	}
+	  {"text":"Motto","options":[],"min":0,"max":20,"kind":"write-in"}]}`)
+	vote := func(args ...string) (string, error) { return voteAt(time.Now(), args...) }
 	file := func(name, json string) string {
 		if err := os.WriteFile(p(name), []byte(json), 0o600); err != nil {
 			t.Fatal(err)

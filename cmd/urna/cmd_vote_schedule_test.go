@@ -5,8 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -23,21 +21,13 @@ import (
 // check) is refused by the node with not_open_yet and the times; and GET
 // /api/v1/election's view carries the languages and the schedule.
 func TestVoteSchedule(t *testing.T) {
-	dir := t.TempDir()
-	p := func(s string) string { return filepath.Join(dir, s) }
 	ctx := context.Background()
-	must := mustRun(t)
 	opens := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
 	closes := opens.Add(time.Hour)
-	N := openTestElection(t, dir, fmt.Sprintf(`{"version":4,"election_id":"sched-1","title":"Schedule","threshold":2,
+	N, p, _, vote := voteElection(t, fmt.Sprintf(`{"version":4,"election_id":"sched-1","title":"Schedule","threshold":2,
 	 "questions":[{"text":"Q1","options":["A","B"],"min":1,"max":1}],
 	 "languages":["en","zh"],"translations":{"zh":{"title":"日程","questions":[{"text":"问题","options":["甲","乙"]}]}},
-	 "opens_at":%q,"closes_at":%q}`, opens.Format(time.RFC3339), closes.Format(time.RFC3339)), must, 2)
-	os.MkdirAll(p("receipts"), 0o700)
-
-	vote := func(now time.Time, args ...string) (string, error) {
-		return runVoteCmd(t, N, p("ca/credentials.txt"), p("receipts"), now, args...)
-	}
+	 "opens_at":%q,"closes_at":%q}`, opens.Format(time.RFC3339), closes.Format(time.RFC3339)))
 	out, err := vote(time.Now(), "--choices", "1", "--lang", "zh")
 	if err == nil || !strings.Contains(err.Error(), "opens at "+opens.Format(time.RFC3339)) || !strings.Contains(err.Error(), "nothing was sent") {
 		t.Fatalf("vote before the opening: %v\n%s", err, out)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"regexp"
 	"strings"
 )
 
@@ -139,7 +140,7 @@ func (c *command) parse(e *env, fs *flag.FlagSet, args []string) ([]string, erro
 			return nil, errHelpShown
 		}
 		if err != nil {
-			return nil, c.usageError("%v", err)
+			return nil, c.usageError("%s", docFlags(err.Error()))
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {
@@ -150,6 +151,15 @@ func (c *command) parse(e *env, fs *flag.FlagSet, args []string) ([]string, erro
 		}
 		pos, args = append(pos, rest[0]), rest[1:]
 	}
+}
+
+// flagInMessage is a flag name as package flag's errors write it, "-name".
+var flagInMessage = regexp.MustCompile(`(^|[ :])-([A-Za-z0-9][-A-Za-z0-9_.]+)`)
+
+// docFlags writes the flags that package flag's error message names as
+// the docs and --help write them: "--name" (one-letter flags keep "-o").
+func docFlags(msg string) string {
+	return flagInMessage.ReplaceAllString(msg, "$1--$2")
 }
 
 // usageErr is a mistake in a command line, returned by an action; run

@@ -92,7 +92,7 @@ func TestVerifyReport(t *testing.T) {
 	if err != nil {
 		t.Fatalf("passing record: %v", err)
 	}
-	for _, want := range []string{"Board 2026", "V1   ok", "V13  ok", "Result (combined from trustees [1 3]):\nBoard chair\n  Ada        3\n  Grace      4\n", "VERIFIED"} {
+	for _, want := range []string{"Board 2026", "V1   ok", "V13  ok", "Result (combined from trustees 1 and 3):\nBoard chair\n  Ada        3\n  Grace      4\n", "VERIFIED"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}

@@ -70,15 +70,26 @@ func (h *hcLogger) Log(level hclog.Level, msg string, args ...any) {
 
 // quieter lowers to Debug what raft logs as a warning although nothing is
 // wrong: a follower that has no log yet (a node that just joined) refusing
-// the leader's first append, which the leader answers by sending older
-// entries or a snapshot.
+// the leader's first append, and the leader's side of the same event, which
+// it answers by sending the follower's log from its first entry ("next" 1)
+// or a snapshot.
 func quieter(level hclog.Level, msg string, args []any) hclog.Level {
-	if level != hclog.Warn || msg != "failed to get previous log" {
+	if level != hclog.Warn {
+		return level
+	}
+	var key string
+	var fresh uint64 // key's value when the follower has no entry
+	switch msg {
+	case "failed to get previous log":
+		key, fresh = "last-index", 0 // the follower's last entry
+	case "appendEntries rejected, sending older logs":
+		key, fresh = "next", 1 // the entry the leader sends the follower next
+	default:
 		return level
 	}
 	for i := 0; i+1 < len(args); i += 2 {
-		if args[i] == "last-index" {
-			if n, ok := args[i+1].(uint64); ok && n == 0 {
+		if args[i] == key {
+			if n, ok := args[i+1].(uint64); ok && n == fresh {
 				return hclog.Debug
 			}
 		}

@@ -47,3 +47,18 @@ func TestLoggerQuietOnFreshFollower(t *testing.T) {
 		t.Fatalf("fresh follower's refusal not at Debug: %q", dbuf.String())
 	}
 }
+
+// TestLoggerQuietOnJoin: the leader's side of a join (a follower with no
+// entries refuses the first append, the leader sends from entry 1) is
+// Debug; a follower that had entries and fell behind stays a warning.
+func TestLoggerQuietOnJoin(t *testing.T) {
+	l, buf := captureLogger(slog.LevelInfo)
+	l.Warn("appendEntries rejected, sending older logs", "peer", "{Voter n2 127.0.0.1:7002}", "next", uint64(1))
+	if buf.Len() != 0 {
+		t.Fatalf("a join logged at Info level or above: %s", buf.String())
+	}
+	l.Warn("appendEntries rejected, sending older logs", "peer", "{Voter n2 127.0.0.1:7002}", "next", uint64(40))
+	if !strings.Contains(buf.String(), "level=WARN") {
+		t.Fatalf("a follower missing entries 40 on must warn: %q", buf.String())
+	}
+}

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/client"
@@ -19,7 +21,7 @@ func Mixed(w io.Writer, m *ballot.Manifest, mixed []*client.MixedOutcome) {
 	for _, mo := range mixed {
 		mq := m.Questions[mo.Question]
 		opt := func(o int) string { return mq.Options[o] }
-		out("\n%s (%s, %d ballots decrypted after the shuffles)\n", mq.Text, mq.Kind, len(mo.Answers.Answers))
+		out("\n%s (%s, %s decrypted after the shuffles)\n", mq.Text, mq.Kind, Plural(len(mo.Answers.Answers), "ballot", "ballots"))
 		switch {
 		case mo.IRV != nil:
 			out("  IRV:\n")
@@ -31,7 +33,7 @@ func Mixed(w io.Writer, m *ballot.Manifest, mixed []*client.MixedOutcome) {
 				out("\n")
 			}
 			out("    winner: %s\n", opt(mo.IRV.Winner))
-			out("  STV (%d seats, WIGM, Droop quota %d):\n", mo.STVSeats, mo.STV.Quota)
+			out("  STV (%s, WIGM, Droop quota %d):\n", Plural(mo.STVSeats, "seat", "seats"), mo.STV.Quota)
 			for i, rd := range mo.STV.Rounds {
 				parts := make([]string, len(rd.Tallies))
 				for o, v := range rd.Tallies {
@@ -44,10 +46,8 @@ func Mixed(w io.Writer, m *ballot.Manifest, mixed []*client.MixedOutcome) {
 				el = append(el, opt(o))
 			}
 			out("    elected: %s\n", strings.Join(el, ", "))
-			out("  Schulze pairwise matrix (row beats column):\n")
-			for a, row := range mo.Schulze.Pairwise {
-				out("    %-6s %v\n", opt(a), row)
-			}
+			out("  Schulze pairwise matrix (ballots ranking the row above the column):\n")
+			matrix(w, mq.Options, mo.Schulze.Pairwise)
 			var w []string
 			for _, o := range mo.Schulze.Winners {
 				w = append(w, opt(o))
@@ -87,4 +87,29 @@ func Tallies(names []string, v []int64) string {
 		parts[o] = fmt.Sprintf("%s %d", names[o], x)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// matrix prints a square table of counts, one row per option, each row
+// and column headed by the option's name, the diagonal as "-".
+func matrix(w io.Writer, names []string, m [][]int64) {
+	nw := 0
+	for _, n := range names {
+		nw = max(nw, utf8.RuneCountInString(n))
+	}
+	cell := func(s string) string { return strings.Repeat(" ", max(0, nw-utf8.RuneCountInString(s))) + s }
+	head := make([]string, len(names))
+	for i, n := range names {
+		head[i] = cell(n)
+	}
+	fmt.Fprintf(w, "    %s  %s\n", strings.Repeat(" ", nw), strings.Join(head, "  "))
+	for a, row := range m {
+		cells := make([]string, len(row))
+		for b, v := range row {
+			cells[b] = cell(strconv.FormatInt(v, 10))
+			if a == b {
+				cells[b] = cell("-")
+			}
+		}
+		fmt.Fprintf(w, "    %s%s  %s\n", names[a], strings.Repeat(" ", nw-utf8.RuneCountInString(names[a])), strings.Join(cells, "  "))
+	}
 }

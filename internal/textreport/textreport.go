@@ -12,12 +12,21 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/client"
 )
 
 // Write prints the whole report: the election, the record's size, every
 // step, the result if any, and the verdict with the time verification took.
 func Write(w io.Writer, rep *client.Report, took time.Duration) {
+	WriteMixed(w, rep, nil, nil, took)
+}
+
+// WriteMixed is Write for an election with ranked, score or write-in
+// questions: their verified outcomes (Mixed, with manifest m) follow the
+// result of the selection questions, before the result digest and the
+// verdict.
+func WriteMixed(w io.Writer, rep *client.Report, m *ballot.Manifest, mixed []*client.MixedOutcome, took time.Duration) {
 	title := rep.Title
 	if title == "" {
 		title = "(no manifest)"
@@ -41,8 +50,11 @@ func Write(w io.Writer, rep *client.Report, took time.Duration) {
 	Steps(w, rep, 0)
 	fmt.Fprintln(w)
 	if rep.Counts != nil {
-		fmt.Fprintf(w, "Result (combined from trustees %v):", rep.Trustees)
+		fmt.Fprintf(w, "Result (combined from %s):", Trustees(rep.Trustees))
 		Result(w, rep.Result())
+		if m != nil && len(mixed) > 0 {
+			Mixed(w, m, mixed)
+		}
 		if rep.ResultDigest != nil {
 			fmt.Fprintf(w, "Result digest %s (V13.5: compare it with other verifiers')\n", hex.EncodeToString(rep.ResultDigest[:]))
 		}
@@ -99,11 +111,15 @@ func Steps(w io.Writer, rep *client.Report, maxFailures int) {
 }
 
 // Result prints a result, one table per question after a blank line: the
-// question's text, then each option's name and count. A question or
+// question's text, then each option's name and count; a question without
+// counts (ranked, score, write-in) is left to Mixed. A question or
 // option without a label (a report without the manifest) is named by its
 // number.
 func Result(w io.Writer, questions []client.QuestionResult) {
 	for _, q := range questions {
+		if len(q.Options) == 0 {
+			continue // a ranked, score or write-in question: counted by Mixed
+		}
 		text := q.Text
 		if text == "" {
 			text = fmt.Sprintf("question %d", q.Question)
@@ -123,6 +139,30 @@ func Result(w io.Writer, questions []client.QuestionResult) {
 			fmt.Fprintf(w, "  %s%s %6d\n", names[i], pad, o.Count)
 		}
 	}
+}
+
+// Trustees names the trustees by index as a sentence does: "no trustee",
+// "trustee 2", "trustees 1 and 3", "trustees 1, 2 and 4".
+func Trustees(idx []int) string {
+	switch len(idx) {
+	case 0:
+		return "no trustee"
+	case 1:
+		return "trustee " + strconv.Itoa(idx[0])
+	}
+	return "trustees " + List(idx)
+}
+
+// List writes numbers as a sentence does: "", "4", "1 and 3", "1, 2 and 4".
+func List[T ~int | ~uint64](xs []T) string {
+	names := make([]string, len(xs))
+	for i, x := range xs {
+		names[i] = fmt.Sprint(x)
+	}
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // Plural returns "1 ballot", "0 ballots", "2 ballots": n with the

@@ -43,7 +43,7 @@ func TestWriteNamesOptions(t *testing.T) {
 	rep.Counts, rep.Trustees = [][]uint64{{3, 14}, {1}}, []int{1, 3}
 	written(t, rep, "option 1", // the manifest names the options
 		"Record       1 entry in 1 block, 1 checkpoint; 1 ballot (1 counted, 0 audited) from 1 voter\n",
-		"Result (combined from trustees [1 3]):\nChair?\n  Ada               3\n  Grace Hopper     14\n\nBudget?\n  Parks      1\n\nVerdict",
+		"Result (combined from trustees 1 and 3):\nChair?\n  Ada               3\n  Grace Hopper     14\n\nBudget?\n  Parks      1\n\nVerdict",
 		"VERIFIED")
 }
 
@@ -54,7 +54,9 @@ func TestWriteUnlabelled(t *testing.T) {
 	rep.Counts, rep.Trustees = [][]uint64{{3, 4}}, []int{1}
 	written(t, rep, "",
 		"Record       0 entries in 2 blocks, 0 checkpoints; 2 ballots (1 counted, 0 audited) from 2 voters\n",
-		"\nquestion 1\n  option 1      3\n  option 2      4\n")
+		"Result (combined from trustee 1):\nquestion 1\n  option 1      3\n  option 2      4\n")
+	rep.Trustees = []int{1, 2, 4}
+	written(t, rep, "", "Result (combined from trustees 1, 2 and 4):")
 }
 
 // Steps after a fatal failure are "not reached", with the reason, and the
@@ -93,6 +95,23 @@ func TestPlural(t *testing.T) {
 	for n, want := range map[int]string{0: "0 ballots", 1: "1 ballot", 2: "2 ballots", 11: "11 ballots"} {
 		if got := Plural(n, "ballot", "ballots"); got != want {
 			t.Errorf("Plural(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func TestList(t *testing.T) {
+	for _, c := range []struct {
+		in   []int
+		list string
+		tr   string
+	}{
+		{nil, "", "no trustee"}, {[]int{4}, "4", "trustee 4"}, {[]int{1, 3}, "1 and 3", "trustees 1 and 3"}, {[]int{1, 2, 4}, "1, 2 and 4", "trustees 1, 2 and 4"},
+	} {
+		if got := List(c.in); got != c.list {
+			t.Errorf("List(%v) = %q, want %q", c.in, got, c.list)
+		}
+		if got := Trustees(c.in); got != c.tr {
+			t.Errorf("Trustees(%v) = %q, want %q", c.in, got, c.tr)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import { $, el, announce, shortHex } from './dom.js';
 import { t, setT, setError, phaseName, onLanguage } from './i18n.js';
 import { UrnaError } from './errors.js';
 import { openElection, setE } from './texts.js';
+import { openedList } from './check.js';
 
 const PAGE = 1000;
 const SHOWN = 50;
@@ -222,13 +223,30 @@ async function search(ev) {
     else if (s.superseded_by !== null && s.superseded_by !== undefined) { key = 'check.replaced'; params = { seq: s.superseded_by }; }
     const found = setT(el('span'), 'board.search.found', { tracker: q.tracker, seq: s.seq, type: t(typeKey(s.type)) });
     out.replaceChildren(found, ' ', setT(el('span'), key, params));
-    if (s.audited) out.append(' ', el('a', { href: pageLink(`check.html?tracker=${encodeURIComponent(q.tracker)}`) }, setT(el('span'), 'board.search.opened')));
+    if (s.audited) {
+      out.append(' ', el('a', { href: pageLink(`check.html?tracker=${encodeURIComponent(q.tracker)}`) }, setT(el('span'), 'board.search.opened')));
+      out.append(await openedHere(s.seq));
+    }
     const row = document.querySelector(`#entries tr[data-seq="${s.seq}"]`);
     if (row) row.classList.add('fresh');
   } catch (e) {
     if (e.status === 404) out.replaceChildren(setT(el('span'), 'check.notfound', { tracker: q.tracker }));
     else setError(out, e);
   }
+}
+
+// openedHere shows what the audited ballot of entry seq contained: its
+// published opening, checked in this browser against the encrypted ballot
+// under the election key (SPEC.md V9), so that a voter confirms a challenge
+// from any device.
+async function openedHere(seq) {
+  const entry = await api(`entries/${seq}`);
+  const o = u.openAudited(st.manifest, st.joint_key, entry.entry);
+  // Every question's answer (options chosen, a ranking, scores or a text);
+  // an opening that does not fit the manifest has none.
+  const box = o.answers ? openedList(o.answers, st.manifest, u) : el('div', { class: 'opened' });
+  box.append(setT(el('p', { class: o.verified ? 'ok' : 'error' }), o.verified ? 'check.opened.ok' : 'check.opened.bad', { problem: o.problem || '' }));
+  return box;
 }
 
 // start shows the board as it is, then follows it live; it resolves once

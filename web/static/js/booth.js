@@ -466,9 +466,14 @@ async function cast() {
   try {
     r = await postEntry(sealed.entry);
   } catch (e) {
-    if (e.code === 'duplicate') {
-      // An earlier try reached the board after all: this very ballot is on it.
-      try { r = await api(`trackers/${sealed.trackerHex}`); } catch { /* shown below */ }
+    if (e.code === 'duplicate' || retryable(e)) {
+      // An earlier try reached the board after all, or this one did and
+      // only its answer was lost: the board says whether it holds this
+      // very ballot (the receipt fetched below proves it).
+      try {
+        const found = await api(`trackers/${sealed.trackerHex}`);
+        if (found.type === 'ballot' && found.tracker === sealed.trackerHex) r = found;
+      } catch { /* not on the board, or the board unreachable: shown below */ }
     }
     if (!r) return castFailed(e);
   }

@@ -81,9 +81,10 @@ function opened(entry) {
 
 // openedList lists the opened answers (per question: the options chosen,
 // or a ranking, scores or a text, SPEC.md §12.10) in the election's texts
-// of the page's language.
-function openedList(answers) {
-  const m = u.parseManifest(st.manifest);
+// of the page's language (the board explorer shows an audited ballot it
+// finds with it too).
+export function openedList(answers, manifest = st.manifest, wasm = u) {
+  const m = wasm.parseManifest(manifest);
   const dl = el('dl', { class: 'review' });
   m.questions.forEach((q, qi) => {
     dl.append(setE(el('dt'), `q.${qi}`));
