@@ -35,6 +35,11 @@ const (
 	RecordSizeParam = "size"
 )
 
+// EntryContentType is the Content-Type of a binary POST /entries: the
+// body is one entry's canonical bytes (SPEC.md §3.1), up to its type's
+// body limit (§3.2), and the answer is the JSON of a one-entry post.
+const EntryContentType = "application/octet-stream"
+
 // Limits of docs/API.md.
 const (
 	// MaxEntriesPerPost bounds the entries of one POST /entries.
