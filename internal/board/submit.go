@@ -406,6 +406,12 @@ func (s *Submitter) preCheck(v *state, entries []*bulletin.Entry) []error {
 		if errs[k] == nil && e.Type == bulletin.TypeResult && v.manifest != nil {
 			errs[k] = s.checkResult(v, e)
 		}
+		if errs[k] == nil && (e.Type == bulletin.TypeCredentials || e.Type == bulletin.TypeLateCredentials) {
+			// The strict decoding of the list (canonical, non-identity
+			// elements, SPEC.md V6.2), which Apply leaves out
+			// (applyBodies.Credentials): the error is the rules' own.
+			_, errs[k] = bulletin.StandardBodies{}.Credentials(e.Type, e.Body)
+		}
 	}
 	return errs
 }
