@@ -20,26 +20,7 @@ import (
 
 // recordOf frames blocks and notes as a record.
 func recordOf(t *testing.T, blocks []*bulletin.RecordBlock, notes ...[]byte) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	rw, err := bulletin.NewRecordWriter(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, b := range blocks {
-		if err := rw.WriteBlock(b.Header, b.Raw); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, n := range notes {
-		if err := rw.WriteCheckpoint(n); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := rw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return testonly.WriteRecord(t, blocks, notes)
 }
 
 // TestAttackRecordSuffix: a hostile node answers GET /record?from=&size=

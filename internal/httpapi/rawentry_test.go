@@ -43,13 +43,7 @@ func postRaw(t *testing.T, addr string, body io.Reader, length int64) answer {
 	}
 	req.ContentLength = length
 	req.Header.Set("Content-Type", api.EntryContentType)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return answer{resp.StatusCode, resp.Header, b}
+	return exchange(t, http.DefaultClient, req)
 }
 
 // TestLargeEntryPosted: a credential list larger than the JSON post's cap
@@ -74,13 +68,12 @@ func TestLargeEntryPosted(t *testing.T) {
 		t.Fatalf("the list chunked: %d %s", a.status, a.body)
 	}
 	js, _ := json.Marshal(api.SubmitRequest{Entries: []string{wire.EncodeB64(list)}})
-	resp2, err := http.Post("http://"+addr+"/api/v1/entries", "application/json", bytes.NewReader(js))
+	req, err := http.NewRequest("POST", "http://"+addr+"/api/v1/entries", bytes.NewReader(js))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := io.ReadAll(resp2.Body)
-	resp2.Body.Close()
-	if a := (answer{resp2.StatusCode, resp2.Header, b}); a.status != 413 || a.errorBody(t).Code != api.CodeTooLarge {
+	req.Header.Set("Content-Type", "application/json")
+	if a := exchange(t, http.DefaultClient, req); a.status != 413 || a.errorBody(t).Code != api.CodeTooLarge {
 		t.Fatalf("the list in JSON: %d %s, want 413 too_large", a.status, a.body)
 	}
 }

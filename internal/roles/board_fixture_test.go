@@ -423,15 +423,5 @@ func rewriteRecord(t *testing.T, body []byte, edit func([]*bulletin.RecordBlock)
 		blocks = append(blocks, b)
 	}
 	edit(blocks)
-	var out bytes.Buffer
-	rw, err := bulletin.NewRecordWriter(&out)
-	must(t, err)
-	for _, b := range blocks {
-		must(t, rw.WriteBlock(b.Header, b.Raw))
-	}
-	for _, n := range rr.Checkpoints() {
-		must(t, rw.WriteCheckpoint(n))
-	}
-	must(t, rw.Close())
-	return out.Bytes()
+	return testonly.WriteRecord(t, blocks, rr.Checkpoints())
 }

@@ -14,14 +14,18 @@ import (
 // typical ballot entry) per Update, fsync included.
 //
 //	go test -run '^$' -bench AppendEntries ./internal/store/
-func BenchmarkAppendEntries(b *testing.B) {
+func BenchmarkAppendEntries(b *testing.B) { eachStore(b, benchAppend) }
+
+// eachStore runs fn as a sub-benchmark on a fresh bbolt store and a fresh
+// PostgreSQL schema.
+func eachStore(b *testing.B, fn func(*testing.B, store.Store)) {
 	b.Run("bolt", func(b *testing.B) {
 		s, err := store.OpenBolt(filepath.Join(b.TempDir(), "bench.db"), store.BoltOptions{})
 		if err != nil {
 			b.Fatal(err)
 		}
 		defer s.Close()
-		benchAppend(b, s)
+		fn(b, s)
 	})
 	b.Run("postgres", func(b *testing.B) {
 		url := testonly.PostgresURL(b)
@@ -30,7 +34,7 @@ func BenchmarkAppendEntries(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer s.Close()
-		benchAppend(b, s)
+		fn(b, s)
 	})
 }
 
@@ -95,21 +99,5 @@ func BenchmarkCredentialIndex(b *testing.B) {
 			}
 		}
 	}
-	b.Run("bolt", func(b *testing.B) {
-		s, err := store.OpenBolt(filepath.Join(b.TempDir(), "bench.db"), store.BoltOptions{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer s.Close()
-		run(b, s)
-	})
-	b.Run("postgres", func(b *testing.B) {
-		url := testonly.PostgresURL(b)
-		s, err := store.OpenPostgres(b.Context(), url, store.PostgresOptions{Schema: storetest.PostgresSchema(b, url, "urna_test_")})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer s.Close()
-		run(b, s)
-	})
+	eachStore(b, run)
 }
