@@ -55,9 +55,9 @@ func TestRecordSince(t *testing.T) {
 	e, c := newElectionCluster(t, testonly.Config{Voters: 2}, nil, "n1", "n2", "n3")
 	c.mustAccept("manifest", e.ManifestEntry())
 	c.mustAccept("credentials", e.CredentialsEntry())
-	for _, d := range e.DealEntries() {
-		c.mustAccept("deal", d)
-	}
+	deals := e.DealEntries()
+	c.mustAccept("deal", deals[0])
+	c.mustAccept("deals", deals[1:]...) // one post: a block of two entries
 	ctx := context.Background()
 	b := c.leader().board
 	var whole bytes.Buffer
@@ -108,16 +108,26 @@ func TestRecordSince(t *testing.T) {
 	}
 	n := uint64(len(blocks))
 	last := blocks[n-1].Header.LogSize
-	for _, tc := range []struct {
+	type bad struct {
 		name       string
 		from, size uint64
-	}{
+	}
+	cases := []bad{
 		{"no block at that height", n, 0},
 		{"far past the board", 1 << 40, 0},
 		{"a size past the quorum checkpoint", 0, last + 1},
-		{"a size that ends no block", 0, blocks[1].Header.LogSize + 1},
 		{"a first block past the size", 2, blocks[1].Header.LogSize},
-	} {
+	}
+	for _, b := range blocks {
+		if b.Header.Count > 1 {
+			cases = append(cases, bad{"a size inside a block", 0, b.Header.FirstSeq + 1})
+			break
+		}
+	}
+	if len(cases) == 4 {
+		t.Fatal("no block of the fixture holds two entries: no size inside a block to ask for")
+	}
+	for _, tc := range cases {
 		var buf bytes.Buffer
 		err := b.WriteRecordSince(ctx, &buf, tc.from, tc.size)
 		if !errors.Is(err, store.ErrNotFound) || buf.Len() != 0 {
