@@ -12,7 +12,7 @@
 // (RecordSince over GET /record?from=&size=, SPEC.md §3.11), checked to
 // continue the party's record before the verifier sees it. An entry of
 // 1 MiB or more (a credential list, a shuffle) is posted alone in binary
-// (Submit), up to its type's limit (SPEC.md §3.2, §3.14.6.0).
+// (Submit), up to its type's limit (SPEC.md §3.2, §3.14.6.4).
 //
 // Every call has a timeout (Options.Timeout) except the streams (Record,
 // RecordSince, Events), which end with their context. A 503 answer (overloaded, no
