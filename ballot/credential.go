@@ -424,6 +424,26 @@ func (l *CredentialList) encoding(i int, c *group.Element) []byte {
 // version-2 list. The first byte says the version: 0 (the high byte of a
 // version-1 count) or 2.
 func ParseCredentialList(b []byte) (*CredentialList, error) {
+	return parseCredentialList(b, true)
+}
+
+// PeekCredentialList reads a credential list as ParseCredentialList does
+// (version, count, sizes, strict order, weights, no trailing bytes) but
+// does not decode its elements: it returns each credential's 32 bytes
+// (slices of b), not checked to be a canonical non-identity element, and
+// the weights (nil in version 1). Variable-time on public data. For a list
+// whose strict decoding was already checked (a board node applying an
+// entry its proposer pre-checked, where decoding 2²⁰ elements on every
+// replica costs seconds of CPU and ~100 bytes per credential).
+func PeekCredentialList(b []byte) (creds [][]byte, weights []uint32, err error) {
+	l, err := parseCredentialList(b, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	return l.enc, l.Weights, nil
+}
+
+func parseCredentialList(b []byte, decode bool) (*CredentialList, error) {
 	r := wire.NewReader(b)
 	weighted := len(b) > 0 && b[0] == CredentialListWeighted
 	l := &CredentialList{}
@@ -442,8 +462,12 @@ func ParseCredentialList(b []byte) (*CredentialList, error) {
 	}
 	for i := 0; i < n && r.Err() == nil; i++ {
 		off := len(b) - r.Remaining()
-		e := r.NonIdentity("credential")
-		if e == nil {
+		var e *group.Element
+		if decode {
+			if e = r.NonIdentity("credential"); e == nil {
+				break
+			}
+		} else if r.Fixed("credential", group.Size) == nil {
 			break
 		}
 		enc := b[off : off+group.Size : off+group.Size]
@@ -457,8 +481,12 @@ func ParseCredentialList(b []byte) (*CredentialList, error) {
 			}
 			l.Weights = append(l.Weights, w)
 		}
-		l.Credentials = append(l.Credentials, e)
-		l.enc = append(l.enc, slices.Clone(enc))
+		if decode {
+			l.Credentials = append(l.Credentials, e)
+			l.enc = append(l.enc, slices.Clone(enc))
+		} else {
+			l.enc = append(l.enc, enc)
+		}
 	}
 	if err := r.Done(); err != nil {
 		return nil, fmt.Errorf("ballot: credential list: %w", err)

@@ -451,25 +451,7 @@ func readRecord(t *testing.T, path string) *record {
 // encode writes blocks and notes as a record file.
 func encode(t *testing.T, path string, blocks []*bulletin.RecordBlock, notes [][]byte) {
 	t.Helper()
-	var buf bytes.Buffer
-	w, err := bulletin.NewRecordWriter(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, b := range blocks {
-		if err := w.WriteBlock(b.Header, b.Raw); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, n := range notes {
-		if err := w.WriteCheckpoint(n); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(path, testonly.WriteRecord(t, blocks, notes), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }

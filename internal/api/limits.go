@@ -25,6 +25,21 @@ const ReadIndexPath = Prefix + "/cluster/read-index"
 // linearizable answer: ?consistent=1 (docs/API.md, "Consistent reads").
 const ConsistentParam = "consistent"
 
+// RecordFromParam and RecordSizeParam select a suffix of GET /record
+// (SPEC.md §3.11, "Record suffix"): ?from=HEIGHT&size=LOGSIZE streams the
+// blocks from height HEIGHT up to the one ending at log size LOGSIZE (the
+// newest quorum checkpoint's when absent), then the node's signed
+// checkpoint of that size, in the record format.
+const (
+	RecordFromParam = "from"
+	RecordSizeParam = "size"
+)
+
+// EntryContentType is the Content-Type of a binary POST /entries: the
+// body is one entry's canonical bytes (SPEC.md §3.1), up to its type's
+// body limit (§3.2), and the answer is the JSON of a one-entry post.
+const EntryContentType = "application/octet-stream"
+
 // Limits of docs/API.md.
 const (
 	// MaxEntriesPerPost bounds the entries of one POST /entries.

@@ -163,6 +163,7 @@ type call struct {
 	path   string // under /api/v1
 	query  url.Values
 	body   []byte // JSON; nil for none
+	ctype  string // the body's Content-Type, if not JSON
 	auth   bool   // send the cluster token
 	stream bool   // no per-attempt timeout; the caller closes the body
 }
@@ -233,7 +234,11 @@ func (c *Client) attempt(ctx context.Context, cl call, target string) (*http.Res
 	}
 	req.Header.Set("User-Agent", c.opts.UserAgent)
 	if cl.body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		ct := cl.ctype
+		if ct == "" {
+			ct = "application/json"
+		}
+		req.Header.Set("Content-Type", ct)
 	}
 	if cl.auth && c.opts.ClusterToken != "" {
 		req.Header.Set("Authorization", "Bearer "+c.opts.ClusterToken)
@@ -364,17 +369,45 @@ type SubmitResult struct {
 	Err     *Error
 }
 
+// largeEntry is the size from which Submit posts an entry alone, in
+// binary (api.EntryContentType), instead of in a JSON batch: its base64
+// would crowd the batch, and past api.MaxEntriesBody it does not fit.
+const largeEntry = 1 << 20
+
 // Submit posts canonical entries (1–256, docs/API.md POST /entries) and
-// returns one result per entry, in order, once they are committed. The error
-// is non-nil only when nothing was processed.
+// returns one result per entry, in order, once they are committed. One
+// entry of largeEntry bytes or more (a credential list, a shuffle) is
+// posted alone, in binary, up to its type's limit (SPEC.md §3.2); such an
+// entry in a batch is refused here, before anything is sent. The error is
+// non-nil only when nothing was processed.
 func (c *Client) Submit(ctx context.Context, entries [][]byte) ([]SubmitResult, error) {
-	req := api.SubmitRequest{Entries: make([]string, len(entries))}
-	for i, e := range entries {
-		req.Entries[i] = wire.EncodeB64(e)
+	for _, e := range entries {
+		if len(e) >= largeEntry && len(entries) > 1 {
+			return nil, fmt.Errorf("apiclient: an entry of %d bytes is posted alone (SubmitOne), not in a batch of %d", len(e), len(entries))
+		}
 	}
+	return c.submit(ctx, entries, len(entries) == 1 && len(entries[0]) >= largeEntry)
+}
+
+// submit posts entries as JSON, or the one entry in binary.
+func (c *Client) submit(ctx context.Context, entries [][]byte, binary bool) ([]SubmitResult, error) {
 	var resp api.SubmitResponse
-	if err := c.postJSON(ctx, "/entries", req, &resp, false); err != nil {
-		return nil, err
+	if binary {
+		_, buf, err := c.do(ctx, call{method: http.MethodPost, path: "/entries", body: entries[0], ctype: api.EntryContentType})
+		if err != nil {
+			return nil, err
+		}
+		if err := decode("/entries", buf, &resp); err != nil {
+			return nil, err
+		}
+	} else {
+		req := api.SubmitRequest{Entries: make([]string, len(entries))}
+		for i, e := range entries {
+			req.Entries[i] = wire.EncodeB64(e)
+		}
+		if err := c.postJSON(ctx, "/entries", req, &resp, false); err != nil {
+			return nil, err
+		}
 	}
 	if len(resp.Results) != len(entries) {
 		return nil, fmt.Errorf("apiclient: /entries: %d results for %d entries", len(resp.Results), len(entries))

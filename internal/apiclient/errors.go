@@ -14,6 +14,11 @@ var (
 	// ErrIncomplete: the record a node sent is not a whole record (it ends
 	// before its END frame, or its framing is broken; SPEC.md V1).
 	ErrIncomplete = errors.New("the record the node sent is incomplete or malformed")
+	// ErrSuffix: the part of the record a node sent after a party's saved
+	// state (Client.RecordSince) does not continue what the party holds
+	// (a block at another height, a gap or overlap of entries, a block past
+	// the asked log size, frames out of place).
+	ErrSuffix = errors.New("the record suffix the node sent does not continue the party's record")
 )
 
 // Error is an error answer of the API (docs/API.md "Errors").

@@ -371,7 +371,21 @@ const recordWait = 2 * time.Second
 // format of bulletin (SPEC.md §3.11), from one consistent read. It first
 // waits (at most recordWait) for that checkpoint to cover the newest block.
 func (r *Reader) WriteRecord(ctx context.Context, w io.Writer) error {
-	if last := r.src.current().last; last != nil {
+	return r.WriteRecordSince(ctx, w, 0, 0)
+}
+
+// WriteRecordSince writes the part of the record that a party holding the
+// blocks below height from reads (SPEC.md §3.11, "Record suffix"): the
+// blocks from height from up to the one that ends at log size size, with
+// their entries, then this node's signed checkpoint of that size, framed
+// as a record. size 0 means the newest checkpoint a quorum signed (and,
+// with from 0, it is WriteRecord). size MUST be at most that checkpoint's
+// size, end a block at or after height from, and be a size the node holds
+// a signed checkpoint of (the sizes served by GET /checkpoint are);
+// anything else fails with an error wrapping store.ErrNotFound before a
+// byte is written.
+func (r *Reader) WriteRecordSince(ctx context.Context, w io.Writer, from, size uint64) error {
+	if last := r.src.current().last; last != nil && size == 0 {
 		// A timeout is no error here: the record ends at the newest quorum
 		// checkpoint, whatever it covers.
 		_, _ = cover.Wait(ctx, last.LogSize-1, recordWait, func(context.Context) (uint64, error) {
@@ -385,53 +399,78 @@ func (r *Reader) WriteRecord(ctx context.Context, w io.Writer) error {
 	// The record ends at the newest checkpoint a quorum of nodes signed
 	// (SPEC.md §3.11): later blocks are not attested yet, and a record
 	// must verify (V3) the moment it is written.
-	size := v.attestedCP()
-	if size == 0 {
+	attested := v.attestedCP()
+	if attested == 0 {
 		return fmt.Errorf("board: record: %w: no checkpoint is signed by a quorum of nodes (and cosigned by the witness quorum, if the manifest names witnesses) yet (%w)", ErrNoCheckpoint, store.ErrNotFound)
 	}
+	if size == 0 {
+		size = attested
+	}
+	if size > attested {
+		return fmt.Errorf("board: record: log size %d is past the newest quorum checkpoint (%d): %w", size, attested, store.ErrNotFound)
+	}
+	if from >= v.blocks {
+		return fmt.Errorf("board: record: no block at height %d (the board has %d): %w", from, v.blocks, store.ErrNotFound)
+	}
+	return r.st.View(ctx, func(tx store.ReadTx) error {
+		first, err := readBlock(tx, from)
+		if err != nil {
+			return fmt.Errorf("board: record: %w", err)
+		}
+		if first.LogSize > size {
+			return fmt.Errorf("board: record: block %d ends at log size %d, past %d: %w", from, first.LogSize, size, store.ErrNotFound)
+		}
+		if _, err := blockEndingAt(tx, v.blocks, size); err != nil {
+			return fmt.Errorf("board: record: no block ends at log size %d: %w", size, store.ErrNotFound)
+		}
+		sc, err := signedCheckpoint(tx, v, size)
+		if err != nil {
+			return fmt.Errorf("board: record: %w", err)
+		}
+		if len(sc.Signers) == 0 {
+			return fmt.Errorf("board: record: this node holds no signed checkpoint of log size %d: %w (%w)", size, ErrNoCheckpoint, store.ErrNotFound)
+		}
+		if err := writeBlocks(ctx, tx, w, from, v.blocks, size, sc.Note); err != nil {
+			return fmt.Errorf("board: record: %w", err)
+		}
+		return nil
+	})
+}
+
+// writeBlocks writes the blocks from height from up to the one ending at
+// log size size (below height blocks), then note, as a record.
+func writeBlocks(ctx context.Context, tx store.ReadTx, w io.Writer, from, blocks, size uint64, note []byte) error {
 	rw, err := bulletin.NewRecordWriter(w)
 	if err != nil {
 		return err
 	}
-	err = r.st.View(ctx, func(tx store.ReadTx) error {
-		end := uint64(0)
-		for h := uint64(0); h < v.blocks; h++ {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			hd, err := readBlock(tx, h)
-			if err != nil {
-				return err
-			}
-			if hd.LogSize > size {
-				break
-			}
-			entries := make([][]byte, 0, hd.Count)
-			if err := tx.Entries(hd.FirstSeq, hd.LogSize, func(_ uint64, d []byte) error {
-				entries = append(entries, d)
-				return nil
-			}); err != nil {
-				return err
-			}
-			if err := rw.WriteBlock(hd, entries); err != nil {
-				return err
-			}
-			end = hd.LogSize
+	var entries [][]byte
+	end := uint64(0)
+	for h := from; h < blocks && end < size; h++ {
+		if err := ctx.Err(); err != nil {
+			return err
 		}
-		if end != size {
-			return fmt.Errorf("quorum checkpoint of size %d does not end a block (last block ends at %d)", size, end)
-		}
-		sc, err := signedCheckpoint(tx, v, size)
+		hd, err := readBlock(tx, h)
 		if err != nil {
 			return err
 		}
-		if len(sc.Signers) == 0 {
-			return fmt.Errorf("no signed checkpoint yet: %w", ErrNoCheckpoint)
+		entries = entries[:0]
+		if err := tx.Entries(hd.FirstSeq, hd.LogSize, func(_ uint64, d []byte) error {
+			entries = append(entries, d)
+			return nil
+		}); err != nil {
+			return err
 		}
-		return rw.WriteCheckpoint(sc.Note)
-	})
-	if err != nil {
-		return fmt.Errorf("board: record: %w", err)
+		if err := rw.WriteBlock(hd, entries); err != nil {
+			return err
+		}
+		end = hd.LogSize
+	}
+	if end != size {
+		return fmt.Errorf("checkpoint of size %d does not end a block (the blocks written end at %d)", size, end)
+	}
+	if err := rw.WriteCheckpoint(note); err != nil {
+		return err
 	}
 	return rw.Close()
 }

@@ -3,9 +3,11 @@ package board
 import (
 	"bytes"
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/internal/store"
 	"github.com/urna-vote/urna/internal/testonly"
 )
 
@@ -39,6 +41,97 @@ func TestRecordRightAfterAPost(t *testing.T) {
 		}
 		if cp.Size != uint64(entries) {
 			t.Fatalf("checkpoint of size %d ends a record of %d entries", cp.Size, entries)
+		}
+	}
+}
+
+// TestRecordSince: the record suffix from every height (SPEC.md §3.11,
+// "Record suffix") holds exactly the blocks of the whole record from that
+// height, up to the asked log size, then the node's signed checkpoint of
+// that size (the newest quorum checkpoint's, and any other size the node
+// holds a signed checkpoint of); a range the node cannot serve is
+// store.ErrNotFound and writes nothing.
+func TestRecordSince(t *testing.T) {
+	e, c := newElectionCluster(t, testonly.Config{Voters: 2}, nil, "n1", "n2", "n3")
+	c.mustAccept("manifest", e.ManifestEntry())
+	c.mustAccept("credentials", e.CredentialsEntry())
+	deals := e.DealEntries()
+	c.mustAccept("deal", deals[0])
+	c.mustAccept("deals", deals[1:]...) // one post: a block of two entries
+	ctx := context.Background()
+	b := c.leader().board
+	var whole bytes.Buffer
+	if err := b.WriteRecord(ctx, &whole); err != nil {
+		t.Fatal(err)
+	}
+	blocks, _ := testonly.ReadRecord(t, &whole)
+	if len(blocks) < 3 {
+		t.Fatalf("%d blocks, want at least 3", len(blocks))
+	}
+	for from := range blocks {
+		for to := from; to < len(blocks); to++ {
+			size := blocks[to].Header.LogSize
+			if to == len(blocks)-1 && from%2 == 0 {
+				size = 0 // the newest quorum checkpoint's
+			}
+			var buf bytes.Buffer
+			err := b.WriteRecordSince(ctx, &buf, uint64(from), size)
+			if errors.Is(err, ErrNoCheckpoint) && errors.Is(err, store.ErrNotFound) && to < len(blocks)-1 && buf.Len() == 0 {
+				continue // the nodes signed no checkpoint of this size
+			}
+			if err != nil {
+				t.Fatalf("from %d, size %d: %v", from, size, err)
+			}
+			got, cps := testonly.ReadRecord(t, &buf)
+			if len(got) != to-from+1 {
+				t.Fatalf("from %d to %d: %d blocks", from, to, len(got))
+			}
+			for i, g := range got {
+				w := blocks[from+i]
+				if !bytes.Equal(g.Header.Bytes(), w.Header.Bytes()) || len(g.Raw) != len(w.Raw) {
+					t.Fatalf("from %d: block %d differs from the whole record's", from, from+i)
+				}
+				for k := range g.Raw {
+					if !bytes.Equal(g.Raw[k], w.Raw[k]) {
+						t.Fatalf("from %d: block %d entry %d differs from the whole record's", from, from+i, k)
+					}
+				}
+			}
+			if len(cps) != 1 {
+				t.Fatalf("from %d to %d: %d checkpoints", from, to, len(cps))
+			}
+			cp, err := bulletin.ParseCheckpointText(cps[0][:bytes.Index(cps[0], []byte("\n\n"))+1])
+			if err != nil || cp.Size != blocks[to].Header.LogSize {
+				t.Fatalf("from %d to %d: checkpoint %+v, %v; want log size %d", from, to, cp, err, blocks[to].Header.LogSize)
+			}
+		}
+	}
+	n := uint64(len(blocks))
+	last := blocks[n-1].Header.LogSize
+	type bad struct {
+		name       string
+		from, size uint64
+	}
+	cases := []bad{
+		{"no block at that height", n, 0},
+		{"far past the board", 1 << 40, 0},
+		{"a size past the quorum checkpoint", 0, last + 1},
+		{"a first block past the size", 2, blocks[1].Header.LogSize},
+	}
+	for _, b := range blocks {
+		if b.Header.Count > 1 {
+			cases = append(cases, bad{"a size inside a block", 0, b.Header.FirstSeq + 1})
+			break
+		}
+	}
+	if len(cases) == 4 {
+		t.Fatal("no block of the fixture holds two entries: no size inside a block to ask for")
+	}
+	for _, tc := range cases {
+		var buf bytes.Buffer
+		err := b.WriteRecordSince(ctx, &buf, tc.from, tc.size)
+		if !errors.Is(err, store.ErrNotFound) || buf.Len() != 0 {
+			t.Errorf("%s (from %d, size %d): %v after %d bytes, want store.ErrNotFound before any", tc.name, tc.from, tc.size, err, buf.Len())
 		}
 	}
 }

@@ -406,6 +406,12 @@ func (s *Submitter) preCheck(v *state, entries []*bulletin.Entry) []error {
 		if errs[k] == nil && e.Type == bulletin.TypeResult && v.manifest != nil {
 			errs[k] = s.checkResult(v, e)
 		}
+		if errs[k] == nil && (e.Type == bulletin.TypeCredentials || e.Type == bulletin.TypeLateCredentials) {
+			// The strict decoding of the list (canonical, non-identity
+			// elements, SPEC.md V6.2), which Apply leaves out
+			// (applyBodies.Credentials): the error is the rules' own.
+			_, errs[k] = bulletin.StandardBodies{}.Credentials(e.Type, e.Body)
+		}
 	}
 	return errs
 }
@@ -480,31 +486,19 @@ func (s *Submitter) checkResult(v *state, e *bulletin.Entry) error {
 		return err
 	}
 	partials := map[int]*tally.PartialDecryption{}
-	want := int(v.rules.Partials)
 	err = s.st.View(context.Background(), func(tx store.ReadTx) error {
-		// The partial decryptions follow the close: read back from the end.
-		for seq := v.rules.Entries; seq > 0 && len(partials) < want; seq-- {
-			raw, err := tx.Entry(seq - 1)
-			if err != nil {
-				return err
-			}
-			pe, err := bulletin.ParseEntry(raw)
-			if err != nil {
-				return err
-			}
-			if pe.Type == bulletin.TypeClose {
-				break
-			}
+		// The partial decryptions follow the close.
+		return backToClose(tx, v.rules.Entries, func(pe *bulletin.Entry) error {
 			if pe.Type != bulletin.TypePartialDecryption {
-				continue
+				return nil
 			}
 			pd, err := tally.ParsePartialDecryption(pe.Body)
 			if err != nil {
 				return err
 			}
 			partials[pd.Trustee] = pd
-		}
-		return nil
+			return nil
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("board: reading the partial decryptions: %w", err)

@@ -1,10 +1,12 @@
 package board
 
 import (
+	"bytes"
 	"crypto/rand"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/urna-vote/urna/bulletin"
@@ -121,4 +123,35 @@ func BenchmarkPreCheck(b *testing.B) {
 	b.Run("joint", func(b *testing.B) {
 		run(b, func(en []*bulletin.Entry) []error { return preCheckBallots(v, sp, en) })
 	})
+}
+
+// TestAttackCredentialListNotCanonical: a credential list whose last
+// element is no canonical encoding (SPEC.md V6.2) is refused by the
+// pre-check with the rules' own error, and nothing is proposed. Apply
+// reads lists without decoding their elements (applyBodies.Credentials),
+// so the pre-check is where a list is decoded strictly.
+func TestAttackCredentialListNotCanonical(t *testing.T) {
+	e, c := newElectionCluster(t, testonly.Config{Voters: 3}, nil, "n1", "n2", "n3")
+	c.mustAccept("manifest", e.ManifestEntry())
+	good, err := bulletin.ParseEntry(e.CredentialsEntry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := bytes.Clone(good.Body)
+	copy(body[len(body)-32:], bytes.Repeat([]byte{0xff}, 32))
+	want := func() error {
+		_, err := bulletin.StandardBodies{}.Credentials(bulletin.TypeCredentials, body)
+		return err
+	}()
+	if want == nil {
+		t.Fatal("the forged list decodes")
+	}
+	res := c.submit(e.Entry(bulletin.TypeCredentials, bulletin.RoleCredentialAuthority, e.CA, body))
+	if res[0].Err == nil || !strings.HasSuffix(res[0].Err.Error(), want.Error()) {
+		t.Fatalf("a list with a non-canonical credential: %v, want the rules' %v", res[0].Err, want)
+	}
+	if n := c.leader().board.current().entries; n != 1 {
+		t.Fatalf("the board holds %d entries, want the manifest alone", n)
+	}
+	c.mustAccept("credentials", e.CredentialsEntry())
 }

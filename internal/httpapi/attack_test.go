@@ -38,7 +38,13 @@ func postEntries(t *testing.T, srv *httptest.Server, body io.Reader, hdr ...stri
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
-	resp, err := srv.Client().Do(req)
+	return exchange(t, srv.Client(), req)
+}
+
+// exchange sends req and reads the whole answer.
+func exchange(t *testing.T, hc *http.Client, req *http.Request) answer {
+	t.Helper()
+	resp, err := hc.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,8 +46,13 @@ type Backend interface {
 	ConsistencyProof(ctx context.Context, from, to uint64) (*api.ConsistencyProof, error)
 	Receipt(ctx context.Context, seq uint64) (*api.Receipt, error)
 	Results(ctx context.Context) (*api.Results, error)
-	// WriteRecord streams the complete election record (bulletin record format).
-	WriteRecord(ctx context.Context, w io.Writer) error
+	// WriteRecord streams the election record (bulletin record format):
+	// the complete record for from = size = 0, else the blocks from height
+	// from up to the one ending at log size size (0: the newest quorum
+	// checkpoint's), then the node's signed checkpoint of that size
+	// (SPEC.md §3.11, "Record suffix"). A range the node cannot serve
+	// fails with store.ErrNotFound before anything is written.
+	WriteRecord(ctx context.Context, w io.Writer, from, size uint64) error
 	// Subscribe delivers blocks as they are committed until cancel is called.
 	Subscribe(ctx context.Context) (blocks <-chan api.Block, cancel func())
 

@@ -60,6 +60,10 @@ func (s *server) forward(c echo.Context, err error) bool {
 	if errors.As(err, &nle) {
 		hint = nle.LeaderAPI
 	}
+	if isEntriesPath(req.URL.Path) && isRawEntry(req) {
+		s.forwardRawEntry(c, req.URL.Path, body, hint)
+		return true
+	}
 	if isEntriesPath(req.URL.Path) {
 		s.forwardEntries(c, req.URL.Path, body, hint)
 		return true
@@ -127,6 +131,16 @@ func (s *server) forwardEntries(c echo.Context, path string, body []byte, hint s
 	}
 	c.Response().Header().Set(forwardedHeader, "1")
 	_ = c.JSON(http.StatusOK, resp)
+}
+
+// forwardRawEntry forwards a binary post of one entry (rawentry.go) as it
+// came, unless the entry does not parse: that one this node answers.
+func (s *server) forwardRawEntry(c echo.Context, path string, entry []byte, hint string) {
+	if _, err := bulletin.ParseEntry(entry); err != nil {
+		_ = c.JSON(http.StatusOK, api.SubmitResponse{Results: []api.SubmitItem{{Error: s.itemError(c.Request(), 0, fmt.Errorf("entry 0: %w", err))}}})
+		return
+	}
+	s.relay(c, s.forwardTo(c, path, entry, hint))
 }
 
 // handleErrorLocal answers err without trying to forward again.

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"log/slog"
 	"net/http/httptest"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/internal/api"
 	"github.com/urna-vote/urna/internal/httpapi"
 	"github.com/urna-vote/urna/internal/httpapi/httpapitest"
@@ -91,5 +93,36 @@ func TestForwardFollowsNewLeader(t *testing.T) {
 	}
 	if len(newLeader.Submitted) != 1 {
 		t.Fatalf("the new leader got %d entries", len(newLeader.Submitted))
+	}
+}
+
+// TestForwardRawEntry: a binary post to a follower reaches the leader as
+// it came (the same bytes, in binary) and is answered by it; an entry
+// that does not parse is answered by the follower and never sent.
+func TestForwardRawEntry(t *testing.T) {
+	leader := httpapitest.Sample()
+	leader.EntriesV = nil
+	leaderSrv := serve(t, leader, httpapi.Options{})
+	_, fsrv := newFollowerOf(t, leaderSrv.URL)
+	addr := fsrv.Listener.Addr().String()
+
+	junk := rawEntry(1, bulletin.TypeBallot, 10) // the identity as author key
+	a := postRaw(t, addr, bytes.NewReader(junk), int64(len(junk)))
+	var out api.SubmitResponse
+	if a.status != 200 || json.Unmarshal(a.body, &out) != nil || len(out.Results) != 1 || out.Results[0].Error == nil || out.Results[0].Error.Code != api.CodeMalformed {
+		t.Fatalf("junk in binary through a follower: %d %s", a.status, a.body)
+	}
+	if len(leader.Submitted) != 0 {
+		t.Fatalf("junk reached the leader: %d entries", len(leader.Submitted))
+	}
+
+	good := entryOf(t, 7)
+	a = postRaw(t, addr, bytes.NewReader(good), int64(len(good)))
+	out = api.SubmitResponse{}
+	if a.status != 200 || json.Unmarshal(a.body, &out) != nil || len(out.Results) != 1 || out.Results[0].Error != nil {
+		t.Fatalf("an entry in binary through a follower: %d %s", a.status, a.body)
+	}
+	if len(leader.Submitted) != 1 || !bytes.Equal(leader.Submitted[0], good) {
+		t.Fatalf("the leader got %d entries, want the one posted, byte for byte", len(leader.Submitted))
 	}
 }

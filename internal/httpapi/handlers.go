@@ -26,7 +26,7 @@ func (s *server) routes(e *echo.Echo) {
 		with := func(h ...echo.MiddlewareFunc) []echo.MiddlewareFunc {
 			return append(append([]echo.MiddlewareFunc{}, m...), h...)
 		}
-		g.POST("/entries", s.submit, with(t)...)
+		g.POST("/entries", s.submit, with(s.holdLarge, t)...)
 		g.GET("/election", s.election, with(t, rc)...)
 		g.GET("/entries", s.entries, with(t, rc)...)
 		g.GET("/entries/:seq", s.entry, with(t, rc)...)
@@ -65,6 +65,13 @@ func (s *server) routes(e *echo.Echo) {
 }
 
 func (s *server) submit(c echo.Context) error {
+	if isRawEntry(c.Request()) {
+		entry, err := s.readRawEntry(c)
+		if err != nil {
+			return err
+		}
+		return s.submitEntries(c, [][]byte{entry})
+	}
 	var req api.SubmitRequest
 	if err := bindStrict(c, s.opts.MaxEntriesBody, &req); err != nil {
 		return err
@@ -84,6 +91,11 @@ func (s *server) submit(c echo.Context) error {
 		}
 		entries[i] = b
 	}
+	return s.submitEntries(c, entries)
+}
+
+// submitEntries submits the posted entries and answers their results.
+func (s *server) submitEntries(c echo.Context, entries [][]byte) error {
 	results, err := s.be(c).Submit(c.Request().Context(), entries)
 	if err != nil {
 		return err

@@ -39,7 +39,7 @@ type election interface {
 	ConsistencyProof(ctx context.Context, from, to uint64) ([]tlog.Hash, error)
 	Receipt(ctx context.Context, seq uint64) (*bulletin.Receipt, error)
 	Result(ctx context.Context) (*board.Result, error)
-	WriteRecord(ctx context.Context, w io.Writer) error
+	WriteRecordSince(ctx context.Context, w io.Writer, from, size uint64) error
 	Subscribe(ctx context.Context) (<-chan board.Block, func())
 }
 
@@ -328,7 +328,9 @@ func (n node) Results(ctx context.Context) (*api.Results, error) {
 	return out, nil
 }
 
-func (n node) WriteRecord(ctx context.Context, w io.Writer) error { return n.e.WriteRecord(ctx, w) }
+func (n node) WriteRecord(ctx context.Context, w io.Writer, from, size uint64) error {
+	return n.e.WriteRecordSince(ctx, w, from, size)
+}
 
 func (n node) Subscribe(ctx context.Context) (<-chan api.Block, func()) {
 	in, cancel := n.e.Subscribe(ctx)

@@ -56,6 +56,11 @@ type Options struct {
 	// body (defaults: api.MaxEntriesBody, api.MaxBody).
 	MaxEntriesBody int64
 	MaxBody        int64
+	// MaxLargePosts bounds the binary posts of an entry larger than
+	// MaxEntriesBody (up to its type's limit, SPEC.md §3.2: a credential
+	// list, a shuffle) read and submitted at once; one more is refused
+	// with 503 overloaded, so the memory they hold stays bounded.
+	MaxLargePosts int
 
 	// ForwardTransport carries writes forwarded to the leader (nil: a
 	// default transport). With mutual TLS between nodes it presents this
@@ -99,6 +104,7 @@ func DefaultOptions() Options {
 		KeepAlive:         15 * time.Second,
 		MaxStreams:        1024,
 		MaxEntriesBody:    api.MaxEntriesBody,
+		MaxLargePosts:     2,
 		MaxBody:           api.MaxBody,
 		ForwardWait:       5 * time.Second,
 		ConsistentWait:    5 * time.Second,
@@ -124,6 +130,9 @@ func (o Options) withDefaults() Options {
 	if o.MaxEntriesBody <= 0 {
 		o.MaxEntriesBody = d.MaxEntriesBody
 	}
+	if o.MaxLargePosts <= 0 {
+		o.MaxLargePosts = d.MaxLargePosts
+	}
 	if o.MaxStreams <= 0 {
 		o.MaxStreams = d.MaxStreams
 	}
@@ -146,6 +155,7 @@ type server struct {
 	opts    Options
 	log     *slog.Logger
 	streams chan struct{} // one token per stream being served
+	large   chan struct{} // one token per large binary post (rawentry.go)
 	// streamsBy counts the streams served per election id (stream.go).
 	streamsMu sync.Mutex
 	streamsBy map[string]int
@@ -155,7 +165,7 @@ type server struct {
 // carries the timeouts of opts; run it with [Serve] (or e.StartServer).
 func New(b Backend, opts Options) *echo.Echo {
 	opts = opts.withDefaults()
-	s := &server{b: b, opts: opts, log: opts.Logger, streams: make(chan struct{}, opts.MaxStreams), streamsBy: map[string]int{}}
+	s := &server{b: b, opts: opts, log: opts.Logger, streams: make(chan struct{}, opts.MaxStreams), large: make(chan struct{}, opts.MaxLargePosts), streamsBy: map[string]int{}}
 
 	e := echo.New()
 	e.HideBanner = true

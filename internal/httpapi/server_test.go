@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -185,6 +186,22 @@ func TestRecord(t *testing.T) {
 	a := request(t, srv, "GET", "/api/v1/record", "")
 	if a.status != 200 || !bytes.Equal(a.body, f.Record) || a.header.Get("Content-Type") != "application/octet-stream" {
 		t.Fatalf("record: %d %q %q", a.status, a.header.Get("Content-Type"), a.body)
+	}
+
+	// The suffix after a height (SPEC.md §3.11, "Record suffix"): the
+	// range reaches the backend; a bad one is a 400.
+	a = request(t, srv, "GET", "/api/v1/record?from=3&size=12", "")
+	if a.status != 200 || !reflect.DeepEqual(f.RecordAsked, [][2]uint64{{0, 0}, {3, 12}}) {
+		t.Fatalf("record suffix: %d, ranges asked %v", a.status, f.RecordAsked)
+	}
+	for _, q := range []string{"from=-1", "from=x", "size=1e3"} {
+		if a = request(t, srv, "GET", "/api/v1/record?"+q, ""); a.status != 400 || a.errorBody(t).Code != api.CodeMalformed {
+			t.Errorf("GET /record?%s: %d %s, want 400 malformed", q, a.status, a.body)
+		}
+	}
+	f.SetErr("WriteRecord", fmt.Errorf("board: record: no block at height 9: %w", store.ErrNotFound))
+	if a = request(t, srv, "GET", "/api/v1/record?from=9", ""); a.status != 404 {
+		t.Errorf("GET /record?from=9 past the board: %d %s, want 404", a.status, a.body)
 	}
 
 	// A failure before the first byte is an ordinary error answer.

@@ -95,11 +95,19 @@ func (s *server) newStreamWriter(c echo.Context) *streamWriter {
 }
 
 func (s *server) record(c echo.Context) error {
+	from, err := queryUint(c, api.RecordFromParam, 0)
+	if err != nil {
+		return err
+	}
+	size, err := queryUint(c, api.RecordSizeParam, 0)
+	if err != nil {
+		return err
+	}
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, echo.MIMEOctetStream)
 	h.Set(echo.HeaderContentDisposition, `attachment; filename="record"`)
 	w := s.newStreamWriter(c)
-	err := s.be(c).WriteRecord(c.Request().Context(), w)
+	err = s.be(c).WriteRecord(c.Request().Context(), w, from, size)
 	if err == nil {
 		if !w.started {
 			c.Response().WriteHeader(http.StatusOK)

@@ -90,9 +90,11 @@ type countingStore struct {
 
 func (s *countingStore) GetLog(i uint64, l *raft.Log) error { s.gets++; return s.LogStore.GetLog(i, l) }
 
-// TestSizedLogCache: small entries are served from the cache, large ones
-// never enter it (they are read from the store), and both read back
-// exactly.
+// TestSizedLogCache: small entries are served from the cache; large ones
+// never enter its slots: the newest large entry alone is served from
+// memory until keepLarge entries follow it (raft reads it before every
+// AppendEntries while followers catch up), then from the store. All read
+// back exactly, and a deleted range drops the kept one.
 func TestSizedLogCache(t *testing.T) {
 	st := &countingStore{LogStore: raft.NewInmemStore()}
 	c, err := newSizedLogCache(st, 16, 100)
@@ -107,15 +109,42 @@ func TestSizedLogCache(t *testing.T) {
 	if err := c.StoreLog(large); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []*raft.Log{small, large} {
+	read := func(want *raft.Log, fromStore bool) {
+		t.Helper()
 		var l raft.Log
 		before := st.gets
-		if err := c.GetLog(want.Index, &l); err != nil || !bytes.Equal(l.Data, want.Data) {
+		if err := c.GetLog(want.Index, &l); err != nil || !bytes.Equal(l.Data, want.Data) || l.Term != want.Term {
 			t.Fatalf("log %d: %v, %q", want.Index, err, l.Data)
 		}
-		fromStore := st.gets > before
-		if fromStore != (len(want.Data) > 100) {
-			t.Fatalf("log %d of %d bytes read from the store: %v", want.Index, len(want.Data), fromStore)
+		if got := st.gets > before; got != fromStore {
+			t.Fatalf("log %d of %d bytes read from the store: %v, want %v", want.Index, len(want.Data), got, fromStore)
 		}
+	}
+	read(small, false)
+	read(large, false) // the newest large entry, kept
+	for i := uint64(3); i <= 2+keepLarge; i++ {
+		if err := c.StoreLog(&raft.Log{Index: i, Term: 1, Data: []byte("s")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read(large, false)
+	if err := c.StoreLog(&raft.Log{Index: 3 + keepLarge, Term: 1, Data: []byte("s")}); err != nil {
+		t.Fatal(err)
+	}
+	read(large, true) // keepLarge entries after it: no longer kept
+
+	// A newer large entry replaces it; a deleted range drops it.
+	newer := &raft.Log{Index: 4 + keepLarge, Term: 2, Data: bytes.Repeat([]byte("N"), 200)}
+	if err := c.StoreLog(newer); err != nil {
+		t.Fatal(err)
+	}
+	read(newer, false)
+	read(large, true)
+	if err := c.DeleteRange(newer.Index, newer.Index); err != nil {
+		t.Fatal(err)
+	}
+	var l raft.Log
+	if err := c.GetLog(newer.Index, &l); err == nil {
+		t.Fatalf("a deleted large entry is still served: %d bytes", len(l.Data))
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -363,9 +364,11 @@ func heldEntries(t *testing.T, p *testonly.Proxy) []*bulletin.Entry {
 }
 
 // hideBallots returns a rewrite that serves /entries with every ballot
-// but the first removed (hideEntries).
+// but the first removed (hideEntries), and the record suffix a party
+// reads after its saved state (GET /record?from=) with its ballots
+// removed (rewriteRecord: the blocks' counts and sizes follow).
 func hideBallots(t *testing.T, node *apiclient.Client) func(string, *http.Request, []byte) []byte {
-	return hideEntries(t, node, func() func(api.Entry) bool {
+	pages := hideEntries(t, node, func() func(api.Entry) bool {
 		kept := 0
 		return func(e api.Entry) bool {
 			if e.Type != bulletin.TypeBallot.String() {
@@ -375,4 +378,50 @@ func hideBallots(t *testing.T, node *apiclient.Client) func(string, *http.Reques
 			return kept > 1
 		}
 	})
+	return func(path string, r *http.Request, body []byte) []byte {
+		if isSuffix(path, r) {
+			return rewriteRecord(t, body, func(blocks []*bulletin.RecordBlock) {
+				next := blocks[0].Header.FirstSeq
+				for _, b := range blocks {
+					b.Raw = slices.DeleteFunc(b.Raw, func(raw []byte) bool {
+						e, err := bulletin.ParseEntry(raw)
+						return err == nil && e.Type == bulletin.TypeBallot
+					})
+					b.Header.FirstSeq, b.Header.Count = next, uint32(len(b.Raw))
+					b.Header.LogSize = next + uint64(len(b.Raw))
+					next = b.Header.LogSize
+				}
+			})
+		}
+		return pages(path, r, body)
+	}
+}
+
+// isSuffix: the request is for the record suffix after a party's saved
+// state (SPEC.md §3.11).
+func isSuffix(path string, r *http.Request) bool {
+	return path == api.Prefix+"/record" && r.URL.Query().Has(api.RecordFromParam)
+}
+
+// rewriteRecord returns the record (or suffix) body with its blocks changed by edit
+// (its checkpoints kept), framed again; a body that is no record is
+// returned as it is.
+func rewriteRecord(t *testing.T, body []byte, edit func([]*bulletin.RecordBlock)) []byte {
+	rr, err := bulletin.NewRecordReader(bytes.NewReader(body))
+	if err != nil {
+		return body
+	}
+	var blocks []*bulletin.RecordBlock
+	for {
+		b, err := rr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return body
+		}
+		blocks = append(blocks, b)
+	}
+	edit(blocks)
+	return testonly.WriteRecord(t, blocks, rr.Checkpoints())
 }

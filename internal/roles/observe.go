@@ -53,7 +53,7 @@ func follow(ctx context.Context, rand io.Reader, nodes []*apiclient.Client, mem 
 		if err := WaitCheckpoint(ctx, nodes[0], 15*time.Second); err != nil {
 			return nil, err
 		}
-		s, err = client.Follow(ctx, nodeSource{nodes[0]}, client.FollowOptions{Fingerprint: fp, Others: others, Rand: rand, State: state})
+		s, err = client.Follow(ctx, nodes[0], client.FollowOptions{Fingerprint: fp, Others: others, Rand: rand, State: state})
 		if s != nil && errors.Is(err, client.ErrNotVerified) && attempt < 2 {
 			if step, _, _ := s.Report.FirstFailure(); step == client.StepV3 {
 				continue

@@ -41,7 +41,7 @@ func startElection(t *testing.T, voters, n int, tune func(*Config)) (*testonly.E
 
 // startCluster starts n in-process nodes on loopback (n1 bootstraps, the
 // others join through it) and stops them at the end of the test.
-func startCluster(t *testing.T, e *testonly.Election, n int, tune func(*Config)) []*Node {
+func startCluster(t testing.TB, e *testonly.Election, n int, tune func(*Config)) []*Node {
 	t.Helper()
 	base := t.TempDir()
 	var nodes []*Node
@@ -71,7 +71,7 @@ func startCluster(t *testing.T, e *testonly.Election, n int, tune func(*Config))
 
 // nodeConfig is the config of test node id of e's board, with its data
 // under base, loopback listeners on free ports and testRaftTiming.
-func nodeConfig(t *testing.T, e *testonly.Election, base, id string) Config {
+func nodeConfig(t testing.TB, e *testonly.Election, base, id string) Config {
 	cfg := DefaultConfig()
 	cfg.ID, cfg.DataDir = id, filepath.Join(base, id)
 	cfg.RaftBind, cfg.HTTPListen = "127.0.0.1:0", "127.0.0.1:0"

@@ -489,21 +489,23 @@ type pgTx struct {
 type pgShared struct {
 	counts map[Partition]*pgCounts
 	known  map[Partition]bool // partitions known to be in parts
-	// pending are the Puts and Deletes not sent yet, in order, and what
-	// each does (for its error). They go to the server as one batch (one
-	// round trip) when pgPending are waiting, before any other statement
-	// of the transaction, and before it commits: a credential list of a
-	// million voters is two million key-value rows, which one round trip
-	// each made take minutes.
-	pending pgx.Batch
-	what    []pgOp
+	// pending are the Puts and Deletes not sent yet, in order. They go to
+	// the server in one round trip when pgPending are waiting, before any
+	// other statement of the transaction, and before it commits, each run
+	// of Puts as one multi-row INSERT (flush): a credential list of a
+	// million voters is a million key-value rows, which one round trip
+	// each made take minutes, and one statement each still tens of
+	// seconds per node.
+	pending []pgOp
 }
 
-// pgOp is a pending Put or Delete, for its error.
+// pgOp is a pending Put or Delete.
 type pgOp struct {
-	del bool
-	ns  Namespace
-	key []byte
+	del   bool
+	part  int32
+	ns    Namespace
+	key   []byte
+	value []byte
 }
 
 func (o pgOp) String() string {
@@ -514,7 +516,7 @@ func (o pgOp) String() string {
 }
 
 // pgPending is how many Puts and Deletes wait before they are sent.
-const pgPending = 1024
+const pgPending = 8192
 
 type pgCounts struct {
 	nEntries, nHashes, nBlocks      int64
@@ -546,13 +548,16 @@ func (t *pgTx) pp() (int32, error) {
 }
 
 // written records that the partition holds data (parts lists it) before
-// its first write in the transaction.
+// its first write in the transaction. Only that statement sends the
+// pending writes first: a Put that finds its partition recorded leaves
+// them pending (flush), so that a credential list's million rows go in a
+// few round trips, not one each.
 func (t *pgTx) written() error {
-	if err := t.flush(); err != nil {
-		return err
-	}
 	p, err := t.pp()
 	if err != nil || p == 0 || t.sh.known[t.part] {
+		return err
+	}
+	if err := t.flush(); err != nil {
 		return err
 	}
 	if _, err := t.tx.Exec(t.ctx, `INSERT INTO parts (part) VALUES ($1) ON CONFLICT DO NOTHING`, p); err != nil {
@@ -923,36 +928,74 @@ func (t *pgTx) Put(ns Namespace, key, value []byte) error {
 	if err := t.written(); err != nil {
 		return err
 	}
-	key = bytes.Clone(key)
-	return t.queue(pgOp{ns: ns, key: key}, `INSERT INTO kv (part, ns, key, value) VALUES ($4, $1, $2, $3)
-		ON CONFLICT (part, ns, key) DO UPDATE SET value = excluded.value`, int16(ns), key, bytes.Clone(nonNil(value)), int32(t.part))
+	return t.queue(pgOp{part: int32(t.part), ns: ns, key: bytes.Clone(key), value: bytes.Clone(nonNil(value))})
 }
 
-// queue adds a Put or Delete to the pending batch, sending it when full.
-// The caller's key and value may change after Put returns (the WriteTx
-// contract), hence the copies.
-func (t *pgTx) queue(what pgOp, sql string, args ...any) error {
-	t.sh.pending.Queue(sql, args...)
-	t.sh.what = append(t.sh.what, what)
-	if len(t.sh.what) >= pgPending {
+// queue adds a Put or Delete to the pending writes, sending them when
+// pgPending wait. The caller's key and value may change after Put returns
+// (the WriteTx contract), hence the copies.
+func (t *pgTx) queue(op pgOp) error {
+	t.sh.pending = append(t.sh.pending, op)
+	if len(t.sh.pending) >= pgPending {
 		return t.flush()
 	}
 	return nil
 }
 
-// flush sends the pending Puts and Deletes in one round trip. Every other
-// statement of the transaction runs after it, so reads see the writes.
+// putRows writes many kv rows in one statement; a row whose key exists
+// replaces its value. The rows MUST name distinct keys (ON CONFLICT
+// cannot touch a row twice in one statement).
+const putRows = `INSERT INTO kv (part, ns, key, value)
+	SELECT * FROM unnest($1::integer[], $2::smallint[], $3::bytea[], $4::bytea[])
+	ON CONFLICT (part, ns, key) DO UPDATE SET value = excluded.value`
+
+// flush sends the pending Puts and Deletes in one round trip, in order:
+// each run of Puts of distinct keys as one statement (putRows), each
+// Delete alone. Every other statement of the transaction runs after it, so
+// reads see the writes.
 func (t *pgTx) flush() error {
-	if len(t.sh.what) == 0 {
+	if len(t.sh.pending) == 0 {
 		return nil
 	}
-	b, what := t.sh.pending, t.sh.what
-	t.sh.pending, t.sh.what = pgx.Batch{}, nil
+	ops := t.sh.pending
+	t.sh.pending = nil
+	var b pgx.Batch
+	var what []string // each statement's description, for its error
+	for i := 0; i < len(ops); {
+		if ops[i].del {
+			o := ops[i]
+			b.Queue(`DELETE FROM kv WHERE part = $3 AND ns = $1 AND key = $2`, int16(o.ns), o.key, o.part)
+			what = append(what, o.String())
+			i++
+			continue
+		}
+		var parts []int32
+		var nss []int16
+		var keys, values [][]byte
+		seen := map[pgKey]bool{}
+		j := i
+		for ; j < len(ops) && !ops[j].del; j++ {
+			k := pgKey{ops[j].part, ops[j].ns, string(ops[j].key)}
+			if seen[k] {
+				break // a second Put of a key: the next statement, in order
+			}
+			seen[k] = true
+			parts, nss = append(parts, ops[j].part), append(nss, int16(ops[j].ns))
+			keys, values = append(keys, ops[j].key), append(values, ops[j].value)
+		}
+		b.Queue(putRows, parts, nss, keys, values)
+		if j-i == 1 {
+			what = append(what, ops[i].String())
+		} else {
+			what = append(what, fmt.Sprintf("putting %d keys (the first %x in namespace %v)", j-i, ops[i].key, ops[i].ns))
+		}
+		i = j
+	}
 	br := t.tx.SendBatch(t.ctx, &b)
 	for _, w := range what {
 		if _, err := br.Exec(); err != nil {
 			_ = br.Close()
-			return pgError(w.String(), err)
+			return pgError(w, err)
 		}
 	}
 	if err := br.Close(); err != nil {
@@ -969,8 +1012,14 @@ func (t *pgTx) Delete(ns Namespace, key []byte) error {
 	if err != nil {
 		return err
 	}
-	key = bytes.Clone(key)
-	return t.queue(pgOp{del: true, ns: ns, key: key}, `DELETE FROM kv WHERE part = $3 AND ns = $1 AND key = $2`, int16(ns), key, p)
+	return t.queue(pgOp{del: true, part: p, ns: ns, key: bytes.Clone(key)})
+}
+
+// pgKey is a kv row's key, for flush.
+type pgKey struct {
+	part int32
+	ns   Namespace
+	key  string
 }
 
 // nonNil maps a nil slice to an empty one: pgx encodes nil []byte as SQL

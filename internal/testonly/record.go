@@ -166,3 +166,29 @@ func ParseEntry(t testing.TB, raw []byte) *bulletin.Entry {
 func Resealer(tb testing.TB, seed string, m *ballot.Manifest, nodes []Node, entries [][]byte) *Election {
 	return &Election{tb: tb, Rand: seeded.New(seed), Manifest: m, Nodes: nodes, Entries: entries}
 }
+
+// WriteRecord frames blocks and checkpoint notes as a record file (the
+// inverse of ReadRecord, for tests that edit a record). It stops the test
+// on any error.
+func WriteRecord(t testing.TB, blocks []*bulletin.RecordBlock, notes [][]byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := bulletin.NewRecordWriter(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range blocks {
+		if err := w.WriteBlock(b.Header, b.Raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, n := range notes {
+		if err := w.WriteCheckpoint(n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}

@@ -56,6 +56,8 @@ type Fake struct {
 	Cosigns   [][]byte
 	Archived  []string // Archive's ids
 	Waited    []uint64 // WaitApplied's indexes
+	// RecordAsked are WriteRecord's ranges (from, size).
+	RecordAsked [][2]uint64
 }
 
 var _ httpapi.Backend = (*Fake)(nil)
@@ -256,7 +258,12 @@ func (f *Fake) Results(context.Context) (*api.Results, error) {
 	return f.ResultsV, nil
 }
 
-func (f *Fake) WriteRecord(_ context.Context, w io.Writer) error {
+// WriteRecord writes Record, whatever the range asked (RecordAsked
+// records it).
+func (f *Fake) WriteRecord(_ context.Context, w io.Writer, from, size uint64) error {
+	f.mu.Lock()
+	f.RecordAsked = append(f.RecordAsked, [2]uint64{from, size})
+	f.mu.Unlock()
 	if err := f.err("WriteRecord"); err != nil {
 		return err
 	}

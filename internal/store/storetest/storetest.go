@@ -58,6 +58,7 @@ func Run(t *testing.T, open OpenFunc) {
 		{"KV", testKV},
 		{"InvalidArguments", testInvalid},
 		{"ReadYourWrites", testReadYourWrites},
+		{"WritesInOrder", testWritesInOrder},
 		{"Rollback", testRollback},
 		{"Copies", testCopies},
 		{"CallbacksMayRead", testCallbacksMayRead},
@@ -810,6 +811,70 @@ func testReadYourWrites(t *testing.T, open OpenFunc) {
 		}
 		if n, _ := tx.HashCount(); n != 3 {
 			t.Errorf("HashCount = %d, want 3", n)
+		}
+		return nil
+	})
+}
+
+// testWritesInOrder: the Puts and Deletes of one transaction take effect
+// in their order, whatever a store groups (PostgreSQL sends runs of Puts
+// as one statement): a key put twice keeps its last value, a deleted then
+// put key exists, a put then deleted key does not; across many thousands
+// of writes (several of the store's round trips), partitions and
+// namespaces.
+func testWritesInOrder(t *testing.T, open OpenFunc) {
+	s, _ := open(t)
+	const n = 20000
+	key := func(i int) []byte { return []byte(fmt.Sprintf("k%06d", i)) }
+	update(t, s, func(tx store.WriteTx) error {
+		p1 := tx.WriteIn(1)
+		for i := range n {
+			if err := tx.Put(store.NSMeta, key(i), []byte("v1")); err != nil {
+				return err
+			}
+			if err := p1.Put(store.NSMeta, key(i), []byte("p1")); err != nil {
+				return err
+			}
+			switch i % 5 {
+			case 1: // put twice
+				if err := tx.Put(store.NSMeta, key(i), []byte("v2")); err != nil {
+					return err
+				}
+			case 2: // deleted
+				if err := tx.Delete(store.NSMeta, key(i)); err != nil {
+					return err
+				}
+			case 3: // deleted, then put again
+				if err := tx.Delete(store.NSMeta, key(i)); err != nil {
+					return err
+				}
+				if err := tx.Put(store.NSMeta, key(i), []byte("v3")); err != nil {
+					return err
+				}
+			case 4: // another namespace, same key
+				if err := tx.Put(store.NSTally, key(i), []byte("t")); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	view(t, s, func(tx store.ReadTx) error {
+		for i := range n {
+			want, found := map[int]string{0: "v1", 1: "v2", 3: "v3", 4: "v1"}[i%5]
+			v, err := tx.Get(store.NSMeta, key(i))
+			switch {
+			case !found && !errors.Is(err, store.ErrNotFound):
+				t.Fatalf("key %d: %q, %v; want it deleted", i, v, err)
+			case found && (err != nil || string(v) != want):
+				t.Fatalf("key %d: %q, %v; want %q", i, v, err, want)
+			}
+			if v, err := tx.In(1).Get(store.NSMeta, key(i)); err != nil || string(v) != "p1" {
+				t.Fatalf("partition 1, key %d: %q, %v", i, v, err)
+			}
+			if v, err := tx.Get(store.NSTally, key(i)); (i%5 == 4) != (err == nil) || (err == nil && string(v) != "t") {
+				t.Fatalf("namespace tally, key %d: %q, %v", i, v, err)
+			}
 		}
 		return nil
 	})
