@@ -65,6 +65,7 @@ type VerifyOptions struct {
 // steps it did not reach have Ran == false.
 func VerifyElectionRecord(r io.Reader, opts VerifyOptions) (*Report, error) {
 	v := newVerifier(opts)
+	v.front = &frontier{}
 	err := v.run(r)
 	v.finish()
 	if err != nil {
@@ -106,6 +107,7 @@ type verifier struct {
 	idx   *bulletin.MemIndex
 
 	log      bulletin.MemoryLog
+	front    *frontier // if set, the log instead of log: VerifyElectionRecord keeps only its right edge
 	prev     *bulletin.BlockHeader
 	time     uint64              // the time of the current block: the rules' window reads it (V5.7)
 	blockAt  map[uint64]blockRef // log size → block
@@ -116,7 +118,12 @@ type verifier struct {
 	manifest *bulletin.Entry
 	m        *ballot.Manifest
 	params   *tally.Params
-	creds    *ballot.CredentialList // the credential list entry (V6.1–V6.2)
+	// credsSeen: the credential list entry was accepted (V6.1–V6.2);
+	// creds is that list, kept only for VerifyElectionKey (keyOnly): a
+	// decoded list costs about 300 bytes a voter, and the electorate
+	// holds what the later steps need.
+	credsSeen bool
+	creds     *ballot.CredentialList
 	// electorate is every registered credential with its weight: the list
 	// and the late-credentials entries accepted so far (V6.4).
 	electorate *ballot.Electorate
@@ -297,8 +304,8 @@ func (v *verifier) block(b *bulletin.RecordBlock, pre []predecoded) {
 	v.pre = nil
 	// V3: the block's log root against the Merkle log recomputed from the entries.
 	v.checked(StepV3)
-	size := v.log.Size()
-	root, err := v.log.Root(size)
+	size := v.logSize()
+	root, err := v.logRoot()
 	switch {
 	case err != nil:
 		v.failBlock(StepV3, int64(h.Height), "V3.5 log_root", "%v", err)
@@ -312,11 +319,29 @@ func (v *verifier) block(b *bulletin.RecordBlock, pre []predecoded) {
 	v.prev = h
 }
 
+// logSize is the number of entries in the Merkle log (V3).
+func (v *verifier) logSize() uint64 {
+	if v.front != nil {
+		return v.front.Size()
+	}
+	return v.log.Size()
+}
+
+// logRoot is the root of the whole Merkle log (V3).
+func (v *verifier) logRoot() (tlog.Hash, error) {
+	if v.front != nil {
+		return v.front.Root(v.front.Size())
+	}
+	return v.log.Root(v.log.Size())
+}
+
 // leaf appends one decoded entry to the Merkle log (V3) and runs the
 // per-entry steps on it; raw is its canonical encoding. VerifyElectionRecord calls it for
 // every entry of every block, VerifyElectionKey for the entries up to open.
 func (v *verifier) leaf(raw []byte, e *bulletin.Entry) {
-	if err := v.log.Append(raw); err != nil {
+	if v.front != nil {
+		v.front.Append(raw)
+	} else if err := v.log.Append(raw); err != nil {
 		v.failAt(StepV3, v.seq, "V3 log", "%v", err)
 	}
 	v.entry(e)
@@ -733,7 +758,10 @@ func (v *verifier) count(pb pendingBallot) {
 // registered, so a failure here means the replay of the rules is faulty.
 func (v *verifier) register(seq int64, t bulletin.EntryType, l *ballot.CredentialList) {
 	if t == bulletin.TypeCredentials {
-		v.creds, v.electorate = l, ballot.NewElectorate()
+		v.credsSeen, v.electorate = true, ballot.NewElectorate()
+		if v.keyOnly {
+			v.creds = l
+		}
 	}
 	if v.electorate == nil {
 		return
@@ -853,7 +881,7 @@ func (v *verifier) finish() {
 		for n := StepV2; n <= StepV5; n++ {
 			reached[n] = rep.Entries > 0
 		}
-		reached[StepV6] = v.creds != nil
+		reached[StepV6] = v.credsSeen
 		reached[StepV7] = v.joint != nil || len(rep.step(StepV7).Failures) > 0
 		reached[StepV8] = v.joint != nil
 		reached[StepV9] = v.joint != nil
@@ -958,12 +986,12 @@ func (v *verifier) checkpoints(notes [][]byte) {
 		case at.height != c.Height || at.hash != c.BlockHash:
 			v.failBlock(StepV3, int64(c.Height), fmt.Sprintf("V3.5 checkpoint %d block", i), "checkpoint names block %d with another hash than the record's block %d", c.Height, at.height)
 		}
-		if c.Size == v.log.Size() {
+		if c.Size == v.logSize() {
 			full = true
 		}
 	}
 	if !full {
-		v.failAt(StepV3, NoEntry, "V3.6 checkpoint", "no valid checkpoint covers the whole record (%d entries)", v.log.Size())
+		v.failAt(StepV3, NoEntry, "V3.6 checkpoint", "no valid checkpoint covers the whole record (%d entries)", v.logSize())
 	}
 }
 
