@@ -121,6 +121,19 @@ func (c *Counter) Add(e CountEntry) (status CountStatus, superseded int) {
 // credentials with a counted ballot.
 func (c *Counter) Counted() int { return c.creds.Len() }
 
+// CredentialNumber returns the number of credential cred among the
+// credentials with a counted entry (0, 1, … in the order each first
+// counted), and false if cred has none: a verifier keeps what it knows of
+// each counted ballot in a slice indexed by it rather than in a map.
+func (c *Counter) CredentialNumber(cred [32]byte) (int, bool) {
+	k, ok := c.creds.Find(cred)
+	return int(k), ok
+}
+
+// CountedCredential returns the credential numbered k (CredentialNumber);
+// k MUST be less than Counted.
+func (c *Counter) CountedCredential(k int) [32]byte { return c.creds.Key(uint32(k)) }
+
 // MaxCount returns the sum of the weights of the credentials with a
 // counted ballot: maxCount of SPEC.md V10.6, the bound of every count of
 // the result (the number of counted ballots when every weight is 1).

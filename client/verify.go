@@ -92,6 +92,40 @@ type counted struct {
 	cts ctRef // the ballot's option ciphertexts, alpha||beta, question-major, in verifier.cts
 }
 
+// countedBallots are the counted ballots by the counting rule's number of
+// their credential (ballot.Counter.CredentialNumber): 16 bytes a voter,
+// where a map keyed by the credential would store its 32 bytes again.
+type countedBallots struct {
+	at []counted // at[k].seq < 0: none
+	n  int       // entries of at with a ballot
+}
+
+// lastOf returns the counted ballot of credential cred, if any.
+func (v *verifier) lastOf(cred [32]byte) (counted, bool) {
+	k, ok := v.counter.CredentialNumber(cred)
+	if !ok || k >= len(v.last.at) || v.last.at[k].seq < 0 {
+		return counted{}, false
+	}
+	return v.last.at[k], true
+}
+
+// setLast makes c the counted ballot of credential cred, which MUST have
+// a counted entry in v.counter; it reports whether it has.
+func (v *verifier) setLast(cred [32]byte, c counted) bool {
+	k, ok := v.counter.CredentialNumber(cred)
+	if !ok {
+		return false
+	}
+	for len(v.last.at) <= k {
+		v.last.at = append(v.last.at, counted{seq: -1})
+	}
+	if v.last.at[k].seq < 0 {
+		v.last.n++
+	}
+	v.last.at[k] = c
+	return true
+}
+
 type postAt struct {
 	seq  int64
 	post *tally.DealerPost
@@ -143,9 +177,9 @@ type verifier struct {
 	pending       []pendingBallot
 	layoutChecked bool
 	layoutOK      bool
-	counter       *ballot.Counter      // the counting rule (V10)
-	last          map[[32]byte]counted // the counted ballot of each credential
-	cts           ctStore              // their ciphertexts
+	counter       *ballot.Counter // the counting rule (V10)
+	last          countedBallots  // the counted ballot of each credential
+	cts           ctStore         // their ciphertexts
 	ctScratch     []byte
 	sums          *tally.Aggregator      // the running weighted aggregate (V11)
 	agg           [][]*ballot.Ciphertext // the aggregate, from sums once the ballots are closed
@@ -193,7 +227,7 @@ func newVerifier(opts VerifyOptions) *verifier {
 	return &verifier{
 		opts: opts, rand: rnd, rep: newReport(), rules: bulletin.NewRules(b.rulesBodies()), bod: b,
 		st: &bulletin.ElectionState{}, idx: bulletin.NewMemIndex(), blockAt: map[uint64]blockRef{},
-		height: NoEntry, counter: ballot.NewCounter(), last: map[[32]byte]counted{}, partials: map[int]*tally.PartialDecryption{},
+		height: NoEntry, counter: ballot.NewCounter(), partials: map[int]*tally.PartialDecryption{},
 		partialSeq: map[int]int64{}, validPD: map[int]bool{}, resultSeq: NoEntry, lastOpen: NoEntry,
 	}
 }
@@ -333,6 +367,15 @@ func (v *verifier) logRoot() (tlog.Hash, error) {
 		return v.front.Root(v.front.Size())
 	}
 	return v.log.Root(v.log.Size())
+}
+
+// logRootAt is the root of the first size entries of log, or of the
+// frontier's log (size MUST then be its size) when v keeps only that.
+func (v *verifier) logRootAt(size uint64, log *bulletin.MemoryLog) (tlog.Hash, error) {
+	if v != nil && v.front != nil {
+		return v.front.Root(size)
+	}
+	return log.Root(size)
 }
 
 // leaf appends one decoded entry to the Merkle log (V3) and runs the
@@ -723,7 +766,7 @@ func (v *verifier) count(pb pendingBallot) {
 		return
 	}
 	cts := v.ciphertextBytes(pb)
-	if old, ok := v.last[pb.cred]; superseded >= 0 && ok {
+	if old, ok := v.lastOf(pb.cred); superseded >= 0 && ok {
 		// The superseded ballot's elements are decoded again: keeping
 		// them decoded for every voter would cost 128 bytes per element.
 		oldCts := v.cts.get(old.cts, len(cts))
@@ -748,7 +791,7 @@ func (v *verifier) count(pb pendingBallot) {
 			return
 		}
 	}
-	v.last[pb.cred] = counted{seq: pb.seq, cts: v.cts.put(cts)}
+	v.setLast(pb.cred, counted{seq: pb.seq, cts: v.cts.put(cts)})
 	v.mixCount(pb)
 }
 
@@ -905,7 +948,7 @@ func (v *verifier) finish() {
 		v.opts.Progress(StepLast.String(), int(v.seq), int(v.seq))
 	}
 	rep.Complete = v.result != nil
-	rep.Counted, rep.Voters = v.counter.Counted(), len(v.last)
+	rep.Counted, rep.Voters = v.counter.Counted(), v.last.n
 	for n := StepV1; n <= StepLast; n++ {
 		s := rep.step(n)
 		s.Ran = reached[n] || len(s.Failures) > 0
