@@ -766,7 +766,9 @@ func (v *verifier) count(pb pendingBallot) {
 		return
 	}
 	cts := v.ciphertextBytes(pb)
-	if old, ok := v.lastOf(pb.cred); superseded >= 0 && ok {
+	old, revote := v.lastOf(pb.cred)
+	revote = revote && superseded >= 0
+	if revote {
 		// The superseded ballot's elements are decoded again: keeping
 		// them decoded for every voter would cost 128 bytes per element.
 		oldCts := v.cts.get(old.cts, len(cts))
@@ -791,7 +793,15 @@ func (v *verifier) count(pb pendingBallot) {
 			return
 		}
 	}
-	v.setLast(pb.cred, counted{seq: pb.seq, cts: v.cts.put(cts)})
+	// A revote's ciphertexts take the superseded ballot's place (same
+	// manifest, same size): revotes cost no memory.
+	ref := old.cts
+	if revote {
+		copy(v.cts.get(ref, len(cts)), cts)
+	} else {
+		ref = v.cts.put(cts)
+	}
+	v.setLast(pb.cred, counted{seq: pb.seq, cts: ref})
 	v.mixCount(pb)
 }
 
