@@ -481,13 +481,11 @@ func (v *verifier) entry(e *bulletin.Entry) {
 			v.register(seq, e.Type, obj.(*ballot.CredentialList))
 		}
 	case bulletin.TypeLateCredentials:
-		v.checked(StepV6)
-		if v.signed(e, StepV5, seq) && accepted {
+		if v.signedAccepted(StepV6, e, seq, accepted) {
 			v.register(seq, e.Type, obj.(*ballot.CredentialList))
 		}
 	case bulletin.TypeDKGDeal, bulletin.TypeDKGConfirmation, bulletin.TypeDKGComplaint, bulletin.TypeDKGReveal:
-		v.checked(StepV7)
-		if v.signed(e, StepV5, seq) && accepted {
+		if v.signedAccepted(StepV7, e, seq, accepted) {
 			v.keyCeremony(seq, obj)
 		}
 	case bulletin.TypeOpen:
@@ -540,23 +538,19 @@ func (v *verifier) entry(e *bulletin.Entry) {
 			v.closeBallots()
 		}
 	case bulletin.TypePartialDecryption:
-		v.checked(StepV12)
-		if v.signed(e, StepV5, seq) && accepted {
+		if v.signedAccepted(StepV12, e, seq, accepted) {
 			v.partial(seq, obj.(*tally.PartialDecryption))
 		}
 	case bulletin.TypeShuffle:
-		v.checked(StepV14)
-		if v.signed(e, StepV5, seq) && accepted {
+		if v.signedAccepted(StepV14, e, seq, accepted) {
 			v.mixShuffle(seq, obj.(*tally.MixShuffle))
 		}
 	case bulletin.TypeMixDecryption:
-		v.checked(StepV15)
-		if v.signed(e, StepV5, seq) && accepted {
+		if v.signedAccepted(StepV15, e, seq, accepted) {
 			v.mixDecryption(seq, obj.(*tally.MixDecryption))
 		}
 	case bulletin.TypeResult:
-		v.checked(StepV13)
-		if v.signed(e, StepV5, seq) && accepted {
+		if v.signedAccepted(StepV13, e, seq, accepted) {
 			v.result, v.resultSeq = obj.(*tally.Result), seq
 		}
 	}
@@ -570,6 +564,13 @@ func (v *verifier) signed(e *bulletin.Entry, n Step, seq int64) bool {
 		return false
 	}
 	return true
+}
+
+// signedAccepted counts a check of step n on e and reports whether e's
+// envelope signature verifies (signed, under V5) and the rules accepted it.
+func (v *verifier) signedAccepted(n Step, e *bulletin.Entry, seq int64, accepted bool) bool {
+	v.checked(n)
+	return v.signed(e, StepV5, seq) && accepted
 }
 
 // manifestEntry runs V4 on the first entry.
