@@ -1,5 +1,7 @@
 package ballot
 
+import "github.com/urna-vote/urna/internal/keyindex"
+
 // CountEntry is one ballot-bearing board entry, in board order, as the
 // counting rule sees it (SPEC.md V10).
 type CountEntry struct {
@@ -66,10 +68,11 @@ func (s CountStatus) String() string {
 // slice and package client over a record. The zero value is not usable;
 // call NewCounter.
 type Counter struct {
-	n      int                    // entries added so far
-	burnt  map[Tracker]bool       // trackers of valid audited and cast entries
-	last   map[[32]byte]countedAt // credential → its counted entry
-	weight uint64                 // Σ weights of the counted entries
+	n      int            // entries added so far
+	burnt  keyindex.Index // trackers of valid audited and cast entries
+	creds  keyindex.Index // credentials with a counted entry
+	last   []countedAt    // by credential number: its counted entry
+	weight uint64         // Σ weights of the counted entries
 }
 
 type countedAt struct {
@@ -77,10 +80,10 @@ type countedAt struct {
 	w uint32
 }
 
-// NewCounter returns a Counter that has seen no entry.
-func NewCounter() *Counter {
-	return &Counter{burnt: map[Tracker]bool{}, last: map[[32]byte]countedAt{}}
-}
+// NewCounter returns a Counter that has seen no entry. Its sets are
+// keyindex.Index (about 45 bytes a key, a million voters being the
+// target), not maps.
+func NewCounter() *Counter { return &Counter{} }
 
 // Add applies the rule to the next entry, whose index is the number of
 // entries added before it. It returns the entry's status and, when the
@@ -93,26 +96,43 @@ func (c *Counter) Add(e CountEntry) (status CountStatus, superseded int) {
 	case !e.Valid:
 		return Invalid, -1
 	case e.Audited:
-		c.burnt[e.Tracker] = true
+		c.burnt.Add(e.Tracker)
 		return Audited, -1
-	case c.burnt[e.Tracker]:
+	}
+	if _, added := c.burnt.Add(e.Tracker); !added {
 		return ReusedTracker, -1
 	}
-	c.burnt[e.Tracker] = true
 	superseded = -1
-	if j, ok := c.last[e.Credential]; ok {
+	w := max(e.Weight, 1)
+	k, added := c.creds.Add(e.Credential)
+	if added {
+		c.last = append(c.last, countedAt{i, w})
+	} else {
+		j := c.last[k]
 		superseded = j.i
 		c.weight -= uint64(j.w)
+		c.last[k] = countedAt{i, w}
 	}
-	w := max(e.Weight, 1)
-	c.last[e.Credential] = countedAt{i, w}
 	c.weight += uint64(w)
 	return Counted, superseded
 }
 
 // Counted returns the number of entries that count so far: the number of
 // credentials with a counted ballot.
-func (c *Counter) Counted() int { return len(c.last) }
+func (c *Counter) Counted() int { return c.creds.Len() }
+
+// CredentialNumber returns the number of credential cred among the
+// credentials with a counted entry (0, 1, … in the order each first
+// counted), and false if cred has none: a verifier keeps what it knows of
+// each counted ballot in a slice indexed by it rather than in a map.
+func (c *Counter) CredentialNumber(cred [32]byte) (int, bool) {
+	k, ok := c.creds.Find(cred)
+	return int(k), ok
+}
+
+// CountedCredential returns the credential numbered k (CredentialNumber);
+// k MUST be less than Counted.
+func (c *Counter) CountedCredential(k int) [32]byte { return c.creds.Key(uint32(k)) }
 
 // MaxCount returns the sum of the weights of the credentials with a
 // counted ballot: maxCount of SPEC.md V10.6, the bound of every count of

@@ -4,8 +4,8 @@ package client
 // which a revote takes out of the running aggregate again (V10, V11). They
 // live in large chunks without pointers, so a million voters cost their
 // bytes (64 per option) and neither a million allocations nor a map of
-// slices that the garbage collector must scan on every cycle. Superseded
-// ciphertexts are not reclaimed: revotes are few.
+// slices that the garbage collector must scan on every cycle. A revote's
+// ciphertexts overwrite the superseded ones (verifier.count).
 type ctStore struct {
 	chunks [][]byte
 }

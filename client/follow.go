@@ -63,6 +63,13 @@ type FollowOptions struct {
 	ChunkSize    int
 	Progress     func(step string, done, total int)
 	TotalEntries int
+	// Lean: the caller will neither save the verified state (MarshalState)
+	// nor prove an earlier checkpoint against the record (Extends of a
+	// checkpoint smaller than the record): FollowRecord then keeps neither
+	// the state's log of the rules' effects nor every hash of the Merkle
+	// log, about 500 bytes a ballot (`urna verify` of a file or URL with
+	// no checkpoint or receipt seen before). Follow with State ignores it.
+	Lean bool
 }
 
 // Verified is the board state a party may act on: everything in it was
@@ -112,9 +119,8 @@ type Verified struct {
 	// Invalid are the trustees whose partial decryption failed V12.
 	Invalid []int
 
-	counted map[[32]byte]uint64 // credential → seq of its counted ballot
-	log     bulletin.MemoryLog
-	v       *verifier // what MarshalState saves
+	log bulletin.MemoryLog
+	v   *verifier // what MarshalState saves
 }
 
 // SeqEntry is a verified board entry and its sequence number.
@@ -126,8 +132,11 @@ type SeqEntry struct {
 // CountedSeq returns the sequence number of the ballot that counts for the
 // credential cred (V10), and false if none does.
 func (s *Verified) CountedSeq(cred [32]byte) (uint64, bool) {
-	seq, ok := s.counted[cred]
-	return seq, ok
+	if s.v == nil {
+		return 0, false
+	}
+	c, ok := s.v.lastOf(cred)
+	return uint64(c.seq), ok
 }
 
 // Follow is the one way every party reads the board (SPEC.md §10.7): it
@@ -202,7 +211,11 @@ func (o *FollowOptions) verifyOptions() VerifyOptions {
 
 func followRecord(r io.Reader, opts FollowOptions) (*Verified, error) {
 	v := newVerifier(opts.verifyOptions())
-	v.saved = newStateLog()
+	if opts.Lean {
+		v.front = &frontier{}
+	} else {
+		v.saved = newStateLog()
+	}
 	return v.follow(r, nil, nil, opts)
 }
 
@@ -306,7 +319,7 @@ func (v *verifier) follow(r io.Reader, kept []SeqEntry, notes [][]byte, opts Fol
 	}
 	board := boardOf(v.m)
 	for _, n := range notes {
-		if c, err := board.Open(n); err == nil && c.Size == v.log.Size() {
+		if c, err := board.Open(n); err == nil && c.Size == v.logSize() {
 			s.Note, s.Checkpoint, s.Newest = n, c, n
 			break
 		}
@@ -333,10 +346,6 @@ func (v *verifier) follow(r io.Reader, kept []SeqEntry, notes [][]byte, opts Fol
 		s.Mixed = v.mixedOutcomes()
 	}
 	s.Cascades = v.cascades()
-	s.counted = make(map[[32]byte]uint64, len(v.last))
-	for cred, c := range v.last {
-		s.counted[cred] = uint64(c.seq)
-	}
 	for _, k := range opts.Known {
 		if err := s.Extends(context.Background(), k, nil); err != nil {
 			return s, err
@@ -367,8 +376,14 @@ func (s *Verified) Extends(ctx context.Context, note []byte, src Source) error {
 		return fmt.Errorf("client: a checkpoint of election %q: %w", s.Manifest.ElectionID, err)
 	}
 	size := s.log.Size()
+	if s.v != nil && s.v.front != nil {
+		size = s.v.front.Size()
+		if c.Size < size {
+			return fmt.Errorf("client: a checkpoint of log size %d, before the record's end (%d): FollowOptions.Lean keeps no proof of it", c.Size, size)
+		}
+	}
 	if c.Size <= size {
-		root, err := s.log.Root(c.Size)
+		root, err := s.v.logRootAt(c.Size, &s.log)
 		if err != nil {
 			return fmt.Errorf("client: %w", err)
 		}

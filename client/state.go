@@ -174,7 +174,7 @@ func (v *verifier) keySnap() *keySnapshot {
 func (s *Verified) MarshalState() ([]byte, error) {
 	v := s.v
 	if v == nil || v.saved == nil {
-		return nil, errors.New("client: this verified state cannot be saved (not made by Follow)")
+		return nil, errors.New("client: this verified state cannot be saved (not made by Follow, or made with FollowOptions.Lean)")
 	}
 	if v.prev == nil || len(v.pending) > 0 {
 		return nil, errors.New("client: this verified state cannot be saved (no block verified, or ballots pending)")
@@ -189,10 +189,10 @@ func (s *Verified) MarshalState() ([]byte, error) {
 	w.Bytes(v.st.Bytes())
 	w.Count(v.saved.nEff).Bytes(v.saved.effs.Out())
 	w.Count(v.saved.nCount).Bytes(v.saved.counts.Out())
-	w.Count(len(v.last))
+	w.Count(v.last.n)
 	nct := v.optionCount()
-	for _, cred := range sortedCreds(v.last) {
-		c := v.last[cred]
+	for _, cred := range v.sortedCounted() {
+		c, _ := v.lastOf(cred)
 		w.Fixed(cred[:]).U64(uint64(c.seq)).Fixed(v.cts.get(c.cts, nct*ballot.CiphertextSize))
 		if err := v.putMixRows(w, cred); err != nil {
 			return nil, err
@@ -252,10 +252,14 @@ func (v *verifier) optionCount() int {
 	return n
 }
 
-func sortedCreds(m map[[32]byte]counted) [][32]byte {
-	out := make([][32]byte, 0, len(m))
-	for c := range m {
-		out = append(out, c)
+// sortedCounted returns the credentials with a counted ballot, in
+// increasing order of their bytes.
+func (v *verifier) sortedCounted() [][32]byte {
+	out := make([][32]byte, 0, v.last.n)
+	for k, c := range v.last.at {
+		if c.seq >= 0 {
+			out = append(out, v.counter.CountedCredential(k))
+		}
 	}
 	// a fixed order, so that equal states save equal bytes
 	slices.SortFunc(out, func(a, b [32]byte) int { return bytes.Compare(a[:], b[:]) })
@@ -364,8 +368,8 @@ func restore(data []byte, opts VerifyOptions) (*verifier, []byte, []SeqEntry, er
 		cred := [32]byte(r.Fixed("credential", 32))
 		seq := int64(r.U64("seq"))
 		cts := r.Fixed("ciphertexts", width)
-		if r.Err() == nil {
-			v.last[cred] = counted{seq: seq, cts: v.cts.put(cts)}
+		if r.Err() == nil && !v.setLast(cred, counted{seq: seq, cts: v.cts.put(cts)}) {
+			return bad("a counted ballot of credential %x…, which the counting rule's entries do not count", cred[:6])
 		}
 		v.getMixRows(r, cred, seq)
 	}

@@ -65,6 +65,7 @@ type VerifyOptions struct {
 // steps it did not reach have Ran == false.
 func VerifyElectionRecord(r io.Reader, opts VerifyOptions) (*Report, error) {
 	v := newVerifier(opts)
+	v.front = &frontier{}
 	err := v.run(r)
 	v.finish()
 	if err != nil {
@@ -91,6 +92,40 @@ type counted struct {
 	cts ctRef // the ballot's option ciphertexts, alpha||beta, question-major, in verifier.cts
 }
 
+// countedBallots are the counted ballots by the counting rule's number of
+// their credential (ballot.Counter.CredentialNumber): 16 bytes a voter,
+// where a map keyed by the credential would store its 32 bytes again.
+type countedBallots struct {
+	at []counted // at[k].seq < 0: none
+	n  int       // entries of at with a ballot
+}
+
+// lastOf returns the counted ballot of credential cred, if any.
+func (v *verifier) lastOf(cred [32]byte) (counted, bool) {
+	k, ok := v.counter.CredentialNumber(cred)
+	if !ok || k >= len(v.last.at) || v.last.at[k].seq < 0 {
+		return counted{}, false
+	}
+	return v.last.at[k], true
+}
+
+// setLast makes c the counted ballot of credential cred, which MUST have
+// a counted entry in v.counter; it reports whether it has.
+func (v *verifier) setLast(cred [32]byte, c counted) bool {
+	k, ok := v.counter.CredentialNumber(cred)
+	if !ok {
+		return false
+	}
+	for len(v.last.at) <= k {
+		v.last.at = append(v.last.at, counted{seq: -1})
+	}
+	if v.last.at[k].seq < 0 {
+		v.last.n++
+	}
+	v.last.at[k] = c
+	return true
+}
+
 type postAt struct {
 	seq  int64
 	post *tally.DealerPost
@@ -106,6 +141,7 @@ type verifier struct {
 	idx   *bulletin.MemIndex
 
 	log      bulletin.MemoryLog
+	front    *frontier // if set, the log instead of log: VerifyElectionRecord keeps only its right edge
 	prev     *bulletin.BlockHeader
 	time     uint64              // the time of the current block: the rules' window reads it (V5.7)
 	blockAt  map[uint64]blockRef // log size → block
@@ -116,7 +152,12 @@ type verifier struct {
 	manifest *bulletin.Entry
 	m        *ballot.Manifest
 	params   *tally.Params
-	creds    *ballot.CredentialList // the credential list entry (V6.1–V6.2)
+	// credsSeen: the credential list entry was accepted (V6.1–V6.2);
+	// creds is that list, kept only for VerifyElectionKey (keyOnly): a
+	// decoded list costs about 300 bytes a voter, and the electorate
+	// holds what the later steps need.
+	credsSeen bool
+	creds     *ballot.CredentialList
 	// electorate is every registered credential with its weight: the list
 	// and the late-credentials entries accepted so far (V6.4).
 	electorate *ballot.Electorate
@@ -136,9 +177,9 @@ type verifier struct {
 	pending       []pendingBallot
 	layoutChecked bool
 	layoutOK      bool
-	counter       *ballot.Counter      // the counting rule (V10)
-	last          map[[32]byte]counted // the counted ballot of each credential
-	cts           ctStore              // their ciphertexts
+	counter       *ballot.Counter // the counting rule (V10)
+	last          countedBallots  // the counted ballot of each credential
+	cts           ctStore         // their ciphertexts
 	ctScratch     []byte
 	sums          *tally.Aggregator      // the running weighted aggregate (V11)
 	agg           [][]*ballot.Ciphertext // the aggregate, from sums once the ballots are closed
@@ -186,7 +227,7 @@ func newVerifier(opts VerifyOptions) *verifier {
 	return &verifier{
 		opts: opts, rand: rnd, rep: newReport(), rules: bulletin.NewRules(b.rulesBodies()), bod: b,
 		st: &bulletin.ElectionState{}, idx: bulletin.NewMemIndex(), blockAt: map[uint64]blockRef{},
-		height: NoEntry, counter: ballot.NewCounter(), last: map[[32]byte]counted{}, partials: map[int]*tally.PartialDecryption{},
+		height: NoEntry, counter: ballot.NewCounter(), partials: map[int]*tally.PartialDecryption{},
 		partialSeq: map[int]int64{}, validPD: map[int]bool{}, resultSeq: NoEntry, lastOpen: NoEntry,
 	}
 }
@@ -297,8 +338,8 @@ func (v *verifier) block(b *bulletin.RecordBlock, pre []predecoded) {
 	v.pre = nil
 	// V3: the block's log root against the Merkle log recomputed from the entries.
 	v.checked(StepV3)
-	size := v.log.Size()
-	root, err := v.log.Root(size)
+	size := v.logSize()
+	root, err := v.logRoot()
 	switch {
 	case err != nil:
 		v.failBlock(StepV3, int64(h.Height), "V3.5 log_root", "%v", err)
@@ -312,11 +353,38 @@ func (v *verifier) block(b *bulletin.RecordBlock, pre []predecoded) {
 	v.prev = h
 }
 
+// logSize is the number of entries in the Merkle log (V3).
+func (v *verifier) logSize() uint64 {
+	if v.front != nil {
+		return v.front.Size()
+	}
+	return v.log.Size()
+}
+
+// logRoot is the root of the whole Merkle log (V3).
+func (v *verifier) logRoot() (tlog.Hash, error) {
+	if v.front != nil {
+		return v.front.Root(v.front.Size())
+	}
+	return v.log.Root(v.log.Size())
+}
+
+// logRootAt is the root of the first size entries of log, or of the
+// frontier's log (size MUST then be its size) when v keeps only that.
+func (v *verifier) logRootAt(size uint64, log *bulletin.MemoryLog) (tlog.Hash, error) {
+	if v != nil && v.front != nil {
+		return v.front.Root(size)
+	}
+	return log.Root(size)
+}
+
 // leaf appends one decoded entry to the Merkle log (V3) and runs the
 // per-entry steps on it; raw is its canonical encoding. VerifyElectionRecord calls it for
 // every entry of every block, VerifyElectionKey for the entries up to open.
 func (v *verifier) leaf(raw []byte, e *bulletin.Entry) {
-	if err := v.log.Append(raw); err != nil {
+	if v.front != nil {
+		v.front.Append(raw)
+	} else if err := v.log.Append(raw); err != nil {
 		v.failAt(StepV3, v.seq, "V3 log", "%v", err)
 	}
 	v.entry(e)
@@ -413,13 +481,11 @@ func (v *verifier) entry(e *bulletin.Entry) {
 			v.register(seq, e.Type, obj.(*ballot.CredentialList))
 		}
 	case bulletin.TypeLateCredentials:
-		v.checked(StepV6)
-		if v.signed(e, StepV5, seq) && accepted {
+		if v.signedAccepted(StepV6, e, seq, accepted) {
 			v.register(seq, e.Type, obj.(*ballot.CredentialList))
 		}
 	case bulletin.TypeDKGDeal, bulletin.TypeDKGConfirmation, bulletin.TypeDKGComplaint, bulletin.TypeDKGReveal:
-		v.checked(StepV7)
-		if v.signed(e, StepV5, seq) && accepted {
+		if v.signedAccepted(StepV7, e, seq, accepted) {
 			v.keyCeremony(seq, obj)
 		}
 	case bulletin.TypeOpen:
@@ -472,23 +538,19 @@ func (v *verifier) entry(e *bulletin.Entry) {
 			v.closeBallots()
 		}
 	case bulletin.TypePartialDecryption:
-		v.checked(StepV12)
-		if v.signed(e, StepV5, seq) && accepted {
+		if v.signedAccepted(StepV12, e, seq, accepted) {
 			v.partial(seq, obj.(*tally.PartialDecryption))
 		}
 	case bulletin.TypeShuffle:
-		v.checked(StepV14)
-		if v.signed(e, StepV5, seq) && accepted {
+		if v.signedAccepted(StepV14, e, seq, accepted) {
 			v.mixShuffle(seq, obj.(*tally.MixShuffle))
 		}
 	case bulletin.TypeMixDecryption:
-		v.checked(StepV15)
-		if v.signed(e, StepV5, seq) && accepted {
+		if v.signedAccepted(StepV15, e, seq, accepted) {
 			v.mixDecryption(seq, obj.(*tally.MixDecryption))
 		}
 	case bulletin.TypeResult:
-		v.checked(StepV13)
-		if v.signed(e, StepV5, seq) && accepted {
+		if v.signedAccepted(StepV13, e, seq, accepted) {
 			v.result, v.resultSeq = obj.(*tally.Result), seq
 		}
 	}
@@ -502,6 +564,13 @@ func (v *verifier) signed(e *bulletin.Entry, n Step, seq int64) bool {
 		return false
 	}
 	return true
+}
+
+// signedAccepted counts a check of step n on e and reports whether e's
+// envelope signature verifies (signed, under V5) and the rules accepted it.
+func (v *verifier) signedAccepted(n Step, e *bulletin.Entry, seq int64, accepted bool) bool {
+	v.checked(n)
+	return v.signed(e, StepV5, seq) && accepted
 }
 
 // manifestEntry runs V4 on the first entry.
@@ -698,7 +767,9 @@ func (v *verifier) count(pb pendingBallot) {
 		return
 	}
 	cts := v.ciphertextBytes(pb)
-	if old, ok := v.last[pb.cred]; superseded >= 0 && ok {
+	old, revote := v.lastOf(pb.cred)
+	revote = revote && superseded >= 0
+	if revote {
 		// The superseded ballot's elements are decoded again: keeping
 		// them decoded for every voter would cost 128 bytes per element.
 		oldCts := v.cts.get(old.cts, len(cts))
@@ -723,7 +794,15 @@ func (v *verifier) count(pb pendingBallot) {
 			return
 		}
 	}
-	v.last[pb.cred] = counted{seq: pb.seq, cts: v.cts.put(cts)}
+	// A revote's ciphertexts take the superseded ballot's place (same
+	// manifest, same size): revotes cost no memory.
+	ref := old.cts
+	if revote {
+		copy(v.cts.get(ref, len(cts)), cts)
+	} else {
+		ref = v.cts.put(cts)
+	}
+	v.setLast(pb.cred, counted{seq: pb.seq, cts: ref})
 	v.mixCount(pb)
 }
 
@@ -733,7 +812,10 @@ func (v *verifier) count(pb pendingBallot) {
 // registered, so a failure here means the replay of the rules is faulty.
 func (v *verifier) register(seq int64, t bulletin.EntryType, l *ballot.CredentialList) {
 	if t == bulletin.TypeCredentials {
-		v.creds, v.electorate = l, ballot.NewElectorate()
+		v.credsSeen, v.electorate = true, ballot.NewElectorate()
+		if v.keyOnly {
+			v.creds = l
+		}
 	}
 	if v.electorate == nil {
 		return
@@ -862,7 +944,7 @@ func (v *verifier) finish() {
 		for n := StepV2; n <= StepV5; n++ {
 			reached[n] = rep.Entries > 0
 		}
-		reached[StepV6] = v.creds != nil
+		reached[StepV6] = v.credsSeen
 		reached[StepV7] = v.joint != nil || len(rep.step(StepV7).Failures) > 0
 		reached[StepV8] = v.joint != nil
 		reached[StepV9] = v.joint != nil
@@ -886,7 +968,7 @@ func (v *verifier) finish() {
 		v.opts.Progress(StepLast.String(), int(v.seq), int(v.seq))
 	}
 	rep.Complete = v.result != nil
-	rep.Counted, rep.Voters = v.counter.Counted(), len(v.last)
+	rep.Counted, rep.Voters = v.counter.Counted(), v.last.n
 	for n := StepV1; n <= StepLast; n++ {
 		s := rep.step(n)
 		s.Ran = reached[n] || len(s.Failures) > 0
@@ -967,12 +1049,12 @@ func (v *verifier) checkpoints(notes [][]byte) {
 		case at.height != c.Height || at.hash != c.BlockHash:
 			v.failBlock(StepV3, int64(c.Height), fmt.Sprintf("V3.5 checkpoint %d block", i), "checkpoint names block %d with another hash than the record's block %d", c.Height, at.height)
 		}
-		if c.Size == v.log.Size() {
+		if c.Size == v.logSize() {
 			full = true
 		}
 	}
 	if !full {
-		v.failAt(StepV3, NoEntry, "V3.6 checkpoint", "no valid checkpoint covers the whole record (%d entries)", v.log.Size())
+		v.failAt(StepV3, NoEntry, "V3.6 checkpoint", "no valid checkpoint covers the whole record (%d entries)", v.logSize())
 	}
 }
 

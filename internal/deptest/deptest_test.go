@@ -21,6 +21,7 @@ var pure = []string{
 	"github.com/urna-vote/urna/internal/wire",
 	"github.com/urna-vote/urna/internal/schnorr",
 	"github.com/urna-vote/urna/internal/batch",
+	"github.com/urna-vote/urna/internal/keyindex",
 	"github.com/urna-vote/urna/internal/roll",
 	"github.com/urna-vote/urna/internal/authority",
 }

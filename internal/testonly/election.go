@@ -527,7 +527,6 @@ func (e *Election) keyShares() {
 // entry and the result.
 func (e *Election) TallyEntries(counted []*ballot.Ballot) (partials [][]byte, result []byte, res *tally.Result) {
 	e.t().Helper()
-	e.keyShares()
 	options := tally.SelectOptions(e.Manifest)
 	var cts [][][]*ballot.Ciphertext
 	var ws []uint32
@@ -538,6 +537,15 @@ func (e *Election) TallyEntries(counted []*ballot.Ballot) (partials [][]byte, re
 	}
 	agg, err := tally.WeightedAggregate(options, cts, ws)
 	e.must(err)
+	return e.TallyOf(agg, maxCount)
+}
+
+// TallyOf is TallyEntries for an aggregate already summed, of ballots
+// whose weights add up to maxCount: what a generator that streams its
+// ballots (bench/genrecord) keeps instead of every counted ballot.
+func (e *Election) TallyOf(agg [][]*ballot.Ciphertext, maxCount uint64) (partials [][]byte, result []byte, res *tally.Result) {
+	e.t().Helper()
+	e.keyShares()
 	pds := map[int]*tally.PartialDecryption{}
 	for _, j := range e.Config.Decrypt {
 		pd, err := tally.PartialDecrypt(e.Rand, e.params, e.Shares[j-1], agg)
@@ -545,7 +553,7 @@ func (e *Election) TallyEntries(counted []*ballot.Ballot) (partials [][]byte, re
 		pds[j] = pd
 		partials = append(partials, e.Entry(bulletin.TypePartialDecryption, bulletin.RoleTrustee, e.Trustees[j-1].SigningKey(), pd.Bytes()))
 	}
-	res, _, err = tally.Combine(e.params, e.VerificationKeys, agg, pds, maxCount)
+	res, _, err := tally.Combine(e.params, e.VerificationKeys, agg, pds, maxCount)
 	e.must(err)
 	return partials, e.Entry(bulletin.TypeResult, bulletin.RoleAuthority, e.EA, res.Bytes()), res
 }

@@ -53,24 +53,10 @@ func (e *Election) SealTimed(entries [][]byte, blockSize int, signers []int, tim
 		blockSize = 16
 	}
 	s := &Sealed{}
-	var log bulletin.MemoryLog
-	var prev *bulletin.BlockHeader
+	sl := e.NewSealer(timeOf)
 	for i := 0; i < len(entries); i += blockSize {
 		end := min(i+blockSize, len(entries))
-		for _, en := range entries[i:end] {
-			e.must(log.Append(en))
-		}
-		root, err := log.Root(log.Size())
-		e.must(err)
-		t, base := timeOf(len(s.Blocks)), uint64(0)
-		if prev != nil {
-			base = prev.Time
-		}
-		h, err := bulletin.NextBlock(prev, base, uint32(end-i), root)
-		e.must(err)
-		h.Time = t // possibly behind prev's, as a hostile leader may stamp it
-		s.Blocks = append(s.Blocks, Block{Header: h, Entries: entries[i:end]})
-		prev = h
+		s.Blocks = append(s.Blocks, Block{Header: sl.Block(entries[i:end]), Entries: entries[i:end]})
 	}
 	at := []int{len(s.Blocks) - 1}
 	if mid := len(s.Blocks) / 2; mid != len(s.Blocks)-1 {
@@ -80,6 +66,42 @@ func (e *Election) SealTimed(entries [][]byte, blockSize int, signers []int, tim
 		s.Notes = append(s.Notes, e.Checkpoint(s.Blocks[bi].Header, signers))
 	}
 	return s
+}
+
+// Sealer seals a board's entries one block at a time, as SealTimed does
+// for a whole list: a generator that streams its record (bench/genrecord)
+// writes each block as it is sealed and keeps only the log's hashes.
+type Sealer struct {
+	e      *Election
+	log    bulletin.MemoryLog
+	prev   *bulletin.BlockHeader
+	timeOf func(h int) uint64
+}
+
+// NewSealer returns a sealer whose block of height h has time timeOf(h).
+func (e *Election) NewSealer(timeOf func(h int) uint64) *Sealer {
+	return &Sealer{e: e, timeOf: timeOf}
+}
+
+// Block appends entries to the log and returns the header of the block
+// that holds them.
+func (sl *Sealer) Block(entries [][]byte) *bulletin.BlockHeader {
+	e := sl.e
+	e.t().Helper()
+	for _, en := range entries {
+		e.must(sl.log.Append(en))
+	}
+	root, err := sl.log.Root(sl.log.Size())
+	e.must(err)
+	height, base := 0, uint64(0)
+	if sl.prev != nil {
+		height, base = int(sl.prev.Height)+1, sl.prev.Time
+	}
+	h, err := bulletin.NextBlock(sl.prev, base, uint32(len(entries)), root)
+	e.must(err)
+	h.Time = sl.timeOf(height) // possibly behind prev's, as a hostile leader may stamp it
+	sl.prev = h
+	return h
 }
 
 // Checkpoint returns the note for the log after block h, signed by the
