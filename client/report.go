@@ -115,6 +115,7 @@ type StepResult struct {
 	// a failure: it is OK, and Skipped says why it did not run.
 	OK       bool      `json:"ok"`
 	Ran      bool      `json:"ran"`     // false when the record ends before the step, or an earlier failure stopped it
+	Outcome  string    `json:"outcome"` // OutcomePassed, OutcomeFailed, OutcomeNotReached or OutcomeNotApplicable
 	Checked  int       `json:"checked"` // number of objects checked
 	Failures []Failure `json:"failures,omitempty"`
 	Dropped  int       `json:"dropped,omitempty"` // failures beyond MaxFailuresPerStep
@@ -322,9 +323,31 @@ func (r *Report) setManifest(m *ballot.Manifest, fp [32]byte) {
 // no failure. A step the record does not reach (after a fatal failure such
 // as a truncated record, or on an election in progress) did not fail:
 // Ran is false and Skipped says why.
-func (s *StepResult) settle() {
+func (s *StepResult) settle(applies bool) {
 	s.OK = len(s.Failures) == 0 && s.Dropped == 0
+	switch {
+	case !s.OK:
+		s.Outcome = OutcomeFailed
+	case s.Ran:
+		s.Outcome = OutcomePassed
+	case applies:
+		s.Outcome = OutcomeNotReached
+	default:
+		s.Outcome = OutcomeNotApplicable
+	}
 }
+
+// The outcomes of a step, in the report and its JSON form: a step that
+// ran passed or failed; one that did not run was either not reached (the
+// record ends before it, or an earlier failure stopped the verifier) or
+// does not apply to this election or check (V14–V16 without a ranked,
+// score or write-in question; the steps an election-key check skips).
+const (
+	OutcomePassed        = "passed"
+	OutcomeFailed        = "failed"
+	OutcomeNotReached    = "not reached"
+	OutcomeNotApplicable = "not applicable"
+)
 
 // step returns the result of step s of a report made by newReport.
 func (r *Report) step(s Step) *StepResult { return &r.Steps[s-1] }

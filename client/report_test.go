@@ -20,6 +20,9 @@ func TestReportTruncatedRecordNotReached(t *testing.T) {
 	if step, f, _ := rep.FirstFailure(); step != client.StepV1 || !strings.Contains(f.Detail, "truncated") {
 		t.Errorf("first failure %s: %s; want V1 naming the truncation", step, f)
 	}
+	if got := rep.Steps[0].Outcome; got != client.OutcomeFailed {
+		t.Errorf("V1 outcome %q, want %q", got, client.OutcomeFailed)
+	}
 	notReached := 0
 	for _, s := range rep.Steps[1:] {
 		switch {
@@ -31,6 +34,8 @@ func TestReportTruncatedRecordNotReached(t *testing.T) {
 			t.Errorf("%s: not reached, but marked failed", s.ID)
 		case !strings.Contains(s.Skipped, "V1"):
 			t.Errorf("%s: skipped %q, want the reason (V1)", s.ID, s.Skipped)
+		case s.Outcome != client.OutcomeNotReached:
+			t.Errorf("%s: outcome %q, want %q", s.ID, s.Outcome, client.OutcomeNotReached)
 		default:
 			notReached++
 		}

@@ -972,19 +972,22 @@ func (v *verifier) finish() {
 	for n := StepV1; n <= StepLast; n++ {
 		s := rep.step(n)
 		s.Ran = reached[n] || len(s.Failures) > 0
+		applies := true
 		if !s.Ran {
 			switch {
 			case v.v1Failed:
 				skip(n, "the record does not decode (V1)")
 			case v.keyOnly && (n == StepV2 || n == StepV3 || n >= StepV8):
 				skip(n, "not part of the election-key check (SPEC.md §10.6)")
+				applies = false
 			case n >= StepV14 && v.m != nil && v.mixer() == nil:
 				skip(n, "the manifest has no ranked, score or write-in question")
+				applies = false
 			default:
 				skip(n, "the record ends before this step")
 			}
 		}
-		s.settle()
+		s.settle(applies)
 	}
 }
 

@@ -65,13 +65,14 @@ func TestVerifyValidElection(t *testing.T) {
 	for i, s := range rep.Steps {
 		if client.Step(i+1) >= client.StepV14 {
 			// no mixed question: V14–V16 are skipped, and say why
-			if s.Ran || !s.OK || s.Skipped != "the manifest has no ranked, score or write-in question" {
-				t.Errorf("%s: ran=%v ok=%v skipped=%q", s.ID, s.Ran, s.OK, s.Skipped)
+			// (not applicable, which is not "not reached": the record is whole)
+			if s.Ran || !s.OK || s.Skipped != "the manifest has no ranked, score or write-in question" || s.Outcome != client.OutcomeNotApplicable {
+				t.Errorf("%s: ran=%v ok=%v skipped=%q outcome=%q", s.ID, s.Ran, s.OK, s.Skipped, s.Outcome)
 			}
 			continue
 		}
-		if !s.Ran || s.Checked == 0 {
-			t.Errorf("%s: ran=%v checked=%d", s.ID, s.Ran, s.Checked)
+		if !s.Ran || s.Checked == 0 || s.Outcome != client.OutcomePassed {
+			t.Errorf("%s: ran=%v checked=%d outcome=%q", s.ID, s.Ran, s.Checked, s.Outcome)
 		}
 	}
 	if rep.Ballots != len(e.SeqBallots) || rep.Counted != len(e.SeqCounted) || rep.Audited != len(e.SeqAudited) {

@@ -90,7 +90,10 @@ func Steps(w io.Writer, rep *client.Report, maxFailures int) {
 		}
 		detail := fmt.Sprintf("%d checked", s.Checked)
 		if !s.Ran {
-			detail = "not reached"
+			detail = s.Outcome // not reached, or not applicable
+			if detail == "" {
+				detail = client.OutcomeNotReached
+			}
 			if s.Skipped != "" {
 				detail += ": " + s.Skipped
 			}

@@ -67,6 +67,7 @@ func TestWriteNotReached(t *testing.T) {
 		Failures: []client.Failure{{Entry: 9, Block: client.NoEntry, Detail: "record truncated"}}}
 	for i := 1; i < len(rep.Steps); i++ {
 		rep.Steps[i].Skipped = "the record does not decode (V1)"
+		rep.Steps[i].Outcome = client.OutcomeNotReached
 	}
 	written(t, rep, "V2   FAIL", // not reached is not failed
 		"  V1   FAIL  step",
@@ -74,6 +75,15 @@ func TestWriteNotReached(t *testing.T) {
 		"  V2   --    step                                                       not reached: the record does not decode (V1)\n",
 		"  V13  --    step ",
 		"Verdict: FAILED (V1) in")
+}
+
+// A step that does not apply to the election says so, not "not reached".
+func TestWriteNotApplicable(t *testing.T) {
+	rep := report(true)
+	last := &rep.Steps[len(rep.Steps)-1]
+	last.Ran, last.Skipped, last.Outcome = false, "the manifest has no ranked, score or write-in question", client.OutcomeNotApplicable
+	written(t, rep, "not reached",
+		"--    step                                                       not applicable: the manifest has no ranked, score or write-in question\n")
 }
 
 func TestStepsMoreFailures(t *testing.T) {
