@@ -525,7 +525,7 @@ func (r *run) hold(ctx context.Context, started []*server.Node, board []ballot.B
 	}); err != nil {
 		return nil, fmt.Errorf("demo: open: %w", err)
 	}
-	r.progress("key ceremony done through the board: qualified trustees %v; voting is open", open.Qualified)
+	r.progress("key ceremony done through the board: qualified trustees: %s; voting is open", textreport.List(open.Qualified))
 	r.phases.end("key ceremony and open")
 
 	// Voting.
