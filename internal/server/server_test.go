@@ -1,9 +1,25 @@
 package server
 
 import (
+	"bytes"
+	"context"
+	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/urna-vote/urna/ballot"
+	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/internal/apiclient"
+	"github.com/urna-vote/urna/internal/group"
+	"github.com/urna-vote/urna/internal/testonly"
 )
 
 // TestStartThreeNodes starts three in-process nodes (as `urna demo` does),
@@ -68,4 +84,159 @@ func members(t *testing.T, hc *http.Client, base string, n int) []clusterMember 
 		t.Fatalf("cluster: %+v, %v", cl, err)
 	}
 	return cl.Servers
+}
+
+// BenchmarkLargeCredentialList posts one credential list of
+// URNA_BENCH_VOTERS voters (default 2²⁰, the SPEC.md §5.3 maximum: a
+// 32 MiB entry) to a 3-node cluster through a follower's HTTP API, in
+// binary (apiclient.SubmitOne), and waits until a quorum checkpoint covers
+// it. URNA_BENCH_STORE=postgres puts the nodes' state in PostgreSQL
+// (URNA_TEST_POSTGRES) instead of bbolt. It reports the post's wall time,
+// the process's peak RSS growth and the Go heap's peak during the post
+// (three nodes in one process: divide by three for a node).
+//
+//	go test ./internal/server -run '^$' -bench LargeCredentialList -benchtime 1x
+func BenchmarkLargeCredentialList(b *testing.B) {
+	voters := 1 << 20
+	if v := os.Getenv("URNA_BENCH_VOTERS"); v != "" {
+		var err error
+		if voters, err = strconv.Atoi(v); err != nil {
+			b.Fatal(err)
+		}
+	}
+	body := credentialListBody(b, voters)
+	for range b.N {
+		e := testonly.NewElection(b, "large credential list", testonly.Config{Voters: 2})
+		entry := e.Entry(bulletin.TypeCredentials, bulletin.RoleCredentialAuthority, e.CA, body)
+		pg := os.Getenv("URNA_BENCH_STORE") == "postgres"
+		url := os.Getenv("URNA_TEST_POSTGRES")
+		if pg && url == "" {
+			b.Fatal("URNA_BENCH_STORE=postgres needs URNA_TEST_POSTGRES (source /work/pgenv.sh)")
+		}
+		tune := func(c *Config) {
+			// A node's own Raft timing, not the tests' quicker one: a
+			// 32 MiB log entry on a busy machine outlasts a 600 ms
+			// heartbeat timeout.
+			c.Replica = nil
+			if pg {
+				c.Store = url
+				c.PostgresSchema = fmt.Sprintf("bench_%s_%d", c.ID, time.Now().UnixNano())
+			}
+		}
+		nodes := startCluster(b, e, 3, tune)
+		ctx := context.Background()
+		follower, err := apiclient.New(nodes[2].APIAddr, apiclient.Options{Timeout: 10 * time.Minute})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := follower.SubmitOne(ctx, e.ManifestEntry()); err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		debug.FreeOSMemory()
+		rss0 := readRSS()
+		stop := sampleMemory()
+		start := time.Now()
+		res, err := follower.SubmitOne(ctx, entry)
+		if err != nil {
+			b.Fatalf("posting the %d-byte list: %v", len(entry), err)
+		}
+		posted := time.Since(start)
+		for {
+			cp, err := nodes[0].Board.Checkpoint(ctx)
+			if err == nil && cp.Checkpoint.Size > res.Seq {
+				break
+			}
+			if time.Since(start) > 10*time.Minute {
+				b.Fatalf("no quorum checkpoint covers the list after %v", time.Since(start))
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		covered := time.Since(start)
+		rssPeak, heapPeak := stop()
+		b.ReportMetric(float64(len(entry))/(1<<20), "MiB/entry")
+		b.ReportMetric(posted.Seconds(), "s/commit")
+		b.ReportMetric(covered.Seconds(), "s/quorum-checkpoint")
+		b.ReportMetric(float64(rssPeak-rss0)/(1<<20), "MiB-RSS-growth")
+		b.ReportMetric(float64(heapPeak)/(1<<20), "MiB-heap-peak")
+		for _, n := range nodes {
+			_ = n.Stop()
+		}
+	}
+}
+
+// credentialListBody returns the body of a credential list of n distinct
+// credentials (k·G for consecutive k), cached in the temporary directory.
+func credentialListBody(b *testing.B, n int) []byte {
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("urna-bench-credentials-%d.bin", n))
+	if body, err := os.ReadFile(path); err == nil {
+		return body
+	}
+	creds := make([]*group.Element, n)
+	p := group.Generator()
+	for i := range creds {
+		creds[i] = group.NewElement().Set(p)
+		p = group.NewElement().Add(p, group.Generator())
+	}
+	l, err := ballot.NewCredentialList(creds)
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := l.Bytes()
+	if err := os.WriteFile(path, body, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	return body
+}
+
+// sampleMemory samples the RSS and the heap in use every 50 ms until the
+// returned stop is called, which returns their peaks.
+func sampleMemory() (stop func() (rss, heap uint64)) {
+	var mu sync.Mutex
+	var rss, heap uint64
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	sample := func() {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		r := readRSS()
+		mu.Lock()
+		rss, heap = max(rss, r), max(heap, ms.HeapInuse)
+		mu.Unlock()
+	}
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			sample()
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() (uint64, uint64) {
+		close(done)
+		<-finished
+		sample()
+		mu.Lock()
+		defer mu.Unlock()
+		return rss, heap
+	}
+}
+
+func readRSS() uint64 {
+	raw, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	_, rest, ok := bytes.Cut(raw, []byte("VmRSS:"))
+	if !ok {
+		return 0
+	}
+	line, _, _ := bytes.Cut(rest, []byte("\n"))
+	kb, _ := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(string(line)), " kB"), 10, 64)
+	return kb << 10
 }
