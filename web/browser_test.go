@@ -107,6 +107,7 @@ type browser struct {
 	dir    string
 	mu     sync.Mutex
 	errors []string // uncaught page exceptions and console errors
+	cancel func()   // closes a tab opened by newTab
 }
 
 func newBrowser(t testing.TB, path, dir string) *browser {
@@ -193,7 +194,7 @@ func (b *browser) tab() *browser { return b.newTab() }
 func (b *browser) newTab(opts ...chromedp.ContextOption) *browser {
 	ctx, cancel := chromedp.NewContext(b.ctx, opts...)
 	b.t.Cleanup(cancel)
-	nb := &browser{t: b.t, ctx: ctx, base: b.base, dir: b.dir}
+	nb := &browser{t: b.t, ctx: ctx, base: b.base, dir: b.dir, cancel: cancel}
 	if err := chromedp.Do(ctx); err != nil {
 		b.t.Fatalf("opening a tab: %v", err)
 	}
@@ -201,6 +202,11 @@ func (b *browser) newTab(opts ...chromedp.ContextOption) *browser {
 	nb.harness()
 	return nb
 }
+
+// close closes a tab opened by newTab, so that the tab that opened it is
+// in front again: Chromium throttles the timers of a tab in the background
+// (the booth's wait for a covering checkpoint then stalls the test).
+func (b *browser) close() { b.cancel() }
 
 type step = chromedp.Action[chromedp.Void]
 
@@ -763,6 +769,18 @@ func resultsPhase(t *testing.T, b *browser, meas *timing) {
 		t.Fatalf("in-browser verification: %s\n%s", state, page)
 	}
 	contains(t, "results", page, "checks passed", "match the published results", "trustee-1", "trustee-2", "urna verify")
+	// Every step is listed; V14–V16 do not apply to an election without
+	// ranked, score or write-in questions, and say so (not "not reached").
+	var steps []string
+	b.eval(`[...document.querySelectorAll('#verify-steps li')].map((li) => li.textContent)`, &steps)
+	if len(steps) != 16 {
+		t.Fatalf("verify steps listed: %q, want 16", steps)
+	}
+	for i, s := range steps {
+		if na := strings.Contains(s, "does not apply to this election"); na != (i >= 13) || strings.Contains(s, "not reached") {
+			t.Errorf("step %d listed as %q", i+1, s)
+		}
+	}
 	if strings.Contains(page, "trustee-3") {
 		t.Errorf("trustee-3 did not decrypt but is listed: %s", page)
 	}

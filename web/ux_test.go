@@ -436,6 +436,7 @@ func lostAnswer(t *testing.T, b *browser, cred string, choices ...string) {
 // choices, checked in that browser against the encrypted ballot.
 func auditFromSecondDevice(t *testing.T, b *browser, tracker string, want ...string) {
 	d := b.device()
+	defer d.close()
 	var kept int
 	d.open("index.html", "home")
 	d.eval(`localStorage.length + sessionStorage.length`, &kept)

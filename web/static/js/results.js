@@ -200,9 +200,16 @@ async function verify() {
     setT($('verify-match'), same ? 'results.verify.match' : 'results.verify.mismatch');
     $('verify-match').className = same ? 'ok' : 'error';
   }
-  $('verify-steps').replaceChildren(...report.steps.map((s) => el('li', { class: s.ok ? 'pass' : 'fail' },
-    `${s.ok ? (s.ran ? '✓' : '–') : '✗'} ${s.id} ${s.title}` + (s.checked ? ` (${s.checked})` : '') +
-    (s.failures && s.failures.length ? `: ${s.failures[0].detail}` : ''))));
+  $('verify-steps').replaceChildren(...report.steps.map((s) => {
+    const li = el('li', { class: s.ok ? 'pass' : 'fail' },
+      `${s.ok ? (s.ran ? '✓' : '–') : '✗'} ${s.id} ${s.title}` + (s.checked ? ` (${s.checked})` : '') +
+      (s.failures && s.failures.length ? `: ${s.failures[0].detail}` : ''));
+    // A step that did not run says whether the record stopped short of it
+    // or it does not apply to this election (V14–V16 without ranked, score
+    // or write-in questions).
+    if (!s.ran) li.append(' — ', setT(el('span'), s.outcome === 'not applicable' ? 'results.step.notApplicable' : 'results.step.notReached'));
+    return li;
+  }));
   $('verify-details').hidden = false;
   $('verify-again').hidden = false;
   announce(status.textContent + ' ' + $('verify-match').textContent);
