@@ -454,7 +454,11 @@ func (r *run) clientOptions() apiclient.Options {
 	d := time.Minute + time.Duration(r.cfg.Ballots)*30*time.Millisecond
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.ResponseHeaderTimeout = d // a submit answers once its entry is committed
-	return apiclient.Options{Timeout: d, HTTPClient: &http.Client{Transport: t}}
+	// Consistent reads, as the role commands read their first --node: a
+	// trustee asking a follower that has not applied the previous mixer's
+	// last shuffle yet would shuffle stale rows (the node refuses them as
+	// an invalid proof; TestRankedDemo met it).
+	return apiclient.Options{Timeout: d, HTTPClient: &http.Client{Transport: t}, Consistent: true}
 }
 
 // hold holds one election on the running cluster, from the parties' keys
