@@ -380,7 +380,7 @@ def decode_manifest(b):
               KIND_SCORE: mn < mx <= 100, KIND_WRITE_IN: mn == 0 and 1 <= mx <= 255}[kind]
         if not ok:
             raise Malformed("question %d: min %d max %d invalid" % (q, mn, mx))
-        if kind == KIND_RANKED:  # §12.1 field 7a: the seats STV elects, 1..#options-1
+        if kind == KIND_RANKED:  # §12.1 field 9a: the seats STV elects, 1..#options-1
             seats = r.u32()
             if not 1 <= seats < no:
                 raise Malformed("question %d: %d seats, want 1..%d" % (q, seats, no - 1))
