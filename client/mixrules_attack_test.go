@@ -22,6 +22,20 @@ import (
 // is still refused at the proof. The verifier reports each at its V14
 // sub-step on a record that holds it anyway.
 func TestAttackShuffleInput(t *testing.T) {
+	// mixFirst is trustee ms.Trustee's honest shuffle, at ms's position,
+	// of the counted ballots' rows: the rows of a view that missed
+	// position 1.
+	mixFirst := func(e *testonly.KindElection, ms *tally.MixShuffle, seed string) *tally.MixShuffle {
+		first, err := tally.MixInput(e.Manifest, ms.Question, e.Counted)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := tally.Mix(seeded.New(seed), e.Fingerprint(), e.JointKey, ms.Question, ms.Trustee, ms.Position, ms.Width, first)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
 	cases := []struct {
 		name    string
 		tamper  func(e *testonly.KindElection, in []shuffle.Row, ms *tally.MixShuffle) *tally.MixShuffle
@@ -29,27 +43,10 @@ func TestAttackShuffleInput(t *testing.T) {
 		nodeErr error
 	}{
 		{"stale rows", func(e *testonly.KindElection, _ []shuffle.Row, ms *tally.MixShuffle) *tally.MixShuffle {
-			// a mixer whose view missed position 1: it shuffles the
-			// counted ballots' rows, honestly, at the position it was given
-			first, err := tally.MixInput(e.Manifest, ms.Question, e.Counted)
-			if err != nil {
-				t.Fatal(err)
-			}
-			stale, err := tally.Mix(seeded.New("stale"), e.Fingerprint(), e.JointKey, ms.Question, ms.Trustee, ms.Position, ms.Width, first)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return stale
+			return mixFirst(e, ms, "stale")
 		}, "V14.2", tally.ErrStaleInput},
 		{"current name, other rows", func(e *testonly.KindElection, in []shuffle.Row, ms *tally.MixShuffle) *tally.MixShuffle {
-			first, err := tally.MixInput(e.Manifest, ms.Question, e.Counted)
-			if err != nil {
-				t.Fatal(err)
-			}
-			bad, err := tally.Mix(seeded.New("other rows"), e.Fingerprint(), e.JointKey, ms.Question, ms.Trustee, ms.Position, ms.Width, first)
-			if err != nil {
-				t.Fatal(err)
-			}
+			bad := mixFirst(e, ms, "other rows")
 			bad.Input = tally.MixInputDigest(e.Fingerprint(), ms.Question, ms.Width, in)
 			return bad
 		}, "V14.3", bulletin.ErrInvalidProof},

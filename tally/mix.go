@@ -39,11 +39,7 @@ func MixInputDigest(fingerprint [32]byte, q, width int, rows []shuffle.Row) [32]
 	t := transcript.New(transcript.MixInput).Bytes(fingerprint[:]).Uint64(uint64(q)).Uint64(uint64(len(rows))).Uint64(uint64(width))
 	buf := make([]byte, 0, ballot.CiphertextSize*width)
 	for _, r := range rows {
-		buf = buf[:0]
-		for _, c := range r {
-			buf = c.Alpha.AppendBytes(buf)
-			buf = c.Beta.AppendBytes(buf)
-		}
+		buf = r.AppendBytes(buf[:0])
 		t.Bytes(buf)
 	}
 	return t.Digest()
