@@ -360,11 +360,7 @@ func (m *Manifest) Validate() error {
 		if !ValidNodeID(n.ID) {
 			return fmt.Errorf("%w: board node %d id %q must be 1..%d characters of [A-Za-z0-9._-] (it names checkpoint signatures)", ErrInvalidManifest, i, n.ID, MaxName)
 		}
-		if ids[n.ID] {
-			return fmt.Errorf("%w: board node id %q repeated", ErrInvalidManifest, n.ID)
-		}
-		ids[n.ID] = true
-		if err := signerKey(fmt.Sprintf("board node %q", n.ID), n.Key, nodeKeys); err != nil {
+		if err := signer(fmt.Sprintf("board node %q", n.ID), n.ID, n.Key, ids, nodeKeys, "board node id %q repeated"); err != nil {
 			return err
 		}
 	}
@@ -378,11 +374,7 @@ func (m *Manifest) Validate() error {
 		if !ValidWitnessName(w.Name) {
 			return fmt.Errorf("%w: witness %d name %q must be 1..%d characters of [A-Za-z0-9._/:-]", ErrInvalidManifest, i, w.Name, MaxWitnessName)
 		}
-		if ids[w.Name] {
-			return fmt.Errorf("%w: witness name %q repeats a node id or witness name", ErrInvalidManifest, w.Name)
-		}
-		ids[w.Name] = true
-		if err := signerKey(fmt.Sprintf("witness %q", w.Name), w.Key, nodeKeys); err != nil {
+		if err := signer(fmt.Sprintf("witness %q", w.Name), w.Name, w.Key, ids, nodeKeys, "witness name %q repeats a node id or witness name"); err != nil {
 			return err
 		}
 	}
@@ -398,6 +390,18 @@ func (m *Manifest) Validate() error {
 		}
 	}
 	return nil
+}
+
+// signer checks a board node or witness (who) whose signatures are named
+// name: no other node or witness in ids has that name (else the error
+// repeated, with the name), and its key passes signerKey. It adds the
+// name to ids and the key to keys.
+func signer(who, name string, key []byte, ids, keys map[string]bool, repeated string) error {
+	if ids[name] {
+		return fmt.Errorf("%w: "+repeated, ErrInvalidManifest, name)
+	}
+	ids[name] = true
+	return signerKey(who, key, keys)
 }
 
 // signerKey checks the key of a board node or witness (who): an Ed25519

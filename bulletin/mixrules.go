@@ -133,11 +133,7 @@ func (p *StandardProofs) checkMix(rand io.Reader, e *Entry, tips map[int][]shuff
 	fp := p.Manifest.Fingerprint()
 	switch e.Type {
 	case TypeShuffle:
-		ms, err := tally.ParseMixShuffle(e.Body)
-		if err != nil {
-			return malformedBody(e.Type, err)
-		}
-		rows, err := rowsOf(ms.Question)
+		ms, rows, err := decodeMix(e, tally.ParseMixShuffle, func(ms *tally.MixShuffle) int { return ms.Question }, rowsOf)
 		if err != nil {
 			return err
 		}
@@ -155,11 +151,7 @@ func (p *StandardProofs) checkMix(rand io.Reader, e *Entry, tips map[int][]shuff
 		}
 		tips[ms.Question] = ms.Outputs
 	case TypeMixDecryption:
-		md, err := tally.ParseMixDecryption(e.Body)
-		if err != nil {
-			return malformedBody(e.Type, err)
-		}
-		rows, err := rowsOf(md.Question)
+		md, rows, err := decodeMix(e, tally.ParseMixDecryption, func(md *tally.MixDecryption) int { return md.Question }, rowsOf)
 		if err != nil {
 			return err
 		}
@@ -178,6 +170,17 @@ func (p *StandardProofs) checkMix(rand io.Reader, e *Entry, tips map[int][]shuff
 		}
 	}
 	return nil
+}
+
+// decodeMix decodes the body of a shuffle or mix-decryption entry e with
+// parse and returns it with the rows of its question's cascade (rowsOf).
+func decodeMix[T any](e *Entry, parse func([]byte) (T, error), question func(T) int, rowsOf func(int) ([]shuffle.Row, error)) (T, []shuffle.Row, error) {
+	x, err := parse(e.Body)
+	if err != nil {
+		return x, nil, malformedBody(e.Type, err)
+	}
+	rows, err := rowsOf(question(x))
+	return x, rows, err
 }
 
 // mixedWeights refuses weights other than 1 in an election with mixed
