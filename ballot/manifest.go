@@ -79,6 +79,42 @@ type Question struct {
 	Options  []string
 	Min, Max uint32
 	Kind     QuestionKind
+	// Seats is the number of seats a ranked question elects (SPEC.md
+	// §12.1): 1..#options−1 for KindRanked, 0 for every other kind.
+	// NewManifest and the authoring form put DefaultSeats in place of 0 on
+	// a ranked question; a decoded manifest carries it explicitly.
+	Seats uint32
+}
+
+// DefaultSeats is the seat count of a ranked question of n options whose
+// authoring form names none (SPEC.md §12.1): 2, or 1 with two options.
+func DefaultSeats(n int) uint32 {
+	if n <= 2 {
+		return 1
+	}
+	return 2
+}
+
+// withDefaultSeats returns q with DefaultSeats in place of a ranked
+// question's Seats of 0.
+func withDefaultSeats(q Question) Question {
+	if q.Kind == KindRanked && q.Seats == 0 {
+		q.Seats = DefaultSeats(len(q.Options))
+	}
+	return q
+}
+
+// checkSeats is the seat rule of SPEC.md §12.1: a ranked question elects
+// 1..#options−1 seats (electing every option is no election); no other
+// kind has seats.
+func checkSeats(qi int, q *Question) error {
+	switch {
+	case q.Kind != KindRanked && q.Seats != 0:
+		return fmt.Errorf("%w: question %d is not ranked and has %d seats; only a ranked question elects seats", ErrInvalidManifest, qi, q.Seats)
+	case q.Kind == KindRanked && (q.Seats < 1 || q.Seats >= uint32(len(q.Options))):
+		return fmt.Errorf("%w: question %d elects %d seats, want 1..%d (fewer than its %d options)", ErrInvalidManifest, qi, q.Seats, len(q.Options)-1, len(q.Options))
+	}
+	return nil
 }
 
 // hasMixedKind reports whether any question is of a mixed kind.
@@ -157,7 +193,7 @@ func (m *Manifest) WithWitnesses(witnesses []Witness, quorum uint32) (*Manifest,
 
 // NewManifest builds a manifest from copies of its arguments and validates
 // it (SPEC.md §4.1): version 1, or version 3 if a question is of a mixed
-// kind (docs/spec/kinds.md §K.1).
+// kind (SPEC.md §12.1). A ranked question with Seats 0 gets DefaultSeats.
 func NewManifest(electionID, title string, questions []Question, authority, credentialAuthority *group.Element,
 	trustees []Trustee, threshold uint32, nodes []BoardNode, quorum uint32) (*Manifest, error) {
 	m := &Manifest{
@@ -166,7 +202,7 @@ func NewManifest(electionID, title string, questions []Question, authority, cred
 		Threshold: threshold, BoardQuorum: quorum,
 	}
 	for _, q := range questions {
-		m.Questions = append(m.Questions, Question{Text: q.Text, Options: append([]string(nil), q.Options...), Min: q.Min, Max: q.Max, Kind: q.Kind})
+		m.Questions = append(m.Questions, withDefaultSeats(Question{Text: q.Text, Options: append([]string(nil), q.Options...), Min: q.Min, Max: q.Max, Kind: q.Kind, Seats: q.Seats}))
 	}
 	if hasMixedKind(m.Questions) {
 		m.Version = ManifestVersionKinds
@@ -265,6 +301,9 @@ func (m *Manifest) Validate() error {
 		if err := checkQuestion(qi, &m.Questions[qi]); err != nil {
 			return err
 		}
+		if err := checkSeats(qi, &m.Questions[qi]); err != nil {
+			return err
+		}
 	}
 	keys := map[string]string{}
 	useKey := func(what string, e *group.Element) error {
@@ -321,11 +360,7 @@ func (m *Manifest) Validate() error {
 		if !ValidNodeID(n.ID) {
 			return fmt.Errorf("%w: board node %d id %q must be 1..%d characters of [A-Za-z0-9._-] (it names checkpoint signatures)", ErrInvalidManifest, i, n.ID, MaxName)
 		}
-		if ids[n.ID] {
-			return fmt.Errorf("%w: board node id %q repeated", ErrInvalidManifest, n.ID)
-		}
-		ids[n.ID] = true
-		if err := signerKey(fmt.Sprintf("board node %q", n.ID), n.Key, nodeKeys); err != nil {
+		if err := signer(fmt.Sprintf("board node %q", n.ID), n.ID, n.Key, ids, nodeKeys, "board node id %q repeated"); err != nil {
 			return err
 		}
 	}
@@ -339,11 +374,7 @@ func (m *Manifest) Validate() error {
 		if !ValidWitnessName(w.Name) {
 			return fmt.Errorf("%w: witness %d name %q must be 1..%d characters of [A-Za-z0-9._/:-]", ErrInvalidManifest, i, w.Name, MaxWitnessName)
 		}
-		if ids[w.Name] {
-			return fmt.Errorf("%w: witness name %q repeats a node id or witness name", ErrInvalidManifest, w.Name)
-		}
-		ids[w.Name] = true
-		if err := signerKey(fmt.Sprintf("witness %q", w.Name), w.Key, nodeKeys); err != nil {
+		if err := signer(fmt.Sprintf("witness %q", w.Name), w.Name, w.Key, ids, nodeKeys, "witness name %q repeats a node id or witness name"); err != nil {
 			return err
 		}
 	}
@@ -359,6 +390,18 @@ func (m *Manifest) Validate() error {
 		}
 	}
 	return nil
+}
+
+// signer checks a board node or witness (who) whose signatures are named
+// name: no other node or witness in ids has that name (else the error
+// repeated, with the name), and its key passes signerKey. It adds the
+// name to ids and the key to keys.
+func signer(who, name string, key []byte, ids, keys map[string]bool, repeated string) error {
+	if ids[name] {
+		return fmt.Errorf("%w: "+repeated, ErrInvalidManifest, name)
+	}
+	ids[name] = true
+	return signerKey(who, key, keys)
 }
 
 // signerKey checks the key of a board node or witness (who): an Ed25519
@@ -392,6 +435,9 @@ func (m *Manifest) Bytes() []byte {
 			w.String(o)
 		}
 		w.U32(q.Min).U32(q.Max)
+		if q.Kind == KindRanked {
+			w.U32(q.Seats) // version 3 only: no other version has a ranked question
+		}
 	}
 	w.Element(m.Authority).Element(m.CredentialAuthority).Count(len(m.Trustees))
 	for _, t := range m.Trustees {
@@ -436,6 +482,9 @@ func ParseManifest(b []byte) (*Manifest, error) {
 			q.Options = append(q.Options, r.String("option", MaxOptionText))
 		}
 		q.Min, q.Max = r.U32("min"), r.U32("max")
+		if q.Kind == KindRanked {
+			q.Seats = r.U32("seats") // checked by Validate: 1..#options−1
+		}
 		m.Questions = append(m.Questions, q)
 	}
 	m.Authority = r.NonIdentity("authority")
@@ -522,14 +571,16 @@ type WitnessJSON struct {
 }
 
 // QuestionJSON is a question in ManifestJSON. Kind is "select" (or
-// omitted), "ranked", "score" or "write-in" (docs/spec/kinds.md §K.1); a
-// write-in has no options.
+// omitted), "ranked", "score" or "write-in" (SPEC.md §12.1); a write-in
+// has no options. Seats is a ranked question's seat count (1..#options−1,
+// DefaultSeats when omitted); no other kind may carry it.
 type QuestionJSON struct {
 	Text    string   `json:"text"`
 	Kind    string   `json:"kind,omitempty"`
 	Options []string `json:"options"`
 	Min     uint32   `json:"min"`
 	Max     uint32   `json:"max"`
+	Seats   *uint32  `json:"seats,omitempty"`
 }
 
 // TrusteeJSON is a trustee in ManifestJSON.
@@ -555,6 +606,10 @@ func (m *Manifest) JSON() *ManifestJSON {
 		qj := QuestionJSON{Text: q.Text, Options: append([]string{}, q.Options...), Min: q.Min, Max: q.Max}
 		if q.Kind != KindSelect {
 			qj.Kind = q.Kind.String()
+		}
+		if q.Kind == KindRanked {
+			seats := q.Seats
+			qj.Seats = &seats
 		}
 		j.Questions = append(j.Questions, qj)
 	}
@@ -610,7 +665,16 @@ func (j *ManifestJSON) Manifest() (*Manifest, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w (question %d)", err, i)
 		}
-		m.Questions = append(m.Questions, Question{Text: q.Text, Options: append([]string(nil), q.Options...), Min: q.Min, Max: q.Max, Kind: kind})
+		mq := Question{Text: q.Text, Options: append([]string(nil), q.Options...), Min: q.Min, Max: q.Max, Kind: kind}
+		switch {
+		case q.Seats == nil:
+			mq = withDefaultSeats(mq)
+		case kind != KindRanked:
+			return nil, fmt.Errorf("%w: question %d: \"seats\" is for ranked questions only, this one is %q", ErrInvalidManifest, i, kind.String())
+		default:
+			mq.Seats = *q.Seats // 0 is refused by Validate
+		}
+		m.Questions = append(m.Questions, mq)
 	}
 	for i, t := range j.Trustees {
 		tr := Trustee{Name: t.Name}

@@ -1,6 +1,7 @@
 package bulletin
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -112,8 +113,10 @@ func readMixes(r *wire.Reader) []MixState {
 }
 
 // checkMix verifies the proof of a shuffle or mix-decryption entry (SPEC.md
-// V14.3, V15.2) against the rows it works on: the tip of its question's
-// cascade, taken from tips when a shuffle of the same batch moved it.
+// V14.2–V14.3, V15.2) against the rows it works on: the tip of its
+// question's cascade, taken from tips when a shuffle of the same batch
+// moved it. A shuffle naming other rows than the tip is refused with
+// tally.ErrStaleInput before its proof is checked.
 func (p *StandardProofs) checkMix(rand io.Reader, e *Entry, tips map[int][]shuffle.Row) error {
 	if p.Manifest == nil || p.JointKey == nil || p.MixRows == nil {
 		return errNotReady
@@ -130,27 +133,25 @@ func (p *StandardProofs) checkMix(rand io.Reader, e *Entry, tips map[int][]shuff
 	fp := p.Manifest.Fingerprint()
 	switch e.Type {
 	case TypeShuffle:
-		ms, err := tally.ParseMixShuffle(e.Body)
-		if err != nil {
-			return malformedBody(e.Type, err)
-		}
-		rows, err := rowsOf(ms.Question)
+		ms, rows, err := decodeMix(e, tally.ParseMixShuffle, func(ms *tally.MixShuffle) int { return ms.Question }, rowsOf)
 		if err != nil {
 			return err
 		}
 		if ms.Width != p.Manifest.MixWidth(ms.Question) {
 			return reject(ErrInvalidBody, "shuffle of question %d has width %d, the question's rows %d", ms.Question, ms.Width, p.Manifest.MixWidth(ms.Question))
 		}
-		if err := tally.VerifyMix(rand, fp, p.JointKey, rows, ms); err != nil {
+		// V14.2 before V14.3: a shuffle of rows the cascade moved past is
+		// refused as stale (tally.ErrStaleInput, the mixer rereads), not
+		// as a false proof.
+		switch err := tally.VerifyMix(rand, fp, p.JointKey, rows, ms); {
+		case errors.Is(err, tally.ErrStaleInput):
+			return fmt.Errorf("bulletin: %w", err)
+		case err != nil:
 			return fmt.Errorf("%w: shuffle of question %d: %v", ErrInvalidProof, ms.Question, err)
 		}
 		tips[ms.Question] = ms.Outputs
 	case TypeMixDecryption:
-		md, err := tally.ParseMixDecryption(e.Body)
-		if err != nil {
-			return malformedBody(e.Type, err)
-		}
-		rows, err := rowsOf(md.Question)
+		md, rows, err := decodeMix(e, tally.ParseMixDecryption, func(md *tally.MixDecryption) int { return md.Question }, rowsOf)
 		if err != nil {
 			return err
 		}
@@ -169,6 +170,17 @@ func (p *StandardProofs) checkMix(rand io.Reader, e *Entry, tips map[int][]shuff
 		}
 	}
 	return nil
+}
+
+// decodeMix decodes the body of a shuffle or mix-decryption entry e with
+// parse and returns it with the rows of its question's cascade (rowsOf).
+func decodeMix[T any](e *Entry, parse func([]byte) (T, error), question func(T) int, rowsOf func(int) ([]shuffle.Row, error)) (T, []shuffle.Row, error) {
+	x, err := parse(e.Body)
+	if err != nil {
+		return x, nil, malformedBody(e.Type, err)
+	}
+	rows, err := rowsOf(question(x))
+	return x, rows, err
 }
 
 // mixedWeights refuses weights other than 1 in an election with mixed

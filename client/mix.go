@@ -2,6 +2,7 @@ package client
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -118,7 +119,12 @@ func (v *verifier) mixShuffle(seq int64, ms *tally.MixShuffle) {
 			"the shuffle has %d rows of width %d, its input %d rows of width %d", len(ms.Outputs), ms.Width, len(in), w)
 		return
 	}
-	if err := tally.VerifyMix(v.rand, v.rep.Fingerprint, v.joint, in, ms); err != nil {
+	switch err := tally.VerifyMix(v.rand, v.rep.Fingerprint, v.joint, in, ms); {
+	case errors.Is(err, tally.ErrStaleInput):
+		v.failAt(StepV14, seq, fmt.Sprintf("V14.2 question %d position %d", ms.Question, ms.Position),
+			"trustee %d's shuffle names other input rows than the question's current ones: %v", ms.Trustee, err)
+		return
+	case err != nil:
 		v.failAt(StepV14, seq, fmt.Sprintf("V14.3 question %d position %d", ms.Question, ms.Position),
 			"trustee %d's shuffle proof does not verify against its input and context: %v", ms.Trustee, err)
 		return

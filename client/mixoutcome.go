@@ -15,8 +15,8 @@ type MixedOutcome struct {
 	Kind     ballot.QuestionKind
 	Answers  *tally.MixedAnswers
 	// Ranked questions: instant-runoff (single winner, every round), STV
-	// for STVSeats seats (every round; informative, the manifest fixes no
-	// seat count) and Schulze (the pairwise and strongest-path matrices).
+	// for STVSeats seats (every round; the seats the manifest fixes,
+	// SPEC.md §12.1) and Schulze (the pairwise and strongest-path matrices).
 	IRV      *methods.IRVResult
 	STV      *methods.STVResult
 	STVSeats int
@@ -27,15 +27,6 @@ type MixedOutcome struct {
 	// Write-in questions: the texts, in the order of the last shuffle; the
 	// rows that did not decode are in Answers.Invalid and have "".
 	WriteIns []string
-}
-
-// STVSeats is the number of seats of the informative STV count of a ranked
-// question of n options: 2, or 1 with two options (SPEC.md §11.8).
-func STVSeats(n int) int {
-	if n <= 2 {
-		return 1
-	}
-	return 2
 }
 
 // Outcome counts the decrypted answers a of question q of m with every
@@ -50,7 +41,7 @@ func Outcome(m *ballot.Manifest, a *tally.MixedAnswers) (*MixedOutcome, error) {
 		if o.IRV, err = methods.IRV(n, rs); err != nil {
 			return nil, err
 		}
-		o.STVSeats = STVSeats(n)
+		o.STVSeats = int(mq.Seats) // V16.3 checked the result's seats against these
 		if o.STV, err = methods.STV(n, o.STVSeats, rs); err != nil {
 			return nil, err
 		}

@@ -22,6 +22,11 @@ var (
 	ErrTooFewTrustees = errors.New("tally: fewer than T trustees")
 	// ErrNoDiscreteLog reports a decrypted total outside 0..maxCount.
 	ErrNoDiscreteLog = errors.New("tally: total out of range")
+	// ErrStaleInput reports a shuffle whose input name is not the digest of
+	// its question's current rows (SPEC.md §11.3, V14.2): the mixer
+	// shuffled rows the cascade has moved past, or names rows it did not
+	// shuffle. StaleInputError carries both names.
+	ErrStaleInput = errors.New("tally: stale shuffle input")
 	// ErrResultMismatch reports a published result that the record does not reproduce.
 	ErrResultMismatch = errors.New("tally: result does not match the record")
 )

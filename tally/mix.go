@@ -29,11 +29,29 @@ func MixContext(fingerprint [32]byte, q, trustee, position int) []byte {
 		Uint64(uint64(q)).Uint64(uint64(trustee)).Uint64(uint64(position)).Encoding()
 }
 
+// MixInputDigest names the rows a shuffle of question q takes (SPEC.md
+// §11.3): Digest("mix-input"; fingerprint, u64 q, u64 N, u64 w, row_1,
+// ..., row_N), each row α_1 || β_1 || ... || α_w || β_w as one item. A
+// shuffle carries the name of the rows it shuffled, so that a board whose
+// cascade moved on since the mixer read it tells a stale input (V14.2)
+// from a false proof (V14.3).
+func MixInputDigest(fingerprint [32]byte, q, width int, rows []shuffle.Row) [32]byte {
+	t := transcript.New(transcript.MixInput).Bytes(fingerprint[:]).Uint64(uint64(q)).Uint64(uint64(len(rows))).Uint64(uint64(width))
+	buf := make([]byte, 0, ballot.CiphertextSize*width)
+	for _, r := range rows {
+		buf = r.AppendBytes(buf[:0])
+		t.Bytes(buf)
+	}
+	return t.Digest()
+}
+
 // MixShuffle is the body of a shuffle entry (SPEC.md §11.3): trustee
-// Trustee's shuffle at Position of question Question's cascade, its output
-// rows and the proof (SPEC.md §13).
+// Trustee's shuffle at Position of question Question's cascade, the name
+// of the rows it shuffled (MixInputDigest), its output rows and the proof
+// (SPEC.md §13).
 type MixShuffle struct {
 	Question, Trustee, Position int
+	Input                       [32]byte
 	Width                       int
 	Outputs                     []shuffle.Row
 	Proof                       *shuffle.Proof
@@ -56,14 +74,44 @@ func Mix(rand io.Reader, fingerprint [32]byte, key *group.Element, q, trustee, p
 	if err != nil {
 		return nil, fmt.Errorf("tally: %w", err)
 	}
-	return &MixShuffle{Question: q, Trustee: trustee, Position: position, Width: width, Outputs: out, Proof: pf}, nil
+	return &MixShuffle{Question: q, Trustee: trustee, Position: position, Input: MixInputDigest(fingerprint, q, width, inputs),
+		Width: width, Outputs: out, Proof: pf}, nil
 }
 
-// VerifyMix checks ms against its inputs (SPEC.md V14.3): the proof
-// verifies under the context of ms's question, trustee and position. It
-// returns ErrInvalidProof, or ErrMalformed when the shapes disagree.
-// Variable time: public data only.
+// StaleInputError is V14.2's refusal of a shuffle whose input name is not
+// the digest of the cascade's current rows: the mixer shuffled other rows
+// (most often the rows of a view that missed the previous shuffle). It
+// wraps ErrStaleInput.
+type StaleInputError struct {
+	Question       int
+	Named, Current [32]byte
+}
+
+func (e *StaleInputError) Error() string {
+	return fmt.Sprintf("tally: stale input: shuffled rows %x, the board's current input for question %d is %x", e.Named[:], e.Question, e.Current[:])
+}
+
+func (e *StaleInputError) Unwrap() error { return ErrStaleInput }
+
+// CheckMixInput is V14.2's input check: ms names the digest of inputs, the
+// current rows of its question (SPEC.md §11.3). It returns a
+// *StaleInputError otherwise.
+func CheckMixInput(fingerprint [32]byte, inputs []shuffle.Row, ms *MixShuffle) error {
+	if cur := MixInputDigest(fingerprint, ms.Question, ms.Width, inputs); cur != ms.Input {
+		return &StaleInputError{Question: ms.Question, Named: ms.Input, Current: cur}
+	}
+	return nil
+}
+
+// VerifyMix checks ms against its inputs (SPEC.md V14.2, V14.3): ms names
+// them (CheckMixInput, else a *StaleInputError, before any proof work) and
+// the proof verifies under the context of ms's question, trustee and
+// position. It returns ErrInvalidProof, or ErrMalformed when the shapes
+// disagree. Variable time: public data only.
 func VerifyMix(rand io.Reader, fingerprint [32]byte, key *group.Element, inputs []shuffle.Row, ms *MixShuffle) error {
+	if err := CheckMixInput(fingerprint, inputs, ms); err != nil {
+		return err
+	}
 	if len(inputs) != len(ms.Outputs) {
 		return fmt.Errorf("%w: the shuffle has %d rows, its input %d", ErrMalformed, len(ms.Outputs), len(inputs))
 	}
@@ -110,25 +158,31 @@ func readRows(r *wire.Reader, n, w int) []shuffle.Row {
 
 // Bytes returns the canonical encoding of ms (SPEC.md §11.3):
 //
-//	u16 question || u16 trustee || u16 position || u32 N || u32 w ||
-//	N × w × (α || β) || proof (§13.5, the rest of the body)
+//	u16 question || u16 trustee || u16 position || input (32 bytes) ||
+//	u32 N || u32 w || N × w × (α || β) || proof (§13.5, the rest of the body)
 func (ms *MixShuffle) Bytes() []byte {
 	pf := ms.Proof.Bytes()
 	n := len(ms.Outputs)
-	w := wire.NewWriter(14 + rowsSize(n, ms.Width) + len(pf))
-	w.U16(uint16(ms.Question)).U16(uint16(ms.Trustee)).U16(uint16(ms.Position)).Count(n).Count(ms.Width)
+	w := wire.NewWriter(mixShuffleHeader + rowsSize(n, ms.Width) + len(pf))
+	w.U16(uint16(ms.Question)).U16(uint16(ms.Trustee)).U16(uint16(ms.Position)).Fixed(ms.Input[:]).Count(n).Count(ms.Width)
 	writeRows(w, ms.Outputs)
 	return w.Fixed(pf).Out()
 }
 
+// mixShuffleHeader is the size of a shuffle body before its rows.
+const mixShuffleHeader = 6 + 32 + 8
+
 // ParseMixShuffle decodes MixShuffle.Bytes strictly: trustee and position
 // in 1..1000, N ≤ 2²⁰, 1 ≤ w ≤ 1024, the lengths checked before
 // allocating, canonical elements, and a proof for exactly N rows of width w.
+// The input name is any 32 bytes; whether it names the cascade's current
+// rows is V14.2.
 func ParseMixShuffle(b []byte) (*MixShuffle, error) {
 	r := wire.NewReader(b)
 	ms := &MixShuffle{Question: int(r.U16("question"))}
 	ms.Trustee = readIndex(r, "trustee")
 	ms.Position = readIndex(r, "position")
+	copy(ms.Input[:], r.Fixed("input", 32))
 	n := r.Count("rows", shuffle.MaxRows)
 	ms.Width = r.Count("width", shuffle.MaxWidth)
 	if r.Err() == nil && ms.Width < 1 {

@@ -52,7 +52,7 @@ func FuzzParseMixDecryption(f *testing.F) {
 
 func FuzzParseMixedResult(f *testing.F) {
 	res := &Result{Counts: [][]uint64{{1, 2}, {}}, Trustees: []int{1, 2}, Mixed: []MixedAnswers{
-		{Question: 1, Kind: ballot.KindRanked, Answers: []ballot.Answer{{Ranking: []uint32{2, 0}}, {Ranking: []uint32{1}}}},
+		{Question: 1, Kind: ballot.KindRanked, Seats: 1, Answers: []ballot.Answer{{Ranking: []uint32{2, 0}}, {Ranking: []uint32{1}}}},
 		{Question: 2, Kind: ballot.KindScore, Answers: []ballot.Answer{{Scores: []uint32{0, 5, 3}}}},
 		{Question: 3, Kind: ballot.KindWriteIn, Answers: []ballot.Answer{{Text: "hi"}, {}, {Text: ""}}, Invalid: []int{1}},
 	}}

@@ -66,7 +66,7 @@ func mixVectors(t *testing.T) []byte {
 		}
 	}
 	res := &Result{Counts: [][]uint64{{1, 2}, {}}, Trustees: []int{2, 3}, Mixed: []MixedAnswers{
-		{Question: 1, Kind: ballot.KindRanked, Answers: []ballot.Answer{{Ranking: []uint32{1, 0}}, {Ranking: []uint32{0}}}},
+		{Question: 1, Kind: ballot.KindRanked, Seats: 1, Answers: []ballot.Answer{{Ranking: []uint32{1, 0}}, {Ranking: []uint32{0}}}},
 		{Question: 2, Kind: ballot.KindWriteIn, Answers: []ballot.Answer{{Text: "Vote!"}, {}}, Invalid: []int{1}},
 	}}
 	put("result", res.Bytes())

@@ -15,10 +15,12 @@ import (
 // §11.5), in the order of the last shuffle's output rows: a ranking, the
 // scores, or a write-in text per row. Invalid lists, in increasing order,
 // the rows of a write-in question that do not decode (K.6 D3); their
-// Answers are empty.
+// Answers are empty. Seats is, for a ranked question, the seats its STV
+// count elects (the manifest's, SPEC.md §12.1); 0 for the other kinds.
 type MixedAnswers struct {
 	Question int
 	Kind     ballot.QuestionKind
+	Seats    int
 	Answers  []ballot.Answer
 	Invalid  []int
 }
@@ -28,15 +30,19 @@ const maxAnswerValue = 255
 
 // appendMixed writes the mixed section of a result (SPEC.md §11.5):
 //
-//	u32 M || M × (u16 question || u8 kind || u32 N || N × answer)
+//	u32 M || M × (u16 question || u8 kind || [u8 seats] || u32 N || N × answer)
 //
-// where an answer is, by kind: ranked u8 t || t × u8 option; score u8 n ||
+// with seats present for a ranked question only, and where an answer is, by kind: ranked u8 t || t × u8 option; score u8 n ||
 // n × u8 value; write-in u8 valid (0 or 1) || (if valid) u8 length ||
 // length bytes of UTF-8.
 func appendMixed(w *wire.Writer, mixed []MixedAnswers) {
 	w.Count(len(mixed))
 	for _, mq := range mixed {
-		w.U16(uint16(mq.Question)).U8(uint8(mq.Kind)).Count(len(mq.Answers))
+		w.U16(uint16(mq.Question)).U8(uint8(mq.Kind))
+		if mq.Kind == ballot.KindRanked {
+			w.U8(uint8(mq.Seats))
+		}
+		w.Count(len(mq.Answers))
 		for i, a := range mq.Answers {
 			switch mq.Kind {
 			case ballot.KindRanked:
@@ -61,8 +67,8 @@ func appendMixed(w *wire.Writer, mixed []MixedAnswers) {
 }
 
 // readMixed reads the mixed section strictly: M ≥ 1, questions strictly
-// increasing, kinds 1..3, option indexes of a ranking distinct, texts valid
-// UTF-8.
+// increasing, kinds 1..3, a ranked question's seats in 1..MaxOptions−1,
+// option indexes of a ranking distinct, texts valid UTF-8.
 func readMixed(r *wire.Reader) []MixedAnswers {
 	m := r.Count("mixed question count", r.Remaining()/7)
 	if r.Err() == nil && m == 0 {
@@ -79,6 +85,12 @@ func readMixed(r *wire.Reader) []MixedAnswers {
 			r.Failf("question %d has kind %d, not a mixed kind", mq.Question, mq.Kind)
 		}
 		prev = mq.Question
+		if mq.Kind == ballot.KindRanked {
+			mq.Seats = int(r.U8("seats"))
+			if r.Err() == nil && (mq.Seats < 1 || mq.Seats >= ballot.MaxOptions) {
+				r.Failf("question %d elects %d seats, want 1..%d", mq.Question, mq.Seats, ballot.MaxOptions-1)
+			}
+		}
 		n := r.Count("answer count", min(shuffle.MaxRows, r.Remaining()))
 		mq.Answers = make([]ballot.Answer, 0, n)
 		for i := 0; i < n && r.Err() == nil; i++ {
@@ -131,7 +143,7 @@ func readSmall(r *wire.Reader, what string) []uint32 {
 // evidence of a wrong shuffle or decryption and an error; a write-in that
 // does not decode is listed in Invalid.
 func MixedAnswersOf(m *ballot.Manifest, q int, plain [][]*group.Element) (*MixedAnswers, error) {
-	out := &MixedAnswers{Question: q, Kind: m.Questions[q].Kind, Answers: make([]ballot.Answer, len(plain))}
+	out := &MixedAnswers{Question: q, Kind: m.Questions[q].Kind, Seats: int(m.Questions[q].Seats), Answers: make([]ballot.Answer, len(plain))}
 	for i, row := range plain {
 		a, err := m.DecodeRow(q, row)
 		if err != nil {
@@ -163,6 +175,9 @@ func DecryptMixed(m *ballot.Manifest, params *Params, q int, rows []shuffle.Row,
 func DiffMixed(pub, got *MixedAnswers) string {
 	if pub.Question != got.Question || pub.Kind != got.Kind {
 		return fmt.Sprintf("the result lists question %d of kind %d, the record question %d of kind %d", pub.Question, pub.Kind, got.Question, got.Kind)
+	}
+	if pub.Seats != got.Seats {
+		return fmt.Sprintf("the result counts STV for %d seats, the manifest fixes %d", pub.Seats, got.Seats)
 	}
 	if len(pub.Answers) != len(got.Answers) {
 		return fmt.Sprintf("the result lists %d answers, the record decrypts to %d", len(pub.Answers), len(got.Answers))

@@ -19,6 +19,7 @@ const (
 	CodeDuplicate         = "duplicate"
 	CodeAudited           = "audited"
 	CodeAuditLimit        = "audit_limit"     // addition: bulletin.ErrAuditLimit (SPEC.md §3.9 audit cap)
+	CodeStaleInput        = "stale_input"     // addition: tally.ErrStaleInput (a shuffle of rows its question's cascade moved past, SPEC.md §11.3, V14.2)
 	CodeTransferFailed    = "transfer_failed" // addition: a leadership hand-over raft refused (no other voter, an unknown one, or no take-over in time)
 	CodeClosed            = "closed"
 	CodeNotOpenYet        = "not_open_yet"    // addition: bulletin.ErrNotOpenYet (a voting post before the manifest's opens_at, SPEC.md §3.9)

@@ -82,6 +82,7 @@ var mappings = []mapping{
 	{bulletin.ErrDuplicate, http.StatusConflict, api.CodeDuplicate, "", ""},
 	{bulletin.ErrAudited, http.StatusConflict, api.CodeAudited, "", ""},
 	{bulletin.ErrAuditLimit, http.StatusConflict, api.CodeAuditLimit, "", ""},
+	{tally.ErrStaleInput, http.StatusConflict, api.CodeStaleInput, "V14.2", ""},
 	{bulletin.ErrClosed, http.StatusConflict, api.CodeClosed, "", ""},
 	{bulletin.ErrNotOpenYet, http.StatusConflict, api.CodeNotOpenYet, "", ""},
 	{replica.ErrTooLarge, http.StatusRequestEntityTooLarge, api.CodeTooLarge, "", ""},

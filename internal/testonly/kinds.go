@@ -224,7 +224,7 @@ func (e *KindElection) TallyMixedWith(mixers []int, tamper Tamper) map[int]*MixS
 			if tamper == nil {
 				e.must(err)
 			}
-			st.Answers = &tally.MixedAnswers{Question: q, Kind: e.Manifest.Questions[q].Kind}
+			st.Answers = &tally.MixedAnswers{Question: q, Kind: e.Manifest.Questions[q].Kind, Seats: int(e.Manifest.Questions[q].Seats)}
 		}
 		out[q] = st
 	}

@@ -33,7 +33,7 @@ func Mixed(w io.Writer, m *ballot.Manifest, mixed []*client.MixedOutcome) {
 				out("\n")
 			}
 			out("    winner: %s\n", opt(mo.IRV.Winner))
-			out("  STV (%s, WIGM, Droop quota %d):\n", Plural(mo.STVSeats, "seat", "seats"), mo.STV.Quota)
+			out("  STV (%s, as the manifest fixes; WIGM, Droop quota %d):\n", Plural(mo.STVSeats, "seat", "seats"), mo.STV.Quota)
 			for i, rd := range mo.STV.Rounds {
 				parts := make([]string, len(rd.Tallies))
 				for o, v := range rd.Tallies {

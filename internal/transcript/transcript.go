@@ -129,6 +129,7 @@ const (
 // Labels of the mix-net on the board (SPEC.md §11).
 const (
 	MixContext         Label = "mix-context"          // first item of a shuffle's context: election, question, trustee, position
+	MixInput           Label = "mix-input"            // digest (SHA-256) naming the input rows of a shuffle: election, question, rows
 	MixDecryptionSeed  Label = "mix-decryption-seed"  // digest (SHA-256) of a mix decryption's statement: election, question, trustee, key share, rows, shares
 	MixDecryptionCoeff Label = "mix-decryption-coeff" // challenge (HashToScalar): coefficient z_ik of the batched Chaum–Pedersen proof
 	MixDecryptionProof Label = "mix-decryption-proof" // challenge (HashToScalar): the batched Chaum–Pedersen proof's challenge

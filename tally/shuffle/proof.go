@@ -82,11 +82,7 @@ func statementSeed(st *Statement, c []*group.Element) []byte {
 	row := make([]byte, 0, 64*st.Width)
 	for _, rows := range [][]Row{st.Inputs, st.Outputs} {
 		for _, r := range rows {
-			row = row[:0]
-			for _, ct := range r {
-				row = ct.Alpha.AppendBytes(row)
-				row = ct.Beta.AppendBytes(row)
-			}
+			row = r.AppendBytes(row[:0])
 			t.Bytes(row)
 		}
 	}

@@ -21,6 +21,17 @@ const (
 // under the same key.
 type Row []*ballot.Ciphertext
 
+// AppendBytes appends row(r) = α_1 || β_1 || ... || α_w || β_w to b
+// (SPEC.md §13.3): the row as one transcript item, as the shuffle's
+// statement and the name of a shuffle's input (§11.3) hash it.
+func (r Row) AppendBytes(b []byte) []byte {
+	for _, ct := range r {
+		b = ct.Alpha.AppendBytes(b)
+		b = ct.Beta.AppendBytes(b)
+	}
+	return b
+}
+
 // Witness is the mixer's secret: the permutation and the re-encryption
 // randomness. It MUST NOT be published or kept after the proof is made:
 // whoever holds it links every output row to its input row.

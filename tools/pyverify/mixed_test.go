@@ -100,6 +100,20 @@ func TestMixedRecordsAgreeWithGo(t *testing.T) {
 	}
 	agree(t, []mixedCase{
 		{"honest", shuffleAttack(nil), "", sameOutcomes},
+		{"three-seats", func(t *testing.T) []byte {
+			// the ranked question elects 3 of its 4 options (SPEC.md §12.1)
+			cfg := mixedConfig()
+			cfg.Questions = testonly.KindQuestions()
+			cfg.Questions[1].Seats = 3
+			e := testonly.BuildKinds(t, "pyverify-three-seats", cfg, nil)
+			e.TallyMixed(mixers)
+			return e.Record()
+		}, "", func(t *testing.T, rec []byte, out string) {
+			sameOutcomes(t, rec, out)
+			if !strings.Contains(out, `"seats": 3`) {
+				t.Errorf("pyverify does not count STV for 3 seats:\n%s", out)
+			}
+		}},
 		{"swapped-ciphertext", shuffleAttack(func(_ *testonly.KindElection, _ []shuffle.Row, ms *tally.MixShuffle) *tally.MixShuffle {
 			bad := *ms
 			bad.Outputs = slices.Clone(ms.Outputs)

@@ -362,7 +362,7 @@ def decode_manifest(b):
     m.election_id = eid.decode()
     m.title = r.string(1, 1024, "title")
     nq = r.count(1, 64, "questions")
-    m.questions, m.kinds = [], []
+    m.questions, m.kinds, m.seats = [], [], {}
     for q in range(nq):
         text = r.string(1, 4096, "question %d text" % q)
         kind = r.u8() if m.version == 3 else KIND_SELECT  # §12.1 field 5a
@@ -380,6 +380,11 @@ def decode_manifest(b):
               KIND_SCORE: mn < mx <= 100, KIND_WRITE_IN: mn == 0 and 1 <= mx <= 255}[kind]
         if not ok:
             raise Malformed("question %d: min %d max %d invalid" % (q, mn, mx))
+        if kind == KIND_RANKED:  # §12.1 field 9a: the seats STV elects, 1..#options-1
+            seats = r.u32()
+            if not 1 <= seats < no:
+                raise Malformed("question %d: %d seats, want 1..%d" % (q, seats, no - 1))
+            m.seats[q] = seats
         m.questions.append((text, opts, mn, mx))
         m.kinds.append(kind)
     if m.version == 3 and all(k == KIND_SELECT for k in m.kinds):
@@ -2173,9 +2178,13 @@ class Verifier:
         st.shufflers.add(a)
         st.positions += 1
         what = "question %d position %d" % (x.q, x.position)
+        current = mix_input(m.fp, x.q, x.w, st.rows)
         if x.n != len(st.rows) or x.w != m.width[x.q]:
             rep.fail("V14.2", where, "%s: %d rows of width %d, its input has %d rows of width %d" % (
                 what, x.n, x.w, len(st.rows), m.width[x.q]))
+        elif x.input != current:
+            rep.fail("V14.2", where, "%s: stale input: shuffled rows %s, the current input is %s" % (
+                what, x.input.hex(), current.hex()))
         else:
             try:
                 verify_shuffle(mix_context(m.fp, x.q, a, x.position), self.K_b, x.w, st.rows, x.rows, x.proof)
@@ -2210,13 +2219,17 @@ class Verifier:
         rep, m = self.rep, self.m
         rep.run("V16")
         got = self.mixed_answers or []
-        if [(q, k) for q, k, _ in got] != [(q, m.kinds[q]) for q in m.mixed]:
+        if [(q, k) for q, k, _, _ in got] != [(q, m.kinds[q]) for q in m.mixed]:
             rep.fail("V16.3", where, "the result lists sections %s, the manifest's mixed questions are %s" % (
-                [(q, k) for q, k, _ in got], [(q, m.kinds[q]) for q in m.mixed]))
+                [(q, k) for q, k, _, _ in got], [(q, m.kinds[q]) for q in m.mixed]))
             return None
         out = {}
         T = m.threshold
-        for (q, kind, listed) in got:
+        for (q, kind, seats, listed) in got:
+            if seats != m.seats.get(q):
+                rep.fail("V16.3", where, "question %d: the result counts STV for %s seats, the manifest fixes %s" % (
+                    q, seats, m.seats.get(q)))
+                return None
             st = self.mix[q]
             if st.positions < T:
                 rep.fail("V16.1", where, "question %d: %d shuffles, T = %d" % (q, st.positions, T))
@@ -2316,15 +2329,23 @@ def mix_context(fp, q, j, p):
     return transcript([b"urna/v1/mix-context", fp, u64(q), u64(j), u64(p)])
 
 
+def mix_input(fp, q, w, rows):
+    """§11.3: the name of a shuffle's input rows (lists of 64-byte
+    ciphertexts of width w) of question q."""
+    return digest("mix-input", [fp, u64(q), u64(len(rows)), u64(w)] + [b"".join(row) for row in rows])
+
+
 def decode_shuffle_entry(b):
-    """§11.3: u16 question, u16 trustee, u16 position, u32 N, u32 w, N x w
-    ciphertexts (64 bytes each, canonical components, identity allowed),
-    then the proof (§13.5) for the same N and w. Rows stay bytes."""
+    """§11.3: u16 question, u16 trustee, u16 position, the 32-byte name of
+    its input rows, u32 N, u32 w, N x w ciphertexts (64 bytes each,
+    canonical components, identity allowed), then the proof (§13.5) for the
+    same N and w. Rows stay bytes."""
     r = Reader(b)
     x = SimpleNamespace()
     x.q = r.u16()
     x.trustee = idx(r, "shuffle trustee")
     x.position = idx(r, "shuffle position")
+    x.input = r.raw(32)
     x.n, x.w = r.u32(), r.u32()
     if x.n > SHUFFLE_MAX_ROWS or not 1 <= x.w <= SHUFFLE_MAX_WIDTH:
         raise Malformed("shuffle of N = %d rows of width %d out of bounds" % (x.n, x.w))
@@ -2391,9 +2412,11 @@ def verify_mix_decryption(fp, q, j, Xj, rows, x):
 
 
 def decode_mixed_answers(r):
-    """§11.5: u32 M (>= 1), M x (u16 q, u8 kind, u32 N, N answers), q
-    increasing. Answers: a ranking (list), scores (list), a write-in text
-    (str) or None (flag 0, a row that did not decode)."""
+    """§11.5: u32 M (>= 1), M x (u16 q, u8 kind, [u8 seats], u32 N, N
+    answers), q increasing, seats (1..63) for a ranked question only.
+    Returns (q, kind, seats or None, answers). Answers: a ranking (list),
+    scores (list), a write-in text (str) or None (flag 0, a row that did
+    not decode)."""
     nm = r.count(1, 64, "mixed answer sections", 7)
     out = []
     for _ in range(nm):
@@ -2403,6 +2426,11 @@ def decode_mixed_answers(r):
         kind = r.u8()
         if kind not in (KIND_RANKED, KIND_SCORE, KIND_WRITE_IN):
             raise Malformed("mixed answer kind %d" % kind)
+        seats = None
+        if kind == KIND_RANKED:
+            seats = r.u8()
+            if not 1 <= seats <= 63:
+                raise Malformed("question %d: the result's STV elects %d seats" % (q, seats))
         n = r.count(0, SHUFFLE_MAX_ROWS, "mixed answers", 1)
         answers = []
         for _ in range(n):
@@ -2423,7 +2451,7 @@ def decode_mixed_answers(r):
             if kind == KIND_RANKED and len(set(vals)) != len(vals):
                 raise Malformed("a ranking lists an option twice")
             answers.append(vals)
-        out.append((q, kind, answers))
+        out.append((q, kind, seats, answers))
     return out
 
 
@@ -2583,7 +2611,7 @@ def outcomes(m, q, answers):
     kind, (_, opts, mn, mx) = m.kinds[q], m.questions[q]
     n = len(opts)
     if kind == KIND_RANKED:
-        return {"irv": irv(n, answers), "stv": stv(n, 1 if n == 2 else 2, answers), "schulze": schulze(n, answers)}
+        return {"irv": irv(n, answers), "stv": stv(n, m.seats[q], answers), "schulze": schulze(n, answers)}
     if kind == KIND_SCORE:
         return {"judgment": judgment(n, mn, mx, answers), "score": score_sums(n, answers)}
     return {"write_ins": [a for a in answers if a is not None], "invalid": answers.count(None)}

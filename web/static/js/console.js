@@ -86,18 +86,24 @@ async function loadKeyFile() {
 
 // ---- Step 2: the manifest --------------------------------------------
 
-const KINDS = ['one', 'k', 'approval'];
+const KINDS = ['one', 'k', 'approval', 'ranked'];
 
 function questionBox(n) {
   const id = (s) => `q${n}-${s}`;
   const kind = el('select', { id: id('kind') }, KINDS.map((k) => setT(el('option', { value: k }), 'console.q.kind.' + k)));
   const kRow = el('div', { id: id('krow'), hidden: true },
     setT(el('label', { for: id('k') }), 'console.q.k'), el('input', { id: id('k'), type: 'number', min: '1', value: '2' }));
-  kind.addEventListener('change', () => { kRow.hidden = kind.value !== 'k'; });
+  // A ranked question fixes the seats its STV count elects (SPEC.md
+  // §12.1): 1 to one fewer than its options.
+  const seatsRow = el('div', { id: id('seatsrow'), hidden: true },
+    setT(el('label', { for: id('seats') }), 'console.q.seats'),
+    setT(el('p', { id: id('seats-help'), class: 'help' }), 'console.q.seatsHelp'),
+    el('input', { id: id('seats'), type: 'number', min: '1', step: '1', value: '2', 'aria-describedby': id('seats-help') }));
+  kind.addEventListener('change', () => { kRow.hidden = kind.value !== 'k'; seatsRow.hidden = kind.value !== 'ranked'; });
   const box = el('fieldset', { class: 'question', 'data-q': n },
     setT(el('legend'), 'console.q.legend', { n: n + 1 }),
     setT(el('label', { for: id('text') }), 'console.q.text'), el('input', { id: id('text'), type: 'text', autocomplete: 'off' }),
-    setT(el('label', { for: id('kind') }), 'console.q.kind'), kind, kRow,
+    setT(el('label', { for: id('kind') }), 'console.q.kind'), kind, kRow, seatsRow,
     setT(el('label', { for: id('options') }), 'console.q.options'),
     setT(el('p', { id: id('options-help'), class: 'help' }), 'console.q.optionsHelp'),
     el('textarea', { id: id('options'), rows: '4', 'aria-describedby': id('options-help') }),
@@ -202,8 +208,23 @@ async function authoring() {
     let max = 1;
     if (kind === 'k') min = max = Number($(`q${n}-k`).value) || 0;
     if (kind === 'approval') { min = 0; max = options.length; }
+    const seatsIn = $(`q${n}-seats`);
+    seatsIn.removeAttribute('aria-invalid');
+    if (kind === 'ranked') {
+      // A full ranking, at least one option ranked; the seats are checked
+      // here so the official learns which field is wrong, and again by
+      // the module (ballot.ParseManifestJSON).
+      const seats = Number(seatsIn.value);
+      seatsIn.max = String(Math.max(1, options.length - 1));
+      if (!Number.isInteger(seats) || seats < 1 || seats > options.length - 1) {
+        seatsIn.setAttribute('aria-invalid', 'true');
+        throw new Error(t('console.q.seatsRange', { n: Number(n) + 1, max: Math.max(1, options.length - 1) }));
+      }
+      return { text: $(`q${n}-text`).value.trim(), kind: 'ranked', options, min: 1, max: options.length, seats };
+    }
     return { text: $(`q${n}-text`).value.trim(), options, min, max };
   });
+  const ranked = questions.some((q) => q.kind === 'ranked');
   let ca = $('ca-key').value.trim();
   const caFile = await fileText($('ca-file'));
   if (caFile !== null) ca = caFile;
@@ -229,8 +250,10 @@ async function authoring() {
   if (rfc3339($('closes').value)) extended.closes_at = rfc3339($('closes').value);
   if (!$('manual').checked) extended.manual = false;
   return {
-    // Languages or a schedule make it a version-4 manifest (SPEC.md §4.4).
-    version: Object.keys(extended).length ? 4 : 0,
+    // A ranked question makes it a version-3 manifest (SPEC.md §12.1),
+    // languages or a schedule a version-4 one (§4.4); the module refuses
+    // both at once.
+    version: ranked ? 3 : (Object.keys(extended).length ? 4 : 0),
     ...extended,
     election_id: $('eid').value.trim(),
     title: $('etitle-in').value.trim(),
