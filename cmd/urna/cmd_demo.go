@@ -37,11 +37,15 @@ checks before decrypting and tallying verify only the last ballots. At the
 end stderr lists every phase with its wall time.
 
 With --manifest FILE the election has the shape of a manifest template (the
-JSON of 'urna authority create --manifest', SPEC.md §4.4, version 1, 2 or 4):
-its questions, title, election id, threshold (the demo plays threshold + 1
+JSON of 'urna authority create --manifest', SPEC.md §4.4, version 1, 2, 3 or
+4): its questions, title, election id, threshold (the demo plays threshold + 1
 trustees, one of whom stays away) and board and witness quorums. Leave out
 every party's key: the demo plays them all, and runs the witnesses of a
-version-2 manifest itself.
+version-2 manifest itself. A version-3 manifest may have ranked, score and
+write-in questions: each voter answers every question at random (a valid
+answer of its kind, once), every trustee shuffles the mixed questions after
+the close, threshold of them decrypt, and the demo checks that the decrypted
+answers are exactly the ones cast, as with --ranked.
 
 With --serve the cluster and the web client stay up: after the simulated
 ballots you get the URL and a few unused voter credentials to vote by hand;
