@@ -69,6 +69,7 @@ type demoOpts struct {
 	listen   *string
 	logs     *bool
 	memprof  *string
+	cpuprof  *string
 	weighted *bool
 	elects   *int
 	ranked   *bool
@@ -86,6 +87,7 @@ func demoFlags(fs *flag.FlagSet) action {
 		ranked:   fs.Bool("ranked", false, "run a ranked election instead (SPEC.md §11–§13): a 1-of-3 question beside a ranking, scores and a write-in, mixed by 3 trustees, decrypted by 2; prints the IRV and STV rounds and the Schulze winner"),
 		elects:   fs.Int("elections", 1, "run `N` elections side by side on the one cluster, each with its own parties, --ballots voters and record, each verified"),
 		memprof:  fs.String("memprofile", "", "write the heap profile taken when the heap was largest (sampled every second) to `FILE`"),
+		cpuprof:  fs.String("cpuprofile", "", "write a CPU profile of the whole demo (every party and node) to `FILE`"),
 	}
 	return func(ctx context.Context, e *env, _ []string) error { return runDemo(ctx, e, o) }
 }
@@ -99,6 +101,22 @@ func runDemo(ctx context.Context, e *env, o *demoOpts) error {
 	}
 	if *o.elects > 1 && *o.serve {
 		return usagef("--serve runs one election: leave out --elections")
+	}
+	if *o.cpuprof != "" {
+		f, err := os.Create(*o.cpuprof)
+		if err != nil {
+			return fmt.Errorf("urna demo: --cpuprofile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return fmt.Errorf("urna demo: --cpuprofile: %w", err)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			if err := f.Close(); err != nil {
+				fmt.Fprintf(e.stderr, "urna demo: --cpuprofile: %v\n", err)
+			}
+		}()
 	}
 	if *o.ranked {
 		return runRankedDemo(ctx, e, o)
