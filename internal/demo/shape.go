@@ -69,6 +69,18 @@ func newShape(data []byte, rand io.Reader) (*shape, error) {
 		return nil, fmt.Errorf("demo: manifest version %d: the demo holds version %d, %d, %d and %d elections", t.Version,
 			ballot.ManifestVersion, ballot.ManifestVersionWitnessed, ballot.ManifestVersionKinds, ballot.ManifestVersionExtended)
 	}
+	kinds := 0
+	for _, q := range t.Questions {
+		if q.Kind != "" && q.Kind != ballot.KindSelect.String() {
+			kinds++
+		}
+	}
+	switch {
+	case t.Version == ballot.ManifestVersionKinds && kinds == 0:
+		return nil, fmt.Errorf("demo: manifest: version %d is for ranked, score and write-in questions and this one has none: use version %d", t.Version, ballot.ManifestVersion)
+	case t.Version != ballot.ManifestVersionKinds && kinds > 0:
+		return nil, fmt.Errorf("demo: manifest: ranked, score and write-in questions need \"version\": %d", ballot.ManifestVersionKinds)
+	}
 	if t.Authority != "" || t.CredentialAuthority != "" || len(t.Trustees) > 0 || len(t.BoardNodes) > 0 || len(t.Witnesses) > 0 {
 		return nil, fmt.Errorf("demo: manifest: leave out authority, credential_authority, trustees, board_nodes and witnesses: the demo plays every party with its own keys")
 	}
