@@ -121,13 +121,13 @@ func TestDemoManifest(t *testing.T) {
 
 func TestDemoManifestRefusesForeignParties(t *testing.T) {
 	for name, tmpl := range map[string]string{
-		"version 3": `{"version": 3, "questions": [{"text": "q", "options": ["a", "b"], "min": 1, "max": 1}]}`,
+		"version 3":           `{"version": 3, "questions": [{"text": "q", "options": ["a", "b"], "min": 1, "max": 1}]}`,
 		"ranked in version 1": `{"questions": [{"text": "q", "kind": "ranked", "options": ["a", "b"], "min": 1, "max": 2}]}`,
-		"a trustee": `{"trustees": [{"name": "t"}], "questions": [{"text": "q", "options": ["a", "b"], "min": 1, "max": 1}]}`,
-		"a witness": `{"version": 2, "witnesses": [{"name": "w", "key": "AAAA"}], "questions": [{"text": "q", "options": ["a", "b"], "min": 1, "max": 1}]}`,
-		"unknown":   `{"colour": "red"}`,
-		"not json":  `questions:`,
-		"threshold": `{"threshold": 40, "questions": [{"text": "q", "options": ["a", "b"], "min": 1, "max": 1}]}`,
+		"a trustee":           `{"trustees": [{"name": "t"}], "questions": [{"text": "q", "options": ["a", "b"], "min": 1, "max": 1}]}`,
+		"a witness":           `{"version": 2, "witnesses": [{"name": "w", "key": "AAAA"}], "questions": [{"text": "q", "options": ["a", "b"], "min": 1, "max": 1}]}`,
+		"unknown":             `{"colour": "red"}`,
+		"not json":            `questions:`,
+		"threshold":           `{"threshold": 40, "questions": [{"text": "q", "options": ["a", "b"], "min": 1, "max": 1}]}`,
 	} {
 		if _, err := Run(context.Background(), Config{Ballots: 1, Manifest: []byte(tmpl)}); err == nil || !strings.Contains(err.Error(), "demo: manifest") {
 			t.Errorf("%s: err = %v, want a manifest error", name, err)
