@@ -449,6 +449,23 @@ func (r *run) initParties(trustees int, template []byte, board []ballot.BoardNod
 		Trustees: tpub, BoardNodes: board})
 }
 
+// createElection makes every party's keys (initParties, with the shape's
+// trustees), starts the shape's witnesses and posts the manifest of the
+// shape's template through ea.
+func (r *run) createElection(ctx context.Context, ea *apiclient.Client, board []ballot.BoardNode) (*ballot.Manifest, error) {
+	m, err := r.initParties(r.shape.trustees, r.shape.template(), board)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.shape.startWitnesses(r.dirOf("witnesses"), m); err != nil {
+		return nil, err
+	}
+	if _, err := roles.CreateElection(ctx, r.rand, ea, r.dirOf("authority"), m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
 // clientOptions are the parties' API client options: one call may take
 // as long as a node needs to check the largest entry of the election
 // before proposing it. A shuffle of a ranked election is one entry of all
@@ -477,14 +494,8 @@ func (r *run) hold(ctx context.Context, started []*server.Node, board []ballot.B
 	ea, ca := r.clients[0], r.clients[1%nodes]
 
 	// Setup: keys of every party, then the manifest.
-	m, err := r.initParties(trustees, r.shape.template(), board)
+	m, err := r.createElection(ctx, ea, board)
 	if err != nil {
-		return nil, err
-	}
-	if err := r.shape.startWitnesses(r.dirOf("witnesses"), m); err != nil {
-		return nil, err
-	}
-	if _, err := roles.CreateElection(ctx, r.rand, ea, r.dirOf("authority"), m); err != nil {
 		return nil, err
 	}
 	r.progress("election authority posted the manifest (version %d): %d questions, %d trustees, threshold %d, %d board nodes, %d witnesses",

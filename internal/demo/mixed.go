@@ -31,17 +31,11 @@ func (r *run) mixedElection(ctx context.Context, board []ballot.BoardNode) (*Out
 	trustees, threshold := r.shape.trustees, r.shape.threshold
 	r.phases.begin()
 	ea, ca := r.clients[0], r.clients[1%nodes]
-	m, err := r.initParties(trustees, r.shape.template(), board)
+	m, err := r.createElection(ctx, ea, board)
 	if err != nil {
 		return nil, err
 	}
-	if err := r.shape.startWitnesses(r.dirOf("witnesses"), m); err != nil {
-		return nil, err
-	}
 	ts := make([]*roles.Trustee, trustees)
-	if _, err := roles.CreateElection(ctx, r.rand, ea, r.dirOf("authority"), m); err != nil {
-		return nil, err
-	}
 	r.progress("election authority posted the manifest (version %d): %s; %d trustees, threshold %d",
 		m.Version, describeQuestions(m), trustees, threshold)
 	r.phases.end("setup (parties' keys, manifest)")
