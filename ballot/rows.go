@@ -23,14 +23,20 @@ func (b *Ballot) MixRow(m *Manifest, q int) ([]*Ciphertext, error) {
 	var row []*Ciphertext
 	switch eq.kind {
 	case KindRanked:
+		// Σ_j (j+1)·c_ij as a sum of suffix sums, Σ_j Σ_{l≥j} c_il: the
+		// same ciphertext with 4k additions and no scalar multiplication
+		// (the public ciphertexts and weights need no constant time; the
+		// scalar multiplications were 39 % of a ranked demo's CPU).
 		row = make([]*Ciphertext, eq.n)
 		for i := range row {
 			a, be := group.NewElement(), group.NewElement()
-			for j := 0; j < eq.k; j++ {
+			sa, sb := group.NewElement(), group.NewElement()
+			for j := eq.k - 1; j >= 0; j-- {
 				ct := eq.opts[i*eq.k+j].ct
-				w := group.ScalarFromUint64(uint64(j + 1))
-				a.Add(a, group.NewElement().ScalarMult(w, ct.Alpha))
-				be.Add(be, group.NewElement().ScalarMult(w, ct.Beta))
+				sa.Add(sa, ct.Alpha)
+				sb.Add(sb, ct.Beta)
+				a.Add(a, sa)
+				be.Add(be, sb)
 			}
 			row[i] = &Ciphertext{Alpha: a, Beta: be}
 		}

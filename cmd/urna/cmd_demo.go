@@ -37,11 +37,15 @@ checks before decrypting and tallying verify only the last ballots. At the
 end stderr lists every phase with its wall time.
 
 With --manifest FILE the election has the shape of a manifest template (the
-JSON of 'urna authority create --manifest', SPEC.md §4.4, version 1, 2 or 4):
-its questions, title, election id, threshold (the demo plays threshold + 1
+JSON of 'urna authority create --manifest', SPEC.md §4.4, version 1, 2, 3 or
+4): its questions, title, election id, threshold (the demo plays threshold + 1
 trustees, one of whom stays away) and board and witness quorums. Leave out
 every party's key: the demo plays them all, and runs the witnesses of a
-version-2 manifest itself.
+version-2 manifest itself. A version-3 manifest may have ranked, score and
+write-in questions: each voter answers every question at random (a valid
+answer of its kind, once), every trustee shuffles the mixed questions after
+the close, threshold of them decrypt, and the demo checks that the decrypted
+answers are exactly the ones cast, as with --ranked.
 
 With --serve the cluster and the web client stay up: after the simulated
 ballots you get the URL and a few unused voter credentials to vote by hand;
@@ -65,6 +69,7 @@ type demoOpts struct {
 	listen   *string
 	logs     *bool
 	memprof  *string
+	cpuprof  *string
 	weighted *bool
 	elects   *int
 	ranked   *bool
@@ -82,6 +87,7 @@ func demoFlags(fs *flag.FlagSet) action {
 		ranked:   fs.Bool("ranked", false, "run a ranked election instead (SPEC.md §11–§13): a 1-of-3 question beside a ranking, scores and a write-in, mixed by 3 trustees, decrypted by 2; prints the IRV and STV rounds and the Schulze winner"),
 		elects:   fs.Int("elections", 1, "run `N` elections side by side on the one cluster, each with its own parties, --ballots voters and record, each verified"),
 		memprof:  fs.String("memprofile", "", "write the heap profile taken when the heap was largest (sampled every second) to `FILE`"),
+		cpuprof:  fs.String("cpuprofile", "", "write a CPU profile of the whole demo (every party and node) to `FILE`"),
 	}
 	return func(ctx context.Context, e *env, _ []string) error { return runDemo(ctx, e, o) }
 }
@@ -95,6 +101,22 @@ func runDemo(ctx context.Context, e *env, o *demoOpts) error {
 	}
 	if *o.elects > 1 && *o.serve {
 		return usagef("--serve runs one election: leave out --elections")
+	}
+	if *o.cpuprof != "" {
+		f, err := os.Create(*o.cpuprof)
+		if err != nil {
+			return fmt.Errorf("urna demo: --cpuprofile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return fmt.Errorf("urna demo: --cpuprofile: %w", err)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			if err := f.Close(); err != nil {
+				fmt.Fprintf(e.stderr, "urna demo: --cpuprofile: %v\n", err)
+			}
+		}()
 	}
 	if *o.ranked {
 		return runRankedDemo(ctx, e, o)

@@ -57,8 +57,11 @@ type Config struct {
 	Rand io.Reader
 	// Workers encrypt ballots concurrently (default GOMAXPROCS).
 	Workers int
-	// Manifest is a manifest template of version 1 or 2 giving the
+	// Manifest is a manifest template of version 1, 2, 3 or 4 giving the
 	// election's shape (newShape); nil: the built-in two-question election.
+	// A version-3 template (ranked, score or write-in questions) is held as
+	// RunRanked holds its election: every trustee mixes, threshold of them
+	// decrypt, and the decrypted answers must be the ones cast.
 	Manifest []byte
 	// Weighted runs a weighted election (SPEC.md §5.3): voter n weighs
 	// DemoWeight(n), and the credential authority adds one late voter
@@ -71,7 +74,7 @@ type Config struct {
 	// for each election, concurrently, and ServedElection(ctx) names it.
 	Elections int
 
-	ranked bool // RunRanked's election (ranked.go) instead of hold's
+	ranked bool // RunRanked's election: its voters favour one venue (rankedAnswers)
 }
 
 // Outcome is what Run found.
@@ -167,6 +170,9 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	var err error
 	if r.shape, err = newShape(cfg.Manifest, cfg.Rand); err != nil {
 		return nil, err
+	}
+	if r.shape.mixed() && (cfg.Weighted || cfg.Elections > 1 || cfg.Serve != nil) {
+		return nil, errors.New("demo: an election with ranked, score or write-in questions runs alone, unweighted and without serving: leave out weights, several elections and serving")
 	}
 	if cfg.Elections > 1 && len(r.shape.witnesses) > 0 {
 		return nil, errors.New("demo: several elections with witnesses are not supported yet: give a template without witnesses")
@@ -337,8 +343,8 @@ func (r *run) election(ctx context.Context) (*Outcome, error) {
 	if r.cfg.Elections > 1 {
 		return r.holdMany(ctx, started, board)
 	}
-	if r.cfg.ranked {
-		return r.ranked(ctx, board)
+	if r.shape.mixed() {
+		return r.mixedElection(ctx, board)
 	}
 	return r.hold(ctx, started, board)
 }
@@ -443,6 +449,23 @@ func (r *run) initParties(trustees int, template []byte, board []ballot.BoardNod
 		Trustees: tpub, BoardNodes: board})
 }
 
+// createElection makes every party's keys (initParties, with the shape's
+// trustees), starts the shape's witnesses and posts the manifest of the
+// shape's template through ea.
+func (r *run) createElection(ctx context.Context, ea *apiclient.Client, board []ballot.BoardNode) (*ballot.Manifest, error) {
+	m, err := r.initParties(r.shape.trustees, r.shape.template(), board)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.shape.startWitnesses(r.dirOf("witnesses"), m); err != nil {
+		return nil, err
+	}
+	if _, err := roles.CreateElection(ctx, r.rand, ea, r.dirOf("authority"), m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
 // clientOptions are the parties' API client options: one call may take
 // as long as a node needs to check the largest entry of the election
 // before proposing it. A shuffle of a ranked election is one entry of all
@@ -471,14 +494,8 @@ func (r *run) hold(ctx context.Context, started []*server.Node, board []ballot.B
 	ea, ca := r.clients[0], r.clients[1%nodes]
 
 	// Setup: keys of every party, then the manifest.
-	m, err := r.initParties(trustees, r.shape.template(), board)
+	m, err := r.createElection(ctx, ea, board)
 	if err != nil {
-		return nil, err
-	}
-	if err := r.shape.startWitnesses(r.dirOf("witnesses"), m); err != nil {
-		return nil, err
-	}
-	if _, err := roles.CreateElection(ctx, r.rand, ea, r.dirOf("authority"), m); err != nil {
 		return nil, err
 	}
 	r.progress("election authority posted the manifest (version %d): %d questions, %d trustees, threshold %d, %d board nodes, %d witnesses",

@@ -10,6 +10,12 @@
 // the three trustees decrypt, the authority posts the result, and the
 // complete election record is verified with package client.
 //
+// A manifest template of version 3 (ranked, score and write-in questions;
+// RunRanked's or Config.Manifest) is held by mixed.go: voters answer at
+// random, every trustee shuffles the mixed questions after the close,
+// threshold of them decrypt, and the decrypted answers must be exactly the
+// ones cast.
+//
 // Run succeeds only if the published result equals the count of the
 // simulated plaintext choices and every verification step passes. Progress
 // goes to Config.Progress; the result tables and the verdict to Config.Out.

@@ -42,8 +42,9 @@ type demoWitness struct {
 const maxTrustees = 16
 
 // newShape reads Config.Manifest: a manifest template (the authoring form
-// of 'urna authority create --manifest', ballot.ManifestJSON) of version 1, 2
-// or 4 whose questions, title, election id, threshold, board quorum, witness
+// of 'urna authority create --manifest', ballot.ManifestJSON) of version 1,
+// 2, 3 (ranked, score and write-in questions: the election runs as
+// mixed.go holds it) or 4 whose questions, title, election id, threshold, board quorum, witness
 // quorum, languages and schedule the demo keeps. The parties' keys are the demo's own, so the
 // template MUST NOT name an authority, credential authority, trustee,
 // board node or witness; a version-2 template gets max(witness_quorum, 1)
@@ -63,8 +64,22 @@ func newShape(data []byte, rand io.Reader) (*shape, error) {
 	switch {
 	case t.Version == 0:
 		t.Version = ballot.ManifestVersion
-	case t.Version != ballot.ManifestVersion && t.Version != ballot.ManifestVersionWitnessed && t.Version != ballot.ManifestVersionExtended:
-		return nil, fmt.Errorf("demo: manifest version %d: the demo holds version %d, %d and %d elections", t.Version, ballot.ManifestVersion, ballot.ManifestVersionWitnessed, ballot.ManifestVersionExtended)
+	case t.Version != ballot.ManifestVersion && t.Version != ballot.ManifestVersionWitnessed &&
+		t.Version != ballot.ManifestVersionKinds && t.Version != ballot.ManifestVersionExtended:
+		return nil, fmt.Errorf("demo: manifest version %d: the demo holds version %d, %d, %d and %d elections", t.Version,
+			ballot.ManifestVersion, ballot.ManifestVersionWitnessed, ballot.ManifestVersionKinds, ballot.ManifestVersionExtended)
+	}
+	kinds := 0
+	for _, q := range t.Questions {
+		if q.Kind != "" && q.Kind != ballot.KindSelect.String() {
+			kinds++
+		}
+	}
+	switch {
+	case t.Version == ballot.ManifestVersionKinds && kinds == 0:
+		return nil, fmt.Errorf("demo: manifest: version %d is for ranked, score and write-in questions and this one has none: use version %d", t.Version, ballot.ManifestVersion)
+	case t.Version != ballot.ManifestVersionKinds && kinds > 0:
+		return nil, fmt.Errorf("demo: manifest: ranked, score and write-in questions need \"version\": %d", ballot.ManifestVersionKinds)
 	}
 	if t.Authority != "" || t.CredentialAuthority != "" || len(t.Trustees) > 0 || len(t.BoardNodes) > 0 || len(t.Witnesses) > 0 {
 		return nil, fmt.Errorf("demo: manifest: leave out authority, credential_authority, trustees, board_nodes and witnesses: the demo plays every party with its own keys")
@@ -100,6 +115,11 @@ func newShape(data []byte, rand io.Reader) (*shape, error) {
 	}
 	return s, nil
 }
+
+// mixed reports whether the election has ranked, score or write-in
+// questions (manifest version 3), whose ballots the trustees shuffle and
+// decrypt one by one (mixed.go).
+func (s *shape) mixed() bool { return s.tmpl.Version == ballot.ManifestVersionKinds }
 
 // template returns the manifest template for roles.BuildManifest.
 func (s *shape) template() []byte { return mustJSON(s.tmpl) }
