@@ -9,8 +9,6 @@ import (
 	"os"
 	"runtime/pprof"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -48,9 +46,8 @@ var boardProfile = flag.String("board.cpuprofile", "", "BenchmarkBoard: write a 
 // the last post: cpu-µs/post (the whole process: three nodes, Raft, the
 // submitting clients), commits/post (fsynced write transactions of the
 // three state stores and the three Raft logs, each two fdatasync calls in
-// bbolt), posts/raft-entry (the leader's command entries), and
-// disk-KB/post (the process's write_bytes in /proc/self/io, where there is
-// one). -board.cpuprofile=FILE profiles the same span.
+// bbolt) and posts/raft-entry (the leader's command entries).
+// -board.cpuprofile=FILE profiles the same span.
 func BenchmarkBoard(b *testing.B) {
 	b.Run("nochecks", func(b *testing.B) { benchBoard(b, true) })
 	b.Run("checks", func(b *testing.B) { benchBoard(b, false) })
@@ -240,9 +237,6 @@ func benchBoard(b *testing.B, skip bool) {
 	if d := after.entries - before.entries; d > 0 {
 		b.ReportMetric(n/float64(d), "posts/raft-entry")
 	}
-	if after.diskBytes > 0 {
-		b.ReportMetric(float64(after.diskBytes-before.diskBytes)/1024/n, "disk-KB/post")
-	}
 	b.ReportMetric(0, "ns/op")
 }
 
@@ -323,10 +317,9 @@ func (s countingStore) Update(ctx context.Context, fn func(store.WriteTx) error)
 
 // benchCounts are the process's and the cluster's running totals.
 type benchCounts struct {
-	cpu       time.Duration // user + system CPU of the process
-	commits   uint64        // fsynced commits of every state store and Raft log
-	entries   uint64        // command entries the leader proposed
-	diskBytes uint64        // write_bytes of /proc/self/io, 0 where there is none
+	cpu     time.Duration // user + system CPU of the process
+	commits uint64        // fsynced commits of every state store and Raft log
+	entries uint64        // command entries the leader proposed
 }
 
 func takeCounts(nodes []*tnode, leader *tnode, stateCommits *atomic.Uint64) benchCounts {
@@ -340,12 +333,5 @@ func takeCounts(nodes []*tnode, leader *tnode, stateCommits *atomic.Uint64) benc
 		c.commits += n.rep.Stats().LogCommits
 	}
 	c.entries = leader.rep.Stats().Entries
-	if io, err := os.ReadFile("/proc/self/io"); err == nil {
-		for line := range strings.Lines(string(io)) {
-			if v, ok := strings.CutPrefix(strings.TrimSpace(line), "write_bytes: "); ok {
-				c.diskBytes, _ = strconv.ParseUint(v, 10, 64)
-			}
-		}
-	}
 	return c
 }
