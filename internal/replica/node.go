@@ -319,6 +319,10 @@ type Stats struct {
 	Queued       int    // Submit calls waiting for the batcher
 	Entries      uint64 // command entries this node handed to raft as leader
 	Commands     uint64 // commands in those entries
+	// LogCommits counts the fsynced write transactions of this node's
+	// Raft log and stable store since it started (appends, truncations,
+	// term and vote updates).
+	LogCommits uint64
 	// LastContact is when this node last heard from a leader (the zero
 	// time if never; now on the leader).
 	LastContact time.Time
@@ -341,6 +345,7 @@ func (n *Node) Stats() Stats {
 		Queued:       len(n.queue),
 		Entries:      n.entries.Load(),
 		Commands:     n.commands.Load(),
+		LogCommits:   n.store.commits.Load(),
 		LastContact:  n.lastContact(),
 		Raft:         rs,
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -24,6 +25,9 @@ import (
 // missing keys: Get and GetUint64 return an error whose text is "not found".
 type boltStore struct {
 	db *bolt.DB
+	// commits counts the write transactions, each fsynced (bbolt syncs
+	// the data pages and then the meta page: two fdatasync calls).
+	commits atomic.Uint64
 }
 
 var (
@@ -76,6 +80,15 @@ func (s *boltStore) Close() error {
 	return nil
 }
 
+// update runs fn in a write transaction and counts the commit.
+func (s *boltStore) update(fn func(*bolt.Tx) error) error {
+	if err := s.db.Update(fn); err != nil {
+		return err
+	}
+	s.commits.Add(1)
+	return nil
+}
+
 // FirstIndex returns the first index written, or 0 for an empty log.
 func (s *boltStore) FirstIndex() (uint64, error) {
 	return s.edgeIndex((*bolt.Cursor).First)
@@ -119,7 +132,7 @@ func (s *boltStore) StoreLog(l *raft.Log) error { return s.StoreLogs([]*raft.Log
 
 // StoreLogs stores all entries in one fsynced transaction.
 func (s *boltStore) StoreLogs(logs []*raft.Log) error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketLogs)
 		// Keys are appended in increasing order: fill pages completely.
 		b.FillPercent = 1.0
@@ -138,7 +151,7 @@ func (s *boltStore) StoreLogs(logs []*raft.Log) error {
 
 // DeleteRange deletes entries min..max inclusive.
 func (s *boltStore) DeleteRange(lo, hi uint64) error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketLogs).Cursor()
 		// Re-seek after each delete: bbolt cursors may skip an element when
 		// Next follows Delete.
@@ -157,7 +170,7 @@ func (s *boltStore) DeleteRange(lo, hi uint64) error {
 
 // Set stores val under key.
 func (s *boltStore) Set(key, val []byte) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketStable).Put(key, val)
 	})
 }
@@ -216,7 +229,7 @@ func (s *boltStore) members() (map[string]string, uint64, error) {
 // applied.
 func (s *boltStore) applyMembers(raftIndex uint64, ops []memberOp) (bool, error) {
 	applied := false
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		r := tx.Bucket(bucketReplica)
 		if v := r.Get(keyMembersIndex); len(v) == 8 && binary.BigEndian.Uint64(v) >= raftIndex {
 			return nil
@@ -245,7 +258,7 @@ func (s *boltStore) applyMembers(raftIndex uint64, ops []memberOp) (bool, error)
 
 // replaceMembers swaps in the metadata restored from a snapshot.
 func (s *boltStore) replaceMembers(m map[string]string, idx uint64) error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		if err := tx.DeleteBucket(bucketMembers); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
 			return err
 		}

@@ -28,6 +28,13 @@ type BoltOptions struct {
 	// Snapshot. A map larger than the data (address space, not memory)
 	// keeps writers from stalling behind a snapshot being streamed.
 	InitialMmapSize int
+	// PageSize is the page size of a store created new (a power of two,
+	// at least 4 KiB); an existing file keeps the size it was made with.
+	// Default 16 KiB: a 2 KiB ballot fills most of a 4 KiB page, so with
+	// 4 KiB pages bbolt writes (one pwrite each) and allocates a page per
+	// entry, and these page writes were the largest part of a commit's CPU
+	// (bench/README.md, "Board").
+	PageSize int
 }
 
 func (o BoltOptions) withDefaults() BoltOptions {
@@ -36,6 +43,9 @@ func (o BoltOptions) withDefaults() BoltOptions {
 	}
 	if o.InitialMmapSize == 0 {
 		o.InitialMmapSize = 1 << 30
+	}
+	if o.PageSize == 0 {
+		o.PageSize = 16 << 10
 	}
 	return o
 }
@@ -47,6 +57,9 @@ func (o BoltOptions) Validate() error {
 	}
 	if o.InitialMmapSize < 0 {
 		return fmt.Errorf("%w: negative InitialMmapSize", ErrInvalid)
+	}
+	if o.PageSize != 0 && (o.PageSize < 4<<10 || o.PageSize > 1<<20 || o.PageSize&(o.PageSize-1) != 0) {
+		return fmt.Errorf("%w: PageSize %d is not a power of two from 4 KiB to 1 MiB", ErrInvalid, o.PageSize)
 	}
 	return nil
 }
@@ -142,6 +155,7 @@ func openBoltDB(path string, opts BoltOptions) (*bolt.DB, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
 		Timeout:         opts.LockTimeout,
 		InitialMmapSize: opts.InitialMmapSize,
+		PageSize:        opts.PageSize,
 		FreelistType:    bolt.FreelistMapType,
 		// The freelist is rebuilt from the pages on open, so a commit does
 		// not write it: fewer pages per fsync. Durability is unchanged.
@@ -371,6 +385,7 @@ func buildBolt(ctx context.Context, path string, opts BoltOptions, r io.Reader) 
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
 		Timeout:         opts.LockTimeout,
 		InitialMmapSize: opts.InitialMmapSize,
+		PageSize:        opts.PageSize,
 		FreelistType:    bolt.FreelistMapType,
 		// One fsync at the end instead of one per batch: the file is not
 		// visible until it is complete and renamed.
