@@ -9,73 +9,10 @@ import (
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/client"
-	"github.com/urna-vote/urna/internal/group"
-	"github.com/urna-vote/urna/internal/schnorr"
 	"github.com/urna-vote/urna/internal/testonly"
-	"github.com/urna-vote/urna/internal/testonly/seeded"
 	"github.com/urna-vote/urna/tally"
 	"github.com/urna-vote/urna/tally/shuffle"
 )
-
-var kindMixers = []int{2, 3, 1}
-
-func kindConfig() testonly.Config {
-	return testonly.Config{Voters: 5, Ballots: 7, N: 3, T: 2, Decrypt: []int{1, 3}}
-}
-
-// nodeCheck runs what a node runs on entry seq of e before proposing it
-// (SPEC.md §3.9.1): the rules on the board before it, then
-// bulletin.PreCheck with the production proof checker, whose cascade tips
-// come from the entries before seq.
-func nodeCheck(t *testing.T, e *testonly.KindElection, seq int) error {
-	t.Helper()
-	rules := bulletin.NewRules(bulletin.StandardBodies{})
-	st, idx := &bulletin.ElectionState{}, bulletin.NewMemIndex()
-	tips := map[int][]shuffle.Row{}
-	for _, q := range e.MixQuestions() {
-		in, err := tally.MixInput(e.Manifest, q, e.Counted)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tips[q] = in
-	}
-	for i := 0; i < seq; i++ {
-		en, err := bulletin.ParseEntry(e.Entries[i])
-		if err != nil {
-			t.Fatal(err)
-		}
-		eff, err := rules.Apply(st, idx, en)
-		if err != nil {
-			t.Fatalf("entry %d (%s) refused while replaying: %v", i, en.Type, err)
-		}
-		idx.Commit(eff)
-		if en.Type == bulletin.TypeShuffle {
-			ms, _ := tally.ParseMixShuffle(en.Body)
-			tips[ms.Question] = ms.Outputs
-		}
-	}
-	en, err := bulletin.ParseEntry(e.Entries[seq])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := rules.Apply(st.Clone(), idx, en); err != nil {
-		return err
-	}
-	sp := &bulletin.StandardProofs{
-		Manifest: e.Manifest, JointKey: e.JointKey,
-		Tally:   func() ([][]*ballot.Ciphertext, []*group.Element, error) { return nil, e.VerificationKeys, nil },
-		MixRows: func(q int) ([]shuffle.Row, error) { return tips[q], nil },
-	}
-	return bulletin.PreCheck(seeded.New("node"), st, []*bulletin.Entry{en}, sp)[0]
-}
-
-func cloneRows(rows []shuffle.Row) []shuffle.Row {
-	out := make([]shuffle.Row, len(rows))
-	for i, r := range rows {
-		out[i] = slices.Clone(r)
-	}
-	return out
-}
 
 // TestAttackShuffle: a hostile mixer at position 2 of the first mixed
 // question (the ranking) posts, signed with its own key, a shuffle whose
@@ -83,74 +20,26 @@ func cloneRows(rows []shuffle.Row) []shuffle.Row {
 // and the verifier reports it at its numbered step on a record that holds
 // it anyway (a faulty node quorum).
 func TestAttackShuffle(t *testing.T) {
-	cases := []struct {
-		name    string
-		tamper  func(e *testonly.KindElection, in []shuffle.Row, ms *tally.MixShuffle) *tally.MixShuffle
-		field   string // prefix of the V14 failure's field
+	type attack struct {
+		testonly.ShuffleAttack
 		nodeErr error
-	}{
-		{"swapped ciphertext", func(_ *testonly.KindElection, _ []shuffle.Row, ms *tally.MixShuffle) *tally.MixShuffle {
-			bad := *ms
-			bad.Outputs = cloneRows(ms.Outputs)
-			bad.Outputs[0][1], bad.Outputs[1][1] = bad.Outputs[1][1], bad.Outputs[0][1]
-			return &bad
-		}, "V14.3", bulletin.ErrInvalidProof},
-		{"duplicated ciphertext", func(_ *testonly.KindElection, _ []shuffle.Row, ms *tally.MixShuffle) *tally.MixShuffle {
-			bad := *ms
-			bad.Outputs = cloneRows(ms.Outputs)
-			bad.Outputs[2] = slices.Clone(bad.Outputs[0])
-			return &bad
-		}, "V14.3", bulletin.ErrInvalidProof},
-		{"proof for another permutation", func(e *testonly.KindElection, in []shuffle.Row, ms *tally.MixShuffle) *tally.MixShuffle {
-			other, err := tally.Mix(seeded.New("other permutation"), e.Fingerprint(), e.JointKey, ms.Question, ms.Trustee, ms.Position, ms.Width, in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			bad := *ms
-			bad.Proof = other.Proof
-			return &bad
-		}, "V14.3", bulletin.ErrInvalidProof},
-		{"mixer drops a ballot", func(e *testonly.KindElection, in []shuffle.Row, ms *tally.MixShuffle) *tally.MixShuffle {
-			bad, err := tally.Mix(seeded.New("drop"), e.Fingerprint(), e.JointKey, ms.Question, ms.Trustee, ms.Position, ms.Width, in[1:])
-			if err != nil {
-				t.Fatal(err)
-			}
-			return bad
-		}, "V14.2", bulletin.ErrInvalidProof},
-		{"replay of the previous position", func(e *testonly.KindElection, in []shuffle.Row, ms *tally.MixShuffle) *tally.MixShuffle {
-			// the shuffle of position 1 (another trustee, another input),
-			// relabelled as this trustee's position 2
-			first, err := tally.Mix(seeded.New("first"), e.Fingerprint(), e.JointKey, ms.Question, kindMixers[0], 1, ms.Width, in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			bad := *first
-			bad.Trustee, bad.Position = ms.Trustee, ms.Position
-			return &bad
-		}, "V14.3", bulletin.ErrInvalidProof},
-		{"replay from another question", func(e *testonly.KindElection, in []shuffle.Row, ms *tally.MixShuffle) *tally.MixShuffle {
+	}
+	var cases []attack
+	for _, a := range testonly.ShuffleAttacks() {
+		cases = append(cases, attack{a, bulletin.ErrInvalidProof})
+	}
+	cases = append(cases, attack{testonly.ShuffleAttack{Name: "replay-from-another-question", Step: "V5",
+		Tamper: func(e *testonly.KindElection, in []shuffle.Row, ms *tally.MixShuffle) *tally.MixShuffle {
 			// the same mixer's honest shuffle, posted for the score question
 			bad := *ms
 			bad.Question = e.MixQuestions()[1]
 			return &bad
-		}, "V5", bulletin.ErrInvalidBody},
-	}
+		}}, bulletin.ErrInvalidBody})
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			e := testonly.BuildKinds(t, "attack-shuffle", kindConfig(), nil)
-			var badSeq int
-			q0 := e.MixQuestions()[0]
-			mixes := e.TallyMixedWith(kindMixers, func(q, k int, in []shuffle.Row, ms *tally.MixShuffle) *tally.MixShuffle {
-				if q != q0 || k != 1 {
-					return ms
-				}
-				badSeq = len(e.Entries)
-				return c.tamper(e, in, ms)
-			})
-			if mixes[q0].SeqShuffles[1] != badSeq {
-				t.Fatalf("tampered shuffle at %d, want %d", mixes[q0].SeqShuffles[1], badSeq)
-			}
-			if err := nodeCheck(t, e, badSeq); !errors.Is(err, c.nodeErr) {
+		t.Run(c.Name, func(t *testing.T) {
+			e := testonly.BuildKinds(t, "attack-shuffle", testonly.MixedConfig(), nil)
+			badSeq := e.TallyMixedTampered(c.Tamper)
+			if err := e.NodeCheck(t, badSeq); !errors.Is(err, c.nodeErr) {
 				t.Errorf("node: %v, want %v", err, c.nodeErr)
 			}
 			rep := verify(t, e.Record())
@@ -161,8 +50,8 @@ func TestAttackShuffle(t *testing.T) {
 				return
 			}
 			expectFailures(t, rep, client.StepV14, at(client.StepV14, badSeq))
-			if f := rep.Step(client.StepV14).Failures[0]; !strings.HasPrefix(f.Field, c.field) {
-				t.Errorf("V14 failure %q, want %s", f.Field, c.field)
+			if f := rep.Step(client.StepV14).Failures[0]; !strings.HasPrefix(f.Field, c.Step) {
+				t.Errorf("V14 failure %q, want %s", f.Field, c.Step)
 			}
 		})
 	}
@@ -172,13 +61,9 @@ func TestAttackShuffle(t *testing.T) {
 // the cascade's input instead of its last output are refused by the node
 // and reported at V15.2 (with V16 then failing for lack of T valid ones).
 func TestAttackMixDecryptionForOtherRows(t *testing.T) {
-	e := testonly.BuildKinds(t, "attack-decryption", kindConfig(), nil)
-	mixes := e.TallyMixed(kindMixers)
-	q := e.MixQuestions()[0]
-	seq := mixes[q].SeqDecrypts[3]
-	en, _ := e.MixDecryptionEntry(q, 3, mixes[q].Inputs)
-	e.Entries[seq] = en
-	if err := nodeCheck(t, e, seq); !errors.Is(err, bulletin.ErrInvalidProof) {
+	e := testonly.BuildKinds(t, "attack-decryption", testonly.MixedConfig(), nil)
+	seq := e.DecryptInputs(e.TallyMixed(testonly.Mixers()), 3)
+	if err := e.NodeCheck(t, seq); !errors.Is(err, bulletin.ErrInvalidProof) {
 		t.Errorf("node: %v, want an invalid proof", err)
 	}
 	rep := verify(t, e.Record())
@@ -189,7 +74,7 @@ func TestAttackMixDecryptionForOtherRows(t *testing.T) {
 // election is open is refused by the rules (wrong phase) on the node and
 // reported by V5.
 func TestAttackShuffleBeforeClose(t *testing.T) {
-	e := testonly.BuildKinds(t, "attack-early", kindConfig(), nil)
+	e := testonly.BuildKinds(t, "attack-early", testonly.MixedConfig(), nil)
 	q := e.MixQuestions()[0]
 	in, err := tally.MixInput(e.Manifest, q, e.Counted)
 	if err != nil {
@@ -203,7 +88,7 @@ func TestAttackShuffleBeforeClose(t *testing.T) {
 		t.Errorf("V5 says %q, want a phase error", f.Detail)
 	}
 	e.Entries = entries
-	if err := nodeCheck(t, e, e.SeqClose); !errors.Is(err, bulletin.ErrWrongPhase) {
+	if err := e.NodeCheck(t, e.SeqClose); !errors.Is(err, bulletin.ErrWrongPhase) {
 		t.Errorf("node: %v, want wrong phase", err)
 	}
 }
@@ -214,7 +99,7 @@ func TestAttackShuffleBeforeClose(t *testing.T) {
 // and 1 first challenge a ballot (the audits at e.SeqAudited).
 func auditedKinds(t *testing.T, seed string) *testonly.KindElection {
 	t.Helper()
-	cfg := kindConfig()
+	cfg := testonly.MixedConfig()
 	cfg.Audits = 2
 	return testonly.BuildKinds(t, seed, cfg, nil)
 }
@@ -248,17 +133,6 @@ func TestVerifyKindsAudits(t *testing.T) {
 	}
 }
 
-// forge re-signs body as an audit with a fresh one-time key (anyone may
-// post an audit).
-func forge(t *testing.T, e *testonly.KindElection, body []byte) []byte {
-	t.Helper()
-	k, err := schnorr.GenerateKey(seeded.New("forger"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e.Entry(bulletin.TypeAudit, bulletin.RoleAuditor, k, body)
-}
-
 // withEntry returns e with entry seq replaced (e's own entries unchanged).
 func withEntry(e *testonly.KindElection, seq int, entry []byte) *testonly.KindElection {
 	el := *e.Election
@@ -282,23 +156,6 @@ func TestAttackKindsAudit(t *testing.T) {
 		}
 		return a
 	}
-	v1Audit := func() []byte {
-		// A version-1 audit (SPEC.md §7.3) of a version-1 election, named
-		// for this one: choices of the §7.1 layout and its opening.
-		v1 := testonly.NewElection(t, "audit2-v1", testonly.Config{Voters: 1, N: 1, T: 1})
-		b, s, err := ballot.EncryptBallot(seeded.New("v1 ballot"), v1.Manifest, e.JointKey, v1.Voters[0], [][]uint32{{0}, {1, 2}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		a, err := b.Audit(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body := a.Bytes()
-		fp := e.Fingerprint()
-		copy(body, fp[:])
-		return body
-	}
 	castSeq := e.SeqBallots[0] // voter 0's first ballot, after the audits
 	cases := []struct {
 		name    string
@@ -312,13 +169,13 @@ func TestAttackKindsAudit(t *testing.T) {
 		{"opening for another ranking", seq, func() []byte {
 			a := audit()
 			a.Opening.Answers[1].Ranking = []uint32{3, 2, 1, 0}
-			return forge(t, e, a.Bytes())
+			return e.ForgedAudit(a.Bytes())
 		}, bulletin.ErrInvalidProof, client.StepV9, nil, "V9.3"},
 		{"opening for other scores and another text", seq, func() []byte {
 			a := audit()
 			a.Opening.Answers[2].Scores = []uint32{5, 5, 5}
 			a.Opening.Answers[3].Text = "More is more"
-			return forge(t, e, a.Bytes())
+			return e.ForgedAudit(a.Bytes())
 		}, bulletin.ErrInvalidProof, client.StepV9, nil, "V9.3"},
 		{"choices copied from another voter's ballot, with a wrong opening", seq, func() []byte {
 			// Front-running: voter 0's ballot (posted later) has its
@@ -327,26 +184,26 @@ func TestAttackKindsAudit(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			return forge(t, e, append(victim.ChoicesBytes(), audit().Opening.Bytes()...))
+			return e.ForgedAudit(append(victim.ChoicesBytes(), audit().Opening.Bytes()...))
 		}, bulletin.ErrInvalidProof, client.StepV5, []client.Step{client.StepV9}, "audited"},
 		{"a version-1 audit in a version-3 election", seq, func() []byte {
-			return forge(t, e, v1Audit())
+			return e.ForgedAudit(e.V1AuditBody())
 		}, bulletin.ErrInvalidBody, client.StepV5, []client.Step{client.StepV9}, ""},
 		{"the audited ballot cast afterwards (V10)", castSeq, func() []byte {
 			return e.Entry(bulletin.TypeBallot, bulletin.RoleVoter, e.Voters[0].PrivateKey(), e.Audited[0].Bytes())
 		}, bulletin.ErrAudited, client.StepV5, nil, "audited"},
 		{"audit truncated by one byte", seq, func() []byte {
 			b := e.Body(seq)
-			return forge(t, e, b[:len(b)-1])
+			return e.ForgedAudit(b[:len(b)-1])
 		}, bulletin.ErrMalformed, client.StepV1, nil, ""},
 		{"audit with a trailing byte", seq, func() []byte {
-			return forge(t, e, append(slices.Clone(e.Body(seq)), 0))
+			return e.ForgedAudit(append(slices.Clone(e.Body(seq)), 0))
 		}, bulletin.ErrMalformed, client.StepV1, nil, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			bad := withEntry(e, c.at, c.entry())
-			if err := nodeCheck(t, bad, c.at); !errors.Is(err, c.nodeErr) {
+			if err := bad.NodeCheck(t, c.at); !errors.Is(err, c.nodeErr) {
 				t.Errorf("node: %v, want %v", err, c.nodeErr)
 			}
 			rep := verify(t, bad.Record())

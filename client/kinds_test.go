@@ -18,8 +18,8 @@ import (
 // decrypted by 1 and 3, with its cascades.
 func kindElection(t testing.TB, seed string) (*testonly.KindElection, map[int]*testonly.MixState) {
 	t.Helper()
-	e := testonly.BuildKinds(t, seed, testonly.Config{Voters: 5, Ballots: 7, N: 3, T: 2, Decrypt: []int{1, 3}}, nil)
-	return e, e.TallyMixed([]int{2, 3, 1})
+	e := testonly.BuildKinds(t, seed, testonly.MixedConfig(), nil)
+	return e, e.TallyMixed(testonly.Mixers())
 }
 
 // TestVerifyKindsElection: a whole ranked/score/write-in election verifies
