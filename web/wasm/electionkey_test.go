@@ -22,15 +22,10 @@ func TestVerifyElectionKey(t *testing.T) {
 		return out
 	}
 	prefix := e.Entries[:e.SeqOpen+1]
-	var log bulletin.MemoryLog
-	for _, en := range e.Entries {
-		if err := log.Append(en); err != nil {
-			t.Fatal(err)
-		}
-	}
+	log := testonly.MemLog(t, e.Entries)
 	s := e.Seal(e.Entries)
 	note := string(s.Notes[len(s.Notes)-1])
-	p, err := bulletin.ProveConsistency(uint64(len(prefix)), log.Size(), &log)
+	p, err := bulletin.ProveConsistency(uint64(len(prefix)), log.Size(), log)
 	if err != nil {
 		t.Fatal(err)
 	}
