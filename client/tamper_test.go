@@ -550,13 +550,6 @@ func TestAttackWeightedRecord(t *testing.T) {
 		}
 		return k.Public()
 	}
-	lateBody := func(pub *group.Element, w uint32) []byte {
-		l, err := ballot.NewWeightedCredentialList(testonly.Roll, []*group.Element{pub}, []uint32{w})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return l.Bytes()
-	}
 
 	t.Run("weight changed in the list, re-signed by the CA", func(t *testing.T) {
 		// Voter 2 (weight 1000) now weighs 1: the verifier's aggregate is
@@ -586,17 +579,17 @@ func TestAttackWeightedRecord(t *testing.T) {
 		expectFailures(t, rep, client.StepV1, at(client.StepV1, e.SeqCredentials))
 	})
 	t.Run("late voter added after the close", func(t *testing.T) {
-		late := e.Entry(bulletin.TypeLateCredentials, bulletin.RoleCredentialAuthority, e.CA, lateBody(fresh("after-close"), 5))
+		late := e.Entry(bulletin.TypeLateCredentials, bulletin.RoleCredentialAuthority, e.CA, e.LateCredentialsBody(fresh("after-close"), 5))
 		rep := verify(t, e.Seal(insert(e.Entries, e.SeqClose+1, late)).Encode())
 		expectFailures(t, rep, client.StepV5, at(client.StepV5, e.SeqClose+1))
 	})
 	t.Run("late voter added by another key", func(t *testing.T) {
-		late := e.Entry(bulletin.TypeLateCredentials, bulletin.RoleCredentialAuthority, e.EA, lateBody(fresh("by-ea"), 5))
+		late := e.Entry(bulletin.TypeLateCredentials, bulletin.RoleCredentialAuthority, e.EA, e.LateCredentialsBody(fresh("by-ea"), 5))
 		rep := verify(t, e.Seal(insert(e.Entries, e.SeqLate+1, late)).Encode())
 		expectFailures(t, rep, client.StepV5, at(client.StepV5, e.SeqLate+1))
 	})
 	t.Run("a registered credential added again with another weight", func(t *testing.T) {
-		late := e.Entry(bulletin.TypeLateCredentials, bulletin.RoleCredentialAuthority, e.CA, lateBody(e.Voters[0].Public(), ballot.MaxWeight))
+		late := e.Entry(bulletin.TypeLateCredentials, bulletin.RoleCredentialAuthority, e.CA, e.LateCredentialsBody(e.Voters[0].Public(), ballot.MaxWeight))
 		rep := verify(t, e.Seal(insert(e.Entries, e.SeqLate+1, late)).Encode())
 		expectFailures(t, rep, client.StepV6, at(client.StepV6, e.SeqLate+1))
 	})

@@ -332,6 +332,16 @@ func (e *Election) LateCredentialsEntry() []byte {
 	return e.Entry(bulletin.TypeLateCredentials, bulletin.RoleCredentialAuthority, e.CA, e.credentialList(n-e.Config.Late, n, false).Bytes())
 }
 
+// LateCredentialsBody returns the body of a late-credentials entry that
+// registers pub with weight w (a weighted list, SPEC.md §5.3), for tests
+// that post it signed by another key, at another time or twice.
+func (e *Election) LateCredentialsBody(pub *group.Element, w uint32) []byte {
+	e.t().Helper()
+	l, err := ballot.NewWeightedCredentialList(Roll, []*group.Element{pub}, []uint32{w})
+	e.must(err)
+	return l.Bytes()
+}
+
 // credentialList is the list of voters from..to-1, unweighted or weighted.
 func (e *Election) credentialList(from, to int, unweighted bool) *ballot.CredentialList {
 	var pubs []*group.Element
