@@ -23,7 +23,8 @@ import (
 type fixture struct {
 	m        *ballot.Manifest
 	mb64     string
-	jointKey string
+	key      *group.Element // the joint key
+	jointKey string         // its hex
 	cred     ballot.Credential
 	credList []byte // signed credentials entry
 	nodes    []testonly.Node
@@ -35,13 +36,15 @@ func newFixture(t *testing.T) *fixture {
 		{Text: "Colour", Options: []string{"Red", "Green", "Blue", "Gold", "Grey"}, Min: 1, Max: 1},
 		{Text: "Two", Options: []string{"a", "b", "c", "d", "e"}, Min: 0, Max: 2},
 	}
-	e := testonly.NewElection(t, "web bridge", testonly.Config{Voters: 2, Questions: qs})
-	return &fixture{
-		m: e.Manifest, mb64: wire.EncodeB64(e.Manifest.Bytes()),
-		// The booth needs only a valid point: no key ceremony.
-		jointKey: hex.EncodeToString(e.Stranger().Public().Bytes()),
-		cred:     e.Credentials[0], credList: e.CredentialsEntry(), nodes: e.Nodes,
-	}
+	return fixtureOf(testonly.NewElection(t, "web bridge", testonly.Config{Voters: 2, Questions: qs}))
+}
+
+// fixtureOf is the fixture of e for its first voter.
+func fixtureOf(e *testonly.Election) *fixture {
+	// The booth needs only a valid point: no key ceremony.
+	K := e.Stranger().Public()
+	return &fixture{m: e.Manifest, mb64: wire.EncodeB64(e.Manifest.Bytes()), key: K, jointKey: hex.EncodeToString(K.Bytes()),
+		cred: e.Credentials[0], credList: e.CredentialsEntry(), nodes: e.Nodes}
 }
 
 func (f *fixture) booth(t *testing.T) *booth {
