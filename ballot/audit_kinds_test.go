@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/urna-vote/urna/internal/group"
+	"github.com/urna-vote/urna/internal/testonly/golden"
 	"github.com/urna-vote/urna/internal/testonly/seeded"
 	"github.com/urna-vote/urna/internal/transcript"
 )
@@ -258,7 +259,7 @@ func TestAuditKindsVectors(t *testing.T) {
 	pinVectors(t, auditKindsFile, generateAuditKindsVectors(t), &v)
 	m, pk := pinnedElection(t, v.Manifest, v.ElectionKey)
 	for _, a := range v.Audits {
-		p, err := ParseAuditedBallot(unhex(t, a.AuditedBallot))
+		p, err := ParseAuditedBallot(golden.Hex(t, a.AuditedBallot))
 		if a.Step == "decode" {
 			if err == nil {
 				t.Errorf("%s: decoded", a.What)
@@ -274,7 +275,7 @@ func TestAuditKindsVectors(t *testing.T) {
 		t.Fatal("the honest audit2 does not have the ballot's tracker")
 	}
 	for _, a := range v.Audits2 {
-		p, err := ParseAudit(unhex(t, a.Audit))
+		p, err := ParseAudit(golden.Hex(t, a.Audit))
 		if a.Step == "decode" {
 			if err == nil || a.Tracker != "" {
 				t.Errorf("audit2 %s: decoded", a.What)

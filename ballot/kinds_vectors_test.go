@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/urna-vote/urna/internal/group"
+	"github.com/urna-vote/urna/internal/testonly/golden"
 	"github.com/urna-vote/urna/internal/testonly/seeded"
 )
 
@@ -115,12 +116,12 @@ func TestKindsVectors(t *testing.T) {
 	var v kindsVectors
 	pinVectors(t, kindsVectorsFile, generateKindsVectors(t), &v)
 	m, pk := pinnedElection(t, v.Manifest, v.ElectionKey)
-	sk, err := group.DecodeScalar(unhex(t, v.SecretKey))
+	sk, err := group.DecodeScalar(golden.Hex(t, v.SecretKey))
 	if err != nil || !group.NewElement().ScalarBaseMult(sk).Equal(pk) {
 		t.Fatal("secret key")
 	}
 	for i, bv := range v.Ballots {
-		b, err := ParseBallot(unhex(t, bv.Ballot))
+		b, err := ParseBallot(golden.Hex(t, bv.Ballot))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -150,7 +151,7 @@ func TestKindsVectors(t *testing.T) {
 		}
 	}
 	for _, bv := range v.Bad {
-		b, err := ParseBallot(unhex(t, bv.Ballot))
+		b, err := ParseBallot(golden.Hex(t, bv.Ballot))
 		if err != nil {
 			t.Fatalf("%s: %v", bv.What, err)
 		}
@@ -164,7 +165,7 @@ func TestKindsVectors(t *testing.T) {
 	for _, w := range v.WriteIns {
 		var es []*group.Element
 		for _, x := range w.Elements {
-			e, err := group.DecodeElement(unhex(t, x))
+			e, err := group.DecodeElement(golden.Hex(t, x))
 			if err != nil {
 				t.Fatal(err)
 			}

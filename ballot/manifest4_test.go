@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/urna-vote/urna/internal/testonly/golden"
 	"github.com/urna-vote/urna/internal/testonly/seeded"
 )
 
@@ -66,7 +67,7 @@ func TestManifest4Vector(t *testing.T) {
 		Comment:  "SPEC.md §4.2 version 4: languages en, zh; opens 2026-11-03T07:00:00Z, closes 2026-11-03T20:00:00Z, no manual close. Regenerate: go test ./ballot -run TestManifest4Vector -update",
 		Manifest: hex.EncodeToString(m.Bytes()), Fingerprint: hex.EncodeToString(fp[:]), JSON: string(js),
 	}, &v)
-	p, err := ParseManifest(unhex(t, v.Manifest))
+	p, err := ParseManifest(golden.Hex(t, v.Manifest))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -78,23 +78,14 @@ func generateVectors(t *testing.T) *vectors {
 	return v
 }
 
-func unhex(t *testing.T, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // pinnedElection decodes a vectors file's hex manifest and election key.
 func pinnedElection(t *testing.T, manifest, key string) (*Manifest, *group.Element) {
 	t.Helper()
-	m, err := ParseManifest(unhex(t, manifest))
+	m, err := ParseManifest(golden.Hex(t, manifest))
 	if err != nil {
 		t.Fatal(err)
 	}
-	pk, err := group.DecodeNonIdentity(unhex(t, key))
+	pk, err := group.DecodeNonIdentity(golden.Hex(t, key))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +110,7 @@ func TestVectors(t *testing.T) {
 	if fp := m.Fingerprint(); hex.EncodeToString(fp[:]) != v.Fingerprint {
 		t.Fatal("fingerprint")
 	}
-	list, err := ParseCredentialList(unhex(t, v.CredentialList))
+	list, err := ParseCredentialList(golden.Hex(t, v.CredentialList))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +125,7 @@ func TestVectors(t *testing.T) {
 		}
 	}
 	for i, bv := range v.Ballots {
-		b, err := ParseBallot(unhex(t, bv.Ballot))
+		b, err := ParseBallot(golden.Hex(t, bv.Ballot))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -144,7 +135,7 @@ func TestVectors(t *testing.T) {
 		if b.Tracker().Hex() != bv.Tracker || b.Tracker().Short() != bv.TrackerShort {
 			t.Fatalf("ballot %d: tracker", i)
 		}
-		a, err := ParseAuditedBallot(unhex(t, bv.AuditedBallot))
+		a, err := ParseAuditedBallot(golden.Hex(t, bv.AuditedBallot))
 		if err != nil {
 			t.Fatal(err)
 		}

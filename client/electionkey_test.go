@@ -36,17 +36,7 @@ func verifyKey(t *testing.T, entries [][]byte, opts client.KeyOptions) (*client.
 // consistency returns the board's proof from the first n entries to all of them.
 func consistency(t *testing.T, entries [][]byte, n int) []tlog.Hash {
 	t.Helper()
-	var log bulletin.MemoryLog
-	for _, en := range entries {
-		if err := log.Append(en); err != nil {
-			t.Fatal(err)
-		}
-	}
-	p, err := bulletin.ProveConsistency(uint64(n), log.Size(), &log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p.Hashes
+	return testonly.Consistency(t, entries, uint64(n), uint64(len(entries))).Hashes
 }
 
 func TestElectionKeyValid(t *testing.T) {

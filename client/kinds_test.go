@@ -18,8 +18,46 @@ import (
 // decrypted by 1 and 3, with its cascades.
 func kindElection(t testing.TB, seed string) (*testonly.KindElection, map[int]*testonly.MixState) {
 	t.Helper()
-	e := testonly.BuildKinds(t, seed, testonly.Config{Voters: 5, Ballots: 7, N: 3, T: 2, Decrypt: []int{1, 3}}, nil)
-	return e, e.TallyMixed([]int{2, 3, 1})
+	e := testonly.BuildKinds(t, seed, testonly.MixedConfig(), nil)
+	return e, e.TallyMixed(testonly.Mixers())
+}
+
+// auditedKinds is a version-3 election up to its close in which voters 0
+// and 1 first challenge a ballot (the audits at e.SeqAudited).
+func auditedKinds(t *testing.T, seed string) *testonly.KindElection {
+	t.Helper()
+	cfg := testonly.MixedConfig()
+	cfg.Audits = 2
+	return testonly.BuildKinds(t, seed, cfg, nil)
+}
+
+// TestVerifyKindsAudits: the audits of ranked, score and write-in ballots
+// verify (V9 checks both) and the report lists what each opened: the
+// selection, the ranking in order, the scores, the write-in text, under
+// the tracker the booth showed.
+func TestVerifyKindsAudits(t *testing.T) {
+	e := auditedKinds(t, "audit2-record")
+	rep := verify(t, e.Record())
+	if !rep.OK() {
+		dump(t, rep)
+		t.Fatal("record with version-2 audits does not verify")
+	}
+	if s := rep.Step(client.StepV9); !s.Ran || s.Checked != 2 || rep.Audited != 2 {
+		t.Fatalf("V9 ran=%v checked=%d, audited %d", s.Ran, s.Checked, rep.Audited)
+	}
+	if len(rep.Audits) != 2 {
+		t.Fatalf("%d opened audits reported", len(rep.Audits))
+	}
+	for i, a := range rep.Audits {
+		want := [][]string{{"Ada"}, {"Lyon", "Oslo", "Pisa", "Kyoto"}, {"fish: 0", "pasta: 0", "salad: 3"}, {"Less is more"}}
+		if i == 1 {
+			want = [][]string{{"Grace"}, {"Oslo", "Lyon"}, {"fish: 1", "pasta: 2", "salad: 4"}, {""}}
+		}
+		if a.Seq != int64(e.SeqAudited[i]) || a.Tracker != e.Audited[i].Tracker().Hex() || a.Short != e.Audited[i].Tracker().Short() ||
+			!slices.EqualFunc(a.Answers, want, slices.Equal) {
+			t.Errorf("audit %d: %+v, want %q", i, a, want)
+		}
+	}
 }
 
 // TestVerifyKindsElection: a whole ranked/score/write-in election verifies

@@ -58,17 +58,17 @@ func TestAttackShuffleInput(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			e := testonly.BuildKinds(t, "attack-shuffle-input", kindConfig(), nil)
+			e := testonly.BuildKinds(t, "attack-shuffle-input", testonly.MixedConfig(), nil)
 			var badSeq int
 			q0 := e.MixQuestions()[0]
-			e.TallyMixedWith(kindMixers, func(q, k int, in []shuffle.Row, ms *tally.MixShuffle) *tally.MixShuffle {
+			e.TallyMixedWith(testonly.Mixers(), func(q, k int, in []shuffle.Row, ms *tally.MixShuffle) *tally.MixShuffle {
 				if q != q0 || k != 1 {
 					return ms
 				}
 				badSeq = len(e.Entries)
 				return c.tamper(e, in, ms)
 			})
-			err := nodeCheck(t, e, badSeq)
+			err := e.NodeCheck(t, badSeq)
 			if !errors.Is(err, c.nodeErr) {
 				t.Errorf("node: %v, want %v", err, c.nodeErr)
 			}
@@ -95,8 +95,8 @@ func TestAttackShuffleInput(t *testing.T) {
 // another number of seats than the manifest fixes (SPEC.md §11.5, §12.1)
 // is caught at V16.3, and no outcome is reported.
 func TestAttackResultSeats(t *testing.T) {
-	e := testonly.BuildKinds(t, "attack-result-seats", kindConfig(), nil)
-	e.TallyMixed(kindMixers)
+	e := testonly.BuildKinds(t, "attack-result-seats", testonly.MixedConfig(), nil)
+	e.TallyMixed(testonly.Mixers())
 	if s := e.Manifest.Questions[e.MixQuestions()[0]].Seats; s != 2 {
 		t.Fatalf("the fixture's ranked question elects %d seats, want the default 2", s)
 	}

@@ -36,10 +36,7 @@ func TestCheckReceipt(t *testing.T) {
 	seq := e.SeqBallots[0]
 	rec, size := receiptFor(t, e, s, e.Entries, seq)
 	last, _ := bulletin.ParseCheckpointText(noteText(t, s.Notes[1]))
-	cp, err := bulletin.ProveConsistency(size, last.Size, testonly.MemLog(t, e.Entries))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cp := testonly.Consistency(t, e.Entries, size, last.Size)
 	st, err := client.CheckReceipt(rec, []client.FreshCheckpoint{{Note: s.Notes[1], Proof: cp}, {Note: s.Notes[0]}}, e.Manifest)
 	if err != nil {
 		t.Fatal(err)
@@ -55,11 +52,8 @@ func TestCheckReceipt(t *testing.T) {
 		forked = append(forked, e.Entries[seq+1:]...)
 		fs := e.Seal(forked)
 		fc, _ := bulletin.ParseCheckpointText(noteText(t, fs.Notes[1]))
-		p, err := bulletin.ProveConsistency(size, fc.Size, testonly.MemLog(t, forked))
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = client.CheckReceipt(rec, []client.FreshCheckpoint{{Note: fs.Notes[1], Proof: p}}, e.Manifest)
+		p := testonly.Consistency(t, forked, size, fc.Size)
+		_, err := client.CheckReceipt(rec, []client.FreshCheckpoint{{Note: fs.Notes[1], Proof: p}}, e.Manifest)
 		var inc *bulletin.InconsistencyError
 		if !errors.As(err, &inc) || inc.Old == nil || inc.New == nil {
 			t.Fatalf("fork not detected with evidence: %v", err)

@@ -333,8 +333,8 @@ func checkIncremental(t *testing.T, e *testonly.Election, bs int, splits []int, 
 // write-in question, mixed by trustees 2, 3, 1 and decrypted by 1 and 3,
 // with its cascades, built once (without a test: a failure panics).
 var mixedElection = sync.OnceValues(func() (*testonly.KindElection, map[int]*testonly.MixState) {
-	e := testonly.BuildKinds(nil, "client-incremental-mixed", testonly.Config{Voters: 5, Ballots: 7, N: 3, T: 2, Decrypt: []int{1, 3}}, nil)
-	return e, e.TallyMixed([]int{2, 3, 1})
+	e := testonly.BuildKinds(nil, "client-incremental-mixed", testonly.MixedConfig(), nil)
+	return e, e.TallyMixed(testonly.Mixers())
 })
 
 // mixTamperings are mixed records that differ from the honest one only

@@ -16,8 +16,8 @@ import (
 // and the decoded answers are the counted ballots' answers, as a multiset;
 // every body round-trips byte for byte.
 func TestMixCascade(t *testing.T) {
-	e := testonly.BuildKinds(t, "mix-cascade", testonly.Config{Voters: 5, Ballots: 7, N: 3, T: 2, Decrypt: []int{1, 3}}, nil)
-	mixes := e.TallyMixed([]int{2, 3, 1})
+	e := testonly.BuildKinds(t, "mix-cascade", testonly.MixedConfig(), nil)
+	mixes := e.TallyMixed(testonly.Mixers())
 	for _, q := range e.MixQuestions() {
 		st := mixes[q]
 		for k, ms := range st.Shuffles {

@@ -1,7 +1,6 @@
 package tally
 
 import (
-	"encoding/hex"
 	"fmt"
 	"strings"
 	"testing"
@@ -82,7 +81,7 @@ func TestMixVectors(t *testing.T) {
 	var lines = map[string][]byte{}
 	for _, l := range strings.Split(strings.TrimSpace(string(mixVectors(t))), "\n") {
 		name, hx, _ := strings.Cut(l, " ")
-		lines[name] = mustHex(t, hx)
+		lines[name] = golden.Hex(t, hx)
 	}
 	ms, err := ParseMixShuffle(lines["shuffle"])
 	if err != nil {
@@ -110,13 +109,4 @@ func TestMixVectors(t *testing.T) {
 			t.Errorf("input row %d is not among the decrypted rows", i+1)
 		}
 	}
-}
-
-func mustHex(t *testing.T, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }

@@ -8,17 +8,9 @@ import (
 	"os"
 	"testing"
 
+	"github.com/urna-vote/urna/internal/testonly/golden"
 	"github.com/urna-vote/urna/internal/testonly/seeded"
 )
-
-func mustHex(t testing.TB, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 func TestRFC9496Vectors(t *testing.T) {
 	multiples, bads := loadVectors(t)
@@ -30,7 +22,7 @@ func TestRFC9496Vectors(t *testing.T) {
 		if got := hex.EncodeToString(NewElement().ScalarBaseMult(ScalarFromUint64(uint64(i))).Bytes()); got != want {
 			t.Errorf("ScalarBaseMult(%d) = %s, want %s", i, got, want)
 		}
-		e, err := DecodeElement(mustHex(t, want))
+		e, err := DecodeElement(golden.Hex(t, want))
 		if err != nil || !e.Equal(acc) {
 			t.Errorf("decode %d·G: %v", i, err)
 		}
@@ -38,7 +30,7 @@ func TestRFC9496Vectors(t *testing.T) {
 	}
 	for _, bad := range bads {
 		e := Generator()
-		if _, err := e.SetCanonicalBytes(mustHex(t, bad)); err == nil {
+		if _, err := e.SetCanonicalBytes(golden.Hex(t, bad)); err == nil {
 			t.Errorf("accepted invalid encoding %s", bad)
 		}
 		if !e.Equal(Generator()) {
@@ -70,7 +62,7 @@ func TestElementDecodeRejects(t *testing.T) {
 const orderHex = "edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010"
 
 func TestScalarCanonical(t *testing.T) {
-	l := mustHex(t, orderHex)
+	l := golden.Hex(t, orderHex)
 	lm1 := append([]byte{}, l...)
 	lm1[0]--
 	s, err := DecodeScalar(lm1)
@@ -172,7 +164,7 @@ func mixedScalars(r io.Reader, edges []*Scalar, n, k int) []*Scalar {
 
 func TestVarTimeMultiScalarMult(t *testing.T) {
 	r := seeded.Raw("msm")
-	lm1, _ := DecodeScalar(mustHex(t, "ecd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010"))
+	lm1, _ := DecodeScalar(golden.Hex(t, "ecd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010"))
 	edges := []*Scalar{NewScalar(), ScalarFromUint64(1), ScalarFromUint64(15), ScalarFromUint64(16), lm1}
 	for _, n := range []int{0, 1, 2, 3, 5, 47, 48, 49, 100, 300} {
 		s := mixedScalars(r, edges, n, 3)

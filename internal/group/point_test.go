@@ -12,6 +12,7 @@ import (
 
 	fp "github.com/cloudflare/circl/math/fp25519"
 
+	"github.com/urna-vote/urna/internal/testonly/golden"
 	"github.com/urna-vote/urna/internal/testonly/seeded"
 )
 
@@ -103,9 +104,9 @@ func TestFastRFC9496Vectors(t *testing.T) {
 	multiples, bad := loadVectors(t)
 	var acc point
 	acc.setIdentity()
-	gen, _ := fastDecode(mustHex(t, multiples[1]))
+	gen, _ := fastDecode(golden.Hex(t, multiples[1]))
 	for i, h := range multiples {
-		b := mustHex(t, h)
+		b := golden.Hex(t, h)
 		if !checkDecode(t, b) {
 			t.Fatalf("%d·G rejected", i)
 		}
@@ -120,7 +121,7 @@ func TestFastRFC9496Vectors(t *testing.T) {
 		acc.add(&acc, gen)
 	}
 	for _, h := range bad {
-		if checkDecode(t, mustHex(t, h)) {
+		if checkDecode(t, golden.Hex(t, h)) {
 			t.Errorf("accepted invalid encoding %s", h)
 		}
 	}
@@ -472,11 +473,11 @@ func TestDecodedConcurrentUse(t *testing.T) {
 }
 
 func edgeScalars(t testing.TB) []*Scalar {
-	lm1, err := DecodeScalar(mustHex(t, "ecd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010"))
+	lm1, err := DecodeScalar(golden.Hex(t, "ecd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	high, _ := DecodeScalar(mustHex(t, "0000000000000000000000000000000000000000000000000000000000000010")) // 2^252
+	high, _ := DecodeScalar(golden.Hex(t, "0000000000000000000000000000000000000000000000000000000000000010")) // 2^252
 	return []*Scalar{NewScalar(), ScalarFromUint64(1), lm1, ScalarFromUint64(2), high, NewScalar().Sub(lm1, ScalarFromUint64(1)), ScalarFromUint64(15), ScalarFromUint64(16)}
 }
 

@@ -75,14 +75,10 @@ func TestAttackSubstitutedElectionKey(t *testing.T) {
 // partial decryption of that single ballot (and answered 503).
 func TestAttackHiddenBallotsTrustee(t *testing.T) {
 	e := newLiveElection(t, liveConfig{})
-	for v := range 3 {
-		e.vote(v, picks[v], "")
-	}
-	_, err := roles.Close(context.Background(), rand.Reader, e.direct, e.dir("ea"), "")
-	must(t, err)
+	e.voteAndClose()
 	p := testonly.NewProxy(t, e.node.APIAddr)
 	p.Set(hideBallots(t, e.direct), testonly.HoldAll)
-	_, err = roles.Decrypt(context.Background(), rand.Reader, e.client(p.URL()), e.trustees[0])
+	_, err := roles.Decrypt(context.Background(), rand.Reader, e.client(p.URL()), e.trustees[0])
 	t.Logf("decrypt through the proxy: %v", err)
 	held := heldEntries(t, p)
 	agg, vks := e.honestAggregate()
@@ -108,12 +104,8 @@ func TestAttackHiddenBallotsTrustee(t *testing.T) {
 // authority tallies only the verified record.
 func TestAttackForgedResult(t *testing.T) {
 	e := newLiveElection(t, liveConfig{})
-	for v := range 3 {
-		e.vote(v, picks[v], "")
-	}
+	e.voteAndClose()
 	ctx := context.Background()
-	_, err := roles.Close(ctx, rand.Reader, e.direct, e.dir("ea"), "")
-	must(t, err)
 	p := testonly.NewProxy(t, e.node.APIAddr)
 	p.Set(hideBallots(t, e.direct), nil)
 	viaProxy := e.client(p.URL())

@@ -54,6 +54,9 @@ type liveConfig struct {
 	// Manifest, if set, sees the manifest before the node starts (e.g.
 	// to start the witnesses it names).
 	Manifest func(*ballot.Manifest)
+	// Kinds, if not 0, replaces the two selection questions by the first
+	// Kinds of testonly.KindQuestions (a version-3 manifest, SPEC.md §11).
+	Kinds int
 }
 
 func (e *liveElection) dir(party string) string { return filepath.Join(e.root, party) }
@@ -79,6 +82,9 @@ func newLiveElection(t *testing.T, cfg liveConfig) *liveElection {
 			{"text": "Colour?", "options": []string{"Red", "Green", "Blue"}, "min": 1, "max": 1},
 			{"text": "Two of four?", "options": []string{"A", "B", "C", "D"}, "min": 0, "max": 2},
 		},
+	}
+	if cfg.Kinds > 0 {
+		tmpl["version"], tmpl["questions"] = ballot.ManifestVersionKinds, kindQuestionsJSON(cfg.Kinds)
 	}
 	for k, v := range cfg.Template {
 		tmpl[k] = v
@@ -171,12 +177,63 @@ func (e *liveElection) vote(v int, choices [][]uint32, receiptDir string) *roles
 	return out
 }
 
+// kindQuestionsJSON returns the first n questions of testonly.KindQuestions in
+// the form of the manifest template.
+func kindQuestionsJSON(n int) []ballot.QuestionJSON {
+	var out []ballot.QuestionJSON
+	for _, q := range testonly.KindQuestions()[:n] {
+		qj := ballot.QuestionJSON{Text: q.Text, Options: append([]string{}, q.Options...), Min: q.Min, Max: q.Max}
+		if q.Kind != ballot.KindSelect {
+			qj.Kind = q.Kind.String()
+		}
+		out = append(out, qj)
+	}
+	return out
+}
+
+// close has the authority close the election.
+func (e *liveElection) close() {
+	e.t.Helper()
+	_, err := roles.Close(context.Background(), rand.Reader, e.direct, e.dir("ea"), "")
+	must(e.t, err)
+}
+
+// voteAndClose has voters 0, 1 and 2 cast picks[v], then closes the election.
+func (e *liveElection) voteAndClose() {
+	e.t.Helper()
+	for v := range 3 {
+		e.vote(v, picks[v], "")
+	}
+	e.close()
+}
+
+// castKindsAndClose has every voter cast testonly.KindAnswers(v) (as
+// many answers as the election of liveConfig.Kinds has questions) as a
+// version-2 ballot, then closes the election.
+func (e *liveElection) castKindsAndClose() {
+	e.t.Helper()
+	ctx := context.Background()
+	el, err := roles.FetchVerifiedElection(ctx, e.direct, roles.ElectionOptions{})
+	must(e.t, err)
+	if el.Manifest.Version != ballot.ManifestVersionKinds {
+		e.t.Fatalf("manifest version %d", el.Manifest.Version)
+	}
+	for v := range e.creds {
+		key, err := e.creds[v].Key(el.Manifest.ElectionID)
+		must(e.t, err)
+		p, err := roles.PrepareAnswers(rand.Reader, el, key, testonly.KindAnswers(v)[:len(el.Manifest.Questions)])
+		must(e.t, err)
+		_, err = e.direct.SubmitOne(ctx, p.Entry)
+		must(e.t, err)
+	}
+	e.close()
+}
+
 // closeAndDecrypt closes the election and has trustees 1 and 2 decrypt directly.
 func (e *liveElection) closeAndDecrypt() {
 	e.t.Helper()
+	e.close()
 	ctx := context.Background()
-	_, err := roles.Close(ctx, rand.Reader, e.direct, e.dir("ea"), "")
-	must(e.t, err)
 	for _, tr := range e.trustees[:2] {
 		e.retry(func() error { _, err := roles.Decrypt(ctx, rand.Reader, e.direct, tr); return err })
 	}

@@ -32,12 +32,8 @@ func TestIncrementalContact(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(tr.Dir, roles.StateFile)); err != nil {
 		t.Fatalf("no saved state after the key ceremony: %v", err)
 	}
-	for v := range 3 {
-		e.vote(v, picks[v], "")
-	}
+	e.voteAndClose()
 	ctx := context.Background()
-	_, err := roles.Close(ctx, rand.Reader, e.direct, e.dir("ea"), "")
-	must(t, err)
 
 	p := testonly.NewProxy(t, e.node.APIAddr)
 	e.decryptReadingSuffix(p, tr)
@@ -49,7 +45,7 @@ func TestIncrementalContact(t *testing.T) {
 	p.Set(hideBallots(t, e.direct), nil)
 	e.retry(func() error { _, err := roles.Decrypt(ctx, rand.Reader, e.client(p.URL()), tr2); return err })
 	var rec bytes.Buffer
-	_, err = e.direct.WriteRecord(ctx, &rec)
+	_, err := e.direct.WriteRecord(ctx, &rec)
 	must(t, err)
 	s, err := client.FollowRecord(&rec, client.FollowOptions{})
 	must(t, err)

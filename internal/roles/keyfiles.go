@@ -96,6 +96,24 @@ func readFile(path, kind string, secret bool, v interface{ fileKind() string }) 
 	return nil
 }
 
+// load reads the file at path of kind (readFile) and returns what decode
+// makes of it; a decode error names path.
+func load[F any, PF interface {
+	*F
+	fileKind() string
+}, T any](path, kind string, secret bool, decode func(*F) (T, error)) (T, error) {
+	var zero T
+	f := PF(new(F))
+	if err := readFile(path, kind, secret, f); err != nil {
+		return zero, err
+	}
+	v, err := decode(f)
+	if err != nil {
+		return zero, fmt.Errorf("roles: %s: %w", path, err)
+	}
+	return v, nil
+}
+
 // decodeField decodes the base64url field of the file at path with parse.
 func decodeField[T any](path, field, s string, parse func([]byte) (T, error)) (T, error) {
 	raw, err := wire.DecodeB64(s)
@@ -126,28 +144,12 @@ func initSchnorr(rand io.Reader, dir, keyName, pubName, kind, pubKind string) (*
 }
 
 func loadSchnorr(path, kind string) (*schnorr.PrivateKey, error) {
-	var f schnorrKeyFile
-	if err := readFile(path, kind, true, &f); err != nil {
-		return nil, err
-	}
-	sk, err := f.PrivateKey()
-	if err != nil {
-		return nil, fmt.Errorf("roles: %s: %w", path, err)
-	}
-	return sk, nil
+	return load(path, kind, true, func(f *schnorrKeyFile) (*schnorr.PrivateKey, error) { return f.PrivateKey() })
 }
 
 // LoadPublicKey reads an authority's public key file.
 func LoadPublicKey(path, kind string) (*group.Element, error) {
-	var f publicKeyFile
-	if err := readFile(path, kind, false, &f); err != nil {
-		return nil, err
-	}
-	k, err := f.Key()
-	if err != nil {
-		return nil, fmt.Errorf("roles: %s: %w", path, err)
-	}
-	return k, nil
+	return load(path, kind, false, func(f *publicKeyFile) (*group.Element, error) { return f.Key() })
 }
 
 // InitAuthority creates the election authority's Schnorr key in dir:
@@ -225,13 +227,5 @@ func LoadTrustee(dir string) (*Trustee, error) {
 
 // LoadTrusteePublic reads a trustee's public file (trustee.pub).
 func LoadTrusteePublic(path string) (*ballot.Trustee, error) {
-	var f trusteePublicFile
-	if err := readFile(path, kindTrusteePublic, false, &f); err != nil {
-		return nil, err
-	}
-	t, err := authority.TrusteeOf(&f.PublicFile)
-	if err != nil {
-		return nil, fmt.Errorf("roles: %s: %w", path, err)
-	}
-	return t, nil
+	return load(path, kindTrusteePublic, false, func(f *trusteePublicFile) (*ballot.Trustee, error) { return authority.TrusteeOf(&f.PublicFile) })
 }

@@ -7,12 +7,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/client"
 	"github.com/urna-vote/urna/internal/authority"
 	"github.com/urna-vote/urna/internal/roles"
-	"github.com/urna-vote/urna/internal/testonly"
 	"github.com/urna-vote/urna/tally"
 )
 
@@ -22,31 +20,9 @@ import (
 // publishes, and the verified result holds the IRV, STV, Schulze and
 // score outcomes of the cast answers.
 func TestMixedElectionFlows(t *testing.T) {
-	e := newLiveElection(t, liveConfig{Template: map[string]any{
-		"version": 3,
-		"questions": []map[string]any{
-			{"text": "Chair", "options": []string{"Ada", "Grace", "Edsger"}, "min": 1, "max": 1},
-			{"text": "Rank the venues", "options": []string{"Lyon", "Oslo", "Pisa", "Kyoto"}, "min": 1, "max": 4, "kind": "ranked"},
-			{"text": "Grade the menus", "options": []string{"fish", "pasta", "salad"}, "min": 0, "max": 5, "kind": "score"},
-			{"text": "Motto", "options": []string{}, "min": 0, "max": 20, "kind": "write-in"},
-		},
-	}})
+	e := newLiveElection(t, liveConfig{Kinds: 4})
+	e.castKindsAndClose()
 	ctx := context.Background()
-	el, err := roles.FetchVerifiedElection(ctx, e.direct, roles.ElectionOptions{})
-	must(t, err)
-	if el.Manifest.Version != ballot.ManifestVersionKinds {
-		t.Fatalf("manifest version %d", el.Manifest.Version)
-	}
-	for v := range e.creds {
-		key, err := e.creds[v].Key(el.Manifest.ElectionID)
-		must(t, err)
-		p, err := roles.PrepareAnswers(rand.Reader, el, key, testonly.KindAnswers(v))
-		must(t, err)
-		_, err = e.direct.SubmitOne(ctx, p.Entry)
-		must(t, err)
-	}
-	_, err = roles.Close(ctx, rand.Reader, e.direct, e.dir("ea"), "")
-	must(t, err)
 	// Decrypting before T shuffles posts only the homomorphic part.
 	e.retry(func() error { _, err := roles.Decrypt(ctx, rand.Reader, e.direct, e.trustees[0]); return err })
 	// A hostile mixer (trustee 3) posts a shuffle with two output

@@ -21,26 +21,9 @@ import (
 // the whole record; a proxy that hides a ballot from the entries pages
 // costs the trustee a full read, not a wrong verdict.
 func TestMixIncrementalContact(t *testing.T) {
-	e := newLiveElection(t, liveConfig{Template: map[string]any{
-		"version": 3,
-		"questions": []map[string]any{
-			{"text": "Chair", "options": []string{"Ada", "Grace", "Edsger"}, "min": 1, "max": 1},
-			{"text": "Rank the venues", "options": []string{"Lyon", "Oslo", "Pisa", "Kyoto"}, "min": 1, "max": 4, "kind": "ranked"},
-		},
-	}})
+	e := newLiveElection(t, liveConfig{Kinds: 2})
+	e.castKindsAndClose()
 	ctx := context.Background()
-	el, err := roles.FetchVerifiedElection(ctx, e.direct, roles.ElectionOptions{})
-	must(t, err)
-	for v := range e.creds {
-		key, err := e.creds[v].Key(el.Manifest.ElectionID)
-		must(t, err)
-		p, err := roles.PrepareAnswers(rand.Reader, el, key, testonly.KindAnswers(v)[:2])
-		must(t, err)
-		_, err = e.direct.SubmitOne(ctx, p.Entry)
-		must(t, err)
-	}
-	_, err = roles.Close(ctx, rand.Reader, e.direct, e.dir("ea"), "")
-	must(t, err)
 	for _, tr := range e.trustees[:2] {
 		e.retry(func() error { _, err := roles.Mix(ctx, rand.Reader, e.direct, tr); return err })
 		if _, err := os.Stat(filepath.Join(tr.Dir, roles.StateFile)); err != nil {

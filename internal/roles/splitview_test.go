@@ -64,11 +64,7 @@ func TestAttackSplitViewCaughtByWitnesses(t *testing.T) {
 		Node: func(c *server.Config) { c.Witnesses = urls },
 	})
 	ctx := context.Background()
-	for v := range 3 {
-		e.vote(v, picks[v], "")
-	}
-	_, err := roles.Close(ctx, rand.Reader, e.direct, e.dir("ea"), "")
-	must(t, err)
+	e.voteAndClose()
 	must(t, roles.WaitCheckpoint(ctx, e.direct, 15*time.Second))
 	honest := e.entries()
 	var honestRaw [][]byte

@@ -332,6 +332,16 @@ func (e *Election) LateCredentialsEntry() []byte {
 	return e.Entry(bulletin.TypeLateCredentials, bulletin.RoleCredentialAuthority, e.CA, e.credentialList(n-e.Config.Late, n, false).Bytes())
 }
 
+// LateCredentialsBody returns the body of a late-credentials entry that
+// registers pub with weight w (a weighted list, SPEC.md §5.3), for tests
+// that post it signed by another key, at another time or twice.
+func (e *Election) LateCredentialsBody(pub *group.Element, w uint32) []byte {
+	e.t().Helper()
+	l, err := ballot.NewWeightedCredentialList(Roll, []*group.Element{pub}, []uint32{w})
+	e.must(err)
+	return l.Bytes()
+}
+
 // credentialList is the list of voters from..to-1, unweighted or weighted.
 func (e *Election) credentialList(from, to int, unweighted bool) *ballot.CredentialList {
 	var pubs []*group.Element
@@ -487,6 +497,31 @@ func (e *Election) AuditEntry(b *ballot.Ballot, s *ballot.Secrets) []byte {
 	k, err := schnorr.GenerateKey(e.Rand)
 	e.must(err)
 	return e.Entry(bulletin.TypeAudit, bulletin.RoleAuditor, k, a.Bytes())
+}
+
+// ForgedAudit returns body as an audit entry signed with a fresh one-time
+// key (anyone may post an audit, SPEC.md §12.10).
+func (e *Election) ForgedAudit(body []byte) []byte {
+	e.t().Helper()
+	k, err := schnorr.GenerateKey(seeded.New("forger"))
+	e.must(err)
+	return e.Entry(bulletin.TypeAudit, bulletin.RoleAuditor, k, body)
+}
+
+// V1AuditBody returns the body of a version-1 audit (SPEC.md §7.3) of a
+// version-1 election's ballot, named for e: choices of the §7.1 layout
+// and their opening, which a version-3 election refuses.
+func (e *Election) V1AuditBody() []byte {
+	e.t().Helper()
+	v1 := NewElection(e.tb, "v1 audit", Config{Voters: 1, N: 1, T: 1})
+	b, s, err := ballot.EncryptBallot(seeded.New("v1 ballot"), v1.Manifest, e.JointKey, v1.Voters[0], [][]uint32{{0}, {1, 2}})
+	e.must(err)
+	a, err := b.Audit(s)
+	e.must(err)
+	body := a.Bytes()
+	fp := e.Fingerprint()
+	copy(body, fp[:])
+	return body
 }
 
 // AuditedEntry returns voter v's audited-ballot entry opening b, as

@@ -29,3 +29,14 @@ func Receipt(t testing.TB, entries [][]byte, seq int, note []byte, size uint64) 
 	}
 	return &bulletin.Receipt{Entry: entries[seq], Seq: uint64(seq), Checkpoint: note, Proof: p.Hashes}
 }
+
+// Consistency returns the proof (SPEC.md §3.5) that the tree of the first
+// from entries is a prefix of the tree of the first to.
+func Consistency(t testing.TB, entries [][]byte, from, to uint64) *bulletin.ConsistencyProof {
+	t.Helper()
+	p, err := bulletin.ProveConsistency(from, to, MemLog(t, entries))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

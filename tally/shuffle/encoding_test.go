@@ -2,7 +2,6 @@ package shuffle
 
 import (
 	"bytes"
-	"encoding/hex"
 	"flag"
 	"fmt"
 	"os"
@@ -42,7 +41,7 @@ func TestParseProofRejects(t *testing.T) {
 		return b
 	}
 	ff := bytes.Repeat([]byte{0xff}, 32)
-	ell := mustHex("edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010")
+	ell := golden.Hex(t, "edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010")
 	sOff := 8 + 32*(3*2+3+2*2) // first scalar (s1)
 	cases := map[string][]byte{
 		"empty":                   {},
@@ -67,14 +66,6 @@ func TestParseProofRejects(t *testing.T) {
 	if _, err := ParseProof(good); err != nil {
 		t.Fatalf("the good proof: %v", err)
 	}
-}
-
-func mustHex(s string) []byte {
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		panic(err)
-	}
-	return b
 }
 
 // FuzzParseProof: anything ParseProof accepts re-encodes to the same bytes
@@ -115,7 +106,7 @@ func TestVector(t *testing.T) {
 	// The pinned proof verifies from its bytes alone.
 	for _, line := range strings.Split(string(want), "\n") {
 		if hexProof, ok := strings.CutPrefix(line, "proof "); ok {
-			if _, err := ParseProof(mustHex(hexProof)); err != nil {
+			if _, err := ParseProof(golden.Hex(t, hexProof)); err != nil {
 				t.Fatal(err)
 			}
 		}

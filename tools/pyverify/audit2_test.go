@@ -6,10 +6,7 @@ import (
 	"testing"
 
 	"github.com/urna-vote/urna/ballot"
-	"github.com/urna-vote/urna/bulletin"
-	"github.com/urna-vote/urna/internal/schnorr"
 	"github.com/urna-vote/urna/internal/testonly"
-	"github.com/urna-vote/urna/internal/testonly/seeded"
 )
 
 // choices2Size is the length of the choices2 (SPEC.md §12.10) of a
@@ -37,38 +34,19 @@ func choices2Size(m *ballot.Manifest) int {
 // the step urna verify names. Needs the audits of §12.10 in
 // testonly.BuildKinds (branch audit2).
 func TestMixedAuditsAgreeWithGo(t *testing.T) {
-	cfg := mixedConfig()
+	cfg := testonly.MixedConfig()
 	cfg.Audits = 2
 	e := testonly.BuildKinds(t, "pyverify-audit2", cfg, nil)
-	e.TallyMixed(mixers)
+	e.TallyMixed(testonly.Mixers())
 	if len(e.SeqAudited) != 2 {
 		t.Fatalf("BuildKinds posted %d audits, want 2 (SPEC.md §12.10 audits in testonly)", len(e.SeqAudited))
 	}
 	seq := e.SeqAudited[0]
-	forge := func(body []byte) []byte {
-		k, err := schnorr.GenerateKey(seeded.New("forger"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return e.Entry(bulletin.TypeAudit, bulletin.RoleAuditor, k, body)
-	}
 	record := func(entry []byte) func(t *testing.T) []byte {
 		return func(t *testing.T) []byte { return e.Seal(e.WithEntry(seq, entry)).Encode() }
 	}
 	cut := choices2Size(e.Manifest)
 	other := e.Body(e.SeqAudited[1])
-	v1 := testonly.NewElection(t, "pyverify-audit2-v1", testonly.Config{Voters: 1, N: 1, T: 1})
-	b, s, err := ballot.EncryptBallot(seeded.New("v1 ballot"), v1.Manifest, e.JointKey, v1.Voters[0], [][]uint32{{0}, {1, 2}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	v1Audit := v1.AuditEntry(b, s)
-	v1Body, err := bulletin.ParseEntry(v1Audit)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fp := e.Fingerprint()
-	v1Named := append(fp[:], v1Body.Body[32:]...)
 
 	agree(t, []mixedCase{
 		{"honest", func(t *testing.T) []byte { return e.Record() }, "", func(t *testing.T, _ []byte, out string) {
@@ -76,9 +54,9 @@ func TestMixedAuditsAgreeWithGo(t *testing.T) {
 				t.Errorf("pyverify reports %d opened audits, want 2", n)
 			}
 		}},
-		{"opening-of-another-audit", record(forge(append(slices.Clone(e.Body(seq)[:cut]), other[cut:]...))), `(?m)^V9 FAIL V9\.3 `, nil},
-		{"truncated", record(forge(e.Body(seq)[:len(e.Body(seq))-1])), `(?m)^V1 FAIL V1\.6 `, nil},
-		{"trailing-byte", record(forge(append(slices.Clone(e.Body(seq)), 0))), `(?m)^V1 FAIL V1\.6 `, nil},
-		{"version-1-audit", record(forge(v1Named)), `(?m)^V5 FAIL V5\.6 .*§7\.3 audit`, nil},
+		{"opening-of-another-audit", record(e.ForgedAudit(append(slices.Clone(e.Body(seq)[:cut]), other[cut:]...))), `(?m)^V9 FAIL V9\.3 `, nil},
+		{"truncated", record(e.ForgedAudit(e.Body(seq)[:len(e.Body(seq))-1])), `(?m)^V1 FAIL V1\.6 `, nil},
+		{"trailing-byte", record(e.ForgedAudit(append(slices.Clone(e.Body(seq)), 0))), `(?m)^V1 FAIL V1\.6 `, nil},
+		{"version-1-audit", record(e.ForgedAudit(e.V1AuditBody())), `(?m)^V5 FAIL V5\.6 .*§7\.3 audit`, nil},
 	})
 }

@@ -16,16 +16,7 @@ import (
 	"github.com/urna-vote/urna/internal/testonly"
 	"github.com/urna-vote/urna/internal/testonly/seeded"
 	"github.com/urna-vote/urna/tally"
-	"github.com/urna-vote/urna/tally/shuffle"
 )
-
-// mixers is the cascade order of the fixture: every trustee shuffles, the
-// second one (trustee 3, position 2) is the hostile mixer of the attacks.
-var mixers = []int{2, 3, 1}
-
-func mixedConfig() testonly.Config {
-	return testonly.Config{Voters: 5, Ballots: 7, N: 3, T: 2, Decrypt: []int{1, 3}}
-}
 
 // mixedCase is one record of an election with mixed questions: pyverify
 // and urna verify must give the same verdict, and pyverify's first
@@ -69,44 +60,32 @@ func agree(t *testing.T, cases []mixedCase) {
 	}
 }
 
-// shuffleAttack builds the fixture election with the shuffle of the
-// ranked question at position 2 replaced by what tamper returns.
-func shuffleAttack(tamper func(e *testonly.KindElection, in []shuffle.Row, ms *tally.MixShuffle) *tally.MixShuffle) func(t *testing.T) []byte {
-	return func(t *testing.T) []byte {
-		e := testonly.BuildKinds(t, "pyverify-mixed", mixedConfig(), nil)
-		q0 := e.MixQuestions()[0]
-		e.TallyMixedWith(mixers, func(q, k int, in []shuffle.Row, ms *tally.MixShuffle) *tally.MixShuffle {
-			if q != q0 || k != 1 || tamper == nil {
-				return ms
-			}
-			return tamper(e, in, ms)
-		})
-		return e.Record()
-	}
-}
-
 // TestMixedRecordsAgreeWithGo: on records of an election with a 1-of-3
 // question beside a ranked, a score and a write-in question (SPEC.md
 // §11–§13), mixed by 3 trustees and decrypted by 2, pyverify and urna
 // verify agree: the honest record verifies (V1–V16), and each attack of
 // issue 14 is caught at the same step by both.
 func TestMixedRecordsAgreeWithGo(t *testing.T) {
-	mix := func(e *testonly.KindElection, in []shuffle.Row, ms *tally.MixShuffle, seed string) *tally.MixShuffle {
-		other, err := tally.Mix(seeded.New(seed), e.Fingerprint(), e.JointKey, ms.Question, ms.Trustee, ms.Position, ms.Width, in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return other
+	cases := []mixedCase{{"honest", func(t *testing.T) []byte {
+		e := testonly.BuildKinds(t, "pyverify-mixed", testonly.MixedConfig(), nil)
+		e.TallyMixed(testonly.Mixers())
+		return e.Record()
+	}, "", sameOutcomes}}
+	for _, a := range testonly.ShuffleAttacks() {
+		cases = append(cases, mixedCase{a.Name, func(t *testing.T) []byte {
+			e := testonly.BuildKinds(t, "pyverify-mixed", testonly.MixedConfig(), nil)
+			e.TallyMixedTampered(a.Tamper)
+			return e.Record()
+		}, `(?m)^V14 FAIL ` + regexp.QuoteMeta(a.Step) + ` .*question 1 position 2`, nil})
 	}
-	agree(t, []mixedCase{
-		{"honest", shuffleAttack(nil), "", sameOutcomes},
+	agree(t, append(cases, []mixedCase{
 		{"three-seats", func(t *testing.T) []byte {
 			// the ranked question elects 3 of its 4 options (SPEC.md §12.1)
-			cfg := mixedConfig()
+			cfg := testonly.MixedConfig()
 			cfg.Questions = testonly.KindQuestions()
 			cfg.Questions[1].Seats = 3
 			e := testonly.BuildKinds(t, "pyverify-three-seats", cfg, nil)
-			e.TallyMixed(mixers)
+			e.TallyMixed(testonly.Mixers())
 			return e.Record()
 		}, "", func(t *testing.T, rec []byte, out string) {
 			sameOutcomes(t, rec, out)
@@ -114,39 +93,9 @@ func TestMixedRecordsAgreeWithGo(t *testing.T) {
 				t.Errorf("pyverify does not count STV for 3 seats:\n%s", out)
 			}
 		}},
-		{"swapped-ciphertext", shuffleAttack(func(_ *testonly.KindElection, _ []shuffle.Row, ms *tally.MixShuffle) *tally.MixShuffle {
-			bad := *ms
-			bad.Outputs = slices.Clone(ms.Outputs)
-			bad.Outputs[0], bad.Outputs[1] = slices.Clone(ms.Outputs[0]), slices.Clone(ms.Outputs[1])
-			bad.Outputs[0][1], bad.Outputs[1][1] = ms.Outputs[1][1], ms.Outputs[0][1]
-			return &bad
-		}), `(?m)^V14 FAIL V14\.3 .*question 1 position 2`, nil},
-		{"duplicated-ciphertext", shuffleAttack(func(_ *testonly.KindElection, _ []shuffle.Row, ms *tally.MixShuffle) *tally.MixShuffle {
-			bad := *ms
-			bad.Outputs = slices.Clone(ms.Outputs)
-			bad.Outputs[2] = ms.Outputs[0]
-			return &bad
-		}), `(?m)^V14 FAIL V14\.3 `, nil},
-		{"proof-for-another-permutation", shuffleAttack(func(e *testonly.KindElection, in []shuffle.Row, ms *tally.MixShuffle) *tally.MixShuffle {
-			bad := *ms
-			bad.Proof = mix(e, in, ms, "another permutation").Proof
-			return &bad
-		}), `(?m)^V14 FAIL V14\.3 `, nil},
-		{"mixer-drops-a-ballot", shuffleAttack(func(e *testonly.KindElection, in []shuffle.Row, ms *tally.MixShuffle) *tally.MixShuffle {
-			return mix(e, in[1:], ms, "drop")
-		}), `(?m)^V14 FAIL V14\.2 `, nil},
-		{"replay-of-position-1", shuffleAttack(func(e *testonly.KindElection, in []shuffle.Row, ms *tally.MixShuffle) *tally.MixShuffle {
-			first, err := tally.Mix(seeded.New("first"), e.Fingerprint(), e.JointKey, ms.Question, mixers[0], 1, ms.Width, in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			bad := *first
-			bad.Trustee, bad.Position = ms.Trustee, ms.Position
-			return &bad
-		}), `(?m)^V14 FAIL V14\.3 `, nil},
 		{"wrong-decryption-share", func(t *testing.T) []byte {
-			e := testonly.BuildKinds(t, "pyverify-mixed", mixedConfig(), nil)
-			mixes := e.TallyMixed(mixers)
+			e := testonly.BuildKinds(t, "pyverify-mixed", testonly.MixedConfig(), nil)
+			mixes := e.TallyMixed(testonly.Mixers())
 			q := e.MixQuestions()[0]
 			seq := mixes[q].SeqDecrypts[3]
 			md, err := tally.ParseMixDecryption(e.Body(seq))
@@ -158,16 +107,13 @@ func TestMixedRecordsAgreeWithGo(t *testing.T) {
 			return e.Record()
 		}, `(?m)^V15 FAIL V15\.2 .*question 1 trustee 3`, nil},
 		{"decryption-of-other-rows", func(t *testing.T) []byte {
-			e := testonly.BuildKinds(t, "pyverify-mixed", mixedConfig(), nil)
-			mixes := e.TallyMixed(mixers)
-			q := e.MixQuestions()[0]
-			seq := mixes[q].SeqDecrypts[3]
-			e.Entries[seq], _ = e.MixDecryptionEntry(q, 3, mixes[q].Inputs)
+			e := testonly.BuildKinds(t, "pyverify-mixed", testonly.MixedConfig(), nil)
+			e.DecryptInputs(e.TallyMixed(testonly.Mixers()), 3)
 			return e.Record()
 		}, `(?m)^V15 FAIL V15\.2 `, nil},
 		{"wrong-result-answers", func(t *testing.T) []byte {
-			e := testonly.BuildKinds(t, "pyverify-mixed", mixedConfig(), nil)
-			e.TallyMixed(mixers)
+			e := testonly.BuildKinds(t, "pyverify-mixed", testonly.MixedConfig(), nil)
+			e.TallyMixed(testonly.Mixers())
 			res := *e.Result
 			res.Mixed = slices.Clone(res.Mixed)
 			sc := res.Mixed[1] // the score question
@@ -180,7 +126,7 @@ func TestMixedRecordsAgreeWithGo(t *testing.T) {
 			e.Entries[e.SeqResult] = e.Resign(e.SeqResult, e.EA, res.Bytes())
 			return e.Record()
 		}, `(?m)^V16 FAIL V16\.3 .*question 2`, nil},
-	})
+	}...))
 }
 
 // goOutcomes is what urna verify makes of each mixed question (SPEC.md
@@ -259,6 +205,6 @@ func sameOutcomes(t *testing.T, rec []byte, out string) {
 // TestMixedRecordsAgreeWithGo).
 func TestMixedOutcomesAgreeWithGo(t *testing.T) {
 	e := testonly.BuildKinds(t, "pyverify-outcomes-larger", testonly.Config{Voters: 23, Ballots: 23, N: 3, T: 2, Decrypt: []int{1, 2}}, nil)
-	e.TallyMixed(mixers)
+	e.TallyMixed(testonly.Mixers())
 	agree(t, []mixedCase{{"larger", func(*testing.T) []byte { return e.Record() }, "", sameOutcomes}})
 }

@@ -30,6 +30,13 @@ func TestAttackShuffleInputAndSeats(t *testing.T) {
 		}
 		return out
 	}
+	shuffleAttack := func(tamper func(e *testonly.KindElection, in []shuffle.Row, ms *tally.MixShuffle) *tally.MixShuffle) func(t *testing.T) []byte {
+		return func(t *testing.T) []byte {
+			e := testonly.BuildKinds(t, "pyverify-mixed", testonly.MixedConfig(), nil)
+			e.TallyMixedTampered(tamper)
+			return e.Record()
+		}
+	}
 	agree(t, []mixedCase{
 		{"stale-rows", shuffleAttack(func(e *testonly.KindElection, _ []shuffle.Row, ms *tally.MixShuffle) *tally.MixShuffle {
 			return mixOver(e, ms, firstRows(e, ms.Question), "stale")
@@ -45,8 +52,8 @@ func TestAttackShuffleInputAndSeats(t *testing.T) {
 			return bad
 		}), `(?m)^V14 FAIL V14\.3 .*question 1 position 2`, nil},
 		{"result-claims-other-seats", func(t *testing.T) []byte {
-			e := testonly.BuildKinds(t, "pyverify-mixed", mixedConfig(), nil)
-			e.TallyMixed(mixers)
+			e := testonly.BuildKinds(t, "pyverify-mixed", testonly.MixedConfig(), nil)
+			e.TallyMixed(testonly.Mixers())
 			res := *e.Result
 			res.Mixed = append([]tally.MixedAnswers(nil), res.Mixed...)
 			res.Mixed[0].Seats = 1

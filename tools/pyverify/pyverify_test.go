@@ -16,7 +16,6 @@ import (
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/client"
-	"github.com/urna-vote/urna/internal/group"
 	"github.com/urna-vote/urna/internal/testonly"
 )
 
@@ -356,11 +355,7 @@ func TestWeightedRecords(t *testing.T) {
 	}
 	first := e.Body(e.SeqCredentials)[1+32+4+32+3]
 	lateAfterClose := func() []byte {
-		l, err := ballot.NewWeightedCredentialList(testonly.Roll, []*group.Element{e.Stranger().Public()}, []uint32{5})
-		if err != nil {
-			t.Fatal(err)
-		}
-		late := e.Entry(bulletin.TypeLateCredentials, bulletin.RoleCredentialAuthority, e.CA, l.Bytes())
+		late := e.Entry(bulletin.TypeLateCredentials, bulletin.RoleCredentialAuthority, e.CA, e.LateCredentialsBody(e.Stranger().Public(), 5))
 		es := append(append(append([][]byte(nil), e.Entries[:e.SeqClose+1]...), late), e.Entries[e.SeqClose+1:]...)
 		return e.Seal(es).Encode()
 	}

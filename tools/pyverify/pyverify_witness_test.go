@@ -112,21 +112,14 @@ func TestEvidence(t *testing.T) {
 	hidden := e.SeqCounted[0]
 	forgedEntries := slices.Delete(slices.Clone(closed), hidden, hidden+1)
 	honest, forged := e.SealWith(closed, 1, nil), e.SealWith(forgedEntries, 1, nil)
-	var hlog, flog bulletin.MemoryLog
-	for _, en := range closed {
-		must(t, hlog.Append(en))
-	}
-	for _, en := range forgedEntries {
-		must(t, flog.Append(en))
-	}
 	cp := func(s *testonly.Sealed, size int) []byte { return e.Checkpoint(s.Blocks[size-1].Header, nil) }
 	old, newSize := hidden+1, len(forgedEntries)
-	proof, err := bulletin.ProveConsistency(uint64(old), uint64(newSize), &flog)
-	must(t, err)
-	implied, err := flog.Root(uint64(old))
+	proof := testonly.Consistency(t, forgedEntries, uint64(old), uint64(newSize))
+	implied, err := testonly.MemLog(t, forgedEntries).Root(uint64(old))
 	must(t, err)
 	iroot := [32]byte(implied)
-	hproof, err := bulletin.ProveConsistency(3, uint64(newSize), &hlog)
+	hlog := testonly.MemLog(t, closed)
+	hproof, err := bulletin.ProveConsistency(3, uint64(newSize), hlog)
 	must(t, err)
 	ev := func(o, n []byte, p *bulletin.ConsistencyProof, root *[32]byte) []byte {
 		return (&client.Evidence{Manifest: e.Manifest.Bytes(), Old: o, New: n, Proof: p, ImpliedOldRoot: root, Reason: "test"}).Marshal()
@@ -148,7 +141,7 @@ func TestEvidence(t *testing.T) {
 		{"implied-root", proven, "proven"},
 		{"equal-size-two-roots", ev(cp(honest, hidden+2), cp(forged, hidden+2), nil, nil), "proven"},
 		{"node-proof-alone", ev(cp(honest, old), cp(forged, newSize), proof, nil), "not-proven"},
-		{"implied-root-is-old-root", ev(cp(honest, old), cp(forged, newSize), proof, (*[32]byte)(cp32(t, &hlog, old))), "not-proven"},
+		{"implied-root-is-old-root", ev(cp(honest, old), cp(forged, newSize), proof, (*[32]byte)(cp32(t, hlog, old))), "not-proven"},
 		{"consistent", ev(cp(honest, 3), cp(honest, newSize), hproof, nil), "not-proven"},
 		{"same-checkpoint", ev(cp(honest, old), cp(honest, old), nil, nil), "not-proven"},
 		{"no-proof", ev(cp(honest, old), cp(forged, newSize), nil, nil), "not-proven"},

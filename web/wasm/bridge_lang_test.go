@@ -8,7 +8,6 @@ import (
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
-	"github.com/urna-vote/urna/internal/group"
 	"github.com/urna-vote/urna/internal/testonly"
 	"github.com/urna-vote/urna/internal/wire"
 )
@@ -180,11 +179,7 @@ func TestAttackRegisteredLate(t *testing.T) {
 
 	// Voter 1 (weight 3) registered again, weight 1000: the rules refuse
 	// the entry ("duplicate"), and so does the booth.
-	again, err := ballot.NewWeightedCredentialList(testonly.Roll, []*group.Element{e.Voters[1].Public()}, []uint32{ballot.MaxWeight})
-	if err != nil {
-		t.Fatal(err)
-	}
-	reweigh := e.Entry(bulletin.TypeLateCredentials, bulletin.RoleCredentialAuthority, e.CA, again.Bytes())
+	reweigh := e.Entry(bulletin.TypeLateCredentials, bulletin.RoleCredentialAuthority, e.CA, e.LateCredentialsBody(e.Voters[1].Public(), ballot.MaxWeight))
 	b1, err := newBooth(rand.Reader, mb64, jointKeyOf(e), e.Credentials[1].Text())
 	if err != nil {
 		t.Fatal(err)

@@ -23,7 +23,8 @@ import (
 type fixture struct {
 	m        *ballot.Manifest
 	mb64     string
-	jointKey string
+	key      *group.Element // the joint key
+	jointKey string         // its hex
 	cred     ballot.Credential
 	credList []byte // signed credentials entry
 	nodes    []testonly.Node
@@ -35,13 +36,15 @@ func newFixture(t *testing.T) *fixture {
 		{Text: "Colour", Options: []string{"Red", "Green", "Blue", "Gold", "Grey"}, Min: 1, Max: 1},
 		{Text: "Two", Options: []string{"a", "b", "c", "d", "e"}, Min: 0, Max: 2},
 	}
-	e := testonly.NewElection(t, "web bridge", testonly.Config{Voters: 2, Questions: qs})
-	return &fixture{
-		m: e.Manifest, mb64: wire.EncodeB64(e.Manifest.Bytes()),
-		// The booth needs only a valid point: no key ceremony.
-		jointKey: hex.EncodeToString(e.Stranger().Public().Bytes()),
-		cred:     e.Credentials[0], credList: e.CredentialsEntry(), nodes: e.Nodes,
-	}
+	return fixtureOf(testonly.NewElection(t, "web bridge", testonly.Config{Voters: 2, Questions: qs}))
+}
+
+// fixtureOf is the fixture of e for its first voter.
+func fixtureOf(e *testonly.Election) *fixture {
+	// The booth needs only a valid point: no key ceremony.
+	K := e.Stranger().Public()
+	return &fixture{m: e.Manifest, mb64: wire.EncodeB64(e.Manifest.Bytes()), key: K, jointKey: hex.EncodeToString(K.Bytes()),
+		cred: e.Credentials[0], credList: e.CredentialsEntry(), nodes: e.Nodes}
 }
 
 func (f *fixture) booth(t *testing.T) *booth {
@@ -245,7 +248,6 @@ func TestEncryptChallenge(t *testing.T) {
 func TestProofs(t *testing.T) {
 	f := newFixture(t)
 	b := f.booth(t)
-	var log bulletin.MemoryLog
 	var entries [][]byte
 	for _, ch := range [][][]uint32{{{0}, {}}, {{1}, {2}}, {{3}, {0, 1}}} {
 		s, err := b.Encrypt(ch)
@@ -254,14 +256,12 @@ func TestProofs(t *testing.T) {
 		}
 		raw, _ := wire.DecodeB64(s.Entry)
 		entries = append(entries, raw)
-		if err := log.Append(raw); err != nil {
-			t.Fatal(err)
-		}
 	}
-	cp2 := f.checkpoint(t, &log, 2, 1, 0, 2)
-	cp3 := f.checkpoint(t, &log, 3, 2, 0, 1, 2)
+	log := testonly.MemLog(t, entries)
+	cp2 := f.checkpoint(t, log, 2, 1, 0, 2)
+	cp3 := f.checkpoint(t, log, 3, 2, 0, 1, 2)
 
-	p, err := bulletin.ProveInclusion(1, 3, &log)
+	p, err := bulletin.ProveInclusion(1, 3, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +280,7 @@ func TestProofs(t *testing.T) {
 	bad[0] = strings.Repeat("ab", 32)
 	_, err = verifyInclusion(f.mb64, cp3, entries[1], 1, 3, bad)
 	wantCode(t, "tampered proof", err, "invalid_proof")
-	one := f.checkpoint(t, &log, 3, 2, 1)
+	one := f.checkpoint(t, log, 3, 2, 1)
 	_, err = verifyInclusion(f.mb64, one, entries[1], 1, 3, proof)
 	wantCode(t, "checkpoint without quorum", err, "bad_checkpoint")
 
@@ -295,10 +295,7 @@ func TestProofs(t *testing.T) {
 		t.Fatalf("full checkpoint: %+v %v", v, err)
 	}
 
-	cons, err := bulletin.ProveConsistency(2, 3, &log)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cons := testonly.Consistency(t, entries, 2, 3)
 	if err := checkConsistency(f.mb64, cp2, cp3, 2, 3, hexHashes(cons.Hashes)); err != nil {
 		t.Fatalf("consistency: %v", err)
 	}
@@ -306,10 +303,8 @@ func TestProofs(t *testing.T) {
 		t.Fatalf("same checkpoint: %v", err)
 	}
 	// A fork: another log of the same size, signed by a quorum.
-	var fork bulletin.MemoryLog
-	fork.Append(entries[0])
-	fork.Append(entries[2])
-	forked := f.checkpoint(t, &fork, 2, 1, 0, 1)
+	fork := testonly.MemLog(t, [][]byte{entries[0], entries[2]})
+	forked := f.checkpoint(t, fork, 2, 1, 0, 1)
 	err = checkConsistency(f.mb64, forked, cp3, 2, 3, hexHashes(cons.Hashes))
 	wantCode(t, "fork", err, "inconsistent")
 	var inc *bulletin.InconsistencyError
@@ -318,8 +313,7 @@ func TestProofs(t *testing.T) {
 	}
 
 	// A receipt for entry 2 in the checkpoint of size 3.
-	p2, _ := bulletin.ProveInclusion(2, 3, &log)
-	r := &bulletin.Receipt{Entry: entries[2], Seq: 2, Checkpoint: []byte(cp3), Proof: p2.Hashes}
+	r := testonly.Receipt(t, entries, 2, []byte(cp3), 3)
 	rf, err := verifyReceipt(f.mb64, r.Bytes())
 	if err != nil {
 		t.Fatal(err)
@@ -357,17 +351,9 @@ func TestReadCheckInput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var log bulletin.MemoryLog
 	raw, _ := wire.DecodeB64(s.Entry)
-	if err := log.Append(raw); err != nil {
-		t.Fatal(err)
-	}
-	cp := f.checkpoint(t, &log, 1, 0, 0, 1, 2)
-	p, err := bulletin.ProveInclusion(0, 1, &log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	receipt := wire.EncodeB64((&bulletin.Receipt{Seq: 0, Entry: raw, Checkpoint: []byte(cp), Proof: p.Hashes}).Bytes())
+	cp := f.checkpoint(t, testonly.MemLog(t, [][]byte{raw}), 1, 0, 0, 1, 2)
+	receipt := wire.EncodeB64(testonly.Receipt(t, [][]byte{raw}, 0, []byte(cp), 1).Bytes())
 
 	look := strings.NewReplacer("0", "O", "1", "I", "-", " \u2013 ").Replace(strings.ToLower(s.Tracker))
 	for name, in := range map[string]string{

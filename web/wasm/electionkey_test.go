@@ -22,18 +22,10 @@ func TestVerifyElectionKey(t *testing.T) {
 		return out
 	}
 	prefix := e.Entries[:e.SeqOpen+1]
-	var log bulletin.MemoryLog
-	for _, en := range e.Entries {
-		if err := log.Append(en); err != nil {
-			t.Fatal(err)
-		}
-	}
+	size := uint64(len(e.Entries))
 	s := e.Seal(e.Entries)
 	note := string(s.Notes[len(s.Notes)-1])
-	p, err := bulletin.ProveConsistency(uint64(len(prefix)), log.Size(), &log)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := testonly.Consistency(t, e.Entries, uint64(len(prefix)), size)
 
 	v, err := verifyElectionKey(b64(prefix), note, hexHashes(p.Hashes))
 	if err != nil {
@@ -41,7 +33,7 @@ func TestVerifyElectionKey(t *testing.T) {
 	}
 	fp := e.Manifest.Fingerprint()
 	if v.JointKey != hex.EncodeToString(e.JointKey.Bytes()) || v.Fingerprint != hex.EncodeToString(fp[:]) ||
-		v.OpenSeq != uint64(e.SeqOpen) || v.Checkpoint == nil || v.Checkpoint.Size != log.Size() ||
+		v.OpenSeq != uint64(e.SeqOpen) || v.Checkpoint == nil || v.Checkpoint.Size != size ||
 		!v.Checkpoint.OK || v.Checkpoint.Valid != len(e.Nodes) {
 		t.Fatalf("view %+v", v)
 	}

@@ -5,6 +5,8 @@ package main
 import (
 	"encoding/json"
 	"syscall/js"
+
+	"github.com/urna-vote/urna/internal/wire"
 )
 
 // The conversions between JavaScript and Go that both modules built from
@@ -62,6 +64,16 @@ func argBytes(args []js.Value, i int) ([]byte, error) {
 	b := make([]byte, args[i].Get("length").Int())
 	js.CopyBytesToGo(b, args[i])
 	return b, nil
+}
+
+// argEntry decodes the base64url string argument i, an entry that what
+// names in the error.
+func argEntry(args []js.Value, i int, what string) ([]byte, error) {
+	raw, err := wire.DecodeB64(argString(args, i))
+	if err != nil {
+		return nil, fail("malformed", "%s is not base64url", what)
+	}
+	return raw, nil
 }
 
 // argJSON decodes a JSON string argument into v.

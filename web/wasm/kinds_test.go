@@ -9,7 +9,6 @@ import (
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/client"
-	"github.com/urna-vote/urna/internal/group"
 	"github.com/urna-vote/urna/internal/testonly"
 	"github.com/urna-vote/urna/internal/wire"
 	"github.com/urna-vote/urna/tally"
@@ -24,19 +23,17 @@ var kindsQuestions = []ballot.Question{
 	{Text: "Name", Kind: ballot.KindWriteIn, Min: 0, Max: 40},
 }
 
-func kindsFixture(t *testing.T) (*fixture, *group.Element) {
+func kindsFixture(t *testing.T) *fixture {
 	t.Helper()
 	e := testonly.NewElection(t, "web kinds", testonly.Config{Voters: 1, Questions: kindsQuestions})
 	if e.Manifest.Version != ballot.ManifestVersionKinds {
 		t.Fatalf("manifest version %d, want %d", e.Manifest.Version, ballot.ManifestVersionKinds)
 	}
-	K := e.Stranger().Public()
-	return &fixture{m: e.Manifest, mb64: wire.EncodeB64(e.Manifest.Bytes()), jointKey: hex.EncodeToString(K.Bytes()),
-		cred: e.Credentials[0], credList: e.CredentialsEntry(), nodes: e.Nodes}, K
+	return fixtureOf(e)
 }
 
 func TestEncryptAnswersKinds(t *testing.T) {
-	f, K := kindsFixture(t)
+	f := kindsFixture(t)
 	v, err := parseManifest(f.mb64)
 	if err != nil {
 		t.Fatal(err)
@@ -60,7 +57,7 @@ func TestEncryptAnswersKinds(t *testing.T) {
 	if e.Body[0] != ballot.BallotVersionKinds {
 		t.Fatalf("ballot version %d, want %d", e.Body[0], ballot.BallotVersionKinds)
 	}
-	if err := bl.Verify(f.m, K); err != nil {
+	if err := bl.Verify(f.m, f.key); err != nil {
 		t.Fatalf("the booth's version-2 ballot does not verify: %v", err)
 	}
 	if bl.Tracker().Short() != s.Tracker {
@@ -82,7 +79,7 @@ func TestEncryptAnswersKinds(t *testing.T) {
 // answers breaking a question's rules gets no ballot: the rules are package
 // ballot's, checked in wasm, not the page's.
 func TestAttackBoothAnswers(t *testing.T) {
-	f, _ := kindsFixture(t)
+	f := kindsFixture(t)
 	b := f.booth(t)
 	ok := []AnswerJSON{{Choices: []uint32{0}}, {Ranking: []uint32{1}}, {Scores: []uint32{1, 2, 3}}, {Text: "ok"}}
 	with := func(q int, a AnswerJSON) []AnswerJSON {
@@ -116,7 +113,7 @@ func TestAttackBoothAnswers(t *testing.T) {
 // tracker it showed; another device opens it from the entry alone and
 // shows the same answers; the challenged ballot cannot be cast.
 func TestChallengeKinds(t *testing.T) {
-	f, K := kindsFixture(t)
+	f := kindsFixture(t)
 	b := f.booth(t)
 	s, err := b.EncryptAnswers([]AnswerJSON{{Choices: []uint32{2}}, {Ranking: []uint32{3, 0}}, {Scores: []uint32{5, 0, 3}}, {Text: "Zoë 李"}})
 	if err != nil {
@@ -140,7 +137,7 @@ func TestChallengeKinds(t *testing.T) {
 		t.Fatalf("audit entry: type %v role %v", e.Type, e.Role)
 	}
 	a, err := ballot.ParseAudit(e.Body)
-	if err != nil || a.Version() != ballot.BallotVersionKinds || a.Tracker().Short() != s.Tracker || ballot.VerifyAudit(f.m, K, a) != nil {
+	if err != nil || a.Version() != ballot.BallotVersionKinds || a.Tracker().Short() != s.Tracker || ballot.VerifyAudit(f.m, f.key, a) != nil {
 		t.Fatalf("audit2 on the board: %v", err)
 	}
 	o, err := openAudited(f.mb64, f.jointKey, raw)
@@ -159,7 +156,7 @@ func openedEqual(a, b OpenedAnswer) bool {
 // TestMixedViews: the page gets package client's verified outcomes
 // (client.Outcome, V16.4) as they are, with write-ins grouped.
 func TestMixedViews(t *testing.T) {
-	f, _ := kindsFixture(t)
+	f := kindsFixture(t)
 	// 2 × (A > B), 2 × (B > C), 1 × (C); an unranked option is below
 	// every ranked one.
 	var rs []ballot.Answer

@@ -52,9 +52,9 @@ func main() {
 		"openAudited":         js.FuncOf(openAuditedJS),
 		// verifiedManifest(entry0B64, note, size, proofJSON) → ManifestView
 		"verifiedManifest": js.FuncOf(func(_ js.Value, args []js.Value) any {
-			raw, err := wire.DecodeB64(argString(args, 0))
+			raw, err := argEntry(args, 0, "entry 0")
 			if err != nil {
-				return reply(nil, fail("malformed", "entry 0 is not base64url"))
+				return reply(nil, err)
 			}
 			var proof []string
 			if err := argJSON(args, 3, &proof); err != nil {
@@ -133,29 +133,27 @@ func argEntries(args []js.Value, i int) ([][]byte, error) {
 
 // boothEncrypt(handle, choicesJSON) → Sealed
 func boothEncrypt(_ js.Value, args []js.Value) any {
-	b, err := boothOf(args)
-	if err != nil {
-		return reply(nil, err)
-	}
-	var choices [][]uint32
-	if err := argJSON(args, 1, &choices); err != nil {
-		return reply(nil, err)
-	}
-	return reply(b.Encrypt(choices))
+	return withBoothJSON(args, (*booth).Encrypt)
 }
 
 // boothEncryptAnswers(handle, answersJSON) → Sealed. answersJSON is one
 // AnswerJSON per question: {"choices"}, {"ranking"}, {"scores"} or {"text"}.
 func boothEncryptAnswers(_ js.Value, args []js.Value) any {
+	return withBoothJSON(args, (*booth).EncryptAnswers)
+}
+
+// withBoothJSON replies what step makes of the booth of handle args[0]
+// and the JSON argument args[1].
+func withBoothJSON[T, R any](args []js.Value, step func(*booth, T) (R, error)) any {
 	b, err := boothOf(args)
 	if err != nil {
 		return reply(nil, err)
 	}
-	var as []AnswerJSON
-	if err := argJSON(args, 1, &as); err != nil {
+	var in T
+	if err := argJSON(args, 1, &in); err != nil {
 		return reply(nil, err)
 	}
-	return reply(b.EncryptAnswers(as))
+	return reply(step(b, in))
 }
 
 // boothChallenge(handle) → Challenged
@@ -200,9 +198,9 @@ func verifyReceiptJS(_ js.Value, args []js.Value) any {
 
 // verifyInclusion(manifestB64, note, entryB64, seq, size, proofJSON) → EntryFacts
 func verifyInclusionJS(_ js.Value, args []js.Value) any {
-	entry, err := wire.DecodeB64(argString(args, 2))
+	entry, err := argEntry(args, 2, "entry")
 	if err != nil {
-		return reply(nil, fail("malformed", "entry is not base64url"))
+		return reply(nil, err)
 	}
 	var proof []string
 	if err := argJSON(args, 5, &proof); err != nil {
@@ -223,9 +221,9 @@ func checkConsistencyJS(_ js.Value, args []js.Value) any {
 
 // entryFacts(entryB64) → EntryFacts
 func entryFactsJS(_ js.Value, args []js.Value) any {
-	raw, err := wire.DecodeB64(argString(args, 0))
+	raw, err := argEntry(args, 0, "entry")
 	if err != nil {
-		return reply(nil, fail("malformed", "entry is not base64url"))
+		return reply(nil, err)
 	}
 	return reply(entryFacts(raw))
 }
@@ -263,9 +261,9 @@ func verifyElectionKeyJS(_ js.Value, args []js.Value) any {
 
 // openAudited(manifestB64, jointKeyHex, entryB64) → Opened
 func openAuditedJS(_ js.Value, args []js.Value) any {
-	raw, err := wire.DecodeB64(argString(args, 2))
+	raw, err := argEntry(args, 2, "entry")
 	if err != nil {
-		return reply(nil, fail("malformed", "entry is not base64url"))
+		return reply(nil, err)
 	}
 	return reply(openAudited(argString(args, 0), argString(args, 1), raw))
 }

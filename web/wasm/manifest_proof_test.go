@@ -16,15 +16,10 @@ func TestVerifiedManifest(t *testing.T) {
 	e := testonly.NewElection(t, "index title", testonly.Config{Voters: 2,
 		Questions: []ballot.Question{{Text: "Q", Options: []string{"a", "b"}, Min: 1, Max: 1}}})
 	f := &fixture{m: e.Manifest, nodes: e.Nodes}
-	var log bulletin.MemoryLog
 	entries := [][]byte{e.ManifestEntry(), e.CredentialsEntry()}
-	for _, en := range entries {
-		if err := log.Append(en); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cp := f.checkpoint(t, &log, 2, 1, 0, 1, 2)
-	p, err := bulletin.ProveInclusion(0, 2, &log)
+	log := testonly.MemLog(t, entries)
+	cp := f.checkpoint(t, log, 2, 1, 0, 1, 2)
+	p, err := bulletin.ProveInclusion(0, 2, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,12 +40,12 @@ func TestVerifiedManifest(t *testing.T) {
 	wantCode(t, "entry 1 served as entry 0", err, "not_verified")
 	_, err = verifiedManifest([]byte("junk"), cp, 2, proof)
 	wantCode(t, "junk", err, "malformed")
-	p1, err := bulletin.ProveInclusion(1, 2, &log)
+	p1, err := bulletin.ProveInclusion(1, 2, log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = verifiedManifest(entries[0], cp, 2, hexHashes(p1.Hashes))
 	wantCode(t, "the proof of another leaf", err, "invalid_proof")
-	_, err = verifiedManifest(entries[0], f.checkpoint(t, &log, 2, 1, 1), 2, proof)
+	_, err = verifiedManifest(entries[0], f.checkpoint(t, log, 2, 1, 1), 2, proof)
 	wantCode(t, "a checkpoint without quorum", err, "bad_checkpoint")
 }

@@ -9,6 +9,7 @@ package golden
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -57,4 +58,14 @@ func JSON(t testing.TB, path string, v any, update bool) []byte {
 	got = append(got, '\n')
 	Check(t, path, got, update)
 	return got
+}
+
+// Hex decodes s, the hex of a pinned vector, or stops the test.
+func Hex(t testing.TB, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
