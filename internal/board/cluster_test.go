@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,6 +49,20 @@ type tcluster struct {
 	witnesses map[string]WitnessClient
 	now       func() time.Time // the nodes' clock (Config.Now), if set
 }
+
+// fakeClock is a clock the test sets, for Config.Now (the nodes read it
+// from their goroutines).
+type fakeClock struct{ ms atomic.Int64 }
+
+func newFakeClock(ms int64) *fakeClock {
+	c := &fakeClock{}
+	c.ms.Store(ms)
+	return c
+}
+
+func (c *fakeClock) Now() time.Time      { return time.UnixMilli(c.ms.Load()) }
+func (c *fakeClock) Set(ms int64)        { c.ms.Store(ms) }
+func (c *fakeClock) Add(d time.Duration) { c.ms.Add(d.Milliseconds()) }
 
 // transport gives node id a fresh in-memory Raft transport at a fixed
 // address ("inmem-<id>:7000", kept across restarts) connected both ways to every

@@ -155,3 +155,35 @@ func TestAttackCredentialListNotCanonical(t *testing.T) {
 	}
 	c.mustAccept("credentials", e.CredentialsEntry())
 }
+
+// TestAttackPostAfterClose: an honest node refuses a ballot posted from
+// closes_at on (its own clock), before checking its proofs, naming the
+// times; and its stamps never go back behind the last block's time even
+// when its clock is slow (a new leader's may be).
+func TestAttackPostAfterClose(t *testing.T) {
+	e := testonly.NewElection(t, "board window submit", testonly.Config{Voters: 3, Schedule: windowSchedule(true)})
+	clock := newFakeClock(int64(windowOpens) + 1000)
+	c := newTCluster(t, e.NodeKeys(), boltOpener, nil)
+	c.now = clock.Now
+	c.startAll("n1")
+	c.openElection(e)
+	b0, _, _ := e.BallotEntry(0, testonly.Pick(0, 0))
+	c.mustAccept("a ballot in the window", b0)
+	clock.Set(int64(windowOpens) - 5000)
+	b1, _, _ := e.BallotEntry(1, testonly.Pick(1, 0))
+	c.mustAccept("a ballot from a node with a slow clock", b1)
+	if last := c.leader().board.current().last.Time; last != windowOpens+1000 {
+		t.Fatalf("block time %d after a slow clock, want %d (held)", last, windowOpens+1000)
+	}
+	clock.Set(int64(windowCloses))
+	b2, _, _ := e.BallotEntry(2, testonly.Pick(2, 1))
+	p := c.submit(b2)[0]
+	if !errors.Is(p.Err, bulletin.ErrClosed) || !strings.Contains(p.Err.Error(), "closed at 2027-01-15T09:00:00Z") {
+		t.Fatalf("ballot at closes_at: %v", p.Err)
+	}
+	if got := c.leader().board.current().rules.Ballots; got != 2 {
+		t.Fatalf("%d ballots on the board, want 2", got)
+	}
+	clock.Set(int64(windowOpens) - 1)
+	c.mustAccept("the close (manual close allowed)", e.CloseEntry())
+}
