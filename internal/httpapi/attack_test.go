@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -217,7 +216,7 @@ func serveReal(t *testing.T, f httpapi.Backend, opts httpapi.Options) string {
 	ln := testonly.Listen(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- httpapi.Serve(ctx, httpapi.New(f, opts), ln, time.Second) }()
+	go func() { done <- httpapi.Serve(ctx, handler(t, f, opts), ln, time.Second) }()
 	t.Cleanup(func() {
 		cancel()
 		<-done
@@ -382,7 +381,7 @@ func (c *countingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func TestAttackForwardLoop(t *testing.T) {
 	newFollower := func() (*httpapitest.Fake, *countingHandler, *httptest.Server) {
 		f := followerOf("", "Submit", "Join") // each names the other below
-		ch := &countingHandler{h: httpapi.New(f, httpapi.Options{ClusterToken: "tok", Logger: testonly.Logger(t, slog.LevelWarn)})}
+		ch := &countingHandler{h: handler(t, f, httpapi.Options{ClusterToken: "tok"})}
 		srv := httptest.NewServer(ch)
 		t.Cleanup(srv.Close)
 		return f, ch, srv

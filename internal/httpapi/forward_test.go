@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -34,9 +33,7 @@ func (m *movingLeader) LeaderAPI() string { s, _ := m.leader.Load().(string); re
 func newFollowerOf(t *testing.T, leader string) (*movingLeader, *httptest.Server) {
 	m := &movingLeader{Fake: followerOf("", "Submit")} // m.leader names the leader
 	m.leader.Store(leader)
-	srv := httptest.NewServer(httpapi.New(m, httpapi.Options{Logger: testonly.Logger(t, slog.LevelWarn)}))
-	t.Cleanup(srv.Close)
-	return m, srv
+	return m, serve(t, m, httpapi.Options{})
 }
 
 // TestForwardParsesFirst: a follower answers unparsable entries itself and

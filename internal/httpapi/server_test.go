@@ -44,12 +44,19 @@ func followerOf(leaderAPI string, methods ...string) *httpapitest.Fake {
 	return f
 }
 
-func serve(t *testing.T, f *httpapitest.Fake, opts httpapi.Options) *httptest.Server {
-	t.Helper()
+// handler is the API of b with opts, logging to the test unless opts
+// names a logger.
+func handler(t *testing.T, b httpapi.Backend, opts httpapi.Options) *echo.Echo {
 	if opts.Logger == nil {
 		opts.Logger = testonly.Logger(t, slog.LevelDebug)
 	}
-	srv := httptest.NewServer(httpapi.New(f, opts))
+	return httpapi.New(b, opts)
+}
+
+// serve serves handler(t, b, opts) on loopback until the test ends.
+func serve(t *testing.T, b httpapi.Backend, opts httpapi.Options) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(handler(t, b, opts))
 	t.Cleanup(srv.Close)
 	return srv
 }
@@ -651,7 +658,7 @@ func TestExtraRoutes(t *testing.T) {
 // Serve waited until it was 5 s old and failed with "context deadline
 // exceeded" whenever the grace was shorter.
 func TestShutdownClosesUnusedConnection(t *testing.T) {
-	e := httpapi.New(httpapitest.Sample(), httpapi.Options{Logger: testonly.Logger(t, slog.LevelDebug)})
+	e := handler(t, httpapitest.Sample(), httpapi.Options{})
 	ln := testonly.Listen(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
