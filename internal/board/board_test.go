@@ -119,7 +119,7 @@ func runElection(t *testing.T, c *tcluster, e *testonly.Election) [][]uint64 {
 }
 
 func TestElectionOnCluster(t *testing.T) {
-	e, c := newElectionCluster(t, testonly.Config{Voters: 8}, nil, "n1", "n2", "n3")
+	e, c := newThreeNodes(t, 8)
 	want := runElection(t, c, e)
 	checkFinal(t, c, e, want)
 }

@@ -109,6 +109,12 @@ func newElectionCluster(t testing.TB, cfg testonly.Config, tweak func(*replica.C
 	return e, newTCluster(t, e.NodeKeys(), boltOpener, tweak, ids...)
 }
 
+// newThreeNodes is newElectionCluster for the board test election with
+// the voters given, on the three nodes n1, n2 and n3.
+func newThreeNodes(t testing.TB, voters int) (*testonly.Election, *tcluster) {
+	return newElectionCluster(t, testonly.Config{Voters: voters}, nil, "n1", "n2", "n3")
+}
+
 // newLoneNode starts node n1 alone, on the board of a two-voter election
 // whose manifest lists two nodes, stopped when the test ends.
 func newLoneNode(t testing.TB) (*testonly.Election, *tcluster) {

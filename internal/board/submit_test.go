@@ -21,7 +21,7 @@ import (
 // checks gave (signature first), and every good ballot of the same batch
 // accepted.
 func TestAttackPrecheckBlamesOnlyTheBadBallots(t *testing.T) {
-	e, c := newElectionCluster(t, testonly.Config{Voters: 10}, nil, "n1", "n2", "n3")
+	e, c := newThreeNodes(t, 10)
 	c.openElection(e)
 
 	entries := make([][]byte, 10)
@@ -131,7 +131,7 @@ func BenchmarkPreCheck(b *testing.B) {
 // reads lists without decoding their elements (applyBodies.Credentials),
 // so the pre-check is where a list is decoded strictly.
 func TestAttackCredentialListNotCanonical(t *testing.T) {
-	e, c := newElectionCluster(t, testonly.Config{Voters: 3}, nil, "n1", "n2", "n3")
+	e, c := newThreeNodes(t, 3)
 	c.mustAccept("manifest", e.ManifestEntry())
 	good, err := bulletin.ParseEntry(e.CredentialsEntry())
 	if err != nil {
