@@ -8,7 +8,6 @@ import (
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
-	"github.com/urna-vote/urna/internal/store"
 	"github.com/urna-vote/urna/internal/testonly"
 )
 
@@ -182,5 +181,3 @@ func checkFinal(t *testing.T, c *tcluster, e *testonly.Election, want [][]uint64
 		t.Fatalf("record holds %d entries, board %d", n, st.entries)
 	}
 }
-
-var _ = store.ErrNotFound
