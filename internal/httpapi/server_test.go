@@ -498,19 +498,24 @@ func TestForwardToLeader(t *testing.T) {
 		t.Fatalf("second hop: %d %s", a.status, a.body)
 	}
 
-	// No known leader: 503 no_leader.
+	wantNoLeader(t, follower, func() answer {
+		return request(t, followerSrv, "POST", "/api/v1/entries", submitBody(entryOf(t, 1)))
+	})
+}
+
+// wantNoLeader checks that what send asks of follower is answered 503
+// no_leader, not a hang or a 502 page, both when the follower knows no
+// leader and when the leader it names cannot be reached.
+func wantNoLeader(t *testing.T, follower *httpapitest.Fake, send func() answer) {
+	t.Helper()
 	follower.Leader = ""
-	a = request(t, followerSrv, "POST", "/api/v1/entries", submitBody(entryOf(t, 1)))
-	if a.status != 503 || a.errorBody(t).Code != api.CodeNoLeader {
+	if a := send(); a.status != 503 || a.errorBody(t).Code != api.CodeNoLeader {
 		t.Fatalf("no leader: %d %s", a.status, a.body)
 	}
-
-	// An unreachable leader: 503 no_leader, not a hang or a 502 page.
 	dead := httptest.NewServer(http.NotFoundHandler())
 	dead.Close()
 	follower.Leader = dead.URL
-	a = request(t, followerSrv, "POST", "/api/v1/entries", submitBody(entryOf(t, 1)))
-	if a.status != 503 || a.errorBody(t).Code != api.CodeNoLeader {
+	if a := send(); a.status != 503 || a.errorBody(t).Code != api.CodeNoLeader {
 		t.Fatalf("dead leader: %d %s", a.status, a.body)
 	}
 }
