@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -78,18 +76,15 @@ type attacker struct {
 // one of want in its output.
 func refused(t *testing.T, want []string, args ...string) string {
 	t.Helper()
-	out, err := exec.Command(urnaBin, args...).CombinedOutput()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
-		t.Fatalf("urna %s: %v, want exit status 1\n%s", strings.Join(args, " "), err, out)
-	}
+	stdout, stderr := urnaStreams(t, 1, args...)
+	out := stdout + stderr
 	for _, w := range want {
-		if !strings.Contains(string(out), w) {
+		if !strings.Contains(out, w) {
 			t.Fatalf("urna %s refused without saying %q:\n%s", strings.Join(args, " "), w, out)
 		}
 	}
 	t.Logf("urna %s refused:\n%s", args[0], out)
-	return string(out)
+	return out
 }
 
 // noPosts fails the test if the proxy kept any POST: the party sent

@@ -36,6 +36,13 @@ func TestMain(m *testing.M) { testonly.RunWithUrna(m, "e2e", "../cmd/urna", &urn
 // exit status the test expects.
 func urna(t *testing.T, wantExit int, args ...string) string {
 	t.Helper()
+	out, _ := urnaStreams(t, wantExit, args...)
+	return out
+}
+
+// urnaStreams is urna returning the process's standard error as well.
+func urnaStreams(t *testing.T, wantExit int, args ...string) (stdout, stderr string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, urnaBin, args...)
@@ -52,7 +59,7 @@ func urna(t *testing.T, wantExit int, args ...string) string {
 	if code != wantExit {
 		t.Fatalf("urna %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, wantExit, out.String(), errb.String())
 	}
-	return out.String()
+	return out.String(), errb.String()
 }
 
 type node struct {

@@ -9,7 +9,6 @@ import (
 	"github.com/hashicorp/raft"
 
 	"github.com/urna-vote/urna/internal/replica"
-	"github.com/urna-vote/urna/internal/testonly"
 )
 
 // TestWaitApplied: a follower cut off from the leader has not applied the
@@ -17,7 +16,7 @@ import (
 // state would miss the acknowledged manifest); once the link is back it
 // catches up, WaitApplied returns and the read sees the write.
 func TestWaitApplied(t *testing.T) {
-	e, c := newElectionCluster(t, testonly.Config{Voters: 2}, nil, "n1", "n2", "n3")
+	e, c := newThreeNodes(t, 2)
 	l := c.leader()
 	var f *tnode
 	for _, n := range c.nodes {

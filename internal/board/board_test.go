@@ -8,7 +8,6 @@ import (
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
-	"github.com/urna-vote/urna/internal/store"
 	"github.com/urna-vote/urna/internal/testonly"
 )
 
@@ -119,7 +118,7 @@ func runElection(t *testing.T, c *tcluster, e *testonly.Election) [][]uint64 {
 }
 
 func TestElectionOnCluster(t *testing.T) {
-	e, c := newElectionCluster(t, testonly.Config{Voters: 8}, nil, "n1", "n2", "n3")
+	e, c := newThreeNodes(t, 8)
 	want := runElection(t, c, e)
 	checkFinal(t, c, e, want)
 }
@@ -182,5 +181,3 @@ func checkFinal(t *testing.T, c *tcluster, e *testonly.Election, want [][]uint64
 		t.Fatalf("record holds %d entries, board %d", n, st.entries)
 	}
 }
-
-var _ = store.ErrNotFound

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,6 +49,20 @@ type tcluster struct {
 	witnesses map[string]WitnessClient
 	now       func() time.Time // the nodes' clock (Config.Now), if set
 }
+
+// fakeClock is a clock the test sets, for Config.Now (the nodes read it
+// from their goroutines).
+type fakeClock struct{ ms atomic.Int64 }
+
+func newFakeClock(ms int64) *fakeClock {
+	c := &fakeClock{}
+	c.ms.Store(ms)
+	return c
+}
+
+func (c *fakeClock) Now() time.Time      { return time.UnixMilli(c.ms.Load()) }
+func (c *fakeClock) Set(ms int64)        { c.ms.Store(ms) }
+func (c *fakeClock) Add(d time.Duration) { c.ms.Add(d.Milliseconds()) }
 
 // transport gives node id a fresh in-memory Raft transport at a fixed
 // address ("inmem-<id>:7000", kept across restarts) connected both ways to every
@@ -92,6 +107,12 @@ func newTCluster(t testing.TB, keys map[string]ed25519.PrivateKey, open func(tes
 func newElectionCluster(t testing.TB, cfg testonly.Config, tweak func(*replica.Config), ids ...string) (*testonly.Election, *tcluster) {
 	e := testonly.NewElection(t, "board test election", cfg)
 	return e, newTCluster(t, e.NodeKeys(), boltOpener, tweak, ids...)
+}
+
+// newThreeNodes is newElectionCluster for the board test election with
+// the voters given, on the three nodes n1, n2 and n3.
+func newThreeNodes(t testing.TB, voters int) (*testonly.Election, *tcluster) {
+	return newElectionCluster(t, testonly.Config{Voters: voters}, nil, "n1", "n2", "n3")
 }
 
 // newLoneNode starts node n1 alone, on the board of a two-voter election

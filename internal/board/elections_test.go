@@ -741,10 +741,8 @@ func TestJoinManyElectionsBySnapshot(t *testing.T) {
 // refused as overload while another is not. The clock is the test's.
 func TestElectionRate(t *testing.T) {
 	es := makeElections(t, 2, "alpha", "beta")
-	var mu sync.Mutex
-	now := time.Unix(1_800_000_000, 0)
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	b := openLoneBoard(t, Config{SkipChecks: true, ElectionRate: 1, ElectionBurst: 3, Now: clock}, es[0].ManifestEntry(), es[1].ManifestEntry())
+	clock := newFakeClock(1_800_000_000_000)
+	b := openLoneBoard(t, Config{SkipChecks: true, ElectionRate: 1, ElectionBurst: 3, Now: clock.Now}, es[0].ManifestEntry(), es[1].ManifestEntry())
 	rep := &blockingReplica{release: make(chan struct{})}
 	close(rep.release)
 	b.Attach(rep)
@@ -769,9 +767,7 @@ func TestElectionRate(t *testing.T) {
 	if a, r := count("beta", es[1].CredentialsEntry(), 3); a != 3 || r != 0 {
 		t.Fatalf("beta beside a throttled alpha: %d admitted, %d refused; want 3, 0", a, r)
 	}
-	mu.Lock()
-	now = now.Add(2 * time.Second)
-	mu.Unlock()
+	clock.Add(2 * time.Second)
 	if a, r := count("alpha", es[0].CredentialsEntry(), 3); a != 2 || r != 1 {
 		t.Fatalf("alpha two seconds later at 1/s: %d admitted, %d refused; want 2, 1", a, r)
 	}

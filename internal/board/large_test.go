@@ -1,20 +1,16 @@
 package board
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"os"
 	"runtime"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
-	"github.com/urna-vote/urna/internal/group"
 	"github.com/urna-vote/urna/internal/replica"
 	"github.com/urna-vote/urna/internal/store"
 	"github.com/urna-vote/urna/internal/testonly"
@@ -22,16 +18,14 @@ import (
 
 // largeCredentialList is a weighted list of n credentials, 36·n bytes;
 // n = ballot.MaxCredentials (2^20, 36 MiB) is the largest the rules
-// accept. Its credentials are k·G for k = 1..n, distinct and cheap to make.
+// accept. Its credentials are testonly.LargeCredentials.
 func largeCredentialList(t testing.TB, n int) []byte {
 	t.Helper()
-	pubs, ws := make([]*group.Element, n), make([]uint32, n)
-	p, g := group.Generator(), group.Generator()
-	for i := range n {
-		pubs[i], ws[i] = p, uint32(1+i%ballot.MaxWeight)
-		p = group.NewElement().Add(p, g)
+	ws := make([]uint32, n)
+	for i := range ws {
+		ws[i] = uint32(1 + i%ballot.MaxWeight)
 	}
-	l, err := ballot.NewWeightedCredentialList(testonly.Roll, pubs, ws)
+	l, err := ballot.NewWeightedCredentialList(testonly.Roll, testonly.LargeCredentials(n), ws)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,23 +34,14 @@ func largeCredentialList(t testing.TB, n int) []byte {
 
 // peakRSS is the process's peak resident set (VmHWM), in bytes.
 func peakRSS(t testing.TB) uint64 {
-	f, err := os.Open("/proc/self/status")
+	n, ok, err := testonly.ProcStatus("VmHWM")
 	if err != nil {
-		t.Skipf("no /proc/self/status: %v", err)
+		t.Fatal(err)
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return kb << 10
-		}
+	if !ok {
+		t.Skip("no VmHWM in /proc/self/status")
 	}
-	t.Skip("no VmHWM")
-	return 0
+	return n
 }
 
 // largeCluster is a cluster for large entries: Raft over TCP (raft's

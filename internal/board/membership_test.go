@@ -9,7 +9,6 @@ import (
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/internal/replica"
-	"github.com/urna-vote/urna/internal/store"
 	"github.com/urna-vote/urna/internal/testonly"
 )
 
@@ -117,5 +116,3 @@ func trackerOfEntry(t *testing.T, n *tnode, seq uint64) []byte {
 	}
 	return tr
 }
-
-var _ = store.ErrNotFound

@@ -16,7 +16,7 @@ import (
 // writer waits for the quorum checkpoint), and ends with a checkpoint that
 // covers exactly its entries.
 func TestRecordRightAfterAPost(t *testing.T) {
-	e, c := newElectionCluster(t, testonly.Config{Voters: 2}, nil, "n1", "n2", "n3")
+	e, c := newThreeNodes(t, 2)
 	c.mustAccept("manifest", e.ManifestEntry())
 	res := c.mustAccept("credentials", e.CredentialsEntry())
 	for _, n := range []*tnode{c.leader()} {
@@ -52,7 +52,7 @@ func TestRecordRightAfterAPost(t *testing.T) {
 // holds a signed checkpoint of); a range the node cannot serve is
 // store.ErrNotFound and writes nothing.
 func TestRecordSince(t *testing.T) {
-	e, c := newElectionCluster(t, testonly.Config{Voters: 2}, nil, "n1", "n2", "n3")
+	e, c := newThreeNodes(t, 2)
 	c.mustAccept("manifest", e.ManifestEntry())
 	c.mustAccept("credentials", e.CredentialsEntry())
 	deals := e.DealEntries()

@@ -21,7 +21,7 @@ import (
 // checks gave (signature first), and every good ballot of the same batch
 // accepted.
 func TestAttackPrecheckBlamesOnlyTheBadBallots(t *testing.T) {
-	e, c := newElectionCluster(t, testonly.Config{Voters: 10}, nil, "n1", "n2", "n3")
+	e, c := newThreeNodes(t, 10)
 	c.openElection(e)
 
 	entries := make([][]byte, 10)
@@ -131,7 +131,7 @@ func BenchmarkPreCheck(b *testing.B) {
 // reads lists without decoding their elements (applyBodies.Credentials),
 // so the pre-check is where a list is decoded strictly.
 func TestAttackCredentialListNotCanonical(t *testing.T) {
-	e, c := newElectionCluster(t, testonly.Config{Voters: 3}, nil, "n1", "n2", "n3")
+	e, c := newThreeNodes(t, 3)
 	c.mustAccept("manifest", e.ManifestEntry())
 	good, err := bulletin.ParseEntry(e.CredentialsEntry())
 	if err != nil {
@@ -154,4 +154,36 @@ func TestAttackCredentialListNotCanonical(t *testing.T) {
 		t.Fatalf("the board holds %d entries, want the manifest alone", n)
 	}
 	c.mustAccept("credentials", e.CredentialsEntry())
+}
+
+// TestAttackPostAfterClose: an honest node refuses a ballot posted from
+// closes_at on (its own clock), before checking its proofs, naming the
+// times; and its stamps never go back behind the last block's time even
+// when its clock is slow (a new leader's may be).
+func TestAttackPostAfterClose(t *testing.T) {
+	e := testonly.NewElection(t, "board window submit", testonly.Config{Voters: 3, Schedule: windowSchedule(true)})
+	clock := newFakeClock(int64(windowOpens) + 1000)
+	c := newTCluster(t, e.NodeKeys(), boltOpener, nil)
+	c.now = clock.Now
+	c.startAll("n1")
+	c.openElection(e)
+	b0, _, _ := e.BallotEntry(0, testonly.Pick(0, 0))
+	c.mustAccept("a ballot in the window", b0)
+	clock.Set(int64(windowOpens) - 5000)
+	b1, _, _ := e.BallotEntry(1, testonly.Pick(1, 0))
+	c.mustAccept("a ballot from a node with a slow clock", b1)
+	if last := c.leader().board.current().last.Time; last != windowOpens+1000 {
+		t.Fatalf("block time %d after a slow clock, want %d (held)", last, windowOpens+1000)
+	}
+	clock.Set(int64(windowCloses))
+	b2, _, _ := e.BallotEntry(2, testonly.Pick(2, 1))
+	p := c.submit(b2)[0]
+	if !errors.Is(p.Err, bulletin.ErrClosed) || !strings.Contains(p.Err.Error(), "closed at 2027-01-15T09:00:00Z") {
+		t.Fatalf("ballot at closes_at: %v", p.Err)
+	}
+	if got := c.leader().board.current().rules.Ballots; got != 2 {
+		t.Fatalf("%d ballots on the board, want 2", got)
+	}
+	clock.Set(int64(windowOpens) - 1)
+	c.mustAccept("the close (manual close allowed)", e.CloseEntry())
 }

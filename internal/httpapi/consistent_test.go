@@ -113,18 +113,7 @@ func TestConsistentReadOnFollower(t *testing.T) {
 	}
 
 	// No leader known, or one that cannot be reached: no_leader.
-	follower.Leader = ""
-	a = request(t, srv, "GET", "/api/v1/entries/0?consistent=1", "")
-	if a.status != 503 || a.errorBody(t).Code != api.CodeNoLeader {
-		t.Fatalf("no leader: %d %s", a.status, a.body)
-	}
-	dead := httptest.NewServer(http.NotFoundHandler())
-	dead.Close()
-	follower.Leader = dead.URL
-	a = request(t, srv, "GET", "/api/v1/entries/0?consistent=1", "")
-	if a.status != 503 || a.errorBody(t).Code != api.CodeNoLeader {
-		t.Fatalf("dead leader: %d %s", a.status, a.body)
-	}
+	wantNoLeader(t, follower, func() answer { return request(t, srv, "GET", "/api/v1/entries/0?consistent=1", "") })
 }
 
 // TestAttackReadIndexRoute: the read index route is a cluster route (a

@@ -4,13 +4,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
-	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -34,9 +30,7 @@ func (m *movingLeader) LeaderAPI() string { s, _ := m.leader.Load().(string); re
 func newFollowerOf(t *testing.T, leader string) (*movingLeader, *httptest.Server) {
 	m := &movingLeader{Fake: followerOf("", "Submit")} // m.leader names the leader
 	m.leader.Store(leader)
-	srv := httptest.NewServer(httpapi.New(m, httpapi.Options{Logger: testonly.Logger(t, slog.LevelWarn)}))
-	t.Cleanup(srv.Close)
-	return m, srv
+	return m, serve(t, m, httpapi.Options{})
 }
 
 // TestForwardParsesFirst: a follower answers unparsable entries itself and
@@ -190,137 +184,5 @@ func TestLargeEntryPosted(t *testing.T) {
 	req.Header.Set("Content-Type", "application/json")
 	if a := exchange(t, http.DefaultClient, req); a.status != 413 || a.errorBody(t).Code != api.CodeTooLarge {
 		t.Fatalf("the list in JSON: %d %s, want 413 too_large", a.status, a.body)
-	}
-}
-
-// TestAttackOversizedEntries: binary posts whose entry is larger than its
-// type allows, or whose framing lies, are refused with a clear error from
-// the envelope's header (before the rest of the body is read, so a huge
-// declared size costs the node nothing) and never reach the backend.
-func TestAttackOversizedEntries(t *testing.T) {
-	f := httpapitest.Sample()
-	addr := serveReal(t, f, httpapi.Options{})
-	head := "POST /api/v1/entries HTTP/1.1\r\nHost: x\r\nContent-Type: " + api.EntryContentType + "\r\n"
-	code := func(b []byte) (string, string) {
-		var e api.ErrorResponse
-		_ = json.Unmarshal(b, &e)
-		return e.Error.Code, e.Error.Message
-	}
-
-	// Declared past the type's limit: refused on the header alone, while
-	// the client still holds the rest of the (announced) body.
-	for _, tc := range []struct {
-		t    bulletin.EntryType
-		body int
-	}{
-		{bulletin.TypeBallot, bulletin.TypeBallot.MaxBodySize() + 1},
-		{bulletin.TypeCredentials, bulletin.TypeCredentials.MaxBodySize() + 1},
-		{bulletin.TypeShuffle, 1<<32 - 1},
-	} {
-		e := rawEntry(1, tc.t, 0)
-		binary.BigEndian.PutUint32(e[67:], uint32(tc.body))
-		req := fmt.Sprintf("%sContent-Length: %d\r\n\r\n%s", head, 71+tc.body+64, e[:71])
-		// Why closeWrite for a small one: net/http reads what is left of a
-		// small body (up to 256 KiB) before it answers, to keep the
-		// connection; a large one it closes instead.
-		resp, body, err := rawExchange(t, addr, req, tc.body < 1<<20)
-		c, msg := code(body)
-		if err != nil || resp.StatusCode != 413 || c != api.CodeTooLarge || !strings.Contains(msg, "limit") {
-			t.Errorf("a %s body of %d bytes: %v %v %s, want 413 too_large naming the limit", tc.t, tc.body, resp, err, body)
-		}
-	}
-
-	ballot := rawEntry(1, bulletin.TypeBallot, 1000)
-	for _, tc := range []struct {
-		name   string
-		body   []byte
-		length int64
-		status int
-		code   string
-	}{
-		{"bytes after the entry", append(bytes.Clone(ballot), 0), -1, 413, api.CodeTooLarge},
-		{"two entries in one binary post", append(bytes.Clone(ballot), ballot...), -1, 413, api.CodeTooLarge},
-		{"shorter than its header declares", ballot[:len(ballot)-1], -1, 400, api.CodeMalformed},
-		{"cut inside the header", ballot[:40], -1, 400, api.CodeMalformed},
-		{"Content-Length other than the header's size", append(bytes.Clone(ballot), 0), int64(len(ballot) + 1), 400, api.CodeMalformed},
-		{"an unknown type", rawEntry(1, 99, 10), -1, 400, api.CodeMalformed},
-		{"another envelope version", rawEntry(2, bulletin.TypeBallot, 10), -1, 400, api.CodeMalformed},
-		{"nothing", nil, 0, 400, api.CodeMalformed},
-	} {
-		a := postRaw(t, addr, bytes.NewReader(tc.body), tc.length)
-		if c, msg := code(a.body); a.status != tc.status || c != tc.code || msg == "" {
-			t.Errorf("%s: %d %s, want %d %s", tc.name, a.status, a.body, tc.status, tc.code)
-		}
-	}
-	if len(f.Submitted) != 0 {
-		t.Fatalf("refused posts reached the backend: %d entries", len(f.Submitted))
-	}
-	// The node still takes an honest post.
-	if a := postRaw(t, addr, bytes.NewReader(ballot), int64(len(ballot))); a.status != 200 || len(f.Submitted) != 1 {
-		t.Fatalf("an honest binary post after the attacks: %d %s", a.status, a.body)
-	}
-}
-
-// TestAttackSlowLargeEntry: a slowloris client starts a large binary post
-// (one over MaxEntriesBody) and stops sending. It holds one of the
-// MaxLargePosts tokens, so another large post meanwhile is refused with
-// 503 and Retry-After (memory stays bounded), small posts go on, and once
-// ReadTimeout cuts it the token is free again; nothing of it reaches the
-// backend.
-func TestAttackSlowLargeEntry(t *testing.T) {
-	f := httpapitest.Sample()
-	addr := serveReal(t, f, httpapi.Options{MaxEntriesBody: 4096, MaxLargePosts: 1, ReadTimeout: 5 * time.Second})
-	large := rawEntry(1, bulletin.TypeCredentials, 8192)
-	small := rawEntry(1, bulletin.TypeBallot, 100)
-
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(60 * time.Second))
-	fmt.Fprintf(conn, "POST /api/v1/entries HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n", api.EntryContentType, len(large))
-	conn.Write(large[:200]) // then nothing
-
-	// Another large post is refused while the slow one holds the token.
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		a := postRaw(t, addr, bytes.NewReader(large), int64(len(large)))
-		if a.status == 503 {
-			if a.errorBody(t).Code != api.CodeOverloaded || a.header.Get("Retry-After") == "" {
-				t.Fatalf("a large post beside the slow one: %d %v %s, want 503 overloaded with Retry-After", a.status, a.header, a.body)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no large post was refused while a slow one held the only token (last: %d %s)", a.status, a.body)
-		}
-		f.Submitted = nil // accepted before the slow post took the token
-	}
-	if a := postRaw(t, addr, bytes.NewReader(small), int64(len(small))); a.status != 200 {
-		t.Fatalf("a small post beside the slow large one: %d %s", a.status, a.body)
-	}
-
-	// The slow post is cut by the read timeout, with a clear error (or a
-	// closed connection), and frees its token.
-	b, _ := io.ReadAll(conn)
-	if len(b) > 0 && !bytes.Contains(b, []byte(api.CodeMalformed)) {
-		t.Errorf("the slow post's answer: %s", b)
-	}
-	deadline = time.Now().Add(30 * time.Second)
-	for {
-		a := postRaw(t, addr, bytes.NewReader(large), int64(len(large)))
-		if a.status == 200 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the token was not freed after the slow post was cut: %d %s", a.status, a.body)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	for _, e := range f.Submitted {
-		if !bytes.Equal(e, small) && !bytes.Equal(e, large) {
-			t.Fatalf("a part of the slow post reached the backend (%d bytes)", len(e))
-		}
 	}
 }

@@ -44,12 +44,19 @@ func followerOf(leaderAPI string, methods ...string) *httpapitest.Fake {
 	return f
 }
 
-func serve(t *testing.T, f *httpapitest.Fake, opts httpapi.Options) *httptest.Server {
-	t.Helper()
+// handler is the API of b with opts, logging to the test unless opts
+// names a logger.
+func handler(t *testing.T, b httpapi.Backend, opts httpapi.Options) *echo.Echo {
 	if opts.Logger == nil {
 		opts.Logger = testonly.Logger(t, slog.LevelDebug)
 	}
-	srv := httptest.NewServer(httpapi.New(f, opts))
+	return httpapi.New(b, opts)
+}
+
+// serve serves handler(t, b, opts) on loopback until the test ends.
+func serve(t *testing.T, b httpapi.Backend, opts httpapi.Options) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(handler(t, b, opts))
 	t.Cleanup(srv.Close)
 	return srv
 }
@@ -491,19 +498,24 @@ func TestForwardToLeader(t *testing.T) {
 		t.Fatalf("second hop: %d %s", a.status, a.body)
 	}
 
-	// No known leader: 503 no_leader.
+	wantNoLeader(t, follower, func() answer {
+		return request(t, followerSrv, "POST", "/api/v1/entries", submitBody(entryOf(t, 1)))
+	})
+}
+
+// wantNoLeader checks that what send asks of follower is answered 503
+// no_leader, not a hang or a 502 page, both when the follower knows no
+// leader and when the leader it names cannot be reached.
+func wantNoLeader(t *testing.T, follower *httpapitest.Fake, send func() answer) {
+	t.Helper()
 	follower.Leader = ""
-	a = request(t, followerSrv, "POST", "/api/v1/entries", submitBody(entryOf(t, 1)))
-	if a.status != 503 || a.errorBody(t).Code != api.CodeNoLeader {
+	if a := send(); a.status != 503 || a.errorBody(t).Code != api.CodeNoLeader {
 		t.Fatalf("no leader: %d %s", a.status, a.body)
 	}
-
-	// An unreachable leader: 503 no_leader, not a hang or a 502 page.
 	dead := httptest.NewServer(http.NotFoundHandler())
 	dead.Close()
 	follower.Leader = dead.URL
-	a = request(t, followerSrv, "POST", "/api/v1/entries", submitBody(entryOf(t, 1)))
-	if a.status != 503 || a.errorBody(t).Code != api.CodeNoLeader {
+	if a := send(); a.status != 503 || a.errorBody(t).Code != api.CodeNoLeader {
 		t.Fatalf("dead leader: %d %s", a.status, a.body)
 	}
 }
@@ -651,7 +663,7 @@ func TestExtraRoutes(t *testing.T) {
 // Serve waited until it was 5 s old and failed with "context deadline
 // exceeded" whenever the grace was shorter.
 func TestShutdownClosesUnusedConnection(t *testing.T) {
-	e := httpapi.New(httpapitest.Sample(), httpapi.Options{Logger: testonly.Logger(t, slog.LevelDebug)})
+	e := handler(t, httpapitest.Sample(), httpapi.Options{})
 	ln := testonly.Listen(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

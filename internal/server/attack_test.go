@@ -39,6 +39,17 @@ func startElection(t *testing.T, voters, n int, tune func(*Config)) (*testonly.E
 	return e, startCluster(t, e, n, tune)
 }
 
+// startWithManifest starts a cluster of n nodes for a 2-voter election,
+// as startElection does, posts its manifest through the first node and
+// waits until every node applied it.
+func startWithManifest(t *testing.T, n int, tune func(*Config)) (*testonly.Election, []*Node) {
+	t.Helper()
+	e, nodes := startElection(t, 2, n, tune)
+	mustPost(t, &http.Client{Timeout: 10 * time.Second}, nodes[0].APIAddr, e.ManifestEntry())
+	settled(t, nodes)
+	return e, nodes
+}
+
 // startCluster starts n in-process nodes on loopback (n1 bootstraps, the
 // others join through it) and stops them at the end of the test.
 func startCluster(t testing.TB, e *testonly.Election, n int, tune func(*Config)) []*Node {

@@ -21,7 +21,6 @@ import (
 
 	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/internal/testonly"
-	"github.com/urna-vote/urna/internal/wire"
 )
 
 // procNode is a board node running as a separate process.
@@ -102,14 +101,7 @@ type submitItem struct {
 
 // post submits entries to a node; it returns the items of a 200 answer.
 func post(ctx context.Context, hc *http.Client, base string, entries [][]byte) ([]submitItem, error) {
-	var req struct {
-		Entries []string `json:"entries"`
-	}
-	for _, e := range entries {
-		req.Entries = append(req.Entries, wire.EncodeB64(e))
-	}
-	body, _ := json.Marshal(req)
-	r, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/entries", bytes.NewReader(body))
+	r, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/entries", bytes.NewReader(submitJSON(entries...)))
 	if err != nil {
 		return nil, err
 	}

@@ -44,9 +44,7 @@ func readyOf(t *testing.T, n *Node) (int, readiness) {
 // as good as a full disk for the probe) is live (/health 200) but not
 // ready (/ready 503, saying why), and ready again once it can write.
 func TestReadiness(t *testing.T) {
-	e, nodes := startElection(t, 2, 3, nil)
-	mustPost(t, &http.Client{Timeout: 10 * time.Second}, nodes[0].APIAddr, e.ManifestEntry())
-	settled(t, nodes)
+	_, nodes := startWithManifest(t, 3, nil)
 	for _, n := range nodes {
 		deadline := time.Now().Add(10 * time.Second)
 		for {

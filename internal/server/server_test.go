@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -10,7 +9,6 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,7 +16,6 @@ import (
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/internal/apiclient"
-	"github.com/urna-vote/urna/internal/group"
 	"github.com/urna-vote/urna/internal/testonly"
 )
 
@@ -165,20 +162,14 @@ func BenchmarkLargeCredentialList(b *testing.B) {
 	}
 }
 
-// credentialListBody returns the body of a credential list of n distinct
-// credentials (k·G for consecutive k), cached in the temporary directory.
+// credentialListBody returns the body of a credential list of n
+// credentials (testonly.LargeCredentials), cached in the temporary directory.
 func credentialListBody(b *testing.B, n int) []byte {
 	path := filepath.Join(os.TempDir(), fmt.Sprintf("urna-bench-credentials-%d.bin", n))
 	if body, err := os.ReadFile(path); err == nil {
 		return body
 	}
-	creds := make([]*group.Element, n)
-	p := group.Generator()
-	for i := range creds {
-		creds[i] = group.NewElement().Set(p)
-		p = group.NewElement().Add(p, group.Generator())
-	}
-	l, err := ballot.NewCredentialList(creds)
+	l, err := ballot.NewCredentialList(testonly.LargeCredentials(n))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -227,16 +218,8 @@ func sampleMemory() (stop func() (rss, heap uint64)) {
 	}
 }
 
+// readRSS is the process's resident set, 0 where it is unknown.
 func readRSS() uint64 {
-	raw, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	_, rest, ok := bytes.Cut(raw, []byte("VmRSS:"))
-	if !ok {
-		return 0
-	}
-	line, _, _ := bytes.Cut(rest, []byte("\n"))
-	kb, _ := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(string(line)), " kB"), 10, 64)
-	return kb << 10
+	n, _, _ := testonly.ProcStatus("VmRSS")
+	return n
 }
