@@ -28,7 +28,7 @@ func init() {
 
 // specVersion is the protocol version of SPEC.md this build implements
 // (TestSpecVersion keeps it equal to SPEC.md's title).
-const specVersion = "1.5"
+const specVersion = "1.6"
 
 func versionString() string {
 	v := version
