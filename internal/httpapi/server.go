@@ -43,6 +43,12 @@ type Options struct {
 	// RequestTimeout bounds a handler's work (including waiting for a
 	// commit); streaming routes are exempt.
 	RequestTimeout time.Duration
+	// LongCheckTimeout replaces RequestTimeout, and extends WriteTimeout,
+	// for a post of an entry the leader checks against the whole election
+	// before proposing it (longCheck: a credential list, a shuffle of all
+	// the counted ballots, a mix decryption, a result): at 100,000
+	// ballots a shuffle's check takes minutes.
+	LongCheckTimeout time.Duration
 	// RetryAfter is the Retry-After sent with 503 answers.
 	RetryAfter time.Duration
 	// KeepAlive is the interval of SSE comment lines on /events.
@@ -100,6 +106,7 @@ func DefaultOptions() Options {
 		WriteTimeout:      2 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
 		RequestTimeout:    60 * time.Second,
+		LongCheckTimeout:  20 * time.Minute,
 		RetryAfter:        time.Second,
 		KeepAlive:         15 * time.Second,
 		MaxStreams:        1024,
@@ -123,6 +130,7 @@ func (o Options) withDefaults() Options {
 	set(&o.WriteTimeout, d.WriteTimeout)
 	set(&o.IdleTimeout, d.IdleTimeout)
 	set(&o.RequestTimeout, d.RequestTimeout)
+	set(&o.LongCheckTimeout, d.LongCheckTimeout)
 	set(&o.RetryAfter, d.RetryAfter)
 	set(&o.KeepAlive, d.KeepAlive)
 	set(&o.ForwardWait, d.ForwardWait)
@@ -144,7 +152,10 @@ func (o Options) withDefaults() Options {
 	}
 	if o.ForwardTransport == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.ResponseHeaderTimeout = o.RequestTimeout + 5*time.Second
+		// A forwarded request's context bounds it (RequestTimeout, or
+		// LongCheckTimeout for a long check); this only catches a leader
+		// that never answers a request without one.
+		t.ResponseHeaderTimeout = o.LongCheckTimeout + 5*time.Second
 		o.ForwardTransport = t
 	}
 	return o
@@ -305,16 +316,22 @@ func (s *server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 // withTimeout bounds a handler by opts.RequestTimeout.
 func (s *server) withTimeout(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		ctx, cancel := context.WithTimeout(c.Request().Context(), s.opts.RequestTimeout)
-		defer cancel()
-		c.SetRequest(c.Request().WithContext(ctx))
-		// Handle the error before cancel: forwarding to the leader still
-		// needs the request's context.
-		if err := next(c); err != nil {
-			c.Error(err)
-		}
-		return nil
+		return s.bounded(c, s.opts.RequestTimeout, next)
 	}
+}
+
+// bounded runs next with the request's context bounded by d, and answers
+// its error within that context.
+func (s *server) bounded(c echo.Context, d time.Duration, next echo.HandlerFunc) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), d)
+	defer cancel()
+	c.SetRequest(c.Request().WithContext(ctx))
+	// Handle the error before cancel: forwarding to the leader still
+	// needs the request's context.
+	if err := next(c); err != nil {
+		c.Error(err)
+	}
+	return nil
 }
 
 // apiHeaders marks API answers as uncacheable data.

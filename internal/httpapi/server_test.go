@@ -115,12 +115,18 @@ func request(t *testing.T, srv *httptest.Server, method, path, body string, hdr 
 // nothing more).
 func entryOf(t testing.TB, tag ...byte) []byte {
 	t.Helper()
+	return entryOfType(t, bulletin.TypeClose, tag...)
+}
+
+// entryOfType is entryOf with an entry of type typ.
+func entryOfType(t testing.TB, typ bulletin.EntryType, tag ...byte) []byte {
+	t.Helper()
 	var fp [32]byte
 	key, err := schnorr.GenerateKey(bytes.NewReader(bytes.Repeat([]byte{42}, 1024)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := bulletin.NewEntry(bulletin.TypeClose, fp, bulletin.RoleAuthority, key.Public(), tag)
+	e, err := bulletin.NewEntry(typ, fp, bulletin.RoleAuthority, key.Public(), tag)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -149,7 +149,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		}
 		return fmt.Errorf("%w: %q is not a member of this cluster", replica.ErrPeerIdentity, id)
 	}
-	peerRT := ts.peerTransport(allowMember, httpapi.DefaultOptions().RequestTimeout+5*time.Second)
+	peerRT := ts.peerTransport(allowMember, httpapi.DefaultOptions().LongCheckTimeout+5*time.Second) // a forwarded request's context bounds it
 	hc := &http.Client{Timeout: 10 * time.Second, Transport: peerRT}
 	b, err := board.Open(board.Config{
 		NodeID: cfg.ID, Store: st, Key: key, Logger: logger.With("component", "board"),
