@@ -660,3 +660,35 @@ func TestAttackSlowLargeEntry(t *testing.T) {
 		}
 	}
 }
+
+// TestAttackLongCheckBounded: the longer time is the entry type's, not
+// the client's to choose: an ordinary entry checked as long still ends at
+// RequestTimeout (503 overloaded, Retry-After), and a long check ends at
+// LongCheckTimeout, so a slow post cannot hold the node's resources
+// forever.
+func TestAttackLongCheckBounded(t *testing.T) {
+	const long = 3 * time.Second
+	slow := slowBackend(time.Hour)
+	addr := serveReal(t, slow, httpapi.Options{RequestTimeout: 100 * time.Millisecond, LongCheckTimeout: long})
+	for _, tc := range []struct {
+		typ      bulletin.EntryType
+		min, max time.Duration
+	}{
+		// An ordinary entry is cut at RequestTimeout, well before long.
+		{bulletin.TypeClose, 100 * time.Millisecond, long - time.Second},
+		{bulletin.TypeBallot, 100 * time.Millisecond, long - time.Second},
+		// A long check is cut at long (the slack is for a busy machine).
+		{bulletin.TypeShuffle, long, long + 20*time.Second},
+	} {
+		e := rawEntry(1, tc.typ, 10)
+		start := time.Now()
+		a := postRaw(t, addr, bytes.NewReader(e), int64(len(e)))
+		took := time.Since(start)
+		if a.status != 503 || a.errorBody(t).Code != api.CodeOverloaded || a.header.Get("Retry-After") == "" {
+			t.Fatalf("a %s never checked: %d %s", tc.typ, a.status, a.body)
+		}
+		if took < tc.min || took > tc.max {
+			t.Fatalf("a %s answered after %v, want between %v and %v", tc.typ, took, tc.min, tc.max)
+		}
+	}
+}
