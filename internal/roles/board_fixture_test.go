@@ -21,6 +21,7 @@ import (
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/client"
 	"github.com/urna-vote/urna/internal/api"
 	"github.com/urna-vote/urna/internal/apiclient"
 	"github.com/urna-vote/urna/internal/roles"
@@ -237,6 +238,31 @@ func (e *liveElection) closeAndDecrypt() {
 	for _, tr := range e.trustees[:2] {
 		e.retry(func() error { _, err := roles.Decrypt(ctx, rand.Reader, e.direct, tr); return err })
 	}
+}
+
+// tally has the authority post the result directly, once the board has
+// caught up with the decryptions.
+func (e *liveElection) tally() *roles.TallyResult {
+	e.t.Helper()
+	var res *roles.TallyResult
+	e.retry(func() error {
+		var err error
+		res, err = roles.Tally(context.Background(), rand.Reader, e.direct, e.dir("ea"))
+		return err
+	})
+	return res
+}
+
+// follow reads the node's whole record directly and follows it with the
+// offline verifier.
+func (e *liveElection) follow() *client.Verified {
+	e.t.Helper()
+	rec, err := e.direct.Record(context.Background())
+	must(e.t, err)
+	defer rec.Close()
+	s, err := client.FollowRecord(rec, client.FollowOptions{})
+	must(e.t, err)
+	return s
 }
 
 // postAs posts an entry of type typ signed by trustee tr, bypassing the

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/urna-vote/urna/bulletin"
-	"github.com/urna-vote/urna/client"
 	"github.com/urna-vote/urna/internal/authority"
 	"github.com/urna-vote/urna/internal/roles"
 	"github.com/urna-vote/urna/tally"
@@ -27,11 +26,7 @@ func TestMixedElectionFlows(t *testing.T) {
 	e.retry(func() error { _, err := roles.Decrypt(ctx, rand.Reader, e.direct, e.trustees[0]); return err })
 	// A hostile mixer (trustee 3) posts a shuffle with two output
 	// ciphertexts swapped: the node refuses it before proposing.
-	rec0, err := e.direct.Record(ctx)
-	must(t, err)
-	closed, err := client.FollowRecord(rec0, client.FollowOptions{})
-	rec0.Close()
-	must(t, err)
+	closed := e.follow()
 	c0 := closed.Cascades[0]
 	ms, err := tally.Mix(rand.Reader, e.manifest.Fingerprint(), closed.JointKey, c0.Question, 3, 1, c0.Width, c0.Rows)
 	must(t, err)
@@ -62,12 +57,7 @@ func TestMixedElectionFlows(t *testing.T) {
 	}
 	// A lying authority: the right counts, but one ranking changed. The
 	// node refuses it (it decrypts the rows itself, V16); so would V16.
-	rec, err := e.direct.Record(ctx)
-	must(t, err)
-	pre, err := client.FollowRecord(rec, client.FollowOptions{})
-	rec.Close()
-	must(t, err)
-	forged, err := authority.Result(pre)
+	forged, err := authority.Result(e.follow())
 	must(t, err)
 	a := &forged.Mixed[0].Answers[0]
 	a.Ranking = append([]uint32{a.Ranking[len(a.Ranking)-1]}, a.Ranking[:len(a.Ranking)-1]...)
@@ -82,21 +72,11 @@ func TestMixedElectionFlows(t *testing.T) {
 	if _, err := e.direct.SubmitOne(ctx, en.Bytes()); err == nil || !strings.Contains(err.Error(), "row 1") {
 		t.Fatalf("forged mixed answers: %v", err)
 	}
-	var res *roles.TallyResult
-	e.retry(func() error {
-		var err error
-		res, err = roles.Tally(ctx, rand.Reader, e.direct, e.dir("ea"))
-		return err
-	})
+	res := e.tally()
 	if len(res.Result.Mixed) != 3 || len(res.Result.Mixed[0].Answers) != len(e.creds) {
 		t.Fatalf("result's mixed answers: %+v", res.Result.Mixed)
 	}
-	rec, err = e.direct.Record(ctx)
-	must(t, err)
-	defer rec.Close()
-	s, err := client.FollowRecord(rec, client.FollowOptions{})
-	must(t, err)
-	if len(s.Mixed) != 3 || s.Mixed[0].IRV == nil || s.Mixed[0].Schulze == nil || s.Mixed[1].Score == nil {
+	if s := e.follow(); len(s.Mixed) != 3 || s.Mixed[0].IRV == nil || s.Mixed[0].Schulze == nil || s.Mixed[1].Score == nil {
 		t.Fatalf("verified outcomes: %+v", s.Mixed)
 	}
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
-	"github.com/urna-vote/urna/client"
 	"github.com/urna-vote/urna/internal/roles"
 	"github.com/urna-vote/urna/internal/testonly"
 )
@@ -71,13 +70,8 @@ func TestAttackStaleMixerRereads(t *testing.T) {
 	for _, tr := range e.trustees[:2] {
 		e.retry(func() error { _, err := roles.Decrypt(ctx, rand.Reader, e.direct, tr); return err })
 	}
-	e.retry(func() error { _, err := roles.Tally(ctx, rand.Reader, e.direct, e.dir("ea")); return err })
-	rec, err := e.direct.Record(ctx)
-	must(t, err)
-	defer rec.Close()
-	s, err := client.FollowRecord(rec, client.FollowOptions{})
-	must(t, err)
-	if len(s.Mixed) != 1 || s.Mixed[0].STVSeats != 3 || s.Mixed[0].STV.Seats != 3 || len(s.Mixed[0].STV.Elected) != 3 {
+	e.tally()
+	if s := e.follow(); len(s.Mixed) != 1 || s.Mixed[0].STVSeats != 3 || s.Mixed[0].STV.Seats != 3 || len(s.Mixed[0].STV.Elected) != 3 {
 		t.Fatalf("verified STV: %+v", s.Mixed)
 	}
 }
