@@ -323,11 +323,8 @@ func (m *Manifest) Validate() error {
 	if err := useKey("credential authority", m.CredentialAuthority); err != nil {
 		return err
 	}
-	if len(m.Trustees) < 1 || len(m.Trustees) > MaxTrustees {
-		return fmt.Errorf("%w: %d trustees, want 1..%d", ErrInvalidManifest, len(m.Trustees), MaxTrustees)
-	}
-	if m.Threshold < 1 || m.Threshold > uint32(len(m.Trustees)) {
-		return fmt.Errorf("%w: threshold %d, want 1..%d", ErrInvalidManifest, m.Threshold, len(m.Trustees))
+	if err := checkQuorum("trustees", len(m.Trustees), MaxTrustees, "threshold", m.Threshold); err != nil {
+		return err
 	}
 	names, shareKeys := map[string]bool{}, map[string]bool{}
 	for i, t := range m.Trustees {
@@ -349,11 +346,8 @@ func (m *Manifest) Validate() error {
 		}
 		shareKeys[string(t.ShareKey)] = true
 	}
-	if len(m.BoardNodes) < 1 || len(m.BoardNodes) > MaxBoardNodes {
-		return fmt.Errorf("%w: %d board nodes, want 1..%d", ErrInvalidManifest, len(m.BoardNodes), MaxBoardNodes)
-	}
-	if m.BoardQuorum < 1 || m.BoardQuorum > uint32(len(m.BoardNodes)) {
-		return fmt.Errorf("%w: board quorum %d, want 1..%d", ErrInvalidManifest, m.BoardQuorum, len(m.BoardNodes))
+	if err := checkQuorum("board nodes", len(m.BoardNodes), MaxBoardNodes, "board quorum", m.BoardQuorum); err != nil {
+		return err
 	}
 	ids, nodeKeys := map[string]bool{}, map[string]bool{}
 	for i, n := range m.BoardNodes {
@@ -388,6 +382,19 @@ func (m *Manifest) Validate() error {
 		if n := len(m.Bytes()); n > MaxManifestBytes {
 			return fmt.Errorf("%w: the manifest takes %d bytes with its translations, more than the board's limit of %d", ErrInvalidManifest, n, MaxManifestBytes)
 		}
+	}
+	return nil
+}
+
+// checkQuorum checks a set of n members (1..max of them) of which a quorum
+// of k is needed (1..n): the trustees and their threshold, the board nodes
+// and their quorum.
+func checkQuorum(members string, n, max int, quorum string, k uint32) error {
+	if n < 1 || n > max {
+		return fmt.Errorf("%w: %d %s, want 1..%d", ErrInvalidManifest, n, members, max)
+	}
+	if k < 1 || k > uint32(n) {
+		return fmt.Errorf("%w: %s %d, want 1..%d", ErrInvalidManifest, quorum, k, n)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/internal/store"
 )
@@ -90,6 +91,40 @@ func (x txIndex) has(ns store.Namespace, key []byte) (bool, error) {
 // Tracker records are stored as kind:u8 seq:u64; credentials map to the
 // sequence number of their latest ballot, noBallot before the first.
 const noBallot = ^uint64(0)
+
+// eachCounted calls fn with every credential that has cast a ballot and
+// the sequence number of its counted ballot, its latest cast one (SPEC.md
+// V10), in credential order.
+func eachCounted(tx store.ReadTx, fn func(cred []byte, seq uint64) error) error {
+	return tx.Scan(store.NSCredential, nil, func(key, val []byte) error {
+		if len(val) != 8 {
+			return fmt.Errorf("stored ballot index of %d bytes", len(val))
+		}
+		if seq := binary.BigEndian.Uint64(val); seq != noBallot {
+			return fn(key, seq)
+		}
+		return nil
+	})
+}
+
+// storedEntry returns entry seq of the log, decoded.
+func storedEntry(tx store.ReadTx, seq uint64) (*bulletin.Entry, error) {
+	data, err := tx.Entry(seq)
+	if err != nil {
+		return nil, err
+	}
+	return bulletin.ParseEntry(data)
+}
+
+// storedBallot returns the ballot of entry seq, one of a credential's cast
+// ballots.
+func storedBallot(tx store.ReadTx, seq uint64) (*ballot.Ballot, error) {
+	e, err := storedEntry(tx, seq)
+	if err != nil {
+		return nil, err
+	}
+	return ballot.ParseBallot(e.Body)
+}
 
 func encodeTrackerRecord(r *bulletin.TrackerRecord) []byte {
 	return append([]byte{byte(r.Kind)}, u64(r.Seq)...)

@@ -2,7 +2,6 @@ package board
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"slices"
 	"sync"
@@ -90,13 +89,8 @@ func lastShuffle(tx store.ReadTx, q, position int) ([]shuffle.Row, error) {
 // counted ballot, in board order.
 func countedRows(tx store.ReadTx, m *ballot.Manifest, q int) ([]shuffle.Row, error) {
 	var seqs []uint64
-	err := tx.Scan(store.NSCredential, nil, func(_, val []byte) error {
-		if len(val) != 8 {
-			return fmt.Errorf("stored ballot index of %d bytes", len(val))
-		}
-		if seq := binary.BigEndian.Uint64(val); seq != noBallot {
-			seqs = append(seqs, seq)
-		}
+	err := eachCounted(tx, func(_ []byte, seq uint64) error {
+		seqs = append(seqs, seq)
 		return nil
 	})
 	if err != nil {
@@ -107,15 +101,7 @@ func countedRows(tx store.ReadTx, m *ballot.Manifest, q int) ([]shuffle.Row, err
 	// ballots of the whole election held gigabytes at once.
 	rows := make([]shuffle.Row, len(seqs))
 	for i, seq := range seqs {
-		data, err := tx.Entry(seq)
-		if err != nil {
-			return nil, err
-		}
-		e, err := bulletin.ParseEntry(data)
-		if err != nil {
-			return nil, err
-		}
-		b, err := ballot.ParseBallot(e.Body)
+		b, err := storedBallot(tx, seq)
 		if err != nil {
 			return nil, err
 		}
@@ -143,18 +129,11 @@ func (s *Submitter) checkMixedResult(v *state, vk []*group.Element, res *tally.R
 		}
 		decs := map[int]*tally.MixDecryption{}
 		err = s.st.View(context.Background(), func(tx store.ReadTx) error {
-			return backToClose(tx, v.rules.Entries, func(e *bulletin.Entry) error {
-				if e.Type != bulletin.TypeMixDecryption {
-					return nil
-				}
-				md, err := tally.ParseMixDecryption(e.Body)
-				if err != nil || md.Question != q || md.Trustee < 1 || md.Trustee > len(vk) {
-					return err
-				}
-				if tally.VerifyMixDecryption(fp, vk[md.Trustee-1], rows, md) == nil {
+			return tallyEntries(tx, v.rules.Entries, bulletin.TypeMixDecryption, tally.ParseMixDecryption, func(md *tally.MixDecryption) {
+				if md.Question == q && md.Trustee >= 1 && md.Trustee <= len(vk) &&
+					tally.VerifyMixDecryption(fp, vk[md.Trustee-1], rows, md) == nil {
 					decs[md.Trustee] = md
 				}
-				return nil
 			})
 		})
 		if err != nil {
@@ -175,11 +154,7 @@ func (s *Submitter) checkMixedResult(v *state, vk []*group.Element, res *tally.R
 // close, the close excluded: the tally's entries.
 func backToClose(tx store.ReadTx, n uint64, fn func(e *bulletin.Entry) error) error {
 	for seq := n; seq > 0; seq-- {
-		data, err := tx.Entry(seq - 1)
-		if err != nil {
-			return err
-		}
-		e, err := bulletin.ParseEntry(data)
+		e, err := storedEntry(tx, seq-1)
 		if err != nil {
 			return err
 		}
@@ -191,4 +166,20 @@ func backToClose(tx store.ReadTx, n uint64, fn func(e *bulletin.Entry) error) er
 		}
 	}
 	return nil
+}
+
+// tallyEntries calls fn on every entry of type t from the newest (of n)
+// back to the close, decoded with parse.
+func tallyEntries[T any](tx store.ReadTx, n uint64, t bulletin.EntryType, parse func([]byte) (T, error), fn func(T)) error {
+	return backToClose(tx, n, func(e *bulletin.Entry) error {
+		if e.Type != t {
+			return nil
+		}
+		v, err := parse(e.Body)
+		if err != nil {
+			return err
+		}
+		fn(v)
+		return nil
+	})
 }

@@ -488,16 +488,8 @@ func (s *Submitter) checkResult(v *state, e *bulletin.Entry) error {
 	partials := map[int]*tally.PartialDecryption{}
 	err = s.st.View(context.Background(), func(tx store.ReadTx) error {
 		// The partial decryptions follow the close.
-		return backToClose(tx, v.rules.Entries, func(pe *bulletin.Entry) error {
-			if pe.Type != bulletin.TypePartialDecryption {
-				return nil
-			}
-			pd, err := tally.ParsePartialDecryption(pe.Body)
-			if err != nil {
-				return err
-			}
+		return tallyEntries(tx, v.rules.Entries, bulletin.TypePartialDecryption, tally.ParsePartialDecryption, func(pd *tally.PartialDecryption) {
 			partials[pd.Trustee] = pd
-			return nil
 		})
 	})
 	if err != nil {
@@ -534,11 +526,7 @@ func dealerPostTx(tx store.ReadTx, i int) (*tally.DealerPost, error) {
 	if len(raw) != 8 {
 		return nil, fmt.Errorf("board: stored deal index of %d bytes", len(raw))
 	}
-	data, err := tx.Entry(binary.BigEndian.Uint64(raw))
-	if err != nil {
-		return nil, err
-	}
-	e, err := bulletin.ParseEntry(data)
+	e, err := storedEntry(tx, binary.BigEndian.Uint64(raw))
 	if err != nil {
 		return nil, err
 	}
@@ -578,14 +566,7 @@ func (s *Submitter) tallyInputs(v *state) ([][]*ballot.Ciphertext, []*group.Elem
 	err := s.st.View(context.Background(), func(tx store.ReadTx) error {
 		// Every credential's last cast ballot counts (SPEC.md V10), times
 		// the credential's weight (§9.1); maxCount is Σ weights (V10.6).
-		err := tx.Scan(store.NSCredential, nil, func(key, val []byte) error {
-			if len(val) != 8 {
-				return fmt.Errorf("stored ballot index of %d bytes", len(val))
-			}
-			seq := binary.BigEndian.Uint64(val)
-			if seq == noBallot {
-				return nil
-			}
+		err := eachCounted(tx, func(key []byte, seq uint64) error {
 			if len(key) != 32 {
 				return fmt.Errorf("stored credential of %d bytes", len(key))
 			}
@@ -594,15 +575,7 @@ func (s *Submitter) tallyInputs(v *state) ([][]*ballot.Ciphertext, []*group.Elem
 				return err
 			}
 			counted += uint64(w)
-			data, err := tx.Entry(seq)
-			if err != nil {
-				return err
-			}
-			e, err := bulletin.ParseEntry(data)
-			if err != nil {
-				return err
-			}
-			bl, err := ballot.ParseBallot(e.Body)
+			bl, err := storedBallot(tx, seq)
 			if err != nil {
 				return err
 			}
