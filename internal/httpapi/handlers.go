@@ -7,11 +7,9 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/internal/api"
 	"github.com/urna-vote/urna/internal/store"
 )
@@ -96,35 +94,10 @@ func (s *server) submit(c echo.Context) error {
 	return s.submitEntries(c, entries)
 }
 
-// longCheck reports whether the leader checks an entry of type t against
-// the whole election before proposing it (SPEC.md §3.9): a credential
-// list against every credential, a shuffle against all the question's
-// rows, a mix decryption against the last shuffle's rows, a result
-// against the tally and every mixed question.
-func longCheck(t bulletin.EntryType) bool {
-	switch t {
-	case bulletin.TypeCredentials, bulletin.TypeLateCredentials, bulletin.TypeShuffle, bulletin.TypeMixDecryption, bulletin.TypeResult:
-		return true
-	}
-	return false
-}
-
 // submitEntries submits the posted entries and answers their results,
-// within opts.RequestTimeout, or opts.LongCheckTimeout when one of them
-// is checked against the whole election (longCheck): then the answer may
-// also come later than opts.WriteTimeout after the request.
+// within submitTimeout.
 func (s *server) submitEntries(c echo.Context, entries [][]byte) error {
-	d := s.opts.RequestTimeout
-	for _, e := range entries {
-		// An entry's type is its second byte (SPEC.md §3.1); one that
-		// does not parse is refused by Submit anyway.
-		if len(e) > 1 && longCheck(bulletin.EntryType(e[1])) {
-			d = s.opts.LongCheckTimeout
-			_ = http.NewResponseController(c.Response()).SetWriteDeadline(time.Now().Add(d + 10*time.Second))
-			break
-		}
-	}
-	return s.bounded(c, d, func(c echo.Context) error { return s.answerSubmit(c, entries) })
+	return s.bounded(c, s.submitTimeout(c, entries), func(c echo.Context) error { return s.answerSubmit(c, entries) })
 }
 
 func (s *server) answerSubmit(c echo.Context, entries [][]byte) error {
