@@ -128,6 +128,17 @@ class Reader:
             raise Malformed("%d trailing bytes" % (len(self.b) - self.o))
 
 
+def open_versioned(b, what):
+    """The start of decoding an entry or a ballot, which both open with
+    version 1: a Reader past the version byte and a namespace holding b
+    (raw) and its version."""
+    r = Reader(b)
+    x = SimpleNamespace(raw=b, version=r.u8())
+    if x.version != 1:
+        raise Malformed("%s version %d" % (what, x.version))
+    return r, x
+
+
 # --------------------------------------------------------------------------
 # §4 manifest
 
@@ -484,12 +495,7 @@ def decode_entry(b):
     """§3.1 strict decoding (V1.3)."""
     if len(b) > MAX_ENTRY:
         raise Malformed("entry longer than %d" % MAX_ENTRY)
-    r = Reader(b)
-    e = SimpleNamespace()
-    e.raw = b
-    e.version = r.u8()
-    if e.version != 1:
-        raise Malformed("entry version %d" % e.version)
+    r, e = open_versioned(b, "entry")
     e.type = r.u8()
     if e.type not in TYPES:
         raise Malformed("unregistered entry type %d" % e.type)
@@ -985,12 +991,7 @@ def read_ciphertext(r):
 
 
 def decode_ballot(b):
-    r = Reader(b)
-    x = SimpleNamespace()
-    x.raw = b
-    x.version = r.u8()
-    if x.version != 1:
-        raise Malformed("ballot version %d" % x.version)
+    r, x = open_versioned(b, "ballot")
     x.fp = r.raw(32)
     x.cred, x.cred_b = r.elem(False, "ballot credential")
     nq = r.count(1, 64, "ballot questions")
@@ -3382,22 +3383,14 @@ def main(argv):
     ap.add_argument("--shuffle", metavar="FILE", nargs="+", help="check a shuffle in the format of tally/shuffle/testdata/vector.txt (SPEC.md §13.6) and exit")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
-    if args.evidence:
-        return evidence_main(args.evidence)
-    if args.shuffle:
-        return shuffle_main(args.shuffle)
-    if args.kinds_vectors:
-        return kinds_vectors(args.kinds_vectors)
-    if args.audit_kinds_vectors:
-        return audit_kinds_vectors(args.audit_kinds_vectors)
-    if args.selftest:
-        return selftest()
-    if args.id_vectors:
-        return id_vectors(args.id_vectors)
-    if args.manifest_vectors:
-        return manifest_vectors(args.manifest_vectors)
-    if args.cosignature_vectors:
-        return cosignature_vectors(args.cosignature_vectors)
+    # The modes that check one input and exit; of several given, the first here wins.
+    modes = (("evidence", evidence_main), ("shuffle", shuffle_main),
+             ("kinds_vectors", kinds_vectors), ("audit_kinds_vectors", audit_kinds_vectors),
+             ("selftest", lambda _: selftest()), ("id_vectors", id_vectors),
+             ("manifest_vectors", manifest_vectors), ("cosignature_vectors", cosignature_vectors))
+    for dest, check in modes:
+        if getattr(args, dest):
+            return check(getattr(args, dest))
     if not args.record:
         ap.error("RECORD is required")
     with open(args.record, "rb") as f:

@@ -83,3 +83,18 @@ func argJSON(args []js.Value, i int, v any) error {
 	}
 	return nil
 }
+
+// argInclusion decodes the arguments of an inclusion check: the entry
+// args[entry] (base64url, named what in the error) and its proof
+// args[proof], a JSON array of hex hashes.
+func argInclusion(args []js.Value, entry int, what string, proof int) ([]byte, []string, error) {
+	raw, err := argEntry(args, entry, what)
+	if err != nil {
+		return nil, nil, err
+	}
+	var hashes []string
+	if err := argJSON(args, proof, &hashes); err != nil {
+		return nil, nil, err
+	}
+	return raw, hashes, nil
+}

@@ -52,12 +52,8 @@ func main() {
 		"openAudited":         js.FuncOf(openAuditedJS),
 		// verifiedManifest(entry0B64, note, size, proofJSON) → ManifestView
 		"verifiedManifest": js.FuncOf(func(_ js.Value, args []js.Value) any {
-			raw, err := argEntry(args, 0, "entry 0")
+			raw, proof, err := argInclusion(args, 0, "entry 0", 3)
 			if err != nil {
-				return reply(nil, err)
-			}
-			var proof []string
-			if err := argJSON(args, 3, &proof); err != nil {
 				return reply(nil, err)
 			}
 			return reply(verifiedManifest(raw, argString(args, 1), argUint(args, 2), proof))
@@ -198,12 +194,8 @@ func verifyReceiptJS(_ js.Value, args []js.Value) any {
 
 // verifyInclusion(manifestB64, note, entryB64, seq, size, proofJSON) → EntryFacts
 func verifyInclusionJS(_ js.Value, args []js.Value) any {
-	entry, err := argEntry(args, 2, "entry")
+	entry, proof, err := argInclusion(args, 2, "entry", 5)
 	if err != nil {
-		return reply(nil, err)
-	}
-	var proof []string
-	if err := argJSON(args, 5, &proof); err != nil {
 		return reply(nil, err)
 	}
 	return reply(verifyInclusion(argString(args, 0), argString(args, 1), entry, argUint(args, 3), argUint(args, 4), proof))
