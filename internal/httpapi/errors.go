@@ -49,6 +49,7 @@ type mapping struct {
 
 const (
 	msgOverloaded = "the node is overloaded; retry later"
+	msgCancelled  = "the request was cancelled before the node answered; retry later"
 	msgNoLeader   = "no leader is available; retry later"
 	msgNotReady   = "this node has not caught up with the leader for a consistent read; retry later or ask another node"
 )
@@ -170,6 +171,13 @@ func (s *server) handleError(err error, c echo.Context) {
 		return
 	}
 	status, body, internal := classify(err)
+	if internal && errors.Is(err, context.Canceled) && req.Context().Err() != nil {
+		// The request's own context ended: its client went away (a
+		// forwarding follower or a cosigner gave up) or the node is
+		// stopping. Nothing failed here; whoever still reads may retry.
+		s.log.DebugContext(req.Context(), "httpapi: request cancelled", "method", req.Method, "path", req.URL.Path, "err", err)
+		status, body, internal = http.StatusServiceUnavailable, api.ErrorBody{Code: api.CodeOverloaded, Message: msgCancelled}, false
+	}
 	if internal {
 		s.log.ErrorContext(req.Context(), "httpapi: internal error", "method", req.Method, "path", req.URL.Path, "err", err)
 	}

@@ -580,6 +580,61 @@ func TestRequestTimeout(t *testing.T) {
 	}
 }
 
+// TestCancelledRequestIsNotInternal: a request whose client gives up (a
+// follower's forward, a cosigner's 10 s timeout) ends the backend's wait
+// with context.Canceled; that is no internal error of the node and is not
+// logged as one (the 100,000-ballot demo logged dozens under load). A
+// context.Canceled from the backend while the request is still wanted
+// stays an internal error.
+func TestCancelledRequestIsNotInternal(t *testing.T) {
+	var logs testonly.LockedBuffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	started := make(chan struct{}, 1)
+	f := httpapitest.Sample()
+	f.SubmitFunc = func(ctx context.Context, _ [][]byte) ([]httpapi.SubmitResult, error) {
+		started <- struct{}{}
+		<-ctx.Done()
+		return nil, fmt.Errorf("board: waiting for commit: %w", ctx.Err())
+	}
+	srv := serve(t, f, httpapi.Options{Logger: logger})
+
+	ctx, cancel := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, "POST", srv.URL+"/api/v1/entries", strings.NewReader(submitBody(entryOf(t, 1))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	done := make(chan error, 1)
+	go func() {
+		resp, err := srv.Client().Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	<-started
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("the cancelled client got %v", err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(logs.String(), "request cancelled") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := logs.String(); !strings.Contains(got, "request cancelled") || strings.Contains(got, "level=ERROR") {
+		t.Fatalf("a request its client cancelled, logged as:\n%s", got)
+	}
+
+	// The backend's own cancellation, the request still wanted: internal.
+	f.SubmitFunc = func(context.Context, [][]byte) ([]httpapi.SubmitResult, error) {
+		return nil, fmt.Errorf("board: %w", context.Canceled)
+	}
+	a := request(t, srv, "POST", "/api/v1/entries", submitBody(entryOf(t, 1)))
+	if a.status != 500 || a.errorBody(t).Code != api.CodeInternal || !strings.Contains(logs.String(), "level=ERROR") {
+		t.Fatalf("a cancellation inside the node: %d %s, logs:\n%s", a.status, a.body, logs.String())
+	}
+}
+
 type panicky struct{ *httpapitest.Fake }
 
 func (panicky) Health(context.Context) (*api.Health, error) { panic("boom with secret") }

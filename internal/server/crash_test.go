@@ -29,24 +29,7 @@ type procNode struct {
 	bootstrap                 bool
 	join                      string
 	cmd                       *exec.Cmd
-	log                       *lockedBuffer
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	log                       *testonly.LockedBuffer
 }
 
 // buildCrashNode builds the real `urna` binary: the crash test kills and
@@ -73,7 +56,7 @@ func (n *procNode) start(t *testing.T, bin string, extra ...string) {
 	n.cmd = exec.Command(bin, args...)
 	n.cmd.Env = append(os.Environ(), "URNA_NODE_KEY="+n.seed)
 	if n.log == nil {
-		n.log = &lockedBuffer{}
+		n.log = &testonly.LockedBuffer{}
 	}
 	n.cmd.Stdout, n.cmd.Stderr = n.log, n.log
 	if err := n.cmd.Start(); err != nil {
