@@ -469,9 +469,11 @@ async function cast() {
     if (e.code === 'duplicate' || retryable(e)) {
       // An earlier try reached the board after all, or this one did and
       // only its answer was lost: the board says whether it holds this
-      // very ballot (the receipt fetched below proves it).
+      // very ballot (the receipt fetched below proves it). A consistent
+      // read: a node that has not applied the commit yet (a follower
+      // behind a busy leader) must not make a cast ballot look uncast.
       try {
-        const found = await api(`trackers/${sealed.trackerHex}`);
+        const found = await api(`trackers/${sealed.trackerHex}?consistent=1`);
         if (found.type === 'ballot' && found.tracker === sealed.trackerHex) r = found;
       } catch { /* not on the board, or the board unreachable: shown below */ }
     }
