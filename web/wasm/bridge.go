@@ -723,8 +723,29 @@ type VerifyView struct {
 	Mixed []*MixedView `json:"mixed,omitempty"`
 }
 
-// verifyElectionRecord runs the full verifier (client.VerifyElectionRecord, V1–V16) on a record.
+// verifyElectionRecord runs the full verifier (V1–V16) on a record, in one
+// pass: client.FollowRecord gives the report client.VerifyElectionRecord
+// gives and the verified outcomes of the mixed questions with it. A record
+// that cannot be read at all has no report from FollowRecord; the page
+// then gets VerifyElectionRecord's (its V1 failure).
 func verifyElectionRecord(rand io.Reader, record []byte, progress func(step string, done, total int)) (*VerifyView, error) {
+	s, err := client.FollowRecord(bytes.NewReader(record), client.FollowOptions{Rand: rand, Progress: progress, Lean: true})
+	if s == nil || s.Report == nil {
+		return unreadableRecord(rand, record, progress)
+	}
+	rep := s.Report
+	v := reportView(rep)
+	v.OK = err == nil && rep.OK()
+	v.Failure = failureOf(rep, err)
+	if v.OK && rep.Counts != nil && hasMixed(rep.Questions) {
+		v.Mixed = mixedViews(s.Manifest, s.Mixed)
+	}
+	return v, nil
+}
+
+// unreadableRecord is the view of a record FollowRecord could not read:
+// client.VerifyElectionRecord's report of it.
+func unreadableRecord(rand io.Reader, record []byte, progress func(step string, done, total int)) (*VerifyView, error) {
 	rep, err := client.VerifyElectionRecord(bytes.NewReader(record), client.VerifyOptions{Rand: rand, Progress: progress})
 	if rep == nil {
 		if err == nil {
@@ -732,21 +753,31 @@ func verifyElectionRecord(rand io.Reader, record []byte, progress func(step stri
 		}
 		return nil, fail("malformed", "the election record could not be read: %w", err)
 	}
-	v := &VerifyView{OK: err == nil, Complete: rep.Complete, ElectionID: rep.ElectionID, Title: rep.Title,
+	v := reportView(rep)
+	v.OK = err == nil
+	v.Failure = failureOf(rep, err)
+	return v, nil
+}
+
+// failureOf is the failure the page shows: the report's first, else the
+// verifier's error, else none.
+func failureOf(rep *client.Report, err error) string {
+	if step, f, ok := rep.FirstFailure(); ok {
+		return step.String() + ": " + f.String()
+	}
+	if err != nil {
+		return err.Error()
+	}
+	return ""
+}
+
+// reportView is the page's view of a verifier's report (OK, Failure and
+// Mixed are the caller's).
+func reportView(rep *client.Report) *VerifyView {
+	return &VerifyView{Complete: rep.Complete, ElectionID: rep.ElectionID, Title: rep.Title,
 		Fingerprint: hex.EncodeToString(rep.Fingerprint[:]), Steps: rep.Steps, Counts: rep.Counts, Trustees: rep.Trustees,
 		Entries: rep.Entries, Blocks: rep.Blocks, Ballots: rep.Ballots, Counted: rep.Counted, Audited: rep.Audited,
 		Voters: rep.Voters, Checkpoints: rep.Checkpoints}
-	if step, f, ok := rep.FirstFailure(); ok {
-		v.Failure = step.String() + ": " + f.String()
-	} else if err != nil {
-		v.Failure = err.Error()
-	}
-	if err == nil && rep.Counts != nil && hasMixed(rep.Questions) {
-		if v.Mixed, err = verifiedMixed(rand, record); err != nil {
-			v.OK, v.Failure = false, err.Error()
-		}
-	}
-	return v, nil
 }
 
 // ElectionKeyView is the election key the booth established from the

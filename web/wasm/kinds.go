@@ -7,10 +7,7 @@ package main
 // package client's (V16.4, with tally/methods): this file only translates.
 
 import (
-	"bytes"
 	"cmp"
-	"fmt"
-	"io"
 	"math/big"
 	"slices"
 
@@ -183,20 +180,6 @@ func decimal(r *big.Rat) string {
 // or write-in question.
 func hasMixed(qs []ballot.Question) bool {
 	return slices.ContainsFunc(qs, func(q ballot.Question) bool { return q.Kind.Mixed() })
-}
-
-// verifiedMixed verifies record again with client.FollowRecord, which
-// keeps the verified outcomes of the mixed questions
-// (client.Verified.Mixed; VerifyElectionRecord's report has none), and
-// translates them. The results page calls it only for a record that
-// verified, so the cost is a second pass over a record with mixed
-// questions.
-func verifiedMixed(rand io.Reader, record []byte) ([]*MixedView, error) {
-	s, err := client.FollowRecord(bytes.NewReader(record), client.FollowOptions{Rand: rand})
-	if err != nil {
-		return nil, fmt.Errorf("client: verifying the mixed questions: %w", err)
-	}
-	return mixedViews(s.Manifest, s.Mixed), nil
 }
 
 // mixedViews translates the verified outcomes of the mixed questions

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -200,5 +203,49 @@ func TestMixedViews(t *testing.T) {
 	v = vs[2]
 	if !slices.Equal(v.WriteIns, []WriteInCount{{"Bo", 2}, {"Al", 1}}) || v.Invalid != 1 || v.Ballots != 5 {
 		t.Fatalf("write-ins %+v invalid %d", v.WriteIns, v.Invalid)
+	}
+}
+
+// TestVerifyViewOnePass: the results page verifies a record with mixed
+// questions once (client.FollowRecord gives the report and the mixed
+// outcomes together); its view is exactly the one of the two passes it
+// made before (client.VerifyElectionRecord's report, then FollowRecord's
+// outcomes), on the honest record and on one with a hostile shuffle.
+func TestVerifyViewOnePass(t *testing.T) {
+	honest := testonly.BuildKinds(t, "wasm-one-pass", testonly.MixedConfig(), nil)
+	honest.TallyMixed(testonly.Mixers())
+	attack := testonly.ShuffleAttacks()[0]
+	tampered := testonly.BuildKinds(t, "wasm-one-pass", testonly.MixedConfig(), nil)
+	tampered.TallyMixedTampered(attack.Tamper)
+	for name, rec := range map[string][]byte{"honest": honest.Record(), attack.Name: tampered.Record()} {
+		got, err := verifyElectionRecord(rand.Reader, rec, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		rep, verr := client.VerifyElectionRecord(bytes.NewReader(rec), client.VerifyOptions{Rand: rand.Reader})
+		want := reportView(rep)
+		want.OK, want.Failure = verr == nil, failureOf(rep, verr)
+		if want.OK {
+			s, err := client.FollowRecord(bytes.NewReader(rec), client.FollowOptions{Rand: rand.Reader})
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			want.Mixed = mixedViews(s.Manifest, s.Mixed)
+		}
+		gj, _ := json.Marshal(got)
+		wj, _ := json.Marshal(want)
+		if !bytes.Equal(gj, wj) {
+			t.Fatalf("%s: one pass gives\n%s\ntwo passes gave\n%s", name, gj, wj)
+		}
+		switch name {
+		case "honest":
+			if !got.OK || len(got.Mixed) != 3 {
+				t.Fatalf("honest record: ok %v, %d mixed outcomes, failure %q", got.OK, len(got.Mixed), got.Failure)
+			}
+		default:
+			if got.OK || !strings.HasPrefix(got.Failure, "V14") || got.Mixed != nil {
+				t.Fatalf("%s: ok %v, failure %q, %d mixed outcomes", name, got.OK, got.Failure, len(got.Mixed))
+			}
+		}
 	}
 }
