@@ -99,17 +99,7 @@ func countedRows(tx store.ReadTx, m *ballot.Manifest, q int) ([]shuffle.Row, err
 	slices.Sort(seqs)
 	// One ballot decoded at a time: at 100,000 ranked ballots the decoded
 	// ballots of the whole election held gigabytes at once.
-	rows := make([]shuffle.Row, len(seqs))
-	for i, seq := range seqs {
-		b, err := storedBallot(tx, seq)
-		if err != nil {
-			return nil, err
-		}
-		if rows[i], err = b.MixRow(m, q); err != nil {
-			return nil, fmt.Errorf("counted ballot %d: %w", i+1, err)
-		}
-	}
-	return rows, nil
+	return tally.MixInputOf(m, q, len(seqs), func(i int) (*ballot.Ballot, error) { return storedBallot(tx, seqs[i]) })
 }
 
 // checkMixedResult checks the mixed answers of a result (SPEC.md V16)

@@ -89,7 +89,7 @@ var mappings = []mapping{
 	{replica.ErrTooLarge, http.StatusRequestEntityTooLarge, api.CodeTooLarge, "", ""},
 	{replica.ErrOverloaded, http.StatusServiceUnavailable, api.CodeOverloaded, "", msgOverloaded},
 	// The outcome of a write cut by a leadership change or a shutdown is
-	// unknown; entries are idempotent (a retry answers duplicate), so the
+	// unknown; entries are idempotent (a retry answers with the position), so the
 	// client is told to retry.
 	{replica.ErrNotLeader, http.StatusServiceUnavailable, api.CodeNoLeader, "", msgNoLeader},
 	{replica.ErrLeadershipLost, http.StatusServiceUnavailable, api.CodeNoLeader, "", msgNoLeader},

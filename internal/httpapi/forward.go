@@ -48,7 +48,7 @@ var errUnusableLeader = errors.New("httpapi: unusable leader API address")
 // The leader is looked up again whenever it may have changed: before each
 // attempt, while an attempt is in flight (a new leader cancels it) and
 // after an attempt failed to reach the leader. A write is safe to send
-// twice: an entry already committed answers duplicate.
+// twice: an entry already committed answers with its position.
 func (s *server) forward(c echo.Context, err error) bool {
 	req := c.Request()
 	if req.Method != http.MethodPost || req.Header.Get(forwardedHeader) != "" {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -95,9 +96,14 @@ func (s *server) submit(c echo.Context) error {
 }
 
 // submitEntries submits the posted entries and answers their results,
-// within submitTimeout.
+// within submitTimeout; a post given longer than the write timeout may
+// also answer after it.
 func (s *server) submitEntries(c echo.Context, entries [][]byte) error {
-	return s.bounded(c, s.submitTimeout(c, entries), func(c echo.Context) error { return s.answerSubmit(c, entries) })
+	d := s.submitTimeout(entries)
+	if d > s.opts.WriteTimeout {
+		_ = http.NewResponseController(c.Response()).SetWriteDeadline(time.Now().Add(d + 10*time.Second))
+	}
+	return s.bounded(c, d, func(c echo.Context) error { return s.answerSubmit(c, entries) })
 }
 
 func (s *server) answerSubmit(c echo.Context, entries [][]byte) error {

@@ -153,16 +153,13 @@ func longCheck(t bulletin.EntryType) bool {
 
 // submitTimeout is the time a post of entries gets: opts.RequestTimeout,
 // or opts.LongCheckTimeout when one of them is checked against the whole
-// election (longCheck); then the answer may also come later than
-// opts.WriteTimeout after the request.
-func (s *server) submitTimeout(c echo.Context, entries [][]byte) time.Duration {
+// election (longCheck).
+func (s *server) submitTimeout(entries [][]byte) time.Duration {
 	for _, e := range entries {
 		// An entry's type is its second byte (SPEC.md §3.1); one that
 		// does not parse is refused by Submit anyway.
 		if len(e) > 1 && longCheck(bulletin.EntryType(e[1])) {
-			d := s.opts.LongCheckTimeout
-			_ = http.NewResponseController(c.Response()).SetWriteDeadline(time.Now().Add(d + 10*time.Second))
-			return d
+			return s.opts.LongCheckTimeout
 		}
 	}
 	return s.opts.RequestTimeout

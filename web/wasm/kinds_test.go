@@ -210,14 +210,16 @@ func TestMixedViews(t *testing.T) {
 // questions once (client.FollowRecord gives the report and the mixed
 // outcomes together); its view is exactly the one of the two passes it
 // made before (client.VerifyElectionRecord's report, then FollowRecord's
-// outcomes), on the honest record and on one with a hostile shuffle.
+// outcomes), on the honest record, on one with a hostile shuffle and on
+// one closed but not tallied yet.
 func TestVerifyViewOnePass(t *testing.T) {
 	honest := testonly.BuildKinds(t, "wasm-one-pass", testonly.MixedConfig(), nil)
 	honest.TallyMixed(testonly.Mixers())
 	attack := testonly.ShuffleAttacks()[0]
 	tampered := testonly.BuildKinds(t, "wasm-one-pass", testonly.MixedConfig(), nil)
 	tampered.TallyMixedTampered(attack.Tamper)
-	for name, rec := range map[string][]byte{"honest": honest.Record(), attack.Name: tampered.Record()} {
+	closed := testonly.BuildKinds(t, "wasm-one-pass", testonly.MixedConfig(), nil) // closed, not tallied
+	for name, rec := range map[string][]byte{"honest": honest.Record(), attack.Name: tampered.Record(), "closed": closed.Record()} {
 		got, err := verifyElectionRecord(rand.Reader, rec, nil)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -241,6 +243,10 @@ func TestVerifyViewOnePass(t *testing.T) {
 		case "honest":
 			if !got.OK || len(got.Mixed) != 3 {
 				t.Fatalf("honest record: ok %v, %d mixed outcomes, failure %q", got.OK, len(got.Mixed), got.Failure)
+			}
+		case "closed":
+			if !got.OK || got.Complete || got.Mixed != nil {
+				t.Fatalf("closed record: ok %v, complete %v, %d mixed outcomes, failure %q", got.OK, got.Complete, len(got.Mixed), got.Failure)
 			}
 		default:
 			if got.OK || !strings.HasPrefix(got.Failure, "V14") || got.Mixed != nil {
