@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -285,6 +286,17 @@ func until(expr string) step {
 		return err
 	})
 }
+
+// still waits until sel's box stands still (the same in two polls 50 ms
+// apart), so that a click aimed at it lands on it: a click aimed at a box
+// that a late layout change then moves lands beside it, and the step
+// waits for an answer that never comes.
+func still(sel string) step {
+	v := fmt.Sprintf("urnaTestBox%d", stillCalls.Add(1)) // a fresh variable: no earlier wait's box
+	return until(fmt.Sprintf(`(() => { const b = document.querySelector(%q)?.getBoundingClientRect(); if (!b) return false; const k = [b.x, b.y, b.width, b.height].join(); const same = window[%q] === k; window[%q] = k; return same; })()`, sel, v, v))
+}
+
+var stillCalls atomic.Int64
 
 func (b *browser) open(page, ready string) {
 	b.t.Helper()
@@ -583,7 +595,7 @@ func votingPhase(t *testing.T, b *browser, creds []string, hand [][]uint64, meas
 	}
 	failedCast(t, b)
 	b.run("cast",
-		chromedp.Click(css("#cast")),
+		still("#cast"), chromedp.Click(css("#cast")),
 		until(`document.body.dataset.step === 'step-cast' && document.body.dataset.receipt === 'ok'`))
 	contains(t, "cast", b.text("#step-cast"), tr1, "replaces this one", "Receipt verified")
 	backAndReload(t, b, tr1)
@@ -613,7 +625,7 @@ func votingPhase(t *testing.T, b *browser, creds []string, hand [][]uint64, meas
 	revoteNotice(t, b, tr1)
 	tr2 := b.choose("q0o0", "q1o1", "q1o4") // Red; Libraries, Schools
 	contains(t, "revote notice at review", b.text("#review-revote"), tr1, "replaces")
-	b.run("cast again", chromedp.Click(css("#cast")),
+	b.run("cast again", still("#cast"), chromedp.Click(css("#cast")),
 		until(`document.body.dataset.step === 'step-cast' && document.body.dataset.receipt === 'ok'`))
 	contains(t, "revote cast", b.text("#cast-replaced"), tr1, "no longer counts")
 	hand[0][0]++
@@ -669,7 +681,7 @@ func votingPhase(t *testing.T, b *browser, creds []string, hand [][]uint64, meas
 	other2 := b.tab()
 	other2.enterBooth(creds[1])
 	other2.choose("q0o1", "q1o2", "q1o3") // Green; Cycle lanes, Public transport
-	other2.run("cast in tab", chromedp.Click(css("#cast")), until(`document.body.dataset.step === 'step-cast'`))
+	other2.run("cast in tab", still("#cast"), chromedp.Click(css("#cast")), until(`document.body.dataset.step === 'step-cast'`))
 	hand[0][1]++
 	hand[1][2]++
 	hand[1][3]++
@@ -707,7 +719,7 @@ func votingPhase(t *testing.T, b *browser, creds []string, hand [][]uint64, meas
 	b.audit("booth.html challenged step", "zh")
 	b.run("again zh", chromedp.Click(css("#again")), until(`document.body.dataset.step === 'step-choices'`))
 	trZh := b.choose()
-	b.run("cast zh", chromedp.Click(css("#cast")),
+	b.run("cast zh", still("#cast"), chromedp.Click(css("#cast")),
 		until(`document.body.dataset.step === 'step-cast' && document.body.dataset.receipt === 'ok'`))
 	b.audit("booth.html cast step", "zh")
 	b.open("check.html?tracker="+trZh, "check")

@@ -108,7 +108,7 @@ func voteInSecond(t *testing.T, b *browser, id, cred string, hand [][]uint64) {
 	b.run("enter credential", chromedp.SendKeys(css("#cred"), cred+"\n"),
 		until(`document.body.dataset.step === 'step-choices'`))
 	b.choose("q0o1", "q1o2", "q1o3")
-	b.run("cast", chromedp.Click(css("#cast")), until(`document.body.dataset.castSeq !== undefined`))
+	b.run("cast", still("#cast"), chromedp.Click(css("#cast")), until(`document.body.dataset.castSeq !== undefined`))
 	hand[0][1]++
 	hand[1][2]++
 	hand[1][3]++

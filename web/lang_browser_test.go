@@ -178,7 +178,7 @@ func votingInChinese(t *testing.T, b *browser, cred string, w uint32, hand [][]u
 	review := b.text("#review-list")
 	contains(t, "review in Chinese", review, "蓝色", "赞成", "新市旗用什么颜色？")
 	contains(t, "review weight", b.text("#review-weight"), fmt.Sprintf("计 %d 次", w))
-	b.run("cast", chromedp.Click(css("#cast")), until(`document.body.dataset.castSeq !== undefined`))
+	b.run("cast", still("#cast"), chromedp.Click(css("#cast")), until(`document.body.dataset.castSeq !== undefined`))
 	b.shot("03-booth-zh-cast")
 	if tracker == "" {
 		t.Fatal("no tracker")
@@ -216,7 +216,7 @@ func lateVoter(t *testing.T, b *browser, ctx context.Context, data string, hand 
 	b.audit("booth.html choices, late voter", "en")
 	b.shot("04-booth-late-voter")
 	b.choose("q0o0", "q1o1")
-	b.run("cast", chromedp.Click(css("#cast")), until(`document.body.dataset.castSeq !== undefined`))
+	b.run("cast", still("#cast"), chromedp.Click(css("#cast")), until(`document.body.dataset.castSeq !== undefined`))
 	hand[0][0] += lateWeight
 	hand[1][1] += lateWeight
 }
@@ -292,7 +292,7 @@ func refusedPosts(t *testing.T, b *browser, cred string) {
 		refusal := fmt.Sprintf(`{results: [{error: {code: %q, message: "bulletin: election %s: ballot at 2026-01-01T00:00:00Z"}}]}`, c.code, strings.ReplaceAll(c.code, "_", " "))
 		b.run("the board refuses", js(`(() => { const f = window.fetch; window.fetch = (u, o) => (o && o.method === 'POST' && String(u).endsWith('/entries'))
 			? Promise.resolve(new Response(JSON.stringify(`+refusal+`), {status: 200, headers: {'Content-Type': 'application/json'}})) : f(u, o); })()`),
-			chromedp.Click(css("#cast")), until(`document.getElementById('err').dataset.tkey === 'err.`+c.code+`'`))
+			still("#cast"), chromedp.Click(css("#cast")), until(`document.getElementById('err').dataset.tkey === 'err.`+c.code+`'`))
 		contains(t, "refused "+c.code, b.text("#err"), c.want)
 		var cast bool
 		b.eval(`document.body.dataset.castSeq !== undefined`, &cast)

@@ -89,7 +89,7 @@ func (b *browser) offline(off bool) {
 // tracker marked as not cast, and casts it when the voter tries again.
 func failedCast(t *testing.T, b *browser) {
 	b.offline(true)
-	b.run("cast offline", chromedp.Click(css("#cast")), until(`document.getElementById('err').textContent !== ''`))
+	b.run("cast offline", still("#cast"), chromedp.Click(css("#cast")), until(`document.getElementById('err').textContent !== ''`))
 	var st struct {
 		Step, Status, Help, CastLabel string
 		CastOn, ChangeOn, Focus       bool
@@ -228,7 +228,7 @@ func phoneVote(t *testing.T, b *browser, cred, lang string) {
 	p.fits("booth challenged " + lang)
 	p.run("again", chromedp.Click(css("#again")), until(`document.body.dataset.step === 'step-choices'`))
 	p.choose()
-	p.run("cast", chromedp.Click(css("#cast")),
+	p.run("cast", still("#cast"), chromedp.Click(css("#cast")),
 		until(`document.body.dataset.step === 'step-cast' && document.body.dataset.receipt === 'ok'`))
 	p.audit("booth.html cast step at 390 px", lang)
 	p.fits("booth cast " + lang)
@@ -402,7 +402,7 @@ func lostAnswer(t *testing.T, b *browser, cred string, choices ...string) {
 	tr := p.choose(choices...)
 	armed.Store(true)
 	start := time.Now()
-	p.run("cast, answer lost", chromedp.Click(css("#cast")),
+	p.run("cast, answer lost", still("#cast"), chromedp.Click(css("#cast")),
 		until(`document.body.dataset.step === 'step-cast' || document.getElementById('err').textContent !== ''`))
 	armed.Store(false)
 	t.Logf("lost answer: the booth decided in %v", time.Since(start).Round(time.Millisecond))

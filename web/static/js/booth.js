@@ -29,6 +29,7 @@ let m = null; // manifest view
 let booth = null; // the open booth (credential key inside wasm)
 let sealed = null; // the encrypted ballot under review
 let earlier = null; // {seq, tracker} of a ballot this credential cast before
+let earlierLookup = Promise.resolve(); // findEarlier's run for the open credential
 const CAST_KEY = 'urna.booth.cast'; // the last ballot cast in this tab, kept across a reload
 // PROGRESS_KEY keeps the step and the answers across a reload, in this
 // tab only (sessionStorage), as {step, checked: [input ids], values: {id:
@@ -282,7 +283,7 @@ async function submitCredential(ev) {
   const step = resume ? resumeProgress() : 'step-choices';
   showStep('step-choices');
   announce(t('booth.cred.ok'));
-  findEarlier(b);
+  earlierLookup = findEarlier(b);
   if (step === 'step-review') submitChoices();
 }
 
@@ -415,7 +416,7 @@ function selectionList(answers) {
   return dl;
 }
 
-function review(answers) {
+async function review(answers) {
   setT($('err'), null);
   $('review-list').replaceChildren(selectionList(answers));
   $('review-tracker').textContent = '';
@@ -433,6 +434,12 @@ function review(answers) {
     $('err').focus();
     return;
   }
+  // The voter is told that this ballot replaces an earlier one before it
+  // can be cast, and the notice does not move the buttons under the
+  // pointer: wait for the board's answer (findEarlier never fails).
+  const mine = sealed;
+  await earlierLookup;
+  if (sealed !== mine) return; // the voter went back meanwhile
   $('review-tracker').textContent = sealed.tracker;
   setButtons(true);
   announce(`${t('booth.review.tracker')}: ${sealed.tracker}`);
