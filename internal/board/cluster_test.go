@@ -45,6 +45,8 @@ type tcluster struct {
 	stopped map[string]*tnode
 	trans   map[string]*raft.InmemTransport // raft's in-memory network, by node id
 	tcp     bool                            // real loopback TCP instead (benchmarks)
+	// wait bounds a submit, leader changes included (default 20 s).
+	wait time.Duration
 	// witnesses reach the manifest's witnesses (Config.Witnesses).
 	witnesses map[string]WitnessClient
 	now       func() time.Time // the nodes' clock (Config.Now), if set
@@ -304,7 +306,11 @@ func (c *tcluster) leader() *tnode {
 // submit posts entries through the leader and returns the results.
 func (c *tcluster) submit(entries ...[]byte) []Posted {
 	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	wait := c.wait
+	if wait == 0 {
+		wait = 20 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
 	for {
 		res, err := c.leader().board.Submit(ctx, entries)

@@ -54,6 +54,9 @@ func largeCluster(t *testing.T, e *testonly.Election, open func(testing.TB, stri
 		rc.HeartbeatTimeout, rc.ElectionTimeout, rc.LeaderLeaseTimeout = d.HeartbeatTimeout, d.ElectionTimeout, d.LeaderLeaseTimeout
 	})
 	c.tcp = true
+	// Replicating tens of MiB on a busy machine can cost the leader its
+	// lease more than once (CI with two CPU burners: 20 s ran out).
+	c.wait = 3 * time.Minute
 	return c
 }
 
