@@ -412,59 +412,95 @@ func (r *Reader) WriteRecordSince(ctx context.Context, w io.Writer, from, size u
 	if from >= v.blocks {
 		return fmt.Errorf("board: record: no block at height %d (the board has %d): %w", from, v.blocks, store.ErrNotFound)
 	}
-	return r.st.View(ctx, func(tx store.ReadTx) error {
+	var note []byte
+	err := r.st.View(ctx, func(tx store.ReadTx) error {
 		first, err := readBlock(tx, from)
 		if err != nil {
-			return fmt.Errorf("board: record: %w", err)
+			return err
 		}
 		if first.LogSize > size {
-			return fmt.Errorf("board: record: block %d ends at log size %d, past %d: %w", from, first.LogSize, size, store.ErrNotFound)
+			return fmt.Errorf("block %d ends at log size %d, past %d: %w", from, first.LogSize, size, store.ErrNotFound)
 		}
 		if _, err := blockEndingAt(tx, v.blocks, size); err != nil {
-			return fmt.Errorf("board: record: no block ends at log size %d: %w", size, store.ErrNotFound)
+			return fmt.Errorf("no block ends at log size %d: %w", size, store.ErrNotFound)
 		}
 		sc, err := signedCheckpoint(tx, v, size)
 		if err != nil {
-			return fmt.Errorf("board: record: %w", err)
+			return err
 		}
 		if len(sc.Signers) == 0 {
-			return fmt.Errorf("board: record: this node holds no signed checkpoint of log size %d: %w (%w)", size, ErrNoCheckpoint, store.ErrNotFound)
+			return fmt.Errorf("this node holds no signed checkpoint of log size %d: %w (%w)", size, ErrNoCheckpoint, store.ErrNotFound)
 		}
-		if err := writeBlocks(ctx, tx, w, from, v.blocks, size, sc.Note); err != nil {
-			return fmt.Errorf("board: record: %w", err)
-		}
+		note = sc.Note
 		return nil
 	})
+	if err != nil {
+		return fmt.Errorf("board: record: %w", err)
+	}
+	if err := r.writeBlocks(ctx, w, from, v.blocks, size, note); err != nil {
+		return fmt.Errorf("board: record: %w", err)
+	}
+	return nil
 }
 
+// recordChunk bounds the entry bytes WriteRecordSince reads in one read
+// transaction before it writes them out. Blocks below a checkpoint never
+// change, so the record needs no single transaction; and a transaction
+// held while a slow reader (a party verifying as it reads) takes the
+// stream would keep the store from reusing the pages freed meanwhile:
+// a 100,000-ballot demo's serving node grew its state file 3.4-fold
+// (897 MB against 265 MB on a node that served no record).
+var recordChunk = 4 << 20
+
 // writeBlocks writes the blocks from height from up to the one ending at
-// log size size (below height blocks), then note, as a record.
-func writeBlocks(ctx context.Context, tx store.ReadTx, w io.Writer, from, blocks, size uint64, note []byte) error {
+// log size size (below height blocks), then note, as a record. It reads
+// them in chunks of about recordChunk bytes (at least one block), each in
+// its own read transaction, and writes a chunk only once its transaction
+// has ended.
+func (r *Reader) writeBlocks(ctx context.Context, w io.Writer, from, blocks, size uint64, note []byte) error {
 	rw, err := bulletin.NewRecordWriter(w)
 	if err != nil {
 		return err
 	}
-	var entries [][]byte
-	end := uint64(0)
-	for h := from; h < blocks && end < size; h++ {
+	type block struct {
+		hd      *bulletin.BlockHeader
+		entries [][]byte
+	}
+	var chunk []block
+	h, end := from, uint64(0)
+	for h < blocks && end < size {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		hd, err := readBlock(tx, h)
+		chunk = chunk[:0]
+		err := r.st.View(ctx, func(tx store.ReadTx) error {
+			n := 0
+			for ; h < blocks && end < size && n < recordChunk; h++ {
+				hd, err := readBlock(tx, h)
+				if err != nil {
+					return err
+				}
+				var entries [][]byte
+				if err := tx.Entries(hd.FirstSeq, hd.LogSize, func(_ uint64, d []byte) error {
+					entries = append(entries, d)
+					n += len(d)
+					return nil
+				}); err != nil {
+					return err
+				}
+				chunk = append(chunk, block{hd, entries})
+				end = hd.LogSize
+			}
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		entries = entries[:0]
-		if err := tx.Entries(hd.FirstSeq, hd.LogSize, func(_ uint64, d []byte) error {
-			entries = append(entries, d)
-			return nil
-		}); err != nil {
-			return err
+		for _, b := range chunk {
+			if err := rw.WriteBlock(b.hd, b.entries); err != nil {
+				return err
+			}
 		}
-		if err := rw.WriteBlock(hd, entries); err != nil {
-			return err
-		}
-		end = hd.LogSize
 	}
 	if end != size {
 		return fmt.Errorf("checkpoint of size %d does not end a block (the blocks written end at %d)", size, end)

@@ -135,3 +135,37 @@ func TestRecordSince(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordReadInChunks: a record read one block per read transaction
+// (the smallest recordChunk) is byte for byte the record read in one, for
+// the whole record and for a suffix.
+func TestRecordReadInChunks(t *testing.T) {
+	e, c := newThreeNodes(t, 2)
+	c.mustAccept("manifest", e.ManifestEntry())
+	c.mustAccept("credentials", e.CredentialsEntry())
+	deals := e.DealEntries()
+	c.mustAccept("deal", deals[0])
+	c.mustAccept("deals", deals[1:]...)
+	ctx := context.Background()
+	b := c.leader().board
+	write := func(chunk int, from uint64) []byte {
+		t.Helper()
+		old := recordChunk
+		recordChunk = chunk
+		defer func() { recordChunk = old }()
+		var buf bytes.Buffer
+		if err := b.WriteRecordSince(ctx, &buf, from, 0); err != nil {
+			t.Fatalf("chunk %d, from %d: %v", chunk, from, err)
+		}
+		return buf.Bytes()
+	}
+	whole := write(1<<30, 0)
+	if blocks, _ := testonly.ReadRecord(t, bytes.NewReader(whole)); len(blocks) < 3 {
+		t.Fatalf("%d blocks, want at least 3", len(blocks))
+	}
+	for _, from := range []uint64{0, 1} {
+		if one, many := write(1<<30, from), write(1, from); !bytes.Equal(one, many) {
+			t.Fatalf("from %d: the record read one block per transaction differs from the one read in one transaction (%d and %d bytes)", from, len(many), len(one))
+		}
+	}
+}
