@@ -52,14 +52,8 @@ func TestRecordRightAfterAPost(t *testing.T) {
 // holds a signed checkpoint of); a range the node cannot serve is
 // store.ErrNotFound and writes nothing.
 func TestRecordSince(t *testing.T) {
-	e, c := newThreeNodes(t, 2)
-	c.mustAccept("manifest", e.ManifestEntry())
-	c.mustAccept("credentials", e.CredentialsEntry())
-	deals := e.DealEntries()
-	c.mustAccept("deal", deals[0])
-	c.mustAccept("deals", deals[1:]...) // one post: a block of two entries
 	ctx := context.Background()
-	b := c.leader().board
+	b := boardOfBlocks(t)
 	var whole bytes.Buffer
 	if err := b.WriteRecord(ctx, &whole); err != nil {
 		t.Fatal(err)
@@ -140,14 +134,8 @@ func TestRecordSince(t *testing.T) {
 // (the smallest recordChunk) is byte for byte the record read in one, for
 // the whole record and for a suffix.
 func TestRecordReadInChunks(t *testing.T) {
-	e, c := newThreeNodes(t, 2)
-	c.mustAccept("manifest", e.ManifestEntry())
-	c.mustAccept("credentials", e.CredentialsEntry())
-	deals := e.DealEntries()
-	c.mustAccept("deal", deals[0])
-	c.mustAccept("deals", deals[1:]...)
 	ctx := context.Background()
-	b := c.leader().board
+	b := boardOfBlocks(t)
 	write := func(chunk int, from uint64) []byte {
 		t.Helper()
 		old := recordChunk
@@ -168,4 +156,17 @@ func TestRecordReadInChunks(t *testing.T) {
 			t.Fatalf("from %d: the record read one block per transaction differs from the one read in one transaction (%d and %d bytes)", from, len(many), len(one))
 		}
 	}
+}
+
+// boardOfBlocks returns the leader of a 3-node cluster whose board holds a
+// manifest, a credential list and three deals in three posts, the last a
+// block of two entries.
+func boardOfBlocks(t *testing.T) *Board {
+	e, c := newThreeNodes(t, 2)
+	c.mustAccept("manifest", e.ManifestEntry())
+	c.mustAccept("credentials", e.CredentialsEntry())
+	deals := e.DealEntries()
+	c.mustAccept("deal", deals[0])
+	c.mustAccept("deals", deals[1:]...) // one post: a block of two entries
+	return c.leader().board
 }
