@@ -63,35 +63,65 @@ type ElectionOptions struct {
 // or fingerprint than the verified board (a substituted key).
 var ErrKeyMismatch = errors.New("roles: the node states another election key than its board")
 
+// electionPrefix reads the board's entries from the first up to the open
+// entry, and the manifest if the first is one; open says whether the open
+// entry was reached. It reads them from the binary record (GET /record,
+// SPEC.md §3.11) block by block and stops reading at the open entry: the
+// credential list of a large electorate is one entry of tens of megabytes
+// (36 MB for 1,000,000 voters), about four times that as /entries JSON
+// (base64 twice and a view of every credential), more than a client takes
+// in one answer. Nothing here is trusted: the caller verifies the entries
+// against a signed checkpoint. A board with no attested entry yet (the
+// node serves no record) is ErrNotReady.
+func electionPrefix(ctx context.Context, c *apiclient.Client) (entries [][]byte, man *ballot.Manifest, open bool, err error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	body, err := c.RecordSuffix(ctx, 0, 0)
+	var ae *apiclient.Error
+	if errors.As(err, &ae) && ae.Code == api.CodeNotFound {
+		return nil, nil, false, fmt.Errorf("%w: the board has no election yet (%s)", ErrNotReady, ae.Message)
+	}
+	if err != nil {
+		return nil, nil, false, err
+	}
+	defer body.Close()
+	rr, err := bulletin.NewRecordReader(body)
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("roles: the board's record: %w", err)
+	}
+	for {
+		b, err := rr.Next()
+		if err == io.EOF {
+			return entries, man, false, nil
+		}
+		if err != nil {
+			return nil, nil, false, fmt.Errorf("roles: the board's record: %w", err)
+		}
+		for k, e := range b.Entries {
+			entries = append(entries, b.Raw[k])
+			if len(entries) == 1 && e.Type == bulletin.TypeManifest {
+				man, _ = ballot.ParseManifest(e.Body)
+			}
+			if e.Type == bulletin.TypeOpen {
+				return entries, man, true, nil
+			}
+		}
+	}
+}
+
 // FetchVerifiedElection is FetchElection with a pinned fingerprint and the
 // voter's memory. It also compares the node's informative status with the
 // verified key and refuses (ErrKeyMismatch) when they differ: a node that
 // states another key is hostile.
 func FetchVerifiedElection(ctx context.Context, c *apiclient.Client, opts ElectionOptions) (*Election, error) {
-	var entries [][]byte
-	var man *ballot.Manifest
-	errOpen := errors.New("open reached")
-	err := c.AllEntries(ctx, 0, func(info api.Entry) error {
-		entries = append(entries, info.Entry)
-		e, err := bulletin.ParseEntry(info.Entry)
-		if err != nil {
-			return fmt.Errorf("roles: board entry %d: %w", info.Seq, err)
-		}
-		if len(entries) == 1 && e.Type == bulletin.TypeManifest {
-			man, _ = ballot.ParseManifest(e.Body)
-		}
-		if e.Type == bulletin.TypeOpen {
-			return errOpen
-		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, errOpen) {
+	entries, man, open, err := electionPrefix(ctx, c)
+	if err != nil {
 		return nil, err
 	}
 	if man == nil {
 		return nil, fmt.Errorf("%w: the board has no election yet", ErrNotReady)
 	}
-	if err == nil {
+	if !open {
 		return &Election{Manifest: man, Fingerprint: man.Fingerprint()}, fmt.Errorf("%w: the election is not open yet", ErrNotReady)
 	}
 	board := bulletin.BoardFor(man) // only to wait for a covering checkpoint: V3 below decides
