@@ -175,12 +175,33 @@ type Answer struct {
 	Text    string   // KindWriteIn: at most Max bytes of UTF-8
 }
 
+// AnswerError is an answer that breaks its question's rule (SPEC.md
+// §12.3). Question and Option number from 0 as in the manifest; Option is
+// -1 when the answer as a whole is wrong. It wraps ErrInvalidChoice.
+type AnswerError struct {
+	Question int
+	Option   int64
+	Reason   string // what is wrong, without the question and option
+}
+
+func (e *AnswerError) Error() string {
+	if e.Option < 0 {
+		return fmt.Sprintf("%v: question %d: %s", ErrInvalidChoice, e.Question, e.Reason)
+	}
+	return fmt.Sprintf("%v: question %d: option %d %s", ErrInvalidChoice, e.Question, e.Option, e.Reason)
+}
+
+func (e *AnswerError) Unwrap() error { return ErrInvalidChoice }
+
 // checkAnswer checks a against question qi's rules and returns the
 // plaintexts the ballot encrypts for it: the 0/1 selections of KindSelect,
 // the n×k 0/1 matrix (row-major) of KindRanked, the scores of KindScore.
 func checkAnswer(qi int, q *Question, a *Answer) ([]uint64, error) {
 	bad := func(format string, args ...any) ([]uint64, error) {
-		return nil, fmt.Errorf("%w: question %d: %s", ErrInvalidChoice, qi, fmt.Sprintf(format, args...))
+		return nil, &AnswerError{Question: qi, Option: -1, Reason: fmt.Sprintf(format, args...)}
+	}
+	badOption := func(oi uint32, format string, args ...any) error {
+		return &AnswerError{Question: qi, Option: int64(oi), Reason: fmt.Sprintf(format, args...)}
 	}
 	set := 0
 	for _, s := range []bool{a.Choices != nil, a.Ranking != nil, a.Scores != nil, a.Text != ""} {
@@ -198,10 +219,10 @@ func checkAnswer(qi int, q *Question, a *Answer) ([]uint64, error) {
 		seen := make([]bool, n)
 		for _, i := range list {
 			if int64(i) >= int64(n) {
-				return fmt.Errorf("%w: question %d has no option %d", ErrInvalidChoice, qi, i)
+				return badOption(i, "is not an option of the question (it has %d)", n)
 			}
 			if seen[i] {
-				return fmt.Errorf("%w: question %d: option %d %s twice", ErrInvalidChoice, qi, i, what)
+				return badOption(i, "%s twice", what)
 			}
 			seen[i] = true
 		}
@@ -247,7 +268,7 @@ func checkAnswer(qi int, q *Question, a *Answer) ([]uint64, error) {
 		out := make([]uint64, n)
 		for i, s := range a.Scores {
 			if s < q.Min || s > q.Max {
-				return bad("option %d scored %d, outside %d..%d", i, s, q.Min, q.Max)
+				return nil, badOption(uint32(i), "scored %d, outside %d..%d", s, q.Min, q.Max)
 			}
 			out[i] = uint64(s)
 		}

@@ -107,10 +107,21 @@ func ParseAnswers(m *ballot.Manifest, data []byte) ([]ballot.Answer, error) {
 // well-formedness proofs (ballot.EncryptAnswers, a version-2 ballot for a
 // version-3 manifest, SPEC.md §12) and signs the ballot entry with the
 // credential's key. Answers that break a question's rule are refused here,
-// with ballot's error (questions and options numbered from 0 there). The
-// prepared ballot is cast, or challenged (AuditEntry: the audit of SPEC.md
-// §12.10 for a version-2 ballot).
+// the question and option named as the voter numbers them (from 1, as in
+// ParseAnswers). The prepared ballot is cast, or challenged (AuditEntry:
+// the audit of SPEC.md §12.10 for a version-2 ballot).
 func PrepareAnswers(rand io.Reader, e *Election, key *ballot.CredentialKey, answers []ballot.Answer) (*Prepared, error) {
 	b, sec, err := ballot.EncryptAnswers(rand, e.Manifest, e.JointKey, key, answers)
+	var ae *ballot.AnswerError
+	if errors.As(err, &ae) && ae.Question < len(e.Manifest.Questions) {
+		mq := &e.Manifest.Questions[ae.Question]
+		where := fmt.Sprintf("question %d (%q)", ae.Question+1, mq.Text)
+		if ae.Option >= 0 && ae.Option < int64(len(mq.Options)) {
+			where += fmt.Sprintf(": option %d (%q)", ae.Option+1, mq.Options[ae.Option])
+		} else if ae.Option >= 0 {
+			where += fmt.Sprintf(": option %d", ae.Option+1)
+		}
+		return nil, fmt.Errorf("roles: answers: %s: %s (%w)", where, ae.Reason, ballot.ErrInvalidChoice)
+	}
 	return prepared(rand, e, key, b, sec, err)
 }

@@ -55,13 +55,14 @@ func TestCastAnswers(t *testing.T) {
 	}
 
 	// The rules of each kind are package ballot's: a well-formed input that
-	// breaks them is refused before anything is sent.
+	// breaks them is refused before anything is sent, the question (and the
+	// option) named from 1 as the voter wrote them.
 	for name, c := range map[string]struct{ json, want string }{
-		"four ranks of at most 3": {`[{"choices":[1]}, {"ranking":[1,2,3,4]}, {"scores":[0,0,0]}, {}]`, "4 options ranked, want 1..3"},
-		"empty ranking":           {`[{"choices":[1]}, {}, {"scores":[0,0,0]}, {}]`, "0 options ranked, want 1..3"},
-		"score above the range":   {`[{"choices":[1]}, {"ranking":[1]}, {"scores":[0,6,0]}, {}]`, "scored 6, outside 0..5"},
-		"two scores":              {`[{"choices":[1]}, {"ranking":[1]}, {"scores":[0,1]}, {}]`, "2 scores for 3 options"},
-		"write-in too long":       {`[{"choices":[1]}, {"ranking":[1]}, {"scores":[0,0,0]}, {"text":"twenty-one bytes long"}]`, "at most 20 bytes"},
+		"four ranks of at most 3": {`[{"choices":[1]}, {"ranking":[1,2,3,4]}, {"scores":[0,0,0]}, {}]`, `question 2 ("Rank the venues"): 4 options ranked, want 1..3`},
+		"empty ranking":           {`[{"choices":[1]}, {}, {"scores":[0,0,0]}, {}]`, `question 2 ("Rank the venues"): 0 options ranked, want 1..3`},
+		"score above the range":   {`[{"choices":[1]}, {"ranking":[1]}, {"scores":[0,6,0]}, {}]`, `question 3 ("Grade the menus"): option 2 ("pasta"): scored 6, outside 0..5`},
+		"two scores":              {`[{"choices":[1]}, {"ranking":[1]}, {"scores":[0,1]}, {}]`, `question 3 ("Grade the menus"): 2 scores for 3 options`},
+		"write-in too long":       {`[{"choices":[1]}, {"ranking":[1]}, {"scores":[0,0,0]}, {"text":"twenty-one bytes long"}]`, `question 4 ("Motto"): the write-in must be at most 20 bytes`},
 	} {
 		bad, err := roles.ParseAnswers(m, []byte(c.json))
 		if err != nil {
