@@ -232,14 +232,15 @@ func runAtOrBelow(c *bolt.Cursor, index uint64) []byte {
 func (s *boltStore) GetLog(index uint64, out *raft.Log) error {
 	return s.db.View(func(tx *bolt.Tx) error {
 		var v []byte
-		if run := runOf(tx.Bucket(bucketRuns), index); run != nil {
+		run := runOf(tx.Bucket(bucketRuns), index)
+		if run != nil {
 			v = run.Get(u64(index))
 		}
 		if v == nil {
 			return raft.ErrLogNotFound
 		}
 		// decodeLog copies: v is only valid inside the transaction.
-		if err := decodeLog(v, out); err != nil {
+		if err := decodeLog(v, run.Get(dataKey(index)), out); err != nil {
 			return fmt.Errorf("replica: log entry %d: %w", index, err)
 		}
 		return nil
@@ -284,7 +285,7 @@ func (s *boltStore) StoreLogs(logs []*raft.Log) error {
 		}
 		run.FillPercent = 1.0
 		for _, l := range logs {
-			if err := run.Put(u64(l.Index), encodeLog(l)); err != nil {
+			if err := putLog(run, l); err != nil {
 				return err
 			}
 		}
@@ -467,32 +468,75 @@ func sortedKeys(m map[string]string) []string { return slices.Sorted(maps.Keys(m
 
 func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(make([]byte, 0, 8), v) }
 
-// Stored log record:
+// Stored log record, at key u64(index) of its run:
 //
-//	ver:u8=1 index:u64 term:u64 type:u8 appendedAt:i64(unix ns, 0 = zero time)
-//	dataLen:u32 data extLen:u32 ext
-const logRecordVersion = 1
+//	version 1 (written before runs, moved into them unchanged):
+//	  ver:u8=1 index:u64 term:u64 type:u8 appendedAt:i64(unix ns, 0 = zero time)
+//	  dataLen:u32 data extLen:u32 ext
+//	version 2:
+//	  ver:u8=2 index:u64 term:u64 type:u8 appendedAt:i64 extLen:u32 ext
+//	  with the data, when not empty, as the value of key dataKey(index)
+//
+// Why version 2 keeps the data apart: bbolt holds a value until the
+// commit instead of copying it, so StoreLogs hands it raft's own Data
+// (raft never writes to it) and a ~300 KB command entry is not copied into
+// a record first.
+const (
+	logRecordV1 = 1
+	logRecordV2 = 2
+)
 
-func encodeLog(l *raft.Log) []byte {
-	b := make([]byte, 0, 1+8+8+1+8+4+len(l.Data)+4+len(l.Extensions))
-	b = append(b, logRecordVersion)
+// dataKey is the key of a version-2 record's data: the index and one byte
+// 'd', which sorts after the record's key and before the next index's.
+func dataKey(index uint64) []byte { return append(u64(index), 'd') }
+
+// putLog stores l in run as a version-2 record. l.Data MUST NOT change
+// until the transaction ends.
+func putLog(run *bolt.Bucket, l *raft.Log) error {
+	b := make([]byte, 0, 1+8+8+1+8+4+len(l.Extensions))
+	b = append(b, logRecordV2)
 	b = binary.BigEndian.AppendUint64(b, l.Index)
 	b = binary.BigEndian.AppendUint64(b, l.Term)
 	b = append(b, byte(l.Type))
-	var at int64
-	if !l.AppendedAt.IsZero() {
-		at = l.AppendedAt.UnixNano()
+	b = binary.BigEndian.AppendUint64(b, uint64(appendedAt(l)))
+	b = binary.BigEndian.AppendUint32(b, uint32(len(l.Extensions)))
+	b = append(b, l.Extensions...)
+	if err := run.Put(u64(l.Index), b); err != nil {
+		return err
 	}
-	b = binary.BigEndian.AppendUint64(b, uint64(at))
+	if len(l.Data) == 0 {
+		return nil
+	}
+	return run.Put(dataKey(l.Index), l.Data)
+}
+
+func appendedAt(l *raft.Log) int64 {
+	if l.AppendedAt.IsZero() {
+		return 0
+	}
+	return l.AppendedAt.UnixNano()
+}
+
+// encodeLog is the version-1 record of l (what stores before runs wrote).
+func encodeLog(l *raft.Log) []byte {
+	b := make([]byte, 0, 1+8+8+1+8+4+len(l.Data)+4+len(l.Extensions))
+	b = append(b, logRecordV1)
+	b = binary.BigEndian.AppendUint64(b, l.Index)
+	b = binary.BigEndian.AppendUint64(b, l.Term)
+	b = append(b, byte(l.Type))
+	b = binary.BigEndian.AppendUint64(b, uint64(appendedAt(l)))
 	b = binary.BigEndian.AppendUint32(b, uint32(len(l.Data)))
 	b = append(b, l.Data...)
 	b = binary.BigEndian.AppendUint32(b, uint32(len(l.Extensions)))
 	return append(b, l.Extensions...)
 }
 
-func decodeLog(b []byte, out *raft.Log) error {
+// decodeLog reads record b into out; data is the value at the record's
+// dataKey (nil when absent), used by version 2. It copies: b and data are
+// only valid inside the transaction.
+func decodeLog(b, data []byte, out *raft.Log) error {
 	const fixed = 1 + 8 + 8 + 1 + 8
-	if len(b) < fixed+4 || b[0] != logRecordVersion {
+	if len(b) < fixed+4 || (b[0] != logRecordV1 && b[0] != logRecordV2) {
 		return errors.New("bad log record header")
 	}
 	out.Index = binary.BigEndian.Uint64(b[1:])
@@ -504,8 +548,18 @@ func decodeLog(b []byte, out *raft.Log) error {
 	}
 	rest := b[fixed:]
 	var ok bool
-	if out.Data, rest, ok = readBytes32(rest); !ok {
-		return errors.New("bad log record data")
+	if b[0] == logRecordV1 {
+		if data != nil {
+			return errors.New("data beside a version-1 record")
+		}
+		if out.Data, rest, ok = readBytes32(rest); !ok {
+			return errors.New("bad log record data")
+		}
+	} else {
+		out.Data = nil
+		if len(data) > 0 {
+			out.Data = bytes.Clone(data)
+		}
 	}
 	if out.Extensions, rest, ok = readBytes32(rest); !ok || len(rest) != 0 {
 		return errors.New("bad log record extensions")
