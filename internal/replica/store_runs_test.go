@@ -214,3 +214,27 @@ func TestStoreMigratesLegacyLog(t *testing.T) {
 func u64From(b []byte) uint64 {
 	return uint64(b[0])<<56 | uint64(b[1])<<48 | uint64(b[2])<<40 | uint64(b[3])<<32 | uint64(b[4])<<24 | uint64(b[5])<<16 | uint64(b[6])<<8 | uint64(b[7])
 }
+
+// TestStoreLogsDataIsTheCallers: StoreLogs hands raft's Data to bbolt
+// without copying it, but what it stored is a copy once it returned, and
+// GetLog returns a copy of it.
+func TestStoreLogsDataIsTheCallers(t *testing.T) {
+	s, _ := openTestStore(t)
+	buf := bytes.Repeat([]byte("d"), 10000)
+	if err := s.StoreLogs([]*raft.Log{{Index: 1, Term: 1, Type: raft.LogCommand, Data: buf}}); err != nil {
+		t.Fatal(err)
+	}
+	copy(buf, "XXXX")
+	var l raft.Log
+	if err := s.GetLog(1, &l); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(l.Data, bytes.Repeat([]byte("d"), 10000)) {
+		t.Fatalf("stored data changed with the caller's buffer: %q...", l.Data[:8])
+	}
+	l.Data[0] = 'Z'
+	var again raft.Log
+	if err := s.GetLog(1, &again); err != nil || again.Data[0] != 'd' {
+		t.Fatalf("GetLog's data aliases the store: %q, %v", again.Data[:1], err)
+	}
+}
