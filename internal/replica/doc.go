@@ -11,6 +11,13 @@
 // fsynced). A command is acknowledged by Submit only after a majority of
 // servers stored the entry carrying it durably and the leader applied it.
 //
+// The log is stored in runs, one nested bucket per StoreLogs batch named by
+// its first index, so that appending never rewrites earlier entries (see
+// boltStore). A raft.db of the layout before runs (every entry in one
+// bucket) is moved into runs when it is opened; a raft.db written with
+// runs MUST NOT be opened by a binary from before them, which would find
+// the log empty.
+//
 // # Group commit and framing
 //
 // Submit and SubmitBatch are called by many HTTP handlers at once. A single

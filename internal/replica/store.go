@@ -20,9 +20,20 @@ import (
 // in a bucket of its own, so that Raft's data and the replica's metadata
 // share one file and one fsync discipline.
 //
-// Log entries are keyed by their big-endian index; StoreLogs writes a whole
-// batch in one transaction. The stable store follows raft's convention for
-// missing keys: Get and GetUint64 return an error whose text is "not found".
+// Log entries are stored in runs: each StoreLogs call writes its batch, in
+// one transaction, into a new nested bucket of bucketRuns named by the
+// batch's first big-endian index, holding the entries keyed by their
+// big-endian index. Why runs: with all entries in one bucket, appending an
+// entry rewrote the leaf page it joined, and bbolt keeps at least two and
+// up to four entries in a leaf however large they are, so each ~300 KB
+// command entry was copied, written and fsynced about three times (the
+// profile of BenchmarkBoard: a third of all CPU, bench/README.md). A run's
+// pages are written once; an append rewrites only the parent's small leaf
+// of run headers. Runs hold disjoint, increasing index ranges and are never
+// empty, so an index lives in the run with the largest name at or below it.
+//
+// The stable store follows raft's convention for missing keys: Get and
+// GetUint64 return an error whose text is "not found".
 type boltStore struct {
 	db *bolt.DB
 	// commits counts the write transactions, each fsynced (bbolt syncs
@@ -31,7 +42,10 @@ type boltStore struct {
 }
 
 var (
+	// bucketLogs is the layout before runs: index -> record. openBoltStore
+	// moves what it holds into runs.
 	bucketLogs    = []byte("logs")
+	bucketRuns    = []byte("log_runs")
 	bucketStable  = []byte("stable")
 	bucketMembers = []byte("members")
 	bucketReplica = []byte("replica")
@@ -44,11 +58,18 @@ var (
 	_ raft.StableStore = (*boltStore)(nil)
 )
 
+// logMmapSize is the log store's initial memory map: address space, not
+// memory. bbolt remaps when the file outgrows the map, copying every
+// node's keys and values off the old map first; with a map sized up front
+// that never happens below it (it did several times in each benchmark run).
+const logMmapSize = 1 << 30
+
 // openBoltStore opens or creates the store at path. Every write transaction is
 // fsynced before it returns.
 func openBoltStore(path string) (*boltStore, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
-		Timeout: time.Second,
+		Timeout:         time.Second,
+		InitialMmapSize: logMmapSize,
 		// The freelist is rebuilt on open instead of written on every
 		// commit: fewer pages per fsync on the hot path.
 		NoFreelistSync: true,
@@ -58,7 +79,7 @@ func openBoltStore(path string) (*boltStore, error) {
 		return nil, fmt.Errorf("replica: open log store: %w", err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketLogs, bucketStable, bucketMembers, bucketReplica} {
+		for _, b := range [][]byte{bucketLogs, bucketRuns, bucketStable, bucketMembers, bucketReplica} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -69,7 +90,62 @@ func openBoltStore(path string) (*boltStore, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("replica: init log store: %w", err)
 	}
-	return &boltStore{db: db}, nil
+	s := &boltStore{db: db}
+	if err := s.migrateLegacyLogs(); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// legacyMoveBytes bounds one transaction of migrateLegacyLogs.
+const legacyMoveBytes = 64 << 20
+
+// migrateLegacyLogs moves the entries of a store written before runs
+// (bucketLogs) into runs, lowest indexes first, at most legacyMoveBytes
+// per transaction. Each transaction moves a run atomically, and the
+// entries left behind are all above the moved ones, so a crash halfway
+// leaves a store the next open finishes migrating.
+func (s *boltStore) migrateLegacyLogs() error {
+	for {
+		done := false
+		err := s.update(func(tx *bolt.Tx) error {
+			old := tx.Bucket(bucketLogs)
+			c := old.Cursor()
+			k, v := c.First()
+			if k == nil {
+				done = true
+				return nil
+			}
+			runs := tx.Bucket(bucketRuns)
+			runs.FillPercent = 1.0
+			run, err := runs.CreateBucket(bytes.Clone(k))
+			if err != nil {
+				return fmt.Errorf("run %d: %w", binary.BigEndian.Uint64(k), err)
+			}
+			run.FillPercent = 1.0
+			var moved [][]byte
+			for size := 0; k != nil && size < legacyMoveBytes; k, v = c.Next() {
+				if err := run.Put(bytes.Clone(k), bytes.Clone(v)); err != nil {
+					return err
+				}
+				moved = append(moved, bytes.Clone(k))
+				size += len(v)
+			}
+			for _, k := range moved {
+				if err := old.Delete(k); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("replica: move log entries into runs: %w", err)
+		}
+		if done {
+			return nil
+		}
+	}
 }
 
 // Close closes the underlying database.
@@ -91,36 +167,80 @@ func (s *boltStore) update(fn func(*bolt.Tx) error) error {
 
 // FirstIndex returns the first index written, or 0 for an empty log.
 func (s *boltStore) FirstIndex() (uint64, error) {
-	return s.edgeIndex((*bolt.Cursor).First)
+	var idx uint64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		idx, err = edgeIndex(tx.Bucket(bucketRuns), (*bolt.Cursor).First)
+		return err
+	})
+	return idx, err
 }
 
 // LastIndex returns the last index written, or 0 for an empty log.
 func (s *boltStore) LastIndex() (uint64, error) {
-	return s.edgeIndex((*bolt.Cursor).Last)
-}
-
-// edgeIndex returns the index of the log key that seek (First or Last)
-// finds, or 0 for an empty log.
-func (s *boltStore) edgeIndex(seek func(*bolt.Cursor) (key, value []byte)) (uint64, error) {
 	var idx uint64
 	err := s.db.View(func(tx *bolt.Tx) error {
-		if k, _ := seek(tx.Bucket(bucketLogs).Cursor()); k != nil {
-			idx = binary.BigEndian.Uint64(k)
-		}
-		return nil
+		var err error
+		idx, err = edgeIndex(tx.Bucket(bucketRuns), (*bolt.Cursor).Last)
+		return err
 	})
 	return idx, err
+}
+
+// edgeIndex returns the index that seek (First or Last) finds in the
+// first or last run, or 0 for an empty log.
+func edgeIndex(runs *bolt.Bucket, seek func(*bolt.Cursor) (key, value []byte)) (uint64, error) {
+	rk, _ := seek(runs.Cursor())
+	if rk == nil {
+		return 0, nil
+	}
+	run := runs.Bucket(rk)
+	if run == nil {
+		return 0, fmt.Errorf("replica: log run %x is not a bucket", rk)
+	}
+	k, _ := seek(run.Cursor())
+	if k == nil {
+		return 0, fmt.Errorf("replica: log run %d is empty", binary.BigEndian.Uint64(rk))
+	}
+	return binary.BigEndian.Uint64(k), nil
+}
+
+// runOf returns the run that would hold index (the one with the largest
+// name at or below it), or nil.
+func runOf(runs *bolt.Bucket, index uint64) *bolt.Bucket {
+	k := runAtOrBelow(runs.Cursor(), index)
+	if k == nil {
+		return nil
+	}
+	return runs.Bucket(k)
+}
+
+// runAtOrBelow positions c at the run with the largest name at or below
+// index and returns that name, or nil when every run is above index.
+func runAtOrBelow(c *bolt.Cursor, index uint64) []byte {
+	k, _ := c.Seek(u64(index))
+	switch {
+	case k == nil:
+		k, _ = c.Last()
+	case binary.BigEndian.Uint64(k) > index:
+		k, _ = c.Prev()
+	}
+	return k
 }
 
 // GetLog reads the entry at index into out, or returns raft.ErrLogNotFound.
 func (s *boltStore) GetLog(index uint64, out *raft.Log) error {
 	return s.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketLogs).Get(u64(index))
+		var v []byte
+		run := runOf(tx.Bucket(bucketRuns), index)
+		if run != nil {
+			v = run.Get(u64(index))
+		}
 		if v == nil {
 			return raft.ErrLogNotFound
 		}
 		// decodeLog copies: v is only valid inside the transaction.
-		if err := decodeLog(v, out); err != nil {
+		if err := decodeLog(v, run.Get(dataKey(index)), out); err != nil {
 			return fmt.Errorf("replica: log entry %d: %w", index, err)
 		}
 		return nil
@@ -130,14 +250,42 @@ func (s *boltStore) GetLog(index uint64, out *raft.Log) error {
 // StoreLog stores one entry.
 func (s *boltStore) StoreLog(l *raft.Log) error { return s.StoreLogs([]*raft.Log{l}) }
 
-// StoreLogs stores all entries in one fsynced transaction.
+// StoreLogs stores all entries in one fsynced transaction, as one new run.
+// The indexes MUST increase. Raft stores only above the last index (after
+// deleting a conflicting suffix with DeleteRange); should a batch start at
+// or below the last stored index, the stored entries from its first index
+// on are deleted first, in the same transaction, so that runs stay
+// disjoint.
 func (s *boltStore) StoreLogs(logs []*raft.Log) error {
+	if len(logs) == 0 {
+		return nil
+	}
+	for i := 1; i < len(logs); i++ {
+		if logs[i].Index <= logs[i-1].Index {
+			return fmt.Errorf("replica: store logs: index %d after %d", logs[i].Index, logs[i-1].Index)
+		}
+	}
+	first := logs[0].Index
 	err := s.update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketLogs)
-		// Keys are appended in increasing order: fill pages completely.
-		b.FillPercent = 1.0
+		runs := tx.Bucket(bucketRuns)
+		// Run names are appended in increasing order: fill pages completely.
+		runs.FillPercent = 1.0
+		last, err := edgeIndex(runs, (*bolt.Cursor).Last)
+		if err != nil {
+			return err
+		}
+		if last >= first {
+			if err := deleteRange(runs, first, last); err != nil {
+				return err
+			}
+		}
+		run, err := runs.CreateBucket(u64(first))
+		if err != nil {
+			return fmt.Errorf("run %d: %w", first, err)
+		}
+		run.FillPercent = 1.0
 		for _, l := range logs {
-			if err := b.Put(u64(l.Index), encodeLog(l)); err != nil {
+			if err := putLog(run, l); err != nil {
 				return err
 			}
 		}
@@ -151,19 +299,56 @@ func (s *boltStore) StoreLogs(logs []*raft.Log) error {
 
 // DeleteRange deletes entries min..max inclusive.
 func (s *boltStore) DeleteRange(lo, hi uint64) error {
-	err := s.update(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketLogs).Cursor()
+	if lo > hi {
+		return nil
+	}
+	err := s.update(func(tx *bolt.Tx) error { return deleteRange(tx.Bucket(bucketRuns), lo, hi) })
+	if err != nil {
+		return fmt.Errorf("replica: delete logs [%d,%d]: %w", lo, hi, err)
+	}
+	return nil
+}
+
+// deleteRange deletes entries lo..hi inclusive: the runs inside the range
+// whole, the entries inside it of the runs it cuts. A run left empty is
+// deleted.
+func deleteRange(runs *bolt.Bucket, lo, hi uint64) error {
+	// The runs to visit: the one holding lo, if any, and those named up to hi.
+	var names [][]byte
+	c := runs.Cursor()
+	k := runAtOrBelow(c, lo)
+	if k == nil {
+		k, _ = c.First()
+	}
+	for ; k != nil && binary.BigEndian.Uint64(k) <= hi; k, _ = c.Next() {
+		names = append(names, bytes.Clone(k))
+	}
+	for _, name := range names {
+		run := runs.Bucket(name)
+		if run == nil {
+			return fmt.Errorf("log run %x is not a bucket", name)
+		}
+		rc := run.Cursor()
+		fk, _ := rc.First()
+		lk, _ := rc.Last()
+		if fk == nil || (binary.BigEndian.Uint64(fk) >= lo && binary.BigEndian.Uint64(lk) <= hi) {
+			if err := runs.DeleteBucket(name); err != nil {
+				return err
+			}
+			continue
+		}
 		// Re-seek after each delete: bbolt cursors may skip an element when
 		// Next follows Delete.
-		for k, _ := c.Seek(u64(lo)); k != nil && binary.BigEndian.Uint64(k) <= hi; k, _ = c.Seek(u64(lo)) {
-			if err := c.Delete(); err != nil {
+		for k, _ := rc.Seek(u64(lo)); k != nil && binary.BigEndian.Uint64(k) <= hi; k, _ = rc.Seek(u64(lo)) {
+			if err := rc.Delete(); err != nil {
 				return err
 			}
 		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("replica: delete logs [%d,%d]: %w", lo, hi, err)
+		if k, _ := rc.First(); k == nil {
+			if err := runs.DeleteBucket(name); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -283,32 +468,75 @@ func sortedKeys(m map[string]string) []string { return slices.Sorted(maps.Keys(m
 
 func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(make([]byte, 0, 8), v) }
 
-// Stored log record:
+// Stored log record, at key u64(index) of its run:
 //
-//	ver:u8=1 index:u64 term:u64 type:u8 appendedAt:i64(unix ns, 0 = zero time)
-//	dataLen:u32 data extLen:u32 ext
-const logRecordVersion = 1
+//	version 1 (written before runs, moved into them unchanged):
+//	  ver:u8=1 index:u64 term:u64 type:u8 appendedAt:i64(unix ns, 0 = zero time)
+//	  dataLen:u32 data extLen:u32 ext
+//	version 2:
+//	  ver:u8=2 index:u64 term:u64 type:u8 appendedAt:i64 extLen:u32 ext
+//	  with the data, when not empty, as the value of key dataKey(index)
+//
+// Why version 2 keeps the data apart: bbolt holds a value until the
+// commit instead of copying it, so StoreLogs hands it raft's own Data
+// (raft never writes to it) and a ~300 KB command entry is not copied into
+// a record first.
+const (
+	logRecordV1 = 1
+	logRecordV2 = 2
+)
 
-func encodeLog(l *raft.Log) []byte {
-	b := make([]byte, 0, 1+8+8+1+8+4+len(l.Data)+4+len(l.Extensions))
-	b = append(b, logRecordVersion)
+// dataKey is the key of a version-2 record's data: the index and one byte
+// 'd', which sorts after the record's key and before the next index's.
+func dataKey(index uint64) []byte { return append(u64(index), 'd') }
+
+// putLog stores l in run as a version-2 record. l.Data MUST NOT change
+// until the transaction ends.
+func putLog(run *bolt.Bucket, l *raft.Log) error {
+	b := make([]byte, 0, 1+8+8+1+8+4+len(l.Extensions))
+	b = append(b, logRecordV2)
 	b = binary.BigEndian.AppendUint64(b, l.Index)
 	b = binary.BigEndian.AppendUint64(b, l.Term)
 	b = append(b, byte(l.Type))
-	var at int64
-	if !l.AppendedAt.IsZero() {
-		at = l.AppendedAt.UnixNano()
+	b = binary.BigEndian.AppendUint64(b, uint64(appendedAt(l)))
+	b = binary.BigEndian.AppendUint32(b, uint32(len(l.Extensions)))
+	b = append(b, l.Extensions...)
+	if err := run.Put(u64(l.Index), b); err != nil {
+		return err
 	}
-	b = binary.BigEndian.AppendUint64(b, uint64(at))
+	if len(l.Data) == 0 {
+		return nil
+	}
+	return run.Put(dataKey(l.Index), l.Data)
+}
+
+func appendedAt(l *raft.Log) int64 {
+	if l.AppendedAt.IsZero() {
+		return 0
+	}
+	return l.AppendedAt.UnixNano()
+}
+
+// encodeLog is the version-1 record of l (what stores before runs wrote).
+func encodeLog(l *raft.Log) []byte {
+	b := make([]byte, 0, 1+8+8+1+8+4+len(l.Data)+4+len(l.Extensions))
+	b = append(b, logRecordV1)
+	b = binary.BigEndian.AppendUint64(b, l.Index)
+	b = binary.BigEndian.AppendUint64(b, l.Term)
+	b = append(b, byte(l.Type))
+	b = binary.BigEndian.AppendUint64(b, uint64(appendedAt(l)))
 	b = binary.BigEndian.AppendUint32(b, uint32(len(l.Data)))
 	b = append(b, l.Data...)
 	b = binary.BigEndian.AppendUint32(b, uint32(len(l.Extensions)))
 	return append(b, l.Extensions...)
 }
 
-func decodeLog(b []byte, out *raft.Log) error {
+// decodeLog reads record b into out; data is the value at the record's
+// dataKey (nil when absent), used by version 2. It copies: b and data are
+// only valid inside the transaction.
+func decodeLog(b, data []byte, out *raft.Log) error {
 	const fixed = 1 + 8 + 8 + 1 + 8
-	if len(b) < fixed+4 || b[0] != logRecordVersion {
+	if len(b) < fixed+4 || (b[0] != logRecordV1 && b[0] != logRecordV2) {
 		return errors.New("bad log record header")
 	}
 	out.Index = binary.BigEndian.Uint64(b[1:])
@@ -320,8 +548,18 @@ func decodeLog(b []byte, out *raft.Log) error {
 	}
 	rest := b[fixed:]
 	var ok bool
-	if out.Data, rest, ok = readBytes32(rest); !ok {
-		return errors.New("bad log record data")
+	if b[0] == logRecordV1 {
+		if data != nil {
+			return errors.New("data beside a version-1 record")
+		}
+		if out.Data, rest, ok = readBytes32(rest); !ok {
+			return errors.New("bad log record data")
+		}
+	} else {
+		out.Data = nil
+		if len(data) > 0 {
+			out.Data = bytes.Clone(data)
+		}
 	}
 	if out.Extensions, rest, ok = readBytes32(rest); !ok || len(rest) != 0 {
 		return errors.New("bad log record extensions")

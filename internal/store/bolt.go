@@ -90,7 +90,22 @@ func partBucket(p Partition) []byte {
 // boltFormat is the on-disk layout version in meta/format.
 const boltFormat = 1
 
-func nsBucket(ns Namespace) []byte { return []byte("ns." + ns.String()) }
+// nsBucket is the bucket name of ns (made once: it is looked up on every
+// Get and Put).
+func nsBucket(ns Namespace) []byte {
+	if int(ns) < len(nsBuckets) && nsBuckets[ns] != nil {
+		return nsBuckets[ns]
+	}
+	return []byte("ns." + ns.String())
+}
+
+var nsBuckets = func() [][]byte {
+	out := make([][]byte, nsMax+1)
+	for _, ns := range Namespaces() {
+		out[ns] = []byte("ns." + ns.String())
+	}
+	return out
+}()
 
 func u64key(i uint64) []byte { return binary.BigEndian.AppendUint64(nil, i) }
 
@@ -658,7 +673,7 @@ func (t *boltTx) Get(ns Namespace, key []byte) ([]byte, error) {
 		v = b.Get(key)
 	}
 	if v == nil {
-		return nil, fmt.Errorf("%w: key %x in namespace %v", ErrNotFound, key, ns)
+		return nil, &keyNotFoundError{ns: ns, key: clone(key)}
 	}
 	return clone(v), nil
 }
@@ -696,9 +711,12 @@ func (t *boltTx) AppendEntries(first uint64, data [][]byte) error {
 		if err := checkValue("entry", d); err != nil {
 			return err
 		}
-		// bbolt keeps the value slice until commit: copy so the caller may
-		// reuse its buffers.
-		if err := b.Put(u64key(first+uint64(i)), clone(d)); err != nil {
+		if d == nil {
+			d = []byte{} // bbolt refuses a nil value
+		}
+		// bbolt keeps the value slice until commit; the caller does not
+		// modify it before (WriteTx.AppendEntries).
+		if err := b.Put(u64key(first+uint64(i)), d); err != nil {
 			return fmt.Errorf("store: appending entry %d: %w", first+uint64(i), err)
 		}
 	}
@@ -714,8 +732,8 @@ func (t *boltTx) AppendHashes(start int64, hashes []tlog.Hash) error {
 		return err
 	}
 	for i := range hashes {
-		h := hashes[i]
-		if err := b.Put(u64key(uint64(start)+uint64(i)), h[:]); err != nil {
+		// Kept until commit, not copied (WriteTx.AppendHashes).
+		if err := b.Put(u64key(uint64(start)+uint64(i)), hashes[i][:]); err != nil {
 			return fmt.Errorf("store: appending hash %d: %w", start+int64(i), err)
 		}
 	}
@@ -784,3 +802,18 @@ func (t *boltTx) Delete(ns Namespace, key []byte) error {
 	}
 	return nil
 }
+
+// keyNotFoundError is Get's ErrNotFound. Its text is made only when asked
+// for: the apply path looks up keys that are mostly absent (is this entry,
+// tracker, credential new?), and formatting each answer was a measurable
+// part of an apply.
+type keyNotFoundError struct {
+	ns  Namespace
+	key []byte
+}
+
+func (e *keyNotFoundError) Error() string {
+	return fmt.Sprintf("%v: key %x in namespace %v", ErrNotFound, e.key, e.ns)
+}
+
+func (e *keyNotFoundError) Unwrap() error { return ErrNotFound }

@@ -154,10 +154,17 @@ type WriteTx interface {
 	// SetAppliedIndex records the last applied Raft index (the store's).
 	SetAppliedIndex(i uint64) error
 	// AppendEntries appends data[i] at sequence first+i. first MUST equal
-	// EntryCount, else ErrOutOfOrder.
+	// EntryCount, else ErrOutOfOrder. The store may keep data[i] until
+	// the transaction ends instead of copying it (bbolt writes it at the
+	// commit): the caller MUST NOT modify them before. Why: an applied
+	// entry aliases its committed Raft log entry, which nobody writes, and
+	// the copy of every entry was a measurable part of an apply
+	// (bench/README.md, "Board").
 	AppendEntries(first uint64, data [][]byte) error
 	// AppendHashes stores hashes at storage indexes start, start+1, ...
-	// start MUST equal HashCount, else ErrOutOfOrder.
+	// start MUST equal HashCount, else ErrOutOfOrder. As with
+	// AppendEntries, the caller MUST NOT modify hashes before the
+	// transaction ends.
 	AppendHashes(start int64, hashes []tlog.Hash) error
 	// AppendBlock stores header at height. height MUST equal BlockCount,
 	// else ErrOutOfOrder.

@@ -960,13 +960,16 @@ func testCopies(t *testing.T, open OpenFunc) {
 		if err := tx.AppendBlock(0, hbuf); err != nil {
 			return err
 		}
-		// The caller may reuse its buffers before the commit.
-		copy(ebuf, "XXXXXXXXX")
+		// The caller may reuse its buffers before the commit, except
+		// those of appended entries (WriteTx.AppendEntries).
 		copy(kbuf, "XXX")
 		copy(vbuf, "XXXXX")
 		copy(hbuf, "XXXXXX")
 		return nil
 	})
+	// An appended entry's bytes are the caller's again once the
+	// transaction ended.
+	copy(ebuf, "XXXXXXXXX")
 	var e, v, b, scanK, scanV, streamed []byte
 	view(t, s, func(tx store.ReadTx) error {
 		var err error
