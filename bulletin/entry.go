@@ -252,7 +252,7 @@ func (e *Entry) ID() [32]byte { return EntryID(e.Bytes()) }
 
 // EntryID returns the identifier of an entry's canonical bytes (SPEC.md §3.4).
 func EntryID(entryBytes []byte) [32]byte {
-	return transcript.New(transcript.EntryHash).Bytes(entryBytes).Digest()
+	return transcript.DigestOf(transcript.EntryHash, entryBytes)
 }
 
 // AuthorKey returns the 32-byte encoding of the author key.

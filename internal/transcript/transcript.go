@@ -19,6 +19,7 @@ package transcript
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"hash"
 
 	"github.com/urna-vote/urna/internal/group"
 )
@@ -103,11 +104,35 @@ func (t *Transcript) Challenge() *group.Scalar { return group.HashToScalar(t.buf
 
 // Digest returns SHA-256(u32be(len(tag)) || tag || encoding) (SPEC.md §2.3).
 func (t *Transcript) Digest() [32]byte {
-	tag := t.label.Tag()
+	h := digestStart(t.label)
+	h.Write(t.buf)
+	return digestSum(h)
+}
+
+// DigestOf is New(l).Bytes(items[0]).Bytes(items[1])….Digest(), hashed
+// straight from the items instead of copied into a transcript first (an
+// entry's ID hashes the whole entry, on every node for every post).
+func DigestOf(l Label, items ...[]byte) [32]byte {
+	h := digestStart(l)
+	var n [4]byte
+	for _, it := range items {
+		binary.BigEndian.PutUint32(n[:], uint32(len(it)))
+		h.Write(n[:])
+		h.Write(it)
+	}
+	return digestSum(h)
+}
+
+// digestStart is SHA-256 after the length-prefixed tag of l.
+func digestStart(l Label) hash.Hash {
+	tag := l.Tag()
 	h := sha256.New()
 	h.Write(binary.BigEndian.AppendUint32(nil, uint32(len(tag))))
 	h.Write(tag)
-	h.Write(t.buf)
+	return h
+}
+
+func digestSum(h hash.Hash) [32]byte {
 	var out [32]byte
 	h.Sum(out[:0])
 	return out

@@ -45,3 +45,24 @@ func TestDigest(t *testing.T) {
 		t.Fatal("digest labels not separated")
 	}
 }
+
+// TestDigestOf: DigestOf is the Digest of a transcript of the same items,
+// for none, one (empty or long) and several items.
+func TestDigestOf(t *testing.T) {
+	long := make([]byte, 5000)
+	for i := range long {
+		long[i] = byte(i * 7)
+	}
+	for _, items := range [][][]byte{nil, {{}}, {[]byte("x")}, {long}, {[]byte("ab"), []byte("c"), long}} {
+		tr := New(EntryHash)
+		for _, it := range items {
+			tr.Bytes(it)
+		}
+		if got, want := DigestOf(EntryHash, items...), tr.Digest(); got != want {
+			t.Fatalf("%d items: DigestOf = %x, the transcript's Digest = %x", len(items), got, want)
+		}
+	}
+	if DigestOf(EntryHash, []byte("x")) == DigestOf(BallotTracker, []byte("x")) {
+		t.Fatal("DigestOf ignores the label")
+	}
+}
