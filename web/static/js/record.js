@@ -41,7 +41,10 @@ const MAX_PREFIX_BYTES = 128 * 1024 * 1024;
 
 // STALL_MS: a record that sends no byte for this long is abandoned (a
 // slow connection still sends; a stalled or hostile node does not).
+// TOTAL_MS bounds one reading of it, a node that trickles bytes included:
+// enough for the 36 MB credential list of 1,000,000 voters at 320 kbit/s.
 const STALL_MS = 30_000;
+const TOTAL_MS = 15 * 60_000;
 
 // past names where a reader stands: after the entries read so far.
 function past(n) {
@@ -180,17 +183,18 @@ export async function openingEntries({ tries = 11, interval = 500 } = {}) {
   for (let i = 0; i < tries; i++) {
     if (i > 0) await sleep(interval);
     const ctl = new AbortController();
-    let stalled = false;
+    let stalled = '';
     let timer = 0;
     const watch = () => {
       clearTimeout(timer);
-      timer = setTimeout(() => { stalled = true; ctl.abort(); }, STALL_MS);
+      timer = setTimeout(() => { stalled = `no byte for ${STALL_MS / 1000} s`; ctl.abort(); }, STALL_MS);
     };
+    const slow = setTimeout(() => { stalled = `not read in ${TOTAL_MS / 60_000} minutes`; ctl.abort(); }, TOTAL_MS);
     watch();
     try {
       if (await readRecord(p, ctl.signal, watch)) return { entries: p.entries, types: p.types };
     } catch (e) {
-      if (stalled) throw new UrnaError('key_unverified', `the board's record stalled: no byte for ${STALL_MS / 1000} s, ${past(p.entries.length)}`);
+      if (stalled) throw new UrnaError('key_unverified', `the board's record stalled: ${stalled}, ${past(p.entries.length)}`);
       if (e.name === 'AbortError' || e instanceof TypeError) {
         // The connection broke while the body was read.
         throw new UrnaError('key_unverified', `the board's record was cut ${past(p.entries.length)}: ${e.message}`);
@@ -198,6 +202,7 @@ export async function openingEntries({ tries = 11, interval = 500 } = {}) {
       throw e;
     } finally {
       clearTimeout(timer);
+      clearTimeout(slow);
       ctl.abort(); // stop the download: the rest of the record is not needed
     }
   }
