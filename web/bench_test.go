@@ -3,6 +3,13 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -114,4 +121,135 @@ func BenchmarkBooth10Mbps(b *testing.B) {
 	b.ReportMetric(cold.Wasm/n, "wasm-wire-B")
 	b.ReportMetric(warm.InteractiveMs/n, "warm-ms")
 	b.ReportMetric(warm.Wire/n, "warm-wire-B")
+}
+
+// BenchmarkBoothKeyBytes counts what the booth downloads from the node's
+// API until the election key is established (SPEC.md §10.6: the status,
+// the entries up to the open entry, the checkpoint and the consistency
+// proof), by path, twice: the response bodies the node sent, at a proxy
+// in front of it that serves this build's web client and forwards /api/
+// to the node (a stream the booth stopped reading counts what the proxy
+// wrote before the connection closed, the loopback socket's buffers
+// included), and the bytes Chromium received (Network.dataReceived's
+// encodedDataLength, bodies only). Each iteration is one fresh browser.
+//
+//	URNA_BOOTH_NODE=http://127.0.0.1:PORT go test ./web -run '^$' -bench BoothKeyBytes -benchtime 3x
+//
+// with the node of a running `urna demo --serve`; without
+// URNA_BOOTH_NODE, the small demo election of boothDemo.
+func BenchmarkBoothKeyBytes(b *testing.B) {
+	path := chromium(b)
+	if !web.HasWasm() {
+		b.Fatal("web/static/urna.wasm is missing: run `make wasm` first")
+	}
+	node := os.Getenv("URNA_BOOTH_NODE")
+	if node == "" {
+		var err error
+		if node, err = boothDemo(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	target, err := url.Parse(node)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var mu sync.Mutex
+	sent := map[string]int64{} // body bytes the node sent, by path
+	var inflight sync.WaitGroup
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	site := web.FS().(http.Handler)
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, "/api/") {
+			site.ServeHTTP(w, r)
+			return
+		}
+		inflight.Add(1)
+		defer inflight.Done()
+		proxy.ServeHTTP(&countingWriter{ResponseWriter: w, count: func(n int) {
+			mu.Lock()
+			sent[r.URL.Path] += int64(n)
+			mu.Unlock()
+		}}, r)
+	}))
+	defer front.Close()
+	var sentAll, gotAll, keyMs float64
+	for i := 0; i < b.N; i++ {
+		mu.Lock()
+		clear(sent)
+		mu.Unlock()
+		br := newBrowser(b, path, b.TempDir())
+		br.base = front.URL
+		var gmu sync.Mutex
+		urls := map[network.RequestID]string{}
+		got := map[string]int64{} // body bytes Chromium received, by path
+		err := chromedp.Listen(br.ctx, func(ev any) {
+			gmu.Lock()
+			defer gmu.Unlock()
+			switch e := ev.(type) {
+			case *network.EventRequestWillBeSent:
+				if u, err := url.Parse(e.Request.URL); err == nil && strings.HasPrefix(u.Path, "/api/") {
+					urls[e.RequestID] = u.Path
+				}
+			case *network.EventDataReceived:
+				if p, ok := urls[e.RequestID]; ok {
+					got[p] += e.EncodedDataLength
+				}
+			}
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		br.run("watch the network", call(network.Enable, network.EnableParams{}))
+		l := br.measureBooth()
+		gmu.Lock()
+		var fromNet int64
+		for _, n := range got {
+			fromNet += n
+		}
+		gmu.Unlock()
+		// Requests still streaming when the key was established (a record
+		// read no further) end as their connection closes.
+		br.run("leave the booth", chromedp.Navigate("about:blank"))
+		inflight.Wait()
+		mu.Lock()
+		var all int64
+		paths := make([]string, 0, len(sent))
+		for p, n := range sent {
+			all += n
+			paths = append(paths, fmt.Sprintf("%s %d", p, n))
+		}
+		mu.Unlock()
+		slices.Sort(paths)
+		b.Logf("iteration %d: node sent %d API bytes, Chromium received %d until the key (%.0f ms): %s", i, all, fromNet, l.KeyMs, strings.Join(paths, ", "))
+		if errs := br.pageErrors(); len(errs) > 0 {
+			b.Fatalf("page errors: %v", errs)
+		}
+		sentAll += float64(all)
+		gotAll += float64(fromNet)
+		keyMs += l.KeyMs
+	}
+	n := float64(b.N)
+	b.ReportMetric(0, "ns/op")
+	b.ReportMetric(sentAll/n, "sent-B")
+	b.ReportMetric(gotAll/n, "received-B")
+	b.ReportMetric(keyMs/n, "key-ms")
+}
+
+// countingWriter reports the body bytes written through it.
+type countingWriter struct {
+	http.ResponseWriter
+	count func(int)
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	n, err := w.ResponseWriter.Write(p)
+	w.count(n)
+	return n, err
+}
+
+// Flush lets the proxy flush a stream as the node sends it.
+func (w *countingWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
 }

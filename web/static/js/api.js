@@ -67,6 +67,14 @@ export function url(path) {
 // error code and the HTTP status. election, an election id, addresses
 // that election's routes instead of the page's (the index lists several).
 export async function api(path, { body, signal, raw, election } = {}) {
+  const resp = await request(path, { body, signal, election });
+  if (raw) return new Uint8Array(await resp.arrayBuffer());
+  return resp.json();
+}
+
+// request sends api's request and returns the successful Response, its
+// body unread (a stream: the record), or throws api's UrnaError.
+export async function request(path, { body, signal, election } = {}) {
   const addr = election === undefined ? url(path) : `${BASE}elections/${encodeURIComponent(election)}/${path}`;
   let resp;
   try {
@@ -90,8 +98,7 @@ export async function api(path, { body, signal, raw, election } = {}) {
     } catch { /* not JSON */ }
     throw new UrnaError(code, message, { status: resp.status, step });
   }
-  if (raw) return new Uint8Array(await resp.arrayBuffer());
-  return resp.json();
+  return resp;
 }
 
 // postEntry submits one signed entry (base64url) and returns its result

@@ -9,7 +9,8 @@ import { api, pages, postEntry, election, sleep, waitForCheckpoint, pageLink } f
 import { $, el, announce, focusHeading, onClick } from './dom.js';
 import { UrnaError } from './errors.js';
 import { t, setT, setError, errorText, phaseName, onLanguage } from './i18n.js';
-import { load, b64urlToBytes } from './urna.js';
+import { load, b64urlToBytes, bytesToB64url } from './urna.js';
+import { openingEntries, TYPE_LATE_CREDENTIALS } from './record.js';
 import { useManifest, setE, electionText } from './texts.js';
 import { renderKind, answerOf, reviewKind } from './kinds.js';
 
@@ -132,29 +133,18 @@ function fatal(e) {
 
 // ---- the election key ------------------------------------------------------
 
-const PAGE = 200; // entries per request; the key ceremony is at most ~2000 entries
-const MAX_PAGES = 64;
-
-// establishKey fetches the board's entries from 0 up to the open entry and
-// the newest signed checkpoint with its consistency proof, and has the
-// wasm module check them (SPEC.md §10.6: the authority's manifest, every
-// signature, the election rules, the trustees' key ceremony and the
-// checkpoint's quorum). It returns the key the ceremony produced, or
-// throws: the booth then refuses to encrypt.
+// establishKey reads the board's entries from 0 up to the open entry from
+// the node's record (record.js: GET /record, read up to the open entry
+// and no further) and fetches the newest signed checkpoint with its
+// consistency proof, and has the wasm module check them (SPEC.md §10.6:
+// the authority's manifest, every signature, the election rules, the
+// trustees' key ceremony and the checkpoint's quorum). It returns the key
+// the ceremony produced, or throws: the booth then refuses to encrypt.
 async function establishKey() {
-  const entries = [];
-  const types = [];
-  let open = false;
-  for (let page = 0; page < MAX_PAGES && !open; page++) {
-    const r = await api(`entries?from=${entries.length}&limit=${PAGE}`);
-    if (!r.entries.length) break;
-    for (const x of r.entries) {
-      if (x.seq !== entries.length) break; // a gap or a repeat: the check below fails
-      entries.push(x.entry);
-      types.push(x.type);
-      if (x.type === 'open') { open = true; break; }
-    }
-  }
+  const read = await openingEntries();
+  // The wasm module and the registration take entries as base64url.
+  const entries = read.entries.map(bytesToB64url);
+  const { types } = read;
   // The newest checkpoint covers the open entry once the board nodes have
   // signed the block that holds it; give them a moment. The quorum test
   // here only decides how long to wait: it reads the manifest the node
@@ -172,7 +162,7 @@ async function establishKey() {
   if (!k.checkpoint) throw new UrnaError('key_unverified', 'the node served no signed checkpoint');
   // The rules accept only the credential list after the manifest; late
   // voters may be registered during the key ceremony already.
-  credEntries = [entries[1], ...entries.filter((_, i) => i > 1 && types[i] === 'late-credentials')];
+  credEntries = [entries[1], ...entries.filter((_, i) => i > 1 && types[i] === TYPE_LATE_CREDENTIALS)];
   late.next = entries.length;
   // What the node says must agree with the board, or the node lies.
   if (st.joint_key !== k.jointKey || st.fingerprint !== k.fingerprint) {

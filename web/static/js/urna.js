@@ -68,6 +68,15 @@ export function b64urlToBytes(s) {
   return out;
 }
 
+// bytesToB64url encodes bytes as unpadded base64url (entries as the API
+// serves them and the wasm module takes them).
+export function bytesToB64url(b) {
+  if (b.toBase64) return b.toBase64({ alphabet: 'base64url', omitPadding: true });
+  let bin = '';
+  for (let i = 0; i < b.length; i += 0x8000) bin += String.fromCharCode.apply(null, b.subarray(i, i + 0x8000));
+  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
 // verifyInWorker runs the full verifier on record bytes in a Web Worker,
 // so the page stays responsive. onProgress(step, done, total) is optional.
 export function verifyInWorker(record, onProgress) {
