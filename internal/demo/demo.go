@@ -481,8 +481,16 @@ func (r *run) clientOptions() apiclient.Options {
 	// trustee asking a follower that has not applied the previous mixer's
 	// last shuffle yet would shuffle stale rows (the node refuses them as
 	// an invalid proof; TestRankedDemo met it).
-	return apiclient.Options{Timeout: d, HTTPClient: &http.Client{Transport: t}, Consistent: true}
+	// A leader lost under load (a 100,000-voter demo beside other work
+	// stopped on "503 no_leader") is elected again within seconds: retry
+	// for about a minute, as a voter's client would; a repeated post is
+	// answered with the position its entries took (SPEC.md §3.14.6.5).
+	return apiclient.Options{Timeout: d, HTTPClient: &http.Client{Transport: t}, Consistent: true, MaxRetries: demoRetries}
 }
+
+// demoRetries is how many times the demo's parties retry a 503 (about a
+// second apart, or what Retry-After says).
+const demoRetries = 60
 
 // hold holds one election on the running cluster, from the parties' keys
 // to the verified record.
