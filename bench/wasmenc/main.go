@@ -12,8 +12,13 @@
 // runs it on the page's main thread, as the booth runs urna.wasm, starts
 // Chromium headless (-chromium, default the first of chromium,
 // chromium-browser, google-chrome on $PATH) and runs every benchmark that
-// -bench matches in a fresh page of its own with -test.benchtime -benchtime.
-// Each run prints Go's ns/op (wall time, performance.now() in the page, GC
+// -bench matches in a fresh page of its own with -test.benchtime -benchtime,
+// -runs times, alternating between benchmarks. One untimed warm-up run of
+// each comes first: V8 compiles wasm functions with Liftoff on first call and
+// tiers hot ones up to TurboFan on background threads, and the renderer's
+// later instances of the module share that code, so the timed runs all see
+// the same optimised code (the steady state of a booth that has encrypted
+// once; -cold measures the first time). Each run prints Go's ns/op (wall time, performance.now() in the page, GC
 // included) and the 1-minute load average before and after.
 //
 // With -cpu (the default) every benchmark also runs once with
@@ -24,16 +29,24 @@
 // than the wall time; on a quiet machine the two agree.
 //
 // With -cold N, at the end, every benchmark runs with -test.benchtime 1x
-// in N Chromiums started afresh (empty profile: nothing compiled or cached),
-// one at a time: Go's ns/op is then the first op of a fresh page, run mostly
-// by V8's baseline compiler (Liftoff) before tier-up. For
-// Encrypt1of5FirstBallots that is a voter's first ballot in a new tab; for
-// Encrypt1of5 it is the op after the benchmark's 8 untimed warm-up ballots.
+// in N Chromiums started afresh (empty profile: nothing compiled or
+// cached), one at a time: the page fetches and compiles the module, waits
+// -cold-pause (1 s: a voter reading the ballot, Chromium's start-up
+// settling), then runs it, and Go's ns/op is the first op of that page. V8
+// compiles a wasm function lazily, on its first call, with its baseline
+// compiler (Liftoff), so that op also pays for compiling the code it runs.
+// For Encrypt1of5FirstBallots it is a voter's first ballot in a new tab;
+// for Encrypt1of5 it is the op after the benchmark's 8 untimed warm-up
+// ballots. -js-flags passes V8 flags (--no-wasm-lazy-compilation, ...) to
+// see what the first op pays for.
 //
 // With -cpuprofile DIR, after the timed runs, each benchmark runs once more
 // under V8's sampling profiler (100 µs); the profile is written to
 // DIR/NAME.cpuprofile (open it in Chromium's DevTools, Performance panel) and
-// the functions and Go packages with the most self time are printed.
+// the functions and Go packages with the most self time are printed (only
+// the samples under a function matching -focus, such as
+// 'ballot\.EncryptBallot$', if given); with -cold, the first op of a fresh
+// Chromium is profiled too (DIR/NAME.cold.cpuprofile).
 // Profiling slows the code down: its runs are not timed.
 //
 // Chromium runs with its default flags (wasm compiled by Liftoff first and
@@ -86,7 +99,7 @@ type config struct {
 	focus, jsFlags        string
 	top, cold             int
 	verbose               bool
-	timeout               time.Duration
+	timeout, coldPause    time.Duration
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -104,6 +117,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&c.focus, "focus", "", "print only the profile's samples under a function matching this regexp (V8's names: '/' and '*' become '_'), e.g. 'ballot\\.EncryptBallot$'")
 	fs.StringVar(&c.jsFlags, "js-flags", "", "V8 flags for Chromium (--js-flags), e.g. --no-wasm-lazy-compilation, for diagnosis")
 	fs.DurationVar(&c.timeout, "timeout", 10*time.Minute, "limit for one run of the test binary in Chromium")
+	fs.DurationVar(&c.coldPause, "cold-pause", time.Second, "with -cold: wait this long between compiling the module and running it")
 	fs.IntVar(&c.cold, "cold", 0, "also time the first op of every benchmark in this many fresh Chromiums (new profile, nothing compiled or cached)")
 	fs.BoolVar(&c.verbose, "v", false, "print each page's wall and CPU time and Go's output line to stderr")
 	if err := fs.Parse(args); err != nil {
@@ -111,6 +125,18 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	var focus *regexp.Regexp
+	if c.focus != "" {
+		var err error
+		if focus, err = regexp.Compile(c.focus); err != nil {
+			return fmt.Errorf("-focus: %w", err)
+		}
+	}
+	if c.profileDir != "" {
+		if err := os.MkdirAll(c.profileDir, 0o755); err != nil {
+			return err
+		}
 	}
 	n := benchN(c.benchtime)
 	if c.cpu && n < 2 {
@@ -179,7 +205,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fmt.Fprintf(out, "package %s, -bench %q, -benchtime %s, %d runs\n", c.pkg, c.bench, c.benchtime, c.runs)
 
 	// The benchmarks -bench selects, as the test binary lists them.
-	res, err := b.runGo(base, c.timeout, []string{"-test.list", c.bench}, false)
+	res, _, err := b.runGo(base, c.timeout, []string{"-test.list", c.bench}, runOpts{})
 	if err != nil {
 		return err
 	}
@@ -201,7 +227,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	for _, name := range names {
 		args := []string{"-test.run", "^$", "-test.bench", "^" + name + "$", "-test.benchtime", c.benchtime}
 		l0 := loadavg()
-		res, err := b.runGo(base, c.timeout, args, false)
+		res, _, err := b.runGo(base, c.timeout, args, runOpts{})
 		if err != nil {
 			return fmt.Errorf("%s in Chromium: %w", name, err)
 		}
@@ -256,27 +282,14 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fmt.Fprintf(out, "load after: %s\n", loadavg())
 
 	if c.profileDir != "" {
-		var focus *regexp.Regexp
-		if c.focus != "" {
-			if focus, err = regexp.Compile(c.focus); err != nil {
-				return fmt.Errorf("-focus: %w", err)
-			}
-		}
-		if err := os.MkdirAll(c.profileDir, 0o755); err != nil {
-			return err
-		}
 		for _, name := range names {
 			args := []string{"-test.run", "^$", "-test.bench", "^" + name + "$", "-test.benchtime", c.benchtime}
-			p, err := b.profile(base, c.timeout, args)
+			_, p, err := b.runGo(base, c.timeout, args, runOpts{profile: true})
 			if err != nil {
 				return fmt.Errorf("profiling %s: %w", name, err)
 			}
 			file := filepath.Join(c.profileDir, name+".cpuprofile")
-			j, err := json.Marshal(p)
-			if err != nil {
-				return err
-			}
-			if err := os.WriteFile(file, j, 0o644); err != nil {
+			if err := writeProfile(file, p); err != nil {
 				return err
 			}
 			fmt.Fprintf(out, "\nprofile of %s in Chromium (%s, not timed; load %s)\n", name, file, loadavg())
@@ -291,7 +304,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			var rs []result
 			for i := range c.cold {
 				l0 := loadavg()
-				r, err := coldRun(ctx, c, base, filepath.Join(dir, fmt.Sprintf("cold%d-%s", i, name)), name)
+				r, _, err := coldRun(ctx, c, base, filepath.Join(dir, fmt.Sprintf("cold%d-%s", i, name)), name, "")
 				if err != nil {
 					return fmt.Errorf("%s in a fresh Chromium: %w", name, err)
 				}
@@ -300,6 +313,19 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 				rs = append(rs, r)
 			}
 			fmt.Fprintf(out, "%-36s first op, min / median / max: %s ms\n", name, spread(rs, func(r result) float64 { return r.nsPerOp }))
+			if c.profileDir == "" {
+				continue
+			}
+			file := filepath.Join(c.profileDir, name+".cold.cpuprofile")
+			r, p, err := coldRun(ctx, c, base, filepath.Join(dir, "coldprof-"+name), name, file)
+			if err != nil {
+				return fmt.Errorf("profiling %s in a fresh Chromium: %w", name, err)
+			}
+			if err := writeProfile(file, p); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "\nprofile of the first op of %s in a fresh Chromium (%s; %.3f ms under the profiler; load %s)\n", name, file, r.nsPerOp/1e6, loadavg())
+			printProfile(out, p, focus, c.top)
 		}
 	}
 	return nil
@@ -468,18 +494,24 @@ func startChromium(ctx context.Context, c config, profile string) (*chromium, er
 }
 
 // coldRun times the first op of a benchmark (-test.benchtime 1x: Go's ns/op
-// is that op) in a Chromium started for it with an empty profile.
-func coldRun(ctx context.Context, c config, base, profile, name string) (result, error) {
-	b, err := startChromium(ctx, c, profile)
+// is that op) in a Chromium started for it with an empty profile: the page
+// fetches and compiles the module, waits -cold-pause (a voter reading the
+// ballot; the browser's own start-up settles), then runs it. With a
+// profile file, the run is profiled (and written there) instead of timed
+// alone.
+func coldRun(ctx context.Context, c config, base, userDir, name, profFile string) (result, *profiler.Profile, error) {
+	b, err := startChromium(ctx, c, userDir)
 	if err != nil {
-		return result{}, err
+		return result{}, nil, err
 	}
 	defer b.close()
-	res, err := b.runGo(base, c.timeout, []string{"-test.run", "^$", "-test.bench", "^" + name + "$", "-test.benchtime", "1x"}, false)
+	args := []string{"-test.run", "^$", "-test.bench", "^" + name + "$", "-test.benchtime", "1x"}
+	res, p, err := b.runGo(base, c.timeout, args, runOpts{pause: c.coldPause, profile: profFile != ""})
 	if err != nil {
-		return result{}, err
+		return result{}, nil, err
 	}
-	return parseBench(res.Output)
+	r, err := parseBench(res.Output)
+	return r, p, err
 }
 
 // goRun is what the page's runGo resolves to.
@@ -490,46 +522,83 @@ type goRun struct {
 	CPU    float64 `json:"-"`  // the main thread's CPU from navigation to exit, seconds
 }
 
+// runOpts are the options of one run of the test binary in a page.
+type runOpts struct {
+	cpu     bool          // measure the main thread's CPU time (goRun.CPU)
+	pause   time.Duration // compile the module, then wait this long before running it
+	profile bool          // run under V8's sampling profiler (100 µs)
+}
+
 // runGo loads the page afresh (a new wasm instance, as a voter's new tab)
-// and runs the test binary with args. With cpu it also returns the renderer
-// main thread's CPU time spent from the navigation to the end.
-func (b *chromium) runGo(base string, timeout time.Duration, args []string, cpu bool) (goRun, error) {
+// and runs the test binary with args.
+func (b *chromium) runGo(base string, timeout time.Duration, args []string, o runOpts) (goRun, *profiler.Profile, error) {
 	ctx, cancel := context.WithTimeout(b.ctx, timeout)
 	defer cancel()
 	var res goRun
+	var prof *profiler.Profile
 	var t0 float64
+	a, _ := json.Marshal(args)
 	err := chromedp.Do(ctx,
 		chromedp.Navigate(base),
 		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-			if !cpu {
+			if o.pause <= 0 {
 				return nil
 			}
-			var err error
-			t0, err = threadTime(ctx, t)
-			return err
+			if _, err := chromedp.Evaluate[bool]("compile().then(() => true)", chromedp.EvalAwaitPromise)(ctx, t); err != nil {
+				return err
+			}
+			time.Sleep(o.pause)
+			return nil
 		}),
 		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-			a, _ := json.Marshal(args)
-			var err error
+			if !o.profile {
+				return nil
+			}
+			if _, err := cdp.Call(ctx, t, profiler.Enable, cdp.Empty{}); err != nil {
+				return err
+			}
+			if _, err := cdp.Call(ctx, t, profiler.SetSamplingInterval, profiler.SetSamplingIntervalParams{Interval: 100}); err != nil {
+				return err
+			}
+			_, err := cdp.Call(ctx, t, profiler.Start, cdp.Empty{})
+			return err
+		}),
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) (err error) {
+			if o.cpu {
+				t0, err = threadTime(ctx, t)
+			}
+			return err
+		}),
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) (err error) {
 			res, err = chromedp.Evaluate[goRun]("runGo("+string(a)+")", chromedp.EvalAwaitPromise)(ctx, t)
 			return err
 		}),
 		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-			if !cpu {
+			if !o.cpu {
 				return nil
 			}
 			t1, err := threadTime(ctx, t)
 			res.CPU = t1 - t0
 			return err
 		}),
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			if !o.profile {
+				return nil
+			}
+			r, err := cdp.Call(ctx, t, profiler.Stop, cdp.Empty{})
+			if err == nil {
+				prof = r.Profile
+			}
+			return err
+		}),
 	)
 	if err != nil {
-		return res, err
+		return res, nil, err
 	}
 	if res.Code != 0 {
-		return res, fmt.Errorf("the test binary exited with %d:\n%s", res.Code, res.Output)
+		return res, nil, fmt.Errorf("the test binary exited with %d:\n%s", res.Code, res.Output)
 	}
-	return res, nil
+	return res, prof, nil
 }
 
 // threadTime is the renderer main thread's CPU time so far, in seconds.
@@ -552,7 +621,7 @@ func threadTime(ctx context.Context, t *chromedp.Target) (float64, error) {
 // measure runs one benchmark with args (-test.benchtime Nx) and, with cpu,
 // once more with 1x to get its CPU time per op.
 func (b *chromium) measure(base string, timeout time.Duration, args []string, cpu bool, n int) (result, error) {
-	res, err := b.runGo(base, timeout, args, cpu)
+	res, _, err := b.runGo(base, timeout, args, runOpts{cpu: cpu})
 	if err != nil {
 		return result{}, err
 	}
@@ -568,7 +637,7 @@ func (b *chromium) measure(base string, timeout time.Duration, args []string, cp
 	}
 	one := slices.Clone(args)
 	one[len(one)-1] = "1x"
-	res1, err := b.runGo(base, timeout, one, true)
+	res1, _, err := b.runGo(base, timeout, one, runOpts{cpu: true})
 	if err != nil {
 		return result{}, err
 	}
@@ -587,41 +656,13 @@ func runNative(ctx context.Context, bin, dir string, args []string) (result, err
 	return parseBench(string(b))
 }
 
-// profile runs the benchmark once under V8's sampling profiler.
-func (b *chromium) profile(base string, timeout time.Duration, args []string) (*profiler.Profile, error) {
-	ctx, cancel := context.WithTimeout(b.ctx, timeout)
-	defer cancel()
-	var p *profiler.Profile
-	err := chromedp.Do(ctx,
-		chromedp.Navigate(base),
-		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-			if _, err := cdp.Call(ctx, t, profiler.Enable, cdp.Empty{}); err != nil {
-				return err
-			}
-			if _, err := cdp.Call(ctx, t, profiler.SetSamplingInterval, profiler.SetSamplingIntervalParams{Interval: 100}); err != nil {
-				return err
-			}
-			_, err := cdp.Call(ctx, t, profiler.Start, cdp.Empty{})
-			return err
-		}),
-		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-			a, _ := json.Marshal(args)
-			res, err := chromedp.Evaluate[goRun]("runGo("+string(a)+")", chromedp.EvalAwaitPromise)(ctx, t)
-			if err == nil && res.Code != 0 {
-				err = fmt.Errorf("the test binary exited with %d:\n%s", res.Code, res.Output)
-			}
-			return err
-		}),
-		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-			r, err := cdp.Call(ctx, t, profiler.Stop, cdp.Empty{})
-			if err != nil {
-				return err
-			}
-			p = r.Profile
-			return nil
-		}),
-	)
-	return p, err
+// writeProfile writes p as JSON, the .cpuprofile format DevTools loads.
+func writeProfile(file string, p *profiler.Profile) error {
+	j, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(file, j, 0o644)
 }
 
 // printProfile prints where the time of the samples under a function
