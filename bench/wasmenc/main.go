@@ -37,7 +37,10 @@
 // compiler (Liftoff), so that op also pays for compiling the code it runs.
 // For Encrypt1of5FirstBallots it is a voter's first ballot in a new tab;
 // for Encrypt1of5 it is the op after the benchmark's 8 untimed warm-up
-// ballots. -js-flags passes V8 flags (--no-wasm-lazy-compilation, ...) to
+// ballots. Beside it comes the renderer main thread's CPU time for the
+// whole run (Go's start-up, the benchmark's set-up and the op, compilation
+// on the main thread included), which the load disturbs less. -js-flags
+// passes V8 flags (--no-wasm-lazy-compilation, ...) to
 // see what the first op pays for.
 //
 // With -cpuprofile DIR, after the timed runs, each benchmark runs once more
@@ -309,10 +312,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 					return fmt.Errorf("%s in a fresh Chromium: %w", name, err)
 				}
 				r.load = l0 + " → " + loadavg()
-				fmt.Fprintf(out, "cold %d  %-36s chromium  %8.3f ms first op   load %s\n", i+1, name, r.nsPerOp/1e6, r.load)
+				fmt.Fprintf(out, "cold %d  %-36s chromium  %8.3f ms first op  (run's main-thread CPU %6.1f ms)   load %s\n", i+1, name, r.nsPerOp/1e6, r.runCPU/1e6, r.load)
 				rs = append(rs, r)
 			}
-			fmt.Fprintf(out, "%-36s first op, min / median / max: %s ms\n", name, spread(rs, func(r result) float64 { return r.nsPerOp }))
+			fmt.Fprintf(out, "%-36s first op, min / median / max: %s ms; the run's main-thread CPU: %s ms\n", name,
+				spread(rs, func(r result) float64 { return r.nsPerOp }), spread(rs, func(r result) float64 { return r.runCPU }))
 			if c.profileDir == "" {
 				continue
 			}
@@ -336,6 +340,7 @@ type result struct {
 	n        int
 	nsPerOp  float64 // Go's ns/op: wall time
 	cpuPerOp float64 // ns of CPU per op, 0 if not measured
+	runCPU   float64 // -cold: ns of main-thread CPU of the whole run (Go's start-up, set-up, the op)
 	line     string  // the benchmark's output line
 	load     string
 }
@@ -506,11 +511,12 @@ func coldRun(ctx context.Context, c config, base, userDir, name, profFile string
 	}
 	defer b.close()
 	args := []string{"-test.run", "^$", "-test.bench", "^" + name + "$", "-test.benchtime", "1x"}
-	res, p, err := b.runGo(base, c.timeout, args, runOpts{pause: c.coldPause, profile: profFile != ""})
+	res, p, err := b.runGo(base, c.timeout, args, runOpts{pause: c.coldPause, profile: profFile != "", cpu: true})
 	if err != nil {
 		return result{}, nil, err
 	}
 	r, err := parseBench(res.Output)
+	r.runCPU = res.CPU * 1e9
 	return r, p, err
 }
 
