@@ -89,6 +89,9 @@ var page []byte
 
 func main() {
 	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(2)
+		}
 		fmt.Fprintln(os.Stderr, "wasmenc: error:", err)
 		os.Exit(1)
 	}
