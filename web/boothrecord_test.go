@@ -93,15 +93,7 @@ func boothRecordAttacks(t *testing.T, b *browser, node, cred string) {
 		if p.served.Load() == 0 {
 			t.Fatalf("%s: the proxy served no tampered record", c.mode)
 		}
-		var state struct {
-			Key       string
-			CredShown bool
-			Role      string
-			Focused   string
-		}
-		tb.eval(`({key: document.body.dataset.key, credShown: !document.getElementById('step-cred').hidden,
-			role: document.getElementById('err').getAttribute('role'), focused: document.activeElement.id})`, &state)
-		if state.Key != "refused" || state.CredShown || state.Role != "alert" || state.Focused != "err" {
+		if state := tb.keyState(); !state.refused() {
 			t.Errorf("%s: %+v, want the key refused, no credential step, an alert with focus", c.mode, state)
 		}
 		msg := tb.text("#err")

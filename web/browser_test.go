@@ -906,15 +906,7 @@ func wrongKeyNode(t *testing.T, b *browser) {
 	tb := b.tab()
 	tb.base = proxy
 	tb.open("booth.html", "booth-refused")
-	var state struct {
-		Key       string
-		CredShown bool
-		Role      string
-		Focused   string
-	}
-	tb.eval(`({key: document.body.dataset.key, credShown: !document.getElementById('step-cred').hidden,
-		role: document.getElementById('err').getAttribute('role'), focused: document.activeElement.id})`, &state)
-	if state.Key != "refused" || state.CredShown || state.Role != "alert" || state.Focused != "err" {
+	if state := tb.keyState(); !state.refused() {
 		t.Fatalf("booth behind a node with a wrong key: %+v, want refused, no credential step, an alert with focus", state)
 	}
 	contains(t, "wrong key message", tb.text("#err"), "not the key the trustees", "will not encrypt your ballot")
@@ -1004,4 +996,27 @@ func credentialFromFragment(t *testing.T, b *browser, cred string) {
 		t.Errorf("booth.html#cred=…: the address is still %q after the booth read the credential", got.Href)
 	}
 	b.run("clear the credential field", js(`document.getElementById("cred").value = ""`))
+}
+
+// keyState is what the booth shows about the election key: its state
+// (body data-key), whether the credential step shows, and the error box's
+// role and whether it has the focus.
+type keyState struct {
+	Key       string
+	CredShown bool
+	Role      string
+	Focused   string
+}
+
+// refused: the booth refused the key, shows no credential step, and says
+// why in an alert that has the focus.
+func (k keyState) refused() bool {
+	return k.Key == "refused" && !k.CredShown && k.Role == "alert" && k.Focused == "err"
+}
+
+func (b *browser) keyState() keyState {
+	var state keyState
+	b.eval(`({key: document.body.dataset.key, credShown: !document.getElementById('step-cred').hidden,
+		role: document.getElementById('err').getAttribute('role'), focused: document.activeElement.id})`, &state)
+	return state
 }

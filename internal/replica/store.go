@@ -166,22 +166,17 @@ func (s *boltStore) update(fn func(*bolt.Tx) error) error {
 }
 
 // FirstIndex returns the first index written, or 0 for an empty log.
-func (s *boltStore) FirstIndex() (uint64, error) {
-	var idx uint64
-	err := s.db.View(func(tx *bolt.Tx) error {
-		var err error
-		idx, err = edgeIndex(tx.Bucket(bucketRuns), (*bolt.Cursor).First)
-		return err
-	})
-	return idx, err
-}
+func (s *boltStore) FirstIndex() (uint64, error) { return s.edge((*bolt.Cursor).First) }
 
 // LastIndex returns the last index written, or 0 for an empty log.
-func (s *boltStore) LastIndex() (uint64, error) {
+func (s *boltStore) LastIndex() (uint64, error) { return s.edge((*bolt.Cursor).Last) }
+
+// edge is edgeIndex in a read transaction.
+func (s *boltStore) edge(seek func(*bolt.Cursor) ([]byte, []byte)) (uint64, error) {
 	var idx uint64
 	err := s.db.View(func(tx *bolt.Tx) error {
 		var err error
-		idx, err = edgeIndex(tx.Bucket(bucketRuns), (*bolt.Cursor).Last)
+		idx, err = edgeIndex(tx.Bucket(bucketRuns), seek)
 		return err
 	})
 	return idx, err

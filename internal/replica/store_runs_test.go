@@ -108,14 +108,7 @@ func TestStoreRunsModel(t *testing.T) {
 			_ = want.DeleteRange(first, last)
 		}
 		if step%50 == 49 {
-			if err := s.Close(); err != nil {
-				t.Fatal(err)
-			}
-			var err error
-			if s, err = openBoltStore(path); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = s.Close() })
+			s = reopenTestStore(t, s, path)
 		}
 		checkStoreAgainst(t, s, want, hi+2, fmt.Sprintf("step %d (%s)", step, name))
 	}
@@ -182,14 +175,7 @@ func TestStoreMigratesLegacyLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	s2, err := openBoltStore(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s2.Close()
+	s2 := reopenTestStore(t, s, path)
 	checkStoreAgainst(t, s2, want, 32, "after migration")
 	_ = s2.db.View(func(tx *bolt.Tx) error {
 		if k, _ := tx.Bucket(bucketLogs).Cursor().First(); k != nil {

@@ -21,6 +21,21 @@ func openTestStore(t *testing.T) (*boltStore, string) {
 	return s, path
 }
 
+// reopenTestStore closes s and opens the store at path again, closed when
+// the test ends.
+func reopenTestStore(t *testing.T, s *boltStore, path string) *boltStore {
+	t.Helper()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := openBoltStore(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s2.Close() })
+	return s2
+}
+
 func testLog(idx uint64, data string) *raft.Log {
 	return &raft.Log{
 		Index: idx, Term: idx / 3, Type: raft.LogCommand, Data: []byte(data),
@@ -107,15 +122,7 @@ func TestStoreLogs(t *testing.T) {
 	if err := s.StoreLogs([]*raft.Log{testLog(20, "x"), testLog(21, "y")}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	s2, err := openBoltStore(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s2.Close()
-	check(s2, 20, 21)
+	check(reopenTestStore(t, s, path), 20, 21)
 }
 
 func TestStoreStable(t *testing.T) {
