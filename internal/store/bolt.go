@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"sync"
 	"time"
 
@@ -22,11 +24,15 @@ type BoltOptions struct {
 	// LockTimeout bounds the wait for the file lock held by another
 	// process that has the same file open. Default 1s.
 	LockTimeout time.Duration
-	// InitialMmapSize is the size of the initial memory map. Default 1 GiB.
-	// Why it matters: bbolt remaps when the file outgrows the map, and a
-	// remap waits for every open read transaction, including a held
-	// Snapshot. A map larger than the data (address space, not memory)
-	// keeps writers from stalling behind a snapshot being streamed.
+	// InitialMmapSize is the size of the initial memory map. Default
+	// defaultMmapSize: 64 GiB on 64-bit platforms but Windows, 1 GiB
+	// elsewhere. Why it matters: bbolt remaps when the file outgrows the
+	// map, and a remap waits for every open read transaction, including a
+	// held Snapshot. A map larger than the data (address space, not
+	// memory) keeps writers from stalling behind a snapshot being
+	// streamed: with 1 GiB, a 1,000,000-ballot board (a 3 GB state file)
+	// stopped taking posts for minutes while its nodes streamed their
+	// Raft snapshots (bench/README.md, "A million voters").
 	InitialMmapSize int
 	// PageSize is the page size of a store created new (a power of two,
 	// at least 4 KiB); an existing file keeps the size it was made with.
@@ -37,12 +43,23 @@ type BoltOptions struct {
 	PageSize int
 }
 
+// defaultMmapSize is 64 GiB of address space where that costs nothing:
+// on 64-bit platforms a shared, read-only map past the end of the file
+// takes no memory and leaves the file as it is. Windows grows the file to
+// the map's size, and 32-bit platforms have no such address space: 1 GiB.
+func defaultMmapSize() int {
+	if gib := 64; strconv.IntSize == 64 && runtime.GOOS != "windows" {
+		return gib << 30 // a variable: the constant would not compile for 32-bit
+	}
+	return 1 << 30
+}
+
 func (o BoltOptions) withDefaults() BoltOptions {
 	if o.LockTimeout == 0 {
 		o.LockTimeout = time.Second
 	}
 	if o.InitialMmapSize == 0 {
-		o.InitialMmapSize = 1 << 30
+		o.InitialMmapSize = defaultMmapSize()
 	}
 	if o.PageSize == 0 {
 		o.PageSize = 16 << 10
