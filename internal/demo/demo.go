@@ -484,7 +484,7 @@ func (r *run) clientOptions() apiclient.Options {
 	// A leader lost under load (a 100,000-voter demo beside other work
 	// stopped on "503 no_leader") is elected again within seconds: retry
 	// for about a minute, as a voter's client would; a repeated post is
-	// answered with the position its entries took (SPEC.md §3.14.6.5).
+	// answered with the position its entries took (SPEC.md §3.14.6, item 5).
 	return apiclient.Options{Timeout: d, HTTPClient: &http.Client{Transport: t}, Consistent: true, MaxRetries: demoRetries}
 }
 
