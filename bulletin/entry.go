@@ -116,6 +116,22 @@ func (t EntryType) String() string {
 	return fmt.Sprintf("type(%d)", uint8(t))
 }
 
+// CheckedAgainstElection reports whether a node checks an entry of type t
+// against the whole election before proposing it (SPEC.md §3.14.6, item
+// 5): a credential list against every credential, a shuffle against all
+// the question's rows, a mix decryption against the last shuffle's rows,
+// a partial decryption against the aggregate of every counted ballot (the
+// first one a node checks adds them all up), a result against the tally
+// and every mixed question. At 100,000 ballots and more such a check
+// takes minutes, and a post of such an entry is given that long.
+func (t EntryType) CheckedAgainstElection() bool {
+	switch t {
+	case TypeCredentials, TypeLateCredentials, TypeShuffle, TypeMixDecryption, TypePartialDecryption, TypeResult:
+		return true
+	}
+	return false
+}
+
 // Role returns the only role allowed to author entries of type t.
 func (t EntryType) Role() Role { return registry[t].role }
 

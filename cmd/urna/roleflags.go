@@ -42,7 +42,7 @@ func newClient(what, node, caFile, election string) (*apiclient.Client, error) {
 		if err != nil {
 			return nil, err
 		}
-		t.ResponseHeaderTimeout = 5 * time.Minute // a submit waits for a commit
+		t.ResponseHeaderTimeout = apiclient.SubmitHeaderTimeout
 		opts.HTTPClient = &http.Client{Transport: t}
 	}
 	if election != "" && !ballot.ValidElectionID(election) {

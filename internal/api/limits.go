@@ -1,5 +1,7 @@
 package api
 
+import "time"
+
 // Prefix is the path prefix of API version 1.
 const Prefix = "/api/v1"
 
@@ -39,6 +41,12 @@ const (
 // body is one entry's canonical bytes (SPEC.md §3.1), up to its type's
 // body limit (§3.2), and the answer is the JSON of a one-entry post.
 const EntryContentType = "application/octet-stream"
+
+// LongCheckTimeout is how long a post of an entry the node checks against
+// the whole election (bulletin.EntryType.CheckedAgainstElection) is given
+// to be answered, and how long a client waits for it (SPEC.md §3.14.6,
+// item 5; docs/API.md, "Writing"): other posts get 60 s.
+const LongCheckTimeout = 20 * time.Minute
 
 // Limits of docs/API.md.
 const (

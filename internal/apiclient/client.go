@@ -95,7 +95,7 @@ func New(baseURL string, opts Options) (*Client, error) {
 	hc := opts.HTTPClient
 	if hc == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.ResponseHeaderTimeout = 5 * time.Minute // a submit waits for a commit
+		t.ResponseHeaderTimeout = SubmitHeaderTimeout
 		hc = &http.Client{Transport: t}
 	}
 	return &Client{base: u, hc: hc, opts: opts}, nil
@@ -157,6 +157,13 @@ func readsBoard(path string) bool {
 // BaseURL is the node's base URL.
 func (c *Client) BaseURL() string { return c.base.String() }
 
+// SubmitHeaderTimeout is the ResponseHeaderTimeout of the clients' HTTP
+// transports: a submit is answered once its entries are committed, and one
+// checked against the whole election after up to api.LongCheckTimeout.
+// Each attempt of a call is bounded besides by Options.Timeout, or
+// api.LongCheckTimeout for such a submit.
+const SubmitHeaderTimeout = api.LongCheckTimeout + time.Minute
+
 // call is one API request.
 type call struct {
 	method string
@@ -166,6 +173,7 @@ type call struct {
 	ctype  string // the body's Content-Type, if not JSON
 	auth   bool   // send the cluster token
 	stream bool   // no per-attempt timeout; the caller closes the body
+	long   bool   // a submit the node checks against the whole election: api.LongCheckTimeout per attempt at least
 }
 
 // do performs the call with retries and returns the successful response
@@ -221,7 +229,11 @@ func (c *Client) attempt(ctx context.Context, cl call, target string) (*http.Res
 	actx, cancel := context.WithCancel(ctx) // a stream's reads can cut it (idleBody)
 	if !cl.stream {
 		cancel()
-		actx, cancel = context.WithTimeout(ctx, c.opts.Timeout)
+		d := c.opts.Timeout
+		if cl.long {
+			d = max(d, api.LongCheckTimeout)
+		}
+		actx, cancel = context.WithTimeout(ctx, d)
 	}
 	var body io.Reader
 	if cl.body != nil {
@@ -341,15 +353,21 @@ func get[T any](ctx context.Context, c *Client, path string, q url.Values) (*T, 
 }
 
 func (c *Client) postJSON(ctx context.Context, path string, in, out any, auth bool) error {
+	return c.post(ctx, call{method: http.MethodPost, path: path, auth: auth}, in, out)
+}
+
+// post sends in as the JSON body of cl and decodes the answer into out.
+func (c *Client) post(ctx context.Context, cl call, in, out any) error {
 	body, err := json.Marshal(in)
 	if err != nil {
-		return fmt.Errorf("apiclient: encoding %s: %w", path, err)
+		return fmt.Errorf("apiclient: encoding %s: %w", cl.path, err)
 	}
-	_, buf, err := c.do(ctx, call{method: http.MethodPost, path: path, body: body, auth: auth})
+	cl.body = body
+	_, buf, err := c.do(ctx, cl)
 	if err != nil {
 		return err
 	}
-	return decode(path, buf, out)
+	return decode(cl.path, buf, out)
 }
 
 func decode(path string, buf []byte, v any) error {
@@ -391,9 +409,14 @@ func (c *Client) Submit(ctx context.Context, entries [][]byte) ([]SubmitResult, 
 
 // submit posts entries as JSON, or the one entry in binary.
 func (c *Client) submit(ctx context.Context, entries [][]byte, binary bool) ([]SubmitResult, error) {
+	long := false
+	for _, e := range entries {
+		// An entry's type is its second byte (SPEC.md §3.1).
+		long = long || len(e) > 1 && bulletin.EntryType(e[1]).CheckedAgainstElection()
+	}
 	var resp api.SubmitResponse
 	if binary {
-		_, buf, err := c.do(ctx, call{method: http.MethodPost, path: "/entries", body: entries[0], ctype: api.EntryContentType})
+		_, buf, err := c.do(ctx, call{method: http.MethodPost, path: "/entries", body: entries[0], ctype: api.EntryContentType, long: long})
 		if err != nil {
 			return nil, err
 		}
@@ -405,7 +428,7 @@ func (c *Client) submit(ctx context.Context, entries [][]byte, binary bool) ([]S
 		for i, e := range entries {
 			req.Entries[i] = wire.EncodeB64(e)
 		}
-		if err := c.postJSON(ctx, "/entries", req, &resp, false); err != nil {
+		if err := c.post(ctx, call{method: http.MethodPost, path: "/entries", long: long}, req, &resp); err != nil {
 			return nil, err
 		}
 	}

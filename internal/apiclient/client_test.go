@@ -472,3 +472,30 @@ func TestAttackRecordStream(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestLongCheckedSubmitWaits: a post of an entry the node checks against
+// the whole election (a partial decryption: the first one adds up every
+// counted ballot) waits past the client's Timeout for its answer, as
+// SPEC.md §3.14.6 item 5 says a client should; an ordinary entry's post
+// still ends at the Timeout. The node answers both after 400 ms.
+func TestLongCheckedSubmitWaits(t *testing.T) {
+	h := httpapi.New(httpapitest.Sample(), httpapi.Options{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(400 * time.Millisecond)
+		h.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	c, _ := apiclient.New(srv.URL, apiclient.Options{Timeout: 100 * time.Millisecond, MaxRetries: -1})
+	for _, tc := range []struct {
+		typ  bulletin.EntryType
+		long bool
+	}{{bulletin.TypePartialDecryption, true}, {bulletin.TypeShuffle, true}, {bulletin.TypeBallot, false}} {
+		rs, err := c.Submit(context.Background(), [][]byte{{bulletin.EntryVersion, byte(tc.typ)}})
+		switch {
+		case tc.long && (err != nil || len(rs) != 1 || rs[0].Err != nil):
+			t.Errorf("a %s post answered after the client's timeout: %v %+v, want its result", tc.typ, err, rs)
+		case !tc.long && !errors.Is(err, context.DeadlineExceeded):
+			t.Errorf("a %s post answered after the client's timeout: %v %+v, want the timeout", tc.typ, err, rs)
+		}
+	}
+}

@@ -224,7 +224,7 @@ func TestLongCheckOutlivesRequestTimeouts(t *testing.T) {
 	follower := followerOf("http://"+leaderAddr, "Submit")
 	followerAddr := serveReal(t, follower, short)
 
-	for _, typ := range []bulletin.EntryType{bulletin.TypeCredentials, bulletin.TypeShuffle, bulletin.TypeMixDecryption, bulletin.TypeResult} {
+	for _, typ := range []bulletin.EntryType{bulletin.TypeCredentials, bulletin.TypeShuffle, bulletin.TypeMixDecryption, bulletin.TypePartialDecryption, bulletin.TypeResult} {
 		e := entryOfType(t, typ, 100)
 		for name, addr := range map[string]string{"leader": leaderAddr, "follower": followerAddr} {
 			a := postRaw(t, addr, bytes.NewReader(e), int64(len(e)))

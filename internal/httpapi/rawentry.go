@@ -137,28 +137,14 @@ func bodyCut(err error, format string, a ...any) error {
 	return malformed("the request body could not be read completely (it must arrive within the node's read timeout)")
 }
 
-// longCheck reports whether the leader checks an entry of type t against
-// the whole election before proposing it (SPEC.md §3.9): a credential
-// list against every credential, a shuffle against all the question's
-// rows, a mix decryption against the last shuffle's rows, a result
-// against the tally and every mixed question. Such entries are the large
-// ones, or depend on them.
-func longCheck(t bulletin.EntryType) bool {
-	switch t {
-	case bulletin.TypeCredentials, bulletin.TypeLateCredentials, bulletin.TypeShuffle, bulletin.TypeMixDecryption, bulletin.TypeResult:
-		return true
-	}
-	return false
-}
-
 // submitTimeout is the time a post of entries gets: opts.RequestTimeout,
 // or opts.LongCheckTimeout when one of them is checked against the whole
-// election (longCheck).
+// election (bulletin.EntryType.CheckedAgainstElection).
 func (s *server) submitTimeout(entries [][]byte) time.Duration {
 	for _, e := range entries {
 		// An entry's type is its second byte (SPEC.md §3.1); one that
 		// does not parse is refused by Submit anyway.
-		if len(e) > 1 && longCheck(bulletin.EntryType(e[1])) {
+		if len(e) > 1 && bulletin.EntryType(e[1]).CheckedAgainstElection() {
 			return s.opts.LongCheckTimeout
 		}
 	}

@@ -45,7 +45,7 @@ type Options struct {
 	RequestTimeout time.Duration
 	// LongCheckTimeout replaces RequestTimeout, and extends WriteTimeout,
 	// for a post of an entry the leader checks against the whole election
-	// before proposing it (longCheck: a credential list, a shuffle of all
+	// before proposing it (bulletin.EntryType.CheckedAgainstElection: a credential list, a shuffle of all
 	// the counted ballots, a mix decryption, a result): at 100,000
 	// ballots a shuffle's check takes minutes.
 	LongCheckTimeout time.Duration
@@ -106,7 +106,7 @@ func DefaultOptions() Options {
 		WriteTimeout:      2 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
 		RequestTimeout:    60 * time.Second,
-		LongCheckTimeout:  20 * time.Minute,
+		LongCheckTimeout:  api.LongCheckTimeout,
 		RetryAfter:        time.Second,
 		KeepAlive:         15 * time.Second,
 		MaxStreams:        1024,
