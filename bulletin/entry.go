@@ -132,6 +132,20 @@ func (t EntryType) CheckedAgainstElection() bool {
 	return false
 }
 
+// PostCheckedAgainstElection reports whether a post of these canonical
+// entries holds one of a type CheckedAgainstElection (an entry's type is
+// its second byte, SPEC.md §3.1; one too short to have it is refused
+// anyway): a post a node gives longer to be answered, and its client
+// waits longer for (SPEC.md §3.14.6, item 5).
+func PostCheckedAgainstElection(entries [][]byte) bool {
+	for _, e := range entries {
+		if len(e) > 1 && EntryType(e[1]).CheckedAgainstElection() {
+			return true
+		}
+	}
+	return false
+}
+
 // Role returns the only role allowed to author entries of type t.
 func (t EntryType) Role() Role { return registry[t].role }
 

@@ -409,11 +409,7 @@ func (c *Client) Submit(ctx context.Context, entries [][]byte) ([]SubmitResult, 
 
 // submit posts entries as JSON, or the one entry in binary.
 func (c *Client) submit(ctx context.Context, entries [][]byte, binary bool) ([]SubmitResult, error) {
-	long := false
-	for _, e := range entries {
-		// An entry's type is its second byte (SPEC.md §3.1).
-		long = long || len(e) > 1 && bulletin.EntryType(e[1]).CheckedAgainstElection()
-	}
+	long := bulletin.PostCheckedAgainstElection(entries)
 	var resp api.SubmitResponse
 	if binary {
 		_, buf, err := c.do(ctx, call{method: http.MethodPost, path: "/entries", body: entries[0], ctype: api.EntryContentType, long: long})

@@ -139,14 +139,10 @@ func bodyCut(err error, format string, a ...any) error {
 
 // submitTimeout is the time a post of entries gets: opts.RequestTimeout,
 // or opts.LongCheckTimeout when one of them is checked against the whole
-// election (bulletin.EntryType.CheckedAgainstElection).
+// election (bulletin.PostCheckedAgainstElection).
 func (s *server) submitTimeout(entries [][]byte) time.Duration {
-	for _, e := range entries {
-		// An entry's type is its second byte (SPEC.md §3.1); one that
-		// does not parse is refused by Submit anyway.
-		if len(e) > 1 && bulletin.EntryType(e[1]).CheckedAgainstElection() {
-			return s.opts.LongCheckTimeout
-		}
+	if bulletin.PostCheckedAgainstElection(entries) {
+		return s.opts.LongCheckTimeout
 	}
 	return s.opts.RequestTimeout
 }

@@ -45,9 +45,10 @@ type Options struct {
 	RequestTimeout time.Duration
 	// LongCheckTimeout replaces RequestTimeout, and extends WriteTimeout,
 	// for a post of an entry the leader checks against the whole election
-	// before proposing it (bulletin.EntryType.CheckedAgainstElection: a credential list, a shuffle of all
-	// the counted ballots, a mix decryption, a result): at 100,000
-	// ballots a shuffle's check takes minutes.
+	// before proposing it (bulletin.PostCheckedAgainstElection: a
+	// credential list, a shuffle of all the counted ballots, a mix
+	// decryption, a partial decryption, a result): at 100,000 ballots a
+	// shuffle's check takes minutes. Default api.LongCheckTimeout.
 	LongCheckTimeout time.Duration
 	// RetryAfter is the Retry-After sent with 503 answers.
 	RetryAfter time.Duration

@@ -488,12 +488,7 @@ func dataKey(index uint64) []byte { return append(u64(index), 'd') }
 // putLog stores l in run as a version-2 record. l.Data MUST NOT change
 // until the transaction ends.
 func putLog(run *bolt.Bucket, l *raft.Log) error {
-	b := make([]byte, 0, 1+8+8+1+8+4+len(l.Extensions))
-	b = append(b, logRecordV2)
-	b = binary.BigEndian.AppendUint64(b, l.Index)
-	b = binary.BigEndian.AppendUint64(b, l.Term)
-	b = append(b, byte(l.Type))
-	b = binary.BigEndian.AppendUint64(b, uint64(appendedAt(l)))
+	b := appendLogHeader(make([]byte, 0, logHeaderSize+4+len(l.Extensions)), logRecordV2, l)
 	b = binary.BigEndian.AppendUint32(b, uint32(len(l.Extensions)))
 	b = append(b, l.Extensions...)
 	if err := run.Put(u64(l.Index), b); err != nil {
@@ -505,25 +500,24 @@ func putLog(run *bolt.Bucket, l *raft.Log) error {
 	return run.Put(dataKey(l.Index), l.Data)
 }
 
+// logHeaderSize is the size of a record's header (appendLogHeader).
+const logHeaderSize = 1 + 8 + 8 + 1 + 8
+
+// appendLogHeader appends the header of both record versions: the
+// version, then l's index, term, type and append time.
+func appendLogHeader(b []byte, version byte, l *raft.Log) []byte {
+	b = append(b, version)
+	b = binary.BigEndian.AppendUint64(b, l.Index)
+	b = binary.BigEndian.AppendUint64(b, l.Term)
+	b = append(b, byte(l.Type))
+	return binary.BigEndian.AppendUint64(b, uint64(appendedAt(l)))
+}
+
 func appendedAt(l *raft.Log) int64 {
 	if l.AppendedAt.IsZero() {
 		return 0
 	}
 	return l.AppendedAt.UnixNano()
-}
-
-// encodeLog is the version-1 record of l (what stores before runs wrote).
-func encodeLog(l *raft.Log) []byte {
-	b := make([]byte, 0, 1+8+8+1+8+4+len(l.Data)+4+len(l.Extensions))
-	b = append(b, logRecordV1)
-	b = binary.BigEndian.AppendUint64(b, l.Index)
-	b = binary.BigEndian.AppendUint64(b, l.Term)
-	b = append(b, byte(l.Type))
-	b = binary.BigEndian.AppendUint64(b, uint64(appendedAt(l)))
-	b = binary.BigEndian.AppendUint32(b, uint32(len(l.Data)))
-	b = append(b, l.Data...)
-	b = binary.BigEndian.AppendUint32(b, uint32(len(l.Extensions)))
-	return append(b, l.Extensions...)
 }
 
 // decodeLog reads record b into out; data is the value at the record's

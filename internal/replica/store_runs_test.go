@@ -2,6 +2,7 @@ package replica
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -223,4 +224,14 @@ func TestStoreLogsDataIsTheCallers(t *testing.T) {
 	if err := s.GetLog(1, &again); err != nil || again.Data[0] != 'd' {
 		t.Fatalf("GetLog's data aliases the store: %q, %v", again.Data[:1], err)
 	}
+}
+
+// encodeLog is the version-1 record of l, as stores before runs wrote it
+// (a length-prefixed copy of the data inside the record).
+func encodeLog(l *raft.Log) []byte {
+	b := appendLogHeader(make([]byte, 0, logHeaderSize+4+len(l.Data)+4+len(l.Extensions)), logRecordV1, l)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(l.Data)))
+	b = append(b, l.Data...)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(l.Extensions)))
+	return append(b, l.Extensions...)
 }
