@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/hashicorp/raft"
@@ -119,4 +122,57 @@ func TestApplyPanicsOnGarbage(t *testing.T) {
 		}
 	}()
 	a.Apply(&raft.Log{Index: 1, Type: raft.LogCommand, Data: []byte{9, 9, 9}})
+}
+
+// TestSnapshotHeaderLayout pins raft's FileSnapshotStore layout that
+// snapshotHeaderOf relies on, and shows what it saves: the store's Open
+// reads the whole state file (a flipped byte past the header fails its
+// CRC), while the start-up decision reads the header alone.
+func TestSnapshotHeaderLayout(t *testing.T) {
+	dir := t.TempDir()
+	snaps, err := raft.NewFileSnapshotStoreWithLogger(dir, 1, newHCLogger(slog.New(slog.DiscardHandler), "raft-snap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink, err := snaps.Create(raft.SnapshotVersionMax, 40, 2, raft.Configuration{}, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := snapHeader{fsmIndex: 39, membersIndex: 5, members: map[string]string{"n1": "http://a"}}
+	body := bytes.Repeat([]byte{7}, 1<<20)
+	if _, err := sink.Write(append(h.encode(), body...)); err != nil {
+		t.Fatal(err)
+	}
+	if err := sink.Close(); err != nil {
+		t.Fatal(err)
+	}
+	id := sink.ID()
+	got, err := snapshotHeaderOf(dir, id)
+	if err != nil || got.fsmIndex != 39 || got.membersIndex != 5 || got.members["n1"] != "http://a" {
+		t.Fatalf("snapshotHeaderOf = %+v, %v", got, err)
+	}
+	fsm := &listFSM{applied: 39}
+	if !skipRestore(dir, snaps, fsm, 5, slog.New(slog.DiscardHandler)) {
+		t.Fatal("FSM at the snapshot's index: restore not skipped")
+	}
+	if skipRestore(dir, snaps, &listFSM{applied: 38}, 5, slog.New(slog.DiscardHandler)) {
+		t.Fatal("FSM behind the snapshot: restore skipped")
+	}
+
+	path := filepath.Join(dir, "snapshots", id, "state.bin")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw[len(raw)-1] ^= 1
+	if err := os.WriteFile(path, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, rc, err := snaps.Open(id); err == nil {
+		rc.Close()
+		t.Fatal("raft's Open accepted a state file whose CRC does not match: it no longer reads the whole file")
+	}
+	if !skipRestore(dir, snaps, fsm, 5, slog.New(slog.DiscardHandler)) {
+		t.Fatal("the start-up decision read past the header")
+	}
 }

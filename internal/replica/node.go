@@ -1,6 +1,7 @@
 package replica
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -164,7 +165,7 @@ func startNode(cfg Config, fsm FSM, trans raft.Transport, store *boltStore) (*No
 	adapter := &fsmAdapter{fsm: fsm, store: store, log: cfg.Logger, members: members, membersIndex: membersIndex}
 
 	rc := cfg.raftConfig()
-	rc.NoSnapshotRestoreOnStart = skipRestore(snaps, fsm, membersIndex, cfg.Logger)
+	rc.NoSnapshotRestoreOnStart = skipRestore(cfg.DataDir, snaps, fsm, membersIndex, cfg.Logger)
 
 	r, err := raft.NewRaft(rc, adapter, logs, store, snaps, trans)
 	if err != nil {
@@ -217,18 +218,12 @@ func startNode(cfg Config, fsm FSM, trans raft.Transport, store *boltStore) (*No
 // latest snapshot, so raft need not restore it at startup (raft then replays
 // only the log after the snapshot, which the FSM skips up to its applied
 // index). Any doubt means restore.
-func skipRestore(snaps *raft.FileSnapshotStore, fsm FSM, membersIndex uint64, log *slog.Logger) bool {
+func skipRestore(dataDir string, snaps *raft.FileSnapshotStore, fsm FSM, membersIndex uint64, log *slog.Logger) bool {
 	list, err := snaps.List()
 	if err != nil || len(list) == 0 {
 		return false
 	}
-	_, rc, err := snaps.Open(list[0].ID)
-	if err != nil {
-		log.Warn("replica: cannot open latest snapshot; raft will try to restore", "err", err)
-		return false
-	}
-	h, err := readSnapHeader(rc)
-	_ = rc.Close()
+	h, err := snapshotHeaderOf(dataDir, list[0].ID)
 	if err != nil {
 		log.Warn("replica: cannot read latest snapshot header; raft will try to restore", "err", err)
 		return false
@@ -236,6 +231,23 @@ func skipRestore(snaps *raft.FileSnapshotStore, fsm FSM, membersIndex uint64, lo
 	skip := fsm.AppliedIndex() >= h.fsmIndex && membersIndex >= h.membersIndex
 	log.Info("replica: startup", "fsm_applied", fsm.AppliedIndex(), "snapshot_index", list[0].Index, "snapshot_fsm_index", h.fsmIndex, "restore", !skip)
 	return skip
+}
+
+// snapshotHeaderOf reads the replica's header (snapHeader) at the start of
+// the snapshot id that raft's FileSnapshotStore keeps under dataDir, in its
+// layout: snapshots/<id>/state.bin. It does not use the store's Open, which
+// reads the whole state file to check its CRC before returning: 2.3 GB and
+// minutes at a million ballots, for a decision that needs the first bytes.
+// The CRC still guards every use of the snapshot's contents: a restore or a
+// send to a follower opens it through the store. TestSnapshotHeaderLayout
+// pins the layout.
+func snapshotHeaderOf(dataDir, id string) (snapHeader, error) {
+	f, err := os.Open(filepath.Join(dataDir, "snapshots", id, "state.bin"))
+	if err != nil {
+		return snapHeader{}, fmt.Errorf("replica: snapshot %s: %w", id, err)
+	}
+	defer f.Close()
+	return readSnapHeader(bufio.NewReader(f))
 }
 
 // watchLeadership records this node's API address in the replicated
