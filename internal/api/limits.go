@@ -56,6 +56,10 @@ const (
 	// page of GET /entries and /blocks; a larger limit is clamped.
 	DefaultPageLimit = 100
 	MaxPageLimit     = 1000
+	// MaxPageBytes ends a page of GET /entries after the entry that brings
+	// its entries' canonical bytes to this many or more: a short page is not
+	// the end of the board; an empty one is.
+	MaxPageBytes = 8 << 20
 	// MaxEntriesBody bounds the body of POST /entries; MaxBody every other
 	// JSON body.
 	MaxEntriesBody = 16 << 20

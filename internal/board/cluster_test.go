@@ -347,7 +347,7 @@ func (c *tcluster) mustRepeat(what string, entry []byte) {
 	if res[0].Err != nil {
 		c.t.Fatalf("%s: %v, want the position of the first post", what, res[0].Err)
 	}
-	got, err := n.board.Entries(context.Background(), res[0].Seq, 1)
+	got, err := n.board.Entries(context.Background(), res[0].Seq, 1, 0)
 	if err != nil || len(got) != 1 || !bytes.Equal(got[0].Raw, entry) {
 		c.t.Fatalf("%s: answered seq %d, which does not hold these bytes (%v)", what, res[0].Seq, err)
 	}

@@ -115,7 +115,7 @@ func runLargeEntry(t *testing.T, open func(testing.TB, string, string) store.Sto
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
-		got, err := n.board.Entries(context.Background(), 1, 1)
+		got, err := n.board.Entries(context.Background(), 1, 1, 0)
 		if err != nil || len(got) != 1 || !bytes.Equal(got[0].Raw, entry) {
 			t.Fatalf("%s: the credential list reads back wrong (%v)", id, err)
 		}

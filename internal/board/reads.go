@@ -103,24 +103,40 @@ func (r *Reader) Election(ctx context.Context) (*Election, error) {
 }
 
 // Entries returns up to limit entries from seq from.
-func (r *Reader) Entries(ctx context.Context, from uint64, limit int) ([]Entry, error) {
+//
+// The page also ends after the entry that brings its entries' bytes to
+// maxBytes or more (0: no such bound), so that a page is never many large
+// entries (credential lists, shuffles) at once: a page holds at least one
+// entry when there is one, and a shorter page does not mean the end.
+func (r *Reader) Entries(ctx context.Context, from uint64, limit, maxBytes int) ([]Entry, error) {
 	v := r.src.current()
 	return readPage(ctx, r.st, "entries", from, limit, v.entries, func(tx store.ReadTx, to uint64, out *[]Entry) error {
 		blk, err := findBlock(tx, v.blocks, from)
 		if err != nil {
 			return err
 		}
-		return tx.Entries(from, to, func(seq uint64, data []byte) error {
+		size := 0
+		err = tx.Entries(from, to, func(seq uint64, data []byte) error {
 			for seq >= blk.LogSize {
 				if blk, err = readBlock(tx, blk.Height+1); err != nil {
 					return err
 				}
 			}
 			*out = append(*out, Entry{Seq: seq, Block: blk.Height, Raw: data})
+			if size += len(data); maxBytes > 0 && size >= maxBytes {
+				return errPageFull // before the store copies another entry
+			}
 			return nil
 		})
+		if errors.Is(err, errPageFull) {
+			return nil
+		}
+		return err
 	})
 }
+
+// errPageFull ends a page of entries at its byte bound.
+var errPageFull = errors.New("page full")
 
 // Blocks returns up to limit blocks from height from.
 func (r *Reader) Blocks(ctx context.Context, from uint64, limit int) ([]Block, error) {

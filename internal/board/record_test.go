@@ -170,3 +170,49 @@ func boardOfBlocks(t *testing.T) *Board {
 	c.mustAccept("deals", deals[1:]...) // one post: a block of two entries
 	return c.leader().board
 }
+
+// TestEntriesPageBytes: a page of entries ends after the entry that
+// brings its bytes to the bound, holds one entry however large, and the
+// pages read one after another give the board's entries in order.
+func TestEntriesPageBytes(t *testing.T) {
+	ctx := context.Background()
+	b := boardOfBlocks(t)
+	all, err := b.Entries(ctx, 0, 100, 0)
+	if err != nil || len(all) != 5 {
+		t.Fatalf("unbounded page: %d entries, %v; want 5", len(all), err)
+	}
+	for _, tc := range []struct {
+		maxBytes int
+		want     int
+	}{
+		{1, 1},                   // one entry, however small the bound
+		{len(all[0].Raw), 1},     // the manifest reaches the bound
+		{len(all[0].Raw) + 1, 2}, // the credential list brings the page over it
+		{len(all[0].Raw) + len(all[1].Raw) + 1, 3}, // and so on
+	} {
+		got, err := b.Entries(ctx, 0, 100, tc.maxBytes)
+		if err != nil || len(got) != tc.want {
+			t.Fatalf("bound %d: %d entries, %v; want %d", tc.maxBytes, len(got), err, tc.want)
+		}
+	}
+	var paged []Entry
+	for from := uint64(0); ; {
+		page, err := b.Entries(ctx, from, 100, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		paged = append(paged, page...)
+		from = page[len(page)-1].Seq + 1
+	}
+	if len(paged) != len(all) {
+		t.Fatalf("one-entry pages gave %d entries, want %d", len(paged), len(all))
+	}
+	for i := range all {
+		if paged[i].Seq != all[i].Seq || paged[i].Block != all[i].Block || !bytes.Equal(paged[i].Raw, all[i].Raw) {
+			t.Fatalf("entry %d differs when read one per page", i)
+		}
+	}
+}

@@ -602,12 +602,38 @@ func TestAttackOversizedEntries(t *testing.T) {
 // MaxLargePosts tokens, so another large post meanwhile is refused with
 // 503 and Retry-After (memory stays bounded), small posts go on, and once
 // ReadTimeout cuts it the token is free again; nothing of it reaches the
-// backend.
+// backend. The same tokens bound answers of GET /entries whose entries
+// exceed MaxEntriesBody: one is refused alike while the token is held.
 func TestAttackSlowLargeEntry(t *testing.T) {
 	f := httpapitest.Sample()
 	addr := serveReal(t, f, httpapi.Options{MaxEntriesBody: 4096, MaxLargePosts: 1, ReadTimeout: 5 * time.Second})
 	large := rawEntry(1, bulletin.TypeCredentials, 8192)
 	small := rawEntry(1, bulletin.TypeBallot, 100)
+	bigSeq := uint64(len(f.EntriesV))
+	f.EntriesV = append(f.EntriesV, api.Entry{Seq: bigSeq, Type: "credentials", Entry: large})
+	read := func(path string) answer {
+		t.Helper()
+		req, err := http.NewRequest("GET", "http://"+addr+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return exchange(t, http.DefaultClient, req)
+	}
+	bigReads := []string{fmt.Sprintf("/api/v1/entries?from=%d", bigSeq), fmt.Sprintf("/api/v1/entries/%d", bigSeq)}
+	for i, p := range bigReads {
+		a := read(p)
+		var page api.EntriesResponse
+		var err error
+		if i == 0 {
+			err = json.Unmarshal(a.body, &page)
+		} else {
+			page.Entries = make([]api.Entry, 1)
+			err = json.Unmarshal(a.body, &page.Entries[0])
+		}
+		if a.status != 200 || err != nil || len(page.Entries) != 1 || !bytes.Equal(page.Entries[0].Entry, large) {
+			t.Fatalf("GET %s with the token free: %d (%v), want 200 with the entry", p, a.status, err)
+		}
+	}
 
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -635,6 +661,14 @@ func TestAttackSlowLargeEntry(t *testing.T) {
 	}
 	if a := postRaw(t, addr, bytes.NewReader(small), int64(len(small))); a.status != 200 {
 		t.Fatalf("a small post beside the slow large one: %d %s", a.status, a.body)
+	}
+	for _, p := range bigReads {
+		if a := read(p); a.status != 503 || a.errorBody(t).Code != api.CodeOverloaded || a.header.Get("Retry-After") == "" {
+			t.Fatalf("GET %s beside the slow post: %d %s, want 503 overloaded with Retry-After", p, a.status, a.body)
+		}
+	}
+	if a := read(fmt.Sprintf("/api/v1/entries?from=0&limit=%d", bigSeq)); a.status != 200 {
+		t.Fatalf("a page of small entries beside the slow post: %d %s", a.status, a.body)
 	}
 
 	// The slow post is cut by the read timeout, with a clear error (or a

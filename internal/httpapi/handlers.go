@@ -233,7 +233,16 @@ func entrySeq(e api.Entry) uint64    { return e.Seq }
 func blockHeight(b api.Block) uint64 { return b.Height }
 func fixEntry(e *api.Entry)          { e.View = rawOrNull(e.View) }
 func (s *server) entry(c echo.Context) error {
-	return item(c, "seq", s.be(c).Entries, entrySeq, fixEntry)
+	release := func() {}
+	defer func() { release() }()
+	return item(c, "seq", func(ctx context.Context, at uint64, n int) ([]api.Entry, error) {
+		list, err := s.be(c).Entries(ctx, at, n)
+		if err != nil {
+			return nil, err
+		}
+		release, err = s.holdLargeRead(list)
+		return list, err
+	}, entrySeq, fixEntry)
 }
 func (s *server) block(c echo.Context) error {
 	return item(c, "height", s.be(c).Blocks, blockHeight, func(*api.Block) {})
@@ -244,6 +253,11 @@ func (s *server) entries(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	release, err := s.holdLargeRead(list)
+	if err != nil {
+		return err
+	}
+	defer release()
 	resp := api.EntriesResponse{Entries: nonNil(list), Next: from}
 	for i := range list {
 		fixEntry(&list[i])
@@ -253,6 +267,27 @@ func (s *server) entries(c echo.Context) error {
 		return c.JSON(http.StatusOK, resp)
 	}
 	return writeEntries(c, &resp)
+}
+
+// holdLargeRead takes one of the large-entry tokens (rawentry.go) for an
+// answer whose entries' bytes exceed MaxEntriesBody, until release: its
+// JSON (base64, a view) is larger still, so such answers are built a few at
+// a time, as large posts are read. None free: 503 overloaded.
+func (s *server) holdLargeRead(list []api.Entry) (release func(), err error) {
+	var n int64
+	for i := range list {
+		n += int64(len(list[i].Entry))
+	}
+	if n <= s.opts.MaxEntriesBody {
+		return func() {}, nil
+	}
+	select {
+	case s.large <- struct{}{}:
+		return func() { <-s.large }, nil
+	default:
+		return func() {}, &Error{Status: http.StatusServiceUnavailable, Code: api.CodeOverloaded,
+			Message: fmt.Sprintf("%d large entries are being read or posted; try again later", cap(s.large))}
+	}
 }
 
 // writeEntries writes resp as c.JSON would, byte for byte, one entry at a

@@ -31,7 +31,7 @@ type node struct {
 type election interface {
 	Submit(ctx context.Context, entries [][]byte) ([]board.Posted, error)
 	Election(ctx context.Context) (*board.Election, error)
-	Entries(ctx context.Context, from uint64, limit int) ([]board.Entry, error)
+	Entries(ctx context.Context, from uint64, limit, maxBytes int) ([]board.Entry, error)
 	Blocks(ctx context.Context, from uint64, limit int) ([]board.Block, error)
 	Tracker(ctx context.Context, prefix []byte) (*board.TrackerStatus, error)
 	Checkpoint(ctx context.Context) (*board.SignedCheckpoint, error)
@@ -173,7 +173,7 @@ func mapAll[T, U any](list []T, err error, to func(T) (U, error)) ([]U, error) {
 }
 
 func (n node) Entries(ctx context.Context, from uint64, limit int) ([]api.Entry, error) {
-	list, err := n.e.Entries(ctx, from, limit)
+	list, err := n.e.Entries(ctx, from, limit, api.MaxPageBytes)
 	return mapAll(list, err, entryOf)
 }
 

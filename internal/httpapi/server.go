@@ -65,8 +65,9 @@ type Options struct {
 	MaxBody        int64
 	// MaxLargePosts bounds the binary posts of an entry larger than
 	// MaxEntriesBody (up to its type's limit, SPEC.md §3.2: a credential
-	// list, a shuffle) read and submitted at once; one more is refused
-	// with 503 overloaded, so the memory they hold stays bounded.
+	// list, a shuffle) read and submitted at once, together with the
+	// answers of GET /entries whose entries exceed MaxEntriesBody; one more
+	// is refused with 503 overloaded, so the memory they hold stays bounded.
 	MaxLargePosts int
 
 	// ForwardTransport carries writes forwarded to the leader (nil: a

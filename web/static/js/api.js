@@ -143,13 +143,16 @@ export function events() { return new EventSource(url('events')); }
 
 // pages fetches a list in pages of limit from the start: path?from=<from>
 // &limit=<limit> answers {<key>: [...]}, and next(answer, items) gives the
-// from of the following page. It stops at a short page, or after max pages.
+// from of the following page. It stops at an empty page (a short one is
+// not the end: docs/API.md), or after max pages.
 export async function pages(path, key, from, { limit, max, next }) {
   const out = [];
   for (let n = 0; n < max; n++) {
     const r = await api(`${path}?from=${from}&limit=${limit}`);
+    // A short page is not the end: the node also ends a page of entries at
+    // 8 MiB (docs/API.md). An empty page is.
+    if (r[key].length === 0) break;
     out.push(...r[key]);
-    if (r[key].length < limit) break;
     from = next(r, out);
   }
   return out;
