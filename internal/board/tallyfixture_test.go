@@ -11,6 +11,7 @@ import (
 	"github.com/urna-vote/urna/internal/group"
 	"github.com/urna-vote/urna/internal/replica"
 	"github.com/urna-vote/urna/internal/schnorr"
+	"github.com/urna-vote/urna/internal/store"
 	"github.com/urna-vote/urna/internal/testonly"
 )
 
@@ -24,13 +25,15 @@ type tallyFixture struct {
 	// tamper, if set, changes the body of ballot k (0-based, revotes
 	// last) before it is posted.
 	tamper func(k int, body []byte)
+	// open opens the board's store (nil: bbolt, boltOpener).
+	open func(tb testing.TB, id, dir string) store.Store
 }
 
 // oneOfFive is the shape of bench/manifest-1of5.json and of the
 // 1,000,000-ballot demo: one question, choose 1 of 5.
 var oneOfFive = []ballot.Question{{Text: "Pick one", Options: []string{"A", "B", "C", "D", "E"}, Min: 1, Max: 1}}
 
-// build makes a lone bbolt board without checks (its proposer's role is
+// build makes a lone board (bbolt unless cfg.open says otherwise) without checks (its proposer's role is
 // played by the test: entries are applied as committed Raft entries) and
 // applies a whole election up to its close: the manifest, a list of
 // cfg.voters credentials, the key ceremony, cfg.voters + cfg.revotes
@@ -44,7 +47,11 @@ var oneOfFive = []ballot.Question{{Text: "Pick one", Options: []string{"A", "B",
 func (cfg tallyFixture) build(tb testing.TB) (*Board, *testonly.Election) {
 	tb.Helper()
 	e := testonly.NewElection(tb, fmt.Sprintf("tally fixture %d", cfg.voters), testonly.Config{Voters: 4, Questions: cfg.questions})
-	st := boltOpener(tb, "n1", filepath.Join(tb.TempDir(), "n1"))
+	open := cfg.open
+	if open == nil {
+		open = boltOpener
+	}
+	st := open(tb, "n1", filepath.Join(tb.TempDir(), "n1"))
 	tb.Cleanup(func() { st.Close() })
 	b, err := Open(Config{NodeID: "n1", Store: st, SkipChecks: true})
 	if err != nil {

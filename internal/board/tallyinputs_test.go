@@ -69,54 +69,65 @@ func TestTallyInputsEqualFullParse(t *testing.T) {
 		// Weights are for selection questions only (SPEC.md §5.3).
 		"mixed questions": {voters: 150, revotes: 20, questions: testonly.KindQuestions()},
 	} {
-		t.Run(name, func(t *testing.T) {
-			b, e := cfg.build(t)
-			v := b.FSM.current()
-			want, wantCount, err := fullParseAggregate(t, b.st, e.Manifest)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if wantCount <= uint64(cfg.voters) && cfg.weighted {
-				t.Fatalf("maxCount %d: the weights are not in the reference", wantCount)
-			}
-			agg, vk, err := b.Submitter.tallyInputs(v)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(aggBytes(agg), aggBytes(want)) {
-				t.Fatal("the aggregate differs from the full decode's")
-			}
-			if got := b.Submitter.tally.counted; got != wantCount {
-				t.Fatalf("maxCount %d, want %d", got, wantCount)
-			}
-			if len(vk) != e.Config.N {
-				t.Fatalf("%d verification keys", len(vk))
-			}
-			var counted []countedBallot
-			if err := b.st.View(context.Background(), func(tx store.ReadTx) error {
-				counted, err = countedBallots(tx)
-				return err
-			}); err != nil {
-				t.Fatal(err)
-			}
-			if len(counted) != cfg.voters {
-				t.Fatalf("%d counted ballots, want %d", len(counted), cfg.voters)
-			}
-			for workers := 1; workers <= 3; workers++ {
-				got, err := sumCounted(b.st, e.Manifest, counted, workers)
-				if err != nil || !bytes.Equal(aggBytes(got), aggBytes(want)) {
-					t.Fatalf("%d workers: the aggregate differs (%v)", workers, err)
-				}
-			}
-			// The trustees' partial decryptions of this aggregate pass the
-			// node's check; those of another aggregate do not.
-			checkPartials(t, b, e, agg, nil)
-			other := slices.Clone(agg)
-			other[0] = slices.Clone(agg[0])
-			other[0][0] = &ballot.Ciphertext{Alpha: group.NewElement().Add(agg[0][0].Alpha, group.Generator()), Beta: agg[0][0].Beta}
-			checkPartials(t, b, e, other, bulletin.ErrInvalidProof)
-		})
+		t.Run(name, func(t *testing.T) { checkTallyInputs(t, cfg) })
 	}
+}
+
+// TestTallyInputsEqualFullParsePostgres is TestTallyInputsEqualFullParse
+// on a PostgreSQL store (the weights merged from a scan in pages, the
+// entries streamed by Entries over two chunks).
+func TestTallyInputsEqualFullParsePostgres(t *testing.T) {
+	checkTallyInputs(t, tallyFixture{voters: tallyChunk + 50, revotes: 30, weighted: true, open: postgresOpener(t)})
+}
+
+// checkTallyInputs builds the board of cfg and checks its tally inputs
+// against the full decode's, and the node's check of partial decryptions.
+func checkTallyInputs(t *testing.T, cfg tallyFixture) {
+	b, e := cfg.build(t)
+	v := b.FSM.current()
+	want, wantCount, err := fullParseAggregate(t, b.st, e.Manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wantCount <= uint64(cfg.voters) && cfg.weighted {
+		t.Fatalf("maxCount %d: the weights are not in the reference", wantCount)
+	}
+	agg, vk, err := b.Submitter.tallyInputs(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(aggBytes(agg), aggBytes(want)) {
+		t.Fatal("the aggregate differs from the full decode's")
+	}
+	if got := b.Submitter.tally.counted; got != wantCount {
+		t.Fatalf("maxCount %d, want %d", got, wantCount)
+	}
+	if len(vk) != e.Config.N {
+		t.Fatalf("%d verification keys", len(vk))
+	}
+	var counted []countedBallot
+	if err := b.st.View(context.Background(), func(tx store.ReadTx) error {
+		counted, err = countedBallots(tx)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(counted) != cfg.voters {
+		t.Fatalf("%d counted ballots, want %d", len(counted), cfg.voters)
+	}
+	for workers := 1; workers <= 3; workers++ {
+		got, err := sumCounted(b.st, e.Manifest, counted, workers)
+		if err != nil || !bytes.Equal(aggBytes(got), aggBytes(want)) {
+			t.Fatalf("%d workers: the aggregate differs (%v)", workers, err)
+		}
+	}
+	// The trustees' partial decryptions of this aggregate pass the
+	// node's check; those of another aggregate do not.
+	checkPartials(t, b, e, agg, nil)
+	other := slices.Clone(agg)
+	other[0] = slices.Clone(agg[0])
+	other[0][0] = &ballot.Ciphertext{Alpha: group.NewElement().Add(agg[0][0].Alpha, group.Generator()), Beta: agg[0][0].Beta}
+	checkPartials(t, b, e, other, bulletin.ErrInvalidProof)
 }
 
 // partialsOf returns the partial decryptions of agg by the trustees
