@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
-	"sync"
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
@@ -531,78 +530,4 @@ func dealerPostTx(tx store.ReadTx, i int) (*tally.DealerPost, error) {
 		return nil, err
 	}
 	return tally.ParseDealerPost(e.Body)
-}
-
-// reset drops the cached tally inputs (after a restore).
-func (c *tallyCache) reset() {
-	c.mu.Lock()
-	c.agg, c.vk, c.counted = nil, nil, 0
-	c.mu.Unlock()
-}
-
-// tallyCache holds the aggregate of the counted ballots and the trustees'
-// verification keys. Both are fixed once the election is closed, so they are
-// computed once per node, on the first partial decryption to check.
-type tallyCache struct {
-	mu      sync.Mutex
-	agg     [][]*ballot.Ciphertext
-	vk      []*group.Element
-	counted uint64 // Σ weights of the counted ballots' credentials: maxCount (SPEC.md V10.6)
-}
-
-// tallyInputs returns the aggregate (SPEC.md §9.1) and verification keys
-// (§8.6) of the closed election in v.
-func (s *Submitter) tallyInputs(v *state) ([][]*ballot.Ciphertext, []*group.Element, error) {
-	s.tally.mu.Lock()
-	defer s.tally.mu.Unlock()
-	if s.tally.agg != nil {
-		return s.tally.agg, s.tally.vk, nil
-	}
-	m := v.manifest.m
-	sums := tally.ManifestAggregator(m)
-	params := tally.ManifestParams(m)
-	var vk []*group.Element
-	var counted uint64
-	err := s.st.View(context.Background(), func(tx store.ReadTx) error {
-		// Every credential's last cast ballot counts (SPEC.md V10), times
-		// the credential's weight (§9.1); maxCount is Σ weights (V10.6).
-		err := eachCounted(tx, func(key []byte, seq uint64) error {
-			if len(key) != 32 {
-				return fmt.Errorf("stored credential of %d bytes", len(key))
-			}
-			w, err := credentialWeight(tx, [32]byte(key))
-			if err != nil {
-				return err
-			}
-			counted += uint64(w)
-			bl, err := storedBallot(tx, seq)
-			if err != nil {
-				return err
-			}
-			return sums.AddBallot(w, bl)
-		})
-		if err != nil {
-			return err
-		}
-		var posts []*tally.DealerPost
-		qual := make([]int, 0, len(v.rules.Qualified))
-		for _, i := range v.rules.Qualified {
-			d, err := dealerPostTx(tx, int(i))
-			if err != nil {
-				return err
-			}
-			if d == nil {
-				return fmt.Errorf("qualified dealer %d has no deal on the board", i)
-			}
-			posts, qual = append(posts, d), append(qual, int(i))
-		}
-		vk, err = tally.VerificationKeys(params, posts, qual)
-		return err
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("board: tally inputs: %w", err)
-	}
-	agg := sums.Aggregate()
-	s.tally.agg, s.tally.vk, s.tally.counted = agg, vk, counted
-	return agg, vk, nil
 }

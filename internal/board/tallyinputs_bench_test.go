@@ -1,0 +1,52 @@
+package board
+
+import (
+	"fmt"
+	"runtime"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// BenchmarkTallyInputs measures the node's tally inputs (SPEC.md §9.1):
+// what the first partial decryption to check costs the leader
+// (Submitter.tallyInputs), the aggregate of every counted ballot and the
+// trustees' verification keys, on a closed 1-of-5 election (the shape of
+// the 1,000,000-ballot demo) of n counted ballots and n/10 revotes on a
+// bbolt board. Each iteration drops the node's cache first. Besides the
+// wall time per ballot it reports the process's CPU time per ballot (user
+// and system, GC included), which depends less on what else runs on a
+// shared machine. Building the
+// 100,000-ballot board takes tens of seconds; run with an explicit count:
+//
+//	go test ./internal/board -run '^$' -bench TallyInputs -benchtime 3x
+func BenchmarkTallyInputs(b *testing.B) {
+	for _, n := range []int{10_000, 100_000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			bd, _ := tallyFixture{voters: n, revotes: n / 10, questions: oneOfFive}.build(b)
+			v := bd.FSM.current()
+			runtime.GC()
+			b.ReportAllocs()
+			cpu0 := cpuTime()
+			b.ResetTimer()
+			for range b.N {
+				bd.Submitter.tally.reset()
+				if _, _, err := bd.Submitter.tallyInputs(v); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/float64(n), "µs/ballot")
+			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N)/float64(n), "cpu-µs/ballot")
+		})
+	}
+}
+
+// cpuTime is the process's user and system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
