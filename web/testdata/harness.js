@@ -52,7 +52,7 @@
       const key = measure('urna.key');
       const booth = measure('urna.booth');
       if (enc) t.encryptMs = enc.duration;
-      // From the press that asked for the ballot (the last one before the
+      // From the click that asked for the ballot (the last input before the
       // encryption began) to the encrypted ballot.
       if (enc && inputAt !== null && inputAt <= enc.startTime) {
         t.clickedAtMs = inputAt;

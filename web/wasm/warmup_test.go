@@ -100,3 +100,19 @@ func TestWarmUpRefuses(t *testing.T) {
 	_, _, err = warmUp(rand.Reader, "not base64!", f.jointKey)
 	wantCode(t, "bad manifest", err, "malformed")
 }
+
+// TestWarmUpSteps: the page runs steps 0, 1, 2 and stops when told no
+// more follow; a step beyond is refused.
+func TestWarmUpSteps(t *testing.T) {
+	f := newFixture(t)
+	for step, want := range []bool{true, true, false} {
+		more, err := warmUpStep(rand.Reader, f.mb64, f.jointKey, step)
+		if err != nil || more != want {
+			t.Fatalf("step %d: more %v, %v; want %v", step, more, err, want)
+		}
+	}
+	_, err := warmUpStep(rand.Reader, f.mb64, f.jointKey, 3)
+	wantCode(t, "step 3", err, "usage")
+	_, err = warmUpStep(rand.Reader, f.mb64, "", 0)
+	wantCode(t, "step 0 without a key", err, "no_key")
+}
