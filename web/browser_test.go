@@ -130,7 +130,9 @@ func newBrowser(t testing.TB, path, dir string) *browser {
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelB := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancelB(); cancelA() })
-	b := &browser{t: t, ctx: ctx, dir: dir}
+	// close stops this Chromium before the test ends (a benchmark that
+	// starts one per iteration).
+	b := &browser{t: t, ctx: ctx, dir: dir, cancel: func() { cancelB(); cancelA() }}
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("starting Chromium %s: %v", path, err)
 	}
@@ -206,7 +208,8 @@ func (b *browser) newTab(opts ...chromedp.ContextOption) *browser {
 
 // close closes a tab opened by newTab, so that the tab that opened it is
 // in front again: Chromium throttles the timers of a tab in the background
-// (the booth's wait for a covering checkpoint then stalls the test).
+// (the booth's wait for a covering checkpoint then stalls the test). On a
+// browser of newBrowser it stops that Chromium.
 func (b *browser) close() { b.cancel() }
 
 type step = chromedp.Action[chromedp.Void]

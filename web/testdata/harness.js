@@ -28,6 +28,23 @@
   };
   const measure = (name) => performance.getEntriesByName(name, 'measure').at(-1);
 
+  // The time of the voter's last click or key press, from the event's own
+  // time stamp, which is when the input happened, not when the page got
+  // round to it: a main thread still busy then delays the event, and that
+  // delay counts in what the voter waits. And the Event Timing API's entry
+  // of the last click that took 16 ms or more to the next paint (shorter
+  // ones are not reported).
+  let inputAt = null;
+  for (const type of ['click', 'keydown']) {
+    addEventListener(type, (e) => { inputAt = e.timeStamp; }, { capture: true, passive: true });
+  }
+  let slowClick = null;
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) if (e.name === 'click') slowClick = e;
+    }).observe({ type: 'event', durationThreshold: 16, buffered: true });
+  } catch { /* no Event Timing API */ }
+
   Object.defineProperty(window, 'urnaTiming', {
     get() {
       const t = {};
@@ -35,6 +52,24 @@
       const key = measure('urna.key');
       const booth = measure('urna.booth');
       if (enc) t.encryptMs = enc.duration;
+      // From the click that asked for the ballot (the last input before the
+      // encryption began) to the encrypted ballot.
+      if (enc && inputAt !== null && inputAt <= enc.startTime) {
+        t.clickedAtMs = inputAt;
+        t.clickToBallotMs = enc.startTime + enc.duration - inputAt;
+        // That click's time to the next paint, when 16 ms or more.
+        if (slowClick && slowClick.startTime === inputAt) t.clickToPaintMs = slowClick.duration;
+      }
+      // The booth's warm-up, in steps: their total, the longest, and when
+      // the last ended.
+      const warm = performance.getEntriesByName('urna.warmup', 'measure');
+      if (warm.length) {
+        t.warmupMs = warm.reduce((n, m) => n + m.duration, 0);
+        t.warmupLongestMs = Math.max(...warm.map((m) => m.duration));
+        t.warmupSteps = warm.length;
+        t.warmupEndMs = warm.at(-1).startTime + warm.at(-1).duration;
+      }
+      if (enc) t.encryptStartMs = enc.startTime;
       if (key) t.keyMs = key.duration;
       if (booth) {
         t.interactiveMs = booth.duration;

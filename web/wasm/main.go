@@ -41,6 +41,7 @@ func main() {
 		"boothChallenge":      js.FuncOf(boothChallenge),
 		"boothForget":         js.FuncOf(boothForget),
 		"boothClose":          js.FuncOf(boothClose),
+		"boothWarmUp":         js.FuncOf(boothWarmUp),
 		"openCheckpoint":      js.FuncOf(openCheckpointJS),
 		"verifyReceipt":       js.FuncOf(verifyReceiptJS),
 		"verifyInclusion":     js.FuncOf(verifyInclusionJS),
@@ -176,6 +177,15 @@ func boothClose(_ js.Value, args []js.Value) any {
 		delete(booths, int(argUint(args, 0)))
 	}
 	return reply(true, nil)
+}
+
+// boothWarmUp(manifestB64, jointKeyHex, step) → more: one step of
+// encrypting and dropping a throw-away ballot (warmup.go), so that the
+// voter's first ballot does not pay for compiling the encryption; more
+// says whether step+1 follows. Neither the ballot nor anything of its
+// credential reaches the page.
+func boothWarmUp(_ js.Value, args []js.Value) any {
+	return reply(warmUpStep(rand.Reader, argString(args, 0), argString(args, 1), int(argUint(args, 2))))
 }
 
 // openCheckpoint(manifestB64, note) → CheckpointView

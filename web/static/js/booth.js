@@ -31,6 +31,7 @@ let booth = null; // the open booth (credential key inside wasm)
 let sealed = null; // the encrypted ballot under review
 let earlier = null; // {seq, tracker} of a ballot this credential cast before
 let earlierLookup = Promise.resolve(); // findEarlier's run for the open credential
+let warming = null; // cancels the warm-up still to run (warmUp)
 const CAST_KEY = 'urna.booth.cast'; // the last ballot cast in this tab, kept across a reload
 // PROGRESS_KEY keeps the step and the answers across a reload, in this
 // tab only (sessionStorage), as {step, checked: [input ids], values: {id:
@@ -192,6 +193,41 @@ function refuse(e) {
   setError($('err'), known ? e : new UrnaError('key_unverified', errorText(e)));
   announce(''); // the alert (role=alert) announces itself
   $('err').focus();
+}
+
+// ---- the warm-up ---------------------------------------------------------
+
+// warmUp has the wasm module encrypt one throw-away ballot for the
+// verified election (web/wasm/warmup.go) once the page has painted, in a
+// few steps, each when the thread is idle, while the voter enters the
+// credential and reads the questions. V8 compiles each wasm function on
+// its first call, on this thread: without it a fresh page's first ballot
+// paid for compiling the encryption, several times the 3.5 ms it takes
+// afterwards (bench/README.md, issue 11). The module drops that ballot and
+// its credential: nothing of it reaches the page or the board. A voter who
+// asks for a ballot first cancels the steps left (review), and the real
+// encryption simply proceeds. Each step is recorded as a measure
+// urna.warmup.
+function warmUp() {
+  const idle = window.requestIdleCallback
+    ? (f) => { const id = requestIdleCallback(f, { timeout: 1000 }); return () => cancelIdleCallback(id); }
+    : (f) => { const id = setTimeout(f, 0); return () => clearTimeout(id); };
+  let step = 0;
+  const run = () => {
+    warming = null;
+    const t0 = performance.now();
+    let more;
+    try {
+      more = u.warmUp(key.manifest, key.jointKey, step);
+    } catch {
+      return; // nothing to tell the voter: the real encryption says what is wrong
+    }
+    performance.measure('urna.warmup', { start: t0 });
+    step++;
+    if (more) warming = idle(run);
+  };
+  const frame = requestAnimationFrame(() => { warming = idle(run); });
+  warming = () => cancelAnimationFrame(frame);
 }
 
 // ---- step 1: credential -------------------------------------------------
@@ -407,6 +443,21 @@ function selectionList(answers) {
 }
 
 async function review(answers) {
+  // Encrypt first: the page paints nothing before this task ends, so the
+  // review step below shows no later, and the ballot is ready without
+  // waiting for the page's layout. A warm-up still to come is pointless now.
+  if (warming) {
+    warming();
+    warming = null;
+  }
+  let failed = null;
+  try {
+    const t0 = performance.now();
+    sealed = booth.encrypt(answers);
+    performance.measure('urna.encrypt', { start: t0 });
+  } catch (e) {
+    failed = e;
+  }
   setT($('err'), null);
   $('review-list').replaceChildren(selectionList(answers));
   $('review-tracker').textContent = '';
@@ -415,12 +466,8 @@ async function review(answers) {
   setButtons(false);
   showStep('step-review');
   announce(t('booth.review.encrypting'));
-  try {
-    const t0 = performance.now();
-    sealed = booth.encrypt(answers);
-    performance.measure('urna.encrypt', { start: t0 });
-  } catch (e) {
-    setError($('err'), e);
+  if (failed) {
+    setError($('err'), failed);
     $('err').focus();
     return;
   }
@@ -723,6 +770,7 @@ function enter(t0) {
     }
     showStep('step-cred', false, { replace: true });
     if (resume) announce(t('booth.cred.notKept'));
+    warmUp();
   }
   performance.measure('urna.booth', { start: t0 });
 }

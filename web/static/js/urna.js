@@ -29,6 +29,11 @@ function wrap(g) {
         close: () => unwrap(g.boothClose(handle)),
       };
     },
+    // warmUp(manifest, jointKey, step) → more: one step of encrypting and
+    // dropping a throw-away ballot (web/wasm/warmup.go), so that the
+    // voter's first one does not pay for compiling the encryption; more
+    // says whether step + 1 follows. Nothing of the ballot comes back.
+    warmUp: (manifest, jointKey, step) => unwrap(g.boothWarmUp(manifest, jointKey || '', step)),
     openCheckpoint: (manifest, note) => unwrap(g.openCheckpoint(manifest, note)),
     verifyReceipt: (manifest, receipt) => unwrap(g.verifyReceipt(manifest, receipt)),
     verifyInclusion: (manifest, note, entry, seq, size, proof) =>
