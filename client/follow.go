@@ -126,7 +126,7 @@ type Verified struct {
 	// Invalid are the trustees whose partial decryption failed V12.
 	Invalid []int
 
-	// StateUnused, when FollowOptions.State was given, says why it was not
+	// StateUnused, when FollowOptions.State or StateReader was given, says why it was not
 	// used (ErrState, a node that did not serve or frame the blocks after
 	// it, a proof that does not link the node's checkpoint to it): the
 	// whole record was verified instead, with the same verdict. Nil when
