@@ -76,10 +76,12 @@
 //
 // Incremental verification (state.go). Follow hands back, with the
 // verified state, what its record-order pass needs to go on
-// (Verified.MarshalState); a later Follow given it (FollowOptions.State)
-// proves the node's newest checkpoint consistent with the saved one and
-// verifies only the blocks after it (SuffixSource), with the same verdict
-// as a verification of the whole record.
+// (Verified.MarshalState, or WriteState as a stream); a later Follow
+// given it (FollowOptions.State, or StateReader as a stream) proves the
+// node's newest checkpoint consistent with the saved one and verifies only
+// the blocks after it (SuffixSource), with the same verdict as a
+// verification of the whole record. A state that cannot be used is not
+// trusted: the whole record is verified, and Verified.StateUnused says why.
 //
 // Everything here is variable time: it only ever sees public data. The
 // package is pure: no network, no files, no logging; the caller supplies

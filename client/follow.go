@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -57,6 +58,12 @@ type FollowOptions struct {
 	// is the same as verifying the whole record with the state's
 	// checkpoint among Known (state.go).
 	State []byte
+	// StateReader, if set, is the saved state as a file (or any
+	// io.ReadSeeker), used as State is: Follow reads it as a stream, twice
+	// (its checksum, then its contents), and never holds it whole. A
+	// state is as large as the board's sets (770 MB at 1,000,000 voters).
+	// State, if also set, wins.
+	StateReader io.ReadSeeker
 	// Rand supplies batch-verification weights; crypto/rand.Reader if nil.
 	Rand io.Reader
 	// ChunkSize, Progress and TotalEntries are VerifyOptions'.
@@ -119,6 +126,13 @@ type Verified struct {
 	// Invalid are the trustees whose partial decryption failed V12.
 	Invalid []int
 
+	// StateUnused, when FollowOptions.State or StateReader was given, says why it was not
+	// used (ErrState, a node that did not serve or frame the blocks after
+	// it, a proof that does not link the node's checkpoint to it): the
+	// whole record was verified instead, with the same verdict. Nil when
+	// the state was used or none was given.
+	StateUnused error
+
 	log bulletin.MemoryLog
 	v   *verifier // what MarshalState saves
 }
@@ -170,8 +184,10 @@ func Follow(ctx context.Context, src Source, opts FollowOptions) (*Verified, err
 // followFrom verifies src's record: only the blocks after opts.State when
 // src can serve them (state.go), the whole record otherwise.
 func followFrom(ctx context.Context, src Source, opts FollowOptions) (*Verified, error) {
-	if ss, ok := src.(SuffixSource); ok && opts.State != nil {
+	var unused error
+	if ss, ok := src.(SuffixSource); ok && opts.hasState() {
 		s, err := resume(ctx, ss, opts)
+		unused = err
 		var rw *rewriteError
 		var fe *ForkError
 		switch {
@@ -189,12 +205,19 @@ func followFrom(ctx context.Context, src Source, opts FollowOptions) (*Verified,
 		// record decides, exactly as without a state: a node that
 		// withholds its pages costs the party time, never a verdict.
 	}
+	if opts.hasState() && unused == nil {
+		unused = errors.New("client: the node serves no part of its record (not a SuffixSource)")
+	}
 	rc, err := src.Record(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("client: fetching the election record: %w", err)
 	}
 	defer rc.Close()
-	return followRecord(rc, opts)
+	s, err := followRecord(rc, opts)
+	if s != nil {
+		s.StateUnused = unused
+	}
+	return s, err
 }
 
 // FollowRecord is Follow over a record already at hand (e.g. a file given
@@ -202,6 +225,16 @@ func followFrom(ctx context.Context, src Source, opts FollowOptions) (*Verified,
 // proves it consistent with opts.Known (V3.8).
 func FollowRecord(r io.Reader, opts FollowOptions) (*Verified, error) {
 	return followRecord(r, opts)
+}
+
+func (o *FollowOptions) hasState() bool { return o.State != nil || o.StateReader != nil }
+
+// stateReader returns the saved state to restore.
+func (o *FollowOptions) stateReader() io.ReadSeeker {
+	if o.State != nil {
+		return bytes.NewReader(o.State)
+	}
+	return o.StateReader
 }
 
 func (o *FollowOptions) verifyOptions() VerifyOptions {
@@ -235,7 +268,7 @@ func (e *rewriteError) Error() string { return e.err.Error() }
 // resume restores opts.State and verifies only what src's newest
 // checkpoint adds to it (state.go).
 func resume(ctx context.Context, src SuffixSource, opts FollowOptions) (*Verified, error) {
-	v, saved, kept, err := restore(opts.State, opts.verifyOptions())
+	v, saved, kept, err := restore(opts.stateReader(), opts.verifyOptions())
 	if err != nil {
 		return nil, err
 	}

@@ -44,6 +44,20 @@ func (v *verifier) putMixRows(w *wire.Writer, cred [32]byte) error {
 	return nil
 }
 
+// mixRowsSize is the number of bytes putMixRows writes for a counted
+// ballot.
+func (v *verifier) mixRowsSize() int {
+	mv := v.mixer()
+	if mv == nil {
+		return 0
+	}
+	n := 0
+	for _, q := range mv.questions {
+		n += v.m.MixWidth(q) * ballot.CiphertextSize
+	}
+	return n
+}
+
 // getMixRows reads what putMixRows wrote for the counted ballot seq of
 // cred; the reader's error says if it does not fit.
 func (v *verifier) getMixRows(r *wire.Reader, cred [32]byte, seq int64) {

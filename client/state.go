@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"slices"
 
@@ -169,33 +170,81 @@ func (v *verifier) keySnap() *keySnapshot {
 
 // MarshalState returns the state to continue verifying from (FollowOptions.State):
 // see the comment at the top of state.go. It is as large as the board's
-// sets (about 400 bytes per voter for a 1-of-5 ballot) and trusted by the
+// sets (about 770 bytes per voter for a 1-of-5 ballot) and trusted by the
 // party that saved it: keep it beside the party's memory, owner-only.
+// WriteState writes the same bytes without holding them.
 func (s *Verified) MarshalState() ([]byte, error) {
+	var b bytes.Buffer
+	if err := s.WriteState(&b); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// stateWriter streams a state: it encodes into a small buffer and writes
+// it out, with the running checksum, whenever it fills.
+type stateWriter struct {
+	dst io.Writer
+	sum hash.Hash
+	w   *wire.Writer
+	err error
+}
+
+// stateFlush is the buffer size of a stateWriter.
+const stateFlush = 1 << 16
+
+func (sw *stateWriter) flush(force bool) {
+	if out := sw.w.Out(); len(out) > 0 && (force || len(out) >= stateFlush) {
+		sw.write(out)
+		sw.w = wire.NewWriter(2 * stateFlush)
+	}
+}
+
+func (sw *stateWriter) write(b []byte) {
+	if sw.err == nil {
+		sw.sum.Write(b)
+		_, sw.err = sw.dst.Write(b)
+	}
+}
+
+// blob writes b length-prefixed (wire.Writer.Bytes) without copying it.
+func (sw *stateWriter) blob(b []byte) {
+	sw.w.U32(uint32(len(b)))
+	sw.flush(true)
+	sw.write(b)
+}
+
+// WriteState writes MarshalState's bytes to dst as it encodes them, so
+// that saving the state of a large board costs a 64 KiB buffer rather than
+// a copy of the state (770 MB at 1,000,000 voters).
+func (s *Verified) WriteState(dst io.Writer) error {
 	v := s.v
 	if v == nil || v.saved == nil {
-		return nil, errors.New("client: this verified state cannot be saved (not made by Follow, or made with FollowOptions.Lean)")
+		return errors.New("client: this verified state cannot be saved (not made by Follow, or made with FollowOptions.Lean)")
 	}
 	if v.prev == nil || len(v.pending) > 0 {
-		return nil, errors.New("client: this verified state cannot be saved (no block verified, or ballots pending)")
+		return errors.New("client: this verified state cannot be saved (no block verified, or ballots pending)")
 	}
-	w := wire.NewWriter(1 << 16)
-	w.Fixed([]byte(stateMagic)).U8(stateVersion)
-	w.Bytes(s.Note).Bytes(v.prev.Bytes())
-	w.Count(len(s.Entries))
+	sw := &stateWriter{dst: dst, sum: sha256.New(), w: wire.NewWriter(2 * stateFlush)}
+	w := func() *wire.Writer { sw.flush(false); return sw.w }
+	w().Fixed([]byte(stateMagic)).U8(stateVersion)
+	w().Bytes(s.Note).Bytes(v.prev.Bytes())
+	w().Count(len(s.Entries))
 	for _, e := range s.Entries {
-		w.U64(e.Seq).Bytes(e.Entry.Bytes())
+		w().U64(e.Seq).Bytes(e.Entry.Bytes())
 	}
-	w.Bytes(v.st.Bytes())
-	w.Count(v.saved.nEff).Bytes(v.saved.effs.Out())
-	w.Count(v.saved.nCount).Bytes(v.saved.counts.Out())
-	w.Count(v.last.n)
+	w().Bytes(v.st.Bytes())
+	w().Count(v.saved.nEff)
+	sw.blob(v.saved.effs.Out())
+	w().Count(v.saved.nCount)
+	sw.blob(v.saved.counts.Out())
+	w().Count(v.last.n)
 	nct := v.optionCount()
 	for _, cred := range v.sortedCounted() {
 		c, _ := v.lastOf(cred)
-		w.Fixed(cred[:]).U64(uint64(c.seq)).Fixed(v.cts.get(c.cts, nct*ballot.CiphertextSize))
-		if err := v.putMixRows(w, cred); err != nil {
-			return nil, err
+		w().Fixed(cred[:]).U64(uint64(c.seq)).Fixed(v.cts.get(c.cts, nct*ballot.CiphertextSize))
+		if err := v.putMixRows(sw.w, cred); err != nil {
+			return err
 		}
 	}
 	var weights []uint32
@@ -203,42 +252,45 @@ func (s *Verified) MarshalState() ([]byte, error) {
 	if v.sums != nil {
 		weights, sums = v.sums.Sums()
 	}
-	w.Count(len(weights))
+	w().Count(len(weights))
 	for i, x := range weights {
-		w.U32(x)
+		w().U32(x)
 		for q := range sums[i] {
 			for _, ct := range sums[i][q] {
-				w.Element(ct.Alpha).Element(ct.Beta)
+				w().Element(ct.Alpha).Element(ct.Beta)
 			}
 		}
 	}
 	hs := v.log.StoredHashes()
-	w.U64(v.log.Size()).Count(len(hs))
+	w().U64(v.log.Size()).Count(len(hs))
 	for _, h := range hs {
-		w.Fixed(h[:])
+		w().Fixed(h[:])
 	}
-	w.Count(NumSteps)
+	w().Count(NumSteps)
 	for _, st := range v.rep.Steps {
-		w.U64(uint64(st.Checked))
+		w().U64(uint64(st.Checked))
 	}
 	r := v.rep
-	w.U64(uint64(r.Entries)).U64(uint64(r.Blocks)).U64(uint64(r.Ballots)).U64(uint64(r.Audited)).U64(uint64(r.Checkpoints))
-	w.Count(len(r.Audits))
+	w().U64(uint64(r.Entries)).U64(uint64(r.Blocks)).U64(uint64(r.Ballots)).U64(uint64(r.Audited)).U64(uint64(r.Checkpoints))
+	w().Count(len(r.Audits))
 	for _, a := range r.Audits {
 		t, err := hex.DecodeString(a.Tracker)
 		if err != nil || len(t) != 32 {
-			return nil, fmt.Errorf("client: opened audit %d: tracker %q", a.Seq, a.Tracker)
+			return fmt.Errorf("client: opened audit %d: tracker %q", a.Seq, a.Tracker)
 		}
-		w.U64(uint64(a.Seq)).Fixed(t).Count(len(a.Answers))
+		w().U64(uint64(a.Seq)).Fixed(t).Count(len(a.Answers))
 		for _, ans := range a.Answers {
-			w.Count(len(ans))
+			w().Count(len(ans))
 			for _, s := range ans {
-				w.String(s)
+				w().String(s)
 			}
 		}
 	}
-	sum := sha256.Sum256(w.Out())
-	return w.Fixed(sum[:]).Out(), nil
+	sw.flush(true)
+	if sw.err == nil {
+		_, sw.err = dst.Write(sw.sum.Sum(nil))
+	}
+	return sw.err
 }
 
 // optionCount is the number of options of the manifest, over all questions.
@@ -268,91 +320,119 @@ func (v *verifier) sortedCounted() [][32]byte {
 
 // restore rebuilds, from a saved state, the verifier that saved it (up to
 // the failures, of which a saved state has none), ready to read the blocks
-// after it. It returns the saved checkpoint note.
-func restore(data []byte, opts VerifyOptions) (*verifier, []byte, []SeqEntry, error) {
+// after it. It returns the saved checkpoint note. It reads src twice, as
+// a stream: once for its checksum, then to decode it (stateReader).
+func restore(src io.ReadSeeker, opts VerifyOptions) (*verifier, []byte, []SeqEntry, error) {
 	bad := func(format string, args ...any) (*verifier, []byte, []SeqEntry, error) {
 		return nil, nil, nil, fmt.Errorf("%w: %s", ErrState, fmt.Sprintf(format, args...))
 	}
-	if len(data) < len(stateMagic)+1+sha256.Size || string(data[:len(stateMagic)]) != stateMagic {
+	size, err := src.Seek(0, io.SeekEnd)
+	if err == nil {
+		_, err = src.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		return bad("%v", err)
+	}
+	if err := checkStateSum(src, size); err != nil {
+		return bad("%v", err)
+	}
+	r := newStateReader(src, size)
+	if magic := r.fixed("magic", len(stateMagic)); string(magic) != stateMagic {
 		return bad("not a saved state")
 	}
-	body, sum := data[:len(data)-sha256.Size], data[len(data)-sha256.Size:]
-	if s := sha256.Sum256(body); string(s[:]) != string(sum) {
-		return bad("checksum mismatch (a damaged file)")
-	}
-	r := wire.NewReader(body[len(stateMagic):])
-	if ver := r.U8("version"); r.Err() == nil && ver != stateVersion {
+	if ver := r.u8("version"); r.err == nil && ver != stateVersion {
 		return bad("version %d, want %d", ver, stateVersion)
 	}
 	v := newVerifier(opts)
 	v.saved = newStateLog()
-	note := r.Bytes("checkpoint", bulletin.MaxNoteSize)
-	prev, err := bulletin.ParseBlockHeader(r.Bytes("block header", bulletin.BlockHeaderSize))
-	if r.Err() != nil || err != nil {
-		return bad("header: %v", errors.Join(r.Err(), err))
+	note := r.bytes("checkpoint", bulletin.MaxNoteSize)
+	prev, err := bulletin.ParseBlockHeader(r.bytes("block header", bulletin.BlockHeaderSize))
+	if r.err != nil || err != nil {
+		return bad("header: %v", errors.Join(r.err, err))
 	}
-	n := r.Count("entries", 1<<20)
+	n := r.count("entries", 1<<20)
 	var kept []SeqEntry
-	for i := 0; i < n && r.Err() == nil; i++ {
-		seq := r.U64("seq")
-		e, err := bulletin.ParseEntry(r.Bytes("entry", bulletin.MaxEntrySize))
-		if err != nil {
+	for i := 0; i < n && r.err == nil; i++ {
+		seq := r.u64("seq")
+		e, err := bulletin.ParseEntry(r.bytes("entry", bulletin.MaxEntrySize))
+		if r.err == nil && err != nil {
 			return bad("entry %d: %v", seq, err)
 		}
 		kept = append(kept, SeqEntry{seq, e})
 	}
-	st, err := bulletin.ParseElectionState(r.Bytes("election state", 1<<20))
-	if r.Err() != nil || err != nil {
-		return bad("election state: %v", errors.Join(r.Err(), err))
+	st, err := bulletin.ParseElectionState(r.bytes("election state", 1<<20))
+	if r.err != nil || err != nil {
+		return bad("election state: %v", errors.Join(r.err, err))
 	}
 	v.st = st
-	// V5's index, by committing the recorded facts again (and recording them).
-	nEff := r.Count("effects", 1<<40)
-	er := wire.NewReader(r.Bytes("effects", 1<<40))
-	for i := 0; i < nEff && er.Err() == nil; i++ {
+	// V5's index, by committing the recorded facts again (and recording
+	// them), read from the stream: the two logs are the state's largest
+	// parts after the counted ballots (220 MB at 1,000,000 voters).
+	nEff := r.bigCount("effects", 32+1+1+4)
+	end := r.sub("effects")
+	v.saved.effs = wire.NewWriter(int(r.left - end))
+	for i := 0; i < nEff && r.err == nil; i++ {
 		eff := &bulletin.Effects{}
-		copy(eff.ID[:], er.Fixed("id", 32))
-		eff.Phase = bulletin.Phase(er.U8("phase"))
-		flags := er.U8("flags")
-		nc := er.Count("credentials", ballot.MaxCredentials)
-		for k := 0; k < nc && er.Err() == nil; k++ {
-			eff.Credentials = append(eff.Credentials, [32]byte(er.Fixed("credential", 32)))
+		r.read(eff.ID[:], "id")
+		eff.Phase = bulletin.Phase(r.u8("phase"))
+		flags := r.u8("flags")
+		nc := r.bigCount("credentials", 32)
+		if nc > ballot.MaxCredentials {
+			r.fail("credentials: count %d exceeds %d", nc, ballot.MaxCredentials)
+		}
+		if nc > 0 && r.err == nil {
+			eff.Credentials = make([][32]byte, nc)
+			for k := range eff.Credentials {
+				r.read(eff.Credentials[k][:], "credential")
+			}
 		}
 		if flags&effWeights != 0 {
-			eff.Weights = make([]uint32, 0, min(nc, 1<<16))
-			for k := er.Count("weights", ballot.MaxCredentials); k > 0 && er.Err() == nil; k-- {
-				eff.Weights = append(eff.Weights, er.U32("weight"))
+			nw := r.bigCount("weights", 4)
+			if nw > ballot.MaxCredentials {
+				r.fail("weights: count %d exceeds %d", nw, ballot.MaxCredentials)
+			}
+			eff.Weights = make([]uint32, 0, min(nw, 1<<16))
+			for k := 0; k < nw && r.err == nil; k++ {
+				eff.Weights = append(eff.Weights, r.u32("weight"))
 			}
 		}
 		if flags&effTracker != 0 {
-			t := &bulletin.TrackerRecord{Tracker: [32]byte(er.Fixed("tracker", 32)), Kind: bulletin.TrackerKind(er.U8("kind")), Seq: er.U64("seq")}
+			t := &bulletin.TrackerRecord{}
+			r.read(t.Tracker[:], "tracker")
+			t.Kind, t.Seq = bulletin.TrackerKind(r.u8("kind")), r.u64("seq")
 			eff.Tracker = t
 		}
 		if flags&effLast != 0 {
-			eff.LastBallot = &bulletin.CredentialBallot{Credential: [32]byte(er.Fixed("credential", 32)), Seq: er.U64("seq")}
+			l := &bulletin.CredentialBallot{}
+			r.read(l.Credential[:], "credential")
+			l.Seq = r.u64("seq")
+			eff.LastBallot = l
 		}
-		if er.Err() == nil {
+		if r.err == nil {
 			v.idx.Commit(eff)
 			v.saved.effects(eff)
 		}
 	}
-	if err := er.Done(); err != nil {
-		return bad("effects: %v", err)
+	if err := r.endSub("effects", end); err != nil {
+		return bad("%v", err)
 	}
 	// V10's counter, by adding the recorded entries again.
-	nCount := r.Count("count entries", 1<<40)
-	cr := wire.NewReader(r.Bytes("count entries", 1<<40))
-	for i := 0; i < nCount && cr.Err() == nil; i++ {
-		e := ballot.CountEntry{Credential: [32]byte(cr.Fixed("credential", 32)), Tracker: ballot.Tracker(cr.Fixed("tracker", 32))}
-		flags := cr.U8("flags")
+	nCount := r.bigCount("count entries", 32+32+1+4)
+	end = r.sub("count entries")
+	v.saved.counts = wire.NewWriter(int(r.left - end))
+	for i := 0; i < nCount && r.err == nil; i++ {
+		var e ballot.CountEntry
+		r.read(e.Credential[:], "credential")
+		r.read(e.Tracker[:], "tracker")
+		flags := r.u8("flags")
 		e.Audited, e.Valid = flags&1 != 0, flags&2 != 0
-		e.Weight = cr.U32("weight")
-		if cr.Err() == nil {
+		e.Weight = r.u32("weight")
+		if r.err == nil {
 			v.countAdd(e)
 		}
 	}
-	if err := cr.Done(); err != nil {
-		return bad("count entries: %v", err)
+	if err := r.endSub("count entries", end); err != nil {
+		return bad("%v", err)
 	}
 	// V4 first: the manifest fixes the width of the ciphertexts below.
 	if len(kept) == 0 || kept[0].Seq != 0 {
@@ -363,71 +443,95 @@ func restore(data []byte, opts VerifyOptions) (*verifier, []byte, []SeqEntry, er
 		return bad("the manifest does not decode")
 	}
 	width := v.optionCount() * ballot.CiphertextSize
-	nLast := r.Count("counted ballots", 1<<40)
-	for i := 0; i < nLast && r.Err() == nil; i++ {
-		cred := [32]byte(r.Fixed("credential", 32))
-		seq := int64(r.U64("seq"))
-		cts := r.Fixed("ciphertexts", width)
-		if r.Err() == nil && !v.setLast(cred, counted{seq: seq, cts: v.cts.put(cts)}) {
+	rec := 32 + 8 + width + v.mixRowsSize()
+	nLast := r.bigCount("counted ballots", rec)
+	for i := 0; i < nLast && r.err == nil; i++ {
+		br := r.section("counted ballot", rec)
+		if r.err != nil {
+			break
+		}
+		cred := [32]byte(br.Fixed("credential", 32))
+		seq := int64(br.U64("seq"))
+		cts := br.Fixed("ciphertexts", width)
+		if br.Err() == nil && !v.setLast(cred, counted{seq: seq, cts: v.cts.put(cts)}) {
 			return bad("a counted ballot of credential %x…, which the counting rule's entries do not count", cred[:6])
 		}
-		v.getMixRows(r, cred, seq)
+		v.getMixRows(br, cred, seq)
+		if err := br.Done(); err != nil {
+			return bad("counted ballot %d: %v", i, err)
+		}
 	}
 	// The aggregate's plain sum of each weight, of the manifest's shape.
-	nw := r.Count("weights", ballot.MaxWeight)
+	nw := r.count("weights", ballot.MaxWeight)
 	weights := make([]uint32, 0, nw)
 	sums := make([][][]*ballot.Ciphertext, 0, nw)
-	for i := 0; i < nw && r.Err() == nil; i++ {
-		weights = append(weights, r.U32("weight"))
+	for i := 0; i < nw && r.err == nil; i++ {
+		sr := r.section("aggregate", 4+width)
+		if r.err != nil {
+			break
+		}
+		weights = append(weights, sr.U32("weight"))
 		rows := make([][]*ballot.Ciphertext, len(v.m.Questions))
 		for q, o := range tally.SelectOptions(v.m) {
 			rows[q] = make([]*ballot.Ciphertext, o)
 			for o := range rows[q] {
-				rows[q][o] = &ballot.Ciphertext{Alpha: r.Element("alpha"), Beta: r.Element("beta")}
+				rows[q][o] = &ballot.Ciphertext{Alpha: sr.Element("alpha"), Beta: sr.Element("beta")}
 			}
+		}
+		if err := sr.Done(); err != nil {
+			return bad("aggregate: %v", err)
 		}
 		sums = append(sums, rows)
 	}
-	size := r.U64("log size")
-	nh := r.Count("hashes", 1<<40)
+	logSize := r.u64("log size")
+	nh := r.bigCount("hashes", 32)
 	hs := make([]tlog.Hash, 0, min(nh, 1<<24))
-	for i := 0; i < nh && r.Err() == nil; i++ {
-		hs = append(hs, tlog.Hash(r.Fixed("hash", 32)))
+	var hb [32 * 1024]byte
+	for i := 0; i < nh && r.err == nil; {
+		k := min(nh-i, len(hb)/32)
+		if !r.read(hb[:32*k], "hashes") {
+			break
+		}
+		for j := range k {
+			hs = append(hs, tlog.Hash(hb[32*j:32*j+32]))
+		}
+		i += k
 	}
-	if r.Err() == nil {
-		log, err := bulletin.RestoreMemoryLog(size, hs)
+	if r.err == nil {
+		log, err := bulletin.RestoreMemoryLog(logSize, hs)
 		if err != nil {
 			return bad("%v", err)
 		}
 		v.log = *log
 	}
-	if r.Count("steps", NumSteps) != NumSteps && r.Err() == nil {
+	if r.count("steps", NumSteps) != NumSteps && r.err == nil {
 		return bad("step count")
 	}
 	checked := make([]int, NumSteps)
 	for i := range checked {
-		checked[i] = int(r.U64("checked"))
+		checked[i] = int(r.u64("checked"))
 	}
 	rep := []*int{&v.rep.Entries, &v.rep.Blocks, &v.rep.Ballots, &v.rep.Audited, &v.rep.Checkpoints}
 	counts := make([]int, len(rep))
 	for i := range counts {
-		counts[i] = int(r.U64("count"))
+		counts[i] = int(r.u64("count"))
 	}
 	var opened []OpenedAudit
-	for i, n := 0, r.Count("opened audits", 1<<40); i < n && r.Err() == nil; i++ {
-		a := OpenedAudit{Seq: int64(r.U64("audit seq"))}
-		t := ballot.Tracker(r.Fixed("audit tracker", 32))
+	for i, n := 0, r.bigCount("opened audits", 8+32+4); i < n && r.err == nil; i++ {
+		a := OpenedAudit{Seq: int64(r.u64("audit seq"))}
+		var t ballot.Tracker
+		r.read(t[:], "audit tracker")
 		a.Tracker, a.Short = t.Hex(), t.Short()
-		for q := r.Count("audit questions", ballot.MaxQuestions); q > 0 && r.Err() == nil; q-- {
+		for q := r.count("audit questions", ballot.MaxQuestions); q > 0 && r.err == nil; q-- {
 			var ans []string
-			for k := r.Count("audit answers", ballot.MaxOptions); k > 0 && r.Err() == nil; k-- {
-				ans = append(ans, r.String("audit answer", 1<<12))
+			for k := r.count("audit answers", ballot.MaxOptions); k > 0 && r.err == nil; k-- {
+				ans = append(ans, string(r.bytes("audit answer", 1<<12)))
 			}
 			a.Answers = append(a.Answers, ans)
 		}
 		opened = append(opened, a)
 	}
-	if err := r.Done(); err != nil {
+	if err := r.done(); err != nil {
 		return bad("%v", err)
 	}
 	// The record-order pass over the kept entries re-derives V6, V7, V12

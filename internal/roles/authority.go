@@ -193,6 +193,9 @@ type TallyResult struct {
 	Counted  int   // ballots counted
 	Rejected []int // trustees whose partial decryption failed verification
 	Manifest *ballot.Manifest
+	// StateUnused says why the authority's saved state was not used and
+	// the whole record was verified instead; empty otherwise.
+	StateUnused string
 }
 
 // Tally combines the partial decryptions and posts the result (SPEC.md
@@ -222,5 +225,6 @@ func Tally(ctx context.Context, rand io.Reader, c *apiclient.Client, dir string,
 	if err != nil {
 		return nil, err
 	}
-	return &TallyResult{Seq: sub.Seq, Result: res, Counted: s.Counted, Rejected: s.Invalid, Manifest: s.Manifest}, nil
+	return &TallyResult{Seq: sub.Seq, Result: res, Counted: s.Counted, Rejected: s.Invalid, Manifest: s.Manifest,
+		StateUnused: outcomeOf(s).StateUnused}, nil
 }

@@ -178,6 +178,9 @@ func TestAttackRecordSuffix(t *testing.T) {
 		if suffixes == 0 || whole == 0 {
 			t.Fatalf("%s: the party read %d suffixes and %d whole records; want the suffix refused and the whole record read", tc.name, suffixes, whole)
 		}
+		if out.StateUnused == "" {
+			t.Fatalf("%s: the whole record was read, but the outcome does not say why the saved state was not used", tc.name)
+		}
 	}
 
 	// The whole record rewritten as well: the party refuses, and its saved
@@ -198,7 +201,7 @@ func TestAttackRecordSuffix(t *testing.T) {
 	}
 	// Through the honest node, the party follows on from its state.
 	p.Set(nil, nil)
-	if out, err := roles.Follow(ctx, rand.Reader, mem, e.client(p.URL())); err != nil || !out.OK {
+	if out, err := roles.Follow(ctx, rand.Reader, mem, e.client(p.URL())); err != nil || !out.OK || out.StateUnused != "" {
 		t.Fatalf("the honest node after the attack: Follow = %+v, %v", out, err)
 	}
 }

@@ -1,10 +1,12 @@
 package roles
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -126,6 +128,15 @@ func (m *Memory) KeepEvidence(ev *client.Evidence) (string, error) {
 
 // replaceFile writes data to path (0600) through a temporary file and a rename.
 func replaceFile(path string, data []byte) error {
+	return replaceFileWith(path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// replaceFileWith is replaceFile with the contents written by write, buffered;
+// on an error of write the file is left as it was.
+func replaceFileWith(path string, write func(io.Writer) error) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("roles: %w", err)
 	}
@@ -133,7 +144,11 @@ func replaceFile(path string, data []byte) error {
 	if err != nil {
 		return fmt.Errorf("roles: %w", err)
 	}
-	_, werr := tmp.Write(data)
+	bw := bufio.NewWriterSize(tmp, 1<<16)
+	werr := write(bw)
+	if werr == nil {
+		werr = bw.Flush()
+	}
 	cerr := tmp.Close()
 	if werr == nil {
 		werr = cerr

@@ -20,6 +20,9 @@ type VerifyOutcome struct {
 	UpTo       string
 	FailedStep string // the first failing step, when !OK
 	Failure    string // its first failure, for people
+	// StateUnused says why the party's saved state (StateFile) was not
+	// used and the whole record was verified instead; empty otherwise.
+	StateUnused string
 }
 
 // WaitCheckpoint waits until a checkpoint signed by a quorum of the
@@ -64,8 +67,12 @@ func WaitCheckpoint(ctx context.Context, c *apiclient.Client, timeout time.Durat
 // outcomeOf summarizes a verified report for a party: every step the
 // record reaches passed (observe refuses otherwise), UpTo is the last step
 // that ran.
-func outcomeOf(rep *client.Report) *VerifyOutcome {
+func outcomeOf(s *client.Verified) *VerifyOutcome {
+	rep := s.Report
 	out := &VerifyOutcome{Report: rep, OK: true}
+	if s.StateUnused != nil {
+		out.StateUnused = s.StateUnused.Error()
+	}
 	for n := client.StepV1; n <= client.StepV13; n++ {
 		s := rep.Step(n)
 		if s == nil {

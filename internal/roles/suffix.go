@@ -33,16 +33,32 @@ func (m *Memory) LoadState() ([]byte, error) {
 	return data, nil
 }
 
+// OpenState opens the saved verification state, or returns nil if there
+// is none (or no memory directory). client.Follow reads it as a stream
+// (FollowOptions.StateReader); the caller closes it.
+func (m *Memory) OpenState() (*os.File, error) {
+	if m == nil {
+		return nil, nil
+	}
+	f, err := os.Open(filepath.Join(m.dir, StateFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("roles: %w", err)
+	}
+	return f, nil
+}
+
 // SaveState replaces the saved verification state (0600, atomically).
 func (m *Memory) SaveState(s *client.Verified) error {
 	if m == nil {
 		return nil
 	}
-	data, err := s.MarshalState()
-	if err != nil {
-		return fmt.Errorf("roles: %w", err)
-	}
-	return replaceFile(filepath.Join(m.dir, StateFile), data)
+	// Streamed to the file: the state of a large board is as large as
+	// its sets (770 MB at 1,000,000 voters), and a copy in memory would be
+	// the party's largest allocation.
+	return replaceFileWith(filepath.Join(m.dir, StateFile), s.WriteState)
 }
 
 // A node (*apiclient.Client) is a client.SuffixSource: a party holding a

@@ -205,7 +205,7 @@ func Decrypt(ctx context.Context, rand io.Reader, c *apiclient.Client, t *Truste
 	if err != nil {
 		var check *VerifyOutcome
 		if s != nil && s.Report != nil {
-			check = outcomeOf(s.Report)
+			check = outcomeOf(s)
 		}
 		return &DecryptResult{Check: check}, refused("decrypt", err)
 	}
@@ -236,7 +236,7 @@ func Decrypt(ctx context.Context, rand io.Reader, c *apiclient.Client, t *Truste
 	if len(posts) == 0 && len(mixed) == 0 {
 		return nil, err // ErrExists: nothing left to decrypt
 	}
-	out := &DecryptResult{Index: b.Me, Counted: s.Counted, Check: outcomeOf(s.Report)}
+	out := &DecryptResult{Index: b.Me, Counted: s.Counted, Check: outcomeOf(s)}
 	for _, p := range append(posts, mixed...) {
 		res, err := postTrustee(ctx, rand, c, b, t, p)
 		if err != nil {
