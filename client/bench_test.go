@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"syscall"
 	"testing"
 	"time"
 
@@ -73,7 +72,7 @@ func BenchmarkVerify1of5(b *testing.B) {
 func benchVerify(b *testing.B, rec []byte, counted int) {
 	b.SetBytes(int64(len(rec)))
 	runtime.GC()
-	cpu0 := cpuTime()
+	cpu0 := testonly.CPUTime()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		rep, err := client.VerifyElectionRecord(bytesReader(rec), client.VerifyOptions{})
@@ -87,21 +86,12 @@ func benchVerify(b *testing.B, rec []byte, counted int) {
 	b.StopTimer()
 	// On the shared machine wall time mostly measures the other processes;
 	// the CPU time of the whole process (every goroutine) is the work.
-	cpu := cpuTime() - cpu0
+	cpu := testonly.CPUTime() - cpu0
 	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
 	if counted > 0 {
 		b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/float64(counted), "wall-µs/ballot")
 		b.ReportMetric(float64(cpu.Microseconds())/float64(b.N)/float64(counted), "cpu-µs/ballot")
 	}
-}
-
-// cpuTime is the user and system CPU time of the process so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkTrusteeFollow is what `urna trustee decrypt` costs before it
@@ -161,9 +151,9 @@ func BenchmarkTrusteeFollowIncremental(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				measure := func(name string, opts client.FollowOptions) {
 					runtime.GC()
-					cpu0, t0 := cpuTime(), time.Now()
+					cpu0, t0 := testonly.CPUTime(), time.Now()
 					s, err := client.Follow(b.Context(), now, opts)
-					wall, cpu := time.Since(t0), cpuTime()-cpu0
+					wall, cpu := time.Since(t0), testonly.CPUTime()-cpu0
 					if err != nil {
 						b.Fatal(err)
 					}

@@ -48,9 +48,9 @@ func BenchmarkTrusteeMixStepIncremental(b *testing.B) {
 					opts client.FollowOptions
 				}{{"full", client.FollowOptions{}}, {"incremental", client.FollowOptions{State: state}}} {
 					runtime.GC()
-					cpu0, t0 := cpuTime(), time.Now()
+					cpu0, t0 := testonly.CPUTime(), time.Now()
 					s, err := client.Follow(b.Context(), now, c.opts)
-					wall, cpu := time.Since(t0), cpuTime()-cpu0
+					wall, cpu := time.Since(t0), testonly.CPUTime()-cpu0
 					if err != nil {
 						b.Fatal(err)
 					}

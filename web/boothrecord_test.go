@@ -33,6 +33,14 @@ import (
 // and establishes the key.
 func TestAttackBoothRecord(t *testing.T) {
 	b := browserIn(t, "boothrecord")
+	withSpareCredential(t, func(node, cred string) { boothRecordAttacks(t, b, node, cred) })
+}
+
+// withSpareCredential runs a one-ballot demo election and, while its
+// board is served, calls run once with the node's URL and a credential
+// no voter of the demo used.
+func withSpareCredential(t *testing.T, run func(node, cred string)) {
+	t.Helper()
 	served := 0
 	cfg := demo.Config{Ballots: 1, Static: web.FS(), Progress: logWriter{t}}
 	cfg.Serve = func(_ context.Context, url string, creds []string) error {
@@ -41,7 +49,7 @@ func TestAttackBoothRecord(t *testing.T) {
 			if len(creds) == 0 {
 				return fmt.Errorf("the demo gave no spare credential")
 			}
-			boothRecordAttacks(t, b, url, creds[0])
+			run(url, creds[0])
 		}
 		return nil
 	}

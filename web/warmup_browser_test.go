@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -12,8 +11,6 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/urna-vote/urna/ballot"
-	"github.com/urna-vote/urna/internal/demo"
-	"github.com/urna-vote/urna/web"
 )
 
 // TestBoothWarmUpPostsNothing: the booth's warm-up (a throw-away ballot
@@ -26,22 +23,7 @@ import (
 // out.
 func TestBoothWarmUpPostsNothing(t *testing.T) {
 	b := browserIn(t, "warmup")
-	served := 0
-	cfg := demo.Config{Ballots: 1, Static: web.FS(), Progress: logWriter{t}}
-	cfg.Serve = func(_ context.Context, url string, creds []string) error {
-		served++
-		if served == 1 {
-			if len(creds) == 0 {
-				return fmt.Errorf("the demo gave no spare credential")
-			}
-			warmUpPostsNothing(t, b, url, creds[0])
-		}
-		return nil
-	}
-	runDemo(t, "demo election", cfg)
-	if served == 0 {
-		t.Fatal("the demo never served the election")
-	}
+	withSpareCredential(t, func(node, cred string) { warmUpPostsNothing(t, b, node, cred) })
 	if errs := b.pageErrors(); len(errs) > 0 {
 		t.Errorf("page errors: %v", errs)
 	}

@@ -11,7 +11,6 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -324,10 +323,7 @@ type benchCounts struct {
 
 func takeCounts(nodes []*tnode, leader *tnode, stateCommits *atomic.Uint64) benchCounts {
 	var c benchCounts
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
-		c.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	}
+	c.cpu = testonly.CPUTime()
 	c.commits = stateCommits.Load()
 	for _, n := range nodes {
 		c.commits += n.rep.Stats().LogCommits

@@ -3,9 +3,9 @@ package board
 import (
 	"fmt"
 	"runtime"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/urna-vote/urna/internal/testonly"
 )
 
 // BenchmarkTallyInputs measures the node's tally inputs (SPEC.md §9.1):
@@ -27,7 +27,7 @@ func BenchmarkTallyInputs(b *testing.B) {
 			v := bd.FSM.current()
 			runtime.GC()
 			b.ReportAllocs()
-			cpu0 := cpuTime()
+			cpu0 := testonly.CPUTime()
 			b.ResetTimer()
 			for range b.N {
 				bd.Submitter.tally.reset()
@@ -37,16 +37,7 @@ func BenchmarkTallyInputs(b *testing.B) {
 			}
 			b.StopTimer()
 			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/float64(n), "µs/ballot")
-			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N)/float64(n), "cpu-µs/ballot")
+			b.ReportMetric(float64((testonly.CPUTime()-cpu0).Microseconds())/float64(b.N)/float64(n), "cpu-µs/ballot")
 		})
 	}
-}
-
-// cpuTime is the process's user and system CPU time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
