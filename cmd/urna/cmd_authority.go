@@ -164,9 +164,7 @@ func tallyFlags(fs *flag.FlagSet) action {
 		if err != nil {
 			return err
 		}
-		if res.StateUnused != "" {
-			fmt.Fprintf(e.stderr, "the saved board state was not used, the whole record was verified: %s\n", res.StateUnused)
-		}
+		reportStateUnused(e.stderr, res.StateUnused)
 		fmt.Fprintf(e.stdout, "posted the result (entry %d): %s counted, partial decryptions of %s combined\n",
 			res.Seq, textreport.Plural(res.Counted, "ballot", "ballots"), textreport.Trustees(res.Result.Trustees))
 		for _, j := range res.Rejected {

@@ -120,8 +120,8 @@ func runTrusteeStep(ctx context.Context, e *env, cl *apiclient.Client, others []
 			res.Index, textreport.Plural(len(res.Seqs), "mixed question", "mixed questions"), entries, textreport.List(res.Seqs), textreport.Plural(res.Counted, "counted ballot", "counted ballots"))
 	case "decrypt":
 		res, err := roles.Decrypt(ctx, randReader, cl, t, others...)
-		if res != nil && res.Check != nil && res.Check.StateUnused != "" {
-			fmt.Fprintf(e.stderr, "the saved board state was not used, the whole record was verified: %s\n", res.Check.StateUnused)
+		if res != nil && res.Check != nil {
+			reportStateUnused(e.stderr, res.Check.StateUnused)
 		}
 		if res != nil && res.Check != nil && !res.Check.OK {
 			fmt.Fprintf(e.stderr, "own verification of the board FAILED at %s: %s\n", res.Check.FailedStep, res.Check.Failure)

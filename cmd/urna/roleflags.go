@@ -381,3 +381,12 @@ func (w witnessURLs) Set(s string) error {
 	w[name] = u
 	return nil
 }
+
+// reportStateUnused tells a party why its saved board state was not used
+// (why, when not empty): it verified the whole record instead, which takes
+// longer on a large board.
+func reportStateUnused(w io.Writer, why string) {
+	if why != "" {
+		fmt.Fprintf(w, "the saved board state was not used, the whole record was verified: %s\n", why)
+	}
+}

@@ -240,8 +240,12 @@ func (s *server) entry(c echo.Context) error {
 		if err != nil {
 			return nil, err
 		}
-		release, err = s.holdLargeRead(list)
-		return list, err
+		r, err := s.holdLargeRead(list)
+		if err != nil {
+			return nil, err
+		}
+		release = r
+		return list, nil
 	}, entrySeq, fixEntry)
 }
 func (s *server) block(c echo.Context) error {
@@ -269,10 +273,10 @@ func (s *server) entries(c echo.Context) error {
 	return writeEntries(c, &resp)
 }
 
-// holdLargeRead takes one of the large-entry tokens (rawentry.go) for an
-// answer whose entries' bytes exceed MaxEntriesBody, until release: its
-// JSON (base64, a view) is larger still, so such answers are built a few at
-// a time, as large posts are read. None free: 503 overloaded.
+// holdLargeRead takes a large-entry token (takeLarge) for an answer whose
+// entries' bytes exceed MaxEntriesBody, until release: its JSON (base64, a
+// view) is larger still, so such answers are built a few at a time, as
+// large posts are read.
 func (s *server) holdLargeRead(list []api.Entry) (release func(), err error) {
 	var n int64
 	for i := range list {
@@ -281,13 +285,7 @@ func (s *server) holdLargeRead(list []api.Entry) (release func(), err error) {
 	if n <= s.opts.MaxEntriesBody {
 		return func() {}, nil
 	}
-	select {
-	case s.large <- struct{}{}:
-		return func() { <-s.large }, nil
-	default:
-		return func() {}, &Error{Status: http.StatusServiceUnavailable, Code: api.CodeOverloaded,
-			Message: fmt.Sprintf("%d large entries are being read or posted; try again later", cap(s.large))}
-	}
+	return s.takeLarge()
 }
 
 // writeEntries writes resp as c.JSON would, byte for byte, one entry at a

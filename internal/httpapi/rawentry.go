@@ -67,13 +67,11 @@ func (s *server) readRawEntry(c echo.Context) ([]byte, error) {
 		return nil, malformed("Content-Length is %d but the entry's header makes it %d bytes", req.ContentLength, total)
 	}
 	if total > s.opts.MaxEntriesBody {
-		select {
-		case s.large <- struct{}{}:
-			c.Set(largeKey, true)
-		default:
-			return nil, &Error{Status: http.StatusServiceUnavailable, Code: api.CodeOverloaded,
-				Message: fmt.Sprintf("%d large entries are being posted; try again later", cap(s.large))}
+		release, err := s.takeLarge()
+		if err != nil {
+			return nil, err
 		}
+		c.Set(largeKey, release)
 	}
 	entry, err := readDeclared(req.Body, head[:], total)
 	if err != nil {
@@ -83,7 +81,7 @@ func (s *server) readRawEntry(c echo.Context) ([]byte, error) {
 	return entry, nil
 }
 
-// largeKey marks a request that holds a large-post token.
+// largeKey holds the release of a request's large-entry token.
 const largeKey = "httpapi.large"
 
 // holdLarge returns the large-post token of a request once it is
@@ -91,11 +89,24 @@ const largeKey = "httpapi.large"
 func (s *server) holdLarge(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		defer func() {
-			if held, _ := c.Get(largeKey).(bool); held {
-				<-s.large
+			if release, held := c.Get(largeKey).(func()); held {
+				release()
 			}
 		}()
 		return next(c)
+	}
+}
+
+// takeLarge takes one of the MaxLargePosts tokens that bound the entries
+// larger than MaxEntriesBody held at once, posted or read; none free: 503
+// overloaded.
+func (s *server) takeLarge() (release func(), err error) {
+	select {
+	case s.large <- struct{}{}:
+		return func() { <-s.large }, nil
+	default:
+		return nil, &Error{Status: http.StatusServiceUnavailable, Code: api.CodeOverloaded,
+			Message: fmt.Sprintf("%d large entries are being posted or read; try again later", cap(s.large))}
 	}
 }
 
