@@ -39,14 +39,18 @@ func (e *Entry) Header() *Header {
 // already decoded strictly and verified (§3.9.1), where the two square roots
 // of a strict decode per entry and replica are the largest cost of Apply.
 // Everything else MUST use ParseEntry.
+//
+// The header's Body aliases raw (no copy: the copy was 4 % of the board's
+// CPU): the caller keeps raw unchanged while it uses the header, and
+// copies the body to keep it longer.
 func ReadHeader(raw []byte) (*Header, error) {
 	r, h, err := readEnvelopeStart(raw)
 	if err != nil {
 		return nil, err
 	}
-	copy(h.Author[:], r.Fixed("author key", 32))
-	h.Body = r.Bytes("body", h.Type.MaxBodySize())
-	r.Fixed("signature", schnorr.SignatureSize)
+	copy(h.Author[:], r.FixedView("author key", 32))
+	h.Body = r.BytesView("body", h.Type.MaxBodySize())
+	r.FixedView("signature", schnorr.SignatureSize)
 	if err := r.Done(); err != nil {
 		return nil, fmt.Errorf("%w: entry: %v", ErrMalformed, err)
 	}

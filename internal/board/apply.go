@@ -488,7 +488,7 @@ func (f *FSM) applyEntry(tx store.WriteTx, v *state, seq uint64, raw []byte, at 
 		if err := tx.Put(store.NSMeta, keyManifest, e.Body); err != nil {
 			return err
 		}
-		v.manifest = newElection(m, e.Body)
+		v.manifest = newElection(m, bytes.Clone(e.Body)) // e.Body aliases the command
 	case bulletin.TypeDKGDeal:
 		// Index the deal by dealer so the pre-check can find it for reveals
 		// and verification keys (the rules accepted one deal per trustee,

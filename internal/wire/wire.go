@@ -87,7 +87,7 @@ func (r *Reader) take(n int, what string) []byte {
 		r.fail("%s: need %d bytes, have %d", what, n, len(r.b)-r.off)
 		return nil
 	}
-	v := r.b[r.off : r.off+n]
+	v := r.b[r.off : r.off+n : r.off+n]
 	r.off += n
 	return v
 }
@@ -127,16 +127,22 @@ func (r *Reader) Flag(what string) bool {
 
 // Bytes reads u32be(len) || bytes, with len at most max. The result is a copy.
 func (r *Reader) Bytes(what string, max int) []byte {
+	v := r.BytesView(what, max)
+	if v == nil {
+		return nil
+	}
+	return append([]byte{}, v...)
+}
+
+// BytesView is Bytes without the copy: the result aliases the reader's
+// input, for callers that own the input and keep it unchanged.
+func (r *Reader) BytesView(what string, max int) []byte {
 	n := r.U32(what)
 	if r.err == nil && int64(n) > int64(max) {
 		r.fail("%s: length %d exceeds %d", what, n, max)
 		return nil
 	}
-	v := r.take(int(n), what)
-	if v == nil {
-		return nil
-	}
-	return append([]byte{}, v...)
+	return r.take(int(n), what)
 }
 
 // String reads a UTF-8 string of at most max bytes.
@@ -151,12 +157,16 @@ func (r *Reader) String(what string, max int) string {
 
 // Fixed reads exactly n bytes (a copy).
 func (r *Reader) Fixed(what string, n int) []byte {
-	v := r.take(n, what)
+	v := r.FixedView(what, n)
 	if v == nil {
 		return nil
 	}
 	return append([]byte{}, v...)
 }
+
+// FixedView is Fixed without the copy: the result aliases the reader's
+// input (see BytesView).
+func (r *Reader) FixedView(what string, n int) []byte { return r.take(n, what) }
 
 // Element reads a canonical group element (identity allowed).
 func (r *Reader) Element(what string) *group.Element {
