@@ -476,6 +476,13 @@ func (s *pgStore) Close() error {
 // methods of the transaction.
 const pgPage = 512
 
+// pgPageBytes bounds the entry bytes of one page of Entries: a page ends
+// with the row that brings it to pgPageBytes or past (at least one row), so
+// that large entries (credential lists, shuffles: up to
+// bulletin.MaxEntrySize) are not held pgPage at a time. A variable for
+// the tests.
+var pgPageBytes int64 = 16 << 20
+
 // pgTx implements WriteTx on partition part. Counts are cached per
 // partition: within one transaction only its pgTx views change them.
 type pgTx struct {
@@ -658,8 +665,12 @@ func (t *pgTx) Entries(from, to uint64, fn func(seq uint64, data []byte) error) 
 	page := make([]row, 0, pgPage)
 	for from < to {
 		page = page[:0]
-		rows, err := t.tx.Query(t.ctx, `SELECT seq, data FROM entries WHERE part = $4 AND seq >= $1 AND seq < $2 ORDER BY seq LIMIT $3`,
-			int64(from), int64(to), pgPage, p)
+		// before: the bytes of the page's rows ahead of this one.
+		rows, err := t.tx.Query(t.ctx, `SELECT seq, data FROM (
+			SELECT seq, data, sum(octet_length(data)) OVER (ORDER BY seq ROWS UNBOUNDED PRECEDING) - octet_length(data) AS before
+			FROM entries WHERE part = $4 AND seq >= $1 AND seq < $2 ORDER BY seq LIMIT $3) page
+			WHERE before < $5 ORDER BY seq`,
+			int64(from), int64(to), pgPage, p, pgPageBytes)
 		if err != nil {
 			return pgError("reading entries", err)
 		}
@@ -675,13 +686,15 @@ func (t *pgTx) Entries(from, to uint64, fn func(seq uint64, data []byte) error) 
 		if err := rows.Err(); err != nil {
 			return pgError("reading entries", err)
 		}
+		var size int64
 		for _, r := range page {
+			size += int64(len(r.data))
 			if err := fn(uint64(r.seq), clone(r.data)); err != nil {
 				return err
 			}
 		}
-		if len(page) < pgPage {
-			return nil
+		if len(page) < pgPage && size < pgPageBytes {
+			return nil // cut by neither bound: no more rows
 		}
 		from = uint64(page[len(page)-1].seq) + 1
 	}

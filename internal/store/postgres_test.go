@@ -249,3 +249,47 @@ func TestPostgresSchemaLocked(t *testing.T) {
 	}
 	b.Close()
 }
+
+// Entries pages by bytes as well as by rows: with a page bound of 10,000
+// bytes, entries of 0 to 30,000 bytes (some alone past the bound) come
+// back all, once each, in order, from any start.
+func TestPostgresEntriesPageBytes(t *testing.T) {
+	store.SetPgPageBytes(t, 10_000)
+	s, _ := openPostgres(t)
+	var data [][]byte
+	for i := range 60 {
+		n := (i * 3_517) % 9_000
+		if i%13 == 5 {
+			n = 30_000
+		}
+		data = append(data, bytes.Repeat([]byte{byte(i)}, n))
+	}
+	err := s.Update(t.Context(), func(tx store.WriteTx) error { return tx.AppendEntries(0, data) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range [][2]uint64{{0, 60}, {7, 33}, {5, 6}, {59, 100}} {
+		var got []uint64
+		err := s.View(t.Context(), func(tx store.ReadTx) error {
+			return tx.Entries(r[0], r[1], func(seq uint64, d []byte) error {
+				if !bytes.Equal(d, data[seq]) {
+					t.Errorf("entry %d: %d bytes, want %d", seq, len(d), len(data[seq]))
+				}
+				got = append(got, seq)
+				return nil
+			})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := min(r[1], 60) - r[0]
+		if uint64(len(got)) != want || got[0] != r[0] || got[len(got)-1] != r[0]+want-1 {
+			t.Errorf("Entries(%d, %d): got %d entries (%v…), want %d from %d", r[0], r[1], len(got), got[:min(len(got), 3)], want, r[0])
+		}
+		for i := 1; i < len(got); i++ {
+			if got[i] != got[i-1]+1 {
+				t.Errorf("Entries(%d, %d): %d after %d", r[0], r[1], got[i], got[i-1])
+			}
+		}
+	}
+}
