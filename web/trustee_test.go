@@ -53,6 +53,9 @@ type recorder struct {
 	mu     sync.Mutex
 	sent   []sentRequest
 	record func([]byte) []byte // nil: the node's record as it is
+	// answer, when set, may answer a request in place of the node
+	// (forward passes it on to the node); false: the node answers.
+	answer func(w http.ResponseWriter, req *http.Request, forward http.Handler) bool
 }
 
 type sentRequest struct {
@@ -77,8 +80,11 @@ func newRecorder(t *testing.T, node string) *recorder {
 		req.Body = io.NopCloser(bytes.NewReader(body))
 		r.mu.Lock()
 		r.sent = append(r.sent, sentRequest{req.Method, req.URL.String(), req.Header.Clone(), body})
-		forge := r.record
+		forge, answer := r.record, r.answer
 		r.mu.Unlock()
+		if answer != nil && answer(w, req, proxy) {
+			return
+		}
 		if forge != nil && req.URL.Path == "/api/v1/record" {
 			rec := r.nodeRecord()
 			w.Header().Set("Content-Type", "application/octet-stream")

@@ -73,32 +73,77 @@ export async function api(path, { body, signal, raw, election } = {}) {
 }
 
 // request sends api's request and returns the successful Response, its
-// body unread (a stream: the record), or throws api's UrnaError.
+// body unread (a stream: the record), or throws api's UrnaError. A node
+// that is briefly unable to answer (503 with a transient code: a leader
+// change, an overload) is asked again after its Retry-After (see
+// retryWait); every other error is thrown at once. Asking again is safe:
+// a GET is a read, and a post of entries is idempotent (docs/API.md,
+// Writing: an entry already on the board is answered with its position).
+// Aborting signal ends the wait as it ends the request.
 export async function request(path, { body, signal, election } = {}) {
   const addr = election === undefined ? url(path) : `${BASE}elections/${encodeURIComponent(election)}/${path}`;
-  let resp;
-  try {
-    resp = await fetch(addr, {
-      method: body === undefined ? 'GET' : 'POST',
-      headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal,
-      cache: 'no-store',
-    });
-  } catch (e) {
-    throw new UrnaError('network', e.message, { status: 0 });
-  }
-  if (!resp.ok) {
-    let code = resp.status === 404 ? 'not_found' : 'http_' + resp.status;
-    let message = resp.statusText;
-    let step;
+  const start = Date.now();
+  for (let tries = 1; ; tries++) {
+    let resp;
     try {
-      const j = await resp.json();
-      if (j && j.error) ({ code, message, step } = j.error);
-    } catch { /* not JSON */ }
-    throw new UrnaError(code, message, { status: resp.status, step });
+      resp = await fetch(addr, {
+        method: body === undefined ? 'GET' : 'POST',
+        headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal,
+        cache: 'no-store',
+      });
+    } catch (e) {
+      throw new UrnaError('network', e.message, { status: 0 });
+    }
+    if (resp.ok) return resp;
+    const e = await answerError(resp);
+    const wait = retryWait(e, resp.headers.get('Retry-After'), tries, Date.now() - start);
+    if (wait === null) throw e;
+    await sleep(wait, signal);
   }
-  return resp;
+}
+
+// answerError reads the UrnaError of a node's error answer: the API's
+// error code, message and step (docs/API.md, Errors), or for an answer
+// that is not the API's JSON, http_<status> (not_found for a 404).
+async function answerError(resp) {
+  let code = resp.status === 404 ? 'not_found' : 'http_' + resp.status;
+  let message = resp.statusText;
+  let step;
+  try {
+    const j = await resp.json();
+    if (j && j.error) ({ code, message, step } = j.error);
+  } catch { /* not JSON */ }
+  return new UrnaError(code, message, { status: resp.status, step });
+}
+
+// TRANSIENT are the codes of the node's 503 answers that pass by
+// themselves (docs/API.md, Errors): no leader during an election of the
+// Raft cluster, an overloaded node, a follower behind the leader for a
+// consistent read. The API answers no 429.
+const TRANSIENT = new Set(['no_leader', 'overloaded', 'not_ready']);
+const RETRY_TRIES = 5; // requests in all, the first included
+const RETRY_BUDGET_MS = 15_000; // no wait ends later than this after the first request
+const RETRY_MIN_MS = 200;
+const RETRY_MAX_MS = 5_000;
+
+// retryWait returns how long to wait before asking again after error e
+// (the tries-th request, elapsed ms after the first), or null when e is
+// final: not a transient 503, or the tries or the time budget spent. The
+// wait is the answer's Retry-After (seconds, or an HTTP date; 1 s when
+// absent or unreadable), kept between 0.2 s and 5 s.
+function retryWait(e, retryAfter, tries, elapsed) {
+  if (e.status !== 503 || !TRANSIENT.has(e.code) || tries >= RETRY_TRIES) return null;
+  let ms = 1000;
+  if (retryAfter !== null && retryAfter.trim() !== '') {
+    const s = Number(retryAfter);
+    const at = Date.parse(retryAfter);
+    if (Number.isFinite(s)) ms = s * 1000;
+    else if (Number.isFinite(at)) ms = at - Date.now();
+  }
+  ms = Math.min(Math.max(ms, RETRY_MIN_MS), RETRY_MAX_MS);
+  return elapsed + ms > RETRY_BUDGET_MS ? null : ms;
 }
 
 // postEntry submits one signed entry (base64url) and returns its result
@@ -158,7 +203,22 @@ export async function pages(path, key, from, { limit, max, next }) {
   return out;
 }
 
-export function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
+// sleep waits ms; with a signal that aborts meanwhile it throws api's
+// 'network' UrnaError at once, as an aborted request does.
+export function sleep(ms, signal) {
+  return new Promise((resolve, reject) => {
+    const stop = () => {
+      clearTimeout(id);
+      reject(new UrnaError('network', `aborted: ${signal.reason}`, { status: 0 }));
+    };
+    const id = setTimeout(() => {
+      signal?.removeEventListener('abort', stop);
+      resolve();
+    }, ms);
+    if (signal?.aborted) stop();
+    else signal?.addEventListener('abort', stop, { once: true });
+  });
+}
 
 // waitForCheckpoint polls the node's newest checkpoint until it covers
 // entry seq: its tree size is greater than seq and signedByQuorum(cp) holds
