@@ -3,12 +3,14 @@ package web_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -25,13 +27,15 @@ import (
 // twice), each without an error shown, the proxy having seen every retry.
 // A 503 that does not pass ends, after a bounded number of tries, in the
 // booth's "NOT cast, try again" and the voter's second try succeeds; a
-// 4xx is not retried, even with a Retry-After.
+// 4xx is not retried, even with a Retry-After. The board page's live
+// stream of blocks, refused twice, is opened again and shows the next entry.
 func TestAttackBooth503(t *testing.T) {
 	b := browserIn(t, "retry")
 	withSpareCredential(t, func(node, cred string) {
 		t.Run("transient", func(t *testing.T) { transient503(t, b, node, cred) })
 		t.Run("persistent", func(t *testing.T) { persistent503(t, b, node, cred) })
 		t.Run("4xx", func(t *testing.T) { refused4xx(t, b, node, cred) })
+		t.Run("events", func(t *testing.T) { events503(t, b, node, cred) })
 	})
 	if errs := b.pageErrors(); len(errs) > 0 {
 		t.Errorf("page errors: %v", errs)
@@ -264,5 +268,35 @@ func refused4xx(t *testing.T, b *browser, node, cred string) {
 	}
 	if after := boardEntries(t, node); len(after) != len(before) {
 		t.Errorf("a challenge answered 409: the board went from %d to %d entries", len(before), len(after))
+	}
+}
+
+// events503: the board page whose stream of blocks (GET events) the node
+// refuses twice with 503 opens it again (web/static/js/api.js followBlocks;
+// the browser's EventSource gives up on an HTTP error), and shows the
+// challenge's opening posted afterwards without a reload.
+func events503(t *testing.T, b *browser, node, cred string) {
+	rec := newRecorder(t, node)
+	bt := b.tab()
+	bt.t = t
+	bt.base = rec.srv.URL
+	t.Cleanup(bt.close)
+	rec.fail(fault{method: http.MethodGet, path: "/api/v1/events", n: 2, status: http.StatusServiceUnavailable, code: api.CodeNoLeader})
+	bt.open("board.html", "board")
+	deadline := time.Now().Add(45 * time.Second)
+	for len(rec.sentTo(http.MethodGet, "/api/v1/events")) < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the board page asked for the stream of blocks %d times in 45 s, want the 2 refused and once more", len(rec.sentTo(http.MethodGet, "/api/v1/events")))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	tb, _, _ := reviewing(t, b, node, cred)
+	tb.run("challenge", chromedp.Click(css("#challenge")), until(`document.body.dataset.auditSeq !== undefined`))
+	var auditSeq uint64
+	tb.eval(`Number(document.body.dataset.auditSeq)`, &auditSeq)
+	bt.run("the new entry on the board page", until(fmt.Sprintf(`document.querySelector('#entries tr[data-seq="%d"]') !== null`, auditSeq)))
+	if n := len(rec.sentTo(http.MethodGet, "/api/v1/events")); n != 3 {
+		t.Errorf("the board page asked for the stream %d times, want 3 (2 refused, 1 open)", n)
 	}
 }

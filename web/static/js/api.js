@@ -183,8 +183,37 @@ export function checkpoint() { return orNone('checkpoint'); }
 // record downloads the complete election record (its bytes).
 export function record() { return api('record', { raw: true }); }
 
-// events opens the node's stream of committed blocks (Server-Sent Events).
-export function events() { return new EventSource(url('events')); }
+// followBlocks follows the node's stream of committed blocks (GET events,
+// Server-Sent Events): onBlock gets each block's JSON. The browser
+// reconnects a dropped stream by itself, but gives up on one the node
+// refused (a 503 while it has no leader or serves too many streams, see
+// docs/API.md): then followBlocks opens it again after a pause growing from
+// 1 s to 30 s, and calls onReopen once it is open again, for the blocks
+// committed meanwhile. Without EventSource it does nothing.
+export function followBlocks(onBlock, { onReopen } = {}) {
+  if (!window.EventSource) return;
+  let wait = 1000;
+  let reopened = false;
+  const open = () => {
+    const es = new EventSource(url('events'));
+    es.addEventListener('open', () => {
+      wait = 1000;
+      if (reopened && onReopen) onReopen();
+    });
+    es.addEventListener('block', (ev) => {
+      let b;
+      try { b = JSON.parse(ev.data); } catch { return; } // a bad event
+      onBlock(b);
+    });
+    es.addEventListener('error', () => {
+      if (es.readyState !== EventSource.CLOSED) return; // the browser retries
+      reopened = true;
+      setTimeout(open, wait);
+      wait = Math.min(2 * wait, 30000);
+    });
+  };
+  open();
+}
 
 // pages fetches a list in pages of limit from the start: path?from=<from>
 // &limit=<limit> answers {<key>: [...]}, and next(answer, items) gives the

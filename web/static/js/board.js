@@ -2,7 +2,7 @@
 // checkpoint with each node's signature checked in this browser, blocks and
 // entries with live updates (Server-Sent Events), search by tracker.
 
-import { api, election, pages, url, pageLink } from './api.js';
+import { api, election, pages, pageLink, followBlocks } from './api.js';
 import { $, el, announce, shortHex } from './dom.js';
 import { t, setT, setError, phaseName, onLanguage } from './i18n.js';
 import { UrnaError } from './errors.js';
@@ -189,11 +189,16 @@ async function onBlock(b) {
   refresh();
 }
 
+// live shows each block as the node commits it; after the stream was
+// refused and opened again, the blocks committed meanwhile.
 function live() {
-  if (!window.EventSource) return;
-  const es = new EventSource(url('events'));
-  es.addEventListener('block', (ev) => {
-    try { onBlock(JSON.parse(ev.data)); } catch { /* ignore a bad event */ }
+  followBlocks((b) => { onBlock(b).catch(() => { /* the next block retries */ }); }, {
+    onReopen: async () => {
+      try {
+        const fresh = await fetchBlocks(blocks.length ? blocks[blocks.length - 1].height + 1 : 0);
+        if (fresh.length) await onBlock(fresh[fresh.length - 1]);
+      } catch { /* the next block retries */ }
+    },
   });
 }
 

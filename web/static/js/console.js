@@ -8,7 +8,7 @@
 // the module has verified (SPEC.md §10.7) against the node's newest
 // checkpoint and the ones this browser remembers.
 
-import { api, election, postEntry, cluster, checkpoint, record, events, sleep } from './api.js';
+import { api, election, postEntry, cluster, checkpoint, record, followBlocks, sleep } from './api.js';
 import { $, el, announce, focusHeading, shortHex, onClick } from './dom.js';
 import { t, setT, setError, errorText, phaseName, onLanguage } from './i18n.js';
 import { loadOfficials } from './officials.js';
@@ -20,7 +20,6 @@ let draft = null; // the manifest prepared, not yet posted
 let trustees = []; // manifest trustee entries, in order
 let samples = []; // turnout over time: {at, ballots, voters}
 let busy = false;
-let stream = null;
 
 const MEMORY = 'urna.console.checkpoints.';
 
@@ -423,11 +422,9 @@ async function refresh() {
 // follow keeps the status fresh: on every block the node commits (its
 // event stream) and, should the stream fail, every few seconds.
 function follow() {
-  try {
-    stream = events();
-    stream.addEventListener('block', () => { if (!busy) refresh(); });
-  } catch { stream = null; }
-  setInterval(() => { if (!busy) refresh(); }, 5000);
+  const fresh = () => { if (!busy) refresh(); };
+  followBlocks(fresh, { onReopen: fresh });
+  setInterval(fresh, 5000);
 }
 
 // start shows the console; it resolves once the page is usable.
