@@ -22,6 +22,9 @@ type tallyFixture struct {
 	revotes   int               // voters 0..revotes-1 vote a second time (the later ballot counts)
 	weighted  bool              // voter v weighs 1 + v%ballot.MaxWeight
 	questions []ballot.Question // nil: testonly.Questions() (two questions)
+	// answers, if set, are voter v's answers to the questions of a
+	// version-3 manifest (nil: testonly.KindAnswers).
+	answers func(v int) []ballot.Answer
 	// tamper, if set, changes the body of ballot k (0-based, revotes
 	// last) before it is posted.
 	tamper func(k int, body []byte)
@@ -98,6 +101,8 @@ func (cfg tallyFixture) build(tb testing.TB) (*Board, *testonly.Election) {
 	for v := range 4 {
 		var bl *ballot.Ballot
 		switch {
+		case e.Manifest.Version == ballot.ManifestVersionKinds && cfg.answers != nil:
+			_, bl = e.AnswersEntry(v, cfg.answers(v))
 		case e.Manifest.Version == ballot.ManifestVersionKinds:
 			_, bl = e.AnswersEntry(v, testonly.KindAnswers(v))
 		case cfg.questions != nil:
