@@ -157,3 +157,25 @@ func (cfg tallyFixture) build(tb testing.TB) (*Board, *testonly.Election) {
 // credentialOffset is where a ballot's credential starts (SPEC.md §6.1:
 // version u8 ‖ fingerprint[32] ‖ credential[32] ‖ ...).
 const credentialOffset = 1 + 32
+
+// checkTamperSkipped checks what the node computed (err, the encoding got)
+// from a fixture whose ballot k (of one with revotes revotes) was tampered
+// with in bytes the computation reads past or does not read: no error and
+// the encoding clean of the untampered fixture's, while the full decode
+// (fullErr) refuses the ballot if it counts (else the case tests nothing)
+// and does not read it if a revote superseded it.
+func checkTamperSkipped(t *testing.T, k, revotes int, err, fullErr error, got, clean []byte) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, clean) {
+		t.Fatal("the result differs from that of the same ballots untampered")
+	}
+	if k < revotes && fullErr != nil {
+		t.Fatalf("the full decode refuses a superseded ballot: %v", fullErr)
+	}
+	if k >= revotes && fullErr == nil {
+		t.Fatal("the full decode accepts a non-canonical commitment (the case tests nothing)")
+	}
+}
