@@ -16,7 +16,8 @@
 //     write-in (text encoded into group elements by try-and-increment,
 //     ElGamal-encrypted, with a proof of knowledge of the randomness) in
 //     manifest version 3 and ballot version 2; the rows each ballot gives
-//     the mix-net (MixRow) and the decoding of decrypted rows (DecodeRow)
+//     the mix-net (MixRow; ParseMixRow for a board's counted ballots) and
+//     the decoding of decrypted rows (DecodeRow)
 //     into the inputs of package tally/methods; their trackers and audits
 //     (§12.9–§12.10: choices2 under the kind-choices-tracker label, the
 //     audit entry that opens rankings, scores and write-in chunks).
@@ -43,7 +44,7 @@
 // EncryptAnswers is constant time in the answers except for checking them
 // and encoding a write-in (try-and-increment, variable time in the text).
 // Everything that verifies (Verify, VerifyBatch, Diagnose, VerifyOpening,
-// the decoders) is variable time and handles only public data.
+// the decoders) and MixRow are variable time and handle only public data.
 //
 // The package is pure: no I/O, no logging. Randomness comes in as an
 // io.Reader (crypto/rand.Reader in production). Credentials, credential

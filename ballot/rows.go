@@ -20,37 +20,51 @@ func (b *Ballot) MixRow(m *Manifest, q int) ([]*Ciphertext, error) {
 		return nil, fmt.Errorf("%w: question %d is not a mixed question of this ballot", ErrShape, q)
 	}
 	eq := &b.qs[q]
-	var row []*Ciphertext
-	switch eq.kind {
-	case KindRanked:
-		// Σ_j (j+1)·c_ij as a sum of suffix sums, Σ_j Σ_{l≥j} c_il: the
-		// same ciphertext with 4k additions and no scalar multiplication
-		// (the public ciphertexts and weights need no constant time; the
-		// scalar multiplications were 39 % of a ranked demo's CPU).
-		row = make([]*Ciphertext, eq.n)
-		for i := range row {
-			a, be := group.NewElement(), group.NewElement()
-			sa, sb := group.NewElement(), group.NewElement()
-			for j := eq.k - 1; j >= 0; j-- {
-				ct := eq.opts[i*eq.k+j].ct
-				sa.Add(sa, ct.Alpha)
-				sb.Add(sb, ct.Beta)
-				a.Add(a, sa)
-				be.Add(be, sb)
-			}
-			row[i] = &Ciphertext{Alpha: a, Beta: be}
-		}
-	case KindScore:
-		for i := range eq.opts {
-			ct := eq.opts[i].ct
-			row = append(row, &Ciphertext{Alpha: ct.Alpha.Clone(), Beta: ct.Beta.Clone()})
-		}
-	case KindWriteIn:
-		for _, ct := range eq.wi.cts {
-			row = append(row, &Ciphertext{Alpha: ct.Alpha.Clone(), Beta: ct.Beta.Clone()})
+	var n int
+	var cts []*Ciphertext // a ranking's entries; the scores' or chunks', copied below
+	if eq.kind == KindWriteIn {
+		n, cts = len(eq.wi.cts), slices.Clone(eq.wi.cts)
+	} else {
+		n, cts = eq.n, make([]*Ciphertext, len(eq.opts))
+		for e := range eq.opts {
+			cts[e] = eq.opts[e].ct
 		}
 	}
-	return row, nil
+	if eq.kind != KindRanked { // the row keeps these: fresh copies
+		for i, ct := range cts {
+			cts[i] = &Ciphertext{Alpha: ct.Alpha.Clone(), Beta: ct.Beta.Clone()}
+		}
+	}
+	return mixRow(eq.kind, n, cts), nil
+}
+
+// mixRow is the K.5 row of a mixed question of kind kind and size n
+// (options; a write-in's chunks) whose ciphertexts are cts: a ranking's
+// n×k matrix entries, row-major, which it only reads; the score or
+// write-in ciphertexts themselves, which the row keeps. MixRow and
+// ParseMixRow both compute a row with it.
+func mixRow(kind QuestionKind, n int, cts []*Ciphertext) []*Ciphertext {
+	if kind != KindRanked {
+		return cts
+	}
+	// Σ_j (j+1)·c_ij, in variable time (the ciphertexts and the weights
+	// j+1 are public): each entry is added on the fast path of the point
+	// it was decoded to, and each sum encoded once. Circl's constant-time
+	// additions converted every decoded entry to circl's form first (a
+	// second decoding, half of the board's cost of the mix inputs), and
+	// its scalar multiplications were 39 % of a ranked demo's CPU.
+	k := len(cts) / n
+	row := make([]*Ciphertext, n)
+	for i := range row {
+		var a, be group.VarTimeSum
+		for j := range k {
+			ct := cts[i*k+j]
+			a.AddMul(uint32(j+1), ct.Alpha)
+			be.AddMul(uint32(j+1), ct.Beta)
+		}
+		row[i] = &Ciphertext{Alpha: a.Element(), Beta: be.Element()}
+	}
+	return row
 }
 
 // smallLog returns v in lo..hi with M = v·G, or false. Variable time: M is

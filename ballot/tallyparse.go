@@ -28,57 +28,86 @@ import (
 // does not depend on the bytes skipped. Everything else MUST use
 // ParseBallot.
 func ParseTallyCiphertexts(data []byte) ([][]*Ciphertext, error) {
+	var out [][]*Ciphertext
+	err := walkBallot(data, func(_ int, kind QuestionKind) bool { return kind == KindSelect },
+		func(_ int, _ QuestionKind, _ int, cts []*Ciphertext) { out = append(out, cts) })
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// walkBallot reads the ballot data as ParseBallot does (version, counts
+// and their bounds, kinds, lengths, no trailing bytes), decodes the
+// ciphertexts of the questions q of kind kind for which decode(q, kind)
+// holds, strictly as ParseBallot decodes them, and reads past every other
+// byte by its length. It calls got for every question with its kind, its
+// size n (options; a write-in's chunks) and its ciphertexts if decoded:
+// a selection's or score's, one per option; a ranking's n×k matrix
+// entries, row-major; a write-in's, one per chunk. It is the one reader
+// of the ballot layout that ParseTallyCiphertexts and ParseMixRow share.
+func walkBallot(data []byte, decode func(q int, kind QuestionKind) bool, got func(q int, kind QuestionKind, n int, cts []*Ciphertext)) error {
 	if len(data) > MaxBallotSize {
-		return nil, fmt.Errorf("ballot: %d bytes exceeds %d", len(data), MaxBallotSize)
+		return fmt.Errorf("ballot: %d bytes exceeds %d", len(data), MaxBallotSize)
 	}
 	r := &skipReader{b: data}
 	v := r.u8()
 	if r.err == nil && v != BallotVersion && v != BallotVersionKinds {
-		return nil, fmt.Errorf("ballot: %w: version %d", wire.ErrMalformed, v)
+		return fmt.Errorf("ballot: %w: version %d", wire.ErrMalformed, v)
 	}
 	r.skip(32 + group.Size) // fingerprint, credential
 	nq := r.count("questions", MaxQuestions)
 	if r.err == nil && nq < 1 {
 		r.failf("no questions")
 	}
-	var out [][]*Ciphertext
 	for q := 0; q < nq && r.err == nil; q++ {
 		kind := KindSelect
 		if v == BallotVersionKinds {
 			kind = QuestionKind(r.u8())
 		}
-		out = append(out, r.question(kind, q))
+		n, cts := r.question(kind, q, r.err == nil && decode(q, kind))
+		if r.err == nil {
+			got(q, kind, n, cts)
+		}
 	}
 	if r.err == nil && r.off != len(r.b) {
 		r.failf("%d trailing bytes", len(r.b)-r.off)
 	}
 	if r.err != nil {
-		return nil, fmt.Errorf("ballot: %w", r.err)
+		return fmt.Errorf("ballot: %w", r.err)
 	}
-	return out, nil
+	return nil
 }
 
 // question reads question q of kind kind (readSelect, readKindQuestion)
-// and returns its option ciphertexts if it is a selection question.
-func (r *skipReader) question(kind QuestionKind, q int) []*Ciphertext {
+// and returns its size and, if dec, its ciphertexts (walkBallot).
+func (r *skipReader) question(kind QuestionKind, q int, dec bool) (int, []*Ciphertext) {
+	var cts []*Ciphertext
+	// entries reads n ciphertexts, each followed by rest bytes of proof.
+	entries := func(n, rest int) {
+		for i := 0; i < n && r.err == nil; i++ {
+			if !dec {
+				r.skip(CiphertextSize + rest)
+				continue
+			}
+			ct := &Ciphertext{Alpha: r.element("alpha", true), Beta: r.element("beta", false)}
+			r.skip(rest)
+			cts = append(cts, ct)
+		}
+	}
 	switch kind {
 	case KindSelect:
 		no := r.count("options", MaxOptions)
 		if r.err == nil && no < MinOptions {
 			r.failf("question %d: %d options", q, no)
 		}
-		var cts []*Ciphertext
-		for i := 0; i < no && r.err == nil; i++ {
-			ct := &Ciphertext{Alpha: r.element("alpha", true), Beta: r.element("beta", false)}
-			r.skip(2 * branchSize)
-			cts = append(cts, ct)
-		}
+		entries(no, 2*branchSize)
 		nb := r.count("range branches", maxRangeBranch)
 		if r.err == nil && nb < 1 {
 			r.failf("question %d: no range branch", q)
 		}
 		r.skip(nb * branchSize)
-		return cts
+		return no, cts
 	case KindRanked:
 		n := r.count("options", MaxOptions)
 		k := r.count("ranks", n)
@@ -87,30 +116,32 @@ func (r *skipReader) question(kind QuestionKind, q int) []*Ciphertext {
 		}
 		// n·k entries (α, β, two branches), then the row, column and
 		// step proofs (two branches each), then the total proof.
-		r.skip(n * k * (CiphertextSize + 2*branchSize))
+		entries(n*k, 2*branchSize)
 		r.skip((n + k + k - 1) * 2 * branchSize)
 		nb := r.count("total branches", k+1)
 		if r.err == nil && nb < 1 {
 			r.failf("question %d: no total branch", q)
 		}
 		r.skip(nb * branchSize)
+		return n, cts
 	case KindScore:
 		n := r.count("options", MaxOptions)
 		nb := r.count("score branches", MaxScore+1)
 		if r.err == nil && (n < MinOptions || nb < 2) {
 			r.failf("question %d: %d options, %d score branches", q, n, nb)
 		}
-		r.skip(n * (CiphertextSize + nb*branchSize))
+		entries(n, nb*branchSize)
+		return n, cts
 	case KindWriteIn:
 		n := r.count("write-in chunks", maxWriteInCts)
 		if r.err == nil && n < 1 {
 			r.failf("question %d: no write-in chunk", q)
 		}
-		r.skip(n * writeInChunkSize)
-	default:
-		r.failf("question %d: unknown kind %d", q, uint8(kind))
+		entries(n, writeInChunkSize-CiphertextSize) // the commitment t and response s
+		return n, cts
 	}
-	return nil
+	r.failf("question %d: unknown kind %d", q, uint8(kind))
+	return 0, nil
 }
 
 // skipReader reads a ballot's layout as wire.Reader does, and can move

@@ -22,6 +22,9 @@ type tallyFixture struct {
 	revotes   int               // voters 0..revotes-1 vote a second time (the later ballot counts)
 	weighted  bool              // voter v weighs 1 + v%ballot.MaxWeight
 	questions []ballot.Question // nil: testonly.Questions() (two questions)
+	// answers, if set, are voter v's answers to the questions of a
+	// version-3 manifest (nil: testonly.KindAnswers).
+	answers func(v int) []ballot.Answer
 	// tamper, if set, changes the body of ballot k (0-based, revotes
 	// last) before it is posted.
 	tamper func(k int, body []byte)
@@ -98,6 +101,8 @@ func (cfg tallyFixture) build(tb testing.TB) (*Board, *testonly.Election) {
 	for v := range 4 {
 		var bl *ballot.Ballot
 		switch {
+		case e.Manifest.Version == ballot.ManifestVersionKinds && cfg.answers != nil:
+			_, bl = e.AnswersEntry(v, cfg.answers(v))
 		case e.Manifest.Version == ballot.ManifestVersionKinds:
 			_, bl = e.AnswersEntry(v, testonly.KindAnswers(v))
 		case cfg.questions != nil:
@@ -152,3 +157,25 @@ func (cfg tallyFixture) build(tb testing.TB) (*Board, *testonly.Election) {
 // credentialOffset is where a ballot's credential starts (SPEC.md §6.1:
 // version u8 ‖ fingerprint[32] ‖ credential[32] ‖ ...).
 const credentialOffset = 1 + 32
+
+// checkTamperSkipped checks what the node computed (err, the encoding got)
+// from a fixture whose ballot k (of one with revotes revotes) was tampered
+// with in bytes the computation reads past or does not read: no error and
+// the encoding clean of the untampered fixture's, while the full decode
+// (fullErr) refuses the ballot if it counts (else the case tests nothing)
+// and does not read it if a revote superseded it.
+func checkTamperSkipped(t *testing.T, k, revotes int, err, fullErr error, got, clean []byte) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, clean) {
+		t.Fatal("the result differs from that of the same ballots untampered")
+	}
+	if k < revotes && fullErr != nil {
+		t.Fatalf("the full decode refuses a superseded ballot: %v", fullErr)
+	}
+	if k >= revotes && fullErr == nil {
+		t.Fatal("the full decode accepts a non-canonical commitment (the case tests nothing)")
+	}
+}

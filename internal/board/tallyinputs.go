@@ -181,6 +181,45 @@ const tallyChunk = 1024
 // whole ballot and entry again, 35 square roots of a 1-of-5 ballot instead
 // of 10, took minutes at 1,000,000 ballots (bench/README.md).
 func sumCounted(st store.Store, m *ballot.Manifest, counted []countedBallot, workers int) ([][]*ballot.Ciphertext, error) {
+	aggs := make([]*tally.Aggregator, workers)
+	for w := range aggs {
+		aggs[w] = tally.ManifestAggregator(m)
+	}
+	err := eachCountedEntry(st, counted, workers, func(w, i int, raw []byte) error {
+		body, err := countedBody(raw)
+		if err != nil {
+			return err
+		}
+		cts, err := ballot.ParseTallyCiphertexts(body)
+		if err != nil {
+			return err
+		}
+		return aggs[w].Add(counted[i].weight, cts)
+	})
+	if err != nil {
+		return nil, err
+	}
+	sum := tally.ManifestAggregator(m)
+	for _, a := range aggs {
+		ws, sums := a.Sums()
+		for i, w := range ws {
+			if err := sum.Add(w, sums[i]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return sum.Aggregate(), nil
+}
+
+// eachCountedEntry calls fn(w, i, raw) for every counted ballot
+// counted[i] (in board order), raw its entry, on workers goroutines, w
+// the worker (0..workers-1) calling. A reader reads the entries a chunk
+// of tallyChunk at a time, each chunk in its own read transaction
+// (readEntries), and the workers take a chunk each. The calls of one
+// chunk are in order, those of different chunks concurrent. The error is
+// that of the first failed call in board order (no chunk before a failed
+// one is skipped), whatever the workers' timing.
+func eachCountedEntry(st store.Store, counted []countedBallot, workers int, fn func(w, i int, raw []byte) error) error {
 	nchunks := (len(counted) + tallyChunk - 1) / tallyChunk
 	errs := make([]error, nchunks)
 	var failed atomic.Int64 // the lowest chunk that failed, nchunks if none
@@ -199,19 +238,17 @@ func sumCounted(st store.Store, m *ballot.Manifest, counted []countedBallot, wor
 		entries [][]byte // the entries of counted[k·tallyChunk:]
 	}
 	jobs := make(chan job, workers)
-	aggs := make([]*tally.Aggregator, workers)
 	var wg sync.WaitGroup
-	for w := range aggs {
-		aggs[w] = tally.ManifestAggregator(m)
+	for w := range workers {
 		wg.Go(func() {
 			for j := range jobs {
 				if int64(j.k) > failed.Load() {
 					continue // a chunk before failed: its error is the one
 				}
-				for i, raw := range j.entries {
-					c := counted[j.k*tallyChunk+i]
-					if err := addCounted(aggs[w], raw, c.weight); err != nil {
-						fail(j.k, fmt.Errorf("counted ballot at entry %d: %w", c.seq, err))
+				for x, raw := range j.entries {
+					i := j.k*tallyChunk + x
+					if err := fn(w, i, raw); err != nil {
+						fail(j.k, fmt.Errorf("counted ballot at entry %d: %w", counted[i].seq, err))
 						break
 					}
 				}
@@ -231,19 +268,10 @@ func sumCounted(st store.Store, m *ballot.Manifest, counted []countedBallot, wor
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil {
-			return nil, err
+			return err
 		}
 	}
-	sum := tally.ManifestAggregator(m)
-	for _, a := range aggs {
-		ws, sums := a.Sums()
-		for i, w := range ws {
-			if err := sum.Add(w, sums[i]); err != nil {
-				return nil, err
-			}
-		}
-	}
-	return sum.Aggregate(), nil
+	return nil
 }
 
 // readEntries returns the entries of the counted ballots chunk (in board
@@ -267,21 +295,16 @@ func readEntries(st store.Store, chunk []countedBallot) ([][]byte, error) {
 	return out, err
 }
 
-// addCounted adds to a the ciphertexts of the ballot entry raw, whose
-// credential has weight w. The entry's header is read without decoding
-// its key or signature (bulletin.ReadHeader), its ballot's ciphertexts
-// alone are decoded (sumCounted says why that is safe).
-func addCounted(a *tally.Aggregator, raw []byte, w uint32) error {
+// countedBody returns the ballot of the counted ballot's entry raw. The
+// entry's header is read without decoding its key or signature
+// (bulletin.ReadHeader): sumCounted says why that is safe.
+func countedBody(raw []byte) ([]byte, error) {
 	h, err := bulletin.ReadHeader(raw)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if h.Type != bulletin.TypeBallot {
-		return fmt.Errorf("%w: a %v entry", bulletin.ErrMalformed, h.Type)
+		return nil, fmt.Errorf("%w: a %v entry", bulletin.ErrMalformed, h.Type)
 	}
-	cts, err := ballot.ParseTallyCiphertexts(h.Body)
-	if err != nil {
-		return err
-	}
-	return a.Add(w, cts)
+	return h.Body, nil
 }

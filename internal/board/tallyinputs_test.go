@@ -44,8 +44,9 @@ func fullParseAggregate(t *testing.T, st store.Store, m *ballot.Manifest) ([][]*
 	return sums.Aggregate(), counted, nil
 }
 
-// aggBytes is the encoding of an aggregate, to compare bit for bit.
-func aggBytes(agg [][]*ballot.Ciphertext) []byte {
+// aggBytes is the encoding of an aggregate, or of mix rows, to compare bit
+// for bit.
+func aggBytes[R ~[]*ballot.Ciphertext](agg []R) []byte {
 	var out []byte
 	for _, row := range agg {
 		out = append(out, byte(len(row)))
@@ -213,18 +214,7 @@ func TestAttackTallyInputsStoredBallotNotCanonical(t *testing.T) {
 			_, _, fullErr := fullParseAggregate(t, b.st, e.Manifest)
 			agg, _, err := b.Submitter.tallyInputs(b.FSM.current())
 			if !c.refused {
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !bytes.Equal(aggBytes(agg), aggBytes(cleanAgg)) {
-					t.Fatal("the aggregate differs from that of the same ballots untampered")
-				}
-				if c.k < revotes && fullErr != nil {
-					t.Fatalf("the full decode refuses a superseded ballot: %v", fullErr)
-				}
-				if c.k >= revotes && fullErr == nil {
-					t.Fatal("the full decode accepts a non-canonical commitment (the case tests nothing)")
-				}
+				checkTamperSkipped(t, c.k, revotes, err, fullErr, aggBytes(agg), aggBytes(cleanAgg))
 				return
 			}
 			if err == nil || fullErr == nil {
