@@ -27,6 +27,8 @@ type Reader struct {
 	// applied wakes WaitApplied (barrier.go) after every apply; one
 	// signal per board, shared by every election's Reader.
 	applied *appliedSignal
+	// tl is Status's count of the entry types (timeline.go).
+	tl timeline
 }
 
 // Entry is one committed entry.
@@ -88,7 +90,11 @@ type Result struct {
 
 // Election returns the election (store.ErrNotFound before the manifest).
 func (r *Reader) Election(ctx context.Context) (*Election, error) {
-	v := r.src.current()
+	return r.electionAt(ctx, r.src.current())
+}
+
+// electionAt is Election in state v.
+func (r *Reader) electionAt(ctx context.Context, v *state) (*Election, error) {
 	if v.manifest == nil {
 		return nil, fmt.Errorf("board: no manifest yet: %w", store.ErrNotFound)
 	}

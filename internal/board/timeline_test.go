@@ -1,0 +1,122 @@
+package board
+
+import (
+	"context"
+	"maps"
+	"testing"
+
+	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/internal/store"
+)
+
+// fullTimeline is the reference of Status's types: every entry of the
+// election's log up to size, read through Entries in pages and decoded
+// strictly (bulletin.ParseEntry), counted by type.
+func fullTimeline(t *testing.T, r *Reader, size uint64) map[bulletin.EntryType]TypeSpan {
+	t.Helper()
+	out := map[bulletin.EntryType]TypeSpan{}
+	for from := uint64(0); from < size; {
+		page, err := r.Entries(context.Background(), from, 7, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, en := range page {
+			if en.Seq != from || en.Seq >= size {
+				t.Fatalf("entry %d read where entry %d was expected (log of %d)", en.Seq, from, size)
+			}
+			e, err := bulletin.ParseEntry(en.Raw)
+			if err != nil {
+				t.Fatalf("entry %d: %v", en.Seq, err)
+			}
+			s, ok := out[e.Type]
+			if !ok {
+				s.First = en.Seq
+			}
+			s.Count++
+			out[e.Type] = s
+			from++
+		}
+	}
+	return out
+}
+
+// TestTimelineEqualsFullScan: on every node of a board of two
+// elections posted in turns, each election's Status (through its scope,
+// and the board's own for the default election) counts each entry type
+// (first entry, count) as a full decode of its log does, after every
+// step of the elections: counted from where the last Status stopped, in
+// read chunks smaller than a step, never mixing the two elections.
+func TestTimelineEqualsFullScan(t *testing.T) { runTimeline(t, boltOpener) }
+
+// TestTimelineEqualsFullScanPostgres is TestTimelineEqualsFullScan with
+// every node on PostgreSQL (partitions in rows).
+func TestTimelineEqualsFullScanPostgres(t *testing.T) { runTimeline(t, postgresOpener(t)) }
+
+func runTimeline(t *testing.T, open func(testing.TB, string, string) store.Store) {
+	saved := timelineChunk
+	timelineChunk = 3
+	t.Cleanup(func() { timelineChunk = saved })
+	ids := []string{"alpha", "beta"}
+	es, c := newElectionsOn(t, open, 5, ids...)
+	stepsA, _ := electionSteps(es[0], 5)
+	stepsB, _ := electionSteps(es[1], 4)
+	stepsB = stepsB[:len(stepsB)-2] // beta is still open at the end
+	check := func(id string) map[bulletin.EntryType]TypeSpan {
+		t.Helper()
+		var ref map[bulletin.EntryType]TypeSpan
+		for nid, n := range c.nodes {
+			s, err := n.board.Scope(id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			readers := []*Reader{s.Reader}
+			if id == ids[0] {
+				readers = append(readers, n.board.Reader) // the default election
+			}
+			for _, r := range readers {
+				st, err := r.Status(context.Background())
+				if err != nil {
+					t.Fatalf("%s on %s: %v", id, nid, err)
+				}
+				if st.Manifest.ElectionID != id {
+					t.Fatalf("status of %s on %s is election %s's", id, nid, st.Manifest.ElectionID)
+				}
+				want := fullTimeline(t, r, st.Entries)
+				if !maps.Equal(st.Types, want) {
+					t.Fatalf("%s on %s, %d entries: types %v, the full decode's %v", id, nid, st.Entries, st.Types, want)
+				}
+				blocks, err := r.Blocks(context.Background(), 0, 1<<20)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if st.Blocks != uint64(len(blocks)) {
+					t.Fatalf("%s on %s: %d blocks, the log has %d", id, nid, st.Blocks, len(blocks))
+				}
+				if nid == c.leader().id {
+					ref = want
+				}
+			}
+		}
+		return ref
+	}
+	for k := range stepsA {
+		c.mustAcceptIn(ids[0], "step", stepsA[k]()...)
+		if k < len(stepsB) {
+			c.mustAcceptIn(ids[1], "step", stepsB[k]()...)
+		}
+		c.waitAttested(ids[0])
+		c.waitAttested(ids[1])
+		check(ids[0])
+		check(ids[1])
+	}
+	// The case covers the end of an election, and beta's log is its own.
+	a, b := check(ids[0]), check(ids[1])
+	for _, typ := range []bulletin.EntryType{bulletin.TypeManifest, bulletin.TypeBallot, bulletin.TypeClose, bulletin.TypePartialDecryption, bulletin.TypeResult} {
+		if a[typ].Count == 0 {
+			t.Fatalf("alpha has no %v entry: %v", typ, a)
+		}
+	}
+	if a[bulletin.TypeBallot].Count != 5 || b[bulletin.TypeBallot].Count != 4 || b[bulletin.TypeClose].Count != 0 || b[bulletin.TypeManifest].First != 0 {
+		t.Fatalf("alpha's types %v, beta's %v", a, b)
+	}
+}
