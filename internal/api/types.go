@@ -65,6 +65,16 @@ type Counts struct {
 	Audited     uint64 `json:"audited"`
 	Credentials uint64 `json:"credentials"`
 	VotersVoted uint64 `json:"voters_voted"`
+	// Blocks is the number of the election's blocks: the newest is
+	// Blocks-1 (GET /blocks?from=).
+	Blocks uint64 `json:"blocks"`
+}
+
+// TypeSpan is one entry type's place in the election's log in Election:
+// the sequence number of its first entry and how many entries have it.
+type TypeSpan struct {
+	First uint64 `json:"first"`
+	Count uint64 `json:"count"`
 }
 
 // Election is the answer to GET /api/v1/election.
@@ -80,6 +90,10 @@ type Election struct {
 	Nodes       []string        `json:"nodes"`
 	// View is the manifest's authoring JSON (ballot.ManifestJSON).
 	View json.RawMessage `json:"view"`
+	// Types holds, for each entry type on the log (named as in
+	// Entry.Type), its first entry and count among the Counts.Entries
+	// entries: the election's timeline without reading its log.
+	Types map[string]TypeSpan `json:"types"`
 }
 
 // ElectionSummary is one election of the board's list (GET

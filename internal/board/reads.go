@@ -27,7 +27,7 @@ type Reader struct {
 	// applied wakes WaitApplied (barrier.go) after every apply; one
 	// signal per board, shared by every election's Reader.
 	applied *appliedSignal
-	// tl is Status's count of the entry types (timeline.go).
+	// tl is ElectionStatus's count of the entry types (timeline.go).
 	tl timeline
 }
 

@@ -15,10 +15,10 @@ type TypeSpan struct {
 	First, Count uint64
 }
 
-// Status is the election (Election) with the facts of its timeline: the
+// ElectionStatus is the election (Election) with the facts of its timeline: the
 // number of its blocks, and the span of each entry type among its
 // Election.Entries entries (a type absent from the log is absent).
-type Status struct {
+type ElectionStatus struct {
 	*Election
 	Blocks uint64
 	Types  map[bulletin.EntryType]TypeSpan
@@ -30,12 +30,12 @@ type Status struct {
 var timelineChunk uint64 = 4096
 
 // timeline counts an election's entries by type, from where it stopped
-// to the log's size at each Status: an entry never changes once it is in
-// the log, so only the new entries are read. The first Status of a
+// to the log's size at each ElectionStatus: an entry never changes once it is in
+// the log, so only the new entries are read. The first ElectionStatus of a
 // 1,000,000-entry election reads every entry once, in chunks of
 // timelineChunk entries, each in its own read transaction.
 type timeline struct {
-	// lock is held by the one Status counting; a channel so that those
+	// lock is held by the one ElectionStatus counting; a channel so that those
 	// waiting give up with their request (made once: the zero timeline
 	// is ready to use).
 	once  sync.Once
@@ -46,11 +46,11 @@ type timeline struct {
 	types map[bulletin.EntryType]TypeSpan
 }
 
-// Status returns the election (store.ErrNotFound before the manifest)
+// ElectionStatus returns the election (store.ErrNotFound before the manifest)
 // with its blocks and entry types counted in the same state of the board
 // (SPEC.md §3.2 names the types). Concurrent calls wait for each other;
 // the entries counted stay counted when ctx ends during a count.
-func (r *Reader) Status(ctx context.Context) (*Status, error) {
+func (r *Reader) ElectionStatus(ctx context.Context) (*ElectionStatus, error) {
 	t := &r.tl
 	if err := t.acquire(ctx); err != nil {
 		return nil, fmt.Errorf("board: status: %w", err)
@@ -72,7 +72,7 @@ func (r *Reader) Status(ctx context.Context) (*Status, error) {
 			return nil, fmt.Errorf("board: status: %w", err)
 		}
 	}
-	out := &Status{Election: el, Blocks: v.blocks, Types: make(map[bulletin.EntryType]TypeSpan, len(t.types))}
+	out := &ElectionStatus{Election: el, Blocks: v.blocks, Types: make(map[bulletin.EntryType]TypeSpan, len(t.types))}
 	for k, s := range t.types {
 		out.Types[k] = s
 	}

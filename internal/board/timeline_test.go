@@ -9,7 +9,7 @@ import (
 	"github.com/urna-vote/urna/internal/store"
 )
 
-// fullTimeline is the reference of Status's types: every entry of the
+// fullTimeline is the reference of ElectionStatus's types: every entry of the
 // election's log up to size, read through Entries in pages and decoded
 // strictly (bulletin.ParseEntry), counted by type.
 func fullTimeline(t *testing.T, r *Reader, size uint64) map[bulletin.EntryType]TypeSpan {
@@ -41,10 +41,10 @@ func fullTimeline(t *testing.T, r *Reader, size uint64) map[bulletin.EntryType]T
 }
 
 // TestTimelineEqualsFullScan: on every node of a board of two
-// elections posted in turns, each election's Status (through its scope,
+// elections posted in turns, each election's ElectionStatus (through its scope,
 // and the board's own for the default election) counts each entry type
 // (first entry, count) as a full decode of its log does, after every
-// step of the elections: counted from where the last Status stopped, in
+// step of the elections: counted from where the last ElectionStatus stopped, in
 // read chunks smaller than a step, never mixing the two elections.
 func TestTimelineEqualsFullScan(t *testing.T) { runTimeline(t, boltOpener) }
 
@@ -74,7 +74,7 @@ func runTimeline(t *testing.T, open func(testing.TB, string, string) store.Store
 				readers = append(readers, n.board.Reader) // the default election
 			}
 			for _, r := range readers {
-				st, err := r.Status(context.Background())
+				st, err := r.ElectionStatus(context.Background())
 				if err != nil {
 					t.Fatalf("%s on %s: %v", id, nid, err)
 				}

@@ -191,6 +191,9 @@ func (s *server) health(c echo.Context) error {
 func (s *server) election(c echo.Context) error {
 	return answer(c, s.be(c).Election, func(e *api.Election) {
 		e.Trustees, e.Nodes, e.View = nonNil(e.Trustees), nonNil(e.Nodes), rawOrNull(e.View)
+		if e.Types == nil {
+			e.Types = map[string]api.TypeSpan{}
+		}
 	})
 }
 

@@ -30,7 +30,7 @@ type node struct {
 // *board.Scoped both offer: one election's reads, posts and blocks.
 type election interface {
 	Submit(ctx context.Context, entries [][]byte) ([]board.Posted, error)
-	Election(ctx context.Context) (*board.Election, error)
+	ElectionStatus(ctx context.Context) (*board.ElectionStatus, error)
 	Entries(ctx context.Context, from uint64, limit, maxBytes int) ([]board.Entry, error)
 	Blocks(ctx context.Context, from uint64, limit int) ([]board.Block, error)
 	Tracker(ctx context.Context, prefix []byte) (*board.TrackerStatus, error)
@@ -114,20 +114,24 @@ func (n node) Health(context.Context) (*api.Health, error) {
 }
 
 func (n node) Election(ctx context.Context) (*api.Election, error) {
-	el, err := n.e.Election(ctx)
+	el, err := n.e.ElectionStatus(ctx)
 	if err != nil {
 		return nil, err
 	}
 	return electionOf(el), nil
 }
 
-func electionOf(el *board.Election) *api.Election {
+func electionOf(es *board.ElectionStatus) *api.Election {
+	el := es.Election
 	m, st := el.Manifest, el.Rules
 	fp := m.Fingerprint()
 	out := &api.Election{
 		ElectionID: m.ElectionID, Title: m.Title, Fingerprint: hexOf(fp[:]), Manifest: el.Raw,
-		Counts: api.Counts{Entries: el.Entries}, Phase: bulletin.PhaseSetup.String(),
-		Trustees: []api.TrusteeStatus{}, Nodes: []string{},
+		Counts: api.Counts{Entries: el.Entries, Blocks: es.Blocks}, Phase: bulletin.PhaseSetup.String(),
+		Trustees: []api.TrusteeStatus{}, Nodes: []string{}, Types: make(map[string]api.TypeSpan, len(es.Types)),
+	}
+	for typ, s := range es.Types {
+		out.Types[typ.String()] = api.TypeSpan{First: s.First, Count: s.Count}
 	}
 	for _, bn := range m.BoardNodes {
 		out.Nodes = append(out.Nodes, bn.ID)
