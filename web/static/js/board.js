@@ -1,22 +1,27 @@
 // The board explorer: election summary, timeline of phases, the latest
 // checkpoint with each node's signature checked in this browser, blocks and
 // entries with live updates (Server-Sent Events), search by tracker.
+//
+// It reads only what it shows, whatever the size of the board: the newest
+// SHOWN entries and BLOCKS blocks, older entries a page at a time on
+// "show older", and the timeline from the election status's `types`
+// (docs/API.md).
 
-import { api, election, pages, pageLink, followBlocks } from './api.js';
+import { api, election, pageLink, followBlocks } from './api.js';
 import { $, el, announce, shortHex } from './dom.js';
 import { t, setT, setError, phaseName, onLanguage } from './i18n.js';
 import { UrnaError } from './errors.js';
 import { openElection, setE } from './texts.js';
 import { openedList } from './check.js';
 
-const PAGE = 1000;
-const SHOWN = 50;
+const SHOWN = 50; // entries shown at first, and added by "show older"
+const BLOCKS = 25; // newest blocks shown
 
 let u = null;
 let st = null;
-let entries = []; // every entry fetched, in order (views only)
-let blocks = []; // every block, in order
-let shownFrom = 0; // entries table shows entries[shownFrom..]
+let blocks = []; // the newest blocks shown, in order
+let oldest = 0; // the entries table shows entries oldest..next-1
+let next = 0;
 
 // ---- summary and timeline -------------------------------------------------
 
@@ -37,12 +42,14 @@ function renderSummary() {
 
 const order = ['setup', 'key-ceremony', 'open', 'closed', 'tally', 'result'];
 
+// renderTimeline shows the election's phases from the status's count of
+// each entry type (its first entry and how many).
 function renderTimeline() {
   const first = {};
   const count = {};
-  for (const e of entries) {
-    if (!(e.type in first)) first[e.type] = e.seq;
-    count[e.type] = (count[e.type] || 0) + 1;
+  for (const [type, s] of Object.entries((st && st.types) || {})) {
+    first[type] = s.first;
+    count[type] = s.count;
   }
   const ceremony = (count['dkg-deal'] || 0) + (count['dkg-confirmation'] || 0) + (count['dkg-complaint'] || 0) + (count['dkg-reveal'] || 0);
   const items = [
@@ -105,7 +112,7 @@ function blockRow(b, fresh) {
 
 function renderBlocks() {
   const body = $('blocks').tBodies[0];
-  body.replaceChildren(...blocks.slice(-25).reverse().map((b) => blockRow(b, false)));
+  body.replaceChildren(...blocks.slice(-BLOCKS).reverse().map((b) => blockRow(b, false)));
 }
 
 // typeKey returns the message naming an entry type (SPEC.md §3.2).
@@ -126,28 +133,54 @@ function entryRow(e, fresh) {
     el('td', { text: String(e.block) }));
 }
 
-function renderEntries() {
-  shownFrom = Math.max(0, entries.length - SHOWN);
-  $('entries').tBodies[0].replaceChildren(...entries.slice(shownFrom).reverse().map((e) => entryRow(e, false)));
-  $('more').hidden = shownFrom === 0;
+// showNewest shows the newest SHOWN of the board's count entries.
+async function showNewest(count) {
+  const from = Math.max(0, count - SHOWN);
+  const fresh = await fetchEntries(from, count);
+  $('entries').tBodies[0].replaceChildren(...fresh.reverse().map((e) => entryRow(e, false)));
+  oldest = from;
+  next = from + fresh.length;
+  $('more').hidden = oldest === 0;
 }
 
-function showOlder() {
-  const from = Math.max(0, shownFrom - SHOWN);
-  const rows = entries.slice(from, shownFrom).reverse().map((e) => entryRow(e, false));
-  $('entries').tBodies[0].append(...rows);
-  shownFrom = from;
-  $('more').hidden = shownFrom === 0;
-  if (rows[0]) { rows[0].firstChild.setAttribute('tabindex', '-1'); rows[0].firstChild.focus(); }
+// showOlder adds the SHOWN entries before the oldest shown, read from the
+// node, and moves the focus to the first of them.
+async function showOlder() {
+  const more = $('more');
+  if (more.disabled || oldest === 0) return;
+  more.disabled = true;
+  try {
+    const from = Math.max(0, oldest - SHOWN);
+    const rows = (await fetchEntries(from, oldest)).reverse().map((e) => entryRow(e, false));
+    $('entries').tBodies[0].append(...rows);
+    oldest = from;
+    more.hidden = oldest === 0;
+    if (rows[0]) { rows[0].firstChild.setAttribute('tabindex', '-1'); rows[0].firstChild.focus(); }
+  } catch (e) {
+    setError($('err'), e);
+  } finally {
+    more.disabled = false;
+  }
 }
 
-// fetchEntries and fetchBlocks read the board from entry (block) from on.
-function fetchEntries(from) {
-  return pages('entries', 'entries', from, { limit: PAGE, max: 50, next: (r) => r.next });
+// fetchEntries reads the entries from..to-1 (a page of the node may end
+// early: docs/API.md).
+async function fetchEntries(from, to) {
+  const out = [];
+  while (from < to) {
+    const r = await api(`entries?from=${from}&limit=${to - from}`);
+    if (r.entries.length === 0) break;
+    out.push(...r.entries);
+    from = r.next;
+  }
+  return out;
 }
 
-function fetchBlocks(from) {
-  return pages('blocks', 'blocks', from, { limit: PAGE, max: 50, next: (r, out) => out[out.length - 1].height + 1 });
+// fetchBlocks reads the blocks from..to-1.
+async function fetchBlocks(from, to) {
+  if (to <= from) return [];
+  const r = await api(`blocks?from=${from}&limit=${to - from}`);
+  return r.blocks;
 }
 
 // ---- live updates ---------------------------------------------------------
@@ -171,32 +204,47 @@ async function onBlock(b) {
   const last = blocks.length ? blocks[blocks.length - 1].height : -1;
   if (b.height <= last) return;
   // Blocks committed between the first load and the subscription, or
-  // dropped by a slow stream, are read back so the table has no gap.
-  const missed = b.height > last + 1 ? await fetchBlocks(last + 1) : [b];
+  // dropped by a slow stream, are read back (those shown) so the table
+  // has no gap.
+  const missed = b.height > last + 1 ? await fetchBlocks(Math.max(last + 1, b.height + 1 - BLOCKS), b.height + 1) : [b];
+  const body = $('blocks').tBodies[0];
   for (const x of missed) {
     if (x.height <= (blocks.length ? blocks[blocks.length - 1].height : -1)) continue;
     blocks.push(x);
-    $('blocks').tBodies[0].prepend(blockRow(x, true));
+    body.prepend(blockRow(x, true));
   }
-  const next = entries.length ? entries[entries.length - 1].seq + 1 : 0;
-  if (b.log_size > next) {
-    const fresh = await fetchEntries(next);
-    entries.push(...fresh);
-    const body = $('entries').tBodies[0];
-    for (const e of fresh) body.prepend(entryRow(e, true));
+  blocks = blocks.slice(-BLOCKS);
+  while (body.rows.length > BLOCKS) body.lastElementChild.remove();
+  if (b.log_size > next + SHOWN) {
+    // More new entries than are shown: show the newest afresh.
+    await showNewest(b.log_size);
+  } else if (b.log_size > next) {
+    const fresh = await fetchEntries(next, b.log_size);
+    const rows = $('entries').tBodies[0];
+    for (const e of fresh) rows.prepend(entryRow(e, true));
+    next += fresh.length;
   }
   announce(t('board.newblock', { height: b.height, count: b.count }));
   refresh();
 }
 
+// follow handles the blocks of the stream one at a time, in order.
+let following = Promise.resolve();
+function follow(b) {
+  following = following.then(() => onBlock(b)).catch(() => { /* the next block retries */ });
+}
+
 // live shows each block as the node commits it; after the stream was
-// refused and opened again, the blocks committed meanwhile.
+// refused and opened again, the blocks committed meanwhile (up to the
+// newest, which the status counts).
 function live() {
-  followBlocks((b) => { onBlock(b).catch(() => { /* the next block retries */ }); }, {
+  followBlocks(follow, {
     onReopen: async () => {
       try {
-        const fresh = await fetchBlocks(blocks.length ? blocks[blocks.length - 1].height + 1 : 0);
-        if (fresh.length) await onBlock(fresh[fresh.length - 1]);
+        const now = await election();
+        if (!now || !now.counts.blocks) return;
+        const [newest] = await fetchBlocks(now.counts.blocks - 1, now.counts.blocks);
+        if (newest) follow(newest);
       } catch { /* the next block retries */ }
     },
   });
@@ -263,11 +311,11 @@ export async function start() {
   try {
     [u, st] = await openElection();
     if (!st) return;
-    [entries, blocks] = await Promise.all([fetchEntries(0), fetchBlocks(0)]);
+    const nblocks = st.counts.blocks || 0;
+    [blocks] = await Promise.all([fetchBlocks(Math.max(0, nblocks - BLOCKS), nblocks), showNewest(st.counts.entries)]);
     renderSummary();
     renderTimeline();
     renderBlocks();
-    renderEntries();
     await renderCheckpoint();
   } catch (e) {
     $('load').hidden = true;
