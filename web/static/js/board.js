@@ -150,8 +150,11 @@ async function showOlder() {
   if (more.disabled || oldest === 0) return;
   more.disabled = true;
   try {
-    const from = Math.max(0, oldest - SHOWN);
-    const rows = (await fetchEntries(from, oldest)).reverse().map((e) => entryRow(e, false));
+    const at = oldest;
+    const from = Math.max(0, at - SHOWN);
+    const older = await fetchEntries(from, at);
+    if (oldest !== at) return; // the newest were shown afresh meanwhile
+    const rows = older.reverse().map((e) => entryRow(e, false));
     $('entries').tBodies[0].append(...rows);
     oldest = from;
     more.hidden = oldest === 0;
