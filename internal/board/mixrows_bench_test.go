@@ -7,7 +7,6 @@ import (
 
 	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/internal/store"
-	"github.com/urna-vote/urna/internal/testonly"
 	"github.com/urna-vote/urna/tally/shuffle"
 )
 
@@ -37,19 +36,12 @@ func BenchmarkCountedRows(b *testing.B) {
 		}},
 	} {
 		b.Run(fmt.Sprintf("%s/%d", c.name, n), func(b *testing.B) {
-			runtime.GC()
-			b.ReportAllocs()
-			cpu0 := testonly.CPUTime()
-			b.ResetTimer()
-			for range b.N {
+			perItem(b, n, "ballot", func() {
 				rows, err := c.rows(bd.st, e.Manifest)
 				if err != nil || len(rows) != n {
 					b.Fatalf("%d rows: %v", len(rows), err)
 				}
-			}
-			b.StopTimer()
-			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/float64(n), "µs/ballot")
-			b.ReportMetric(float64((testonly.CPUTime()-cpu0).Microseconds())/float64(b.N)/float64(n), "cpu-µs/ballot")
+			})
 		})
 	}
 }

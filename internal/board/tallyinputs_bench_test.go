@@ -2,10 +2,7 @@ package board
 
 import (
 	"fmt"
-	"runtime"
 	"testing"
-
-	"github.com/urna-vote/urna/internal/testonly"
 )
 
 // BenchmarkTallyInputs measures the node's tally inputs (SPEC.md §9.1):
@@ -25,19 +22,12 @@ func BenchmarkTallyInputs(b *testing.B) {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			bd, _ := tallyFixture{voters: n, revotes: n / 10, questions: oneOfFive}.build(b)
 			v := bd.FSM.current()
-			runtime.GC()
-			b.ReportAllocs()
-			cpu0 := testonly.CPUTime()
-			b.ResetTimer()
-			for range b.N {
+			perItem(b, n, "ballot", func() {
 				bd.Submitter.tally.reset()
 				if _, _, err := bd.Submitter.tallyInputs(v); err != nil {
 					b.Fatal(err)
 				}
-			}
-			b.StopTimer()
-			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/float64(n), "µs/ballot")
-			b.ReportMetric(float64((testonly.CPUTime()-cpu0).Microseconds())/float64(b.N)/float64(n), "cpu-µs/ballot")
+			})
 		})
 	}
 }
