@@ -3,10 +3,12 @@ package board
 import (
 	"context"
 	"maps"
+	"sync"
 	"testing"
 
 	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/internal/store"
+	"github.com/urna-vote/urna/internal/testonly"
 )
 
 // fullTimeline is the reference of ElectionStatus's types: every entry of the
@@ -16,7 +18,7 @@ func fullTimeline(t *testing.T, r *Reader, size uint64) map[bulletin.EntryType]T
 	t.Helper()
 	out := map[bulletin.EntryType]TypeSpan{}
 	for from := uint64(0); from < size; {
-		page, err := r.Entries(context.Background(), from, 7, 0)
+		page, err := r.Entries(context.Background(), from, int(min(7, size-from)), 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -118,5 +120,68 @@ func runTimeline(t *testing.T, open func(testing.TB, string, string) store.Store
 	}
 	if a[bulletin.TypeBallot].Count != 5 || b[bulletin.TypeBallot].Count != 4 || b[bulletin.TypeClose].Count != 0 || b[bulletin.TypeManifest].First != 0 {
 		t.Fatalf("alpha's types %v, beta's %v", a, b)
+	}
+}
+
+// TestTimelineConcurrent: statuses asked concurrently while ballots are
+// posted each count the types of exactly the entries they report, as a
+// full decode of that prefix of the log does.
+func TestTimelineConcurrent(t *testing.T) {
+	saved := timelineChunk
+	timelineChunk = 2
+	t.Cleanup(func() { timelineChunk = saved })
+	e, c := newThreeNodes(t, 12)
+	c.openElection(e)
+	r := c.leader().board.Reader
+	done := make(chan struct{})
+	type seen struct {
+		entries uint64
+		types   map[bulletin.EntryType]TypeSpan
+	}
+	got := make(chan seen, 1024)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				st, err := r.ElectionStatus(context.Background())
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				select {
+				case got <- seen{st.Entries, st.Types}:
+				default:
+				}
+			}
+		})
+	}
+	for v := range 12 {
+		en, _, _ := e.BallotEntry(v, testonly.Pick(v%3, v%2))
+		c.mustAccept("ballot", en)
+	}
+	close(done)
+	wg.Wait()
+	close(got)
+	n := 0
+	for s := range got {
+		var sum uint64
+		for _, x := range s.types {
+			sum += x.Count
+		}
+		if sum != s.entries {
+			t.Fatalf("a status of %d entries counts %d: %v", s.entries, sum, s.types)
+		}
+		if want := fullTimeline(t, r, s.entries); !maps.Equal(s.types, want) {
+			t.Fatalf("a status of %d entries: types %v, the full decode's %v", s.entries, s.types, want)
+		}
+		n++
+	}
+	if n == 0 {
+		t.Fatal("no status answered")
 	}
 }
