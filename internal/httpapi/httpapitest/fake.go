@@ -374,9 +374,10 @@ func Sample() *Fake {
 		HealthV: api.Health{Status: "ok", Node: "n1", Leader: "n1", Role: "leader", Applied: 7},
 		ElectionV: &api.Election{
 			ElectionID: "e1", Title: "Test election", Fingerprint: fmt.Sprintf("%064x", 1), Phase: "voting",
-			Manifest: []byte{0xfb, 0xff, 0x00, 0x01}, Counts: api.Counts{Entries: 3, Ballots: 1, Credentials: 5, VotersVoted: 1},
+			Manifest: []byte{0xfb, 0xff, 0x00, 0x01}, Counts: api.Counts{Entries: 3, Ballots: 1, Credentials: 5, VotersVoted: 1, Blocks: 2},
 			JointKey: fmt.Sprintf("%064x", 2), Trustees: []api.TrusteeStatus{{Index: 1, Name: "t1", Dealt: true, Qualified: true}},
 			Nodes: []string{"n1"}, View: []byte(`{"questions":[]}`),
+			Types: map[string]api.TypeSpan{"manifest": {First: 0, Count: 1}, "credentials": {First: 1, Count: 1}, "ballot": {First: 2, Count: 1}},
 		},
 		Trackers:    map[string]api.Tracker{"K7QF-2MZX": {Seq: 2, ID: fmt.Sprintf("%064x", 2), Type: "ballot", Tracker: "K7QF-2MZX", Counts: true}},
 		CheckpointV: api.Checkpoint{Size: 3, Root: fmt.Sprintf("%064x", 3), Note: "urna\n3\nroot\n\n— n1 sig\n", Signers: []string{"n1"}},
