@@ -2,11 +2,14 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"strings"
 	"testing"
 
 	"github.com/urna-vote/urna/ballot"
+	"github.com/urna-vote/urna/internal/api"
+	"github.com/urna-vote/urna/internal/board"
 	"github.com/urna-vote/urna/internal/store"
 )
 
@@ -33,5 +36,38 @@ func TestParseTrackerQuery(t *testing.T) {
 		if p, err := parseTrackerQuery(q); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("%q: %x, %v; want not found", q, p, err)
 		}
+	}
+}
+
+// boundedEntries records the byte bound its Entries is asked with; the
+// other methods of election are not called.
+type boundedEntries struct {
+	election
+	maxBytes []int
+}
+
+func (e *boundedEntries) Entries(_ context.Context, _ uint64, _, maxBytes int) ([]board.Entry, error) {
+	e.maxBytes = append(e.maxBytes, maxBytes)
+	return nil, nil
+}
+
+// TestNodeEntriesPageBytes: the node asks the board for a page of
+// GET /entries bounded by api.MaxPageBytes (docs/API.md), whatever the
+// limit; the board's test (TestEntriesPageBytes) checks that it keeps to it.
+func TestNodeEntriesPageBytes(t *testing.T) {
+	e := &boundedEntries{}
+	n := node{e: e}
+	for _, limit := range []int{1, 100, 1000} {
+		if _, err := n.Entries(t.Context(), 0, limit); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, got := range e.maxBytes {
+		if got != api.MaxPageBytes {
+			t.Errorf("request %d: the board was asked for %d bytes at most, want api.MaxPageBytes (%d)", i, got, api.MaxPageBytes)
+		}
+	}
+	if len(e.maxBytes) != 3 {
+		t.Fatalf("the board was asked %d times, want 3", len(e.maxBytes))
 	}
 }
