@@ -32,6 +32,7 @@ func TestBoardPageReadsTheEnd(t *testing.T) {
 		served++
 		if served == 2 { // after the result
 			boardPageAtTheEnd(t, b, node)
+			resultsReadCredentials(t, b, node)
 		}
 		return nil
 	}
@@ -150,4 +151,38 @@ func pagesRead(t *testing.T, rec *recorder, path string) []uint64 {
 		out = append(out, from)
 	}
 	return out
+}
+
+// resultsReadCredentials: the results page reads, of the board's entries,
+// only the credential list (where the status's count of entry types says
+// it is), to learn whether the election is weighted; it used to read every
+// entry from 0.
+func resultsReadCredentials(t *testing.T, b *browser, node string) {
+	var st api.Election
+	getJSON(t, node+"/api/v1/election", &st)
+	creds, ok := st.Types["credentials"]
+	if !ok || creds.Count != 1 {
+		t.Fatalf("the demo's board: types %v, want one credential list", st.Types)
+	}
+	if late, ok := st.Types["late-credentials"]; ok {
+		t.Fatalf("the demo's board has %d late-credentials entries: this test wants none", late.Count)
+	}
+	rec := newRecorder(t, node)
+	tb := b.tab()
+	tb.t = t
+	tb.base = rec.srv.URL
+	defer tb.close()
+	tb.open("results.html", "results")
+	tb.run("verification", until(`document.body.dataset.verify === 'ok'`))
+	reads := rec.sentTo(http.MethodGet, "/api/v1/entries?")
+	if len(reads) != 1 {
+		var urls []string
+		for _, r := range reads {
+			urls = append(urls, r.URL)
+		}
+		t.Fatalf("the results page read entries %d times (%v), want once: the credential list", len(reads), urls)
+	}
+	if want := fmt.Sprintf("/api/v1/entries?from=%d&limit=1", creds.First); reads[0].URL != want {
+		t.Fatalf("the results page read %s, want %s", reads[0].URL, want)
+	}
 }

@@ -249,14 +249,41 @@ export async function start() {
   verify();
 }
 
+// credentialEntries returns the entries that register credentials, in
+// board order, read from where the election status's count of entry types
+// (docs/API.md) says they are: the credential list, and the
+// late-credentials entries, which lie among the ballots (read on from the
+// first until all are found). A node without the count: every entry.
+async function credentialEntries() {
+  const wanted = ['credentials', 'late-credentials'];
+  if (!st.types) {
+    const list = await pages('entries', 'entries', 0, { limit: 1000, max: 2000, next: (r) => r.next });
+    return list.filter((e) => wanted.includes(e.type)).map((e) => e.entry);
+  }
+  const found = [];
+  for (const type of wanted) {
+    const span = st.types[type];
+    if (!span) continue;
+    let n = 0;
+    for (let from = span.first; n < span.count;) {
+      const r = await api(`entries?from=${from}&limit=${span.count === 1 ? 1 : 1000}`);
+      if (r.entries.length === 0) break;
+      for (const e of r.entries) {
+        if (e.type === type) { found.push(e); n++; }
+      }
+      from = r.next;
+    }
+  }
+  return found.sort((a, b) => a.seq - b.seq).map((e) => e.entry);
+}
+
 // readElectorate reads the entries that register credentials (the
 // credential list and the late-credentials entries), has the wasm module
 // check them (signed by the credential authority) and add up the weights,
 // and, in a weighted election, shows the results as weighted.
 async function readElectorate() {
   try {
-    const list = await pages('entries', 'entries', 0, { limit: 1000, max: 2000, next: (r) => r.next });
-    const creds = list.filter((e) => e.type === 'credentials' || e.type === 'late-credentials').map((e) => e.entry);
+    const creds = await credentialEntries();
     if (!creds.length) return;
     electorate = u.electorate(st.manifest, creds);
   } catch {
