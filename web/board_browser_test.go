@@ -65,11 +65,7 @@ func boardPageAtTheEnd(t *testing.T, b *browser, node string) {
 		firstBlock = nb - shownBlocks
 	}
 
-	rec := newRecorder(t, node)
-	tb := b.tab()
-	tb.t = t
-	tb.base = rec.srv.URL
-	defer tb.close()
+	tb, rec := recordedTab(t, b, node)
 	tb.open("board.html", "board")
 	tb.run("newest entries", until(fmt.Sprintf(`document.querySelectorAll('#entries tbody tr').length === %d`, shown)))
 
@@ -167,11 +163,7 @@ func resultsReadCredentials(t *testing.T, b *browser, node string) {
 	if late, ok := st.Types["late-credentials"]; ok {
 		t.Fatalf("the demo's board has %d late-credentials entries: this test wants none", late.Count)
 	}
-	rec := newRecorder(t, node)
-	tb := b.tab()
-	tb.t = t
-	tb.base = rec.srv.URL
-	defer tb.close()
+	tb, rec := recordedTab(t, b, node)
 	tb.open("results.html", "results")
 	tb.run("verification", until(`document.body.dataset.verify === 'ok'`))
 	reads := rec.sentTo(http.MethodGet, "/api/v1/entries?")

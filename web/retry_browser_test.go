@@ -117,9 +117,9 @@ func (r *recorder) sentTo(method, path string) []sentRequest {
 	return out
 }
 
-// boothTab opens a tab whose failures fail t, on the booth behind a new
-// recorder to node.
-func boothTab(t *testing.T, b *browser, node string) (*browser, *recorder) {
+// recordedTab opens a tab whose failures fail t, whose pages reach node
+// through a new recorder.
+func recordedTab(t *testing.T, b *browser, node string) (*browser, *recorder) {
 	rec := newRecorder(t, node)
 	tb := b.tab()
 	tb.t = t
@@ -128,10 +128,10 @@ func boothTab(t *testing.T, b *browser, node string) (*browser, *recorder) {
 	return tb, rec
 }
 
-// reviewing opens the booth as boothTab does, enters cred and asks for a
+// reviewing opens the booth as recordedTab does, enters cred and asks for a
 // ballot; it returns the tab, the recorder and the board's entries then.
 func reviewing(t *testing.T, b *browser, node, cred string) (*browser, *recorder, []boardEntry) {
-	tb, rec := boothTab(t, b, node)
+	tb, rec := recordedTab(t, b, node)
 	tb.enterBooth(cred)
 	tb.choose("q0o2", "q1o0", "q1o3") // Blue; Parks, Public transport
 	return tb, rec, boardEntries(t, node)
@@ -154,7 +154,7 @@ func samePosts(t *testing.T, what string, posts []sentRequest) string {
 }
 
 func transient503(t *testing.T, b *browser, node, cred string) {
-	tb, rec := boothTab(t, b, node)
+	tb, rec := recordedTab(t, b, node)
 	rec.fail(fault{method: http.MethodGet, path: "/api/v1/election", n: 2, status: http.StatusServiceUnavailable, code: api.CodeNoLeader})
 	tb.enterBooth(cred)
 	if got := len(rec.sentTo(http.MethodGet, "/api/v1/election")); got < 3 {
@@ -276,11 +276,7 @@ func refused4xx(t *testing.T, b *browser, node, cred string) {
 // the browser's EventSource gives up on an HTTP error), and shows the
 // challenge's opening posted afterwards without a reload.
 func events503(t *testing.T, b *browser, node, cred string) {
-	rec := newRecorder(t, node)
-	bt := b.tab()
-	bt.t = t
-	bt.base = rec.srv.URL
-	t.Cleanup(bt.close)
+	bt, rec := recordedTab(t, b, node)
 	rec.fail(fault{method: http.MethodGet, path: "/api/v1/events", n: 2, status: http.StatusServiceUnavailable, code: api.CodeNoLeader})
 	bt.open("board.html", "board")
 	deadline := time.Now().Add(45 * time.Second)
