@@ -40,10 +40,9 @@ type timeline struct {
 	// is ready to use).
 	once  sync.Once
 	lock  chan struct{}
-	init  bool
 	part  store.Partition
-	size  uint64 // the entries counted: the log's [0, size)
-	types map[bulletin.EntryType]TypeSpan
+	size  uint64                          // the entries counted: the log's [0, size)
+	types map[bulletin.EntryType]TypeSpan // nil: nothing counted yet
 }
 
 // ElectionStatus returns the election (store.ErrNotFound before the manifest)
@@ -63,9 +62,9 @@ func (r *Reader) ElectionStatus(ctx context.Context) (*ElectionStatus, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !t.init || t.part != v.part || v.entries < t.size {
+	if t.types == nil || t.part != v.part || v.entries < t.size {
 		// First count, or a restore that replaced the log.
-		t.init, t.part, t.size, t.types = true, v.part, 0, map[bulletin.EntryType]TypeSpan{}
+		t.part, t.size, t.types = v.part, 0, map[bulletin.EntryType]TypeSpan{}
 	}
 	for t.size < v.entries {
 		if err := t.count(ctx, r.st, min(t.size+timelineChunk, v.entries)); err != nil {
