@@ -428,19 +428,9 @@ func CombineMix(params *Params, rows []shuffle.Row, decs map[int]*MixDecryption)
 // MixInput returns the first input of mixed question q's cascade (SPEC.md
 // §11.1): the K.5 row of every counted ballot, in board order (V10).
 func MixInput(m *ballot.Manifest, q int, counted []*ballot.Ballot) ([]shuffle.Row, error) {
-	return MixInputOf(m, q, len(counted), func(i int) (*ballot.Ballot, error) { return counted[i], nil })
-}
-
-// MixInputOf is MixInput over n counted ballots that counted(i) returns
-// one at a time (a node decodes them from its store), so that no more
-// than one is held decoded.
-func MixInputOf(m *ballot.Manifest, q, n int, counted func(i int) (*ballot.Ballot, error)) ([]shuffle.Row, error) {
-	rows := make([]shuffle.Row, n)
-	for i := range n {
-		b, err := counted(i)
-		if err != nil {
-			return nil, err
-		}
+	rows := make([]shuffle.Row, len(counted))
+	for i, b := range counted {
+		var err error
 		if rows[i], err = b.MixRow(m, q); err != nil {
 			return nil, fmt.Errorf("tally: counted ballot %d: %w", i+1, err)
 		}

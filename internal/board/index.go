@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/urna-vote/urna/ballot"
 	"github.com/urna-vote/urna/bulletin"
 	"github.com/urna-vote/urna/internal/store"
 )
@@ -114,16 +113,6 @@ func storedEntry(tx store.ReadTx, seq uint64) (*bulletin.Entry, error) {
 		return nil, err
 	}
 	return bulletin.ParseEntry(data)
-}
-
-// storedBallot returns the ballot of entry seq, one of a credential's cast
-// ballots.
-func storedBallot(tx store.ReadTx, seq uint64) (*ballot.Ballot, error) {
-	e, err := storedEntry(tx, seq)
-	if err != nil {
-		return nil, err
-	}
-	return ballot.ParseBallot(e.Body)
 }
 
 func encodeTrackerRecord(r *bulletin.TrackerRecord) []byte {

@@ -46,7 +46,13 @@ func fullParseRows(st store.Store, m *ballot.Manifest, q int) ([]shuffle.Row, er
 			return err
 		}
 		slices.Sort(seqs)
-		rows, err = tally.MixInputOf(m, q, len(seqs), func(i int) (*ballot.Ballot, error) { return storedBallot(tx, seqs[i]) })
+		counted := make([]*ballot.Ballot, len(seqs))
+		for i, seq := range seqs {
+			if counted[i], err = storedBallot(tx, seq); err != nil {
+				return err
+			}
+		}
+		rows, err = tally.MixInput(m, q, counted)
 		return err
 	})
 	return rows, err

@@ -179,3 +179,13 @@ func checkTamperSkipped(t *testing.T, k, revotes int, err, fullErr error, got, c
 		t.Fatal("the full decode accepts a non-canonical commitment (the case tests nothing)")
 	}
 }
+
+// storedBallot returns the ballot of entry seq, one of a credential's cast
+// ballots.
+func storedBallot(tx store.ReadTx, seq uint64) (*ballot.Ballot, error) {
+	e, err := storedEntry(tx, seq)
+	if err != nil {
+		return nil, err
+	}
+	return ballot.ParseBallot(e.Body)
+}
