@@ -104,8 +104,11 @@ func partBucket(p Partition) []byte {
 	return binary.BigEndian.AppendUint32(append([]byte(nil), partPrefix...), uint32(p))
 }
 
-// boltFormat is the on-disk layout version in meta/format.
-const boltFormat = 1
+// boltFormat is the on-disk layout version in meta/format: 2 since the
+// leveled namespaces (boltlevels.go). A format 1 file is a format 2 file
+// without levels, and is marked 2 when opened; a binary that knows only
+// format 1 then refuses it instead of missing the rows in levels.
+const boltFormat = 2
 
 // nsBucket is the bucket name of ns (made once: it is looked up on every
 // Get and Put).
@@ -218,7 +221,7 @@ func initBolt(tx *bolt.Tx) error {
 	}
 	meta := tx.Bucket(bktMeta)
 	switch v := meta.Get(keyFormat); {
-	case v == nil:
+	case v == nil || bytes.Equal(v, u64key(1)):
 		return meta.Put(keyFormat, u64key(boltFormat))
 	case len(v) != 8 || binary.BigEndian.Uint64(v) != boltFormat:
 		return fmt.Errorf("unsupported on-disk format %x (want %d)", v, boltFormat)
@@ -259,7 +262,11 @@ func (s *boltStore) Update(ctx context.Context, fn func(WriteTx) error) error {
 		for _, name := range appendBuckets {
 			tx.Bucket(name).FillPercent = 1.0
 		}
-		return fn(&boltTx{tx: tx})
+		levels := &txLevels{}
+		if err := fn(&boltTx{tx: tx, levels: levels}); err != nil {
+			return err
+		}
+		return levels.merge(tx)
 	})
 }
 
@@ -346,6 +353,13 @@ func (b *boltSnapshot) WriteTo(w io.Writer) (int64, error) {
 	for _, p := range parts {
 		t := &boltTx{tx: b.tx, part: p}
 		for _, ns := range Namespaces() {
+			if leveled(ns) {
+				err := t.scanLevels(ns, nil, func(k, v []byte) error { return sw.kv(p, ns, k, v) })
+				if err != nil {
+					return sw.n, err
+				}
+				continue
+			}
 			bkt := t.bucket(nsBucket(ns))
 			if bkt == nil {
 				continue
@@ -517,12 +531,13 @@ func (s *boltStore) Close() error {
 // writing partition part. Every slice handed out is copied: bbolt's are
 // only valid inside the transaction.
 type boltTx struct {
-	tx   *bolt.Tx
-	part Partition
+	tx     *bolt.Tx
+	part   Partition
+	levels *txLevels // an Update's writes to leveled namespaces
 }
 
-func (t *boltTx) In(p Partition) ReadTx       { return &boltTx{tx: t.tx, part: p} }
-func (t *boltTx) WriteIn(p Partition) WriteTx { return &boltTx{tx: t.tx, part: p} }
+func (t *boltTx) In(p Partition) ReadTx       { return &boltTx{tx: t.tx, part: p, levels: t.levels} }
+func (t *boltTx) WriteIn(p Partition) WriteTx { return &boltTx{tx: t.tx, part: p, levels: t.levels} }
 
 // bucket returns the partition's bucket name, or nil if the partition was
 // never written to (it reads as empty).
@@ -552,6 +567,13 @@ func (t *boltTx) writeBucket(name []byte) (*bolt.Bucket, error) {
 	b, err := t.readBucket(name)
 	if err != nil {
 		return nil, err
+	}
+	if b == nil && t.part == 0 {
+		// Partition 0's buckets are top-level; only level buckets
+		// (boltlevels.go) are made after initBolt.
+		if b, err = t.tx.CreateBucket(name); err != nil {
+			return nil, fmt.Errorf("store: creating bucket %s: %w", name, err)
+		}
 	}
 	if b == nil {
 		pb, err := t.tx.CreateBucketIfNotExists(partBucket(t.part))
@@ -681,15 +703,21 @@ func (t *boltTx) Get(ns Namespace, key []byte) ([]byte, error) {
 	if err := checkKey(ns, key); err != nil {
 		return nil, err
 	}
-	b, err := t.readBucket(nsBucket(ns))
-	if err != nil {
+	if err := checkPartition(t.part); err != nil {
 		return nil, err
 	}
 	var v []byte
-	if b != nil {
+	found := false
+	if leveled(ns) {
+		var err error
+		if v, found, err = t.getLevels(ns, key); err != nil {
+			return nil, err
+		}
+	} else if b := t.bucket(nsBucket(ns)); b != nil {
 		v = b.Get(key)
+		found = v != nil
 	}
-	if v == nil {
+	if !found {
 		return nil, &keyNotFoundError{ns: ns, key: clone(key)}
 	}
 	return clone(v), nil
@@ -698,6 +726,12 @@ func (t *boltTx) Get(ns Namespace, key []byte) ([]byte, error) {
 func (t *boltTx) Scan(ns Namespace, prefix []byte, fn func(key, value []byte) error) error {
 	if err := checkNS(ns); err != nil {
 		return err
+	}
+	if leveled(ns) {
+		if err := checkPartition(t.part); err != nil {
+			return err
+		}
+		return t.scanLevels(ns, prefix, fn)
 	}
 	b, err := t.readBucket(nsBucket(ns))
 	if err != nil || b == nil {
@@ -796,6 +830,12 @@ func (t *boltTx) Put(ns Namespace, key, value []byte) error {
 	if err := checkKV(ns, key, value); err != nil {
 		return err
 	}
+	if leveled(ns) {
+		if err := t.putLevel(ns, key, levelValue, value); err != nil {
+			return fmt.Errorf("store: putting key %x in namespace %v: %w", key, ns, err)
+		}
+		return nil
+	}
 	b, err := t.writeBucket(nsBucket(ns))
 	if err != nil {
 		return err
@@ -809,6 +849,21 @@ func (t *boltTx) Put(ns Namespace, key, value []byte) error {
 func (t *boltTx) Delete(ns Namespace, key []byte) error {
 	if err := checkKey(ns, key); err != nil {
 		return err
+	}
+	if leveled(ns) {
+		// A deletion is a row too: it hides the key in the levels behind.
+		// A key absent everywhere needs none (and its partition stays
+		// unwritten).
+		if err := checkPartition(t.part); err != nil {
+			return err
+		}
+		if _, found, err := t.getLevels(ns, key); err != nil || !found {
+			return err
+		}
+		if err := t.putLevel(ns, key, levelDeleted, nil); err != nil {
+			return fmt.Errorf("store: deleting key %x in namespace %v: %w", key, ns, err)
+		}
+		return nil
 	}
 	b, err := t.readBucket(nsBucket(ns))
 	if err != nil || b == nil {

@@ -11,3 +11,14 @@ func SetPgPageBytes(t interface{ Cleanup(func()) }, n int64) {
 	pgPageBytes = n
 	t.Cleanup(func() { pgPageBytes = old })
 }
+
+// SetLevels sets the bbolt store's level 0 capacity and growth factor
+// (boltlevels.go) until the test ends: tiny levels merge at every few rows.
+func SetLevels(t interface{ Cleanup(func()) }, rows0, growth uint64) {
+	oldRows, oldGrowth := levelRows0, levelGrowth
+	levelRows0, levelGrowth = rows0, growth
+	t.Cleanup(func() { levelRows0, levelGrowth = oldRows, oldGrowth })
+}
+
+// BoltLevels is the number of level buckets of a leveled namespace.
+const BoltLevels = boltLevels

@@ -1,0 +1,317 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/urna-vote/urna/internal/store"
+	"github.com/urna-vote/urna/internal/store/storetest"
+)
+
+// The whole conformance suite with levels of 2, 4, 8 and 16 rows, so that
+// nearly every commit merges (the default, 1,024 rows at level 0, is
+// never reached by the suite's small states).
+func TestBoltTinyLevels(t *testing.T) {
+	store.SetLevels(t, 2, 2)
+	storetest.Run(t, openBolt)
+}
+
+// model is what a leveled namespace must read as: a map per partition.
+type model map[store.Partition]map[string]string
+
+func (m model) clone() model {
+	out := model{}
+	for p, kv := range m {
+		out[p] = map[string]string{}
+		for k, v := range kv {
+			out[p][k] = v
+		}
+	}
+	return out
+}
+
+// TestBoltLevelsAgreeWithAMap writes random rows (puts, overwrites,
+// deletions, across partitions, some transactions rolled back) through
+// tiny levels, and after every transaction compares Get and prefix Scans
+// of the three leveled namespaces with a map; then the snapshot, its
+// restore into a fresh store and a reopen must read the same.
+func TestBoltLevelsAgreeWithAMap(t *testing.T) {
+	store.SetLevels(t, 3, 3)
+	ctx := context.Background()
+	s, reopen := openBolt(t)
+	rng := rand.New(rand.NewPCG(7, 11))
+	namespaces := []store.Namespace{store.NSTracker, store.NSCredential, store.NSEntryHash}
+	want := map[store.Namespace]model{}
+	for _, ns := range namespaces {
+		want[ns] = model{}
+	}
+	// Keys from a small alphabet, so that overwrites, deletions of live
+	// keys and shared prefixes are common.
+	key := func() []byte {
+		k := make([]byte, 1+rng.IntN(3))
+		for i := range k {
+			k[i] = "abcd"[rng.IntN(4)]
+		}
+		return k
+	}
+	parts := []store.Partition{0, 0, 3}
+	rolledBack := errors.New("rolled back on purpose")
+	for round := range 400 {
+		next := map[store.Namespace]model{}
+		for ns, m := range want {
+			next[ns] = m.clone()
+		}
+		abort := rng.IntN(5) == 0
+		err := s.Update(ctx, func(tx store.WriteTx) error {
+			for range 1 + rng.IntN(12) {
+				ns := namespaces[rng.IntN(len(namespaces))]
+				p := parts[rng.IntN(len(parts))]
+				w := tx.WriteIn(p)
+				m := next[ns]
+				if m[p] == nil {
+					m[p] = map[string]string{}
+				}
+				k := key()
+				if rng.IntN(4) == 0 {
+					if err := w.Delete(ns, k); err != nil {
+						return err
+					}
+					delete(m[p], string(k))
+					continue
+				}
+				v := fmt.Appendf(nil, "v%d", round)
+				if rng.IntN(10) == 0 {
+					v = []byte{} // an empty value is a value
+				}
+				if err := w.Put(ns, k, v); err != nil {
+					return err
+				}
+				m[p][string(k)] = string(v)
+				// Reads see the transaction's own writes.
+				got, err := w.Get(ns, k)
+				if err != nil || !bytes.Equal(got, v) {
+					return fmt.Errorf("Get(%v, %q) in its own transaction = %q, %v; want %q", ns, k, got, err, v)
+				}
+			}
+			if abort {
+				return rolledBack
+			}
+			return nil
+		})
+		if abort {
+			if !errors.Is(err, rolledBack) {
+				t.Fatalf("round %d: Update = %v, want the rollback", round, err)
+			}
+		} else {
+			if err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+			want = next
+		}
+		checkModel(t, s, want, fmt.Sprintf("round %d", round))
+	}
+	// A snapshot is the logical state, whatever the levels: restored into a
+	// fresh store (whose rows are all in the bases) it reads the same, and
+	// both stores dump the same.
+	fresh, _ := openBolt(t)
+	snap := storetest.SnapshotBytes(t, s)
+	if err := fresh.Restore(ctx, bytes.NewReader(snap)); err != nil {
+		t.Fatal(err)
+	}
+	checkModel(t, fresh, want, "restored")
+	storetest.RequireSameState(t, s, fresh)
+	if !bytes.Equal(storetest.SnapshotBytes(t, fresh), snap) {
+		t.Error("the restored store's snapshot differs from the one it was restored from")
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	checkModel(t, reopen(t), want, "reopened")
+}
+
+// checkModel compares every key and every one- and two-byte prefix scan of
+// the leveled namespaces with want.
+func checkModel(t *testing.T, s store.Store, want map[store.Namespace]model, when string) {
+	t.Helper()
+	err := s.View(context.Background(), func(tx store.ReadTx) error {
+		for ns, m := range want {
+			for _, p := range []store.Partition{0, 3} {
+				kv := m[p]
+				r := tx.In(p)
+				var prefixes []string
+				for _, a := range "abcd" {
+					prefixes = append(prefixes, string(a))
+					for _, b := range "abcd" {
+						prefixes = append(prefixes, string(a)+string(b))
+					}
+				}
+				for _, prefix := range append(prefixes, "") {
+					var got, exp []string
+					err := r.Scan(ns, []byte(prefix), func(k, v []byte) error {
+						got = append(got, string(k)+"="+string(v))
+						if _, err := r.Get(ns, k); err != nil { // callbacks may read
+							return err
+						}
+						return nil
+					})
+					if err != nil {
+						return err
+					}
+					for k, v := range kv {
+						if len(k) >= len(prefix) && k[:len(prefix)] == prefix {
+							exp = append(exp, k+"="+v)
+						}
+					}
+					slices.Sort(exp)
+					if !slices.Equal(got, exp) {
+						return fmt.Errorf("%v partition %d: Scan(%q) = %q, want %q", ns, p, prefix, got, exp)
+					}
+				}
+				for _, k := range prefixes {
+					v, err := r.Get(ns, []byte(k))
+					exp, ok := kv[k]
+					switch {
+					case !ok && !errors.Is(err, store.ErrNotFound):
+						return fmt.Errorf("%v partition %d: Get(%q) = %q, %v; want ErrNotFound", ns, p, k, v, err)
+					case ok && (err != nil || string(v) != exp):
+						return fmt.Errorf("%v partition %d: Get(%q) = %q, %v; want %q", ns, p, k, v, err, exp)
+					}
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("%s: %v", when, err)
+	}
+}
+
+// TestBoltLevelsMerge checks the levels' shape, reading the file with
+// bbolt itself: after N puts level 0 holds fewer than its capacity, every
+// row written reached a level or the base, and a level's row is the tag
+// byte and the value.
+func TestBoltLevelsMerge(t *testing.T) {
+	store.SetLevels(t, 4, 2)
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "node.db")
+	s, err := store.OpenBolt(path, store.BoltOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 200 // past the last level's capacity (4·2³ = 32 rows)
+	for i := range n {
+		err := s.Update(ctx, func(tx store.WriteTx) error {
+			return tx.Put(store.NSTracker, fmt.Appendf(nil, "%03d", (i*37)%n), []byte{byte(i)})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.View(func(tx *bolt.Tx) error {
+		base := tx.Bucket([]byte("ns.tracker"))
+		if base == nil {
+			return errors.New("no base bucket ns.tracker")
+		}
+		keys := map[string]bool{}
+		base.ForEach(func(k, v []byte) error { keys[string(k)] = true; return nil })
+		if len(keys) == 0 {
+			return errors.New("nothing was merged into the base")
+		}
+		for i := range store.BoltLevels {
+			b := tx.Bucket(fmt.Appendf(nil, "ns.tracker/L%d", i))
+			if b == nil {
+				continue
+			}
+			if capacity := uint64(4) << i; b.Sequence() >= capacity {
+				return fmt.Errorf("level %d holds %d rows written, at or past its capacity %d after the commit", i, b.Sequence(), capacity)
+			}
+			err := b.ForEach(func(k, v []byte) error {
+				if len(v) != 2 || v[0] != 1 {
+					return fmt.Errorf("level %d row %q = %x, want 01 and one byte", i, k, v)
+				}
+				keys[string(k)] = true
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		if len(keys) != n {
+			return fmt.Errorf("%d distinct keys in the levels and base, want %d", len(keys), n)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A format 1 file (before levels) opens, keeps its rows and is marked
+// format 2; an unknown format is refused.
+func TestBoltFormatUpgrade(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "node.db")
+	s, err := store.OpenBolt(path, store.BoltOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.Fill(t, s, 3)
+	want := storetest.SnapshotBytes(t, s)
+	s.Close()
+	setFormat := func(v byte) {
+		t.Helper()
+		db, err := bolt.Open(path, 0o600, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if err := db.Update(func(tx *bolt.Tx) error {
+			return tx.Bucket([]byte("meta")).Put([]byte("format"), []byte{0, 0, 0, 0, 0, 0, 0, v})
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	format := func() []byte {
+		t.Helper()
+		db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		var v []byte
+		db.View(func(tx *bolt.Tx) error { v = bytes.Clone(tx.Bucket([]byte("meta")).Get([]byte("format"))); return nil })
+		return v
+	}
+	setFormat(1)
+	s, err = store.OpenBolt(path, store.BoltOptions{})
+	if err != nil {
+		t.Fatalf("opening a format 1 file: %v", err)
+	}
+	if !bytes.Equal(storetest.SnapshotBytes(t, s), want) {
+		t.Errorf("a format 1 file reads differently after the upgrade (its snapshot differs)")
+	}
+	s.Close()
+	if got := format(); !bytes.Equal(got, []byte{0, 0, 0, 0, 0, 0, 0, 2}) {
+		t.Errorf("format after opening a format 1 file = %x, want 2", got)
+	}
+	setFormat(3)
+	if s, err := store.OpenBolt(path, store.BoltOptions{}); err == nil {
+		s.Close()
+		t.Fatal("a format 3 file opened")
+	}
+}
