@@ -82,24 +82,35 @@ var levelBuckets = func() [][boltLevels][]byte {
 	return out
 }()
 
-// txLevels is what an Update's transaction wrote to level 0, so that its
-// end merges what outgrew its level.
+// txLevels is what an Update's transaction wrote to leveled namespaces,
+// so that its end merges the levels it filled.
 type txLevels struct {
-	written []partNS // level 0s written, each once
+	written []*levelWrites // each (partition, namespace) once
 }
 
-type partNS struct {
+// levelWrites is one transaction's writes to one leveled namespace of a
+// partition.
+type levelWrites struct {
 	part Partition
 	ns   Namespace
+	rows uint64 // rows this transaction wrote to level 0
+	// bulk: the transaction wrote more rows than level 1 holds (a
+	// credential list of a large election); its levels were merged into
+	// the base, and its further rows go to the base directly, as before
+	// levels: a write touching most leaves gains nothing from them, and
+	// would be merged through every level.
+	bulk bool
 }
 
-func (w *txLevels) wrote(p Partition, ns Namespace) {
+func (w *txLevels) of(p Partition, ns Namespace) *levelWrites {
 	for _, d := range w.written {
-		if d == (partNS{p, ns}) {
-			return
+		if d.part == p && d.ns == ns {
+			return d
 		}
 	}
-	w.written = append(w.written, partNS{p, ns})
+	d := &levelWrites{part: p, ns: ns}
+	w.written = append(w.written, d)
+	return d
 }
 
 // merge runs, at the end of an Update whose fn succeeded, the merges its
@@ -112,7 +123,7 @@ func (w *txLevels) merge(tx *bolt.Tx) error {
 			if b == nil || b.Sequence() < levelCap(i) {
 				break // the levels behind i are unchanged
 			}
-			if err := t.mergeLevel(d.ns, i, b); err != nil {
+			if err := t.mergeLevels(d.ns, i, i+1); err != nil {
 				return err
 			}
 		}
@@ -120,49 +131,51 @@ func (w *txLevels) merge(tx *bolt.Tx) error {
 	return nil
 }
 
-// mergeLevel writes level i of ns (src) into the next level, or into the
-// base for the last, and drops it.
-func (t *boltTx) mergeLevel(ns Namespace, i int, src *bolt.Bucket) error {
-	last := i == boltLevels-1
+// mergeLevels writes the levels [from, to) of ns, merged in key order (the
+// newest row of each key), into level to, or into the base when to is
+// boltLevels, and drops them.
+func (t *boltTx) mergeLevels(ns Namespace, from, to int) error {
 	name := nsBucket(ns)
-	if !last {
-		name = levelBuckets[ns][i+1]
+	if to < boltLevels {
+		name = levelBuckets[ns][to]
 	}
 	dst, err := t.writeBucket(name)
 	if err != nil {
 		return err
 	}
 	var n uint64
-	c := src.Cursor()
-	for k, v := c.First(); k != nil; k, v = c.Next() {
-		val, live, err := t.levelRow(ns, i, k, v)
-		if err != nil {
-			return err
-		}
-		// k and v stay valid until the commit although src is dropped
-		// below: bbolt reuses no page freed in the same transaction, and
-		// copies what its nodes still reference before it remaps.
+	// key and row stay valid until the commit although their levels are
+	// dropped below: bbolt reuses no page freed in the same transaction,
+	// and copies what its nodes still reference before it remaps.
+	err = t.mergedRows(ns, nil, from, to, func(key, row []byte) error {
+		var err error
 		switch {
-		case !last:
-			err = dst.Put(k, v)
-		case !live:
-			err = dst.Delete(k)
+		case to < boltLevels:
+			err = dst.Put(key, row)
+		case row[0] == levelDeleted:
+			err = dst.Delete(key)
 		default:
-			err = dst.Put(k, val)
-		}
-		if err != nil {
-			return fmt.Errorf("store: merging level %d of namespace %v, partition %d: %w", i, ns, t.part, err)
+			err = dst.Put(key, row[1:])
 		}
 		n++
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: merging levels %d to %d of namespace %v, partition %d: %w", from, to-1, ns, t.part, err)
 	}
-	if !last {
+	if to < boltLevels {
 		if err := dst.SetSequence(dst.Sequence() + n); err != nil {
-			return fmt.Errorf("store: merging level %d of namespace %v: %w", i, ns, err)
+			return fmt.Errorf("store: merging into level %d of namespace %v: %w", to, ns, err)
 		}
 	}
 	parent := t.partitionBucket()
-	if err := parent.DeleteBucket(levelBuckets[ns][i]); err != nil {
-		return fmt.Errorf("store: dropping merged level %d of namespace %v, partition %d: %w", i, ns, t.part, err)
+	for i := from; i < to; i++ {
+		if t.bucket(levelBuckets[ns][i]) == nil {
+			continue
+		}
+		if err := parent.DeleteBucket(levelBuckets[ns][i]); err != nil {
+			return fmt.Errorf("store: dropping merged level %d of namespace %v, partition %d: %w", i, ns, t.part, err)
+		}
 	}
 	return nil
 }
@@ -182,8 +195,23 @@ func (t *boltTx) partitionBucket() bucketParent {
 	return t.tx.Bucket(partBucket(t.part))
 }
 
-// putLevel writes key's row (tag ‖ value) into level 0 of ns.
+// putLevel writes key's row (tag ‖ value) into level 0 of ns, or, in a
+// bulk transaction, applies it to the base.
 func (t *boltTx) putLevel(ns Namespace, key []byte, tag byte, value []byte) error {
+	if t.levels == nil {
+		return fmt.Errorf("store: writing namespace %v outside an Update", ns)
+	}
+	w := t.levels.of(t.part, ns)
+	if w.bulk {
+		b, err := t.writeBucket(nsBucket(ns))
+		if err != nil {
+			return err
+		}
+		if tag == levelDeleted {
+			return b.Delete(key)
+		}
+		return b.Put(clone(key), clone(value))
+	}
 	b, err := t.writeBucket(levelBuckets[ns][0])
 	if err != nil {
 		return err
@@ -197,10 +225,10 @@ func (t *boltTx) putLevel(ns Namespace, key []byte, tag byte, value []byte) erro
 	if err := b.SetSequence(b.Sequence() + 1); err != nil {
 		return err
 	}
-	if t.levels == nil {
-		return fmt.Errorf("store: writing namespace %v outside an Update", ns)
+	if w.rows++; w.rows > levelCap(1) {
+		w.bulk = true
+		return t.mergeLevels(ns, 0, boltLevels)
 	}
-	t.levels.wrote(t.part, ns)
 	return nil
 }
 
@@ -242,11 +270,25 @@ type levelCursor struct {
 }
 
 // scanLevels calls fn for each live key of ns starting with prefix, in
-// key order, with the newest row of each key (the levels merged into one
-// ordered view; deleted keys skipped). The slices passed are copies.
+// key order, with its newest value (the levels and the base merged into
+// one ordered view). The slices passed are copies.
 func (t *boltTx) scanLevels(ns Namespace, prefix []byte, fn func(key, value []byte) error) error {
+	return t.mergedRows(ns, prefix, 0, boltLevels+1, func(key, row []byte) error {
+		if row[0] == levelDeleted {
+			return nil
+		}
+		return fn(clone(key), clone(row[1:]))
+	})
+}
+
+// mergedRows calls fn for each key of ns starting with prefix in the
+// levels [from, to) (to boltLevels+1: and the base), in key order, with
+// its newest row: a level's row as stored, the base's value as a level row
+// (tag levelValue ‖ value, a copy). The slices passed are bbolt's, valid
+// until the transaction ends; fn MUST NOT write to these levels.
+func (t *boltTx) mergedRows(ns Namespace, prefix []byte, from, to int, fn func(key, row []byte) error) error {
 	var cs []*levelCursor // newest first: on equal keys the first wins
-	for i := 0; i <= boltLevels; i++ {
+	for i := from; i < to; i++ {
 		name := nsBucket(ns)
 		if i < boltLevels {
 			name = levelBuckets[ns][i]
@@ -272,23 +314,19 @@ func (t *boltTx) scanLevels(ns Namespace, prefix []byte, fn func(key, value []by
 		if win == nil {
 			return nil
 		}
-		key, v, live := clone(win.k), win.v, true
-		if win.level < boltLevels {
-			var err error
-			if v, live, err = t.levelRow(ns, win.level, key, v); err != nil {
-				return err
-			}
+		key, row := win.k, win.v
+		if win.level == boltLevels {
+			row = append([]byte{levelValue}, row...)
+		} else if len(row) == 0 || row[0] > levelValue {
+			return fmt.Errorf("store: corrupt row %x in level %d of namespace %v, partition %d", key, win.level, ns, t.part)
 		}
-		val := clone(v)
 		for _, lc := range cs {
-			if lc.k != nil && bytes.Equal(lc.k, key) {
+			if lc != win && lc.k != nil && bytes.Equal(lc.k, key) {
 				lc.k, lc.v = lc.c.Next()
 			}
 		}
-		if !live {
-			continue
-		}
-		if err := fn(key, val); err != nil {
+		win.k, win.v = win.c.Next()
+		if err := fn(key, row); err != nil {
 			return err
 		}
 	}

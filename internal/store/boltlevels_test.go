@@ -71,7 +71,7 @@ func TestBoltLevelsAgreeWithAMap(t *testing.T) {
 		}
 		abort := rng.IntN(5) == 0
 		err := s.Update(ctx, func(tx store.WriteTx) error {
-			for range 1 + rng.IntN(12) {
+			for range 1 + rng.IntN(12) + 30*rng.IntN(2)*rng.IntN(2) {
 				ns := namespaces[rng.IntN(len(namespaces))]
 				p := parts[rng.IntN(len(parts))]
 				w := tx.WriteIn(p)
