@@ -533,7 +533,8 @@ func (s *boltStore) Close() error {
 type boltTx struct {
 	tx     *bolt.Tx
 	part   Partition
-	levels *txLevels // an Update's writes to leveled namespaces
+	levels *txLevels    // an Update's writes to leveled namespaces
+	pb     *bolt.Bucket // the partition's bucket (part > 0), once found
 }
 
 func (t *boltTx) In(p Partition) ReadTx       { return &boltTx{tx: t.tx, part: p, levels: t.levels} }
@@ -545,11 +546,14 @@ func (t *boltTx) bucket(name []byte) *bolt.Bucket {
 	if t.part == 0 {
 		return t.tx.Bucket(name)
 	}
-	pb := t.tx.Bucket(partBucket(t.part))
-	if pb == nil {
-		return nil
+	if t.pb == nil {
+		// Looked up once per view: a leveled namespace's read looks
+		// through several buckets of the partition.
+		if t.pb = t.tx.Bucket(partBucket(t.part)); t.pb == nil {
+			return nil
+		}
 	}
-	return pb.Bucket(name)
+	return t.pb.Bucket(name)
 }
 
 // readBucket checks the transaction's partition and returns its bucket

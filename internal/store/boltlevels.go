@@ -147,7 +147,7 @@ func (t *boltTx) mergeLevels(ns Namespace, from, to int) error {
 	// key and row stay valid until the commit although their levels are
 	// dropped below: bbolt reuses no page freed in the same transaction,
 	// and copies what its nodes still reference before it remaps.
-	err = t.mergedRows(ns, nil, from, to, func(key, row []byte) error {
+	err = t.mergedRows(ns, nil, from, to, func(key, row []byte, _ bool) error {
 		var err error
 		switch {
 		case to < boltLevels:
@@ -273,8 +273,11 @@ type levelCursor struct {
 // key order, with its newest value (the levels and the base merged into
 // one ordered view). The slices passed are copies.
 func (t *boltTx) scanLevels(ns Namespace, prefix []byte, fn func(key, value []byte) error) error {
-	return t.mergedRows(ns, prefix, 0, boltLevels+1, func(key, row []byte) error {
-		if row[0] == levelDeleted {
+	return t.mergedRows(ns, prefix, 0, boltLevels+1, func(key, row []byte, base bool) error {
+		switch {
+		case base:
+			return fn(clone(key), clone(row))
+		case row[0] == levelDeleted:
 			return nil
 		}
 		return fn(clone(key), clone(row[1:]))
@@ -283,10 +286,10 @@ func (t *boltTx) scanLevels(ns Namespace, prefix []byte, fn func(key, value []by
 
 // mergedRows calls fn for each key of ns starting with prefix in the
 // levels [from, to) (to boltLevels+1: and the base), in key order, with
-// its newest row: a level's row as stored, the base's value as a level row
-// (tag levelValue ‖ value, a copy). The slices passed are bbolt's, valid
-// until the transaction ends; fn MUST NOT write to these levels.
-func (t *boltTx) mergedRows(ns Namespace, prefix []byte, from, to int, fn func(key, row []byte) error) error {
+// its newest row: a level's row (tag ‖ value, the tag checked), or the
+// base's value (base true). The slices passed are bbolt's, valid until the
+// transaction ends; fn MUST NOT write to these levels.
+func (t *boltTx) mergedRows(ns Namespace, prefix []byte, from, to int, fn func(key, row []byte, base bool) error) error {
 	var cs []*levelCursor // newest first: on equal keys the first wins
 	for i := from; i < to; i++ {
 		name := nsBucket(ns)
@@ -314,10 +317,8 @@ func (t *boltTx) mergedRows(ns Namespace, prefix []byte, from, to int, fn func(k
 		if win == nil {
 			return nil
 		}
-		key, row := win.k, win.v
-		if win.level == boltLevels {
-			row = append([]byte{levelValue}, row...)
-		} else if len(row) == 0 || row[0] > levelValue {
+		key, row, base := win.k, win.v, win.level == boltLevels
+		if !base && (len(row) == 0 || row[0] > levelValue) {
 			return fmt.Errorf("store: corrupt row %x in level %d of namespace %v, partition %d", key, win.level, ns, t.part)
 		}
 		for _, lc := range cs {
@@ -326,7 +327,7 @@ func (t *boltTx) mergedRows(ns Namespace, prefix []byte, from, to int, fn func(k
 			}
 		}
 		win.k, win.v = win.c.Next()
-		if err := fn(key, row); err != nil {
+		if err := fn(key, row, base); err != nil {
 			return err
 		}
 	}

@@ -8,7 +8,10 @@
 // conformance suite (internal/store/storetest):
 //
 //   - [OpenBolt]: an embedded bbolt file, the default. One bucket per kind,
-//     big-endian uint64 keys, every commit fsynced.
+//     big-endian uint64 keys, every commit fsynced. The namespaces with
+//     random keys that grow with every ballot (NSTracker, NSCredential,
+//     NSEntryHash) are write-optimised: small levels in front of the
+//     bucket, merged in key order (boltlevels.go).
 //   - [OpenPostgres]: PostgreSQL through pgx, one schema per node so several
 //     nodes can share a server; numbered migrations run at open.
 //
