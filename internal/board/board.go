@@ -224,7 +224,7 @@ func Open(cfg Config) (*Board, error) {
 		}
 	}
 	b.Submitter.fsm = fsm
-	b.Reader = &Reader{cfg: &b.cfg, st: cfg.Store, src: fsm, applied: &appliedSignal{}}
+	b.Reader = &Reader{cfg: &b.cfg, st: cfg.Store, src: fsm, applied: &appliedSignal{}, tl: newTimelines(cfg.Store)}
 	b.Cosigner = newCosigner(&b.cfg, fsm, &b.rep, ctx)
 	return b, nil
 }

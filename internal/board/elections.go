@@ -253,7 +253,7 @@ func (b *Board) Scope(id string) (*Scoped, error) {
 	sub.shares = b.Submitter.shares // and one pipeline, shared fairly
 	sub.route = id
 	sub.fsm = b.FSM
-	s := &Scoped{Reader: &Reader{cfg: &b.cfg, st: sc, src: sc, applied: b.Reader.applied}, Submitter: sub, hub: newHub(), id: id}
+	s := &Scoped{Reader: &Reader{cfg: &b.cfg, st: sc, src: sc, applied: b.Reader.applied, tl: b.Reader.tl}, Submitter: sub, hub: newHub(), id: id}
 	// Only an election of the board is kept: anyone may post to any id
 	// (its manifest may create it), and a cache of every id ever named
 	// would grow without bound. A scope made before its election exists

@@ -24,7 +24,7 @@ func BenchmarkElectionStatus(b *testing.B) {
 		entries := bd.FSM.current().entries
 		b.Run(fmt.Sprintf("first/%d", n), func(b *testing.B) {
 			perItem(b, int(entries), "entry", func() {
-				r := &Reader{cfg: bd.Reader.cfg, st: bd.Reader.st, src: bd.Reader.src, applied: bd.Reader.applied}
+				r := &Reader{cfg: bd.Reader.cfg, st: bd.Reader.st, src: bd.Reader.src, applied: bd.Reader.applied, tl: newTimelines(bd.st)}
 				if _, err := r.ElectionStatus(context.Background()); err != nil {
 					b.Fatal(err)
 				}
