@@ -65,11 +65,15 @@ func emptyElection(p store.Partition) *state {
 
 // dflt is the default election (§3.14.1.4): the first created, or an empty
 // election in partition 0 on an empty board (today's empty board).
-func (b *boardState) dflt() *state {
-	if len(b.elections) == 0 {
-		return emptyElection(0)
+func (b *boardState) dflt() *state { return b.at(0) }
+
+// at is the election in partition p, or an empty election in p when
+// there is none.
+func (b *boardState) at(p store.Partition) *state {
+	if int(p) < len(b.elections) {
+		return b.elections[p]
 	}
-	return b.elections[0]
+	return emptyElection(p)
 }
 
 // byIDOrNext returns the election named id, or an empty election in the

@@ -55,13 +55,42 @@ func (ts *timelines) of(p store.Partition) *timeline {
 	return t
 }
 
+// warm counts the entry types of each election of the board (board()'s
+// elections when it starts) up to its log's size then, as ElectionStatus
+// does, so that the first status after the node starts finds them
+// counted; the entries applied meanwhile are left to the next status. It
+// holds an election's lock for one chunk of timelineChunk entries at a
+// time: a status asked meanwhile waits for that chunk at most, then
+// counts the rest itself, and the warm-up moves on. It returns when
+// every election is counted, or with the first error (ctx's when it
+// ends).
+func (ts *timelines) warm(ctx context.Context, board func() *boardState) error {
+	for _, e := range board().elections {
+		t := ts.of(e.part)
+		for done := false; !done; {
+			if err := t.acquire(ctx); err != nil {
+				return err
+			}
+			v := board().at(e.part) // with the lock held, as in ElectionStatus
+			err := t.advance(ctx, v, timelineChunk)
+			done = t.size >= min(e.entries, v.entries)
+			<-t.lock
+			if err != nil {
+				return fmt.Errorf("board: counting the entry types of election %q: %w", e.manifest.m.ElectionID, err)
+			}
+		}
+	}
+	return nil
+}
+
 // timeline counts an election's entries by type, from where it stopped
 // to the log's size at each ElectionStatus: an entry never changes once it is in
 // the log, so only the new entries are read. The first count of a
-// 1,000,000-entry election reads every entry once, in chunks of timelineChunk
+// 1,000,000-entry election (the board's warm-up at start, or the first
+// ElectionStatus) reads every entry once, in chunks of timelineChunk
 // entries, each in its own read transaction.
 type timeline struct {
-	// lock is held by the one ElectionStatus counting;
+	// lock is held by the one ElectionStatus (or warm-up chunk) counting;
 	// a channel so that those waiting give up with their request.
 	lock  chan struct{}
 	st    store.Store                     // the election's partition

@@ -299,3 +299,97 @@ func TestTimelineDefaultElectionCountedOnce(t *testing.T) {
 		t.Fatalf("beta's first status (election %s) read %d entries, it has 2", st.Manifest.ElectionID, read)
 	}
 }
+
+// warmUpBoard applies alpha's election up to its ballots and beta's up to
+// its key ceremony onto a board on a counting store, then opens a new
+// board on the same store (the node restarted) and returns it, not
+// started yet, with the count of entries read.
+func warmUpBoard(t *testing.T) (*Board, *atomic.Uint64) {
+	t.Helper()
+	es := makeElections(t, 3, "alpha", "beta")
+	b, st, n, apply := timelineBoard(t)
+	alpha, _ := electionSteps(es[0], 3)
+	beta, _ := electionSteps(es[1], 3)
+	for _, step := range alpha[:6] {
+		apply(step()...)
+	}
+	for _, step := range beta[:4] {
+		apply(step()...)
+	}
+	_ = b.Close()
+	return openBoardOn(t, st), n
+}
+
+// TestTimelineWarmUp: a started board counts the entry types of each of
+// its elections in the background, each entry read once; after that a
+// status through the board's Reader or any scope reads no entry.
+func TestTimelineWarmUp(t *testing.T) {
+	saved := timelineChunk
+	timelineChunk = 2
+	t.Cleanup(func() { timelineChunk = saved })
+	b, n := warmUpBoard(t)
+	n.Store(0)
+	b.Start()
+	<-b.warmed
+	var total uint64
+	for _, e := range b.Elections() {
+		total += e.Entries
+	}
+	if read := n.Load(); read != total {
+		t.Fatalf("the warm-up read %d entries, the board holds %d", read, total)
+	}
+	readers := []*Reader{b.Reader}
+	for _, id := range []string{"alpha", "beta"} {
+		s, err := b.Scope(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		readers = append(readers, s.Reader)
+	}
+	for _, r := range readers {
+		if st, read := statusReads(t, r, n); read != 0 {
+			t.Fatalf("a status of %s after the warm-up read %d entries", st.Manifest.ElectionID, read)
+		}
+	}
+}
+
+// TestTimelineWarmUpConcurrent: statuses asked while the warm-up counts
+// each count every entry they report, as a full decode of the log does
+// (never a part of the warm-up's count).
+func TestTimelineWarmUpConcurrent(t *testing.T) {
+	saved := timelineChunk
+	timelineChunk = 1
+	t.Cleanup(func() { timelineChunk = saved })
+	b, _ := warmUpBoard(t)
+	readers := []*Reader{b.Reader}
+	for _, id := range []string{"alpha", "beta"} {
+		s, err := b.Scope(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		readers = append(readers, s.Reader)
+	}
+	got := make([]*ElectionStatus, len(readers))
+	var wg sync.WaitGroup
+	b.Start()
+	for i, r := range readers {
+		wg.Go(func() {
+			st, err := r.ElectionStatus(context.Background())
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			got[i] = st
+		})
+	}
+	wg.Wait()
+	<-b.warmed
+	for i, st := range got {
+		if st == nil {
+			t.FailNow()
+		}
+		if want := fullTimeline(t, readers[i], st.Entries); !maps.Equal(st.Types, want) {
+			t.Fatalf("%s, %d entries: types %v, the full decode's %v", st.Manifest.ElectionID, st.Entries, st.Types, want)
+		}
+	}
+}
