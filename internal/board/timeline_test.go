@@ -303,8 +303,9 @@ func TestTimelineDefaultElectionCountedOnce(t *testing.T) {
 // warmUpBoard applies alpha's election up to its ballots and beta's up to
 // its key ceremony onto a board on a counting store, then opens a new
 // board on the same store (the node restarted) and returns it, not
-// started yet, with the count of entries read.
-func warmUpBoard(t *testing.T) (*Board, *atomic.Uint64) {
+// started yet, with its Readers (the board's, alpha's and beta's scopes')
+// and the count of entries read.
+func warmUpBoard(t *testing.T) (*Board, []*Reader, *atomic.Uint64) {
 	t.Helper()
 	es := makeElections(t, 3, "alpha", "beta")
 	b, st, n, apply := timelineBoard(t)
@@ -317,7 +318,16 @@ func warmUpBoard(t *testing.T) (*Board, *atomic.Uint64) {
 		apply(step()...)
 	}
 	_ = b.Close()
-	return openBoardOn(t, st), n
+	b = openBoardOn(t, st)
+	readers := []*Reader{b.Reader}
+	for _, id := range []string{"alpha", "beta"} {
+		s, err := b.Scope(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		readers = append(readers, s.Reader)
+	}
+	return b, readers, n
 }
 
 // TestTimelineWarmUp: a started board counts the entry types of each of
@@ -327,7 +337,7 @@ func TestTimelineWarmUp(t *testing.T) {
 	saved := timelineChunk
 	timelineChunk = 2
 	t.Cleanup(func() { timelineChunk = saved })
-	b, n := warmUpBoard(t)
+	b, readers, n := warmUpBoard(t)
 	n.Store(0)
 	b.Start()
 	<-b.warmed
@@ -337,14 +347,6 @@ func TestTimelineWarmUp(t *testing.T) {
 	}
 	if read := n.Load(); read != total {
 		t.Fatalf("the warm-up read %d entries, the board holds %d", read, total)
-	}
-	readers := []*Reader{b.Reader}
-	for _, id := range []string{"alpha", "beta"} {
-		s, err := b.Scope(id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		readers = append(readers, s.Reader)
 	}
 	for _, r := range readers {
 		if st, read := statusReads(t, r, n); read != 0 {
@@ -360,15 +362,7 @@ func TestTimelineWarmUpConcurrent(t *testing.T) {
 	saved := timelineChunk
 	timelineChunk = 1
 	t.Cleanup(func() { timelineChunk = saved })
-	b, _ := warmUpBoard(t)
-	readers := []*Reader{b.Reader}
-	for _, id := range []string{"alpha", "beta"} {
-		s, err := b.Scope(id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		readers = append(readers, s.Reader)
-	}
+	b, readers, _ := warmUpBoard(t)
 	got := make([]*ElectionStatus, len(readers))
 	var wg sync.WaitGroup
 	b.Start()
