@@ -17,7 +17,10 @@ import (
 // status after the node starts when it comes before the warm-up has
 // counted anything, and the warm-up's own work), "started" the first
 // status once a board opened on the store and started (Board.Start) has
-// warmed up (it also reports the warm-up's wall time from Start), "next"
+// warmed up (it also reports the warm-up's wall time from Start),
+// "atstart" a status asked at the moment such a board starts (it takes
+// over the warm-up's count: the worst case of a request racing the
+// warm-up), "next"
 // a later status (nothing new to count). It reports the wall and CPU time
 // per entry of the first count. Building the 100,000-ballot
 // board takes tens of seconds; run with an explicit count:
@@ -56,6 +59,25 @@ func BenchmarkElectionStatus(b *testing.B) {
 				_ = nb.Close()
 			}
 			b.ReportMetric(float64(warm.Milliseconds())/float64(b.N), "warmup-ms")
+		})
+		b.Run(fmt.Sprintf("atstart/%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				b.StopTimer()
+				nb, err := Open(Config{NodeID: "n1", Store: bd.st, SkipChecks: true})
+				if err != nil {
+					b.Fatal(err)
+				}
+				runtime.GC()
+				b.StartTimer()
+				nb.Start()
+				if _, err := nb.ElectionStatus(context.Background()); err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				<-nb.warmed
+				_ = nb.Close()
+			}
 		})
 		b.Run(fmt.Sprintf("next/%d", n), func(b *testing.B) {
 			if _, err := bd.Reader.ElectionStatus(context.Background()); err != nil {
