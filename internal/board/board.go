@@ -145,7 +145,9 @@ type Board struct {
 
 	stopOnce sync.Once
 	started  atomic.Bool
+	bg       context.Context // ends at Close
 	cancel   context.CancelFunc
+	warmed   chan struct{} // closed when Start's warm-up of the entry-type counts ends
 }
 
 // replicaRef is the replica the board is attached to, shared by its parts.
@@ -204,7 +206,7 @@ func Open(cfg Config) (*Board, error) {
 		cfg.MaxActiveElections = 256
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	b := &Board{cfg: cfg, st: cfg.Store, cancel: cancel, Hub: newHub(), scopes: scopes{byID: map[string]*Scoped{}}}
+	b := &Board{cfg: cfg, st: cfg.Store, bg: ctx, cancel: cancel, warmed: make(chan struct{}), Hub: newHub(), scopes: scopes{byID: map[string]*Scoped{}}}
 	fsm, err := newFSM(cfg.Store, fsmHooks{
 		block:    b.publish,
 		applied:  func() { b.Cosigner.wake(); b.Reader.applied.notify() },
@@ -224,7 +226,7 @@ func Open(cfg Config) (*Board, error) {
 		}
 	}
 	b.Submitter.fsm = fsm
-	b.Reader = &Reader{cfg: &b.cfg, st: cfg.Store, src: fsm, applied: &appliedSignal{}}
+	b.Reader = &Reader{cfg: &b.cfg, st: cfg.Store, src: fsm, applied: &appliedSignal{}, tl: newTimelines(cfg.Store)}
 	b.Cosigner = newCosigner(&b.cfg, fsm, &b.rep, ctx)
 	return b, nil
 }
@@ -232,10 +234,19 @@ func Open(cfg Config) (*Board, error) {
 // Attach connects the board to its replica (after replica.New(cfg, b.FSM)).
 func (b *Board) Attach(r Replica) { b.rep.p.Store(&replicaBox{r}) }
 
-// Start runs the cosigner until Close. Call it once.
+// Start runs the cosigner until Close, and counts every election's entry
+// types in the background, so that the first status after the node
+// starts (ElectionStatus) need not read the whole log. Call it once.
 func (b *Board) Start() {
 	b.started.Store(true)
 	go b.Cosigner.run()
+	go func() {
+		defer close(b.warmed)
+		if err := b.Reader.tl.warm(b.bg, b.FSM.board); err != nil && b.bg.Err() == nil {
+			// The next status counts what is left.
+			b.cfg.Logger.Warn("board: warm-up of the status failed", "err", err)
+		}
+	}()
 }
 
 // Close stops the background work and subscriptions. It does not close the
@@ -246,6 +257,7 @@ func (b *Board) Close() error {
 		b.cancel()
 		if b.started.Load() {
 			<-b.Cosigner.done
+			<-b.warmed
 		}
 		b.Hub.close()
 		b.scopes.mu.Lock()

@@ -65,11 +65,15 @@ func emptyElection(p store.Partition) *state {
 
 // dflt is the default election (§3.14.1.4): the first created, or an empty
 // election in partition 0 on an empty board (today's empty board).
-func (b *boardState) dflt() *state {
-	if len(b.elections) == 0 {
-		return emptyElection(0)
+func (b *boardState) dflt() *state { return b.at(0) }
+
+// at is the election in partition p, or an empty election in p when
+// there is none.
+func (b *boardState) at(p store.Partition) *state {
+	if int(p) < len(b.elections) {
+		return b.elections[p]
 	}
-	return b.elections[0]
+	return emptyElection(p)
 }
 
 // byIDOrNext returns the election named id, or an empty election in the
@@ -253,7 +257,7 @@ func (b *Board) Scope(id string) (*Scoped, error) {
 	sub.shares = b.Submitter.shares // and one pipeline, shared fairly
 	sub.route = id
 	sub.fsm = b.FSM
-	s := &Scoped{Reader: &Reader{cfg: &b.cfg, st: sc, src: sc, applied: b.Reader.applied}, Submitter: sub, hub: newHub(), id: id}
+	s := &Scoped{Reader: &Reader{cfg: &b.cfg, st: sc, src: sc, applied: b.Reader.applied, tl: b.Reader.tl}, Submitter: sub, hub: newHub(), id: id}
 	// Only an election of the board is kept: anyone may post to any id
 	// (its manifest may create it), and a cache of every id ever named
 	// would grow without bound. A scope made before its election exists

@@ -27,8 +27,9 @@ type Reader struct {
 	// applied wakes WaitApplied (barrier.go) after every apply; one
 	// signal per board, shared by every election's Reader.
 	applied *appliedSignal
-	// tl is ElectionStatus's count of the entry types (timeline.go).
-	tl timeline
+	// tl are ElectionStatus's counts of the entry types (timeline.go);
+	// one per board, shared by every election's Reader.
+	tl *timelines
 }
 
 // Entry is one committed entry.
