@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/urna-vote/urna/internal/store"
 	"github.com/urna-vote/urna/internal/testonly"
@@ -21,7 +22,8 @@ import (
 // credential's last ballot, overwriting a registered credential), on a
 // store already holding size such ballots. It reports the bytes the
 // process wrote (/proc/self/io wchar: the pages of the commits, robust to
-// a busy CPU) and the CPU time per post.
+// a busy CPU), the CPU time per post, and the slowest commit (with levels,
+// one that merges a level).
 //
 //	go test -run '^$' -bench BallotIndex -benchtime 200x ./internal/store/
 func BenchmarkBallotIndex(b *testing.B) {
@@ -73,10 +75,12 @@ func benchBallotIndex(b *testing.B, size int) {
 		entries[i] = entry
 	}
 	var seq uint64
+	var slowest time.Duration
 	w0, cpu0 := wchar(b), testonly.CPUTime()
 	b.ResetTimer()
 	for range b.N {
 		hashes, trackers := randomKeys(postsPerCommit), randomKeys(postsPerCommit)
+		at := time.Now()
 		err := s.Update(ctx, func(tx store.WriteTx) error {
 			if err := tx.AppendEntries(seq, entries); err != nil {
 				return err
@@ -105,12 +109,14 @@ func benchBallotIndex(b *testing.B, size int) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		slowest = max(slowest, time.Since(at))
 		seq += postsPerCommit
 	}
 	b.StopTimer()
 	posts := float64(b.N * postsPerCommit)
 	b.ReportMetric(float64(wchar(b)-w0)/posts, "written-B/post")
 	b.ReportMetric(float64((testonly.CPUTime()-cpu0).Microseconds())/posts, "cpu-µs/post")
+	b.ReportMetric(float64(slowest.Microseconds())/1000, "slowest-commit-ms")
 	b.ReportMetric(0, "ns/op")
 }
 
