@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
@@ -313,5 +314,56 @@ func TestBoltFormatUpgrade(t *testing.T) {
 	if s, err := store.OpenBolt(path, store.BoltOptions{}); err == nil {
 		s.Close()
 		t.Fatal("a format 3 file opened")
+	}
+}
+
+// A level row that is neither a value nor a deletion (a corrupt file) is
+// an error on every read of it, never read as a value or as absent.
+func TestBoltLevelsCorruptRow(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "node.db")
+	s, err := store.OpenBolt(path, store.BoltOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Update(context.Background(), func(tx store.WriteTx) error {
+		return tx.Put(store.NSTracker, []byte("k"), []byte("v"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("ns.tracker/L0")).Put([]byte("k"), []byte{7, 'v'})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s, err = store.OpenBolt(path, store.BoltOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	err = s.View(context.Background(), func(tx store.ReadTx) error {
+		if v, err := tx.Get(store.NSTracker, []byte("k")); err == nil || errors.Is(err, store.ErrNotFound) {
+			t.Errorf("Get of a corrupt row = %q, %v; want a corruption error", v, err)
+		}
+		if err := tx.Scan(store.NSTracker, nil, func(k, v []byte) error { return nil }); err == nil {
+			t.Error("Scan over a corrupt row succeeded")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := s.Snapshot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer snap.Release()
+	if _, err := snap.WriteTo(io.Discard); err == nil {
+		t.Error("a snapshot over a corrupt row was written")
 	}
 }
