@@ -281,13 +281,38 @@ func (b *browser) pageErrors() []string {
 	return append([]string(nil), b.errors...)
 }
 
-// until waits for a JavaScript condition.
+// until waits for a JavaScript condition, for up to 45 s. A poll that
+// loses its page's JavaScript context (a navigation whose new context the
+// browser had not announced yet: seen on a loaded machine right after
+// opening a page) polls again in the new one, within the same 45 s.
 func until(expr string) step {
-	poll := chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(45*time.Second), chromedp.WithPollingInterval(50*time.Millisecond))
 	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		_, err := poll(ctx, t)
-		return err
+		deadline := time.Now().Add(45 * time.Second)
+		for {
+			poll := chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(time.Until(deadline)), chromedp.WithPollingInterval(50*time.Millisecond))
+			_, err := poll(ctx, t)
+			if err == nil || !contextLost(err) || time.Now().After(deadline) {
+				return err
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
 	})
+}
+
+// contextLost reports the protocol errors of an evaluation whose page
+// context went away under it (code -32000).
+func contextLost(err error) bool {
+	msg := err.Error()
+	for _, m := range []string{"Cannot find context with specified id", "Execution context was destroyed", "Inspected target navigated or closed"} {
+		if strings.Contains(msg, m) {
+			return true
+		}
+	}
+	return false
 }
 
 // still waits until sel's box stands still (the same in two polls 50 ms
