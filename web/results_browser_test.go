@@ -76,7 +76,7 @@ func resultsLargeRecord(t *testing.T, b *browser, node string) {
 	rec.mu.Unlock()
 
 	tb.open("results.html", "results")
-	tb.run("offered", until(`document.body.dataset.verify === 'offered' && !document.getElementById('verify-start').hidden`))
+	tb.run("offered", until(`document.body.dataset.verify === 'offered' && document.getElementById('verify-start') !== null`))
 	if got := rec.sentTo(http.MethodGet, "/api/v1/record"); len(got) != 0 {
 		t.Fatalf("the page requested the record of a large election %d times before being asked", len(got))
 	}
@@ -100,9 +100,9 @@ func resultsLargeRecord(t *testing.T, b *browser, node string) {
 		t.Fatalf("after the click the page requested the record %d times, want once", len(got))
 	}
 	contains(t, "verified", tb.text("#verify-status"), "checks passed")
-	var hidden bool
-	tb.eval(`document.getElementById('verify-start').hidden`, &hidden)
-	if !hidden {
+	var gone bool
+	tb.eval(`document.getElementById('verify-start') === null`, &gone)
+	if !gone {
 		t.Error("the button is still shown after verifying")
 	}
 

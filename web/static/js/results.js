@@ -254,9 +254,8 @@ function offerVerify(bytes) {
   const status = $('verify-status');
   setT(status, 'results.verify.large', { mb, minutes });
   status.className = 'notice';
-  const start = $('verify-start');
-  setT(start, 'results.verify.start', { mb });
-  start.hidden = false;
+  const start = setT(el('button', { id: 'verify-start', type: 'button', onclick: () => { start.remove(); verify(); } }), 'results.verify.start', { mb });
+  $('verify-again').before(start);
   announce(status.textContent);
 }
 
@@ -265,7 +264,6 @@ function offerVerify(bytes) {
 // record is large (LARGE_RECORD): then the visitor chooses.
 export async function start() {
   $('verify-again').addEventListener('click', verify);
-  $('verify-start').addEventListener('click', () => { $('verify-start').hidden = true; verify(); });
   onLanguage(() => { renderQuestions(); });
   try {
     [u, st] = await openElection();
