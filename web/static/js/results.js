@@ -226,10 +226,10 @@ async function verify() {
 const LARGE_RECORD = 50e6;
 
 // VERIFY_RATE, in record bytes a second, turns the size into the time the
-// page says verifying may take: a rough guide. `urna verify` checks about
-// 5 MB a second natively on a busy 2-core machine (bench/README.md: 39 MB
-// in 7.8 s); the same Go code compiled to wasm is several times slower, a
-// phone slower still.
+// page says verifying may take: a rough guide. This page verified 0.8 to
+// 1.2 MB a second in headless Chromium on a busy 2-core machine
+// (BenchmarkResultsVerify, 1,000 and 5,000 ballots); a phone is slower,
+// so the page says "or longer".
 const VERIFY_RATE = 1e6;
 
 // recordSize estimates the size in bytes of the election record (SPEC.md
