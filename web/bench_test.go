@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -40,11 +41,19 @@ type heldElection struct {
 
 // holdElection runs the demo election of cfg with this build's web client
 // and returns once voting is open (the demo's Serve never returns).
-func holdElection(cfg demo.Config) (heldElection, error) {
+func holdElection(cfg demo.Config) (heldElection, error) { return holdDemoAt(cfg, false) }
+
+// holdDemoAt is holdElection, or, with result, returns once the result is
+// published and holds the election then.
+func holdDemoAt(cfg demo.Config, result bool) (heldElection, error) {
 	held := make(chan heldElection, 1)
 	errs := make(chan error, 1)
 	cfg.Static = web.FS()
+	served := 0
 	cfg.Serve = func(ctx context.Context, url string, creds []string) error {
+		if served++; result && served == 1 {
+			return nil // voting open: go on to the result
+		}
 		held <- heldElection{url: url, creds: creds}
 		<-ctx.Done()
 		return ctx.Err()
@@ -375,4 +384,66 @@ func median(xs []float64) float64 {
 		return s[n/2]
 	}
 	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// BenchmarkResultsVerify measures the results page's verification of the
+// whole record in a fresh Chromium (the page's urna.verify measure: the
+// record's download and the verifier in its worker) on a demo election of
+// URNA_RESULTS_BALLOTS ballots (default 1,000) after its result, and
+// reports the record's size and the rate, the figure behind the page's
+// VERIFY_RATE (results.js). Each iteration is one fresh browser.
+//
+//	make wasm && go test ./web -run '^$' -bench ResultsVerify -benchtime 2x
+func BenchmarkResultsVerify(b *testing.B) {
+	path := chromium(b)
+	if !web.HasWasm() {
+		b.Fatal("web/static/urna.wasm is missing: run `make wasm` first")
+	}
+	ballots := 1000
+	if v := os.Getenv("URNA_RESULTS_BALLOTS"); v != "" {
+		if _, err := fmt.Sscan(v, &ballots); err != nil {
+			b.Fatalf("URNA_RESULTS_BALLOTS=%q: %v", v, err)
+		}
+	}
+	e, err := holdDemoAt(demo.Config{Ballots: ballots}, true)
+	if err != nil {
+		b.Fatal(err)
+	}
+	resp, err := http.Get(e.url + "/api/v1/record")
+	if err != nil {
+		b.Fatal(err)
+	}
+	size, err := io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK {
+		b.Fatalf("the record: %d, %v", resp.StatusCode, err)
+	}
+	var ms []float64
+	for i := 0; i < b.N; i++ {
+		br := newBrowser(b, path, b.TempDir())
+		br.base = e.url
+		br.open("results.html", "results")
+		ctx, cancel := context.WithTimeout(br.ctx, 30*time.Minute)
+		err := chromedp.Do(ctx, untilWithin(`['ok', 'fail', 'error'].includes(document.body.dataset.verify)`, 30*time.Minute))
+		cancel()
+		if err != nil {
+			br.fail("verification", err)
+		}
+		var got struct {
+			Verify   string
+			VerifyMs string
+		}
+		br.eval(`({ verify: document.body.dataset.verify, verifyMs: document.body.dataset.verifyMs })`, &got)
+		var d float64
+		if _, err := fmt.Sscan(got.VerifyMs, &d); got.Verify != "ok" || err != nil || d <= 0 {
+			b.Fatalf("iteration %d: verification %q in %q ms", i, got.Verify, got.VerifyMs)
+		}
+		b.Logf("iteration %d: %d ballots, record %d bytes verified in %.0f ms: %.2f MB/s", i, ballots, size, d, float64(size)/1e3/d)
+		br.close()
+		ms = append(ms, d)
+	}
+	b.ReportMetric(0, "ns/op")
+	b.ReportMetric(float64(size), "record-B")
+	b.ReportMetric(median(ms), "verify-ms")
+	b.ReportMetric(float64(size)/1e3/median(ms), "MB/s")
 }

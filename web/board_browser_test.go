@@ -23,7 +23,10 @@ import (
 // shows the newest entry (the result) first; its timeline, from the
 // status's count of entry types, marks the close and the result at their
 // entries; and "show older" reads the 50 entries before, and only those,
-// and moves the focus to the first of them.
+// and moves the focus to the first of them. The results page reads only
+// the credential list of the entries (resultsReadCredentials) and does not
+// download the record of an election its status makes large
+// (resultsLargeRecord).
 func TestBoardPageReadsTheEnd(t *testing.T) {
 	b := browserIn(t, "boardpage")
 	served := 0
@@ -33,6 +36,7 @@ func TestBoardPageReadsTheEnd(t *testing.T) {
 		if served == 2 { // after the result
 			boardPageAtTheEnd(t, b, node)
 			resultsReadCredentials(t, b, node)
+			resultsLargeRecord(t, b, node)
 		}
 		return nil
 	}

@@ -18,7 +18,8 @@
 //   verdict     check: ok, warn or bad
 //   checkpoint  board: ok, or no-quorum
 //   lastBlock   board: the height of the newest block that came live
-//   verify      results: running, ok, fail or error
+//   verify      results: offered (a large record: the button), running, ok,
+//               fail or error
 //   verifyMs    results: how long the verifier took
 (() => {
   const byId = (id) => document.getElementById(id);
@@ -113,7 +114,8 @@
     results() {
       const status = tkey('verify-status') || '';
       let verify;
-      if (status === 'results.verify.running') verify = 'running';
+      if (status === 'results.verify.large') verify = 'offered';
+      else if (status === 'results.verify.running') verify = 'running';
       else if (status.startsWith('err.')) verify = 'error';
       else if (status === 'results.verify.ok' && tkey('verify-match') !== 'results.verify.mismatch') verify = 'ok';
       else if (status === 'results.verify.ok' || status === 'results.verify.fail') verify = 'fail';

@@ -150,6 +150,10 @@ type ManifestView struct {
 	Languages []string     `json:"languages"`
 	Texts     []TextsView  `json:"texts"`
 	Schedule  ScheduleView `json:"schedule"`
+	// BallotSize is the exact size of every ballot's body under this
+	// manifest (ballot.Manifest.BallotSize, SPEC.md §6.1): the results page
+	// estimates the record's size from it before downloading the record.
+	BallotSize int `json:"ballotSize"`
 }
 
 // TextsView is the manifest's texts in one language.
@@ -195,7 +199,8 @@ func parseManifest(manifestB64 string) (*ManifestView, error) {
 	v := &ManifestView{ElectionID: e.m.ElectionID, Title: e.m.Title, Fingerprint: hex.EncodeToString(e.fp[:]),
 		Origin: e.board.Origin, Threshold: e.m.Threshold, Quorum: e.m.BoardQuorum,
 		Questions: e.m.JSON().Questions, Trustees: []string{}, Nodes: []string{},
-		Languages: append([]string{}, e.m.Languages...), Texts: []TextsView{}, Schedule: scheduleView(e.m.Window())}
+		Languages: append([]string{}, e.m.Languages...), Texts: []TextsView{}, Schedule: scheduleView(e.m.Window()),
+		BallotSize: e.m.BallotSize()}
 	for _, lang := range e.m.Languages {
 		t, err := e.m.Text(lang)
 		if err != nil {

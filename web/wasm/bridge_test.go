@@ -107,6 +107,14 @@ func TestManifestView(t *testing.T) {
 		!slices.Equal(v.Nodes, []string{"n1", "n2", "n3"}) || !slices.Equal(v.Trustees, []string{"trustee-1", "trustee-2", "trustee-3"}) {
 		t.Fatalf("manifest view %+v", v)
 	}
+	// The size the view gives is that of a real ballot of this election.
+	s, err := f.booth(t).Encrypt([][]uint32{{2}, {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := parseEntryB64(t, s.Entry).Body; v.BallotSize != len(body) || v.BallotSize == 0 {
+		t.Fatalf("manifest view: ballot size %d, a ballot's body is %d bytes", v.BallotSize, len(body))
+	}
 	_, err = parseManifest("not base64!")
 	wantCode(t, "bad base64", err, "malformed")
 	_, err = parseManifest(wire.EncodeB64([]byte("garbage")))

@@ -162,6 +162,7 @@ async function verify() {
   $('verify-details').hidden = true;
   setT($('verify-match'), null);
   setT(status, 'results.verify.running');
+  status.className = '';
   prog.hidden = false;
   prog.value = 0;
   const t0 = performance.now();
@@ -215,8 +216,52 @@ async function verify() {
   announce(status.textContent + ' ' + $('verify-match').textContent);
 }
 
+// LARGE_RECORD is the largest record, in estimated bytes, that the page
+// downloads and verifies without asking. The verifier holds the whole
+// record twice (the worker's copy and the wasm module's, whose memory never
+// shrinks) beside its own state, about 3 to 4 times the record's size in
+// all: at 50 MB that is some 200 MB, what a mid-range phone gives a tab
+// without killing it, and a download a visitor on a mobile plan would not
+// want made for them unasked (a 100,000-ballot record is about 200 MB).
+const LARGE_RECORD = 50e6;
+
+// VERIFY_RATE, in record bytes a second, turns the size into the time the
+// page says verifying may take: a rough guide. This page verified 0.8 to
+// 1.2 MB a second in headless Chromium on a busy 2-core machine
+// (BenchmarkResultsVerify, 1,000 and 5,000 ballots); a phone is slower,
+// so the page says "or longer".
+const VERIFY_RATE = 1e6;
+
+// recordSize estimates the size in bytes of the election record (SPEC.md
+// §3.11) from the election status, without reading it: every entry as
+// large as a ballot entry (its frame, the 135-byte envelope of SPEC.md §3.1
+// and the manifest's exact ballot size), every block a 100-byte header in
+// its frame, and 32 bytes per registered credential (the credential
+// list). Ballots make up nearly all of a large record; a mixnet election's
+// shuffles (at most 100,000 rows) make the record larger than this.
+function recordSize(status, ballotSize) {
+  const c = status.counts;
+  return c.entries * (5 + 135 + ballotSize) + c.blocks * (5 + 100) + c.credentials * 32;
+}
+
+// offerVerify shows, in place of a verification that would download
+// bytes (a large record), how large the record is and how long verifying
+// it may take, with a button that starts it; the command line (#cli) is
+// the recommended way.
+function offerVerify(bytes) {
+  const mb = Math.max(1, Math.round(bytes / 1e6));
+  const minutes = Math.max(1, Math.round(bytes / VERIFY_RATE / 60));
+  const status = $('verify-status');
+  setT(status, 'results.verify.large', { mb, minutes });
+  status.className = 'notice';
+  const start = setT(el('button', { id: 'verify-start', type: 'button', onclick: () => { start.remove(); verify(); } }), 'results.verify.start', { mb });
+  $('verify-again').before(start);
+  announce(status.textContent);
+}
+
 // start shows the results and the trustees; it resolves then, and the
-// full verifier runs on in a worker (measured as urna.verify).
+// full verifier runs on in a worker (measured as urna.verify), unless the
+// record is large (LARGE_RECORD): then the visitor chooses.
 export async function start() {
   $('verify-again').addEventListener('click', verify);
   onLanguage(() => { renderQuestions(); });
@@ -246,7 +291,9 @@ export async function start() {
     return;
   }
   readElectorate();
-  verify();
+  const bytes = recordSize(st, u.parseManifest(st.manifest).ballotSize);
+  if (bytes > LARGE_RECORD) offerVerify(bytes);
+  else verify();
 }
 
 // credentialEntries returns the entries that register credentials, in
