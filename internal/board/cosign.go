@@ -406,7 +406,7 @@ func (cs *Cosigner) askWitness(v *state, w bulletin.WitnessKey, sc *SignedCheckp
 		if old > 0 && old < size {
 			var err error
 			sc := scope{f: cs.f, id: v.manifest.m.ElectionID}
-			if proof, err = (&Reader{cfg: cs.cfg, st: sc, src: sc}).ConsistencyProof(cs.bg, old, size); err != nil {
+			if proof, err = consistencyProof(cs.bg, sc, sc.current().entries, old, size); err != nil {
 				return err
 			}
 		}

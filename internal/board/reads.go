@@ -295,12 +295,17 @@ func (r *Reader) InclusionProof(ctx context.Context, seq, size uint64) (*Inclusi
 // ConsistencyProof proves that the log of size from is a prefix of the log
 // of size to.
 func (r *Reader) ConsistencyProof(ctx context.Context, from, to uint64) ([]tlog.Hash, error) {
-	v := r.src.current()
-	if from == 0 || from > to || to > v.entries {
-		return nil, fmt.Errorf("board: no consistency proof from %d to %d (log size %d): %w", from, to, v.entries, store.ErrNotFound)
+	return consistencyProof(ctx, r.st, r.src.current().entries, from, to)
+}
+
+// consistencyProof proves the log of st, of size entries, at size to
+// consistent with itself at size from.
+func consistencyProof(ctx context.Context, st store.Store, entries, from, to uint64) ([]tlog.Hash, error) {
+	if from == 0 || from > to || to > entries {
+		return nil, fmt.Errorf("board: no consistency proof from %d to %d (log size %d): %w", from, to, entries, store.ErrNotFound)
 	}
 	var proof []tlog.Hash
-	err := r.st.View(ctx, func(tx store.ReadTx) error {
+	err := st.View(ctx, func(tx store.ReadTx) error {
 		p, err := bulletin.ProveConsistency(from, to, hashReader{tx})
 		if err != nil {
 			return err
