@@ -56,8 +56,9 @@ func (v *Vector) Text() string {
 	return sb.String()
 }
 
-// ParseVector reads the text format of Vector. It decodes every element
-// (canonical encodings only) but does not verify the proof, whose bytes it
+// ParseVector reads the text format of Vector. It requires the input and
+// output rows to be numbered 1..N in order and decodes every element
+// (canonical encodings only), but does not verify the proof, whose bytes it
 // returns undecoded, nor check the statement's shape (VerifyVarTime does).
 func ParseVector(text []byte) (*Vector, error) {
 	v := &Vector{Statement: &Statement{}}
@@ -101,6 +102,14 @@ func ParseVector(text []byte) (*Vector, error) {
 			}
 			st.Width, err = strconv.Atoi(f[1])
 		case "input", "output":
+			rows := &st.Inputs
+			if f[0] == "output" {
+				rows = &st.Outputs
+			}
+			// SPEC.md §13.8: "input I ..." with I = 1..N, in order.
+			if want := strconv.Itoa(len(*rows) + 1); len(f) < 2 || f[1] != want {
+				return bad(n+1, "%s: want row number %s first", f[0], want)
+			}
 			var row Row
 			for _, h := range f[2:] {
 				b, err := hex.DecodeString(h)
@@ -113,11 +122,7 @@ func ParseVector(text []byte) (*Vector, error) {
 				}
 				row = append(row, c)
 			}
-			if f[0] == "input" {
-				st.Inputs = append(st.Inputs, row)
-			} else {
-				st.Outputs = append(st.Outputs, row)
-			}
+			*rows = append(*rows, row)
 		case "permutation":
 			for _, x := range f[1:] {
 				p, err := strconv.Atoi(strings.Trim(x, "[]"))
