@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"slices"
 
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -254,12 +255,23 @@ func (r *snapReader) bytes(what string, limit int) ([]byte, error) {
 	if uint64(n) > uint64(limit) {
 		return nil, badSnap("%s of %d bytes exceeds %d", what, n, limit)
 	}
-	p := make([]byte, n)
-	if err := r.read(p, what); err != nil {
-		return nil, err
+	// Memory follows the bytes that arrive, not the length declared: a
+	// peer's stream declaring 80 MiB and sending ten bytes costs a chunk,
+	// not 80 MiB (the Raft snapshot of a node in another institution).
+	p := make([]byte, 0, min(int(n), snapReadChunk))
+	for len(p) < int(n) {
+		k := min(int(n)-len(p), snapReadChunk)
+		p = slices.Grow(p, k)
+		if err := r.read(p[len(p):len(p)+k], what); err != nil {
+			return nil, err
+		}
+		p = p[:len(p)+k]
 	}
 	return p, nil
 }
+
+// snapReadChunk is how much of a record is allocated ahead of its bytes.
+const snapReadChunk = 1 << 20
 
 // unread pushes rec back so the next call to next returns it again.
 func (r *snapReader) unread(rec snapRecord) { r.pending = &rec }

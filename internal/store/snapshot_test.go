@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -243,5 +244,24 @@ func TestVerifySnapshot(t *testing.T) {
 		if _, err := VerifySnapshot(bytes.NewReader(b)); !errors.Is(err, ErrBadSnapshot) {
 			t.Errorf("%s: VerifySnapshot = %v, want ErrBadSnapshot", name, err)
 		}
+	}
+}
+
+// TestAttackSnapshotDeclaredLength: a peer's snapshot stream that declares
+// a record of 64 MiB (within MaxValueSize) and then ends is refused, and
+// the reader's memory follows the bytes sent, not the length declared.
+func TestAttackSnapshotDeclaredLength(t *testing.T) {
+	stream := append([]byte(snapMagic), 'A', 0, 0, 0, 0, 0, 0, 0, 1, 'E', 0, 0, 0, 0, 0, 0, 0, 0, 0x04, 0, 0, 0)
+	stream = append(stream, "ten bytes!"...)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err := decodeAll(stream)
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, ErrBadSnapshot) {
+		t.Fatalf("truncated 64 MiB record: err = %v, want ErrBadSnapshot", err)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 8<<20 {
+		t.Errorf("reading a stream of %d bytes that declares a 64 MiB record allocated %d bytes", len(stream), got)
 	}
 }
