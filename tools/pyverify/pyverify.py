@@ -3301,7 +3301,11 @@ def read_shuffle_vector(path):
             elif tag == "width":
                 v.width = int(parts[1])
             elif tag in ("input", "output"):
-                (v.inputs if tag == "input" else v.outputs).append([bytes.fromhex(x) for x in parts[2:]])
+                rows = v.inputs if tag == "input" else v.outputs
+                # §13.8: rows are numbered 1..N, in order.
+                if len(parts) < 2 or parts[1] != str(len(rows) + 1):
+                    raise ValueError("%s: %s line without row number %d: %r" % (path, tag, len(rows) + 1, line.strip()[:40]))
+                rows.append([bytes.fromhex(x) for x in parts[2:]])
             elif tag == "proof":
                 v.proof = bytes.fromhex(parts[1])
     if v.context is None or v.key is None or v.width is None or v.proof is None:

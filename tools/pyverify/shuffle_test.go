@@ -224,3 +224,30 @@ func TestShuffleAgreesWithGo(t *testing.T) {
 		t.Logf("%d shuffles, %d tampered: Go and pyverify agree on every verdict", len(vs), len(bad))
 	}
 }
+
+// pyverify reads the §13.8 vector text as strictly as shuffle.ParseVector:
+// a row line without its number 1..N, in order, is a malformed vector.
+func TestShuffleVectorRowNumbers(t *testing.T) {
+	raw, err := os.ReadFile("../../tally/shuffle/testdata/vector.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for name, change := range map[string][2]string{
+		"renumbered": {"\ninput 2 ", "\ninput 7 "},
+		"unnumbered": {"\noutput 1 ", "\noutput "},
+	} {
+		text := string(raw)
+		if !strings.Contains(text, change[0]) {
+			t.Fatalf("%s: the pinned vector has no %q", name, change[0])
+		}
+		p := filepath.Join(dir, name+".txt")
+		if err := os.WriteFile(p, []byte(strings.Replace(text, change[0], change[1], 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(python(t), script(t), "--shuffle", p).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "S FAIL S1: malformed vector") || !strings.Contains(string(out), "row number") {
+			t.Errorf("%s: pyverify = %v, %s; want a malformed vector without its row number", name, err, out)
+		}
+	}
+}
