@@ -37,6 +37,7 @@ func TestBoardPageReadsTheEnd(t *testing.T) {
 			boardPageAtTheEnd(t, b, node)
 			resultsReadCredentials(t, b, node)
 			resultsLargeRecord(t, b, node)
+			resultsRecordLargerThanSaid(t, b, node)
 		}
 		return nil
 	}

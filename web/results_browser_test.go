@@ -114,3 +114,59 @@ func resultsLargeRecord(t *testing.T, b *browser, node string) {
 		t.Fatalf("the page in Chinese requested the record unasked (%d requests in all)", len(got))
 	}
 }
+
+// resultsRecordLargerThanSaid: the results page against a node whose record
+// is far larger than its counts (an attack on the visitors' devices): behind a proxy that serves the node's real
+// record followed by 12 MB more, the page (which estimates the small demo's
+// record at well under 10 MB) stops downloading after 10 MB, hands nothing
+// to the verifier, says why and that the results are the node's, and
+// offers to verify anyway; the offer then verifies the real record.
+func resultsRecordLargerThanSaid(t *testing.T, b *browser, node string) {
+	tb, rec := recordedTab(t, b, node)
+	real := rec.nodeRecord()
+	if len(real) > 5e6 {
+		t.Fatalf("the demo's record is %d bytes: the test wants one far under the page's 10 MB floor", len(real))
+	}
+	rec.mu.Lock()
+	rec.answer = func(w http.ResponseWriter, req *http.Request, _ http.Handler) bool {
+		if req.Method != http.MethodGet || req.URL.Path != "/api/v1/record" {
+			return false
+		}
+		w.Header().Set("Content-Type", "application/octet-stream")
+		if _, err := w.Write(real); err != nil {
+			return true
+		}
+		chunk := make([]byte, 1<<20)
+		for range 12 {
+			if _, err := w.Write(chunk); err != nil {
+				break // the page stopped reading
+			}
+		}
+		return true
+	}
+	rec.mu.Unlock()
+
+	tb.open("results.html", "results")
+	tb.run("offered", until(`document.body.dataset.verify === 'offered' && document.getElementById('verify-start') !== null`))
+	contains(t, "record larger than said", tb.text("#verify-status"), "more than 10 MB", "stopped downloading", "not checked by this browser")
+	if got := tb.text("#verify-start"); got != "Verify in this browser anyway" {
+		t.Fatalf("button %q", got)
+	}
+	var verified bool
+	tb.eval(`document.body.dataset.verify === 'ok' || document.body.dataset.verify === 'fail'`, &verified)
+	if verified {
+		t.Fatal("the page verified a record it should have stopped downloading")
+	}
+	tb.audit("results.html, record larger than its counts", "en")
+	tb.shot("results-larger")
+
+	// The node now serves its real record: the visitor's click verifies it.
+	rec.mu.Lock()
+	rec.answer = nil
+	rec.mu.Unlock()
+	tb.run("verify anyway", chromedp.Click(css("#verify-start")), until(`document.body.dataset.verify === 'ok'`))
+	contains(t, "verified", tb.text("#verify-status"), "checks passed")
+	if got := rec.sentTo(http.MethodGet, "/api/v1/record"); len(got) != 2 {
+		t.Errorf("the page requested the record %d times, want twice (stopped, then asked)", len(got))
+	}
+}

@@ -18,7 +18,8 @@
 //   verdict     check: ok, warn or bad
 //   checkpoint  board: ok, or no-quorum
 //   lastBlock   board: the height of the newest block that came live
-//   verify      results: offered (a large record: the button), running, ok,
+//   verify      results: offered (a large record, or one larger than the
+//               node's counts: the button), running, ok,
 //               fail or error
 //   verifyMs    results: how long the verifier took
 (() => {
@@ -114,7 +115,7 @@
     results() {
       const status = tkey('verify-status') || '';
       let verify;
-      if (status === 'results.verify.large') verify = 'offered';
+      if (status === 'results.verify.large' || status === 'results.verify.larger') verify = 'offered';
       else if (status === 'results.verify.running') verify = 'running';
       else if (status.startsWith('err.')) verify = 'error';
       else if (status === 'results.verify.ok' && tkey('verify-match') !== 'results.verify.mismatch') verify = 'ok';

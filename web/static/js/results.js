@@ -2,7 +2,7 @@
 // bars are decoration), the trustees who decrypted, and the verdict of the
 // full verifier (package client, V1–V13) run on the record in this browser.
 
-import { api, pages, electionParam } from './api.js';
+import { api, request, pages, electionParam } from './api.js';
 import { $, el, announce } from './dom.js';
 import { setT, setError, phaseName, onLanguage } from './i18n.js';
 import { verifyInWorker } from './urna.js';
@@ -155,7 +155,36 @@ function showMixed(report) {
   for (const v of report.mixed) mixedViews.set(v.question, v);
 }
 
-async function verify() {
+// readRecord downloads the election record; with a cap, it stops after
+// cap bytes and returns null (the node sent more than its counts said).
+async function readRecord(cap) {
+  if (cap === undefined) return api('record', { raw: true });
+  const reader = (await request('record')).body.getReader();
+  const parts = [];
+  let n = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    n += value.length;
+    if (n > cap) {
+      await reader.cancel();
+      return null;
+    }
+    parts.push(value);
+  }
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+// verify downloads the record and verifies it in a worker. cap bounds the
+// download when the page started it unasked (see start); the visitor's
+// click verifies whatever the size.
+async function verify(cap) {
   const status = $('verify-status');
   const prog = $('verify-progress');
   $('verify-again').hidden = true;
@@ -168,7 +197,12 @@ async function verify() {
   const t0 = performance.now();
   let report;
   try {
-    const record = await api('record', { raw: true });
+    const record = await readRecord(cap);
+    if (record === null) {
+      prog.hidden = true;
+      offerVerify(null, cap);
+      return;
+    }
     const total = st.counts.entries || 1;
     report = await verifyInWorker(record, (step, done, tot) => {
       prog.value = Math.min(100, (100 * done) / (tot || total));
@@ -247,23 +281,41 @@ function recordSize(status, ballotSize) {
 // offerVerify shows, in place of a verification that would download
 // bytes (a large record), how large the record is and how long verifying
 // it may take, with a button that starts it; the command line (#cli) is
-// the recommended way.
-function offerVerify(bytes) {
-  const mb = Math.max(1, Math.round(bytes / 1e6));
-  const minutes = Math.max(1, Math.round(bytes / VERIFY_RATE / 60));
+// the recommended way. bytes null: the node sent more than cap bytes of
+// record, more than its counts announced, and the download was stopped.
+function offerVerify(bytes, cap) {
   const status = $('verify-status');
-  setT(status, 'results.verify.large', { mb, minutes });
+  let start;
+  const onclick = () => { start.remove(); verify(); };
+  if (bytes === null) {
+    const mb = Math.round(cap / 1e6);
+    setT(status, 'results.verify.larger', { mb });
+    start = setT(el('button', { id: 'verify-start', type: 'button', onclick }), 'results.verify.startAnyway');
+  } else {
+    const mb = Math.max(1, Math.round(bytes / 1e6));
+    const minutes = Math.max(1, Math.round(bytes / VERIFY_RATE / 60));
+    setT(status, 'results.verify.large', { mb, minutes });
+    start = setT(el('button', { id: 'verify-start', type: 'button', onclick }), 'results.verify.start', { mb });
+  }
   status.className = 'notice';
-  const start = setT(el('button', { id: 'verify-start', type: 'button', onclick: () => { start.remove(); verify(); } }), 'results.verify.start', { mb });
+  $('verify-again').hidden = true;
   $('verify-again').before(start);
   announce(status.textContent);
+}
+
+// unaskedCap bounds what the page downloads unasked: twice the estimate
+// (a mixnet election's shuffles make the record larger than estimated),
+// and at least 10 MB. A node whose counts understate its record (to have
+// every visitor's browser download gigabytes) gets no further than that.
+function unaskedCap(estimate) {
+  return Math.max(2 * estimate, 10e6);
 }
 
 // start shows the results and the trustees; it resolves then, and the
 // full verifier runs on in a worker (measured as urna.verify), unless the
 // record is large (LARGE_RECORD): then the visitor chooses.
 export async function start() {
-  $('verify-again').addEventListener('click', verify);
+  $('verify-again').addEventListener('click', () => verify());
   onLanguage(() => { renderQuestions(); });
   try {
     [u, st] = await openElection();
@@ -293,7 +345,7 @@ export async function start() {
   readElectorate();
   const bytes = recordSize(st, u.parseManifest(st.manifest).ballotSize);
   if (bytes > LARGE_RECORD) offerVerify(bytes);
-  else verify();
+  else verify(unaskedCap(bytes));
 }
 
 // credentialEntries returns the entries that register credentials, in
