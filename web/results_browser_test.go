@@ -87,6 +87,9 @@ func resultsLargeRecord(t *testing.T, b *browser, node string) {
 	minutes := max(1, int(math.Round(est/1e6/60)))
 	contains(t, "large record", tb.text("#verify-status"), fmt.Sprintf("about %d MB", mb), fmt.Sprintf("about %d min", minutes), "command line", "not checked by this browser")
 	contains(t, "command", tb.text("#cli"), "urna verify ")
+	// Counts are written with the language's separators (the node's count
+	// until this browser has verified the record).
+	contains(t, "counted", tb.text("#counted"), fmt.Sprintf("Ballots counted: %d,%03d,%03d", big.VotersVoted/1e6, big.VotersVoted/1e3%1e3, big.VotersVoted%1e3))
 	var isButton bool
 	tb.eval(`document.getElementById('verify-start').tagName === 'BUTTON'`, &isButton)
 	if !isButton {

@@ -4,7 +4,7 @@
 
 import { api, request, pages, electionParam } from './api.js';
 import { $, el, announce } from './dom.js';
-import { setT, setError, phaseName, onLanguage } from './i18n.js';
+import { setT, setError, phaseName, onLanguage, uiLocale } from './i18n.js';
 import { verifyInWorker } from './urna.js';
 import { openElection, setE, electionText } from './texts.js';
 import { mixedBody, kindRule } from './mixed.js';
@@ -48,12 +48,15 @@ function tallies() {
 }
 
 const pct = (n, d) => (d ? `${((100 * n) / d).toFixed(1)}%` : '–');
+// num writes a count as the page's language does (1,000,090; the raw
+// number stays in the cell's data-* attribute).
+const num = (n) => new Intl.NumberFormat(uiLocale()).format(n);
 
 function renderQuestions() {
   const box = $('questions');
   box.replaceChildren();
   if (!res) return;
-  setT($('counted'), counted === null ? 'results.counting' : 'results.counted', { n: counted });
+  setT($('counted'), counted === null ? 'results.counting' : 'results.counted', { n: counted === null ? null : num(counted) });
   const weighted = !!(electorate && electorate.weighted);
   setT($('weighted'), weighted ? 'results.weighted' : null, weighted ? { n: electorate.credentials, weight: electorate.weight } : {});
   $('weighted').hidden = !weighted;
@@ -70,13 +73,13 @@ function renderQuestions() {
       el('th', { scope: 'row' }, head, top ? [' ', setT(el('span', { class: 'top' }), 'results.top')] : null),
       el('td', { class: 'bar', 'aria-hidden': 'true' },
         el('div', { class: 'track' }, el('div', { class: 'fill', style: `width:${scale(q) ? (100 * count) / scale(q) : 0}%` }))),
-      el('td', { class: 'num', 'data-count': count, text: String(count) }),
+      el('td', { class: 'num', 'data-count': count, text: num(count) }),
       el('td', { class: 'num', 'data-share': 'voters', text: weighted ? '–' : pct(count, counted) }),
       el('td', { class: 'num', 'data-share': 'votes', text: pct(count, q.selections) }));
     const rows = q.options.map((o, oi) => row(setE(el('span'), `o.${qi}.${oi}`), o.count, o.top ? 'winner' : null, o.top));
     const blank = q.blank === null ? null : el('tr', { class: 'blank' },
       setT(el('th', { scope: 'row' }), 'results.blank'), el('td', { 'aria-hidden': 'true' }),
-      el('td', { class: 'num', 'data-blank': q.blank, text: String(q.blank) }), el('td', { class: 'num', text: pct(q.blank, counted) }), el('td'));
+      el('td', { class: 'num', 'data-blank': q.blank, text: num(q.blank) }), el('td', { class: 'num', text: pct(q.blank, counted) }), el('td'));
     // The question is a heading outside the table, so that on a narrow
     // screen it wraps to the screen while the table scrolls.
     const head = el('h3', { id: capId, class: 'question' }, setT(el('span', { class: 'qn' }), 'results.question', { n: qi + 1 }), ': ', setE(el('span'), `q.${qi}`),
@@ -90,7 +93,7 @@ function renderQuestions() {
         setT(el('th', { scope: 'col', class: 'num' }), weighted ? 'results.shareWeighted' : 'results.shareVotes'))),
       el('tbody', {}, rows),
       el('tfoot', {}, blank, el('tr', {}, setT(el('th', { scope: 'row' }), weighted ? 'results.totalWeighted' : 'results.total'), el('td', { 'aria-hidden': 'true' }),
-        el('td', { class: 'num', 'data-total': q.selections, text: String(q.selections) }), el('td'), el('td'))));
+        el('td', { class: 'num', 'data-total': q.selections, text: num(q.selections) }), el('td'), el('td'))));
     // The table scrolls sideways on a narrow screen: the region takes
     // focus so that the keyboard can scroll it too (WCAG 2.1.1).
     box.append(el('div', { class: 'result' }, head,
