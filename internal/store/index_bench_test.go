@@ -22,8 +22,8 @@ import (
 // credential's last ballot, overwriting a registered credential), on a
 // store already holding size such ballots. It reports the bytes the
 // process wrote (/proc/self/io wchar: the pages of the commits, robust to
-// a busy CPU), the CPU time per post, and the slowest commit (with levels,
-// one that merges a level).
+// a busy CPU), the CPU time per post, the slowest commit (with levels,
+// one that merges a level) and the state file's size at the end.
 //
 //	go test -run '^$' -bench BallotIndex -benchtime 200x ./internal/store/
 func BenchmarkBallotIndex(b *testing.B) {
@@ -38,7 +38,8 @@ const (
 )
 
 func benchBallotIndex(b *testing.B, size int) {
-	s, err := store.OpenBolt(filepath.Join(b.TempDir(), "bench.db"), store.BoltOptions{})
+	path := filepath.Join(b.TempDir(), "bench.db")
+	s, err := store.OpenBolt(path, store.BoltOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -117,6 +118,9 @@ func benchBallotIndex(b *testing.B, size int) {
 	b.ReportMetric(float64(wchar(b)-w0)/posts, "written-B/post")
 	b.ReportMetric(float64((testonly.CPUTime()-cpu0).Microseconds())/posts, "cpu-µs/post")
 	b.ReportMetric(float64(slowest.Microseconds())/1000, "slowest-commit-ms")
+	if fi, err := os.Stat(path); err == nil {
+		b.ReportMetric(float64(fi.Size())/1e6, "file-MB")
+	}
 	b.ReportMetric(0, "ns/op")
 }
 
