@@ -12,18 +12,18 @@ import (
 
 // BenchmarkElectionStatus measures the election status's count of entry
 // types (Reader.ElectionStatus) on a closed 1-of-5 election of n ballots
-// and n/10 revotes on a bbolt board: "first" is a status on a fresh count
-// (the whole log read, each iteration with a fresh cache: the first
-// status after the node starts when it comes before the warm-up has
-// counted anything, and the warm-up's own work), "started" the first
-// status once a board opened on the store and started (Board.Start) has
-// warmed up (it also reports the warm-up's wall time from Start),
-// "atstart" a status asked at the moment such a board starts (it takes
-// over the warm-up's count: the worst case of a request racing the
-// warm-up), "next"
-// a later status (nothing new to count). It reports the wall and CPU time
-// per entry of the first count. Building the 100,000-ballot
-// board takes tens of seconds; run with an explicit count:
+// and n/10 revotes on a bbolt board:
+//   - "first": a status on a fresh count, the whole log read (the first
+//     status after a start, before the warm-up counted anything; also the
+//     warm-up's own work); wall and CPU time per entry;
+//   - "started": the first status once a board opened on the store and
+//     started (Board.Start) has warmed up, with the warm-up's wall time;
+//   - "atstart": a status asked the moment such a board starts (it takes
+//     over the warm-up's count: a request racing the warm-up);
+//   - "next": a later status, nothing new to count.
+//
+// Building the 100,000-ballot board takes tens of seconds; run with an
+// explicit count:
 //
 //	go test ./internal/board -run '^$' -bench ElectionStatus -benchtime 3x
 func BenchmarkElectionStatus(b *testing.B) {

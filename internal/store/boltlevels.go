@@ -196,11 +196,9 @@ func (t *boltTx) partitionBucket() bucketParent {
 }
 
 // putLevel writes key's row (tag ‖ value) into level 0 of ns, or, in a
-// bulk transaction, applies it to the base.
+// bulk transaction, applies it to the base. t is a view of an Update's
+// transaction (the only WriteTx), so t.levels is set.
 func (t *boltTx) putLevel(ns Namespace, key []byte, tag byte, value []byte) error {
-	if t.levels == nil {
-		return fmt.Errorf("store: writing namespace %v outside an Update", ns)
-	}
 	w := t.levels.of(t.part, ns)
 	if w.bulk {
 		b, err := t.writeBucket(nsBucket(ns))
