@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -80,16 +81,16 @@ func resultsLargeRecord(t *testing.T, b *browser, node string) {
 	if got := rec.sentTo(http.MethodGet, "/api/v1/record"); len(got) != 0 {
 		t.Fatalf("the page requested the record of a large election %d times before being asked", len(got))
 	}
-	wantButton := fmt.Sprintf("Verify in this browser (downloads about %d MB)", mb)
+	wantButton := fmt.Sprintf("Verify in this browser (downloads about %s MB)", grouped(mb))
 	if got := tb.text("#verify-start"); got != wantButton {
 		t.Fatalf("button %q, want %q", got, wantButton)
 	}
 	minutes := max(1, int(math.Round(est/1e6/60)))
-	contains(t, "large record", tb.text("#verify-status"), fmt.Sprintf("about %d MB", mb), fmt.Sprintf("about %d min", minutes), "command line", "not checked by this browser")
+	contains(t, "large record", tb.text("#verify-status"), fmt.Sprintf("about %s MB", grouped(mb)), fmt.Sprintf("about %s min", grouped(minutes)), "command line", "not checked by this browser")
 	contains(t, "command", tb.text("#cli"), "urna verify ")
 	// Counts are written with the language's separators (the node's count
 	// until this browser has verified the record).
-	contains(t, "counted", tb.text("#counted"), fmt.Sprintf("Ballots counted: %d,%03d,%03d", big.VotersVoted/1e6, big.VotersVoted/1e3%1e3, big.VotersVoted%1e3))
+	contains(t, "counted", tb.text("#counted"), "Ballots counted: "+grouped(int(big.VotersVoted)))
 	var isButton bool
 	tb.eval(`document.getElementById('verify-start').tagName === 'BUTTON'`, &isButton)
 	if !isButton {
@@ -112,7 +113,7 @@ func resultsLargeRecord(t *testing.T, b *browser, node string) {
 	// In Chinese, the same offer, and still no download unasked.
 	tb.run("results zh", js(`localStorage.setItem('urna.lang', 'zh')`))
 	tb.inChinese("results.html", "results", `document.body.dataset.verify === 'offered'`, "results-large-zh",
-		fmt.Sprintf("在本浏览器中验证（下载约 %d MB）", mb), fmt.Sprintf("约 %d 分钟", minutes))
+		fmt.Sprintf("在本浏览器中验证（下载约 %s MB）", grouped(mb)), fmt.Sprintf("约 %s 分钟", grouped(minutes)))
 	if got := rec.sentTo(http.MethodGet, "/api/v1/record"); len(got) != 1 {
 		t.Fatalf("the page in Chinese requested the record unasked (%d requests in all)", len(got))
 	}
@@ -172,4 +173,14 @@ func resultsRecordLargerThanSaid(t *testing.T, b *browser, node string) {
 	if got := rec.sentTo(http.MethodGet, "/api/v1/record"); len(got) != 2 {
 		t.Errorf("the page requested the record %d times, want twice (stopped, then asked)", len(got))
 	}
+}
+
+// grouped writes n with a comma between groups of three digits, as the
+// pages write counts in English and Chinese (1,000,090).
+func grouped(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

@@ -291,12 +291,12 @@ function offerVerify(bytes, cap) {
   let start;
   const onclick = () => { start.remove(); verify(); };
   if (bytes === null) {
-    const mb = Math.round(cap / 1e6);
+    const mb = num(Math.round(cap / 1e6));
     setT(status, 'results.verify.larger', { mb });
     start = setT(el('button', { id: 'verify-start', type: 'button', onclick }), 'results.verify.startAnyway');
   } else {
-    const mb = Math.max(1, Math.round(bytes / 1e6));
-    const minutes = Math.max(1, Math.round(bytes / VERIFY_RATE / 60));
+    const mb = num(Math.max(1, Math.round(bytes / 1e6)));
+    const minutes = num(Math.max(1, Math.round(bytes / VERIFY_RATE / 60)));
     setT(status, 'results.verify.large', { mb, minutes });
     start = setT(el('button', { id: 'verify-start', type: 'button', onclick }), 'results.verify.start', { mb });
   }
