@@ -239,17 +239,7 @@ func (t *boltTx) putLevel(ns Namespace, key []byte, tag byte, value []byte) erro
 		}
 		return b.Put(clone(key), clone(value))
 	}
-	b, err := t.writeBucket(levelBuckets[ns][0])
-	if err != nil {
-		return err
-	}
-	row := make([]byte, 1+len(value))
-	row[0] = tag
-	copy(row[1:], value)
-	if err := b.Put(clone(key), row); err != nil {
-		return err
-	}
-	if filtered(0) {
+	if filtered(0) { // before level 0 is made, which would then lack a filter
 		f, err := t.filterForWrite(ns, 0)
 		if err != nil {
 			return err
@@ -259,6 +249,16 @@ func (t *boltTx) putLevel(ns Namespace, key []byte, tag byte, value []byte) erro
 			return err
 		}
 		f.add(&h)
+	}
+	b, err := t.writeBucket(levelBuckets[ns][0])
+	if err != nil {
+		return err
+	}
+	row := make([]byte, 1+len(value))
+	row[0] = tag
+	copy(row[1:], value)
+	if err := b.Put(clone(key), row); err != nil {
+		return err
 	}
 	if err := b.SetSequence(b.Sequence() + 1); err != nil {
 		return err
