@@ -323,7 +323,10 @@ func TestAttackChosenKeysOnlySlowTheFilters(t *testing.T) {
 		}
 		defer db.Close()
 		var v []byte
-		db.View(func(tx *bolt.Tx) error { v = bytes.Clone(tx.Bucket([]byte("meta")).Get([]byte("filter-salt"))); return nil })
+		db.View(func(tx *bolt.Tx) error {
+			v = bytes.Clone(tx.Bucket([]byte("meta")).Get([]byte("filter-salt")))
+			return nil
+		})
 		return v
 	}
 	other := filepath.Join(dir, "other.db")

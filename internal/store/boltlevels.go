@@ -401,10 +401,11 @@ func (t *boltTx) mergedRows(ns Namespace, prefix []byte, from, to int, fn func(k
 // multiple of 64). Its own bucket so that a commit rewriting one filter
 // rewrites none of the others' pages. A key's positions come from
 // SHA-256(salt ‖ key), the salt (meta/filter-salt, 16 random bytes made
-// when the file is created or upgraded) keeping keys chosen by voters or
-// authorities from aiming at the same bits: such keys could only make
-// the filters answer "maybe" more often (slower reads), never "absent"
-// for a key a level holds.
+// when the file is created or upgraded, never in an Update: no answer of
+// the store depends on it, so replicas stay deterministic) keeping keys
+// chosen by voters or authorities from aiming at the same bits: such keys
+// could only make the filters answer "maybe" more often (slower reads),
+// never "absent" for a key a level holds.
 //
 // Invariant, kept in the transaction that changes the level (so any
 // transaction, and the file after a crash, sees the filter of its own
