@@ -79,32 +79,27 @@ func rawUpdate(t *testing.T, path string, fn func(tx *bolt.Tx) error) {
 // eachFilterBucket calls fn with the parent (nil: the transaction) and the
 // name of every filter bucket of partitions 0 and 3.
 func eachFilterBucket(tx *bolt.Tx, fn func(parent *bolt.Bucket, name []byte) error) error {
-	var names [][]byte
-	tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
-		if bytes.Contains(name, []byte("/F")) {
-			names = append(names, bytes.Clone(name))
-		}
-		return nil
-	})
-	for _, n := range names {
-		if err := fn(nil, n); err != nil {
-			return err
-		}
-	}
 	pb := tx.Bucket([]byte("part/\x00\x00\x00\x03"))
 	if pb == nil {
 		return errors.New("no bucket of partition 3")
 	}
-	names = nil
-	pb.ForEachBucket(func(name []byte) error {
-		if bytes.Contains(name, []byte("/F")) {
-			names = append(names, bytes.Clone(name))
+	for _, parent := range []*bolt.Bucket{nil, pb} {
+		var names [][]byte
+		collect := func(name []byte) error {
+			if bytes.Contains(name, []byte("/F")) {
+				names = append(names, bytes.Clone(name))
+			}
+			return nil
 		}
-		return nil
-	})
-	for _, n := range names {
-		if err := fn(pb, n); err != nil {
-			return err
+		if parent == nil {
+			tx.ForEach(func(name []byte, _ *bolt.Bucket) error { return collect(name) })
+		} else {
+			parent.ForEachBucket(collect)
+		}
+		for _, n := range names { // not inside ForEach: fn may delete
+			if err := fn(parent, n); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -78,17 +78,21 @@ func leveled(ns Namespace) bool {
 }
 
 // levelBuckets[ns][i] is the bucket name of level i of ns.
-var levelBuckets = func() [][boltLevels][]byte {
+var levelBuckets = perLevelNames("L")
+
+// perLevelNames returns, for each leveled namespace ns and level i, the
+// bucket name nsBucket(ns) ‖ "/" ‖ kind ‖ digit i.
+func perLevelNames(kind string) [][boltLevels][]byte {
 	out := make([][boltLevels][]byte, nsMax+1)
 	for _, ns := range Namespaces() {
 		if leveled(ns) {
 			for i := range boltLevels {
-				out[ns][i] = fmt.Appendf(nil, "%s/L%d", nsBucket(ns), i)
+				out[ns][i] = fmt.Appendf(nil, "%s/%s%d", nsBucket(ns), kind, i)
 			}
 		}
 	}
 	return out
-}()
+}
 
 // txLevels is what an Update's transaction wrote to leveled namespaces,
 // so that its end merges the levels it filled.
@@ -441,17 +445,7 @@ var (
 )
 
 // filterBuckets[ns][i] is the bucket name of level i's filter of ns.
-var filterBuckets = func() [][boltLevels][]byte {
-	out := make([][boltLevels][]byte, nsMax+1)
-	for _, ns := range Namespaces() {
-		if leveled(ns) {
-			for i := range boltLevels {
-				out[ns][i] = fmt.Appendf(nil, "%s/F%d", nsBucket(ns), i)
-			}
-		}
-	}
-	return out
-}()
+var filterBuckets = perLevelNames("F")
 
 // newFilterValue is an empty filter value for rows rows.
 func newFilterValue(rows uint64) []byte {
