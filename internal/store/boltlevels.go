@@ -419,9 +419,10 @@ func (t *boltTx) mergedRows(ns Namespace, prefix []byte, from, to int, fn func(k
 // the level); a level merged away loses its filter. Nothing is cached
 // beyond one bbolt transaction (txFilters).
 //
-// Level 0 has no filter (firstFiltered is 1): it changes with every
-// commit, so its filter would be rewritten by every commit, and a read of
-// its few leaves is cheap (bench/README.md, "Membership filters").
+// Level 0 has no filter (firstFiltered is 1): with one, measured, neither
+// the store's nor the board's CPU per post changed beyond the noise
+// (bench/README.md, "Membership filters"). Level 0 is small and in memory,
+// and its filter would cost a hash per Put and a rewrite per commit.
 //
 // Format 3 (boltFormat) marks a file whose levels all have filters; a
 // format 2 file's levels get theirs when it is opened (upgradeFilters).
@@ -447,9 +448,10 @@ var (
 // filterBuckets[ns][i] is the bucket name of level i's filter of ns.
 var filterBuckets = perLevelNames("F")
 
-// newFilterValue is an empty filter value for rows rows.
+// newFilterValue is an empty filter value for rows rows (at most 2³²
+// bits: a position is a 32-bit word scaled to the filter).
 func newFilterValue(rows uint64) []byte {
-	words := (max(rows, 1)*filterBitsPerRow + 63) / 64
+	words := min((max(rows, 1)*filterBitsPerRow+63)/64, 1<<26)
 	v := make([]byte, 1+8*words)
 	v[0] = filterHashes
 	return v
