@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -105,10 +106,14 @@ func partBucket(p Partition) []byte {
 }
 
 // boltFormat is the on-disk layout version in meta/format: 2 since the
-// leveled namespaces (boltlevels.go). A format 1 file is a format 2 file
-// without levels, and is marked 2 when opened; a binary that knows only
-// format 1 then refuses it instead of missing the rows in levels.
-const boltFormat = 2
+// leveled namespaces (boltlevels.go), 3 since their levels' membership
+// filters. A format 1 file is a file without levels, and is marked 3 when
+// opened; a format 2 file's levels get their filters, in the transaction
+// that marks it 3. A binary that knows only an older format then refuses
+// the file instead of missing rows: format 1's would miss the levels, and
+// format 2's would write levels without filters, which this one would
+// then skip.
+const boltFormat = 3
 
 // nsBucket is the bucket name of ns (made once: it is looked up on every
 // Get and Put).
@@ -220,13 +225,31 @@ func initBolt(tx *bolt.Tx) error {
 		}
 	}
 	meta := tx.Bucket(bktMeta)
-	switch v := meta.Get(keyFormat); {
-	case v == nil || bytes.Equal(v, u64key(1)):
-		return meta.Put(keyFormat, u64key(boltFormat))
+	v := meta.Get(keyFormat)
+	switch {
+	case v == nil || bytes.Equal(v, u64key(1)) || bytes.Equal(v, u64key(2)):
 	case len(v) != 8 || binary.BigEndian.Uint64(v) != boltFormat:
 		return fmt.Errorf("unsupported on-disk format %x (want %d)", v, boltFormat)
+	default:
+		return nil
 	}
-	return nil
+	// A new file, or an upgrade: the filters' salt (boltlevels.go), then a
+	// format 2 file's filters.
+	if meta.Get(keyFilterSalt) == nil {
+		salt := make([]byte, filterSaltSize)
+		if _, err := rand.Read(salt); err != nil {
+			return fmt.Errorf("making the filter salt: %w", err)
+		}
+		if err := meta.Put(keyFilterSalt, salt); err != nil {
+			return err
+		}
+	}
+	if bytes.Equal(v, u64key(2)) {
+		if err := upgradeFilters(tx); err != nil {
+			return err
+		}
+	}
+	return meta.Put(keyFormat, u64key(boltFormat))
 }
 
 // handle returns the current database with s.mu read-locked; the caller
@@ -249,7 +272,7 @@ func (s *boltStore) View(ctx context.Context, fn func(ReadTx) error) error {
 		return err
 	}
 	defer s.mu.RUnlock()
-	return h.db.View(func(tx *bolt.Tx) error { return fn(&boltTx{tx: tx}) })
+	return h.db.View(func(tx *bolt.Tx) error { return fn(&boltTx{tx: tx, filters: &txFilters{}}) })
 }
 
 func (s *boltStore) Update(ctx context.Context, fn func(WriteTx) error) error {
@@ -262,11 +285,11 @@ func (s *boltStore) Update(ctx context.Context, fn func(WriteTx) error) error {
 		for _, name := range appendBuckets {
 			tx.Bucket(name).FillPercent = 1.0
 		}
-		levels := &txLevels{}
-		if err := fn(&boltTx{tx: tx, levels: levels}); err != nil {
+		levels, filters := &txLevels{}, &txFilters{}
+		if err := fn(&boltTx{tx: tx, levels: levels, filters: filters}); err != nil {
 			return err
 		}
-		return levels.merge(tx)
+		return levels.merge(tx, filters)
 	})
 }
 
@@ -531,14 +554,19 @@ func (s *boltStore) Close() error {
 // writing partition part. Every slice handed out is copied: bbolt's are
 // only valid inside the transaction.
 type boltTx struct {
-	tx     *bolt.Tx
-	part   Partition
-	levels *txLevels    // an Update's writes to leveled namespaces
-	pb     *bolt.Bucket // the partition's bucket (part > 0), once found
+	tx      *bolt.Tx
+	part    Partition
+	levels  *txLevels    // an Update's writes to leveled namespaces
+	filters *txFilters   // the transaction's levels' filters, read or changed
+	pb      *bolt.Bucket // the partition's bucket (part > 0), once found
 }
 
-func (t *boltTx) In(p Partition) ReadTx       { return &boltTx{tx: t.tx, part: p, levels: t.levels} }
-func (t *boltTx) WriteIn(p Partition) WriteTx { return &boltTx{tx: t.tx, part: p, levels: t.levels} }
+func (t *boltTx) In(p Partition) ReadTx {
+	return &boltTx{tx: t.tx, part: p, levels: t.levels, filters: t.filters}
+}
+func (t *boltTx) WriteIn(p Partition) WriteTx {
+	return &boltTx{tx: t.tx, part: p, levels: t.levels, filters: t.filters}
+}
 
 // bucket returns the partition's bucket name, or nil if the partition was
 // never written to (it reads as empty).

@@ -49,7 +49,8 @@ func crashModel(last int) map[string]string {
 // nearly every commit) is killed with SIGKILL at random moments, four
 // times; after each kill the store opens, holds every step the process
 // reported committed, and reads exactly as the steps up to its own counter
-// say (a merge is part of its commit: never half applied).
+// say (a merge is part of its commit: never half applied), its levels'
+// filters holding every key of their levels.
 func TestBoltLevelsKill9(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs and kills a child process; skipped with -short")
@@ -124,6 +125,17 @@ func TestBoltLevelsKill9(t *testing.T) {
 			}
 			if len(got) != len(want) {
 				return fmt.Errorf("step %d: %d keys, want %d", last, len(got), len(want))
+			}
+			for i := range 600 { // the deleted keys, through the levels' filters
+				k := fmt.Sprintf("k%03d", i)
+				if _, ok := want[k]; !ok {
+					if g, err := tx.Get(store.NSTracker, []byte(k)); !errors.Is(err, store.ErrNotFound) {
+						return fmt.Errorf("step %d: Get(%s) = %q, %v; want ErrNotFound", last, k, g, err)
+					}
+				}
+			}
+			if _, err := store.CheckFilters(tx, nil); err != nil {
+				return fmt.Errorf("step %d: %w", last, err)
 			}
 			acked = last
 			return nil

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
@@ -43,7 +44,10 @@ func (m model) clone() model {
 // deletions, across partitions, some transactions rolled back) through
 // tiny levels, and after every transaction compares Get and prefix Scans
 // of the three leveled namespaces with a map; then the snapshot, its
-// restore into a fresh store and a reopen must read the same.
+// restore into a fresh store and a reopen must read the same. The levels'
+// filters are checked in every transaction, in the middle of its writes
+// too, and a read transaction held open from round 100 to 300 must still
+// read round 99's state, through its own filters.
 func TestBoltLevelsAgreeWithAMap(t *testing.T) {
 	store.SetLevels(t, 3, 3)
 	ctx := context.Background()
@@ -65,7 +69,40 @@ func TestBoltLevelsAgreeWithAMap(t *testing.T) {
 	}
 	parts := []store.Partition{0, 0, 3}
 	rolledBack := errors.New("rolled back on purpose")
+	absent := 0 // filter answers "absent" to keys of the alphabet's length 4
+	probes := [][]byte{[]byte("abcda"), []byte("bbbbb"), []byte("dcbad"), []byte("caca")}
+	checkFilters := func(tx store.ReadTx) error {
+		n, err := store.CheckFilters(tx, probes)
+		absent += n
+		return err
+	}
+	held := make(chan error, 2)
+	release := make(chan struct{})
+	releaseOnce := sync.OnceFunc(func() { close(release) })
+	defer releaseOnce() // a failed round must not leave the reader holding the file
 	for round := range 400 {
+		if round == 100 {
+			go func(want map[store.Namespace]model) {
+				held <- s.View(ctx, func(tx store.ReadTx) error {
+					held <- nil
+					<-release
+					if err := checkModelTx(tx, want); err != nil {
+						return err
+					}
+					_, err := store.CheckFilters(tx, nil)
+					return err
+				})
+			}(want)
+			if err := <-held; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if round == 300 {
+			releaseOnce()
+			if err := <-held; err != nil {
+				t.Fatalf("a read transaction held open from round 100 to 300: %v", err)
+			}
+		}
 		next := map[store.Namespace]model{}
 		for ns, m := range want {
 			next[ns] = m.clone()
@@ -102,6 +139,9 @@ func TestBoltLevelsAgreeWithAMap(t *testing.T) {
 					return fmt.Errorf("Get(%v, %q) in its own transaction = %q, %v; want %q", ns, k, got, err, v)
 				}
 			}
+			if err := checkFilters(tx); err != nil {
+				return err
+			}
 			if abort {
 				return rolledBack
 			}
@@ -118,6 +158,12 @@ func TestBoltLevelsAgreeWithAMap(t *testing.T) {
 			want = next
 		}
 		checkModel(t, s, want, fmt.Sprintf("round %d", round))
+		if err := s.View(ctx, func(tx store.ReadTx) error { return checkFilters(tx) }); err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+	}
+	if absent == 0 {
+		t.Error("no filter ever answered absent: the test did not exercise them")
 	}
 	// A snapshot is the logical state, whatever the levels: restored into a
 	// fresh store (whose rows are all in the bases) it reads the same, and
@@ -135,64 +181,71 @@ func TestBoltLevelsAgreeWithAMap(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	checkModel(t, reopen(t), want, "reopened")
+	reopened := reopen(t)
+	checkModel(t, reopened, want, "reopened")
+	if err := reopened.View(ctx, func(tx store.ReadTx) error { return checkFilters(tx) }); err != nil {
+		t.Fatalf("reopened: %v", err)
+	}
 }
 
 // checkModel compares every key and every one- and two-byte prefix scan of
 // the leveled namespaces with want.
 func checkModel(t *testing.T, s store.Store, want map[store.Namespace]model, when string) {
 	t.Helper()
-	err := s.View(context.Background(), func(tx store.ReadTx) error {
-		for ns, m := range want {
-			for _, p := range []store.Partition{0, 3} {
-				kv := m[p]
-				r := tx.In(p)
-				var prefixes []string
-				for _, a := range "abcd" {
-					prefixes = append(prefixes, string(a))
-					for _, b := range "abcd" {
-						prefixes = append(prefixes, string(a)+string(b))
-					}
-				}
-				for _, prefix := range append(prefixes, "") {
-					var got, exp []string
-					err := r.Scan(ns, []byte(prefix), func(k, v []byte) error {
-						got = append(got, string(k)+"="+string(v))
-						if _, err := r.Get(ns, k); err != nil { // callbacks may read
-							return err
-						}
-						return nil
-					})
-					if err != nil {
-						return err
-					}
-					for k, v := range kv {
-						if len(k) >= len(prefix) && k[:len(prefix)] == prefix {
-							exp = append(exp, k+"="+v)
-						}
-					}
-					slices.Sort(exp)
-					if !slices.Equal(got, exp) {
-						return fmt.Errorf("%v partition %d: Scan(%q) = %q, want %q", ns, p, prefix, got, exp)
-					}
-				}
-				for _, k := range prefixes {
-					v, err := r.Get(ns, []byte(k))
-					exp, ok := kv[k]
-					switch {
-					case !ok && !errors.Is(err, store.ErrNotFound):
-						return fmt.Errorf("%v partition %d: Get(%q) = %q, %v; want ErrNotFound", ns, p, k, v, err)
-					case ok && (err != nil || string(v) != exp):
-						return fmt.Errorf("%v partition %d: Get(%q) = %q, %v; want %q", ns, p, k, v, err, exp)
-					}
-				}
-			}
-		}
-		return nil
-	})
+	err := s.View(context.Background(), func(tx store.ReadTx) error { return checkModelTx(tx, want) })
 	if err != nil {
 		t.Fatalf("%s: %v", when, err)
 	}
+}
+
+// checkModelTx is checkModel in one read transaction.
+func checkModelTx(tx store.ReadTx, want map[store.Namespace]model) error {
+	for ns, m := range want {
+		for _, p := range []store.Partition{0, 3} {
+			kv := m[p]
+			r := tx.In(p)
+			var prefixes []string
+			for _, a := range "abcd" {
+				prefixes = append(prefixes, string(a))
+				for _, b := range "abcd" {
+					prefixes = append(prefixes, string(a)+string(b))
+				}
+			}
+			for _, prefix := range append(prefixes, "") {
+				var got, exp []string
+				err := r.Scan(ns, []byte(prefix), func(k, v []byte) error {
+					got = append(got, string(k)+"="+string(v))
+					if _, err := r.Get(ns, k); err != nil { // callbacks may read
+						return err
+					}
+					return nil
+				})
+				if err != nil {
+					return err
+				}
+				for k, v := range kv {
+					if len(k) >= len(prefix) && k[:len(prefix)] == prefix {
+						exp = append(exp, k+"="+v)
+					}
+				}
+				slices.Sort(exp)
+				if !slices.Equal(got, exp) {
+					return fmt.Errorf("%v partition %d: Scan(%q) = %q, want %q", ns, p, prefix, got, exp)
+				}
+			}
+			for _, k := range prefixes {
+				v, err := r.Get(ns, []byte(k))
+				exp, ok := kv[k]
+				switch {
+				case !ok && !errors.Is(err, store.ErrNotFound):
+					return fmt.Errorf("%v partition %d: Get(%q) = %q, %v; want ErrNotFound", ns, p, k, v, err)
+				case ok && (err != nil || string(v) != exp):
+					return fmt.Errorf("%v partition %d: Get(%q) = %q, %v; want %q", ns, p, k, v, err, exp)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // TestBoltLevelsMerge checks the levels' shape, reading the file with
@@ -264,7 +317,7 @@ func TestBoltLevelsMerge(t *testing.T) {
 }
 
 // A format 1 file (before levels) opens, keeps its rows and is marked
-// format 2; an unknown format is refused.
+// format 3; an unknown format is refused.
 func TestBoltFormatUpgrade(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "node.db")
 	s, err := store.OpenBolt(path, store.BoltOptions{})
@@ -307,13 +360,13 @@ func TestBoltFormatUpgrade(t *testing.T) {
 		t.Errorf("a format 1 file reads differently after the upgrade (its snapshot differs)")
 	}
 	s.Close()
-	if got := format(); !bytes.Equal(got, []byte{0, 0, 0, 0, 0, 0, 0, 2}) {
-		t.Errorf("format after opening a format 1 file = %x, want 2", got)
+	if got := format(); !bytes.Equal(got, []byte{0, 0, 0, 0, 0, 0, 0, 3}) {
+		t.Errorf("format after opening a format 1 file = %x, want 3", got)
 	}
-	setFormat(3)
+	setFormat(4)
 	if s, err := store.OpenBolt(path, store.BoltOptions{}); err == nil {
 		s.Close()
-		t.Fatal("a format 3 file opened")
+		t.Fatal("a format 4 file opened")
 	}
 }
 

@@ -11,7 +11,12 @@
 //     big-endian uint64 keys, every commit fsynced. The namespaces with
 //     random keys that grow with every ballot (NSTracker, NSCredential,
 //     NSEntryHash) are write-optimised: small levels in front of the
-//     bucket, merged in key order (boltlevels.go).
+//     bucket, merged in key order, each level but the first with a Bloom
+//     filter of its keys, kept in the file and changed in the commit that
+//     changes the level, so that a read skips the levels that cannot hold
+//     its key (boltlevels.go). The filters are the file's own: the
+//     snapshot stream and a Restore know nothing of them. A damaged
+//     filter is an error on the reads through it, never an "absent".
 //   - [OpenPostgres]: PostgreSQL through pgx, one schema per node so several
 //     nodes can share a server; numbered migrations run at open.
 //

@@ -1,5 +1,7 @@
 package store
 
+import "fmt"
+
 // PgMigrations exposes the migration list to the external tests, which
 // build a database at an older schema version and check the upgrade.
 var PgMigrations = pgMigrations
@@ -22,3 +24,58 @@ func SetLevels(t interface{ Cleanup(func()) }, rows0, growth uint64) {
 
 // BoltLevels is the number of level buckets of a leveled namespace.
 const BoltLevels = boltLevels
+
+// CheckFilters checks, in tx (a bbolt transaction, possibly an Update's
+// in the middle of its writes), the levels' filters as its reads see
+// them: every level has one, no filter outlives its level, and every key
+// of a level, deletion rows included, is in it. It returns how many of
+// the probe keys the filters answered "absent" for, level by level (a
+// filter that never does skips nothing).
+func CheckFilters(tx ReadTx, probes [][]byte) (absent int, err error) {
+	t := tx.(*boltTx)
+	parts, err := t.Partitions()
+	if err != nil {
+		return 0, err
+	}
+	for _, p := range parts {
+		v := t.In(p).(*boltTx)
+		for _, ns := range Namespaces() {
+			if !leveled(ns) {
+				continue
+			}
+			for i := firstFiltered; i < boltLevels; i++ {
+				f, err := v.filter(ns, i)
+				if err != nil {
+					return 0, err
+				}
+				b := v.bucket(levelBuckets[ns][i])
+				switch {
+				case b == nil && f.val != nil:
+					return 0, fmt.Errorf("%v partition %d: level %d has a filter but no bucket", ns, p, i)
+				case b == nil:
+					continue
+				}
+				err = b.ForEach(func(k, row []byte) error {
+					h, err := v.hashKey(k)
+					if err == nil && !f.has(&h) {
+						err = fmt.Errorf("%v partition %d: the filter of level %d answers absent for its key %q (row %x)", ns, p, i, k, row)
+					}
+					return err
+				})
+				if err != nil {
+					return 0, err
+				}
+				for _, k := range probes {
+					h, err := v.hashKey(k)
+					if err != nil {
+						return 0, err
+					}
+					if !f.has(&h) {
+						absent++
+					}
+				}
+			}
+		}
+	}
+	return absent, nil
+}

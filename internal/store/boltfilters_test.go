@@ -1,0 +1,332 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/urna-vote/urna/internal/store"
+)
+
+// writeRandom writes rounds transactions of random puts and deletions to
+// the leveled namespaces of partitions 0 and 3 of the bbolt store at path
+// (through the levels SetLevels made) and returns what they must read as.
+func writeRandom(t *testing.T, path string, seed uint64, rounds int) map[store.Namespace]model {
+	t.Helper()
+	s, err := store.OpenBolt(path, store.BoltOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rng := rand.New(rand.NewPCG(seed, 1))
+	namespaces := []store.Namespace{store.NSTracker, store.NSCredential, store.NSEntryHash}
+	want := map[store.Namespace]model{}
+	for _, ns := range namespaces {
+		want[ns] = model{0: {}, 3: {}}
+	}
+	for round := range rounds {
+		err := s.Update(context.Background(), func(tx store.WriteTx) error {
+			for range 1 + rng.IntN(6) {
+				ns := namespaces[rng.IntN(len(namespaces))]
+				p := []store.Partition{0, 3}[rng.IntN(2)]
+				k := make([]byte, 1+rng.IntN(2))
+				for i := range k {
+					k[i] = "abcd"[rng.IntN(4)]
+				}
+				if rng.IntN(4) == 0 {
+					delete(want[ns][p], string(k))
+					if err := tx.WriteIn(p).Delete(ns, k); err != nil {
+						return err
+					}
+					continue
+				}
+				v := fmt.Sprintf("v%d", round)
+				want[ns][p][string(k)] = v
+				if err := tx.WriteIn(p).Put(ns, k, []byte(v)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return want
+}
+
+// rawUpdate runs fn in a bbolt write transaction on the file at path.
+func rawUpdate(t *testing.T, path string, fn func(tx *bolt.Tx) error) {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Update(fn); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// eachFilterBucket calls fn with the parent (nil: the transaction) and the
+// name of every filter bucket of partitions 0 and 3.
+func eachFilterBucket(tx *bolt.Tx, fn func(parent *bolt.Bucket, name []byte) error) error {
+	pb := tx.Bucket([]byte("part/\x00\x00\x00\x03"))
+	if pb == nil {
+		return errors.New("no bucket of partition 3")
+	}
+	for _, parent := range []*bolt.Bucket{nil, pb} {
+		var names [][]byte
+		collect := func(name []byte) error {
+			if bytes.Contains(name, []byte("/F")) {
+				names = append(names, bytes.Clone(name))
+			}
+			return nil
+		}
+		if parent == nil {
+			tx.ForEach(func(name []byte, _ *bolt.Bucket) error { return collect(name) })
+		} else {
+			parent.ForEachBucket(collect)
+		}
+		for _, n := range names { // not inside ForEach: fn may delete
+			if err := fn(parent, n); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func setRawFormat(tx *bolt.Tx, v byte) error {
+	return tx.Bucket([]byte("meta")).Put([]byte("format"), []byte{0, 0, 0, 0, 0, 0, 0, v})
+}
+
+// checkAll compares the store at path with want and checks its filters.
+func checkAll(t *testing.T, path string, want map[store.Namespace]model, when string) {
+	t.Helper()
+	s, err := store.OpenBolt(path, store.BoltOptions{})
+	if err != nil {
+		t.Fatalf("%s: %v", when, err)
+	}
+	defer s.Close()
+	checkModel(t, s, want, when)
+	err = s.View(context.Background(), func(tx store.ReadTx) error {
+		_, err := store.CheckFilters(tx, nil)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("%s: %v", when, err)
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	data, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A format 2 file (levels without filters) opens, its levels get their
+// filters in the transaction that marks it format 3, and it reads as
+// before; the same file marked 3 without the upgrade is refused on read
+// ("no membership filter"), not read past its levels.
+func TestBoltFiltersFormatUpgrade(t *testing.T) {
+	store.SetLevels(t, 2, 2)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "node.db")
+	want := writeRandom(t, path, 3, 150)
+	filters := 0
+	rawUpdate(t, path, func(tx *bolt.Tx) error {
+		err := eachFilterBucket(tx, func(parent *bolt.Bucket, name []byte) error {
+			filters++
+			if parent == nil {
+				return tx.DeleteBucket(name)
+			}
+			return parent.DeleteBucket(name)
+		})
+		if err != nil {
+			return err
+		}
+		if err := tx.Bucket([]byte("meta")).Delete([]byte("filter-salt")); err != nil {
+			return err
+		}
+		return setRawFormat(tx, 2)
+	})
+	if filters < 6 {
+		t.Fatalf("%d filters in the levels of 3 namespaces and 2 partitions; the test needs more levels", filters)
+	}
+
+	unupgraded := filepath.Join(dir, "marked3.db")
+	copyFile(t, path, unupgraded)
+	rawUpdate(t, unupgraded, func(tx *bolt.Tx) error {
+		if err := tx.Bucket([]byte("meta")).Put([]byte("filter-salt"), make([]byte, 16)); err != nil {
+			return err
+		}
+		return setRawFormat(tx, 3)
+	})
+	s, err := store.OpenBolt(unupgraded, store.BoltOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.View(context.Background(), func(tx store.ReadTx) error { return checkModelTx(tx, want) })
+	if err == nil || !strings.Contains(err.Error(), "no membership filter") {
+		t.Errorf("reading a format 3 file whose levels lack filters: %v; want an error that says so", err)
+	}
+	s.Close()
+
+	checkAll(t, path, want, "upgraded")
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rebuilt := 0
+	db.View(func(tx *bolt.Tx) error {
+		meta := tx.Bucket([]byte("meta"))
+		if got := meta.Get([]byte("format")); !bytes.Equal(got, []byte{0, 0, 0, 0, 0, 0, 0, 3}) {
+			t.Errorf("format after the upgrade = %x, want 3", got)
+		}
+		if got := meta.Get([]byte("filter-salt")); len(got) != 16 {
+			t.Errorf("filter salt after the upgrade = %x, want 16 bytes", got)
+		}
+		return eachFilterBucket(tx, func(*bolt.Bucket, []byte) error { rebuilt++; return nil })
+	})
+	db.Close()
+	if rebuilt != filters {
+		t.Errorf("%d filters after the upgrade, want %d (one per level)", rebuilt, filters)
+	}
+}
+
+// A filter that is not one, a level without its filter and a missing salt
+// are errors that say so on every read through them: never "absent". They
+// are not rebuilt on read: a read transaction cannot write, and a damaged
+// file is for the operator to restore from a snapshot (the stream has no
+// filters).
+func TestBoltFiltersCorrupt(t *testing.T) {
+	store.SetLevels(t, 2, 2)
+	dir := t.TempDir()
+	pristine := filepath.Join(dir, "pristine.db")
+	writeRandom(t, pristine, 5, 150)
+	for _, c := range []struct {
+		name, want string
+		damage     func(tx *bolt.Tx, name []byte, filter *bolt.Bucket) error
+	}{
+		{"header", "corrupt membership filter", func(_ *bolt.Tx, _ []byte, f *bolt.Bucket) error {
+			v := bytes.Clone(f.Get([]byte("bits")))
+			v[0] = 9
+			return f.Put([]byte("bits"), v)
+		}},
+		{"truncated", "corrupt membership filter", func(_ *bolt.Tx, _ []byte, f *bolt.Bucket) error {
+			return f.Put([]byte("bits"), f.Get([]byte("bits"))[:8])
+		}},
+		{"missing value", "corrupt membership filter", func(_ *bolt.Tx, _ []byte, f *bolt.Bucket) error {
+			return f.Delete([]byte("bits"))
+		}},
+		{"level without filter", "no membership filter", func(tx *bolt.Tx, name []byte, _ *bolt.Bucket) error {
+			return tx.DeleteBucket(name)
+		}},
+		{"salt", "corrupt membership filter salt", func(tx *bolt.Tx, _ []byte, _ *bolt.Bucket) error {
+			return tx.Bucket([]byte("meta")).Put([]byte("filter-salt"), []byte("short"))
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "node.db")
+			copyFile(t, pristine, path)
+			rawUpdate(t, path, func(tx *bolt.Tx) error {
+				for i := 1; i < store.BoltLevels; i++ {
+					name := fmt.Appendf(nil, "ns.tracker/F%d", i)
+					if f := tx.Bucket(name); f != nil {
+						return c.damage(tx, name, f)
+					}
+				}
+				return errors.New("no filtered level of the tracker namespace in partition 0")
+			})
+			s, err := store.OpenBolt(path, store.BoltOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			err = s.View(context.Background(), func(tx store.ReadTx) error {
+				_, err := tx.Get(store.NSTracker, []byte("absent"))
+				return err
+			})
+			if err == nil || errors.Is(err, store.ErrNotFound) || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("Get through a damaged filter: %v; want an error saying %q", err, c.want)
+			}
+		})
+	}
+}
+
+// TestAttackChosenKeysOnlySlowTheFilters: keys are chosen by voters and
+// authorities (credentials), and could be ground to fall on the same
+// filter bits. The most such keys can do is set every bit: with every
+// filter saturated the store reads exactly the same (only every level is
+// looked up again). And each file has its own salt, so keys ground
+// against one file's filters fall at random on another's.
+func TestAttackChosenKeysOnlySlowTheFilters(t *testing.T) {
+	store.SetLevels(t, 2, 2)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "node.db")
+	want := writeRandom(t, path, 9, 150)
+	rawUpdate(t, path, func(tx *bolt.Tx) error {
+		return eachFilterBucket(tx, func(parent *bolt.Bucket, name []byte) error {
+			var f *bolt.Bucket
+			if parent == nil {
+				f = tx.Bucket(name)
+			} else {
+				f = parent.Bucket(name)
+			}
+			v := bytes.Clone(f.Get([]byte("bits")))
+			for i := 1; i < len(v); i++ {
+				v[i] = 0xff
+			}
+			return f.Put([]byte("bits"), v)
+		})
+	})
+	checkAll(t, path, want, "saturated filters")
+	s, err := store.OpenBolt(path, store.BoltOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.View(context.Background(), func(tx store.ReadTx) error {
+		n, err := store.CheckFilters(tx, [][]byte{[]byte("zz"), []byte("zzz")})
+		if err == nil && n != 0 {
+			err = fmt.Errorf("a saturated filter answered absent %d times", n)
+		}
+		return err
+	})
+	s.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	salt := func(path string) []byte {
+		db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		var v []byte
+		db.View(func(tx *bolt.Tx) error {
+			v = bytes.Clone(tx.Bucket([]byte("meta")).Get([]byte("filter-salt")))
+			return nil
+		})
+		return v
+	}
+	other := filepath.Join(dir, "other.db")
+	writeRandom(t, other, 9, 1)
+	if a, b := salt(path), salt(other); len(a) != 16 || bytes.Equal(a, b) {
+		t.Errorf("filter salts %x and %x: want 16 bytes, different per file", a, b)
+	}
+}
