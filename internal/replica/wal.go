@@ -64,6 +64,8 @@ import (
 // file and offset.
 type wal struct {
 	dir string
+	// segBytes is walSegmentBytes (smaller in tests, to roll often).
+	segBytes int64
 
 	// wmu serialises writers (StoreLogs, DeleteRange); mu guards the
 	// fields below it. StoreLogs writes and syncs under wmu alone (readers
@@ -137,7 +139,7 @@ func openWAL(dir string) (*wal, error) {
 	} else if !errors.Is(err, os.ErrExist) {
 		return nil, fmt.Errorf("replica: wal: %w", err)
 	}
-	w := &wal{dir: dir}
+	w := &wal{dir: dir, segBytes: walSegmentBytes}
 	if err := w.recover(); err != nil {
 		w.closeFiles()
 		return nil, err
@@ -258,8 +260,13 @@ func (w *wal) openSegment(base uint64, last bool) (*walSegment, error) {
 			seg.offs = append(seg.offs, off)
 			continue
 		}
-		if !last || !w.tornTail(f, off, size, want, n) {
+		if !last {
 			return fail(off, "%v", err)
+		}
+		if torn, terr := w.tornTail(f, off, size, want); terr != nil {
+			return fail(off, "%v (and reading on: %v)", err, terr)
+		} else if !torn {
+			return fail(off, "%v, and records follow", err)
 		}
 		// The tail of the last segment from off on was never
 		// acknowledged: cut it.
@@ -276,8 +283,7 @@ func (w *wal) openSegment(base uint64, last bool) (*walSegment, error) {
 
 // readRecord reads the record at the reader's position, with avail bytes
 // left in the file, into *body (reused), checking its length, CRC and
-// index. It returns the record's size; on a bad record, the size its length
-// field claims (0 when it cannot be read).
+// index. It returns the record's size.
 func readRecord(r io.Reader, avail int64, want uint64, body *[]byte) (int64, error) {
 	var pre [8]byte
 	if avail < int64(len(pre)) {
@@ -308,25 +314,37 @@ func readRecord(r io.Reader, avail int64, want uint64, body *[]byte) (int64, err
 	return size, nil
 }
 
-// tornTail reports whether the bad record at off (claiming claimed bytes,
-// 0 when unknown) of the last segment is a torn tail rather than damage to
-// acknowledged records: it is, unless records that read well follow it up
-// to the end of the file.
-func (w *wal) tornTail(f *os.File, off, size int64, want uint64, claimed int64) bool {
-	if claimed == 0 || off+claimed >= size {
-		return true
+// tornTail reports whether the bad record at off of the last segment,
+// which should hold index want, is a torn tail rather than damage to
+// acknowledged records: it is unless a whole record of a later index
+// follows it, anywhere up to the end of the file. Why search every byte
+// offset: a damaged length field does not say where the next record
+// starts. A process crash leaves a prefix of its last write, so a later
+// record after a bad one means damage; after a power loss the disk may
+// also have kept a later page of the unacknowledged write and not an
+// earlier one, and the node then refuses to start (safe: it can be removed
+// and re-join the cluster empty).
+func (w *wal) tornTail(f *os.File, off, size int64, want uint64) (bool, error) {
+	tail := make([]byte, size-off)
+	if _, err := f.ReadAt(tail, off); err != nil {
+		return false, err
 	}
-	r := bufio.NewReaderSize(io.NewSectionReader(f, off+claimed, size-off-claimed), 1<<20)
-	var body []byte
-	for at := off + claimed; at < size; {
-		want++
-		n, err := readRecord(r, size-at, want, &body)
-		if err != nil {
-			return true
+	most := uint64(len(tail) / walRecordFixed)
+	for q := 1; q+walRecordFixed <= len(tail); q++ {
+		idx := binary.BigEndian.Uint64(tail[q+8:])
+		if idx <= want || idx-want > most {
+			continue
 		}
-		at += n
+		n := int(binary.BigEndian.Uint32(tail[q:]))
+		if n < walRecordFixed-8 || n > len(tail)-q-8 {
+			continue
+		}
+		crc := crc32.Update(crc32.Checksum(tail[q:q+4], castagnoli), castagnoli, tail[q+8:q+8+n])
+		if crc == binary.BigEndian.Uint32(tail[q+4:]) {
+			return false, nil
+		}
 	}
-	return false
+	return true, nil
 }
 
 func appendSegmentHeader(b []byte, base uint64) []byte {
@@ -519,7 +537,7 @@ func (w *wal) storeLogs(logs []*raft.Log) error {
 	fresh := false
 	if !empty {
 		seg = w.segs[len(w.segs)-1] // only writers change segs, and wmu is held
-		if seg.size()+int64(len(w.buf)) > walSegmentBytes {
+		if seg.size()+int64(len(w.buf)) > w.segBytes {
 			seg = nil
 		}
 	}
