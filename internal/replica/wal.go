@@ -523,6 +523,13 @@ func (w *wal) storeLogs(logs []*raft.Log) error {
 		w.mu.RUnlock()
 	}
 
+	n := 0
+	for _, l := range logs {
+		n += walRecordFixed + len(l.Extensions) + len(l.Data)
+	}
+	if cap(w.buf) < n {
+		w.buf = make([]byte, 0, n)
+	}
 	w.buf = w.buf[:0]
 	for _, l := range logs {
 		w.buf = appendRecord(w.buf, l)
