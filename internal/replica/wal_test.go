@@ -370,6 +370,15 @@ func TestWALCorruptMiddle(t *testing.T) {
 		}
 	}
 
+	// Two damaged records in a row, then good ones.
+	b := slices.Clone(orig)
+	b[offs[2]-1] ^= 1
+	b[offs[3]-1] ^= 1
+	_, _, err := openSegmentBytes(t, b)
+	if want := fmt.Sprintf("segment %s offset %d: crc mismatch", segmentName(1), offs[1]); err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("records 2 and 3 damaged: open = %v, want an error containing %q", err, want)
+	}
+
 	// The last record of a segment that is not the last one.
 	dir := t.TempDir()
 	w := openTestWAL(t, dir)
@@ -381,12 +390,12 @@ func TestWALCorruptMiddle(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, segmentName(1))
-	b, _ := os.ReadFile(path)
+	b, _ = os.ReadFile(path)
 	b[len(b)-1] ^= 1
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := openWAL(dir)
+	_, err = openWAL(dir)
 	want := fmt.Sprintf("segment %s offset %d: crc mismatch", segmentName(1), off)
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("open = %v, want an error containing %q", err, want)
@@ -413,5 +422,41 @@ func TestWALGetLogChecksCRC(t *testing.T) {
 	want := fmt.Sprintf("segment %s offset %d: index 2: crc mismatch", segmentName(1), off)
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("GetLog of a damaged record = %v, want an error containing %q", err, want)
+	}
+}
+
+// TestAttackWALForgedRecordInPayload: a client's command that carries
+// bytes forming valid WAL records of the next indexes, torn by a crash
+// after those bytes were written, is cut as the torn tail it is: recovery
+// does not take the forged records for acknowledged ones after damage (and
+// refuse to start), nor keep them.
+func TestAttackWALForgedRecordInPayload(t *testing.T) {
+	dir := t.TempDir()
+	w := openTestWAL(t, dir)
+	storeRange(t, w, 1, 3)
+	var payload []byte
+	payload = append(payload, "ballot"...)
+	payload = appendRecord(payload, walEntry(5, 40))
+	payload = appendRecord(payload, walEntry(6, 40))
+	payload = append(payload, bytes.Repeat([]byte{0}, 3000)...)
+	l := walEntry(4, 0)
+	l.Type, l.Data = raft.LogCommand, payload
+	if err := w.StoreLogs([]*raft.Log{l}); err != nil {
+		t.Fatal(err)
+	}
+	end := w.segs[0].offs[4]
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, segmentName(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cut := range []int64{end - 2000, end - 1} {
+		w2, _, err := openSegmentBytes(t, b[:cut])
+		if err != nil {
+			t.Fatalf("torn forged entry (cut at %d of %d): open: %v", cut, end, err)
+		}
+		checkWALHolds(t, w2, 1, 3)
 	}
 }
