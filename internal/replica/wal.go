@@ -35,11 +35,14 @@ import (
 // its first record (u64, also its name) and a CRC-32C of those 20 bytes. A
 // record is
 //
-//	len:u32 crc:u32 index:u64 term:u64 type:u8 appendedAt:i64 (unix ns, 0 = zero time)
-//	extLen:u32 ext data
+//	len:u32 index:u64 hcrc:u32 crc:u32
+//	term:u64 type:u8 appendedAt:i64 (unix ns, 0 = zero time) extLen:u32 ext data
 //
-// all integers big-endian, len counting the bytes after crc, and crc the
-// CRC-32C (Castagnoli) of len and those bytes. Records hold consecutive
+// all integers big-endian, len the size of the whole record, hcrc the
+// CRC-32C (Castagnoli) of len and index, and crc that of every other byte
+// of the record (len, index, hcrc, and all after crc). Why a header check
+// of its own: recovery must know whether a damaged record's length can be
+// trusted (see tornTail). Records hold consecutive
 // indexes, within a segment and across segments (a new segment starts at
 // the previous one's last index + 1): the log has no gaps, and the store
 // says so to raft (IsMonotonic), which then deletes the whole log when it
@@ -55,13 +58,12 @@ import (
 // whole segments newest first, then truncates, so a crash leaves a log
 // without gaps.
 //
-// Recovery (openWAL) reads every record and checks its CRC and index.
-// A record that is incomplete or fails its check at the tail of the last
+// Recovery (openWAL) reads every record and checks its CRCs and index.
+// A record that is incomplete or fails its checks at the tail of the last
 // segment was never acknowledged (its fdatasync had not returned): it and
-// everything after it are cut off. A bad record followed by records that
-// read well up to the end of the file, or a bad record in any other
-// segment, is damage to acknowledged entries: openWAL fails, naming the
-// file and offset.
+// everything after it are cut off. A bad record followed by a whole record
+// of a later index, or a bad record in any other segment, is damage to
+// acknowledged entries: openWAL fails, naming the file and offset.
 type wal struct {
 	dir string
 	// segBytes is walSegmentBytes (smaller in tests, to roll often).
@@ -108,8 +110,10 @@ const (
 	walMagic      = "URNAWAL\n"
 	walVersion    = 1
 	walHeaderSize = 8 + 4 + 8 + 4
+	// walRecordPrefix is the size of a record's len, index, hcrc and crc.
+	walRecordPrefix = 4 + 8 + 4 + 4
 	// walRecordFixed is the size of a record before its extensions and data.
-	walRecordFixed = 4 + 4 + 8 + 8 + 1 + 8 + 4
+	walRecordFixed = walRecordPrefix + 8 + 1 + 8 + 4
 	// walSegmentBytes: a batch that would take the last segment past it
 	// goes into a new one. A segment holds at least one batch, however
 	// large (a command of up to Config.MaxCommandBytes).
@@ -263,7 +267,7 @@ func (w *wal) openSegment(base uint64, last bool) (*walSegment, error) {
 		if !last {
 			return fail(off, "%v", err)
 		}
-		if torn, terr := w.tornTail(f, off, size, want); terr != nil {
+		if torn, terr := w.tornTail(f, off, size, want, n); terr != nil {
 			return fail(off, "%v (and reading on: %v)", err, terr)
 		} else if !torn {
 			return fail(off, "%v, and records follow", err)
@@ -282,67 +286,98 @@ func (w *wal) openSegment(base uint64, last bool) (*walSegment, error) {
 }
 
 // readRecord reads the record at the reader's position, with avail bytes
-// left in the file, into *body (reused), checking its length, CRC and
-// index. It returns the record's size.
-func readRecord(r io.Reader, avail int64, want uint64, body *[]byte) (int64, error) {
-	var pre [8]byte
+// left in the file, into *rec (reused), checking its length, CRCs and
+// index. It returns the record's size; on a bad record, the size its
+// header claims when the header itself is whole and checks (0 when not).
+func readRecord(r io.Reader, avail int64, want uint64, rec *[]byte) (int64, error) {
+	var pre [walRecordPrefix]byte
 	if avail < int64(len(pre)) {
 		return 0, fmt.Errorf("incomplete record (%d bytes)", avail)
 	}
 	if _, err := io.ReadFull(r, pre[:]); err != nil {
 		return 0, err
 	}
-	n := int64(binary.BigEndian.Uint32(pre[:4]))
-	size := 8 + n
-	if n < walRecordFixed-8 {
-		return 0, fmt.Errorf("bad record length %d", n)
+	size, err := checkRecordHeader(pre[:], want)
+	if err != nil {
+		return 0, err
 	}
 	if size > avail {
 		return size, fmt.Errorf("incomplete record (%d of %d bytes)", avail, size)
 	}
-	*body = slices.Grow((*body)[:0], int(n))[:n]
-	if _, err := io.ReadFull(r, *body); err != nil {
+	*rec = append(slices.Grow((*rec)[:0], int(size))[:0], pre[:]...)[:size]
+	if _, err := io.ReadFull(r, (*rec)[walRecordPrefix:]); err != nil {
 		return size, err
 	}
-	crc := crc32.Update(crc32.Checksum(pre[:4], castagnoli), castagnoli, *body)
-	if crc != binary.BigEndian.Uint32(pre[4:]) {
+	if recordCRC(*rec) != binary.BigEndian.Uint32((*rec)[16:]) {
 		return size, errors.New("crc mismatch")
 	}
-	if got := binary.BigEndian.Uint64(*body); got != want {
-		return size, fmt.Errorf("record holds index %d, want %d", got, want)
+	return size, nil
+}
+
+// checkRecordHeader checks a record's len, index and hcrc and returns its
+// size.
+func checkRecordHeader(pre []byte, want uint64) (int64, error) {
+	if crc32.Checksum(pre[:12], castagnoli) != binary.BigEndian.Uint32(pre[12:]) {
+		return 0, errors.New("record header crc mismatch")
+	}
+	size := int64(binary.BigEndian.Uint32(pre))
+	if size < walRecordFixed {
+		return 0, fmt.Errorf("bad record length %d", size)
+	}
+	if got := binary.BigEndian.Uint64(pre[4:]); got != want {
+		return 0, fmt.Errorf("record holds index %d, want %d", got, want)
 	}
 	return size, nil
+}
+
+// recordCRC is the crc of whole record rec.
+func recordCRC(rec []byte) uint32 {
+	return crc32.Update(crc32.Checksum(rec[:16], castagnoli), castagnoli, rec[walRecordPrefix:])
 }
 
 // tornTail reports whether the bad record at off of the last segment,
 // which should hold index want, is a torn tail rather than damage to
 // acknowledged records: it is unless a whole record of a later index
-// follows it, anywhere up to the end of the file. Why search every byte
-// offset: a damaged length field does not say where the next record
-// starts. A process crash leaves a prefix of its last write, so a later
-// record after a bad one means damage; after a power loss the disk may
-// also have kept a later page of the unacknowledged write and not an
+// follows it. A process crash leaves a prefix of its last write, so a
+// later record after a bad one means damage; after a power loss the disk
+// may also have kept a later page of the unacknowledged write and not an
 // earlier one, and the node then refuses to start (safe: it can be removed
 // and re-join the cluster empty).
-func (w *wal) tornTail(f *os.File, off, size int64, want uint64) (bool, error) {
-	tail := make([]byte, size-off)
-	if _, err := f.ReadAt(tail, off); err != nil {
+//
+// Where to look: from the end of the bad record when its header checks
+// (claimed > 0: its length is right, and what lies inside it is its own
+// data, in which a client could have placed bytes that look like a
+// record), record by record while headers check; otherwise at every byte
+// offset, since a damaged length does not say where the next record
+// starts.
+func (w *wal) tornTail(f *os.File, off, size int64, want uint64, claimed int64) (bool, error) {
+	from := off + max(claimed, 1)
+	if from >= size {
+		return true, nil
+	}
+	tail := make([]byte, size-from)
+	if _, err := f.ReadAt(tail, from); err != nil {
 		return false, err
 	}
-	most := uint64(len(tail) / walRecordFixed)
-	for q := 1; q+walRecordFixed <= len(tail); q++ {
-		idx := binary.BigEndian.Uint64(tail[q+8:])
-		if idx <= want || idx-want > most {
-			continue
+	most := uint64(len(tail)/walRecordFixed) + 1
+	// framed: q is where a record starts, as far as whole headers tell.
+	framed := claimed > 0
+	for q := 0; q+walRecordFixed <= len(tail); {
+		idx := binary.BigEndian.Uint64(tail[q+4:])
+		if idx > want && idx-want <= most {
+			n, err := checkRecordHeader(tail[q:q+walRecordPrefix], idx)
+			if err == nil && n <= int64(len(tail)-q) {
+				if rec := tail[q : q+int(n)]; recordCRC(rec) == binary.BigEndian.Uint32(rec[16:]) {
+					return false, nil
+				}
+				if framed {
+					q += int(n)
+					continue
+				}
+			}
 		}
-		n := int(binary.BigEndian.Uint32(tail[q:]))
-		if n < walRecordFixed-8 || n > len(tail)-q-8 {
-			continue
-		}
-		crc := crc32.Update(crc32.Checksum(tail[q:q+4], castagnoli), castagnoli, tail[q+8:q+8+n])
-		if crc == binary.BigEndian.Uint32(tail[q+4:]) {
-			return false, nil
-		}
+		framed = false
+		q++
 	}
 	return true, nil
 }
@@ -370,43 +405,45 @@ func decodeSegmentHeader(h []byte) (uint64, error) {
 // appendRecord appends l's record to b.
 func appendRecord(b []byte, l *raft.Log) []byte {
 	start := len(b)
-	n := walRecordFixed - 8 + len(l.Extensions) + len(l.Data)
-	b = binary.BigEndian.AppendUint32(b, uint32(n))
-	b = append(b, 0, 0, 0, 0) // crc
+	b = binary.BigEndian.AppendUint32(b, uint32(walRecordFixed+len(l.Extensions)+len(l.Data)))
 	b = binary.BigEndian.AppendUint64(b, l.Index)
+	b = binary.BigEndian.AppendUint32(b, crc32.Checksum(b[start:], castagnoli))
+	b = append(b, 0, 0, 0, 0) // crc
 	b = binary.BigEndian.AppendUint64(b, l.Term)
 	b = append(b, byte(l.Type))
 	b = binary.BigEndian.AppendUint64(b, uint64(appendedAt(l)))
 	b = binary.BigEndian.AppendUint32(b, uint32(len(l.Extensions)))
 	b = append(b, l.Extensions...)
 	b = append(b, l.Data...)
-	crc := crc32.Update(crc32.Checksum(b[start:start+4], castagnoli), castagnoli, b[start+8:])
-	binary.BigEndian.PutUint32(b[start+4:], crc)
+	binary.BigEndian.PutUint32(b[start+16:], recordCRC(b[start:]))
 	return b
 }
 
-// decodeRecord reads a whole record (length prefix included) into out.
+// decodeRecord reads whole record rec, which MUST hold index, into out.
 // out's Data and Extensions alias rec.
 func decodeRecord(rec []byte, index uint64, out *raft.Log) error {
-	if len(rec) < walRecordFixed || int64(binary.BigEndian.Uint32(rec)) != int64(len(rec)-8) {
+	if len(rec) < walRecordFixed {
 		return errors.New("bad record length")
 	}
-	if crc32.Update(crc32.Checksum(rec[:4], castagnoli), castagnoli, rec[8:]) != binary.BigEndian.Uint32(rec[4:]) {
+	if _, err := checkRecordHeader(rec, index); err != nil {
+		return err
+	}
+	if int(binary.BigEndian.Uint32(rec)) != len(rec) {
+		return errors.New("bad record length")
+	}
+	if recordCRC(rec) != binary.BigEndian.Uint32(rec[16:]) {
 		return errors.New("crc mismatch")
 	}
-	b := rec[8:]
-	if got := binary.BigEndian.Uint64(b); got != index {
-		return fmt.Errorf("record holds index %d", got)
-	}
+	b := rec[walRecordPrefix:]
 	out.Index = index
-	out.Term = binary.BigEndian.Uint64(b[8:])
-	out.Type = raft.LogType(b[16])
+	out.Term = binary.BigEndian.Uint64(b)
+	out.Type = raft.LogType(b[8])
 	out.AppendedAt = time.Time{}
-	if at := int64(binary.BigEndian.Uint64(b[17:])); at != 0 {
+	if at := int64(binary.BigEndian.Uint64(b[9:])); at != 0 {
 		out.AppendedAt = time.Unix(0, at)
 	}
-	ext := int(binary.BigEndian.Uint32(b[25:]))
-	b = b[29:]
+	ext := int(binary.BigEndian.Uint32(b[17:]))
+	b = b[21:]
 	if ext > len(b) {
 		return errors.New("bad extensions length")
 	}
