@@ -460,3 +460,65 @@ func TestAttackWALForgedRecordInPayload(t *testing.T) {
 		checkWALHolds(t, w2, 1, 3)
 	}
 }
+
+// TestWALConcurrentReads: readers (raft's replication goroutines) read
+// while the writer appends, rolls segments and cuts the front: every read
+// returns the entry, whole, or ErrLogNotFound for one cut away. Run with
+// -race.
+func TestWALConcurrentReads(t *testing.T) {
+	w := openTestWAL(t, t.TempDir())
+	w.segBytes = 8 << 10
+	storeRange(t, w, 1, 10)
+	done := make(chan struct{})
+	errs := make(chan error, 4)
+	for r := range 3 {
+		go func() {
+			rng := rand.New(rand.NewPCG(uint64(r), 9))
+			for {
+				select {
+				case <-done:
+					errs <- nil
+					return
+				default:
+				}
+				first, _ := w.FirstIndex()
+				last, _ := w.LastIndex()
+				if last < first {
+					errs <- fmt.Errorf("first %d > last %d", first, last)
+					return
+				}
+				i := first + uint64(rng.IntN(int(last-first+1)))
+				var got raft.Log
+				err := w.GetLog(i, &got)
+				if errors.Is(err, raft.ErrLogNotFound) {
+					if f, _ := w.FirstIndex(); f > i {
+						continue // cut meanwhile
+					}
+				}
+				if err != nil {
+					errs <- fmt.Errorf("GetLog(%d) in %d..%d: %w", i, first, last, err)
+					return
+				}
+				want := walEntry(i, walEntrySize(i))
+				if got.Term != want.Term || !bytes.Equal(got.Data, want.Data) {
+					errs <- fmt.Errorf("GetLog(%d) returned another entry (term %d, %d bytes)", i, got.Term, len(got.Data))
+					return
+				}
+			}
+		}()
+	}
+	for next := uint64(11); next < 1500; next += 3 {
+		storeRange(t, w, next, next+2)
+		if next%60 == 2 {
+			if err := w.DeleteRange(0, next-40); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	close(done)
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
