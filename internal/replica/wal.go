@@ -42,11 +42,11 @@ import (
 // CRC-32C (Castagnoli) of len and index, and crc that of every other byte
 // of the record (len, index, hcrc, and all after crc). Why a header check
 // of its own: recovery must know whether a damaged record's length can be
-// trusted (see tornTail). Records hold consecutive
-// indexes, within a segment and across segments (a new segment starts at
-// the previous one's last index + 1): the log has no gaps, and the store
-// says so to raft (IsMonotonic), which then deletes the whole log when it
-// installs a snapshot instead of leaving a gap.
+// trusted (see tornTail). Records hold consecutive indexes, within a
+// segment and across segments (a new segment starts at the previous one's
+// last index + 1): the log has no gaps, and the store says so to raft
+// (IsMonotonic), which then deletes the whole log when it installs a
+// snapshot instead of leaving a gap.
 //
 // Durability: StoreLogs returns after its records were written and
 // fdatasynced. A new segment is written under a temporary name, fsynced,
@@ -76,7 +76,7 @@ type wal struct {
 	buf []byte // StoreLogs' encoding buffer, under wmu
 
 	mu    sync.RWMutex
-	segs  []*walSegment // by base; never empty
+	segs  []*walSegment // by base; each holds at least one record
 	first uint64        // first live index; meaningful when segs is not empty
 	front uint64        // the value in the file "first" (0 = no file)
 	// broken is set when a failed append could not be cut back: later
@@ -522,7 +522,8 @@ func (w *wal) StoreLog(l *raft.Log) error { return w.StoreLogs([]*raft.Log{l}) }
 // and one fdatasync. The first MUST be at most the last index + 1; the
 // stored entries from it on are deleted first (raft deletes a conflicting
 // suffix itself before it stores). Into an empty log, the first may be
-// any index. On error nothing of logs is stored and the log is unchanged.
+// any index. On error nothing of logs is stored (the cut of an overlapped
+// suffix, done first, stays).
 func (w *wal) StoreLogs(logs []*raft.Log) error {
 	if len(logs) == 0 {
 		return nil
@@ -544,6 +545,14 @@ func (w *wal) storeLogs(logs []*raft.Log) error {
 	if w.broken != nil {
 		return w.broken
 	}
+	n := 0
+	for _, l := range logs {
+		size := walRecordFixed + len(l.Extensions) + len(l.Data)
+		if uint64(size) > 1<<32-1 {
+			return fmt.Errorf("entry %d: %d bytes do not fit a record", l.Index, size)
+		}
+		n += size
+	}
 	first := logs[0].Index
 	w.mu.RLock()
 	empty, last := len(w.segs) == 0, w.lastLocked()
@@ -560,10 +569,6 @@ func (w *wal) storeLogs(logs []*raft.Log) error {
 		w.mu.RUnlock()
 	}
 
-	n := 0
-	for _, l := range logs {
-		n += walRecordFixed + len(l.Extensions) + len(l.Data)
-	}
 	if cap(w.buf) < n {
 		w.buf = make([]byte, 0, n)
 	}
