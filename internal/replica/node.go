@@ -141,6 +141,10 @@ func newNode(cfg Config, fsm FSM, trans raft.Transport) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	if c := store.wal.tornCut; c != nil {
+		logger.Warn("replica: cut an unacknowledged write off the end of the Raft log (a crash during it)",
+			"segment", c.segment, "offset", c.offset, "bytes", c.bytes, "record", c.reason)
+	}
 	n, err := startNode(cfg, fsm, trans, store)
 	if err != nil {
 		_ = store.Close()

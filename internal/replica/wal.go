@@ -85,6 +85,16 @@ type wal struct {
 
 	// syncs counts fdatasync and fsync calls (Stats.LogCommits).
 	syncs atomic.Uint64
+	// tornCut is what openWAL cut off the last segment, if anything, for
+	// the node to log.
+	tornCut *walTornCut
+}
+
+// walTornCut describes a torn tail openWAL cut off.
+type walTornCut struct {
+	segment       string
+	offset, bytes int64
+	reason        string // why the first cut record was bad
 }
 
 type walSegment struct {
@@ -280,6 +290,7 @@ func (w *wal) openSegment(base uint64, last bool) (*walSegment, error) {
 		if err := w.sync(f); err != nil {
 			return fail(off, "cut torn tail: %v", err)
 		}
+		w.tornCut = &walTornCut{segment: seg.name(), offset: off, bytes: size - off, reason: err.Error()}
 		break
 	}
 	return seg, nil

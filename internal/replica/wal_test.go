@@ -337,6 +337,18 @@ func TestWALTornTail(t *testing.T) {
 		if wantLast == 0 && size != -1 {
 			t.Fatalf("%s: empty segment left behind (%d bytes)", what, size)
 		}
+		// The cut is reported for the node to log; a log ending on a
+		// record boundary has nothing to report.
+		cutAt := int64(walHeaderSize)
+		if wantLast > 0 {
+			cutAt = offs[wantLast]
+		}
+		switch c := w.tornCut; {
+		case int64(len(b)) == cutAt && c != nil:
+			t.Fatalf("%s: nothing torn, but tornCut = %+v", what, c)
+		case int64(len(b)) > cutAt && (c == nil || c.offset != cutAt || c.bytes != int64(len(b))-cutAt || c.segment != segmentName(1)):
+			t.Fatalf("%s: tornCut = %+v, want %d bytes at offset %d", what, c, int64(len(b))-cutAt, cutAt)
+		}
 		storeRange(t, w, wantLast+1, wantLast+1)
 		checkWALHolds(t, w, 1, wantLast+1)
 	}
