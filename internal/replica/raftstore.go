@@ -36,6 +36,10 @@ func openRaftStore(dataDir string) (*raftStore, error) {
 		_ = b.Close()
 		return nil, err
 	}
+	if err := b.markLogMoved(); err != nil {
+		_ = b.Close()
+		return nil, err
+	}
 	w, err := openWAL(filepath.Join(dataDir, walDirName))
 	if err != nil {
 		_ = b.Close()
@@ -187,6 +191,32 @@ func (s *boltStore) copyRuns(dir string, lo uint64) error {
 		err = flush()
 	}
 	return errors.Join(err, w.Close())
+}
+
+// walMarker is the one key of raft.db's bucket log_runs once the log
+// lives in raft-log: a value, not a bucket. A binary from before the WAL
+// reads every key there as a run, so it refuses to start on this
+// directory ("log run 0000000000000000 is not a bucket") instead of
+// starting on an empty log, which would lose the entries committed but
+// not yet in a snapshot.
+var walMarker = make([]byte, 8)
+
+// markLogMoved puts walMarker in log_runs unless it is there.
+func (s *boltStore) markLogMoved() error {
+	var there bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		there = tx.Bucket(bucketRuns).Get(walMarker) != nil
+		return nil
+	})
+	if err == nil && !there {
+		err = s.update(func(tx *bolt.Tx) error {
+			return tx.Bucket(bucketRuns).Put(walMarker, []byte("the log is in "+walDirName))
+		})
+	}
+	if err != nil {
+		return fmt.Errorf("replica: mark the log moved into %s: %w", walDirName, err)
+	}
+	return nil
 }
 
 // dropRuns deletes every log entry from raft.db.

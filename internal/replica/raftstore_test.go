@@ -56,10 +56,10 @@ func checkMoved(t *testing.T, dir string, first, last uint64) {
 	defer s.Close()
 	checkWALHolds(t, s.wal, first, last)
 	_ = s.db.View(func(tx *bolt.Tx) error {
-		if k, _ := tx.Bucket(bucketRuns).Cursor().First(); k != nil {
+		return tx.Bucket(bucketRuns).ForEachBucket(func(k []byte) error {
 			t.Errorf("raft.db still holds log run %d", u64From(k))
-		}
-		return nil
+			return nil
+		})
 	})
 	if term, err := s.GetUint64(keyCurrentTerm); err != nil || term != 7 {
 		t.Errorf("current term = %d, %v; want 7", term, err)
@@ -143,5 +143,43 @@ func TestStoreRefusesTwoLogs(t *testing.T) {
 	_, err = openRaftStore(dir)
 	if err == nil || !strings.Contains(err.Error(), "up to index 8") || !strings.Contains(err.Error(), "ends at 5") {
 		t.Fatalf("open with two logs: %v", err)
+	}
+}
+
+// TestStoreRefusesOldBinaries: once the log is in raft-log (moved, or a
+// new directory), the first key of raft.db's log_runs is not a bucket, so
+// a binary from before the WAL (whose FirstIndex and LastIndex read that
+// key as the first and last run) fails to open the log instead of
+// starting on an empty one.
+func TestStoreRefusesOldBinaries(t *testing.T) {
+	moved := t.TempDir()
+	writeRunsDB(t, moved, [2]uint64{1, 5})
+	for name, dir := range map[string]string{"moved": moved, "new": t.TempDir()} {
+		s, err := openRaftStore(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = s.db.View(func(tx *bolt.Tx) error {
+			runs := tx.Bucket(bucketRuns)
+			for _, seek := range []func(*bolt.Cursor) ([]byte, []byte){(*bolt.Cursor).First, (*bolt.Cursor).Last} {
+				k, _ := seek(runs.Cursor())
+				if k == nil || runs.Bucket(k) != nil {
+					t.Errorf("%s: log_runs shows an old binary the run %x: it would start on an empty log", name, k)
+				}
+			}
+			return nil
+		})
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		// Reopening keeps one marker and the log.
+		s, err = openRaftStore(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name == "moved" {
+			checkWALHolds(t, s.wal, 1, 5)
+		}
+		_ = s.Close()
 	}
 }

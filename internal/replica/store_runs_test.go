@@ -188,10 +188,10 @@ func TestStoreMigratesLegacyLog(t *testing.T) {
 		if k, _ := tx.Bucket(bucketLogs).Cursor().First(); k != nil {
 			t.Errorf("legacy bucket still holds index %d", u64From(k))
 		}
-		if k, _ := tx.Bucket(bucketRuns).Cursor().First(); k != nil {
+		return tx.Bucket(bucketRuns).ForEachBucket(func(k []byte) error {
 			t.Errorf("runs bucket still holds run %d after the move into the WAL", u64From(k))
-		}
-		return nil
+			return nil
+		})
 	})
 	// Appends continue after the migrated entries.
 	if err := s2.StoreLogs([]*raft.Log{testLog(30, "next")}); err != nil {
