@@ -16,8 +16,8 @@ type Config struct {
 	// ID is this server's stable Raft ID. It MUST be unique in the cluster and
 	// MUST NOT change across restarts.
 	ID string
-	// DataDir holds raft.db (log, stable store, membership metadata) and the
-	// snapshots/ directory. One node per directory.
+	// DataDir holds raft-log/ (the Raft log), raft.db (stable store,
+	// membership metadata) and snapshots/. One node per directory.
 	DataDir string
 	// RaftBind is the TCP address the Raft transport listens on.
 	RaftBind string

@@ -5,18 +5,29 @@
 //
 // # Durability
 //
-// Each node keeps, under Config.DataDir, raft.db (a bbolt file holding the
-// Raft log, Raft's stable store and the replica's membership metadata; every
-// write transaction is fsynced) and snapshots/ (raft's FileSnapshotStore,
-// fsynced). A command is acknowledged by Submit only after a majority of
-// servers stored the entry carrying it durably and the leader applied it.
+// Each node keeps, under Config.DataDir:
 //
-// The log is stored in runs, one nested bucket per StoreLogs batch named by
-// its first index, so that appending never rewrites earlier entries (see
-// boltStore). A raft.db of the layout before runs (every entry in one
-// bucket) is moved into runs when it is opened; a raft.db written with
-// runs MUST NOT be opened by a binary from before them, which would find
-// the log empty.
+//   - raft-log/: the Raft log, a write-ahead log of segment files (see wal):
+//     each StoreLogs batch is one write and one fdatasync; records carry
+//     CRC-32C checksums and are checked on open and on every read. A torn
+//     tail of the last segment (a write never acknowledged) is cut on open;
+//     damage anywhere else stops the node from starting, naming the file
+//     and offset. The log has no gaps (raft.MonotonicLogStore): raft deletes
+//     it whole when it installs a snapshot.
+//   - raft.db: a bbolt file, fsynced on every commit, holding Raft's stable
+//     store (term, vote) and the replica's membership metadata.
+//   - snapshots/: raft's FileSnapshotStore, fsynced.
+//
+// A command is acknowledged by Submit only after a majority of servers
+// stored the entry carrying it durably and the leader applied it.
+//
+// A raft.db written before raft-log/ holds the log too (in runs: one
+// nested bucket per batch; before runs, in one bucket, which is moved into
+// runs first). The first open moves it into raft-log/ crash-safely
+// (raftstore.go). The move is one way: a binary from before raft-log/
+// would find the log empty; entries it then wrote to raft.db make the
+// next open fail (unless they end at the same index as raft-log/) rather
+// than choose between two logs.
 //
 // # Group commit and framing
 //

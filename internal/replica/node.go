@@ -26,8 +26,8 @@ type Node struct {
 	log   *slog.Logger
 	raft  *raft.Raft
 	trans raft.Transport
-	store *boltStore
-	logs  raft.LogStore // the store behind raft's log cache
+	store *raftStore
+	logs  raft.LogStore // the log cache in front of store's WAL
 	fsm   *fsmAdapter
 
 	queue chan *request
@@ -137,9 +137,13 @@ func newNode(cfg Config, fsm FSM, trans raft.Transport) (*Node, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("replica: data dir: %w", err)
 	}
-	store, err := openBoltStore(filepath.Join(cfg.DataDir, "raft.db"))
+	store, err := openRaftStore(cfg.DataDir)
 	if err != nil {
 		return nil, err
+	}
+	if c := store.wal.tornCut; c != nil {
+		logger.Warn("replica: cut an unacknowledged write off the end of the Raft log (a crash during it)",
+			"segment", c.segment, "offset", c.offset, "bytes", c.bytes, "record", c.reason)
 	}
 	n, err := startNode(cfg, fsm, trans, store)
 	if err != nil {
@@ -149,12 +153,12 @@ func newNode(cfg Config, fsm FSM, trans raft.Transport) (*Node, error) {
 	return n, nil
 }
 
-func startNode(cfg Config, fsm FSM, trans raft.Transport, store *boltStore) (*Node, error) {
+func startNode(cfg Config, fsm FSM, trans raft.Transport, store *raftStore) (*Node, error) {
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(cfg.DataDir, cfg.SnapshotRetain, newHCLogger(cfg.Logger, "raft-snap"))
 	if err != nil {
 		return nil, fmt.Errorf("replica: snapshot store: %w", err)
 	}
-	logs, err := newSizedLogCache(store, cfg.LogCache, cfg.MaxBatchBytes)
+	logs, err := newSizedLogCache(store.wal, cfg.LogCache, cfg.MaxBatchBytes)
 	if err != nil {
 		return nil, fmt.Errorf("replica: log cache: %w", err)
 	}
@@ -162,12 +166,12 @@ func startNode(cfg Config, fsm FSM, trans raft.Transport, store *boltStore) (*No
 	if err != nil {
 		return nil, err
 	}
-	adapter := &fsmAdapter{fsm: fsm, store: store, log: cfg.Logger, members: members, membersIndex: membersIndex}
+	adapter := &fsmAdapter{fsm: fsm, store: store.boltStore, log: cfg.Logger, members: members, membersIndex: membersIndex}
 
 	rc := cfg.raftConfig()
 	rc.NoSnapshotRestoreOnStart = skipRestore(cfg.DataDir, snaps, fsm, membersIndex, cfg.Logger)
 
-	r, err := raft.NewRaft(rc, adapter, logs, store, snaps, trans)
+	r, err := raft.NewRaft(rc, adapter, logs, store.boltStore, snaps, trans)
 	if err != nil {
 		return nil, fmt.Errorf("replica: start raft: %w", err)
 	}
@@ -189,7 +193,7 @@ func startNode(cfg Config, fsm FSM, trans raft.Transport, store *boltStore) (*No
 		watchDone:   make(chan struct{}),
 		raftDown:    make(chan struct{}),
 	}
-	has, err := raft.HasExistingState(logs, store, snaps)
+	has, err := raft.HasExistingState(logs, store.boltStore, snaps)
 	if err != nil {
 		cancel()
 		_ = r.Shutdown().Error()
@@ -331,9 +335,9 @@ type Stats struct {
 	Queued       int    // Submit calls waiting for the batcher
 	Entries      uint64 // command entries this node handed to raft as leader
 	Commands     uint64 // commands in those entries
-	// LogCommits counts the fsynced write transactions of this node's
-	// Raft log and stable store since it started (appends, truncations,
-	// term and vote updates).
+	// LogCommits counts the fsynced writes of this node's Raft log and
+	// stable store since it started (log appends, cuts and new segment
+	// files; raft.db transactions: term and vote updates, membership).
 	LogCommits uint64
 	// LastContact is when this node last heard from a leader (the zero
 	// time if never; now on the leader).
@@ -357,7 +361,7 @@ func (n *Node) Stats() Stats {
 		Queued:       len(n.queue),
 		Entries:      n.entries.Load(),
 		Commands:     n.commands.Load(),
-		LogCommits:   n.store.commits.Load(),
+		LogCommits:   n.store.commits(),
 		LastContact:  n.lastContact(),
 		Raft:         rs,
 	}

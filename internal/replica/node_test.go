@@ -273,6 +273,7 @@ func TestSnapshotCatchUp(t *testing.T) {
 		}
 	}
 	lagFSM := c.fsms[lagger]
+	lagLast, _ := c.nodes[lagger].store.LastIndex()
 	c.stop(lagger)
 	for i := range 5 {
 		want = append(want, submitMany(t, l, fmt.Sprintf("b%d", i), 20)...)
@@ -294,6 +295,19 @@ func TestSnapshotCatchUp(t *testing.T) {
 	if id, api := c.nodes[lagger].Leader(); id != l.cfg.ID || api != l.cfg.APIAddr {
 		t.Errorf("restored node names leader %q at %q", id, api)
 	}
+	// Its log (the WAL has no gaps: raft.MonotonicLogStore) was deleted
+	// whole when the snapshot was installed, and continues after it; it
+	// reopens so.
+	lagStore := c.nodes[lagger].store
+	first, _ := lagStore.FirstIndex()
+	last, _ := lagStore.LastIndex()
+	if first <= lagLast || last < first {
+		t.Fatalf("lagging node's log is %d..%d after the snapshot: entries from before it kept", first, last)
+	}
+	c.stop(lagger)
+	c.start(lagger, lagFSM, false)
+	want = append(want, submitMany(t, c.leader(), "d", 5)...)
+	c.waitAgree(want)
 }
 
 func TestShutdown(t *testing.T) {

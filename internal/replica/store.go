@@ -14,23 +14,17 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// boltStore is the durable Raft log and stable store, one bbolt file with fsync
-// on every commit. It implements [raft.LogStore] and [raft.StableStore] and
-// also keeps the replica's membership metadata (server ID -> API address)
-// in a bucket of its own, so that Raft's data and the replica's metadata
-// share one file and one fsync discipline.
+// boltStore is raft.db, a bbolt file fsynced on every commit: raft's stable
+// store ([raft.StableStore]: term, vote) and the replica's membership
+// metadata (server ID -> API address) in a bucket of its own. The Raft log
+// is in the WAL (wal.go); a raft.db written before it holds the log too,
+// in runs (below), which openRaftStore moves into the WAL.
 //
-// Log entries are stored in runs: each StoreLogs call writes its batch, in
-// one transaction, into a new nested bucket of bucketRuns named by the
-// batch's first big-endian index, holding the entries keyed by their
-// big-endian index. Why runs: with all entries in one bucket, appending an
-// entry rewrote the leaf page it joined, and bbolt keeps at least two and
-// up to four entries in a leaf however large they are, so each ~300 KB
-// command entry was copied, written and fsynced about three times (the
-// profile of BenchmarkBoard: a third of all CPU, bench/README.md). A run's
-// pages are written once; an append rewrites only the parent's small leaf
-// of run headers. Runs hold disjoint, increasing index ranges and are never
-// empty, so an index lives in the run with the largest name at or below it.
+// Runs were the log's layout in raft.db: each StoreLogs batch a nested
+// bucket of bucketRuns named by the batch's first big-endian index,
+// holding the entries keyed by their big-endian index (version-2 records,
+// below). Before runs, every entry was in bucketLogs; openBoltStore still
+// moves those into runs first.
 //
 // The stable store follows raft's convention for missing keys: Get and
 // GetUint64 return an error whose text is "not found".
@@ -53,10 +47,7 @@ var (
 	keyMembersIndex = []byte("members_index")
 )
 
-var (
-	_ raft.LogStore    = (*boltStore)(nil)
-	_ raft.StableStore = (*boltStore)(nil)
-)
+var _ raft.StableStore = (*boltStore)(nil)
 
 // logMmapSize is the log store's initial memory map: address space, not
 // memory. bbolt remaps when the file outgrows the map, copying every
@@ -162,189 +153,6 @@ func (s *boltStore) update(fn func(*bolt.Tx) error) error {
 		return err
 	}
 	s.commits.Add(1)
-	return nil
-}
-
-// FirstIndex returns the first index written, or 0 for an empty log.
-func (s *boltStore) FirstIndex() (uint64, error) { return s.edge((*bolt.Cursor).First) }
-
-// LastIndex returns the last index written, or 0 for an empty log.
-func (s *boltStore) LastIndex() (uint64, error) { return s.edge((*bolt.Cursor).Last) }
-
-// edge is edgeIndex in a read transaction.
-func (s *boltStore) edge(seek func(*bolt.Cursor) ([]byte, []byte)) (uint64, error) {
-	var idx uint64
-	err := s.db.View(func(tx *bolt.Tx) error {
-		var err error
-		idx, err = edgeIndex(tx.Bucket(bucketRuns), seek)
-		return err
-	})
-	return idx, err
-}
-
-// edgeIndex returns the index that seek (First or Last) finds in the
-// first or last run, or 0 for an empty log.
-func edgeIndex(runs *bolt.Bucket, seek func(*bolt.Cursor) (key, value []byte)) (uint64, error) {
-	rk, _ := seek(runs.Cursor())
-	if rk == nil {
-		return 0, nil
-	}
-	run := runs.Bucket(rk)
-	if run == nil {
-		return 0, fmt.Errorf("replica: log run %x is not a bucket", rk)
-	}
-	k, _ := seek(run.Cursor())
-	if k == nil {
-		return 0, fmt.Errorf("replica: log run %d is empty", binary.BigEndian.Uint64(rk))
-	}
-	return binary.BigEndian.Uint64(k), nil
-}
-
-// runOf returns the run that would hold index (the one with the largest
-// name at or below it), or nil.
-func runOf(runs *bolt.Bucket, index uint64) *bolt.Bucket {
-	k := runAtOrBelow(runs.Cursor(), index)
-	if k == nil {
-		return nil
-	}
-	return runs.Bucket(k)
-}
-
-// runAtOrBelow positions c at the run with the largest name at or below
-// index and returns that name, or nil when every run is above index.
-func runAtOrBelow(c *bolt.Cursor, index uint64) []byte {
-	k, _ := c.Seek(u64(index))
-	switch {
-	case k == nil:
-		k, _ = c.Last()
-	case binary.BigEndian.Uint64(k) > index:
-		k, _ = c.Prev()
-	}
-	return k
-}
-
-// GetLog reads the entry at index into out, or returns raft.ErrLogNotFound.
-func (s *boltStore) GetLog(index uint64, out *raft.Log) error {
-	return s.db.View(func(tx *bolt.Tx) error {
-		var v []byte
-		run := runOf(tx.Bucket(bucketRuns), index)
-		if run != nil {
-			v = run.Get(u64(index))
-		}
-		if v == nil {
-			return raft.ErrLogNotFound
-		}
-		// decodeLog copies: v is only valid inside the transaction.
-		if err := decodeLog(v, run.Get(dataKey(index)), out); err != nil {
-			return fmt.Errorf("replica: log entry %d: %w", index, err)
-		}
-		return nil
-	})
-}
-
-// StoreLog stores one entry.
-func (s *boltStore) StoreLog(l *raft.Log) error { return s.StoreLogs([]*raft.Log{l}) }
-
-// StoreLogs stores all entries in one fsynced transaction, as one new run.
-// The indexes MUST increase. Raft stores only above the last index (after
-// deleting a conflicting suffix with DeleteRange); should a batch start at
-// or below the last stored index, the stored entries from its first index
-// on are deleted first, in the same transaction, so that runs stay
-// disjoint.
-func (s *boltStore) StoreLogs(logs []*raft.Log) error {
-	if len(logs) == 0 {
-		return nil
-	}
-	for i := 1; i < len(logs); i++ {
-		if logs[i].Index <= logs[i-1].Index {
-			return fmt.Errorf("replica: store logs: index %d after %d", logs[i].Index, logs[i-1].Index)
-		}
-	}
-	first := logs[0].Index
-	err := s.update(func(tx *bolt.Tx) error {
-		runs := tx.Bucket(bucketRuns)
-		// Run names are appended in increasing order: fill pages completely.
-		runs.FillPercent = 1.0
-		last, err := edgeIndex(runs, (*bolt.Cursor).Last)
-		if err != nil {
-			return err
-		}
-		if last >= first {
-			if err := deleteRange(runs, first, last); err != nil {
-				return err
-			}
-		}
-		run, err := runs.CreateBucket(u64(first))
-		if err != nil {
-			return fmt.Errorf("run %d: %w", first, err)
-		}
-		run.FillPercent = 1.0
-		for _, l := range logs {
-			if err := putLog(run, l); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("replica: store logs: %w", err)
-	}
-	return nil
-}
-
-// DeleteRange deletes entries min..max inclusive.
-func (s *boltStore) DeleteRange(lo, hi uint64) error {
-	if lo > hi {
-		return nil
-	}
-	err := s.update(func(tx *bolt.Tx) error { return deleteRange(tx.Bucket(bucketRuns), lo, hi) })
-	if err != nil {
-		return fmt.Errorf("replica: delete logs [%d,%d]: %w", lo, hi, err)
-	}
-	return nil
-}
-
-// deleteRange deletes entries lo..hi inclusive: the runs inside the range
-// whole, the entries inside it of the runs it cuts. A run left empty is
-// deleted.
-func deleteRange(runs *bolt.Bucket, lo, hi uint64) error {
-	// The runs to visit: the one holding lo, if any, and those named up to hi.
-	var names [][]byte
-	c := runs.Cursor()
-	k := runAtOrBelow(c, lo)
-	if k == nil {
-		k, _ = c.First()
-	}
-	for ; k != nil && binary.BigEndian.Uint64(k) <= hi; k, _ = c.Next() {
-		names = append(names, bytes.Clone(k))
-	}
-	for _, name := range names {
-		run := runs.Bucket(name)
-		if run == nil {
-			return fmt.Errorf("log run %x is not a bucket", name)
-		}
-		rc := run.Cursor()
-		fk, _ := rc.First()
-		lk, _ := rc.Last()
-		if fk == nil || (binary.BigEndian.Uint64(fk) >= lo && binary.BigEndian.Uint64(lk) <= hi) {
-			if err := runs.DeleteBucket(name); err != nil {
-				return err
-			}
-			continue
-		}
-		// Re-seek after each delete: bbolt cursors may skip an element when
-		// Next follows Delete.
-		for k, _ := rc.Seek(u64(lo)); k != nil && binary.BigEndian.Uint64(k) <= hi; k, _ = rc.Seek(u64(lo)) {
-			if err := rc.Delete(); err != nil {
-				return err
-			}
-		}
-		if k, _ := rc.First(); k == nil {
-			if err := runs.DeleteBucket(name); err != nil {
-				return err
-			}
-		}
-	}
 	return nil
 }
 
@@ -484,34 +292,6 @@ const (
 // dataKey is the key of a version-2 record's data: the index and one byte
 // 'd', which sorts after the record's key and before the next index's.
 func dataKey(index uint64) []byte { return append(u64(index), 'd') }
-
-// putLog stores l in run as a version-2 record. l.Data MUST NOT change
-// until the transaction ends.
-func putLog(run *bolt.Bucket, l *raft.Log) error {
-	b := appendLogHeader(make([]byte, 0, logHeaderSize+4+len(l.Extensions)), logRecordV2, l)
-	b = binary.BigEndian.AppendUint32(b, uint32(len(l.Extensions)))
-	b = append(b, l.Extensions...)
-	if err := run.Put(u64(l.Index), b); err != nil {
-		return err
-	}
-	if len(l.Data) == 0 {
-		return nil
-	}
-	return run.Put(dataKey(l.Index), l.Data)
-}
-
-// logHeaderSize is the size of a record's header (appendLogHeader).
-const logHeaderSize = 1 + 8 + 8 + 1 + 8
-
-// appendLogHeader appends the header of both record versions: the
-// version, then l's index, term, type and append time.
-func appendLogHeader(b []byte, version byte, l *raft.Log) []byte {
-	b = append(b, version)
-	b = binary.BigEndian.AppendUint64(b, l.Index)
-	b = binary.BigEndian.AppendUint64(b, l.Term)
-	b = append(b, byte(l.Type))
-	return binary.BigEndian.AppendUint64(b, uint64(appendedAt(l)))
-}
 
 func appendedAt(l *raft.Log) int64 {
 	if l.AppendedAt.IsZero() {

@@ -3,17 +3,18 @@ package replica
 import (
 	"bytes"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/raft"
 )
 
-func openTestStore(t *testing.T) (*boltStore, string) {
+// openTestStore opens a node's stores (raft.db and the WAL) in a new
+// directory, which it returns.
+func openTestStore(t *testing.T) (*raftStore, string) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "raft.db")
-	s, err := openBoltStore(path)
+	path := t.TempDir()
+	s, err := openRaftStore(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,12 +24,12 @@ func openTestStore(t *testing.T) (*boltStore, string) {
 
 // reopenTestStore closes s and opens the store at path again, closed when
 // the test ends.
-func reopenTestStore(t *testing.T, s *boltStore, path string) *boltStore {
+func reopenTestStore(t *testing.T, s *raftStore, path string) *raftStore {
 	t.Helper()
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s2, err := openBoltStore(path)
+	s2, err := openRaftStore(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +77,7 @@ func TestStoreLogs(t *testing.T) {
 	if err := s.StoreLogs(batch); err != nil {
 		t.Fatal(err)
 	}
-	check := func(s *boltStore, first, last uint64) {
+	check := func(s *raftStore, first, last uint64) {
 		t.Helper()
 		if f, _ := s.FirstIndex(); f != first {
 			t.Errorf("FirstIndex = %d, want %d", f, first)

@@ -1,0 +1,185 @@
+package replica
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/raft"
+	bolt "go.etcd.io/bbolt"
+)
+
+// writeRunsDB makes dir/raft.db as the store before the WAL left it: the
+// log in runs (one per [lo, hi] pair given), a term and a member.
+func writeRunsDB(t *testing.T, dir string, runs ...[2]uint64) {
+	t.Helper()
+	b, err := openBoltStore(filepath.Join(dir, raftDBName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	err = b.db.Update(func(tx *bolt.Tx) error {
+		for _, r := range runs {
+			run, err := tx.Bucket(bucketRuns).CreateBucket(u64(r[0]))
+			if err != nil {
+				return err
+			}
+			for i := r[0]; i <= r[1]; i++ {
+				if err := putLog(run, walEntry(i, walEntrySize(i))); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.SetUint64(keyCurrentTerm, 7); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.applyMembers(3, []memberOp{{op: opSetAPI, id: "n1", addr: "http://n1"}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkMoved checks that the store in dir holds first..last in its WAL,
+// no log entries in raft.db, and raft.db's other contents.
+func checkMoved(t *testing.T, dir string, first, last uint64) {
+	t.Helper()
+	s, err := openRaftStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	checkWALHolds(t, s.wal, first, last)
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketRuns).ForEachBucket(func(k []byte) error {
+			t.Errorf("raft.db still holds log run %d", u64From(k))
+			return nil
+		})
+	})
+	if term, err := s.GetUint64(keyCurrentTerm); err != nil || term != 7 {
+		t.Errorf("current term = %d, %v; want 7", term, err)
+	}
+	if m, idx, err := s.members(); err != nil || idx != 3 || m["n1"] != "http://n1" {
+		t.Errorf("members = %v, %d, %v", m, idx, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, walDirName+".tmp")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s.tmp left behind: %v", walDirName, err)
+	}
+	// Appends continue the moved log.
+	if err := s.StoreLogs([]*raft.Log{walEntry(last+1, walEntrySize(last+1))}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestStoreMovesRunsIntoWAL: the log of a raft.db written before the WAL
+// moves into raft-log on open; of runs with a gap (left by raft installing
+// a snapshot), the entries after the gap.
+func TestStoreMovesRunsIntoWAL(t *testing.T) {
+	dir := t.TempDir()
+	writeRunsDB(t, dir, [2]uint64{5, 9}, [2]uint64{10, 30}, [2]uint64{31, 31})
+	checkMoved(t, dir, 5, 31)
+	checkMoved(t, dir, 5, 32) // and again: nothing left to move
+
+	dir = t.TempDir()
+	writeRunsDB(t, dir, [2]uint64{1, 4}, [2]uint64{90, 95}, [2]uint64{96, 99})
+	checkMoved(t, dir, 90, 99)
+}
+
+// TestStoreMoveCrashes: an open after a crash at each step of the move
+// ends with the whole log in the WAL: a half-written raft-log.tmp is
+// discarded and the move done again; a raft-log renamed into place with
+// the entries still in raft.db has them deleted there.
+func TestStoreMoveCrashes(t *testing.T) {
+	dir := t.TempDir()
+	writeRunsDB(t, dir, [2]uint64{3, 20})
+	tmp := filepath.Join(dir, walDirName+".tmp")
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(tmp, segmentName(3)), []byte("torn"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	checkMoved(t, dir, 3, 20)
+
+	// Crash after the rename, before the entries left raft.db.
+	dir = t.TempDir()
+	writeRunsDB(t, dir, [2]uint64{3, 20})
+	b, err := openBoltStore(filepath.Join(dir, raftDBName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp = filepath.Join(dir, walDirName+".tmp")
+	if err := b.copyRuns(tmp, 3); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, walDirName)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	checkMoved(t, dir, 3, 20)
+}
+
+// TestStoreRefusesTwoLogs: a raft-log beside raft.db entries that it does
+// not end with (raft.db written again by a binary from before the WAL)
+// fails the open instead of dropping either.
+func TestStoreRefusesTwoLogs(t *testing.T) {
+	dir := t.TempDir()
+	s, err := openRaftStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	storeRange(t, s.wal, 1, 5)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	writeRunsDB(t, dir, [2]uint64{1, 8})
+	_, err = openRaftStore(dir)
+	if err == nil || !strings.Contains(err.Error(), "up to index 8") || !strings.Contains(err.Error(), "ends at 5") {
+		t.Fatalf("open with two logs: %v", err)
+	}
+}
+
+// TestStoreRefusesOldBinaries: once the log is in raft-log (moved, or a
+// new directory), the first key of raft.db's log_runs is not a bucket, so
+// a binary from before the WAL (whose FirstIndex and LastIndex read that
+// key as the first and last run) fails to open the log instead of
+// starting on an empty one.
+func TestStoreRefusesOldBinaries(t *testing.T) {
+	moved := t.TempDir()
+	writeRunsDB(t, moved, [2]uint64{1, 5})
+	for name, dir := range map[string]string{"moved": moved, "new": t.TempDir()} {
+		s, err := openRaftStore(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = s.db.View(func(tx *bolt.Tx) error {
+			runs := tx.Bucket(bucketRuns)
+			for _, seek := range []func(*bolt.Cursor) ([]byte, []byte){(*bolt.Cursor).First, (*bolt.Cursor).Last} {
+				k, _ := seek(runs.Cursor())
+				if k == nil || runs.Bucket(k) != nil {
+					t.Errorf("%s: log_runs shows an old binary the run %x: it would start on an empty log", name, k)
+				}
+			}
+			return nil
+		})
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		// Reopening keeps one marker and the log.
+		s, err = openRaftStore(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name == "moved" {
+			checkWALHolds(t, s.wal, 1, 5)
+		}
+		_ = s.Close()
+	}
+}
