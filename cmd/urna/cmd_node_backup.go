@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/urna-vote/urna/internal/durable"
 	"github.com/urna-vote/urna/internal/replica"
 	"github.com/urna-vote/urna/internal/server"
 	"github.com/urna-vote/urna/internal/store"
@@ -211,19 +212,7 @@ func writeBackup(ctx context.Context, st store.Store, path string) (info store.S
 	if err := os.Link(tmp, path); err != nil {
 		return info, err
 	}
-	return info, syncDir(filepath.Dir(path))
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("syncing directory %s: %w", dir, err)
-	}
-	return nil
+	return info, durable.SyncDir(filepath.Dir(path))
 }
 
 func printBackupInfo(w io.Writer, info store.SnapshotInfo) {
@@ -297,7 +286,7 @@ func runNodeRestore(ctx context.Context, e *env, o *restoreOpts, args []string) 
 		}
 		return err
 	}
-	if err := syncDir(filepath.Dir(dir)); err != nil {
+	if err := durable.SyncDir(filepath.Dir(dir)); err != nil {
 		return fmt.Errorf("urna node restore: %w", err)
 	}
 	fmt.Fprintf(e.stdout, "restored %s into %s (node %s, Raft address %s, a new one-node cluster)\n", file, o.state.where(dir), o.id, addr)

@@ -20,6 +20,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+
+	"github.com/urna-vote/urna/internal/durable"
 )
 
 // Errors callers branch on.
@@ -99,10 +101,7 @@ func Write(path string, data []byte) (err error) {
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("keyfile: closing %s: %w", path, err)
 	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		_ = d.Sync() // best effort: make the new name durable
-		_ = d.Close()
-	}
+	_ = durable.SyncDir(filepath.Dir(path)) // best effort: make the new name durable
 	return nil
 }
 

@@ -9,6 +9,8 @@ import (
 
 	"github.com/hashicorp/raft"
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/urna-vote/urna/internal/durable"
 )
 
 // raftStore is a node's durable Raft state under its data directory: the
@@ -109,7 +111,7 @@ func (s *boltStore) moveLogToWAL(dataDir string) error {
 	if err := os.Rename(tmp, dir); err != nil {
 		return fmt.Errorf("replica: move log into %s: %w", walDirName, err)
 	}
-	if err := syncDir(dataDir); err != nil {
+	if err := durable.SyncDir(dataDir); err != nil {
 		return fmt.Errorf("replica: move log into %s: %w", walDirName, err)
 	}
 	return s.dropRuns()

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
+
+	"github.com/urna-vote/urna/internal/durable"
 )
 
 // wal is the Raft log (raft.LogStore) as a write-ahead log of segment
@@ -147,7 +149,7 @@ func segmentName(base uint64) string { return fmt.Sprintf("%020d%s", base, walSe
 func openWAL(dir string) (*wal, error) {
 	if err := os.Mkdir(dir, 0o700); err == nil {
 		// The new directory's name must be durable before any segment in it.
-		if err := syncDir(filepath.Dir(dir)); err != nil {
+		if err := durable.SyncDir(filepath.Dir(dir)); err != nil {
 			return nil, fmt.Errorf("replica: wal: %w", err)
 		}
 	} else if !errors.Is(err, os.ErrExist) {
@@ -840,20 +842,7 @@ func (w *wal) sync(f *os.File) error {
 
 func (w *wal) syncDir() error {
 	w.syncs.Add(1)
-	return syncDir(w.dir)
-}
-
-// syncDir fsyncs directory dir, making the names in it durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return durable.SyncDir(w.dir)
 }
 
 // Close closes the segment files. Everything stored is already durable.

@@ -18,6 +18,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/urna-vote/urna/internal/durable"
 )
 
 // BoltOptions configures OpenBolt. The zero value selects the defaults.
@@ -438,14 +440,14 @@ func (s *boltStore) Restore(ctx context.Context, r io.Reader) error {
 	}
 	// The rename is durable only once the directory is synced. Should this
 	// fail the new state is already in place, so report but keep it.
-	dirErr := syncDir(filepath.Dir(s.path))
+	dirErr := durable.SyncDir(filepath.Dir(s.path))
 	old := s.cur
 	s.cur = &boltHandle{db: db}
 	if err := old.retire(); err != nil {
 		return fmt.Errorf("store: closing replaced database: %w", err)
 	}
 	if dirErr != nil {
-		return fmt.Errorf("store: syncing directory after restore: %w", dirErr)
+		return fmt.Errorf("store: after restore: %w", dirErr)
 	}
 	return nil
 }
@@ -526,15 +528,6 @@ func putRecord(tx *bolt.Tx, rec snapRecord) error {
 		return err
 	}
 	return b.Put(key, value)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 func (s *boltStore) Close() error {
