@@ -38,13 +38,16 @@ import (
 // record is
 //
 //	len:u32 index:u64 hcrc:u32 crc:u32
-//	term:u64 type:u8 appendedAt:i64 (unix ns, 0 = zero time) extLen:u32 ext data
+//	term:u64 type:u8 appendedAt:i64 (unix ns, 0 = zero time) extLen:u32
+//	batch:u64 ext data
 //
 // all integers big-endian, len the size of the whole record, hcrc the
 // CRC-32C (Castagnoli) of len and index, and crc that of every other byte
 // of the record (len, index, hcrc, and all after crc). Why a header check
 // of its own: recovery must know whether a damaged record's length can be
-// trusted (see tornTail). Records hold consecutive indexes, within a
+// trusted (see tornTail). batch is the index of the first record of the
+// StoreLogs call that wrote the record: a batch is one write and one
+// fdatasync, and the next is written only after that returned. Records hold consecutive indexes, within a
 // segment and across segments (a new segment starts at the previous one's
 // last index + 1): the log has no gaps, and the store says so to raft
 // (IsMonotonic), which then deletes the whole log when it installs a
@@ -64,7 +67,7 @@ import (
 // A record that is incomplete or fails its checks at the tail of the last
 // segment was never acknowledged (its fdatasync had not returned): it and
 // everything after it are cut off. A bad record followed by a whole record
-// of a later index, or a bad record in any other segment, is damage to
+// of a later batch, or a bad record in any other segment, is damage to
 // acknowledged entries: openWAL fails, naming the file and offset.
 type wal struct {
 	dir string
@@ -125,7 +128,9 @@ const (
 	// walRecordPrefix is the size of a record's len, index, hcrc and crc.
 	walRecordPrefix = 4 + 8 + 4 + 4
 	// walRecordFixed is the size of a record before its extensions and data.
-	walRecordFixed = walRecordPrefix + 8 + 1 + 8 + 4
+	walRecordFixed = walRecordPrefix + 8 + 1 + 8 + 4 + 8
+	// walRecordBatch is the offset of a record's batch field.
+	walRecordBatch = walRecordPrefix + 8 + 1 + 8 + 4
 	// walSegmentBytes: a batch that would take the last segment past it
 	// goes into a new one. A segment holds at least one batch, however
 	// large (a command of up to Config.MaxCommandBytes).
@@ -350,12 +355,14 @@ func recordCRC(rec []byte) uint32 {
 
 // tornTail reports whether the bad record at off of the last segment,
 // which should hold index want, is a torn tail rather than damage to
-// acknowledged records: it is unless a whole record of a later index
-// follows it. A process crash leaves a prefix of its last write, so a
-// later record after a bad one means damage; after a power loss the disk
-// may also have kept a later page of the unacknowledged write and not an
-// earlier one, and the node then refuses to start (safe: it can be removed
-// and re-join the cluster empty).
+// acknowledged records: it is unless a whole record of a later batch
+// follows it. A batch is written only after the one before it was
+// fdatasynced, so a whole record of a batch starting after want means
+// that want's batch was acknowledged, and its bad record is damage. Whole
+// records of want's own batch (batch ≤ want) may follow: a process crash
+// leaves a prefix of its last write, but after a power loss the disk may
+// have kept a later page of that unacknowledged write and not an earlier
+// one; the batch is cut from the bad record on, as a torn tail.
 //
 // Where to look: from the end of the bad record when its header checks
 // (claimed > 0: its length is right, and what lies inside it is its own
@@ -381,7 +388,13 @@ func (w *wal) tornTail(f *os.File, off, size int64, want uint64, claimed int64) 
 			n, err := checkRecordHeader(tail[q:q+walRecordPrefix], idx)
 			if err == nil && n <= int64(len(tail)-q) {
 				if rec := tail[q : q+int(n)]; recordCRC(rec) == binary.BigEndian.Uint32(rec[16:]) {
-					return false, nil
+					if binary.BigEndian.Uint64(rec[walRecordBatch:]) > want {
+						return false, nil // a later batch: want's was acknowledged
+					}
+					// want's own batch: the records after it are framed by it
+					q += int(n)
+					framed = true
+					continue
 				}
 				if framed {
 					q += int(n)
@@ -415,8 +428,9 @@ func decodeSegmentHeader(h []byte) (uint64, error) {
 	return binary.BigEndian.Uint64(h[12:]), nil
 }
 
-// appendRecord appends l's record to b.
-func appendRecord(b []byte, l *raft.Log) []byte {
+// appendRecord appends l's record to b, written by the batch whose first
+// record is batch.
+func appendRecord(b []byte, l *raft.Log, batch uint64) []byte {
 	start := len(b)
 	b = binary.BigEndian.AppendUint32(b, uint32(walRecordFixed+len(l.Extensions)+len(l.Data)))
 	b = binary.BigEndian.AppendUint64(b, l.Index)
@@ -426,6 +440,7 @@ func appendRecord(b []byte, l *raft.Log) []byte {
 	b = append(b, byte(l.Type))
 	b = binary.BigEndian.AppendUint64(b, uint64(appendedAt(l)))
 	b = binary.BigEndian.AppendUint32(b, uint32(len(l.Extensions)))
+	b = binary.BigEndian.AppendUint64(b, batch)
 	b = append(b, l.Extensions...)
 	b = append(b, l.Data...)
 	binary.BigEndian.PutUint32(b[start+16:], recordCRC(b[start:]))
@@ -456,7 +471,7 @@ func decodeRecord(rec []byte, index uint64, out *raft.Log) error {
 		out.AppendedAt = time.Unix(0, at)
 	}
 	ext := int(binary.BigEndian.Uint32(b[17:]))
-	b = b[21:]
+	b = b[walRecordFixed-walRecordPrefix:] // the batch (b[21:29]) is recovery's
 	if ext > len(b) {
 		return errors.New("bad extensions length")
 	}
@@ -587,7 +602,7 @@ func (w *wal) storeLogs(logs []*raft.Log) error {
 	}
 	w.buf = w.buf[:0]
 	for _, l := range logs {
-		w.buf = appendRecord(w.buf, l)
+		w.buf = appendRecord(w.buf, l, first)
 	}
 	defer func() {
 		if cap(w.buf) > walKeepBuf {

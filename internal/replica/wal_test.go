@@ -365,10 +365,18 @@ func TestWALTornTail(t *testing.T) {
 		b[p] ^= 0x5a
 		check(b, 5, fmt.Sprintf("last record garbled at %d", p))
 	}
+	// After a power loss the disk may have kept a later page of the last,
+	// unacknowledged write and not an earlier one: record 5 garbled,
+	// record 6 of the same batch whole. The batch is cut from record 5 on.
+	for p := offs[4]; p < offs[5]; p++ {
+		b := slices.Clone(orig)
+		b[p] ^= 0x5a
+		check(b, 4, fmt.Sprintf("record 5 of the last batch garbled at %d, record 6 whole", p))
+	}
 }
 
-// TestWALCorruptMiddle: a damaged record followed by good ones, in the
-// last segment (at every byte of the record) or in an earlier one, fails
+// TestWALCorruptMiddle: a damaged record followed by good ones of a later
+// batch, in the last segment (at every byte of the record) or in an earlier one, fails
 // the open with an error naming the file and the record's offset.
 func TestWALCorruptMiddle(t *testing.T) {
 	orig, offs := tornTestLog(t)
@@ -448,8 +456,8 @@ func TestAttackWALForgedRecordInPayload(t *testing.T) {
 	storeRange(t, w, 1, 3)
 	var payload []byte
 	payload = append(payload, "ballot"...)
-	payload = appendRecord(payload, walEntry(5, 40))
-	payload = appendRecord(payload, walEntry(6, 40))
+	payload = appendRecord(payload, walEntry(5, 40), 5)
+	payload = appendRecord(payload, walEntry(6, 40), 5)
 	payload = append(payload, bytes.Repeat([]byte{0}, 3000)...)
 	l := walEntry(4, 0)
 	l.Type, l.Data = raft.LogCommand, payload
