@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/hashicorp/raft"
 	bolt "go.etcd.io/bbolt"
@@ -28,15 +29,32 @@ const (
 
 // openRaftStore opens the node's stores in dataDir (which MUST exist).
 // A raft.db that still holds log entries (written before the WAL) has them
-// moved into raft-log first (moveLogToWAL).
+// moved into raft-log first (moveLogToWAL), and raft.db is then compacted
+// (compactBoltFile).
 func openRaftStore(dataDir string) (*raftStore, error) {
-	b, err := openBoltStore(filepath.Join(dataDir, raftDBName))
+	path := filepath.Join(dataDir, raftDBName)
+	if err := os.Remove(path + compactSuffix); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("replica: remove an unfinished compaction: %w", err)
+	}
+	b, err := openBoltStore(path)
 	if err != nil {
 		return nil, err
 	}
-	if err := b.moveLogToWAL(dataDir); err != nil {
+	moved, err := b.moveLogToWAL(dataDir)
+	if err != nil {
 		_ = b.Close()
 		return nil, err
+	}
+	if moved {
+		if err := b.Close(); err != nil {
+			return nil, fmt.Errorf("replica: close %s: %w", raftDBName, err)
+		}
+		if err := compactBoltFile(path); err != nil {
+			return nil, err
+		}
+		if b, err = openBoltStore(path); err != nil {
+			return nil, err
+		}
 	}
 	if err := b.markLogMoved(); err != nil {
 		_ = b.Close()
@@ -75,46 +93,46 @@ const walMoveBytes = 64 << 20
 // raft.db's runs may have gaps: raft left one when it installed a snapshot
 // into a log that could have them. Only the entries after the last gap are
 // moved: those before it are below that snapshot, which raft never reads
-// back from the log.
-func (s *boltStore) moveLogToWAL(dataDir string) error {
+// back from the log. moved reports whether raft.db held entries.
+func (s *boltStore) moveLogToWAL(dataDir string) (moved bool, err error) {
 	dir := filepath.Join(dataDir, walDirName)
 	lo, hi, ok, err := s.runsSpan()
 	if err != nil || !ok {
-		return err
+		return false, err
 	}
 	switch _, err := os.Stat(dir); {
 	case err == nil:
 		w, err := openWAL(dir)
 		if err != nil {
-			return err
+			return true, err
 		}
 		last, _ := w.LastIndex()
 		if err := w.Close(); err != nil {
-			return err
+			return true, err
 		}
 		if last != hi {
-			return fmt.Errorf("replica: %s holds log entries up to index %d, and %s ends at %d: "+
+			return true, fmt.Errorf("replica: %s holds log entries up to index %d, and %s ends at %d: "+
 				"was this directory used by a version from before %s?", raftDBName, hi, walDirName, last, walDirName)
 		}
-		return s.dropRuns()
+		return true, s.dropRuns()
 	case !errors.Is(err, os.ErrNotExist):
-		return fmt.Errorf("replica: move log into %s: %w", walDirName, err)
+		return true, fmt.Errorf("replica: move log into %s: %w", walDirName, err)
 	}
 	tmp := dir + ".tmp"
 	if err := os.RemoveAll(tmp); err != nil {
-		return fmt.Errorf("replica: move log into %s: %w", walDirName, err)
+		return true, fmt.Errorf("replica: move log into %s: %w", walDirName, err)
 	}
 	if err := s.copyRuns(tmp, lo); err != nil {
 		_ = os.RemoveAll(tmp)
-		return fmt.Errorf("replica: move log into %s: %w", walDirName, err)
+		return true, fmt.Errorf("replica: move log into %s: %w", walDirName, err)
 	}
 	if err := os.Rename(tmp, dir); err != nil {
-		return fmt.Errorf("replica: move log into %s: %w", walDirName, err)
+		return true, fmt.Errorf("replica: move log into %s: %w", walDirName, err)
 	}
 	if err := durable.SyncDir(dataDir); err != nil {
-		return fmt.Errorf("replica: move log into %s: %w", walDirName, err)
+		return true, fmt.Errorf("replica: move log into %s: %w", walDirName, err)
 	}
-	return s.dropRuns()
+	return true, s.dropRuns()
 }
 
 // runsSpan returns the first index after the last gap between runs (the
@@ -217,6 +235,45 @@ func (s *boltStore) markLogMoved() error {
 	}
 	if err != nil {
 		return fmt.Errorf("replica: mark the log moved into %s: %w", walDirName, err)
+	}
+	return nil
+}
+
+// compactSuffix names the copy compactBoltFile writes beside raft.db.
+const compactSuffix = ".compact"
+
+// compactBoltFile rewrites the bbolt file at path without its free pages:
+// bbolt reuses freed pages but never shrinks its file, and the runs of a
+// busy node's log took up to gigabytes that the stable store and the
+// membership (a few kilobytes) would never use again. The copy is written
+// beside it (path + compactSuffix, each transaction fsynced), renamed over
+// it and the directory synced, so a crash leaves one whole file or the
+// other; openRaftStore removes a copy left unfinished.
+func compactBoltFile(path string) error {
+	tmp := path + compactSuffix
+	fail := func(err error) error {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("replica: compact %s: %w", filepath.Base(path), err)
+	}
+	src, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, ReadOnly: true})
+	if err != nil {
+		return fail(err)
+	}
+	dst, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		_ = src.Close()
+		return fail(err)
+	}
+	err = bolt.Compact(dst, src, 64<<20)
+	err = errors.Join(err, dst.Close(), src.Close())
+	if err != nil {
+		return fail(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fail(err)
+	}
+	if err := durable.SyncDir(filepath.Dir(path)); err != nil {
+		return fmt.Errorf("replica: compact %s: %w", filepath.Base(path), err)
 	}
 	return nil
 }

@@ -183,3 +183,78 @@ func TestStoreRefusesOldBinaries(t *testing.T) {
 		_ = s.Close()
 	}
 }
+
+// TestStoreMoveShrinksRaftDB: once the log has moved, raft.db is rewritten
+// without the pages its runs took (bbolt never shrinks a file), keeping
+// the term and the membership; a compaction left unfinished by a crash is
+// removed on open.
+func TestStoreMoveShrinksRaftDB(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, raftDBName)
+	writeRunsDB(t, dir, [2]uint64{1, 3})
+	b, err := openBoltStore(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = b.db.Update(func(tx *bolt.Tx) error {
+		run, err := tx.Bucket(bucketRuns).CreateBucket(u64(4))
+		if err != nil {
+			return err
+		}
+		for i := uint64(4); i <= 203; i++ {
+			if err := putLog(run, walEntry(i, 50_000)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil || b.Close() != nil {
+		t.Fatal(err)
+	}
+	before := fileSize(t, path)
+	if before < 10<<20 {
+		t.Fatalf("raft.db is %d bytes with 10 MB of log: the test wants a large file", before)
+	}
+	// A compaction a crash left behind.
+	if err := os.WriteFile(path+compactSuffix, []byte("half a file"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := openRaftStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var l raft.Log
+	if err := s.GetLog(100, &l); err != nil || len(l.Data) != 50_000 {
+		t.Fatalf("entry 100 after the move: %d bytes, %v", len(l.Data), err)
+	}
+	if f, _ := s.FirstIndex(); f != 1 {
+		t.Fatalf("first index %d, want 1", f)
+	}
+	if last, _ := s.LastIndex(); last != 203 {
+		t.Fatalf("last index %d, want 203", last)
+	}
+	if term, err := s.GetUint64(keyCurrentTerm); err != nil || term != 7 {
+		t.Fatalf("current term = %d, %v; want 7", term, err)
+	}
+	if m, idx, err := s.members(); err != nil || idx != 3 || m["n1"] != "http://n1" {
+		t.Fatalf("members = %v, %d, %v", m, idx, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if after := fileSize(t, path); after > 1<<20 {
+		t.Fatalf("raft.db is %d bytes after the move (%d before): not compacted", after, before)
+	}
+	if _, err := os.Stat(path + compactSuffix); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the unfinished compaction is still there: %v", err)
+	}
+}
+
+func fileSize(t *testing.T, path string) int64 {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Size()
+}
