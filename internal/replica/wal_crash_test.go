@@ -1,7 +1,6 @@
 package replica
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -14,6 +13,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
+
+	"github.com/urna-vote/urna/internal/testonly"
 )
 
 // crashEntrySize is the data size of entry i in the kill -9 test: mostly
@@ -42,18 +43,7 @@ func TestWALKill9(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	var first, last uint64
 	for round := range 5 {
-		cmd := exec.Command(os.Args[0], "-test.run", "^TestWALKill9$", "-test.count", "1")
-		cmd.Env = append(os.Environ(), "URNA_WAL_KILL_CHILD="+dir)
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(out)
+		cmd, sc, stderr := testonly.ChildTest(t, "TestWALKill9", "URNA_WAL_KILL_CHILD="+dir)
 		lines := 0
 		target := 100 + rng.IntN(300)
 		for lines < target && sc.Scan() {
@@ -64,7 +54,7 @@ func TestWALKill9(t *testing.T) {
 		}
 		time.Sleep(time.Duration(rng.IntN(3000)) * time.Microsecond)
 		_ = cmd.Process.Signal(syscall.SIGKILL)
-		err = cmd.Wait()
+		err := cmd.Wait()
 		if lines < target {
 			t.Fatalf("round %d: child stopped after %d acknowledged calls (%v): %s", round, lines, err, stderr.String())
 		}

@@ -1,18 +1,17 @@
 package store_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/urna-vote/urna/internal/store"
+	"github.com/urna-vote/urna/internal/testonly"
 )
 
 // crashStep is what step i of the kill -9 test writes, in one Update: key
@@ -62,17 +61,8 @@ func TestBoltLevelsKill9(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "node.db")
 	acked := -1
 	for round := range 4 {
-		cmd := exec.Command(os.Args[0], "-test.run", "^TestBoltLevelsKill9$", "-test.count", "1")
-		cmd.Env = append(os.Environ(), "URNA_LEVELS_CHILD="+path)
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		cmd, sc, _ := testonly.ChildTest(t, "TestBoltLevelsKill9", "URNA_LEVELS_CHILD="+path)
 		// Kill it once it has committed a few hundred steps more.
-		sc := bufio.NewScanner(out)
 		target := acked + 150 + 100*round
 		for sc.Scan() {
 			if n, err := strconv.Atoi(sc.Text()); err == nil {
