@@ -391,9 +391,11 @@ func (w *wal) tornTail(f *os.File, off, size int64, want uint64, claimed int64) 
 					if binary.BigEndian.Uint64(rec[walRecordBatch:]) > want {
 						return false, nil // a later batch: want's was acknowledged
 					}
-					// want's own batch: the records after it are framed by it
+					// want's own batch: on past it. framed stays as it was:
+					// a whole record found by the byte search may lie in a
+					// damaged record's data, so the lengths of the headers
+					// after it are not trusted to skip a later batch.
 					q += int(n)
-					framed = true
 					continue
 				}
 				if framed {

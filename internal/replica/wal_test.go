@@ -2,8 +2,10 @@ package replica
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -540,5 +542,47 @@ func TestWALConcurrentReads(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestAttackWALForgedBatchInDamagedRecord: a record whose header is
+// damaged (so its length is not trusted) carries in its data a forged
+// whole record of its own batch, then a forged header claiming to span
+// the rest of the file. The byte search must not let the forged length
+// skip the real records of later batches that follow: recovery refuses
+// to start instead of cutting acknowledged entries.
+func TestAttackWALForgedBatchInDamagedRecord(t *testing.T) {
+	dir := t.TempDir()
+	w := openTestWAL(t, dir)
+	forgedLong := appendRecord(nil, walEntry(3, 40), 1)
+	payload := append([]byte("ballot"), appendRecord(nil, walEntry(2, 40), 1)...)
+	payload = append(payload, forgedLong...)
+	l := walEntry(1, 0)
+	l.Type, l.Data = raft.LogCommand, payload
+	if err := w.StoreLogs([]*raft.Log{l}); err != nil {
+		t.Fatal(err)
+	}
+	storeRange(t, w, 2, 2)
+	storeRange(t, w, 3, 3)
+	rec1 := w.segs[0].offs[0]
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, segmentName(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The forged header claims every byte to the end of the file.
+	at := bytes.Index(b, forgedLong)
+	if at < 0 {
+		t.Fatal("forged record not found in the segment")
+	}
+	binary.BigEndian.PutUint32(b[at:], uint32(len(b)-at))
+	binary.BigEndian.PutUint32(b[at+12:], crc32.Checksum(b[at:at+12], castagnoli))
+	b[rec1] ^= 0xff // record 1's length: its header no longer checks
+	_, _, err = openSegmentBytes(t, b)
+	want := fmt.Sprintf("segment %s offset %d: ", segmentName(1), rec1)
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("open = %v, want a refusal containing %q (records 1..3 were acknowledged)", err, want)
 	}
 }
