@@ -29,8 +29,9 @@ const (
 
 // openRaftStore opens the node's stores in dataDir (which MUST exist).
 // A raft.db that still holds log entries (written before the WAL) has them
-// moved into raft-log first (moveLogToWAL), and raft.db is then compacted
-// (compactBoltFile).
+// moved into raft-log first (moveLogToWAL). Until raft.db carries
+// walMarker (the first open by a binary with the WAL, or one a crash
+// interrupted), it is then compacted (compactBoltFile) and marked.
 func openRaftStore(dataDir string) (*raftStore, error) {
 	path := filepath.Join(dataDir, raftDBName)
 	if err := os.Remove(path + compactSuffix); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -40,12 +41,16 @@ func openRaftStore(dataDir string) (*raftStore, error) {
 	if err != nil {
 		return nil, err
 	}
-	moved, err := b.moveLogToWAL(dataDir)
+	if err := b.moveLogToWAL(dataDir); err != nil {
+		_ = b.Close()
+		return nil, err
+	}
+	marked, err := b.logMarked()
 	if err != nil {
 		_ = b.Close()
 		return nil, err
 	}
-	if moved {
+	if !marked {
 		if err := b.Close(); err != nil {
 			return nil, fmt.Errorf("replica: close %s: %w", raftDBName, err)
 		}
@@ -55,10 +60,10 @@ func openRaftStore(dataDir string) (*raftStore, error) {
 		if b, err = openBoltStore(path); err != nil {
 			return nil, err
 		}
-	}
-	if err := b.markLogMoved(); err != nil {
-		_ = b.Close()
-		return nil, err
+		if err := b.markLogMoved(); err != nil {
+			_ = b.Close()
+			return nil, err
+		}
 	}
 	w, err := openWAL(filepath.Join(dataDir, walDirName))
 	if err != nil {
@@ -93,46 +98,46 @@ const walMoveBytes = 64 << 20
 // raft.db's runs may have gaps: raft left one when it installed a snapshot
 // into a log that could have them. Only the entries after the last gap are
 // moved: those before it are below that snapshot, which raft never reads
-// back from the log. moved reports whether raft.db held entries.
-func (s *boltStore) moveLogToWAL(dataDir string) (moved bool, err error) {
+// back from the log.
+func (s *boltStore) moveLogToWAL(dataDir string) error {
 	dir := filepath.Join(dataDir, walDirName)
 	lo, hi, ok, err := s.runsSpan()
 	if err != nil || !ok {
-		return false, err
+		return err
 	}
 	switch _, err := os.Stat(dir); {
 	case err == nil:
 		w, err := openWAL(dir)
 		if err != nil {
-			return true, err
+			return err
 		}
 		last, _ := w.LastIndex()
 		if err := w.Close(); err != nil {
-			return true, err
+			return err
 		}
 		if last != hi {
-			return true, fmt.Errorf("replica: %s holds log entries up to index %d, and %s ends at %d: "+
+			return fmt.Errorf("replica: %s holds log entries up to index %d, and %s ends at %d: "+
 				"was this directory used by a version from before %s?", raftDBName, hi, walDirName, last, walDirName)
 		}
-		return true, s.dropRuns()
+		return s.dropRuns()
 	case !errors.Is(err, os.ErrNotExist):
-		return true, fmt.Errorf("replica: move log into %s: %w", walDirName, err)
+		return fmt.Errorf("replica: move log into %s: %w", walDirName, err)
 	}
 	tmp := dir + ".tmp"
 	if err := os.RemoveAll(tmp); err != nil {
-		return true, fmt.Errorf("replica: move log into %s: %w", walDirName, err)
+		return fmt.Errorf("replica: move log into %s: %w", walDirName, err)
 	}
 	if err := s.copyRuns(tmp, lo); err != nil {
 		_ = os.RemoveAll(tmp)
-		return true, fmt.Errorf("replica: move log into %s: %w", walDirName, err)
+		return fmt.Errorf("replica: move log into %s: %w", walDirName, err)
 	}
 	if err := os.Rename(tmp, dir); err != nil {
-		return true, fmt.Errorf("replica: move log into %s: %w", walDirName, err)
+		return fmt.Errorf("replica: move log into %s: %w", walDirName, err)
 	}
 	if err := durable.SyncDir(dataDir); err != nil {
-		return true, fmt.Errorf("replica: move log into %s: %w", walDirName, err)
+		return fmt.Errorf("replica: move log into %s: %w", walDirName, err)
 	}
-	return true, s.dropRuns()
+	return s.dropRuns()
 }
 
 // runsSpan returns the first index after the last gap between runs (the
@@ -221,18 +226,21 @@ func (s *boltStore) copyRuns(dir string, lo uint64) error {
 // not yet in a snapshot.
 var walMarker = make([]byte, 8)
 
-// markLogMoved puts walMarker in log_runs unless it is there.
-func (s *boltStore) markLogMoved() error {
+// logMarked reports whether log_runs holds walMarker.
+func (s *boltStore) logMarked() (bool, error) {
 	var there bool
 	err := s.db.View(func(tx *bolt.Tx) error {
 		there = tx.Bucket(bucketRuns).Get(walMarker) != nil
 		return nil
 	})
-	if err == nil && !there {
-		err = s.update(func(tx *bolt.Tx) error {
-			return tx.Bucket(bucketRuns).Put(walMarker, []byte("the log is in "+walDirName))
-		})
-	}
+	return there, err
+}
+
+// markLogMoved puts walMarker in log_runs.
+func (s *boltStore) markLogMoved() error {
+	err := s.update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketRuns).Put(walMarker, []byte("the log is in "+walDirName))
+	})
 	if err != nil {
 		return fmt.Errorf("replica: mark the log moved into %s: %w", walDirName, err)
 	}
