@@ -1,6 +1,7 @@
 package durable
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +15,7 @@ func TestSyncDir(t *testing.T) {
 	}
 	missing := filepath.Join(dir, "missing")
 	err := SyncDir(missing)
-	if err == nil || !os.IsNotExist(err) && !strings.Contains(err.Error(), "no such file") {
+	if !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("syncing a missing directory: %v", err)
 	}
 	if !strings.Contains(err.Error(), missing) {

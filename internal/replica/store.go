@@ -49,18 +49,11 @@ var (
 
 var _ raft.StableStore = (*boltStore)(nil)
 
-// logMmapSize is the log store's initial memory map: address space, not
-// memory. bbolt remaps when the file outgrows the map, copying every
-// node's keys and values off the old map first; with a map sized up front
-// that never happens below it (it did several times in each benchmark run).
-const logMmapSize = 1 << 30
-
 // openBoltStore opens or creates the store at path. Every write transaction is
 // fsynced before it returns.
 func openBoltStore(path string) (*boltStore, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
-		Timeout:         time.Second,
-		InitialMmapSize: logMmapSize,
+		Timeout: time.Second,
 		// The freelist is rebuilt on open instead of written on every
 		// commit: fewer pages per fsync on the hot path.
 		NoFreelistSync: true,
