@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -635,18 +636,41 @@ func TestAttackSlowLargeEntry(t *testing.T) {
 		}
 	}
 
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
+	// startSlow sends a large post's header and its first bytes, then
+	// nothing.
+	startSlow := func() net.Conn {
+		t.Helper()
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.SetDeadline(time.Now().Add(60 * time.Second))
+		fmt.Fprintf(conn, "POST /api/v1/entries HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n", api.EntryContentType, len(large))
+		conn.Write(large[:200])
+		return conn
 	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(60 * time.Second))
-	fmt.Fprintf(conn, "POST /api/v1/entries HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n", api.EntryContentType, len(large))
-	conn.Write(large[:200]) // then nothing
+	// answered tells whether the server has already answered the slow
+	// post: it was itself refused (a large post of the loop below held the
+	// token when it arrived) or, on a busy machine, cut by ReadTimeout
+	// before the loop saw a refusal. Either way it holds no token.
+	answered := func(conn net.Conn) bool {
+		_ = conn.SetReadDeadline(time.Now().Add(time.Millisecond))
+		var one [1]byte
+		n, err := conn.Read(one[:])
+		_ = conn.SetDeadline(time.Now().Add(60 * time.Second))
+		var ne net.Error
+		return n > 0 || !(errors.As(err, &ne) && ne.Timeout())
+	}
+	conn := startSlow()
+	defer func() { conn.Close() }()
 
 	// Another large post is refused while the slow one holds the token.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
+		if answered(conn) {
+			conn.Close()
+			conn = startSlow()
+		}
 		a := postRaw(t, addr, bytes.NewReader(large), int64(len(large)))
 		if a.status == 503 {
 			if a.errorBody(t).Code != api.CodeOverloaded || a.header.Get("Retry-After") == "" {
