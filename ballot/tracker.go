@@ -32,7 +32,7 @@ func trackerOfChoices(version uint8, choices []byte) Tracker {
 	if version == BallotVersionKinds {
 		l = transcript.KindChoicesTracker
 	}
-	return Tracker(transcript.New(l).Bytes(choices).Digest())
+	return Tracker(transcript.DigestOf(l, choices))
 }
 
 // TrackerOf returns the tracker of canonical ballot bytes (version 1 or 2).
@@ -45,7 +45,7 @@ func TrackerOf(ballotBytes []byte) Tracker {
 	if c, ok := choicesOfBallot(ballotBytes); ok {
 		return trackerOfChoices(ballotBytes[0], c)
 	}
-	return Tracker(transcript.New(transcript.BallotTracker).Bytes(ballotBytes).Digest())
+	return Tracker(transcript.DigestOf(transcript.BallotTracker, ballotBytes))
 }
 
 // ChoicesBytes returns the choices encoding the ballot's tracker hashes:

@@ -135,7 +135,7 @@ func (b *Ballot) Verify(m *Manifest, pk *group.Element) error {
 	if f := b.precheck(m, &fp, pkb); f != nil {
 		return f.err
 	}
-	w := &weights{seed: transcript.New(transcript.BatchWeights).Bytes(pkb).Bytes(b.raw).Digest()}
+	w := &weights{seed: transcript.DigestOf(transcript.BatchWeights, pkb, b.raw)}
 	l := b.equation(m, w, fp[:], pkb)
 	if !checkEq(pk, l.g, l.k, l.terms...) {
 		return ErrInvalidProof

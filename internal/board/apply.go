@@ -157,11 +157,14 @@ func (f *FSM) applyRaftEntry(tx store.WriteTx, nb *boardState, work map[store.Pa
 	// Under a version-4 window the block time is fixed before any command
 	// applies (applyCommands): the latest stamp of the election's entry
 	// commands in this Raft entry.
+	// counts: the election's entry commands, the most its block can take.
 	stamps := map[[32]byte]uint64{}
+	counts := map[[32]byte]int{}
 	for _, c := range cmds {
 		if c, ok := c.(*entryCmd); ok {
 			fp, _ := entryElection(c.entry)
 			stamps[fp] = max(stamps[fp], c.timeMillis)
+			counts[fp]++
 		}
 	}
 	var order []*blockBuilder
@@ -182,7 +185,7 @@ func (f *FSM) applyRaftEntry(tx store.WriteTx, nb *boardState, work map[store.Pa
 		if b := builders[v.part]; b != nil {
 			return b, nil
 		}
-		b, err := f.newBlockBuilder(tx.WriteIn(v.part), v, stamps[v.manifest.fingerprint])
+		b, err := f.newBlockBuilder(tx.WriteIn(v.part), v, stamps[v.manifest.fingerprint], counts[v.manifest.fingerprint])
 		if err != nil {
 			return nil, err
 		}
@@ -238,7 +241,7 @@ func (f *FSM) applyRaftEntry(tx store.WriteTx, nb *boardState, work map[store.Pa
 				continue
 			}
 			v := emptyElection(store.Partition(len(nb.elections)))
-			b, err := f.newBlockBuilder(tx.WriteIn(v.part), v, stamps[fp])
+			b, err := f.newBlockBuilder(tx.WriteIn(v.part), v, stamps[fp], 1)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -359,12 +362,16 @@ type blockBuilder struct {
 	blockTime uint64
 }
 
-func (f *FSM) newBlockBuilder(tx store.WriteTx, v *state, stamp uint64) (*blockBuilder, error) {
+// newBlockBuilder starts election v's block of a Raft entry holding n
+// entry commands of v (its lists are sized once for them).
+func (f *FSM) newBlockBuilder(tx store.WriteTx, v *state, stamp uint64, n int) (*blockBuilder, error) {
 	hashStart, err := tx.HashCount()
 	if err != nil {
 		return nil, err
 	}
-	b := &blockBuilder{f: f, tx: tx, v: v, hashStart: hashStart, hashes: &overlayHashes{tx: tx, start: hashStart}}
+	// An entry adds one leaf hash and, on average, one interior hash.
+	b := &blockBuilder{f: f, tx: tx, v: v, hashStart: hashStart, batch: make([][]byte, 0, n),
+		hashes: &overlayHashes{tx: tx, start: hashStart, pend: make([]tlog.Hash, 0, 2*n+64)}}
 	if v.last != nil {
 		b.blockTime = v.last.Time
 	}
