@@ -1,6 +1,7 @@
 package ballot
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
@@ -28,11 +29,15 @@ type Tracker [32]byte
 // trackerOfChoices is the tracker of a choices encoding: §7.1's for
 // BallotVersion, §12.10's for BallotVersionKinds.
 func trackerOfChoices(version uint8, choices []byte) Tracker {
-	l := transcript.ChoicesTracker
+	return Tracker(transcript.DigestOf(choicesLabel(version), choices))
+}
+
+// choicesLabel is the tracker's label for a ballot of the version.
+func choicesLabel(version uint8) transcript.Label {
 	if version == BallotVersionKinds {
-		l = transcript.KindChoicesTracker
+		return transcript.KindChoicesTracker
 	}
-	return Tracker(transcript.DigestOf(l, choices))
+	return transcript.ChoicesTracker
 }
 
 // TrackerOf returns the tracker of canonical ballot bytes (version 1 or 2).
@@ -42,8 +47,8 @@ func trackerOfChoices(version uint8, choices []byte) Tracker {
 // returns Digest("ballot-tracker"; bytes), which is never the tracker of a
 // ballot.
 func TrackerOf(ballotBytes []byte) Tracker {
-	if c, ok := choicesOfBallot(ballotBytes); ok {
-		return trackerOfChoices(ballotBytes[0], c)
+	if parts, ok := choiceParts(ballotBytes); ok {
+		return Tracker(transcript.DigestOfJoined(choicesLabel(ballotBytes[0]), parts...))
 	}
 	return Tracker(transcript.DigestOf(transcript.BallotTracker, ballotBytes))
 }
@@ -64,6 +69,18 @@ func (b *Ballot) ChoicesBytes() []byte {
 // the proofs (branches, a score's or total's branch count, a write-in's t
 // and s) are skipped. ok is false if raw does not have either layout.
 func choicesOfBallot(raw []byte) (out []byte, ok bool) {
+	parts, ok := choiceParts(raw)
+	if !ok {
+		return nil, false
+	}
+	return bytes.Join(parts, nil), true
+}
+
+// choiceParts is choicesOfBallot as the pieces of raw that make up the
+// choices encoding, in order (no copy): every field of it (the
+// fingerprint, the kinds, the counts, the ciphertexts) is in the ballot's
+// encoding as it is in the choices'.
+func choiceParts(raw []byte) (out [][]byte, ok bool) {
 	off := 0
 	take := func(n int) []byte {
 		if n < 0 || len(raw)-off < n {
@@ -85,13 +102,15 @@ func choicesOfBallot(raw []byte) (out []byte, ok bool) {
 		if v < lo || v > hi {
 			return -1
 		}
-		out = binary.BigEndian.AppendUint32(out, uint32(v))
+		out = append(out, raw[off-4:off])
 		return v
 	}
 	// cts copies n ciphertexts, each followed by skip bytes of proof.
 	cts := func(n, skip int) {
 		for i := 0; i < n && off <= len(raw); i++ {
-			out = append(out, take(CiphertextSize)...)
+			if ct := take(CiphertextSize); ct != nil {
+				out = append(out, ct)
+			}
 			take(skip)
 		}
 	}
@@ -105,9 +124,9 @@ func choicesOfBallot(raw []byte) (out []byte, ok bool) {
 	if v == nil || (v[0] != BallotVersion && v[0] != BallotVersionKinds) {
 		return nil, false
 	}
-	out = make([]byte, 0, 64+len(raw)/4)
-	out = append(out, take(32)...) // fingerprint
-	take(32)                       // credential
+	out = make([][]byte, 0, 16)
+	out = append(out, take(32)) // fingerprint
+	take(32)                    // credential
 	nq := count(1, MaxQuestions)
 	if nq < 0 {
 		return nil, false
@@ -120,7 +139,7 @@ func choicesOfBallot(raw []byte) (out []byte, ok bool) {
 				return nil, false
 			}
 			kind = QuestionKind(k[0])
-			out = append(out, k[0])
+			out = append(out, k)
 		}
 		switch kind {
 		case KindSelect:

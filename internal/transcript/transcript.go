@@ -124,6 +124,23 @@ func DigestOf(l Label, items ...[]byte) [32]byte {
 }
 
 // digestStart is SHA-256 after the length-prefixed tag of l.
+// DigestOfJoined is DigestOf(l, item) for the one item that is parts
+// concatenated, without copying them into one slice.
+func DigestOfJoined(l Label, parts ...[]byte) [32]byte {
+	h := digestStart(l)
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	var b [4]byte
+	binary.BigEndian.PutUint32(b[:], uint32(n))
+	h.Write(b[:])
+	for _, p := range parts {
+		h.Write(p)
+	}
+	return digestSum(h)
+}
+
 func digestStart(l Label) hash.Hash {
 	tag := l.Tag()
 	h := sha256.New()

@@ -66,3 +66,24 @@ func TestDigestOf(t *testing.T) {
 		t.Fatal("DigestOf ignores the label")
 	}
 }
+
+// TestDigestOfJoined: DigestOfJoined is the DigestOf of the one item its
+// parts make, however they are cut (none, empty parts, one long part).
+func TestDigestOfJoined(t *testing.T) {
+	long := make([]byte, 5000)
+	for i := range long {
+		long[i] = byte(i * 13)
+	}
+	for _, parts := range [][][]byte{nil, {{}}, {{}, {}}, {long}, {long[:1], long[1:4000], {}, long[4000:]}, {[]byte("ab"), []byte("c")}} {
+		var item []byte
+		for _, p := range parts {
+			item = append(item, p...)
+		}
+		if got, want := DigestOfJoined(ChoicesTracker, parts...), DigestOf(ChoicesTracker, item); got != want {
+			t.Fatalf("%d parts: DigestOfJoined = %x, DigestOf of the joined item = %x", len(parts), got, want)
+		}
+	}
+	if DigestOfJoined(ChoicesTracker, []byte("a"), []byte("b")) == DigestOf(ChoicesTracker, []byte("a"), []byte("b")) {
+		t.Fatal("DigestOfJoined length-prefixes each part")
+	}
+}
