@@ -292,14 +292,26 @@ func (e *Entry) AuthorKey() [32]byte { return [32]byte(e.Author.Bytes()) }
 // registered type and role, a canonical non-identity author key, a body
 // within the type's size limit, a canonical signature, and no trailing
 // bytes. It does not verify the signature. On error it returns nil.
-func ParseEntry(b []byte) (*Entry, error) {
+func ParseEntry(b []byte) (*Entry, error) { return parseEntry(b, false) }
+
+// ParseEntryShared is ParseEntry without the copy of the body: the entry's
+// Body aliases b, so the caller MUST keep b unchanged while it uses the
+// entry (a node's pre-check of a post it holds until the post is
+// answered).
+func ParseEntryShared(b []byte) (*Entry, error) { return parseEntry(b, true) }
+
+func parseEntry(b []byte, shared bool) (*Entry, error) {
 	r, h, err := readEnvelopeStart(b)
 	if err != nil {
 		return nil, err
 	}
 	e := &Entry{Type: h.Type, Election: h.Election, Role: h.Role}
 	e.Author = r.NonIdentity("author key")
-	e.Body = r.Bytes("body", e.Type.MaxBodySize())
+	if shared {
+		e.Body = r.BytesView("body", e.Type.MaxBodySize())
+	} else {
+		e.Body = r.Bytes("body", e.Type.MaxBodySize())
+	}
 	if r.Err() == nil {
 		// body may be empty; keep a non-nil slice so re-encoding is identical
 		if e.Body == nil {

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/urna-vote/urna/internal/schnorr"
 )
 
 func seedVectors(f testing.TB) *vectors {
@@ -25,7 +27,9 @@ func seedVectors(f testing.TB) *vectors {
 
 func unhex(s string) []byte { b, _ := hex.DecodeString(s); return b }
 
-// FuzzParseEntry: anything ParseEntry accepts re-encodes to the same bytes.
+// FuzzParseEntry: anything ParseEntry accepts re-encodes to the same bytes,
+// and ParseEntryShared decides every input alike (the same error, or the
+// same entry with its body inside the input).
 func FuzzParseEntry(f *testing.F) {
 	v := seedVectors(f)
 	for _, e := range v.Entries {
@@ -36,14 +40,24 @@ func FuzzParseEntry(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		e, err := ParseEntry(b)
+		es, errShared := ParseEntryShared(b)
+		if (err == nil) != (errShared == nil) || err != nil && err.Error() != errShared.Error() {
+			t.Fatalf("ParseEntry: %v; ParseEntryShared: %v", err, errShared)
+		}
 		if err != nil {
-			if e != nil {
+			if e != nil || es != nil {
 				t.Fatal("non-nil entry with error")
 			}
 			return
 		}
-		if !bytes.Equal(e.Bytes(), b) {
+		if !bytes.Equal(e.Bytes(), b) || !bytes.Equal(es.Bytes(), b) {
 			t.Fatalf("re-encoding differs")
+		}
+		if len(es.Body) > 0 && &es.Body[0] != &b[len(b)-schnorr.SignatureSize-len(es.Body)] {
+			t.Fatal("ParseEntryShared copied the body")
+		}
+		if len(e.Body) > 0 && &e.Body[0] == &b[len(b)-schnorr.SignatureSize-len(e.Body)] {
+			t.Fatal("ParseEntry's body aliases its input")
 		}
 	})
 }

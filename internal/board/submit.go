@@ -81,7 +81,8 @@ func (s *Submitter) Submit(ctx context.Context, entries [][]byte) ([]Posted, err
 	pos := make([]int, 0, len(entries))
 	for i, raw := range entries {
 		out[i].ID = bulletin.EntryID(raw)
-		e, err := bulletin.ParseEntry(raw)
+		// The parsed entries live until Submit returns, and raw with them.
+		e, err := bulletin.ParseEntryShared(raw)
 		if err != nil {
 			out[i].Err = fmt.Errorf("entry %d: %w", i, err)
 			continue
