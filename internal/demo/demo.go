@@ -243,7 +243,6 @@ func (r *run) cluster(ctx context.Context) ([]*server.Node, []ballot.BoardNode, 
 		c.Replica = func(rc *replica.Config) {
 			rc.MaxBatchBytes = max(rc.MaxBatchBytes, credentialListBytes(r.cfg.Ballots+extraCreds))
 			rc.MaxAppendEntries = min(rc.MaxAppendEntries, demoAppendEntries)
-			rc.LogCache = min(rc.LogCache, demoLogCache)
 		}
 		if i == 1 {
 			c.HTTPListen, c.Bootstrap = r.cfg.HTTPListen, true
@@ -299,13 +298,6 @@ func credentialListBytes(n int) int { return 36*n + 64<<10 }
 // demoAppendEntries bounds the Raft log entries per AppendEntries call
 // (replica.Config.MaxAppendEntries) of the demo's nodes.
 const demoAppendEntries = 8
-
-// demoLogCache is how many Raft log entries each demo node keeps in
-// memory (replica.Config.LogCache). The default 1024 entries of up to
-// 1 MiB held the whole log of a 10,000-voter demo on all three nodes: the
-// largest heap item (followers' entries as Raft's msgpack decoded them,
-// the leader's as the replica encoded them).
-const demoLogCache = 32
 
 func waitLeader(ctx context.Context, cl *apiclient.Client) error {
 	deadline := time.Now().Add(30 * time.Second)

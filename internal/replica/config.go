@@ -90,10 +90,14 @@ type Config struct {
 	// call and those raft hands the FSM at once (at most 1024).
 	MaxAppendEntries int
 	// LogCache is how many of the newest Raft log entries each node keeps
-	// in memory (raft.NewLogCache; default 1024). An entry holds up to
-	// MaxBatch commands (≈ 1 MiB of ballots), so the cache can hold the
-	// whole of a large board's recent log on every node: a node that runs
-	// beside others in one process (urna demo) keeps it small.
+	// in memory (raft.NewLogCache; default 16): enough for the entries
+	// in flight to the followers and not yet applied. An entry holds up to
+	// MaxBatch commands (≈ 1 MiB of ballots). Why no more: the former
+	// default, 1024, held up to 1 GiB of recent log on every node; every
+	// entry then took fresh memory, and the kernel's first touch of it
+	// cost the board 25-30 % of its CPU per post (bench/README.md, "The
+	// Raft log cache"). An entry no longer cached is read from the log
+	// store (one pread of its record).
 	LogCache int
 }
 
@@ -148,7 +152,7 @@ func DefaultConfig() Config {
 		LeaderLeaseTimeout: 1000 * time.Millisecond,
 		CommitTimeout:      5 * time.Millisecond,
 		MaxAppendEntries:   64,
-		LogCache:           1024,
+		LogCache:           16,
 	}
 }
 
