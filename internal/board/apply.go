@@ -482,7 +482,8 @@ func (f *FSM) applyEntry(tx store.WriteTx, v *state, seq uint64, raw []byte, at 
 		return fmt.Errorf("board: rules state at entry %d, log at %d", v.rules.Entries, seq)
 	}
 	f.bodies.decoded = nil
-	eff, err := f.rules.ApplyHeader(v.rules, txIndex{tx}, e)
+	ix := &txIndex{tx: tx}
+	eff, err := f.rules.ApplyHeader(v.rules, ix, e)
 	if err != nil {
 		return err
 	}
@@ -533,7 +534,7 @@ func (f *FSM) applyEntry(tx store.WriteTx, v *state, seq uint64, raw []byte, at 
 	if lb := eff.LastBallot; lb != nil {
 		// A credential's first ballot counts one more voter (revotes do
 		// not): voters_voted of the API, kept in the same transaction.
-		prev, err := tx.Get(store.NSCredential, lb.Credential[:])
+		prev, err := ix.credentialRow(lb.Credential)
 		if err != nil {
 			return err
 		}

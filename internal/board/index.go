@@ -59,15 +59,40 @@ func isDomain(err error) bool {
 
 // txIndex is bulletin.Index over a store transaction: reads see the
 // effects written earlier in the same transaction.
-type txIndex struct{ tx store.ReadTx }
-
-func (x txIndex) HasCredential(cred [32]byte) (bool, error) {
-	return x.has(store.NSCredential, cred[:])
+type txIndex struct {
+	tx store.ReadTx
+	// lastCred is the credential HasCredential last found and its stored
+	// value, for the apply of the same entry (credentialRow): a ballot's
+	// credential is read once, by the rules, not again for its effects.
+	lastCred      [32]byte
+	lastCredValue []byte
 }
 
-func (x txIndex) EntrySeen(id [32]byte) (bool, error) { return x.has(store.NSEntryHash, id[:]) }
+func (x *txIndex) HasCredential(cred [32]byte) (bool, error) {
+	v, err := x.tx.Get(store.NSCredential, cred[:])
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	x.lastCred, x.lastCredValue = cred, v
+	return true, nil
+}
 
-func (x txIndex) Tracker(tracker [32]byte) (bulletin.TrackerRecord, bool, error) {
+// credentialRow is cred's stored value, read again unless HasCredential
+// just found it. The index MUST be of the entry being applied, before its
+// effects are written.
+func (x *txIndex) credentialRow(cred [32]byte) ([]byte, error) {
+	if x.lastCredValue != nil && x.lastCred == cred {
+		return x.lastCredValue, nil
+	}
+	return x.tx.Get(store.NSCredential, cred[:])
+}
+
+func (x *txIndex) EntrySeen(id [32]byte) (bool, error) { return x.has(store.NSEntryHash, id[:]) }
+
+func (x *txIndex) Tracker(tracker [32]byte) (bulletin.TrackerRecord, bool, error) {
 	v, err := x.tx.Get(store.NSTracker, tracker[:])
 	if errors.Is(err, store.ErrNotFound) {
 		return bulletin.TrackerRecord{}, false, nil
@@ -79,7 +104,7 @@ func (x txIndex) Tracker(tracker [32]byte) (bulletin.TrackerRecord, bool, error)
 	return rec, err == nil, err
 }
 
-func (x txIndex) has(ns store.Namespace, key []byte) (bool, error) {
+func (x *txIndex) has(ns store.Namespace, key []byte) (bool, error) {
 	_, err := x.tx.Get(ns, key)
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
