@@ -286,13 +286,7 @@ func tornTestLog(t *testing.T) ([]byte, []int64) {
 	storeRange(t, w, 4, 4)
 	storeRange(t, w, 5, 6)
 	offs := slices.Clone(w.segs[0].offs)
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(filepath.Join(dir, segmentName(1)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := closeAndReadFirstSegment(t, w, dir)
 	if int64(len(b)) != offs[len(offs)-1] {
 		t.Fatalf("segment is %d bytes, its index ends at %d", len(b), offs[len(offs)-1])
 	}
@@ -467,13 +461,7 @@ func TestAttackWALForgedRecordInPayload(t *testing.T) {
 		t.Fatal(err)
 	}
 	end := w.segs[0].offs[4]
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(filepath.Join(dir, segmentName(1)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := closeAndReadFirstSegment(t, w, dir)
 	for _, cut := range []int64{end - 2000, end - 1} {
 		w2, _, err := openSegmentBytes(t, b[:cut])
 		if err != nil {
@@ -565,13 +553,7 @@ func TestAttackWALForgedBatchInDamagedRecord(t *testing.T) {
 	storeRange(t, w, 2, 2)
 	storeRange(t, w, 3, 3)
 	rec1 := w.segs[0].offs[0]
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(filepath.Join(dir, segmentName(1)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := closeAndReadFirstSegment(t, w, dir)
 	// The forged header claims every byte to the end of the file.
 	at := bytes.Index(b, forgedLong)
 	if at < 0 {
@@ -580,9 +562,23 @@ func TestAttackWALForgedBatchInDamagedRecord(t *testing.T) {
 	binary.BigEndian.PutUint32(b[at:], uint32(len(b)-at))
 	binary.BigEndian.PutUint32(b[at+12:], crc32.Checksum(b[at:at+12], castagnoli))
 	b[rec1] ^= 0xff // record 1's length: its header no longer checks
-	_, _, err = openSegmentBytes(t, b)
+	_, _, err := openSegmentBytes(t, b)
 	want := fmt.Sprintf("segment %s offset %d: ", segmentName(1), rec1)
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("open = %v, want a refusal containing %q (records 1..3 were acknowledged)", err, want)
 	}
+}
+
+// closeAndReadFirstSegment closes w, kept in dir, and returns the bytes of
+// its first segment file.
+func closeAndReadFirstSegment(t *testing.T, w *wal, dir string) []byte {
+	t.Helper()
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, segmentName(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -123,7 +123,6 @@ func DigestOf(l Label, items ...[]byte) [32]byte {
 	return digestSum(h)
 }
 
-// digestStart is SHA-256 after the length-prefixed tag of l.
 // DigestOfJoined is DigestOf(l, item) for the one item that is parts
 // concatenated, without copying them into one slice.
 func DigestOfJoined(l Label, parts ...[]byte) [32]byte {
@@ -141,6 +140,7 @@ func DigestOfJoined(l Label, parts ...[]byte) [32]byte {
 	return digestSum(h)
 }
 
+// digestStart is SHA-256 after the length-prefixed tag of l.
 func digestStart(l Label) hash.Hash {
 	tag := l.Tag()
 	h := sha256.New()
