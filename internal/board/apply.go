@@ -126,6 +126,32 @@ func (f *FSM) ApplyEntries(entries []replica.Entry) [][]replica.Result {
 	return out
 }
 
+// acceptedValue is the Result.Value of an accepted entry command: the
+// entry's ID, then its tracker if it has one (a ballot, an audited
+// ballot). The leader's Submitter answers the post with them
+// (postedValue) instead of hashing the entry again.
+func acceptedValue(eff *bulletin.Effects) []byte {
+	if eff.Tracker == nil {
+		return bytes.Clone(eff.ID[:])
+	}
+	v := make([]byte, 64)
+	copy(v, eff.ID[:])
+	copy(v[32:], eff.Tracker.Tracker[:])
+	return v
+}
+
+// postedValue reads acceptedValue's v: the entry's ID, and its tracker or
+// nil. ok is false for any other value.
+func postedValue(v []byte) (id [32]byte, tracker []byte, ok bool) {
+	switch len(v) {
+	case 32:
+		return [32]byte(v), nil, true
+	case 64:
+		return [32]byte(v), v[32:64:64], true
+	}
+	return id, nil, false
+}
+
 // committedBlock is a block of election v built by an apply.
 type committedBlock struct {
 	v   *state
@@ -391,9 +417,12 @@ func (f *FSM) newBlockBuilder(tx store.WriteTx, v *state, stamp uint64, n int) (
 // entry applies one entry command, filling r.
 func (b *blockBuilder) entry(c *entryCmd, r *replica.Result) error {
 	seq := b.v.entries
-	if err := b.checkBytes(len(c.entry)); err != nil {
-		r.Err = err
-	} else if err := b.f.applyEntry(b.tx, b.v, seq, c.entry, b.blockTime); err != nil {
+	var eff *bulletin.Effects
+	err := b.checkBytes(len(c.entry))
+	if err == nil {
+		eff, err = b.f.applyEntry(b.tx, b.v, seq, c.entry, b.blockTime)
+	}
+	if err != nil {
 		if !isDomain(err) {
 			return err
 		}
@@ -407,7 +436,7 @@ func (b *blockBuilder) entry(c *entryCmd, r *replica.Result) error {
 		b.batch = append(b.batch, c.entry)
 		b.v.entries++
 		b.v.bytes += uint64(len(c.entry))
-		r.Seq = seq
+		r.Seq, r.Value = seq, acceptedValue(eff)
 	}
 	// Once the Raft entry has a block, every later command's time
 	// counts, rejected or not (as it always has: block times are part of
@@ -463,8 +492,9 @@ func (b *blockBuilder) finish() (*Block, error) {
 
 // applyEntry runs the election rules on the entry with sequence number seq
 // against the state in tx and v, writes the rules' effects (SPEC.md §3.9)
-// to tx and updates v. at is the time of the block that will hold the
-// entry, for a version-4 window. A rejection leaves tx and v unchanged.
+// to tx and updates v, and returns them. at is the time of the block that
+// will hold the entry, for a version-4 window. A rejection leaves tx and v
+// unchanged.
 //
 // It reads the entry with bulletin.ReadHeader, which checks the layout but
 // does not decode the author key and signature: the proposing node decoded
@@ -472,29 +502,29 @@ func (b *blockBuilder) finish() (*Block, error) {
 // SPEC.md §3.9.1), and the two square roots of a strict decode per entry
 // and replica were the largest cost of Apply. The manifest and a deal are
 // decoded once, by the rules (applyBodies keeps the object).
-func (f *FSM) applyEntry(tx store.WriteTx, v *state, seq uint64, raw []byte, at uint64) error {
+func (f *FSM) applyEntry(tx store.WriteTx, v *state, seq uint64, raw []byte, at uint64) (*bulletin.Effects, error) {
 	e, err := bulletin.ReadHeader(raw)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	e.Time = at
 	if v.rules.Entries != seq {
-		return fmt.Errorf("board: rules state at entry %d, log at %d", v.rules.Entries, seq)
+		return nil, fmt.Errorf("board: rules state at entry %d, log at %d", v.rules.Entries, seq)
 	}
 	f.bodies.decoded = nil
 	ix := &txIndex{tx: tx}
 	eff, err := f.rules.ApplyHeader(v.rules, ix, e)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	switch e.Type {
 	case bulletin.TypeManifest:
 		m, ok := f.bodies.decoded.(*ballot.Manifest)
 		if !ok {
-			return fmt.Errorf("board: the rules accepted a manifest they did not decode (%T)", f.bodies.decoded)
+			return nil, fmt.Errorf("board: the rules accepted a manifest they did not decode (%T)", f.bodies.decoded)
 		}
 		if err := tx.Put(store.NSMeta, keyManifest, e.Body); err != nil {
-			return err
+			return nil, err
 		}
 		v.manifest = newElection(m, bytes.Clone(e.Body)) // e.Body aliases the command
 	case bulletin.TypeDKGDeal:
@@ -503,32 +533,32 @@ func (f *FSM) applyEntry(tx store.WriteTx, v *state, seq uint64, raw []byte, at 
 		// whose dealer index is the author's trustee index).
 		d, ok := f.bodies.decoded.(*tally.DealerPost)
 		if !ok {
-			return fmt.Errorf("board: the rules accepted a deal they did not decode (%T)", f.bodies.decoded)
+			return nil, fmt.Errorf("board: the rules accepted a deal they did not decode (%T)", f.bodies.decoded)
 		}
 		if err := tx.Put(store.NSTally, dealKey(d.Dealer), u64(eff.Seq)); err != nil {
-			return err
+			return nil, err
 		}
 	case bulletin.TypeResult:
 		if err := tx.Put(store.NSMeta, keyResult, u64(eff.Seq)); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if err := tx.Put(store.NSEntryHash, eff.ID[:], u64(eff.Seq)); err != nil {
-		return err
+		return nil, err
 	}
 	for i, c := range eff.Credentials {
 		if err := tx.Put(store.NSCredential, c[:], u64(noBallot)); err != nil {
-			return err
+			return nil, err
 		}
 		if i < len(eff.Weights) && eff.Weights[i] != 1 {
 			if err := tx.Put(store.NSTally, weightKey(c), binary.BigEndian.AppendUint32(nil, eff.Weights[i])); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
 	if eff.Tracker != nil {
 		if err := tx.Put(store.NSTracker, eff.Tracker.Tracker[:], encodeTrackerRecord(eff.Tracker)); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if lb := eff.LastBallot; lb != nil {
@@ -536,18 +566,18 @@ func (f *FSM) applyEntry(tx store.WriteTx, v *state, seq uint64, raw []byte, at 
 		// not): voters_voted of the API, kept in the same transaction.
 		prev, err := ix.credentialRow(lb.Credential)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if len(prev) == 8 && binary.BigEndian.Uint64(prev) == noBallot {
 			if err := addCount(tx, keyVoted, 1); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		if err := tx.Put(store.NSCredential, lb.Credential[:], u64(lb.Seq)); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return eff, nil
 }
 
 // addCount adds n to the u64 counter at key in NSMeta (absent: 0).

@@ -37,7 +37,7 @@ var (
 // Replica is what the board needs from internal/replica (a *replica.Node).
 type Replica interface {
 	Submit(ctx context.Context, cmd []byte) (replica.Result, error)
-	SubmitBatch(ctx context.Context, cmds [][]byte) ([]replica.Result, error)
+	SubmitCommands(ctx context.Context, cmds []replica.Command) ([]replica.Result, error)
 	Leader() (id, apiAddr string)
 	IsLeader() bool
 	Stats() replica.Stats

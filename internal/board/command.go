@@ -155,13 +155,22 @@ func decodeCommand(b []byte) (command, error) {
 }
 
 func encodeEntryCmd(timeMillis uint64, entry []byte) []byte {
-	b := make([]byte, 0, 1+8+4+4+len(entry))
+	b := appendEntryCmdHead(make([]byte, 0, entryCmdHeadLen+len(entry)), timeMillis, len(entry))
+	return append(b, entry...)
+}
+
+// appendEntryCmdHead appends the entry command of an entry of n bytes
+// without the entry: the leader hands the replica this head and the entry
+// apart (replica.Command), and the Raft log entry is the entry's only copy.
+func appendEntryCmdHead(b []byte, timeMillis uint64, n int) []byte {
 	b = append(b, cmdEntry)
 	b = binary.BigEndian.AppendUint64(b, timeMillis)
 	b = binary.BigEndian.AppendUint32(b, 1)
-	b = binary.BigEndian.AppendUint32(b, uint32(len(entry)))
-	return append(b, entry...)
+	return binary.BigEndian.AppendUint32(b, uint32(n))
 }
+
+// entryCmdHeadLen is the length of an entry command's head.
+const entryCmdHeadLen = 1 + 8 + 4 + 4
 
 func decodeEntryCmd(b []byte) (command, error) {
 	if len(b) < 16 {

@@ -369,11 +369,11 @@ type blockingReplica struct {
 }
 
 func (r *blockingReplica) Submit(ctx context.Context, cmd []byte) (replica.Result, error) {
-	_, err := r.SubmitBatch(ctx, [][]byte{cmd})
+	_, err := r.SubmitCommands(ctx, []replica.Command{{Body: cmd}})
 	return replica.Result{}, err
 }
 
-func (r *blockingReplica) SubmitBatch(ctx context.Context, cmds [][]byte) ([]replica.Result, error) {
+func (r *blockingReplica) SubmitCommands(ctx context.Context, cmds []replica.Command) ([]replica.Result, error) {
 	r.mu.Lock()
 	r.waiting++
 	r.mu.Unlock()

@@ -59,7 +59,7 @@ type Posted struct {
 	Err     error
 }
 
-// maxSubmitBytes bounds the framed commands of one SubmitBatch call; larger
+// maxSubmitBytes bounds the framed commands of one SubmitCommands call; larger
 // submissions are split into several Raft entries, in order.
 const maxSubmitBytes = 512 << 10
 
@@ -80,7 +80,6 @@ func (s *Submitter) Submit(ctx context.Context, entries [][]byte) ([]Posted, err
 	parsed := make([]*bulletin.Entry, 0, len(entries))
 	pos := make([]int, 0, len(entries))
 	for i, raw := range entries {
-		out[i].ID = bulletin.EntryID(raw)
 		// The parsed entries live until Submit returns, and raw with them.
 		e, err := bulletin.ParseEntryShared(raw)
 		if err != nil {
@@ -158,44 +157,63 @@ func (s *Submitter) Submit(ctx context.Context, entries [][]byte) ([]Posted, err
 	}
 	errs = s.preCheck(v, parsed)
 	s.checks.release()
-	var cmds [][]byte
+	cmds := make([]replica.Command, 0, len(parsed))
 	var cmdPos []int
+	var cmdEntries []*bulletin.Entry
+	// The heads share one allocation, made to size: appends never move it.
+	heads := make([]byte, 0, entryCmdHeadLen*len(parsed))
 	for k, e := range parsed {
 		i := pos[k]
 		if errs[k] != nil {
 			out[i].Err = fmt.Errorf("entry %d: %w", i, errs[k])
 			continue
 		}
-		out[i].Tracker = trackerOf(e)
-		cmds = append(cmds, encodeEntryCmd(now, entries[i]))
-		cmdPos = append(cmdPos, i)
+		at := len(heads)
+		heads = appendEntryCmdHead(heads, now, len(entries[i]))
+		cmds = append(cmds, replica.Command{Head: heads[at:len(heads):len(heads)], Body: entries[i]})
+		cmdPos, cmdEntries = append(cmdPos, i), append(cmdEntries, e)
 	}
+	// The IDs (and trackers) of the accepted entries come with the
+	// FSM's results (acceptedValue); every other post's ID is hashed here.
+	hasID := make([]bool, len(entries))
 	var committed []int
 	for len(cmds) > 0 {
 		n, size := 0, 0
-		for n < len(cmds) && (n == 0 || size+len(cmds[n]) <= maxSubmitBytes) {
-			size += len(cmds[n]) + 4
+		for n < len(cmds) && (n == 0 || size+cmds[n].Len() <= maxSubmitBytes) {
+			size += cmds[n].Len() + 4
 			n++
 		}
-		res, err := r.SubmitBatch(ctx, cmds[:n])
+		res, err := r.SubmitCommands(ctx, cmds[:n])
 		if err != nil {
 			return nil, err
 		}
 		for k, rr := range res {
-			i := cmdPos[k]
-			if rr.Err != nil {
-				if seq, ok := s.alreadyPosted(ctx, rr.Err, out[i].ID); ok {
-					out[i].Seq = seq
-					committed = append(committed, i)
-					continue
+			i, e := cmdPos[k], cmdEntries[k]
+			if rr.Err == nil {
+				id, tr, ok := postedValue(rr.Value)
+				if !ok {
+					id, tr = bulletin.EntryID(entries[i]), trackerOf(e)
+				} else if tr == nil {
+					tr = trackerOf(e) // an audit names a tracker the rules do not burn
 				}
-				out[i].Err, out[i].Tracker = fmt.Errorf("entry %d: %w", i, rr.Err), nil
+				out[i].Seq, out[i].ID, out[i].Tracker, hasID[i] = rr.Seq, id, tr, true
+				committed = append(committed, i)
 				continue
 			}
-			out[i].Seq = rr.Seq
-			committed = append(committed, i)
+			out[i].ID, hasID[i] = bulletin.EntryID(entries[i]), true
+			if seq, ok := s.alreadyPosted(ctx, rr.Err, out[i].ID); ok {
+				out[i].Seq, out[i].Tracker = seq, trackerOf(e)
+				committed = append(committed, i)
+				continue
+			}
+			out[i].Err = fmt.Errorf("entry %d: %w", i, rr.Err)
 		}
-		cmds, cmdPos = cmds[n:], cmdPos[n:]
+		cmds, cmdPos, cmdEntries = cmds[n:], cmdPos[n:], cmdEntries[n:]
+	}
+	for i := range out {
+		if !hasID[i] {
+			out[i].ID = bulletin.EntryID(entries[i])
+		}
 	}
 	if err := s.locate(ctx, out, committed); err != nil {
 		return nil, err

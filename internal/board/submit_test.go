@@ -75,6 +75,48 @@ func TestAttackPrecheckBlamesOnlyTheBadBallots(t *testing.T) {
 	c.mustReject("a forged signature alone", withSig(other, entries[3]), bulletin.ErrInvalidSignature)
 }
 
+// TestSubmitAnswers: a post's answer names the entry's ID, whether it was
+// accepted, refused before proposal or refused by the rules, and an
+// accepted ballot's or audit's tracker, the same on a resubmission (the
+// leader takes an accepted entry's ID and tracker from its own apply, and
+// hashes every other post itself).
+func TestSubmitAnswers(t *testing.T) {
+	e, c := newThreeNodes(t, 4)
+	c.openElection(e)
+	good, b0, s0 := e.BallotEntry(0, testonly.Pick(0, 1))
+	other, b1, _ := e.BallotEntry(1, testonly.Pick(1, 0))
+	_, b2, s2 := e.BallotEntry(2, testonly.Pick(2, 1))
+	audit := e.AuditEntry(b2, s2)
+	short := good[:len(good)-1]
+	audited := e.AuditedEntry(3, b0, s0) // protocol 1.1: the rules refuse it
+	entries := [][]byte{good, short, other, audit, audited}
+	t0, t1, t2 := b0.Tracker(), b1.Tracker(), b2.Tracker()
+	wantTracker := [][]byte{t0[:], nil, t1[:], t2[:], nil}
+	check := func(name string, res []Posted, accepted []bool) {
+		t.Helper()
+		for i, r := range res {
+			if r.ID != bulletin.EntryID(entries[i]) {
+				t.Errorf("%s: entry %d: ID %x, want %x", name, i, r.ID[:8], bulletin.EntryID(entries[i]))
+			}
+			if (r.Err == nil) != accepted[i] {
+				t.Errorf("%s: entry %d: accepted %v, want %v (%v)", name, i, r.Err == nil, accepted[i], r.Err)
+			}
+			if r.Err == nil && !bytes.Equal(r.Tracker, wantTracker[i]) {
+				t.Errorf("%s: entry %d: tracker %x, want %x", name, i, r.Tracker, wantTracker[i])
+			}
+		}
+	}
+	first := c.submit(entries...)
+	check("first", first, []bool{true, false, true, true, false})
+	again := c.submit(entries...)
+	check("again", again, []bool{true, false, true, true, false})
+	for _, i := range []int{0, 2, 3} {
+		if again[i].Seq != first[i].Seq {
+			t.Errorf("entry %d resubmitted at %d, first at %d", i, again[i].Seq, first[i].Seq)
+		}
+	}
+}
+
 // BenchmarkPreCheck compares the node's pre-check of 512 cast ballots with
 // their envelope signatures and proofs in one multi-scalar multiplication
 // (joint, preCheckBallots) against two (separate, bulletin.PreCheck then

@@ -39,11 +39,32 @@ func isCommandEntry(data []byte) bool {
 	return len(data) >= entryHeaderLen && data[0] == entryVersion && data[1] == kindCommands
 }
 
+// A Command is one FSM command handed to Submit in two parts: the command
+// is Head followed by Body, and the FSM receives it as one slice. The
+// split lets a caller put its own header before a payload it holds (a
+// voter's 2 KB entry) without first copying both into one buffer: the log
+// entry is then the payload's only copy.
+type Command struct {
+	Head, Body []byte
+}
+
+// Len is the command's length.
+func (c Command) Len() int { return len(c.Head) + len(c.Body) }
+
+// wholeCommands wraps commands given whole.
+func wholeCommands(cmds [][]byte) []Command {
+	out := make([]Command, len(cmds))
+	for i, c := range cmds {
+		out[i].Body = c
+	}
+	return out
+}
+
 // entrySize returns the encoded size of an entry carrying cmds.
-func entrySize(cmds [][]byte) int {
+func entrySize(cmds []Command) int {
 	n := entryHeaderLen
 	for _, c := range cmds {
-		n += cmdHeaderLen + len(c)
+		n += cmdHeaderLen + c.Len()
 	}
 	return n
 }
@@ -51,7 +72,7 @@ func entrySize(cmds [][]byte) int {
 // encodeEntry frames cmds. It panics on inputs that the decoder would reject
 // (no commands, unknown kind, a command longer than 4 GiB): those are
 // programming errors, checked before by Submit.
-func encodeEntry(kind byte, cmds [][]byte) []byte {
+func encodeEntry(kind byte, cmds []Command) []byte {
 	if len(cmds) == 0 || (kind != kindCommands && kind != kindMembership) {
 		panic("replica: encodeEntry: invalid entry")
 	}
@@ -59,11 +80,12 @@ func encodeEntry(kind byte, cmds [][]byte) []byte {
 	b = append(b, entryVersion, kind)
 	b = binary.BigEndian.AppendUint32(b, uint32(len(cmds)))
 	for _, c := range cmds {
-		if uint64(len(c)) > 1<<32-1 {
+		if uint64(c.Len()) > 1<<32-1 {
 			panic("replica: encodeEntry: command too long")
 		}
-		b = binary.BigEndian.AppendUint32(b, uint32(len(c)))
-		b = append(b, c...)
+		b = binary.BigEndian.AppendUint32(b, uint32(c.Len()))
+		b = append(b, c.Head...)
+		b = append(b, c.Body...)
 	}
 	return b
 }

@@ -13,7 +13,7 @@ import (
 )
 
 func TestEntryGolden(t *testing.T) {
-	got := encodeEntry(kindCommands, [][]byte{[]byte("ab"), {}, []byte("c")})
+	got := encodeEntry(kindCommands, wholeCommands([][]byte{[]byte("ab"), {}, []byte("c")}))
 	const want = "01" + "01" + "00000003" + "00000002" + "6162" + "00000000" + "00000001" + "63"
 	if hex.EncodeToString(got) != want {
 		t.Fatalf("encoding = %x, want %s", got, want)
@@ -24,8 +24,24 @@ func TestEntryGolden(t *testing.T) {
 	}
 }
 
+// TestEntryCommandParts: a command given as Head and Body is framed as the
+// same command given whole, however it is cut.
+func TestEntryCommandParts(t *testing.T) {
+	whole := [][]byte{[]byte("header+body"), {}, []byte("c")}
+	want := encodeEntry(kindCommands, wholeCommands(whole))
+	for cut := 0; cut <= len(whole[0]); cut++ {
+		parts := []Command{{Head: whole[0][:cut], Body: whole[0][cut:]}, {}, {Head: whole[2]}}
+		if got := encodeEntry(kindCommands, parts); !bytes.Equal(got, want) {
+			t.Fatalf("cut at %d: %x, want %x", cut, got, want)
+		}
+		if entrySize(parts) != len(want) {
+			t.Fatalf("cut at %d: entrySize %d, want %d", cut, entrySize(parts), len(want))
+		}
+	}
+}
+
 func TestEntryRejects(t *testing.T) {
-	valid := encodeEntry(kindCommands, [][]byte{[]byte("ab")})
+	valid := encodeEntry(kindCommands, wholeCommands([][]byte{[]byte("ab")}))
 	for name, b := range map[string][]byte{
 		"empty":          {},
 		"short header":   valid[:5],
@@ -90,8 +106,8 @@ func TestSnapHeaderRoundTrip(t *testing.T) {
 // FuzzDecodeEntry: the decoder never panics, and whatever it accepts
 // re-encodes to the same bytes (one encoding per entry).
 func FuzzDecodeEntry(f *testing.F) {
-	f.Add(encodeEntry(kindCommands, [][]byte{[]byte("ab"), {}, []byte("c")}))
-	f.Add(encodeEntry(kindMembership, [][]byte{encodeMemberOp(memberOp{op: opSetAPI, id: "n1", addr: "x"})}))
+	f.Add(encodeEntry(kindCommands, wholeCommands([][]byte{[]byte("ab"), {}, []byte("c")})))
+	f.Add(encodeEntry(kindMembership, wholeCommands([][]byte{encodeMemberOp(memberOp{op: opSetAPI, id: "n1", addr: "x"})})))
 	f.Add([]byte{1, 1, 0xff, 0xff, 0xff, 0xff})
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -99,7 +115,7 @@ func FuzzDecodeEntry(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if got := encodeEntry(e.kind, e.cmds); !bytes.Equal(got, b) {
+		if got := encodeEntry(e.kind, wholeCommands(e.cmds)); !bytes.Equal(got, b) {
 			t.Fatalf("round trip: %x != %x", got, b)
 		}
 		if e.kind == kindMembership {

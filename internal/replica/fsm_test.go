@@ -39,7 +39,7 @@ func cmdLog(index uint64, cmds ...string) *raft.Log {
 	for _, c := range cmds {
 		bs = append(bs, []byte(c))
 	}
-	return &raft.Log{Index: index, Type: raft.LogCommand, Data: encodeEntry(kindCommands, bs)}
+	return &raft.Log{Index: index, Type: raft.LogCommand, Data: encodeEntry(kindCommands, wholeCommands(bs))}
 }
 
 // batchLogs is a run of committed logs as raft hands them to ApplyBatch:
@@ -51,7 +51,7 @@ func batchLogs() []*raft.Log {
 		cmdLog(2, "reject"),
 		{Index: 3, Type: raft.LogConfiguration, Data: []byte("raft's own")},
 		cmdLog(4, "c"),
-		{Index: 5, Type: raft.LogCommand, Data: encodeEntry(kindMembership, [][]byte{encodeMemberOp(memberOp{op: opSetAPI, id: "n2", addr: "127.0.0.1:8002"})})},
+		{Index: 5, Type: raft.LogCommand, Data: encodeEntry(kindMembership, wholeCommands([][]byte{encodeMemberOp(memberOp{op: opSetAPI, id: "n2", addr: "127.0.0.1:8002"})}))},
 		cmdLog(6, "d", "e", "f"),
 		cmdLog(7, "g"),
 	}

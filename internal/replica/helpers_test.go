@@ -119,7 +119,7 @@ type listSnapshot struct {
 func (s *listSnapshot) Persist(sink raft.SnapshotSink) error {
 	b := binary.BigEndian.AppendUint64(nil, s.applied)
 	if len(s.cmds) > 0 {
-		b = append(b, encodeEntry(kindCommands, s.cmds)...)
+		b = append(b, encodeEntry(kindCommands, wholeCommands(s.cmds))...)
 	}
 	if _, err := sink.Write(b); err != nil {
 		_ = sink.Cancel()

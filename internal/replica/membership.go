@@ -97,7 +97,7 @@ func (n *Node) applyMembers(ctx context.Context, ops ...memberOp) error {
 	for i, op := range ops {
 		cmds[i] = encodeMemberOp(op)
 	}
-	f := n.raft.Apply(encodeEntry(kindMembership, cmds), n.cfg.ApplyTimeout)
+	f := n.raft.Apply(encodeEntry(kindMembership, wholeCommands(cmds)), n.cfg.ApplyTimeout)
 	if err := n.await(ctx, f); err != nil {
 		return n.mapRaftErr(err)
 	}

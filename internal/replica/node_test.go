@@ -63,6 +63,29 @@ func TestSubmitResults(t *testing.T) {
 	}
 }
 
+// TestSubmitCommands: commands given in two parts reach every FSM whole,
+// in order, in one entry, and are checked against the limits whole.
+func TestSubmitCommands(t *testing.T) {
+	c := newCluster(t, 3, nil)
+	l := c.leader()
+	ctx := context.Background()
+	res, err := l.SubmitCommands(ctx, []Command{{Head: []byte("he"), Body: []byte("ad")}, {Body: []byte("reject")}, {Head: []byte("b")}, {Head: []byte("re"), Body: []byte("ject")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 4 || res[0].Err != nil || !errors.Is(res[1].Err, errRejected) || res[2].Err != nil || !errors.Is(res[3].Err, errRejected) {
+		t.Fatalf("results = %+v", res)
+	}
+	if res[0].Index == 0 || res[0].Index != res[3].Index {
+		t.Fatalf("the commands must be one entry: %+v", res)
+	}
+	c.waitAgree([][]byte{[]byte("head"), []byte("b")})
+	half := make([]byte, l.cfg.MaxCommandBytes/2+1)
+	if _, err := l.SubmitCommands(ctx, []Command{{Head: half, Body: half}}); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("a command whose parts together pass MaxCommandBytes: %v", err)
+	}
+}
+
 func TestOverloaded(t *testing.T) {
 	c := newCluster(t, 1, func(cfg *Config) {
 		cfg.QueueSize = 1

@@ -17,7 +17,7 @@ func listState(applied uint64, cmds [][]byte) func(io.Writer) error {
 	return func(w io.Writer) error {
 		b := binary.BigEndian.AppendUint64(nil, applied)
 		if len(cmds) > 0 {
-			b = append(b, encodeEntry(kindCommands, cmds)...)
+			b = append(b, encodeEntry(kindCommands, wholeCommands(cmds))...)
 		}
 		_, err := w.Write(b)
 		return err

@@ -10,7 +10,7 @@ import (
 
 type request struct {
 	ctx  context.Context
-	cmds [][]byte
+	cmds []Command
 	size int // framed size of cmds
 	done chan response
 }
@@ -46,12 +46,19 @@ func (n *Node) Submit(ctx context.Context, cmd []byte) (Result, error) {
 // before it, if any, was applied. The caller MUST NOT modify cmds until
 // SubmitBatch returns.
 func (n *Node) SubmitBatch(ctx context.Context, cmds [][]byte) ([]Result, error) {
+	return n.SubmitCommands(ctx, wholeCommands(cmds))
+}
+
+// SubmitCommands is SubmitBatch with each command given in two parts
+// (Command): the log entry is the only copy the node makes of them. The
+// caller MUST NOT modify the parts until SubmitCommands returns.
+func (n *Node) SubmitCommands(ctx context.Context, cmds []Command) ([]Result, error) {
 	if len(cmds) == 0 {
 		return nil, nil
 	}
 	size := entrySize(cmds) - entryHeaderLen
 	if large := entryHeaderLen+size > n.cfg.MaxBatchBytes; large {
-		if len(cmds) > 1 || len(cmds[0]) > n.cfg.MaxCommandBytes {
+		if len(cmds) > 1 || cmds[0].Len() > n.cfg.MaxCommandBytes {
 			return nil, fmt.Errorf("%w: %d commands, %d bytes (a batch holds %d bytes, one command %d)",
 				ErrTooLarge, len(cmds), size, n.cfg.MaxBatchBytes, max(n.cfg.MaxCommandBytes, n.cfg.MaxBatchBytes))
 		}
@@ -181,7 +188,7 @@ func (n *Node) runBatcher() {
 
 // send frames batch into one entry and hands it to raft.
 func (n *Node) send(batch []*request, count int, inflight chan struct{}) {
-	cmds := make([][]byte, 0, count)
+	cmds := make([]Command, 0, count)
 	for _, r := range batch {
 		cmds = append(cmds, r.cmds...)
 	}
