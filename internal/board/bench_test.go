@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"sync"
@@ -233,6 +234,10 @@ func benchBoard(b *testing.B, skip bool) {
 	}
 	b.ReportMetric(float64((after.cpu-before.cpu).Microseconds())/n, "cpu-µs/post")
 	b.ReportMetric(float64(after.commits-before.commits)/n, "commits/post")
+	// The bytes allocated a post, all nodes together: steadier from run to
+	// run than the CPU on a shared machine, and what each copy or
+	// allocation cut removes.
+	b.ReportMetric(float64(after.alloc-before.alloc)/n, "alloc-B/post")
 	if d := after.entries - before.entries; d > 0 {
 		b.ReportMetric(n/float64(d), "posts/raft-entry")
 	}
@@ -319,6 +324,7 @@ type benchCounts struct {
 	cpu     time.Duration // user + system CPU of the process
 	commits uint64        // fsynced commits of every state store and Raft log
 	entries uint64        // command entries the leader proposed
+	alloc   uint64        // bytes the process allocated (runtime.MemStats.TotalAlloc)
 }
 
 func takeCounts(nodes []*tnode, leader *tnode, stateCommits *atomic.Uint64) benchCounts {
@@ -329,5 +335,8 @@ func takeCounts(nodes []*tnode, leader *tnode, stateCommits *atomic.Uint64) benc
 		c.commits += n.rep.Stats().LogCommits
 	}
 	c.entries = leader.rep.Stats().Entries
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	c.alloc = ms.TotalAlloc
 	return c
 }

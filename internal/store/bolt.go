@@ -274,7 +274,7 @@ func (s *boltStore) View(ctx context.Context, fn func(ReadTx) error) error {
 		return err
 	}
 	defer s.mu.RUnlock()
-	return h.db.View(func(tx *bolt.Tx) error { return fn(&boltTx{tx: tx, filters: &txFilters{}}) })
+	return h.db.View(func(tx *bolt.Tx) error { return fn(&boltTx{tx: tx, filters: &txFilters{}, cursors: txCursors{}}) })
 }
 
 func (s *boltStore) Update(ctx context.Context, fn func(WriteTx) error) error {
@@ -288,7 +288,7 @@ func (s *boltStore) Update(ctx context.Context, fn func(WriteTx) error) error {
 			tx.Bucket(name).FillPercent = 1.0
 		}
 		levels, filters := &txLevels{}, &txFilters{}
-		if err := fn(&boltTx{tx: tx, levels: levels, filters: filters}); err != nil {
+		if err := fn(&boltTx{tx: tx, levels: levels, filters: filters, cursors: txCursors{}}); err != nil {
 			return err
 		}
 		return levels.merge(tx, filters)
@@ -552,13 +552,39 @@ type boltTx struct {
 	levels  *txLevels    // an Update's writes to leveled namespaces
 	filters *txFilters   // the transaction's levels' filters, read or changed
 	pb      *bolt.Bucket // the partition's bucket (part > 0), once found
+	cursors txCursors    // the transaction's lookup cursors (nil: none kept)
 }
 
 func (t *boltTx) In(p Partition) ReadTx {
-	return &boltTx{tx: t.tx, part: p, levels: t.levels, filters: t.filters}
+	return &boltTx{tx: t.tx, part: p, levels: t.levels, filters: t.filters, cursors: t.cursors}
 }
 func (t *boltTx) WriteIn(p Partition) WriteTx {
-	return &boltTx{tx: t.tx, part: p, levels: t.levels, filters: t.filters}
+	return &boltTx{tx: t.tx, part: p, levels: t.levels, filters: t.filters, cursors: t.cursors}
+}
+
+// txCursors keeps one cursor per bucket a transaction looked a key up in.
+// bbolt's Bucket.Get makes a cursor and grows its stack for every call,
+// and an apply looks up three keys per ballot in two or more buckets each;
+// a kept cursor's Seek starts from the root again and reuses its stack. A
+// bucket dropped in the transaction (a merged level) is never looked up
+// again under its pointer: a level made anew is another bucket.
+type txCursors map[*bolt.Bucket]*bolt.Cursor
+
+// get is b.Get(key), through t's kept cursor of b if t keeps cursors.
+func (t *boltTx) get(b *bolt.Bucket, key []byte) []byte {
+	if t.cursors == nil {
+		return b.Get(key)
+	}
+	c := t.cursors[b]
+	if c == nil {
+		c = b.Cursor()
+		t.cursors[b] = c
+	}
+	// Seek gives a nested bucket's key with a nil value, as Get gives nil.
+	if k, v := c.Seek(key); bytes.Equal(k, key) {
+		return v
+	}
+	return nil
 }
 
 // bucket returns the partition's bucket name, or nil if the partition was
@@ -739,7 +765,7 @@ func (t *boltTx) Get(ns Namespace, key []byte) ([]byte, error) {
 			return nil, err
 		}
 	} else if b := t.bucket(nsBucket(ns)); b != nil {
-		v = b.Get(key)
+		v = t.get(b, key)
 		found = v != nil
 	}
 	if !found {

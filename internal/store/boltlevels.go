@@ -303,13 +303,13 @@ func (t *boltTx) getLevels(ns Namespace, key []byte) ([]byte, bool, error) {
 		if b == nil {
 			continue
 		}
-		if v := b.Get(key); v != nil {
+		if v := t.get(b, key); v != nil {
 			v, live, err := t.levelRow(ns, i, key, v)
 			return v, live, err
 		}
 	}
 	if b := t.bucket(nsBucket(ns)); b != nil {
-		if v := b.Get(key); v != nil {
+		if v := t.get(b, key); v != nil {
 			return v, true, nil
 		}
 	}

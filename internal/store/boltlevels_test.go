@@ -138,6 +138,15 @@ func TestBoltLevelsAgreeWithAMap(t *testing.T) {
 				if err != nil || !bytes.Equal(got, v) {
 					return fmt.Errorf("Get(%v, %q) in its own transaction = %q, %v; want %q", ns, k, got, err, v)
 				}
+				// So do reads of other keys, found or not, through the
+				// cursors the transaction keeps over buckets it changed.
+				k2 := key()
+				got2, err := w.Get(ns, k2)
+				if want2, ok := m[p][string(k2)]; ok && (err != nil || string(got2) != want2) {
+					return fmt.Errorf("Get(%v, %q) after writes in its transaction = %q, %v; want %q", ns, k2, got2, err, want2)
+				} else if !ok && !errors.Is(err, store.ErrNotFound) {
+					return fmt.Errorf("Get(%v, %q) after writes in its transaction = %q, %v; want not found", ns, k2, got2, err)
+				}
 			}
 			if err := checkFilters(tx); err != nil {
 				return err
