@@ -31,11 +31,14 @@
 //
 // # Group commit and framing
 //
-// Submit and SubmitBatch are called by many HTTP handlers at once. A single
-// batcher goroutine packs queued commands into one Raft log entry per batch
-// (bounded by Config.MaxBatch, MaxBatchBytes and MaxWait, with at most
-// MaxInflight entries in flight) and hands each caller its own [Result]. The
-// queue is bounded: when full, Submit fails fast with [ErrOverloaded].
+// Submit, SubmitBatch and SubmitCommands are called by many HTTP handlers
+// at once. A single batcher goroutine packs queued commands into one Raft
+// log entry per batch (bounded by Config.MaxBatch, MaxBatchBytes and
+// MaxWait, with at most MaxInflight entries in flight) and hands each caller
+// its own [Result]. The queue is bounded: when full, Submit fails fast with
+// [ErrOverloaded]. A [Command] given in two parts (a caller's header and a
+// payload it holds) is framed straight into the log entry: that entry is
+// the node's only copy of the payload.
 //
 // Every entry this package writes is framed as
 //
