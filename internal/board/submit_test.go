@@ -88,7 +88,7 @@ func TestSubmitAnswers(t *testing.T) {
 	_, b2, s2 := e.BallotEntry(2, testonly.Pick(2, 1))
 	audit := e.AuditEntry(b2, s2)
 	short := good[:len(good)-1]
-	audited := e.AuditedEntry(3, b0, s0) // protocol 1.1: the rules refuse it
+	audited := e.AuditedEntry(3, b0, s0) // voter 3 opening voter 0's ballot: refused
 	entries := [][]byte{good, short, other, audit, audited}
 	t0, t1, t2 := b0.Tracker(), b1.Tracker(), b2.Tracker()
 	wantTracker := [][]byte{t0[:], nil, t1[:], t2[:], nil}
