@@ -10,6 +10,8 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -238,6 +240,12 @@ func benchBoard(b *testing.B, skip bool) {
 	// run than the CPU on a shared machine, and what each copy or
 	// allocation cut removes.
 	b.ReportMetric(float64(after.alloc-before.alloc)/n, "alloc-B/post")
+	// The bytes all nodes sent to their disks a post (Raft logs and state
+	// files): with three nodes on one disk, fsynced writes bind before
+	// the CPU does (bench/README.md, "Where the ceiling is").
+	if before.disk >= 0 && after.disk >= 0 {
+		b.ReportMetric(float64(after.disk-before.disk)/n, "disk-B/post")
+	}
 	if d := after.entries - before.entries; d > 0 {
 		b.ReportMetric(n/float64(d), "posts/raft-entry")
 	}
@@ -325,6 +333,7 @@ type benchCounts struct {
 	commits uint64        // fsynced commits of every state store and Raft log
 	entries uint64        // command entries the leader proposed
 	alloc   uint64        // bytes the process allocated (runtime.MemStats.TotalAlloc)
+	disk    int64         // bytes the process sent to the disk (/proc/self/io write_bytes; -1: unknown)
 }
 
 func takeCounts(nodes []*tnode, leader *tnode, stateCommits *atomic.Uint64) benchCounts {
@@ -338,5 +347,24 @@ func takeCounts(nodes []*tnode, leader *tnode, stateCommits *atomic.Uint64) benc
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	c.alloc = ms.TotalAlloc
+	c.disk = diskWrites()
 	return c
+}
+
+// diskWrites is the bytes the process has sent to the storage layer
+// (Linux's /proc/self/io write_bytes, counted when a page is first
+// dirtied), or -1 where there is no such file.
+func diskWrites() int64 {
+	data, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return -1
+	}
+	for line := range strings.SplitSeq(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "write_bytes: "); ok {
+			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+				return n
+			}
+		}
+	}
+	return -1
 }
