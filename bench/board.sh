@@ -6,7 +6,7 @@
 #   REF=main RUNS=5 bash bench/board.sh compare
 #       the board alone, this tree against commit REF: both test binaries
 #       built first, then run alternately, each line with the load average
-#       then the medians of each side (posts/s, cpu-µs/post, alloc-B/post
+#       then the medians of each side (posts/s, cpu-µs/post, alloc-B/post, disk-B/post
 #       and latencies; alloc-B/post moves least between runs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,7 +32,7 @@ if [[ "${1:-}" == compare ]]; then
 	done
 	# The medians of each side: single runs move ±10 % on a shared machine.
 	for name in "$REF" "this tree"; do
-		for metric in posts/s cpu-µs/post alloc-B/post p50-ms p99-ms; do
+		for metric in posts/s cpu-µs/post alloc-B/post disk-B/post p50-ms p99-ms; do
 			grep -F "$name |" "$tmp/runs" | grep -oE "[0-9.]+ $metric" | cut -d' ' -f1 | sort -n |
 				awk -v n="$name" -v m="$metric" '{v[NR]=$1} END {if (NR) printf "%s: median %s %s (%d runs, %s to %s)\n", n, (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2), m, NR, v[1], v[NR]}'
 		done
