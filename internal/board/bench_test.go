@@ -10,8 +10,6 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -359,11 +357,10 @@ func diskWrites() int64 {
 	if err != nil {
 		return -1
 	}
-	for line := range strings.SplitSeq(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, "write_bytes: "); ok {
-			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-				return n
-			}
+	for line := range bytes.Lines(data) {
+		var n int64
+		if _, err := fmt.Sscanf(string(line), "write_bytes: %d", &n); err == nil {
+			return n
 		}
 	}
 	return -1
