@@ -345,23 +345,6 @@ func takeCounts(nodes []*tnode, leader *tnode, stateCommits *atomic.Uint64) benc
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	c.alloc = ms.TotalAlloc
-	c.disk = diskWrites()
+	c.disk = testonly.ProcIO("write_bytes")
 	return c
-}
-
-// diskWrites is the bytes the process has sent to the storage layer
-// (Linux's /proc/self/io write_bytes, counted when a page is first
-// dirtied), or -1 where there is no such file.
-func diskWrites() int64 {
-	data, err := os.ReadFile("/proc/self/io")
-	if err != nil {
-		return -1
-	}
-	for line := range bytes.Lines(data) {
-		var n int64
-		if _, err := fmt.Sscanf(string(line), "write_bytes: %d", &n); err == nil {
-			return n
-		}
-	}
-	return -1
 }

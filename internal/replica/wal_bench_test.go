@@ -2,13 +2,12 @@ package replica
 
 import (
 	"os"
-	"strconv"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/raft"
+
+	"github.com/urna-vote/urna/internal/testonly"
 )
 
 // BenchmarkLogStoreAppend: the Raft log store alone, as the leader loop
@@ -31,7 +30,7 @@ func BenchmarkLogStoreAppend(b *testing.B) {
 	for i := range data {
 		data[i] = byte(i * 7)
 	}
-	wrote0, cpu0 := procWriteBytes(), processCPU()
+	wrote0, cpu0 := testonly.ProcIO("write_bytes"), testonly.CPUTime()
 	b.ResetTimer()
 	for i := range uint64(b.N) {
 		l := &raft.Log{Index: i + 1, Term: 1, Type: raft.LogCommand, Data: data, AppendedAt: time.Now()}
@@ -45,38 +44,11 @@ func BenchmarkLogStoreAppend(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	b.ReportMetric(float64(processCPU()-cpu0)/float64(time.Microsecond)/float64(b.N), "cpu-µs/entry")
-	if w := procWriteBytes(); w >= 0 && wrote0 >= 0 {
+	b.ReportMetric(float64(testonly.CPUTime()-cpu0)/float64(time.Microsecond)/float64(b.N), "cpu-µs/entry")
+	if w := testonly.ProcIO("write_bytes"); w >= 0 && wrote0 >= 0 {
 		b.ReportMetric(float64(w-wrote0)/float64(b.N), "disk-bytes/entry")
 	}
 	b.ReportMetric(float64(dirSize(dir)), "store-bytes")
-}
-
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// procWriteBytes is the bytes this process caused to be written to
-// storage, or -1.
-func procWriteBytes() int64 {
-	b, err := os.ReadFile("/proc/self/io")
-	if err != nil {
-		return -1
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "write_bytes: "); ok {
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
-				return -1
-			}
-			return n
-		}
-	}
-	return -1
 }
 
 func dirSize(dir string) int64 {

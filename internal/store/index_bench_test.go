@@ -136,15 +136,9 @@ func randomKeys(n int) [][]byte {
 
 // wchar is the bytes the process passed to write system calls so far.
 func wchar(b *testing.B) int64 {
-	data, err := os.ReadFile("/proc/self/io")
-	if err != nil {
-		b.Skipf("no /proc/self/io: %v", err)
-	}
-	var n int64
-	for _, line := range bytes.Split(data, []byte("\n")) {
-		if v, ok := bytes.CutPrefix(line, []byte("wchar: ")); ok {
-			fmt.Sscan(string(v), &n)
-		}
+	n := testonly.ProcIO("wchar")
+	if n < 0 {
+		b.Skip("no wchar in /proc/self/io")
 	}
 	return n
 }
