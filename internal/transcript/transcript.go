@@ -116,9 +116,7 @@ func DigestOf(l Label, items ...[]byte) [32]byte {
 	h := digestStart(l)
 	var n [4]byte
 	for _, it := range items {
-		binary.BigEndian.PutUint32(n[:], uint32(len(it)))
-		h.Write(n[:])
-		h.Write(it)
+		writeItem(h, &n, it)
 	}
 	return digestSum(h)
 }
@@ -127,17 +125,24 @@ func DigestOf(l Label, items ...[]byte) [32]byte {
 // concatenated, without copying them into one slice.
 func DigestOfJoined(l Label, parts ...[]byte) [32]byte {
 	h := digestStart(l)
+	var n [4]byte
+	writeItem(h, &n, parts...)
+	return digestSum(h)
+}
+
+// writeItem writes to h the item that is parts concatenated, as a
+// transcript encodes a byte string: its u32 big-endian length (through
+// the caller's buf, one per digest), then it.
+func writeItem(h hash.Hash, buf *[4]byte, parts ...[]byte) {
 	n := 0
 	for _, p := range parts {
 		n += len(p)
 	}
-	var b [4]byte
-	binary.BigEndian.PutUint32(b[:], uint32(n))
-	h.Write(b[:])
+	binary.BigEndian.PutUint32(buf[:], uint32(n))
+	h.Write(buf[:])
 	for _, p := range parts {
 		h.Write(p)
 	}
-	return digestSum(h)
 }
 
 // digestStart is SHA-256 after the length-prefixed tag of l.
