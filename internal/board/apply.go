@@ -126,32 +126,6 @@ func (f *FSM) ApplyEntries(entries []replica.Entry) [][]replica.Result {
 	return out
 }
 
-// acceptedValue is the Result.Value of an accepted entry command: the
-// entry's ID, then its tracker if it has one (a ballot, an audited
-// ballot). The leader's Submitter answers the post with them
-// (postedValue) instead of hashing the entry again.
-func acceptedValue(eff *bulletin.Effects) []byte {
-	if eff.Tracker == nil {
-		return bytes.Clone(eff.ID[:])
-	}
-	v := make([]byte, 64)
-	copy(v, eff.ID[:])
-	copy(v[32:], eff.Tracker.Tracker[:])
-	return v
-}
-
-// postedValue reads acceptedValue's v: the entry's ID, and its tracker or
-// nil. ok is false for any other value.
-func postedValue(v []byte) (id [32]byte, tracker []byte, ok bool) {
-	switch len(v) {
-	case 32:
-		return [32]byte(v), nil, true
-	case 64:
-		return [32]byte(v), v[32:64:64], true
-	}
-	return id, nil, false
-}
-
 // committedBlock is a block of election v built by an apply.
 type committedBlock struct {
 	v   *state
@@ -386,6 +360,7 @@ type blockBuilder struct {
 	hashes    *overlayHashes
 	batch     [][]byte
 	blockTime uint64
+	values    []byte // the accepted commands' Result.Value, one allocation
 }
 
 // newBlockBuilder starts election v's block of a Raft entry holding n
@@ -396,7 +371,7 @@ func (f *FSM) newBlockBuilder(tx store.WriteTx, v *state, stamp uint64, n int) (
 		return nil, err
 	}
 	// An entry adds one leaf hash and, on average, one interior hash.
-	b := &blockBuilder{f: f, tx: tx, v: v, hashStart: hashStart, batch: make([][]byte, 0, n),
+	b := &blockBuilder{f: f, tx: tx, v: v, hashStart: hashStart, batch: make([][]byte, 0, n), values: make([]byte, 0, 64*n),
 		hashes: &overlayHashes{tx: tx, start: hashStart, pend: make([]tlog.Hash, 0, 2*n+64)}}
 	if v.last != nil {
 		b.blockTime = v.last.Time
@@ -436,7 +411,7 @@ func (b *blockBuilder) entry(c *entryCmd, r *replica.Result) error {
 		b.batch = append(b.batch, c.entry)
 		b.v.entries++
 		b.v.bytes += uint64(len(c.entry))
-		r.Seq, r.Value = seq, acceptedValue(eff)
+		r.Seq, r.Value = seq, b.acceptedValue(eff)
 	}
 	// Once the Raft entry has a block, every later command's time
 	// counts, rejected or not (as it always has: block times are part of
@@ -445,6 +420,33 @@ func (b *blockBuilder) entry(c *entryCmd, r *replica.Result) error {
 		b.blockTime = c.timeMillis
 	}
 	return nil
+}
+
+// acceptedValue is the Result.Value of an accepted entry command: the
+// entry's ID, then its tracker if it has one (a ballot, an audited
+// ballot). The leader's Submitter answers the post with them
+// (postedValue) instead of hashing the entry again. The values of a Raft
+// entry's commands share the builder's one allocation (every replica
+// makes them; only the leader's are read).
+func (b *blockBuilder) acceptedValue(eff *bulletin.Effects) []byte {
+	at := len(b.values)
+	b.values = append(b.values, eff.ID[:]...)
+	if eff.Tracker != nil {
+		b.values = append(b.values, eff.Tracker.Tracker[:]...)
+	}
+	return b.values[at:len(b.values):len(b.values)]
+}
+
+// postedValue reads acceptedValue's v: the entry's ID, and its tracker or
+// nil. ok is false for any other value.
+func postedValue(v []byte) (id [32]byte, tracker []byte, ok bool) {
+	switch len(v) {
+	case 32:
+		return [32]byte(v), nil, true
+	case 64:
+		return [32]byte(v), v[32:64:64], true
+	}
+	return id, nil, false
 }
 
 // checkBytes is the rule of SPEC.md §3.14.5: an entry of n bytes is
