@@ -161,7 +161,8 @@ func encodeEntryCmd(timeMillis uint64, entry []byte) []byte {
 
 // appendEntryCmdHead appends the entry command of an entry of n bytes
 // without the entry: the leader hands the replica this head and the entry
-// apart (replica.Command), and the Raft log entry is the entry's only copy.
+// apart (replica.Command), and the Raft log entry is the first copy of the
+// entry it makes.
 func appendEntryCmdHead(b []byte, timeMillis uint64, n int) []byte {
 	b = append(b, cmdEntry)
 	b = binary.BigEndian.AppendUint64(b, timeMillis)

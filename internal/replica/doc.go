@@ -37,8 +37,9 @@
 // MaxWait, with at most MaxInflight entries in flight) and hands each caller
 // its own [Result]. The queue is bounded: when full, Submit fails fast with
 // [ErrOverloaded]. A [Command] given in two parts (a caller's header and a
-// payload it holds) is framed straight into the log entry: that entry is
-// the node's only copy of the payload.
+// payload it holds) is framed straight into the log entry, with no copy
+// of the payload before it (the log store and the transport then write
+// out that entry as for any other).
 //
 // Every entry this package writes is framed as
 //

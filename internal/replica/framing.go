@@ -43,7 +43,7 @@ func isCommandEntry(data []byte) bool {
 // is Head followed by Body, and the FSM receives it as one slice. The
 // split lets a caller put its own header before a payload it holds (a
 // voter's 2 KB entry) without first copying both into one buffer: the log
-// entry is then the payload's only copy.
+// entry is the first copy made of the payload.
 type Command struct {
 	Head, Body []byte
 }

@@ -50,7 +50,7 @@ func (n *Node) SubmitBatch(ctx context.Context, cmds [][]byte) ([]Result, error)
 }
 
 // SubmitCommands is SubmitBatch with each command given in two parts
-// (Command): the log entry is the only copy the node makes of them. The
+// (Command), framed straight into the log entry without a copy before. The
 // caller MUST NOT modify the parts until SubmitCommands returns.
 func (n *Node) SubmitCommands(ctx context.Context, cmds []Command) ([]Result, error) {
 	if len(cmds) == 0 {
