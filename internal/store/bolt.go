@@ -109,13 +109,13 @@ func partBucket(p Partition) []byte {
 
 // boltFormat is the on-disk layout version in meta/format: 2 since the
 // leveled namespaces (boltlevels.go), 3 since their levels' membership
-// filters. A format 1 file is a file without levels, and is marked 3 when
-// opened; a format 2 file's levels get their filters, in the transaction
-// that marks it 3. A binary that knows only an older format then refuses
-// the file instead of missing rows: format 1's would miss the levels, and
-// format 2's would write levels without filters, which this one would
-// then skip.
-const boltFormat = 3
+// filters, 4 since levels 1 to 3 are sorted runs. An older file is
+// upgraded when opened, in the transaction that marks it 4: a format 1
+// file has no levels; a format 2 or 3 file's levels 1 to 3 are merged
+// into the bases (upgradeLevels). A binary that knows only an older
+// format then refuses the file instead of missing rows: it would not look
+// in the runs.
+const boltFormat = 4
 
 // nsBucket is the bucket name of ns (made once: it is looked up on every
 // Get and Put).
@@ -229,14 +229,14 @@ func initBolt(tx *bolt.Tx) error {
 	meta := tx.Bucket(bktMeta)
 	v := meta.Get(keyFormat)
 	switch {
-	case v == nil || bytes.Equal(v, u64key(1)) || bytes.Equal(v, u64key(2)):
+	case v == nil || bytes.Equal(v, u64key(1)) || bytes.Equal(v, u64key(2)) || bytes.Equal(v, u64key(3)):
 	case len(v) != 8 || binary.BigEndian.Uint64(v) != boltFormat:
 		return fmt.Errorf("unsupported on-disk format %x (want %d)", v, boltFormat)
 	default:
 		return nil
 	}
 	// A new file, or an upgrade: the filters' salt (boltlevels.go), then a
-	// format 2 file's filters.
+	// format 2 or 3 file's levels.
 	if meta.Get(keyFilterSalt) == nil {
 		salt := make([]byte, filterSaltSize)
 		if _, err := rand.Read(salt); err != nil {
@@ -246,8 +246,8 @@ func initBolt(tx *bolt.Tx) error {
 			return err
 		}
 	}
-	if bytes.Equal(v, u64key(2)) {
-		if err := upgradeFilters(tx); err != nil {
+	if bytes.Equal(v, u64key(2)) || bytes.Equal(v, u64key(3)) {
+		if err := upgradeLevels(tx); err != nil {
 			return err
 		}
 	}

@@ -138,73 +138,133 @@ func copyFile(t *testing.T, from, to string) {
 	}
 }
 
-// A format 2 file (levels without filters) opens, its levels get their
-// filters in the transaction that marks it format 3, and it reads as
-// before; the same file marked 3 without the upgrade is refused on read
-// ("no membership filter"), not read past its levels.
-func TestBoltFiltersFormatUpgrade(t *testing.T) {
-	store.SetLevels(t, 2, 2)
-	dir := t.TempDir()
-	path := filepath.Join(dir, "node.db")
-	want := writeRandom(t, path, 3, 150)
-	filters := 0
-	rawUpdate(t, path, func(tx *bolt.Tx) error {
-		err := eachFilterBucket(tx, func(parent *bolt.Bucket, name []byte) error {
-			filters++
-			if parent == nil {
-				return tx.DeleteBucket(name)
+// A format 2 or 3 file (levels 1 to 3 rewritten in place by merges,
+// format 3's each with a filter) opens: its levels 1 to 3 are merged into
+// the bases, oldest first, in the transaction that marks it format 4, and
+// it reads as before. The older layout is written here by hand, as those
+// binaries laid it out, under level 0 as this one writes it.
+func TestBoltLevelsFormatUpgrade(t *testing.T) {
+	namespaces := []string{"tracker", "credential", "entryhash"}
+	for _, format := range []byte{2, 3} {
+		t.Run(fmt.Sprintf("format %d", format), func(t *testing.T) {
+			store.SetLevels(t, 1<<20, 8) // nothing leaves level 0 while the file is made
+			path := filepath.Join(t.TempDir(), "node.db")
+			want := writeRandom(t, path, uint64(format), 60)
+			rng := rand.New(rand.NewPCG(uint64(format), 2))
+			oldRows := 0
+			rawUpdate(t, path, func(tx *bolt.Tx) error {
+				pb := tx.Bucket([]byte("part/\x00\x00\x00\x03"))
+				if pb == nil {
+					return errors.New("no bucket of partition 3")
+				}
+				for pi, p := range []store.Partition{0, 3} {
+					bucket := func(name string) (*bolt.Bucket, error) {
+						if pi == 0 {
+							return tx.CreateBucketIfNotExists([]byte(name))
+						}
+						return pb.CreateBucketIfNotExists([]byte(name))
+					}
+					for nsi, name := range namespaces {
+						ns := []store.Namespace{store.NSTracker, store.NSCredential, store.NSEntryHash}[nsi]
+						l0, err := bucket("ns." + name + "/L0")
+						if err != nil {
+							return err
+						}
+						// Oldest first: the base, level 3, 2, 1. A key in level 0
+						// reads as level 0 says; any other, as the newest old row.
+						for level := 4; level >= 0; level-- {
+							bname := fmt.Sprintf("ns.%s/L%d", name, level)
+							if level == 4 {
+								bname = "ns." + name
+							}
+							if level == 0 {
+								continue
+							}
+							b, err := bucket(bname)
+							if err != nil {
+								return err
+							}
+							if format == 3 && level < 4 {
+								f, err := bucket(fmt.Sprintf("ns.%s/F%d", name, level))
+								if err != nil {
+									return err
+								}
+								if err := f.Put([]byte("bits"), append([]byte{7}, make([]byte, 64)...)); err != nil {
+									return err
+								}
+							}
+							for range 12 {
+								k := make([]byte, 1+rng.IntN(2))
+								for i := range k {
+									k[i] = "abcdef"[rng.IntN(6)]
+								}
+								v := fmt.Sprintf("old%d-%d", level, rng.IntN(1000))
+								row := append([]byte{1}, v...)
+								if level < 4 && rng.IntN(4) == 0 {
+									row = []byte{0}
+								}
+								if level == 4 {
+									row = row[1:]
+								}
+								if err := b.Put(k, row); err != nil {
+									return err
+								}
+								oldRows++
+								if l0.Get(k) != nil {
+									continue
+								}
+								if level < 4 && row[0] == 0 {
+									delete(want[ns][p], string(k))
+								} else {
+									want[ns][p][string(k)] = v
+								}
+							}
+						}
+					}
+				}
+				if format == 2 {
+					if err := tx.Bucket([]byte("meta")).Delete([]byte("filter-salt")); err != nil {
+						return err
+					}
+				}
+				return setRawFormat(tx, format)
+			})
+			if oldRows == 0 {
+				t.Fatal("no old rows written")
 			}
-			return parent.DeleteBucket(name)
+			checkAll(t, path, want, "upgraded")
+
+			db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			db.View(func(tx *bolt.Tx) error {
+				meta := tx.Bucket([]byte("meta"))
+				if got := meta.Get([]byte("format")); !bytes.Equal(got, []byte{0, 0, 0, 0, 0, 0, 0, 4}) {
+					t.Errorf("format after the upgrade = %x, want 4", got)
+				}
+				if got := meta.Get([]byte("filter-salt")); len(got) != 16 {
+					t.Errorf("filter salt after the upgrade = %x, want 16 bytes", got)
+				}
+				pb := tx.Bucket([]byte("part/\x00\x00\x00\x03"))
+				for _, parent := range []func(name []byte) *bolt.Bucket{tx.Bucket, pb.Bucket} {
+					for _, name := range namespaces {
+						for level := 1; level < 4; level++ {
+							for _, kind := range []string{"L", "F"} {
+								if parent(fmt.Appendf(nil, "ns.%s/%s%d", name, kind, level)) != nil {
+									t.Errorf("bucket ns.%s/%s%d of the old layout is still there after the upgrade", name, kind, level)
+								}
+							}
+						}
+						if parent([]byte("ns."+name+"/L0")) == nil {
+							t.Errorf("level 0 of ns.%s is gone after the upgrade", name)
+						}
+					}
+				}
+				return nil
+			})
 		})
-		if err != nil {
-			return err
-		}
-		if err := tx.Bucket([]byte("meta")).Delete([]byte("filter-salt")); err != nil {
-			return err
-		}
-		return setRawFormat(tx, 2)
-	})
-	if filters < 6 {
-		t.Fatalf("%d filters in the levels of 3 namespaces and 2 partitions; the test needs more levels", filters)
-	}
-
-	unupgraded := filepath.Join(dir, "marked3.db")
-	copyFile(t, path, unupgraded)
-	rawUpdate(t, unupgraded, func(tx *bolt.Tx) error {
-		if err := tx.Bucket([]byte("meta")).Put([]byte("filter-salt"), make([]byte, 16)); err != nil {
-			return err
-		}
-		return setRawFormat(tx, 3)
-	})
-	s, err := store.OpenBolt(unupgraded, store.BoltOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = s.View(context.Background(), func(tx store.ReadTx) error { return checkModelTx(tx, want) })
-	if err == nil || !strings.Contains(err.Error(), "no membership filter") {
-		t.Errorf("reading a format 3 file whose levels lack filters: %v; want an error that says so", err)
-	}
-	s.Close()
-
-	checkAll(t, path, want, "upgraded")
-	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rebuilt := 0
-	db.View(func(tx *bolt.Tx) error {
-		meta := tx.Bucket([]byte("meta"))
-		if got := meta.Get([]byte("format")); !bytes.Equal(got, []byte{0, 0, 0, 0, 0, 0, 0, 3}) {
-			t.Errorf("format after the upgrade = %x, want 3", got)
-		}
-		if got := meta.Get([]byte("filter-salt")); len(got) != 16 {
-			t.Errorf("filter salt after the upgrade = %x, want 16 bytes", got)
-		}
-		return eachFilterBucket(tx, func(*bolt.Bucket, []byte) error { rebuilt++; return nil })
-	})
-	db.Close()
-	if rebuilt != filters {
-		t.Errorf("%d filters after the upgrade, want %d (one per level)", rebuilt, filters)
 	}
 }
 
@@ -245,7 +305,7 @@ func TestBoltFiltersCorrupt(t *testing.T) {
 			copyFile(t, pristine, path)
 			rawUpdate(t, path, func(tx *bolt.Tx) error {
 				for i := 1; i < store.BoltLevels; i++ {
-					name := fmt.Appendf(nil, "ns.tracker/F%d", i)
+					name := fmt.Appendf(nil, "ns.tracker/F%dr0", i)
 					if f := tx.Bucket(name); f != nil {
 						return c.damage(tx, name, f)
 					}

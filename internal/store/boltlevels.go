@@ -22,31 +22,62 @@ import (
 // its size").
 //
 // How: a leveled namespace is the namespace's bucket (the base, laid out
-// as before: old files open unchanged) and up to boltLevels bounded level
-// buckets in front of it, named nsBucket ‖ "/L" ‖ digit, in the same
-// partition. Level 0 takes every Put and Delete, so a commit touches only
-// its few leaves. When a commit leaves level i with at least levelCap(i)
-// rows written, the same commit merges it, in key order, into level i+1
-// (the last level into the base) and drops it: level i+1 is levelGrowth
-// times larger, so a merge rewrites each of its leaves once for about
-// 1/levelGrowth of them worth of rows. Reads look through level 0, 1, …
-// and the base, the first holding the key deciding: a level's value is a
-// tag byte (1: the value follows; 0: deleted) and the value. A merge into
-// the base applies the deletions.
+// as before levels) and, in front of it in the same partition, level 0
+// and levels 1 to boltLevels-1 of sorted runs:
+//
+//   - Level 0 (bucket nsBucket ‖ "/L0") takes every Put and Delete, so a
+//     commit touches only its few leaves.
+//   - When a commit leaves level 0 with at least levelRows0 rows written,
+//     the same commit writes its rows, in key order, into a fresh bucket
+//     with full pages: a new run of level 1, named nsBucket ‖ "/L1r" ‖ k
+//     for the level's k-th run (k from 0). Level 0 is dropped.
+//   - When level i then holds runsPerLevel runs, the same commit merges
+//     them, in key order and the newest row of each key winning, into a
+//     new run of level i+1, and drops them; the last level's runs are
+//     merged into the base instead (a deletion row deletes).
+//
+// A run is written once and never changed, so a row is written once per
+// level it passes through. (Format 3's levels were rewritten in place:
+// each merge into a level rewrote its leaves, about growth/2 times per row
+// and level; bench/README.md, "Sorted runs".) Reads look through level 0, then the runs of level 1, 2, …, each
+// level's newest run first, then the base, the first holding the key
+// deciding: a level's value is a tag byte (1: the value follows; 0:
+// deleted) and the value.
 //
 // Filters: a key absent from the board (every new entry hash and
-// tracker) would be looked up in every level and the base. Each level
-// from firstFiltered on has a Bloom filter of its keys (the deletion rows'
-// too), so a read skips a level whose filter answers "absent" (see
-// "Membership filters" below).
+// tracker) would be looked up in every run and the base. Each run has a
+// Bloom filter of its keys (the deletion rows' too), written with it, so
+// a read skips a run whose filter answers "absent" (see "Membership
+// filters" below).
 //
 // Crash safety is bbolt's: a merge is part of the commit that triggered
 // it, so the state after a crash is before or after both. The snapshot
 // stream is the merged, logical view (the same stream as before levels,
 // and as PostgreSQL's), and a Restore writes the bases only.
 
-// boltLevels is the number of level buckets in front of a base.
+// boltLevels is the number of levels in front of a base: level 0, then
+// levels 1 to boltLevels-1 of up to maxRuns sorted runs each.
 const boltLevels = 4
+
+// maxRuns bounds the runs a level holds (levelGrowth, at most this).
+const maxRuns = 8
+
+// numSlots is the number of level buckets: level 0 and every run.
+const numSlots = 1 + (boltLevels-1)*maxRuns
+
+// slotOf is the slot of run k of level i ≥ 1.
+func slotOf(i, k int) int { return 1 + (i-1)*maxRuns + k }
+
+// slotLevel is the level of slot s.
+func slotLevel(s int) int {
+	if s == 0 {
+		return 0
+	}
+	return 1 + (s-1)/maxRuns
+}
+
+// runsPerLevel is how many runs make a level full.
+func runsPerLevel() int { return int(min(levelGrowth, maxRuns)) }
 
 // Level capacities, in rows written (an upper bound of the rows held: a
 // key written twice counts twice). Variables so that tests exercise the
@@ -56,15 +87,10 @@ var (
 	levelGrowth uint64 = 8
 )
 
-// levelCap is the number of rows written to level i that makes the commit
-// merge it into the next.
-func levelCap(i int) uint64 {
-	c := levelRows0
-	for range i {
-		c *= levelGrowth
-	}
-	return c
-}
+// bulkRows is the number of rows one transaction writes to a namespace
+// past which it writes to the base directly (see levelWrites.bulk): as
+// many as a full level 1 holds.
+func bulkRows() uint64 { return levelRows0 * uint64(runsPerLevel()) }
 
 // Level value tags.
 const (
@@ -77,18 +103,51 @@ func leveled(ns Namespace) bool {
 	return ns == NSTracker || ns == NSCredential || ns == NSEntryHash
 }
 
-// levelBuckets[ns][i] is the bucket name of level i of ns.
+// levelBuckets[ns][s] is the bucket name of slot s of ns.
 var levelBuckets = perLevelNames("L")
 
-// perLevelNames returns, for each leveled namespace ns and level i, the
-// bucket name nsBucket(ns) ‖ "/" ‖ kind ‖ digit i.
-func perLevelNames(kind string) [][boltLevels][]byte {
-	out := make([][boltLevels][]byte, nsMax+1)
+// perLevelNames returns, for each leveled namespace ns and slot s, the
+// bucket name nsBucket(ns) ‖ "/" ‖ kind ‖ "0" for level 0, and
+// nsBucket(ns) ‖ "/" ‖ kind ‖ level ‖ "r" ‖ run for a run.
+func perLevelNames(kind string) [][numSlots][]byte {
+	out := make([][numSlots][]byte, nsMax+1)
 	for _, ns := range Namespaces() {
 		if leveled(ns) {
-			for i := range boltLevels {
-				out[ns][i] = fmt.Appendf(nil, "%s/%s%d", nsBucket(ns), kind, i)
+			out[ns][0] = fmt.Appendf(nil, "%s/%s0", nsBucket(ns), kind)
+			for s := 1; s < numSlots; s++ {
+				out[ns][s] = fmt.Appendf(nil, "%s/%s%dr%d", nsBucket(ns), kind, slotLevel(s), (s-1)%maxRuns)
 			}
+		}
+	}
+	return out
+}
+
+// slotCap is the most rows slot s holds: level 0's capacity, or a run of
+// level i: runsPerLevel runs of level i-1 merged.
+func slotCap(s int) uint64 {
+	c := levelRows0
+	for range slotLevel(s) - 1 {
+		c *= uint64(runsPerLevel())
+	}
+	return c
+}
+
+// runs is the number of runs level i of ns holds in t (runs 0..n-1).
+func (t *boltTx) runs(ns Namespace, i int) int {
+	n := 0
+	for n < maxRuns && t.bucket(levelBuckets[ns][slotOf(i, n)]) != nil {
+		n++
+	}
+	return n
+}
+
+// readOrder is ns's slots that exist, newest first: level 0, then each
+// level's runs from the newest.
+func (t *boltTx) readOrder(ns Namespace) []int {
+	out := []int{0}
+	for i := 1; i < boltLevels; i++ {
+		for k := t.runs(ns, i) - 1; k >= 0; k-- {
+			out = append(out, slotOf(i, k))
 		}
 	}
 	return out
@@ -130,12 +189,28 @@ func (w *txLevels) of(p Partition, ns Namespace) *levelWrites {
 func (w *txLevels) merge(tx *bolt.Tx, filters *txFilters) error {
 	for _, d := range w.written {
 		t := &boltTx{tx: tx, part: d.part, filters: filters}
-		for i := range boltLevels {
-			b := t.bucket(levelBuckets[d.ns][i])
-			if b == nil || b.Sequence() < levelCap(i) {
-				break // the levels behind i are unchanged
+		if b := t.bucket(levelBuckets[d.ns][0]); b == nil || b.Sequence() < levelRows0 {
+			continue
+		}
+		if err := t.newRun(d.ns, 1, []int{0}); err != nil {
+			return err
+		}
+		for i := 1; i < boltLevels; i++ {
+			n := t.runs(d.ns, i)
+			if n < runsPerLevel() {
+				break
 			}
-			if err := t.mergeLevels(d.ns, i, i+1); err != nil {
+			src := make([]int, 0, n)
+			for k := n - 1; k >= 0; k-- {
+				src = append(src, slotOf(i, k))
+			}
+			var err error
+			if i+1 < boltLevels {
+				err = t.newRun(d.ns, i+1, src)
+			} else {
+				err = t.mergeIntoBase(d.ns, src)
+			}
+			if err != nil {
 				return err
 			}
 		}
@@ -143,71 +218,87 @@ func (w *txLevels) merge(tx *bolt.Tx, filters *txFilters) error {
 	return filters.write(tx)
 }
 
-// mergeLevels writes the levels [from, to) of ns, merged in key order (the
-// newest row of each key), into level to, or into the base when to is
-// boltLevels, and drops them.
-func (t *boltTx) mergeLevels(ns Namespace, from, to int) error {
-	name := nsBucket(ns)
-	if to < boltLevels {
-		name = levelBuckets[ns][to]
+// newRun writes the rows of the slots src (newest first), merged in key
+// order, as a new run of level i, in key order into a fresh bucket whose
+// pages are filled whole, and drops src.
+func (t *boltTx) newRun(ns Namespace, i int, src []int) error {
+	k := t.runs(ns, i)
+	if k >= maxRuns {
+		return fmt.Errorf("store: level %d of namespace %v, partition %d holds %d runs", i, ns, t.part, k)
 	}
-	// Level to's filter, the merged keys added; taken before level to is
-	// made, which would then lack one.
-	var f *levelFilter
-	if to < boltLevels && filtered(to) {
-		var err error
-		if f, err = t.filterForWrite(ns, to); err != nil {
-			return err
+	dst := slotOf(i, k)
+	// The filter is sized for the rows written to the sources, if more
+	// than the run's capacity (a level 0 that one commit filled past it).
+	var rows uint64
+	for _, s := range src {
+		if sb := t.bucket(levelBuckets[ns][s]); sb != nil {
+			rows += sb.Sequence()
 		}
 	}
-	dst, err := t.writeBucket(name)
+	f, err := t.newFilter(ns, dst, max(slotCap(dst), rows))
 	if err != nil {
 		return err
 	}
+	b, err := t.writeBucket(levelBuckets[ns][dst])
+	if err != nil {
+		return err
+	}
+	b.FillPercent = 1
 	var n uint64
-	// key and row stay valid until the commit although their levels are
+	// key and row stay valid until the commit although their buckets are
 	// dropped below: bbolt reuses no page freed in the same transaction,
 	// and copies what its nodes still reference before it remaps.
-	err = t.mergedRows(ns, nil, from, to, func(key, row []byte, _ bool) error {
-		if f != nil {
-			h, err := t.hashKey(key)
-			if err != nil {
-				return err
-			}
-			f.add(&h)
+	err = t.mergedRows(ns, nil, src, false, func(key, row []byte, _ int) error {
+		h, err := t.hashKey(key)
+		if err != nil {
+			return err
 		}
-		var err error
-		switch {
-		case to < boltLevels:
-			err = dst.Put(key, row)
-		case row[0] == levelDeleted:
-			err = dst.Delete(key)
-		default:
-			err = dst.Put(key, row[1:])
-		}
+		f.add(&h)
 		n++
-		return err
+		return b.Put(key, row)
 	})
 	if err != nil {
-		return fmt.Errorf("store: merging levels %d to %d of namespace %v, partition %d: %w", from, to-1, ns, t.part, err)
+		return fmt.Errorf("store: writing run %d of level %d of namespace %v, partition %d: %w", k, i, ns, t.part, err)
 	}
-	if to < boltLevels {
-		if err := dst.SetSequence(dst.Sequence() + n); err != nil {
-			return fmt.Errorf("store: merging into level %d of namespace %v: %w", to, ns, err)
+	if err := b.SetSequence(n); err != nil {
+		return err
+	}
+	return t.dropSlots(ns, src)
+}
+
+// mergeIntoBase applies the rows of the slots src (newest first), merged
+// in key order, to the base (a deletion row deletes), and drops src.
+func (t *boltTx) mergeIntoBase(ns Namespace, src []int) error {
+	dst, err := t.writeBucket(nsBucket(ns))
+	if err != nil {
+		return err
+	}
+	err = t.mergedRows(ns, nil, src, false, func(key, row []byte, _ int) error {
+		if row[0] == levelDeleted {
+			return dst.Delete(key)
 		}
+		return dst.Put(key, row[1:])
+	})
+	if err != nil {
+		return fmt.Errorf("store: merging into the base of namespace %v, partition %d: %w", ns, t.part, err)
 	}
+	return t.dropSlots(ns, src)
+}
+
+// dropSlots drops the slots src of ns and their filters.
+func (t *boltTx) dropSlots(ns Namespace, src []int) error {
 	parent := t.partitionBucket()
-	for i := from; i < to; i++ {
-		if filtered(i) {
-			if err := t.dropFilter(parent, ns, i); err != nil {
+	for _, s := range src {
+		if filtered(s) {
+			if err := t.dropFilter(parent, ns, s); err != nil {
 				return err
 			}
 		}
-		if t.bucket(levelBuckets[ns][i]) == nil {
+		if t.bucket(levelBuckets[ns][s]) == nil {
 			continue
 		}
-		if err := parent.DeleteBucket(levelBuckets[ns][i]); err != nil {
-			return fmt.Errorf("store: dropping merged level %d of namespace %v, partition %d: %w", i, ns, t.part, err)
+		if err := parent.DeleteBucket(levelBuckets[ns][s]); err != nil {
+			return fmt.Errorf("store: dropping merged slot %d of namespace %v, partition %d: %w", s, ns, t.part, err)
 		}
 	}
 	return nil
@@ -243,17 +334,6 @@ func (t *boltTx) putLevel(ns Namespace, key []byte, tag byte, value []byte) erro
 		}
 		return b.Put(clone(key), clone(value))
 	}
-	if filtered(0) { // before level 0 is made, which would then lack a filter
-		f, err := t.filterForWrite(ns, 0)
-		if err != nil {
-			return err
-		}
-		h, err := t.hashKey(key)
-		if err != nil {
-			return err
-		}
-		f.add(&h)
-	}
 	b, err := t.writeBucket(levelBuckets[ns][0])
 	if err != nil {
 		return err
@@ -267,9 +347,9 @@ func (t *boltTx) putLevel(ns Namespace, key []byte, tag byte, value []byte) erro
 	if err := b.SetSequence(b.Sequence() + 1); err != nil {
 		return err
 	}
-	if w.rows++; w.rows > levelCap(1) {
+	if w.rows++; w.rows > bulkRows() {
 		w.bulk = true
-		return t.mergeLevels(ns, 0, boltLevels)
+		return t.mergeIntoBase(ns, t.readOrder(ns))
 	}
 	return nil
 }
@@ -280,14 +360,14 @@ func (t *boltTx) putLevel(ns Namespace, key []byte, tag byte, value []byte) erro
 func (t *boltTx) getLevels(ns Namespace, key []byte) ([]byte, bool, error) {
 	var h keyHash
 	hashed := false
-	for i := range boltLevels {
+	for _, i := range t.readOrder(ns) {
 		if filtered(i) {
 			f, err := t.filter(ns, i)
 			if err != nil {
 				return nil, false, err
 			}
 			if f.val == nil {
-				continue // no level i
+				continue
 			}
 			if !hashed {
 				if h, err = t.hashKey(key); err != nil {
@@ -329,16 +409,16 @@ func (t *boltTx) levelRow(ns Namespace, i int, key, row []byte) ([]byte, bool, e
 type levelCursor struct {
 	c     *bolt.Cursor
 	k, v  []byte
-	level int // boltLevels for the base
+	level int // the slot; -1 for the base
 }
 
 // scanLevels calls fn for each live key of ns starting with prefix, in
 // key order, with its newest value (the levels and the base merged into
 // one ordered view). The slices passed are copies.
 func (t *boltTx) scanLevels(ns Namespace, prefix []byte, fn func(key, value []byte) error) error {
-	return t.mergedRows(ns, prefix, 0, boltLevels+1, func(key, row []byte, base bool) error {
+	return t.mergedRows(ns, prefix, t.readOrder(ns), true, func(key, row []byte, slot int) error {
 		switch {
-		case base:
+		case slot < 0:
 			return fn(clone(key), clone(row))
 		case row[0] == levelDeleted:
 			return nil
@@ -348,17 +428,22 @@ func (t *boltTx) scanLevels(ns Namespace, prefix []byte, fn func(key, value []by
 }
 
 // mergedRows calls fn for each key of ns starting with prefix in the
-// levels [from, to) (to boltLevels+1: and the base), in key order, with
-// its newest row: a level's row (tag ‖ value, the tag checked), or the
-// base's value (base true). The slices passed are bbolt's, valid until the
-// transaction ends; fn MUST NOT write to these levels.
-func (t *boltTx) mergedRows(ns Namespace, prefix []byte, from, to int, fn func(key, row []byte, base bool) error) error {
+// slots (newest first) and, with base, the base, in key order, with its
+// newest row and its slot: a slot's row (tag ‖ value, the tag checked), or
+// the base's value (slot -1). The slices passed are bbolt's, valid until
+// the transaction ends; fn MUST NOT write to these slots.
+func (t *boltTx) mergedRows(ns Namespace, prefix []byte, slots []int, base bool, fn func(key, row []byte, slot int) error) error {
 	var cs []*levelCursor // newest first: on equal keys the first wins
-	for i := from; i < to; i++ {
-		name := nsBucket(ns)
-		if i < boltLevels {
-			name = levelBuckets[ns][i]
-		}
+	names := make([][]byte, 0, len(slots)+1)
+	levels := make([]int, 0, len(slots)+1)
+	for _, s := range slots {
+		names, levels = append(names, levelBuckets[ns][s]), append(levels, s)
+	}
+	if base {
+		names, levels = append(names, nsBucket(ns)), append(levels, -1)
+	}
+	for j, name := range names {
+		i := levels[j]
 		b := t.bucket(name)
 		if b == nil {
 			continue
@@ -380,8 +465,8 @@ func (t *boltTx) mergedRows(ns Namespace, prefix []byte, from, to int, fn func(k
 		if win == nil {
 			return nil
 		}
-		key, row, base := win.k, win.v, win.level == boltLevels
-		if !base && (len(row) == 0 || row[0] > levelValue) {
+		key, row, slot := win.k, win.v, win.level
+		if slot >= 0 && (len(row) == 0 || row[0] > levelValue) {
 			return fmt.Errorf("store: corrupt row %x in level %d of namespace %v, partition %d", key, win.level, ns, t.part)
 		}
 		for _, lc := range cs {
@@ -390,7 +475,7 @@ func (t *boltTx) mergedRows(ns Namespace, prefix []byte, from, to int, fn func(k
 			}
 		}
 		win.k, win.v = win.c.Next()
-		if err := fn(key, row, base); err != nil {
+		if err := fn(key, row, slot); err != nil {
 			return err
 		}
 	}
@@ -398,34 +483,35 @@ func (t *boltTx) mergedRows(ns Namespace, prefix []byte, from, to int, fn func(k
 
 // Membership filters.
 //
-// Level i ≥ firstFiltered of a namespace has a Bloom filter in the bucket
-// nsBucket ‖ "/F" ‖ digit (filterBuckets), beside the level's bucket in
-// the same partition, under the key "bits": one byte, the number of bit
-// positions per key (filterHashes), then the filter's m bits (m a
-// multiple of 64). Its own bucket so that a commit rewriting one filter
-// rewrites none of the others' pages. A key's positions come from
-// SHA-256(salt ‖ key), the salt (meta/filter-salt, 16 random bytes made
-// when the file is created or upgraded, never in an Update: no answer of
-// the store depends on it, so replicas stay deterministic) keeping keys
-// chosen by voters or authorities from aiming at the same bits: such keys
-// could only make the filters answer "maybe" more often (slower reads),
-// never "absent" for a key a level holds.
+// Every run has a Bloom filter of its keys in the bucket nsBucket ‖ "/F" ‖
+// level ‖ "r" ‖ run (filterBuckets), beside the run's bucket in the same
+// partition, under the key "bits": one byte, the number of bit positions
+// per key (filterHashes), then the filter's m bits (m a multiple of 64).
+// Its own bucket so that writing one filter rewrites none of the others'
+// pages. A key's positions come from SHA-256(salt ‖ key), the salt
+// (meta/filter-salt, 16 random bytes made when the file is created or
+// upgraded, never in an Update: no answer of the store depends on it, so
+// replicas stay deterministic) keeping keys chosen by voters or
+// authorities from aiming at the same bits: such keys could only make the
+// filters answer "maybe" more often (slower reads), never "absent" for a
+// key a run holds.
 //
-// Invariant, kept in the transaction that changes the level (so any
+// Invariant, kept in the transaction that writes or drops the run (so any
 // transaction, and the file after a crash, sees the filter of its own
-// snapshot): level i exists iff its filter does, and every key of the
-// level, a deletion row's too, is in the filter. A merge into level i
-// adds the merged keys to i's filter (made empty when the merge creates
-// the level); a level merged away loses its filter. Nothing is cached
-// beyond one bbolt transaction (txFilters).
+// snapshot): a run exists iff its filter does, and every key of the run,
+// a deletion row's too, is in the filter. Nothing is cached beyond one
+// bbolt transaction (txFilters).
 //
 // Level 0 has no filter (firstFiltered is 1): with one, measured, neither
 // the store's nor the board's CPU per post changed beyond the noise
 // (bench/README.md, "Membership filters"). Level 0 is small and in memory,
 // and its filter would cost a hash per Put and a rewrite per commit.
 //
-// Format 3 (boltFormat) marks a file whose levels all have filters; a
-// format 2 file's levels get theirs when it is opened (upgradeFilters).
+// Format 4 (boltFormat) marks a file whose levels are level 0 and runs. A
+// format 2 or 3 file's levels 1 to 3 (buckets nsBucket ‖ "/L" ‖ digit,
+// each rewritten in place by merges; format 3 with filters nsBucket ‖
+// "/F" ‖ digit) are merged into the base when it is opened
+// (upgradeLevels); its level 0 is the same.
 
 // firstFiltered is the first level with a filter.
 const firstFiltered = 1
@@ -517,7 +603,7 @@ type txFilters struct {
 
 type partFilters struct {
 	part   Partition
-	levels [nsMax + 1][boltLevels]levelFilter
+	levels [nsMax + 1][numSlots]levelFilter
 }
 
 func (c *txFilters) of(p Partition) *partFilters {
@@ -581,23 +667,18 @@ func (t *boltTx) filter(ns Namespace, i int) (*levelFilter, error) {
 	return f, nil
 }
 
-// filterForWrite returns level i's filter of ns, as a copy of t's own that
-// t's transaction writes at its end; empty if the level does not exist
-// yet (the caller is creating it).
-func (t *boltTx) filterForWrite(ns Namespace, i int) (*levelFilter, error) {
-	f, err := t.filter(ns, i)
+// newFilter returns an empty filter for rows rows as slot s's filter of
+// ns, which t's transaction writes at its end. Slot s is a run being
+// created: it MUST NOT exist.
+func (t *boltTx) newFilter(ns Namespace, s int, rows uint64) (*levelFilter, error) {
+	f, err := t.filter(ns, s)
 	if err != nil {
 		return nil, err
 	}
-	if !f.owned {
-		if f.val == nil {
-			f.val = newFilterValue(levelCap(i))
-		} else {
-			f.val = clone(f.val)
-		}
-		f.owned = true
+	if f.val != nil {
+		return nil, fmt.Errorf("store: run slot %d of namespace %v, partition %d already has a membership filter", s, ns, t.part)
 	}
-	f.dirty = true
+	*f = levelFilter{loaded: true, val: newFilterValue(rows), owned: true, dirty: true}
 	return f, nil
 }
 
@@ -640,43 +721,62 @@ func (c *txFilters) write(tx *bolt.Tx) error {
 	return nil
 }
 
-// upgradeFilters builds the filter of every level of a format 2 file,
-// whose levels have none, in the transaction that marks it format 3.
-func upgradeFilters(tx *bolt.Tx) error {
+// upgradeLevels merges the levels 1 to boltLevels-1 of a format 2 or 3
+// file (rewritten in place, format 3's with filters) into the base, in
+// every partition, oldest level first so that a newer level's row wins,
+// and drops them and their filters, in the transaction that marks the
+// file format 4. Level 0 is laid out as before.
+func upgradeLevels(tx *bolt.Tx) error {
 	parts, err := (&boltTx{tx: tx}).Partitions()
 	if err != nil {
 		return err
 	}
-	c := &txFilters{}
 	for _, p := range parts {
-		t := &boltTx{tx: tx, part: p, filters: c}
+		t := &boltTx{tx: tx, part: p}
 		for _, ns := range Namespaces() {
 			if !leveled(ns) {
 				continue
 			}
-			for i := firstFiltered; i < boltLevels; i++ {
-				b := t.bucket(levelBuckets[ns][i])
-				if b == nil {
-					continue
-				}
-				if t.bucket(filterBuckets[ns][i]) != nil {
-					return fmt.Errorf("store: format 2 file with a filter for level %d of namespace %v, partition %d", i, ns, p)
-				}
-				// Sized for the rows it holds, if more than its capacity.
-				f := &c.of(p).levels[ns][i]
-				*f = levelFilter{loaded: true, val: newFilterValue(max(levelCap(i), b.Sequence())), owned: true, dirty: true}
-				err := b.ForEach(func(k, _ []byte) error {
-					h, err := t.hashKey(k)
-					if err == nil {
-						f.add(&h)
-					}
-					return err
-				})
-				if err != nil {
-					return fmt.Errorf("store: building the filter of level %d of namespace %v, partition %d: %w", i, ns, p, err)
+			for i := boltLevels - 1; i >= 1; i-- {
+				if err := t.foldOldLevel(ns, i); err != nil {
+					return fmt.Errorf("store: upgrading level %d of namespace %v, partition %d to format %d: %w", i, ns, p, boltFormat, err)
 				}
 			}
 		}
 	}
-	return c.write(tx)
+	return nil
+}
+
+// foldOldLevel applies the rows of format 3's level i of ns to the base
+// and drops the level and its filter.
+func (t *boltTx) foldOldLevel(ns Namespace, i int) error {
+	name := fmt.Appendf(nil, "%s/L%d", nsBucket(ns), i)
+	filter := fmt.Appendf(nil, "%s/F%d", nsBucket(ns), i)
+	parent := t.partitionBucket()
+	if t.bucket(filter) != nil {
+		if err := parent.DeleteBucket(filter); err != nil {
+			return err
+		}
+	}
+	old := t.bucket(name)
+	if old == nil {
+		return nil
+	}
+	base, err := t.writeBucket(nsBucket(ns))
+	if err != nil {
+		return err
+	}
+	err = old.ForEach(func(k, row []byte) error {
+		switch {
+		case len(row) == 0 || row[0] > levelValue:
+			return fmt.Errorf("corrupt row %x", k)
+		case row[0] == levelDeleted:
+			return base.Delete(k)
+		}
+		return base.Put(k, row[1:])
+	})
+	if err != nil {
+		return err
+	}
+	return parent.DeleteBucket(name)
 }

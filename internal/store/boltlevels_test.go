@@ -258,9 +258,11 @@ func checkModelTx(tx store.ReadTx, want map[store.Namespace]model) error {
 }
 
 // TestBoltLevelsMerge checks the levels' shape, reading the file with
-// bbolt itself: after N puts level 0 holds fewer than its capacity, every
-// row written reached a level or the base, and a level's row is the tag
-// byte and the value.
+// bbolt itself: after N puts level 0 holds fewer rows than its capacity,
+// each level 1 to 3 fewer runs than make it full, numbered from 0, each
+// run at most its capacity in rows and with its filter; every row written
+// reached level 0, a run or the base; and a level's row is the tag byte
+// and the value.
 func TestBoltLevelsMerge(t *testing.T) {
 	store.SetLevels(t, 4, 2)
 	ctx := context.Background()
@@ -269,7 +271,7 @@ func TestBoltLevelsMerge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const n = 200 // past the last level's capacity (4·2³ = 32 rows)
+	const n = 200 // past the last level's capacity (2 runs of 4·2² = 16 rows)
 	for i := range n {
 		err := s.Update(ctx, func(tx store.WriteTx) error {
 			return tx.Put(store.NSTracker, fmt.Appendf(nil, "%03d", (i*37)%n), []byte{byte(i)})
@@ -296,24 +298,66 @@ func TestBoltLevelsMerge(t *testing.T) {
 		if len(keys) == 0 {
 			return errors.New("nothing was merged into the base")
 		}
-		for i := range store.BoltLevels {
-			b := tx.Bucket(fmt.Appendf(nil, "ns.tracker/L%d", i))
-			if b == nil {
-				continue
-			}
-			if capacity := uint64(4) << i; b.Sequence() >= capacity {
-				return fmt.Errorf("level %d holds %d rows written, at or past its capacity %d after the commit", i, b.Sequence(), capacity)
-			}
+		rows := func(name string, b *bolt.Bucket) (int, error) {
+			n := 0
 			err := b.ForEach(func(k, v []byte) error {
 				if len(v) != 2 || v[0] != 1 {
-					return fmt.Errorf("level %d row %q = %x, want 01 and one byte", i, k, v)
+					return fmt.Errorf("%s row %q = %x, want 01 and one byte", name, k, v)
 				}
 				keys[string(k)] = true
+				n++
 				return nil
 			})
-			if err != nil {
+			return n, err
+		}
+		named := map[string]bool{"ns.tracker/L0": true}
+		if l0 := tx.Bucket([]byte("ns.tracker/L0")); l0 != nil {
+			if l0.Sequence() >= 4 {
+				return fmt.Errorf("level 0 holds %d rows written, at or past its capacity 4 after the commit", l0.Sequence())
+			}
+			if _, err := rows("level 0", l0); err != nil {
 				return err
 			}
+		}
+		runs := 0
+		for i := 1; i < store.BoltLevels; i++ {
+			for k := range 8 {
+				name := fmt.Sprintf("ns.tracker/L%dr%d", i, k)
+				named[name], named[fmt.Sprintf("ns.tracker/F%dr%d", i, k)] = true, true
+				b := tx.Bucket([]byte(name))
+				if b == nil {
+					continue
+				}
+				runs++
+				if k >= 2 {
+					return fmt.Errorf("level %d holds run %d: at or past the 2 runs that make it full after the commit", i, k)
+				}
+				if k > 0 && tx.Bucket(fmt.Appendf(nil, "ns.tracker/L%dr%d", i, k-1)) == nil {
+					return fmt.Errorf("level %d holds run %d but not run %d", i, k, k-1)
+				}
+				if tx.Bucket(fmt.Appendf(nil, "ns.tracker/F%dr%d", i, k)) == nil {
+					return fmt.Errorf("run %d of level %d has no filter", k, i)
+				}
+				got, err := rows(name, b)
+				if err != nil {
+					return err
+				}
+				if capacity := 4 << (i - 1); got > capacity || uint64(got) != b.Sequence() {
+					return fmt.Errorf("run %d of level %d holds %d rows (sequence %d), want at most %d and its sequence", k, i, got, b.Sequence(), capacity)
+				}
+			}
+		}
+		if runs == 0 {
+			return errors.New("no runs in levels 1 to 3 after 200 puts")
+		}
+		err := tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+			if bytes.HasPrefix(name, []byte("ns.tracker/")) && !named[string(name)] {
+				return fmt.Errorf("unexpected bucket %q", name)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		if len(keys) != n {
 			return fmt.Errorf("%d distinct keys in the levels and base, want %d", len(keys), n)
@@ -326,7 +370,7 @@ func TestBoltLevelsMerge(t *testing.T) {
 }
 
 // A format 1 file (before levels) opens, keeps its rows and is marked
-// format 3; an unknown format is refused.
+// format 4; an unknown format is refused.
 func TestBoltFormatUpgrade(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "node.db")
 	s, err := store.OpenBolt(path, store.BoltOptions{})
@@ -369,13 +413,13 @@ func TestBoltFormatUpgrade(t *testing.T) {
 		t.Errorf("a format 1 file reads differently after the upgrade (its snapshot differs)")
 	}
 	s.Close()
-	if got := format(); !bytes.Equal(got, []byte{0, 0, 0, 0, 0, 0, 0, 3}) {
-		t.Errorf("format after opening a format 1 file = %x, want 3", got)
+	if got := format(); !bytes.Equal(got, []byte{0, 0, 0, 0, 0, 0, 0, 4}) {
+		t.Errorf("format after opening a format 1 file = %x, want 4", got)
 	}
-	setFormat(4)
+	setFormat(5)
 	if s, err := store.OpenBolt(path, store.BoltOptions{}); err == nil {
 		s.Close()
-		t.Fatal("a format 4 file opened")
+		t.Fatal("a format 5 file opened")
 	}
 }
 

@@ -43,7 +43,7 @@ func CheckFilters(tx ReadTx, probes [][]byte) (absent int, err error) {
 			if !leveled(ns) {
 				continue
 			}
-			for i := firstFiltered; i < boltLevels; i++ {
+			for i := firstFiltered; i < numSlots; i++ {
 				f, err := v.filter(ns, i)
 				if err != nil {
 					return 0, err
