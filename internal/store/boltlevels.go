@@ -132,26 +132,45 @@ func slotCap(s int) uint64 {
 	return c
 }
 
-// runs is the number of runs level i of ns holds in t (runs 0..n-1).
-func (t *boltTx) runs(ns Namespace, i int) int {
-	n := 0
-	for n < maxRuns && t.bucket(levelBuckets[ns][slotOf(i, n)]) != nil {
-		n++
-	}
-	return n
+// levelRuns is how many runs each level of a namespace holds in one
+// transaction (runs 0..n-1), and the order reads look through its slots,
+// found once per transaction: a read looks for the first absent run of
+// every level, and bbolt caches no absent bucket.
+type levelRuns struct {
+	n     [boltLevels]int
+	order []int // level 0, then each level's runs from the newest
 }
 
-// readOrder is ns's slots that exist, newest first: level 0, then each
-// level's runs from the newest.
-func (t *boltTx) readOrder(ns Namespace) []int {
-	out := []int{0}
+// levelRuns returns ns's runs in t's transaction, cached in t.cache()
+// until a run is made or dropped (forgetRuns).
+func (t *boltTx) levelRuns(ns Namespace) *levelRuns {
+	pf := t.cache().of(t.part)
+	if r := pf.runs[ns]; r != nil {
+		return r
+	}
+	r := &levelRuns{order: []int{0}}
 	for i := 1; i < boltLevels; i++ {
-		for k := t.runs(ns, i) - 1; k >= 0; k-- {
-			out = append(out, slotOf(i, k))
+		for r.n[i] < maxRuns && t.bucket(levelBuckets[ns][slotOf(i, r.n[i])]) != nil {
+			r.n[i]++
+		}
+		for k := r.n[i] - 1; k >= 0; k-- {
+			r.order = append(r.order, slotOf(i, k))
 		}
 	}
-	return out
+	pf.runs[ns] = r
+	return r
 }
+
+// forgetRuns drops the cached runs of ns: a run was made or dropped.
+func (t *boltTx) forgetRuns(ns Namespace) { t.cache().of(t.part).runs[ns] = nil }
+
+// runs is the number of runs level i of ns holds in t (runs 0..n-1).
+func (t *boltTx) runs(ns Namespace, i int) int { return t.levelRuns(ns).n[i] }
+
+// readOrder is ns's slots that may exist, newest first: level 0, then each
+// level's runs from the newest. The slice is shared: callers MUST NOT
+// change it.
+func (t *boltTx) readOrder(ns Namespace) []int { return t.levelRuns(ns).order }
 
 // txLevels is what an Update's transaction wrote to leveled namespaces,
 // so that its end merges the levels it filled.
@@ -285,8 +304,10 @@ func (t *boltTx) mergeIntoBase(ns Namespace, src []int) error {
 	return t.dropSlots(ns, src)
 }
 
-// dropSlots drops the slots src of ns and their filters.
+// dropSlots drops the slots src of ns and their filters. Every change to
+// the runs ends here (newRun makes one, then drops its sources).
 func (t *boltTx) dropSlots(ns Namespace, src []int) error {
+	t.forgetRuns(ns) // and the run newRun made before it
 	parent := t.partitionBucket()
 	for _, s := range src {
 		if filtered(s) {
@@ -604,6 +625,7 @@ type txFilters struct {
 type partFilters struct {
 	part   Partition
 	levels [nsMax + 1][numSlots]levelFilter
+	runs   [nsMax + 1]*levelRuns // see levelRuns
 }
 
 func (c *txFilters) of(p Partition) *partFilters {
