@@ -39,7 +39,9 @@ import (
 // A run is written once and never changed, so a row is written once per
 // level it passes through. (Format 3's levels were rewritten in place:
 // each merge into a level rewrote its leaves, about growth/2 times per row
-// and level; bench/README.md, "Sorted runs".) Reads look through level 0, then the runs of level 1, 2, …, each
+// and level; bench/README.md, "Sorted runs for levels 1–3".)
+//
+// Reads look through level 0, then the runs of level 1, 2, …, each
 // level's newest run first, then the base, the first holding the key
 // deciding: a level's value is a tag byte (1: the value follows; 0:
 // deleted) and the value.

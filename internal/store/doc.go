@@ -10,11 +10,11 @@
 //   - [OpenBolt]: an embedded bbolt file, the default. One bucket per kind,
 //     big-endian uint64 keys, every commit fsynced. The namespaces with
 //     random keys that grow with every ballot (NSTracker, NSCredential,
-//     NSEntryHash) are write-optimised: small levels in front of the
-//     bucket, merged in key order, each level but the first with a Bloom
-//     filter of its keys, kept in the file and changed in the commit that
-//     changes the level, so that a read skips the levels that cannot hold
-//     its key (boltlevels.go). The filters are the file's own: the
+//     NSEntryHash) are write-optimised: a small level 0 in front of the
+//     bucket, then levels of sorted runs, each run written once in key
+//     order with a Bloom filter of its keys, kept in the file and written
+//     in the commit that writes the run, so that a read skips the runs
+//     that cannot hold its key (boltlevels.go). The filters are the file's own: the
 //     snapshot stream and a Restore know nothing of them. A damaged
 //     filter is an error on the reads through it, never an "absent".
 //   - [OpenPostgres]: PostgreSQL through pgx, one schema per node so several
