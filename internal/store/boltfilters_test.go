@@ -324,6 +324,9 @@ func TestBoltFiltersCorrupt(t *testing.T) {
 			if err == nil || errors.Is(err, store.ErrNotFound) || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("Get through a damaged filter: %v; want an error saying %q", err, c.want)
 			}
+			if c.name != "salt" && err != nil && !strings.Contains(err.Error(), " run 0 of level ") {
+				t.Errorf("Get through a damaged run filter: %v; want an error naming the run", err)
+			}
 		})
 	}
 }

@@ -78,6 +78,14 @@ func slotLevel(s int) int {
 	return 1 + (s-1)/maxRuns
 }
 
+// slotName names slot s in errors: "level 0", or "run k of level i".
+func slotName(s int) string {
+	if s == 0 {
+		return "level 0"
+	}
+	return fmt.Sprintf("run %d of level %d", (s-1)%maxRuns, slotLevel(s))
+}
+
 // runsPerLevel is how many runs make a level full.
 func runsPerLevel() int { return int(min(levelGrowth, maxRuns)) }
 
@@ -321,7 +329,7 @@ func (t *boltTx) dropSlots(ns Namespace, src []int) error {
 			continue
 		}
 		if err := parent.DeleteBucket(levelBuckets[ns][s]); err != nil {
-			return fmt.Errorf("store: dropping merged slot %d of namespace %v, partition %d: %w", s, ns, t.part, err)
+			return fmt.Errorf("store: dropping merged %s of namespace %v, partition %d: %w", slotName(s), ns, t.part, err)
 		}
 	}
 	return nil
@@ -423,7 +431,7 @@ func (t *boltTx) getLevels(ns Namespace, key []byte) ([]byte, bool, error) {
 // row records a deletion.
 func (t *boltTx) levelRow(ns Namespace, i int, key, row []byte) ([]byte, bool, error) {
 	if len(row) == 0 || row[0] > levelValue {
-		return nil, false, fmt.Errorf("store: corrupt row %x in level %d of namespace %v, partition %d", key, i, ns, t.part)
+		return nil, false, fmt.Errorf("store: corrupt row %x in %s of namespace %v, partition %d", key, slotName(i), ns, t.part)
 	}
 	return row[1:], row[0] == levelValue, nil
 }
@@ -490,7 +498,7 @@ func (t *boltTx) mergedRows(ns Namespace, prefix []byte, slots []int, base bool,
 		}
 		key, row, slot := win.k, win.v, win.level
 		if slot >= 0 && (len(row) == 0 || row[0] > levelValue) {
-			return fmt.Errorf("store: corrupt row %x in level %d of namespace %v, partition %d", key, win.level, ns, t.part)
+			return fmt.Errorf("store: corrupt row %x in %s of namespace %v, partition %d", key, slotName(win.level), ns, t.part)
 		}
 		for _, lc := range cs {
 			if lc != win && lc.k != nil && bytes.Equal(lc.k, key) {
@@ -569,16 +577,16 @@ func newFilterValue(rows uint64) []byte {
 // keyHash is SHA-256(salt ‖ key) as eight 32-bit words, one per position.
 type keyHash [8]uint32
 
-// levelFilter is one level's filter as one transaction sees it.
+// levelFilter is one run's filter as one transaction sees it.
 type levelFilter struct {
 	loaded bool
 	// val is the stored value (the header byte and the bits); nil: the
-	// level does not exist. A read transaction's val is bbolt's (valid
-	// until the transaction ends); a write transaction that changes the
-	// filter first makes its own copy (owned) and writes it at its end
-	// (dirty).
-	val          []byte
-	owned, dirty bool
+	// run does not exist. A stored filter's val is bbolt's (valid until
+	// the transaction ends) and never changed: a run's filter is built
+	// whole, in memory, by the transaction that makes the run (newFilter),
+	// which writes it at its end (dirty).
+	val   []byte
+	dirty bool
 }
 
 // pos returns the byte and the bit of position j of h in f's bits.
@@ -681,11 +689,11 @@ func (t *boltTx) filter(ns Namespace, i int) (*levelFilter, error) {
 	if fb := t.bucket(filterBuckets[ns][i]); fb != nil {
 		v := fb.Get(keyFilterBits)
 		if err := checkFilterValue(v); err != nil {
-			return nil, fmt.Errorf("store: corrupt membership filter of level %d of namespace %v, partition %d: %w", i, ns, t.part, err)
+			return nil, fmt.Errorf("store: corrupt membership filter of %s of namespace %v, partition %d: %w", slotName(i), ns, t.part, err)
 		}
 		f.val = v
 	} else if t.bucket(levelBuckets[ns][i]) != nil {
-		return nil, fmt.Errorf("store: level %d of namespace %v, partition %d has no membership filter", i, ns, t.part)
+		return nil, fmt.Errorf("store: %s of namespace %v, partition %d has no membership filter", slotName(i), ns, t.part)
 	}
 	f.loaded = true
 	return f, nil
@@ -700,9 +708,9 @@ func (t *boltTx) newFilter(ns Namespace, s int, rows uint64) (*levelFilter, erro
 		return nil, err
 	}
 	if f.val != nil {
-		return nil, fmt.Errorf("store: run slot %d of namespace %v, partition %d already has a membership filter", s, ns, t.part)
+		return nil, fmt.Errorf("store: %s of namespace %v, partition %d already has a membership filter", slotName(s), ns, t.part)
 	}
-	*f = levelFilter{loaded: true, val: newFilterValue(rows), owned: true, dirty: true}
+	*f = levelFilter{loaded: true, val: newFilterValue(rows), dirty: true}
 	return f, nil
 }
 
@@ -713,7 +721,7 @@ func (t *boltTx) dropFilter(parent bucketParent, ns Namespace, i int) error {
 		return nil
 	}
 	if err := parent.DeleteBucket(filterBuckets[ns][i]); err != nil {
-		return fmt.Errorf("store: dropping the filter of merged level %d of namespace %v, partition %d: %w", i, ns, t.part, err)
+		return fmt.Errorf("store: dropping the filter of merged %s of namespace %v, partition %d: %w", slotName(i), ns, t.part, err)
 	}
 	return nil
 }
@@ -736,7 +744,7 @@ func (c *txFilters) write(tx *bolt.Tx) error {
 					err = b.Put(keyFilterBits, f.val)
 				}
 				if err != nil {
-					return fmt.Errorf("store: writing the filter of level %d of namespace %v, partition %d: %w", i, Namespace(ns), pf.part, err)
+					return fmt.Errorf("store: writing the filter of %s of namespace %v, partition %d: %w", slotName(i), Namespace(ns), pf.part, err)
 				}
 				f.dirty = false
 			}
