@@ -599,7 +599,7 @@ func votingPhase(t *testing.T, b *browser, creds []string, hand [][]uint64, meas
 	var auditedTracker = tr
 
 	// Back to the choices (still ticked), change the first question, cast.
-	b.run("again", chromedp.Click(css("#again")), until(`document.body.dataset.step === 'step-choices'`))
+	b.run("again", still("#again"), chromedp.Click(css("#again")), until(`document.body.dataset.step === 'step-choices'`))
 	reloadKeepsProgress(t, b, creds[0], "step-choices", "q0o2", "q1o0", "q1o3")
 	tr1 := b.choose("q0o3") // Gold
 	if tr1 == auditedTracker {
@@ -745,7 +745,7 @@ func votingPhase(t *testing.T, b *browser, creds []string, hand [][]uint64, meas
 	b.run("challenge zh", chromedp.Click(css("#challenge")),
 		until(`document.body.dataset.step === 'step-challenged' && document.body.dataset.auditSeq !== undefined`))
 	b.audit("booth.html challenged step", "zh")
-	b.run("again zh", chromedp.Click(css("#again")), until(`document.body.dataset.step === 'step-choices'`))
+	b.run("again zh", still("#again"), chromedp.Click(css("#again")), until(`document.body.dataset.step === 'step-choices'`))
 	trZh := b.choose()
 	b.run("cast zh", still("#cast"), chromedp.Click(css("#cast")),
 		until(`document.body.dataset.step === 'step-cast' && document.body.dataset.receipt === 'ok'`))

@@ -156,7 +156,7 @@ func TestBrowserKinds(t *testing.T) {
 		t.Fatalf("the board holds %d audits, want 1", n)
 	}
 	// Back to the answers, still there: encrypt afresh and cast.
-	b.run("again", chromedp.Click(css("#again")), until(`document.body.dataset.step === 'step-choices'`))
+	b.run("again", still("#again"), chromedp.Click(css("#again")), until(`document.body.dataset.step === 'step-choices'`))
 	b.run("review again", chromedp.Click(css("#review")),
 		until(`document.body.dataset.step === 'step-review' && document.getElementById('review-tracker').textContent !== ''`))
 	tracker := b.text("#review-tracker")

@@ -184,7 +184,7 @@ func transient503(t *testing.T, b *browser, node, cred string) {
 
 	// The cast: the ballot reaches the board, its answer is a 503; the
 	// receipt is refused twice.
-	tb.run("again", chromedp.Click(css("#again")), until(`document.body.dataset.step === 'step-choices'`))
+	tb.run("again", still("#again"), chromedp.Click(css("#again")), until(`document.body.dataset.step === 'step-choices'`))
 	tracker := tb.choose()
 	before = after
 	rec.fail(

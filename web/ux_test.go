@@ -226,7 +226,7 @@ func phoneVote(t *testing.T, b *browser, cred, lang string) {
 		until(`document.body.dataset.step === 'step-challenged' && document.body.dataset.auditSeq !== undefined`))
 	p.audit("booth.html challenged step at 390 px", lang)
 	p.fits("booth challenged " + lang)
-	p.run("again", chromedp.Click(css("#again")), until(`document.body.dataset.step === 'step-choices'`))
+	p.run("again", still("#again"), chromedp.Click(css("#again")), until(`document.body.dataset.step === 'step-choices'`))
 	p.choose()
 	p.run("cast", still("#cast"), chromedp.Click(css("#cast")),
 		until(`document.body.dataset.step === 'step-cast' && document.body.dataset.receipt === 'ok'`))

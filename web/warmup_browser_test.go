@@ -90,7 +90,7 @@ func warmUpPostsNothing(t *testing.T, b *browser, node, cred string) {
 	contains(t, "opened ballot", b.text("#step-challenged"), "Blue", "Parks", "Public transport", "checks out", "audited")
 	var auditSeq uint64
 	b.eval(`Number(document.body.dataset.auditSeq)`, &auditSeq)
-	b.run("again", chromedp.Click(css("#again")), until(`document.body.dataset.step === 'step-choices'`))
+	b.run("again", still("#again"), chromedp.Click(css("#again")), until(`document.body.dataset.step === 'step-choices'`))
 	cast := b.choose("q0o3") // Gold
 	b.run("cast",
 		still("#cast"), chromedp.Click(css("#cast")),
