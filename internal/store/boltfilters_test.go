@@ -172,13 +172,10 @@ func TestBoltLevelsFormatUpgrade(t *testing.T) {
 						}
 						// Oldest first: the base, level 3, 2, 1. A key in level 0
 						// reads as level 0 says; any other, as the newest old row.
-						for level := 4; level >= 0; level-- {
+						for level := 4; level >= 1; level-- { // 4: the base
 							bname := fmt.Sprintf("ns.%s/L%d", name, level)
 							if level == 4 {
 								bname = "ns." + name
-							}
-							if level == 0 {
-								continue
 							}
 							b, err := bucket(bname)
 							if err != nil {

@@ -303,15 +303,21 @@ func (t *boltTx) mergeIntoBase(ns Namespace, src []int) error {
 		return err
 	}
 	err = t.mergedRows(ns, nil, src, false, func(key, row []byte, _ int) error {
-		if row[0] == levelDeleted {
-			return dst.Delete(key)
-		}
-		return dst.Put(key, row[1:])
+		return applyToBase(dst, key, row)
 	})
 	if err != nil {
 		return fmt.Errorf("store: merging into the base of namespace %v, partition %d: %w", ns, t.part, err)
 	}
 	return t.dropSlots(ns, src)
+}
+
+// applyToBase applies a level's row of key (its tag checked) to the base:
+// a deletion row deletes the key, a value row puts its value.
+func applyToBase(base *bolt.Bucket, key, row []byte) error {
+	if row[0] == levelDeleted {
+		return base.Delete(key)
+	}
+	return base.Put(key, row[1:])
 }
 
 // dropSlots drops the slots src of ns and their filters. Every change to
@@ -464,24 +470,19 @@ func (t *boltTx) scanLevels(ns Namespace, prefix []byte, fn func(key, value []by
 // the base's value (slot -1). The slices passed are bbolt's, valid until
 // the transaction ends; fn MUST NOT write to these slots.
 func (t *boltTx) mergedRows(ns Namespace, prefix []byte, slots []int, base bool, fn func(key, row []byte, slot int) error) error {
-	var cs []*levelCursor // newest first: on equal keys the first wins
-	names := make([][]byte, 0, len(slots)+1)
-	levels := make([]int, 0, len(slots)+1)
+	cs := make([]*levelCursor, 0, len(slots)+1) // newest first: on equal keys the first wins
+	open := func(name []byte, slot int) {
+		if b := t.bucket(name); b != nil {
+			lc := &levelCursor{c: b.Cursor(), level: slot}
+			lc.k, lc.v = lc.c.Seek(prefix)
+			cs = append(cs, lc)
+		}
+	}
 	for _, s := range slots {
-		names, levels = append(names, levelBuckets[ns][s]), append(levels, s)
+		open(levelBuckets[ns][s], s)
 	}
 	if base {
-		names, levels = append(names, nsBucket(ns)), append(levels, -1)
-	}
-	for j, name := range names {
-		i := levels[j]
-		b := t.bucket(name)
-		if b == nil {
-			continue
-		}
-		lc := &levelCursor{c: b.Cursor(), level: i}
-		lc.k, lc.v = lc.c.Seek(prefix)
-		cs = append(cs, lc)
+		open(nsBucket(ns), -1)
 	}
 	for {
 		var win *levelCursor
@@ -544,10 +545,11 @@ func (t *boltTx) mergedRows(ns Namespace, prefix []byte, slots []int, base bool,
 // "/F" ‖ digit) are merged into the base when it is opened
 // (upgradeLevels); its level 0 is the same.
 
-// firstFiltered is the first level with a filter.
+// firstFiltered is the first slot with a filter: every run's slot, not
+// level 0's.
 const firstFiltered = 1
 
-func filtered(level int) bool { return level >= firstFiltered }
+func filtered(slot int) bool { return slot >= firstFiltered }
 
 const (
 	// filterBitsPerRow bounds the false positive rate near 1 % (7
@@ -799,13 +801,10 @@ func (t *boltTx) foldOldLevel(ns Namespace, i int) error {
 		return err
 	}
 	err = old.ForEach(func(k, row []byte) error {
-		switch {
-		case len(row) == 0 || row[0] > levelValue:
+		if len(row) == 0 || row[0] > levelValue {
 			return fmt.Errorf("corrupt row %x", k)
-		case row[0] == levelDeleted:
-			return base.Delete(k)
 		}
-		return base.Put(k, row[1:])
+		return applyToBase(base, k, row)
 	})
 	if err != nil {
 		return err
