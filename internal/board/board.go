@@ -38,6 +38,7 @@ var (
 type Replica interface {
 	Submit(ctx context.Context, cmd []byte) (replica.Result, error)
 	SubmitCommands(ctx context.Context, cmds []replica.Command) ([]replica.Result, error)
+	FitEntry(cmds []replica.Command) int
 	Leader() (id, apiAddr string)
 	IsLeader() bool
 	Stats() replica.Stats

@@ -381,6 +381,7 @@ func (r *blockingReplica) SubmitCommands(ctx context.Context, cmds []replica.Com
 	return nil, replica.ErrLeadershipLost
 }
 
+func (r *blockingReplica) FitEntry(cmds []replica.Command) int                { return len(cmds) }
 func (r *blockingReplica) held() int                                          { r.mu.Lock(); defer r.mu.Unlock(); return r.waiting }
 func (r *blockingReplica) Leader() (string, string)                           { return "n1", "mem://n1" }
 func (r *blockingReplica) IsLeader() bool                                     { return true }

@@ -59,13 +59,9 @@ type Posted struct {
 	Err     error
 }
 
-// maxSubmitBytes bounds the framed commands of one SubmitCommands call; larger
-// submissions are split into several Raft entries, in order.
-const maxSubmitBytes = 512 << 10
-
 // Submit decodes the canonical entries, pre-checks them (batched), proposes
-// the valid ones (one command each, as few Raft entries as fit
-// maxSubmitBytes) and waits for the commit. It returns one Posted per entry,
+// the valid ones (one command each, in as few Raft entries as carry them,
+// Replica.FitEntry, one after the other) and waits for the commit. It returns one Posted per entry,
 // in order. On a follower it fails with a *replica.NotLeaderError.
 func (s *Submitter) Submit(ctx context.Context, entries [][]byte) ([]Posted, error) {
 	r, err := s.rep.get()
@@ -178,11 +174,7 @@ func (s *Submitter) Submit(ctx context.Context, entries [][]byte) ([]Posted, err
 	hasID := make([]bool, len(entries))
 	var committed []int
 	for len(cmds) > 0 {
-		n, size := 0, 0
-		for n < len(cmds) && (n == 0 || size+cmds[n].Len() <= maxSubmitBytes) {
-			size += cmds[n].Len() + 4
-			n++
-		}
+		n := r.FitEntry(cmds)
 		res, err := r.SubmitCommands(ctx, cmds[:n])
 		if err != nil {
 			return nil, err

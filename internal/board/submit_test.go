@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/urna-vote/urna/bulletin"
+	"github.com/urna-vote/urna/internal/replica"
 	"github.com/urna-vote/urna/internal/testonly"
 	"github.com/urna-vote/urna/internal/testonly/seeded"
 )
@@ -228,4 +229,33 @@ func TestAttackPostAfterClose(t *testing.T) {
 	}
 	clock.Set(int64(windowOpens) - 1)
 	c.mustAccept("the close (manual close allowed)", e.CloseEntry())
+}
+
+// TestSubmitLargerThanOneEntry: a post whose entries do not fit one Raft
+// log entry (replica.Node.FitEntry) is proposed in several, one after the
+// other, and every entry is accepted at the position its order in the post
+// gives.
+func TestSubmitLargerThanOneEntry(t *testing.T) {
+	const voters = 240
+	e, c := newThreeNodes(t, voters)
+	c.openElection(e)
+	var entries [][]byte
+	size := 0
+	for v := range voters {
+		en, _, _ := e.BallotEntry(v, testonly.Pick(v%3, v%2))
+		entries = append(entries, en)
+		size += len(en)
+	}
+	if limit := replica.DefaultConfig().MaxBatchBytes; size < 3*limit/2 {
+		t.Fatalf("test setup: %d ballots of %d bytes in all, want more than 1.5 entries of %d bytes", voters, size, limit)
+	}
+	res := c.submit(entries...)
+	for i, r := range res {
+		if r.Err != nil {
+			t.Fatalf("ballot %d: %v", i, r.Err)
+		}
+		if i > 0 && r.Seq != res[i-1].Seq+1 {
+			t.Fatalf("ballot %d at position %d after ballot %d at %d, want the post's order", i, r.Seq, i-1, res[i-1].Seq)
+		}
+	}
 }

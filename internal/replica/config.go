@@ -92,8 +92,9 @@ type Config struct {
 	// LogCache is how many of the newest Raft log entries each node keeps
 	// in memory (raft.NewLogCache; default 16): enough for the entries
 	// in flight to the followers and not yet applied. An entry holds up to
-	// MaxBatch commands (≈ 1 MiB of ballots). Why no more: the former
-	// default, 1024, held up to 1 GiB of recent log on every node; every
+	// MaxBatchBytes (256 KiB, ≈ 116 ballots). Why no more: the former
+	// default, 1024, held up to 1 GiB of recent log on every node (entries
+	// were then up to 1 MiB); every
 	// entry then took fresh memory, and the kernel's first touch of it
 	// cost the board 25-30 % of its CPU per post (bench/README.md, "The
 	// Raft log cache"). An entry no longer cached is read from the log
@@ -102,7 +103,7 @@ type Config struct {
 }
 
 // DefaultConfig returns settings tuned for nodes on one host or a LAN with
-// fsync on, and commands of a few KiB: entries of up to 512 commands (1 MiB),
+// fsync on, and commands of a few KiB: entries of up to 512 commands (256 KiB),
 // four entries in flight, commit notifications every 5 ms, a snapshot every
 // 4096 entries.
 //
@@ -131,8 +132,14 @@ type Config struct {
 // shorter values explicitly.
 func DefaultConfig() Config {
 	return Config{
-		MaxBatch:      512,
-		MaxBatchBytes: 1 << 20,
+		MaxBatch: 512,
+		// 256 KiB: raft's network transport decodes an entry of up to
+		// 256 KiB into one allocation, and a larger one in 256 KiB steps,
+		// each step a new slice and a copy of all before it (go-msgpack's
+		// decByteSlice). At 1 MiB the followers' decoding was 28 % of the
+		// board's allocations and 4 % of its CPU (bench/README.md, "Entries
+		// of at most 256 KiB"); TestDefaultBatchDecodesOnce keeps it so.
+		MaxBatchBytes: 256 << 10,
 		// The largest entries of the protocol (bulletin's type registry:
 		// 40 MiB credential lists, shuffles up to 64 MiB) and their
 		// command header.

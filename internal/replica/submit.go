@@ -49,6 +49,22 @@ func (n *Node) SubmitBatch(ctx context.Context, cmds [][]byte) ([]Result, error)
 	return n.SubmitCommands(ctx, wholeCommands(cmds))
 }
 
+// FitEntry returns how many of cmds, taken in order from the first, one
+// log entry carries together (at least one: a first command too large for
+// a batch travels alone, as SubmitBatch says). A caller with more commands
+// than fit submits them in several SubmitCommands calls.
+func (n *Node) FitEntry(cmds []Command) int {
+	count, size := 0, entryHeaderLen
+	for count < len(cmds) && count < n.cfg.MaxBatch {
+		size += cmdHeaderLen + cmds[count].Len()
+		if count > 0 && size > n.cfg.MaxBatchBytes {
+			break
+		}
+		count++
+	}
+	return count
+}
+
 // SubmitCommands is SubmitBatch with each command given in two parts
 // (Command), framed straight into the log entry without a copy before. The
 // caller MUST NOT modify the parts until SubmitCommands returns.
