@@ -232,16 +232,14 @@ func (r *run) cluster(ctx context.Context) ([]*server.Node, []ballot.BoardNode, 
 		c.ID, c.DataDir, c.SigningKey, c.Static = id, dir, key, r.cfg.Static
 		c.RaftBind, c.HTTPListen = "127.0.0.1:0", "127.0.0.1:0"
 		c.Witnesses = witnesses
-		// The credential list is one entry (SPEC.md §5.2) and one replica
-		// command: let a log entry carry it (the default 1 MiB is ≈ 30,000
-		// credentials). A larger list still meets the node's HTTP limit on
-		// a submission (api.MaxEntriesBody).
 		// A follower that lags (all three nodes share the demo's cores)
-		// catches up with AppendEntries of MaxAppendEntries log entries of
-		// up to 1 MiB each, decoded whole: the default 64 made Raft's
-		// decoding the largest heap item of a 10,000-voter demo.
+		// catches up with AppendEntries of MaxAppendEntries log entries,
+		// decoded whole: the default 64 made Raft's decoding the largest
+		// heap item of a 10,000-voter demo. (The credential list, one
+		// entry and one replica command, travels alone in its log entry
+		// as every command larger than a batch does:
+		// replica.Config.MaxCommandBytes.)
 		c.Replica = func(rc *replica.Config) {
-			rc.MaxBatchBytes = max(rc.MaxBatchBytes, credentialListBytes(r.cfg.Ballots+extraCreds))
 			rc.MaxAppendEntries = min(rc.MaxAppendEntries, demoAppendEntries)
 		}
 		if i == 1 {
@@ -289,11 +287,6 @@ func (r *run) cluster(ctx context.Context) ([]*server.Node, []ballot.BoardNode, 
 	}
 	return started, board, nil
 }
-
-// credentialListBytes bounds the framed replica command of a credential
-// list of n voters: 32 bytes per credential, 4 per weight, and room for the
-// entry's header, signature and framing.
-func credentialListBytes(n int) int { return 36*n + 64<<10 }
 
 // demoAppendEntries bounds the Raft log entries per AppendEntries call
 // (replica.Config.MaxAppendEntries) of the demo's nodes.
