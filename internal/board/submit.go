@@ -61,8 +61,9 @@ type Posted struct {
 
 // Submit decodes the canonical entries, pre-checks them (batched), proposes
 // the valid ones (one command each, in as few Raft entries as carry them,
-// Replica.FitEntry, one after the other) and waits for the commit. It returns one Posted per entry,
-// in order. On a follower it fails with a *replica.NotLeaderError.
+// Replica.FitEntry, one after the other) and waits for the commit. It
+// returns one Posted per entry, in order. On a follower it fails with a
+// *replica.NotLeaderError.
 func (s *Submitter) Submit(ctx context.Context, entries [][]byte) ([]Posted, error) {
 	r, err := s.rep.get()
 	if err != nil {

@@ -92,18 +92,17 @@ type Config struct {
 	// LogCache is how many of the newest Raft log entries each node keeps
 	// in memory (raft.NewLogCache; default 16): enough for the entries
 	// in flight to the followers and not yet applied. An entry holds up to
-	// MaxBatchBytes (256 KiB, ≈ 116 ballots). Why no more: the former
+	// MaxBatchBytes (256 KiB, about 115 ballots). Why no more: the former
 	// default, 1024, held up to 1 GiB of recent log on every node (entries
-	// were then up to 1 MiB); every
-	// entry then took fresh memory, and the kernel's first touch of it
-	// cost the board 25-30 % of its CPU per post (bench/README.md, "The
-	// Raft log cache"). An entry no longer cached is read from the log
-	// store (one pread of its record).
+	// were then up to 1 MiB); every entry then took fresh memory, and the
+	// kernel's first touch of it cost the board 25-30 % of its CPU per post
+	// (bench/README.md, "The Raft log cache"). An entry no longer cached is
+	// read from the log store (one pread of its record).
 	LogCache int
 }
 
 // DefaultConfig returns settings tuned for nodes on one host or a LAN with
-// fsync on, and commands of a few KiB: entries of up to 512 commands (256 KiB),
+// fsync on, and commands of a few KiB: entries of up to 512 commands and 256 KiB,
 // four entries in flight, commit notifications every 5 ms, a snapshot every
 // 4096 entries.
 //
