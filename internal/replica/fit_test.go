@@ -58,6 +58,12 @@ func TestFitEntry(t *testing.T) {
 	if n := l.FitEntry(small); n != 8 {
 		t.Fatalf("FitEntry of 20 one-byte commands with MaxBatch 8: %d, want 8", n)
 	}
+	if _, err := l.SubmitCommands(ctx, small[:9]); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("nine commands with MaxBatch 8: %v, want ErrTooLarge", err)
+	}
+	if res, err := l.SubmitCommands(ctx, small[:8]); err != nil || len(res) != 8 {
+		t.Fatalf("eight commands with MaxBatch 8: %d results, %v", len(res), err)
+	}
 	large := []Command{{Body: make([]byte, batchBytes)}, {Body: []byte{1}}}
 	if n := l.FitEntry(large); n != 1 {
 		t.Fatalf("FitEntry of a command larger than a batch, then a small one: %d, want 1", n)

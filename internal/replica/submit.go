@@ -73,11 +73,13 @@ func (n *Node) SubmitCommands(ctx context.Context, cmds []Command) ([]Result, er
 		return nil, nil
 	}
 	size := entrySize(cmds) - entryHeaderLen
-	if large := entryHeaderLen+size > n.cfg.MaxBatchBytes; large {
-		if len(cmds) > 1 || cmds[0].Len() > n.cfg.MaxCommandBytes {
-			return nil, fmt.Errorf("%w: %d commands, %d bytes (a batch holds %d bytes, one command %d)",
-				ErrTooLarge, len(cmds), size, n.cfg.MaxBatchBytes, max(n.cfg.MaxCommandBytes, n.cfg.MaxBatchBytes))
-		}
+	// Past MaxBatchBytes, only a lone command fits (FitEntry): a large one.
+	large := entryHeaderLen+size > n.cfg.MaxBatchBytes
+	if n.FitEntry(cmds) < len(cmds) || (large && cmds[0].Len() > n.cfg.MaxCommandBytes) {
+		return nil, fmt.Errorf("%w: %d commands, %d bytes (an entry holds %d commands and %d bytes, or one command of up to %d)",
+			ErrTooLarge, len(cmds), size, n.cfg.MaxBatch, n.cfg.MaxBatchBytes, max(n.cfg.MaxCommandBytes, n.cfg.MaxBatchBytes))
+	}
+	if large {
 		select {
 		case n.large <- struct{}{}:
 			defer func() { <-n.large }()
@@ -86,8 +88,6 @@ func (n *Node) SubmitCommands(ctx context.Context, cmds []Command) ([]Result, er
 		case <-n.stop:
 			return nil, ErrShutdown
 		}
-	} else if len(cmds) > n.cfg.MaxBatch {
-		return nil, fmt.Errorf("%w: %d commands, %d bytes", ErrTooLarge, len(cmds), size)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err

@@ -108,6 +108,9 @@ const (
 	levelValue   byte = 1
 )
 
+// badRow reports a level's row that is not a tag byte and a value.
+func badRow(row []byte) bool { return len(row) == 0 || row[0] > levelValue }
+
 // leveled reports whether ns is one of the leveled namespaces.
 func leveled(ns Namespace) bool {
 	return ns == NSTracker || ns == NSCredential || ns == NSEntryHash
@@ -436,7 +439,7 @@ func (t *boltTx) getLevels(ns Namespace, key []byte) ([]byte, bool, error) {
 // levelRow decodes the row of key in level i: its value, and false if the
 // row records a deletion.
 func (t *boltTx) levelRow(ns Namespace, i int, key, row []byte) ([]byte, bool, error) {
-	if len(row) == 0 || row[0] > levelValue {
+	if badRow(row) {
 		return nil, false, fmt.Errorf("store: corrupt row %x in %s of namespace %v, partition %d", key, slotName(i), ns, t.part)
 	}
 	return row[1:], row[0] == levelValue, nil
@@ -498,7 +501,7 @@ func (t *boltTx) mergedRows(ns Namespace, prefix []byte, slots []int, base bool,
 			return nil
 		}
 		key, row, slot := win.k, win.v, win.level
-		if slot >= 0 && (len(row) == 0 || row[0] > levelValue) {
+		if slot >= 0 && badRow(row) {
 			return fmt.Errorf("store: corrupt row %x in %s of namespace %v, partition %d", key, slotName(win.level), ns, t.part)
 		}
 		for _, lc := range cs {
@@ -801,7 +804,7 @@ func (t *boltTx) foldOldLevel(ns Namespace, i int) error {
 		return err
 	}
 	err = old.ForEach(func(k, row []byte) error {
-		if len(row) == 0 || row[0] > levelValue {
+		if badRow(row) {
 			return fmt.Errorf("corrupt row %x", k)
 		}
 		return applyToBase(base, k, row)
