@@ -109,13 +109,14 @@ func partBucket(p Partition) []byte {
 
 // boltFormat is the on-disk layout version in meta/format: 2 since the
 // leveled namespaces (boltlevels.go), 3 since their levels' membership
-// filters, 4 since levels 1 to 3 are sorted runs. An older file is
-// upgraded when opened, in the transaction that marks it 4: a format 1
-// file has no levels; a format 2 or 3 file's levels 1 to 3 are merged
-// into the bases (upgradeLevels). A binary that knows only an older
-// format then refuses the file instead of missing rows: it would not look
-// in the runs.
-const boltFormat = 4
+// filters, 4 since levels 1 to 3 are sorted runs, 5 since a run's rows are
+// packed in blocks (boltblocks.go). An older file is upgraded when opened,
+// in the transaction that marks it 5: a format 1 file has no levels; a
+// format 2 or 3 file's levels 1 to 3 are merged into the bases
+// (upgradeLevels), and so are a format 4 file's runs (upgradeRuns). A
+// binary that knows only an older format then refuses the file instead of
+// missing rows: it would not read the runs.
+const boltFormat = 5
 
 // nsBucket is the bucket name of ns (made once: it is looked up on every
 // Get and Put).
@@ -229,7 +230,7 @@ func initBolt(tx *bolt.Tx) error {
 	meta := tx.Bucket(bktMeta)
 	v := meta.Get(keyFormat)
 	switch {
-	case v == nil || bytes.Equal(v, u64key(1)) || bytes.Equal(v, u64key(2)) || bytes.Equal(v, u64key(3)):
+	case v == nil || bytes.Equal(v, u64key(1)) || bytes.Equal(v, u64key(2)) || bytes.Equal(v, u64key(3)) || bytes.Equal(v, u64key(4)):
 	case len(v) != 8 || binary.BigEndian.Uint64(v) != boltFormat:
 		return fmt.Errorf("unsupported on-disk format %x (want %d)", v, boltFormat)
 	default:
@@ -246,8 +247,13 @@ func initBolt(tx *bolt.Tx) error {
 			return err
 		}
 	}
-	if bytes.Equal(v, u64key(2)) || bytes.Equal(v, u64key(3)) {
+	switch {
+	case bytes.Equal(v, u64key(2)) || bytes.Equal(v, u64key(3)):
 		if err := upgradeLevels(tx); err != nil {
+			return err
+		}
+	case bytes.Equal(v, u64key(4)):
+		if err := upgradeRuns(tx); err != nil {
 			return err
 		}
 	}
@@ -570,21 +576,26 @@ func (t *boltTx) WriteIn(p Partition) WriteTx {
 // again under its pointer: a level made anew is another bucket.
 type txCursors map[*bolt.Bucket]*bolt.Cursor
 
-// get is b.Get(key), through t's kept cursor of b if t keeps cursors.
+// get is b.Get(key), through t's kept cursor of b.
 func (t *boltTx) get(b *bolt.Bucket, key []byte) []byte {
+	// Seek gives a nested bucket's key with a nil value, as Get gives nil.
+	if k, v := t.cursor(b).Seek(key); bytes.Equal(k, key) {
+		return v
+	}
+	return nil
+}
+
+// cursor returns t's kept cursor of b, or a new one if t keeps none.
+func (t *boltTx) cursor(b *bolt.Bucket) *bolt.Cursor {
 	if t.cursors == nil {
-		return b.Get(key)
+		return b.Cursor()
 	}
 	c := t.cursors[b]
 	if c == nil {
 		c = b.Cursor()
 		t.cursors[b] = c
 	}
-	// Seek gives a nested bucket's key with a nil value, as Get gives nil.
-	if k, v := c.Seek(key); bytes.Equal(k, key) {
-		return v
-	}
-	return nil
+	return c
 }
 
 // bucket returns the partition's bucket name, or nil if the partition was

@@ -139,13 +139,32 @@ func copyFile(t *testing.T, from, to string) {
 }
 
 // A format 2 or 3 file (levels 1 to 3 rewritten in place by merges,
-// format 3's each with a filter) opens: its levels 1 to 3 are merged into
-// the bases, oldest first, in the transaction that marks it format 4, and
-// it reads as before. The older layout is written here by hand, as those
-// binaries laid it out, under level 0 as this one writes it.
+// format 3's each with a filter) or a format 4 file (levels 1 to 3 of
+// runs, a row per bbolt key, each with a filter) opens: its levels 1 to 3
+// are merged into the bases, oldest first, in the transaction that marks
+// it format 5, and it reads as before. The older layout is written here by
+// hand, as those binaries laid it out, under level 0 as this one writes
+// it.
 func TestBoltLevelsFormatUpgrade(t *testing.T) {
 	namespaces := []string{"tracker", "credential", "entryhash"}
-	for _, format := range []byte{2, 3} {
+	// oldLayers is the layout of format's levels 1 to 3, oldest first:
+	// each bucket's name and its filter's ("" for none).
+	oldLayers := func(name string, format byte) (layers [][2]string) {
+		for level := 3; level >= 1; level-- {
+			switch format {
+			case 2:
+				layers = append(layers, [2]string{fmt.Sprintf("ns.%s/L%d", name, level), ""})
+			case 3:
+				layers = append(layers, [2]string{fmt.Sprintf("ns.%s/L%d", name, level), fmt.Sprintf("ns.%s/F%d", name, level)})
+			case 4:
+				for k := range 2 {
+					layers = append(layers, [2]string{fmt.Sprintf("ns.%s/L%dr%d", name, level, k), fmt.Sprintf("ns.%s/F%dr%d", name, level, k)})
+				}
+			}
+		}
+		return layers
+	}
+	for _, format := range []byte{2, 3, 4} {
 		t.Run(fmt.Sprintf("format %d", format), func(t *testing.T) {
 			store.SetLevels(t, 1<<20, 8) // nothing leaves level 0 while the file is made
 			path := filepath.Join(t.TempDir(), "node.db")
@@ -170,19 +189,17 @@ func TestBoltLevelsFormatUpgrade(t *testing.T) {
 						if err != nil {
 							return err
 						}
-						// Oldest first: the base, level 3, 2, 1. A key in level 0
-						// reads as level 0 says; any other, as the newest old row.
-						for level := 4; level >= 1; level-- { // 4: the base
-							bname := fmt.Sprintf("ns.%s/L%d", name, level)
-							if level == 4 {
-								bname = "ns." + name
-							}
-							b, err := bucket(bname)
+						// Oldest first: the base, then levels 3, 2, 1. A key in
+						// level 0 reads as level 0 says; any other, as the newest
+						// old row.
+						for li, layer := range append([][2]string{{"ns." + name, ""}}, oldLayers(name, format)...) {
+							isBase := li == 0
+							b, err := bucket(layer[0])
 							if err != nil {
 								return err
 							}
-							if format == 3 && level < 4 {
-								f, err := bucket(fmt.Sprintf("ns.%s/F%d", name, level))
+							if layer[1] != "" {
+								f, err := bucket(layer[1])
 								if err != nil {
 									return err
 								}
@@ -195,12 +212,12 @@ func TestBoltLevelsFormatUpgrade(t *testing.T) {
 								for i := range k {
 									k[i] = "abcdef"[rng.IntN(6)]
 								}
-								v := fmt.Sprintf("old%d-%d", level, rng.IntN(1000))
+								v := fmt.Sprintf("old%d-%d", li, rng.IntN(1000))
 								row := append([]byte{1}, v...)
-								if level < 4 && rng.IntN(4) == 0 {
+								if !isBase && rng.IntN(4) == 0 {
 									row = []byte{0}
 								}
-								if level == 4 {
+								if isBase {
 									row = row[1:]
 								}
 								if err := b.Put(k, row); err != nil {
@@ -210,7 +227,7 @@ func TestBoltLevelsFormatUpgrade(t *testing.T) {
 								if l0.Get(k) != nil {
 									continue
 								}
-								if level < 4 && row[0] == 0 {
+								if !isBase && row[0] == 0 {
 									delete(want[ns][p], string(k))
 								} else {
 									want[ns][p][string(k)] = v
@@ -238,8 +255,8 @@ func TestBoltLevelsFormatUpgrade(t *testing.T) {
 			defer db.Close()
 			db.View(func(tx *bolt.Tx) error {
 				meta := tx.Bucket([]byte("meta"))
-				if got := meta.Get([]byte("format")); !bytes.Equal(got, []byte{0, 0, 0, 0, 0, 0, 0, 4}) {
-					t.Errorf("format after the upgrade = %x, want 4", got)
+				if got := meta.Get([]byte("format")); !bytes.Equal(got, []byte{0, 0, 0, 0, 0, 0, 0, 5}) {
+					t.Errorf("format after the upgrade = %x, want 5", got)
 				}
 				if got := meta.Get([]byte("filter-salt")); len(got) != 16 {
 					t.Errorf("filter salt after the upgrade = %x, want 16 bytes", got)
@@ -247,10 +264,10 @@ func TestBoltLevelsFormatUpgrade(t *testing.T) {
 				pb := tx.Bucket([]byte("part/\x00\x00\x00\x03"))
 				for _, parent := range []func(name []byte) *bolt.Bucket{tx.Bucket, pb.Bucket} {
 					for _, name := range namespaces {
-						for level := 1; level < 4; level++ {
-							for _, kind := range []string{"L", "F"} {
-								if parent(fmt.Appendf(nil, "ns.%s/%s%d", name, kind, level)) != nil {
-									t.Errorf("bucket ns.%s/%s%d of the old layout is still there after the upgrade", name, kind, level)
+						for _, layer := range oldLayers(name, format) {
+							for _, b := range layer {
+								if b != "" && parent([]byte(b)) != nil {
+									t.Errorf("bucket %s of the old layout is still there after the upgrade", b)
 								}
 							}
 						}

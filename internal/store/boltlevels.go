@@ -28,9 +28,10 @@ import (
 //   - Level 0 (bucket nsBucket ‖ "/L0") takes every Put and Delete, so a
 //     commit touches only its few leaves.
 //   - When a commit leaves level 0 with at least levelRows0 rows written,
-//     the same commit writes its rows, in key order, into a fresh bucket
-//     with full pages: a new run of level 1, named nsBucket ‖ "/L1r" ‖ k
-//     for the level's k-th run (k from 0). Level 0 is dropped.
+//     the same commit writes its rows, in key order and packed in blocks
+//     (boltblocks.go), into a fresh bucket with full pages: a new run of
+//     level 1, named nsBucket ‖ "/L1r" ‖ k for the level's k-th run (k
+//     from 0). Level 0 is dropped.
 //   - When level i then holds runsPerLevel runs, the same commit merges
 //     them, in key order and the newest row of each key winning, into a
 //     new run of level i+1, and drops them; the last level's runs are
@@ -251,8 +252,8 @@ func (w *txLevels) merge(tx *bolt.Tx, filters *txFilters) error {
 }
 
 // newRun writes the rows of the slots src (newest first), merged in key
-// order, as a new run of level i, in key order into a fresh bucket whose
-// pages are filled whole, and drops src.
+// order, as a new run of level i, packed in blocks into a fresh bucket
+// whose pages are filled whole, and drops src.
 func (t *boltTx) newRun(ns Namespace, i int, src []int) error {
 	k := t.runs(ns, i)
 	if k >= maxRuns {
@@ -277,9 +278,7 @@ func (t *boltTx) newRun(ns Namespace, i int, src []int) error {
 	}
 	b.FillPercent = 1
 	var n uint64
-	// key and row stay valid until the commit although their buckets are
-	// dropped below: bbolt reuses no page freed in the same transaction,
-	// and copies what its nodes still reference before it remaps.
+	w := &blockWriter{b: b}
 	err = t.mergedRows(ns, nil, src, false, func(key, row []byte, _ int) error {
 		h, err := t.hashKey(key)
 		if err != nil {
@@ -287,8 +286,11 @@ func (t *boltTx) newRun(ns Namespace, i int, src []int) error {
 		}
 		f.add(&h)
 		n++
-		return b.Put(key, row)
+		return w.add(key, row)
 	})
+	if err == nil {
+		err = w.flush()
+	}
 	if err != nil {
 		return fmt.Errorf("store: writing run %d of level %d of namespace %v, partition %d: %w", k, i, ns, t.part, err)
 	}
@@ -305,6 +307,10 @@ func (t *boltTx) mergeIntoBase(ns Namespace, src []int) error {
 	if err != nil {
 		return err
 	}
+	// The values put stay valid until the commit although their buckets
+	// are dropped below: bbolt reuses no page freed in the same
+	// transaction, and copies what its nodes still reference before it
+	// remaps.
 	err = t.mergedRows(ns, nil, src, false, func(key, row []byte, _ int) error {
 		return applyToBase(dst, key, row)
 	})
@@ -400,9 +406,11 @@ func (t *boltTx) putLevel(ns Namespace, key []byte, tag byte, value []byte) erro
 func (t *boltTx) getLevels(ns Namespace, key []byte) ([]byte, bool, error) {
 	var h keyHash
 	hashed := false
+	var err error
 	for _, i := range t.readOrder(ns) {
 		if filtered(i) {
-			f, err := t.filter(ns, i)
+			var f *levelFilter
+			f, err = t.filter(ns, i)
 			if err != nil {
 				return nil, false, err
 			}
@@ -423,9 +431,14 @@ func (t *boltTx) getLevels(ns Namespace, key []byte) ([]byte, bool, error) {
 		if b == nil {
 			continue
 		}
-		if v := t.get(b, key); v != nil {
-			v, live, err := t.levelRow(ns, i, key, v)
-			return v, live, err
+		var row []byte
+		if i == 0 {
+			row = t.get(b, key)
+		} else if row, err = t.runGet(b, key); err != nil {
+			return nil, false, t.badRun(ns, i, err)
+		}
+		if row != nil {
+			return t.levelRow(ns, i, key, row)
 		}
 	}
 	if b := t.bucket(nsBucket(ns)); b != nil {
@@ -447,9 +460,35 @@ func (t *boltTx) levelRow(ns Namespace, i int, key, row []byte) ([]byte, bool, e
 
 // levelCursor is one level's (or the base's) position in a merged scan.
 type levelCursor struct {
-	c     *bolt.Cursor
+	c     *bolt.Cursor // level 0 or the base
+	run   *runCursor   // a run
 	k, v  []byte
 	level int // the slot; -1 for the base
+}
+
+// seek positions lc at the first row whose key is at least key.
+func (lc *levelCursor) seek(key []byte) (err error) {
+	if lc.run == nil {
+		lc.k, lc.v = lc.c.Seek(key)
+		return nil
+	}
+	lc.k, lc.v, err = lc.run.seek(key)
+	return err
+}
+
+// next moves lc to the next row.
+func (lc *levelCursor) next() (err error) {
+	if lc.run == nil {
+		lc.k, lc.v = lc.c.Next()
+		return nil
+	}
+	lc.k, lc.v, err = lc.run.next()
+	return err
+}
+
+// badRun names the run slot i of ns in the error err met reading it.
+func (t *boltTx) badRun(ns Namespace, i int, err error) error {
+	return fmt.Errorf("store: corrupt %s of namespace %v, partition %d: %w", slotName(i), ns, t.part, err)
 }
 
 // scanLevels calls fn for each live key of ns starting with prefix, in
@@ -474,18 +513,27 @@ func (t *boltTx) scanLevels(ns Namespace, prefix []byte, fn func(key, value []by
 // the transaction ends; fn MUST NOT write to these slots.
 func (t *boltTx) mergedRows(ns Namespace, prefix []byte, slots []int, base bool, fn func(key, row []byte, slot int) error) error {
 	cs := make([]*levelCursor, 0, len(slots)+1) // newest first: on equal keys the first wins
-	open := func(name []byte, slot int) {
-		if b := t.bucket(name); b != nil {
-			lc := &levelCursor{c: b.Cursor(), level: slot}
-			lc.k, lc.v = lc.c.Seek(prefix)
-			cs = append(cs, lc)
+	open := func(name []byte, slot int) error {
+		b := t.bucket(name)
+		if b == nil {
+			return nil
 		}
+		lc := &levelCursor{c: b.Cursor(), level: slot}
+		if slot > 0 {
+			lc.run = &runCursor{c: lc.c}
+		}
+		cs = append(cs, lc)
+		return lc.seek(prefix)
 	}
 	for _, s := range slots {
-		open(levelBuckets[ns][s], s)
+		if err := open(levelBuckets[ns][s], s); err != nil {
+			return t.badRun(ns, s, err)
+		}
 	}
 	if base {
-		open(nsBucket(ns), -1)
+		if err := open(nsBucket(ns), -1); err != nil {
+			return err
+		}
 	}
 	for {
 		var win *levelCursor
@@ -506,10 +554,14 @@ func (t *boltTx) mergedRows(ns Namespace, prefix []byte, slots []int, base bool,
 		}
 		for _, lc := range cs {
 			if lc != win && lc.k != nil && bytes.Equal(lc.k, key) {
-				lc.k, lc.v = lc.c.Next()
+				if err := lc.next(); err != nil {
+					return t.badRun(ns, lc.level, err)
+				}
 			}
 		}
-		win.k, win.v = win.c.Next()
+		if err := win.next(); err != nil {
+			return t.badRun(ns, win.level, err)
+		}
 		if err := fn(key, row, slot); err != nil {
 			return err
 		}
@@ -542,11 +594,13 @@ func (t *boltTx) mergedRows(ns Namespace, prefix []byte, slots []int, base bool,
 // (bench/README.md, "Membership filters"). Level 0 is small and in memory,
 // and its filter would cost a hash per Put and a rewrite per commit.
 //
-// Format 4 (boltFormat) marks a file whose levels are level 0 and runs. A
-// format 2 or 3 file's levels 1 to 3 (buckets nsBucket ‖ "/L" ‖ digit,
-// each rewritten in place by merges; format 3 with filters nsBucket ‖
-// "/F" ‖ digit) are merged into the base when it is opened
-// (upgradeLevels); its level 0 is the same.
+// Format 4 marked a file whose levels are level 0 and runs of a row per
+// bbolt key, format 5 (boltFormat) one whose runs are packed in blocks
+// (boltblocks.go). A format 4 file's runs are merged into the base when it
+// is opened (upgradeRuns); so are a format 2 or 3 file's levels 1 to 3
+// (buckets nsBucket ‖ "/L" ‖ digit, each rewritten in place by merges;
+// format 3 with filters nsBucket ‖ "/F" ‖ digit; upgradeLevels). Level 0
+// is laid out as before in all of them.
 
 // firstFiltered is the first slot with a filter: every run's slot, not
 // level 0's.
@@ -784,11 +838,45 @@ func upgradeLevels(tx *bolt.Tx) error {
 	return nil
 }
 
+// upgradeRuns merges the runs of a format 4 file (a row per bbolt key)
+// into the base, in every partition, oldest first (the deepest level's
+// first run) so that a newer run's row wins, and drops them and their
+// filters, in the transaction that marks the file format 5. Level 0 is
+// laid out as before.
+func upgradeRuns(tx *bolt.Tx) error {
+	parts, err := (&boltTx{tx: tx}).Partitions()
+	if err != nil {
+		return err
+	}
+	for _, p := range parts {
+		t := &boltTx{tx: tx, part: p}
+		for _, ns := range Namespaces() {
+			if !leveled(ns) {
+				continue
+			}
+			for i := boltLevels - 1; i >= 1; i-- {
+				for k := range maxRuns {
+					s := slotOf(i, k)
+					if err := t.foldOld(ns, levelBuckets[ns][s], filterBuckets[ns][s]); err != nil {
+						return fmt.Errorf("store: upgrading %s of namespace %v, partition %d to format %d: %w", slotName(s), ns, p, boltFormat, err)
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
 // foldOldLevel applies the rows of format 3's level i of ns to the base
 // and drops the level and its filter.
 func (t *boltTx) foldOldLevel(ns Namespace, i int) error {
-	name := fmt.Appendf(nil, "%s/L%d", nsBucket(ns), i)
-	filter := fmt.Appendf(nil, "%s/F%d", nsBucket(ns), i)
+	return t.foldOld(ns, fmt.Appendf(nil, "%s/L%d", nsBucket(ns), i), fmt.Appendf(nil, "%s/F%d", nsBucket(ns), i))
+}
+
+// foldOld applies the rows of the bucket name of ns, laid out a row per
+// bbolt key (format 3's levels, format 4's runs), to the base, and drops
+// it and the bucket filter.
+func (t *boltTx) foldOld(ns Namespace, name, filter []byte) error {
 	parent := t.partitionBucket()
 	if t.bucket(filter) != nil {
 		if err := parent.DeleteBucket(filter); err != nil {

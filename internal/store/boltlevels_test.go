@@ -300,7 +300,11 @@ func TestBoltLevelsMerge(t *testing.T) {
 		}
 		rows := func(name string, b *bolt.Bucket) (int, error) {
 			n := 0
-			err := b.ForEach(func(k, v []byte) error {
+			forEach := store.ForEachRunRow
+			if name == "level 0" {
+				forEach = (*bolt.Bucket).ForEach
+			}
+			err := forEach(b, func(k, v []byte) error {
 				if len(v) != 2 || v[0] != 1 {
 					return fmt.Errorf("%s row %q = %x, want 01 and one byte", name, k, v)
 				}
@@ -370,7 +374,7 @@ func TestBoltLevelsMerge(t *testing.T) {
 }
 
 // A format 1 file (before levels) opens, keeps its rows and is marked
-// format 4; an unknown format is refused.
+// format 5; an unknown format is refused.
 func TestBoltFormatUpgrade(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "node.db")
 	s, err := store.OpenBolt(path, store.BoltOptions{})
@@ -413,13 +417,13 @@ func TestBoltFormatUpgrade(t *testing.T) {
 		t.Errorf("a format 1 file reads differently after the upgrade (its snapshot differs)")
 	}
 	s.Close()
-	if got := format(); !bytes.Equal(got, []byte{0, 0, 0, 0, 0, 0, 0, 4}) {
-		t.Errorf("format after opening a format 1 file = %x, want 4", got)
+	if got := format(); !bytes.Equal(got, []byte{0, 0, 0, 0, 0, 0, 0, 5}) {
+		t.Errorf("format after opening a format 1 file = %x, want 5", got)
 	}
-	setFormat(5)
+	setFormat(6)
 	if s, err := store.OpenBolt(path, store.BoltOptions{}); err == nil {
 		s.Close()
-		t.Fatal("a format 5 file opened")
+		t.Fatal("a format 6 file opened")
 	}
 }
 

@@ -55,7 +55,7 @@ func CheckFilters(tx ReadTx, probes [][]byte) (absent int, err error) {
 				case b == nil:
 					continue
 				}
-				err = b.ForEach(func(k, row []byte) error {
+				err = forEachRunRow(b, func(k, row []byte) error {
 					h, err := v.hashKey(k)
 					if err == nil && !f.has(&h) {
 						err = fmt.Errorf("%v partition %d: the filter of level %d answers absent for its key %q (row %x)", ns, p, i, k, row)
@@ -79,3 +79,6 @@ func CheckFilters(tx ReadTx, probes [][]byte) (absent int, err error) {
 	}
 	return absent, nil
 }
+
+// ForEachRunRow calls fn with each row of the run b, in key order.
+var ForEachRunRow = forEachRunRow
