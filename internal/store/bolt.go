@@ -112,10 +112,10 @@ func partBucket(p Partition) []byte {
 // filters, 4 since levels 1 to 3 are sorted runs, 5 since a run's rows are
 // packed in blocks (boltblocks.go). An older file is upgraded when opened,
 // in the transaction that marks it 5: a format 1 file has no levels; a
-// format 2 or 3 file's levels 1 to 3 are merged into the bases
-// (upgradeLevels), and so are a format 4 file's runs (upgradeRuns). A
-// binary that knows only an older format then refuses the file instead of
-// missing rows: it would not read the runs.
+// format 2 or 3 file's levels 1 to 3 are merged into the bases, and so
+// are a format 4 file's runs (upgradeOld). A binary that knows only an
+// older format then refuses the file instead of missing rows: it would not
+// read the runs.
 const boltFormat = 5
 
 // nsBucket is the bucket name of ns (made once: it is looked up on every
@@ -249,11 +249,11 @@ func initBolt(tx *bolt.Tx) error {
 	}
 	switch {
 	case bytes.Equal(v, u64key(2)) || bytes.Equal(v, u64key(3)):
-		if err := upgradeLevels(tx); err != nil {
+		if err := upgradeOld(tx, oldLevels); err != nil {
 			return err
 		}
 	case bytes.Equal(v, u64key(4)):
-		if err := upgradeRuns(tx); err != nil {
+		if err := upgradeOld(tx, oldRuns); err != nil {
 			return err
 		}
 	}

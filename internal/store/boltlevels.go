@@ -597,10 +597,10 @@ func (t *boltTx) mergedRows(ns Namespace, prefix []byte, slots []int, base bool,
 // Format 4 marked a file whose levels are level 0 and runs of a row per
 // bbolt key, format 5 (boltFormat) one whose runs are packed in blocks
 // (boltblocks.go). A format 4 file's runs are merged into the base when it
-// is opened (upgradeRuns); so are a format 2 or 3 file's levels 1 to 3
+// is opened (upgradeOld); so are a format 2 or 3 file's levels 1 to 3
 // (buckets nsBucket ‖ "/L" ‖ digit, each rewritten in place by merges;
-// format 3 with filters nsBucket ‖ "/F" ‖ digit; upgradeLevels). Level 0
-// is laid out as before in all of them.
+// format 3 with filters nsBucket ‖ "/F" ‖ digit). Level 0 is laid out as
+// before in all of them.
 
 // firstFiltered is the first slot with a filter: every run's slot, not
 // level 0's.
@@ -812,12 +812,40 @@ func (c *txFilters) write(tx *bolt.Tx) error {
 	return nil
 }
 
-// upgradeLevels merges the levels 1 to boltLevels-1 of a format 2 or 3
-// file (rewritten in place, format 3's with filters) into the base, in
-// every partition, oldest level first so that a newer level's row wins,
-// and drops them and their filters, in the transaction that marks the
-// file format 4. Level 0 is laid out as before.
-func upgradeLevels(tx *bolt.Tx) error {
+// oldLayer is a bucket of an older format's levels 1 to 3, laid out a row
+// per bbolt key, and its filter's bucket (if any).
+type oldLayer struct {
+	name, filter []byte
+	what         string // in errors
+}
+
+// oldLevels is the layout of a format 2 or 3 file's levels 1 to 3 of ns,
+// each rewritten in place by merges (format 3's with filters), oldest
+// first.
+func oldLevels(ns Namespace) (out []oldLayer) {
+	for i := boltLevels - 1; i >= 1; i-- {
+		out = append(out, oldLayer{fmt.Appendf(nil, "%s/L%d", nsBucket(ns), i), fmt.Appendf(nil, "%s/F%d", nsBucket(ns), i), fmt.Sprintf("level %d", i)})
+	}
+	return out
+}
+
+// oldRuns is the layout of a format 4 file's runs of ns, oldest first
+// (the deepest level's first run).
+func oldRuns(ns Namespace) (out []oldLayer) {
+	for i := boltLevels - 1; i >= 1; i-- {
+		for k := range maxRuns {
+			s := slotOf(i, k)
+			out = append(out, oldLayer{levelBuckets[ns][s], filterBuckets[ns][s], slotName(s)})
+		}
+	}
+	return out
+}
+
+// upgradeOld merges the layers of an older format (oldLevels, oldRuns)
+// into the base, in every partition, oldest first so that a newer layer's
+// row wins, and drops them and their filters, in the transaction that
+// marks the file format boltFormat. Level 0 is laid out as before.
+func upgradeOld(tx *bolt.Tx, layers func(Namespace) []oldLayer) error {
 	parts, err := (&boltTx{tx: tx}).Partitions()
 	if err != nil {
 		return err
@@ -828,54 +856,18 @@ func upgradeLevels(tx *bolt.Tx) error {
 			if !leveled(ns) {
 				continue
 			}
-			for i := boltLevels - 1; i >= 1; i-- {
-				if err := t.foldOldLevel(ns, i); err != nil {
-					return fmt.Errorf("store: upgrading level %d of namespace %v, partition %d to format %d: %w", i, ns, p, boltFormat, err)
+			for _, l := range layers(ns) {
+				if err := t.foldOld(ns, l.name, l.filter); err != nil {
+					return fmt.Errorf("store: upgrading %s of namespace %v, partition %d to format %d: %w", l.what, ns, p, boltFormat, err)
 				}
 			}
 		}
 	}
 	return nil
-}
-
-// upgradeRuns merges the runs of a format 4 file (a row per bbolt key)
-// into the base, in every partition, oldest first (the deepest level's
-// first run) so that a newer run's row wins, and drops them and their
-// filters, in the transaction that marks the file format 5. Level 0 is
-// laid out as before.
-func upgradeRuns(tx *bolt.Tx) error {
-	parts, err := (&boltTx{tx: tx}).Partitions()
-	if err != nil {
-		return err
-	}
-	for _, p := range parts {
-		t := &boltTx{tx: tx, part: p}
-		for _, ns := range Namespaces() {
-			if !leveled(ns) {
-				continue
-			}
-			for i := boltLevels - 1; i >= 1; i-- {
-				for k := range maxRuns {
-					s := slotOf(i, k)
-					if err := t.foldOld(ns, levelBuckets[ns][s], filterBuckets[ns][s]); err != nil {
-						return fmt.Errorf("store: upgrading %s of namespace %v, partition %d to format %d: %w", slotName(s), ns, p, boltFormat, err)
-					}
-				}
-			}
-		}
-	}
-	return nil
-}
-
-// foldOldLevel applies the rows of format 3's level i of ns to the base
-// and drops the level and its filter.
-func (t *boltTx) foldOldLevel(ns Namespace, i int) error {
-	return t.foldOld(ns, fmt.Appendf(nil, "%s/L%d", nsBucket(ns), i), fmt.Appendf(nil, "%s/F%d", nsBucket(ns), i))
 }
 
 // foldOld applies the rows of the bucket name of ns, laid out a row per
-// bbolt key (format 3's levels, format 4's runs), to the base, and drops
-// it and the bucket filter.
+// bbolt key, to the base, and drops it and the bucket filter.
 func (t *boltTx) foldOld(ns Namespace, name, filter []byte) error {
 	parent := t.partitionBucket()
 	if t.bucket(filter) != nil {
