@@ -71,9 +71,11 @@ func TestBoltLevelsAgreeWithAMap(t *testing.T) {
 	rolledBack := errors.New("rolled back on purpose")
 	absent := 0 // filter answers "absent" to keys of the alphabet's length 4
 	probes := [][]byte{[]byte("abcda"), []byte("bbbbb"), []byte("dcbad"), []byte("caca")}
+	maxBlocks := 0 // the most blocks a run held
 	checkFilters := func(tx store.ReadTx) error {
 		n, err := store.CheckFilters(tx, probes)
 		absent += n
+		maxBlocks = max(maxBlocks, store.MaxRunBlocks(tx))
 		return err
 	}
 	held := make(chan error, 2)
@@ -126,8 +128,13 @@ func TestBoltLevelsAgreeWithAMap(t *testing.T) {
 					continue
 				}
 				v := fmt.Appendf(nil, "v%d", round)
-				if rng.IntN(10) == 0 {
+				switch rng.IntN(10) {
+				case 0:
 					v = []byte{} // an empty value is a value
+				case 1:
+					// Values of a few KiB: a run spans several blocks, so
+					// reads and merges cross blocks.
+					v = fmt.Appendf(bytes.Repeat([]byte{'x'}, 1000+rng.IntN(3000)), "v%d", round)
 				}
 				if err := w.Put(ns, k, v); err != nil {
 					return err
@@ -173,6 +180,9 @@ func TestBoltLevelsAgreeWithAMap(t *testing.T) {
 	}
 	if absent == 0 {
 		t.Error("no filter ever answered absent: the test did not exercise them")
+	}
+	if maxBlocks < 3 {
+		t.Errorf("no run ever held more than %d blocks: the test did not read across blocks", maxBlocks)
 	}
 	// A snapshot is the logical state, whatever the levels: restored into a
 	// fresh store (whose rows are all in the bases) it reads the same, and

@@ -82,3 +82,22 @@ func CheckFilters(tx ReadTx, probes [][]byte) (absent int, err error) {
 
 // ForEachRunRow calls fn with each row of the run b, in key order.
 var ForEachRunRow = forEachRunRow
+
+// MaxRunBlocks is the most blocks a run of tx holds, in any partition and
+// leveled namespace.
+func MaxRunBlocks(tx ReadTx) int {
+	t := tx.(*boltTx)
+	parts, _ := t.Partitions()
+	most := 0
+	for _, p := range parts {
+		v := t.In(p).(*boltTx)
+		for _, ns := range Namespaces() {
+			for s := 1; leveled(ns) && s < numSlots; s++ {
+				if b := v.bucket(levelBuckets[ns][s]); b != nil {
+					most = max(most, b.Stats().KeyN)
+				}
+			}
+		}
+	}
+	return most
+}
