@@ -33,8 +33,8 @@ import (
 // of a block is its first item's key.
 
 // runBlockBytes is the size past which a run closes a block: a quarter of
-// the default page, so that a leaf page holds several blocks and no block
-// needs an overflow page.
+// the default page, so that a leaf page holds several blocks, and a block
+// of the indexes' small rows needs no overflow page.
 const runBlockBytes = 4 << 10
 
 // errBadBlock reports a block that is not one; the callers name the run.
