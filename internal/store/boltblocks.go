@@ -64,10 +64,14 @@ func (w *blockWriter) add(key, row []byte) error {
 		w.first = append(w.first[:0], key...)
 	}
 	w.offs = append(w.offs, uint32(len(w.items)))
-	w.items = binary.BigEndian.AppendUint16(w.items, uint16(len(key)))
-	w.items = append(w.items, key...)
-	w.items = append(w.items, row...)
+	w.items = appendItem(w.items, key, row)
 	return nil
+}
+
+// appendItem appends the item of key and row (keyLen:u16 key row).
+func appendItem(items, key, row []byte) []byte {
+	items = binary.BigEndian.AppendUint16(items, uint16(len(key)))
+	return append(append(items, key...), row...)
 }
 
 // flush puts the open block, if it holds rows, as a new value: bbolt keeps
@@ -76,15 +80,20 @@ func (w *blockWriter) flush() error {
 	if len(w.offs) == 0 {
 		return nil
 	}
-	head := 4 + 4*len(w.offs)
-	blk := make([]byte, head, head+len(w.items))
-	binary.BigEndian.PutUint32(blk, uint32(len(w.offs)))
-	for i, o := range w.offs {
-		binary.BigEndian.PutUint32(blk[4+4*i:], o)
-	}
-	blk = append(blk, w.items...)
+	blk := encodeBlock(w.offs, w.items)
 	w.items, w.offs = w.items[:0], w.offs[:0]
 	return w.b.Put(bytes.Clone(w.first), blk)
+}
+
+// encodeBlock returns, in a new slice, the block of the items at offsets
+// offs.
+func encodeBlock(offs []uint32, items []byte) []byte {
+	blk := make([]byte, 0, 4+4*len(offs)+len(items))
+	blk = binary.BigEndian.AppendUint32(blk, uint32(len(offs)))
+	for _, o := range offs {
+		blk = binary.BigEndian.AppendUint32(blk, o)
+	}
+	return append(blk, items...)
 }
 
 // block is one stored block, its header checked (blockOf).

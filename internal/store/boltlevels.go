@@ -460,8 +460,8 @@ func (t *boltTx) levelRow(ns Namespace, i int, key, row []byte) ([]byte, bool, e
 
 // levelCursor is one level's (or the base's) position in a merged scan.
 type levelCursor struct {
-	c     *bolt.Cursor // level 0 or the base
-	run   *runCursor   // a run
+	c     *bolt.Cursor // level 0 or the base (run nil)
+	run   *runCursor   // a run (c nil)
 	k, v  []byte
 	level int // the slot; -1 for the base
 }
@@ -518,9 +518,11 @@ func (t *boltTx) mergedRows(ns Namespace, prefix []byte, slots []int, base bool,
 		if b == nil {
 			return nil
 		}
-		lc := &levelCursor{c: b.Cursor(), level: slot}
+		lc := &levelCursor{level: slot}
 		if slot > 0 {
-			lc.run = &runCursor{c: lc.c}
+			lc.run = &runCursor{c: b.Cursor()}
+		} else {
+			lc.c = b.Cursor()
 		}
 		cs = append(cs, lc)
 		return lc.seek(prefix)

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -75,7 +76,11 @@ func TestBoltLevelsAgreeWithAMap(t *testing.T) {
 	checkFilters := func(tx store.ReadTx) error {
 		n, err := store.CheckFilters(tx, probes)
 		absent += n
-		maxBlocks = max(maxBlocks, store.MaxRunBlocks(tx))
+		if err != nil {
+			return err
+		}
+		blocks, err := store.MaxRunBlocks(tx)
+		maxBlocks = max(maxBlocks, blocks)
 		return err
 	}
 	held := make(chan error, 2)
@@ -485,5 +490,68 @@ func TestBoltLevelsCorruptRow(t *testing.T) {
 	defer snap.Release()
 	if _, err := snap.WriteTo(io.Discard); err == nil {
 		t.Error("a snapshot over a corrupt row was written")
+	}
+}
+
+// A run's block that is not one (a corrupt file) is an error on every read
+// through it, naming the run, never read as a row or as absent: a Get of a
+// key the run holds, a Scan over it, and a snapshot.
+func TestBoltLevelsCorruptBlock(t *testing.T) {
+	store.SetLevels(t, 4, 8)
+	path := filepath.Join(t.TempDir(), "node.db")
+	s, err := store.OpenBolt(path, store.BoltOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 6 { // six commits of one row: level 0 becomes run 0 of level 1
+		if err := s.Update(context.Background(), func(tx store.WriteTx) error {
+			return tx.Put(store.NSTracker, fmt.Appendf(nil, "k%d", i), []byte("v"))
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var key []byte
+	if err := db.Update(func(tx *bolt.Tx) error {
+		run := tx.Bucket([]byte("ns.tracker/L1r0"))
+		if run == nil {
+			return errors.New("no run 0 of level 1 after 6 rows with levels of 4")
+		}
+		k, _ := run.Cursor().First()
+		key = bytes.Clone(k)
+		return run.Put(key, []byte{0, 0, 0, 1, 0, 0, 0, 0, 0, 9, 'k'}) // a key past its item
+	}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s, err = store.OpenBolt(path, store.BoltOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const want = "run 0 of level 1 of namespace tracker, partition 0: malformed block"
+	err = s.View(context.Background(), func(tx store.ReadTx) error {
+		if v, err := tx.Get(store.NSTracker, key); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Get of %q through a corrupt block = %q, %v; want an error saying %q", key, v, err, want)
+		}
+		if err := tx.Scan(store.NSTracker, nil, func(k, v []byte) error { return nil }); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Scan over a corrupt block: %v, want an error saying %q", err, want)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := s.Snapshot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer snap.Release()
+	if _, err := snap.WriteTo(io.Discard); err == nil {
+		t.Error("a snapshot over a corrupt block was written")
 	}
 }

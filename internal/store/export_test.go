@@ -85,9 +85,12 @@ var ForEachRunRow = forEachRunRow
 
 // MaxRunBlocks is the most blocks a run of tx holds, in any partition and
 // leveled namespace.
-func MaxRunBlocks(tx ReadTx) int {
+func MaxRunBlocks(tx ReadTx) (int, error) {
 	t := tx.(*boltTx)
-	parts, _ := t.Partitions()
+	parts, err := t.Partitions()
+	if err != nil {
+		return 0, err
+	}
 	most := 0
 	for _, p := range parts {
 		v := t.In(p).(*boltTx)
@@ -99,5 +102,5 @@ func MaxRunBlocks(tx ReadTx) int {
 			}
 		}
 	}
-	return most
+	return most, nil
 }
