@@ -456,27 +456,28 @@ func TestBoltLevelsCorruptRow(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	db, err := bolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Update(func(tx *bolt.Tx) error {
+	rawUpdate(t, path, func(tx *bolt.Tx) error {
 		return tx.Bucket([]byte("ns.tracker/L0")).Put([]byte("k"), []byte{7, 'v'})
-	}); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	})
 	s, err = store.OpenBolt(path, store.BoltOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	err = s.View(context.Background(), func(tx store.ReadTx) error {
-		if v, err := tx.Get(store.NSTracker, []byte("k")); err == nil || errors.Is(err, store.ErrNotFound) {
-			t.Errorf("Get of a corrupt row = %q, %v; want a corruption error", v, err)
+	requireCorrupt(t, s, []byte("k"), "corrupt row 6b in level 0 of namespace tracker, partition 0")
+}
+
+// requireCorrupt checks that every read of the tracker namespace of s
+// through key's damaged row fails with an error saying want: a Get of key,
+// a Scan, and a snapshot.
+func requireCorrupt(t *testing.T, s store.Store, key []byte, want string) {
+	t.Helper()
+	err := s.View(context.Background(), func(tx store.ReadTx) error {
+		if v, err := tx.Get(store.NSTracker, key); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Get of %q = %q, %v; want an error saying %q", key, v, err, want)
 		}
-		if err := tx.Scan(store.NSTracker, nil, func(k, v []byte) error { return nil }); err == nil {
-			t.Error("Scan over a corrupt row succeeded")
+		if err := tx.Scan(store.NSTracker, nil, func(k, v []byte) error { return nil }); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Scan: %v, want an error saying %q", err, want)
 		}
 		return nil
 	})
@@ -489,7 +490,7 @@ func TestBoltLevelsCorruptRow(t *testing.T) {
 	}
 	defer snap.Release()
 	if _, err := snap.WriteTo(io.Discard); err == nil {
-		t.Error("a snapshot over a corrupt row was written")
+		t.Error("a snapshot over the damaged row was written")
 	}
 }
 
@@ -511,12 +512,8 @@ func TestBoltLevelsCorruptBlock(t *testing.T) {
 		}
 	}
 	s.Close()
-	db, err := bolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var key []byte
-	if err := db.Update(func(tx *bolt.Tx) error {
+	rawUpdate(t, path, func(tx *bolt.Tx) error {
 		run := tx.Bucket([]byte("ns.tracker/L1r0"))
 		if run == nil {
 			return errors.New("no run 0 of level 1 after 6 rows with levels of 4")
@@ -524,34 +521,11 @@ func TestBoltLevelsCorruptBlock(t *testing.T) {
 		k, _ := run.Cursor().First()
 		key = bytes.Clone(k)
 		return run.Put(key, []byte{0, 0, 0, 1, 0, 0, 0, 0, 0, 9, 'k'}) // a key past its item
-	}); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	})
 	s, err = store.OpenBolt(path, store.BoltOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	const want = "run 0 of level 1 of namespace tracker, partition 0: malformed block"
-	err = s.View(context.Background(), func(tx store.ReadTx) error {
-		if v, err := tx.Get(store.NSTracker, key); err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("Get of %q through a corrupt block = %q, %v; want an error saying %q", key, v, err, want)
-		}
-		if err := tx.Scan(store.NSTracker, nil, func(k, v []byte) error { return nil }); err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("Scan over a corrupt block: %v, want an error saying %q", err, want)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	snap, err := s.Snapshot(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer snap.Release()
-	if _, err := snap.WriteTo(io.Discard); err == nil {
-		t.Error("a snapshot over a corrupt block was written")
-	}
+	requireCorrupt(t, s, key, "run 0 of level 1 of namespace tracker, partition 0: malformed block")
 }
