@@ -241,16 +241,3 @@ func (t *boltTx) runGet(b *bolt.Bucket, key []byte) ([]byte, error) {
 	}
 	return row, nil
 }
-
-// forEachRunRow calls fn with each row of the run b, in key order.
-func forEachRunRow(b *bolt.Bucket, fn func(key, row []byte) error) error {
-	r := runCursor{c: b.Cursor()}
-	_, v := r.c.First()
-	k, row, err := r.load(v, 0)
-	for ; err == nil && k != nil; k, row, err = r.next() {
-		if err = fn(k, row); err != nil {
-			return err
-		}
-	}
-	return err
-}

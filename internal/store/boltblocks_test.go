@@ -72,7 +72,7 @@ func TestPackedRunReads(t *testing.T) {
 			return fmt.Errorf("%d blocks for 3,000 rows, want several", n)
 		}
 		i := 0
-		err := forEachRunRow(b, func(k, r []byte) error {
+		err := ForEachRunRow(b, func(k, r []byte) error {
 			if !bytes.Equal(k, keys[i]) || !bytes.Equal(r, row(i)) {
 				return fmt.Errorf("row %d = %q %x, want %q %x", i, k, r, keys[i], row(i))
 			}

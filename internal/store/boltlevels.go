@@ -406,11 +406,9 @@ func (t *boltTx) putLevel(ns Namespace, key []byte, tag byte, value []byte) erro
 func (t *boltTx) getLevels(ns Namespace, key []byte) ([]byte, bool, error) {
 	var h keyHash
 	hashed := false
-	var err error
 	for _, i := range t.readOrder(ns) {
 		if filtered(i) {
-			var f *levelFilter
-			f, err = t.filter(ns, i)
+			f, err := t.filter(ns, i)
 			if err != nil {
 				return nil, false, err
 			}
@@ -431,10 +429,8 @@ func (t *boltTx) getLevels(ns Namespace, key []byte) ([]byte, bool, error) {
 		if b == nil {
 			continue
 		}
-		var row []byte
-		if i == 0 {
-			row = t.get(b, key)
-		} else if row, err = t.runGet(b, key); err != nil {
+		row, err := t.slotGet(b, i, key)
+		if err != nil {
 			return nil, false, t.badRun(ns, i, err)
 		}
 		if row != nil {
@@ -447,6 +443,15 @@ func (t *boltTx) getLevels(ns Namespace, key []byte) ([]byte, bool, error) {
 		}
 	}
 	return nil, false, nil
+}
+
+// slotGet returns key's row in b, the bucket of slot i: level 0 holds a
+// row per bbolt key, a run packs them in blocks.
+func (t *boltTx) slotGet(b *bolt.Bucket, i int, key []byte) ([]byte, error) {
+	if i == 0 {
+		return t.get(b, key), nil
+	}
+	return t.runGet(b, key)
 }
 
 // levelRow decodes the row of key in level i: its value, and false if the

@@ -1,6 +1,10 @@
 package store
 
-import "fmt"
+import (
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
 
 // PgMigrations exposes the migration list to the external tests, which
 // build a database at an older schema version and check the upgrade.
@@ -55,7 +59,7 @@ func CheckFilters(tx ReadTx, probes [][]byte) (absent int, err error) {
 				case b == nil:
 					continue
 				}
-				err = forEachRunRow(b, func(k, row []byte) error {
+				err = ForEachRunRow(b, func(k, row []byte) error {
 					h, err := v.hashKey(k)
 					if err == nil && !f.has(&h) {
 						err = fmt.Errorf("%v partition %d: the filter of level %d answers absent for its key %q (row %x)", ns, p, i, k, row)
@@ -81,7 +85,17 @@ func CheckFilters(tx ReadTx, probes [][]byte) (absent int, err error) {
 }
 
 // ForEachRunRow calls fn with each row of the run b, in key order.
-var ForEachRunRow = forEachRunRow
+func ForEachRunRow(b *bolt.Bucket, fn func(key, row []byte) error) error {
+	r := runCursor{c: b.Cursor()}
+	_, v := r.c.First()
+	k, row, err := r.load(v, 0)
+	for ; err == nil && k != nil; k, row, err = r.next() {
+		if err = fn(k, row); err != nil {
+			return err
+		}
+	}
+	return err
+}
 
 // MaxRunBlocks is the most blocks a run of tx holds, in any partition and
 // leveled namespace.
